@@ -1,0 +1,1 @@
+"""PTO-WSP Studio desktop app."""

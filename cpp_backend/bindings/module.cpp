@@ -1,0 +1,20 @@
+// The pybind11 module pto_wsp._core. Each concern binds itself in its own file;
+// this file only assembles the submodules.
+#include <pybind11/pybind11.h>
+
+namespace py = pybind11;
+
+void bind_ir(py::module_& m);       // ir_bindings.cpp
+void bind_runtime(py::module_& m);  // runtime_bindings.cpp (tile-op library)
+void bind_sim(py::module_& m);      // sim_bindings.cpp (scheduler / cycle model)
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "PTO-WSP C++ backend: IR, code generation and the cycle-level simulator";
+    m.attr("BACKEND_VERSION") = "0.1.0";
+    auto ir = m.def_submodule("ir", "IR nodes, verifier and printer");
+    bind_ir(ir);
+    auto rt = m.def_submodule("runtime", "tile-op library and simulator runtime");
+    bind_runtime(rt);
+    auto sim = m.def_submodule("sim", "cycle-level scheduling simulator");
+    bind_sim(sim);
+}

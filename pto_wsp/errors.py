@@ -1,0 +1,127 @@
+"""The error hierarchy of spec §9.
+
+Every error can carry the user's source location so that a message points at the line the
+user wrote, not at our internals (the Triton rule). ``user_location()`` finds that line by
+walking the stack past every frame that belongs to this package.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import sys
+from dataclasses import dataclass
+
+_PKG_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+@dataclass(frozen=True)
+class SourceLoc:
+    """A place in the user's code: file, 1-based line, and the text of that line."""
+
+    file: str
+    line: int
+    text: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+def _is_internal(filename: str) -> bool:
+    path = os.path.abspath(filename)
+    return path.startswith(_PKG_DIR + os.sep) or filename.startswith("<frozen ")
+
+
+def user_location(skip: int = 1) -> SourceLoc | None:
+    """The innermost stack frame outside ``pto_wsp`` (the user's call site)."""
+    frame = sys._getframe(skip)
+    while frame is not None and _is_internal(frame.f_code.co_filename):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    filename = frame.f_code.co_filename
+    lineno = frame.f_lineno
+    text = linecache.getline(filename, lineno).strip()
+    return SourceLoc(filename, lineno, text)
+
+
+class PtoError(Exception):
+    """Base of every PTO-WSP error. ``loc`` is the user's file:line when known."""
+
+    def __init__(self, message: str, *, loc: SourceLoc | None = None):
+        self.message = message
+        self.loc = loc
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        if self.loc is None:
+            return self.message
+        text = f"{self.loc}: {self.message}"
+        if self.loc.text:
+            text += f"\n    {self.loc.text}"
+        return text
+
+    def __str__(self) -> str:
+        return self._format()
+
+
+class CompileError(PtoError):
+    """Compilation to a target failed (C++ compiler, code generation, unsupported op)."""
+
+
+class TypeCheckError(CompileError):
+    """A kernel or workload is ill-typed: shapes, dtypes, directions, arity."""
+
+
+class TensorIndexError(TypeCheckError, IndexError):
+    """A constant tensor index is out of range (also an IndexError, so iteration stops)."""
+
+
+class IRConversionError(CompileError):
+    """A Python object could not be lowered to the C++ IR; names the construct."""
+
+
+class ExecutionError(PtoError):
+    """A compiled program failed while running."""
+
+
+class KernelError(ExecutionError):
+    """A kernel failed while running (custom C++ crashed, bad access, ...)."""
+
+
+class DeadlockError(ExecutionError):
+    """A CSP pipeline cannot progress: names the processes and channels in the wait cycle."""
+
+
+class ScheduleError(PtoError):
+    """A schedule is invalid: unknown key name, bad policy argument, unsupported target."""
+
+
+class ChannelError(PtoError):
+    """A CSP channel was misused."""
+
+
+class ChannelClosed(ChannelError):
+    """``send`` on a channel after ``close()``."""
+
+
+class ChannelFull(ChannelError):
+    """A non-blocking ``send`` found the channel full."""
+
+
+__all__ = [
+    "SourceLoc",
+    "user_location",
+    "PtoError",
+    "CompileError",
+    "TypeCheckError",
+    "TensorIndexError",
+    "IRConversionError",
+    "ExecutionError",
+    "KernelError",
+    "DeadlockError",
+    "ScheduleError",
+    "ChannelError",
+    "ChannelClosed",
+    "ChannelFull",
+]

@@ -1,0 +1,168 @@
+"""Element types and memory locations (spec §2.2).
+
+``DType`` carries its numpy counterpart so tensors, kernel tracing and the backends agree on
+one mapping; bf16 comes from ``ml_dtypes`` because numpy has none.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import ml_dtypes
+import numpy as np
+
+from .errors import TypeCheckError, user_location
+
+
+class DType(Enum):
+    F16 = "f16"
+    BF16 = "bf16"
+    F32 = "f32"
+    F64 = "f64"
+    I8 = "i8"
+    I16 = "i16"
+    I32 = "i32"
+    I64 = "i64"
+    U8 = "u8"
+    U16 = "u16"
+    U32 = "u32"
+    U64 = "u64"
+    BOOL = "bool"
+
+    # Lower-case aliases (``DType.f16``), same members.
+    f16 = "f16"
+    bf16 = "bf16"
+    f32 = "f32"
+    f64 = "f64"
+    i8 = "i8"
+    i16 = "i16"
+    i32 = "i32"
+    i64 = "i64"
+    u8 = "u8"
+    u16 = "u16"
+    u32 = "u32"
+    u64 = "u64"
+    bool_ = "bool"
+
+    @property
+    def np(self) -> np.dtype:
+        """The numpy dtype that holds this element type."""
+        return _TO_NUMPY[self]
+
+    @property
+    def itemsize(self) -> int:
+        return self.np.itemsize
+
+    @property
+    def is_float(self) -> bool:
+        return self in (DType.F16, DType.BF16, DType.F32, DType.F64)
+
+    @property
+    def is_int(self) -> bool:
+        return not self.is_float and self is not DType.BOOL
+
+    @property
+    def is_signed(self) -> bool:
+        return self.is_float or self.value.startswith("i")
+
+    @classmethod
+    def from_any(cls, value: Any) -> DType:
+        """Accept a DType, its name ("f16", "F16", "float16"), or a numpy dtype/type."""
+        if isinstance(value, DType):
+            return value
+        if isinstance(value, str):
+            key = value.strip().lower()
+            if key in _BY_NAME:
+                return _BY_NAME[key]
+            try:
+                return cls.from_numpy(np.dtype(key))
+            except TypeError:
+                pass
+        else:
+            try:
+                return cls.from_numpy(np.dtype(value))
+            except TypeError:
+                pass
+        valid = ", ".join(m.value for m in _CANONICAL)
+        raise TypeCheckError(f"unknown dtype {value!r}; valid dtypes: {valid}", loc=user_location())
+
+    @classmethod
+    def from_numpy(cls, dtype: np.dtype) -> DType:
+        dtype = np.dtype(dtype)
+        for member, npd in _TO_NUMPY.items():
+            if npd == dtype:
+                return member
+        valid = ", ".join(m.value for m in _CANONICAL)
+        raise TypeCheckError(
+            f"numpy dtype {dtype} has no PTO-WSP dtype; valid dtypes: {valid}", loc=user_location()
+        )
+
+    def __repr__(self) -> str:
+        return f"DType.{self.name}"
+
+
+_CANONICAL = [m for m in DType.__members__.values() if m.name.isupper()]
+_CANONICAL = list(dict.fromkeys(_CANONICAL))
+
+_TO_NUMPY: dict[DType, np.dtype] = {
+    DType.F16: np.dtype(np.float16),
+    DType.BF16: np.dtype(ml_dtypes.bfloat16),
+    DType.F32: np.dtype(np.float32),
+    DType.F64: np.dtype(np.float64),
+    DType.I8: np.dtype(np.int8),
+    DType.I16: np.dtype(np.int16),
+    DType.I32: np.dtype(np.int32),
+    DType.I64: np.dtype(np.int64),
+    DType.U8: np.dtype(np.uint8),
+    DType.U16: np.dtype(np.uint16),
+    DType.U32: np.dtype(np.uint32),
+    DType.U64: np.dtype(np.uint64),
+    DType.BOOL: np.dtype(np.bool_),
+}
+
+_BY_NAME: dict[str, DType] = {m.value: m for m in _CANONICAL}
+_BY_NAME.update({m.name.lower(): m for m in _CANONICAL})
+_BY_NAME.update(
+    {
+        "float16": DType.F16,
+        "half": DType.F16,
+        "bfloat16": DType.BF16,
+        "float32": DType.F32,
+        "float": DType.F32,
+        "float64": DType.F64,
+        "double": DType.F64,
+        "int8": DType.I8,
+        "int16": DType.I16,
+        "int32": DType.I32,
+        "int64": DType.I64,
+        "uint8": DType.U8,
+        "uint16": DType.U16,
+        "uint32": DType.U32,
+        "uint64": DType.U64,
+        "bool_": DType.BOOL,
+    }
+)
+
+
+class Location(Enum):
+    Global = "global"  # Global memory (HBM)
+    L2 = "l2"  # L2 cache
+    UB = "ub"  # Unified Buffer (AICore local)
+    L1 = "l1"  # L1 buffer
+
+    @classmethod
+    def from_any(cls, value: Any) -> Location:
+        if isinstance(value, Location):
+            return value
+        if isinstance(value, str):
+            for m in cls:
+                if value.lower() in (m.value, m.name.lower()):
+                    return m
+        valid = ", ".join(m.name for m in cls)
+        raise TypeCheckError(
+            f"unknown location {value!r}; valid locations: {valid}", loc=user_location()
+        )
+
+
+__all__ = ["DType", "Location"]
