@@ -3,16 +3,17 @@
 # (Debian packages when root, a virtualenv in .venv, the package with its compiled
 # extension) and is idempotent: a second run only rebuilds what changed.
 #
-#   bash dev.sh run [ARGS]   open the studio on the bundled sample (headless without a display)
-#   bash dev.sh test [ARGS]  lint + import contracts + the whole pytest suite
+#   bash dev.sh run [ARGS]   the main job (python -m app): today the bundled sample, headless
+#   bash dev.sh test [ARGS]  ruff check + ruff format --check + import contracts + pytest -n 2
 #   bash dev.sh build        (re)build the C++ extension only
+#
+# Environment: PYTHON (interpreter for the venv, default python3.11 then python3),
+# PTO_WSP_SKIP_APT=1 (never call apt-get, only report what is missing).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 VENV="$ROOT/.venv"
 STAMP_DIR="$VENV/.pto-stamps"
-PY="${PYTHON:-python3.11}"
-command -v "$PY" >/dev/null 2>&1 || PY=python3
 
 # Debian packages: a C++ toolchain, Python headers/venv, and what Qt needs (DESIGN.md §4).
 DEB_PKGS=(g++ make python3-dev python3-venv
@@ -22,66 +23,136 @@ DEB_PKGS=(g++ make python3-dev python3-venv
   libxkbcommon-x11-0 libdbus-1-3 fonts-dejavu-core)
 
 log() { printf '[dev.sh] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
 
-hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -c1-16; }
+# Content hash of files (missing files hash as empty, never an error under pipefail).
+hash_of() {
+  local f
+  for f in "$@"; do
+    [ -f "$f" ] && { printf '%s\n' "$f"; cat "$f"; }
+  done | sha256sum | cut -c1-16
+}
+
+pick_python() {
+  local cand
+  for cand in "${PYTHON:-}" python3.11 python3; do
+    [ -n "$cand" ] || continue
+    if command -v "$cand" >/dev/null 2>&1 \
+       && "$cand" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+      printf '%s' "$cand"; return 0
+    fi
+  done
+  die "Python >= 3.11 not found (set PYTHON=/path/to/python3.11)"
+}
 
 ensure_debian() {
-  [ "$(id -u)" = 0 ] || return 0
-  command -v apt-get >/dev/null 2>&1 || return 0
-  local missing=()
+  command -v dpkg-query >/dev/null 2>&1 || return 0
+  local missing=() p
   for p in "${DEB_PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ] || [ "${PTO_WSP_SKIP_APT:-0}" = 1 ] || ! command -v apt-get >/dev/null 2>&1; then
+    log "warning: missing Debian packages (install them as root): ${missing[*]}"
+    return 0
+  fi
   log "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get update -qq >/dev/null || die "apt-get update failed"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || die "apt-get install failed for: ${missing[*]}"
 }
 
 ensure_venv() {
-  if [ ! -x "$VENV/bin/python" ]; then
-    log "creating virtualenv in .venv"
-    "$PY" -m venv "$VENV"
+  # A venv whose pip does not run (interrupted creation, python3-venv missing) is rebuilt.
+  if ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
+    local py; py="$(pick_python)"
+    log "creating virtualenv in .venv with $py"
+    rm -rf "$VENV"
+    "$py" -m venv "$VENV" || die "'$py -m venv' failed (Debian: apt-get install python3-venv)"
     "$VENV/bin/python" -m pip install -q --upgrade pip
   fi
   mkdir -p "$STAMP_DIR"
 }
 
 ensure_deps() {
-  local h; h=$(hash_of pyproject.toml)
-  if [ "$(cat "$STAMP_DIR/deps" 2>/dev/null)" != "$h" ]; then
-    log "installing Python dependencies"
-    "$VENV/bin/python" -m pip install -q scikit-build-core pybind11 ninja cmake
-    # Dependencies only (the package itself is built by ensure_build).
-    "$VENV/bin/python" - <<'PYEOF' > "$STAMP_DIR/reqs.txt"
+  local h; h="$(hash_of pyproject.toml)"
+  [ "$(cat "$STAMP_DIR/deps" 2>/dev/null || true)" = "$h" ] && return 0
+  log "installing Python dependencies (first time: a few minutes)"
+  "$VENV/bin/python" -m pip install -q scikit-build-core pybind11 ninja cmake
+  # Runtime + app + test dependencies; the package itself is built by ensure_build.
+  "$VENV/bin/python" - >"$STAMP_DIR/reqs.txt" <<'PYEOF'
 import tomllib
-p = tomllib.load(open("pyproject.toml", "rb"))["project"]
-deps = list(p["dependencies"])
+with open("pyproject.toml", "rb") as fh:
+    project = tomllib.load(fh)["project"]
+deps = list(project["dependencies"])
 for extra in ("app", "test"):
-    deps += p["optional-dependencies"][extra]
+    deps += project["optional-dependencies"][extra]
 print("\n".join(deps))
 PYEOF
-    "$VENV/bin/python" -m pip install -q -r "$STAMP_DIR/reqs.txt"
-    echo "$h" > "$STAMP_DIR/deps"
-    rm -f "$STAMP_DIR/build"
-  fi
+  "$VENV/bin/python" -m pip install -q -r "$STAMP_DIR/reqs.txt"
+  echo "$h" >"$STAMP_DIR/deps"
+  rm -f "$STAMP_DIR/build"
 }
 
 ensure_build() {
-  local h; h=$(hash_of pyproject.toml CMakeLists.txt $(find cpp_backend -type f | sort))
-  if [ "$(cat "$STAMP_DIR/build" 2>/dev/null)" != "$h" ] \
+  local sources h
+  sources="$(find cpp_backend -type f | LC_ALL=C sort)"
+  # shellcheck disable=SC2086  # file names in this repo have no spaces
+  h="$(hash_of pyproject.toml CMakeLists.txt $sources)"
+  if [ "$(cat "$STAMP_DIR/build" 2>/dev/null || true)" != "$h" ] \
      || ! "$VENV/bin/python" -c "import pto_wsp._core" >/dev/null 2>&1; then
-    log "building the C++ extension (pto_wsp._core)"
+    log "building the C++ extension (pto_wsp._core; first time: a few minutes)"
     "$VENV/bin/python" -m pip install -q --no-build-isolation --no-deps -e . \
-      || { log "build failed"; exit 1; }
-    echo "$h" > "$STAMP_DIR/build"
+      || die "build of the C++ extension failed (see the compiler output above)"
+    echo "$h" >"$STAMP_DIR/build"
   fi
 }
 
-bootstrap() { ensure_debian; ensure_venv; ensure_deps; ensure_build; }
+bootstrap() {
+  # Serialise apt, venv creation, installs and builds between concurrent dev.sh runs of this
+  # checkout (the lock is per checkout, so nesting under another lock cannot deadlock).
+  local lock="${TMPDIR:-/tmp}/pto-wsp-dev-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12).lock"
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$lock"
+    flock 9
+  fi
+  ensure_debian
+  ensure_venv
+  ensure_deps
+  ensure_build
+  if command -v flock >/dev/null 2>&1; then
+    flock -u 9
+    exec 9>&-
+  fi
+}
 
-cmd="${1:-run}"; shift || true
+# Runs every check even when an earlier one fails, then reports all failures at once.
+run_tests() {
+  local failed=() rc
+  log "ruff check"
+  "$VENV/bin/ruff" check . || failed+=("ruff check")
+  log "ruff format --check"
+  "$VENV/bin/ruff" format --check . || failed+=("ruff format")
+  log "import contracts (lint-imports)"
+  "$VENV/bin/lint-imports" || failed+=("lint-imports")
+  log "pytest -n 2"
+  rc=0
+  "$VENV/bin/python" -m pytest -n 2 "$@" || rc=$?
+  case "$rc" in
+    0) ;;
+    5) log "pytest collected no tests: that is a failure"; failed+=("pytest (no tests)") ;;
+    *) failed+=("pytest (exit $rc)") ;;
+  esac
+  if [ ${#failed[@]} -gt 0 ]; then
+    log "FAILED: ${failed[*]}"
+    return 1
+  fi
+  log "all checks passed"
+}
+
+cmd="${1:-run}"
+if [ $# -gt 0 ]; then shift; fi
 case "$cmd" in
   run)
     bootstrap
@@ -89,15 +160,16 @@ case "$cmd" in
     ;;
   test)
     bootstrap
-    log "ruff check"; "$VENV/bin/ruff" check .
-    log "ruff format --check"; "$VENV/bin/ruff" format --check .
-    log "import contracts"; "$VENV/bin/lint-imports"
-    log "pytest"
-    "$VENV/bin/python" -m pytest -n 2 "$@"
+    run_tests "$@"
     ;;
   build)
     bootstrap
     ;;
+  -h | --help | help)
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+    ;;
   *)
-    echo "usage: bash dev.sh {run|test|build} [ARGS]" >&2; exit 2 ;;
+    echo "usage: bash dev.sh {run|test|build} [ARGS]" >&2
+    exit 2
+    ;;
 esac

@@ -7,6 +7,7 @@ namespace py = pybind11;
 void bind_ir(py::module_& m);       // ir_bindings.cpp
 void bind_runtime(py::module_& m);  // runtime_bindings.cpp (tile-op library)
 void bind_sim(py::module_& m);      // sim_bindings.cpp (scheduler / cycle model)
+void bind_codegen(py::module_& m);  // codegen_bindings.cpp (cpu_sim codegen + runner)
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "PTO-WSP C++ backend: IR, code generation and the cycle-level simulator";
@@ -17,4 +18,6 @@ PYBIND11_MODULE(_core, m) {
     bind_runtime(rt);
     auto sim = m.def_submodule("sim", "cycle-level scheduling simulator");
     bind_sim(sim);
+    auto cg = m.def_submodule("codegen", "cpu_sim code generation and generated-library runner");
+    bind_codegen(cg);
 }

@@ -1,3 +1,200 @@
+// pybind11 bindings of the scheduling simulator (pto_wsp._core.sim). Only binding glue: policy
+// names are mapped to the C enums, arguments are validated, and the trace is exposed as a
+// zero-copy numpy structured array whose base object keeps the simulator alive.
+#include <pybind11/gil_safe_call_once.h>
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "runtime/sim.h"
+
 namespace py = pybind11;
-void bind_sim(py::module_& m) { (void)m; }
+
+namespace {
+
+using Names = std::vector<std::pair<const char*, int32_t>>;
+
+const Names kDispatch = {{"round_robin", PTO_SIM_ROUND_ROBIN},
+                         {"affinity", PTO_SIM_AFFINITY},
+                         {"hash", PTO_SIM_HASH},
+                         {"dispatch_by", PTO_SIM_DISPATCH_BY},
+                         {"work_steal", PTO_SIM_WORK_STEAL}};
+const Names kTiming = {{"immediate", PTO_SIM_IMMEDIATE},
+                       {"batched", PTO_SIM_BATCHED},
+                       {"interleaved", PTO_SIM_INTERLEAVED},
+                       {"rate_limit", PTO_SIM_RATE_LIMIT}};
+
+int32_t parse_name(const std::string& field, const std::string& value, const Names& names) {
+    std::string valid;
+    for (const auto& [name, id] : names) {
+        if (value == name) return id;
+        valid += valid.empty() ? "" : ", ";
+        valid += name;
+    }
+    throw py::value_error("Simulator: unknown " + field + " '" + value + "'; valid values: " +
+                          valid);
+}
+
+// The numpy dtype of pto_sim_record, with explicit offsets so it matches the C layout exactly.
+py::dtype record_dtype() {
+    py::list names, formats, offsets;
+    auto field = [&](const char* name, const char* fmt, std::size_t off) {
+        names.append(name);
+        formats.append(fmt);
+        offsets.append(off);
+    };
+    field("task", "<u4", offsetof(pto_sim_record, task));
+    field("kernel", "<i4", offsetof(pto_sim_record, kernel));
+    field("worker", "<i4", offsetof(pto_sim_record, worker));
+    field("stream", "<i4", offsetof(pto_sim_record, stream));
+    field("start", "<i8", offsetof(pto_sim_record, start));
+    field("end", "<i8", offsetof(pto_sim_record, end));
+    for (int i = 0; i < 4; ++i)
+        field(("idx" + std::to_string(i)).c_str(), "<i4",
+              offsetof(pto_sim_record, idx) + static_cast<std::size_t>(i) * sizeof(int32_t));
+    py::dict spec;
+    spec["names"] = names;
+    spec["formats"] = formats;
+    spec["offsets"] = offsets;
+    spec["itemsize"] = sizeof(pto_sim_record);
+    return py::dtype::from_args(spec);
+}
+
+// Owns a pto_sim; Python holds it by value in the pybind11 instance.
+class PySimulator {
+public:
+    PySimulator(int32_t workers, const std::string& dispatch, int32_t streams,
+                const std::string& timing, double timing_param, int64_t window,
+                double ns_per_cycle, bool trace, int64_t trace_reserve) {
+        pto_sim_config cfg;
+        pto_sim_config_init(&cfg);
+        cfg.workers = workers;
+        cfg.dispatch = parse_name("dispatch policy", dispatch, kDispatch);
+        cfg.streams = streams;
+        cfg.timing = parse_name("timing policy", timing, kTiming);
+        cfg.timing_param = timing_param;
+        cfg.window = window;
+        cfg.ns_per_cycle = ns_per_cycle;
+        cfg.trace = trace ? 1 : 0;
+        cfg.trace_reserve = trace_reserve;
+        if (const char* err = pto_sim_config_check(&cfg))
+            throw py::value_error(std::string("Simulator: ") + err);
+        sim_ = pto_sim_create(&cfg);
+        trace_ = trace;
+    }
+    ~PySimulator() { pto_sim_destroy(sim_); }
+    PySimulator(const PySimulator&) = delete;
+    PySimulator& operator=(const PySimulator&) = delete;
+
+    int64_t submit(int32_t kernel, int64_t cycles, int64_t dispatch_key, int64_t stream_key,
+                   const std::vector<int32_t>& idx, int64_t min_start) {
+        if (cycles < 0) throw py::value_error("submit: cycles must be >= 0");
+        if (idx.size() > 4)
+            throw py::value_error("submit: at most 4 loop indices, got " +
+                                  std::to_string(idx.size()));
+        pto_sim_task t{};
+        t.kernel = kernel;
+        t.cycles = cycles;
+        t.dispatch_key = dispatch_key;
+        t.stream_key = stream_key;
+        t.min_start = min_start;
+        for (std::size_t i = 0; i < 4; ++i) t.idx[i] = i < idx.size() ? idx[i] : -1;
+        return pto_sim_submit(sim_, &t);
+    }
+
+    void access(int32_t tensor, int64_t lo, int64_t hi, bool write) {
+        if (lo > hi)
+            throw py::value_error("access: empty range needs lo <= hi, got [" +
+                                  std::to_string(lo) + ", " + std::to_string(hi) + ")");
+        pto_sim_access(sim_, tensor, lo, hi, write ? 1 : 0);
+    }
+
+    int64_t task_end(int64_t task) {
+        if (task < 0 || static_cast<uint64_t>(task) >= pto_sim_task_count(sim_))
+            throw py::index_error("task_end: no task " + std::to_string(task));
+        const int64_t end = pto_sim_task_end(sim_, static_cast<uint32_t>(task));
+        if (end < 0)
+            throw py::value_error(
+                "task_end: ends are not retained with trace=False under a non-buffering timing "
+                "policy; use the value submit() returned");
+        return end;
+    }
+
+    std::vector<int64_t> worker_busy() const {
+        std::vector<int64_t> out;
+        for (int32_t w = 0; w < pto_sim_workers(sim_); ++w)
+            out.push_back(pto_sim_worker_busy(sim_, w));
+        return out;
+    }
+
+    pto_sim* raw() const { return sim_; }
+    bool traced() const { return trace_; }
+
+private:
+    pto_sim* sim_ = nullptr;
+    bool trace_ = true;
+};
+
+py::array trace_view(const py::object& self) {
+    auto& s = self.cast<PySimulator&>();
+    if (!s.traced())
+        throw py::value_error("Simulator.trace: the trace is disabled (Simulator(trace=False))");
+    // Built once and kept for the life of the interpreter (never destroyed after finalisation).
+    PYBIND11_CONSTINIT static py::gil_safe_call_once_and_store<py::dtype> dtype_once;
+    const py::dtype& dt = dtype_once.call_once_and_store_result(record_dtype).get_stored();
+    const pto_sim_record* data = pto_sim_trace_view(s.raw());
+    const auto n = static_cast<py::ssize_t>(pto_sim_trace_length(s.raw()));
+    py::array arr(dt, {n}, {static_cast<py::ssize_t>(sizeof(pto_sim_record))}, data, self);
+    py::detail::array_proxy(arr.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+    return arr;
+}
+
+}  // namespace
+
+void bind_sim(py::module_& m) {
+    m.attr("RECORD_SIZE") = sizeof(pto_sim_record);
+    m.attr("PENDING") = PTO_SIM_PENDING;
+    m.def("trace_dtype", &record_dtype, "numpy dtype of one trace record");
+    m.def("splitmix64", &pto_sim_splitmix64, py::arg("x"),
+          "The splitmix64 mix used by the hash dispatch policy (x is taken modulo 2**64).");
+
+    py::class_<PySimulator>(m, "Simulator", "Cycle-level scheduling simulator (see sim.h)")
+        .def(py::init<int32_t, const std::string&, int32_t, const std::string&, double, int64_t,
+                      double, bool, int64_t>(),
+             py::arg("workers") = 4, py::arg("dispatch") = "round_robin", py::arg("streams") = 0,
+             py::arg("timing") = "immediate", py::arg("timing_param") = 0.0,
+             py::arg("window") = 0, py::arg("ns_per_cycle") = 1.0, py::arg("trace") = true,
+             py::arg("trace_reserve") = 0)
+        .def("submit", &PySimulator::submit, py::arg("kernel"), py::arg("cycles"),
+             py::arg("dispatch_key") = 0, py::arg("stream_key") = 0,
+             py::arg("idx") = std::vector<int32_t>{}, py::arg("min_start") = 0,
+             "Submit the next task; returns its end cycle or PENDING when buffered.")
+        .def("access", &PySimulator::access, py::arg("tensor"), py::arg("lo"), py::arg("hi"),
+             py::arg("write"), "Declare a [lo, hi) access of the next submitted task.")
+        .def("task_end", &PySimulator::task_end, py::arg("task"),
+             "End cycle of a task by submission index (issues the buffer if it is pending).")
+        .def("flush", [](PySimulator& s) { pto_sim_flush(s.raw()); })
+        .def("finish", [](PySimulator& s) { pto_sim_finish(s.raw()); })
+        .def_property_readonly("trace", &trace_view)
+        .def_property_readonly("total_cycles",
+                               [](const PySimulator& s) { return pto_sim_total_cycles(s.raw()); })
+        .def_property_readonly("task_count",
+                               [](const PySimulator& s) { return pto_sim_task_count(s.raw()); })
+        .def_property_readonly("workers",
+                               [](const PySimulator& s) { return pto_sim_workers(s.raw()); })
+        .def_property_readonly("worker_busy", &PySimulator::worker_busy)
+        .def(
+            "run_grid_benchmark",
+            [](PySimulator& s, uint64_t n_tasks, int64_t cycles) {
+                if (cycles < 0) throw py::value_error("run_grid_benchmark: cycles must be >= 0");
+                py::gil_scoped_release release;
+                return pto_sim_bench_grid(s.raw(), n_tasks, cycles);
+            },
+            py::arg("n_tasks"), py::arg("cycles"),
+            "Submit a flat grid of n_tasks tasks from C++; returns wall seconds.");
+}

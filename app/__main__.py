@@ -1,0 +1,168 @@
+"""``python -m app`` / ``pto-wsp-studio``: PTO-WSP Studio's main job.
+
+The desktop window is not part of this build yet, so the studio runs headless: it runs a DSL
+script (by default the bundled sample ``projects/samples/attention_varlen.py``, spec §8.1) and
+prints what it built — each workload with its dependency type, kernels and schedule, the task
+count per kernel, the lowered IR text — and, when the backend can execute the program, its
+statistics. A backend that cannot execute yet is reported, not fatal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any, TextIO
+
+from pto_wsp.cli import EXIT_OK, EXIT_USER_ERROR, ScriptError, run_script
+from pto_wsp.errors import CompileError, PtoError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = REPO_ROOT / "projects" / "samples" / "attention_varlen.py"
+NOT_EXECUTABLE = "execution: not available in this build (cpu_sim code generator pending)"
+
+
+# ------------------------------------------------------------------------------------------
+# task counts: from the workload tree, static extents only (no task is enumerated)
+# ------------------------------------------------------------------------------------------
+def _extent(axis: Any) -> int | None:
+    size = getattr(axis, "size", None)
+    if isinstance(size, int):
+        return size
+    total = getattr(axis, "total", None)  # a whole Ragged axis
+    if callable(total) and getattr(axis, "kind", "") == "ragged":
+        return int(total())
+    return None
+
+
+def count_tasks(statements: Any, scale: int | None = 1) -> Counter[str]:
+    """Tasks per kernel name; a kernel under a data-dependent loop or branch counts as -1."""
+    counts: Counter[str] = Counter()
+    for node in statements if isinstance(statements, list | tuple) else [statements]:
+        kind = type(node).__name__
+        if kind == "KernelCall":
+            name = getattr(node, "kernel_name", None) or getattr(node.kernel, "name", "?")
+            counts[name] = -1 if scale is None or counts.get(name) == -1 else counts[name] + scale
+        elif kind == "LoopNode":
+            extents = [_extent(a) for a in node.axes] if node.kind != "sel" else [None]
+            inner = None if scale is None or None in extents else scale * math.prod(extents)
+            counts = _merge(counts, count_tasks(node.body, inner))
+        elif kind == "CondNode":
+            for _, body in node.branches:
+                counts = _merge(counts, count_tasks(body, None))
+        elif kind in ("CombineNode", "SequentialNode"):
+            for child in node.children:
+                counts = _merge(counts, count_tasks(child.root, scale))
+        elif kind == "PipeNode":
+            for proc in node.processes:
+                counts = _merge(counts, count_tasks(proc, scale))
+        elif kind == "ProcessNode":
+            reps = getattr(node, "replicas", 1)
+            counts = _merge(counts, count_tasks(node.body, None if scale is None else scale * reps))
+        elif kind == "SendNode":
+            counts = _merge(counts, count_tasks(node.value, scale))
+        elif kind == "ConsumeNode":
+            counts = _merge(counts, count_tasks(node.body, None))
+    return counts
+
+
+def _merge(a: Counter[str], b: Counter[str]) -> Counter[str]:
+    out = Counter(a)
+    for name, n in b.items():
+        out[name] = -1 if n == -1 or out.get(name) == -1 else out[name] + n
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# report
+# ------------------------------------------------------------------------------------------
+def _schedule_line(ir_text: str) -> str:
+    for line in ir_text.splitlines():
+        if line.strip().startswith("schedule"):
+            return line.strip()[len("schedule") :].strip() or "default"
+    return "default"
+
+
+def describe_workload(name: str, wl: Any, ir_text: str, out: TextIO) -> None:
+    counts = count_tasks(wl.root)
+    out.write(f"workload {getattr(wl, 'name', name)}  (variable: {name})\n")
+    out.write(f"  dependency type: {wl.dep_type}\n")
+    type_str = getattr(wl, "type_str", None)
+    if type_str:
+        out.write(f"  type:            {type_str}\n")
+    out.write(f"  kernels:         {', '.join(sorted(counts)) or '(none)'}\n")
+    out.write(f"  schedule:        {_schedule_line(ir_text)}\n")
+    out.write("  tasks per kernel:\n")
+    for kernel, n in sorted(counts.items()):
+        out.write(f"    {kernel:<24} {'data-dependent' if n == -1 else n}\n")
+    out.write("IR:\n")
+    for line in ir_text.rstrip("\n").splitlines():
+        out.write(f"  {line}\n")
+
+
+def execute(program: Any, out: TextIO) -> None:
+    """Run ``program`` and print its stats, or say why this build cannot."""
+    try:
+        program.execute()
+        program.synchronize()
+    except CompileError as err:
+        if getattr(program, "runner", None) is None:
+            out.write(f"{NOT_EXECUTABLE}\n")
+            return
+        raise PtoError(f"execution failed: {err}") from err
+    stats = program.stats
+    out.write("execution:\n")
+    for field in ("task_count", "total_cycles", "compile_time_ms", "execute_time_ms"):
+        out.write(f"  {field:<16} {getattr(stats, field)}\n")
+
+
+def report(script: Path, out: TextIO) -> int:
+    from pto_wsp import __version__
+    from pto_wsp.lowering import lower
+
+    out.write(f"PTO-WSP Studio {__version__} (headless: the desktop window is not in this build)\n")
+    out.write(f"script: {script}\n\n")
+    result = run_script(script)
+    if not result.workloads:
+        raise ScriptError(f"{script} builds no workload")
+    programs = {id(getattr(p, "workload", None)): p for _, p in result.programs}
+    for name, wl in result.workloads:
+        program = programs.get(id(wl))
+        module = getattr(program, "module", None) if program is not None else None
+        ir_text = (module if module is not None else lower(wl)).print()
+        describe_workload(name, wl, ir_text, out)
+        if program is not None:
+            execute(program, out)
+        out.write("\n")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="pto-wsp-studio", description="PTO-WSP Studio (headless in this build)"
+    )
+    parser.add_argument(
+        "script",
+        nargs="?",
+        type=Path,
+        default=SAMPLE,
+        help=f"DSL script to run (default: the bundled sample {SAMPLE.relative_to(REPO_ROOT)})",
+    )
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        return report(args.script, sys.stdout)
+    except ScriptError as err:
+        print(f"pto-wsp-studio: error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except PtoError as err:
+        print(f"pto-wsp-studio: error: {type(err).__name__}: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1240 @@
+// cpu_sim code generation (see cpu_sim.h). The emitted code is plain C-like C++: typed pointers
+// to the user's buffers, int64_t loop variables, `pto_tile` structs and calls into
+// libpto_runtime. Run-time checks (index bounds, view shapes) use GNU statement expressions so
+// that a failing check returns from `pto_lib_run` with a message naming the task and kernel.
+#include "codegen/cpu_sim.h"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+namespace pto::wsp::codegen {
+
+using namespace ir;
+
+namespace {
+
+constexpr std::size_t PTO_CODEGEN_MAX_DIMS = 8;  // PTO_ABI_MAX_DIMS
+constexpr int64_t kUnknown = INT64_MIN;          // a stride not known at compile time
+
+// ---- small helpers ------------------------------------------------------------------------
+
+const char* ctype(DType d) {
+    switch (d) {
+        case DType::F16:
+        case DType::BF16: return "uint16_t";
+        case DType::F32: return "float";
+        case DType::F64: return "double";
+        case DType::I8: return "int8_t";
+        case DType::I16: return "int16_t";
+        case DType::I32: return "int32_t";
+        case DType::I64: return "int64_t";
+        case DType::U8: return "uint8_t";
+        case DType::U16: return "uint16_t";
+        case DType::U32: return "uint32_t";
+        case DType::U64: return "uint64_t";
+        case DType::Bool: return "uint8_t";
+        case DType::None: break;
+    }
+    return "int64_t";
+}
+
+const char* dcode(DType d) {
+    switch (d) {
+        case DType::F16: return "PTO_F16";
+        case DType::BF16: return "PTO_BF16";
+        case DType::F32: return "PTO_F32";
+        case DType::F64: return "PTO_F64";
+        case DType::I8: return "PTO_I8";
+        case DType::I16: return "PTO_I16";
+        case DType::I32: return "PTO_I32";
+        case DType::I64: return "PTO_I64";
+        case DType::U8: return "PTO_U8";
+        case DType::U16: return "PTO_U16";
+        case DType::U32: return "PTO_U32";
+        case DType::U64: return "PTO_U64";
+        case DType::Bool: return "PTO_BOOL";
+        case DType::None: break;
+    }
+    return "PTO_I64";
+}
+
+/// A C++ string literal of `s`. `fmt`: also escape '%' (the literal is a printf format).
+std::string cstr(const std::string& s, bool fmt = false) {
+    std::string o = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') {
+            o += '\\';
+            o += c;
+        } else if (c == '\n') {
+            o += "\\n";
+        } else if (c == '%' && fmt) {
+            o += "%%";
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            o += ' ';
+        } else {
+            o += c;
+        }
+    }
+    return o + "\"";
+}
+
+std::string i64(int64_t v) {
+    if (v == INT64_MIN) return "INT64_MIN";
+    return "((int64_t)" + std::to_string(v) + "LL)";
+}
+
+std::string f64(double v) {
+    if (std::isnan(v)) return "(__builtin_nan(\"\"))";
+    if (std::isinf(v)) return v > 0 ? "(__builtin_inf())" : "(-__builtin_inf())";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    std::string s = buf;
+    if (s.find_first_of(".e") == std::string::npos) s += ".0";
+    return "(" + s + ")";
+}
+
+std::string where(const std::string& what, const std::string& loc) {
+    return loc.empty() ? what : what + " at " + loc;
+}
+
+bool is_csp(const std::string& kind) {
+    return kind == "pipe" || kind == "process" || kind == "send" || kind == "consume" ||
+           kind == "connect" || kind == "record" || kind == "synchronize" || kind == "close";
+}
+
+// ---- affine analysis for the disjointness proof -------------------------------------------
+
+struct Affine {
+    std::map<int64_t, int64_t> coef;  // var id -> coefficient (non-zero)
+    int64_t c = 0;
+};
+
+std::optional<Affine> affine(const ExprPtr& e) {
+    if (!e) return std::nullopt;
+    if (auto k = e->as_const_int()) return Affine{{}, *k};
+    if (e->kind == ExprKind::Var) return Affine{{{e->id, 1}}, 0};
+    if (e->kind == ExprKind::Unary && e->op == ExprOp::Neg) {
+        auto a = affine(e->children[0]);
+        if (!a) return std::nullopt;
+        for (auto& [k, v] : a->coef) v = -v;
+        a->c = -a->c;
+        return a;
+    }
+    if (e->kind != ExprKind::Binary) return std::nullopt;
+    auto a = affine(e->children[0]);
+    auto b = affine(e->children[1]);
+    if (!a || !b) return std::nullopt;
+    if (e->op == ExprOp::Add || e->op == ExprOp::Sub) {
+        const int64_t sign = e->op == ExprOp::Add ? 1 : -1;
+        for (auto& [k, v] : b->coef) a->coef[k] += sign * v;
+        a->c += sign * b->c;
+        for (auto it = a->coef.begin(); it != a->coef.end();)
+            it = it->second == 0 ? a->coef.erase(it) : std::next(it);
+        return a;
+    }
+    if (e->op == ExprOp::Mul) {
+        if (!a->coef.empty() && !b->coef.empty()) return std::nullopt;
+        const Affine& var = a->coef.empty() ? *b : *a;
+        const int64_t k = a->coef.empty() ? a->c : b->c;
+        Affine r;
+        if (k != 0)
+            for (auto [id, v] : var.coef) r.coef[id] = v * k;
+        r.c = var.c * k;
+        return r;
+    }
+    return std::nullopt;
+}
+
+/// Whether two task instances whose values of `var` differ touch disjoint parts of index `ix`
+/// (which depends on `var` alone).
+bool separates(const Index& ix, int64_t var) {
+    if (ix.kind == Index::Kind::Point) {
+        auto a = affine(ix.value);
+        return a && a->coef.size() == 1 && a->coef.count(var);
+    }
+    auto s = affine(ix.start);
+    auto t = affine(ix.stop);
+    if (!s || !t || s->coef.size() != 1 || !s->coef.count(var) || t->coef != s->coef) return false;
+    const int64_t a = s->coef.at(var);
+    const int64_t len = t->c - s->c;
+    return len <= (a < 0 ? -a : a);
+}
+
+// ---- the emitter --------------------------------------------------------------------------
+
+struct LoopVar {
+    int64_t id;
+    bool injective;  // distinct iterations give distinct values (not a select_for var)
+};
+
+struct Access {
+    const Node* task;
+    std::size_t arg;
+    bool write;
+    std::vector<LoopVar> loops;
+};
+
+struct ViewCode {
+    std::string off;                                   // element offset expression (a local)
+    std::vector<std::pair<std::string, std::string>> dims;  // (extent, stride) locals
+    std::vector<int64_t> static_ext;                   // -1 where not constant
+    std::vector<int64_t> static_stride;                // from opts, kUnknown where unknown
+};
+
+class Emitter {
+public:
+    Emitter(const Module& m, const CpuSimOptions& opts) : m_(m), opts_(opts) {}
+
+    CpuSimSources run() {
+        CpuSimSources out;
+        if (!m_.workload) throw CodegenError("module " + m_.name + " has no workload", "");
+        prove_disjointness();
+        for (std::size_t k = 0; k < m_.kernels.size(); ++k)
+            out.files.emplace_back(kernel_file_name(k), emit_kernel(k));
+        emit_node(*m_.workload);
+        out.main_file = "driver.cpp";
+        out.files.emplace_back(out.main_file, driver());
+        out.symbols = symbol_names_;
+        out.params = param_names_;
+        out.num_slots = max_slot_ + 1;
+        out.arena_bytes = arena_bytes_;
+        out.tracked_tensors.assign(tracked_.begin(), tracked_.end());
+        return out;
+    }
+
+private:
+    // ---- kernels --------------------------------------------------------------------
+    std::string kernel_file_name(std::size_t k) const {
+        return "kernel_" + std::to_string(k) + "_" + m_.kernels[k]->name + ".cpp";
+    }
+    static std::string kernel_fn(std::size_t k) { return "pto_kernel_" + std::to_string(k); }
+
+    static bool scalar_param(const KernelParam& p) { return p.kind == ParamKind::Scalar; }
+    static DType scalar_dtype(const KernelParam& p) {
+        return p.dtype == DType::None ? DType::I64 : p.dtype;
+    }
+    static const char* scalar_ctype(const KernelParam& p) {
+        return dtype_is_float(scalar_dtype(p)) ? "double" : "int64_t";
+    }
+
+    std::string signature(std::size_t k) const {
+        const Kernel& K = *m_.kernels[k];
+        std::string s = "static void " + kernel_fn(k) + "(char* pto_arena";
+        for (const auto& p : K.params) {
+            s += ", ";
+            s += scalar_param(p) ? std::string(scalar_ctype(p)) + " " : "pto_tile* ";
+            s += "p_" + p.name;
+        }
+        return s + ")";
+    }
+
+    std::string emit_kernel(std::size_t k) {
+        const Kernel& K = *m_.kernels[k];
+        std::ostringstream o;
+        o << "// kernel @" << K.name << " (" << to_string(K.body_kind) << ")"
+          << (K.loc.empty() ? "" : " defined at " + K.loc) << "\n";
+        if (K.body_kind == BodyKind::Empty) {
+            o << "// empty body: its tasks run no numerics; they cost the load of each In and the"
+                 " store of each Out view.\n";
+            return o.str();
+        }
+        if (K.body_kind == BodyKind::Cpp) {
+            for (const auto& inc : K.cpp_includes)
+                o << "#include " << (inc.size() && (inc[0] == '<' || inc[0] == '"') ? inc : "\"" + inc + "\"")
+                  << "\n";
+            // The body sees each tensor/tile parameter as `pto_tile* <name>` and each scalar as
+            // int64_t/double <name>, plus the runtime's C API (tile.h).
+            o << signature(k) << " {\n";
+            for (const auto& p : K.params)
+                o << "    " << (scalar_param(p) ? scalar_ctype(p) : "pto_tile*") << " const "
+                  << p.name << " = p_" << p.name << "; (void)" << p.name << ";\n";
+            o << "    (void)pto_arena;\n    {\n#line 1 " << cstr("cpp_src of kernel " + K.name) << "\n"
+              << K.cpp_src << "\n    }\n}\n";
+            return o.str();
+        }
+        // Traced: one pto_<op> call per op on arena tiles.
+        const std::size_t np = K.params.size();
+        std::vector<std::vector<int64_t>> shape(np + K.ops.size());
+        std::vector<DType> dtype(np + K.ops.size(), DType::None);
+        o << signature(k) << " {\n";
+        std::set<int64_t> used;
+        for (const auto& op : K.ops)
+            for (int64_t v : op.operands) used.insert(v);
+        for (std::size_t i = 0; i < np; ++i) {
+            const auto& p = K.params[i];
+            shape[i] = p.shape;
+            dtype[i] = p.dtype;
+            if (!scalar_param(p)) {
+                o << "    pto_tile* const v" << i << " = p_" << p.name << ";\n";
+            } else if (used.count(static_cast<int64_t>(i))) {
+                const DType d = scalar_dtype(p);
+                dtype[i] = d;
+                shape[i] = {};
+                o << "    " << ctype(d) << " s" << i << "_v = " << convert_scalar("p_" + p.name, d)
+                  << ";\n    pto_tile s" << i << " = {&s" << i << "_v, 1, 1, 1, 1, " << dcode(d)
+                  << "};\n    pto_tile* const v" << i << " = &s" << i << ";\n";
+            }
+        }
+        int64_t arena = 0;
+        for (std::size_t j = 0; j < K.ops.size(); ++j) {
+            const KernelOp& op = K.ops[j];
+            const std::size_t id = np + j;
+            shape[id] = op.shape;
+            dtype[id] = op.dtype;
+            auto v = [&](std::size_t n) {
+                if (n >= op.operands.size())
+                    throw CodegenError("op " + op.name + " of kernel " + K.name +
+                                           " has too few operands",
+                                       op.loc);
+                return "v" + std::to_string(op.operands[n]);
+            };
+            auto unsupported = [&]() {
+                return CodegenError("op '" + op.name + "' in kernel " + K.name +
+                                        " cannot be lowered by the cpu_sim backend",
+                                    op.loc.empty() ? K.loc : op.loc);
+            };
+            if (op.code == OpCode::Unknown || op.code == OpCode::PtoIsa) throw unsupported();
+            if (op.code == OpCode::Store) {
+                const auto& dst = shape[op.operands.at(0)];
+                const auto& src = shape[op.operands.at(1)];
+                o << "    " << (dst == src ? "pto_store(" : "pto_broadcast(") << v(0) << ", "
+                  << v(1) << ");\n";
+                continue;
+            }
+            const bool implicit = op.code == OpCode::Load && op.attrs.count("implicit") &&
+                                  std::holds_alternative<bool>(op.attrs.at("implicit")) &&
+                                  std::get<bool>(op.attrs.at("implicit"));
+            if (implicit) {  // the op library reads strided views directly: no copy needed
+                o << "    pto_tile* const v" << id << " = " << v(0) << ";\n";
+                continue;
+            }
+            int64_t rows = 1, cols = 1;
+            if (op.shape.size() == 2) {
+                rows = op.shape[0];
+                cols = op.shape[1];
+            } else if (op.shape.size() == 1) {
+                cols = op.shape[0];
+            } else if (!op.shape.empty()) {
+                throw CodegenError("op " + op.name + " of kernel " + K.name +
+                                       " has a result of rank " + std::to_string(op.shape.size()) +
+                                       "; tiles are 2-D",
+                                   op.loc);
+            }
+            if (rows <= 0 || cols <= 0 || op.dtype == DType::None)
+                throw CodegenError("op " + op.name + " of kernel " + K.name +
+                                       " has no static result type",
+                                   op.loc);
+            o << "    pto_tile t" << id << " = {pto_arena + " << arena << ", " << rows << ", "
+              << cols << ", " << cols << ", 1, " << dcode(op.dtype) << "};\n    pto_tile* const v"
+              << id << " = &t" << id << ";\n";
+            arena += (rows * cols * dtype_size(op.dtype) + 63) / 64 * 64;
+            const std::string out = "v" + std::to_string(id);
+            switch (op.code) {
+                case OpCode::Load: o << "    pto_load(" << out << ", " << v(0) << ");\n"; break;
+                case OpCode::Alloc: o << "    pto_alloc(" << out << ");\n"; break;
+                case OpCode::Constant: {
+                    auto it = op.attrs.find("value");
+                    if (it == op.attrs.end()) throw unsupported();
+                    std::string val;
+                    if (auto* b = std::get_if<bool>(&it->second)) val = *b ? "1.0" : "0.0";
+                    else if (auto* i = std::get_if<int64_t>(&it->second)) val = "(double)" + i64(*i);
+                    else if (auto* d = std::get_if<double>(&it->second)) val = f64(*d);
+                    else throw unsupported();
+                    o << "    pto_constant(" << out << ", " << val << ");\n";
+                    break;
+                }
+                case OpCode::Add: case OpCode::Sub: case OpCode::Mul: case OpCode::Div:
+                case OpCode::Maximum: case OpCode::Minimum: case OpCode::RowMul:
+                case OpCode::RowAdd: case OpCode::ColMul: case OpCode::ColAdd:
+                case OpCode::Interleave:
+                    o << "    pto_" << op_fn(op) << "(" << out << ", " << v(0) << ", " << v(1)
+                      << ");\n";
+                    break;
+                case OpCode::Exp: case OpCode::Log: case OpCode::Sqrt: case OpCode::Rsqrt:
+                case OpCode::Tanh: case OpCode::Sigmoid: case OpCode::Sin: case OpCode::Cos:
+                case OpCode::Relu: case OpCode::Gelu: case OpCode::Silu: case OpCode::Neg:
+                case OpCode::Abs: case OpCode::RowSum: case OpCode::RowMax: case OpCode::RowMean:
+                case OpCode::ColSum: case OpCode::ColMax: case OpCode::Broadcast:
+                case OpCode::SliceEven: case OpCode::SliceOdd:
+                    o << "    pto_" << op_fn(op) << "(" << out << ", " << v(0) << ");\n";
+                    break;
+                case OpCode::Matmul:
+                    o << "    pto_matmul(" << out << ", " << v(0) << ", " << v(1) << ", "
+                      << (op.operands.size() > 2 ? v(2) : std::string("(const pto_tile*)0"))
+                      << ");\n";
+                    break;
+                default: throw unsupported();
+            }
+        }
+        o << "    (void)pto_arena;\n}\n";
+        arena_bytes_ = std::max(arena_bytes_, arena);
+        return o.str();
+    }
+
+    static std::string op_fn(const KernelOp& op) {
+        switch (op.code) {
+            case OpCode::Add: return "add";
+            case OpCode::Sub: return "sub";
+            case OpCode::Mul: return "mul";
+            case OpCode::Div: return "div";
+            case OpCode::Maximum: return "maximum";
+            case OpCode::Minimum: return "minimum";
+            case OpCode::Exp: return "exp";
+            case OpCode::Log: return "log";
+            case OpCode::Sqrt: return "sqrt";
+            case OpCode::Rsqrt: return "rsqrt";
+            case OpCode::Tanh: return "tanh";
+            case OpCode::Sigmoid: return "sigmoid";
+            case OpCode::Sin: return "sin";
+            case OpCode::Cos: return "cos";
+            case OpCode::Relu: return "relu";
+            case OpCode::Gelu: return "gelu";
+            case OpCode::Silu: return "silu";
+            case OpCode::Neg: return "neg";
+            case OpCode::Abs: return "abs";
+            case OpCode::RowSum: return "rowsum";
+            case OpCode::RowMax: return "rowmax";
+            case OpCode::RowMean: return "rowmean";
+            case OpCode::ColSum: return "colsum";
+            case OpCode::ColMax: return "colmax";
+            case OpCode::RowMul: return "rowmul";
+            case OpCode::RowAdd: return "rowadd";
+            case OpCode::ColMul: return "colmul";
+            case OpCode::ColAdd: return "coladd";
+            case OpCode::Broadcast: return "broadcast";
+            case OpCode::SliceEven: return "slice_even";
+            case OpCode::SliceOdd: return "slice_odd";
+            case OpCode::Interleave: return "interleave";
+            default: return op.name;
+        }
+    }
+
+    static std::string convert_scalar(const std::string& v, DType d) {
+        switch (d) {
+            case DType::F16: return "pto::f32_to_f16((float)(" + v + "))";
+            case DType::BF16: return "pto::f32_to_bf16((float)(" + v + "))";
+            case DType::Bool: return "(uint8_t)((" + v + ") != 0)";
+            default: return "(" + std::string(ctype(d)) + ")(" + v + ")";
+        }
+    }
+
+    // ---- disjointness proof ---------------------------------------------------------
+    void collect(const Node& n, std::vector<LoopVar>& loops, std::vector<Access>& acc) {
+        const std::string kind = to_string(n.kind);
+        if (n.kind == NodeKind::Task) {
+            const Kernel* K = m_.kernel(n.kernel_id);
+            for (std::size_t a = 0; a < n.args.size(); ++a) {
+                const Arg& arg = n.args[a];
+                if (arg.kind != Arg::Kind::View || K == nullptr) continue;
+                const int64_t pi = K->find_param(arg.param);
+                const bool write = pi >= 0 && (K->params[pi].direction == Direction::Out ||
+                                               K->params[pi].direction == Direction::InOut);
+                acc.push_back(Access{&n, a, write, loops});
+            }
+            return;
+        }
+        std::size_t pushed = 0;
+        if (n.kind == NodeKind::ParallelFor || n.kind == NodeKind::SeqFor ||
+            n.kind == NodeKind::SelectFor || n.kind == NodeKind::Consume) {
+            for (const auto& v : n.vars) {
+                loops.push_back({v.id, n.kind != NodeKind::SelectFor && n.kind != NodeKind::Consume});
+                ++pushed;
+            }
+        }
+        for (const auto& c : n.nested())
+            if (c) collect(*c, loops, acc);
+        loops.resize(loops.size() - pushed);
+    }
+
+    void prove_disjointness() {
+        std::vector<LoopVar> loops;
+        std::vector<Access> acc;
+        collect(*m_.workload, loops, acc);
+        std::map<int64_t, std::vector<const Access*>> by_tensor;
+        for (const auto& a : acc) by_tensor[a.task->args[a.arg].view.tensor_id].push_back(&a);
+        for (const auto& [tid, list] : by_tensor) {
+            const bool any_write =
+                std::any_of(list.begin(), list.end(), [](const Access* a) { return a->write; });
+            if (!any_write) continue;
+            if (list.size() > 1) {
+                tracked_.insert(tid);
+                continue;
+            }
+            // One access site: its instances are disjoint when every enclosing loop variable
+            // is separated by an index that depends on it alone.
+            const Access& a = *list[0];
+            const View& view = a.task->args[a.arg].view;
+            for (const LoopVar& lv : a.loops) {
+                bool ok = lv.injective && std::any_of(view.indices.begin(), view.indices.end(),
+                                                      [&](const Index& ix) {
+                                                          return separates(ix, lv.id);
+                                                      });
+                if (!ok) {
+                    tracked_.insert(tid);
+                    break;
+                }
+            }
+        }
+    }
+
+    // ---- driver: expressions ----------------------------------------------------------
+    std::string line(const std::string& s) { return std::string(indent_ * 4, ' ') + s + "\n"; }
+    void put(const std::string& s) { body_ += line(s); }
+    std::string fresh(const char* base) { return std::string(base) + std::to_string(uniq_++); }
+
+    std::string fail(const std::string& ctx, const std::string& fmt, const std::string& args) {
+        return "return pto_abi_fail(R, " + cstr(ctx, true) + " \" (task #%llu): \" " +
+               cstr(fmt) + ", (unsigned long long)pto_ntask" +
+               (args.empty() ? "" : ", " + args) + ")";
+    }
+
+    std::string dim_size(int64_t tid, std::size_t d) const {
+        const Tensor* t = m_.tensor(tid);
+        if (t != nullptr && d < t->shape.size() && t->shape[d] >= 0) return i64(t->shape[d]);
+        return "T" + std::to_string(tid) + "_n" + std::to_string(d);
+    }
+    std::string stride(int64_t tid, std::size_t d) const {
+        return "T" + std::to_string(tid) + "_s" + std::to_string(d);
+    }
+    std::string tensor_name(int64_t tid) const {
+        const Tensor* t = m_.tensor(tid);
+        return t ? t->name : "%" + std::to_string(tid);
+    }
+
+    bool expr_is_float(const ExprPtr& e) const {
+        switch (e->kind) {
+            case ExprKind::Float: return true;
+            case ExprKind::Load: {
+                const Tensor* t = m_.tensor(e->view->tensor_id);
+                return t && dtype_is_float(t->dtype);
+            }
+            case ExprKind::Binary:
+                if (e->op == ExprOp::Div) return true;
+                if (e->op == ExprOp::Lt || e->op == ExprOp::Le || e->op == ExprOp::Gt ||
+                    e->op == ExprOp::Ge || e->op == ExprOp::Eq || e->op == ExprOp::Ne)
+                    return false;
+                return expr_is_float(e->children[0]) || expr_is_float(e->children[1]);
+            case ExprKind::Unary:
+                return e->op != ExprOp::Not && expr_is_float(e->children[0]);
+            case ExprKind::Select:
+                return expr_is_float(e->children[1]) || expr_is_float(e->children[2]);
+            default: return false;
+        }
+    }
+
+    /// Whether every variable `e` reads is bound here.
+    bool in_scope(const ExprPtr& e) const {
+        if (!e) return true;
+        if (e->kind == ExprKind::Var && !vars_.count(e->id)) return false;
+        if (e->kind == ExprKind::Load)
+            for (const auto& ix : e->view->indices)
+                if (!in_scope(ix.value) || !in_scope(ix.start) || !in_scope(ix.stop)) return false;
+        for (const auto& c : e->children)
+            if (!in_scope(c)) return false;
+        return true;
+    }
+
+    std::string ex(const ExprPtr& e, const std::string& ctx) {
+        switch (e->kind) {
+            case ExprKind::Int: return i64(e->int_value);
+            case ExprKind::Float: return f64(e->float_value);
+            case ExprKind::Bool: return e->bool_value ? "((int64_t)1)" : "((int64_t)0)";
+            case ExprKind::Var:
+                if (!vars_.count(e->id))
+                    throw CodegenError("variable " + e->name + " is used outside its loop", "");
+                return "v" + std::to_string(e->id);
+            case ExprKind::Symbol: {
+                auto it = std::find(symbol_names_.begin(), symbol_names_.end(), e->name);
+                if (it == symbol_names_.end()) {
+                    symbol_names_.push_back(e->name);
+                    it = symbol_names_.end() - 1;
+                }
+                return "R->symbols[" + std::to_string(it - symbol_names_.begin()) + "]";
+            }
+            case ExprKind::Param: {
+                auto it = std::find(param_names_.begin(), param_names_.end(), e->name);
+                if (it == param_names_.end()) {
+                    param_names_.push_back(e->name);
+                    it = param_names_.end() - 1;
+                }
+                return "R->params[" + std::to_string(it - param_names_.begin()) + "]";
+            }
+            case ExprKind::Slot:
+                if (e->id < 0) throw CodegenError("slot index " + std::to_string(e->id) + " < 0", "");
+                max_slot_ = std::max(max_slot_, e->id);
+                return "((int64_t)R->slots[" + std::to_string(e->id) + "])";
+            case ExprKind::Load: return load_expr(*e->view, ctx);
+            case ExprKind::Unary: {
+                const std::string a = ex(e->children[0], ctx);
+                if (e->op == ExprOp::Neg) return "(-" + a + ")";
+                if (e->op == ExprOp::Not) return "((int64_t)!" + a + ")";
+                return "(" + a + " < 0 ? -" + a + " : " + a + ")";
+            }
+            case ExprKind::Binary: return binary(e, ctx);
+            case ExprKind::Select:
+                return "(" + ex(e->children[0], ctx) + " ? " + ex(e->children[1], ctx) + " : " +
+                       ex(e->children[2], ctx) + ")";
+            case ExprKind::EventQuery:
+                throw CodegenError("CSP event query is not supported by cpu_sim yet (" + ctx + ")",
+                                   "");
+        }
+        return "0";
+    }
+
+    std::string binary(const ExprPtr& e, const std::string& ctx) {
+        const std::string a = ex(e->children[0], ctx);
+        const std::string b = ex(e->children[1], ctx);
+        const bool fl = expr_is_float(e->children[0]) || expr_is_float(e->children[1]);
+        auto zero_check = [&](const std::string& fn, const char* what) {
+            const std::string t = fresh("z");
+            const std::string ty = fl ? "double" : "int64_t";
+            return "__extension__ ({ " + ty + " " + t + " = " + b + "; if (" + t +
+                   " == 0) { " + fail(ctx, std::string(what) + " by zero", "") + "; } " + fn +
+                   "(" + a + ", " + t + "); })";
+        };
+        switch (e->op) {
+            case ExprOp::Add: return "(" + a + " + " + b + ")";
+            case ExprOp::Sub: return "(" + a + " - " + b + ")";
+            case ExprOp::Mul: return "(" + a + " * " + b + ")";
+            case ExprOp::Div: return "((double)" + a + " / (double)" + b + ")";
+            case ExprOp::FloorDiv:
+                return zero_check(fl ? "pto_abi_ffloordiv" : "pto_abi_floordiv", "floor division");
+            case ExprOp::Mod: return zero_check(fl ? "pto_abi_fmod" : "pto_abi_mod", "modulo");
+            case ExprOp::Lt: return "((int64_t)(" + a + " < " + b + "))";
+            case ExprOp::Le: return "((int64_t)(" + a + " <= " + b + "))";
+            case ExprOp::Gt: return "((int64_t)(" + a + " > " + b + "))";
+            case ExprOp::Ge: return "((int64_t)(" + a + " >= " + b + "))";
+            case ExprOp::Eq: return "((int64_t)(" + a + " == " + b + "))";
+            case ExprOp::Ne: return "((int64_t)(" + a + " != " + b + "))";
+            case ExprOp::And: return "((int64_t)" + a + " & (int64_t)" + b + ")";
+            case ExprOp::Or: return "((int64_t)" + a + " | (int64_t)" + b + ")";
+            case ExprOp::Xor: return "((int64_t)" + a + " ^ (int64_t)" + b + ")";
+            case ExprOp::Shl: return "((int64_t)((uint64_t)" + a + " << ((int64_t)" + b + " & 63)))";
+            case ExprOp::Shr: return "((int64_t)" + a + " >> ((int64_t)" + b + " & 63))";
+            case ExprOp::Min: return "(" + a + " < " + b + " ? " + a + " : " + b + ")";
+            case ExprOp::Max: return "(" + a + " > " + b + " ? " + a + " : " + b + ")";
+            default: break;
+        }
+        throw CodegenError("binary operator " + to_string(e->op) + " is not supported", "");
+    }
+
+    /// A checked point read of one tensor element, as a statement expression.
+    std::string load_expr(const View& v, const std::string& ctx) {
+        const Tensor* t = m_.tensor(v.tensor_id);
+        if (t == nullptr) throw CodegenError("load from unknown tensor", "");
+        if (v.indices.size() != t->shape.size())
+            throw CodegenError("load(" + t->name + "[...]) must index every dimension with a point",
+                               "");
+        std::string s = "__extension__ ({ int64_t ";
+        const std::string off = fresh("lo");
+        s += off + " = 0; ";
+        for (std::size_t d = 0; d < v.indices.size(); ++d) {
+            const Index& ix = v.indices[d];
+            if (ix.kind != Index::Kind::Point)
+                throw CodegenError("load(" + t->name + "[...]) with a range index", "");
+            const std::string i = fresh("li");
+            s += "int64_t " + i + " = " + ex(ix.value, ctx) + "; ";
+            s += "if ((uint64_t)" + i + " >= (uint64_t)" + dim_size(v.tensor_id, d) + ") { " +
+                 fail(ctx, "index %lld out of range [0, %lld) in dim " + std::to_string(d) +
+                               " of tensor " + t->name,
+                      "(long long)" + i + ", (long long)" + dim_size(v.tensor_id, d)) +
+                 "; } ";
+            s += off + " += " + i + " * " + stride(v.tensor_id, d) + "; ";
+        }
+        const std::string el = "T" + std::to_string(v.tensor_id) + "[" + off + "]";
+        switch (t->dtype) {
+            case DType::F16: s += "(double)pto::f16_to_f32(" + el + ");"; break;
+            case DType::BF16: s += "(double)pto::bf16_to_f32(" + el + ");"; break;
+            case DType::F32: case DType::F64: s += "(double)" + el + ";"; break;
+            default: s += "(int64_t)" + el + ";"; break;
+        }
+        return s + " })";
+    }
+
+    /// Emits statements computing a task argument's view; returns the locals holding it.
+    ViewCode emit_view(const View& v, const std::string& ctx) {
+        const Tensor* t = m_.tensor(v.tensor_id);
+        if (t == nullptr) throw CodegenError("view of unknown tensor", "");
+        ViewCode vc;
+        const std::string tid = std::to_string(v.tensor_id);
+        vc.off = fresh("off");
+        put("int64_t " + vc.off + " = 0;");
+        const auto* strides = v.tensor_id < static_cast<int64_t>(opts_.tensor_strides.size())
+                                  ? &opts_.tensor_strides[v.tensor_id]
+                                  : nullptr;
+        auto static_stride = [&](std::size_t d) -> int64_t {
+            return strides && d < strides->size() ? (*strides)[d] : kUnknown;
+        };
+        for (std::size_t d = 0; d < t->shape.size(); ++d) {
+            const std::string n = dim_size(v.tensor_id, d);
+            if (d < v.indices.size() && v.indices[d].kind == Index::Kind::Point) {
+                const Index& ix = v.indices[d];
+                auto c = ix.value->as_const_int();
+                if (c && t->shape[d] >= 0 && *c >= 0 && *c < t->shape[d]) {
+                    put(vc.off + " += " + i64(*c) + " * " + stride(v.tensor_id, d) + ";");
+                    continue;
+                }
+                const std::string i = fresh("ix");
+                put("const int64_t " + i + " = " + ex(ix.value, ctx) + ";");
+                put("if ((uint64_t)" + i + " >= (uint64_t)" + n + ") { " +
+                    fail(ctx, "index %lld out of range [0, %lld) in dim " + std::to_string(d) +
+                                  " of tensor " + t->name,
+                         "(long long)" + i + ", (long long)" + n) +
+                    "; }");
+                put(vc.off + " += " + i + " * " + stride(v.tensor_id, d) + ";");
+            } else if (d < v.indices.size()) {
+                const Index& ix = v.indices[d];
+                if (ix.step <= 0)
+                    throw CodegenError("a view of tensor " + t->name + " has slice step " +
+                                           std::to_string(ix.step) + "; only positive steps",
+                                       "");
+                const std::string lo = fresh("lo"), hi = fresh("hi"), ext = fresh("ext"),
+                                  st = fresh("st");
+                put("const int64_t " + lo + " = " + ex(ix.start, ctx) + ", " + hi + " = " +
+                    ex(ix.stop, ctx) + ";");
+                auto cl = ix.start->as_const_int();
+                auto ch = ix.stop->as_const_int();
+                const bool static_ok = cl && ch && t->shape[d] >= 0 && *cl >= 0 && *cl <= *ch &&
+                                       *ch <= t->shape[d];
+                if (!static_ok)
+                    put("if (" + lo + " < 0 || " + lo + " > " + hi + " || " + hi + " > " + n +
+                        ") { " +
+                        fail(ctx, "slice [%lld:%lld] out of range [0, %lld] in dim " +
+                                      std::to_string(d) + " of tensor " + t->name,
+                             "(long long)" + lo + ", (long long)" + hi + ", (long long)" + n) +
+                        "; }");
+                put("const int64_t " + ext + " = (" + hi + " - " + lo + " + " +
+                    std::to_string(ix.step - 1) + ") / " + std::to_string(ix.step) + ";");
+                put("const int64_t " + st + " = " + stride(v.tensor_id, d) + " * " +
+                    std::to_string(ix.step) + ";");
+                put(vc.off + " += " + lo + " * " + stride(v.tensor_id, d) + ";");
+                vc.dims.emplace_back(ext, st);
+                vc.static_ext.push_back(static_ok ? (*ch - *cl + ix.step - 1) / ix.step : -1);
+                const int64_t ss = static_stride(d);
+                vc.static_stride.push_back(ss == kUnknown ? kUnknown : ss * ix.step);
+            } else {
+                vc.dims.emplace_back(n, stride(v.tensor_id, d));
+                vc.static_ext.push_back(t->shape[d]);
+                vc.static_stride.push_back(static_stride(d));
+            }
+        }
+        return vc;
+    }
+
+    static std::string elems(const ViewCode& vc) {
+        std::string s = "((int64_t)1";
+        for (const auto& [e, st] : vc.dims) s += " * " + e;
+        return s + ")";
+    }
+
+    // ---- driver: nodes ----------------------------------------------------------------
+    void emit_children(const std::vector<NodePtr>& cs) {
+        for (const auto& c : cs)
+            if (c) emit_node(*c);
+    }
+
+    void emit_node(const Node& n) {
+        const std::string kind = to_string(n.kind);
+        if (is_csp(kind))
+            throw CodegenError("CSP construct '" + kind + "' is not supported by cpu_sim yet",
+                               n.loc);
+        if (kind == "collective")
+            throw CodegenError("collective '" + n.name + "' is not supported by cpu_sim yet",
+                               n.loc);
+        switch (n.kind) {
+            case NodeKind::Task: emit_task(n); return;
+            case NodeKind::ParallelFor: emit_parallel_for(n, 0); return;
+            case NodeKind::SeqFor: emit_seq_for(n); return;
+            case NodeKind::SelectFor: emit_select_for(n); return;
+            case NodeKind::Cond: emit_cond(n); return;
+            case NodeKind::Combine: emit_children(n.children); return;
+            case NodeKind::Sequential: emit_sequential(n); return;
+            case NodeKind::SlotSet: {
+                if (n.slot < 0) throw CodegenError("slot_set of a negative slot", n.loc);
+                max_slot_ = std::max(max_slot_, n.slot);
+                const std::string ctx = where("slot_set", n.loc);
+                put("R->slots[" + std::to_string(n.slot) + "] = (uint64_t)(int64_t)(" +
+                    ex(n.expr, ctx) + ");");
+                return;
+            }
+            case NodeKind::SlotLoad: {
+                if (n.slot < 0 || !n.view) throw CodegenError("malformed slot_load", n.loc);
+                max_slot_ = std::max(max_slot_, n.slot);
+                emit_slot_load(n);
+                return;
+            }
+            default: break;
+        }
+        if (kind == "block") {  // children run in program order, no ordering constraint
+            emit_children(n.children);
+            return;
+        }
+        throw CodegenError("workload node '" + kind + "' is not supported by cpu_sim", n.loc);
+    }
+
+    void emit_slot_load(const Node& n) {
+        const std::string ctx = where("slot_load", n.loc);
+        put("{");
+        ++indent_;
+        ViewCode vc = emit_view(*n.view, ctx);
+        const Tensor* t = m_.tensor(n.view->tensor_id);
+        // The view as 2-D (row, col): missing dims count as extent 1.
+        std::vector<std::pair<std::string, std::string>> d = vc.dims;
+        while (d.size() < 2) d.insert(d.begin(), {"((int64_t)1)", "((int64_t)0)"});
+        if (d.size() > 2)
+            throw CodegenError("slot_load needs a view with at most 2 dimensions", n.loc);
+        const std::string r = fresh("r"), c = fresh("c");
+        put("const int64_t " + r + " = " + ex(n.row, ctx) + ", " + c + " = " + ex(n.col, ctx) + ";");
+        put("if ((uint64_t)" + r + " >= (uint64_t)" + d[0].first + " || (uint64_t)" + c +
+            " >= (uint64_t)" + d[1].first + ") { " +
+            fail(ctx, "element [%lld, %lld] out of range of a view of tensor " + t->name,
+                 "(long long)" + r + ", (long long)" + c) +
+            "; }");
+        const std::string el = "T" + std::to_string(n.view->tensor_id) + "[" + vc.off + " + " +
+                               r + " * " + d[0].second + " + " + c + " * " + d[1].second + "]";
+        std::string val;
+        switch (t->dtype) {
+            case DType::F16: val = "(int64_t)pto::f16_to_f32(" + el + ")"; break;
+            case DType::BF16: val = "(int64_t)pto::bf16_to_f32(" + el + ")"; break;
+            case DType::U64: val = "(uint64_t)" + el; break;
+            default: val = "(uint64_t)(int64_t)" + el; break;
+        }
+        put("R->slots[" + std::to_string(n.slot) + "] = " + val + ";");
+        --indent_;
+        put("}");
+    }
+
+    void open_loop(const VarDef& v, const std::string& extent) {
+        const std::string e = fresh("n");
+        put("{");
+        ++indent_;
+        put("const int64_t " + e + " = " + extent + ";");
+        put("for (int64_t v" + std::to_string(v.id) + " = 0; v" + std::to_string(v.id) + " < " +
+            e + "; ++v" + std::to_string(v.id) + ") {");
+        ++indent_;
+        vars_.insert(v.id);
+    }
+    void close_loop(const VarDef& v) {
+        vars_.erase(v.id);
+        --indent_;
+        put("}");
+        --indent_;
+        put("}");
+    }
+
+    void emit_parallel_for(const Node& n, std::size_t i) {
+        if (i == n.vars.size()) {
+            emit_children(n.children);
+            return;
+        }
+        if (i >= n.axes.size()) throw CodegenError("parallel_for with fewer axes than vars", n.loc);
+        open_loop(n.vars[i], ex(n.axes[i].extent(), where("loop " + n.vars[i].name, n.loc)));
+        emit_parallel_for(n, i + 1);
+        close_loop(n.vars[i]);
+    }
+
+    // A sequential scope: each step (iteration / child) starts after every task of the
+    // previous one ends. pto_max tracks the max end of tasks submitted in the current step;
+    // pto_pending notes tasks a buffering timing policy still holds (their end is fixed on
+    // demand with pto_sim_task_end()).
+    struct SeqScope {
+        std::string barrier, acc, saved_max, saved_pending, first;
+    };
+    SeqScope open_seq() {
+        SeqScope s{fresh("sq_barrier"), fresh("sq_acc"), fresh("sq_max"), fresh("sq_pend"),
+                   fresh("sq_first")};
+        put("const int64_t " + s.barrier + " = pto_barrier;");
+        put("const int64_t " + s.saved_max + " = pto_max;");
+        put("const int " + s.saved_pending + " = pto_pending;");
+        put("int64_t " + s.acc + " = 0;");
+        ++seq_depth_;
+        return s;
+    }
+    void step_begin(const SeqScope& s) {
+        put("const uint64_t " + s.first + " = pto_ntask;");
+        put("pto_max = 0; pto_pending = 0;");
+    }
+    void step_end(const SeqScope& s) {
+        put("if (pto_pending) {");
+        put("    for (uint64_t q = " + s.first + "; q < pto_ntask; ++q) {");
+        put("        const int64_t e = pto_sim_task_end(sim, (uint32_t)q);");
+        put("        if (e > pto_max) pto_max = e;");
+        put("    }");
+        put("}");
+        put("if (pto_max > pto_barrier) pto_barrier = pto_max;");
+        put("if (pto_max > " + s.acc + ") " + s.acc + " = pto_max;");
+    }
+    void close_seq(const SeqScope& s) {
+        --seq_depth_;
+        put("pto_barrier = " + s.barrier + ";");
+        put("pto_max = " + s.saved_max + " > " + s.acc + " ? " + s.saved_max + " : " + s.acc + ";");
+        put("pto_pending = " + s.saved_pending + ";");
+    }
+
+    void emit_seq_for(const Node& n) {
+        if (n.vars.empty() || n.axes.empty()) throw CodegenError("malformed seq_for", n.loc);
+        put("{");
+        ++indent_;
+        SeqScope s = open_seq();
+        open_loop(n.vars[0], ex(n.axes[0].extent(), where("loop " + n.vars[0].name, n.loc)));
+        step_begin(s);
+        emit_children(n.children);
+        step_end(s);
+        close_loop(n.vars[0]);
+        close_seq(s);
+        --indent_;
+        put("}");
+    }
+
+    void emit_sequential(const Node& n) {
+        put("{");
+        ++indent_;
+        SeqScope s = open_seq();
+        for (const auto& c : n.children) {
+            if (!c) continue;
+            put("{");
+            ++indent_;
+            step_begin(s);
+            emit_node(*c);
+            step_end(s);
+            --indent_;
+            put("}");
+        }
+        close_seq(s);
+        --indent_;
+        put("}");
+    }
+
+    void emit_select_for(const Node& n) {
+        if (n.vars.empty() || n.axes.empty()) throw CodegenError("malformed select_for", n.loc);
+        const Axis& ax = n.axes[0];
+        if (ax.kind != AxisKind::Sparse)
+            throw CodegenError("select_for over a non-sparse axis " + ax.name, n.loc);
+        const std::string ctx = where("select_for " + n.vars[0].name, n.loc);
+        const Tensor* ip = m_.tensor(ax.indptr_tensor);
+        const Tensor* ix = m_.tensor(ax.indices_tensor);
+        if (!ip || !ix || ip->shape.size() != 1 || ix->shape.size() != 1)
+            throw CodegenError("select_for needs 1-D indptr and indices tensors", n.loc);
+        put("{");
+        ++indent_;
+        const std::string row = fresh("row"), lo = fresh("klo"), hi = fresh("khi"),
+                          k = fresh("k");
+        const std::string ipn = dim_size(ax.indptr_tensor, 0), ixn = dim_size(ax.indices_tensor, 0);
+        const std::string ipt = "T" + std::to_string(ax.indptr_tensor);
+        const std::string ipst = stride(ax.indptr_tensor, 0);
+        put("const int64_t " + row + " = " + ex(n.row, ctx) + ";");
+        put("if (" + row + " < 0 || " + row + " + 1 >= " + ipn + ") { " +
+            fail(ctx, "row %lld out of range of indptr tensor " + ip->name + " (size %lld)",
+                 "(long long)" + row + ", (long long)" + ipn) +
+            "; }");
+        put("const int64_t " + lo + " = (int64_t)" + ipt + "[" + row + " * " + ipst + "], " + hi +
+            " = (int64_t)" + ipt + "[(" + row + " + 1) * " + ipst + "];");
+        put("if (" + lo + " < 0 || " + lo + " > " + hi + " || " + hi + " > " + ixn + ") { " +
+            fail(ctx, "indptr[%lld..%lld] = %lld..%lld is not a valid range of indices tensor " +
+                          ix->name + " (size %lld)",
+                 "(long long)" + row + ", (long long)(" + row + " + 1), (long long)" + lo +
+                     ", (long long)" + hi + ", (long long)" + ixn) +
+            "; }");
+        const std::string vid = "v" + std::to_string(n.vars[0].id);
+        put("for (int64_t " + k + " = " + lo + "; " + k + " < " + hi + "; ++" + k + ") {");
+        ++indent_;
+        put("const int64_t " + vid + " = (int64_t)T" + std::to_string(ax.indices_tensor) + "[" +
+            k + " * " + stride(ax.indices_tensor, 0) + "];");
+        vars_.insert(n.vars[0].id);
+        emit_children(n.children);
+        vars_.erase(n.vars[0].id);
+        --indent_;
+        put("}");
+        --indent_;
+        put("}");
+    }
+
+    void emit_cond(const Node& n) {
+        const std::string ctx = where("P.when", n.loc);
+        bool first = true;
+        for (const auto& br : n.branches) {
+            if (br.pred) {
+                put(std::string(first ? "if (" : "else if (") + ex(br.pred, ctx) + ") {");
+            } else {
+                put(first ? "{" : "else {");
+            }
+            ++indent_;
+            emit_children(br.body);
+            --indent_;
+            put("}");
+            first = false;
+            if (!br.pred) break;
+        }
+    }
+
+    void emit_task(const Node& n) {
+        const Kernel* K = m_.kernel(n.kernel_id);
+        if (K == nullptr) throw CodegenError("task of unknown kernel", n.loc);
+        const std::string ctx = "kernel " + K->name + (n.loc.empty() ? "" : " at " + n.loc);
+        put("{  // task @" + K->name + (n.loc.empty() ? "" : " " + n.loc));
+        ++indent_;
+        // Arguments by parameter order.
+        std::vector<std::string> call_args(K->params.size());
+        std::vector<bool> bound(K->params.size(), false);
+        std::string in_elems = "((int64_t)0)", out_elems = "((int64_t)0)";
+        const bool numerics = K->body_kind != BodyKind::Empty;
+        struct Tracked {
+            int64_t tid;
+            ViewCode vc;
+            bool write;
+        };
+        std::vector<Tracked> tracked;
+        for (const Arg& arg : n.args) {
+            const int64_t pi = K->find_param(arg.param);
+            if (pi < 0)
+                throw CodegenError("task of kernel " + K->name + " binds unknown parameter " +
+                                       arg.param,
+                                   n.loc);
+            const KernelParam& p = K->params[pi];
+            bound[pi] = true;
+            if (arg.kind == Arg::Kind::Scalar) {
+                const std::string s = fresh("sc");
+                put("const " + std::string(scalar_ctype(p)) + " " + s + " = (" + scalar_ctype(p) +
+                    ")" + ex(arg.value, ctx) + ";");
+                call_args[pi] = s;
+                continue;
+            }
+            if (p.kind == ParamKind::Scalar)
+                throw CodegenError("scalar parameter " + p.name + " of kernel " + K->name +
+                                       " is bound to a view",
+                                   n.loc);
+            ViewCode vc = emit_view(arg.view, ctx + " argument " + p.name);
+            const bool reads = p.direction == Direction::In || p.direction == Direction::InOut;
+            const bool writes = p.direction == Direction::Out || p.direction == Direction::InOut;
+            if (reads) in_elems += " + " + elems(vc);
+            if (writes) out_elems += " + " + elems(vc);
+            if (numerics) call_args[pi] = "&" + emit_tile(arg.view, vc, *K, p, ctx);
+            if (tracked_.count(arg.view.tensor_id)) tracked.push_back({arg.view.tensor_id, vc, writes});
+        }
+        for (std::size_t i = 0; i < bound.size(); ++i)
+            if (!bound[i] && numerics)
+                throw CodegenError("task of kernel " + K->name + " does not bind parameter " +
+                                       K->params[i].name,
+                                   n.loc);
+        // Cost: the cost table's per-kernel cycles, or (-1) from the views.
+        const std::string kid = std::to_string(n.kernel_id);
+        if (K->body_kind == BodyKind::Traced)
+            put("const int64_t cyc = KC[" + kid + "];");
+        else
+            put("const int64_t cyc = KC[" + kid + "] >= 0 ? KC[" + kid +
+                "] : (int64_t)(LR * (double)" + in_elems + " + SR * (double)" + out_elems +
+                " + 0.5);");
+        if (numerics) {
+            std::string call = kernel_fn(n.kernel_id) + "(pto_arena";
+            for (const auto& a : call_args) call += ", " + a;
+            put(call + ");");
+        }
+        for (const auto& t : tracked) {
+            const std::size_t k = t.vc.dims.size();
+            std::string ex_ = "{", st_ = "{";
+            for (std::size_t i = 0; i < k; ++i) {
+                ex_ += (i ? ", " : "") + t.vc.dims[i].first;
+                st_ += (i ? ", " : "") + t.vc.dims[i].second;
+            }
+            if (k == 0) {
+                ex_ += "1";
+                st_ += "1";
+            }
+            const std::string e = fresh("rex"), s = fresh("rst");
+            put("{ const int64_t " + e + "[] = " + ex_ + "}; const int64_t " + s + "[] = " + st_ +
+                "}; pto_abi_access_view(sim, " + std::to_string(t.tid) + ", " + t.vc.off + ", " +
+                std::to_string(k) + ", " + e + ", " + s + ", " + (t.write ? "1" : "0") + "); }");
+        }
+        // Submit.
+        put("pto_sim_task t;");
+        put("t.kernel = " + kid + "; t.reserved = 0; t.cycles = cyc; t.min_start = pto_barrier;");
+        put("t.dispatch_key = " + key(schedule_key(true), ctx) + ";");
+        put("t.stream_key = " + key(schedule_key(false), ctx) + ";");
+        for (int i = 0; i < 4; ++i) {
+            std::string v = "-1";
+            if (i < static_cast<int>(n.axis_values.size()))
+                v = "(int32_t)(" + ex(n.axis_values[i], ctx) + ")";
+            put("t.idx[" + std::to_string(i) + "] = " + v + ";");
+        }
+        if (seq_depth_ > 0) {
+            put("const int64_t e = pto_sim_submit(sim, &t);");
+            put("if (e == PTO_SIM_PENDING) pto_pending = 1; else if (e > pto_max) pto_max = e;");
+        } else {
+            put("pto_sim_submit(sim, &t);");
+        }
+        put("++pto_ntask;");
+        --indent_;
+        put("}");
+    }
+
+    ExprPtr schedule_key(bool dispatch) const {
+        if (!m_.schedule) return nullptr;
+        return dispatch ? m_.schedule->dispatch_key : m_.schedule->stream_key;
+    }
+    /// A schedule key for this task; without a key (or where its variables are not bound, e.g.
+    /// a task outside the loop the key names) the submission index.
+    std::string key(const ExprPtr& k, const std::string& ctx) {
+        if (!k || !in_scope(k)) return "(int64_t)pto_ntask";
+        return "(int64_t)(" + ex(k, ctx) + ")";
+    }
+
+    /// Emits the pto_tile of a tensor/tile argument; returns its local name.
+    std::string emit_tile(const View& view, const ViewCode& vc, const Kernel& K,
+                          const KernelParam& p, const std::string& ctx) {
+        const Tensor* t = m_.tensor(view.tensor_id);
+        const std::string what = "parameter " + p.name + " of kernel " + K.name;
+        const std::size_t k = vc.dims.size();
+        std::string rows, cols, rs, cs;
+        int64_t srows = 1, scols = 1;
+        if (k == 0) {
+            rows = cols = rs = cs = "1";
+        } else if (k == 1) {
+            rows = "1";
+            cols = vc.dims[0].first;
+            rs = "0";
+            cs = vc.dims[0].second;
+            scols = vc.static_ext[0];
+        } else {
+            // Leading dims flatten into rows when they are contiguous with each other.
+            for (std::size_t j = 0; j + 2 < k; ++j) {
+                const int64_t sj = vc.static_stride[j], sn = vc.static_stride[j + 1],
+                              en = vc.static_ext[j + 1];
+                if (sj != kUnknown && sn != kUnknown && en >= 0 && sj != sn * en)
+                    throw CodegenError("the view bound to " + what + " has " + std::to_string(k) +
+                                           " dimensions that are not contiguous in its leading "
+                                           "dimensions, so it cannot be flattened to a 2-D tile",
+                                       "");
+                put("if (" + vc.dims[j].second + " != " + vc.dims[j + 1].second + " * " +
+                    vc.dims[j + 1].first + ") { " +
+                    fail(ctx, "the view bound to " + what + " is not contiguous in its leading "
+                                  "dimensions and cannot be flattened to a 2-D tile",
+                         "") +
+                    "; }");
+            }
+            rows = "(" + vc.dims[0].first;
+            for (std::size_t j = 1; j + 1 < k; ++j) rows += " * " + vc.dims[j].first;
+            rows += ")";
+            cols = vc.dims[k - 1].first;
+            rs = vc.dims[k - 2].second;
+            cs = vc.dims[k - 1].second;
+            for (std::size_t j = 0; j + 1 < k; ++j)
+                srows = (srows < 0 || vc.static_ext[j] < 0) ? -1 : srows * vc.static_ext[j];
+            scols = vc.static_ext[k - 1];
+        }
+        // A traced kernel was specialised for a static shape: the view must have it.
+        if (K.body_kind == BodyKind::Traced && !p.shape.empty()) {
+            int64_t er = 1, ec = 1;
+            if (p.shape.size() == 1) {
+                ec = p.shape[0];
+            } else {
+                for (std::size_t j = 0; j + 1 < p.shape.size(); ++j) er *= p.shape[j];
+                ec = p.shape.back();
+            }
+            if (srows >= 0 && scols >= 0) {
+                if (srows != er || scols != ec)
+                    throw CodegenError("the view bound to " + what + " is " +
+                                           std::to_string(srows) + "x" + std::to_string(scols) +
+                                           " but the kernel was specialised for " +
+                                           std::to_string(er) + "x" + std::to_string(ec),
+                                       "");
+            } else {
+                put("if (" + rows + " != " + std::to_string(er) + " || " + cols +
+                    " != " + std::to_string(ec) + ") { " +
+                    fail(ctx, "the view bound to " + what + " is %lldx%lld but the kernel "
+                                  "was specialised for " + std::to_string(er) + "x" +
+                                  std::to_string(ec),
+                         "(long long)" + rows + ", (long long)" + cols) +
+                    "; }");
+            }
+        }
+        const std::string name = fresh("tile");
+        put("pto_tile " + name + " = {(void*)(T" + std::to_string(view.tensor_id) + " + " + vc.off +
+            "), " + rows + ", " + cols + ", " + rs + ", " + cs + ", " + dcode(t->dtype) + "};");
+        return name;
+    }
+
+    // ---- driver file --------------------------------------------------------------------
+    std::string driver() {
+        std::ostringstream o;
+        o << "// Generated by pto_wsp (cpu_sim backend) for module " << m_.name
+          << ". Do not edit.\n"
+             "// Workload driver: enumerates tasks in program order, runs their numerics and\n"
+             "// submits them to the simulator (runtime/abi.h).\n"
+             "#include <stdint.h>\n#include \"runtime/abi.h\"\n#include \"runtime/dtype.h\"\n\n";
+        for (std::size_t k = 0; k < m_.kernels.size(); ++k)
+            o << "#include \"" << kernel_file_name(k) << "\"\n";
+        o << "\n";
+        auto names = [&](const char* fn, const std::vector<std::string>& v) {
+            o << "extern \"C\" const char* const* " << fn << "(void) {\n    static const char* const n[] = {";
+            for (const auto& s : v) o << cstr(s) << ", ";
+            o << "0};\n    return n;\n}\n";
+        };
+        std::vector<std::string> kn;
+        for (const auto& k : m_.kernels) kn.push_back(k->name);
+        o << "extern \"C\" int32_t pto_lib_abi_version(void) { return PTO_ABI_VERSION; }\n";
+        names("pto_lib_symbol_names", symbol_names_);
+        names("pto_lib_param_names", param_names_);
+        names("pto_lib_kernel_names", kn);
+        o << "extern \"C\" int64_t pto_lib_num_tensors(void) { return " << m_.tensors.size()
+          << "; }\n";
+        o << "extern \"C\" int64_t pto_lib_num_slots(void) { return " << (max_slot_ + 1) << "; }\n";
+        o << "extern \"C\" int64_t pto_lib_arena_bytes(void) { return " << arena_bytes_
+          << "; }\n\n";
+        o << "extern \"C\" int32_t pto_lib_run(pto_abi_run* R) {\n";
+        o << "    pto_sim* const sim = R->sim;\n"
+             "    char* const pto_arena = (char*)R->arena;\n"
+             "    const int64_t* const KC = R->kernel_cycles;\n"
+             "    const double LR = R->load_rate, SR = R->store_rate;\n"
+             "    (void)pto_arena; (void)KC; (void)LR; (void)SR;\n";
+        for (const auto& t : m_.tensors) {
+            const std::string id = std::to_string(t.id);
+            o << "    " << ctype(t.dtype) << "* const T" << id << " = (" << ctype(t.dtype)
+              << "*)R->tensors[" << id << "].data; (void)T" << id << ";  // " << t.name << "\n";
+            for (std::size_t d = 0; d < t.shape.size(); ++d) {
+                o << "    const int64_t T" << id << "_s" << d << " = R->tensors[" << id
+                  << "].strides[" << d << "]; (void)T" << id << "_s" << d << ";\n";
+                o << "    const int64_t T" << id << "_n" << d << " = R->tensors[" << id
+                  << "].shape[" << d << "]; (void)T" << id << "_n" << d << ";\n";
+            }
+        }
+        o << "    uint64_t pto_ntask = 0;\n"
+             "    int64_t pto_barrier = 0, pto_max = 0;\n"
+             "    int pto_pending = 0;\n"
+             "    (void)pto_max; (void)pto_pending;\n";
+        o << body_;
+        o << "    return 0;\n}\n";
+        return o.str();
+    }
+
+    const Module& m_;
+    const CpuSimOptions& opts_;
+    std::string body_;
+    int indent_ = 1;
+    int uniq_ = 0;
+    int seq_depth_ = 0;
+    std::set<int64_t> vars_;
+    std::set<int64_t> tracked_;
+    std::vector<std::string> symbol_names_, param_names_;
+    int64_t max_slot_ = -1;
+    int64_t arena_bytes_ = 0;
+};
+
+}  // namespace
+
+CpuSimSources emit_cpu_sim(const Module& m, const CpuSimOptions& opts) {
+    for (const auto& t : m.tensors)
+        if (t.shape.size() > PTO_CODEGEN_MAX_DIMS)
+            throw CodegenError("tensor " + t.name + " has rank " + std::to_string(t.shape.size()) +
+                                   "; cpu_sim supports up to " +
+                                   std::to_string(PTO_CODEGEN_MAX_DIMS),
+                               "");
+    return Emitter(m, opts).run();
+}
+
+}  // namespace pto::wsp::codegen

@@ -1,0 +1,160 @@
+#include "ir/types.h"
+
+#include <array>
+#include <stdexcept>
+#include <utility>
+
+namespace pto::wsp::ir {
+namespace {
+
+// One table per enum: (enum value, canonical spelling), in declaration order.
+template <typename E, std::size_t N>
+using Table = std::array<std::pair<E, const char*>, N>;
+
+constexpr Table<DType, 14> kDTypes{{{DType::None, ""},
+                                    {DType::F16, "f16"},
+                                    {DType::BF16, "bf16"},
+                                    {DType::F32, "f32"},
+                                    {DType::F64, "f64"},
+                                    {DType::I8, "i8"},
+                                    {DType::I16, "i16"},
+                                    {DType::I32, "i32"},
+                                    {DType::I64, "i64"},
+                                    {DType::U8, "u8"},
+                                    {DType::U16, "u16"},
+                                    {DType::U32, "u32"},
+                                    {DType::U64, "u64"},
+                                    {DType::Bool, "bool"}}};
+constexpr Table<Location, 4> kLocations{
+    {{Location::Global, "global"}, {Location::L2, "l2"}, {Location::UB, "ub"}, {Location::L1, "l1"}}};
+constexpr Table<Direction, 4> kDirections{{{Direction::In, "in"},
+                                           {Direction::Out, "out"},
+                                           {Direction::InOut, "inout"},
+                                           {Direction::Constexpr, "constexpr"}}};
+constexpr Table<ParamKind, 3> kParamKinds{
+    {{ParamKind::Tensor, "tensor"}, {ParamKind::Tile, "tile"}, {ParamKind::Scalar, "scalar"}}};
+constexpr Table<TensorRole, 2> kRoles{{{TensorRole::Data, "data"}, {TensorRole::Index, "index"}}};
+constexpr Table<MemOrder, 3> kMemOrders{{{MemOrder::Unspecified, ""},
+                                         {MemOrder::RowMajor, "row_major"},
+                                         {MemOrder::ColMajor, "col_major"}}};
+constexpr Table<BodyKind, 3> kBodyKinds{
+    {{BodyKind::Traced, "traced"}, {BodyKind::Empty, "empty"}, {BodyKind::Cpp, "cpp"}}};
+constexpr Table<DepType, 6> kDepTypes{{{DepType::Independent, "Independent"},
+                                       {DepType::Sequential, "Sequential"},
+                                       {DepType::Selected, "Selected"},
+                                       {DepType::Pipeline, "Pipeline"},
+                                       {DepType::Conditional, "Conditional"},
+                                       {DepType::Combined, "Combined"}}};
+constexpr Table<DispatchPolicy, 5> kDispatch{{{DispatchPolicy::RoundRobin, "round_robin"},
+                                              {DispatchPolicy::Affinity, "affinity"},
+                                              {DispatchPolicy::Hash, "hash"},
+                                              {DispatchPolicy::DispatchBy, "dispatch_by"},
+                                              {DispatchPolicy::WorkSteal, "work_steal"}}};
+constexpr Table<TimingPolicy, 4> kTiming{{{TimingPolicy::Immediate, "immediate"},
+                                          {TimingPolicy::Batched, "batched"},
+                                          {TimingPolicy::Interleaved, "interleaved"},
+                                          {TimingPolicy::RateLimit, "rate_limit"}}};
+
+template <typename E, std::size_t N>
+std::string name_of(const Table<E, N>& table, E v) {
+    for (const auto& [e, s] : table)
+        if (e == v) return s;
+    return "?";
+}
+
+template <typename E, std::size_t N>
+E parse(const Table<E, N>& table, std::string_view s, std::string_view field, bool allow_empty) {
+    for (const auto& [e, name] : table) {
+        if (!allow_empty && name[0] == '\0') continue;
+        if (s == name) return e;
+    }
+    std::string msg = "invalid " + std::string(field) + " '" + std::string(s) + "'; valid values: ";
+    bool first = true;
+    for (const auto& [e, name] : table) {
+        if (!allow_empty && name[0] == '\0') continue;
+        if (!first) msg += ", ";
+        first = false;
+        msg += name[0] == '\0' ? std::string("\"\"") : std::string(name);
+    }
+    throw std::invalid_argument(msg);
+}
+
+}  // namespace
+
+std::string to_string(DType v) { return name_of(kDTypes, v); }
+std::string to_string(Location v) { return name_of(kLocations, v); }
+std::string to_string(Direction v) { return name_of(kDirections, v); }
+std::string to_string(ParamKind v) { return name_of(kParamKinds, v); }
+std::string to_string(TensorRole v) { return name_of(kRoles, v); }
+std::string to_string(MemOrder v) { return name_of(kMemOrders, v); }
+std::string to_string(BodyKind v) { return name_of(kBodyKinds, v); }
+std::string to_string(DepType v) { return name_of(kDepTypes, v); }
+std::string to_string(DispatchPolicy v) { return name_of(kDispatch, v); }
+std::string to_string(TimingPolicy v) { return name_of(kTiming, v); }
+
+DType parse_dtype(std::string_view s, std::string_view field, bool allow_none) {
+    return parse(kDTypes, s, field, allow_none);
+}
+Location parse_location(std::string_view s, std::string_view field) {
+    return parse(kLocations, s, field, false);
+}
+Direction parse_direction(std::string_view s, std::string_view field) {
+    return parse(kDirections, s, field, false);
+}
+ParamKind parse_param_kind(std::string_view s, std::string_view field) {
+    return parse(kParamKinds, s, field, false);
+}
+TensorRole parse_tensor_role(std::string_view s, std::string_view field) {
+    return parse(kRoles, s, field, false);
+}
+MemOrder parse_mem_order(std::string_view s, std::string_view field) {
+    return parse(kMemOrders, s, field, true);
+}
+BodyKind parse_body_kind(std::string_view s, std::string_view field) {
+    return parse(kBodyKinds, s, field, false);
+}
+DispatchPolicy parse_dispatch_policy(std::string_view s, std::string_view field) {
+    return parse(kDispatch, s, field, false);
+}
+TimingPolicy parse_timing_policy(std::string_view s, std::string_view field) {
+    return parse(kTiming, s, field, false);
+}
+
+int dtype_size(DType d) {
+    switch (d) {
+        case DType::None: return 0;
+        case DType::I8:
+        case DType::U8:
+        case DType::Bool: return 1;
+        case DType::F16:
+        case DType::BF16:
+        case DType::I16:
+        case DType::U16: return 2;
+        case DType::F32:
+        case DType::I32:
+        case DType::U32: return 4;
+        case DType::F64:
+        case DType::I64:
+        case DType::U64: return 8;
+    }
+    return 0;
+}
+
+bool dtype_is_float(DType d) {
+    return d == DType::F16 || d == DType::BF16 || d == DType::F32 || d == DType::F64;
+}
+
+bool dtype_is_int(DType d) {
+    return d != DType::None && d != DType::Bool && !dtype_is_float(d);
+}
+
+std::string join_ints(const std::vector<int64_t>& v) {
+    std::string out;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i) out += ", ";
+        out += std::to_string(v[i]);
+    }
+    return out;
+}
+
+}  // namespace pto::wsp::ir

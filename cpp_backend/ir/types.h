@@ -1,0 +1,76 @@
+// Enumerations of the IR and their string forms.
+//
+// Every enum that crosses the Python boundary as a string has a `parse_*` function that raises
+// std::invalid_argument naming the field and listing the valid spellings (pybind11 turns it into
+// ValueError), and a `to_string` that returns the canonical spelling used by the printer.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pto::wsp::ir {
+
+/// Element type. `None` stands for "no type" (an op without a result, an untyped parameter).
+enum class DType { None, F16, BF16, F32, F64, I8, I16, I32, I64, U8, U16, U32, U64, Bool };
+
+/// Memory location of a tensor.
+enum class Location { Global, L2, UB, L1 };
+
+/// Direction of a kernel parameter.
+enum class Direction { In, Out, InOut, Constexpr };
+
+/// What a kernel parameter carries.
+enum class ParamKind { Tensor, Tile, Scalar };
+
+/// Role of a module tensor: ordinary data, or an index table (routing, lengths, indptr ...) that
+/// tasks may read but never write.
+enum class TensorRole { Data, Index };
+
+/// Memory order of a tensor layout ("" = unspecified).
+enum class MemOrder { Unspecified, RowMajor, ColMajor };
+
+/// How a kernel body is given: traced pto.* ops, no body, or user C++ source.
+enum class BodyKind { Traced, Empty, Cpp };
+
+/// Dependency type of a workload node (spec §3).
+enum class DepType { Independent, Sequential, Selected, Pipeline, Conditional, Combined };
+
+/// Task dispatch policy of a schedule.
+enum class DispatchPolicy { RoundRobin, Affinity, Hash, DispatchBy, WorkSteal };
+
+/// Issue timing policy of a schedule.
+enum class TimingPolicy { Immediate, Batched, Interleaved, RateLimit };
+
+std::string to_string(DType v);
+std::string to_string(Location v);
+std::string to_string(Direction v);
+std::string to_string(ParamKind v);
+std::string to_string(TensorRole v);
+std::string to_string(MemOrder v);
+std::string to_string(BodyKind v);
+std::string to_string(DepType v);
+std::string to_string(DispatchPolicy v);
+std::string to_string(TimingPolicy v);
+
+/// Parse a dtype. "" is accepted (as DType::None) only when `allow_none` is set.
+DType parse_dtype(std::string_view s, std::string_view field, bool allow_none = false);
+Location parse_location(std::string_view s, std::string_view field);
+Direction parse_direction(std::string_view s, std::string_view field);
+ParamKind parse_param_kind(std::string_view s, std::string_view field);
+TensorRole parse_tensor_role(std::string_view s, std::string_view field);
+MemOrder parse_mem_order(std::string_view s, std::string_view field);
+BodyKind parse_body_kind(std::string_view s, std::string_view field);
+DispatchPolicy parse_dispatch_policy(std::string_view s, std::string_view field);
+TimingPolicy parse_timing_policy(std::string_view s, std::string_view field);
+
+/// Size in bytes of one element (0 for DType::None).
+int dtype_size(DType d);
+bool dtype_is_float(DType d);
+bool dtype_is_int(DType d);  // signed or unsigned integer (not bool)
+
+/// Comma-separated rendering of a list of integers, e.g. "4, 8, 16".
+std::string join_ints(const std::vector<int64_t>& v);
+
+}  // namespace pto::wsp::ir

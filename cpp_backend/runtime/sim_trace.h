@@ -1,0 +1,55 @@
+// Growable trace buffer of pto_sim_record for the scheduling simulator.
+//
+// Python views the records as a numpy structured array without copying. A view must never
+// dangle, so once the buffer has been "pinned" (a view was handed out), growing it keeps the old
+// block alive until the buffer dies instead of freeing it: an old view then shows the records it
+// had when it was taken.
+//
+// Writing a fresh 10^6-task trace costs more in page faults (the kernel zeroing 48 MB) than in
+// simulation, so large blocks are 2 MiB huge pages and the most recently released large block is
+// kept for the next simulator of the process (sim_trace.cpp): a repeated execute() reuses memory
+// that is already mapped.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "runtime/sim.h"
+
+namespace pto::sim {
+
+class TraceBuffer {
+public:
+    explicit TraceBuffer(std::size_t reserve) { grow_to(reserve < 1024 ? 1024 : reserve); }
+    ~TraceBuffer();
+    TraceBuffer(const TraceBuffer&) = delete;
+    TraceBuffer& operator=(const TraceBuffer&) = delete;
+
+    pto_sim_record* append() {
+        if (size_ == cap_) [[unlikely]]
+            grow_to(cap_ * 2);
+        return &data_[size_++];
+    }
+    const pto_sim_record* data() const { return data_; }
+    std::size_t size() const { return size_; }
+    std::size_t capacity() const { return cap_; }
+    /// Called when a zero-copy view of the current block is handed out.
+    void pin() { pinned_ = true; }
+
+private:
+    struct Block {
+        void* ptr;
+        std::size_t bytes;
+    };
+    void grow_to(std::size_t cap);
+
+    pto_sim_record* data_ = nullptr;
+    std::size_t bytes_ = 0;  // size of the block behind data_
+    std::size_t size_ = 0;
+    std::size_t cap_ = 0;
+    bool pinned_ = false;
+    std::vector<Block> retired_;  // blocks an old view may still point into
+};
+
+}  // namespace pto::sim

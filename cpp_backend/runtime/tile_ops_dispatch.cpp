@@ -1,0 +1,348 @@
+// Running tile ops by name (pto_run_op) and timing them in a compiled loop (pto_time_op).
+//
+// The pto_<op> entries trust their caller (generated code was type-checked by the DSL); this is
+// the checked door for tests and tools: it validates arity, shapes, dtypes and aliasing and says
+// precisely what is wrong instead of computing garbage.
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "tile_ops_internal.h"
+
+// GCC 12 reports a false -Wrestrict inside std::string concatenation (GCC bug 105329).
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
+#pragma GCC diagnostic ignored "-Wrestrict"
+#endif
+
+namespace pto::detail {
+namespace {
+
+enum class Kind {
+    Copy,        // load, store: same shape
+    Fill,        // alloc, constant: no inputs
+    Binary,      // add ... minimum: numpy broadcasting
+    RowVec,      // rowmul, rowadd: tile [r,c], vec [r,1]
+    ColVec,      // colmul, coladd: tile [r,c], vec [1,c]
+    Broadcast,   // broadcast: [1,1] / [r,1] / [1,c] / [r,c] -> out
+    UnaryExact,  // neg, abs, relu: same shape
+    UnaryMath,   // exp ... silu: same shape, float output
+    RowReduce,   // rowsum, rowmax, rowmean: [r,c] -> [r,1]
+    ColReduce,   // colsum, colmax: [r,c] -> [1,c]
+    Matmul,      // a [M,K], b [K,N], optional acc [M,N]
+    SliceEven,   // [r,c] -> [r, ceil(c/2)]
+    SliceOdd,    // [r,c] -> [r, floor(c/2)]
+    Interleave,  // a [r,ca], b [r,cb] with ca in {cb, cb+1} -> [r, ca+cb]
+};
+
+using Runner = void (*)(pto_tile* out, const pto_tile* const* ins, const double* attrs);
+
+struct OpInfo {
+    const char* name;
+    Kind kind;
+    bool bool_out;    // a bool output is meaningful (numpy accepts the op on bools)
+    bool float_only;  // the output must be f16/bf16/f32/f64
+    Runner run;
+};
+
+#define PTO_UN(fn) [](pto_tile* o, const pto_tile* const* in, const double*) { fn(o, in[0]); }
+#define PTO_BIN(fn) \
+    [](pto_tile* o, const pto_tile* const* in, const double*) { fn(o, in[0], in[1]); }
+
+const OpInfo kOps[] = {
+    {"load", Kind::Copy, true, false, PTO_UN(pto_load)},
+    {"store", Kind::Copy, true, false, PTO_UN(pto_store)},
+    {"alloc", Kind::Fill, true, false,
+     [](pto_tile* o, const pto_tile* const*, const double*) { pto_alloc(o); }},
+    {"constant", Kind::Fill, true, false,
+     [](pto_tile* o, const pto_tile* const*, const double* at) { pto_constant(o, at[0]); }},
+    {"add", Kind::Binary, true, false, PTO_BIN(pto_add)},
+    {"sub", Kind::Binary, false, false, PTO_BIN(pto_sub)},
+    {"mul", Kind::Binary, true, false, PTO_BIN(pto_mul)},
+    {"div", Kind::Binary, false, false, PTO_BIN(pto_div)},
+    {"maximum", Kind::Binary, true, false, PTO_BIN(pto_maximum)},
+    {"minimum", Kind::Binary, true, false, PTO_BIN(pto_minimum)},
+    {"max", Kind::Binary, true, false, PTO_BIN(pto_maximum)},
+    {"min", Kind::Binary, true, false, PTO_BIN(pto_minimum)},
+    {"exp", Kind::UnaryMath, false, true, PTO_UN(pto_exp)},
+    {"log", Kind::UnaryMath, false, true, PTO_UN(pto_log)},
+    {"sqrt", Kind::UnaryMath, false, true, PTO_UN(pto_sqrt)},
+    {"rsqrt", Kind::UnaryMath, false, true, PTO_UN(pto_rsqrt)},
+    {"tanh", Kind::UnaryMath, false, true, PTO_UN(pto_tanh)},
+    {"sigmoid", Kind::UnaryMath, false, true, PTO_UN(pto_sigmoid)},
+    {"sin", Kind::UnaryMath, false, true, PTO_UN(pto_sin)},
+    {"cos", Kind::UnaryMath, false, true, PTO_UN(pto_cos)},
+    {"gelu", Kind::UnaryMath, false, true, PTO_UN(pto_gelu)},
+    {"silu", Kind::UnaryMath, false, true, PTO_UN(pto_silu)},
+    {"relu", Kind::UnaryExact, true, false, PTO_UN(pto_relu)},
+    {"neg", Kind::UnaryExact, false, false, PTO_UN(pto_neg)},
+    {"abs", Kind::UnaryExact, true, false, PTO_UN(pto_abs)},
+    {"rowsum", Kind::RowReduce, false, false, PTO_UN(pto_rowsum)},
+    {"rowmax", Kind::RowReduce, true, false, PTO_UN(pto_rowmax)},
+    {"rowmean", Kind::RowReduce, false, true, PTO_UN(pto_rowmean)},
+    {"colsum", Kind::ColReduce, false, false, PTO_UN(pto_colsum)},
+    {"colmax", Kind::ColReduce, true, false, PTO_UN(pto_colmax)},
+    {"rowmul", Kind::RowVec, true, false, PTO_BIN(pto_rowmul)},
+    {"rowadd", Kind::RowVec, true, false, PTO_BIN(pto_rowadd)},
+    {"colmul", Kind::ColVec, true, false, PTO_BIN(pto_colmul)},
+    {"coladd", Kind::ColVec, true, false, PTO_BIN(pto_coladd)},
+    {"broadcast", Kind::Broadcast, true, false, PTO_UN(pto_broadcast)},
+    {"matmul", Kind::Matmul, false, false,
+     [](pto_tile* o, const pto_tile* const* in, const double*) {
+         pto_matmul(o, in[0], in[1], in[2]);
+     }},
+    {"slice_even", Kind::SliceEven, true, false, PTO_UN(pto_slice_even)},
+    {"slice_odd", Kind::SliceOdd, true, false, PTO_UN(pto_slice_odd)},
+    {"interleave", Kind::Interleave, true, false, PTO_BIN(pto_interleave)},
+};
+#undef PTO_UN
+#undef PTO_BIN
+
+thread_local std::string last_error;
+
+const OpInfo* find_op(const char* name) {
+    if (name == nullptr) return nullptr;
+    for (const OpInfo& op : kOps)
+        if (std::strcmp(op.name, name) == 0) return &op;
+    return nullptr;
+}
+
+std::string shape_str(int64_t r, int64_t c) {
+    return "[" + std::to_string(r) + "," + std::to_string(c) + "]";
+}
+std::string shape_of(const pto_tile* t) { return shape_str(t->rows, t->cols); }
+
+// Byte range [lo, hi) touched by a tile.
+void extent(const pto_tile* t, const char*& lo, const char*& hi) {
+    const int64_t isz = dtype_size(t->dtype);
+    int64_t mn = 0, mx = 0;
+    if (t->rows > 1) (t->row_stride < 0 ? mn : mx) += (t->rows - 1) * t->row_stride;
+    if (t->cols > 1) (t->col_stride < 0 ? mn : mx) += (t->cols - 1) * t->col_stride;
+    lo = static_cast<const char*>(t->data) + mn * isz;
+    hi = static_cast<const char*>(t->data) + (mx + 1) * isz;
+}
+
+bool overlaps(const pto_tile* a, const pto_tile* b) {
+    if (a->rows <= 0 || a->cols <= 0 || b->rows <= 0 || b->cols <= 0) return false;
+    const char *alo, *ahi, *blo, *bhi;
+    extent(a, alo, ahi);
+    extent(b, blo, bhi);
+    return alo < bhi && blo < ahi;
+}
+
+bool same_view(const pto_tile* x, const pto_tile* y) {
+    return x->data == y->data && x->rows == y->rows && x->cols == y->cols &&
+           x->dtype == y->dtype && (x->rows == 1 || x->row_stride == y->row_stride) &&
+           (x->cols == 1 || x->col_stride == y->col_stride);
+}
+
+bool is_float(int dt) { return dt == PTO_F16 || dt == PTO_BF16 || dt == PTO_F32 || dt == PTO_F64; }
+
+// Returns "" when the call is valid, else the reason.
+std::string validate(const OpInfo& op, const pto_tile* out, const pto_tile* const* ins,
+                     int n_ins, const double* attrs) {
+    const std::string who = std::string("tile op '") + op.name + "': ";
+    int want = 1;
+    switch (op.kind) {
+        case Kind::Fill: want = 0; break;
+        case Kind::Binary:
+        case Kind::RowVec:
+        case Kind::ColVec:
+        case Kind::Interleave: want = 2; break;
+        case Kind::Matmul: want = (n_ins == 3) ? 3 : 2; break;
+        default: want = 1;
+    }
+    if (n_ins != want) {
+        const char* expect = op.kind == Kind::Matmul ? "2 or 3 (a, b[, acc])" : nullptr;
+        return who + "expects " + (expect ? expect : std::to_string(want)) + " input tile" +
+               (want == 1 ? "" : "s") + ", got " + std::to_string(n_ins);
+    }
+    if (out == nullptr) return who + "the output tile is missing";
+    if (dtype_size(out->dtype) == 0)
+        return who + "output has unknown dtype code " + std::to_string(out->dtype);
+    if (out->rows < 0 || out->cols < 0)
+        return who + "output has negative shape " + shape_of(out);
+    for (int i = 0; i < n_ins; ++i) {
+        const pto_tile* t = ins[i];
+        if (t == nullptr) return who + "input " + std::to_string(i) + " is missing";
+        if (dtype_size(t->dtype) == 0)
+            return who + "input " + std::to_string(i) + " has unknown dtype code " +
+                   std::to_string(t->dtype);
+        if (t->rows < 0 || t->cols < 0)
+            return who + "input " + std::to_string(i) + " has negative shape " + shape_of(t);
+    }
+    if (op.kind == Kind::Fill && std::strcmp(op.name, "constant") == 0 && attrs == nullptr)
+        return who + "needs its value as attrs[0]";
+
+    const std::string out_dt = pto_dtype_name(out->dtype);
+    if (op.float_only && !is_float(out->dtype))
+        return who + "needs a float output (f16, bf16, f32, f64), got " + out_dt;
+    if (out->dtype == PTO_BOOL && !op.bool_out) return who + "is not defined for bool output";
+    if (op.kind == Kind::Matmul && out->dtype == PTO_BOOL)
+        return who + "is not defined for bool output";
+
+    const int64_t R = out->rows, C = out->cols;
+    auto need = [&](int i, int64_t r, int64_t c) -> std::string {
+        const pto_tile* t = ins[i];
+        if (t->rows == r && t->cols == c) return "";
+        return who + "input " + std::to_string(i) + " has shape " + shape_of(t) + ", expected " +
+               shape_str(r, c);
+    };
+    auto bcast = [&](int i) -> std::string {
+        const pto_tile* t = ins[i];
+        if ((t->rows == R || t->rows == 1) && (t->cols == C || t->cols == 1)) return "";
+        return who + "input " + std::to_string(i) + " of shape " + shape_of(t) +
+               " does not broadcast to the output shape " + shape_str(R, C) + " (allowed: " +
+               shape_str(R, C) + ", " + shape_str(R, 1) + ", " + shape_str(1, C) + ", [1,1])";
+    };
+    std::string err;
+    switch (op.kind) {
+        case Kind::Fill: break;
+        case Kind::Copy:
+        case Kind::UnaryExact:
+        case Kind::UnaryMath: err = need(0, R, C); break;
+        case Kind::Binary:
+            err = bcast(0);
+            if (err.empty()) err = bcast(1);
+            break;
+        case Kind::Broadcast: err = bcast(0); break;
+        case Kind::RowVec:
+            err = need(0, R, C);
+            if (err.empty()) err = need(1, R, 1);
+            break;
+        case Kind::ColVec:
+            err = need(0, R, C);
+            if (err.empty()) err = need(1, 1, C);
+            break;
+        case Kind::RowReduce:
+            if (C != 1) return who + "output must be [r,1], got " + shape_str(R, C);
+            err = need(0, R, ins[0]->cols);
+            break;
+        case Kind::ColReduce:
+            if (R != 1) return who + "output must be [1,c], got " + shape_str(R, C);
+            err = need(0, ins[0]->rows, C);
+            break;
+        case Kind::SliceEven:
+            err = need(0, R, ins[0]->cols);
+            if (err.empty() && C != (ins[0]->cols + 1) / 2)
+                err = who + "output of input " + shape_of(ins[0]) + " must be " +
+                      shape_str(R, (ins[0]->cols + 1) / 2) + ", got " + shape_str(R, C);
+            break;
+        case Kind::SliceOdd:
+            err = need(0, R, ins[0]->cols);
+            if (err.empty() && C != ins[0]->cols / 2)
+                err = who + "output of input " + shape_of(ins[0]) + " must be " +
+                      shape_str(R, ins[0]->cols / 2) + ", got " + shape_str(R, C);
+            break;
+        case Kind::Interleave: {
+            const int64_t ca = ins[0]->cols, cb = ins[1]->cols;
+            if (ins[0]->rows != R || ins[1]->rows != R)
+                return who + "inputs " + shape_of(ins[0]) + " and " + shape_of(ins[1]) +
+                       " must have the output's " + std::to_string(R) + " rows";
+            if (!(ca == cb || ca == cb + 1))
+                return who + "input 0 must have as many columns as input 1 or one more, got " +
+                       shape_of(ins[0]) + " and " + shape_of(ins[1]);
+            if (C != ca + cb)
+                return who + "output must be " + shape_str(R, ca + cb) + ", got " +
+                       shape_str(R, C);
+            break;
+        }
+        case Kind::Matmul: {
+            const int64_t K = ins[0]->cols;
+            err = need(0, R, K);
+            if (err.empty()) err = need(1, K, C);
+            if (err.empty() && n_ins == 3) err = need(2, R, C);
+            break;
+        }
+    }
+    if (!err.empty()) return err;
+
+    // Aliasing: elementwise ops may update in place (out is exactly an input view); anything
+    // else that overlaps would read values it has already overwritten.
+    const bool elementwise = op.kind == Kind::Copy || op.kind == Kind::Binary ||
+                             op.kind == Kind::RowVec || op.kind == Kind::ColVec ||
+                             op.kind == Kind::UnaryExact || op.kind == Kind::UnaryMath;
+    for (int i = 0; i < n_ins; ++i) {
+        const pto_tile* t = ins[i];
+        if (!overlaps(out, t)) continue;
+        if (same_view(out, t) && (elementwise || (op.kind == Kind::Matmul && i == 2))) continue;
+        return who + "the output overlaps input " + std::to_string(i) +
+               " (only an identical in-place view is allowed" +
+               (op.kind == Kind::Matmul ? ", for acc" : ", for elementwise ops") + ")";
+    }
+    return "";
+}
+
+const OpInfo* prepare(const char* name, const pto_tile* out, const pto_tile* const* ins,
+                      int n_ins, const double* attrs, int& status) {
+    const OpInfo* op = find_op(name);
+    if (op == nullptr) {
+        last_error = std::string("unknown tile op '") + (name ? name : "(null)") +
+                     "'; known ops: " + pto_op_names();
+        status = PTO_ERR_UNKNOWN_OP;
+        return nullptr;
+    }
+    std::string err = validate(*op, out, ins, n_ins, attrs);
+    if (!err.empty()) {
+        last_error = std::move(err);
+        status = PTO_ERR_INVALID;
+        return nullptr;
+    }
+    status = PTO_OK;
+    return op;
+}
+
+}  // namespace
+}  // namespace pto::detail
+
+using namespace pto::detail;
+
+extern "C" {
+
+const char* pto_op_names(void) {
+    static const std::string names = [] {
+        std::string s;
+        for (const OpInfo& op : kOps) {
+            if (!s.empty()) s += ", ";
+            s += op.name;
+        }
+        return s;
+    }();
+    return names.c_str();
+}
+
+const char* pto_last_error(void) { return last_error.c_str(); }
+
+int pto_run_op(const char* name, pto_tile* out, const pto_tile* const* ins, int n_ins,
+               const double* attrs) {
+    int status = PTO_OK;
+    const OpInfo* op = prepare(name, out, ins, n_ins, attrs, status);
+    if (op == nullptr) return status;
+    const pto_tile* padded[3] = {nullptr, nullptr, nullptr};
+    for (int i = 0; i < n_ins; ++i) padded[i] = ins[i];
+    op->run(out, padded, attrs);
+    last_error.clear();
+    return PTO_OK;
+}
+
+int pto_time_op(const char* name, pto_tile* out, const pto_tile* const* ins, int n_ins,
+                const double* attrs, int64_t iterations, double* ns_per_op) {
+    int status = PTO_OK;
+    const OpInfo* op = prepare(name, out, ins, n_ins, attrs, status);
+    if (op == nullptr) return status;
+    if (iterations <= 0) {
+        last_error = "pto_time_op: iterations must be positive, got " + std::to_string(iterations);
+        return PTO_ERR_INVALID;
+    }
+    const pto_tile* padded[3] = {nullptr, nullptr, nullptr};
+    for (int i = 0; i < n_ins; ++i) padded[i] = ins[i];
+    op->run(out, padded, attrs);  // warm caches and scratch buffers
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int64_t i = 0; i < iterations; ++i) op->run(out, padded, attrs);
+    const auto t1 = std::chrono::steady_clock::now();
+    last_error.clear();
+    if (ns_per_op != nullptr)
+        *ns_per_op = std::chrono::duration<double, std::nano>(t1 - t0).count() / (double)iterations;
+    return PTO_OK;
+}
+
+}  // extern "C"

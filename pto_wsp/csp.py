@@ -1,0 +1,507 @@
+"""CSP primitives and events (spec §3.7, §7; DESIGN §6 "Channels").
+
+Channels, processes, ``send`` and ``consume`` describe pipeline-parallel workloads. Inside a
+``@workload`` body they record statements (``SendNode``, ``ConsumeNode``, ``CloseNode``...); the
+backend runs them. Semantics decided for this build:
+
+* ``send`` blocks while the channel is full (back-pressure); ``send(ch, x, block=False)`` raises
+  ``ChannelFull`` at run time instead. ``ch.close()`` ends a channel: a later ``send`` raises
+  ``ChannelClosed`` and consumers finish. ``depth=0`` is a rendezvous channel.
+* ``send(ch, kernel[i](...))`` moves the kernel call into the send: the call is the task that
+  produces the item.
+* A ``with consume(ch) as t`` block binds ``t`` to the item's sequence number (0, 1, ...), so
+  ``compute[t](...)`` indexes by it. Outside any process it forms a process of its own (see
+  ``pto_wsp.workload``).
+
+Events (spec §7) are rendezvous signals. Inside a workload, ``record(e)``/``synchronize(e)``
+record statements and ``query(e)`` returns a predicate for ``P.when``. OUTSIDE a workload they
+act on host-side state, one pending signal per ``record``: ``record(e)`` adds a signal,
+``synchronize(e)`` takes one and returns — or, when there is none, raises ``ExecutionError``
+naming the event (nothing on the host could ever signal it, so waiting would hang forever) —
+and ``query(e)`` tells whether a signal is pending without taking it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from . import _builder
+from .errors import ChannelError, ExecutionError, SourceLoc, TypeCheckError, user_location
+from .scalar_expr import LoopVar, ScalarExpr
+from .workload import (
+    CloseNode,
+    ConnectNode,
+    ConsumeNode,
+    ProcessNode,
+    RecordNode,
+    Scope,
+    SendNode,
+    SyncNode,
+    Workload,
+    _channel_use,
+    _close_scope,
+    _is_kernel_call,
+    _target_names,
+    place_process,
+    trace_body,
+)
+
+__all__ = [
+    "Channel",
+    "Process",
+    "process",
+    "send",
+    "consume",
+    "connect",
+    "replicate",
+    "Event",
+    "EventQuery",
+    "record",
+    "synchronize",
+    "query",
+]
+
+_channel_ids = itertools.count()
+_event_ids = itertools.count()
+
+
+# ======================================================================================
+# Channel
+# ======================================================================================
+
+
+def _check_depth(depth: Any, loc: SourceLoc | None) -> int:
+    if isinstance(depth, bool | np.bool_) or not isinstance(depth, int | np.integer):
+        raise ChannelError(f"Channel depth must be an int >= 0, got {depth!r}", loc=loc)
+    if depth < 0:
+        raise ChannelError(
+            f"Channel depth must be >= 0 (0 = rendezvous), got {int(depth)}", loc=loc
+        )
+    return int(depth)
+
+
+class _TypedChannel:
+    """``Channel[Tile]``: a constructor that records the element type."""
+
+    def __init__(self, elem_type: Any):
+        self.elem_type = elem_type
+
+    def __call__(self, name: str | None = None, depth: int | None = None) -> Channel:
+        return Channel(name, depth, elem_type=self.elem_type)
+
+    def __repr__(self) -> str:
+        return f"Channel[{getattr(self.elem_type, '__name__', self.elem_type)}]"
+
+
+class Channel:
+    """A bounded FIFO between processes: ``Channel("l2c", depth=2)``, ``Channel[Tile](depth=2)``.
+
+    ``depth`` is the number of items it buffers (default 1; 0 = rendezvous). A channel created
+    without a depth takes the depth of a ``P.pipe(depth=N)`` that uses it.
+    """
+
+    def __class_getitem__(cls, elem_type: Any) -> _TypedChannel:
+        return _TypedChannel(elem_type)
+
+    def __init__(self, name: str | None = None, depth: int | None = None, *, elem_type: Any = None):
+        loc = user_location()
+        if name is not None and not isinstance(name, str):
+            raise TypeCheckError(
+                f"Channel(name, depth): name must be a str, got {type(name).__name__} "
+                "(pass the depth as depth=...)",
+                loc=loc,
+            )
+        self.name = name if name else f"ch{next(_channel_ids)}"
+        self.depth_given = depth is not None
+        self.depth = _check_depth(depth, loc) if depth is not None else 1
+        self.elem_type = elem_type
+        self.loc = loc
+        self._pipe_depth: int | None = None
+
+    def _apply_default_depth(self, depth: int, loc: SourceLoc | None) -> None:
+        """Called by ``P.pipe(depth=N)`` for each channel its processes use."""
+        if self.depth_given:
+            return
+        if self._pipe_depth is not None and self._pipe_depth != depth:
+            raise ChannelError(
+                f"channel {self.name} is used by pipelines of depth {self._pipe_depth} and "
+                f"{depth}; give the channel an explicit depth",
+                loc=loc,
+            )
+        self._pipe_depth = depth
+        self.depth = depth
+
+    def close(self) -> CloseNode:
+        """End the channel (inside a workload: records a ``CloseNode``)."""
+        return _builder.record(CloseNode(self, user_location()), f"{self.name}.close()")
+
+    def __repr__(self) -> str:
+        elem = "" if self.elem_type is None else f"[{getattr(self.elem_type, '__name__', '?')}]"
+        return f"Channel{elem}({self.name!r}, depth={self.depth})"
+
+
+def _check_channel(ch: Any, what: str, loc: SourceLoc | None) -> Channel:
+    if not isinstance(ch, Channel):
+        raise TypeCheckError(f"{what} takes a Channel, got {type(ch).__name__}", loc=loc)
+    return ch
+
+
+# ======================================================================================
+# send / consume
+# ======================================================================================
+
+
+def _is_tensor_value(v: Any) -> bool:
+    return hasattr(v, "dtype") and (hasattr(v, "root") or hasattr(v, "index_items"))
+
+
+def send(ch: Channel, value: Any, block: bool = True) -> SendNode:
+    """Send ``value`` (a kernel call, a tensor / view, or None for a bare token) on ``ch``."""
+    loc = user_location()
+    scope = _builder.current()
+    if scope is None:
+        raise TypeCheckError("send(...) must be used inside a @workload function", loc=loc)
+    _check_channel(ch, "send(ch, value)", loc)
+    if not isinstance(block, bool):
+        raise TypeCheckError(f"send(..., block=) takes a bool, got {block!r}", loc=loc)
+    if _is_kernel_call(value):
+        remove = getattr(scope, "remove", None)
+        if remove is None or not remove(value):
+            raise TypeCheckError(
+                "send(ch, call): the kernel call must be made in the same block as the send "
+                "(e.g. send(ch, load[i](...)))",
+                loc=loc,
+            )
+    elif value is not None and not _is_tensor_value(value):
+        raise TypeCheckError(
+            f"send(ch, value): value must be a kernel call, a tensor or None, got "
+            f"{type(value).__name__}",
+            loc=loc,
+        )
+    node = SendNode(ch, value, block, loc)
+    scope.append(node)
+    return node
+
+
+class _Consume:
+    """``with consume(ch) as item:`` — the body runs once per received item."""
+
+    def __init__(self, ch: Channel, loc: SourceLoc | None):
+        self.ch = ch
+        self.loc = loc
+        self._scope: Scope | None = None
+        self._parent: Any = None
+        self.node: ConsumeNode | None = None
+
+    def __enter__(self) -> LoopVar:
+        import sys
+
+        names = _target_names(sys._getframe(1), "")
+        return self._open(names[0] if names and len(names) == 1 else None)
+
+    def _open(self, name: str | None) -> LoopVar:
+        parent = _builder.current()
+        if parent is None:
+            raise TypeCheckError(
+                f"consume({self.ch.name}) must be used inside a @workload function", loc=self.loc
+            )
+        var = LoopVar(name or f"{self.ch.name}_item", None)
+        self.node = ConsumeNode(self.ch, var, [], self.loc)
+        var.loop = self.node
+        self._parent = parent
+        self._scope = Scope("consume", parent, in_process=True)
+        _builder.push(self._scope)
+        return var
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        assert self._scope is not None and self.node is not None
+        _close_scope(self._scope)
+        if exc_type is not None:
+            return False
+        self.node.body = self._scope.nodes
+        parent = self._parent
+        if getattr(parent, "in_process", False) or getattr(parent, "kind", None) == "pipe":
+            parent.append(self.node)
+        else:
+            consumes, produces = _channel_use([self.node])
+            proc = ProcessNode(
+                f"consume_{self.ch.name}", consumes, produces, [self.node], 1, self.loc
+            )
+            place_process(parent, proc)
+        return False
+
+
+def consume(ch: Channel, fn: Callable[[LoopVar], Any] | None = None) -> Any:
+    """``with consume(ch) as t: ...`` or ``consume(ch, lambda t: ...)`` (same scope rules)."""
+    loc = user_location()
+    _check_channel(ch, "consume(ch)", loc)
+    cm = _Consume(ch, loc)
+    if fn is None:
+        return cm
+    if not callable(fn):
+        raise TypeCheckError(
+            f"consume(ch, fn): fn must be callable, got {type(fn).__name__}", loc=loc
+        )
+    var = cm._open(None)
+    try:
+        fn(var)
+    except BaseException as e:
+        cm.__exit__(type(e), e, e.__traceback__)
+        raise
+    cm.__exit__(None, None, None)
+    return cm.node
+
+
+# ======================================================================================
+# process / replicate / connect
+# ======================================================================================
+
+
+class Process:
+    """Builder of a CSP process: ``process("loader").produces(ch).body(fn)``.
+
+    Each method returns a new builder. ``body`` takes a no-argument function (traced at once, in
+    a process context), a ``@workload`` without parameters, or a traced ``Workload``.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        consumes: tuple[Channel, ...] = (),
+        produces: tuple[Channel, ...] = (),
+        body: list[Any] | None = None,
+        replicas: int = 1,
+        loc: SourceLoc | None = None,
+    ):
+        self.name = name
+        self.consumed = consumes
+        self.produced = produces
+        self.statements = body
+        self.replicas = replicas
+        self.loc = loc
+
+    def _with(self, **changes: Any) -> Process:
+        fields = dict(
+            name=self.name,
+            consumes=self.consumed,
+            produces=self.produced,
+            body=self.statements,
+            replicas=self.replicas,
+            loc=self.loc,
+        )
+        fields.update(changes)
+        return Process(**fields)
+
+    def consumes(self, *channels: Channel) -> Process:
+        loc = user_location()
+        chs = tuple(_check_channel(c, f"process({self.name}).consumes", loc) for c in channels)
+        return self._with(consumes=self.consumed + chs)
+
+    def produces(self, *channels: Channel) -> Process:
+        loc = user_location()
+        chs = tuple(_check_channel(c, f"process({self.name}).produces", loc) for c in channels)
+        return self._with(produces=self.produced + chs)
+
+    def body(self, fn_or_workload: Any) -> Process:
+        loc = user_location()
+        if self.statements is not None:
+            raise TypeCheckError(f"process({self.name}) already has a body", loc=loc)
+        stmts = trace_body(fn_or_workload, f"process({self.name}).body", _builder.current(), loc)
+        return self._with(body=stmts)
+
+    def to_node(self) -> ProcessNode:
+        """The ``ProcessNode``; checks the body uses only the declared channels."""
+        if self.statements is None:
+            raise TypeCheckError(f"process({self.name}) has no body; add .body(...)", loc=self.loc)
+        used_in, used_out = _channel_use(self.statements)
+        for ch in used_in:
+            if not any(c is ch for c in self.consumed):
+                raise ChannelError(
+                    f"process {self.name} consumes channel {ch.name} without declaring it: "
+                    f"add .consumes({ch.name})",
+                    loc=self.loc,
+                )
+        for ch in used_out:
+            if not any(c is ch for c in self.produced):
+                raise ChannelError(
+                    f"process {self.name} sends on channel {ch.name} without declaring it: "
+                    f"add .produces({ch.name})",
+                    loc=self.loc,
+                )
+        return ProcessNode(
+            self.name,
+            list(self.consumed),
+            list(self.produced),
+            list(self.statements),
+            self.replicas,
+            self.loc,
+        )
+
+    def __repr__(self) -> str:
+        ins = ", ".join(c.name for c in self.consumed)
+        outs = ", ".join(c.name for c in self.produced)
+        rep = f" x{self.replicas}" if self.replicas != 1 else ""
+        return f"<process {self.name}{rep} ({ins}) -> ({outs})>"
+
+
+def process(name: str) -> Process:
+    """Start a process builder (spec §3.7)."""
+    loc = user_location()
+    if not isinstance(name, str) or not name:
+        raise TypeCheckError(f"process(name) takes a non-empty str, got {name!r}", loc=loc)
+    return Process(name, loc=loc)
+
+
+def replicate(proc: Process | ProcessNode, n: int) -> Process | ProcessNode:
+    """``n`` instances of a process sharing its channels (spec §3.7)."""
+    loc = user_location()
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise TypeCheckError(f"replicate(process, n): n must be an int >= 1, got {n!r}", loc=loc)
+    if isinstance(proc, Process):
+        return proc._with(replicas=int(n))
+    if isinstance(proc, ProcessNode):
+        return replace(proc, replicas=int(n))
+    raise TypeCheckError(f"replicate takes a process, got {type(proc).__name__}", loc=loc)
+
+
+def connect(
+    processes: Iterable[Process | ProcessNode],
+    channels: Iterable[Channel],
+    name: str = "pipeline",
+) -> Workload:
+    """Wire processes and channels into a Pipeline workload (``.start()`` / ``.join()``).
+
+    Every channel a process uses must be listed, and every listed channel needs at least one
+    producer and one consumer among the processes (otherwise the pipeline could only deadlock).
+    """
+    loc = user_location()
+    nodes: list[ProcessNode] = []
+    for p in processes:
+        if isinstance(p, Process):
+            nodes.append(p.to_node())
+        elif isinstance(p, ProcessNode):
+            nodes.append(p)
+        else:
+            raise TypeCheckError(
+                f"connect(processes, channels): expected processes, got {type(p).__name__}",
+                loc=loc,
+            )
+    chans = [_check_channel(c, "connect(processes, channels)", loc) for c in channels]
+    if not nodes:
+        raise TypeCheckError("connect(...) needs at least one process", loc=loc)
+    names = [n.name for n in nodes]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise TypeCheckError(f"connect(...): duplicate process names {dupes}", loc=loc)
+    for node in nodes:
+        for ch in [*node.consumes, *node.produces]:
+            if not any(c is ch for c in chans):
+                raise ChannelError(
+                    f"process {node.name} uses channel {ch.name}, which is not in connect's "
+                    "channel list",
+                    loc=loc,
+                )
+    for ch in chans:
+        producers = [n.name for n in nodes if any(c is ch for c in n.produces)]
+        consumers = [n.name for n in nodes if any(c is ch for c in n.consumes)]
+        if not producers or not consumers:
+            missing = "producer" if not producers else "consumer"
+            raise ChannelError(
+                f"channel {ch.name} has no {missing} among the connected processes "
+                f"({', '.join(names)})",
+                loc=loc,
+            )
+    node = ConnectNode(nodes, chans, loc)
+    scope = _builder.current()
+    if scope is not None:
+        scope.append(node)
+    return Workload(name, [node], {}, None, loc=loc)
+
+
+# ======================================================================================
+# Events (spec §7)
+# ======================================================================================
+
+
+class Event:
+    """A rendezvous signal between parts of a workload, or between host code (see module doc)."""
+
+    def __init__(self, name: str | None = None):
+        loc = user_location()
+        if name is not None and not isinstance(name, str):
+            raise TypeCheckError(f"Event(name) takes a str, got {type(name).__name__}", loc=loc)
+        self.name = name if name else f"ev{next(_event_ids)}"
+        self.loc = loc
+        self._lock = threading.Lock()
+        self._pending = 0
+
+    def __repr__(self) -> str:
+        return f"Event({self.name!r})"
+
+
+class EventQuery(ScalarExpr):
+    """``query(event)`` inside a workload: a predicate (kind ``event_query``, args = (event,))."""
+
+    __slots__ = ()
+
+    def __init__(self, event: Event):
+        super().__init__("event_query", args=(event,), name=event.name)
+
+    def __str__(self) -> str:
+        return f"query({self.name})"
+
+
+def _check_event(e: Any, what: str, loc: SourceLoc | None) -> Event:
+    if not isinstance(e, Event):
+        raise TypeCheckError(f"{what} takes an Event, got {type(e).__name__}", loc=loc)
+    return e
+
+
+def record(event: Event) -> RecordNode | None:
+    """Signal ``event`` (a workload statement inside a workload; host signal outside)."""
+    loc = user_location()
+    _check_event(event, "record(event)", loc)
+    scope = _builder.current()
+    if scope is not None:
+        node = RecordNode(event, loc)
+        scope.append(node)
+        return node
+    with event._lock:
+        event._pending += 1
+    return None
+
+
+def synchronize(event: Event) -> SyncNode | None:
+    """Wait for ``event`` (a statement inside a workload; see the module doc outside)."""
+    loc = user_location()
+    _check_event(event, "synchronize(event)", loc)
+    scope = _builder.current()
+    if scope is not None:
+        node = SyncNode(event, loc)
+        scope.append(node)
+        return node
+    with event._lock:
+        if event._pending == 0:
+            raise ExecutionError(
+                f"synchronize({event.name}): the event has not been recorded and nothing on "
+                "the host can record it while this call waits (it would block forever)",
+                loc=loc,
+            )
+        event._pending -= 1
+    return None
+
+
+def query(event: Event) -> Any:
+    """Inside a workload: a ``P.when`` predicate; outside: whether a signal is pending."""
+    loc = user_location()
+    _check_event(event, "query(event)", loc)
+    if _builder.current() is not None:
+        return EventQuery(event)
+    with event._lock:
+        return event._pending > 0

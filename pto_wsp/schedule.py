@@ -1,0 +1,599 @@
+"""Schedules: policies and the immutable ``ScheduleSpec`` behind the combinators (spec §4).
+
+``workload.dispatch(...)``, ``.streams(n)``, ``.stream_by(key)``, ``.timing(...)``,
+``.task_graph(...)`` and ``.spatial_map(...)`` each return a NEW workload whose ``ScheduleSpec``
+is this module's ``apply_*`` result; the original is never changed.
+
+Key functions (``lambda t: t.get("head") % 2``, ``lambda t: t.batch``) are traced ONCE, when the
+policy is created, with a ``SymbolicTask``: ``t.get(name)`` / ``t.name`` / ``t[name]`` give
+``scalar_expr.axis(name)`` references and Python arithmetic on them builds a ``ScalarExpr`` that
+the generated code evaluates per task — never a Python call per task. The names are checked
+against the workload when the combinator is applied (``Workload.resolve_axis_name``). A key
+function that needs a concrete value (``if t.get("b") > 2``, ``int(t.b)``, a call into code that
+inspects values) cannot be traced and raises ``ScheduleError`` at the function's line.
+
+Policies here are data; the backend gives them meaning (DESIGN §2, docs/semantics.md). Each
+``__str__`` is the compact form lowering stores in the IR schedule (e.g. ``threshold(8)``).
+"""
+
+from __future__ import annotations
+
+import linecache
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from .errors import PtoError, ScheduleError, SourceLoc, user_location
+from .scalar_expr import ScalarExpr, as_expr
+from .scalar_expr import axis as axis_ref
+
+if TYPE_CHECKING:
+    from .workload import Workload
+
+__all__ = [
+    "DispatchPolicy",
+    "TimingPolicy",
+    "TaskWindow",
+    "WindowMode",
+    "Deps",
+    "ReadyPolicy",
+    "StartPolicy",
+    "TracePolicy",
+    "Pools",
+    "ScheduleSpec",
+    "ScheduleStep",
+    "SymbolicTask",
+    "KeyFunction",
+    "trace_key",
+]
+
+
+# ======================================================================================
+# Key functions
+# ======================================================================================
+
+# Fields of spec §2.4's Task that have no per-task scalar meaning in a compiled schedule.
+_TASK_FIELDS = {"kernel", "params", "resources", "id"}
+
+
+class SymbolicTask:
+    """The ``t`` a key function sees while it is traced (stand-in for spec §2.4 ``Task``)."""
+
+    __slots__ = ()
+
+    def get(self, name: str) -> ScalarExpr:
+        if not isinstance(name, str) or not name:
+            raise ScheduleError(
+                f"t.get(name) takes a loop variable or axis name, got {name!r}",
+                loc=user_location(),
+            )
+        return axis_ref(name)
+
+    def __getitem__(self, name: str) -> ScalarExpr:
+        return self.get(name)
+
+    def __getattr__(self, name: str) -> ScalarExpr:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in _TASK_FIELDS:
+            raise ScheduleError(
+                f"t.{name} is not available in a schedule key: keys are compiled expressions "
+                f'over loop variables; use t.get("<loop variable or axis name>")',
+                loc=user_location(),
+            )
+        return axis_ref(name)
+
+    def __repr__(self) -> str:
+        return "<symbolic task>"
+
+
+@dataclass(frozen=True, eq=False)
+class KeyFunction:
+    """A traced key: the user's function, its ``ScalarExpr`` and where it was written."""
+
+    fn: Any
+    expr: ScalarExpr
+    loc: SourceLoc | None
+
+    def axis_names(self) -> list[str]:
+        return [str(n.name) for n in self.expr.walk() if n.kind == "axis"]
+
+
+def _fn_loc(fn: Any) -> SourceLoc | None:
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    line = code.co_firstlineno
+    return SourceLoc(code.co_filename, line, linecache.getline(code.co_filename, line).strip())
+
+
+def trace_key(fn: Any, what: str, loc: SourceLoc | None = None) -> KeyFunction:
+    """Trace a key function once with a ``SymbolicTask``.
+
+    ``fn`` may also be a string (``"batch"`` = ``lambda t: t.get("batch")``) or a ScalarExpr.
+    """
+    loc = loc or user_location()
+    if isinstance(fn, str):
+        return KeyFunction(fn, SymbolicTask().get(fn), loc)
+    if isinstance(fn, ScalarExpr):
+        return KeyFunction(fn, fn, loc)
+    if not callable(fn):
+        raise ScheduleError(
+            f'{what} takes a key function such as lambda t: t.get("batch"), got '
+            f"{type(fn).__name__}",
+            loc=loc,
+        )
+    key_loc = _fn_loc(fn) or loc
+    try:
+        result = fn(SymbolicTask())
+    except ScheduleError as e:
+        raise ScheduleError(f"{what}: {e.message}", loc=e.loc or key_loc) from None
+    except (PtoError, Exception) as e:
+        msg = e.message if isinstance(e, PtoError) else f"{type(e).__name__}: {e}"
+        raise ScheduleError(
+            f"{what}: the key function cannot be traced symbolically ({msg}); a key may only "
+            'combine t.get("name") values with arithmetic, comparisons and constants',
+            loc=key_loc,
+        ) from e
+    try:
+        expr = as_expr(result)
+    except PtoError:
+        raise ScheduleError(
+            f"{what}: the key function returned a {type(result).__name__}; it must return an "
+            'integer expression such as t.get("head") % 2',
+            loc=key_loc,
+        ) from None
+    return KeyFunction(fn, expr, key_loc)
+
+
+def _check_key(key: KeyFunction | None, w: Workload) -> None:
+    if key is None:
+        return
+    for name in key.axis_names():
+        try:
+            w.resolve_axis_name(name)
+        except ScheduleError as e:
+            raise ScheduleError(e.message, loc=key.loc or e.loc) from None
+
+
+def _positive_int(value: Any, what: str, loc: SourceLoc | None, minimum: int = 1) -> int:
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise ScheduleError(f"{what} must be an int >= {minimum}, got {value!r}", loc=loc)
+    if value < minimum:
+        raise ScheduleError(f"{what} must be >= {minimum}, got {value}", loc=loc)
+    return int(value)
+
+
+# ======================================================================================
+# Dispatch and timing (spec §4.2–§4.4)
+# ======================================================================================
+
+
+@dataclass(frozen=True, eq=False)
+class DispatchPolicy:
+    """Which worker (AICPU) runs a task.
+
+    kinds: ``round_robin`` (submission order mod N), ``affinity`` (key mod N: same key, same
+    worker), ``hash`` (splitmix64(key) mod N), ``dispatch_by`` (custom key mod N),
+    ``work_steal`` (round-robin home, idle workers take ready work).
+    """
+
+    kind: str
+    num_workers: int | None = None
+    key_fn: KeyFunction | None = None
+    loc: SourceLoc | None = None
+
+    @property
+    def key(self) -> ScalarExpr | None:
+        return None if self.key_fn is None else self.key_fn.expr
+
+    @staticmethod
+    def round_robin(num_aicpus: int = 4) -> DispatchPolicy:
+        loc = user_location()
+        n = _positive_int(num_aicpus, "DispatchPolicy.round_robin(num_aicpus)", loc)
+        return DispatchPolicy("round_robin", n, None, loc)
+
+    @staticmethod
+    def affinity(key_fn: Callable[[Any], Any] | str) -> DispatchPolicy:
+        loc = user_location()
+        return DispatchPolicy(
+            "affinity", None, trace_key(key_fn, "DispatchPolicy.affinity", loc), loc
+        )
+
+    @staticmethod
+    def hash(key_fn: Callable[[Any], Any] | str) -> DispatchPolicy:
+        loc = user_location()
+        return DispatchPolicy("hash", None, trace_key(key_fn, "DispatchPolicy.hash", loc), loc)
+
+    @staticmethod
+    def dispatch_by(fn: Callable[[Any], Any] | str) -> DispatchPolicy:
+        loc = user_location()
+        return DispatchPolicy(
+            "dispatch_by", None, trace_key(fn, "DispatchPolicy.dispatch_by", loc), loc
+        )
+
+    @staticmethod
+    def work_steal() -> DispatchPolicy:
+        return DispatchPolicy("work_steal", None, None, user_location())
+
+    def __str__(self) -> str:
+        if self.kind == "round_robin":
+            return f"round_robin({self.num_workers})"
+        if self.key_fn is not None:
+            return f"{self.kind}({self.key_fn.expr})"
+        return self.kind
+
+    __repr__ = __str__
+
+
+@dataclass(frozen=True, eq=False)
+class TimingPolicy:
+    """When a ready task is issued.
+
+    ``immediate`` (attribute, also callable), ``batched(n)`` (groups of n submissions issue
+    together), ``interleaved(streams)`` (issue rotates over that many streams),
+    ``rate_limit(tasks_per_ms)`` (issue i is not before i / rate).
+    """
+
+    kind: str
+    param: float | None = None
+    loc: SourceLoc | None = None
+
+    immediate: ClassVar[TimingPolicy]
+
+    def __call__(self) -> TimingPolicy:
+        """``TimingPolicy.immediate()`` is the same policy as ``TimingPolicy.immediate``."""
+        return self
+
+    @staticmethod
+    def batched(n: int) -> TimingPolicy:
+        loc = user_location()
+        return TimingPolicy("batched", _positive_int(n, "TimingPolicy.batched(n)", loc), loc)
+
+    @staticmethod
+    def interleaved(streams: int) -> TimingPolicy:
+        loc = user_location()
+        k = _positive_int(streams, "TimingPolicy.interleaved(streams)", loc)
+        return TimingPolicy("interleaved", k, loc)
+
+    @staticmethod
+    def rate_limit(tasks_per_ms: float) -> TimingPolicy:
+        loc = user_location()
+        if isinstance(tasks_per_ms, bool) or not isinstance(
+            tasks_per_ms, int | float | np.integer | np.floating
+        ):
+            raise ScheduleError(
+                f"TimingPolicy.rate_limit(tasks_per_ms) takes a number, got {tasks_per_ms!r}",
+                loc=loc,
+            )
+        if not np.isfinite(tasks_per_ms) or tasks_per_ms <= 0:
+            raise ScheduleError(
+                f"TimingPolicy.rate_limit(tasks_per_ms) must be > 0, got {tasks_per_ms}", loc=loc
+            )
+        return TimingPolicy("rate_limit", float(tasks_per_ms), loc)
+
+    def __str__(self) -> str:
+        return self.kind if self.param is None else f"{self.kind}({self.param:g})"
+
+    __repr__ = __str__
+
+
+# A class attribute cannot be an instance of its class inside the class body; set it after.
+TimingPolicy.immediate = TimingPolicy("immediate")
+
+
+# ======================================================================================
+# Task graph (spec §4.7; definitions in docs/semantics.md)
+# ======================================================================================
+
+
+class WindowMode(Enum):
+    """What happens when the task window is full.
+
+    STALL: issuing waits until the oldest in-flight task ends. ABORT: the run stops with an
+    ``ExecutionError`` naming the window. BENCHMARK: nothing waits; the run reports how many
+    issues would have stalled.
+    """
+
+    STALL = "stall"
+    ABORT = "abort"
+    BENCHMARK = "benchmark"
+
+
+_WINDOW_UNITS = ("tasks",)
+
+
+@dataclass(frozen=True)
+class TaskWindow:
+    """At most ``size`` tasks in flight (issued, not ended); unit is "tasks"."""
+
+    size: int
+    unit: str = "tasks"
+    mode: WindowMode = WindowMode.STALL
+
+    def __post_init__(self) -> None:
+        loc = user_location()
+        object.__setattr__(self, "size", _positive_int(self.size, "TaskWindow(size)", loc))
+        if self.unit not in _WINDOW_UNITS:
+            raise ScheduleError(
+                f"TaskWindow unit must be one of {', '.join(_WINDOW_UNITS)}, got {self.unit!r}",
+                loc=loc,
+            )
+        mode = self.mode
+        if isinstance(mode, str):
+            try:
+                mode = WindowMode(mode.lower())
+            except ValueError:
+                mode = None  # type: ignore[assignment]
+        if not isinstance(mode, WindowMode):
+            valid = ", ".join(m.name for m in WindowMode)
+            raise ScheduleError(
+                f"TaskWindow mode must be a WindowMode ({valid}), got {self.mode!r}", loc=loc
+            )
+        object.__setattr__(self, "mode", mode)
+
+    def __str__(self) -> str:
+        return f"window({self.size} {self.unit}, {self.mode.value})"
+
+
+@dataclass(frozen=True, eq=False)
+class _Knob:
+    """Base of the small task-graph policies: a kind, an optional parameter / key."""
+
+    kind: str
+    param: int | None = None
+    key_fn: KeyFunction | None = None
+
+    @property
+    def key(self) -> ScalarExpr | None:
+        return None if self.key_fn is None else self.key_fn.expr
+
+    def __str__(self) -> str:
+        if self.param is not None:
+            return f"{self.kind}({self.param})"
+        if self.key_fn is not None:
+            return f"{self.kind}({self.key_fn.expr})"
+        return self.kind
+
+    __repr__ = __str__
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            type(other) is type(self) and str(other) == str(self)  # kind + param + printed key
+        )
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, str(self)))
+
+
+class Deps(_Knob):
+    """Where task dependencies come from.
+
+    ``infer()`` (default): structure (P.seq, sequential, channels, events) plus the tensor
+    regions tasks read and write (RAW/WAR/WAW). ``explicit()``: structure only — tasks that touch
+    the same data are not ordered unless the workload says so.
+    """
+
+    @staticmethod
+    def infer() -> Deps:
+        return Deps("infer")
+
+    @staticmethod
+    def explicit() -> Deps:
+        return Deps("explicit")
+
+
+class ReadyPolicy(_Knob):
+    """Order in which a worker takes its ready tasks: ``fifo()`` (default), ``lifo()``, or
+    ``priority(key_fn)`` (smallest key first, ties in submission order)."""
+
+    @staticmethod
+    def fifo() -> ReadyPolicy:
+        return ReadyPolicy("fifo")
+
+    @staticmethod
+    def lifo() -> ReadyPolicy:
+        return ReadyPolicy("lifo")
+
+    @staticmethod
+    def priority(key_fn: Callable[[Any], Any] | str) -> ReadyPolicy:
+        loc = user_location()
+        return ReadyPolicy("priority", None, trace_key(key_fn, "ReadyPolicy.priority", loc))
+
+
+class StartPolicy(_Knob):
+    """When execution starts: ``eager()`` (with the first task, default) or ``threshold(n)``
+    (once n tasks are submitted, or enumeration ends)."""
+
+    @staticmethod
+    def eager() -> StartPolicy:
+        return StartPolicy("eager")
+
+    @staticmethod
+    def threshold(n: int) -> StartPolicy:
+        return StartPolicy(
+            "threshold", _positive_int(n, "StartPolicy.threshold(n)", user_location())
+        )
+
+
+class TracePolicy(_Knob):
+    """What a run records: ``full()`` (a trace record per task, default) or ``none()`` (stats
+    only)."""
+
+    @staticmethod
+    def none() -> TracePolicy:
+        return TracePolicy("none")
+
+    @staticmethod
+    def full() -> TracePolicy:
+        return TracePolicy("full")
+
+
+@dataclass(frozen=True)
+class Pools:
+    """Worker pools: pool k has ``sizes[k]`` workers; ``kernels`` maps kernel names to pools.
+
+    Tasks of a kernel listed in ``kernels`` run only on its pool's workers; other kernels may run
+    on any worker.
+    """
+
+    sizes: tuple[int, ...]
+    kernels: tuple[tuple[str, int], ...] = ()
+
+    @staticmethod
+    def by_kernel(mapping: Mapping[Any, int]) -> Pools:
+        """``Pools.by_kernel({attn: 2, ffn: 2})``: one pool per kernel with that many workers."""
+        loc = user_location()
+        if not isinstance(mapping, Mapping) or not mapping:
+            raise ScheduleError(
+                "Pools.by_kernel takes a non-empty {kernel: worker count} mapping", loc=loc
+            )
+        sizes: list[int] = []
+        kernels: list[tuple[str, int]] = []
+        for k, n in mapping.items():
+            name = k if isinstance(k, str) else getattr(k, "name", None)
+            if not isinstance(name, str):
+                raise ScheduleError(
+                    f"Pools.by_kernel keys are kernels or kernel names, got {type(k).__name__}",
+                    loc=loc,
+                )
+            kernels.append((name, len(sizes)))
+            sizes.append(_positive_int(n, f"Pools.by_kernel worker count of {name}", loc))
+        return Pools(tuple(sizes), tuple(kernels))
+
+    def __str__(self) -> str:
+        return "pools(" + ", ".join(f"{n}:{self.sizes[p]}" for n, p in self.kernels) + ")"
+
+
+# ======================================================================================
+# ScheduleSpec and the combinators' logic
+# ======================================================================================
+
+
+@dataclass(frozen=True)
+class ScheduleStep:
+    """One combinator call as written (kept for display and for the studio's importer)."""
+
+    name: str
+    args: tuple[Any, ...]
+    loc: SourceLoc | None = None
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """Everything a chain of schedule combinators said; immutable."""
+
+    dispatch: DispatchPolicy | None = None
+    streams: int | None = None
+    stream_key: ScalarExpr | None = None
+    stream_key_fn: KeyFunction | None = None
+    timing: TimingPolicy | None = None
+    window: TaskWindow | None = None
+    deps: Deps | None = None
+    ready_policy: ReadyPolicy | None = None
+    start_policy: StartPolicy | None = None
+    trace_policy: TracePolicy | None = None
+    pools: Pools | None = None
+    spatial_grid: tuple[int, ...] | None = None
+    steps: tuple[ScheduleStep, ...] = field(default=(), compare=False)
+
+    def is_empty(self) -> bool:
+        return not self.steps
+
+    def describe(self) -> str:
+        return ".".join(f"{s.name}(...)" for s in self.steps) or "default"
+
+    def _step(self, name: str, args: tuple[Any, ...], loc: SourceLoc | None, **changes: Any):
+        return replace(self, steps=(*self.steps, ScheduleStep(name, args, loc)), **changes)
+
+
+def _expect(value: Any, cls: type, what: str, loc: SourceLoc | None) -> None:
+    if not isinstance(value, cls):
+        raise ScheduleError(
+            f"{what} takes a {cls.__name__}, got {type(value).__name__}"
+            + (
+                " (call the constructor, e.g. DispatchPolicy.round_robin(4))"
+                if callable(value)
+                else ""
+            ),
+            loc=loc,
+        )
+
+
+def apply_dispatch(
+    spec: ScheduleSpec, policy: Any, w: Workload, loc: SourceLoc | None
+) -> ScheduleSpec:
+    _expect(policy, DispatchPolicy, ".dispatch(policy)", loc)
+    _check_key(policy.key_fn, w)
+    return spec._step("dispatch", (policy,), loc, dispatch=policy)
+
+
+def apply_streams(spec: ScheduleSpec, n: Any, loc: SourceLoc | None) -> ScheduleSpec:
+    count = _positive_int(n, ".streams(n)", loc)
+    return spec._step("streams", (count,), loc, streams=count)
+
+
+def apply_stream_by(
+    spec: ScheduleSpec, key_fn: Any, w: Workload, loc: SourceLoc | None
+) -> ScheduleSpec:
+    key = trace_key(key_fn, ".stream_by(key_fn)", loc)
+    _check_key(key, w)
+    return spec._step("stream_by", (key_fn,), loc, stream_key=key.expr, stream_key_fn=key)
+
+
+def apply_timing(spec: ScheduleSpec, policy: Any, loc: SourceLoc | None) -> ScheduleSpec:
+    _expect(policy, TimingPolicy, ".timing(policy)", loc)
+    return spec._step("timing", (policy,), loc, timing=policy)
+
+
+def apply_task_graph(
+    spec: ScheduleSpec,
+    w: Workload,
+    loc: SourceLoc | None,
+    *,
+    window: Any = None,
+    deps: Any = None,
+    ready: Any = None,
+    start: Any = None,
+    trace: Any = None,
+    pools: Any = None,
+) -> ScheduleSpec:
+    changes: dict[str, Any] = {}
+    if window is not None:
+        if isinstance(window, int | np.integer) and not isinstance(window, bool):
+            window = TaskWindow(int(window))
+        _expect(window, TaskWindow, ".task_graph(window=...)", loc)
+        changes["window"] = window
+    for value, cls, name, fieldname in (
+        (deps, Deps, "deps", "deps"),
+        (ready, ReadyPolicy, "ready", "ready_policy"),
+        (start, StartPolicy, "start", "start_policy"),
+        (trace, TracePolicy, "trace", "trace_policy"),
+        (pools, Pools, "pools", "pools"),
+    ):
+        if value is not None:
+            _expect(value, cls, f".task_graph({name}=...)", loc)
+            changes[fieldname] = value
+    if ready is not None:
+        _check_key(ready.key_fn, w)
+    if not changes:
+        raise ScheduleError(
+            ".task_graph() needs at least one of window, deps, ready, start, trace, pools",
+            loc=loc,
+        )
+    args = (window, deps, ready, start, trace, pools)
+    return spec._step("task_graph", args, loc, **changes)
+
+
+def apply_spatial_map(spec: ScheduleSpec, grid: Any, loc: SourceLoc | None) -> ScheduleSpec:
+    if isinstance(grid, int | np.integer) and not isinstance(grid, bool):
+        grid = (grid,)
+    if not isinstance(grid, tuple | list) or not 1 <= len(grid) <= 2:
+        raise ScheduleError(
+            f".spatial_map(grid=...) takes (rows, cols) or (n,), got {grid!r}", loc=loc
+        )
+    dims = tuple(_positive_int(g, ".spatial_map grid dimension", loc) for g in grid)
+    return spec._step("spatial_map", (dims,), loc, spatial_grid=dims)
