@@ -29,7 +29,7 @@ die() { log "error: $*"; exit 1; }
 hash_of() {
   local f
   for f in "$@"; do
-    [ -f "$f" ] && { printf '%s\n' "$f"; cat "$f"; }
+    if [ -f "$f" ]; then printf '%s\n' "$f"; cat "$f"; fi
   done | sha256sum | cut -c1-16
 }
 

@@ -115,7 +115,9 @@ def execute(program: Any, out: TextIO) -> None:
     stats = program.stats
     out.write("execution:\n")
     for field in ("task_count", "total_cycles", "compile_time_ms", "execute_time_ms"):
-        out.write(f"  {field:<16} {getattr(stats, field)}\n")
+        value = getattr(stats, field)
+        text = f"{value:.3f}" if isinstance(value, float) else str(value)
+        out.write(f"  {field:<16} {text}\n")
 
 
 def report(script: Path, out: TextIO) -> int:

@@ -936,9 +936,35 @@ class KernelCall:
     loc: SourceLoc | None
     axis_names: tuple[str, ...] = ()
 
+    id: int | None = None  # assigned at enumeration (spec §2.4); None while only recorded
+
     @property
     def kernel_name(self) -> str:
         return self.kernel.name
+
+    @property
+    def params(self) -> list[Any]:
+        """The axis values bound with ``kernel[...]`` (spec §2.4 ``Task.params``)."""
+        return list(self.axes)
+
+    @property
+    def resources(self) -> list[Any]:
+        """The tensor arguments, in signature order (spec §2.4 ``Task.resources``)."""
+        return [v for v in self.args.values() if _is_tensor_value(v)]
+
+    def get(self, axis: str) -> Any:
+        """The value bound for the axis named ``axis`` (its loop variable or axis name)."""
+        for i, value in enumerate(self.axes):
+            names = {getattr(value, "name", None)}
+            if i < len(self.axis_names):
+                names.add(self.axis_names[i])
+            ax = getattr(value, "axis", None)
+            if ax is not None:
+                names.add(getattr(ax, "name", None))
+            if axis in names:
+                return value
+        known = sorted(str(n) for n in self.axis_names) or [str(a) for a in self.axes]
+        raise KeyError(f"task {self.kernel.name} has no axis {axis!r}; axes: {', '.join(known)}")
 
     def __repr__(self) -> str:
         axes = f"[{', '.join(str(a) for a in self.axes)}]" if self.axes else ""

@@ -22,7 +22,7 @@ from .types import DType
 
 ir = _core.ir
 
-__all__ = ["lower", "lower_kernel_ir", "Lowering"]
+__all__ = ["lower", "lower_with_bindings", "lower_kernel_ir", "Lowering"]
 
 
 def _loc(obj: Any) -> str:
@@ -297,7 +297,8 @@ class Lowering:
             if val is not None:
                 attrs[key] = _attr_value(val)
         layout = getattr(n, "layout", None)
-        return ir.Node.collective(n.kind, src, dst, self.layout(layout), attrs, _loc(n))
+        dist = [int(d) for d in layout.to_ir_dist()] if layout is not None else []
+        return ir.Node.collective(n.kind, src, dst, dist, attrs, _loc(n))
 
     # ---- kernels -------------------------------------------------------------------
     def intern_kernel_call(self, c: Any) -> int:
@@ -650,3 +651,20 @@ def _is_whole(item: Any, size: int) -> bool:
 def lower(workload: Any) -> Any:
     """Lower a ``Workload`` (with its schedule) to a verified ``_core.ir.Module``."""
     return Lowering(workload).run()
+
+
+def lower_with_bindings(workload: Any) -> tuple[Any, list[Any]]:
+    """Lower ``workload`` and return ``(module, tensors)``.
+
+    ``tensors[i]`` is the root ``Tensor`` (holding the user's numpy buffer) that IR tensor id
+    ``i`` stands for: what a backend binds when it runs the module.
+    """
+    low = Lowering(workload)
+    module = low.run()
+    by_id: dict[int, Any] = {}
+    for obj in low.tensor_objs:
+        tid = low.tensor_ids.get(id(obj))
+        if tid is not None:
+            by_id[tid] = obj
+    tensors = [by_id[i] for i in range(len(by_id))]
+    return module, tensors

@@ -144,6 +144,14 @@ class Program:
         return get_trace()
 
     @property
+    def kernel_names(self) -> list[str]:
+        """Names of the module's kernels by IR kernel id (the trace's ``kernel`` field)."""
+        names = getattr(self.runner, "kernel_names", None)
+        if names is not None:
+            return list(names)
+        return [k.name for k in getattr(self.module, "kernels", [])]
+
+    @property
     def codegen_artifact_dir(self) -> str | None:
         """Directory of the emitted sources (for emit-only targets such as ascend_npu)."""
         return self.artifact_dir

@@ -233,6 +233,10 @@ class Namespace:
         for name, make in (overrides or {}).items():
             self._factories[name] = lambda make=make: make(self.resolve)
 
+    def defines(self, name: str) -> bool:
+        """Bound by a factory of this preamble (not merely a pto_wsp public name)."""
+        return name in self._factories
+
     def knows(self, name: str) -> bool:
         return name in self._factories or _public_name(name) is not _MISSING
 
@@ -495,9 +499,10 @@ def block_source(block: SpecBlock) -> str:
     return text
 
 
-def _free_names(tree: ast.AST) -> set[str]:
+def _free_names(tree: ast.AST, pre: "Namespace") -> set[str]:
+    """Names the block reads that the preamble binds (``input`` is a tensor, not the builtin)."""
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    return {n for n in names if not hasattr(builtins, n)}
+    return {n for n in names if pre.defines(n) or (not hasattr(builtins, n) and pre.knows(n))}
 
 
 def _capture_expression_statements(tree: ast.Module) -> ast.Module:
@@ -553,9 +558,8 @@ def run_block(block: SpecBlock) -> BlockRun:
     tree = _capture_expression_statements(tree)
     pre = Namespace(ov.bind if ov else None)
     ns: dict[str, Any] = {"__name__": f"spec_{block.id.replace('.', '_').replace('-', '_')}"}
-    for name in sorted(_free_names(tree) | (set(ov.bind) if ov else set())):
-        if pre.knows(name):
-            ns[name] = pre.resolve(name)
+    for name in sorted(_free_names(tree, pre) | (set(ov.bind) if ov else set())):
+        ns[name] = pre.resolve(name)
     preamble_ids = {id(v) for v in ns.values()}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -170,6 +170,12 @@ void bind_workload(py::module_& m) {
         .def_static("slot_load", &Node::slot_load, py::arg("slot"), py::arg("view"), py::arg("row"), py::arg("col"),
                     py::arg("loc") = "")
         .def_static("close", &Node::close, py::arg("channel_id"), py::arg("loc") = "")
+        .def_static("block", &Node::block, py::arg("children"), py::arg("loc") = "")
+        .def_static("collective", &Node::collective, py::arg("kind"), py::arg("source"), py::arg("result_tensor"),
+                    py::arg("dist"), py::arg("attrs"), py::arg("loc") = "")
+        .def_readonly("tensor_id", &Node::tensor_id)
+        .def_readonly("dist", &Node::dist)
+        .def_readonly("attrs", &Node::attrs)
         .def_property_readonly("kind", [](const Node& n) { return to_string(n.kind); })
         .def_property_readonly("dep_type", [](const Node& n) { return to_string(n.dep_type()); })
         .def_readonly("loc", &Node::loc)

@@ -1028,8 +1028,8 @@ private:
             put("const int64_t cyc = KC[" + kid + "];");
         else
             put("const int64_t cyc = KC[" + kid + "] >= 0 ? KC[" + kid +
-                "] : (int64_t)(LR * (double)" + in_elems + " + SR * (double)" + out_elems +
-                " + 0.5);");
+                "] : (int64_t)(LR * (double)(" + in_elems + ") + SR * (double)(" + out_elems +
+                ") + 0.5);");
         if (numerics) {
             std::string call = kernel_fn(n.kernel_id) + "(pto_arena";
             for (const auto& a : call_args) call += ", " + a;

@@ -76,6 +76,7 @@ bool is_scope(NodeKind k) {
         case NodeKind::Cond:
         case NodeKind::Pipe:
         case NodeKind::Combine:
+        case NodeKind::Block:
         case NodeKind::Sequential:
         case NodeKind::Process:
         case NodeKind::Consume:
@@ -135,6 +136,26 @@ std::string node_head(const Node& n, const Module* module) {
             return "slot_load " + std::to_string(n.slot) + " = " + print_view(*n.view) + " at (" +
                    print_expr(*n.row) + ", " + print_expr(*n.col) + ")";
         case NodeKind::Close: return "close " + channel_ref(n.channel_id);
+        case NodeKind::Block: return "block";
+        case NodeKind::Collective: {
+            std::string s = "collective " + n.name + " %" + std::to_string(n.tensor_id) + " = " +
+                            print_view(*n.view);
+            if (!n.dist.empty()) {
+                s += " dist=[";
+                for (std::size_t i = 0; i < n.dist.size(); ++i) s += (i ? ", " : "") + std::to_string(n.dist[i]);
+                s += "]";
+            }
+            if (!n.attrs.empty()) {
+                s += " {";
+                bool first = true;
+                for (const auto& [k, v] : n.attrs) {
+                    s += (first ? "" : ", ") + k + "=" + attr_to_string(v);
+                    first = false;
+                }
+                s += "}";
+            }
+            return s;
+        }
     }
     return "?";
 }

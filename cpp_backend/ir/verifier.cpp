@@ -123,9 +123,13 @@ private:
             const bool typed = op.code != OpCode::Unknown && op.code != OpCode::PtoIsa;
             if (typed && op_has_result(op.code)) {
                 if (op.dtype == DType::None) error(op_what, loc, "result dtype is missing");
-                if (op.shape.empty()) error(op_what, loc, "result shape is missing");
+                // A scalar (shape ()) is legal only where the tracer makes one: constant.
+                if (op.shape.empty() && op.code != OpCode::Constant)
+                    error(op_what, loc, "result shape is missing");
                 for (int64_t d : op.shape)
-                    if (d <= 0) error(op_what, loc, "result dimension " + std::to_string(d) + " is not positive");
+                    if (d == 0 || d < -1)
+                        error(op_what, loc, "result dimension " + std::to_string(d) +
+                                                " is neither positive nor -1 (symbolic)");
             }
         }
     }
@@ -355,7 +359,21 @@ private:
                 break;
             case NodeKind::Pipe:
             case NodeKind::Combine:
+            case NodeKind::Block:
             case NodeKind::Sequential: check_children(n); break;
+            case NodeKind::Collective: {
+                static const char* kinds[] = {"relayout", "allreduce", "allgather", "reduce_scatter"};
+                if (std::find(std::begin(kinds), std::end(kinds), n.name) == std::end(kinds))
+                    error(what, n.loc, "unknown collective '" + n.name +
+                                           "'; valid: relayout, allreduce, allgather, reduce_scatter");
+                check_view(*n.view, what, n.loc, false);
+                if (const Tensor* t = check_tensor_id(n.tensor_id, what, n.loc))
+                    if (!n.dist.empty() && n.dist.size() != t->shape.size())
+                        error(what, n.loc, "collective distribution has " + std::to_string(n.dist.size()) +
+                                               " entries but tensor " + tensor_ref(*t) + " has rank " +
+                                               std::to_string(t->shape.size()));
+                break;
+            }
             case NodeKind::Process: {
                 for (int64_t c : n.consumes) check_channel(c, what, n.loc);
                 for (int64_t c : n.produces) check_channel(c, what, n.loc);

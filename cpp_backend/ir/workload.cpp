@@ -55,6 +55,8 @@ std::string to_string(NodeKind k) {
         case NodeKind::SlotSet: return "slot_set";
         case NodeKind::SlotLoad: return "slot_load";
         case NodeKind::Close: return "close";
+        case NodeKind::Block: return "block";
+        case NodeKind::Collective: return "collective";
     }
     return "?";
 }
@@ -276,6 +278,24 @@ NodePtr Node::close(int64_t channel_id, std::string loc) {
     return n;
 }
 
+NodePtr Node::block(std::vector<NodePtr> children, std::string loc) {
+    require_nodes(children, "Node.block children");
+    auto n = fresh(NodeKind::Block, std::move(loc));
+    n->children = std::move(children);
+    return n;
+}
+
+NodePtr Node::collective(std::string kind, View source, int64_t result_tensor,
+                         std::vector<int64_t> dist, AttrMap attrs, std::string loc) {
+    auto n = fresh(NodeKind::Collective, std::move(loc));
+    n->name = std::move(kind);
+    n->view = std::move(source);
+    n->tensor_id = result_tensor;
+    n->dist = std::move(dist);
+    n->attrs = std::move(attrs);
+    return n;
+}
+
 DepType Node::dep_type() const {
     switch (kind) {
         case NodeKind::ParallelFor: return DepType::Independent;
@@ -285,6 +305,7 @@ DepType Node::dep_type() const {
         case NodeKind::Connect: return DepType::Pipeline;
         case NodeKind::Cond: return DepType::Conditional;
         case NodeKind::Combine: return DepType::Combined;
+        case NodeKind::Block: return DepType::Combined;  // sibling statements, ordered by data
         case NodeKind::Sequential: return DepType::Sequential;
         case NodeKind::Process: return DepType::Sequential;  // a process runs its body in order
         case NodeKind::Consume: return DepType::Sequential;  // items are handled in order

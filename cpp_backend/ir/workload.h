@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ir/expr.h"
+#include "ir/kernel.h"
 #include "ir/types.h"
 
 namespace pto::wsp::ir {
@@ -78,7 +79,7 @@ struct CondBranch {
 
 enum class NodeKind {
     Task, ParallelFor, SeqFor, SelectFor, Cond, Pipe, Combine, Sequential, Process, Send,
-    Consume, Connect, Record, Synchronize, SlotSet, SlotLoad, Close,
+    Consume, Connect, Record, Synchronize, SlotSet, SlotLoad, Close, Block, Collective,
 };
 std::string to_string(NodeKind k);
 
@@ -97,6 +98,9 @@ std::string to_string(NodeKind k);
 ///   SlotSet:     slot, expr
 ///   SlotLoad:    slot, view, row, col
 ///   Close:       channel_id
+///   Block:       children (statements in program order)
+///   Collective:  name (relayout | allreduce | allgather | reduce_scatter), view (source),
+///                tensor_id (result tensor), dist (result distribution), attrs (op, dim)
 struct Node {
     NodeKind kind = NodeKind::Task;
     std::string loc;
@@ -124,6 +128,9 @@ struct Node {
     int64_t channel_id = -1;
     int64_t event_id = -1;
     int64_t slot = -1;
+    int64_t tensor_id = -1;
+    std::vector<int64_t> dist;
+    AttrMap attrs;
 
     static NodePtr task(int64_t kernel_id, std::vector<ExprPtr> axis_values, std::vector<Arg> args,
                         std::string loc = "");
@@ -149,6 +156,9 @@ struct Node {
     static NodePtr slot_set(int64_t slot, ExprPtr value, std::string loc = "");
     static NodePtr slot_load(int64_t slot, View view, ExprPtr row, ExprPtr col, std::string loc = "");
     static NodePtr close(int64_t channel_id, std::string loc = "");
+    static NodePtr block(std::vector<NodePtr> children, std::string loc = "");
+    static NodePtr collective(std::string kind, View source, int64_t result_tensor,
+                              std::vector<int64_t> dist, AttrMap attrs, std::string loc = "");
 
     /// Dependency type (spec §3): see docs/ir.md for the table.
     DepType dep_type() const;

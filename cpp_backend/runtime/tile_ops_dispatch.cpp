@@ -161,6 +161,8 @@ std::string validate(const OpInfo& op, const pto_tile* out, const pto_tile* cons
         return who + "output has unknown dtype code " + std::to_string(out->dtype);
     if (out->rows < 0 || out->cols < 0)
         return who + "output has negative shape " + shape_of(out);
+    if (out->data == nullptr && out->rows > 0 && out->cols > 0)
+        return who + "output has no data pointer";
     for (int i = 0; i < n_ins; ++i) {
         const pto_tile* t = ins[i];
         if (t == nullptr) return who + "input " + std::to_string(i) + " is missing";
@@ -169,6 +171,8 @@ std::string validate(const OpInfo& op, const pto_tile* out, const pto_tile* cons
                    std::to_string(t->dtype);
         if (t->rows < 0 || t->cols < 0)
             return who + "input " + std::to_string(i) + " has negative shape " + shape_of(t);
+        if (t->data == nullptr && t->rows > 0 && t->cols > 0)
+            return who + "input " + std::to_string(i) + " has no data pointer";
     }
     if (op.kind == Kind::Fill && std::strcmp(op.name, "constant") == 0 && attrs == nullptr)
         return who + "needs its value as attrs[0]";

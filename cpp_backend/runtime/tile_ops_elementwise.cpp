@@ -14,10 +14,9 @@ namespace {
 
 // ---- polynomial f32 math --------------------------------------------------------------------
 inline float exp_f32(float x) {
-    const bool nan = !(x == x);
-    float xc = nan ? 0.0f : x;
-    xc = xc < -104.0f ? -104.0f : xc;  // below: 0 (exp(-104) < half the smallest subnormal)
-    xc = xc > 89.0f ? 89.0f : xc;      // above: Inf
+    // Clamp (written so GCC emits maxps/minps; NaN becomes -104 here and is restored below).
+    float xc = x > -104.0f ? x : -104.0f;  // below: 0 (exp(-104) < half the smallest subnormal)
+    xc = xc < 89.0f ? xc : 89.0f;          // above: Inf
     // n = round(x / ln2) by the 1.5*2^23 trick; Cody-Waite reduction r = x - n ln2.
     const float fn = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     float r = xc - fn * 0.693359375f;
@@ -36,7 +35,7 @@ inline float exp_f32(float x) {
     const int32_t n2 = n - n1;
     y = y * bits_f32((uint32_t)(n1 + 127) << 23);
     y = y * bits_f32((uint32_t)(n2 + 127) << 23);
-    return nan ? x : y;
+    return x == x ? y : x;
 }
 
 inline float tanh_f32(float x) {

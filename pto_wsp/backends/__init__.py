@@ -27,6 +27,10 @@ def compile_workload(workload: Any, target: str = "cpu_sim") -> Any:
     from ..program import Program
 
     _check_target(target)
+    if target == "cpu_sim":
+        from .cpu_sim import compile_cpu_sim
+
+        return compile_cpu_sim(workload)
     t0 = time.perf_counter()
     module = lower(workload)
     compile_ms = (time.perf_counter() - t0) * 1e3

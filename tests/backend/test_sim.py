@@ -403,3 +403,33 @@ def test_grid_benchmark_helper_accounts_cycles() -> None:
     assert s.task_count == 1000
     assert s.total_cycles == 500  # 250 tasks per worker, 2 cycles each
     assert s.trace["idx0"].tolist() == list(range(1000))
+
+
+def test_regions_match_brute_force() -> None:
+    """The interval maps agree with checking every earlier task pairwise."""
+    rng = np.random.default_rng(7)
+    n = 300
+    s = sim.Simulator(workers=n)  # one worker per task: only regions order tasks
+    tasks: list[list[tuple[int, int, int, bool]]] = []
+    ends: list[int] = []
+    for _ in range(n):
+        accesses = []
+        for _ in range(int(rng.integers(1, 4))):
+            lo = int(rng.integers(0, 60))
+            hi = lo + int(rng.integers(1, 12))
+            accesses.append((int(rng.integers(0, 2)), lo, hi, bool(rng.integers(0, 2))))
+        expected = 0
+        for j, prev in enumerate(tasks):
+            if any(
+                t1 == t2 and (w1 or w2) and lo1 < hi2 and lo2 < hi1
+                for (t1, lo1, hi1, w1) in prev
+                for (t2, lo2, hi2, w2) in accesses
+            ):
+                expected = max(expected, ends[j])
+        cycles = int(rng.integers(1, 20))
+        for a in accesses:
+            s.access(*a)
+        end = s.submit(0, cycles)
+        assert end == expected + cycles
+        tasks.append(accesses)
+        ends.append(end)

@@ -7,7 +7,6 @@ expected strings here are exact.
 from __future__ import annotations
 
 import pytest
-
 from pto_wsp._core import ir
 
 E = ir.Expr
@@ -371,7 +370,11 @@ def test_module_tables_read_access() -> None:
     assert [t.name for t in m.tensors] == ["X", "lens", "indptr", "indices"]
     x = m.tensors[0]
     assert (x.id, x.shape, x.dtype, x.location, x.role) == (0, [4, 16], "f32", "global", "data")
-    assert (x.layout.dist, x.layout.mem_strides, x.layout.mem_order) == ([-1, 0], [16, 1], "row_major")
+    assert (x.layout.dist, x.layout.mem_strides, x.layout.mem_order) == (
+        [-1, 0],
+        [16, 1],
+        "row_major",
+    )
     assert m.tensors[1].role == "index" and m.tensors[1].layout is None
     assert [(c.id, c.name, c.depth, c.elem) for c in m.channels] == [(0, "q", 2, "tile")]
     assert [(e.id, e.name) for e in m.events] == [(0, "done")]
@@ -409,8 +412,14 @@ def test_printer_locations_only_on_request() -> None:
     m = attention_module()
     assert "model.py" not in m.print()
     text = m.print(locs=True)
-    assert "parallel_for (b:1 in dense_dyn batch[4], h:2 in dense heads[8])   // Independent; at model.py:11" in text
-    assert "task @attn_kernel[b, h](Q=%0[b, h], K=%1[b], V=%2[b], O=%3[b, h])   // at model.py:12" in text
+    assert (
+        "parallel_for (b:1 in dense_dyn batch[4], h:2 in dense heads[8])   // Independent; at model.py:11"
+        in text
+    )
+    assert (
+        "task @attn_kernel[b, h](Q=%0[b, h], K=%1[b], V=%2[b], O=%3[b, h])   // at model.py:12"
+        in text
+    )
 
 
 # ---- string <-> enum validation ------------------------------------------------------------
@@ -440,9 +449,7 @@ def test_unknown_dtype_raises_value_error_naming_valid_values() -> None:
 # ---- verifier ----------------------------------------------------------------------------
 
 
-def simple_module(
-    args_for: callable | None = None, role: str = "data", direction: str = "out"
-) -> tuple[ir.Module, int, int]:
+def simple_module(role: str = "data", direction: str = "out") -> tuple[ir.Module, int, int]:
     """One kernel k(x: in tile, y: <direction> tile, n: in scalar) and tensors X, Y[4, 16]."""
     m = ir.Module("m")
     x = m.add_tensor("X", [4, 16], "f32")
@@ -483,9 +490,7 @@ def test_verifier_unknown_tensor_id() -> None:
     m, x, y = simple_module()
     args = good_args(x, y)
     args[0] = ir.Arg("x", ir.View(9, pt(E.var("i", 1))))
-    assert verify_task(m, args) == [
-        "task @k at w.py:9: unknown tensor id 9 (module has 2 tensors)"
-    ]
+    assert verify_task(m, args) == ["task @k at w.py:9: unknown tensor id 9 (module has 2 tensors)"]
 
 
 def test_verifier_unknown_kernel_id() -> None:
@@ -567,7 +572,9 @@ def test_verifier_constant_index_out_of_range_and_rank() -> None:
     assert verify_task(m, args) == [
         "task @k at w.py:9: index 4 is out of range [0, 4) in dimension 0 of %0 'X'"
     ]
-    args[0] = ir.Arg("x", ir.View(x, [ir.Index.point(E.int(1)), ir.Index.range(E.int(0), E.int(17))]))
+    args[0] = ir.Arg(
+        "x", ir.View(x, [ir.Index.point(E.int(1)), ir.Index.range(E.int(0), E.int(17))])
+    )
     assert verify_task(m, args) == [
         "task @k at w.py:9: range stop 17 exceeds extent 16 in dimension 1 of %0 'X'"
     ]
@@ -584,20 +591,26 @@ def test_verifier_kernel_unknown_op_and_use_before_definition() -> None:
     k = ir.Kernel("bad", loc="k.py:1")
     a = k.add_param("a", "in", "tile", [4, 4], "f32")
     k.add_op("frobnicate", [a], [4, 4], "f32", loc="k.py:2")
-    k.add_op("add", [a, 4], [4, 4], "f32", loc="k.py:3")  # %4 is defined by this very op's successor
+    k.add_op(
+        "add", [a, 4], [4, 4], "f32", loc="k.py:3"
+    )  # %4 is defined by this very op's successor
     k.add_op("exp", [a], [4, 4], "f32")
     k.add_op("mul", [a, 99], [4, 4], "f32")
     k.add_op("exp", [a], [], "", loc="k.py:6")
     k.add_op("ptoisa.vadd", [a], [], "")
+    k.add_op("exp", [a], [0, -1], "f32", loc="k.py:8")
     m.add_kernel(k)
     msgs = m.verify()
-    assert msgs[0].startswith("kernel @bad op %1 'frobnicate' at k.py:2: unknown op; valid ops: load, store")
+    assert msgs[0].startswith(
+        "kernel @bad op %1 'frobnicate' at k.py:2: unknown op; valid ops: load, store"
+    )
     assert msgs[0].endswith("interleave, ptoisa.<name>")
     assert msgs[1:] == [
         "kernel @bad op %2 'add' at k.py:3: operand %4 is used before it is defined",
         "kernel @bad op %4 'mul' at k.py:1: operand %99 is not a value of this kernel",
         "kernel @bad op %5 'exp' at k.py:6: result dtype is missing",
         "kernel @bad op %5 'exp' at k.py:6: result shape is missing",
+        "kernel @bad op %7 'exp' at k.py:8: result dimension 0 is neither positive nor -1 (symbolic)",
     ]
 
 

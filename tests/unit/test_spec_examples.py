@@ -54,9 +54,14 @@ def test_spec_block_runs_and_lowers(block: SpecBlock, monkeypatch, tmp_path):
     if "@workload" in block.code:
         assert run.workloads, f"{block.id} defines a workload but none was built"
     if ".execute()" in block.code:
-        executed = {id(c.program) for c in executions if c.method == "execute"}
-        done = [p for _, p in run.programs if id(p) in executed or p.is_complete()]
-        assert done, f"{block.id}: program.execute() neither ran nor was recorded"
+        recorded = {id(c.program) for c in executions if c.method == "execute"}
+        ran = [p for _, p in run.programs if id(p) not in recorded]
+        for program in ran:  # executed for real: finish the run, it must have done work
+            if not program.is_complete():
+                program.synchronize()
+            assert program.is_complete(), f"{block.id}: run did not complete"
+            assert program.stats.task_count > 0, f"{block.id}: the run executed no task"
+        assert recorded or ran, f"{block.id}: program.execute() neither ran nor was recorded"
     if "ExternalKernel(" in block.code:
         assert any(issubclass(w.category, DeprecationWarning) for w in run.warnings)
 

@@ -1,0 +1,181 @@
+"""The cpu_sim cost table: how many simulated cycles a task costs (DESIGN.md §2).
+
+Default model, for an ``r x c`` tile (one cycle is ``ns_per_cycle`` = 1 ns of simulated time):
+
+======================================================  =====================================
+op class                                                cycles
+======================================================  =====================================
+load / store (incl. the implicit load of an ``In``       ``load`` / ``store`` x r*c
+tile parameter used without ``pto.load``)
+elementwise unary/binary, broadcast ops, constant,      ``elementwise`` x r*c (of the result)
+slices, alloc
+row reduction (rowsum / rowmax; rowmean)                ``row_reduce`` x r (``rowmean`` x r)
+column reduction (colsum / colmax)                      ``col_reduce`` x c
+matmul (M x K) @ (K x N)                                ``matmul`` x M*K*N
+empty-body kernel                                       ``load`` x elements of each In view +
+                                                        ``store`` x elements of each Out view
+custom C++ kernel                                       its ``cost=``, else as empty-body
+======================================================  =====================================
+
+Every rate defaults to 1.0 except ``rowmean`` (2.0). ``ops`` overrides the rate of single ops by
+name (``{"exp": 4.0}``: exp costs 4 x r*c). A table is a dict or a JSON file with these keys;
+unknown keys are an error (a typo must not silently keep the default).
+
+The generated library receives the per-kernel cycles and the load/store rates at RUN time, so a
+new table needs no rebuild (``program.runner.set_cost_table(...)``, or the env variable
+``PTO_WSP_COST_TABLE`` naming a JSON file, read when a program is compiled).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ..errors import CompileError, user_location
+
+__all__ = ["CostTable", "kernel_cycles", "DEFAULT_COST_TABLE"]
+
+_ELEMENTWISE = frozenset(
+    "add sub mul div maximum minimum exp log sqrt rsqrt tanh sigmoid sin cos relu gelu silu neg "
+    "abs rowmul rowadd colmul coladd broadcast constant slice_even slice_odd interleave "
+    "alloc".split()
+)
+_ROW = frozenset({"rowsum", "rowmax"})
+_COL = frozenset({"colsum", "colmax"})
+
+
+@dataclass(frozen=True)
+class CostTable:
+    """Cycle rates of the cpu_sim cycle model (see the module docstring)."""
+
+    ns_per_cycle: float = 1.0
+    load: float = 1.0
+    store: float = 1.0
+    elementwise: float = 1.0
+    row_reduce: float = 1.0
+    rowmean: float = 2.0
+    col_reduce: float = 1.0
+    matmul: float = 1.0
+    ops: Mapping[str, float] = field(default_factory=dict)
+
+    @staticmethod
+    def from_any(spec: Any) -> CostTable:
+        """A table from ``None`` (default), a ``CostTable``, a dict or a JSON file path."""
+        if spec is None:
+            return DEFAULT_COST_TABLE
+        if isinstance(spec, CostTable):
+            return spec
+        if isinstance(spec, str | os.PathLike):
+            path = Path(spec)
+            try:
+                data = json.loads(path.read_text())
+            except (OSError, ValueError) as err:
+                raise CompileError(
+                    f"cannot read cost table {path}: {err}", loc=user_location()
+                ) from None
+            return CostTable.from_dict(data, str(path))
+        if isinstance(spec, Mapping):
+            return CostTable.from_dict(spec, "cost table")
+        raise CompileError(
+            f"a cost table is a dict, a JSON file path or a CostTable, got {type(spec).__name__}",
+            loc=user_location(),
+        )
+
+    @staticmethod
+    def from_dict(data: Mapping[str, Any], what: str = "cost table") -> CostTable:
+        if not isinstance(data, Mapping):
+            raise CompileError(f"{what} must be a JSON object / dict", loc=user_location())
+        names = {f.name for f in fields(CostTable)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise CompileError(
+                f"{what}: unknown key(s) {', '.join(unknown)}; valid keys: "
+                f"{', '.join(sorted(names))}",
+                loc=user_location(),
+            )
+        values: dict[str, Any] = {}
+        for k, v in data.items():
+            if k == "ops":
+                if not isinstance(v, Mapping):
+                    raise CompileError(f"{what}: 'ops' must map op names to rates")
+                values[k] = {str(op): _rate(f"ops.{op}", r, what) for op, r in v.items()}
+            else:
+                values[k] = _rate(k, v, what)
+        if values.get("ns_per_cycle", 1.0) <= 0:
+            raise CompileError(f"{what}: ns_per_cycle must be > 0", loc=user_location())
+        return CostTable(**values)
+
+    def rate(self, op: str, default: float) -> float:
+        return float(self.ops.get(op, default))
+
+
+def _rate(key: str, v: Any, what: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
+        raise CompileError(
+            f"{what}: {key} must be a finite number >= 0, got {v!r}", loc=user_location()
+        )
+    return float(v)
+
+
+DEFAULT_COST_TABLE = CostTable()
+
+
+def _rc(shape: list[int]) -> tuple[int, int]:
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return 1, int(shape[0])
+    return math.prod(int(s) for s in shape[:-1]), int(shape[-1])
+
+
+def _traced_cycles(k: Any, table: CostTable) -> int:
+    params = list(k.params)
+    shapes: list[list[int]] = [list(p.shape) for p in params]
+    total = 0.0
+    for op in k.ops:
+        name = op.op
+        shape = list(op.shape)
+        shapes.append(shape)
+        if name == "load":
+            r, c = _rc(shape)
+            total += table.rate("load", table.load) * r * c
+        elif name == "store":
+            r, c = _rc(shapes[op.operands[0]])
+            total += table.rate("store", table.store) * r * c
+        elif name in _ELEMENTWISE:
+            r, c = _rc(shape)
+            total += table.rate(name, table.elementwise) * r * c
+        elif name in _ROW:
+            r, _ = _rc(shape)
+            total += table.rate(name, table.row_reduce) * r
+        elif name == "rowmean":
+            r, _ = _rc(shape)
+            total += table.rate(name, table.rowmean) * r
+        elif name in _COL:
+            _, c = _rc(shape)
+            total += table.rate(name, table.col_reduce) * c
+        elif name == "matmul":
+            m, n = _rc(shape)
+            _, kk = _rc(shapes[op.operands[0]])
+            total += table.rate(name, table.matmul) * m * kk * n
+        else:
+            total += table.rate(name, table.elementwise) * math.prod(_rc(shape))
+    return int(round(total))
+
+
+def kernel_cycles(module: Any, table: CostTable) -> list[int]:
+    """Cycles of one task of each module kernel (by IR kernel id); -1 = from the task's views."""
+    out: list[int] = []
+    for k in module.kernels:
+        if k.body_kind == "traced":
+            out.append(_traced_cycles(k, table))
+        elif k.body_kind == "cpp" and k.cost >= 0:
+            out.append(int(k.cost))
+        else:
+            out.append(-1)
+    return out

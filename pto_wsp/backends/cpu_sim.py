@@ -1,0 +1,273 @@
+"""The cpu_sim backend: IR -> generated C++ -> cached shared library -> runs on the user's buffers.
+
+``compile_cpu_sim`` lowers the workload, emits the library sources (``_core.codegen``), builds
+or reuses them through the build cache, loads the library and returns a ``Program`` whose runner
+(``CpuSimRunner``) executes it: task enumeration, scheduling, cycle accounting and numerics all
+happen in one C++ call with the GIL released, in a background thread so that ``execute()`` may
+return before the run ends.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .. import _core
+from ..errors import CompileError, ExecutionError, SourceLoc, user_location
+from .cache import Artifact, BuildCache
+from .cost import CostTable, kernel_cycles
+
+__all__ = ["compile_cpu_sim", "CpuSimRunner", "emit_sources"]
+
+_codegen = _core.codegen
+
+_DTYPE_CODES = {
+    name: i for i, name in enumerate("f16 bf16 f32 f64 i8 i16 i32 i64 u8 u16 u32 u64 bool".split())
+}
+_DEFAULT_WORKERS = 4
+
+
+def _parse_loc(loc: str) -> SourceLoc | None:
+    """An IR loc "file:line" as a SourceLoc (None when empty or malformed)."""
+    if not loc:
+        return None
+    file, _, line = loc.rpartition(":")
+    if not file or not line.isdigit():
+        return None
+    text = ""
+    try:
+        with open(file) as f:
+            for n, src in enumerate(f, 1):
+                if n == int(line):
+                    text = src.strip()
+                    break
+    except OSError:
+        pass
+    return SourceLoc(file, int(line), text)
+
+
+def emit_sources(module: Any, tensors: list[Any]) -> dict[str, Any]:
+    """The generated sources of ``module`` (raises CompileError naming the construct)."""
+    strides = []
+    for t in tensors:
+        arr = t.data
+        strides.append([int(s) // arr.itemsize for s in arr.strides])
+    try:
+        return _codegen.emit_cpu_sim(module, strides)
+    except _codegen.CodegenError as err:
+        message, loc = (err.args + ("", ""))[:2]
+        raise CompileError(f"cpu_sim: {message}", loc=_parse_loc(loc) or user_location()) from None
+
+
+def _sim_config(module: Any) -> dict[str, Any]:
+    """Simulator settings from the IR schedule (DESIGN.md §2)."""
+    s = module.schedule
+    loc = user_location()
+    workers = max(int(s.num_workers or 0), int(s.streams or 0)) or _DEFAULT_WORKERS
+    if s.window_size and (s.window_unit != "tasks" or s.window_mode != "stall"):
+        raise CompileError(
+            f"cpu_sim: task window unit={s.window_unit!r} mode={s.window_mode!r} is not "
+            "supported (only unit='tasks', mode=STALL)",
+            loc=loc,
+        )
+    for knob, value in (
+        ("ready_policy", s.ready_policy),
+        ("start_policy", s.start_policy),
+    ):
+        if value:
+            raise CompileError(
+                f"cpu_sim: task_graph({knob}={value}) is not supported by cpu_sim yet", loc=loc
+            )
+    if s.pools:
+        raise CompileError(
+            "cpu_sim: task_graph(pools=...) is not supported by cpu_sim yet", loc=loc
+        )
+    if s.deps and s.deps not in ("infer",):
+        raise CompileError(
+            f"cpu_sim: task_graph(deps={s.deps}) is not supported: cpu_sim always infers "
+            "dependencies from the regions tasks read and write (Deps.infer())",
+            loc=loc,
+        )
+    trace = 0 if s.trace_policy == "none" else 1
+    return {
+        "workers": workers,
+        "dispatch": _codegen.DISPATCH[s.dispatch],
+        "streams": int(s.streams or 0),
+        "timing": _codegen.TIMING[s.timing],
+        "timing_param": float(s.timing_param or 0.0),
+        "window": int(s.window_size or 0),
+        "trace": trace,
+    }
+
+
+class CpuSimRunner:
+    """Runs a loaded cpu_sim library for a ``Program`` (the runner protocol of program.py).
+
+    ``symbols`` / ``params`` hold the values of runtime symbols (``symbol_u64``) and workload
+    scalar params by name; set them before ``execute()`` (``set_symbol``). The slots array is
+    zeroed at the start of each run and readable afterwards (``slots``).
+    """
+
+    def __init__(
+        self,
+        module: Any,
+        tensors: list[Any],
+        library: Any,
+        artifact: Artifact,
+        cost_table: CostTable,
+    ):
+        self.module = module
+        self.tensors = tensors
+        self.library = library
+        self.artifact = artifact
+        self.kernel_names: list[str] = list(library.kernel_names)
+        self.symbols: dict[str, int] = {}
+        self.params: dict[str, int] = {}
+        self.slots = np.zeros(max(int(library.num_slots), 1), dtype=np.uint64)
+        self.config = _sim_config(module)
+        self._cost_table = cost_table
+        self._cycles = kernel_cycles(module, cost_table)
+        self._thread: threading.Thread | None = None
+        self._result: Any = None
+        self._error: BaseException | None = None
+        self._expected_tasks = 0
+
+    # ---- configuration ------------------------------------------------------------
+    @property
+    def cost_table(self) -> CostTable:
+        return self._cost_table
+
+    def set_cost_table(self, table: Any) -> None:
+        """Use another cost table for the next runs (no rebuild: costs are run-time inputs)."""
+        self._cost_table = CostTable.from_any(table)
+        self._cycles = kernel_cycles(self.module, self._cost_table)
+
+    def set_symbol(self, name: str, value: int) -> None:
+        self.symbols[name] = int(value)
+
+    # ---- runner protocol -------------------------------------------------------------
+    def start(self, program: Any) -> None:
+        args = self._run_args()
+        self._result = None
+        self._error = None
+
+        def body() -> None:
+            try:
+                self._result = _codegen.run(self.library, *args)
+            except BaseException as err:  # re-raised by wait()
+                self._error = err
+
+        self._thread = threading.Thread(target=body, name="pto-wsp-cpu-sim", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise ExecutionError(f"cpu_sim run failed: {err}") from err
+        res = self._result
+        if res is not None:
+            self._expected_tasks = int(res.task_count)  # reserve the next run's trace up front
+        if res is not None and not res.ok:
+            raise ExecutionError(f"cpu_sim run of {self.module.name} failed: {res.error}")
+
+    def done(self) -> bool:
+        return self._thread is None or not self._thread.is_alive()
+
+    def stats(self) -> dict[str, Any]:
+        res = self._result
+        if res is None:
+            return {"task_count": 0, "total_cycles": 0}
+        return {
+            "task_count": int(res.task_count),
+            "total_cycles": int(res.total_cycles),
+            "execute_time_ms": float(res.execute_ms),
+        }
+
+    def trace(self) -> np.ndarray:
+        """The last run's trace: a read-only zero-copy view of the simulator's records."""
+        if self._result is None:
+            raise ExecutionError("no trace: the run has not finished (call synchronize())")
+        return self._result.trace
+
+    # ---- internals ---------------------------------------------------------------------
+    def _run_args(self) -> tuple[Any, ...]:
+        loc = user_location()
+        tensors = []
+        for i, (t, ir_t) in enumerate(zip(self.tensors, self.module.tensors, strict=True)):
+            arr = t.data
+            if tuple(arr.shape) != tuple(ir_t.shape) or t.dtype.value != ir_t.dtype:
+                raise ExecutionError(
+                    f"tensor {ir_t.name} (id {i}) changed since compile: now "
+                    f"{t.dtype.value}{list(arr.shape)}, compiled for {ir_t.dtype}{list(ir_t.shape)}",
+                    loc=loc,
+                )
+            tensors.append((arr, _DTYPE_CODES[ir_t.dtype]))
+        symbols = []
+        for name in self.library.symbol_names:
+            if name not in self.symbols:
+                raise ExecutionError(
+                    f"runtime symbol {name!r} has no value; set it with "
+                    f"program.runner.set_symbol({name!r}, value) before execute()",
+                    loc=loc,
+                )
+            symbols.append(self.symbols[name])
+        params = []
+        for name in self.library.param_names:
+            if name not in self.params:
+                raise ExecutionError(f"workload parameter {name!r} has no value", loc=loc)
+            params.append(self.params[name])
+        self.slots[:] = 0
+        config = dict(self.config)
+        config["ns_per_cycle"] = float(self._cost_table.ns_per_cycle)
+        config["trace_reserve"] = int(self._expected_tasks)
+        return (
+            tensors,
+            symbols,
+            params,
+            self.slots,
+            list(self._cycles),
+            float(self._cost_table.rate("load", self._cost_table.load)),
+            float(self._cost_table.rate("store", self._cost_table.store)),
+            config,
+        )
+
+
+def _load(cache: BuildCache, src: Mapping[str, Any], name: str) -> tuple[Any, Artifact]:
+    """Build (or reuse) and dlopen; a cached library that fails to load is rebuilt once."""
+    files = [tuple(f) for f in src["files"]]
+    artifact = cache.get_or_build(files, src["main_file"], name)
+    try:
+        return _codegen.Library(str(artifact.library)), artifact
+    except _codegen.LoadError:
+        if artifact.built:
+            raise
+    cache.invalidate(artifact)
+    artifact = cache.get_or_build(files, src["main_file"], name)
+    try:
+        return _codegen.Library(str(artifact.library)), artifact
+    except _codegen.LoadError as err:
+        raise CompileError(f"cpu_sim: {err}", loc=user_location()) from None
+
+
+def compile_cpu_sim(workload: Any, cost_table: Any = None) -> Any:
+    """Lower, emit, build (cached) and load ``workload``; returns a ready ``Program``."""
+    from ..lowering import lower_with_bindings
+    from ..program import Program
+
+    t0 = time.perf_counter()
+    if cost_table is None and os.environ.get("PTO_WSP_COST_TABLE"):
+        cost_table = os.environ["PTO_WSP_COST_TABLE"]
+    table = CostTable.from_any(cost_table)
+    module, tensors = lower_with_bindings(workload)
+    src = emit_sources(module, tensors)
+    library, artifact = _load(BuildCache(), src, module.name)
+    runner = CpuSimRunner(module, tensors, library, artifact, table)
+    compile_ms = (time.perf_counter() - t0) * 1e3
+    return Program(workload, "cpu_sim", module, str(artifact.directory), compile_ms, runner=runner)
