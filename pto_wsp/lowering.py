@@ -610,12 +610,7 @@ class _NameFinder:
         key = id(obj)
         if key not in self._cache:
             self._cache[key] = next(
-                (
-                    n
-                    for m in self._maps
-                    for n, v in m.items()
-                    if v is obj and not n.startswith("_")
-                ),
+                (n for m in self._maps for n, v in m.items() if v is obj and not n.startswith("_")),
                 None,
             )
         return self._cache[key]

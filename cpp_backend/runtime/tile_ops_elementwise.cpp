@@ -227,10 +227,22 @@ inline void un_run(C* o, const C* a, bool va, int64_t n) {
 }
 
 // ---- tile drivers ---------------------------------------------------------------------------
+// The hot case of generated code: every operand a dense R x N array of the compute type.
+template <class C>
+inline bool dense(const pto_tile* t, int64_t R, int64_t N) {
+    return t->dtype == dtype_of<C> && t->rows == R && t->cols == N && t->col_stride == 1 &&
+           (R == 1 || t->row_stride == N);
+}
+
 template <class C, class Op>
 void binary_tile(const pto_tile* out, const pto_tile* a, const pto_tile* b) {
     int64_t R = out->rows, N = out->cols;
     if (R <= 0 || N <= 0) return;
+    if (dense<C>(out, R, N) && dense<C>(a, R, N) && dense<C>(b, R, N)) {
+        bin_run<C, Op>(static_cast<C*>(out->data), static_cast<const C*>(a->data), true,
+                       static_cast<const C*>(b->data), true, R * N);
+        return;
+    }
     const View vo = make_view(out, R, N), va = make_view(a, R, N), vb = make_view(b, R, N);
     if (collapsible({&vo, &va, &vb}, N)) {
         N *= R;
@@ -256,6 +268,10 @@ template <class C, class Op>
 void unary_tile(const pto_tile* out, const pto_tile* a) {
     int64_t R = out->rows, N = out->cols;
     if (R <= 0 || N <= 0) return;
+    if (dense<C>(out, R, N) && dense<C>(a, R, N)) {
+        un_run<C, Op>(static_cast<C*>(out->data), static_cast<const C*>(a->data), true, R * N);
+        return;
+    }
     const View vo = make_view(out, R, N), va = make_view(a, R, N);
     if (collapsible({&vo, &va}, N)) {
         N *= R;

@@ -6,7 +6,6 @@ from the same verified module that ``pto_wsp.lowering.lower`` produces.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from ..errors import CompileError, user_location
@@ -23,25 +22,56 @@ def _check_target(target: str) -> None:
 
 def compile_workload(workload: Any, target: str = "cpu_sim") -> Any:
     """Lower ``workload`` and build it for ``target``; returns a ``Program``."""
-    from ..lowering import lower
-    from ..program import Program
-
     _check_target(target)
     if target == "cpu_sim":
         from .cpu_sim import compile_cpu_sim
 
         return compile_cpu_sim(workload)
-    t0 = time.perf_counter()
-    module = lower(workload)
-    compile_ms = (time.perf_counter() - t0) * 1e3
-    return Program(workload, target, module, None, compile_ms, runner=None)
+    from .ascend_npu import compile_ascend_npu
+
+    return compile_ascend_npu(workload)
 
 
 def emit_kernel_source(kernel_ir: Any, target: str = "cpu_sim") -> str:
-    """The generated source of one kernel for ``target`` (inspection only)."""
+    """The generated source of one kernel for ``target`` (inspection only).
+
+    ascend_npu: the kernel's AICore (PTO-ISA) source. cpu_sim: the kernel's C++ file of a
+    one-task module built around it (cpu_sim emits kernels per module, not alone).
+    """
     _check_target(target)
-    raise CompileError(
-        f"kernel source emission for target {target!r} is not available in this build "
-        "(the code generators arrive with the cpu_sim backend)",
-        loc=user_location(),
-    )
+    if target == "ascend_npu":
+        from .ascend_npu import emit_kernel_ascend
+
+        return emit_kernel_ascend(kernel_ir)
+    return _cpu_sim_kernel_source(kernel_ir)
+
+
+def _cpu_sim_kernel_source(kernel_ir: Any) -> str:
+    from .. import _core
+    from ..lowering import lower_kernel_ir
+    from .cpu_sim import _parse_loc
+
+    ir = _core.ir
+    k = lower_kernel_ir(kernel_ir, kernel_ir.name, getattr(kernel_ir, "kernel", None))
+    m = ir.Module(k.name)
+    args = []
+    for p in k.params:
+        if p.kind == "scalar":
+            value = ir.Expr.float(0.0) if p.dtype in ("f16", "bf16", "f32", "f64") else ir.Expr.int(0)
+            args.append(ir.Arg.scalar(p.name, value))
+            continue
+        shape = list(p.shape) or [1, 1]
+        tid = m.add_tensor(p.name, shape, p.dtype or "f32")
+        args.append(ir.Arg(p.name, ir.View(tid, [])))
+    kid = m.add_kernel(k)
+    m.set_workload(ir.Node.task(kid, [], args))
+    try:
+        src = _core.codegen.emit_cpu_sim(m)
+    except _core.codegen.CodegenError as err:
+        message, loc = (err.args + ("", ""))[:2]
+        raise CompileError(f"cpu_sim: {message}", loc=_parse_loc(loc) or user_location()) from None
+    prefix = f"kernel_{kid}_"
+    for name, text in src["files"]:
+        if name.startswith(prefix):
+            return text
+    raise CompileError(f"cpu_sim emitted no source for kernel {k.name}", loc=user_location())

@@ -9,8 +9,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from pto_wsp._core import codegen
 
+from pto_wsp._core import codegen
 from pto_wsp.backends import cache as cache_mod
 from pto_wsp.backends.cache import BuildCache
 

@@ -10,7 +10,6 @@ import json
 
 import numpy as np
 import pytest
-from pto_wsp._core import ir
 
 from pto_wsp import (
     CompileError,
@@ -25,6 +24,7 @@ from pto_wsp import (
     sequential,
     workload,
 )
+from pto_wsp._core import ir
 from pto_wsp.backends.cost import CostTable
 from pto_wsp.backends.cpu_sim import emit_sources
 from pto_wsp.trace import by_task, chrome_trace

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from pto_wsp._core import sim
 
 PENDING = sim.PENDING

@@ -7,6 +7,7 @@ expected strings here are exact.
 from __future__ import annotations
 
 import pytest
+
 from pto_wsp._core import ir
 
 E = ir.Expr

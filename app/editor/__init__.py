@@ -1,0 +1,1 @@
+"""NodeGraphQt-based node editor: node classes, palette, property panel, undo."""

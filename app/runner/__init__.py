@@ -1,0 +1,1 @@
+"""Runs exported DSL scripts in a worker process and reads results back."""

@@ -1,0 +1,1 @@
+"""Run views: cycle timeline (pyqtgraph), sources, stats, diagnostics."""

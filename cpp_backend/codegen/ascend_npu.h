@@ -1,0 +1,37 @@
+// ascend_npu code generation: an IR Module -> an NPU source tree for inspection (DESIGN.md §3,
+// spec §5.0 / §5.3).
+//
+// The tree holds host code (ACL), an AICPU expander that expands the workload's tasks on the
+// device from the compact plan (plan/plan.h: tables of tensors, kernels, symbols and the
+// schedule) plus runtime symbols and index tensors, one AICore kernel source per kernel
+// (PTO-ISA tile code), a host harness that runs the expander on the CPU, and a CMakeLists.txt for
+// CANN. Nothing here is compiled for the device in this environment: the files are checked with
+// `g++ -fsyntax-only` against resources/ascend_stubs, and the expander is compiled on the host.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "codegen/cpu_sim.h"  // CodegenError
+#include "ir/module.h"
+
+namespace pto::wsp::codegen {
+
+struct AscendSources {
+    /// (relative path, text), in a fixed order: same module -> same bytes.
+    std::vector<std::pair<std::string, std::string>> files;
+    std::vector<std::string> symbols;  // runtime symbol names, in binding order
+    std::vector<std::string> params;   // workload scalar params, in binding order
+    int64_t num_slots = 0;
+};
+
+/// Emits the source tree of `m` (which must verify). Throws CodegenError naming what cannot be
+/// emitted (CSP constructs, collectives, C++-bodied kernels, ops without a PTO-ISA form).
+AscendSources emit_ascend_npu(const ir::Module& m);
+
+/// The AICore source of one kernel (`kernel_id` is its id in the module it belongs to; it only
+/// names the entry point). Throws CodegenError.
+std::string emit_ascend_kernel(const ir::Kernel& k, int64_t kernel_id = 0);
+
+}  // namespace pto::wsp::codegen

@@ -1,0 +1,123 @@
+"""The ascend_npu backend: IR -> an NPU source tree for inspection (spec §5.0/§5.3, DESIGN.md §3).
+
+``compile_ascend_npu`` lowers the workload, emits the tree (``_core.ascend``: host code, the AICPU
+expander, one AICore kernel per kernel, the plan, build files) and writes it under the build
+cache root, keyed by a hash of the emitted sources. Device build and execution need Ascend/CANN,
+which this environment does not have, so the returned ``AscendProgram`` is emit-only: its
+``execute()`` raises ``CompileError`` saying so (the spec's documented behaviour).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .. import _core
+from ..errors import CompileError, user_location
+from ..program import Program
+from .cache import cache_root
+from .cpu_sim import _parse_loc
+
+__all__ = [
+    "AscendProgram",
+    "compile_ascend_npu",
+    "emit_kernel_ascend",
+    "emit_tree",
+    "write_tree",
+]
+
+_TREE_FORMAT = "pto-wsp-ascend-tree-v1"
+
+
+def _codegen_error(err: Exception) -> CompileError:
+    message, loc = (err.args + ("", ""))[:2]
+    return CompileError(f"ascend_npu: {message}", loc=_parse_loc(loc) or user_location())
+
+
+def emit_tree(module: Any) -> dict[str, Any]:
+    """The emitted tree of a lowered module: ``dict(files=[(relative path, text)], symbols,
+    params, num_slots)``. Raises ``CompileError`` naming what cannot be emitted."""
+    try:
+        return _core.ascend.emit_ascend_npu(module)
+    except _core.codegen.CodegenError as err:
+        raise _codegen_error(err) from None
+
+
+def tree_key(files: list[tuple[str, str]]) -> str:
+    """Content hash of an emitted tree (paths and texts, in emission order)."""
+    h = hashlib.sha256(_TREE_FORMAT.encode())
+    for path, text in files:
+        for part in (path, text):
+            data = part.encode()
+            h.update(len(data).to_bytes(8, "little"))
+            h.update(data)
+    return h.hexdigest()
+
+
+def write_tree(files: list[tuple[str, str]], name: str, root: Path | None = None) -> Path:
+    """Write ``files`` to ``<root>/ascend_npu/<name>-<hash>`` atomically and return the directory.
+
+    The tree is written into a temporary sibling and renamed into place, so a reader sees no
+    directory or a complete one; an existing directory with the same key is reused as is.
+    """
+    base = (root or cache_root()) / "ascend_npu"
+    base.mkdir(parents=True, exist_ok=True)
+    final = base / f"{name}-{tree_key(files)[:20]}"
+    if final.is_dir():
+        return final
+    tmp = Path(tempfile.mkdtemp(prefix="emit-", dir=base))
+    try:
+        for rel, text in files:
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        try:
+            os.replace(tmp, final)
+        except OSError:
+            if not final.is_dir():  # a concurrent writer did not win the race either
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+class AscendProgram(Program):
+    """An emitted (not built) ascend_npu program: ``codegen_artifact_dir`` holds the tree."""
+
+    def execute(self) -> None:
+        raise CompileError(
+            "target 'ascend_npu' is emit-only in this environment: building and running on the "
+            "device needs an Ascend NPU with the CANN toolkit (see CMakeLists.txt in "
+            f"{self.artifact_dir}); use target='cpu_sim' to run the workload here",
+            loc=user_location(),
+        )
+
+
+def compile_ascend_npu(workload: Any) -> AscendProgram:
+    """Lower ``workload``, emit its NPU source tree and write it to the build cache."""
+    from ..lowering import lower
+
+    t0 = time.perf_counter()
+    module = lower(workload)
+    tree = emit_tree(module)
+    files = [(str(p), str(t)) for p, t in tree["files"]]
+    directory = write_tree(files, module.name)
+    compile_ms = (time.perf_counter() - t0) * 1e3
+    return AscendProgram(workload, "ascend_npu", module, str(directory), compile_ms, runner=None)
+
+
+def emit_kernel_ascend(kernel_ir: Any) -> str:
+    """The AICore (PTO-ISA) source of one traced kernel."""
+    from ..lowering import lower_kernel_ir
+
+    k = lower_kernel_ir(kernel_ir, kernel_ir.name, getattr(kernel_ir, "kernel", None))
+    try:
+        return _core.ascend.emit_kernel(k)
+    except _core.codegen.CodegenError as err:
+        raise _codegen_error(err) from None
