@@ -1,18 +1,28 @@
 """``python -m app`` / ``pto-wsp-studio``: PTO-WSP Studio's main job.
 
-The desktop window is not part of this build yet, so the studio runs headless: it runs a DSL
-script (by default the bundled sample ``projects/samples/attention_varlen.py``, spec §8.1) and
-prints what it built — each workload with its dependency type, kernels and schedule, the task
-count per kernel, the lowered IR text — and, when the backend can execute the program, its
-statistics. A backend that cannot execute yet is reported, not fatal.
+With a display, the Studio opens its main window on a project: the one named on the command line
+(a ``.pto.json`` project, or a ``.py`` DSL script which is imported — naming it is the explicit
+request the importer needs), else the bundled sample ``projects/attention_varlen.pto.json``
+(an empty document when that file is absent).
+
+Without a display (``QT_QPA_PLATFORM`` unset and neither ``DISPLAY`` nor ``WAYLAND_DISPLAY``, or a
+platform that shows nothing: ``offscreen``/``minimal``) or with ``--headless``, the studio runs
+headless: it runs a DSL script (by default the bundled sample
+``projects/samples/attention_varlen.py``, spec §8.1; a project file is exported first) and prints
+what it built — each workload with its dependency type, kernels and schedule, the task count per
+kernel, the lowered IR text — and, when the backend can execute the program, its statistics. A
+backend that cannot execute yet is reported, not fatal.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
+import tempfile
 from collections import Counter
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -21,6 +31,9 @@ from pto_wsp.errors import CompileError, PtoError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = REPO_ROOT / "projects" / "samples" / "attention_varlen.py"
+SAMPLE_PROJECT = REPO_ROOT / "projects" / "attention_varlen.pto.json"
+PROJECT_SUFFIX = ".json"  # ``*.pto.json``; any JSON file is read as a project
+HEADLESS_PLATFORMS = frozenset({"offscreen", "minimal"})
 NOT_EXECUTABLE = "execution: not available in this build (cpu_sim code generator pending)"
 
 
@@ -124,7 +137,7 @@ def report(script: Path, out: TextIO) -> int:
     from pto_wsp import __version__
     from pto_wsp.lowering import lower
 
-    out.write(f"PTO-WSP Studio {__version__} (headless: the desktop window is not in this build)\n")
+    out.write(f"PTO-WSP Studio {__version__} (headless)\n")
     out.write(f"script: {script}\n\n")
     result = run_script(script)
     if not result.workloads:
@@ -141,29 +154,115 @@ def report(script: Path, out: TextIO) -> int:
     return EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
+def export_project(project: Path, workdir: Path) -> Path:
+    """Export the project file ``project`` to a DSL script in ``workdir`` (the one export path).
+
+    Raises ``ScriptError`` naming the file when it cannot be loaded or exported.
+    """
+    from app.model import io
+    from app.model.export import ExportError, export_script
+
+    try:
+        doc = io.load(project)
+        source = export_script(doc).source
+    except (io.ProjectError, ExportError) as err:
+        raise ScriptError(f"{project}: {err}") from err
+    script = workdir / (project.name.removesuffix(".json").removesuffix(".pto") + ".py")
+    script.write_text(source, encoding="utf-8")
+    return script
+
+
+def report_any(path: Path, out: TextIO) -> int:
+    """``report`` for a DSL script, or for a project file after exporting it."""
+    if path.suffix != PROJECT_SUFFIX:
+        return report(path, out)
+    if not path.is_file():
+        raise ScriptError(f"{path}: no such file")
+    with tempfile.TemporaryDirectory(prefix="pto-wsp-studio-") as tmp:
+        return report(export_project(path, Path(tmp)), out)
+
+
+def has_display(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether a window opened now would be seen by someone.
+
+    ``QT_QPA_PLATFORM`` set to a real platform counts as a display; ``offscreen``/``minimal``
+    draw nowhere (tests and CI set them), so they do not. Unset, an X11 or Wayland display must
+    be named in the environment.
+    """
+    env = os.environ if environ is None else environ
+    platform = env.get("QT_QPA_PLATFORM", "").strip()
+    if platform:
+        return platform.split(":", 1)[0] not in HEADLESS_PLATFORMS
+    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="pto-wsp-studio", description="PTO-WSP Studio (headless in this build)"
+        prog="pto-wsp-studio",
+        description="PTO-WSP Studio: design, save and export PTO-WSP workloads as node graphs.",
     )
     parser.add_argument(
-        "script",
+        "path",
         nargs="?",
         type=Path,
-        default=SAMPLE,
-        help=f"DSL script to run (default: the bundled sample {SAMPLE.relative_to(REPO_ROOT)})",
+        default=None,
+        help="project (.pto.json) to open, or DSL script (.py) to import; headless: the script "
+        f"or project to run (default: {SAMPLE.relative_to(REPO_ROOT)} headless, "
+        f"{SAMPLE_PROJECT.relative_to(REPO_ROOT)} in the window)",
     )
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        help="do not open a window: run the script/project and print what it builds",
+    )
+    return parser
+
+
+def run_headless(path: Path | None) -> int:
+    """The headless job: report on ``path`` (default: the bundled sample script)."""
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    try:
-        return report(args.script, sys.stdout)
+        return report_any(path or SAMPLE, sys.stdout)
     except ScriptError as err:
         print(f"pto-wsp-studio: error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
     except PtoError as err:
         print(f"pto-wsp-studio: error: {type(err).__name__}: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
+
+
+def run_gui(path: Path | None, on_shown: Callable[[Any], None] | None = None) -> int:
+    """Open the main window on ``path`` (or the sample project) and run the event loop.
+
+    ``on_shown(window)`` runs once the window is on screen (the screenshot smoke test uses it).
+    """
+    os.environ.setdefault("QT_PREFERRED_BINDING", "PySide6")
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import create_application, open_initial
+
+    app = QApplication.instance() or create_application(sys.argv[:1])
+    window = open_initial(path, SAMPLE_PROJECT)
+    if window is None:
+        return EXIT_USER_ERROR
+    window.show()
+    if on_shown is not None:
+        QTimer.singleShot(0, lambda: on_shown(window))
+    return int(app.exec())
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    if args.headless or not has_display():
+        return run_headless(args.path)
+    if args.path is not None and not args.path.exists():
+        print(f"pto-wsp-studio: error: {args.path}: no such file", file=sys.stderr)
+        return EXIT_USER_ERROR
+    return run_gui(args.path)
 
 
 if __name__ == "__main__":

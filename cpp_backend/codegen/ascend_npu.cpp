@@ -1224,7 +1224,8 @@ private:
           << cstr("annotated (not enforced on device): streams, stream_by (PtoTaskDesc.stream_key) and "
                   "timing are recorded only")
           << ",\n    " << s.window_size << ", " << cstr(s.window_unit) << ", " << cstr(s.window_mode) << ", "
-          << cstr(s.window_size ? "preserved: the host bounds tasks in flight to window_size"
+          << cstr(s.window_size ? "preserved in plan: data for a device-side scheduler; host/main.cpp "
+                                      "issues tasks in program order on one stream"
                                 : "no task window")
           << ",\n    " << ints(s.spatial_grid) << ", " << cstr(s.deps) << ", " << cstr(s.ready_policy) << ", "
           << cstr(s.start_policy) << ", " << cstr(s.trace_policy) << ", " << ints(s.pools) << "};\n";

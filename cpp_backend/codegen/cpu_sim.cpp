@@ -5,6 +5,7 @@
 #include "codegen/cpu_sim.h"
 
 #include <algorithm>
+#include <cctype>
 #include <climits>
 #include <cmath>
 #include <cstdio>
@@ -739,7 +740,42 @@ private:
             if (c) emit_node(*c);
     }
 
+    // A loop nest or task with no enclosing loop variable is emitted as its own noinline
+    // function (a "part"): the compiler's optimiser is superlinear in function size, and a
+    // workload of a few hundred top-level loops in one function took tens of seconds and a GB
+    // to compile at -O1. A part shares the run state (task counter, barrier, step max, pending
+    // flag) with its caller through a pto_state; loop variables never cross a part boundary.
+    bool starts_part(const Node& n) const {
+        if (in_part_ || !vars_.empty()) return false;
+        return n.kind == NodeKind::Task || n.kind == NodeKind::ParallelFor ||
+               n.kind == NodeKind::SeqFor || n.kind == NodeKind::SelectFor;
+    }
+
+    void emit_part(const Node& n) {
+        std::string saved = std::move(body_);
+        const int saved_indent = indent_;
+        body_.clear();
+        indent_ = 1;
+        in_part_ = true;
+        emit_node(n);
+        in_part_ = false;
+        std::string part = std::move(body_);
+        body_ = std::move(saved);
+        indent_ = saved_indent;
+        const std::string fn = "pto_part_" + std::to_string(parts_.size());
+        parts_.push_back(std::move(part));
+        put("pto_st.ntask = pto_ntask; pto_st.barrier = pto_barrier; pto_st.max = pto_max; "
+            "pto_st.pending = pto_pending;");
+        put("if (const int32_t rc = " + fn + "(R, &pto_st)) return rc;");
+        put("pto_ntask = pto_st.ntask; pto_barrier = pto_st.barrier; pto_max = pto_st.max; "
+            "pto_pending = pto_st.pending;");
+    }
+
     void emit_node(const Node& n) {
+        if (starts_part(n)) {
+            emit_part(n);
+            return;
+        }
         const std::string kind = to_string(n.kind);
         if (is_csp(kind))
             throw CodegenError("CSP construct '" + kind + "' is not supported by cpu_sim yet",
@@ -1186,13 +1222,53 @@ private:
         o << "extern \"C\" int64_t pto_lib_num_slots(void) { return " << (max_slot_ + 1) << "; }\n";
         o << "extern \"C\" int64_t pto_lib_arena_bytes(void) { return " << arena_bytes_
           << "; }\n\n";
+        o << "struct pto_state {\n    uint64_t ntask;\n    int64_t barrier, max;\n    int pending;\n};\n\n";
+        for (std::size_t i = 0; i < parts_.size(); ++i) {
+            o << "__attribute__((noinline)) static int32_t pto_part_" << i
+              << "(pto_abi_run* R, pto_state* S) {\n";
+            prologue(o, parts_[i]);
+            o << "    uint64_t pto_ntask = S->ntask;\n"
+                 "    int64_t pto_barrier = S->barrier, pto_max = S->max;\n"
+                 "    int pto_pending = S->pending;\n"
+                 "    (void)pto_barrier; (void)pto_max; (void)pto_pending;\n";
+            o << parts_[i];
+            o << "    S->ntask = pto_ntask; S->barrier = pto_barrier; S->max = pto_max; "
+                 "S->pending = pto_pending;\n    return 0;\n}\n\n";
+        }
         o << "extern \"C\" int32_t pto_lib_run(pto_abi_run* R) {\n";
+        prologue(o, body_);
+        o << "    uint64_t pto_ntask = 0;\n"
+             "    int64_t pto_barrier = 0, pto_max = 0;\n"
+             "    int pto_pending = 0;\n"
+             "    pto_state pto_st;\n"
+             "    (void)pto_max; (void)pto_pending; (void)pto_st;\n";
+        o << body_;
+        o << "    return 0;\n}\n";
+        return o.str();
+    }
+
+    /// The locals a driver function reads: run inputs and the tensors its body names (`T<id>`;
+    /// a match inside a message string only declares an unused local).
+    void prologue(std::ostringstream& o, const std::string& body) const {
         o << "    pto_sim* const sim = R->sim;\n"
              "    char* const pto_arena = (char*)R->arena;\n"
              "    const int64_t* const KC = R->kernel_cycles;\n"
              "    const double LR = R->load_rate, SR = R->store_rate;\n"
-             "    (void)pto_arena; (void)KC; (void)LR; (void)SR;\n";
+             "    (void)sim; (void)pto_arena; (void)KC; (void)LR; (void)SR;\n";
+        std::set<int64_t> used;
+        for (std::size_t i = 0; i + 1 < body.size(); ++i) {
+            if (body[i] != 'T' || !std::isdigit(static_cast<unsigned char>(body[i + 1]))) continue;
+            if (i > 0 && (std::isalnum(static_cast<unsigned char>(body[i - 1])) || body[i - 1] == '_'))
+                continue;
+            int64_t id = 0;
+            std::size_t j = i + 1;
+            while (j < body.size() && std::isdigit(static_cast<unsigned char>(body[j])) && id < INT32_MAX)
+                id = id * 10 + (body[j++] - '0');
+            used.insert(id);
+            i = j - 1;
+        }
         for (const auto& t : m_.tensors) {
+            if (!used.count(t.id)) continue;
             const std::string id = std::to_string(t.id);
             o << "    " << ctype(t.dtype) << "* const T" << id << " = (" << ctype(t.dtype)
               << "*)R->tensors[" << id << "].data; (void)T" << id << ";  // " << t.name << "\n";
@@ -1203,18 +1279,13 @@ private:
                   << "].shape[" << d << "]; (void)T" << id << "_n" << d << ";\n";
             }
         }
-        o << "    uint64_t pto_ntask = 0;\n"
-             "    int64_t pto_barrier = 0, pto_max = 0;\n"
-             "    int pto_pending = 0;\n"
-             "    (void)pto_max; (void)pto_pending;\n";
-        o << body_;
-        o << "    return 0;\n}\n";
-        return o.str();
     }
 
     const Module& m_;
     const CpuSimOptions& opts_;
     std::string body_;
+    std::vector<std::string> parts_;  // bodies of the pto_part_<i> functions
+    bool in_part_ = false;
     int indent_ = 1;
     int uniq_ = 0;
     int seq_depth_ = 0;

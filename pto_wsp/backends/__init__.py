@@ -57,7 +57,9 @@ def _cpu_sim_kernel_source(kernel_ir: Any) -> str:
     args = []
     for p in k.params:
         if p.kind == "scalar":
-            value = ir.Expr.float(0.0) if p.dtype in ("f16", "bf16", "f32", "f64") else ir.Expr.int(0)
+            value = (
+                ir.Expr.float(0.0) if p.dtype in ("f16", "bf16", "f32", "f64") else ir.Expr.int(0)
+            )
             args.append(ir.Arg.scalar(p.name, value))
             continue
         shape = list(p.shape) or [1, 1]

@@ -19,7 +19,6 @@ from typing import Any
 import ml_dtypes
 import numpy as np
 import pytest
-from pto_wsp._core import ir
 
 from pto_wsp import (
     CompileError,
@@ -35,6 +34,7 @@ from pto_wsp import (
     pto,
     workload,
 )
+from pto_wsp._core import ir
 from pto_wsp.backends.cpu_sim import emit_sources
 
 G, R, C, N = 3, 8, 16, 8  # grid size, tile rows, tile cols, matmul N
@@ -698,3 +698,13 @@ def test_unlowerable_op_is_compile_error_naming_op_and_kernel() -> None:
     with pytest.raises(CompileError, match=r"'ptoisa\.TSORT' in kernel topk_kernel") as info:
         emit_sources(m, [x])
     assert info.value.loc is not None and info.value.loc.line == 5
+
+
+def test_python_literal_becomes_constant_of_the_tile_dtype(ran: Ran) -> None:
+    consts = [
+        (op.dtype.value, op.attrs["value"])
+        for spec in k_mul_literal.specializations()
+        for op in spec.ops
+        if op.op == "constant"
+    ]
+    assert sorted(consts) == sorted((d, 2.0) for d in ("f16", "bf16", "f32", "f64"))

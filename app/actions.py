@@ -1,0 +1,183 @@
+"""The Studio's menus, actions and shortcuts, and the Open Recent list.
+
+Actions only *name* what the user can do and route it to the main window's methods; the window
+owns the behaviour (files, prompts, the document). Keeping the table here means every shortcut a
+desktop user expects is declared once, testable without clicking through menus
+(``StudioActions.by_name``), and the window module stays about documents, not about menus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu
+
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
+
+RECENT_KEY = "files/recent"
+RECENT_LIMIT = 10
+
+
+class RecentFiles:
+    """Most-recently-used project paths kept in ``QSettings`` (newest first, at most ``limit``).
+
+    Paths that no longer exist are pruned whenever the list is read, so the menu never offers a
+    file that cannot be opened.
+    """
+
+    def __init__(self, settings: QSettings, key: str = RECENT_KEY, limit: int = RECENT_LIMIT):
+        self._settings = settings
+        self._key = key
+        self.limit = limit
+
+    def _stored(self) -> list[str]:
+        value = self._settings.value(self._key, [])
+        if value is None:
+            return []
+        if isinstance(value, str):  # QSettings returns a lone string for a 1-element list
+            return [value] if value else []
+        return [str(v) for v in value]
+
+    def _store(self, paths: Iterable[str]) -> None:
+        self._settings.setValue(self._key, list(paths))
+        self._settings.sync()
+
+    def paths(self) -> list[Path]:
+        """Existing recent files, newest first; missing ones are removed from the settings."""
+        stored = self._stored()
+        alive = [p for p in stored if Path(p).is_file()][: self.limit]
+        if alive != stored:
+            self._store(alive)
+        return [Path(p) for p in alive]
+
+    def add(self, path: Path) -> None:
+        """Put ``path`` first (moving it if already listed), dropping the oldest past the limit."""
+        key = str(Path(path).resolve())
+        rest = [p for p in self._stored() if p != key]
+        self._store([key, *rest][: self.limit])
+
+    def clear(self) -> None:
+        self._store([])
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One menu entry: object name, label, shortcuts (first is primary), status tip."""
+
+    name: str
+    text: str
+    shortcuts: tuple[QKeySequence | QKeySequence.StandardKey | str, ...]
+    tip: str
+
+
+def _seq(value: QKeySequence | QKeySequence.StandardKey | str) -> QKeySequence:
+    return value if isinstance(value, QKeySequence) else QKeySequence(value)
+
+
+FILE_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("new", "&New", ("Ctrl+N",), "Start an empty project"),
+    ActionSpec("open", "&Open…", ("Ctrl+O",), "Open a project file (.pto.json)"),
+    ActionSpec("save", "&Save", ("Ctrl+S",), "Save the project"),
+    ActionSpec("save_as", "Save &As…", ("Ctrl+Shift+S",), "Save the project under a new name"),
+    ActionSpec("export_python", "&Export to Python…", ("Ctrl+E",), "Write a runnable DSL script"),
+    ActionSpec("import_python", "&Import Python…", ("Ctrl+I",), "Run a DSL script, open its graph"),
+    ActionSpec("quit", "&Quit", ("Ctrl+Q",), "Close the Studio"),
+)
+EDIT_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("undo", "&Undo", ("Ctrl+Z",), "Undo the last edit"),
+    ActionSpec("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo the last undone edit"),
+    ActionSpec("cut", "Cu&t", ("Ctrl+X",), "Cut the selected nodes"),
+    ActionSpec("copy", "&Copy", ("Ctrl+C",), "Copy the selected nodes"),
+    ActionSpec("paste", "&Paste", ("Ctrl+V",), "Paste nodes"),
+    ActionSpec("delete", "&Delete", ("Del", "Backspace"), "Delete the selected nodes"),
+    ActionSpec("select_all", "Select &All", ("Ctrl+A",), "Select every node in this scope"),
+    ActionSpec("group", "&Group", ("Ctrl+G",), "Collapse the selection into a sub-graph"),
+    ActionSpec("ungroup", "U&ngroup", ("Ctrl+Shift+G",), "Expand the selected scope in place"),
+)
+VIEW_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("fit", "&Fit to View", ("F",), "Frame every node of this scope"),
+    ActionSpec("zoom_in", "Zoom &In", ("Ctrl++", "Ctrl+="), "Zoom in"),
+    ActionSpec("zoom_out", "Zoom &Out", ("Ctrl+-",), "Zoom out"),
+)
+
+
+class StudioActions:
+    """Every QAction of the main window, its menus, and the Open Recent submenu.
+
+    ``handlers`` maps an action name to the window method it triggers; each action is added to
+    the window too, so its shortcut works whichever dock has focus.
+    """
+
+    def __init__(self, window: MainWindow, recent: RecentFiles):
+        self.window = window
+        self.recent = recent
+        self.by_name: dict[str, QAction] = {}
+        bar = window.menuBar()
+        self.file_menu = bar.addMenu("&File")
+        self.edit_menu = bar.addMenu("&Edit")
+        self.view_menu = bar.addMenu("&View")
+        self.recent_menu = QMenu("Open &Recent", window)
+        self.recent_menu.aboutToShow.connect(self.rebuild_recent_menu)
+        handlers = window.action_handlers()
+
+        for spec in FILE_ACTIONS:
+            self._add(self.file_menu, spec, handlers[spec.name])
+            if spec.name == "open":
+                self.file_menu.addMenu(self.recent_menu)
+            if spec.name in ("save_as", "import_python"):
+                self.file_menu.addSeparator()
+        for spec in EDIT_ACTIONS:
+            self._add(self.edit_menu, spec, handlers[spec.name])
+            if spec.name in ("redo", "delete", "select_all"):
+                self.edit_menu.addSeparator()
+        for spec in VIEW_ACTIONS:
+            self._add(self.view_menu, spec, handlers[spec.name])
+        self.view_menu.addSeparator()
+        self.docks_menu = self.view_menu.addMenu("&Panels")
+        self.rebuild_recent_menu()
+
+    def _add(self, menu: QMenu, spec: ActionSpec, handler: Callable[[], object]) -> QAction:
+        action = QAction(spec.text, self.window)
+        action.setObjectName(f"action_{spec.name}")
+        action.setShortcuts([_seq(s) for s in spec.shortcuts])
+        action.setStatusTip(spec.tip)
+        action.triggered.connect(lambda _checked=False: handler())
+        menu.addAction(action)
+        self.window.addAction(action)
+        self.by_name[spec.name] = action
+        return action
+
+    def __getitem__(self, name: str) -> QAction:
+        return self.by_name[name]
+
+    def rebuild_recent_menu(self) -> None:
+        """Refill Open Recent from the settings (missing files are pruned by ``paths``)."""
+        self.recent_menu.clear()
+        paths = self.recent.paths()
+        for index, path in enumerate(paths, start=1):
+            label = f"&{index % 10} {path.name}" if index <= 10 else path.name
+            action = self.recent_menu.addAction(label)
+            action.setToolTip(str(path))
+            action.setStatusTip(str(path))
+            action.triggered.connect(lambda _checked=False, p=path: self.window.open_recent(p))
+        if not paths:
+            empty = self.recent_menu.addAction("(no recent projects)")
+            empty.setEnabled(False)
+        self.recent_menu.addSeparator()
+        clear = self.recent_menu.addAction("Clear Recent")
+        clear.setEnabled(bool(paths))
+        clear.triggered.connect(self._clear_recent)
+
+    def _clear_recent(self) -> None:
+        self.recent.clear()
+        self.rebuild_recent_menu()
+
+    def set_history_state(self, can_undo: bool, can_redo: bool) -> None:
+        self.by_name["undo"].setEnabled(can_undo)
+        self.by_name["redo"].setEnabled(can_redo)

@@ -1,0 +1,931 @@
+"""The node canvas: a NodeGraphQt view kept in sync with a ``DocumentEditor``.
+
+The document (``app.model``) owns every bit of state; this module only mirrors one graph of it
+(the root, or the body of the scope the user entered) in a NodeGraphQt scene. The direction of
+every change is fixed:
+
+* **user -> model.** The NodeGraph subclass below overrides the handlers NodeGraphQt calls for
+  user gestures (drop, tab search, connect, disconnect, slice, move, rename, backdrop resize)
+  so that they *request* an edit from the canvas instead of changing the scene. The canvas turns
+  the request into a model command (``AddNode``, ``Connect``...) and applies it through the
+  editor. NodeGraphQt's own undo stack is never used.
+* **model -> view.** The editor's events (``node_added``, ``edge_added``, ``moved``...) update the
+  scene, also after undo/redo. Handlers are idempotent: they compare with the scene first.
+
+Where the user's gesture already changed the scene (a pipe dragged off a port is deleted by the
+viewer before it tells us), the touched nodes are reconciled with the document afterwards, so a
+refused connection simply disappears (and ``message`` says why).
+
+Scopes are entered by double-clicking a scope node and left through the breadcrumb bar; the
+canvas then rebuilds the scene from that scope's body graph (we do not use NodeGraphQt's
+SubGraph machinery, which keeps its own copy of the inner nodes).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from app.editor import nodes as vnodes
+from app.editor.compat import fit_items, items_rect, load_nodegraphqt
+from app.editor.palette import MIME_TYPE, library_entry_for_type
+from app.model import commands as cmds
+from app.model import registry
+from app.model.document import Backdrop, Diagnostic, Document, Edge, Graph, Node, PortRef
+
+NodeGraphQt = load_nodegraphqt()
+from NodeGraphQt import BackdropNode, NodeGraph  # noqa: E402
+from NodeGraphQt.base.commands import NodesRemovedCmd  # noqa: E402
+from NodeGraphQt.qgraphics.node_backdrop import BackdropNodeItem  # noqa: E402
+
+CLIPBOARD_MIME = "application/x-pto-wsp-fragment"
+ERROR_BORDER = (235, 64, 52, 255)
+INNER_ERROR_BORDER = (240, 160, 40, 255)
+PASTE_OFFSET = 40.0
+
+
+def _parse_rgb(color: str) -> tuple[int, int, int]:
+    c = QtGui.QColor(color)
+    if not c.isValid():
+        c = QtGui.QColor("#3a3f4b")
+    return c.red(), c.green(), c.blue()
+
+
+class _StudioGraph(NodeGraph):
+    """A NodeGraph whose user gestures become requests to the canvas.
+
+    Every overridden handler is one NodeGraphQt calls from the viewer in response to the user;
+    none of them mutates the scene. The canvas applies a model command and updates the scene
+    from the resulting model events.
+    """
+
+    def __init__(self, canvas: GraphCanvas, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._canvas = canvas
+
+    def get_unique_name(self, name: str) -> str:  # noqa: D401 - NodeGraphQt API
+        """Display names come from the document; NodeGraphQt's O(n) uniquifier is not needed."""
+        return name
+
+    def _on_search_triggered(self, node_type: str, pos: Any) -> None:
+        self._canvas.add_node_type(node_type, (pos[0], pos[1]))
+
+    def _on_node_data_dropped(self, mimedata: QtCore.QMimeData, pos: QtCore.QPoint) -> None:
+        if mimedata.hasFormat(MIME_TYPE):
+            data = bytes(mimedata.data(MIME_TYPE).data()).decode()
+            x, y = float(pos.x()), float(pos.y())
+            for node_type in vnodes.parse_node_urn(data):
+                self._canvas.add_node_type(node_type, (x, y))
+                x += 80.0
+                y += 80.0
+        else:
+            self.data_dropped.emit(mimedata, pos)
+
+    def _on_connection_changed(self, disconnected: list[Any], connected: list[Any]) -> None:
+        self._canvas._view_connections_changed(disconnected, connected)
+
+    def _on_connection_sliced(self, ports: list[Any]) -> None:
+        self._canvas._view_connections_changed(ports, [])
+
+    def _on_nodes_moved(self, node_data: dict[Any, Any]) -> None:
+        self._canvas._view_nodes_moved(node_data)
+
+    def _on_insert_node(self, pipe: Any, node_id: str, prev_node_pos: dict[Any, Any]) -> None:
+        # Dropping a node on a pipe: we keep the move, not NodeGraphQt's implicit rewiring.
+        self._canvas._view_nodes_moved(prev_node_pos)
+
+    def _on_node_name_changed(self, node_id: str, name: str) -> None:
+        self._canvas._view_renamed(node_id, name)
+
+    def _on_node_backdrop_updated(self, node_id: str, update_property: str, value: Any) -> None:
+        self._canvas._view_backdrop_resized(node_id, value)
+
+    def _on_node_double_clicked(self, node_id: str) -> None:
+        super()._on_node_double_clicked(node_id)
+        self._canvas._view_double_clicked(node_id)
+
+
+class Breadcrumb(QtWidgets.QWidget):
+    """``Project › attention › for b, h`` — click a crumb to leave nested scopes."""
+
+    scope_clicked = QtCore.Signal(object)  # node id of the scope, or None for the root
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._layout = QtWidgets.QHBoxLayout(self)
+        self._layout.setContentsMargins(4, 2, 4, 2)
+        self._layout.setSpacing(2)
+        self.buttons: list[QtWidgets.QToolButton] = []
+
+    def set_path(self, crumbs: list[tuple[str | None, str]]) -> None:
+        while self._layout.count():
+            item = self._layout.takeAt(0)
+            widget = item.widget()
+            if widget is not None:
+                widget.deleteLater()
+        self.buttons = []
+        for i, (scope_id, label) in enumerate(crumbs):
+            if i:
+                sep = QtWidgets.QLabel("›", self)
+                self._layout.addWidget(sep)
+            btn = QtWidgets.QToolButton(self)
+            btn.setText(label)
+            btn.setAutoRaise(True)
+            btn.setEnabled(i < len(crumbs) - 1)
+            btn.clicked.connect(lambda _=False, s=scope_id: self.scope_clicked.emit(s))
+            self._layout.addWidget(btn)
+            self.buttons.append(btn)
+        self._layout.addStretch(1)
+
+
+class GraphCanvas(QtCore.QObject):
+    """The editing canvas for one ``DocumentEditor``.
+
+    Attributes:
+        widget: the QWidget to put in a window (breadcrumb bar above the node view).
+        graph: the NodeGraphQt graph (``graph.viewer()`` is the QGraphicsView).
+        actions: name -> QAction (delete, copy, cut, paste, duplicate, fit, group, ungroup,
+            backdrop, leave_scope, undo, redo, select_all). They carry shortcuts that act while the
+            canvas has focus; a main window may add the same QAction objects to its menus.
+
+    Signals:
+        selection_changed(list): ids of the selected document nodes.
+        message(str): a user-facing status message (refused connection, failed edit...).
+        scope_changed(object): the id of the entered scope node (None: the project root).
+    """
+
+    selection_changed = QtCore.Signal(list)
+    message = QtCore.Signal(str)
+    scope_changed = QtCore.Signal(object)
+
+    def __init__(
+        self,
+        editor: cmds.DocumentEditor,
+        parent: QtCore.QObject | None = None,
+        *,
+        shortcuts: bool = True,
+    ) -> None:
+        super().__init__(parent)
+        self.editor = editor
+        self.graph = _StudioGraph(self)
+        vnodes.register_all(self.graph)
+        self._scope: str | None = None
+        self._views: dict[str, Any] = {}  # document node id -> view node
+        self._backdrops: dict[str, Any] = {}  # backdrop id -> BackdropNode
+        self._diagnostics: dict[str, list[str]] = {}
+        self._scene_ranges: dict[str | None, list[float]] = {}
+        self._clipboard: dict[str, Any] | None = None
+        self._building = False
+
+        self.breadcrumb = Breadcrumb()
+        self.breadcrumb.scope_clicked.connect(self.enter_scope)
+        self.widget = QtWidgets.QWidget()
+        self.widget.setObjectName("GraphCanvas")
+        layout = QtWidgets.QVBoxLayout(self.widget)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.breadcrumb)
+        layout.addWidget(self.graph.widget, 1)
+
+        from app.editor.tab_search import TabSearch
+
+        self.tab_search = TabSearch(self)
+        self.actions = self._make_actions(shortcuts)
+        self.graph.node_selection_changed.connect(self._view_selection_changed)
+        self.graph.node_selected.connect(lambda _n: self._view_selection_changed([], []))
+        self._connect_model()
+        self.rebuild()
+
+    # ======================================================================================
+    # public API
+    # ======================================================================================
+    @property
+    def doc(self) -> Document:
+        return self.editor.doc
+
+    @property
+    def viewer(self) -> Any:
+        return self.graph.viewer()
+
+    @property
+    def scope(self) -> str | None:
+        """Id of the scope node whose body is shown (None: the project root)."""
+        return self._scope
+
+    def current_graph(self) -> Graph:
+        """The document graph shown on the canvas."""
+        if self._scope is None:
+            return self.doc.graph
+        node = self.doc.node(self._scope)
+        assert node.body is not None
+        return node.body
+
+    def view_node(self, node_id: str) -> Any | None:
+        """The NodeGraphQt node showing document node ``node_id`` (None if not in view)."""
+        return self._views.get(node_id)
+
+    def backdrop_view(self, backdrop_id: str) -> Any | None:
+        return self._backdrops.get(backdrop_id)
+
+    def selected_ids(self) -> list[str]:
+        """Ids of the selected document nodes (backdrops excluded), in scene order."""
+        ids = []
+        for view in self.graph.selected_nodes():
+            if isinstance(view, vnodes.StudioNode) and view.id in self._views:
+                ids.append(view.id)
+        return ids
+
+    def selected_backdrop_ids(self) -> list[str]:
+        return [v.id for v in self.graph.selected_nodes() if v.id in self._backdrops]
+
+    def select_node(self, node_id: str) -> None:
+        """Show ``node_id`` (entering its scope if needed), select it alone and centre on it."""
+        found = self.doc.locate(node_id)
+        if found is None:
+            self.message.emit(f"no node {node_id!r} in the document")
+            return
+        _node, graph, owner = found
+        if graph is not self.current_graph():
+            self.enter_scope(owner.id if owner is not None else None)
+        view = self._views.get(node_id)
+        if view is None:
+            return
+        self.graph.clear_selection()
+        view.set_selected(True)
+        self.viewer.center_selection([view.view])
+        self._emit_selection()
+
+    def select_ids(self, node_ids: Iterable[str]) -> None:
+        """Select exactly these nodes of the current scope."""
+        wanted = set(node_ids)
+        for nid, view in self._views.items():
+            view.set_selected(nid in wanted)
+        for bid, view in self._backdrops.items():
+            view.set_selected(bid in wanted)
+        self._emit_selection()
+
+    def enter_scope(self, scope_id: str | None) -> None:
+        """Show the body of scope node ``scope_id`` (None: the project root)."""
+        if scope_id is not None:
+            found = self.doc.locate(scope_id)
+            if found is None or found[0].body is None:
+                self.message.emit(f"{scope_id} is not a scope node")
+                return
+        if scope_id == self._scope and self._views:
+            return
+        self._scene_ranges[self._scope] = self.viewer.scene_rect()
+        self._scope = scope_id
+        self.rebuild()
+        saved = self._scene_ranges.get(scope_id)
+        if saved is not None:
+            self.viewer.set_scene_rect(saved)
+        else:
+            self.fit_view()
+        self.scope_changed.emit(scope_id)
+
+    def leave_scope(self) -> None:
+        """Go up one scope level (no-op at the root)."""
+        if self._scope is None:
+            return
+        chain = self.doc.scope_chain(self.current_graph())
+        parent = chain[-2].id if len(chain) >= 2 else None
+        self.enter_scope(parent)
+
+    def fit_view(self) -> Any:
+        """Frame the selection (or every node) — linear, see ``compat.fit_items``."""
+        items = [v.view for v in self.graph.selected_nodes()]
+        if not items:
+            items = self.viewer.all_nodes()
+        return fit_items(self.viewer, items)
+
+    def set_diagnostics(self, diagnostics: Iterable[Diagnostic]) -> None:
+        """Colour the border of nodes with problems and list the problems in their tooltip.
+
+        A scope node whose body holds a faulty node gets an amber border, so problems inside
+        collapsed scopes are visible from outside.
+        """
+        self._diagnostics = {}
+        for d in diagnostics:
+            if d.node_id:
+                text = f"{d.field}: {d.message}" if d.field else d.message
+                self._diagnostics.setdefault(d.node_id, []).append(text)
+        self._apply_diagnostics()
+
+    def diagnostics_of(self, node_id: str) -> list[str]:
+        return list(self._diagnostics.get(node_id, []))
+
+    # -- edits (all through the editor) ---------------------------------------------------
+    def add_node_type(self, node_type: str, pos: tuple[float, float] | None = None) -> str | None:
+        """Add a node of NodeGraphQt type ``node_type`` (a kind or a library entry) at ``pos``.
+
+        ``pos`` is a scene position; None means the centre of the view. Returns the new node
+        id (the first one for a library fragment), or None when the edit was refused.
+        """
+        if pos is None:
+            center = self.viewer.scene_center()
+            pos = (float(center[0]), float(center[1]))
+        kind_id = vnodes.kind_by_node_type().get(node_type)
+        if kind_id is not None:
+            return self.add_node(kind_id, pos)
+        entry = library_entry_for_type(node_type)
+        if entry is not None:
+            ids = self._paste_fragment(entry.fragment(), pos)
+            return ids[0] if ids else None
+        self.message.emit(f"unknown node type {node_type!r}")
+        return None
+
+    def add_node(self, kind_id: str, pos: tuple[float, float], **props: Any) -> str | None:
+        """Add a node of registry kind ``kind_id`` to the current scope; its id, or None."""
+        kind = registry.kind(kind_id)
+        scope = registry.scope_of_owner(self._owner())
+        if scope not in kind.allowed_in:
+            where = "the project root" if scope == "root" else f"a {scope} body"
+            self.message.emit(
+                f"{kind.title} cannot be placed in {where} "
+                f"(allowed in: {', '.join(sorted(kind.allowed_in))})"
+            )
+            return None
+        node = registry.new_node(kind_id, self.doc, pos, **props)
+        if self._apply(cmds.AddNode(node, self._scope)):
+            return node.id
+        return None
+
+    def delete_selected(self) -> None:
+        """Delete the selected nodes (with their edges) and backdrops — one undo step."""
+        ids = [i for i in self.selected_ids() if self.doc.node(i).kind != "scope.entry"]
+        protected = len(self.selected_ids()) - len(ids)
+        backdrops = self.selected_backdrop_ids()
+        if protected:
+            self.message.emit("a scope's entry node cannot be deleted")
+        if not ids and not backdrops:
+            return
+        with self._macro("delete"):
+            if ids:
+                self._apply(cmds.RemoveNodes(ids))
+            for bid in backdrops:
+                self._apply(cmds.RemoveBackdrop(bid))
+
+    def copy_selected(self) -> bool:
+        """Copy the selection to the clipboard (model fragment + system clipboard JSON)."""
+        ids = [i for i in self.selected_ids() if self.doc.node(i).kind != "scope.entry"]
+        if not ids:
+            self.message.emit("nothing to copy")
+            return False
+        data = cmds.clipboard_data(self.doc, ids)
+        self._clipboard = data
+        mime = QtCore.QMimeData()
+        text = json.dumps(data, sort_keys=True)
+        mime.setData(CLIPBOARD_MIME, QtCore.QByteArray(text.encode()))
+        mime.setText(text)
+        QtWidgets.QApplication.clipboard().setMimeData(mime)
+        self.message.emit(f"copied {len(ids)} node(s)")
+        return True
+
+    def cut_selected(self) -> None:
+        if self.copy_selected():
+            self.delete_selected()
+
+    def paste(self, pos: tuple[float, float] | None = None) -> list[str]:
+        """Paste the clipboard fragment at ``pos`` (default: the cursor); new node ids."""
+        data = self._clipboard_fragment()
+        if data is None:
+            self.message.emit("the clipboard holds no nodes")
+            return []
+        if pos is None:
+            pos = self._cursor_scene_pos()
+        return self._paste_fragment(data, pos)
+
+    def duplicate_selected(self) -> list[str]:
+        ids = [i for i in self.selected_ids() if self.doc.node(i).kind != "scope.entry"]
+        if not ids:
+            return []
+        data = cmds.clipboard_data(self.doc, ids)
+        lo = self._fragment_origin(data)
+        return self._paste_fragment(data, (lo[0] + PASTE_OFFSET, lo[1] + PASTE_OFFSET))
+
+    def group_selected(self, kind_id: str | None = None) -> str | None:
+        """Collapse the selection into a new scope node of ``kind_id`` (asks when None)."""
+        ids = [i for i in self.selected_ids() if self.doc.node(i).kind != "scope.entry"]
+        if not ids:
+            self.message.emit("select the nodes to group first")
+            return None
+        if kind_id is None:
+            kind_id = self._ask_group_kind()
+            if kind_id is None:
+                return None
+        before = set(self.current_graph().nodes)
+        if not self._apply(cmds.Group(self._scope, ids, kind_id)):
+            return None
+        new = [n for n in self.current_graph().nodes if n not in before]
+        if new:
+            self.select_ids(new)
+            return new[0]
+        return None
+
+    def ungroup_selected(self) -> list[str]:
+        """Expand each selected scope node back into the current graph."""
+        done: list[str] = []
+        scopes = [i for i in self.selected_ids() if self.doc.node(i).body is not None]
+        if not scopes:
+            self.message.emit("select a scope node to ungroup")
+            return done
+        with self._macro("ungroup"):
+            for sid in scopes:
+                if self._apply(cmds.Ungroup(sid)):
+                    done.append(sid)
+        return done
+
+    def add_backdrop(self, title: str = "Comment", note: str = "") -> str | None:
+        """Put a backdrop (comment box) behind the selection (or at the view centre)."""
+        items = [v.view for v in self.graph.selected_nodes()]
+        if items:
+            r = items_rect(items).adjusted(-30, -60, 30, 30)
+            rect = (r.x(), r.y(), r.width(), r.height())
+        else:
+            cx, cy = self.viewer.scene_center()
+            rect = (cx - 200.0, cy - 150.0, 400.0, 300.0)
+        bd = Backdrop(self.doc.next_id("b"), title, note, rect)
+        if self._apply(cmds.AddBackdrop(bd, self._scope)):
+            return bd.id
+        return None
+
+    def undo(self) -> None:
+        if self.editor.can_undo():
+            self.editor.undo()
+
+    def redo(self) -> None:
+        if self.editor.can_redo():
+            self.editor.redo()
+
+    def set_property(self, node_id: str, field: str, value: Any) -> bool:
+        """Set one property through the editor; False (and a message) when refused."""
+        return self._apply(cmds.SetProperty(node_id, field, value))
+
+    # ======================================================================================
+    # model -> view
+    # ======================================================================================
+    def _connect_model(self) -> None:
+        ev = self.editor.events
+        ev.node_added.connect(self._on_node_added)
+        ev.node_removed.connect(self._on_node_removed)
+        ev.edge_added.connect(self._on_edge_changed)
+        ev.edge_removed.connect(self._on_edge_changed)
+        ev.property_changed.connect(self._on_property_changed)
+        ev.moved.connect(self._on_moved)
+        ev.backdrop_added.connect(self._on_backdrop_added)
+        ev.backdrop_removed.connect(self._on_backdrop_removed)
+        ev.graph_reset.connect(self._on_graph_reset)
+
+    def disconnect_model(self) -> None:
+        """Stop listening to the editor (call before dropping the canvas for another one)."""
+        ev = self.editor.events
+        for sig, slot in (
+            (ev.node_added, self._on_node_added),
+            (ev.node_removed, self._on_node_removed),
+            (ev.edge_added, self._on_edge_changed),
+            (ev.edge_removed, self._on_edge_changed),
+            (ev.property_changed, self._on_property_changed),
+            (ev.moved, self._on_moved),
+            (ev.backdrop_added, self._on_backdrop_added),
+            (ev.backdrop_removed, self._on_backdrop_removed),
+            (ev.graph_reset, self._on_graph_reset),
+        ):
+            sig.disconnect(slot)
+
+    def _shown(self, graph: Graph) -> bool:
+        return graph is self.current_graph()
+
+    def _on_node_added(self, node: Node, graph: Graph) -> None:
+        if self._shown(graph) and node.id not in self._views:
+            self._create_view(node)
+            self._reconcile_edges([node.id])
+            self._refresh_dynamic_ports()
+            self._apply_diagnostics([node.id])
+
+    def _on_node_removed(self, node: Node, graph: Graph) -> None:
+        if self._scope is not None and self.doc.locate(self._scope) is None:
+            self._scope = None  # the shown scope itself was removed
+            self.rebuild()
+            return
+        view = self._views.pop(node.id, None)
+        if view is not None:
+            self._remove_views([view])
+            self._emit_selection()
+
+    def _on_edge_changed(self, edge: Edge, graph: Graph) -> None:
+        if self._shown(graph):
+            self._reconcile_edges([edge.src.node, edge.dst.node])
+            self._refresh_dynamic_ports()
+
+    def _on_property_changed(self, node: Node, field: str, old: Any, new: Any) -> None:
+        view = self._views.get(node.id)
+        if view is not None:
+            self._update_title(view, node)
+        self._refresh_dynamic_ports()
+        if self._scope is not None and node.id in {n.id for n in self._scope_chain()}:
+            self._update_breadcrumb()
+
+    def _on_moved(self, node: Node, old_pos: Any, new_pos: Any) -> None:
+        view = self._views.get(node.id)
+        if view is not None and tuple(view.pos()) != tuple(new_pos):
+            view.set_pos(float(new_pos[0]), float(new_pos[1]))
+            view.model.pos = [float(new_pos[0]), float(new_pos[1])]
+        bview = self._backdrops.get(getattr(node, "id", ""))
+        if bview is not None:
+            bview.set_pos(float(new_pos[0]), float(new_pos[1]))
+
+    def _on_backdrop_added(self, backdrop: Backdrop, graph: Graph) -> None:
+        if self._shown(graph) and backdrop.id not in self._backdrops:
+            self._create_backdrop(backdrop)
+
+    def _on_backdrop_removed(self, backdrop: Backdrop, graph: Graph) -> None:
+        view = self._backdrops.pop(backdrop.id, None)
+        if view is not None:
+            self._remove_views([view])
+
+    def _on_graph_reset(self, _doc: Document) -> None:
+        if self._scope is not None and self.doc.locate(self._scope) is None:
+            self._scope = None
+        self.rebuild()
+
+    # ======================================================================================
+    # view -> model
+    # ======================================================================================
+    def _port_ref(self, port_item: Any) -> tuple[str, str, str]:
+        """(node id, port name, 'in'|'out') of a NodeGraphQt PortItem."""
+        direction = "in" if port_item.port_type == "in" else "out"
+        return port_item.node.id, port_item.name, direction
+
+    def _edge_of(self, a: Any, b: Any) -> tuple[PortRef, PortRef] | None:
+        na, pa, da = self._port_ref(a)
+        nb, pb, db = self._port_ref(b)
+        if da == db:
+            return None
+        if da == "out":
+            return PortRef(na, pa), PortRef(nb, pb)
+        return PortRef(nb, pb), PortRef(na, pa)
+
+    def _view_connections_changed(self, disconnected: list[Any], connected: list[Any]) -> None:
+        touched: set[str] = set()
+        graph = self.current_graph()
+        with self._macro("rewire"):
+            for a, b in disconnected:
+                pair = self._edge_of(a, b)
+                if pair is None:
+                    continue
+                src, dst = pair
+                touched.update((src.node, dst.node))
+                if any(e.src == src and e.dst == dst for e in graph.edges):
+                    self._apply(cmds.Disconnect(src, dst))
+            for a, b in connected:
+                pair = self._edge_of(a, b)
+                if pair is None:
+                    continue
+                src, dst = pair
+                touched.update((src.node, dst.node))
+                ok, reason = registry.can_connect(self.doc, src, dst)
+                if not ok:
+                    self.message.emit(f"connection refused: {reason}")
+                    continue
+                self._apply(cmds.Connect(src, dst))
+        # The viewer may have drawn or deleted pipes on its own: make the scene match the model.
+        self._reconcile_edges(touched)
+
+    def _view_nodes_moved(self, node_data: dict[Any, Any]) -> None:
+        moves: dict[str, tuple[float, float]] = {}
+        backdrop_moves: list[tuple[str, tuple[float, float, float, float]]] = []
+        for item in node_data:
+            if item.id in self._views:
+                x, y = item.xy_pos
+                moves[item.id] = (float(x), float(y))
+            elif item.id in self._backdrops:
+                x, y = item.xy_pos
+                backdrop_moves.append((item.id, (float(x), float(y), item.width, item.height)))
+        if not moves and not backdrop_moves:
+            return
+        with self._macro("move"):
+            if moves:
+                self._apply(cmds.MoveNodes(moves))
+            for bid, rect in backdrop_moves:
+                self._apply(cmds.SetBackdropRect(bid, rect))
+
+    def _view_renamed(self, node_id: str, name: str) -> None:
+        view = self._views.get(node_id)
+        if view is not None:
+            node = self.doc.node(node_id)
+            new = self._strip_title(node, name)
+            if new != node.name and not self._apply(cmds.SetProperty(node_id, "name", new)):
+                self._update_title(view, node)
+            return
+        bview = self._backdrops.get(node_id)
+        if bview is not None:
+            self._apply(cmds.SetBackdropTitle(node_id, name))
+
+    def _view_backdrop_resized(self, backdrop_id: str, value: dict[str, Any]) -> None:
+        if backdrop_id not in self._backdrops or not isinstance(value, dict):
+            return
+        x, y = value.get("pos", (0.0, 0.0))
+        rect = (float(x), float(y), float(value["width"]), float(value["height"]))
+        self._apply(cmds.SetBackdropRect(backdrop_id, rect))
+
+    def _view_double_clicked(self, node_id: str) -> None:
+        found = self.doc.locate(node_id)
+        if found is not None and found[0].body is not None:
+            self.enter_scope(node_id)
+
+    def _view_selection_changed(self, _sel: list[Any], _unsel: list[Any]) -> None:
+        self._emit_selection()
+
+    def _emit_selection(self) -> None:
+        self.selection_changed.emit(self.selected_ids())
+
+    # ======================================================================================
+    # scene building
+    # ======================================================================================
+    def rebuild(self) -> None:
+        """Throw the scene away and build it from the current document graph."""
+        self._building = True
+        try:
+            self._remove_views(list(self._views.values()) + list(self._backdrops.values()))
+            self._views.clear()
+            self._backdrops.clear()
+            graph = self.current_graph()
+            for bd in graph.backdrops:
+                self._create_backdrop(bd)
+            for node in graph.nodes.values():
+                self._create_view(node)
+            for edge in graph.edges:
+                self._connect_view(edge)
+            self._apply_diagnostics()
+            self._update_breadcrumb()
+        finally:
+            self._building = False
+        self._emit_selection()
+
+    def _owner(self) -> Node | None:
+        return None if self._scope is None else self.doc.node(self._scope)
+
+    def _scope_chain(self) -> list[Node]:
+        return self.doc.scope_chain(self.current_graph()) if self._scope is not None else []
+
+    def _update_breadcrumb(self) -> None:
+        crumbs: list[tuple[str | None, str]] = [(None, self.doc.name or "Project")]
+        for node in self._scope_chain():
+            kind = registry.KINDS.get(node.kind)
+            title = kind.title if kind else node.kind
+            crumbs.append((node.id, f"{title} {node.name}".strip()))
+        self.breadcrumb.set_path(crumbs)
+
+    def _display_name(self, node: Node) -> str:
+        kind = registry.KINDS.get(node.kind)
+        title = kind.title if kind else node.kind
+        if node.kind == "kernel.param":
+            return f"param {node.props.get('param', '')}".strip()
+        if node.kind == "kernel.call" and node.props.get("kernel"):
+            label = f"call {node.props['kernel']}"
+            return f"{label} · {node.name}" if node.name else label
+        return f"{title}: {node.name}" if node.name else title
+
+    def _strip_title(self, node: Node, text: str) -> str:
+        kind = registry.KINDS.get(node.kind)
+        title = kind.title if kind else node.kind
+        text = text.strip()
+        if text.startswith(f"{title}:"):
+            text = text[len(title) + 1 :].strip()
+        return text
+
+    def _update_title(self, view: Any, node: Node) -> None:
+        label = self._display_name(node)
+        if view.name() != label:
+            view.set_property("name", label, push_undo=False)
+
+    def _create_view(self, node: Node) -> Any:
+        cls = vnodes.node_classes().get(node.kind)
+        if cls is None:
+            raise registry.UnknownKind(f"node {node.id}: unknown kind {node.kind!r}")
+        view = cls()
+        view.model.id = node.id
+        view.view.id = node.id
+        view.set_ports(registry.ports_of(node, self.doc))
+        label = self._display_name(node)
+        view.NODE_NAME = label
+        view.model.name = label
+        view.view.name = label
+        view.model.pos = [float(node.pos[0]), float(node.pos[1])]
+        kind = registry.KINDS[node.kind]
+        view.view.setToolTip(kind.doc or kind.title)
+        self.graph.add_node(
+            view,
+            pos=[float(node.pos[0]), float(node.pos[1])],
+            selected=False,
+            push_undo=False,
+        )
+        self._views[node.id] = view
+        return view
+
+    def _create_backdrop(self, bd: Backdrop) -> Any:
+        view = BackdropNode()
+        view.model.id = bd.id
+        view.view.id = bd.id
+        view.NODE_NAME = bd.title
+        view.model.name = bd.title
+        view.view.name = bd.title
+        view.set_property("backdrop_text", bd.note)
+        x, y, w, h = bd.rect
+        view.set_size(w, h)
+        view.set_color(*_parse_rgb(bd.color))
+        view.model.pos = [float(x), float(y)]
+        self.graph.add_node(view, pos=[float(x), float(y)], selected=False, push_undo=False)
+        self._backdrops[bd.id] = view
+        return view
+
+    def _remove_views(self, views: list[Any]) -> None:
+        if not views:
+            return
+        for view in views:
+            if isinstance(view, vnodes.StudioNode):
+                for port in view.input_ports() + view.output_ports():
+                    port.clear_connections(push_undo=False, emit_signal=False)
+        present = [v for v in views if v.id in self.graph.model.nodes]
+        if present:
+            NodesRemovedCmd(self.graph, present, emit_signal=False).redo()
+
+    def _connect_view(self, edge: Edge) -> None:
+        src = self._views.get(edge.src.node)
+        dst = self._views.get(edge.dst.node)
+        if src is None or dst is None:
+            return
+        out = src.get_output(edge.src.port)
+        inp = dst.get_input(edge.dst.port)
+        if out is None or inp is None:
+            return
+        if out not in inp.connected_ports():
+            out.connect_to(inp, push_undo=False, emit_signal=False)
+
+    def _reconcile_edges(self, node_ids: Iterable[str]) -> None:
+        """Make the pipes of these nodes exactly the document's edges (order kept)."""
+        ids = {i for i in node_ids if i in self._views}
+        if not ids:
+            return
+        for nid in ids:
+            view = self._views[nid]
+            for port in view.input_ports() + view.output_ports():
+                port.clear_connections(push_undo=False, emit_signal=False)
+                for pipe in list(port.view.connected_pipes):
+                    pipe.delete()
+        for edge in self.current_graph().edges:
+            if edge.src.node in ids or edge.dst.node in ids:
+                self._connect_view(edge)
+
+    def _refresh_dynamic_ports(self) -> None:
+        """Rebuild the ports of nodes whose ports depend on other state (kernel calls...)."""
+        changed = []
+        for nid, view in self._views.items():
+            node = self.current_graph().nodes.get(nid)
+            if node is None or node.kind not in ("kernel.call", "kernel.param", "scope.entry"):
+                continue
+            if view.set_ports(registry.ports_of(node, self.doc)):
+                changed.append(nid)
+        if changed:
+            self._reconcile_edges(changed)
+
+    def _apply_diagnostics(self, only: Iterable[str] | None = None) -> None:
+        inner: set[str] = set()
+        if self._diagnostics:
+            for nid in self._diagnostics:
+                found = self.doc.locate(nid)
+                if found is None:
+                    continue
+                for scope in self.doc.scope_chain(found[1]):
+                    inner.add(scope.id)
+        ids = list(only) if only is not None else list(self._views)
+        for nid in ids:
+            view = self._views.get(nid)
+            if view is None:
+                continue
+            node = self.current_graph().nodes.get(nid)
+            kind = registry.KINDS.get(node.kind) if node else None
+            problems = self._diagnostics.get(nid)
+            if problems:
+                border = ERROR_BORDER
+                tip = "\n".join(["Problems:"] + [f"• {p}" for p in problems])
+            elif nid in inner:
+                border = INNER_ERROR_BORDER
+                tip = "A node inside this scope has problems (double-click to enter)."
+            else:
+                border = vnodes.SCOPE_BORDER if kind and kind.scope else vnodes.NORMAL_BORDER
+                tip = (kind.doc or kind.title) if kind else ""
+            view.model.border_color = border
+            view.view.border_color = border
+            view.view.setToolTip(tip)
+            view.view.update()
+
+    # ======================================================================================
+    # helpers
+    # ======================================================================================
+    def _apply(self, command: Any) -> bool:
+        """Apply a model command; a refused edit becomes a ``message``, not an exception."""
+        try:
+            self.editor.apply(command)
+        except cmds.CommandError as err:
+            self.message.emit(str(err))
+            return False
+        return True
+
+    def _macro(self, label: str) -> Any:
+        return self.editor.macro(label)
+
+    def _cursor_scene_pos(self) -> tuple[float, float]:
+        viewer = self.viewer
+        local = viewer.mapFromGlobal(QtGui.QCursor.pos())
+        if viewer.rect().contains(local):
+            p = viewer.mapToScene(local)
+            return float(p.x()), float(p.y())
+        cx, cy = viewer.scene_center()
+        return float(cx), float(cy)
+
+    def _clipboard_fragment(self) -> dict[str, Any] | None:
+        mime = QtWidgets.QApplication.clipboard().mimeData()
+        if mime is not None and mime.hasFormat(CLIPBOARD_MIME):
+            try:
+                data = json.loads(bytes(mime.data(CLIPBOARD_MIME).data()).decode())
+            except (ValueError, UnicodeDecodeError):
+                data = None
+            if isinstance(data, dict):
+                return data
+        return self._clipboard
+
+    @staticmethod
+    def _fragment_origin(data: dict[str, Any]) -> tuple[float, float]:
+        xs, ys = [], []
+        for n in cmds.fragment_nodes(data):
+            pos = n.get("pos", (0.0, 0.0))
+            xs.append(float(pos[0]))
+            ys.append(float(pos[1]))
+        return (min(xs), min(ys)) if xs else (0.0, 0.0)
+
+    def _paste_fragment(self, data: dict[str, Any], pos: tuple[float, float]) -> list[str]:
+        ox, oy = self._fragment_origin(data)
+        offset = (pos[0] - ox, pos[1] - oy)
+        before = set(self.current_graph().nodes)
+        if not self._apply(cmds.Paste(data, offset, self._scope)):
+            return []
+        new = [n for n in self.current_graph().nodes if n not in before]
+        self.select_ids(new)
+        return new
+
+    def _ask_group_kind(self) -> str | None:
+        menu = QtWidgets.QMenu(self.viewer)
+        for kind_id in self.group_kinds():
+            kind = registry.KINDS[kind_id]
+            action = menu.addAction(kind.title)
+            action.setData(kind_id)
+        chosen = menu.exec(QtGui.QCursor.pos())
+        return chosen.data() if chosen is not None else None
+
+    def group_kinds(self) -> list[str]:
+        """Scope kinds that may hold a selection of the current scope (for Group…)."""
+        scope = registry.scope_of_owner(self._owner())
+        return [
+            k.id
+            for k in registry.KINDS.values()
+            if k.scope and k.in_palette and scope in k.allowed_in and k.id != "kernel.def"
+        ]
+
+    def _make_actions(self, shortcuts: bool) -> dict[str, QtGui.QAction]:
+        specs: list[tuple[str, str, Any, list[Any]]] = [
+            ("delete", "Delete", self.delete_selected, [QtGui.QKeySequence.StandardKey.Delete, "Backspace"]),  # fmt: skip
+            ("copy", "Copy", self.copy_selected, [QtGui.QKeySequence.StandardKey.Copy]),
+            ("cut", "Cut", self.cut_selected, [QtGui.QKeySequence.StandardKey.Cut]),
+            ("paste", "Paste", self.paste, [QtGui.QKeySequence.StandardKey.Paste]),
+            ("duplicate", "Duplicate", self.duplicate_selected, ["Ctrl+D"]),
+            ("select_all", "Select All", self._select_all, [QtGui.QKeySequence.StandardKey.SelectAll]),  # fmt: skip
+            ("fit", "Fit View", self.fit_view, ["F"]),
+            ("group", "Group into Scope…", self.group_selected, ["Ctrl+G"]),
+            ("ungroup", "Ungroup", self.ungroup_selected, ["Ctrl+Shift+G"]),
+            ("backdrop", "Add Comment Backdrop", self.add_backdrop, ["B"]),
+            ("leave_scope", "Leave Scope", self.leave_scope, ["Alt+Up"]),
+            ("undo", "Undo", self.undo, [QtGui.QKeySequence.StandardKey.Undo]),
+            ("redo", "Redo", self.redo, [QtGui.QKeySequence.StandardKey.Redo, "Ctrl+Y"]),
+        ]
+        actions: dict[str, QtGui.QAction] = {}
+        for name, text, slot, keys in specs:
+            action = QtGui.QAction(text, self.widget)
+            action.setObjectName(f"canvas_{name}")
+            action.triggered.connect(lambda _=False, f=slot: f())
+            if shortcuts:
+                action.setShortcuts([QtGui.QKeySequence(k) for k in keys])
+                action.setShortcutContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                self.widget.addAction(action)
+            actions[name] = action
+        return actions
+
+    def _select_all(self) -> None:
+        self.select_ids(list(self._views))
+
+
+def is_backdrop_item(item: Any) -> bool:
+    return isinstance(item, BackdropNodeItem)

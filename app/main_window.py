@@ -1,0 +1,664 @@
+"""The Studio main window: canvas, palette, properties, diagnostics, files.
+
+The window owns exactly one thing besides widgets: *which* document is open (its
+``DocumentEditor`` and path). Everything about a document's content lives in ``app.model``;
+the canvas and panels mirror it. Files go through ``app.model.io`` (load never executes code,
+saves are atomic), scripts through ``app.model.export`` — the one export path Run, the CLI and
+the tests share.
+
+Every question the window asks a user (unsaved changes, recovery, file names) and every error it
+shows goes through a :class:`Dialogs` object, so tests drive the real code paths with scripted
+answers instead of patching Qt.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from app.editor.compat import load_nodegraphqt
+
+load_nodegraphqt()  # binding + NodeGraphQt patches before any editor widget exists
+
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal  # noqa: E402
+from PySide6.QtGui import QCloseEvent  # noqa: E402
+from PySide6.QtWidgets import (  # noqa: E402
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QWidget,
+)
+
+from app.actions import RecentFiles, StudioActions  # noqa: E402
+from app.editor import GraphCanvas, Palette, PropertiesPanel  # noqa: E402
+from app.model import io  # noqa: E402
+from app.model.commands import DocumentEditor  # noqa: E402
+from app.model.document import Diagnostic, Document  # noqa: E402
+from app.model.events import Signal as ModelSignal  # noqa: E402
+from app.model.export import ExportError, export_script  # noqa: E402
+
+APP_NAME = "PTO-WSP Studio"
+ORGANIZATION = "PTO-WSP"
+PROJECT_FILTER = "PTO-WSP projects (*.pto.json);;JSON files (*.json);;All files (*)"
+SCRIPT_FILTER = "Python scripts (*.py);;All files (*)"
+PROJECT_SUFFIX = ".pto.json"
+AUTOSAVE_INTERVAL_S = 30.0
+AUTOSAVE_TICK_MS = 1000
+DIAGNOSTICS_DELAY_MS = 200
+IMPORT_TIMEOUT_S = 120.0
+
+
+class Choice(enum.Enum):
+    """The answer to "save your changes?"."""
+
+    SAVE = "save"
+    DISCARD = "discard"
+    CANCEL = "cancel"
+
+
+class Dialogs:
+    """Modal questions and messages, with Qt's standard dialogs.
+
+    Subclass (or replace single methods) to script answers in tests; the window never calls
+    ``QMessageBox``/``QFileDialog`` directly.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        self.parent = parent
+
+    def ask_unsaved(self, title: str) -> Choice:
+        box = QMessageBox(self.parent)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(APP_NAME)
+        box.setText(f"“{title}” has unsaved changes.")
+        box.setInformativeText("Save them before continuing?")
+        box.setStandardButtons(
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        answer = box.exec()
+        if answer == QMessageBox.StandardButton.Save:
+            return Choice.SAVE
+        if answer == QMessageBox.StandardButton.Discard:
+            return Choice.DISCARD
+        return Choice.CANCEL
+
+    def ask_recover(self, project: Path, autosave: Path) -> bool:
+        answer = QMessageBox.question(
+            self.parent,
+            APP_NAME,
+            f"An autosave of “{project.name}” is newer than the saved project.\n\n"
+            f"Recover the autosaved version ({autosave})?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def error(self, title: str, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Critical, title, text, parent=self.parent)
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.exec()
+
+    def open_path(self, caption: str, start: Path, file_filter: str) -> Path | None:
+        name, _ = QFileDialog.getOpenFileName(self.parent, caption, str(start), file_filter)
+        return Path(name) if name else None
+
+    def save_path(self, caption: str, suggested: Path, file_filter: str) -> Path | None:
+        name, _ = QFileDialog.getSaveFileName(self.parent, caption, str(suggested), file_filter)
+        return Path(name) if name else None
+
+
+class _ImportJob(QObject):
+    """Runs ``importer.import_script`` (itself a subprocess) off the GUI thread.
+
+    Signals are emitted from the worker thread; Qt queues them to the window's thread.
+    """
+
+    succeeded = Signal(object, object)  # (Path, Document)
+    failed = Signal(object, str)  # (Path, message)
+
+    def __init__(self, script: Path, timeout: float):
+        super().__init__()
+        self.script = script
+        self.timeout = timeout
+        self.thread = threading.Thread(target=self._run, name="pto-import", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        from app.model.importer import import_script
+
+        try:
+            doc = import_script(self.script, timeout=self.timeout)
+        except Exception as err:  # noqa: BLE001 - every failure is shown to the user
+            self.failed.emit(self.script, f"{type(err).__name__}: {err}")
+        else:
+            self.succeeded.emit(self.script, doc)
+
+
+def _connect_all(events: object, slot: Callable[..., Any]) -> list[Callable[[], None]]:
+    """Connect ``slot`` to every model ``Signal`` of ``events``; return the disconnectors."""
+    undo: list[Callable[[], None]] = []
+    for signal in vars(events).values():
+        if isinstance(signal, ModelSignal):
+            signal.connect(slot)
+            undo.append(lambda s=signal: s.disconnect(slot))
+    return undo
+
+
+def project_stem(path: Path) -> str:
+    """``attention.pto.json`` -> ``attention``."""
+    name = path.name
+    for suffix in (PROJECT_SUFFIX, ".json", ".py"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
+
+
+class MainWindow(QMainWindow):
+    """The Studio window: one open document at a time.
+
+    Public state others rely on: ``editor`` (the open ``DocumentEditor``), ``document``,
+    ``path`` (None while untitled), ``canvas``, ``palette``, ``properties``,
+    ``diagnostics_list``, ``actions`` (``StudioActions``; ``actions["save"]`` etc.),
+    ``recent`` (``RecentFiles``), ``dialogs``.
+    """
+
+    document_changed = Signal()  # a different document was opened (New/Open/Import/recover)
+    import_finished = Signal(bool)  # an Import Python job ended (True: a document was opened)
+
+    def __init__(
+        self,
+        document: Document | None = None,
+        path: Path | None = None,
+        *,
+        settings: QSettings | None = None,
+        dialogs: Dialogs | None = None,
+        autosave_interval_s: float = AUTOSAVE_INTERVAL_S,
+        parent: QWidget | None = None,
+    ):
+        super().__init__(parent)
+        self.settings = settings or QSettings(ORGANIZATION, "Studio")
+        self.dialogs = dialogs or Dialogs(self)
+        self.autosave_interval_s = autosave_interval_s
+        self.recent = RecentFiles(self.settings)
+        self.path: Path | None = None
+        self.editor: DocumentEditor | None = None
+        self.autosaver: io.Autosaver | None = None
+        self.canvas: GraphCanvas | None = None
+        self.properties: PropertiesPanel | None = None
+        self._import_job: _ImportJob | None = None
+        self._diagnostics: list[Diagnostic] = []
+        self._unsubscribe: list[Callable[[], None]] = []
+
+        self.setObjectName("StudioMainWindow")
+        self.resize(1400, 900)
+        self._build_docks()
+        self.actions = StudioActions(self, self.recent)
+        self._build_status_bar()
+        for dock in (self.palette_dock, self.properties_dock, self.diagnostics_dock):
+            self.actions.docks_menu.addAction(dock.toggleViewAction())
+
+        self._diagnostics_timer = QTimer(self)
+        self._diagnostics_timer.setSingleShot(True)
+        self._diagnostics_timer.setInterval(DIAGNOSTICS_DELAY_MS)
+        self._diagnostics_timer.timeout.connect(self.refresh_diagnostics)
+        self._title_timer = QTimer(self)
+        self._title_timer.setSingleShot(True)
+        self._title_timer.setInterval(0)
+        self._title_timer.timeout.connect(self.refresh_title)
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setInterval(AUTOSAVE_TICK_MS)
+        self.autosave_timer.timeout.connect(self.autosave_tick)
+
+        self._set_document(document or Document(), path)
+        self.autosave_timer.start()
+        self._restore_layout()
+
+    # ------------------------------------------------------------------------------------------
+    # layout
+    # ------------------------------------------------------------------------------------------
+    def _build_docks(self) -> None:
+        self.palette = Palette(self)
+        self.palette_dock = self._dock("Palette", "paletteDock", self.palette)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.palette_dock)
+        self.properties_dock = self._dock("Properties", "propertiesDock", QWidget())
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.properties_dock)
+        self.diagnostics_list = QListWidget()
+        self.diagnostics_list.setObjectName("diagnosticsList")
+        self.diagnostics_list.itemActivated.connect(self._on_diagnostic_activated)
+        self.diagnostics_list.itemDoubleClicked.connect(self._on_diagnostic_activated)
+        self.diagnostics_dock = self._dock("Diagnostics", "diagnosticsDock", self.diagnostics_list)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.diagnostics_dock)
+
+    def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        return dock
+
+    def _build_status_bar(self) -> None:
+        self.path_label = QLabel()
+        self.counts_label = QLabel()
+        self.statusBar().addPermanentWidget(self.counts_label)
+        self.statusBar().addPermanentWidget(self.path_label)
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+
+    def _save_layout(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+
+    # ------------------------------------------------------------------------------------------
+    # the open document
+    # ------------------------------------------------------------------------------------------
+    @property
+    def document(self) -> Document:
+        assert self.editor is not None
+        return self.editor.doc
+
+    @property
+    def dirty(self) -> bool:
+        return self.editor is not None and self.editor.dirty
+
+    def display_name(self) -> str:
+        if self.path is not None:
+            return self.path.name
+        return self.document.name or "untitled"
+
+    def _set_document(self, doc: Document, path: Path | None, *, dirty: bool = False) -> None:
+        """Make ``doc`` the open document: fresh editor, canvas, properties, autosaver."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        if self.autosaver is not None:
+            self.autosaver = None
+        old_canvas, old_properties = self.canvas, self.properties
+
+        self.path = Path(path).resolve() if path is not None else None
+        self.editor = DocumentEditor(doc)
+        if dirty:
+            self.editor.mark_dirty()
+        self.canvas = GraphCanvas(self.editor, self)
+        self.canvas.message.connect(self.show_message)
+        self.canvas.selection_changed.connect(self._on_selection_changed)
+        self.setCentralWidget(self.canvas.widget)
+        self.properties = PropertiesPanel(self.canvas, self)
+        self.properties_dock.setWidget(self.properties)
+        for widget in (old_properties, old_canvas):
+            if widget is not None:
+                self._dispose(widget)
+
+        self._unsubscribe.extend(_connect_all(self.editor.events, self._on_model_event))
+        self.autosaver = io.Autosaver(self.editor, self.path, self.autosave_interval_s)
+        self.canvas.fit_view()
+        self.refresh_title()
+        self.refresh_diagnostics()
+        self.document_changed.emit()
+
+    @staticmethod
+    def _dispose(obj: Any) -> None:
+        close = getattr(obj, "close", None)
+        if callable(close):
+            close()
+        widget = getattr(obj, "widget", None)
+        if isinstance(widget, QWidget):
+            widget.setParent(None)
+            widget.deleteLater()
+        if isinstance(obj, QObject):
+            obj.deleteLater()
+
+    def _on_model_event(self, *_args: Any) -> None:
+        # Cheap on purpose: moving 1000 nodes emits 1000 events; the work runs once, later.
+        self._title_timer.start()
+        self._diagnostics_timer.start()
+
+    def refresh_title(self) -> None:
+        """``name*`` while there are unsaved changes; undo/redo enabled per the history."""
+        star = "*" if self.dirty else ""
+        self.setWindowTitle(f"{self.display_name()}{star} — {APP_NAME}")
+        self.setWindowModified(self.dirty)
+        assert self.editor is not None
+        self.actions.set_history_state(self.editor.can_undo, self.editor.can_redo)
+        self.path_label.setText(str(self.path) if self.path else "not saved yet")
+        count = sum(1 for _ in self.document.walk())
+        self.counts_label.setText(f"{count} node{'s' if count != 1 else ''}")
+
+    def show_message(self, text: str, timeout_ms: int = 5000) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
+
+    # ------------------------------------------------------------------------------------------
+    # diagnostics
+    # ------------------------------------------------------------------------------------------
+    def refresh_diagnostics(self) -> None:
+        """Validate the document; list the problems and badge the nodes at fault."""
+        self._diagnostics = self.document.validate()
+        self.diagnostics_list.clear()
+        for diag in self._diagnostics:
+            item = QListWidgetItem(self._diagnostic_text(diag))
+            item.setData(Qt.ItemDataRole.UserRole, diag.node_id)
+            item.setToolTip(diag.message)
+            self.diagnostics_list.addItem(item)
+        n = len(self._diagnostics)
+        self.diagnostics_dock.setWindowTitle(f"Diagnostics ({n})" if n else "Diagnostics")
+        assert self.canvas is not None
+        self.canvas.set_diagnostics(self._diagnostics)
+
+    def _diagnostic_text(self, diag: Diagnostic) -> str:
+        if not diag.node_id:
+            return str(diag)
+        found = self.document.locate(diag.node_id)
+        label = f"{found[0].name or found[0].kind} ({diag.node_id})" if found else diag.node_id
+        field = f".{diag.field}" if diag.field else ""
+        return f"{label}{field}: {diag.message}"
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return list(self._diagnostics)
+
+    def _on_diagnostic_activated(self, item: QListWidgetItem) -> None:
+        node_id = item.data(Qt.ItemDataRole.UserRole)
+        if node_id and self.canvas is not None:
+            self.canvas.select_node(node_id)
+
+    def _on_selection_changed(self, *_args: Any) -> None:
+        self._diagnostics_timer.start() if not self._diagnostics else None
+
+    # ------------------------------------------------------------------------------------------
+    # File menu
+    # ------------------------------------------------------------------------------------------
+    def action_handlers(self) -> dict[str, Callable[[], object]]:
+        """Action name -> the method it triggers (read by ``StudioActions``)."""
+        return {
+            "new": self.new_document,
+            "open": self.open_dialog,
+            "save": self.save,
+            "save_as": self.save_as,
+            "export_python": self.export_python,
+            "import_python": self.import_python,
+            "quit": self.close,
+            "undo": self.undo,
+            "redo": self.redo,
+            "cut": lambda: self._canvas_call("cut"),
+            "copy": lambda: self._canvas_call("copy"),
+            "paste": lambda: self._canvas_call("paste"),
+            "delete": lambda: self._canvas_call("delete_selection"),
+            "select_all": lambda: self._canvas_call("select_all"),
+            "group": lambda: self._canvas_call("group_selection"),
+            "ungroup": lambda: self._canvas_call("ungroup_selection"),
+            "fit": lambda: self._canvas_call("fit_view"),
+            "zoom_in": lambda: self._canvas_call("zoom_in"),
+            "zoom_out": lambda: self._canvas_call("zoom_out"),
+        }
+
+    def _canvas_call(self, method: str) -> None:
+        assert self.canvas is not None
+        getattr(self.canvas, method)()
+
+    def maybe_save(self) -> bool:
+        """Ask Save / Discard / Cancel when there are unsaved changes; True to go on."""
+        if not self.dirty:
+            return True
+        choice = self.dialogs.ask_unsaved(self.display_name())
+        if choice is Choice.SAVE:
+            return self.save()
+        return choice is Choice.DISCARD
+
+    def new_document(self) -> bool:
+        if not self.maybe_save():
+            return False
+        self._discard_autosave()
+        self._set_document(Document(), None)
+        self.show_message("New project")
+        return True
+
+    def open_dialog(self) -> bool:
+        if not self.maybe_save():
+            return False
+        path = self.dialogs.open_path("Open Project", self._start_dir(), PROJECT_FILTER)
+        return self.open_path(path, ask_to_save=False) if path is not None else False
+
+    def open_recent(self, path: Path) -> bool:
+        return self.open_path(path)
+
+    def open_path(self, path: Path, *, ask_to_save: bool = True) -> bool:
+        """Open the project at ``path``; on any error show it and keep the open document."""
+        path = Path(path)
+        if ask_to_save and not self.maybe_save():
+            return False
+        try:
+            doc = io.load(path)
+        except io.ProjectError as err:
+            self.dialogs.error("Cannot open project", f"{path}:\n\n{err}")
+            return False
+        except OSError as err:
+            self.dialogs.error("Cannot open project", f"{path}:\n\n{err.strerror or err}")
+            return False
+        recovered = self._offer_recovery(path)
+        self._discard_autosave()
+        self._set_document(recovered or doc, path, dirty=recovered is not None)
+        self.recent.add(path)
+        self._remember_dir(path)
+        self.show_message(f"Opened {path}" + (" (recovered from autosave)" if recovered else ""))
+        return True
+
+    def _offer_recovery(self, path: Path) -> Document | None:
+        autosave = io.find_recoverable(path)
+        if autosave is None or not self.dialogs.ask_recover(path, autosave):
+            return None
+        try:
+            return io.load(autosave)
+        except (io.ProjectError, OSError) as err:
+            self.dialogs.error("Cannot recover autosave", f"{autosave}:\n\n{err}")
+            return None
+
+    def save(self) -> bool:
+        if self.path is None:
+            return self.save_as()
+        return self._save_to(self.path)
+
+    def save_as(self, path: Path | None = None) -> bool:
+        if path is None:
+            suggested = self._start_dir() / f"{self.document.name or 'untitled'}{PROJECT_SUFFIX}"
+            path = self.dialogs.save_path("Save Project As", suggested, PROJECT_FILTER)
+            if path is None:
+                return False
+        path = Path(path)
+        if not path.name.endswith(".json"):
+            path = path.with_name(path.name + PROJECT_SUFFIX)
+        return self._save_to(path)
+
+    def _save_to(self, path: Path) -> bool:
+        assert self.editor is not None
+        try:
+            io.save(self.document, path)
+        except OSError as err:
+            self.dialogs.error("Cannot save project", f"{path}:\n\n{err.strerror or err}")
+            return False
+        old_path = self.path
+        self.path = path.resolve()
+        self.editor.mark_saved()
+        if self.autosaver is not None and old_path != self.path:
+            self._discard_autosave()
+            self.autosaver = io.Autosaver(self.editor, self.path, self.autosave_interval_s)
+        elif self.autosaver is not None:
+            self.autosaver.discard()
+        self.recent.add(self.path)
+        self._remember_dir(self.path)
+        self.refresh_title()
+        self.show_message(f"Saved {self.path}")
+        return True
+
+    def export_python(self, path: Path | None = None) -> Path | None:
+        """Export the document to a runnable DSL script; errors name and select the node."""
+        try:
+            result = export_script(self.document)
+        except ExportError as err:
+            node_id = getattr(err, "node_id", "")
+            if node_id and self.canvas is not None:
+                self.canvas.select_node(node_id)
+            self.dialogs.error("Cannot export to Python", str(err))
+            return None
+        if path is None:
+            base = self.path.parent if self.path else self._start_dir()
+            stem = project_stem(self.path) if self.path else self.document.name or "untitled"
+            path = self.dialogs.save_path("Export to Python", base / f"{stem}.py", SCRIPT_FILTER)
+            if path is None:
+                return None
+        path = Path(path)
+        try:
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(result.source, encoding="utf-8")
+            tmp.replace(path)
+        except OSError as err:
+            self.dialogs.error("Cannot export to Python", f"{path}:\n\n{err.strerror or err}")
+            return None
+        self.show_message(f"Exported {path}")
+        return path
+
+    def import_python(self, path: Path | None = None) -> bool:
+        """Run a DSL script in a worker process and open the graph of what it builds.
+
+        Returns True when the import job started; ``import_finished`` reports the outcome.
+        """
+        if self._import_job is not None:
+            self.show_message("An import is already running")
+            return False
+        if not self.maybe_save():
+            return False
+        if path is None:
+            path = self.dialogs.open_path("Import Python Script", self._start_dir(), SCRIPT_FILTER)
+            if path is None:
+                return False
+        job = _ImportJob(Path(path), IMPORT_TIMEOUT_S)
+        job.succeeded.connect(self._on_import_succeeded)
+        job.failed.connect(self._on_import_failed)
+        self._import_job = job
+        self.actions["import_python"].setEnabled(False)
+        self.show_message(f"Importing {path}… (running the script in a worker process)", 0)
+        QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+        job.start()
+        return True
+
+    def _end_import(self) -> None:
+        self._import_job = None
+        self.actions["import_python"].setEnabled(True)
+        QApplication.restoreOverrideCursor()
+
+    def _on_import_succeeded(self, script: Path, doc: Document) -> None:
+        self._end_import()
+        if not doc.name or doc.name == "untitled":
+            doc.name = project_stem(script)
+        self._discard_autosave()
+        self._set_document(doc, None, dirty=True)
+        self.show_message(f"Imported {script}")
+        self.import_finished.emit(True)
+
+    def _on_import_failed(self, script: Path, message: str) -> None:
+        self._end_import()
+        self.dialogs.error("Cannot import script", f"{script}:\n\n{message}")
+        self.show_message(f"Import of {script} failed")
+        self.import_finished.emit(False)
+
+    # ------------------------------------------------------------------------------------------
+    # Edit menu (the model owns undo/redo)
+    # ------------------------------------------------------------------------------------------
+    def undo(self) -> None:
+        assert self.editor is not None
+        if self.editor.can_undo:
+            self.editor.undo()
+        self.refresh_title()
+
+    def redo(self) -> None:
+        assert self.editor is not None
+        if self.editor.can_redo:
+            self.editor.redo()
+        self.refresh_title()
+
+    # ------------------------------------------------------------------------------------------
+    # autosave
+    # ------------------------------------------------------------------------------------------
+    def autosave_tick(self) -> None:
+        if self.autosaver is None:
+            return
+        try:
+            written = self.autosaver.tick(time.time())
+        except OSError as err:
+            self.show_message(f"Autosave failed: {err.strerror or err}")
+            return
+        if written:
+            self.show_message(f"Autosaved to {written}", 3000)
+
+    def _discard_autosave(self) -> None:
+        if self.autosaver is not None:
+            self.autosaver.discard()
+
+    # ------------------------------------------------------------------------------------------
+    # settings helpers, close
+    # ------------------------------------------------------------------------------------------
+    def _start_dir(self) -> Path:
+        stored = self.settings.value("files/last_dir")
+        if stored and Path(str(stored)).is_dir():
+            return Path(str(stored))
+        return Path.home()
+
+    def _remember_dir(self, path: Path) -> None:
+        self.settings.setValue("files/last_dir", str(Path(path).resolve().parent))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if self._import_job is not None:
+            self.show_message("An import is still running; wait for it to finish")
+            event.ignore()
+            return
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self._discard_autosave()
+        self.autosave_timer.stop()
+        self._diagnostics_timer.stop()
+        self._save_layout()
+        self.settings.sync()
+        event.accept()
+
+
+def create_application(argv: list[str]) -> QApplication:
+    """The QApplication with the Studio's names (QSettings keys derive from them)."""
+    app = QApplication(argv)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName("Studio")
+    app.setApplicationDisplayName(APP_NAME)
+    return app
+
+
+def open_initial(path: Path | None, sample: Path) -> MainWindow | None:
+    """The window ``python -m app`` shows: ``path`` (project or script to import), else the
+    bundled sample project, else an empty document. None when ``path`` cannot be opened."""
+    window = MainWindow()
+    if path is not None and path.suffix == ".py":
+        window.import_python(path)
+    elif path is not None:
+        if not window.open_path(path):
+            window.close()
+            window.deleteLater()
+            return None
+    elif sample.is_file() and not window.open_path(sample):
+        window.show_message(f"The bundled sample {sample} could not be opened")
+    return window

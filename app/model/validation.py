@@ -1,0 +1,233 @@
+"""``Document.validate()``: everything wrong with a document, as a list of diagnostics.
+
+One linear pass over every graph: kinds and where they live, property types, expression names
+in scope, edges (ports, types, single inputs), unconnected required inputs, the execution chain
+of each workload scope, kernel parameter nodes, duplicate names. It never raises for a document
+that ``io.load`` accepted; the exporter refuses documents with diagnostics.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from . import exprs, registry
+from .document import Diagnostic, Document, Graph, Node
+from .registry import KINDS, PortSpec
+
+EXEC_SCOPES = ("workload",)
+
+
+def validate_document(doc: Document) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    targets = registry.root_targets(doc)
+    root_names = {n.name for n in doc.graph.nodes.values() if n.name}
+    _check_names(doc, out)
+    _check_graph(doc, doc.graph, None, "root", frozenset(root_names), targets, out)
+    return out
+
+
+def _check_names(doc: Document, out: list[Diagnostic]) -> None:
+    counts = Counter(n.name for n in doc.graph.nodes.values() if n.name)
+    for n in doc.graph.nodes.values():
+        k = KINDS.get(n.kind)
+        if k is None or not k.name_base:
+            continue
+        if not exprs.is_identifier(n.name):
+            out.append(Diagnostic(n.id, "name", f"{n.name!r} is not a valid Python name"))
+        elif counts[n.name] > 1:
+            out.append(Diagnostic(n.id, "name", f"duplicate name {n.name!r}"))
+
+
+def _check_graph(
+    doc: Document,
+    graph: Graph,
+    owner: Node | None,
+    scope: str,
+    names: frozenset[str],
+    targets: dict[str, Node],
+    out: list[Diagnostic],
+) -> None:
+    ports: dict[str, list[PortSpec]] = {}
+    for node in graph.nodes.values():
+        k = KINDS.get(node.kind)
+        if k is None:
+            out.append(Diagnostic(node.id, "kind", f"unknown node kind {node.kind!r}"))
+            ports[node.id] = []
+            continue
+        if scope not in k.allowed_in:
+            where = "the project root" if scope == "root" else f"a {scope} body"
+            out.append(Diagnostic(node.id, "kind", f"{node.kind} cannot live in {where}"))
+        ports[node.id] = registry.dynamic_or_static(node, graph, owner, doc)
+        _check_props(doc, graph, node, k, names, out)
+        if node.kind == "data.get" and registry.get_target(node, doc, targets) is None:
+            target = node.props.get("target")
+            out.append(Diagnostic(node.id, "props.target", f"no root node named {target!r}"))
+        if k.scope:
+            if node.body is None:
+                out.append(Diagnostic(node.id, "body", "scope node has no body"))
+            else:
+                inner = names | set(registry.bound_vars(node))
+                _check_graph(doc, node.body, node, k.body_scope, frozenset(inner), targets, out)
+        elif node.body is not None:
+            out.append(Diagnostic(node.id, "body", f"{node.kind} is not a scope node"))
+    incoming = _check_edges(graph, owner, scope, ports, out)
+    for node in graph.nodes.values():
+        for p in ports[node.id]:
+            if p.direction != "in" or p.optional or p.type == "exec":
+                continue
+            if not incoming.get((node.id, p.name)):
+                out.append(Diagnostic(node.id, f"inputs.{p.name}", "input is not connected"))
+    if owner is not None:
+        _check_entry(graph, owner, out)
+    if scope in EXEC_SCOPES:
+        _check_chain(graph, ports, out)
+    if owner is not None and owner.kind == "kernel.def":
+        _check_kernel_params(graph, owner, out)
+
+
+def _check_props(
+    doc: Document,
+    graph: Graph,
+    node: Node,
+    k: registry.NodeKind,
+    names: frozenset[str],
+    out: list[Diagnostic],
+) -> None:
+    known = {p.name for p in k.props}
+    for extra in sorted(set(node.props) - known):
+        out.append(Diagnostic(node.id, f"props.{extra}", f"unknown property for {node.kind}"))
+    for spec in k.props:
+        field = f"props.{spec.name}"
+        if spec.name not in node.props:
+            out.append(Diagnostic(node.id, field, "missing property"))
+            continue
+        value = node.props[spec.name]
+        problem = registry.prop_problem(spec, value)
+        if problem is not None:
+            out.append(Diagnostic(node.id, field, problem))
+            continue
+        scope_names = names
+        if node.kind.startswith("sched."):
+            scope_names = names | {exprs.TASK_VAR}
+        texts: list[tuple[str, str]] = []
+        if spec.type in ("expr", "exprlist") and value.strip():
+            texts.append((field, value))
+        elif spec.type == "exprmap":
+            texts += [(f"{field}.{key}", text) for key, text in value.items() if text.strip()]
+        for where, text in texts:
+            for msg in exprs.validate(text, scope_names):
+                out.append(Diagnostic(node.id, where, msg))
+    if node.kind == "kernel.call" and isinstance(node.props.get("index"), dict):
+        kern = registry.resolve_kernel(node, graph, doc)
+        if kern is not None:
+            params = {p["name"] for p in registry.kernel_params(kern)}
+            for key in node.props["index"]:
+                if key not in params:
+                    out.append(
+                        Diagnostic(
+                            node.id,
+                            f"props.index.{key}",
+                            f"kernel {kern.name!r} has no parameter {key!r}",
+                        )
+                    )
+
+
+def _check_edges(
+    graph: Graph,
+    owner: Node | None,
+    scope: str,
+    ports: dict[str, list[PortSpec]],
+    out: list[Diagnostic],
+) -> dict[tuple[str, str], list]:
+    incoming: dict[tuple[str, str], list] = defaultdict(list)
+    exec_out: Counter[tuple[str, str]] = Counter()
+    for i, e in enumerate(graph.edges):
+        field = f"edges[{i}]"
+        if e.src.node not in graph.nodes or e.dst.node not in graph.nodes:
+            missing = e.src.node if e.src.node not in graph.nodes else e.dst.node
+            where = owner.id if owner is not None else ""
+            out.append(Diagnostic(where, field, f"edge {e.src} -> {e.dst}: no node {missing!r}"))
+            continue
+        sp = registry.find_port(ports[e.src.node], e.src.port, "out")
+        dp = registry.find_port(ports[e.dst.node], e.dst.port, "in")
+        if sp is None:
+            out.append(Diagnostic(e.src.node, f"outputs.{e.src.port}", "no such output port"))
+            continue
+        if dp is None:
+            out.append(Diagnostic(e.dst.node, f"inputs.{e.dst.port}", "no such input port"))
+            continue
+        if not registry.types_compatible(sp.type, dp.type, scope):
+            out.append(
+                Diagnostic(
+                    e.dst.node,
+                    f"inputs.{e.dst.port}",
+                    f"type mismatch: {sp.type} output {e.src} feeds a {dp.type} input",
+                )
+            )
+        key = (e.dst.node, e.dst.port)
+        incoming[key].append(e)
+        if len(incoming[key]) == 2 and not dp.multi:
+            out.append(Diagnostic(e.dst.node, f"inputs.{e.dst.port}", "input takes one edge"))
+        if sp.type == "exec":
+            exec_out[(e.src.node, e.src.port)] += 1
+            if exec_out[(e.src.node, e.src.port)] == 2:
+                out.append(
+                    Diagnostic(e.src.node, "outputs.exec", "exec output has more than one edge")
+                )
+    return incoming
+
+
+def _check_entry(graph: Graph, owner: Node, out: list[Diagnostic]) -> None:
+    entries = [n for n in graph.nodes.values() if n.kind == "scope.entry"]
+    if len(entries) != 1:
+        out.append(
+            Diagnostic(owner.id, "body", f"a scope body needs one entry node, has {len(entries)}")
+        )
+
+
+def _check_chain(graph: Graph, ports: dict[str, list[PortSpec]], out: list[Diagnostic]) -> None:
+    """Follow ``exec`` edges from the entry; report nodes off the chain and stray otherwise."""
+    nxt: dict[str, str] = {}
+    for e in graph.edges:
+        if e.src.port == "exec" and e.dst.port == "exec" and e.dst.node in graph.nodes:
+            nxt.setdefault(e.src.node, e.dst.node)
+    entry = next((n.id for n in graph.nodes.values() if n.kind == "scope.entry"), None)
+    on_chain: set[str] = set()
+    prev: dict[str, str] = {}
+    current = entry
+    while current is not None and current not in on_chain:
+        on_chain.add(current)
+        following = nxt.get(current)
+        if following is not None:
+            prev.setdefault(following, current)
+        current = following
+    for node in graph.nodes.values():
+        has_exec_in = any(p.direction == "in" and p.type == "exec" for p in ports[node.id])
+        if has_exec_in and node.id not in on_chain:
+            out.append(Diagnostic(node.id, "inputs.exec", "not connected to the execution chain"))
+        if node.kind == "branch.otherwise" and node.id in on_chain:
+            before = graph.nodes.get(prev.get(node.id, ""))
+            if before is None or before.kind != "branch.when":
+                out.append(Diagnostic(node.id, "inputs.exec", "P.otherwise must follow a P.when"))
+
+
+def _check_kernel_params(graph: Graph, owner: Node, out: list[Diagnostic]) -> None:
+    wanted = [p["name"] for p in registry.kernel_params(owner)]
+    have = Counter(n.props.get("param") for n in graph.nodes.values() if n.kind == "kernel.param")
+    for name in wanted:
+        if have[name] != 1:
+            out.append(
+                Diagnostic(
+                    owner.id,
+                    "props.params",
+                    f"parameter {name!r} needs one parameter node in the body, has {have[name]}",
+                )
+            )
+    for name in have:
+        if name not in wanted:
+            out.append(
+                Diagnostic(owner.id, "body", f"parameter node for unknown parameter {name!r}")
+            )
+
+
+__all__ = ["validate_document"]

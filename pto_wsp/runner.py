@@ -1,0 +1,282 @@
+"""The runner protocol (DESIGN §1): how an exported or hand-written DSL script runs.
+
+A script ends with::
+
+    if __name__ == "__main__":
+        run_main(program)
+
+and then accepts, besides running standalone:
+
+* ``--trace PATH.npy``   the per-task trace (``program.trace``) written with ``np.save``;
+* ``--stats PATH.json``  ``ProgramStats`` fields, ``kernel_names`` (the trace's ``kernel`` ids
+  index this list), ``target``, ``executed``, ``ok`` and ``diagnostics`` — every error and
+  warning with ``file``/``line`` so the studio can point at the node that produced that line;
+* ``--outputs PATH.npz`` every named tensor the program's kernel calls touch, after the run
+  (what tests and the studio compare against numpy);
+* ``--no-execute``       build only (compile errors and kernel names, no run).
+
+On success it prints ``ProgramStats`` and exits 0. On failure it prints ONE line
+``file:line: Error: message`` to stderr (the user's line, not ours), still writes ``--stats``
+with the diagnostic, and exits 1. Errors raised while the script builds its workload (before
+``run_main`` is reached) get the same treatment when the script calls ``report_errors()`` near
+its top; exported scripts do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from types import TracebackType
+from typing import Any, NoReturn
+
+import numpy as np
+
+from .errors import PtoError, SourceLoc, _is_internal, user_location
+
+__all__ = ["run_main", "report_errors", "diagnostic_of", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE"]
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+def _parser(prog: str | None) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=prog, description="Run a PTO-WSP program (the runner protocol of PTO-WSP Studio)."
+    )
+    p.add_argument("--trace", metavar="PATH.npy", help="write the per-task trace (np.save)")
+    p.add_argument("--stats", metavar="PATH.json", help="write stats and diagnostics as JSON")
+    p.add_argument(
+        "--outputs", metavar="PATH.npz", help="write the named tensors after the run (np.savez)"
+    )
+    p.add_argument(
+        "--no-execute", action="store_true", help="compile only; do not run the program"
+    )
+    return p
+
+
+# --------------------------------------------------------------------------------------------
+# diagnostics
+
+
+def _user_frame_of(tb: TracebackType | None) -> tuple[str, int] | None:
+    """The innermost traceback frame outside pto_wsp (the user's line), if any."""
+    best: tuple[str, int] | None = None
+    for frame in traceback.extract_tb(tb):
+        if not _is_internal(frame.filename) and frame.lineno is not None:
+            best = (frame.filename, frame.lineno)
+    return best
+
+
+def diagnostic_of(err: BaseException, fallback: SourceLoc | None = None) -> dict[str, Any]:
+    """A JSON-able diagnostic for ``err``: severity, kind, file, line, one-line message.
+
+    A ``PtoError`` names the user's line itself; any other exception is located at the
+    innermost frame of user code in its traceback, else at ``fallback``.
+    """
+    if isinstance(err, PtoError):
+        message = err.message
+        loc = err.loc
+        where = (loc.file, loc.line) if loc is not None else None
+    else:
+        message = str(err) or type(err).__name__
+        where = None
+    if where is None:
+        where = _user_frame_of(err.__traceback__)
+    if where is None and fallback is not None:
+        where = (fallback.file, fallback.line)
+    file, line = where if where is not None else ("<unknown>", 0)
+    first = message.strip().splitlines()[0] if message.strip() else type(err).__name__
+    return {
+        "severity": "error",
+        "kind": type(err).__name__,
+        "file": str(file),
+        "line": int(line),
+        "message": first,
+    }
+
+
+def _warning_diagnostic(w: warnings.WarningMessage) -> dict[str, Any]:
+    return {
+        "severity": "warning",
+        "kind": w.category.__name__,
+        "file": str(w.filename),
+        "line": int(w.lineno or 0),
+        "message": str(w.message).strip().splitlines()[0] if str(w.message).strip() else "",
+    }
+
+
+def _one_line(diag: dict[str, Any]) -> str:
+    return f"{diag['file']}:{diag['line']}: Error: {diag['kind']}: {diag['message']}"
+
+
+def _write_json(path: str, data: dict[str, Any]) -> None:
+    """Atomic write (temp file + rename): a reader never sees half a file."""
+    target = Path(path)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+    os.replace(tmp, target)
+
+
+# --------------------------------------------------------------------------------------------
+# report_errors: the same one-line error for failures while the script builds its program
+
+
+def report_errors(argv: Sequence[str] | None = None) -> None:
+    """Make an uncaught error of the calling script print ``file:line: Error: message``.
+
+    Only acts when the caller runs as the main program (``python script.py``): imported (by the
+    studio's importer or ``pto-wsp ir``) the script keeps normal exceptions. ``--stats PATH``
+    in ``argv`` (default ``sys.argv``) also receives the diagnostic, so a compile error raised
+    at module level reaches the studio exactly like an execution error.
+    """
+    caller = sys._getframe(1)
+    if caller.f_globals.get("__name__") != "__main__":
+        return
+    args, _unknown = _parser(None).parse_known_args(
+        list(sys.argv[1:] if argv is None else argv)
+    )
+    previous = sys.excepthook
+
+    def hook(
+        kind: type[BaseException], err: BaseException, tb: TracebackType | None
+    ) -> None:
+        if not isinstance(err, Exception):
+            previous(kind, err, tb)
+            return
+        diag = diagnostic_of(err)
+        if args.stats:
+            try:
+                _write_json(args.stats, _failure_stats([diag], executed=False))
+            except OSError as e:  # the one-line error below still reaches the user
+                print(f"{args.stats}: cannot write stats: {e.strerror}", file=sys.stderr)
+        print(_one_line(diag), file=sys.stderr)
+
+    sys.excepthook = hook
+
+
+def _failure_stats(diagnostics: list[dict[str, Any]], executed: bool) -> dict[str, Any]:
+    return {
+        "ok": False,
+        "executed": executed,
+        "target": None,
+        "compile_time_ms": 0.0,
+        "execute_time_ms": 0.0,
+        "task_count": 0,
+        "total_cycles": 0,
+        "kernel_names": [],
+        "diagnostics": diagnostics,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# run_main
+
+
+def _named_tensors(program: Any) -> dict[str, np.ndarray]:
+    """Root tensors reached by the program's kernel calls and axes, by name (first wins)."""
+    from .kernel import KernelCall
+
+    found: dict[str, np.ndarray] = {}
+    workload = getattr(program, "workload", None)
+    if workload is None:
+        return found
+    for node in workload.walk():
+        if not isinstance(node, KernelCall):
+            continue
+        for value in node.args.values():
+            root = getattr(value, "root", None)
+            name = getattr(root, "name", None)
+            data = getattr(root, "data", None)
+            if name and isinstance(data, np.ndarray) and name not in found:
+                found[name] = data
+    return found
+
+
+def _stats_json(program: Any, executed: bool, diags: list[dict[str, Any]]) -> dict[str, Any]:
+    stats = asdict(program.stats) if executed else {"compile_time_ms": program.stats.compile_time_ms}
+    return {
+        "ok": not any(d["severity"] == "error" for d in diags),
+        "executed": executed,
+        "target": getattr(program, "target", None),
+        "compile_time_ms": float(stats.get("compile_time_ms", 0.0)),
+        "execute_time_ms": float(stats.get("execute_time_ms", 0.0)),
+        "task_count": int(stats.get("task_count", 0)),
+        "total_cycles": int(stats.get("total_cycles", 0)),
+        "kernel_names": list(program.kernel_names),
+        "diagnostics": diags,
+    }
+
+
+def run_main(program: Any, argv: Sequence[str] | None = None) -> NoReturn:
+    """Run ``program`` under the runner protocol and exit (see the module doc).
+
+    ``program`` is a ``Program`` or a no-argument callable returning one (then build errors
+    are reported like run errors). ``argv`` defaults to ``sys.argv[1:]``.
+    """
+    from .program import Program
+
+    where = user_location()
+    prog_name = os.path.basename(where.file) if where is not None else None
+    args = _parser(prog_name).parse_args(list(sys.argv[1:] if argv is None else argv))
+    if args.trace and args.no_execute:
+        _parser(prog_name).error("--trace needs a run; it cannot be combined with --no-execute")
+    if args.outputs and args.no_execute:
+        _parser(prog_name).error("--outputs needs a run; it cannot be combined with --no-execute")
+
+    diags: list[dict[str, Any]] = []
+    built: Any = None
+    executed = False
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            built = _resolve(program)
+            if not isinstance(built, Program):
+                raise TypeError(
+                    f"run_main(program) takes a Program (workload.compile(...)), got "
+                    f"{type(built).__name__}"
+                )
+            if not args.no_execute:
+                built.execute()
+                built.synchronize()
+                executed = True
+                if args.trace:
+                    np.save(args.trace, np.asarray(built.trace))
+                if args.outputs:
+                    np.savez(args.outputs, **_named_tensors(built))
+        except Exception as err:  # every failure becomes one diagnostic line
+            diags.append(diagnostic_of(err, where))
+    diags[:0] = [_warning_diagnostic(w) for w in caught]
+    failed = any(d["severity"] == "error" for d in diags)
+
+    if args.stats:
+        data = (
+            _stats_json(built, executed, diags)
+            if built is not None and hasattr(built, "kernel_names")
+            else _failure_stats(diags, executed)
+        )
+        _write_json(args.stats, data)
+    if failed:
+        print(_one_line(next(d for d in diags if d["severity"] == "error")), file=sys.stderr)
+        sys.exit(EXIT_FAILURE)
+    if executed:
+        print(built.stats)
+    else:
+        print(f"compiled for {built.target}: {', '.join(built.kernel_names) or 'no kernels'}")
+    sys.exit(EXIT_OK)
+
+
+def _resolve(program: Any) -> Any:
+    from .program import Program
+
+    if isinstance(program, Program):
+        return program
+    if callable(program):
+        return program()
+    return program
+
