@@ -70,7 +70,7 @@ ensure_venv() {
     log "creating virtualenv in .venv with $py"
     rm -rf "$VENV"
     "$py" -m venv "$VENV" || die "'$py -m venv' failed (Debian: apt-get install python3-venv)"
-    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -qq --upgrade pip
   fi
   mkdir -p "$STAMP_DIR"
 }
@@ -79,7 +79,7 @@ ensure_deps() {
   local h; h="$(hash_of pyproject.toml)"
   [ "$(cat "$STAMP_DIR/deps" 2>/dev/null || true)" = "$h" ] && return 0
   log "installing Python dependencies (first time: a few minutes)"
-  "$VENV/bin/python" -m pip install -q scikit-build-core pybind11 ninja cmake
+  "$VENV/bin/python" -m pip install -qq scikit-build-core pybind11 ninja cmake
   # Runtime + app + test dependencies; the package itself is built by ensure_build.
   "$VENV/bin/python" - >"$STAMP_DIR/reqs.txt" <<'PYEOF'
 import tomllib
@@ -90,7 +90,7 @@ for extra in ("app", "test"):
     deps += project["optional-dependencies"][extra]
 print("\n".join(deps))
 PYEOF
-  "$VENV/bin/python" -m pip install -q -r "$STAMP_DIR/reqs.txt"
+  "$VENV/bin/python" -m pip install -qq -r "$STAMP_DIR/reqs.txt"
   echo "$h" >"$STAMP_DIR/deps"
   rm -f "$STAMP_DIR/build"
 }
@@ -103,7 +103,7 @@ ensure_build() {
   if [ "$(cat "$STAMP_DIR/build" 2>/dev/null || true)" != "$h" ] \
      || ! "$VENV/bin/python" -c "import pto_wsp._core" >/dev/null 2>&1; then
     log "building the C++ extension (pto_wsp._core; first time: a few minutes)"
-    "$VENV/bin/python" -m pip install -q --no-build-isolation --no-deps -e . \
+    "$VENV/bin/python" -m pip install -qq --no-build-isolation --no-deps -e . \
       || die "build of the C++ extension failed (see the compiler output above)"
     echo "$h" >"$STAMP_DIR/build"
   fi

@@ -10,6 +10,7 @@ function per task (measured on 10^5 tasks and scaled). Prints M tasks/s and the 
 from __future__ import annotations
 
 import argparse
+import resource
 import time
 
 import numpy as np
@@ -18,6 +19,12 @@ from pto_wsp import In, Out, P, Tensor, kernel, workload
 
 TARGET_E2E = 10e6
 TARGET_EXEC = 30e6
+TARGET_MEM_MB = 100.0
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 @kernel
@@ -54,6 +61,14 @@ def main() -> None:
             noop[i, j](x=X[i, j], y=Y[i, j])
 
     grid().compile(target="cpu_sim")  # warm the build cache
+    # Memory: one compile + execute of the grid, trace included, measured before any repeat so
+    # the figure is the growth of a single run.
+    rss0 = peak_rss_mb()
+    first = grid().compile(target="cpu_sim")
+    first.execute()
+    first.synchronize()
+    growth = peak_rss_mb() - rss0
+    del first
     n = side * side
     base = max(python_baseline(100_000) for _ in range(args.repeat))
     best_e2e = best_exec = 0.0
@@ -68,6 +83,10 @@ def main() -> None:
         program.execute()
         program.synchronize()
         best_exec = max(best_exec, n / (program.stats.execute_time_ms / 1e3))
+    print(
+        f"peak memory growth for {n} tasks with trace: {growth:8.1f} MB "
+        f"({growth * 2**20 / n:.0f} B/task; target <= {TARGET_MEM_MB:.0f} MB)"
+    )
     print(f"python-enumeration baseline: {base / 1e6:8.2f} M tasks/s")
     print(
         f"end to end (cached compile + execute): {best_e2e / 1e6:8.2f} M tasks/s "

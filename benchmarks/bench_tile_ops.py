@@ -24,6 +24,7 @@ from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
 import numpy as np  # noqa: E402
+
 from pto_wsp._core import runtime  # noqa: E402
 
 

@@ -45,6 +45,9 @@ CLIPBOARD_MIME = "application/x-pto-wsp-fragment"
 ERROR_BORDER = (235, 64, 52, 255)
 INNER_ERROR_BORDER = (240, 160, 40, 255)
 PASTE_OFFSET = 40.0
+_DYNAMIC_KINDS = getattr(
+    registry, "DYNAMIC_KINDS", frozenset({"kernel.call", "kernel.param", "scope.entry"})
+)
 
 
 def _parse_rgb(color: str) -> tuple[int, int, int]:
@@ -52,6 +55,52 @@ def _parse_rgb(color: str) -> tuple[int, int, int]:
     if not c.isValid():
         c = QtGui.QColor("#3a3f4b")
     return c.red(), c.green(), c.blue()
+
+
+class Batch(cmds.Command):
+    """Several commands as one undo step; if one is refused, the whole batch is rolled back."""
+
+    def __init__(self, title: str, parts: Iterable[cmds.Command]) -> None:
+        super().__init__()
+        self.title = title
+        self.parts = list(parts)
+
+    def run(self, ed: cmds.DocumentEditor) -> None:
+        for part in self.parts:
+            part.run(ed)
+
+
+class EditBackdrop(cmds.Command):
+    """Change a backdrop's rect/title/note/colour (replaces the Backdrop record, same id)."""
+
+    title = "Edit backdrop"
+
+    def __init__(self, backdrop_id: str, **changes: Any) -> None:
+        super().__init__()
+        unknown = set(changes) - {"rect", "title", "note", "color"}
+        if unknown:
+            raise cmds.EditError(f"backdrop {backdrop_id}: unknown field {sorted(unknown)[0]!r}")
+        self.backdrop_id = backdrop_id
+        self.changes = changes
+
+    def run(self, ed: cmds.DocumentEditor) -> None:
+        for graph, _owner in ed.doc.graphs():
+            for bd in graph.backdrops:
+                if bd.id == self.backdrop_id:
+                    fields = {
+                        "title": bd.title,
+                        "note": bd.note,
+                        "rect": bd.rect,
+                        "color": bd.color,
+                    }
+                    fields.update(self.changes)
+                    fields["rect"] = tuple(float(v) for v in fields["rect"])
+                    if fields == {"title": bd.title, "note": bd.note, "rect": bd.rect, "color": bd.color}:  # fmt: skip
+                        return
+                    ed.remove_backdrop(graph, bd)
+                    ed.add_backdrop(graph, Backdrop(bd.id, **fields))
+                    return
+        raise cmds.EditError(f"no backdrop {self.backdrop_id!r}")
 
 
 class _StudioGraph(NodeGraph):
@@ -348,10 +397,8 @@ class GraphCanvas(QtCore.QObject):
                 f"(allowed in: {', '.join(sorted(kind.allowed_in))})"
             )
             return None
-        node = registry.new_node(kind_id, self.doc, pos, **props)
-        if self._apply(cmds.AddNode(node, self._scope)):
-            return node.id
-        return None
+        cmd = self._apply(cmds.AddNode(kind_id, (float(pos[0]), float(pos[1])), self._scope, **props))
+        return cmd.node.id if cmd is not None and cmd.node is not None else None
 
     def delete_selected(self) -> None:
         """Delete the selected nodes (with their edges) and backdrops — one undo step."""
@@ -362,11 +409,9 @@ class GraphCanvas(QtCore.QObject):
             self.message.emit("a scope's entry node cannot be deleted")
         if not ids and not backdrops:
             return
-        with self._macro("delete"):
-            if ids:
-                self._apply(cmds.RemoveNodes(ids))
-            for bid in backdrops:
-                self._apply(cmds.RemoveBackdrop(bid))
+        parts: list[cmds.Command] = [cmds.RemoveNodes(ids)] if ids else []
+        parts += [cmds.RemoveBackdrop(bid) for bid in backdrops]
+        self._apply(Batch("Delete", parts))
 
     def copy_selected(self) -> bool:
         """Copy the selection to the clipboard (model fragment + system clipboard JSON)."""
@@ -416,27 +461,24 @@ class GraphCanvas(QtCore.QObject):
             kind_id = self._ask_group_kind()
             if kind_id is None:
                 return None
-        before = set(self.current_graph().nodes)
-        if not self._apply(cmds.Group(self._scope, ids, kind_id)):
+        cmd = self._apply(cmds.Group(ids, kind_id))
+        if cmd is None or cmd.node is None:
             return None
-        new = [n for n in self.current_graph().nodes if n not in before]
-        if new:
-            self.select_ids(new)
-            return new[0]
-        return None
+        self.select_ids([cmd.node.id])
+        return cmd.node.id
 
     def ungroup_selected(self) -> list[str]:
         """Expand each selected scope node back into the current graph."""
-        done: list[str] = []
         scopes = [i for i in self.selected_ids() if self.doc.node(i).body is not None]
         if not scopes:
             self.message.emit("select a scope node to ungroup")
-            return done
-        with self._macro("ungroup"):
-            for sid in scopes:
-                if self._apply(cmds.Ungroup(sid)):
-                    done.append(sid)
-        return done
+            return []
+        before = set(self.current_graph().nodes)
+        if self._apply(Batch("Ungroup", [cmds.Ungroup(sid) for sid in scopes])) is None:
+            return []
+        new = [n for n in self.current_graph().nodes if n not in before]
+        self.select_ids(new)
+        return new
 
     def add_backdrop(self, title: str = "Comment", note: str = "") -> str | None:
         """Put a backdrop (comment box) behind the selection (or at the view centre)."""
@@ -447,10 +489,8 @@ class GraphCanvas(QtCore.QObject):
         else:
             cx, cy = self.viewer.scene_center()
             rect = (cx - 200.0, cy - 150.0, 400.0, 300.0)
-        bd = Backdrop(self.doc.next_id("b"), title, note, rect)
-        if self._apply(cmds.AddBackdrop(bd, self._scope)):
-            return bd.id
-        return None
+        cmd = self._apply(cmds.AddBackdrop(rect, title, note, parent=self._scope))
+        return cmd.backdrop.id if cmd is not None and cmd.backdrop is not None else None
 
     def undo(self) -> None:
         if self.editor.can_undo():
@@ -462,7 +502,7 @@ class GraphCanvas(QtCore.QObject):
 
     def set_property(self, node_id: str, field: str, value: Any) -> bool:
         """Set one property through the editor; False (and a message) when refused."""
-        return self._apply(cmds.SetProperty(node_id, field, value))
+        return self._apply(cmds.SetProperty(node_id, field, value)) is not None
 
     # ======================================================================================
     # model -> view
@@ -533,9 +573,6 @@ class GraphCanvas(QtCore.QObject):
         if view is not None and tuple(view.pos()) != tuple(new_pos):
             view.set_pos(float(new_pos[0]), float(new_pos[1]))
             view.model.pos = [float(new_pos[0]), float(new_pos[1])]
-        bview = self._backdrops.get(getattr(node, "id", ""))
-        if bview is not None:
-            bview.set_pos(float(new_pos[0]), float(new_pos[1]))
 
     def _on_backdrop_added(self, backdrop: Backdrop, graph: Graph) -> None:
         if self._shown(graph) and backdrop.id not in self._backdrops:
@@ -571,26 +608,24 @@ class GraphCanvas(QtCore.QObject):
     def _view_connections_changed(self, disconnected: list[Any], connected: list[Any]) -> None:
         touched: set[str] = set()
         graph = self.current_graph()
-        with self._macro("rewire"):
-            for a, b in disconnected:
-                pair = self._edge_of(a, b)
-                if pair is None:
-                    continue
-                src, dst = pair
-                touched.update((src.node, dst.node))
-                if any(e.src == src and e.dst == dst for e in graph.edges):
-                    self._apply(cmds.Disconnect(src, dst))
-            for a, b in connected:
-                pair = self._edge_of(a, b)
-                if pair is None:
-                    continue
-                src, dst = pair
-                touched.update((src.node, dst.node))
-                ok, reason = registry.can_connect(self.doc, src, dst)
-                if not ok:
-                    self.message.emit(f"connection refused: {reason}")
-                    continue
-                self._apply(cmds.Connect(src, dst))
+        parts: list[cmds.Command] = []
+        for a, b in disconnected:
+            pair = self._edge_of(a, b)
+            if pair is None:
+                continue
+            src, dst = pair
+            touched.update((src.node, dst.node))
+            if any(e.src == src and e.dst == dst for e in graph.edges):
+                parts.append(cmds.Disconnect(src, dst))
+        for a, b in connected:
+            pair = self._edge_of(a, b)
+            if pair is not None:
+                touched.update((pair[0].node, pair[1].node))
+                parts.append(cmds.Connect(*pair))
+        if parts:
+            title = "Connect" if connected else "Disconnect"
+            # One undo step; a refused Connect rolls the whole gesture back (message says why).
+            self._apply(Batch(title, parts))
         # The viewer may have drawn or deleted pipes on its own: make the scene match the model.
         self._reconcile_edges(touched)
 
@@ -606,30 +641,27 @@ class GraphCanvas(QtCore.QObject):
                 backdrop_moves.append((item.id, (float(x), float(y), item.width, item.height)))
         if not moves and not backdrop_moves:
             return
-        with self._macro("move"):
-            if moves:
-                self._apply(cmds.MoveNodes(moves))
-            for bid, rect in backdrop_moves:
-                self._apply(cmds.SetBackdropRect(bid, rect))
+        parts: list[cmds.Command] = [cmds.MoveNodes(moves)] if moves else []
+        parts += [EditBackdrop(bid, rect=rect) for bid, rect in backdrop_moves]
+        self._apply(Batch("Move", parts))
 
     def _view_renamed(self, node_id: str, name: str) -> None:
         view = self._views.get(node_id)
         if view is not None:
             node = self.doc.node(node_id)
             new = self._strip_title(node, name)
-            if new != node.name and not self._apply(cmds.SetProperty(node_id, "name", new)):
+            if new != node.name and self._apply(cmds.SetProperty(node_id, "name", new)) is None:
                 self._update_title(view, node)
             return
-        bview = self._backdrops.get(node_id)
-        if bview is not None:
-            self._apply(cmds.SetBackdropTitle(node_id, name))
+        if node_id in self._backdrops:
+            self._apply(EditBackdrop(node_id, title=name))
 
     def _view_backdrop_resized(self, backdrop_id: str, value: dict[str, Any]) -> None:
         if backdrop_id not in self._backdrops or not isinstance(value, dict):
             return
         x, y = value.get("pos", (0.0, 0.0))
         rect = (float(x), float(y), float(value["width"]), float(value["height"]))
-        self._apply(cmds.SetBackdropRect(backdrop_id, rect))
+        self._apply(EditBackdrop(backdrop_id, rect=rect))
 
     def _view_double_clicked(self, node_id: str) -> None:
         found = self.doc.locate(node_id)
@@ -785,7 +817,7 @@ class GraphCanvas(QtCore.QObject):
         changed = []
         for nid, view in self._views.items():
             node = self.current_graph().nodes.get(nid)
-            if node is None or node.kind not in ("kernel.call", "kernel.param", "scope.entry"):
+            if node is None or node.kind not in _DYNAMIC_KINDS:
                 continue
             if view.set_ports(registry.ports_of(node, self.doc)):
                 changed.append(nid)
@@ -826,17 +858,13 @@ class GraphCanvas(QtCore.QObject):
     # ======================================================================================
     # helpers
     # ======================================================================================
-    def _apply(self, command: Any) -> bool:
-        """Apply a model command; a refused edit becomes a ``message``, not an exception."""
+    def _apply(self, command: cmds.Command) -> Any:
+        """Apply a model command; the command, or None when refused (then ``message`` says why)."""
         try:
-            self.editor.apply(command)
-        except cmds.CommandError as err:
+            return self.editor.apply(command)
+        except cmds.EditError as err:
             self.message.emit(str(err))
-            return False
-        return True
-
-    def _macro(self, label: str) -> Any:
-        return self.editor.macro(label)
+            return None
 
     def _cursor_scene_pos(self) -> tuple[float, float]:
         viewer = self.viewer
@@ -861,7 +889,7 @@ class GraphCanvas(QtCore.QObject):
     @staticmethod
     def _fragment_origin(data: dict[str, Any]) -> tuple[float, float]:
         xs, ys = [], []
-        for n in cmds.fragment_nodes(data):
+        for n in data.get("nodes", []):
             pos = n.get("pos", (0.0, 0.0))
             xs.append(float(pos[0]))
             ys.append(float(pos[1]))
@@ -870,10 +898,10 @@ class GraphCanvas(QtCore.QObject):
     def _paste_fragment(self, data: dict[str, Any], pos: tuple[float, float]) -> list[str]:
         ox, oy = self._fragment_origin(data)
         offset = (pos[0] - ox, pos[1] - oy)
-        before = set(self.current_graph().nodes)
-        if not self._apply(cmds.Paste(data, offset, self._scope)):
+        cmd = self._apply(cmds.Paste(data, offset, self._scope))
+        if cmd is None:
             return []
-        new = [n for n in self.current_graph().nodes if n not in before]
+        new = [n.id for n in cmd.nodes]
         self.select_ids(new)
         return new
 

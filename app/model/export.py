@@ -14,6 +14,7 @@ A document the model's validation rejects, or that cannot be expressed in the DS
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -111,7 +112,7 @@ class _Out:
 
     def blank(self, n: int = 1) -> None:
         # never more than n consecutive blanks, never at the start
-        if not self.lines:
+        if not self.lines or self.lines[-1][0].lstrip().startswith("#"):
             return
         trailing = 0
         for text, _ in reversed(self.lines):
@@ -131,7 +132,14 @@ def _natural_key(text: str) -> tuple:
 
 def _pyrepr(value: object) -> str:
     """Python literal text for a number/bool/str (floats keep their repr: 1e-06, 0.5)."""
+    if isinstance(value, str):
+        return _q(value)
     return repr(value)
+
+
+def _q(text: str) -> str:
+    """A double-quoted Python string literal (JSON escapes are valid Python escapes)."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _shape_text(shape: Iterable[int]) -> str:
@@ -152,9 +160,7 @@ class _Exporter:
         self.doc = doc
         self.out = _Out()
         self.root = doc.graph
-        self.root_names: dict[str, Node] = {
-            n.name: n for n in self.root.nodes.values() if n.name
-        }
+        self.root_names: dict[str, Node] = {n.name: n for n in self.root.nodes.values() if n.name}
         # consumers of each root node's outputs, for the schedule chains
         self.consumers: dict[str, list[tuple[str, str]]] = {}
         for e in self.root.edges:
@@ -292,7 +298,7 @@ class _Exporter:
             self.out.use("Location")
             extra = f", location=Location.{p['location']}"
         if init == "zeros":
-            call = f"Tensor(shape={shape}, dtype={dtype}{extra}, name={n.name!r})"
+            call = f"Tensor(shape={shape}, dtype={dtype}{extra}, name={_q(n.name)})"
         else:
             self.out.use(TENSOR_INIT_MODULE)
             if init == "random":
@@ -303,11 +309,11 @@ class _Exporter:
                 path = p.get("path", "")
                 if not path:
                     raise ExportError(n.id, "props.path", "init=npy needs the path of a .npy file")
-                data = f"init.npy({path!r}, {dtype})"
+                data = f"init.npy({_q(path)}, {dtype})"
                 extra = f", shape={shape}" + extra
             else:
                 raise ExportError(n.id, "props.init", f"unknown init {init!r}")
-            call = f"Tensor({data}{extra}, name={n.name!r})"
+            call = f"Tensor({data}{extra}, name={_q(n.name)})"
         self._assign(n.name, call, n.id)
 
     def _assign(self, name: str, call: str, node_id: str, depth: int = 0) -> None:
@@ -381,7 +387,7 @@ class _Exporter:
         if cpp:
             kwargs.append(f"cpp_src={_code_literal(cpp)}")
         if includes:
-            kwargs.append(f"cpp_includes={includes!r}")
+            kwargs.append(f"cpp_includes=[{', '.join(_q(i) for i in includes)}]")
         if cost:
             kwargs.append(f"cost={cost}")
         self.out.blank(2)
@@ -494,11 +500,11 @@ class _Exporter:
     # -- channels and events ------------------------------------------------------------------------
     def _root_csp_channel(self, n: Node) -> None:
         self.out.use("Channel")
-        self.out.line(f"{n.name} = Channel({n.name!r}, depth={int(n.props['depth'])})", n.id)
+        self.out.line(f"{n.name} = Channel({_q(n.name)}, depth={int(n.props['depth'])})", n.id)
 
     def _root_event_def(self, n: Node) -> None:
         self.out.use("Event")
-        self.out.line(f"{n.name} = Event({n.name!r})", n.id)
+        self.out.line(f"{n.name} = Event({_q(n.name)})", n.id)
 
     # -- workloads ------------------------------------------------------------------------------------
     def _root_workload_def(self, n: Node) -> None:
@@ -675,12 +681,12 @@ class _Exporter:
             self.out.use("TensorLayout")
             args = f"{x.name}, to={to}"
         elif op == "allreduce":
-            args = f"{x.name}, op={p.get('op', 'sum')!r}"
+            args = f"{x.name}, op={_q(p.get('op', 'sum'))}"
         elif op == "allgather":
             args = f"{x.name}, dim={int(p.get('dim', 0))}"
         else:
             args = (
-                f"{x.name}, dim={int(p.get('dim', 0))}, op={p.get('op', 'sum')!r}, "
+                f"{x.name}, dim={int(p.get('dim', 0))}, op={_q(p.get('op', 'sum'))}, "
                 f"mesh_axis={int(p.get('mesh_axis', 0))}"
             )
         self.out.line(f"{n.name} = {op}({args})", n.id, depth)
@@ -730,7 +736,7 @@ class _Exporter:
         self.out.line(f"def {fn}():", n.id)
         self._scope_body(n, 1, self._root_scope_names())
         self.out.blank(2)
-        call = f"process({n.name!r})"
+        call = f"process({_q(n.name)})"
         if consumes:
             call += f".consumes({', '.join(consumes)})"
         if produces:
@@ -858,7 +864,7 @@ class _Exporter:
         src = self._one_src(self.root, n, "workload")
         assert src is not None
         base, steps = self._chain(src)
-        compile_call = f".compile(target={n.props.get('target', 'cpu_sim')!r})"
+        compile_call = f".compile(target={_q(n.props.get('target', 'cpu_sim'))})"
         self._emit_chain(n.name, base, [*steps, (compile_call, n.id)], n.id)
 
     def _emit_chain(self, name: str, base: str, steps: list[tuple[str, str]], nid: str) -> None:
@@ -907,7 +913,9 @@ def _exec_chain(body: Graph, owner: Node) -> list[Node]:
         cur = nxt.get(cur)
     for n in sorted(body.nodes.values(), key=lambda x: _natural_key(x.id)):
         ports = registry.KINDS[n.kind].ports
-        has_exec_in = any(p.direction == "in" and p.type == "exec" and not p.optional for p in ports)
+        has_exec_in = any(
+            p.direction == "in" and p.type == "exec" and not p.optional for p in ports
+        )
         if has_exec_in and n.id not in seen:
             if n.kind == "kernel.call" and body.edges_from(n.id, "value"):
                 continue  # runs inside its send
@@ -945,7 +953,7 @@ def _code_literal(src: str) -> str:
     """A string literal for C++ source: triple-quoted when that keeps it verbatim."""
     if '"""' not in src and "\\" not in src and not src.endswith('"'):
         return '"""' + src + '"""'
-    return repr(src)
+    return _q(src)
 
 
 def _split_call(call: str) -> tuple[str, list[str]]:

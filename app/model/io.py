@@ -167,9 +167,14 @@ def _where(loc: tuple[Any, ...], raw: Any) -> str:
         if isinstance(key, int):
             parts.append(f"[{key}]")
             cursor = cursor[key] if isinstance(cursor, list) and key < len(cursor) else None
+        elif isinstance(cursor, dict):
+            parts.append(f".{key}" if parts else str(key))
+            cursor = cursor.get(key)
+        elif parts and cursor is not None:
+            pass  # a union member's tag (``float``/``int``) under a scalar: not a field
         else:
             parts.append(f".{key}" if parts else str(key))
-            cursor = cursor.get(key) if isinstance(cursor, dict) else None
+            cursor = None
         i += 1
     return "".join(parts)
 
@@ -182,9 +187,11 @@ def from_data(data: Any, path: str | os.PathLike[str] | None = None) -> Document
     try:
         model = DocumentModel.model_validate(data)
     except ValidationError as err:
-        first = err.errors()[0]
+        errors = err.errors()
+        first = errors[0]
         where = _where(tuple(first["loc"]), data)
-        extra = f" (and {err.error_count() - 1} more problems)" if err.error_count() > 1 else ""
+        others = {_where(tuple(e["loc"]), data) for e in errors} - {where}
+        extra = f" (and {len(others)} more problems)" if others else ""
         raise ProjectError(f"{first['msg'].lower()}{extra}", path=path, where=where) from None
     seen: set[str] = set()
     graph = _build_graph(model.graph, None, seen, path)

@@ -1049,8 +1049,10 @@ def prop_problem(spec: PropSpec, value: Any) -> str | None:
     if t == "params":
         return _params_problem(value)
     if t == "dist":
-        ok = isinstance(value, list) and value and all(
-            isinstance(d, str) and (d == "R" or re.fullmatch(r"S\d+", d)) for d in value
+        ok = (
+            isinstance(value, list)
+            and value
+            and all(isinstance(d, str) and (d == "R" or re.fullmatch(r"S\d+", d)) for d in value)
         )
         return None if ok else "expected a non-empty list of 'R' or 'S<mesh axis>' entries"
     return f"unknown property type {t!r}"

@@ -12,8 +12,8 @@ import math
 import ml_dtypes
 import numpy as np
 import pytest
-from pto_wsp._core import runtime
 
+from pto_wsp._core import runtime
 from pto_wsp.errors import CompileError, TypeCheckError
 
 BF16 = np.dtype(ml_dtypes.bfloat16)

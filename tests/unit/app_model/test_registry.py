@@ -70,13 +70,19 @@ def test_new_node_defaults_unique_names_and_bodies():
 def test_kernel_params_nodes_and_sync():
     doc = Document()
     k = registry.new_node(
-        "kernel.def", doc, (0, 0), params=[{"name": "x", "direction": "In"}, {"name": "y", "direction": "InOut"}]
+        "kernel.def",
+        doc,
+        (0, 0),
+        params=[{"name": "x", "direction": "In"}, {"name": "y", "direction": "InOut"}],
     )
     doc.graph.nodes[k.id] = k
     params = {n.props["param"]: n for n in k.body.nodes.values() if n.kind == "kernel.param"}
     assert set(params) == {"x", "y"}
     assert [(p.name, p.direction) for p in registry.ports_of(params["x"], doc)] == [("tile", "out")]
-    assert {(p.name, p.direction) for p in registry.ports_of(params["y"], doc)} == {("tile", "out"), ("value", "in")}
+    assert {(p.name, p.direction) for p in registry.ports_of(params["y"], doc)} == {
+        ("tile", "out"),
+        ("value", "in"),
+    }
     # wire y's stored value from x through an exp
     exp = registry.new_node("pto.exp", doc, (0, 0))
     k.body.nodes[exp.id] = exp
@@ -107,7 +113,9 @@ def test_can_connect_rules(attention):
     loop = doc.node(ids["loop"])
     # type mismatch
     tensor_get = add(ed, "data.get", parent=loop.id, target="Q")
-    ok, reason = registry.can_connect(doc, PortRef(tensor_get.id, "out"), PortRef(ids["call"], "kernel"))
+    ok, reason = registry.can_connect(
+        doc, PortRef(tensor_get.id, "out"), PortRef(ids["call"], "kernel")
+    )
     assert not ok and "type mismatch" in reason
     # single input already taken
     ok, reason = registry.can_connect(doc, PortRef(tensor_get.id, "out"), PortRef(ids["call"], "Q"))
@@ -119,7 +127,9 @@ def test_can_connect_rules(attention):
     ok, reason = registry.can_connect(doc, PortRef(ids["call"], "Q"), PortRef(ids["call"], "K"))
     assert not ok
     # unknown port
-    ok, reason = registry.can_connect(doc, PortRef(tensor_get.id, "nope"), PortRef(ids["call"], "K"))
+    ok, reason = registry.can_connect(
+        doc, PortRef(tensor_get.id, "nope"), PortRef(ids["call"], "K")
+    )
     assert not ok and "no output port" in reason
     # cycles: a -> b -> a in a kernel body
     kern = doc.node(ids["attn"])
@@ -137,7 +147,9 @@ def test_can_connect_rules(attention):
     comb = add(ed, "compose.combine")
     wire(ed, ids["wl"], "workload", comb.id, "workloads")
     wl2 = add(ed, "workload.def")
-    assert registry.can_connect(doc, PortRef(wl2.id, "workload"), PortRef(comb.id, "workloads")) == (True, "")
+    assert registry.can_connect(
+        doc, PortRef(wl2.id, "workload"), PortRef(comb.id, "workloads")
+    ) == (True, "")
 
 
 def test_tile_accepts_tensor_only_in_kernel_bodies():
