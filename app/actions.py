@@ -94,16 +94,19 @@ EDIT_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo the last undone edit"),
     ActionSpec("cut", "Cu&t", ("Ctrl+X",), "Cut the selected nodes"),
     ActionSpec("copy", "&Copy", ("Ctrl+C",), "Copy the selected nodes"),
-    ActionSpec("paste", "&Paste", ("Ctrl+V",), "Paste nodes"),
+    ActionSpec("paste", "&Paste", ("Ctrl+V",), "Paste nodes at the cursor"),
+    ActionSpec("duplicate", "D&uplicate", ("Ctrl+D",), "Duplicate the selected nodes"),
     ActionSpec("delete", "&Delete", ("Del", "Backspace"), "Delete the selected nodes"),
     ActionSpec("select_all", "Select &All", ("Ctrl+A",), "Select every node in this scope"),
     ActionSpec("group", "&Group", ("Ctrl+G",), "Collapse the selection into a sub-graph"),
     ActionSpec("ungroup", "U&ngroup", ("Ctrl+Shift+G",), "Expand the selected scope in place"),
+    ActionSpec("backdrop", "Add Co&mment", ("B",), "Put a comment backdrop behind the selection"),
 )
 VIEW_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("fit", "&Fit to View", ("F",), "Frame every node of this scope"),
     ActionSpec("zoom_in", "Zoom &In", ("Ctrl++", "Ctrl+="), "Zoom in"),
     ActionSpec("zoom_out", "Zoom &Out", ("Ctrl+-",), "Zoom out"),
+    ActionSpec("leave_scope", "&Leave Scope", ("Alt+Up",), "Go up to the enclosing scope"),
 )
 
 
@@ -134,7 +137,7 @@ class StudioActions:
                 self.file_menu.addSeparator()
         for spec in EDIT_ACTIONS:
             self._add(self.edit_menu, spec, handlers[spec.name])
-            if spec.name in ("redo", "delete", "select_all"):
+            if spec.name in ("redo", "delete", "select_all", "ungroup"):
                 self.edit_menu.addSeparator()
         for spec in VIEW_ACTIONS:
             self._add(self.view_menu, spec, handlers[spec.name])

@@ -25,7 +25,7 @@ from app.editor.compat import load_nodegraphqt
 load_nodegraphqt()  # binding + NodeGraphQt patches before any editor widget exists
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal  # noqa: E402
-from PySide6.QtGui import QCloseEvent  # noqa: E402
+from PySide6.QtGui import QAction, QCloseEvent  # noqa: E402
 from PySide6.QtWidgets import (  # noqa: E402
     QApplication,
     QDockWidget,
@@ -39,7 +39,9 @@ from PySide6.QtWidgets import (  # noqa: E402
 )
 
 from app.actions import RecentFiles, StudioActions  # noqa: E402
-from app.editor import GraphCanvas, Palette, PropertiesPanel  # noqa: E402
+from app.editor.canvas import GraphCanvas  # noqa: E402
+from app.editor.palette import Palette  # noqa: E402
+from app.editor.properties import PropertiesPanel  # noqa: E402
 from app.model import io  # noqa: E402
 from app.model.commands import DocumentEditor  # noqa: E402
 from app.model.document import Diagnostic, Document  # noqa: E402
@@ -54,6 +56,7 @@ PROJECT_SUFFIX = ".pto.json"
 AUTOSAVE_INTERVAL_S = 30.0
 AUTOSAVE_TICK_MS = 1000
 DIAGNOSTICS_DELAY_MS = 200
+ZOOM_STEP = 0.1
 IMPORT_TIMEOUT_S = 120.0
 
 
@@ -201,7 +204,7 @@ class MainWindow(QMainWindow):
         self.properties: PropertiesPanel | None = None
         self._import_job: _ImportJob | None = None
         self._diagnostics: list[Diagnostic] = []
-        self._unsubscribe: list[Callable[[], None]] = []
+        self._unsaved_origin = False
 
         self.setObjectName("StudioMainWindow")
         self.resize(1400, 900)
@@ -223,9 +226,12 @@ class MainWindow(QMainWindow):
         self.autosave_timer.setInterval(AUTOSAVE_TICK_MS)
         self.autosave_timer.timeout.connect(self.autosave_tick)
 
+        self._build_editor()
         self._set_document(document or Document(), path)
         self.autosave_timer.start()
         self._restore_layout()
+        self._unbind_canvas_duplicates()
+        self.canvas.viewer.setFocus()  # keys act on the graph until the user clicks elsewhere
 
     # ------------------------------------------------------------------------------------------
     # layout
@@ -277,54 +283,65 @@ class MainWindow(QMainWindow):
 
     @property
     def dirty(self) -> bool:
-        return self.editor is not None and self.editor.dirty
+        """Unsaved changes: edits since the last save, or a document no file holds yet."""
+        return self.editor is not None and (self.editor.dirty or self._unsaved_origin)
 
     def display_name(self) -> str:
         if self.path is not None:
             return self.path.name
         return self.document.name or "untitled"
 
-    def _set_document(self, doc: Document, path: Path | None, *, dirty: bool = False) -> None:
-        """Make ``doc`` the open document: fresh editor, canvas, properties, autosaver."""
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._unsubscribe.clear()
-        if self.autosaver is not None:
-            self.autosaver = None
-        old_canvas, old_properties = self.canvas, self.properties
+    def _build_editor(self) -> None:
+        """The window's one editor, canvas, properties panel and autosaver.
 
-        self.path = Path(path).resolve() if path is not None else None
-        self.editor = DocumentEditor(doc)
-        if dirty:
-            self.editor.mark_dirty()
-        self.canvas = GraphCanvas(self.editor, self)
+        They live as long as the window: opening another document resets the editor
+        (``DocumentEditor.reset`` -> ``graph_reset``), which the canvas and panel follow.
+        """
+        self.editor = DocumentEditor(Document())
+        # The window owns every shortcut (menus); canvas-level duplicates would be ambiguous.
+        self.canvas = GraphCanvas(self.editor, self, shortcuts=False)
         self.canvas.message.connect(self.show_message)
         self.canvas.selection_changed.connect(self._on_selection_changed)
+        self.canvas.widget.setParent(self)
         self.setCentralWidget(self.canvas.widget)
         self.properties = PropertiesPanel(self.canvas, self)
         self.properties_dock.setWidget(self.properties)
-        for widget in (old_properties, old_canvas):
-            if widget is not None:
-                self._dispose(widget)
+        self.palette.node_activated.connect(self._on_palette_activated)
+        _connect_all(self.editor.events, self._on_model_event)
+        self.autosaver = io.Autosaver(self.editor, None, self.autosave_interval_s)
 
-        self._unsubscribe.extend(_connect_all(self.editor.events, self._on_model_event))
-        self.autosaver = io.Autosaver(self.editor, self.path, self.autosave_interval_s)
+    def _unbind_canvas_duplicates(self) -> None:
+        """Remove our keys from actions inside the canvas (e.g. NodeGraphQt's own Undo/Redo).
+
+        Two actions on one key are ambiguous and Qt fires neither; the menus' actions drive the
+        model's history, NodeGraphQt's undo stack is unused (``app.editor.canvas``).
+        """
+        assert self.canvas is not None
+        ours = {
+            seq.toString() for a in self.actions.by_name.values() for seq in a.shortcuts()
+        }
+        for action in self.canvas.widget.findChildren(QAction):
+            keep = [s for s in action.shortcuts() if s.toString() not in ours]
+            if len(keep) != len(action.shortcuts()):
+                action.setShortcuts(keep)
+
+    def _set_document(self, doc: Document, path: Path | None, *, unsaved: bool = False) -> None:
+        """Make ``doc`` the open document (history cleared).
+
+        ``unsaved``: the document differs from any file (recovered autosave, imported script),
+        so closing it must prompt although no edit was made yet.
+        """
+        assert self.editor is not None and self.canvas is not None
+        assert self.autosaver is not None
+        self.path = Path(path).resolve() if path is not None else None
+        self._unsaved_origin = unsaved
+        self.editor.reset(doc)
+        self.autosaver.path = self.path
+        self.canvas.enter_scope(None)
         self.canvas.fit_view()
         self.refresh_title()
         self.refresh_diagnostics()
         self.document_changed.emit()
-
-    @staticmethod
-    def _dispose(obj: Any) -> None:
-        close = getattr(obj, "close", None)
-        if callable(close):
-            close()
-        widget = getattr(obj, "widget", None)
-        if isinstance(widget, QWidget):
-            widget.setParent(None)
-            widget.deleteLater()
-        if isinstance(obj, QObject):
-            obj.deleteLater()
 
     def _on_model_event(self, *_args: Any) -> None:
         # Cheap on purpose: moving 1000 nodes emits 1000 events; the work runs once, later.
@@ -335,9 +352,8 @@ class MainWindow(QMainWindow):
         """``name*`` while there are unsaved changes; undo/redo enabled per the history."""
         star = "*" if self.dirty else ""
         self.setWindowTitle(f"{self.display_name()}{star} — {APP_NAME}")
-        self.setWindowModified(self.dirty)
         assert self.editor is not None
-        self.actions.set_history_state(self.editor.can_undo, self.editor.can_redo)
+        self.actions.set_history_state(self.editor.can_undo(), self.editor.can_redo())
         self.path_label.setText(str(self.path) if self.path else "not saved yet")
         count = sum(1 for _ in self.document.walk())
         self.counts_label.setText(f"{count} node{'s' if count != 1 else ''}")
@@ -379,8 +395,19 @@ class MainWindow(QMainWindow):
         if node_id and self.canvas is not None:
             self.canvas.select_node(node_id)
 
-    def _on_selection_changed(self, *_args: Any) -> None:
-        self._diagnostics_timer.start() if not self._diagnostics else None
+    def _on_selection_changed(self, ids: list[str]) -> None:
+        if len(ids) == 1:
+            node = self.document.node(ids[0])
+            problems = self.canvas.diagnostics_of(ids[0]) if self.canvas else []
+            suffix = f" — {problems[0]}" if problems else ""
+            self.show_message(f"{node.name or node.kind} ({node.kind}){suffix}", 4000)
+        elif ids:
+            self.show_message(f"{len(ids)} nodes selected", 4000)
+
+    def _on_palette_activated(self, node_type: str) -> None:
+        assert self.canvas is not None
+        if self.canvas.add_node_type(node_type) is not None:
+            self.canvas.widget.setFocus()
 
     # ------------------------------------------------------------------------------------------
     # File menu
@@ -397,21 +424,31 @@ class MainWindow(QMainWindow):
             "quit": self.close,
             "undo": self.undo,
             "redo": self.redo,
-            "cut": lambda: self._canvas_call("cut"),
-            "copy": lambda: self._canvas_call("copy"),
-            "paste": lambda: self._canvas_call("paste"),
-            "delete": lambda: self._canvas_call("delete_selection"),
-            "select_all": lambda: self._canvas_call("select_all"),
-            "group": lambda: self._canvas_call("group_selection"),
-            "ungroup": lambda: self._canvas_call("ungroup_selection"),
-            "fit": lambda: self._canvas_call("fit_view"),
-            "zoom_in": lambda: self._canvas_call("zoom_in"),
-            "zoom_out": lambda: self._canvas_call("zoom_out"),
+            "cut": lambda: self._canvas_action("cut"),
+            "copy": lambda: self._canvas_action("copy"),
+            "paste": lambda: self._canvas_action("paste"),
+            "duplicate": lambda: self._canvas_action("duplicate"),
+            "delete": lambda: self._canvas_action("delete"),
+            "select_all": lambda: self._canvas_action("select_all"),
+            "group": lambda: self._canvas_action("group"),
+            "ungroup": lambda: self._canvas_action("ungroup"),
+            "backdrop": lambda: self._canvas_action("backdrop"),
+            "leave_scope": lambda: self._canvas_action("leave_scope"),
+            "fit": lambda: self._canvas_action("fit"),
+            "zoom_in": lambda: self.zoom_by(ZOOM_STEP),
+            "zoom_out": lambda: self.zoom_by(-ZOOM_STEP),
         }
 
-    def _canvas_call(self, method: str) -> None:
+    def _canvas_action(self, name: str) -> None:
+        """Run one of the canvas's own edit actions (its shortcuts are off: ours are used)."""
         assert self.canvas is not None
-        getattr(self.canvas, method)()
+        self.canvas.actions[name].trigger()
+
+    def zoom_by(self, step: float) -> None:
+        """Zoom the canvas about the view centre (NodeGraphQt zoom units: 0 = 100 %)."""
+        assert self.canvas is not None
+        graph = self.canvas.graph
+        graph.set_zoom(graph.get_zoom() + step)
 
     def maybe_save(self) -> bool:
         """Ask Save / Discard / Cancel when there are unsaved changes; True to go on."""
@@ -453,20 +490,27 @@ class MainWindow(QMainWindow):
             self.dialogs.error("Cannot open project", f"{path}:\n\n{err.strerror or err}")
             return False
         recovered = self._offer_recovery(path)
-        self._discard_autosave()
-        self._set_document(recovered or doc, path, dirty=recovered is not None)
+        self._discard_autosave()  # the previous document's: the user let its changes go
+        self._set_document(recovered or doc, path, unsaved=recovered is not None)
         self.recent.add(path)
         self._remember_dir(path)
         self.show_message(f"Opened {path}" + (" (recovered from autosave)" if recovered else ""))
         return True
 
     def _offer_recovery(self, path: Path) -> Document | None:
+        """The autosaved version of ``path`` if one is newer and the user wants it.
+
+        A declined autosave is deleted, so the same question is not asked on every open.
+        """
         autosave = io.find_recoverable(path)
-        if autosave is None or not self.dialogs.ask_recover(path, autosave):
+        if autosave is None:
+            return None
+        if not self.dialogs.ask_recover(path, autosave):
+            autosave.unlink(missing_ok=True)
             return None
         try:
             return io.load(autosave)
-        except (io.ProjectError, OSError) as err:
+        except io.ProjectError as err:
             self.dialogs.error("Cannot recover autosave", f"{autosave}:\n\n{err}")
             return None
 
@@ -487,20 +531,16 @@ class MainWindow(QMainWindow):
         return self._save_to(path)
 
     def _save_to(self, path: Path) -> bool:
-        assert self.editor is not None
+        assert self.editor is not None and self.autosaver is not None
         try:
             io.save(self.document, path)
-        except OSError as err:
-            self.dialogs.error("Cannot save project", f"{path}:\n\n{err.strerror or err}")
+        except io.ProjectError as err:
+            self.dialogs.error("Cannot save project", f"{path}:\n\n{err}")
             return False
-        old_path = self.path
         self.path = path.resolve()
+        self.autosaver.set_path(self.path)  # drops the autosave kept under the old name
+        self._unsaved_origin = False
         self.editor.mark_saved()
-        if self.autosaver is not None and old_path != self.path:
-            self._discard_autosave()
-            self.autosaver = io.Autosaver(self.editor, self.path, self.autosave_interval_s)
-        elif self.autosaver is not None:
-            self.autosaver.discard()
         self.recent.add(self.path)
         self._remember_dir(self.path)
         self.refresh_title()
@@ -565,10 +605,14 @@ class MainWindow(QMainWindow):
 
     def _on_import_succeeded(self, script: Path, doc: Document) -> None:
         self._end_import()
+        if not self.maybe_save():  # edited while the script ran: ask again
+            self.show_message(f"Import of {script} discarded")
+            self.import_finished.emit(False)
+            return
         if not doc.name or doc.name == "untitled":
             doc.name = project_stem(script)
         self._discard_autosave()
-        self._set_document(doc, None, dirty=True)
+        self._set_document(doc, None, unsaved=True)
         self.show_message(f"Imported {script}")
         self.import_finished.emit(True)
 
@@ -583,13 +627,13 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------------------
     def undo(self) -> None:
         assert self.editor is not None
-        if self.editor.can_undo:
+        if self.editor.can_undo():
             self.editor.undo()
         self.refresh_title()
 
     def redo(self) -> None:
         assert self.editor is not None
-        if self.editor.can_redo:
+        if self.editor.can_redo():
             self.editor.redo()
         self.refresh_title()
 
@@ -600,7 +644,7 @@ class MainWindow(QMainWindow):
         if self.autosaver is None:
             return
         try:
-            written = self.autosaver.tick(time.time())
+            written = self.autosaver.tick(time.monotonic())
         except OSError as err:
             self.show_message(f"Autosave failed: {err.strerror or err}")
             return

@@ -1,25 +1,47 @@
 """The ``pto-wsp`` command line.
 
-``pto-wsp ir FILE.py`` runs a DSL script and prints the IR of every workload it builds;
-``pto-wsp version`` prints the package and backend versions.
+* ``pto-wsp ir FILE.py`` runs a DSL script and prints the IR of every workload it builds;
+* ``pto-wsp run FILE [--target T] [--trace OUT.json|OUT.npy] [--stats OUT.json]`` runs a DSL
+  script or a project file and prints its stats and a per-kernel / per-worker analysis;
+* ``pto-wsp export PROJECT [-o script.py]`` writes the DSL script of a project file;
+* ``pto-wsp emit FILE [--target ascend_npu|cpu_sim] -o DIR`` copies the emitted source tree;
+* ``pto-wsp validate PROJECT`` loads a project and lists its problems (``node-id field: msg``);
+* ``pto-wsp version`` prints the package and backend versions.
 
-Scripts are executed as they are, with nothing patched: ``runpy`` runs the file (under a
-module name other than ``__main__``, so a script's own "run me" block stays inactive) and the
-workloads are collected afterwards from the objects its globals reach (``Workload``s, also
-inside lists, tuples, dicts and ``Program``s). Exit codes: 0 success, 1 a user error (missing
-file, the script failed, nothing to show) with a message naming the file and line, 2 usage.
+Scripts are executed as they are, with nothing patched. For ``ir`` and ``emit`` ``runpy`` runs
+the file under a module name other than ``__main__`` (a script's own "run me" block stays
+inactive) and the workloads / programs are collected afterwards from the objects its globals
+reach (``Workload``s, also inside lists, tuples, dicts and ``Program``s). ``run`` executes the
+script as ``__main__`` under the runner protocol (``pto_wsp.runner``: ``--trace``/``--stats``
+handed to its ``run_main``); a plain script without that block is run the same way, then the
+last ``Program`` it built is executed unless one already was.
+
+Project files (``.json``, ``.pto.json``) are read and exported with the studio's model
+(``app.model``), imported lazily: ``pto_wsp`` itself never imports Qt or the app.
+
+Exit codes: 0 success, 1 a user error (missing file, the script failed, nothing to show,
+invalid project) with a message naming the file and line (or the node), 2 usage.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import json
+import os
 import runpy
+import shutil
 import sys
+import tempfile
 import traceback
+import types
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
+
+import numpy as np
 
 from .errors import PtoError
 
@@ -140,13 +162,523 @@ def _version_text() -> str:
     return f"pto-wsp {__version__} (backend {backend})"
 
 
+# --------------------------------------------------------------------------------------------
+# project files (app.model, imported lazily)
+
+TARGETS = ("cpu_sim", "ascend_npu")
+PROJECT_SUFFIXES = (".json",)  # includes .pto.json
+
+
+def is_project_file(path: Path) -> bool:
+    return path.suffix.lower() in PROJECT_SUFFIXES
+
+
+def _model() -> Any:
+    """``app.model`` (Qt-free); a clear ``ScriptError`` when the studio's model is missing."""
+    try:
+        from app.model import export, io
+
+        return types.SimpleNamespace(io=io, export=export)
+    except ImportError as err:
+        raise ScriptError(
+            f"project files need the studio's model (app.model), which cannot be imported: "
+            f"{err}; install pto-wsp with the 'app' extra or pass a DSL script (.py)"
+        ) from err
+
+
+def load_project(path: str | Path) -> Any:
+    """The ``Document`` of a project file; ``ScriptError`` with the file and field at fault."""
+    project = Path(path)
+    if not project.is_file():
+        raise ScriptError(f"{project}: no such file")
+    model = _model()
+    try:
+        return model.io.load(project)
+    except PtoError as err:  # ProjectError names the file and the node / field
+        raise ScriptError(str(err)) from err
+
+
+@dataclass
+class ExportedProject:
+    """A project written out as a DSL script; ``line_map`` maps script lines to node ids."""
+
+    project: Path
+    script: Path
+    line_map: dict[int, str]
+
+
+def export_project(project: Path, doc: Any, script: Path, target: str | None) -> ExportedProject:
+    """Export ``doc`` to ``script``; ``target`` (if given) replaces every compile node's target."""
+    model = _model()
+    if target is not None:
+        doc = doc.copy()
+        for node, _graph, _owner in doc.walk():
+            if node.kind == "compile.target":
+                node.props["target"] = target
+    try:
+        result = model.export.export_script(doc)
+    except model.export.ExportError as err:
+        raise ScriptError(f"{project}: cannot export: {err}") from err
+    _write_text_atomic(script, result.source)
+    return ExportedProject(project, script, dict(result.line_map))
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    """Temp file beside ``path`` + rename: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _where(diag: dict[str, Any], exported: ExportedProject | None) -> str:
+    """``file:line`` of a diagnostic, or the project node that produced that script line."""
+    file, line = str(diag.get("file", "<unknown>")), int(diag.get("line", 0))
+    if exported is not None and _same_file(file, exported.script):
+        node = exported.line_map.get(line)
+        if node is not None:
+            return f"{exported.project}: node {node} (exported script line {line})"
+        return f"{exported.project}: exported script line {line}"
+    return f"{file}:{line}"
+
+
+def _same_file(a: str, b: Path) -> bool:
+    try:
+        return Path(a).resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+# --------------------------------------------------------------------------------------------
+# run
+
+
+@dataclass
+class RunOutcome:
+    """What ``pto-wsp run`` reports: the runner-protocol stats, trace and kernel names."""
+
+    stats: dict[str, Any]
+    kernel_names: list[str]
+    trace: np.ndarray | None
+    ns_per_cycle: float = 1.0
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _MainModule:
+    """Runs a script as ``__main__`` (like ``runpy`` does) with ``argv``, keeping its globals.
+
+    ``runpy.run_path`` drops the namespace when the script exits through ``run_main``'s
+    ``sys.exit``; executing the code in a module object we hold keeps it, so the Programs the
+    script built are still reachable afterwards. Everything process-wide that a script may
+    change (``sys.argv``, ``sys.modules['__main__']``, ``sys.path``, ``sys.excepthook``) is
+    restored.
+    """
+
+    def __init__(self, script: Path, argv: list[str]):
+        self.script = script
+        self.argv = argv
+        self.module = types.ModuleType("__main__")
+        self.module.__file__ = str(script)
+        self.module.__dict__["__builtins__"] = __builtins__
+        self.exit_code: int | str | None = None
+        self.exited = False
+
+    @property
+    def namespace(self) -> dict[str, Any]:
+        return self.module.__dict__
+
+    def run(self) -> None:
+        source = self.script.read_text(encoding="utf-8")
+        code = compile(source, str(self.script), "exec")
+        saved_argv, saved_path, saved_hook = sys.argv, list(sys.path), sys.excepthook
+        saved_main = sys.modules.get("__main__")
+        sys.argv = [str(self.script), *self.argv]
+        sys.path.insert(0, str(self.script.resolve().parent))
+        sys.modules["__main__"] = self.module
+        try:
+            exec(code, self.module.__dict__)
+        except SystemExit as exit_:
+            self.exited = True
+            self.exit_code = exit_.code
+        finally:
+            sys.argv, sys.excepthook = saved_argv, saved_hook
+            sys.path[:] = saved_path
+            if saved_main is not None:
+                sys.modules["__main__"] = saved_main
+            else:
+                sys.modules.pop("__main__", None)
+
+
+def _error_line(err: BaseException, exported: ExportedProject | None) -> str:
+    from .runner import diagnostic_of
+
+    diag = diagnostic_of(err)
+    return f"{_where(diag, exported)}: {diag['kind']}: {diag['message']}"
+
+
+def _ns_per_cycle(program: Any) -> float:
+    table = getattr(getattr(program, "runner", None), "cost_table", None)
+    return float(getattr(table, "ns_per_cycle", 1.0))
+
+
+def run_file(
+    path: str | Path, target: str | None = None, workdir: str | Path | None = None
+) -> RunOutcome:
+    """Run a DSL script or project file (see the module doc); ``ScriptError`` on failure.
+
+    ``workdir`` receives the exported script of a project and the runner-protocol files
+    (a temporary directory by default).
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise ScriptError(f"{source}: no such file")
+    if target is not None and target not in TARGETS:
+        raise ScriptError(f"unknown target {target!r}; expected one of {', '.join(TARGETS)}")
+    with tempfile.TemporaryDirectory(prefix="pto-wsp-run-") as tmp:
+        work = Path(workdir) if workdir is not None else Path(tmp)
+        exported: ExportedProject | None = None
+        if is_project_file(source):
+            doc = load_project(source)
+            stem = source.name.split(".")[0] or "project"
+            exported = export_project(source, doc, work / f"{stem}_exported.py", target)
+            script = exported.script
+        elif source.suffix == ".py":
+            script = source
+        else:
+            raise ScriptError(
+                f"{source}: expected a DSL script (.py) or a project file (.json / .pto.json)"
+            )
+        return _run_script_main(script, target, work, exported)
+
+
+def _run_script_main(
+    script: Path, target: str | None, work: Path, exported: ExportedProject | None
+) -> RunOutcome:
+    trace_path, stats_path = work / "trace.npy", work / "stats.json"
+    for leftover in (trace_path, stats_path):
+        leftover.unlink(missing_ok=True)
+    main = _MainModule(script, ["--trace", str(trace_path), "--stats", str(stats_path)])
+    captured = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(captured):
+            main.run()
+    except OSError as err:
+        raise ScriptError(f"{script}: cannot read: {err.strerror or err}") from err
+    except SyntaxError as err:
+        raise ScriptError(f"{err.filename}:{err.lineno}: SyntaxError: {err.msg}") from err
+    except Exception as err:
+        raise ScriptError(_error_line(err, exported)) from err
+    finally:
+        _replay_stderr(captured.getvalue(), stats_path)
+    _workloads, programs = collect(main.namespace)
+    if main.exited and stats_path.is_file():
+        return _outcome_of_run_main(script, stats_path, trace_path, programs, target, exported)
+    if main.exited and main.exit_code not in (None, 0):
+        raise ScriptError(f"{script}: the script called exit({main.exit_code!r})")
+    return _outcome_of_plain_script(script, programs, target, exported)
+
+
+def _replay_stderr(text: str, stats_path: Path) -> None:
+    """The script's stderr, minus run_main's one-line error (``run`` reports it, located)."""
+    drop: set[str] = set()
+    if stats_path.is_file():
+        try:
+            diags = json.loads(stats_path.read_text(encoding="utf-8")).get("diagnostics", [])
+        except (OSError, ValueError):
+            diags = []
+        drop = {
+            f"{d.get('file')}:{d.get('line')}: Error: {d.get('kind')}: {d.get('message')}"
+            for d in diags
+            if d.get("severity") == "error"
+        }
+    kept = [line for line in text.splitlines(keepends=True) if line.rstrip("\n") not in drop]
+    sys.stderr.write("".join(kept))
+
+
+def _outcome_of_run_main(
+    script: Path,
+    stats_path: Path,
+    trace_path: Path,
+    programs: list[tuple[str, Any]],
+    target: str | None,
+    exported: ExportedProject | None,
+) -> RunOutcome:
+    data = json.loads(stats_path.read_text(encoding="utf-8"))
+    diags = list(data.get("diagnostics", []))
+    errors = [d for d in diags if d.get("severity") == "error"]
+    if errors:
+        d = errors[0]
+        raise ScriptError(f"{_where(d, exported)}: {d.get('kind')}: {d.get('message')}")
+    if target is not None and data.get("target") not in (None, target):
+        raise ScriptError(
+            f"{script}: its run_main block runs a program compiled for {data.get('target')!r}; "
+            f"--target {target} cannot change a script's own compile(target=...): edit the "
+            f"script, or drop --target"
+        )
+    trace = np.load(trace_path) if trace_path.is_file() else None
+    done = [p for _name, p in programs if p.is_complete()]
+    ns = _ns_per_cycle(done[-1]) if done else 1.0
+    stats = {k: v for k, v in data.items() if k != "diagnostics"}
+    warnings_ = [d for d in diags if d.get("severity") == "warning"]
+    return RunOutcome(stats, list(data.get("kernel_names", [])), trace, ns, warnings_)
+
+
+def _outcome_of_plain_script(
+    script: Path,
+    programs: list[tuple[str, Any]],
+    target: str | None,
+    exported: ExportedProject | None,
+) -> RunOutcome:
+    if not programs:
+        raise ScriptError(
+            f"{script} builds no Program: compile a workload (program = "
+            f"workload.compile(target=...)) so that there is something to run"
+        )
+    done = [(n, p) for n, p in programs if p.is_complete()]
+    name, program = done[-1] if done else programs[-1]
+    try:
+        if target is not None and program.target != target:
+            program = program.workload.compile(target=target)
+            done = []
+        if not done:
+            program.execute()
+            program.synchronize()
+        trace = np.asarray(program.trace) if program.runner is not None else None
+    except PtoError as err:
+        raise ScriptError(f"{name}: {_error_line(err, exported)}") from err
+    stats = {
+        "ok": True,
+        "executed": True,
+        "target": program.target,
+        **_stats_fields(program.stats),
+        "kernel_names": list(program.kernel_names),
+    }
+    return RunOutcome(stats, list(program.kernel_names), trace, _ns_per_cycle(program))
+
+
+def _stats_fields(stats: Any) -> dict[str, Any]:
+    return {
+        "compile_time_ms": float(stats.compile_time_ms),
+        "execute_time_ms": float(stats.execute_time_ms),
+        "task_count": int(stats.task_count),
+        "total_cycles": int(stats.total_cycles),
+    }
+
+
+def _analysis(outcome: RunOutcome) -> Any:
+    """The per-kernel / per-worker / critical-path analysis (``app.views.run_stats``)."""
+    if outcome.trace is None:
+        return None
+    from app.views.run_stats import analyse_trace  # numpy only; no Qt
+
+    return analyse_trace(outcome.trace, outcome.kernel_names)
+
+
+def format_outcome(outcome: RunOutcome, analysis: Any) -> str:
+    """The stats ``pto-wsp run`` prints: ProgramStats, then kernels, workers, critical path."""
+    s = outcome.stats
+    lines = [
+        f"target           {s.get('target')}",
+        f"compile_time_ms  {float(s.get('compile_time_ms', 0.0)):.3f}",
+        f"execute_time_ms  {float(s.get('execute_time_ms', 0.0)):.3f}",
+        f"task_count       {int(s.get('task_count', 0))}",
+        f"total_cycles     {int(s.get('total_cycles', 0))}",
+    ]
+    if analysis is None:
+        return "\n".join(lines) + "\n"
+    if analysis.kernels:
+        width = max(len(k.name) for k in analysis.kernels)
+        lines.append("kernels:")
+        for k in analysis.kernels:
+            lines.append(
+                f"  {k.name:<{width}}  tasks {k.task_count:>8}  cycles {k.total_cycles:>12}"
+                f"  mean {k.mean_cycles:>10.1f}  min {k.min_cycles}  max {k.max_cycles}"
+            )
+    if analysis.workers:
+        lines.append(f"workers (mean utilisation {analysis.mean_utilisation:.1%}):")
+        for w in analysis.workers:
+            lines.append(
+                f"  worker {w.worker:>3}  tasks {w.task_count:>8}  busy {w.busy_cycles:>12}"
+                f"  utilisation {w.utilisation:6.1%}"
+            )
+    cp = analysis.critical_path
+    lines.append(
+        f"critical path    {cp.cycles} cycles over {len(cp.tasks)} tasks "
+        f"(makespan {analysis.makespan})"
+    )
+    return "\n".join(lines) + "\n"
+
+
+TRACE_SUFFIXES = (".json", ".npy")
+
+
+def write_trace(outcome: RunOutcome, out: Path) -> None:
+    """``.npy``: the structured array (``np.save``); ``.json``: Chrome trace-event JSON."""
+    if outcome.trace is None:
+        raise ScriptError(
+            f"--trace {out}: target {outcome.stats.get('target')!r} recorded no per-task trace"
+        )
+    if out.suffix.lower() == ".npy":
+        tmp = out.with_name(f".{out.name}.tmp.npy")
+        np.save(tmp, outcome.trace)
+        os.replace(tmp, out)
+        return
+    from .trace import chrome_trace
+
+    data = chrome_trace(outcome.trace, outcome.kernel_names, outcome.ns_per_cycle)
+    _write_text_atomic(out, json.dumps(data))
+
+
+def write_stats(outcome: RunOutcome, analysis: Any, out: Path) -> None:
+    """Runner-protocol stats JSON plus ``analysis`` and the run's warnings."""
+    data = dict(outcome.stats)
+    data["diagnostics"] = outcome.warnings
+    data["analysis"] = analysis.to_dict() if analysis is not None else None
+    _write_text_atomic(out, json.dumps(data, indent=2, default=str) + "\n")
+
+
+def _cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    trace_out = Path(args.trace) if args.trace else None
+    if trace_out is not None and trace_out.suffix.lower() not in TRACE_SUFFIXES:
+        parser.error(f"--trace {trace_out}: expected a .json (Chrome trace) or .npy file")
+    outcome = run_file(args.file, args.target)
+    analysis = _analysis(outcome)
+    for w in outcome.warnings:
+        print(f"{w.get('file')}:{w.get('line')}: warning: {w.get('message')}", file=sys.stderr)
+    try:
+        if trace_out is not None:
+            write_trace(outcome, trace_out)
+        if args.stats:
+            write_stats(outcome, analysis, Path(args.stats))
+    except OSError as err:
+        raise ScriptError(f"{err.filename}: cannot write: {err.strerror}") from err
+    sys.stdout.write(format_outcome(outcome, analysis))
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
+# export, emit, validate
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    project = Path(args.project)
+    doc = load_project(project)
+    model = _model()
+    try:
+        result = model.export.export_script(doc)
+    except model.export.ExportError as err:
+        raise ScriptError(f"{project}: cannot export: {err}") from err
+    if args.output in (None, "-"):
+        sys.stdout.write(result.source)
+        return EXIT_OK
+    try:
+        _write_text_atomic(Path(args.output), result.source)
+    except OSError as err:
+        raise ScriptError(f"{args.output}: cannot write: {err.strerror}") from err
+    print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _cmd_emit(args: argparse.Namespace) -> int:
+    source, dest = Path(args.file), Path(args.output)
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise ScriptError(f"{dest}: exists and is not an empty directory; choose a new one")
+    with tempfile.TemporaryDirectory(prefix="pto-wsp-emit-") as tmp:
+        exported: ExportedProject | None = None
+        if is_project_file(source):
+            doc = load_project(source)
+            stem = source.name.split(".")[0] or "project"
+            exported = export_project(source, doc, Path(tmp) / f"{stem}_exported.py", args.target)
+            script = exported.script
+        else:
+            script = source
+        result = run_script(script)
+        if not result.programs:
+            raise ScriptError(f"{source} builds no Program: nothing to emit")
+        trees: list[tuple[str, Path]] = []
+        for name, program in result.programs:
+            try:
+                if program.target != args.target:
+                    program = program.workload.compile(target=args.target)
+            except PtoError as err:
+                raise ScriptError(f"{name}: {_error_line(err, exported)}") from err
+            where = program.codegen_artifact_dir
+            if not where or not Path(where).is_dir():
+                raise ScriptError(f"{name}: target {args.target!r} left no emitted source tree")
+            trees.append((name, Path(where)))
+    count = 0
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, tree in trees:
+        into = dest if len(trees) == 1 else dest / _safe_dir_name(name)
+        shutil.copytree(tree, into, dirs_exist_ok=True)
+        count += sum(1 for p in into.rglob("*") if p.is_file())
+    print(f"emitted {args.target} sources of {len(trees)} program(s): {count} files in {dest}")
+    return EXIT_OK
+
+
+def _safe_dir_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "program"
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    doc = load_project(args.project)
+    diagnostics = doc.validate()
+    for d in diagnostics:
+        print(f"{d.node_id or '<document>'} {d.field or '-'}: {d.message}")
+    if diagnostics:
+        print(f"{args.project}: {len(diagnostics)} problem(s)", file=sys.stderr)
+        return EXIT_USER_ERROR
+    print(f"{args.project}: ok")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
+# entry point
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pto-wsp", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     ir = sub.add_parser("ir", help="run a DSL script and print the IR of its workloads")
     ir.add_argument("script", metavar="FILE.py", help="the DSL script to run")
+    run = sub.add_parser("run", help="run a DSL script or project file and print its stats")
+    run.add_argument("file", metavar="FILE", help="a DSL script (.py) or project (.json)")
+    run.add_argument(
+        "--target",
+        choices=TARGETS,
+        help="compile for this target (project files, and scripts without run_main)",
+    )
+    run.add_argument(
+        "--trace", metavar="OUT.json|OUT.npy", help="write the trace (Chrome JSON or numpy)"
+    )
+    run.add_argument("--stats", metavar="OUT.json", help="write stats and analysis as JSON")
+    export = sub.add_parser("export", help="write the DSL script of a project file")
+    export.add_argument("project", metavar="PROJECT", help="the project file (.json)")
+    export.add_argument("-o", "--output", metavar="script.py", help="output file (default stdout)")
+    emit = sub.add_parser("emit", help="compile a project (or script) and copy the emitted tree")
+    emit.add_argument("file", metavar="PROJECT", help="a project file (.json) or DSL script")
+    emit.add_argument("--target", choices=TARGETS, default="ascend_npu")
+    emit.add_argument("-o", "--output", metavar="DIR", required=True, help="a new directory")
+    validate = sub.add_parser("validate", help="load a project file and list its problems")
+    validate.add_argument("project", metavar="PROJECT", help="the project file (.json)")
     sub.add_parser("version", help="print the package and backend versions")
     return parser
+
+
+def _cmd_ir(args: argparse.Namespace) -> int:
+    result = run_script(args.script)
+    if not result.workloads:
+        raise ScriptError(f"{args.script} builds no workload")
+    try:
+        print_ir(result.workloads, sys.stdout)
+    except PtoError as err:
+        raise ScriptError(f"{type(err).__name__}: {err}") from err
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,25 +686,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
+        if args.command == "version":
+            print(_version_text())
+            return EXIT_OK
+        commands = {
+            "ir": lambda: _cmd_ir(args),
+            "run": lambda: _cmd_run(args, parser),
+            "export": lambda: _cmd_export(args),
+            "emit": lambda: _cmd_emit(args),
+            "validate": lambda: _cmd_validate(args),
+        }
+        return commands[args.command]()
     except SystemExit as exit_:  # argparse: --help exits 0, usage errors exit 2
-        return int(exit_.code or 0)
-    if args.command == "version":
-        print(_version_text())
-        return EXIT_OK
-    try:
-        result = run_script(args.script)
+        return int(exit_.code or 0) if isinstance(exit_.code, int | None) else EXIT_USAGE
     except ScriptError as err:
         print(f"pto-wsp: error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
-    if not result.workloads:
-        print(f"pto-wsp: error: {args.script} builds no workload", file=sys.stderr)
-        return EXIT_USER_ERROR
-    try:
-        print_ir(result.workloads, sys.stdout)
-    except PtoError as err:
-        print(f"pto-wsp: error: {type(err).__name__}: {err}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    return EXIT_OK
 
 
 if __name__ == "__main__":

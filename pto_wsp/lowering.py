@@ -529,6 +529,25 @@ class _ScheduleLowering:
     def key(self, e: Any) -> Any:
         return None if e is None else self.low.expr(e, self.spec)
 
+    def check_mesh(self, grid: tuple[int, ...]) -> None:
+        """``spatial_map(grid)`` defines the mesh (spec §4.5): every ``TensorShard(mesh_axis)``
+        of a tensor the workload uses must name one of its axes, else ``ScheduleError``."""
+        for t in self.low.tensor_objs:
+            layout = getattr(t, "layout", None)
+            for dim, d in enumerate(getattr(layout, "dist", ()) or ()):
+                mesh_axis = getattr(d, "mesh_axis", None)
+                if mesh_axis is not None and mesh_axis >= len(grid):
+                    step = next(
+                        (st for st in getattr(self.spec, "steps", ()) if st.name == "spatial_map"),
+                        None,
+                    )
+                    raise ScheduleError(
+                        f"tensor {getattr(t, 'name', None) or '?'} shards dimension {dim} on mesh "
+                        f"axis {mesh_axis}, but spatial_map(grid={grid}) defines a mesh of "
+                        f"{len(grid)} ax{'is' if len(grid) == 1 else 'es'} (0..{len(grid) - 1})",
+                        loc=getattr(step, "loc", None),
+                    )
+
     def build(self, s: Any) -> Any:
         sp = self.spec
         d = getattr(sp, "dispatch", None)
@@ -557,6 +576,7 @@ class _ScheduleLowering:
             s.window_mode = str(getattr(mode, "value", mode)).lower()
         grid = getattr(sp, "spatial_grid", None)
         if grid:
+            self.check_mesh(tuple(int(g) for g in grid))
             s.spatial_grid = [int(g) for g in grid]
         for field in ("deps", "ready_policy", "start_policy", "trace_policy"):
             val = getattr(sp, field, None)

@@ -181,20 +181,29 @@ def _failure_stats(diagnostics: list[dict[str, Any]], executed: bool) -> dict[st
 def _named_tensors(program: Any) -> dict[str, np.ndarray]:
     """Root tensors reached by the program's kernel calls and axes, by name (first wins)."""
     from .kernel import KernelCall
+    from .workload import LoopNode
 
     found: dict[str, np.ndarray] = {}
     workload = getattr(program, "workload", None)
     if workload is None:
         return found
+
+    def add(value: Any) -> None:
+        root = getattr(value, "root", None)
+        name = getattr(root, "name", None)
+        data = getattr(root, "data", None)
+        if name and isinstance(data, np.ndarray) and name not in found:
+            found[name] = data
+
     for node in workload.walk():
-        if not isinstance(node, KernelCall):
-            continue
-        for value in node.args.values():
-            root = getattr(value, "root", None)
-            name = getattr(root, "name", None)
-            data = getattr(root, "data", None)
-            if name and isinstance(data, np.ndarray) and name not in found:
-                found[name] = data
+        if isinstance(node, KernelCall):
+            for value in node.args.values():
+                add(value)
+        elif isinstance(node, LoopNode):
+            for ax in node.axes:
+                target = getattr(ax, "axis", ax)
+                for attr in ("lengths_tensor", "indptr_tensor", "indices_tensor"):
+                    add(getattr(target, attr, None))
     return found
 
 

@@ -39,12 +39,12 @@ from app.model.document import Backdrop, Diagnostic, Document, Edge, Graph, Node
 NodeGraphQt = load_nodegraphqt()
 from NodeGraphQt import BackdropNode, NodeGraph  # noqa: E402
 from NodeGraphQt.base.commands import NodesRemovedCmd  # noqa: E402
-from NodeGraphQt.qgraphics.node_backdrop import BackdropNodeItem  # noqa: E402
 
 CLIPBOARD_MIME = "application/x-pto-wsp-fragment"
 ERROR_BORDER = (235, 64, 52, 255)
 INNER_ERROR_BORDER = (240, 160, 40, 255)
 PASTE_OFFSET = 40.0
+_SCOPE_OWNED = ("scope.entry", "kernel.param")  # created and removed with their scope
 _DYNAMIC_KINDS = getattr(
     registry, "DYNAMIC_KINDS", frozenset({"kernel.call", "kernel.param", "scope.entry"})
 )
@@ -227,7 +227,6 @@ class GraphCanvas(QtCore.QObject):
         self._diagnostics: dict[str, list[str]] = {}
         self._scene_ranges: dict[str | None, list[float]] = {}
         self._clipboard: dict[str, Any] | None = None
-        self._building = False
 
         self.breadcrumb = Breadcrumb()
         self.breadcrumb.scope_clicked.connect(self.enter_scope)
@@ -397,16 +396,18 @@ class GraphCanvas(QtCore.QObject):
                 f"(allowed in: {', '.join(sorted(kind.allowed_in))})"
             )
             return None
-        cmd = self._apply(cmds.AddNode(kind_id, (float(pos[0]), float(pos[1])), self._scope, **props))
+        cmd = self._apply(
+            cmds.AddNode(kind_id, (float(pos[0]), float(pos[1])), self._scope, **props)
+        )
         return cmd.node.id if cmd is not None and cmd.node is not None else None
 
     def delete_selected(self) -> None:
         """Delete the selected nodes (with their edges) and backdrops — one undo step."""
-        ids = [i for i in self.selected_ids() if self.doc.node(i).kind != "scope.entry"]
+        ids = [i for i in self.selected_ids() if self.doc.node(i).kind not in _SCOPE_OWNED]
         protected = len(self.selected_ids()) - len(ids)
         backdrops = self.selected_backdrop_ids()
         if protected:
-            self.message.emit("a scope's entry node cannot be deleted")
+            self.message.emit("entry and parameter nodes belong to their scope: not deleted")
         if not ids and not backdrops:
             return
         parts: list[cmds.Command] = [cmds.RemoveNodes(ids)] if ids else []
@@ -415,7 +416,7 @@ class GraphCanvas(QtCore.QObject):
 
     def copy_selected(self) -> bool:
         """Copy the selection to the clipboard (model fragment + system clipboard JSON)."""
-        ids = [i for i in self.selected_ids() if self.doc.node(i).kind != "scope.entry"]
+        ids = [i for i in self.selected_ids() if self.doc.node(i).kind not in _SCOPE_OWNED]
         if not ids:
             self.message.emit("nothing to copy")
             return False
@@ -444,7 +445,7 @@ class GraphCanvas(QtCore.QObject):
         return self._paste_fragment(data, pos)
 
     def duplicate_selected(self) -> list[str]:
-        ids = [i for i in self.selected_ids() if self.doc.node(i).kind != "scope.entry"]
+        ids = [i for i in self.selected_ids() if self.doc.node(i).kind not in _SCOPE_OWNED]
         if not ids:
             return []
         data = cmds.clipboard_data(self.doc, ids)
@@ -453,7 +454,7 @@ class GraphCanvas(QtCore.QObject):
 
     def group_selected(self, kind_id: str | None = None) -> str | None:
         """Collapse the selection into a new scope node of ``kind_id`` (asks when None)."""
-        ids = [i for i in self.selected_ids() if self.doc.node(i).kind != "scope.entry"]
+        ids = [i for i in self.selected_ids() if self.doc.node(i).kind not in _SCOPE_OWNED]
         if not ids:
             self.message.emit("select the nodes to group first")
             return None
@@ -679,22 +680,18 @@ class GraphCanvas(QtCore.QObject):
     # ======================================================================================
     def rebuild(self) -> None:
         """Throw the scene away and build it from the current document graph."""
-        self._building = True
-        try:
-            self._remove_views(list(self._views.values()) + list(self._backdrops.values()))
-            self._views.clear()
-            self._backdrops.clear()
-            graph = self.current_graph()
-            for bd in graph.backdrops:
-                self._create_backdrop(bd)
-            for node in graph.nodes.values():
-                self._create_view(node)
-            for edge in graph.edges:
-                self._connect_view(edge)
-            self._apply_diagnostics()
-            self._update_breadcrumb()
-        finally:
-            self._building = False
+        self._remove_views(list(self._views.values()) + list(self._backdrops.values()))
+        self._views.clear()
+        self._backdrops.clear()
+        graph = self.current_graph()
+        for bd in graph.backdrops:
+            self._create_backdrop(bd)
+        for node in graph.nodes.values():
+            self._create_view(node)
+        for edge in graph.edges:
+            self._connect_view(edge)
+        self._apply_diagnostics()
+        self._update_breadcrumb()
         self._emit_selection()
 
     def _owner(self) -> Node | None:
@@ -741,7 +738,6 @@ class GraphCanvas(QtCore.QObject):
         view = cls()
         view.model.id = node.id
         view.view.id = node.id
-        view.set_ports(registry.ports_of(node, self.doc))
         label = self._display_name(node)
         view.NODE_NAME = label
         view.model.name = label
@@ -755,6 +751,9 @@ class GraphCanvas(QtCore.QObject):
             selected=False,
             push_undo=False,
         )
+        # Dynamic ports (kernel calls...) need the node in the scene: NodeGraphQt removes port
+        # items through the scene.
+        view.set_ports(registry.ports_of(node, self.doc))
         self._views[node.id] = view
         return view
 
@@ -925,12 +924,22 @@ class GraphCanvas(QtCore.QObject):
 
     def _make_actions(self, shortcuts: bool) -> dict[str, QtGui.QAction]:
         specs: list[tuple[str, str, Any, list[Any]]] = [
-            ("delete", "Delete", self.delete_selected, [QtGui.QKeySequence.StandardKey.Delete, "Backspace"]),  # fmt: skip
+            (
+                "delete",
+                "Delete",
+                self.delete_selected,
+                [QtGui.QKeySequence.StandardKey.Delete, "Backspace"],
+            ),  # fmt: skip
             ("copy", "Copy", self.copy_selected, [QtGui.QKeySequence.StandardKey.Copy]),
             ("cut", "Cut", self.cut_selected, [QtGui.QKeySequence.StandardKey.Cut]),
             ("paste", "Paste", self.paste, [QtGui.QKeySequence.StandardKey.Paste]),
             ("duplicate", "Duplicate", self.duplicate_selected, ["Ctrl+D"]),
-            ("select_all", "Select All", self._select_all, [QtGui.QKeySequence.StandardKey.SelectAll]),  # fmt: skip
+            (
+                "select_all",
+                "Select All",
+                self._select_all,
+                [QtGui.QKeySequence.StandardKey.SelectAll],
+            ),  # fmt: skip
             ("fit", "Fit View", self.fit_view, ["F"]),
             ("group", "Group into Scope…", self.group_selected, ["Ctrl+G"]),
             ("ungroup", "Ungroup", self.ungroup_selected, ["Ctrl+Shift+G"]),
@@ -953,7 +962,3 @@ class GraphCanvas(QtCore.QObject):
 
     def _select_all(self) -> None:
         self.select_ids(list(self._views))
-
-
-def is_backdrop_item(item: Any) -> bool:
-    return isinstance(item, BackdropNodeItem)

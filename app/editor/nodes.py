@@ -191,6 +191,8 @@ class StudioNode(BaseNode):
         for port in self.input_ports() + self.output_ports():
             spec_type = self._port_types.get((port.type_(), port.name()), "")
             port.view.setToolTip(f"{port.name()}: {spec_type}")
+        if self.view.scene() is not None:
+            self.view.draw_node()
         return True
 
     @property

@@ -215,6 +215,13 @@ class ParamListEditor(QtWidgets.QWidget):
             self._emit()
 
     def _append(self, p: dict[str, Any]) -> None:
+        loading, self._loading = self._loading, True  # the row is incomplete until the end
+        try:
+            self._append_row(p)
+        finally:
+            self._loading = loading
+
+    def _append_row(self, p: dict[str, Any]) -> None:
         row = self.table.rowCount()
         self.table.insertRow(row)
         self.table.setItem(row, 0, QtWidgets.QTableWidgetItem(p["name"]))

@@ -1,0 +1,263 @@
+"""Numbers the stats panel and ``pto-wsp run`` show, computed from a per-task trace.
+
+Qt-free (numpy only) so the CLI and the unit tests use exactly what the panel displays.
+
+A trace is the simulator's structured array (``pto_wsp.trace``): fields ``task``, ``kernel``,
+``worker``, ``start`` and ``end`` (cycles) are used. It records no dependency edges, so the
+critical path is *reconstructed*: a task that starts exactly when another one ends is taken to
+have waited for it (for a dependency or for its worker), and the critical path is the longest
+chain of such back-to-back tasks, measured in busy cycles. Where the chain has gaps (a timing
+policy or task window delayed a start) they are not part of its length, so
+``makespan - critical_path.cycles`` is the time no chain of tasks accounts for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "CriticalPath",
+    "KernelStats",
+    "RunAnalysis",
+    "WorkerStats",
+    "analyse_trace",
+    "critical_path",
+    "kernel_stats",
+    "makespan_of",
+    "program_stats_dict",
+    "worker_stats",
+]
+
+_REQUIRED_FIELDS = ("task", "kernel", "worker", "start", "end")
+
+
+@dataclass(frozen=True)
+class KernelStats:
+    """Tasks of one kernel: how many, and their cycles (``end - start``)."""
+
+    kernel_id: int
+    name: str
+    task_count: int
+    total_cycles: int
+    min_cycles: int
+    max_cycles: int
+
+    @property
+    def mean_cycles(self) -> float:
+        return self.total_cycles / self.task_count if self.task_count else 0.0
+
+
+@dataclass(frozen=True)
+class WorkerStats:
+    """One worker: tasks run, busy cycles (overlaps counted once) and busy / makespan."""
+
+    worker: int
+    task_count: int
+    busy_cycles: int
+    utilisation: float
+
+
+@dataclass(frozen=True)
+class CriticalPath:
+    """The longest back-to-back chain of tasks: its busy cycles and task ids, first to last."""
+
+    cycles: int
+    tasks: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class RunAnalysis:
+    """Everything derived from one trace."""
+
+    task_count: int
+    makespan: int
+    kernels: tuple[KernelStats, ...]
+    workers: tuple[WorkerStats, ...]
+    critical_path: CriticalPath
+
+    @property
+    def mean_utilisation(self) -> float:
+        """Mean utilisation over the workers listed (0 when there are none)."""
+        if not self.workers:
+            return 0.0
+        return sum(w.utilisation for w in self.workers) / len(self.workers)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (what ``pto-wsp run --stats`` writes under ``"analysis"``)."""
+        return {
+            "task_count": self.task_count,
+            "makespan": self.makespan,
+            "mean_utilisation": self.mean_utilisation,
+            "kernels": [{**asdict(k), "mean_cycles": k.mean_cycles} for k in self.kernels],
+            "workers": [asdict(w) for w in self.workers],
+            "critical_path": {
+                "cycles": self.critical_path.cycles,
+                "task_count": len(self.critical_path.tasks),
+                "tasks": list(self.critical_path.tasks),
+            },
+        }
+
+
+def _check(trace: np.ndarray) -> None:
+    names = trace.dtype.names or ()
+    missing = [f for f in _REQUIRED_FIELDS if f not in names]
+    if missing:
+        raise ValueError(
+            f"not a per-task trace: fields {', '.join(missing)} missing (has {', '.join(names)})"
+        )
+
+
+def _cols(trace: np.ndarray) -> tuple[np.ndarray, ...]:
+    return tuple(np.asarray(trace[f]).astype(np.int64) for f in _REQUIRED_FIELDS)
+
+
+def makespan_of(trace: np.ndarray) -> int:
+    """From the earliest start (or cycle 0, whichever is first) to the latest end."""
+    _check(trace)
+    if len(trace) == 0:
+        return 0
+    start, end = np.asarray(trace["start"]), np.asarray(trace["end"])
+    return int(end.max()) - min(0, int(start.min()))
+
+
+def kernel_stats(trace: np.ndarray, kernel_names: Sequence[str] = ()) -> tuple[KernelStats, ...]:
+    """Per-kernel task counts and cycles, by kernel id; names from ``kernel_names``."""
+    _check(trace)
+    if len(trace) == 0:
+        return ()
+    _task, kernel, _worker, start, end = _cols(trace)
+    dur = end - start
+    ids, inverse, counts = np.unique(kernel, return_inverse=True, return_counts=True)
+    totals = np.bincount(inverse, weights=dur, minlength=len(ids))
+    mins = np.full(len(ids), np.iinfo(np.int64).max)
+    maxs = np.full(len(ids), np.iinfo(np.int64).min)
+    np.minimum.at(mins, inverse, dur)
+    np.maximum.at(maxs, inverse, dur)
+    names = list(kernel_names)
+    return tuple(
+        KernelStats(
+            kernel_id=int(k),
+            name=names[int(k)] if 0 <= int(k) < len(names) else f"kernel {int(k)}",
+            task_count=int(counts[i]),
+            total_cycles=int(round(totals[i])),
+            min_cycles=int(mins[i]),
+            max_cycles=int(maxs[i]),
+        )
+        for i, k in enumerate(ids)
+    )
+
+
+def worker_stats(trace: np.ndarray, num_workers: int | None = None) -> tuple[WorkerStats, ...]:
+    """Per-worker busy cycles and utilisation (busy / makespan).
+
+    Busy time is the union of the worker's task intervals, so overlapping records are not
+    counted twice. With ``num_workers``, workers ``0..num_workers-1`` that ran nothing are
+    listed too (utilisation 0).
+    """
+    _check(trace)
+    span = makespan_of(trace)
+    present: dict[int, tuple[int, int]] = {}
+    if len(trace):
+        _task, _kernel, worker, start, end = _cols(trace)
+        lo, hi = int(min(0, start.min())), int(end.max())
+        wmin = int(worker.min())
+        # Shift each worker's intervals into a band of its own so that one running maximum
+        # over all records (sorted by worker, then start) never crosses between workers.
+        offset = (worker - wmin) * (hi - lo + 1)
+        s, e = start - lo + offset, end - lo + offset
+        order = np.lexsort((s, worker))
+        s, e, w = s[order], e[order], worker[order]
+        reach = np.maximum.accumulate(e)
+        before = np.concatenate(([np.iinfo(np.int64).min], reach[:-1]))
+        covered = np.clip(e - np.maximum(s, before), 0, None)
+        ids, inverse, counts = np.unique(w, return_inverse=True, return_counts=True)
+        busy = np.bincount(inverse, weights=covered, minlength=len(ids))
+        present = {int(k): (int(counts[i]), int(round(busy[i]))) for i, k in enumerate(ids)}
+    all_ids = set(present)
+    if num_workers is not None:
+        all_ids.update(range(num_workers))
+    return tuple(
+        WorkerStats(
+            worker=k,
+            task_count=present.get(k, (0, 0))[0],
+            busy_cycles=present.get(k, (0, 0))[1],
+            utilisation=(present.get(k, (0, 0))[1] / span) if span else 0.0,
+        )
+        for k in sorted(all_ids)
+    )
+
+
+def critical_path(trace: np.ndarray) -> CriticalPath:
+    """The longest chain of back-to-back tasks (see the module doc), in busy cycles.
+
+    Ties go to the chain that ends last, then to the lower record index, so the result is
+    deterministic.
+    """
+    _check(trace)
+    n = len(trace)
+    if n == 0:
+        return CriticalPath(0, ())
+    task, _kernel, _worker, start, end = _cols(trace)
+    dur = end - start
+    # Every task ending at t is processed before any task starting at t with a positive
+    # duration: sort by (start, end, index).
+    order = np.lexsort((np.arange(n), end, start)).tolist()
+    start_l, end_l, dur_l = start.tolist(), end.tolist(), dur.tolist()
+    best = [0] * n
+    prev = [-1] * n
+    best_at_end: dict[int, int] = {}  # end cycle -> best chain length of a task ending there
+    arg_at_end: dict[int, int] = {}
+    for i in order:
+        s = start_l[i]
+        b = dur_l[i] + best_at_end.get(s, 0)
+        best[i] = b
+        prev[i] = arg_at_end.get(s, -1) if s in best_at_end else -1
+        e = end_l[i]
+        if b > best_at_end.get(e, -1):
+            best_at_end[e] = b
+            arg_at_end[e] = i
+    last = max(range(n), key=lambda i: (best[i], end_l[i], -i))
+    chain: list[int] = []
+    i = last
+    while i != -1:
+        chain.append(int(task[i]))
+        i = prev[i]
+    chain.reverse()
+    return CriticalPath(int(best[last]), tuple(chain))
+
+
+def analyse_trace(
+    trace: np.ndarray,
+    kernel_names: Sequence[str] = (),
+    num_workers: int | None = None,
+) -> RunAnalysis:
+    """All of the above for one trace."""
+    _check(trace)
+    return RunAnalysis(
+        task_count=len(trace),
+        makespan=makespan_of(trace),
+        kernels=kernel_stats(trace, kernel_names),
+        workers=worker_stats(trace, num_workers),
+        critical_path=critical_path(trace),
+    )
+
+
+def program_stats_dict(stats: Any) -> dict[str, float | int]:
+    """``ProgramStats`` (or a mapping with its fields, e.g. a runner stats JSON) as a dict."""
+    keys = ("compile_time_ms", "execute_time_ms", "task_count", "total_cycles")
+    if isinstance(stats, Mapping):
+        get = stats.get
+    else:
+
+        def get(k: str, d: Any = None) -> Any:
+            return getattr(stats, k, d)
+
+    out: dict[str, float | int] = {}
+    for k in keys:
+        v = get(k, 0)
+        out[k] = float(v or 0) if k.endswith("_ms") else int(v or 0)
+    return out

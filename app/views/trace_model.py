@@ -1,0 +1,471 @@
+"""The numerics behind the timeline, kept free of Qt so they are unit tested on plain numpy.
+
+A trace is the simulator's per-task structured array (``pto_wsp.trace.TRACE_DTYPE``: ``task``,
+``kernel``, ``worker``, ``stream``, ``start``, ``end``, ``idx0..idx3``). The timeline shows it as
+lanes — one per worker, or one per stream — each holding its slices sorted by start. Everything the
+view does per frame (finding the visible slices, binning sub-pixel slices, hit-testing the mouse)
+is a ``searchsorted`` or a vectorised numpy pass over one lane's arrays: with 10^6 slices a Python
+loop over slices would cost seconds per frame.
+
+Streams are served by several workers, so slices on a stream lane may overlap. Each lane therefore
+also keeps the running maximum of its ends (``max_end``): it is sorted, so the first slice that can
+reach past ``x`` is one ``searchsorted`` away, which keeps visibility and hit tests exact on
+overlapping lanes too.
+"""
+
+from __future__ import annotations
+
+import colorsys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from pto_wsp.errors import PtoError
+
+__all__ = [
+    "LaneMode",
+    "TRACE_FIELDS",
+    "Lane",
+    "LaneSet",
+    "LodRects",
+    "CriticalPath",
+    "LaneDiff",
+    "RunDiff",
+    "validate_trace",
+    "has_streams",
+    "build_lanes",
+    "busy_cycles",
+    "lod_rects",
+    "critical_path",
+    "diff_runs",
+    "kernel_palette",
+    "kernel_name",
+    "loop_indices",
+    "slice_text",
+    "task_mask",
+]
+
+LaneMode = Literal["workers", "streams"]
+LANE_MODES: tuple[str, ...] = ("workers", "streams")
+
+TRACE_FIELDS: tuple[str, ...] = (
+    "task",
+    "kernel",
+    "worker",
+    "stream",
+    "start",
+    "end",
+    "idx0",
+    "idx1",
+    "idx2",
+    "idx3",
+)
+
+# Qualitative palette (Tableau 20 order, dark shades first): distinct for the first 20 kernels,
+# then golden-ratio hues so that any number of kernels still gets a stable, distinct-ish colour.
+_BASE_PALETTE: tuple[tuple[int, int, int], ...] = (
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+    (188, 189, 34),
+    (23, 190, 207),
+    (174, 199, 232),
+    (255, 187, 120),
+    (152, 223, 138),
+    (255, 152, 150),
+    (197, 176, 213),
+    (196, 156, 148),
+    (247, 182, 210),
+    (199, 199, 199),
+    (219, 219, 141),
+    (158, 218, 229),
+)
+
+
+def validate_trace(trace: np.ndarray) -> np.ndarray:
+    """Checks that ``trace`` is a 1-D structured array with the trace fields; returns it.
+
+    Raises ``PtoError`` naming the missing fields, so a wrong file shows a useful message in the
+    app instead of a ``KeyError`` deep inside a paint call.
+    """
+    if not isinstance(trace, np.ndarray) or trace.dtype.names is None:
+        raise PtoError(
+            f"timeline: a trace must be a numpy structured array with fields {TRACE_FIELDS}, "
+            f"got {type(trace).__name__}"
+        )
+    missing = [f for f in TRACE_FIELDS if f not in trace.dtype.names]
+    if missing:
+        raise PtoError(f"timeline: the trace lacks the field(s) {missing}")
+    if trace.ndim != 1:
+        raise PtoError(f"timeline: a trace must be 1-D, got shape {trace.shape}")
+    if len(trace) and bool(np.any(trace["end"] < trace["start"])):
+        bad = int(np.argmax(trace["end"] < trace["start"]))
+        raise PtoError(
+            f"timeline: record {bad} (task {int(trace['task'][bad])}) ends before it starts"
+        )
+    return trace
+
+
+def has_streams(trace: np.ndarray) -> bool:
+    """True when any record ran on a stream (the simulator writes -1 without streams)."""
+    return bool(len(trace)) and bool(np.any(trace["stream"] >= 0))
+
+
+def busy_cycles(starts: np.ndarray, ends: np.ndarray) -> int:
+    """Cycles covered by the union of ``[start, end)`` intervals sorted by start.
+
+    A union, not a sum: slices overlap on a stream lane, and a lane is never more than 100% busy.
+    """
+    if len(starts) == 0:
+        return 0
+    s = np.asarray(starts, dtype=np.int64)
+    cummax = np.maximum.accumulate(np.asarray(ends, dtype=np.int64))
+    prev = np.empty_like(cummax)
+    prev[0] = s[0]
+    prev[1:] = cummax[:-1]
+    return int(np.maximum(cummax - np.maximum(s, prev), 0).sum())
+
+
+@dataclass(frozen=True, eq=False)
+class Lane:
+    """One row of the timeline: its slices as parallel arrays sorted by start.
+
+    ``rows`` index the original trace, so a hit maps back to its record.
+    """
+
+    key: int
+    label: str
+    rows: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    kernels: np.ndarray
+    max_end: np.ndarray
+    busy: int
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def visible(self, x0: float, x1: float) -> tuple[int, int]:
+        """The index range ``[i0, i1)`` of slices that intersect ``[x0, x1]``."""
+        i0 = int(np.searchsorted(self.max_end, x0, side="left"))
+        i1 = int(np.searchsorted(self.starts, x1, side="right"))
+        return i0, max(i0, i1)
+
+    def hit(self, x: float, tolerance: float = 0.0) -> int | None:
+        """The lane index of the slice under ``x``, else the nearest within ``tolerance``.
+
+        Among overlapping slices the latest-starting one wins (it is drawn on top).
+        """
+        i0, i1 = self.visible(x - tolerance, x + tolerance)
+        if i0 >= i1:
+            return None
+        s = self.starts[i0:i1]
+        e = self.ends[i0:i1]
+        inside = np.flatnonzero((s <= x) & (x < e))
+        if len(inside):
+            return i0 + int(inside[-1])
+        # No slice contains x (a gap, or slices narrower than a pixel): nearest edge wins.
+        dist = np.maximum(np.maximum(s - x, x - e), 0.0)
+        ok = np.flatnonzero((e >= x - tolerance) & (s <= x + tolerance))
+        if not len(ok):
+            return None
+        return i0 + int(ok[np.argmin(dist[ok])])
+
+
+@dataclass(frozen=True, eq=False)
+class LaneSet:
+    """The lanes of one trace in one lane mode, with the run's makespan."""
+
+    mode: str
+    lanes: tuple[Lane, ...]
+    makespan: int
+    slice_count: int
+
+    def utilisation(self, lane: Lane) -> float:
+        """Busy cycles over the makespan (0 for an empty run)."""
+        return lane.busy / self.makespan if self.makespan > 0 else 0.0
+
+    def by_label(self) -> dict[str, Lane]:
+        return {lane.label: lane for lane in self.lanes}
+
+
+def build_lanes(trace: np.ndarray, mode: str = "workers") -> LaneSet:
+    """Groups ``trace`` into lanes (one per worker, or per stream) sorted by start.
+
+    One ``lexsort`` over the whole trace, then split at lane boundaries: no per-slice Python work.
+    """
+    validate_trace(trace)
+    if mode not in LANE_MODES:
+        raise PtoError(f"timeline: unknown lane mode {mode!r}; expected one of {LANE_MODES}")
+    if mode == "streams" and len(trace) and not has_streams(trace):
+        raise PtoError(
+            "timeline: lane mode 'streams' needs a trace with streams; every record of this "
+            "trace has stream -1 (schedule the workload with .streams(n) or use 'workers')"
+        )
+    field_name = "worker" if mode == "workers" else "stream"
+    keys = np.asarray(trace[field_name], dtype=np.int64)
+    starts = np.asarray(trace["start"], dtype=np.int64)
+    ends = np.asarray(trace["end"], dtype=np.int64)
+    kernels = np.asarray(trace["kernel"], dtype=np.int64)
+    order = np.lexsort((ends, starts, keys))
+    sorted_keys = keys[order]
+    cuts = np.flatnonzero(np.diff(sorted_keys)) + 1
+    bounds = np.concatenate(([0], cuts, [len(order)])) if len(order) else np.zeros(1, np.int64)
+    lanes: list[Lane] = []
+    noun = "worker" if mode == "workers" else "stream"
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        rows = order[a:b]
+        key = int(sorted_keys[a])
+        s, e = starts[rows], ends[rows]
+        lanes.append(
+            Lane(
+                key=key,
+                label=f"{noun} {key}" if key >= 0 else f"{noun} none",
+                rows=rows,
+                starts=s,
+                ends=e,
+                kernels=kernels[rows],
+                max_end=np.maximum.accumulate(e),
+                busy=busy_cycles(s, e),
+            )
+        )
+    makespan = int(ends.max()) if len(ends) else 0
+    return LaneSet(mode=mode, lanes=tuple(lanes), makespan=makespan, slice_count=len(trace))
+
+
+@dataclass(frozen=True, eq=False)
+class LodRects:
+    """Rectangles to draw for one lane, in device pixels along x, coloured by kernel id."""
+
+    left: np.ndarray
+    right: np.ndarray
+    kernel: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+
+def lod_rects(
+    starts: np.ndarray,
+    ends: np.ndarray,
+    kernels: np.ndarray,
+    x0: float,
+    px_per_cycle: float,
+    width_px: int,
+    min_px: float = 1.0,
+) -> LodRects:
+    """Level of detail for one lane: what to draw of the given slices at this zoom.
+
+    Pixel x of cycle ``c`` is ``(c - x0) * px_per_cycle``. Slices at least ``min_px`` wide are
+    drawn as they are (clipped to the viewport). Narrower ones are binned: each marks the pixel
+    columns its start and end fall in (at most two, being narrower than a pixel), the column takes
+    the kernel of the last slice that marked it, and runs of equally-coloured columns merge into
+    one rect. So a lane never costs more than about two rects per pixel column, however many
+    slices it holds, and every slice's columns stay covered.
+    """
+    xs = (np.asarray(starts, dtype=np.float64) - x0) * px_per_cycle
+    xe = (np.asarray(ends, dtype=np.float64) - x0) * px_per_cycle
+    k = np.asarray(kernels, dtype=np.int64)
+    wide = (xe - xs) >= min_px
+    lo, hi = -2.0, float(width_px) + 2.0  # clip: huge coordinates upset the raster engine
+    wl = np.clip(xs[wide], lo, hi)
+    wr = np.clip(xe[wide], lo, hi)
+    wk = k[wide]
+    narrow = ~wide
+    if not narrow.any() or width_px <= 0:
+        return LodRects(wl, wr, wk)
+    ns, ne, nk = xs[narrow], xe[narrow], k[narrow]
+    cs = np.floor(ns)
+    ce = np.maximum(np.ceil(ne) - 1.0, cs)  # an end on a column boundary does not enter it
+    last = width_px - 1
+    cs = np.clip(cs, 0, last).astype(np.int64)
+    ce = np.clip(ce, 0, last).astype(np.int64)
+    column = np.full(width_px, -1, dtype=np.int64)
+    column[cs] = nk
+    column[ce] = nk
+    edges = np.flatnonzero(np.diff(column)) + 1
+    run_start = np.concatenate(([0], edges))
+    run_end = np.concatenate((edges, [width_px]))
+    run_k = column[run_start]
+    keep = run_k >= 0
+    left = np.concatenate((wl, run_start[keep].astype(np.float64)))
+    right = np.concatenate((wr, run_end[keep].astype(np.float64)))
+    return LodRects(left, right, np.concatenate((wk, run_k[keep])))
+
+
+@dataclass(frozen=True)
+class CriticalPath:
+    """The chain of back-to-back tasks that ends the run, and its busy length in cycles.
+
+    ``rows`` index the trace, first task first. ``length`` is the sum of their durations; it
+    equals the makespan when the chain reaches cycle 0 without a gap.
+    """
+
+    length: int
+    rows: np.ndarray
+
+
+def critical_path(trace: np.ndarray) -> CriticalPath:
+    """The critical path of a finished run, recovered from the trace alone.
+
+    A trace carries no dependency edges, so the path is read off the timing: start at the task
+    that ends last; its predecessor is a task that ended exactly when it started (on its own lane
+    if one did, since a worker's queue is a dependency too; else the longest such task on any lane).
+    The walk stops at cycle 0 or at a gap (the task waited for something the trace does not show).
+    Each step is a ``searchsorted`` on the ends; the walk is as long as the chain.
+    """
+    validate_trace(trace)
+    if not len(trace):
+        return CriticalPath(0, np.zeros(0, dtype=np.int64))
+    starts = np.asarray(trace["start"], dtype=np.int64)
+    ends = np.asarray(trace["end"], dtype=np.int64)
+    workers = np.asarray(trace["worker"], dtype=np.int64)
+    by_end = np.lexsort((-(ends - starts), ends))  # by end, longest first among equal ends
+    sorted_ends = ends[by_end]
+    current = int(np.lexsort((-(ends - starts), -ends))[0])  # last to end, longest on ties
+    chain = [current]
+    seen = {current}
+    while starts[current] > 0:
+        t = starts[current]
+        a = int(np.searchsorted(sorted_ends, t, side="left"))
+        b = int(np.searchsorted(sorted_ends, t, side="right"))
+        if a == b:
+            break  # a gap: nothing ended when this task started
+        cands = by_end[a:b]
+        same = cands[workers[cands] == workers[current]]
+        nxt = int(same[0]) if len(same) else int(cands[0])
+        if nxt in seen:  # zero-length tasks could otherwise loop
+            break
+        chain.append(nxt)
+        seen.add(nxt)
+        current = nxt
+    rows = np.asarray(chain[::-1], dtype=np.int64)
+    return CriticalPath(int((ends[rows] - starts[rows]).sum()), rows)
+
+
+@dataclass(frozen=True)
+class LaneDiff:
+    """Busy cycles of one lane label in runs A and B (0 where the lane is absent)."""
+
+    label: str
+    busy_a: int
+    busy_b: int
+
+    @property
+    def delta(self) -> int:
+        return self.busy_b - self.busy_a
+
+
+@dataclass(frozen=True)
+class RunDiff:
+    """B minus A: total cycles (makespans) and busy cycles per lane."""
+
+    total_a: int
+    total_b: int
+    lanes: tuple[LaneDiff, ...] = field(default_factory=tuple)
+
+    @property
+    def delta(self) -> int:
+        return self.total_b - self.total_a
+
+    @property
+    def delta_pct(self) -> float:
+        """The change relative to A, in percent (``nan`` when A is empty and B is not)."""
+        if self.total_a == 0:
+            return 0.0 if self.total_b == 0 else float("nan")
+        return 100.0 * self.delta / self.total_a
+
+
+def _lane_sort_key(label: str) -> tuple[str, int]:
+    noun, _, num = label.rpartition(" ")
+    return (noun, int(num)) if num.lstrip("-").isdigit() else (label, 0)
+
+
+def diff_runs(a: LaneSet, b: LaneSet) -> RunDiff:
+    """Compares two runs lane by lane (lanes matched by label, e.g. ``worker 3``)."""
+    la, lb = a.by_label(), b.by_label()
+    labels = sorted(set(la) | set(lb), key=_lane_sort_key)
+    lanes = tuple(
+        LaneDiff(
+            label,
+            la[label].busy if label in la else 0,
+            lb[label].busy if label in lb else 0,
+        )
+        for label in labels
+    )
+    return RunDiff(a.makespan, b.makespan, lanes)
+
+
+def kernel_palette(names: Iterable[str]) -> dict[str, tuple[int, int, int]]:
+    """A stable colour per kernel name, in order of first appearance.
+
+    Stable means: the same list gives the same colours in every session, and two runs compared
+    side by side colour a kernel alike when given the union of their names.
+    """
+    out: dict[str, tuple[int, int, int]] = {}
+    for name in names:
+        if name in out:
+            continue
+        i = len(out)
+        if i < len(_BASE_PALETTE):
+            out[name] = _BASE_PALETTE[i]
+        else:
+            h = (i * 0.618033988749895) % 1.0
+            r, g, bl = colorsys.hsv_to_rgb(h, 0.55, 0.85)
+            out[name] = (int(r * 255), int(g * 255), int(bl * 255))
+    return out
+
+
+def kernel_name(kernel_id: int, kernel_names: Sequence[str]) -> str:
+    """The kernel's name, or ``kernel <id>`` when the id is outside the names list."""
+    return kernel_names[kernel_id] if 0 <= kernel_id < len(kernel_names) else f"kernel {kernel_id}"
+
+
+def loop_indices(record: np.void) -> tuple[int, ...]:
+    """The record's loop indices (the simulator writes -1 for absent ones)."""
+    return tuple(int(record[f"idx{i}"]) for i in range(4) if int(record[f"idx{i}"]) >= 0)
+
+
+def slice_text(record: np.void, kernel_names: Sequence[str]) -> str:
+    """The hover text of one slice: kernel, loop indices, start, end and cycles."""
+    start, end = int(record["start"]), int(record["end"])
+    idx = loop_indices(record)
+    where = f"[{', '.join(map(str, idx))}]" if idx else "[]"
+    lines = [
+        f"{kernel_name(int(record['kernel']), kernel_names)}{where}",
+        f"task {int(record['task'])}  worker {int(record['worker'])}"
+        + (f"  stream {int(record['stream'])}" if int(record["stream"]) >= 0 else ""),
+        f"start {start}  end {end}  cycles {end - start}",
+    ]
+    return "\n".join(lines)
+
+
+def task_mask(trace: np.ndarray, selection: np.ndarray | Iterable[int] | None) -> np.ndarray:
+    """A boolean mask over ``trace`` from a mask or from task ids (``None``: nothing).
+
+    A boolean array must have one entry per record; anything else is read as task ids.
+    """
+    n = len(trace)
+    if selection is None:
+        return np.zeros(n, dtype=bool)
+    arr = np.asarray(list(selection) if not isinstance(selection, np.ndarray) else selection)
+    if arr.dtype == bool:
+        if arr.shape != (n,):
+            raise PtoError(
+                f"timeline: a highlight mask needs {n} entries (one per record), got {arr.shape}"
+            )
+        return arr.copy()
+    if arr.size == 0:
+        return np.zeros(n, dtype=bool)
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise PtoError(
+            f"timeline: highlight takes a boolean mask or integer task ids, got dtype {arr.dtype}"
+        )
+    return np.isin(np.asarray(trace["task"], dtype=np.int64), arr.astype(np.int64))

@@ -1,0 +1,147 @@
+"""Timeline frame time with 10^6 slices (DESIGN §5 target: a frame after a zoom <= 33 ms).
+
+Times ``TimelineItem.paint`` into a QImage-backed QPainter (1600x600, the size of a maximised
+timeline pane) at several zoom levels, from the whole makespan down to a few hundred cycles, after
+building the lanes of a synthetic trace shaped like the simulator's (``TRACE_DTYPE``: 16 workers,
+back-to-back tasks of 3 kernels with random durations and occasional gaps). Each level paints a
+few frames and reports the median. The baseline measured in the same run is one frame of a naive
+renderer that sends every visible slice to Qt as its own rect (no level of detail), at the fit
+zoom level, so the printed ratio shows what the binning buys on this machine.
+
+Run: ``python benchmarks/bench_timeline.py [--slices N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["PYQTGRAPH_QT_LIB"] = "PySide6"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
+
+from app.views.timeline_item import TimelineItem  # noqa: E402
+from app.views.trace_model import build_lanes, kernel_palette  # noqa: E402
+from pto_wsp.trace import TRACE_DTYPE  # noqa: E402
+
+TARGET_MS = 33.0
+WIDTH, HEIGHT = 1600, 600
+
+
+def synthetic_trace(n: int, workers: int = 16, seed: int = 0) -> np.ndarray:
+    """``n`` records on ``workers`` workers, back to back with 5% gaps, 3 kernels."""
+    rng = np.random.default_rng(seed)
+    tr = np.zeros(n, dtype=TRACE_DTYPE)
+    tr["task"] = np.arange(n)
+    tr["worker"] = np.arange(n) % workers
+    tr["kernel"] = rng.integers(0, 3, n)
+    tr["stream"] = -1
+    dur = rng.integers(50, 400, n)
+    gap = np.where(rng.random(n) < 0.05, rng.integers(1, 200, n), 0)
+    for w in range(workers):
+        sel = tr["worker"] == w
+        step = dur[sel] + gap[sel]
+        end = np.cumsum(step)
+        tr["end"][sel] = end
+        tr["start"][sel] = end - dur[sel]
+    for i in range(4):
+        tr[f"idx{i}"] = -1
+    tr["idx0"] = np.arange(n) // workers
+    return tr
+
+
+def _painter_for(image: QtGui.QImage, x0: float, x1: float, lanes: int) -> QtGui.QPainter:
+    p = QtGui.QPainter(image)
+    sx = WIDTH / (x1 - x0)
+    sy = HEIGHT / lanes
+    p.setTransform(QtGui.QTransform(sx, 0, 0, sy, -x0 * sx, 0))
+    return p
+
+
+def time_paint(item: TimelineItem, x0: float, x1: float, lanes: int, frames: int = 5) -> float:
+    image = QtGui.QImage(WIDTH, HEIGHT, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    times = []
+    for _ in range(frames):
+        image.fill(0)
+        p = _painter_for(image, x0, x1, lanes)
+        t0 = time.perf_counter()
+        item.paint(p)
+        times.append((time.perf_counter() - t0) * 1000.0)
+        p.end()
+    return statistics.median(times)
+
+
+def naive_frame(trace: np.ndarray, lanes: int, makespan: float) -> float:
+    """One frame drawing every slice as its own QRectF (what a no-LOD item would do)."""
+    image = QtGui.QImage(WIDTH, HEIGHT, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    p = _painter_for(image, 0.0, makespan, lanes)
+    p.setPen(QtCore.Qt.PenStyle.NoPen)
+    t0 = time.perf_counter()
+    for k in range(3):
+        sel = trace[trace["kernel"] == k]
+        p.setBrush(QtGui.QColor(*kernel_palette(["a", "b", "c"])[["a", "b", "c"][k]]))
+        rects = [
+            QtCore.QRectF(float(s), w + 0.1, float(e - s), 0.8)
+            for s, e, w in zip(sel["start"], sel["end"], sel["worker"], strict=True)
+        ]
+        p.drawRects(rects)
+    ms = (time.perf_counter() - t0) * 1000.0
+    p.end()
+    return ms
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--slices", type=int, default=1_000_000)
+    args = ap.parse_args()
+    _app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+
+    trace = synthetic_trace(args.slices)
+    t0 = time.perf_counter()
+    lanes = build_lanes(trace, "workers")
+    build_ms = (time.perf_counter() - t0) * 1000.0
+    item = TimelineItem()
+    colors = {i: rgb for i, rgb in enumerate(kernel_palette(["a", "b", "c"]).values())}
+    item.set_lanes(lanes, colors)
+    n_lanes = len(lanes.lanes)
+    span = float(lanes.makespan)
+    print(f"{len(trace)} slices on {n_lanes} lanes, makespan {lanes.makespan} cycles")
+    print(f"build lanes: {build_ms:.1f} ms (once per run, not per frame)")
+
+    worst = 0.0
+    for zoom in (1, 4, 32, 512, 8192, 2**17):
+        width = span / zoom
+        x0 = span / 2 - width / 2
+        ms = time_paint(item, x0, x0 + width, n_lanes)
+        worst = max(worst, ms)
+        print(
+            f"zoom x{zoom:<7} visible {width:12.0f} cycles: paint {ms:6.2f} ms, "
+            f"{item.last_rect_count} rects"
+        )
+    mask = np.zeros(len(trace), bool)
+    mask[::7] = True
+    item.set_highlight(mask)
+    ms_hl = time_paint(item, 0.0, span, n_lanes)
+    worst = max(worst, ms_hl)
+    print(f"fit with 1/7 of the slices highlighted: paint {ms_hl:6.2f} ms")
+    item.set_highlight(None)
+
+    naive = naive_frame(trace, n_lanes, span)
+    print(f"baseline (one QRectF per slice, no LOD) at fit: {naive:.0f} ms")
+    print(
+        f"worst LOD frame {worst:.2f} ms; target {TARGET_MS:.0f} ms: "
+        f"ratio worst/target = {worst / TARGET_MS:.2f} ({'OK' if worst <= TARGET_MS else 'SLOW'}); "
+        f"speed-up vs baseline {naive / worst:.0f}x"
+    )
+    return 0 if worst <= TARGET_MS else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

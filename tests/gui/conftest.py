@@ -1,0 +1,52 @@
+"""Fixtures for the GUI tests (pytest-qt, offscreen: tests/conftest.py sets QT_QPA_PLATFORM).
+
+``no_leaked_windows`` (autouse) fails a test that leaves a new visible top-level window behind:
+a dialog or popup that was never closed would block a real user and pile up in a test session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6 import QtWidgets
+
+from app.editor.canvas import GraphCanvas
+from app.model.commands import DocumentEditor
+from app.model.document import Document
+
+
+def _visible_top_levels() -> set[int]:
+    return {id(w) for w in QtWidgets.QApplication.topLevelWidgets() if w.isVisible()}
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_windows(qapp: QtWidgets.QApplication) -> Iterator[None]:
+    before = _visible_top_levels()
+    yield
+    qapp.processEvents()
+    leaked = [
+        w for w in QtWidgets.QApplication.topLevelWidgets() if w.isVisible() and id(w) not in before
+    ]
+    for w in leaked:  # hide, not close: a closeEvent handler could prompt or veto
+        w.hide()
+        w.deleteLater()
+    assert not leaked, "test leaked top-level windows: " + ", ".join(
+        f"{type(w).__name__}({w.objectName() or w.windowTitle()!r})" for w in leaked
+    )
+
+
+@pytest.fixture
+def editor() -> DocumentEditor:
+    return DocumentEditor(Document(name="test"))
+
+
+@pytest.fixture
+def canvas(qtbot, editor: DocumentEditor) -> GraphCanvas:
+    """A shown canvas (900x700) on an empty document; closed by qtbot at teardown."""
+    c = GraphCanvas(editor)
+    qtbot.addWidget(c.widget)
+    c.widget.resize(900, 700)
+    c.widget.show()
+    qtbot.waitExposed(c.widget)
+    return c
