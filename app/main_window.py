@@ -25,7 +25,7 @@ from app.editor.compat import load_nodegraphqt
 load_nodegraphqt()  # binding + NodeGraphQt patches before any editor widget exists
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal  # noqa: E402
-from PySide6.QtGui import QAction, QCloseEvent  # noqa: E402
+from PySide6.QtGui import QAction, QCloseEvent, QShowEvent  # noqa: E402
 from PySide6.QtWidgets import (  # noqa: E402
     QApplication,
     QDockWidget,
@@ -42,9 +42,9 @@ from app.actions import RecentFiles, StudioActions  # noqa: E402
 from app.editor.canvas import GraphCanvas  # noqa: E402
 from app.editor.palette import Palette  # noqa: E402
 from app.editor.properties import PropertiesPanel  # noqa: E402
-from app.model import io  # noqa: E402
+from app.model import io, registry  # noqa: E402
 from app.model.commands import DocumentEditor  # noqa: E402
-from app.model.document import Diagnostic, Document  # noqa: E402
+from app.model.document import Diagnostic, Document, Node  # noqa: E402
 from app.model.events import Signal as ModelSignal  # noqa: E402
 from app.model.export import ExportError, export_script  # noqa: E402
 
@@ -161,6 +161,16 @@ def _connect_all(events: object, slot: Callable[..., Any]) -> list[Callable[[], 
     return undo
 
 
+def _node_label(node: Node) -> str:
+    """A node's name, or its kind's title for unnamed kinds (loops, calls...)."""
+    if node.name:
+        return node.name
+    try:
+        return registry.kind(node.kind).title
+    except registry.UnknownKind:
+        return node.kind
+
+
 def project_stem(path: Path) -> str:
     """``attention.pto.json`` -> ``attention``."""
     name = path.name
@@ -205,6 +215,8 @@ class MainWindow(QMainWindow):
         self._import_job: _ImportJob | None = None
         self._diagnostics: list[Diagnostic] = []
         self._unsaved_origin = False
+        self._shown_once = False
+        self._default_layout = True
 
         self.setObjectName("StudioMainWindow")
         self.resize(1400, 900)
@@ -262,12 +274,19 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.path_label)
 
     def _restore_layout(self) -> None:
+        """The user's last window layout, else: the canvas large, docks at useful sizes."""
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
         state = self.settings.value("window/state")
-        if state is not None:
-            self.restoreState(state)
+        self._default_layout = state is None or not self.restoreState(state)
+
+    def _apply_default_dock_sizes(self) -> None:
+        """First run: the canvas large, docks at useful sizes (needs the shown window)."""
+        self.resizeDocks(
+            [self.palette_dock, self.properties_dock], [230, 320], Qt.Orientation.Horizontal
+        )
+        self.resizeDocks([self.diagnostics_dock], [120], Qt.Orientation.Vertical)
 
     def _save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -317,9 +336,7 @@ class MainWindow(QMainWindow):
         model's history, NodeGraphQt's undo stack is unused (``app.editor.canvas``).
         """
         assert self.canvas is not None
-        ours = {
-            seq.toString() for a in self.actions.by_name.values() for seq in a.shortcuts()
-        }
+        ours = {seq.toString() for a in self.actions.by_name.values() for seq in a.shortcuts()}
         for action in self.canvas.widget.findChildren(QAction):
             keep = [s for s in action.shortcuts() if s.toString() not in ours]
             if len(keep) != len(action.shortcuts()):
@@ -345,6 +362,9 @@ class MainWindow(QMainWindow):
 
     def _on_model_event(self, *_args: Any) -> None:
         # Cheap on purpose: moving 1000 nodes emits 1000 events; the work runs once, later.
+        # Undo/Redo enablement is immediate: a disabled action ignores ``trigger()``.
+        assert self.editor is not None
+        self.actions.set_history_state(self.editor.can_undo(), self.editor.can_redo())
         self._title_timer.start()
         self._diagnostics_timer.start()
 
@@ -382,7 +402,7 @@ class MainWindow(QMainWindow):
         if not diag.node_id:
             return str(diag)
         found = self.document.locate(diag.node_id)
-        label = f"{found[0].name or found[0].kind} ({diag.node_id})" if found else diag.node_id
+        label = f"{_node_label(found[0])} ({diag.node_id})" if found else diag.node_id
         field = f".{diag.field}" if diag.field else ""
         return f"{label}{field}: {diag.message}"
 
@@ -400,7 +420,7 @@ class MainWindow(QMainWindow):
             node = self.document.node(ids[0])
             problems = self.canvas.diagnostics_of(ids[0]) if self.canvas else []
             suffix = f" — {problems[0]}" if problems else ""
-            self.show_message(f"{node.name or node.kind} ({node.kind}){suffix}", 4000)
+            self.show_message(f"{_node_label(node)} ({node.kind}){suffix}", 4000)
         elif ids:
             self.show_message(f"{len(ids)} nodes selected", 4000)
 
@@ -666,6 +686,18 @@ class MainWindow(QMainWindow):
 
     def _remember_dir(self, path: Path) -> None:
         self.settings.setValue("files/last_dir", str(Path(path).resolve().parent))
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._shown_once:  # the view has its real size only now: frame the graph
+            self._shown_once = True
+            if self._default_layout:
+                self._apply_default_dock_sizes()
+            QTimer.singleShot(0, self._fit_if_alive)
+
+    def _fit_if_alive(self) -> None:
+        if self.canvas is not None and self.isVisible():
+            self.canvas.fit_view()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         if self._import_job is not None:

@@ -31,7 +31,7 @@ load_nodegraphqt()
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.editor import GraphCanvas  # noqa: E402
+from app.editor.canvas import GraphCanvas  # noqa: E402
 from app.model import io, registry  # noqa: E402
 from app.model.commands import DocumentEditor  # noqa: E402
 from app.model.document import Document, Edge, PortRef  # noqa: E402

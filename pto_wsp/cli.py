@@ -474,7 +474,7 @@ def _analysis(outcome: RunOutcome) -> Any:
     """The per-kernel / per-worker / critical-path analysis (``app.views.run_stats``)."""
     if outcome.trace is None:
         return None
-    from app.views.run_stats import analyse_trace  # numpy only; no Qt
+    from .trace_analysis import analyse_trace
 
     return analyse_trace(outcome.trace, outcome.kernel_names)
 

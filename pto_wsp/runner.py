@@ -30,7 +30,7 @@ import os
 import sys
 import traceback
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from types import TracebackType
@@ -54,9 +54,7 @@ def _parser(prog: str | None) -> argparse.ArgumentParser:
     p.add_argument(
         "--outputs", metavar="PATH.npz", help="write the named tensors after the run (np.savez)"
     )
-    p.add_argument(
-        "--no-execute", action="store_true", help="compile only; do not run the program"
-    )
+    p.add_argument("--no-execute", action="store_true", help="compile only; do not run the program")
     return p
 
 
@@ -138,14 +136,10 @@ def report_errors(argv: Sequence[str] | None = None) -> None:
     caller = sys._getframe(1)
     if caller.f_globals.get("__name__") != "__main__":
         return
-    args, _unknown = _parser(None).parse_known_args(
-        list(sys.argv[1:] if argv is None else argv)
-    )
+    args, _unknown = _parser(None).parse_known_args(list(sys.argv[1:] if argv is None else argv))
     previous = sys.excepthook
 
-    def hook(
-        kind: type[BaseException], err: BaseException, tb: TracebackType | None
-    ) -> None:
+    def hook(kind: type[BaseException], err: BaseException, tb: TracebackType | None) -> None:
         if not isinstance(err, Exception):
             previous(kind, err, tb)
             return
@@ -208,7 +202,9 @@ def _named_tensors(program: Any) -> dict[str, np.ndarray]:
 
 
 def _stats_json(program: Any, executed: bool, diags: list[dict[str, Any]]) -> dict[str, Any]:
-    stats = asdict(program.stats) if executed else {"compile_time_ms": program.stats.compile_time_ms}
+    stats = (
+        asdict(program.stats) if executed else {"compile_time_ms": program.stats.compile_time_ms}
+    )
     return {
         "ok": not any(d["severity"] == "error" for d in diags),
         "executed": executed,
@@ -288,4 +284,3 @@ def _resolve(program: Any) -> Any:
     if callable(program):
         return program()
     return program
-

@@ -106,7 +106,9 @@ def npy(path: str | Path, dtype: Any = None) -> np.ndarray:
     try:
         arr = np.load(p, allow_pickle=False)
     except (OSError, ValueError) as e:
-        raise TypeCheckError(f"cannot load tensor data from {str(p)!r}: {e}", loc=user_location()) from None
+        raise TypeCheckError(
+            f"cannot load tensor data from {str(p)!r}: {e}", loc=user_location()
+        ) from None
     have = DType.from_numpy(arr.dtype)
     if dtype is not None and DType.from_any(dtype) is not have:
         raise TypeCheckError(

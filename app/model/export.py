@@ -35,7 +35,7 @@ _DSL_NAMES = {
     "WindowMode", "Scalar", "connect", "consume", "jit_kernel", "kernel", "process", "pto",
     "record", "replicate", "send", "slot_load_u64", "slot_set_u64", "synchronize", "workload",
     "combine", "sequential", "relayout", "allreduce", "allgather", "reduce_scatter",
-    "TensorLayout", "report_errors", "run_main", TENSOR_INIT_MODULE,
+    "TensorLayout", "TensorReplicate", "TensorShard", "report_errors", "run_main", TENSOR_INIT_MODULE,
 }  # fmt: skip
 
 _SECTION_OF_KIND = {
@@ -224,8 +224,7 @@ class _Exporter:
         if node.kind != "kernel.call":
             return False
         return any(
-            graph.nodes.get(e.dst.node) is not None
-            and graph.nodes[e.dst.node].kind == "csp.send"
+            graph.nodes.get(e.dst.node) is not None and graph.nodes[e.dst.node].kind == "csp.send"
             for e in graph.edges_from(node.id, "value")
         )
 
@@ -698,11 +697,20 @@ class _Exporter:
         p = n.props
         self.out.use(op)
         if op == "relayout":
-            to = (p.get("to") or "").strip()
-            if not to:
-                raise ExportError(n.id, "props.to", "relayout needs the target layout")
-            self.out.use("TensorLayout")
-            args = f"{x.name}, to={to}"
+            dist = p.get("dist") or []
+            elems: list[str] = []
+            for d in dist:
+                if d == "R":
+                    elems.append("TensorReplicate()")
+                elif isinstance(d, str) and d[:1] == "S" and d[1:].isdigit():
+                    elems.append(f"TensorShard({int(d[1:])})")
+                else:
+                    raise ExportError(n.id, "props.dist", f"unknown distribution {d!r}")
+            if not elems:
+                raise ExportError(n.id, "props.dist", "relayout needs one entry per dimension")
+            self.out.use("TensorLayout", "TensorReplicate", "TensorShard")
+            inner = elems[0] + "," if len(elems) == 1 else ", ".join(elems)
+            args = f"{x.name}, to=TensorLayout(({inner}))"
         elif op == "allreduce":
             args = f"{x.name}, op={_q(p.get('op', 'sum'))}"
         elif op == "allgather":

@@ -194,6 +194,7 @@ class _Converter:
         self.keep: list[Any] = []  # keeps objects alive so id() stays unique
         self.global_names: dict[int, str] = {}
         self.gets: dict[tuple[int, str], Node] = {}  # (id(graph), target) -> data.get
+        self.notes: list[str] = []  # what the user should know about the import
 
     # -- node plumbing -----------------------------------------------------------------------
     def _id(self) -> str:
@@ -299,8 +300,6 @@ class _Converter:
         self.root_of[id(root)] = node
         self.keep.append(root)
         return node
-
-    notes: list[str]
 
     def name_for_preview(self, obj: Any) -> str:
         return self.global_names.get(id(obj)) or str(getattr(obj, "name", None) or "tensor")
@@ -717,7 +716,6 @@ def document_from_namespace(namespace: dict[str, Any], name: str) -> tuple[Docum
     from pto_wsp.tensor import Tensor
 
     conv = _Converter(name)
-    conv.notes = []
     for gname, value in namespace.items():
         if not gname.startswith("_") and id(value) not in conv.global_names:
             conv.global_names[id(value)] = gname

@@ -25,7 +25,7 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from pyqtgraph.Qt.internals import PrimitiveArray
 
-from app.views.trace_model import LaneSet, lod_rects
+from app.views.trace_model import LaneSet, lod_columns, lod_rects
 
 __all__ = ["TimelineItem", "LANE_FILL"]
 
@@ -41,7 +41,8 @@ class TimelineItem(pg.GraphicsObject):
         self._lanes: LaneSet | None = None
         self._brushes: dict[int, QtGui.QBrush] = {}
         self._fallback = QtGui.QBrush(QtGui.QColor(128, 128, 128))
-        self._highlight: list[np.ndarray] = []  # per lane: lane indices to outline
+        # per lane: (starts, ends, running max end) of the slices to outline, or None
+        self._highlight: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = []
         self._highlight_pen = pg.mkPen(_HIGHLIGHT_RGB, width=2)
         self._rects = PrimitiveArray(QtCore.QRectF, 4)
         self.last_rect_count = 0  # rects sent to Qt by the last paint (for the benchmark)
@@ -67,7 +68,14 @@ class TimelineItem(pg.GraphicsObject):
         if lanes is None or mask is None or not mask.any():
             self._highlight = []
         else:
-            self._highlight = [np.flatnonzero(mask[lane.rows]) for lane in lanes.lanes]
+            self._highlight = []
+            for lane in lanes.lanes:
+                sel = np.flatnonzero(mask[lane.rows])
+                self._highlight.append(
+                    (lane.starts[sel], lane.ends[sel], np.maximum.accumulate(lane.ends[sel]))
+                    if len(sel)
+                    else None
+                )
         self.update()
 
     @property
@@ -123,8 +131,8 @@ class TimelineItem(pg.GraphicsObject):
         widget: QtWidgets.QWidget | None = None,
     ) -> None:
         lanes = self._lanes
+        self.last_rect_count = 0
         if lanes is None or not lanes.lanes:
-            self.last_rect_count = 0
             return
         t = painter.transform()
         sx, dx, sy, dy = t.m11(), t.dx(), t.m22(), t.dy()
@@ -132,45 +140,120 @@ class TimelineItem(pg.GraphicsObject):
             return
         device = painter.device()
         width_px, height_px = device.width(), device.height()
-        # The visible cycle range, from the device's left/right edges.
-        x0 = (0.0 - dx) / sx
+        if width_px <= 0 or height_px <= 0:
+            return
+        x0 = (0.0 - dx) / sx  # the visible cycle range, from the device's left/right edges
         x1 = (width_px - dx) / sx
-        painter.save()
-        painter.resetTransform()  # draw in device pixels: exact pixel columns, no huge scales
-        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        # A lane with more visible slices than this is rasterised as one row of pixel columns
+        # (an image strip) instead of rects: Qt's per-rect cost, not numpy, bounds the frame.
+        dense = max(32, width_px // 8)
         pad = (1.0 - LANE_FILL) / 2.0
         by_kernel: dict[int, list[np.ndarray]] = {}
-        hl_rects: list[np.ndarray] = []
+        outline: list[np.ndarray] = []
+        strips: list[tuple[int, int, int, np.ndarray, np.ndarray | None]] = []
         for i, lane in enumerate(lanes.lanes):
             ya, yb = sy * (i + pad) + dy, sy * (i + 1 - pad) + dy
-            top, bottom = min(ya, yb), max(ya, yb)
+            # Whole pixels: the raster engine fills aligned rects on its fast path.
+            top, bottom = round(min(ya, yb)), round(max(ya, yb))
+            bottom = max(bottom, top + 1)
             if bottom < 0 or top > height_px:
                 continue
             i0, i1 = lane.visible(x0, x1)
             if i0 >= i1:
                 continue
+            hl = self._highlight[i] if self._highlight else None
+            if i1 - i0 > dense:
+                column = lod_columns(
+                    lane.starts[i0:i1], lane.max_end[i0:i1], lane.kernels[i0:i1], x0, sx, width_px
+                )
+                marks = None
+                if hl is not None:
+                    hs, he, hm = hl
+                    marks = lod_columns(hs, hm, np.zeros(len(hs), np.int64), x0, sx, width_px)
+                strips.append((i, top, bottom, column, marks))
+                continue
             r = lod_rects(
-                lane.starts[i0:i1], lane.ends[i0:i1], lane.kernels[i0:i1], x0, sx, width_px
+                lane.starts[i0:i1],
+                lane.ends[i0:i1],
+                lane.kernels[i0:i1],
+                x0,
+                sx,
+                width_px,
+                max_end=lane.max_end[i0:i1],
             )
             self._collect(by_kernel, r.left, r.right, r.kernel, top, bottom - top)
-            if self._highlight and len(self._highlight[i]):
-                h = self._highlight[i]
-                h = h[(h >= i0) & (h < i1)]
-                if len(h):
+            if hl is not None:
+                hs, he, hm = hl
+                j0 = int(np.searchsorted(hm, np.int64(np.ceil(x0)), side="left"))
+                j1 = int(np.searchsorted(hs, np.int64(np.floor(x1)), side="right"))
+                if j0 < j1:
                     hr = lod_rects(
-                        lane.starts[h], lane.ends[h], np.zeros(len(h), np.int64), x0, sx, width_px
+                        hs[j0:j1],
+                        he[j0:j1],
+                        np.zeros(j1 - j0, np.int64),
+                        x0,
+                        sx,
+                        width_px,
+                        max_end=hm[j0:j1],
                     )
-                    hl_rects.append(_xywh(hr.left, hr.right, top, bottom - top))
+                    outline.append(_xywh(hr.left, hr.right, top, bottom - top))
+        painter.save()
+        painter.resetTransform()  # draw in device pixels: exact pixel columns, no huge scales
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
         count = 0
+        if strips:
+            count += self._draw_strips(painter, strips, width_px)
         for k, parts in by_kernel.items():
             painter.setBrush(self._brushes.get(k, self._fallback))
             count += self._draw(painter, np.concatenate(parts))
-        if hl_rects:
+        if outline:
             painter.setPen(self._highlight_pen)
             painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
-            count += self._draw(painter, np.concatenate(hl_rects))
+            count += self._draw(painter, np.concatenate(outline))
         painter.restore()
         self.last_rect_count = count
+
+    def _lut(self, max_kernel: int) -> np.ndarray:
+        """ARGB32 colour per ``kernel id + 1`` (index 0: transparent, for uncovered columns)."""
+        lut = np.full(max_kernel + 2, self._fallback.color().rgba(), dtype=np.uint32)
+        lut[0] = 0
+        for k, brush in self._brushes.items():
+            if 0 <= k <= max_kernel:
+                lut[k + 1] = brush.color().rgba()
+        return lut
+
+    def _draw_strips(
+        self,
+        painter: QtGui.QPainter,
+        strips: list[tuple[int, int, int, np.ndarray, np.ndarray | None]],
+        width_px: int,
+    ) -> int:
+        """Draws rasterised lanes: one image row per lane, stretched to the lane's band.
+
+        Highlighted columns get a band of the highlight colour along the top and bottom edge
+        of the lane (the outline of a run of sub-pixel slices).
+        """
+        max_k = max(int(c.max()) for _, _, _, c, _ in strips)
+        lut = self._lut(max(max_k, 0))
+        hl_rgba = QtGui.QColor(*_HIGHLIGHT_RGB).rgba()
+        rows = np.zeros((2 * len(strips), width_px), dtype=np.uint32)
+        for n, (_, _, _, column, marks) in enumerate(strips):
+            rows[2 * n] = lut[np.maximum(column, -1) + 1]
+            if marks is not None:
+                rows[2 * n + 1] = np.where(marks >= 0, np.uint32(hl_rgba), np.uint32(0))
+        image = QtGui.QImage(
+            rows.data, width_px, rows.shape[0], width_px * 4, QtGui.QImage.Format.Format_ARGB32
+        )
+        for n, (_, top, bottom, _, marks) in enumerate(strips):
+            src = QtCore.QRectF(0, 2 * n, width_px, 1)
+            painter.drawImage(QtCore.QRectF(0, top, width_px, bottom - top), image, src)
+            if marks is not None:
+                band = min(2, max(1, (bottom - top) // 4))
+                hsrc = QtCore.QRectF(0, 2 * n + 1, width_px, 1)
+                painter.drawImage(QtCore.QRectF(0, top, width_px, band), image, hsrc)
+                painter.drawImage(QtCore.QRectF(0, bottom - band, width_px, band), image, hsrc)
+        del image  # the QImage borrows ``rows``; drop it before the buffer goes
+        return len(strips)
 
     @staticmethod
     def _collect(

@@ -16,6 +16,7 @@ overlapping lanes too.
 from __future__ import annotations
 
 import colorsys
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -38,6 +39,7 @@ __all__ = [
     "build_lanes",
     "busy_cycles",
     "lod_rects",
+    "lod_columns",
     "critical_path",
     "diff_runs",
     "kernel_palette",
@@ -154,8 +156,9 @@ class Lane:
 
     def visible(self, x0: float, x1: float) -> tuple[int, int]:
         """The index range ``[i0, i1)`` of slices that intersect ``[x0, x1]``."""
-        i0 = int(np.searchsorted(self.max_end, x0, side="left"))
-        i1 = int(np.searchsorted(self.starts, x1, side="right"))
+        # Integer queries: a float query would make numpy cast the whole int64 array first.
+        i0 = int(np.searchsorted(self.max_end, np.int64(math.ceil(x0)), side="left"))
+        i1 = int(np.searchsorted(self.starts, np.int64(math.floor(x1)), side="right"))
         return i0, max(i0, i1)
 
     def hit(self, x: float, tolerance: float = 0.0) -> int | None:
@@ -252,6 +255,9 @@ class LodRects:
         return len(self.left)
 
 
+DENSE_SLICES_PER_PX = 4.0  # above this many visible slices per pixel column, bin by column
+
+
 def lod_rects(
     starts: np.ndarray,
     ends: np.ndarray,
@@ -260,26 +266,44 @@ def lod_rects(
     px_per_cycle: float,
     width_px: int,
     min_px: float = 1.0,
+    max_end: np.ndarray | None = None,
 ) -> LodRects:
-    """Level of detail for one lane: what to draw of the given slices at this zoom.
+    """Level of detail for one lane: what to draw of the given slices (sorted by start).
 
-    Pixel x of cycle ``c`` is ``(c - x0) * px_per_cycle``. Slices at least ``min_px`` wide are
-    drawn as they are (clipped to the viewport). Narrower ones are binned: each marks the pixel
-    columns its start and end fall in (at most two, being narrower than a pixel), the column takes
-    the kernel of the last slice that marked it, and runs of equally-coloured columns merge into
-    one rect. So a lane never costs more than about two rects per pixel column, however many
-    slices it holds, and every slice's columns stay covered.
+    Pixel x of cycle ``c`` is ``(c - x0) * px_per_cycle``; the viewport is ``width_px`` wide.
+    Two regimes, both of which cover every pixel column that any slice touches:
+
+    - sparse (at most ``DENSE_SLICES_PER_PX`` slices per column): slices at least ``min_px``
+      wide are drawn as they are (clipped to the viewport); narrower ones mark the columns their
+      start and end fall in (at most two), a column takes the kernel of the last slice that
+      marked it, and runs of equally coloured columns merge into one rect. Cost O(slices).
+    - dense: per pixel column, two ``searchsorted`` calls find whether any slice intersects it
+      (starts before its right edge, running max of ends reaching its left edge); it takes the
+      kernel of the last slice starting before its right edge. Cost O(width_px * log(slices)),
+      independent of how many slices are visible: 10^6 slices cost what 10^4 do.
+
+    ``max_end`` is the running maximum of ``ends`` (``Lane.max_end``); it is computed when not
+    given.
     """
-    xs = (np.asarray(starts, dtype=np.float64) - x0) * px_per_cycle
-    xe = (np.asarray(ends, dtype=np.float64) - x0) * px_per_cycle
+    n = len(starts)
     k = np.asarray(kernels, dtype=np.int64)
+    if width_px <= 0 or n == 0:
+        empty = np.zeros(0, dtype=np.float64)
+        return LodRects(empty, empty, np.zeros(0, dtype=np.int64))
+    if n > DENSE_SLICES_PER_PX * width_px:
+        if max_end is None:
+            max_end = np.maximum.accumulate(np.asarray(ends))
+        column = lod_columns(np.asarray(starts), max_end, k, x0, px_per_cycle, width_px)
+        return LodRects(*_runs(column))
+    xs = (starts - x0) * px_per_cycle
+    xe = (ends - x0) * px_per_cycle
     wide = (xe - xs) >= min_px
     lo, hi = -2.0, float(width_px) + 2.0  # clip: huge coordinates upset the raster engine
     wl = np.clip(xs[wide], lo, hi)
     wr = np.clip(xe[wide], lo, hi)
     wk = k[wide]
     narrow = ~wide
-    if not narrow.any() or width_px <= 0:
+    if not narrow.any():
         return LodRects(wl, wr, wk)
     ns, ne, nk = xs[narrow], xe[narrow], k[narrow]
     cs = np.floor(ns)
@@ -290,14 +314,59 @@ def lod_rects(
     column = np.full(width_px, -1, dtype=np.int64)
     column[cs] = nk
     column[ce] = nk
+    left, right, kern = _runs(column)
+    return LodRects(
+        np.concatenate((wl, left)), np.concatenate((wr, right)), np.concatenate((wk, kern))
+    )
+
+
+def lod_columns(
+    starts: np.ndarray,
+    max_end: np.ndarray,
+    kernels: np.ndarray,
+    x0: float,
+    px_per_cycle: float,
+    width_px: int,
+) -> np.ndarray:
+    """Per pixel column of the viewport, the kernel id drawn there (-1: no slice touches it).
+
+    Column ``c`` spans cycles ``[x0 + c / px, x0 + (c + 1) / px)``. Two ``searchsorted`` calls
+    per column find whether any slice intersects it (a start before its right edge, the running
+    max of ends past its left edge); it takes the kernel of the last slice starting before
+    its right edge. Cost O(width_px * log(slices)), independent of how many slices are visible.
+    """
+    edges = x0 + np.arange(width_px + 1, dtype=np.float64) / px_per_cycle
+    # Integer queries keep numpy from casting the lane's int64 arrays to float. Column c is
+    # touched by a slice that starts before its right edge R and either ends after its left
+    # edge L or (zero cycles long) starts at or after L: start < R <=> start < ceil(R),
+    # max_end > L <=> max_end >= floor(L) + 1, start >= L <=> start >= ceil(L).
+    if np.issubdtype(starts.dtype, np.integer):
+        up = np.ceil(edges).astype(np.int64)
+        hi = np.searchsorted(starts, up[1:], side="left")
+        lo = np.searchsorted(max_end, np.floor(edges[:-1]).astype(np.int64) + 1, side="left")
+        first = np.searchsorted(starts, up[:-1], side="left")
+    else:
+        hi = np.searchsorted(starts, edges[1:], side="left")
+        lo = np.searchsorted(max_end, edges[:-1], side="right")
+        first = np.searchsorted(starts, edges[:-1], side="left")
+    covered = (hi > lo) | (hi > first)
+    column = np.full(width_px, -1, dtype=np.int64)
+    column[covered] = np.asarray(kernels)[hi[covered] - 1]
+    return column
+
+
+def _runs(column: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of equal non-negative values in ``column`` as (left px, right px, value)."""
     edges = np.flatnonzero(np.diff(column)) + 1
     run_start = np.concatenate(([0], edges))
-    run_end = np.concatenate((edges, [width_px]))
+    run_end = np.concatenate((edges, [len(column)]))
     run_k = column[run_start]
     keep = run_k >= 0
-    left = np.concatenate((wl, run_start[keep].astype(np.float64)))
-    right = np.concatenate((wr, run_end[keep].astype(np.float64)))
-    return LodRects(left, right, np.concatenate((wk, run_k[keep])))
+    return (
+        run_start[keep].astype(np.float64),
+        run_end[keep].astype(np.float64),
+        run_k[keep],
+    )
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ void bind_runtime(py::module_& m);  // runtime_bindings.cpp (tile-op library)
 void bind_sim(py::module_& m);      // sim_bindings.cpp (scheduler / cycle model)
 void bind_codegen(py::module_& m);  // codegen_bindings.cpp (cpu_sim codegen + runner)
 void bind_ascend(py::module_& m);   // ascend_bindings.cpp (ascend_npu source-tree emitter)
+void bind_csp(py::module_& m);      // csp_bindings.cpp (CSP engine trace and benchmark)
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "PTO-WSP C++ backend: IR, code generation and the cycle-level simulator";
@@ -22,4 +23,6 @@ PYBIND11_MODULE(_core, m) {
     auto cg = m.def_submodule("codegen", "cpu_sim code generation and generated-library runner");
     bind_codegen(cg);
     auto asc = m.def_submodule("ascend", "ascend_npu source-tree emission"); bind_ascend(asc);
+    auto csp = m.def_submodule("csp", "CSP engine: pipeline trace and benchmark");
+    bind_csp(csp);
 }

@@ -3,6 +3,7 @@
 // libpto_runtime. Run-time checks (index bounds, view shapes) use GNU statement expressions so
 // that a failing check returns from `pto_lib_run` with a message naming the task and kernel.
 #include "codegen/cpu_sim.h"
+#include "codegen/cpu_sim_csp.h"
 
 #include <algorithm>
 #include <cctype>
@@ -188,9 +189,9 @@ struct ViewCode {
     std::vector<int64_t> static_stride;                // from opts, kUnknown where unknown
 };
 
-class Emitter {
+class Emitter : public CspHost {
 public:
-    Emitter(const Module& m, const CpuSimOptions& opts) : m_(m), opts_(opts) {}
+    Emitter(const Module& m, const CpuSimOptions& opts) : m_(m), opts_(opts), csp_(m, *this) {}
 
     CpuSimSources run() {
         CpuSimSources out;
@@ -581,9 +582,7 @@ private:
             case ExprKind::Select:
                 return "(" + ex(e->children[0], ctx) + " ? " + ex(e->children[1], ctx) + " : " +
                        ex(e->children[2], ctx) + ")";
-            case ExprKind::EventQuery:
-                throw CodegenError("CSP event query is not supported by cpu_sim yet (" + ctx + ")",
-                                   "");
+            case ExprKind::EventQuery: return csp_.query(e->id);
         }
         return "0";
     }
@@ -777,9 +776,10 @@ private:
             return;
         }
         const std::string kind = to_string(n.kind);
-        if (is_csp(kind))
-            throw CodegenError("CSP construct '" + kind + "' is not supported by cpu_sim yet",
-                               n.loc);
+        if (is_csp(kind)) {  // pipelines, processes, channels, events: cpu_sim_csp.cpp
+            csp_.emit(n);
+            return;
+        }
         if (kind == "collective")
             throw CodegenError("collective '" + n.name + "' is not supported by cpu_sim yet",
                                n.loc);
@@ -1015,6 +1015,7 @@ private:
         const std::string ctx = "kernel " + K->name + (n.loc.empty() ? "" : " at " + n.loc);
         put("{  // task @" + K->name + (n.loc.empty() ? "" : " " + n.loc));
         ++indent_;
+        csp_.task_prologue();
         // Arguments by parameter order.
         std::vector<std::string> call_args(K->params.size());
         std::vector<bool> bound(K->params.size(), false);
@@ -1084,7 +1085,7 @@ private:
             }
             const std::string e = fresh("rex"), s = fresh("rst");
             put("{ const int64_t " + e + "[] = " + ex_ + "}; const int64_t " + s + "[] = " + st_ +
-                "}; pto_abi_access_view(sim, " + std::to_string(t.tid) + ", " + t.vc.off + ", " +
+                "}; pto_abi_access_view(sim, " + csp_.region_id(t.tid) + ", " + t.vc.off + ", " +
                 std::to_string(k) + ", " + e + ", " + s + ", " + (t.write ? "1" : "0") + "); }");
         }
         // Submit.
@@ -1105,6 +1106,7 @@ private:
             put("pto_sim_submit(sim, &t);");
         }
         put("++pto_ntask;");
+        csp_.task_epilogue();
         --indent_;
         put("}");
     }
@@ -1190,7 +1192,9 @@ private:
             }
         }
         const std::string name = fresh("tile");
-        put("pto_tile " + name + " = {(void*)(T" + std::to_string(view.tensor_id) + " + " + vc.off +
+        const std::string base = csp_.tensor_base(view.tensor_id, "T" + std::to_string(view.tensor_id),
+                                                  ctype(t->dtype), ctx);
+        put("pto_tile " + name + " = {(void*)(" + base + " + " + vc.off +
             "), " + rows + ", " + cols + ", " + rs + ", " + cs + ", " + dcode(t->dtype) + "};");
         return name;
     }
@@ -1202,7 +1206,8 @@ private:
           << ". Do not edit.\n"
              "// Workload driver: enumerates tasks in program order, runs their numerics and\n"
              "// submits them to the simulator (runtime/abi.h).\n"
-             "#include <stdint.h>\n#include \"runtime/abi.h\"\n#include \"runtime/dtype.h\"\n\n";
+             "#include <stdint.h>\n#include \"runtime/abi.h\"\n#include \"runtime/dtype.h\"\n"
+          << csp_.includes() << "\n";
         for (std::size_t k = 0; k < m_.kernels.size(); ++k)
             o << "#include \"" << kernel_file_name(k) << "\"\n";
         o << "\n";
@@ -1223,6 +1228,11 @@ private:
         o << "extern \"C\" int64_t pto_lib_arena_bytes(void) { return " << arena_bytes_
           << "; }\n\n";
         o << "struct pto_state {\n    uint64_t ntask;\n    int64_t barrier, max;\n    int pending;\n};\n\n";
+        for (const auto& [sig, fbody] : csp_.functions()) {  // CSP processes
+            o << sig << " {\n";
+            prologue(o, fbody);
+            o << fbody << "}\n\n";
+        }
         for (std::size_t i = 0; i < parts_.size(); ++i) {
             o << "__attribute__((noinline)) static int32_t pto_part_" << i
               << "(pto_abi_run* R, pto_state* S) {\n";
@@ -1236,6 +1246,7 @@ private:
                  "S->pending = pto_pending;\n    return 0;\n}\n\n";
         }
         o << "extern \"C\" int32_t pto_lib_run(pto_abi_run* R) {\n";
+        o << csp_.run_setup();
         prologue(o, body_);
         o << "    uint64_t pto_ntask = 0;\n"
              "    int64_t pto_barrier = 0, pto_max = 0;\n"
@@ -1255,6 +1266,7 @@ private:
              "    const int64_t* const KC = R->kernel_cycles;\n"
              "    const double LR = R->load_rate, SR = R->store_rate;\n"
              "    (void)sim; (void)pto_arena; (void)KC; (void)LR; (void)SR;\n";
+        o << csp_.prologue_line();
         std::set<int64_t> used;
         for (std::size_t i = 0; i + 1 < body.size(); ++i) {
             if (body[i] != 'T' || !std::isdigit(static_cast<unsigned char>(body[i + 1]))) continue;
@@ -1281,8 +1293,37 @@ private:
         }
     }
 
+    // ---- CspHost (the CSP emitter reuses this emitter's statement and task code) ----------
+    void csp_put(const std::string& s) override { put(s); }
+    void csp_indent(int delta) override { indent_ += delta; }
+    std::string csp_fresh(const char* base) override { return fresh(base); }
+    void csp_emit(const Node& n) override { emit_node(n); }
+    std::string csp_expr(const ExprPtr& e, const std::string& ctx) override { return ex(e, ctx); }
+    std::set<int64_t> csp_vars() const override { return vars_; }
+    void csp_bind(int64_t id, bool bound) override {
+        if (bound) vars_.insert(id);
+        else vars_.erase(id);
+    }
+    std::string csp_capture(const std::function<void()>& fn) override {
+        std::string saved = std::move(body_);
+        const int saved_indent = indent_, saved_depth = seq_depth_;
+        const bool saved_part = in_part_;
+        body_.clear();
+        indent_ = 1;
+        in_part_ = true;
+        seq_depth_ = 1;
+        fn();
+        std::string out = std::move(body_);
+        body_ = std::move(saved);
+        indent_ = saved_indent;
+        seq_depth_ = saved_depth;
+        in_part_ = saved_part;
+        return out;
+    }
+
     const Module& m_;
     const CpuSimOptions& opts_;
+    CspEmitter csp_;
     std::string body_;
     std::vector<std::string> parts_;  // bodies of the pto_part_<i> functions
     bool in_part_ = false;

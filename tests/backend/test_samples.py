@@ -109,7 +109,9 @@ def test_every_sample_is_covered() -> None:
 def test_sample_runs_and_matches_numpy(name: str, tmp_path: Path) -> None:
     script = _export(name, tmp_path)
     stats_path, trace_path, out_path = tmp_path / "s.json", tmp_path / "t.npy", tmp_path / "o.npz"
-    proc = _run(script, "--stats", str(stats_path), "--trace", str(trace_path), "--outputs", str(out_path))
+    proc = _run(
+        script, "--stats", str(stats_path), "--trace", str(trace_path), "--outputs", str(out_path)
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("ProgramStats(")
     stats = json.loads(stats_path.read_text())

@@ -196,19 +196,15 @@ def test_work_steal_beats_round_robin_on_an_imbalanced_workload() -> None:
     assert program.stats.task_count == 16
     # Hand derivation (4 workers, home = submission index mod 4, earliest start wins, ties home):
     # t0 big w0 [0,512]; t1-3 small w1-3 [0,32]; t4 big: w0 busy, w1 free at 32 -> w1 [32,544];
-    # t5-7 small at their homes w1(busy)->w2? no: t5 home w1 busy till 544, w2/w3 free at 32 ->
-    # w2 [32,64]; t6 home w2 busy till 64, w3 free at 32 -> w3 [32,64]; t7 home w3 busy till 64,
+    # t5 home w1 busy till 544, w2/w3 free at 32 -> lowest index w2 [32,64]; t6 home w2 busy till 64, w3 free at 32 -> w3 [32,64]; t7 home w3 busy till 64,
     # w2 also 64 -> tie, home w3 [64,96]; t8 big home w0 (512), w2 free at 64 -> w2 [64,576];
     # t9 home w1 (544), w3 free at 96 -> w3 [96,128]; t10 home w2 (576), w3 (128) -> w3
     # [128,160]; t11 home w3 [160,192]; t12 big home w0 (512), w3 (192) -> w3 [192,704];
     # t13 home w1 (544), w0 512 -> w0 [512,544]; t14 home w2 (576), w0 544 -> w0 [544,576];
     # t15 home w3 (704), w1 544 -> w1 [544,576]. Makespan 704.
     assert ws["worker"].tolist() == [0, 1, 2, 3, 1, 2, 3, 3, 2, 3, 3, 3, 3, 0, 0, 1]
-    assert ws["start"].tolist() == [0, 0, 0, 0, 32, 32, 32, 64, 64, 96, 128, 160, 192] + [
-        512,
-        544,
-        544,
-    ]
+    starts = [0, 0, 0, 0, 32, 32, 32, 64, 64, 96, 128, 160, 192, 512, 544, 544]
+    assert ws["start"].tolist() == starts
     assert program.stats.total_cycles == 704 < 4 * BIG
     stolen = ws["worker"] != ws["task"] % 4
     assert stolen.any()  # some task ran on a worker other than its home

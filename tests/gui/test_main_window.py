@@ -371,6 +371,9 @@ def test_diagnostics_list_problems_and_double_click_selects(
     assert at_loop, [it.text() for it in items]
     assert window.diagnostics_dock.windowTitle() == f"Diagnostics ({len(items)})"
     rect = window.diagnostics_list.visualItemRect(at_loop[0])
+    qtbot.mouseClick(
+        window.diagnostics_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center()
+    )
     qtbot.mouseDClick(
         window.diagnostics_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center()
     )
@@ -516,10 +519,12 @@ def test_headless_runs_a_project_file(
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is not installed")
-def test_screenshot_of_the_real_window_under_xvfb() -> None:
+def test_screenshot_of_the_real_window_under_xvfb(tmp_path: Path) -> None:
     out = ROOT / "artifacts" / "screenshot-main.png"
     out.unlink(missing_ok=True)
     env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")  # the user's saved layout stays out
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")
     run = subprocess.run(
         ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", sys.executable,
          str(ROOT / "tests" / "gui" / "smoke_screenshot.py"), str(out)],

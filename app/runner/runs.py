@@ -1,0 +1,271 @@
+"""Run history for Compare: the last N runs of this app session, their stats and traces.
+
+Qt-free. Each kept run owns a directory under one temporary directory per app session
+(``RunHistory.session_dir``); ``new_workdir()`` hands the next ``RunJob`` its directory there,
+so the trace a run writes is already where the history keeps it. When more than ``max_runs``
+are kept the oldest is dropped and its directory deleted; ``close()`` (also at interpreter
+exit) removes the whole session directory. Traces are memory-mapped on demand, never held.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.model.document import Document, Graph, Node
+
+from .job import TRACE_NAME, RunResult
+
+__all__ = [
+    "RunRecord",
+    "RunHistory",
+    "StatDelta",
+    "compare_stats",
+    "summarize_schedule",
+    "DEFAULT_MAX_RUNS",
+]
+
+DEFAULT_MAX_RUNS = 10
+COMPARED_STATS = ("total_cycles", "task_count", "execute_time_ms", "compile_time_ms")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One kept run: what Compare shows side by side."""
+
+    run_id: int
+    label: str
+    schedule_summary: str
+    stats: dict[str, Any]
+    trace_path: Path | None
+    kernel_names: list[str]
+    ok: bool
+    created_at: float = field(default_factory=time.time)
+
+    def load_trace(self) -> np.ndarray | None:
+        """The run's trace, memory-mapped read-only (``None`` if the run left none)."""
+        if self.trace_path is None or not self.trace_path.is_file():
+            return None
+        try:
+            return np.load(self.trace_path, mmap_mode="r", allow_pickle=False)
+        except ValueError:  # an empty trace cannot be mapped
+            return np.load(self.trace_path, allow_pickle=False)
+
+
+class RunHistory:
+    """The most recent ``max_runs`` runs, oldest first, with trace files in a session dir."""
+
+    def __init__(self, max_runs: int = DEFAULT_MAX_RUNS, session_dir: str | Path | None = None):
+        if max_runs < 1:
+            raise ValueError(f"max_runs must be >= 1, got {max_runs}")
+        self._max_runs = int(max_runs)
+        self._owns_dir = session_dir is None
+        if session_dir is None:
+            self.session_dir = Path(tempfile.mkdtemp(prefix="pto-wsp-runs-"))
+            atexit.register(self.close)
+        else:
+            self.session_dir = Path(session_dir).resolve()
+            self.session_dir.mkdir(parents=True, exist_ok=True)
+        self._next_id = 1
+        self._runs: list[RunRecord] = []
+        self._closed = False
+
+    # ---- capacity ------------------------------------------------------------------
+    @property
+    def max_runs(self) -> int:
+        return self._max_runs
+
+    @max_runs.setter
+    def max_runs(self, value: int) -> None:
+        if value < 1:
+            raise ValueError(f"max_runs must be >= 1, got {value}")
+        self._max_runs = int(value)
+        self._evict()
+
+    # ---- adding ----------------------------------------------------------------------
+    def _run_dir(self, run_id: int) -> Path:
+        return self.session_dir / f"run-{run_id:04d}"
+
+    def new_workdir(self) -> Path:
+        """The directory for the next run (pass it to ``RunJob``); ``add`` then keeps it."""
+        self._check_open()
+        path = self._run_dir(self._next_id)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def add(self, result: RunResult, label: str, schedule_summary: str = "") -> RunRecord:
+        """Keep ``result`` (its trace copied into the session dir if it lives elsewhere)."""
+        self._check_open()
+        run_id = self._next_id
+        self._next_id += 1
+        run_dir = self._run_dir(run_id)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        trace_path: Path | None = None
+        if result.trace_path is not None and result.trace_path.is_file():
+            src = result.trace_path.resolve()
+            if src.parent == run_dir.resolve():
+                trace_path = src
+            else:
+                trace_path = run_dir / TRACE_NAME
+                shutil.copyfile(src, trace_path)
+        record = RunRecord(
+            run_id=run_id,
+            label=label,
+            schedule_summary=schedule_summary,
+            stats=dict(result.stats),
+            trace_path=trace_path,
+            kernel_names=list(result.kernel_names),
+            ok=result.ok,
+        )
+        self._runs.append(record)
+        self._evict()
+        return record
+
+    # ---- reading -----------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def __iter__(self) -> Iterator[RunRecord]:
+        return iter(list(self._runs))
+
+    @property
+    def runs(self) -> list[RunRecord]:
+        """Kept runs, oldest first."""
+        return list(self._runs)
+
+    @property
+    def latest(self) -> RunRecord | None:
+        return self._runs[-1] if self._runs else None
+
+    def get(self, run_id: int) -> RunRecord:
+        for r in self._runs:
+            if r.run_id == run_id:
+                return r
+        raise KeyError(f"no run {run_id} in the history (kept: {[r.run_id for r in self._runs]})")
+
+    # ---- removing ----------------------------------------------------------------------
+    def remove(self, run_id: int) -> None:
+        record = self.get(run_id)
+        self._runs.remove(record)
+        self._delete_files(record)
+
+    def clear(self) -> None:
+        for record in list(self._runs):
+            self.remove(record.run_id)
+
+    def close(self) -> None:
+        """Forget every run and delete the session directory (if this history created it)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._runs.clear()
+        if self._owns_dir:
+            shutil.rmtree(self.session_dir, ignore_errors=True)
+            atexit.unregister(self.close)
+
+    def _evict(self) -> None:
+        while len(self._runs) > self._max_runs:
+            self._delete_files(self._runs.pop(0))
+
+    def _delete_files(self, record: RunRecord) -> None:
+        shutil.rmtree(self._run_dir(record.run_id), ignore_errors=True)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("this run history was closed")
+
+
+# ------------------------------------------------------------------------------------------
+# comparing
+
+
+@dataclass(frozen=True)
+class StatDelta:
+    """One statistic of two runs: ``b - a`` and ``b / a`` (``None`` when ``a`` is 0)."""
+
+    name: str
+    a: float
+    b: float
+
+    @property
+    def delta(self) -> float:
+        return self.b - self.a
+
+    @property
+    def ratio(self) -> float | None:
+        return self.b / self.a if self.a else None
+
+
+def compare_stats(a: RunRecord, b: RunRecord) -> list[StatDelta]:
+    """The numeric stats both runs have, in a fixed order (cycles first)."""
+    out: list[StatDelta] = []
+    for name in COMPARED_STATS:
+        va, vb = a.stats.get(name), b.stats.get(name)
+        if isinstance(va, int | float) and isinstance(vb, int | float):
+            out.append(StatDelta(name, float(va), float(vb)))
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# schedule summary
+
+
+def _sched_text(node: Node) -> str:
+    op = node.kind.split(".", 1)[1]
+    p = node.props
+    if op == "dispatch":
+        policy = p.get("policy", "round_robin")
+        if policy == "round_robin":
+            return f"dispatch round_robin({p.get('n', 4)})"
+        if policy == "work_steal":
+            return "dispatch work_steal"
+        return f"dispatch {policy}({p.get('key', '')})"
+    if op == "streams":
+        return f"streams {p.get('n', 2)}"
+    if op == "stream_by":
+        return f"stream_by {p.get('key', '')}"
+    if op == "timing":
+        policy = p.get("policy", "immediate")
+        return "timing immediate" if policy == "immediate" else f"timing {policy}({p.get('param')})"
+    if op == "task_graph":
+        return f"task_graph window {p.get('window', 0)} {p.get('mode', 'stall')}"
+    if op == "spatial_map":
+        grid = p.get("grid", [1, 1])
+        return "spatial_map " + "x".join(str(g) for g in grid)
+    return op
+
+
+def _workload_source(graph: Graph, node: Node) -> Node | None:
+    for e in graph.edges:
+        if e.dst.node == node.id and e.dst.port == "workload":
+            return graph.nodes.get(e.src.node)
+    return None
+
+
+def summarize_schedule(doc: Document) -> str:
+    """A one-line schedule description per program, e.g. ``attention: dispatch
+    affinity(t.get("batch")) > streams 2 > cpu_sim`` (programs joined with ``; ``)."""
+    root = doc.graph
+    parts: list[str] = []
+    targets = sorted(
+        (n for n in root.nodes.values() if n.kind == "compile.target"), key=lambda n: n.name
+    )
+    for target in targets:
+        steps: list[str] = [str(target.props.get("target", "cpu_sim"))]
+        node = _workload_source(root, target)
+        seen: set[str] = set()
+        while node is not None and node.kind.startswith("sched.") and node.id not in seen:
+            seen.add(node.id)
+            steps.append(_sched_text(node))
+            node = _workload_source(root, node)
+        base = node.name if node is not None else "?"
+        parts.append(f"{base}: " + " > ".join(reversed(steps)))
+    return "; ".join(parts) if parts else "no program"

@@ -1,0 +1,186 @@
+"""Stats panel: ``ProgramStats`` of the last run plus what its trace says.
+
+Shows compile / execute time, task count and total cycles, then per-kernel task counts and
+cycles, per-worker utilisation and the critical path. The numbers come from
+``app.views.run_stats`` (Qt-free, unit-tested); this widget only lays them out, so what it shows
+is exactly what ``pto-wsp run`` prints for the same run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+from pto_wsp.trace_analysis import RunAnalysis, analyse_trace, program_stats_dict
+
+__all__ = ["StatsPanel"]
+
+_SUMMARY_ROWS = (
+    ("compile_time_ms", "Compile time"),
+    ("execute_time_ms", "Execute time"),
+    ("task_count", "Tasks"),
+    ("total_cycles", "Total cycles"),
+    ("critical_path", "Critical path"),
+    ("mean_utilisation", "Mean utilisation"),
+)
+
+
+def _table(headers: Sequence[str]) -> QtWidgets.QTableWidget:
+    table = QtWidgets.QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(list(headers))
+    table.verticalHeader().setVisible(False)
+    table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+class _NumberItem(QtWidgets.QTableWidgetItem):
+    """Sorts by the number it shows, not by its (thousands-separated) text."""
+
+    def __lt__(self, other: QtWidgets.QTableWidgetItem) -> bool:
+        mine = self.data(QtCore.Qt.ItemDataRole.UserRole)
+        theirs = other.data(QtCore.Qt.ItemDataRole.UserRole)
+        if mine is None or theirs is None:  # (super().__lt__ would re-enter this override)
+            return self.text() < other.text()
+        return mine < theirs
+
+
+def _item(text: str, value: float | int | None = None) -> QtWidgets.QTableWidgetItem:
+    item = _NumberItem(text)
+    if value is not None:
+        item.setData(QtCore.Qt.ItemDataRole.UserRole, value)
+        item.setTextAlignment(
+            QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
+        )
+    return item
+
+
+class StatsPanel(QtWidgets.QWidget):
+    """Summary form + kernel table + worker table for one run (``set_run``)."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self._stats: dict[str, float | int] = {}
+        self._analysis: RunAnalysis | None = None
+
+        self.message = QtWidgets.QLabel()
+        self.message.setWordWrap(True)
+        form_box = QtWidgets.QWidget()
+        form = QtWidgets.QFormLayout(form_box)
+        self._values: dict[str, QtWidgets.QLabel] = {}
+        for key, title in _SUMMARY_ROWS:
+            label = QtWidgets.QLabel("-")
+            label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+            self._values[key] = label
+            form.addRow(f"{title}:", label)
+
+        self.kernel_table = _table(["Kernel", "Tasks", "Cycles", "Mean", "Min", "Max"])
+        self.worker_table = _table(["Worker", "Tasks", "Busy cycles", "Utilisation"])
+        for t in (self.kernel_table, self.worker_table):
+            t.setSortingEnabled(True)
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self.message)
+        layout.addWidget(form_box)
+        layout.addWidget(QtWidgets.QLabel("Kernels"))
+        layout.addWidget(self.kernel_table, 1)
+        layout.addWidget(QtWidgets.QLabel("Workers"))
+        layout.addWidget(self.worker_table, 1)
+        self.clear()
+
+    # ---- public -------------------------------------------------------------------------
+    @property
+    def analysis(self) -> RunAnalysis | None:
+        """The analysis shown (None without a trace)."""
+        return self._analysis
+
+    @property
+    def stats(self) -> dict[str, float | int]:
+        """The ``ProgramStats`` fields shown."""
+        return dict(self._stats)
+
+    def value_text(self, key: str) -> str:
+        """Text of a summary row (``compile_time_ms``, ``task_count``, ``critical_path``...)."""
+        return self._values[key].text()
+
+    def clear(self, message: str = "No run yet: run the program to see its statistics.") -> None:
+        self._stats, self._analysis = {}, None
+        self.message.setText(message)
+        self.message.setVisible(bool(message))
+        for label in self._values.values():
+            label.setText("-")
+        self.kernel_table.setRowCount(0)
+        self.worker_table.setRowCount(0)
+
+    def set_run(
+        self,
+        stats: Any,
+        trace: np.ndarray | None = None,
+        kernel_names: Sequence[str] = (),
+        num_workers: int | None = None,
+    ) -> None:
+        """Show ``stats`` (a ``ProgramStats`` or a runner stats mapping) and its ``trace``.
+
+        With a runner stats mapping, ``kernel_names`` defaults to its ``kernel_names``.
+        """
+        if not kernel_names and isinstance(stats, Mapping):
+            kernel_names = list(stats.get("kernel_names", []) or [])
+        self._stats = program_stats_dict(stats)
+        self._analysis = (
+            analyse_trace(trace, kernel_names, num_workers) if trace is not None else None
+        )
+        self.message.setText("" if trace is not None else "No per-task trace for this run.")
+        self.message.setVisible(trace is None)
+        s, a = self._stats, self._analysis
+        self._values["compile_time_ms"].setText(f"{s['compile_time_ms']:.3f} ms")
+        self._values["execute_time_ms"].setText(f"{s['execute_time_ms']:.3f} ms")
+        self._values["task_count"].setText(f"{s['task_count']:,}")
+        self._values["total_cycles"].setText(f"{s['total_cycles']:,}")
+        if a is None:
+            self._values["critical_path"].setText("-")
+            self._values["mean_utilisation"].setText("-")
+        else:
+            cp = a.critical_path
+            self._values["critical_path"].setText(
+                f"{cp.cycles:,} cycles over {len(cp.tasks):,} tasks (makespan {a.makespan:,})"
+            )
+            self._values["mean_utilisation"].setText(f"{a.mean_utilisation:.1%}")
+        self._fill_tables()
+
+    # ---- tables -------------------------------------------------------------------------
+    def _fill_tables(self) -> None:
+        a = self._analysis
+        for table in (self.kernel_table, self.worker_table):
+            table.setSortingEnabled(False)
+            table.setRowCount(0)
+        if a is None:
+            return
+        self.kernel_table.setRowCount(len(a.kernels))
+        for r, k in enumerate(a.kernels):
+            cells = [
+                _item(k.name),
+                _item(f"{k.task_count:,}", k.task_count),
+                _item(f"{k.total_cycles:,}", k.total_cycles),
+                _item(f"{k.mean_cycles:,.1f}", k.mean_cycles),
+                _item(f"{k.min_cycles:,}", k.min_cycles),
+                _item(f"{k.max_cycles:,}", k.max_cycles),
+            ]
+            for c, cell in enumerate(cells):
+                self.kernel_table.setItem(r, c, cell)
+        self.worker_table.setRowCount(len(a.workers))
+        for r, w in enumerate(a.workers):
+            cells = [
+                _item(str(w.worker), w.worker),
+                _item(f"{w.task_count:,}", w.task_count),
+                _item(f"{w.busy_cycles:,}", w.busy_cycles),
+                _item(f"{w.utilisation:.1%}", w.utilisation),
+            ]
+            for c, cell in enumerate(cells):
+                self.worker_table.setItem(r, c, cell)
+        for table in (self.kernel_table, self.worker_table):
+            table.resizeColumnsToContents()
+            table.setSortingEnabled(True)

@@ -1,0 +1,407 @@
+"""The cycle timeline of one run: lanes of task slices on a cycle ruler.
+
+The widget is a thin shell around ``TimelineItem`` (drawing) and ``trace_model`` (numerics): it
+owns the pyqtgraph plot, the lane labels (left axis ticks, with utilisation), the kernel legend,
+hover/click hit-testing (a per-lane ``searchsorted``, never a loop over slices) and the keyboard:
+``+``/``-`` zoom, arrows pan, ``F``/``Home`` fit. The mouse wheel zooms and a drag pans the cycle
+axis only; lanes keep their height.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
+
+from app.views.timeline_item import TimelineItem
+from app.views.trace_model import (
+    LANE_MODES,
+    CriticalPath,
+    LaneSet,
+    build_lanes,
+    critical_path,
+    has_streams,
+    kernel_name,
+    kernel_palette,
+    slice_text,
+    task_mask,
+    validate_trace,
+)
+from pto_wsp.errors import PtoError
+
+__all__ = ["TimelineView", "LANE_AXIS_WIDTH"]
+
+LANE_AXIS_WIDTH = 150  # fixed, so that two timelines stacked in a compare view align on x
+_HIT_TOLERANCE_PX = 3.0
+_ZOOM_STEP = 2.0
+_PAN_FRACTION = 0.1
+
+TaskToNode = Callable[[np.void], Any]
+
+
+class TimelineView(QtWidgets.QWidget):
+    """One run's timeline. ``set_run`` loads a trace; the rest reacts to the user.
+
+    Signals: ``slice_clicked(record)`` (a ``numpy.void`` trace record) on a left click on a
+    slice; ``hovered(record_or_None)`` when the slice under the mouse changes.
+    """
+
+    slice_clicked = QtCore.Signal(object)
+    hovered = QtCore.Signal(object)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._trace: np.ndarray | None = None
+        self._kernel_names: list[str] = []
+        self._title = ""
+        self._task_to_node: TaskToNode | None = None
+        self._node_ids: np.ndarray | None = None
+        self._lanes: LaneSet | None = None
+        self._mode = "workers"
+        self._highlight: np.ndarray | None = None
+        self._hover_row: int | None = None
+        self._palette: dict[str, tuple[int, int, int]] = {}
+        self.hover_text = ""  # the tooltip text of the slice under the mouse ("" when none)
+
+        self.title_label = QtWidgets.QLabel()
+        self.mode_box = QtWidgets.QComboBox()
+        self.mode_box.addItems(list(LANE_MODES))
+        self.mode_box.setToolTip("One lane per worker, or per stream (when the run has streams)")
+        self.mode_box.currentTextChanged.connect(self._on_mode_box)
+        self.legend_label = QtWidgets.QLabel()
+        self.legend_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.legend_label.setWordWrap(True)
+
+        self.plot = pg.PlotWidget()
+        self.plot_item: pg.PlotItem = self.plot.getPlotItem()
+        self.view_box: pg.ViewBox = self.plot_item.getViewBox()
+        self.item = TimelineItem()
+        self._setup_plot()
+
+        header = QtWidgets.QHBoxLayout()
+        header.addWidget(self.title_label, 1)
+        header.addWidget(QtWidgets.QLabel("lanes:"))
+        header.addWidget(self.mode_box)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(header)
+        layout.addWidget(self.legend_label)
+        layout.addWidget(self.plot, 1)
+
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+        self.plot.installEventFilter(self)
+        self.plot.viewport().installEventFilter(self)
+        self._update_header()
+
+    def _setup_plot(self) -> None:
+        pi, vb = self.plot_item, self.view_box
+        pi.addItem(self.item)
+        pi.hideButtons()
+        pi.setMenuEnabled(False)
+        pi.showGrid(x=True, y=False, alpha=0.15)
+        pi.setLabel("bottom", "cycles")
+        left = pi.getAxis("left")
+        left.setWidth(LANE_AXIS_WIDTH)
+        left.setStyle(tickLength=0)
+        vb.invertY(True)
+        vb.setMouseEnabled(x=True, y=False)
+        vb.enableAutoRange(enable=False)
+        scene = self.plot.scene()
+        scene.sigMouseMoved.connect(self._on_mouse_moved)
+        scene.sigMouseClicked.connect(self._on_mouse_clicked)
+
+    # ---- public API ------------------------------------------------------------------------
+
+    def set_run(
+        self,
+        trace: np.ndarray,
+        kernel_names: Sequence[str],
+        title: str = "",
+        task_to_node: TaskToNode | None = None,
+        palette: Mapping[str, tuple[int, int, int]] | None = None,
+    ) -> None:
+        """Shows ``trace`` (a ``TRACE_DTYPE`` array, e.g. ``program.trace``), fitted.
+
+        ``task_to_node`` maps a record to the graph node that issued it (for
+        ``highlight_node``); ``palette`` overrides the kernel colours (a compare view passes one
+        palette to both runs so that a kernel looks alike in each).
+        """
+        validate_trace(trace)
+        self._trace = trace
+        self._kernel_names = list(kernel_names)
+        self._title = title
+        self._task_to_node = task_to_node
+        self._node_ids = None
+        self._highlight = None
+        self._hover_row = None
+        self.hover_text = ""
+        streams = has_streams(trace)
+        if self._mode == "streams" and not streams:
+            self._mode = "workers"
+        self._palette = dict(palette) if palette is not None else kernel_palette(self._kernel_names)
+        with QtCore.QSignalBlocker(self.mode_box):
+            self.mode_box.setCurrentText(self._mode)
+        self.mode_box.setEnabled(streams)
+        self._rebuild()
+        self.fit()
+
+    def set_lane_mode(self, mode: str) -> None:
+        """``"workers"`` (one lane per worker) or ``"streams"`` (one per stream)."""
+        if mode not in LANE_MODES:
+            raise PtoError(f"timeline: unknown lane mode {mode!r}; expected one of {LANE_MODES}")
+        # Build first: a trace without streams raises here, before any state changes.
+        lanes = build_lanes(self._trace, mode) if self._trace is not None else None
+        self._mode = mode
+        with QtCore.QSignalBlocker(self.mode_box):
+            self.mode_box.setCurrentText(mode)
+        if lanes is not None:
+            x_range = self.x_range()
+            self._rebuild(lanes)
+            self.view_box.setXRange(*x_range, padding=0)
+            self._fit_lanes()
+
+    def fit(self) -> None:
+        """Shows the whole makespan and every lane."""
+        span = float(self._lanes.makespan) if self._lanes is not None else 0.0
+        self.view_box.setXRange(0.0, max(span, 1.0), padding=0.02)
+        self._fit_lanes()
+
+    def zoom(self, factor: float, center: float | None = None) -> None:
+        """Multiplies the visible cycle span by ``factor`` (< 1 zooms in) around ``center``."""
+        x0, x1 = self.x_range()
+        c = (x0 + x1) / 2.0 if center is None else center
+        self.view_box.setXRange(c - (c - x0) * factor, c + (x1 - c) * factor, padding=0)
+
+    def pan(self, fraction: float) -> None:
+        """Moves the visible cycle range by ``fraction`` of its width (negative: left)."""
+        x0, x1 = self.x_range()
+        d = (x1 - x0) * fraction
+        self.view_box.setXRange(x0 + d, x1 + d, padding=0)
+
+    def x_range(self) -> tuple[float, float]:
+        (x0, x1), _ = self.view_box.viewRange()
+        return float(x0), float(x1)
+
+    def highlight_tasks(self, selection: np.ndarray | Iterable[int] | None) -> None:
+        """Outlines the slices of a boolean mask over the trace, or of task ids (None: none)."""
+        if self._trace is None:
+            return
+        mask = task_mask(self._trace, selection)
+        self._highlight = mask if mask.any() else None
+        self.item.set_highlight(self._highlight)
+
+    def highlight_node(self, node_id: Any) -> None:
+        """Outlines every task the graph node ``node_id`` issued (needs ``task_to_node``)."""
+        if self._trace is None:
+            return
+        if self._task_to_node is None:
+            raise PtoError("timeline: highlight_node needs set_run(..., task_to_node=...)")
+        if self._node_ids is None:
+            # One call per record, once per run, cached: selection changes are then a compare.
+            self._node_ids = np.array([self._task_to_node(r) for r in self._trace], dtype=object)
+        self.highlight_tasks(self._node_ids == node_id)
+
+    def critical_path(self) -> CriticalPath:
+        """The run's critical path (see ``trace_model.critical_path``)."""
+        if self._trace is None:
+            return CriticalPath(0, np.zeros(0, dtype=np.int64))
+        return critical_path(self._trace)
+
+    def highlight_critical_path(self) -> CriticalPath:
+        """Outlines the critical path's slices and returns it."""
+        cp = self.critical_path()
+        if self._trace is not None:
+            mask = np.zeros(len(self._trace), dtype=bool)
+            mask[cp.rows] = True
+            self.highlight_tasks(mask)
+        return cp
+
+    @property
+    def trace(self) -> np.ndarray | None:
+        return self._trace
+
+    @property
+    def kernel_names(self) -> list[str]:
+        return list(self._kernel_names)
+
+    @property
+    def lanes(self) -> LaneSet | None:
+        return self._lanes
+
+    @property
+    def lane_mode(self) -> str:
+        return self._mode
+
+    @property
+    def palette(self) -> dict[str, tuple[int, int, int]]:
+        return dict(self._palette)
+
+    def row_at(self, x: float, y: float, tolerance: float = 0.0) -> int | None:
+        """The trace row of the slice at cycle ``x`` on the lane at view ``y`` (None: none)."""
+        if self._lanes is None or not math.isfinite(x) or not math.isfinite(y):
+            return None
+        i = math.floor(y)
+        if not 0 <= i < len(self._lanes.lanes):
+            return None
+        lane = self._lanes.lanes[i]
+        hit = lane.hit(x, tolerance)
+        return None if hit is None else int(lane.rows[hit])
+
+    def tooltip_at(self, x: float, y: float) -> str:
+        """The hover text for view point ``(x cycles, y lanes)`` ("" over no slice)."""
+        row = self.row_at(x, y, self._tolerance())
+        if row is None or self._trace is None:
+            return ""
+        return slice_text(self._trace[row], self._kernel_names)
+
+    def view_pos_of(self, row: int) -> QtCore.QPointF:
+        """The centre of trace row ``row``'s slice, in view (cycles, lanes) coordinates."""
+        if self._lanes is None:
+            raise PtoError("timeline: no run loaded")
+        for i, lane in enumerate(self._lanes.lanes):
+            where = np.flatnonzero(lane.rows == row)
+            if len(where):
+                j = int(where[0])
+                return QtCore.QPointF((lane.starts[j] + lane.ends[j]) / 2.0, i + 0.5)
+        raise PtoError(f"timeline: row {row} is not in this run")
+
+    # ---- internals -------------------------------------------------------------------------
+
+    def _rebuild(self, lanes: LaneSet | None = None) -> None:
+        assert self._trace is not None
+        self._lanes = lanes if lanes is not None else build_lanes(self._trace, self._mode)
+        ids = {k: self._palette.get(n) for k, n in enumerate(self._kernel_names)}
+        colors = {k: rgb for k, rgb in ids.items() if rgb is not None}
+        for k in np.unique(self._trace["kernel"]) if len(self._trace) else ():
+            k = int(k)
+            if k not in colors:
+                fallback = kernel_palette([*self._palette, kernel_name(k, self._kernel_names)])
+                colors[k] = fallback[kernel_name(k, self._kernel_names)]
+        self.item.set_lanes(self._lanes, colors)
+        self.item.set_highlight(self._highlight)
+        lanes = self._lanes
+        ticks = [
+            (i + 0.5, f"{lane.label}  {100.0 * lanes.utilisation(lane):.0f}%")
+            for i, lane in enumerate(lanes.lanes)
+        ]
+        self.plot_item.getAxis("left").setTicks([ticks, []])
+        n = max(len(lanes.lanes), 1)
+        span = max(float(lanes.makespan), 1.0)
+        self.view_box.setLimits(
+            xMin=-0.5 * span,
+            xMax=1.5 * span,
+            minXRange=min(4.0, span),
+            maxXRange=2.0 * span,
+            yMin=0.0,
+            yMax=float(n),
+        )
+        self._update_header()
+        self._update_legend(colors)
+
+    def _fit_lanes(self) -> None:
+        n = len(self._lanes.lanes) if self._lanes is not None else 1
+        self.view_box.setYRange(0.0, float(max(n, 1)), padding=0)
+
+    def _update_header(self) -> None:
+        if self._lanes is None or self._trace is None:
+            self.title_label.setText(self._title or "no run")
+            return
+        parts = [self._title] if self._title else []
+        parts.append(f"{len(self._trace)} tasks, {self._lanes.makespan} cycles")
+        self.title_label.setText(" — ".join(parts))
+
+    def _update_legend(self, colors: Mapping[int, tuple[int, int, int]]) -> None:
+        if self._trace is None or not len(self._trace):
+            self.legend_label.setText("")
+            return
+        used = sorted(int(k) for k in np.unique(self._trace["kernel"]))
+        items = []
+        for k in used:
+            r, g, b = colors.get(k, (128, 128, 128))
+            name = html.escape(kernel_name(k, self._kernel_names))
+            items.append(f'<span style="color:#{r:02x}{g:02x}{b:02x}">&#9632;</span>&nbsp;{name}')
+        self.legend_label.setText("&nbsp;&nbsp; ".join(items))
+
+    def _tolerance(self) -> float:
+        px = self.view_box.viewPixelSize()[0]
+        return _HIT_TOLERANCE_PX * px if math.isfinite(px) else 0.0
+
+    def _on_mode_box(self, mode: str) -> None:
+        if mode != self._mode:
+            self.set_lane_mode(mode)
+
+    def _on_mouse_moved(self, scene_pos: QtCore.QPointF) -> None:
+        if self._trace is None or not self.view_box.sceneBoundingRect().contains(scene_pos):
+            self._set_hover(None, scene_pos)
+            return
+        p = self.view_box.mapSceneToView(scene_pos)
+        self._set_hover(self.row_at(p.x(), p.y(), self._tolerance()), scene_pos)
+
+    def _set_hover(self, row: int | None, scene_pos: QtCore.QPointF) -> None:
+        if row == self._hover_row:
+            return
+        self._hover_row = row
+        if row is None or self._trace is None:
+            self.hover_text = ""
+            QtWidgets.QToolTip.hideText()
+            self.hovered.emit(None)
+            return
+        record = self._trace[row]
+        self.hover_text = slice_text(record, self._kernel_names)
+        view_pt = self.plot.mapFromScene(scene_pos)
+        QtWidgets.QToolTip.showText(
+            self.plot.viewport().mapToGlobal(view_pt), self.hover_text, self.plot
+        )
+        self.hovered.emit(record)
+
+    def _on_mouse_clicked(self, ev: Any) -> None:
+        if self._trace is None or ev.button() != QtCore.Qt.MouseButton.LeftButton:
+            return
+        scene_pos = ev.scenePos()
+        if not self.view_box.sceneBoundingRect().contains(scene_pos):
+            return
+        p = self.view_box.mapSceneToView(scene_pos)
+        row = self.row_at(p.x(), p.y(), self._tolerance())
+        if row is not None:
+            self.slice_clicked.emit(self._trace[row])
+
+    # ---- keyboard --------------------------------------------------------------------------
+
+    def handle_key(self, key: int, text: str = "") -> bool:
+        """Applies a navigation key; True when it was one (``+ - = arrows F Home``)."""
+        K = QtCore.Qt.Key
+        if key in (K.Key_Plus, K.Key_Equal) or text in ("+", "="):
+            self.zoom(1.0 / _ZOOM_STEP)
+        elif key in (K.Key_Minus, K.Key_Underscore) or text in ("-", "_"):
+            self.zoom(_ZOOM_STEP)
+        elif key == K.Key_Left:
+            self.pan(-_PAN_FRACTION)
+        elif key == K.Key_Right:
+            self.pan(_PAN_FRACTION)
+        elif key in (K.Key_Up, K.Key_Down):
+            _, (y0, y1) = self.view_box.viewRange()
+            d = -1.0 if key == K.Key_Up else 1.0
+            self.view_box.setYRange(y0 + d, y1 + d, padding=0)
+        elif key in (K.Key_F, K.Key_Home):
+            self.fit()
+        else:
+            return False
+        return True
+
+    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:
+        if self.handle_key(event.key(), event.text()):
+            event.accept()
+        else:
+            super().keyPressEvent(event)
+
+    def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        # The plot view would hand +/- to pyqtgraph's zoom history first; take them here.
+        if event.type() == QtCore.QEvent.Type.KeyPress and isinstance(event, QtGui.QKeyEvent):
+            if self.handle_key(event.key(), event.text()):
+                return True
+        return super().eventFilter(obj, event)

@@ -1,0 +1,107 @@
+// pto_wsp._core.csp: the CSP engine's trace of a finished cpu_sim run, the engine benchmark,
+// and the one IR annotation CSP lowering needs (a non-blocking send).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+
+#include "ir/workload.h"
+#include "runtime/csp.h"
+#include "runtime/csp_trace.h"
+#include "runtime/exec.h"
+#include "runtime/sim.h"
+
+namespace py = pybind11;
+
+namespace {
+
+py::dtype occupancy_dtype() {
+    py::list f;
+    f.append(py::make_tuple("time", "<i8"));
+    f.append(py::make_tuple("channel", "<i4"));
+    f.append(py::make_tuple("occupancy", "<i4"));
+    return py::dtype::from_args(f);
+}
+
+py::dtype wait_dtype() {
+    py::list f;
+    f.append(py::make_tuple("start", "<i8"));
+    f.append(py::make_tuple("end", "<i8"));
+    f.append(py::make_tuple("process", "<i4"));
+    f.append(py::make_tuple("object", "<i4"));
+    f.append(py::make_tuple("kind", "<i4"));
+    f.append(py::make_tuple("reserved", "<i4"));
+    return py::dtype::from_args(f);
+}
+
+template <class T>
+py::array to_array(const std::vector<T>& v, const py::dtype& dt) {
+    py::array arr(dt, {static_cast<py::ssize_t>(v.size())});
+    if (!v.empty()) std::memcpy(arr.mutable_data(), v.data(), v.size() * sizeof(T));
+    return arr;
+}
+
+py::object take_trace(const py::object& result) {
+    auto& r = result.cast<pto::exec::RunResult&>();
+    pto::csp::Trace tr;
+    if (r.sim == nullptr || !pto::csp::take_trace(r.sim, tr)) return py::none();
+    py::dict d;
+    d["processes"] = tr.processes;
+    d["channels"] = tr.channels;
+    d["events"] = tr.events;
+    d["process_start"] = tr.process_start;
+    d["process_end"] = tr.process_end;
+    d["occupancy"] = to_array(tr.occupancy, occupancy_dtype());
+    d["waits"] = to_array(tr.waits, wait_dtype());
+    return d;
+}
+
+py::dict bench_pipeline(int64_t items, int64_t depth, int64_t cycles, int32_t workers, bool trace) {
+    pto_sim_config cfg;
+    pto_sim_config_init(&cfg);
+    cfg.workers = workers;
+    cfg.trace = trace ? 1 : 0;
+    cfg.trace_reserve = trace ? 2 * items : 0;
+    pto_sim* sim = pto_sim_create(&cfg);
+    if (sim == nullptr) throw std::invalid_argument("invalid simulator configuration");
+    int64_t events = 0, bytes = 0;
+    double seconds = 0.0;
+    {
+        py::gil_scoped_release nogil;
+        seconds = pto_csp_bench_pipeline(sim, items, depth, cycles, &events, &bytes);
+    }
+    py::dict d;
+    d["seconds"] = seconds;
+    d["events"] = events;
+    d["engine_bytes"] = bytes;
+    d["tasks"] = pto_sim_task_count(sim);
+    d["task_trace_bytes"] = static_cast<int64_t>(pto_sim_trace_length(sim) * sizeof(pto_sim_record));
+    d["total_cycles"] = pto_sim_total_cycles(sim);
+    pto_sim_destroy(sim);
+    if (seconds < 0) throw std::runtime_error("CSP benchmark pipeline failed");
+    return d;
+}
+
+}  // namespace
+
+void bind_csp(py::module_& m) {
+    m.def("take_trace", &take_trace, py::arg("result"),
+          "The CSP trace of a finished run (dict: processes, channels, events, process_start, "
+          "process_end, occupancy, waits), or None when the run had no pipeline / event. "
+          "Taken once: a second call returns None.");
+    m.def("bench_pipeline", &bench_pipeline, py::arg("items"), py::arg("depth") = 2,
+          py::arg("cycles") = 1, py::arg("workers") = 2, py::arg("trace") = true,
+          "Producer -> channel -> consumer through the real engine; timing and memory figures.");
+    m.def(
+        "mark_nonblocking",
+        [](pto::wsp::ir::Node& n) {
+            if (n.kind != pto::wsp::ir::NodeKind::Send)
+                throw std::invalid_argument("mark_nonblocking takes a send node");
+            n.attrs["block"] = false;
+        },
+        py::arg("node"), "Marks a send node as send(..., block=False) (attrs['block'] = False).");
+    m.attr("WAIT_SEND") = int(PTO_CSP_WAIT_SEND);
+    m.attr("WAIT_TAKE") = int(PTO_CSP_WAIT_TAKE);
+    m.attr("WAIT_EVENT") = int(PTO_CSP_WAIT_EVENT);
+}

@@ -1,0 +1,424 @@
+// cpu_sim code generation for CSP constructs (see cpu_sim_csp.h and runtime/csp.h).
+#include "codegen/cpu_sim_csp.h"
+
+#include <algorithm>
+
+#include "codegen/cpu_sim.h"
+
+namespace pto::wsp::codegen {
+
+using namespace ir;
+
+namespace {
+
+std::string lit(const std::string& s) {
+    std::string o = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') o += '\\';
+        if (static_cast<unsigned char>(c) < 0x20) {
+            o += ' ';
+            continue;
+        }
+        o += c;
+    }
+    return o + "\"";
+}
+
+bool expr_has_query(const ExprPtr& e) {
+    if (!e) return false;
+    if (e->kind == ExprKind::EventQuery) return true;
+    for (const auto& c : e->children)
+        if (expr_has_query(c)) return true;
+    return false;
+}
+
+bool is_csp_kind(NodeKind k) {
+    switch (k) {
+        case NodeKind::Pipe: case NodeKind::Process: case NodeKind::Send: case NodeKind::Consume:
+        case NodeKind::Connect: case NodeKind::Record: case NodeKind::Synchronize:
+        case NodeKind::Close:
+            return true;
+        default: return false;
+    }
+}
+
+bool uses_csp(const Node& n) {
+    if (is_csp_kind(n.kind)) return true;
+    for (const auto& b : n.branches)
+        if (expr_has_query(b.pred)) return true;
+    for (const auto& c : n.nested())
+        if (c && uses_csp(*c)) return true;
+    return false;
+}
+
+std::string at(const std::string& what, const std::string& loc) {
+    return loc.empty() ? what : what + " at " + loc;
+}
+
+}  // namespace
+
+CspEmitter::CspEmitter(const Module& m, CspHost& host) : m_(m), h_(host) {
+    used_ = m.workload && uses_csp(*m.workload);
+}
+
+std::string CspEmitter::channel_name(int64_t id) const {
+    const Channel* c = m_.channel(id);
+    return c ? c->name : "#ch" + std::to_string(id);
+}
+std::string CspEmitter::event_name(int64_t id) const {
+    const Event* e = m_.event(id);
+    return e ? e->name : "#ev" + std::to_string(id);
+}
+
+std::string CspEmitter::query(int64_t event_id) const {
+    if (!m_.event(event_id))
+        throw CodegenError("query of unknown event #ev" + std::to_string(event_id), "");
+    if (in_process_)
+        return "pto_csp_query(pto_C, pto_self, " + std::to_string(event_id) + ", pto_barrier)";
+    return "pto_csp_query(pto_C, -1, " + std::to_string(event_id) + ", pto_barrier)";
+}
+
+// ---- statements -----------------------------------------------------------------------------
+
+void CspEmitter::emit(const Node& n) {
+    switch (n.kind) {
+        case NodeKind::Pipe:
+        case NodeKind::Connect: {
+            std::vector<const Node*> procs;
+            for (const auto& c : n.children)
+                if (c) procs.push_back(c.get());
+            emit_pipeline(n, procs);
+            return;
+        }
+        case NodeKind::Process:
+            if (in_process_)
+                throw CodegenError("a process nested inside process is not supported by cpu_sim",
+                                   n.loc);
+            emit_pipeline(n, {&n});
+            return;
+        case NodeKind::Send:
+        case NodeKind::Consume:
+        case NodeKind::Close:
+            if (!in_process_)
+                throw CodegenError(std::string(n.kind == NodeKind::Send      ? "send"
+                                               : n.kind == NodeKind::Consume ? "consume"
+                                                                             : "close") +
+                                       " on channel " + channel_name(n.channel_id) +
+                                       " outside a pipeline process is not supported",
+                                   n.loc);
+            if (!m_.channel(n.channel_id))
+                throw CodegenError("unknown channel #ch" + std::to_string(n.channel_id), n.loc);
+            if (n.kind == NodeKind::Send) emit_send(n);
+            else if (n.kind == NodeKind::Consume) emit_consume(n);
+            else
+                h_.csp_put("pto_csp_close(pto_C, pto_self, " + std::to_string(n.channel_id) +
+                           ", pto_barrier);");
+            return;
+        case NodeKind::Record: {
+            if (!m_.event(n.event_id))
+                throw CodegenError("record of unknown event #ev" + std::to_string(n.event_id), n.loc);
+            const std::string ev = std::to_string(n.event_id);
+            if (in_process_) {
+                h_.csp_put("pto_csp_record(pto_C, pto_self, " + ev + ", pto_barrier);");
+            } else {
+                // In the driver: the signal is raised once everything submitted so far has ended.
+                h_.csp_put("{ int64_t pto_rt = pto_sim_total_cycles(sim); if (pto_barrier > pto_rt) "
+                           "pto_rt = pto_barrier; if (pto_max > pto_rt) pto_rt = pto_max; "
+                           "pto_csp_record(pto_C, -1, " + ev + ", pto_rt); }");
+            }
+            return;
+        }
+        case NodeKind::Synchronize: {
+            if (!m_.event(n.event_id))
+                throw CodegenError("synchronize of unknown event #ev" + std::to_string(n.event_id),
+                                   n.loc);
+            const std::string ev = std::to_string(n.event_id);
+            const std::string where = lit(at("synchronize(" + event_name(n.event_id) + ")", n.loc));
+            if (in_process_) {
+                h_.csp_put("pto_barrier = pto_csp_synchronize(pto_C, pto_self, " + ev +
+                           ", pto_barrier, " + where + ");");
+                h_.csp_put("if (pto_barrier > pto_max) pto_max = pto_barrier;");
+            } else {
+                h_.csp_put("{ const int64_t pto_st_ = pto_csp_synchronize(pto_C, -1, " + ev +
+                           ", pto_barrier, " + where + "); if (pto_st_ < 0) return 1; if (pto_st_ > "
+                           "pto_barrier) pto_barrier = pto_st_; if (pto_st_ > pto_max) pto_max = "
+                           "pto_st_; }");
+            }
+            return;
+        }
+        default: break;
+    }
+    throw CodegenError("not a CSP construct: " + to_string(n.kind), n.loc);
+}
+
+void CspEmitter::analyse_rotation(const Node& n) {
+    if (n.kind == NodeKind::Send && n.value && n.value->kind == NodeKind::Task) {
+        const Channel* ch = m_.channel(n.channel_id);
+        const Kernel* K = m_.kernel(n.value->kernel_id);
+        if (ch && K && ch->depth >= 2) {
+            for (const Arg& a : n.value->args) {
+                if (a.kind != Arg::Kind::View) continue;
+                const int64_t pi = K->find_param(a.param);
+                if (pi < 0) continue;
+                const Direction d = K->params[pi].direction;
+                if (d != Direction::Out && d != Direction::InOut) continue;
+                const int64_t tid = a.view.tensor_id;
+                auto it = rot_.find(tid);
+                if (it != rot_.end() && it->second.channel != n.channel_id) {
+                    const Tensor* t = m_.tensor(tid);
+                    throw CodegenError(
+                        "tensor " + (t ? t->name : std::to_string(tid)) +
+                            " is sent through two channels (" + channel_name(it->second.channel) +
+                            " at " + it->second.loc + " and " + channel_name(n.channel_id) +
+                            "); a staging buffer can rotate with one channel only",
+                        n.loc);
+                }
+                if (it == rot_.end())
+                    rot_[tid] = Rotation{static_cast<int32_t>(rot_.size()), n.channel_id,
+                                         ch->depth, n.loc};
+            }
+        }
+    }
+    for (const auto& c : n.nested())
+        if (c) analyse_rotation(*c);
+}
+
+void CspEmitter::emit_pipeline(const Node& n, const std::vector<const Node*>& procs) {
+    if (in_process_)
+        throw CodegenError("a pipeline nested inside a process is not supported by cpu_sim", n.loc);
+    rot_.clear();
+    for (const Node* p : procs) analyse_rotation(*p);
+    // Channels of the pipeline: declared roles plus every channel a statement names.
+    std::set<int64_t> chans;
+    std::function<void(const Node&)> walk = [&](const Node& x) {
+        if (x.kind == NodeKind::Send || x.kind == NodeKind::Consume || x.kind == NodeKind::Close)
+            chans.insert(x.channel_id);
+        for (int64_t c : x.consumes) chans.insert(c);
+        for (int64_t c : x.produces) chans.insert(c);
+        for (int64_t c : x.channels) chans.insert(c);
+        for (const auto& c : x.nested())
+            if (c) walk(*c);
+    };
+    for (const Node* p : procs) walk(*p);
+    for (int64_t c : chans)
+        if (!m_.channel(c))
+            throw CodegenError("pipeline uses unknown channel #ch" + std::to_string(c), n.loc);
+
+    const std::set<int64_t> outer = h_.csp_vars();
+    const std::vector<int64_t> env(outer.begin(), outer.end());
+    std::vector<std::string> fns;
+    for (std::size_t i = 0; i < procs.size(); ++i) {
+        const Node& p = *procs[i];
+        const std::string fn = "pto_proc_" + std::to_string(n_procs_++);
+        std::string body = h_.csp_capture([&] {
+            in_process_ = true;
+            emit_process_body(p, env);
+            in_process_ = false;
+        });
+        funcs_.emplace_back("__attribute__((noinline)) static int32_t " + fn +
+                                "(pto_abi_run* R, int32_t pto_self, const int64_t* pto_env)",
+                            std::move(body));
+        fns.push_back(fn);
+    }
+    h_.csp_put("{  // " + at(to_string(n.kind), n.loc));
+    h_.csp_indent(1);
+    const std::string envv = h_.csp_fresh("pto_env");
+    std::string init = "const int64_t " + envv + "[] = {";
+    for (int64_t v : env) init += "v" + std::to_string(v) + ", ";
+    h_.csp_put(init + "0};");
+    h_.csp_put("pto_csp_pipe_begin(pto_C, pto_barrier);");
+    for (int64_t c : chans) h_.csp_put("pto_csp_pipe_channel(pto_C, " + std::to_string(c) + ");");
+    for (std::size_t i = 0; i < procs.size(); ++i) {
+        const Node& p = *procs[i];
+        const std::string base = p.kind == NodeKind::Process && !p.name.empty()
+                                     ? p.name
+                                     : "stage" + std::to_string(i);
+        const int64_t reps = p.kind == NodeKind::Process ? std::max<int64_t>(p.replicas, 1) : 1;
+        for (int64_t r = 0; r < reps; ++r) {
+            const std::string name = reps > 1 ? base + "[" + std::to_string(r) + "]" : base;
+            h_.csp_put("{ const int32_t pto_p = pto_csp_spawn(pto_C, " + lit(name) + ", &" +
+                       fns[i] + ", " + envv + ");");
+            for (int64_t c : p.produces)
+                h_.csp_put("  pto_csp_role(pto_C, pto_p, " + std::to_string(c) + ", 1);");
+            for (int64_t c : p.consumes)
+                h_.csp_put("  pto_csp_role(pto_C, pto_p, " + std::to_string(c) + ", 0);");
+            h_.csp_put("  (void)pto_p; }");
+        }
+    }
+    for (const auto& [tid, r] : rot_)
+        h_.csp_put("if (pto_csp_rotate(pto_C, " + std::to_string(r.id) + ", " +
+                   std::to_string(tid) + ", " + std::to_string(r.channel) + ", " +
+                   std::to_string(r.copies) + ")) return 1;");
+    h_.csp_put("{ int64_t pto_pend = 0; if (pto_csp_pipe_run(pto_C, &pto_pend)) return 1;");
+    h_.csp_put("  pto_ntask = pto_sim_task_count(sim); if (pto_pend > pto_max) pto_max = pto_pend; }");
+    h_.csp_indent(-1);
+    h_.csp_put("}");
+    rot_.clear();
+}
+
+void CspEmitter::emit_process_body(const Node& proc, const std::vector<int64_t>& env) {
+    h_.csp_put("uint64_t pto_ntask = pto_sim_task_count(sim);");
+    h_.csp_put("int64_t pto_barrier = pto_csp_clock(pto_C, pto_self), pto_max = 0;");
+    h_.csp_put("int pto_pending = 0;");
+    h_.csp_put("(void)pto_ntask; (void)pto_max; (void)pto_pending; (void)pto_env;");
+    for (std::size_t j = 0; j < env.size(); ++j)
+        h_.csp_put("const int64_t v" + std::to_string(env[j]) + " = pto_env[" +
+                   std::to_string(j) + "]; (void)v" + std::to_string(env[j]) + ";");
+    // A process runs its statements as steps; any other pipeline member is one statement.
+    std::vector<const Node*> stmts;
+    if (proc.kind == NodeKind::Process) {
+        for (const auto& c : proc.children)
+            if (c) stmts.push_back(c.get());
+    } else {
+        stmts.push_back(&proc);
+    }
+    emit_steps(stmts);
+    h_.csp_put("if (pto_max > pto_barrier) pto_barrier = pto_max;");
+    h_.csp_put("return pto_csp_exit(pto_C, pto_self, pto_barrier);");
+}
+
+void CspEmitter::emit_steps(const std::vector<const Node*>& stmts) {
+    for (const Node* s : stmts) {
+        const std::string saved = h_.csp_fresh("pto_smax");
+        h_.csp_put("{ const int64_t " + saved + " = pto_max; pto_max = 0;");
+        h_.csp_indent(1);
+        h_.csp_emit(*s);
+        h_.csp_indent(-1);
+        h_.csp_put("  if (pto_max > pto_barrier) pto_barrier = pto_max;");
+        h_.csp_put("  pto_max = " + saved + " > pto_barrier ? " + saved + " : pto_barrier; }");
+    }
+}
+
+void CspEmitter::emit_send(const Node& n) {
+    const Channel* ch = m_.channel(n.channel_id);
+    const std::string cid = std::to_string(n.channel_id);
+    const std::string item = h_.csp_fresh("pto_item");
+    const bool blocking = !(n.attrs.count("block") &&
+                            std::holds_alternative<bool>(n.attrs.at("block")) &&
+                            !std::get<bool>(n.attrs.at("block")));
+    h_.csp_put("{  // " + at("send on " + ch->name, n.loc));
+    h_.csp_indent(1);
+    h_.csp_put("int64_t " + item + " = 0;");
+    h_.csp_put("pto_barrier = pto_csp_reserve(pto_C, pto_self, " + cid + ", pto_barrier, " +
+               (blocking ? "1" : "0") + ", " + lit(at("send on " + ch->name, n.loc)) + ", &" +
+               item + ");");
+    if (n.value) {
+        const std::string saved = h_.csp_fresh("pto_smax");
+        h_.csp_put("const int64_t " + saved + " = pto_max; pto_max = 0;");
+        send_ctx_.push_back({n.channel_id, item});
+        h_.csp_emit(*n.value);
+        send_ctx_.pop_back();
+        h_.csp_put("if (pto_max > pto_barrier) pto_barrier = pto_max;");
+        h_.csp_put("pto_max = " + saved + " > pto_barrier ? " + saved + " : pto_barrier;");
+    } else {
+        h_.csp_put("if (pto_barrier > pto_max) pto_max = pto_barrier;");
+    }
+    h_.csp_put("pto_csp_commit(pto_C, pto_self, " + cid + ", " + item + ", pto_barrier);");
+    h_.csp_indent(-1);
+    h_.csp_put("}");
+}
+
+void CspEmitter::emit_consume(const Node& n) {
+    if (n.vars.empty()) throw CodegenError("malformed consume (no item variable)", n.loc);
+    const std::string cid = std::to_string(n.channel_id);
+    const std::string var = "v" + std::to_string(n.vars[0].id);
+    h_.csp_put("for (;;) {  // " + at("consume " + channel_name(n.channel_id), n.loc));
+    h_.csp_indent(1);
+    h_.csp_put("int64_t " + var + " = 0;");
+    h_.csp_put("if (!pto_csp_take(pto_C, pto_self, " + cid + ", &pto_barrier, &" + var +
+               ")) break;");
+    h_.csp_bind(n.vars[0].id, true);
+    consume_ctx_.push_back({n.channel_id, var});
+    const std::string saved = h_.csp_fresh("pto_smax");
+    h_.csp_put("const int64_t " + saved + " = pto_max; pto_max = 0;");
+    std::vector<const Node*> body;
+    for (const auto& c : n.children)
+        if (c) body.push_back(c.get());
+    emit_steps(body);
+    h_.csp_put("if (pto_max > pto_barrier) pto_barrier = pto_max;");
+    h_.csp_put("pto_max = " + saved + " > pto_barrier ? " + saved + " : pto_barrier;");
+    consume_ctx_.pop_back();
+    h_.csp_bind(n.vars[0].id, false);
+    h_.csp_put("pto_csp_release(pto_C, pto_self, " + cid + ", pto_barrier);");
+    h_.csp_indent(-1);
+    h_.csp_put("}");
+}
+
+// ---- task hooks -----------------------------------------------------------------------------
+
+void CspEmitter::task_prologue() {
+    if (!in_process_) return;
+    h_.csp_put("pto_csp_at(pto_C, pto_self, pto_barrier);");
+    h_.csp_put("pto_ntask = pto_sim_task_count(sim);");
+}
+
+void CspEmitter::task_epilogue() {
+    if (!in_process_) return;
+    h_.csp_put("if (pto_pending) { const int64_t pto_e = pto_sim_task_end(sim, (uint32_t)(pto_ntask - "
+               "1)); if (pto_e > pto_max) pto_max = pto_e; pto_pending = 0; }");
+}
+
+std::string CspEmitter::rot_copy(int64_t tid, const std::string& loc) {
+    const Rotation& r = rot_.at(tid);
+    if (!send_ctx_.empty() && send_ctx_.back().channel == r.channel)
+        return "pto_abi_mod(" + send_ctx_.back().item + ", " + std::to_string(r.copies) + ")";
+    for (auto it = consume_ctx_.rbegin(); it != consume_ctx_.rend(); ++it)
+        if (it->channel == r.channel)
+            return "pto_abi_mod(" + it->item + ", " + std::to_string(r.copies) + ")";
+    const Tensor* t = m_.tensor(tid);
+    throw CodegenError("tensor " + (t ? t->name : std::to_string(tid)) +
+                           " is a rotating buffer of channel " + channel_name(r.channel) +
+                           " (depth " + std::to_string(r.copies) + ", filled by the send at " +
+                           r.loc + "); a task may use it only in that send or inside consume(" +
+                           channel_name(r.channel) + "), where the item number selects the copy",
+                       loc);
+}
+
+std::string CspEmitter::tensor_base(int64_t tid, const std::string& plain, const std::string& ctype,
+                                    const std::string& loc) {
+    if (!in_process_ || !rot_.count(tid)) return plain;
+    return "((" + ctype + "*)pto_csp_rot_base(pto_C, " + std::to_string(rot_.at(tid).id) + ", " +
+           rot_copy(tid, loc) + "))";
+}
+
+std::string CspEmitter::region_id(int64_t tid) {
+    if (!in_process_ || !rot_.count(tid)) return std::to_string(tid);
+    return "(int32_t)(" + std::to_string(tid) + " + " + rot_copy(tid, "") + " * " +
+           std::to_string(m_.tensors.size()) + ")";
+}
+
+// ---- driver file ----------------------------------------------------------------------------
+
+std::string CspEmitter::includes() const { return used_ ? "#include \"runtime/csp.h\"\n" : ""; }
+
+std::string CspEmitter::prologue_line() const {
+    return used_ ? "    pto_csp* const pto_C = pto_csp_of(R); (void)pto_C;\n" : "";
+}
+
+std::string CspEmitter::run_setup() const {
+    if (!used_) return "";
+    int64_t nch = 0, nev = 0;
+    for (const auto& c : m_.channels) nch = std::max(nch, c.id + 1);
+    for (const auto& e : m_.events) nev = std::max(nev, e.id + 1);
+    std::vector<std::string> cn(static_cast<std::size_t>(nch), "?"), en(static_cast<std::size_t>(nev), "?");
+    std::vector<int64_t> cd(static_cast<std::size_t>(nch), 1);
+    for (const auto& c : m_.channels) {
+        cn[static_cast<std::size_t>(c.id)] = c.name;
+        cd[static_cast<std::size_t>(c.id)] = c.depth;
+    }
+    for (const auto& e : m_.events) en[static_cast<std::size_t>(e.id)] = e.name;
+    std::string o = "    static const char* const pto_ch_names[] = {";
+    for (const auto& s : cn) o += lit(s) + ", ";
+    o += "0};\n    static const int64_t pto_ch_depths[] = {";
+    for (int64_t d : cd) o += std::to_string(d) + ", ";
+    o += "0};\n    static const char* const pto_ev_names[] = {";
+    for (const auto& s : en) o += lit(s) + ", ";
+    o += "0};\n";
+    o += "    struct pto_csp_guard {\n        pto_csp* c;\n        ~pto_csp_guard() { "
+         "pto_csp_destroy(c); }\n    } pto_csp_g{pto_csp_create(R, " +
+         std::to_string(nch) + ", pto_ch_names, pto_ch_depths, " + std::to_string(nev) +
+         ", pto_ev_names)};\n    (void)pto_csp_g;\n";
+    return o;
+}
+
+}  // namespace pto::wsp::codegen

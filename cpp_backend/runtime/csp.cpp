@@ -1,0 +1,888 @@
+// The CSP engine behind csp.h: fibers, a discrete-event loop, channels, events, rotating buffers
+// and deadlock diagnosis.
+//
+// Fibers: each process runs on its own mmap'd stack; switching is a few instructions of assembly
+// on x86-64 (callee-saved registers + MXCSR / x87 control word) and ucontext elsewhere. The
+// scheduler runs on the caller's stack: it resumes the runnable process with the smallest
+// (clock, index) until that process blocks, yields to an earlier one, or exits. Nothing that
+// owns memory lives on a fiber stack across a switch, so an aborted pipeline (deadlock, error)
+// simply abandons its fibers.
+#include "runtime/csp.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <queue>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "runtime/csp_trace.h"
+#include "runtime/sim.h"
+#include "runtime/tile.h"
+
+#if !defined(__x86_64__)
+#include <ucontext.h>
+#endif
+
+// ---- context switch --------------------------------------------------------------------------
+
+#if defined(__x86_64__)
+extern "C" void pto_csp_switch(void** save_sp, void* load_sp);
+extern "C" void pto_csp_fiber_entry();
+extern "C" [[noreturn]] void pto_csp_fiber_main(void* proc);
+asm(R"(
+    .text
+    .globl pto_csp_switch
+    .hidden pto_csp_switch
+    .type pto_csp_switch,@function
+pto_csp_switch:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    subq $8, %rsp
+    stmxcsr (%rsp)
+    fnstcw 4(%rsp)
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    ldmxcsr (%rsp)
+    fldcw 4(%rsp)
+    addq $8, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size pto_csp_switch,.-pto_csp_switch
+
+    .globl pto_csp_fiber_entry
+    .hidden pto_csp_fiber_entry
+    .type pto_csp_fiber_entry,@function
+pto_csp_fiber_entry:
+    movq %r12, %rdi
+    call pto_csp_fiber_main
+    ud2
+    .size pto_csp_fiber_entry,.-pto_csp_fiber_entry
+)");
+#endif
+
+namespace {
+
+constexpr std::size_t kStackBytes = 512 * 1024;
+constexpr std::size_t kGuardBytes = 4096;
+constexpr std::size_t kMaxPublished = 16;
+
+enum class State { Runnable, Running, Blocked, Done };
+
+struct Stack {
+    char* base = nullptr;  // mapping start (guard page first)
+    std::size_t bytes = 0;
+};
+
+Stack map_stack() {
+    const std::size_t total = kStackBytes + kGuardBytes;
+    void* p = mmap(nullptr, total, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (p == MAP_FAILED) return {};
+    mprotect(p, kGuardBytes, PROT_NONE);
+    return {static_cast<char*>(p), total};
+}
+
+struct Proc {
+    std::string name;
+    pto_csp_proc_fn fn = nullptr;
+    const int64_t* env = nullptr;
+    Stack stack;
+    void* sp = nullptr;
+#if !defined(__x86_64__)
+    ucontext_t uc;
+#endif
+    int64_t clock = 0;
+    int64_t start = 0;
+    int64_t end = -1;
+    State state = State::Runnable;
+    int32_t wait_kind = -1;
+    int32_t wait_obj = -1;
+    int64_t wait_since = 0;
+    std::vector<int32_t> produces, consumes;
+};
+
+struct Item {
+    int64_t item;
+    int64_t time;
+};
+
+struct Chan {
+    std::string name;
+    int64_t depth = 0;
+    int64_t cap = 1;
+    bool closed = false;
+    int64_t used = 0;  // slots in use: reserved, queued or held by a consumer body
+    std::vector<Item> queue;
+    std::size_t head = 0;
+    int64_t next_item = 0;
+    int32_t producers = 0, live_producers = 0;
+    std::vector<int32_t> wait_send, wait_take;
+    std::size_t queued() const { return queue.size() - head; }
+};
+
+struct Event {
+    std::string name;
+    std::vector<int64_t> pending;  // cycles of records not yet taken (FIFO)
+    std::size_t head = 0;
+    std::vector<int32_t> waiters;
+};
+
+struct Rot {
+    int32_t tensor = -1, ch = -1;
+    int64_t copies = 1;
+    std::vector<char*> base;   // per copy: element 0's address (copy 0 = user's array)
+    std::vector<char*> alloc;  // allocations of copies 1..
+    int64_t last = -1;         // copy written last
+};
+
+using HeapKey = std::pair<int64_t, int32_t>;
+
+std::mutex g_published_mu;
+std::vector<std::pair<const pto_sim*, pto::csp::Trace>> g_published;
+thread_local pto_csp* t_current = nullptr;
+
+// Visits every element offset (in elements) of a strided tensor in row-major order.
+template <class F>
+void for_each_offset(const pto_abi_tensor& t, F&& f) {
+    int64_t total = 1;
+    for (int32_t d = 0; d < t.ndim; ++d) total *= t.shape[d];
+    if (total <= 0) return;
+    int64_t idx[PTO_ABI_MAX_DIMS] = {0};
+    for (int64_t n = 0; n < total; ++n) {
+        int64_t off = 0;
+        for (int32_t d = 0; d < t.ndim; ++d) off += idx[d] * t.strides[d];
+        f(off);
+        for (int32_t d = t.ndim - 1; d >= 0; --d) {
+            if (++idx[d] < t.shape[d]) break;
+            idx[d] = 0;
+        }
+    }
+}
+
+}  // namespace
+
+struct pto_csp {
+    pto_abi_run* R = nullptr;
+    pto_sim* sim = nullptr;
+    std::vector<Chan> chans;
+    std::vector<Event> events;
+    std::vector<Proc> procs;
+    std::vector<Rot> rots;
+    std::vector<Stack> free_stacks;
+    std::vector<int32_t> pipe_chans;
+    std::size_t pipe_first = 0;
+    int64_t pipe_start = 0;
+    std::priority_queue<HeapKey, std::vector<HeapKey>, std::greater<HeapKey>> heap;
+    void* main_sp = nullptr;
+#if !defined(__x86_64__)
+    ucontext_t main_uc;
+#endif
+    int32_t current = -1;
+    bool aborted = false;
+    bool in_pipe = false;
+    std::vector<pto_csp_occupancy> occupancy;
+    std::vector<pto_csp_wait> waits;
+    pto_csp* saved_current = nullptr;
+
+    // ---- fibers --------------------------------------------------------------------------
+    void to_main(Proc& p) {
+#if defined(__x86_64__)
+        pto_csp_switch(&p.sp, main_sp);
+#else
+        swapcontext(&p.uc, &main_uc);
+#endif
+    }
+    void to_proc(Proc& p) {
+#if defined(__x86_64__)
+        pto_csp_switch(&main_sp, p.sp);
+#else
+        swapcontext(&main_uc, &p.uc);
+#endif
+    }
+
+    // ---- discrete-event core ---------------------------------------------------------------
+    Proc& proc(int32_t i) { return procs[static_cast<std::size_t>(i)]; }
+
+    /// Lets every process with an earlier (clock, index) act first.
+    void advance(int32_t self, int64_t now) {
+        Proc& p = proc(self);
+        if (now > p.clock) p.clock = now;
+        if (!heap.empty() && heap.top() < HeapKey{p.clock, self}) {
+            p.state = State::Runnable;
+            heap.push({p.clock, self});
+            to_main(p);
+        }
+    }
+
+    void block(int32_t self, int32_t kind, int32_t obj) {
+        Proc& p = proc(self);
+        p.state = State::Blocked;
+        p.wait_kind = kind;
+        p.wait_obj = obj;
+        p.wait_since = p.clock;
+        to_main(p);
+        // Resumed: the waker set our clock.
+        if (p.clock > p.wait_since)
+            waits.push_back({p.wait_since, p.clock, self, obj, kind, 0});
+        p.wait_kind = -1;
+    }
+
+    void wake(int32_t i, int64_t t) {
+        Proc& q = proc(i);
+        if (q.state != State::Blocked) return;
+        if (t > q.clock) q.clock = t;
+        q.state = State::Runnable;
+        heap.push({q.clock, i});
+    }
+    void wake_all(std::vector<int32_t>& list, int64_t t) {
+        if (list.empty()) return;
+        for (int32_t i : list) wake(i, t);
+        list.clear();
+    }
+
+    void occupancy_changed(int32_t ch, int64_t t) {
+        const auto used = static_cast<int32_t>(chans[ch].used);
+        if (!occupancy.empty() && occupancy.back().channel == ch && occupancy.back().time == t) {
+            occupancy.back().occupancy = used;
+            return;
+        }
+        occupancy.push_back({t, ch, used});
+    }
+
+    [[noreturn]] void abort_from(int32_t self) {
+        aborted = true;
+        Proc& p = proc(self);
+        p.state = State::Done;
+        to_main(p);
+        __builtin_unreachable();
+    }
+
+    [[noreturn]] void fail(int32_t self, const char* kind, const std::string& msg) {
+        pto_abi_fail(R, "[pto:%s] %s", kind, msg.c_str());
+        abort_from(self);
+    }
+
+    std::string at_cycle(int32_t self) const {
+        return " (process " + procs[static_cast<std::size_t>(self)].name + " at cycle " +
+               std::to_string(procs[static_cast<std::size_t>(self)].clock) + ")";
+    }
+
+    // ---- channels --------------------------------------------------------------------------
+    void close_channel(int32_t ch, int64_t t) {
+        Chan& c = chans[ch];
+        if (c.closed) return;
+        c.closed = true;
+        wake_all(c.wait_take, t);
+        wake_all(c.wait_send, t);  // they fail with ChannelClosed
+    }
+
+    int64_t reserve(int32_t self, int32_t ch, int64_t now, int32_t blocking, const char* where,
+                    int64_t* item) {
+        advance(self, now);
+        Chan& c = chans[ch];
+        for (;;) {
+            if (c.closed)
+                fail(self, "ChannelClosed",
+                     std::string(where) + ": send on closed channel " + c.name + at_cycle(self));
+            const bool room = c.used < c.cap && (c.depth > 0 || !c.wait_take.empty());
+            if (room) break;
+            if (!blocking)
+                fail(self, "ChannelFull",
+                     std::string(where) + ": send(..., block=False) on full channel " + c.name +
+                         " (depth " + std::to_string(c.depth) + ", " + std::to_string(c.used) +
+                         " slot(s) in use)" + at_cycle(self));
+            c.wait_send.push_back(self);
+            block(self, PTO_CSP_WAIT_SEND, ch);
+        }
+        ++c.used;
+        *item = c.next_item++;
+        occupancy_changed(ch, proc(self).clock);
+        return proc(self).clock;
+    }
+
+    void commit(int32_t self, int32_t ch, int64_t item, int64_t now) {
+        advance(self, now);
+        Chan& c = chans[ch];
+        const int64_t t = proc(self).clock;
+        c.queue.push_back({item, t});
+        for (Rot& r : rots)
+            if (r.ch == ch) r.last = item % r.copies;
+        wake_all(c.wait_take, t);
+    }
+
+    int32_t take(int32_t self, int32_t ch, int64_t* now, int64_t* item) {
+        advance(self, *now);
+        Chan& c = chans[ch];
+        for (;;) {
+            if (c.queued() > 0) {
+                const Item it = c.queue[c.head++];
+                if (c.head == c.queue.size()) {
+                    c.queue.clear();
+                    c.head = 0;
+                } else if (c.head >= 1024 && c.head * 2 >= c.queue.size()) {
+                    c.queue.erase(c.queue.begin(), c.queue.begin() + static_cast<long>(c.head));
+                    c.head = 0;
+                }
+                Proc& p = proc(self);
+                if (it.time > p.clock) p.clock = it.time;
+                *item = it.item;
+                *now = p.clock;
+                return 1;
+            }
+            if (c.closed) {
+                *now = proc(self).clock;
+                return 0;
+            }
+            c.wait_take.push_back(self);
+            if (c.depth == 0) wake_all(c.wait_send, proc(self).clock);  // a rendezvous partner
+            block(self, PTO_CSP_WAIT_TAKE, ch);
+        }
+    }
+
+    void release(int32_t self, int32_t ch, int64_t now) {
+        advance(self, now);
+        Chan& c = chans[ch];
+        if (c.used > 0) --c.used;
+        const int64_t t = proc(self).clock;
+        occupancy_changed(ch, t);
+        wake_all(c.wait_send, t);
+    }
+
+    void finish(int32_t self, int64_t now) {
+        advance(self, now);
+        Proc& p = proc(self);
+        p.end = p.clock;
+        for (int32_t ch : p.produces) {
+            Chan& c = chans[ch];
+            if (--c.live_producers == 0) close_channel(ch, p.clock);
+        }
+        p.state = State::Done;
+    }
+
+    // ---- events ----------------------------------------------------------------------------
+    void record(int32_t ev, int64_t t) {
+        Event& e = events[ev];
+        e.pending.push_back(t);
+        wake_all(e.waiters, t);
+    }
+
+    // ---- deadlock ----------------------------------------------------------------------------
+    /// Processes `i` waits for (empty when nothing could ever wake it).
+    std::vector<int32_t> waits_for(int32_t i) const {
+        const Proc& p = procs[static_cast<std::size_t>(i)];
+        std::vector<int32_t> out;
+        for (std::size_t j = pipe_first; j < procs.size(); ++j) {
+            const Proc& q = procs[j];
+            if (q.state == State::Done || static_cast<int32_t>(j) == i) continue;
+            const auto& roles = p.wait_kind == PTO_CSP_WAIT_TAKE ? q.produces : q.consumes;
+            const bool hit = p.wait_kind == PTO_CSP_WAIT_EVENT ||
+                             std::find(roles.begin(), roles.end(), p.wait_obj) != roles.end();
+            if (hit) out.push_back(static_cast<int32_t>(j));
+        }
+        return out;
+    }
+
+    std::string describe_wait(int32_t i) const {
+        const Proc& p = procs[static_cast<std::size_t>(i)];
+        if (p.wait_kind == PTO_CSP_WAIT_EVENT)
+            return "process " + p.name + " waits in synchronize(" +
+                   events[static_cast<std::size_t>(p.wait_obj)].name +
+                   ") for a record that never comes";
+        const Chan& c = chans[static_cast<std::size_t>(p.wait_obj)];
+        if (p.wait_kind == PTO_CSP_WAIT_SEND)
+            return "process " + p.name + " waits to send on channel " + c.name + " (full, " +
+                   std::to_string(c.used) + " of " + std::to_string(c.cap) + " slot(s) in use)";
+        std::string s = "process " + p.name + " waits to consume from channel " + c.name +
+                        " (empty, not closed";
+        if (c.producers == 0) s += "; no process produces to it and nothing closes it";
+        return s + ")";
+    }
+
+    std::string deadlock_message() const {
+        int64_t when = 0;
+        std::vector<int32_t> blocked;
+        for (std::size_t j = pipe_first; j < procs.size(); ++j) {
+            when = std::max(when, procs[j].state == State::Done ? procs[j].end : procs[j].clock);
+            if (procs[j].state == State::Blocked) blocked.push_back(static_cast<int32_t>(j));
+        }
+        // Follow wait-for edges from each blocked process looking for a cycle.
+        std::vector<int32_t> cycle;
+        for (int32_t s : blocked) {
+            std::vector<int32_t> path{s};
+            std::vector<bool> on_path(procs.size(), false);
+            on_path[static_cast<std::size_t>(s)] = true;
+            int32_t cur = s;
+            while (true) {
+                const auto next = waits_for(cur);
+                int32_t pick = -1;
+                for (int32_t n : next)
+                    if (procs[static_cast<std::size_t>(n)].state == State::Blocked) {
+                        pick = n;
+                        break;
+                    }
+                if (pick < 0) break;
+                if (on_path[static_cast<std::size_t>(pick)]) {
+                    auto it = std::find(path.begin(), path.end(), pick);
+                    cycle.assign(it, path.end());
+                    break;
+                }
+                on_path[static_cast<std::size_t>(pick)] = true;
+                path.push_back(pick);
+                cur = pick;
+            }
+            if (!cycle.empty()) break;
+        }
+        std::string msg = "deadlock at cycle " + std::to_string(when) + ": ";
+        const auto& list = cycle.empty() ? blocked : cycle;
+        if (!cycle.empty()) {
+            msg += "wait cycle ";
+            for (int32_t i : cycle) msg += procs[static_cast<std::size_t>(i)].name + " -> ";
+            msg += procs[static_cast<std::size_t>(cycle[0])].name + ": ";
+        }
+        for (std::size_t k = 0; k < list.size(); ++k) {
+            msg += (k ? "; " : "") + describe_wait(list[k]);
+        }
+        return msg;
+    }
+
+    // ---- rotating buffers ------------------------------------------------------------------
+    void free_rots() {
+        for (Rot& r : rots)
+            for (char* a : r.alloc) std::free(a);
+        rots.clear();
+    }
+
+    void copy_tensor(const pto_abi_tensor& t, char* dst, const char* src) {
+        const int64_t es = pto_dtype_size(t.dtype);
+        for_each_offset(t, [&](int64_t off) {
+            std::memcpy(dst + off * es, src + off * es, static_cast<std::size_t>(es));
+        });
+    }
+};
+
+// ---- fiber entry ----------------------------------------------------------------------------
+
+extern "C" [[noreturn]] void pto_csp_fiber_main(void* arg) {
+    pto_csp* C = t_current;
+    const auto self = static_cast<int32_t>(reinterpret_cast<intptr_t>(arg));
+    Proc& p = C->proc(self);
+    const int32_t rc = p.fn(C->R, self, p.env);
+    if (rc != 0) C->aborted = true;
+    Proc& q = C->proc(self);  // procs does not grow while a pipeline runs; re-read anyway
+    q.state = State::Done;
+    C->to_main(q);
+    __builtin_trap();
+}
+
+#if !defined(__x86_64__)
+static void fiber_start_uc(int hi, int lo) {
+    const auto v = (static_cast<uintptr_t>(static_cast<unsigned>(hi)) << 32) |
+                   static_cast<unsigned>(lo);
+    pto_csp_fiber_main(reinterpret_cast<void*>(v));
+}
+#endif
+
+// ---- C API ------------------------------------------------------------------------------------
+
+extern "C" {
+
+pto_csp* pto_csp_create(pto_abi_run* R, int32_t n_channels, const char* const* channel_names,
+                        const int64_t* channel_depths, int32_t n_events,
+                        const char* const* event_names) {
+    auto* C = new pto_csp();
+    C->R = R;
+    C->sim = R->sim;
+    C->chans.resize(static_cast<std::size_t>(std::max(n_channels, 0)));
+    for (int32_t i = 0; i < n_channels; ++i) {
+        C->chans[i].name = channel_names[i];
+        C->chans[i].depth = channel_depths[i];
+        C->chans[i].cap = std::max<int64_t>(channel_depths[i], 1);
+    }
+    C->events.resize(static_cast<std::size_t>(std::max(n_events, 0)));
+    for (int32_t i = 0; i < n_events; ++i) C->events[i].name = event_names[i];
+    C->saved_current = t_current;
+    t_current = C;
+    return C;
+}
+
+void pto_csp_destroy(pto_csp* C) {
+    if (C == nullptr) return;
+    C->free_rots();
+    for (Proc& p : C->procs)
+        if (p.stack.base) munmap(p.stack.base, p.stack.bytes);
+    for (Stack& s : C->free_stacks) munmap(s.base, s.bytes);
+    pto::csp::Trace tr;
+    for (const Proc& p : C->procs) {
+        tr.processes.push_back(p.name);
+        tr.process_start.push_back(p.start);
+        tr.process_end.push_back(p.end);
+    }
+    for (const Chan& c : C->chans) tr.channels.push_back(c.name);
+    for (const Event& e : C->events) tr.events.push_back(e.name);
+    tr.occupancy = std::move(C->occupancy);
+    tr.waits = std::move(C->waits);
+    if (C->sim != nullptr) {
+        std::lock_guard<std::mutex> lock(g_published_mu);
+        for (auto it = g_published.begin(); it != g_published.end(); ++it)
+            if (it->first == C->sim) {
+                g_published.erase(it);
+                break;
+            }
+        if (g_published.size() >= kMaxPublished) g_published.erase(g_published.begin());
+        g_published.emplace_back(C->sim, std::move(tr));
+    }
+    t_current = C->saved_current;
+    delete C;
+}
+
+pto_csp* pto_csp_of(pto_abi_run* R) {
+    return t_current != nullptr && t_current->R == R ? t_current : nullptr;
+}
+
+void pto_csp_pipe_begin(pto_csp* C, int64_t start) {
+    C->pipe_first = C->procs.size();
+    C->pipe_start = start;
+    C->pipe_chans.clear();
+    C->aborted = false;
+    C->in_pipe = true;
+    C->free_rots();
+}
+
+void pto_csp_pipe_channel(pto_csp* C, int32_t ch) {
+    Chan& c = C->chans[ch];
+    c.closed = false;
+    c.used = 0;
+    c.queue.clear();
+    c.head = 0;
+    c.next_item = 0;
+    c.producers = c.live_producers = 0;
+    c.wait_send.clear();
+    c.wait_take.clear();
+    C->pipe_chans.push_back(ch);
+    C->occupancy_changed(ch, C->pipe_start);
+}
+
+int32_t pto_csp_spawn(pto_csp* C, const char* name, pto_csp_proc_fn fn, const int64_t* env) {
+    Proc p;
+    p.name = name;
+    p.fn = fn;
+    p.env = env;
+    p.clock = p.start = C->pipe_start;
+    C->procs.push_back(std::move(p));
+    return static_cast<int32_t>(C->procs.size() - 1);
+}
+
+void pto_csp_role(pto_csp* C, int32_t proc, int32_t ch, int32_t produces) {
+    Proc& p = C->proc(proc);
+    if (produces) {
+        p.produces.push_back(ch);
+        ++C->chans[ch].producers;
+        ++C->chans[ch].live_producers;
+    } else {
+        p.consumes.push_back(ch);
+    }
+}
+
+int32_t pto_csp_rotate(pto_csp* C, int32_t rot, int32_t tensor, int32_t ch, int64_t copies) {
+    if (static_cast<std::size_t>(rot) >= C->rots.size())
+        C->rots.resize(static_cast<std::size_t>(rot) + 1);
+    Rot& r = C->rots[rot];
+    r.tensor = tensor;
+    r.ch = ch;
+    r.copies = copies;
+    const pto_abi_tensor& t = C->R->tensors[tensor];
+    const int64_t es = pto_dtype_size(t.dtype);
+    int64_t lo = 0, hi = 0;
+    for (int32_t d = 0; d < t.ndim; ++d) {
+        const int64_t span = (t.shape[d] - 1) * t.strides[d];
+        if (t.shape[d] <= 0) return 0;
+        (span < 0 ? lo : hi) += span;
+    }
+    r.base.assign(1, static_cast<char*>(t.data));
+    for (int64_t k = 1; k < copies; ++k) {
+        auto* a = static_cast<char*>(std::malloc(static_cast<std::size_t>((hi - lo + 1) * es)));
+        if (a == nullptr)
+            return pto_abi_fail(C->R, "out of memory for copy %lld of rotating buffer (tensor %d)",
+                                static_cast<long long>(k), tensor);
+        r.alloc.push_back(a);
+        char* base = a - lo * es;
+        r.base.push_back(base);
+        C->copy_tensor(t, base, static_cast<const char*>(t.data));
+    }
+    return 0;
+}
+
+void* pto_csp_rot_base(pto_csp* C, int32_t rot, int64_t copy) {
+    return C->rots[rot].base[static_cast<std::size_t>(copy)];
+}
+
+int32_t pto_csp_pipe_run(pto_csp* C, int64_t* end) {
+    // Start every process of the pipeline.
+    for (std::size_t i = C->pipe_first; i < C->procs.size(); ++i) {
+        Proc& p = C->procs[i];
+        if (!C->free_stacks.empty()) {
+            p.stack = C->free_stacks.back();
+            C->free_stacks.pop_back();
+        } else {
+            p.stack = map_stack();
+            if (p.stack.base == nullptr)
+                return pto_abi_fail(C->R, "out of memory for the stack of process %s",
+                                    p.name.c_str());
+        }
+        char* top = p.stack.base + p.stack.bytes;
+#if defined(__x86_64__)
+        auto* sp = reinterpret_cast<uint64_t*>(top) - 8;
+        sp[0] = 0x037F00001F80ULL;  // MXCSR 0x1F80 (low), x87 control word 0x037F (high)
+        sp[1] = 0;                   // r15
+        sp[2] = 0;                   // r14
+        sp[3] = 0;                   // r13
+        sp[4] = static_cast<uint64_t>(i);  // r12: the process index
+        sp[5] = 0;                   // rbx
+        sp[6] = 0;                   // rbp
+        sp[7] = reinterpret_cast<uint64_t>(&pto_csp_fiber_entry);
+        p.sp = sp;
+#else
+        getcontext(&p.uc);
+        p.uc.uc_stack.ss_sp = p.stack.base + kGuardBytes;
+        p.uc.uc_stack.ss_size = kStackBytes;
+        p.uc.uc_link = nullptr;
+        makecontext(&p.uc, reinterpret_cast<void (*)()>(fiber_start_uc), 2,
+                    static_cast<int>(static_cast<uint64_t>(i) >> 32),
+                    static_cast<int>(static_cast<uint64_t>(i) & 0xffffffffu));
+#endif
+        p.state = State::Runnable;
+        C->heap.push({p.clock, static_cast<int32_t>(i)});
+    }
+    // Channels with producers close when they all finish; those without never close implicitly.
+    while (!C->heap.empty() && !C->aborted) {
+        const HeapKey k = C->heap.top();
+        C->heap.pop();
+        Proc& p = C->proc(k.second);
+        if (p.state != State::Runnable) continue;
+        p.state = State::Running;
+        C->current = k.second;
+        C->to_proc(p);
+        C->current = -1;
+    }
+    int32_t rc = 0;
+    if (C->aborted) {
+        rc = 1;
+    } else {
+        bool stuck = false;
+        for (std::size_t i = C->pipe_first; i < C->procs.size(); ++i)
+            if (C->procs[i].state != State::Done) stuck = true;
+        if (stuck) {
+            const std::string msg = C->deadlock_message();
+            rc = pto_abi_fail(C->R, "[pto:DeadlockError] %s", msg.c_str());
+        }
+    }
+    while (!C->heap.empty()) C->heap.pop();
+    int64_t e = C->pipe_start;
+    for (std::size_t i = C->pipe_first; i < C->procs.size(); ++i) {
+        Proc& p = C->procs[i];
+        e = std::max(e, p.end >= 0 ? p.end : p.clock);
+        if (p.stack.base) C->free_stacks.push_back(p.stack);
+        p.stack = {};
+        p.sp = nullptr;
+    }
+    for (int32_t ch : C->pipe_chans) C->occupancy_changed(ch, e);
+    // The user's array receives the last value written through each rotating buffer.
+    for (Rot& r : C->rots)
+        if (r.last > 0) C->copy_tensor(C->R->tensors[r.tensor], r.base[0], r.base[r.last]);
+    C->free_rots();
+    C->in_pipe = false;
+    *end = e;
+    return rc;
+}
+
+int64_t pto_csp_clock(pto_csp* C, int32_t self) { return C->proc(self).clock; }
+
+void pto_csp_at(pto_csp* C, int32_t self, int64_t now) { C->advance(self, now); }
+
+int64_t pto_csp_reserve(pto_csp* C, int32_t self, int32_t ch, int64_t now, int32_t block,
+                        const char* where, int64_t* item) {
+    return C->reserve(self, ch, now, block, where, item);
+}
+
+void pto_csp_commit(pto_csp* C, int32_t self, int32_t ch, int64_t item, int64_t now) {
+    C->commit(self, ch, item, now);
+}
+
+int32_t pto_csp_take(pto_csp* C, int32_t self, int32_t ch, int64_t* now, int64_t* item) {
+    return C->take(self, ch, now, item);
+}
+
+void pto_csp_release(pto_csp* C, int32_t self, int32_t ch, int64_t now) {
+    C->release(self, ch, now);
+}
+
+void pto_csp_close(pto_csp* C, int32_t self, int32_t ch, int64_t now) {
+    if (self >= 0) {
+        C->advance(self, now);
+        now = C->proc(self).clock;
+    }
+    C->close_channel(ch, now);
+}
+
+int32_t pto_csp_exit(pto_csp* C, int32_t self, int64_t now) {
+    C->finish(self, now);
+    return 0;
+}
+
+void pto_csp_record(pto_csp* C, int32_t self, int32_t ev, int64_t now) {
+    if (self >= 0) {
+        C->advance(self, now);
+        now = C->proc(self).clock;
+    }
+    C->record(ev, now);
+}
+
+int64_t pto_csp_synchronize(pto_csp* C, int32_t self, int32_t ev, int64_t now,
+                            const char* where) {
+    Event& e = C->events[ev];
+    if (self < 0) {
+        if (e.head == e.pending.size()) {
+            pto_abi_fail(C->R,
+                         "[pto:DeadlockError] deadlock at cycle %lld: %s: synchronize(%s) in the "
+                         "driver waits for a record that nothing can make (no record of it is "
+                         "pending)",
+                         static_cast<long long>(now), where, e.name.c_str());
+            return -1;
+        }
+        return std::max(now, e.pending[e.head++]);
+    }
+    C->advance(self, now);
+    while (e.head == e.pending.size()) {
+        e.waiters.push_back(self);
+        C->block(self, PTO_CSP_WAIT_EVENT, ev);
+    }
+    Proc& p = C->proc(self);
+    const int64_t t = e.pending[e.head++];
+    if (t > p.clock) p.clock = t;
+    return p.clock;
+}
+
+int64_t pto_csp_query(pto_csp* C, int32_t self, int32_t ev, int64_t now) {
+    if (self >= 0) C->advance(self, now);
+    const Event& e = C->events[ev];
+    return e.head < e.pending.size() ? 1 : 0;
+}
+
+}  // extern "C"
+
+// ---- trace access ---------------------------------------------------------------------------
+
+namespace pto::csp {
+
+bool take_trace(const pto_sim* sim, Trace& out) {
+    std::lock_guard<std::mutex> lock(g_published_mu);
+    for (auto it = g_published.begin(); it != g_published.end(); ++it)
+        if (it->first == sim) {
+            out = std::move(it->second);
+            g_published.erase(it);
+            return true;
+        }
+    return false;
+}
+
+}  // namespace pto::csp
+
+// ---- benchmark ------------------------------------------------------------------------------
+
+namespace {
+
+struct BenchCtx {
+    int64_t items = 0;
+    int64_t cycles = 0;
+    pto_sim* sim = nullptr;
+};
+thread_local BenchCtx t_bench;
+
+int64_t bench_task(pto_sim* sim, int64_t now, int64_t i, int32_t kernel) {
+    pto_sim_task t;
+    std::memset(&t, 0, sizeof t);
+    t.kernel = kernel;
+    t.cycles = t_bench.cycles;
+    t.dispatch_key = t.stream_key = i;
+    t.min_start = now;
+    t.idx[0] = static_cast<int32_t>(i);
+    t.idx[1] = t.idx[2] = t.idx[3] = -1;
+    const int64_t e = pto_sim_submit(sim, &t);
+    return e > now ? e : now;
+}
+
+int32_t bench_producer(pto_abi_run* R, int32_t self, const int64_t*) {
+    pto_csp* C = pto_csp_of(R);
+    int64_t now = pto_csp_clock(C, self);
+    for (int64_t i = 0; i < t_bench.items; ++i) {
+        int64_t item = 0;
+        now = pto_csp_reserve(C, self, 0, now, 1, "bench send", &item);
+        pto_csp_at(C, self, now);
+        now = bench_task(t_bench.sim, now, i, 0);
+        pto_csp_commit(C, self, 0, item, now);
+    }
+    return pto_csp_exit(C, self, now);
+}
+
+int32_t bench_consumer(pto_abi_run* R, int32_t self, const int64_t*) {
+    pto_csp* C = pto_csp_of(R);
+    int64_t now = pto_csp_clock(C, self);
+    int64_t item = 0;
+    while (pto_csp_take(C, self, 0, &now, &item)) {
+        pto_csp_at(C, self, now);
+        now = bench_task(t_bench.sim, now, item, 1);
+        pto_csp_release(C, self, 0, now);
+    }
+    return pto_csp_exit(C, self, now);
+}
+
+}  // namespace
+
+extern "C" double pto_csp_bench_pipeline(pto_sim* sim, int64_t items, int64_t depth,
+                                         int64_t cycles, int64_t* events, int64_t* bytes) {
+    char error[1024] = {0};
+    pto_abi_run R;
+    std::memset(&R, 0, sizeof R);
+    R.sim = sim;
+    R.error = error;
+    R.error_cap = sizeof error;
+    t_bench = {items, cycles, sim};
+    const char* names[] = {"bench"};
+    const int64_t depths[] = {depth};
+    const auto t0 = std::chrono::steady_clock::now();
+    pto_csp* C = pto_csp_create(&R, 1, names, depths, 0, nullptr);
+    pto_csp_pipe_begin(C, 0);
+    pto_csp_pipe_channel(C, 0);
+    const int32_t p = pto_csp_spawn(C, "producer", &bench_producer, nullptr);
+    const int32_t q = pto_csp_spawn(C, "consumer", &bench_consumer, nullptr);
+    pto_csp_role(C, p, 0, 1);
+    pto_csp_role(C, q, 0, 0);
+    int64_t end = 0;
+    const int32_t rc = pto_csp_pipe_run(C, &end);
+    const auto t1 = std::chrono::steady_clock::now();
+    *events = 2 * items;
+    *bytes = static_cast<int64_t>(C->occupancy.capacity() * sizeof(pto_csp_occupancy) +
+                                  C->waits.capacity() * sizeof(pto_csp_wait) +
+                                  C->chans[0].queue.capacity() * sizeof(Item));
+    pto_csp_destroy(C);
+    pto::csp::Trace drop;
+    pto::csp::take_trace(sim, drop);
+    if (rc != 0) return -1.0;
+    return std::chrono::duration<double>(t1 - t0).count();
+}

@@ -1,0 +1,142 @@
+/* PTO-WSP CSP engine: channels, processes and events in simulated time (spec §3.7, §7).
+ *
+ * A generated cpu_sim driver runs each CSP process of a pipeline as a fiber (its own stack,
+ * switched in user space). The engine is a discrete-event loop over those fibers: every action a
+ * process takes (a task's numerics + submission, a send reservation / commit, a take / release of
+ * a channel item, a record / synchronize of an event) happens when the process's simulated clock
+ * is the smallest of all runnable processes, so actions run in simulated-time order and the
+ * numerics of a consumer's task for item k always run after the producer's task for item k.
+ *
+ * Channel model (docs/semantics.md, "CSP execution"): a channel of depth d has max(d, 1) slots.
+ * `send(ch, task)` first RESERVES a slot (blocking while all are in use: back-pressure), then
+ * runs the task, then COMMITS the item at the task's end. A consumer TAKES items in order and
+ * RELEASES the slot when its body iteration for that item ends, so depth 2 is double
+ * buffering. Depth 0 is a rendezvous: a reservation also needs a consumer waiting to take. A
+ * tensor written by the task sent on a channel of depth d >= 2 is a rotating buffer of d copies
+ * (copy 0 is the user's array): item k uses copy k mod d on both sides.
+ *
+ * When no process can act and some have not finished, the run stops with a deadlock error naming
+ * the processes and channels / events of the wait cycle and the simulated cycle. Errors are
+ * reported through pto_abi_fail() with a "[pto:<Kind>] " prefix (DeadlockError, ChannelFull,
+ * ChannelClosed) that the Python side maps to its exception classes.
+ *
+ * Valid C and C++; the only include is abi.h. Implemented in csp.cpp (libpto_runtime).
+ */
+#ifndef PTO_RUNTIME_CSP_H
+#define PTO_RUNTIME_CSP_H
+
+#include <stdint.h>
+
+#include "abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pto_csp pto_csp;
+
+/* A process body: returns 0, or 1 after pto_abi_fail() (the run then stops). It must end with
+ * `return pto_csp_exit(C, self, clock)`. `env` holds the values of the loop variables that
+ * enclose the pipeline. */
+typedef int32_t (*pto_csp_proc_fn)(pto_abi_run* R, int32_t self, const int64_t* env);
+
+/* ---- run lifetime -------------------------------------------------------------------------- */
+/* One engine per run, created by pto_lib_run() with the module's channel and event tables
+ * (names and depths indexed by IR id). The engine of the calling thread's current run is
+ * pto_csp_of(R). Destroying it publishes its trace (see pto_csp_take_trace). */
+pto_csp* pto_csp_create(pto_abi_run* R, int32_t n_channels, const char* const* channel_names,
+                        const int64_t* channel_depths, int32_t n_events,
+                        const char* const* event_names);
+void pto_csp_destroy(pto_csp* C);
+pto_csp* pto_csp_of(pto_abi_run* R);
+
+/* ---- building one pipeline run ----------------------------------------------------------- */
+/* Starts a pipeline whose processes begin at simulated cycle `start`; resets the channels it
+ * uses (empty, open, item numbers from 0). */
+void pto_csp_pipe_begin(pto_csp* C, int64_t start);
+void pto_csp_pipe_channel(pto_csp* C, int32_t ch);
+/* Adds a process (one fiber); returns its index, used as `self`. */
+int32_t pto_csp_spawn(pto_csp* C, const char* name, pto_csp_proc_fn fn, const int64_t* env);
+/* Declares that process `proc` sends on (produces != 0) or consumes from channel `ch`. A channel
+ * with declared producers closes implicitly when all of them have finished. */
+void pto_csp_role(pto_csp* C, int32_t proc, int32_t ch, int32_t produces);
+/* Declares rotating buffer `rot` of module tensor `tensor` with `copies` copies, rotated by the
+ * items of channel `ch`. Returns 0, or 1 after pto_abi_fail() (out of memory). */
+int32_t pto_csp_rotate(pto_csp* C, int32_t rot, int32_t tensor, int32_t ch, int64_t copies);
+/* Base pointer of copy `copy` of rotating buffer `rot` (same strides as the user's array). */
+void* pto_csp_rot_base(pto_csp* C, int32_t rot, int64_t copy);
+/* Runs every process of the pipeline to completion. Returns 0 and the pipeline's end cycle in
+ * *end, or 1 after pto_abi_fail() (deadlock, channel error, error of a process). Copies the
+ * last written copy of each rotating buffer back into the user's array. */
+int32_t pto_csp_pipe_run(pto_csp* C, int64_t* end);
+
+/* ---- actions of a running process (self >= 0) --------------------------------------------- */
+/* The process's clock at start. */
+int64_t pto_csp_clock(pto_csp* C, int32_t self);
+/* Ordering point: returns once `self` (at cycle `now`) is the earliest runnable process. */
+void pto_csp_at(pto_csp* C, int32_t self, int64_t now);
+/* Reserves a slot of `ch`; returns the cycle it was granted and the item's number in *item.
+ * block == 0: a full channel is a ChannelFull error instead of a wait. `where` names the
+ * statement ("send at file:line"). Never returns on error. */
+int64_t pto_csp_reserve(pto_csp* C, int32_t self, int32_t ch, int64_t now, int32_t block,
+                        const char* where, int64_t* item);
+/* Makes reserved item `item` available to consumers at cycle `now`. */
+void pto_csp_commit(pto_csp* C, int32_t self, int32_t ch, int64_t item, int64_t now);
+/* Takes the next item: returns 1 with its number in *item and the cycle in *now, or 0 when the
+ * channel is closed and drained. */
+int32_t pto_csp_take(pto_csp* C, int32_t self, int32_t ch, int64_t* now, int64_t* item);
+/* Ends the consume body iteration of the last item taken from `ch`: frees its slot at `now`. */
+void pto_csp_release(pto_csp* C, int32_t self, int32_t ch, int64_t now);
+/* Closes `ch` at `now` (consumers finish once it is drained; a later send is ChannelClosed). */
+void pto_csp_close(pto_csp* C, int32_t self, int32_t ch, int64_t now);
+/* Finishes the process at cycle `now`; returns 0 (use as `return pto_csp_exit(...)`). */
+int32_t pto_csp_exit(pto_csp* C, int32_t self, int64_t now);
+
+/* ---- events (self >= 0 inside a process, -1 in the driver outside any pipeline) ----------- */
+/* Adds one pending signal of `ev` at cycle `now`. */
+void pto_csp_record(pto_csp* C, int32_t self, int32_t ev, int64_t now);
+/* Takes the oldest pending signal of `ev` (waiting for one inside a process); returns the cycle
+ * at which the caller continues (>= now and >= the record's cycle). In the driver (self == -1)
+ * with no pending signal nothing could ever record it: returns -1 after pto_abi_fail()
+ * (DeadlockError). Inside a process it never returns on deadlock. */
+int64_t pto_csp_synchronize(pto_csp* C, int32_t self, int32_t ev, int64_t now, const char* where);
+/* Whether `ev` has a pending signal at cycle `now` (does not take it). */
+int64_t pto_csp_query(pto_csp* C, int32_t self, int32_t ev, int64_t now);
+
+/* ---- trace ---------------------------------------------------------------------------------- */
+/* One change of a channel's occupancy (slots in use), 16 bytes. */
+typedef struct pto_csp_occupancy {
+    int64_t time;
+    int32_t channel;
+    int32_t occupancy;
+} pto_csp_occupancy;
+
+/* Why a process waited. */
+enum pto_csp_wait_kind {
+    PTO_CSP_WAIT_SEND = 0,    /* channel full (back-pressure) */
+    PTO_CSP_WAIT_TAKE = 1,    /* channel empty */
+    PTO_CSP_WAIT_EVENT = 2    /* synchronize before the matching record */
+};
+
+/* One interval [start, end) during which a process was blocked, 32 bytes. */
+typedef struct pto_csp_wait {
+    int64_t start;
+    int64_t end;
+    int32_t process;
+    int32_t object; /* channel id, or event id for PTO_CSP_WAIT_EVENT */
+    int32_t kind;   /* enum pto_csp_wait_kind */
+    int32_t reserved;
+} pto_csp_wait;
+
+/* Benchmark helper: a producer sends `items` tokens through a channel of `depth` to a consumer
+ * (each side runs one task of `cycles` per item on `sim`); returns the wall time in seconds, the
+ * channel events (sends + takes) in *events and the engine's peak trace + queue bytes in *bytes.
+ * Runs the real engine (fibers, discrete-event ordering, occupancy and wait records). */
+double pto_csp_bench_pipeline(pto_sim* sim, int64_t items, int64_t depth, int64_t cycles,
+                              int64_t* events, int64_t* bytes);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* PTO_RUNTIME_CSP_H */

@@ -1,0 +1,223 @@
+"""``pto-wsp run / export / emit / validate``: outputs, trace files and exit codes."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pto_wsp import cli
+
+BODY = """
+import numpy as np
+from pto_wsp import Dense, In, Out, P, Tensor, kernel, workload
+
+X = Tensor(np.ones((4, 8), np.float32), name="X")
+Y = Tensor(np.zeros((4, 8), np.float32), name="Y")
+
+@kernel
+def scale(x: In[Tensor], y: Out[Tensor]): ...
+
+@workload
+def rows(n):
+    for i in P(n):
+        scale[i](x=X[i], y=Y[i])
+
+program = rows(Dense[4]).compile(target="cpu_sim")
+"""
+
+RUN_MAIN = (
+    BODY
+    + """
+from pto_wsp.runner import run_main
+
+if __name__ == "__main__":
+    run_main(program)
+"""
+)
+
+
+def write(tmp_path: Path, text: str, name: str = "script.py") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("body", [RUN_MAIN, BODY], ids=["run_main", "plain"])
+def test_run_prints_stats_and_writes_chrome_trace(tmp_path, capsys, body):
+    script = write(tmp_path, body)
+    out_json, stats = tmp_path / "trace.json", tmp_path / "stats.json"
+    assert cli.main(["run", str(script), "--trace", str(out_json), "--stats", str(stats)]) == 0
+    printed = capsys.readouterr().out
+    assert "task_count       4" in printed and "scale" in printed
+    data = json.load(out_json.open())
+    tasks = [e for e in data["traceEvents"] if e["ph"] == "X"]
+    assert len(tasks) == 4 and {e["name"] for e in tasks} == {"scale"}
+    s = json.load(stats.open())
+    assert s["ok"] and s["executed"] and s["task_count"] == 4 and s["kernel_names"] == ["scale"]
+    assert s["analysis"]["kernels"][0]["task_count"] == 4
+    assert s["analysis"]["makespan"] == s["total_cycles"]
+
+
+def test_run_writes_numpy_trace(tmp_path):
+    script = write(tmp_path, RUN_MAIN)
+    out = tmp_path / "trace.npy"
+    assert cli.main(["run", str(script), "--trace", str(out)]) == 0
+    trace = np.load(out)
+    assert trace.dtype.names[:6] == ("task", "kernel", "worker", "stream", "start", "end")
+    assert sorted(trace["task"].tolist()) == [0, 1, 2, 3]
+    assert (trace["end"] > trace["start"]).all()
+
+
+def test_plain_script_already_executed_is_not_run_again(tmp_path, capsys):
+    script = write(
+        tmp_path,
+        BODY + "\nprogram.execute()\nprogram.synchronize()\nprint('ran once')\n",
+    )
+    assert cli.main(["run", str(script)]) == 0
+    assert capsys.readouterr().out.count("ran once") == 1
+
+
+def test_run_restores_process_state(tmp_path):
+    import sys
+
+    argv, main_mod, hook = list(sys.argv), sys.modules.get("__main__"), sys.excepthook
+    script = write(
+        tmp_path, "from pto_wsp.runner import report_errors\nreport_errors()\n" + RUN_MAIN
+    )
+    assert cli.main(["run", str(script)]) == 0
+    assert sys.argv == argv and sys.modules.get("__main__") is main_mod and sys.excepthook is hook
+
+
+def test_run_error_in_script_names_user_line(tmp_path, capsys):
+    script = write(tmp_path, BODY + "\nraise ValueError('broken on purpose')\n")
+    assert cli.main(["run", str(script)]) == 1
+    err = capsys.readouterr().err
+    line = len(textwrap.dedent(BODY + "\n").splitlines()) + 1
+    assert f"{script}:{line}" in err and "broken on purpose" in err
+
+
+def test_run_bad_inputs(tmp_path, capsys):
+    assert cli.main(["run", str(tmp_path / "missing.py")]) == 1
+    assert "no such file" in capsys.readouterr().err
+    txt = write(tmp_path, "hello", "notes.txt")
+    assert cli.main(["run", str(txt)]) == 1
+    assert "expected a DSL script" in capsys.readouterr().err
+    nothing = write(tmp_path, "x = 1\n", "nothing.py")
+    assert cli.main(["run", str(nothing)]) == 1
+    assert "builds no Program" in capsys.readouterr().err
+    script = write(tmp_path, BODY)
+    assert cli.main(["run", str(script), "--trace", str(tmp_path / "t.csv")]) == 2
+    assert cli.main(["run", str(script), "--target", "gpu"]) == 2
+    assert cli.main(["run"]) == 2
+    assert cli.main(["frobnicate"]) == 2
+
+
+def test_run_main_script_refuses_other_target(tmp_path, capsys):
+    script = write(tmp_path, RUN_MAIN)
+    assert cli.main(["run", str(script), "--target", "ascend_npu"]) == 1
+    assert "--target ascend_npu cannot change" in capsys.readouterr().err
+
+
+def test_plain_script_on_emit_only_target_is_a_user_error(tmp_path, capsys):
+    script = write(tmp_path, BODY)
+    assert cli.main(["run", str(script), "--target", "ascend_npu"]) == 1
+    assert "emit-only" in capsys.readouterr().err
+
+
+# ---- project files ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    from app.model import io
+    from app.model.commands import AddNode, Connect, DocumentEditor
+    from app.model.document import Document, PortRef
+
+    ed = DocumentEditor(Document(name="rows"))
+
+    def add(kind, parent=None, name=None, **props):
+        return ed.apply(AddNode(kind, (0.0, 0.0), parent, name, **props)).node
+
+    def wire(src, sport, dst, dport):
+        ed.apply(Connect(PortRef(src, sport), PortRef(dst, dport)))
+
+    def entry(node):
+        return next(n.id for n in node.body.nodes.values() if n.kind == "scope.entry")
+
+    add("data.tensor", name="X", shape=[4, 8])
+    add("data.tensor", name="Y", shape=[4, 8])
+    add("axis.dense", name="n", size=4)
+    params = [{"name": "X", "direction": "In"}, {"name": "Y", "direction": "Out"}]
+    add("kernel.def", name="scale", params=params)
+    wl = add("workload.def", name="rows")
+    loop = add("loop.parallel", parent=wl.id, vars="i")
+    wire(entry(wl), "exec", loop.id, "exec")
+    g = add("data.get", parent=wl.id, target="n")
+    wire(g.id, "out", loop.id, "axes")
+    call = add("kernel.call", parent=loop.id, axes="i", index={"X": "i", "Y": "i"})
+    wire(entry(loop), "exec", call.id, "exec")
+    k = add("data.get", parent=loop.id, target="scale")
+    wire(k.id, "out", call.id, "kernel")
+    for t in ("X", "Y"):
+        d = add("data.get", parent=loop.id, target=t)
+        wire(d.id, "out", call.id, t)
+    c = add("compile.target")
+    wire(wl.id, "workload", c.id, "workload")
+    assert ed.doc.validate() == []
+    path = tmp_path / "rows.pto.json"
+    io.save(ed.doc, path)
+    return path
+
+
+def test_run_project_file(project, tmp_path, capsys):
+    trace = tmp_path / "t.npy"
+    assert cli.main(["run", str(project), "--trace", str(trace)]) == 0
+    assert "task_count       4" in capsys.readouterr().out
+    assert len(np.load(trace)) == 4
+
+
+def test_run_project_on_emit_only_target_points_at_node(project, capsys):
+    assert cli.main(["run", str(project), "--target", "ascend_npu"]) == 1
+    err = capsys.readouterr().err
+    assert f"{project}: node " in err and "emit-only" in err
+    assert err.count("emit-only") == 1  # run_main's own line is not repeated
+
+
+def test_export_project(project, tmp_path, capsys):
+    out = tmp_path / "rows.py"
+    assert cli.main(["export", str(project), "-o", str(out)]) == 0
+    text = out.read_text()
+    assert "def rows():" in text and "run_main(program)" in text
+    assert cli.main(["export", str(project)]) == 0
+    assert capsys.readouterr().out == text
+
+
+def test_emit_ascend_tree(project, tmp_path, capsys):
+    out = tmp_path / "npu"
+    assert cli.main(["emit", str(project), "--target", "ascend_npu", "-o", str(out)]) == 0
+    files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert "CMakeLists.txt" in files and any(f.startswith("aicore/") for f in files)
+    assert cli.main(["emit", str(project), "-o", str(out)]) == 1  # not empty any more
+    assert "not an empty directory" in capsys.readouterr().err
+
+
+def test_validate(project, tmp_path, capsys):
+    assert cli.main(["validate", str(project)]) == 0
+    assert "ok" in capsys.readouterr().out
+    data = json.loads(project.read_text())
+    node = next(n for n in data["graph"]["nodes"] if n["kind"] == "kernel.def")
+    node["name"] = "not a name"
+    bad = tmp_path / "bad.pto.json"
+    bad.write_text(json.dumps(data))
+    assert cli.main(["validate", str(bad)]) == 1
+    captured = capsys.readouterr()
+    assert f"{node['id']} name: 'not a name' is not a valid Python name" in captured.out
+    assert "problem(s)" in captured.err
+    broken = write(tmp_path, "{not json", "broken.json")
+    assert cli.main(["validate", str(broken)]) == 1
+    assert "not valid JSON" in capsys.readouterr().err
+    assert cli.main(["validate", str(tmp_path / "none.json")]) == 1
