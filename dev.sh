@@ -20,7 +20,7 @@ DEB_PKGS=(g++ make python3-dev python3-venv
   libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libx11-xcb1 libxcb-cursor0
   libxcb-glx0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
   libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1
-  libxkbcommon-x11-0 libdbus-1-3 fonts-dejavu-core)
+  libxkbcommon-x11-0 libdbus-1-3 fonts-dejavu-core xvfb xauth)
 
 log() { printf '[dev.sh] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }

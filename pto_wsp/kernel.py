@@ -527,8 +527,10 @@ class KernelRef:
         cost: int | None = None,
         loc: SourceLoc | None = None,
         dialect: str = "pto",
+        decorator: str = "kernel",
     ):
         self.name = name
+        self.decorator = decorator  # "kernel", "jit_kernel", "ptoisa_kernel": how it was made
         self.signature = signature
         self.body_kind = body_kind
         self.fn = fn
@@ -1036,6 +1038,7 @@ def _make_kernel(
         cost=int(cost) if cost is not None else None,
         loc=src.def_loc,
         dialect=dialect,
+        decorator=decorator,
     )
 
 

@@ -168,7 +168,7 @@ class _Exporter:
 
     # -- entry --------------------------------------------------------------------------------
     def run(self) -> ExportResult:
-        problems = [d for d in self.doc.validate() if not self._send_call_off_chain(d)]
+        problems = self.doc.validate()
         if problems:
             d = problems[0]
             raise ExportError(d.node_id, d.field, d.message)
@@ -208,25 +208,6 @@ class _Exporter:
             self.out.line(f"run_main({programs[0].name})", programs[0].id, 1)
             self.out.use("run_main")
         return self._assemble(bool(programs))
-
-    def _send_call_off_chain(self, d) -> bool:
-        """Validation reports a kernel call feeding a ``send`` and a root process (whose exec
-        input is optional) as off the execution chain; both are legal by design (the call runs
-        inside its send; a root process is wired into connect)."""
-        if d.field != "inputs.exec" or d.message != "not connected to the execution chain":
-            return False
-        found = self.doc.locate(d.node_id)
-        if found is None:
-            return False
-        node, graph, _owner = found
-        if node.kind == "csp.process" and graph is self.root:
-            return True
-        if node.kind != "kernel.call":
-            return False
-        return any(
-            graph.nodes.get(e.dst.node) is not None and graph.nodes[e.dst.node].kind == "csp.send"
-            for e in graph.edges_from(node.id, "value")
-        )
 
     def _check_workload_var_names(self) -> None:
         for n in self.root.nodes.values():

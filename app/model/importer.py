@@ -385,7 +385,7 @@ class _Converter:
             "cpp_src": ref.cpp_src or "",
             "cpp_includes": list(ref.cpp_includes),
             "cost": int(ref.cost or 0),
-            "jit": False,
+            "jit": getattr(ref, "decorator", "kernel") == "jit_kernel",
         }
         node = self.add(self.doc.graph, "kernel.def", self.unique(ref.name), **props)
         self.root_of[id(ref)] = node

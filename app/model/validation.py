@@ -80,7 +80,7 @@ def _check_graph(
     if owner is not None:
         _check_entry(graph, owner, out)
     if scope in EXEC_SCOPES:
-        _check_chain(graph, ports, out)
+        _check_chain(graph, ports, out, is_root=owner is None)
     if owner is not None and owner.kind == "kernel.def":
         _check_kernel_params(graph, owner, out)
 
@@ -185,7 +185,22 @@ def _check_entry(graph: Graph, owner: Node, out: list[Diagnostic]) -> None:
         )
 
 
-def _check_chain(graph: Graph, ports: dict[str, list[PortSpec]], out: list[Diagnostic]) -> None:
+def _runs_elsewhere(node: Node, graph: Graph, is_root: bool) -> bool:
+    """Statements that are legal off the chain: a kernel call whose value feeds a ``send`` runs
+    inside that send, and a root process runs where ``connect``/``replicate`` wire it."""
+    if node.kind == "csp.process":
+        return is_root
+    if node.kind != "kernel.call":
+        return False
+    return any(
+        e.dst.node in graph.nodes and graph.nodes[e.dst.node].kind == "csp.send"
+        for e in graph.edges_from(node.id, "value")
+    )
+
+
+def _check_chain(
+    graph: Graph, ports: dict[str, list[PortSpec]], out: list[Diagnostic], is_root: bool = False
+) -> None:
     """Follow ``exec`` edges from the entry; report nodes off the chain and stray otherwise."""
     nxt: dict[str, str] = {}
     for e in graph.edges:
@@ -203,7 +218,7 @@ def _check_chain(graph: Graph, ports: dict[str, list[PortSpec]], out: list[Diagn
         current = following
     for node in graph.nodes.values():
         has_exec_in = any(p.direction == "in" and p.type == "exec" for p in ports[node.id])
-        if has_exec_in and node.id not in on_chain:
+        if has_exec_in and node.id not in on_chain and not _runs_elsewhere(node, graph, is_root):
             out.append(Diagnostic(node.id, "inputs.exec", "not connected to the execution chain"))
         if node.kind == "branch.otherwise" and node.id in on_chain:
             before = graph.nodes.get(prev.get(node.id, ""))

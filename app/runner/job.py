@@ -128,9 +128,8 @@ class RunResult:
 
 def _import_roots() -> list[str]:
     """Directories that make ``app`` and ``pto_wsp`` importable in the worker process."""
-    import pto_wsp
-
     import app
+    import pto_wsp
 
     roots: list[str] = []
     for pkg in (app, pto_wsp):
@@ -209,14 +208,17 @@ class RunJob:
     # ---- lifecycle ---------------------------------------------------------------------
     @property
     def command(self) -> list[str]:
-        """The worker's command line (faulthandler on: a crash dumps the Python stack)."""
+        """The worker's command line (faulthandler on: a crash dumps the Python stack).
+
+        ``--no-execute`` in ``extra_args`` (compile only) drops ``--trace``: there is no run.
+        """
+        trace = [] if "--no-execute" in self.extra_args else ["--trace", str(self.trace_path)]
         return [
             self.python,
             "-X",
             "faulthandler",
             str(self.script_path),
-            "--trace",
-            str(self.trace_path),
+            *trace,
             "--stats",
             str(self.stats_path),
             *self.extra_args,
@@ -591,4 +593,3 @@ def _load_trace(path: Path) -> np.ndarray | None:
         return np.load(path, mmap_mode="r", allow_pickle=False)
     except ValueError:
         return np.load(path, allow_pickle=False)
-

@@ -34,7 +34,7 @@ def format_delta(delta: int, pct: float | None = None) -> str:
 def diff_lines(diff: RunDiff, title_a: str = "A", title_b: str = "B") -> list[str]:
     """The compare header as plain lines: totals and difference, then one line per lane."""
     lines = [
-        f"{title_a}: {diff.total_a} cycles   {title_b}: {diff.total_b} cycles   "
+        f"{title_a}: {diff.total_a} cycles · {title_b}: {diff.total_b} cycles · "
         f"{title_b} - {title_a}: {format_delta(diff.delta, diff.delta_pct)}"
     ]
     for lane in diff.lanes:
@@ -99,6 +99,8 @@ class CompareView(QtWidgets.QWidget):
         """Shows the longer of the two makespans in both (the x axes are linked)."""
         spans = [v.lanes.makespan for v in (self.view_a, self.view_b) if v.lanes is not None]
         span = float(max(spans, default=1) or 1)
+        for v in (self.view_a, self.view_b):
+            v.set_cycle_limit(span)
         self.view_a.view_box.setXRange(0.0, span, padding=0.02)
         for v in (self.view_a, self.view_b):
             v.view_box.setYRange(0.0, float(max(len(v.lanes.lanes), 1)) if v.lanes else 1.0)

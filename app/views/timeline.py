@@ -165,6 +165,19 @@ class TimelineView(QtWidgets.QWidget):
             self.view_box.setXRange(*x_range, padding=0)
             self._fit_lanes()
 
+    def set_cycle_limit(self, span: float) -> None:
+        """Bounds zoom and pan to a run of ``span`` cycles (a compare view passes the longer)."""
+        n = max(len(self._lanes.lanes), 1) if self._lanes is not None else 1
+        span = max(float(span), 1.0)
+        self.view_box.setLimits(
+            xMin=-0.5 * span,
+            xMax=1.5 * span,
+            minXRange=min(4.0, span),
+            maxXRange=2.0 * span,
+            yMin=0.0,
+            yMax=float(n),
+        )
+
     def fit(self) -> None:
         """Shows the whole makespan and every lane."""
         span = float(self._lanes.makespan) if self._lanes is not None else 0.0
@@ -290,16 +303,7 @@ class TimelineView(QtWidgets.QWidget):
             for i, lane in enumerate(lanes.lanes)
         ]
         self.plot_item.getAxis("left").setTicks([ticks, []])
-        n = max(len(lanes.lanes), 1)
-        span = max(float(lanes.makespan), 1.0)
-        self.view_box.setLimits(
-            xMin=-0.5 * span,
-            xMax=1.5 * span,
-            minXRange=min(4.0, span),
-            maxXRange=2.0 * span,
-            yMin=0.0,
-            yMax=float(n),
-        )
+        self.set_cycle_limit(float(lanes.makespan))
         self._update_header()
         self._update_legend(colors)
 

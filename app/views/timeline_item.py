@@ -181,7 +181,10 @@ class TimelineItem(pg.GraphicsObject):
                 width_px,
                 max_end=lane.max_end[i0:i1],
             )
-            self._collect(by_kernel, r.left, r.right, r.kernel, top, bottom - top)
+            # Slices 3 px or wider end a pixel early, so back-to-back slices of one kernel
+            # stay apart (the gap is the boundary a user reads when counting tasks).
+            right = np.where(r.right - r.left >= 3.0, r.right - 1.0, r.right)
+            self._collect(by_kernel, r.left, right, r.kernel, top, bottom - top)
             if hl is not None:
                 hs, he, hm = hl
                 j0 = int(np.searchsorted(hm, np.int64(np.ceil(x0)), side="left"))

@@ -142,7 +142,9 @@ def test_click_emits_the_slice_record(qtbot, view: TimelineView, run4) -> None:
     c = view.view_pos_of(row)
     with qtbot.waitSignal(view.slice_clicked, timeout=2000) as blocker:
         qtbot.mouseClick(
-            view.plot.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=_viewport_point(view, c.x(), c.y())
+            view.plot.viewport(),
+            QtCore.Qt.MouseButton.LeftButton,
+            pos=_viewport_point(view, c.x(), c.y()),
         )
     record = blocker.args[0]
     assert int(record["task"]) == int(trace[row]["task"])

@@ -148,7 +148,9 @@ def test_lod_keeps_every_slice_column_covered(count: int) -> None:
 def test_lod_wide_slices_are_drawn_exactly() -> None:
     starts, ends = np.array([0, 100, 105]), np.array([100, 105, 300])
     rects = lod_rects(starts, ends, np.array([0, 1, 2]), 0.0, 1.0, 400)
-    assert sorted(zip(rects.left.tolist(), rects.right.tolist(), rects.kernel.tolist())) == [
+    assert sorted(
+        zip(rects.left.tolist(), rects.right.tolist(), rects.kernel.tolist(), strict=True)
+    ) == [
         (0.0, 100.0, 0),
         (100.0, 105.0, 1),
         (105.0, 300.0, 2),
