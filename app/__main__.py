@@ -3,7 +3,8 @@
 With a display, the Studio opens its main window on a project: the one named on the command line
 (a ``.pto.json`` project, or a ``.py`` DSL script which is imported — naming it is the explicit
 request the importer needs), else the bundled sample ``projects/attention_varlen.pto.json``
-(an empty document when that file is absent).
+(an empty document when that file is absent) — and runs it, so the timeline is ready when the
+window settles (``--no-run`` opens without running; a document with no Compile node is not run).
 
 Without a display (``QT_QPA_PLATFORM`` unset and neither ``DISPLAY`` nor ``WAYLAND_DISPLAY``, or a
 platform that shows nothing: ``offscreen``/``minimal``) or with ``--headless``, the studio runs
@@ -211,6 +212,11 @@ def _parser() -> argparse.ArgumentParser:
         f"{SAMPLE_PROJECT.relative_to(REPO_ROOT)} in the window)",
     )
     parser.add_argument(
+        "--no-run",
+        action="store_true",
+        help="with a window: open the project without running it",
+    )
+    parser.add_argument(
         "--headless",
         action="store_true",
         help="do not open a window: run the script/project and print what it builds",
@@ -230,10 +236,17 @@ def run_headless(path: Path | None) -> int:
         return EXIT_USER_ERROR
 
 
-def run_gui(path: Path | None, on_shown: Callable[[Any], None] | None = None) -> int:
+def run_gui(
+    path: Path | None,
+    on_shown: Callable[[Any], None] | None = None,
+    *,
+    run: bool = True,
+) -> int:
     """Open the main window on ``path`` (or the sample project) and run the event loop.
 
-    ``on_shown(window)`` runs once the window is on screen (the screenshot smoke test uses it).
+    With ``run`` the opened project is run at once (an imported script once its import ends);
+    ``on_shown(window)`` runs once the window is on screen, after that run started (the
+    screenshot smoke test uses it).
     """
     os.environ.setdefault("QT_PREFERRED_BINDING", "PySide6")
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
@@ -247,9 +260,23 @@ def run_gui(path: Path | None, on_shown: Callable[[Any], None] | None = None) ->
     if window is None:
         return EXIT_USER_ERROR
     window.show()
-    if on_shown is not None:
-        QTimer.singleShot(0, lambda: on_shown(window))
+
+    def start() -> None:
+        if run:
+            if window.importing:  # an imported script: run what it built
+                window.import_finished.connect(lambda ok: ok and runnable(window) and window.run())
+            elif runnable(window):
+                window.run()
+        if on_shown is not None:
+            on_shown(window)
+
+    QTimer.singleShot(0, start)
     return int(app.exec())
+
+
+def runnable(window: Any) -> bool:
+    """Whether the open document has a program to run (a Compile node at the root)."""
+    return any(n.kind == "compile.target" for n in window.document.graph.nodes.values())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -262,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.path is not None and not args.path.exists():
         print(f"pto-wsp-studio: error: {args.path}: no such file", file=sys.stderr)
         return EXIT_USER_ERROR
-    return run_gui(args.path)
+    return run_gui(args.path, run=not args.no_run)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QMenu, QStyle, QToolBar
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
@@ -86,6 +86,12 @@ FILE_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("save", "&Save", ("Ctrl+S",), "Save the project"),
     ActionSpec("save_as", "Save &As…", ("Ctrl+Shift+S",), "Save the project under a new name"),
     ActionSpec("export_python", "&Export to Python…", ("Ctrl+E",), "Write a runnable DSL script"),
+    ActionSpec(
+        "export_trace",
+        "Export &Trace…",
+        ("Ctrl+Shift+E",),
+        "Write the shown run's trace as Chrome trace-event JSON (Perfetto, chrome://tracing)",
+    ),
     ActionSpec("import_python", "&Import Python…", ("Ctrl+I",), "Run a DSL script, open its graph"),
     ActionSpec("quit", "&Quit", ("Ctrl+Q",), "Close the Studio"),
 )
@@ -108,6 +114,16 @@ VIEW_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("zoom_out", "Zoom &Out", ("Ctrl+-",), "Zoom out"),
     ActionSpec("leave_scope", "&Leave Scope", ("Alt+Up",), "Go up to the enclosing scope"),
 )
+RUN_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("run", "&Run", ("F5",), "Export the project and run it in a worker process"),
+    ActionSpec("cancel_run", "&Cancel Run", ("Esc",), "Stop the running program"),
+    ActionSpec("compare_runs", "C&ompare Runs", ("Ctrl+Shift+R",), "Compare two kept runs"),
+)
+RUN_ICONS = {
+    "run": QStyle.StandardPixmap.SP_MediaPlay,
+    "cancel_run": QStyle.StandardPixmap.SP_MediaStop,
+    "compare_runs": QStyle.StandardPixmap.SP_FileDialogDetailedView,
+}
 
 
 class StudioActions:
@@ -125,6 +141,11 @@ class StudioActions:
         self.file_menu = bar.addMenu("&File")
         self.edit_menu = bar.addMenu("&Edit")
         self.view_menu = bar.addMenu("&View")
+        self.run_menu = bar.addMenu("&Run")
+        self.run_toolbar = QToolBar("Run", window)
+        self.run_toolbar.setObjectName("runToolBar")
+        self.run_toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        window.addToolBar(self.run_toolbar)
         self.recent_menu = QMenu("Open &Recent", window)
         self.recent_menu.aboutToShow.connect(self.rebuild_recent_menu)
         handlers = window.action_handlers()
@@ -133,7 +154,7 @@ class StudioActions:
             self._add(self.file_menu, spec, handlers[spec.name])
             if spec.name == "open":
                 self.file_menu.addMenu(self.recent_menu)
-            if spec.name in ("save_as", "import_python"):
+            if spec.name in ("save_as", "export_trace", "import_python"):
                 self.file_menu.addSeparator()
         for spec in EDIT_ACTIONS:
             self._add(self.edit_menu, spec, handlers[spec.name])
@@ -143,6 +164,14 @@ class StudioActions:
             self._add(self.view_menu, spec, handlers[spec.name])
         self.view_menu.addSeparator()
         self.docks_menu = self.view_menu.addMenu("&Panels")
+        style = window.style()
+        for spec in RUN_ACTIONS:
+            action = self._add(self.run_menu, spec, handlers[spec.name])
+            action.setIcon(style.standardIcon(RUN_ICONS[spec.name]))
+            self.run_toolbar.addAction(action)
+            if spec.name == "cancel_run":
+                self.run_menu.addSeparator()
+        self.set_run_state(running=False, has_trace=False)
         self.rebuild_recent_menu()
 
     def _add(self, menu: QMenu, spec: ActionSpec, handler: Callable[[], object]) -> QAction:
@@ -184,3 +213,9 @@ class StudioActions:
     def set_history_state(self, can_undo: bool, can_redo: bool) -> None:
         self.by_name["undo"].setEnabled(can_undo)
         self.by_name["redo"].setEnabled(can_redo)
+
+    def set_run_state(self, running: bool, has_trace: bool) -> None:
+        """Run while idle, Cancel (and Esc) only while a run is going, Export Trace with a run."""
+        self.by_name["run"].setEnabled(not running)
+        self.by_name["cancel_run"].setEnabled(running)
+        self.by_name["export_trace"].setEnabled(has_trace)

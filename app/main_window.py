@@ -47,11 +47,14 @@ from app.model.commands import DocumentEditor  # noqa: E402
 from app.model.document import Diagnostic, Document, Node  # noqa: E402
 from app.model.events import Signal as ModelSignal  # noqa: E402
 from app.model.export import ExportError, export_script  # noqa: E402
+from app.run_panel import RunPanel  # noqa: E402
+from app.runner.job import RunDiagnostic  # noqa: E402
 
 APP_NAME = "PTO-WSP Studio"
 ORGANIZATION = "PTO-WSP"
 PROJECT_FILTER = "PTO-WSP projects (*.pto.json);;JSON files (*.json);;All files (*)"
 SCRIPT_FILTER = "Python scripts (*.py);;All files (*)"
+TRACE_FILTER = "Chrome trace-event JSON (*.json);;All files (*)"
 PROJECT_SUFFIX = ".pto.json"
 AUTOSAVE_INTERVAL_S = 30.0
 AUTOSAVE_TICK_MS = 1000
@@ -186,7 +189,8 @@ class MainWindow(QMainWindow):
     Public state others rely on: ``editor`` (the open ``DocumentEditor``), ``document``,
     ``path`` (None while untitled), ``canvas``, ``palette``, ``properties``,
     ``diagnostics_list``, ``actions`` (``StudioActions``; ``actions["save"]`` etc.),
-    ``recent`` (``RecentFiles``), ``dialogs``.
+    ``recent`` (``RecentFiles``), ``dialogs``, ``run_panel`` (``RunPanel``: runner, history,
+    timeline/stats/sources/log/compare docks).
     """
 
     document_changed = Signal()  # a different document was opened (New/Open/Import/recover)
@@ -214,6 +218,7 @@ class MainWindow(QMainWindow):
         self.properties: PropertiesPanel | None = None
         self._import_job: _ImportJob | None = None
         self._diagnostics: list[Diagnostic] = []
+        self.run_panel: RunPanel | None = None
         self._unsaved_origin = False
         self._shown_once = False
         self._default_layout = True
@@ -239,6 +244,7 @@ class MainWindow(QMainWindow):
         self.autosave_timer.timeout.connect(self.autosave_tick)
 
         self._build_editor()
+        self._build_run_panel()
         self._set_document(document or Document(), path)
         self.autosave_timer.start()
         self._restore_layout()
@@ -283,10 +289,15 @@ class MainWindow(QMainWindow):
 
     def _apply_default_dock_sizes(self) -> None:
         """First run: the canvas large, docks at useful sizes (needs the shown window)."""
+        assert self.run_panel is not None
+        panel = self.run_panel
         self.resizeDocks(
-            [self.palette_dock, self.properties_dock], [230, 320], Qt.Orientation.Horizontal
+            [self.palette_dock, self.properties_dock], [230, 360], Qt.Orientation.Horizontal
         )
-        self.resizeDocks([self.diagnostics_dock], [120], Qt.Orientation.Vertical)
+        self.resizeDocks(
+            [panel.timeline_dock, self.diagnostics_dock], [900, 340], Qt.Orientation.Horizontal
+        )
+        self.resizeDocks([panel.timeline_dock], [300], Qt.Orientation.Vertical)
 
     def _save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -329,6 +340,28 @@ class MainWindow(QMainWindow):
         _connect_all(self.editor.events, self._on_model_event)
         self.autosaver = io.Autosaver(self.editor, None, self.autosave_interval_s)
 
+    def _build_run_panel(self) -> None:
+        """Run/Cancel, the run views and their docks: bottom Timeline (Compare and Log as tabs)
+        beside Diagnostics; Stats and Sources as tabs of Properties on the right."""
+        assert self.canvas is not None
+        panel = RunPanel(self, self.canvas, lambda: self.document)
+        self.run_panel = panel
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, panel.timeline_dock)
+        self.splitDockWidget(panel.timeline_dock, self.diagnostics_dock, Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(panel.timeline_dock, panel.compare_dock)
+        self.tabifyDockWidget(panel.timeline_dock, panel.log_dock)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, panel.stats_dock)
+        self.tabifyDockWidget(self.properties_dock, panel.stats_dock)
+        self.tabifyDockWidget(self.properties_dock, panel.sources_dock)
+        panel.timeline_dock.raise_()
+        self.properties_dock.raise_()
+        for dock in panel.docks:
+            self.actions.docks_menu.addAction(dock.toggleViewAction())
+        panel.diagnostics_changed.connect(self.refresh_diagnostics)
+        panel.run_started.connect(self._update_run_actions)
+        panel.run_ended.connect(self._on_run_ended)
+        self._update_run_actions()
+
     def _unbind_canvas_duplicates(self) -> None:
         """Remove our keys from actions inside the canvas (e.g. NodeGraphQt's own Undo/Redo).
 
@@ -355,6 +388,8 @@ class MainWindow(QMainWindow):
         self.editor.reset(doc)
         self.autosaver.path = self.path
         self.canvas.enter_scope(None)
+        if self.run_panel is not None:
+            self.run_panel.document_replaced()
         self.canvas.fit_view()
         self.refresh_title()
         self.refresh_diagnostics()
@@ -385,18 +420,43 @@ class MainWindow(QMainWindow):
     # diagnostics
     # ------------------------------------------------------------------------------------------
     def refresh_diagnostics(self) -> None:
-        """Validate the document; list the problems and badge the nodes at fault."""
+        """Validate the document; list its problems and the last run's errors, and badge the
+        nodes at fault. Run errors stay until the next run (or another document is opened)."""
         self._diagnostics = self.document.validate()
+        run_diags = self.run_diagnostics
         self.diagnostics_list.clear()
         for diag in self._diagnostics:
             item = QListWidgetItem(self._diagnostic_text(diag))
             item.setData(Qt.ItemDataRole.UserRole, diag.node_id)
             item.setToolTip(diag.message)
             self.diagnostics_list.addItem(item)
-        n = len(self._diagnostics)
+        for run_diag in run_diags:
+            item = QListWidgetItem(self._run_diagnostic_text(run_diag))
+            item.setData(Qt.ItemDataRole.UserRole, run_diag.node_id or "")
+            item.setToolTip(str(run_diag))
+            self.diagnostics_list.addItem(item)
+        n = len(self._diagnostics) + len(run_diags)
         self.diagnostics_dock.setWindowTitle(f"Diagnostics ({n})" if n else "Diagnostics")
         assert self.canvas is not None
-        self.canvas.set_diagnostics(self._diagnostics)
+        badges = [
+            Diagnostic(d.node_id, "", f"{d.kind}: {d.message}") for d in run_diags if d.node_id
+        ]
+        self.canvas.set_diagnostics([*self._diagnostics, *badges])
+
+    @property
+    def run_diagnostics(self) -> list[RunDiagnostic]:
+        """The last run's errors and warnings (cancellation is not a problem)."""
+        return list(self.run_panel.diagnostics) if self.run_panel is not None else []
+
+    def _run_diagnostic_text(self, diag: RunDiagnostic) -> str:
+        where = "run"
+        if diag.node_id:
+            found = self.document.locate(diag.node_id)
+            label = _node_label(found[0]) if found else "deleted node"
+            where = f"run · {label} ({diag.node_id})"
+        elif diag.file and diag.line:
+            where = f"run · {Path(diag.file).name}:{diag.line}"
+        return f"{where}: {diag.severity}: {diag.kind}: {diag.message}"
 
     def _diagnostic_text(self, diag: Diagnostic) -> str:
         if not diag.node_id:
@@ -440,6 +500,10 @@ class MainWindow(QMainWindow):
             "save": self.save,
             "save_as": self.save_as,
             "export_python": self.export_python,
+            "export_trace": self.export_trace,
+            "run": self.run,
+            "cancel_run": self.cancel_run,
+            "compare_runs": self.show_compare,
             "import_python": self.import_python,
             "quit": self.close,
             "undo": self.undo,
@@ -594,6 +658,63 @@ class MainWindow(QMainWindow):
         self.show_message(f"Exported {path}")
         return path
 
+    def export_trace(self, path: Path | None = None) -> Path | None:
+        """Write the shown run's trace as Chrome trace-event JSON (opens in Perfetto)."""
+        assert self.run_panel is not None
+        if not self.run_panel.has_trace():
+            self.dialogs.error("Cannot export trace", "No run yet: run the program first (F5).")
+            return None
+        if path is None:
+            base = self.path.parent if self.path else self._start_dir()
+            stem = project_stem(self.path) if self.path else self.document.name or "untitled"
+            suggested = base / f"{stem}.trace.json"
+            path = self.dialogs.save_path("Export Trace", suggested, TRACE_FILTER)
+            if path is None:
+                return None
+        try:
+            written = self.run_panel.write_chrome_trace(Path(path))
+        except OSError as err:
+            self.dialogs.error("Cannot export trace", f"{path}:\n\n{err.strerror or err}")
+            return None
+        self.show_message(f"Exported trace to {written}")
+        return written
+
+    # ------------------------------------------------------------------------------------------
+    # Run menu
+    # ------------------------------------------------------------------------------------------
+    def run(self) -> bool:
+        """Export the document (as Export to Python does) and run it in a worker process."""
+        assert self.run_panel is not None
+        started = self.run_panel.run()
+        self._update_run_actions()
+        if started:
+            self.show_message(f"Running {self.display_name()}…", 3000)
+        return started
+
+    def cancel_run(self) -> bool:
+        assert self.run_panel is not None
+        return self.run_panel.cancel()
+
+    def show_compare(self) -> None:
+        """Show the Compare dock (the two most recent runs unless others are picked)."""
+        assert self.run_panel is not None
+        dock = self.run_panel.compare_dock
+        dock.show()
+        dock.raise_()
+        if len(self.run_panel.history) < 2:
+            self.show_message("Run the program twice (change something in between) to compare")
+
+    def _update_run_actions(self) -> None:
+        panel = self.run_panel
+        if panel is not None:
+            self.actions.set_run_state(panel.is_running(), panel.has_trace())
+
+    def _on_run_ended(self, result: object) -> None:
+        self._update_run_actions()
+        if self.run_panel is not None and self.run_panel.diagnostics:
+            self.diagnostics_dock.show()
+            self.diagnostics_dock.raise_()
+
     def import_python(self, path: Path | None = None) -> bool:
         """Run a DSL script in a worker process and open the graph of what it builds.
 
@@ -617,6 +738,11 @@ class MainWindow(QMainWindow):
         QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
         job.start()
         return True
+
+    @property
+    def importing(self) -> bool:
+        """An Import Python job is running (``import_finished`` will report it)."""
+        return self._import_job is not None
 
     def _end_import(self) -> None:
         self._import_job = None
@@ -707,6 +833,8 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
+        if self.run_panel is not None:
+            self.run_panel.shutdown()  # no worker outlives the window
         self._discard_autosave()
         self.autosave_timer.stop()
         self._diagnostics_timer.stop()

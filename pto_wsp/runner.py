@@ -9,8 +9,10 @@ and then accepts, besides running standalone:
 
 * ``--trace PATH.npy``   the per-task trace (``program.trace``) written with ``np.save``;
 * ``--stats PATH.json``  ``ProgramStats`` fields, ``kernel_names`` (the trace's ``kernel`` ids
-  index this list), ``target``, ``executed``, ``ok`` and ``diagnostics`` — every error and
-  warning with ``file``/``line`` so the studio can point at the node that produced that line;
+  index this list), ``target``, ``executed``, ``ok``, ``artifact_dir`` (the emitted sources:
+  ``program.codegen_artifact_dir``; absent when no program was built) and ``diagnostics`` —
+  every error and warning with ``file``/``line`` so the studio can point at the node that
+  produced that line;
 * ``--outputs PATH.npz`` every named tensor the program's kernel calls touch, after the run
   (what tests and the studio compare against numpy);
 * ``--no-execute``       build only (compile errors and kernel names, no run).
@@ -214,6 +216,7 @@ def _stats_json(program: Any, executed: bool, diags: list[dict[str, Any]]) -> di
         "task_count": int(stats.get("task_count", 0)),
         "total_cycles": int(stats.get("total_cycles", 0)),
         "kernel_names": list(program.kernel_names),
+        "artifact_dir": getattr(program, "codegen_artifact_dir", None),
         "diagnostics": diags,
     }
 

@@ -23,6 +23,13 @@ from app.editor.compat import load_nodegraphqt
 NodeGraphQt = load_nodegraphqt()
 BaseNode = NodeGraphQt.BaseNode
 
+from NodeGraphQt.constants import ICON_NODE_BASE, ITEM_CACHE_MODE, NodeEnum, PortTypeEnum  # noqa: E402
+from NodeGraphQt.qgraphics.node_abstract import AbstractNodeItem  # noqa: E402
+from NodeGraphQt.qgraphics.node_base import NodeItem  # noqa: E402
+from NodeGraphQt.qgraphics.node_overlay_disabled import XDisabledItem  # noqa: E402
+from NodeGraphQt.qgraphics.node_text_item import NodeTextItem  # noqa: E402
+from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
+
 # Port colours by port type (docs/graph-model.md "Port types"). Unknown types fall back to grey.
 PORT_COLORS: dict[str, tuple[int, int, int]] = {
     "exec": (235, 235, 235),
@@ -122,6 +129,115 @@ def _draw_exec_port(painter: Any, rect: Any, info: dict[str, Any]) -> None:
     painter.restore()
 
 
+@cache
+def _icon_pixmap(path: str) -> QtGui.QPixmap:
+    """The node icon scaled to NodeGraphQt's icon size, decoded once per path (not per node)."""
+    pixmap = QtGui.QPixmap(path)
+    size = NodeEnum.ICON_SIZE.value
+    if pixmap.size().height() > size:
+        pixmap = pixmap.scaledToHeight(size, QtCore.Qt.TransformationMode.SmoothTransformation)
+    if pixmap.size().width() > size:
+        pixmap = pixmap.scaledToWidth(size, QtCore.Qt.TransformationMode.SmoothTransformation)
+    return pixmap
+
+
+class PortLabel(QtWidgets.QGraphicsSimpleTextItem):
+    """A port's name on a node, drawn like NodeGraphQt's ``QGraphicsTextItem`` label.
+
+    A ``QGraphicsTextItem`` owns a whole ``QTextDocument`` and costs ~200 us to create here; a
+    simple text item costs ~15 us, which matters at one label per port of 1000s of nodes. The
+    4 px document margin of the rich item is kept (bounding rect and paint offset), so
+    NodeGraphQt's layout code places and sizes both the same way.
+    """
+
+    MARGIN = 4.0
+
+    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 - Qt API
+        m = self.MARGIN
+        return super().boundingRect().adjusted(0.0, 0.0, 2 * m, 2 * m)
+
+    def paint(self, painter: QtGui.QPainter, option: Any, widget: Any = None) -> None:
+        painter.translate(self.MARGIN, self.MARGIN)
+        super().paint(painter, option, widget)
+
+    def setDefaultTextColor(self, color: QtGui.QColor) -> None:  # noqa: N802 - NodeGraphQt API
+        """The ``QGraphicsTextItem`` call NodeGraphQt makes to colour port labels."""
+        self.setBrush(color)
+
+
+class StudioNodeItem(NodeItem):
+    """NodeGraphQt's ``NodeItem`` built with light parts (same look and behaviour).
+
+    Opening a 1000-node project must take <= 2 s (DESIGN §5) and NodeGraphQt's item is the bulk
+    of it: the icon file is decoded per node and every port label is a rich text item. Here the
+    icon pixmap is shared and port labels are :class:`PortLabel`. The title stays a
+    ``NodeTextItem``: it is the in-place rename editor.
+    """
+
+    def __init__(self, name: str = "node", parent: Any = None) -> None:
+        # NodeItem.__init__ re-done with the shared pixmap (calling it would decode the icon).
+        AbstractNodeItem.__init__(self, name, parent)
+        self._properties["icon"] = ICON_NODE_BASE
+        self._icon_item = QtWidgets.QGraphicsPixmapItem(_icon_pixmap(ICON_NODE_BASE), self)
+        self._icon_item.setTransformationMode(QtCore.Qt.TransformationMode.SmoothTransformation)
+        self._text_item = NodeTextItem(self.name, self)
+        self._x_item = XDisabledItem(self, "DISABLED")
+        self._input_items = {}
+        self._output_items = {}
+        self._widgets = {}
+        self._proxy_mode = False
+        self._proxy_mode_threshold = 70
+
+    @property
+    def icon(self) -> str | None:
+        return self._properties["icon"]
+
+    @icon.setter
+    def icon(self, path: str | None = None) -> None:
+        self._properties["icon"] = path
+        pixmap = _icon_pixmap(path or ICON_NODE_BASE)
+        if self._icon_item.pixmap().cacheKey() != pixmap.cacheKey():
+            self._icon_item.setPixmap(pixmap)
+            if self.scene():
+                self.post_init()
+            self.update()
+
+    def _tooltip_disable(self, state: bool) -> None:
+        """The canvas owns node tooltips (kind doc, diagnostics); NodeGraphQt's is not set."""
+
+    def from_dict(self, node_dict: dict[str, Any]) -> None:
+        """Apply only the values that differ from the item's (NodeGraphQt sets all of them).
+
+        ``NodeGraph.add_node`` pushes every model field into a new item; each setter repaints,
+        re-measures or reloads something although almost all values are already equal.
+        ``width``/``height`` are skipped: a Studio node's size always follows its content
+        (``draw_node`` recomputes it), it is never resized by hand.
+        """
+        props = self._properties
+        changed = {}
+        for key, value in node_dict.items():
+            if key in ("width", "height"):
+                continue
+            if key in props and props[key] == value:
+                continue
+            if key == "pos" and list(value) == list(self.xy_pos):
+                continue
+            changed[key] = value
+        super().from_dict(changed)
+
+    def _add_port(self, port: Any) -> Any:
+        text = PortLabel(port.name, self)
+        text.setVisible(port.display_name)
+        text.setCacheMode(ITEM_CACHE_MODE)
+        if port.port_type == PortTypeEnum.IN.value:
+            self._input_items[port] = text
+        elif port.port_type == PortTypeEnum.OUT.value:
+            self._output_items[port] = text
+        if self.scene():
+            self.post_init()
+        return port
+
+
 class StudioNode(BaseNode):
     """Base of every generated node class: ports come from a registry kind.
 
@@ -133,8 +249,21 @@ class StudioNode(BaseNode):
     NODE_NAME = "node"
     KIND_ID = ""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(
+        self, port_specs: Iterable[Any] | None = None, name: str | None = None
+    ) -> None:
+        """A node of ``KIND_ID`` with ports ``port_specs`` (default: the kind's static ports).
+
+        The canvas passes the node's final ports (``registry.ports_of``) so each port item is
+        created once: building ports and then replacing them doubled the cost of opening a
+        project (DESIGN §4 budget: 1000 nodes in <= 2 s). ``name`` is the initial title (default:
+        the kind's title), set before the title item exists so its text is laid out once.
+        """
+        if name is not None:
+            self.NODE_NAME = name
+        title = self.NODE_NAME
+        # The item is created with its title (NodeGraphQt would lay out "node" first).
+        super().__init__(lambda: StudioNodeItem(title))
         self.set_port_deletion_allowed(True)
         from app.model import registry
 
@@ -143,7 +272,9 @@ class StudioNode(BaseNode):
             self.set_color(*CATEGORY_COLORS.get(kind.category, DEFAULT_NODE_COLOR))
             if kind.scope:
                 self.model.border_color = SCOPE_BORDER
-            self.set_ports(kind.ports)
+            self.set_ports(kind.ports if port_specs is None else port_specs)
+        elif port_specs is not None:
+            self.set_ports(port_specs)
 
     # -- ports ----------------------------------------------------------------------------
     def port_signature(self) -> list[tuple[str, str]]:

@@ -21,7 +21,7 @@ py::dtype occupancy_dtype() {
     f.append(py::make_tuple("time", "<i8"));
     f.append(py::make_tuple("channel", "<i4"));
     f.append(py::make_tuple("occupancy", "<i4"));
-    return py::dtype::from_args(f);
+    return py::dtype(py::module_::import("numpy").attr("dtype")(f));
 }
 
 py::dtype wait_dtype() {
@@ -32,12 +32,14 @@ py::dtype wait_dtype() {
     f.append(py::make_tuple("object", "<i4"));
     f.append(py::make_tuple("kind", "<i4"));
     f.append(py::make_tuple("reserved", "<i4"));
-    return py::dtype::from_args(f);
+    return py::dtype(py::module_::import("numpy").attr("dtype")(f));
 }
 
 template <class T>
 py::array to_array(const std::vector<T>& v, const py::dtype& dt) {
-    py::array arr(dt, {static_cast<py::ssize_t>(v.size())});
+    const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(v.size())};
+    const std::vector<py::ssize_t> strides{static_cast<py::ssize_t>(sizeof(T))};
+    py::array arr(dt, shape, strides);
     if (!v.empty()) std::memcpy(arr.mutable_data(), v.data(), v.size() * sizeof(T));
     return arr;
 }

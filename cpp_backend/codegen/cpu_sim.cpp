@@ -444,8 +444,10 @@ private:
         std::size_t pushed = 0;
         if (n.kind == NodeKind::ParallelFor || n.kind == NodeKind::SeqFor ||
             n.kind == NodeKind::SelectFor || n.kind == NodeKind::Consume) {
+            // A consume variable is the item's sequence number: distinct for every item of a
+            // pipeline run (also across replicas), so it separates like a loop variable.
             for (const auto& v : n.vars) {
-                loops.push_back({v.id, n.kind != NodeKind::SelectFor && n.kind != NodeKind::Consume});
+                loops.push_back({v.id, n.kind != NodeKind::SelectFor});
                 ++pushed;
             }
         }

@@ -2,9 +2,11 @@
 // and deadlock diagnosis.
 //
 // Fibers: each process runs on its own mmap'd stack; switching is a few instructions of assembly
-// on x86-64 (callee-saved registers + MXCSR / x87 control word) and ucontext elsewhere. The
-// scheduler runs on the caller's stack: it resumes the runnable process with the smallest
-// (clock, index) until that process blocks, yields to an earlier one, or exits. Nothing that
+// on x86-64 (callee-saved registers only: processes never change the floating-point control
+// state, so MXCSR / x87 control words are shared, not switched) and ucontext elsewhere. A
+// process that blocks, yields or exits switches straight to the runnable process with the
+// smallest (clock, index); only when none is left does control return to the scheduler loop
+// on the caller's stack (the pipeline is done, deadlocked or aborted). Nothing that
 // owns memory lives on a fiber stack across a switch, so an aborted pipeline (deadlock, error)
 // simply abandons its fibers.
 #include "runtime/csp.h"
@@ -48,14 +50,8 @@ pto_csp_switch:
     pushq %r13
     pushq %r14
     pushq %r15
-    subq $8, %rsp
-    stmxcsr (%rsp)
-    fnstcw 4(%rsp)
     movq %rsp, (%rdi)
     movq %rsi, %rsp
-    ldmxcsr (%rsp)
-    fldcw 4(%rsp)
-    addq $8, %rsp
     popq %r15
     popq %r14
     popq %r13
@@ -208,6 +204,32 @@ struct pto_csp {
         swapcontext(&p.uc, &main_uc);
 #endif
     }
+    void to_other(Proc& p, Proc& q) {
+#if defined(__x86_64__)
+        pto_csp_switch(&p.sp, q.sp);
+#else
+        swapcontext(&p.uc, &q.uc);
+#endif
+    }
+
+    /// Leaves process `p` (already queued, blocked or done) for the earliest runnable process,
+    /// or for the scheduler loop when there is none. Returns when `p` is resumed.
+    void switch_away(int32_t self) {
+        Proc& p = proc(self);
+        while (!heap.empty()) {
+            const HeapKey k = heap.top();
+            heap.pop();
+            Proc& q = proc(k.second);
+            if (q.state != State::Runnable) continue;
+            q.state = State::Running;
+            current = k.second;
+            if (k.second == self) return;
+            to_other(p, q);
+            return;
+        }
+        current = -1;
+        to_main(p);
+    }
     void to_proc(Proc& p) {
 #if defined(__x86_64__)
         pto_csp_switch(&main_sp, p.sp);
@@ -219,14 +241,15 @@ struct pto_csp {
     // ---- discrete-event core ---------------------------------------------------------------
     Proc& proc(int32_t i) { return procs[static_cast<std::size_t>(i)]; }
 
-    /// Lets every process with an earlier (clock, index) act first.
+    /// Lets every process with an earlier clock act first. At equal clocks the running process
+    /// goes on (fewer switches; the order of simultaneous actions stays deterministic).
     void advance(int32_t self, int64_t now) {
         Proc& p = proc(self);
         if (now > p.clock) p.clock = now;
-        if (!heap.empty() && heap.top() < HeapKey{p.clock, self}) {
+        if (!heap.empty() && heap.top().first < p.clock) {
             p.state = State::Runnable;
             heap.push({p.clock, self});
-            to_main(p);
+            switch_away(self);
         }
     }
 
@@ -236,7 +259,7 @@ struct pto_csp {
         p.wait_kind = kind;
         p.wait_obj = obj;
         p.wait_since = p.clock;
-        to_main(p);
+        switch_away(self);
         // Resumed: the waker set our clock.
         if (p.clock > p.wait_since)
             waits.push_back({p.wait_since, p.clock, self, obj, kind, 0});
@@ -483,10 +506,14 @@ extern "C" [[noreturn]] void pto_csp_fiber_main(void* arg) {
     const auto self = static_cast<int32_t>(reinterpret_cast<intptr_t>(arg));
     Proc& p = C->proc(self);
     const int32_t rc = p.fn(C->R, self, p.env);
-    if (rc != 0) C->aborted = true;
     Proc& q = C->proc(self);  // procs does not grow while a pipeline runs; re-read anyway
     q.state = State::Done;
-    C->to_main(q);
+    if (rc != 0) {
+        C->aborted = true;
+        C->to_main(q);
+    } else {
+        C->switch_away(self);
+    }
     __builtin_trap();
 }
 
@@ -647,15 +674,18 @@ int32_t pto_csp_pipe_run(pto_csp* C, int64_t* end) {
         }
         char* top = p.stack.base + p.stack.bytes;
 #if defined(__x86_64__)
-        auto* sp = reinterpret_cast<uint64_t*>(top) - 8;
-        sp[0] = 0x037F00001F80ULL;  // MXCSR 0x1F80 (low), x87 control word 0x037F (high)
-        sp[1] = 0;                   // r15
-        sp[2] = 0;                   // r14
-        sp[3] = 0;                   // r13
-        sp[4] = static_cast<uint64_t>(i);  // r12: the process index
-        sp[5] = 0;                   // rbx
-        sp[6] = 0;                   // rbp
-        sp[7] = reinterpret_cast<uint64_t>(&pto_csp_fiber_entry);
+        // Popped by pto_csp_switch: r15 r14 r13 r12 rbx rbp, then `ret` to the entry thunk,
+        // which leaves rsp 16-byte aligned before its call (the SysV ABI's requirement).
+        // 9 slots: top - 72 is 8 mod 16, so after the 7 pops rsp == top - 16 (aligned).
+        auto* sp = reinterpret_cast<uint64_t*>(top) - 9;
+        sp[0] = 0;                         // r15
+        sp[1] = 0;                         // r14
+        sp[2] = 0;                         // r13
+        sp[3] = static_cast<uint64_t>(i);  // r12: the process index
+        sp[4] = 0;                         // rbx
+        sp[5] = 0;                         // rbp
+        sp[6] = reinterpret_cast<uint64_t>(&pto_csp_fiber_entry);
+        sp[7] = sp[8] = 0;                 // padding above the aligned stack top
         p.sp = sp;
 #else
         getcontext(&p.uc);

@@ -10,6 +10,7 @@ return before the run ends.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -18,7 +19,16 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from ..errors import CompileError, ExecutionError, SourceLoc, user_location
+from ..errors import (
+    ChannelClosed,
+    ChannelFull,
+    CompileError,
+    DeadlockError,
+    ExecutionError,
+    PtoError,
+    SourceLoc,
+    user_location,
+)
 from .cache import Artifact, BuildCache
 from .cost import CostTable, kernel_cycles
 
@@ -30,6 +40,23 @@ _DTYPE_CODES = {
     name: i for i, name in enumerate("f16 bf16 f32 f64 i8 i16 i32 i64 u8 u16 u32 u64 bool".split())
 }
 _DEFAULT_WORKERS = 4
+
+# Errors of the CSP engine carry a "[pto:<Kind>] " prefix (runtime/csp.h).
+_CSP_ERROR = re.compile(r"\[pto:(\w+)\] ")
+_CSP_ERRORS: dict[str, type[PtoError]] = {
+    "DeadlockError": DeadlockError,
+    "ChannelFull": ChannelFull,
+    "ChannelClosed": ChannelClosed,
+}
+
+
+def _run_error(module_name: str, message: str) -> Exception:
+    """The exception for a failed run: CSP kinds map to their pto_wsp classes."""
+    m = _CSP_ERROR.search(message)
+    if m and m.group(1) in _CSP_ERRORS:
+        text = message[: m.start()] + message[m.end() :]
+        return _CSP_ERRORS[m.group(1)](f"cpu_sim run of {module_name}: {text}")
+    return ExecutionError(f"cpu_sim run of {module_name} failed: {message}")
 
 
 def _parse_loc(loc: str) -> SourceLoc | None:
@@ -136,6 +163,7 @@ class CpuSimRunner:
         self._result: Any = None
         self._error: BaseException | None = None
         self._expected_tasks = 0
+        self._csp_trace: dict[str, Any] | None = None
 
     # ---- configuration ------------------------------------------------------------
     @property
@@ -174,8 +202,9 @@ class CpuSimRunner:
         res = self._result
         if res is not None:
             self._expected_tasks = int(res.task_count)  # reserve the next run's trace up front
+            self._csp_trace = _core.csp.take_trace(res)
         if res is not None and not res.ok:
-            raise ExecutionError(f"cpu_sim run of {self.module.name} failed: {res.error}")
+            raise _run_error(self.module.name, res.error)
 
     def done(self) -> bool:
         return self._thread is None or not self._thread.is_alive()
@@ -195,6 +224,34 @@ class CpuSimRunner:
         if self._result is None:
             raise ExecutionError("no trace: the run has not finished (call synchronize())")
         return self._result.trace
+
+    def csp_trace(self) -> dict[str, Any]:
+        """The last run's CSP trace (docs/semantics.md, "CSP execution").
+
+        Keys: ``processes`` (names by process index; replicas ``name[i]``), ``channels`` and
+        ``events`` (names by IR id), ``process_start`` / ``process_end`` (cycles; end -1 for a
+        process that never finished), ``occupancy`` (structured array ``time, channel,
+        occupancy``: slots in use after each change) and ``waits`` (``start, end, process,
+        object, kind``: intervals a process was blocked; kind ``_core.csp.WAIT_SEND`` /
+        ``WAIT_TAKE`` / ``WAIT_EVENT``, object the channel or event id). Empty for a run
+        without pipelines or events.
+        """
+        if self._result is None:
+            raise ExecutionError("no CSP trace: the run has not finished (call synchronize())")
+        if self._csp_trace is None:
+            return {
+                "processes": [],
+                "channels": [],
+                "events": [],
+                "process_start": [],
+                "process_end": [],
+                "occupancy": np.zeros(0, dtype=[("time", "<i8"), ("channel", "<i4"),
+                                                ("occupancy", "<i4")]),
+                "waits": np.zeros(0, dtype=[("start", "<i8"), ("end", "<i8"),
+                                            ("process", "<i4"), ("object", "<i4"),
+                                            ("kind", "<i4"), ("reserved", "<i4")]),
+            }
+        return self._csp_trace
 
     # ---- internals ---------------------------------------------------------------------
     def _run_args(self) -> tuple[Any, ...]:

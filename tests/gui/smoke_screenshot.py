@@ -2,9 +2,10 @@
 
 Meant to run under Xvfb: ``xvfb-run -a python tests/gui/smoke_screenshot.py [OUT.png] [PROJECT]``.
 It goes through :func:`app.__main__.run_gui` — the same start-up a user gets, bundled sample
-project included — waits for the window to settle, grabs it from the screen (what a person
-would see, not a widget re-render), prints the PNG's path and quits. Exit status 0 only when a
-non-empty, non-uniform picture was written.
+project included, and run: the picture shows its timeline — waits for the run to end and the
+window to settle, grabs it from the screen (what a person would see, not a widget re-render),
+prints the PNG's path and quits. Exit status 0 only when a non-empty, non-uniform picture was
+written after a successful run (``--no-run`` as a third argument skips the run).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = ROOT / "artifacts" / "screenshot-main.png"
 SETTLE_MS = 1500
-WATCHDOG_MS = 60_000
+WATCHDOG_MS = 240_000  # a fresh build cache compiles the sample first
 
 
 def _grab(window: Any, out: Path, status: dict[str, int]) -> None:
@@ -46,7 +47,8 @@ def _grab(window: Any, out: Path, status: dict[str, int]) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     out = Path(args[0]).resolve() if args else DEFAULT_OUT
-    project = Path(args[1]) if len(args) > 1 else None
+    project = Path(args[1]) if len(args) > 1 and args[1] != "-" else None
+    run = "--no-run" not in args[2:]
     if os.environ.get("QT_QPA_PLATFORM", "") in ("offscreen", "minimal"):
         del os.environ["QT_QPA_PLATFORM"]  # a test runner's offscreen setting must not leak in
     sys.path.insert(0, str(ROOT))
@@ -59,17 +61,35 @@ def main(argv: list[str] | None = None) -> int:
     create_application(sys.argv[:1])
     status = {"code": 1}
 
+    def grab_later(window: Any) -> None:
+        QTimer.singleShot(SETTLE_MS, lambda: _grab(window, out, status))
+
     def on_shown(window: Any) -> None:
         window.resize(1400, 900)
         window.raise_()
-        QTimer.singleShot(SETTLE_MS, lambda: _grab(window, out, status))
+        panel = window.run_panel
+        if run and panel.is_running():
+
+            def ended(result: Any) -> None:
+                if not result.ok:
+                    print("smoke_screenshot: the sample run failed:", file=sys.stderr)
+                    for diag in result.diagnostics:
+                        print(f"  {diag}", file=sys.stderr)
+                    status["run_failed"] = 1
+                grab_later(window)
+
+            panel.run_ended.connect(ended)
+        else:
+            grab_later(window)
 
     def watchdog() -> None:
         print("smoke_screenshot: the window did not come up in time", file=sys.stderr)
         QApplication.exit(2)
 
     QTimer.singleShot(WATCHDOG_MS, watchdog)  # fires only if the grab never closes the window
-    rc = run_gui(project, on_shown=on_shown)
+    rc = run_gui(project, on_shown=on_shown, run=run)
+    if status.get("run_failed"):
+        return 3
     return status["code"] if rc == 0 else rc
 
 

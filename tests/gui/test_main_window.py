@@ -325,6 +325,9 @@ def test_shortcuts_are_the_desktop_conventions(make_window: Callable[..., MainWi
         "group": ["Ctrl+G"],
         "ungroup": ["Ctrl+Shift+G"],
         "fit": ["F"],
+        "export_trace": ["Ctrl+Shift+E"],
+        "run": ["F5"],
+        "cancel_run": ["Esc"],
     }
     for name, keys in expected.items():
         got = [s.toString() for s in window.actions[name].shortcuts()]
@@ -336,7 +339,7 @@ def test_shortcuts_are_the_desktop_conventions(make_window: Callable[..., MainWi
             assert seq.toString() not in seen, f"{seq.toString()} bound to {name} and {seen}"
             seen[seq.toString()] = name
     titles = [a.text() for a in window.menuBar().actions()]
-    assert titles == ["&File", "&Edit", "&View"]
+    assert titles == ["&File", "&Edit", "&View", "&Run"]
 
 
 def test_edit_menu_drives_the_canvas(qtbot: Any, make_window: Callable[..., MainWindow]) -> None:
@@ -530,7 +533,7 @@ def test_screenshot_of_the_real_window_under_xvfb(tmp_path: Path) -> None:
          str(ROOT / "tests" / "gui" / "smoke_screenshot.py"), str(out)],
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=300,  # the sample is built and run before the grab
         env=env,
         cwd=ROOT,
     )  # fmt: skip

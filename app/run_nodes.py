@@ -1,0 +1,94 @@
+"""Which graph node issued which task of a run: the link between the timeline and the canvas.
+
+A trace record names its kernel by id (an index into the run's ``kernel_names``). The node a user
+thinks of as "the thing that issued this task" is the ``kernel.call`` that calls that kernel —
+when there is exactly one call site. With several call sites the trace cannot tell them apart
+(a record carries no call-site id), so the task maps to the ``kernel.def`` instead: honest, and
+still one click away from every call.
+
+The mapping is derived from the *document* (kinds, edges, ``registry.resolve_kernel``), never
+from the exported text, and from the very document snapshot that was run, so edits made while a
+run is going do not skew it. Qt-free: unit-testable on plain documents and numpy arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.model import registry
+from app.model.document import Document, Node
+
+__all__ = ["KernelSite", "TaskNodeMap"]
+
+
+@dataclass(frozen=True)
+class KernelSite:
+    """Where one kernel lives in the graph.
+
+    ``node_id``: the node its tasks map to (the single ``kernel.call``, else the ``kernel.def``,
+    None when the document has no such kernel). ``owners``: every node whose selection
+    highlights the kernel's tasks — the def, each call and the scopes enclosing the calls
+    (loops, workload bodies), so selecting a loop shows what it issued.
+    """
+
+    kernel: str
+    def_id: str | None
+    call_ids: tuple[str, ...]
+    node_id: str | None
+    owners: frozenset[str]
+
+
+def _kernel_defs(doc: Document) -> dict[str, Node]:
+    """``kernel.def`` nodes by kernel name (the name the IR and the trace use)."""
+    return {n.name: n for n, _g, _o in doc.walk() if n.kind == "kernel.def" and n.name}
+
+
+class TaskNodeMap:
+    """Kernel id -> graph node for one run of ``doc`` (``kernel_names`` from the run's stats)."""
+
+    def __init__(self, doc: Document, kernel_names: Sequence[str]):
+        self.kernel_names = [str(k) for k in kernel_names]
+        defs = _kernel_defs(doc)
+        calls: dict[str, list[str]] = {}
+        scopes: dict[str, set[str]] = {}
+        for node, graph, _owner in doc.walk():
+            if node.kind != "kernel.call":
+                continue
+            target = registry.resolve_kernel(node, graph, doc)
+            if target is None:
+                continue
+            calls.setdefault(target.id, []).append(node.id)
+            scopes.setdefault(target.id, set()).update(s.id for s in doc.scope_chain(graph))
+        self.sites: list[KernelSite] = []
+        for name in self.kernel_names:
+            kdef = defs.get(name)
+            if kdef is None:
+                self.sites.append(KernelSite(name, None, (), None, frozenset()))
+                continue
+            call_ids = tuple(sorted(calls.get(kdef.id, [])))
+            node_id = call_ids[0] if len(call_ids) == 1 else kdef.id
+            owners = frozenset({kdef.id, *call_ids, *scopes.get(kdef.id, ())})
+            self.sites.append(KernelSite(name, kdef.id, call_ids, node_id, owners))
+
+    def node_of_kernel(self, kernel_id: int) -> str | None:
+        """The node the tasks of kernel ``kernel_id`` map to (None: unknown kernel)."""
+        if 0 <= kernel_id < len(self.sites):
+            return self.sites[kernel_id].node_id
+        return None
+
+    def node_of(self, record: np.void) -> str | None:
+        """The node that issued trace ``record`` (the ``task_to_node`` of ``TimelineView``)."""
+        return self.node_of_kernel(int(record["kernel"]))
+
+    def kernels_of(self, node_id: str) -> list[int]:
+        """Kernel ids whose tasks belong to ``node_id`` (a call, a def or an enclosing scope)."""
+        return [k for k, site in enumerate(self.sites) if node_id in site.owners]
+
+    def task_mask(self, trace: np.ndarray, node_id: str | None) -> np.ndarray:
+        """Boolean mask over ``trace``: the tasks that ``node_id`` issued (all False for None)."""
+        if node_id is None or not len(trace):
+            return np.zeros(len(trace), dtype=bool)
+        return np.isin(trace["kernel"], np.asarray(self.kernels_of(node_id), dtype=np.int64))

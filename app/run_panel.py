@@ -1,0 +1,471 @@
+"""The run loop of the Studio: Run/Cancel, the run views and the run history.
+
+``RunPanel`` is the one object between the main window and a run. It owns the ``QtRunner``
+(worker process, never in-process: a crashing kernel ends the worker, not the Studio), the
+``RunHistory`` (earlier runs for Compare) and the docks that show a run: Timeline, Stats,
+Sources, Log and Compare. The window only routes actions here and merges ``diagnostics`` (the
+last run's errors, mapped to graph nodes) with its own validation problems.
+
+Each run works on a *snapshot* of the document (``Document.copy``): the export happens in the
+runner's thread and the user keeps editing meanwhile; the same snapshot derives the task -> node
+mapping (``TaskNodeMap``), so a slice click selects the node that issued the task.
+
+The timeline, stats and compare views always show the last *successful* run: a failed run
+leaves them as they were (its errors are in the diagnostics dock and on the nodes), so "change,
+run, compare" never loses the last good picture.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QElapsedTimer, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.editor.canvas import GraphCanvas
+from app.model.document import Document
+from app.run_nodes import TaskNodeMap
+from app.runner.job import RunDiagnostic, RunResult
+from app.runner.qt_runner import QtRunner
+from app.runner.runs import RunHistory, RunRecord, compare_stats, summarize_schedule
+from app.views.compare import CompareView
+from app.views.sources import SourcesView
+from app.views.stats import StatsPanel
+from app.views.timeline import TimelineView
+from app.views.trace_model import slice_text
+from pto_wsp.trace import chrome_trace
+
+__all__ = ["RunPanel", "CompareDock", "EMIT_ONLY_TARGETS", "LOG_MAX_LINES"]
+
+LOG_MAX_LINES = 5000
+ELAPSED_TICK_MS = 200
+EMIT_ONLY_TARGETS = frozenset({"ascend_npu"})
+"""Targets whose programs are emitted, not executed, here: their run shows the source tree."""
+
+
+def _record_title(record: RunRecord) -> str:
+    cycles = record.stats.get("total_cycles")
+    text = f"#{record.run_id} {record.label}"
+    return f"{text} — {cycles:,} cycles" if isinstance(cycles, int) else text
+
+
+class CompareDock(QWidget):
+    """Two run pickers over a ``CompareView``: what changed between any two kept runs."""
+
+    def __init__(self, history: RunHistory, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.history = history
+        self.combo_a = QComboBox()
+        self.combo_b = QComboBox()
+        for combo in (self.combo_a, self.combo_b):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            combo.currentIndexChanged.connect(self._refresh)
+        swap = QPushButton("Swap")
+        swap.setToolTip("Exchange runs A and B")
+        swap.clicked.connect(self.swap)
+        pickers = QHBoxLayout()
+        pickers.addWidget(QLabel("A:"))
+        pickers.addWidget(self.combo_a, 1)
+        pickers.addWidget(QLabel("B:"))
+        pickers.addWidget(self.combo_b, 1)
+        pickers.addWidget(swap)
+        self.schedules = QLabel()
+        self.schedules.setWordWrap(True)
+        self.schedules.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.view = CompareView()
+        # Two stacked timelines need ~360 px; scrolled, they do not force the bottom dock
+        # area (shared with the single timeline) to that height.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.view)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(pickers)
+        layout.addWidget(self.schedules)
+        layout.addWidget(scroll, 1)
+        self.reload()
+
+    def reload(self, a: int | None = None, b: int | None = None) -> None:
+        """Refill the pickers from the history; select runs ``a`` and ``b`` (ids) if given,
+        else the two most recent runs (A the older)."""
+        runs = self.history.runs
+        ids = [r.run_id for r in runs]
+        if a is None or b is None:
+            b = ids[-1] if ids else None
+            a = ids[-2] if len(ids) > 1 else b
+        for combo, pick in ((self.combo_a, a), (self.combo_b, b)):
+            combo.blockSignals(True)
+            combo.clear()
+            for r in runs:
+                combo.addItem(_record_title(r), r.run_id)
+            if pick is not None:
+                combo.setCurrentIndex(combo.findData(pick))
+            combo.blockSignals(False)
+        self._refresh()
+
+    def swap(self) -> None:
+        a, b = self.combo_a.currentData(), self.combo_b.currentData()
+        if a is not None and b is not None:
+            self.reload(b, a)
+
+    def selected(self) -> tuple[RunRecord, RunRecord] | None:
+        a, b = self.combo_a.currentData(), self.combo_b.currentData()
+        if a is None or b is None:
+            return None
+        try:
+            return self.history.get(int(a)), self.history.get(int(b))
+        except KeyError:
+            return None
+
+    def _refresh(self) -> None:
+        pair = self.selected()
+        if pair is None:
+            self.schedules.setText("Run the program twice to compare two runs.")
+            return
+        a, b = pair
+        trace_a, trace_b = a.load_trace(), b.load_trace()
+        if trace_a is None or trace_b is None:
+            self.schedules.setText("One of these runs has no trace left to compare.")
+            return
+        self.view.set_runs(
+            trace_a, a.kernel_names, trace_b, b.kernel_names, f"#{a.run_id}", f"#{b.run_id}"
+        )
+        lines = [
+            f"A #{a.run_id}: {a.schedule_summary}",
+            f"B #{b.run_id}: {b.schedule_summary}",
+        ]
+        for d in compare_stats(a, b):
+            if d.name != "total_cycles":  # the view's header states cycles
+                lines.append(f"{d.name}: {d.a:g} -> {d.b:g} ({d.delta:+g})")
+        self.schedules.setText("\n".join(lines))
+
+
+class RunPanel(QObject):
+    """Runs the open document and shows the outcome (see the module doc).
+
+    Public state: ``runner`` (``QtRunner``), ``history`` (``RunHistory``), ``timeline``,
+    ``stats``, ``sources``, ``log``, ``compare`` (``CompareDock``), their docks
+    (``timeline_dock``...), ``busy`` (the status-bar busy bar), ``last_result`` (the last
+    ``RunResult``, failed or not), ``shown_result`` (the run the views show), ``node_map``
+    and ``diagnostics`` (the last run's ``RunDiagnostic``s worth showing).
+    """
+
+    run_started = Signal()
+    run_ended = Signal(object)  # RunResult, after the views were updated
+    diagnostics_changed = Signal()
+
+    def __init__(
+        self,
+        window: QMainWindow,
+        canvas: GraphCanvas,
+        document: Callable[[], Document],
+        *,
+        history: RunHistory | None = None,
+        grace_s: float = 2.0,
+    ):
+        super().__init__(window)
+        self.window = window
+        self.canvas = canvas
+        self._document = document
+        self.runner = QtRunner(self, grace_s=grace_s)
+        self.history = history or RunHistory()
+        self.last_result: RunResult | None = None
+        self.shown_result: RunResult | None = None
+        self.shown_record: RunRecord | None = None
+        self.node_map: TaskNodeMap | None = None
+        self.diagnostics: list[RunDiagnostic] = []
+        self.highlighted: np.ndarray | None = None  # the trace rows outlined for the selection
+        self._pending: tuple[Document, str] | None = None
+        self._elapsed = QElapsedTimer()
+        self._tick = QTimer(self)
+        self._tick.setInterval(ELAPSED_TICK_MS)
+        self._tick.timeout.connect(self._update_busy)
+        self._last_line = ""
+
+        self._build_views()
+        self.runner.progress.connect(self._on_progress)
+        self.runner.finished.connect(self._on_done)
+        self.runner.failed.connect(self._on_done)
+        self.timeline.slice_clicked.connect(self._on_slice_clicked)
+        self.canvas.selection_changed.connect(self.highlight_nodes)
+
+    # ------------------------------------------------------------------------------------------
+    # views
+    # ------------------------------------------------------------------------------------------
+    def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self.window)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        return dock
+
+    def _build_views(self) -> None:
+        self.timeline = TimelineView()
+        self.timeline.setObjectName("runTimeline")
+        self.timeline_dock = self._dock("Timeline", "timelineDock", self.timeline)
+        self.stats = StatsPanel()
+        stats_scroll = QScrollArea()  # its long summary lines must not widen the right docks
+        stats_scroll.setWidgetResizable(True)
+        stats_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        stats_scroll.setWidget(self.stats)
+        self.stats_dock = self._dock("Stats", "statsDock", stats_scroll)
+        self.sources = SourcesView()
+        self.sources_dock = self._dock("Sources", "sourcesDock", self.sources)
+        self.log = QPlainTextEdit()
+        self.log.setObjectName("runLog")
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(LOG_MAX_LINES)
+        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.log_dock = self._dock("Log", "logDock", self.log)
+        self.compare = CompareDock(self.history)
+        self.compare_dock = self._dock("Compare", "compareDock", self.compare)
+
+        self.busy = QProgressBar()
+        self.busy.setObjectName("runBusy")
+        self.busy.setRange(0, 0)  # indeterminate: a run reports lines, not a percentage
+        self.busy.setMaximumWidth(140)
+        self.busy.setTextVisible(False)
+        self.busy_label = QLabel()
+        bar = self.window.statusBar()
+        bar.addPermanentWidget(self.busy_label)
+        bar.addPermanentWidget(self.busy)
+        self.busy.hide()
+        self.busy_label.hide()
+
+    @property
+    def docks(self) -> list[QDockWidget]:
+        return [
+            self.timeline_dock,
+            self.compare_dock,
+            self.log_dock,
+            self.stats_dock,
+            self.sources_dock,
+        ]
+
+    # ------------------------------------------------------------------------------------------
+    # running
+    # ------------------------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self.runner.is_running()
+
+    def run(self) -> bool:
+        """Export the open document and run it in a worker process; False if none started."""
+        if self.runner.is_running():
+            self._message("A run is already in progress (Esc cancels it)")
+            return False
+        doc = self._document().copy()
+        label = doc.name or "untitled"
+        self._pending = (doc, label)
+        if not any(n.kind == "compile.target" for n in doc.graph.nodes.values()):
+            self._finish(self._nothing_to_run())
+            return False
+        self.diagnostics = []
+        self.diagnostics_changed.emit()
+        stamp = time.strftime("%H:%M:%S")
+        self.log.appendPlainText(f"=== {stamp} run {label}: {summarize_schedule(doc)}")
+        self._last_line = ""
+        self._elapsed.start()
+        self._tick.start()
+        self.busy.show()
+        self.busy_label.show()
+        self._update_busy()
+        self.runner.start(doc, self.history.new_workdir())
+        self.run_started.emit()
+        return True
+
+    def cancel(self) -> bool:
+        """Stop the current run (SIGTERM, then SIGKILL); False when nothing runs."""
+        if not self.runner.is_running():
+            return False
+        self.runner.cancel()
+        self.busy_label.setText("Cancelling…")
+        return True
+
+    def shutdown(self) -> None:
+        """Stop any run, wait for its thread and delete the kept runs (the window goes away)."""
+        self.runner.shutdown()
+        self._tick.stop()
+        self.history.close()
+
+    def _nothing_to_run(self) -> RunResult:
+        workdir = self.history.new_workdir()
+        message = (
+            "nothing to run: the project has no Compile node (Program) — add one from the "
+            "palette and wire a workload (or a schedule chain) into it"
+        )
+        return RunResult(
+            ok=False,
+            stats={},
+            trace=None,
+            kernel_names=[],
+            diagnostics=[RunDiagnostic(None, None, None, "NothingToRun", message)],
+            returncode=None,
+            stderr_tail="",
+            script_path=workdir / "program.py",
+            artifact_dir=workdir,
+        )
+
+    def _update_busy(self) -> None:
+        seconds = self._elapsed.elapsed() / 1000.0 if self._elapsed.isValid() else 0.0
+        line = f" — {self._last_line}" if self._last_line else ""
+        self.busy_label.setText(f"Running… {seconds:.1f} s{line}")
+
+    def _on_progress(self, line: str) -> None:
+        self.log.appendPlainText(line)
+        if line.strip():
+            self._last_line = line.strip()[:80]
+            self._update_busy()
+
+    def _on_done(self, result: RunResult) -> None:
+        self._tick.stop()
+        self.busy.hide()
+        self.busy_label.hide()
+        self._finish(result)
+
+    def _finish(self, result: RunResult) -> None:
+        assert self._pending is not None
+        doc, label = self._pending
+        self._pending = None
+        self.last_result = result
+        emitted = self._emit_only(result)
+        shown = [d for d in result.diagnostics if d.kind != "Cancelled"]
+        if emitted:  # the refusal to execute is the expected outcome, not an error here
+            shown = [d for d in shown if d.kind != "CompileError"]
+        self.diagnostics = shown
+        self._log_outcome(result)
+        artifact = result.stats.get("artifact_dir")
+        if artifact or result.ok:
+            self.sources.set_root(artifact or None)
+        if result.ok and result.trace is not None:
+            self._show_run(result, doc, label)
+        elif emitted:
+            self.sources_dock.show()
+            self.sources_dock.raise_()
+            self._message(f"Emitted the {result.stats.get('target')} source tree to {artifact}")
+        elif result.cancelled:
+            self._message("Run cancelled")
+        else:
+            first = next((d for d in result.errors), None)
+            verb = "crashed" if result.crashed else "failed"
+            self._message(f"Run {verb}: {first.message if first else 'see the log'}", 10000)
+        self.diagnostics_changed.emit()
+        self.run_ended.emit(result)
+
+    def _emit_only(self, result: RunResult) -> bool:
+        stats = result.stats
+        return (
+            stats.get("target") in EMIT_ONLY_TARGETS
+            and not stats.get("executed", False)
+            and bool(stats.get("artifact_dir"))
+        )
+
+    def _show_run(self, result: RunResult, doc: Document, label: str) -> None:
+        summary = summarize_schedule(doc)
+        record = self.history.add(result, label, summary)
+        trace = record.load_trace()
+        assert trace is not None
+        self.node_map = TaskNodeMap(doc, result.kernel_names)
+        self.shown_result, self.shown_record = result, record
+        self.timeline.set_run(
+            trace, result.kernel_names, f"#{record.run_id} {summary}", self.node_map.node_of
+        )
+        self.stats.set_run(result.stats, trace, result.kernel_names)
+        self.compare.reload()
+        self.highlight_nodes(self.canvas.selected_ids())
+        self.timeline_dock.show()
+        self.timeline_dock.raise_()
+        s = result.stats
+        self._message(
+            f"Run #{record.run_id} finished: {s.get('task_count', 0):,} tasks, "
+            f"{s.get('total_cycles', 0):,} cycles ({result.duration_s:.1f} s)",
+            10000,
+        )
+
+    def _log_outcome(self, result: RunResult) -> None:
+        for d in result.diagnostics:
+            self.log.appendPlainText(str(d))
+        if not result.ok and result.stderr_tail and not result.cancelled:
+            self.log.appendPlainText(result.stderr_tail)
+        state = "ok" if result.ok else "cancelled" if result.cancelled else "failed"
+        self.log.appendPlainText(
+            f"--- {state} ({result.duration_s:.2f} s) in {result.artifact_dir}"
+        )
+
+    def _message(self, text: str, timeout_ms: int = 5000) -> None:
+        self.window.statusBar().showMessage(text, timeout_ms)
+
+    # ------------------------------------------------------------------------------------------
+    # timeline <-> graph
+    # ------------------------------------------------------------------------------------------
+    def document_replaced(self) -> None:
+        """Another document was opened: its nodes are not the ones the shown run came from."""
+        self.node_map = None
+        self.highlighted = None
+        self.timeline.highlight_tasks(None)
+        if self.diagnostics:
+            self.diagnostics = []
+            self.diagnostics_changed.emit()
+
+    def highlight_nodes(self, node_ids: list[str]) -> None:
+        """Outline the slices of the tasks the selected nodes issued."""
+        trace = self.timeline.trace
+        if trace is None or self.node_map is None:
+            self.highlighted = None
+            return
+        mask = np.zeros(len(trace), dtype=bool)
+        for node_id in node_ids:
+            mask |= self.node_map.task_mask(trace, node_id)
+        self.highlighted = mask
+        self.timeline.highlight_tasks(mask)
+
+    def _on_slice_clicked(self, record: np.void) -> None:
+        text = slice_text(record, self.timeline.kernel_names).replace("\n", " · ")
+        node_id = self.node_map.node_of(record) if self.node_map is not None else None
+        if node_id is not None and self._document().locate(node_id) is not None:
+            self.canvas.select_node(node_id)
+        self._message(text, 8000)
+
+    # ------------------------------------------------------------------------------------------
+    # results leaving the app
+    # ------------------------------------------------------------------------------------------
+    def has_trace(self) -> bool:
+        return self.shown_record is not None and self.timeline.trace is not None
+
+    def write_chrome_trace(self, path: str | os.PathLike[str]) -> Path:
+        """Write the shown run's trace as Chrome trace-event JSON (Perfetto, chrome://tracing).
+
+        Cycles become microseconds at the stats' ``ns_per_cycle`` (1 ns per cycle when the
+        runner does not report one, as ``pto-wsp run --chrome-trace`` does); ``args`` keep the
+        exact cycles. ``RuntimeError`` when no run was shown yet.
+        """
+        record, trace = self.shown_record, self.timeline.trace
+        if record is None or trace is None:
+            raise RuntimeError("no run to export: run the program first")
+        ns = float(record.stats.get("ns_per_cycle", 1.0) or 1.0)
+        data = chrome_trace(
+            trace, record.kernel_names, ns, process_name=f"pto-wsp run #{record.run_id}"
+        )
+        target = Path(path)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        tmp.replace(target)
+        return target
