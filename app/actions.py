@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QStyle, QToolBar
+from PySide6.QtWidgets import QMenu, QStyle, QToolBar, QWidget
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
@@ -126,6 +126,21 @@ RUN_ICONS = {
 }
 
 
+# Actions whose shortcuts belong to the canvas (see ``StudioActions.scope_to_canvas``).
+CANVAS_ACTIONS = (
+    "cut",
+    "copy",
+    "paste",
+    "duplicate",
+    "delete",
+    "select_all",
+    "group",
+    "ungroup",
+    "backdrop",
+    "fit",
+)
+
+
 class StudioActions:
     """Every QAction of the main window, its menus, and the Open Recent submenu.
 
@@ -187,6 +202,18 @@ class StudioActions:
 
     def __getitem__(self, name: str) -> QAction:
         return self.by_name[name]
+
+    def scope_to_canvas(self, canvas_widget: QWidget) -> None:
+        """Make the graph-editing keys act only while the canvas has focus.
+
+        Single keys (B, F, Del) and Ctrl+A/C/V/X would otherwise fire from the Properties
+        tables and combo boxes, where the user is typing. The menus still trigger them.
+        """
+        for name in CANVAS_ACTIONS:
+            action = self.by_name[name]
+            self.window.removeAction(action)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            canvas_widget.addAction(action)
 
     def rebuild_recent_menu(self) -> None:
         """Refill Open Recent from the settings (missing files are pruned by ``paths``)."""

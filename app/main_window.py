@@ -249,6 +249,7 @@ class MainWindow(QMainWindow):
         self.autosave_timer.start()
         self._restore_layout()
         self._unbind_canvas_duplicates()
+        self.actions.scope_to_canvas(self.canvas.widget)
         self.canvas.viewer.setFocus()  # keys act on the graph until the user clicks elsewhere
 
     # ------------------------------------------------------------------------------------------

@@ -23,7 +23,13 @@ from app.editor.compat import load_nodegraphqt
 NodeGraphQt = load_nodegraphqt()
 BaseNode = NodeGraphQt.BaseNode
 
-from NodeGraphQt.constants import ICON_NODE_BASE, ITEM_CACHE_MODE, NodeEnum, PortTypeEnum  # noqa: E402
+from NodeGraphQt.constants import (  # noqa: E402
+    ICON_NODE_BASE,
+    ITEM_CACHE_MODE,
+    LayoutDirectionEnum,
+    NodeEnum,
+    PortTypeEnum,
+)
 from NodeGraphQt.qgraphics.node_abstract import AbstractNodeItem  # noqa: E402
 from NodeGraphQt.qgraphics.node_base import NodeItem  # noqa: E402
 from NodeGraphQt.qgraphics.node_overlay_disabled import XDisabledItem  # noqa: E402
@@ -165,13 +171,24 @@ class PortLabel(QtWidgets.QGraphicsSimpleTextItem):
         self.setBrush(color)
 
 
+# Level of detail: below this view scale the node is drawn simplified (no port labels, no
+# icon) and its title is painted at a size readable on screen (LOD_TITLE_PX screen pixels,
+# elided to the node's width): a fitted view of a whole project still names every node.
+LOD_SCALE = 0.7
+LOD_TITLE_PX = 11.0
+LOD_TITLE_MAX_FILL = 0.6  # of the node height, so a far zoom-out does not overflow the box
+
+
 class StudioNodeItem(NodeItem):
-    """NodeGraphQt's ``NodeItem`` built with light parts (same look and behaviour).
+    """NodeGraphQt's ``NodeItem`` built with light parts, with a readable zoomed-out title.
 
     Opening a 1000-node project must take <= 2 s (DESIGN §5) and NodeGraphQt's item is the bulk
     of it: the icon file is decoded per node and every port label is a rich text item. Here the
     icon pixmap is shared and port labels are :class:`PortLabel`. The title stays a
     ``NodeTextItem``: it is the in-place rename editor.
+
+    NodeGraphQt hides the title below 70 screen pixels of node width (its "proxy mode"), so a
+    fitted sample showed blank boxes; see ``LOD_SCALE`` for what is drawn instead.
     """
 
     def __init__(self, name: str = "node", parent: Any = None) -> None:
@@ -201,6 +218,43 @@ class StudioNodeItem(NodeItem):
             if self.scene():
                 self.post_init()
             self.update()
+
+    def paint(self, painter: QtGui.QPainter, option: Any, widget: Any = None) -> None:
+        """NodeGraphQt's paint, with a level of detail chosen from the painter's scale.
+
+        (Upstream maps two corners to global screen coordinates per paint to decide.)
+        """
+        scale = option.levelOfDetailFromTransform(painter.worldTransform())
+        self.set_proxy_mode(scale < LOD_SCALE)
+        if self.layout_direction == LayoutDirectionEnum.VERTICAL.value:
+            self._paint_vertical(painter, option, widget)
+        else:
+            self._paint_horizontal(painter, option, widget)
+        if self._proxy_mode and scale > 0.0:
+            self._paint_lod_title(painter, scale)
+
+    def _paint_lod_title(self, painter: QtGui.QPainter, scale: float) -> None:
+        """The title at ``LOD_TITLE_PX`` screen pixels, centred in the node.
+
+        When "Kind: name" does not fit, the name alone is shown (elided if still too long).
+        """
+        pad = 6.0
+        rect = QtCore.QRectF(pad, 0.0, max(self._width - 2 * pad, 1.0), self._height)
+        px = min(LOD_TITLE_PX / scale, self._height * LOD_TITLE_MAX_FILL)
+        font = QtGui.QFont(self._text_item.font())
+        font.setPixelSize(max(1, round(px)))
+        font.setBold(True)
+        metrics = QtGui.QFontMetricsF(font)
+        text = self.name
+        if metrics.horizontalAdvance(text) > rect.width() and ": " in text:
+            # "Tensor: q" -> "q": the body colour already tells the kind, the name does not.
+            text = text.split(": ", 1)[1]
+        text = metrics.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, rect.width())
+        painter.save()
+        painter.setFont(font)
+        painter.setPen(QtGui.QColor(*self.text_color[:3], 235))
+        painter.drawText(rect, int(QtCore.Qt.AlignmentFlag.AlignCenter), text)
+        painter.restore()
 
     def _tooltip_disable(self, state: bool) -> None:
         """The canvas owns node tooltips (kind doc, diagnostics); NodeGraphQt's is not set."""

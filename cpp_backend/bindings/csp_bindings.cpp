@@ -68,13 +68,14 @@ py::dict bench_pipeline(int64_t items, int64_t depth, int64_t cycles, int32_t wo
     pto_sim* sim = pto_sim_create(&cfg);
     if (sim == nullptr) throw std::invalid_argument("invalid simulator configuration");
     int64_t events = 0, bytes = 0;
-    double seconds = 0.0;
+    double seconds = 0.0, cpu = 0.0;
     {
         py::gil_scoped_release nogil;
-        seconds = pto_csp_bench_pipeline(sim, items, depth, cycles, &events, &bytes);
+        seconds = pto_csp_bench_pipeline(sim, items, depth, cycles, &events, &bytes, &cpu);
     }
     py::dict d;
     d["seconds"] = seconds;
+    d["cpu_seconds"] = cpu;
     d["events"] = events;
     d["engine_bytes"] = bytes;
     d["tasks"] = pto_sim_task_count(sim);

@@ -1054,7 +1054,8 @@ private:
             if (reads) in_elems += " + " + elems(vc);
             if (writes) out_elems += " + " + elems(vc);
             if (numerics) call_args[pi] = "&" + emit_tile(arg.view, vc, *K, p, ctx);
-            if (tracked_.count(arg.view.tensor_id)) tracked.push_back({arg.view.tensor_id, vc, writes});
+            if (tracked_.count(arg.view.tensor_id) && csp_.tracks(arg.view.tensor_id))
+                tracked.push_back({arg.view.tensor_id, vc, writes});
         }
         for (std::size_t i = 0; i < bound.size(); ++i)
             if (!bound[i] && numerics)
@@ -1087,7 +1088,7 @@ private:
             }
             const std::string e = fresh("rex"), s = fresh("rst");
             put("{ const int64_t " + e + "[] = " + ex_ + "}; const int64_t " + s + "[] = " + st_ +
-                "}; pto_abi_access_view(sim, " + csp_.region_id(t.tid) + ", " + t.vc.off + ", " +
+                "}; pto_abi_access_view(sim, " + std::to_string(t.tid) + ", " + t.vc.off + ", " +
                 std::to_string(k) + ", " + e + ", " + s + ", " + (t.write ? "1" : "0") + "); }");
         }
         // Submit.

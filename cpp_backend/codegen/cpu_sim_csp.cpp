@@ -381,11 +381,7 @@ std::string CspEmitter::tensor_base(int64_t tid, const std::string& plain, const
            rot_copy(tid, loc) + "))";
 }
 
-std::string CspEmitter::region_id(int64_t tid) {
-    if (!in_process_ || !rot_.count(tid)) return std::to_string(tid);
-    return "(int32_t)(" + std::to_string(tid) + " + " + rot_copy(tid, "") + " * " +
-           std::to_string(m_.tensors.size()) + ")";
-}
+bool CspEmitter::tracks(int64_t tid) const { return !in_process_ || !rot_.count(tid); }
 
 // ---- driver file ----------------------------------------------------------------------------
 

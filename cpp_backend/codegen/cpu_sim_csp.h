@@ -57,8 +57,10 @@ public:
     /// Typed base pointer of tensor `tid` for the current task (`plain` when not rotated).
     std::string tensor_base(int64_t tid, const std::string& plain, const std::string& ctype,
                             const std::string& loc);
-    /// Region id declared to the simulator for tensor `tid` (rotated copies get their own ids).
-    std::string region_id(int64_t tid);
+    /// Whether a task here declares its accesses to tensor `tid` (run-time region tracking).
+    /// Not for a rotating buffer inside its pipeline: the channel orders its copies (a copy's
+    /// writer reserves a slot only after the consumer released the copy's previous item).
+    bool tracks(int64_t tid) const;
 
     // ---- driver file -----------------------------------------------------------------------
     std::string includes() const;

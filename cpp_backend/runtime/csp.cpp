@@ -12,6 +12,7 @@
 #include "runtime/csp.h"
 
 #include <sys/mman.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -173,7 +174,9 @@ void for_each_offset(const pto_abi_tensor& t, F&& f) {
 
 }  // namespace
 
-struct pto_csp {
+// Hidden: the engine's member functions are internal, so calls between them bind directly
+// instead of through the PLT (only the extern "C" entries are exported).
+struct __attribute__((visibility("hidden"))) pto_csp {
     pto_abi_run* R = nullptr;
     pto_sim* sim = nullptr;
     std::vector<Chan> chans;
@@ -339,14 +342,23 @@ struct pto_csp {
         return proc(self).clock;
     }
 
+    /// With one producer the item is queued before the ordering point: that producer's later
+    /// items come at later cycles, so a consumer may take it "from the future" (its clock jumps
+    /// to the item's cycle, recorded as a take wait) with the same outcome as waiting for it,
+    /// and a switch per item is saved. With several producers an earlier item of another one
+    /// may still be on its way, so the commit waits for its turn first.
     void commit(int32_t self, int32_t ch, int64_t item, int64_t now) {
-        advance(self, now);
         Chan& c = chans[ch];
-        const int64_t t = proc(self).clock;
+        const bool early = c.producers <= 1;
+        if (!early) advance(self, now);
+        Proc& p = proc(self);
+        if (now > p.clock) p.clock = now;
+        const int64_t t = p.clock;
         c.queue.push_back({item, t});
         for (Rot& r : rots)
             if (r.ch == ch) r.last = item % r.copies;
         wake_all(c.wait_take, t);
+        if (early) advance(self, t);
     }
 
     int32_t take(int32_t self, int32_t ch, int64_t* now, int64_t* item) {
@@ -363,7 +375,10 @@ struct pto_csp {
                     c.head = 0;
                 }
                 Proc& p = proc(self);
-                if (it.time > p.clock) p.clock = it.time;
+                if (it.time > p.clock) {  // an early commit (see commit())
+                    waits.push_back({p.clock, it.time, self, ch, PTO_CSP_WAIT_TAKE, 0});
+                    p.clock = it.time;
+                }
                 *item = it.item;
                 *now = p.clock;
                 return 1;
@@ -837,46 +852,48 @@ bool take_trace(const pto_sim* sim, Trace& out) {
 
 namespace {
 
+// Passed to the bench processes through their env pointer.
 struct BenchCtx {
     int64_t items = 0;
     int64_t cycles = 0;
     pto_sim* sim = nullptr;
 };
-thread_local BenchCtx t_bench;
 
-int64_t bench_task(pto_sim* sim, int64_t now, int64_t i, int32_t kernel) {
+int64_t bench_task(const BenchCtx& b, int64_t now, int64_t i, int32_t kernel) {
     pto_sim_task t;
     std::memset(&t, 0, sizeof t);
     t.kernel = kernel;
-    t.cycles = t_bench.cycles;
+    t.cycles = b.cycles;
     t.dispatch_key = t.stream_key = i;
     t.min_start = now;
     t.idx[0] = static_cast<int32_t>(i);
     t.idx[1] = t.idx[2] = t.idx[3] = -1;
-    const int64_t e = pto_sim_submit(sim, &t);
+    const int64_t e = pto_sim_submit(b.sim, &t);
     return e > now ? e : now;
 }
 
-int32_t bench_producer(pto_abi_run* R, int32_t self, const int64_t*) {
+int32_t bench_producer(pto_abi_run* R, int32_t self, const int64_t* env) {
+    const auto& b = *reinterpret_cast<const BenchCtx*>(env);
     pto_csp* C = pto_csp_of(R);
     int64_t now = pto_csp_clock(C, self);
-    for (int64_t i = 0; i < t_bench.items; ++i) {
+    for (int64_t i = 0; i < b.items; ++i) {
         int64_t item = 0;
         now = pto_csp_reserve(C, self, 0, now, 1, "bench send", &item);
         pto_csp_at(C, self, now);
-        now = bench_task(t_bench.sim, now, i, 0);
+        now = bench_task(b, now, i, 0);
         pto_csp_commit(C, self, 0, item, now);
     }
     return pto_csp_exit(C, self, now);
 }
 
-int32_t bench_consumer(pto_abi_run* R, int32_t self, const int64_t*) {
+int32_t bench_consumer(pto_abi_run* R, int32_t self, const int64_t* env) {
+    const auto& b = *reinterpret_cast<const BenchCtx*>(env);
     pto_csp* C = pto_csp_of(R);
     int64_t now = pto_csp_clock(C, self);
     int64_t item = 0;
     while (pto_csp_take(C, self, 0, &now, &item)) {
         pto_csp_at(C, self, now);
-        now = bench_task(t_bench.sim, now, item, 1);
+        now = bench_task(b, now, item, 1);
         pto_csp_release(C, self, 0, now);
     }
     return pto_csp_exit(C, self, now);
@@ -884,28 +901,38 @@ int32_t bench_consumer(pto_abi_run* R, int32_t self, const int64_t*) {
 
 }  // namespace
 
+static double thread_cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
 extern "C" double pto_csp_bench_pipeline(pto_sim* sim, int64_t items, int64_t depth,
-                                         int64_t cycles, int64_t* events, int64_t* bytes) {
+                                         int64_t cycles, int64_t* events, int64_t* bytes,
+                                         double* cpu_seconds) {
     char error[1024] = {0};
     pto_abi_run R;
     std::memset(&R, 0, sizeof R);
     R.sim = sim;
     R.error = error;
     R.error_cap = sizeof error;
-    t_bench = {items, cycles, sim};
+    const BenchCtx ctx{items, cycles, sim};
+    const auto* env = reinterpret_cast<const int64_t*>(&ctx);
     const char* names[] = {"bench"};
     const int64_t depths[] = {depth};
     const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = thread_cpu_seconds();
     pto_csp* C = pto_csp_create(&R, 1, names, depths, 0, nullptr);
     pto_csp_pipe_begin(C, 0);
     pto_csp_pipe_channel(C, 0);
-    const int32_t p = pto_csp_spawn(C, "producer", &bench_producer, nullptr);
-    const int32_t q = pto_csp_spawn(C, "consumer", &bench_consumer, nullptr);
+    const int32_t p = pto_csp_spawn(C, "producer", &bench_producer, env);
+    const int32_t q = pto_csp_spawn(C, "consumer", &bench_consumer, env);
     pto_csp_role(C, p, 0, 1);
     pto_csp_role(C, q, 0, 0);
     int64_t end = 0;
     const int32_t rc = pto_csp_pipe_run(C, &end);
     const auto t1 = std::chrono::steady_clock::now();
+    *cpu_seconds = thread_cpu_seconds() - c0;
     *events = 2 * items;
     *bytes = static_cast<int64_t>(C->occupancy.capacity() * sizeof(pto_csp_occupancy) +
                                   C->waits.capacity() * sizeof(pto_csp_wait) +

@@ -35,6 +35,14 @@ extern "C" {
 
 typedef struct pto_csp pto_csp;
 
+/* The engine type is hidden inside libpto_runtime (direct internal calls); its entries are
+ * exported explicitly. */
+#if defined(__GNUC__)
+#define PTO_CSP_API __attribute__((visibility("default")))
+#else
+#define PTO_CSP_API
+#endif
+
 /* A process body: returns 0, or 1 after pto_abi_fail() (the run then stops). It must end with
  * `return pto_csp_exit(C, self, clock)`. `env` holds the values of the loop variables that
  * enclose the pipeline. */
@@ -44,64 +52,64 @@ typedef int32_t (*pto_csp_proc_fn)(pto_abi_run* R, int32_t self, const int64_t* 
 /* One engine per run, created by pto_lib_run() with the module's channel and event tables
  * (names and depths indexed by IR id). The engine of the calling thread's current run is
  * pto_csp_of(R). Destroying it publishes its trace (see pto_csp_take_trace). */
-pto_csp* pto_csp_create(pto_abi_run* R, int32_t n_channels, const char* const* channel_names,
+PTO_CSP_API pto_csp* pto_csp_create(pto_abi_run* R, int32_t n_channels, const char* const* channel_names,
                         const int64_t* channel_depths, int32_t n_events,
                         const char* const* event_names);
-void pto_csp_destroy(pto_csp* C);
-pto_csp* pto_csp_of(pto_abi_run* R);
+PTO_CSP_API void pto_csp_destroy(pto_csp* C);
+PTO_CSP_API pto_csp* pto_csp_of(pto_abi_run* R);
 
 /* ---- building one pipeline run ----------------------------------------------------------- */
 /* Starts a pipeline whose processes begin at simulated cycle `start`; resets the channels it
  * uses (empty, open, item numbers from 0). */
-void pto_csp_pipe_begin(pto_csp* C, int64_t start);
-void pto_csp_pipe_channel(pto_csp* C, int32_t ch);
+PTO_CSP_API void pto_csp_pipe_begin(pto_csp* C, int64_t start);
+PTO_CSP_API void pto_csp_pipe_channel(pto_csp* C, int32_t ch);
 /* Adds a process (one fiber); returns its index, used as `self`. */
-int32_t pto_csp_spawn(pto_csp* C, const char* name, pto_csp_proc_fn fn, const int64_t* env);
+PTO_CSP_API int32_t pto_csp_spawn(pto_csp* C, const char* name, pto_csp_proc_fn fn, const int64_t* env);
 /* Declares that process `proc` sends on (produces != 0) or consumes from channel `ch`. A channel
  * with declared producers closes implicitly when all of them have finished. */
-void pto_csp_role(pto_csp* C, int32_t proc, int32_t ch, int32_t produces);
+PTO_CSP_API void pto_csp_role(pto_csp* C, int32_t proc, int32_t ch, int32_t produces);
 /* Declares rotating buffer `rot` of module tensor `tensor` with `copies` copies, rotated by the
  * items of channel `ch`. Returns 0, or 1 after pto_abi_fail() (out of memory). */
-int32_t pto_csp_rotate(pto_csp* C, int32_t rot, int32_t tensor, int32_t ch, int64_t copies);
+PTO_CSP_API int32_t pto_csp_rotate(pto_csp* C, int32_t rot, int32_t tensor, int32_t ch, int64_t copies);
 /* Base pointer of copy `copy` of rotating buffer `rot` (same strides as the user's array). */
-void* pto_csp_rot_base(pto_csp* C, int32_t rot, int64_t copy);
+PTO_CSP_API void* pto_csp_rot_base(pto_csp* C, int32_t rot, int64_t copy);
 /* Runs every process of the pipeline to completion. Returns 0 and the pipeline's end cycle in
  * *end, or 1 after pto_abi_fail() (deadlock, channel error, error of a process). Copies the
  * last written copy of each rotating buffer back into the user's array. */
-int32_t pto_csp_pipe_run(pto_csp* C, int64_t* end);
+PTO_CSP_API int32_t pto_csp_pipe_run(pto_csp* C, int64_t* end);
 
 /* ---- actions of a running process (self >= 0) --------------------------------------------- */
 /* The process's clock at start. */
-int64_t pto_csp_clock(pto_csp* C, int32_t self);
+PTO_CSP_API int64_t pto_csp_clock(pto_csp* C, int32_t self);
 /* Ordering point: returns once `self` (at cycle `now`) is the earliest runnable process. */
-void pto_csp_at(pto_csp* C, int32_t self, int64_t now);
+PTO_CSP_API void pto_csp_at(pto_csp* C, int32_t self, int64_t now);
 /* Reserves a slot of `ch`; returns the cycle it was granted and the item's number in *item.
  * block == 0: a full channel is a ChannelFull error instead of a wait. `where` names the
  * statement ("send at file:line"). Never returns on error. */
-int64_t pto_csp_reserve(pto_csp* C, int32_t self, int32_t ch, int64_t now, int32_t block,
+PTO_CSP_API int64_t pto_csp_reserve(pto_csp* C, int32_t self, int32_t ch, int64_t now, int32_t block,
                         const char* where, int64_t* item);
 /* Makes reserved item `item` available to consumers at cycle `now`. */
-void pto_csp_commit(pto_csp* C, int32_t self, int32_t ch, int64_t item, int64_t now);
+PTO_CSP_API void pto_csp_commit(pto_csp* C, int32_t self, int32_t ch, int64_t item, int64_t now);
 /* Takes the next item: returns 1 with its number in *item and the cycle in *now, or 0 when the
  * channel is closed and drained. */
-int32_t pto_csp_take(pto_csp* C, int32_t self, int32_t ch, int64_t* now, int64_t* item);
+PTO_CSP_API int32_t pto_csp_take(pto_csp* C, int32_t self, int32_t ch, int64_t* now, int64_t* item);
 /* Ends the consume body iteration of the last item taken from `ch`: frees its slot at `now`. */
-void pto_csp_release(pto_csp* C, int32_t self, int32_t ch, int64_t now);
+PTO_CSP_API void pto_csp_release(pto_csp* C, int32_t self, int32_t ch, int64_t now);
 /* Closes `ch` at `now` (consumers finish once it is drained; a later send is ChannelClosed). */
-void pto_csp_close(pto_csp* C, int32_t self, int32_t ch, int64_t now);
+PTO_CSP_API void pto_csp_close(pto_csp* C, int32_t self, int32_t ch, int64_t now);
 /* Finishes the process at cycle `now`; returns 0 (use as `return pto_csp_exit(...)`). */
-int32_t pto_csp_exit(pto_csp* C, int32_t self, int64_t now);
+PTO_CSP_API int32_t pto_csp_exit(pto_csp* C, int32_t self, int64_t now);
 
 /* ---- events (self >= 0 inside a process, -1 in the driver outside any pipeline) ----------- */
 /* Adds one pending signal of `ev` at cycle `now`. */
-void pto_csp_record(pto_csp* C, int32_t self, int32_t ev, int64_t now);
+PTO_CSP_API void pto_csp_record(pto_csp* C, int32_t self, int32_t ev, int64_t now);
 /* Takes the oldest pending signal of `ev` (waiting for one inside a process); returns the cycle
  * at which the caller continues (>= now and >= the record's cycle). In the driver (self == -1)
  * with no pending signal nothing could ever record it: returns -1 after pto_abi_fail()
  * (DeadlockError). Inside a process it never returns on deadlock. */
-int64_t pto_csp_synchronize(pto_csp* C, int32_t self, int32_t ev, int64_t now, const char* where);
+PTO_CSP_API int64_t pto_csp_synchronize(pto_csp* C, int32_t self, int32_t ev, int64_t now, const char* where);
 /* Whether `ev` has a pending signal at cycle `now` (does not take it). */
-int64_t pto_csp_query(pto_csp* C, int32_t self, int32_t ev, int64_t now);
+PTO_CSP_API int64_t pto_csp_query(pto_csp* C, int32_t self, int32_t ev, int64_t now);
 
 /* ---- trace ---------------------------------------------------------------------------------- */
 /* One change of a channel's occupancy (slots in use), 16 bytes. */
@@ -130,10 +138,11 @@ typedef struct pto_csp_wait {
 
 /* Benchmark helper: a producer sends `items` tokens through a channel of `depth` to a consumer
  * (each side runs one task of `cycles` per item on `sim`); returns the wall time in seconds, the
- * channel events (sends + takes) in *events and the engine's peak trace + queue bytes in *bytes.
- * Runs the real engine (fibers, discrete-event ordering, occupancy and wait records). */
-double pto_csp_bench_pipeline(pto_sim* sim, int64_t items, int64_t depth, int64_t cycles,
-                              int64_t* events, int64_t* bytes);
+ * channel events (sends + takes) in *events, the engine's trace + queue bytes in *bytes and the
+ * calling thread's CPU time in *cpu_seconds (the machine may be shared). Runs the real engine
+ * (fibers, discrete-event ordering, occupancy and wait records). */
+PTO_CSP_API double pto_csp_bench_pipeline(pto_sim* sim, int64_t items, int64_t depth, int64_t cycles,
+                              int64_t* events, int64_t* bytes, double* cpu_seconds);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -245,11 +245,20 @@ class CpuSimRunner:
                 "events": [],
                 "process_start": [],
                 "process_end": [],
-                "occupancy": np.zeros(0, dtype=[("time", "<i8"), ("channel", "<i4"),
-                                                ("occupancy", "<i4")]),
-                "waits": np.zeros(0, dtype=[("start", "<i8"), ("end", "<i8"),
-                                            ("process", "<i4"), ("object", "<i4"),
-                                            ("kind", "<i4"), ("reserved", "<i4")]),
+                "occupancy": np.zeros(
+                    0, dtype=[("time", "<i8"), ("channel", "<i4"), ("occupancy", "<i4")]
+                ),
+                "waits": np.zeros(
+                    0,
+                    dtype=[
+                        ("start", "<i8"),
+                        ("end", "<i8"),
+                        ("process", "<i4"),
+                        ("object", "<i4"),
+                        ("kind", "<i4"),
+                        ("reserved", "<i4"),
+                    ],
+                ),
             }
         return self._csp_trace
 

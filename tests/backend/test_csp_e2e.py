@@ -24,6 +24,7 @@ from pto_wsp import (
     Out,
     P,
     Tensor,
+    _core,
     connect,
     consume,
     kernel,
@@ -166,12 +167,13 @@ def test_pipe_producer_consumer_spec_3_7():
 # ---- back-pressure --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("depth", "expected"), [(1, 4 * 48), (4, 16 + 4 * 32)])
+@pytest.mark.parametrize(("depth", "expected"), [(0, 4 * 48), (1, 4 * 48), (4, 16 + 4 * 32)])
 def test_back_pressure_depth_changes_cycles(depth: int, expected: int):
     """Producer task 8 + 8 = 16 cycles, consumer task 8 + 24 = 32 cycles, 4 items.
 
     depth 1: the producer reserves item k+1 only when the consumer releases item k, so items
-    do not overlap: 4 * (16 + 32) = 192. depth 4: the producer never waits; the consumer runs
+    do not overlap: 4 * (16 + 32) = 192. depth 0 (rendezvous): a reservation also needs the
+    consumer waiting at its consume, which it reaches when it released the previous item: 192. depth 4: the producer never waits; the consumer runs
     back to back after the first item: 16 + 4 * 32 = 144.
     """
     x = Tensor(np.zeros((4, 8), F32))
@@ -190,10 +192,8 @@ def test_back_pressure_depth_changes_cycles(depth: int, expected: int):
     program = run(w(), workers=4)
     assert program.stats().total_cycles == expected
     waits = program.runner.csp_trace()["waits"]
-    from pto_wsp import _core
-
     send_waits = waits[waits["kind"] == _core.csp.WAIT_SEND]
-    if depth == 1:
+    if depth <= 1:
         # The producer waits 32 cycles (the consumer's task) before items 1, 2 and 3.
         assert len(send_waits) == 3
         assert np.all(send_waits["end"] - send_waits["start"] == 32)
@@ -429,7 +429,7 @@ def test_replicate_spreads_items_over_instances():
         pto.store(y, pto.mul(x, x))
 
     def generator():
-        for i in P.seq(n):
+        for _i in P.seq(n):
             send(work, None)
 
     def worker():
@@ -446,3 +446,40 @@ def test_replicate_spreads_items_over_instances():
     # instances and 4 workers: two rounds.
     assert program.stats().total_cycles == 2 * 48
     assert len(set(program.runner.trace()["worker"].tolist())) == 4
+
+
+# ---- a pipeline inside a sequential loop ----------------------------------------------------------
+
+
+def test_pipeline_in_a_seq_loop_sees_the_outer_variable():
+    rng = np.random.default_rng(3)
+    src_np = rng.standard_normal((2, 3, 2, 8)).astype(F32)
+    src = Tensor(src_np.copy())
+    stage = Tensor(np.zeros((2, 8), F32))
+    out = Tensor(np.zeros((2, 3, 2, 8), F32))
+    ch = Channel("inner", depth=2)
+
+    @kernel
+    def twice(x: In[Tensor], y: Out[Tensor]):
+        pto.store(y, pto.add(x, x))
+
+    @kernel
+    def plus_one(x: In[Tensor], y: Out[Tensor]):
+        pto.store(y, pto.add(x, pto.constant(1.0, F32)))
+
+    @workload
+    def w():
+        for b in P.seq(2):
+            with P.pipe():
+                for i in P.seq(3):
+                    send(ch, twice[b, i](x=src[b, i], y=stage))
+                with consume(ch) as t:
+                    plus_one[b, t](x=stage, y=out[b, t])
+
+    program = run(w(), workers=2)
+    np.testing.assert_allclose(out.data, 2 * src_np + 1, rtol=1e-6)
+    assert program.stats().task_count == 12
+    # The second pipeline starts after the first ends (P.seq step barrier).
+    trace = program.runner.csp_trace()
+    assert len(trace["processes"]) == 4
+    assert trace["process_start"][2] == max(trace["process_end"][:2])

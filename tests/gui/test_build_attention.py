@@ -189,6 +189,8 @@ class UserDriver:
 
     # -- the Properties panel -------------------------------------------------------------------
     def editor(self, field: str) -> QWidget:
+        # Editors added to a visible panel are shown by a queued call: let it run first.
+        QApplication.processEvents()
         editors = self.window.properties.editors
         assert field in editors, f"no editor for {field!r} (have {sorted(editors)})"
         return editors[field]

@@ -191,11 +191,6 @@ def test_typing_into_a_selected_index_cell_edits_it(user: UserDriver) -> None:
     assert len(user.canvas.current_graph().backdrops) == before, "typing 'b' added a comment"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="typing a letter into a Properties combo box (keyboard search, e.g. 'f' for f32) "
-    "triggers the window's single-key 'F' (Fit to View) shortcut and re-zooms the canvas",
-)
 def test_typing_in_a_combo_box_does_not_refit_the_canvas(user: UserDriver) -> None:
     t = user.drop("data.tensor", user.grid(0, 0))
     user.click_node(t)

@@ -33,30 +33,12 @@ def test_block_tables_name_existing_blocks():
     assert len(RUNNABLE) >= 30
 
 
-# Blocks whose programs are CSP pipelines: they build and lower, execution comes with CSP support.
-CSP_PENDING = {"s3.7-L429", "s8.3-L967"}
-
-
 @pytest.mark.parametrize("block", RUNNABLE, ids=lambda b: b.id)
 def test_spec_block_runs_and_lowers(block: SpecBlock, monkeypatch, tmp_path):
     from pto_wsp.lowering import lower
 
     monkeypatch.chdir(tmp_path)  # emitted artifacts land in the test's temp dir
     executions = install_execution_recorder(monkeypatch)
-    if block.id in CSP_PENDING:
-        # TEMPORARY until CSP runs on cpu_sim (the dynamic-workloads/CSP issue): compiling says
-        # so clearly; the block must still build and lower, so compile lowers only.
-        from pto_wsp import CompileError
-        from pto_wsp.program import Program
-        from pto_wsp.workload import Workload
-
-        with pytest.raises(CompileError, match="not supported by cpu_sim yet"):
-            run_block(block)
-
-        def lower_only(self, target="cpu_sim"):
-            return Program(self, target, lower(self), None, 0.0, runner=None)
-
-        monkeypatch.setattr(Workload, "compile", lower_only)
     run = run_block(block)
 
     for name, wl in run.workloads:
