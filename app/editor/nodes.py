@@ -171,6 +171,96 @@ class PortLabel(QtWidgets.QGraphicsSimpleTextItem):
         self.setBrush(color)
 
 
+class _TitleEditor(NodeTextItem):
+    """NodeGraphQt's rich title editor, opened over a :class:`NodeTitle` only while renaming.
+
+    It reports the new name exactly like NodeGraphQt's title (``node_name_changed``), then
+    removes itself and shows the light title again.
+    """
+
+    def __init__(self, title: NodeTitle) -> None:
+        self._title: NodeTitle | None = None  # NodeTextItem.__init__ calls set_editable(False)
+        super().__init__(title.text(), title.parentItem())
+        self.setFont(title.font())
+        self.setDefaultTextColor(title.brush().color())
+        self.setPos(title.pos())
+        self._title = title
+
+    def set_editable(self, value: bool = False) -> None:
+        super().set_editable(value)
+        if not value and self._title is not None:
+            # Called from this item's own key/focus handler: leave the scene after it returns.
+            QtCore.QTimer.singleShot(0, self._close)
+
+    def _close(self) -> None:
+        from shiboken6 import isValid
+
+        title, self._title = self._title, None
+        if not isValid(self):
+            return
+        scene = self.scene()
+        self.setParentItem(None)
+        if scene is not None:
+            scene.removeItem(self)
+        if title is not None and isValid(title):
+            title.editor_closed()
+
+
+class NodeTitle(PortLabel):
+    """A node's title: a light text item that opens a rich editor for in-place renaming.
+
+    NodeGraphQt's ``NodeTextItem`` (a ``QGraphicsTextItem``, ~200 us to create) is needed only
+    while the user edits the name; this item offers the calls NodeGraphQt makes on its title
+    (``toPlainText``/``setPlainText``/``set_editable``/``set_locked``/``setFocus``) and hands
+    editing to a :class:`_TitleEditor` placed over it.
+    """
+
+    def __init__(self, text: str, parent: Any = None) -> None:
+        super().__init__(text, parent)
+        self._locked = False
+        self._editor: _TitleEditor | None = None
+        self.setCursor(QtCore.Qt.CursorShape.IBeamCursor)
+
+    @property
+    def node(self) -> Any:
+        return self.parentItem()
+
+    def toPlainText(self) -> str:  # noqa: N802 - QGraphicsTextItem API used by NodeGraphQt
+        return self.text()
+
+    def setPlainText(self, text: str) -> None:  # noqa: N802 - QGraphicsTextItem API
+        self.setText(text)
+
+    def set_locked(self, state: bool = False) -> None:
+        self._locked = state
+        self.setCursor(
+            QtCore.Qt.CursorShape.ArrowCursor if state else QtCore.Qt.CursorShape.IBeamCursor
+        )
+
+    def set_editable(self, value: bool = False) -> None:
+        """Open (True) or close (False) the in-place name editor."""
+        if self._locked:
+            return
+        if value and self._editor is None and self.scene() is not None:
+            self._editor = _TitleEditor(self)
+            self._editor.set_editable(True)
+            self.setVisible(False)
+        elif not value and self._editor is not None:
+            self._editor.set_editable(False)
+
+    def setFocus(self, *args: Any) -> None:  # noqa: N802 - Qt API
+        """Focus goes to the editor while one is open (NodeGraphQt focuses the title)."""
+        if self._editor is not None:
+            self._editor.setFocus(*args)
+        else:
+            super().setFocus(*args)
+
+    def editor_closed(self) -> None:
+        self._editor = None
+        node = self.parentItem()
+        self.setVisible(not getattr(node, "_proxy_mode", False))
+
+
 # Level of detail: below this view scale the node is drawn simplified (no port labels, no
 # icon) and its title is painted at a size readable on screen (LOD_TITLE_PX screen pixels,
 # elided to the node's width): a fitted view of a whole project still names every node.
@@ -184,8 +274,8 @@ class StudioNodeItem(NodeItem):
 
     Opening a 1000-node project must take <= 2 s (DESIGN §5) and NodeGraphQt's item is the bulk
     of it: the icon file is decoded per node and every port label is a rich text item. Here the
-    icon pixmap is shared and port labels are :class:`PortLabel`. The title stays a
-    ``NodeTextItem``: it is the in-place rename editor.
+    icon pixmap is shared, port labels are :class:`PortLabel` and the title is a
+    :class:`NodeTitle` (a rich editor is created only while the user renames the node).
 
     NodeGraphQt hides the title below 70 screen pixels of node width (its "proxy mode"), so a
     fitted sample showed blank boxes; see ``LOD_SCALE`` for what is drawn instead.
@@ -197,7 +287,7 @@ class StudioNodeItem(NodeItem):
         self._properties["icon"] = ICON_NODE_BASE
         self._icon_item = QtWidgets.QGraphicsPixmapItem(_icon_pixmap(ICON_NODE_BASE), self)
         self._icon_item.setTransformationMode(QtCore.Qt.TransformationMode.SmoothTransformation)
-        self._text_item = NodeTextItem(self.name, self)
+        self._text_item = NodeTitle(self.name, self)
         self._x_item = XDisabledItem(self, "DISABLED")
         self._input_items = {}
         self._output_items = {}

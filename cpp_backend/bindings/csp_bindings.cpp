@@ -35,6 +35,14 @@ py::dtype wait_dtype() {
     return py::dtype(py::module_::import("numpy").attr("dtype")(f));
 }
 
+py::dtype segment_dtype() {
+    py::list f;
+    f.append(py::make_tuple("first_task", "<i8"));
+    f.append(py::make_tuple("process", "<i4"));
+    f.append(py::make_tuple("reserved", "<i4"));
+    return py::dtype(py::module_::import("numpy").attr("dtype")(f));
+}
+
 template <class T>
 py::array to_array(const std::vector<T>& v, const py::dtype& dt) {
     const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(v.size())};
@@ -56,6 +64,7 @@ py::object take_trace(const py::object& result) {
     d["process_end"] = tr.process_end;
     d["occupancy"] = to_array(tr.occupancy, occupancy_dtype());
     d["waits"] = to_array(tr.waits, wait_dtype());
+    d["task_segments"] = to_array(tr.task_segments, segment_dtype());
     return d;
 }
 
@@ -91,7 +100,7 @@ py::dict bench_pipeline(int64_t items, int64_t depth, int64_t cycles, int32_t wo
 void bind_csp(py::module_& m) {
     m.def("take_trace", &take_trace, py::arg("result"),
           "The CSP trace of a finished run (dict: processes, channels, events, process_start, "
-          "process_end, occupancy, waits), or None when the run had no pipeline / event. "
+          "process_end, occupancy, waits, task_segments), or None when the run had no pipeline / event. "
           "Taken once: a second call returns None.");
     m.def("bench_pipeline", &bench_pipeline, py::arg("items"), py::arg("depth") = 2,
           py::arg("cycles") = 1, py::arg("workers") = 2, py::arg("trace") = true,

@@ -197,7 +197,24 @@ struct __attribute__((visibility("hidden"))) pto_csp {
     bool in_pipe = false;
     std::vector<pto_csp_occupancy> occupancy;
     std::vector<pto_csp_wait> waits;
+    // Which process submitted each task: (first submission index, process) whenever the
+    // running process changes; -1 is the driver. Coalesced, so it never outgrows the task count.
+    std::vector<pto::csp::TaskSegment> segments;
     pto_csp* saved_current = nullptr;
+
+    /// Makes `p` the running process (-1: the driver) and notes where its task run begins.
+    void set_current(int32_t p) {
+        current = p;
+        const int64_t first = sim != nullptr ? static_cast<int64_t>(pto_sim_task_count(sim)) : 0;
+        if (!segments.empty() && segments.back().process == p) return;
+        if (!segments.empty() && segments.back().first_task == first) {
+            segments.back().process = p;
+            if (segments.size() >= 2 && segments[segments.size() - 2].process == p)
+                segments.pop_back();
+            return;
+        }
+        segments.push_back({first, p});
+    }
 
     // ---- fibers --------------------------------------------------------------------------
     void to_main(Proc& p) {
@@ -225,12 +242,12 @@ struct __attribute__((visibility("hidden"))) pto_csp {
             Proc& q = proc(k.second);
             if (q.state != State::Runnable) continue;
             q.state = State::Running;
-            current = k.second;
+            set_current(k.second);
             if (k.second == self) return;
             to_other(p, q);
             return;
         }
-        current = -1;
+        set_current(-1);
         to_main(p);
     }
     void to_proc(Proc& p) {
@@ -579,6 +596,7 @@ void pto_csp_destroy(pto_csp* C) {
     for (const Event& e : C->events) tr.events.push_back(e.name);
     tr.occupancy = std::move(C->occupancy);
     tr.waits = std::move(C->waits);
+    tr.task_segments = std::move(C->segments);
     if (C->sim != nullptr) {
         std::lock_guard<std::mutex> lock(g_published_mu);
         for (auto it = g_published.begin(); it != g_published.end(); ++it)
@@ -721,9 +739,9 @@ int32_t pto_csp_pipe_run(pto_csp* C, int64_t* end) {
         Proc& p = C->proc(k.second);
         if (p.state != State::Runnable) continue;
         p.state = State::Running;
-        C->current = k.second;
+        C->set_current(k.second);
         C->to_proc(p);
-        C->current = -1;
+        C->set_current(-1);
     }
     int32_t rc = 0;
     if (C->aborted) {

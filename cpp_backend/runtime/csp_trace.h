@@ -13,6 +13,14 @@
 
 namespace pto::csp {
 
+/// Tasks with submission index >= first_task (up to the next segment) were submitted by
+/// `process` (-1: the driver, outside any pipeline process).
+struct TaskSegment {
+    int64_t first_task;
+    int32_t process;
+    int32_t reserved = 0;
+};
+
 struct Trace {
     std::vector<std::string> processes;  // by process index (replicas: "name[i]")
     std::vector<std::string> channels;   // by channel id
@@ -21,6 +29,7 @@ struct Trace {
     std::vector<pto_csp_wait> waits;
     std::vector<int64_t> process_start;  // per process: first clock
     std::vector<int64_t> process_end;    // per process: exit clock (-1 if it never finished)
+    std::vector<TaskSegment> task_segments;  // which process submitted which tasks
 };
 
 /// Removes and returns the trace published for `sim`; false when there is none (no CSP run).
