@@ -13,15 +13,16 @@ run is going do not skew it. Qt-free: unit-testable on plain documents and numpy
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from app.model import registry
-from app.model.document import Document, Node
+from app.model.document import Document, Graph, Node
 
-__all__ = ["KernelSite", "TaskNodeMap"]
+__all__ = ["KernelSite", "TaskNodeMap", "deadlock_nodes"]
 
 
 @dataclass(frozen=True)
@@ -92,3 +93,55 @@ class TaskNodeMap:
         if node_id is None or not len(trace):
             return np.zeros(len(trace), dtype=bool)
         return np.isin(trace["kernel"], np.asarray(self.kernels_of(node_id), dtype=np.int64))
+
+
+_REPLICA = re.compile(r"\[\d+\]$")
+_STAGE = re.compile(r"^stage\d+$")
+_CONSUME = re.compile(r"^consume_(?P<channel>.+?)(?:_\d+)?$")
+
+
+def _channel_of(node: Node, graph: Graph, doc: Document) -> str | None:
+    """The name of the channel wired into ``node``'s ``channel`` input (None: unwired)."""
+    for e in graph.edges_into(node.id, "channel"):
+        src = registry.source_node(e.src, graph, doc)
+        if src is not None and src.kind == "csp.channel":
+            return src.name
+    return None
+
+
+def deadlock_nodes(
+    doc: Document,
+    processes: Iterable[str],
+    channels: Iterable[str] = (),
+    events: Iterable[str] = (),
+) -> list[str]:
+    """The graph nodes a deadlock involves, from the names the ``DeadlockError`` carries.
+
+    How the DSL names processes decides the match: a root ``csp.process`` keeps its node name
+    (replicas add ``[i]``); a workload-level ``consume(ch)`` becomes ``consume_<ch>`` (the
+    ``csp.consume`` node on channel ``ch``); a statement of ``P.pipe`` becomes ``stage<k>``
+    (the ``pipe.scope`` node). Channels and events match ``csp.channel`` / ``event.def`` nodes
+    by name. Sorted, without duplicates; unknown names are skipped (the diagnostic's message
+    still names them).
+    """
+    wanted_procs = {_REPLICA.sub("", p) for p in processes}
+    wanted_chans = set(channels)
+    wanted_events = set(events)
+    consumed = {m.group("channel") for p in wanted_procs if (m := _CONSUME.match(p)) is not None}
+    stages = any(_STAGE.match(p) for p in wanted_procs)
+    found: set[str] = set()
+    for node, graph, owner in doc.walk():
+        kind = node.kind
+        if kind == "csp.process" and node.name in wanted_procs:
+            found.add(node.id)
+        elif kind == "csp.channel" and node.name in wanted_chans:
+            found.add(node.id)
+        elif kind == "event.def" and node.name in wanted_events:
+            found.add(node.id)
+        elif kind == "pipe.scope" and stages:
+            found.add(node.id)
+        elif kind == "csp.consume" and consumed:
+            inside_process = owner is not None and owner.kind in ("csp.process", "pipe.scope")
+            if not inside_process and _channel_of(node, graph, doc) in consumed:
+                found.add(node.id)
+    return sorted(found)

@@ -17,6 +17,7 @@ run, compare" never loses the last good picture.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -42,7 +43,7 @@ from PySide6.QtWidgets import (
 
 from app.editor.canvas import GraphCanvas
 from app.model.document import Document
-from app.run_nodes import TaskNodeMap
+from app.run_nodes import TaskNodeMap, deadlock_nodes
 from app.runner.job import RunDiagnostic, RunResult
 from app.runner.qt_runner import QtRunner
 from app.runner.runs import RunHistory, RunRecord, compare_stats, summarize_schedule
@@ -59,6 +60,24 @@ LOG_MAX_LINES = 5000
 ELAPSED_TICK_MS = 200
 EMIT_ONLY_TARGETS = frozenset({"ascend_npu"})
 """Targets whose programs are emitted, not executed, here: their run shows the source tree."""
+
+
+def _with_deadlock_nodes(diags: list[RunDiagnostic], doc: Document) -> list[RunDiagnostic]:
+    """A deadlock badges every process, consume, pipeline and channel node it involves.
+
+    The runner's diagnostic names them (``processes`` / ``channels`` / ``events``); each node
+    gets a diagnostic of its own (same kind and message) so the canvas badges it and the
+    diagnostics dock lists it, one click from the node.
+    """
+    out: list[RunDiagnostic] = []
+    for d in diags:
+        out.append(d)
+        if d.kind != "DeadlockError" or not (d.processes or d.channels or d.events):
+            continue
+        for node_id in deadlock_nodes(doc, d.processes, d.channels, d.events):
+            if node_id != d.node_id:
+                out.append(dataclasses.replace(d, node_id=node_id, file=None, line=None))
+    return out
 
 
 def _record_title(record: RunRecord) -> str:
@@ -350,7 +369,7 @@ class RunPanel(QObject):
         shown = [d for d in result.diagnostics if d.kind != "Cancelled"]
         if emitted:  # the refusal to execute is the expected outcome, not an error here
             shown = [d for d in shown if d.kind != "CompileError"]
-        self.diagnostics = shown
+        self.diagnostics = _with_deadlock_nodes(shown, doc)
         self._log_outcome(result)
         artifact = result.stats.get("artifact_dir")
         if artifact or result.ok:
@@ -386,7 +405,11 @@ class RunPanel(QObject):
         self.node_map = TaskNodeMap(doc, result.kernel_names)
         self.shown_result, self.shown_record = result, record
         self.timeline.set_run(
-            trace, result.kernel_names, f"#{record.run_id} {summary}", self.node_map.node_of
+            trace,
+            result.kernel_names,
+            f"#{record.run_id} {summary}",
+            self.node_map.node_of,
+            csp=result.csp,
         )
         self.stats.set_run(result.stats, trace, result.kernel_names)
         self.compare.reload()

@@ -90,7 +90,25 @@ class KernelError(ExecutionError):
 
 
 class DeadlockError(ExecutionError):
-    """A CSP pipeline cannot progress: names the processes and channels in the wait cycle."""
+    """A CSP pipeline cannot progress: names the processes and channels in the wait cycle.
+
+    ``processes``, ``channels`` and ``events`` list the names involved (replicas as
+    ``name[i]``), so tools such as the Studio can point at them without parsing the message.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        loc: SourceLoc | None = None,
+        processes: tuple[str, ...] = (),
+        channels: tuple[str, ...] = (),
+        events: tuple[str, ...] = (),
+    ):
+        self.processes = tuple(processes)
+        self.channels = tuple(channels)
+        self.events = tuple(events)
+        super().__init__(message, loc=loc)
 
 
 class ScheduleError(PtoError):

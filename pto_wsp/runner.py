@@ -7,12 +7,18 @@ A script ends with::
 
 and then accepts, besides running standalone:
 
-* ``--trace PATH.npy``   the per-task trace (``program.trace``) written with ``np.save``;
+* ``--trace PATH.npy``   the per-task trace (``program.trace``) written with ``np.save``; a
+  program with CSP pipelines or events also gets ``PATH.csp.npz`` beside it
+  (``csp_trace_path``): ``processes``, ``channels``, ``events`` (names), ``process_start``,
+  ``process_end``, ``occupancy`` (``time, channel, occupancy``), ``waits`` (``start, end,
+  process, object, kind``) and ``task_process`` (one process index per trace row, -1 for tasks
+  the driver submitted) — see docs/semantics.md "CSP execution";
 * ``--stats PATH.json``  ``ProgramStats`` fields, ``kernel_names`` (the trace's ``kernel`` ids
   index this list), ``target``, ``executed``, ``ok``, ``artifact_dir`` (the emitted sources:
   ``program.codegen_artifact_dir``; absent when no program was built) and ``diagnostics`` —
   every error and warning with ``file``/``line`` so the studio can point at the node that
-  produced that line;
+  produced that line (a ``DeadlockError`` adds ``processes``, ``channels`` and ``events``: the
+  names it involves);
 * ``--outputs PATH.npz`` every named tensor the program's kernel calls touch, after the run
   (what tests and the studio compare against numpy);
 * ``--no-execute``       build only (compile errors and kernel names, no run).
@@ -40,9 +46,18 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from .errors import PtoError, SourceLoc, _is_internal, user_location
+from .errors import DeadlockError, PtoError, SourceLoc, _is_internal, user_location
 
-__all__ = ["run_main", "report_errors", "diagnostic_of", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE"]
+__all__ = [
+    "run_main",
+    "report_errors",
+    "diagnostic_of",
+    "csp_trace_path",
+    "write_csp_trace",
+    "EXIT_OK",
+    "EXIT_FAILURE",
+    "EXIT_USAGE",
+]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -92,13 +107,18 @@ def diagnostic_of(err: BaseException, fallback: SourceLoc | None = None) -> dict
         where = (fallback.file, fallback.line)
     file, line = where if where is not None else ("<unknown>", 0)
     first = message.strip().splitlines()[0] if message.strip() else type(err).__name__
-    return {
+    diag: dict[str, Any] = {
         "severity": "error",
         "kind": type(err).__name__,
         "file": str(file),
         "line": int(line),
         "message": first,
     }
+    if isinstance(err, DeadlockError):
+        diag["processes"] = list(err.processes)
+        diag["channels"] = list(err.channels)
+        diag["events"] = list(err.events)
+    return diag
 
 
 def _warning_diagnostic(w: warnings.WarningMessage) -> dict[str, Any]:
@@ -203,6 +223,40 @@ def _named_tensors(program: Any) -> dict[str, np.ndarray]:
     return found
 
 
+def csp_trace_path(trace_path: str | os.PathLike[str]) -> Path:
+    """Where the CSP trace of a run traced to ``trace_path`` goes: ``X.npy`` -> ``X.csp.npz``."""
+    p = Path(trace_path)
+    stem = p.name[: -len(".npy")] if p.name.endswith(".npy") else p.name
+    return p.with_name(stem + ".csp.npz")
+
+
+def write_csp_trace(program: Any, trace_path: str | os.PathLike[str]) -> Path | None:
+    """Write the program's CSP trace beside ``trace_path`` (None: the run had no CSP).
+
+    Names are stored as unicode arrays, so the file loads with ``allow_pickle=False``.
+    """
+    target = csp_trace_path(trace_path)
+    target.unlink(missing_ok=True)  # never leave an earlier run's CSP trace beside this trace
+    runner = getattr(program, "runner", None)
+    if runner is None or not hasattr(runner, "csp_trace"):
+        return None
+    csp = runner.csp_trace()
+    if not csp["processes"] and not csp["events"]:
+        return None
+    np.savez(
+        target,
+        processes=np.asarray(csp["processes"], dtype=str),
+        channels=np.asarray(csp["channels"], dtype=str),
+        events=np.asarray(csp["events"], dtype=str),
+        process_start=np.asarray(csp["process_start"], dtype=np.int64),
+        process_end=np.asarray(csp["process_end"], dtype=np.int64),
+        occupancy=np.asarray(csp["occupancy"]),
+        waits=np.asarray(csp["waits"]),
+        task_process=np.asarray(csp["task_process"], dtype=np.int32),
+    )
+    return target
+
+
 def _stats_json(program: Any, executed: bool, diags: list[dict[str, Any]]) -> dict[str, Any]:
     stats = (
         asdict(program.stats) if executed else {"compile_time_ms": program.stats.compile_time_ms}
@@ -255,6 +309,7 @@ def run_main(program: Any, argv: Sequence[str] | None = None) -> NoReturn:
                 executed = True
                 if args.trace:
                     np.save(args.trace, np.asarray(built.trace))
+                    write_csp_trace(built, args.trace)
                 if args.outputs:
                     np.savez(args.outputs, **_named_tensors(built))
         except Exception as err:  # every failure becomes one diagnostic line

@@ -192,12 +192,19 @@ class _TitleEditor(NodeTextItem):
             # Called from this item's own key/focus handler: leave the scene after it returns.
             QtCore.QTimer.singleShot(0, self._close)
 
+    def focusOutEvent(self, event: QtGui.QFocusEvent) -> None:  # noqa: N802 - Qt API
+        if self._title is None:  # closing: the edit was already committed or cancelled
+            QtWidgets.QGraphicsTextItem.focusOutEvent(self, event)
+            return
+        super().focusOutEvent(event)
+
     def _close(self) -> None:
         from shiboken6 import isValid
 
         title, self._title = self._title, None
         if not isValid(self):
             return
+        self.clearFocus()
         scene = self.scene()
         self.setParentItem(None)
         if scene is not None:
@@ -267,6 +274,8 @@ class NodeTitle(PortLabel):
 LOD_SCALE = 0.7
 LOD_TITLE_PX = 11.0
 LOD_TITLE_MAX_FILL = 0.6  # of the node height, so a far zoom-out does not overflow the box
+LOD_TITLE_MIN_PX = 5.0  # a title smaller than this on screen is not drawn (unreadable anyway)
+LOD_FAR_PX = 24.0  # a node narrower than this on screen is drawn as a plain filled box
 
 
 class StudioNodeItem(NodeItem):
@@ -316,6 +325,10 @@ class StudioNodeItem(NodeItem):
         """
         scale = option.levelOfDetailFromTransform(painter.worldTransform())
         self.set_proxy_mode(scale < LOD_SCALE)
+        if self._width * scale < LOD_FAR_PX:
+            # A whole large graph in view: thousands of nodes a few pixels wide.
+            painter.fillRect(self.boundingRect(), QtGui.QColor(*self.color))
+            return
         if self.layout_direction == LayoutDirectionEnum.VERTICAL.value:
             self._paint_vertical(painter, option, widget)
         else:
@@ -331,6 +344,8 @@ class StudioNodeItem(NodeItem):
         pad = 6.0
         rect = QtCore.QRectF(pad, 0.0, max(self._width - 2 * pad, 1.0), self._height)
         px = min(LOD_TITLE_PX / scale, self._height * LOD_TITLE_MAX_FILL)
+        if px * scale < LOD_TITLE_MIN_PX:
+            return
         font = QtGui.QFont(self._text_item.font())
         font.setPixelSize(max(1, round(px)))
         font.setBold(True)
@@ -393,9 +408,7 @@ class StudioNode(BaseNode):
     NODE_NAME = "node"
     KIND_ID = ""
 
-    def __init__(
-        self, port_specs: Iterable[Any] | None = None, name: str | None = None
-    ) -> None:
+    def __init__(self, port_specs: Iterable[Any] | None = None, name: str | None = None) -> None:
         """A node of ``KIND_ID`` with ports ``port_specs`` (default: the kind's static ports).
 
         The canvas passes the node's final ports (``registry.ports_of``) so each port item is

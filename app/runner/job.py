@@ -31,6 +31,9 @@ import numpy as np
 
 from app.model.document import Document
 from app.model.export import ExportError, export_script
+from app.views.trace_model import CspTrace
+from pto_wsp.errors import PtoError
+from pto_wsp.runner import csp_trace_path
 
 __all__ = [
     "RunDiagnostic",
@@ -82,6 +85,11 @@ class RunDiagnostic:
     kind: str
     message: str
     severity: str = "error"
+    # A DeadlockError names what it involves (process names, replicas as "name[i]"; channel
+    # and event names), so the Studio can badge those nodes too.
+    processes: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}: " if self.file else ""
@@ -95,7 +103,8 @@ class RunResult:
 
     ``trace`` is the per-task trace memory-mapped read-only (``None`` when the run produced
     none: it failed, crashed or was cancelled). ``stats`` is the runner's stats JSON
-    (``{}`` when the process died before writing it).
+    (``{}`` when the process died before writing it). ``csp`` is the CSP trace (process
+    lanes, waits, channel occupancy) of a traced run that had pipelines or events, else None.
     """
 
     ok: bool
@@ -111,6 +120,7 @@ class RunResult:
     cancelled: bool = False
     duration_s: float = 0.0
     stdout: str = ""
+    csp: CspTrace | None = None
 
     @property
     def errors(self) -> list[RunDiagnostic]:
@@ -244,7 +254,7 @@ class RunJob:
             if self._export_error is not None:
                 self._ended_at = self._started_at
                 return
-            for stale in (self.trace_path, self.stats_path):
+            for stale in (self.trace_path, self.stats_path, csp_trace_path(self.trace_path)):
                 stale.unlink(missing_ok=True)
             with (
                 open(self.stdout_path, "wb") as out,
@@ -375,6 +385,7 @@ class RunJob:
         stats = _read_stats(self.stats_path)
         diagnostics = [self._diagnostic_of(d) for d in stats.get("diagnostics", [])]
         trace = _load_trace(self.trace_path) if rc == 0 else None
+        csp = _load_csp(csp_trace_path(self.trace_path), trace)
 
         if self._cancelled:
             diagnostics.append(
@@ -405,6 +416,7 @@ class RunJob:
             cancelled=self._cancelled,
             duration_s=duration,
             stdout=stdout,
+            csp=csp,
         )
 
     # ---- diagnostics -------------------------------------------------------------------
@@ -440,6 +452,9 @@ class RunJob:
             kind=str(d.get("kind", "Error")),
             message=str(d.get("message", "")),
             severity=str(d.get("severity", "error")),
+            processes=_names(d.get("processes")),
+            channels=_names(d.get("channels")),
+            events=_names(d.get("events")),
         )
 
     def _script_frame(self, stderr: str) -> tuple[str, int] | None:
@@ -593,3 +608,18 @@ def _load_trace(path: Path) -> np.ndarray | None:
         return np.load(path, mmap_mode="r", allow_pickle=False)
     except ValueError:
         return np.load(path, allow_pickle=False)
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+def _load_csp(path: Path, trace: np.ndarray | None) -> CspTrace | None:
+    """The run's CSP trace, when it has one that belongs to ``trace`` (else None)."""
+    if trace is None or not path.is_file():
+        return None
+    try:
+        csp = CspTrace.load(path)
+    except (OSError, ValueError, PtoError):
+        return None
+    return csp if len(csp.task_process) == len(trace) else None

@@ -5,6 +5,11 @@ owns the pyqtgraph plot, the lane labels (left axis ticks, with utilisation), th
 hover/click hit-testing (a per-lane ``searchsorted``, never a loop over slices) and the keyboard:
 ``+``/``-`` zoom, arrows pan, ``F``/``Home`` fit. The mouse wheel zooms and a drag pans the cycle
 axis only; lanes keep their height.
+
+A run with CSP data (``set_run(..., csp=...)``) opens in lane mode "processes": one lane per
+process with its tasks and, hatched grey, the intervals it waited on a channel or event (the
+tooltip says which), and under the lanes a plot of each channel's occupancy over time (a step
+curve sharing the cycle axis).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from app.views.timeline_item import TimelineItem
 from app.views.trace_model import (
     LANE_MODES,
     CriticalPath,
+    CspTrace,
     LaneSet,
     build_lanes,
     critical_path,
@@ -62,6 +68,7 @@ class TimelineView(QtWidgets.QWidget):
         self._task_to_node: TaskToNode | None = None
         self._node_ids: np.ndarray | None = None
         self._lanes: LaneSet | None = None
+        self._csp: CspTrace | None = None
         self._mode = "workers"
         self._highlight: np.ndarray | None = None
         self._hover_row: int | None = None
@@ -71,7 +78,10 @@ class TimelineView(QtWidgets.QWidget):
         self.title_label = QtWidgets.QLabel()
         self.mode_box = QtWidgets.QComboBox()
         self.mode_box.addItems(list(LANE_MODES))
-        self.mode_box.setToolTip("One lane per worker, or per stream (when the run has streams)")
+        self.mode_box.setToolTip(
+            "One lane per worker, per stream (when the run has streams) or per CSP process "
+            "(when the run has pipelines)"
+        )
         self.mode_box.currentTextChanged.connect(self._on_mode_box)
         self.legend_label = QtWidgets.QLabel()
         self.legend_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
@@ -82,6 +92,9 @@ class TimelineView(QtWidgets.QWidget):
         self.view_box: pg.ViewBox = self.plot_item.getViewBox()
         self.item = TimelineItem()
         self._setup_plot()
+        self.occupancy_plot = pg.PlotWidget()
+        self.occupancy_curves: dict[str, pg.PlotDataItem] = {}
+        self._setup_occupancy_plot()
 
         header = QtWidgets.QHBoxLayout()
         header.addWidget(self.title_label, 1)
@@ -92,6 +105,7 @@ class TimelineView(QtWidgets.QWidget):
         layout.addLayout(header)
         layout.addWidget(self.legend_label)
         layout.addWidget(self.plot, 1)
+        layout.addWidget(self.occupancy_plot)
 
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         self.plot.installEventFilter(self)
@@ -115,6 +129,22 @@ class TimelineView(QtWidgets.QWidget):
         scene.sigMouseMoved.connect(self._on_mouse_moved)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
 
+    def _setup_occupancy_plot(self) -> None:
+        """The channel occupancy strip: shares the cycle axis with the lanes, hidden if no CSP."""
+        op = self.occupancy_plot
+        pi = op.getPlotItem()
+        pi.hideButtons()
+        pi.setMenuEnabled(False)
+        pi.showGrid(x=True, y=True, alpha=0.15)
+        pi.setLabel("left", "slots in use")
+        pi.getAxis("left").setWidth(LANE_AXIS_WIDTH)
+        pi.addLegend(offset=(-10, 5))
+        vb = pi.getViewBox()
+        vb.setMouseEnabled(x=True, y=False)
+        vb.setXLink(self.view_box)
+        op.setFixedHeight(120)
+        op.hide()
+
     # ---- public API ------------------------------------------------------------------------
 
     def set_run(
@@ -124,14 +154,23 @@ class TimelineView(QtWidgets.QWidget):
         title: str = "",
         task_to_node: TaskToNode | None = None,
         palette: Mapping[str, tuple[int, int, int]] | None = None,
+        csp: CspTrace | None = None,
     ) -> None:
         """Shows ``trace`` (a ``TRACE_DTYPE`` array, e.g. ``program.trace``), fitted.
 
         ``task_to_node`` maps a record to the graph node that issued it (for
         ``highlight_node``); ``palette`` overrides the kernel colours (a compare view passes one
-        palette to both runs so that a kernel looks alike in each).
+        palette to both runs so that a kernel looks alike in each). ``csp`` (the run's CSP
+        trace) adds the "processes" lane mode, selected at once, and the occupancy plot.
         """
         validate_trace(trace)
+        if csp is not None and len(csp.task_process) != len(trace):
+            raise PtoError(
+                f"timeline: the CSP trace covers {len(csp.task_process)} tasks, the trace "
+                f"{len(trace)}: they come from different runs"
+            )
+        has_processes = csp is not None and bool(csp.processes)
+        self._csp = csp if has_processes else None
         self._trace = trace
         self._kernel_names = list(kernel_names)
         self._title = title
@@ -141,21 +180,29 @@ class TimelineView(QtWidgets.QWidget):
         self._hover_row = None
         self.hover_text = ""
         streams = has_streams(trace)
-        if self._mode == "streams" and not streams:
+        if has_processes:
+            self._mode = "processes"
+        elif self._mode == "processes" or (self._mode == "streams" and not streams):
             self._mode = "workers"
         self._palette = dict(palette) if palette is not None else kernel_palette(self._kernel_names)
+        available = {"workers": True, "streams": streams, "processes": has_processes}
+        model = self.mode_box.model()
+        for i, mode in enumerate(LANE_MODES):
+            model.item(i).setEnabled(available[mode])
         with QtCore.QSignalBlocker(self.mode_box):
             self.mode_box.setCurrentText(self._mode)
-        self.mode_box.setEnabled(streams)
+        self.mode_box.setEnabled(streams or has_processes)
         self._rebuild()
+        self._update_occupancy()
         self.fit()
 
     def set_lane_mode(self, mode: str) -> None:
-        """``"workers"`` (one lane per worker) or ``"streams"`` (one per stream)."""
+        """``"workers"``, ``"streams"`` (one lane per stream) or ``"processes"`` (per CSP
+        process, with its waits)."""
         if mode not in LANE_MODES:
             raise PtoError(f"timeline: unknown lane mode {mode!r}; expected one of {LANE_MODES}")
-        # Build first: a trace without streams raises here, before any state changes.
-        lanes = build_lanes(self._trace, mode) if self._trace is not None else None
+        # Build first: a trace without streams / processes raises here, before state changes.
+        lanes = build_lanes(self._trace, mode, self._csp) if self._trace is not None else None
         self._mode = mode
         with QtCore.QSignalBlocker(self.mode_box):
             self.mode_box.setCurrentText(mode)
@@ -239,6 +286,27 @@ class TimelineView(QtWidgets.QWidget):
         return self._trace
 
     @property
+    def csp(self) -> CspTrace | None:
+        """The shown run's CSP trace (None: the run had no processes)."""
+        return self._csp
+
+    def wait_text_at(self, x: float, y: float, tolerance: float = 0.0) -> str:
+        """The wait interval under view point ``(x cycles, y lanes)`` ("" over none)."""
+        if self._lanes is None or not math.isfinite(x) or not math.isfinite(y):
+            return ""
+        i = math.floor(y)
+        if not 0 <= i < len(self._lanes.lanes):
+            return ""
+        lane = self._lanes.lanes[i]
+        hit = lane.wait_at(x, tolerance)
+        if hit is None:
+            return ""
+        start, end = int(lane.wait_starts[hit]), int(lane.wait_ends[hit])
+        return (
+            f"{lane.label}: {lane.wait_texts[hit]}\ncycles {start:,} .. {end:,} ({end - start:,})"
+        )
+
+    @property
     def kernel_names(self) -> list[str]:
         return list(self._kernel_names)
 
@@ -269,7 +337,7 @@ class TimelineView(QtWidgets.QWidget):
         """The hover text for view point ``(x cycles, y lanes)`` ("" over no slice)."""
         row = self.row_at(x, y, self._tolerance())
         if row is None or self._trace is None:
-            return ""
+            return self.wait_text_at(x, y)
         return slice_text(self._trace[row], self._kernel_names)
 
     def view_pos_of(self, row: int) -> QtCore.QPointF:
@@ -287,7 +355,9 @@ class TimelineView(QtWidgets.QWidget):
 
     def _rebuild(self, lanes: LaneSet | None = None) -> None:
         assert self._trace is not None
-        self._lanes = lanes if lanes is not None else build_lanes(self._trace, self._mode)
+        self._lanes = (
+            lanes if lanes is not None else build_lanes(self._trace, self._mode, self._csp)
+        )
         ids = {k: self._palette.get(n) for k, n in enumerate(self._kernel_names)}
         colors = {k: rgb for k, rgb in ids.items() if rgb is not None}
         for k in np.unique(self._trace["kernel"]) if len(self._trace) else ():
@@ -306,6 +376,29 @@ class TimelineView(QtWidgets.QWidget):
         self.set_cycle_limit(float(lanes.makespan))
         self._update_header()
         self._update_legend(colors)
+
+    def _update_occupancy(self) -> None:
+        """One step curve per channel: the slots in use over the run."""
+        pi = self.occupancy_plot.getPlotItem()
+        for curve in self.occupancy_curves.values():
+            pi.removeItem(curve)
+        self.occupancy_curves = {}
+        csp = self._csp
+        if csp is None or not csp.channels:
+            self.occupancy_plot.hide()
+            return
+        end = self._lanes.makespan if self._lanes is not None else None
+        palette = kernel_palette([f"channel {name}" for name in csp.channels])
+        top = 1
+        for c, name in enumerate(csp.channels):
+            x, y = csp.occupancy_steps(c, end)
+            rgb = palette[f"channel {name}"]
+            curve = pg.PlotDataItem(x, y, stepMode="center", pen=pg.mkPen(rgb, width=2), name=name)
+            pi.addItem(curve)
+            self.occupancy_curves[name] = curve
+            top = max(top, int(y.max()) if len(y) else 0)
+        pi.getViewBox().setYRange(0.0, top + 0.5, padding=0)
+        self.occupancy_plot.show()
 
     def _fit_lanes(self) -> None:
         n = len(self._lanes.lanes) if self._lanes is not None else 1
@@ -344,10 +437,28 @@ class TimelineView(QtWidgets.QWidget):
             self._set_hover(None, scene_pos)
             return
         p = self.view_box.mapSceneToView(scene_pos)
-        self._set_hover(self.row_at(p.x(), p.y(), self._tolerance()), scene_pos)
+        row = self.row_at(p.x(), p.y(), self._tolerance())
+        if row is None and self._csp is not None:
+            self._set_wait_hover(self.wait_text_at(p.x(), p.y()), scene_pos)
+            return
+        self._set_hover(row, scene_pos)
+
+    def _set_wait_hover(self, text: str, scene_pos: QtCore.QPointF) -> None:
+        """Over no slice of a process lane: the wait interval's tooltip, if any."""
+        if self._hover_row is not None:
+            self._hover_row = None
+            self.hovered.emit(None)
+        if text == self.hover_text:
+            return
+        self.hover_text = text
+        if not text:
+            QtWidgets.QToolTip.hideText()
+            return
+        view_pt = self.plot.mapFromScene(scene_pos)
+        QtWidgets.QToolTip.showText(self.plot.viewport().mapToGlobal(view_pt), text, self.plot)
 
     def _set_hover(self, row: int | None, scene_pos: QtCore.QPointF) -> None:
-        if row == self._hover_row:
+        if row == self._hover_row and (row is not None or not self.hover_text):
             return
         self._hover_row = row
         if row is None or self._trace is None:

@@ -31,6 +31,7 @@ __all__ = ["TimelineItem", "LANE_FILL"]
 
 LANE_FILL = 0.8  # fraction of a lane's height a slice fills; the rest separates lanes
 _HIGHLIGHT_RGB = (255, 215, 0)
+_WAIT_RGB = (150, 150, 150)  # CSP wait intervals: grey, hatched, under the task slices
 
 
 class TimelineItem(pg.GraphicsObject):
@@ -45,7 +46,10 @@ class TimelineItem(pg.GraphicsObject):
         self._highlight: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = []
         self._highlight_pen = pg.mkPen(_HIGHLIGHT_RGB, width=2)
         self._rects = PrimitiveArray(QtCore.QRectF, 4)
+        self._wait_fill = QtGui.QBrush(QtGui.QColor(*_WAIT_RGB, 60))
+        self._wait_hatch = QtGui.QBrush(QtGui.QColor(*_WAIT_RGB), QtCore.Qt.BrushStyle.BDiagPattern)
         self.last_rect_count = 0  # rects sent to Qt by the last paint (for the benchmark)
+        self.last_wait_count = 0  # wait intervals drawn by the last paint
 
     # ---- data ------------------------------------------------------------------------------
 
@@ -132,6 +136,7 @@ class TimelineItem(pg.GraphicsObject):
     ) -> None:
         lanes = self._lanes
         self.last_rect_count = 0
+        self.last_wait_count = 0
         if lanes is None or not lanes.lanes:
             return
         t = painter.transform()
@@ -149,6 +154,7 @@ class TimelineItem(pg.GraphicsObject):
         dense = max(32, width_px // 8)
         pad = (1.0 - LANE_FILL) / 2.0
         by_kernel: dict[int, list[np.ndarray]] = {}
+        waits: list[np.ndarray] = []
         outline: list[np.ndarray] = []
         strips: list[tuple[int, int, int, np.ndarray, np.ndarray | None]] = []
         for i, lane in enumerate(lanes.lanes):
@@ -158,6 +164,12 @@ class TimelineItem(pg.GraphicsObject):
             bottom = max(bottom, top + 1)
             if bottom < 0 or top > height_px:
                 continue
+            if len(lane.wait_starts):  # few per lane (one per blocking action): no LOD needed
+                w = (lane.wait_ends >= x0) & (lane.wait_starts <= x1)
+                if w.any():
+                    left = np.maximum((lane.wait_starts[w] - x0) * sx, -1.0)
+                    right = np.minimum((lane.wait_ends[w] - x0) * sx, width_px + 1.0)
+                    waits.append(_xywh(left, np.maximum(right, left + 1.0), top, bottom - top))
             i0, i1 = lane.visible(x0, x1)
             if i0 >= i1:
                 continue
@@ -204,6 +216,12 @@ class TimelineItem(pg.GraphicsObject):
         painter.resetTransform()  # draw in device pixels: exact pixel columns, no huge scales
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
         count = 0
+        if waits:
+            rects = np.concatenate(waits)
+            for brush in (self._wait_fill, self._wait_hatch):
+                painter.setBrush(brush)
+                self._draw(painter, rects)
+            self.last_wait_count = len(rects)
         if strips:
             count += self._draw_strips(painter, strips, width_px)
         for k, parts in by_kernel.items():

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import colorsys
 import math
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -27,6 +28,11 @@ from pto_wsp.errors import PtoError
 
 __all__ = [
     "LaneMode",
+    "LANE_MODES",
+    "CspTrace",
+    "WAIT_SEND",
+    "WAIT_TAKE",
+    "WAIT_EVENT",
     "TRACE_FIELDS",
     "Lane",
     "LaneSet",
@@ -37,6 +43,7 @@ __all__ = [
     "validate_trace",
     "has_streams",
     "build_lanes",
+    "process_lanes",
     "busy_cycles",
     "lod_rects",
     "lod_columns",
@@ -49,8 +56,21 @@ __all__ = [
     "task_mask",
 ]
 
-LaneMode = Literal["workers", "streams"]
-LANE_MODES: tuple[str, ...] = ("workers", "streams")
+LaneMode = Literal["workers", "streams", "processes"]
+LANE_MODES: tuple[str, ...] = ("workers", "streams", "processes")
+
+# Wait kinds of the CSP trace (runtime/csp.h PTO_CSP_WAIT_*; ``_core.csp.WAIT_*``).
+WAIT_SEND, WAIT_TAKE, WAIT_EVENT = 0, 1, 2
+_CSP_KEYS = (
+    "processes",
+    "channels",
+    "events",
+    "process_start",
+    "process_end",
+    "occupancy",
+    "waits",
+    "task_process",
+)
 
 TRACE_FIELDS: tuple[str, ...] = (
     "task",
@@ -89,6 +109,86 @@ _BASE_PALETTE: tuple[tuple[int, int, int], ...] = (
     (219, 219, 141),
     (158, 218, 229),
 )
+
+
+def _no_ints() -> np.ndarray:
+    return np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class CspTrace:
+    """The CSP side of a run (``pto_wsp.runner`` writes it as ``<trace>.csp.npz``).
+
+    Names by index (``processes``, ``channels``, ``events``), per-process start/end cycles,
+    ``occupancy`` (``time, channel, occupancy``: slots in use after each change), ``waits``
+    (``start, end, process, object, kind``) and ``task_process``: the process that submitted
+    each trace row (-1: the driver). docs/semantics.md "CSP execution" defines them.
+    """
+
+    processes: tuple[str, ...]
+    channels: tuple[str, ...]
+    events: tuple[str, ...]
+    process_start: np.ndarray
+    process_end: np.ndarray
+    occupancy: np.ndarray
+    waits: np.ndarray
+    task_process: np.ndarray
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> CspTrace:
+        """From ``program.runner.csp_trace()`` or a loaded ``.csp.npz`` (PtoError if partial)."""
+        missing = [k for k in _CSP_KEYS if k not in data]
+        if missing:
+            raise PtoError(f"timeline: the CSP trace lacks {missing}")
+        return cls(
+            processes=tuple(str(x) for x in data["processes"]),
+            channels=tuple(str(x) for x in data["channels"]),
+            events=tuple(str(x) for x in data["events"]),
+            process_start=np.asarray(data["process_start"], dtype=np.int64),
+            process_end=np.asarray(data["process_end"], dtype=np.int64),
+            occupancy=np.asarray(data["occupancy"]),
+            waits=np.asarray(data["waits"]),
+            task_process=np.asarray(data["task_process"], dtype=np.int64),
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> CspTrace:
+        """Reads a ``.csp.npz`` written by the runner (no pickles)."""
+        with np.load(path, allow_pickle=False) as data:
+            return cls.from_mapping({k: data[k] for k in data.files})
+
+    def object_name(self, kind: int, obj: int) -> str:
+        names = self.events if kind == WAIT_EVENT else self.channels
+        return names[obj] if 0 <= obj < len(names) else f"#{obj}"
+
+    def wait_text(self, kind: int, obj: int) -> str:
+        """What a wait interval means, for a tooltip ("waiting to send on l2c")."""
+        name = self.object_name(kind, obj)
+        if kind == WAIT_SEND:
+            return f"waiting to send on {name} (channel full)"
+        if kind == WAIT_TAKE:
+            return f"waiting to take from {name} (channel empty)"
+        if kind == WAIT_EVENT:
+            return f"waiting in synchronize({name})"
+        return f"waiting on {name}"
+
+    def occupancy_steps(
+        self, channel: int, end: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(x, y)`` of channel ``channel``'s occupancy as a step curve (x one longer than y).
+
+        Starts at 0 slots at cycle 0 and holds the last value up to ``end`` (default: the last
+        change), the shape ``PlotDataItem(x, y, stepMode="center")`` draws.
+        """
+        occ = self.occupancy[self.occupancy["channel"] == channel]
+        times = np.asarray(occ["time"], dtype=np.int64)
+        values = np.asarray(occ["occupancy"], dtype=np.int64)
+        if not len(times) or times[0] > 0:
+            times = np.concatenate(([0], times))
+            values = np.concatenate(([0], values))
+        last = int(times[-1]) if end is None else max(int(end), int(times[-1]))
+        x = np.concatenate((times, [last if last > times[-1] else times[-1] + 1]))
+        return x.astype(np.float64), values.astype(np.float64)
 
 
 def validate_trace(trace: np.ndarray) -> np.ndarray:
@@ -150,9 +250,23 @@ class Lane:
     kernels: np.ndarray
     max_end: np.ndarray
     busy: int
+    # CSP process lanes: the intervals the process was blocked, sorted by start (they never
+    # overlap: a process waits for one thing at a time), and what each waited for.
+    wait_starts: np.ndarray = field(default_factory=_no_ints)
+    wait_ends: np.ndarray = field(default_factory=_no_ints)
+    wait_texts: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def wait_at(self, x: float, tolerance: float = 0.0) -> int | None:
+        """The index of the wait interval under cycle ``x`` (within ``tolerance``), if any."""
+        if not len(self.wait_starts) or not math.isfinite(x):
+            return None
+        i = int(np.searchsorted(self.wait_starts, x + tolerance, side="right")) - 1
+        if i >= 0 and x - tolerance < self.wait_ends[i]:
+            return i
+        return None
 
     def visible(self, x0: float, x1: float) -> tuple[int, int]:
         """The index range ``[i0, i1)`` of slices that intersect ``[x0, x1]``."""
@@ -199,14 +313,22 @@ class LaneSet:
         return {lane.label: lane for lane in self.lanes}
 
 
-def build_lanes(trace: np.ndarray, mode: str = "workers") -> LaneSet:
-    """Groups ``trace`` into lanes (one per worker, or per stream) sorted by start.
+def build_lanes(trace: np.ndarray, mode: str = "workers", csp: CspTrace | None = None) -> LaneSet:
+    """Groups ``trace`` into lanes (one per worker, per stream, or per CSP process) by start.
 
     One ``lexsort`` over the whole trace, then split at lane boundaries: no per-slice Python work.
+    Mode ``"processes"`` needs ``csp`` (see ``process_lanes``).
     """
     validate_trace(trace)
     if mode not in LANE_MODES:
         raise PtoError(f"timeline: unknown lane mode {mode!r}; expected one of {LANE_MODES}")
+    if mode == "processes":
+        if csp is None or not csp.processes:
+            raise PtoError(
+                "timeline: lane mode 'processes' needs a run with CSP processes (a P.pipe, "
+                "consume or connect); use 'workers'"
+            )
+        return process_lanes(trace, csp)
     if mode == "streams" and len(trace) and not has_streams(trace):
         raise PtoError(
             "timeline: lane mode 'streams' needs a trace with streams; every record of this "
@@ -241,6 +363,61 @@ def build_lanes(trace: np.ndarray, mode: str = "workers") -> LaneSet:
         )
     makespan = int(ends.max()) if len(ends) else 0
     return LaneSet(mode=mode, lanes=tuple(lanes), makespan=makespan, slice_count=len(trace))
+
+
+def process_lanes(trace: np.ndarray, csp: CspTrace) -> LaneSet:
+    """One lane per CSP process (label: its name) with its tasks and its wait intervals.
+
+    Tasks the driver submitted (outside any process) get a last lane, "driver", when there
+    are any. Every process gets a lane, even one that ran no task (it may only have waited).
+    """
+    validate_trace(trace)
+    owner = np.asarray(csp.task_process, dtype=np.int64)
+    if len(owner) != len(trace):
+        raise PtoError(
+            f"timeline: the CSP trace names the process of {len(owner)} tasks, the trace has "
+            f"{len(trace)}: they come from different runs"
+        )
+    starts = np.asarray(trace["start"], dtype=np.int64)
+    ends = np.asarray(trace["end"], dtype=np.int64)
+    kernels = np.asarray(trace["kernel"], dtype=np.int64)
+    order = np.lexsort((ends, starts, owner))
+    sorted_owner = owner[order]
+    waits = csp.waits
+    keys = list(range(len(csp.processes)))
+    if bool(np.any(owner < 0)):
+        keys.append(-1)
+    lanes: list[Lane] = []
+    for key in keys:
+        a = int(np.searchsorted(sorted_owner, key, side="left"))
+        b = int(np.searchsorted(sorted_owner, key, side="right"))
+        rows = order[a:b]
+        s, e = starts[rows], ends[rows]
+        mine = waits[waits["process"] == key] if key >= 0 else waits[:0]
+        mine = mine[np.argsort(mine["start"], kind="stable")]
+        lanes.append(
+            Lane(
+                key=key,
+                label=csp.processes[key] if key >= 0 else "driver",
+                rows=rows,
+                starts=s,
+                ends=e,
+                kernels=kernels[rows],
+                max_end=np.maximum.accumulate(e) if len(e) else e,
+                busy=busy_cycles(s, e),
+                wait_starts=np.asarray(mine["start"], dtype=np.int64),
+                wait_ends=np.asarray(mine["end"], dtype=np.int64),
+                wait_texts=tuple(
+                    csp.wait_text(int(k), int(o))
+                    for k, o in zip(mine["kind"], mine["object"], strict=True)
+                ),
+            )
+        )
+    makespan = max(
+        int(ends.max()) if len(ends) else 0,
+        int(waits["end"].max()) if len(waits) else 0,
+    )
+    return LaneSet(mode="processes", lanes=tuple(lanes), makespan=makespan, slice_count=len(trace))
 
 
 @dataclass(frozen=True, eq=False)

@@ -50,12 +50,41 @@ _CSP_ERRORS: dict[str, type[PtoError]] = {
 }
 
 
+# What a deadlock message names (runtime/csp.cpp describe_wait): "process P waits to send on
+# channel C (...)", "... waits to consume from channel C (...)", "... in synchronize(E) ...".
+_DEADLOCK_WAIT = re.compile(
+    r"process (?P<proc>\S+) waits (?:to send on channel (?P<send>[^\s(]+)"
+    r"|to consume from channel (?P<take>[^\s(]+)|in synchronize\((?P<event>[^)]*)\))"
+)
+_DRIVER_SYNC = re.compile(r"synchronize\((?P<event>[^)]*)\) in the")
+
+
+def _unique(names: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
+def _deadlock_error(text: str) -> DeadlockError:
+    """A DeadlockError carrying the process, channel and event names its message cites."""
+    waits = list(_DEADLOCK_WAIT.finditer(text))
+    events = [m.group("event") or "" for m in waits] + [
+        m.group("event") for m in _DRIVER_SYNC.finditer(text)
+    ]
+    return DeadlockError(
+        text,
+        processes=_unique([m.group("proc") for m in waits]),
+        channels=_unique([m.group("send") or m.group("take") or "" for m in waits]),
+        events=_unique(events),
+    )
+
+
 def _run_error(module_name: str, message: str) -> Exception:
     """The exception for a failed run: CSP kinds map to their pto_wsp classes."""
     m = _CSP_ERROR.search(message)
     if m and m.group(1) in _CSP_ERRORS:
-        text = message[: m.start()] + message[m.end() :]
-        return _CSP_ERRORS[m.group(1)](f"cpu_sim run of {module_name}: {text}")
+        text = f"cpu_sim run of {module_name}: " + message[: m.start()] + message[m.end() :]
+        if m.group(1) == "DeadlockError":
+            return _deadlock_error(text)
+        return _CSP_ERRORS[m.group(1)](text)
     return ExecutionError(f"cpu_sim run of {module_name} failed: {message}")
 
 
@@ -234,10 +263,17 @@ class CpuSimRunner:
         occupancy``: slots in use after each change) and ``waits`` (``start, end, process,
         object, kind``: intervals a process was blocked; kind ``_core.csp.WAIT_SEND`` /
         ``WAIT_TAKE`` / ``WAIT_EVENT``, object the channel or event id). Empty for a run
-        without pipelines or events.
+        without pipelines or events. ``task_segments`` (``first_task, process``) says which
+        process submitted which tasks, and ``task_process`` applies it to the task trace: one
+        process index per record of ``trace()`` (-1: submitted by the driver, outside any
+        process).
         """
         if self._result is None:
             raise ExecutionError("no CSP trace: the run has not finished (call synchronize())")
+        if self._csp_trace is not None and "task_process" not in self._csp_trace:
+            self._csp_trace["task_process"] = _task_process(
+                self._csp_trace["task_segments"], self._result.trace
+            )
         if self._csp_trace is None:
             return {
                 "processes": [],
@@ -259,6 +295,10 @@ class CpuSimRunner:
                         ("reserved", "<i4"),
                     ],
                 ),
+                "task_segments": np.zeros(
+                    0, dtype=[("first_task", "<i8"), ("process", "<i4"), ("reserved", "<i4")]
+                ),
+                "task_process": np.full(len(self._result.trace), -1, dtype=np.int32),
             }
         return self._csp_trace
 
@@ -303,6 +343,17 @@ class CpuSimRunner:
             float(self._cost_table.rate("store", self._cost_table.store)),
             config,
         )
+
+
+def _task_process(segments: np.ndarray, trace: np.ndarray) -> np.ndarray:
+    """The submitting process of each trace record (-1: the driver), from the task segments."""
+    out = np.full(len(trace), -1, dtype=np.int32)
+    if not len(segments) or not len(trace):
+        return out
+    at = np.searchsorted(segments["first_task"], trace["task"].astype(np.int64), side="right") - 1
+    inside = at >= 0
+    out[inside] = segments["process"][at[inside]]
+    return out
 
 
 def _load(cache: BuildCache, src: Mapping[str, Any], name: str) -> tuple[Any, Artifact]:

@@ -1,7 +1,8 @@
 """Every sample project: open, export, and run the exported script in a subprocess.
 
-Numerics are compared with numpy where kernels have bodies. CSP pipelines do not run on
-cpu_sim yet, so §8.3 and the CSP sample are exported and lowered (``pto-wsp ir``) only.
+Numerics are compared with numpy where kernels have bodies. The CSP samples (spec §8.3 and
+the producer/consumer pipeline) run too: their task counts, per-item order and cycles are
+checked, and so is the CSP trace the runner writes beside ``--trace`` (``X.csp.npz``).
 Also covers the runner protocol (``pto_wsp.runner``): --stats, --trace, --outputs,
 --no-execute and the one-line ``file:line: Error:`` on failure.
 """
@@ -24,7 +25,7 @@ from app.model.export import export_script
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECTS = ROOT / "projects"
-CSP_ONLY = {"megakernel_pipeline", "csp_pipeline"}
+CSP = {"megakernel_pipeline", "csp_pipeline"}
 
 
 def _env() -> dict[str, str]:
@@ -90,6 +91,14 @@ def _check_varlen(t: dict[str, np.ndarray]) -> None:
     assert not np.any(t["O"])  # the spec's kernel has an empty body: outputs stay untouched
 
 
+def _check_megakernel(t: dict[str, np.ndarray]) -> None:
+    assert not np.any(t["output"])  # §8.3's kernels have empty bodies
+
+
+def _check_csp_pipeline(t: dict[str, np.ndarray]) -> None:
+    assert not np.any(t["Y"])  # empty-body kernels
+
+
 CHECKS: dict[str, tuple[Callable[[dict[str, np.ndarray]], None], int]] = {
     "attention": (_check_attention, 8),
     "attention_varlen": (_check_varlen, 32),
@@ -97,12 +106,15 @@ CHECKS: dict[str, tuple[Callable[[dict[str, np.ndarray]], None], int]] = {
     "softmax": (_check_softmax, 8),
     "rmsnorm": (_check_rmsnorm, 8),
     "moe": (_check_moe, 4),
+    "megakernel_pipeline": (_check_megakernel, 24),
+    "csp_pipeline": (_check_csp_pipeline, 16),
 }
 
 
 def test_every_sample_is_covered() -> None:
     names = {p.name.split(".")[0] for p in PROJECTS.glob("*.pto.json")}
-    assert names == set(CHECKS) | CSP_ONLY
+    assert names == set(CHECKS)
+    assert CSP <= names
 
 
 @pytest.mark.parametrize("name", sorted(CHECKS))
@@ -126,7 +138,58 @@ def test_sample_runs_and_matches_numpy(name: str, tmp_path: Path) -> None:
         check({k: data[k] for k in data.files})
 
 
-@pytest.mark.parametrize("name", sorted(CSP_ONLY))
+def _run_traced(name: str, tmp_path: Path) -> tuple[dict, np.ndarray, dict[str, np.ndarray]]:
+    script = _export(name, tmp_path)
+    stats_path, trace_path = tmp_path / "s.json", tmp_path / "t.npy"
+    proc = _run(script, "--stats", str(stats_path), "--trace", str(trace_path))
+    assert proc.returncode == 0, proc.stderr
+    csp_path = tmp_path / "t.csp.npz"
+    assert csp_path.is_file(), "a CSP run writes its CSP trace beside the task trace"
+    with np.load(csp_path, allow_pickle=False) as data:
+        csp = {k: data[k] for k in data.files}
+    return json.loads(stats_path.read_text()), np.load(trace_path), csp
+
+
+def _tasks(trace: np.ndarray, names: list[str], kernel: str) -> np.ndarray:
+    return trace[trace["kernel"] == names.index(kernel)]
+
+
+def test_megakernel_sample_spec_8_3_order_and_cycles(tmp_path: Path) -> None:
+    stats, trace, csp = _run_traced("megakernel_pipeline", tmp_path)
+    names = stats["kernel_names"]
+    assert names == ["load", "compute", "store"]
+    ld, cp, st = (_tasks(trace, names, k) for k in names)
+    assert len(ld) == len(cp) == len(st) == 8
+    for i in range(8):  # item i: load, then compute, then store (the channels' order)
+        assert ld["end"][i] <= cp["start"][i] and cp["end"][i] <= st["start"][i]
+    # One worker (round_robin(1)): the tasks run back to back; load and compute cost
+    # 256 + 256 cycles, store 256 + 8 * 256 (it names the whole output).
+    assert stats["total_cycles"] == 8 * (512 + 512 + 2304)
+    assert list(csp["processes"]) == ["stage0", "stage1", "stage2"]
+    assert list(csp["channels"]) == ["l2c", "c2s"]
+    # Each stage submits its own kernel's tasks.
+    for p, kernel in enumerate(names):
+        assert np.all(trace["kernel"][csp["task_process"] == p] == names.index(kernel))
+    assert len(csp["waits"]) and set(np.unique(csp["waits"]["kind"])) <= {0, 1}
+    assert int(csp["occupancy"]["occupancy"].max()) == 2
+    assert int(csp["occupancy"][csp["occupancy"]["channel"] == 0]["occupancy"][-1]) == 0
+
+
+def test_csp_pipeline_sample_overlaps_producer_and_consumer(tmp_path: Path) -> None:
+    stats, trace, csp = _run_traced("csp_pipeline", tmp_path)
+    names = stats["kernel_names"]
+    prod, fin = _tasks(trace, names, "produce"), _tasks(trace, names, "finish")
+    assert len(prod) == len(fin) == 8
+    assert np.all(prod["end"] <= fin["start"])
+    # 512-cycle tasks on 4 workers: the consumer trails the producer by one item.
+    assert stats["total_cycles"] == (8 + 1) * 512
+    assert list(csp["processes"]) == ["producer", "consumer"]
+    assert list(csp["task_process"]) == [0, 1] * 8
+    # The consumer waits for the first item only.
+    assert csp["waits"][["start", "end", "process", "kind"]].tolist() == [(0, 512, 1, 1)]
+
+
+@pytest.mark.parametrize("name", sorted(CSP))
 def test_csp_sample_exports_and_lowers(name: str, tmp_path: Path) -> None:
     script = _export(name, tmp_path)
     proc = subprocess.run(

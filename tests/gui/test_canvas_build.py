@@ -144,3 +144,34 @@ def test_viewer_undo_redo_shortcuts_are_stripped(grid_canvas: GraphCanvas) -> No
     for action in (viewer.qaction_for_undo(), viewer.qaction_for_redo()):
         assert action.shortcuts() == []
         assert not action.isVisible()
+
+
+def test_title_edit_commits_on_focus_out_and_escape_cancels(
+    qtbot, grid_canvas: GraphCanvas
+) -> None:
+    node_id = next(iter(grid_canvas.doc.graph.nodes))
+    title = grid_canvas.view_node(node_id).view.text_item
+    before = grid_canvas.doc.node(node_id).name
+    # Escape: the editor closes and the name is unchanged.
+    title.set_editable(True)
+    title.setFocus()
+    editor = title._editor
+    editor.setPlainText("discarded")
+    mods = QtCore.Qt.KeyboardModifier.NoModifier
+    editor.keyPressEvent(
+        QtGui.QKeyEvent(QtCore.QEvent.Type.KeyPress, QtCore.Qt.Key.Key_Escape, mods)
+    )
+    qtbot.waitUntil(lambda: title._editor is None)
+    assert grid_canvas.doc.node(node_id).name == before
+    # Focus leaving the editor (a click elsewhere) commits the typed name, once.
+    messages: list[str] = []
+    grid_canvas.message.connect(messages.append)
+    title.set_editable(True)
+    title.setFocus()
+    editor = title._editor
+    assert editor.hasFocus()
+    editor.setPlainText("kept")
+    editor.clearFocus()
+    qtbot.waitUntil(lambda: title._editor is None)
+    assert grid_canvas.doc.node(node_id).name == "kept"
+    assert messages == []

@@ -178,11 +178,14 @@ def test_csp_sample_exports_processes_and_connect() -> None:
     assert 'producer = process("producer").produces(work).body(producer_body)' in src
     assert "        send(work, produce[i](x=X[i], buf=stage))" in src
     assert "pipeline = connect([producer, consumer], [work])" in src
-    assert "run_main" not in src  # CSP does not run on cpu_sim yet: no program node
+    assert "run_main(program)" in src  # the sample compiles and runs its pipeline
 
 
 def test_megakernel_pipeline_exports_pipe_and_consume() -> None:
     src = export_script(load("megakernel_pipeline")).source
     assert "    with P.pipe(depth=2):\n        for i in P.seq(tiles):" in src
     assert "        with consume(l2c) as t:\n            send(c2s, compute[t](" in src
-    assert "schedule = pipeline_w.dispatch(DispatchPolicy.round_robin(1))" in src
+    assert (
+        'program = pipeline_w.dispatch(DispatchPolicy.round_robin(1)).compile(target="cpu_sim")'
+        in src
+    )
