@@ -317,6 +317,13 @@ def frame_rect(viewer: Any, rect: Any, margin: float = 40.0) -> Any:
     if rect.isNull():
         return rect
     rect = rect.adjusted(-margin, -margin, margin, margin)
+    # Never magnify past 100 %: a lone node (a fresh scope's entry) would fill the view and leave
+    # the zoom outside NodeGraphQt's range, where its zoom in/out steps are refused.
+    vp = viewer.viewport()
+    vw, vh = max(vp.width(), 1), max(vp.height(), 1)
+    if rect.width() < vw and rect.height() < vh:
+        centre = rect.center()
+        rect = type(rect)(centre.x() - vw / 2, centre.y() - vh / 2, vw, vh)
     viewer._scene_range = rect
     viewer._update_scene()
     return rect

@@ -24,6 +24,7 @@ from app.editor.nodes import (
     node_type_for,
     node_urn,
 )
+from app.model import commands, io
 from pto_wsp.errors import PtoError
 
 MIME_TYPE = "nodegraphqt/nodes"
@@ -48,8 +49,19 @@ class LibraryEntry:
     node_type: str  # pto.library.<Name>
 
     def fragment(self) -> dict[str, Any]:
-        """The clipboard-format fragment (``commands.clipboard_data`` shape) to paste."""
-        return _read_json(self.path)
+        """The clipboard-format fragment (``commands.clipboard_data`` shape) to paste.
+
+        Library files are project documents (validated like any project file) holding the
+        kernel definitions; their root nodes become the fragment.
+        """
+        data = _read_json(self.path)
+        if "graph" not in data:
+            return data  # already a clipboard fragment
+        try:
+            doc = io.from_data(data, self.path)
+        except io.ProjectError as err:
+            raise LibraryError(f"{self.path}: {err}") from err
+        return commands.clipboard_data(doc, list(doc.graph.nodes))
 
 
 def _read_json(path: Path) -> dict[str, Any]:

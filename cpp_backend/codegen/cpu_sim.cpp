@@ -4,6 +4,7 @@
 // that a failing check returns from `pto_lib_run` with a message naming the task and kernel.
 #include "codegen/cpu_sim.h"
 #include "codegen/cpu_sim_csp.h"
+#include "codegen/emit_util.h"
 
 #include <algorithm>
 #include <cctype>
@@ -26,26 +27,6 @@ constexpr int64_t kUnknown = INT64_MIN;          // a stride not known at compil
 
 // ---- small helpers ------------------------------------------------------------------------
 
-const char* ctype(DType d) {
-    switch (d) {
-        case DType::F16:
-        case DType::BF16: return "uint16_t";
-        case DType::F32: return "float";
-        case DType::F64: return "double";
-        case DType::I8: return "int8_t";
-        case DType::I16: return "int16_t";
-        case DType::I32: return "int32_t";
-        case DType::I64: return "int64_t";
-        case DType::U8: return "uint8_t";
-        case DType::U16: return "uint16_t";
-        case DType::U32: return "uint32_t";
-        case DType::U64: return "uint64_t";
-        case DType::Bool: return "uint8_t";
-        case DType::None: break;
-    }
-    return "int64_t";
-}
-
 const char* dcode(DType d) {
     switch (d) {
         case DType::F16: return "PTO_F16";
@@ -64,45 +45,6 @@ const char* dcode(DType d) {
         case DType::None: break;
     }
     return "PTO_I64";
-}
-
-/// A C++ string literal of `s`. `fmt`: also escape '%' (the literal is a printf format).
-std::string cstr(const std::string& s, bool fmt = false) {
-    std::string o = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') {
-            o += '\\';
-            o += c;
-        } else if (c == '\n') {
-            o += "\\n";
-        } else if (c == '%' && fmt) {
-            o += "%%";
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            o += ' ';
-        } else {
-            o += c;
-        }
-    }
-    return o + "\"";
-}
-
-std::string i64(int64_t v) {
-    if (v == INT64_MIN) return "INT64_MIN";
-    return "((int64_t)" + std::to_string(v) + "LL)";
-}
-
-std::string f64(double v) {
-    if (std::isnan(v)) return "(__builtin_nan(\"\"))";
-    if (std::isinf(v)) return v > 0 ? "(__builtin_inf())" : "(-__builtin_inf())";
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    std::string s = buf;
-    if (s.find_first_of(".e") == std::string::npos) s += ".0";
-    return "(" + s + ")";
-}
-
-std::string where(const std::string& what, const std::string& loc) {
-    return loc.empty() ? what : what + " at " + loc;
 }
 
 bool is_csp(const std::string& kind) {

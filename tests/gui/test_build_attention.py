@@ -415,12 +415,6 @@ def _spec_8_1_stats() -> tuple[int, int]:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="entering the fresh workload scope frames its lone entry node at ~330% and "
-    "View > Zoom Out (Ctrl+-) is refused at that scale (compat.fit_items does not cap the "
-    "zoom inside NodeGraphQt's range), so the body has no room for the loop and its Gets",
-)
 def test_build_spec_8_1_from_an_empty_canvas_save_reopen_export_run(
     qtbot: Any, make_window: Callable[[], MainWindow], tmp_path: Path
 ) -> None:

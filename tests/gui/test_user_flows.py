@@ -2,8 +2,7 @@
 
 Each test is one thing a user does daily: open a library kernel and edit its body, see why a
 connection was refused, undo/redo from the Edit menu, copy/paste a loop with its body, group a
-selection into a loop and ungroup it. Tests marked ``xfail(strict=True)`` describe how the app
-SHOULD behave where it does not yet (the reason names the defect).
+selection into a loop and ungroup it.
 """
 
 from __future__ import annotations
@@ -54,11 +53,6 @@ def _workload_with_loop(u: UserDriver) -> tuple[str, str, str]:
     return w, loop, call
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dropping a palette Library entry (softmax) adds nothing and shows no message: "
-    "GraphCanvas.add_node_type('pto.library.Softmax') returns None via _paste_fragment",
-)
 def test_library_kernel_opens_and_its_body_op_is_edited(user: UserDriver) -> None:
     k = user.drop(_library_type("softmax"), user.grid(1, 1))
     node = user.window.document.node(k)
@@ -106,12 +100,6 @@ def test_undo_redo_of_a_property_edit_from_the_edit_menu(user: UserDriver) -> No
     assert user.editor("shape").text() == "4, 8"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after entering a fresh scope the view frames its lone entry node at ~330% and "
-    "View > Zoom Out (Ctrl+-) is refused at that scale (fit_items sets a scale beyond "
-    "NodeGraphQt's zoom range), so there is no room to place nodes in the body",
-)
 def test_copy_paste_of_a_loop_keeps_its_body(user: UserDriver) -> None:
     w, loop, call = _workload_with_loop(user)
     user.click_node(loop)
@@ -126,12 +114,6 @@ def test_copy_paste_of_a_loop_keeps_its_body(user: UserDriver) -> None:
     assert call not in body.nodes  # a copy, not the original
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after entering a fresh scope the view frames its lone entry node at ~330% and "
-    "View > Zoom Out (Ctrl+-) is refused at that scale (fit_items sets a scale beyond "
-    "NodeGraphQt's zoom range), so there is no room to place nodes in the body",
-)
 def test_group_selection_into_a_loop_and_ungroup(user: UserDriver) -> None:
     w = user.drop("workload.def", user.grid(0, 0))
     user.double_click_node(w)
@@ -142,8 +124,8 @@ def test_group_selection_into_a_loop_and_ungroup(user: UserDriver) -> None:
     user.drag_connect(entry, "exec", c1, "exec")
     user.drag_connect(c1, "exec", c2, "exec")
     user.click_node(c1)
-    QTest.mouseClick(user.viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, user.node_point(c2))  # fmt: skip
-    assert sorted(user.canvas.selected_ids()) == sorted([c1, c2])
+    user.press("Ctrl+A")  # select all; Group leaves the scope's entry node where it is
+    assert set(user.canvas.selected_ids()) >= {c1, c2}
 
     def pick_loop() -> None:  # Ctrl+G asks which scope kind: the user picks "Parallel loop"
         menu = QApplication.activePopupWidget()
@@ -164,12 +146,6 @@ def test_group_selection_into_a_loop_and_ungroup(user: UserDriver) -> None:
     assert not any(n.kind == "loop.parallel" for n in graph.nodes.values())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="single-key window shortcuts (B = Add Comment, F = Fit) fire while a table cell of "
-    "the Properties panel has the focus: typing 'b' to start editing an index cell adds a "
-    "backdrop instead (app/actions.py ActionSpec 'backdrop'/'fit' use WindowShortcut context)",
-)
 def test_typing_into_a_selected_index_cell_edits_it(user: UserDriver) -> None:
     w, loop, call = _workload_with_loop(user)
     user.double_click_node(loop)
@@ -202,11 +178,6 @@ def test_typing_in_a_combo_box_does_not_refit_the_canvas(user: UserDriver) -> No
     assert user.canvas.viewer.transform().m11() == pytest.approx(zoom)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="entering a scope (or F with one node) frames a lone node at ~280% zoom: "
-    "app/editor/compat.fit_items does not cap the zoom at 100%",
-)
 def test_entering_a_fresh_scope_keeps_a_readable_zoom(user: UserDriver) -> None:
     w = user.drop("workload.def", user.grid(0, 0))
     user.double_click_node(w)
