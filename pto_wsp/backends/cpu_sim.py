@@ -356,6 +356,22 @@ def _task_process(segments: np.ndarray, trace: np.ndarray) -> np.ndarray:
     return out
 
 
+def _at_custom_kernel(err: CompileError, workload: Any) -> CompileError:
+    """Point a C++ error inside a kernel's ``cpp_src`` at that kernel's definition.
+
+    The generated source carries ``#line`` directives, so the compiler already names the line
+    inside ``cpp_src``; the Python file:line of the ``@kernel`` is the place to fix it.
+    """
+    kernels = getattr(workload, "kernels", None)
+    for kref in kernels() if callable(kernels) else ():
+        if f"cpp_src of kernel {kref.name}:" in err.message and kref.loc is not None:
+            return CompileError(
+                f"C++ body (cpp_src) of kernel {kref.name} does not compile:\n{err.message}",
+                loc=kref.loc,
+            )
+    return err
+
+
 def _load(cache: BuildCache, src: Mapping[str, Any], name: str) -> tuple[Any, Artifact]:
     """Build (or reuse) and dlopen; a cached library that fails to load is rebuilt once."""
     files = [tuple(f) for f in src["files"]]
@@ -384,7 +400,10 @@ def compile_cpu_sim(workload: Any, cost_table: Any = None) -> Any:
     table = CostTable.from_any(cost_table)
     module, tensors = lower_with_bindings(workload)
     src = emit_sources(module, tensors)
-    library, artifact = _load(BuildCache(), src, module.name)
+    try:
+        library, artifact = _load(BuildCache(), src, module.name)
+    except CompileError as err:
+        raise _at_custom_kernel(err, workload) from None
     runner = CpuSimRunner(module, tensors, library, artifact, table)
     compile_ms = (time.perf_counter() - t0) * 1e3
     return Program(workload, "cpu_sim", module, str(artifact.directory), compile_ms, runner=runner)

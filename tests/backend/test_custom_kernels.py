@@ -35,6 +35,9 @@ out[0] = undefined_symbol_here;
     assert "cpp_src of kernel broken:3:" in msg, msg
     assert "undefined_symbol_here" in msg
     assert info.value.loc is not None and info.value.loc.file == __file__
+    # ... and the Python location is the kernel's definition, where the fix goes.
+    assert info.value.loc.line == broken.loc.line
+    assert "def broken" in info.value.loc.text or "@kernel" in info.value.loc.text
 
 
 def test_cpp_includes_reach_the_compiler(tmp_path: Path) -> None:
