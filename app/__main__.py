@@ -29,13 +29,13 @@ from typing import Any, TextIO
 
 from pto_wsp.cli import EXIT_OK, EXIT_USER_ERROR, ScriptError, run_script
 from pto_wsp.errors import CompileError, PtoError
+from pto_wsp.trace import save_chrome_trace
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = REPO_ROOT / "projects" / "samples" / "attention_varlen.py"
 SAMPLE_PROJECT = REPO_ROOT / "projects" / "attention_varlen.pto.json"
 PROJECT_SUFFIX = ".json"  # ``*.pto.json``; any JSON file is read as a project
 HEADLESS_PLATFORMS = frozenset({"offscreen", "minimal"})
-NOT_EXECUTABLE = "execution: not available in this build (cpu_sim code generator pending)"
 
 
 # ------------------------------------------------------------------------------------------
@@ -122,8 +122,8 @@ def execute(program: Any, out: TextIO) -> None:
         program.execute()
         program.synchronize()
     except CompileError as err:
-        if getattr(program, "runner", None) is None:
-            out.write(f"{NOT_EXECUTABLE}\n")
+        if getattr(program, "runner", None) is None:  # emit-only target (ascend_npu)
+            out.write(f"execution: not available: {err.message}\n")
             return
         raise PtoError(f"execution failed: {err}") from err
     stats = program.stats
@@ -132,6 +132,19 @@ def execute(program: Any, out: TextIO) -> None:
         value = getattr(stats, field)
         text = f"{value:.3f}" if isinstance(value, float) else str(value)
         out.write(f"  {field:<16} {text}\n")
+    trace_path = _trace_dir() / f"{program.module.name}.trace.json"
+    save_chrome_trace(program, trace_path)
+    out.write(f"  trace            {trace_path} (Chrome trace-event JSON: open it in Perfetto)\n")
+
+
+def _trace_dir() -> Path:
+    """Where headless runs leave their traces: $PTO_WSP_TRACE_DIR or the user cache."""
+    import platformdirs
+
+    root = os.environ.get("PTO_WSP_TRACE_DIR") or platformdirs.user_cache_dir("pto-wsp")
+    path = Path(root) / "traces" if "PTO_WSP_TRACE_DIR" not in os.environ else Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def report(script: Path, out: TextIO) -> int:
@@ -180,6 +193,7 @@ def report_any(path: Path, out: TextIO) -> int:
     if not path.is_file():
         raise ScriptError(f"{path}: no such file")
     with tempfile.TemporaryDirectory(prefix="pto-wsp-studio-") as tmp:
+        out.write(f"project: {path}\n")
         return report(export_project(path, Path(tmp)), out)
 
 
@@ -227,7 +241,7 @@ def _parser() -> argparse.ArgumentParser:
 def run_headless(path: Path | None) -> int:
     """The headless job: report on ``path`` (default: the bundled sample script)."""
     try:
-        return report_any(path or SAMPLE, sys.stdout)
+        return report_any(path or SAMPLE_PROJECT, sys.stdout)
     except ScriptError as err:
         print(f"pto-wsp-studio: error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR

@@ -1,5 +1,6 @@
 """``pto-wsp`` and ``python -m app``: output and exit codes (docs/semantics.md)."""
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -80,12 +81,16 @@ def test_ir_without_workloads_is_a_user_error(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_app_runs_the_bundled_sample(capsys):
-    from app.__main__ import NOT_EXECUTABLE, main
+    from app.__main__ import SAMPLE_PROJECT, main
 
     assert main([]) == 0
     out = capsys.readouterr().out
-    assert str(SAMPLE) in out
+    assert SAMPLE_PROJECT.name in out
     assert "dependency type: Independent" in out
     assert "attn_kernel" in out and " 32\n" in out  # 4 batches x 8 heads
     assert "schedule:" in out and "IR:" in out
-    assert NOT_EXECUTABLE in out or "total_cycles" in out
+    assert "task_count       32" in out and "total_cycles     29696" in out
+    trace_line = next(line for line in out.splitlines() if line.strip().startswith("trace "))
+    trace_path = Path(trace_line.split()[1])
+    assert trace_path.is_file()
+    assert "traceEvents" in json.loads(trace_path.read_text())
