@@ -10,7 +10,8 @@ order, channel bookkeeping, the per-task simulator submission and the traces.
 2. End to end: the same pipeline written in the DSL (`P.pipe`, `send`, `consume`), compiled for
    cpu_sim; the generated driver's run time (task views, cost, keys, submission included).
 
-Bytes per event = (CSP engine records and queues + the simulator's per-task trace) / events.
+Bytes per event = (CSP engine records -- occupancy changes, waits, task segments -- and channel
+queues + the simulator's per-task trace) / events.
 The engine rows print the rate per wall second and per CPU second of the running thread (the
 machine's 2 cores are shared, so wall time includes time other processes had the core).
 
@@ -103,7 +104,7 @@ def bench_end_to_end(items: int, repeat: int) -> None:
         program.synchronize()
         best = min(best, program.stats().execute_time_ms / 1e3)
     trace = program.runner.csp_trace()
-    engine = trace["occupancy"].nbytes + trace["waits"].nbytes
+    engine = trace["occupancy"].nbytes + trace["waits"].nbytes + trace["task_segments"].nbytes
     report("P.pipe send/consume", 2 * items, best, engine + program.runner.trace().nbytes)
 
 

@@ -325,12 +325,10 @@ class Ragged(Axis):
         return f"Ragged({self.outer_size}, lengths={self.lengths.tolist()}{name})"
 
 
-class RaggedRow(Axis):
-    """Row ``row`` of a ``Ragged`` axis: iterates ``lengths[row]`` elements (read at run time)."""
+class _AxisRow(Axis):
+    """One row of a ``Ragged`` or ``Sparse`` axis; its extent is read from data at run time."""
 
-    kind = "ragged"
-
-    def __init__(self, axis: Ragged, row: ScalarExpr, name: str | None = None):
+    def __init__(self, axis: Any, row: ScalarExpr, name: str | None = None):
         self.axis = axis
         self.row = row
         super().__init__(name)
@@ -340,13 +338,19 @@ class RaggedRow(Axis):
         return self.axis.outer_size
 
     @property
-    def lengths_tensor(self) -> Tensor:
-        return self.axis.lengths_tensor
+    def size(self) -> None:
+        """Unknown at trace time: the row's extent is read from the axis's tensors when it runs."""
+        return None
+
+
+class RaggedRow(_AxisRow):
+    """Row ``row`` of a ``Ragged`` axis: iterates ``lengths[row]`` elements (read at run time)."""
+
+    kind = "ragged"
 
     @property
-    def size(self) -> None:
-        """Unknown at trace time: the length is read from the lengths tensor when it runs."""
-        return None
+    def lengths_tensor(self) -> Tensor:
+        return self.axis.lengths_tensor
 
     @property
     def type_str(self) -> str:
@@ -462,19 +466,10 @@ class Sparse(Axis):
         return f"Sparse({self.outer_size}, nnz={self.nnz()}{name})"
 
 
-class SparseRow(Axis):
+class SparseRow(_AxisRow):
     """Row ``row`` of a ``Sparse`` axis: ``P.sel`` binds its variable to each selected index."""
 
     kind = "sparse"
-
-    def __init__(self, axis: Sparse, row: ScalarExpr, name: str | None = None):
-        self.axis = axis
-        self.row = row
-        super().__init__(name)
-
-    @property
-    def outer_size(self) -> int:
-        return self.axis.outer_size
 
     @property
     def indptr_tensor(self) -> Tensor:
@@ -483,11 +478,6 @@ class SparseRow(Axis):
     @property
     def indices_tensor(self) -> Tensor:
         return self.axis.indices_tensor
-
-    @property
-    def size(self) -> None:
-        """Unknown at trace time: ``indptr[row+1] - indptr[row]`` is read when it runs."""
-        return None
 
     @property
     def type_str(self) -> str:

@@ -37,14 +37,13 @@ py::dtype wait_dtype() {
 
 py::dtype segment_dtype() {
     py::list f;
-    f.append(py::make_tuple("first_task", "<i8"));
+    f.append(py::make_tuple("first_task", "<u4"));
     f.append(py::make_tuple("process", "<i4"));
-    f.append(py::make_tuple("reserved", "<i4"));
     return py::dtype(py::module_::import("numpy").attr("dtype")(f));
 }
 
 template <class T>
-py::array to_array(const std::vector<T>& v, const py::dtype& dt) {
+py::array to_array(const pto::csp::RecordBuf<T>& v, const py::dtype& dt) {
     const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(v.size())};
     const std::vector<py::ssize_t> strides{static_cast<py::ssize_t>(sizeof(T))};
     py::array arr(dt, shape, strides);

@@ -125,12 +125,38 @@ struct Chan {
     int64_t cap = 1;
     bool closed = false;
     int64_t used = 0;  // slots in use: reserved, queued or held by a consumer body
-    std::vector<Item> queue;
-    std::size_t head = 0;
+    // Committed items not yet taken: a ring of `cap` entries (queued <= used <= cap, so it never
+    // overflows and never allocates per item).
+    std::vector<Item> ring;
+    int64_t head = 0, queued = 0;
     int64_t next_item = 0;
+    int64_t last_commit = -1;  // item committed last (selects a rotating buffer's final copy)
     int32_t producers = 0, live_producers = 0;
     std::vector<int32_t> wait_send, wait_take;
-    std::size_t queued() const { return queue.size() - head; }
+
+    void push(const Item& it) {
+        int64_t at = head + queued;
+        if (at >= cap) at -= cap;
+        ring[static_cast<std::size_t>(at)] = it;
+        ++queued;
+    }
+    Item pop() {
+        const Item it = ring[static_cast<std::size_t>(head)];
+        if (++head == cap) head = 0;
+        --queued;
+        return it;
+    }
+    void reset() {
+        closed = false;
+        used = 0;
+        ring.assign(static_cast<std::size_t>(cap), Item{0, 0});
+        head = queued = 0;
+        next_item = 0;
+        last_commit = -1;
+        producers = live_producers = 0;
+        wait_send.clear();
+        wait_take.clear();
+    }
 };
 
 struct Event {
@@ -145,7 +171,6 @@ struct Rot {
     int64_t copies = 1;
     std::vector<char*> base;   // per copy: element 0's address (copy 0 = user's array)
     std::vector<char*> alloc;  // allocations of copies 1..
-    int64_t last = -1;         // copy written last
 };
 
 using HeapKey = std::pair<int64_t, int32_t>;
@@ -195,17 +220,17 @@ struct __attribute__((visibility("hidden"))) pto_csp {
     int32_t current = -1;
     bool aborted = false;
     bool in_pipe = false;
-    std::vector<pto_csp_occupancy> occupancy;
-    std::vector<pto_csp_wait> waits;
+    pto::csp::RecordBuf<pto_csp_occupancy> occupancy;
+    pto::csp::RecordBuf<pto_csp_wait> waits;
     // Which process submitted each task: (first submission index, process) whenever the
     // running process changes; -1 is the driver. Coalesced, so it never outgrows the task count.
-    std::vector<pto::csp::TaskSegment> segments;
+    pto::csp::RecordBuf<pto::csp::TaskSegment> segments;
     pto_csp* saved_current = nullptr;
 
     /// Makes `p` the running process (-1: the driver) and notes where its task run begins.
     void set_current(int32_t p) {
         current = p;
-        const int64_t first = sim != nullptr ? static_cast<int64_t>(pto_sim_task_count(sim)) : 0;
+        const auto first = sim != nullptr ? static_cast<uint32_t>(pto_sim_task_count(sim)) : 0u;
         if (!segments.empty() && segments.back().process == p) return;
         if (!segments.empty() && segments.back().first_task == first) {
             segments.back().process = p;
@@ -371,9 +396,8 @@ struct __attribute__((visibility("hidden"))) pto_csp {
         Proc& p = proc(self);
         if (now > p.clock) p.clock = now;
         const int64_t t = p.clock;
-        c.queue.push_back({item, t});
-        for (Rot& r : rots)
-            if (r.ch == ch) r.last = item % r.copies;
+        c.push({item, t});
+        c.last_commit = item;
         wake_all(c.wait_take, t);
         if (early) advance(self, t);
     }
@@ -382,15 +406,8 @@ struct __attribute__((visibility("hidden"))) pto_csp {
         advance(self, *now);
         Chan& c = chans[ch];
         for (;;) {
-            if (c.queued() > 0) {
-                const Item it = c.queue[c.head++];
-                if (c.head == c.queue.size()) {
-                    c.queue.clear();
-                    c.head = 0;
-                } else if (c.head >= 1024 && c.head * 2 >= c.queue.size()) {
-                    c.queue.erase(c.queue.begin(), c.queue.begin() + static_cast<long>(c.head));
-                    c.head = 0;
-                }
+            if (c.queued > 0) {
+                const Item it = c.pop();
                 Proc& p = proc(self);
                 if (it.time > p.clock) {  // an early commit (see commit())
                     waits.push_back({p.clock, it.time, self, ch, PTO_CSP_WAIT_TAKE, 0});
@@ -625,15 +642,7 @@ void pto_csp_pipe_begin(pto_csp* C, int64_t start) {
 }
 
 void pto_csp_pipe_channel(pto_csp* C, int32_t ch) {
-    Chan& c = C->chans[ch];
-    c.closed = false;
-    c.used = 0;
-    c.queue.clear();
-    c.head = 0;
-    c.next_item = 0;
-    c.producers = c.live_producers = 0;
-    c.wait_send.clear();
-    c.wait_take.clear();
+    C->chans[ch].reset();
     C->pipe_chans.push_back(ch);
     C->occupancy_changed(ch, C->pipe_start);
 }
@@ -766,8 +775,11 @@ int32_t pto_csp_pipe_run(pto_csp* C, int64_t* end) {
     }
     for (int32_t ch : C->pipe_chans) C->occupancy_changed(ch, e);
     // The user's array receives the last value written through each rotating buffer.
-    for (Rot& r : C->rots)
-        if (r.last > 0) C->copy_tensor(C->R->tensors[r.tensor], r.base[0], r.base[r.last]);
+    for (Rot& r : C->rots) {
+        const int64_t last = C->chans[r.ch].last_commit;
+        const int64_t copy = last >= 0 ? last % r.copies : 0;
+        if (copy > 0) C->copy_tensor(C->R->tensors[r.tensor], r.base[0], r.base[copy]);
+    }
     C->free_rots();
     C->in_pipe = false;
     *end = e;
@@ -952,9 +964,10 @@ extern "C" double pto_csp_bench_pipeline(pto_sim* sim, int64_t items, int64_t de
     const auto t1 = std::chrono::steady_clock::now();
     *cpu_seconds = thread_cpu_seconds() - c0;
     *events = 2 * items;
-    *bytes = static_cast<int64_t>(C->occupancy.capacity() * sizeof(pto_csp_occupancy) +
-                                  C->waits.capacity() * sizeof(pto_csp_wait) +
-                                  C->chans[0].queue.capacity() * sizeof(Item));
+    *bytes = static_cast<int64_t>(C->occupancy.size() * sizeof(pto_csp_occupancy) +
+                                  C->waits.size() * sizeof(pto_csp_wait) +
+                                  C->segments.size() * sizeof(pto::csp::TaskSegment) +
+                                  C->chans[0].ring.capacity() * sizeof(Item));
     pto_csp_destroy(C);
     pto::csp::Trace drop;
     pto::csp::take_trace(sim, drop);

@@ -296,7 +296,7 @@ class CpuSimRunner:
                     ],
                 ),
                 "task_segments": np.zeros(
-                    0, dtype=[("first_task", "<i8"), ("process", "<i4"), ("reserved", "<i4")]
+                    0, dtype=[("first_task", "<u4"), ("process", "<i4")]
                 ),
                 "task_process": np.full(len(self._result.trace), -1, dtype=np.int32),
             }
