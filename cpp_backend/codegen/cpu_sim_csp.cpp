@@ -306,7 +306,9 @@ void CspEmitter::emit_send(const Node& n) {
         const std::string saved = h_.csp_fresh("pto_smax");
         h_.csp_put("const int64_t " + saved + " = pto_max; pto_max = 0;");
         send_ctx_.push_back({n.channel_id, item});
+        ordered_ = n.value->kind == NodeKind::Task;
         h_.csp_emit(*n.value);
+        ordered_ = false;
         send_ctx_.pop_back();
         h_.csp_put("if (pto_max > pto_barrier) pto_barrier = pto_max;");
         h_.csp_put("pto_max = " + saved + " > pto_barrier ? " + saved + " : pto_barrier;");
@@ -334,7 +336,9 @@ void CspEmitter::emit_consume(const Node& n) {
     std::vector<const Node*> body;
     for (const auto& c : n.children)
         if (c) body.push_back(c.get());
+    ordered_ = !body.empty() && body.front()->kind == NodeKind::Task;
     emit_steps(body);
+    ordered_ = false;
     h_.csp_put("if (pto_max > pto_barrier) pto_barrier = pto_max;");
     h_.csp_put("pto_max = " + saved + " > pto_barrier ? " + saved + " : pto_barrier;");
     consume_ctx_.pop_back();
@@ -348,7 +352,8 @@ void CspEmitter::emit_consume(const Node& n) {
 
 void CspEmitter::task_prologue() {
     if (!in_process_) return;
-    h_.csp_put("pto_csp_at(pto_C, pto_self, pto_barrier);");
+    if (!ordered_) h_.csp_put("pto_csp_at(pto_C, pto_self, pto_barrier);");
+    ordered_ = false;
     h_.csp_put("pto_ntask = pto_sim_task_count(sim);");
 }
 

@@ -97,6 +97,10 @@ private:
     CspHost& h_;
     bool used_ = false;
     bool in_process_ = false;
+    // Set right before emitting a task that directly follows a reserve / take: those return
+    // with the process already the earliest at its clock, so the task's own ordering point
+    // (pto_csp_at) would be a no-op call per item. Consumed by the next task_prologue().
+    bool ordered_ = false;
     int n_procs_ = 0;
     std::map<int64_t, Rotation> rot_;  // tensor id -> rotation (current pipeline)
     std::vector<Ctx> consume_ctx_;

@@ -131,6 +131,11 @@ struct Chan {
     int64_t head = 0, queued = 0;
     int64_t next_item = 0;
     int64_t last_commit = -1;  // item committed last (selects a rotating buffer's final copy)
+    // Occupancy trace state (see pto_csp::occupancy_changed): the channel's last record index
+    // (-1: none that may still be amended), the value it holds and the value before it.
+    int64_t occ_last = -1;
+    int32_t occ_value = -1, occ_before = -1;
+    std::size_t occ_floor = 0;  // records below this index (marks) are never dropped
     int32_t producers = 0, live_producers = 0;
     std::vector<int32_t> wait_send, wait_take;
 
@@ -153,6 +158,9 @@ struct Chan {
         head = queued = 0;
         next_item = 0;
         last_commit = -1;
+        occ_last = -1;
+        occ_value = occ_before = -1;
+        occ_floor = 0;
         producers = live_producers = 0;
         wait_send.clear();
         wait_take.clear();
@@ -230,8 +238,8 @@ struct __attribute__((visibility("hidden"))) pto_csp {
     /// Makes `p` the running process (-1: the driver) and notes where its task run begins.
     void set_current(int32_t p) {
         current = p;
-        const auto first = sim != nullptr ? static_cast<uint32_t>(pto_sim_task_count(sim)) : 0u;
         if (!segments.empty() && segments.back().process == p) return;
+        const auto first = sim != nullptr ? static_cast<uint32_t>(pto_sim_task_count(sim)) : 0u;
         if (!segments.empty() && segments.back().first_task == first) {
             segments.back().process = p;
             if (segments.size() >= 2 && segments[segments.size() - 2].process == p)
@@ -324,12 +332,31 @@ struct __attribute__((visibility("hidden"))) pto_csp {
         list.clear();
     }
 
-    void occupancy_changed(int32_t ch, int64_t t) {
-        const auto used = static_cast<int32_t>(chans[ch].used);
-        if (!occupancy.empty() && occupancy.back().channel == ch && occupancy.back().time == t) {
+    /// Records the occupancy of `ch` at `t` if it changed. Changes in the same cycle coalesce
+    /// into one record, and a record whose coalesced value ends where the channel was before
+    /// (release then reserve in one cycle: the steady state of double buffering) is dropped, so
+    /// a pipeline running at full occupancy costs no record per item. `mark` always records
+    /// (the pipeline's start and end bound every channel's curve).
+    void occupancy_changed(int32_t ch, int64_t t, bool mark = false) {
+        Chan& c = chans[ch];
+        const auto used = static_cast<int32_t>(c.used);
+        const bool last_is_ours = c.occ_last >= 0 &&
+                                  static_cast<std::size_t>(c.occ_last) + 1 == occupancy.size();
+        if (last_is_ours && occupancy.back().time == t) {
+            if (used == c.occ_before && !mark && occupancy.size() > c.occ_floor) {
+                occupancy.pop_back();  // no net change in this cycle
+                c.occ_last = -1;
+                c.occ_value = used;
+                return;
+            }
             occupancy.back().occupancy = used;
+            c.occ_value = used;
             return;
         }
+        if (used == c.occ_value && !mark) return;
+        c.occ_before = c.occ_value;
+        c.occ_value = used;
+        c.occ_last = static_cast<int64_t>(occupancy.size());
         occupancy.push_back({t, ch, used});
     }
 
@@ -411,7 +438,10 @@ struct __attribute__((visibility("hidden"))) pto_csp {
                 Proc& p = proc(self);
                 if (it.time > p.clock) {  // an early commit (see commit())
                     waits.push_back({p.clock, it.time, self, ch, PTO_CSP_WAIT_TAKE, 0});
-                    p.clock = it.time;
+                    // Wait for the item's cycle like any action: the caller is then the
+                    // earliest process when take() returns (as after reserve()), so a task
+                    // right after it needs no ordering point of its own.
+                    advance(self, it.time);
                 }
                 *item = it.item;
                 *now = p.clock;
@@ -644,7 +674,8 @@ void pto_csp_pipe_begin(pto_csp* C, int64_t start) {
 void pto_csp_pipe_channel(pto_csp* C, int32_t ch) {
     C->chans[ch].reset();
     C->pipe_chans.push_back(ch);
-    C->occupancy_changed(ch, C->pipe_start);
+    C->occupancy_changed(ch, C->pipe_start, true);
+    C->chans[ch].occ_floor = C->occupancy.size();
 }
 
 int32_t pto_csp_spawn(pto_csp* C, const char* name, pto_csp_proc_fn fn, const int64_t* env) {
@@ -773,7 +804,7 @@ int32_t pto_csp_pipe_run(pto_csp* C, int64_t* end) {
         p.stack = {};
         p.sp = nullptr;
     }
-    for (int32_t ch : C->pipe_chans) C->occupancy_changed(ch, e);
+    for (int32_t ch : C->pipe_chans) C->occupancy_changed(ch, e, true);
     // The user's array receives the last value written through each rotating buffer.
     for (Rot& r : C->rots) {
         const int64_t last = C->chans[r.ch].last_commit;
@@ -908,8 +939,7 @@ int32_t bench_producer(pto_abi_run* R, int32_t self, const int64_t* env) {
     int64_t now = pto_csp_clock(C, self);
     for (int64_t i = 0; i < b.items; ++i) {
         int64_t item = 0;
-        now = pto_csp_reserve(C, self, 0, now, 1, "bench send", &item);
-        pto_csp_at(C, self, now);
+        now = pto_csp_reserve(C, self, 0, now, 1, "bench send", &item);  // ordered: no _at
         now = bench_task(b, now, i, 0);
         pto_csp_commit(C, self, 0, item, now);
     }
@@ -921,8 +951,7 @@ int32_t bench_consumer(pto_abi_run* R, int32_t self, const int64_t* env) {
     pto_csp* C = pto_csp_of(R);
     int64_t now = pto_csp_clock(C, self);
     int64_t item = 0;
-    while (pto_csp_take(C, self, 0, &now, &item)) {
-        pto_csp_at(C, self, now);
+    while (pto_csp_take(C, self, 0, &now, &item)) {  // ordered: no pto_csp_at needed
         now = bench_task(b, now, item, 1);
         pto_csp_release(C, self, 0, now);
     }

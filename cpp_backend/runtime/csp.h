@@ -83,6 +83,8 @@ PTO_CSP_API int32_t pto_csp_pipe_run(pto_csp* C, int64_t* end);
 PTO_CSP_API int64_t pto_csp_clock(pto_csp* C, int32_t self);
 /* Ordering point: returns once `self` (at cycle `now`) is the earliest runnable process. */
 PTO_CSP_API void pto_csp_at(pto_csp* C, int32_t self, int64_t now);
+/* reserve and take return with the caller the earliest runnable process at the returned cycle
+ * (they are ordering points themselves): an action right after them needs no pto_csp_at. */
 /* Reserves a slot of `ch`; returns the cycle it was granted and the item's number in *item.
  * block == 0: a full channel is a ChannelFull error instead of a wait. `where` names the
  * statement ("send at file:line"). Never returns on error. */

@@ -295,9 +295,7 @@ class CpuSimRunner:
                         ("reserved", "<i4"),
                     ],
                 ),
-                "task_segments": np.zeros(
-                    0, dtype=[("first_task", "<u4"), ("process", "<i4")]
-                ),
+                "task_segments": np.zeros(0, dtype=[("first_task", "<u4"), ("process", "<i4")]),
                 "task_process": np.full(len(self._result.trace), -1, dtype=np.int32),
             }
         return self._csp_trace
