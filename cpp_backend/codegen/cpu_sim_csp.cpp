@@ -257,7 +257,10 @@ void CspEmitter::emit_pipeline(const Node& n, const std::vector<const Node*>& pr
 }
 
 void CspEmitter::emit_process_body(const Node& proc, const std::vector<int64_t>& env) {
-    h_.csp_put("uint64_t pto_ntask = pto_sim_task_count(sim);");
+    // Other processes submit between this one's tasks, so the count is re-read before each
+    // task: a load of the simulator's live counter, not a call.
+    h_.csp_put("const uint64_t* const pto_tc = pto_sim_task_counter(sim);");
+    h_.csp_put("uint64_t pto_ntask = *pto_tc;");
     h_.csp_put("int64_t pto_barrier = pto_csp_clock(pto_C, pto_self), pto_max = 0;");
     h_.csp_put("int pto_pending = 0;");
     h_.csp_put("(void)pto_ntask; (void)pto_max; (void)pto_pending; (void)pto_env;");
@@ -354,7 +357,7 @@ void CspEmitter::task_prologue() {
     if (!in_process_) return;
     if (!ordered_) h_.csp_put("pto_csp_at(pto_C, pto_self, pto_barrier);");
     ordered_ = false;
-    h_.csp_put("pto_ntask = pto_sim_task_count(sim);");
+    h_.csp_put("pto_ntask = *pto_tc;");
 }
 
 void CspEmitter::task_epilogue() {

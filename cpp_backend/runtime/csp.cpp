@@ -20,7 +20,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
-#include <queue>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -78,6 +78,7 @@ namespace {
 constexpr std::size_t kStackBytes = 512 * 1024;
 constexpr std::size_t kGuardBytes = 4096;
 constexpr std::size_t kMaxPublished = 16;
+constexpr uint64_t kNoTasks = 0;
 
 enum class State { Runnable, Running, Blocked, Done };
 
@@ -181,7 +182,72 @@ struct Rot {
     std::vector<char*> alloc;  // allocations of copies 1..
 };
 
-using HeapKey = std::pair<int64_t, int32_t>;
+/// A runnable process and its clock; ordered by (clock, process index).
+struct ReadyKey {
+    int64_t clock;
+    int32_t proc;
+};
+
+inline bool earlier(const ReadyKey& a, const ReadyKey& b) {
+    return a.clock < b.clock || (a.clock == b.clock && a.proc < b.proc);
+}
+
+/// The runnable processes, earliest (clock, index) first.
+///
+/// Why not std::priority_queue: a pipeline has a handful of processes, and at steady state one
+/// or two are runnable, so the heap's sift calls dominated each switch. Up to kLinear entries
+/// the set is an unordered array scanned linearly (a compare per entry, no moves); beyond that
+/// it is kept as a binary min-heap. A heap-ordered array is still an array, so the linear scan
+/// stays correct on it; only the heap operations need the `heaped_` invariant.
+class ReadySet {
+  public:
+    bool empty() const { return v_.empty(); }
+    void clear() {
+        v_.clear();
+        heaped_ = false;
+    }
+    /// Clock of the earliest entry; INT64_MAX when empty.
+    int64_t min_clock() const {
+        if (v_.empty()) return INT64_MAX;
+        if (heaped_) return v_.front().clock;
+        int64_t m = v_[0].clock;
+        for (std::size_t i = 1; i < v_.size(); ++i)
+            if (v_[i].clock < m) m = v_[i].clock;
+        return m;
+    }
+    void push(ReadyKey k) {
+        v_.push_back(k);
+        if (heaped_) {
+            std::push_heap(v_.begin(), v_.end(), later);
+        } else if (v_.size() > kLinear) {
+            std::make_heap(v_.begin(), v_.end(), later);
+            heaped_ = true;
+        }
+    }
+    /// Removes and returns the earliest entry (the set must not be empty).
+    ReadyKey pop() {
+        if (heaped_) {
+            std::pop_heap(v_.begin(), v_.end(), later);
+            const ReadyKey k = v_.back();
+            v_.pop_back();
+            if (v_.empty()) heaped_ = false;
+            return k;
+        }
+        std::size_t best = 0;
+        for (std::size_t i = 1; i < v_.size(); ++i)
+            if (earlier(v_[i], v_[best])) best = i;
+        const ReadyKey k = v_[best];
+        v_[best] = v_.back();
+        v_.pop_back();
+        return k;
+    }
+
+  private:
+    static constexpr std::size_t kLinear = 16;
+    static bool later(const ReadyKey& a, const ReadyKey& b) { return earlier(b, a); }
+    std::vector<ReadyKey> v_;
+    bool heaped_ = false;
+};
 
 std::mutex g_published_mu;
 std::vector<std::pair<const pto_sim*, pto::csp::Trace>> g_published;
@@ -212,6 +278,8 @@ void for_each_offset(const pto_abi_tensor& t, F&& f) {
 struct __attribute__((visibility("hidden"))) pto_csp {
     pto_abi_run* R = nullptr;
     pto_sim* sim = nullptr;
+    // The simulator's submission counter (read on every switch; a zero without a simulator).
+    const uint64_t* task_counter = &kNoTasks;
     std::vector<Chan> chans;
     std::vector<Event> events;
     std::vector<Proc> procs;
@@ -220,7 +288,7 @@ struct __attribute__((visibility("hidden"))) pto_csp {
     std::vector<int32_t> pipe_chans;
     std::size_t pipe_first = 0;
     int64_t pipe_start = 0;
-    std::priority_queue<HeapKey, std::vector<HeapKey>, std::greater<HeapKey>> heap;
+    ReadySet ready;
     void* main_sp = nullptr;
 #if !defined(__x86_64__)
     ucontext_t main_uc;
@@ -239,7 +307,7 @@ struct __attribute__((visibility("hidden"))) pto_csp {
     void set_current(int32_t p) {
         current = p;
         if (!segments.empty() && segments.back().process == p) return;
-        const auto first = sim != nullptr ? static_cast<uint32_t>(pto_sim_task_count(sim)) : 0u;
+        const auto first = static_cast<uint32_t>(*task_counter);
         if (!segments.empty() && segments.back().first_task == first) {
             segments.back().process = p;
             if (segments.size() >= 2 && segments[segments.size() - 2].process == p)
@@ -269,14 +337,13 @@ struct __attribute__((visibility("hidden"))) pto_csp {
     /// or for the scheduler loop when there is none. Returns when `p` is resumed.
     void switch_away(int32_t self) {
         Proc& p = proc(self);
-        while (!heap.empty()) {
-            const HeapKey k = heap.top();
-            heap.pop();
-            Proc& q = proc(k.second);
+        while (!ready.empty()) {
+            const ReadyKey k = ready.pop();
+            Proc& q = proc(k.proc);
             if (q.state != State::Runnable) continue;
             q.state = State::Running;
-            set_current(k.second);
-            if (k.second == self) return;
+            set_current(k.proc);
+            if (k.proc == self) return;
             to_other(p, q);
             return;
         }
@@ -299,9 +366,9 @@ struct __attribute__((visibility("hidden"))) pto_csp {
     void advance(int32_t self, int64_t now) {
         Proc& p = proc(self);
         if (now > p.clock) p.clock = now;
-        if (!heap.empty() && heap.top().first < p.clock) {
+        if (ready.min_clock() < p.clock) {
             p.state = State::Runnable;
-            heap.push({p.clock, self});
+            ready.push({p.clock, self});
             switch_away(self);
         }
     }
@@ -324,7 +391,7 @@ struct __attribute__((visibility("hidden"))) pto_csp {
         if (q.state != State::Blocked) return;
         if (t > q.clock) q.clock = t;
         q.state = State::Runnable;
-        heap.push({q.clock, i});
+        ready.push({q.clock, i});
     }
     void wake_all(std::vector<int32_t>& list, int64_t t) {
         if (list.empty()) return;
@@ -614,6 +681,7 @@ pto_csp* pto_csp_create(pto_abi_run* R, int32_t n_channels, const char* const* c
     auto* C = new pto_csp();
     C->R = R;
     C->sim = R->sim;
+    if (C->sim != nullptr) C->task_counter = pto_sim_task_counter(C->sim);
     C->chans.resize(static_cast<std::size_t>(std::max(n_channels, 0)));
     for (int32_t i = 0; i < n_channels; ++i) {
         C->chans[i].name = channel_names[i];
@@ -770,16 +838,15 @@ int32_t pto_csp_pipe_run(pto_csp* C, int64_t* end) {
                     static_cast<int>(static_cast<uint64_t>(i) & 0xffffffffu));
 #endif
         p.state = State::Runnable;
-        C->heap.push({p.clock, static_cast<int32_t>(i)});
+        C->ready.push({p.clock, static_cast<int32_t>(i)});
     }
     // Channels with producers close when they all finish; those without never close implicitly.
-    while (!C->heap.empty() && !C->aborted) {
-        const HeapKey k = C->heap.top();
-        C->heap.pop();
-        Proc& p = C->proc(k.second);
+    while (!C->ready.empty() && !C->aborted) {
+        const ReadyKey k = C->ready.pop();
+        Proc& p = C->proc(k.proc);
         if (p.state != State::Runnable) continue;
         p.state = State::Running;
-        C->set_current(k.second);
+        C->set_current(k.proc);
         C->to_proc(p);
         C->set_current(-1);
     }
@@ -795,7 +862,7 @@ int32_t pto_csp_pipe_run(pto_csp* C, int64_t* end) {
             rc = pto_abi_fail(C->R, "[pto:DeadlockError] %s", msg.c_str());
         }
     }
-    while (!C->heap.empty()) C->heap.pop();
+    C->ready.clear();
     int64_t e = C->pipe_start;
     for (std::size_t i = C->pipe_first; i < C->procs.size(); ++i) {
         Proc& p = C->procs[i];
@@ -918,6 +985,8 @@ struct BenchCtx {
     int64_t items = 0;
     int64_t cycles = 0;
     pto_sim* sim = nullptr;
+    // The simulator's submission counter (read on every switch; a zero without a simulator).
+    const uint64_t* task_counter = &kNoTasks;
 };
 
 int64_t bench_task(const BenchCtx& b, int64_t now, int64_t i, int32_t kernel) {

@@ -368,6 +368,8 @@ int64_t pto_sim_total_cycles(const pto_sim* sim) { return sim->makespan; }
 
 uint64_t pto_sim_task_count(const pto_sim* sim) { return sim->task_count; }
 
+const uint64_t* pto_sim_task_counter(const pto_sim* sim) { return &sim->task_count; }
+
 int32_t pto_sim_workers(const pto_sim* sim) { return sim->cfg.workers; }
 
 int64_t pto_sim_worker_busy(const pto_sim* sim, int32_t worker) {

@@ -108,6 +108,10 @@ void pto_sim_finish(pto_sim* sim);
 
 int64_t pto_sim_total_cycles(const pto_sim* sim); /* makespan: max end, 0 without tasks */
 uint64_t pto_sim_task_count(const pto_sim* sim);  /* tasks submitted */
+/* The simulator's live submission counter (always equal to pto_sim_task_count()), valid until
+ * pto_sim_destroy(): code that needs the count after every possible interleaving (CSP processes)
+ * reads it with a load instead of a call. */
+const uint64_t* pto_sim_task_counter(const pto_sim* sim);
 int32_t pto_sim_workers(const pto_sim* sim);
 int64_t pto_sim_worker_busy(const pto_sim* sim, int32_t worker); /* sum of cycles run */
 
