@@ -249,10 +249,7 @@ class Lowering:
         vnode = self.lower_stmt(value) if _is_statement(value) else None
         if vnode is None and value is not None and not _is_tensorish(value):
             raise _fail(f"send of a {type(value).__name__} (send a kernel call or a tensor)", n)
-        node = ir.Node.send(self.channel(n.channel), vnode, _loc(n))
-        if not n.block:  # send(..., block=False): ChannelFull instead of waiting
-            _core.csp.mark_nonblocking(node)
-        return node
+        return ir.Node.send(self.channel(n.channel), vnode, _loc(n), bool(n.block))
 
     def _stmt_ConsumeNode(self, n: Any) -> Any:
         v = n.var

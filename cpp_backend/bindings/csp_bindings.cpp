@@ -1,5 +1,4 @@
-// pto_wsp._core.csp: the CSP engine's trace of a finished cpu_sim run, the engine benchmark,
-// and the one IR annotation CSP lowering needs (a non-blocking send).
+// pto_wsp._core.csp: the CSP engine's trace of a finished cpu_sim run and the engine benchmark.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -104,14 +103,6 @@ void bind_csp(py::module_& m) {
     m.def("bench_pipeline", &bench_pipeline, py::arg("items"), py::arg("depth") = 2,
           py::arg("cycles") = 1, py::arg("workers") = 2, py::arg("trace") = true,
           "Producer -> channel -> consumer through the real engine; timing and memory figures.");
-    m.def(
-        "mark_nonblocking",
-        [](pto::wsp::ir::Node& n) {
-            if (n.kind != pto::wsp::ir::NodeKind::Send)
-                throw std::invalid_argument("mark_nonblocking takes a send node");
-            n.attrs["block"] = false;
-        },
-        py::arg("node"), "Marks a send node as send(..., block=False) (attrs['block'] = False).");
     m.attr("WAIT_SEND") = int(PTO_CSP_WAIT_SEND);
     m.attr("WAIT_TAKE") = int(PTO_CSP_WAIT_TAKE);
     m.attr("WAIT_EVENT") = int(PTO_CSP_WAIT_EVENT);

@@ -156,7 +156,8 @@ void bind_workload(py::module_& m) {
             },
             py::arg("name"), py::arg("consumes"), py::arg("produces"), py::arg("body"), py::arg("replicas") = 1,
             py::arg("loc") = "")
-        .def_static("send", &Node::send, py::arg("channel_id"), py::arg("value") = py::none(), py::arg("loc") = "")
+        .def_static("send", &Node::send, py::arg("channel_id"), py::arg("value") = py::none(), py::arg("loc") = "",
+                    py::arg("block") = true)
         .def_static(
             "consume",
             [](int64_t channel_id, const VarTuple& var, const py::object& body, std::string loc) {

@@ -126,7 +126,11 @@ std::string node_head(const Node& n, const Module* module) {
             if (n.replicas != 1) s += " replicas=" + std::to_string(n.replicas);
             return s;
         }
-        case NodeKind::Send: return "send " + channel_ref(n.channel_id);
+        case NodeKind::Send: {
+            auto it = n.attrs.find("block");
+            const bool nonblocking = it != n.attrs.end() && it->second == AttrValue(false);
+            return "send " + channel_ref(n.channel_id) + (nonblocking ? " nonblocking" : "");
+        }
         case NodeKind::Consume: return "consume " + channel_ref(n.channel_id) + " as " + var_def(n.vars[0]);
         case NodeKind::Connect: return "connect " + channel_list(n.channels);
         case NodeKind::Record: return "record " + event_ref(n.event_id);

@@ -216,10 +216,11 @@ NodePtr Node::process(std::string name, std::vector<int64_t> consumes, std::vect
     return n;
 }
 
-NodePtr Node::send(int64_t channel_id, NodePtr value, std::string loc) {
+NodePtr Node::send(int64_t channel_id, NodePtr value, std::string loc, bool block) {
     auto n = fresh(NodeKind::Send, std::move(loc));
     n->channel_id = channel_id;
     n->value = std::move(value);
+    if (!block) n->attrs["block"] = false;  // send(..., block=False): ChannelFull, never waits
     return n;
 }
 

@@ -91,7 +91,7 @@ std::string to_string(NodeKind k);
 ///   Cond:        branches
 ///   Pipe / Combine / Sequential: children
 ///   Process:     name, consumes, produces, replicas, children
-///   Send:        channel_id, value (may be null)
+///   Send:        channel_id, value (may be null), attrs["block"] = false for a non-blocking send
 ///   Consume:     channel_id, vars[0], children
 ///   Connect:     children (process nodes), channels
 ///   Record / Synchronize: event_id
@@ -146,7 +146,7 @@ struct Node {
     static NodePtr process(std::string name, std::vector<int64_t> consumes,
                            std::vector<int64_t> produces, std::vector<NodePtr> body,
                            int64_t replicas = 1, std::string loc = "");
-    static NodePtr send(int64_t channel_id, NodePtr value, std::string loc = "");
+    static NodePtr send(int64_t channel_id, NodePtr value, std::string loc = "", bool block = true);
     static NodePtr consume(int64_t channel_id, VarDef var, std::vector<NodePtr> body,
                            std::string loc = "");
     static NodePtr connect(std::vector<NodePtr> processes, std::vector<int64_t> channels,

@@ -739,3 +739,12 @@ def test_builders_reject_malformed_shapes() -> None:
         m = ir.Module("m")
         m.add_param("n")
         m.add_param("n")
+
+
+def test_nonblocking_send_is_recorded_and_printed() -> None:
+    m = ir.Module("nb")
+    ch = m.add_channel("c", 1)
+    send = ir.Node.send(ch, None, "", False)
+    assert send.attrs == {"block": False}
+    assert ir.Node.send(ch, None).attrs == {}
+    assert "send #ch0 nonblocking" in send.print()
