@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -95,3 +96,37 @@ def test_concurrent_builders_of_one_key_both_succeed(tmp_path: Path) -> None:
     outs = [p.communicate(timeout=120)[0].strip() for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
     assert sorted(outs) == ["built", "reused"]
+
+
+_WORKLOAD_SCRIPT = """
+import numpy as np
+from pto_wsp import In, Out, P, Tensor, kernel, workload
+
+@kernel
+def noop(x: In[Tensor], y: Out[Tensor]): ...
+
+X = Tensor(np.zeros((8, 4), np.float32)); Y = Tensor(np.zeros((8, 4), np.float32))
+
+@workload
+def w():
+    for i in P(8):
+        noop[i](x=X[i], y=Y[i])
+
+program = w().compile(target="cpu_sim")
+program.execute(); program.synchronize()
+print("built" if program.runner.artifact.built else "reused", program.stats.task_count)
+"""
+
+
+def test_a_fresh_process_reuses_the_cached_library(tmp_path: Path) -> None:
+    """A second process (a restart) compiling the same workload loads the cached library."""
+    env = {**os.environ, "PTO_WSP_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", _WORKLOAD_SCRIPT], env=env, capture_output=True, text=True
+        )
+        for _ in range(2)
+    ]
+    for r in runs:
+        assert r.returncode == 0, r.stderr
+    assert [r.stdout.split() for r in runs] == [["built", "8"], ["reused", "8"]]
