@@ -73,6 +73,10 @@ pto_csp_fiber_entry:
 )");
 #endif
 
+// The per-action helpers are small and called from every action; GCC declined to inline some
+// of them (a call and spills per action), so they are forced inline.
+#define PTO_CSP_HOT inline __attribute__((always_inline))
+
 namespace {
 
 constexpr std::size_t kStackBytes = 512 * 1024;
@@ -207,7 +211,7 @@ class ReadySet {
         heaped_ = false;
     }
     /// Clock of the earliest entry; INT64_MAX when empty.
-    int64_t min_clock() const {
+    PTO_CSP_HOT int64_t min_clock() const {
         if (v_.empty()) return INT64_MAX;
         if (heaped_) return v_.front().clock;
         int64_t m = v_[0].clock;
@@ -215,7 +219,7 @@ class ReadySet {
             if (v_[i].clock < m) m = v_[i].clock;
         return m;
     }
-    void push(ReadyKey k) {
+    PTO_CSP_HOT void push(ReadyKey k) {
         v_.push_back(k);
         if (heaped_) {
             std::push_heap(v_.begin(), v_.end(), later);
@@ -225,7 +229,7 @@ class ReadySet {
         }
     }
     /// Removes and returns the earliest entry (the set must not be empty).
-    ReadyKey pop() {
+    PTO_CSP_HOT ReadyKey pop() {
         if (heaped_) {
             std::pop_heap(v_.begin(), v_.end(), later);
             const ReadyKey k = v_.back();
@@ -304,7 +308,7 @@ struct __attribute__((visibility("hidden"))) pto_csp {
     pto_csp* saved_current = nullptr;
 
     /// Makes `p` the running process (-1: the driver) and notes where its task run begins.
-    void set_current(int32_t p) {
+    PTO_CSP_HOT void set_current(int32_t p) {
         current = p;
         if (!segments.empty() && segments.back().process == p) return;
         const auto first = static_cast<uint32_t>(*task_counter);
@@ -363,7 +367,7 @@ struct __attribute__((visibility("hidden"))) pto_csp {
 
     /// Lets every process with an earlier clock act first. At equal clocks the running process
     /// goes on (fewer switches; the order of simultaneous actions stays deterministic).
-    void advance(int32_t self, int64_t now) {
+    PTO_CSP_HOT void advance(int32_t self, int64_t now) {
         Proc& p = proc(self);
         if (now > p.clock) p.clock = now;
         if (ready.min_clock() < p.clock) {
@@ -386,14 +390,14 @@ struct __attribute__((visibility("hidden"))) pto_csp {
         p.wait_kind = -1;
     }
 
-    void wake(int32_t i, int64_t t) {
+    PTO_CSP_HOT void wake(int32_t i, int64_t t) {
         Proc& q = proc(i);
         if (q.state != State::Blocked) return;
         if (t > q.clock) q.clock = t;
         q.state = State::Runnable;
         ready.push({q.clock, i});
     }
-    void wake_all(std::vector<int32_t>& list, int64_t t) {
+    PTO_CSP_HOT void wake_all(std::vector<int32_t>& list, int64_t t) {
         if (list.empty()) return;
         for (int32_t i : list) wake(i, t);
         list.clear();
