@@ -200,57 +200,70 @@ inline bool earlier(const ReadyKey& a, const ReadyKey& b) {
 ///
 /// Why not std::priority_queue: a pipeline has a handful of processes, and at steady state one
 /// or two are runnable, so the heap's sift calls dominated each switch. Up to kLinear entries
-/// the set is an unordered array scanned linearly (a compare per entry, no moves); beyond that
-/// it is kept as a binary min-heap. A heap-ordered array is still an array, so the linear scan
-/// stays correct on it; only the heap operations need the `heaped_` invariant.
+/// the set is an unordered inline array scanned linearly (a compare per entry, no moves, no
+/// allocation); beyond that every entry moves to a binary min-heap until it shrinks again.
 class ReadySet {
   public:
-    bool empty() const { return v_.empty(); }
+    bool empty() const { return n_ == 0; }
     void clear() {
-        v_.clear();
-        heaped_ = false;
+        n_ = 0;
+        heap_.clear();
     }
     /// Clock of the earliest entry; INT64_MAX when empty.
     PTO_CSP_HOT int64_t min_clock() const {
-        if (v_.empty()) return INT64_MAX;
-        if (heaped_) return v_.front().clock;
-        int64_t m = v_[0].clock;
-        for (std::size_t i = 1; i < v_.size(); ++i)
-            if (v_[i].clock < m) m = v_[i].clock;
+        if (n_ == 0) return INT64_MAX;
+        if (!heap_.empty()) return heap_.front().clock;
+        int64_t m = small_[0].clock;
+        for (std::size_t i = 1; i < n_; ++i)
+            if (small_[i].clock < m) m = small_[i].clock;
         return m;
     }
     PTO_CSP_HOT void push(ReadyKey k) {
-        v_.push_back(k);
-        if (heaped_) {
-            std::push_heap(v_.begin(), v_.end(), later);
-        } else if (v_.size() > kLinear) {
-            std::make_heap(v_.begin(), v_.end(), later);
-            heaped_ = true;
+        if (heap_.empty() && n_ < kLinear) [[likely]] {
+            small_[n_++] = k;
+            return;
         }
+        push_heap(k);
     }
     /// Removes and returns the earliest entry (the set must not be empty).
     PTO_CSP_HOT ReadyKey pop() {
-        if (heaped_) {
-            std::pop_heap(v_.begin(), v_.end(), later);
-            const ReadyKey k = v_.back();
-            v_.pop_back();
-            if (v_.empty()) heaped_ = false;
-            return k;
-        }
+        if (!heap_.empty()) [[unlikely]]
+            return pop_heap();
         std::size_t best = 0;
-        for (std::size_t i = 1; i < v_.size(); ++i)
-            if (earlier(v_[i], v_[best])) best = i;
-        const ReadyKey k = v_[best];
-        v_[best] = v_.back();
-        v_.pop_back();
+        for (std::size_t i = 1; i < n_; ++i)
+            if (earlier(small_[i], small_[best])) best = i;
+        const ReadyKey k = small_[best];
+        small_[best] = small_[--n_];
         return k;
     }
 
   private:
     static constexpr std::size_t kLinear = 16;
     static bool later(const ReadyKey& a, const ReadyKey& b) { return earlier(b, a); }
-    std::vector<ReadyKey> v_;
-    bool heaped_ = false;
+    // Heap mode (more than kLinear runnable): every entry lives in heap_, until it empties.
+    __attribute__((noinline)) void push_heap(ReadyKey k) {
+        if (heap_.empty()) {
+            heap_.assign(small_, small_ + n_);
+            std::make_heap(heap_.begin(), heap_.end(), later);
+        }
+        heap_.push_back(k);
+        std::push_heap(heap_.begin(), heap_.end(), later);
+        n_ = heap_.size();
+    }
+    __attribute__((noinline)) ReadyKey pop_heap() {
+        std::pop_heap(heap_.begin(), heap_.end(), later);
+        const ReadyKey k = heap_.back();
+        heap_.pop_back();
+        n_ = heap_.size();
+        if (n_ <= kLinear) {  // back to the array
+            std::copy(heap_.begin(), heap_.end(), small_);
+            heap_.clear();
+        }
+        return k;
+    }
+    ReadyKey small_[kLinear];
+    std::size_t n_ = 0;
+    std::vector<ReadyKey> heap_;
 };
 
 std::mutex g_published_mu;
