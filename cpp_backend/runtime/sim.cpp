@@ -60,6 +60,7 @@ struct pto_sim {
         const auto n = static_cast<uint32_t>(c.workers);
         worker_mask = (n & (n - 1)) == 0 ? n - 1 : 0;
         plain = c.timing == PTO_SIM_IMMEDIATE && c.window == 0;
+        round_robin_plain = plain && c.streams == 0 && c.dispatch == PTO_SIM_ROUND_ROBIN;
         buffering = c.timing == PTO_SIM_BATCHED || c.timing == PTO_SIM_INTERLEAVED;
         if (c.timing == PTO_SIM_BATCHED || c.timing == PTO_SIM_INTERLEAVED)
             group = static_cast<std::size_t>(c.timing_param);
@@ -220,7 +221,36 @@ struct pto_sim {
         return dep;
     }
 
+    /// The common case, kept small enough to inline into pto_sim_submit(): immediate timing,
+    /// no window, no streams, round-robin dispatch and no declared accesses. Same placement as
+    /// place() with issue 0: start = max(min_start, 0, worker free), so the callee-saved
+    /// register spills and policy branches of the general path are skipped.
     int64_t submit(const pto_sim_task& t) {
+        if (round_robin_plain && next_acc.empty()) [[likely]] {
+            const uint32_t index = static_cast<uint32_t>(task_count++);
+            const uint32_t w = home_worker(index);
+            int64_t start = t.min_start > 0 ? t.min_start : 0;
+            if (free_at[w] > start) start = free_at[w];
+            const int64_t end = start + t.cycles;
+            free_at[w] = end;
+            busy[w] += t.cycles;
+            if (end > makespan) makespan = end;
+            if (cfg.trace) {
+                pto_sim_record* r = trace.append();
+                r->task = index;
+                r->kernel = t.kernel;
+                r->worker = static_cast<int32_t>(w);
+                r->stream = -1;
+                r->start = start;
+                r->end = end;
+                std::memcpy(r->idx, t.idx, sizeof r->idx);
+            }
+            return end;
+        }
+        return submit_general(t);
+    }
+
+    __attribute__((noinline)) int64_t submit_general(const pto_sim_task& t) {
         const uint32_t index = static_cast<uint32_t>(task_count++);
         if (plain && next_acc.empty()) [[likely]]
             return place(t, index, t.min_start, 0, nullptr, 0);
@@ -269,6 +299,7 @@ struct pto_sim {
     pto::sim::TraceBuffer trace;
     uint32_t worker_mask = 0;
     bool plain = true;
+    bool round_robin_plain = true;  // plain, no streams, round robin: submit()'s inline path
     bool buffering = false;
     uint64_t task_count = 0;
     int64_t makespan = 0;
