@@ -980,6 +980,49 @@ int64_t pto_csp_query(pto_csp* C, int32_t self, int32_t ev, int64_t now) {
 
 namespace pto::csp {
 
+namespace {
+struct KeptMapping {
+    std::size_t record_size = 0;
+    void* ptr = nullptr;
+    std::size_t bytes = 0;
+};
+std::mutex g_kept_mu;
+KeptMapping g_kept[4];  // one per record type (occupancy, waits, task segments; one spare)
+}  // namespace
+
+void* record_cache_take(std::size_t record_size, std::size_t* bytes) {
+    std::lock_guard<std::mutex> lock(g_kept_mu);
+    for (KeptMapping& k : g_kept)
+        if (k.record_size == record_size && k.ptr != nullptr) {
+            void* p = k.ptr;
+            *bytes = k.bytes;
+            k.ptr = nullptr;
+            k.bytes = 0;
+            return p;
+        }
+    *bytes = 0;
+    return nullptr;
+}
+
+void* record_cache_put(std::size_t record_size, void* p, std::size_t bytes,
+                       std::size_t* old_bytes) {
+    std::lock_guard<std::mutex> lock(g_kept_mu);
+    KeptMapping* slot = nullptr;
+    for (KeptMapping& k : g_kept)
+        if (k.record_size == record_size) slot = &k;
+    if (slot == nullptr)
+        for (KeptMapping& k : g_kept)
+            if (k.ptr == nullptr && (slot == nullptr || k.record_size == 0)) slot = &k;
+    if (slot == nullptr) {  // every slot holds another record type: do not keep this one
+        *old_bytes = bytes;
+        return p;
+    }
+    void* old = slot->ptr;
+    *old_bytes = slot->bytes;
+    *slot = KeptMapping{record_size, p, bytes};
+    return old;
+}
+
 bool take_trace(const pto_sim* sim, Trace& out) {
     std::lock_guard<std::mutex> lock(g_published_mu);
     for (auto it = g_published.begin(); it != g_published.end(); ++it)

@@ -29,12 +29,25 @@ struct TaskSegment {
     int32_t process;
 };
 
+/// The mapping kept for the next RecordBuf of records of `record_size` bytes (null when none),
+/// its size in *bytes. Out of line in libpto_runtime, so the engine (which fills traces) and the
+/// bindings (which drop them) share one cache.
+void* record_cache_take(std::size_t record_size, std::size_t* bytes);
+/// Keeps mapping (p, bytes) for `record_size`; returns the one kept before (to unmap; null when
+/// none) with its size in *old_bytes.
+void* record_cache_put(std::size_t record_size, void* p, std::size_t bytes, std::size_t* old_bytes);
+
 /// An append-only array of trivially copyable records for traces of 10^6+ entries.
 ///
 /// Why not std::vector: doubling growth copies every record again and touches twice the final
 /// memory, and 4 KiB first-touch page faults dominated the engine's run time. This buffer maps
 /// anonymous memory with transparent huge pages requested (madvise) and grows with mremap, which
 /// moves page tables rather than bytes. Small traces stay in one small mapping.
+///
+/// The last large mapping released (per record type) is kept for the next buffer of that type,
+/// with its pages already faulted in: a benchmark or GUI re-running the same pipeline otherwise
+/// paid for zeroing megabytes of fresh pages inside every timed run (the simulator trace keeps
+/// its last block the same way).
 template <class T>
 class RecordBuf {
     static_assert(std::is_trivially_copyable_v<T>, "RecordBuf holds plain records only");
@@ -83,6 +96,13 @@ class RecordBuf {
         const std::size_t want = bytes_ == 0 ? kFirstBytes : 2 * bytes_;
         void* p;
         if (data_ == nullptr) {
+            std::size_t kept = 0;
+            if (void* c = record_cache_take(sizeof(T), &kept)) {
+                data_ = static_cast<T*>(c);
+                bytes_ = kept;
+                cap_ = kept / sizeof(T);
+                return;
+            }
             p = mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         } else {
             p = mremap(data_, bytes_, want, MREMAP_MAYMOVE);
@@ -96,7 +116,13 @@ class RecordBuf {
         cap_ = want / sizeof(T);
     }
     void release() {
-        if (data_ != nullptr) munmap(data_, bytes_);
+        if (data_ != nullptr) {
+            void* drop = data_;
+            std::size_t drop_bytes = bytes_;
+            if (bytes_ >= kHuge)  // keep it; unmap the one kept before
+                drop = record_cache_put(sizeof(T), drop, drop_bytes, &drop_bytes);
+            if (drop != nullptr) munmap(drop, drop_bytes);
+        }
         data_ = nullptr;
         size_ = cap_ = bytes_ = 0;
     }
