@@ -261,6 +261,8 @@ void CspEmitter::emit_process_body(const Node& proc, const std::vector<int64_t>&
     // task: a load of the simulator's live counter, not a call.
     h_.csp_put("const uint64_t* const pto_tc = pto_sim_task_counter(sim);");
     h_.csp_put("uint64_t pto_ntask = *pto_tc;");
+    // The engine's hot state, for csp.h's inline fast paths of the channel actions.
+    h_.csp_put("pto_csp_hot* const pto_H = pto_csp_hot_of(pto_C); (void)pto_H;");
     h_.csp_put("int64_t pto_barrier = pto_csp_clock(pto_C, pto_self), pto_max = 0;");
     h_.csp_put("int pto_pending = 0;");
     h_.csp_put("(void)pto_ntask; (void)pto_max; (void)pto_pending; (void)pto_env;");
@@ -302,7 +304,8 @@ void CspEmitter::emit_send(const Node& n) {
     h_.csp_put("{  // " + at("send on " + ch->name, n.loc));
     h_.csp_indent(1);
     h_.csp_put("int64_t " + item + " = 0;");
-    h_.csp_put("pto_barrier = pto_csp_reserve(pto_C, pto_self, " + cid + ", pto_barrier, " +
+    h_.csp_put("pto_barrier = pto_csp_reserve_fast(pto_C, pto_H, pto_self, " + cid +
+               ", pto_barrier, " +
                (blocking ? "1" : "0") + ", " + lit(at("send on " + ch->name, n.loc)) + ", &" +
                item + ");");
     if (n.value) {
@@ -318,7 +321,8 @@ void CspEmitter::emit_send(const Node& n) {
     } else {
         h_.csp_put("if (pto_barrier > pto_max) pto_max = pto_barrier;");
     }
-    h_.csp_put("pto_csp_commit(pto_C, pto_self, " + cid + ", " + item + ", pto_barrier);");
+    h_.csp_put("pto_csp_commit_fast(pto_C, pto_H, pto_self, " + cid + ", " + item +
+               ", pto_barrier);");
     h_.csp_indent(-1);
     h_.csp_put("}");
 }
@@ -330,7 +334,7 @@ void CspEmitter::emit_consume(const Node& n) {
     h_.csp_put("for (;;) {  // " + at("consume " + channel_name(n.channel_id), n.loc));
     h_.csp_indent(1);
     h_.csp_put("int64_t " + var + " = 0;");
-    h_.csp_put("if (!pto_csp_take(pto_C, pto_self, " + cid + ", &pto_barrier, &" + var +
+    h_.csp_put("if (!pto_csp_take_fast(pto_C, pto_H, pto_self, " + cid + ", &pto_barrier, &" + var +
                ")) break;");
     h_.csp_bind(n.vars[0].id, true);
     consume_ctx_.push_back({n.channel_id, var});
@@ -346,7 +350,7 @@ void CspEmitter::emit_consume(const Node& n) {
     h_.csp_put("pto_max = " + saved + " > pto_barrier ? " + saved + " : pto_barrier;");
     consume_ctx_.pop_back();
     h_.csp_bind(n.vars[0].id, false);
-    h_.csp_put("pto_csp_release(pto_C, pto_self, " + cid + ", pto_barrier);");
+    h_.csp_put("pto_csp_release_fast(pto_C, pto_H, pto_self, " + cid + ", pto_barrier);");
     h_.csp_indent(-1);
     h_.csp_put("}");
 }
@@ -355,7 +359,7 @@ void CspEmitter::emit_consume(const Node& n) {
 
 void CspEmitter::task_prologue() {
     if (!in_process_) return;
-    if (!ordered_) h_.csp_put("pto_csp_at(pto_C, pto_self, pto_barrier);");
+    if (!ordered_) h_.csp_put("pto_csp_at_fast(pto_C, pto_H, pto_self, pto_barrier);");
     ordered_ = false;
     h_.csp_put("pto_ntask = *pto_tc;");
 }

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstddef>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -73,6 +74,14 @@ pto_csp_fiber_entry:
 )");
 #endif
 
+// csp.h's inline fast paths see these records through their C views.
+static_assert(sizeof(pto::csp::RecordBuf<pto_csp_occupancy>::Raw) == sizeof(pto_csp_occ_buf) &&
+                  offsetof(pto::csp::RecordBuf<pto_csp_occupancy>::Raw, size) ==
+                      offsetof(pto_csp_occ_buf, size) &&
+                  offsetof(pto::csp::RecordBuf<pto_csp_occupancy>::Raw, cap) ==
+                      offsetof(pto_csp_occ_buf, cap),
+              "RecordBuf::Raw must match pto_csp_occ_buf");
+
 // The per-action helpers are small and called from every action; GCC declined to inline some
 // of them (a call and spills per action), so they are forced inline.
 #define PTO_CSP_HOT inline __attribute__((always_inline))
@@ -100,7 +109,9 @@ Stack map_stack() {
     return {static_cast<char*>(p), total};
 }
 
-struct Proc {
+// The clock is the C-visible part (csp.h's inline fast paths read and advance it).
+struct Proc : pto_csp_hot_proc {
+    Proc() : pto_csp_hot_proc{0} {}
     std::string name;
     pto_csp_proc_fn fn = nullptr;
     const int64_t* env = nullptr;
@@ -109,7 +120,6 @@ struct Proc {
 #if !defined(__x86_64__)
     ucontext_t uc;
 #endif
-    int64_t clock = 0;
     int64_t start = 0;
     int64_t end = -1;
     State state = State::Runnable;
@@ -119,30 +129,28 @@ struct Proc {
     std::vector<int32_t> produces, consumes;
 };
 
-struct Item {
-    int64_t item;
-    int64_t time;
-};
+using Item = pto_csp_item;
 
-struct Chan {
+// The C-visible part (csp.h) holds the slots, the ring of committed items (queued <= used <=
+// cap, so it never overflows and never allocates per item), the item numbers, the occupancy
+// trace state (see pto_csp::occupancy_changed: the channel's last record index, -1 when none may
+// still be amended, the value it holds and the value before it) and the waiter counts.
+struct Chan : pto_csp_hot_chan {
+    Chan() : pto_csp_hot_chan{} {
+        cap = 1;
+        last_commit = occ_last = -1;
+        occ_value = occ_before = -1;
+    }
     std::string name;
-    int64_t depth = 0;
-    int64_t cap = 1;
-    bool closed = false;
-    int64_t used = 0;  // slots in use: reserved, queued or held by a consumer body
-    // Committed items not yet taken: a ring of `cap` entries (queued <= used <= cap, so it never
-    // overflows and never allocates per item).
-    std::vector<Item> ring;
-    int64_t head = 0, queued = 0;
-    int64_t next_item = 0;
-    int64_t last_commit = -1;  // item committed last (selects a rotating buffer's final copy)
-    // Occupancy trace state (see pto_csp::occupancy_changed): the channel's last record index
-    // (-1: none that may still be amended), the value it holds and the value before it.
-    int64_t occ_last = -1;
-    int32_t occ_value = -1, occ_before = -1;
-    std::size_t occ_floor = 0;  // records below this index (marks) are never dropped
-    int32_t producers = 0, live_producers = 0;
+    std::vector<Item> ring_store;  // `ring` points here
+    int32_t live_producers = 0;
     std::vector<int32_t> wait_send, wait_take;
+
+    /// Mirrors the waiter lists' sizes into the C-visible counts (after every change of them).
+    void sync_waiters() {
+        n_wait_send = static_cast<int32_t>(wait_send.size());
+        n_wait_take = static_cast<int32_t>(wait_take.size());
+    }
 
     void push(const Item& it) {
         int64_t at = head + queued;
@@ -157,9 +165,10 @@ struct Chan {
         return it;
     }
     void reset() {
-        closed = false;
+        closed = 0;
         used = 0;
-        ring.assign(static_cast<std::size_t>(cap), Item{0, 0});
+        ring_store.assign(static_cast<std::size_t>(cap), Item{0, 0});
+        ring = ring_store.data();
         head = queued = 0;
         next_item = 0;
         last_commit = -1;
@@ -169,6 +178,7 @@ struct Chan {
         producers = live_producers = 0;
         wait_send.clear();
         wait_take.clear();
+        sync_waiters();
     }
 };
 
@@ -204,21 +214,22 @@ inline bool earlier(const ReadyKey& a, const ReadyKey& b) {
 /// allocation); beyond that every entry moves to a binary min-heap until it shrinks again.
 class ReadySet {
   public:
+    /// Where the clock of the earliest entry is kept (INT64_MAX when empty): the engine's hot
+    /// state, read by csp.h's inline ordering checks.
+    void bind_min(int64_t* slot) {
+        min_ = slot;
+        *min_ = INT64_MAX;
+    }
     bool empty() const { return n_ == 0; }
     void clear() {
         n_ = 0;
         heap_.clear();
+        *min_ = INT64_MAX;
     }
     /// Clock of the earliest entry; INT64_MAX when empty.
-    PTO_CSP_HOT int64_t min_clock() const {
-        if (n_ == 0) return INT64_MAX;
-        if (!heap_.empty()) return heap_.front().clock;
-        int64_t m = small_[0].clock;
-        for (std::size_t i = 1; i < n_; ++i)
-            if (small_[i].clock < m) m = small_[i].clock;
-        return m;
-    }
+    PTO_CSP_HOT int64_t min_clock() const { return *min_; }
     PTO_CSP_HOT void push(ReadyKey k) {
+        if (k.clock < *min_) *min_ = k.clock;
         if (heap_.empty() && n_ < kLinear) [[likely]] {
             small_[n_++] = k;
             return;
@@ -227,18 +238,32 @@ class ReadySet {
     }
     /// Removes and returns the earliest entry (the set must not be empty).
     PTO_CSP_HOT ReadyKey pop() {
-        if (!heap_.empty()) [[unlikely]]
-            return pop_heap();
+        if (!heap_.empty()) [[unlikely]] {
+            const ReadyKey k = pop_heap();
+            update_min();
+            return k;
+        }
         std::size_t best = 0;
         for (std::size_t i = 1; i < n_; ++i)
             if (earlier(small_[i], small_[best])) best = i;
         const ReadyKey k = small_[best];
         small_[best] = small_[--n_];
+        update_min();
         return k;
     }
 
   private:
     static constexpr std::size_t kLinear = 16;
+    PTO_CSP_HOT void update_min() {
+        int64_t m = INT64_MAX;
+        if (!heap_.empty()) {
+            m = heap_.front().clock;
+        } else {
+            for (std::size_t i = 0; i < n_; ++i)
+                if (small_[i].clock < m) m = small_[i].clock;
+        }
+        *min_ = m;
+    }
     static bool later(const ReadyKey& a, const ReadyKey& b) { return earlier(b, a); }
     // Heap mode (more than kLinear runnable): every entry lives in heap_, until it empties.
     __attribute__((noinline)) void push_heap(ReadyKey k) {
@@ -263,6 +288,7 @@ class ReadySet {
     }
     ReadyKey small_[kLinear];
     std::size_t n_ = 0;
+    int64_t* min_ = nullptr;
     std::vector<ReadyKey> heap_;
 };
 
@@ -293,6 +319,7 @@ void for_each_offset(const pto_abi_tensor& t, F&& f) {
 // Hidden: the engine's member functions are internal, so calls between them bind directly
 // instead of through the PLT (only the extern "C" entries are exported).
 struct __attribute__((visibility("hidden"))) pto_csp {
+    pto_csp_hot hot{};  // what csp.h's inline fast paths read and update
     pto_abi_run* R = nullptr;
     pto_sim* sim = nullptr;
     // The simulator's submission counter (read on every switch; a zero without a simulator).
@@ -466,9 +493,10 @@ struct __attribute__((visibility("hidden"))) pto_csp {
     void close_channel(int32_t ch, int64_t t) {
         Chan& c = chans[ch];
         if (c.closed) return;
-        c.closed = true;
+        c.closed = 1;
         wake_all(c.wait_take, t);
         wake_all(c.wait_send, t);  // they fail with ChannelClosed
+        c.sync_waiters();
     }
 
     int64_t reserve(int32_t self, int32_t ch, int64_t now, int32_t blocking, const char* where,
@@ -487,6 +515,7 @@ struct __attribute__((visibility("hidden"))) pto_csp {
                          " (depth " + std::to_string(c.depth) + ", " + std::to_string(c.used) +
                          " slot(s) in use)" + at_cycle(self));
             c.wait_send.push_back(self);
+            c.sync_waiters();
             block(self, PTO_CSP_WAIT_SEND, ch);
         }
         ++c.used;
@@ -510,6 +539,7 @@ struct __attribute__((visibility("hidden"))) pto_csp {
         c.push({item, t});
         c.last_commit = item;
         wake_all(c.wait_take, t);
+        c.sync_waiters();
         if (early) advance(self, t);
     }
 
@@ -537,6 +567,7 @@ struct __attribute__((visibility("hidden"))) pto_csp {
             }
             c.wait_take.push_back(self);
             if (c.depth == 0) wake_all(c.wait_send, proc(self).clock);  // a rendezvous partner
+            c.sync_waiters();
             block(self, PTO_CSP_WAIT_TAKE, ch);
         }
     }
@@ -548,6 +579,7 @@ struct __attribute__((visibility("hidden"))) pto_csp {
         const int64_t t = proc(self).clock;
         occupancy_changed(ch, t);
         wake_all(c.wait_send, t);
+        c.sync_waiters();
     }
 
     void finish(int32_t self, int64_t now) {
@@ -705,6 +737,11 @@ pto_csp* pto_csp_create(pto_abi_run* R, int32_t n_channels, const char* const* c
         C->chans[i].depth = channel_depths[i];
         C->chans[i].cap = std::max<int64_t>(channel_depths[i], 1);
     }
+    C->ready.bind_min(&C->hot.ready_min);
+    C->hot.chans = reinterpret_cast<char*>(static_cast<pto_csp_hot_chan*>(C->chans.data()));
+    C->hot.chan_stride = static_cast<int64_t>(sizeof(Chan));
+    C->hot.proc_stride = static_cast<int64_t>(sizeof(Proc));
+    C->hot.occupancy = reinterpret_cast<pto_csp_occ_buf*>(C->occupancy.raw());
     C->events.resize(static_cast<std::size_t>(std::max(n_events, 0)));
     for (int32_t i = 0; i < n_events; ++i) C->events[i].name = event_names[i];
     C->saved_current = t_current;
@@ -770,6 +807,7 @@ int32_t pto_csp_spawn(pto_csp* C, const char* name, pto_csp_proc_fn fn, const in
     p.env = env;
     p.clock = p.start = C->pipe_start;
     C->procs.push_back(std::move(p));
+    C->hot.procs = reinterpret_cast<char*>(static_cast<pto_csp_hot_proc*>(C->procs.data()));
     return static_cast<int32_t>(C->procs.size() - 1);
 }
 
@@ -904,6 +942,10 @@ int32_t pto_csp_pipe_run(pto_csp* C, int64_t* end) {
 int64_t pto_csp_clock(pto_csp* C, int32_t self) { return C->proc(self).clock; }
 
 void pto_csp_at(pto_csp* C, int32_t self, int64_t now) { C->advance(self, now); }
+
+pto_csp_hot* pto_csp_hot_of(pto_csp* C) { return &C->hot; }
+
+void pto_csp_note_occupancy(pto_csp* C, int32_t ch, int64_t t) { C->occupancy_changed(ch, t); }
 
 int64_t pto_csp_reserve(pto_csp* C, int32_t self, int32_t ch, int64_t now, int32_t block,
                         const char* where, int64_t* item) {
@@ -1065,12 +1107,13 @@ int64_t bench_task(const BenchCtx& b, int64_t now, int64_t i, int32_t kernel) {
 int32_t bench_producer(pto_abi_run* R, int32_t self, const int64_t* env) {
     const auto& b = *reinterpret_cast<const BenchCtx*>(env);
     pto_csp* C = pto_csp_of(R);
+    pto_csp_hot* H = pto_csp_hot_of(C);
     int64_t now = pto_csp_clock(C, self);
     for (int64_t i = 0; i < b.items; ++i) {
         int64_t item = 0;
-        now = pto_csp_reserve(C, self, 0, now, 1, "bench send", &item);  // ordered: no _at
+        now = pto_csp_reserve_fast(C, H, self, 0, now, 1, "bench send", &item);  // ordered
         now = bench_task(b, now, i, 0);
-        pto_csp_commit(C, self, 0, item, now);
+        pto_csp_commit_fast(C, H, self, 0, item, now);
     }
     return pto_csp_exit(C, self, now);
 }
@@ -1078,11 +1121,12 @@ int32_t bench_producer(pto_abi_run* R, int32_t self, const int64_t* env) {
 int32_t bench_consumer(pto_abi_run* R, int32_t self, const int64_t* env) {
     const auto& b = *reinterpret_cast<const BenchCtx*>(env);
     pto_csp* C = pto_csp_of(R);
+    pto_csp_hot* H = pto_csp_hot_of(C);
     int64_t now = pto_csp_clock(C, self);
     int64_t item = 0;
-    while (pto_csp_take(C, self, 0, &now, &item)) {  // ordered: no pto_csp_at needed
+    while (pto_csp_take_fast(C, H, self, 0, &now, &item)) {  // ordered: no pto_csp_at needed
         now = bench_task(b, now, item, 1);
-        pto_csp_release(C, self, 0, now);
+        pto_csp_release_fast(C, H, self, 0, now);
     }
     return pto_csp_exit(C, self, now);
 }
@@ -1125,7 +1169,7 @@ extern "C" double pto_csp_bench_pipeline(pto_sim* sim, int64_t items, int64_t de
     *bytes = static_cast<int64_t>(C->occupancy.size() * sizeof(pto_csp_occupancy) +
                                   C->waits.size() * sizeof(pto_csp_wait) +
                                   C->segments.size() * sizeof(pto::csp::TaskSegment) +
-                                  C->chans[0].ring.capacity() * sizeof(Item));
+                                  C->chans[0].ring_store.capacity() * sizeof(Item));
     pto_csp_destroy(C);
     pto::csp::Trace drop;
     pto::csp::take_trace(sim, drop);

@@ -35,6 +35,13 @@ extern "C" {
 
 typedef struct pto_csp pto_csp;
 
+/* One change of a channel's occupancy (slots in use), 16 bytes. */
+typedef struct pto_csp_occupancy {
+    int64_t time;
+    int32_t channel;
+    int32_t occupancy;
+} pto_csp_occupancy;
+
 /* The engine type is hidden inside libpto_runtime (direct internal calls); its entries are
  * exported explicitly. */
 #if defined(__GNUC__)
@@ -114,12 +121,7 @@ PTO_CSP_API int64_t pto_csp_synchronize(pto_csp* C, int32_t self, int32_t ev, in
 PTO_CSP_API int64_t pto_csp_query(pto_csp* C, int32_t self, int32_t ev, int64_t now);
 
 /* ---- trace ---------------------------------------------------------------------------------- */
-/* One change of a channel's occupancy (slots in use), 16 bytes. */
-typedef struct pto_csp_occupancy {
-    int64_t time;
-    int32_t channel;
-    int32_t occupancy;
-} pto_csp_occupancy;
+
 
 /* Why a process waited. */
 enum pto_csp_wait_kind {
@@ -137,6 +139,168 @@ typedef struct pto_csp_wait {
     int32_t kind;   /* enum pto_csp_wait_kind */
     int32_t reserved;
 } pto_csp_wait;
+
+/* ---- inline fast paths -------------------------------------------------------------------- */
+/* The uncontended cases of the actions above, inlined into generated process bodies over the
+ * engine's hot state (no library call per channel event). Each checks that its case needs no
+ * switch, wait, wake-up or error and otherwise calls the library function, which redoes the
+ * (idempotent) clock update and handles every other case; the outcome, the occupancy and wait
+ * records included, is the library function's. The layout is private to one build of
+ * libpto_runtime and the generated drivers compiled against the same header. */
+
+/* A committed item in a channel's ring. */
+typedef struct pto_csp_item {
+    int64_t item;
+    int64_t time;
+} pto_csp_item;
+
+/* Per channel (the first part of the engine's channel record). */
+typedef struct pto_csp_hot_chan {
+    int64_t depth, cap;
+    int64_t used;           /* slots in use: reserved, queued or held by a consumer body */
+    pto_csp_item* ring;     /* committed items not yet taken: `cap` entries from `head` */
+    int64_t head, queued;
+    int64_t next_item;
+    int64_t last_commit;    /* item committed last (-1: none) */
+    int64_t occ_last;       /* index of the channel's last occupancy record that may be amended */
+    uint64_t occ_floor;     /* occupancy records below this index are never dropped */
+    int32_t occ_value, occ_before;
+    int32_t producers;
+    int32_t closed;
+    int32_t n_wait_send, n_wait_take; /* processes blocked sending / taking */
+} pto_csp_hot_chan;
+
+/* Per process (the first part of the engine's process record). */
+typedef struct pto_csp_hot_proc {
+    int64_t clock;
+} pto_csp_hot_proc;
+
+/* The occupancy record buffer (appended in place while size < cap). */
+typedef struct pto_csp_occ_buf {
+    pto_csp_occupancy* data;
+    uint64_t size, cap, bytes;
+} pto_csp_occ_buf;
+
+typedef struct pto_csp_hot {
+    int64_t ready_min;      /* smallest clock of the runnable (queued) processes; INT64_MAX: none */
+    char* procs;            /* process records, `proc_stride` bytes apart */
+    int64_t proc_stride;
+    char* chans;            /* channel records, `chan_stride` bytes apart */
+    int64_t chan_stride;
+    pto_csp_occ_buf* occupancy;
+} pto_csp_hot;
+
+PTO_CSP_API pto_csp_hot* pto_csp_hot_of(pto_csp* C);
+/* Records the occupancy of `ch` at `t` if it changed (the general case of the inline one). */
+PTO_CSP_API void pto_csp_note_occupancy(pto_csp* C, int32_t ch, int64_t t);
+
+static inline int64_t* pto_csp_clock_slot(const pto_csp_hot* H, int32_t self) {
+    return &((pto_csp_hot_proc*)(H->procs + (int64_t)self * H->proc_stride))->clock;
+}
+static inline pto_csp_hot_chan* pto_csp_hot_chan_at(const pto_csp_hot* H, int32_t ch) {
+    return (pto_csp_hot_chan*)(H->chans + (int64_t)ch * H->chan_stride);
+}
+
+/* Same as the engine's occupancy change: same-cycle changes coalesce, a same-cycle change back
+ * to the value before drops the record, an unchanged value records nothing. */
+static inline void pto_csp_occupancy_inline(pto_csp* C, const pto_csp_hot* H,
+                                            pto_csp_hot_chan* c, int32_t ch, int64_t t) {
+    pto_csp_occ_buf* b = H->occupancy;
+    const int32_t used = (int32_t)c->used;
+    if (c->occ_last >= 0 && (uint64_t)c->occ_last + 1 == b->size &&
+        b->data[b->size - 1].time == t) {
+        if (used == c->occ_before && b->size > c->occ_floor) {
+            --b->size;
+            c->occ_last = -1;
+        } else {
+            b->data[b->size - 1].occupancy = used;
+        }
+        c->occ_value = used;
+        return;
+    }
+    if (used == c->occ_value) return;
+    if (b->size == b->cap) {
+        pto_csp_note_occupancy(C, ch, t);
+        return;
+    }
+    c->occ_before = c->occ_value;
+    c->occ_value = used;
+    c->occ_last = (int64_t)b->size;
+    b->data[b->size].time = t;
+    b->data[b->size].channel = ch;
+    b->data[b->size].occupancy = used;
+    ++b->size;
+}
+
+/* pto_csp_at. */
+static inline void pto_csp_at_fast(pto_csp* C, pto_csp_hot* H, int32_t self, int64_t now) {
+    int64_t* clk = pto_csp_clock_slot(H, self);
+    if (now > *clk) *clk = now;
+    if (H->ready_min < *clk) pto_csp_at(C, self, *clk);
+}
+
+/* pto_csp_reserve: inline when the channel (depth >= 1, open) has a free slot. */
+static inline int64_t pto_csp_reserve_fast(pto_csp* C, pto_csp_hot* H, int32_t self, int32_t ch,
+                                           int64_t now, int32_t block, const char* where,
+                                           int64_t* item) {
+    int64_t* clk = pto_csp_clock_slot(H, self);
+    pto_csp_hot_chan* c = pto_csp_hot_chan_at(H, ch);
+    if (now > *clk) *clk = now;
+    if (H->ready_min < *clk || c->closed || c->used >= c->cap || c->depth <= 0)
+        return pto_csp_reserve(C, self, ch, *clk, block, where, item);
+    ++c->used;
+    *item = c->next_item++;
+    pto_csp_occupancy_inline(C, H, c, ch, *clk);
+    return *clk;
+}
+
+/* pto_csp_commit: inline for a channel with one producer and no consumer waiting. */
+static inline void pto_csp_commit_fast(pto_csp* C, pto_csp_hot* H, int32_t self, int32_t ch,
+                                       int64_t item, int64_t now) {
+    pto_csp_hot_chan* c = pto_csp_hot_chan_at(H, ch);
+    if (c->producers > 1 || c->n_wait_take != 0) {
+        pto_csp_commit(C, self, ch, item, now);
+        return;
+    }
+    int64_t* clk = pto_csp_clock_slot(H, self);
+    if (now > *clk) *clk = now;
+    int64_t at = c->head + c->queued;
+    if (at >= c->cap) at -= c->cap;
+    c->ring[at].item = item;
+    c->ring[at].time = *clk;
+    ++c->queued;
+    c->last_commit = item;
+    if (H->ready_min < *clk) pto_csp_at(C, self, *clk);
+}
+
+/* pto_csp_take: inline when an item committed at or before the caller's clock is queued. */
+static inline int32_t pto_csp_take_fast(pto_csp* C, pto_csp_hot* H, int32_t self, int32_t ch,
+                                        int64_t* now, int64_t* item) {
+    int64_t* clk = pto_csp_clock_slot(H, self);
+    pto_csp_hot_chan* c = pto_csp_hot_chan_at(H, ch);
+    if (*now > *clk) *clk = *now;
+    if (H->ready_min < *clk || c->queued == 0 || c->ring[c->head].time > *clk)
+        return pto_csp_take(C, self, ch, now, item);
+    *item = c->ring[c->head].item;
+    if (++c->head == c->cap) c->head = 0;
+    --c->queued;
+    *now = *clk;
+    return 1;
+}
+
+/* pto_csp_release: inline when no producer waits for the slot. */
+static inline void pto_csp_release_fast(pto_csp* C, pto_csp_hot* H, int32_t self, int32_t ch,
+                                        int64_t now) {
+    int64_t* clk = pto_csp_clock_slot(H, self);
+    pto_csp_hot_chan* c = pto_csp_hot_chan_at(H, ch);
+    if (now > *clk) *clk = now;
+    if (H->ready_min < *clk || c->n_wait_send != 0) {
+        pto_csp_release(C, self, ch, *clk);
+        return;
+    }
+    if (c->used > 0) --c->used;
+    pto_csp_occupancy_inline(C, H, c, ch, *clk);
+}
 
 /* Benchmark helper: a producer sends `items` tokens through a channel of `depth` to a consumer
  * (each side runs one task of `cycles` per item on `sim`); returns the wall time in seconds, the

@@ -66,75 +66,81 @@ class RecordBuf {
     }
     ~RecordBuf() { release(); }
 
-    std::size_t size() const { return size_; }
-    bool empty() const { return size_ == 0; }
-    const T* data() const { return data_; }
-    T* begin() { return data_; }
-    T* end() { return data_ + size_; }
-    const T* begin() const { return data_; }
-    const T* end() const { return data_ + size_; }
-    T& back() { return data_[size_ - 1]; }
-    const T& back() const { return data_[size_ - 1]; }
-    T& operator[](std::size_t i) { return data_[i]; }
-    const T& operator[](std::size_t i) const { return data_[i]; }
+    std::size_t size() const { return r_.size; }
+    bool empty() const { return r_.size == 0; }
+    const T* data() const { return r_.data; }
+    T* begin() { return r_.data; }
+    T* end() { return r_.data + r_.size; }
+    const T* begin() const { return r_.data; }
+    const T* end() const { return r_.data + r_.size; }
+    T& back() { return r_.data[r_.size - 1]; }
+    const T& back() const { return r_.data[r_.size - 1]; }
+    T& operator[](std::size_t i) { return r_.data[i]; }
+    const T& operator[](std::size_t i) const { return r_.data[i]; }
+    /// The fields as a plain struct, for code that appends in place while size < cap (csp.h's
+    /// inline fast paths see the occupancy buffer as a pto_csp_occ_buf).
+    struct Raw {
+        T* data;
+        std::size_t size, cap, bytes;
+    };
+    Raw* raw() { return &r_; }
     /// Bytes mapped for the records (what the trace costs in memory).
-    std::size_t capacity_bytes() const { return bytes_; }
+    std::size_t capacity_bytes() const { return r_.bytes; }
 
     void push_back(const T& v) {
-        if (size_ == cap_) [[unlikely]]
+        if (r_.size == r_.cap) [[unlikely]]
             grow();
-        data_[size_++] = v;
+        r_.data[r_.size++] = v;
     }
-    void pop_back() { --size_; }
-    void clear() { size_ = 0; }
+    void pop_back() { --r_.size; }
+    void clear() { r_.size = 0; }
 
   private:
     static constexpr std::size_t kFirstBytes = 64 * 1024;
     static constexpr std::size_t kHuge = 2 * 1024 * 1024;
 
     void grow() {
-        const std::size_t want = bytes_ == 0 ? kFirstBytes : 2 * bytes_;
+        const std::size_t want = r_.bytes == 0 ? kFirstBytes : 2 * r_.bytes;
         void* p;
-        if (data_ == nullptr) {
+        if (r_.data == nullptr) {
             std::size_t kept = 0;
             if (void* c = record_cache_take(sizeof(T), &kept)) {
-                data_ = static_cast<T*>(c);
-                bytes_ = kept;
-                cap_ = kept / sizeof(T);
+                r_.data = static_cast<T*>(c);
+                r_.bytes = kept;
+                r_.cap = kept / sizeof(T);
                 return;
             }
             p = mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         } else {
-            p = mremap(data_, bytes_, want, MREMAP_MAYMOVE);
+            p = mremap(r_.data, r_.bytes, want, MREMAP_MAYMOVE);
         }
         if (p == MAP_FAILED) throw std::bad_alloc();
 #ifdef MADV_HUGEPAGE
         if (want >= kHuge) madvise(p, want, MADV_HUGEPAGE);
 #endif
-        data_ = static_cast<T*>(p);
-        bytes_ = want;
-        cap_ = want / sizeof(T);
+        r_.data = static_cast<T*>(p);
+        r_.bytes = want;
+        r_.cap = want / sizeof(T);
     }
     void release() {
-        if (data_ != nullptr) {
-            void* drop = data_;
-            std::size_t drop_bytes = bytes_;
-            if (bytes_ >= kHuge)  // keep it; unmap the one kept before
+        if (r_.data != nullptr) {
+            void* drop = r_.data;
+            std::size_t drop_bytes = r_.bytes;
+            if (r_.bytes >= kHuge)  // keep it; unmap the one kept before
                 drop = record_cache_put(sizeof(T), drop, drop_bytes, &drop_bytes);
             if (drop != nullptr) munmap(drop, drop_bytes);
         }
-        data_ = nullptr;
-        size_ = cap_ = bytes_ = 0;
+        r_.data = nullptr;
+        r_.size = r_.cap = r_.bytes = 0;
     }
     void swap(RecordBuf& o) noexcept {
-        std::swap(data_, o.data_);
-        std::swap(size_, o.size_);
-        std::swap(cap_, o.cap_);
-        std::swap(bytes_, o.bytes_);
+        std::swap(r_.data, o.r_.data);
+        std::swap(r_.size, o.r_.size);
+        std::swap(r_.cap, o.r_.cap);
+        std::swap(r_.bytes, o.r_.bytes);
     }
 
-    T* data_ = nullptr;
-    std::size_t size_ = 0, cap_ = 0, bytes_ = 0;
+    Raw r_{};
 };
 
 struct Trace {
