@@ -636,7 +636,7 @@ struct Dim {
     std::string ext, stride;
 };
 
-class Expander {
+class Expander : private CodeWriter {
 public:
     explicit Expander(const Module& m) : m_(m) {}
 
@@ -670,9 +670,6 @@ public:
 
 private:
     // ---- expressions ---------------------------------------------------------------
-    std::string line(const std::string& s) const { return std::string(indent_ * 4, ' ') + s + "\n"; }
-    void put(const std::string& s) { body_ += line(s); }
-    std::string fresh(const char* base) { return std::string(base) + std::to_string(uniq_++); }
     static std::string fail(const std::string& msg) { return "return pto_fail(A, " + cstr(msg) + ")"; }
 
     std::string dim_size(int64_t tid, std::size_t d) const {
@@ -909,22 +906,6 @@ private:
         }
     }
 
-    void open_loop(const VarDef& v, const std::string& extent) {
-        const std::string e = fresh("n"), id = "v" + std::to_string(v.id);
-        put("{");
-        ++indent_;
-        put("const int64_t " + e + " = " + extent + ";");
-        put("for (int64_t " + id + " = 0; " + id + " < " + e + "; ++" + id + ") {");
-        ++indent_;
-        vars_.insert(v.id);
-    }
-    void close_loop(const VarDef& v) {
-        vars_.erase(v.id);
-        --indent_;
-        put("}");
-        --indent_;
-        put("}");
-    }
 
     void parallel_for(const Node& n, std::size_t i) {
         if (i == n.vars.size()) {
@@ -1225,10 +1206,6 @@ private:
     }
 
     const Module& m_;
-    std::string body_;
-    int indent_ = 1;
-    int uniq_ = 0;
-    std::set<int64_t> vars_;
     std::vector<std::string> symbols_, params_;
     int64_t max_slot_ = -1;
 };

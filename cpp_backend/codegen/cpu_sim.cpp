@@ -131,7 +131,7 @@ struct ViewCode {
     std::vector<int64_t> static_stride;                // from opts, kUnknown where unknown
 };
 
-class Emitter : public CspHost {
+class Emitter : public CspHost, private CodeWriter {
 public:
     Emitter(const Module& m, const CpuSimOptions& opts) : m_(m), opts_(opts), csp_(m, *this) {}
 
@@ -430,9 +430,6 @@ private:
     }
 
     // ---- driver: expressions ----------------------------------------------------------
-    std::string line(const std::string& s) { return std::string(indent_ * 4, ' ') + s + "\n"; }
-    void put(const std::string& s) { body_ += line(s); }
-    std::string fresh(const char* base) { return std::string(base) + std::to_string(uniq_++); }
 
     std::string fail(const std::string& ctx, const std::string& fmt, const std::string& args) {
         return "return pto_abi_fail(R, " + cstr(ctx, true) + " \" (task #%llu): \" " +
@@ -786,24 +783,6 @@ private:
             default: val = "(uint64_t)(int64_t)" + el; break;
         }
         put("R->slots[" + std::to_string(n.slot) + "] = " + val + ";");
-        --indent_;
-        put("}");
-    }
-
-    void open_loop(const VarDef& v, const std::string& extent) {
-        const std::string e = fresh("n");
-        put("{");
-        ++indent_;
-        put("const int64_t " + e + " = " + extent + ";");
-        put("for (int64_t v" + std::to_string(v.id) + " = 0; v" + std::to_string(v.id) + " < " +
-            e + "; ++v" + std::to_string(v.id) + ") {");
-        ++indent_;
-        vars_.insert(v.id);
-    }
-    void close_loop(const VarDef& v) {
-        vars_.erase(v.id);
-        --indent_;
-        put("}");
         --indent_;
         put("}");
     }
@@ -1269,13 +1248,9 @@ private:
     const Module& m_;
     const CpuSimOptions& opts_;
     CspEmitter csp_;
-    std::string body_;
     std::vector<std::string> parts_;  // bodies of the pto_part_<i> functions
     bool in_part_ = false;
-    int indent_ = 1;
-    int uniq_ = 0;
     int seq_depth_ = 0;
-    std::set<int64_t> vars_;
     std::set<int64_t> tracked_;
     std::vector<std::string> symbol_names_, param_names_;
     int64_t max_slot_ = -1;

@@ -72,4 +72,22 @@ std::string ident(const std::string& s) {
     return o;
 }
 
+void CodeWriter::open_loop(const ir::VarDef& v, const std::string& extent) {
+    const std::string e = fresh("n"), id = "v" + std::to_string(v.id);
+    put("{");
+    ++indent_;
+    put("const int64_t " + e + " = " + extent + ";");
+    put("for (int64_t " + id + " = 0; " + id + " < " + e + "; ++" + id + ") {");
+    ++indent_;
+    vars_.insert(v.id);
+}
+
+void CodeWriter::close_loop(const ir::VarDef& v) {
+    vars_.erase(v.id);
+    --indent_;
+    put("}");
+    --indent_;
+    put("}");
+}
+
 }  // namespace pto::wsp::codegen
