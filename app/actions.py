@@ -113,6 +113,7 @@ VIEW_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("zoom_in", "Zoom &In", ("Ctrl++", "Ctrl+="), "Zoom in"),
     ActionSpec("zoom_out", "Zoom &Out", ("Ctrl+-",), "Zoom out"),
     ActionSpec("leave_scope", "&Leave Scope", ("Alt+Up",), "Go up to the enclosing scope"),
+    ActionSpec("reset_layout", "&Reset Layout", (), "Put every dock back where it started"),
 )
 RUN_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("run", "&Run", ("F5",), "Export the project and run it in a worker process"),

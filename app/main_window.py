@@ -247,6 +247,7 @@ class MainWindow(QMainWindow):
         self._build_run_panel()
         self._set_document(document or Document(), path)
         self.autosave_timer.start()
+        self._default_state = self.saveState()  # the built-in layout, for View > Reset Layout
         self._restore_layout()
         self._unbind_canvas_duplicates()
         self.actions.scope_to_canvas(self.canvas.widget)
@@ -299,6 +300,17 @@ class MainWindow(QMainWindow):
             [panel.timeline_dock, self.diagnostics_dock], [900, 340], Qt.Orientation.Horizontal
         )
         self.resizeDocks([panel.timeline_dock], [300], Qt.Orientation.Vertical)
+
+    def reset_layout(self) -> None:
+        """View > Reset Layout: the built-in dock arrangement and sizes (tabs included)."""
+        for dock in self.findChildren(QDockWidget):
+            dock.setFloating(False)
+            dock.show()
+        self.restoreState(self._default_state)
+        self._apply_default_dock_sizes()
+        self.properties_dock.raise_()
+        if self.run_panel is not None:
+            self.run_panel.timeline_dock.raise_()
 
     def _save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -519,6 +531,7 @@ class MainWindow(QMainWindow):
             "ungroup": lambda: self._canvas_action("ungroup"),
             "backdrop": lambda: self._canvas_action("backdrop"),
             "leave_scope": lambda: self._canvas_action("leave_scope"),
+            "reset_layout": self.reset_layout,
             "fit": lambda: self._canvas_action("fit"),
             "zoom_in": lambda: self.zoom_by(ZOOM_STEP),
             "zoom_out": lambda: self.zoom_by(-ZOOM_STEP),

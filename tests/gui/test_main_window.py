@@ -541,3 +541,21 @@ def test_screenshot_of_the_real_window_under_xvfb(tmp_path: Path) -> None:
     assert run.stdout.strip().splitlines()[-1] == str(out)
     assert out.stat().st_size > 10_000
     print(out)
+
+
+def test_reset_layout_puts_the_docks_back(make_window: Callable[..., MainWindow]) -> None:
+    window = make_window()
+    panel = window.run_panel
+    assert panel is not None
+    tabbed = set(window.tabifiedDockWidgets(window.properties_dock))
+    assert {panel.stats_dock, panel.sources_dock} <= tabbed
+    # The user drags Stats to the bottom area and hides the palette...
+    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, panel.stats_dock)
+    window.palette_dock.hide()
+    assert panel.stats_dock not in window.tabifiedDockWidgets(window.properties_dock)
+    # ... then View > Reset Layout brings back the built-in arrangement.
+    window.actions["reset_layout"].trigger()
+    assert {panel.stats_dock, panel.sources_dock} <= set(
+        window.tabifiedDockWidgets(window.properties_dock)
+    )
+    assert window.palette_dock.isVisible()
