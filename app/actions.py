@@ -127,19 +127,9 @@ RUN_ICONS = {
 }
 
 
-# Actions whose shortcuts belong to the canvas (see ``StudioActions.scope_to_canvas``).
-CANVAS_ACTIONS = (
-    "cut",
-    "copy",
-    "paste",
-    "duplicate",
-    "delete",
-    "select_all",
-    "group",
-    "ungroup",
-    "backdrop",
-    "fit",
-)
+# Actions whose keys also mean something while typing (single letters, Del, the clipboard, select
+# all): their shortcuts belong to the canvas (see ``StudioActions.scope_to_canvas``).
+CANVAS_ACTIONS = ("cut", "copy", "paste", "delete", "select_all", "backdrop", "fit")
 
 
 class StudioActions:

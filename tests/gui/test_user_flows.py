@@ -127,19 +127,33 @@ def test_group_selection_into_a_loop_and_ungroup(user: UserDriver) -> None:
     user.press("Ctrl+A")  # select all; Group leaves the scope's entry node where it is
     assert set(user.canvas.selected_ids()) >= {c1, c2}
 
-    def pick_loop() -> None:  # Ctrl+G asks which scope kind: the user picks "Parallel loop"
+    picked: list[str] = []
+
+    def pick_loop(tries: int = 200) -> None:  # Ctrl+G asks the scope kind: "Parallel loop"
         menu = QApplication.activePopupWidget()
-        assert isinstance(menu, QMenu), "Group did not ask for the scope kind"
+        if not isinstance(menu, QMenu) or not menu.isVisible():
+            if tries:  # the popup is not up yet (a loaded machine): look again shortly
+                QTimer.singleShot(20, lambda: pick_loop(tries - 1))
+            return
         (choice,) = [a for a in menu.actions() if a.data() == "loop.parallel"]
         menu.setActiveAction(choice)
+        picked.append(choice.data())
         QTest.keyClick(menu, Qt.Key.Key_Return)
 
-    QTimer.singleShot(50, pick_loop)
+    QTimer.singleShot(20, pick_loop)
     user.press("Ctrl+G")
+    assert picked == ["loop.parallel"], "Group did not ask for the scope kind"
     graph = user.canvas.current_graph()
     (loop,) = [n for n in graph.nodes.values() if n.kind == "loop.parallel"]
     assert set(loop.body.nodes) >= {c1, c2}
     assert c1 not in graph.nodes
+    # Offscreen, closing the popup leaves no active window (a desktop gives focus back to the
+    # canvas): restore what the window system would, then ungroup the new loop (still selected).
+    user.window.activateWindow()
+    user.qtbot.waitUntil(lambda: QApplication.activeWindow() is user.window)
+    user.canvas.viewer.setFocus()
+    user.qtbot.waitUntil(lambda: QApplication.focusWidget() is user.canvas.viewer)
+    assert user.canvas.selected_ids() == [loop.id]
     user.press("Ctrl+Shift+G")
     graph = user.canvas.current_graph()
     assert {c1, c2} <= set(graph.nodes)
