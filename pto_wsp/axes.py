@@ -255,7 +255,28 @@ def _elem(t: Tensor, i: Any) -> ScalarExpr:
 # ------------------------------------------------------------------------------------------------
 
 
-class Ragged(Axis):
+class _RowedAxis(Axis):
+    """An axis of ``outer_size`` rows whose per-row extents live in data (Ragged, Sparse).
+
+    Used directly in a loop it iterates its rows; ``axis[row]`` selects one row's extent.
+    """
+
+    outer_size: int
+
+    @property
+    def row(self) -> None:
+        """No row is selected: the axis iterates its rows (see ``RaggedRow``/``SparseRow``)."""
+        return None
+
+    @property
+    def size(self) -> int:
+        return self.outer_size
+
+    def extent_expr(self) -> ScalarExpr:
+        return ScalarExpr.const(self.outer_size)
+
+
+class Ragged(_RowedAxis):
     """``outer_size`` rows, row ``i`` having ``lengths[i]`` elements.
 
     As a loop axis a ``Ragged`` iterates its rows; ``ragged[b]`` is the ``RaggedRow`` whose
@@ -289,18 +310,6 @@ class Ragged(Axis):
     def lengths(self) -> np.ndarray:
         """The lengths array (the user's array when one was given)."""
         return self.lengths_tensor.data
-
-    @property
-    def row(self) -> None:
-        """No row is selected: the axis iterates its rows (see ``RaggedRow``)."""
-        return None
-
-    @property
-    def size(self) -> int:
-        return self.outer_size
-
-    def extent_expr(self) -> ScalarExpr:
-        return ScalarExpr.const(self.outer_size)
 
     def length(self, idx: int) -> int:
         """The current length of row ``idx``."""
@@ -368,7 +377,7 @@ class RaggedRow(_AxisRow):
 # ------------------------------------------------------------------------------------------------
 
 
-class Sparse(Axis):
+class Sparse(_RowedAxis):
     """A CSR structure: row ``r`` selects ``indices[indptr[r]:indptr[r+1]]`` (e.g. MoE experts).
 
     As a loop axis a ``Sparse`` iterates its rows; ``routing[b]`` is the ``SparseRow`` that
@@ -430,18 +439,6 @@ class Sparse(Axis):
     @property
     def indices(self) -> np.ndarray:
         return self.indices_tensor.data
-
-    @property
-    def row(self) -> None:
-        """No row is selected: the axis iterates its rows (see ``SparseRow``)."""
-        return None
-
-    @property
-    def size(self) -> int:
-        return self.outer_size
-
-    def extent_expr(self) -> ScalarExpr:
-        return ScalarExpr.const(self.outer_size)
 
     def nnz(self) -> int:
         """The current number of stored entries."""
