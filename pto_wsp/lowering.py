@@ -124,8 +124,6 @@ class Lowering:
         self.kernel_names: dict[str, int] = {}
         self.channel_ids: dict[int, int] = {}
         self.event_ids: dict[int, int] = {}
-        self.params: set[str] = set()
-        self.bound_vars: list[set[int]] = []
         self.var_ids: dict[int, int] = {}  # LoopVar.id (process-wide) -> module-local id
         self.names = _NameFinder(workload)
 
@@ -183,13 +181,6 @@ class Lowering:
             self.var_ids[v.id] = len(self.var_ids) + 1
         return (v.name, self.var_ids[v.id])
 
-    def _with_vars(self, vars_: Iterable[LoopVar], fn):
-        self.bound_vars.append({v.id for v in vars_})
-        try:
-            return fn()
-        finally:
-            self.bound_vars.pop()
-
     def _stmt_KernelCall(self, c: Any) -> Any:
         kid = self.intern_kernel_call(c)
         axes = [self.expr(a, c) for a in c.axes]
@@ -202,28 +193,21 @@ class Lowering:
         return ir.Node.task(kid, axes, args, _loc(c))
 
     def _stmt_LoopNode(self, n: Any) -> Any:
-        vars_ = list(n.vars)
-        pairs = [self.var(v) for v in vars_]
+        # Variable binding is checked by the C++ verifier after the walk (``Module.verify``).
+        pairs = [self.var(v) for v in n.vars]
         if n.kind == "parallel":
             axes = [self.axis(a, n) for a in n.axes]
-            return self._with_vars(
-                vars_, lambda: ir.Node.parallel_for(pairs, axes, self.lower_body(n.body), _loc(n))
-            )
+            return ir.Node.parallel_for(pairs, axes, self.lower_body(n.body), _loc(n))
         if n.kind == "seq":
             ax = self.axis(n.axes[0], n)
-            return self._with_vars(
-                vars_, lambda: ir.Node.seq_for(pairs[0], ax, self.lower_body(n.body), _loc(n))
-            )
+            return ir.Node.seq_for(pairs[0], ax, self.lower_body(n.body), _loc(n))
         if n.kind == "sel":
             sel = n.axes[0]
             sparse = getattr(sel, "axis", sel)
             row = getattr(sel, "row", None)
             row_e = self.expr(row if row is not None else 0, n)
             ax = self.axis(sparse, n)
-            return self._with_vars(
-                vars_,
-                lambda: ir.Node.select_for(pairs[0], ax, row_e, self.lower_body(n.body), _loc(n)),
-            )
+            return ir.Node.select_for(pairs[0], ax, row_e, self.lower_body(n.body), _loc(n))
         raise _fail(f"loop kind {n.kind!r}", n)
 
     def _stmt_CondNode(self, n: Any) -> Any:
@@ -252,12 +236,8 @@ class Lowering:
         return ir.Node.send(self.channel(n.channel), vnode, _loc(n), bool(n.block))
 
     def _stmt_ConsumeNode(self, n: Any) -> Any:
-        v = n.var
-        return self._with_vars(
-            [v],
-            lambda: ir.Node.consume(
-                self.channel(n.channel), self.var(v), self.lower_body(n.body), _loc(n)
-            ),
+        return ir.Node.consume(
+            self.channel(n.channel), self.var(n.var), self.lower_body(n.body), _loc(n)
         )
 
     def _stmt_CloseNode(self, n: Any) -> Any:
