@@ -28,6 +28,7 @@ import numpy as np
 
 from . import _builder, pto
 from .errors import CompileError, SourceLoc, TypeCheckError, user_location
+from .layout import check_call_layouts
 from .pto import OpRecord
 from .scalar_expr import ScalarExpr, as_expr
 from .types import DType
@@ -816,6 +817,7 @@ class BoundKernel:
                 loc=loc,
             )
         bound = _bind_arguments(k, args, kwargs, loc)
+        check_call_layouts(bound, f"call of kernel {k.name}", loc)  # join rule (spec §2.3)
         call = KernelCall(k, self.axes, bound, loc, self.axis_names)
         _builder.record(call, what=f"calling kernel {k.name}")
         return call

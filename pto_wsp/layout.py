@@ -10,7 +10,7 @@ rules). Inside a ``@workload`` body each of those operations records a ``Collect
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -305,15 +305,20 @@ def tensor_layout_join(a: TensorLayout, b: TensorLayout) -> TensorLayout:
 
 REDUCE_OPS = ("sum", "prod", "max", "min")
 
+_NP_REDUCE = {"sum": np.add, "prod": np.multiply, "max": np.maximum, "min": np.minimum}
+
 
 @dataclass(eq=False)
 class CollectiveOp:
     """A recorded layout change or collective inside a workload body.
 
     ``kind`` is ``relayout``, ``allreduce``, ``allgather`` or ``reduce_scatter``; ``source`` is
-    the tensor the user passed, ``result`` the tensor returned (same memory, new layout);
-    ``op`` is the reduction for allreduce/reduce_scatter and ``dim`` the gathered/scattered
-    dimension, both None where they do not apply.
+    the tensor the user passed, ``result`` the tensor returned (a new root tensor with its own
+    buffer, filled when the program runs); ``layout`` is the result's layout. ``op`` is the
+    reduction for allreduce/reduce_scatter and ``dim`` the gathered/scattered dimension, both
+    None where they do not apply. For reduce_scatter, ``mesh_axis`` is the scatter axis,
+    ``partial_dim`` the dimension of the source that holds the partials and ``mesh_size`` the
+    number of coordinates the call assumed for ``mesh_axis`` (checked against the mesh at compile).
     """
 
     kind: str
@@ -323,10 +328,13 @@ class CollectiveOp:
     op: str | None = None
     dim: int | None = None
     loc: SourceLoc | None = None
+    mesh_axis: int | None = None
+    partial_dim: int | None = None
+    mesh_size: int | None = None
 
 
 def relayout(x: Tensor, to: TensorLayout) -> Tensor:
-    """``x`` with layout ``to``: an explicit redistribution (same shape, same data)."""
+    """``x`` redistributed to layout ``to``: same values, a new tensor with its own buffer."""
     src = _check_tensor(x, "relayout")
     if not isinstance(to, TensorLayout):
         raise TypeCheckError(
@@ -337,14 +345,24 @@ def relayout(x: Tensor, to: TensorLayout) -> Tensor:
             f"relayout: layout {to!r} has rank {to.rank} but the tensor has rank {src.ndim}",
             loc=user_location(),
         )
-    return _emit("relayout", src, to, None, None)
+    return _emit(CollectiveOp("relayout", src, None, to), src.shape)
 
 
 def allreduce(x: Tensor, op: str = "sum") -> Tensor:
-    """Combine the partial values every mesh coordinate holds; the layout is unchanged."""
+    """Combine the partial values the mesh coordinates hold; the layout is unchanged.
+
+    Along every mesh axis that shards a dimension of ``x``, each block of that dimension becomes
+    ``op`` over all of its blocks (JAX ``psum`` in the global view).
+    """
     src = _check_tensor(x, "allreduce")
     op = _check_op(op, "allreduce")
-    return _emit("allreduce", src, src.layout, op, None)
+    if src.layout.is_replicated and _builder.current() is not None:
+        raise TypeCheckError(
+            f"allreduce: {_label(src)} is fully replicated (layout {src.layout!r}), so it holds "
+            "no partial values: shard the dimension that holds the partials",
+            loc=user_location(),
+        )
+    return _emit(CollectiveOp("allreduce", src, None, src.layout, op=op), src.shape)
 
 
 def allgather(x: Tensor, dim: int = 0) -> Tensor:
@@ -357,39 +375,166 @@ def allgather(x: Tensor, dim: int = 0) -> Tensor:
             f"(layout {src.layout!r}); there is nothing to gather",
             loc=user_location(),
         )
-    return _emit("allgather", src, src.layout.with_dim(d, TensorReplicate()), None, d)
+    layout = src.layout.with_dim(d, TensorReplicate())
+    return _emit(CollectiveOp("allgather", src, None, layout, dim=d), src.shape)
 
 
-def reduce_scatter(x: Tensor, dim: int = 0, op: str = "sum", mesh_axis: int = 0) -> Tensor:
-    """Reduce partial values and leave each mesh coordinate one shard: R -> S(mesh_axis)."""
+def reduce_scatter(
+    x: Tensor,
+    dim: int = 0,
+    op: str = "sum",
+    mesh_axis: int = 0,
+    *,
+    mesh_size: int | None = None,
+) -> Tensor:
+    """Combine the partials of ``x`` and leave each coordinate of ``mesh_axis`` one block of them.
+
+    ``x`` holds its partials in the dimension ``s`` sharded over ``mesh_axis``: the ``m`` blocks
+    along ``s`` are folded with ``op`` into V (the shape of one block), and V is scattered along
+    ``dim`` (replicated in ``x``) over ``mesh_axis``. The result is V: dimension ``s`` has extent
+    ``D_s / m`` and becomes replicated, ``dim`` becomes ``TensorShard(mesh_axis)``.
+
+    The result's shape depends on ``m``, the number of coordinates of ``mesh_axis``, which the
+    mesh (``spatial_map``) fixes only at compile, after the workload body was traced: inside a
+    ``@workload`` body ``mesh_size=m`` is required, and compile checks it against the mesh.
+    Outside a workload body it defaults to 1 (the single-coordinate mesh of eager evaluation).
+    """
     src = _check_tensor(x, "reduce_scatter")
     d = _check_dim(dim, src.ndim, "reduce_scatter")
     op = _check_op(op, "reduce_scatter")
-    if not isinstance(src.layout.dist[d], TensorReplicate):
+    axis = TensorShard(mesh_axis).mesh_axis
+    inside = _builder.current() is not None
+    if mesh_size is None and inside:
         raise TypeCheckError(
-            f"reduce_scatter(dim={dim}): dimension {d} of {_label(src)} is already sharded "
-            f"(layout {src.layout!r})",
+            f"reduce_scatter(mesh_axis={axis}) inside a workload needs mesh_size=<coordinates of "
+            f"mesh axis {axis}>: the result's extent is the partial dimension's divided by it, "
+            "and the mesh (spatial_map) is only known at compile, which checks the value",
             loc=user_location(),
         )
-    shard = TensorShard(mesh_axis)
-    try:
-        new = src.layout.with_dim(d, shard)
-    except TypeCheckError:
+    m = 1 if mesh_size is None else mesh_size
+    if not _is_int(m) or m < 1:
         raise TypeCheckError(
-            f"reduce_scatter: mesh axis {shard.mesh_axis} already shards another dimension of "
-            f"{_label(src)} (layout {src.layout!r})",
+            f"reduce_scatter: mesh_size must be an int >= 1, got {mesh_size!r}",
             loc=user_location(),
-        ) from None
-    return _emit("reduce_scatter", src, new, op, d)
+        )
+    m = int(m)
+    s = next(
+        (i for i, e in enumerate(src.layout.dist) if e == TensorShard(axis)),
+        None,
+    )
+    if s is None and (inside or m > 1):
+        raise TypeCheckError(
+            f"reduce_scatter(mesh_axis={axis}): {_label(src)} (layout {src.layout!r}) has no "
+            f"dimension sharded on mesh axis {axis}, so it holds no partial values: shard the "
+            "dimension that holds the partials",
+            loc=user_location(),
+        )
+    if s == d or not isinstance(src.layout.dist[d], TensorReplicate):
+        raise TypeCheckError(
+            f"reduce_scatter(dim={dim}): dimension {d} of {_label(src)} is already sharded "
+            f"(layout {src.layout!r}); scatter over a replicated dimension",
+            loc=user_location(),
+        )
+    shape = list(src.shape)
+    if s is not None:
+        _check_divisible(src, s, shape[s], m, axis)
+        shape[s] //= m
+    if shape[d] % m:
+        raise TypeCheckError(
+            f"reduce_scatter(dim={dim}): the reduced value has extent {shape[d]} in dimension "
+            f"{d}, not divisible by the {m} coordinates of mesh axis {axis}",
+            loc=user_location(),
+        )
+    layout = src.layout
+    if s is not None:
+        layout = layout.with_dim(s, TensorReplicate())
+    layout = layout.with_dim(d, TensorShard(axis))
+    node = CollectiveOp(
+        "reduce_scatter",
+        src,
+        None,
+        layout,
+        op=op,
+        dim=d,
+        mesh_axis=axis,
+        partial_dim=s,
+        mesh_size=m,
+    )
+    return _emit(node, tuple(shape))
 
 
-def _emit(kind: str, src: Tensor, layout: TensorLayout, op: str | None, dim: int | None) -> Tensor:
+def check_call_layouts(args: Mapping[str, Any], what: str, loc: SourceLoc | None) -> None:
+    """The join rule at a kernel call: no dimension may be S(i) in one argument and S(j) in another.
+
+    A kernel sees the tensors it is given on the same mesh tile, so two arguments of the same
+    rank whose dimension ``k`` is sharded over different mesh axes can never be co-located:
+    ``TypeCheckError`` at the call, naming both arguments. Only the per-dimension rule of
+    ``tensor_layout_join`` applies here: arguments of a matmul may legitimately shard different
+    dimensions over the same mesh axis (X on K, W on K).
+    """
+    seen: list[tuple[str, TensorLayout]] = []
+    for name, value in args.items():
+        layout = getattr(value, "layout", None)
+        if not isinstance(layout, TensorLayout) or not hasattr(value, "dtype"):
+            continue
+        for other, olayout in seen:
+            if olayout.rank != layout.rank:
+                continue
+            for k, (a, b) in enumerate(zip(olayout.dist, layout.dist, strict=True)):
+                if isinstance(a, TensorShard) and isinstance(b, TensorShard) and a != b:
+                    raise TypeCheckError(
+                        f"{what}: arguments {other} ({olayout!r}) and {name} ({layout!r}) have "
+                        f"incompatible layouts in dimension {k}: {a!r} vs {b!r}; insert an "
+                        "explicit relayout(x, to=...)",
+                        loc=loc,
+                    )
+        seen.append((name, layout))
+
+
+def _emit(node: CollectiveOp, shape: tuple[int, ...]) -> Tensor:
+    """The result tensor of ``node``; inside a workload also records ``node``.
+
+    Inside a workload the result gets a zeroed buffer that the program fills when it runs;
+    outside one the collective is evaluated eagerly on the single-coordinate mesh.
+    """
     from .tensor import Tensor
 
-    result = Tensor(src.data, location=src.location, layout=layout)
+    src = node.source
+    base = src.name if src.name and src.is_root else None
+    name = f"{base}_{node.kind}" if base else node.kind
     if _builder.current() is not None:
-        _builder.record(CollectiveOp(kind, src, result, layout, op, dim, user_location()), kind)
-    return result
+        data = np.zeros(shape, dtype=src.data.dtype)
+        node.result = Tensor(data, location=src.location, layout=node.layout, name=name)
+        node.loc = user_location()
+        _builder.record(node, node.kind)
+    else:
+        node.result = Tensor(_eager(node), location=src.location, layout=node.layout, name=name)
+    return node.result
+
+
+def _eager(node: CollectiveOp) -> np.ndarray:
+    """Values of ``node`` on the single-coordinate mesh outside a workload (a fresh array).
+
+    Every mesh axis has one coordinate, so relayout, allgather and allreduce keep the values;
+    reduce_scatter folds the ``mesh_size`` blocks of its partial dimension.
+    """
+    x = np.array(node.source.data, copy=True)
+    if node.kind != "reduce_scatter" or node.partial_dim is None or node.mesh_size == 1:
+        return x
+    blocks = np.split(x, node.mesh_size, axis=node.partial_dim)
+    acc = blocks[0].copy()
+    for b in blocks[1:]:
+        acc = _NP_REDUCE[node.op or "sum"](acc, b).astype(x.dtype, copy=False)
+    return np.ascontiguousarray(acc)
+
+
+def _check_divisible(src: Any, dim: int, extent: int, m: int, axis: int) -> None:
+    if extent % m:
+        raise TypeCheckError(
+            f"{_label(src)}: dimension {dim} has extent {extent}, not divisible by the {m} "
+            f"coordinates of mesh axis {axis}",
+            loc=user_location(),
+        )
 
 
 def _check_tensor(x: Any, what: str) -> Tensor:
@@ -475,6 +620,7 @@ __all__ = [
     "allreduce",
     "allgather",
     "reduce_scatter",
+    "check_call_layouts",
     "REDUCE_OPS",
     "Shard",
     "Replicate",

@@ -140,28 +140,33 @@ def test_join_memory_facet():
 # ---- collectives ----------------------------------------------------------------------------
 
 
-def test_relayout_outside_workload_returns_view_over_same_data():
+S0 = TensorShard(0)
+
+
+def test_relayout_outside_workload_returns_a_copy_with_the_new_layout():
     arr = np.arange(8, dtype=np.float32).reshape(4, 2)
     x = Tensor(arr, name="x")
     to = TensorLayout.sharded(dim=0, rank=2)
     y = relayout(x, to=to)
-    assert isinstance(y, Tensor) and y is not x
+    assert isinstance(y, Tensor) and y is not x and y.is_root
     assert y.layout == to and x.layout == TensorLayout.default(2)
-    assert y.data is arr and y.shape == x.shape and y.dtype is x.dtype
+    assert y.data is not arr and not np.shares_memory(y.data, arr)
+    np.testing.assert_array_equal(y.data, arr)
+    assert y.shape == x.shape and y.dtype is x.dtype and y.name == "x_relayout"
     with pytest.raises(TypeCheckError, match="rank 3"):
         relayout(x, to=TensorLayout.default(3))
     with pytest.raises(TypeCheckError, match="TensorLayout"):
         relayout(x, to="S(0)")
 
 
-def test_collectives_record_nodes_inside_workload(scope):
-    x = Tensor(np.zeros((4, 2), dtype=np.float32), layout=TensorLayout.sharded(0, 2), name="x")
+def test_collectives_record_nodes_with_fresh_result_buffers(scope):
+    x = Tensor(np.ones((4, 6), dtype=np.float32), layout=TensorLayout.sharded(0, 2), name="x")
     g = allgather(x, dim=0)
     assert g.layout == TensorLayout.default(2)
-    s = allreduce(g, op="max")
-    assert s.layout == g.layout
-    rs = reduce_scatter(s, dim=1, op="sum", mesh_axis=1)
-    assert rs.layout.dist == (R, TensorShard(1))
+    s = allreduce(x, op="max")
+    assert s.layout == x.layout
+    rs = reduce_scatter(x, dim=1, op="sum", mesh_axis=0, mesh_size=2)
+    assert rs.layout.dist == (R, S0) and rs.shape == (2, 6)
     rl = relayout(rs, to=TensorLayout.default(2))
     nodes = scope.nodes
     assert [n.kind for n in nodes] == ["allgather", "allreduce", "reduce_scatter", "relayout"]
@@ -170,42 +175,116 @@ def test_collectives_record_nodes_inside_workload(scope):
     assert nodes[0].op is None
     assert nodes[1].op == "max" and nodes[1].dim is None
     assert nodes[2].op == "sum" and nodes[2].dim == 1 and nodes[2].layout == rs.layout
-    assert nodes[3].result is rl
+    assert (nodes[2].mesh_axis, nodes[2].partial_dim, nodes[2].mesh_size) == (0, 0, 2)
+    assert nodes[3].result is rl and nodes[3].source is rs
     assert all(n.loc is not None and n.loc.file == __file__ for n in nodes)
+    # Each result is a new root tensor with its own zeroed buffer (filled when the program runs).
+    for n in nodes:
+        assert n.result.is_root and not np.shares_memory(n.result.data, x.data)
+        assert not n.result.data.any() and n.result.dtype is x.dtype
+    assert g.name == "x_allgather" and rl.name == "x_reduce_scatter_relayout"
 
 
-def test_collectives_outside_workload_record_nothing():
+def test_allreduce_of_a_replicated_tensor_inside_a_workload_is_an_error(scope):
+    x = Tensor(np.zeros((4, 2), dtype=np.float32), name="x")
+    with pytest.raises(TypeCheckError, match="no partial values: shard the dimension") as e:
+        allreduce(x)
+    assert e.value.loc.file == __file__ and "'x'" in e.value.message
+
+
+def test_reduce_scatter_inside_a_workload_needs_partials_and_mesh_size(scope):
+    r = Tensor(np.zeros((4, 2), dtype=np.float32), name="r")
+    with pytest.raises(TypeCheckError, match="no dimension sharded on mesh axis 0"):
+        reduce_scatter(r, dim=1, mesh_size=2)
+    x = Tensor(np.zeros((4, 6), dtype=np.float32), layout=TensorLayout.sharded(0, 2), name="x")
+    with pytest.raises(TypeCheckError, match="needs mesh_size="):
+        reduce_scatter(x, dim=1)
+    with pytest.raises(TypeCheckError, match="dimension 0 has extent 4, not divisible by the 3"):
+        reduce_scatter(x, dim=1, mesh_size=3)
+    y = Tensor(np.zeros((4, 3), dtype=np.float32), layout=TensorLayout.sharded(0, 2), name="y")
+    with pytest.raises(TypeCheckError, match="extent 3 in dimension 1, not divisible by the 2"):
+        reduce_scatter(y, dim=1, mesh_size=2)
+    with pytest.raises(TypeCheckError, match="already sharded"):
+        reduce_scatter(x, dim=0, mesh_size=2)
+    assert scope.nodes == []
+
+
+def test_collectives_outside_workload_evaluate_on_one_coordinate():
     assert _builder.current() is None
-    x = Tensor(np.zeros(4), name="x")
-    assert allreduce(x).layout == x.layout
-    assert reduce_scatter(x).layout == TensorLayout.sharded(0, 1)
+    arr = np.arange(12, dtype=np.int32).reshape(4, 3)
+    x = Tensor(arr, name="x")
+    # No mesh: each axis has one coordinate, so the values stay and every tensor is its partial.
+    a = allreduce(x)
+    assert a.layout == x.layout and not np.shares_memory(a.data, arr)
+    np.testing.assert_array_equal(a.data, arr)
+    rs = reduce_scatter(x)
+    assert rs.layout == TensorLayout.sharded(0, 2)
+    np.testing.assert_array_equal(rs.data, arr)
+    # With mesh_size the partial blocks are folded as the definition says.
+    sq = (np.arange(16, dtype=np.int32).reshape(4, 4) * 7) % 5
+    sx = Tensor(sq, layout=TensorLayout.sharded(0, 2), name="sx")
+    v = reduce_scatter(sx, dim=1, op="max", mesh_axis=0, mesh_size=2)
+    np.testing.assert_array_equal(v.data, np.maximum(sq[:2], sq[2:]))
+    assert v.layout.dist == (R, S0) and v.shape == (2, 4)
+    g = allgather(sx, dim=0)
+    np.testing.assert_array_equal(g.data, sq)
 
 
 def test_collective_validation():
     x = Tensor(np.zeros((4, 2)), name="x")
     with pytest.raises(TypeCheckError, match="valid ops: sum"):
         allreduce(x, op="avg")
-    with pytest.raises(TypeCheckError, match="not sharded"):
+    with pytest.raises(TypeCheckError, match="dimension 0 of tensor 'x' is not sharded"):
         allgather(x, dim=0)
     with pytest.raises(TypeCheckError, match="out of range"):
         allgather(x, dim=2)
     sharded = Tensor(np.zeros((4, 2)), layout=TensorLayout.sharded(0, 2))
     with pytest.raises(TypeCheckError, match="already sharded"):
         reduce_scatter(sharded, dim=0)
-    with pytest.raises(TypeCheckError, match="mesh axis 0 already shards"):
-        reduce_scatter(sharded, dim=1, mesh_axis=0)
+    with pytest.raises(TypeCheckError, match="mesh_size must be an int >= 1"):
+        reduce_scatter(sharded, dim=1, mesh_size=0)
     with pytest.raises(TypeCheckError, match="symbolic view"):
         allreduce(x[LoopVar("b", Dense[4])])
     with pytest.raises(TypeCheckError, match="needs a Tensor"):
         allreduce(np.zeros(3))
 
 
-def test_collective_on_constant_view_shares_memory():
-    arr = np.zeros((4, 2))
+def test_collective_on_constant_view_copies_the_viewed_values():
+    arr = np.arange(8.0).reshape(4, 2)
     x = Tensor(arr, name="x")
     y = allreduce(x[1:3])
+    np.testing.assert_array_equal(y.data, arr[1:3])
     y.data[0, 0] = 5
-    assert arr[1, 0] == 5
+    assert arr[1, 0] == 2.0  # the result owns its buffer
+
+
+def test_kernel_call_rejects_arguments_sharded_on_different_axes():
+    from pto_wsp import In, Out, kernel, workload
+
+    @kernel
+    def add_k(a: In[Tensor], b: In[Tensor], c: Out[Tensor]): ...
+
+    a = Tensor(np.zeros((4, 4)), layout=TensorLayout.sharded(0, 2, mesh_axis=0), name="a")
+    b = Tensor(np.zeros((4, 4)), layout=TensorLayout.sharded(0, 2, mesh_axis=1), name="b")
+    c = Tensor(np.zeros((4, 4)), name="c")
+    # X sharded on K and W sharded on K share mesh axis 0 on different dimensions: allowed.
+    w = Tensor(np.zeros((4, 4)), layout=TensorLayout.sharded(1, 2, mesh_axis=0), name="w")
+
+    @workload
+    def ok():
+        add_k(a=a, b=w, c=c)
+
+    ok()
+
+    @workload
+    def bad():
+        add_k(a=a, b=b, c=c)
+
+    with pytest.raises(
+        TypeCheckError, match=r"arguments a .* and b .* dimension 0: S\(0\) vs S\(1\)"
+    ) as e:
+        bad()
+    assert e.value.loc.file == __file__
 
 
 # ---- deprecated names -----------------------------------------------------------------------
