@@ -470,9 +470,19 @@ def _stats_fields(stats: Any) -> dict[str, Any]:
     }
 
 
+def _untraced(outcome: RunOutcome) -> bool:
+    """Tasks ran but no per-task record was kept (the schedule's ``TracePolicy.none()``)."""
+    return (
+        outcome.trace is not None
+        and len(outcome.trace) == 0
+        and int(outcome.stats.get("task_count", 0)) > 0
+    )
+
+
 def _analysis(outcome: RunOutcome) -> Any:
-    """The per-kernel / per-worker / critical-path analysis (``app.views.run_stats``)."""
-    if outcome.trace is None:
+    """The per-kernel / per-worker / critical-path analysis (``app.views.run_stats``); None
+    without per-task records (an analysis of none would claim a makespan of 0)."""
+    if outcome.trace is None or _untraced(outcome):
         return None
     from .trace_analysis import analyse_trace
 
@@ -490,6 +500,11 @@ def format_outcome(outcome: RunOutcome, analysis: Any) -> str:
         f"total_cycles     {int(s.get('total_cycles', 0))}",
     ]
     if analysis is None:
+        if _untraced(outcome):
+            lines.append(
+                "trace            no per-task trace recorded (TracePolicy.none()): "
+                "no kernel / worker analysis"
+            )
         return "\n".join(lines) + "\n"
     if analysis.kernels:
         width = max(len(k.name) for k in analysis.kernels)
@@ -522,6 +537,12 @@ def write_trace(outcome: RunOutcome, out: Path) -> None:
     if outcome.trace is None:
         raise ScriptError(
             f"--trace {out}: target {outcome.stats.get('target')!r} recorded no per-task trace"
+        )
+    if _untraced(outcome):
+        print(
+            f"{out}: note: the schedule's TracePolicy.none() kept no per-task records; "
+            "the trace written is empty",
+            file=sys.stderr,
         )
     if out.suffix.lower() == ".npy":
         tmp = out.with_name(f".{out.name}.tmp.npy")

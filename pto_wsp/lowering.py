@@ -9,6 +9,7 @@ the user's line, never a bare ``AttributeError``.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from .errors import IRConversionError, PtoError, ScheduleError, SourceLoc
+from .errors import IRConversionError, PtoError, ScheduleError, SourceLoc, TypeCheckError
 from .scalar_expr import LoopVar, ScalarExpr, as_expr
 from .types import DType
 
@@ -269,8 +270,9 @@ class Lowering:
         return ir.Node.connect(procs, chans, _loc(n))
 
     def _stmt_CollectiveOp(self, n: Any) -> Any:
+        self._check_collective_mesh(n)
         src = self.view(n.source, n)
-        dst = self.tensor_id(n.result)
+        dst = self.tensor_id(n.result)  # a root tensor with its own buffer (layout.py)
         attrs = {}
         for key in ("op", "dim"):
             val = getattr(n, key, None)
@@ -279,6 +281,45 @@ class Lowering:
         layout = getattr(n, "layout", None)
         dist = [int(d) for d in layout.to_ir_dist()] if layout is not None else []
         return ir.Node.collective(n.kind, src, dst, dist, attrs, _loc(n))
+
+    def _check_collective_mesh(self, n: Any) -> None:
+        """A collective runs over the mesh of ``spatial_map``: it must exist, have the mesh
+        axes the layouts name, and split every sharded extent evenly (docs/semantics.md,
+        "Layouts and collectives")."""
+        grid = getattr(getattr(self.workload, "schedule", None), "spatial_grid", None)
+        if not grid:
+            raise ScheduleError(
+                f"{n.kind} at {n.loc or '?'} runs over the mesh, but the workload has none: "
+                "add .spatial_map(grid=...) to its schedule",
+                loc=n.loc,
+            )
+        grid = tuple(int(g) for g in grid)
+        for what, t in (("the source", n.source), ("the result", n.result)):
+            for dim, d in enumerate(t.layout.dist):
+                axis = getattr(d, "mesh_axis", None)
+                if axis is None:
+                    continue
+                label = f"tensor {t.name}" if t.name else what
+                if axis >= len(grid):
+                    raise ScheduleError(
+                        f"{n.kind}: {label} shards dimension {dim} on mesh axis {axis}, but "
+                        f"spatial_map(grid={grid}) defines a mesh of {len(grid)} "
+                        f"ax{'is' if len(grid) == 1 else 'es'}",
+                        loc=n.loc,
+                    )
+                if t.shape[dim] % grid[axis]:
+                    raise TypeCheckError(
+                        f"{n.kind}: dimension {dim} of {label} has extent {t.shape[dim]}, not "
+                        f"divisible by the {grid[axis]} coordinates of mesh axis {axis} "
+                        f"(spatial_map(grid={grid}))",
+                        loc=n.loc,
+                    )
+        if n.kind == "reduce_scatter" and n.mesh_size != grid[n.mesh_axis]:
+            raise TypeCheckError(
+                f"reduce_scatter(mesh_axis={n.mesh_axis}, mesh_size={n.mesh_size}): mesh axis "
+                f"{n.mesh_axis} of spatial_map(grid={grid}) has {grid[n.mesh_axis]} coordinates",
+                loc=n.loc,
+            )
 
     # ---- kernels -------------------------------------------------------------------
     def intern_kernel_call(self, c: Any) -> int:
@@ -558,16 +599,59 @@ class _ScheduleLowering:
         if grid:
             self.check_mesh(tuple(int(g) for g in grid))
             s.spatial_grid = [int(g) for g in grid]
-        for field in ("deps", "ready_policy", "start_policy", "trace_policy"):
+        for field in ("deps", "start_policy", "trace_policy"):
             val = getattr(sp, field, None)
             if val is not None:
                 setattr(s, field, str(val))
+        ready = getattr(sp, "ready_policy", None)
+        if ready is not None:
+            s.ready_policy = str(ready.kind)
+            key = self.key(getattr(ready, "key", None))
+            if key is not None:
+                s.ready_key = key
         pools = getattr(sp, "pools", None)
         if pools is not None:
-            sizes = getattr(pools, "sizes", None)
-            if sizes:
-                s.pools = [int(x) for x in sizes]
+            self.lower_pools(s, pools, grid)
         return s
+
+    def lower_pools(self, s: Any, pools: Any, grid: Any) -> None:
+        """Pool sizes plus (IR kernel name, pool) for every specialisation of each pooled kernel.
+
+        A pooled kernel the workload never calls, or a spatial_map grid with fewer tiles than the
+        pools' workers, is a ``ScheduleError`` at the ``task_graph`` call.
+        """
+        step = next(
+            (
+                st
+                for st in reversed(getattr(self.spec, "steps", ()))
+                if st.name == "task_graph" and any(a is pools for a in st.args)
+            ),
+            None,
+        )
+        loc = getattr(step, "loc", None)
+        sizes = [int(x) for x in getattr(pools, "sizes", ())]
+        names = [str(k.name) for k in self.low.module.kernels]
+        pairs: list[tuple[str, int]] = []
+        for name, pool in getattr(pools, "kernels", ()):
+            base = _ident(name)
+            found = [n for n in names if n == base or re.fullmatch(re.escape(base) + r"__\d+", n)]
+            if not found:
+                called = dict.fromkeys(re.sub(r"__\d+$", "", n) for n in names)
+                raise ScheduleError(
+                    f"Pools.by_kernel names kernel {name!r}, which the workload never calls "
+                    f"(it calls: {', '.join(called) or 'no kernel'})",
+                    loc=loc,
+                )
+            pairs.extend((n, int(pool)) for n in found)
+        if grid and sum(sizes) > math.prod(int(g) for g in grid):
+            raise ScheduleError(
+                f"Pools.by_kernel needs {sum(sizes)} workers ({' + '.join(map(str, sizes))}), but "
+                f"spatial_map(grid={tuple(int(g) for g in grid)}) has only "
+                f"{math.prod(int(g) for g in grid)} tiles: the pools partition the mesh's workers",
+                loc=loc,
+            )
+        s.pools = sizes
+        s.pool_kernels = pairs
 
 
 class _SignatureOnly:

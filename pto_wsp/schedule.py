@@ -370,25 +370,55 @@ class _Knob:
 
 
 class Deps(_Knob):
-    """Where task dependencies come from.
+    """Where task dependencies come from (docs/semantics.md, "Dependency tracking").
 
-    ``infer()`` (default): structure (P.seq, sequential, channels, events) plus the tensor
-    regions tasks read and write (RAW/WAR/WAW). ``explicit()``: structure only — tasks that touch
-    the same data are not ordered unless the workload says so.
+    - ``infer()`` (default): structure (``P.seq``, ``sequential``, channels, events) plus the
+      tensor regions tasks read and write (RAW / WAR / WAW), compared exactly: strided and
+      multi-dimensional views (column tiles, halos) order only the tasks whose elements overlap.
+    - ``infer("bounding")``: each access is reduced to its bounding element range. Cheaper to
+      track; it may order tasks that touch interleaved but disjoint elements.
+    - ``explicit()``: no data dependencies: tasks that touch the same data are NOT ordered unless
+      the structure says so. The user's declared dependencies are trusted; no region is tracked.
+
+    The IR ``schedule.deps`` string is ``"infer"``, ``"infer_bounding"`` or ``"explicit"``.
     """
 
+    _INFER_MODES: ClassVar[dict[str, str]] = {"exact": "infer", "bounding": "infer_bounding"}
+
     @staticmethod
-    def infer() -> Deps:
-        return Deps("infer")
+    def infer(mode: str = "exact") -> Deps:
+        """Region inference; ``mode`` is ``"exact"`` (default) or ``"bounding"``."""
+        kind = Deps._INFER_MODES.get(mode) if isinstance(mode, str) else None
+        if kind is None:
+            raise ScheduleError(
+                f"Deps.infer(mode) takes one of {', '.join(map(repr, Deps._INFER_MODES))}, "
+                f"got {mode!r}",
+                loc=user_location(),
+            )
+        return Deps(kind)
 
     @staticmethod
     def explicit() -> Deps:
+        """Structure only: no data dependencies are inferred."""
         return Deps("explicit")
+
+    @property
+    def tracks_regions(self) -> bool:
+        """Whether the backend tracks tensor regions at run time (every mode but explicit)."""
+        return self.kind != "explicit"
 
 
 class ReadyPolicy(_Knob):
-    """Order in which a worker takes its ready tasks: ``fifo()`` (default), ``lifo()``, or
-    ``priority(key_fn)`` (smallest key first, ties in submission order)."""
+    """Order in which a worker takes its ready tasks (a ready queue instead of in-order issue).
+
+    Without a ReadyPolicy a worker runs its tasks in issue order, so a ready task waits behind an
+    earlier one that is not ready yet. With one, the dispatcher holds issued tasks in groups and
+    each worker, when free, takes among its tasks that are ready by then: ``fifo()`` the first
+    issued, ``lifo()`` the last issued, ``priority(key_fn)`` the smallest key (ties in issue
+    order); with none ready it idles until the earliest ready one. The priority key is traced
+    once like a dispatch key (``lambda t: -t.get("layer")``) and evaluated per task in generated
+    code. Streams stay in order. Semantics: docs/semantics.md, "Task-graph policies".
+    """
 
     @staticmethod
     def fifo() -> ReadyPolicy:
@@ -405,8 +435,13 @@ class ReadyPolicy(_Knob):
 
 
 class StartPolicy(_Knob):
-    """When execution starts: ``eager()`` (with the first task, default) or ``threshold(n)``
-    (once n tasks are submitted, or enumeration ends)."""
+    """When execution starts: ``eager()`` (with the first issued task, default) or
+    ``threshold(n)``: no task starts before the n-th task has been issued (or before the last
+    task issued when the program has fewer tasks or a dependency forces the held tasks out
+    first). Visible when issuing costs time: the cost table's ``issue`` cycles per task or a
+    ``rate_limit`` timing; with a ReadyPolicy the first group holds at least n tasks.
+    Semantics: docs/semantics.md, "Task-graph policies".
+    """
 
     @staticmethod
     def eager() -> StartPolicy:
@@ -420,8 +455,9 @@ class StartPolicy(_Knob):
 
 
 class TracePolicy(_Knob):
-    """What a run records: ``full()`` (a trace record per task, default) or ``none()`` (stats
-    only)."""
+    """What a run records: ``full()`` (a trace record per task, default) or ``none()``: no
+    per-task records (``program.trace`` is empty, with the same dtype); ``task_count`` and
+    ``total_cycles`` are unchanged, and the run saves the trace's memory and time."""
 
     @staticmethod
     def none() -> TracePolicy:
@@ -436,8 +472,12 @@ class TracePolicy(_Knob):
 class Pools:
     """Worker pools: pool k has ``sizes[k]`` workers; ``kernels`` maps kernel names to pools.
 
-    Tasks of a kernel listed in ``kernels`` run only on its pool's workers; other kernels may run
-    on any worker.
+    Pools are contiguous worker ranges in order (pool 0 = workers 0..sizes[0]-1, ...). Tasks of a
+    kernel listed in ``kernels`` run only on its pool's workers, the dispatch policy applied
+    within the pool (round robin counts per pool, keys mod the pool size); other kernels may run
+    on any worker. The program gets at least ``sum(sizes)`` workers. A listed kernel the workload
+    never calls, or a ``spatial_map`` grid with fewer tiles than ``sum(sizes)``, is a
+    ``ScheduleError`` at compile. Semantics: docs/semantics.md, "Task-graph policies".
     """
 
     sizes: tuple[int, ...]

@@ -86,6 +86,22 @@ std::shared_ptr<RunResult> run(const Library& lib, const py::list& tensors,
     in.config.trace = config_int(config, "trace", in.config.trace);
     if (config.contains("trace_reserve"))
         in.config.trace_reserve = config["trace_reserve"].cast<int64_t>();
+    // Task-graph policies; the pool tables live here until pto_sim_create() copies them.
+    if (config.contains("issue_cycles")) in.config.issue_cycles = config["issue_cycles"].cast<double>();
+    in.config.ready_policy = config_int(config, "ready_policy", in.config.ready_policy);
+    if (config.contains("start_threshold"))
+        in.config.start_threshold = config["start_threshold"].cast<int64_t>();
+    std::vector<int32_t> pool_sizes, kernel_pools;
+    if (config.contains("pool_sizes")) pool_sizes = config["pool_sizes"].cast<std::vector<int32_t>>();
+    if (config.contains("kernel_pools"))
+        kernel_pools = config["kernel_pools"].cast<std::vector<int32_t>>();
+    in.config.n_pools = static_cast<int32_t>(pool_sizes.size());
+    in.config.pool_sizes = pool_sizes.data();
+    in.config.n_kernel_pools = static_cast<int32_t>(kernel_pools.size());
+    in.config.kernel_pool = kernel_pools.data();
+    // The mesh (spatial_map): grid columns and cycles per hop.
+    in.config.mesh_cols = config_int(config, "mesh_cols", in.config.mesh_cols);
+    if (config.contains("hop")) in.config.hop = config["hop"].cast<double>();
     std::unique_ptr<RunResult> res;
     {
         py::gil_scoped_release release;
@@ -131,6 +147,10 @@ void bind_codegen(py::module_& m) {
                                 py::arg("batched") = int(PTO_SIM_BATCHED),
                                 py::arg("interleaved") = int(PTO_SIM_INTERLEAVED),
                                 py::arg("rate_limit") = int(PTO_SIM_RATE_LIMIT));
+    m.attr("READY") = py::dict(py::arg("in_order") = int(PTO_SIM_READY_IN_ORDER),
+                               py::arg("fifo") = int(PTO_SIM_READY_FIFO),
+                               py::arg("lifo") = int(PTO_SIM_READY_LIFO),
+                               py::arg("priority") = int(PTO_SIM_READY_PRIORITY));
     m.def("emit_cpu_sim", &emit, py::arg("module"), py::arg("tensor_strides") = std::vector<std::vector<int64_t>>{},
           "C++ sources of the cpu_sim library of a verified module: dict(files=[(name, text)], "
           "main_file, symbols, params, num_slots, arena_bytes, tracked_tensors). Raises "
@@ -160,5 +180,6 @@ void bind_codegen(py::module_& m) {
           py::arg("store_rate"), py::arg("config"),
           "Run a generated library once with the GIL released. tensors: [(ndarray, dtype code)] "
           "by IR tensor id; config: simulator settings (workers, dispatch, streams, timing, "
-          "timing_param, window, ns_per_cycle, trace, trace_reserve).");
+          "timing_param, window, ns_per_cycle, trace, trace_reserve, issue_cycles, ready_policy, "
+          "start_threshold, pool_sizes, kernel_pools, mesh_cols, hop).");
 }

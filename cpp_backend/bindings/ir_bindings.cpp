@@ -292,9 +292,11 @@ void bind_schedule(py::module_& m) {
         .def_readwrite("spatial_grid", &Schedule::spatial_grid)
         .def_readwrite("deps", &Schedule::deps)
         .def_readwrite("ready_policy", &Schedule::ready_policy)
+        .def_readwrite("ready_key", &Schedule::ready_key)
         .def_readwrite("start_policy", &Schedule::start_policy)
         .def_readwrite("trace_policy", &Schedule::trace_policy)
         .def_readwrite("pools", &Schedule::pools)
+        .def_readwrite("pool_kernels", &Schedule::pool_kernels)
         .def("print", &Schedule::print)
         .def("__str__", &Schedule::print);
 }

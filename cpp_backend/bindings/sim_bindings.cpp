@@ -28,6 +28,10 @@ const Names kTiming = {{"immediate", PTO_SIM_IMMEDIATE},
                        {"batched", PTO_SIM_BATCHED},
                        {"interleaved", PTO_SIM_INTERLEAVED},
                        {"rate_limit", PTO_SIM_RATE_LIMIT}};
+const Names kReady = {{"in_order", PTO_SIM_READY_IN_ORDER},
+                      {"fifo", PTO_SIM_READY_FIFO},
+                      {"lifo", PTO_SIM_READY_LIFO},
+                      {"priority", PTO_SIM_READY_PRIORITY}};
 
 int32_t parse_name(const std::string& field, const std::string& value, const Names& names) {
     std::string valid;
@@ -70,7 +74,10 @@ class PySimulator {
 public:
     PySimulator(int32_t workers, const std::string& dispatch, int32_t streams,
                 const std::string& timing, double timing_param, int64_t window,
-                double ns_per_cycle, bool trace, int64_t trace_reserve) {
+                double ns_per_cycle, bool trace, int64_t trace_reserve, double issue_cycles,
+                const std::string& ready, int64_t start_threshold,
+                const std::vector<int32_t>& pools, const std::vector<int32_t>& kernel_pools,
+                int32_t mesh_cols, double hop) {
         pto_sim_config cfg;
         pto_sim_config_init(&cfg);
         cfg.workers = workers;
@@ -82,6 +89,15 @@ public:
         cfg.ns_per_cycle = ns_per_cycle;
         cfg.trace = trace ? 1 : 0;
         cfg.trace_reserve = trace_reserve;
+        cfg.issue_cycles = issue_cycles;
+        cfg.ready_policy = parse_name("ready policy", ready, kReady);
+        cfg.start_threshold = start_threshold;
+        cfg.n_pools = static_cast<int32_t>(pools.size());
+        cfg.pool_sizes = pools.data();
+        cfg.n_kernel_pools = static_cast<int32_t>(kernel_pools.size());
+        cfg.kernel_pool = kernel_pools.data();
+        cfg.mesh_cols = mesh_cols;
+        cfg.hop = hop;
         if (const char* err = pto_sim_config_check(&cfg))
             throw py::value_error(std::string("Simulator: ") + err);
         sim_ = pto_sim_create(&cfg);
@@ -92,7 +108,7 @@ public:
     PySimulator& operator=(const PySimulator&) = delete;
 
     int64_t submit(int32_t kernel, int64_t cycles, int64_t dispatch_key, int64_t stream_key,
-                   const std::vector<int32_t>& idx, int64_t min_start) {
+                   const std::vector<int32_t>& idx, int64_t min_start, int64_t ready_key) {
         if (cycles < 0) throw py::value_error("submit: cycles must be >= 0");
         if (idx.size() > 4)
             throw py::value_error("submit: at most 4 loop indices, got " +
@@ -103,8 +119,33 @@ public:
         t.dispatch_key = dispatch_key;
         t.stream_key = stream_key;
         t.min_start = min_start;
+        t.ready_key = ready_key;
         for (std::size_t i = 0; i < 4; ++i) t.idx[i] = i < idx.size() ? idx[i] : -1;
         return pto_sim_submit(sim_, &t);
+    }
+
+    void access_strided(int32_t tensor, int64_t base, int64_t run_len, int64_t stride,
+                        int64_t count, bool write) {
+        if (run_len < 0 || count < 0)
+            throw py::value_error("access_strided: run_len and count must be >= 0, got run_len=" +
+                                  std::to_string(run_len) + ", count=" + std::to_string(count));
+        pto_sim_access_strided(sim_, tensor, base, run_len, stride, count, write ? 1 : 0);
+    }
+
+    void tensor_home(int32_t tensor, const std::vector<int64_t>& shape,
+                     const std::vector<int64_t>& strides, const std::vector<int32_t>& coord,
+                     const std::vector<int64_t>& coord_size) {
+        const std::size_t n = shape.size();
+        if (n > 8 || strides.size() != n || coord.size() != n || coord_size.size() != n)
+            throw py::value_error(
+                "tensor_home: shape, strides, coord and coord_size need one entry per dimension "
+                "(at most 8)");
+        for (std::size_t d = 0; d < n; ++d)
+            if (coord[d] < -1 || coord[d] > 1 || coord_size[d] < 1)
+                throw py::value_error("tensor_home: coord is -1 (replicated), 0 (mesh row) or 1 "
+                                      "(mesh column) and coord_size >= 1");
+        pto_sim_tensor_home(sim_, tensor, static_cast<int32_t>(n), shape.data(), strides.data(),
+                            coord.data(), coord_size.data());
     }
 
     void access(int32_t tensor, int64_t lo, int64_t hi, bool write) {
@@ -120,8 +161,9 @@ public:
         const int64_t end = pto_sim_task_end(sim_, static_cast<uint32_t>(task));
         if (end < 0)
             throw py::value_error(
-                "task_end: ends are not retained with trace=False under a non-buffering timing "
-                "policy; use the value submit() returned");
+                "task_end: ends are not retained with trace=False when nothing holds tasks (no "
+                "buffering timing, ready policy or start threshold); use the value submit() "
+                "returned");
         return end;
     }
 
@@ -165,15 +207,39 @@ void bind_sim(py::module_& m) {
 
     py::class_<PySimulator>(m, "Simulator", "Cycle-level scheduling simulator (see sim.h)")
         .def(py::init<int32_t, const std::string&, int32_t, const std::string&, double, int64_t,
-                      double, bool, int64_t>(),
+                      double, bool, int64_t, double, const std::string&, int64_t,
+                      const std::vector<int32_t>&, const std::vector<int32_t>&, int32_t,
+                      double>(),
              py::arg("workers") = 4, py::arg("dispatch") = "round_robin", py::arg("streams") = 0,
              py::arg("timing") = "immediate", py::arg("timing_param") = 0.0,
              py::arg("window") = 0, py::arg("ns_per_cycle") = 1.0, py::arg("trace") = true,
-             py::arg("trace_reserve") = 0)
+             py::arg("trace_reserve") = 0, py::arg("issue_cycles") = 0.0,
+             py::arg("ready") = "in_order", py::arg("start_threshold") = 0,
+             py::arg("pools") = std::vector<int32_t>{},
+             py::arg("kernel_pools") = std::vector<int32_t>{}, py::arg("mesh_cols") = 0,
+             py::arg("hop") = 16.0,
+             "Task-graph policies: issue_cycles (dispatcher cost per issued task), ready "
+             "(in_order, fifo, lifo, priority), start_threshold (0 = eager), pools (worker counts, "
+             "contiguous from worker 0) and kernel_pools (pool by kernel id, -1 = any worker). "
+             "Mesh: mesh_cols (0 = none; workers form a (workers / mesh_cols) x mesh_cols grid) "
+             "and hop (cycles per hop).")
         .def("submit", &PySimulator::submit, py::arg("kernel"), py::arg("cycles"),
              py::arg("dispatch_key") = 0, py::arg("stream_key") = 0,
              py::arg("idx") = std::vector<int32_t>{}, py::arg("min_start") = 0,
-             "Submit the next task; returns its end cycle or PENDING when buffered.")
+             py::arg("ready_key") = 0,
+             "Submit the next task; returns its end cycle or PENDING when held.")
+        .def("access_strided", &PySimulator::access_strided, py::arg("tensor"), py::arg("base"),
+             py::arg("run_len"), py::arg("stride"), py::arg("count"), py::arg("write"),
+             "Declare a strided access of the next task: count runs of run_len elements, run i "
+             "at base + i * stride.")
+        .def("tensor_home", &PySimulator::tensor_home, py::arg("tensor"), py::arg("shape"),
+             py::arg("strides"), py::arg("coord"), py::arg("coord_size"),
+             "Mesh: where the blocks of a sharded tensor live (coord per dimension: -1 "
+             "replicated, 0 mesh row, 1 mesh column; coord_size: the mesh extent along it).")
+        .def("region_pitch",
+             [](const PySimulator& s, int32_t tensor) { return pto_sim_region_pitch(s.raw(), tensor); },
+             py::arg("tensor"),
+             "0 while the tensor's regions are a 1-D interval map, else the pitch of its 2-D map.")
         .def("access", &PySimulator::access, py::arg("tensor"), py::arg("lo"), py::arg("hi"),
              py::arg("write"), "Declare a [lo, hi) access of the next submitted task.")
         .def("task_end", &PySimulator::task_end, py::arg("task"),

@@ -3,6 +3,7 @@
 // libpto_runtime. Run-time checks (index bounds, view shapes) use GNU statement expressions so
 // that a failing check returns from `pto_lib_run` with a message naming the task and kernel.
 #include "codegen/cpu_sim.h"
+#include "codegen/cpu_sim_collective.h"
 #include "codegen/cpu_sim_csp.h"
 #include "codegen/emit_util.h"
 
@@ -133,12 +134,15 @@ struct ViewCode {
 
 class Emitter : public CspHost, private CodeWriter {
 public:
-    Emitter(const Module& m, const CpuSimOptions& opts) : m_(m), opts_(opts), csp_(m, *this) {}
+    Emitter(const Module& m, const CpuSimOptions& opts)
+        : m_(m), opts_(opts), csp_(m, *this), coll_(m) {}
 
     CpuSimSources run() {
         CpuSimSources out;
         if (!m_.workload) throw CodegenError("module " + m_.name + " has no workload", "");
         prove_disjointness();
+        coll_.track(tracked_);  // collectives order against the tasks around them
+        choose_tracked();  // Deps mode and mesh (after everything that adds tracked tensors)
         for (std::size_t k = 0; k < m_.kernels.size(); ++k)
             out.files.emplace_back(kernel_file_name(k), emit_kernel(k));
         emit_node(*m_.workload);
@@ -427,6 +431,55 @@ private:
                 }
             }
         }
+    }
+
+    // ---- dependency mode and the mesh (docs/semantics.md "Regions", "Spatial map") --------
+
+    const std::string& deps_mode() const {
+        static const std::string kInfer = "infer";
+        return m_.schedule && !m_.schedule->deps.empty() ? m_.schedule->deps : kInfer;
+    }
+    bool has_mesh() const { return m_.schedule && !m_.schedule->spatial_grid.empty(); }
+    static bool sharded(const Tensor& t) {
+        return t.layout && std::any_of(t.layout->dist.begin(), t.layout->dist.end(),
+                                       [](int64_t d) { return d >= 0; });
+    }
+
+    /// Deps.explicit(): no region is declared (structure alone orders tasks). With a mesh, the
+    /// reads of sharded tensors are declared too: their home blocks decide the hop delay.
+    void choose_tracked() {
+        if (deps_mode() == "explicit") {
+            tracked_.clear();
+            return;
+        }
+        if (has_mesh())
+            for (const auto& t : m_.tensors)
+                if (sharded(t)) tracked_.insert(t.id);
+    }
+
+    /// Driver lines declaring where the blocks of each sharded tensor live (mesh only). Mesh axis
+    /// a of grid (r, c) is the row coordinate (a = 0, size r) or the column one (a = 1, size c);
+    /// the only axis of grid (n,) is the column coordinate (the mesh is 1 x n).
+    std::string mesh_homes() const {
+        if (!has_mesh() || deps_mode() == "explicit") return "";
+        const auto& grid = m_.schedule->spatial_grid;
+        std::string o;
+        for (const auto& t : m_.tensors) {
+            if (!sharded(t)) continue;
+            std::string coord, size;
+            for (std::size_t d = 0; d < t.layout->dist.size(); ++d) {
+                const int64_t a = t.layout->dist[d];
+                const bool valid = a >= 0 && static_cast<std::size_t>(a) < grid.size();
+                const int64_t c = !valid ? -1 : grid.size() == 1 ? 1 : a;
+                coord += (d ? ", " : "") + std::to_string(c);
+                size += (d ? ", " : "") + std::to_string(valid ? grid[static_cast<std::size_t>(a)] : 1);
+            }
+            const std::string id = std::to_string(t.id);
+            o += "    { const int32_t c[] = {" + coord + "}; const int64_t m[] = {" + size +
+                 "}; pto_sim_tensor_home(sim, " + id + ", R->tensors[" + id + "].ndim, R->tensors[" +
+                 id + "].shape, R->tensors[" + id + "].strides, c, m); }  // " + t.name + "\n";
+        }
+        return o;
     }
 
     // ---- driver: expressions ----------------------------------------------------------
@@ -721,9 +774,10 @@ private:
             csp_.emit(n);
             return;
         }
-        if (kind == "collective")
-            throw CodegenError("collective '" + n.name + "' is not supported by cpu_sim yet",
-                               n.loc);
+        if (n.kind == NodeKind::Collective) {  // numerics + gang task: cpu_sim_collective.cpp
+            emit_collective(n);
+            return;
+        }
         switch (n.kind) {
             case NodeKind::Task: emit_task(n); return;
             case NodeKind::ParallelFor: emit_parallel_for(n, 0); return;
@@ -753,6 +807,21 @@ private:
             return;
         }
         throw CodegenError("workload node '" + kind + "' is not supported by cpu_sim", n.loc);
+    }
+
+    void emit_collective(const Node& n) {
+        const std::string ctx = where("collective " + n.name, n.loc);
+        put("{");
+        ++indent_;
+        const ViewCode vc = emit_view(*n.view, ctx);
+        auto fail_stmt = [&](const std::string& fmt, const std::string& args) {
+            return fail(ctx, fmt, args);
+        };
+        for (const auto& s : coll_.emit(n, CollectiveSource{vc.off, vc.dims}, fail_stmt,
+                                        seq_depth_ > 0))
+            put(s);
+        --indent_;
+        put("}");
     }
 
     void emit_slot_load(const Node& n) {
@@ -975,8 +1044,11 @@ private:
             if (reads) in_elems += " + " + elems(vc);
             if (writes) out_elems += " + " + elems(vc);
             if (numerics) call_args[pi] = "&" + emit_tile(arg.view, vc, *K, p, ctx);
-            if (tracked_.count(arg.view.tensor_id) && csp_.tracks(arg.view.tensor_id))
+            if (tracked_.count(arg.view.tensor_id) && csp_.tracks(arg.view.tensor_id)) {
+                // With a mesh an InOut view is a read (it may cross tiles) and a write.
+                if (reads && writes && has_mesh()) tracked.push_back({arg.view.tensor_id, vc, false});
                 tracked.push_back({arg.view.tensor_id, vc, writes});
+            }
         }
         for (std::size_t i = 0; i < bound.size(); ++i)
             if (!bound[i] && numerics)
@@ -996,6 +1068,9 @@ private:
             for (const auto& a : call_args) call += ", " + a;
             put(call + ");");
         }
+        // Deps.infer(): exact (strided) regions; Deps.infer("bounding"): one bounding range each.
+        const std::string access_fn = deps_mode() == "infer_bounding" ? "pto_abi_access_bounding"
+                                                                      : "pto_abi_access_view";
         for (const auto& t : tracked) {
             const std::size_t k = t.vc.dims.size();
             std::string ex_ = "{", st_ = "{";
@@ -1009,7 +1084,7 @@ private:
             }
             const std::string e = fresh("rex"), s = fresh("rst");
             put("{ const int64_t " + e + "[] = " + ex_ + "}; const int64_t " + s + "[] = " + st_ +
-                "}; pto_abi_access_view(sim, " + std::to_string(t.tid) + ", " + t.vc.off + ", " +
+                "}; " + access_fn + "(sim, " + std::to_string(t.tid) + ", " + t.vc.off + ", " +
                 std::to_string(k) + ", " + e + ", " + s + ", " + (t.write ? "1" : "0") + "); }");
         }
         // Submit.
@@ -1017,6 +1092,9 @@ private:
         put("t.kernel = " + kid + "; t.reserved = 0; t.cycles = cyc; t.min_start = pto_barrier;");
         put("t.dispatch_key = " + key(schedule_key(true), ctx) + ";");
         put("t.stream_key = " + key(schedule_key(false), ctx) + ";");
+        // The priority ready policy's key, traced once like the dispatch key (0 otherwise).
+        const ExprPtr rk = m_.schedule ? m_.schedule->ready_key : nullptr;
+        put("t.ready_key = " + (rk ? key(rk, ctx) : std::string("0")) + ";");
         for (int i = 0; i < 4; ++i) {
             std::string v = "-1";
             if (i < static_cast<int>(n.axis_values.size()))
@@ -1130,7 +1208,8 @@ private:
           << ". Do not edit.\n"
              "// Workload driver: enumerates tasks in program order, runs their numerics and\n"
              "// submits them to the simulator (runtime/abi.h).\n"
-             "#include <stdint.h>\n#include \"runtime/abi.h\"\n#include \"runtime/dtype.h\"\n"
+             "#include <stdint.h>\n#include \"runtime/abi.h\"\n#include \"runtime/collectives.h\"\n"
+             "#include \"runtime/dtype.h\"\n"
           << csp_.includes() << "\n";
         for (std::size_t k = 0; k < m_.kernels.size(); ++k)
             o << "#include \"" << kernel_file_name(k) << "\"\n";
@@ -1142,6 +1221,7 @@ private:
         };
         std::vector<std::string> kn;
         for (const auto& k : m_.kernels) kn.push_back(k->name);
+        for (const auto& c : coll_.kernel_names()) kn.push_back(c);  // collective pseudo-kernels
         o << "extern \"C\" int32_t pto_lib_abi_version(void) { return PTO_ABI_VERSION; }\n";
         names("pto_lib_symbol_names", symbol_names_);
         names("pto_lib_param_names", param_names_);
@@ -1172,6 +1252,7 @@ private:
         o << "extern \"C\" int32_t pto_lib_run(pto_abi_run* R) {\n";
         o << csp_.run_setup();
         prologue(o, body_);
+        o << mesh_homes();
         o << "    uint64_t pto_ntask = 0;\n"
              "    int64_t pto_barrier = 0, pto_max = 0;\n"
              "    int pto_pending = 0;\n"
@@ -1248,6 +1329,7 @@ private:
     const Module& m_;
     const CpuSimOptions& opts_;
     CspEmitter csp_;
+    CollectiveEmitter coll_;
     std::vector<std::string> parts_;  // bodies of the pto_part_<i> functions
     bool in_part_ = false;
     int seq_depth_ = 0;

@@ -337,9 +337,16 @@ std::string print_schedule(const Schedule& s) {
     if (!s.spatial_grid.empty()) out += " grid=[" + join_ints(s.spatial_grid) + "]";
     if (!s.deps.empty()) out += " deps=" + s.deps;
     if (!s.ready_policy.empty()) out += " ready=" + s.ready_policy;
+    if (s.ready_key) out += "(" + print_expr(*s.ready_key) + ")";
     if (!s.start_policy.empty()) out += " start=" + s.start_policy;
     if (!s.trace_policy.empty()) out += " trace=" + s.trace_policy;
     if (!s.pools.empty()) out += " pools=[" + join_ints(s.pools) + "]";
+    if (!s.pool_kernels.empty()) {
+        out += " pool_kernels=[";
+        for (std::size_t i = 0; i < s.pool_kernels.size(); ++i)
+            out += (i ? ", " : "") + s.pool_kernels[i].first + ":" + std::to_string(s.pool_kernels[i].second);
+        out += "]";
+    }
     return out;
 }
 

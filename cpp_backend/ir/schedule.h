@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ir/expr.h"
@@ -23,10 +24,12 @@ struct Schedule {
     std::string window_mode = "stall";
     std::vector<int64_t> spatial_grid;
     std::string deps;
-    std::string ready_policy;
+    std::string ready_policy;  // "" (in order), "fifo", "lifo", "priority"
+    ExprPtr ready_key;         // priority key (may be null)
     std::string start_policy;
     std::string trace_policy;
-    std::vector<int64_t> pools;
+    std::vector<int64_t> pools;  // worker count of each pool (contiguous from worker 0)
+    std::vector<std::pair<std::string, int64_t>> pool_kernels;  // (kernel name, pool index)
 
     /// One-line printer form ("schedule dispatch=... timing=...").
     std::string print() const;

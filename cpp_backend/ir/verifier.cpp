@@ -434,6 +434,7 @@ private:
         for (const auto& [id, name] : defined_) scope_.push_back(VarDef{name, id});
         check_expr(s.dispatch_key, what + " dispatch key", "");
         check_expr(s.stream_key, what + " stream key", "");
+        check_expr(s.ready_key, what + " ready key", "");
         scope_.clear();
         const bool keyed = s.dispatch == DispatchPolicy::Affinity || s.dispatch == DispatchPolicy::Hash ||
                            s.dispatch == DispatchPolicy::DispatchBy;
@@ -448,6 +449,14 @@ private:
             if (g <= 0) error(what, "", "spatial grid extent " + std::to_string(g) + " is not positive");
         for (int64_t p : s.pools)
             if (p < 0) error(what, "", "pool " + std::to_string(p) + " is negative");
+        for (const auto& [kname, pool] : s.pool_kernels) {
+            if (pool < 0 || pool >= static_cast<int64_t>(s.pools.size()))
+                error(what, "", "pool kernel " + kname + " names pool " + std::to_string(pool) + " of " +
+                                    std::to_string(s.pools.size()));
+            bool known = false;
+            for (const auto& k : m_.kernels) known = known || (k && k->name == kname);
+            if (!known) error(what, "", "pool kernel " + kname + " is not a kernel of the module");
+        }
     }
 
     const Module& m_;

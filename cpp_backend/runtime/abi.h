@@ -89,14 +89,21 @@ int32_t pto_abi_fail(pto_abi_run* run, const char* fmt, ...)
 #endif
     ;
 
-/* Declares to the simulator the element ranges of tensor `tensor` that a strided view touches
+/* Declares to the simulator the elements of tensor `tensor` that a strided view touches
  * (element `offset + sum_i k_i * strides[i]` for 0 <= k_i < extents[i]), for the NEXT submitted
- * task. Contiguous views give one range; otherwise one range per contiguous innermost run while
- * there are at most PTO_ABI_MAX_RUNS runs, else one bounding range (conservative: it may order
- * tasks that touch interleaved but disjoint elements). */
-#define PTO_ABI_MAX_RUNS 64
+ * task (Deps.infer()). Contiguous views give one range; a view with one strided level (a column
+ * tile, a 2-D box) one strided region, compared exactly whatever its number of runs; deeper views
+ * one strided region per index of their outer levels while there are at most PTO_ABI_MAX_PIECES,
+ * else one bounding range (conservative: it may order tasks that touch interleaved but disjoint
+ * elements). */
+#define PTO_ABI_MAX_PIECES 4096
 void pto_abi_access_view(pto_sim* sim, int32_t tensor, int64_t offset, int32_t ndim,
                          const int64_t* extents, const int64_t* strides, int32_t is_write);
+
+/* Deps.infer("bounding"): declares the bounding element range of the same view (one range per
+ * access; cheaper, may order tasks that touch disjoint elements). */
+void pto_abi_access_bounding(pto_sim* sim, int32_t tensor, int64_t offset, int32_t ndim,
+                             const int64_t* extents, const int64_t* strides, int32_t is_write);
 
 #ifdef __cplusplus
 } /* extern "C" */

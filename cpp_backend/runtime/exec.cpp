@@ -22,64 +22,84 @@ extern "C" int32_t pto_abi_fail(pto_abi_run* run, const char* fmt, ...) {
 
 namespace {
 
-// Element ranges of a strided view. Dimensions of extent 1 are dropped; the innermost stride-1
-// (or, for a single element, any) dimension forms the runs.
+// Declares the elements of a strided view (element `offset + sum_i k_i * str[i]`) as strided
+// regions (docs/semantics.md, "Regions"). Dimensions of extent 1 or stride 0 are dropped, negative
+// strides mirrored (same element set), dimensions ordered by stride and merged where they nest
+// contiguously. The innermost stride-1 dimension forms the runs and the next one their stride: one
+// pto_sim_access_strided() call, however many runs. A view with more levels is declared as one
+// strided region per index of its outer levels while there are at most PTO_ABI_MAX_PIECES of them,
+// else as its bounding range.
 void access_view(pto_sim* sim, int32_t tensor, int64_t offset, int32_t ndim, const int64_t* ext,
                  const int64_t* str, int32_t is_write) {
     int64_t e[PTO_ABI_MAX_DIMS], s[PTO_ABI_MAX_DIMS];
     int n = 0;
     for (int i = 0; i < ndim && i < PTO_ABI_MAX_DIMS; ++i) {
         if (ext[i] <= 0) return;  // empty view touches nothing
-        if (ext[i] == 1) continue;
-        e[n] = ext[i];
-        s[n] = str[i];
-        ++n;
+        if (ext[i] == 1 || str[i] == 0) continue;
+        int64_t st = str[i];
+        if (st < 0) {  // the touched set is the same from the other end
+            offset += st * (ext[i] - 1);
+            st = -st;
+        }
+        // Insertion by decreasing stride (views are tiny).
+        int j = n++;
+        for (; j > 0 && s[j - 1] < st; --j) {
+            e[j] = e[j - 1];
+            s[j] = s[j - 1];
+        }
+        e[j] = ext[i];
+        s[j] = st;
     }
-    if (n == 0) {
-        pto_sim_access(sim, tensor, offset, offset + 1, is_write);
-        return;
-    }
-    // Normalise negative strides: the touched set is the same from the other end.
+    // Merge dimension i + 1 into i where i steps exactly over all of i + 1.
+    int m = 0;
     for (int i = 0; i < n; ++i) {
-        if (s[i] < 0) {
-            offset += s[i] * (e[i] - 1);
-            s[i] = -s[i];
+        if (m > 0 && s[m - 1] == e[i] * s[i]) {
+            e[m - 1] *= e[i];
+            s[m - 1] = s[i];
+        } else {
+            e[m] = e[i];
+            s[m] = s[i];
+            ++m;
         }
     }
-    // The innermost dims that are contiguous with each other form one run of `run_len`
-    // elements; dims 0..outer iterate over runs.
-    int outer = n - 1;
     int64_t run_len = 1;
-    if (s[n - 1] == 1) {
-        run_len = e[n - 1];
-        outer = n - 2;
-        while (outer >= 0 && s[outer] == run_len) {
-            run_len *= e[outer];
-            --outer;
-        }
-    }
-    if (outer < 0) {
+    if (m > 0 && s[m - 1] == 1) run_len = e[--m];
+    if (m == 0) {
         pto_sim_access(sim, tensor, offset, offset + run_len, is_write);
         return;
     }
-    int64_t runs = 1;
-    for (int i = 0; i <= outer && runs <= PTO_ABI_MAX_RUNS; ++i) runs *= e[i];
-    if (runs > PTO_ABI_MAX_RUNS) {
-        int64_t hi = offset + 1;
-        for (int i = 0; i < n; ++i) hi += (e[i] - 1) * s[i];
+    // Level m - 1 strides the runs; levels 0 .. m - 2 repeat that strided region.
+    const int inner = m - 1;
+    int64_t pieces = 1;
+    for (int i = 0; i < inner && pieces <= PTO_ABI_MAX_PIECES; ++i) pieces *= e[i];
+    if (pieces > PTO_ABI_MAX_PIECES) {
+        int64_t hi = offset + run_len;
+        for (int i = 0; i < m; ++i) hi += (e[i] - 1) * s[i];
         pto_sim_access(sim, tensor, offset, hi, is_write);
         return;
     }
     int64_t k[PTO_ABI_MAX_DIMS] = {0};
-    for (int64_t r = 0; r < runs; ++r) {
+    for (int64_t p = 0; p < pieces; ++p) {
         int64_t off = offset;
-        for (int i = 0; i <= outer; ++i) off += k[i] * s[i];
-        pto_sim_access(sim, tensor, off, off + run_len, is_write);
-        for (int i = outer; i >= 0; --i) {
+        for (int i = 0; i < inner; ++i) off += k[i] * s[i];
+        pto_sim_access_strided(sim, tensor, off, run_len, s[inner], e[inner], is_write);
+        for (int i = inner - 1; i >= 0; --i) {
             if (++k[i] < e[i]) break;
             k[i] = 0;
         }
     }
+}
+
+// The bounding element range of a strided view (Deps.infer("bounding")).
+void access_bounding(pto_sim* sim, int32_t tensor, int64_t offset, int32_t ndim,
+                     const int64_t* ext, const int64_t* str, int32_t is_write) {
+    int64_t lo = offset, hi = offset + 1;
+    for (int i = 0; i < ndim && i < PTO_ABI_MAX_DIMS; ++i) {
+        if (ext[i] <= 0) return;  // empty view touches nothing
+        const int64_t span = (ext[i] - 1) * str[i];
+        (span < 0 ? lo : hi) += span;
+    }
+    pto_sim_access(sim, tensor, lo, hi, is_write);
 }
 
 std::vector<std::string> names_of(pto_lib_names_fn fn) {
@@ -94,6 +114,12 @@ extern "C" void pto_abi_access_view(pto_sim* sim, int32_t tensor, int64_t offset
                                     const int64_t* extents, const int64_t* strides,
                                     int32_t is_write) {
     access_view(sim, tensor, offset, ndim, extents, strides, is_write);
+}
+
+extern "C" void pto_abi_access_bounding(pto_sim* sim, int32_t tensor, int64_t offset, int32_t ndim,
+                                        const int64_t* extents, const int64_t* strides,
+                                        int32_t is_write) {
+    access_bounding(sim, tensor, offset, ndim, extents, strides, is_write);
 }
 
 namespace pto::exec {

@@ -1,15 +1,22 @@
 // The cycle-level scheduling simulator behind sim.h.
 //
 // Model (docs/semantics.md, "Scheduling model"): tasks arrive in program order. Each task is
-// first *issued* (the issue clock, monotonic in issue order, models the timing policy and the
-// task window) and then *placed*: start = max(ready, issue, stream free, worker free) where
-// ready = max(min_start, region dependencies); end = start + cycles.
+// first *issued* (the issue clock, monotonic in issue order, models the timing policy, the
+// dispatcher's per-task issue cost and the task window) and then *placed*:
+// start = max(ready, issue, stream free, worker free) where ready = max(min_start, region
+// dependencies); end = start + cycles.
+//
+// Task-graph policies (docs/semantics.md, "Task-graph policies") may *hold* issued tasks before
+// placing them: a ready policy list-schedules groups of held tasks (a worker takes the policy's
+// choice among its ready tasks instead of the next one in issue order), and a start threshold
+// holds the first tasks until the n-th issue.
 //
 // The plain path (immediate timing, no window, no region accesses) does no allocation, no map
 // lookup and no virtual call: a worker choice, a few max() and one trace record.
 #include "runtime/sim.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <deque>
@@ -23,23 +30,25 @@
 
 namespace {
 
+// One declared access of the next task: a (strided) element region of a tensor (regions.h).
 struct Access {
     int32_t tensor;
     bool write;
-    int64_t lo;
-    int64_t hi;
+    pto::sim::Region r;
 };
 
 inline bool conflicts(const Access& a, const Access& b) {
-    return a.tensor == b.tensor && (a.write || b.write) && a.lo < b.hi && b.lo < a.hi;
+    return a.tensor == b.tensor && (a.write || b.write) && pto::sim::overlaps(a.r, b.r);
 }
 
-// A task held back by a buffering timing policy.
+// A task held back by a buffering timing policy, or issued and held by a ready-policy group or a
+// closed start threshold (then `issue` is its issue time).
 struct Pending {
     pto_sim_task task;
     uint32_t index;
     int64_t ready;
     std::vector<Access> accesses;
+    int64_t issue = 0;
 };
 
 // Interleaved timing buffers at most this many tasks per lane before it stops waiting for empty
@@ -59,15 +68,33 @@ struct pto_sim {
           trace(c.trace ? static_cast<std::size_t>(std::max<int64_t>(c.trace_reserve, 0)) : 0) {
         const auto n = static_cast<uint32_t>(c.workers);
         worker_mask = (n & (n - 1)) == 0 ? n - 1 : 0;
-        plain = c.timing == PTO_SIM_IMMEDIATE && c.window == 0;
-        round_robin_plain = plain && c.streams == 0 && c.dispatch == PTO_SIM_ROUND_ROBIN;
+        // The pool tables belong to the caller: copy them, keep no pointer.
+        for (int32_t p = 0, base = 0; p < c.n_pools; base += c.pool_sizes[p], ++p) {
+            pool_base.push_back(static_cast<uint32_t>(base));
+            pool_size.push_back(static_cast<uint32_t>(c.pool_sizes[p]));
+        }
+        pool_next.assign(pool_size.size(), 0);
+        if (c.n_kernel_pools > 0 && c.n_pools > 0)
+            kernel_pool.assign(c.kernel_pool, c.kernel_pool + c.n_kernel_pools);
+        cfg.pool_sizes = nullptr;
+        cfg.kernel_pool = nullptr;
+        ready_order = c.ready_policy != PTO_SIM_READY_IN_ORDER;
+        gate_closed = c.start_threshold > 0;
+        holding = ready_order || gate_closed;
+        hold_limit = group_limit();
+        plain = c.timing == PTO_SIM_IMMEDIATE && c.window == 0 && c.issue_cycles == 0.0 &&
+                !holding;
+        round_robin_plain = plain && c.streams == 0 && c.dispatch == PTO_SIM_ROUND_ROBIN &&
+                            kernel_pool.empty();
         buffering = c.timing == PTO_SIM_BATCHED || c.timing == PTO_SIM_INTERLEAVED;
+        keep_ends = buffering || holding;
         if (c.timing == PTO_SIM_BATCHED || c.timing == PTO_SIM_INTERLEAVED)
             group = static_cast<std::size_t>(c.timing_param);
         if (c.timing == PTO_SIM_INTERLEAVED) lanes.resize(group);
         if (c.timing == PTO_SIM_RATE_LIMIT)
             rate_period = 1.0e6 / c.timing_param / c.ns_per_cycle;  // cycles between issues
-        if (buffering && c.trace_reserve > 0) ends.reserve(static_cast<std::size_t>(c.trace_reserve));
+        if (c.mesh_cols > 0) mesh = pto::sim::Mesh(c.workers, c.mesh_cols, c.hop);
+        if (keep_ends && c.trace_reserve > 0) ends.reserve(static_cast<std::size_t>(c.trace_reserve));
     }
 
     // ---- placement (the hot part) -------------------------------------------------------------
@@ -75,6 +102,57 @@ struct pto_sim {
     uint32_t home_worker(uint32_t index) const {
         return worker_mask != 0 || cfg.workers == 1 ? (index & worker_mask)
                                                     : index % static_cast<uint32_t>(cfg.workers);
+    }
+
+    // The workers [lo, lo + n) a task of `kernel` may run on: its pool's, else all; pool -1 = none.
+    void worker_range(int32_t kernel, uint32_t& lo, uint32_t& n, int32_t& pool) const {
+        pool = kernel >= 0 && static_cast<std::size_t>(kernel) < kernel_pool.size()
+                   ? kernel_pool[static_cast<std::size_t>(kernel)]
+                   : -1;
+        lo = pool < 0 ? 0 : pool_base[static_cast<std::size_t>(pool)];
+        n = pool < 0 ? static_cast<uint32_t>(cfg.workers) : pool_size[static_cast<std::size_t>(pool)];
+    }
+
+    // The dispatch policy applied within [lo, lo + n) with home worker `home`; t0 = the earliest
+    // start from ready/issue/stream (work stealing compares possible starts).
+    uint32_t pick_in(const pto_sim_task& t, uint32_t home, uint32_t lo, uint32_t n, int64_t t0) const {
+        switch (cfg.dispatch) {
+            case PTO_SIM_AFFINITY:
+            case PTO_SIM_DISPATCH_BY:
+                return lo + static_cast<uint32_t>(norm_mod(t.dispatch_key, n));
+            case PTO_SIM_HASH:
+                return lo + static_cast<uint32_t>(
+                                pto_sim_splitmix64(static_cast<uint64_t>(t.dispatch_key)) % n);
+            case PTO_SIM_WORK_STEAL: {
+                // Earliest possible start wins; ties go to the home worker, then the lowest index.
+                uint32_t w = home;
+                int64_t best = std::max(arrive(t0, w), free_at[w]);
+                for (uint32_t k = lo; k < lo + n; ++k) {
+                    const int64_t s = std::max(arrive(t0, k), free_at[k]);
+                    if (s < best) {
+                        best = s;
+                        w = k;
+                    }
+                }
+                return w;
+            }
+            default:
+                return home;
+        }
+    }
+
+    // The worker of task `index` under the dispatch policy; with pools, within its kernel's pool
+    // (round robin / work-steal homes count per pool). Called once per task.
+    uint32_t pick_worker(const pto_sim_task& t, uint32_t index, int64_t t0) {
+        if (kernel_pool.empty()) [[likely]]
+            return pick_in(t, home_worker(index), 0, static_cast<uint32_t>(cfg.workers), t0);
+        uint32_t lo, n;
+        int32_t pool;
+        worker_range(t.kernel, lo, n, pool);
+        const uint32_t home =
+            pool < 0 ? home_worker(index)
+                     : lo + static_cast<uint32_t>(pool_next[static_cast<std::size_t>(pool)]++ % n);
+        return pick_in(t, home, lo, n, t0);
     }
 
     // Fixes start/end of a task that has been issued at `issue` and is ready at `ready`.
@@ -86,33 +164,42 @@ struct pto_sim {
             stream = static_cast<int32_t>(norm_mod(t.stream_key, cfg.streams));
             t0 = std::max(t0, stream_end[static_cast<std::size_t>(stream)]);
         }
-        uint32_t w;
-        switch (cfg.dispatch) {
-            case PTO_SIM_AFFINITY:
-            case PTO_SIM_DISPATCH_BY:
-                w = static_cast<uint32_t>(norm_mod(t.dispatch_key, cfg.workers));
-                break;
-            case PTO_SIM_HASH:
-                w = static_cast<uint32_t>(pto_sim_splitmix64(static_cast<uint64_t>(t.dispatch_key)) %
-                                          static_cast<uint64_t>(cfg.workers));
-                break;
-            case PTO_SIM_WORK_STEAL: {
-                // Earliest possible start wins; ties go to the home worker, then the lowest index.
-                w = home_worker(index);
-                int64_t best = std::max(t0, free_at[w]);
-                for (uint32_t k = 0; k < static_cast<uint32_t>(cfg.workers); ++k) {
-                    const int64_t s = std::max(t0, free_at[k]);
-                    if (s < best) {
-                        best = s;
-                        w = k;
-                    }
-                }
-                break;
-            }
-            default:
-                w = home_worker(index);
-        }
-        const int64_t start = std::max(t0, free_at[w]);
+        hop_needs = mesh_needs(acc, n_acc);
+        const uint32_t w = pick_worker(t, index, t0);
+        const int64_t start = std::max(arrive(t0, w), free_at[w]);
+        hop_needs = nullptr;
+        return commit(t, index, w, stream, start, acc, n_acc);
+    }
+
+    // ---- mesh (spatial_map): data that crosses tiles costs hops (mesh.h) ------------------------
+
+    // What the reads among `acc` need from other tiles, or nullptr (no mesh, nothing to move).
+    const pto::sim::MeshNeeds* mesh_needs(const Access* acc, std::size_t n_acc) {
+        if (!mesh.enabled() || n_acc == 0) return nullptr;
+        needs.clear();
+        for (std::size_t i = 0; i < n_acc; ++i)
+            if (!acc[i].write) regions.read_needs(acc[i].tensor, acc[i].r, needs);
+        return needs.empty() ? nullptr : &needs;
+    }
+
+    // Earliest start on worker k given t0 and the data the current task reads (hop_needs).
+    int64_t arrive(int64_t t0, uint32_t k) const {
+        return hop_needs == nullptr ? t0
+                                    : std::max(t0, mesh.ready(*hop_needs, static_cast<int32_t>(k)));
+    }
+
+    // The same for a held task placed by list_schedule() on worker k.
+    int64_t arrive(const Pending& p, int64_t t0, uint32_t k) {
+        hop_needs = mesh_needs(p.accesses.data(), p.accesses.size());
+        const int64_t at = arrive(t0, k);
+        hop_needs = nullptr;
+        return at;
+    }
+
+    // Runs task `index` on worker w from `start`: updates the worker, stream, window, regions,
+    // retained ends and the trace. Returns the end.
+    int64_t commit(const pto_sim_task& t, uint32_t index, uint32_t w, int32_t stream,
+                   int64_t start, const Access* acc, std::size_t n_acc) {
         const int64_t end = start + t.cycles;
         free_at[w] = end;
         busy[w] += t.cycles;
@@ -120,8 +207,8 @@ struct pto_sim {
         if (end > makespan) makespan = end;
         if (cfg.window > 0) inflight.push(end);
         for (std::size_t i = 0; i < n_acc; ++i)
-            regions.record(acc[i].tensor, acc[i].lo, acc[i].hi, acc[i].write, end);
-        if (buffering) ends[index] = end;
+            regions.record(acc[i].tensor, acc[i].r, acc[i].write, end, static_cast<int32_t>(w));
+        if (keep_ends) ends[index] = end;
         if (cfg.trace) {
             pto_sim_record* r = trace.append();
             r->task = index;
@@ -145,20 +232,229 @@ struct pto_sim {
             t = std::max(t, static_cast<int64_t>(std::ceil(at - 1e-9)));
         }
         if (cfg.window > 0) {
+            // Held tasks are issued and not placed yet: in flight. A group closes at the window
+            // size, so at least one placed task is in flight when the window is full.
             while (!inflight.empty() && inflight.top() <= t) inflight.pop();
-            if (static_cast<int64_t>(inflight.size()) >= cfg.window) {
+            if (static_cast<int64_t>(inflight.size() + held.size()) >= cfg.window &&
+                !inflight.empty()) {
                 t = std::max(t, inflight.top());  // stall until the earliest in-flight task ends
                 inflight.pop();
             }
+        }
+        if (cfg.issue_cycles > 0.0) {
+            // The dispatcher spends issue_cycles per task; fractions accumulate exactly.
+            issue_frac += cfg.issue_cycles;
+            const double whole = std::floor(issue_frac);
+            issue_frac -= whole;
+            t += static_cast<int64_t>(whole);
         }
         issue_clock = t;
         ++issued;
         return t;
     }
 
-    int64_t issue(const Pending& p, int64_t constraint) {
+    // Issues `p` (moved from): places it, or holds it (ready-policy group / closed threshold).
+    void issue(Pending& p, int64_t constraint) {
         const int64_t at = next_issue_time(constraint);
-        return place(p.task, p.index, p.ready, at, p.accesses.data(), p.accesses.size());
+        if (!holding) {
+            place(p.task, p.index, p.ready, at, p.accesses.data(), p.accesses.size());
+            return;
+        }
+        p.issue = at;
+        held_with_access += p.accesses.empty() ? 0 : 1;
+        held.push_back(std::move(p));
+        if (held.size() >= hold_limit) release();
+    }
+
+    // ---- task-graph policies: held tasks ---------------------------------------------------------
+
+    // Tasks held before the next release: a ready-policy group is capped by the window (the
+    // dispatcher cannot issue more before one ends) or PTO_SIM_READY_GROUP; the first group holds
+    // at least start_threshold tasks. A threshold alone holds until the n-th issue (at most the
+    // window).
+    std::size_t group_limit() const {
+        const auto window = static_cast<std::size_t>(cfg.window);
+        const std::size_t group = window > 0 ? window : PTO_SIM_READY_GROUP;
+        if (!gate_closed) return group;
+        const auto n = static_cast<std::size_t>(cfg.start_threshold);
+        if (!ready_order) return window > 0 ? std::min(n, window) : n;
+        return window > 0 ? group : std::max(n, group);
+    }
+
+    // Places every held task. The first release opens the start gate: no held task starts before
+    // the threshold-th issue (or the last one, when fewer tasks are held: a flush, a dependency,
+    // the end of the program or a full window released them).
+    void release() {
+        if (held.empty()) return;
+        int64_t gate = 0;
+        if (gate_closed) {
+            const auto n = static_cast<std::size_t>(cfg.start_threshold);
+            gate = held[std::min(n, held.size()) - 1].issue;
+            gate_closed = false;
+            holding = ready_order;
+            hold_limit = group_limit();
+        }
+        if (ready_order) {
+            list_schedule(gate);
+        } else {
+            for (const Pending& p : held)
+                place(p.task, p.index, p.ready, std::max(p.issue, gate), p.accesses.data(),
+                      p.accesses.size());
+        }
+        held.clear();
+        held_with_access = 0;
+    }
+
+    // Whether held task i goes before held task j among ready tasks (i != j; held order = issue
+    // order).
+    bool before(std::size_t i, std::size_t j) const {
+        switch (cfg.ready_policy) {
+            case PTO_SIM_READY_LIFO:
+                return i > j;
+            case PTO_SIM_READY_PRIORITY: {
+                const int64_t a = held[i].task.ready_key, b = held[j].task.ready_key;
+                return a < b || (a == b && i < j);
+            }
+            default:
+                return i < j;
+        }
+    }
+
+    // List-schedules the held group with an event loop. Dispatch fixes each task's worker
+    // (work_steal: any worker of its pool, or of all workers). The worker that is free first
+    // (lowest index on ties) takes, among its tasks that are ready by then, the one the ready
+    // policy prefers; with none ready it idles until its earliest ready one. A stream's tasks
+    // stay in issue order: a task joins its queue when its stream predecessor has started (its
+    // end is then known). Each queue keeps a heap by ready time and a heap by policy order of the
+    // tasks ready by now (decisions are made in non-decreasing time), so a group of m tasks costs
+    // O(m log m) plus O(workers) per decision.
+    void list_schedule(int64_t gate) {
+        constexpr int64_t kNever = INT64_MAX;
+        using Waiting = std::pair<int64_t, uint32_t>;  // (ready time, held index)
+        struct Queue {
+            std::vector<Waiting> waiting;  // min-heap by ready time
+            std::vector<uint32_t> ready;   // heap, top = the policy's first choice
+            uint32_t lo, n;                // the workers that take from it
+        };
+        const auto later = [](const Waiting& a, const Waiting& b) { return a > b; };
+        const auto after = [this](uint32_t a, uint32_t b) { return before(b, a); };
+        const std::size_t m = held.size();
+        const auto nw = static_cast<uint32_t>(cfg.workers);
+        const bool steal = cfg.dispatch == PTO_SIM_WORK_STEAL;
+        const std::size_t n_pools = pool_size.size();
+        // Queues 0..nw-1: by worker; work_steal adds one per pool, then one for all workers.
+        std::vector<Queue> queue(nw + (steal ? n_pools + 1 : 0));
+        for (uint32_t w = 0; w < nw; ++w) queue[w].lo = w, queue[w].n = 1;
+        std::vector<int32_t> pool_of(nw, -1);
+        if (steal) {
+            for (std::size_t p = 0; p < n_pools; ++p) {
+                queue[nw + p].lo = pool_base[p];
+                queue[nw + p].n = pool_size[p];
+                for (uint32_t k = 0; k < pool_size[p]; ++k)
+                    pool_of[pool_base[p] + k] = static_cast<int32_t>(p);
+            }
+            queue[nw + n_pools].lo = 0;
+            queue[nw + n_pools].n = nw;
+        }
+        std::vector<int64_t> ready(m);
+        std::vector<int32_t> stream(m, -1), next(m, -1);
+        std::vector<uint32_t> queue_of(m);
+        std::vector<char> placed(m, 0);
+        std::vector<int32_t> last(static_cast<std::size_t>(cfg.streams), -1);
+        const auto enqueue = [&](uint32_t i) {
+            auto& w = queue[queue_of[i]].waiting;
+            w.emplace_back(ready[i], i);
+            std::push_heap(w.begin(), w.end(), later);
+        };
+        for (uint32_t i = 0; i < m; ++i) {
+            const Pending& p = held[i];
+            ready[i] = std::max({p.ready, p.issue, gate});
+            if (steal) {
+                uint32_t lo, n;
+                int32_t pool;
+                worker_range(p.task.kernel, lo, n, pool);
+                queue_of[i] = static_cast<uint32_t>(nw + (pool < 0 ? n_pools : static_cast<std::size_t>(pool)));
+            } else {
+                queue_of[i] = pick_worker(p.task, p.index, 0);
+                // The worker is fixed: data from other tiles arrives hops * hop later (the
+                // group's tasks do not conflict, so what they read was written before it).
+                if (mesh.enabled()) ready[i] = arrive(p, ready[i], queue_of[i]);
+            }
+            bool eligible = true;
+            if (cfg.streams > 0) {
+                stream[i] = static_cast<int32_t>(norm_mod(p.task.stream_key, cfg.streams));
+                int32_t& prev = last[static_cast<std::size_t>(stream[i])];
+                if (prev >= 0) {
+                    next[static_cast<std::size_t>(prev)] = static_cast<int32_t>(i);
+                    eligible = false;
+                } else {
+                    ready[i] = std::max(ready[i], stream_end[static_cast<std::size_t>(stream[i])]);
+                }
+                prev = static_cast<int32_t>(i);
+            }
+            if (eligible) enqueue(i);
+        }
+        std::vector<int64_t> wake(free_at.begin(), free_at.end());
+        for (std::size_t left = m; left > 0;) {
+            uint32_t w = 0;
+            int64_t now = kNever;
+            for (uint32_t k = 0; k < nw; ++k)
+                if (wake[k] < now) {
+                    now = wake[k];
+                    w = k;
+                }
+            // Unreachable (a stream's first unplaced task is always queued and wakes the workers
+            // of its queue); kept so that a broken invariant cannot lose tasks.
+            if (now == kNever) {
+                for (uint32_t i = 0; i < m; ++i)
+                    if (!placed[i])
+                        place(held[i].task, held[i].index, ready[i], gate, held[i].accesses.data(),
+                              held[i].accesses.size());
+                return;
+            }
+            std::size_t mine[3] = {w, 0, 0}, n_mine = 1;
+            if (steal) {
+                if (pool_of[w] >= 0) mine[n_mine++] = nw + static_cast<std::size_t>(pool_of[w]);
+                mine[n_mine++] = nw + n_pools;
+            }
+            int64_t idle_until = kNever;
+            Queue* best = nullptr;
+            for (std::size_t k = 0; k < n_mine; ++k) {
+                Queue& q = queue[mine[k]];
+                while (!q.waiting.empty() && q.waiting.front().first <= now) {
+                    std::pop_heap(q.waiting.begin(), q.waiting.end(), later);
+                    q.ready.push_back(q.waiting.back().second);
+                    std::push_heap(q.ready.begin(), q.ready.end(), after);
+                    q.waiting.pop_back();
+                }
+                if (!q.waiting.empty()) idle_until = std::min(idle_until, q.waiting.front().first);
+                if (!q.ready.empty() && (best == nullptr || before(q.ready.front(), best->ready.front())))
+                    best = &q;
+            }
+            if (best == nullptr) {
+                wake[w] = idle_until;  // idle until the earliest ready task (kNever: none queued)
+                continue;
+            }
+            std::pop_heap(best->ready.begin(), best->ready.end(), after);
+            const uint32_t i = best->ready.back();
+            best->ready.pop_back();
+            const Pending& p = held[i];
+            // A shared (work-steal) queue learns the worker only now: its hop delay applies here.
+            const int64_t start = steal && mesh.enabled() ? arrive(p, now, w) : now;
+            const int64_t end =
+                commit(p.task, p.index, w, stream[i], start, p.accesses.data(), p.accesses.size());
+            placed[i] = 1;
+            wake[w] = end;
+            --left;
+            if (next[i] >= 0) {  // the stream successor can start once this task ends
+                const auto j = static_cast<uint32_t>(next[i]);
+                ready[j] = std::max(ready[j], end);
+                enqueue(j);
+                const Queue& q = queue[queue_of[j]];
+                for (uint32_t k = q.lo; k < q.lo + q.n; ++k)
+                    wake[k] = std::min(wake[k], std::max(ready[j], free_at[k]));
+            }
+        }
     }
 
     // ---- buffering timing policies -------------------------------------------------------------
@@ -167,7 +463,7 @@ struct pto_sim {
         if (batch.empty()) return;
         int64_t group_ready = 0;  // a group is issued when its last member is ready
         for (const Pending& p : batch) group_ready = std::max(group_ready, p.ready);
-        for (const Pending& p : batch) issue(p, group_ready);
+        for (Pending& p : batch) issue(p, group_ready);
         pending_with_access -= batch_with_access;
         batch_with_access = 0;
         batch.clear();
@@ -184,8 +480,8 @@ struct pto_sim {
                 continue;
             }
             Pending& p = lanes[lane_ptr].front();
-            issue(p, 0);
             if (!p.accesses.empty()) --pending_with_access;
+            issue(p, 0);
             lanes[lane_ptr].pop_front();
             --buffered;
             lane_ptr = (lane_ptr + 1) % group;
@@ -195,6 +491,7 @@ struct pto_sim {
     void flush() {
         if (cfg.timing == PTO_SIM_BATCHED) issue_batch();
         if (cfg.timing == PTO_SIM_INTERLEAVED) pump(true);
+        release();
     }
 
     bool conflicts_with_pending(const std::vector<Access>& acc) const {
@@ -209,6 +506,9 @@ struct pto_sim {
         for (const auto& lane : lanes)
             for (const Pending& p : lane)
                 if (check(p)) return true;
+        if (held_with_access > 0)
+            for (const Pending& p : held)
+                if (check(p)) return true;
         return false;
     }
 
@@ -217,7 +517,7 @@ struct pto_sim {
     int64_t region_ready() const {
         int64_t dep = 0;
         for (const Access& a : next_acc)
-            dep = std::max(dep, regions.dependency_end(a.tensor, a.lo, a.hi, a.write));
+            dep = std::max(dep, regions.dependency_end(a.tensor, a.r, a.write));
         return dep;
     }
 
@@ -254,17 +554,25 @@ struct pto_sim {
         const uint32_t index = static_cast<uint32_t>(task_count++);
         if (plain && next_acc.empty()) [[likely]]
             return place(t, index, t.min_start, 0, nullptr, 0);
-        if (!buffering) {
+        if (!keep_ends) {
             const int64_t ready = std::max(t.min_start, region_ready());
             const int64_t at = next_issue_time(0);
             const int64_t end = place(t, index, ready, at, next_acc.data(), next_acc.size());
             next_acc.clear();
             return end;
         }
-        // Buffering policies: a task whose accesses conflict with a buffered task's accesses
-        // needs that task's end, so the buffer is issued first.
-        if (!next_acc.empty() && pending_with_access > 0 && conflicts_with_pending(next_acc))
+        // Buffering and holding policies: a task whose accesses conflict with a buffered or held
+        // task's accesses needs that task's end, so everything held is issued and placed first.
+        if (!next_acc.empty() && pending_with_access + held_with_access > 0 &&
+            conflicts_with_pending(next_acc))
             flush();
+        if (!buffering) {
+            ends.push_back(PTO_SIM_PENDING);
+            Pending p{t, index, std::max(t.min_start, region_ready()), std::move(next_acc)};
+            next_acc = std::vector<Access>();
+            issue(p, 0);
+            return ends[index];
+        }
         ends.push_back(PTO_SIM_PENDING);
         Pending p{t, index, std::max(t.min_start, region_ready()), std::move(next_acc)};
         next_acc = std::vector<Access>();
@@ -283,9 +591,48 @@ struct pto_sim {
         return ends[index];
     }
 
+    // A gang task (pto_sim_submit_gang): held tasks are placed first, then the gang starts on
+    // every listed worker at once and takes one submission index (and trace record) per worker.
+    int64_t submit_gang(const pto_sim_task& t, const int32_t* ws, int32_t n) {
+        if (ws == nullptr || n < 1) return -2;
+        for (int32_t i = 0; i < n; ++i) {
+            if (ws[i] < 0 || ws[i] >= cfg.workers) return -2;
+            for (int32_t j = 0; j < i; ++j)
+                if (ws[j] == ws[i]) return -2;
+        }
+        flush();
+        const int64_t ready = std::max(t.min_start, region_ready());
+        int64_t start = std::max(ready, next_issue_time(0));
+        for (int32_t i = 0; i < n; ++i) start = std::max(start, free_at[static_cast<std::size_t>(ws[i])]);
+        const int64_t end = start + t.cycles;
+        for (int32_t i = 0; i < n; ++i) {
+            const auto w = static_cast<std::size_t>(ws[i]);
+            const uint32_t index = static_cast<uint32_t>(task_count++);
+            free_at[w] = end;
+            busy[w] += t.cycles;
+            if (keep_ends) ends.push_back(end);
+            if (cfg.window > 0) inflight.push(end);
+            if (cfg.trace) {
+                pto_sim_record* r = trace.append();
+                r->task = index;
+                r->kernel = t.kernel;
+                r->worker = ws[i];
+                r->stream = -1;
+                r->start = start;
+                r->end = end;
+                std::memcpy(r->idx, t.idx, sizeof r->idx);
+            }
+        }
+        if (end > makespan) makespan = end;
+        for (const Access& a : next_acc)  // the result is local on every worker of the gang
+            regions.record(a.tensor, a.r, a.write, end, pto::sim::kEveryWorker);
+        next_acc.clear();
+        return end;
+    }
+
     int64_t task_end(uint32_t index) {
         if (index >= task_count) return -1;
-        if (buffering) {
+        if (keep_ends) {
             if (ends[index] == PTO_SIM_PENDING) flush();
             return ends[index];
         }
@@ -299,8 +646,9 @@ struct pto_sim {
     pto::sim::TraceBuffer trace;
     uint32_t worker_mask = 0;
     bool plain = true;
-    bool round_robin_plain = true;  // plain, no streams, round robin: submit()'s inline path
+    bool round_robin_plain = true;  // plain, no streams, round robin, no pools: submit()'s inline path
     bool buffering = false;
+    bool keep_ends = false;  // ends retained by submission index (buffering or holding)
     uint64_t task_count = 0;
     int64_t makespan = 0;
 
@@ -308,11 +656,17 @@ struct pto_sim {
     int64_t issue_clock = 0;
     uint64_t issued = 0;
     double rate_period = 0.0;
+    double issue_frac = 0.0;  // accumulated fraction of issue_cycles not yet on the clock
     std::priority_queue<int64_t, std::vector<int64_t>, std::greater<int64_t>> inflight;
 
     // regions
     pto::sim::RegionTracker regions;
     std::vector<Access> next_acc;  // accesses declared for the next submit
+
+    // mesh
+    pto::sim::Mesh mesh;                             // disabled unless mesh_cols > 0
+    pto::sim::MeshNeeds needs;                       // scratch of mesh_needs()
+    const pto::sim::MeshNeeds* hop_needs = nullptr;  // the task being placed (place())
 
     // buffering
     std::size_t group = 0;          // batched n / interleaved k
@@ -323,6 +677,17 @@ struct pto_sim {
     std::size_t buffered = 0;
     std::size_t pending_with_access = 0;
     std::size_t batch_with_access = 0;
+
+    // task-graph policies
+    std::vector<uint32_t> pool_base, pool_size;  // by pool: first worker, worker count
+    std::vector<uint64_t> pool_next;             // by pool: round-robin counter
+    std::vector<int32_t> kernel_pool;            // by kernel id: pool or -1 (empty: no pools)
+    bool ready_order = false;                    // a ready policy list-schedules held groups
+    bool gate_closed = false;                    // start threshold not reached yet
+    bool holding = false;                        // issued tasks are held (ready_order || gate_closed)
+    std::size_t hold_limit = 0;                  // release when this many tasks are held
+    std::vector<Pending> held;                   // issued, not placed, in issue order
+    std::size_t held_with_access = 0;
 };
 
 extern "C" {
@@ -344,6 +709,15 @@ void pto_sim_config_init(pto_sim_config* cfg) {
     cfg->ns_per_cycle = 1.0;
     cfg->trace = 1;
     cfg->trace_reserve = 0;
+    cfg->issue_cycles = 0.0;
+    cfg->ready_policy = PTO_SIM_READY_IN_ORDER;
+    cfg->start_threshold = 0;
+    cfg->n_pools = 0;
+    cfg->n_kernel_pools = 0;
+    cfg->pool_sizes = nullptr;
+    cfg->kernel_pool = nullptr;
+    cfg->mesh_cols = 0;
+    cfg->hop = 16.0;
 }
 
 const char* pto_sim_config_check(const pto_sim_config* cfg) {
@@ -355,6 +729,30 @@ const char* pto_sim_config_check(const pto_sim_config* cfg) {
     if (!(cfg->ns_per_cycle > 0.0) || !std::isfinite(cfg->ns_per_cycle))
         return "ns_per_cycle must be a finite number > 0";
     if (cfg->trace_reserve < 0) return "trace_reserve must be >= 0";
+    if (cfg->mesh_cols < 0) return "mesh_cols must be >= 0 (0 = no mesh)";
+    if (cfg->mesh_cols > 0 && cfg->workers % cfg->mesh_cols != 0)
+        return "workers must be a multiple of mesh_cols (the mesh is workers / mesh_cols rows)";
+    if (!(cfg->hop >= 0.0) || !std::isfinite(cfg->hop)) return "hop must be a finite number >= 0";
+    if (!(cfg->issue_cycles >= 0.0) || !std::isfinite(cfg->issue_cycles))
+        return "issue_cycles must be a finite number >= 0";
+    if (cfg->ready_policy < PTO_SIM_READY_IN_ORDER || cfg->ready_policy > PTO_SIM_READY_PRIORITY)
+        return "ready_policy must be one of in_order, fifo, lifo, priority";
+    if (cfg->start_threshold < 0) return "start_threshold must be >= 0 (0 = eager)";
+    if (cfg->n_pools < 0 || cfg->n_kernel_pools < 0) return "n_pools and n_kernel_pools must be >= 0";
+    if (cfg->n_pools > 0) {
+        if (cfg->pool_sizes == nullptr) return "pool_sizes is NULL while n_pools > 0";
+        int64_t total = 0;
+        for (int32_t p = 0; p < cfg->n_pools; ++p) {
+            if (cfg->pool_sizes[p] < 1) return "every pool size must be >= 1";
+            total += cfg->pool_sizes[p];
+        }
+        if (total > cfg->workers) return "the pool sizes add up to more than workers";
+        if (cfg->n_kernel_pools > 0 && cfg->kernel_pool == nullptr)
+            return "kernel_pool is NULL while n_kernel_pools > 0";
+        for (int32_t k = 0; k < cfg->n_kernel_pools; ++k)
+            if (cfg->kernel_pool[k] < -1 || cfg->kernel_pool[k] >= cfg->n_pools)
+                return "kernel_pool entries must be -1 (any worker) or a pool index < n_pools";
+    }
     switch (cfg->timing) {
         case PTO_SIM_IMMEDIATE:
             return nullptr;
@@ -384,10 +782,32 @@ void pto_sim_destroy(pto_sim* sim) { delete sim; }
 
 void pto_sim_access(pto_sim* sim, int32_t tensor, int64_t lo, int64_t hi, int32_t is_write) {
     if (lo >= hi) return;  // an empty range touches nothing
-    sim->next_acc.push_back(Access{tensor, is_write != 0, lo, hi});
+    sim->next_acc.push_back(Access{tensor, is_write != 0, pto::sim::Region{lo, hi - lo, 0, 1}});
+}
+
+void pto_sim_access_strided(pto_sim* sim, int32_t tensor, int64_t base, int64_t run_len,
+                            int64_t stride, int64_t count, int32_t is_write) {
+    pto::sim::Region r;
+    if (!pto::sim::make_region(base, run_len, stride, count, r)) return;  // touches nothing
+    sim->regions.adopt(tensor, r);
+    sim->next_acc.push_back(Access{tensor, is_write != 0, r});
+}
+
+void pto_sim_tensor_home(pto_sim* sim, int32_t tensor, int32_t ndim, const int64_t* shape,
+                         const int64_t* strides, const int32_t* coord, const int64_t* coord_size) {
+    sim->regions.set_home(tensor, pto::sim::HomeLayout(ndim, shape, strides, coord, coord_size));
+}
+
+int64_t pto_sim_region_pitch(const pto_sim* sim, int32_t tensor) {
+    return sim->regions.pitch(tensor);
 }
 
 int64_t pto_sim_submit(pto_sim* sim, const pto_sim_task* task) { return sim->submit(*task); }
+
+int64_t pto_sim_submit_gang(pto_sim* sim, const pto_sim_task* task, const int32_t* workers,
+                            int32_t n) {
+    return sim->submit_gang(*task, workers, n);
+}
 
 int64_t pto_sim_task_end(pto_sim* sim, uint32_t task) { return sim->task_end(task); }
 

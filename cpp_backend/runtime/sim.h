@@ -35,6 +35,19 @@ enum pto_sim_timing {
     PTO_SIM_RATE_LIMIT = 3   /* at most timing_param tasks per millisecond of simulated time */
 };
 
+/* Ready policies: the order in which a worker takes its ready tasks (docs/semantics.md,
+ * "Task-graph policies"). IN_ORDER places each task as it is issued (head-of-line: a worker runs
+ * its tasks in issue order); the others hold issued tasks in a group and list-schedule it. */
+enum pto_sim_ready {
+    PTO_SIM_READY_IN_ORDER = 0, /* no ready queue (default) */
+    PTO_SIM_READY_FIFO = 1,     /* the earliest-issued ready task first */
+    PTO_SIM_READY_LIFO = 2,     /* the latest-issued ready task first */
+    PTO_SIM_READY_PRIORITY = 3  /* the smallest pto_sim_task.ready_key first, ties in issue order */
+};
+
+/* Ready-policy groups close at the task window size, else at this many tasks. */
+#define PTO_SIM_READY_GROUP 4096
+
 typedef struct pto_sim_config {
     int32_t workers;       /* >= 1 (default 4) */
     int32_t dispatch;      /* enum pto_sim_dispatch */
@@ -45,6 +58,23 @@ typedef struct pto_sim_config {
     double ns_per_cycle;   /* > 0 (default 1.0): converts rate_limit's milliseconds to cycles */
     int32_t trace;         /* non-zero: record one pto_sim_record per task */
     int64_t trace_reserve; /* expected task count: the trace buffer is reserved up front */
+    /* Task-graph policies (docs/semantics.md, "Task-graph policies"); the defaults keep the
+     * in-order, eager behaviour. */
+    double issue_cycles;     /* cycles the dispatcher spends issuing one task, >= 0 (default 0) */
+    int32_t ready_policy;    /* enum pto_sim_ready (default PTO_SIM_READY_IN_ORDER) */
+    int64_t start_threshold; /* 0 = eager; n >= 1: no task starts before the n-th issue */
+    int32_t n_pools;         /* worker pools, 0 = none */
+    int32_t n_kernel_pools;  /* entries of kernel_pool */
+    const int32_t* pool_sizes;  /* n_pools sizes >= 1: pool p = the next pool_sizes[p] workers,
+                                   in order from worker 0; copied by pto_sim_create() */
+    const int32_t* kernel_pool; /* by kernel id: its pool, or -1 = any worker (kernel ids past
+                                   n_kernel_pools too); copied by pto_sim_create() */
+    /* The mesh (spatial_map, docs/semantics.md "Spatial map"): 0 = none (no hop costs); c > 0:
+     * the workers are the tiles of a (workers / c) x c grid, worker w at row w / c, column w % c,
+     * and data read on another tile than the one holding it costs `hop` cycles per hop of
+     * Manhattan distance. */
+    int32_t mesh_cols; /* >= 0, workers a multiple of it (default 0) */
+    double hop;        /* cycles per hop, finite >= 0 (default 16.0) */
 } pto_sim_config;
 
 /* One task as the driver submits it. Unused loop indices are -1. */
@@ -56,6 +86,7 @@ typedef struct pto_sim_task {
     int64_t stream_key;   /* used when streams > 0 and by interleaved timing */
     int64_t min_start;    /* earliest start from static dependencies the driver resolved */
     int32_t idx[4];       /* loop indices, -1 when absent */
+    int64_t ready_key;    /* used by the priority ready policy (smallest first) */
 } pto_sim_task;
 
 /* One trace record (48 bytes, naturally aligned; Python views it as a structured array). */
@@ -69,14 +100,15 @@ typedef struct pto_sim_record {
     int32_t idx[4];
 } pto_sim_record;
 
-/* Returned by pto_sim_submit() when a buffering timing policy (batched, interleaved) holds the
- * task, so its end is not fixed yet; pto_sim_task_end() then fixes and returns it. */
+/* Returned by pto_sim_submit() when a buffering timing policy (batched, interleaved), a ready
+ * policy group or a closed start threshold holds the task, so its end is not fixed yet;
+ * pto_sim_task_end() then fixes and returns it. */
 #define PTO_SIM_PENDING ((int64_t)-1)
 
 typedef struct pto_sim pto_sim;
 
 /* Fills *cfg with the defaults (4 workers, round robin, no streams, immediate, no window,
- * 1 ns per cycle, trace on). */
+ * 1 ns per cycle, trace on, no issue cost, in-order, eager start, no pools, no mesh, hop 16). */
 void pto_sim_config_init(pto_sim_config* cfg);
 
 /* NULL when *cfg is valid, else a static message naming the offending field. */
@@ -87,20 +119,52 @@ pto_sim* pto_sim_create(const pto_sim_config* cfg);
 void pto_sim_destroy(pto_sim* sim);
 
 /* Declares a half-open element range [lo, hi) of tensor `tensor` that the NEXT submitted task
- * reads (is_write == 0) or writes. Call once per contiguous run for strided regions. */
+ * reads (is_write == 0) or writes. */
 void pto_sim_access(pto_sim* sim, int32_t tensor, int64_t lo, int64_t hi, int32_t is_write);
 
-/* Submits the next task in program order. Returns its end cycle, or PTO_SIM_PENDING when the
- * timing policy buffers it (batched / interleaved). */
+/* Declares a strided region of tensor `tensor` for the NEXT submitted task: `count` runs of
+ * `run_len` elements, run i starting at base + i * stride (a negative stride walks the same
+ * elements backwards; runs that touch or overlap form one range; run_len or count <= 0 touches
+ * nothing). Compared exactly against other regions; a region whose stride is the tensor's row
+ * pitch costs the same as one range however many runs it has (docs/semantics.md, "Regions"). */
+void pto_sim_access_strided(pto_sim* sim, int32_t tensor, int64_t base, int64_t run_len,
+                            int64_t stride, int64_t count, int32_t is_write);
+
+/* Mesh only: where the blocks of tensor `tensor` live, for reads of elements never written in the
+ * run. shape / strides (in elements) describe the bound array; coord[d] is the mesh coordinate
+ * dimension d is sharded over (0 = row, 1 = column, -1 = replicated) and coord_size[d] the mesh
+ * extent along it: block k of ceil(shape[d] / coord_size[d]) indices lives on the tiles whose
+ * coordinate is k. A tensor with no sharded dimension is local everywhere. */
+void pto_sim_tensor_home(pto_sim* sim, int32_t tensor, int32_t ndim, const int64_t* shape,
+                         const int64_t* strides, const int32_t* coord, const int64_t* coord_size);
+
+/* 0 while tensor `tensor` is tracked as a 1-D interval map, else the row pitch of its 2-D region
+ * map (the stride of the first strided region declared for it): for tests and tools. */
+int64_t pto_sim_region_pitch(const pto_sim* sim, int32_t tensor);
+
+/* Submits the next task in program order. Returns its end cycle, or PTO_SIM_PENDING when it is
+ * held (batched / interleaved timing, a ready-policy group, a closed start threshold). */
 int64_t pto_sim_submit(pto_sim* sim, const pto_sim_task* task);
 
-/* The end cycle of task `task` (a submission index). If the task is still buffered, the buffer is
- * issued now (something depends on it, so a real dispatcher could not hold it either). Returns -1
- * when the end was not retained (trace disabled under a non-buffering timing policy: the driver
- * already got it from pto_sim_submit) or `task` was never submitted. */
+/* Submits a GANG task: one operation that occupies the n workers `workers` (distinct, each in
+ * [0, workers)) together, such as a collective over the mesh (docs/semantics.md, "Layouts and
+ * collectives"). Every held task is issued and placed first (a gang is a synchronisation point).
+ * The gang is ready at max(min_start, the region dependencies of the accesses declared for it)
+ * and starts on all n workers at once, at max(ready, issue, each worker's free time); it ends at
+ * start + cycles on each of them. It takes n consecutive submission indices, one trace record
+ * each (in the order of `workers`), so the driver counts n tasks. Streams and dispatch do not
+ * apply. Returns the end cycle, or -2 when `workers` is invalid (nothing is submitted). */
+int64_t pto_sim_submit_gang(pto_sim* sim, const pto_sim_task* task, const int32_t* workers,
+                            int32_t n);
+
+/* The end cycle of task `task` (a submission index). If the task is still held, every held task
+ * is issued and placed now (something depends on it, so a real dispatcher could not hold it
+ * either). Returns -1 when the end was not retained (trace disabled and nothing ever held: the
+ * driver already got it from pto_sim_submit) or `task` was never submitted. */
 int64_t pto_sim_task_end(pto_sim* sim, uint32_t task);
 
-/* Issues every buffered task now (a partial batch / interleave round). */
+/* Issues and places every held task now (a partial batch / interleave round, a ready-policy
+ * group, an unmet start threshold). */
 void pto_sim_flush(pto_sim* sim);
 
 /* End of the program: flushes. Statistics are final after this call. */

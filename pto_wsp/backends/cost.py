@@ -15,9 +15,15 @@ matmul (M x K) @ (K x N)                                ``matmul`` x M*K*N
 empty-body kernel                                       ``load`` x elements of each In view +
                                                         ``store`` x elements of each Out view
 custom C++ kernel                                       its ``cost=``, else as empty-body
+collective (one gang task on every mesh tile;           ring algorithms with ``hop`` (default
+allreduce, allgather, reduce_scatter, relayout)         16) per hop and ``link`` (default 1.0)
+                                                        per element per step: the table in
+                                                        collective_cost.py
 ======================================================  =====================================
 
-Every rate defaults to 1.0 except ``rowmean`` (2.0). ``ops`` overrides the rate of single ops by
+Every rate defaults to 1.0 except ``rowmean`` (2.0). ``issue`` (default 0.0) is not a task cost
+but the dispatcher's: the cycles it spends issuing one task (docs/semantics.md, "Task-graph
+policies"). ``ops`` overrides the rate of single ops by
 name (``{"exp": 4.0}``: exp costs 4 x r*c). A table is a dict or a JSON file with these keys;
 unknown keys are an error (a typo must not silently keep the default).
 
@@ -37,8 +43,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CompileError, user_location
+from .collective_cost import collective_cycles
 
-__all__ = ["CostTable", "kernel_cycles", "DEFAULT_COST_TABLE"]
+__all__ = ["CostTable", "kernel_cycles", "collective_cycles", "DEFAULT_COST_TABLE"]
 
 _ELEMENTWISE = frozenset(
     "add sub mul div maximum minimum exp log sqrt rsqrt tanh sigmoid sin cos relu gelu silu neg "
@@ -61,6 +68,13 @@ class CostTable:
     rowmean: float = 2.0
     col_reduce: float = 1.0
     matmul: float = 1.0
+    # Cycles the dispatcher spends issuing one task (the issue clock advances by this much per
+    # task; docs/semantics.md, "Task-graph policies"). A run-time input like the rates.
+    issue: float = 0.0
+    # Mesh data movement (spatial_map): cycles per hop of Manhattan distance between two tiles.
+    hop: float = 16.0
+    # Collectives: cycles per element per link step of a ring algorithm (collective_cycles).
+    link: float = 1.0
     ops: Mapping[str, float] = field(default_factory=dict)
 
     @staticmethod
@@ -169,7 +183,11 @@ def _traced_cycles(k: Any, table: CostTable) -> int:
 
 
 def kernel_cycles(module: Any, table: CostTable) -> list[int]:
-    """Cycles of one task of each module kernel (by IR kernel id); -1 = from the task's views."""
+    """Cycles of one task of each module kernel (by IR kernel id); -1 = from the task's views.
+
+    Followed by the cycles of each collective (its gang task), in the order of the pseudo-kernel
+    ids the generated library uses for them.
+    """
     out: list[int] = []
     for k in module.kernels:
         if k.body_kind == "traced":
@@ -178,4 +196,6 @@ def kernel_cycles(module: Any, table: CostTable) -> list[int]:
             out.append(int(k.cost))
         else:
             out.append(-1)
+    # Collectives are pseudo-kernels after the module's kernels (collective_cost.py).
+    out.extend(collective_cycles(module, table))
     return out

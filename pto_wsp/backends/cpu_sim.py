@@ -26,6 +26,7 @@ from ..errors import (
     DeadlockError,
     ExecutionError,
     PtoError,
+    ScheduleError,
     SourceLoc,
     user_location,
 )
@@ -125,30 +126,16 @@ def _sim_config(module: Any) -> dict[str, Any]:
     s = module.schedule
     loc = user_location()
     workers = max(int(s.num_workers or 0), int(s.streams or 0)) or _DEFAULT_WORKERS
-    if s.window_size and (s.window_unit != "tasks" or s.window_mode != "stall"):
+    # Pools are contiguous worker ranges: at least their total (docs/semantics.md).
+    workers = max(workers, sum(int(n) for n in s.pools))
+    graph = _task_graph_config(module, loc)
+    if s.deps and s.deps not in _DEPS_MODES:
         raise CompileError(
-            f"cpu_sim: task window unit={s.window_unit!r} mode={s.window_mode!r} is not "
-            "supported (only unit='tasks', mode=STALL)",
+            f"cpu_sim: unknown dependency mode deps={s.deps!r}; cpu_sim supports "
+            f"{', '.join(_DEPS_MODES)}",
             loc=loc,
         )
-    for knob, value in (
-        ("ready_policy", s.ready_policy),
-        ("start_policy", s.start_policy),
-    ):
-        if value:
-            raise CompileError(
-                f"cpu_sim: task_graph({knob}={value}) is not supported by cpu_sim yet", loc=loc
-            )
-    if s.pools:
-        raise CompileError(
-            "cpu_sim: task_graph(pools=...) is not supported by cpu_sim yet", loc=loc
-        )
-    if s.deps and s.deps not in ("infer",):
-        raise CompileError(
-            f"cpu_sim: task_graph(deps={s.deps}) is not supported: cpu_sim always infers "
-            "dependencies from the regions tasks read and write (Deps.infer())",
-            loc=loc,
-        )
+    workers, mesh_cols = _mesh_config(s, workers, loc)
     trace = 0 if s.trace_policy == "none" else 1
     return {
         "workers": workers,
@@ -158,6 +145,63 @@ def _sim_config(module: Any) -> dict[str, Any]:
         "timing_param": float(s.timing_param or 0.0),
         "window": int(s.window_size or 0),
         "trace": trace,
+        "mesh_cols": mesh_cols,
+        **graph,
+    }
+
+
+# Deps.infer(), Deps.infer("bounding"), Deps.explicit() (the generated driver honours each).
+_DEPS_MODES = ("infer", "infer_bounding", "explicit")
+
+
+def _mesh_config(s: Any, workers: int, loc: SourceLoc | None) -> tuple[int, int]:
+    """(workers, mesh columns) under ``spatial_map`` (docs/semantics.md, "Spatial map").
+
+    The workers ARE the mesh tiles: grid (r, c) runs r*c workers, worker w at (w // c, w % c);
+    grid (n,) is 1 x n. A dispatch or streams worker count other than r*c is a ScheduleError.
+    Without a grid: the workers as given and no mesh (0 columns).
+    """
+    grid = [int(g) for g in s.spatial_grid]
+    if not grid:
+        return workers, 0
+    tiles = 1
+    for g in grid:
+        tiles *= g
+    for what, n in (("dispatch", int(s.num_workers or 0)), ("streams", int(s.streams or 0))):
+        if n and n != tiles:
+            raise ScheduleError(
+                f"cpu_sim: {what} asks for {n} workers, but spatial_map(grid={tuple(grid)}) "
+                f"has {tiles} tiles: on cpu_sim the workers are the mesh tiles, so both must be "
+                f"{tiles}",
+                loc=loc,
+            )
+    return tiles, grid[-1]
+
+
+_THRESHOLD = re.compile(r"threshold\((\d+)\)")
+
+
+def _task_graph_config(module: Any, loc: SourceLoc | None) -> dict[str, Any]:
+    """The simulator's ready policy, start threshold and pool tables from the IR schedule
+    (docs/semantics.md, "Task-graph policies"); the issue cost comes from the cost table at run
+    time."""
+    s = module.schedule
+    ready = s.ready_policy or "in_order"
+    if ready not in _codegen.READY:
+        raise CompileError(f"cpu_sim: unknown ready policy {ready!r}", loc=loc)
+    start = s.start_policy or "eager"
+    m = _THRESHOLD.fullmatch(start)
+    if start != "eager" and m is None:
+        raise CompileError(f"cpu_sim: unknown start policy {start!r}", loc=loc)
+    names = [str(k.name) for k in module.kernels]
+    kernel_pools = [-1] * len(names)
+    for name, pool in s.pool_kernels:
+        kernel_pools[names.index(name)] = int(pool)
+    return {
+        "ready_policy": _codegen.READY[ready],
+        "start_threshold": int(m.group(1)) if m else 0,
+        "pool_sizes": [int(n) for n in s.pools],
+        "kernel_pools": kernel_pools if s.pools else [],
     }
 
 
@@ -330,6 +374,8 @@ class CpuSimRunner:
         self.slots[:] = 0
         config = dict(self.config)
         config["ns_per_cycle"] = float(self._cost_table.ns_per_cycle)
+        config["issue_cycles"] = float(self._cost_table.issue)
+        config["hop"] = float(self._cost_table.hop)
         config["trace_reserve"] = int(self._expected_tasks)
         return (
             tensors,
