@@ -31,6 +31,7 @@ from .errors import (
     KernelError,
     PtoError,
     ScheduleError,
+    ScheduleWarning,
     TensorIndexError,
     TypeCheckError,
 )
@@ -168,6 +169,7 @@ __all__ = [
     "KernelError",
     "DeadlockError",
     "ScheduleError",
+    "ScheduleWarning",
     "ChannelError",
     "ChannelClosed",
     "ChannelFull",

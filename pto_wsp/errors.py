@@ -115,6 +115,13 @@ class ScheduleError(PtoError):
     """A schedule is invalid: unknown key name, bad policy argument, unsupported target."""
 
 
+class ScheduleWarning(UserWarning):
+    """A schedule directive the target keeps only as an annotation (not honoured when it runs).
+
+    Issued once per directive at compile; the same facts are on ``program.diagnostics``.
+    """
+
+
 class ChannelError(PtoError):
     """A CSP channel was misused."""
 
@@ -139,6 +146,7 @@ __all__ = [
     "KernelError",
     "DeadlockError",
     "ScheduleError",
+    "ScheduleWarning",
     "ChannelError",
     "ChannelClosed",
     "ChannelFull",

@@ -57,6 +57,9 @@ class Program:
         self.artifact_dir = artifact_dir
         self.runner = runner
         self._stats = ProgramStats(compile_time_ms=float(compile_time_ms))
+        # Directives the target keeps only as annotations (backends.applicability.Diagnostic);
+        # empty when the artifact honours the schedule as written.
+        self.diagnostics: list[Any] = []
         self._started_at: float | None = None
         self._running = False
         self._collected = True

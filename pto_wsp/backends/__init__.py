@@ -21,15 +21,27 @@ def _check_target(target: str) -> None:
 
 
 def compile_workload(workload: Any, target: str = "cpu_sim") -> Any:
-    """Lower ``workload`` and build it for ``target``; returns a ``Program``."""
+    """Lower ``workload`` and build it for ``target``; returns a ``Program``.
+
+    The schedule is validated against the target first (``applicability.check``, spec §4.8): a
+    rejected directive raises ``ScheduleError`` before anything is built, and directives the
+    target keeps only as annotations land on ``program.diagnostics`` (and are warned once).
+    """
+    from .applicability import check, issue_warnings
+
     _check_target(target)
+    diagnostics = check(workload, target)
     if target == "cpu_sim":
         from .cpu_sim import compile_cpu_sim
 
-        return compile_cpu_sim(workload)
-    from .ascend_npu import compile_ascend_npu
+        program = compile_cpu_sim(workload)
+    else:
+        from .ascend_npu import compile_ascend_npu
 
-    return compile_ascend_npu(workload)
+        program = compile_ascend_npu(workload)
+    program.diagnostics = diagnostics
+    issue_warnings(diagnostics)
+    return program
 
 
 def emit_kernel_source(kernel_ir: Any, target: str = "cpu_sim") -> str:

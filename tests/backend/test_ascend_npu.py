@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from spec_blocks import spec_blocks
+from spec_preamble import run_block
 
 from pto_wsp import (
     CompileError,
@@ -20,13 +22,18 @@ from pto_wsp import (
     In,
     Out,
     P,
+    Pools,
+    ScheduleWarning,
     Sparse,
+    TaskWindow,
     Tensor,
     TimingPolicy,
+    TracePolicy,
     kernel,
     pto,
     workload,
 )
+from pto_wsp.backends import applicability
 from pto_wsp.backends.ascend_npu import emit_tree
 from pto_wsp.lowering import lower, lower_with_bindings
 from pto_wsp.trace import by_task
@@ -34,12 +41,17 @@ from pto_wsp.trace import by_task
 REPO = Path(__file__).resolve().parents[2]
 STUBS = REPO / "resources" / "ascend_stubs"
 CXX = shutil.which("g++")
-pytestmark = pytest.mark.skipif(CXX is None, reason="g++ is needed to check the emitted sources")
+CMAKE = shutil.which("cmake")
+pytestmark = [
+    pytest.mark.skipif(CXX is None, reason="g++ is needed to check the emitted sources"),
+    pytest.mark.filterwarnings("ignore::pto_wsp.ScheduleWarning"),
+]
 
 
 @pytest.fixture(autouse=True)
 def _cache_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("PTO_WSP_CACHE_DIR", str(tmp_path / "cache"))
+    applicability._WARNED.clear()  # diagnostics warn once per process: each test sees its own
 
 
 # ---- kernels -------------------------------------------------------------------------------
@@ -171,6 +183,52 @@ def sel_over_csr():
     return moe(DenseDyn(4), routing)
 
 
+def pooled():
+    """Two kernels in pools of 2 and 3 workers; a third kernel may run on any of the 6."""
+    X = Tensor(np.zeros((6, 16), np.float32))
+    Y = Tensor(np.zeros((6, 16), np.float32))
+    Z = Tensor(np.zeros((6, 16), np.float32))
+
+    @workload
+    def pools(n):
+        for i in P(n):
+            copy_k[i](x=X[i], y=Y[i])
+            copy2_k[i](x=Y[i], y=Z[i])
+            matmul_free[i](x=X[i], y=Z[i])
+
+    return (
+        pools(Dense[6])
+        .dispatch(DispatchPolicy.round_robin(6))
+        .task_graph(pools=Pools.by_kernel({copy_k: 2, "copy2_k": 3}))
+    )
+
+
+@kernel
+def matmul_free(x: In[Tensor], y: Out[Tensor]): ...
+
+
+def pooled_by_key():
+    return pooled().dispatch(DispatchPolicy.hash(lambda t: t.get("i") * 7))
+
+
+def mesh():
+    """spatial_map(grid=(2, 3)): 6 workers, tasks placed by affinity over the mesh tiles."""
+    X = Tensor(np.zeros((4, 6, 16), np.float32))
+    Y = Tensor(np.zeros((4, 6, 16), np.float32))
+
+    @workload
+    def tiles(rows, cols):
+        for i, j in P(rows, cols):
+            copy_k[i, j](x=X[i, j], y=Y[i, j])
+
+    return (
+        tiles(Dense[4], Dense[6])
+        .dispatch(DispatchPolicy.dispatch_by(lambda t: t.get("i") * 3 + t.get("j")))
+        .task_graph(window=TaskWindow(3), trace=TracePolicy.none())
+        .spatial_map(grid=(2, 3))
+    )
+
+
 # ---- helpers -------------------------------------------------------------------------------
 
 
@@ -195,8 +253,8 @@ def syntax_check(tree: Path) -> list[Path]:
     return sources
 
 
-def expand_on_host(w, tmp_path: Path) -> list[tuple[int, ...]]:
-    tree = emitted(w)
+def build_harness(tree: Path, tmp_path: Path) -> Path:
+    """The emitted expander and host harness, compiled for the CPU."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     exe = tmp_path / "expand_on_host"
     subprocess.run(
@@ -214,6 +272,12 @@ def expand_on_host(w, tmp_path: Path) -> list[tuple[int, ...]]:
         ],
         check=True,
     )
+    return exe
+
+
+def expand_on_host(w, tmp_path: Path) -> list[tuple[int, ...]]:
+    """(kernel, idx0..idx3, worker) of every task the expander expands, in expansion order."""
+    exe = build_harness(emitted(w), tmp_path)
     _, tensors = lower_with_bindings(w)
     data = tmp_path / "inputs"
     data.mkdir()
@@ -227,14 +291,46 @@ def expand_on_host(w, tmp_path: Path) -> list[tuple[int, ...]]:
 
 
 def cpu_sim_tasks(w) -> list[tuple[int, ...]]:
+    """(kernel, idx0..idx3, worker) of every task cpu_sim runs, in submission order."""
     program = w.compile(target="cpu_sim")
     program.execute()
     program.synchronize()
     tr = by_task(program.trace)
     return [
-        (int(r["kernel"]), int(r["idx0"]), int(r["idx1"]), int(r["idx2"]), int(r["idx3"]))
+        (
+            int(r["kernel"]),
+            int(r["idx0"]),
+            int(r["idx1"]),
+            int(r["idx2"]),
+            int(r["idx3"]),
+            int(r["worker"]),
+        )
         for r in tr
     ]
+
+
+def with_full_trace(w):
+    """``w`` recording a trace on cpu_sim (the reference needs one), schedule otherwise kept."""
+    if str(getattr(w.schedule.trace_policy, "kind", "full")) == "none":
+        return w.task_graph(trace=TracePolicy.full())
+    return w
+
+
+def places_like_cpu_sim(w) -> bool:
+    """Whether the plan honours placement (table: dispatch preserved; work stealing is not)."""
+    d = w.schedule.dispatch
+    return d is None or d.kind != "work_steal"
+
+
+def assert_same_tasks(w, tmp_path: Path) -> list[tuple[int, ...]]:
+    on_host = expand_on_host(w, tmp_path)
+    reference = cpu_sim_tasks(with_full_trace(w))
+    assert len(on_host) > 0
+    if places_like_cpu_sim(w):
+        assert on_host == reference
+    else:  # same tasks in the same order; the worker is decided at run time by stealing
+        assert [t[:5] for t in on_host] == [t[:5] for t in reference]
+    return on_host
 
 
 # ---- tests ---------------------------------------------------------------------------------
@@ -258,12 +354,16 @@ def test_attention_tree_layout_and_syntax() -> None:
     cmake = (tree / "CMakeLists.txt").read_text()
     assert "ascendc_library(pto_kernels" in cmake and "aicore/kernel_0_attn_kernel.cpp" in cmake
     plan = (tree / "plan" / "plan.h").read_text()
-    # the schedule is data in the plan: dispatch preserved, streams/stream_by/timing annotated
-    assert '"affinity", "b"' in plan
-    assert '2, "(h % 2)", "immediate"' in plan
-    assert "annotated (not enforced on device)" in plan
+    # the schedule is data in the plan: dispatch preserved, streams/stream_by annotated
+    assert '"affinity", "b",\n    "preserved: the expander writes each task\'s worker' in plan
+    assert '2, "(h % 2)",\n    "annotated: streams and stream_by' in plan
+    assert '"immediate", (0.0),\n    "preserved: ' in plan
+    assert "#define PTO_PLAN_NUM_WORKERS 2\n" in plan  # streams(2) is the worker count
     expander = (tree / "aicpu" / "expander.cpp").read_text()
     assert "d->dispatch_key = (int64_t)(v" in expander
+    assert "d->worker = (int32_t)(pto_mod(d->dispatch_key, 2));" in expander
+    host = (tree / "host" / "main.cpp").read_text()
+    assert "worker_streams[(size_t)t.worker]" in host and "aclrtStreamWaitEvent" in host
 
 
 def test_traced_kernels_emit_pto_isa_and_pass_syntax() -> None:
@@ -277,13 +377,134 @@ def test_traced_kernels_emit_pto_isa_and_pass_syntax() -> None:
 
 
 @pytest.mark.parametrize(
-    "make", [grid, seq_nest, when_on_data, sel_over_csr, attention_81, traced_kernels]
+    "make",
+    [
+        grid,
+        seq_nest,
+        when_on_data,
+        sel_over_csr,
+        attention_81,
+        traced_kernels,
+        pooled,
+        pooled_by_key,
+        mesh,
+    ],
 )
 def test_expander_matches_cpu_sim_task_sequence(make, tmp_path) -> None:
-    on_host = expand_on_host(make(), tmp_path)
-    reference = cpu_sim_tasks(make())
-    assert on_host == reference
-    assert len(on_host) > 0
+    """Same tasks, same order, same loop indices and the same worker as cpu_sim's trace."""
+    assert_same_tasks(make(), tmp_path)
+
+
+# The spec's examples (loaded and run as tests/unit/test_spec_examples.py does): §3.0 attention,
+# §4.6 the complete example, §6.2 the direct-call example, §8.1 attention, §8.2 MoE.
+SPEC_EXAMPLES = ["s3.0-L236", "s4.6-L540", "s6.2-L759", "s8.1-L892", "s8.2-L931"]
+
+
+def spec_workloads(block_id: str) -> list:
+    """The workloads a spec block builds: scheduled ones (behind its programs) first."""
+    block = next(b for b in spec_blocks() if b.id == block_id)
+    run = run_block(block)
+    found = [p.workload for _, p in run.programs] + [w for _, w in run.workloads]
+    unique = list({id(w): w for w in found}.values())
+    assert unique, f"{block_id} builds no workload"
+    return unique
+
+
+@pytest.mark.parametrize("block_id", SPEC_EXAMPLES)
+def test_spec_examples_expand_like_cpu_sim(block_id, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for n, w in enumerate(spec_workloads(block_id)):
+        assert_same_tasks(w, tmp_path / str(n))
+
+
+def test_spec_8_2_work_steal_keeps_home_workers(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (w,) = [w for w in spec_workloads("s8.2-L931") if w.schedule.dispatch is not None]
+    with pytest.warns(ScheduleWarning, match=r"dispatch\(work_steal\) is kept in the"):
+        program = w.compile(target="ascend_npu")
+    assert "dispatch(work_steal)" in [d.directive for d in program.diagnostics]
+    tasks = expand_on_host(w, tmp_path)
+    # streams(8) makes 8 workers; the home worker is round robin over the expansion order
+    assert [t[5] for t in tasks] == [i % 8 for i in range(len(tasks))]
+
+
+def test_spec_8_3_csp_pipeline_is_rejected_by_name(monkeypatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    (w,) = [w for w in spec_workloads("s8.3-L967") if w.schedule.dispatch is not None]
+    with pytest.raises(CompileError) as err:
+        w.compile(target="ascend_npu")
+    msg = err.value.message
+    assert msg.startswith("ascend_npu: CSP construct '")
+    assert "cannot be expanded by the ascend_npu AICPU expander" in msg
+    assert err.value.loc is not None and err.value.loc.file.endswith("pto-wsp-v9.3-spec.md")
+
+
+def test_pools_place_tasks_within_their_pool(tmp_path) -> None:
+    tasks = expand_on_host(pooled(), tmp_path)
+    workers = {k: sorted({t[5] for t in tasks if t[0] == k}) for k in (0, 1, 2)}
+    assert workers[0] == [0, 1]  # copy_k: pool 0 = workers 0..1, round robin within it
+    assert workers[1] == [2, 3, 4]  # copy2_k: pool 1 = workers 2..4
+    assert [t[5] for t in tasks if t[0] == 2] == [(3 * i + 2) % 6 for i in range(6)]
+    plan = (emitted(pooled()) / "plan" / "plan.h").read_text()
+    assert "static const PtoPlanPool kPtoPlanPools[] = {\n    {0, 2},\n    {2, 3}," in plan
+
+
+def test_mesh_plan_window_and_trace_policy() -> None:
+    tree = emitted(mesh())
+    syntax_check(tree)
+    plan = (tree / "plan" / "plan.h").read_text()
+    for line in (
+        "#define PTO_PLAN_NUM_WORKERS 6",
+        "#define PTO_PLAN_BLOCK_DIM 6",
+        "#define PTO_PLAN_WINDOW 3",
+        "#define PTO_PLAN_TRACE 0",
+    ):
+        assert line + "\n" in plan
+    assert '"[2, 3]",\n    "preserved: block dim = rows*cols' in plan
+    host = (tree / "host" / "main.cpp").read_text()
+    assert "aclrtSynchronizeEvent(done[(i - window) % ring])" in host
+    assert 'fopen((out_dir + "/trace.txt").c_str(), "w")' in host
+
+
+@pytest.mark.skipif(CMAKE is None, reason="cmake is needed to configure the emitted build files")
+def test_build_files_configure_against_the_stub_cann(tmp_path) -> None:
+    tree = emitted(pooled())
+    build = tmp_path / "build"
+    res = subprocess.run(
+        [CMAKE, "-S", str(tree), "-B", str(build), f"-DASCEND_CANN_PACKAGE_PATH={STUBS}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    # the host-side targets build with the system compiler; the harness expands the tasks
+    res = subprocess.run(
+        [CMAKE, "--build", str(build), "--target", "pto_expand_on_host"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert (build / "pto_expand_on_host").is_file()
+
+
+@pytest.mark.skipif(CMAKE is None, reason="cmake is needed to configure the emitted build files")
+def test_stub_ascendc_module_checks_its_arguments(tmp_path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.16)\nproject(p LANGUAGES NONE)\n"
+        "include(${ASCEND_CANN_PACKAGE_PATH}/compiler/tikcpp/ascendc_kernel_cmake/ascendc.cmake)\n"
+        "ascendc_library(k SHARED aicore/missing.cpp)\n"
+    )
+    res = subprocess.run(
+        [CMAKE, "-S", str(src), "-B", str(tmp_path / "b"), f"-DASCEND_CANN_PACKAGE_PATH={STUBS}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode != 0
+    assert "kernel source aicore/missing.cpp does not exist" in res.stderr
 
 
 def test_when_and_sel_follow_the_data(tmp_path) -> None:

@@ -47,6 +47,7 @@ ERRORS = [
     "ExecutionError",
     "KernelError",
     "ScheduleError",
+    "ScheduleWarning",
     "ChannelError",
     "ChannelClosed",
     "ChannelFull",

@@ -1,0 +1,378 @@
+"""Backend applicability (spec §4.8): what each target does with each schedule directive.
+
+One table, ``TABLE``, names for every target the status of every schedule directive and option,
+and of the collectives a workload body may contain:
+
+* ``enforced``  -- the target's execution follows the directive (cpu_sim's simulator);
+* ``preserved`` -- kept in the emitted plan and honoured by the emitted code (ascend_npu);
+* ``annotated`` -- kept in the emitted plan as data, but the emitted code does not honour it:
+  compiling records a ``Diagnostic`` on ``program.diagnostics`` and issues a ``ScheduleWarning``;
+* ``rejected``  -- compiling raises ``ScheduleError`` naming the directive, the file:line where
+  the user wrote it and the target.
+
+``check(workload, target)`` applies the table before anything is built, so a rejected directive
+costs no lowering or C++ build, and a program's diagnostics say exactly which directives the
+artifact does not honour (an empty list: the schedule is honoured as written). The table is also
+what docs/semantics.md ("Backend applicability") and the README print.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ..errors import ScheduleError, ScheduleWarning, SourceLoc
+
+__all__ = [
+    "STATUSES",
+    "TABLE",
+    "Diagnostic",
+    "Rule",
+    "Use",
+    "check",
+    "directives_of",
+    "issue_warnings",
+    "rule",
+    "table_markdown",
+]
+
+Status = Literal["enforced", "preserved", "annotated", "rejected"]
+STATUSES: tuple[Status, ...] = ("enforced", "preserved", "annotated", "rejected")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The status of one directive on one target and what the target does with it (why)."""
+
+    status: Status
+    note: str
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A directive the target keeps only as an annotation (not honoured by the artifact)."""
+
+    severity: str
+    directive: str
+    target: str
+    message: str
+    loc: SourceLoc | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.loc}: " if self.loc is not None else ""
+        return f"{where}{self.severity}: {self.message}"
+
+
+def _e(note: str) -> Rule:
+    return Rule("enforced", note)
+
+
+def _p(note: str) -> Rule:
+    return Rule("preserved", note)
+
+
+def _a(note: str) -> Rule:
+    return Rule("annotated", note)
+
+
+def _r(note: str) -> Rule:
+    return Rule("rejected", note)
+
+
+_SIM = "the simulator"
+_NPU_ORDER = (
+    "host/main.cpp launches the expanded tasks in program order (the device plan carries no "
+    "dependency graph)"
+)
+
+# directive -> target -> rule. Directive names are how a user writes them (combinator and
+# option); docs/semantics.md and the README print this table (``table_markdown``).
+TABLE: dict[str, dict[str, Rule]] = {
+    "dispatch(round_robin)": {
+        "cpu_sim": _e(f"{_SIM} places task i on worker i mod N"),
+        "ascend_npu": _p("the AICPU expander writes each task's worker into its descriptor"),
+    },
+    "dispatch(affinity)": {
+        "cpu_sim": _e(f"{_SIM} places a task on worker key mod N"),
+        "ascend_npu": _p("the expander evaluates the key per task and writes the worker"),
+    },
+    "dispatch(hash)": {
+        "cpu_sim": _e(f"{_SIM} places a task on worker splitmix64(key) mod N"),
+        "ascend_npu": _p("the expander hashes the key per task and writes the worker"),
+    },
+    "dispatch(dispatch_by)": {
+        "cpu_sim": _e(f"{_SIM} places a task on worker key mod N"),
+        "ascend_npu": _p("the expander evaluates the key per task and writes the worker"),
+    },
+    "dispatch(work_steal)": {
+        "cpu_sim": _e("idle workers take ready tasks whose home worker is busy"),
+        "ascend_npu": _a(
+            "stealing needs a device-side scheduler: each task keeps its round-robin home worker"
+        ),
+    },
+    "streams": {
+        "cpu_sim": _e("tasks of a stream run in order; the count is also a worker-count fallback"),
+        "ascend_npu": _a(f"the stream count is recorded in the plan; {_NPU_ORDER}"),
+    },
+    "stream_by": {
+        "cpu_sim": _e("the key picks each task's stream"),
+        "ascend_npu": _a(f"the key is evaluated into PtoTaskDesc.stream_key only; {_NPU_ORDER}"),
+    },
+    "timing(immediate)": {
+        "cpu_sim": _e("a task is issued as soon as it is submitted"),
+        "ascend_npu": _p("host/main.cpp launches each task as soon as the expansion is done"),
+    },
+    "timing(batched)": {
+        "cpu_sim": _e("tasks are issued in groups of n"),
+        "ascend_npu": _a(f"recorded in the plan; {_NPU_ORDER}, one at a time"),
+    },
+    "timing(interleaved)": {
+        "cpu_sim": _e("issue rotates over the lanes of the stream key"),
+        "ascend_npu": _a(f"recorded in the plan; {_NPU_ORDER}"),
+    },
+    "timing(rate_limit)": {
+        "cpu_sim": _e("issue i is not before i / rate"),
+        "ascend_npu": _a(f"recorded in the plan; {_NPU_ORDER} without pacing"),
+    },
+    "task_graph(window, mode=STALL)": {
+        "cpu_sim": _e("issue stalls while the window is full"),
+        "ascend_npu": _p("host/main.cpp keeps at most window tasks in flight (waits on events)"),
+    },
+    "task_graph(window, mode=ABORT)": {
+        "cpu_sim": _r("only TaskWindow(..., mode=WindowMode.STALL) is supported"),
+        "ascend_npu": _a("recorded in the plan; host/main.cpp stalls instead of aborting"),
+    },
+    "task_graph(window, mode=BENCHMARK)": {
+        "cpu_sim": _r("only TaskWindow(..., mode=WindowMode.STALL) is supported"),
+        "ascend_npu": _a("recorded in the plan; host/main.cpp stalls instead of counting"),
+    },
+    "task_graph(deps=infer)": {
+        "cpu_sim": _e("dependencies from the exact tensor regions tasks read and write"),
+        "ascend_npu": _p(f"{_NPU_ORDER}, which satisfies every inferred dependency"),
+    },
+    "task_graph(deps=infer_bounding)": {
+        "cpu_sim": _e("dependencies from each access's bounding element range"),
+        "ascend_npu": _p(f"{_NPU_ORDER}, which satisfies every inferred dependency"),
+    },
+    "task_graph(deps=explicit)": {
+        "cpu_sim": _e("only the workload's structure orders tasks"),
+        "ascend_npu": _p(f"{_NPU_ORDER}, which satisfies every structural dependency"),
+    },
+    "task_graph(ready=fifo)": {
+        "cpu_sim": _e("a free worker takes its first ready task in submission order"),
+        "ascend_npu": _a(f"no device ready queue: {_NPU_ORDER}"),
+    },
+    "task_graph(ready=lifo)": {
+        "cpu_sim": _e("a free worker takes its last ready task"),
+        "ascend_npu": _a(f"no device ready queue: {_NPU_ORDER}"),
+    },
+    "task_graph(ready=priority)": {
+        "cpu_sim": _e("a free worker takes its ready task with the smallest key"),
+        "ascend_npu": _a(f"no device ready queue: {_NPU_ORDER}"),
+    },
+    "task_graph(start=eager)": {
+        "cpu_sim": _e("execution starts with the first issued task"),
+        "ascend_npu": _p("the first task is launched as soon as the expansion is done"),
+    },
+    "task_graph(start=threshold)": {
+        "cpu_sim": _e("no task starts before the n-th task is issued"),
+        "ascend_npu": _p("the whole task list is expanded before the first launch"),
+    },
+    "task_graph(trace=full)": {
+        "cpu_sim": _e("one trace record per task"),
+        "ascend_npu": _p("host/main.cpp writes trace.txt (one line per launched task)"),
+    },
+    "task_graph(trace=none)": {
+        "cpu_sim": _e("no trace records, statistics only"),
+        "ascend_npu": _p("host/main.cpp writes no trace"),
+    },
+    "task_graph(pools)": {
+        "cpu_sim": _e("tasks of a pooled kernel run only on its pool's workers"),
+        "ascend_npu": _p("the expander places tasks of a pooled kernel within its pool"),
+    },
+    "spatial_map": {
+        "cpu_sim": _e("the workers are the mesh tiles; data crossing the mesh costs hops"),
+        "ascend_npu": _p(
+            "the plan's block dim is rows*cols; the expander places tasks on those workers"
+        ),
+    },
+    "relayout": {
+        "cpu_sim": _e("a gang task on every mesh tile copies the data to the new layout"),
+        "ascend_npu": _r("collectives have no device form in the emitted tree yet"),
+    },
+    "allreduce": {
+        "cpu_sim": _e("a gang task on every mesh tile combines the partial blocks"),
+        "ascend_npu": _r("collectives have no device form in the emitted tree yet"),
+    },
+    "allgather": {
+        "cpu_sim": _e("a gang task on every mesh tile gathers the blocks"),
+        "ascend_npu": _r("collectives have no device form in the emitted tree yet"),
+    },
+    "reduce_scatter": {
+        "cpu_sim": _e("a gang task on every mesh tile reduces and scatters the blocks"),
+        "ascend_npu": _r("collectives have no device form in the emitted tree yet"),
+    },
+}
+
+
+def rule(directive: str, target: str) -> Rule:
+    """The rule for ``directive`` on ``target``; an option the table does not know is rejected."""
+    entry = TABLE.get(directive)
+    if entry is None and directive.startswith("task_graph(window, unit="):
+        return _r("a task window counts tasks: only TaskWindow(size, 'tasks', mode) is supported")
+    if entry is None or target not in entry:
+        return _r(f"{target} has no implementation of {directive}")
+    return entry[target]
+
+
+# ---- which directives a workload uses ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Use:
+    """One directive as a workload uses it, with the file:line where the user wrote it."""
+
+    directive: str
+    loc: SourceLoc | None
+
+
+_TASK_GRAPH_ARGS = ("window", "deps", "ready", "start", "trace", "pools")
+
+
+def _step_loc(spec: Any, name: str, arg: str | None = None) -> SourceLoc | None:
+    """Where the last combinator ``name`` that set ``arg`` (a task_graph keyword) was called."""
+    for step in reversed(getattr(spec, "steps", ())):
+        if step.name != name:
+            continue
+        if arg is None:
+            return step.loc
+        i = _TASK_GRAPH_ARGS.index(arg)
+        if i < len(step.args) and step.args[i] is not None:
+            return step.loc
+    return None
+
+
+def _window_directive(window: Any) -> str:
+    unit = str(getattr(window, "unit", "tasks"))
+    mode = getattr(window, "mode", "stall")
+    mode_name = str(getattr(mode, "name", mode)).upper()
+    if unit != "tasks":
+        return f"task_graph(window, unit={unit})"
+    return f"task_graph(window, mode={mode_name})"
+
+
+def _deps_kind(deps: Any) -> str:
+    """The IR name of a ``Deps`` mode: ``Deps.infer("bounding")`` is ``infer_bounding``."""
+    kind = str(getattr(deps, "kind", deps))
+    if kind == "infer" and "bounding" in str(deps):
+        return "infer_bounding"
+    return kind
+
+
+def _schedule_uses(spec: Any) -> Iterator[Use]:
+    d = getattr(spec, "dispatch", None)
+    if d is not None:
+        yield Use(f"dispatch({d.kind})", _step_loc(spec, "dispatch") or getattr(d, "loc", None))
+    if getattr(spec, "streams", None):
+        yield Use("streams", _step_loc(spec, "streams"))
+    if getattr(spec, "stream_key", None) is not None:
+        yield Use("stream_by", _step_loc(spec, "stream_by"))
+    t = getattr(spec, "timing", None)
+    if t is not None:
+        yield Use(f"timing({t.kind})", _step_loc(spec, "timing") or getattr(t, "loc", None))
+    w = getattr(spec, "window", None)
+    if w is not None:
+        yield Use(_window_directive(w), _step_loc(spec, "task_graph", "window"))
+    for field, arg in (
+        ("deps", "deps"),
+        ("ready_policy", "ready"),
+        ("start_policy", "start"),
+        ("trace_policy", "trace"),
+    ):
+        knob = getattr(spec, field, None)
+        if knob is not None:
+            kind = _deps_kind(knob) if field == "deps" else str(knob.kind)
+            yield Use(f"task_graph({arg}={kind})", _step_loc(spec, "task_graph", arg))
+    if getattr(spec, "pools", None) is not None:
+        yield Use("task_graph(pools)", _step_loc(spec, "task_graph", "pools"))
+    if getattr(spec, "spatial_grid", None):
+        yield Use("spatial_map", _step_loc(spec, "spatial_map"))
+
+
+def _body_uses(workload: Any) -> Iterator[Use]:
+    """The collectives recorded in the workload body (``relayout``, ``allreduce``, ...)."""
+    from ..layout import CollectiveOp
+    from ..workload import walk
+
+    statements = getattr(workload, "statements", None)
+    if not callable(statements):
+        return
+    for node in walk(statements()):
+        if isinstance(node, CollectiveOp):
+            yield Use(str(node.kind), getattr(node, "loc", None))
+
+
+def directives_of(workload: Any) -> list[Use]:
+    """Every directive ``workload`` uses: its schedule first, then the collectives of its body."""
+    spec = getattr(workload, "schedule", None)
+    uses = list(_schedule_uses(spec)) if spec is not None else []
+    uses.extend(_body_uses(workload))
+    return uses
+
+
+# ---- validation ------------------------------------------------------------------------------
+
+
+def check(workload: Any, target: str) -> list[Diagnostic]:
+    """Validate ``workload``'s directives for ``target`` (spec §4.8).
+
+    Raises ``ScheduleError`` at the first rejected directive (naming it, its file:line and the
+    target); returns one ``Diagnostic`` per annotated directive, in schedule order. Enforced and
+    preserved directives produce nothing.
+    """
+    diagnostics: list[Diagnostic] = []
+    for use in directives_of(workload):
+        r = rule(use.directive, target)
+        if r.status == "rejected":
+            raise ScheduleError(
+                f"{use.directive} is not supported by target {target!r}: {r.note}", loc=use.loc
+            )
+        if r.status == "annotated":
+            diagnostics.append(
+                Diagnostic(
+                    "warning",
+                    use.directive,
+                    target,
+                    f"{use.directive} is kept in the {target} plan but not honoured by the "
+                    f"emitted code: {r.note}",
+                    use.loc,
+                )
+            )
+    return diagnostics
+
+
+# Diagnostics already warned, by (message, file, line): a diagnostic is warned once per process
+# and location, not at every compile of the same workload (a sweep compiles many variants).
+_WARNED: set[tuple[str, str, int]] = set()
+
+
+def issue_warnings(diagnostics: list[Diagnostic]) -> None:
+    """Issue each diagnostic as a ``ScheduleWarning`` located at the user's line, once."""
+    for d in diagnostics:
+        file, line = (d.loc.file, d.loc.line) if d.loc is not None else ("<schedule>", 0)
+        key = (d.message, file, line)
+        if key in _WARNED:
+            continue
+        _WARNED.add(key)
+        warnings.warn_explicit(d.message, ScheduleWarning, file, line)
+
+
+def table_markdown(targets: tuple[str, ...] = ("cpu_sim", "ascend_npu")) -> str:
+    """The table as Markdown (directive | status per target), for the docs and the README."""
+    lines = ["| directive | " + " | ".join(targets) + " |", "|---" * (len(targets) + 1) + "|"]
+    for directive, entry in TABLE.items():
+        cells = [entry[t].status if t in entry else "rejected" for t in targets]
+        lines.append(f"| `{directive}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
