@@ -3,7 +3,9 @@
 One editor per ``PropSpec`` type (registry): spin boxes for ints, a combo box for enums and
 dtypes, line edits with live validation for expressions, shapes and name lists (a red border and
 a tooltip listing the problems; an invalid text is never committed), a code editor for
-``cpp_src`` and a table editor for kernel parameter lists. Every commit is one
+``cpp_src``, table editors for kernel parameter lists and task-graph pools, and a line edit for
+layouts (``R, S0``). Properties that mean nothing under the node's other choices (a priority key
+while ready is not priority: ``registry.prop_applies``) are disabled. Every commit is one
 ``SetProperty`` command through the canvas's editor, so it is undoable and the model validates it
 once more; a refused value is reported through ``GraphCanvas.message`` and the editor reverts.
 
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from app.editor.pools_editor import PoolsEditor
 from app.model import exprs, registry
 from app.model.document import Node
 
@@ -33,7 +36,7 @@ PARAM_COLUMNS = ("name", "direction", "kind", "rows", "cols", "dtype")
 # text <-> value conversions for line-edited types
 # ------------------------------------------------------------------------------------------
 def format_value(ptype: str, value: Any) -> str:
-    if ptype == "shape" and isinstance(value, list):
+    if ptype in ("shape", "dist") and isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if ptype == "strlist" and isinstance(value, list):
         return ", ".join(str(v) for v in value)
@@ -53,6 +56,8 @@ def parse_value(ptype: str, text: str) -> tuple[Any, str | None]:
             return None, f"expected integers separated by commas, got {text!r}"
     if ptype == "strlist":
         return [p.strip() for p in text.split(",") if p.strip()], None
+    if ptype == "dist":
+        return parse_dist(text)
     if ptype == "number":
         try:
             return int(text), None
@@ -63,6 +68,23 @@ def parse_value(ptype: str, text: str) -> tuple[Any, str | None]:
         except ValueError:
             return None, f"expected a number, got {text!r}"
     return text, None
+
+
+def parse_dist(text: str) -> tuple[list[str] | None, str | None]:
+    """``"R, S0"`` (also ``S(0)``, lower case) -> ``["R", "S0"]``; problem text otherwise."""
+    out: list[str] = []
+    for part in (p.strip() for p in text.strip("[]()").split(",")):
+        if not part:
+            continue
+        token = part.upper().replace("(", "").replace(")", "").replace(" ", "")
+        if token == "R" or (token[:1] == "S" and token[1:].isdigit()):
+            out.append("S" + str(int(token[1:])) if token != "R" else "R")
+        else:
+            return None, (
+                f"{part!r} is not a distribution: use R (replicated) or S<mesh axis> (e.g. S0) "
+                "per dimension, separated by commas"
+            )
+    return out, None
 
 
 def names_in_scope(canvas: GraphCanvas, node: Node) -> set[str]:
@@ -89,7 +111,7 @@ def problems_of(spec: Any, value: Any, scope_names: set[str]) -> list[str]:
         out = []
         for key, text in value.items():
             if isinstance(text, str) and text.strip():
-                out += [f"{key}: {p}" for p in exprs.validate(text, scope_names)]
+                out += [f"{key}: {p}" for p in exprs.validate_index(text, scope_names)]
         return out
     return []
 
@@ -354,6 +376,22 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         scope_names = names_in_scope(self.canvas, node)
         for spec in kind.props:
             self._add_prop_editor(node, spec, scope_names)
+        self._update_enabled(node)
+
+    def _update_enabled(self, node: Node) -> None:
+        """Disable the editors of properties that do not apply to the node's other choices."""
+        for spec in registry.kind(node.kind).props:
+            w = self.editors.get(spec.name)
+            if w is None:
+                continue
+            applies = registry.prop_applies(node, spec.name)
+            w.setEnabled(applies)
+            label = self._form.labelForField(w)
+            if label is not None:
+                label.setEnabled(applies)
+        layout = self.editors.get("layout")
+        if node.kind == "data.tensor" and isinstance(layout, QtWidgets.QLineEdit):
+            layout.textChanged.emit(layout.text())  # the shape may have changed: re-check rank
 
     def _clear(self) -> None:
         while self._form.rowCount():
@@ -363,7 +401,10 @@ class PropertiesPanel(QtWidgets.QScrollArea):
 
     # -- model events -----------------------------------------------------------------------
     def _on_property_changed(self, node: Node, field: str, old: Any, new: Any) -> None:
-        if node.id != self.node_id or self._committing:
+        if node.id != self.node_id:
+            return
+        self._update_enabled(node)  # also after our own commits: a choice enables its fields
+        if self._committing:
             return
         refresh = self._refreshers.get(field)
         if refresh is not None:
@@ -458,14 +499,19 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             w.set_params(value if isinstance(value, list) else [])
             w.committed.connect(lambda v, f=spec.name: self._commit_checked(spec, f, v, w))
             refresh = lambda v, w=w: w.set_params(v if isinstance(v, list) else [])  # noqa: E731
+        elif t == "pools":
+            w = PoolsEditor(self._kernel_names())
+            w.set_pools(value if isinstance(value, list) else [])
+            w.committed.connect(lambda v, f=spec.name: self._commit_checked(spec, f, v, w))
+            refresh = lambda v, w=w: w.set_pools(v if isinstance(v, list) else [])  # noqa: E731
         elif t == "exprmap":
             w = IndexMapEditor()
             keys = self._index_keys(node)
             w.set_mapping(keys, value if isinstance(value, dict) else {})
             w.committed.connect(lambda v, f=spec.name: self._commit_checked(spec, f, v, w))
             refresh = lambda v, w=w, k=keys: w.set_mapping(k, v if isinstance(v, dict) else {})  # noqa: E731
-        else:  # str, number, shape, strlist, expr, exprlist, names: validated line edit
-            w = self._line_editor(spec, value, scope_names)
+        else:  # str, number, shape, strlist, expr, exprlist, names, dist: validated line edit
+            w = self._line_editor(node, spec, value, scope_names)
             refresh = lambda v, w=w, s=spec: _set_text(w, format_value(s.type, v))  # noqa: E731
         w.setObjectName(f"prop_{spec.name}")
         if not w.toolTip():
@@ -476,16 +522,30 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         label.setToolTip(spec.doc)
         self._form.addRow(label, w)
 
-    def _line_editor(self, spec: Any, value: Any, scope_names: set[str]) -> QtWidgets.QLineEdit:
+    def _line_editor(
+        self, node: Node, spec: Any, value: Any, scope_names: set[str]
+    ) -> QtWidgets.QLineEdit:
         edit = QtWidgets.QLineEdit(format_value(spec.type, value))
         if spec.type in ("expr", "exprlist"):
             edit.setPlaceholderText("expression, e.g. b, h")
+        if spec.type == "dist":
+            edit.setPlaceholderText(
+                "replicated (default); e.g. R, S0" if spec.optional else "e.g. R, S0"
+            )
+        node_id = node.id
 
         def check(text: str) -> tuple[Any, list[str]]:
             parsed, problem = parse_value(spec.type, text)
             if problem is not None:
                 return None, [problem]
-            return parsed, problems_of(spec, parsed, scope_names)
+            if spec.type == "dist" and spec.optional and all(d == "R" for d in parsed):
+                parsed = []  # all replicated is the default layout: stored (and exported) as none
+            problems = problems_of(spec, parsed, scope_names)
+            current = self.canvas.doc.locate(node_id)
+            if not problems and current is not None:
+                context = registry.node_prop_problem(current[0], spec.name, parsed)
+                problems = [context] if context else []
+            return parsed, problems
 
         def on_text(text: str) -> None:
             mark(edit, check(text)[1], spec.doc)
@@ -507,6 +567,16 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         mark(widget, [problem] if problem else [], spec.doc)
         if problem is None:
             self.commit(field, value)
+        elif spec.type == "pools" and self.node_id is not None:
+            # a kernel picked twice: say why and show the model's value again
+            self.canvas.message.emit(f"{field}: {problem}")
+            mark(widget, [], spec.doc)
+            self._refreshers[field](self.canvas.doc.node(self.node_id).props.get(field))
+
+    def _kernel_names(self) -> list[str]:
+        """Names of the document's kernels (root ``kernel.def`` nodes), sorted."""
+        doc = self.canvas.doc
+        return sorted(n.name for n in doc.graph.nodes.values() if n.kind == "kernel.def")
 
     def _index_keys(self, node: Node) -> list[str]:
         found = self.canvas.doc.locate(node.id)
@@ -556,6 +626,7 @@ __all__ = [
     "ParamListEditor",
     "IndexMapEditor",
     "parse_value",
+    "parse_dist",
     "format_value",
     "names_in_scope",
 ]

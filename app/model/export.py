@@ -36,6 +36,7 @@ _DSL_NAMES = {
     "record", "replicate", "send", "slot_load_u64", "slot_set_u64", "synchronize", "workload",
     "combine", "sequential", "relayout", "allreduce", "allgather", "reduce_scatter",
     "TensorLayout", "TensorReplicate", "TensorShard", "report_errors", "run_main", TENSOR_INIT_MODULE,
+    "Deps", "ReadyPolicy", "StartPolicy", "TracePolicy", "Pools",
 }  # fmt: skip
 
 _SECTION_OF_KIND = {
@@ -74,6 +75,11 @@ _SECTION_TITLES = {
 }
 
 _DIRECTION_WRAP = {"In": "In", "Out": "Out", "InOut": "InOut"}
+_DEPS_CALL = {
+    "infer": "Deps.infer()",
+    "infer_bounding": 'Deps.infer("bounding")',
+    "explicit": "Deps.explicit()",
+}
 _DISPATCH_KEYED = ("affinity", "hash", "dispatch_by")
 
 
@@ -286,6 +292,13 @@ class _Exporter:
             raise ExportError(node.id, f"props.{fieldname}", problems[0])
         return _normalize_expr(text)
 
+    def _index(self, node: Node, fieldname: str, text: str, scope: set[str]) -> str:
+        """The text of a subscript's index (slices allowed), checked like ``_expr``."""
+        problems = exprs.validate_index(text, scope)
+        if problems:
+            raise ExportError(node.id, f"props.{fieldname}", problems[0])
+        return _normalize_expr(text)
+
     def _workload_var(self, n: Node) -> str:
         return f"{n.name}_w"
 
@@ -300,6 +313,9 @@ class _Exporter:
         if p.get("location", "Global") != "Global":
             self.out.use("Location")
             extra = f", location=Location.{p['location']}"
+        layout = self._tensor_layout(n)
+        if layout:
+            extra += f", layout={layout}"
         if init == "zeros":
             call = f"Tensor(shape={shape}, dtype={dtype}{extra}, name={_q(n.name)})"
         else:
@@ -319,16 +335,62 @@ class _Exporter:
             call = f"Tensor({data}{extra}, name={_q(n.name)})"
         self._assign(n.name, call, n.id)
 
+    def _tensor_layout(self, n: Node) -> str:
+        """``layout=`` text for a tensor: "" for the default (every dimension replicated).
+
+        One sharded dimension reads best as ``TensorLayout.sharded(...)``; several as the
+        explicit ``TensorLayout((TensorShard(0), TensorReplicate(), ...))``.
+        """
+        dist = list(n.props.get("layout") or [])
+        if not dist or all(d == "R" for d in dist):
+            return ""
+        shape = n.props.get("shape") or []
+        if len(dist) != len(shape):
+            raise ExportError(
+                n.id,
+                "props.layout",
+                f"{len(dist)} layout entries for a tensor of rank {len(shape)}",
+            )
+        self.out.use("TensorLayout")
+        shards = [(i, d) for i, d in enumerate(dist) if d != "R"]
+        if len(shards) == 1:
+            dim, d = shards[0]
+            return f"TensorLayout.sharded(dim={dim}, rank={len(dist)}, mesh_axis={int(d[1:])})"
+        return self._dist_text(n, "layout", dist)
+
+    def _dist_text(self, n: Node, fieldname: str, dist: list[str]) -> str:
+        """``TensorLayout((TensorShard(0), TensorReplicate()))`` for a list of R / S<i>."""
+        elems: list[str] = []
+        for d in dist:
+            if d == "R":
+                elems.append("TensorReplicate()")
+                self.out.use("TensorReplicate")
+            elif isinstance(d, str) and d[:1] == "S" and d[1:].isdigit():
+                elems.append(f"TensorShard({int(d[1:])})")
+                self.out.use("TensorShard")
+            else:
+                raise ExportError(n.id, f"props.{fieldname}", f"unknown distribution {d!r}")
+        if not elems:
+            raise ExportError(n.id, f"props.{fieldname}", "give one entry per dimension")
+        self.out.use("TensorLayout")
+        inner = elems[0] + "," if len(elems) == 1 else ", ".join(elems)
+        return f"TensorLayout(({inner}))"
+
     def _assign(self, name: str, call: str, node_id: str, depth: int = 0) -> None:
         text = f"{name} = {call}"
         if len(INDENT * depth + text) <= LINE_LENGTH:
             self.out.line(text, node_id, depth)
             return
-        # split the outermost call's arguments one per line (ruff-format style)
+        # ruff-format style: the arguments on one indented line when they fit there, else one
+        # per line with a trailing comma
         head, args = _split_call(call)
         self.out.line(f"{name} = {head}(", node_id, depth)
-        for a in args:
-            self.out.line(f"{a},", node_id, depth + 1)
+        joined = ", ".join(args)
+        if len(INDENT * (depth + 1) + joined) <= LINE_LENGTH:
+            self.out.line(joined, node_id, depth + 1)
+        else:
+            for a in args:
+                self.out.line(f"{a},", node_id, depth + 1)
         self.out.line(")", node_id, depth)
 
     def _root_data_scalar(self, n: Node) -> None:
@@ -678,20 +740,7 @@ class _Exporter:
         p = n.props
         self.out.use(op)
         if op == "relayout":
-            dist = p.get("dist") or []
-            elems: list[str] = []
-            for d in dist:
-                if d == "R":
-                    elems.append("TensorReplicate()")
-                elif isinstance(d, str) and d[:1] == "S" and d[1:].isdigit():
-                    elems.append(f"TensorShard({int(d[1:])})")
-                else:
-                    raise ExportError(n.id, "props.dist", f"unknown distribution {d!r}")
-            if not elems:
-                raise ExportError(n.id, "props.dist", "relayout needs one entry per dimension")
-            self.out.use("TensorLayout", "TensorReplicate", "TensorShard")
-            inner = elems[0] + "," if len(elems) == 1 else ", ".join(elems)
-            args = f"{x.name}, to=TensorLayout(({inner}))"
+            args = f"{x.name}, to={self._dist_text(n, 'dist', list(p.get('dist') or []))}"
         elif op == "allreduce":
             args = f"{x.name}, op={_q(p.get('op', 'sum'))}"
         elif op == "allgather":
@@ -699,9 +748,9 @@ class _Exporter:
         else:
             args = (
                 f"{x.name}, dim={int(p.get('dim', 0))}, op={_q(p.get('op', 'sum'))}, "
-                f"mesh_axis={int(p.get('mesh_axis', 0))}"
+                f"mesh_axis={int(p.get('mesh_axis', 0))}, mesh_size={int(p.get('mesh_size', 2))}"
             )
-        self.out.line(f"{n.name} = {op}({args})", n.id, depth)
+        self._assign(n.name, f"{op}({args})", n.id, depth)
 
     def _call_text(self, graph: Graph, n: Node, names: set[str]) -> str:
         kern = registry.resolve_kernel(n, graph, self.doc)
@@ -735,7 +784,7 @@ class _Exporter:
                 raise ExportError(n.id, f"inputs.{pname}", "input is not connected")
             arg = srcs[0].name
             if text:
-                arg += f"[{self._expr(n, f'index.{pname}', text, names)}]"
+                arg += f"[{self._index(n, f'index.{pname}', text, names)}]"
             args.append(f"{pname}={arg}")
         return f"{head}({', '.join(args)})"
 
@@ -862,15 +911,67 @@ class _Exporter:
                 param = int(param)
             return f".timing(TimingPolicy.{policy}({_pyrepr(param)}))"
         if op == "task_graph":
-            self.out.use("TaskWindow", "WindowMode")
-            window = int(p.get("window", 0))
-            if window <= 0:
-                raise ExportError(n.id, "props.window", "task_graph needs a window of >= 1 tasks")
-            mode = str(p.get("mode", "stall")).upper()
-            return f'.task_graph(window=TaskWindow({window}, "tasks", WindowMode.{mode}))'
+            return f".task_graph({', '.join(self._task_graph_args(n))})"
         if op == "spatial_map":
             return f".spatial_map(grid={_shape_text(p['grid'])})"
         raise ExportError(n.id, "kind", f"unknown schedule node {n.kind}")
+
+    def _task_graph_args(self, n: Node) -> list[str]:
+        """The keyword arguments of ``.task_graph(...)``; "default" choices are left out."""
+        p = n.props
+        args: list[str] = []
+        window = int(p.get("window", 0))
+        if window > 0:
+            self.out.use("TaskWindow", "WindowMode")
+            mode = str(p.get("mode", "stall")).upper()
+            unit = _q(str(p.get("unit", "tasks")))
+            args.append(f"window=TaskWindow({window}, {unit}, WindowMode.{mode})")
+        deps = p.get("deps", "default")
+        if deps != "default":
+            self.out.use("Deps")
+            args.append("deps=" + _DEPS_CALL[deps])
+        ready = p.get("ready", "default")
+        if ready == "priority":
+            key = (p.get("ready_key") or "").strip()
+            if not key:
+                raise ExportError(n.id, "props.ready_key", "ready=priority needs a key")
+            key = self._expr(n, "ready_key", key, {exprs.TASK_VAR})
+            args.append(f"ready=ReadyPolicy.priority(lambda t: {key})")
+        elif ready != "default":
+            args.append(f"ready=ReadyPolicy.{ready}()")
+        if ready != "default":
+            self.out.use("ReadyPolicy")
+        start = p.get("start", "default")
+        if start == "threshold":
+            args.append(f"start=StartPolicy.threshold({int(p.get('threshold', 1))})")
+        elif start != "default":
+            args.append(f"start=StartPolicy.{start}()")
+        if start != "default":
+            self.out.use("StartPolicy")
+        trace = p.get("trace", "default")
+        if trace != "default":
+            self.out.use("TracePolicy")
+            args.append(f"trace=TracePolicy.{trace}()")
+        pools = p.get("pools") or []
+        if pools:
+            entries: list[str] = []
+            for i, entry in enumerate(pools):
+                kern = self.root_names.get(entry["kernel"])
+                if kern is None or kern.kind != "kernel.def":
+                    raise ExportError(
+                        n.id, f"props.pools[{i}].kernel", f"no kernel named {entry['kernel']!r}"
+                    )
+                entries.append(f"{kern.name}: {int(entry['workers'])}")
+            self.out.use("Pools")
+            args.append(f"pools=Pools.by_kernel({{{', '.join(entries)}}})")
+        if not args:
+            raise ExportError(
+                n.id,
+                "props.window",
+                "task_graph sets nothing: give a window or choose deps, ready, start, trace or "
+                "pools",
+            )
+        return args
 
     def _root_compile_target(self, n: Node) -> None:
         src = self._one_src(self.root, n, "workload")
@@ -886,10 +987,25 @@ class _Exporter:
             return
         self.out.line(f"{name} = (", nid)
         first_text, first_id = steps[0]
-        self.out.line(base + first_text, first_id, 1)
+        self._chain_step(base + first_text, first_id)
         for text, step_id in steps[1:]:
-            self.out.line(text, step_id, 1)
+            self._chain_step(text, step_id)
         self.out.line(")", nid)
+
+    def _chain_step(self, text: str, step_id: str) -> None:
+        """One ``.method(args)`` line of a parenthesized chain, split like ruff-format."""
+        if len(INDENT + text) <= LINE_LENGTH:
+            self.out.line(text, step_id, 1)
+            return
+        head, args = _split_call(text)
+        self.out.line(f"{head}(", step_id, 1)
+        joined = ", ".join(args)
+        if len(INDENT * 2 + joined) <= LINE_LENGTH:
+            self.out.line(joined, step_id, 2)
+        else:
+            for a in args:
+                self.out.line(f"{a},", step_id, 2)
+        self.out.line(")", step_id, 1)
 
     def _dangling_schedules(self, scheds: list[Node]) -> None:
         """Schedule nodes whose result feeds nothing: written as named workloads."""

@@ -117,6 +117,41 @@ def check(text: str) -> tuple[list[str], set[str]]:
     return problems, found
 
 
+def check_index(text: str) -> tuple[list[str], set[str]]:
+    """``check`` for the index of a subscript: ``b, h``, ``k * 32:k * 32 + 32``, ``0, :``.
+
+    Slices are legal only inside brackets, so the text is parsed as ``_[text]`` and must come
+    back as exactly that one subscript (``0] + x[1`` does not).
+    """
+    if not isinstance(text, str):
+        return [f"expected an index string, got {type(text).__name__}"], set()
+    if not text.strip():
+        return ["index is empty"], set()
+    try:
+        tree = ast.parse(f"_[{text.strip()}]", mode="eval")
+    except SyntaxError as err:
+        return [f"syntax error: {err.msg} in {text!r}"], set()
+    body = tree.body
+    if not (
+        isinstance(body, ast.Subscript)
+        and isinstance(body.value, ast.Name)
+        and body.value.id == "_"
+    ):
+        return [f"not a single index: {text!r}"], set()
+    problems: list[str] = []
+    found: set[str] = set()
+    _walk(body.slice, problems, found)
+    return problems, found
+
+
+def validate_index(text: str, names_in_scope: Iterable[str]) -> list[str]:
+    """``validate`` for the index of a subscript (see ``check_index``)."""
+    problems, used = check_index(text)
+    for name in sorted(used - set(names_in_scope)):
+        problems.append(f"unknown name {name!r}")
+    return problems
+
+
 def names(text: str) -> set[str]:
     """The free names an expression uses (``t`` for ``t.get``); empty if it does not parse."""
     return check(text)[1]
@@ -141,4 +176,14 @@ def split_names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-__all__ = ["TASK_VAR", "parse", "check", "names", "validate", "is_identifier", "split_names"]
+__all__ = [
+    "TASK_VAR",
+    "parse",
+    "check",
+    "check_index",
+    "names",
+    "validate",
+    "validate_index",
+    "is_identifier",
+    "split_names",
+]

@@ -9,8 +9,9 @@ converts those OBJECTS to a document with ``document_from_namespace`` — the so
 parsed. Nodes are laid out left to right by dependency.
 
 What the graph cannot express (Constexpr parameters, ``min``/``max``/slot/symbol expressions,
-named processes inside ``P.pipe``, layout collectives) raises ``ScriptImportError`` naming the
-object and, when known, the user's file:line.
+named processes inside ``P.pipe``, memory layouts, collectives of a tensor slice or whose result
+is used in another scope) raises ``ScriptImportError`` naming the object and, when known, the
+user's file:line.
 """
 
 from __future__ import annotations
@@ -195,6 +196,9 @@ class _Converter:
         self.global_names: dict[int, str] = {}
         self.gets: dict[tuple[int, str], Node] = {}  # (id(graph), target) -> data.get
         self.notes: list[str] = []  # what the user should know about the import
+        self.kernel_names: dict[str, str] = {}  # KernelRef name -> kernel.def node name
+        # id(result tensor) of a collective -> (graph holding its layout node, the node)
+        self.collective_results: dict[int, tuple[Graph, Node]] = {}
 
     # -- node plumbing -----------------------------------------------------------------------
     def _id(self) -> str:
@@ -296,6 +300,9 @@ class _Converter:
             raise ScriptImportError(
                 f"tensor {getattr(root, 'name', None) or '?'}: 0-d tensors are not graph nodes"
             )
+        props["layout"] = dist_of(root.layout, f"tensor {self.name_for_preview(root)}")
+        if all(d == "R" for d in props["layout"]):
+            props["layout"] = []  # the default layout: the exporter writes no layout=
         node = self.add(self.doc.graph, "data.tensor", self.name_for(root, "tensor"), **props)
         self.root_of[id(root)] = node
         self.keep.append(root)
@@ -388,6 +395,7 @@ class _Converter:
             "jit": getattr(ref, "decorator", "kernel") == "jit_kernel",
         }
         node = self.add(self.doc.graph, "kernel.def", self.unique(ref.name), **props)
+        self.kernel_names.setdefault(ref.name, node.name)
         self.root_of[id(ref)] = node
         self.keep.append(ref)
         assert node.body is not None
@@ -516,6 +524,7 @@ class _Converter:
 
     def statement(self, g: Graph, s: Any, where: str) -> list[Node]:
         from pto_wsp.kernel import KernelCall
+        from pto_wsp.layout import CollectiveOp
         from pto_wsp.workload import (
             CloseNode,
             CondNode,
@@ -590,8 +599,10 @@ class _Converter:
             return [node]
         if isinstance(s, SlotSetNode):
             return [self.add(g, "slot.set", slot=int(s.slot), value=expr_text(s.value, here))]
+        if isinstance(s, CollectiveOp):
+            return [self.collective(g, s, here)]
         if isinstance(s, SlotLoadNode):
-            t = self.tensor(s.view)
+            src, port = self.data_port(g, s.view, here)
             node = self.add(
                 g,
                 "slot.load",
@@ -600,10 +611,67 @@ class _Converter:
                 row=expr_text(s.row, here),
                 col=expr_text(s.col, here),
             )
-            src, port = self.get_port(g, t)
             self.connect(g, src, port, node, "tensor")
             return [node]
         raise ScriptImportError(f"{here}: {type(s).__name__} statements have no graph node")
+
+    def collective(self, g: Graph, s: Any, where: str) -> Node:
+        """A ``layout.*`` node for ``y = allreduce(x, ...)`` and friends; its output port stands
+        for the result tensor in later statements of the same body."""
+        what = f"{where}: {s.kind}"
+        src = s.source
+        if not src.is_root:
+            raise ScriptImportError(
+                f"{what} of a tensor slice has no graph node; graph collectives take a whole tensor"
+            )
+        props: dict[str, Any] = {}
+        if s.kind == "relayout":
+            props["dist"] = dist_of(s.layout, what)
+        elif s.kind == "allreduce":
+            props["op"] = str(s.op)
+        elif s.kind == "allgather":
+            props["dim"] = int(s.dim)
+        elif s.kind == "reduce_scatter":
+            mesh_axis = getattr(s, "mesh_axis", None)
+            if mesh_axis is None:
+                mesh_axis = s.layout.dist[int(s.dim)].mesh_axis
+            props.update(dim=int(s.dim), op=str(s.op), mesh_axis=int(mesh_axis))
+            props["mesh_size"] = int(s.mesh_size)
+        else:
+            raise ScriptImportError(f"{what} has no graph node")
+        node = self.add(g, f"layout.{s.kind}", self._result_name(s), **props)
+        x, port = self.data_port(g, src, what)
+        self.connect(g, x, port, node, "tensor")
+        self.collective_results[id(s.result)] = (g, node)
+        self.keep.append(s.result)
+        return node
+
+    def _result_name(self, s: Any) -> str:
+        """The variable the recorded line assigns the result to (``y = allreduce(x)``: the
+        exporter writes the node's name there), else the result tensor's own name, else ``y``."""
+        text = getattr(getattr(s, "loc", None), "text", "") or ""
+        assigned = re.match(rf"\s*([A-Za-z_]\w*)\s*=\s*{s.kind}\(", text)
+        if assigned is not None:
+            return self.unique(assigned.group(1))
+        own = getattr(s.result, "name", None)
+        if isinstance(own, str) and own.isidentifier():
+            return self.unique(own)
+        return self.unique(registry.kind("layout.allreduce").name_base)
+
+    def data_port(self, g: Graph, t: Any, where: str) -> tuple[Node, str]:
+        """The node and output port that stand for tensor ``t`` (a view's root) in graph ``g``:
+        the layout node of a collective result, or a data.tensor (through a Get in a body)."""
+        root = getattr(t, "root", t)
+        found = self.collective_results.get(id(root))
+        if found is None:
+            return self.get_port(g, self.tensor(t))
+        holder, node = found
+        if holder is not g:
+            raise ScriptImportError(
+                f"{where}: the result of {node.kind[len('layout.') :]} is used inside a loop or "
+                "block; graph edges stay in one body, so use it in the body that computes it"
+            )
+        return node, "tensor"
 
     def loop(self, g: Graph, s: Any, where: str) -> Node:
         names = [str(v.name) for v in s.vars]
@@ -642,11 +710,10 @@ class _Converter:
         for p in c.kernel.signature:
             arg = c.args[p.name]
             if p.is_data:
-                t = self.tensor(arg)
+                src, port = self.data_port(g, arg, f"{where}, argument {p.name}")
                 text = index_text(arg, f"{where}, argument {p.name}")
                 if text:
                     index[p.name] = text
-                src, port = self.get_port(g, t)
                 self.connect(g, src, port, node, p.name)
             else:
                 index[p.name] = expr_text(arg, f"{where}, argument {p.name}")
@@ -693,17 +760,81 @@ class _Converter:
                 props["param"] = int(v) if pol.kind in ("batched", "interleaved") else v
             return self.add(g, "sched.timing", nm, **props)
         if step.name == "task_graph":
-            window, *others = step.args
-            if any(o is not None for o in others) or window is None:
-                raise ScriptImportError(
-                    f"{where}: task_graph knobs other than window have no graph node"
-                )
-            return self.add(
-                g, "sched.task_graph", nm, window=int(window.size), mode=window.mode.name.lower()
-            )
+            return self.add(g, "sched.task_graph", nm, **self.task_graph_props(step, where))
         if step.name == "spatial_map":
             return self.add(g, "sched.spatial_map", nm, grid=[int(d) for d in step.args[0]])
         raise ScriptImportError(f"{where}: schedule step {step.name} has no graph node")
+
+    def task_graph_props(self, step: Any, where: str) -> dict[str, Any]:
+        """Properties of a ``sched.task_graph`` node for one ``.task_graph(...)`` call."""
+        window, deps, ready, start, trace, pools = step.args
+        props: dict[str, Any] = {}
+        if window is not None:
+            props.update(window=int(window.size), unit=str(window.unit))
+            props["mode"] = window.mode.name.lower()
+        if deps is not None:
+            props["deps"] = deps_choice(deps, where)
+        if ready is not None:
+            props["ready"] = _knob_choice(ready, registry.READY_POLICIES, "ReadyPolicy", where)
+            if ready.kind == "priority":
+                props["ready_key"] = expr_text(ready.key_fn.expr, where, key=True)
+        if start is not None:
+            props["start"] = _knob_choice(start, registry.START_POLICIES, "StartPolicy", where)
+            if start.kind == "threshold":
+                props["threshold"] = int(start.param)
+        if trace is not None:
+            props["trace"] = _knob_choice(trace, registry.TRACE_POLICIES, "TracePolicy", where)
+        if pools is not None:
+            props["pools"] = self.pools_entries(pools, where)
+        return props
+
+    def pools_entries(self, pools: Any, where: str) -> list[dict[str, Any]]:
+        """``Pools.by_kernel`` entries; other pool shapes have no graph property."""
+        kernels = list(pools.kernels)
+        if [p for _k, p in kernels] != list(range(len(pools.sizes))):
+            raise ScriptImportError(
+                f"{where}: only Pools.by_kernel pools (one pool per kernel) have a graph "
+                f"property, got {pools}"
+            )
+        out: list[dict[str, Any]] = []
+        for name, pool in kernels:
+            node_name = self.kernel_names.get(name)
+            if node_name is None:
+                raise ScriptImportError(
+                    f"{where}: Pools names kernel {name!r}, which no workload of the script calls"
+                )
+            out.append({"kernel": node_name, "workers": int(pools.sizes[pool])})
+        return out
+
+
+def dist_of(layout: Any, where: str) -> list[str]:
+    """``["R", "S0", ...]`` for a TensorLayout; a memory layout has no graph property."""
+    from pto_wsp.layout import TensorShard
+
+    if getattr(layout, "mem", None) is not None:
+        raise ScriptImportError(
+            f"{where}: the memory layout {layout.mem!r} has no graph property (graph layouts "
+            "give the distribution only)"
+        )
+    return [f"S{d.mesh_axis}" if isinstance(d, TensorShard) else "R" for d in layout.dist]
+
+
+def deps_choice(deps: Any, where: str) -> str:
+    """The ``deps`` property for a ``Deps``: infer, infer_bounding or explicit."""
+    kind = str(getattr(deps, "kind", ""))
+    mode = getattr(deps, "mode", None) or getattr(deps, "param", None)
+    if kind == "infer" and mode == "bounding":
+        kind = "infer_bounding"
+    if kind not in registry.DEPS_MODES or kind == "default":
+        raise ScriptImportError(f"{where}: Deps {deps} has no graph property")
+    return kind
+
+
+def _knob_choice(knob: Any, choices: tuple[str, ...], what: str, where: str) -> str:
+    kind = str(getattr(knob, "kind", ""))
+    if kind not in choices or kind == "default":
+        raise ScriptImportError(f"{where}: {what} {knob} has no graph property")
+    return kind
 
 
 def document_from_namespace(namespace: dict[str, Any], name: str) -> tuple[Document, list[str]]:

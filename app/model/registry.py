@@ -47,6 +47,7 @@ PROP_TYPES = (
     "strlist",
     "params",
     "dist",
+    "pools",
 )
 SCOPES = ("root", "workload", "kernel")
 DTYPES = ("f16", "bf16", "f32", "f64", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "bool")
@@ -156,6 +157,14 @@ _add(
             PropSpec("shape", "shape", [16, 16], doc="dimensions, outermost first"),
             PropSpec("dtype", "dtype", "f32", DTYPES),
             PropSpec("location", "enum", "Global", ("Global", "L2", "UB", "L1")),
+            PropSpec(
+                "layout",
+                "dist",
+                [],
+                doc="distribution per dimension over the mesh: R (replicated) or S<i> (sharded "
+                "on mesh axis i); empty = every dimension replicated (the default layout)",
+                optional=True,
+            ),
             PropSpec(
                 "init",
                 "enum",
@@ -628,6 +637,12 @@ _add(
     )
 )
 REDUCE_OPS = ("sum", "prod", "max", "min")
+WINDOW_UNITS = ("tasks",)
+WINDOW_MODES = ("stall", "abort", "benchmark")
+DEPS_MODES = ("default", "infer", "infer_bounding", "explicit")
+READY_POLICIES = ("default", "fifo", "lifo", "priority")
+START_POLICIES = ("default", "eager", "threshold")
+TRACE_POLICIES = ("default", "full", "none")
 _LAYOUT_PROPS = {
     "relayout": [
         PropSpec(
@@ -640,9 +655,16 @@ _LAYOUT_PROPS = {
     "allreduce": [PropSpec("op", "enum", "sum", REDUCE_OPS)],
     "allgather": [PropSpec("dim", "int", 0)],
     "reduce_scatter": [
-        PropSpec("dim", "int", 0),
+        PropSpec("dim", "int", 0, doc="the replicated dimension the result is scattered along"),
         PropSpec("op", "enum", "sum", REDUCE_OPS),
-        PropSpec("mesh_axis", "int", 0),
+        PropSpec("mesh_axis", "int", 0, doc="the mesh axis that holds the partials"),
+        PropSpec(
+            "mesh_size",
+            "int",
+            2,
+            doc="coordinates of that mesh axis (the result's extent depends on it); compile "
+            "checks it against the spatial_map grid",
+        ),
     ],
 }
 for _lop, _props in _LAYOUT_PROPS.items():
@@ -686,8 +708,60 @@ _SCHED = {
         PropSpec("param", "number", 1, doc="n / streams / tasks_per_ms"),
     ],
     "task_graph": [
-        PropSpec("window", "int", 0, doc="tasks in flight; 0 = unbounded"),
-        PropSpec("mode", "enum", "stall", ("stall", "abort", "benchmark")),
+        PropSpec("window", "int", 0, doc="tasks in flight (TaskWindow size); 0 = no window"),
+        PropSpec("unit", "enum", "tasks", WINDOW_UNITS, doc="what the window counts"),
+        PropSpec(
+            "mode",
+            "enum",
+            "stall",
+            WINDOW_MODES,
+            doc="when the window is full: stall (wait), abort (error), benchmark (count only)",
+        ),
+        PropSpec(
+            "deps",
+            "enum",
+            "default",
+            DEPS_MODES,
+            doc="dependencies: infer (exact regions), infer_bounding (bounding ranges), "
+            "explicit (structure only); default = infer",
+        ),
+        PropSpec(
+            "ready",
+            "enum",
+            "default",
+            READY_POLICIES,
+            doc="order a worker takes its ready tasks; default = issue order",
+        ),
+        PropSpec(
+            "ready_key",
+            "expr",
+            "",
+            doc='priority key over the task t, e.g. t.get("k") (smallest first; ready=priority)',
+            optional=True,
+        ),
+        PropSpec(
+            "start",
+            "enum",
+            "default",
+            START_POLICIES,
+            doc="when execution starts: eager, or after threshold tasks were issued",
+        ),
+        PropSpec(
+            "threshold", "int", 8, doc="tasks issued before the first starts (start=threshold)"
+        ),
+        PropSpec(
+            "trace",
+            "enum",
+            "default",
+            TRACE_POLICIES,
+            doc="full: a record per task; none: stats only",
+        ),
+        PropSpec(
+            "pools",
+            "pools",
+            [],
+            doc="worker pools: kernel -> workers (Pools.by_kernel); other kernels run anywhere",
+        ),
     ],
     "spatial_map": [PropSpec("grid", "shape", [1, 1])],
 }
@@ -1033,7 +1107,7 @@ def prop_problem(spec: PropSpec, value: Any) -> str | None:
             if not isinstance(key, str) or not isinstance(text, str):
                 return "expected a mapping of names to expression strings"
             if text.strip():
-                problems, _ = exprs.check(text)
+                problems, _ = exprs.check_index(text)  # an index: slices are allowed
                 if problems:
                     return f"{key}: {problems[0]}"
         return None
@@ -1049,13 +1123,89 @@ def prop_problem(spec: PropSpec, value: Any) -> str | None:
     if t == "params":
         return _params_problem(value)
     if t == "dist":
-        ok = (
-            isinstance(value, list)
-            and value
-            and all(isinstance(d, str) and (d == "R" or re.fullmatch(r"S\d+", d)) for d in value)
-        )
-        return None if ok else "expected a non-empty list of 'R' or 'S<mesh axis>' entries"
+        return _dist_problem(value, spec.optional)
+    if t == "pools":
+        return _pools_problem(value)
     return f"unknown property type {t!r}"
+
+
+def _dist_problem(value: Any, optional: bool) -> str | None:
+    """A distribution: one ``"R"`` / ``"S<mesh axis>"`` per dimension, each mesh axis once."""
+    ok = isinstance(value, list) and all(
+        isinstance(d, str) and (d == "R" or re.fullmatch(r"S\d+", d)) for d in value
+    )
+    if not ok or (not value and not optional):
+        what = "a list" if optional else "a non-empty list"
+        return f"expected {what} of 'R' or 'S<mesh axis>' entries"
+    axes = [d for d in value if d != "R"]
+    for d in axes:
+        if axes.count(d) > 1:
+            return (
+                f"mesh axis {d[1:]} shards two dimensions; a mesh axis can shard at most one "
+                "dimension"
+            )
+    return None
+
+
+def _pools_problem(value: Any) -> str | None:
+    """``[{kernel, workers}, ...]``: each kernel (a kernel.def name) once, workers >= 1."""
+    if not isinstance(value, list):
+        return "expected a list of {kernel, workers} entries"
+    seen: set[str] = set()
+    for i, entry in enumerate(value):
+        if not isinstance(entry, dict) or set(entry) != {"kernel", "workers"}:
+            return f"[{i}]: expected an entry with exactly the fields kernel and workers"
+        name = entry["kernel"]
+        if not isinstance(name, str) or not exprs.is_identifier(name):
+            return f"[{i}].kernel: expected a kernel name, got {name!r}"
+        if name in seen:
+            return f"[{i}].kernel: kernel {name!r} has two pools"
+        seen.add(name)
+        if not _is_int(entry["workers"]) or entry["workers"] < 1:
+            return f"[{i}].workers: expected an integer >= 1, got {entry['workers']!r}"
+    return None
+
+
+def prop_applies(node: Node, name: str) -> bool:
+    """Whether property ``name`` of ``node`` means anything under the node's other choices.
+
+    The editor disables the ones that do not (a priority key while ready is not priority); the
+    exporter ignores them. Properties of other kinds always apply.
+    """
+    p = node.props
+    if node.kind == "sched.task_graph":
+        if name in ("unit", "mode"):
+            return _is_int(p.get("window")) and p["window"] > 0
+        if name == "ready_key":
+            return p.get("ready") == "priority"
+        if name == "threshold":
+            return p.get("start") == "threshold"
+    if node.kind == "sched.dispatch":
+        if name == "n":
+            return p.get("policy") == "round_robin"
+        if name == "key":
+            return p.get("policy") in ("affinity", "hash", "dispatch_by")
+    if node.kind == "sched.timing" and name == "param":
+        return p.get("policy") != "immediate"
+    return True
+
+
+def node_prop_problem(node: Node, name: str, value: Any) -> str | None:
+    """``prop_problem`` plus the checks that need the node's other properties.
+
+    A tensor's layout has one entry per dimension of its shape (or none: the default).
+    """
+    problem = prop_problem(kind(node.kind).prop(name), value)
+    if problem is not None:
+        return problem
+    if node.kind == "data.tensor" and name == "layout" and value:
+        shape = node.props.get("shape")
+        if isinstance(shape, list) and len(value) != len(shape):
+            return (
+                f"the layout has {len(value)} entries but the tensor has rank {len(shape)} "
+                f"(shape {shape}); give one R or S<i> per dimension"
+            )
+    return None
 
 
 def _params_problem(value: Any) -> str | None:
@@ -1244,6 +1394,8 @@ __all__ = [
     "types_compatible",
     "can_connect",
     "prop_problem",
+    "prop_applies",
+    "node_prop_problem",
     "normalize_param",
     "IdAllocator",
     "unique_name",

@@ -23,6 +23,7 @@ def validate_document(doc: Document) -> list[Diagnostic]:
     root_names = {n.name for n in doc.graph.nodes.values() if n.name}
     _check_names(doc, out)
     _check_graph(doc, doc.graph, None, "root", frozenset(root_names), targets, out)
+    _check_collectives_have_a_mesh(doc, out)
     return out
 
 
@@ -110,13 +111,27 @@ def _check_props(
         if node.kind.startswith("sched."):
             scope_names = names | {exprs.TASK_VAR}
         texts: list[tuple[str, str]] = []
+        check = exprs.validate
         if spec.type in ("expr", "exprlist") and value.strip():
             texts.append((field, value))
-        elif spec.type == "exprmap":
+        elif spec.type == "exprmap":  # indices of subscripts: slices are allowed
+            check = exprs.validate_index
             texts += [(f"{field}.{key}", text) for key, text in value.items() if text.strip()]
         for where, text in texts:
-            for msg in exprs.validate(text, scope_names):
+            for msg in check(text, scope_names):
                 out.append(Diagnostic(node.id, where, msg))
+    if node.kind == "data.tensor":
+        layout = node.props.get("layout")
+        if registry.prop_problem(k.prop("layout"), layout) is None:
+            problem = registry.node_prop_problem(node, "layout", layout)
+            if problem is not None:
+                out.append(Diagnostic(node.id, "props.layout", problem))
+    if node.kind == "sched.task_graph":
+        _check_task_graph(doc, node, out)
+    if node.kind == "layout.reduce_scatter":
+        size = node.props.get("mesh_size")
+        if isinstance(size, int) and size < 1:
+            out.append(Diagnostic(node.id, "props.mesh_size", "mesh_size must be >= 1"))
     if node.kind == "kernel.call" and isinstance(node.props.get("index"), dict):
         kern = registry.resolve_kernel(node, graph, doc)
         if kern is not None:
@@ -130,6 +145,115 @@ def _check_props(
                             f"kernel {kern.name!r} has no parameter {key!r}",
                         )
                     )
+
+
+def _check_task_graph(doc: Document, node: Node, out: list[Diagnostic]) -> None:
+    """A task_graph says something, a priority has its key, pools name kernels of the project."""
+    p = node.props
+    window = p.get("window")
+    if isinstance(window, int) and window < 0:
+        out.append(Diagnostic(node.id, "props.window", "window must be >= 1 tasks, or 0 (none)"))
+    knobs = ("deps", "ready", "start", "trace")
+    if window == 0 and all(p.get(k) == "default" for k in knobs) and not p.get("pools"):
+        out.append(
+            Diagnostic(
+                node.id,
+                "props.window",
+                "task_graph sets nothing: give a window or choose deps, ready, start, trace or "
+                "pools",
+            )
+        )
+    if p.get("ready") == "priority" and not str(p.get("ready_key") or "").strip():
+        out.append(
+            Diagnostic(node.id, "props.ready_key", 'ready=priority needs a key, e.g. t.get("i")')
+        )
+    if p.get("start") == "threshold":
+        threshold = p.get("threshold")
+        if not isinstance(threshold, int) or threshold < 1:
+            out.append(Diagnostic(node.id, "props.threshold", "threshold must be >= 1 tasks"))
+    pools = p.get("pools")
+    if (
+        isinstance(pools, list)
+        and registry.prop_problem(registry.kind(node.kind).prop("pools"), pools) is None
+    ):
+        kernels = {n.name for n in doc.graph.nodes.values() if n.kind == "kernel.def"}
+        for i, entry in enumerate(pools):
+            if entry["kernel"] not in kernels:
+                out.append(
+                    Diagnostic(
+                        node.id,
+                        f"props.pools[{i}].kernel",
+                        f"no kernel named {entry['kernel']!r} in the project",
+                    )
+                )
+
+
+_WORKLOAD_PASS_THROUGH = ("compose.combine", "compose.sequential", "csp.replicate", "csp.connect")
+
+
+def _check_collectives_have_a_mesh(doc: Document, out: list[Diagnostic]) -> None:
+    """A collective needs the mesh that ``spatial_map`` defines on every program it runs in.
+
+    From each root workload holding a collective, follow the workload edges downstream (through
+    compositions and schedule nodes); a ``compile`` reached without passing a ``spatial_map``
+    means the collective would have no mesh, so every collective of that workload is reported.
+    """
+    root = doc.graph
+    succ: dict[str, list[str]] = defaultdict(list)
+    for e in root.edges:
+        src = root.nodes.get(e.src.node)
+        if src is not None and e.src.port in ("workload", "process"):
+            succ[e.src.node].append(e.dst.node)
+    for node in root.nodes.values():
+        if node.kind not in ("workload.def", "csp.process") or node.body is None:
+            continue
+        collectives = [
+            inner
+            for inner, _g, _o in _walk_body(node)
+            if inner.kind.startswith("layout.") and inner.kind in KINDS
+        ]
+        if not collectives or not _reaches_compile_without_mesh(root, succ, node.id):
+            continue
+        for c in collectives:
+            out.append(
+                Diagnostic(
+                    c.id,
+                    "kind",
+                    f"{c.kind[len('layout.') :]} needs a mesh: add spatial_map to the schedule "
+                    f"of {node.name or node.id}",
+                )
+            )
+
+
+def _walk_body(owner: Node):
+    stack = [owner]
+    while stack:
+        current = stack.pop()
+        if current.body is None:
+            continue
+        for inner in current.body.nodes.values():
+            yield inner, current.body, current
+            if inner.body is not None:
+                stack.append(inner)
+
+
+def _reaches_compile_without_mesh(root: Graph, succ: dict[str, list[str]], start: str) -> bool:
+    stack = [start]
+    seen = {start}
+    while stack:
+        nid = stack.pop()
+        for nxt in succ.get(nid, ()):
+            node = root.nodes.get(nxt)
+            if node is None or nxt in seen:
+                continue
+            seen.add(nxt)
+            if node.kind == "compile.target":
+                return True
+            if node.kind == "sched.spatial_map":
+                continue  # this path has a mesh
+            if node.kind.startswith("sched.") or node.kind in _WORKLOAD_PASS_THROUGH:
+                stack.append(nxt)
+    return False
 
 
 def _check_edges(

@@ -99,6 +99,14 @@ def _check_csp_pipeline(t: dict[str, np.ndarray]) -> None:
     assert not np.any(t["Y"])  # empty-body kernels
 
 
+def _check_tensor_parallel(t: dict[str, np.ndarray]) -> None:
+    # Y[n] = X @ W[:, n-th column block]; K is split in two blocks over mesh axis 0, each tile
+    # multiplies one (K block, N block) pair and allreduce sums the K partials
+    for n in range(2):
+        want = sum(t["X"][k] @ t["W"][k, n] for k in range(2))
+        np.testing.assert_allclose(t["Y"][n], want, rtol=1e-4, atol=1e-4)
+
+
 CHECKS: dict[str, tuple[Callable[[dict[str, np.ndarray]], None], int]] = {
     "attention": (_check_attention, 8),
     "attention_varlen": (_check_varlen, 32),
@@ -108,6 +116,7 @@ CHECKS: dict[str, tuple[Callable[[dict[str, np.ndarray]], None], int]] = {
     "moe": (_check_moe, 4),
     "megakernel_pipeline": (_check_megakernel, 24),
     "csp_pipeline": (_check_csp_pipeline, 16),
+    "tensor_parallel": (_check_tensor_parallel, 9),  # 4 partials, allreduce on 4 tiles, finish
 }
 
 
