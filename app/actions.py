@@ -119,11 +119,18 @@ RUN_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("run", "&Run", ("F5",), "Export the project and run it in a worker process"),
     ActionSpec("cancel_run", "&Cancel Run", ("Esc",), "Stop the running program"),
     ActionSpec("compare_runs", "C&ompare Runs", ("Ctrl+Shift+R",), "Compare two kept runs"),
+    ActionSpec(
+        "sweep",
+        "S&weep…",
+        (),
+        "Run the project once per value of one property and plot cycles and utilisation",
+    ),
 )
 RUN_ICONS = {
     "run": QStyle.StandardPixmap.SP_MediaPlay,
     "cancel_run": QStyle.StandardPixmap.SP_MediaStop,
     "compare_runs": QStyle.StandardPixmap.SP_FileDialogDetailedView,
+    "sweep": QStyle.StandardPixmap.SP_BrowserReload,
 }
 
 

@@ -49,6 +49,7 @@ from app.model.events import Signal as ModelSignal  # noqa: E402
 from app.model.export import ExportError, export_script  # noqa: E402
 from app.run_panel import RunPanel  # noqa: E402
 from app.runner.job import RunDiagnostic  # noqa: E402
+from app.views.sweep import SweepPanel  # noqa: E402
 
 APP_NAME = "PTO-WSP Studio"
 ORGANIZATION = "PTO-WSP"
@@ -190,7 +191,7 @@ class MainWindow(QMainWindow):
     ``path`` (None while untitled), ``canvas``, ``palette``, ``properties``,
     ``diagnostics_list``, ``actions`` (``StudioActions``; ``actions["save"]`` etc.),
     ``recent`` (``RecentFiles``), ``dialogs``, ``run_panel`` (``RunPanel``: runner, history,
-    timeline/stats/sources/log/compare docks).
+    timeline/stats/sources/log/compare docks), ``sweep`` (``SweepPanel``) in ``sweep_dock``.
     """
 
     document_changed = Signal()  # a different document was opened (New/Open/Import/recover)
@@ -219,6 +220,7 @@ class MainWindow(QMainWindow):
         self._import_job: _ImportJob | None = None
         self._diagnostics: list[Diagnostic] = []
         self.run_panel: RunPanel | None = None
+        self.sweep: SweepPanel | None = None
         self._unsaved_origin = False
         self._shown_once = False
         self._default_layout = True
@@ -245,6 +247,7 @@ class MainWindow(QMainWindow):
 
         self._build_editor()
         self._build_run_panel()
+        self._build_sweep()
         self._set_document(document or Document(), path)
         self.autosave_timer.start()
         self._default_state = self.saveState()  # the built-in layout, for View > Reset Layout
@@ -403,6 +406,8 @@ class MainWindow(QMainWindow):
         self.canvas.enter_scope(None)
         if self.run_panel is not None:
             self.run_panel.document_replaced()
+        if self.sweep is not None:
+            self.sweep.document_replaced()
         self.canvas.fit_view()
         self.refresh_title()
         self.refresh_diagnostics()
@@ -517,6 +522,7 @@ class MainWindow(QMainWindow):
             "run": self.run,
             "cancel_run": self.cancel_run,
             "compare_runs": self.show_compare,
+            "sweep": self.open_sweep,
             "import_python": self.import_python,
             "quit": self.close,
             "undo": self.undo,
@@ -709,6 +715,32 @@ class MainWindow(QMainWindow):
         assert self.run_panel is not None
         return self.run_panel.cancel()
 
+    def _build_sweep(self) -> None:
+        """The Sweep dock, a tab beside Timeline; Open in Compare goes to the run history."""
+        assert self.run_panel is not None
+        panel = self.run_panel
+        self.sweep = SweepPanel(lambda: self.document, history=panel.history, dialogs=self.dialogs)
+        self.sweep_dock = self._dock("Sweep", "sweepDock", self.sweep)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.sweep_dock)
+        self.tabifyDockWidget(panel.timeline_dock, self.sweep_dock)
+        panel.timeline_dock.raise_()
+        self.actions.docks_menu.addAction(self.sweep_dock.toggleViewAction())
+        self.sweep.compare_requested.connect(self._compare_sweep_run)
+
+    def open_sweep(self) -> None:
+        """Run > Sweep…: show the Sweep dock, on the selected node's first sweepable property."""
+        assert self.sweep is not None and self.canvas is not None
+        self.sweep_dock.show()
+        self.sweep_dock.raise_()
+        if not self.sweep.open_on(self.canvas.selected_ids()):
+            self.show_message("Pick the parameter to sweep in the Sweep panel")
+        self.sweep.values_edit.setFocus()
+
+    def _compare_sweep_run(self, a: int, b: int) -> None:
+        assert self.run_panel is not None
+        self.run_panel.compare.reload(a, b)
+        self.show_compare()
+
     def show_compare(self) -> None:
         """Show the Compare dock (the two most recent runs unless others are picked)."""
         assert self.run_panel is not None
@@ -849,6 +881,8 @@ class MainWindow(QMainWindow):
             return
         if self.run_panel is not None:
             self.run_panel.shutdown()  # no worker outlives the window
+        if self.sweep is not None:
+            self.sweep.shutdown()
         self._discard_autosave()
         self.autosave_timer.stop()
         self._diagnostics_timer.stop()

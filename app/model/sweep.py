@@ -1,0 +1,651 @@
+"""Parameter sweeps: run one document with one property set to each of several values.
+
+A sweep answers "what does this design parameter cost?" — the number of workers, a tile size,
+the dispatch policy — by running one *variant* per value and collecting total cycles, task
+count and utilisation. Qt-free (the Studio's Sweep dock and ``python -m app.sweep`` share it):
+
+1. ``discover_params(doc)`` lists every sweepable property, ``SweepParam`` each, labelled
+   ``dispatch sched · n``. Sweepable are the property types a list of values makes sense for
+   (numbers, enums, dtypes, booleans, shapes, expressions) plus the tile shape of each ``tile``
+   parameter of a kernel (pseudo-property ``params.<name>.tile``).
+2. ``parse_values(param, text)`` reads ``"1,2,4,8"``, ``"1..16 step 2"``, ``"1..64 *2"``,
+   ``"round_robin, hash"``, ``"*"`` (every choice of an enum), ``"16x16, 32x32"``; a bad entry
+   raises ``ValueListError`` naming it.
+3. ``make_variant(doc, param, value)`` copies the document and sets the property through the
+   model's own ``SetProperty`` command (so its validation runs), then exports it with the one
+   export function. A value the setter or the exporter rejects gives a variant with ``error``
+   set: it is reported for that value and the sweep goes on.
+4. Each runnable variant runs in a worker process (``app.runner``); ``point_from_result`` turns
+   the ``RunResult`` into a ``SweepPoint`` using ``pto_wsp.trace_analysis`` — the numbers the
+   Stats panel shows for a run. ``run_sweep`` is the headless loop; the dock drives the same
+   steps through ``QtRunner``. (The runner is Qt-free, so this module may use ``RunJob``: the
+   Studio runs graphs only as exported scripts in worker processes, and so does a sweep.)
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from app.runner.job import RunJob, RunResult
+from pto_wsp.errors import PtoError
+from pto_wsp.trace_analysis import analyse_trace, program_stats_dict
+
+from . import registry
+from .commands import DocumentEditor, EditError, SetProperty
+from .document import Document, Node
+from .export import ExportError, export_script
+
+__all__ = [
+    "SWEEPABLE_TYPES",
+    "NUMERIC_TYPES",
+    "TILE_PROP",
+    "SweepError",
+    "ValueListError",
+    "SweepParam",
+    "Variant",
+    "SweepPoint",
+    "SweepResult",
+    "discover_params",
+    "params_of_node",
+    "find_param",
+    "parse_values",
+    "format_value",
+    "make_variant",
+    "make_variants",
+    "set_target",
+    "point_from_result",
+    "skipped_point",
+    "run_sweep",
+    "write_csv",
+    "values_text",
+]
+
+NUMERIC_TYPES = frozenset({"int", "float", "number"})
+"""Property types swept along a numeric x axis (the others are categorical)."""
+SWEEPABLE_TYPES = frozenset({*NUMERIC_TYPES, "enum", "dtype", "bool", "shape", "expr"})
+"""``PropSpec`` types a sweep can set (``registry.PROP_TYPES`` minus names, code, lists...)."""
+TILE_PROP = re.compile(r"^params\.(?P<param>[A-Za-z_]\w*)\.tile$")
+"""Pseudo-property of a ``kernel.def``: the ``[rows, cols]`` of one of its tile parameters."""
+MAX_VALUES = 1000
+"""More values than this is a typo (``1..100000``), not a sweep anyone wants to wait for."""
+
+_FIRST_KINDS = ("sched.", "compile.")  # listed first: what a user sweeps most
+_BOOL_WORDS = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}
+_BOOL_WORDS.update({"1": True, "0": False})
+
+
+class SweepError(PtoError):
+    """A sweep cannot be set up: an unknown node or property, or one that is not sweepable."""
+
+
+class ValueListError(SweepError):
+    """A value list does not parse. ``entry`` is the 1-based index of the bad entry (0 when the
+    list as a whole is wrong), ``text`` that entry as typed."""
+
+    def __init__(self, message: str, *, entry: int = 0, text: str = ""):
+        self.entry = entry
+        self.text = text
+        where = f"value {entry} ({text.strip()!r}): " if entry else ""
+        super().__init__(where + message)
+
+
+# ------------------------------------------------------------------------------------------
+# parameters
+
+
+@dataclass(frozen=True)
+class SweepParam:
+    """One property of one node to sweep, and the values to sweep it over.
+
+    ``prop`` is a property name of the node's kind, or ``params.<name>.tile`` for a kernel
+    tile parameter's ``[rows, cols]``. ``type`` is the ``PropSpec`` type (``shape`` for a tile),
+    ``choices`` the enum/dtype/bool choices, ``current`` the value in the document the
+    parameter was discovered in, ``values`` the values to sweep (empty until parsed).
+    """
+
+    node_id: str
+    prop: str
+    label: str
+    type: str
+    choices: tuple[str, ...] | None = None
+    current: Any = None
+    values: tuple[Any, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """``node_id.prop``: how the CLI and saved settings name a parameter."""
+        return f"{self.node_id}.{self.prop}"
+
+    @property
+    def numeric(self) -> bool:
+        """Swept along a numeric axis (numbers); else each value is a category."""
+        return self.type in NUMERIC_TYPES
+
+    def with_values(self, values: Iterable[Any]) -> SweepParam:
+        return replace(self, values=tuple(values))
+
+
+def _node_label(node: Node) -> str:
+    title = registry.kind(node.kind).title
+    return f"{title} {node.name}" if node.name else f"{title} #{node.id}"
+
+
+def _scope_prefix(doc: Document, node: Node) -> str:
+    found = doc.locate(node.id)
+    if found is None or found[2] is None:
+        return ""
+    chain = doc.scope_chain(found[1])
+    return "".join(f"{s.name or _node_label(s)} › " for s in chain)
+
+
+def params_of_node(doc: Document, node: Node) -> list[SweepParam]:
+    """The sweepable properties of ``node``, in the kind's property order."""
+    k = registry.KINDS.get(node.kind)
+    if k is None:
+        return []
+    base = _scope_prefix(doc, node) + _node_label(node)
+    out: list[SweepParam] = []
+    for spec in k.props:
+        if spec.type not in SWEEPABLE_TYPES:
+            continue
+        choices = spec.choices
+        if spec.type == "dtype":
+            choices = choices or registry.DTYPES
+        elif spec.type == "bool":
+            choices = ("False", "True")
+        current = node.props.get(spec.name, spec.default)
+        out.append(SweepParam(node.id, spec.name, f"{base} · {spec.name}", spec.type, choices, current))  # fmt: skip
+    if node.kind == "kernel.def":
+        for p in registry.kernel_params(node):
+            if p.get("kind") != "tile":
+                continue
+            q = registry.normalize_param(p)
+            prop = f"params.{q['name']}.tile"
+            current = [int(q["rows"]), int(q["cols"])]
+            out.append(SweepParam(node.id, prop, f"{base} · {q['name']} tile", "shape", None, current))  # fmt: skip
+    return out
+
+
+def _sort_key(param: SweepParam, kind_id: str) -> tuple[int, tuple[Any, ...]]:
+    first = 0 if kind_id.startswith(_FIRST_KINDS) else 1
+    return first, tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", param.label))
+
+
+def discover_params(doc: Document) -> list[SweepParam]:
+    """Every sweepable property of every node: schedule and program nodes first, then by label."""
+    found: list[tuple[SweepParam, str]] = []
+    for node, _graph, _owner in doc.walk():
+        found.extend((p, node.kind) for p in params_of_node(doc, node))
+    found.sort(key=lambda pk: _sort_key(*pk))
+    return [p for p, _k in found]
+
+
+def find_param(doc: Document, node: str, prop: str) -> SweepParam:
+    """The parameter ``prop`` of the node with id (or unique name) ``node``; ``SweepError``
+    naming what is missing or not sweepable otherwise."""
+    target = _find_node(doc, node)
+    params = params_of_node(doc, target)
+    for p in params:
+        if p.prop == prop:
+            return p
+    k = registry.KINDS.get(target.kind)
+    known = {s.name for s in k.props} if k else set()
+    names = ", ".join(p.prop for p in params) or "none"
+    if prop in known:
+        raise SweepError(
+            f"property {prop!r} of {target.id} ({target.kind}) cannot be swept; sweepable: {names}"
+        )
+    raise SweepError(f"{target.id} ({target.kind}) has no property {prop!r}; sweepable: {names}")
+
+
+def _find_node(doc: Document, ident: str) -> Node:
+    found = doc.locate(ident)
+    if found is not None:
+        return found[0]
+    named = [n for n, _g, _o in doc.walk() if n.name == ident]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        ids = ", ".join(sorted(n.id for n in named))
+        raise SweepError(f"node name {ident!r} is ambiguous ({ids}): give the node id")
+    raise SweepError(f"no node with id or name {ident!r} in document {doc.name!r}")
+
+
+# ------------------------------------------------------------------------------------------
+# value lists
+
+
+def _split_top(text: str) -> list[str]:
+    """Split at commas outside brackets and quotes (``t.get("a", 0)`` stays one entry)."""
+    parts: list[str] = []
+    depth, quote, start = 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote and text[i - 1] != "\\":
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif ch in ",;" and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
+_NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_RANGE = re.compile(
+    rf"^(?P<a>{_NUM})\s*\.\.\s*(?P<b>{_NUM})"
+    rf"(?:\s*(?:step\s+(?P<s>{_NUM})|[*x×]\s*(?P<f>{_NUM})))?$",
+    re.IGNORECASE,
+)
+
+
+def _number(text: str, integer: bool) -> int | float:
+    t = text.strip()
+    try:
+        return int(t)
+    except ValueError:
+        pass
+    if integer:
+        raise ValueError("expected an integer")
+    try:
+        value = float(t)
+    except ValueError:
+        raise ValueError("expected a number") from None
+    if not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    return value
+
+
+def _range(m: re.Match[str], integer: bool) -> list[int | float]:
+    a, b = _number(m.group("a"), integer), _number(m.group("b"), integer)
+    if m.group("f") is not None:
+        f = _number(m.group("f"), integer)
+        if f <= 1 or a <= 0:
+            raise ValueError("a geometric range needs a start > 0 and a factor > 1")
+        out: list[int | float] = []
+        v: int | float = a
+        while v <= b and len(out) <= MAX_VALUES:
+            out.append(v)
+            v = v * f
+        return out
+    step = _number(m.group("s"), integer) if m.group("s") is not None else 1
+    if step == 0:
+        raise ValueError("step must not be 0")
+    if (b - a) * step < 0:
+        raise ValueError(f"step {step} never gets from {a} to {b}")
+    count = int(math.floor((b - a) / step + 1e-9)) + 1
+    if count > MAX_VALUES:
+        raise ValueError(f"{count} values: more than {MAX_VALUES}")
+    if integer:
+        return [int(a + i * step) for i in range(count)]
+    return [round(a + i * step, 12) for i in range(count)]
+
+
+def _shape(text: str) -> list[int]:
+    t = text.strip().strip("[]()").strip()
+    dims = [d for d in re.split(r"\s*[x×,]\s*|\s+", t) if d]
+    if not dims:
+        raise ValueError("expected a shape such as 16x16 or [16, 16]")
+    try:
+        return [int(d) for d in dims]
+    except ValueError:
+        raise ValueError("expected a shape of integers such as 16x16 or [16, 16]") from None
+
+
+def _choice(param: SweepParam, text: str) -> Any:
+    t = text.strip().strip("\"'")
+    if param.type == "bool":
+        if t.lower() in _BOOL_WORDS:
+            return _BOOL_WORDS[t.lower()]
+        raise ValueError("expected true or false")
+    choices = param.choices or ()
+    if t in choices:
+        return t
+    folded = [c for c in choices if c.lower() == t.lower()]
+    if len(folded) == 1:
+        return folded[0]
+    raise ValueError(f"expected one of {', '.join(choices)}")
+
+
+def _all_choices(param: SweepParam) -> list[Any]:
+    if param.type == "bool":
+        return [False, True]
+    return list(param.choices or ())
+
+
+def parse_values(param: SweepParam, text: str) -> list[Any]:
+    """The values ``text`` lists for ``param`` (see the module doc); ``ValueListError`` names
+    the first bad entry. Types are checked here; whether a value is *valid* for the document
+    (a positive size, a shape that fits) is for the variant's setter and exporter to say."""
+    if not text.strip():
+        raise ValueListError("no values: list them separated by commas, e.g. 1, 2, 4")
+    values: list[Any] = []
+    seen: dict[str, int] = {}  # value as shown -> the entry that listed it first
+    for index, entry in enumerate(_split_top(text), start=1):
+        if not entry.strip():
+            raise ValueListError("empty entry (two commas in a row?)", entry=index, text=entry)
+        try:
+            parsed = _parse_entry(param, entry)
+        except ValueError as err:
+            raise ValueListError(str(err), entry=index, text=entry) from None
+        for value in parsed:
+            shown = format_value(value)
+            if shown in seen:
+                first = seen[shown]
+                raise ValueListError(
+                    f"{shown} is already listed (value {first})", entry=index, text=entry
+                )
+            seen[shown] = index
+        values.extend(parsed)
+        if len(values) > MAX_VALUES:
+            raise ValueListError(f"more than {MAX_VALUES} values", entry=index, text=entry)
+    return values
+
+
+def _parse_entry(param: SweepParam, entry: str) -> list[Any]:
+    t = entry.strip()
+    if param.type in NUMERIC_TYPES:
+        integer = param.type == "int"
+        m = _RANGE.match(t)
+        if m:
+            return _range(m, integer)
+        return [_number(t, integer)]
+    if param.type in ("enum", "dtype", "bool"):
+        return _all_choices(param) if t == "*" else [_choice(param, t)]
+    if param.type == "shape":
+        return [_shape(t)]
+    if param.type == "expr":
+        return [t]
+    raise ValueError(f"properties of type {param.type} cannot be swept")
+
+
+def format_value(value: Any) -> str:
+    """How a swept value is shown in tables, plots and CSV (``16x16`` for shapes)."""
+    if isinstance(value, list | tuple):
+        return "x".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+# ------------------------------------------------------------------------------------------
+# variants
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The document with the swept property set to ``value``; ``error`` when it cannot run
+    (the setter or the exporter refused it), else ``source`` is its exported script."""
+
+    value: Any
+    document: Document | None
+    source: str = ""
+    error: str = ""
+    error_node: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def set_target(doc: Document, target: str) -> Document:
+    """A copy of ``doc`` whose every program compiles for ``target`` (set via ``SetProperty``)."""
+    ed = DocumentEditor(doc.copy())
+    programs = [n for n in ed.doc.graph.nodes.values() if n.kind == "compile.target"]
+    if not programs:
+        raise SweepError(f"document {doc.name!r} has no compile node: nothing to run")
+    for n in programs:
+        try:
+            ed.apply(SetProperty(n.id, "target", target))
+        except EditError as err:
+            raise SweepError(f"target {target!r}: {err}") from None
+    return ed.doc
+
+
+def _set(ed: DocumentEditor, param: SweepParam, value: Any) -> None:
+    m = TILE_PROP.match(param.prop)
+    if m is None:
+        ed.apply(SetProperty(param.node_id, param.prop, value))
+        return
+    node = ed.doc.node(param.node_id)
+    params = [dict(p) for p in node.props.get("params", [])]
+    for p in params:
+        if p.get("name") == m.group("param"):
+            if not isinstance(value, list) or len(value) != 2:
+                raise EditError(f"{param.node_id}.params: a tile shape is rows x cols, got {format_value(value)}")  # fmt: skip
+            p["rows"], p["cols"] = value
+            break
+    else:
+        raise EditError(f"{param.node_id}: kernel has no parameter {m.group('param')!r}")
+    ed.apply(SetProperty(param.node_id, "params", params))
+
+
+def make_variant(doc: Document, param: SweepParam, value: Any) -> Variant:
+    """A copy of ``doc`` with ``param`` set to ``value``, exported (see the module doc)."""
+    ed = DocumentEditor(doc.copy())
+    try:
+        _set(ed, param, value)
+    except EditError as err:
+        return Variant(value, None, error=str(err), error_node=param.node_id)
+    try:
+        source = export_script(ed.doc).source
+    except ExportError as err:
+        return Variant(value, ed.doc, error=str(err), error_node=err.node_id)
+    return Variant(value, ed.doc, source)
+
+
+def make_variants(doc: Document, param: SweepParam) -> list[Variant]:
+    """One variant per value of ``param`` (``SweepError`` when it has none)."""
+    if not param.values:
+        raise SweepError(f"no values to sweep {param.label} over")
+    return [make_variant(doc, param, v) for v in param.values]
+
+
+# ------------------------------------------------------------------------------------------
+# results
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """What one value gave. ``status``: ``ok``, ``invalid`` (the setter or exporter refused
+    the value), ``failed`` (the run reported errors or crashed), ``no-trace`` (ran without a
+    per-task trace, e.g. an emit-only target), ``cancelled`` or ``skipped`` (the sweep was
+    cancelled before it came to this value). ``lanes`` is ``(worker, utilisation)`` per
+    worker that ran a task; utilisation is busy cycles / makespan, in [0, 1]."""
+
+    value: Any
+    status: str
+    total_cycles: int | None = None
+    task_count: int | None = None
+    mean_utilisation: float | None = None
+    lanes: tuple[tuple[int, float], ...] = ()
+    error: str = ""
+    error_node: str = ""
+    artifact_dir: Path | None = None
+    result: Any = field(default=None, repr=False, compare=False)
+    """The ``RunResult`` of the variant's run (None when it did not run)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def value_text(self) -> str:
+        return format_value(self.value)
+
+
+def point_from_result(value: Any, result: RunResult) -> SweepPoint:
+    """The ``SweepPoint`` of a finished ``RunResult`` (stats as the Stats panel shows them)."""
+    if result.cancelled:
+        return SweepPoint(value, "cancelled", error="cancelled", artifact_dir=result.artifact_dir, result=result)  # fmt: skip
+    if not result.ok:
+        first = next(iter(result.errors), None)
+        message = str(first.message if first else result.stderr_tail or "the run failed")
+        kind = f"{first.kind}: " if first else ""
+        status = "invalid" if first is not None and first.kind == "ExportError" else "failed"
+        node = (first.node_id or "") if first else ""
+        return SweepPoint(value, status, error=kind + message, error_node=node, artifact_dir=result.artifact_dir, result=result)  # fmt: skip
+    stats = program_stats_dict(result.stats)
+    if result.trace is None:
+        return SweepPoint(
+            value,
+            "no-trace",
+            total_cycles=int(stats["total_cycles"]) if result.stats.get("executed") else None,
+            task_count=int(stats["task_count"]) if result.stats.get("executed") else None,
+            error="the run left no per-task trace (not executed on this target?)",
+            artifact_dir=result.artifact_dir,
+            result=result,
+        )
+    analysis = analyse_trace(result.trace, result.kernel_names)
+    return SweepPoint(
+        value,
+        "ok",
+        total_cycles=int(stats["total_cycles"]),
+        task_count=int(stats["task_count"]),
+        mean_utilisation=float(analysis.mean_utilisation),
+        lanes=tuple((w.worker, float(w.utilisation)) for w in analysis.workers),
+        artifact_dir=result.artifact_dir,
+        result=result,
+    )
+
+
+def skipped_point(variant: Variant, status: str = "skipped") -> SweepPoint:
+    """The point of a variant that never ran: refused (``invalid``) or not reached."""
+    if variant.error:
+        return SweepPoint(variant.value, "invalid", error=variant.error, error_node=variant.error_node)  # fmt: skip
+    return SweepPoint(variant.value, status, error="the sweep was cancelled before this value")
+
+
+@dataclass
+class SweepResult:
+    """A sweep's parameter and one point per value, in value order."""
+
+    param: SweepParam
+    points: list[SweepPoint] = field(default_factory=list)
+    cancelled: bool = False
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.cancelled and all(p.ok for p in self.points)
+
+    def lane_ids(self) -> list[int]:
+        """Every worker that appears in some point (the CSV's per-lane columns)."""
+        return sorted({w for p in self.points for w, _u in p.lanes})
+
+
+CSV_COLUMNS = ("value", "status", "total_cycles", "task_count", "mean_utilisation")
+
+
+def write_csv(result: SweepResult, path: str | os.PathLike[str]) -> Path:
+    """Write one row per value (+ one ``worker_<k>`` utilisation column per lane, ``error``);
+    atomically, so a failed write never leaves half a file."""
+    target = Path(path)
+    lanes = result.lane_ids()
+    tmp = target.with_name(f".{target.name}.tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow([result.param.prop, *CSV_COLUMNS[1:], *(f"worker_{k}" for k in lanes), "error"])
+        for p in result.points:
+            per_lane = dict(p.lanes)
+            w.writerow(
+                [
+                    p.value_text,
+                    p.status,
+                    "" if p.total_cycles is None else p.total_cycles,
+                    "" if p.task_count is None else p.task_count,
+                    "" if p.mean_utilisation is None else f"{p.mean_utilisation:.6f}",
+                    *(f"{per_lane[k]:.6f}" if k in per_lane else "" for k in lanes),
+                    p.error,
+                ]
+            )
+    tmp.replace(target)
+    return target
+
+
+# ------------------------------------------------------------------------------------------
+# the headless loop
+
+
+def run_sweep(
+    doc: Document,
+    param: SweepParam,
+    workdir: str | os.PathLike[str],
+    *,
+    target: str | None = None,
+    progress: Callable[[int, int, SweepPoint], None] | None = None,
+    cancel: threading.Event | None = None,
+    timeout_s: float | None = None,
+) -> SweepResult:
+    """Run every value of ``param`` one after the other, each in a worker process.
+
+    ``workdir/<k>-<value>`` receives run k's artifacts. ``target`` recompiles every program for
+    that target first. ``progress(done, total, point)`` follows each value; setting ``cancel``
+    stops the running variant and skips the rest. ``timeout_s`` bounds each run (a run over it
+    is cancelled and reported failed).
+    """
+    base = set_target(doc, target) if target else doc
+    variants = make_variants(base, param)
+    out = SweepResult(param)
+    started = time.monotonic()
+    root = Path(workdir)
+    for k, variant in enumerate(variants, start=1):
+        if cancel is not None and cancel.is_set():
+            out.cancelled = True
+            point = skipped_point(variant)
+        elif not variant.ok:
+            point = skipped_point(variant)
+        else:
+            assert variant.document is not None
+            job = RunJob(variant.document, root / _slug(k, variant.value))
+            point = _wait(job, variant.value, cancel, timeout_s)
+            out.cancelled = out.cancelled or point.status == "cancelled"
+        out.points.append(point)
+        if progress is not None:
+            progress(k, len(variants), point)
+    out.duration_s = time.monotonic() - started
+    return out
+
+
+def _wait(job: RunJob, value: Any, cancel: threading.Event | None, timeout_s: float | None) -> SweepPoint:  # fmt: skip
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    timed_out = False
+    try:
+        while not job.poll():
+            if cancel is not None and cancel.is_set():
+                job.cancel()
+            elif deadline is not None and time.monotonic() >= deadline and not timed_out:
+                timed_out = True
+                job.cancel()
+            time.sleep(0.02)
+    except BaseException:  # Ctrl+C in the CLI: the worker (own process group) must not outlive us
+        job.cancel(wait=True)
+        raise
+    point = point_from_result(value, job.result())
+    if timed_out and not (cancel is not None and cancel.is_set()):
+        return replace(point, status="failed", error=f"the run took longer than {timeout_s:g} s")
+    return point
+
+
+def _slug(k: int, value: Any) -> str:
+    text = re.sub(r"[^A-Za-z0-9_.-]+", "_", format_value(value))[:40]
+    return f"{k:03d}-{text}"
+
+
+def values_text(values: Sequence[Any]) -> str:
+    """Values as the value field shows them (``parse_values`` reads this back)."""
+    return ", ".join(format_value(v) for v in values)

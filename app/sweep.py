@@ -1,0 +1,167 @@
+"""``python -m app.sweep``: the Studio's parameter sweep without a window.
+
+    python -m app.sweep PROJECT --node ID --prop NAME --values "1,2,4" [--target cpu_sim]
+                        [--csv out.csv] [--workdir DIR] [--timeout S]
+    python -m app.sweep PROJECT --list
+
+Runs the project once per value (each variant exported and run in a worker process, exactly
+as the Sweep dock does) and prints one row per value: value, total cycles, mean utilisation,
+status; errors follow the table. ``--list`` prints the sweepable parameters instead.
+
+Exit codes (as ``pto-wsp``): 0 every value ran, 1 a user error (unreadable project, unknown
+node or property, a value list that does not parse) or at least one value failed, 2 a usage
+error. It lives in ``app`` and not in the ``pto-wsp`` CLI because ``pto_wsp`` never imports
+the Studio. Qt-free.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from app.model import io
+from app.model.document import Document
+from app.model.sweep import (
+    SweepError,
+    SweepParam,
+    SweepPoint,
+    SweepResult,
+    discover_params,
+    find_param,
+    format_value,
+    parse_values,
+    run_sweep,
+    write_csv,
+)
+
+__all__ = ["main", "format_table", "format_params"]
+
+TARGETS = ("cpu_sim", "ascend_npu")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m app.sweep",
+        description="Run a Studio project once per value of one node property and tabulate "
+        "total cycles and utilisation per value.",
+    )
+    p.add_argument("project", type=Path, help="a Studio project (.pto.json)")
+    p.add_argument("--list", action="store_true", help="list the sweepable parameters and exit")
+    p.add_argument("--node", help="id (or unique name) of the node to vary")
+    p.add_argument("--prop", help="property to vary (params.<name>.tile: a kernel tile shape)")
+    p.add_argument(
+        "--values",
+        help='values: "1,2,4,8", "1..16 step 2", "1..64 *2", "round_robin, hash", "*" (every '
+        'choice), "16x16, 32x32"',
+    )
+    p.add_argument("--target", choices=TARGETS, help="compile every program for this target")
+    p.add_argument("--csv", type=Path, help="also write the results to this CSV file")
+    p.add_argument("--workdir", type=Path, help="keep each run's artifacts here (default: temp)")
+    p.add_argument("--timeout", type=float, help="seconds one run may take (default: no limit)")
+    return p
+
+
+def format_params(params: Sequence[SweepParam]) -> str:
+    """The ``--list`` output: ``node.prop  type  current  label`` per parameter."""
+    rows = [("node.prop", "type", "current", "label")]
+    rows += [(p.key, p.type, _current(p), p.label) for p in params]
+    return _columns(rows)
+
+
+def _current(p: SweepParam) -> str:
+    return format_value(p.current) if p.current not in (None, "") else "-"
+
+
+def format_table(result: SweepResult) -> str:
+    """One row per value (value, total cycles, mean utilisation, status), then the errors."""
+    rows = [(result.param.prop, "total_cycles", "utilisation", "status")]
+    rows += [_row(p) for p in result.points]
+    lines = [_columns(rows, right=(1, 2))]
+    for p in result.points:
+        if p.error and p.status != "ok":
+            lines.append(f"{p.value_text}: {p.status}: {p.error}")
+    return "\n".join(lines)
+
+
+def _row(p: SweepPoint) -> tuple[str, str, str, str]:
+    cycles = f"{p.total_cycles:,}" if p.total_cycles is not None else "-"
+    util = f"{p.mean_utilisation:.1%}" if p.mean_utilisation is not None else "-"
+    return p.value_text, cycles, util, p.status
+
+
+def _columns(rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for r in rows:
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))]  # fmt: skip
+        out.append("  ".join(cells).rstrip())
+    return "\n".join(out)
+
+
+def _progress(err: TextIO) -> Callable[[int, int, SweepPoint], None]:
+    def report(done: int, total: int, point: SweepPoint) -> None:
+        cycles = f" {point.total_cycles:,} cycles" if point.total_cycles is not None else ""
+        print(f"{done}/{total} {point.value_text}: {point.status}{cycles}", file=err, flush=True)
+
+    return report
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:  # fmt: skip
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        doc = io.load(args.project)
+    except io.ProjectError as e:
+        print(f"error: {e}", file=err)
+        return 1
+    except OSError as e:
+        print(f"error: {args.project}: {e.strerror or e}", file=err)
+        return 1
+    if args.list:
+        print(format_params(discover_params(doc)), file=out)
+        return 0
+    missing = [f"--{n}" for n in ("node", "prop", "values") if getattr(args, n) is None]
+    if missing:
+        parser.print_usage(err)
+        print(f"error: {', '.join(missing)} required (or --list)", file=err)
+        return 2
+    try:
+        param = find_param(doc, args.node, args.prop)
+        param = param.with_values(parse_values(param, args.values))
+        if args.workdir is not None:
+            args.workdir.mkdir(parents=True, exist_ok=True)
+            result = _run(doc, param, args.workdir, args, err)
+        else:
+            with tempfile.TemporaryDirectory(prefix="pto-wsp-sweep-") as tmp:
+                result = _run(doc, param, Path(tmp), args, err)
+    except SweepError as e:
+        print(f"error: {e}", file=err)
+        return 1
+    print(format_table(result), file=out)
+    if args.csv is not None:
+        try:
+            write_csv(result, args.csv)
+        except OSError as e:
+            print(f"error: {args.csv}: {e.strerror or e}", file=err)
+            return 1
+    return 0 if result.ok else 1
+
+
+def _run(doc: Document, param: SweepParam, workdir: Path, args: argparse.Namespace, err: TextIO) -> SweepResult:  # fmt: skip
+    print(f"sweeping {param.label} over {len(param.values)} values", file=err, flush=True)
+    return run_sweep(
+        doc, param, workdir, target=args.target, progress=_progress(err), timeout_s=args.timeout
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

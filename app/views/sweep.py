@@ -1,0 +1,585 @@
+"""The Sweep dock: vary one property over a list of values and plot the trade-off.
+
+Pick a parameter (every sweepable property of the document, ``app.model.sweep``), type its
+values (parsed live: the field says how many values it read, or which entry is wrong), Run
+Sweep. Each value becomes a variant document that is exported and run in a worker process by
+a ``QtRunner`` — the runner Run uses — one after the other; Cancel stops the running variant
+and skips the rest. Rows fill in as variants finish; the plot shows total cycles (left axis)
+and mean utilisation (right axis, 0-100 %) against the value (a categorical axis for enums,
+shapes and expressions). Clicking a point selects its row; Open in Compare (or a double-click
+on a row) puts that variant's run into the run history and shows it in Compare.
+
+The numbers are the model's (``SweepPoint``, computed by ``pto_wsp.trace_analysis``): exactly
+what ``python -m app.sweep`` prints for the same project and values.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.model.document import Document
+from app.model.sweep import (
+    SweepError,
+    SweepParam,
+    SweepPoint,
+    SweepResult,
+    Variant,
+    discover_params,
+    format_value,
+    make_variants,
+    params_of_node,
+    parse_values,
+    point_from_result,
+    skipped_point,
+    write_csv,
+)
+from app.runner.job import RunResult
+from app.runner.qt_runner import QtRunner
+from app.runner.runs import RunHistory, summarize_schedule
+
+__all__ = ["SweepPanel", "COLUMNS"]
+
+COLUMNS = ("Value", "Status", "Total cycles", "Tasks", "Mean utilisation", "Lanes", "Error")
+CSV_FILTER = "CSV files (*.csv);;All files (*)"
+CYCLES_COLOR = "#1f77b4"
+UTIL_COLOR = "#ff7f0e"
+_OK_STYLE = "color: #2ca02c"
+_BAD_STYLE = "color: #d62728"
+_PLACEHOLDERS = {
+    "int": "e.g. 1, 2, 4, 8  or  1..16 step 2  or  1..64 *2",
+    "float": "e.g. 0.5, 1, 2  or  0.5..4 step 0.5",
+    "number": "e.g. 0.5, 1, 2  or  1..8 step 1",
+    "enum": "e.g. {a}, {b}  or  * for every choice",
+    "dtype": "e.g. f16, f32  or  * for every dtype",
+    "bool": "false, true  or  *",
+    "shape": "e.g. 16x16, 32x32  or  [16, 16], [32, 32]",
+    "expr": 'e.g. t.get("batch"), t.get("head")',
+}
+
+
+class SweepDialogs(Protocol):
+    """What the panel asks the user (the main window's ``Dialogs`` fits)."""
+
+    def save_path(self, caption: str, suggested: Path, file_filter: str) -> Path | None: ...
+
+    def error(self, title: str, text: str) -> None: ...
+
+
+class _ParamCombo(QComboBox):
+    """Rediscovers the parameters right before its list opens (the document may have changed)."""
+
+    def __init__(self, refresh: Callable[[], None]):
+        super().__init__()
+        self._refresh = refresh
+
+    def showPopup(self) -> None:  # noqa: N802 - Qt override
+        self._refresh()
+        super().showPopup()
+
+
+def _item(text: str, value: float | None = None) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    if value is not None:
+        item.setData(Qt.ItemDataRole.UserRole, value)
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return item
+
+
+class SweepPanel(QWidget):
+    """Parameter picker, values field, Run/Cancel, progress, results table and plot.
+
+    ``document`` returns the open document (each sweep runs on a snapshot of it). With a
+    ``history``, Open in Compare adds a variant's run there and emits ``compare_requested``
+    (run ids A, B). Signals: ``sweep_started``, ``point_added(row)``, ``sweep_finished(result)``.
+    """
+
+    sweep_started = Signal()
+    point_added = Signal(int)
+    sweep_finished = Signal(object)  # SweepResult
+    compare_requested = Signal(int, int)
+
+    def __init__(
+        self,
+        document: Callable[[], Document],
+        *,
+        history: RunHistory | None = None,
+        dialogs: SweepDialogs | None = None,
+        grace_s: float = 2.0,
+        parent: QWidget | None = None,
+    ):
+        super().__init__(parent)
+        self._document = document
+        self.history = history
+        self.dialogs = dialogs
+        self.runner = QtRunner(self, grace_s=grace_s)
+        self.runner.finished.connect(self._on_run_done)
+        self.runner.failed.connect(self._on_run_done)
+        self.params: list[SweepParam] = []
+        self.result: SweepResult | None = None
+        self._variants: list[Variant] = []
+        self._next = 0
+        self._cancelling = False
+        self._running = False
+        self._sweep_dir: Path | None = None
+        self._session_dir = Path(tempfile.mkdtemp(prefix="pto-wsp-sweeps-"))
+        atexit.register(self._remove_session_dir)
+        self._build()
+        self.refresh_params()
+
+    # ---- layout ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.param_combo = _ParamCombo(self.refresh_params)
+        self.param_combo.setObjectName("sweepParam")
+        self.param_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)  # fmt: skip
+        self.param_combo.setMinimumContentsLength(24)
+        self.param_combo.currentIndexChanged.connect(self._on_param_changed)
+        self.values_edit = QLineEdit()
+        self.values_edit.setObjectName("sweepValues")
+        self.values_edit.textChanged.connect(self._check_values)
+        self.values_edit.returnPressed.connect(self.run_sweep)
+        self.feedback = QLabel()
+        self.feedback.setObjectName("sweepFeedback")
+        self.feedback.setWordWrap(True)
+        self.run_button = QPushButton("Run Sweep")
+        self.run_button.setObjectName("sweepRun")
+        self.run_button.clicked.connect(self.run_sweep)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("sweepCancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("sweepProgress")
+        self.progress.setFormat("%v/%m")
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.status = QLabel("Pick a parameter, list its values, Run Sweep.")
+        self.status.setObjectName("sweepStatus")
+        self.csv_button = QPushButton("Export CSV…")
+        self.csv_button.clicked.connect(lambda: self.export_csv())
+        self.compare_button = QPushButton("Open in Compare")
+        self.compare_button.setToolTip("Put the selected value's run into Compare")
+        self.compare_button.clicked.connect(self.open_selected)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("sweepTable")
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._on_row_selected)
+        self.table.cellDoubleClicked.connect(lambda row, _col: self.open_point(row))
+
+        self.plot = pg.PlotWidget()
+        self.plot.setObjectName("sweepPlot")
+        self._build_plot()
+
+        row1 = QHBoxLayout()
+        row1.addWidget(QLabel("Parameter:"))
+        row1.addWidget(self.param_combo, 1)
+        row2 = QHBoxLayout()
+        row2.addWidget(QLabel("Values:"))
+        row2.addWidget(self.values_edit, 1)
+        row2.addWidget(self.run_button)
+        row2.addWidget(self.cancel_button)
+        row3 = QHBoxLayout()
+        row3.addWidget(self.progress)
+        row3.addWidget(self.status, 1)
+        row3.addWidget(self.compare_button)
+        row3.addWidget(self.csv_button)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.table)
+        split.addWidget(self.plot)
+        split.setSizes([1, 1])  # proportions: half table, half plot
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(row1)
+        layout.addLayout(row2)
+        layout.addWidget(self.feedback)
+        layout.addLayout(row3)
+        layout.addWidget(split, 1)
+        self._update_buttons()
+
+    def _build_plot(self) -> None:
+        item = self.plot.getPlotItem()
+        item.showGrid(x=True, y=True, alpha=0.2)
+        item.setLabel("left", "total cycles", color=CYCLES_COLOR)
+        item.showAxis("right")
+        item.setLabel("right", "mean utilisation (%)", color=UTIL_COLOR)
+        item.getAxis("left").enableAutoSIPrefix(False)
+        item.addLegend(offset=(-10, 10))
+        self.util_view = pg.ViewBox()
+        item.scene().addItem(self.util_view)
+        item.getAxis("right").linkToView(self.util_view)
+        self.util_view.setXLink(item)
+        self.util_view.setYRange(0.0, 100.0, padding=0.06)
+        self.util_view.setMouseEnabled(x=False, y=False)
+        item.getViewBox().sigResized.connect(self._sync_views)
+        self.cycles_curve = pg.PlotDataItem(
+            [], [], pen=pg.mkPen(CYCLES_COLOR, width=2), symbol="o", symbolSize=9,
+            symbolBrush=CYCLES_COLOR, name="total cycles",
+        )  # fmt: skip
+        self.cycles_curve.sigPointsClicked.connect(self._on_points_clicked)
+        item.addItem(self.cycles_curve)
+        self.util_curve = pg.PlotDataItem(
+            [], [], pen=pg.mkPen(UTIL_COLOR, width=2, style=Qt.PenStyle.DashLine), symbol="s",
+            symbolSize=8, symbolBrush=UTIL_COLOR, name="mean utilisation",
+        )  # fmt: skip
+        self.util_curve.sigPointsClicked.connect(self._on_points_clicked)
+        self.util_view.addItem(self.util_curve)
+        item.legend.addItem(self.util_curve, "mean utilisation (%)")
+        self._selected_marker = pg.ScatterPlotItem(
+            size=16, pen=pg.mkPen("#d62728", width=2), brush=None
+        )
+        item.addItem(self._selected_marker)
+
+    def _sync_views(self) -> None:
+        vb = self.plot.getPlotItem().getViewBox()
+        self.util_view.setGeometry(vb.sceneBoundingRect())
+        self.util_view.linkedViewChanged(vb, self.util_view.XAxis)
+
+    # ---- parameters ---------------------------------------------------------------------
+    @property
+    def current_param(self) -> SweepParam | None:
+        index = self.param_combo.currentIndex()
+        return self.params[index] if 0 <= index < len(self.params) else None
+
+    def refresh_params(self) -> None:
+        """Rediscover the document's parameters, keeping the current choice when it remains."""
+        keep = self.current_param.key if self.current_param is not None else None
+        self.params = discover_params(self._document())
+        self.param_combo.blockSignals(True)
+        self.param_combo.clear()
+        for p in self.params:
+            self.param_combo.addItem(p.label, p.key)
+            self.param_combo.setItemData(self.param_combo.count() - 1, f"{p.key} ({p.type})", Qt.ItemDataRole.ToolTipRole)  # fmt: skip
+        index = self.param_combo.findData(keep) if keep is not None else -1
+        self.param_combo.setCurrentIndex(index if index >= 0 else (0 if self.params else -1))
+        self.param_combo.blockSignals(False)
+        self._on_param_changed()
+
+    def select_param(self, node_id: str, prop: str | None = None) -> bool:
+        """Pick ``node_id``'s property ``prop`` (its first sweepable one when None); False
+        when the node has no such sweepable property."""
+        self.refresh_params()
+        for i, p in enumerate(self.params):
+            if p.node_id == node_id and (prop is None or p.prop == prop):
+                self.param_combo.setCurrentIndex(i)
+                return True
+        return False
+
+    def open_on(self, node_ids: Sequence[str]) -> bool:
+        """Default the picker to the one selected node's first parameter (True if it has one)."""
+        self.refresh_params()
+        if len(node_ids) != 1:
+            return False
+        found = self._document().locate(node_ids[0])
+        if found is None or not params_of_node(self._document(), found[0]):
+            return False
+        return self.select_param(node_ids[0])
+
+    def document_replaced(self) -> None:
+        """Another document was opened: its parameters replace the list (results stay)."""
+        self.refresh_params()
+
+    def _on_param_changed(self, *_args: Any) -> None:
+        p = self.current_param
+        text = _PLACEHOLDERS.get(p.type, "") if p is not None else ""
+        if p is not None and p.choices and "{a}" in text:
+            a, b = (list(p.choices) + list(p.choices))[:2]
+            text = text.format(a=a, b=b)
+        self.values_edit.setPlaceholderText(text)
+        self._check_values()
+
+    def parsed_values(self) -> list[Any]:
+        """The values field read for the current parameter (``SweepError`` if it does not parse)."""
+        p = self.current_param
+        if p is None:
+            raise SweepError("the document has no sweepable property: add a node first")
+        return parse_values(p, self.values_edit.text())
+
+    def _check_values(self) -> None:
+        if not self.values_edit.text().strip():
+            self.feedback.setStyleSheet("")
+            self.feedback.setText("")
+        else:
+            try:
+                values = self.parsed_values()
+            except SweepError as err:
+                self.feedback.setStyleSheet(_BAD_STYLE)
+                self.feedback.setText(str(err))
+            else:
+                shown = ", ".join(format_value(v) for v in values[:12]) + (
+                    ", …" if len(values) > 12 else ""
+                )
+                self.feedback.setStyleSheet(_OK_STYLE)
+                self.feedback.setText(f"{len(values)} value{'s' if len(values) != 1 else ''}: {shown}")  # fmt: skip
+        self._update_buttons()
+
+    # ---- running --------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        """A sweep is going (a variant runs or is about to)."""
+        return self._running
+
+    def run_sweep(self) -> bool:
+        """Start a sweep of the current parameter over the typed values (False if none started)."""
+        if self.is_running():
+            return False
+        try:
+            param = self.current_param
+            values = self.parsed_values()
+            assert param is not None
+            variants = make_variants(self._document().copy(), param.with_values(values))
+        except SweepError as err:
+            self.status.setText(str(err))
+            return False
+        self._start(param.with_values(values), variants)
+        return True
+
+    def _start(self, param: SweepParam, variants: list[Variant]) -> None:
+        if self._sweep_dir is not None:  # only the last sweep's runs are kept
+            shutil.rmtree(self._sweep_dir, ignore_errors=True)
+        self._sweep_dir = Path(tempfile.mkdtemp(prefix="sweep-", dir=self._session_dir))
+        self.result = SweepResult(param)
+        self._variants = variants
+        self._next = 0
+        self._cancelling = False
+        self._running = True
+        self.table.setRowCount(0)
+        self.progress.setRange(0, len(variants))
+        self.progress.setValue(0)
+        self._selected_marker.setData([], [])
+        self._set_axis(param)
+        self._redraw()
+        self.sweep_started.emit()
+        self._advance()
+
+    def _advance(self) -> None:
+        """Record refused variants, start the next runnable one, or finish."""
+        assert self.result is not None and self._sweep_dir is not None
+        while self._next < len(self._variants):
+            variant = self._variants[self._next]
+            if self._cancelling or not variant.ok:
+                self._add_point(skipped_point(variant))
+                continue
+            assert variant.document is not None
+            workdir = self._sweep_dir / f"{self._next + 1:03d}"
+            self.status.setText(f"{self._next + 1}/{len(self._variants)} · running {format_value(variant.value)}…")  # fmt: skip
+            self.runner.start(variant.document, workdir)
+            self._update_buttons()
+            return
+        self._finish()
+
+    def _on_run_done(self, run: RunResult) -> None:
+        if not self._running or self._next >= len(self._variants):
+            return
+        variant = self._variants[self._next]
+        self._add_point(point_from_result(variant.value, run))
+        self._advance()
+
+    def _add_point(self, point: SweepPoint) -> None:
+        assert self.result is not None
+        self.result.points.append(point)
+        self._next += 1
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        lanes = " ".join(f"w{w}:{u:.0%}" for w, u in point.lanes)
+        cells = [
+            _item(point.value_text),
+            _item(point.status),
+            _item(
+                f"{point.total_cycles:,}" if point.total_cycles is not None else "-",
+                point.total_cycles,
+            ),  # fmt: skip
+            _item(
+                f"{point.task_count:,}" if point.task_count is not None else "-", point.task_count
+            ),  # fmt: skip
+            _item(
+                f"{point.mean_utilisation:.1%}" if point.mean_utilisation is not None else "-",
+                point.mean_utilisation,
+            ),  # fmt: skip
+            _item(lanes or "-"),
+            _item(point.error),
+        ]
+        if point.error:
+            cells[-1].setToolTip(point.error)
+        for c, cell in enumerate(cells):
+            self.table.setItem(row, c, cell)
+        self.table.resizeColumnsToContents()
+        self.progress.setValue(self._next)
+        self._redraw()
+        self.point_added.emit(row)
+
+    def cancel(self) -> bool:
+        """Stop the running variant and skip the rest (False when no sweep runs)."""
+        if not self.is_running():
+            return False
+        self._cancelling = True
+        self.status.setText("Cancelling…")
+        if self.runner.is_running():
+            self.runner.cancel()  # its ``failed`` ends the sweep through ``_advance``
+        return True
+
+    def _finish(self) -> None:
+        result = self.result
+        assert result is not None
+        self._running = False
+        result.cancelled = self._cancelling or any(p.status == "cancelled" for p in result.points)
+        good = sum(1 for p in result.points if p.ok)
+        state = "cancelled" if result.cancelled else "done"
+        self.status.setText(f"Sweep {state}: {good}/{len(result.points)} values ran")
+        self._update_buttons()
+        self.sweep_finished.emit(result)
+
+    def shutdown(self, msecs: int = 5000) -> None:
+        """Stop any run and delete this panel's sweep directories (the window goes away)."""
+        self._cancelling = True
+        self.runner.shutdown(msecs)
+        self._remove_session_dir()
+
+    def _remove_session_dir(self) -> None:
+        shutil.rmtree(self._session_dir, ignore_errors=True)
+        atexit.unregister(self._remove_session_dir)
+
+    def _update_buttons(self) -> None:
+        running = self.is_running()
+        parses = True
+        try:
+            self.parsed_values()
+        except SweepError:
+            parses = False
+        self.run_button.setEnabled(not running and parses)
+        self.cancel_button.setEnabled(running)
+        has_points = self.result is not None and bool(self.result.points)
+        self.csv_button.setEnabled(has_points and not running)
+        row = self.selected_row()
+        self.compare_button.setEnabled(
+            self.history is not None and row is not None and self._point_run(row) is not None
+        )
+
+    # ---- plot -----------------------------------------------------------------------------
+    def _set_axis(self, param: SweepParam) -> None:
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", param.label)
+        axis = item.getAxis("bottom")
+        if param.numeric:
+            axis.setTicks(None)
+        else:
+            axis.setTicks([[(i, format_value(v)) for i, v in enumerate(param.values)]])
+
+    def _x_of(self, index: int) -> float:
+        assert self.result is not None
+        param = self.result.param
+        return float(param.values[index]) if param.numeric else float(index)
+
+    def plot_points(self) -> list[tuple[float, float, float]]:
+        """``(x, total cycles, mean utilisation %)`` of every plotted point, in value order."""
+        out = []
+        if self.result is None:
+            return out
+        for i, p in enumerate(self.result.points):
+            if p.total_cycles is not None and p.mean_utilisation is not None:
+                out.append((self._x_of(i), float(p.total_cycles), 100.0 * p.mean_utilisation))
+        return out
+
+    def _redraw(self) -> None:
+        pts = self.plot_points()
+        xs = [p[0] for p in pts]
+        self.cycles_curve.setData(xs, [p[1] for p in pts])
+        self.util_curve.setData(xs, [p[2] for p in pts])
+        self.util_view.setYRange(0.0, 100.0, padding=0.06)
+        self.plot.getPlotItem().enableAutoRange()
+
+    def _on_points_clicked(self, _item: Any, points: Any, *_args: Any) -> None:
+        if points is None or len(points) == 0:
+            return
+        x = points[0].pos().x()
+        assert self.result is not None
+        for i in range(len(self.result.points)):
+            if abs(self._x_of(i) - x) < 1e-9:
+                self.table.selectRow(i)
+                return
+
+    # ---- table, compare, CSV ----------------------------------------------------------------
+    def selected_row(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].row() if rows else None
+
+    def _on_row_selected(self) -> None:
+        row = self.selected_row()
+        marker: tuple[list[float], list[float]] = ([], [])
+        if row is not None and self.result is not None and row < len(self.result.points):
+            p = self.result.points[row]
+            if p.total_cycles is not None and p.mean_utilisation is not None:
+                marker = ([self._x_of(row)], [float(p.total_cycles)])
+        self._selected_marker.setData(*marker)
+        self._update_buttons()
+
+    def _point_run(self, row: int) -> RunResult | None:
+        if self.result is None or not 0 <= row < len(self.result.points):
+            return None
+        run = self.result.points[row].result
+        return run if isinstance(run, RunResult) and run.ok and run.trace_path is not None else None
+
+    def open_selected(self) -> bool:
+        row = self.selected_row()
+        return self.open_point(row) if row is not None else False
+
+    def open_point(self, row: int) -> bool:
+        """Add value ``row``'s run to the run history and ask for Compare (latest kept run as A,
+        this variant as B). False when it left no run to show or there is no history."""
+        self.table.selectRow(row)
+        run = self._point_run(row)
+        if run is None or self.history is None or self.result is None:
+            return False
+        point = self.result.points[row]
+        variant = self._variants[row]
+        previous = self.history.latest
+        label = f"sweep {self.result.param.prop}={point.value_text}"
+        doc = variant.document
+        record = self.history.add(run, label, summarize_schedule(doc) if doc else "")
+        a = previous.run_id if previous is not None else record.run_id
+        self.compare_requested.emit(a, record.run_id)
+        return True
+
+    def export_csv(self, path: str | Path | None = None) -> Path | None:
+        """Write the results as CSV (asks for a file when ``path`` is None and dialogs exist)."""
+        if self.result is None or not self.result.points:
+            return None
+        if path is None:
+            if self.dialogs is None:
+                return None
+            suggested = Path.home() / f"sweep-{self.result.param.prop.replace('.', '_')}.csv"
+            path = self.dialogs.save_path("Export Sweep Results", suggested, CSV_FILTER)
+            if path is None:
+                return None
+        try:
+            written = write_csv(self.result, path)
+        except OSError as err:
+            if self.dialogs is not None:
+                self.dialogs.error("Cannot export sweep results", f"{path}:\n\n{err.strerror or err}")  # fmt: skip
+            return None
+        self.status.setText(f"Exported {written}")
+        return written

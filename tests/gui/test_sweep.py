@@ -1,0 +1,195 @@
+"""The Sweep dock driven as a user would: select the dispatch node, Run > Sweep…, type the
+values, Run Sweep, read the table and the plot, click a point, Open in Compare, Export CSV,
+Cancel. Every variant is a real worker-process run; the expected numbers come from the
+headless sweep (``app.model.sweep.run_sweep``) of the same project and values."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QPointF, QSettings, Qt
+from PySide6.QtWidgets import QApplication
+from test_main_window import ScriptedDialogs, _discard_on_close
+
+from app.main_window import MainWindow
+from app.model import io
+from app.model.sweep import SweepResult, find_param, run_sweep
+
+ROOT = Path(__file__).resolve().parents[2]
+PIPELINE = ROOT / "projects" / "megakernel_pipeline.pto.json"
+DISPATCH = "n49"
+SWEEP_TIMEOUT_MS = 300_000
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
+    """A shown main window on the megakernel pipeline sample; closed at teardown."""
+    monkeypatch.setattr(io, "autosave_dir", lambda: tmp_path / "autosave")
+    settings = QSettings(str(tmp_path / "studio.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings=settings, dialogs=ScriptedDialogs())
+    qtbot.addWidget(win, before_close_func=_discard_on_close)
+    win.resize(1400, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    win.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is win)
+    assert win.open_path(PIPELINE)
+    yield win
+    if win.isVisible():
+        _discard_on_close(win)
+        win.close()
+
+
+def open_sweep_on_dispatch(window: MainWindow) -> None:
+    window.canvas.select_node(DISPATCH)
+    assert window.canvas.selected_ids() == [DISPATCH]
+    window.actions["sweep"].trigger()
+    assert window.sweep_dock.isVisible()
+    assert window.sweep.current_param is not None
+    assert window.sweep.current_param.node_id == DISPATCH  # opened on the selected node
+
+
+def pick(window: MainWindow, key: str) -> None:
+    combo = window.sweep.param_combo
+    index = combo.findData(key)
+    assert index >= 0, f"{key} is not offered"
+    combo.setCurrentIndex(index)
+
+
+def type_values(qtbot: Any, window: MainWindow, text: str) -> None:
+    edit = window.sweep.values_edit
+    edit.clear()
+    qtbot.keyClicks(edit, text)
+
+
+def run_and_wait(qtbot: Any, window: MainWindow) -> SweepResult:
+    with qtbot.waitSignal(window.sweep.sweep_finished, timeout=SWEEP_TIMEOUT_MS) as done:
+        qtbot.mouseClick(window.sweep.run_button, Qt.MouseButton.LeftButton)
+        assert window.sweep.is_running()
+        assert window.sweep.cancel_button.isEnabled()
+        assert not window.sweep.run_button.isEnabled()
+    return done.args[0]
+
+
+def table_column(window: MainWindow, title: str) -> list[str]:
+    table = window.sweep.table
+    col = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())].index(title)
+    return [table.item(r, col).text() for r in range(table.rowCount())]
+
+
+def click_plot_point(qtbot: Any, window: MainWindow, x: float, y: float) -> None:
+    plot = window.sweep.plot
+    view_box = plot.getPlotItem().getViewBox()
+    scene_pos = view_box.mapViewToScene(QPointF(x, y))
+    pos = plot.mapFromScene(scene_pos)
+    qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+
+
+def test_sweep_dispatch_workers(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
+    open_sweep_on_dispatch(window)
+    panel = window.sweep
+    pick(window, f"{DISPATCH}.n")
+
+    type_values(qtbot, window, "1,2,x")  # live feedback names the bad entry
+    assert "value 3 ('x'): expected an integer" in panel.feedback.text()
+    assert not panel.run_button.isEnabled()
+    type_values(qtbot, window, "1, 2, 4")
+    assert panel.feedback.text() == "3 values: 1, 2, 4"
+    assert panel.run_button.isEnabled()
+
+    result = run_and_wait(qtbot, window)
+    assert [p.status for p in result.points] == ["ok", "ok", "ok"]
+    assert panel.progress.value() == panel.progress.maximum() == 3
+    assert table_column(window, "Value") == ["1", "2", "4"]
+    assert table_column(window, "Status") == ["ok", "ok", "ok"]
+
+    doc = io.load(PIPELINE)
+    param = find_param(doc, DISPATCH, "n").with_values([1, 2, 4])
+    headless = run_sweep(doc, param, tmp_path / "headless")
+    expected = [p.total_cycles for p in headless.points]
+    assert [int(t.replace(",", "")) for t in table_column(window, "Total cycles")] == expected
+    assert [p.total_cycles for p in result.points] == expected
+    assert [p.mean_utilisation for p in result.points] == pytest.approx(
+        [p.mean_utilisation for p in headless.points]
+    )
+
+    xs, cycles = panel.cycles_curve.getData()
+    assert list(xs) == [1.0, 2.0, 4.0] and list(cycles) == [float(c) for c in expected]
+    ux, util = panel.util_curve.getData()
+    assert len(ux) == 3 and all(0.0 <= u <= 100.0 for u in util)
+
+    # clicking a point selects its row
+    click_plot_point(qtbot, window, 2.0, float(expected[1]))
+    qtbot.waitUntil(lambda: panel.selected_row() == 1, timeout=5000)
+
+    # Open in Compare: the variant joins the run history and Compare shows it as B
+    assert panel.compare_button.isEnabled()
+    before = len(window.run_panel.history)
+    qtbot.mouseClick(panel.compare_button, Qt.MouseButton.LeftButton)
+    assert len(window.run_panel.history) == before + 1
+    record = window.run_panel.history.latest
+    assert record is not None and record.label == "sweep n=2"
+    assert record.stats["total_cycles"] == expected[1]
+    assert window.run_panel.compare.combo_b.currentData() == record.run_id
+    assert window.run_panel.compare_dock.isVisible()
+
+    # Export CSV through the file dialog
+    out = tmp_path / "sweep.csv"
+    window.dialogs.paths.append(out)
+    qtbot.mouseClick(panel.csv_button, Qt.MouseButton.LeftButton)
+    rows = list(csv.DictReader(out.open()))
+    assert [(r["n"], int(r["total_cycles"])) for r in rows] == list(zip(["1", "2", "4"], expected, strict=True))  # fmt: skip
+
+
+def test_categorical_sweep_reports_refused_values(qtbot: Any, window: MainWindow) -> None:
+    open_sweep_on_dispatch(window)
+    panel = window.sweep
+    pick(window, f"{DISPATCH}.policy")
+    type_values(qtbot, window, "round_robin, hash")
+    result = run_and_wait(qtbot, window)
+    assert [p.status for p in result.points] == ["ok", "invalid"]
+    assert "dispatch policy hash needs a key" in table_column(window, "Error")[1]
+    ticks = panel.plot.getPlotItem().getAxis("bottom")._tickLevels
+    assert ticks == [[(0, "round_robin"), (1, "hash")]]
+    xs, _cycles = panel.cycles_curve.getData()
+    assert list(xs) == [0.0]  # the refused value has no point
+
+
+def test_cancel_stops_the_sweep(qtbot: Any, window: MainWindow) -> None:
+    open_sweep_on_dispatch(window)
+    panel = window.sweep
+    pick(window, f"{DISPATCH}.n")
+    type_values(qtbot, window, "1, 2, 4, 8, 16")
+    with qtbot.waitSignal(panel.sweep_finished, timeout=SWEEP_TIMEOUT_MS) as done:
+        with qtbot.waitSignal(panel.point_added, timeout=SWEEP_TIMEOUT_MS):
+            qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+        assert panel.is_running()
+        qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    result: SweepResult = done.args[0]
+    statuses = [p.status for p in result.points]
+    assert result.cancelled
+    assert statuses[0] == "ok"
+    assert len(statuses) == 5 and statuses[-1] == "skipped"
+    assert all(s in ("ok", "cancelled", "skipped") for s in statuses)
+    assert statuses.count("ok") < 5
+    assert not panel.is_running() and not panel.runner.is_running()
+    assert panel.run_button.isEnabled() and not panel.cancel_button.isEnabled()
+    assert panel.table.rowCount() == 5
+    assert panel.status.text().startswith("Sweep cancelled")
+
+
+def test_reset_layout_includes_the_sweep_dock(window: MainWindow) -> None:
+    window.sweep_dock.setFloating(True)
+    window.sweep_dock.hide()
+    window.reset_layout()
+    assert window.sweep_dock.isVisible() and not window.sweep_dock.isFloating()
+    assert window.sweep_dock in window.tabifiedDockWidgets(window.run_panel.timeline_dock)
+    docks_menu = [a.text() for a in window.actions.docks_menu.actions()]
+    assert "Sweep" in docks_menu
+    assert window.actions["sweep"] in window.actions.run_menu.actions()

@@ -1,0 +1,348 @@
+"""Parameter sweeps (``app.model.sweep``, ``python -m app.sweep``): discovery, value lists,
+variants and the headless sweep against what each variant's exported script reports."""
+
+from __future__ import annotations
+
+import csv
+import io as stdio
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app import sweep as sweep_cli
+from app.model import io
+from app.model.commands import AddNode, DocumentEditor
+from app.model.document import Document
+from app.model.export import export_script
+from app.model.sweep import (
+    SweepError,
+    ValueListError,
+    discover_params,
+    find_param,
+    format_value,
+    make_variant,
+    make_variants,
+    params_of_node,
+    parse_values,
+    run_sweep,
+    set_target,
+    values_text,
+    write_csv,
+)
+from pto_wsp.trace_analysis import analyse_trace
+
+ROOT = Path(__file__).resolve().parents[3]
+PIPELINE = ROOT / "projects" / "megakernel_pipeline.pto.json"
+DISPATCH = "n49"  # megakernel_pipeline: dispatch round_robin(1)
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Document:
+    return io.load(PIPELINE)
+
+
+# ------------------------------------------------------------------------------------------
+# discovery
+
+
+def test_discovery_lists_schedule_data_axis_and_kernel_props(pipeline: Document) -> None:
+    params = discover_params(pipeline)
+    keys = [p.key for p in params]
+    assert len(keys) == len(set(keys))
+    by_key = {p.key: p for p in params}
+    n = by_key[f"{DISPATCH}.n"]
+    assert (n.type, n.current, n.label) == ("int", 1, "dispatch sched · n")
+    policy = by_key[f"{DISPATCH}.policy"]
+    assert policy.type == "enum" and "work_steal" in (policy.choices or ())
+    assert by_key["n1.shape"].type == "shape" and by_key["n1.shape"].current == [8, 16, 16]
+    assert by_key["n5.size"].label == "DenseDyn axis tiles · size"
+    assert by_key["n10.cost"].label == "Kernel compute · cost"
+    # schedule and program nodes come first; nothing unsweepable is offered
+    assert {p.node_id for p in params[:4]} == {DISPATCH, "n50"}
+    assert all(p.type not in ("str", "code", "params", "names", "exprlist") for p in params)
+    nested = next(p for p in params if p.node_id == "n22")
+    assert nested.label.startswith("pipeline › ")
+
+
+def test_kernel_tile_parameters_are_sweepable() -> None:
+    ed = DocumentEditor(Document(name="tiles"))
+    params = [{"name": "x", "kind": "tile", "rows": 16, "cols": 32}, {"name": "y"}]
+    kern = ed.apply(AddNode("kernel.def", (0.0, 0.0), None, "k", params=params)).node
+    tile = find_param(ed.doc, kern.id, "params.x.tile")
+    assert (tile.type, tile.current) == ("shape", [16, 32])
+    assert not any(p.prop == "params.y.tile" for p in params_of_node(ed.doc, kern))
+    variant = make_variant(ed.doc, tile, [8, 8])
+    assert variant.ok, variant.error
+    assert variant.document is not None
+    x = next(p for p in variant.document.node(kern.id).props["params"] if p["name"] == "x")
+    assert (x["rows"], x["cols"]) == (8, 8)
+    assert "Tile[8, 8," in variant.source
+
+
+def test_find_param_names_what_is_wrong(pipeline: Document) -> None:
+    assert find_param(pipeline, "sched", "n").node_id == DISPATCH  # a unique name works too
+    with pytest.raises(SweepError, match="no node with id or name 'nope'"):
+        find_param(pipeline, "nope", "n")
+    with pytest.raises(SweepError, match=r"n49 \(sched.dispatch\) has no property 'workers'"):
+        find_param(pipeline, DISPATCH, "workers")
+    with pytest.raises(SweepError, match="property 'path' of n1 .* cannot be swept"):
+        find_param(pipeline, "n1", "path")
+
+
+# ------------------------------------------------------------------------------------------
+# value lists
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1,2,4,8", [1, 2, 4, 8]),
+        (" 1 ; 3 ", [1, 3]),
+        ("1..16 step 2", [1, 3, 5, 7, 9, 11, 13, 15]),
+        ("1..64 *2", [1, 2, 4, 8, 16, 32, 64]),
+        ("1..9 x3", [1, 3, 9]),
+        ("8..2 step -3", [8, 5, 2]),
+        ("1, 4..6", [1, 4, 5, 6]),
+    ],
+)
+def test_int_value_lists(pipeline: Document, text: str, expected: list[int]) -> None:
+    assert parse_values(find_param(pipeline, DISPATCH, "n"), text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1,2,x", r"value 3 \('x'\): expected an integer"),
+        ("1,,2", r"value 2 \(''\): empty entry"),
+        ("1, 2.5", r"value 2 \('2.5'\): expected an integer"),
+        ("1, 2, 1", r"value 3 \('1'\): 1 is already listed \(value 1\)"),
+        ("1..4 step 0", r"value 1 \('1..4 step 0'\): step must not be 0"),
+        ("4..1", r"value 1 \('4..1'\): step 1 never gets from 4 to 1"),
+        ("1..100000", r"value 1 .*more than 1000"),
+        ("   ", "no values"),
+    ],
+)
+def test_bad_value_lists_name_the_entry(pipeline: Document, text: str, message: str) -> None:
+    with pytest.raises(ValueListError, match=message):
+        parse_values(find_param(pipeline, DISPATCH, "n"), text)
+
+
+def test_enum_float_shape_and_expr_value_lists(pipeline: Document) -> None:
+    policy = find_param(pipeline, DISPATCH, "policy")
+    assert parse_values(policy, "round_robin, hash") == ["round_robin", "hash"]
+    assert parse_values(policy, "Work_Steal") == ["work_steal"]
+    assert parse_values(policy, "*") == list(policy.choices or ())
+    with pytest.raises(ValueListError, match=r"value 2 \('fifo'\): expected one of round_robin"):
+        parse_values(policy, "round_robin, fifo")
+    shape = find_param(pipeline, "n1", "shape")
+    assert parse_values(shape, "8x16x16, [4, 16, 16]; (2,16,16)") == [
+        [8, 16, 16],
+        [4, 16, 16],
+        [2, 16, 16],
+    ]
+    with pytest.raises(ValueListError, match=r"value 1 \('8xa'\): expected a shape of integers"):
+        parse_values(shape, "8xa")
+    key = find_param(pipeline, DISPATCH, "key")
+    assert parse_values(key, 't.get("a", 0), t.get("b")') == ['t.get("a", 0)', 't.get("b")']
+    jit = find_param(pipeline, "n10", "jit")
+    assert parse_values(jit, "false, true") == [False, True]
+    assert parse_values(jit, "*") == [False, True]
+    values = [[8, 16, 16], [4, 16, 16]]
+    assert parse_values(shape, values_text(values)) == values
+    assert format_value(0.5) == "0.5" and format_value([4, 16]) == "4x16"
+
+
+# ------------------------------------------------------------------------------------------
+# variants
+
+
+def _strip(doc: Document, node_id: str, prop: str) -> object:
+    """The project file's data of ``doc`` without ``props[prop]`` of ``node_id``."""
+    return _drop(io.to_data(doc), node_id, prop)
+
+
+def _drop(data: object, node_id: str, prop: str) -> object:
+    """``data`` with ``props[prop]`` of node ``node_id`` removed (for an equality check)."""
+    if isinstance(data, dict):
+        out = {k: _drop(v, node_id, prop) for k, v in data.items()}
+        if out.get("id") == node_id and isinstance(out.get("props"), dict):
+            out["props"] = {k: v for k, v in out["props"].items() if k != prop}
+        return out
+    if isinstance(data, list):
+        return [_drop(v, node_id, prop) for v in data]
+    return data
+
+
+def test_variants_differ_only_in_the_swept_property(pipeline: Document) -> None:
+    param = find_param(pipeline, DISPATCH, "n").with_values([1, 2, 4])
+    variants = make_variants(pipeline, param)
+    assert [v.value for v in variants] == [1, 2, 4]
+    base = _strip(pipeline, DISPATCH, "n")
+    for v in variants:
+        assert v.ok and v.document is not None
+        assert v.document.node(DISPATCH).props["n"] == v.value
+        assert _strip(v.document, DISPATCH, "n") == base
+        assert v.source == export_script(v.document).source
+        assert f"DispatchPolicy.round_robin({v.value})" in v.source
+    assert pipeline.node(DISPATCH).props["n"] == 1  # the original is untouched
+
+
+def test_refused_values_are_reported_per_variant(pipeline: Document) -> None:
+    shape = find_param(pipeline, "n1", "shape").with_values([[8, 16, 16], [0, 16]])
+    good, bad = make_variants(pipeline, shape)
+    assert good.ok
+    assert not bad.ok and bad.document is None
+    assert bad.error == "n1.props.shape: expected a non-empty list of positive ints"
+    policy = find_param(pipeline, DISPATCH, "policy").with_values(["work_steal", "hash"])
+    steal, hashed = make_variants(pipeline, policy)
+    assert steal.ok
+    assert hashed.error == "n49.props.key: dispatch policy hash needs a key"
+    assert hashed.error_node == DISPATCH
+
+
+def test_set_target_sets_every_program(pipeline: Document) -> None:
+    doc = set_target(pipeline, "ascend_npu")
+    assert doc.node("n50").props["target"] == "ascend_npu"
+    assert pipeline.node("n50").props["target"] == "cpu_sim"
+    with pytest.raises(SweepError, match="target 'gpu'"):
+        set_target(pipeline, "gpu")
+    with pytest.raises(SweepError, match="no compile node"):
+        set_target(Document(name="empty"), "cpu_sim")
+
+
+# ------------------------------------------------------------------------------------------
+# the headless sweep
+
+
+def _run_script(doc: Document, workdir: Path) -> tuple[dict, np.ndarray]:
+    """Export ``doc`` and run the script as a user would; its stats and trace."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    script = workdir / "program.py"
+    script.write_text(export_script(doc).source, encoding="utf-8")
+    trace, stats = workdir / "trace.npy", workdir / "stats.json"
+    subprocess.run(
+        [sys.executable, str(script), "--trace", str(trace), "--stats", str(stats)],
+        cwd=workdir,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return json.loads(stats.read_text()), np.load(trace)
+
+
+@pytest.mark.slow
+def test_headless_sweep_of_dispatch_workers(pipeline: Document, tmp_path: Path) -> None:
+    param = find_param(pipeline, DISPATCH, "n")
+    param = param.with_values(parse_values(param, "1,2,4,0"))
+    seen: list[str] = []
+    result = run_sweep(
+        pipeline, param, tmp_path / "sweep", progress=lambda k, n, p: seen.append(f"{k}/{n}")
+    )
+    assert seen == ["1/4", "2/4", "3/4", "4/4"]
+    ok = result.points[:3]
+    assert [p.status for p in ok] == ["ok", "ok", "ok"]
+    cycles = [p.total_cycles for p in ok]
+    assert cycles[0] >= cycles[1] >= cycles[2]  # more workers never slow this pipeline down
+    assert cycles[0] > cycles[2]
+    for point, variant in zip(ok, make_variants(pipeline, param), strict=False):
+        assert variant.document is not None
+        stats, trace = _run_script(variant.document, tmp_path / f"script-{point.value}")
+        analysis = analyse_trace(trace, stats["kernel_names"])
+        assert point.total_cycles == stats["total_cycles"]
+        assert point.task_count == stats["task_count"] == len(trace)
+        assert point.mean_utilisation == pytest.approx(analysis.mean_utilisation)
+        assert 0.0 <= point.mean_utilisation <= 1.0
+        assert point.lanes == tuple((w.worker, w.utilisation) for w in analysis.workers)
+        assert all(0.0 <= u <= 1.0 for _w, u in point.lanes)
+    assert len(ok[0].lanes) == 1 and len(ok[2].lanes) == 4
+    zero = result.points[3]  # an invalid value is reported, the sweep went on
+    assert zero.status == "failed" and zero.total_cycles is None
+    assert "round_robin" in zero.error and "must be >= 1, got 0" in zero.error
+    assert not result.ok and not result.cancelled
+
+    out = write_csv(result, tmp_path / "sweep.csv")
+    rows = list(csv.DictReader(out.open()))
+    assert [r["n"] for r in rows] == ["1", "2", "4", "0"]
+    assert [r["total_cycles"] for r in rows] == [*(str(c) for c in cycles), ""]
+    assert rows[2]["worker_3"] and not rows[0]["worker_3"]
+    assert rows[3]["status"] == "failed" and "got 0" in rows[3]["error"]
+
+
+@pytest.mark.slow
+def test_cancelled_sweep_skips_the_rest(pipeline: Document, tmp_path: Path) -> None:
+    cancel = threading.Event()
+    param = find_param(pipeline, DISPATCH, "n").with_values([1, 2, 4])
+    result = run_sweep(
+        pipeline, param, tmp_path, cancel=cancel, progress=lambda k, n, p: cancel.set()
+    )
+    assert [p.status for p in result.points] == ["ok", "skipped", "skipped"]
+    assert result.cancelled and not result.ok
+
+
+# ------------------------------------------------------------------------------------------
+# python -m app.sweep
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    out, err = stdio.StringIO(), stdio.StringIO()
+    code = sweep_cli.main(list(args), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.slow
+def test_cli_prints_a_table_and_writes_csv(tmp_path: Path) -> None:
+    csv_path = tmp_path / "out.csv"
+    args = (str(PIPELINE), "--node", DISPATCH, "--prop", "n", "--values", "1,2")
+    code, out, err = _cli(*args, "--csv", str(csv_path))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split() == ["n", "total_cycles", "utilisation", "status"]
+    assert [ln.split()[0] for ln in lines[1:]] == ["1", "2"]
+    assert all(ln.split()[-1] == "ok" for ln in lines[1:])
+    assert "1/2 1: ok" in err and "2/2 2: ok" in err
+    rows = list(csv.DictReader(csv_path.open()))
+    assert [r["total_cycles"].replace(",", "") for r in rows] == [
+        ln.split()[1].replace(",", "") for ln in lines[1:]
+    ]
+
+
+def test_cli_user_and_usage_errors(tmp_path: Path) -> None:
+    code, _out, err = _cli(str(PIPELINE), "--node", DISPATCH, "--prop", "n", "--values", "1,x")
+    assert code == 1 and "value 2 ('x'): expected an integer" in err
+    code, _out, err = _cli(str(PIPELINE), "--node", "zz", "--prop", "n", "--values", "1")
+    assert code == 1 and "no node with id or name 'zz'" in err
+    code, _out, err = _cli(str(tmp_path / "missing.pto.json"), "--list")
+    assert code == 1 and "missing.pto.json" in err
+    code, _out, err = _cli(str(PIPELINE), "--node", DISPATCH)
+    assert code == 2 and "--prop, --values required" in err
+    code, out, _err = _cli(str(PIPELINE), "--list")
+    assert code == 0
+    assert any(ln.split()[:3] == [f"{DISPATCH}.n", "int", "1"] for ln in out.splitlines())
+
+
+@pytest.mark.slow
+def test_cli_reports_an_invalid_value_and_goes_on(tmp_path: Path) -> None:
+    args = (str(PIPELINE), "--node", "n1", "--prop", "shape", "--values", "0x16x16, 8x16x16")
+    code, out, _err = _cli(*args)
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[1].split() == ["0x16x16", "-", "-", "invalid"]
+    assert lines[2].split()[-1] == "ok"
+    assert "0x16x16: invalid: n1.props.shape: expected a non-empty list" in out
+
+
+def test_module_entry_point_runs() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "app.sweep", str(PIPELINE), "--list"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"{DISPATCH}.policy" in done.stdout
