@@ -11,8 +11,10 @@ import linecache
 import os
 import sys
 from dataclasses import dataclass
+from types import FrameType
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
+_PKG_PREFIX = f"{__package__}."
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,24 @@ def _is_internal(filename: str) -> bool:
     return path.startswith(_PKG_DIR + os.sep) or filename.startswith("<frozen ")
 
 
+def _is_internal_frame(frame: FrameType) -> bool:
+    """A frame of this package, including code it generated at run time.
+
+    ``dataclasses`` compiles each class's ``__init__`` from a string (file ``<string>``) in the
+    globals of the class's module, so a ``__post_init__`` check of ``TaskWindow(0)`` would
+    otherwise report ``<string>:6`` instead of the user's line.
+    """
+    filename = frame.f_code.co_filename
+    if _is_internal(filename):
+        return True
+    module = frame.f_globals.get("__name__", "")
+    return filename.startswith("<") and (module == __package__ or module.startswith(_PKG_PREFIX))
+
+
 def user_location(skip: int = 1) -> SourceLoc | None:
     """The innermost stack frame outside ``pto_wsp`` (the user's call site)."""
     frame = sys._getframe(skip)
-    while frame is not None and _is_internal(frame.f_code.co_filename):
+    while frame is not None and _is_internal_frame(frame):
         frame = frame.f_back
     if frame is None:
         return None

@@ -483,6 +483,40 @@ class Pools:
     sizes: tuple[int, ...]
     kernels: tuple[tuple[str, int], ...] = ()
 
+    def __post_init__(self) -> None:
+        # Checked here too, not only in by_kernel: a Pools built directly (the Studio's exporter
+        # writes ``Pools((2, 2), (("attn", 0),))``) would otherwise fail late in the simulator.
+        loc = user_location()
+        if not isinstance(self.sizes, tuple | list) or not self.sizes:
+            raise ScheduleError(
+                f"Pools(sizes) must be a non-empty tuple of worker counts, got {self.sizes!r}",
+                loc=loc,
+            )
+        sizes = tuple(
+            _positive_int(n, f"Pools worker count of pool {p}", loc)
+            for p, n in enumerate(self.sizes)
+        )
+        kernels: list[tuple[str, int]] = []
+        for entry in self.kernels:
+            name, pool = entry if isinstance(entry, tuple | list) and len(entry) == 2 else (None, 0)
+            if not isinstance(name, str):
+                raise ScheduleError(
+                    f"Pools(kernels) entries are (kernel name, pool index), got {entry!r}", loc=loc
+                )
+            if isinstance(pool, bool) or not isinstance(pool, int) or not 0 <= pool < len(sizes):
+                raise ScheduleError(
+                    f"Pools: kernel {name!r} is given pool {pool!r}, but the pools are "
+                    f"0..{len(sizes) - 1}",
+                    loc=loc,
+                )
+            if any(name == listed for listed, _ in kernels):
+                raise ScheduleError(
+                    f"Pools lists kernel {name!r} twice (a kernel runs in one pool)", loc=loc
+                )
+            kernels.append((name, pool))
+        object.__setattr__(self, "sizes", sizes)
+        object.__setattr__(self, "kernels", tuple(kernels))
+
     @staticmethod
     def by_kernel(mapping: Mapping[Any, int]) -> Pools:
         """``Pools.by_kernel({attn: 2, ffn: 2})``: one pool per kernel with that many workers."""
@@ -498,6 +532,11 @@ class Pools:
             if not isinstance(name, str):
                 raise ScheduleError(
                     f"Pools.by_kernel keys are kernels or kernel names, got {type(k).__name__}",
+                    loc=loc,
+                )
+            if any(name == listed for listed, _ in kernels):
+                raise ScheduleError(
+                    f"Pools.by_kernel lists kernel {name!r} twice (a kernel runs in one pool)",
                     loc=loc,
                 )
             kernels.append((name, len(sizes)))

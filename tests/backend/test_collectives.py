@@ -442,3 +442,13 @@ def test_collective_inside_a_pipeline_is_a_compile_error():
     with pytest.raises(CompileError, match="allreduce inside a pipeline") as e:
         piped().spatial_map(grid=(4,)).compile(target="cpu_sim")
     assert e.value.loc.file == __file__
+
+
+def test_layout_constructor_errors_name_the_users_line():
+    # Review of issue 8: the dataclass-generated __init__ made these point at "<string>:4".
+    with pytest.raises(TypeCheckError, match=r"mesh_axis must be an int >= 0") as e:
+        TensorShard(-1)
+    assert e.value.loc is not None and e.value.loc.file == __file__
+    with pytest.raises(TypeCheckError, match=r"dist\[0\] must be TensorReplicate") as e:
+        TensorLayout(("rows",))
+    assert e.value.loc is not None and e.value.loc.file == __file__

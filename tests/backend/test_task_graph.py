@@ -27,6 +27,7 @@ from pto_wsp import (
     ReadyPolicy,
     ScheduleError,
     StartPolicy,
+    TaskWindow,
     Tensor,
     TimingPolicy,
     TracePolicy,
@@ -442,6 +443,36 @@ def test_spatial_map_smaller_than_the_pools_is_a_schedule_error() -> None:
     msg = str(info.value)
     assert "Pools.by_kernel needs 3 workers" in msg and "grid=(1, 2)" in msg
     assert info.value.loc is not None and info.value.loc.file == __file__
+
+
+def test_pools_built_directly_are_checked_at_the_users_line() -> None:
+    # Review of issue 8: a Pools built by hand (as the Studio exporter writes it) with a pool
+    # index out of range or a kernel listed twice used to reach the simulator and fail there
+    # (IRConversionError / "invalid simulator configuration"), or silently pick one pool.
+    cases = [
+        (
+            lambda: Pools((2,), (("copy_k", 5),)),
+            "kernel 'copy_k' is given pool 5, but the pools are 0..0",
+        ),
+        (lambda: Pools((0,), (("copy_k", 0),)), "worker count of pool 0 must be >= 1, got 0"),
+        (lambda: Pools((2, 2), (("copy_k", 0), ("copy_k", 1))), "lists kernel 'copy_k' twice"),
+        (lambda: Pools.by_kernel({copy_k: 1, "copy_k": 2}), "lists kernel 'copy_k' twice"),
+        (lambda: Pools((), ()), "non-empty tuple of worker counts"),
+    ]
+    for make, message in cases:
+        with pytest.raises(ScheduleError, match=message) as info:
+            make()
+        assert info.value.loc is not None and info.value.loc.file == __file__
+    assert Pools([2, 1], [["copy_k", 1]]) == Pools((2, 1), (("copy_k", 1),))  # normalised
+
+
+def test_dataclass_checks_point_at_the_users_line() -> None:
+    # Review of issue 8: TaskWindow(0) reported "<string>:6" (the dataclass-generated __init__)
+    # instead of the line that built it.
+    with pytest.raises(ScheduleError, match=r"TaskWindow\(size\) must be >= 1") as info:
+        grid(2).task_graph(window=TaskWindow(0))
+    assert info.value.loc is not None and info.value.loc.file == __file__
+    assert "TaskWindow(0)" in info.value.loc.text
 
 
 def test_simulator_rejects_pools_larger_than_the_workers() -> None:
