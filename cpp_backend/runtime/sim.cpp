@@ -435,14 +435,41 @@ struct pto_sim {
                 wake[w] = idle_until;  // idle until the earliest ready task (kNever: none queued)
                 continue;
             }
-            std::pop_heap(best->ready.begin(), best->ready.end(), after);
-            const uint32_t i = best->ready.back();
-            best->ready.pop_back();
+            uint32_t i;
+            if (steal && mesh.enabled()) {
+                // Shared queues on a mesh: "ready" depends on the worker (data from other tiles
+                // arrives hops * hop later), so w takes the policy's first task whose data has
+                // reached w by now, else idles until the soonest arrival. O(queued) per decision.
+                Queue* bq = nullptr;
+                std::size_t bpos = 0;
+                int64_t soonest = idle_until;
+                for (std::size_t k = 0; k < n_mine; ++k) {
+                    Queue& q = queue[mine[k]];
+                    for (std::size_t pos = 0; pos < q.ready.size(); ++pos) {
+                        const uint32_t c = q.ready[pos];
+                        const int64_t at = arrive(held[c], now, w);
+                        if (at > now)
+                            soonest = std::min(soonest, at);
+                        else if (bq == nullptr || before(c, bq->ready[bpos]))
+                            bq = &q, bpos = pos;
+                    }
+                }
+                if (bq == nullptr) {
+                    wake[w] = soonest;
+                    continue;
+                }
+                i = bq->ready[bpos];
+                bq->ready[bpos] = bq->ready.back();
+                bq->ready.pop_back();
+                std::make_heap(bq->ready.begin(), bq->ready.end(), after);
+            } else {
+                std::pop_heap(best->ready.begin(), best->ready.end(), after);
+                i = best->ready.back();
+                best->ready.pop_back();
+            }
             const Pending& p = held[i];
-            // A shared (work-steal) queue learns the worker only now: its hop delay applies here.
-            const int64_t start = steal && mesh.enabled() ? arrive(p, now, w) : now;
             const int64_t end =
-                commit(p.task, p.index, w, stream[i], start, p.accesses.data(), p.accesses.size());
+                commit(p.task, p.index, w, stream[i], now, p.accesses.data(), p.accesses.size());
             placed[i] = 1;
             wake[w] = end;
             --left;

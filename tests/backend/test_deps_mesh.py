@@ -425,3 +425,21 @@ def test_spatial_map_worker_count_must_match_the_grid() -> None:
     with pytest.raises(ScheduleError, match=r"streams asks for 3 workers.*4 tiles"):
         w.streams(3).spatial_map(grid=(4,)).compile("cpu_sim")
     assert run(w.dispatch(DispatchPolicy.round_robin(4)).spatial_map(grid=(4,))).stats.task_count
+
+
+def test_work_steal_under_a_ready_policy_takes_the_task_whose_data_is_here() -> None:
+    # 1-D mesh of 4 tiles. Writer j writes block j on worker j (fifo: worker k takes the k-th
+    # queued task at cycle 0), ending at 100. Reader j reads block 3 - j. All readers are ready at
+    # 100, but on worker k only the reader of block k has its data there at 100 (the others wait
+    # 16 cycles per hop): each worker takes the reader of its own block, and all start at 100.
+    sim = Sim(workers=4, dispatch="work_steal", mesh_cols=4, hop=16.0, ready="fifo")
+    for j in range(4):
+        sim.access(0, j * 100, (j + 1) * 100, True)
+        sim.submit(0, 100)
+    for j in range(4):
+        sim.access(0, (3 - j) * 100, (4 - j) * 100, False)
+        sim.submit(1, 10)
+    sim.finish()
+    rec = np.sort(sim.trace, order="task")
+    assert rec["worker"].tolist() == [0, 1, 2, 3, 3, 2, 1, 0]
+    assert rec["start"].tolist() == [0, 0, 0, 0, 100, 100, 100, 100]
