@@ -9,18 +9,6 @@
 
 namespace pto::sim {
 
-namespace {
-
-int64_t floor_div(int64_t a, int64_t b) {
-    int64_t q = a / b;
-    if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-    return q;
-}
-
-int64_t floor_mod(int64_t a, int64_t b) { return a - floor_div(a, b) * b; }
-
-}  // namespace
-
 HomeLayout::HomeLayout(int32_t ndim, const int64_t* shape, const int64_t* strides,
                        const int32_t* coord, const int64_t* coord_size) {
     ndim_ = std::clamp<int32_t>(ndim, 0, kMaxDims);

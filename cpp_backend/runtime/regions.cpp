@@ -9,14 +9,6 @@ namespace pto::sim {
 
 namespace {
 
-int64_t floor_div(int64_t a, int64_t b) {
-    int64_t q = a / b;
-    if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-    return q;
-}
-
-int64_t floor_mod(int64_t a, int64_t b) { return a - floor_div(a, b) * b; }
-
 // Runs of r stay inside one period of its stride (r seen with pitch = stride is one box).
 bool fits_period(const Region& r) { return floor_mod(r.base, r.stride) + r.run_len <= r.stride; }
 

@@ -29,6 +29,16 @@
 
 namespace pto::sim {
 
+/// Floor division and modulo (round toward minus infinity), shared by the region and mesh maps:
+/// element indices of strided views can lie below a region's base.
+inline int64_t floor_div(int64_t a, int64_t b) {
+    int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+    return q;
+}
+
+inline int64_t floor_mod(int64_t a, int64_t b) { return a - floor_div(a, b) * b; }
+
 /// A set of elements of one tensor: `count` runs of `run_len` elements, run i starting at
 /// `base + i * stride`. Normalised (make_region): run_len >= 1, count >= 1, and count > 1 only
 /// when the runs are disjoint and apart (stride > run_len).

@@ -18,12 +18,13 @@ what docs/semantics.md ("Backend applicability") and the README print.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..errors import ScheduleError, ScheduleWarning, SourceLoc
+from ..errors import ScheduleError, ScheduleWarning, SourceLoc, user_location
 
 __all__ = [
     "STATUSES",
@@ -332,6 +333,7 @@ def check(workload: Any, target: str) -> list[Diagnostic]:
     target); returns one ``Diagnostic`` per annotated directive, in schedule order. Enforced and
     preserved directives produce nothing.
     """
+    check_mesh_workers(workload, target)
     diagnostics: list[Diagnostic] = []
     for use in directives_of(workload):
         r = rule(use.directive, target)
@@ -351,6 +353,28 @@ def check(workload: Any, target: str) -> list[Diagnostic]:
                 )
             )
     return diagnostics
+
+
+def check_mesh_workers(workload: Any, target: str) -> None:
+    """Under ``spatial_map`` the workers ARE the mesh tiles on both targets (cpu_sim runs r*c
+    workers; the ascend_npu plan's block dim is r*c): a dispatch or streams worker count that
+    differs is a ``ScheduleError`` at the ``spatial_map`` call, never silently overridden."""
+    spec = getattr(workload, "schedule", None)
+    grid = tuple(int(g) for g in (getattr(spec, "spatial_grid", None) or ()))
+    if not grid:
+        return
+    tiles = math.prod(grid)
+    dispatch = getattr(spec, "dispatch", None)
+    for what, n in (
+        ("dispatch", int(getattr(dispatch, "num_workers", None) or 0)),
+        ("streams", int(getattr(spec, "streams", None) or 0)),
+    ):
+        if n and n != tiles:
+            raise ScheduleError(
+                f"{target}: {what} asks for {n} workers, but spatial_map(grid={grid}) has "
+                f"{tiles} tiles: the workers are the mesh tiles, so both must be {tiles}",
+                loc=_step_loc(spec, "spatial_map") or user_location(),
+            )
 
 
 # Diagnostics already warned, by (message, file, line): a diagnostic is warned once per process

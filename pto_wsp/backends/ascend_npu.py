@@ -12,7 +12,6 @@ documented behaviour).
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import shutil
 import tempfile
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _core
-from ..errors import CompileError, ScheduleError, user_location
+from ..errors import CompileError, user_location
 from ..program import Program
 from .cache import cache_root
 from .cpu_sim import _parse_loc
@@ -102,34 +101,12 @@ class AscendProgram(Program):
         )
 
 
-def _check_mesh_workers(module: Any, workload: Any) -> None:
-    """Under ``spatial_map`` the plan's workers are the mesh tiles (block dim rows*cols), as on
-    cpu_sim: a dispatch or streams worker count that differs is a ``ScheduleError`` at the
-    ``spatial_map`` call, never silently overridden."""
-    s = module.schedule
-    grid = [int(g) for g in s.spatial_grid]
-    if not grid:
-        return
-    tiles = math.prod(grid)
-    steps = getattr(getattr(workload, "schedule", None), "steps", ())
-    loc = next((st.loc for st in reversed(steps) if st.name == "spatial_map"), None)
-    for what, n in (("dispatch", int(s.num_workers or 0)), ("streams", int(s.streams or 0))):
-        if n and n != tiles:
-            raise ScheduleError(
-                f"ascend_npu: {what} asks for {n} workers, but spatial_map(grid={tuple(grid)}) "
-                f"has {tiles} tiles: the plan's workers are the mesh tiles (block dim "
-                f"rows*cols), so both must be {tiles}",
-                loc=loc or user_location(),
-            )
-
-
 def compile_ascend_npu(workload: Any) -> AscendProgram:
     """Lower ``workload``, emit its NPU source tree and write it to the build cache."""
     from ..lowering import lower
 
     t0 = time.perf_counter()
     module = lower(workload)
-    _check_mesh_workers(module, workload)
     tree = emit_tree(module)
     files = [(str(p), str(t)) for p, t in tree["files"]]
     directory = write_tree(files, module.name)

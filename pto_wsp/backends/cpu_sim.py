@@ -9,6 +9,7 @@ return before the run ends.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import threading
@@ -26,7 +27,6 @@ from ..errors import (
     DeadlockError,
     ExecutionError,
     PtoError,
-    ScheduleError,
     SourceLoc,
     user_location,
 )
@@ -135,7 +135,7 @@ def _sim_config(module: Any) -> dict[str, Any]:
             f"{', '.join(_DEPS_MODES)}",
             loc=loc,
         )
-    workers, mesh_cols = _mesh_config(s, workers, loc)
+    workers, mesh_cols = _mesh_config(s, workers)
     trace = 0 if s.trace_policy == "none" else 1
     return {
         "workers": workers,
@@ -154,28 +154,17 @@ def _sim_config(module: Any) -> dict[str, Any]:
 _DEPS_MODES = ("infer", "infer_bounding", "explicit")
 
 
-def _mesh_config(s: Any, workers: int, loc: SourceLoc | None) -> tuple[int, int]:
+def _mesh_config(s: Any, workers: int) -> tuple[int, int]:
     """(workers, mesh columns) under ``spatial_map`` (docs/semantics.md, "Spatial map").
 
     The workers ARE the mesh tiles: grid (r, c) runs r*c workers, worker w at (w // c, w % c);
-    grid (n,) is 1 x n. A dispatch or streams worker count other than r*c is a ScheduleError.
-    Without a grid: the workers as given and no mesh (0 columns).
+    grid (n,) is 1 x n (a conflicting worker count was rejected by
+    ``applicability.check_mesh_workers``). Without a grid: the workers as given, no mesh.
     """
     grid = [int(g) for g in s.spatial_grid]
     if not grid:
         return workers, 0
-    tiles = 1
-    for g in grid:
-        tiles *= g
-    for what, n in (("dispatch", int(s.num_workers or 0)), ("streams", int(s.streams or 0))):
-        if n and n != tiles:
-            raise ScheduleError(
-                f"cpu_sim: {what} asks for {n} workers, but spatial_map(grid={tuple(grid)}) "
-                f"has {tiles} tiles: on cpu_sim the workers are the mesh tiles, so both must be "
-                f"{tiles}",
-                loc=loc,
-            )
-    return tiles, grid[-1]
+    return math.prod(grid), grid[-1]
 
 
 _THRESHOLD = re.compile(r"threshold\((\d+)\)")
