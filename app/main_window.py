@@ -35,6 +35,8 @@ from PySide6.QtWidgets import (  # noqa: E402
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QStyle,
+    QTabBar,
     QWidget,
 )
 
@@ -252,6 +254,7 @@ class MainWindow(QMainWindow):
         self.autosave_timer.start()
         self._default_state = self.saveState()  # the built-in layout, for View > Reset Layout
         self._restore_layout()
+        self._hide_stale_tab_bars()
         self._unbind_canvas_duplicates()
         self.actions.scope_to_canvas(self.canvas.widget)
         self.canvas.viewer.setFocus()  # keys act on the graph until the user clicks elsewhere
@@ -267,6 +270,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.properties_dock)
         self.diagnostics_list = QListWidget()
         self.diagnostics_list.setObjectName("diagnosticsList")
+        self.diagnostics_list.setWordWrap(True)  # a run message is a sentence: read it whole
+        self.diagnostics_list.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.diagnostics_list.itemActivated.connect(self._on_diagnostic_activated)
         self.diagnostics_list.itemDoubleClicked.connect(self._on_diagnostic_activated)
         self.diagnostics_dock = self._dock("Diagnostics", "diagnosticsDock", self.diagnostics_list)
@@ -310,10 +315,29 @@ class MainWindow(QMainWindow):
             dock.setFloating(False)
             dock.show()
         self.restoreState(self._default_state)
+        self._hide_stale_tab_bars()
         self._apply_default_dock_sizes()
         self.properties_dock.raise_()
         if self.run_panel is not None:
             self.run_panel.timeline_dock.raise_()
+
+    def _hide_stale_tab_bars(self) -> None:
+        """Hide the dock tab bars Qt left behind while tabifying.
+
+        Tabifying docks in a second dock area leaves an orphan tab bar (Qt 6: "Properties |
+        Stats", the group as it was before Sources joined) that nothing lays out any more: it
+        showed through the gap between the canvas and the right docks. A bar in use lists its
+        whole tab group; a bar listing only part of one is stale. (Qt shows the bars it uses
+        again at every layout pass, so a wrong guess here would not stick.)
+        """
+        docks = {d.windowTitle(): d for d in self.findChildren(QDockWidget)}
+        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            shown = [docks.get(bar.tabText(i)) for i in range(bar.count())]
+            if not shown or any(d is None for d in shown):
+                continue
+            group = {shown[0], *self.tabifiedDockWidgets(shown[0])}
+            if set(shown) != group:
+                bar.hide()
 
     def _save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -366,7 +390,6 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(panel.timeline_dock, self.diagnostics_dock, Qt.Orientation.Horizontal)
         self.tabifyDockWidget(panel.timeline_dock, panel.compare_dock)
         self.tabifyDockWidget(panel.timeline_dock, panel.log_dock)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, panel.stats_dock)
         self.tabifyDockWidget(self.properties_dock, panel.stats_dock)
         self.tabifyDockWidget(self.properties_dock, panel.sources_dock)
         panel.timeline_dock.raise_()
@@ -438,28 +461,38 @@ class MainWindow(QMainWindow):
     # diagnostics
     # ------------------------------------------------------------------------------------------
     def refresh_diagnostics(self) -> None:
-        """Validate the document; list its problems and the last run's errors, and badge the
-        nodes at fault. Run errors stay until the next run (or another document is opened)."""
+        """Validate the document; list its problems and the last run's errors and warnings,
+        and badge the nodes at fault (errors and warnings apart). Run diagnostics stay until
+        the next run (or another document is opened)."""
         self._diagnostics = self.document.validate()
         run_diags = self.run_diagnostics
         self.diagnostics_list.clear()
+        style = self.style()
+        error_icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical)
+        warning_icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         for diag in self._diagnostics:
-            item = QListWidgetItem(self._diagnostic_text(diag))
+            item = QListWidgetItem(error_icon, self._diagnostic_text(diag))
             item.setData(Qt.ItemDataRole.UserRole, diag.node_id)
             item.setToolTip(diag.message)
             self.diagnostics_list.addItem(item)
         for run_diag in run_diags:
-            item = QListWidgetItem(self._run_diagnostic_text(run_diag))
+            icon = warning_icon if run_diag.severity == "warning" else error_icon
+            item = QListWidgetItem(icon, self._run_diagnostic_text(run_diag))
             item.setData(Qt.ItemDataRole.UserRole, run_diag.node_id or "")
+            item.setData(Qt.ItemDataRole.UserRole + 1, run_diag.severity)
             item.setToolTip(str(run_diag))
             self.diagnostics_list.addItem(item)
         n = len(self._diagnostics) + len(run_diags)
-        self.diagnostics_dock.setWindowTitle(f"Diagnostics ({n})" if n else "Diagnostics")
+        warned = sum(1 for d in run_diags if d.severity == "warning")
+        of_which = f"; {warned} warning{'s' if warned != 1 else ''}" if warned else ""
+        self.diagnostics_dock.setWindowTitle(f"Diagnostics ({n}{of_which})" if n else "Diagnostics")
         assert self.canvas is not None
-        badges = [
-            Diagnostic(d.node_id, "", f"{d.kind}: {d.message}") for d in run_diags if d.node_id
-        ]
-        self.canvas.set_diagnostics([*self._diagnostics, *badges])
+        badges, warnings = [], []
+        for d in run_diags:
+            if d.node_id:
+                found = warnings if d.severity == "warning" else badges
+                found.append(Diagnostic(d.node_id, "", f"{d.kind}: {d.message}"))
+        self.canvas.set_diagnostics([*self._diagnostics, *badges], warnings)
 
     @property
     def run_diagnostics(self) -> list[RunDiagnostic]:
@@ -497,6 +530,7 @@ class MainWindow(QMainWindow):
         if len(ids) == 1:
             node = self.document.node(ids[0])
             problems = self.canvas.diagnostics_of(ids[0]) if self.canvas else []
+            problems += self.canvas.warnings_of(ids[0]) if self.canvas else []
             suffix = f" — {problems[0]}" if problems else ""
             self.show_message(f"{_node_label(node)} ({node.kind}){suffix}", 4000)
         elif ids:

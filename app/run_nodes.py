@@ -22,7 +22,7 @@ import numpy as np
 from app.model import registry
 from app.model.document import Document, Graph, Node
 
-__all__ = ["KernelSite", "TaskNodeMap", "deadlock_nodes"]
+__all__ = ["KernelSite", "TaskNodeMap", "deadlock_nodes", "schedule_node"]
 
 
 @dataclass(frozen=True)
@@ -145,3 +145,59 @@ def deadlock_nodes(
             if not inside_process and _channel_of(node, graph, doc) in consumed:
                 found.add(node.id)
     return sorted(found)
+
+
+# ``task_graph(<option>...)`` directive -> does a sched.task_graph node set that option?
+_TASK_GRAPH_SETS = {
+    "window": lambda p: int(p.get("window", 0) or 0) > 0,
+    "deps": lambda p: p.get("deps", "default") != "default",
+    "ready": lambda p: p.get("ready", "default") != "default",
+    "start": lambda p: p.get("start", "default") != "default",
+    "trace": lambda p: p.get("trace", "default") != "default",
+    "pools": lambda p: bool(p.get("pools")),
+}
+_DIRECTIVE = re.compile(r"^(?P<op>[a-z_]+)(?:\((?P<option>[a-z_]+))?")
+
+
+def _sets_directive(node: Node, op: str, option: str | None) -> bool:
+    if node.kind != f"sched.{op}":
+        return False
+    if op != "task_graph" or option is None:
+        return True
+    sets = _TASK_GRAPH_SETS.get(option)
+    return sets(node.props) if sets is not None else True
+
+
+def schedule_node(doc: Document, node_id: str | None, directive: str) -> str | None:
+    """The schedule node that wrote ``directive`` (``"streams"``, ``"timing(batched)"``,
+    ``"task_graph(deps=explicit)"``...) for the chain that ``node_id`` belongs to.
+
+    ``node_id`` is what the exporter's line map gave for the diagnostic's line: a short chain
+    is exported on one line (``program = w.streams(2).timing(...).compile(...)``), so the line
+    names the compile node, not the step. From there the chain is walked upstream (towards the
+    workload) and the first node of the directive's combinator that sets it is the one: the
+    DSL keeps the last call of a combinator, which is the nearest to the compile node. A
+    ``node_id`` already naming that step, or a directive that is no schedule combinator (a
+    collective in a workload body), is returned unchanged; None stays None.
+    """
+    if node_id is None:
+        return None
+    m = _DIRECTIVE.match(directive)
+    found = doc.locate(node_id)
+    if m is None or found is None:
+        return node_id
+    op, option = m.group("op"), m.group("option")
+    if f"sched.{op}" not in registry.KINDS:
+        return node_id
+    node, graph, _owner = found
+    seen: set[str] = set()
+    while node.kind == "compile.target" or node.kind.startswith("sched."):
+        if _sets_directive(node, op, option):
+            return node.id
+        seen.add(node.id)
+        edges = graph.edges_into(node.id, "workload")
+        upstream = registry.source_node(edges[0].src, graph, doc) if edges else None
+        if upstream is None or upstream.id in seen:
+            break
+        node = upstream
+    return node_id

@@ -379,7 +379,11 @@ class RunPanel(QObject):
         elif emitted:
             self.sources_dock.show()
             self.sources_dock.raise_()
-            self._message(f"Emitted the {result.stats.get('target')} source tree to {artifact}")
+            self._message(
+                f"Emitted the {result.stats.get('target')} source tree to {artifact}"
+                f"{self._warning_note()}",
+                10000,
+            )
         elif result.cancelled:
             self._message("Run cancelled")
         else:
@@ -419,9 +423,15 @@ class RunPanel(QObject):
         s = result.stats
         self._message(
             f"Run #{record.run_id} finished: {s.get('task_count', 0):,} tasks, "
-            f"{s.get('total_cycles', 0):,} cycles ({result.duration_s:.1f} s)",
+            f"{s.get('total_cycles', 0):,} cycles ({result.duration_s:.1f} s)"
+            f"{self._warning_note()}",
             10000,
         )
+
+    def _warning_note(self) -> str:
+        """`` — N warnings (see Diagnostics)`` for the shown diagnostics, else ``""``."""
+        n = sum(1 for d in self.diagnostics if d.severity == "warning")
+        return f" — {n} warning{'s' if n != 1 else ''} (see Diagnostics)" if n else ""
 
     def _log_outcome(self, result: RunResult) -> None:
         for d in result.diagnostics:
@@ -461,7 +471,8 @@ class RunPanel(QObject):
         self.timeline.highlight_tasks(mask)
 
     def _on_slice_clicked(self, record: np.void) -> None:
-        text = slice_text(record, self.timeline.kernel_names).replace("\n", " · ")
+        text = slice_text(record, self.timeline.kernel_names, self.timeline.trace)
+        text = text.replace("\n", " · ")
         node_id = self.node_map.node_of(record) if self.node_map is not None else None
         if node_id is not None and self._document().locate(node_id) is not None:
             self.canvas.select_node(node_id)

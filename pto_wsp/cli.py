@@ -36,6 +36,7 @@ import sys
 import tempfile
 import traceback
 import types
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +51,16 @@ RUN_NAME = "__pto_wsp_script__"
 
 
 class ScriptError(Exception):
-    """A DSL script could not be run; ``str()`` is a message for the user."""
+    """A DSL script could not be run; ``str()`` is a message for the user.
+
+    ``warnings`` are the lines (``where: warning: Kind: message``) of what the script warned
+    before it failed, e.g. schedule directives its target only annotates: ``main`` prints them
+    ahead of the error, so a failed run still says what would not have been honoured.
+    """
+
+    def __init__(self, message: str, warnings: list[str] | None = None):
+        super().__init__(message)
+        self.warnings: list[str] = list(warnings or [])
 
 
 @dataclass
@@ -267,6 +277,8 @@ class RunOutcome:
     trace: np.ndarray | None
     ns_per_cycle: float = 1.0
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    warning_lines: list[str] = field(default_factory=list)
+    """``warnings`` as printed: located at the project node for an exported project."""
 
 
 class _MainModule:
@@ -359,6 +371,27 @@ def run_file(
 def _run_script_main(
     script: Path, target: str | None, work: Path, exported: ExportedProject | None
 ) -> RunOutcome:
+    """Run ``script`` as ``__main__``; what it warns is recorded (not printed) and returned
+    with the outcome, or attached to the ``ScriptError`` when the run fails."""
+    from .runner import _warning_diagnostic
+
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            outcome = _run_recorded(script, target, work, exported)
+    except ScriptError as err:
+        early = [_warning_diagnostic(w) for w in caught]
+        err.warnings = _unique([*err.warnings, *(_warning_line(d, exported) for d in early)])
+        raise
+    found = _merge_diagnostics(outcome.warnings, [_warning_diagnostic(w) for w in caught])
+    outcome.warnings = found
+    outcome.warning_lines = [_warning_line(d, exported) for d in found]
+    return outcome
+
+
+def _run_recorded(
+    script: Path, target: str | None, work: Path, exported: ExportedProject | None
+) -> RunOutcome:
     trace_path, stats_path = work / "trace.npy", work / "stats.json"
     for leftover in (trace_path, stats_path):
         leftover.unlink(missing_ok=True)
@@ -372,7 +405,7 @@ def _run_script_main(
     except SyntaxError as err:
         raise ScriptError(f"{err.filename}:{err.lineno}: SyntaxError: {err.msg}") from err
     except Exception as err:
-        raise ScriptError(_error_line(err, exported)) from err
+        raise ScriptError(_error_line(err, exported), _programs_warnings(main, exported)) from err
     finally:
         _replay_stderr(captured.getvalue(), stats_path)
     _workloads, programs = collect(main.namespace)
@@ -381,6 +414,35 @@ def _run_script_main(
     if main.exited and main.exit_code not in (None, 0):
         raise ScriptError(f"{script}: the script called exit({main.exit_code!r})")
     return _outcome_of_plain_script(script, programs, target, exported)
+
+
+def _programs_warnings(main: _MainModule, exported: ExportedProject | None) -> list[str]:
+    """Warning lines of the programs a script built before it failed."""
+    from .runner import program_diagnostics
+
+    _workloads, programs = collect(main.namespace)
+    return [_warning_line(d, exported) for _n, p in programs for d in program_diagnostics(p)]
+
+
+def _merge_diagnostics(
+    first: list[dict[str, Any]], more: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``first`` then the entries of ``more`` that are not the same diagnostic again."""
+
+    def key(d: dict[str, Any]) -> tuple[Any, ...]:
+        return (d.get("kind"), str(d.get("file")), int(d.get("line") or 0), d.get("message"))
+
+    seen = {key(d) for d in first}
+    return [*first, *(d for d in more if key(d) not in seen)]
+
+
+def _unique(lines: list[str]) -> list[str]:
+    return list(dict.fromkeys(lines))
+
+
+def _warning_line(diag: dict[str, Any], exported: ExportedProject | None) -> str:
+    """``where: warning: Kind: message`` (``where`` names the project node when exported)."""
+    return f"{_where(diag, exported)}: warning: {diag.get('kind')}: {diag.get('message')}"
 
 
 def _replay_stderr(text: str, stats_path: Path) -> None:
@@ -411,9 +473,13 @@ def _outcome_of_run_main(
     data = json.loads(stats_path.read_text(encoding="utf-8"))
     diags = list(data.get("diagnostics", []))
     errors = [d for d in diags if d.get("severity") == "error"]
+    warnings_ = [d for d in diags if d.get("severity") == "warning"]
     if errors:
         d = errors[0]
-        raise ScriptError(f"{_where(d, exported)}: {d.get('kind')}: {d.get('message')}")
+        raise ScriptError(
+            f"{_where(d, exported)}: {d.get('kind')}: {d.get('message')}",
+            [_warning_line(w, exported) for w in warnings_],
+        )
     if target is not None and data.get("target") not in (None, target):
         raise ScriptError(
             f"{script}: its run_main block runs a program compiled for {data.get('target')!r}; "
@@ -424,7 +490,6 @@ def _outcome_of_run_main(
     done = [p for _name, p in programs if p.is_complete()]
     ns = _ns_per_cycle(done[-1]) if done else 1.0
     stats = {k: v for k, v in data.items() if k != "diagnostics"}
-    warnings_ = [d for d in diags if d.get("severity") == "warning"]
     return RunOutcome(stats, list(data.get("kernel_names", [])), trace, ns, warnings_)
 
 
@@ -439,6 +504,8 @@ def _outcome_of_plain_script(
             f"{script} builds no Program: compile a workload (program = "
             f"workload.compile(target=...)) so that there is something to run"
         )
+    from .runner import program_diagnostics
+
     done = [(n, p) for n, p in programs if p.is_complete()]
     name, program = done[-1] if done else programs[-1]
     try:
@@ -450,7 +517,8 @@ def _outcome_of_plain_script(
             program.synchronize()
         trace = np.asarray(program.trace) if program.runner is not None else None
     except PtoError as err:
-        raise ScriptError(f"{name}: {_error_line(err, exported)}") from err
+        early = [_warning_line(d, exported) for d in program_diagnostics(program)]
+        raise ScriptError(f"{name}: {_error_line(err, exported)}", early) from err
     stats = {
         "ok": True,
         "executed": True,
@@ -458,7 +526,13 @@ def _outcome_of_plain_script(
         **_stats_fields(program.stats),
         "kernel_names": list(program.kernel_names),
     }
-    return RunOutcome(stats, list(program.kernel_names), trace, _ns_per_cycle(program))
+    return RunOutcome(
+        stats,
+        list(program.kernel_names),
+        trace,
+        _ns_per_cycle(program),
+        program_diagnostics(program),
+    )
 
 
 def _stats_fields(stats: Any) -> dict[str, Any]:
@@ -569,8 +643,8 @@ def _cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(f"--trace {trace_out}: expected a .json (Chrome trace) or .npy file")
     outcome = run_file(args.file, args.target)
     analysis = _analysis(outcome)
-    for w in outcome.warnings:
-        print(f"{w.get('file')}:{w.get('line')}: warning: {w.get('message')}", file=sys.stderr)
+    for line in outcome.warning_lines:
+        print(line, file=sys.stderr)
     try:
         if trace_out is not None:
             write_trace(outcome, trace_out)
@@ -618,20 +692,13 @@ def _cmd_emit(args: argparse.Namespace) -> int:
             script = exported.script
         else:
             script = source
-        result = run_script(script)
-        if not result.programs:
-            raise ScriptError(f"{source} builds no Program: nothing to emit")
-        trees: list[tuple[str, Path]] = []
-        for name, program in result.programs:
-            try:
-                if program.target != args.target:
-                    program = program.workload.compile(target=args.target)
-            except PtoError as err:
-                raise ScriptError(f"{name}: {_error_line(err, exported)}") from err
-            where = program.codegen_artifact_dir
-            if not where or not Path(where).is_dir():
-                raise ScriptError(f"{name}: target {args.target!r} left no emitted source tree")
-            trees.append((name, Path(where)))
+        with warnings.catch_warnings(record=True) as caught:
+            trees, found = _emitted_trees(source, script, args.target, exported)
+        from .runner import _warning_diagnostic
+
+        found = _merge_diagnostics(found, [_warning_diagnostic(w) for w in caught])
+        for diag in found:
+            print(_warning_line(diag, exported), file=sys.stderr)
     count = 0
     dest.mkdir(parents=True, exist_ok=True)
     for name, tree in trees:
@@ -640,6 +707,32 @@ def _cmd_emit(args: argparse.Namespace) -> int:
         count += sum(1 for p in into.rglob("*") if p.is_file())
     print(f"emitted {args.target} sources of {len(trees)} program(s): {count} files in {dest}")
     return EXIT_OK
+
+
+def _emitted_trees(
+    source: Path, script: Path, target: str, exported: ExportedProject | None
+) -> tuple[list[tuple[str, Path]], list[dict[str, Any]]]:
+    """The emitted source tree of each program ``script`` builds, compiled for ``target``,
+    and the schedule diagnostics of those programs (directives ``target`` only annotates)."""
+    from .runner import program_diagnostics
+
+    result = run_script(script)
+    if not result.programs:
+        raise ScriptError(f"{source} builds no Program: nothing to emit")
+    trees: list[tuple[str, Path]] = []
+    found: list[dict[str, Any]] = []
+    for name, program in result.programs:
+        try:
+            if program.target != target:
+                program = program.workload.compile(target=target)
+        except PtoError as err:
+            raise ScriptError(f"{name}: {_error_line(err, exported)}") from err
+        found = _merge_diagnostics(found, program_diagnostics(program))
+        where = program.codegen_artifact_dir
+        if not where or not Path(where).is_dir():
+            raise ScriptError(f"{name}: target {target!r} left no emitted source tree")
+        trees.append((name, Path(where)))
+    return trees, found
 
 
 def _safe_dir_name(name: str) -> str:
@@ -721,6 +814,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:  # argparse: --help exits 0, usage errors exit 2
         return int(exit_.code or 0) if isinstance(exit_.code, int | None) else EXIT_USAGE
     except ScriptError as err:
+        for line in err.warnings:
+            print(line, file=sys.stderr)
         print(f"pto-wsp: error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
 

@@ -18,7 +18,9 @@ and then accepts, besides running standalone:
   ``program.codegen_artifact_dir``; absent when no program was built) and ``diagnostics`` —
   every error and warning with ``file``/``line`` so the studio can point at the node that
   produced that line (a ``DeadlockError`` adds ``processes``, ``channels`` and ``events``: the
-  names it involves);
+  names it involves; a schedule directive the target keeps only as an annotation —
+  ``program.diagnostics``, spec §4.8 — is a ``ScheduleWarning`` warning that adds
+  ``directive`` and ``target``);
 * ``--outputs PATH.npz`` every named tensor the program's kernel calls touch, after the run
   (what tests and the studio compare against numpy);
 * ``--no-execute``       build only (compile errors and kernel names, no run).
@@ -52,6 +54,8 @@ __all__ = [
     "run_main",
     "report_errors",
     "diagnostic_of",
+    "schedule_diagnostic",
+    "program_diagnostics",
     "csp_trace_path",
     "write_csp_trace",
     "EXIT_OK",
@@ -129,6 +133,40 @@ def _warning_diagnostic(w: warnings.WarningMessage) -> dict[str, Any]:
         "line": int(w.lineno or 0),
         "message": str(w.message).strip().splitlines()[0] if str(w.message).strip() else "",
     }
+
+
+def schedule_diagnostic(diag: Any) -> dict[str, Any]:
+    """A JSON-able diagnostic for one entry of ``program.diagnostics``
+    (``pto_wsp.backends.applicability.Diagnostic``): a directive the target only annotates."""
+    loc = getattr(diag, "loc", None)
+    return {
+        "severity": str(diag.severity),
+        "kind": "ScheduleWarning",
+        "file": str(loc.file) if loc is not None else "<schedule>",
+        "line": int(loc.line) if loc is not None else 0,
+        "message": str(diag.message),
+        "directive": str(diag.directive),
+        "target": str(diag.target),
+    }
+
+
+def program_diagnostics(program: Any) -> list[dict[str, Any]]:
+    """``schedule_diagnostic`` of every entry of ``program.diagnostics`` (none: ``[]``).
+
+    Read from the program rather than from caught warnings: a program compiled before
+    ``run_main`` (at module level, as exported scripts do) warned before anything could
+    record it, and ``ScheduleWarning``s are issued once per process and location.
+    """
+    return [schedule_diagnostic(d) for d in getattr(program, "diagnostics", None) or []]
+
+
+def _merge_warnings(
+    schedule: list[dict[str, Any]], caught: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``schedule`` then the caught warnings that are not the same diagnostic again."""
+    seen = {(d["kind"], d["file"], d["line"], d["message"]) for d in schedule}
+    rest = [d for d in caught if (d["kind"], d["file"], d["line"], d["message"]) not in seen]
+    return [*schedule, *rest]
 
 
 def _one_line(diag: dict[str, Any]) -> str:
@@ -314,7 +352,8 @@ def run_main(program: Any, argv: Sequence[str] | None = None) -> NoReturn:
                     np.savez(args.outputs, **_named_tensors(built))
         except Exception as err:  # every failure becomes one diagnostic line
             diags.append(diagnostic_of(err, where))
-    diags[:0] = [_warning_diagnostic(w) for w in caught]
+    schedule = program_diagnostics(built) if built is not None else []
+    diags[:0] = _merge_warnings(schedule, [_warning_diagnostic(w) for w in caught])
     failed = any(d["severity"] == "error" for d in diags)
 
     if args.stats:

@@ -50,11 +50,23 @@ from NodeGraphQt.base.commands import NodesRemovedCmd  # noqa: E402
 CLIPBOARD_MIME = "application/x-pto-wsp-fragment"
 ERROR_BORDER = (235, 64, 52, 255)
 INNER_ERROR_BORDER = (240, 160, 40, 255)
+WARNING_BORDER = (245, 180, 30, 255)
 PASTE_OFFSET = 40.0
 _SCOPE_OWNED = ("scope.entry", "kernel.param")  # created and removed with their scope
 _DYNAMIC_KINDS = getattr(
     registry, "DYNAMIC_KINDS", frozenset({"kernel.call", "kernel.param", "scope.entry"})
 )
+
+
+def _texts_by_node(diagnostics: Iterable[Diagnostic]) -> dict[str, list[str]]:
+    """Node id -> the readable lines of its diagnostics (``field: message``)."""
+    texts: dict[str, list[str]] = {}
+    for d in diagnostics:
+        if d.node_id:
+            texts.setdefault(d.node_id, []).append(
+                f"{d.field}: {d.message}" if d.field else d.message
+            )
+    return texts
 
 
 def _parse_rgb(color: str) -> tuple[int, int, int]:
@@ -180,7 +192,8 @@ class Breadcrumb(QtWidgets.QWidget):
         while self._layout.count():
             item = self._layout.takeAt(0)
             widget = item.widget()
-            if widget is not None:
+            if widget is not None:  # hidden now: deletion waits for the event loop
+                widget.hide()
                 widget.deleteLater()
         self.buttons = []
         for i, (scope_id, label) in enumerate(crumbs):
@@ -233,6 +246,7 @@ class GraphCanvas(QtCore.QObject):
         self._views: dict[str, Any] = {}  # document node id -> view node
         self._backdrops: dict[str, Any] = {}  # backdrop id -> BackdropNode
         self._diagnostics: dict[str, list[str]] = {}
+        self._warnings: dict[str, list[str]] = {}
         self._scene_ranges: dict[str | None, list[float]] = {}
         self._clipboard: dict[str, Any] | None = None
 
@@ -363,21 +377,30 @@ class GraphCanvas(QtCore.QObject):
             items = selected or items
         return frame_rect(self.viewer, node_items_rect(items))
 
-    def set_diagnostics(self, diagnostics: Iterable[Diagnostic]) -> None:
-        """Colour the border of nodes with problems and list the problems in their tooltip.
+    def set_diagnostics(
+        self, diagnostics: Iterable[Diagnostic], warnings: Iterable[Diagnostic] = ()
+    ) -> None:
+        """Badge the nodes with problems (red border and error badge) or only warnings (amber
+        border and warning badge) and list both in their tooltip.
 
         A scope node whose body holds a faulty node gets an amber border, so problems inside
-        collapsed scopes are visible from outside.
+        collapsed scopes are visible from outside; one holding only warnings gets the warning
+        badge.
         """
-        self._diagnostics = {}
-        for d in diagnostics:
-            if d.node_id:
-                text = f"{d.field}: {d.message}" if d.field else d.message
-                self._diagnostics.setdefault(d.node_id, []).append(text)
+        self._diagnostics = _texts_by_node(diagnostics)
+        self._warnings = _texts_by_node(warnings)
         self._apply_diagnostics()
 
     def diagnostics_of(self, node_id: str) -> list[str]:
         return list(self._diagnostics.get(node_id, []))
+
+    def warnings_of(self, node_id: str) -> list[str]:
+        return list(self._warnings.get(node_id, []))
+
+    def badge_of(self, node_id: str) -> str | None:
+        """The badge the node's view shows (``vnodes.BADGE_ERROR`` / ``BADGE_WARNING``)."""
+        view = self._views.get(node_id)
+        return view.view.badge if view is not None else None
 
     # -- edits (all through the editor) ---------------------------------------------------
     def add_node_type(self, node_type: str, pos: tuple[float, float] | None = None) -> str | None:
@@ -844,15 +867,20 @@ class GraphCanvas(QtCore.QObject):
         if changed:
             self._reconcile_edges(changed)
 
-    def _apply_diagnostics(self, only: Iterable[str] | None = None) -> None:
+    def _scopes_holding(self, node_ids: Iterable[str]) -> set[str]:
+        """Ids of the scope nodes that contain any of ``node_ids`` (at any depth)."""
         inner: set[str] = set()
-        if self._diagnostics:
-            for nid in self._diagnostics:
-                found = self.doc.locate(nid)
-                if found is None:
-                    continue
-                for scope in self.doc.scope_chain(found[1]):
-                    inner.add(scope.id)
+        for nid in node_ids:
+            found = self.doc.locate(nid)
+            if found is None:
+                continue
+            for scope in self.doc.scope_chain(found[1]):
+                inner.add(scope.id)
+        return inner
+
+    def _apply_diagnostics(self, only: Iterable[str] | None = None) -> None:
+        inner = self._scopes_holding(self._diagnostics)
+        inner_warned = self._scopes_holding(self._warnings)
         ids = list(only) if only is not None else list(self._views)
         for nid in ids:
             view = self._views.get(nid)
@@ -861,18 +889,31 @@ class GraphCanvas(QtCore.QObject):
             node = self.current_graph().nodes.get(nid)
             kind = registry.KINDS.get(node.kind) if node else None
             problems = self._diagnostics.get(nid)
+            warned = self._warnings.get(nid)
+            badge: str | None = None
+            tips: list[str] = []
             if problems:
-                border = ERROR_BORDER
-                tip = "\n".join(["Problems:"] + [f"• {p}" for p in problems])
+                border, badge = ERROR_BORDER, vnodes.BADGE_ERROR
+                tips += ["Problems:"] + [f"• {p}" for p in problems]
             elif nid in inner:
                 border = INNER_ERROR_BORDER
-                tip = "A node inside this scope has problems (double-click to enter)."
+                tips.append("A node inside this scope has problems (double-click to enter).")
+            elif warned:
+                border, badge = WARNING_BORDER, vnodes.BADGE_WARNING
             else:
                 border = vnodes.SCOPE_BORDER if kind and kind.scope else vnodes.NORMAL_BORDER
-                tip = (kind.doc or kind.title) if kind else ""
+            if warned:
+                badge = badge or vnodes.BADGE_WARNING
+                tips += ["Warnings:"] + [f"• {w}" for w in warned]
+            elif nid in inner_warned and not problems:
+                badge = badge or vnodes.BADGE_WARNING
+                tips.append("A node inside this scope has warnings (double-click to enter).")
+            if not tips:
+                tips.append((kind.doc or kind.title) if kind else "")
             view.model.border_color = border
             view.view.border_color = border
-            view.view.setToolTip(tip)
+            view.view.set_badge(badge)
+            view.view.setToolTip("\n".join(tips))
             view.view.update()
 
     # ======================================================================================

@@ -71,6 +71,15 @@ DEFAULT_NODE_COLOR = (48, 52, 60)
 SCOPE_BORDER = (200, 200, 120, 255)
 NORMAL_BORDER = (74, 84, 85, 255)
 
+# Diagnostic badges drawn in a node's top-right corner: a red disc for an error, an amber
+# triangle for a warning (a directive the target keeps only as an annotation, spec §4.8), so
+# the two read apart at a glance, also for colour-blind users (shape, not only colour).
+BADGE_ERROR = "error"
+BADGE_WARNING = "warning"
+BADGE_ERROR_COLOR = (235, 64, 52)
+BADGE_WARNING_COLOR = (245, 180, 30)
+BADGE_SIZE = 13.0
+
 LIBRARY_IDENTIFIER = "pto.library"
 
 
@@ -303,6 +312,52 @@ class StudioNodeItem(NodeItem):
         self._widgets = {}
         self._proxy_mode = False
         self._proxy_mode_threshold = 70
+        self._badge: str | None = None
+
+    @property
+    def badge(self) -> str | None:
+        """The diagnostic badge shown: ``BADGE_ERROR``, ``BADGE_WARNING`` or None."""
+        return self._badge
+
+    def set_badge(self, badge: str | None) -> None:
+        if badge not in (None, BADGE_ERROR, BADGE_WARNING):
+            raise ValueError(f"unknown node badge {badge!r}")
+        if badge != self._badge:
+            self._badge = badge
+            self.update()
+
+    def _paint_badge(self, painter: QtGui.QPainter, scale: float) -> None:
+        """The badge in the top-right corner, kept ~``BADGE_SIZE`` px on screen when zoomed
+        out (up to half the node height) so a fitted project still shows it."""
+        size = min(BADGE_SIZE / max(scale, 1e-6), self._height * 0.45, self._width * 0.3)
+        size = max(size, BADGE_SIZE * 0.75)
+        rect = QtCore.QRectF(self._width - size - 1.5, 1.5, size, size)
+        painter.save()
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QtGui.QPen(QtGui.QColor(20, 20, 20, 200), max(size / 14.0, 1.0)))
+        if self._badge == BADGE_ERROR:
+            painter.setBrush(QtGui.QColor(*BADGE_ERROR_COLOR))
+            painter.drawEllipse(rect)
+            mark = QtGui.QColor(255, 255, 255)
+        else:
+            painter.setBrush(QtGui.QColor(*BADGE_WARNING_COLOR))
+            triangle = QtGui.QPolygonF(
+                [
+                    QtCore.QPointF(rect.center().x(), rect.top()),
+                    QtCore.QPointF(rect.right(), rect.bottom()),
+                    QtCore.QPointF(rect.left(), rect.bottom()),
+                ]
+            )
+            painter.drawPolygon(triangle)
+            mark = QtGui.QColor(30, 30, 30)
+        font = QtGui.QFont(self._text_item.font())
+        font.setBold(True)
+        font.setPixelSize(max(1, round(size * 0.7)))
+        painter.setFont(font)
+        painter.setPen(mark)
+        text_rect = rect.adjusted(0.0, size * 0.12 if self._badge == BADGE_WARNING else 0.0, 0, 0)
+        painter.drawText(text_rect, int(QtCore.Qt.AlignmentFlag.AlignCenter), "!")
+        painter.restore()
 
     @property
     def icon(self) -> str | None:
@@ -328,6 +383,9 @@ class StudioNodeItem(NodeItem):
         if self._width * scale < LOD_FAR_PX:
             # A whole large graph in view: thousands of nodes a few pixels wide.
             painter.fillRect(self.boundingRect(), QtGui.QColor(*self.color))
+            if self._badge is not None:
+                color = BADGE_ERROR_COLOR if self._badge == BADGE_ERROR else BADGE_WARNING_COLOR
+                painter.fillRect(self.boundingRect(), QtGui.QColor(*color))
             return
         if self.layout_direction == LayoutDirectionEnum.VERTICAL.value:
             self._paint_vertical(painter, option, widget)
@@ -335,6 +393,8 @@ class StudioNodeItem(NodeItem):
             self._paint_horizontal(painter, option, widget)
         if self._proxy_mode and scale > 0.0:
             self._paint_lod_title(painter, scale)
+        if self._badge is not None:
+            self._paint_badge(painter, scale)
 
     def _paint_lod_title(self, painter: QtGui.QPainter, scale: float) -> None:
         """The title at ``LOD_TITLE_PX`` screen pixels, centred in the node.

@@ -31,6 +31,7 @@ import numpy as np
 
 from app.model.document import Document
 from app.model.export import ExportError, export_script
+from app.run_nodes import schedule_node
 from app.views.trace_model import CspTrace
 from pto_wsp.errors import PtoError
 from pto_wsp.runner import csp_trace_path
@@ -445,8 +446,14 @@ class RunJob:
         line = d.get("line")
         file = None if file in (None, "", "<unknown>") else str(file)
         line = int(line) if isinstance(line, int) and line > 0 else None
+        node_id = self.node_at(file, line)
+        directive = d.get("directive")
+        if isinstance(directive, str) and self.document is not None:
+            # A schedule diagnostic: the line may hold a whole one-line chain; the node that
+            # wrote this directive is one of its steps.
+            node_id = schedule_node(self.document, node_id, directive)
         return RunDiagnostic(
-            node_id=self.node_at(file, line),
+            node_id=node_id,
             file=file,
             line=line,
             kind=str(d.get("kind", "Error")),

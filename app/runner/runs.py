@@ -236,11 +236,33 @@ def _sched_text(node: Node) -> str:
         policy = p.get("policy", "immediate")
         return "timing immediate" if policy == "immediate" else f"timing {policy}({p.get('param')})"
     if op == "task_graph":
-        return f"task_graph window {p.get('window', 0)} {p.get('mode', 'stall')}"
+        return _task_graph_text(p)
     if op == "spatial_map":
         grid = p.get("grid", [1, 1])
         return "spatial_map " + "x".join(str(g) for g in grid)
     return op
+
+
+def _task_graph_text(p: dict) -> str:
+    """The knobs a task_graph node sets (its "default" choices left out), so two runs that
+    differ only in, say, the ready policy read apart in Compare and the timeline header."""
+    parts = ["task_graph"]
+    window = int(p.get("window", 0) or 0)
+    if window > 0:
+        parts.append(f"window {window} {p.get('mode', 'stall')}")
+    for knob in ("deps", "ready", "start", "trace"):
+        value = p.get(knob, "default")
+        if value == "default":
+            continue
+        if knob == "ready" and value == "priority":
+            value = f"priority({p.get('ready_key', '')})"
+        elif knob == "start" and value == "threshold":
+            value = f"threshold({p.get('threshold', 1)})"
+        parts.append(f"{knob} {value}")
+    pools = p.get("pools") or []
+    if pools:
+        parts.append("pools " + " ".join(f"{e['kernel']}:{e['workers']}" for e in pools))
+    return " ".join(parts)
 
 
 def _workload_source(graph: Graph, node: Node) -> Node | None:

@@ -150,6 +150,12 @@ class SourcesView(QtWidgets.QWidget):
         self.path_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status_label = QtWidgets.QLabel()
         self.status_label.setWordWrap(True)
+        # A long artifact path must not widen the dock (it is a tab of Properties): the labels
+        # take the width they are given, their tooltip has the whole text.
+        for label in (self.path_label, self.status_label):
+            label.setSizePolicy(
+                QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred
+            )
 
         self.search_bar = QtWidgets.QWidget()
         self.search_edit = QtWidgets.QLineEdit()
@@ -278,6 +284,7 @@ class SourcesView(QtWidgets.QWidget):
         self.path_label.setText(
             str(p.relative_to(self._root)) if self._is_under_root(p) else str(p)
         )
+        self.path_label.setToolTip(str(p))
         try:
             size = p.stat().st_size
             if size > MAX_VIEW_BYTES:
@@ -306,6 +313,7 @@ class SourcesView(QtWidgets.QWidget):
 
     def _status(self, text: str) -> None:
         self.status_label.setText(text)
+        self.status_label.setToolTip(text)
 
     # ---- search -----------------------------------------------------------------------
     @property

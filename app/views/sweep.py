@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -66,7 +67,11 @@ CSV_FILTER = "CSV files (*.csv);;All files (*)"
 CYCLES_COLOR = "#1f77b4"
 UTIL_COLOR = "#ff7f0e"
 _OK_STYLE = "color: #2ca02c"
-_BAD_STYLE = "color: #d62728"
+_BAD_COLOR = "#d62728"
+_BAD_STYLE = f"color: {_BAD_COLOR}"
+LANES_MAX_PX = 180
+Y_HEADROOM = 1.3
+"""The cycles axis spans 0 .. max * Y_HEADROOM: the top band keeps the legend off the data."""
 _PLACEHOLDERS = {
     "int": "e.g. 1, 2, 4, 8  or  1..16 step 2  or  1..64 *2",
     "float": "e.g. 0.5, 1, 2  or  0.5..4 step 0.5",
@@ -153,7 +158,7 @@ class SweepPanel(QWidget):
         self.param_combo = _ParamCombo(self.refresh_params)
         self.param_combo.setObjectName("sweepParam")
         self.param_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)  # fmt: skip
-        self.param_combo.setMinimumContentsLength(24)
+        self.param_combo.setMinimumContentsLength(20)
         self.param_combo.currentIndexChanged.connect(self._on_param_changed)
         self.values_edit = QLineEdit()
         self.values_edit.setObjectName("sweepValues")
@@ -173,6 +178,7 @@ class SweepPanel(QWidget):
         self.progress.setFormat("%v/%m")
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
+        self.progress.setMaximumWidth(120)
         self.status = QLabel("Pick a parameter, list its values, Run Sweep.")
         self.status.setObjectName("sweepStatus")
         self.csv_button = QPushButton("Export CSV…")
@@ -188,7 +194,8 @@ class SweepPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setStretchLastSection(True)  # Error takes the rest
+        self.table.setWordWrap(False)
         self.table.itemSelectionChanged.connect(self._on_row_selected)
         self.table.cellDoubleClicked.connect(lambda row, _col: self.open_point(row))
 
@@ -196,19 +203,21 @@ class SweepPanel(QWidget):
         self.plot.setObjectName("sweepPlot")
         self._build_plot()
 
+        # Two rows of controls: the dock shares the bottom area with Timeline, so every row
+        # given to controls is taken from the table and the plot.
         row1 = QHBoxLayout()
         row1.addWidget(QLabel("Parameter:"))
-        row1.addWidget(self.param_combo, 1)
+        row1.addWidget(self.param_combo, 2)
+        row1.addWidget(QLabel("Values:"))
+        row1.addWidget(self.values_edit, 3)
+        row1.addWidget(self.run_button)
+        row1.addWidget(self.cancel_button)
         row2 = QHBoxLayout()
-        row2.addWidget(QLabel("Values:"))
-        row2.addWidget(self.values_edit, 1)
-        row2.addWidget(self.run_button)
-        row2.addWidget(self.cancel_button)
-        row3 = QHBoxLayout()
-        row3.addWidget(self.progress)
-        row3.addWidget(self.status, 1)
-        row3.addWidget(self.compare_button)
-        row3.addWidget(self.csv_button)
+        row2.addWidget(self.feedback, 2)
+        row2.addWidget(self.progress)
+        row2.addWidget(self.status, 2)
+        row2.addWidget(self.compare_button)
+        row2.addWidget(self.csv_button)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
         split.addWidget(self.plot)
@@ -217,8 +226,6 @@ class SweepPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(row1)
         layout.addLayout(row2)
-        layout.addWidget(self.feedback)
-        layout.addLayout(row3)
         layout.addWidget(split, 1)
         self._update_buttons()
 
@@ -229,7 +236,11 @@ class SweepPanel(QWidget):
         item.showAxis("right")
         item.setLabel("right", "mean utilisation (%)", color=UTIL_COLOR)
         item.getAxis("left").enableAutoSIPrefix(False)
-        item.addLegend(offset=(-10, 10))
+        item.getAxis("right").setWidth(48)  # room for the rotated label next to "100"
+        # The utilisation axis spans past 100 (headroom); it labels only 0-100 %.
+        item.getAxis("right").setTicks([[(v, str(v)) for v in range(0, 101, 20)]])
+        item.setMouseEnabled(x=False, y=False)  # a handful of points: the ranges are set
+        item.addLegend(offset=(10, 5), colCount=2, brush=pg.mkBrush(0, 0, 0, 160))
         self.util_view = pg.ViewBox()
         item.scene().addItem(self.util_view)
         item.getAxis("right").linkToView(self.util_view)
@@ -423,14 +434,27 @@ class SweepPanel(QWidget):
             _item(lanes or "-"),
             _item(point.error),
         ]
+        if lanes:
+            cells[5].setToolTip("per-lane utilisation: " + lanes.replace(" ", ", "))
         if point.error:
-            cells[-1].setToolTip(point.error)
+            for cell in cells:
+                cell.setToolTip(point.error)
+        if not point.ok:
+            cells[1].setForeground(QColor(_BAD_COLOR))
         for c, cell in enumerate(cells):
             self.table.setItem(row, c, cell)
-        self.table.resizeColumnsToContents()
+        self._fit_columns()
         self.progress.setValue(self._next)
         self._redraw()
         self.point_added.emit(row)
+
+    def _fit_columns(self) -> None:
+        """Columns to their contents, but the per-lane list at most ``LANES_MAX_PX`` (its
+        tooltip has it all): the Error column, which says why a value failed, stays in view."""
+        self.table.resizeColumnsToContents()
+        lanes = COLUMNS.index("Lanes")
+        if self.table.columnWidth(lanes) > LANES_MAX_PX:
+            self.table.setColumnWidth(lanes, LANES_MAX_PX)
 
     def cancel(self) -> bool:
         """Stop the running variant and skip the rest (False when no sweep runs)."""
@@ -509,8 +533,23 @@ class SweepPanel(QWidget):
         xs = [p[0] for p in pts]
         self.cycles_curve.setData(xs, [p[1] for p in pts])
         self.util_curve.setData(xs, [p[2] for p in pts])
-        self.util_view.setYRange(0.0, 100.0, padding=0.06)
-        self.plot.getPlotItem().enableAutoRange()
+        self._set_ranges(pts)
+
+    def _set_ranges(self, pts: list[tuple[float, float, float]]) -> None:
+        """x: every swept value, plotted or not (a categorical axis keeps all its labels, a
+        failed value shows as a gap); y: cycles from 0 (a trade-off read against zero, and no
+        fractional ticks when all runs took the same cycles), utilisation 0-100 % on the same
+        grid lines (both axes use the headroom that keeps the legend off the data)."""
+        item = self.plot.getPlotItem()
+        result = self.result
+        if result is not None and result.param.values:
+            xs = [self._x_of(i) for i in range(len(result.param.values))]
+            lo, hi = min(xs), max(xs)
+            pad = 0.5 if not result.param.numeric else max((hi - lo) * 0.06, 0.5)
+            item.setXRange(lo - pad, hi + pad, padding=0.0)
+        top = max((p[1] for p in pts), default=0.0)
+        item.setYRange(0.0, top * Y_HEADROOM if top > 0 else 1.0, padding=0.0)
+        self.util_view.setYRange(0.0, 100.0 * Y_HEADROOM, padding=0.0)
 
     def _on_points_clicked(self, _item: Any, points: Any, *_args: Any) -> None:
         if points is None or len(points) == 0:

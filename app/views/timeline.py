@@ -25,6 +25,7 @@ from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from app.views.timeline_item import TimelineItem
 from app.views.trace_model import (
+    COLLECTIVE_KINDS,
     LANE_MODES,
     CriticalPath,
     CspTrace,
@@ -338,7 +339,7 @@ class TimelineView(QtWidgets.QWidget):
         row = self.row_at(x, y, self._tolerance())
         if row is None or self._trace is None:
             return self.wait_text_at(x, y)
-        return slice_text(self._trace[row], self._kernel_names)
+        return slice_text(self._trace[row], self._kernel_names, self._trace)
 
     def view_pos_of(self, row: int) -> QtCore.QPointF:
         """The centre of trace row ``row``'s slice, in view (cycles, lanes) coordinates."""
@@ -420,7 +421,8 @@ class TimelineView(QtWidgets.QWidget):
         items = []
         for k in used:
             r, g, b = colors.get(k, (128, 128, 128))
-            name = html.escape(kernel_name(k, self._kernel_names))
+            name = kernel_name(k, self._kernel_names)
+            name = html.escape(f"{name} (collective)" if name in COLLECTIVE_KINDS else name)
             items.append(f'<span style="color:#{r:02x}{g:02x}{b:02x}">&#9632;</span>&nbsp;{name}')
         self.legend_label.setText("&nbsp;&nbsp; ".join(items))
 
@@ -467,7 +469,7 @@ class TimelineView(QtWidgets.QWidget):
             self.hovered.emit(None)
             return
         record = self._trace[row]
-        self.hover_text = slice_text(record, self._kernel_names)
+        self.hover_text = slice_text(record, self._kernel_names, self._trace)
         view_pt = self.plot.mapFromScene(scene_pos)
         QtWidgets.QToolTip.showText(
             self.plot.viewport().mapToGlobal(view_pt), self.hover_text, self.plot

@@ -53,6 +53,8 @@ __all__ = [
     "kernel_name",
     "loop_indices",
     "slice_text",
+    "gang_size",
+    "COLLECTIVE_KINDS",
     "task_mask",
 ]
 
@@ -679,13 +681,38 @@ def loop_indices(record: np.void) -> tuple[int, ...]:
     return tuple(int(record[f"idx{i}"]) for i in range(4) if int(record[f"idx{i}"]) >= 0)
 
 
-def slice_text(record: np.void, kernel_names: Sequence[str]) -> str:
-    """The hover text of one slice: kernel, loop indices, start, end and cycles."""
+COLLECTIVE_KINDS = frozenset({"relayout", "allreduce", "allgather", "reduce_scatter"})
+"""Trace "kernels" that are collectives: one gang task per mesh worker, all in one interval."""
+
+
+def gang_size(record: np.void, trace: np.ndarray) -> int:
+    """How many records share ``record``'s kernel and interval (its collective's gang)."""
+    same = (
+        (trace["kernel"] == record["kernel"])
+        & (trace["start"] == record["start"])
+        & (trace["end"] == record["end"])
+    )
+    return int(np.count_nonzero(same))
+
+
+def slice_text(
+    record: np.void, kernel_names: Sequence[str], trace: np.ndarray | None = None
+) -> str:
+    """The hover text of one slice: kernel, loop indices, start, end and cycles.
+
+    A collective's slice says so, and with ``trace`` how many workers its gang spans (the
+    collective runs on all of them at once; its slices are the same interval on each lane).
+    """
     start, end = int(record["start"]), int(record["end"])
     idx = loop_indices(record)
-    where = f"[{', '.join(map(str, idx))}]" if idx else "[]"
+    name = kernel_name(int(record["kernel"]), kernel_names)
+    if name in COLLECTIVE_KINDS:
+        gang = f", gang of {gang_size(record, trace)} workers" if trace is not None else ""
+        head = f"{name} (collective{gang})"
+    else:
+        head = f"{name}[{', '.join(map(str, idx))}]" if idx else f"{name}[]"
     lines = [
-        f"{kernel_name(int(record['kernel']), kernel_names)}{where}",
+        head,
         f"task {int(record['task'])}  worker {int(record['worker'])}"
         + (f"  stream {int(record['stream'])}" if int(record["stream"]) >= 0 else ""),
         f"start {start}  end {end}  cycles {end - start}",

@@ -221,3 +221,110 @@ def test_validate(project, tmp_path, capsys):
     assert cli.main(["validate", str(broken)]) == 1
     assert "not valid JSON" in capsys.readouterr().err
     assert cli.main(["validate", str(tmp_path / "none.json")]) == 1
+
+
+# ---- schedule diagnostics (directives a target keeps only as annotations) --------------------
+
+ANNOTATED = """
+import numpy as np
+from pto_wsp import Dense, In, Out, P, Tensor, TimingPolicy, kernel, workload
+from pto_wsp.runner import run_main
+
+X = Tensor(np.ones((4, 8), np.float32), name="X")
+Y = Tensor(np.zeros((4, 8), np.float32), name="Y")
+
+@kernel
+def scale(x: In[Tensor], y: Out[Tensor]): ...
+
+@workload
+def rows(n):
+    for i in P(n):
+        scale[i](x=X[i], y=Y[i])
+
+program = (
+    rows(Dense[4])
+    .streams(2)
+    .timing(TimingPolicy.batched(2))
+    .compile(target="ascend_npu")
+)
+
+if __name__ == "__main__":
+    run_main(program)
+"""
+
+
+def _lines_of(text: str, needle: str) -> list[str]:
+    return [ln for ln in text.splitlines() if needle in ln]
+
+
+def _line_no(text: str, code: str) -> int:
+    """The 1-based line of ``code`` in the script ``write`` makes of ``text``."""
+    return textwrap.dedent(text).splitlines().index(code) + 1
+
+
+def test_run_prints_annotated_directives_as_warnings_before_the_error(tmp_path, capsys):
+    script = write(tmp_path, ANNOTATED)
+    assert cli.main(["run", str(script)]) == 1  # ascend_npu is emit-only here
+    err = capsys.readouterr().err
+    streams = _lines_of(err, "streams is kept in the ascend_npu plan")
+    timing = _lines_of(err, "timing(batched) is kept in the ascend_npu plan")
+    # once each (not again as Python's own warning text), at the user's line of the directive
+    at_streams = f"{script}:{_line_no(ANNOTATED, '    .streams(2)')}: warning: ScheduleWarning: "
+    at_timing = f"{script}:{_line_no(ANNOTATED, '    .timing(TimingPolicy.batched(2))')}: warning: "
+    assert len(streams) == 1 and streams[0].startswith(at_streams)
+    assert len(timing) == 1 and timing[0].startswith(at_timing + "ScheduleWarning: ")
+    assert err.index("warning:") < err.index("pto-wsp: error:")
+    assert "emit-only" in err.splitlines()[-1]
+
+
+def test_run_plain_script_reports_its_programs_warnings(tmp_path, capsys):
+    script = write(tmp_path, ANNOTATED.split("\nif __name__")[0])
+    assert cli.main(["run", str(script)]) == 1
+    err = capsys.readouterr().err
+    assert len(_lines_of(err, ": warning: ScheduleWarning: streams is kept")) == 1
+    assert len(_lines_of(err, ": warning: ScheduleWarning: timing(batched) is kept")) == 1
+
+
+def test_run_outcome_carries_the_warnings_of_a_successful_run(tmp_path):
+    # cpu_sim enforces every directive; a warning the script issues itself still comes back
+    text = RUN_MAIN.replace(
+        "from pto_wsp.runner import run_main",
+        "import warnings\nwarnings.warn('check the tile sizes')\nfrom pto_wsp.runner import run_main",
+    )
+    outcome = cli.run_file(write(tmp_path, text))
+    (warned,) = outcome.warnings
+    assert warned["severity"] == "warning" and warned["message"] == "check the tile sizes"
+    assert outcome.warning_lines == [
+        f"{tmp_path / 'script.py'}:{warned['line']}: warning: UserWarning: check the tile sizes"
+    ]
+
+
+def test_run_project_warning_names_the_schedule_line_node(project, tmp_path, capsys):
+    from app.model import io
+    from app.model.commands import AddNode, Connect, Disconnect, DocumentEditor
+    from app.model.document import PortRef
+
+    ed = DocumentEditor(io.load(project))
+    doc = ed.doc
+    wl = next(n for n in doc.graph.nodes.values() if n.kind == "workload.def")
+    comp = next(n for n in doc.graph.nodes.values() if n.kind == "compile.target")
+    ed.apply(Disconnect(PortRef(wl.id, "workload"), PortRef(comp.id, "workload")))
+    streams = ed.apply(AddNode("sched.streams", (0.0, 0.0), None, None, n=3)).node
+    ed.apply(Connect(PortRef(wl.id, "workload"), PortRef(streams.id, "workload")))
+    ed.apply(Connect(PortRef(streams.id, "workload"), PortRef(comp.id, "workload")))
+    path = tmp_path / "streams.pto.json"
+    io.save(doc, path)
+    assert cli.main(["run", str(path), "--target", "ascend_npu"]) == 1
+    err = capsys.readouterr().err
+    (line,) = _lines_of(err, "streams is kept")
+    assert line.startswith(f"{path}: node ") and ": warning: ScheduleWarning: " in line
+
+
+def test_emit_prints_annotated_directives_once(tmp_path, capsys):
+    script = write(tmp_path, ANNOTATED)
+    out = tmp_path / "npu"
+    assert cli.main(["emit", str(script), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    (streams,) = _lines_of(err, "streams is kept")
+    assert streams.startswith(f"{script}:{_line_no(ANNOTATED, '    .streams(2)')}: warning: ")
+    assert len(_lines_of(err, "timing(batched) is kept")) == 1

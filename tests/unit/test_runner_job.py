@@ -269,3 +269,81 @@ def test_schedule_summary_follows_the_chain() -> None:
         " > timing immediate > cpu_sim"
     )
     assert summarize_schedule(Document(name="empty")) == "no program"
+
+
+def _sched(doc: Document, kind: str) -> str:
+    return next(n.id for n, _g, _o in doc.walk() if n.kind == kind)
+
+
+def test_annotated_directives_come_back_as_warnings_on_their_schedule_nodes(
+    tmp_path: Path,
+) -> None:
+    doc = load("attention_varlen")  # dispatch > streams > stream_by > timing
+    target = next(n for n, _g, _o in doc.walk() if n.kind == "compile.target")
+    target.props["target"] = "ascend_npu"
+    result = RunJob(doc, tmp_path / "run").wait(TIMEOUT)
+    warned = {d.message.split(" ")[0]: d for d in result.diagnostics if d.severity == "warning"}
+    assert set(warned) == {"streams", "stream_by"}  # what ascend_npu only annotates
+    assert warned["streams"].node_id == _sched(doc, "sched.streams")
+    assert warned["stream_by"].node_id == _sched(doc, "sched.stream_by")
+    for d in warned.values():
+        assert d.kind == "ScheduleWarning" and d.file == str(result.script_path)
+        assert "not honoured by the emitted code" in d.message
+    # the emit-only refusal is the one error; the stats JSON carries directive and target
+    assert [d.kind for d in result.errors] == ["CompileError"]
+    raw = [d for d in result.stats["diagnostics"] if d["severity"] == "warning"]
+    assert {(d["directive"], d["target"]) for d in raw} == {
+        ("streams", "ascend_npu"),
+        ("stream_by", "ascend_npu"),
+    }
+
+
+def test_a_one_line_chain_maps_each_warning_to_its_own_step(tmp_path: Path) -> None:
+    from app.model.document import Edge, Node, PortRef
+
+    doc = load("attention")  # workload -> program; add a short chain: one exported line
+    g = doc.graph
+    wl = _sched(doc, "workload.def")
+    prog = _sched(doc, "compile.target")
+    g.nodes[prog].props["target"] = "ascend_npu"
+    g.nodes["s1"] = Node("s1", "sched.streams", "streams", (600.0, 0.0), {"n": 2})
+    g.nodes["s2"] = Node(
+        "s2", "sched.timing", "timing", (800.0, 0.0), {"policy": "batched", "param": 2}
+    )
+    g.edges = [
+        Edge(PortRef(wl, "workload"), PortRef("s1", "workload")),
+        Edge(PortRef("s1", "workload"), PortRef("s2", "workload")),
+        Edge(PortRef("s2", "workload"), PortRef(prog, "workload")),
+    ]
+    job = RunJob(doc, tmp_path / "run")
+    result = job.wait(TIMEOUT)
+    warned = [d for d in result.diagnostics if d.severity == "warning"]
+    assert len({d.line for d in warned}) == 1  # the whole chain is one line of the script
+    assert job.line_map[warned[0].line] == prog
+    assert {d.message.split(" ")[0]: d.node_id for d in warned} == {
+        "streams": "s1",
+        "timing(batched)": "s2",
+    }
+
+
+def test_schedule_node_picks_the_last_step_that_sets_the_directive() -> None:
+    from app.model.document import Edge, Node, PortRef
+    from app.run_nodes import schedule_node
+
+    doc = load("attention")
+    g = doc.graph
+    wl = _sched(doc, "workload.def")
+    prog = _sched(doc, "compile.target")
+    g.nodes["a"] = Node("a", "sched.task_graph", "a", props={"window": 0, "deps": "explicit"})
+    g.nodes["b"] = Node("b", "sched.task_graph", "b", props={"window": 4})
+    g.edges = [
+        Edge(PortRef(wl, "workload"), PortRef("a", "workload")),
+        Edge(PortRef("a", "workload"), PortRef("b", "workload")),
+        Edge(PortRef("b", "workload"), PortRef(prog, "workload")),
+    ]
+    assert schedule_node(doc, prog, "task_graph(deps=explicit)") == "a"
+    assert schedule_node(doc, prog, "task_graph(window, mode=STALL)") == "b"
+    assert schedule_node(doc, "a", "task_graph(deps=explicit)") == "a"
+    assert schedule_node(doc, prog, "streams") == prog  # no such step: the line's node stays
+    assert schedule_node(doc, prog, "allreduce") == prog  # not a schedule combinator
+    assert schedule_node(doc, None, "streams") is None

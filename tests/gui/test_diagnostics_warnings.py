@@ -1,0 +1,126 @@
+"""Schedule warnings in the Studio: directives a target keeps only as annotations (spec §4.8).
+
+The attention sample with streams / stream_by, compiled for ascend_npu, is run as a user would
+(F5, a real worker process): its ``program.diagnostics`` come back through the runner protocol
+and show as warnings — listed in the Diagnostics dock with a warning icon, counted in its
+title and the status message, and badged on the schedule node that wrote each directive with
+a warning badge that differs from an error badge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from test_run_views import make_window, node_of_kind, run_with_f5  # noqa: F401 - fixture
+
+from app.editor import nodes as vnodes
+from app.editor.canvas import ERROR_BORDER, WARNING_BORDER, GraphCanvas
+from app.main_window import MainWindow
+from app.model import commands as cmds
+from app.model.document import Diagnostic
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "projects" / "attention_varlen.pto.json"
+
+
+def border_of(canvas: GraphCanvas, node_id: str) -> tuple[int, ...]:
+    return tuple(canvas.view_node(node_id).view.border_color)
+
+
+@pytest.mark.slow
+def test_annotated_directives_are_listed_and_badged_as_warnings(
+    qtbot: Any,
+    make_window: Callable[[Path], MainWindow],  # noqa: F811 - the fixture imported above
+) -> None:
+    window = make_window(SAMPLE)
+    doc = window.document
+    target = node_of_kind(doc, "compile.target")
+    streams = node_of_kind(doc, "sched.streams").id
+    stream_by = node_of_kind(doc, "sched.stream_by").id
+    dispatch = node_of_kind(doc, "sched.dispatch").id
+    window.editor.apply(cmds.SetProperty(target.id, "target", "ascend_npu"))
+
+    result = run_with_f5(qtbot, window)
+    assert result.stats["target"] == "ascend_npu" and not result.stats["executed"]
+
+    warned = {d.node_id: d for d in window.run_diagnostics}
+    assert set(warned) == {streams, stream_by}  # emit-only is no problem; these two are
+    assert all(d.severity == "warning" and d.kind == "ScheduleWarning" for d in warned.values())
+
+    lst = window.diagnostics_list
+    rows = [lst.item(i) for i in range(lst.count())]
+    assert [r.data(Qt.ItemDataRole.UserRole) for r in rows] == [streams, stream_by]
+    for row in rows:
+        assert row.data(Qt.ItemDataRole.UserRole + 1) == "warning"
+        assert ": warning: ScheduleWarning: " in row.text() and "ascend_npu plan" in row.text()
+        assert not row.icon().isNull()
+    assert window.diagnostics_dock.windowTitle() == "Diagnostics (2; 2 warnings)"
+    assert window.diagnostics_dock.isVisible()
+    assert "2 warnings (see Diagnostics)" in window.statusBar().currentMessage()
+
+    canvas = window.canvas
+    for nid in (streams, stream_by):
+        assert canvas.badge_of(nid) == vnodes.BADGE_WARNING
+        assert border_of(canvas, nid) == WARNING_BORDER
+        assert canvas.diagnostics_of(nid) == [] and len(canvas.warnings_of(nid)) == 1
+        assert canvas.view_node(nid).view.toolTip().startswith("Warnings:\n• ScheduleWarning: ")
+    assert canvas.badge_of(dispatch) is None  # ascend_npu honours dispatch(affinity)
+
+    # Activating a row selects the node at fault.
+    lst.itemActivated.emit(rows[0])
+    assert canvas.selected_ids() == [streams]
+
+    # Back to cpu_sim: every directive is enforced, the warnings and badges go away.
+    window.editor.apply(cmds.SetProperty(target.id, "target", "cpu_sim"))
+    result = run_with_f5(qtbot, window)
+    assert result.ok and window.run_diagnostics == []
+    assert window.diagnostics_list.count() == 0
+    assert canvas.badge_of(streams) is None and canvas.badge_of(stream_by) is None
+
+
+def test_error_and_warning_badges_differ(canvas: GraphCanvas) -> None:
+    plain = canvas.add_node_type(vnodes.node_type_for("sched.streams"))
+    both = canvas.add_node_type(vnodes.node_type_for("sched.timing"))
+    loop = canvas.add_node_type(vnodes.node_type_for("workload.def"))
+    assert plain and both and loop
+    inner = next(iter(canvas.doc.locate(loop)[0].body.nodes))  # the scope's entry node
+    warn = Diagnostic(plain, "", "ScheduleWarning: streams is kept in the plan")
+    canvas.set_diagnostics(
+        [Diagnostic(both, "props.param", "must be positive")],
+        [warn, Diagnostic(both, "", "ScheduleWarning: timing"), Diagnostic(inner, "", "w")],
+    )
+    assert canvas.badge_of(plain) == vnodes.BADGE_WARNING
+    assert border_of(canvas, plain) == WARNING_BORDER
+    assert canvas.badge_of(both) == vnodes.BADGE_ERROR  # an error outranks a warning
+    assert border_of(canvas, both) == ERROR_BORDER
+    tip = canvas.view_node(both).view.toolTip()
+    assert tip.index("Problems:") < tip.index("Warnings:")
+    assert canvas.badge_of(loop) == vnodes.BADGE_WARNING  # a warning inside the scope
+    assert "inside this scope has warnings" in canvas.view_node(loop).view.toolTip()
+
+    canvas.set_diagnostics([])
+    assert canvas.badge_of(plain) is None and canvas.badge_of(both) is None
+    assert border_of(canvas, plain) == vnodes.NORMAL_BORDER
+
+
+def test_a_badge_is_painted(canvas: GraphCanvas, qtbot: Any) -> None:
+    """The badge really reaches the screen: the node's corner has the badge colour."""
+    nid = canvas.add_node_type(vnodes.node_type_for("sched.streams"))
+    assert nid
+    view = canvas.view_node(nid).view
+    canvas.viewer.scene().clearSelection()
+    canvas.set_diagnostics([], [Diagnostic(nid, "", "ScheduleWarning: x")])
+    canvas.viewer.centerOn(view)
+    canvas.graph.set_zoom(0.0)
+    qtbot.wait(50)
+    image = canvas.viewer.grab().toImage()
+    rect = canvas.viewer.mapFromScene(view.sceneBoundingRect()).boundingRect()
+    size = vnodes.BADGE_SIZE
+    corner = rect.topRight()
+    # inside the triangle, right of the "!" and above its dark outline
+    probe = image.pixelColor(int(corner.x() - 1.5 - size * 0.3), int(corner.y() + 1.5 + size * 0.8))
+    assert (probe.red(), probe.green(), probe.blue()) == vnodes.BADGE_WARNING_COLOR
