@@ -128,7 +128,16 @@ class DeadlockError(ExecutionError):
 
 
 class ScheduleError(PtoError):
-    """A schedule is invalid: unknown key name, bad policy argument, unsupported target."""
+    """A schedule is invalid: unknown key name, bad policy argument, unsupported target.
+
+    ``directive`` names the schedule directive at fault when one is known (``"streams"``,
+    ``"task_graph(ready=lifo)"``, ``"spatial_map"``): a whole schedule chain often sits on one
+    source line, and tools (the Studio) use it to point at the step rather than the line.
+    """
+
+    def __init__(self, message: str, *, loc: SourceLoc | None = None, directive: str | None = None):
+        self.directive = directive
+        super().__init__(message, loc=loc)
 
 
 class ScheduleWarning(UserWarning):

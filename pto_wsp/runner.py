@@ -48,7 +48,14 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from .errors import DeadlockError, PtoError, SourceLoc, _is_internal, user_location
+from .errors import (
+    DeadlockError,
+    PtoError,
+    ScheduleError,
+    SourceLoc,
+    _is_internal,
+    user_location,
+)
 
 __all__ = [
     "run_main",
@@ -118,6 +125,8 @@ def diagnostic_of(err: BaseException, fallback: SourceLoc | None = None) -> dict
         "line": int(line),
         "message": first,
     }
+    if isinstance(err, ScheduleError) and err.directive:
+        diag["directive"] = err.directive  # the Studio badges the schedule step, not the line
     if isinstance(err, DeadlockError):
         diag["processes"] = list(err.processes)
         diag["channels"] = list(err.channels)

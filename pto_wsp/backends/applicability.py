@@ -339,7 +339,9 @@ def check(workload: Any, target: str) -> list[Diagnostic]:
         r = rule(use.directive, target)
         if r.status == "rejected":
             raise ScheduleError(
-                f"{use.directive} is not supported by target {target!r}: {r.note}", loc=use.loc
+                f"{use.directive} is not supported by target {target!r}: {r.note}",
+                loc=use.loc,
+                directive=use.directive,
             )
         if r.status == "annotated":
             diagnostics.append(
@@ -374,6 +376,7 @@ def check_mesh_workers(workload: Any, target: str) -> None:
                 f"{target}: {what} asks for {n} workers, but spatial_map(grid={grid}) has "
                 f"{tiles} tiles: the workers are the mesh tiles, so both must be {tiles}",
                 loc=_step_loc(spec, "spatial_map") or user_location(),
+                directive="spatial_map",
             )
 
 

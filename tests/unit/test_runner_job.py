@@ -326,6 +326,32 @@ def test_a_one_line_chain_maps_each_warning_to_its_own_step(tmp_path: Path) -> N
     }
 
 
+def test_a_rejected_directive_is_an_error_on_its_own_step(tmp_path: Path) -> None:
+    from app.model.document import Edge, Node, PortRef
+    from app.model.registry import KINDS
+
+    doc = load("attention")  # chain: streams > task_graph(mode=ABORT) > cpu_sim
+    g = doc.graph
+    wl = _sched(doc, "workload.def")
+    prog = _sched(doc, "compile.target")
+    g.nodes["s1"] = Node("s1", "sched.streams", "streams", (600.0, 0.0), {"n": 2})
+    props = {p.name: p.default for p in KINDS["sched.task_graph"].props}
+    props.update(window=8, mode="abort")
+    g.nodes["s2"] = Node("s2", "sched.task_graph", "tg", (800.0, 0.0), props)
+    g.edges = [
+        Edge(PortRef(wl, "workload"), PortRef("s1", "workload")),
+        Edge(PortRef("s1", "workload"), PortRef("s2", "workload")),
+        Edge(PortRef("s2", "workload"), PortRef(prog, "workload")),
+    ]
+    job = RunJob(doc, tmp_path / "run")
+    result = job.wait(TIMEOUT)
+    [err] = result.errors
+    assert err.kind == "ScheduleError" and "not supported by target 'cpu_sim'" in err.message
+    assert err.node_id == "s2"  # the task_graph step, not the compile node the line maps to
+    raw = [d for d in result.stats["diagnostics"] if d["severity"] == "error"]
+    assert raw[0]["directive"].startswith("task_graph(window")
+
+
 def test_schedule_node_picks_the_last_step_that_sets_the_directive() -> None:
     from app.model.document import Edge, Node, PortRef
     from app.run_nodes import schedule_node
