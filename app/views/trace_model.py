@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 
 from pto_wsp.errors import PtoError
+from pto_wsp.trace_analysis import critical_path as analysis_critical_path
 
 __all__ = [
     "LaneMode",
@@ -561,41 +562,20 @@ class CriticalPath:
 
 
 def critical_path(trace: np.ndarray) -> CriticalPath:
-    """The critical path of a finished run, recovered from the trace alone.
+    """The run's critical path as rows of ``trace``, first task first.
 
-    A trace carries no dependency edges, so the path is read off the timing: start at the task
-    that ends last; its predecessor is a task that ended exactly when it started (on its own lane
-    if one did, since a worker's queue is a dependency too; else the longest such task on any lane).
-    The walk stops at cycle 0 or at a gap (the task waited for something the trace does not show).
-    Each step is a ``searchsorted`` on the ends; the walk is as long as the chain.
+    One definition for the whole product: the chain ``pto_wsp.trace_analysis.critical_path``
+    finds (the Stats dock and ``pto-wsp run --stats`` report it), so the slices the timeline
+    outlines are exactly the tasks the Stats dock counts.
     """
     validate_trace(trace)
-    if not len(trace):
+    cp = analysis_critical_path(trace)
+    if not cp.tasks:
         return CriticalPath(0, np.zeros(0, dtype=np.int64))
-    starts = np.asarray(trace["start"], dtype=np.int64)
-    ends = np.asarray(trace["end"], dtype=np.int64)
-    workers = np.asarray(trace["worker"], dtype=np.int64)
-    by_end = np.lexsort((-(ends - starts), ends))  # by end, longest first among equal ends
-    sorted_ends = ends[by_end]
-    current = int(np.lexsort((-(ends - starts), -ends))[0])  # last to end, longest on ties
-    chain = [current]
-    seen = {current}
-    while starts[current] > 0:
-        t = starts[current]
-        a = int(np.searchsorted(sorted_ends, t, side="left"))
-        b = int(np.searchsorted(sorted_ends, t, side="right"))
-        if a == b:
-            break  # a gap: nothing ended when this task started
-        cands = by_end[a:b]
-        same = cands[workers[cands] == workers[current]]
-        nxt = int(same[0]) if len(same) else int(cands[0])
-        if nxt in seen:  # zero-length tasks could otherwise loop
-            break
-        chain.append(nxt)
-        seen.add(nxt)
-        current = nxt
-    rows = np.asarray(chain[::-1], dtype=np.int64)
-    return CriticalPath(int((ends[rows] - starts[rows]).sum()), rows)
+    task = np.asarray(trace["task"], dtype=np.int64)
+    order = np.argsort(task, kind="stable")
+    rows = order[np.searchsorted(task[order], np.asarray(cp.tasks, dtype=np.int64))]
+    return CriticalPath(int(cp.cycles), rows.astype(np.int64))
 
 
 @dataclass(frozen=True)

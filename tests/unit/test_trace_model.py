@@ -22,6 +22,7 @@ from app.views.trace_model import (
 )
 from pto_wsp.errors import PtoError
 from pto_wsp.trace import TRACE_DTYPE
+from pto_wsp.trace_analysis import analyse_trace
 
 
 def make_trace(rows: list[tuple[int, int, int, int, int]]) -> np.ndarray:
@@ -193,18 +194,23 @@ def test_critical_path_on_a_hand_made_trace() -> None:
     assert cp.length == 40
 
 
-def test_critical_path_stops_at_a_gap_and_prefers_the_same_worker() -> None:
+def test_critical_path_is_the_longest_back_to_back_chain_as_the_stats_report_it() -> None:
     tr = make_trace(
         [
-            (0, 0, -1, 0, 10),  # other worker ends at 10 too, but longer
+            (0, 0, -1, 0, 10),  # another worker's slice ends at 10 too, and is longer
             (0, 1, -1, 5, 10),
-            (0, 1, -1, 10, 20),  # last: follows its own worker's slice
+            (0, 1, -1, 10, 20),  # last: the longer chain into it wins, whatever the lane
             (0, 2, -1, 0, 3),
         ]
     )
     cp = critical_path(tr)
-    assert cp.rows.tolist() == [1, 2]
-    assert cp.length == 15  # started at 5: the gap before it is not in the trace
+    assert cp.rows.tolist() == [0, 2]
+    assert cp.length == 20
+    stats = analyse_trace(tr).critical_path  # the Stats dock's numbers: the same chain
+    assert (stats.cycles, list(stats.tasks)) == (20, [0, 2])
+    # Record order is not task order (ready policies append in start order): rows still map.
+    shuffled = tr[[2, 0, 3, 1]]
+    assert shuffled[critical_path(shuffled).rows]["task"].tolist() == [0, 2]
 
 
 # ---- diff, palette, text, selection --------------------------------------------------------------
