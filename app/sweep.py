@@ -1,12 +1,20 @@
 """``python -m app.sweep``: the Studio's parameter sweep without a window.
 
     python -m app.sweep PROJECT --node ID --prop NAME --values "1,2,4" [--target cpu_sim]
-                        [--csv out.csv] [--workdir DIR] [--timeout S]
+                        [--link NODE.PROP=VALUES ...] [--csv out.csv] [--workdir DIR]
+                        [--timeout S]
     python -m app.sweep PROJECT --list
 
 Runs the project once per value (each variant exported and run in a worker process, exactly
-as the Sweep dock does) and prints one row per value: value, total cycles, mean utilisation,
-status; errors follow the table. ``--list`` prints the sweepable parameters instead.
+as the Sweep dock does) and prints one row per value: value, the linked values, total cycles,
+mean utilisation, status; errors follow the table. ``--list`` prints the sweepable parameters
+instead. Each ``--link`` sets one more property in lock step with the swept one (variant i
+sets it to its i-th value: as many values as ``--values`` lists), e.g. a tile size:
+
+    python -m app.sweep projects/matmul.pto.json --node n5 --prop params.a.tile \
+        --values "8x32, 16x32, 32x32" --link "n5.params.c.tile=8x16, 16x16, 32x16" \
+        --link "n4.size=8, 4, 2" --link "n1.shape=8x8x32, 4x16x32, 2x32x32" \
+        --link "n3.shape=8x8x16, 4x16x16, 2x32x16"
 
 Exit codes (as ``pto-wsp``): 0 every value ran, 1 a user error (unreadable project, unknown
 node or property, a value list that does not parse) or at least one value failed, 2 a usage
@@ -20,6 +28,7 @@ import argparse
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -30,6 +39,7 @@ from app.model.sweep import (
     SweepParam,
     SweepPoint,
     SweepResult,
+    ValueListError,
     discover_params,
     find_param,
     format_value,
@@ -38,9 +48,32 @@ from app.model.sweep import (
     write_csv,
 )
 
-__all__ = ["main", "format_table", "format_params"]
+__all__ = ["main", "format_table", "format_params", "LinkArg", "LinkSyntaxError", "parse_link"]
 
 TARGETS = ("cpu_sim", "ascend_npu")
+
+
+@dataclass(frozen=True)
+class LinkArg:
+    """One ``--link NODE.PROP=VALUES`` as typed (resolved against the project later)."""
+
+    node: str
+    prop: str
+    values: str
+
+
+class LinkSyntaxError(ValueError):
+    """A ``--link`` argument that is not ``NODE.PROP=VALUES`` (a usage error, exit 2)."""
+
+
+def parse_link(text: str) -> LinkArg:
+    """Read ``NODE.PROP=VALUES``: the node is up to the first ``.`` (ids and names have none),
+    the property up to the first ``=`` (``params.a.tile`` keeps its dots)."""
+    key, eq, values = text.partition("=")
+    node, dot, prop = key.strip().partition(".")
+    if not eq or not dot or not node or not prop.strip():
+        raise LinkSyntaxError(f"--link {text!r}: expected NODE.PROP=VALUES, e.g. n4.size=8,4,2")
+    return LinkArg(node, prop.strip(), values)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,6 +90,14 @@ def _parser() -> argparse.ArgumentParser:
         "--values",
         help='values: "1,2,4,8", "1..16 step 2", "1..64 *2", "round_robin, hash", "*" (every '
         'choice), "16x16, 32x32"',
+    )
+    p.add_argument(
+        "--link",
+        action="append",
+        default=[],
+        metavar="NODE.PROP=VALUES",
+        help="also set this property in lock step with --prop: its i-th value in variant i "
+        "(as many values as --values; repeatable)",
     )
     p.add_argument("--target", choices=TARGETS, help="compile every program for this target")
     p.add_argument("--csv", type=Path, help="also write the results to this CSV file")
@@ -77,20 +118,22 @@ def _current(p: SweepParam) -> str:
 
 
 def format_table(result: SweepResult) -> str:
-    """One row per value (value, total cycles, mean utilisation, status), then the errors."""
-    rows = [(result.param.prop, "total_cycles", "utilisation", "status")]
+    """One row per value (value, each linked value, total cycles, mean utilisation, status),
+    then the errors."""
+    links = [link.key for link in result.param.links]
+    rows = [(result.param.prop, *links, "total_cycles", "utilisation", "status")]
     rows += [_row(p) for p in result.points]
-    lines = [_columns(rows, right=(1, 2))]
+    lines = [_columns(rows, right=(len(links) + 1, len(links) + 2))]
     for p in result.points:
         if p.error and p.status != "ok":
             lines.append(f"{p.value_text}: {p.status}: {p.error}")
     return "\n".join(lines)
 
 
-def _row(p: SweepPoint) -> tuple[str, str, str, str]:
+def _row(p: SweepPoint) -> tuple[str, ...]:
     cycles = f"{p.total_cycles:,}" if p.total_cycles is not None else "-"
     util = f"{p.mean_utilisation:.1%}" if p.mean_utilisation is not None else "-"
-    return p.value_text, cycles, util, p.status
+    return p.value_text, *p.linked_texts, cycles, util, p.status
 
 
 def _columns(rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
@@ -135,8 +178,15 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         print(f"error: {', '.join(missing)} required (or --list)", file=err)
         return 2
     try:
-        param = find_param(doc, args.node, args.prop)
-        param = param.with_values(parse_values(param, args.values))
+        links = [parse_link(text) for text in args.link]
+    except LinkSyntaxError as e:
+        parser.print_usage(err)
+        print(f"error: {e}", file=err)
+        return 2
+    try:
+        param = _param(doc, args.node, args.prop, args.values)
+        param = param.with_links(_param(doc, a.node, a.prop, a.values) for a in links)
+        param.check_links()
         if args.workdir is not None:
             args.workdir.mkdir(parents=True, exist_ok=True)
             result = _run(doc, param, args.workdir, args, err)
@@ -156,8 +206,18 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     return 0 if result.ok else 1
 
 
+def _param(doc: Document, node: str, prop: str, values: str) -> SweepParam:
+    """The parameter with its values parsed; a bad value list names the parameter."""
+    param = find_param(doc, node, prop)
+    try:
+        return param.with_values(parse_values(param, values))
+    except ValueListError as e:
+        raise SweepError(f"{param.key}: {e}") from None
+
+
 def _run(doc: Document, param: SweepParam, workdir: Path, args: argparse.Namespace, err: TextIO) -> SweepResult:  # fmt: skip
-    print(f"sweeping {param.label} over {len(param.values)} values", file=err, flush=True)
+    linked = f" (linked: {', '.join(link.label for link in param.links)})" if param.links else ""
+    print(f"sweeping {param.label} over {len(param.values)} values{linked}", file=err, flush=True)
     return run_sweep(
         doc, param, workdir, target=args.target, progress=_progress(err), timeout_s=args.timeout
     )

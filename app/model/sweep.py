@@ -20,6 +20,14 @@ count and utilisation. Qt-free (the Studio's Sweep dock and ``python -m app.swee
    Stats panel shows for a run. ``run_sweep`` is the headless loop; the dock drives the same
    steps through ``QtRunner``. (The runner is Qt-free, so this module may use ``RunJob``: the
    Studio runs graphs only as exported scripts in worker processes, and so does a sweep.)
+
+Linked parameters: one design parameter is often several properties at once (a tile of T rows
+is the kernel's tile shapes, the tiled axis' size and the tensors' shapes), and sweeping one of
+them alone gives invalid variants. ``param.with_links([link, ...])`` attaches *linked*
+parameters, each with its own value list of the primary's length; variant ``i`` sets the
+primary and every link to its ``i``-th value (lock step). The primary is what the plot's x
+axis, a variant's and a point's ``value`` and the labels show; ``Variant.linked`` and
+``SweepPoint.linked`` carry the links' values. A single parameter is a sweep with no links.
 """
 
 from __future__ import annotations
@@ -51,6 +59,7 @@ __all__ = [
     "SweepError",
     "ValueListError",
     "SweepParam",
+    "LinkError",
     "Variant",
     "SweepPoint",
     "SweepResult",
@@ -87,6 +96,11 @@ class SweepError(PtoError):
     """A sweep cannot be set up: an unknown node or property, or one that is not sweepable."""
 
 
+class LinkError(SweepError):
+    """Linked parameters that cannot run in lock step with their primary: a value list of
+    another length, a parameter linked twice (or to itself), a link that has links."""
+
+
 class ValueListError(SweepError):
     """A value list does not parse. ``entry`` is the 1-based index of the bad entry (0 when the
     list as a whole is wrong), ``text`` that entry as typed."""
@@ -110,6 +124,8 @@ class SweepParam:
     tile parameter's ``[rows, cols]``. ``type`` is the ``PropSpec`` type (``shape`` for a tile),
     ``choices`` the enum/dtype/bool choices, ``current`` the value in the document the
     parameter was discovered in, ``values`` the values to sweep (empty until parsed).
+    ``links`` are the parameters set in lock step with this one (module doc; each has its own
+    ``values``, as many as this one's, and no links of its own).
     """
 
     node_id: str
@@ -119,6 +135,7 @@ class SweepParam:
     choices: tuple[str, ...] | None = None
     current: Any = None
     values: tuple[Any, ...] = ()
+    links: tuple[SweepParam, ...] = ()
 
     @property
     def key(self) -> str:
@@ -132,6 +149,36 @@ class SweepParam:
 
     def with_values(self, values: Iterable[Any]) -> SweepParam:
         return replace(self, values=tuple(values))
+
+    def with_links(self, links: Iterable[SweepParam]) -> SweepParam:
+        """This parameter with ``links`` (replacing any it had) set in lock step with it."""
+        return replace(self, links=tuple(links))
+
+    def check_links(self) -> None:
+        """``LinkError`` naming the first link that cannot run in lock step with this parameter:
+        one linked twice or to itself, one with links of its own, or one whose value list is
+        not as long as this one's."""
+        seen = {self.key: "the swept parameter"}
+        for link in self.links:
+            if link.key in seen:
+                raise LinkError(f"linked parameter {link.label} ({link.key}) is already {seen[link.key]}")  # fmt: skip
+            seen[link.key] = "linked"
+            if link.links:
+                raise LinkError(f"linked parameter {link.label} ({link.key}) has links of its own: link every parameter to the swept one")  # fmt: skip
+            if len(link.values) != len(self.values):
+                raise LinkError(
+                    f"linked parameter {link.label} ({link.key}) has {_count(len(link.values))}, "
+                    f"{self.label} has {_count(len(self.values))}: a linked parameter needs one "
+                    "value per swept value"
+                )
+
+    def linked_values(self, index: int) -> tuple[Any, ...]:
+        """The value of every link in variant ``index`` (in ``links`` order)."""
+        return tuple(link.values[index] for link in self.links)
+
+
+def _count(n: int) -> str:
+    return f"{n} value{'' if n == 1 else 's'}"
 
 
 def _node_label(node: Node) -> str:
@@ -388,14 +435,16 @@ def format_value(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Variant:
-    """The document with the swept property set to ``value``; ``error`` when it cannot run
-    (the setter or the exporter refused it), else ``source`` is its exported script."""
+    """The document with the swept property set to ``value`` (and each linked parameter to its
+    value in ``linked``); ``error`` when it cannot run (the setter or the exporter refused it),
+    else ``source`` is its exported script."""
 
     value: Any
     document: Document | None
     source: str = ""
     error: str = ""
     error_node: str = ""
+    linked: tuple[Any, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -434,25 +483,33 @@ def _set(ed: DocumentEditor, param: SweepParam, value: Any) -> None:
     ed.apply(SetProperty(param.node_id, "params", params))
 
 
-def make_variant(doc: Document, param: SweepParam, value: Any) -> Variant:
-    """A copy of ``doc`` with ``param`` set to ``value``, exported (see the module doc)."""
+def make_variant(doc: Document, param: SweepParam, value: Any, linked: Sequence[Any] = ()) -> Variant:  # fmt: skip
+    """A copy of ``doc`` with ``param`` set to ``value`` and each of ``param.links`` to its
+    value in ``linked`` (one per link, in order), exported (see the module doc). Every property
+    is set before the export checks the whole: only the combination has to be consistent."""
+    linked = tuple(linked)
+    if len(linked) != len(param.links):
+        raise LinkError(f"{param.label} has {len(param.links)} linked parameters, {len(linked)} linked values were given")  # fmt: skip
     ed = DocumentEditor(doc.copy())
-    try:
-        _set(ed, param, value)
-    except EditError as err:
-        return Variant(value, None, error=str(err), error_node=param.node_id)
+    for target, v in ((param, value), *zip(param.links, linked, strict=True)):
+        try:
+            _set(ed, target, v)
+        except EditError as err:
+            return Variant(value, None, error=str(err), error_node=target.node_id, linked=linked)  # fmt: skip
     try:
         source = export_script(ed.doc).source
     except ExportError as err:
-        return Variant(value, ed.doc, error=str(err), error_node=err.node_id)
-    return Variant(value, ed.doc, source)
+        return Variant(value, ed.doc, error=str(err), error_node=err.node_id, linked=linked)
+    return Variant(value, ed.doc, source, linked=linked)
 
 
 def make_variants(doc: Document, param: SweepParam) -> list[Variant]:
-    """One variant per value of ``param`` (``SweepError`` when it has none)."""
+    """One variant per value of ``param``, its links set in lock step (``SweepError`` when it
+    has no values, ``LinkError`` when a link does not fit: ``SweepParam.check_links``)."""
     if not param.values:
         raise SweepError(f"no values to sweep {param.label} over")
-    return [make_variant(doc, param, v) for v in param.values]
+    param.check_links()
+    return [make_variant(doc, param, v, param.linked_values(i)) for i, v in enumerate(param.values)]  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------
@@ -465,7 +522,8 @@ class SweepPoint:
     the value), ``failed`` (the run reported errors or crashed), ``no-trace`` (ran without a
     per-task trace, e.g. an emit-only target), ``cancelled`` or ``skipped`` (the sweep was
     cancelled before it came to this value). ``lanes`` is ``(worker, utilisation)`` per
-    worker that ran a task; utilisation is busy cycles / makespan, in [0, 1]."""
+    worker that ran a task; utilisation is busy cycles / makespan, in [0, 1]. ``linked``: the
+    linked parameters' values of this variant (``SweepParam.links`` order)."""
 
     value: Any
     status: str
@@ -478,6 +536,7 @@ class SweepPoint:
     artifact_dir: Path | None = None
     result: Any = field(default=None, repr=False, compare=False)
     """The ``RunResult`` of the variant's run (None when it did not run)."""
+    linked: tuple[Any, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -487,9 +546,19 @@ class SweepPoint:
     def value_text(self) -> str:
         return format_value(self.value)
 
+    @property
+    def linked_texts(self) -> tuple[str, ...]:
+        """The linked values as tables and CSV show them."""
+        return tuple(format_value(v) for v in self.linked)
 
-def point_from_result(value: Any, result: RunResult) -> SweepPoint:
-    """The ``SweepPoint`` of a finished ``RunResult`` (stats as the Stats panel shows them)."""
+
+def point_from_result(value: Any, result: RunResult, linked: Sequence[Any] = ()) -> SweepPoint:
+    """The ``SweepPoint`` of a finished ``RunResult`` (stats as the Stats panel shows them);
+    ``linked`` are the variant's linked values."""
+    return replace(_point(value, result), linked=tuple(linked))
+
+
+def _point(value: Any, result: RunResult) -> SweepPoint:
     if result.cancelled:
         return SweepPoint(value, "cancelled", error="cancelled", artifact_dir=result.artifact_dir, result=result)  # fmt: skip
     if not result.ok:
@@ -526,13 +595,13 @@ def point_from_result(value: Any, result: RunResult) -> SweepPoint:
 def skipped_point(variant: Variant, status: str = "skipped") -> SweepPoint:
     """The point of a variant that never ran: refused (``invalid``) or not reached."""
     if variant.error:
-        return SweepPoint(variant.value, "invalid", error=variant.error, error_node=variant.error_node)  # fmt: skip
-    return SweepPoint(variant.value, status, error="the sweep was cancelled before this value")
+        return SweepPoint(variant.value, "invalid", error=variant.error, error_node=variant.error_node, linked=variant.linked)  # fmt: skip
+    return SweepPoint(variant.value, status, error="the sweep was cancelled before this value", linked=variant.linked)  # fmt: skip
 
 
 @dataclass
 class SweepResult:
-    """A sweep's parameter and one point per value, in value order."""
+    """A sweep's parameter (with its links) and one point per value, in value order."""
 
     param: SweepParam
     points: list[SweepPoint] = field(default_factory=list)
@@ -552,19 +621,22 @@ CSV_COLUMNS = ("value", "status", "total_cycles", "task_count", "mean_utilisatio
 
 
 def write_csv(result: SweepResult, path: str | os.PathLike[str]) -> Path:
-    """Write one row per value (+ one ``worker_<k>`` utilisation column per lane, ``error``);
+    """Write one row per value: the value (column ``<prop>``), one column per linked parameter
+    (``<node>.<prop>``), the stats, one ``worker_<k>`` utilisation column per lane, ``error``;
     atomically, so a failed write never leaves half a file."""
     target = Path(path)
     lanes = result.lane_ids()
     tmp = target.with_name(f".{target.name}.tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow([result.param.prop, *CSV_COLUMNS[1:], *(f"worker_{k}" for k in lanes), "error"])
+        links = [link.key for link in result.param.links]
+        w.writerow([result.param.prop, *links, *CSV_COLUMNS[1:], *(f"worker_{k}" for k in lanes), "error"])  # fmt: skip
         for p in result.points:
             per_lane = dict(p.lanes)
             w.writerow(
                 [
                     p.value_text,
+                    *p.linked_texts,
                     p.status,
                     "" if p.total_cycles is None else p.total_cycles,
                     "" if p.task_count is None else p.task_count,
@@ -591,7 +663,8 @@ def run_sweep(
     cancel: threading.Event | None = None,
     timeout_s: float | None = None,
 ) -> SweepResult:
-    """Run every value of ``param`` one after the other, each in a worker process.
+    """Run every value of ``param`` (its links in lock step) one after the other, each in a
+    worker process.
 
     ``workdir/<k>-<value>`` receives run k's artifacts. ``target`` recompiles every program for
     that target first. ``progress(done, total, point)`` follows each value; setting ``cancel``
@@ -612,7 +685,7 @@ def run_sweep(
         else:
             assert variant.document is not None
             job = RunJob(variant.document, root / _slug(k, variant.value))
-            point = _wait(job, variant.value, cancel, timeout_s)
+            point = _wait(job, variant, cancel, timeout_s)
             out.cancelled = out.cancelled or point.status == "cancelled"
         out.points.append(point)
         if progress is not None:
@@ -621,7 +694,7 @@ def run_sweep(
     return out
 
 
-def _wait(job: RunJob, value: Any, cancel: threading.Event | None, timeout_s: float | None) -> SweepPoint:  # fmt: skip
+def _wait(job: RunJob, variant: Variant, cancel: threading.Event | None, timeout_s: float | None) -> SweepPoint:  # fmt: skip
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     timed_out = False
     try:
@@ -635,7 +708,7 @@ def _wait(job: RunJob, value: Any, cancel: threading.Event | None, timeout_s: fl
     except BaseException:  # Ctrl+C in the CLI: the worker (own process group) must not outlive us
         job.cancel(wait=True)
         raise
-    point = point_from_result(value, job.result())
+    point = point_from_result(variant.value, job.result(), variant.linked)
     if timed_out and not (cancel is not None and cancel.is_set()):
         return replace(point, status="failed", error=f"the run took longer than {timeout_s:g} s")
     return point

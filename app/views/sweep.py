@@ -2,12 +2,18 @@
 
 Pick a parameter (every sweepable property of the document, ``app.model.sweep``), type its
 values (parsed live: the field says how many values it read, or which entry is wrong), Run
-Sweep. Each value becomes a variant document that is exported and run in a worker process by
+Sweep. Under the values field, the Linked section adds parameters set in lock step with the
+swept one (Add Linked: a parameter picker and a values field parsed live like the primary's;
+variant i sets each to its i-th value, so every list needs as many values) — a tile size is the
+kernel's tile shapes, the axis size and the tensor shapes at once. The link rows stay with the
+dock for the session (a reopened or another document keeps them; a row whose parameter is gone
+says so). Each value becomes a variant document that is exported and run in a worker process by
 a ``QtRunner`` — the runner Run uses — one after the other; Cancel stops the running variant
 and skips the rest. Rows fill in as variants finish; the plot shows total cycles (left axis)
-and mean utilisation (right axis, 0-100 %) against the value (a categorical axis for enums,
-shapes and expressions). Clicking a point selects its row; Open in Compare (or a double-click
-on a row) puts that variant's run into the run history and shows it in Compare.
+and mean utilisation (right axis, 0-100 %) against the swept value (a categorical axis for
+enums, shapes and expressions); the table has one column per linked parameter. Clicking a
+point selects its row; Open in Compare (or a double-click on a row) puts that variant's run
+into the run history and shows it in Compare.
 
 The numbers are the model's (``SweepPoint``, computed by ``pto_wsp.trace_analysis``): exactly
 what ``python -m app.sweep`` prints for the same project and values.
@@ -36,6 +42,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -60,9 +67,12 @@ from app.runner.job import RunResult
 from app.runner.qt_runner import QtRunner
 from app.runner.runs import RunHistory, summarize_schedule
 
-__all__ = ["SweepPanel", "COLUMNS"]
+__all__ = ["SweepPanel", "LinkRow", "COLUMNS"]
 
 COLUMNS = ("Value", "Status", "Total cycles", "Tasks", "Mean utilisation", "Lanes", "Error")
+"""The table's columns without links; each linked parameter adds one (its label) after Mean
+utilisation, so the value and its numbers stay in view in a narrow dock."""
+_LINKS_AT = COLUMNS.index("Mean utilisation") + 1
 CSV_FILTER = "CSV files (*.csv);;All files (*)"
 CYCLES_COLOR = "#1f77b4"
 UTIL_COLOR = "#ff7f0e"
@@ -104,6 +114,120 @@ class _ParamCombo(QComboBox):
         super().showPopup()
 
 
+def _placeholder(p: SweepParam | None) -> str:
+    """The values field's hint for ``p``'s type (an enum's own choices as the example)."""
+    text = _PLACEHOLDERS.get(p.type, "") if p is not None else ""
+    if p is not None and p.choices and "{a}" in text:
+        a, b = (list(p.choices) + list(p.choices))[:2]
+        text = text.format(a=a, b=b)
+    return text
+
+
+def _fill_combo(combo: QComboBox, params: Sequence[SweepParam], keep: str | None) -> int:
+    """List ``params`` in ``combo`` (label shown, key as data), select ``keep``; the index
+    selected (-1 when ``keep`` is not among them), without emitting index changes."""
+    combo.blockSignals(True)
+    combo.clear()
+    for p in params:
+        combo.addItem(p.label, p.key)
+        combo.setItemData(combo.count() - 1, f"{p.key} ({p.type})", Qt.ItemDataRole.ToolTipRole)
+    index = combo.findData(keep) if keep is not None else -1
+    combo.setCurrentIndex(index)
+    combo.blockSignals(False)
+    return index
+
+
+def _shown(values: Sequence[Any]) -> str:
+    head = ", ".join(format_value(v) for v in values[:12])
+    return f"{len(values)} value{'s' if len(values) != 1 else ''}: {head}" + (", …" if len(values) > 12 else "")  # fmt: skip
+
+
+class LinkRow(QWidget):
+    """One linked parameter of the Sweep dock: picker, values field, live feedback, remove.
+
+    ``key`` is the parameter the user chose (``node.prop``); it survives a document without
+    it (the picker then shows nothing and the feedback says so) so the row comes back to life
+    when that document returns. ``changed`` follows any edit, ``remove_requested`` the button.
+    """
+
+    changed = Signal()
+    remove_requested = Signal(object)  # LinkRow
+
+    def __init__(self, refresh: Callable[[], None], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.key: str | None = None
+        self.params: list[SweepParam] = []
+        self.combo = _ParamCombo(refresh)
+        self.combo.setObjectName("sweepLinkParam")
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)  # fmt: skip
+        self.combo.setMinimumContentsLength(20)
+        self.combo.currentIndexChanged.connect(self._on_picked)
+        self.values_edit = QLineEdit()
+        self.values_edit.setObjectName("sweepLinkValues")
+        self.values_edit.textChanged.connect(self.changed)
+        self.feedback = QLabel()
+        self.feedback.setObjectName("sweepLinkFeedback")
+        self.remove_button = QToolButton()
+        self.remove_button.setObjectName("sweepLinkRemove")
+        self.remove_button.setText("✕")
+        self.remove_button.setToolTip("Remove this linked parameter")
+        self.remove_button.clicked.connect(lambda: self.remove_requested.emit(self))
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Linked:"))
+        row.addWidget(self.combo, 2)
+        row.addWidget(QLabel("Values:"))
+        row.addWidget(self.values_edit, 3)
+        row.addWidget(self.feedback, 2)
+        row.addWidget(self.remove_button)
+
+    @property
+    def param(self) -> SweepParam | None:
+        """The picked parameter (None while the chosen one is not in the document)."""
+        index = self.combo.currentIndex()
+        return self.params[index] if 0 <= index < len(self.params) else None
+
+    def set_params(self, params: Sequence[SweepParam], default: str | None = None) -> None:
+        """Offer ``params``; keep the chosen key (``default`` when none is chosen yet)."""
+        self.params = list(params)
+        if self.key is None:
+            self.key = default
+        _fill_combo(self.combo, self.params, self.key)
+        self.values_edit.setPlaceholderText(_placeholder(self.param))
+        self.changed.emit()
+
+    def pick(self, key: str) -> bool:
+        """Choose the parameter ``key`` (False when the document has no such parameter)."""
+        index = self.combo.findData(key)
+        if index < 0:
+            return False
+        self.combo.setCurrentIndex(index)
+        return True
+
+    def _on_picked(self, index: int) -> None:
+        if 0 <= index < len(self.params):
+            self.key = self.params[index].key
+        self.values_edit.setPlaceholderText(_placeholder(self.param))
+        self.changed.emit()
+
+    def linked_param(self) -> SweepParam:
+        """The parameter with the typed values; ``SweepError`` naming this row's parameter."""
+        p = self.param
+        if p is None:
+            missing = f"{self.key} is not in this document: " if self.key else ""
+            raise SweepError(f"linked parameter: {missing}pick a parameter")
+        try:
+            return p.with_values(parse_values(p, self.values_edit.text()))
+        except SweepError as err:
+            raise SweepError(f"linked {p.label}: {err}") from None
+
+    def show_feedback(self, text: str, ok: bool | None) -> None:
+        """``ok`` True: green, False: red, None: plain."""
+        self.feedback.setStyleSheet("" if ok is None else _OK_STYLE if ok else _BAD_STYLE)
+        self.feedback.setText(text)
+        self.feedback.setToolTip(text)
+
+
 def _item(text: str, value: float | None = None) -> QTableWidgetItem:
     item = QTableWidgetItem(text)
     if value is not None:
@@ -142,6 +266,7 @@ class SweepPanel(QWidget):
         self.runner.finished.connect(self._on_run_done)
         self.runner.failed.connect(self._on_run_done)
         self.params: list[SweepParam] = []
+        self.link_rows: list[LinkRow] = []
         self.result: SweepResult | None = None
         self._variants: list[Variant] = []
         self._next = 0
@@ -167,6 +292,15 @@ class SweepPanel(QWidget):
         self.feedback = QLabel()
         self.feedback.setObjectName("sweepFeedback")
         self.feedback.setWordWrap(True)
+        self.add_link_button = QPushButton("Add Linked")
+        self.add_link_button.setObjectName("sweepAddLink")
+        self.add_link_button.setToolTip(
+            "Set another property in lock step with this one: value i of each list goes into "
+            "variant i (e.g. a tile size: the tile shapes, the axis size and the tensor shapes)"
+        )
+        self.add_link_button.clicked.connect(lambda: self.add_link())
+        self.links_hint = QLabel("none: each variant changes only the parameter above")
+        self.links_hint.setStyleSheet("color: gray")
         self.run_button = QPushButton("Run Sweep")
         self.run_button.setObjectName("sweepRun")
         self.run_button.clicked.connect(self.run_sweep)
@@ -212,6 +346,14 @@ class SweepPanel(QWidget):
         row1.addWidget(self.values_edit, 3)
         row1.addWidget(self.run_button)
         row1.addWidget(self.cancel_button)
+        links_header = QHBoxLayout()
+        links_header.addWidget(QLabel("Linked parameters:"))
+        links_header.addWidget(self.add_link_button)
+        links_header.addWidget(self.links_hint)
+        links_header.addStretch(1)
+        self.links_layout = QVBoxLayout()
+        self.links_layout.setContentsMargins(0, 0, 0, 0)
+        self.links_layout.setSpacing(2)
         row2 = QHBoxLayout()
         row2.addWidget(self.feedback, 2)
         row2.addWidget(self.progress)
@@ -225,6 +367,8 @@ class SweepPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(row1)
+        layout.addLayout(links_header)
+        layout.addLayout(self.links_layout)
         layout.addLayout(row2)
         layout.addWidget(split, 1)
         self._update_buttons()
@@ -281,14 +425,14 @@ class SweepPanel(QWidget):
         """Rediscover the document's parameters, keeping the current choice when it remains."""
         keep = self.current_param.key if self.current_param is not None else None
         self.params = discover_params(self._document())
-        self.param_combo.blockSignals(True)
-        self.param_combo.clear()
-        for p in self.params:
-            self.param_combo.addItem(p.label, p.key)
-            self.param_combo.setItemData(self.param_combo.count() - 1, f"{p.key} ({p.type})", Qt.ItemDataRole.ToolTipRole)  # fmt: skip
-        index = self.param_combo.findData(keep) if keep is not None else -1
-        self.param_combo.setCurrentIndex(index if index >= 0 else (0 if self.params else -1))
-        self.param_combo.blockSignals(False)
+        if _fill_combo(self.param_combo, self.params, keep) < 0 and self.params:
+            self.param_combo.blockSignals(True)
+            self.param_combo.setCurrentIndex(0)
+            self.param_combo.blockSignals(False)
+        for row in self.link_rows:
+            row.blockSignals(True)
+            row.set_params(self.params)
+            row.blockSignals(False)
         self._on_param_changed()
 
     def select_param(self, node_id: str, prop: str | None = None) -> bool:
@@ -316,13 +460,94 @@ class SweepPanel(QWidget):
         self.refresh_params()
 
     def _on_param_changed(self, *_args: Any) -> None:
-        p = self.current_param
-        text = _PLACEHOLDERS.get(p.type, "") if p is not None else ""
-        if p is not None and p.choices and "{a}" in text:
-            a, b = (list(p.choices) + list(p.choices))[:2]
-            text = text.format(a=a, b=b)
-        self.values_edit.setPlaceholderText(text)
+        self.values_edit.setPlaceholderText(_placeholder(self.current_param))
         self._check_values()
+
+    # ---- linked parameters ----------------------------------------------------------------
+    def add_link(self, key: str | None = None, values: str = "") -> LinkRow:
+        """Add a linked-parameter row on ``key`` (default: the first parameter neither swept
+        nor linked yet) with ``values`` typed in its field."""
+        used = {r.key for r in self.link_rows}
+        if self.current_param is not None:
+            used.add(self.current_param.key)
+        default = key or next((p.key for p in self.params if p.key not in used), None)
+        row = LinkRow(self.refresh_params)
+        row.changed.connect(self._check_values)
+        row.remove_requested.connect(self.remove_link)
+        row.values_edit.returnPressed.connect(self.run_sweep)
+        self.link_rows.append(row)
+        self.links_layout.addWidget(row)
+        self.links_hint.setVisible(False)
+        row.blockSignals(True)
+        row.set_params(self.params, default)
+        row.values_edit.setText(values)
+        row.blockSignals(False)
+        self._check_values()
+        return row
+
+    def remove_link(self, row: LinkRow) -> None:
+        """Drop a linked-parameter row."""
+        if row not in self.link_rows:
+            return
+        self.link_rows.remove(row)
+        self.links_layout.removeWidget(row)
+        row.hide()
+        row.deleteLater()
+        self.links_hint.setVisible(not self.link_rows)
+        self._check_values()
+
+    def link_state(self) -> list[tuple[str | None, str]]:
+        """``(key, values text)`` of every link row, in order (what the dock keeps)."""
+        return [(r.key, r.values_edit.text()) for r in self.link_rows]
+
+    def set_link_state(self, state: Sequence[tuple[str | None, str]]) -> None:
+        """Replace the link rows by ``state`` (as ``link_state`` returns it)."""
+        for row in list(self.link_rows):
+            self.remove_link(row)
+        for key, values in state:
+            self.add_link(key, values)
+
+    def sweep_param(self) -> SweepParam:
+        """The current parameter with the typed values and every link row's parameter and
+        values: what Run Sweep runs (``SweepError`` naming what is wrong)."""
+        p = self.current_param
+        if p is None:
+            raise SweepError("the document has no sweepable property: add a node first")
+        param = p.with_values(parse_values(p, self.values_edit.text()))
+        param = param.with_links(row.linked_param() for row in self.link_rows)
+        param.check_links()
+        return param
+
+    def _check_links(self) -> None:
+        """Each row's feedback: how many values it read, or what is wrong with it."""
+        try:
+            count: int | None = len(self.parsed_values())
+        except SweepError:
+            count = None
+        primary = self.current_param.key if self.current_param is not None else None
+        seen: set[str] = set()
+        for row in self.link_rows:
+            p = row.param
+            if p is None:
+                what = f"{row.key} is not in this document" if row.key else "no parameter"
+                row.show_feedback(f"{what}: pick one", False)
+                continue
+            duplicate = "the swept parameter" if p.key == primary else "linked twice" if p.key in seen else ""  # fmt: skip
+            seen.add(p.key)
+            if duplicate:
+                row.show_feedback(f"{p.key} is {duplicate}", False)
+            elif not row.values_edit.text().strip():
+                row.show_feedback("one value per swept value", None)
+            else:
+                try:
+                    values = parse_values(p, row.values_edit.text())
+                except SweepError as err:
+                    row.show_feedback(str(err), False)
+                    continue
+                if count is not None and len(values) != count:
+                    row.show_feedback(f"{len(values)} value{'s' if len(values) != 1 else ''}, the swept parameter has {count}", False)  # fmt: skip
+                else:
+                    row.show_feedback(_shown(values), True)
 
     def parsed_values(self) -> list[Any]:
         """The values field read for the current parameter (``SweepError`` if it does not parse)."""
@@ -342,11 +567,9 @@ class SweepPanel(QWidget):
                 self.feedback.setStyleSheet(_BAD_STYLE)
                 self.feedback.setText(str(err))
             else:
-                shown = ", ".join(format_value(v) for v in values[:12]) + (
-                    ", …" if len(values) > 12 else ""
-                )
                 self.feedback.setStyleSheet(_OK_STYLE)
-                self.feedback.setText(f"{len(values)} value{'s' if len(values) != 1 else ''}: {shown}")  # fmt: skip
+                self.feedback.setText(_shown(values))
+        self._check_links()
         self._update_buttons()
 
     # ---- running --------------------------------------------------------------------------
@@ -359,14 +582,12 @@ class SweepPanel(QWidget):
         if self.is_running():
             return False
         try:
-            param = self.current_param
-            values = self.parsed_values()
-            assert param is not None
-            variants = make_variants(self._document().copy(), param.with_values(values))
+            param = self.sweep_param()
+            variants = make_variants(self._document().copy(), param)
         except SweepError as err:
             self.status.setText(str(err))
             return False
-        self._start(param.with_values(values), variants)
+        self._start(param, variants)
         return True
 
     def _start(self, param: SweepParam, variants: list[Variant]) -> None:
@@ -379,6 +600,7 @@ class SweepPanel(QWidget):
         self._cancelling = False
         self._running = True
         self.table.setRowCount(0)
+        self._set_columns()
         self.progress.setRange(0, len(variants))
         self.progress.setValue(0)
         self._selected_marker.setData([], [])
@@ -407,11 +629,30 @@ class SweepPanel(QWidget):
         if not self._running or self._next >= len(self._variants):
             return
         variant = self._variants[self._next]
-        self._add_point(point_from_result(variant.value, run))
+        self._add_point(point_from_result(variant.value, run, variant.linked))
         self._advance()
+
+    def columns(self) -> list[str]:
+        """The table's column titles for the current result: ``COLUMNS`` with one column per
+        linked parameter (its label) after Mean utilisation."""
+        links = [link.label for link in self.result.param.links] if self.result else []
+        return [*COLUMNS[:_LINKS_AT], *links, *COLUMNS[_LINKS_AT:]]
+
+    def _set_columns(self) -> None:
+        titles = self.columns()
+        self.table.setColumnCount(len(titles))
+        self.table.setHorizontalHeaderLabels(titles)
+        links = self.result.param.links if self.result is not None else ()
+        for c, link in enumerate(links, start=_LINKS_AT):
+            self.table.horizontalHeaderItem(c).setToolTip(f"linked: {link.key}")
 
     def _add_point(self, point: SweepPoint) -> None:
         assert self.result is not None
+        titles = self.columns()
+        if self.table.columnCount() != len(titles) or any(
+            self.table.horizontalHeaderItem(c).text() != t for c, t in enumerate(titles)
+        ):
+            self._set_columns()
         self.result.points.append(point)
         self._next += 1
         row = self.table.rowCount()
@@ -434,13 +675,14 @@ class SweepPanel(QWidget):
             _item(lanes or "-"),
             _item(point.error),
         ]
+        cells[_LINKS_AT:_LINKS_AT] = [_item(text) for text in point.linked_texts]
         if lanes:
-            cells[5].setToolTip("per-lane utilisation: " + lanes.replace(" ", ", "))
+            cells[titles.index("Lanes")].setToolTip("per-lane utilisation: " + lanes.replace(" ", ", "))  # fmt: skip
         if point.error:
             for cell in cells:
                 cell.setToolTip(point.error)
         if not point.ok:
-            cells[1].setForeground(QColor(_BAD_COLOR))
+            cells[titles.index("Status")].setForeground(QColor(_BAD_COLOR))
         for c, cell in enumerate(cells):
             self.table.setItem(row, c, cell)
         self._fit_columns()
@@ -452,7 +694,7 @@ class SweepPanel(QWidget):
         """Columns to their contents, but the per-lane list at most ``LANES_MAX_PX`` (its
         tooltip has it all): the Error column, which says why a value failed, stays in view."""
         self.table.resizeColumnsToContents()
-        lanes = COLUMNS.index("Lanes")
+        lanes = self.columns().index("Lanes")
         if self.table.columnWidth(lanes) > LANES_MAX_PX:
             self.table.setColumnWidth(lanes, LANES_MAX_PX)
 
@@ -489,12 +731,13 @@ class SweepPanel(QWidget):
 
     def _update_buttons(self) -> None:
         running = self.is_running()
-        parses = True
+        problem = ""
         try:
-            self.parsed_values()
-        except SweepError:
-            parses = False
-        self.run_button.setEnabled(not running and parses)
+            self.sweep_param()
+        except SweepError as err:
+            problem = str(err)
+        self.run_button.setEnabled(not running and not problem)
+        self.run_button.setToolTip(problem or "Run one variant per value, one after the other")
         self.cancel_button.setEnabled(running)
         has_points = self.result is not None and bool(self.result.points)
         self.csv_button.setEnabled(has_points and not running)
@@ -506,7 +749,8 @@ class SweepPanel(QWidget):
     # ---- plot -----------------------------------------------------------------------------
     def _set_axis(self, param: SweepParam) -> None:
         item = self.plot.getPlotItem()
-        item.setLabel("bottom", param.label)
+        linked = f" (+{len(param.links)} linked)" if param.links else ""
+        item.setLabel("bottom", param.label + linked)
         axis = item.getAxis("bottom")
         if param.numeric:
             axis.setTicks(None)

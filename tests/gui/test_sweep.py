@@ -17,10 +17,12 @@ from test_main_window import ScriptedDialogs, _discard_on_close
 
 from app.main_window import MainWindow
 from app.model import io
-from app.model.sweep import SweepResult, find_param, run_sweep
+from app.model.sweep import SweepResult, find_param, parse_values, run_sweep
+from app.views.sweep import LinkRow
 
 ROOT = Path(__file__).resolve().parents[2]
 PIPELINE = ROOT / "projects" / "megakernel_pipeline.pto.json"
+MATMUL = ROOT / "projects" / "matmul.pto.json"
 DISPATCH = "n49"
 SWEEP_TIMEOUT_MS = 300_000
 
@@ -193,3 +195,90 @@ def test_reset_layout_includes_the_sweep_dock(window: MainWindow) -> None:
     docks_menu = [a.text() for a in window.actions.docks_menu.actions()]
     assert "Sweep" in docks_menu
     assert window.actions["sweep"] in window.actions.run_menu.actions()
+
+
+TILE_LINKS = {  # a tile of T rows in matmul.pto.json, T = 8, 16, 32
+    "n5.params.c.tile": "8x16, 16x16, 32x16",
+    "n4.size": "8, 4, 2",
+    "n1.shape": "8x8x32, 4x16x32, 2x32x32",
+    "n3.shape": "8x8x16, 4x16x16, 2x32x16",
+}
+
+
+def add_link(qtbot: Any, window: MainWindow, key: str, values: str) -> LinkRow:
+    panel = window.sweep
+    qtbot.mouseClick(panel.add_link_button, Qt.MouseButton.LeftButton)
+    row = panel.link_rows[-1]
+    assert row.pick(key), f"{key} is not offered"
+    qtbot.keyClicks(row.values_edit, values)
+    return row
+
+
+def test_sweep_a_tile_size_with_linked_parameters(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:  # fmt: skip
+    assert window.open_path(MATMUL)
+    window.canvas.select_node("n5")
+    window.actions["sweep"].trigger()
+    panel = window.sweep
+    pick(window, "n5.params.a.tile")
+    type_values(qtbot, window, "8x32, 16x32, 32x32")
+    assert panel.feedback.text() == "3 values: 8x32, 16x32, 32x32"
+
+    # a row with the wrong number of values says so and blocks Run; removing it unblocks
+    extra = add_link(qtbot, window, "n2.shape", "32x16, 32x16")
+    assert not panel.run_button.isEnabled()
+    assert "value 2 ('32x16'): 32x16 is already listed" in extra.feedback.text()
+    extra.values_edit.clear()
+    qtbot.keyClicks(extra.values_edit, "32x16")
+    assert extra.feedback.text() == "1 value, the swept parameter has 3"
+    assert "has 1 value, Kernel matmul · a tile has 3 values" in panel.run_button.toolTip()
+    qtbot.mouseClick(extra.remove_button, Qt.MouseButton.LeftButton)
+    assert extra not in panel.link_rows and panel.run_button.isEnabled()
+
+    rows = [add_link(qtbot, window, key, values) for key, values in TILE_LINKS.items()]
+    assert rows[0].feedback.text() == "3 values: 8x16, 16x16, 32x16"
+    assert rows[1].feedback.text() == "3 values: 8, 4, 2"
+    assert panel.run_button.isEnabled()
+
+    result = run_and_wait(qtbot, window)
+    assert [p.status for p in result.points] == ["ok", "ok", "ok"]
+    labels = [link.label for link in result.param.links]
+    assert labels == ["Kernel matmul · c tile", "Dense axis tiles · size", "Tensor A · shape", "Tensor C · shape"]  # fmt: skip
+    table = panel.table
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert headers == ["Value", "Status", "Total cycles", "Tasks", "Mean utilisation", *labels, "Lanes", "Error"]  # fmt: skip
+    assert table.rowCount() == 3
+    assert table_column(window, "Value") == ["8x32", "16x32", "32x32"]
+    assert table_column(window, "Dense axis tiles · size") == ["8", "4", "2"]
+    assert table_column(window, "Tensor C · shape") == ["8x8x16", "4x16x16", "2x32x16"]
+
+    doc = io.load(MATMUL)
+    param = find_param(doc, "n5", "params.a.tile")
+    param = param.with_values(parse_values(param, "8x32, 16x32, 32x32"))
+    links = []
+    for key, values in TILE_LINKS.items():
+        node, _dot, prop = key.partition(".")
+        link = find_param(doc, node, prop)
+        links.append(link.with_values(parse_values(link, values)))
+    headless = run_sweep(doc, param.with_links(links), tmp_path / "headless")
+    expected = [p.total_cycles for p in headless.points]
+    assert expected == [9984, 9472, 18432]
+    assert [int(t.replace(",", "")) for t in table_column(window, "Total cycles")] == expected
+    xs, cycles = panel.cycles_curve.getData()
+    assert list(xs) == [0.0, 1.0, 2.0] and list(cycles) == [float(c) for c in expected]
+    assert len(panel.util_curve.getData()[0]) == 3
+    axis = panel.plot.getPlotItem().getAxis("bottom")
+    assert axis._tickLevels == [[(0, "8x32"), (1, "16x32"), (2, "32x32")]]
+    assert axis.labelText == "Kernel matmul · a tile (+4 linked)"
+
+    # the rows stay with the dock for the session: another document keeps them (and says
+    # which parameters it lacks); back on the matmul they are whole again
+    state = panel.link_state()
+    assert state == list(TILE_LINKS.items())
+    assert window.open_path(PIPELINE)
+    assert panel.link_state() == state
+    assert rows[1].feedback.text() == "n4.size is not in this document: pick one"
+    assert window.open_path(MATMUL)
+    pick(window, "n5.params.a.tile")
+    type_values(qtbot, window, "8x32, 16x32, 32x32")
+    assert panel.link_state() == state
+    assert rows[1].feedback.text() == "3 values: 8, 4, 2" and panel.run_button.isEnabled()

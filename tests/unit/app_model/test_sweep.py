@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io as stdio
 import json
+import math
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ from app.model.commands import AddNode, DocumentEditor
 from app.model.document import Document
 from app.model.export import export_script
 from app.model.sweep import (
+    LinkError,
     SweepError,
     ValueListError,
     discover_params,
@@ -39,6 +41,7 @@ from pto_wsp.trace_analysis import analyse_trace
 ROOT = Path(__file__).resolve().parents[3]
 PIPELINE = ROOT / "projects" / "megakernel_pipeline.pto.json"
 DISPATCH = "n49"  # megakernel_pipeline: dispatch round_robin(1)
+MATMUL = ROOT / "projects" / "matmul.pto.json"
 
 
 @pytest.fixture(scope="module")
@@ -285,6 +288,121 @@ def test_cancelled_sweep_skips_the_rest(pipeline: Document, tmp_path: Path) -> N
 
 
 # ------------------------------------------------------------------------------------------
+# linked parameters: a tile size of the matmul sample (tile rows T over 64 rows of A and C)
+
+ROWS, K, N = 64, 32, 16  # matmul.pto.json: A is (64/T) x T x K, B is K x N, C is (64/T) x T x N
+TILE_ROWS = (8, 16, 32)
+WORKERS = 4  # no dispatch node: the cpu_sim default
+
+
+@pytest.fixture(scope="module")
+def matmul() -> Document:
+    return io.load(MATMUL)
+
+
+def tile_sweep(doc: Document, rows: tuple[int, ...] = TILE_ROWS):
+    """The a tile swept over T rows, the four properties a tile size also is linked to it."""
+    param = find_param(doc, "n5", "params.a.tile").with_values([[t, K] for t in rows])
+    links = [
+        find_param(doc, "n5", "params.c.tile").with_values([[t, N] for t in rows]),
+        find_param(doc, "tiles", "size").with_values([ROWS // t for t in rows]),
+        find_param(doc, "A", "shape").with_values([[ROWS // t, t, K] for t in rows]),
+        find_param(doc, "C", "shape").with_values([[ROWS // t, t, N] for t in rows]),
+    ]
+    return param.with_links(links)
+
+
+def expected_cycles(t: int) -> int:
+    """README "Cycle model": per task the implicit loads of a (T x K) and b (K x N), the matmul
+    T*K*N and the store of c (T x N); the 64/T tasks are independent (disjoint C[i]) and go
+    round-robin over the workers, so the makespan is ceil(tasks / workers) tasks."""
+    per_task = t * K + K * N + t * K * N + t * N
+    return math.ceil((ROWS // t) / WORKERS) * per_task
+
+
+def test_linked_values_are_set_in_lock_step(matmul: Document) -> None:
+    param = tile_sweep(matmul)
+    variants = make_variants(matmul, param)
+    assert [v.value for v in variants] == [[8, K], [16, K], [32, K]]  # labelled by the primary
+    for t, variant in zip(TILE_ROWS, variants, strict=True):
+        assert variant.ok, variant.error
+        assert variant.linked == ([t, N], ROWS // t, [ROWS // t, t, K], [ROWS // t, t, N])
+        doc = variant.document
+        assert doc is not None
+        tiles = {p["name"]: (p["rows"], p["cols"]) for p in doc.node("n5").props["params"]}
+        assert tiles == {"a": (t, K), "b": (K, N), "c": (t, N)}
+        assert doc.node("n4").props["size"] == ROWS // t
+        assert doc.node("n1").props["shape"] == [ROWS // t, t, K]
+        assert doc.node("n3").props["shape"] == [ROWS // t, t, N]
+        assert f"tiles = Dense[{ROWS // t}]" in variant.source
+        assert f"a: In[Tile[{t}, {K}, DType.F32]]" in variant.source
+    assert matmul.node("n4").props["size"] == 4  # the document itself is untouched
+
+
+def test_linked_value_lists_must_match_the_swept_one(matmul: Document) -> None:
+    param = tile_sweep(matmul)
+    short = param.links[1].with_values([8, 4])
+    bad = param.with_links([param.links[0], short, *param.links[2:]])
+    message = (
+        r"linked parameter Dense axis tiles · size \(n4.size\) has 2 values, "
+        r"Kernel matmul · a tile has 3 values"
+    )
+    with pytest.raises(LinkError, match=message):
+        make_variants(matmul, bad)
+    with pytest.raises(LinkError, match=r"Kernel matmul · a tile \(n5.params.a.tile\) is already the swept parameter"):  # fmt: skip
+        make_variants(matmul, param.with_links([param.with_values(param.values)]))
+    twice = param.with_links([param.links[1], param.links[1]])
+    with pytest.raises(LinkError, match=r"\(n4.size\) is already linked"):
+        make_variants(matmul, twice)
+    with pytest.raises(LinkError, match="has links of its own"):
+        make_variants(matmul, param.with_links([param.links[0].with_links(param.links[1:2])]))
+    with pytest.raises(LinkError, match="4 linked parameters, 1 linked values"):
+        make_variant(matmul, param, [8, K], [[8, N]])
+
+
+def test_a_refused_linked_value_names_its_node(matmul: Document) -> None:
+    param = tile_sweep(matmul, (8, 16))
+    shape = param.links[2].with_values([[0, 8, K], [4, 16, K]])
+    bad = param.with_links([*param.links[:2], shape, param.links[3]])
+    refused, fine = make_variants(matmul, bad)
+    assert refused.error == "n1.props.shape: expected a non-empty list of positive ints"
+    assert refused.error_node == "n1" and refused.linked[2] == [0, 8, K]
+    assert fine.ok, fine.error
+
+
+@pytest.mark.slow
+def test_tile_size_sweep_matches_the_cycle_model_and_each_script(
+    matmul: Document, tmp_path: Path
+) -> None:
+    param = tile_sweep(matmul)
+    result = run_sweep(matmul, param, tmp_path / "sweep")
+    assert [p.status for p in result.points] == ["ok", "ok", "ok"], [p.error for p in result.points]  # fmt: skip
+    assert [p.value_text for p in result.points] == ["8x32", "16x32", "32x32"]
+    assert [p.linked_texts for p in result.points] == [
+        ("8x16", "8", "8x8x32", "8x8x16"),
+        ("16x16", "4", "4x16x32", "4x16x16"),
+        ("32x16", "2", "2x32x32", "2x32x16"),
+    ]
+    expected = [expected_cycles(t) for t in TILE_ROWS]
+    assert expected == [9984, 9472, 18432]
+    assert [p.total_cycles for p in result.points] == expected
+    assert [p.task_count for p in result.points] == [ROWS // t for t in TILE_ROWS]
+    for point, variant in zip(result.points, make_variants(matmul, param), strict=True):
+        assert variant.document is not None
+        stats, trace = _run_script(variant.document, tmp_path / f"script-{point.value_text}")
+        assert point.total_cycles == stats["total_cycles"]
+        assert point.task_count == stats["task_count"] == len(trace)
+
+    rows = list(csv.DictReader(write_csv(result, tmp_path / "tiles.csv").open()))
+    assert list(rows[0])[:6] == ["params.a.tile", "n5.params.c.tile", "n4.size", "n1.shape", "n3.shape", "status"]  # fmt: skip
+    assert [(r["params.a.tile"], r["n4.size"], int(r["total_cycles"])) for r in rows] == [
+        ("8x32", "8", 9984),
+        ("16x32", "4", 9472),
+        ("32x32", "2", 18432),
+    ]
+
+
+# ------------------------------------------------------------------------------------------
 # python -m app.sweep
 
 
@@ -346,3 +464,34 @@ def test_module_entry_point_runs() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert f"{DISPATCH}.policy" in done.stdout
+
+
+LINK_ARGS = (
+    "--node", "n5", "--prop", "params.a.tile", "--values", "8x32, 16x32",
+    "--link", "n5.params.c.tile=8x16, 16x16", "--link", "tiles.size=8, 4",
+    "--link", "A.shape=8x8x32, 4x16x32", "--link", "C.shape=8x8x16, 4x16x16",
+)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_cli_links_parameters(tmp_path: Path) -> None:
+    code, out, err = _cli(str(MATMUL), *LINK_ARGS)
+    assert code == 0, err
+    lines = [ln.split() for ln in out.splitlines()]
+    assert lines[0] == ["params.a.tile", "n5.params.c.tile", "n4.size", "n1.shape", "n3.shape", "total_cycles", "utilisation", "status"]  # fmt: skip
+    assert lines[1] == ["8x32", "8x16", "8", "8x8x32", "8x8x16", "9,984", "100.0%", "ok"]
+    assert lines[2] == ["16x32", "16x16", "4", "4x16x32", "4x16x16", "9,472", "100.0%", "ok"]
+    assert "linked: Kernel matmul · c tile, Dense axis tiles · size" in err
+
+
+def test_cli_link_errors() -> None:
+    args = (str(MATMUL), *LINK_ARGS[:6])
+    code, _out, err = _cli(*args, "--link", "n4.size=8, 4, 2")
+    assert code == 1
+    assert "linked parameter Dense axis tiles · size (n4.size) has 3 values" in err
+    code, _out, err = _cli(*args, "--link", "n4.size=8, x")
+    assert code == 1 and "n4.size: value 2 ('x'): expected an integer" in err
+    code, _out, err = _cli(*args, "--link", "n4.workers=8, 4")
+    assert code == 1 and "n4 (axis.dense) has no property 'workers'" in err
+    code, _out, err = _cli(*args, "--link", "n4size=8, 4")
+    assert code == 2 and "'n4size=8, 4': expected NODE.PROP=VALUES" in err
