@@ -16,6 +16,12 @@ sets it to its i-th value: as many values as ``--values`` lists), e.g. a tile si
         --link "n4.size=8, 4, 2" --link "n1.shape=8x8x32, 4x16x32, 2x32x32" \
         --link "n3.shape=8x8x16, 4x16x16, 2x32x16"
 
+or the worker pools of a task graph (``pools.<kernel>.workers``, integers >= 1), trading the
+partial kernel's workers against the finishing kernel's:
+
+    python -m app.sweep projects/tensor_parallel.pto.json --node sched2 \
+        --prop pools.partial.workers --values "1..3" --link "sched2.pools.finish.workers=3,2,1"
+
 Exit codes (as ``pto-wsp``): 0 every value ran, 1 a user error (unreadable project, unknown
 node or property, a value list that does not parse) or at least one value failed, 2 a usage
 error. It lives in ``app`` and not in the ``pto-wsp`` CLI because ``pto_wsp`` never imports
@@ -68,7 +74,8 @@ class LinkSyntaxError(ValueError):
 
 def parse_link(text: str) -> LinkArg:
     """Read ``NODE.PROP=VALUES``: the node is up to the first ``.`` (ids and names have none),
-    the property up to the first ``=`` (``params.a.tile`` keeps its dots)."""
+    the property up to the first ``=`` (``params.a.tile`` and ``pools.partial.workers`` keep
+    their dots)."""
     key, eq, values = text.partition("=")
     node, dot, prop = key.strip().partition(".")
     if not eq or not dot or not node or not prop.strip():
@@ -85,7 +92,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("project", type=Path, help="a Studio project (.pto.json)")
     p.add_argument("--list", action="store_true", help="list the sweepable parameters and exit")
     p.add_argument("--node", help="id (or unique name) of the node to vary")
-    p.add_argument("--prop", help="property to vary (params.<name>.tile: a kernel tile shape)")
+    p.add_argument(
+        "--prop",
+        help="property to vary (params.<name>.tile: a kernel tile shape; pools.<kernel>.workers: "
+        "the workers of a task graph's pool)",
+    )
     p.add_argument(
         "--values",
         help='values: "1,2,4,8", "1..16 step 2", "1..64 *2", "round_robin, hash", "*" (every '

@@ -7,12 +7,16 @@ count and utilisation. Qt-free (the Studio's Sweep dock and ``python -m app.swee
 1. ``discover_params(doc)`` lists every sweepable property, ``SweepParam`` each, labelled
    ``dispatch sched · n``. Sweepable are the property types a list of values makes sense for
    (numbers, enums, dtypes, booleans, shapes, expressions) plus the tile shape of each ``tile``
-   parameter of a kernel (pseudo-property ``params.<name>.tile``).
+   parameter of a kernel (pseudo-property ``params.<name>.tile``) and the worker count of each
+   pool row of a ``sched.task_graph`` (pseudo-property ``pools.<kernel>.workers``: "how many
+   tiles should this kernel get?"; the ``pools`` table itself is a list and not sweepable).
 2. ``parse_values(param, text)`` reads ``"1,2,4,8"``, ``"1..16 step 2"``, ``"1..64 *2"``,
    ``"round_robin, hash"``, ``"*"`` (every choice of an enum), ``"16x16, 32x32"``; a bad entry
-   raises ``ValueListError`` naming it.
+   (or a number below the parameter's ``minimum``, e.g. 0 workers for a pool) raises
+   ``ValueListError`` naming it.
 3. ``make_variant(doc, param, value)`` copies the document and sets the property through the
-   model's own ``SetProperty`` command (so its validation runs), then exports it with the one
+   model's own ``SetProperty`` command (so its validation runs; a pseudo-property sets its whole
+   table — ``params`` or ``pools`` — with one entry changed), then exports it with the one
    export function. A value the setter or the exporter rejects gives a variant with ``error``
    set: it is reported for that value and the sweep goes on.
 4. Each runnable variant runs in a worker process (``app.runner``); ``point_from_result`` turns
@@ -56,6 +60,7 @@ __all__ = [
     "SWEEPABLE_TYPES",
     "NUMERIC_TYPES",
     "TILE_PROP",
+    "POOL_PROP",
     "SweepError",
     "ValueListError",
     "SweepParam",
@@ -84,6 +89,8 @@ SWEEPABLE_TYPES = frozenset({*NUMERIC_TYPES, "enum", "dtype", "bool", "shape", "
 """``PropSpec`` types a sweep can set (``registry.PROP_TYPES`` minus names, code, lists...)."""
 TILE_PROP = re.compile(r"^params\.(?P<param>[A-Za-z_]\w*)\.tile$")
 """Pseudo-property of a ``kernel.def``: the ``[rows, cols]`` of one of its tile parameters."""
+POOL_PROP = re.compile(r"^pools\.(?P<kernel>[A-Za-z_]\w*)\.workers$")
+"""Pseudo-property of a ``sched.task_graph``: the workers of the pool row of one kernel."""
 MAX_VALUES = 1000
 """More values than this is a typo (``1..100000``), not a sweep anyone wants to wait for."""
 
@@ -120,10 +127,12 @@ class ValueListError(SweepError):
 class SweepParam:
     """One property of one node to sweep, and the values to sweep it over.
 
-    ``prop`` is a property name of the node's kind, or ``params.<name>.tile`` for a kernel
-    tile parameter's ``[rows, cols]``. ``type`` is the ``PropSpec`` type (``shape`` for a tile),
-    ``choices`` the enum/dtype/bool choices, ``current`` the value in the document the
-    parameter was discovered in, ``values`` the values to sweep (empty until parsed).
+    ``prop`` is a property name of the node's kind, ``params.<name>.tile`` for a kernel
+    tile parameter's ``[rows, cols]`` or ``pools.<kernel>.workers`` for the workers of a task
+    graph's pool row. ``type`` is the ``PropSpec`` type (``shape`` for a tile, ``int`` for
+    pool workers), ``choices`` the enum/dtype/bool choices, ``minimum`` the least number the
+    value list may hold (None: the setter alone judges), ``current`` the value in the document
+    the parameter was discovered in, ``values`` the values to sweep (empty until parsed).
     ``links`` are the parameters set in lock step with this one (module doc; each has its own
     ``values``, as many as this one's, and no links of its own).
     """
@@ -136,6 +145,7 @@ class SweepParam:
     current: Any = None
     values: tuple[Any, ...] = ()
     links: tuple[SweepParam, ...] = ()
+    minimum: int | float | None = None
 
     @property
     def key(self) -> str:
@@ -219,6 +229,30 @@ def params_of_node(doc: Document, node: Node) -> list[SweepParam]:
             prop = f"params.{q['name']}.tile"
             current = [int(q["rows"]), int(q["cols"])]
             out.append(SweepParam(node.id, prop, f"{base} · {q['name']} tile", "shape", None, current))  # fmt: skip
+    if node.kind == "sched.task_graph":
+        out.extend(_pool_params(node, base))
+    return out
+
+
+def _pool_params(node: Node, base: str) -> list[SweepParam]:
+    """``pools.<kernel>.workers`` per row of the task graph's ``pools`` table. Rows that do not
+    name a kernel (or name one twice) cannot be addressed and are left out: the validator
+    reports them, and a variant of such a document fails its export anyway."""
+    pools = node.props.get("pools")
+    if not isinstance(pools, list):
+        return []
+    out: list[SweepParam] = []
+    seen: set[str] = set()
+    for row in pools:
+        kernel = row.get("kernel") if isinstance(row, dict) else None
+        if not isinstance(kernel, str) or kernel in seen:
+            continue
+        prop = f"pools.{kernel}.workers"
+        if POOL_PROP.match(prop) is None:
+            continue
+        seen.add(kernel)
+        label = f"{base} · pools {kernel} workers"
+        out.append(SweepParam(node.id, prop, label, "int", None, row.get("workers"), minimum=1))
     return out
 
 
@@ -247,6 +281,12 @@ def find_param(doc: Document, node: str, prop: str) -> SweepParam:
     k = registry.KINDS.get(target.kind)
     known = {s.name for s in k.props} if k else set()
     names = ", ".join(p.prop for p in params) or "none"
+    pool = POOL_PROP.match(prop)
+    if pool is not None and target.kind == "sched.task_graph":
+        raise SweepError(
+            f"{target.id} ({target.kind}) has no pool for kernel {pool.group('kernel')!r}: add "
+            f"the row to its pools first; sweepable: {names}"
+        )
     if prop in known:
         raise SweepError(
             f"property {prop!r} of {target.id} ({target.kind}) cannot be swept; sweepable: {names}"
@@ -408,9 +448,14 @@ def _parse_entry(param: SweepParam, entry: str) -> list[Any]:
     if param.type in NUMERIC_TYPES:
         integer = param.type == "int"
         m = _RANGE.match(t)
-        if m:
-            return _range(m, integer)
-        return [_number(t, integer)]
+        numbers = _range(m, integer) if m else [_number(t, integer)]
+        low = param.minimum
+        if low is not None:
+            below = next((v for v in numbers if v < low), None)
+            if below is not None:
+                what = "an integer" if integer else "a number"
+                raise ValueError(f"expected {what} >= {format_value(low)}, got {format_value(below)}")  # fmt: skip
+        return numbers
     if param.type in ("enum", "dtype", "bool"):
         return _all_choices(param) if t == "*" else [_choice(param, t)]
     if param.type == "shape":
@@ -466,6 +511,11 @@ def set_target(doc: Document, target: str) -> Document:
 
 
 def _set(ed: DocumentEditor, param: SweepParam, value: Any) -> None:
+    pool = POOL_PROP.match(param.prop)
+    found = ed.doc.locate(param.node_id)
+    if pool is not None and found is not None and found[0].kind == "sched.task_graph":
+        _set_pool(ed, param.node_id, pool.group("kernel"), value)
+        return
     m = TILE_PROP.match(param.prop)
     if m is None:
         ed.apply(SetProperty(param.node_id, param.prop, value))
@@ -481,6 +531,19 @@ def _set(ed: DocumentEditor, param: SweepParam, value: Any) -> None:
     else:
         raise EditError(f"{param.node_id}: kernel has no parameter {m.group('param')!r}")
     ed.apply(SetProperty(param.node_id, "params", params))
+
+
+def _set_pool(ed: DocumentEditor, node_id: str, kernel: str, workers: Any) -> None:
+    """Set the workers of ``kernel``'s pool row through the ``pools`` property's own setter
+    (a copy of the table with that one row changed), so the registry's checks run."""
+    pools = [dict(row) if isinstance(row, dict) else row for row in ed.doc.node(node_id).props.get("pools") or []]  # fmt: skip
+    for row in pools:
+        if isinstance(row, dict) and row.get("kernel") == kernel:
+            row["workers"] = workers
+            break
+    else:
+        raise EditError(f"{node_id}.props.pools: no pool for kernel {kernel!r}")
+    ed.apply(SetProperty(node_id, "pools", pools))
 
 
 def make_variant(doc: Document, param: SweepParam, value: Any, linked: Sequence[Any] = ()) -> Variant:  # fmt: skip

@@ -5,14 +5,16 @@ values (parsed live: the field says how many values it read, or which entry is w
 Sweep. Under the values field, the Linked section adds parameters set in lock step with the
 swept one (Add Linked: a parameter picker and a values field parsed live like the primary's;
 variant i sets each to its i-th value, so every list needs as many values) — a tile size is the
-kernel's tile shapes, the axis size and the tensor shapes at once. The link rows stay with the
-dock for the session (a reopened or another document keeps them; a row whose parameter is gone
-says so). Each value becomes a variant document that is exported and run in a worker process by
-a ``QtRunner`` — the runner Run uses — one after the other; Cancel stops the running variant
-and skips the rest. Rows fill in as variants finish; the plot shows total cycles (left axis)
-and mean utilisation (right axis, 0-100 %) against the swept value (a categorical axis for
-enums, shapes and expressions); the table has one column per linked parameter. Clicking a
-point selects its row; Open in Compare (or a double-click on a row) puts that variant's run
+kernel's tile shapes, the axis size and the tensor shapes at once; a task graph's pools are
+one parameter per row (``pools.<kernel>.workers``), so one kernel's workers can be traded
+against another's by linking the two. The link rows stay with the dock for the session (a
+reopened or another document keeps them; a row whose parameter is gone says so). Each value
+becomes a variant document that is exported and run in a worker process by a ``QtRunner`` —
+the runner Run uses — one after the other; Cancel stops the running variant and skips the
+rest. Rows fill in as variants finish; the plot shows total cycles (left axis) and mean
+utilisation (right axis, 0-100 %) against the swept value (a categorical axis for enums,
+shapes and expressions); the table has one column per linked parameter. Clicking a point
+selects its row; Open in Compare (or a double-click on a row) puts that variant's run
 into the run history and shows it in Compare.
 
 The numbers are the model's (``SweepPoint``, computed by ``pto_wsp.trace_analysis``): exactly

@@ -23,6 +23,7 @@ from app.views.sweep import LinkRow
 ROOT = Path(__file__).resolve().parents[2]
 PIPELINE = ROOT / "projects" / "megakernel_pipeline.pto.json"
 MATMUL = ROOT / "projects" / "matmul.pto.json"
+TENSOR_PARALLEL = ROOT / "projects" / "tensor_parallel.pto.json"
 DISPATCH = "n49"
 SWEEP_TIMEOUT_MS = 300_000
 
@@ -184,6 +185,40 @@ def test_cancel_stops_the_sweep(qtbot: Any, window: MainWindow) -> None:
     assert panel.run_button.isEnabled() and not panel.cancel_button.isEnabled()
     assert panel.table.rowCount() == 5
     assert panel.status.text().startswith("Sweep cancelled")
+
+
+def test_sweep_task_graph_pool_workers(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
+    assert window.open_path(TENSOR_PARALLEL)
+    window.canvas.select_node("n36")  # task_graph sched2: pools partial 3, finish 1
+    window.actions["sweep"].trigger()
+    panel = window.sweep
+    combo = panel.param_combo
+    label = "task_graph sched2 · pools partial workers"
+    index = combo.findText(label)  # offered in the parameter combo under its label
+    assert index >= 0, f"{label} is not offered"
+    assert combo.itemData(index) == "n36.pools.partial.workers"
+    assert combo.findText("task_graph sched2 · pools finish workers") >= 0
+    combo.setCurrentIndex(index)
+    assert panel.current_param is not None and panel.current_param.current == 3
+
+    type_values(qtbot, window, "0, 1")
+    assert "value 1 ('0'): expected an integer >= 1, got 0" in panel.feedback.text()
+    assert not panel.run_button.isEnabled()
+    type_values(qtbot, window, "1, 2, 3")
+    assert panel.feedback.text() == "3 values: 1, 2, 3"
+
+    result = run_and_wait(qtbot, window)
+    assert panel.table.rowCount() == 3
+    assert table_column(window, "Value") == ["1", "2", "3"]
+    assert table_column(window, "Status") == ["ok", "ok", "ok"]
+    doc = io.load(TENSOR_PARALLEL)
+    param = find_param(doc, "n36", "pools.partial.workers").with_values([1, 2, 3])
+    expected = [p.total_cycles for p in run_sweep(doc, param, tmp_path / "headless").points]
+    assert [p.total_cycles for p in result.points] == expected
+    assert [int(t.replace(",", "")) for t in table_column(window, "Total cycles")] == expected
+    xs, _cycles = panel.cycles_curve.getData()
+    assert list(xs) == [1.0, 2.0, 3.0]  # workers are a numeric axis
+    assert panel.plot.getPlotItem().getAxis("bottom").labelText == label
 
 
 def test_reset_layout_includes_the_sweep_dock(window: MainWindow) -> None:

@@ -42,6 +42,8 @@ ROOT = Path(__file__).resolve().parents[3]
 PIPELINE = ROOT / "projects" / "megakernel_pipeline.pto.json"
 DISPATCH = "n49"  # megakernel_pipeline: dispatch round_robin(1)
 MATMUL = ROOT / "projects" / "matmul.pto.json"
+TENSOR_PARALLEL = ROOT / "projects" / "tensor_parallel.pto.json"
+TASK_GRAPH = "n36"  # tensor_parallel: task_graph sched2, pools partial: 3, finish: 1
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +87,67 @@ def test_kernel_tile_parameters_are_sweepable() -> None:
     x = next(p for p in variant.document.node(kern.id).props["params"] if p["name"] == "x")
     assert (x["rows"], x["cols"]) == (8, 8)
     assert "Tile[8, 8," in variant.source
+
+
+@pytest.fixture(scope="module")
+def tensor_parallel() -> Document:
+    return io.load(TENSOR_PARALLEL)
+
+
+def _pools_text(source: str) -> str:
+    return next(ln.strip() for ln in source.splitlines() if "Pools.by_kernel" in ln)
+
+
+def test_task_graph_pools_are_sweepable_per_row(tensor_parallel: Document) -> None:
+    by_key = {p.key: p for p in discover_params(tensor_parallel)}
+    partial = by_key[f"{TASK_GRAPH}.pools.partial.workers"]
+    finish = by_key[f"{TASK_GRAPH}.pools.finish.workers"]
+    assert (partial.type, partial.current, partial.label) == (
+        "int",
+        3,
+        "task_graph sched2 · pools partial workers",
+    )
+    assert (finish.current, finish.label) == (1, "task_graph sched2 · pools finish workers")
+    assert partial.numeric and f"{TASK_GRAPH}.pools" not in by_key  # the table itself is not
+    assert find_param(tensor_parallel, "sched2", "pools.finish.workers") == finish
+
+    assert parse_values(partial, "1..3") == [1, 2, 3]
+    assert parse_values(partial, "1..8 *2") == [1, 2, 4, 8]
+    with pytest.raises(ValueListError, match=r"value 2 \('0'\): expected an integer >= 1, got 0"):
+        parse_values(partial, "2, 0")
+    with pytest.raises(ValueListError, match=r"value 1 \('0..2'\): .*>= 1, got 0"):
+        parse_values(partial, "0..2")
+    with pytest.raises(ValueListError, match=r"value 1 \('1.5'\): expected an integer"):
+        parse_values(partial, "1.5")
+    with pytest.raises(SweepError, match=r"n36 \(sched.task_graph\) has no pool for kernel 'x'"):
+        find_param(tensor_parallel, TASK_GRAPH, "pools.x.workers")
+
+    variants = make_variants(tensor_parallel, partial.with_values([1, 2]))
+    for v in variants:
+        assert v.ok, v.error
+        assert v.document is not None
+        pools = v.document.node(TASK_GRAPH).props["pools"]
+        assert pools == [{"kernel": "partial", "workers": v.value}, {"kernel": "finish", "workers": 1}]  # fmt: skip
+        assert _strip(v.document, TASK_GRAPH, "pools") == _strip(tensor_parallel, TASK_GRAPH, "pools")  # fmt: skip
+        assert _pools_text(v.source) == f"pools=Pools.by_kernel({{partial: {v.value}, finish: 1}}),"  # fmt: skip
+    assert tensor_parallel.node(TASK_GRAPH).props["pools"][0] == {"kernel": "partial", "workers": 3}  # fmt: skip
+    # a value the pools setter refuses (not parsed: set directly) is reported for that value
+    refused = make_variant(tensor_parallel, partial, 0)
+    assert refused.error == "n36.props.pools: [0].workers: expected an integer >= 1, got 0"
+    assert refused.error_node == TASK_GRAPH
+
+
+def test_pool_workers_link_in_lock_step(tensor_parallel: Document) -> None:
+    partial = find_param(tensor_parallel, TASK_GRAPH, "pools.partial.workers")
+    finish = find_param(tensor_parallel, TASK_GRAPH, "pools.finish.workers")
+    param = partial.with_values([1, 2, 3]).with_links([finish.with_values([3, 2, 1])])
+    variants = make_variants(tensor_parallel, param)
+    assert [(v.value, v.linked) for v in variants] == [(1, (3,)), (2, (2,)), (3, (1,))]
+    for v in variants:
+        assert v.ok and v.document is not None, v.error
+        workers = {r["kernel"]: r["workers"] for r in v.document.node(TASK_GRAPH).props["pools"]}
+        assert workers == {"partial": v.value, "finish": 4 - v.value}
+        assert _pools_text(v.source) == f"pools=Pools.by_kernel({{partial: {v.value}, finish: {4 - v.value}}}),"  # fmt: skip
 
 
 def test_find_param_names_what_is_wrong(pipeline: Document) -> None:
@@ -287,6 +350,22 @@ def test_cancelled_sweep_skips_the_rest(pipeline: Document, tmp_path: Path) -> N
     assert result.cancelled and not result.ok
 
 
+@pytest.mark.slow
+def test_pool_workers_sweep_matches_each_script(tensor_parallel: Document, tmp_path: Path) -> None:
+    param = find_param(tensor_parallel, TASK_GRAPH, "pools.partial.workers")
+    param = param.with_values(parse_values(param, "1, 2, 3"))
+    result = run_sweep(tensor_parallel, param, tmp_path / "sweep")
+    assert [p.status for p in result.points] == ["ok", "ok", "ok"], [p.error for p in result.points]  # fmt: skip
+    for point, variant in zip(result.points, make_variants(tensor_parallel, param), strict=True):
+        assert variant.document is not None
+        stats, trace = _run_script(variant.document, tmp_path / f"script-{point.value}")
+        assert point.total_cycles == stats["total_cycles"]
+        assert point.task_count == stats["task_count"] == len(trace)
+    sample, _trace = _run_script(tensor_parallel, tmp_path / "sample")  # partial: 3 as saved
+    assert result.points[2].total_cycles == sample["total_cycles"]
+    assert result.points[0].total_cycles > result.points[2].total_cycles  # one worker is slower
+
+
 # ------------------------------------------------------------------------------------------
 # linked parameters: a tile size of the matmul sample (tile rows T over 64 rows of A and C)
 
@@ -482,6 +561,32 @@ def test_cli_links_parameters(tmp_path: Path) -> None:
     assert lines[1] == ["8x32", "8x16", "8", "8x8x32", "8x8x16", "9,984", "100.0%", "ok"]
     assert lines[2] == ["16x32", "16x16", "4", "4x16x32", "4x16x16", "9,472", "100.0%", "ok"]
     assert "linked: Kernel matmul · c tile, Dense axis tiles · size" in err
+
+
+def test_cli_lists_and_links_pool_workers() -> None:
+    code, out, err = _cli(str(TENSOR_PARALLEL), "--list")
+    assert code == 0, err
+    rows = [ln.split()[:3] for ln in out.splitlines()]
+    assert [f"{TASK_GRAPH}.pools.partial.workers", "int", "3"] in rows
+    assert [f"{TASK_GRAPH}.pools.finish.workers", "int", "1"] in rows
+    args = (str(TENSOR_PARALLEL), "--node", "sched2", "--prop", "pools.partial.workers")
+    code, _out, err = _cli(*args, "--values", "0, 1")
+    assert code == 1 and "value 1 ('0'): expected an integer >= 1, got 0" in err
+    code, _out, err = _cli(*args, "--values", "1, 2", "--link", "sched2.pools.finish.workers=2")
+    assert code == 1 and "(n36.pools.finish.workers) has 1 value" in err
+
+
+@pytest.mark.slow
+def test_cli_sweeps_linked_pool_workers() -> None:
+    args = ("--node", "sched2", "--prop", "pools.partial.workers", "--values", "1..3")
+    link = ("--link", "sched2.pools.finish.workers=3, 2, 1")
+    code, out, err = _cli(str(TENSOR_PARALLEL), *args, *link)
+    assert code == 0, err
+    lines = [ln.split() for ln in out.splitlines()]
+    assert lines[0][:2] == ["pools.partial.workers", "n36.pools.finish.workers"]
+    assert [ln[:2] for ln in lines[1:]] == [["1", "3"], ["2", "2"], ["3", "1"]]
+    assert all(ln[-1] == "ok" for ln in lines[1:])
+    assert "linked: task_graph sched2 · pools finish workers" in err
 
 
 def test_cli_link_errors() -> None:
