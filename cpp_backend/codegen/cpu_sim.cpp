@@ -1057,11 +1057,14 @@ private:
                                    n.loc);
         // Cost: the cost table's per-kernel cycles, or (-1) from the views.
         const std::string kid = std::to_string(n.kernel_id);
+        // KC<id> is the prologue's local copy of KC[id]: unlike a load through KC it is
+        // loop-invariant across the (opaque) submit calls, so a view-independent cost is
+        // evaluated once per function instead of once per task.
         if (K->body_kind == BodyKind::Traced)
-            put("const int64_t cyc = KC[" + kid + "];");
+            put("const int64_t cyc = KC" + kid + ";");
         else
-            put("const int64_t cyc = KC[" + kid + "] >= 0 ? KC[" + kid +
-                "] : (int64_t)(LR * (double)(" + in_elems + ") + SR * (double)(" + out_elems +
+            put("const int64_t cyc = KC" + kid + " >= 0 ? KC" + kid +
+                " : (int64_t)(LR * (double)(" + in_elems + ") + SR * (double)(" + out_elems +
                 ") + 0.5);");
         if (numerics) {
             std::string call = kernel_fn(n.kernel_id) + "(pto_arena";
@@ -1266,12 +1269,30 @@ private:
     /// The locals a driver function reads: run inputs and the tensors its body names (`T<id>`;
     /// a match inside a message string only declares an unused local).
     void prologue(std::ostringstream& o, const std::string& body) const {
+        std::set<int64_t> kc_declared;
         o << "    pto_sim* const sim = R->sim;\n"
              "    char* const pto_arena = (char*)R->arena;\n"
              "    const int64_t* const KC = R->kernel_cycles;\n"
              "    const double LR = R->load_rate, SR = R->store_rate;\n"
              "    (void)sim; (void)pto_arena; (void)KC; (void)LR; (void)SR;\n";
         o << csp_.prologue_line();
+        // The cost-table entries the body reads (`KC<id>`), copied into locals.
+        for (std::size_t i = 0; i + 2 < body.size(); ++i) {
+            if (body[i] != 'K' || body[i + 1] != 'C' ||
+                !std::isdigit(static_cast<unsigned char>(body[i + 2])))
+                continue;
+            if (i > 0 && (std::isalnum(static_cast<unsigned char>(body[i - 1])) || body[i - 1] == '_'))
+                continue;
+            int64_t id = 0;
+            std::size_t j = i + 2;
+            while (j < body.size() && std::isdigit(static_cast<unsigned char>(body[j])) && id < INT32_MAX)
+                id = id * 10 + (body[j++] - '0');
+            i = j - 1;
+            if (j < body.size() && (std::isalnum(static_cast<unsigned char>(body[j])) || body[j] == '_'))
+                continue;
+            if (!m_.kernel(id) || !kc_declared.insert(id).second) continue;
+            o << "    const int64_t KC" << id << " = KC[" << id << "]; (void)KC" << id << ";\n";
+        }
         std::set<int64_t> used;
         for (std::size_t i = 0; i + 1 < body.size(); ++i) {
             if (body[i] != 'T' || !std::isdigit(static_cast<unsigned char>(body[i + 1]))) continue;

@@ -61,6 +61,8 @@ CspEmitter::CspEmitter(const Module& m, CspHost& host) : m_(m), h_(host) {
     used_ = m.workload && uses_csp(*m.workload);
 }
 
+std::string CspEmitter::hot_chan(int64_t id) { return "pto_hc" + std::to_string(id); }
+
 std::string CspEmitter::channel_name(int64_t id) const {
     const Channel* c = m_.channel(id);
     return c ? c->name : "#ch" + std::to_string(id);
@@ -203,6 +205,7 @@ void CspEmitter::emit_pipeline(const Node& n, const std::vector<const Node*>& pr
     for (int64_t c : chans)
         if (!m_.channel(c))
             throw CodegenError("pipeline uses unknown channel #ch" + std::to_string(c), n.loc);
+    pipe_chans_ = chans;
 
     const std::set<int64_t> outer = h_.csp_vars();
     const std::vector<int64_t> env(outer.begin(), outer.end());
@@ -254,6 +257,7 @@ void CspEmitter::emit_pipeline(const Node& n, const std::vector<const Node*>& pr
     h_.csp_indent(-1);
     h_.csp_put("}");
     rot_.clear();
+    pipe_chans_.clear();
 }
 
 void CspEmitter::emit_process_body(const Node& proc, const std::vector<int64_t>& env) {
@@ -263,6 +267,12 @@ void CspEmitter::emit_process_body(const Node& proc, const std::vector<int64_t>&
     h_.csp_put("uint64_t pto_ntask = *pto_tc;");
     // The engine's hot state, for csp.h's inline fast paths of the channel actions.
     h_.csp_put("pto_csp_hot* const pto_H = pto_csp_hot_of(pto_C); (void)pto_H;");
+    // This process's clock slot and the records of the pipeline's channels do not move while
+    // the pipeline runs: computed once here instead of at every channel action.
+    h_.csp_put("int64_t* const pto_clk = pto_csp_clock_slot(pto_H, pto_self); (void)pto_clk;");
+    for (int64_t c : pipe_chans_)
+        h_.csp_put("pto_csp_hot_chan* const " + hot_chan(c) + " = pto_csp_hot_chan_at(pto_H, " +
+                   std::to_string(c) + "); (void)" + hot_chan(c) + ";");
     h_.csp_put("int64_t pto_barrier = pto_csp_clock(pto_C, pto_self), pto_max = 0;");
     h_.csp_put("int pto_pending = 0;");
     h_.csp_put("(void)pto_ntask; (void)pto_max; (void)pto_pending; (void)pto_env;");
@@ -304,8 +314,8 @@ void CspEmitter::emit_send(const Node& n) {
     h_.csp_put("{  // " + at("send on " + ch->name, n.loc));
     h_.csp_indent(1);
     h_.csp_put("int64_t " + item + " = 0;");
-    h_.csp_put("pto_barrier = pto_csp_reserve_fast(pto_C, pto_H, pto_self, " + cid +
-               ", pto_barrier, " +
+    h_.csp_put("pto_barrier = pto_csp_reserve_on(pto_C, pto_H, pto_clk, " + hot_chan(n.channel_id) +
+               ", pto_self, " + cid + ", pto_barrier, " +
                (blocking ? "1" : "0") + ", " + lit(at("send on " + ch->name, n.loc)) + ", &" +
                item + ");");
     if (n.value) {
@@ -321,8 +331,8 @@ void CspEmitter::emit_send(const Node& n) {
     } else {
         h_.csp_put("if (pto_barrier > pto_max) pto_max = pto_barrier;");
     }
-    h_.csp_put("pto_csp_commit_fast(pto_C, pto_H, pto_self, " + cid + ", " + item +
-               ", pto_barrier);");
+    h_.csp_put("pto_csp_commit_on(pto_C, pto_H, pto_clk, " + hot_chan(n.channel_id) +
+               ", pto_self, " + cid + ", " + item + ", pto_barrier);");
     h_.csp_indent(-1);
     h_.csp_put("}");
 }
@@ -334,8 +344,8 @@ void CspEmitter::emit_consume(const Node& n) {
     h_.csp_put("for (;;) {  // " + at("consume " + channel_name(n.channel_id), n.loc));
     h_.csp_indent(1);
     h_.csp_put("int64_t " + var + " = 0;");
-    h_.csp_put("if (!pto_csp_take_fast(pto_C, pto_H, pto_self, " + cid + ", &pto_barrier, &" + var +
-               ")) break;");
+    h_.csp_put("if (!pto_csp_take_on(pto_C, pto_H, pto_clk, " + hot_chan(n.channel_id) +
+               ", pto_self, " + cid + ", &pto_barrier, &" + var + ")) break;");
     h_.csp_bind(n.vars[0].id, true);
     consume_ctx_.push_back({n.channel_id, var});
     const std::string saved = h_.csp_fresh("pto_smax");
@@ -350,7 +360,8 @@ void CspEmitter::emit_consume(const Node& n) {
     h_.csp_put("pto_max = " + saved + " > pto_barrier ? " + saved + " : pto_barrier;");
     consume_ctx_.pop_back();
     h_.csp_bind(n.vars[0].id, false);
-    h_.csp_put("pto_csp_release_fast(pto_C, pto_H, pto_self, " + cid + ", pto_barrier);");
+    h_.csp_put("pto_csp_release_on(pto_C, pto_H, pto_clk, " + hot_chan(n.channel_id) +
+               ", pto_self, " + cid + ", pto_barrier);");
     h_.csp_indent(-1);
     h_.csp_put("}");
 }
@@ -359,7 +370,7 @@ void CspEmitter::emit_consume(const Node& n) {
 
 void CspEmitter::task_prologue() {
     if (!in_process_) return;
-    if (!ordered_) h_.csp_put("pto_csp_at_fast(pto_C, pto_H, pto_self, pto_barrier);");
+    if (!ordered_) h_.csp_put("pto_csp_at_on(pto_C, pto_H, pto_clk, pto_self, pto_barrier);");
     ordered_ = false;
     h_.csp_put("pto_ntask = *pto_tc;");
 }

@@ -90,6 +90,8 @@ private:
     void emit_consume(const ir::Node& n);
     void analyse_rotation(const ir::Node& n);
     std::string channel_name(int64_t id) const;
+    /// Name of a process body's local pointer to channel `id`'s hot record.
+    static std::string hot_chan(int64_t id);
     std::string event_name(int64_t id) const;
     std::string rot_copy(int64_t tid, const std::string& loc);
 
@@ -103,6 +105,7 @@ private:
     bool ordered_ = false;
     int n_procs_ = 0;
     std::map<int64_t, Rotation> rot_;  // tensor id -> rotation (current pipeline)
+    std::set<int64_t> pipe_chans_;     // channels of the current pipeline
     std::vector<Ctx> consume_ctx_;
     std::vector<Ctx> send_ctx_;
     std::vector<std::pair<std::string, std::string>> funcs_;

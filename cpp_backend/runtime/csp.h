@@ -232,19 +232,22 @@ static inline void pto_csp_occupancy_inline(pto_csp* C, const pto_csp_hot* H,
     ++b->size;
 }
 
+/* The `_on` variants take the caller's clock slot (pto_csp_clock_slot) and channel record
+ * (pto_csp_hot_chan_at), which stay put while a pipeline runs, so a process body computes them
+ * once instead of re-deriving them from the hot state after every call that may change it. */
+
 /* pto_csp_at. */
-static inline void pto_csp_at_fast(pto_csp* C, pto_csp_hot* H, int32_t self, int64_t now) {
-    int64_t* clk = pto_csp_clock_slot(H, self);
+static inline void pto_csp_at_on(pto_csp* C, const pto_csp_hot* H, int64_t* clk, int32_t self,
+                                 int64_t now) {
     if (now > *clk) *clk = now;
     if (H->ready_min < *clk) pto_csp_at(C, self, *clk);
 }
 
 /* pto_csp_reserve: inline when the channel (depth >= 1, open) has a free slot. */
-static inline int64_t pto_csp_reserve_fast(pto_csp* C, pto_csp_hot* H, int32_t self, int32_t ch,
-                                           int64_t now, int32_t block, const char* where,
-                                           int64_t* item) {
-    int64_t* clk = pto_csp_clock_slot(H, self);
-    pto_csp_hot_chan* c = pto_csp_hot_chan_at(H, ch);
+static inline int64_t pto_csp_reserve_on(pto_csp* C, const pto_csp_hot* H, int64_t* clk,
+                                         pto_csp_hot_chan* c, int32_t self, int32_t ch,
+                                         int64_t now, int32_t block, const char* where,
+                                         int64_t* item) {
     if (now > *clk) *clk = now;
     if (H->ready_min < *clk || c->closed || c->used >= c->cap || c->depth <= 0)
         return pto_csp_reserve(C, self, ch, *clk, block, where, item);
@@ -255,14 +258,13 @@ static inline int64_t pto_csp_reserve_fast(pto_csp* C, pto_csp_hot* H, int32_t s
 }
 
 /* pto_csp_commit: inline for a channel with one producer and no consumer waiting. */
-static inline void pto_csp_commit_fast(pto_csp* C, pto_csp_hot* H, int32_t self, int32_t ch,
-                                       int64_t item, int64_t now) {
-    pto_csp_hot_chan* c = pto_csp_hot_chan_at(H, ch);
+static inline void pto_csp_commit_on(pto_csp* C, const pto_csp_hot* H, int64_t* clk,
+                                     pto_csp_hot_chan* c, int32_t self, int32_t ch, int64_t item,
+                                     int64_t now) {
     if (c->producers > 1 || c->n_wait_take != 0) {
         pto_csp_commit(C, self, ch, item, now);
         return;
     }
-    int64_t* clk = pto_csp_clock_slot(H, self);
     if (now > *clk) *clk = now;
     int64_t at = c->head + c->queued;
     if (at >= c->cap) at -= c->cap;
@@ -274,10 +276,9 @@ static inline void pto_csp_commit_fast(pto_csp* C, pto_csp_hot* H, int32_t self,
 }
 
 /* pto_csp_take: inline when an item committed at or before the caller's clock is queued. */
-static inline int32_t pto_csp_take_fast(pto_csp* C, pto_csp_hot* H, int32_t self, int32_t ch,
-                                        int64_t* now, int64_t* item) {
-    int64_t* clk = pto_csp_clock_slot(H, self);
-    pto_csp_hot_chan* c = pto_csp_hot_chan_at(H, ch);
+static inline int32_t pto_csp_take_on(pto_csp* C, const pto_csp_hot* H, int64_t* clk,
+                                      pto_csp_hot_chan* c, int32_t self, int32_t ch,
+                                      int64_t* now, int64_t* item) {
     if (*now > *clk) *clk = *now;
     if (H->ready_min < *clk || c->queued == 0 || c->ring[c->head].time > *clk)
         return pto_csp_take(C, self, ch, now, item);
@@ -289,10 +290,9 @@ static inline int32_t pto_csp_take_fast(pto_csp* C, pto_csp_hot* H, int32_t self
 }
 
 /* pto_csp_release: inline when no producer waits for the slot. */
-static inline void pto_csp_release_fast(pto_csp* C, pto_csp_hot* H, int32_t self, int32_t ch,
-                                        int64_t now) {
-    int64_t* clk = pto_csp_clock_slot(H, self);
-    pto_csp_hot_chan* c = pto_csp_hot_chan_at(H, ch);
+static inline void pto_csp_release_on(pto_csp* C, const pto_csp_hot* H, int64_t* clk,
+                                      pto_csp_hot_chan* c, int32_t self, int32_t ch,
+                                      int64_t now) {
     if (now > *clk) *clk = now;
     if (H->ready_min < *clk || c->n_wait_send != 0) {
         pto_csp_release(C, self, ch, *clk);
@@ -300,6 +300,31 @@ static inline void pto_csp_release_fast(pto_csp* C, pto_csp_hot* H, int32_t self
     }
     if (c->used > 0) --c->used;
     pto_csp_occupancy_inline(C, H, c, ch, *clk);
+}
+
+static inline void pto_csp_at_fast(pto_csp* C, pto_csp_hot* H, int32_t self, int64_t now) {
+    pto_csp_at_on(C, H, pto_csp_clock_slot(H, self), self, now);
+}
+static inline int64_t pto_csp_reserve_fast(pto_csp* C, pto_csp_hot* H, int32_t self, int32_t ch,
+                                           int64_t now, int32_t block, const char* where,
+                                           int64_t* item) {
+    return pto_csp_reserve_on(C, H, pto_csp_clock_slot(H, self), pto_csp_hot_chan_at(H, ch), self,
+                              ch, now, block, where, item);
+}
+static inline void pto_csp_commit_fast(pto_csp* C, pto_csp_hot* H, int32_t self, int32_t ch,
+                                       int64_t item, int64_t now) {
+    pto_csp_commit_on(C, H, pto_csp_clock_slot(H, self), pto_csp_hot_chan_at(H, ch), self, ch,
+                      item, now);
+}
+static inline int32_t pto_csp_take_fast(pto_csp* C, pto_csp_hot* H, int32_t self, int32_t ch,
+                                        int64_t* now, int64_t* item) {
+    return pto_csp_take_on(C, H, pto_csp_clock_slot(H, self), pto_csp_hot_chan_at(H, ch), self,
+                           ch, now, item);
+}
+static inline void pto_csp_release_fast(pto_csp* C, pto_csp_hot* H, int32_t self, int32_t ch,
+                                        int64_t now) {
+    pto_csp_release_on(C, H, pto_csp_clock_slot(H, self), pto_csp_hot_chan_at(H, ch), self, ch,
+                       now);
 }
 
 /* Benchmark helper: a producer sends `items` tokens through a channel of `depth` to a consumer
