@@ -695,9 +695,9 @@ int64_t plan_workers(const Schedule& s) {
     return n > 0 ? n : 4;
 }
 
-class Expander : private CodeWriter {
+class Expander : private NestEmitter {
 public:
-    explicit Expander(const Module& m) : m_(m) {}
+    explicit Expander(const Module& m) : NestEmitter(m, Spelling{"A", "pto_", "pto_"}) {}
 
     AscendSources run() {
         if (!m_.workload) throw CodegenError("module " + m_.name + " has no workload", "");
@@ -731,154 +731,33 @@ private:
     // ---- expressions ---------------------------------------------------------------
     static std::string fail(const std::string& msg) { return "return pto_fail(A, " + cstr(msg) + ")"; }
 
-    std::string dim_size(int64_t tid, std::size_t d) const {
-        const Tensor* t = m_.tensor(tid);
-        if (t != nullptr && d < t->shape.size() && t->shape[d] >= 0) return i64(t->shape[d]);
+    // ---- ScalarEmitter hooks ----------------------------------------------------------------
+    std::string fail_stmt(const std::string& ctx, const std::string& msg) const override {
+        return fail(ctx + ": " + msg);
+    }
+    std::string index_fail(const std::string& ctx, std::size_t d, const std::string& tensor,
+                           const std::string&, const std::string&) const override {
+        return fail(ctx + ": index out of range in dim " + std::to_string(d) + " of tensor " +
+                    tensor);
+    }
+    std::string dim_ref(int64_t tid, std::size_t d) const override {
         return "PTO_N(A, " + std::to_string(tid) + ", " + std::to_string(d) + ")";
     }
-    static std::string stride(int64_t tid, std::size_t d) {
+    std::string stride(int64_t tid, std::size_t d) const override {
         return "PTO_S(A, " + std::to_string(tid) + ", " + std::to_string(d) + ")";
     }
-
-    bool is_float(const ExprPtr& e) const {
-        switch (e->kind) {
-            case ExprKind::Float: return true;
-            case ExprKind::Load: {
-                const Tensor* t = m_.tensor(e->view->tensor_id);
-                return t && dtype_is_float(t->dtype);
-            }
-            case ExprKind::Binary:
-                if (e->op == ExprOp::Div) return true;
-                if (e->op == ExprOp::Lt || e->op == ExprOp::Le || e->op == ExprOp::Gt ||
-                    e->op == ExprOp::Ge || e->op == ExprOp::Eq || e->op == ExprOp::Ne)
-                    return false;
-                return is_float(e->children[0]) || is_float(e->children[1]);
-            case ExprKind::Unary: return e->op != ExprOp::Not && is_float(e->children[0]);
-            case ExprKind::Select: return is_float(e->children[1]) || is_float(e->children[2]);
-            default: return false;
-        }
+    std::string element(int64_t tid, const std::string& off) const override { return elem(tid, off); }
+    std::string event_query(const Expr&, const std::string& ctx) override {
+        throw CodegenError("CSP event query in " + ctx +
+                               " cannot be expanded by the ascend_npu AICPU expander",
+                           "");
     }
-
-    bool in_scope(const ExprPtr& e) const {
-        if (!e) return true;
-        if (e->kind == ExprKind::Var && !vars_.count(e->id)) return false;
-        if (e->kind == ExprKind::Load)
-            for (const auto& ix : e->view->indices)
-                if (!in_scope(ix.value) || !in_scope(ix.start) || !in_scope(ix.stop)) return false;
-        for (const auto& c : e->children)
-            if (!in_scope(c)) return false;
-        return true;
-    }
-
-    static std::size_t intern(std::vector<std::string>& v, const std::string& s) {
-        auto it = std::find(v.begin(), v.end(), s);
-        if (it != v.end()) return static_cast<std::size_t>(it - v.begin());
-        v.push_back(s);
-        return v.size() - 1;
-    }
-
-    std::string ex(const ExprPtr& e, const std::string& ctx) {
-        switch (e->kind) {
-            case ExprKind::Int: return i64(e->int_value);
-            case ExprKind::Float: return f64(e->float_value);
-            case ExprKind::Bool: return e->bool_value ? "((int64_t)1)" : "((int64_t)0)";
-            case ExprKind::Var:
-                if (!vars_.count(e->id))
-                    throw CodegenError("variable " + e->name + " is used outside its loop (" + ctx + ")", "");
-                return "v" + std::to_string(e->id);
-            case ExprKind::Symbol:
-                return "A->symbols[" + std::to_string(intern(symbols_, e->name)) + "]";
-            case ExprKind::Param:
-                return "A->params[" + std::to_string(intern(params_, e->name)) + "]";
-            case ExprKind::Slot:
-                if (e->id < 0) throw CodegenError("slot index " + std::to_string(e->id) + " < 0", "");
-                max_slot_ = std::max(max_slot_, e->id);
-                return "((int64_t)A->slots[" + std::to_string(e->id) + "])";
-            case ExprKind::Load: return load(*e->view, ctx);
-            case ExprKind::Unary: {
-                const std::string a = ex(e->children[0], ctx);
-                if (e->op == ExprOp::Neg) return "(-" + a + ")";
-                if (e->op == ExprOp::Not) return "((int64_t)!" + a + ")";
-                return "(" + a + " < 0 ? -" + a + " : " + a + ")";
-            }
-            case ExprKind::Binary: return binary(e, ctx);
-            case ExprKind::Select:
-                return "(" + ex(e->children[0], ctx) + " ? " + ex(e->children[1], ctx) + " : " +
-                       ex(e->children[2], ctx) + ")";
-            case ExprKind::EventQuery:
-                throw CodegenError("CSP event query in " + ctx +
-                                       " cannot be expanded by the ascend_npu AICPU expander",
-                                   "");
-        }
-        return "0";
-    }
-
-    std::string binary(const ExprPtr& e, const std::string& ctx) {
-        const std::string a = ex(e->children[0], ctx);
-        const std::string b = ex(e->children[1], ctx);
-        const bool fl = is_float(e->children[0]) || is_float(e->children[1]);
-        auto checked = [&](const std::string& fn, const char* what) {
-            const std::string t = fresh("z");
-            return "__extension__ ({ " + std::string(fl ? "double " : "int64_t ") + t + " = " + b +
-                   "; if (" + t + " == 0) { " + fail(ctx + ": " + what + " by zero") + "; } " + fn +
-                   "(" + a + ", " + t + "); })";
-        };
-        switch (e->op) {
-            case ExprOp::Add: return "(" + a + " + " + b + ")";
-            case ExprOp::Sub: return "(" + a + " - " + b + ")";
-            case ExprOp::Mul: return "(" + a + " * " + b + ")";
-            case ExprOp::Div: return "((double)" + a + " / (double)" + b + ")";
-            case ExprOp::FloorDiv: return checked(fl ? "pto_ffloordiv" : "pto_floordiv", "floor division");
-            case ExprOp::Mod: return checked(fl ? "pto_fmod" : "pto_mod", "modulo");
-            case ExprOp::Lt: return "((int64_t)(" + a + " < " + b + "))";
-            case ExprOp::Le: return "((int64_t)(" + a + " <= " + b + "))";
-            case ExprOp::Gt: return "((int64_t)(" + a + " > " + b + "))";
-            case ExprOp::Ge: return "((int64_t)(" + a + " >= " + b + "))";
-            case ExprOp::Eq: return "((int64_t)(" + a + " == " + b + "))";
-            case ExprOp::Ne: return "((int64_t)(" + a + " != " + b + "))";
-            case ExprOp::And: return "((int64_t)" + a + " & (int64_t)" + b + ")";
-            case ExprOp::Or: return "((int64_t)" + a + " | (int64_t)" + b + ")";
-            case ExprOp::Xor: return "((int64_t)" + a + " ^ (int64_t)" + b + ")";
-            case ExprOp::Shl: return "((int64_t)((uint64_t)" + a + " << ((int64_t)" + b + " & 63)))";
-            case ExprOp::Shr: return "((int64_t)" + a + " >> ((int64_t)" + b + " & 63))";
-            case ExprOp::Min: return "(" + a + " < " + b + " ? " + a + " : " + b + ")";
-            case ExprOp::Max: return "(" + a + " > " + b + " ? " + a + " : " + b + ")";
-            default: break;
-        }
-        throw CodegenError("binary operator " + to_string(e->op) + " is not supported (" + ctx + ")", "");
-    }
+    std::string error_context(const std::string& ctx) const override { return " (" + ctx + ")"; }
 
     std::string elem(int64_t tid, const std::string& off) const {
         const Tensor* t = m_.tensor(tid);
         return "((const " + std::string(ctype(t->dtype)) + "*)A->tensors[" + std::to_string(tid) +
                "])[" + off + "]";
-    }
-
-    std::string load(const View& v, const std::string& ctx) {
-        const Tensor* t = m_.tensor(v.tensor_id);
-        if (t == nullptr) throw CodegenError("load from unknown tensor (" + ctx + ")", "");
-        if (v.indices.size() != t->shape.size())
-            throw CodegenError("load(" + t->name + "[...]) must index every dimension (" + ctx + ")", "");
-        const std::string off = fresh("lo");
-        std::string s = "__extension__ ({ int64_t " + off + " = 0; ";
-        for (std::size_t d = 0; d < v.indices.size(); ++d) {
-            const Index& ix = v.indices[d];
-            if (ix.kind != Index::Kind::Point)
-                throw CodegenError("load(" + t->name + "[...]) with a range index (" + ctx + ")", "");
-            const std::string i = fresh("li");
-            s += "int64_t " + i + " = " + ex(ix.value, ctx) + "; if ((uint64_t)" + i +
-                 " >= (uint64_t)" + dim_size(v.tensor_id, d) + ") { " +
-                 fail(ctx + ": index out of range in dim " + std::to_string(d) + " of tensor " + t->name) +
-                 "; } " + off + " += " + i + " * " + stride(v.tensor_id, d) + "; ";
-        }
-        const std::string el = elem(v.tensor_id, off);
-        switch (t->dtype) {
-            case DType::F16: s += "(double)pto_f16_to_f32(" + el + ");"; break;
-            case DType::BF16: s += "(double)pto_bf16_to_f32(" + el + ");"; break;
-            case DType::F32: case DType::F64: s += "(double)" + el + ";"; break;
-            default: s += "(int64_t)" + el + ";"; break;
-        }
-        return s + " })";
     }
 
     /// Statements computing a view's element offset and remaining dimensions.
@@ -894,8 +773,7 @@ private:
                 const std::string i = fresh("ix");
                 put("const int64_t " + i + " = " + ex(v.indices[d].value, ctx) + ";");
                 put("if ((uint64_t)" + i + " >= (uint64_t)" + n + ") { " +
-                    fail(ctx + ": index out of range in dim " + std::to_string(d) + " of tensor " + t->name) +
-                    "; }");
+                    index_fail(ctx, d, t->name, i, n) + "; }");
                 put(off + " += " + i + " * " + stride(v.tensor_id, d) + ";");
             } else if (d < v.indices.size()) {
                 const Index& ix = v.indices[d];
@@ -904,8 +782,9 @@ private:
                                            std::to_string(ix.step) + " (" + ctx + ")",
                                        "");
                 const std::string lo = fresh("lo"), hi = fresh("hi"), ext = fresh("ext");
-                put("const int64_t " + lo + " = " + ex(ix.start, ctx) + ", " + hi + " = " +
-                    ex(ix.stop, ctx) + ";");
+                const std::string lo_x = ex(ix.start, ctx);  // in order: see ScalarEmitter::ex
+                const std::string hi_x = ex(ix.stop, ctx);
+                put("const int64_t " + lo + " = " + lo_x + ", " + hi + " = " + hi_x + ";");
                 put("if (" + lo + " < 0 || " + lo + " > " + hi + " || " + hi + " > " + n + ") { " +
                     fail(ctx + ": slice out of range in dim " + std::to_string(d) + " of tensor " + t->name) +
                     "; }");
@@ -921,29 +800,24 @@ private:
     }
 
     // ---- nodes -------------------------------------------------------------------------
-    void children(const std::vector<NodePtr>& cs) {
-        for (const auto& c : cs)
-            if (c) emit_node(*c);
-    }
-
-    void emit_node(const Node& n) {
+    void emit_node(const Node& n) override {
         switch (n.kind) {
             case NodeKind::Task: task(n); return;
-            case NodeKind::ParallelFor: parallel_for(n, 0); return;
+            case NodeKind::ParallelFor: emit_parallel_for(n, 0); return;
             case NodeKind::SeqFor:
                 if (n.vars.empty() || n.axes.empty()) throw CodegenError("malformed seq_for", n.loc);
                 put("// P.seq " + n.vars[0].name + ": iteration i+1 after iteration i");
                 open_loop(n.vars[0], ex(n.axes[0].extent(), where("loop " + n.vars[0].name, n.loc)));
-                children(n.children);
+                emit_children(n.children);
                 close_loop(n.vars[0]);
                 return;
             case NodeKind::SelectFor: select_for(n); return;
-            case NodeKind::Cond: cond(n); return;
+            case NodeKind::Cond: emit_cond(n); return;
             case NodeKind::Combine:
             case NodeKind::Sequential:
             case NodeKind::Block:
                 put("// " + to_string(n.kind) + " (" + to_string(n.dep_type()) + ")");
-                children(n.children);
+                emit_children(n.children);
                 return;
             case NodeKind::SlotSet: {
                 if (n.slot < 0) throw CodegenError("slot_set of a negative slot", n.loc);
@@ -966,66 +840,29 @@ private:
     }
 
 
-    void parallel_for(const Node& n, std::size_t i) {
-        if (i == n.vars.size()) {
-            children(n.children);
-            return;
-        }
-        if (i >= n.axes.size()) throw CodegenError("parallel_for with fewer axes than vars", n.loc);
-        open_loop(n.vars[i], ex(n.axes[i].extent(), where("loop " + n.vars[i].name, n.loc)));
-        parallel_for(n, i + 1);
-        close_loop(n.vars[i]);
-    }
-
     void select_for(const Node& n) {
-        if (n.vars.empty() || n.axes.empty()) throw CodegenError("malformed select_for", n.loc);
-        const Axis& ax = n.axes[0];
-        if (ax.kind != AxisKind::Sparse)
-            throw CodegenError("select_for over a non-sparse axis " + ax.name, n.loc);
-        const std::string ctx = where("select_for " + n.vars[0].name, n.loc);
-        const Tensor* ip = m_.tensor(ax.indptr_tensor);
-        const Tensor* ix = m_.tensor(ax.indices_tensor);
-        if (!ip || !ix || ip->shape.size() != 1 || ix->shape.size() != 1)
-            throw CodegenError("select_for needs 1-D indptr and indices tensors", n.loc);
+        const SparseAxis sa = sparse_axis(n);
+        const Axis& ax = *sa.axis;
+        const std::string& ctx = sa.ctx;
         const std::string row = fresh("row"), lo = fresh("klo"), hi = fresh("khi"), k = fresh("k");
-        put("{  // P.sel " + n.vars[0].name + " over CSR " + ip->name + "/" + ix->name);
+        const std::string ipst = stride(ax.indptr_tensor, 0);
+        put("{  // P.sel " + n.vars[0].name + " over CSR " + sa.indptr->name + "/" +
+            sa.indices->name);
         ++indent_;
         put("const int64_t " + row + " = " + ex(n.row, ctx) + ";");
         put("if (" + row + " < 0 || " + row + " + 1 >= " + dim_size(ax.indptr_tensor, 0) + ") { " +
-            fail(ctx + ": row out of range of indptr tensor " + ip->name) + "; }");
-        put("const int64_t " + lo + " = (int64_t)" + elem(ax.indptr_tensor, row + " * " + stride(ax.indptr_tensor, 0)) +
-            ", " + hi + " = (int64_t)" + elem(ax.indptr_tensor, "(" + row + " + 1) * " + stride(ax.indptr_tensor, 0)) + ";");
+            fail(ctx + ": row out of range of indptr tensor " + sa.indptr->name) + "; }");
+        put("const int64_t " + lo + " = (int64_t)" + elem(ax.indptr_tensor, row + " * " + ipst) +
+            ", " + hi + " = (int64_t)" + elem(ax.indptr_tensor, "(" + row + " + 1) * " + ipst) +
+            ";");
         put("if (" + lo + " < 0 || " + lo + " > " + hi + " || " + hi + " > " +
             dim_size(ax.indices_tensor, 0) + ") { " +
-            fail(ctx + ": indptr does not give a valid range of indices tensor " + ix->name) + "; }");
-        const std::string vid = "v" + std::to_string(n.vars[0].id);
-        put("for (int64_t " + k + " = " + lo + "; " + k + " < " + hi + "; ++" + k + ") {");
-        ++indent_;
-        put("const int64_t " + vid + " = (int64_t)" + elem(ax.indices_tensor, k + " * " + stride(ax.indices_tensor, 0)) + ";");
-        vars_.insert(n.vars[0].id);
-        children(n.children);
-        vars_.erase(n.vars[0].id);
+            fail(ctx + ": indptr does not give a valid range of indices tensor " +
+                 sa.indices->name) +
+            "; }");
+        emit_sparse_loop(n, k, lo, hi);
         --indent_;
         put("}");
-        --indent_;
-        put("}");
-    }
-
-    void cond(const Node& n) {
-        const std::string ctx = where("P.when", n.loc);
-        bool first = true;
-        for (const auto& br : n.branches) {
-            if (br.pred)
-                put(std::string(first ? "if (" : "else if (") + ex(br.pred, ctx) + ") {");
-            else
-                put(first ? "{" : "else {");
-            ++indent_;
-            children(br.body);
-            --indent_;
-            put("}");
-            first = false;
-            if (!br.pred) break;
-        }
     }
 
     void slot_load(const Node& n) {
@@ -1038,7 +875,9 @@ private:
         while (dims.size() < 2) dims.insert(dims.begin(), {"((int64_t)1)", "((int64_t)0)"});
         if (dims.size() > 2) throw CodegenError("slot_load needs a view with at most 2 dimensions", n.loc);
         const std::string r = fresh("r"), c = fresh("c");
-        put("const int64_t " + r + " = " + ex(n.row, ctx) + ", " + c + " = " + ex(n.col, ctx) + ";");
+        const std::string row_x = ex(n.row, ctx);  // in order: see ScalarEmitter::ex
+        const std::string col_x = ex(n.col, ctx);
+        put("const int64_t " + r + " = " + row_x + ", " + c + " = " + col_x + ";");
         put("if ((uint64_t)" + r + " >= (uint64_t)" + dims[0].ext + " || (uint64_t)" + c +
             " >= (uint64_t)" + dims[1].ext + ") { " + fail(ctx + ": element out of range") + "; }");
         const Tensor* t = m_.tensor(n.view->tensor_id);
@@ -1386,10 +1225,7 @@ private:
         return o.str();
     }
 
-    const Module& m_;
     const Schedule default_schedule_{};
-    std::vector<std::string> symbols_, params_;
-    int64_t max_slot_ = -1;
 };
 
 }  // namespace

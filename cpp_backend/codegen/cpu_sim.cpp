@@ -132,10 +132,11 @@ struct ViewCode {
     std::vector<int64_t> static_stride;                // from opts, kUnknown where unknown
 };
 
-class Emitter : public CspHost, private CodeWriter {
+class Emitter : public CspHost, private NestEmitter {
 public:
     Emitter(const Module& m, const CpuSimOptions& opts)
-        : m_(m), opts_(opts), csp_(m, *this), coll_(m) {}
+        : NestEmitter(m, Spelling{"R", "pto_abi_", "pto::"}), opts_(opts), csp_(m, *this),
+          coll_(m) {}
 
     CpuSimSources run() {
         CpuSimSources out;
@@ -148,8 +149,8 @@ public:
         emit_node(*m_.workload);
         out.main_file = "driver.cpp";
         out.files.emplace_back(out.main_file, driver());
-        out.symbols = symbol_names_;
-        out.params = param_names_;
+        out.symbols = symbols_;
+        out.params = params_;
         out.num_slots = max_slot_ + 1;
         out.arena_bytes = arena_bytes_;
         out.tracked_tensors.assign(tracked_.begin(), tracked_.end());
@@ -484,171 +485,40 @@ private:
 
     // ---- driver: expressions ----------------------------------------------------------
 
-    std::string fail(const std::string& ctx, const std::string& fmt, const std::string& args) {
+    /// `return pto_abi_fail(...)` with the printf format `fmt` (about `ctx`) and its `args`.
+    std::string fail(const std::string& ctx, const std::string& fmt, const std::string& args) const {
         return "return pto_abi_fail(R, " + cstr(ctx, true) + " \" (task #%llu): \" " +
                cstr(fmt) + ", (unsigned long long)pto_ntask" +
                (args.empty() ? "" : ", " + args) + ")";
     }
 
-    std::string dim_size(int64_t tid, std::size_t d) const {
-        const Tensor* t = m_.tensor(tid);
-        if (t != nullptr && d < t->shape.size() && t->shape[d] >= 0) return i64(t->shape[d]);
+    // ---- ScalarEmitter hooks ----------------------------------------------------------------
+    std::string fail_stmt(const std::string& ctx, const std::string& msg) const override {
+        std::string fmt;
+        for (char c : msg) fmt += c == '%' ? std::string("%%") : std::string(1, c);
+        return fail(ctx, fmt, "");
+    }
+    std::string index_fail(const std::string& ctx, std::size_t d, const std::string& tensor,
+                           const std::string& i, const std::string& n) const override {
+        return fail(ctx, "index %lld out of range [0, %lld) in dim " + std::to_string(d) +
+                             " of tensor " + tensor,
+                    "(long long)" + i + ", (long long)" + n);
+    }
+    std::string dim_ref(int64_t tid, std::size_t d) const override {
         return "T" + std::to_string(tid) + "_n" + std::to_string(d);
     }
-    std::string stride(int64_t tid, std::size_t d) const {
+    std::string stride(int64_t tid, std::size_t d) const override {
         return "T" + std::to_string(tid) + "_s" + std::to_string(d);
     }
+    std::string element(int64_t tid, const std::string& off) const override {
+        return "T" + std::to_string(tid) + "[" + off + "]";
+    }
+    std::string event_query(const Expr& e, const std::string&) override { return csp_.query(e.id); }
+    std::string error_context(const std::string&) const override { return ""; }
+
     std::string tensor_name(int64_t tid) const {
         const Tensor* t = m_.tensor(tid);
         return t ? t->name : "%" + std::to_string(tid);
-    }
-
-    bool expr_is_float(const ExprPtr& e) const {
-        switch (e->kind) {
-            case ExprKind::Float: return true;
-            case ExprKind::Load: {
-                const Tensor* t = m_.tensor(e->view->tensor_id);
-                return t && dtype_is_float(t->dtype);
-            }
-            case ExprKind::Binary:
-                if (e->op == ExprOp::Div) return true;
-                if (e->op == ExprOp::Lt || e->op == ExprOp::Le || e->op == ExprOp::Gt ||
-                    e->op == ExprOp::Ge || e->op == ExprOp::Eq || e->op == ExprOp::Ne)
-                    return false;
-                return expr_is_float(e->children[0]) || expr_is_float(e->children[1]);
-            case ExprKind::Unary:
-                return e->op != ExprOp::Not && expr_is_float(e->children[0]);
-            case ExprKind::Select:
-                return expr_is_float(e->children[1]) || expr_is_float(e->children[2]);
-            default: return false;
-        }
-    }
-
-    /// Whether every variable `e` reads is bound here.
-    bool in_scope(const ExprPtr& e) const {
-        if (!e) return true;
-        if (e->kind == ExprKind::Var && !vars_.count(e->id)) return false;
-        if (e->kind == ExprKind::Load)
-            for (const auto& ix : e->view->indices)
-                if (!in_scope(ix.value) || !in_scope(ix.start) || !in_scope(ix.stop)) return false;
-        for (const auto& c : e->children)
-            if (!in_scope(c)) return false;
-        return true;
-    }
-
-    std::string ex(const ExprPtr& e, const std::string& ctx) {
-        switch (e->kind) {
-            case ExprKind::Int: return i64(e->int_value);
-            case ExprKind::Float: return f64(e->float_value);
-            case ExprKind::Bool: return e->bool_value ? "((int64_t)1)" : "((int64_t)0)";
-            case ExprKind::Var:
-                if (!vars_.count(e->id))
-                    throw CodegenError("variable " + e->name + " is used outside its loop", "");
-                return "v" + std::to_string(e->id);
-            case ExprKind::Symbol: {
-                auto it = std::find(symbol_names_.begin(), symbol_names_.end(), e->name);
-                if (it == symbol_names_.end()) {
-                    symbol_names_.push_back(e->name);
-                    it = symbol_names_.end() - 1;
-                }
-                return "R->symbols[" + std::to_string(it - symbol_names_.begin()) + "]";
-            }
-            case ExprKind::Param: {
-                auto it = std::find(param_names_.begin(), param_names_.end(), e->name);
-                if (it == param_names_.end()) {
-                    param_names_.push_back(e->name);
-                    it = param_names_.end() - 1;
-                }
-                return "R->params[" + std::to_string(it - param_names_.begin()) + "]";
-            }
-            case ExprKind::Slot:
-                if (e->id < 0) throw CodegenError("slot index " + std::to_string(e->id) + " < 0", "");
-                max_slot_ = std::max(max_slot_, e->id);
-                return "((int64_t)R->slots[" + std::to_string(e->id) + "])";
-            case ExprKind::Load: return load_expr(*e->view, ctx);
-            case ExprKind::Unary: {
-                const std::string a = ex(e->children[0], ctx);
-                if (e->op == ExprOp::Neg) return "(-" + a + ")";
-                if (e->op == ExprOp::Not) return "((int64_t)!" + a + ")";
-                return "(" + a + " < 0 ? -" + a + " : " + a + ")";
-            }
-            case ExprKind::Binary: return binary(e, ctx);
-            case ExprKind::Select:
-                return "(" + ex(e->children[0], ctx) + " ? " + ex(e->children[1], ctx) + " : " +
-                       ex(e->children[2], ctx) + ")";
-            case ExprKind::EventQuery: return csp_.query(e->id);
-        }
-        return "0";
-    }
-
-    std::string binary(const ExprPtr& e, const std::string& ctx) {
-        const std::string a = ex(e->children[0], ctx);
-        const std::string b = ex(e->children[1], ctx);
-        const bool fl = expr_is_float(e->children[0]) || expr_is_float(e->children[1]);
-        auto zero_check = [&](const std::string& fn, const char* what) {
-            const std::string t = fresh("z");
-            const std::string ty = fl ? "double" : "int64_t";
-            return "__extension__ ({ " + ty + " " + t + " = " + b + "; if (" + t +
-                   " == 0) { " + fail(ctx, std::string(what) + " by zero", "") + "; } " + fn +
-                   "(" + a + ", " + t + "); })";
-        };
-        switch (e->op) {
-            case ExprOp::Add: return "(" + a + " + " + b + ")";
-            case ExprOp::Sub: return "(" + a + " - " + b + ")";
-            case ExprOp::Mul: return "(" + a + " * " + b + ")";
-            case ExprOp::Div: return "((double)" + a + " / (double)" + b + ")";
-            case ExprOp::FloorDiv:
-                return zero_check(fl ? "pto_abi_ffloordiv" : "pto_abi_floordiv", "floor division");
-            case ExprOp::Mod: return zero_check(fl ? "pto_abi_fmod" : "pto_abi_mod", "modulo");
-            case ExprOp::Lt: return "((int64_t)(" + a + " < " + b + "))";
-            case ExprOp::Le: return "((int64_t)(" + a + " <= " + b + "))";
-            case ExprOp::Gt: return "((int64_t)(" + a + " > " + b + "))";
-            case ExprOp::Ge: return "((int64_t)(" + a + " >= " + b + "))";
-            case ExprOp::Eq: return "((int64_t)(" + a + " == " + b + "))";
-            case ExprOp::Ne: return "((int64_t)(" + a + " != " + b + "))";
-            case ExprOp::And: return "((int64_t)" + a + " & (int64_t)" + b + ")";
-            case ExprOp::Or: return "((int64_t)" + a + " | (int64_t)" + b + ")";
-            case ExprOp::Xor: return "((int64_t)" + a + " ^ (int64_t)" + b + ")";
-            case ExprOp::Shl: return "((int64_t)((uint64_t)" + a + " << ((int64_t)" + b + " & 63)))";
-            case ExprOp::Shr: return "((int64_t)" + a + " >> ((int64_t)" + b + " & 63))";
-            case ExprOp::Min: return "(" + a + " < " + b + " ? " + a + " : " + b + ")";
-            case ExprOp::Max: return "(" + a + " > " + b + " ? " + a + " : " + b + ")";
-            default: break;
-        }
-        throw CodegenError("binary operator " + to_string(e->op) + " is not supported", "");
-    }
-
-    /// A checked point read of one tensor element, as a statement expression.
-    std::string load_expr(const View& v, const std::string& ctx) {
-        const Tensor* t = m_.tensor(v.tensor_id);
-        if (t == nullptr) throw CodegenError("load from unknown tensor", "");
-        if (v.indices.size() != t->shape.size())
-            throw CodegenError("load(" + t->name + "[...]) must index every dimension with a point",
-                               "");
-        std::string s = "__extension__ ({ int64_t ";
-        const std::string off = fresh("lo");
-        s += off + " = 0; ";
-        for (std::size_t d = 0; d < v.indices.size(); ++d) {
-            const Index& ix = v.indices[d];
-            if (ix.kind != Index::Kind::Point)
-                throw CodegenError("load(" + t->name + "[...]) with a range index", "");
-            const std::string i = fresh("li");
-            s += "int64_t " + i + " = " + ex(ix.value, ctx) + "; ";
-            s += "if ((uint64_t)" + i + " >= (uint64_t)" + dim_size(v.tensor_id, d) + ") { " +
-                 fail(ctx, "index %lld out of range [0, %lld) in dim " + std::to_string(d) +
-                               " of tensor " + t->name,
-                      "(long long)" + i + ", (long long)" + dim_size(v.tensor_id, d)) +
-                 "; } ";
-            s += off + " += " + i + " * " + stride(v.tensor_id, d) + "; ";
-        }
-        const std::string el = "T" + std::to_string(v.tensor_id) + "[" + off + "]";
-        switch (t->dtype) {
-            case DType::F16: s += "(double)pto::f16_to_f32(" + el + ");"; break;
-            case DType::BF16: s += "(double)pto::bf16_to_f32(" + el + ");"; break;
-            case DType::F32: case DType::F64: s += "(double)" + el + ";"; break;
-            default: s += "(int64_t)" + el + ";"; break;
-        }
-        return s + " })";
     }
 
     /// Emits statements computing a task argument's view; returns the locals holding it.
@@ -677,10 +547,7 @@ private:
                 const std::string i = fresh("ix");
                 put("const int64_t " + i + " = " + ex(ix.value, ctx) + ";");
                 put("if ((uint64_t)" + i + " >= (uint64_t)" + n + ") { " +
-                    fail(ctx, "index %lld out of range [0, %lld) in dim " + std::to_string(d) +
-                                  " of tensor " + t->name,
-                         "(long long)" + i + ", (long long)" + n) +
-                    "; }");
+                    index_fail(ctx, d, t->name, i, n) + "; }");
                 put(vc.off + " += " + i + " * " + stride(v.tensor_id, d) + ";");
             } else if (d < v.indices.size()) {
                 const Index& ix = v.indices[d];
@@ -690,8 +557,9 @@ private:
                                        "");
                 const std::string lo = fresh("lo"), hi = fresh("hi"), ext = fresh("ext"),
                                   st = fresh("st");
-                put("const int64_t " + lo + " = " + ex(ix.start, ctx) + ", " + hi + " = " +
-                    ex(ix.stop, ctx) + ";");
+                const std::string lo_x = ex(ix.start, ctx);  // in order: see ScalarEmitter::ex
+                const std::string hi_x = ex(ix.stop, ctx);
+                put("const int64_t " + lo + " = " + lo_x + ", " + hi + " = " + hi_x + ";");
                 auto cl = ix.start->as_const_int();
                 auto ch = ix.stop->as_const_int();
                 const bool static_ok = cl && ch && t->shape[d] >= 0 && *cl >= 0 && *cl <= *ch &&
@@ -728,10 +596,6 @@ private:
     }
 
     // ---- driver: nodes ----------------------------------------------------------------
-    void emit_children(const std::vector<NodePtr>& cs) {
-        for (const auto& c : cs)
-            if (c) emit_node(*c);
-    }
 
     // A loop nest or task with no enclosing loop variable is emitted as its own noinline
     // function (a "part"): the compiler's optimiser is superlinear in function size, and a
@@ -764,7 +628,7 @@ private:
             "pto_pending = pto_st.pending;");
     }
 
-    void emit_node(const Node& n) {
+    void emit_node(const Node& n) override {
         if (starts_part(n)) {
             emit_part(n);
             return;
@@ -836,7 +700,9 @@ private:
         if (d.size() > 2)
             throw CodegenError("slot_load needs a view with at most 2 dimensions", n.loc);
         const std::string r = fresh("r"), c = fresh("c");
-        put("const int64_t " + r + " = " + ex(n.row, ctx) + ", " + c + " = " + ex(n.col, ctx) + ";");
+        const std::string row_x = ex(n.row, ctx);  // in order: see ScalarEmitter::ex
+        const std::string col_x = ex(n.col, ctx);
+        put("const int64_t " + r + " = " + row_x + ", " + c + " = " + col_x + ";");
         put("if ((uint64_t)" + r + " >= (uint64_t)" + d[0].first + " || (uint64_t)" + c +
             " >= (uint64_t)" + d[1].first + ") { " +
             fail(ctx, "element [%lld, %lld] out of range of a view of tensor " + t->name,
@@ -854,17 +720,6 @@ private:
         put("R->slots[" + std::to_string(n.slot) + "] = " + val + ";");
         --indent_;
         put("}");
-    }
-
-    void emit_parallel_for(const Node& n, std::size_t i) {
-        if (i == n.vars.size()) {
-            emit_children(n.children);
-            return;
-        }
-        if (i >= n.axes.size()) throw CodegenError("parallel_for with fewer axes than vars", n.loc);
-        open_loop(n.vars[i], ex(n.axes[i].extent(), where("loop " + n.vars[i].name, n.loc)));
-        emit_parallel_for(n, i + 1);
-        close_loop(n.vars[i]);
     }
 
     // A sequential scope: each step (iteration / child) starts after every task of the
@@ -940,65 +795,32 @@ private:
     }
 
     void emit_select_for(const Node& n) {
-        if (n.vars.empty() || n.axes.empty()) throw CodegenError("malformed select_for", n.loc);
-        const Axis& ax = n.axes[0];
-        if (ax.kind != AxisKind::Sparse)
-            throw CodegenError("select_for over a non-sparse axis " + ax.name, n.loc);
-        const std::string ctx = where("select_for " + n.vars[0].name, n.loc);
-        const Tensor* ip = m_.tensor(ax.indptr_tensor);
-        const Tensor* ix = m_.tensor(ax.indices_tensor);
-        if (!ip || !ix || ip->shape.size() != 1 || ix->shape.size() != 1)
-            throw CodegenError("select_for needs 1-D indptr and indices tensors", n.loc);
+        const SparseAxis sa = sparse_axis(n);
+        const Axis& ax = *sa.axis;
+        const std::string& ctx = sa.ctx;
         put("{");
         ++indent_;
         const std::string row = fresh("row"), lo = fresh("klo"), hi = fresh("khi"),
                           k = fresh("k");
         const std::string ipn = dim_size(ax.indptr_tensor, 0), ixn = dim_size(ax.indices_tensor, 0);
-        const std::string ipt = "T" + std::to_string(ax.indptr_tensor);
         const std::string ipst = stride(ax.indptr_tensor, 0);
         put("const int64_t " + row + " = " + ex(n.row, ctx) + ";");
         put("if (" + row + " < 0 || " + row + " + 1 >= " + ipn + ") { " +
-            fail(ctx, "row %lld out of range of indptr tensor " + ip->name + " (size %lld)",
+            fail(ctx, "row %lld out of range of indptr tensor " + sa.indptr->name + " (size %lld)",
                  "(long long)" + row + ", (long long)" + ipn) +
             "; }");
-        put("const int64_t " + lo + " = (int64_t)" + ipt + "[" + row + " * " + ipst + "], " + hi +
-            " = (int64_t)" + ipt + "[(" + row + " + 1) * " + ipst + "];");
+        put("const int64_t " + lo + " = (int64_t)" + element(ax.indptr_tensor, row + " * " + ipst) +
+            ", " + hi + " = (int64_t)" + element(ax.indptr_tensor, "(" + row + " + 1) * " + ipst) +
+            ";");
         put("if (" + lo + " < 0 || " + lo + " > " + hi + " || " + hi + " > " + ixn + ") { " +
             fail(ctx, "indptr[%lld..%lld] = %lld..%lld is not a valid range of indices tensor " +
-                          ix->name + " (size %lld)",
+                          sa.indices->name + " (size %lld)",
                  "(long long)" + row + ", (long long)(" + row + " + 1), (long long)" + lo +
                      ", (long long)" + hi + ", (long long)" + ixn) +
             "; }");
-        const std::string vid = "v" + std::to_string(n.vars[0].id);
-        put("for (int64_t " + k + " = " + lo + "; " + k + " < " + hi + "; ++" + k + ") {");
-        ++indent_;
-        put("const int64_t " + vid + " = (int64_t)T" + std::to_string(ax.indices_tensor) + "[" +
-            k + " * " + stride(ax.indices_tensor, 0) + "];");
-        vars_.insert(n.vars[0].id);
-        emit_children(n.children);
-        vars_.erase(n.vars[0].id);
+        emit_sparse_loop(n, k, lo, hi);
         --indent_;
         put("}");
-        --indent_;
-        put("}");
-    }
-
-    void emit_cond(const Node& n) {
-        const std::string ctx = where("P.when", n.loc);
-        bool first = true;
-        for (const auto& br : n.branches) {
-            if (br.pred) {
-                put(std::string(first ? "if (" : "else if (") + ex(br.pred, ctx) + ") {");
-            } else {
-                put(first ? "{" : "else {");
-            }
-            ++indent_;
-            emit_children(br.body);
-            --indent_;
-            put("}");
-            first = false;
-            if (!br.pred) break;
-        }
     }
 
     void emit_task(const Node& n) {
@@ -1226,8 +1048,8 @@ private:
         for (const auto& k : m_.kernels) kn.push_back(k->name);
         for (const auto& c : coll_.kernel_names()) kn.push_back(c);  // collective pseudo-kernels
         o << "extern \"C\" int32_t pto_lib_abi_version(void) { return PTO_ABI_VERSION; }\n";
-        names("pto_lib_symbol_names", symbol_names_);
-        names("pto_lib_param_names", param_names_);
+        names("pto_lib_symbol_names", symbols_);
+        names("pto_lib_param_names", params_);
         names("pto_lib_kernel_names", kn);
         o << "extern \"C\" int64_t pto_lib_num_tensors(void) { return " << m_.tensors.size()
           << "; }\n";
@@ -1347,7 +1169,6 @@ private:
         return out;
     }
 
-    const Module& m_;
     const CpuSimOptions& opts_;
     CspEmitter csp_;
     CollectiveEmitter coll_;
@@ -1355,8 +1176,6 @@ private:
     bool in_part_ = false;
     int seq_depth_ = 0;
     std::set<int64_t> tracked_;
-    std::vector<std::string> symbol_names_, param_names_;
-    int64_t max_slot_ = -1;
     int64_t arena_bytes_ = 0;
 };
 
