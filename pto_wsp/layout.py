@@ -148,6 +148,92 @@ class MemLayout:
             acc *= max(n, 1)
         return cls(tuple(strides), "col_major", swizzle)
 
+    def for_shape(self, shape: Sequence[int]) -> MemLayout:
+        """This layout for a tensor of another ``shape`` (a collective that changes the extents).
+
+        An order re-derives its strides; explicit strides without an order describe one shape
+        only, so they carry over only when ``shape`` keeps every extent's stride valid (the same
+        rank and a dense, non-overlapping walk), else ``TypeCheckError``.
+        """
+        dims = _check_shape(shape, "MemLayout.for_shape")
+        if self.order == "row_major":
+            return MemLayout.row_major(dims, swizzle=self.swizzle)
+        if self.order == "col_major":
+            return MemLayout.col_major(dims, swizzle=self.swizzle)
+        if (
+            self.strides is None
+            or len(self.strides) != len(dims)
+            or _overlapping(dims, self.strides)
+        ):
+            raise TypeCheckError(
+                f"{self!r} has explicit strides that do not describe a tensor of shape {dims}; "
+                "relayout to an ordered layout (MemLayout.row_major/col_major) first",
+                loc=user_location(),
+            )
+        return self
+
+    def element_strides(self, shape: Sequence[int]) -> tuple[int, ...]:
+        """The strides (in elements) of a tensor of ``shape`` laid out as this layout says."""
+        dims = _check_shape(shape, "MemLayout.element_strides")
+        if self.strides is not None:
+            return self.strides
+        ordered = (
+            MemLayout.row_major(dims) if self.order == "row_major" else MemLayout.col_major(dims)
+        )
+        return ordered.strides or ()
+
+    def allocate(self, shape: Sequence[int], dtype: Any) -> np.ndarray:
+        """A zero-filled array of ``shape`` and ``dtype`` laid out as this layout says.
+
+        An order allocates a C- or Fortran-contiguous array; explicit strides allocate one
+        buffer that holds exactly the addressed elements and view it with those strides, so
+        padding (a row stride larger than the row) is honoured. Strides under which two indices
+        address the same element are a ``TypeCheckError``: kernels write tensors, and an
+        aliasing layout would make their writes collide.
+        """
+        dims = _check_shape(shape, "MemLayout.allocate")
+        if self.strides is None:
+            return np.zeros(dims, dtype=dtype, order="C" if self.order == "row_major" else "F")
+        if len(self.strides) != len(dims):
+            raise TypeCheckError(
+                f"{self!r} has {len(self.strides)} strides but the tensor has rank {len(dims)}",
+                loc=user_location(),
+            )
+        if _overlapping(dims, self.strides):
+            raise TypeCheckError(
+                f"{self!r}: under these strides two indices of a tensor of shape {dims} address "
+                "the same element; give strides that keep every element distinct",
+                loc=user_location(),
+            )
+        itemsize = np.dtype(dtype).itemsize
+        if any(n == 0 for n in dims):
+            return np.zeros(dims, dtype=dtype)
+        span = 1 + sum((n - 1) * s for n, s in zip(dims, self.strides, strict=True))
+        base = np.zeros(span, dtype=dtype)
+        return np.lib.stride_tricks.as_strided(
+            base, shape=dims, strides=tuple(s * itemsize for s in self.strides)
+        )
+
+    def arrange(self, data: Any) -> np.ndarray:
+        """``data`` laid out as this layout says: ``data`` itself when it already is, else a copy.
+
+        A script uses it to hand ``Tensor`` an array in a column-major layout
+        (``Tensor(mem.arrange(init.random(...)), layout=TensorLayout.default(2, mem=mem))``);
+        the copy keeps the ``pto_wsp.tensor_init`` recipe of ``data``, so the studio's import
+        still sees how the contents were made.
+        """
+        from . import tensor_init
+
+        arr = np.asarray(data)
+        if array_mem_mismatch(arr, self) is None:
+            return arr
+        out = self.allocate(arr.shape, arr.dtype)
+        out[...] = arr
+        recipe = tensor_init.recipe_of(arr)
+        if recipe is not None:
+            tensor_init._remember(out, dict(recipe))
+        return out
+
     def __repr__(self) -> str:
         parts = []
         if self.order is not None:
@@ -157,6 +243,85 @@ class MemLayout:
         if self.swizzle is not None:
             parts.append(f"swizzle={self.swizzle!r}")
         return f"MemLayout({', '.join(parts)})"
+
+
+def _overlapping(dims: Sequence[int], strides: Sequence[int]) -> bool:
+    """True when two distinct indices of ``dims`` address one element under ``strides``.
+
+    Dimensions of extent <= 1 take a single index and cannot alias; the others, walked from
+    the smallest stride up, must each step past everything the smaller ones span.
+    """
+    if any(n == 0 for n in dims):
+        return False
+    span = 1
+    for s, n in sorted((s, n) for n, s in zip(dims, strides, strict=True) if n > 1):
+        if s < span:
+            return True
+        span = s * n
+    return False
+
+
+def _array_strides(arr: np.ndarray) -> tuple[int, ...] | None:
+    """The array's strides in elements, or None when a byte stride is not a whole element."""
+    size = arr.itemsize
+    if any(b % size for b in arr.strides):
+        return None
+    return tuple(b // size for b in arr.strides)
+
+
+def array_mem_mismatch(arr: np.ndarray, mem: MemLayout) -> str | None:
+    """None when ``arr`` is laid out as ``mem`` says, else what differs (for a message).
+
+    Explicit strides must equal the array's strides divided by its item size (ignoring
+    dimensions of extent <= 1, whose stride addresses nothing); an order-only layout requires
+    C-contiguity (row_major) or Fortran-contiguity (col_major).
+    """
+    actual = _array_strides(arr)
+    shown = "a byte stride that is not a whole element" if actual is None else f"{actual}"
+    if mem.strides is None:
+        ok = arr.flags.c_contiguous if mem.order == "row_major" else arr.flags.f_contiguous
+        if ok:
+            return None
+        want = mem.element_strides(arr.shape)
+        return f"expected strides {want} ({mem.order}), actual strides {shown}"
+    if len(mem.strides) != arr.ndim:
+        return f"{len(mem.strides)} strides for an array of rank {arr.ndim}"
+    if actual is not None and all(
+        n <= 1 or a == m for n, a, m in zip(arr.shape, actual, mem.strides, strict=True)
+    ):
+        return None
+    return f"expected strides {mem.strides}, actual strides {shown}"
+
+
+def check_array_mem(arr: np.ndarray, mem: MemLayout, label: str) -> None:
+    """``TypeCheckError`` at the user's line when ``arr`` is not laid out as ``mem`` says.
+
+    A ``Tensor`` wraps the user's array without copying, so it cannot silently re-lay it out:
+    the message names the fix (an array in that order, or ``relayout`` to convert).
+    """
+    problem = array_mem_mismatch(arr, mem)
+    if problem is None:
+        return
+    order = _order_of(arr)
+    if mem.order == "col_major":
+        fix = "pass np.asfortranarray(...)"
+    elif mem.order == "row_major":
+        fix = "pass np.ascontiguousarray(...)"
+    else:
+        fix = "pass mem.arrange(array)"
+    raise TypeCheckError(
+        f"{label}: the layout says {mem!r} but the array is {order}: {problem}; a Tensor wraps "
+        f"the array without copying, so {fix} or use relayout(x, to=...) to convert",
+        loc=user_location(),
+    )
+
+
+def _order_of(arr: np.ndarray) -> str:
+    if arr.flags.c_contiguous:
+        return "row-major (C order)"
+    if arr.flags.f_contiguous:
+        return "column-major (Fortran order)"
+    return "not contiguous"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -211,13 +376,15 @@ class TensorLayout:
         return all(isinstance(d, TensorReplicate) for d in self.dist)
 
     @classmethod
-    def default(cls, rank: int) -> TensorLayout:
-        """All dimensions replicated, no memory layout."""
+    def default(cls, rank: int, *, mem: MemLayout | None = None) -> TensorLayout:
+        """All dimensions replicated, with the memory layout ``mem`` (None: unspecified)."""
         rank = _check_rank(rank)
-        return cls(tuple(TensorReplicate() for _ in range(rank)))
+        return cls(tuple(TensorReplicate() for _ in range(rank)), mem)
 
     @classmethod
-    def sharded(cls, dim: int, rank: int, mesh_axis: int = 0) -> TensorLayout:
+    def sharded(
+        cls, dim: int, rank: int, mesh_axis: int = 0, *, mem: MemLayout | None = None
+    ) -> TensorLayout:
         """Dimension ``dim`` sharded on ``mesh_axis``; every other dimension replicated."""
         rank = _check_rank(rank)
         if not _is_int(dim) or not -rank <= dim < rank:
@@ -227,7 +394,7 @@ class TensorLayout:
             )
         dim = int(dim) % rank
         shard = TensorShard(mesh_axis)
-        return cls(tuple(shard if i == dim else TensorReplicate() for i in range(rank)))
+        return cls(tuple(shard if i == dim else TensorReplicate() for i in range(rank)), mem)
 
     def with_dim(self, dim: int, elem: DistElem) -> TensorLayout:
         """This layout with dimension ``dim``'s distribution replaced."""
@@ -449,6 +616,8 @@ def reduce_scatter(
     if s is not None:
         layout = layout.with_dim(s, TensorReplicate())
     layout = layout.with_dim(d, TensorShard(axis))
+    if layout.mem is not None and tuple(shape) != src.shape:
+        layout = TensorLayout(layout.dist, layout.mem.for_shape(shape))
     node = CollectiveOp(
         "reduce_scatter",
         src,
@@ -502,30 +671,39 @@ def _emit(node: CollectiveOp, shape: tuple[int, ...]) -> Tensor:
     src = node.source
     base = src.name if src.name and src.is_root else None
     name = f"{base}_{node.kind}" if base else node.kind
+    data = _allocate(shape, src.data.dtype, node.layout.mem)
     if _builder.current() is not None:
-        data = np.zeros(shape, dtype=src.data.dtype)
         node.result = Tensor(data, location=src.location, layout=node.layout, name=name)
         node.loc = user_location()
         _builder.record(node, node.kind)
     else:
-        node.result = Tensor(_eager(node), location=src.location, layout=node.layout, name=name)
+        data[...] = _eager(node)
+        node.result = Tensor(data, location=src.location, layout=node.layout, name=name)
     return node.result
 
 
+def _allocate(shape: tuple[int, ...], dtype: Any, mem: MemLayout | None) -> np.ndarray:
+    """A zeroed result buffer laid out as the result layout's memory facet says (C order when
+    it has none); the runtime copies and folds through the buffer's real strides."""
+    if mem is None:
+        return np.zeros(shape, dtype=dtype)
+    return mem.allocate(shape, dtype)
+
+
 def _eager(node: CollectiveOp) -> np.ndarray:
-    """Values of ``node`` on the single-coordinate mesh outside a workload (a fresh array).
+    """Values of ``node`` on the single-coordinate mesh outside a workload.
 
     Every mesh axis has one coordinate, so relayout, allgather and allreduce keep the values;
     reduce_scatter folds the ``mesh_size`` blocks of its partial dimension.
     """
-    x = np.array(node.source.data, copy=True)
+    x = node.source.data
     if node.kind != "reduce_scatter" or node.partial_dim is None or node.mesh_size == 1:
         return x
     blocks = np.split(x, node.mesh_size, axis=node.partial_dim)
     acc = blocks[0].copy()
     for b in blocks[1:]:
         acc = _NP_REDUCE[node.op or "sum"](acc, b).astype(x.dtype, copy=False)
-    return np.ascontiguousarray(acc)
+    return acc
 
 
 def _check_divisible(src: Any, dim: int, extent: int, m: int, axis: int) -> None:
@@ -621,6 +799,8 @@ __all__ = [
     "allgather",
     "reduce_scatter",
     "check_call_layouts",
+    "check_array_mem",
+    "array_mem_mismatch",
     "REDUCE_OPS",
     "Shard",
     "Replicate",

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .errors import TensorIndexError, TypeCheckError, user_location
-from .layout import TensorLayout
+from .layout import TensorLayout, check_array_mem
 from .scalar_expr import LoopVar, ScalarExpr, as_expr
 from .types import DType, Location
 
@@ -549,6 +549,7 @@ class Tensor(_ElementOps):
     ):
         want_dtype = None if dtype is None else DType.from_any(dtype)
         want_shape = None if shape is None else _check_shape(shape)
+        label = f"Tensor '{name}'" if name else "Tensor"
         if data is None:
             missing = [w for w, v in (("shape", want_shape), ("dtype", want_dtype)) if v is None]
             if missing:
@@ -556,7 +557,8 @@ class Tensor(_ElementOps):
                     f"Tensor(data=None) allocates zeros and needs {' and '.join(missing)}",
                     loc=user_location(),
                 )
-            arr = np.zeros(want_shape, dtype=want_dtype.np)  # type: ignore[union-attr]
+            assert want_shape is not None and want_dtype is not None
+            arr = _allocate(want_shape, want_dtype, layout, label)
         elif isinstance(data, np.ndarray):
             arr = data
         else:
@@ -568,7 +570,6 @@ class Tensor(_ElementOps):
                     loc=user_location(),
                 ) from None
         have_dtype = DType.from_numpy(arr.dtype)
-        label = f"Tensor '{name}'" if name else "Tensor"
         if want_dtype is not None and want_dtype is not have_dtype:
             raise TypeCheckError(
                 f"{label}: dtype={want_dtype.value} was given but the array holds "
@@ -594,6 +595,8 @@ class Tensor(_ElementOps):
                 f"{arr.ndim}",
                 loc=user_location(),
             )
+        if layout.mem is not None:
+            check_array_mem(arr, layout.mem, label)
         _check_name(name)
         self._data = arr
         self._dtype = have_dtype
@@ -889,6 +892,21 @@ class TensorView(_ElementOps):
         shape = "(" + ", ".join("?" if n is None else str(n) for n in self._shape)
         shape += ",)" if len(self._shape) == 1 else ")"
         return f"TensorView({where}, shape={shape}, dtype={self.dtype.value})"
+
+
+def _allocate(shape: tuple[int, ...], dtype: DType, layout: Any, label: str) -> np.ndarray:
+    """The zeroed array of ``Tensor(shape=..., dtype=..., layout=...)``: laid out in the order or
+    strides of the layout's memory facet (C order without one), so the tensor matches it."""
+    mem = getattr(layout, "mem", None) if isinstance(layout, TensorLayout) else None
+    if mem is None:
+        return np.zeros(shape, dtype=dtype.np)
+    if layout.rank != len(shape):
+        raise TypeCheckError(
+            f"{label}: layout {layout!r} has rank {layout.rank} but the tensor has rank "
+            f"{len(shape)}",
+            loc=user_location(),
+        )
+    return mem.allocate(shape, dtype.np)
 
 
 def _unwrap_0d(x: Any) -> Any:

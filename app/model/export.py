@@ -35,7 +35,7 @@ _DSL_NAMES = {
     "WindowMode", "Scalar", "connect", "consume", "jit_kernel", "kernel", "process", "pto",
     "record", "replicate", "send", "slot_load_u64", "slot_set_u64", "synchronize", "workload",
     "combine", "sequential", "relayout", "allreduce", "allgather", "reduce_scatter",
-    "TensorLayout", "TensorReplicate", "TensorShard", "report_errors", "run_main", TENSOR_INIT_MODULE,
+    "TensorLayout", "TensorReplicate", "TensorShard", "MemLayout", "report_errors", "run_main", TENSOR_INIT_MODULE,
     "Deps", "ReadyPolicy", "StartPolicy", "TracePolicy", "Pools",
 }  # fmt: skip
 
@@ -332,6 +332,11 @@ class _Exporter:
                 extra = f", shape={shape}" + extra
             else:
                 raise ExportError(n.id, "props.init", f"unknown init {init!r}")
+            mem = self._mem_layout(n)
+            if mem:
+                # a Tensor wraps its array without copying: lay the contents out as the
+                # memory layout says first (arrange keeps the init recipe for import)
+                data = f"{mem}.arrange({data})"
             call = f"Tensor({data}{extra}, name={_q(n.name)})"
         self._assign(n.name, call, n.id)
 
@@ -342,9 +347,14 @@ class _Exporter:
         explicit ``TensorLayout((TensorShard(0), TensorReplicate(), ...))``.
         """
         dist = list(n.props.get("layout") or [])
-        if not dist or all(d == "R" for d in dist):
-            return ""
+        mem = self._mem_layout(n)
+        mem_arg = f", mem={mem}" if mem else ""
         shape = n.props.get("shape") or []
+        if not dist or all(d == "R" for d in dist):
+            if not mem:
+                return ""
+            self.out.use("TensorLayout")
+            return f"TensorLayout.default({len(shape)}{mem_arg})"
         if len(dist) != len(shape):
             raise ExportError(
                 n.id,
@@ -355,8 +365,23 @@ class _Exporter:
         shards = [(i, d) for i, d in enumerate(dist) if d != "R"]
         if len(shards) == 1:
             dim, d = shards[0]
-            return f"TensorLayout.sharded(dim={dim}, rank={len(dist)}, mesh_axis={int(d[1:])})"
-        return self._dist_text(n, "layout", dist)
+            return (
+                f"TensorLayout.sharded(dim={dim}, rank={len(dist)}, "
+                f"mesh_axis={int(d[1:])}{mem_arg})"
+            )
+        text = self._dist_text(n, "layout", dist)
+        return f"{text[:-1]}{mem_arg})" if mem else text
+
+    def _mem_layout(self, n: Node) -> str:
+        """``MemLayout.row_major(shape)`` / ``MemLayout.col_major(shape)`` for a tensor's ``mem``
+        property; "" for the default (no memory layout: the array's own C order)."""
+        mem = n.props.get("mem", "default")
+        if mem in (None, "", "default"):
+            return ""
+        if mem not in ("row_major", "col_major"):
+            raise ExportError(n.id, "props.mem", f"unknown memory layout {mem!r}")
+        self.out.use("MemLayout")
+        return f"MemLayout.{mem}({_shape_text(n.props.get('shape') or [])})"
 
     def _dist_text(self, n: Node, fieldname: str, dist: list[str]) -> str:
         """``TensorLayout((TensorShard(0), TensorReplicate()))`` for a list of R / S<i>."""

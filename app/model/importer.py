@@ -9,7 +9,8 @@ converts those OBJECTS to a document with ``document_from_namespace`` — the so
 parsed. Nodes are laid out left to right by dependency.
 
 What the graph cannot express (Constexpr parameters, ``min``/``max``/slot/symbol expressions,
-named processes inside ``P.pipe``, memory layouts, collectives of a tensor slice or whose result
+named processes inside ``P.pipe``, memory layouts other than a tensor's row/column-major order
+(explicit strides, swizzles, a relayout to a memory layout), collectives of a tensor slice or whose result
 is used in another scope) raises ``ScriptImportError`` naming the object and, when known, the
 user's file:line.
 """
@@ -300,7 +301,9 @@ class _Converter:
             raise ScriptImportError(
                 f"tensor {getattr(root, 'name', None) or '?'}: 0-d tensors are not graph nodes"
             )
-        props["layout"] = dist_of(root.layout, f"tensor {self.name_for_preview(root)}")
+        where = f"tensor {self.name_for_preview(root)}"
+        props["mem"] = mem_of(root.layout, props["shape"], where)
+        props["layout"] = dist_of(root.layout, where, mem_ok=True)
         if all(d == "R" for d in props["layout"]):
             props["layout"] = []  # the default layout: the exporter writes no layout=
         node = self.add(self.doc.graph, "data.tensor", self.name_for(root, "tensor"), **props)
@@ -807,16 +810,47 @@ class _Converter:
         return out
 
 
-def dist_of(layout: Any, where: str) -> list[str]:
-    """``["R", "S0", ...]`` for a TensorLayout; a memory layout has no graph property."""
+def dist_of(layout: Any, where: str, *, mem_ok: bool = False) -> list[str]:
+    """``["R", "S0", ...]`` for a TensorLayout.
+
+    Only tensor nodes have a memory-layout property (``mem``, read by ``mem_of``): elsewhere
+    (``mem_ok`` False, e.g. the target of a relayout) a memory layout is refused.
+    """
     from pto_wsp.layout import TensorShard
 
-    if getattr(layout, "mem", None) is not None:
+    if not mem_ok and getattr(layout, "mem", None) is not None:
         raise ScriptImportError(
-            f"{where}: the memory layout {layout.mem!r} has no graph property (graph layouts "
-            "give the distribution only)"
+            f"{where}: the memory layout {layout.mem!r} has no graph property here (only a "
+            "tensor node has one; a relayout node gives the distribution only)"
         )
     return [f"S{d.mesh_axis}" if isinstance(d, TensorShard) else "R" for d in layout.dist]
+
+
+def mem_of(layout: Any, shape: list[int], where: str) -> str:
+    """A tensor node's ``mem`` property for a TensorLayout's memory facet.
+
+    ``default`` without one; ``row_major`` / ``col_major`` for an order whose strides (if
+    given) are that order's for ``shape``. Explicit strides of any other kind and swizzles
+    have no graph property: ``ScriptImportError`` naming the tensor and the layout.
+    """
+    from pto_wsp.layout import MemLayout
+
+    mem = getattr(layout, "mem", None)
+    if mem is None:
+        return "default"
+    if mem.swizzle is not None:
+        raise ScriptImportError(
+            f"{where}: the memory layout {mem!r} has a swizzle, which has no graph property "
+            "(a tensor's mem is default, row_major or col_major)"
+        )
+    ordered = {"row_major": MemLayout.row_major(shape), "col_major": MemLayout.col_major(shape)}
+    if mem.order in ordered and mem.strides in (None, ordered[mem.order].strides):
+        return str(mem.order)
+    raise ScriptImportError(
+        f"{where}: the memory layout {mem!r} gives explicit strides that are not row_major or "
+        f"col_major for shape {tuple(shape)}, which has no graph property (a tensor's mem is "
+        "default, row_major or col_major)"
+    )
 
 
 def deps_choice(deps: Any, where: str) -> str:

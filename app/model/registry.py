@@ -166,6 +166,14 @@ _add(
                 optional=True,
             ),
             PropSpec(
+                "mem",
+                "enum",
+                "default",
+                ("default", "row_major", "col_major"),
+                doc="memory layout: default (no MemLayout, C order), row_major or col_major "
+                "(MemLayout.row_major/col_major(shape): the array is allocated in that order)",
+            ),
+            PropSpec(
                 "init",
                 "enum",
                 "zeros",

@@ -215,6 +215,15 @@ TABLE: dict[str, dict[str, Rule]] = {
         "cpu_sim": _e("a gang task on every mesh tile reduces and scatters the blocks"),
         "ascend_npu": _r("collectives have no device form in the emitted tree yet"),
     },
+    "MemLayout(swizzle)": {
+        "cpu_sim": _r(
+            "the simulator's memory is flat: it has no swizzled banks to lay data out in"
+        ),
+        "ascend_npu": _r(
+            "the emitted tree addresses global memory through plain strides; swizzled "
+            "addressing has no device form (and no field in the plan) yet"
+        ),
+    },
 }
 
 
@@ -233,10 +242,15 @@ def rule(directive: str, target: str) -> Rule:
 
 @dataclass(frozen=True)
 class Use:
-    """One directive as a workload uses it, with the file:line where the user wrote it."""
+    """One directive as a workload uses it, with the file:line where the user wrote it.
+
+    ``subject`` names what carries the directive when it is not the schedule itself (for
+    ``MemLayout(swizzle)``: the tensor and its swizzle pattern), so messages can name it.
+    """
 
     directive: str
     loc: SourceLoc | None
+    subject: str | None = None
 
 
 _TASK_GRAPH_ARGS = ("window", "deps", "ready", "start", "trace", "pools")
@@ -315,11 +329,56 @@ def _body_uses(workload: Any) -> Iterator[Use]:
             yield Use(str(node.kind), getattr(node, "loc", None))
 
 
+def _swizzle_uses(workload: Any) -> Iterator[Use]:
+    """One ``MemLayout(swizzle)`` use per tensor of the body whose memory layout has a swizzle,
+    located at the first statement that uses the tensor (a kernel call or a collective)."""
+    from ..workload import walk
+
+    statements = getattr(workload, "statements", None)
+    if not callable(statements):
+        return
+    seen: set[int] = set()
+    for node in walk(statements()):
+        for root in _tensor_roots(vars(node).values() if hasattr(node, "__dict__") else ()):
+            mem = getattr(getattr(root, "layout", None), "mem", None)
+            if id(root) in seen or mem is None or mem.swizzle is None:
+                continue
+            seen.add(id(root))
+            name = getattr(root, "name", None)
+            what = f"tensor '{name}'" if name else f"the tensor of shape {tuple(root.shape)}"
+            yield Use(
+                "MemLayout(swizzle)",
+                getattr(node, "loc", None),
+                f"{what} (MemLayout swizzle={mem.swizzle!r})",
+            )
+
+
+def _tensor_roots(values: Any) -> Iterator[Any]:
+    """The root tensors reachable from ``values``: tensors and views, through containers and
+    scalar expressions (a loaded element), but not through other statements."""
+    from ..scalar_expr import ScalarExpr
+    from ..tensor import Tensor, TensorView
+
+    todo = list(values)
+    while todo:
+        v = todo.pop()
+        if isinstance(v, Tensor | TensorView):
+            yield v.root
+        elif isinstance(v, ScalarExpr):
+            todo.extend(v.args)
+        elif isinstance(v, dict):
+            todo.extend(v.values())
+        elif isinstance(v, list | tuple):
+            todo.extend(v)
+
+
 def directives_of(workload: Any) -> list[Use]:
-    """Every directive ``workload`` uses: its schedule first, then the collectives of its body."""
+    """Every directive ``workload`` uses: its schedule first, then the collectives of its body,
+    then the memory-layout swizzles of the tensors the body uses."""
     spec = getattr(workload, "schedule", None)
     uses = list(_schedule_uses(spec)) if spec is not None else []
     uses.extend(_body_uses(workload))
+    uses.extend(_swizzle_uses(workload))
     return uses
 
 
@@ -337,9 +396,10 @@ def check(workload: Any, target: str) -> list[Diagnostic]:
     diagnostics: list[Diagnostic] = []
     for use in directives_of(workload):
         r = rule(use.directive, target)
+        on = f" on {use.subject}" if use.subject else ""
         if r.status == "rejected":
             raise ScheduleError(
-                f"{use.directive} is not supported by target {target!r}: {r.note}",
+                f"{use.directive}{on} is not supported by target {target!r}: {r.note}",
                 loc=use.loc,
                 directive=use.directive,
             )
@@ -349,7 +409,7 @@ def check(workload: Any, target: str) -> list[Diagnostic]:
                     "warning",
                     use.directive,
                     target,
-                    f"{use.directive} is kept in the {target} plan but not honoured by the "
+                    f"{use.directive}{on} is kept in the {target} plan but not honoured by the "
                     f"emitted code: {r.note}",
                     use.loc,
                 )

@@ -91,6 +91,7 @@ def test_table_covers_every_directive_on_both_targets() -> None:
         "allreduce",
         "allgather",
         "reduce_scatter",
+        "MemLayout(swizzle)",
     }
     assert set(TABLE) == expected
     for directive, entry in TABLE.items():
@@ -99,7 +100,7 @@ def test_table_covers_every_directive_on_both_targets() -> None:
             assert r.status in STATUSES and r.note, directive
 
 
-def test_cpu_sim_enforces_everything_but_non_stall_windows() -> None:
+def test_cpu_sim_enforces_everything_but_non_stall_windows_and_swizzles() -> None:
     for directive, entry in TABLE.items():
         want = (
             "rejected"
@@ -107,6 +108,7 @@ def test_cpu_sim_enforces_everything_but_non_stall_windows() -> None:
             in {
                 "task_graph(window, mode=ABORT)",
                 "task_graph(window, mode=BENCHMARK)",
+                "MemLayout(swizzle)",
             }
             else "enforced"
         )

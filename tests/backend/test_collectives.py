@@ -22,6 +22,7 @@ from pto_wsp import (
     Dense,
     DispatchPolicy,
     In,
+    MemLayout,
     Out,
     P,
     ScheduleError,
@@ -452,3 +453,53 @@ def test_layout_constructor_errors_name_the_users_line():
     with pytest.raises(TypeCheckError, match=r"dist\[0\] must be TensorReplicate") as e:
         TensorLayout(("rows",))
     assert e.value.loc is not None and e.value.loc.file == __file__
+
+
+# ---- memory layouts (MemLayout) ---------------------------------------------------------------
+
+
+def test_relayout_to_col_major_over_the_mesh_then_kernels_read_and_write_it():
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((8, 6)).astype(np.float32)
+    x = Tensor(a.copy(), layout=layout((0, -1)), name="x")
+    out = Tensor(np.zeros((8, 6), np.float32), name="out")
+    fmem = MemLayout.col_major((8, 6))
+    f_out = Tensor(shape=(8, 6), dtype="f32", layout=TensorLayout((R, R), fmem), name="f_out")
+    padded = MemLayout(strides=(8, 1))
+    results = []
+
+    @workload
+    def convert():
+        y = relayout(x, to=TensorLayout((R, R), fmem))
+        z = relayout(y, to=TensorLayout((TensorShard(0), R), padded))
+        results.extend([y, z])
+        copy_k(x=y, y=out)  # a kernel reads the F-ordered result
+        copy_k(x=z, y=f_out)  # ... and writes an F-ordered tensor
+
+    run(convert().spatial_map(grid=(2,)), 2)
+    y, z = results
+    assert y.data.flags.f_contiguous and not y.data.flags.c_contiguous
+    assert tuple(s // 4 for s in z.data.strides) == (8, 1)
+    np.testing.assert_array_equal(y.data, a)
+    np.testing.assert_array_equal(z.data, a)
+    np.testing.assert_array_equal(out.data, a)
+    assert f_out.data.flags.f_contiguous
+    np.testing.assert_array_equal(f_out.data, a)
+
+
+def test_a_swizzled_memory_layout_is_rejected_at_compile_naming_tensor_and_target():
+    mem = MemLayout.row_major((8, 4), swizzle="xor8")
+    s = Tensor(shape=(8, 4), dtype="f32", layout=TensorLayout((R, R), mem), name="s")
+    out = Tensor(np.zeros((8, 4), np.float32), name="out")
+
+    @workload
+    def swizzled():
+        copy_k(x=s, y=out)  # the line the error names
+
+    for target in ("cpu_sim", "ascend_npu"):
+        with pytest.raises(ScheduleError) as e:
+            swizzled().compile(target=target)
+        msg = e.value.message
+        assert "MemLayout(swizzle) on tensor 's'" in msg and "'xor8'" in msg
+        assert f"target {target!r}" in msg
+        assert e.value.loc.file == __file__ and "copy_k(x=s, y=out)" in e.value.loc.text

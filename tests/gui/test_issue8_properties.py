@@ -200,3 +200,29 @@ def test_tensor_layout_edit_and_invalid_entries(qtbot, canvas, panel) -> None:
     panel.editors["shape"].setText("4, 16")
     panel.editors["shape"].editingFinished.emit()
     assert layout.styleSheet() == INVALID_STYLE and "rank 2" in layout.toolTip()
+
+
+def test_tensor_mem_combo_sets_the_memory_layout(qtbot, canvas, panel) -> None:
+    ids = build_project(canvas)
+    canvas.select_ids([ids["A"]])
+    mem = panel.editors["mem"]
+    items = [mem.itemText(i) for i in range(mem.count())]
+    assert items == ["default", "row_major", "col_major"]
+    assert mem.currentText() == "default" and "MemLayout" not in script(canvas)
+
+    mem.setCurrentText("col_major")
+    assert canvas.doc.node(ids["A"]).props["mem"] == "col_major"
+    flat = " ".join(script(canvas).split()).replace("( ", "(").replace(", )", ")")
+    assert "layout=TensorLayout.default(3, mem=MemLayout.col_major((4, 16, 16)))" in flat
+
+    panel.editors["layout"].setText("S0, R, R")
+    panel.editors["layout"].editingFinished.emit()
+    flat = " ".join(script(canvas).split()).replace("( ", "(").replace(", )", ")")
+    assert (
+        "layout=TensorLayout.sharded(dim=0, rank=3, mesh_axis=0, "
+        "mem=MemLayout.col_major((4, 16, 16)))"
+    ) in flat
+
+    canvas.undo()  # the layout edit
+    canvas.undo()  # the mem edit
+    assert mem.currentText() == "default" and "MemLayout" not in script(canvas)

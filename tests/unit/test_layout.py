@@ -302,3 +302,134 @@ def test_deprecated_shard_replicate():
         warnings.simplefilter("ignore", DeprecationWarning)
         layout = TensorLayout((Shard(0), Replicate()))
     assert layout == TensorLayout.sharded(0, 2)
+
+
+# ---- the memory facet (MemLayout): checked, allocated, converted ---------------------------
+
+
+def col(shape):
+    return TensorLayout.default(len(shape), mem=MemLayout.col_major(shape))
+
+
+def test_tensor_over_c_data_with_a_col_major_layout_is_a_type_error_naming_the_fix():
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    with pytest.raises(TypeCheckError) as e:
+        Tensor(a, layout=col((3, 4)), name="A")  # the line the error names
+    msg = e.value.message
+    assert "Tensor 'A'" in msg
+    assert "expected strides (1, 3)" in msg and "actual strides (4, 1)" in msg
+    assert "np.asfortranarray(...)" in msg and "relayout(x, to=...)" in msg
+    assert e.value.loc.file == __file__ and "Tensor(a, layout=col" in e.value.loc.text
+
+
+def test_tensor_over_data_in_the_layouts_order_wraps_without_copying():
+    f = np.asfortranarray(np.arange(12, dtype=np.float32).reshape(3, 4))
+    t = Tensor(f, layout=col((3, 4)), name="F")
+    assert t.data is f
+    c = np.zeros((3, 4), np.float32)
+    row = TensorLayout.default(2, mem=MemLayout.row_major((3, 4)))
+    assert Tensor(c, layout=row).data is c
+    # order-only layouts ask for C / Fortran contiguity
+    assert Tensor(f, layout=TensorLayout.default(2, mem=MemLayout(order="col_major"))).data is f
+    with pytest.raises(TypeCheckError, match=r"expected strides \(4, 1\) \(row_major\)"):
+        Tensor(f, layout=TensorLayout.default(2, mem=MemLayout(order="row_major")), name="F")
+
+
+def test_explicit_strides_must_equal_the_arrays_element_strides():
+    padded = np.zeros((4, 8), np.float32)[:, :6]  # row stride 8, a padded row of 6
+    ok = TensorLayout.default(2, mem=MemLayout(strides=(8, 1)))
+    assert Tensor(padded, layout=ok).data is padded
+    wrong_shape = TensorLayout.default(2, mem=MemLayout.row_major((4, 6)))
+    with pytest.raises(TypeCheckError, match=r"expected strides \(6, 1\), actual strides \(8, 1\)"):
+        Tensor(padded, layout=wrong_shape, name="P")
+    # a rank mismatch between strides and the array never gets as far as a Tensor
+    with pytest.raises(TypeCheckError, match="rank 2 has a MemLayout with 3 strides"):
+        TensorLayout.default(2, mem=MemLayout(strides=(8, 1, 1)))
+
+
+def test_size_one_dimensions_do_not_constrain_strides():
+    a = np.zeros((3, 1), np.float32)  # C- and F-contiguous at once
+    assert Tensor(np.asfortranarray(a), layout=col((3, 1))).data.shape == (3, 1)
+    assert Tensor(a, layout=col((3, 1))).data is a
+
+
+def test_views_of_a_col_major_tensor_do_not_copy():
+    f = np.asfortranarray(np.arange(12, dtype=np.float32).reshape(3, 4))
+    t = Tensor(f, layout=col((3, 4)), name="F")
+    v = t[1]
+    assert np.shares_memory(v.data, f) and v.layout.mem is None
+
+
+def test_tensor_allocated_by_shape_follows_the_memory_layout():
+    t = Tensor(shape=(3, 4), dtype="f32", layout=col((3, 4)), name="t")
+    assert t.data.flags.f_contiguous and not t.data.flags.c_contiguous
+    assert not t.data.any()
+    order = TensorLayout.default(2, mem=MemLayout(order="col_major"))
+    assert Tensor(shape=(3, 4), dtype="f32", layout=order).data.flags.f_contiguous
+    padded = Tensor(
+        shape=(3, 4), dtype="i32", layout=TensorLayout.default(2, mem=MemLayout(strides=(8, 1)))
+    )
+    assert tuple(s // 4 for s in padded.data.strides) == (8, 1) and not padded.data.any()
+    padded.data[...] = 7
+    assert (padded.data == 7).all()
+    with pytest.raises(TypeCheckError, match="address the same element"):
+        Tensor(
+            shape=(3, 4), dtype="f32", layout=TensorLayout.default(2, mem=MemLayout(strides=(1, 1)))
+        )
+    with pytest.raises(TypeCheckError, match="rank 2 but the tensor has rank 1"):
+        Tensor(shape=(4,), dtype="f32", layout=col((3, 4)))
+
+
+def test_layout_constructors_take_a_memory_layout():
+    mem = MemLayout.col_major((4, 8))
+    assert TensorLayout.default(2, mem=mem) == TensorLayout((R, R), mem)
+    assert TensorLayout.sharded(0, 2, mesh_axis=1, mem=mem) == TensorLayout(
+        (TensorShard(1), R), mem
+    )
+
+
+def test_eager_relayout_lays_the_result_out_as_the_target_says():
+    a = np.arange(24, dtype=np.float32).reshape(4, 6)
+    x = Tensor(a.copy(), name="x")
+    y = relayout(x, col((4, 6)))
+    assert y.data.flags.f_contiguous and np.array_equal(y.data, a)
+    assert y.layout.mem == MemLayout.col_major((4, 6))
+    padded = relayout(y, TensorLayout.default(2, mem=MemLayout(strides=(8, 1))))
+    assert tuple(s // 4 for s in padded.data.strides) == (8, 1)
+    assert np.array_equal(padded.data, a)
+    back = relayout(y, TensorLayout.default(2))
+    assert back.data.flags.c_contiguous and np.array_equal(back.data, a)
+    with pytest.raises(TypeCheckError, match="address the same element"):
+        relayout(x, TensorLayout.default(2, mem=MemLayout.row_major((2, 3))))
+
+
+def test_collectives_keep_the_sources_memory_order():
+    a = np.asfortranarray(np.arange(32, dtype=np.float32).reshape(8, 4))
+    mem = MemLayout.col_major((8, 4))
+    x = Tensor(a, layout=TensorLayout.sharded(0, 2, mem=mem), name="x")
+    g = allgather(x, dim=0)
+    assert g.data.flags.f_contiguous and np.array_equal(g.data, a)
+    rs = reduce_scatter(x, dim=1, mesh_size=2)
+    assert rs.shape == (4, 4) and rs.layout.mem == MemLayout.col_major((4, 4))
+    assert rs.data.flags.f_contiguous
+    np.testing.assert_array_equal(rs.data, a[:4] + a[4:])
+    # explicit strides carry over to the smaller result: its buffer keeps the padding
+    strided = TensorLayout.sharded(0, 2, mem=MemLayout(strides=(4, 1)))
+    y = Tensor(np.ascontiguousarray(a), layout=strided, name="y")
+    ry = reduce_scatter(y, dim=1, mesh_size=2)
+    assert ry.layout.mem == MemLayout(strides=(4, 1))
+    assert tuple(s // 4 for s in ry.data.strides) == (4, 1)
+    np.testing.assert_array_equal(ry.data, a[:4] + a[4:])
+    with pytest.raises(TypeCheckError, match="relayout to an ordered layout"):
+        MemLayout(strides=(1, 1)).for_shape((4, 4))
+
+
+def test_mem_layout_arrange_keeps_the_init_recipe():
+    from pto_wsp import tensor_init
+
+    data = tensor_init.random((3, 4), "f32", seed=5)
+    mem = MemLayout.col_major((3, 4))
+    f = mem.arrange(data)
+    assert f.flags.f_contiguous and np.array_equal(f, data)
+    assert tensor_init.recipe_of(f) == tensor_init.recipe_of(data)
+    assert mem.arrange(f) is f

@@ -427,15 +427,17 @@ def test_collective_result_used_inside_a_loop_is_refused_clearly(tmp_path: Path)
 def test_memory_layout_and_shared_pools_are_refused_clearly(tmp_path: Path) -> None:
     path = _script(
         tmp_path,
-        "C = Tensor(np.zeros((16, 16), np.float32), name='C', layout=TensorLayout(\n"
-        "    (TensorReplicate(), TensorReplicate()), mem=MemLayout.col_major((16, 16))))\n"
+        "C = Tensor(np.zeros((16, 32), np.float32)[:, :16], name='C', layout=TensorLayout(\n"
+        "    (TensorReplicate(), TensorReplicate()), mem=MemLayout(strides=(32, 1))))\n"
         "@workload\n"
         "def work():\n"
         "    for i in P(tiles):\n"
         "        copy_k[i](a=A[i], b=C)\n"
         "w = work().spatial_map(grid=(2, 2))\n",
     )
-    with pytest.raises(ScriptImportError, match="memory layout .* has no graph property"):
+    with pytest.raises(
+        ScriptImportError, match="tensor C: the memory layout .* not row_major or col_major"
+    ):
         import_script(path)
     path = _script(
         tmp_path,
@@ -516,3 +518,103 @@ def test_tensor_parallel_sample_runs_on_cpu_sim(tmp_path: Path) -> None:
         want = sum(x[k] @ w[k, n] for k in range(2))
         np.testing.assert_allclose(y[n], want, rtol=1e-4, atol=1e-4)
     assert import_script(script).same_as(doc)  # the program compiles, so it also imports
+
+
+# ------------------------------------------------------------------------------------------
+# a tensor's memory layout (mem): default / row_major / col_major
+# ------------------------------------------------------------------------------------------
+def _flat(src: str) -> str:
+    return " ".join(src.split()).replace("( ", "(").replace(", )", ")").replace(",)", ")")
+
+
+def test_tensor_mem_is_an_enum_defaulting_to_no_memory_layout() -> None:
+    spec = registry.kind("data.tensor").prop("mem")
+    assert spec.type == "enum" and spec.default == "default"
+    assert spec.choices == ("default", "row_major", "col_major")
+    assert registry.prop_problem(spec, "zigzag") is not None
+
+
+def test_tensor_mem_exports_inside_the_tensor_layout(editor) -> None:
+    ids = build(editor)
+    src = export_script(editor.doc).source
+    assert "MemLayout" not in src  # default: no memory layout, no import
+    editor.apply(SetProperty(ids["A"], "mem", "col_major"))
+    flat = _flat(export_script(editor.doc).source)
+    assert (
+        "A = Tensor(shape=(4, 16, 16), dtype=DType.F32, layout=TensorLayout.default(3, "
+        'mem=MemLayout.col_major((4, 16, 16))), name="A")'
+    ) in flat
+    imports = flat[flat.index("from pto_wsp import") : flat.index("A = Tensor(")]
+    assert "MemLayout" in imports
+    editor.apply(SetProperty(ids["A"], "layout", ["S0", "R", "R"]))
+    editor.apply(SetProperty(ids["A"], "mem", "row_major"))
+    flat = _flat(export_script(editor.doc).source)
+    assert (
+        "layout=TensorLayout.sharded(dim=0, rank=3, mesh_axis=0, "
+        "mem=MemLayout.row_major((4, 16, 16)))"
+    ) in flat
+    editor.apply(SetProperty(ids["A"], "layout", ["S1", "R", "S0"]))
+    flat = _flat(export_script(editor.doc).source)
+    assert (
+        "layout=TensorLayout((TensorShard(1), TensorReplicate(), TensorShard(0)), "
+        "mem=MemLayout.row_major((4, 16, 16)))"
+    ) in flat
+
+
+def test_col_major_tensor_with_init_data_arranges_it(editor, tmp_path: Path) -> None:
+    ids = build(editor)
+    editor.apply(SetProperty(ids["A"], "mem", "col_major"))
+    editor.apply(SetProperty(ids["A"], "init", "random"))
+    editor.apply(SetProperty(ids["A"], "seed", 7))
+    flat = _flat(export_script(editor.doc).source)
+    assert (
+        "A = Tensor(MemLayout.col_major((4, 16, 16)).arrange(init.random((4, 16, 16), "
+        "DType.F32, seed=7)), layout=TensorLayout.default(3, mem=MemLayout.col_major("
+        '(4, 16, 16))), name="A")'
+    ) in flat
+    back = round_trip(editor.doc, tmp_path)
+    a = next(n for n in back.graph.nodes.values() if n.name == "A")
+    assert a.props["mem"] == "col_major" and a.props["init"] == "random" and a.props["seed"] == 7
+
+
+@pytest.mark.parametrize("layout", [[], ["S0", "R", "R"], ["S1", "R", "S0"]])
+@pytest.mark.parametrize("mem", ["row_major", "col_major"])
+def test_tensor_mem_round_trips(editor, tmp_path: Path, layout, mem) -> None:
+    ids = build(editor, layout_a=layout)
+    editor.apply(SetProperty(ids["A"], "mem", mem))
+    editor.apply(SetProperty(ids["B"], "mem", "col_major"))
+    editor.apply(SetProperty(ids["B"], "init", "range"))
+    back = round_trip(editor.doc, tmp_path)
+    by_name = {n.name: n for n in back.graph.nodes.values()}
+    assert by_name["A"].props["mem"] == mem and by_name["B"].props["mem"] == "col_major"
+
+
+def test_order_only_memory_layout_imports_as_the_order(tmp_path: Path) -> None:
+    path = _script(
+        tmp_path,
+        "C = Tensor(np.zeros((16, 16), np.float32, order='F'), name='C', layout=\n"
+        "    TensorLayout.default(2, mem=MemLayout(order='col_major')))\n"
+        "@workload\n"
+        "def work():\n"
+        "    for i in P(tiles):\n"
+        "        copy_k[i](a=A[i], b=C)\n"
+        "w = work().spatial_map(grid=(2, 2))\n",
+    )
+    doc = import_script(path)
+    c = next(n for n in doc.graph.nodes.values() if n.name == "C")
+    assert c.props["mem"] == "col_major" and c.props["layout"] == []
+
+
+def test_swizzled_memory_layout_is_refused_clearly(tmp_path: Path) -> None:
+    path = _script(
+        tmp_path,
+        "C = Tensor(np.zeros((16, 16), np.float32), name='C', layout=TensorLayout.default(\n"
+        "    2, mem=MemLayout.row_major((16, 16), swizzle='xor4')))\n"
+        "@workload\n"
+        "def work():\n"
+        "    for i in P(tiles):\n"
+        "        copy_k[i](a=A[i], b=C)\n"
+        "w = work().spatial_map(grid=(2, 2))\n",
+    )
+    with pytest.raises(ScriptImportError, match="tensor C: the memory layout .* has a swizzle"):
+        import_script(path)
