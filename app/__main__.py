@@ -149,6 +149,7 @@ def _trace_dir() -> Path:
 
 def report(script: Path, out: TextIO) -> int:
     from pto_wsp import __version__
+    from pto_wsp.cli import scheduled_only
     from pto_wsp.lowering import lower
 
     out.write(f"PTO-WSP Studio {__version__} (headless)\n")
@@ -157,7 +158,7 @@ def report(script: Path, out: TextIO) -> int:
     if not result.workloads:
         raise ScriptError(f"{script} builds no workload")
     programs = {id(getattr(p, "workload", None)): p for _, p in result.programs}
-    for name, wl in result.workloads:
+    for name, wl in scheduled_only(result.workloads):
         program = programs.get(id(wl))
         module = getattr(program, "module", None) if program is not None else None
         ir_text = (module if module is not None else lower(wl)).print()

@@ -149,11 +149,40 @@ def _walk(namespace: dict[str, Any]) -> Iterator[tuple[str, Any]]:
                 yield f"{name}[{i}]", item
 
 
+def scheduled_only(workloads: Iterable[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """``workloads`` without the stages a schedule chain passed through.
+
+    ``w = f(); program = w.spatial_map(...).task_graph(...).compile()`` leaves ``w`` (no
+    schedule) and the scheduled copy in a script's globals; both share the traced body. The
+    unscheduled stage is not a workload of its own: lowering it alone would report what only
+    its schedule provides (a collective needs the mesh of ``spatial_map``), so it is dropped when a
+    later schedule step of the same body is present.
+    """
+    items = list(workloads)
+
+    def steps(wl: Any) -> tuple[Any, ...]:
+        return tuple(getattr(getattr(wl, "schedule", None), "steps", ()) or ())
+
+    kept: list[tuple[str, Any]] = []
+    for name, wl in items:
+        mine = steps(wl)
+        extended = any(
+            other is not wl
+            and getattr(other, "root", None) is getattr(wl, "root", object())
+            and len(steps(other)) > len(mine)
+            and steps(other)[: len(mine)] == mine
+            for _, other in items
+        )
+        if not extended:
+            kept.append((name, wl))
+    return kept
+
+
 def print_ir(workloads: Iterable[tuple[str, Any]], out: TextIO) -> None:
     """The IR text of each workload, headed by the name the script gave it."""
     from .lowering import lower
 
-    for i, (name, wl) in enumerate(workloads):
+    for i, (name, wl) in enumerate(scheduled_only(workloads)):
         if i:
             out.write("\n")
         out.write(f"// {name}\n")

@@ -94,3 +94,57 @@ def test_app_runs_the_bundled_sample(capsys):
     trace_path = Path(trace_line.split()[1])
     assert trace_path.is_file()
     assert "traceEvents" in json.loads(trace_path.read_text())
+
+
+MESH_SCRIPT = """
+import numpy as np
+from pto_wsp import P, Tensor, TensorLayout, allreduce, kernel, In, Out, workload
+
+part = Tensor(np.ones((2, 4, 4), np.float32), layout=TensorLayout.sharded(dim=0, rank=3), name="p")
+y = Tensor(np.zeros((4, 4), np.float32), name="y")
+
+@kernel
+def take(a: In[Tensor], o: Out[Tensor]): ...
+
+@workload
+def reduce_all():
+    r = allreduce(part)
+    take(a=r[0], o=y)
+
+w = reduce_all()
+program = w.spatial_map(grid=(2,)).compile(target="cpu_sim")
+"""
+
+
+def test_ir_skips_the_unscheduled_stage_of_a_schedule_chain(tmp_path, capsys):
+    # `w` alone has no mesh, so lowering it would fail ("needs a mesh"); it is only a stage of
+    # the chain that compiled `program`, whose IR is printed instead.
+    assert cli.main(["ir", str(write(tmp_path, MESH_SCRIPT))]) == 0
+    out = capsys.readouterr().out
+    headers = [ln for ln in out.splitlines() if ln.startswith("// ")]
+    assert headers == ["// program.workload"]
+    assert "collective allreduce" in out and "grid=[2]" in out
+
+
+def test_scheduled_only_keeps_unrelated_and_final_workloads(tmp_path):
+    result = cli.run_script(write(tmp_path, MESH_SCRIPT))
+    names = [n for n, _ in cli.scheduled_only(result.workloads)]
+    assert names == ["program.workload"]
+    result = cli.run_script(write(tmp_path, SCRIPT))  # no schedules: nothing is dropped
+    assert cli.scheduled_only(result.workloads) == result.workloads
+
+
+PROJECTS = sorted((Path(__file__).resolve().parents[2] / "projects").glob("*.pto.json"))
+
+
+@pytest.mark.parametrize("project", PROJECTS, ids=[p.name for p in PROJECTS])
+def test_every_bundled_project_runs_headless(project, tmp_path, monkeypatch):
+    # What `bash dev.sh run PROJECT` does without a display: export, run, report stats.
+    import io
+
+    from app.__main__ import report_any
+
+    monkeypatch.setenv("PTO_WSP_TRACE_DIR", str(tmp_path))
+    out = io.StringIO()
+    assert report_any(project, out) == 0
+    assert "total_cycles" in out.getvalue()
