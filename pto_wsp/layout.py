@@ -421,6 +421,15 @@ class TensorLayout:
         return f"TensorLayout({dist}, mem={self.mem!r})"
 
 
+def _dist_conflict(a: TensorLayout, b: TensorLayout) -> tuple[int, DistElem, DistElem] | None:
+    """The first dimension (with both elements) that is S(i) in ``a`` and S(j != i) in ``b``:
+    the per-dimension join rule, shared by ``tensor_layout_join`` and the kernel-call check."""
+    for i, (x, y) in enumerate(zip(a.dist, b.dist, strict=True)):
+        if isinstance(x, TensorShard) and isinstance(y, TensorShard) and x != y:
+            return i, x, y
+    return None
+
+
 def tensor_layout_join(a: TensorLayout, b: TensorLayout) -> TensorLayout:
     """Join two layouts for an elementwise use (Dato rules).
 
@@ -439,18 +448,15 @@ def tensor_layout_join(a: TensorLayout, b: TensorLayout) -> TensorLayout:
             f"{b!r} (rank {b.rank})",
             loc=user_location(),
         )
-    dist: list[DistElem] = []
-    for i, (x, y) in enumerate(zip(a.dist, b.dist, strict=True)):
-        if isinstance(x, TensorReplicate):
-            dist.append(y)
-        elif isinstance(y, TensorReplicate) or x == y:
-            dist.append(x)
-        else:
-            raise TypeCheckError(
-                f"incompatible layouts in dimension {i}: {x!r} vs {y!r} "
-                f"({a!r} ⊔ {b!r}); insert an explicit relayout(x, to=...)",
-                loc=user_location(),
-            )
+    conflict = _dist_conflict(a, b)
+    if conflict is not None:
+        i, x, y = conflict
+        raise TypeCheckError(
+            f"incompatible layouts in dimension {i}: {x!r} vs {y!r} "
+            f"({a!r} ⊔ {b!r}); insert an explicit relayout(x, to=...)",
+            loc=user_location(),
+        )
+    dist = [y if isinstance(x, TensorReplicate) else x for x, y in zip(a.dist, b.dist, strict=True)]
     if a.mem is not None and b.mem is not None and a.mem != b.mem:
         raise TypeCheckError(
             f"incompatible memory layouts {a.mem!r} vs {b.mem!r}; "
@@ -647,16 +653,15 @@ def check_call_layouts(args: Mapping[str, Any], what: str, loc: SourceLoc | None
         if not isinstance(layout, TensorLayout) or not hasattr(value, "dtype"):
             continue
         for other, olayout in seen:
-            if olayout.rank != layout.rank:
-                continue
-            for k, (a, b) in enumerate(zip(olayout.dist, layout.dist, strict=True)):
-                if isinstance(a, TensorShard) and isinstance(b, TensorShard) and a != b:
-                    raise TypeCheckError(
-                        f"{what}: arguments {other} ({olayout!r}) and {name} ({layout!r}) have "
-                        f"incompatible layouts in dimension {k}: {a!r} vs {b!r}; insert an "
-                        "explicit relayout(x, to=...)",
-                        loc=loc,
-                    )
+            conflict = _dist_conflict(olayout, layout) if olayout.rank == layout.rank else None
+            if conflict is not None:
+                k, a, b = conflict
+                raise TypeCheckError(
+                    f"{what}: arguments {other} ({olayout!r}) and {name} ({layout!r}) have "
+                    f"incompatible layouts in dimension {k}: {a!r} vs {b!r}; insert an "
+                    "explicit relayout(x, to=...)",
+                    loc=loc,
+                )
         seen.append((name, layout))
 
 
