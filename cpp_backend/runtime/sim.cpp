@@ -114,8 +114,10 @@ struct pto_sim {
     }
 
     // The dispatch policy applied within [lo, lo + n) with home worker `home`; t0 = the earliest
-    // start from ready/issue/stream (work stealing compares possible starts).
-    uint32_t pick_in(const pto_sim_task& t, uint32_t home, uint32_t lo, uint32_t n, int64_t t0) const {
+    // start from ready/issue/stream (work stealing compares possible starts, hop delays of the
+    // data the task reads, `needs`, included).
+    uint32_t pick_in(const pto_sim_task& t, uint32_t home, uint32_t lo, uint32_t n, int64_t t0,
+                     const pto::sim::MeshNeeds* needs) const {
         switch (cfg.dispatch) {
             case PTO_SIM_AFFINITY:
             case PTO_SIM_DISPATCH_BY:
@@ -126,9 +128,9 @@ struct pto_sim {
             case PTO_SIM_WORK_STEAL: {
                 // Earliest possible start wins; ties go to the home worker, then the lowest index.
                 uint32_t w = home;
-                int64_t best = std::max(arrive(t0, w), free_at[w]);
+                int64_t best = std::max(arrive(needs, t0, w), free_at[w]);
                 for (uint32_t k = lo; k < lo + n; ++k) {
-                    const int64_t s = std::max(arrive(t0, k), free_at[k]);
+                    const int64_t s = std::max(arrive(needs, t0, k), free_at[k]);
                     if (s < best) {
                         best = s;
                         w = k;
@@ -143,16 +145,17 @@ struct pto_sim {
 
     // The worker of task `index` under the dispatch policy; with pools, within its kernel's pool
     // (round robin / work-steal homes count per pool). Called once per task.
-    uint32_t pick_worker(const pto_sim_task& t, uint32_t index, int64_t t0) {
+    uint32_t pick_worker(const pto_sim_task& t, uint32_t index, int64_t t0,
+                         const pto::sim::MeshNeeds* needs) {
         if (kernel_pool.empty()) [[likely]]
-            return pick_in(t, home_worker(index), 0, static_cast<uint32_t>(cfg.workers), t0);
+            return pick_in(t, home_worker(index), 0, static_cast<uint32_t>(cfg.workers), t0, needs);
         uint32_t lo, n;
         int32_t pool;
         worker_range(t.kernel, lo, n, pool);
         const uint32_t home =
             pool < 0 ? home_worker(index)
                      : lo + static_cast<uint32_t>(pool_next[static_cast<std::size_t>(pool)]++ % n);
-        return pick_in(t, home, lo, n, t0);
+        return pick_in(t, home, lo, n, t0, needs);
     }
 
     // Fixes start/end of a task that has been issued at `issue` and is ready at `ready`.
@@ -164,10 +167,9 @@ struct pto_sim {
             stream = static_cast<int32_t>(norm_mod(t.stream_key, cfg.streams));
             t0 = std::max(t0, stream_end[static_cast<std::size_t>(stream)]);
         }
-        hop_needs = mesh_needs(acc, n_acc);
-        const uint32_t w = pick_worker(t, index, t0);
-        const int64_t start = std::max(arrive(t0, w), free_at[w]);
-        hop_needs = nullptr;
+        const pto::sim::MeshNeeds* needs = mesh_needs(acc, n_acc);
+        const uint32_t w = pick_worker(t, index, t0, needs);
+        const int64_t start = std::max(arrive(needs, t0, w), free_at[w]);
         return commit(t, index, w, stream, start, acc, n_acc);
     }
 
@@ -182,18 +184,15 @@ struct pto_sim {
         return needs.empty() ? nullptr : &needs;
     }
 
-    // Earliest start on worker k given t0 and the data the current task reads (hop_needs).
-    int64_t arrive(int64_t t0, uint32_t k) const {
-        return hop_needs == nullptr ? t0
-                                    : std::max(t0, mesh.ready(*hop_needs, static_cast<int32_t>(k)));
+    // Earliest start on worker k given t0 and what the task reads from other tiles (`needs`,
+    // from mesh_needs(); nullptr: nothing to move).
+    int64_t arrive(const pto::sim::MeshNeeds* needs, int64_t t0, uint32_t k) const {
+        return needs == nullptr ? t0 : std::max(t0, mesh.ready(*needs, static_cast<int32_t>(k)));
     }
 
     // The same for a held task placed by list_schedule() on worker k.
     int64_t arrive(const Pending& p, int64_t t0, uint32_t k) {
-        hop_needs = mesh_needs(p.accesses.data(), p.accesses.size());
-        const int64_t at = arrive(t0, k);
-        hop_needs = nullptr;
-        return at;
+        return arrive(mesh_needs(p.accesses.data(), p.accesses.size()), t0, k);
     }
 
     // Runs task `index` on worker w from `start`: updates the worker, stream, window, regions,
@@ -209,17 +208,21 @@ struct pto_sim {
         for (std::size_t i = 0; i < n_acc; ++i)
             regions.record(acc[i].tensor, acc[i].r, acc[i].write, end, static_cast<int32_t>(w));
         if (keep_ends) ends[index] = end;
-        if (cfg.trace) {
-            pto_sim_record* r = trace.append();
-            r->task = index;
-            r->kernel = t.kernel;
-            r->worker = static_cast<int32_t>(w);
-            r->stream = stream;
-            r->start = start;
-            r->end = end;
-            std::memcpy(r->idx, t.idx, sizeof r->idx);
-        }
+        if (cfg.trace) record(t, index, static_cast<int32_t>(w), stream, start, end);
         return end;
+    }
+
+    // Appends task `index`'s trace record (the caller checked cfg.trace).
+    void record(const pto_sim_task& t, uint32_t index, int32_t worker, int32_t stream,
+                int64_t start, int64_t end) {
+        pto_sim_record* r = trace.append();
+        r->task = index;
+        r->kernel = t.kernel;
+        r->worker = worker;
+        r->stream = stream;
+        r->start = start;
+        r->end = end;
+        std::memcpy(r->idx, t.idx, sizeof r->idx);
     }
 
     // ---- issue clock: timing policy constraints and the task window --------------------------
@@ -375,7 +378,7 @@ struct pto_sim {
                 worker_range(p.task.kernel, lo, n, pool);
                 queue_of[i] = static_cast<uint32_t>(nw + (pool < 0 ? n_pools : static_cast<std::size_t>(pool)));
             } else {
-                queue_of[i] = pick_worker(p.task, p.index, 0);
+                queue_of[i] = pick_worker(p.task, p.index, 0, nullptr);
                 // The worker is fixed: data from other tiles arrives hops * hop later (the
                 // group's tasks do not conflict, so what they read was written before it).
                 if (mesh.enabled()) ready[i] = arrive(p, ready[i], queue_of[i]);
@@ -562,16 +565,7 @@ struct pto_sim {
             free_at[w] = end;
             busy[w] += t.cycles;
             if (end > makespan) makespan = end;
-            if (cfg.trace) {
-                pto_sim_record* r = trace.append();
-                r->task = index;
-                r->kernel = t.kernel;
-                r->worker = static_cast<int32_t>(w);
-                r->stream = -1;
-                r->start = start;
-                r->end = end;
-                std::memcpy(r->idx, t.idx, sizeof r->idx);
-            }
+            if (cfg.trace) record(t, index, static_cast<int32_t>(w), -1, start, end);
             return end;
         }
         return submit_general(t);
@@ -593,16 +587,13 @@ struct pto_sim {
         if (!next_acc.empty() && pending_with_access + held_with_access > 0 &&
             conflicts_with_pending(next_acc))
             flush();
-        if (!buffering) {
-            ends.push_back(PTO_SIM_PENDING);
-            Pending p{t, index, std::max(t.min_start, region_ready()), std::move(next_acc)};
-            next_acc = std::vector<Access>();
-            issue(p, 0);
-            return ends[index];
-        }
         ends.push_back(PTO_SIM_PENDING);
         Pending p{t, index, std::max(t.min_start, region_ready()), std::move(next_acc)};
         next_acc = std::vector<Access>();
+        if (!buffering) {  // holding only: issued now, held or placed by issue()
+            issue(p, 0);
+            return ends[index];
+        }
         const bool has_access = !p.accesses.empty();
         pending_with_access += has_access ? 1 : 0;
         if (cfg.timing == PTO_SIM_BATCHED) {
@@ -639,16 +630,7 @@ struct pto_sim {
             busy[w] += t.cycles;
             if (keep_ends) ends.push_back(end);
             if (cfg.window > 0) inflight.push(end);
-            if (cfg.trace) {
-                pto_sim_record* r = trace.append();
-                r->task = index;
-                r->kernel = t.kernel;
-                r->worker = ws[i];
-                r->stream = -1;
-                r->start = start;
-                r->end = end;
-                std::memcpy(r->idx, t.idx, sizeof r->idx);
-            }
+            if (cfg.trace) record(t, index, ws[i], -1, start, end);
         }
         if (end > makespan) makespan = end;
         for (const Access& a : next_acc)  // the result is local on every worker of the gang
@@ -692,8 +674,7 @@ struct pto_sim {
 
     // mesh
     pto::sim::Mesh mesh;                             // disabled unless mesh_cols > 0
-    pto::sim::MeshNeeds needs;                       // scratch of mesh_needs()
-    const pto::sim::MeshNeeds* hop_needs = nullptr;  // the task being placed (place())
+    pto::sim::MeshNeeds needs;  // scratch of mesh_needs()
 
     // buffering
     std::size_t group = 0;          // batched n / interleaved k
