@@ -278,14 +278,6 @@ def _window_directive(window: Any) -> str:
     return f"task_graph(window, mode={mode_name})"
 
 
-def _deps_kind(deps: Any) -> str:
-    """The IR name of a ``Deps`` mode: ``Deps.infer("bounding")`` is ``infer_bounding``."""
-    kind = str(getattr(deps, "kind", deps))
-    if kind == "infer" and "bounding" in str(deps):
-        return "infer_bounding"
-    return kind
-
-
 def _schedule_uses(spec: Any) -> Iterator[Use]:
     d = getattr(spec, "dispatch", None)
     if d is not None:
@@ -307,9 +299,8 @@ def _schedule_uses(spec: Any) -> Iterator[Use]:
         ("trace_policy", "trace"),
     ):
         knob = getattr(spec, field, None)
-        if knob is not None:
-            kind = _deps_kind(knob) if field == "deps" else str(knob.kind)
-            yield Use(f"task_graph({arg}={kind})", _step_loc(spec, "task_graph", arg))
+        if knob is not None:  # Deps.infer("bounding").kind is already "infer_bounding"
+            yield Use(f"task_graph({arg}={knob.kind})", _step_loc(spec, "task_graph", arg))
     if getattr(spec, "pools", None) is not None:
         yield Use("task_graph(pools)", _step_loc(spec, "task_graph", "pools"))
     if getattr(spec, "spatial_grid", None):
