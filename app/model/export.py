@@ -132,7 +132,8 @@ class _Out:
         self.used.update(names)
 
 
-def _natural_key(text: str) -> tuple:
+def natural_key(text: str) -> tuple:
+    """Sort key that orders embedded numbers by value (``n2`` before ``n10``)."""
     return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text))
 
 
@@ -198,7 +199,7 @@ class _Exporter:
                 programs[1].id, "", "a project has one program; remove the extra compile node"
             )
         for sec in sorted(sections):
-            nodes = sorted(sections[sec], key=lambda n: _natural_key(n.name or n.id))
+            nodes = sorted(sections[sec], key=lambda n: natural_key(n.name or n.id))
             if sec == 8:
                 continue  # schedule nodes are written as chains by their consumers
             title = _SECTION_TITLES.get(sec)
@@ -1034,7 +1035,7 @@ class _Exporter:
 
     def _dangling_schedules(self, scheds: list[Node]) -> None:
         """Schedule nodes whose result feeds nothing: written as named workloads."""
-        for n in sorted(scheds, key=lambda s: _natural_key(s.name or s.id)):
+        for n in sorted(scheds, key=lambda s: natural_key(s.name or s.id)):
             if self.consumers.get(n.id):
                 continue
             base, steps = self._chain(n)
@@ -1065,7 +1066,7 @@ def _exec_chain(body: Graph, owner: Node) -> list[Node]:
         seen.add(cur)
         chain.append(body.nodes[cur])
         cur = nxt.get(cur)
-    for n in sorted(body.nodes.values(), key=lambda x: _natural_key(x.id)):
+    for n in sorted(body.nodes.values(), key=lambda x: natural_key(x.id)):
         ports = registry.KINDS[n.kind].ports
         has_exec_in = any(
             p.direction == "in" and p.type == "exec" and not p.optional for p in ports
@@ -1086,7 +1087,7 @@ def _topo_order(body: Graph, ops: list[Node]) -> list[Node]:
             deps[e.dst.node].add(e.src.node)
     done: set[str] = set()
     order: list[Node] = []
-    pending = sorted(ops, key=lambda n: _natural_key(n.id))
+    pending = sorted(ops, key=lambda n: natural_key(n.id))
     while pending:
         ready = [n for n in pending if deps[n.id] <= done]
         if not ready:

@@ -54,7 +54,7 @@ from pto_wsp.trace_analysis import analyse_trace, program_stats_dict
 from . import registry
 from .commands import DocumentEditor, EditError, SetProperty
 from .document import Document, Node
-from .export import ExportError, export_script
+from .export import ExportError, export_script, natural_key
 
 __all__ = [
     "SWEEPABLE_TYPES",
@@ -258,7 +258,7 @@ def _pool_params(node: Node, base: str) -> list[SweepParam]:
 
 def _sort_key(param: SweepParam, kind_id: str) -> tuple[int, tuple[Any, ...]]:
     first = 0 if kind_id.startswith(_FIRST_KINDS) else 1
-    return first, tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", param.label))
+    return first, natural_key(param.label)
 
 
 def discover_params(doc: Document) -> list[SweepParam]:
