@@ -558,15 +558,11 @@ class _ScheduleLowering:
             for dim, d in enumerate(getattr(layout, "dist", ()) or ()):
                 mesh_axis = getattr(d, "mesh_axis", None)
                 if mesh_axis is not None and mesh_axis >= len(grid):
-                    step = next(
-                        (st for st in getattr(self.spec, "steps", ()) if st.name == "spatial_map"),
-                        None,
-                    )
                     raise ScheduleError(
                         f"tensor {getattr(t, 'name', None) or '?'} shards dimension {dim} on mesh "
                         f"axis {mesh_axis}, but spatial_map(grid={grid}) defines a mesh of "
                         f"{len(grid)} ax{'is' if len(grid) == 1 else 'es'} (0..{len(grid) - 1})",
-                        loc=getattr(step, "loc", None),
+                        loc=self.spec.step_loc("spatial_map"),
                     )
 
     def build(self, s: Any) -> Any:
@@ -620,15 +616,7 @@ class _ScheduleLowering:
         A pooled kernel the workload never calls, or a spatial_map grid with fewer tiles than the
         pools' workers, is a ``ScheduleError`` at the ``task_graph`` call.
         """
-        step = next(
-            (
-                st
-                for st in reversed(getattr(self.spec, "steps", ()))
-                if st.name == "task_graph" and any(a is pools for a in st.args)
-            ),
-            None,
-        )
-        loc = getattr(step, "loc", None)
+        loc = self.spec.step_loc("task_graph", "pools")
         sizes = [int(x) for x in getattr(pools, "sizes", ())]
         names = [str(k.name) for k in self.low.module.kernels]
         pairs: list[tuple[str, int]] = []

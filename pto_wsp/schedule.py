@@ -552,6 +552,10 @@ class Pools:
 # ======================================================================================
 
 
+# The keywords of ``.task_graph(...)`` in the order a task_graph step records its args.
+TASK_GRAPH_ARGS = ("window", "deps", "ready", "start", "trace", "pools")
+
+
 @dataclass(frozen=True)
 class ScheduleStep:
     """One combinator call as written (kept for display and for the studio's importer)."""
@@ -584,6 +588,19 @@ class ScheduleSpec:
 
     def describe(self) -> str:
         return ".".join(f"{s.name}(...)" for s in self.steps) or "default"
+
+    def step_loc(self, name: str, arg: str | None = None) -> SourceLoc | None:
+        """Where the combinator ``name`` in effect was called: the last such step (that set
+        ``arg``, a ``task_graph`` keyword, when given); None when there is none."""
+        for step in reversed(self.steps):
+            if step.name != name:
+                continue
+            if arg is None:
+                return step.loc
+            i = TASK_GRAPH_ARGS.index(arg)
+            if i < len(step.args) and step.args[i] is not None:
+                return step.loc
+        return None
 
     def _step(self, name: str, args: tuple[Any, ...], loc: SourceLoc | None, **changes: Any):
         return replace(self, steps=(*self.steps, ScheduleStep(name, args, loc)), **changes)
@@ -663,7 +680,7 @@ def apply_task_graph(
             ".task_graph() needs at least one of window, deps, ready, start, trace, pools",
             loc=loc,
         )
-    args = (window, deps, ready, start, trace, pools)
+    args = (window, deps, ready, start, trace, pools)  # in TASK_GRAPH_ARGS order
     return spec._step("task_graph", args, loc, **changes)
 
 

@@ -253,20 +253,9 @@ class Use:
     subject: str | None = None
 
 
-_TASK_GRAPH_ARGS = ("window", "deps", "ready", "start", "trace", "pools")
-
-
 def _step_loc(spec: Any, name: str, arg: str | None = None) -> SourceLoc | None:
-    """Where the last combinator ``name`` that set ``arg`` (a task_graph keyword) was called."""
-    for step in reversed(getattr(spec, "steps", ())):
-        if step.name != name:
-            continue
-        if arg is None:
-            return step.loc
-        i = _TASK_GRAPH_ARGS.index(arg)
-        if i < len(step.args) and step.args[i] is not None:
-            return step.loc
-    return None
+    """``spec.step_loc(...)``, tolerating a workload without a schedule."""
+    return spec.step_loc(name, arg) if spec is not None else None
 
 
 def _window_directive(window: Any) -> str:
