@@ -39,6 +39,7 @@ from pto_wsp import (
     relayout,
     workload,
 )
+from pto_wsp.trace import by_task
 
 R = TensorReplicate()
 OPS = ("sum", "prod", "max", "min")
@@ -242,7 +243,7 @@ def test_result_layouts_follow_the_collective(matrix_run):
 def test_each_collective_is_one_gang_on_every_tile(matrix_run):
     grid, program, cases = matrix_run
     tiles = math.prod(grid)
-    trace = np.sort(program.trace, order="task")
+    trace = by_task(program.trace)
     names = program.kernel_names
     assert len(trace) == tiles * len(cases)
     assert names == [c.kind for c in cases]  # no kernels: one pseudo-kernel per collective
@@ -259,7 +260,7 @@ def test_each_collective_is_one_gang_on_every_tile(matrix_run):
 
 
 def gang_cycles(program) -> list[int]:
-    trace = np.sort(program.trace, order="task")
+    trace = by_task(program.trace)
     out = []
     for k in np.unique(trace["kernel"]):
         rows = trace[trace["kernel"] == k]
@@ -345,7 +346,7 @@ def test_tensor_parallel_matmul_equals_x_at_w():
     np.testing.assert_allclose(reduced[0].data, np.tile(fold(products, "sum"), (m, 1)), rtol=1e-5)
 
     assert program.kernel_names == ["matmul_k", "copy_k", "allreduce"]
-    trace = np.sort(program.trace, order="task")
+    trace = by_task(program.trace)
     mm, gang, tail = trace[:m], trace[m : 2 * m], trace[2 * m :]
     assert set(mm["kernel"]) == {0} and set(gang["kernel"]) == {2} and list(tail["kernel"]) == [1]
     assert sorted(gang["worker"]) == list(range(m))

@@ -32,6 +32,7 @@ from pto_wsp import (
     kernel,
     workload,
 )
+from pto_wsp.trace import by_task as trace_by_task
 
 F32 = np.float32
 SMALL = 32  # copy_k on a 4x4 tile: load 16 + store 16
@@ -51,7 +52,7 @@ def run(w):
 
 def by_task(program) -> np.ndarray:
     """The trace in submission order (the trace itself is in issue order)."""
-    return np.sort(program.trace, order="task")
+    return trace_by_task(program.trace)
 
 
 def tiles(n: int, size: int = 4, name: str = "X") -> Tensor:

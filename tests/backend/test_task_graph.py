@@ -37,6 +37,7 @@ from pto_wsp import (
     workload,
 )
 from pto_wsp.trace import TRACE_DTYPE, chrome_trace
+from pto_wsp.trace import by_task as trace_by_task
 from pto_wsp.trace_analysis import analyse_trace
 
 F32 = np.float32
@@ -78,7 +79,7 @@ def run(w, cost_table=None):
 
 def by_task(program) -> np.ndarray:
     """The trace in submission order (a ready policy records in start order)."""
-    return np.sort(program.trace, order="task")
+    return trace_by_task(program.trace)
 
 
 def tiles(n: int, size: int = 4, name: str = "X") -> Tensor:
