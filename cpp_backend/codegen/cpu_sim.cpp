@@ -441,6 +441,13 @@ private:
         return m_.schedule && !m_.schedule->deps.empty() ? m_.schedule->deps : kInfer;
     }
     bool has_mesh() const { return m_.schedule && !m_.schedule->spatial_grid.empty(); }
+    /// The run-time region function of the Deps mode: exact (strided) regions for Deps.infer(),
+    /// one bounding range each for Deps.infer("bounding"), none ("") for Deps.explicit().
+    std::string region_fn() const {
+        const std::string& mode = deps_mode();
+        if (mode == "explicit") return "";
+        return mode == "infer_bounding" ? "pto_abi_access_bounding" : "pto_abi_access_view";
+    }
     static bool sharded(const Tensor& t) {
         return t.layout && std::any_of(t.layout->dist.begin(), t.layout->dist.end(),
                                        [](int64_t d) { return d >= 0; });
@@ -682,7 +689,7 @@ private:
             return fail(ctx, fmt, args);
         };
         for (const auto& s : coll_.emit(n, CollectiveSource{vc.off, vc.dims}, fail_stmt,
-                                        seq_depth_ > 0))
+                                        seq_depth_ > 0, region_fn()))
             put(s);
         --indent_;
         put("}");
@@ -893,24 +900,9 @@ private:
             for (const auto& a : call_args) call += ", " + a;
             put(call + ");");
         }
-        // Deps.infer(): exact (strided) regions; Deps.infer("bounding"): one bounding range each.
-        const std::string access_fn = deps_mode() == "infer_bounding" ? "pto_abi_access_bounding"
-                                                                      : "pto_abi_access_view";
-        for (const auto& t : tracked) {
-            const std::size_t k = t.vc.dims.size();
-            std::string ex_ = "{", st_ = "{";
-            for (std::size_t i = 0; i < k; ++i) {
-                ex_ += (i ? ", " : "") + t.vc.dims[i].first;
-                st_ += (i ? ", " : "") + t.vc.dims[i].second;
-            }
-            if (k == 0) {
-                ex_ += "1";
-                st_ += "1";
-            }
+        for (const auto& t : tracked) {  // empty under Deps.explicit() (choose_tracked)
             const std::string e = fresh("rex"), s = fresh("rst");
-            put("{ const int64_t " + e + "[] = " + ex_ + "}; const int64_t " + s + "[] = " + st_ +
-                "}; " + access_fn + "(sim, " + std::to_string(t.tid) + ", " + t.vc.off + ", " +
-                std::to_string(k) + ", " + e + ", " + s + ", " + (t.write ? "1" : "0") + "); }");
+            put(region_access(region_fn(), t.tid, t.vc.off, t.vc.dims, t.write, e, s));
         }
         // Submit.
         put("pto_sim_task t;");

@@ -174,8 +174,27 @@ void CollectiveEmitter::track(std::set<int64_t>& tracked) const {
     }
 }
 
+std::string region_access(const std::string& fn, int64_t tensor, const std::string& offset,
+                          const std::vector<std::pair<std::string, std::string>>& dims,
+                          bool write, const std::string& ext_name, const std::string& stride_name) {
+    std::string ext = "{", st = "{";
+    for (std::size_t i = 0; i < dims.size(); ++i) {
+        ext += (i ? ", " : "") + dims[i].first;
+        st += (i ? ", " : "") + dims[i].second;
+    }
+    if (dims.empty()) {  // a scalar: one element
+        ext += "1";
+        st += "1";
+    }
+    return "{ const int64_t " + ext_name + "[] = " + ext + "}; const int64_t " + stride_name +
+           "[] = " + st + "}; " + fn + "(sim, " + std::to_string(tensor) + ", " + offset + ", " +
+           std::to_string(dims.size()) + ", " + ext_name + ", " + stride_name + ", " +
+           (write ? "1" : "0") + "); }";
+}
+
 std::vector<std::string> CollectiveEmitter::emit(const Node& n, const CollectiveSource& src,
-                                                 const CollectiveFail& fail, bool in_seq) const {
+                                                 const CollectiveFail& fail, bool in_seq,
+                                                 const std::string& access_fn) const {
     auto it = plans_.find(&n);
     if (it == plans_.end()) throw CodegenError("collective " + n.name + " was not indexed", n.loc);
     const Plan& p = it->second;
@@ -203,9 +222,11 @@ std::vector<std::string> CollectiveEmitter::emit(const Node& n, const Collective
                 dtype_code(s.dtype) + ", " + std::to_string(k) + ", {" + (k ? ext : "0") +
                 "}, {" + (k ? st : "0") + "}};");
     std::string rext, rst;
+    std::vector<std::pair<std::string, std::string>> rdims;
     for (std::size_t d = 0; d < r.shape.size(); ++d) {
-        rext += (d ? ", " : "") + std::string("T") + rid + "_n" + std::to_string(d);
-        rst += (d ? ", " : "") + std::string("T") + rid + "_s" + std::to_string(d);
+        rdims.emplace_back("T" + rid + "_n" + std::to_string(d), "T" + rid + "_s" + std::to_string(d));
+        rext += (d ? ", " : "") + rdims.back().first;
+        rst += (d ? ", " : "") + rdims.back().second;
     }
     const std::size_t rk = r.shape.size();
     o.push_back("const pto_nd pto_c_dst = {(void*)T" + rid + ", " + dtype_code(r.dtype) + ", " +
@@ -228,12 +249,10 @@ std::vector<std::string> CollectiveEmitter::emit(const Node& n, const Collective
                 fail(what + " on tensor " + s.name + ": %s", "pto_coll_status_message(pto_c_rc)") +
                 "; }");
     // Regions: the whole source is read, the whole result written.
-    o.push_back("{ const int64_t pto_c_e[] = {" + (k ? ext : "1") + "}; const int64_t pto_c_s[] = {" +
-                (k ? st : "1") + "}; pto_abi_access_view(sim, " + sid + ", " + src.offset + ", " +
-                std::to_string(k) + ", pto_c_e, pto_c_s, 0); }");
-    o.push_back("{ const int64_t pto_c_e[] = {" + (rk ? rext : "1") +
-                "}; const int64_t pto_c_s[] = {" + (rk ? rst : "1") + "}; pto_abi_access_view(sim, " +
-                rid + ", 0, " + std::to_string(rk) + ", pto_c_e, pto_c_s, 1); }");
+    if (!access_fn.empty()) {
+        o.push_back(region_access(access_fn, s.id, src.offset, src.dims, false, "pto_c_e", "pto_c_s"));
+        o.push_back(region_access(access_fn, r.id, "0", rdims, true, "pto_c_e", "pto_c_s"));
+    }
     // One gang task on every tile of the mesh.
     std::string tiles;
     for (int64_t w = 0; w < tiles_; ++w) tiles += (w ? ", " : "") + std::to_string(w);

@@ -29,6 +29,14 @@ struct CollectiveSource {
     std::vector<std::pair<std::string, std::string>> dims;  // (extent, stride) per view dim
 };
 
+/// The driver statement declaring that the next submitted task reads (or writes) the N-d region
+/// `offset` + (extent, stride) `dims` of tensor `tensor` through region function `fn`
+/// (pto_abi_access_view / pto_abi_access_bounding): shared by tasks and collectives, so both
+/// follow the schedule's Deps mode. `ext_name` / `stride_name` name the local arrays.
+std::string region_access(const std::string& fn, int64_t tensor, const std::string& offset,
+                          const std::vector<std::pair<std::string, std::string>>& dims,
+                          bool write, const std::string& ext_name, const std::string& stride_name);
+
 /// Returns a statement that aborts the run: fail(printf format, extra printf arguments).
 using CollectiveFail = std::function<std::string(const std::string&, const std::string&)>;
 
@@ -47,8 +55,11 @@ public:
 
     /// The driver statements of collective `n` after its source view `src` was emitted.
     /// `in_seq`: inside a sequential scope (the gang's end joins the step's max end).
+    /// `access_fn`: the region function of the schedule's Deps mode ("" under Deps.explicit():
+    /// no region is declared, as for tasks).
     std::vector<std::string> emit(const ir::Node& n, const CollectiveSource& src,
-                                  const CollectiveFail& fail, bool in_seq) const;
+                                  const CollectiveFail& fail, bool in_seq,
+                                  const std::string& access_fn) const;
 
 private:
     struct Plan {
