@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "codegen/affine.h"
+
 #include "codegen/cpu_sim.h"
 
 namespace pto::wsp::codegen {
@@ -153,43 +155,165 @@ void CspEmitter::emit(const Node& n) {
     throw CodegenError("not a CSP construct: " + to_string(n.kind), n.loc);
 }
 
-void CspEmitter::analyse_rotation(const Node& n) {
-    if (n.kind == NodeKind::Send && n.value && n.value->kind == NodeKind::Task) {
-        const Channel* ch = m_.channel(n.channel_id);
-        const Kernel* K = m_.kernel(n.value->kernel_id);
-        if (ch && K && ch->depth >= 2) {
-            for (const Arg& a : n.value->args) {
-                if (a.kind != Arg::Kind::View) continue;
-                const int64_t pi = K->find_param(a.param);
-                if (pi < 0) continue;
-                const Direction d = K->params[pi].direction;
-                if (d != Direction::Out && d != Direction::InOut) continue;
-                const int64_t tid = a.view.tensor_id;
-                auto it = rot_.find(tid);
-                if (it != rot_.end() && it->second.channel != n.channel_id) {
-                    const Tensor* t = m_.tensor(tid);
-                    throw CodegenError(
-                        "tensor " + (t ? t->name : std::to_string(tid)) +
-                            " is sent through two channels (" + channel_name(it->second.channel) +
-                            " at " + it->second.loc + " and " + channel_name(n.channel_id) +
-                            "); a staging buffer can rotate with one channel only",
-                        n.loc);
-                }
-                if (it == rot_.end())
-                    rot_[tid] = Rotation{static_cast<int32_t>(rot_.size()), n.channel_id,
-                                         ch->depth, n.loc};
-            }
+void CspEmitter::collect_writes(const Node& n, std::vector<Loop>& loops,
+                                const std::string& process, int64_t replicas,
+                                std::vector<Write>& out) const {
+    auto task_writes = [&](const Node& task, int64_t channel, const std::string& loc) {
+        const Kernel* K = m_.kernel(task.kernel_id);
+        if (!K) return;
+        for (const Arg& a : task.args) {
+            if (a.kind != Arg::Kind::View) continue;
+            const int64_t pi = K->find_param(a.param);
+            if (pi < 0) continue;
+            const Direction d = K->params[pi].direction;
+            if (d != Direction::Out && d != Direction::InOut) continue;
+            out.push_back(Write{&task, &a, d, loops, process, replicas, channel, loc});
+        }
+    };
+    if (n.kind == NodeKind::Send) {
+        if (n.value && n.value->kind == NodeKind::Task) {
+            task_writes(*n.value, n.channel_id, n.loc);
+            return;
+        }
+    } else if (n.kind == NodeKind::Task) {
+        task_writes(n, -1, n.loc);
+        return;
+    }
+    std::size_t pushed = 0;
+    if (n.kind == NodeKind::ParallelFor || n.kind == NodeKind::SeqFor ||
+        n.kind == NodeKind::SelectFor || n.kind == NodeKind::Consume) {
+        for (const auto& v : n.vars) {
+            loops.push_back(Loop{v.id, v.name, n.kind != NodeKind::SelectFor,
+                                 n.kind == NodeKind::Consume});
+            ++pushed;
         }
     }
     for (const auto& c : n.nested())
-        if (c) analyse_rotation(*c);
+        if (c) collect_writes(*c, loops, process, replicas, out);
+    loops.resize(loops.size() - pushed);
+}
+
+namespace {
+
+/// Whether `e` may take a different value for different items of a pipeline member: it names
+/// one of the member's loop / consume variables, a slot or a tensor element.
+bool expr_varies(const ExprPtr& e, const std::set<int64_t>& local) {
+    if (!e) return false;
+    if (e->kind == ExprKind::Var && local.count(e->id)) return true;
+    if (e->kind == ExprKind::Slot || e->kind == ExprKind::Load) return true;
+    for (const auto& c : e->children)
+        if (expr_varies(c, local)) return true;
+    return false;
+}
+
+bool view_varies(const View& v, const std::set<int64_t>& local) {
+    for (const Index& ix : v.indices)
+        if (expr_varies(ix.value, local) || expr_varies(ix.start, local) ||
+            expr_varies(ix.stop, local))
+            return true;
+    return false;
+}
+
+}  // namespace
+
+// A tensor written by the task sent on a channel of depth d >= 2 (docs/semantics.md "Rotating
+// buffers"):
+// - written in place when the send is its only such write and the send's items provably write
+//   separate regions (every loop around the send inside its process is separated by an index of
+//   the view, as in the disjointness proof; replicas of a process repeat its loops, so they
+//   need a consume variable among those loops): nothing to redirect, nothing lost;
+// - otherwise a rotating buffer of d copies, which keeps the sequential program's result only
+//   when every item writes the same region (one buffer shared by the items, spec §8.3's
+//   tile_buf): after the run the user's array receives the last item's copy. So the sent task
+//   may not read it (an InOut would see item k-d's value instead of item k-1's) and no write of
+//   it in the pipeline may index it by an item's variables; both are CompileErrors.
+void CspEmitter::analyse_rotation(const std::vector<const Node*>& procs) {
+    rot_.clear();
+    std::vector<Write> writes;
+    for (std::size_t i = 0; i < procs.size(); ++i) {
+        const Node& p = *procs[i];
+        const bool is_proc = p.kind == NodeKind::Process;
+        const std::string name = is_proc && !p.name.empty() ? p.name : "stage" + std::to_string(i);
+        std::vector<Loop> loops;
+        collect_writes(p, loops, name, is_proc ? std::max<int64_t>(p.replicas, 1) : 1, writes);
+    }
+    std::map<int64_t, std::vector<const Write*>> sent, other;  // by tensor id
+    for (const Write& w : writes) {
+        const Channel* ch = w.channel >= 0 ? m_.channel(w.channel) : nullptr;
+        (ch && ch->depth >= 2 ? sent : other)[w.arg->view.tensor_id].push_back(&w);
+    }
+    for (const auto& [tid, list] : sent) {
+        const Tensor* t = m_.tensor(tid);
+        const std::string tname = t ? t->name : std::to_string(tid);
+        const Write& first = *list.front();
+        const Channel& ch = *m_.channel(first.channel);
+        const std::string depth = std::to_string(ch.depth);
+        for (const Write* w : list)
+            if (w->channel != first.channel)
+                throw CodegenError("tensor " + tname + " is sent through two channels (" +
+                                       ch.name + " at " + first.loc + " and " +
+                                       channel_name(w->channel) +
+                                       "); a staging buffer can rotate with one channel only",
+                                   w->loc);
+        // In place: one send whose items write separate regions.
+        std::string why;  // why the items are not provably separate
+        if (list.size() > 1) {
+            why = std::to_string(list.size()) + " sends write it";
+        } else {
+            const View& view = first.arg->view;
+            bool has_consume = false;
+            for (const Loop& l : first.loops) {
+                has_consume = has_consume || l.consume;
+                const bool sep =
+                    l.injective && std::any_of(view.indices.begin(), view.indices.end(),
+                                               [&](const Index& ix) { return separates(ix, l.var); });
+                if (!sep && why.empty())
+                    why = "no index of the view separates the items of loop variable " + l.name;
+            }
+            if (why.empty() && first.replicas > 1 && !has_consume)
+                why = "process " + first.process + " runs in " + std::to_string(first.replicas) +
+                      " replicas with the same loop values";
+            if (why.empty()) continue;
+        }
+        // Rotating: the sent task only writes it, and every write is item-independent.
+        for (const Write* w : list)
+            if (w->dir == Direction::InOut) {
+                const Kernel* K = m_.kernel(w->task->kernel_id);
+                throw CodegenError(
+                    "tensor " + tname + " is read and written (InOut parameter " + w->arg->param +
+                        " of kernel " + (K ? K->name : "?") + ") by the task sent on channel " +
+                        ch.name + " of depth " + depth + ", and every item uses the same part of "
+                        "it; with " + depth + " items in flight each would read its own rotating "
+                        "copy (item k-" + depth + "'s value instead of item k-1's). Use depth 1, "
+                        "or give each item its own region (e.g. " + tname + "[i])",
+                    w->loc);
+            }
+        std::vector<const Write*> all = list;
+        auto o = other.find(tid);
+        if (o != other.end()) all.insert(all.end(), o->second.begin(), o->second.end());
+        for (const Write* w : all) {
+            std::set<int64_t> local;
+            for (const Loop& l : w->loops) local.insert(l.var);
+            if (!view_varies(w->arg->view, local)) continue;
+            throw CodegenError(
+                "tensor " + tname + " is written by the task sent on channel " + ch.name +
+                    " (depth " + depth + ") at " + first.loc + " with an index that changes from "
+                    "item to item, but its items do not provably write separate regions (" + why +
+                    "); with " + depth + " items in flight they could write the same elements, "
+                    "and a rotating copy would lose the others' data. Write each item to its own "
+                    "region (index the view by every loop variable around the send, e.g. " +
+                    tname + "[i]) or use one part of it for every item (the pipeline then "
+                    "rotates " + depth + " copies of it)",
+                w->loc);
+        }
+        rot_[tid] = Rotation{static_cast<int32_t>(rot_.size()), first.channel, ch.depth, first.loc};
+    }
 }
 
 void CspEmitter::emit_pipeline(const Node& n, const std::vector<const Node*>& procs) {
     if (in_process_)
         throw CodegenError("a pipeline nested inside a process is not supported by cpu_sim", n.loc);
-    rot_.clear();
-    for (const Node* p : procs) analyse_rotation(*p);
+    analyse_rotation(procs);
     // Channels of the pipeline: declared roles plus every channel a statement names.
     std::set<int64_t> chans;
     std::function<void(const Node&)> walk = [&](const Node& x) {

@@ -78,6 +78,25 @@ private:
         int64_t copies;
         std::string loc;  // the send that fills it
     };
+    /// A loop of a pipeline member around a task: its variable and whether distinct
+    /// iterations have distinct values (not a select_for) / it is a consume.
+    struct Loop {
+        int64_t var;
+        std::string name;
+        bool injective;
+        bool consume;
+    };
+    /// A view written by a task of the current pipeline (rotation analysis).
+    struct Write {
+        const ir::Node* task;
+        const ir::Arg* arg;
+        ir::Direction dir;
+        std::vector<Loop> loops;  // enclosing loops inside the pipeline member
+        std::string process;      // the member's name, for messages
+        int64_t replicas;         // of that member
+        int64_t channel;          // the channel the task is sent on; -1 when not sent
+        std::string loc;          // of the send (or of the task)
+    };
     struct Ctx {
         int64_t channel;
         std::string item;  // C expression of the item number
@@ -88,7 +107,10 @@ private:
     void emit_steps(const std::vector<const ir::Node*>& stmts);
     void emit_send(const ir::Node& n);
     void emit_consume(const ir::Node& n);
-    void analyse_rotation(const ir::Node& n);
+    /// Decides which tensors of the pipeline `procs` rotate (fills rot_); see the definition.
+    void analyse_rotation(const std::vector<const ir::Node*>& procs);
+    void collect_writes(const ir::Node& n, std::vector<Loop>& loops, const std::string& process,
+                        int64_t replicas, std::vector<Write>& out) const;
     std::string channel_name(int64_t id) const;
     /// Name of a process body's local pointer to channel `id`'s hot record.
     static std::string hot_chan(int64_t id);

@@ -927,9 +927,12 @@ int32_t pto_csp_pipe_run(pto_csp* C, int64_t* end) {
         p.sp = nullptr;
     }
     for (int32_t ch : C->pipe_chans) C->occupancy_changed(ch, e, true);
-    // The user's array receives the last value written through each rotating buffer.
+    // The user's array receives the last item's copy of each rotating buffer: what the
+    // sequential program leaves in a buffer every item writes the same part of (the only kind
+    // that rotates, cpu_sim_csp.cpp). Last = the highest item number (reservation order), the
+    // last one the program as written sends, whichever producer's task ended last.
     for (Rot& r : C->rots) {
-        const int64_t last = C->chans[r.ch].last_commit;
+        const int64_t last = C->chans[r.ch].next_item - 1;
         const int64_t copy = last >= 0 ? last % r.copies : 0;
         if (copy > 0) C->copy_tensor(C->R->tensors[r.tensor], r.base[0], r.base[copy]);
     }

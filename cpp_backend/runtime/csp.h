@@ -12,8 +12,10 @@
  * runs the task, then COMMITS the item at the task's end. A consumer TAKES items in order and
  * RELEASES the slot when its body iteration for that item ends, so depth 2 is double
  * buffering. Depth 0 is a rendezvous: a reservation also needs a consumer waiting to take. A
- * tensor written by the task sent on a channel of depth d >= 2 is a rotating buffer of d copies
- * (copy 0 is the user's array): item k uses copy k mod d on both sides.
+ * buffer that every item of a channel of depth d >= 2 writes the same part of (a shared staging
+ * buffer; the code generator decides) is a rotating buffer of d copies (copy 0 is the user's
+ * array): item k uses copy k mod d on both sides. A buffer whose items write separate regions
+ * is written in place and does not rotate.
  *
  * When no process can act and some have not finished, the run stops with a deadlock error naming
  * the processes and channels / events of the wait cycle and the simulated cycle. Errors are
@@ -82,7 +84,7 @@ PTO_CSP_API int32_t pto_csp_rotate(pto_csp* C, int32_t rot, int32_t tensor, int3
 PTO_CSP_API void* pto_csp_rot_base(pto_csp* C, int32_t rot, int64_t copy);
 /* Runs every process of the pipeline to completion. Returns 0 and the pipeline's end cycle in
  * *end, or 1 after pto_abi_fail() (deadlock, channel error, error of a process). Copies the
- * last written copy of each rotating buffer back into the user's array. */
+ * copy of the last item (highest item number) of each rotating buffer into the user's array. */
 PTO_CSP_API int32_t pto_csp_pipe_run(pto_csp* C, int64_t* end);
 
 /* ---- actions of a running process (self >= 0) --------------------------------------------- */
