@@ -142,7 +142,7 @@ class Channel:
         return _builder.record(CloseNode(self, user_location()), f"{self.name}.close()")
 
     def __repr__(self) -> str:
-        elem = "" if self.elem_type is None else f"[{getattr(self.elem_type, '__name__', '?')}]"
+        elem = "" if self.elem_type is None else f"[{_type_name(self.elem_type)}]"
         return f"Channel{elem}({self.name!r}, depth={self.depth})"
 
 
@@ -184,9 +184,90 @@ def send(ch: Channel, value: Any, block: bool = True) -> SendNode:
             f"{type(value).__name__}",
             loc=loc,
         )
+    _check_element_type(ch, value, loc)
     node = SendNode(ch, value, block, loc)
     scope.append(node)
     return node
+
+
+def _type_name(t: Any) -> str:
+    return repr(t) if not isinstance(t, type) else t.__name__
+
+
+def _describe_item(value: Any) -> str:
+    """What ``send`` was given, for messages: the value's kind, shape and dtype."""
+    if value is None:
+        return "None (a bare token)"
+    if _is_kernel_call(value):
+        outs = ", ".join(_describe_item(v) for v in _call_outputs(value)) or "no outputs"
+        return f"a call of kernel {value.kernel.name} (writing {outs})"
+    dtype = getattr(getattr(value, "dtype", None), "value", getattr(value, "dtype", "?"))
+    return f"{type(value).__name__} {dtype}{list(getattr(value, 'shape', ()))}"
+
+
+def _call_outputs(call: Any) -> list[Any]:
+    """The tensors / views a kernel call writes (its ``Out`` and ``InOut`` arguments)."""
+    return [
+        call.args[p.name]
+        for p in call.kernel.signature
+        if p.is_data and p.direction in ("out", "inout") and p.name in call.args
+    ]
+
+
+def _any_data(elem_type: Any) -> bool:
+    """``Channel[Tile]`` / ``Channel[Tensor]``: any data item (a kernel call's result, a tensor
+    or a view: a view of a tensor is a tile of it)."""
+    from .kernel import Tile
+    from .tensor import Tensor, TensorView
+
+    return elem_type is Tile or elem_type is Tensor or elem_type is TensorView
+
+
+def _item_matches(elem_type: Any, item: Any) -> bool:
+    """Whether one tensor / view is an element of ``Channel[elem_type]``."""
+    from .kernel import Tile
+    from .types import DType
+
+    if _any_data(elem_type):
+        return True
+    if isinstance(elem_type, Tile):
+        shape = tuple(getattr(item, "shape", ()) or ())
+        try:
+            dtype = DType.from_any(item.dtype)
+        except (TypeCheckError, AttributeError):
+            return False
+        return shape == elem_type.shape and dtype is elem_type.dtype
+    return False
+
+
+def _check_element_type(ch: Channel, value: Any, loc: SourceLoc | None) -> None:
+    """``Channel[T]`` carries items of type T (DESIGN §6, "Silently ignored is a bug").
+
+    The item of a send is the tensor / view it names, the tile its kernel call produces, or a
+    bare token for ``None``. ``Channel[Tile]`` and ``Channel[Tensor]`` take any tensor, view or
+    kernel call (spec §3.7 sends ``load[i](data)`` on a ``Channel[Tile]``);
+    ``Channel[Tile[r, c, dt]]`` takes a tensor / view of that shape and dtype, or a call one of
+    whose ``Out`` / ``InOut`` arguments is one; ``Channel[type(None)]`` bare tokens and
+    ``Channel[Any]`` anything. Any other T can hold no value the DSL can send, so every send on
+    it is an error.
+    """
+    elem = ch.elem_type
+    if elem is None or elem is Any:
+        return
+    if value is None:
+        ok = elem is type(None)
+    elif _any_data(elem):
+        ok = True
+    elif _is_kernel_call(value):
+        ok = any(_item_matches(elem, v) for v in _call_outputs(value))
+    else:
+        ok = _item_matches(elem, value)
+    if not ok:
+        raise TypeCheckError(
+            f"send on channel {ch.name}: the channel is Channel[{_type_name(elem)}] "
+            f"(expected {_type_name(elem)} items), got {_describe_item(value)}",
+            loc=loc,
+        )
 
 
 class _Consume:

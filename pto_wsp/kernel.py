@@ -1019,6 +1019,14 @@ def _make_kernel(
             f"@{decorator}: cost must be a non-negative int (cycles), got {cost!r}",
             loc=src.def_loc,
         )
+    if includes and cpp_src is None:
+        # Headers are only emitted in front of a C++ body; without one they would be dropped
+        # (DESIGN §6, "Silently ignored is a bug").
+        raise TypeCheckError(
+            f"kernel {kname}: cpp_includes={includes!r} without cpp_src; headers are included "
+            "only for a C++ body: add cpp_src=... or drop cpp_includes",
+            loc=src.def_loc,
+        )
     signature = _signature_of(fn, kname, src)
     if cpp_src is not None:
         if not src.empty:

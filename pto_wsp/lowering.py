@@ -9,6 +9,7 @@ the user's line, never a bare ``AttributeError``.
 
 from __future__ import annotations
 
+import linecache
 import math
 import re
 from collections.abc import Iterable
@@ -17,7 +18,14 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from .errors import IRConversionError, PtoError, ScheduleError, SourceLoc, TypeCheckError
+from .errors import (
+    IRConversionError,
+    PtoError,
+    ScheduleError,
+    SourceLoc,
+    TypeCheckError,
+    user_location,
+)
 from .scalar_expr import LoopVar, ScalarExpr, as_expr
 from .types import DType
 
@@ -36,6 +44,26 @@ def _fail(what: str, obj: Any = None, cause: BaseException | None = None) -> IRC
     err = IRConversionError(f"cannot lower {what}", loc=loc if isinstance(loc, SourceLoc) else None)
     if cause is not None:
         err.__cause__ = cause
+    return err
+
+
+# The verifier's messages read "<construct> at <file>:<line>: <problem>" (verifier.cpp).
+_VERIFIER_AT = re.compile(r" at (?P<file>.+?):(?P<line>\d+): ")
+
+
+def _located(err: IRConversionError, workload: Any) -> IRConversionError:
+    """``err`` with the user's file:line when it has none: the place its message names (a
+    verifier message), else where the workload was defined, else the user's current line."""
+    if err.loc is not None:
+        return err
+    m = _VERIFIER_AT.search(err.message)
+    if m is not None:
+        file, line = m.group("file"), int(m.group("line"))
+        err.loc = SourceLoc(file, line, linecache.getline(file, line).strip())
+    else:
+        loc = getattr(workload, "loc", None)
+        err.loc = loc if isinstance(loc, SourceLoc) else user_location()
+    err.args = (str(err),)
     return err
 
 
@@ -126,18 +154,26 @@ class Lowering:
         self.channel_ids: dict[int, int] = {}
         self.event_ids: dict[int, int] = {}
         self.var_ids: dict[int, int] = {}  # LoopVar.id (process-wide) -> module-local id
+        self.var_count = 0  # module-local ids handed out so far
+        self.lowered: dict[int, Any] = {}  # id -> workload lowered once (kept alive)
         self.names = _NameFinder(workload)
 
     # ---- entry ---------------------------------------------------------------------
     def run(self) -> Any:
-        root = self.lower_workload(self.workload)
-        self.module.set_workload(root)
-        self.module.set_schedule(self.lower_schedule(getattr(self.workload, "schedule", None)))
+        try:
+            root = self.lower_workload(self.workload)
+            self.module.set_workload(root)
+            self.module.set_schedule(self.lower_schedule(getattr(self.workload, "schedule", None)))
+        except IRConversionError as err:
+            raise _located(err, self.workload) from err.__cause__
         errors = list(self.module.verify())
         if errors:
-            raise IRConversionError(
-                f"workload {self.module.name!r} lowered to an invalid IR module:\n  "
-                + "\n  ".join(errors)
+            raise _located(
+                IRConversionError(
+                    f"workload {self.module.name!r} lowered to an invalid IR module:\n  "
+                    + "\n  ".join(errors)
+                ),
+                self.workload,
             )
         return self.module
 
@@ -146,7 +182,34 @@ class Lowering:
         root = getattr(w, "root", None)
         if root is None:
             raise _fail(f"{type(w).__name__} (not a Workload)", w)
-        return self.lower_block(root if isinstance(root, list) else [root], w)
+        stmts = root if isinstance(root, list) else [root]
+        if id(w) in self.lowered:
+            # One Workload object used again (``sequential(x, x)``, spec §3.6): each use is its
+            # own instance, so the loop variables it binds get fresh ids for this use.
+            return self.with_fresh_vars(stmts, lambda: self.lower_block(stmts, w))
+        self.lowered[id(w)] = w
+        return self.lower_block(stmts, w)
+
+    def with_fresh_vars(self, stmts: list[Any], lower: Any) -> Any:
+        """Run ``lower()`` with new module-local ids for every variable ``stmts`` bind."""
+        from .workload import ConsumeNode, LoopNode, walk
+
+        bound: dict[int, LoopVar] = {}
+        for node in walk(stmts):
+            if isinstance(node, LoopNode):
+                bound.update((v.id, v) for v in node.vars)
+            elif isinstance(node, ConsumeNode):
+                bound[node.var.id] = node.var
+        saved = {vid: self.var_ids[vid] for vid in bound if vid in self.var_ids}
+        for vid in bound:
+            self.var_count += 1
+            self.var_ids[vid] = self.var_count
+        try:
+            return lower()
+        finally:
+            for vid in bound:
+                self.var_ids.pop(vid, None)
+            self.var_ids.update(saved)
 
     def lower_block(self, stmts: Iterable[Any], owner: Any = None) -> Any:
         nodes = [self.lower_stmt(s) for s in stmts]
@@ -179,7 +242,8 @@ class Lowering:
         what else the process traced before (golden tests, cache keys).
         """
         if v.id not in self.var_ids:
-            self.var_ids[v.id] = len(self.var_ids) + 1
+            self.var_count += 1
+            self.var_ids[v.id] = self.var_count
         return (v.name, self.var_ids[v.id])
 
     def _stmt_KernelCall(self, c: Any) -> Any:
@@ -326,14 +390,18 @@ class Lowering:
         kref = c.kernel
         arg_types: dict[str, tuple[tuple[int, ...], Any]] = {}
         constexprs: dict[str, Any] = {}
-        needs_specialization = getattr(kref, "body_kind", "empty") == "traced" and any(
+        traced = getattr(kref, "body_kind", "empty") == "traced"
+        # A traced body is specialised per call: for the shapes of its Tensor parameters and
+        # for the Constexpr values the call passes, also when every parameter is a Tile (the
+        # decoration-time trace used the defaults; DESIGN §6, "Silently ignored is a bug").
+        needs_shapes = traced and any(
             p.kind in ("tensor", "tile") and not _static_shape(p.shape) for p in kref.signature
         )
         for p in kref.signature:
             v = c.args.get(p.name)
             if p.direction == "constexpr":
                 constexprs[p.name] = v
-            elif needs_specialization and _is_tensorish(v):
+            elif needs_shapes and _is_tensorish(v):
                 shape = getattr(v, "shape", None)
                 if not _static_shape(shape):
                     raise _fail(
@@ -349,10 +417,8 @@ class Lowering:
         )
         if key in self.kernel_ids:
             return self.kernel_ids[key]
-        if needs_specialization:
+        if traced:
             kir = kref.specialize(arg_types, constexprs)
-        elif getattr(kref, "body_kind", "empty") == "traced":
-            kir = kref.ir
         else:
             kir = _SignatureOnly(kref)
         name = _ident(kref.name)

@@ -36,7 +36,9 @@ __all__ = [
     "directives_of",
     "issue_warnings",
     "rule",
+    "start_threshold_diagnostics",
     "table_markdown",
+    "worker_count_diagnostics",
 ]
 
 Status = Literal["enforced", "preserved", "annotated", "rejected"]
@@ -224,6 +226,16 @@ TABLE: dict[str, dict[str, Rule]] = {
             "addressing has no device form (and no field in the plan) yet"
         ),
     },
+    "Tensor(location)": {
+        "cpu_sim": _a(
+            "the simulator's memory is flat: every tensor lives in host memory and costs the "
+            "same to load and store, whatever its location"
+        ),
+        "ascend_npu": _a(
+            "the emitted tree allocates every tensor in global memory (GM); the location is "
+            "recorded in the IR only"
+        ),
+    },
 }
 
 
@@ -309,9 +321,9 @@ def _body_uses(workload: Any) -> Iterator[Use]:
             yield Use(str(node.kind), getattr(node, "loc", None))
 
 
-def _swizzle_uses(workload: Any) -> Iterator[Use]:
-    """One ``MemLayout(swizzle)`` use per tensor of the body whose memory layout has a swizzle,
-    located at the first statement that uses the tensor (a kernel call or a collective)."""
+def _used_tensors(workload: Any) -> Iterator[tuple[Any, Any]]:
+    """``(statement, root tensor)`` for each root tensor the body uses, at its first use (a
+    kernel call, a send, a collective...), in body order."""
     from ..workload import walk
 
     statements = getattr(workload, "statements", None)
@@ -320,17 +332,44 @@ def _swizzle_uses(workload: Any) -> Iterator[Use]:
     seen: set[int] = set()
     for node in walk(statements()):
         for root in _tensor_roots(vars(node).values() if hasattr(node, "__dict__") else ()):
-            mem = getattr(getattr(root, "layout", None), "mem", None)
-            if id(root) in seen or mem is None or mem.swizzle is None:
-                continue
-            seen.add(id(root))
-            name = getattr(root, "name", None)
-            what = f"tensor '{name}'" if name else f"the tensor of shape {tuple(root.shape)}"
-            yield Use(
-                "MemLayout(swizzle)",
-                getattr(node, "loc", None),
-                f"{what} (MemLayout swizzle={mem.swizzle!r})",
-            )
+            if id(root) not in seen:
+                seen.add(id(root))
+                yield node, root
+
+
+def _tensor_label(root: Any) -> str:
+    name = getattr(root, "name", None)
+    return f"tensor '{name}'" if name else f"the tensor of shape {tuple(root.shape)}"
+
+
+def _swizzle_uses(workload: Any) -> Iterator[Use]:
+    """One ``MemLayout(swizzle)`` use per tensor of the body whose memory layout has a swizzle,
+    located at the first statement that uses the tensor (a kernel call or a collective)."""
+    for node, root in _used_tensors(workload):
+        mem = getattr(getattr(root, "layout", None), "mem", None)
+        if mem is None or mem.swizzle is None:
+            continue
+        yield Use(
+            "MemLayout(swizzle)",
+            getattr(node, "loc", None),
+            f"{_tensor_label(root)} (MemLayout swizzle={mem.swizzle!r})",
+        )
+
+
+def _location_uses(workload: Any) -> Iterator[Use]:
+    """One ``Tensor(location)`` use per tensor of the body placed anywhere but global memory
+    (``Tensor(..., location=Location.UB)``), located at the statement that first uses it."""
+    from ..types import Location
+
+    for node, root in _used_tensors(workload):
+        where = getattr(root, "location", Location.Global)
+        if where is Location.Global:
+            continue
+        yield Use(
+            "Tensor(location)",
+            getattr(node, "loc", None),
+            f"{_tensor_label(root)} (location=Location.{where.name})",
+        )
 
 
 def _tensor_roots(values: Any) -> Iterator[Any]:
@@ -354,11 +393,12 @@ def _tensor_roots(values: Any) -> Iterator[Any]:
 
 def directives_of(workload: Any) -> list[Use]:
     """Every directive ``workload`` uses: its schedule first, then the collectives of its body,
-    then the memory-layout swizzles of the tensors the body uses."""
+    then the memory-layout swizzles and the non-global locations of the tensors it uses."""
     spec = getattr(workload, "schedule", None)
     uses = list(_schedule_uses(spec)) if spec is not None else []
     uses.extend(_body_uses(workload))
     uses.extend(_swizzle_uses(workload))
+    uses.extend(_location_uses(workload))
     return uses
 
 
@@ -394,7 +434,63 @@ def check(workload: Any, target: str) -> list[Diagnostic]:
                     use.loc,
                 )
             )
+    diagnostics.extend(worker_count_diagnostics(workload, target))
     return diagnostics
+
+
+def worker_count_diagnostics(workload: Any, target: str) -> list[Diagnostic]:
+    """A dispatch worker count that ``streams(n)`` overrides (DESIGN §2: the larger count
+    wins) is a warning located at the dispatch call: the user asked for fewer workers than run.
+
+    A ``streams(n)`` smaller than the dispatch count drops nothing (the dispatch count is the
+    worker count and n the stream count), so it is not warned. Under ``spatial_map`` both must
+    equal the tiles (``check_mesh_workers``)."""
+    spec = getattr(workload, "schedule", None)
+    dispatch = getattr(spec, "dispatch", None)
+    asked = int(getattr(dispatch, "num_workers", None) or 0)
+    streams = int(getattr(spec, "streams", None) or 0)
+    if not asked or streams <= asked or getattr(spec, "spatial_grid", None):
+        return []
+    directive = f"dispatch({dispatch.kind})"
+    return [
+        Diagnostic(
+            "warning",
+            directive,
+            target,
+            f"{directive} asks for {asked} worker{'s' if asked != 1 else ''}, but streams("
+            f"{streams}) makes it {streams}: the larger count wins, so the program runs on "
+            f"{streams} workers (give both the same count to silence this)",
+            _step_loc(spec, "dispatch") or getattr(dispatch, "loc", None),
+        )
+    ]
+
+
+def start_threshold_diagnostics(workload: Any, target: str, issue: float) -> list[Diagnostic]:
+    """``StartPolicy.threshold(n)`` only delays the start when issuing takes time (the cost
+    table's ``issue`` > 0, a timing policy other than ``immediate``, or a task window); with a
+    ReadyPolicy it also enlarges the first group. Otherwise every task is issued at cycle 0 and
+    the threshold changes nothing, which is warned (docs/semantics.md,
+    "Task-graph policies"). ``issue`` is the cost table's at compile."""
+    spec = getattr(workload, "schedule", None)
+    start = getattr(spec, "start_policy", None)
+    if start is None or start.kind != "threshold" or issue > 0:
+        return []
+    timing = getattr(getattr(spec, "timing", None), "kind", "immediate")
+    if timing != "immediate" or getattr(spec, "window", None) is not None:
+        return []
+    if getattr(spec, "ready_policy", None) is not None:
+        return []
+    return [
+        Diagnostic(
+            "warning",
+            "task_graph(start=threshold)",
+            target,
+            f"StartPolicy.threshold({start.param}) has no effect: the cost table's issue is 0 "
+            "and nothing else delays issuing (immediate timing, no task window, no ready "
+            "policy), so every task is issued at cycle 0; set a cost table with issue > 0",
+            _step_loc(spec, "task_graph", "start"),
+        )
+    ]
 
 
 def check_mesh_workers(workload: Any, target: str) -> None:

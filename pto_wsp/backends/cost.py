@@ -14,7 +14,8 @@ column reduction (colsum / colmax)                      ``col_reduce`` x c
 matmul (M x K) @ (K x N)                                ``matmul`` x M*K*N
 empty-body kernel                                       ``load`` x elements of each In view +
                                                         ``store`` x elements of each Out view
-custom C++ kernel                                       its ``cost=``, else as empty-body
+custom C++ kernel                                       as empty-body
+any kernel with ``cost=`` (traced, empty or C++)        its ``cost=``
 collective (one gang task on every mesh tile;           ring algorithms with ``hop`` (default
 allreduce, allgather, reduce_scatter, relayout)         16) per hop and ``link`` (default 1.0)
                                                         per element per step: the table in
@@ -190,10 +191,10 @@ def kernel_cycles(module: Any, table: CostTable) -> list[int]:
     """
     out: list[int] = []
     for k in module.kernels:
-        if k.body_kind == "traced":
-            out.append(_traced_cycles(k, table))
-        elif k.body_kind == "cpp" and k.cost >= 0:
+        if k.cost >= 0:  # ``cost=`` overrides the model for every body kind
             out.append(int(k.cost))
+        elif k.body_kind == "traced":
+            out.append(_traced_cycles(k, table))
         else:
             out.append(-1)
     # Collectives are pseudo-kernels after the module's kernels (collective_cost.py).

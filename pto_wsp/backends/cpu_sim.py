@@ -78,14 +78,22 @@ def _deadlock_error(text: str) -> DeadlockError:
     )
 
 
+# A failed send names its statement first: "send on <channel> at <file>:<line>: ..."
+# (cpu_sim_csp.cpp, the ``where`` of pto_csp_reserve).
+_SEND_AT = re.compile(r"send on \S+ at (?P<loc>.+?:\d+): ")
+
+
 def _run_error(module_name: str, message: str) -> Exception:
-    """The exception for a failed run: CSP kinds map to their pto_wsp classes."""
+    """The exception for a failed run: CSP kinds map to their pto_wsp classes.
+
+    ``ChannelFull`` / ``ChannelClosed`` carry the file:line of the user's ``send``."""
     m = _CSP_ERROR.search(message)
     if m and m.group(1) in _CSP_ERRORS:
         text = f"cpu_sim run of {module_name}: " + message[: m.start()] + message[m.end() :]
         if m.group(1) == "DeadlockError":
             return _deadlock_error(text)
-        return _CSP_ERRORS[m.group(1)](text)
+        at = _SEND_AT.search(text)
+        return _CSP_ERRORS[m.group(1)](text, loc=_parse_loc(at.group("loc")) if at else None)
     return ExecutionError(f"cpu_sim run of {module_name} failed: {message}")
 
 
@@ -243,6 +251,7 @@ class CpuSimRunner:
     # ---- runner protocol -------------------------------------------------------------
     def start(self, program: Any) -> None:
         args = self._run_args()
+        self._warn_ineffective(program)
         self._result = None
         self._error = None
 
@@ -334,6 +343,21 @@ class CpuSimRunner:
         return self._csp_trace
 
     # ---- internals ---------------------------------------------------------------------
+    def _warn_ineffective(self, program: Any) -> None:
+        """Schedule directives this run's cost table makes ineffective (a start threshold
+        with ``issue`` = 0) join ``program.diagnostics`` and are warned once. Checked per run,
+        not at compile: the cost table is a run-time input (``set_cost_table``)."""
+        from .applicability import issue_warnings, start_threshold_diagnostics
+
+        issue = float(self._cost_table.issue)
+        fresh = [
+            d
+            for d in start_threshold_diagnostics(program.workload, "cpu_sim", issue)
+            if d not in program.diagnostics
+        ]
+        program.diagnostics.extend(fresh)
+        issue_warnings(fresh)
+
     def _run_args(self) -> tuple[Any, ...]:
         loc = user_location()
         tensors = []
@@ -389,6 +413,20 @@ def _task_process(segments: np.ndarray, trace: np.ndarray) -> np.ndarray:
     return out
 
 
+# gcc/clang: "<file>:<line>:<col>: fatal error: <header>: No such file or directory" (gcc) or
+# "fatal error: '<header>' file not found" (clang).
+_MISSING_HEADER = re.compile(
+    r"fatal error: (?:'(?P<h1>[^']+)' file not found|(?P<h2>[^:\n]+): No such file or directory)"
+)
+
+
+def _include_target(include: str) -> str:
+    """The path a ``cpp_includes`` entry names, as the compiler reports it (no <> or quotes)."""
+    if len(include) >= 2 and include[0] in '<"' and include[-1] in '>"':
+        return include[1:-1]
+    return include
+
+
 def _at_custom_kernel(err: CompileError, workload: Any) -> CompileError:
     """Point a C++ error inside a kernel's ``cpp_src`` at that kernel's definition.
 
@@ -396,7 +434,18 @@ def _at_custom_kernel(err: CompileError, workload: Any) -> CompileError:
     inside ``cpp_src``; the Python file:line of the ``@kernel`` is the place to fix it.
     """
     kernels = getattr(workload, "kernels", None)
-    for kref in kernels() if callable(kernels) else ():
+    refs = list(kernels()) if callable(kernels) else []
+    missing = _MISSING_HEADER.search(err.message)
+    header = (missing.group("h1") or missing.group("h2")).strip() if missing else None
+    for kref in refs if header else ():
+        if header in (_include_target(i) for i in getattr(kref, "cpp_includes", ())):
+            return CompileError(
+                f"kernel {kref.name}: header {header!r} of its cpp_includes is not found (the "
+                "C++ compiler searched the runtime's include directory and the system include "
+                "paths; give an absolute path for a header of your own)",
+                loc=kref.loc or err.loc,
+            )
+    for kref in refs:
         if f"cpp_src of kernel {kref.name}:" in err.message and kref.loc is not None:
             return CompileError(
                 f"C++ body (cpp_src) of kernel {kref.name} does not compile:\n{err.message}",

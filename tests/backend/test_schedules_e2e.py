@@ -11,6 +11,8 @@ The placement rules are those of docs/semantics.md "Scheduling model".
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -23,6 +25,7 @@ from pto_wsp import (
     Out,
     P,
     ScheduleError,
+    ScheduleWarning,
     Sparse,
     TaskWindow,
     Tensor,
@@ -115,8 +118,16 @@ def test_round_robin_places_task_i_on_worker_i_mod_n() -> None:
     ids=["default", "rr2", "streams6", "rr2-streams6", "streams2-rr5", "affinity-streams3"],
 )
 def test_worker_count_rule(schedule, workers: int, streams: int) -> None:
-    """dispatch(round_robin(n)) or streams(n) set the worker count, the larger wins, default 4."""
-    program = run(schedule(grid(12)))
+    """dispatch(round_robin(n)) or streams(n) set the worker count, the larger wins, default 4.
+
+    A dispatch count that streams(n) overrides is a ScheduleWarning (DESIGN §2)."""
+    w = schedule(grid(12))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScheduleWarning)
+        program = run(w)
+    overridden = [c for c in caught if "the larger count wins" in str(c.message)]
+    asked = getattr(w.schedule.dispatch, "num_workers", None)
+    assert len(overridden) == (1 if asked and asked < streams else 0)
     tr = by_task(program)
     # round robin, affinity by i and the default all place task i on worker i mod N.
     assert tr["worker"].tolist() == [i % workers for i in range(12)]

@@ -26,6 +26,7 @@ from pto_wsp import (
     Pools,
     ReadyPolicy,
     ScheduleError,
+    ScheduleWarning,
     StartPolicy,
     TaskWindow,
     Tensor,
@@ -289,7 +290,9 @@ def test_start_threshold_with_rate_limit() -> None:
 def test_start_threshold_without_issue_cost_changes_nothing() -> None:
     base = grid(4).dispatch(DispatchPolicy.round_robin(2))
     plain = by_task(run(base))
-    tr = by_task(run(base.task_graph(start=StartPolicy.threshold(3))))
+    # ... which is a ScheduleWarning (DESIGN §6: nothing is silently ignored).
+    with pytest.warns(ScheduleWarning, match=r"threshold\(3\) has no effect"):
+        tr = by_task(run(base.task_graph(start=StartPolicy.threshold(3))))
     assert tr["start"].tolist() == plain["start"].tolist() == [0, 0, SMALL, SMALL]
 
 

@@ -20,7 +20,7 @@ from pto_wsp.csp import (
     synchronize,
 )
 from pto_wsp.errors import ChannelError, ExecutionError, TypeCheckError
-from pto_wsp.kernel import In, KernelCall, Out, kernel
+from pto_wsp.kernel import In, KernelCall, Out, Tile, kernel
 from pto_wsp.scalar_expr import LoopVar, slot_u64
 from pto_wsp.slots import slot_load_u64, slot_set_u64
 from pto_wsp.tensor import Tensor
@@ -74,10 +74,6 @@ def line_of(text: str) -> int:
 # ---------------------------------------------------------------------------------------
 # channels
 # ---------------------------------------------------------------------------------------
-
-
-class Tile:  # element type marker for Channel[Tile]
-    pass
 
 
 def test_channel_construction():
