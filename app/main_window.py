@@ -52,6 +52,7 @@ from app.model.export import ExportError, export_script  # noqa: E402
 from app.run_panel import RunPanel  # noqa: E402
 from app.runner.job import RunDiagnostic  # noqa: E402
 from app.views.sweep import SweepPanel  # noqa: E402
+from pto_wsp.fileio import atomic_write  # noqa: E402
 
 APP_NAME = "PTO-WSP Studio"
 ORGANIZATION = "PTO-WSP"
@@ -703,9 +704,7 @@ class MainWindow(QMainWindow):
                 return None
         path = Path(path)
         try:
-            tmp = path.with_name(f".{path.name}.tmp")
-            tmp.write_text(result.source, encoding="utf-8")
-            tmp.replace(path)
+            atomic_write(path, result.source)
         except OSError as err:
             self.dialogs.error("Cannot export to Python", f"{path}:\n\n{err.strerror or err}")
             return None

@@ -52,6 +52,7 @@ from app.views.sources import SourcesView
 from app.views.stats import StatsPanel
 from app.views.timeline import TimelineView
 from app.views.trace_model import slice_text
+from pto_wsp.fileio import atomic_write
 from pto_wsp.trace import chrome_trace
 
 __all__ = ["RunPanel", "CompareDock", "EMIT_ONLY_TARGETS", "LOG_MAX_LINES"]
@@ -499,7 +500,5 @@ class RunPanel(QObject):
             trace, record.kernel_names, ns, process_name=f"pto-wsp run #{record.run_id}"
         )
         target = Path(path)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        tmp.replace(target)
+        atomic_write(target, json.dumps(data))
         return target

@@ -29,7 +29,6 @@ import argparse
 import contextlib
 import io
 import json
-import os
 import runpy
 import shutil
 import sys
@@ -45,6 +44,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from .errors import PtoError
+from .fileio import atomic_write, scratch_dir
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE = 0, 1, 2
 RUN_NAME = "__pto_wsp_script__"
@@ -263,16 +263,8 @@ def export_project(project: Path, doc: Any, script: Path, target: str | None) ->
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
-    """Temp file beside ``path`` + rename: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Temp file beside ``path`` + rename (``fileio.atomic_write``): never half a file."""
+    atomic_write(path, text)
 
 
 def _where(diag: dict[str, Any], exported: ExportedProject | None) -> str:
@@ -380,7 +372,7 @@ def run_file(
         raise ScriptError(f"{source}: no such file")
     if target is not None and target not in TARGETS:
         raise ScriptError(f"unknown target {target!r}; expected one of {', '.join(TARGETS)}")
-    with tempfile.TemporaryDirectory(prefix="pto-wsp-run-") as tmp:
+    with scratch_dir("pto-wsp-run") as tmp:
         work = Path(workdir) if workdir is not None else Path(tmp)
         exported: ExportedProject | None = None
         if is_project_file(source):
@@ -648,9 +640,9 @@ def write_trace(outcome: RunOutcome, out: Path) -> None:
             file=sys.stderr,
         )
     if out.suffix.lower() == ".npy":
-        tmp = out.with_name(f".{out.name}.tmp.npy")
-        np.save(tmp, outcome.trace)
-        os.replace(tmp, out)
+        buffer = io.BytesIO()
+        np.save(buffer, outcome.trace)
+        atomic_write(out, buffer.getvalue())
         return
     from .trace import chrome_trace
 

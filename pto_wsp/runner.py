@@ -56,6 +56,7 @@ from .errors import (
     _is_internal,
     user_location,
 )
+from .fileio import atomic_write
 
 __all__ = [
     "run_main",
@@ -183,11 +184,8 @@ def _one_line(diag: dict[str, Any]) -> str:
 
 
 def _write_json(path: str, data: dict[str, Any]) -> None:
-    """Atomic write (temp file + rename): a reader never sees half a file."""
-    target = Path(path)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, target)
+    """Atomic write (``fileio.atomic_write``): a reader never sees half a file."""
+    atomic_write(path, json.dumps(data, indent=2, default=str))
 
 
 # --------------------------------------------------------------------------------------------

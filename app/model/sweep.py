@@ -37,6 +37,7 @@ axis, a variant's and a point's ``value`` and the labels show; ``Variant.linked`
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import re
@@ -49,6 +50,7 @@ from typing import Any
 
 from app.runner.job import RunJob, RunResult
 from pto_wsp.errors import PtoError
+from pto_wsp.fileio import atomic_write
 from pto_wsp.trace_analysis import analyse_trace, program_stats_dict
 
 from . import registry
@@ -689,26 +691,25 @@ def write_csv(result: SweepResult, path: str | os.PathLike[str]) -> Path:
     atomically, so a failed write never leaves half a file."""
     target = Path(path)
     lanes = result.lane_ids()
-    tmp = target.with_name(f".{target.name}.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        links = [link.key for link in result.param.links]
-        w.writerow([result.param.prop, *links, *CSV_COLUMNS[1:], *(f"worker_{k}" for k in lanes), "error"])  # fmt: skip
-        for p in result.points:
-            per_lane = dict(p.lanes)
-            w.writerow(
-                [
-                    p.value_text,
-                    *p.linked_texts,
-                    p.status,
-                    "" if p.total_cycles is None else p.total_cycles,
-                    "" if p.task_count is None else p.task_count,
-                    "" if p.mean_utilisation is None else f"{p.mean_utilisation:.6f}",
-                    *(f"{per_lane[k]:.6f}" if k in per_lane else "" for k in lanes),
-                    p.error,
-                ]
-            )
-    tmp.replace(target)
+    f = io.StringIO(newline="")  # the rows go to memory, then to the file in one atomic write
+    w = csv.writer(f)
+    links = [link.key for link in result.param.links]
+    w.writerow([result.param.prop, *links, *CSV_COLUMNS[1:], *(f"worker_{k}" for k in lanes), "error"])  # fmt: skip
+    for p in result.points:
+        per_lane = dict(p.lanes)
+        w.writerow(
+            [
+                p.value_text,
+                *p.linked_texts,
+                p.status,
+                "" if p.total_cycles is None else p.total_cycles,
+                "" if p.task_count is None else p.task_count,
+                "" if p.mean_utilisation is None else f"{p.mean_utilisation:.6f}",
+                *(f"{per_lane[k]:.6f}" if k in per_lane else "" for k in lanes),
+                p.error,
+            ]
+        )
+    atomic_write(target, f.getvalue())
     return target
 
 

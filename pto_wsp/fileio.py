@@ -1,0 +1,171 @@
+"""The one atomic file writer: every file PTO-WSP and the Studio write goes through here.
+
+``atomic_write(path, data)`` writes a temp file beside ``path``, fsyncs it, renames it over
+``path`` and fsyncs the directory, so a reader (or a crash at any point) sees either the old
+file or the new one, never half of one. A kill between the temp file and the rename leaves a
+temp file behind; the next write of the same target removes it (temp names carry the writer's
+pid, so only temp files of dead writers are removed).
+
+The file keeps the mode of the file it replaces; a new file gets the default mode of
+``open()`` (0o666 minus the umask), not the 0o600 of ``mkstemp``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["atomic_write", "temp_files_of", "scratch_dir", "STALE_LEGACY_S"]
+
+STALE_LEGACY_S = 600.0
+"""Temp files without a pid (written by older builds) count as stale after this many seconds."""
+
+_TMP_SUFFIX = ".tmp"
+
+
+def _temp_name(target: Path) -> str:
+    return f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{_TMP_SUFFIX}"
+
+
+def _temp_pattern(target: Path) -> re.Pattern[str]:
+    # ours: .<name>.<pid>.<hex>.tmp; older builds: .<name>.<mkstemp suffix>.tmp, .<name>.tmp
+    return re.compile(
+        rf"^\.{re.escape(target.name)}(?:\.(?P<pid>\d+)\.[0-9a-f]{{8}}|\.[a-z0-9_]{{8}})?\.tmp$"
+    )
+
+
+def temp_files_of(target: str | os.PathLike[str]) -> list[Path]:
+    """Temp files of writes to ``target`` that did not finish (this writer's or others')."""
+    target = Path(target)
+    pattern = _temp_pattern(target)
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return []
+    return [target.parent / n for n in names if pattern.match(n)]
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
+
+
+def _clean_stale(target: Path) -> None:
+    """Remove temp files left by writers of ``target`` that were killed mid-write."""
+    pattern = _temp_pattern(target)
+    now = time.time()
+    for tmp in temp_files_of(target):
+        m = pattern.match(tmp.name)
+        assert m is not None
+        pid = m.group("pid")
+        try:
+            if pid is not None:
+                if _pid_alive(int(pid)):
+                    continue
+            elif now - tmp.stat().st_mtime < STALE_LEGACY_S:
+                continue
+            tmp.unlink()
+        except OSError:
+            pass  # gone already, or not ours to remove: never fail a save over a stale file
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where the platform allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # fallback: read by setting (not thread-safe, hence the first try)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # platforms without directory handles (Windows)
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: str | os.PathLike[str], data: str | bytes, encoding: str = "utf-8") -> Path:
+    """Atomically replace ``path`` with ``data`` (text is encoded with ``encoding``, ``\\n``
+    line ends kept as written). Returns the path written.
+
+    Raises ``OSError`` when the folder cannot be written and ``UnicodeEncodeError`` when text
+    cannot be encoded (before anything is written); the old file is untouched either way.
+    """
+    target = Path(path)
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))  # write through a link, keep the link
+    payload = data.encode(encoding) if isinstance(data, str) else bytes(data)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _clean_stale(target)
+    try:
+        mode = target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    tmp = target.parent / _temp_name(target)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        try:
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view) :]
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, mode)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if not hasattr(os, "fchmod"):
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(target.parent)
+    return target
+
+
+@contextlib.contextmanager
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    """A fresh folder ``<tmp>/<prefix>-<pid>-<random>`` removed when the block ends (also on
+    error). Folders of the same prefix left by processes that were killed (their pid is gone)
+    are removed on entry, so a ``kill -9`` costs one folder until the next run, not forever."""
+    base = Path(tempfile.gettempdir())
+    pattern = re.compile(rf"^{re.escape(prefix)}-(?P<pid>\d+)-[0-9a-z_]+$")
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(base):
+            m = pattern.match(entry.name)
+            if m and entry.is_dir(follow_symlinks=False) and not _pid_alive(int(m["pid"])):
+                shutil.rmtree(entry.path, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{prefix}-{os.getpid()}-", dir=base))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
