@@ -159,7 +159,9 @@ class DocumentEditor:
         if found is None:
             raise EditError(f"no node {parent!r}")
         if found[0].body is None:
-            raise EditError(f"{parent} ({found[0].kind}) is not a scope node")
+            raise EditError(
+                f"{parent} ({registry.display_name(found[0].kind)}) is not a scope node"
+            )
         return found[0].body
 
     def add_node(self, graph: Graph, node: Node, index: int | None = None) -> None:
@@ -311,11 +313,17 @@ class AddNode(Command):
         graph = ed.graph_for(self.parent)
         scope = registry.scope_of_graph(ed.doc, graph)
         if scope not in k.allowed_in or self.kind in _PROTECTED:
-            raise EditError(f"{self.kind} cannot be added to a {scope} graph")
+            raise EditError(
+                f"{registry.display_name(self.kind)} cannot be added to a {scope} graph"
+            )
         spec_names = {p.name for p in k.props}
         for field, value in self.props.items():
             if field not in spec_names:
-                raise PropertyError("(new)", f"props.{field}", f"unknown property for {self.kind}")
+                raise PropertyError(
+                    "(new)",
+                    f"props.{field}",
+                    f"unknown property for {registry.display_name(self.kind)}",
+                )
             problem = registry.prop_problem(k.prop(field), value)
             if problem is not None:
                 raise PropertyError("(new)", f"props.{field}", problem)
@@ -342,7 +350,8 @@ class RemoveNodes(Command):
             node, graph, _owner = found
             if node.kind in _PROTECTED:
                 raise EditError(
-                    f"{node_id} ({node.kind}) belongs to its scope and cannot be removed"
+                    f"{node_id} ({registry.display_name(node.kind)}) belongs to its scope "
+                    "and cannot be removed"
                 )
             ed.remove_node(graph, node_id)
 
@@ -409,7 +418,9 @@ class SetProperty(Command):
             spec = k.prop(self.field)
         except KeyError:
             raise PropertyError(
-                self.node_id, f"props.{self.field}", f"unknown property for {node.kind}"
+                self.node_id,
+                f"props.{self.field}",
+                f"unknown property for {registry.display_name(node.kind)}",
             ) from None
         problem = registry.prop_problem(spec, value)
         if problem is not None:
@@ -587,7 +598,7 @@ class Group(Command):
             raise EditError("nothing selected to group")
         k = registry.kind(self.kind) if self.kind in registry.KINDS else None
         if k is None or not k.scope:
-            raise EditError(f"{self.kind!r} is not a scope kind")
+            raise EditError(f"{registry.display_name(self.kind)} is not a scope kind")
         located = [doc.locate(i) for i in self.node_ids]
         if any(f is None for f in located):
             missing = self.node_ids[[f is None for f in located].index(True)]
@@ -597,14 +608,16 @@ class Group(Command):
             raise EditError("the selected nodes are in different scopes")
         scope = registry.scope_of_graph(doc, graph)
         if scope not in k.allowed_in:
-            raise EditError(f"{self.kind} cannot live in a {scope} graph")
+            raise EditError(f"{registry.display_name(self.kind)} cannot live in a {scope} graph")
         selected = set(self.node_ids)
         for f in located:
             n = f[0]  # type: ignore[index]
             if n.kind in _PROTECTED:
-                raise EditError(f"{n.id} ({n.kind}) cannot leave its scope")
+                raise EditError(f"{n.id} ({registry.display_name(n.kind)}) cannot leave its scope")
             if k.body_scope not in registry.kind(n.kind).allowed_in:
-                raise EditError(f"{n.kind} {n.id} cannot live in a {k.body_scope} body")
+                raise EditError(
+                    f"{registry.display_name(n.kind)} {n.id} cannot live in a {k.body_scope} body"
+                )
         ids = registry.IdAllocator(doc)
         scope_node = registry.new_node(
             self.kind, doc, (0.0, 0.0), ids=ids, name=self.name, **self.props
@@ -646,7 +659,8 @@ class Group(Command):
                 inner_edges.append(Edge(PortRef(get_copies[src.id].id, e.src.port), e.dst))
             else:
                 raise EditError(
-                    f"edge {e.src} -> {e.dst} crosses the group boundary and {self.kind} has "
+                    f"edge {e.src} -> {e.dst} crosses the group boundary and "
+                    f"{registry.display_name(self.kind)} has "
                     "no port to carry it"
                 )
         # chain inside: entry -> head of the selection's chain
@@ -711,7 +725,9 @@ class Ungroup(Command):
             raise EditError(f"no node {self.node_id!r}")
         node, graph, _owner = found
         if node.body is None:
-            raise EditError(f"{self.node_id} ({node.kind}) is not a scope node")
+            raise EditError(
+                f"{self.node_id} ({registry.display_name(node.kind)}) is not a scope node"
+            )
         if node.kind == "kernel.def":
             raise EditError("a kernel definition cannot be ungrouped")
         scope = registry.scope_of_graph(ed.doc, graph)
@@ -719,7 +735,9 @@ class Ungroup(Command):
         entry = next((n for n in body.nodes.values() if n.kind == "scope.entry"), None)
         for n in body.nodes.values():
             if n is not entry and scope not in registry.kind(n.kind).allowed_in:
-                raise EditError(f"{n.kind} {n.id} cannot live in a {scope} graph")
+                raise EditError(
+                    f"{registry.display_name(n.kind)} {n.id} cannot live in a {scope} graph"
+                )
         entry_id = entry.id if entry is not None else None
         head: PortRef | None = None
         for e in body.edges:
@@ -825,7 +843,9 @@ class Paste(Command):
         for node in pasted.nodes.values():
             k = registry.kind(node.kind)
             if scope not in k.allowed_in:
-                raise EditError(f"{node.kind} cannot be pasted into a {scope} graph")
+                raise EditError(
+                    f"{registry.display_name(node.kind)} cannot be pasted into a {scope} graph"
+                )
             if k.name_base and node.name:
                 new = registry.unique_name(ed.doc, node.name, names_taken)
                 names_taken.add(new)

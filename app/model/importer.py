@@ -191,7 +191,6 @@ class _Converter:
         self.doc = Document(name=name)
         self.next_id = 1
         self.names: set[str] = set()
-        self.counters: dict[str, int] = {}
         self.root_of: dict[int, Node] = {}  # id(object) -> root node
         self.keep: list[Any] = []  # keeps objects alive so id() stays unique
         self.global_names: dict[int, str] = {}
@@ -211,17 +210,9 @@ class _Converter:
         base = re.sub(r"\W", "_", base) or "node"
         if base[0].isdigit():
             base = "_" + base
-        if base not in self.names:
-            self.names.add(base)
-            return base
-        k = self.counters.get(base, 1)
-        while True:
-            k += 1
-            cand = f"{base}{k}"
-            if cand not in self.names:
-                self.counters[base] = k
-                self.names.add(cand)
-                return cand
+        name = registry.free_name(base, self.names)
+        self.names.add(name)
+        return name
 
     def add(self, graph: Graph, kind: str, name: str | None = None, **props: Any) -> Node:
         spec = registry.kind(kind)

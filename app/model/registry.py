@@ -8,7 +8,7 @@ Nothing else in the app may hard-code a port name or a property default.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -839,6 +839,15 @@ def categories() -> list[tuple[str, list[NodeKind]]]:
 def scope_of_graph(doc: Document, graph: Graph) -> str:
     """``root`` for the project graph, else the body scope of the owning node."""
     owner = doc.owner_of(graph)
+def display_name(kind_id: str) -> str:
+    """What users call kind ``kind_id`` (its title, e.g. "Tensor"); the id itself if unknown.
+
+    Every user-facing message names a kind this way, never by its id (``data.tensor``).
+    """
+    known = KINDS.get(kind_id)
+    return known.title if known is not None else kind_id
+
+
     return scope_of_owner(owner)
 
 
@@ -1015,10 +1024,10 @@ def can_connect(doc: Document, src: PortRef, dst: PortRef) -> tuple[bool, str]:
         return False, "a node cannot connect to itself"
     s_port = find_port(dynamic_or_static(s_node, s_graph, s_owner, doc), src.port, "out")
     if s_port is None:
-        return False, f"{s_node.kind} {s_node.id} has no output port {src.port!r}"
+        return False, f"{display_name(s_node.kind)} {s_node.id} has no output port {src.port!r}"
     d_port = find_port(dynamic_or_static(d_node, d_graph, d_owner, doc), dst.port, "in")
     if d_port is None:
-        return False, f"{d_node.kind} {d_node.id} has no input port {dst.port!r}"
+        return False, f"{display_name(d_node.kind)} {d_node.id} has no input port {dst.port!r}"
     scope = scope_of_owner(s_owner)
     if not types_compatible(s_port.type, d_port.type, scope):
         return False, f"type mismatch: {s_port.type} output cannot feed {d_port.type} input"
@@ -1279,15 +1288,29 @@ class IdAllocator:
         return ident
 
 
-def unique_name(doc: Document, base: str, extra: Iterable[str] = ()) -> str:
-    """``base``, or ``base2``, ``base3``... — the first not used by any node in ``doc``."""
-    used = {n.name for n, _g, _o in doc.walk()} | set(extra)
+_TRAILING_NUMBER = re.compile(r"^(?P<stem>.*?\D)(?P<number>\d+)$")
+
+
+def free_name(base: str, used: Container[str]) -> str:
+    """``base`` if unused, else the next free numbered variant of it.
+
+    A trailing number is the counter, not part of the name: ``Q2`` taken gives ``Q3`` (not
+    ``Q22``), ``sched`` taken gives ``sched2``. The one rule for every name made unique
+    (new nodes, duplicates, pastes, imported scripts).
+    """
     if base not in used:
         return base
-    k = 2
-    while f"{base}{k}" in used:
+    m = _TRAILING_NUMBER.match(base)
+    stem, k = (m.group("stem"), int(m.group("number")) + 1) if m else (base, 2)
+    while f"{stem}{k}" in used:
         k += 1
-    return f"{base}{k}"
+    return f"{stem}{k}"
+
+
+def unique_name(doc: Document, base: str, extra: Iterable[str] = ()) -> str:
+    """``base`` or its next free numbered variant (``free_name``) among ``doc``'s node names."""
+    used = {n.name for n, _g, _o in doc.walk()} | set(extra)
+    return free_name(base, used)
 
 
 def new_node(
@@ -1370,6 +1393,8 @@ def _edge_port_ok(e: Edge, node_id: str, ports: list[PortSpec]) -> bool:
         return False
     return True
 
+    "display_name",
+    "free_name",
 
 __all__ = [
     "PORT_TYPES",

@@ -57,7 +57,11 @@ def _check_graph(
             continue
         if scope not in k.allowed_in:
             where = "the project root" if scope == "root" else f"a {scope} body"
-            out.append(Diagnostic(node.id, "kind", f"{node.kind} cannot live in {where}"))
+            out.append(
+                Diagnostic(
+                    node.id, "kind", f"{registry.display_name(node.kind)} cannot live in {where}"
+                )
+            )
         ports[node.id] = registry.dynamic_or_static(node, graph, owner, doc)
         _check_props(doc, graph, node, k, names, out)
         if node.kind == "data.get" and registry.get_target(node, doc, targets) is None:
@@ -70,7 +74,11 @@ def _check_graph(
                 inner = names | set(registry.bound_vars(node))
                 _check_graph(doc, node.body, node, k.body_scope, frozenset(inner), targets, out)
         elif node.body is not None:
-            out.append(Diagnostic(node.id, "body", f"{node.kind} is not a scope node"))
+            out.append(
+                Diagnostic(
+                    node.id, "body", f"{registry.display_name(node.kind)} is not a scope node"
+                )
+            )
     incoming = _check_edges(graph, owner, scope, ports, out)
     for node in graph.nodes.values():
         for p in ports[node.id]:
@@ -96,7 +104,13 @@ def _check_props(
 ) -> None:
     known = {p.name for p in k.props}
     for extra in sorted(set(node.props) - known):
-        out.append(Diagnostic(node.id, f"props.{extra}", f"unknown property for {node.kind}"))
+        out.append(
+            Diagnostic(
+                node.id,
+                f"props.{extra}",
+                f"unknown property for {registry.display_name(node.kind)}",
+            )
+        )
     for spec in k.props:
         field = f"props.{spec.name}"
         if spec.name not in node.props:

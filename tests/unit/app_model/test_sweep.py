@@ -119,7 +119,7 @@ def test_task_graph_pools_are_sweepable_per_row(tensor_parallel: Document) -> No
         parse_values(partial, "0..2")
     with pytest.raises(ValueListError, match=r"value 1 \('1.5'\): expected an integer"):
         parse_values(partial, "1.5")
-    with pytest.raises(SweepError, match=r"n36 \(sched.task_graph\) has no pool for kernel 'x'"):
+    with pytest.raises(SweepError, match=r"n36 \(task_graph\) has no pool for kernel 'x'"):
         find_param(tensor_parallel, TASK_GRAPH, "pools.x.workers")
 
     variants = make_variants(tensor_parallel, partial.with_values([1, 2]))
@@ -154,7 +154,7 @@ def test_find_param_names_what_is_wrong(pipeline: Document) -> None:
     assert find_param(pipeline, "sched", "n").node_id == DISPATCH  # a unique name works too
     with pytest.raises(SweepError, match="no node with id or name 'nope'"):
         find_param(pipeline, "nope", "n")
-    with pytest.raises(SweepError, match=r"n49 \(sched.dispatch\) has no property 'workers'"):
+    with pytest.raises(SweepError, match=r"n49 \(dispatch\) has no property 'workers'"):
         find_param(pipeline, DISPATCH, "workers")
     with pytest.raises(SweepError, match="property 'path' of n1 .* cannot be swept"):
         find_param(pipeline, "n1", "path")
@@ -597,6 +597,6 @@ def test_cli_link_errors() -> None:
     code, _out, err = _cli(*args, "--link", "n4.size=8, x")
     assert code == 1 and "n4.size: value 2 ('x'): expected an integer" in err
     code, _out, err = _cli(*args, "--link", "n4.workers=8, 4")
-    assert code == 1 and "n4 (axis.dense) has no property 'workers'" in err
+    assert code == 1 and "n4 (Dense axis) has no property 'workers'" in err
     code, _out, err = _cli(*args, "--link", "n4size=8, 4")
     assert code == 2 and "'n4size=8, 4': expected NODE.PROP=VALUES" in err
