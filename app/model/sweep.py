@@ -281,19 +281,18 @@ def find_param(doc: Document, node: str, prop: str) -> SweepParam:
         if p.prop == prop:
             return p
     k = registry.KINDS.get(target.kind)
+    what = f"{target.id} ({registry.display_name(target.kind)})"
     known = {s.name for s in k.props} if k else set()
     names = ", ".join(p.prop for p in params) or "none"
     pool = POOL_PROP.match(prop)
     if pool is not None and target.kind == "sched.task_graph":
         raise SweepError(
-            f"{target.id} ({target.kind}) has no pool for kernel {pool.group('kernel')!r}: add "
+            f"{what} has no pool for kernel {pool.group('kernel')!r}: add "
             f"the row to its pools first; sweepable: {names}"
         )
     if prop in known:
-        raise SweepError(
-            f"property {prop!r} of {target.id} ({target.kind}) cannot be swept; sweepable: {names}"
-        )
-    raise SweepError(f"{target.id} ({target.kind}) has no property {prop!r}; sweepable: {names}")
+        raise SweepError(f"property {prop!r} of {what} cannot be swept; sweepable: {names}")
+    raise SweepError(f"{what} has no property {prop!r}; sweepable: {names}")
 
 
 def _find_node(doc: Document, ident: str) -> Node:
