@@ -14,30 +14,18 @@ A document the model's validation rejects, or that cannot be expressed in the DS
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from . import exprs, registry
+from . import exprs, pytext, registry
 from .document import Document, Graph, Node
 
 __all__ = ["ExportError", "ExportResult", "export_script", "LINE_LENGTH"]
 
 LINE_LENGTH = 100
 INDENT = "    "
-TENSOR_INIT_MODULE = "init"
-
-# Names the script imports; a node may not take one of them as its name.
-_DSL_NAMES = {
-    "Channel", "DType", "Dense", "DenseDyn", "DispatchPolicy", "Event", "In", "InOut",
-    "Location", "Out", "P", "Ragged", "Sparse", "Tensor", "Tile", "TimingPolicy", "TaskWindow",
-    "WindowMode", "Scalar", "connect", "consume", "jit_kernel", "kernel", "process", "pto",
-    "record", "replicate", "send", "slot_load_u64", "slot_set_u64", "synchronize", "workload",
-    "combine", "sequential", "relayout", "allreduce", "allgather", "reduce_scatter",
-    "TensorLayout", "TensorReplicate", "TensorShard", "MemLayout", "report_errors", "run_main", TENSOR_INIT_MODULE,
-    "Deps", "ReadyPolicy", "StartPolicy", "TracePolicy", "Pools",
-}  # fmt: skip
+TENSOR_INIT_MODULE = pytext.TENSOR_INIT_MODULE
 
 _SECTION_OF_KIND = {
     "data.tensor": 0,
@@ -137,16 +125,9 @@ def natural_key(text: str) -> tuple:
     return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text))
 
 
-def _pyrepr(value: object) -> str:
-    """Python literal text for a number/bool/str (floats keep their repr: 1e-06, 0.5)."""
-    if isinstance(value, str):
-        return _q(value)
-    return repr(value)
-
-
 def _q(text: str) -> str:
-    """A double-quoted Python string literal (JSON escapes are valid Python escapes)."""
-    return json.dumps(text, ensure_ascii=False)
+    """A double-quoted Python string literal (``pytext.literal``: checked to read back)."""
+    return pytext.literal(str(text))
 
 
 def _shape_text(shape: Iterable[int]) -> str:
@@ -154,8 +135,11 @@ def _shape_text(shape: Iterable[int]) -> str:
     return f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"
 
 
-def _dtype_text(dtype: str) -> str:
-    return f"DType.{dtype.upper()}"
+def _dtype_text(node: Node, fieldname: str, dtype: object) -> str:
+    """``DType.F32`` for ``f32``; only names of the dtype table reach the script."""
+    if dtype not in registry.DTYPES:
+        raise ExportError(node.id, fieldname, f"unknown dtype {dtype!r:.40}")
+    return f"DType.{str(dtype).upper()}"
 
 
 # ------------------------------------------------------------------------------------------
@@ -180,11 +164,13 @@ class _Exporter:
             d = problems[0]
             raise ExportError(d.node_id, d.field, d.message)
         for n in self.root.nodes.values():
-            if n.name in _DSL_NAMES:
-                raise ExportError(n.id, "name", f"{n.name!r} is a name the script imports")
-            if n.kind == "csp.process" and f"{n.name}_body" in self.root_names:
+            if registry.names_a_variable(n.kind):
+                self._name(n)
+            if n.kind == "csp.process" and f"{self._name(n)}_body" in self.root_names:
                 raise ExportError(
-                    n.id, "name", f"the process body function {n.name}_body clashes with a node"
+                    n.id,
+                    "name",
+                    f"the process body function {self._name(n)}_body clashes with a node",
                 )
         self._check_workload_var_names()
         sections: dict[int, list[Node]] = {}
@@ -212,7 +198,7 @@ class _Exporter:
         if programs:
             self.out.blank(2)
             self.out.line('if __name__ == "__main__":', programs[0].id)
-            self.out.line(f"run_main({programs[0].name})", programs[0].id, 1)
+            self.out.line(f"run_main({self._name(programs[0])})", programs[0].id, 1)
             self.out.use("run_main")
         return self._assemble(bool(programs))
 
@@ -224,19 +210,18 @@ class _Exporter:
                     raise ExportError(
                         n.id,
                         "name",
-                        f"the script calls workload {n.name} into {var!r}, which another node "
+                        f"the script calls workload {self._name(n)} into {var!r}, which another node "
                         "is named",
                     )
 
     # -- assembly -------------------------------------------------------------------------------
     def _assemble(self, has_program: bool) -> ExportResult:
-        head: list[str] = [
-            f'"""{self.doc.name}: exported by PTO-WSP Studio.',
-            "",
-            "Run: python THIS_FILE [--trace TRACE.npy] [--stats STATS.json] [--no-execute]",
-            '"""',
-            "",
-        ]
+        doc = (
+            f"{self.doc.name}: exported by PTO-WSP Studio.\n\n"
+            "Run: python THIS_FILE [--trace TRACE.npy] [--stats STATS.json] [--no-execute]\n"
+        )
+        # the project name is data: the docstring is a checked literal, never pasted text
+        head: list[str] = [*pytext.literal(doc, multiline=True).split("\n"), ""]
         dsl = sorted(self.out.used - {"run_main", "report_errors", TENSOR_INIT_MODULE})
         if dsl:
             names = _isort_names(dsl)
@@ -287,33 +272,63 @@ class _Exporter:
             raise ExportError(node.id, f"inputs.{port}", "input is not connected")
         return srcs[0]
 
-    def _expr(self, node: Node, fieldname: str, text: str, scope: set[str]) -> str:
+    def _expr(
+        self, node: Node, fieldname: str, text: str, scope: set[str], in_brackets: bool = False
+    ) -> str:
         problems = exprs.validate(text, scope)
         if problems:
             raise ExportError(node.id, f"props.{fieldname}", problems[0])
-        return _normalize_expr(text)
+        return exprs.render(text, in_brackets)
 
     def _index(self, node: Node, fieldname: str, text: str, scope: set[str]) -> str:
         """The text of a subscript's index (slices allowed), checked like ``_expr``."""
         problems = exprs.validate_index(text, scope)
         if problems:
             raise ExportError(node.id, f"props.{fieldname}", problems[0])
-        return _normalize_expr(text)
+        return exprs.render_index(text)
+
+    def _name(self, n: Node) -> str:
+        """``n``'s name as a checked identifier (``pytext.identifier_problem``)."""
+        return self._ident(n, "name", n.name)
+
+    def _ident(self, n: Node, fieldname: str, name: object) -> str:
+        problem = pytext.identifier_problem(name)
+        if problem is not None:
+            raise ExportError(n.id, fieldname, problem)
+        assert isinstance(name, str)
+        return name
+
+    def _choice(self, n: Node, prop: str, default: str) -> str:
+        """An enum property, only as one of its kind's declared choices (all identifiers)."""
+        value = n.props.get(prop, default)
+        choices = registry.kind(n.kind).prop(prop).choices or ()
+        if value not in choices or not str(value).isidentifier():
+            raise ExportError(
+                n.id, f"props.{prop}", f"expected one of {', '.join(choices)}, got {value!r:.40}"
+            )
+        return str(value)
+
+    def _lit(self, n: Node, fieldname: str, value: object, multiline: bool = False) -> str:
+        """A property value as a checked Python literal (NaN, infinities: an ExportError)."""
+        try:
+            return pytext.literal(value, multiline)
+        except ValueError as err:
+            raise ExportError(n.id, fieldname, str(err)) from None
 
     def _workload_var(self, n: Node) -> str:
-        return f"{n.name}_w"
+        return f"{self._name(n)}_w"
 
     # -- data -------------------------------------------------------------------------------------
     def _root_data_tensor(self, n: Node) -> None:
         p = n.props
         shape = _shape_text(p["shape"])
-        dtype = _dtype_text(p["dtype"])
+        dtype = _dtype_text(n, "props.dtype", p["dtype"])
         self.out.use("Tensor", "DType")
         init = p.get("init", "zeros")
         extra = ""
         if p.get("location", "Global") != "Global":
             self.out.use("Location")
-            extra = f", location=Location.{p['location']}"
+            extra = f", location=Location.{self._choice(n, 'location', 'Global')}"
         layout = self._tensor_layout(n)
         if layout:
             extra += f", layout={layout}"
@@ -339,7 +354,7 @@ class _Exporter:
                 # memory layout says first (arrange keeps the init recipe for import)
                 data = f"{mem}.arrange({data})"
             call = f"Tensor({data}{extra}, name={_q(n.name)})"
-        self._assign(n.name, call, n.id)
+        self._assign(self._name(n), call, n.id)
 
     def _tensor_layout(self, n: Node) -> str:
         """``layout=`` text for a tensor: "" for the default (every dimension replicated).
@@ -376,11 +391,9 @@ class _Exporter:
     def _mem_layout(self, n: Node) -> str:
         """``MemLayout.row_major(shape)`` / ``MemLayout.col_major(shape)`` for a tensor's ``mem``
         property; "" for the default (no memory layout: the array's own C order)."""
-        mem = n.props.get("mem", "default")
-        if mem in (None, "", "default"):
+        if n.props.get("mem", "default") in (None, "", "default"):
             return ""
-        if mem not in ("row_major", "col_major"):
-            raise ExportError(n.id, "props.mem", f"unknown memory layout {mem!r}")
+        mem = self._choice(n, "mem", "default")
         self.out.use("MemLayout")
         return f"MemLayout.{mem}({_shape_text(n.props.get('shape') or [])})"
 
@@ -423,24 +436,26 @@ class _Exporter:
         value = n.props.get("value", 0)
         if n.props.get("dtype", "i64") != "bool" and isinstance(value, bool):
             value = int(value)
-        self.out.line(f"{n.name} = {_pyrepr(value)}", n.id)
+        self.out.line(f"{self._name(n)} = {self._lit(n, 'props.value', value)}", n.id)
 
     # -- axes ---------------------------------------------------------------------------------------
     def _root_axis_dense(self, n: Node) -> None:
         self.out.use("Dense")
-        self.out.line(f"{n.name} = Dense[{int(n.props['size'])}]", n.id)
+        self.out.line(f"{self._name(n)} = Dense[{int(n.props['size'])}]", n.id)
 
     def _root_axis_dense_dyn(self, n: Node) -> None:
         self.out.use("DenseDyn")
         src = self._one_src(self.root, n, "size", optional=True)
-        size = src.name if src is not None else str(int(n.props["size"]))
-        self.out.line(f"{n.name} = DenseDyn({size})", n.id)
+        size = self._name(src) if src is not None else str(int(n.props["size"]))
+        self.out.line(f"{self._name(n)} = DenseDyn({size})", n.id)
 
     def _root_axis_ragged(self, n: Node) -> None:
         self.out.use("Ragged")
         lengths = self._one_src(self.root, n, "lengths")
         assert lengths is not None
-        self.out.line(f"{n.name} = Ragged({int(n.props['outer_size'])}, {lengths.name})", n.id)
+        self.out.line(
+            f"{self._name(n)} = Ragged({int(n.props['outer_size'])}, {self._name(lengths)})", n.id
+        )
 
     def _root_axis_sparse(self, n: Node) -> None:
         self.out.use("Sparse")
@@ -448,7 +463,8 @@ class _Exporter:
         indices = self._one_src(self.root, n, "indices")
         assert indptr is not None and indices is not None
         self.out.line(
-            f"{n.name} = Sparse({int(n.props['outer_size'])}, {indptr.name}, {indices.name})", n.id
+            f"{self._name(n)} = Sparse({int(n.props['outer_size'])}, {self._name(indptr)}, {self._name(indices)})",
+            n.id,
         )
 
     # -- kernels --------------------------------------------------------------------------------------
@@ -476,7 +492,7 @@ class _Exporter:
             raise ExportError(n.id, "props.cpp_includes", "cpp_includes needs cpp_src")
         kwargs: list[str] = []
         if cpp:
-            kwargs.append(f"cpp_src={_code_literal(cpp)}")
+            kwargs.append(f"cpp_src={self._lit(n, 'props.cpp_src', cpp, multiline=True)}")
         if includes:
             kwargs.append(f"cpp_includes=[{', '.join(_q(i) for i in includes)}]")
         if cost:
@@ -492,12 +508,15 @@ class _Exporter:
             self.out.line(")", n.id)
         else:
             self.out.line(f"@{deco}", n.id)
-        sig = [f"{q['name']}: {self._param_annotation(q)}" for q in params]
-        one = f"def {n.name}({', '.join(sig)}):"
+        sig = [
+            f"{self._ident(n, 'props.params', q['name'])}: {self._param_annotation(n, q)}"
+            for q in params
+        ]
+        one = f"def {self._name(n)}({', '.join(sig)}):"
         if len(one) <= LINE_LENGTH:
             self.out.line(one, n.id)
         else:
-            self.out.line(f"def {n.name}(", n.id)
+            self.out.line(f"def {self._name(n)}(", n.id)
             for s in sig:
                 self.out.line(f"{s},", n.id, 1)
             self.out.line("):", n.id)
@@ -510,15 +529,17 @@ class _Exporter:
             return
         self._kernel_body(n, params)
 
-    def _param_annotation(self, q: dict) -> str:
+    def _param_annotation(self, n: Node, q: dict) -> str:
         if q["kind"] == "scalar":
             self.out.use("Scalar", "DType")
-            return f"Scalar[{_dtype_text(q['dtype'])}]"
-        wrap = _DIRECTION_WRAP[q["direction"]]
+            return f"Scalar[{_dtype_text(n, 'props.params', q['dtype'])}]"
+        wrap = _DIRECTION_WRAP.get(q["direction"])
+        if wrap is None:
+            raise ExportError(n.id, "props.params", f"unknown direction {q['direction']!r:.40}")
         self.out.use(wrap)
         if q["kind"] == "tile":
             self.out.use("Tile", "DType")
-            return f"{wrap}[Tile[{int(q['rows'])}, {int(q['cols'])}, {_dtype_text(q['dtype'])}]]"
+            return f"{wrap}[Tile[{int(q['rows'])}, {int(q['cols'])}, {_dtype_text(n, 'props.params', q['dtype'])}]]"
         self.out.use("Tensor")
         return f"{wrap}[Tensor]"
 
@@ -537,7 +558,7 @@ class _Exporter:
         names: dict[str, str] = {}
         for b in body.nodes.values():
             if b.kind == "kernel.param":
-                names[b.id] = str(b.props.get("param", ""))
+                names[b.id] = self._ident(b, "props.param", b.props.get("param", ""))
         counter = 0
         for b in order:
             op = b.kind[len("pto.") :]
@@ -558,10 +579,16 @@ class _Exporter:
                 args.append(f"{port.name}={arg}" if port.optional else arg)
             if op == "constant":
                 value = b.props.get("value", 0)
-                args = [_pyrepr(value), _dtype_text(b.props.get("dtype", "f32"))]
+                args = [
+                    self._lit(b, "props.value", value),
+                    _dtype_text(b, "props.dtype", b.props.get("dtype", "f32")),
+                ]
                 self.out.use("DType")
             elif op == "alloc":
-                args = [_shape_text(b.props["shape"]), _dtype_text(b.props["dtype"])]
+                args = [
+                    _shape_text(b.props["shape"]),
+                    _dtype_text(b, "props.dtype", b.props["dtype"]),
+                ]
                 self.out.use("DType")
             elif op == "broadcast":
                 args.append(_shape_text(b.props["shape"]))
@@ -586,26 +613,28 @@ class _Exporter:
             for e in body.edges_into(pnode.id, "value"):
                 if e.src.node not in names:
                     raise ExportError(pnode.id, "inputs.value", "the stored value is missing")
-                self.out.line(f"pto.store({q['name']}, {names[e.src.node]})", pnode.id, 1)
+                self.out.line(f"pto.store({names[pnode.id]}, {names[e.src.node]})", pnode.id, 1)
 
     # -- channels and events ------------------------------------------------------------------------
     def _root_csp_channel(self, n: Node) -> None:
         self.out.use("Channel")
-        self.out.line(f"{n.name} = Channel({_q(n.name)}, depth={int(n.props['depth'])})", n.id)
+        self.out.line(
+            f"{self._name(n)} = Channel({_q(n.name)}, depth={int(n.props['depth'])})", n.id
+        )
 
     def _root_event_def(self, n: Node) -> None:
         self.out.use("Event")
-        self.out.line(f"{n.name} = Event({_q(n.name)})", n.id)
+        self.out.line(f"{self._name(n)} = Event({_q(n.name)})", n.id)
 
     # -- workloads ------------------------------------------------------------------------------------
     def _root_workload_def(self, n: Node) -> None:
         self.out.use("workload")
         self.out.blank(2)
         self.out.line("@workload", n.id)
-        self.out.line(f"def {n.name}():", n.id)
+        self.out.line(f"def {self._name(n)}():", n.id)
         self._scope_body(n, 1, self._root_scope_names())
         self.out.blank(2)
-        self.out.line(f"{self._workload_var(n)} = {n.name}()", n.id)
+        self.out.line(f"{self._workload_var(n)} = {self._name(n)}()", n.id)
 
     def _root_scope_names(self) -> set[str]:
         return set(self.root_names)
@@ -639,8 +668,10 @@ class _Exporter:
                 )
             self.out.line(self._call_text(graph, n, names), n.id, depth)
         elif k == "loop.parallel":
-            axes = [a.name for a in self._src(graph, n, "axes")]
-            vars_ = exprs.split_names(n.props.get("vars", ""))
+            axes = [self._name(a) for a in self._src(graph, n, "axes")]
+            vars_ = [
+                self._ident(n, "props.vars", v) for v in exprs.split_names(n.props.get("vars", ""))
+            ]
             if len(axes) != len(vars_):
                 raise ExportError(
                     n.id,
@@ -653,18 +684,18 @@ class _Exporter:
         elif k == "loop.seq":
             axis = self._one_src(graph, n, "axis")
             assert axis is not None
-            var = n.props.get("var", "i").strip()
+            var = self._ident(n, "props.var", n.props.get("var", "i").strip())
             self.out.use("P")
-            self.out.line(f"for {var} in P.seq({axis.name}):", n.id, depth)
+            self.out.line(f"for {var} in P.seq({self._name(axis)}):", n.id, depth)
             self._scope_body(n, depth + 1, names | {var})
         elif k == "loop.sel":
             axis = self._one_src(graph, n, "sparse")
             assert axis is not None
-            var = n.props.get("var", "e").strip()
+            var = self._ident(n, "props.var", n.props.get("var", "e").strip())
             row = (n.props.get("row") or "").strip()
-            target = axis.name
+            target = self._name(axis)
             if row:
-                target = f"{axis.name}[{self._expr(n, 'row', row, names)}]"
+                target = f"{self._name(axis)}[{self._expr(n, 'row', row, names, in_brackets=True)}]"
             self.out.use("P")
             self.out.line(f"for {var} in P.sel({target}):", n.id, depth)
             self._scope_body(n, depth + 1, names | {var})
@@ -712,24 +743,24 @@ class _Exporter:
                     )
                 value = self._call_text(graph, call, names)
             self.out.use("send")
-            self.out.line(f"send({ch.name}, {value})", n.id, depth)
+            self.out.line(f"send({self._name(ch)}, {value})", n.id, depth)
         elif k == "csp.consume":
             ch = self._one_src(graph, n, "channel")
             assert ch is not None
-            var = n.props.get("var", "t").strip()
+            var = self._ident(n, "props.var", n.props.get("var", "t").strip())
             self.out.use("consume")
-            self.out.line(f"with consume({ch.name}) as {var}:", n.id, depth)
+            self.out.line(f"with consume({self._name(ch)}) as {var}:", n.id, depth)
             self._scope_body(n, depth + 1, names | {var})
         elif k == "csp.close":
             ch = self._one_src(graph, n, "channel")
             assert ch is not None
-            self.out.line(f"{ch.name}.close()", n.id, depth)
+            self.out.line(f"{self._name(ch)}.close()", n.id, depth)
         elif k in ("event.record", "event.synchronize"):
             ev = self._one_src(graph, n, "event")
             assert ev is not None
             fn = "record" if k == "event.record" else "synchronize"
             self.out.use(fn)
-            self.out.line(f"{fn}({ev.name})", n.id, depth)
+            self.out.line(f"{fn}({self._name(ev)})", n.id, depth)
         elif k == "slot.set":
             value = self._expr(n, "value", n.props.get("value", "0"), names)
             self.out.use("slot_set_u64")
@@ -737,10 +768,10 @@ class _Exporter:
         elif k == "slot.load":
             t = self._one_src(graph, n, "tensor")
             assert t is not None
-            view = t.name
+            view = self._name(t)
             index = (n.props.get("index") or "").strip()
             if index:
-                view = f"{t.name}[{self._expr(n, 'index', index, names)}]"
+                view = f"{self._name(t)}[{self._expr(n, 'index', index, names, in_brackets=True)}]"
             row = self._expr(n, "row", n.props.get("row", "0"), names)
             col = self._expr(n, "col", n.props.get("col", "0"), names)
             self.out.use("slot_load_u64")
@@ -766,26 +797,26 @@ class _Exporter:
         p = n.props
         self.out.use(op)
         if op == "relayout":
-            args = f"{x.name}, to={self._dist_text(n, 'dist', list(p.get('dist') or []))}"
+            args = f"{self._name(x)}, to={self._dist_text(n, 'dist', list(p.get('dist') or []))}"
         elif op == "allreduce":
-            args = f"{x.name}, op={_q(p.get('op', 'sum'))}"
+            args = f"{self._name(x)}, op={_q(self._choice(n, 'op', 'sum'))}"
         elif op == "allgather":
-            args = f"{x.name}, dim={int(p.get('dim', 0))}"
+            args = f"{self._name(x)}, dim={int(p.get('dim', 0))}"
         else:
             args = (
-                f"{x.name}, dim={int(p.get('dim', 0))}, op={_q(p.get('op', 'sum'))}, "
+                f"{self._name(x)}, dim={int(p.get('dim', 0))}, op={_q(self._choice(n, 'op', 'sum'))}, "
                 f"mesh_axis={int(p.get('mesh_axis', 0))}, mesh_size={int(p.get('mesh_size', 2))}"
             )
-        self._assign(n.name, f"{op}({args})", n.id, depth)
+        self._assign(self._name(n), f"{op}({args})", n.id, depth)
 
     def _call_text(self, graph: Graph, n: Node, names: set[str]) -> str:
         kern = registry.resolve_kernel(n, graph, self.doc)
         if kern is None:
             raise ExportError(n.id, "inputs.kernel", "input is not connected to a kernel")
         axes_text = (n.props.get("axes") or "").strip()
-        head = kern.name
+        head = self._name(kern)
         if axes_text:
-            head += f"[{self._expr(n, 'axes', axes_text, names)}]"
+            head += f"[{self._expr(n, 'axes', axes_text, names, in_brackets=True)}]"
         index = n.props.get("index") or {}
         args: list[str] = []
         for q in (registry.normalize_param(p) for p in registry.kernel_params(kern)):
@@ -797,7 +828,7 @@ class _Exporter:
             text = (index.get(pname) or "").strip()
             if q["kind"] == "scalar":
                 if srcs and srcs[0] is not None:
-                    value = srcs[0].name
+                    value = self._name(srcs[0])
                 elif text:
                     value = self._expr(n, f"index.{pname}", text, names)
                 else:
@@ -808,7 +839,7 @@ class _Exporter:
                 continue
             if not srcs or srcs[0] is None:
                 raise ExportError(n.id, f"inputs.{pname}", "input is not connected")
-            arg = srcs[0].name
+            arg = self._name(srcs[0])
             if text:
                 arg += f"[{self._index(n, f'index.{pname}', text, names)}]"
             args.append(f"{pname}={arg}")
@@ -817,7 +848,7 @@ class _Exporter:
     # -- processes, composition -------------------------------------------------------------------
     def _root_csp_process(self, n: Node) -> None:
         consumes, produces = self._process_channels(n)
-        fn = f"{n.name}_body"
+        fn = f"{self._name(n)}_body"
         self.out.use("process")
         self.out.blank(2)
         self.out.line(f"def {fn}():", n.id)
@@ -833,7 +864,7 @@ class _Exporter:
         if replicas != 1:
             self.out.use("replicate")
             call = f"replicate({call}, {replicas})"
-        self._assign(n.name, call, n.id)
+        self._assign(self._name(n), call, n.id)
 
     def _process_channels(self, n: Node) -> tuple[list[str], list[str]]:
         consumes: list[str] = []
@@ -848,8 +879,8 @@ class _Exporter:
                     ch = self._one_src(owner.body, inner, "channel")
                     assert ch is not None
                     bucket = produces if inner.kind == "csp.send" else consumes
-                    if ch.name not in bucket:
-                        bucket.append(ch.name)
+                    if self._name(ch) not in bucket:
+                        bucket.append(self._name(ch))
                 if inner.body is not None:
                     stack.append(inner)
         return consumes, produces
@@ -858,13 +889,13 @@ class _Exporter:
         proc = self._one_src(self.root, n, "process")
         assert proc is not None
         self.out.use("replicate")
-        self.out.line(f"{n.name} = replicate({proc.name}, {int(n.props['n'])})", n.id)
+        self.out.line(f"{self._name(n)} = replicate({self._name(proc)}, {int(n.props['n'])})", n.id)
 
     def _root_csp_connect(self, n: Node) -> None:
-        procs = [p.name for p in self._src(self.root, n, "processes")]
-        chans = [c.name for c in self._src(self.root, n, "channels")]
+        procs = [self._name(p) for p in self._src(self.root, n, "processes")]
+        chans = [self._name(c) for c in self._src(self.root, n, "channels")]
         self.out.use("connect")
-        self._assign(n.name, f"connect([{', '.join(procs)}], [{', '.join(chans)}])", n.id)
+        self._assign(self._name(n), f"connect([{', '.join(procs)}], [{', '.join(chans)}])", n.id)
 
     def _root_compose_combine(self, n: Node) -> None:
         self._compose(n, "combine")
@@ -875,14 +906,14 @@ class _Exporter:
     def _compose(self, n: Node, fn: str) -> None:
         parts = [self._workload_expr(src, n.id) for src in self._src(self.root, n, "workloads")]
         self.out.use(fn)
-        self._assign(n.name, f"{fn}({', '.join(parts)})", n.id)
+        self._assign(self._name(n), f"{fn}({', '.join(parts)})", n.id)
 
     # -- schedules and the program ---------------------------------------------------------------
     def _workload_expr(self, src: Node, user_id: str) -> str:
         if src.kind == "workload.def":
             return self._workload_var(src)
         if src.kind in ("compose.combine", "compose.sequential", "csp.connect", "csp.replicate"):
-            return src.name
+            return self._name(src)
         if src.kind.startswith("sched."):
             raise ExportError(
                 user_id,
@@ -911,7 +942,7 @@ class _Exporter:
         names = {exprs.TASK_VAR}
         if op == "dispatch":
             self.out.use("DispatchPolicy")
-            policy = p.get("policy", "round_robin")
+            policy = self._choice(n, "policy", "round_robin")
             if policy == "round_robin":
                 arg = f"DispatchPolicy.round_robin({int(p.get('n', 4))})"
             elif policy == "work_steal":
@@ -929,13 +960,13 @@ class _Exporter:
             return f".stream_by(lambda t: {key})"
         if op == "timing":
             self.out.use("TimingPolicy")
-            policy = p.get("policy", "immediate")
+            policy = self._choice(n, "policy", "immediate")
             if policy == "immediate":
                 return ".timing(TimingPolicy.immediate)"
             param = p.get("param", 1)
             if policy in ("batched", "interleaved"):
                 param = int(param)
-            return f".timing(TimingPolicy.{policy}({_pyrepr(param)}))"
+            return f".timing(TimingPolicy.{policy}({self._lit(n, 'props.param', param)}))"
         if op == "task_graph":
             return f".task_graph({', '.join(self._task_graph_args(n))})"
         if op == "spatial_map":
@@ -949,14 +980,14 @@ class _Exporter:
         window = int(p.get("window", 0))
         if window > 0:
             self.out.use("TaskWindow", "WindowMode")
-            mode = str(p.get("mode", "stall")).upper()
-            unit = _q(str(p.get("unit", "tasks")))
+            mode = self._choice(n, "mode", "stall").upper()
+            unit = _q(self._choice(n, "unit", "tasks"))
             args.append(f"window=TaskWindow({window}, {unit}, WindowMode.{mode})")
-        deps = p.get("deps", "default")
+        deps = self._choice(n, "deps", "default")
         if deps != "default":
             self.out.use("Deps")
             args.append("deps=" + _DEPS_CALL[deps])
-        ready = p.get("ready", "default")
+        ready = self._choice(n, "ready", "default")
         if ready == "priority":
             key = (p.get("ready_key") or "").strip()
             if not key:
@@ -967,14 +998,14 @@ class _Exporter:
             args.append(f"ready=ReadyPolicy.{ready}()")
         if ready != "default":
             self.out.use("ReadyPolicy")
-        start = p.get("start", "default")
+        start = self._choice(n, "start", "default")
         if start == "threshold":
             args.append(f"start=StartPolicy.threshold({int(p.get('threshold', 1))})")
         elif start != "default":
             args.append(f"start=StartPolicy.{start}()")
         if start != "default":
             self.out.use("StartPolicy")
-        trace = p.get("trace", "default")
+        trace = self._choice(n, "trace", "default")
         if trace != "default":
             self.out.use("TracePolicy")
             args.append(f"trace=TracePolicy.{trace}()")
@@ -987,7 +1018,7 @@ class _Exporter:
                     raise ExportError(
                         n.id, f"props.pools[{i}].kernel", f"no kernel named {entry['kernel']!r}"
                     )
-                entries.append(f"{kern.name}: {int(entry['workers'])}")
+                entries.append(f"{self._name(kern)}: {int(entry['workers'])}")
             self.out.use("Pools")
             args.append(f"pools=Pools.by_kernel({{{', '.join(entries)}}})")
         if not args:
@@ -1003,8 +1034,8 @@ class _Exporter:
         src = self._one_src(self.root, n, "workload")
         assert src is not None
         base, steps = self._chain(src)
-        compile_call = f".compile(target={_q(n.props.get('target', 'cpu_sim'))})"
-        self._emit_chain(n.name, base, [*steps, (compile_call, n.id)], n.id)
+        compile_call = f".compile(target={_q(self._choice(n, 'target', 'cpu_sim'))})"
+        self._emit_chain(self._name(n), base, [*steps, (compile_call, n.id)], n.id)
 
     def _emit_chain(self, name: str, base: str, steps: list[tuple[str, str]], nid: str) -> None:
         one = f"{name} = {base}{''.join(s for s, _ in steps)}"
@@ -1040,7 +1071,7 @@ class _Exporter:
                 continue
             base, steps = self._chain(n)
             self.out.blank(1)
-            self._emit_chain(n.name, base, steps, n.id)
+            self._emit_chain(self._name(n), base, steps, n.id)
 
 
 # ------------------------------------------------------------------------------------------
@@ -1099,18 +1130,6 @@ def _topo_order(body: Graph, ops: list[Node]) -> list[Node]:
     return order
 
 
-def _normalize_expr(text: str) -> str:
-    """Collapse whitespace runs (an expression is written on one line)."""
-    return " ".join(text.split())
-
-
-def _code_literal(src: str) -> str:
-    """A string literal for C++ source: triple-quoted when that keeps it verbatim."""
-    if '"""' not in src and "\\" not in src and not src.endswith('"'):
-        return '"""' + src + '"""'
-    return _q(src)
-
-
 def _split_call(call: str) -> tuple[str, list[str]]:
     """``f(a, b(c, d), e)`` -> ("f", ["a", "b(c, d)", "e"]) at the outermost level."""
     open_at = call.index("(")
@@ -1118,10 +1137,16 @@ def _split_call(call: str) -> tuple[str, list[str]]:
     args: list[str] = []
     depth = 0
     quote: str | None = None
+    escaped = False
     start = 0
     for i, ch in enumerate(inner):
+        if escaped:
+            escaped = False
+            continue
         if quote:
-            if ch == quote and inner[i - 1] != "\\":
+            if ch == "\\":
+                escaped = True
+            elif ch == quote:
                 quote = None
             continue
         if ch in "'\"":

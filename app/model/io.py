@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from pto_wsp.errors import PtoError
+from pto_wsp.fileio import atomic_write
 
-from . import registry
+from . import bounds, registry
 from .document import FORMAT_VERSION, Backdrop, Document, Edge, Graph, Node, PortRef
 from .schema import DocumentModel, GraphModel
 
@@ -183,6 +183,9 @@ def from_data(data: Any, path: str | os.PathLike[str] | None = None) -> Document
     """Raw JSON data -> ``Document``; ``ProjectError`` naming node and field on any fault."""
     if not isinstance(data, dict):
         raise ProjectError(f"expected a JSON object, got {type(data).__name__}", path=path)
+    problem = bounds.data_depth_problem(data)
+    if problem is not None:
+        raise ProjectError(problem, path=path)
     data = migrate(data, path)
     try:
         model = DocumentModel.model_validate(data)
@@ -261,13 +264,22 @@ def _build_graph(
 
 
 def from_json(text: str, path: str | os.PathLike[str] | None = None) -> Document:
-    """Parse project JSON text (a file's contents, an importer's stdout)."""
+    """Parse project JSON text (a file's contents, an importer's stdout).
+
+    The nesting depth is checked on the text first (``bounds.MAX_JSON_DEPTH``), so a file of
+    10,000 nested arrays is a ProjectError, not a RecursionError.
+    """
+    problem = bounds.json_depth_problem(text)
+    if problem is not None:
+        raise ProjectError(problem, path=path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise ProjectError(
             f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}", path=path
         ) from None
+    except (ValueError, RecursionError) as err:  # e.g. an integer of more than 4300 digits
+        raise ProjectError(f"not valid JSON: {err}", path=path) from None
     return from_data(data, path)
 
 
@@ -283,31 +295,19 @@ def load(path: str | os.PathLike[str]) -> Document:
     return from_json(text, path)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to a temp file beside ``path``, fsync, then ``os.replace`` it in."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 def save(doc: Document, path: str | os.PathLike[str]) -> None:
     """Atomically write ``doc`` to ``path`` and remove that project's autosave."""
     target = Path(path)
     try:
-        _atomic_write(target, to_json(doc))
+        atomic_write(target, to_json(doc))
     except OSError as err:
         raise ProjectError(f"cannot save project: {err}", path=path) from None
+    except UnicodeEncodeError as err:  # validation rejects lone surrogates; never a traceback
+        raise ProjectError(
+            f"cannot save project: text holds {err.object[err.start : err.end]!r}, which UTF-8 "
+            "cannot store",
+            path=path,
+        ) from None
     autosave = autosave_path(target)
     if autosave.exists():
         autosave.unlink()
@@ -393,7 +393,7 @@ class Autosaver:
         if now - self._last_time < self.interval_s:
             return None
         target = self.target
-        _atomic_write(target, to_json(self.editor.doc))
+        atomic_write(target, to_json(self.editor.doc))
         self._last_time = now
         self._last_revision = self.editor.revision
         return target

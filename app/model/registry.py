@@ -12,7 +12,7 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from . import exprs
+from . import bounds, exprs, pytext
 from .document import Document, Edge, Graph, Node, PortRef
 
 # ------------------------------------------------------------------------------------------
@@ -827,6 +827,24 @@ def kind(kind_id: str) -> NodeKind:
         raise UnknownKind(f"unknown node kind {kind_id!r}") from None
 
 
+def names_a_variable(kind_id: str) -> bool:
+    """Whether a node of this kind is a variable of the exported script, named by its name
+    (so the name must pass ``pytext.identifier_problem``): named root nodes and collectives."""
+    k = KINDS.get(kind_id)
+    if k is None or not k.name_base:
+        return False
+    return "root" in k.allowed_in or kind_id.startswith("layout.")
+
+
+def display_name(kind_id: str) -> str:
+    """What users call kind ``kind_id`` (its title, e.g. "Tensor"); the id itself if unknown.
+
+    Every user-facing message names a kind this way, never by its id (``data.tensor``).
+    """
+    known = KINDS.get(kind_id)
+    return known.title if known is not None else kind_id
+
+
 def categories() -> list[tuple[str, list[NodeKind]]]:
     """Palette categories in palette order with their kinds (internal kinds left out)."""
     grouped: dict[str, list[NodeKind]] = {c: [] for c in CATEGORY_ORDER}
@@ -839,15 +857,6 @@ def categories() -> list[tuple[str, list[NodeKind]]]:
 def scope_of_graph(doc: Document, graph: Graph) -> str:
     """``root`` for the project graph, else the body scope of the owning node."""
     owner = doc.owner_of(graph)
-def display_name(kind_id: str) -> str:
-    """What users call kind ``kind_id`` (its title, e.g. "Tensor"); the id itself if unknown.
-
-    Every user-facing message names a kind this way, never by its id (``data.tensor``).
-    """
-    known = KINDS.get(kind_id)
-    return known.title if known is not None else kind_id
-
-
     return scope_of_owner(owner)
 
 
@@ -1074,6 +1083,9 @@ def _reaches(graph: Graph, start: str, goal: str) -> bool:
 # ------------------------------------------------------------------------------------------
 # property checks
 # ------------------------------------------------------------------------------------------
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -1081,14 +1093,20 @@ def _is_int(v: Any) -> bool:
 def prop_problem(spec: PropSpec, value: Any) -> str | None:
     """Why ``value`` is not a valid value for ``spec`` (None when it is). Never evaluates."""
     t = spec.type
+    for _where, problem in bounds.value_problems(value):
+        return problem  # NUL, lone surrogates, NaN, infinities: nothing can store them
     if t in ("str", "code"):
         return None if isinstance(value, str) else "expected a string"
     if t == "int":
-        return None if _is_int(value) else "expected an integer"
+        if not _is_int(value):
+            return "expected an integer"
+        return None if _INT_MIN <= value <= _INT_MAX else "exceeds the 64-bit integer range"
     if t == "float":
         return None if _is_int(value) or isinstance(value, float) else "expected a number"
     if t == "number":
         ok = isinstance(value, int | float)  # bool is an int: constant(True, bool) is legal
+        if ok and not isinstance(value, float) and not _INT_MIN <= value <= _INT_MAX:
+            return "exceeds the 64-bit integer range"
         return None if ok else "expected a number"
     if t == "bool":
         return None if isinstance(value, bool) else "expected true or false"
@@ -1233,12 +1251,12 @@ def _params_problem(value: Any) -> str | None:
         if not isinstance(p, dict):
             return f"[{i}]: expected a parameter object"
         name = p.get("name")
-        if not isinstance(name, str) or not exprs.is_identifier(name):
-            return f"[{i}].name: expected an identifier, got {name!r}"
-        if name in seen:
-            return f"[{i}].name: duplicate parameter {name!r}"
         if name in ("exec", "kernel", "value"):
             return f"[{i}].name: {name!r} is reserved (a port of kernel calls)"
+        if not isinstance(name, str) or not exprs.is_identifier(name):
+            return f"[{i}].name: expected an identifier, got {name!r:.60}"
+        if name in seen:
+            return f"[{i}].name: duplicate parameter {name!r}"
         seen.add(name)
         if p.get("direction", "In") not in DIRECTIONS:
             return f"[{i}].direction: expected one of {', '.join(DIRECTIONS)}"
@@ -1309,7 +1327,7 @@ def free_name(base: str, used: Container[str]) -> str:
 
 def unique_name(doc: Document, base: str, extra: Iterable[str] = ()) -> str:
     """``base`` or its next free numbered variant (``free_name``) among ``doc``'s node names."""
-    used = {n.name for n, _g, _o in doc.walk()} | set(extra)
+    used = {n.name for n, _g, _o in doc.walk()} | set(extra) | pytext.RESERVED_NAMES
     return free_name(base, used)
 
 
@@ -1393,8 +1411,6 @@ def _edge_port_ok(e: Edge, node_id: str, ports: list[PortSpec]) -> bool:
         return False
     return True
 
-    "display_name",
-    "free_name",
 
 __all__ = [
     "PORT_TYPES",
@@ -1431,6 +1447,9 @@ __all__ = [
     "node_prop_problem",
     "normalize_param",
     "IdAllocator",
+    "names_a_variable",
+    "display_name",
+    "free_name",
     "unique_name",
     "new_node",
     "sync_kernel_params",

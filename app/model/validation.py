@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from . import exprs, registry
+from . import bounds, exprs, pytext, registry
 from .document import Diagnostic, Document, Graph, Node
 from .registry import KINDS, PortSpec
 
@@ -18,7 +18,7 @@ EXEC_SCOPES = ("workload",)
 
 
 def validate_document(doc: Document) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
+    out: list[Diagnostic] = bounds.document_diagnostics(doc)
     targets = registry.root_targets(doc)
     root_names = {n.name for n in doc.graph.nodes.values() if n.name}
     _check_names(doc, out)
@@ -28,14 +28,15 @@ def validate_document(doc: Document) -> list[Diagnostic]:
 
 
 def _check_names(doc: Document, out: list[Diagnostic]) -> None:
+    """Names the script uses as variables are checked identifiers; root names are unique."""
     counts = Counter(n.name for n in doc.graph.nodes.values() if n.name)
-    for n in doc.graph.nodes.values():
-        k = KINDS.get(n.kind)
-        if k is None or not k.name_base:
+    for n, graph, _owner in doc.walk():
+        if not registry.names_a_variable(n.kind):
             continue
-        if not exprs.is_identifier(n.name):
-            out.append(Diagnostic(n.id, "name", f"{n.name!r} is not a valid Python name"))
-        elif counts[n.name] > 1:
+        problem = pytext.identifier_problem(n.name)
+        if problem is not None:
+            out.append(Diagnostic(n.id, "name", problem))
+        elif graph is doc.graph and counts[n.name] > 1:
             out.append(Diagnostic(n.id, "name", f"duplicate name {n.name!r}"))
 
 

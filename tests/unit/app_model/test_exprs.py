@@ -53,3 +53,55 @@ def test_identifiers_and_name_lists():
     assert exprs.is_identifier("Q") and not exprs.is_identifier("for")
     assert not exprs.is_identifier("1x")
     assert exprs.split_names(" b, h ,") == ["b", "h"]
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("i + 9**9**9", "9 ** 387420489 exceeds the 64-bit integer range"),
+        ("2 ** 63", "exceeds the 64-bit integer range"),
+        ("i * 9223372036854775808", "exceeds the 64-bit integer range"),
+        ("1 << 64", "exceeds the 64-bit integer range"),
+        ("1 // 0", "by zero"),
+        ("1e400", "not a finite number"),
+        ("(-8) ** 0.5", "not a real number"),
+        ("-" * 100_000 + "1", "100001 characters long; the limit is 500"),
+        ("i" + "+i" * 70, "nested"),
+        ("b\x00", "NUL character"),
+        ('t.get("a b")', "name of a loop variable"),
+    ],
+)
+def test_limits(text, fragment):
+    problems, _ = exprs.check(text)
+    assert problems and fragment in problems[0], problems
+
+
+@pytest.mark.parametrize("text", ["2 ** 62", "i << 3", "-(2 ** 62)", "1.5e300 * 2", "i ** 100"])
+def test_within_the_limits(text):
+    assert exprs.check(text)[0] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "printed"),
+    [
+        ("b*4+(a-1)*-c**2", "b * 4 + (a - 1) * -c ** 2"),
+        ("(-a)**2", "(-a) ** 2"),
+        ("a**(b**c)", "a ** b ** c"),
+        ("(a**b)**c", "(a ** b) ** c"),
+        ("a-(b-c)", "a - (b - c)"),
+        ("not (a<b) and (c or d)", "not a < b and (c or d)"),
+        ("(a<b)<c", "(a < b) < c"),
+        ("t.get('i') % 2", 't.get("i") % 2'),
+        ("1_000", "1000"),
+    ],
+)
+def test_render_prints_the_tree_with_minimal_parentheses(text, printed):
+    assert exprs.render(text) == printed
+
+
+def test_render_index_and_brackets():
+    assert exprs.render_index("k*32 : k*32+32, 0, :") == "k * 32:k * 32 + 32, 0, :"
+    assert exprs.render("b,h", in_brackets=True) == "b, h"
+    assert exprs.render("b,h") == "(b, h)"
+    with pytest.raises(ValueError, match="calls are not allowed"):
+        exprs.render("open('x')")
