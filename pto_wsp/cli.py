@@ -14,7 +14,9 @@ inactive) and the workloads / programs are collected afterwards from the objects
 reach (``Workload``s, also inside lists, tuples, dicts and ``Program``s). ``run`` executes the
 script as ``__main__`` under the runner protocol (``pto_wsp.runner``: ``--trace``/``--stats``
 handed to its ``run_main``); a plain script without that block is run the same way, then the
-last ``Program`` it built is executed unless one already was.
+last ``Program`` it built is executed unless one already was. It does so in a child process
+(``pto_wsp.isolation``): a kernel that crashes, calls ``exit()`` or outlives ``--timeout
+SECONDS`` is a message naming the kernel, the task and the ``@kernel`` line.
 
 Project files (``.json``, ``.pto.json``) are read and exported with the studio's model
 (``app.model``), imported lazily: ``pto_wsp`` itself never imports Qt or the app.
@@ -29,6 +31,7 @@ import argparse
 import contextlib
 import io
 import json
+import os
 import runpy
 import shutil
 import sys
@@ -360,12 +363,17 @@ def _ns_per_cycle(program: Any) -> float:
 
 
 def run_file(
-    path: str | Path, target: str | None = None, workdir: str | Path | None = None
+    path: str | Path,
+    target: str | None = None,
+    workdir: str | Path | None = None,
+    timeout: float | None = None,
 ) -> RunOutcome:
     """Run a DSL script or project file (see the module doc); ``ScriptError`` on failure.
 
-    ``workdir`` receives the exported script of a project and the runner-protocol files
-    (a temporary directory by default).
+    The program runs in a child process (``pto_wsp.isolation``): a kernel that crashes, calls
+    ``exit()`` or outlives ``timeout`` seconds is a ``ScriptError`` naming it, never a dead or
+    hung ``pto-wsp``. ``workdir`` receives the exported script of a project and the
+    runner-protocol files (a temporary directory by default).
     """
     source = Path(path)
     if not source.is_file():
@@ -377,6 +385,7 @@ def run_file(
         exported: ExportedProject | None = None
         if is_project_file(source):
             doc = load_project(source)
+            _say_code_runs(source, doc)
             stem = source.name.split(".")[0] or "project"
             exported = export_project(source, doc, work / f"{stem}_exported.py", target)
             script = exported.script
@@ -386,7 +395,143 @@ def run_file(
             raise ScriptError(
                 f"{source}: expected a DSL script (.py) or a project file (.json / .pto.json)"
             )
-        return _run_script_main(script, target, work, exported)
+        return _run_isolated(script, target, work, exported, timeout)
+
+
+# The child's files in the work directory (``_run_isolated`` <-> ``child_main``).
+_OUTCOME_NAME, _OUTCOME_TRACE, _EXPORTED_NAME = "outcome.json", "outcome.npy", "exported.json"
+_CHILD_STDOUT, _CHILD_STDERR = "stdout.log", "stderr.log"
+_CHILD_BOOT = "import sys; from pto_wsp.cli import child_main; sys.exit(child_main(sys.argv[1:]))"
+
+
+def _child_env() -> dict[str, str]:
+    """The environment of the child: ours, with this ``pto_wsp`` (and ``app``) importable."""
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env
+
+
+def _run_isolated(
+    script: Path,
+    target: str | None,
+    work: Path,
+    exported: ExportedProject | None,
+    timeout: float | None,
+) -> RunOutcome:
+    """``_run_script_main`` in a child process (``child_main``); its outcome read back."""
+    from .isolation import ChildProcess, crash_message, early_exit_message, kernel_faults
+
+    outcome_path, trace_path = work / _OUTCOME_NAME, work / _OUTCOME_TRACE
+    for stale in (outcome_path, trace_path):
+        stale.unlink(missing_ok=True)
+    if exported is not None:
+        _write_text_atomic(
+            work / _EXPORTED_NAME,
+            json.dumps(
+                {
+                    "project": str(exported.project),
+                    "script": str(exported.script),
+                    "line_map": {str(k): v for k, v in exported.line_map.items()},
+                }
+            ),
+        )
+    child = ChildProcess(
+        [sys.executable, "-X", "faulthandler", "-c", _CHILD_BOOT, str(script), str(work)]
+        + [target or ""],
+        cwd=os.getcwd(),
+        env=_child_env(),
+        stdout_path=work / _CHILD_STDOUT,
+        stderr_path=work / _CHILD_STDERR,
+    ).start()
+    try:
+        rc = child.wait(timeout)
+    except BaseException:  # Ctrl-C: never leave the child running
+        child.cancel()
+        child.wait()
+        raise
+    out = (work / _CHILD_STDOUT).read_text(encoding="utf-8", errors="replace")
+    err = (work / _CHILD_STDERR).read_text(encoding="utf-8", errors="replace")
+    sys.stdout.write(out)
+    faults = {ln for ln in err.splitlines() if kernel_faults(ln)}  # reported below instead
+    sys.stderr.write("".join(ln for ln in err.splitlines(True) if ln.rstrip("\n") not in faults))
+    if child.timed_out:
+        raise ScriptError(
+            f"{script}: the run did not finish within {timeout:g} s (--timeout); it was stopped"
+        )
+    if rc < 0:
+        message, fault = crash_message(-rc, err)
+        raise ScriptError(_fault_text(script, message, fault, exported))
+    data = _read_outcome(outcome_path)
+    if data is None:
+        message, fault = early_exit_message(rc, err)
+        raise ScriptError(_fault_text(script, message, fault, exported))
+    if not data.get("ok"):
+        raise ScriptError(str(data.get("error")), [str(w) for w in data.get("warnings", [])])
+    trace = np.load(trace_path) if data.get("trace") and trace_path.is_file() else None
+    return RunOutcome(
+        dict(data["stats"]),
+        list(data["kernel_names"]),
+        trace,
+        float(data["ns_per_cycle"]),
+        list(data["warnings"]),
+        list(data["warning_lines"]),
+    )
+
+
+def _fault_text(script: Path, message: str, fault: Any, exported: ExportedProject | None) -> str:
+    """``message`` of a crash or early exit; for a project, also the kernel's node."""
+    if fault is None or fault.line is None:
+        return f"{script}: {message}"
+    if exported is not None and _same_file(str(fault.file), exported.script):
+        return f"{message}; {_where({'file': fault.file, 'line': fault.line}, exported)}"
+    return message
+
+
+def _read_outcome(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def child_main(argv: list[str]) -> int:
+    """The child of ``_run_isolated``: ``SCRIPT WORKDIR TARGET`` (TARGET ``""``: none).
+
+    Runs the script in this process and writes its outcome (or its ``ScriptError``) to
+    ``WORKDIR/outcome.json`` and the trace to ``WORKDIR/outcome.npy``; no file means the
+    process ended before the run finished.
+    """
+    script, work, target = Path(argv[0]), Path(argv[1]), argv[2] or None
+    exported: ExportedProject | None = None
+    info = _read_outcome(work / _EXPORTED_NAME)
+    if info is not None:
+        line_map = {int(k): str(v) for k, v in info["line_map"].items()}
+        exported = ExportedProject(Path(info["project"]), Path(info["script"]), line_map)
+    try:
+        outcome = _run_script_main(script, target, work, exported)
+    except ScriptError as err:
+        data: dict[str, Any] = {"ok": False, "error": str(err), "warnings": err.warnings}
+    except Exception as err:  # not a failure of the script: ours, reported the same way
+        data = {"ok": False, "error": _error_line(err, exported), "warnings": []}
+    else:
+        if outcome.trace is not None:
+            np.save(work / _OUTCOME_TRACE, outcome.trace)
+        data = {
+            "ok": True,
+            "stats": outcome.stats,
+            "kernel_names": outcome.kernel_names,
+            "trace": outcome.trace is not None,
+            "ns_per_cycle": outcome.ns_per_cycle,
+            "warnings": outcome.warnings,
+            "warning_lines": outcome.warning_lines,
+        }
+    sys.stdout.flush()
+    sys.stderr.flush()
+    _write_text_atomic(work / _OUTCOME_NAME, json.dumps(data, default=str))
+    return EXIT_OK if data["ok"] else EXIT_USER_ERROR
 
 
 def _run_script_main(
@@ -417,12 +562,14 @@ def _run_recorded(
     for leftover in (trace_path, stats_path):
         leftover.unlink(missing_ok=True)
     main = _MainModule(script, ["--trace", str(trace_path), "--stats", str(stats_path)])
+    try:
+        script.read_bytes()
+    except OSError as err:
+        raise ScriptError(f"{script}: cannot read: {err.strerror or err}") from err
     captured = io.StringIO()
     try:
         with contextlib.redirect_stderr(captured):
             main.run()
-    except OSError as err:
-        raise ScriptError(f"{script}: cannot read: {err.strerror or err}") from err
     except SyntaxError as err:
         raise ScriptError(f"{err.filename}:{err.lineno}: SyntaxError: {err.msg}") from err
     except Exception as err:
@@ -475,12 +622,13 @@ def _replay_stderr(text: str, stats_path: Path) -> None:
         except (OSError, ValueError):
             diags = []
         drop = {
-            f"{d.get('file')}:{d.get('line')}: Error: {d.get('kind')}: {d.get('message')}"
+            f"{d.get('file')}:{d.get('line')}: Error: {d.get('kind')}: {d.get('message')}\n"
             for d in diags
             if d.get("severity") == "error"
         }
-    kept = [line for line in text.splitlines(keepends=True) if line.rstrip("\n") not in drop]
-    sys.stderr.write("".join(kept))
+    for block in drop:  # a compiler's message spans several lines
+        text = text.replace(block, "")
+    sys.stderr.write(text)
 
 
 def _outcome_of_run_main(
@@ -662,7 +810,9 @@ def _cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     trace_out = Path(args.trace) if args.trace else None
     if trace_out is not None and trace_out.suffix.lower() not in TRACE_SUFFIXES:
         parser.error(f"--trace {trace_out}: expected a .json (Chrome trace) or .npy file")
-    outcome = run_file(args.file, args.target)
+    if args.timeout is not None and not args.timeout > 0:
+        parser.error(f"--timeout {args.timeout:g}: expected a number of seconds > 0")
+    outcome = run_file(args.file, args.target, timeout=args.timeout)
     analysis = _analysis(outcome)
     for line in outcome.warning_lines:
         print(line, file=sys.stderr)
@@ -760,9 +910,23 @@ def _safe_dir_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "program"
 
 
+def _say_code_runs(source: Path, doc: Any) -> None:
+    """``pto-wsp run`` of a code-bearing project: the command is the consent; say so, once."""
+    from app.model import trust
+
+    carriers = trust.code_carriers(doc)
+    if carriers:
+        print(f"pto-wsp: {trust.run_notice(source, carriers)}", file=sys.stderr)
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from app.model import trust
+
     doc = load_project(args.project)
     diagnostics = doc.validate()
+    carriers = trust.code_carriers(doc)
+    if carriers:  # not a problem: what a run would compile and execute, so the user knows
+        print(f"{args.project}: carries C++ code: {trust.kernel_list(carriers)}")
     for d in diagnostics:
         print(f"{d.node_id or '<document>'} {d.field or '-'}: {d.message}")
     if diagnostics:
@@ -792,6 +956,12 @@ def _parser() -> argparse.ArgumentParser:
         "--trace", metavar="OUT.json|OUT.npy", help="write the trace (Chrome JSON or numpy)"
     )
     run.add_argument("--stats", metavar="OUT.json", help="write stats and analysis as JSON")
+    run.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop the run after this many seconds (it runs in a child process)",
+    )
     export = sub.add_parser("export", help="write the DSL script of a project file")
     export.add_argument("project", metavar="PROJECT", help="the project file (.json)")
     export.add_argument("-o", "--output", metavar="script.py", help="output file (default stdout)")

@@ -26,6 +26,7 @@ from ..errors import (
     CompileError,
     DeadlockError,
     ExecutionError,
+    KernelError,
     PtoError,
     SourceLoc,
     user_location,
@@ -88,6 +89,8 @@ def _run_error(module_name: str, message: str) -> Exception:
 
     ``ChannelFull`` / ``ChannelClosed`` carry the file:line of the user's ``send``."""
     m = _CSP_ERROR.search(message)
+    if m and m.group(1) == "KernelError":
+        return _kernel_error(message[m.end() :])
     if m and m.group(1) in _CSP_ERRORS:
         text = f"cpu_sim run of {module_name}: " + message[: m.start()] + message[m.end() :]
         if m.group(1) == "DeadlockError":
@@ -95,6 +98,30 @@ def _run_error(module_name: str, message: str) -> Exception:
         at = _SEND_AT.search(text)
         return _CSP_ERRORS[m.group(1)](text, loc=_parse_loc(at.group("loc")) if at else None)
     return ExecutionError(f"cpu_sim run of {module_name} failed: {message}")
+
+
+# runtime/fault.cpp pto_abi_kernel_error: "kernel K threw a C++ exception in task K[i, j]
+# (FILE:LINE): WHAT" (the location is "?" when the @kernel's is unknown).
+_KERNEL_THREW = re.compile(
+    r"^kernel (?P<kernel>\S+) threw a C\+\+ exception in task (?P<task>\S+(?:\[[-\d, ]*\])?) "
+    r"\((?P<loc>[^()]*)\): (?P<what>.*)$",
+    re.DOTALL,
+)
+
+
+def _kernel_error(text: str) -> KernelError:
+    """A C++ exception that left a kernel, located at the kernel's ``@kernel`` definition."""
+    m = _KERNEL_THREW.match(text)
+    if m is None:
+        return KernelError(text)
+    indices = re.findall(r"-?\d+", m.group("task")[len(m.group("kernel")) :])
+    return KernelError(
+        f"kernel {m.group('kernel')} threw a C++ exception in task {m.group('task')}: "
+        f"{m.group('what')}",
+        loc=_parse_loc(m.group("loc")),
+        kernel=m.group("kernel"),
+        task=tuple(int(i) for i in indices),
+    )
 
 
 def _parse_loc(loc: str) -> SourceLoc | None:
