@@ -102,7 +102,25 @@ class ExecutionError(PtoError):
 
 
 class KernelError(ExecutionError):
-    """A kernel failed while running (custom C++ crashed, bad access, ...)."""
+    """A kernel failed while running: its custom C++ threw an exception.
+
+    ``loc`` is the kernel's ``@kernel`` definition, ``kernel`` its name and ``task`` the loop
+    indices of the task it ran (``()`` outside any loop). A kernel that crashes the process
+    (a fatal signal) cannot raise: the runtime writes the same facts to stderr before the
+    process dies, and the child-process runners (``pto-wsp run``, the Studio) report them.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        loc: SourceLoc | None = None,
+        kernel: str | None = None,
+        task: tuple[int, ...] = (),
+    ):
+        self.kernel = kernel
+        self.task = tuple(task)
+        super().__init__(message, loc=loc)
 
 
 class DeadlockError(ExecutionError):

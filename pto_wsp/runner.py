@@ -25,11 +25,12 @@ and then accepts, besides running standalone:
   (what tests and the studio compare against numpy);
 * ``--no-execute``       build only (compile errors and kernel names, no run).
 
-On success it prints ``ProgramStats`` and exits 0. On failure it prints ONE line
-``file:line: Error: message`` to stderr (the user's line, not ours), still writes ``--stats``
-with the diagnostic, and exits 1. Errors raised while the script builds its workload (before
-``run_main`` is reached) get the same treatment when the script calls ``report_errors()`` near
-its top; exported scripts do.
+On success it prints ``ProgramStats`` and exits 0. On failure it prints
+``file:line: Error: message`` to stderr (the user's line, not ours; one line, unless the
+message is a compiler's, which continues with its source lines and carets), still writes
+``--stats`` with the diagnostic, and exits 1. Errors raised while the script builds its
+workload (before ``run_main`` is reached) get the same treatment when the script calls
+``report_errors()`` near its top; exported scripts do.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def _user_frame_of(tb: TracebackType | None) -> tuple[str, int] | None:
 
 
 def diagnostic_of(err: BaseException, fallback: SourceLoc | None = None) -> dict[str, Any]:
-    """A JSON-able diagnostic for ``err``: severity, kind, file, line, one-line message.
+    """A JSON-able diagnostic for ``err``: severity, kind, file, line, message (all of it).
 
     A ``PtoError`` names the user's line itself; any other exception is located at the
     innermost frame of user code in its traceback, else at ``fallback``.
@@ -118,13 +119,15 @@ def diagnostic_of(err: BaseException, fallback: SourceLoc | None = None) -> dict
     if where is None and fallback is not None:
         where = (fallback.file, fallback.line)
     file, line = where if where is not None else ("<unknown>", 0)
-    first = message.strip().splitlines()[0] if message.strip() else type(err).__name__
+    # The whole message: a compiler's error is its first line only together with the lines
+    # after it (source line, caret, further errors).
+    text = message.strip() or type(err).__name__
     diag: dict[str, Any] = {
         "severity": "error",
         "kind": type(err).__name__,
         "file": str(file),
         "line": int(line),
-        "message": first,
+        "message": text,
     }
     if isinstance(err, ScheduleError) and err.directive:
         diag["directive"] = err.directive  # the Studio badges the schedule step, not the line

@@ -17,8 +17,6 @@ import ast
 import json
 import os
 import re
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -34,6 +32,7 @@ from app.model.export import ExportError, export_script
 from app.run_nodes import schedule_node
 from app.views.trace_model import CspTrace
 from pto_wsp.errors import PtoError
+from pto_wsp.isolation import DEFAULT_GRACE_S, ChildProcess, crash_message, early_exit_message
 from pto_wsp.runner import csp_trace_path
 
 __all__ = [
@@ -53,9 +52,6 @@ TRACE_NAME = "trace.npy"
 STATS_NAME = "stats.json"
 STDOUT_NAME = "stdout.log"
 STDERR_NAME = "stderr.log"
-DEFAULT_GRACE_S = 2.0
-"""Seconds between SIGTERM and SIGKILL when a run is cancelled."""
-
 STDERR_TAIL_LINES = 40
 _KERNEL_DECORATORS = {"kernel", "jit_kernel"}
 _CPP_SRC_FILE = re.compile(r"^cpp_src of kernel (?P<name>[A-Za-z_]\w*)$")
@@ -187,10 +183,8 @@ class RunJob:
         self.line_map: dict[int, str] = {}
         self.document: Document | None = None
         self._export_error: ExportError | None = None
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._child: ChildProcess | None = None
         self._lock = threading.Lock()
-        self._cancelled = False
-        self._kill_at: float | None = None
         self._started_at: float | None = None
         self._ended_at: float | None = None
         self._stdout_offset = 0
@@ -249,7 +243,7 @@ class RunJob:
     def start(self) -> None:
         """Start the worker process (in a new process group, so cancel reaches its children)."""
         with self._lock:
-            if self._proc is not None or self._result is not None:
+            if self._child is not None or self._result is not None:
                 raise RuntimeError("this run job was already started")
             self._started_at = time.monotonic()
             if self._export_error is not None:
@@ -257,19 +251,14 @@ class RunJob:
                 return
             for stale in (self.trace_path, self.stats_path, csp_trace_path(self.trace_path)):
                 stale.unlink(missing_ok=True)
-            with (
-                open(self.stdout_path, "wb") as out,
-                open(self.stderr_path, "wb") as err,
-            ):
-                self._proc = subprocess.Popen(
-                    self.command,
-                    cwd=self.cwd,
-                    env=self.environment(),
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=err,
-                    start_new_session=True,
-                )
+            self._child = ChildProcess(
+                self.command,
+                cwd=self.cwd,
+                env=self.environment(),
+                stdout_path=self.stdout_path,
+                stderr_path=self.stderr_path,
+                grace_s=self.grace_s,
+            ).start()
 
     @property
     def started(self) -> bool:
@@ -277,7 +266,11 @@ class RunJob:
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
+        return self._child.pid if self._child is not None else None
+
+    @property
+    def _cancelled(self) -> bool:
+        return self._child is not None and self._child.cancelled
 
     def poll(self) -> bool:
         """True once the job is over (process exited, or export failed and nothing ran).
@@ -287,17 +280,12 @@ class RunJob:
         with self._lock:
             if self._started_at is None:
                 return False
-            if self._proc is None:
+            if self._child is None:
                 return True
-            if self._proc.poll() is None:
-                if self._kill_at is not None and time.monotonic() >= self._kill_at:
-                    self._signal_group(signal.SIGKILL)
-                    self._kill_at = None
+            if not self._child.poll():
                 return False
             if self._ended_at is None:
                 self._ended_at = time.monotonic()
-                if self._cancelled:  # a compiler or other child may outlive the script
-                    self._signal_group(signal.SIGKILL)
             return True
 
     @property
@@ -322,20 +310,11 @@ class RunJob:
         finished job.
         """
         with self._lock:
-            if self._proc is None or self._proc.poll() is not None:
+            if self._child is None:
                 return
-            self._cancelled = True
-            self._signal_group(signal.SIGTERM)
-            self._kill_at = time.monotonic() + self.grace_s
+            self._child.cancel()
         if wait:
             self.wait()
-
-    def _signal_group(self, sig: signal.Signals) -> None:
-        assert self._proc is not None
-        try:
-            os.killpg(self._proc.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass  # the group is gone already
 
     # ---- output ------------------------------------------------------------------------
     def read_output(self) -> list[str]:
@@ -379,8 +358,8 @@ class RunJob:
                 artifact_dir=self.artifact_dir,
                 duration_s=duration,
             )
-        assert self._proc is not None
-        rc = self._proc.returncode
+        assert self._child is not None
+        rc = self._child.returncode
         stderr = _read_text(self.stderr_path)
         stdout = _read_text(self.stdout_path)
         stats = _read_stats(self.stats_path)
@@ -396,6 +375,9 @@ class RunJob:
             diagnostics.append(self._crash_diagnostic(-rc, stderr))
         elif rc != 0 and not any(d.severity == "error" for d in diagnostics):
             diagnostics.append(self._exit_diagnostic(rc, stderr))
+        elif rc == 0 and not stats:  # exit() inside a kernel: looks like success otherwise
+            message, fault = early_exit_message(rc, stderr)
+            diagnostics.append(self._fault_diagnostic("EarlyExit", message, fault))
 
         ok = (
             rc == 0
@@ -474,11 +456,21 @@ class RunJob:
                 break  # frames are innermost first within a thread
         return best
 
+    def _fault_diagnostic(self, kind: str, message: str, fault: Any) -> RunDiagnostic:
+        """A diagnostic at the kernel the runtime named (its ``@kernel`` line), if any."""
+        if fault is None or fault.line is None:
+            return RunDiagnostic(None, str(self.script_path), None, kind, message)
+        file = str(fault.file)
+        node = self.node_at(file, fault.line)
+        if node is None:  # a located kernel of the exported script, found by name
+            node = self._kernel_node(fault.kernel)
+        return RunDiagnostic(node, file, fault.line, kind, message)
+
     def _crash_diagnostic(self, signum: int, stderr: str) -> RunDiagnostic:
-        try:
-            signame = signal.Signals(signum).name
-        except ValueError:
-            signame = f"signal {signum}"
+        message, fault = crash_message(signum, stderr)
+        if fault is not None:  # the runtime named the kernel and task (runtime/fault.h)
+            return self._fault_diagnostic("Crash", message, fault)
+        signame = message[message.index("(") + 1 : message.index(")")]
         kernels = _kernels_of(self.script_path)
         culprit: _KernelDef | None = None
         named = [

@@ -106,6 +106,8 @@ private:
         return "kernel_" + std::to_string(k) + "_" + m_.kernels[k]->name + ".cpp";
     }
     static std::string kernel_fn(std::size_t k) { return "pto_kernel_" + std::to_string(k); }
+    /// The kernel's static `pto_abi_site` (name and @kernel file:line) in the driver.
+    static std::string site_name(std::size_t k) { return "pto_site_" + std::to_string(k); }
 
     static bool scalar_param(const KernelParam& p) { return p.kind == ParamKind::Scalar; }
     static DType scalar_dtype(const KernelParam& p) {
@@ -838,29 +840,47 @@ private:
             put("const int64_t cyc = KC" + kid + " >= 0 ? KC" + kid +
                 " : (int64_t)(LR * (double)(" + in_elems + ") + SR * (double)(" + out_elems +
                 ") + 0.5);");
+        // The task record. A task that runs numerics fills it before its kernel runs: the
+        // current-task record (fault.h) points at it so that a crash, exit() or C++ exception
+        // names the task's indices. Without numerics it is filled just before the submit.
+        auto task_record = [&]() {
+            put("pto_sim_task t;");
+            put("t.kernel = " + kid +
+                "; t.reserved = 0; t.cycles = cyc; t.min_start = pto_barrier;");
+            put("t.dispatch_key = " + key(schedule_key(true), ctx) + ";");
+            put("t.stream_key = " + key(schedule_key(false), ctx) + ";");
+            // The priority ready policy's key, traced once like the dispatch key (0 otherwise).
+            const ExprPtr rk = m_.schedule ? m_.schedule->ready_key : nullptr;
+            put("t.ready_key = " + (rk ? key(rk, ctx) : std::string("0")) + ";");
+            for (int i = 0; i < 4; ++i) {
+                std::string v = "-1";
+                if (i < static_cast<int>(n.axis_values.size()))
+                    v = "(int32_t)(" + ex(n.axis_values[i], ctx) + ")";
+                put("t.idx[" + std::to_string(i) + "] = " + v + ";");
+            }
+        };
         if (numerics) {
+            task_record();
             std::string call = kernel_fn(n.kernel_id) + "(pto_arena";
             for (const auto& a : call_args) call += ", " + a;
-            put(call + ");");
+            call += ");";
+            const std::string site = "&" + site_name(n.kernel_id);
+            // The barriers keep the stores where they are: an inlined kernel that writes no
+            // memory the compiler can see would otherwise let it drop them as dead.
+            put("pto_cur->site = " + site + "; pto_cur->task = &t; PTO_ABI_BARRIER();");
+            if (K->body_kind == BodyKind::Cpp)  // user C++ may throw: a KernelError, not a crash
+                call = "try { " + call + " } catch (const std::exception& pto_e) { return "
+                       "pto_abi_kernel_error(R, " + site + ", &t, pto_e.what()); } catch (...) { "
+                       "return pto_abi_kernel_error(R, " + site + ", &t, 0); }";
+            put(call);
+            put("PTO_ABI_BARRIER(); pto_cur->site = 0;");
         }
         for (const auto& t : tracked) {  // empty under Deps.explicit() (choose_tracked)
             const std::string e = fresh("rex"), s = fresh("rst");
             put(region_access(region_fn(), t.tid, t.vc.off, t.vc.dims, t.write, e, s));
         }
         // Submit.
-        put("pto_sim_task t;");
-        put("t.kernel = " + kid + "; t.reserved = 0; t.cycles = cyc; t.min_start = pto_barrier;");
-        put("t.dispatch_key = " + key(schedule_key(true), ctx) + ";");
-        put("t.stream_key = " + key(schedule_key(false), ctx) + ";");
-        // The priority ready policy's key, traced once like the dispatch key (0 otherwise).
-        const ExprPtr rk = m_.schedule ? m_.schedule->ready_key : nullptr;
-        put("t.ready_key = " + (rk ? key(rk, ctx) : std::string("0")) + ";");
-        for (int i = 0; i < 4; ++i) {
-            std::string v = "-1";
-            if (i < static_cast<int>(n.axis_values.size()))
-                v = "(int32_t)(" + ex(n.axis_values[i], ctx) + ")";
-            put("t.idx[" + std::to_string(i) + "] = " + v + ";");
-        }
+        if (!numerics) task_record();
         if (seq_depth_ > 0) {
             put("const int64_t e = pto_sim_submit(sim, &t);");
             put("if (e == PTO_SIM_PENDING) pto_pending = 1; else if (e > pto_max) pto_max = e;");
@@ -971,6 +991,11 @@ private:
              "#include <stdint.h>\n#include \"runtime/abi.h\"\n#include \"runtime/collectives.h\"\n"
              "#include \"runtime/dtype.h\"\n"
           << csp_.includes() << "\n";
+        for (const auto& k : m_.kernels)  // custom C++ may throw (std::exception is caught)
+            if (k->body_kind == BodyKind::Cpp) {
+                o << "#include <exception>\n";
+                break;
+            }
         for (std::size_t k = 0; k < m_.kernels.size(); ++k)
             o << "#include \"" << kernel_file_name(k) << "\"\n";
         o << "\n";
@@ -992,6 +1017,10 @@ private:
         o << "extern \"C\" int64_t pto_lib_arena_bytes(void) { return " << arena_bytes_
           << "; }\n\n";
         o << "struct pto_state {\n    uint64_t ntask;\n    int64_t barrier, max;\n    int pending;\n};\n\n";
+        for (std::size_t k = 0; k < m_.kernels.size(); ++k)
+            o << "static const pto_abi_site " << site_name(k) << " = {" << cstr(m_.kernels[k]->name)
+              << ", " << cstr(m_.kernels[k]->loc) << "};\n";
+        o << "\n";
         for (const auto& [sig, fbody] : csp_.functions()) {  // CSP processes
             o << sig << " {\n";
             prologue(o, fbody);
@@ -1031,7 +1060,8 @@ private:
              "    char* const pto_arena = (char*)R->arena;\n"
              "    const int64_t* const KC = R->kernel_cycles;\n"
              "    const double LR = R->load_rate, SR = R->store_rate;\n"
-             "    (void)sim; (void)pto_arena; (void)KC; (void)LR; (void)SR;\n";
+             "    pto_abi_current* const pto_cur = R->current;\n"
+             "    (void)sim; (void)pto_arena; (void)KC; (void)LR; (void)SR; (void)pto_cur;\n";
         o << csp_.prologue_line();
         // The cost-table entries the body reads (`KC<id>`), copied into locals.
         for (std::size_t i = 0; i + 2 < body.size(); ++i) {

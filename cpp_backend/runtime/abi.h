@@ -18,12 +18,13 @@
 
 #include <stdint.h>
 
+#include "fault.h"
 #include "sim.h"
 #include "tile.h"
 
 /* Bump whenever pto_abi_run or the exported entries change: the cache key includes the runtime
  * library hash, and exec.cpp refuses a library built against another version. */
-#define PTO_ABI_VERSION 1
+#define PTO_ABI_VERSION 2
 #define PTO_ABI_MAX_DIMS 8
 
 #ifdef __cplusplus
@@ -62,6 +63,9 @@ typedef struct pto_abi_run {
     int64_t arena_bytes;
     char* error; /* message of a failed run (NUL-terminated, truncated to error_cap) */
     int64_t error_cap;
+    /* The run thread's current-task record (fault.h): the driver points it at each kernel
+     * task it runs, for crash, exit and exception messages. Never NULL. */
+    pto_abi_current* current;
 } pto_abi_run;
 
 /* ---- exported by every generated library ----------------------------------------------- */
@@ -88,6 +92,13 @@ int32_t pto_abi_fail(pto_abi_run* run, const char* fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* A C++ exception left the kernel of `site` while it ran `task`: formats
+ * "[pto:KernelError] kernel K threw a C++ exception in task K[i, j] (FILE:LINE): WHAT" into
+ * run->error and returns 1 (generated code writes `return pto_abi_kernel_error(...)`).
+ * `what` NULL: the exception was not a std::exception. */
+int32_t pto_abi_kernel_error(pto_abi_run* run, const pto_abi_site* site, const pto_sim_task* task,
+                             const char* what);
 
 /* Declares to the simulator the elements of tensor `tensor` that a strided view touches
  * (element `offset + sum_i k_i * strides[i]` for 0 <= k_i < extents[i]), for the NEXT submitted

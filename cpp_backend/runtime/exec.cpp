@@ -225,7 +225,9 @@ std::unique_ptr<RunResult> run(const Library& lib, const RunInputs& in) {
     r.arena_bytes = static_cast<int64_t>(arena_bytes);
     r.error = error;
     r.error_cap = sizeof error;
+    r.current = pto_abi_current_task();  // this thread's record; arms the crash handlers
     const int32_t rc = lib.run_fn()(&r);
+    *r.current = pto_abi_current{};  // a kernel that threw returned without clearing it
     std::free(arena);
     pto_sim_finish(res->sim);
     res->execute_ms =

@@ -11,8 +11,16 @@ Why it is safe under concurrency and crashes:
   ``os.replace`` (atomic), so a reader sees either no entry or a complete one;
 * builders of one key serialise on an ``fcntl.flock`` lock file, so one builds and the others
   reuse its result;
-* a hit is verified (manifest present, ``lib.so`` hash matches) before use; a truncated or
-  corrupt entry is rebuilt.
+* a hit is verified before use (manifest present, ``lib.so`` of the recorded size and hash,
+  and an ELF file whose segments all lie inside it: a library truncated before its manifest
+  was written would otherwise verify and raise SIGBUS at ``dlopen``); a bad entry is rebuilt;
+* whatever stands where the cache needs a directory (a plain file at an entry's path) is
+  removed and the entry rebuilt; a cache root that cannot be written is a ``CompileError``
+  saying so.
+
+A compiler error is reported with all its lines (up to ``REPORT_LINES``); an error inside a
+kernel's ``cpp_src`` (named by the ``#line`` directives of the emitted source) is followed by
+that source line and a caret under the column, as Triton shows its errors.
 """
 
 from __future__ import annotations
@@ -22,7 +30,9 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
+import struct
 import subprocess
 import tempfile
 import time
@@ -31,6 +41,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from .. import _core
 from ..errors import CompileError, user_location
@@ -44,6 +55,8 @@ OPT_LEVEL = "-O1"
 FLAGS: tuple[str, ...] = ("-std=c++17", OPT_LEVEL, "-fPIC", "-shared", "-w", "-pipe")
 LIB_NAME = "lib.so"
 MANIFEST = "manifest.json"
+REPORT_LINES = 40
+"""At most this many lines of a compiler's output in a CompileError."""
 
 
 @dataclass(frozen=True)
@@ -153,9 +166,122 @@ def cache_key(files: Sequence[tuple[str, str]], cxx: str, flags: Sequence[str]) 
     return h.hexdigest()
 
 
+def _unwritable(root: Path, err: OSError) -> CompileError:
+    return CompileError(
+        f"the build cache directory {root} cannot be written ({err.strerror or err}"
+        f"{': ' + str(err.filename) if err.filename else ''}); set PTO_WSP_CACHE_DIR to a "
+        "writable directory",
+        loc=user_location(),
+    )
+
+
+def _remove(path: Path) -> None:
+    """Remove whatever is at ``path`` (directory tree, file or symlink)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _ensure_dir(root: Path, path: Path) -> None:
+    """``path`` (inside ``root``) as a directory; a plain file in the way under ``root`` is the
+    cache's own debris and is removed. ``CompileError`` when ``root`` cannot be written."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        if not root.is_dir():
+            raise NotADirectoryError(20, "Not a directory", str(root))
+        current = root
+        for part in path.relative_to(root).parts:
+            current = current / part
+            if current.exists() and not current.is_dir():
+                current.unlink()
+            current.mkdir(exist_ok=True)
+    except OSError as err:
+        raise _unwritable(root, err) from None
+
+
+def elf_complete(path: Path) -> bool:
+    """``path`` is an ELF file whose program segments and section headers lie inside it.
+
+    A truncated shared library can still have a readable header; ``dlopen`` maps its
+    segments past the end of the file and the first access raises SIGBUS.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+            size = os.fstat(f.fileno()).st_size
+            if len(head) < 52 or head[:4] != b"\x7fELF" or head[4] not in (1, 2):
+                return False
+            end = "<" if head[5] == 1 else ">"
+            if head[4] == 2:
+                if len(head) < 64:
+                    return False
+                phoff, shoff = struct.unpack_from(end + "QQ", head, 0x20)
+                phentsize, phnum, shentsize, shnum = struct.unpack_from(end + "HHHH", head, 0x36)
+                ph_fmt, off_at, filesz_at = end + "IIQQQQQQ", 2, 5
+            else:
+                phoff, shoff = struct.unpack_from(end + "II", head, 0x1C)
+                phentsize, phnum, shentsize, shnum = struct.unpack_from(end + "HHHH", head, 0x2A)
+                ph_fmt, off_at, filesz_at = end + "IIIIIIII", 1, 4
+            if phoff + phnum * phentsize > size or shoff + shnum * shentsize > size:
+                return False
+            f.seek(phoff)
+            table = f.read(phnum * phentsize)
+            for i in range(phnum):
+                entry = struct.unpack_from(ph_fmt, table, i * phentsize)
+                if entry[0] == 1 and entry[off_at] + entry[filesz_at] > size:  # PT_LOAD
+                    return False
+            return True
+    except (OSError, struct.error):
+        return False
+
+
+# "<file>:<line>:<col>: error: ..." (gcc and clang), for the #line names of kernel sources.
+_DIAG = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?P<col>\d+): (?:fatal )?(?:error|warning)")
+_LINE_DIRECTIVE = re.compile(r'^#line (?P<line>\d+) "(?P<name>(?:[^"\\]|\\.)*)"\s*$')
+
+
+def _virtual_sources(files: Sequence[tuple[str, str]]) -> dict[str, tuple[int, list[str]]]:
+    """The code after each ``#line N "name"`` directive: name -> (N, its lines)."""
+    found: dict[str, tuple[int, list[str]]] = {}
+    for _fname, text in files:
+        current: list[str] | None = None
+        for ln in text.splitlines():
+            m = _LINE_DIRECTIVE.match(ln)
+            if m:
+                current = []
+                found[m.group("name")] = (int(m.group("line")), current)
+            elif current is not None:
+                current.append(ln)
+    return found
+
+
+def compiler_report(output: str, files: Sequence[tuple[str, str]]) -> list[str]:
+    """The compiler's output lines (at most ``REPORT_LINES``); after an error located in a
+    ``#line`` source the compiler cannot show (a kernel's ``cpp_src``), that source line and
+    a caret under the column."""
+    sources = _virtual_sources(files)
+    out: list[str] = []
+    for ln in output.splitlines():
+        if not ln.strip():
+            continue
+        out.append(ln)
+        m = _DIAG.match(ln)
+        if m and m.group("file") in sources:
+            first, lines = sources[m.group("file")]
+            at = int(m.group("line")) - first
+            if 0 <= at < len(lines):
+                text = lines[at].expandtabs(1)
+                col = max(int(m.group("col")) - 1, 0)
+                out.append(f"    {text}")
+                out.append("    " + " " * min(col, len(text)) + "^")
+    if len(out) > REPORT_LINES:
+        out = [*out[:REPORT_LINES], f"... ({len(out) - REPORT_LINES} more lines)"]
+    return out
+
+
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         try:
@@ -182,24 +308,39 @@ class BuildCache:
         final = self.entry_dir(key)
         if self.verify(final):
             return Artifact(final, final / LIB_NAME, key, built=False)
-        with _locked(self.root / "locks" / f"{key}.lock"):
+        with self._lock(key):
             if self.verify(final):  # another process built it while we waited
                 return Artifact(final, final / LIB_NAME, key, built=False)
-            if final.exists():
-                shutil.rmtree(final, ignore_errors=True)
+            if final.exists() or final.is_symlink():  # a bad entry, or a file in its place
+                _remove(final)
             self._build(files, main_file, cxx, key, final, name)
         return Artifact(final, final / LIB_NAME, key, built=True)
 
     def invalidate(self, artifact: Artifact) -> None:
         """Drop an entry (e.g. a library that verified but failed to load)."""
-        with _locked(self.root / "locks" / f"{artifact.key}.lock"):
-            shutil.rmtree(artifact.directory, ignore_errors=True)
+        with self._lock(artifact.key):
+            _remove(artifact.directory)
+
+    def _lock(self, key: str) -> Any:
+        locks = self.root / "locks"
+        _ensure_dir(self.root, locks)
+        lock = locks / f"{key}.lock"
+        if lock.is_dir():
+            _remove(lock)
+        return _locked(lock)
 
     @staticmethod
     def verify(entry: Path) -> bool:
+        """The entry is complete: manifest, library of the recorded size and hash, whole ELF."""
+        lib = entry / LIB_NAME
         try:
             manifest = json.loads((entry / MANIFEST).read_text())
-            return manifest.get("lib_sha256") == _sha256_file(entry / LIB_NAME)
+            if not isinstance(manifest, dict):
+                return False
+            size = manifest.get("lib_size")
+            if size is not None and lib.stat().st_size != size:
+                return False
+            return manifest.get("lib_sha256") == _sha256_file(lib) and elf_complete(lib)
         except (OSError, ValueError):
             return False
 
@@ -212,11 +353,20 @@ class BuildCache:
         final: Path,
         name: str,
     ) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix="build-", dir=self.root))
+        _ensure_dir(self.root, self.root)
         try:
-            for fname, text in files:
-                (tmp / fname).write_text(text)
+            tmp = Path(tempfile.mkdtemp(prefix="build-", dir=self.root))
+        except OSError as err:
+            raise _unwritable(self.root, err) from None
+        try:
+            try:
+                for fname, text in files:
+                    (tmp / fname).write_text(text)
+            except OSError as err:
+                raise CompileError(
+                    f"cannot write the generated sources of {name} to {tmp}: {err.strerror or err}",
+                    loc=user_location(),
+                ) from None
             include, libdir = runtime_paths()
             cmd = [
                 cxx,
@@ -241,17 +391,25 @@ class BuildCache:
                 ) from None
             if proc.returncode != 0:
                 kept = self._keep_failed(tmp, key)
-                lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
-                first = [ln for ln in lines if "error" in ln] or lines
+                lines = compiler_report(
+                    "\n".join(x for x in (proc.stderr, proc.stdout) if x), files
+                )
                 raise CompileError(
                     f"the C++ compiler {cxx!r} failed (exit {proc.returncode}) on the generated "
                     f"code of {name}:\n  "
-                    + "\n  ".join(first[:8])
+                    + "\n  ".join(lines)
                     + f"\nEmitted source: {kept / main_file}",
+                    loc=user_location(),
+                )
+            if not elf_complete(tmp / LIB_NAME):
+                raise CompileError(
+                    f"the C++ compiler {cxx!r} left an incomplete library for {name} (is the "
+                    f"disk full?): {tmp / LIB_NAME}",
                     loc=user_location(),
                 )
             manifest = {
                 "key": key,
+                "lib_size": (tmp / LIB_NAME).stat().st_size,
                 "lib_sha256": _sha256_file(tmp / LIB_NAME),
                 "compiler": cxx,
                 "flags": list(FLAGS),
@@ -259,8 +417,14 @@ class BuildCache:
                 "files": [f for f, _ in files],
                 "name": name,
             }
-            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1))
-            final.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1))
+            except OSError as err:
+                raise CompileError(
+                    f"cannot write the manifest of {name} to {tmp}: {err.strerror or err}",
+                    loc=user_location(),
+                ) from None
+            _ensure_dir(self.root, final.parent)
             os.replace(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -269,7 +433,7 @@ class BuildCache:
     def _keep_failed(self, tmp: Path, key: str) -> Path:
         """Moves a failed build dir to ``failed/<key>`` so the source path in the error stays."""
         dest = self.root / "failed" / key
-        shutil.rmtree(dest, ignore_errors=True)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        _remove(dest)
+        _ensure_dir(self.root, dest.parent)
         os.replace(tmp, dest)
         return dest
