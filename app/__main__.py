@@ -4,7 +4,8 @@ With a display, the Studio opens its main window on a project: the one named on 
 (a ``.pto.json`` project, or a ``.py`` DSL script which is imported — naming it is the explicit
 request the importer needs), else the bundled sample ``projects/attention_varlen.pto.json``
 (an empty document when that file is absent) — and runs it, so the timeline is ready when the
-window settles (``--no-run`` opens without running; a document with no Compile node is not run).
+window settles (``--no-run`` opens without running; a document with no Compile node is not run;
+a file that carries C++ and is not trusted opens in restricted mode, not run: ``app.model.trust``).
 
 Without a display (``QT_QPA_PLATFORM`` unset and neither ``DISPLAY`` nor ``WAYLAND_DISPLAY``, or a
 platform that shows nothing: ``offscreen``/``minimal``) or with ``--headless``, the studio runs
@@ -174,7 +175,7 @@ def export_project(project: Path, workdir: Path) -> Path:
 
     Raises ``ScriptError`` naming the file when it cannot be loaded or exported.
     """
-    from app.model import io
+    from app.model import io, trust
     from app.model.export import ExportError, export_script
 
     try:
@@ -182,6 +183,9 @@ def export_project(project: Path, workdir: Path) -> Path:
         source = export_script(doc).source
     except (io.ProjectError, ExportError) as err:
         raise ScriptError(f"{project}: {err}") from err
+    carriers = trust.code_carriers(doc)
+    if carriers:  # an explicit command: it runs, and says so
+        print(f"pto-wsp-studio: {trust.run_notice(project, carriers)}", file=sys.stderr)
     script = workdir / (project.name.removesuffix(".json").removesuffix(".pto") + ".py")
     script.write_text(source, encoding="utf-8")
     return script
@@ -259,9 +263,10 @@ def run_gui(
 ) -> int:
     """Open the main window on ``path`` (or the sample project) and run the event loop.
 
-    With ``run`` the opened project is run at once (an imported script once its import ends);
-    ``on_shown(window)`` runs once the window is on screen, after that run started (the
-    screenshot smoke test uses it).
+    With ``run`` the opened project is run at once (an imported script once its import ends)
+    unless it is in restricted mode (code-bearing and not trusted: the window shows its trust
+    bar instead; the bundled samples are trusted); ``on_shown(window)`` runs once the window is
+    on screen, after that run started (the screenshot smoke test uses it).
     """
     os.environ.setdefault("QT_PREFERRED_BINDING", "PySide6")
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
@@ -279,19 +284,14 @@ def run_gui(
     def start() -> None:
         if run:
             if window.importing:  # an imported script: run what it built
-                window.import_finished.connect(lambda ok: ok and runnable(window) and window.run())
-            elif runnable(window):
-                window.run()
+                window.import_finished.connect(lambda ok: ok and window.auto_run())
+            else:
+                window.auto_run()
         if on_shown is not None:
             on_shown(window)
 
     QTimer.singleShot(0, start)
     return int(app.exec())
-
-
-def runnable(window: Any) -> bool:
-    """Whether the open document has a program to run (a Compile node at the root)."""
-    return any(n.kind == "compile.target" for n in window.document.graph.nodes.values())
 
 
 def main(argv: list[str] | None = None) -> int:

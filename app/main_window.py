@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (  # noqa: E402
     QMessageBox,
     QStyle,
     QTabBar,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -44,13 +45,14 @@ from app.actions import RecentFiles, StudioActions  # noqa: E402
 from app.editor.canvas import GraphCanvas  # noqa: E402
 from app.editor.palette import Palette  # noqa: E402
 from app.editor.properties import PropertiesPanel  # noqa: E402
-from app.model import io, registry  # noqa: E402
+from app.model import io, registry, trust  # noqa: E402
 from app.model.commands import DocumentEditor  # noqa: E402
 from app.model.document import Diagnostic, Document, Node  # noqa: E402
 from app.model.events import Signal as ModelSignal  # noqa: E402
 from app.model.export import ExportError, export_script  # noqa: E402
 from app.run_panel import RunPanel  # noqa: E402
 from app.runner.job import RunDiagnostic  # noqa: E402
+from app.trust_bar import TrustBar  # noqa: E402
 from app.views.sweep import SweepPanel  # noqa: E402
 from pto_wsp.fileio import atomic_write  # noqa: E402
 
@@ -114,6 +116,22 @@ class Dialogs:
             QMessageBox.StandardButton.Yes,
         )
         return answer == QMessageBox.StandardButton.Yes
+
+    def ask_trust(self, carriers: list[trust.CodeCarrier]) -> bool:
+        """Run a document that carries C++ from a file not trusted yet? (asked once)"""
+        box = QMessageBox(self.parent)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(APP_NAME)
+        box.setText(f"This project carries C++ code ({trust.kernel_list(carriers)}).")
+        box.setInformativeText(
+            "Running it compiles and executes that code on this computer (in a worker "
+            "process). Run it only if you trust where the file came from.\n\n"
+            "Trust this project and run it?"
+        )
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.button(QMessageBox.StandardButton.Yes).setText("Trust and Run")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        return box.exec() == QMessageBox.StandardButton.Yes
 
     def error(self, title: str, text: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Critical, title, text, parent=self.parent)
@@ -194,7 +212,8 @@ class MainWindow(QMainWindow):
     ``path`` (None while untitled), ``canvas``, ``palette``, ``properties``,
     ``diagnostics_list``, ``actions`` (``StudioActions``; ``actions["save"]`` etc.),
     ``recent`` (``RecentFiles``), ``dialogs``, ``run_panel`` (``RunPanel``: runner, history,
-    timeline/stats/sources/log/compare docks), ``sweep`` (``SweepPanel``) in ``sweep_dock``.
+    timeline/stats/sources/log/compare docks), ``sweep`` (``SweepPanel``) in ``sweep_dock``,
+    ``trust_bar`` (``TrustBar``) and ``trusted`` (restricted mode, DESIGN §1 "Trust").
     """
 
     document_changed = Signal()  # a different document was opened (New/Open/Import/recover)
@@ -208,11 +227,15 @@ class MainWindow(QMainWindow):
         settings: QSettings | None = None,
         dialogs: Dialogs | None = None,
         autosave_interval_s: float = AUTOSAVE_INTERVAL_S,
+        trust_store: trust.TrustStore | None = None,
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
         self.settings = settings or QSettings(ORGANIZATION, "Studio")
         self.dialogs = dialogs or Dialogs(self)
+        self._trust_store = trust_store
+        self._trust: trust.Assessment | None = None  # of the open document, as opened
+        self._consented = False  # trusted in this window (authored, imported or consented)
         self.autosave_interval_s = autosave_interval_s
         self.recent = RecentFiles(self.settings)
         self.path: Path | None = None
@@ -251,7 +274,7 @@ class MainWindow(QMainWindow):
         self._build_editor()
         self._build_run_panel()
         self._build_sweep()
-        self._set_document(document or Document(), path)
+        self._set_document(document or Document(), path, assess=path is not None)
         self.autosave_timer.start()
         self._default_state = self.saveState()  # the built-in layout, for View > Reset Layout
         self._restore_layout()
@@ -373,8 +396,16 @@ class MainWindow(QMainWindow):
         self.canvas = GraphCanvas(self.editor, self, shortcuts=False)
         self.canvas.message.connect(self.show_message)
         self.canvas.selection_changed.connect(self._on_selection_changed)
-        self.canvas.widget.setParent(self)
-        self.setCentralWidget(self.canvas.widget)
+        self.trust_bar = TrustBar()
+        self.trust_bar.trust_requested.connect(self.trust_and_run)
+        central = QWidget(self)
+        central.setObjectName("centralArea")
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.trust_bar)  # restricted mode: above the canvas
+        column.addWidget(self.canvas.widget, 1)
+        self.setCentralWidget(central)
         self.properties = PropertiesPanel(self.canvas, self)
         self.properties_dock.setWidget(self.properties)
         self.palette.node_activated.connect(self._on_palette_activated)
@@ -415,16 +446,22 @@ class MainWindow(QMainWindow):
             if len(keep) != len(action.shortcuts()):
                 action.setShortcuts(keep)
 
-    def _set_document(self, doc: Document, path: Path | None, *, unsaved: bool = False) -> None:
+    def _set_document(
+        self, doc: Document, path: Path | None, *, unsaved: bool = False, assess: bool = False
+    ) -> None:
         """Make ``doc`` the open document (history cleared).
 
         ``unsaved``: the document differs from any file (recovered autosave, imported script),
-        so closing it must prompt although no edit was made yet.
+        so closing it must prompt although no edit was made yet. ``assess``: the document came
+        from a file (opened, recovered), so the trust rule decides whether it may run without
+        asking; otherwise it was made here (New, an imported script the user ran) and is trusted.
         """
         assert self.editor is not None and self.canvas is not None
         assert self.autosaver is not None
         self.path = Path(path).resolve() if path is not None else None
         self._unsaved_origin = unsaved
+        self._trust = trust.assess(doc, path, self._store()) if assess else None
+        self._consented = not assess
         self.editor.reset(doc)
         self.autosaver.path = self.path
         self.canvas.enter_scope(None)
@@ -436,6 +473,62 @@ class MainWindow(QMainWindow):
         self.refresh_title()
         self.refresh_diagnostics()
         self.document_changed.emit()
+
+    # ------------------------------------------------------------------------------------------
+    # trust (restricted mode)
+    # ------------------------------------------------------------------------------------------
+    def _store(self) -> trust.TrustStore:
+        return self._trust_store if self._trust_store is not None else trust.default_store()
+
+    @property
+    def trusted(self) -> bool:
+        """The open document may run without asking: it carries no code, it was made, imported
+        or consented to here, or the trust rule accepted the file it came from."""
+        if self._consented or (self._trust is not None and self._trust.trusted):
+            return True
+        return not trust.code_carriers(self.document)
+
+    @property
+    def restricted(self) -> bool:
+        """Restricted mode: code-bearing content from a file the user has not trusted."""
+        return not self.trusted
+
+    def _grant_trust(self) -> None:
+        """The user consented: trust the document here and remember the content as opened."""
+        self._consented = True
+        if self._trust is not None:
+            try:
+                self._store().record(self._trust.digest)
+            except trust.TrustStoreError as err:
+                self.show_message(f"Trusted for this session only: {err}", 0)
+        self.trust_bar.hide()
+
+    def ensure_trusted(self) -> bool:
+        """Before anything runs the document: True if trusted, else ask once (and remember)."""
+        if self.trusted:
+            return True
+        if not self.dialogs.ask_trust(trust.code_carriers(self.document)):
+            self.show_message("Not run: the project stays in restricted mode")
+            return False
+        self._grant_trust()
+        return True
+
+    def trust_and_run(self) -> bool:
+        """The bar's "Trust and run": the click is the consent."""
+        self._grant_trust()
+        return self.run()
+
+    def auto_run(self) -> bool:
+        """Run on open (``python -m app``): a trusted document with a Compile node only; a
+        restricted one shows the bar and waits for the user."""
+        runnable = any(n.kind == "compile.target" for n in self.document.graph.nodes.values())
+        return runnable and self.trusted and self.run()
+
+    def _refresh_trust_bar(self) -> None:
+        if self.restricted:
+            self.trust_bar.show_for(trust.code_carriers(self.document))
+        else:
+            self.trust_bar.hide()
 
     def _on_model_event(self, *_args: Any) -> None:
         # Cheap on purpose: moving 1000 nodes emits 1000 events; the work runs once, later.
@@ -494,6 +587,7 @@ class MainWindow(QMainWindow):
                 found = warnings if d.severity == "warning" else badges
                 found.append(Diagnostic(d.node_id, "", f"{d.kind}: {d.message}"))
         self.canvas.set_diagnostics([*self._diagnostics, *badges], warnings)
+        self._refresh_trust_bar()  # edits may add or remove the code that restricts the document
 
     @property
     def run_diagnostics(self) -> list[RunDiagnostic]:
@@ -630,10 +724,15 @@ class MainWindow(QMainWindow):
             return False
         recovered = self._offer_recovery(path)
         self._discard_autosave()  # the previous document's: the user let its changes go
-        self._set_document(recovered or doc, path, unsaved=recovered is not None)
+        self._set_document(recovered or doc, path, unsaved=recovered is not None, assess=True)
         self.recent.add(path)
         self._remember_dir(path)
-        self.show_message(f"Opened {path}" + (" (recovered from autosave)" if recovered else ""))
+        opened = f"Opened {path}" + (" (recovered from autosave)" if recovered else "")
+        if self.restricted:
+            assert self._trust is not None
+            self.show_message(f"{opened} — Restricted mode: {self._trust.reason}", 0)
+        else:
+            self.show_message(opened)
         return True
 
     def _offer_recovery(self, path: Path) -> Document | None:
@@ -676,6 +775,7 @@ class MainWindow(QMainWindow):
         except io.ProjectError as err:
             self.dialogs.error("Cannot save project", f"{path}:\n\n{err}")
             return False
+        note = self._remember_saved()
         self.path = path.resolve()
         self.autosaver.set_path(self.path)  # drops the autosave kept under the old name
         self._unsaved_origin = False
@@ -683,8 +783,20 @@ class MainWindow(QMainWindow):
         self.recent.add(self.path)
         self._remember_dir(self.path)
         self.refresh_title()
-        self.show_message(f"Saved {self.path}")
+        self.show_message(f"Saved {self.path}{note}", 0 if note else 5000)
         return True
+
+    def _remember_saved(self) -> str:
+        """Record the hash of what a save just wrote when the document is trusted and carries
+        code (reopening it then runs without asking); a note for the status bar if that failed.
+        A restricted document is saved without being trusted: saving is not consent."""
+        if not self.trusted or not trust.code_carriers(self.document):
+            return ""
+        try:
+            self._store().record(trust.content_hash(self.document))  # the text io.save wrote
+        except trust.TrustStoreError as err:
+            return f" (not remembered as trusted: {err})"
+        return ""
 
     def export_python(self, path: Path | None = None) -> Path | None:
         """Export the document to a runnable DSL script; errors name and select the node."""
@@ -738,6 +850,8 @@ class MainWindow(QMainWindow):
     def run(self) -> bool:
         """Export the document (as Export to Python does) and run it in a worker process."""
         assert self.run_panel is not None
+        if not self.ensure_trusted():
+            return False
         started = self.run_panel.run()
         self._update_run_actions()
         if started:
@@ -752,7 +866,12 @@ class MainWindow(QMainWindow):
         """The Sweep dock, a tab beside Timeline; Open in Compare goes to the run history."""
         assert self.run_panel is not None
         panel = self.run_panel
-        self.sweep = SweepPanel(lambda: self.document, history=panel.history, dialogs=self.dialogs)
+        self.sweep = SweepPanel(
+            lambda: self.document,
+            history=panel.history,
+            dialogs=self.dialogs,
+            consent=self.ensure_trusted,
+        )
         self.sweep_dock = self._dock("Sweep", "sweepDock", self.sweep)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.sweep_dock)
         self.tabifyDockWidget(panel.timeline_dock, self.sweep_dock)

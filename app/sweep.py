@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from app.model import io
+from app.model import io, trust
 from app.model.document import Document
 from app.model.sweep import (
     SweepError,
@@ -227,6 +227,9 @@ def _param(doc: Document, node: str, prop: str, values: str) -> SweepParam:
 
 
 def _run(doc: Document, param: SweepParam, workdir: Path, args: argparse.Namespace, err: TextIO) -> SweepResult:  # fmt: skip
+    carriers = trust.code_carriers(doc)
+    if carriers:  # an explicit command: it runs, and says so
+        print(trust.run_notice(args.project, carriers), file=err)
     linked = f" (linked: {', '.join(link.label for link in param.links)})" if param.links else ""
     print(f"sweeping {param.label} over {len(param.values)} values{linked}", file=err, flush=True)
     return run_sweep(

@@ -34,3 +34,12 @@ def pto_wsp_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     os.environ["PTO_WSP_CACHE_DIR"] = str(cache)
     return cache
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pto_wsp_config_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The user's config directory (the Studio's trust store) for this session: never the real
+    one, so tests neither read a developer's trusted projects nor add to them."""
+    config = tmp_path_factory.mktemp("pto-wsp-config")
+    os.environ["PTO_WSP_CONFIG_DIR"] = str(config)
+    return config

@@ -76,6 +76,9 @@ class PropSpec:
     choices: tuple[str, ...] | None = None
     doc: str = ""
     optional: bool = False  # an empty expr/exprlist is allowed
+    carries_code: bool = False
+    """The value is C++ (or names C++ sources / include paths) that a run compiles: a file with
+    such a value set opens in restricted mode (``app.model.trust``). Expressions are not code."""
 
 
 @dataclass(frozen=True)
@@ -270,8 +273,14 @@ _add(
                 doc="list of {name, direction (In/Out/InOut), kind (tensor/tile/scalar), "
                 "rows, cols, dtype}",
             ),
-            PropSpec("cpp_src", "code", "", doc="custom C++ body (Path A)"),
-            PropSpec("cpp_includes", "strlist", []),
+            PropSpec("cpp_src", "code", "", doc="custom C++ body (Path A)", carries_code=True),
+            PropSpec(
+                "cpp_includes",
+                "strlist",
+                [],
+                doc="headers the C++ body includes",
+                carries_code=True,
+            ),
             PropSpec("cost", "int", 0, doc="cycles per task; 0 = the default cycle model"),
             PropSpec("jit", "bool", False, doc="@jit_kernel instead of @kernel"),
         ],

@@ -258,10 +258,12 @@ class SweepPanel(QWidget):
         history: RunHistory | None = None,
         dialogs: SweepDialogs | None = None,
         grace_s: float = 2.0,
+        consent: Callable[[], bool] | None = None,
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
         self._document = document
+        self._consent = consent  # asked before a sweep runs the document (restricted mode)
         self.history = history
         self.dialogs = dialogs
         self.runner = QtRunner(self, grace_s=grace_s)
@@ -582,6 +584,9 @@ class SweepPanel(QWidget):
     def run_sweep(self) -> bool:
         """Start a sweep of the current parameter over the typed values (False if none started)."""
         if self.is_running():
+            return False
+        if self._consent is not None and not self._consent():
+            self.status.setText("Not run: the project is in restricted mode")
             return False
         try:
             param = self.sweep_param()

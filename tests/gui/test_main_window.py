@@ -40,6 +40,7 @@ class ScriptedDialogs(Dialogs):
         super().__init__(None)
         self.unsaved: list[Choice] = []
         self.recover: list[bool] = []
+        self.trust: list[bool] = []
         self.paths: list[Path | None] = []
         self.errors: list[tuple[str, str]] = []
         self.asked: list[str] = []
@@ -53,6 +54,11 @@ class ScriptedDialogs(Dialogs):
         self.asked.append(f"recover:{project.name}")
         assert self.recover, f"unexpected recovery prompt for {project}"
         return self.recover.pop(0)
+
+    def ask_trust(self, carriers: list[Any]) -> bool:
+        self.asked.append(f"trust:{', '.join(c.name for c in carriers)}")
+        assert self.trust, f"unexpected trust prompt for {[c.name for c in carriers]}"
+        return self.trust.pop(0)
 
     def error(self, title: str, text: str) -> None:
         self.errors.append((title, text))

@@ -1,0 +1,244 @@
+"""Workspace trust: which documents carry code, and which of those the user has trusted.
+
+A project file is data, but some properties carry C++ by design: the ones the kind registry
+flags ``carries_code`` (today ``cpp_src`` and ``cpp_includes`` of a kernel). A run compiles and
+executes that code, so a code-bearing file from elsewhere opens in *restricted mode* in the
+Studio (no auto-run, a bar naming the kernels, Run asks once), as VS Code's workspace trust and
+Jupyter's trusted notebooks do. Key and index expressions are not code: they are parsed against
+a whitelist and never evaluated as Python, so they never make a document restricted.
+
+Trust is remembered by *content hash*: SHA-256 of the document's canonical JSON (``io.to_json``,
+the exact text a save writes), so the same content is trusted wherever the file lives, and any
+change to it (a kernel's C++ included) needs consent again. The hashes live in a small JSON file
+under the user's config directory (``platformdirs.user_config_dir("pto-wsp")``, or
+``$PTO_WSP_CONFIG_DIR``). A document is trusted when any of these holds:
+
+* it carries no code;
+* its content hash is in the store: the user consented (Run, "Trust and run"), or the Studio
+  saved exactly this content while the document was trusted;
+* it is one of the samples shipped with the product (a file under ``BUNDLED_PROJECTS``):
+  trusted by location, since whoever can write there can change the product itself.
+
+Qt-free: the window (``app.main_window``/``app.trust_bar``), the CLI and ``app.sweep`` share it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pto_wsp.fileio import atomic_write
+
+from . import io, registry
+from .document import Document
+
+__all__ = [
+    "CONFIG_DIR_ENV",
+    "STORE_NAME",
+    "MAX_ENTRIES",
+    "BUNDLED_PROJECTS",
+    "CodeCarrier",
+    "TrustStoreError",
+    "TrustStore",
+    "code_fields",
+    "code_carriers",
+    "kernel_list",
+    "content_hash",
+    "is_bundled",
+    "config_dir",
+    "default_store",
+    "run_notice",
+    "Assessment",
+    "assess",
+]
+
+CONFIG_DIR_ENV = "PTO_WSP_CONFIG_DIR"
+"""Overrides the user's config directory (tests, portable installs)."""
+STORE_NAME = "trusted-projects.json"
+MAX_ENTRIES = 2000
+"""The store keeps the most recent hashes only, so a long-lived config stays small; a file whose
+hash was dropped asks for consent again, which is safe."""
+BUNDLED_PROJECTS = Path(__file__).resolve().parents[2] / "projects"
+"""The samples shipped with the product (``projects/``, also ``projects/samples/``)."""
+_FORMAT = 1
+
+
+def code_fields(kind_id: str) -> tuple[str, ...]:
+    """The properties of node kind ``kind_id`` that carry code (the registry's flag)."""
+    spec = registry.KINDS.get(kind_id)
+    if spec is None:
+        return ()
+    return tuple(p.name for p in spec.props if p.carries_code)
+
+
+@dataclass(frozen=True)
+class CodeCarrier:
+    """A node whose code-bearing properties are set: ``fields`` names them, in registry order."""
+
+    node_id: str
+    name: str
+    kind: str
+    fields: tuple[str, ...]
+
+
+def code_carriers(doc: Document) -> list[CodeCarrier]:
+    """Every node of ``doc`` (all scopes) with a non-empty code-bearing property.
+
+    "Non-empty" is the exporter's test: a string or list that is truthy reaches the script.
+    """
+    found: list[CodeCarrier] = []
+    for node, _graph, _owner in doc.walk():
+        fields = tuple(f for f in code_fields(node.kind) if node.props.get(f))
+        if fields:
+            found.append(CodeCarrier(node.id, node.name or node.id, node.kind, fields))
+    return found
+
+
+def kernel_list(carriers: Iterable[CodeCarrier]) -> str:
+    """``"kernels a, b"`` (``"kernel a"`` for one): how every message names the carriers."""
+    names = [c.name for c in carriers]
+    return f"kernel{'s' if len(names) != 1 else ''} {', '.join(names)}"
+
+
+def run_notice(source: str | os.PathLike[str], carriers: list[CodeCarrier]) -> str:
+    """The one line a command that runs a code-bearing file prints (the command is the consent)."""
+    return f"{source} carries C++ code ({kernel_list(carriers)}); running it: the command is the consent"
+
+
+def content_hash(doc: Document) -> str:
+    """SHA-256 (hex) of ``doc``'s canonical JSON: the text ``io.save`` writes for it.
+
+    ``surrogatepass``: a lone surrogate (which a save refuses) still hashes, never raises.
+    """
+    return hashlib.sha256(io.to_json(doc).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def is_bundled(path: str | os.PathLike[str] | None, root: Path | None = None) -> bool:
+    """Whether ``path`` (symlinks resolved) is a file under ``root`` (default: the bundled
+    samples directory, ``BUNDLED_PROJECTS``)."""
+    if path is None:
+        return False
+    root = root if root is not None else BUNDLED_PROJECTS
+    try:
+        resolved = Path(path).resolve()
+        return resolved.is_relative_to(root.resolve()) and resolved.is_file()
+    except OSError:
+        return False
+
+
+def config_dir() -> Path:
+    """``$PTO_WSP_CONFIG_DIR``, else ``platformdirs.user_config_dir("pto-wsp")``."""
+    override = os.environ.get(CONFIG_DIR_ENV)
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(io.APP_NAME))
+
+
+class TrustStoreError(Exception):
+    """The trust store cannot be read or written; the message names the file."""
+
+
+class TrustStore:
+    """The set of trusted content hashes, in one JSON file written atomically.
+
+    ``{"format": 1, "sha256": ["<hex>", ...]}``, oldest first, at most ``MAX_ENTRIES``. A
+    missing file is an empty store. An unreadable or malformed one raises ``TrustStoreError``
+    from ``is_trusted`` (callers treat the document as untrusted and say why); ``record``
+    replaces it. Two processes recording at once may lose one entry: that file asks again.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def hashes(self) -> list[str]:
+        """The stored hashes, oldest first (``TrustStoreError`` if the file is unusable)."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        except (OSError, UnicodeDecodeError) as err:
+            raise TrustStoreError(f"{self.path}: cannot read the trust store: {err}") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise TrustStoreError(
+                f"{self.path}: the trust store is not valid JSON: {err}"
+            ) from None
+        entries = data.get("sha256") if isinstance(data, dict) else None
+        if (
+            not isinstance(data, dict)
+            or data.get("format") != _FORMAT
+            or not isinstance(entries, list)
+            or not all(isinstance(h, str) for h in entries)
+        ):
+            raise TrustStoreError(
+                f'{self.path}: the trust store is not {{"format": {_FORMAT}, "sha256": [...]}}'
+            )
+        return entries
+
+    def is_trusted(self, digest: str) -> bool:
+        return digest in self.hashes()
+
+    def record(self, digest: str) -> None:
+        """Add ``digest`` (moved to the newest end if present); ``TrustStoreError`` if the file
+        cannot be written. A malformed store is replaced."""
+        try:
+            entries = self.hashes()
+        except TrustStoreError:
+            entries = []
+        entries = [h for h in entries if h != digest] + [digest]
+        data = {"format": _FORMAT, "sha256": entries[-MAX_ENTRIES:]}
+        try:
+            atomic_write(self.path, json.dumps(data, indent=1) + "\n")
+        except OSError as err:
+            raise TrustStoreError(f"{self.path}: cannot write the trust store: {err}") from None
+
+
+def default_store() -> TrustStore:
+    """The user's trust store (``config_dir() / STORE_NAME``)."""
+    return TrustStore(config_dir() / STORE_NAME)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Whether a document may run without asking, and why (shown in the Studio's status bar).
+
+    ``digest`` is the content hash of the document as assessed (what consent records).
+    """
+
+    trusted: bool
+    reason: str
+    carriers: tuple[CodeCarrier, ...]
+    digest: str
+
+
+def assess(
+    doc: Document,
+    path: str | os.PathLike[str] | None = None,
+    store: TrustStore | None = None,
+    *,
+    bundled_root: Path | None = None,
+) -> Assessment:
+    """Apply the trust rule (module doc) to ``doc`` opened from ``path`` (None: not a file).
+
+    ``bundled_root`` defaults to ``BUNDLED_PROJECTS`` (read at the call).
+    """
+    carriers = tuple(code_carriers(doc))
+    digest = content_hash(doc)
+    if not carriers:
+        return Assessment(True, "carries no code", carriers, digest)
+    if is_bundled(path, bundled_root if bundled_root is not None else BUNDLED_PROJECTS):
+        return Assessment(True, "a sample shipped with PTO-WSP", carriers, digest)
+    store = store if store is not None else default_store()
+    try:
+        if store.is_trusted(digest):
+            return Assessment(True, "trusted earlier (same content)", carriers, digest)
+    except TrustStoreError as err:
+        return Assessment(False, str(err), carriers, digest)
+    return Assessment(False, "not trusted yet", carriers, digest)

@@ -1,0 +1,288 @@
+"""Restricted mode in the Studio (DESIGN §1 "Trust"), driven as a user would.
+
+A project that carries C++ (``cpp_src``/``cpp_includes``) from a file not trusted yet opens
+without running and with the trust bar; Run (F5) asks once; consent, a save in the Studio and
+the bundled samples' location make it trusted. Runs are real worker processes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+from test_main_window import ScriptedDialogs, _discard_on_close, press
+from trust_projects import CPP, code_document, write_elsewhere
+
+from app.main_window import Dialogs, MainWindow
+from app.model import io, trust
+from app.runner.job import RunResult
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN_TIMEOUT_MS = 240_000
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh trust store for this test only."""
+    folder = tmp_path / "config"
+    monkeypatch.setenv(trust.CONFIG_DIR_ENV, str(folder))
+    return folder
+
+
+@pytest.fixture
+def make_window(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: Path
+) -> Iterator[Callable[[], MainWindow]]:
+    """Shown main windows with scripted dialogs; runs stopped, closed at teardown."""
+    monkeypatch.setattr(io, "autosave_dir", lambda: tmp_path / "autosave")
+    settings = QSettings(str(tmp_path / "studio.ini"), QSettings.Format.IniFormat)
+    windows: list[MainWindow] = []
+
+    def make() -> MainWindow:
+        window = MainWindow(settings=settings, dialogs=ScriptedDialogs())
+        qtbot.addWidget(window, before_close_func=_discard_on_close)
+        window.resize(1400, 900)
+        window.show()
+        qtbot.waitExposed(window)
+        window.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        if window.isVisible():
+            _discard_on_close(window)
+            window.close()
+
+
+def dialogs_of(window: MainWindow) -> ScriptedDialogs:
+    assert isinstance(window.dialogs, ScriptedDialogs)
+    return window.dialogs
+
+
+def wait_run(qtbot: Any, window: MainWindow, start: Callable[[], object]) -> RunResult:
+    """Start a run with ``start`` (a key, a click) and wait for it to end; its result."""
+    with qtbot.waitSignal(window.run_panel.run_ended, timeout=RUN_TIMEOUT_MS) as ended:
+        start()
+        assert window.run_panel.is_running()
+    return ended.args[0]
+
+
+def bar_shown(window: MainWindow) -> bool:
+    return window.trust_bar.isVisible()
+
+
+def test_untrusted_code_opens_restricted_and_run_asks_once(
+    qtbot: Any, make_window: Callable[[], MainWindow], tmp_path: Path, config: Path
+) -> None:
+    project = write_elsewhere(code_document(), tmp_path / "downloads" / "matmul_cpp.pto.json")
+    window = make_window()
+    dialogs = dialogs_of(window)
+    assert window.open_path(project)
+
+    # Restricted: not run on open, the bar names the kernel that carries C++.
+    assert window.restricted
+    assert not window.auto_run() and not window.run_panel.is_running()
+    assert bar_shown(window)
+    assert window.trust_bar.geometry().top() <= window.canvas.widget.geometry().top()
+    assert "kernel matmul" in window.trust_bar.label.text()
+    assert "Restricted mode" in window.statusBar().currentMessage()
+
+    # Run (F5) asks; "No" leaves it restricted, nothing runs, nothing is remembered.
+    dialogs.trust.append(False)
+    window.canvas.viewer.setFocus()
+    press(qtbot, window, "F5")
+    assert dialogs.asked == ["trust:matmul"]
+    assert not window.run_panel.is_running() and window.restricted and bar_shown(window)
+    assert not (config / trust.STORE_NAME).exists()
+
+    # "Trust and Run": it runs, the bar goes, the content is remembered.
+    dialogs.trust.append(True)
+    result = wait_run(qtbot, window, lambda: press(qtbot, window, "F5"))
+    assert result.ok, result.error
+    assert dialogs.asked == ["trust:matmul", "trust:matmul"]
+    assert not window.restricted and not bar_shown(window)
+    assert trust.TrustStore(config / trust.STORE_NAME).is_trusted(
+        trust.content_hash(io.load(project))
+    )
+
+    # Asked once: the next run does not ask again.
+    again = wait_run(qtbot, window, lambda: press(qtbot, window, "F5"))
+    assert again.ok and dialogs.asked == ["trust:matmul", "trust:matmul"]
+
+    # Reopening the same content (here or in another window) is trusted: no bar, no question.
+    other = make_window()
+    assert other.open_path(project)
+    assert other.trusted and not bar_shown(other) and dialogs_of(other).asked == []
+
+    # Other C++ in a file from elsewhere is new content: restricted again.
+    changed = write_elsewhere(code_document(CPP + " "), tmp_path / "downloads" / "v2.pto.json")
+    assert other.open_path(changed)
+    assert other.restricted and bar_shown(other)
+
+
+def test_the_bars_button_trusts_and_runs(
+    qtbot: Any, make_window: Callable[[], MainWindow], tmp_path: Path, config: Path
+) -> None:
+    project = write_elsewhere(code_document(), tmp_path / "downloads" / "matmul_cpp.pto.json")
+    window = make_window()
+    assert window.open_path(project)
+    assert bar_shown(window)
+    button = window.trust_bar.button
+    assert button.text() == "Trust and run"
+    result = wait_run(qtbot, window, lambda: qtbot.mouseClick(button, Qt.MouseButton.LeftButton))
+    assert result.ok, result.error
+    assert dialogs_of(window).asked == []  # the click is the consent: no second question
+    assert not bar_shown(window)
+    store = trust.TrustStore(config / trust.STORE_NAME)
+    assert store.is_trusted(trust.content_hash(io.load(project)))
+
+
+def test_run_dialog_names_the_kernels_and_trust_and_run_accepts(
+    qtbot: Any, make_window: Callable[[], MainWindow]
+) -> None:
+    """The real confirmation (a QMessageBox), answered by clicking its buttons."""
+    window = make_window()
+    carriers = trust.code_carriers(code_document())
+    seen: list[str] = []
+
+    def answer(button_text: str) -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):  # not up yet
+            QTimer.singleShot(20, lambda: answer(button_text))
+            return
+        seen.append(box.text())
+        (button,) = [b for b in box.buttons() if b.text() == button_text]
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    dialogs = Dialogs(window)
+    QTimer.singleShot(0, lambda: answer("Trust and Run"))
+    assert dialogs.ask_trust(carriers) is True
+    QTimer.singleShot(0, lambda: answer("&No"))
+    assert dialogs.ask_trust(carriers) is False
+    assert seen == ["This project carries C++ code (kernel matmul)."] * 2
+
+
+def test_a_project_saved_in_the_studio_is_trusted(
+    qtbot: Any, make_window: Callable[[], MainWindow], tmp_path: Path
+) -> None:
+    # Made here: New, then the user writes C++ (here: the document the user builds).
+    window = make_window()
+    assert window.new_document()
+    window.editor.reset(code_document())  # as if built on the canvas
+    assert window.trusted and not bar_shown(window)
+    saved = tmp_path / "mine" / "matmul_cpp.pto.json"
+    saved.parent.mkdir()
+    dialogs_of(window).paths.append(saved)
+    press(qtbot, window, "Ctrl+Shift+S")
+    assert saved.is_file() and window.path == saved.resolve()
+
+    reopened = make_window()
+    assert reopened.open_path(saved)
+    assert reopened.trusted and not bar_shown(reopened)
+
+    # A restricted document saved here stays untrusted: saving is not consent.
+    downloaded = write_elsewhere(code_document(CPP + "\n"), tmp_path / "downloads" / "x.pto.json")
+    assert reopened.open_path(downloaded) and reopened.restricted
+    copy = tmp_path / "mine" / "copy.pto.json"
+    assert reopened.save_as(copy)
+    third = make_window()
+    assert third.open_path(copy)
+    assert third.restricted and bar_shown(third)
+
+
+def test_editing_the_code_away_leaves_restricted_mode(
+    qtbot: Any, make_window: Callable[[], MainWindow], tmp_path: Path
+) -> None:
+    from app.model import commands as cmds
+
+    project = write_elsewhere(code_document(), tmp_path / "downloads" / "matmul_cpp.pto.json")
+    window = make_window()
+    assert window.open_path(project) and bar_shown(window)
+    kernel = next(n for n, _g, _o in window.document.walk() if n.kind == "kernel.def")
+    window.editor.apply(cmds.SetProperty(kernel.id, "cpp_src", ""))
+    qtbot.waitUntil(lambda: not bar_shown(window))
+    assert window.trusted
+    window.editor.undo()
+    qtbot.waitUntil(lambda: bar_shown(window))
+    assert window.restricted
+
+
+def test_the_sweep_asks_before_running_restricted_code(
+    qtbot: Any, make_window: Callable[[], MainWindow], tmp_path: Path
+) -> None:
+    project = write_elsewhere(code_document(), tmp_path / "downloads" / "matmul_cpp.pto.json")
+    window = make_window()
+    assert window.open_path(project)
+    dialogs = dialogs_of(window)
+    dialogs.trust.append(False)
+    assert not window.sweep.run_sweep()
+    assert dialogs.asked == ["trust:matmul"] and not window.sweep.is_running()
+    assert "restricted" in window.sweep.status.text()
+
+
+def test_a_bundled_sample_with_code_is_trusted_and_auto_runs(
+    qtbot: Any,
+    make_window: Callable[[], MainWindow],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    samples = tmp_path / "product" / "projects"
+    monkeypatch.setattr(trust, "BUNDLED_PROJECTS", samples)
+    shipped = write_elsewhere(code_document(), samples / "matmul_cpp.pto.json")
+    window = make_window()
+    assert window.open_path(shipped)
+    assert window.trusted and not bar_shown(window)
+    result = wait_run(qtbot, window, window.auto_run)
+    assert result.ok, result.error
+    assert dialogs_of(window).asked == []
+
+
+ENTRY_SCRIPT = """
+import sys
+from PySide6.QtWidgets import QApplication
+from app.__main__ import run_gui
+from app.main_window import create_application
+
+create_application(sys.argv[:1])
+
+def on_shown(window):
+    print("running", window.run_panel.is_running())
+    print("bar", window.trust_bar.isVisible(), window.trust_bar.label.text())
+    window.close()
+    QApplication.exit(0)
+
+rc = run_gui(__import__("pathlib").Path(sys.argv[1]), on_shown=on_shown, run=True)
+print("rc", rc)
+"""
+
+
+def test_python_m_app_does_not_auto_run_an_untrusted_code_project(tmp_path: Path) -> None:
+    """``python -m app FILE``'s window path, in its own process (it owns the event loop)."""
+    project = write_elsewhere(code_document(), tmp_path / "downloads" / "matmul_cpp.pto.json")
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg-config")
+    env["XDG_DATA_HOME"] = str(tmp_path / "xdg-data")
+    env[trust.CONFIG_DIR_ENV] = str(tmp_path / "config")
+    done = subprocess.run(
+        [sys.executable, "-c", ENTRY_SCRIPT, str(project)],
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_MS / 1000,
+        env=env,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert "running False" in lines and "rc 0" in lines
+    (bar,) = [line for line in lines if line.startswith("bar ")]
+    assert bar.startswith("bar True Restricted mode") and "kernel matmul" in bar
