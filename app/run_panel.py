@@ -378,6 +378,7 @@ class RunPanel(QObject):
         if result.ok and result.trace is not None:
             self._show_run(result, doc, label)
         elif emitted:
+            self._mark_stale(f"the last run emitted {result.stats.get('target')} sources only")
             self.sources_dock.show()
             self.sources_dock.raise_()
             self._message(
@@ -450,8 +451,23 @@ class RunPanel(QObject):
     # ------------------------------------------------------------------------------------------
     # timeline <-> graph
     # ------------------------------------------------------------------------------------------
+    def _mark_stale(self, why: str) -> None:
+        """Label the Timeline and Stats as showing an earlier run (``why`` it is not current)."""
+        record = self.shown_record
+        if record is None:
+            return
+        text = f"stale: from {record.label} (run #{record.run_id}) — {why}; run again (F5)"
+        self.timeline.stale_banner.set_stale(text)
+        self.stats.stale_banner.set_stale(text)
+
+    @property
+    def stale(self) -> bool:
+        """The Timeline and Stats show a run that is not of the open document as it stands."""
+        return self.timeline.stale_banner.stale
+
     def document_replaced(self) -> None:
         """Another document was opened: its nodes are not the ones the shown run came from."""
+        self._mark_stale("another project is open")
         self.node_map = None
         self.highlighted = None
         self.timeline.highlight_tasks(None)

@@ -32,12 +32,30 @@ from pygments.styles import get_style_by_name
 from pygments.util import ClassNotFound
 from PySide6 import QtCore, QtGui, QtWidgets
 
-__all__ = ["SourcesView", "SourceHighlighter", "lexer_for"]
+__all__ = ["SourcesView", "SourceHighlighter", "lexer_for", "main_source"]
 
 MAX_VIEW_BYTES = 4 * 1024 * 1024  # larger files are not loaded into the viewer
 PATH_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
 
 _CPP_SUFFIXES = {".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".inl", ".ipp"}
+MAIN_STEMS = ("main", "driver")
+"""File stems of the entry point of an emitted tree (ascend ``host/main.cpp``, cpu_sim
+``driver.cpp``), opened when sources arrive; otherwise the first C++ file, else the first file."""
+TREE_SHARE, TREE_MAX_PX = 0.3, 220
+"""The file tree's share of the width (at most ``TREE_MAX_PX``): the code pane gets the rest."""
+
+
+def main_source(files: list[str]) -> str | None:
+    """The file (of ``files``, tree order) to open first: see ``MAIN_STEMS``."""
+    paths = [Path(f) for f in files]
+    for stem in MAIN_STEMS:
+        for p in paths:
+            if p.stem == stem and p.suffix in _CPP_SUFFIXES:
+                return p.as_posix()
+    first_cpp = next((p for p in paths if p.suffix in _CPP_SUFFIXES), None)
+    if first_cpp is not None:
+        return first_cpp.as_posix()
+    return files[0] if files else None
 
 
 def lexer_for(path: str | os.PathLike[str]) -> Lexer:
@@ -182,14 +200,19 @@ class SourcesView(QtWidgets.QWidget):
         col.addWidget(self.path_label)
         col.addWidget(self.viewer, 1)
         col.addWidget(self.search_bar)
-        splitter = QtWidgets.QSplitter()
-        splitter.addWidget(self.tree)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(1, 3)
+        self.splitter = QtWidgets.QSplitter()
+        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.tree.setMinimumWidth(60)
+        self._split_by_user = False  # once the user drags the handle, their sizes stay
+        self.splitter.splitterMoved.connect(lambda *_: setattr(self, "_split_by_user", True))
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.status_label)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.splitter, 1)
 
         ctx = QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut
         for key, slot in (
@@ -231,6 +254,31 @@ class SourcesView(QtWidgets.QWidget):
         count = self._fill(self.model.invisibleRootItem(), root)
         self.tree.expandAll()
         self._status(f"{root}  ({count} files)")
+        first = main_source(self.files())
+        if first is not None:
+            self.select_file(root / first)
+
+    def select_file(self, path: str | os.PathLike[str]) -> bool:
+        """Make ``path`` the tree's current item (which opens it); False if it is not listed."""
+        target = str(Path(path))
+        hits = self.model.match(
+            self.model.index(0, 0),
+            PATH_ROLE,
+            target,
+            1,
+            QtCore.Qt.MatchFlag.MatchExactly | QtCore.Qt.MatchFlag.MatchRecursive,
+        )
+        if not hits:
+            return False
+        self.tree.setCurrentIndex(hits[0])
+        return True
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if not self._split_by_user:  # the code pane gets most of the width
+            width = self.splitter.width()
+            tree = min(TREE_MAX_PX, int(width * TREE_SHARE))
+            self.splitter.setSizes([tree, max(width - tree, 1)])
 
     def _fill(self, parent: QtGui.QStandardItem, directory: Path) -> int:
         try:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from app.views.stale import StaleBanner
 from pto_wsp.trace_analysis import RunAnalysis, analyse_trace, program_stats_dict
 
 __all__ = ["StatsPanel"]
@@ -29,12 +30,22 @@ _SUMMARY_ROWS = (
 
 
 def _table(headers: Sequence[str]) -> QtWidgets.QTableWidget:
+    """A read-only table sorted by its first column, ascending (workers 0, 1, 2...).
+
+    The first (name) column takes the spare width and the number columns fit their contents,
+    so the right-aligned numbers sit next to each other inside a narrow dock instead of at the
+    far edge of a stretched last column, out of sight.
+    """
     table = QtWidgets.QTableWidget(0, len(headers))
     table.setHorizontalHeaderLabels(list(headers))
     table.verticalHeader().setVisible(False)
     table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
-    table.horizontalHeader().setStretchLastSection(True)
+    header = table.horizontalHeader()
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+    header.setSortIndicator(0, QtCore.Qt.SortOrder.AscendingOrder)
     return table
 
 
@@ -67,6 +78,7 @@ class StatsPanel(QtWidgets.QWidget):
         self._stats: dict[str, float | int] = {}
         self._analysis: RunAnalysis | None = None
 
+        self.stale_banner = StaleBanner()
         self.message = QtWidgets.QLabel()
         self.message.setWordWrap(True)
         form_box = QtWidgets.QWidget()
@@ -75,6 +87,7 @@ class StatsPanel(QtWidgets.QWidget):
         for key, title in _SUMMARY_ROWS:
             label = QtWidgets.QLabel("-")
             label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setWordWrap(True)  # a long critical-path line must not widen the dock
             self._values[key] = label
             form.addRow(f"{title}:", label)
 
@@ -84,6 +97,7 @@ class StatsPanel(QtWidgets.QWidget):
             t.setSortingEnabled(True)
 
         layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self.stale_banner)
         layout.addWidget(self.message)
         layout.addWidget(form_box)
         layout.addWidget(QtWidgets.QLabel("Kernels"))
@@ -127,6 +141,7 @@ class StatsPanel(QtWidgets.QWidget):
 
         With a runner stats mapping, ``kernel_names`` defaults to its ``kernel_names``.
         """
+        self.stale_banner.set_stale(None)  # a new run: it is the open document's
         if not kernel_names and isinstance(stats, Mapping):
             kernel_names = list(stats.get("kernel_names", []) or [])
         self._stats = program_stats_dict(stats)
@@ -182,5 +197,4 @@ class StatsPanel(QtWidgets.QWidget):
             for c, cell in enumerate(cells):
                 self.worker_table.setItem(r, c, cell)
         for table in (self.kernel_table, self.worker_table):
-            table.resizeColumnsToContents()
-            table.setSortingEnabled(True)
+            table.setSortingEnabled(True)  # re-sorts by the user's (or the default) column

@@ -23,6 +23,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
+from app.views.stale import StaleBanner
 from app.views.timeline_item import TimelineItem
 from app.views.trace_model import (
     COLLECTIVE_KINDS,
@@ -77,6 +78,7 @@ class TimelineView(QtWidgets.QWidget):
         self.hover_text = ""  # the tooltip text of the slice under the mouse ("" when none)
 
         self.title_label = QtWidgets.QLabel()
+        self.stale_banner = StaleBanner()
         self.mode_box = QtWidgets.QComboBox()
         self.mode_box.addItems(list(LANE_MODES))
         self.mode_box.setToolTip(
@@ -103,6 +105,7 @@ class TimelineView(QtWidgets.QWidget):
         header.addWidget(self.mode_box)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.stale_banner)
         layout.addLayout(header)
         layout.addWidget(self.legend_label)
         layout.addWidget(self.plot, 1)
@@ -165,6 +168,7 @@ class TimelineView(QtWidgets.QWidget):
         trace) adds the "processes" lane mode, selected at once, and the occupancy plot.
         """
         validate_trace(trace)
+        self.stale_banner.set_stale(None)  # a new run: it is the open document's
         if csp is not None and len(csp.task_process) != len(trace):
             raise PtoError(
                 f"timeline: the CSP trace covers {len(csp.task_process)} tasks, the trace "
