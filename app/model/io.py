@@ -8,6 +8,7 @@ of ``schema`` and then against the node-kind registry. Every problem becomes one
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -295,19 +296,27 @@ def load(path: str | os.PathLike[str]) -> Document:
     return from_json(text, path)
 
 
-def save(doc: Document, path: str | os.PathLike[str]) -> None:
-    """Atomically write ``doc`` to ``path`` and remove that project's autosave."""
-    target = Path(path)
+def _encoded(doc: Document, path: str | os.PathLike[str] | None) -> bytes:
+    """The file's bytes; a ProjectError (not a UnicodeEncodeError) for text UTF-8 cannot hold
+    (validation refuses lone surrogates, so only a document that skipped it gets here)."""
     try:
-        atomic_write(target, to_json(doc))
-    except OSError as err:
-        raise ProjectError(f"cannot save project: {err}", path=path) from None
-    except UnicodeEncodeError as err:  # validation rejects lone surrogates; never a traceback
+        return to_json(doc).encode("utf-8")
+    except UnicodeEncodeError as err:
         raise ProjectError(
             f"cannot save project: text holds {err.object[err.start : err.end]!r}, which UTF-8 "
             "cannot store",
             path=path,
         ) from None
+
+
+def save(doc: Document, path: str | os.PathLike[str]) -> None:
+    """Atomically write ``doc`` to ``path`` and remove that project's autosave."""
+    target = Path(path)
+    data = _encoded(doc, path)
+    try:
+        atomic_write(target, data)
+    except OSError as err:
+        raise ProjectError(f"cannot save project: {err}", path=path) from None
     autosave = autosave_path(target)
     if autosave.exists():
         autosave.unlink()
@@ -393,7 +402,11 @@ class Autosaver:
         if now - self._last_time < self.interval_s:
             return None
         target = self.target
-        atomic_write(target, to_json(self.editor.doc))
+        try:
+            data = _encoded(self.editor.doc, target)
+        except ProjectError as err:  # callers handle OSError: the autosave failed
+            raise OSError(errno.EILSEQ, str(err)) from None
+        atomic_write(target, data)
         self._last_time = now
         self._last_revision = self.editor.revision
         return target

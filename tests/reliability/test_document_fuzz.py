@@ -21,7 +21,7 @@ from .kind_docs import SAMPLES
 
 SAMPLE_DATA = [json.loads(p.read_text()) for p in SAMPLES]
 SETTINGS = settings(
-    max_examples=100,
+    max_examples=60,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

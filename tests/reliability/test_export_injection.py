@@ -275,7 +275,7 @@ def _allowed_enum(node: Node, path: Path_) -> tuple[str, ...]:
 
 @pytest.mark.parametrize("kind_id", sorted(registry.KINDS))
 @settings(
-    max_examples=10,
+    max_examples=6,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -135,3 +135,17 @@ def test_names_the_script_uses_must_be_checked_identifiers() -> None:
         tensor.name = bad
         diags = [d for d in doc.validate() if (d.node_id, d.field) == (tensor.id, "name")]
         assert diags and fragment in diags[0].message, bad
+
+
+def test_an_autosave_of_unstorable_text_is_an_os_error_the_window_reports(tmp_path) -> None:
+    from app.model.commands import DocumentEditor, SetProperty
+
+    editor = DocumentEditor(io.load(ATTENTION))
+    saver = io.Autosaver(editor, tmp_path / "a.pto.json", interval_s=1.0)
+    tensor = next(n for n in editor.doc.graph.nodes.values() if n.kind == "data.tensor")
+    editor.apply(SetProperty(tensor.id, "seed", 7))  # an unsaved edit
+    editor.doc.name = "x\udc80"  # a name no command lets in, set behind the editor's back
+    saver.tick(0.0)
+    with pytest.raises(OSError, match="UTF-8 cannot store"):
+        saver.tick(10.0)
+    assert not saver.target.exists()
