@@ -14,6 +14,7 @@ import pytest
 from pto_wsp._core import codegen
 from pto_wsp.backends import cache as cache_mod
 from pto_wsp.backends.cache import BuildCache
+from pto_wsp.errors import CompileError
 
 # A minimal valid library: the ABI entries and a run that submits nothing.
 _LIB = textwrap.dedent(
@@ -70,7 +71,9 @@ def test_corrupt_library_is_rebuilt(tmp_path: Path) -> None:
 
 def test_compiler_error_names_compiler_and_source(tmp_path: Path) -> None:
     c = BuildCache(tmp_path)
-    with pytest.raises(Exception, match=r"failed.*\n.*error.*\n?.*Emitted source: .*driver\.cpp"):
+    # All of the compiler's lines are kept (its source line and caret too), then the source path.
+    pattern = r"failed.*\n.*driver\.cpp:1:1: error: .*\n(?:.*\n)*Emitted source: .*driver\.cpp"
+    with pytest.raises(CompileError, match=pattern):
         c.get_or_build([("driver.cpp", "this is not C++;")], "driver.cpp")
 
 
