@@ -6,8 +6,10 @@ trace.npy --stats stats.json`` in its own process group, and turns what comes ba
 JSON, the trace ``.npy`` (memory-mapped) and, when the process died, its signal and stderr —
 into a ``RunResult`` whose diagnostics point at graph nodes through the exporter's line map.
 
-A segfault in a kernel therefore shows up as a diagnostic ("the run crashed (signal SIGSEGV)
-while executing kernel X"), never as a dead studio. This module is Qt-free: the GUI wraps it in
+A segfault in a kernel therefore shows up as a diagnostic ("kernel k crashed (SIGSEGV) in task
+k[2, 3] (model.py:12)", from the line the runtime's signal handler writes; the child process
+itself is ``pto_wsp.isolation.ChildProcess``), never as a dead studio; so does an ``exit()``
+inside a kernel ("the run ended before finishing ..."). This module is Qt-free: the GUI wraps it in
 ``app.runner.qt_runner.QtRunner``; the CLI and the tests use it directly.
 """
 
