@@ -25,7 +25,7 @@ from app.editor.compat import load_nodegraphqt
 load_nodegraphqt()  # binding + NodeGraphQt patches before any editor widget exists
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal  # noqa: E402
-from PySide6.QtGui import QAction, QCloseEvent, QShowEvent  # noqa: E402
+from PySide6.QtGui import QAction, QCloseEvent, QResizeEvent, QShowEvent  # noqa: E402
 from PySide6.QtWidgets import (  # noqa: E402
     QApplication,
     QDockWidget,
@@ -196,6 +196,23 @@ def _node_label(node: Node) -> str:
         return node.kind
 
 
+def _bar_docked(bar: QTabBar, group: set[QDockWidget]) -> bool:
+    """Whether tab ``bar`` sits flush against the shown dock of its tab ``group`` (above or
+    below it, as wide): a bar the layout uses does; one orphaned by a layout restore is left
+    where the old layout put it, floating over whatever is there now."""
+    docked = [d for d in group if d.isVisible() and not d.isFloating()]
+    if not docked:
+        return True  # nothing to compare with: leave it to Qt
+    slack = 8
+    b = bar.geometry()
+    for dock in docked:
+        d = dock.geometry()
+        flush = abs(b.top() - d.bottom() - 1) <= slack or abs(d.top() - b.bottom() - 1) <= slack
+        if flush and abs(b.left() - d.left()) <= slack and abs(b.right() - d.right()) <= slack:
+            return True
+    return False
+
+
 def project_stem(path: Path) -> str:
     """``attention.pto.json`` -> ``attention``."""
     name = path.name
@@ -360,8 +377,12 @@ class MainWindow(QMainWindow):
             if not shown or any(d is None for d in shown):
                 continue
             group = {shown[0], *self.tabifiedDockWidgets(shown[0])}
-            if set(shown) != group:
+            if set(shown) != group or (bar.isVisible() and not _bar_docked(bar, group)):
                 bar.hide()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._hide_stale_tab_bars()  # a bar orphaned by a layout restore stays where it was
 
     def _save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -622,12 +643,17 @@ class MainWindow(QMainWindow):
             self.canvas.select_node(node_id)
 
     def _on_selection_changed(self, ids: list[str]) -> None:
+        if ids and self.properties_dock.toggleViewAction().isChecked():
+            self.properties_dock.raise_()  # the selection's editors, in front of Stats/Sources
         if len(ids) == 1:
             node = self.document.node(ids[0])
             problems = self.canvas.diagnostics_of(ids[0]) if self.canvas else []
             problems += self.canvas.warnings_of(ids[0]) if self.canvas else []
             suffix = f" — {problems[0]}" if problems else ""
-            self.show_message(f"{_node_label(node)} ({node.kind}){suffix}", 4000)
+            label = _node_label(node)
+            title = registry.display_name(node.kind)
+            what = f"{label} ({title})" if label != title else title
+            self.show_message(f"{what}{suffix}", 4000)
         elif ids:
             self.show_message(f"{len(ids)} nodes selected", 4000)
 
@@ -770,6 +796,9 @@ class MainWindow(QMainWindow):
 
     def _save_to(self, path: Path) -> bool:
         assert self.editor is not None and self.autosaver is not None
+        if not self.document.name or self.document.name == "untitled":
+            # An untitled document takes the file's name: runs, exports and titles say it.
+            self.document.name = project_stem(path)
         try:
             io.save(self.document, path)
         except io.ProjectError as err:
@@ -970,15 +999,14 @@ class MainWindow(QMainWindow):
     # Edit menu (the model owns undo/redo)
     # ------------------------------------------------------------------------------------------
     def undo(self) -> None:
-        assert self.editor is not None
-        if self.editor.can_undo():
-            self.editor.undo()
+        """Undo through the canvas, which shows where the change happened."""
+        assert self.canvas is not None
+        self.canvas.undo()
         self.refresh_title()
 
     def redo(self) -> None:
-        assert self.editor is not None
-        if self.editor.can_redo():
-            self.editor.redo()
+        assert self.canvas is not None
+        self.canvas.redo()
         self.refresh_title()
 
     # ------------------------------------------------------------------------------------------

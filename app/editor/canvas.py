@@ -24,7 +24,7 @@ SubGraph machinery, which keeps its own copy of the inner nodes).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -531,12 +531,76 @@ class GraphCanvas(QtCore.QObject):
         return cmd.backdrop.id if cmd is not None and cmd.backdrop is not None else None
 
     def undo(self) -> None:
+        """Undo the last edit and show where it happened (``reveal``)."""
         if self.editor.can_undo():
-            self.editor.undo()
+            self._revealing(self.editor.undo)
 
     def redo(self) -> None:
+        """Redo the last undone edit and show where it happened (``reveal``)."""
         if self.editor.can_redo():
-            self.editor.redo()
+            self._revealing(self.editor.redo)
+
+    def _revealing(self, step: Callable[[], None]) -> None:
+        """Run ``step`` (undo/redo) while noting the nodes and graphs its model events touch."""
+        nodes: list[str] = []
+        graphs: list[Graph] = []
+        ev = self.editor.events
+
+        def on_node(node: Node, *_args: Any) -> None:
+            nodes.append(node.id)
+
+        def on_removed(_node: Node, graph: Graph) -> None:
+            graphs.append(graph)
+
+        def on_edge(edge: Edge, graph: Graph) -> None:
+            nodes.append(edge.dst.node)
+            graphs.append(graph)
+
+        slots = (
+            (ev.node_added, on_node),
+            (ev.property_changed, on_node),
+            (ev.moved, on_node),
+            (ev.node_removed, on_removed),
+            (ev.edge_added, on_edge),
+            (ev.edge_removed, on_edge),
+        )
+        for signal, slot in slots:
+            signal.connect(slot)
+        try:
+            step()
+        finally:
+            for signal, slot in slots:
+                signal.disconnect(slot)
+        self.reveal(nodes, graphs)
+
+    def reveal(self, node_ids: Iterable[str], graphs: Iterable[Graph] = ()) -> None:
+        """Show where an edit happened: enter the scope of the first of ``node_ids`` that still
+        exists, select it with the others of that graph, and scroll them into view if they are
+        not; when none exists (an undone add), enter the first of ``graphs`` still in the
+        document. An undo off screen (another scope, a kernel body) would otherwise go unseen.
+        """
+        found = None
+        for node_id in node_ids:
+            found = self.doc.locate(node_id)
+            if found is not None:
+                break
+        if found is None:
+            for graph in graphs:
+                chain = self.doc.scope_chain(graph)
+                if graph is self.doc.graph or chain:
+                    self.enter_scope(chain[-1].id if chain else None)
+                    return
+            return
+        _node, graph, owner = found
+        if graph is not self.current_graph():
+            self.enter_scope(owner.id if owner is not None else None)
+        wanted = [i for i in dict.fromkeys(node_ids) if i in self._views]
+        if set(wanted) != set(self.selected_ids()):  # (an unchanged selection keeps its panel)
+            self.select_ids(wanted)
+        items = [self._views[i].view for i in wanted]
+        visible = self.viewer.mapToScene(self.viewer.viewport().rect()).boundingRect()
+        if items and not visible.contains(node_items_rect(items)):
+            self.viewer.center_selection(items)
 
     def set_property(self, node_id: str, field: str, value: Any) -> bool:
         """Set one property through the editor; False (and a message) when refused."""

@@ -429,6 +429,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         node = self.canvas.doc.node(self.node_id)
         current = node.name if field == "name" else node.props.get(field)
         if current == value:
+            _forget_typing(self.editors.get(field))
             return True
         self._committing = True
         try:
@@ -439,6 +440,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             refresh = self._refreshers.get(field)
             if refresh is not None:
                 refresh(current)
+        _forget_typing(self.editors.get(field))
         return ok
 
     # -- editors --------------------------------------------------------------------------
@@ -584,6 +586,22 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             return []
         kern = registry.resolve_kernel(node, found[1], self.canvas.doc)
         return [p["name"] for p in registry.kernel_params(kern)] if kern is not None else []
+
+
+def _forget_typing(widget: QtWidgets.QWidget | None) -> None:
+    """Start the field's own undo history afresh at the value just committed.
+
+    A committed value belongs to the document's history (Edit > Undo). Left in the field's
+    history, Ctrl+Z in the field would type the old value back and commit it as one more
+    document edit when the field loses focus: the same change undone twice, by two histories.
+    """
+    if isinstance(widget, QtWidgets.QAbstractSpinBox):
+        widget = widget.findChild(QtWidgets.QLineEdit)
+    if isinstance(widget, QtWidgets.QLineEdit):
+        with QtCore.QSignalBlocker(widget):  # the same text: no validation, no spin-box parse
+            widget.setText(widget.text())  # setText clears the line edit's undo history
+    elif isinstance(widget, QtWidgets.QPlainTextEdit):
+        widget.document().clearUndoRedoStacks()
 
 
 # ------------------------------------------------------------------------------------------

@@ -96,6 +96,8 @@ class NodeKind:
     name_base: str = ""
     body_scope: str = "workload"  # the scope name of the body of a scope kind
     in_palette: bool = True
+    sweep_default: str = ""
+    """The property Run > Sweep opens on (a dispatch's worker count); "" = the first one."""
 
     def prop(self, name: str) -> PropSpec:
         for p in self.props:
@@ -792,6 +794,7 @@ for _sop, _props in _SCHED.items():
             _props,
             name_base="sched",
             doc=f"workload.{_sop}(...)",
+            sweep_default="n" if _sop == "dispatch" else "",
         )
     )
 _add(

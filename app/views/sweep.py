@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.model import registry
 from app.model.document import Document
 from app.model.sweep import (
     SweepError,
@@ -450,14 +451,19 @@ class SweepPanel(QWidget):
         return False
 
     def open_on(self, node_ids: Sequence[str]) -> bool:
-        """Default the picker to the one selected node's first parameter (True if it has one)."""
+        """Default the picker to the one selected node's parameter worth sweeping first: the
+        one its kind names (``NodeKind.sweep_default``: a dispatch's worker count), else its
+        first. True if the node has one."""
         self.refresh_params()
         if len(node_ids) != 1:
             return False
         found = self._document().locate(node_ids[0])
         if found is None or not params_of_node(self._document(), found[0]):
             return False
-        return self.select_param(node_ids[0])
+        preferred = registry.kind(found[0].kind).sweep_default
+        return bool(preferred and self.select_param(node_ids[0], preferred)) or self.select_param(
+            node_ids[0]
+        )
 
     def document_replaced(self) -> None:
         """Another document was opened: its parameters replace the list (results stay)."""
