@@ -308,6 +308,19 @@ void CspEmitter::analyse_rotation(const std::vector<const Node*>& procs) {
         }
         rot_[tid] = Rotation{static_cast<int32_t>(rot_.size()), first.channel, ch.depth, first.loc};
     }
+    // Consume loops and sends of each channel, times the replicas that run them.
+    std::map<int64_t, int64_t> consumers, senders;
+    std::function<void(const Node&, int64_t)> count = [&](const Node& x, int64_t reps) {
+        if (x.kind == NodeKind::Consume) consumers[x.channel_id] += reps;
+        if (x.kind == NodeKind::Send) senders[x.channel_id] += reps;
+        for (const auto& c : x.nested())
+            if (c) count(*c, reps);
+    };
+    for (const Node* p : procs)
+        count(*p, p->kind == NodeKind::Process ? std::max<int64_t>(p->replicas, 1) : 1);
+    item_release_.clear();
+    for (const auto& [tid, r] : rot_)
+        if (consumers[r.channel] > 1 || senders[r.channel] > 1) item_release_.insert(r.channel);
 }
 
 void CspEmitter::emit_pipeline(const Node& n, const std::vector<const Node*>& procs) {
@@ -381,6 +394,7 @@ void CspEmitter::emit_pipeline(const Node& n, const std::vector<const Node*>& pr
     h_.csp_indent(-1);
     h_.csp_put("}");
     rot_.clear();
+    item_release_.clear();
     pipe_chans_.clear();
 }
 
@@ -484,8 +498,11 @@ void CspEmitter::emit_consume(const Node& n) {
     h_.csp_put("pto_max = " + saved + " > pto_barrier ? " + saved + " : pto_barrier;");
     consume_ctx_.pop_back();
     h_.csp_bind(n.vars[0].id, false);
-    h_.csp_put("pto_csp_release_on(pto_C, pto_H, pto_clk, " + hot_chan(n.channel_id) +
-               ", pto_self, " + cid + ", pto_barrier);");
+    if (item_release_.count(n.channel_id))  // see item_release_
+        h_.csp_put("pto_csp_release_item(pto_C, pto_self, " + cid + ", " + var + ", pto_barrier);");
+    else
+        h_.csp_put("pto_csp_release_on(pto_C, pto_H, pto_clk, " + hot_chan(n.channel_id) +
+                   ", pto_self, " + cid + ", pto_barrier);");
     h_.csp_indent(-1);
     h_.csp_put("}");
 }

@@ -127,6 +127,12 @@ private:
     bool ordered_ = false;
     int n_procs_ = 0;
     std::map<int64_t, Rotation> rot_;  // tensor id -> rotation (current pipeline)
+    /// Channels of the current pipeline with a rotating buffer and several consumers or sends:
+    /// items may be released out of item order (several consumers; several producers commit,
+    /// so are taken, out of order), so releases name the item (pto_csp_release_item) and slots
+    /// free in item order -- item k + d reuses item k's copy. One send and one consumer release
+    /// in item order and keep the inline release.
+    std::set<int64_t> item_release_;
     std::set<int64_t> pipe_chans_;     // channels of the current pipeline
     std::vector<Ctx> consume_ctx_;
     std::vector<Ctx> send_ctx_;

@@ -145,6 +145,10 @@ struct Chan : pto_csp_hot_chan {
     std::vector<Item> ring_store;  // `ring` points here
     int32_t live_producers = 0;
     std::vector<int32_t> wait_send, wait_take;
+    // pto_csp_release_item: the lowest item whose slot is not yet free, and which items at or
+    // above it were released (ring indexed by item mod cap; items in use span < cap numbers).
+    int64_t release_floor = 0;
+    std::vector<uint8_t> released;
 
     /// Mirrors the waiter lists' sizes into the C-visible counts (after every change of them).
     void sync_waiters() {
@@ -176,6 +180,8 @@ struct Chan : pto_csp_hot_chan {
         occ_value = occ_before = -1;
         occ_floor = 0;
         producers = live_producers = 0;
+        release_floor = 0;
+        released.assign(static_cast<std::size_t>(cap), 0);
         wait_send.clear();
         wait_take.clear();
         sync_waiters();
@@ -582,6 +588,27 @@ struct __attribute__((visibility("hidden"))) pto_csp {
         c.sync_waiters();
     }
 
+    void release_item(int32_t self, int32_t ch, int64_t item, int64_t now) {
+        advance(self, now);
+        Chan& c = chans[ch];
+        if (c.released.size() != static_cast<std::size_t>(c.cap))
+            c.released.assign(static_cast<std::size_t>(c.cap), 0);
+        c.released[static_cast<std::size_t>(item % c.cap)] = 1;
+        bool freed = false;
+        while (c.release_floor < c.next_item &&
+               c.released[static_cast<std::size_t>(c.release_floor % c.cap)]) {
+            c.released[static_cast<std::size_t>(c.release_floor % c.cap)] = 0;
+            ++c.release_floor;
+            if (c.used > 0) --c.used;
+            freed = true;
+        }
+        if (!freed) return;
+        const int64_t t = proc(self).clock;
+        occupancy_changed(ch, t);
+        wake_all(c.wait_send, t);
+        c.sync_waiters();
+    }
+
     void finish(int32_t self, int64_t now) {
         advance(self, now);
         Proc& p = proc(self);
@@ -965,6 +992,10 @@ int32_t pto_csp_take(pto_csp* C, int32_t self, int32_t ch, int64_t* now, int64_t
 
 void pto_csp_release(pto_csp* C, int32_t self, int32_t ch, int64_t now) {
     C->release(self, ch, now);
+}
+
+void pto_csp_release_item(pto_csp* C, int32_t self, int32_t ch, int64_t item, int64_t now) {
+    C->release_item(self, ch, item, now);
 }
 
 void pto_csp_close(pto_csp* C, int32_t self, int32_t ch, int64_t now) {

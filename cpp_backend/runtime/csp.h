@@ -106,6 +106,12 @@ PTO_CSP_API void pto_csp_commit(pto_csp* C, int32_t self, int32_t ch, int64_t it
 PTO_CSP_API int32_t pto_csp_take(pto_csp* C, int32_t self, int32_t ch, int64_t* now, int64_t* item);
 /* Ends the consume body iteration of the last item taken from `ch`: frees its slot at `now`. */
 PTO_CSP_API void pto_csp_release(pto_csp* C, int32_t self, int32_t ch, int64_t now);
+/* pto_csp_release for a channel with a rotating buffer, naming the item: slots free in item
+ * order, so an item released before an earlier one keeps its slot until that one is released.
+ * Item k + d reuses item k's copy, so its reservation must wait for item k itself, not for any
+ * slot (replicated consumers release out of order). */
+PTO_CSP_API void pto_csp_release_item(pto_csp* C, int32_t self, int32_t ch, int64_t item,
+                                      int64_t now);
 /* Closes `ch` at `now` (consumers finish once it is drained; a later send is ChannelClosed). */
 PTO_CSP_API void pto_csp_close(pto_csp* C, int32_t self, int32_t ch, int64_t now);
 /* Finishes the process at cycle `now`; returns 0 (use as `return pto_csp_exit(...)`). */

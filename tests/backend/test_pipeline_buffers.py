@@ -29,9 +29,12 @@ from pto_wsp import (
     Out,
     P,
     Tensor,
+    connect,
     consume,
     kernel,
+    process,
     pto,
+    replicate,
     send,
     workload,
 )
@@ -203,6 +206,147 @@ def test_three_stage_buffers_match_sequential_program(depth: int, indexed: bool)
     np.testing.assert_allclose(stage.data, want_stage, rtol=1e-6)
     np.testing.assert_allclose(res.data, want_res, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(out.data, want_out, rtol=1e-5, atol=1e-6)
+
+
+# ---- slices and replicated stages: still one region per item, so in place ---------------------
+
+
+@pytest.mark.parametrize("depth", (2, 3))
+def test_sliced_staging_and_replicated_consumers_are_written_in_place(depth: int):
+    """``stage[2i:2i+2]`` (rows per item) from a generator; two ``worker`` replicas each send
+    ``res[t]`` on: the consume variable numbers items across replicas, so those are disjoint."""
+    src = np.random.default_rng(5).standard_normal((2 * N, COLS)).astype(F32)
+    input = Tensor(src.copy())
+    stage = Tensor(np.full((2 * N, COLS), SENTINEL, F32))
+    res = Tensor(np.full((2 * N, COLS), SENTINEL, F32))
+    out = Tensor(np.zeros((2 * N, COLS), F32))
+    load_ch = Channel("load", depth=depth)
+    done_ch = Channel("done", depth=depth)
+
+    def generator():
+        for i in P.seq(N):
+            send(load_ch, scale_k[i](x=input[2 * i : 2 * i + 2], buf=stage[2 * i : 2 * i + 2]))
+
+    def worker():
+        with consume(load_ch) as t:
+            rows = slice(2 * t, 2 * t + 2)
+            send(done_ch, exp_k[t](buf=stage[rows], res=res[rows]))
+
+    def storer():
+        with consume(done_ch) as r:
+            square_k[r](res=res[2 * r : 2 * r + 2], out=out[2 * r : 2 * r + 2])
+
+    gen = process("generator").produces(load_ch).body(generator)
+    wk = process("worker").consumes(load_ch).produces(done_ch).body(worker)
+    st = process("storer").consumes(done_ch).body(storer)
+    run(connect([gen, replicate(wk, 2), st], [load_ch, done_ch]))
+    want_stage = src + src
+    want_res = np.exp(-want_stage)
+    np.testing.assert_allclose(stage.data, want_stage, rtol=1e-6)
+    np.testing.assert_allclose(res.data, want_res, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out.data, want_res * want_res, rtol=1e-5, atol=1e-6)
+
+
+def test_replicated_producer_of_indexed_staging_is_a_compile_error():
+    """Two replicas of one producer run the same ``i``: both write ``stage[i]``."""
+    input = Tensor(np.zeros((N, ROWS, COLS), F32))
+    stage = Tensor(np.zeros((N, ROWS, COLS), F32))
+    out = Tensor(np.zeros((2 * N, ROWS, COLS), F32))
+    ch = Channel("twice", depth=2)
+
+    def producer():
+        for i in P.seq(N):
+            send(ch, load_e[i](x=input[i], buf=stage[i]))
+
+    def user():
+        with consume(ch) as t:
+            use_e[t](buf=stage[0], out=out[t])
+
+    prod = process("producer").produces(ch).body(producer)
+    cons = process("user").consumes(ch).body(user)
+    with pytest.raises(CompileError, match=r"channel twice.*process producer runs in 2 replicas"):
+        connect([replicate(prod, 2), cons], [ch]).compile(target="cpu_sim")
+
+
+# ---- replicated consumers of a rotating buffer ------------------------------------------------
+
+
+def test_rotating_copy_is_not_reused_before_its_item_is_released():
+    """Two ``worker`` replicas consume a shared buffer at depth 2; even items first run a slow
+    task (64x64 + 64x64 = 8192 cycles), so worker[1] releases item 1 while worker[0] still needs
+    item 0's copy. Item 2 reuses that copy: it may be reserved only once item 0 is released
+    (slots free in item order), else item 0 would read item 2's data."""
+    src = source()
+    input = Tensor(src.copy())
+    stage = Tensor(np.full((ROWS, COLS), SENTINEL, F32))
+    out = Tensor(np.zeros((N, ROWS, COLS), F32))
+    big = Tensor(np.zeros((64, 64), F32))
+    scratch = Tensor(np.zeros((64, 64), F32))
+    ch = Channel("shared", depth=2)
+
+    def producer():
+        for i in P.seq(N):
+            send(ch, scale_k[i](x=input[i], buf=stage))
+
+    def worker():
+        with consume(ch) as t:
+            with P.when(t % 2 == 0):
+                load_e[t](x=big, buf=scratch)
+            exp_k[t](buf=stage, res=out[t])
+
+    prod = process("producer").produces(ch).body(producer)
+    wk = process("worker").consumes(ch).body(worker)
+    run(connect([prod, replicate(wk, 2)], [ch]))
+    want_stage, want_out = sequential_two_stage(src, indexed=False)
+    np.testing.assert_allclose(out.data, want_out, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(stage.data, want_stage, rtol=1e-6)
+
+
+@kernel
+def slow_scale_k(x: In[Tensor], buf: Out[Tensor]):
+    a = pto.load(x)
+    v = pto.add(a, a)
+    for _ in range(12):  # 2a - a + a == 2a exactly; 24 more ops make the task slow
+        v = pto.add(pto.sub(v, a), a)
+    pto.store(buf, v)
+
+
+def test_rotating_copy_waits_for_its_item_with_two_producers():
+    """A slow and a fast producer share a buffer at depth 2: the fast one's item 1 commits, is
+    consumed and released before the slow one's item 0; item 2 reuses item 0's copy, so it may
+    be reserved only once item 0 is released. Which items the slow producer gets depends on the
+    schedule, so the outputs are compared as a set: every item's data arrives exactly once."""
+    src = source()
+    slow_in = Tensor(src[: N // 2].copy())
+    fast_in = Tensor(src[N // 2 :].copy())
+    stage = Tensor(np.full((ROWS, COLS), SENTINEL, F32))
+    out = Tensor(np.zeros((N, ROWS, COLS), F32))
+    ch = Channel("two_in", depth=2)
+
+    def slow():
+        for i in P.seq(N // 2):
+            send(ch, slow_scale_k[i](x=slow_in[i], buf=stage))
+
+    def fast():
+        for i in P.seq(N // 2):
+            send(ch, scale_k[i](x=fast_in[i], buf=stage))
+
+    def user():
+        with consume(ch) as t:
+            exp_k[t](buf=stage, res=out[t])
+
+    procs = [
+        process("slow").produces(ch).body(slow),
+        process("fast").produces(ch).body(fast),
+        process("user").consumes(ch).body(user),
+    ]
+    run(connect(procs, [ch]))
+    want = np.exp(-(src + src))
+    matches = [
+        [j for j in range(N) if np.allclose(out.data[t], want[j], rtol=1e-5, atol=1e-6)]
+        for t in range(N)
+    ]
+    assert sorted(m[0] for m in matches if len(m) == 1) == list(range(N)), matches
 
 
 # ---- overlap: rotation keeps a shared-buffer pipeline from serialising --------------------------
