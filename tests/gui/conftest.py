@@ -2,6 +2,12 @@
 
 ``no_leaked_windows`` (autouse) fails a test that leaves a new visible top-level window behind:
 a dialog or popup that was never closed would block a real user and pile up in a test session.
+
+``empty_clipboard`` (autouse) empties the clipboard after each test. The clipboard is process-wide
+state, so one test's Copy must not feed the next test's Paste; and on the offscreen platform Qt
+keeps the clipboard's ``QMimeData`` in a C++ global that the C runtime deletes at exit, after the
+interpreter has finalized. A ``QMimeData`` made in Python (``GraphCanvas.copy_selected``) deleted
+then calls back into a dead interpreter: the session passed, then died with SIGSEGV (exit 139).
 """
 
 from __future__ import annotations
@@ -34,6 +40,12 @@ def no_leaked_windows(qapp: QtWidgets.QApplication) -> Iterator[None]:
     assert not leaked, "test leaked top-level windows: " + ", ".join(
         f"{type(w).__name__}({w.objectName() or w.windowTitle()!r})" for w in leaked
     )
+
+
+@pytest.fixture(autouse=True)
+def empty_clipboard(qapp: QtWidgets.QApplication) -> Iterator[None]:
+    yield
+    qapp.clipboard().clear()  # deletes the test's QMimeData now, while Python is alive
 
 
 @pytest.fixture
