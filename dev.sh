@@ -4,7 +4,8 @@
 # extension) and is idempotent: a second run only rebuilds what changed.
 #
 #   bash dev.sh run [ARGS]   the main job (python -m app): today the bundled sample, headless
-#   bash dev.sh test [ARGS]  ruff check + ruff format --check + import contracts + pytest -n 2
+#   bash dev.sh test [ARGS]  ruff check + ruff format --check + import contracts + pytest -n 2,
+#                            then (without ARGS) tests/gui once more in a single process
 #   bash dev.sh build        (re)build the C++ extension only
 #
 # Environment: PYTHON (interpreter for the venv, default python3.11 then python3),
@@ -127,6 +128,20 @@ bootstrap() {
   fi
 }
 
+# Records a pytest exit status in run_tests' `failed`: 5 (no tests collected) is a failure too,
+# and a status above 128 names the signal that killed the interpreter.
+pytest_outcome() {
+  local what="$1" rc="$2"
+  case "$rc" in
+    0) ;;
+    5) log "$what collected no tests: that is a failure"; failed+=("$what (no tests)") ;;
+    *) if [ "$rc" -gt 128 ]; then
+         log "$what died with signal $((rc - 128)) ($(kill -l "$((rc - 128))" 2>/dev/null || echo '?'))"
+       fi
+       failed+=("$what (exit $rc)") ;;
+  esac
+}
+
 # Runs every check even when an earlier one fails, then reports all failures at once.
 run_tests() {
   local failed=() rc
@@ -139,11 +154,15 @@ run_tests() {
   log "pytest -n 2"
   rc=0
   "$VENV/bin/python" -m pytest -n 2 "$@" || rc=$?
-  case "$rc" in
-    0) ;;
-    5) log "pytest collected no tests: that is a failure"; failed+=("pytest (no tests)") ;;
-    *) failed+=("pytest (exit $rc)") ;;
-  esac
+  pytest_outcome "pytest" "$rc"
+  # An xdist worker that crashes while exiting (Qt teardown after the interpreter finalized)
+  # goes unnoticed once its results are in: the whole suite also runs the GUI tests in one process.
+  if [ $# -eq 0 ]; then
+    log "pytest -p no:xdist tests/gui (one process: it must also exit cleanly)"
+    rc=0
+    "$VENV/bin/python" -X faulthandler -m pytest -p no:xdist -q tests/gui || rc=$?
+    pytest_outcome "pytest tests/gui in one process" "$rc"
+  fi
   if [ ${#failed[@]} -gt 0 ]; then
     log "FAILED: ${failed[*]}"
     return 1
@@ -166,7 +185,7 @@ case "$cmd" in
     bootstrap
     ;;
   -h | --help | help)
-    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
     ;;
   *)
     echo "usage: bash dev.sh {run|test|build} [ARGS]" >&2
