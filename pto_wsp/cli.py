@@ -454,8 +454,7 @@ def _run_isolated(
     out = (work / _CHILD_STDOUT).read_text(encoding="utf-8", errors="replace")
     err = (work / _CHILD_STDERR).read_text(encoding="utf-8", errors="replace")
     sys.stdout.write(out)
-    faults = {ln for ln in err.splitlines() if kernel_faults(ln)}  # reported below instead
-    sys.stderr.write("".join(ln for ln in err.splitlines(True) if ln.rstrip("\n") not in faults))
+    sys.stderr.write(_child_stderr(err, rc, kernel_faults(err)))
     if child.timed_out:
         raise ScriptError(
             f"{script}: the run did not finish within {timeout:g} s (--timeout); it was stopped"
@@ -480,12 +479,27 @@ def _run_isolated(
     )
 
 
+def _child_stderr(err: str, rc: int, faults: list[Any]) -> str:
+    """What the child wrote to stderr, without the runtime's fault lines (the error message
+    says the same) and, when the runtime named the kernel that crashed, without Python's
+    faulthandler dump (the stacks of our threads, nothing of the kernel's)."""
+    lines = err.splitlines(keepends=True)
+    if rc < 0 and any(f.signal is not None for f in faults):
+        dump = next((i for i, ln in enumerate(lines) if ln.startswith("Fatal Python error:")), None)
+        lines = lines[:dump] if dump is not None else lines
+    from .isolation import FATAL_LINE
+
+    return "".join(ln for ln in lines if not FATAL_LINE.match(ln.strip()))
+
+
 def _fault_text(script: Path, message: str, fault: Any, exported: ExportedProject | None) -> str:
-    """``message`` of a crash or early exit; for a project, also the kernel's node."""
+    """``message`` of a crash or early exit; for a project the kernel's node replaces the
+    exported script's (temporary) file:line."""
     if fault is None or fault.line is None:
         return f"{script}: {message}"
     if exported is not None and _same_file(str(fault.file), exported.script):
-        return f"{message}; {_where({'file': fault.file, 'line': fault.line}, exported)}"
+        where = _where({"file": fault.file, "line": fault.line}, exported)
+        return message.replace(f"({fault.loc})", f"({where})")
     return message
 
 
