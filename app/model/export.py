@@ -820,7 +820,7 @@ class _Exporter:
         index = n.props.get("index") or {}
         args: list[str] = []
         for q in (registry.normalize_param(p) for p in registry.kernel_params(kern)):
-            pname = q["name"]
+            pname = self._ident(kern, "props.params", q["name"])  # a keyword argument
             srcs = [
                 registry.source_node(e.src, graph, self.doc) or graph.nodes.get(e.src.node)
                 for e in graph.edges_into(n.id, pname)
