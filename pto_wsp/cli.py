@@ -445,15 +445,15 @@ def _run_isolated(
         stdout_path=work / _CHILD_STDOUT,
         stderr_path=work / _CHILD_STDERR,
     ).start()
+    echo = _Echo(work / _CHILD_STDOUT)  # what the script prints appears as it runs
     try:
-        rc = child.wait(timeout)
+        rc = child.wait(timeout, tick=echo)
     except BaseException:  # Ctrl-C: never leave the child running
         child.cancel()
         child.wait()
         raise
-    out = (work / _CHILD_STDOUT).read_text(encoding="utf-8", errors="replace")
+    echo.rest()
     err = (work / _CHILD_STDERR).read_text(encoding="utf-8", errors="replace")
-    sys.stdout.write(out)
     sys.stderr.write(_child_stderr(err, rc, kernel_faults(err)))
     if child.timed_out:
         raise ScriptError(
@@ -477,6 +477,39 @@ def _run_isolated(
         list(data["warnings"]),
         list(data["warning_lines"]),
     )
+
+
+class _Echo:
+    """Copies what a child appended to its stdout file since the last call to our stdout."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.offset = 0
+
+    def __call__(self) -> None:
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                chunk = f.read()
+        except OSError:
+            return
+        end = chunk.rfind(b"\n") + 1  # whole lines only, until the child has ended
+        if end:
+            self.offset += end
+            sys.stdout.write(chunk[:end].decode("utf-8", "replace"))
+            sys.stdout.flush()
+
+    def rest(self) -> None:
+        """Everything left, including a last line without a newline."""
+        self()
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                tail = f.read()
+        except OSError:
+            return
+        self.offset += len(tail)
+        sys.stdout.write(tail.decode("utf-8", "replace"))
 
 
 def _child_stderr(err: str, rc: int, faults: list[Any]) -> str:

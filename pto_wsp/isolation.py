@@ -22,7 +22,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -197,10 +197,20 @@ class ChildProcess:
             self._signal_group(signal.SIGTERM)
             self._kill_at = time.monotonic() + self.grace_s
 
-    def wait(self, timeout: float | None = None, interval: float = 0.02) -> int:
-        """Block until the child ends; past ``timeout`` s cancel it (``timed_out``)."""
+    def wait(
+        self,
+        timeout: float | None = None,
+        interval: float = 0.02,
+        tick: Callable[[], None] | None = None,
+    ) -> int:
+        """Block until the child ends; past ``timeout`` s cancel it (``timed_out``).
+
+        ``tick`` is called every ``interval`` while waiting (e.g. to echo the child's output).
+        """
         deadline = None if timeout is None else time.monotonic() + timeout
         while not self.poll():
+            if tick is not None:
+                tick()
             if deadline is not None and not self.cancelled and time.monotonic() >= deadline:
                 self.timed_out = True
                 self.cancel()
