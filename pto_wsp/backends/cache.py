@@ -391,9 +391,9 @@ class BuildCache:
                 ) from None
             if proc.returncode != 0:
                 kept = self._keep_failed(tmp, key)
-                lines = compiler_report(
-                    "\n".join(x for x in (proc.stderr, proc.stdout) if x), files
-                )
+                output = "\n".join(x for x in (proc.stderr, proc.stdout) if x)
+                # The build dir is now ``kept``: name the files where they can be opened.
+                lines = compiler_report(output.replace(str(tmp), str(kept)), files)
                 raise CompileError(
                     f"the C++ compiler {cxx!r} failed (exit {proc.returncode}) on the generated "
                     f"code of {name}:\n  "
