@@ -19,7 +19,20 @@ import numpy as np
 import pytest
 
 from app.runner.job import RunJob
-from pto_wsp import cli
+from pto_wsp import (
+    Channel,
+    DenseDyn,
+    In,
+    Out,
+    P,
+    Tensor,
+    cli,
+    consume,
+    kernel,
+    pto,
+    send,
+    workload,
+)
 from pto_wsp.errors import KernelError
 
 TIMEOUT = 120.0
@@ -217,3 +230,38 @@ def test_concurrent_compiles_of_one_program_share_one_cache_entry(tmp_path) -> N
     entries = list((tmp_path / "cache" / "v1").glob("*/*"))
     assert len(entries) == 1 and (entries[0] / "lib.so").is_file()
     assert not list((tmp_path / "cache").glob("build-*"))  # no half-built leftovers
+
+
+def test_cpp_exception_in_a_pipeline_consumer_is_a_kernel_error() -> None:
+    """CSP processes run on fibers: the exception is still caught at its task and named."""
+    n = 4
+    src = Tensor(np.arange(n * 8, dtype=np.float32).reshape(n, 2, 4))
+    stage = Tensor(np.zeros((n, 2, 4), np.float32))
+    out = Tensor(np.zeros((n, 2, 4), np.float32))
+    ch = Channel("c", depth=2)
+
+    @kernel
+    def produce(x: In[Tensor], buf: Out[Tensor]):
+        pto.store(buf, pto.add(pto.load(x), pto.load(x)))
+
+    @kernel(
+        cpp_src='if (((const float*)buf->data)[0] == 32.0f) throw std::runtime_error("item 2");',
+        cpp_includes=["<stdexcept>"],
+    )
+    def take(buf: In[Tensor], res: Out[Tensor]): ...
+
+    @workload
+    def pipe(count):
+        with P.pipe():
+            for i in P.seq(DenseDyn(count)):
+                send(ch, produce[i](x=src[i], buf=stage[i]))
+            with consume(ch) as t:
+                take[t](buf=stage[t], res=out[t])
+
+    program = pipe(n).compile(target="cpu_sim")
+    with pytest.raises(KernelError) as info:
+        program.execute()
+        program.synchronize()
+    assert (info.value.kernel, info.value.task) == ("take", (2,))
+    assert info.value.loc is not None and info.value.loc.line == take.loc.line
+    assert info.value.message.endswith(": item 2")
