@@ -462,6 +462,12 @@ def connect(
     producer and one consumer among the processes (otherwise the pipeline could only deadlock).
     """
     loc = user_location()
+    for what, given in (("processes", processes), ("channels", channels)):
+        if isinstance(given, str) or not isinstance(given, Iterable):
+            raise TypeCheckError(
+                f"connect(processes, channels): {what} must be a list, got {type(given).__name__}",
+                loc=loc,
+            )
     nodes: list[ProcessNode] = []
     for p in processes:
         if isinstance(p, Process):

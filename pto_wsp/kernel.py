@@ -20,7 +20,7 @@ import inspect
 import linecache
 import re
 import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -87,7 +87,7 @@ class Constexpr:
         return cls(py_type)
 
     def __post_init__(self) -> None:
-        if self.py_type not in _CONSTEXPR_DTYPES:
+        if not isinstance(self.py_type, type) or self.py_type not in _CONSTEXPR_DTYPES:
             raise TypeCheckError(
                 f"Constexpr[{_ann_repr(self.py_type)}] is not supported; use Constexpr[int], "
                 "Constexpr[float] or Constexpr[bool]",
@@ -500,7 +500,7 @@ class CompiledKernel:
 def _check_target(target: str) -> None:
     from .backends import TARGETS
 
-    if target not in TARGETS:
+    if not isinstance(target, str) or target not in TARGETS:
         raise CompileError(
             f"unknown target {target!r}; valid targets: {', '.join(TARGETS)}", loc=user_location()
         )
@@ -611,9 +611,16 @@ class KernelRef:
         constexprs: dict[str, Any] | None = None,
     ) -> KernelIR:
         """The kernel traced for concrete tensor shapes/dtypes and constexpr values (cached)."""
+        loc = user_location()
+        for what, given in (("arg_types", arg_types), ("constexprs", constexprs)):
+            if given is not None and not isinstance(given, Mapping):
+                raise TypeCheckError(
+                    f"kernel {self.name}: specialize({what}=...) takes a dict by parameter name, "
+                    f"got {type(given).__name__}",
+                    loc=loc,
+                )
         arg_types = dict(arg_types or {})
         constexprs = dict(constexprs or {})
-        loc = user_location()
         names = set(self.signature.names)
         for what, given in (("arg_types", arg_types), ("constexprs", constexprs)):
             unknown = sorted(set(given) - names)
@@ -1006,8 +1013,13 @@ def _make_kernel(
             f"@{decorator}: cpp_src must be a string, got {type(cpp_src).__name__}",
             loc=src.def_loc,
         )
-    includes = list(cpp_includes or [])
-    if isinstance(cpp_includes, str) or not all(isinstance(i, str) for i in includes):
+    includes: list[Any] | None = []
+    if cpp_includes is not None:
+        collection = isinstance(cpp_includes, Iterable) and not isinstance(
+            cpp_includes, str | bytes | Mapping
+        )
+        includes = list(cpp_includes) if collection else None
+    if includes is None or not all(isinstance(i, str) for i in includes):
         raise TypeCheckError(
             f"@{decorator}: cpp_includes must be a list of header paths, got {cpp_includes!r}",
             loc=src.def_loc,

@@ -270,7 +270,7 @@ def as_expr(value: Any) -> ScalarExpr:
     if isinstance(value, float | np.floating):
         return ScalarExpr.const(float(value))
     hook = getattr(value, "__scalar_expr__", None)
-    if hook is not None:
+    if hook is not None and not isinstance(value, type):  # the Tensor class is not an element
         return hook()
     raise TypeCheckError(
         f"expected a scalar (int, float, bool, loop variable or tensor element), got "

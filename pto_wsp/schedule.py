@@ -19,6 +19,7 @@ Policies here are data; the backend gives them meaning (DESIGN §2, docs/semanti
 from __future__ import annotations
 
 import linecache
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -269,7 +270,11 @@ class TimingPolicy:
                 f"TimingPolicy.rate_limit(tasks_per_ms) takes a number, got {tasks_per_ms!r}",
                 loc=loc,
             )
-        if not np.isfinite(tasks_per_ms) or tasks_per_ms <= 0:
+        try:
+            finite = math.isfinite(float(tasks_per_ms))
+        except OverflowError:  # an int beyond the float range
+            finite = False
+        if not finite or tasks_per_ms <= 0:
             raise ScheduleError(
                 f"TimingPolicy.rate_limit(tasks_per_ms) must be > 0, got {tasks_per_ms}", loc=loc
             )
@@ -317,7 +322,7 @@ class TaskWindow:
     def __post_init__(self) -> None:
         loc = user_location()
         object.__setattr__(self, "size", _positive_int(self.size, "TaskWindow(size)", loc))
-        if self.unit not in _WINDOW_UNITS:
+        if not isinstance(self.unit, str) or self.unit not in _WINDOW_UNITS:
             raise ScheduleError(
                 f"TaskWindow unit must be one of {', '.join(_WINDOW_UNITS)}, got {self.unit!r}",
                 loc=loc,

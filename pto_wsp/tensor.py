@@ -547,6 +547,7 @@ class Tensor(_ElementOps):
         layout: TensorLayout | None = None,
         name: str | None = None,
     ):
+        _check_name(name)  # first: the label of every later message shows it
         want_dtype = None if dtype is None else DType.from_any(dtype)
         want_shape = None if shape is None else _check_shape(shape)
         label = f"Tensor '{name}'" if name else "Tensor"
@@ -597,7 +598,6 @@ class Tensor(_ElementOps):
             )
         if layout.mem is not None:
             check_array_mem(arr, layout.mem, label)
-        _check_name(name)
         self._data = arr
         self._dtype = have_dtype
         self._location = Location.from_any(location)

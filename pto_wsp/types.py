@@ -77,12 +77,12 @@ class DType(Enum):
                 return _BY_NAME[key]
             try:
                 return cls.from_numpy(np.dtype(key))
-            except TypeError:
+            except (TypeError, ValueError, SyntaxError):  # numpy parses "0:", "," as specs
                 pass
         else:
             try:
                 return cls.from_numpy(np.dtype(value))
-            except TypeError:
+            except (TypeError, ValueError, SyntaxError):
                 pass
         valid = ", ".join(m.value for m in _CANONICAL)
         raise TypeCheckError(f"unknown dtype {value!r}; valid dtypes: {valid}", loc=user_location())

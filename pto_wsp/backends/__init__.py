@@ -14,7 +14,7 @@ TARGETS = ("cpu_sim", "ascend_npu")
 
 
 def _check_target(target: str) -> None:
-    if target not in TARGETS:
+    if not isinstance(target, str) or target not in TARGETS:
         raise CompileError(
             f"unknown target {target!r}; valid targets: {', '.join(TARGETS)}", loc=user_location()
         )
