@@ -184,7 +184,7 @@ void CspEmitter::collect_writes(const Node& n, std::vector<Loop>& loops,
         n.kind == NodeKind::SelectFor || n.kind == NodeKind::Consume) {
         for (const auto& v : n.vars) {
             loops.push_back(Loop{v.id, v.name, n.kind != NodeKind::SelectFor,
-                                 n.kind == NodeKind::Consume});
+                                 n.kind == NodeKind::Consume ? n.channel_id : -1});
             ++pushed;
         }
     }
@@ -263,7 +263,7 @@ void CspEmitter::analyse_rotation(const std::vector<const Node*>& procs) {
             const View& view = first.arg->view;
             bool has_consume = false;
             for (const Loop& l : first.loops) {
-                has_consume = has_consume || l.consume;
+                has_consume = has_consume || l.consume >= 0;
                 const bool sep =
                     l.injective && std::any_of(view.indices.begin(), view.indices.end(),
                                                [&](const Index& ix) { return separates(ix, l.var); });
@@ -292,8 +292,18 @@ void CspEmitter::analyse_rotation(const std::vector<const Node*>& procs) {
         auto o = other.find(tid);
         if (o != other.end()) all.insert(all.end(), o->second.begin(), o->second.end());
         for (const Write* w : all) {
+            // The variables that tell items apart: every loop around the send; inside
+            // consume(ch), the loops down to the innermost consume(ch) (the loops of its body
+            // repeat for every item).
+            std::size_t upto = w->loops.size();
+            if (w->channel < 0)
+                for (std::size_t k = w->loops.size(); k-- > 0;)
+                    if (w->loops[k].consume == first.channel) {
+                        upto = k + 1;
+                        break;
+                    }
             std::set<int64_t> local;
-            for (const Loop& l : w->loops) local.insert(l.var);
+            for (std::size_t k = 0; k < upto; ++k) local.insert(w->loops[k].var);
             if (!view_varies(w->arg->view, local)) continue;
             throw CodegenError(
                 "tensor " + tname + " is written by the task sent on channel " + ch.name +

@@ -78,13 +78,13 @@ private:
         int64_t copies;
         std::string loc;  // the send that fills it
     };
-    /// A loop of a pipeline member around a task: its variable and whether distinct
-    /// iterations have distinct values (not a select_for) / it is a consume.
+    /// A loop of a pipeline member around a task: its variable, whether distinct iterations
+    /// have distinct values (not a select_for) and, for a consume, its channel (else -1).
     struct Loop {
         int64_t var;
         std::string name;
         bool injective;
-        bool consume;
+        int64_t consume;
     };
     /// A view written by a task of the current pipeline (rotation analysis).
     struct Write {

@@ -208,6 +208,39 @@ def test_three_stage_buffers_match_sequential_program(depth: int, indexed: bool)
     np.testing.assert_allclose(out.data, want_out, rtol=1e-5, atol=1e-6)
 
 
+# ---- the consumer of a shared buffer may rewrite it, part by part --------------------------------
+
+
+@kernel
+def negate_k(buf: InOut[Tensor]):
+    pto.store(buf, pto.neg(pto.load(buf)))
+
+
+@pytest.mark.parametrize("depth", (1, 2, 3))
+def test_consumer_rewrites_rows_of_a_shared_buffer(depth: int):
+    """``for j: negate(stage[j : j + 1])`` inside ``consume``: every item rewrites the same rows, so the
+    buffer still rotates, and the user's array holds the last item's rewritten rows."""
+    src = source()
+    input = Tensor(src.copy())
+    stage = Tensor(np.full((ROWS, COLS), SENTINEL, F32))
+    out = Tensor(np.zeros((N, ROWS, COLS), F32))
+    ch = Channel("rw", depth=depth)
+
+    @workload
+    def pipeline():
+        with P.pipe():
+            for i in P.seq(N):
+                send(ch, scale_k[i](x=input[i], buf=stage))
+            with consume(ch) as t:
+                for j in P.seq(ROWS):
+                    negate_k[t, j](buf=stage[j : j + 1])
+                exp_k[t](buf=stage, res=out[t])
+
+    run(pipeline())
+    np.testing.assert_allclose(stage.data, -(src[-1] + src[-1]), rtol=1e-6)
+    np.testing.assert_allclose(out.data, np.exp(src + src), rtol=1e-5, atol=1e-6)
+
+
 # ---- slices and replicated stages: still one region per item, so in place ---------------------
 
 
