@@ -156,8 +156,8 @@ void CspEmitter::emit(const Node& n) {
 }
 
 void CspEmitter::collect_writes(const Node& n, std::vector<Loop>& loops,
-                                const std::string& process, int64_t replicas,
-                                std::vector<Write>& out) const {
+                                std::vector<ExprPtr>& guards, const std::string& process,
+                                int64_t replicas, std::vector<Write>& out) const {
     auto task_writes = [&](const Node& task, int64_t channel, const std::string& loc) {
         const Kernel* K = m_.kernel(task.kernel_id);
         if (!K) return;
@@ -167,7 +167,7 @@ void CspEmitter::collect_writes(const Node& n, std::vector<Loop>& loops,
             if (pi < 0) continue;
             const Direction d = K->params[pi].direction;
             if (d != Direction::Out && d != Direction::InOut) continue;
-            out.push_back(Write{&task, &a, d, loops, process, replicas, channel, loc});
+            out.push_back(Write{&task, &a, d, loops, guards, process, replicas, channel, loc});
         }
     };
     if (n.kind == NodeKind::Send) {
@@ -180,6 +180,7 @@ void CspEmitter::collect_writes(const Node& n, std::vector<Loop>& loops,
         return;
     }
     std::size_t pushed = 0;
+    const std::size_t guarded = guards.size();
     if (n.kind == NodeKind::ParallelFor || n.kind == NodeKind::SeqFor ||
         n.kind == NodeKind::SelectFor || n.kind == NodeKind::Consume) {
         for (const auto& v : n.vars) {
@@ -187,20 +188,29 @@ void CspEmitter::collect_writes(const Node& n, std::vector<Loop>& loops,
                                  n.kind == NodeKind::Consume ? n.channel_id : -1});
             ++pushed;
         }
+        for (const Axis& ax : n.axes)
+            for (const ExprPtr& e : {ax.size_expr, ax.outer, ax.row})
+                if (e) guards.push_back(e);
+        if (n.row) guards.push_back(n.row);
     }
+    for (const CondBranch& b : n.branches)  // a branch runs when its predicate and no earlier one holds
+        if (b.pred) guards.push_back(b.pred);
     for (const auto& c : n.nested())
-        if (c) collect_writes(*c, loops, process, replicas, out);
+        if (c) collect_writes(*c, loops, guards, process, replicas, out);
     loops.resize(loops.size() - pushed);
+    guards.resize(guarded);
 }
 
 namespace {
 
 /// Whether `e` may take a different value for different items of a pipeline member: it names
-/// one of the member's loop / consume variables, a slot or a tensor element.
+/// one of the member's loop / consume variables, a slot, a tensor element or an event query.
 bool expr_varies(const ExprPtr& e, const std::set<int64_t>& local) {
     if (!e) return false;
     if (e->kind == ExprKind::Var && local.count(e->id)) return true;
-    if (e->kind == ExprKind::Slot || e->kind == ExprKind::Load) return true;
+    if (e->kind == ExprKind::Slot || e->kind == ExprKind::Load ||
+        e->kind == ExprKind::EventQuery)
+        return true;
     for (const auto& c : e->children)
         if (expr_varies(c, local)) return true;
     return false;
@@ -235,7 +245,9 @@ void CspEmitter::analyse_rotation(const std::vector<const Node*>& procs) {
         const bool is_proc = p.kind == NodeKind::Process;
         const std::string name = is_proc && !p.name.empty() ? p.name : "stage" + std::to_string(i);
         std::vector<Loop> loops;
-        collect_writes(p, loops, name, is_proc ? std::max<int64_t>(p.replicas, 1) : 1, writes);
+        std::vector<ExprPtr> guards;
+        collect_writes(p, loops, guards, name, is_proc ? std::max<int64_t>(p.replicas, 1) : 1,
+                       writes);
     }
     std::map<int64_t, std::vector<const Write*>> sent, other;  // by tensor id
     for (const Write& w : writes) {
@@ -304,16 +316,32 @@ void CspEmitter::analyse_rotation(const std::vector<const Node*>& procs) {
                     }
             std::set<int64_t> local;
             for (std::size_t k = 0; k < upto; ++k) local.insert(w->loops[k].var);
-            if (!view_varies(w->arg->view, local)) continue;
+            // Outside the send, whether (and how often) the task runs may depend on the item
+            // too: `P.when(t == 0)` inside consume(ch) writes for one item only.
+            const bool guard_varies =
+                w->channel < 0 && std::any_of(w->guards.begin(), w->guards.end(),
+                                              [&](const ExprPtr& g) { return expr_varies(g, local); });
+            if (!guard_varies && !view_varies(w->arg->view, local)) continue;
+            if (w->channel >= 0)
+                throw CodegenError(
+                    "tensor " + tname + " is written by the task sent on channel " + ch.name +
+                        " (depth " + depth + ") with an index that changes from item to item, "
+                        "but its items do not provably write separate regions (" + why +
+                        "); with " + depth + " items in flight they could write the same "
+                        "elements, and a rotating copy would lose the others' data. Write each "
+                        "item to its own region (index the view by every loop variable around "
+                        "the send, e.g. " + tname + "[i]) or use one part of it for every item "
+                        "(the pipeline then rotates " + depth + " copies of it)",
+                    w->loc);
             throw CodegenError(
-                "tensor " + tname + " is written by the task sent on channel " + ch.name +
-                    " (depth " + depth + ") at " + first.loc + " with an index that changes from "
-                    "item to item, but its items do not provably write separate regions (" + why +
-                    "); with " + depth + " items in flight they could write the same elements, "
-                    "and a rotating copy would lose the others' data. Write each item to its own "
-                    "region (index the view by every loop variable around the send, e.g. " +
-                    tname + "[i]) or use one part of it for every item (the pipeline then "
-                    "rotates " + depth + " copies of it)",
+                "tensor " + tname + " is a rotating buffer of channel " + ch.name + " (depth " +
+                    depth + "; every item's send at " + first.loc + " writes the same part of "
+                    "it), but this task writes it " +
+                    (guard_varies ? std::string("under a condition or loop that depends on the item")
+                                  : std::string("with an index that changes from item to item")) +
+                    "; only the last item's copy reaches the array after the pipeline, so the "
+                    "other items' writes would be lost. Write the same part for every item, or "
+                    "give each item its own region in the send (e.g. " + tname + "[i])",
                 w->loc);
         }
         rot_[tid] = Rotation{static_cast<int32_t>(rot_.size()), first.channel, ch.depth, first.loc};

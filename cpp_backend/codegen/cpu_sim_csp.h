@@ -92,6 +92,8 @@ private:
         const ir::Arg* arg;
         ir::Direction dir;
         std::vector<Loop> loops;  // enclosing loops inside the pipeline member
+        /// Conditions and loop extents on the path to the task (whether / how often it runs).
+        std::vector<ir::ExprPtr> guards;
         std::string process;      // the member's name, for messages
         int64_t replicas;         // of that member
         int64_t channel;          // the channel the task is sent on; -1 when not sent
@@ -109,7 +111,8 @@ private:
     void emit_consume(const ir::Node& n);
     /// Decides which tensors of the pipeline `procs` rotate (fills rot_); see the definition.
     void analyse_rotation(const std::vector<const ir::Node*>& procs);
-    void collect_writes(const ir::Node& n, std::vector<Loop>& loops, const std::string& process,
+    void collect_writes(const ir::Node& n, std::vector<Loop>& loops,
+                        std::vector<ir::ExprPtr>& guards, const std::string& process,
                         int64_t replicas, std::vector<Write>& out) const;
     std::string channel_name(int64_t id) const;
     /// Name of a process body's local pointer to channel `id`'s hot record.

@@ -241,6 +241,28 @@ def test_consumer_rewrites_rows_of_a_shared_buffer(depth: int):
     np.testing.assert_allclose(out.data, np.exp(src + src), rtol=1e-5, atol=1e-6)
 
 
+def test_item_dependent_write_of_a_rotating_buffer_in_the_consumer_is_a_compile_error():
+    """Item 0's consumer alone writes rows 2:4 of a shared buffer: that lands in item 0's copy
+    only, and after the pipeline the array receives the last item's copy."""
+    input = Tensor(np.zeros((N, 2, COLS), F32))
+    stage = Tensor(np.zeros((ROWS, COLS), F32))
+    out = Tensor(np.zeros((N, ROWS, COLS), F32))
+    ch = Channel("once", depth=2)
+
+    @workload
+    def pipeline():
+        with P.pipe():
+            for i in P.seq(N):
+                send(ch, scale_k[i](x=input[i], buf=stage[0:2]))
+            with consume(ch) as t:
+                with P.when(t == 0):
+                    negate_k[t](buf=stage[2:4])
+                exp_k[t](buf=stage, res=out[t])
+
+    with pytest.raises(CompileError, match=r"rotating buffer of channel once.*under a condition"):
+        pipeline().compile(target="cpu_sim")
+
+
 # ---- slices and replicated stages: still one region per item, so in place ---------------------
 
 
