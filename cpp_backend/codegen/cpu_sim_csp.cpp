@@ -226,8 +226,8 @@ bool view_varies(const View& v, const std::set<int64_t>& local) {
 
 }  // namespace
 
-// A tensor written by the task sent on a channel of depth d >= 2 (docs/semantics.md "Rotating
-// buffers"):
+// A tensor written by the task sent on a channel of depth d >= 2 (docs/semantics.md "Staging
+// buffers: in place or rotating"):
 // - written in place when the send is its only such write and the send's items provably write
 //   separate regions (every loop around the send inside its process is separated by an index of
 //   the view, as in the disjointness proof; replicas of a process repeat its loops, so they
@@ -236,7 +236,8 @@ bool view_varies(const View& v, const std::set<int64_t>& local) {
 //   when every item writes the same region (one buffer shared by the items, spec §8.3's
 //   tile_buf): after the run the user's array receives the last item's copy. So the sent task
 //   may not read it (an InOut would see item k-d's value instead of item k-1's) and no write of
-//   it in the pipeline may index it by an item's variables; both are CompileErrors.
+//   it in the pipeline may depend on the item (index, or inside consume(ch) a P.when predicate
+//   or loop extent naming an item's variables); both are CompileErrors.
 void CspEmitter::analyse_rotation(const std::vector<const Node*>& procs) {
     rot_.clear();
     std::vector<Write> writes;
