@@ -260,13 +260,16 @@ def run_gui(
     on_shown: Callable[[Any], None] | None = None,
     *,
     run: bool = True,
+    start_page: bool = True,
 ) -> int:
     """Open the main window on ``path`` (or the sample project) and run the event loop.
 
     With ``run`` the opened project is run at once (an imported script once its import ends)
     unless it is in restricted mode (code-bearing and not trusted: the window shows its trust
     bar instead; the bundled samples are trusted); ``on_shown(window)`` runs once the window is
-    on screen, after that run started (the screenshot smoke test uses it).
+    on screen, after that run started (the screenshot smoke test uses it). Without ``path``
+    the start page is shown over the canvas unless ``start_page`` is False or the user turned
+    it off.
     """
     os.environ.setdefault("QT_PREFERRED_BINDING", "PySide6")
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
@@ -276,7 +279,7 @@ def run_gui(
     from app.main_window import create_application, open_initial
 
     app = QApplication.instance() or create_application(sys.argv[:1])
-    window = open_initial(path, SAMPLE_PROJECT)
+    window = open_initial(path, SAMPLE_PROJECT, start_page=start_page)
     if window is None:
         return EXIT_USER_ERROR
     window.show()

@@ -68,12 +68,14 @@ class RecentFiles:
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """One menu entry: object name, label, shortcuts (first is primary), status tip."""
+    """One menu entry: object name, label, shortcuts (first is primary), status tip; a
+    ``checkable`` entry is an on/off switch (its handler reads ``isChecked()``)."""
 
     name: str
     text: str
     shortcuts: tuple[QKeySequence | QKeySequence.StandardKey | str, ...]
     tip: str
+    checkable: bool = False
 
 
 def _seq(value: QKeySequence | QKeySequence.StandardKey | str) -> QKeySequence:
@@ -113,6 +115,20 @@ VIEW_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("zoom_in", "Zoom &In", ("Ctrl++", "Ctrl+="), "Zoom in"),
     ActionSpec("zoom_out", "Zoom &Out", ("Ctrl+-",), "Zoom out"),
     ActionSpec("leave_scope", "&Leave Scope", ("Alt+Up",), "Go up to the enclosing scope"),
+    ActionSpec(
+        "find", "F&ind Node…", ("Ctrl+F",), "Search the nodes of every scope by name or title"
+    ),
+    ActionSpec("find_next", "Find &Next", ("F3",), "Go to the next node the search matches"),
+    ActionSpec(
+        "find_previous", "Find Pre&vious", ("Shift+F3",), "Go to the previous matching node"
+    ),
+    ActionSpec(
+        "minimap",
+        "&Minimap",
+        (),
+        "Show the overview of the shown scope in the canvas corner",
+        checkable=True,
+    ),
     ActionSpec("reset_layout", "&Reset Layout", (), "Put every dock back where it started"),
 )
 RUN_ACTIONS: tuple[ActionSpec, ...] = (
@@ -126,6 +142,16 @@ RUN_ACTIONS: tuple[ActionSpec, ...] = (
         "Run the project once per value of one property and plot cycles and utilisation",
     ),
 )
+HELP_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec(
+        "shortcuts",
+        "&Keyboard Shortcuts",
+        ("Ctrl+/",),
+        "List every keyboard shortcut of the Studio",
+    ),
+    ActionSpec("start_page", "&Start Page", (), "Open a sample, a template or a Python script"),
+    ActionSpec("about", "&About PTO-WSP Studio", (), "Versions of the Studio and its libraries"),
+)
 RUN_ICONS = {
     "run": QStyle.StandardPixmap.SP_MediaPlay,
     "cancel_run": QStyle.StandardPixmap.SP_MediaStop,
@@ -136,7 +162,19 @@ RUN_ICONS = {
 
 # Actions whose keys also mean something while typing (single letters, Del, the clipboard, select
 # all): their shortcuts belong to the canvas (see ``StudioActions.scope_to_canvas``).
-CANVAS_ACTIONS = ("cut", "copy", "paste", "delete", "select_all", "backdrop", "fit")
+# Find belongs there too: the Sources view binds the same keys to search its code.
+CANVAS_ACTIONS = (
+    "cut",
+    "copy",
+    "paste",
+    "delete",
+    "select_all",
+    "backdrop",
+    "fit",
+    "find",
+    "find_next",
+    "find_previous",
+)
 
 
 class StudioActions:
@@ -155,6 +193,7 @@ class StudioActions:
         self.edit_menu = bar.addMenu("&Edit")
         self.view_menu = bar.addMenu("&View")
         self.run_menu = bar.addMenu("&Run")
+        self.help_menu = bar.addMenu("&Help")
         self.run_toolbar = QToolBar("Run", window)
         self.run_toolbar.setObjectName("runToolBar")
         self.run_toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -175,6 +214,8 @@ class StudioActions:
                 self.edit_menu.addSeparator()
         for spec in VIEW_ACTIONS:
             self._add(self.view_menu, spec, handlers[spec.name])
+            if spec.name in ("leave_scope", "find_previous"):
+                self.view_menu.addSeparator()
         self.view_menu.addSeparator()
         self.docks_menu = self.view_menu.addMenu("&Panels")
         style = window.style()
@@ -184,6 +225,8 @@ class StudioActions:
             self.run_toolbar.addAction(action)
             if spec.name == "cancel_run":
                 self.run_menu.addSeparator()
+        for spec in HELP_ACTIONS:
+            self._add(self.help_menu, spec, handlers[spec.name])
         self.set_run_state(running=False, has_trace=False)
         self.rebuild_recent_menu()
 
@@ -192,6 +235,7 @@ class StudioActions:
         action.setObjectName(f"action_{spec.name}")
         action.setShortcuts([_seq(s) for s in spec.shortcuts])
         action.setStatusTip(spec.tip)
+        action.setCheckable(spec.checkable)
         action.triggered.connect(lambda _checked=False: handler())
         menu.addAction(action)
         self.window.addAction(action)

@@ -20,11 +20,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.editor.compat import load_nodegraphqt
+from app.editor.compat import load_nodegraphqt, reset_view
 
 load_nodegraphqt()  # binding + NodeGraphQt patches before any editor widget exists
 
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal  # noqa: E402
+from PySide6.QtCore import QObject, QPointF, QSettings, Qt, QTimer, Signal  # noqa: E402
 from PySide6.QtGui import QAction, QCloseEvent, QResizeEvent, QShowEvent  # noqa: E402
 from PySide6.QtWidgets import (  # noqa: E402
     QApplication,
@@ -52,6 +52,8 @@ from app.model.events import Signal as ModelSignal  # noqa: E402
 from app.model.export import ExportError, export_script  # noqa: E402
 from app.run_panel import RunPanel  # noqa: E402
 from app.runner.job import RunDiagnostic  # noqa: E402
+from app.shortcuts_dialog import ShortcutsDialog, about_box  # noqa: E402
+from app.start_page import StartPage, should_show  # noqa: E402
 from app.trust_bar import TrustBar  # noqa: E402
 from app.views.sweep import SweepPanel  # noqa: E402
 from pto_wsp.fileio import atomic_write  # noqa: E402
@@ -267,6 +269,7 @@ class MainWindow(QMainWindow):
         self._unsaved_origin = False
         self._shown_once = False
         self._default_layout = True
+        self.start_page: StartPage | None = None
 
         self.setObjectName("StudioMainWindow")
         self.resize(1400, 900)
@@ -298,6 +301,8 @@ class MainWindow(QMainWindow):
         self._hide_stale_tab_bars()
         self._unbind_canvas_duplicates()
         self.actions.scope_to_canvas(self.canvas.widget)
+        self.actions["minimap"].setChecked(True)
+        self.canvas.context_menus.node_hooks.append(self._timeline_menu_entry)
         self.canvas.viewer.setFocus()  # keys act on the graph until the user clicks elsewhere
 
     # ------------------------------------------------------------------------------------------
@@ -696,7 +701,38 @@ class MainWindow(QMainWindow):
             "fit": lambda: self._canvas_action("fit"),
             "zoom_in": lambda: self.zoom_by(ZOOM_STEP),
             "zoom_out": lambda: self.zoom_by(-ZOOM_STEP),
+            "find": lambda: self.canvas.find_bar.open(),
+            "find_next": lambda: self.canvas.find_bar.next_match(1),
+            "find_previous": lambda: self.canvas.find_bar.next_match(-1),
+            "minimap": lambda: self.canvas.minimap.setVisible(self.actions["minimap"].isChecked()),
+            "shortcuts": self.show_shortcuts,
+            "start_page": self.show_start_page,
+            "about": lambda: about_box(self, APP_NAME),
         }
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """Help > Keyboard Shortcuts: every key the window binds (read from its actions)."""
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def show_start_page(self) -> StartPage:
+        """The start page over the canvas (built on first use: it reads the samples)."""
+        if self.start_page is None:
+            self.start_page = StartPage(self)
+        self.start_page.present()
+        return self.start_page
+
+    def _timeline_menu_entry(self, menu: Any, node_id: str) -> None:
+        """The node menu's "Show Slices in Timeline" once a run has tasks of ``node_id``."""
+        assert self.run_panel is not None
+        count = self.run_panel.slice_count(node_id)
+        if count:
+            menu.addSeparator()
+            action = menu.addAction(f"Show Slices in Timeline ({count:,})")
+            action.setObjectName("ctx_showslicesintimeline")
+            action.triggered.connect(lambda _=False: self.run_panel.show_node_slices(node_id))
 
     def _canvas_action(self, name: str) -> None:
         """Run one of the canvas's own edit actions (its shortcuts are off: ours are used)."""
@@ -718,11 +754,17 @@ class MainWindow(QMainWindow):
             return self.save()
         return choice is Choice.DISCARD
 
-    def new_document(self) -> bool:
+    def new_document(self, doc: Document | None = None) -> bool:
+        """File > New (``doc``: a template's document instead of an empty one), at 100 %
+        zoom: an empty one centred on the origin, a template fitted."""
         if not self.maybe_save():
             return False
         self._discard_autosave()
-        self._set_document(Document(), None)
+        self._set_document(doc or Document(), None)
+        assert self.canvas is not None
+        reset_view(self.canvas.viewer, QPointF(0.0, 0.0))
+        if doc is not None and doc.graph.nodes:
+            self.canvas.fit_view()
         self.show_message("New project")
         return True
 
@@ -1080,9 +1122,11 @@ def create_application(argv: list[str]) -> QApplication:
     return app
 
 
-def open_initial(path: Path | None, sample: Path) -> MainWindow | None:
+def open_initial(path: Path | None, sample: Path, *, start_page: bool = True) -> MainWindow | None:
     """The window ``python -m app`` shows: ``path`` (project or script to import), else the
-    bundled sample project, else an empty document. None when ``path`` cannot be opened."""
+    bundled sample project, else an empty document. None when ``path`` cannot be opened.
+    Without ``path`` the start page is shown over the canvas (``start_page`` and the user's
+    "Show at start-up" setting permitting)."""
     window = MainWindow()
     if path is not None and path.suffix == ".py":
         window.import_python(path)
@@ -1093,4 +1137,6 @@ def open_initial(path: Path | None, sample: Path) -> MainWindow | None:
             return None
     elif sample.is_file() and not window.open_path(sample):
         window.show_message(f"The bundled sample {sample} could not be opened")
+    if path is None and start_page and should_show(window.settings):
+        window.show_start_page()  # over the sample, like a splash: Esc or Close dismisses it
     return window

@@ -487,6 +487,36 @@ class RunPanel(QObject):
         self.highlighted = mask
         self.timeline.highlight_tasks(mask)
 
+    def _node_mask(self, node_id: str) -> np.ndarray | None:
+        trace = self.timeline.trace
+        if trace is None or self.node_map is None:
+            return None
+        return self.node_map.task_mask(trace, node_id)
+
+    def slice_count(self, node_id: str) -> int:
+        """How many slices of the shown run ``node_id`` issued (0: none, or no current run)."""
+        mask = self._node_mask(node_id)
+        return int(mask.sum()) if mask is not None else 0
+
+    def show_node_slices(self, node_id: str) -> int:
+        """Select ``node_id``, outline its slices, zoom the timeline to them and bring the
+        Timeline forward (the node menu's "Show Slices in Timeline"); the slice count."""
+        mask = self._node_mask(node_id)
+        trace = self.timeline.trace
+        if mask is None or trace is None or not mask.any():
+            self._message("No slices of this node in the shown run: run the program (F5)")
+            return 0
+        self.canvas.select_ids([node_id])  # highlights through selection_changed
+        self.highlight_nodes([node_id])
+        start = float(trace["start"][mask].min())
+        end = float(trace["end"][mask].max())
+        self.timeline.view_box.setXRange(start, max(end, start + 1.0), padding=0.05)
+        self.timeline_dock.show()
+        self.timeline_dock.raise_()
+        count = int(mask.sum())
+        self._message(f"{count:,} slice{'s' if count != 1 else ''} outlined in the Timeline")
+        return count
+
     def _on_slice_clicked(self, record: np.void) -> None:
         text = slice_text(record, self.timeline.kernel_names, self.timeline.trace)
         text = text.replace("\n", " · ")

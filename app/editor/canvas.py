@@ -219,6 +219,10 @@ class GraphCanvas(QtCore.QObject):
         actions: name -> QAction (delete, copy, cut, paste, duplicate, fit, group, ungroup,
             backdrop, leave_scope, undo, redo, select_all). They carry shortcuts that act while the
             canvas has focus; a main window may add the same QAction objects to its menus.
+        tab_search, context_menus, find_bar, minimap, wire_feedback: the quick-add box, the
+            right-click menus, the Ctrl+F field, the overview map and the refused-wire tooltip
+            (``app.editor.tab_search``, ``context_menus``, ``find_bar``, ``minimap``,
+            ``wire_feedback``).
 
     Signals:
         selection_changed(list): ids of the selected document nodes.
@@ -263,6 +267,16 @@ class GraphCanvas(QtCore.QObject):
         from app.editor.tab_search import TabSearch
 
         self.tab_search = TabSearch(self)
+        # Navigation aids over the viewer (issue 13 item 4), each in its own module.
+        from app.editor.context_menus import CanvasContextMenus
+        from app.editor.find_bar import FindBar
+        from app.editor.minimap import Minimap
+        from app.editor.wire_feedback import WireFeedback
+
+        self.context_menus = CanvasContextMenus(self)
+        self.find_bar = FindBar(self)
+        self.minimap = Minimap(self)
+        self.wire_feedback = WireFeedback(self)
         self.actions = self._make_actions(shortcuts)
         self.graph.node_selection_changed.connect(self._view_selection_changed)
         self.graph.node_selected.connect(lambda _n: self._view_selection_changed([], []))
@@ -814,6 +828,10 @@ class GraphCanvas(QtCore.QObject):
             title = kind.title if kind else node.kind
             crumbs.append((node.id, f"{title} {node.name}".strip()))
         self.breadcrumb.set_path(crumbs)
+
+    def node_title(self, node: Node, graph: Graph | None = None, owner: Node | None = None) -> str:
+        """The title the canvas shows for ``node`` (``Tensor: Q``, ``call attn``...)."""
+        return self._display_name(node)
 
     def _display_name(self, node: Node) -> str:
         kind = registry.KINDS.get(node.kind)

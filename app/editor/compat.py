@@ -336,3 +336,33 @@ def fit_items(viewer: Any, items: Iterable[Any], margin: float = 40.0) -> Any:
     setting that rect is how its own zoom and pan work, so wheel zoom keeps working afterwards.
     """
     return frame_rect(viewer, items_rect(items), margin)
+
+
+def center_on(viewer: Any, point: Any) -> None:
+    """Pan ``viewer`` so scene ``point`` (a QPointF) is at the centre of the view; zoom kept.
+
+    Moves the viewer's ``_scene_range`` like its own pan does (see :func:`frame_rect`), so a
+    later wheel zoom or pan continues from the new place.
+    """
+    viewer._scene_range.translate(point - viewer._scene_range.center())
+    viewer._update_scene()
+
+
+def visible_scene_rect(viewer: Any) -> Any:
+    """The scene rect the viewport shows now (a QRectF)."""
+    return viewer.mapToScene(viewer.viewport().rect()).boundingRect()
+
+
+def reset_view(viewer: Any, centre: Any) -> None:
+    """100 % zoom, scene point ``centre`` (a QPointF) in the middle of the view.
+
+    NodeGraphQt's ``reset_zoom`` sizes the range to the viewer widget (frame included, so the
+    scale lands a little under 1) and ignores a centre at the origin (a null QPointF is false).
+    """
+    from PySide6.QtCore import QRectF
+
+    vp = viewer.viewport()
+    # ``fitInView`` keeps a 2-pixel margin on each side: a range that much smaller is 1:1.
+    w, h = max(vp.width() - 4, 1), max(vp.height() - 4, 1)
+    viewer._scene_range = QRectF(centre.x() - w / 2, centre.y() - h / 2, w, h)
+    viewer._update_scene()

@@ -117,6 +117,10 @@ class TabSearch(QtCore.QObject):
             return True
         return False
 
+    def shortcut_help(self) -> tuple[tuple[str, str], ...]:
+        """The key this box handles itself (listed by Help > Keyboard Shortcuts)."""
+        return (("Add a node at the cursor (quick search)", "Tab"),)
+
     # -- behaviour ------------------------------------------------------------------------------
     def show_at_cursor(self) -> None:
         viewer = self.canvas.viewer

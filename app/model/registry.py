@@ -857,6 +857,11 @@ def display_name(kind_id: str) -> str:
     return known.title if known is not None else kind_id
 
 
+def node_label(node: Node) -> str:
+    """What a message calls ``node``: its name, else its kind's display name (never an id)."""
+    return node.name or display_name(node.kind)
+
+
 def categories() -> list[tuple[str, list[NodeKind]]]:
     """Palette categories in palette order with their kinds (internal kinds left out)."""
     grouped: dict[str, list[NodeKind]] = {c: [] for c in CATEGORY_ORDER}
@@ -1051,7 +1056,10 @@ def can_connect(doc: Document, src: PortRef, dst: PortRef) -> tuple[bool, str]:
         return False, f"{display_name(d_node.kind)} {d_node.id} has no input port {dst.port!r}"
     scope = scope_of_owner(s_owner)
     if not types_compatible(s_port.type, d_port.type, scope):
-        return False, f"type mismatch: {s_port.type} output cannot feed {d_port.type} input"
+        return False, (
+            f"type mismatch: {node_label(s_node)} ({s_port.type}) cannot feed the "
+            f"{d_port.type} port {dst.port!r} of {node_label(d_node)}"
+        )
     graph = s_graph
     for e in graph.edges:
         if e.src == src and e.dst == dst:
@@ -1461,6 +1469,7 @@ __all__ = [
     "IdAllocator",
     "names_a_variable",
     "display_name",
+    "node_label",
     "free_name",
     "unique_name",
     "new_node",

@@ -215,14 +215,19 @@ class SourcesView(QtWidgets.QWidget):
         layout.addWidget(self.splitter, 1)
 
         ctx = QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut
-        for key, slot in (
-            (QtGui.QKeySequence.StandardKey.Find, self.open_search),
-            (QtGui.QKeySequence.StandardKey.FindNext, self.find_next),
-            (QtGui.QKeySequence.StandardKey.FindPrevious, self.find_previous),
-            (QtGui.QKeySequence("Shift+Return"), self.find_previous),
-            (QtGui.QKeySequence("Escape"), self.close_search),
+        for key, slot, what in (
+            (QtGui.QKeySequence.StandardKey.Find, self.open_search, "Find in source"),
+            (QtGui.QKeySequence.StandardKey.FindNext, self.find_next, "Find next in source"),
+            (
+                QtGui.QKeySequence.StandardKey.FindPrevious,
+                self.find_previous,
+                "Find previous in source",
+            ),
+            (QtGui.QKeySequence("Shift+Return"), self.find_previous, "Find previous in source"),
+            (QtGui.QKeySequence("Escape"), self.close_search, "Close the source search"),
         ):
             sc = QtGui.QShortcut(QtGui.QKeySequence(key), self)
+            sc.setWhatsThis(what)  # Help > Keyboard Shortcuts lists it by this
             sc.setContext(ctx)
             sc.activated.connect(slot)
         self.set_root(None)

@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         QApplication.exit(2)
 
     QTimer.singleShot(WATCHDOG_MS, watchdog)  # fires only if the grab never closes the window
-    rc = run_gui(project, on_shown=on_shown, run=run)
+    # The picture is of the sample and its run, not of the start page over it.
+    rc = run_gui(project, on_shown=on_shown, run=run, start_page=False)
     if status.get("run_failed"):
         return 3
     return status["code"] if rc == 0 else rc

@@ -345,7 +345,7 @@ def test_shortcuts_are_the_desktop_conventions(make_window: Callable[..., MainWi
             assert seq.toString() not in seen, f"{seq.toString()} bound to {name} and {seen}"
             seen[seq.toString()] = name
     titles = [a.text() for a in window.menuBar().actions()]
-    assert titles == ["&File", "&Edit", "&View", "&Run"]
+    assert titles == ["&File", "&Edit", "&View", "&Run", "&Help"]
 
 
 def test_edit_menu_drives_the_canvas(qtbot: Any, make_window: Callable[..., MainWindow]) -> None:
