@@ -8,11 +8,11 @@ Nothing else in the app may hard-code a port name or a property default.
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from . import bounds, exprs, pytext
+from . import bounds, exprs, pytext, titles
 from .document import Document, Edge, Graph, Node, PortRef
 
 # ------------------------------------------------------------------------------------------
@@ -98,6 +98,9 @@ class NodeKind:
     in_palette: bool = True
     sweep_default: str = ""
     """The property Run > Sweep opens on (a dispatch's worker count); "" = the first one."""
+    summary: Callable[[Node, titles.TitleContext], str] | None = None
+    """The node's canvas title with its key parameters (``Q  f32[4,8,16,16]``,
+    ``attn_kernel[b, h]``; see ``app.model.titles``); None = ``"Kind: name"``."""
 
     def prop(self, name: str) -> PropSpec:
         for p in self.props:
@@ -189,6 +192,7 @@ _add(
             PropSpec("path", "str", "", doc=".npy file for init=npy"),
         ],
         name_base="tensor",
+        summary=titles.tensor,
         doc="A tensor backed by a numpy array.",
     )
 )
@@ -200,6 +204,7 @@ _add(
         [_out("scalar", "scalar")],
         [PropSpec("dtype", "dtype", "i64", DTYPES), PropSpec("value", "number", 0)],
         name_base="n",
+        summary=titles.scalar,
         doc="A named Python number (sizes, counts).",
     )
 )
@@ -211,6 +216,7 @@ _add(
         [_out("out", "value")],  # dynamic: typed like the target's output
         [PropSpec("target", "str", "", doc="name of a root node: tensor, scalar, axis, kernel...")],
         allowed_in=frozenset({"workload"}),
+        summary=titles.get,
         doc="Brings a root data node (tensor, axis, kernel, channel...) into a workload body: "
         "edges never cross scopes, so bodies read root data through Get nodes.",
     )
@@ -223,6 +229,7 @@ _add(
         [_out("axis", "axis")],
         [PropSpec("size", "int", 8)],
         name_base="axis",
+        summary=titles.axis,
         doc="Dense[size]: a static iteration space.",
     )
 )
@@ -234,6 +241,7 @@ _add(
         [_in("size", "scalar", optional=True), _out("axis", "axis")],
         [PropSpec("size", "int", 4, doc="used when the size input is not connected")],
         name_base="axis",
+        summary=titles.axis,
         doc="DenseDyn(size): a size known at run time.",
     )
 )
@@ -245,6 +253,7 @@ _add(
         [_in("lengths", "tensor"), _out("axis", "axis")],
         [PropSpec("outer_size", "int", 4)],
         name_base="axis",
+        summary=titles.axis,
         doc="Ragged(outer_size, lengths): per-row lengths.",
     )
 )
@@ -256,6 +265,7 @@ _add(
         [_in("indptr", "tensor"), _in("indices", "tensor"), _out("axis", "axis")],
         [PropSpec("outer_size", "int", 4)],
         name_base="routing",
+        summary=titles.axis,
         doc="Sparse(outer_size, indptr, indices): CSR selection (MoE routing).",
     )
 )
@@ -290,6 +300,7 @@ _add(
         allowed_in=ROOT,
         name_base="kernel",
         body_scope="kernel",
+        summary=titles.kernel_def,
         doc="A kernel definition; its body holds the tile ops.",
     )
 )
@@ -302,6 +313,7 @@ _add(
         [PropSpec("param", "str", "", doc="the parameter's name")],
         allowed_in=K,
         in_palette=False,
+        summary=titles.kernel_param,
         doc="A kernel parameter inside the kernel body: out tile (In/InOut), in value (a store).",
     )
 )
@@ -390,6 +402,7 @@ _add(
         scope=True,
         allowed_in=ROOT,
         name_base="workload",
+        summary=titles.workload,
         doc="@workload def name(): the body is its statements.",
     )
 )
@@ -414,6 +427,7 @@ _add(
         [PropSpec("vars", "names", "i", doc="loop variables, one per axis, e.g. 'b, h'")],
         scope=True,
         allowed_in=W,
+        summary=titles.parallel,
         doc="for b, h in P(batch, heads): every iteration independent.",
     )
 )
@@ -426,6 +440,7 @@ _add(
         [PropSpec("var", "names", "i")],
         scope=True,
         allowed_in=W,
+        summary=titles.seq,
         doc="for i in P.seq(axis): iteration i+1 waits for iteration i.",
     )
 )
@@ -441,6 +456,7 @@ _add(
         ],
         scope=True,
         allowed_in=W,
+        summary=titles.sel,
         doc="for e in P.sel(routing[b]): only the selected indices.",
     )
 )
@@ -453,6 +469,7 @@ _add(
         [PropSpec("pred", "expr", "True")],
         scope=True,
         allowed_in=W,
+        summary=titles.when,
         doc="with P.when(pred): consecutive whens form an if/elif chain.",
     )
 )
@@ -465,6 +482,7 @@ _add(
         [],
         scope=True,
         allowed_in=W,
+        summary=titles.otherwise,
         doc="with P.otherwise(): must follow a P.when on the execution chain.",
     )
 )
@@ -480,6 +498,7 @@ _add(
         ],
         allowed_in=W,
         name_base="call",
+        summary=titles.call,
         doc="kernel[b, h](Q=Q[b, h], ...): one task per iteration.",
     )
 )
@@ -493,6 +512,7 @@ for _cid, _title in (("compose.combine", "combine"), ("compose.sequential", "seq
             [],
             allowed_in=ROOT,
             name_base=_title == "combine" and "layer" or "pipeline",
+            summary=titles.compose,
             doc=f"{_title}(w1, w2, ...), in edge order.",
         )
     )
@@ -506,6 +526,7 @@ _add(
         [_out("channel", "channel")],
         [PropSpec("depth", "int", 2)],
         name_base="ch",
+        summary=titles.channel,
         doc='Channel("name", depth=d): bounded, blocking send.',
     )
 )
@@ -518,6 +539,7 @@ _add(
         [PropSpec("depth", "int", 2)],
         scope=True,
         allowed_in=W,
+        summary=titles.pipe,
         doc="with P.pipe(): processes that communicate over channels.",
     )
 )
@@ -535,6 +557,7 @@ _add(
         scope=True,
         allowed_in=frozenset({"root", "workload"}),
         name_base="proc",
+        summary=titles.process,
         doc="A CSP process: inside P.pipe, or at the root wired into csp.connect.",
     )
 )
@@ -547,6 +570,7 @@ _add(
         [],
         allowed_in=W,
         name_base="send",
+        summary=titles.send,
         doc="send(ch, call): pass a kernel call's result down a channel.",
     )
 )
@@ -559,6 +583,7 @@ _add(
         [PropSpec("var", "names", "t")],
         scope=True,
         allowed_in=W,
+        summary=titles.consume,
         doc="with consume(ch) as t: the body runs per received item.",
     )
 )
@@ -571,6 +596,7 @@ _add(
         [],
         allowed_in=W,
         name_base="close",
+        summary=titles.close,
         doc="ch.close(): consumers finish.",
     )
 )
@@ -597,6 +623,7 @@ _add(
         [_in("process", "workload"), _out("workload", "workload")],
         [PropSpec("n", "int", 2)],
         name_base="replicas",
+        summary=titles.replicate,
         doc="replicate(process, n).",
     )
 )
@@ -623,6 +650,7 @@ for _eid, _title in (("event.record", "record"), ("event.synchronize", "synchron
             [],
             allowed_in=W,
             name_base=_title,
+            summary=titles.event_use,
             doc=f"{_title}(ev)",
         )
     )
@@ -696,6 +724,7 @@ for _lop, _props in _LAYOUT_PROPS.items():
             _props,
             allowed_in=W,
             name_base="y",
+            summary=titles.layout_op,
             doc=f"y = {_lop}(x, ...)",
         )
     )
@@ -784,6 +813,15 @@ _SCHED = {
     ],
     "spatial_map": [PropSpec("grid", "shape", [1, 1])],
 }
+_SCHED_SUMMARY = {
+    "dispatch": titles.dispatch,
+    "streams": titles.streams,
+    "stream_by": titles.stream_by,
+    "timing": titles.timing,
+    "task_graph": titles.schedule_changes,
+    "spatial_map": titles.schedule_changes,
+}
+"""Each schedule op's title function (its key parameters, e.g. ``dispatch affinity(b)``)."""
 for _sop, _props in _SCHED.items():
     _add(
         NodeKind(
@@ -793,6 +831,7 @@ for _sop, _props in _SCHED.items():
             [_in("workload", "workload"), _out("workload", "workload")],
             _props,
             name_base="sched",
+            summary=_SCHED_SUMMARY[_sop],
             doc=f"workload.{_sop}(...)",
             sweep_default="n" if _sop == "dispatch" else "",
         )
@@ -805,6 +844,7 @@ _add(
         [_in("workload", "workload")],
         [PropSpec("target", "enum", "cpu_sim", ("cpu_sim", "ascend_npu"))],
         name_base="program",
+        summary=titles.program,
         doc="program = workload.compile(target=...); the runner block.",
     )
 )

@@ -67,6 +67,17 @@ class MenuPicker:
         assert self.menu is not None, "no menu was shown"
         return self.menu
 
+    def right_button(self, at: QPoint, pick: str | None = None) -> QMenu:
+        """A right click as the window system delivers it on X11: press, the context-menu
+        event, release (QTest's widget clicks do not synthesize the middle one)."""
+        self.menu = None
+        viewport = self.canvas.viewer.viewport()
+        QTest.mousePress(viewport, Qt.MouseButton.RightButton, NONE, at)
+        menu = self.right_click(at, pick)
+        assert not self.canvas.viewer.RMB_state  # no zoom-drag left armed after the menu
+        QTest.mouseRelease(viewport, Qt.MouseButton.RightButton, NONE, at)
+        return menu
+
 
 def entries(menu: QMenu) -> list[str]:
     out = []
@@ -133,7 +144,7 @@ def test_add_node_here_opens_quick_add_at_the_click_and_places_the_node_there(
     canvas: GraphCanvas, picker: MenuPicker
 ) -> None:
     at = QPoint(300, 240)
-    menu = picker.right_click(at, "Add Node Here")
+    menu = picker.right_button(at, "Add Node Here")
     assert menu.objectName() == "contextMenu_canvas"
     search = canvas.tab_search
     assert search.is_open()
@@ -191,7 +202,7 @@ def test_rename_from_the_node_menu_is_one_typed_edit(
 
 def test_duplicate_and_delete_from_the_node_menu(canvas: GraphCanvas, picker: MenuPicker) -> None:
     t = canvas.add_node("data.tensor", (100.0, 100.0), name="Q")
-    picker.right_click(node_point(canvas, t), "Duplicate")
+    picker.right_button(node_point(canvas, t), "Duplicate")
     assert len(canvas.doc.graph.nodes) == 2
     copy = next(n for n in canvas.doc.graph.nodes if n != t)
     picker.right_click(node_point(canvas, copy), "Delete")
