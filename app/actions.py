@@ -109,6 +109,12 @@ EDIT_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("group", "&Group", ("Ctrl+G",), "Collapse the selection into a sub-graph"),
     ActionSpec("ungroup", "U&ngroup", ("Ctrl+Shift+G",), "Expand the selected scope in place"),
     ActionSpec("backdrop", "Add Co&mment", ("B",), "Put a comment backdrop behind the selection"),
+    ActionSpec(
+        "arrange",
+        "A&rrange",
+        ("Ctrl+Shift+A",),
+        "Lay this scope out in columns: data left, loops and calls middle, schedule right",
+    ),
 )
 VIEW_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("fit", "&Fit to View", ("F",), "Frame every node of this scope"),

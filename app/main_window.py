@@ -696,6 +696,7 @@ class MainWindow(QMainWindow):
             "group": lambda: self._canvas_action("group"),
             "ungroup": lambda: self._canvas_action("ungroup"),
             "backdrop": lambda: self._canvas_action("backdrop"),
+            "arrange": lambda: self._canvas_action("arrange"),
             "leave_scope": lambda: self._canvas_action("leave_scope"),
             "reset_layout": self.reset_layout,
             "fit": lambda: self._canvas_action("fit"),

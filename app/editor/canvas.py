@@ -39,8 +39,8 @@ from app.editor.compat import (
     strip_viewer_shortcuts,
 )
 from app.editor.palette import MIME_TYPE, library_entry_for_type
+from app.model import arrange, registry, titles
 from app.model import commands as cmds
-from app.model import registry
 from app.model.document import Backdrop, Diagnostic, Document, Edge, Graph, Node, PortRef
 
 NodeGraphQt = load_nodegraphqt()
@@ -675,11 +675,16 @@ class GraphCanvas(QtCore.QObject):
         if self._shown(graph):
             self._reconcile_edges([edge.src.node, edge.dst.node])
             self._refresh_dynamic_ports()
+            # A call is titled after its kernel wire, a loop after its axis wires.
+            self._refresh_titles([edge.src.node, edge.dst.node])
 
     def _on_property_changed(self, node: Node, field: str, old: Any, new: Any) -> None:
-        view = self._views.get(node.id)
-        if view is not None:
-            self._update_title(view, node)
+        graph = self.current_graph()
+        if node.id in graph.nodes:
+            # Its own title, and those titled after it (a Get's target names a call's kernel).
+            self._refresh_titles([node.id] + [e.dst.node for e in graph.edges_from(node.id)])
+        elif field == "name":
+            self._refresh_titles(list(self._views))  # Gets here may name the renamed node
         self._refresh_dynamic_ports()
         if self._scope is not None and node.id in {n.id for n in self._scope_chain()}:
             self._update_breadcrumb()
@@ -806,8 +811,9 @@ class GraphCanvas(QtCore.QObject):
         with bulk_build(self.viewer):
             for bd in graph.backdrops:
                 self._create_backdrop(bd)
+            ctx = self._title_ctx()
             for node in graph.nodes.values():
-                self._create_view(node, graph)
+                self._create_view(node, graph, ctx)
         self._sync_sizes(self._views.values())
         for edge in graph.edges:
             self._connect_view(edge)
@@ -824,37 +830,64 @@ class GraphCanvas(QtCore.QObject):
     def _update_breadcrumb(self) -> None:
         crumbs: list[tuple[str | None, str]] = [(None, self.doc.name or "Project")]
         for node in self._scope_chain():
-            kind = registry.KINDS.get(node.kind)
-            title = kind.title if kind else node.kind
-            crumbs.append((node.id, f"{title} {node.name}".strip()))
+            crumbs.append((node.id, titles.title(node, self.doc)))
         self.breadcrumb.set_path(crumbs)
 
     def node_title(self, node: Node, graph: Graph | None = None, owner: Node | None = None) -> str:
-        """The title the canvas shows for ``node`` (``Tensor: Q``, ``call attn``...)."""
-        return self._display_name(node)
+        """The title the canvas shows for ``node`` (``Q  f32[4,8,16,16]``, ``attn[b, h]``...):
+        ``app.model.titles``. Pass ``graph``/``owner`` when known (else the node is located)."""
+        return titles.title(node, self.doc, graph, owner)
 
-    def _display_name(self, node: Node) -> str:
-        kind = registry.KINDS.get(node.kind)
-        title = kind.title if kind else node.kind
-        if node.kind == "kernel.param":
-            return f"param {node.props.get('param', '')}".strip()
-        if node.kind == "kernel.call" and node.props.get("kernel"):
-            label = f"call {node.props['kernel']}"
-            return f"{label} · {node.name}" if node.name else label
-        return f"{title}: {node.name}" if node.name else title
+    def _title_ctx(self) -> titles.TitleContext:
+        """One context for titling many nodes of the shown graph (wires indexed once)."""
+        return titles.TitleContext(self.doc, self.current_graph(), self._owner())
+
+    def _display_name(self, node: Node, ctx: titles.TitleContext | None = None) -> str:
+        return titles.title_in(node, ctx if ctx is not None else self._title_ctx())
 
     def _strip_title(self, node: Node, text: str) -> str:
+        """The name typed in the in-place editor (it opens on the bare name; an unchanged
+        title, or one still starting with ``Kind:``, keeps or strips back to the name)."""
         kind = registry.KINDS.get(node.kind)
         title = kind.title if kind else node.kind
         text = text.strip()
+        if text == self._display_name(node) and text != node.name:
+            return node.name
         if text.startswith(f"{title}:"):
             text = text[len(title) + 1 :].strip()
         return text
 
-    def _update_title(self, view: Any, node: Node) -> None:
-        label = self._display_name(node)
+    def _update_title(self, view: Any, node: Node, ctx: titles.TitleContext | None = None) -> None:
+        label = self._display_name(node, ctx)
+        view.view.edit_name = node.name
         if view.name() != label:
             view.set_property("name", label, push_undo=False)
+
+    def _refresh_titles(self, node_ids: Iterable[str]) -> None:
+        """Re-title these nodes of the shown graph (the ones not shown are skipped)."""
+        graph = self.current_graph()
+        ctx = self._title_ctx()
+        for node_id in dict.fromkeys(node_ids):
+            view, node = self._views.get(node_id), graph.nodes.get(node_id)
+            if view is not None and node is not None:
+                self._update_title(view, node, ctx)
+
+    def arrange(self) -> None:
+        """Edit > Arrange: lay the shown graph out in readable columns, as one undo step.
+
+        ``app.model.arrange`` places the nodes (data left, loops and calls in the middle,
+        schedule and program right; kernel bodies by dataflow), using the real node sizes and
+        wrapping columns to the view's shape; the view is then fitted.
+        """
+        graph = self.current_graph()
+        sizes = {nid: (float(v.view.width), float(v.view.height)) for nid, v in self._views.items()}
+        vp = self.viewer.viewport()
+        aspect = max(vp.width(), 1) / max(vp.height(), 1)
+        placed = arrange.layout(self.doc, graph, sizes, aspect=aspect)
+        moves = {nid: pos for nid, pos in placed.items() if tuple(graph.nodes[nid].pos) != pos}
+        if moves:
+            self._apply(Batch("Arrange", [cmds.MoveNodes(moves)]))
+        self.fit_view()
 
     @staticmethod
     def _sync_sizes(views: Iterable[Any]) -> None:
@@ -863,13 +896,16 @@ class GraphCanvas(QtCore.QObject):
             view.model.width = view.view.width
             view.model.height = view.view.height
 
-    def _create_view(self, node: Node, graph: Graph | None = None) -> Any:
+    def _create_view(
+        self, node: Node, graph: Graph | None = None, ctx: titles.TitleContext | None = None
+    ) -> Any:
         cls = vnodes.node_classes().get(node.kind)
         if cls is None:
             raise registry.UnknownKind(f"node {node.id}: unknown kind {node.kind!r}")
         # Created with its final ports: one port item each, one layout (see StudioNode).
-        label = self._display_name(node)
+        label = self._display_name(node, ctx)
         view = cls(registry.ports_of(node, self.doc, graph), name=label)
+        view.view.edit_name = node.name
         view.model.id = node.id
         view.view.id = node.id
         view.model.pos = [float(node.pos[0]), float(node.pos[1])]
@@ -1085,6 +1121,7 @@ class GraphCanvas(QtCore.QObject):
                 [QtGui.QKeySequence.StandardKey.SelectAll],
             ),  # fmt: skip
             ("fit", "Fit View", self.fit_view, ["F"]),
+            ("arrange", "Arrange", self.arrange, ["Ctrl+Shift+A"]),
             ("group", "Group into Scope…", self.group_selected, ["Ctrl+G"]),
             ("ungroup", "Ungroup", self.ungroup_selected, ["Ctrl+Shift+G"]),
             ("backdrop", "Add Comment Backdrop", self.add_backdrop, ["B"]),

@@ -189,7 +189,9 @@ class _TitleEditor(NodeTextItem):
 
     def __init__(self, title: NodeTitle) -> None:
         self._title: NodeTitle | None = None  # NodeTextItem.__init__ calls set_editable(False)
-        super().__init__(title.text(), title.parentItem())
+        # A title shows key parameters (``Q  f32[4,16]``); the editor edits the bare name.
+        name = getattr(title.parentItem(), "edit_name", None)
+        super().__init__(title.text() if name is None else name, title.parentItem())
         self.setFont(title.font())
         self.setDefaultTextColor(title.brush().color())
         self.setPos(title.pos())
@@ -313,6 +315,8 @@ class StudioNodeItem(NodeItem):
         self._proxy_mode = False
         self._proxy_mode_threshold = 70
         self._badge: str | None = None
+        self.edit_name: str | None = None
+        """The text the in-place rename editor opens with (the node's name; None: the title)."""
 
     @property
     def badge(self) -> str | None:
@@ -399,7 +403,9 @@ class StudioNodeItem(NodeItem):
     def _paint_lod_title(self, painter: QtGui.QPainter, scale: float) -> None:
         """The title at ``LOD_TITLE_PX`` screen pixels, centred in the node.
 
-        When "Kind: name" does not fit, the name alone is shown (elided if still too long).
+        A title wider than the node is drawn smaller, down to ``LOD_TITLE_MIN_PX`` on screen
+        (titles carry key parameters, ``Q  f32[4,8,16,16]``: eliding them hid the shape); when
+        "Kind: name" still does not fit, the name alone is shown (elided if still too long).
         """
         pad = 6.0
         rect = QtCore.QRectF(pad, 0.0, max(self._width - 2 * pad, 1.0), self._height)
@@ -411,6 +417,12 @@ class StudioNodeItem(NodeItem):
         font.setBold(True)
         metrics = QtGui.QFontMetricsF(font)
         text = self.name
+        advance = metrics.horizontalAdvance(text)
+        if advance > rect.width():
+            fitted = px * rect.width() / advance
+            if fitted * scale >= LOD_TITLE_MIN_PX + 2.0:
+                font.setPixelSize(max(1, int(fitted)))
+                metrics = QtGui.QFontMetricsF(font)
         if metrics.horizontalAdvance(text) > rect.width() and ": " in text:
             # "Tensor: q" -> "q": the body colour already tells the kind, the name does not.
             text = text.split(": ", 1)[1]

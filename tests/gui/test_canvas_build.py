@@ -131,14 +131,16 @@ def test_title_rename_in_place_goes_through_the_model(qtbot, grid_canvas: GraphC
     title.set_editable(True)
     editor = title._editor
     assert editor is not None and not title.isVisible()
-    assert editor.toPlainText() == title.toPlainText()
+    # The title shows key parameters (``len0  f32[16,16]``); the editor edits the bare name.
+    assert title.toPlainText().startswith(grid_canvas.doc.node(node_id).name + "  ")
+    assert editor.toPlainText() == grid_canvas.doc.node(node_id).name
     editor.setPlainText("renamed")
     mods = QtCore.Qt.KeyboardModifier.NoModifier
     key = QtGui.QKeyEvent(QtCore.QEvent.Type.KeyPress, QtCore.Qt.Key.Key_Return, mods)
     editor.keyPressEvent(key)
     qtbot.waitUntil(lambda: title._editor is None)
     assert grid_canvas.doc.node(node_id).name == "renamed"
-    assert title.isVisible() and title.toPlainText().endswith("renamed")
+    assert title.isVisible() and title.toPlainText().startswith("renamed  f32[")
     assert editor.scene() is None
     assert grid_canvas.editor.can_undo()
 
