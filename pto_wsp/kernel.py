@@ -31,6 +31,7 @@ from .errors import CompileError, SourceLoc, TypeCheckError, user_location
 from .layout import check_call_layouts
 from .pto import OpRecord
 from .scalar_expr import ScalarExpr, as_expr
+from .shape_rule import tile_dtype_problem, tile_shape_problem
 from .types import DType
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -915,23 +916,22 @@ def _check_argument(k: KernelRef, p: KernelParam, value: Any, loc: SourceLoc | N
 
 
 def _check_tile_argument(where: str, p: KernelParam, value: Any, loc: SourceLoc | None) -> None:
-    shape = tuple(getattr(value, "shape", ()) or ())
-    want = p.shape or ()
-    if len(shape) != len(want) or any(
-        isinstance(s, int | np.integer) and int(s) != w for s, w in zip(shape, want, strict=False)
-    ):
-        shown = "[" + ", ".join("?" if s is None else str(s) for s in shape) + "]"
-        raise TypeCheckError(
-            f"{where} expects shape {list(want)}, got a view of shape {shown}", loc=loc
-        )
+    shape = [
+        int(s) if isinstance(s, int | np.integer) else None
+        for s in tuple(getattr(value, "shape", ()) or ())
+    ]
+    problem = tile_shape_problem(p.shape or (), shape)  # the rule the Studio checks live too
+    if problem is not None:
+        raise TypeCheckError(f"{where} {problem}", loc=loc)
     dtype = getattr(value, "dtype", None)
     if dtype is not None:
         try:
             dt = DType.from_any(dtype)
         except TypeCheckError:
             dt = None
-        if dt is not None and dt is not p.dtype:
-            raise TypeCheckError(f"{where} expects dtype {p.dtype.value}, got {dt.value}", loc=loc)
+        problem = tile_dtype_problem(p.dtype.value, dt.value) if dt is not None else None
+        if problem is not None:
+            raise TypeCheckError(f"{where} {problem}", loc=loc)
 
 
 @dataclass(eq=False)

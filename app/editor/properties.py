@@ -154,7 +154,13 @@ class CodeEditor(QtWidgets.QPlainTextEdit):
 
 
 class ParamListEditor(QtWidgets.QWidget):
-    """Table editor for a kernel signature: name, direction, kind, rows, cols, dtype per row."""
+    """Table editor for a kernel signature: name, direction, kind, rows, cols, dtype per row.
+
+    Only the fields the row's kind carries (``registry.PARAM_FIELDS``) have editors: a tile
+    shows rows, cols and dtype (``Tile[rows, cols, dtype]``), a scalar its dtype, an unshaped
+    tensor (``In[Tensor]``) none, since it takes any view. Picking another kind swaps the
+    row's editors for the new kind's (defaults where it had none) and commits.
+    """
 
     committed = QtCore.Signal(list)
 
@@ -198,11 +204,16 @@ class ParamListEditor(QtWidgets.QWidget):
         for row in range(self.table.rowCount()):
             name_item = self.table.item(row, 0)
             p: dict[str, Any] = {"name": name_item.text().strip() if name_item else ""}
-            for col, key in ((1, "direction"), (2, "kind"), (5, "dtype")):
+            for col, key in ((1, "direction"), (2, "kind")):
                 p[key] = self.table.cellWidget(row, col).currentText()
-            for col, key in ((3, "rows"), (4, "cols")):
-                p[key] = self.table.cellWidget(row, col).value()
-            out.append(p)
+            for key in registry.PARAM_FIELDS.get(p["kind"], ()):
+                w = self.table.cellWidget(row, PARAM_COLUMNS.index(key))
+                if isinstance(w, QtWidgets.QComboBox):
+                    p[key] = w.currentText()
+                elif isinstance(w, QtWidgets.QSpinBox):
+                    p[key] = w.value()
+                # no editor yet (the kind was just changed): the default is filled in
+            out.append(registry.normalize_param(p))
         return out
 
     # -- editing --------------------------------------------------------------------------
@@ -247,23 +258,59 @@ class ParamListEditor(QtWidgets.QWidget):
         row = self.table.rowCount()
         self.table.insertRow(row)
         self.table.setItem(row, 0, QtWidgets.QTableWidgetItem(p["name"]))
-        for col, key, choices in (
-            (1, "direction", registry.DIRECTIONS),
-            (2, "kind", registry.PARAM_KINDS),
-            (5, "dtype", registry.DTYPES),
-        ):
+        for key, choices in (("direction", registry.DIRECTIONS), ("kind", registry.PARAM_KINDS)):
             combo = QtWidgets.QComboBox(self.table)
             combo.addItems(list(choices))
             combo.setCurrentText(str(p[key]))
-            combo.currentTextChanged.connect(lambda _t: self._emit())
-            self.table.setCellWidget(row, col, combo)
-        for col, key in ((3, "rows"), (4, "cols")):
-            spin = QtWidgets.QSpinBox(self.table)
-            spin.setRange(1, 1 << 20)
-            spin.setKeyboardTracking(False)
-            spin.setValue(int(p[key]))
-            spin.valueChanged.connect(lambda _v: self._emit())
-            self.table.setCellWidget(row, col, spin)
+            if key == "kind":
+                combo.currentTextChanged.connect(lambda _t, c=combo: self._kind_changed(c))
+            else:
+                combo.currentTextChanged.connect(lambda _t: self._emit())
+            self.table.setCellWidget(row, PARAM_COLUMNS.index(key), combo)
+        self._fill_fields(row, p)
+
+    def _fill_fields(self, row: int, p: dict[str, Any]) -> None:
+        """The rows, cols and dtype cells of ``row``: editors for the fields ``p``'s kind
+        carries, an empty read-only cell for the others."""
+        carried = registry.PARAM_FIELDS.get(p["kind"], ())
+        for key in ("rows", "cols", "dtype"):
+            col = PARAM_COLUMNS.index(key)
+            self.table.removeCellWidget(row, col)
+            self.table.takeItem(row, col)
+            if key not in carried:
+                item = QtWidgets.QTableWidgetItem("")
+                item.setFlags(item.flags() & ~QtCore.Qt.ItemFlag.ItemIsEditable)
+                hint = "; choose kind tile for Tile[rows, cols, dtype]" if p["kind"] == "tensor" else ""  # fmt: skip
+                item.setToolTip(f"a {p['kind']} parameter has no {key}{hint}")
+                self.table.setItem(row, col, item)
+            elif key == "dtype":
+                combo = QtWidgets.QComboBox(self.table)
+                combo.addItems(list(registry.DTYPES))
+                combo.setCurrentText(str(p[key]))
+                combo.currentTextChanged.connect(lambda _t: self._emit())
+                self.table.setCellWidget(row, col, combo)
+            else:
+                spin = QtWidgets.QSpinBox(self.table)
+                spin.setRange(1, 1 << 20)
+                spin.setKeyboardTracking(False)
+                spin.setValue(int(p[key]))
+                spin.valueChanged.connect(lambda _v: self._emit())
+                self.table.setCellWidget(row, col, spin)
+
+    def _kind_changed(self, combo: QtWidgets.QComboBox) -> None:
+        """A row's kind was picked: show the new kind's fields (defaults where it had none)."""
+        if self._loading:
+            return
+        col = PARAM_COLUMNS.index("kind")
+        row = next(
+            r for r in range(self.table.rowCount()) if self.table.cellWidget(r, col) is combo
+        )
+        loading, self._loading = self._loading, True
+        try:
+            self._fill_fields(row, self.params()[row])
+        finally:
+            self._loading = loading
+        self._emit()
 
     def _changed(self, _item: QtWidgets.QTableWidgetItem) -> None:
         self._emit()

@@ -287,6 +287,17 @@ def check_index(text: str) -> tuple[list[str], set[str]]:
     return problems, found
 
 
+def index_items(text: str) -> tuple[ast.expr, ...] | None:
+    """The parsed items of an index that passes ``check_index`` (``b, 0:4`` -> a name and a
+    slice), for reasoning about its shape; None when it does not pass."""
+    problems, _ = check_index(text)
+    if problems:
+        return None
+    index, _ = _index_tree(text)
+    assert index is not None
+    return tuple(index.elts) if isinstance(index, ast.Tuple) else (index,)
+
+
 # ------------------------------------------------------------------------------------------
 # printing: the exporter writes an expression from its parsed tree, never the text
 
@@ -440,6 +451,7 @@ __all__ = [
     "render",
     "render_index",
     "check_index",
+    "index_items",
     "names",
     "validate",
     "validate_index",

@@ -376,11 +376,12 @@ class _Converter:
                 "name": p.name,
                 "direction": {"in": "In", "out": "Out", "inout": "InOut"}[p.direction],
                 "kind": p.kind,
-                "rows": int(p.shape[0]) if p.kind == "tile" else 16,
-                "cols": int(p.shape[1]) if p.kind == "tile" else 16,
-                "dtype": p.dtype.value if p.dtype is not None and p.kind != "tensor" else "f32",
             }
-            params.append(q)
+            if p.kind == "tile":
+                q["rows"], q["cols"] = int(p.shape[0]), int(p.shape[1])
+            if p.kind != "tensor":
+                q["dtype"] = p.dtype.value if p.dtype is not None else "f32"
+            params.append(registry.normalize_param(q))
         props = {
             "params": params,
             "cpp_src": ref.cpp_src or "",

@@ -216,7 +216,7 @@ def _build_graph(
             raise ProjectError(f"unknown node kind {nm.kind!r}", path=path, where=f"{where}.kind")
         props = kind.defaults()
         known = {p.name for p in kind.props}
-        for key, value in nm.props.items():
+        for key, value in registry.migrate_props(nm.kind, nm.props).items():
             if key not in known:
                 valid = ", ".join(sorted(known)) or "none"
                 raise ProjectError(

@@ -53,6 +53,14 @@ SCOPES = ("root", "workload", "kernel")
 DTYPES = ("f16", "bf16", "f32", "f64", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "bool")
 DIRECTIONS = ("In", "Out", "InOut")
 PARAM_KINDS = ("tensor", "tile", "scalar")
+PARAM_FIELDS: dict[str, tuple[str, ...]] = {
+    "tensor": (),  # In[Tensor]: any view; it has no shape or dtype of its own
+    "tile": ("rows", "cols", "dtype"),  # In[Tile[rows, cols, dtype]]: checked at every call
+    "scalar": ("dtype",),  # Scalar[dtype]
+}
+"""The fields a kernel parameter of each kind carries besides name, direction and kind: the
+one list the params table, normalisation, checks and migration derive from."""
+PARAM_DEFAULTS: dict[str, Any] = {"rows": 16, "cols": 16, "dtype": "f32"}
 
 
 @dataclass(frozen=True)
@@ -282,8 +290,9 @@ _add(
                 "params",
                 "params",
                 [],
-                doc="list of {name, direction (In/Out/InOut), kind (tensor/tile/scalar), "
-                "rows, cols, dtype}",
+                doc="list of {name, direction (In/Out/InOut), kind, and by kind: tile "
+                "rows, cols, dtype (Tile[rows, cols, dtype], checked at every call); scalar "
+                "dtype; tensor nothing (an unshaped In[Tensor] takes any view)}",
             ),
             PropSpec("cpp_src", "code", "", doc="custom C++ body (Path A)", carries_code=True),
             PropSpec(
@@ -1320,8 +1329,14 @@ def _params_problem(value: Any) -> str | None:
         seen.add(name)
         if p.get("direction", "In") not in DIRECTIONS:
             return f"[{i}].direction: expected one of {', '.join(DIRECTIONS)}"
-        if p.get("kind", "tensor") not in PARAM_KINDS:
+        kind = p.get("kind", "tensor")
+        if kind not in PARAM_KINDS:
             return f"[{i}].kind: expected one of {', '.join(PARAM_KINDS)}"
+        for field in PARAM_DEFAULTS:
+            if field in p and field not in PARAM_FIELDS[kind]:
+                return f"[{i}].{field}: a {kind} parameter has no {field}" + (
+                    "; choose kind tile for a Tile[rows, cols, dtype]" if kind == "tensor" else ""
+                )
         for dim in ("rows", "cols"):
             if dim in p and (not _is_int(p[dim]) or p[dim] < 1):
                 return f"[{i}].{dim}: expected a positive integer"
@@ -1334,15 +1349,43 @@ def _params_problem(value: Any) -> str | None:
 
 
 def normalize_param(p: dict[str, Any]) -> dict[str, Any]:
-    """A parameter with every field present (defaults: In tensor, 16x16 f32)."""
-    return {
-        "name": p["name"],
-        "direction": p.get("direction", "In"),
-        "kind": p.get("kind", "tensor"),
-        "rows": p.get("rows", 16),
-        "cols": p.get("cols", 16),
-        "dtype": p.get("dtype", "f32"),
-    }
+    """A parameter with exactly the fields its kind carries (``PARAM_FIELDS``), defaults filled
+    in (In tensor; a tile 16x16 f32, a scalar f32). Fields the kind has not are dropped."""
+    kind = p.get("kind", "tensor")
+    out = {"name": p["name"], "direction": p.get("direction", "In"), "kind": kind}
+    for field in PARAM_FIELDS.get(kind, ()):
+        out[field] = p.get(field, PARAM_DEFAULTS[field])
+    return out
+
+
+def migrate_param(p: Any) -> Any:
+    """A kernel parameter as written before tile shapes were checked, in today's terms.
+
+    Earlier files gave every parameter rows, cols and dtype, and a ``tensor`` parameter
+    exported as an unshaped ``In[Tensor]`` that never looked at them, although the Studio showed
+    them as its shape. A ``tensor`` parameter that carries rows or cols becomes the ``tile``
+    parameter it was shown as (``Tile[rows, cols, dtype]``, checked at every call), so the file
+    now says what runs; fields a kind does not carry are dropped (a scalar's rows and cols).
+    Anything malformed is returned as it is, for the params check to report.
+    """
+    if not isinstance(p, dict) or p.get("kind", "tensor") not in PARAM_KINDS:
+        return p
+    q = dict(p)
+    if q.get("kind", "tensor") == "tensor" and ("rows" in q or "cols" in q):
+        q["kind"] = "tile"
+    for field in PARAM_DEFAULTS:
+        if field not in PARAM_FIELDS[q.get("kind", "tensor")]:
+            q.pop(field, None)
+    return q
+
+
+def migrate_props(kind_id: str, props: dict[str, Any]) -> dict[str, Any]:
+    """A node's properties as read from a file, in today's terms (``migrate_param``): applied
+    on every load, so older files and clipboard fragments open with the meaning they showed."""
+    params = props.get("params")
+    if kind_id == "kernel.def" and isinstance(params, list):
+        return {**props, "params": [migrate_param(p) for p in params]}
+    return props
 
 
 # ------------------------------------------------------------------------------------------
@@ -1506,6 +1549,10 @@ __all__ = [
     "prop_applies",
     "node_prop_problem",
     "normalize_param",
+    "migrate_param",
+    "migrate_props",
+    "PARAM_FIELDS",
+    "PARAM_DEFAULTS",
     "IdAllocator",
     "names_a_variable",
     "display_name",

@@ -2,7 +2,8 @@
 
 One linear pass over every graph: kinds and where they live, property types, expression names
 in scope, edges (ports, types, single inputs), unconnected required inputs, the execution chain
-of each workload scope, kernel parameter nodes, duplicate names. It never raises for a document
+of each workload scope, kernel parameter nodes, duplicate names, and the shape of each view a
+call passes to a tile parameter (``shape_checks``). It never raises for a document
 that ``io.load`` accepted; the exporter refuses documents with diagnostics.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from . import bounds, exprs, pytext, registry
+from . import bounds, exprs, pytext, registry, shape_checks
 from .document import Diagnostic, Document, Graph, Node
 from .registry import KINDS, PortSpec
 
@@ -24,6 +25,7 @@ def validate_document(doc: Document) -> list[Diagnostic]:
     _check_names(doc, out)
     _check_graph(doc, doc.graph, None, "root", frozenset(root_names), targets, out)
     _check_collectives_have_a_mesh(doc, out)
+    out += shape_checks.document_problems(doc)
     return out
 
 

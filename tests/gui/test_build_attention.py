@@ -430,7 +430,7 @@ def test_build_spec_8_1_from_an_empty_canvas_save_reopen_export_run(
     assert doc.validate() == [] and dialogs.errors == []
     assert all(not g.backdrops for g, _owner in doc.graphs()), "a stray comment was added"
     assert doc.node(ids["kernel"]).props["params"] == [
-        {"name": n, "direction": d, "kind": "tensor", "rows": 16, "cols": 16, "dtype": "f32"}
+        {"name": n, "direction": d, "kind": "tensor"}  # In[Tensor], as spec §8.1 writes it
         for n, d in (("Q", "In"), ("K", "In"), ("V", "In"), ("O", "Out"))
     ]
     call = doc.node(ids["call"]).props

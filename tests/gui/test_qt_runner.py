@@ -52,7 +52,9 @@ def test_successful_run_emits_started_progress_finished(qtbot, runner: QtRunner,
 def test_failed_run_emits_failed_with_node_diagnostic(qtbot, runner: QtRunner, tmp_path):
     doc = io.load(ROOT / "projects" / "matmul.pto.json")
     kern = next(n for n, _g, _o in doc.walk() if n.kind == "kernel.def")
-    kern.props["params"][1]["rows"] = 16
+    kern.props["params"][1]["rows"] = 16  # b: 16x16, so a(16x32) @ b has mismatched K
+    tensor_b = next(n for n in doc.graph.nodes.values() if n.name == "B")
+    tensor_b.props["shape"] = [16, 16]  # the call passes B whole: a view that fits the 16x16 b
     op = next(n for n in kern.body.nodes.values() if n.kind == "pto.matmul")
     with qtbot.waitSignal(runner.failed, timeout=TIMEOUT_MS) as failed:
         runner.start(doc, tmp_path / "run")

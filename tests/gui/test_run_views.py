@@ -176,6 +176,10 @@ def test_type_error_in_a_kernel_body_badges_the_node_and_lists_it(
     params = [dict(p) for p in kern.props["params"]]
     params[1]["rows"] = 16  # b: 16x16, so a(16x32) @ b has mismatched inner dimensions
     window.editor.apply(cmds.SetProperty(kern.id, "params", params))
+    tensor_b = next(n for n in window.document.graph.nodes.values() if n.name == "B")
+    # the call passes B whole: a view that fits the 16x16 b, so the run (not the live shape
+    # check) finds the fault, inside the kernel body
+    window.editor.apply(cmds.SetProperty(tensor_b.id, "shape", [16, 16]))
     op = next(n for n in kern.body.nodes.values() if n.kind == "pto.matmul")
 
     result = run_with_f5(qtbot, window)
@@ -194,7 +198,8 @@ def test_type_error_in_a_kernel_body_badges_the_node_and_lists_it(
     qtbot.mouseDClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.canvas.selected_ids() == [op.id]
 
-    # Fixing the property and running again clears the run's badge.
+    # Fixing the properties (B's shape, then b's tile) and running again clears the badge.
+    window.editor.undo()
     window.editor.undo()
     assert run_with_f5(qtbot, window).ok
     qtbot.waitUntil(lambda: not window.canvas.diagnostics_of(op.id), timeout=5000)

@@ -133,6 +133,8 @@ def test_type_error_in_a_kernel_body_names_the_node(tmp_path: Path) -> None:
     doc = load("matmul")
     kern = kernel_def(doc)
     kern.props["params"][1]["rows"] = 16  # b: 16x16, so a(16x32) @ b has mismatched K
+    tensor_b = next(n for n in doc.graph.nodes.values() if n.name == "B")
+    tensor_b.props["shape"] = [16, 16]  # the call passes B whole: a view that fits the 16x16 b
     matmul_op = next(n for n in kern.body.nodes.values() if n.kind == "pto.matmul")
     result = RunJob(doc, tmp_path / "run").wait(TIMEOUT)
     assert not result.ok and result.returncode == 1 and not result.crashed

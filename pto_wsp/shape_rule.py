@@ -1,0 +1,45 @@
+"""The one rule for passing a tensor view to a ``Tile[r, c, dtype]`` kernel parameter.
+
+A tile parameter takes a view of exactly the tile's shape and dtype: same rank, every extent
+that is known statically equal to the tile's, and the same element type. An extent that is only known at run time (``None``: a
+slice with symbolic bounds) is not refused here; the runtime checks it.
+
+The rule is pure (shapes in, problem text out, no tracing objects) so that the two places that
+apply it say the same thing: the DSL's kernel-call check (``pto_wsp.kernel``) and the Studio's
+live check of a call node (``app.model.shape_checks``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def format_shape(shape: Sequence[int | None]) -> str:
+    """``[8, 16, ?]``: a view shape as messages print it (``?`` for a run-time extent)."""
+    return "[" + ", ".join("?" if s is None else str(int(s)) for s in shape) + "]"
+
+
+def tile_shape_problem(tile_shape: Sequence[int], view_shape: Sequence[int | None]) -> str | None:
+    """Why a view of ``view_shape`` cannot bind a tile parameter of ``tile_shape``; None if it can.
+
+    The text reads after the name of the argument: ``expects shape [16, 16], got a view of
+    shape []``.
+    """
+    want = [int(w) for w in tile_shape]
+    rank_differs = len(view_shape) != len(want)
+    if rank_differs or any(
+        s is not None and int(s) != w for s, w in zip(view_shape, want, strict=False)
+    ):
+        return f"expects shape {want}, got a view of shape {format_shape(view_shape)}"
+    return None
+
+
+def tile_dtype_problem(tile_dtype: str, view_dtype: str) -> str | None:
+    """Why a view of element type ``view_dtype`` cannot bind a tile of ``tile_dtype`` (dtype
+    names as ``DType.value`` spells them: ``f32``); None if it can."""
+    if view_dtype != tile_dtype:
+        return f"expects dtype {tile_dtype}, got {view_dtype}"
+    return None
+
+
+__all__ = ["format_shape", "tile_shape_problem", "tile_dtype_problem"]

@@ -1,0 +1,367 @@
+"""Live rank/shape checks of kernel calls (``app.model.shape_checks``) and tile parameters.
+
+The Studio judges a call's argument with the DSL's own rule (``pto_wsp.shape_rule``); the
+view's shape comes from the tensor node's shape and the call's index text. These tests pin the
+rule, the view-shape computation (and that it agrees with what the DSL computes and refuses),
+the diagnostics for the issue's examples, no false positive on any bundled sample, and what a
+"tensor" parameter with a tile shape in an older file becomes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from app.model import io, registry, shape_checks
+from app.model.commands import DocumentEditor, SetProperty
+from app.model.export import export_script
+from pto_wsp import _builder
+from pto_wsp.errors import TypeCheckError
+from pto_wsp.kernel import In, Tile, kernel
+from pto_wsp.scalar_expr import LoopVar
+from pto_wsp.shape_rule import format_shape, tile_dtype_problem, tile_shape_problem
+from pto_wsp.tensor import Tensor
+from pto_wsp.types import DType
+
+PROJECTS = Path(__file__).resolve().parents[3] / "projects"
+SAMPLES = sorted(PROJECTS.glob("*.pto.json"))
+TILE_16 = [
+    {"name": "Q", "direction": "In", "kind": "tile", "rows": 16, "cols": 16, "dtype": "f32"},
+    {"name": "K", "direction": "In", "kind": "tile", "rows": 16, "cols": 16, "dtype": "f32"},
+    {"name": "V", "direction": "In", "kind": "tile", "rows": 16, "cols": 16, "dtype": "f32"},
+    {"name": "O", "direction": "Out", "kind": "tile", "rows": 16, "cols": 16, "dtype": "f32"},
+]
+
+
+# ------------------------------------------------------------------------------------------
+# the rule
+# ------------------------------------------------------------------------------------------
+def test_rule_accepts_the_tile_shape_and_run_time_extents() -> None:
+    assert tile_shape_problem((16, 16), (16, 16)) is None
+    assert tile_shape_problem((16, 16), (16, None)) is None  # known only at run time
+    assert tile_shape_problem([32, 128], [32, 128]) is None
+
+
+def test_rule_refuses_other_ranks_and_extents() -> None:
+    assert tile_shape_problem((16, 16), ()) == "expects shape [16, 16], got a view of shape []"
+    assert tile_shape_problem((16, 16), (16, 8)) == (
+        "expects shape [16, 16], got a view of shape [16, 8]"
+    )
+    assert tile_shape_problem((16, 16), (8, 16, 16)) == (
+        "expects shape [16, 16], got a view of shape [8, 16, 16]"
+    )
+    assert tile_shape_problem((16, 16), (None, None, 16)) is not None  # rank alone decides
+    assert format_shape((8, None)) == "[8, ?]"
+    assert tile_dtype_problem("f32", "f32") is None
+    assert tile_dtype_problem("f32", "f16") == "expects dtype f32, got f16"
+
+
+# ------------------------------------------------------------------------------------------
+# view shapes
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("shape", "index", "view"),
+    [
+        ([4, 8, 16, 16], "", (4, 8, 16, 16)),  # no index: the whole tensor
+        ([16, 16], "b, h", ()),  # loop variables drop their dimensions
+        ([4, 8, 16, 16], "b, h", (16, 16)),
+        ([4, 8, 16, 8], "b, h", (16, 8)),
+        ([4, 16, 16], "b", (16, 16)),  # trailing dimensions are kept whole
+        ([4, 16, 16], "b + 1", (16, 16)),
+        ([64, 16], "i * 16:(i + 1) * 16", (16, 16)),  # symbolic bounds that cancel
+        ([64, 16], "16 * i:16 * i + 8", (8, 16)),
+        ([64, 16], "i:i + 4, 2:", (4, 14)),
+        ([16, 32], ":, ::2", (16, 16)),
+        ([16, 32], "0:16, 16:", (16, 16)),
+        ([32, 16], "-16:", (16, 16)),  # Python's clamping for constant bounds
+        ([10, 16], "0:100", (10, 16)),
+        ([15, 4], "::2", (8, 4)),
+        ([16, 16], "i:j", (None, 16)),  # a run-time extent
+        ([16, 16], "0:n", (None, 16)),
+        ([16, 16], "i * i:4", (None, 16)),  # not linear
+        ([16, 16], "i:j:k", (None, 16)),  # a symbolic step
+        ([16, 16], "(2, 3)", ()),  # T[(2, 3)] is T[2, 3]
+        ([16, 16], "b,", (16,)),  # T[b,] is T[b]
+    ],
+)
+def test_view_shape(shape: list[int], index: str, view: tuple[int | None, ...]) -> None:
+    assert shape_checks.view_shape(shape, index) == view
+
+
+@pytest.mark.parametrize("index", ["0, 1, 2", "0 +", "x.y"])
+def test_view_shape_unknown(index: str) -> None:
+    """Too many indices or a malformed index: no shape (other checks report the index)."""
+    assert shape_checks.view_shape([16, 16], index) is None
+
+
+# The DSL and the Studio agree: for each (tensor shape, index) the Studio's view shape and rule
+# say "problem" exactly when the DSL's kernel call raises, with the same text after the name.
+@kernel
+def tile16(a: In[Tile[16, 16, DType.F32]]): ...
+
+
+_AGREE: list[tuple[list[int], str, Any]] = [
+    ([16, 16], "b, h", lambda t, v: t[v["b"], v["h"]]),
+    ([4, 8, 16, 8], "b, h", lambda t, v: t[v["b"], v["h"]]),
+    ([4, 8, 16, 16], "b, h", lambda t, v: t[v["b"], v["h"]]),
+    ([4, 16, 16], "b", lambda t, v: t[v["b"]]),
+    ([8, 16, 16], "", lambda t, v: t),
+    ([64, 16], "i * 16:(i + 1) * 16", lambda t, v: t[v["i"] * 16 : (v["i"] + 1) * 16]),
+    ([64, 16], "i * 16:i * 16 + 8", lambda t, v: t[v["i"] * 16 : v["i"] * 16 + 8]),
+    ([16, 32], ":, 0:16", lambda t, v: t[:, 0:16]),
+    ([16, 32], "0:16, 16:", lambda t, v: t[0:16, 16:]),
+    ([4, 16, 16], "b, 0:8", lambda t, v: t[v["b"], 0:8]),
+    ([16, 16], "i:j", lambda t, v: t[v["i"] : v["j"]]),
+]
+
+
+@pytest.mark.parametrize(("shape", "index", "view_of"), _AGREE)
+def test_studio_and_dsl_agree(shape: list[int], index: str, view_of: Any) -> None:
+    view = shape_checks.view_shape(shape, index)
+    assert view is not None
+    studio = tile_shape_problem((16, 16), view)
+    tensor = Tensor(np.zeros(shape, dtype=np.float32), name="T")
+    loop_vars = {name: LoopVar(name) for name in "bhij"}
+    scope: list[Any] = []
+    _builder.push(scope)
+    try:
+        if studio is None:
+            tile16(a=view_of(tensor, loop_vars))
+            assert len(scope) == 1
+        else:
+            with pytest.raises(TypeCheckError) as err:
+                tile16(a=view_of(tensor, loop_vars))
+            where = "call of kernel tile16: argument 'a' (In[Tile[16, 16, DType.F32]])"
+            assert f"{where} {studio}" in str(err.value)
+    finally:
+        _builder.pop(scope)
+
+
+def test_dsl_message_is_unchanged() -> None:
+    """The factored rule gives the DSL's kernel-call TypeCheckError its former text."""
+    tensor = Tensor(np.zeros((16, 16), dtype=np.float32), name="Q")
+    b, h = LoopVar("b"), LoopVar("h")
+    scope: list[Any] = []
+    _builder.push(scope)
+    try:
+        with pytest.raises(TypeCheckError) as err:
+            tile16(a=tensor[b, h])
+    finally:
+        _builder.pop(scope)
+    assert (
+        "call of kernel tile16: argument 'a' (In[Tile[16, 16, DType.F32]]) expects shape "
+        "[16, 16], got a view of shape []"
+    ) in str(err.value)
+
+
+# ------------------------------------------------------------------------------------------
+# diagnostics on call nodes
+# ------------------------------------------------------------------------------------------
+def _tiles(ed: DocumentEditor, ids: dict[str, str]) -> None:
+    ed.apply(SetProperty(ids["attn"], "params", TILE_16))
+
+
+def _shape_diags(ed: DocumentEditor) -> list[tuple[str, str, str]]:
+    return [(d.node_id, d.field, d.message) for d in shape_checks.document_problems(ed.doc)]
+
+
+def test_attention_with_tiles_has_no_diagnostic(attention) -> None:
+    ed, ids = attention
+    _tiles(ed, ids)
+    assert ed.doc.validate() == []
+    source = export_script(ed.doc).source
+    assert (
+        "Q: In[Tile[16, 16, DType.F32]]" in source and "O: Out[Tile[16, 16, DType.F32]]" in source
+    )
+
+
+def test_issue_example_rank_2_tensor_indexed_by_two_loop_variables(attention) -> None:
+    """Issue 13: a tensor Q of shape [16, 16] indexed Q[b, h] into a 16x16 tile."""
+    ed, ids = attention
+    _tiles(ed, ids)
+    ed.apply(SetProperty(ids["Q"], "shape", [16, 16]))
+    assert _shape_diags(ed) == [
+        (
+            ids["call"],
+            "props.index.Q",
+            "Q[b, h] is a view of shape [] but parameter Q of attn_kernel is Tile[16, 16, f32]",
+        )
+    ]
+    assert any(d.node_id == ids["call"] and "Q[b, h]" in d.message for d in ed.doc.validate())
+
+
+def test_issue_example_rank_4_tensor_against_16x16_parameters(attention) -> None:
+    """Issue 13: a tensor of shape [4, 8, 16, 8] against 16x16 parameters."""
+    ed, ids = attention
+    _tiles(ed, ids)
+    ed.apply(SetProperty(ids["O"], "shape", [4, 8, 16, 8]))
+    assert _shape_diags(ed) == [
+        (
+            ids["call"],
+            "props.index.O",
+            "O[b, h] is a view of shape [16, 8] but parameter O of attn_kernel is "
+            "Tile[16, 16, f32]",
+        )
+    ]
+
+
+def test_whole_tensor_index_edit_and_dtype(attention) -> None:
+    ed, ids = attention
+    _tiles(ed, ids)
+    ed.apply(SetProperty(ids["call"], "index", {"Q": "b, h", "K": "", "V": "b", "O": "b, h"}))
+    assert _shape_diags(ed) == [
+        (
+            ids["call"],
+            "props.index.K",
+            "K (whole, no index) has shape [4, 16, 16] but parameter K of attn_kernel is "
+            "Tile[16, 16, f32]",
+        )
+    ]
+    ed.apply(SetProperty(ids["call"], "index", {"Q": "b, h", "K": "b", "V": "b", "O": "b, h"}))
+    assert _shape_diags(ed) == []
+    ed.apply(SetProperty(ids["V"], "dtype", "f16"))
+    assert _shape_diags(ed) == [
+        (
+            ids["call"],
+            "props.index.V",
+            "V[b] is a view of f16 elements but parameter V of attn_kernel is Tile[16, 16, f32]",
+        )
+    ]
+
+
+def test_unshaped_tensor_parameters_take_any_view(attention) -> None:
+    """``In[Tensor]`` parameters are not shape-checked (the DSL does not either)."""
+    ed, ids = attention
+    ed.apply(SetProperty(ids["Q"], "shape", [16, 16]))
+    assert all(p["kind"] == "tensor" for p in registry.kernel_params(ed.doc.node(ids["attn"])))
+    assert _shape_diags(ed) == []
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name.split(".")[0])
+def test_no_false_positive_on_any_sample(path: Path) -> None:
+    doc = io.load(path)
+    assert shape_checks.document_problems(doc) == []
+    assert doc.validate() == []
+
+
+def test_the_checks_cover_the_samples() -> None:
+    """Not vacuous: each sample with tile parameters has calls whose views are judged, and
+    breaking one index in each gives a diagnostic."""
+    judged = 0
+    for path in SAMPLES:
+        doc = io.load(path)
+        for node, _graph, _owner in doc.walk():
+            index = node.props.get("index") if node.kind == "kernel.call" else None
+            for param, text in (index or {}).items():
+                if not text.strip() or not text.split(",")[0].strip().isidentifier():
+                    continue
+                node.props["index"] = {**index, param: f"{text}, 0"}  # one dimension fewer
+                if shape_checks.document_problems(doc):
+                    judged += 1
+                node.props["index"] = index
+    assert judged >= 8
+
+
+# ------------------------------------------------------------------------------------------
+# §8.3 sample and older files: a "tensor" parameter with a tile shape is a tile parameter
+# ------------------------------------------------------------------------------------------
+def _megakernel_as_before() -> dict[str, Any]:
+    """The §8.3 sample as it was: "tensor" parameters with 16x16 shapes that nothing checked,
+    and ``store[r](..., output=output)`` passing the whole rank-3 output."""
+    data = json.loads((PROJECTS / "megakernel_pipeline.pto.json").read_text())
+
+    def walk(graph: dict[str, Any]) -> None:
+        for n in graph["nodes"]:
+            if n["kind"] == "kernel.def":
+                for p in n["props"]["params"]:
+                    p["kind"] = "tensor"
+            index = n["props"].get("index")
+            if n["kind"] == "kernel.call" and index == {"output": "r"}:
+                n["props"]["index"] = {}
+            if "body" in n:
+                walk(n["body"])
+
+    walk(data["graph"])
+    return data
+
+
+def test_older_tensor_parameters_with_a_shape_open_as_tiles() -> None:
+    doc = io.from_data(_megakernel_as_before())
+    store = next(n for n in doc.graph.nodes.values() if n.name == "store")
+    assert store.props["params"] == [
+        {"name": "result", "direction": "In", "kind": "tile", "rows": 16, "cols": 16, "dtype": "f32"},
+        {"name": "output", "direction": "Out", "kind": "tile", "rows": 16, "cols": 16, "dtype": "f32"},
+    ]  # fmt: skip
+    (diag,) = doc.validate()
+    assert diag.message == (
+        "output (whole, no index) has shape [8, 16, 16] but parameter output of store is "
+        "Tile[16, 16, f32]"
+    )
+    assert (
+        export_script(io.load(PROJECTS / "megakernel_pipeline.pto.json")).source.count(
+            "store[r](result=result_buf, output=output[r])"
+        )
+        == 1
+    )
+
+
+def test_migration_drops_fields_a_kind_does_not_carry() -> None:
+    assert registry.migrate_param(
+        {"name": "s", "direction": "In", "kind": "scalar", "rows": 16, "cols": 16, "dtype": "i32"}
+    ) == {"name": "s", "direction": "In", "kind": "scalar", "dtype": "i32"}
+    assert registry.migrate_param({"name": "x", "kind": "tensor", "dtype": "f32"}) == {
+        "name": "x",
+        "kind": "tensor",
+    }
+    assert registry.migrate_param({"name": "x", "kind": "tensor", "cols": 8}) == {
+        "name": "x",
+        "kind": "tile",
+        "cols": 8,
+    }
+    assert registry.normalize_param({"name": "x", "kind": "tile", "cols": 8}) == {
+        "name": "x", "direction": "In", "kind": "tile", "rows": 16, "cols": 8, "dtype": "f32",
+    }  # fmt: skip
+    assert registry.normalize_param({"name": "x"}) == {
+        "name": "x",
+        "direction": "In",
+        "kind": "tensor",
+    }
+
+
+def test_an_unshaped_tensor_parameter_has_no_tile_fields(attention) -> None:
+    ed, ids = attention
+    spec = registry.kind("kernel.def").prop("params")
+    problem = registry.prop_problem(spec, [{"name": "Q", "kind": "tensor", "rows": 16}])
+    assert problem == (
+        "[0].rows: a tensor parameter has no rows; choose kind tile for a Tile[rows, cols, dtype]"
+    )
+    assert "In[Tensor]" in export_script(ed.doc).source
+    saved = io.to_data(ed.doc)
+    (kern,) = [n for n in saved["graph"]["nodes"] if n["kind"] == "kernel.def"]
+    assert kern["props"]["params"][0] == {"name": "Q", "direction": "In", "kind": "tensor"}
+    again = io.from_data(saved)  # an unshaped parameter stays unshaped through save and load
+    assert registry.kernel_params(again.node(ids["attn"]))[0]["kind"] == "tensor"
+
+
+@pytest.mark.parametrize("index", ['x"""\nimport os\n"""', "b, h, i, j, k", "0 +", ""])
+def test_malformed_or_surplus_index_is_left_to_the_expression_check(attention, index) -> None:
+    ed, ids = attention
+    _tiles(ed, ids)
+    call = ed.doc.node(ids["call"])
+    call.props["index"] = {**call.props["index"], "K": index}
+    expected = [] if index else [(ids["call"], "props.index.K")]
+    assert [(d[0], d[1]) for d in _shape_diags(ed)] == expected
+    ed.doc.validate()  # never raises
+
+
+def test_malformed_parameters_are_left_to_the_params_check(attention) -> None:
+    ed, ids = attention
+    kern = ed.doc.node(ids["attn"])
+    kern.props["params"] = [{**p, "rows": "sixteen"} for p in TILE_16]  # behind the editor's back
+    ed.doc.node(ids["Q"]).props["shape"] = [16, 16]
+    assert _shape_diags(ed) == []
+    assert any(d.field == "props.params" for d in ed.doc.validate())
