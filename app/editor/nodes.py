@@ -407,7 +407,7 @@ class StudioNodeItem(NodeItem):
         (titles carry key parameters, ``Q  f32[4,8,16,16]``: eliding them hid the shape); when
         "Kind: name" still does not fit, the name alone is shown (elided if still too long).
         """
-        pad = 6.0
+        pad = 12.0  # clear of the port circles on both edges
         rect = QtCore.QRectF(pad, 0.0, max(self._width - 2 * pad, 1.0), self._height)
         px = min(LOD_TITLE_PX / scale, self._height * LOD_TITLE_MAX_FILL)
         if px * scale < LOD_TITLE_MIN_PX:
