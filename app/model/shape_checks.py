@@ -17,9 +17,11 @@ symbolic parts cancel, as in ``i*T:(i+1)*T``); dimensions after the last index a
 from __future__ import annotations
 
 import ast
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from pto_wsp.shape_rule import format_shape, tile_dtype_problem, tile_shape_problem
 
@@ -29,7 +31,6 @@ from .document import Diagnostic, Document, Edge, Graph, Node
 Affine = tuple[dict[str, int], int]
 """``({name: coefficient}, constant)``: an index bound as a linear form of loop variables."""
 _Incoming = dict[tuple[str, str], list[Edge]]
-_PARAMS = registry.kind("kernel.def").prop("params")
 
 
 def view_shape(tensor_shape: Sequence[int], index: str) -> tuple[int | None, ...] | None:
@@ -38,10 +39,19 @@ def view_shape(tensor_shape: Sequence[int], index: str) -> tuple[int | None, ...
     Extents that depend on run-time values are None; the result is None when the index does not
     parse or has more items than the tensor has dimensions (other checks report those).
     """
+    return _view_shape(tensor_shape, _items(index) if index.strip() else ())
+
+
+@functools.lru_cache(maxsize=4096)
+def _items(index: str) -> tuple[ast.expr, ...] | None:
+    """``exprs.index_items``, parsed once per distinct text (a document repeats its indices)."""
+    return exprs.index_items(index)
+
+
+def _view_shape(
+    tensor_shape: Sequence[int], items: tuple[ast.expr, ...] | None
+) -> tuple[int | None, ...] | None:
     shape = [int(d) for d in tensor_shape]
-    if not index.strip():
-        return tuple(shape)
-    items = exprs.index_items(index)
     if items is None or len(items) > len(shape):
         return None
     out: list[int | None] = []
@@ -112,39 +122,42 @@ def call_problems(
 ) -> list[Diagnostic]:
     """One diagnostic per tile parameter of ``call`` bound to a view of the wrong shape.
 
-    ``incoming`` (``_incoming(graph)``) saves a scan of the graph's edges per port."""
+    ``incoming`` (``_incoming(graph)``) saves a scan of the graph's edges per port: with it, a
+    document's checks cost one pass over its edges, however many calls it has."""
     if incoming is None:
         incoming = _incoming(graph)
-    kern = registry.resolve_kernel(call, graph, doc)
+    kern = _kernel_of(doc, graph, incoming.get((call.id, "kernel"), []))
     if kern is None:
         return []
     index = call.props.get("index")
     index = index if isinstance(index, dict) else {}
     out: list[Diagnostic] = []
     for q in (registry.normalize_param(p) for p in registry.kernel_params(kern)):
-        if q["kind"] != "tile" or registry.prop_problem(_PARAMS, [q]) is not None:
+        if q["kind"] != "tile" or not _well_formed_tile(q):
             continue  # an unshaped or scalar parameter; a malformed one is reported elsewhere
         pname = q["name"]
         tensor = _tensor_argument(doc, graph, incoming.get((call.id, pname), []))
         text = index.get(pname) or ""
         if tensor is None or not isinstance(text, str):
             continue
-        if text.strip() and exprs.index_items(text) is None:
+        items = _items(text) if text.strip() else ()
+        if items is None:
             continue  # a malformed index: the expression check reports it
-        shape = view_shape(tensor.props["shape"], text)
+        shape = _view_shape(tensor.props["shape"], items)
         tile = (q["rows"], q["cols"])
-        if text.strip():
-            view, what = f"{tensor.name}[{exprs.render_index(text)}]", "is a view of"
-        else:
-            view, what = f"{tensor.name}", "(whole, no index) has"
-        param = f"parameter {pname} of {kern.name} is Tile[{tile[0]}, {tile[1]}, {q['dtype']}]"
         dtype = tensor.props.get("dtype")
         if shape is not None and tile_shape_problem(tile, shape) is not None:
-            message = f"{view} {what} shape {format_shape(shape)} but {param}"
+            what = f"shape {format_shape(shape)}"
         elif dtype in registry.DTYPES and tile_dtype_problem(q["dtype"], dtype) is not None:
-            message = f"{view} {what} {dtype} elements but {param}"
+            what = f"{dtype} elements"
         else:
             continue
+        if text.strip():
+            view = f"{tensor.name}[{exprs.render_index(text)}] is a view of"
+        else:
+            view = f"{tensor.name} (whole, no index) has"
+        param = f"parameter {pname} of {kern.name} is Tile[{tile[0]}, {tile[1]}, {q['dtype']}]"
+        message = f"{view} {what} but {param}"
         out.append(Diagnostic(call.id, f"props.index.{pname}", message))
     return out
 
@@ -154,6 +167,23 @@ def _incoming(graph: Graph) -> _Incoming:
     for e in graph.edges:
         out[(e.dst.node, e.dst.port)].append(e)
     return out
+
+
+def _well_formed_tile(q: dict[str, Any]) -> bool:
+    """Rows and cols positive ints and a known dtype (the params check names any fault)."""
+    dims_ok = all(
+        isinstance(q[d], int) and not isinstance(q[d], bool) and q[d] >= 1 for d in ("rows", "cols")
+    )
+    return dims_ok and q["dtype"] in registry.DTYPES
+
+
+def _kernel_of(doc: Document, graph: Graph, edges: list[Edge]) -> Node | None:
+    """``registry.resolve_kernel`` from the edges into the call's ``kernel`` port."""
+    for e in edges:
+        src = registry.source_node(e.src, graph, doc)
+        if src is not None and src.kind == "kernel.def":
+            return src
+    return None
 
 
 def _tensor_argument(doc: Document, graph: Graph, edges: list[Edge]) -> Node | None:
