@@ -9,7 +9,8 @@ A project file may come from anywhere, so what it can make the Studio do is boun
   neither UTF-8 nor a Python script can hold;
 - numbers: no NaN or infinity anywhere (a script cannot spell them);
 - graphs: no cycle along data or workload edges (export follows them; a cycle never ends);
-- expressions: ``exprs.MAX_LENGTH`` characters, ``exprs.MAX_DEPTH`` levels, 64-bit constants.
+- expressions: ``exprs.MAX_LENGTH`` characters, ``exprs.MAX_DEPTH`` levels, 64-bit constants;
+- shapes: at most ``MAX_SHAPE_ELEMENTS`` elements (a tensor is allocated when the script runs).
 
 Each problem is a ``Diagnostic`` naming node and field (the document-level checks) or a
 ``ProjectError`` naming the offset (the JSON check, which runs before there are nodes).
@@ -27,6 +28,8 @@ from .document import Diagnostic, Document, Graph
 
 __all__ = [
     "MAX_JSON_DEPTH",
+    "MAX_SHAPE_ELEMENTS",
+    "shape_problem",
     "json_depth_problem",
     "data_depth_problem",
     "value_problems",
@@ -35,6 +38,11 @@ __all__ = [
 
 MAX_JSON_DEPTH = 100
 """Arrays/objects nested in a project file (the samples need 15; each scope adds 3)."""
+
+MAX_SHAPE_ELEMENTS = 2**31
+"""Elements of one shape (a tensor, a broadcast, a mesh): 8 GiB of f32, more than a workload
+designed here needs and less than a file can make the runner try to allocate (7 PiB otherwise
+passed validation and died in numpy at run time)."""
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
@@ -66,6 +74,17 @@ def data_depth_problem(data: Any) -> str | None:
                 return f"the data nests deeper than {MAX_JSON_DEPTH} levels"
             items = value.values() if isinstance(value, dict) else value
             stack.extend((v, depth + 1) for v in items)
+    return None
+
+
+def shape_problem(shape: list[int]) -> str | None:
+    """Why ``shape`` (positive ints) holds more than ``MAX_SHAPE_ELEMENTS`` elements."""
+    count = 1
+    for d in shape:
+        count *= d
+        if count > MAX_SHAPE_ELEMENTS:
+            dims = " x ".join(str(d) for d in shape)
+            return f"shape {dims} has more than {MAX_SHAPE_ELEMENTS} (2**31) elements"
     return None
 
 

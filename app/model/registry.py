@@ -1192,7 +1192,7 @@ def prop_problem(spec: PropSpec, value: Any) -> str | None:
             return "expected a list of ints"
         if not value or any(d < 1 for d in value):
             return "expected a non-empty list of positive ints"
-        return None
+        return bounds.shape_problem(value)
     if t == "strlist":
         if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
             return "expected a list of strings"

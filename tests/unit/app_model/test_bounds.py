@@ -149,3 +149,20 @@ def test_an_autosave_of_unstorable_text_is_an_os_error_the_window_reports(tmp_pa
     with pytest.raises(OSError, match="UTF-8 cannot store"):
         saver.tick(10.0)
     assert not saver.target.exists()
+
+
+def test_a_petabyte_tensor_is_refused_naming_node_and_field(tmp_path) -> None:
+    data = _data()
+    tensor = _node(data, "data.tensor")
+    tensor["props"]["shape"] = [100_000, 100_000, 100_000]
+    with pytest.raises(io.ProjectError) as err:
+        io.load(_write(tmp_path, data))
+    text = str(err.value)
+    assert f"nodes.{tensor['id']}.props.shape" in text
+    assert "100000 x 100000 x 100000 has more than 2147483648 (2**31) elements" in text
+
+
+def test_a_large_but_bounded_tensor_is_accepted(tmp_path) -> None:
+    data = _data()
+    _node(data, "data.tensor")["props"]["shape"] = [1024, 1024, 1024]  # 2**30 elements
+    assert io.load(_write(tmp_path, data)) is not None
