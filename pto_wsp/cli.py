@@ -32,6 +32,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import runpy
 import shutil
 import sys
@@ -281,6 +282,24 @@ def _where(diag: dict[str, Any], exported: ExportedProject | None) -> str:
     return f"{file}:{line}"
 
 
+def _localise(text: str, exported: ExportedProject | None) -> str:
+    """``text`` with every ``<exported script>:<line>`` replaced by the project node that wrote
+    that line, and the script's (temporary) path by the project's: a user of a project file never
+    saw the script, and its folder is gone by the time they read the message."""
+    if exported is None:
+        return text
+    script = str(exported.script)
+
+    def node_at(m: re.Match[str]) -> str:
+        line = int(m.group(1))
+        node = exported.line_map.get(line)
+        where = f"node {node}" if node is not None else f"exported script line {line}"
+        return f"{exported.project}: {where}"
+
+    text = re.sub(re.escape(script) + r":(\d+)", node_at, text)
+    return text.replace(script, str(exported.project))
+
+
 def _same_file(a: str, b: Path) -> bool:
     try:
         return Path(a).resolve() == b.resolve()
@@ -354,7 +373,7 @@ def _error_line(err: BaseException, exported: ExportedProject | None) -> str:
     from .runner import diagnostic_of
 
     diag = diagnostic_of(err)
-    return f"{_where(diag, exported)}: {diag['kind']}: {diag['message']}"
+    return f"{_where(diag, exported)}: {diag['kind']}: {_localise(diag['message'], exported)}"
 
 
 def _ns_per_cycle(program: Any) -> float:
@@ -657,7 +676,8 @@ def _unique(lines: list[str]) -> list[str]:
 
 def _warning_line(diag: dict[str, Any], exported: ExportedProject | None) -> str:
     """``where: warning: Kind: message`` (``where`` names the project node when exported)."""
-    return f"{_where(diag, exported)}: warning: {diag.get('kind')}: {diag.get('message')}"
+    message = _localise(str(diag.get("message")), exported)
+    return f"{_where(diag, exported)}: warning: {diag.get('kind')}: {message}"
 
 
 def _replay_stderr(text: str, stats_path: Path) -> None:
@@ -693,7 +713,7 @@ def _outcome_of_run_main(
     if errors:
         d = errors[0]
         raise ScriptError(
-            f"{_where(d, exported)}: {d.get('kind')}: {d.get('message')}",
+            f"{_where(d, exported)}: {d.get('kind')}: {_localise(str(d.get('message')), exported)}",
             [_warning_line(w, exported) for w in warnings_],
         )
     if target is not None and data.get("target") not in (None, target):
@@ -934,7 +954,10 @@ def _emitted_trees(
     and the schedule diagnostics of those programs (directives ``target`` only annotates)."""
     from .runner import program_diagnostics
 
-    result = run_script(script)
+    try:
+        result = run_script(script)
+    except ScriptError as err:
+        raise ScriptError(_localise(str(err), exported)) from err
     if not result.programs:
         raise ScriptError(f"{source} builds no Program: nothing to emit")
     trees: list[tuple[str, Path]] = []

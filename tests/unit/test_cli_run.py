@@ -187,6 +187,19 @@ def test_run_project_on_emit_only_target_points_at_node(project, capsys):
     assert err.count("emit-only") == 1  # run_main's own line is not repeated
 
 
+def test_run_error_inside_the_script_names_the_node_not_the_temporary_script(project, capsys):
+    from app.model import io
+
+    doc = io.load(project)
+    call = next(n for n, _g, _o in doc.walk() if n.kind == "kernel.call")
+    call.props["index"] = {"X": "i + 100", "Y": "i"}  # out of range at run time, not statically
+    io.save(doc, project)
+    assert cli.main(["run", str(project)]) == 1
+    err = capsys.readouterr().err
+    assert f"{project}: node {call.id} argument X" in err, err
+    assert "_exported.py" not in err and "pto-wsp-run-" not in err
+
+
 def test_export_project(project, tmp_path, capsys):
     out = tmp_path / "rows.py"
     assert cli.main(["export", str(project), "-o", str(out)]) == 0
@@ -328,3 +341,11 @@ def test_emit_prints_annotated_directives_once(tmp_path, capsys):
     (streams,) = _lines_of(err, "streams is kept")
     assert streams.startswith(f"{script}:{_line_no(ANNOTATED, '    .streams(2)')}: warning: ")
     assert len(_lines_of(err, "timing(batched) is kept")) == 1
+
+
+def test_emit_refusal_of_a_project_names_its_node_not_the_temporary_script(tmp_path, capsys):
+    sample = Path(__file__).resolve().parents[2] / "projects" / "tensor_parallel.pto.json"
+    assert cli.main(["emit", str(sample), "--target", "ascend_npu", "-o", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert f"{sample}: node " in err and "allreduce is not supported" in err, err
+    assert "_exported.py" not in err and "pto-wsp-emit-" not in err
