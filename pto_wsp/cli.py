@@ -1011,7 +1011,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pto-wsp", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="pto-wsp", description=__doc__.split("\n\n")[0].replace("``", "")
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     ir = sub.add_parser("ir", help="run a DSL script and print the IR of its workloads")
     ir.add_argument("script", metavar="FILE.py", help="the DSL script to run")
