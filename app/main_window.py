@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (  # noqa: E402
 )
 
 from app.actions import RecentFiles, StudioActions  # noqa: E402
-from app.editor.canvas import GraphCanvas  # noqa: E402
+from app.editor.canvas import CLIPBOARD_MIME, GraphCanvas  # noqa: E402
 from app.editor.palette import Palette  # noqa: E402
 from app.editor.properties import PropertiesPanel  # noqa: E402
 from app.model import io, registry, trust  # noqa: E402
@@ -1120,7 +1120,19 @@ def create_application(argv: list[str]) -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName("Studio")
     app.setApplicationDisplayName(APP_NAME)
+    app.aboutToQuit.connect(_release_own_clipboard)
     return app
+
+
+def _release_own_clipboard() -> None:
+    """Free the nodes we copied while Python is alive. On platforms where Qt keeps the clipboard
+    in-process (offscreen, minimal) a Python-made QMimeData left there is deleted by a C++ static
+    destructor after the interpreter is gone, which crashes the exit (SIGSEGV). Only our own data
+    is cleared, so another program's clipboard (X11, Wayland) is never touched."""
+    clipboard = QApplication.clipboard()
+    mime = clipboard.mimeData()
+    if mime is not None and mime.hasFormat(CLIPBOARD_MIME) and not clipboard.ownsClipboard():
+        clipboard.clear()
 
 
 def open_initial(path: Path | None, sample: Path, *, start_page: bool = True) -> MainWindow | None:

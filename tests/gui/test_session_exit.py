@@ -33,3 +33,36 @@ def test_a_session_that_copies_to_the_clipboard_exits_with_status_0(tmp_path: Pa
     output = run.stdout + run.stderr
     assert "1 passed" in output, output
     assert run.returncode == 0, f"the session passed but exited with {run.returncode}:\n{output}"
+
+
+_COPY_THEN_QUIT = """
+import sys
+from PySide6 import QtCore
+from app.editor.canvas import CLIPBOARD_MIME
+from app.main_window import create_application
+
+app = create_application(sys.argv)
+mime = QtCore.QMimeData()  # what Copy leaves on the clipboard
+mime.setData(CLIPBOARD_MIME, QtCore.QByteArray(b"{}"))
+app.clipboard().setMimeData(mime)
+QtCore.QTimer.singleShot(0, app.quit)
+app.exec()
+"""
+
+
+def test_the_studio_exits_cleanly_after_copying_nodes_on_an_in_process_clipboard(
+    tmp_path: Path,
+) -> None:
+    # Not only the tests: the Studio itself, run on the offscreen platform, copied nodes and quit
+    # with SIGSEGV until create_application released its own clipboard data on aboutToQuit.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PTO_WSP_"))}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    run = subprocess.run(
+        [sys.executable, "-c", _COPY_THEN_QUIT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
