@@ -391,7 +391,11 @@ class RunPanel(QObject):
         else:
             first = next((d for d in result.errors), None)
             verb = "crashed" if result.crashed else "failed"
-            self._message(f"Run {verb}: {first.message if first else 'see the log'}", 10000)
+            # The status bar holds one line; the whole message (a compiler's report with its
+            # caret) is in the Diagnostics dock, its tooltip and the log.
+            head = first.message.splitlines()[0] if first and first.message else "see the log"
+            more = " (details in Diagnostics)" if first and "\n" in first.message else ""
+            self._message(f"Run {verb}: {head}{more}", 10000)
         self.diagnostics_changed.emit()
         self.run_ended.emit(result)
 

@@ -230,6 +230,24 @@ def test_crashing_kernel_leaves_the_app_alive_with_a_crash_diagnostic(
     assert again.ok and window.run_panel.timeline.item.slice_count == again.stats["task_count"]
 
 
+def test_a_cpp_src_that_does_not_compile_shows_the_compiler_message_with_a_caret(
+    qtbot: Any, make_window: Callable[[Path], MainWindow]
+) -> None:
+    window = make_window(MATMUL)
+    kern = node_of_kind(window.document, "kernel.def")
+    ops = [n.id for n in kern.body.nodes.values() if n.kind not in ("scope.entry", "kernel.param")]
+    window.editor.apply(cmds.RemoveNodes(ops))
+    window.editor.apply(cmds.SetProperty(kern.id, "cpp_src", "float v = ;"))
+
+    result = run_with_f5(qtbot, window)
+    assert not result.ok and not result.crashed
+    text = next(text for text, node in diagnostic_items(window) if node == kern.id)
+    assert f"cpp_src of kernel {kern.name}:1:" in text and "error:" in text
+    assert "float v = ;" in text and "^" in text  # the source line and a caret under the column
+    status = window.statusBar().currentMessage()
+    assert "\n" not in status and status.endswith("(details in Diagnostics)")
+
+
 def test_change_dispatch_policy_run_again_and_compare(
     qtbot: Any, make_window: Callable[[Path], MainWindow]
 ) -> None:
