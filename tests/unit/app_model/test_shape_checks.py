@@ -116,6 +116,11 @@ _AGREE: list[tuple[list[int], str, Any]] = [
     ([16, 32], "0:16, 16:", lambda t, v: t[0:16, 16:]),
     ([4, 16, 16], "b, 0:8", lambda t, v: t[v["b"], 0:8]),
     ([16, 16], "i:j", lambda t, v: t[v["i"] : v["j"]]),
+    ([16, 16], "0:100", lambda t, v: t[0:100]),  # clamped to the dimension
+    ([20, 16], "-16:", lambda t, v: t[-16:]),
+    ([32, 32], "::2, 16:", lambda t, v: t[::2, 16:]),
+    ([31, 16], "::2", lambda t, v: t[::2]),  # 16 rows
+    ([40, 32], "i * 2:i * 2 + 16, ::2", lambda t, v: t[v["i"] * 2 : v["i"] * 2 + 16, ::2]),
 ]
 
 
