@@ -17,6 +17,7 @@ module only reports the outcome; it never decides whether a wire is allowed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore, QtWidgets
@@ -28,6 +29,19 @@ if TYPE_CHECKING:
     from app.editor.canvas import GraphCanvas
 
 REFUSED_PREFIX = "cannot connect: "
+
+
+@dataclass(frozen=True)
+class _End:
+    """One end of a dropped wire, read before the drop is applied."""
+
+    direction: str  # "in" or "out"
+    node_id: str
+    name: str
+
+    @staticmethod
+    def of(port: Any) -> _End:
+        return _End(port.port_type, port.node.id, port.name)
 
 
 class WireFeedback(QtCore.QObject):
@@ -52,15 +66,19 @@ class WireFeedback(QtCore.QObject):
             return
         end = self._port_at(event.scenePos())
         detached = viewer._detached_port
+        if end is None or end is start or end is detached:
+            self._original(event)
+            return  # dropped on empty canvas or back where it came from: nothing was refused
+        # Read the ports now: a connection the model accepts may rebuild the nodes' ports (a
+        # call gains its parameters once its kernel is wired), leaving these items detached.
+        ends = (_End.of(start), _End.of(end))
         heard: list[str] = []
         self.canvas.message.connect(heard.append)
         try:
             self._original(event)
         finally:
             self.canvas.message.disconnect(heard.append)
-        if end is None or end is start or end is detached:
-            return  # dropped on empty canvas or back where it came from: nothing was refused
-        reason = self.refusal(start, end, heard)
+        reason = self.refusal(*ends, heard)
         if reason is not None:
             self.explain(reason, event.screenPos())
 
@@ -74,22 +92,23 @@ class WireFeedback(QtCore.QObject):
         return None
 
     # -- reasons -------------------------------------------------------------------------------
-    def refusal(self, start: Any, end: Any, heard: list[str]) -> str | None:
+    def refusal(self, start: _End, end: _End, heard: list[str]) -> str | None:
         """Why the wire ``start`` -> ``end`` does not exist (None: it does, nothing to say)."""
-        start_node = self._node_of(start)
-        end_node = self._node_of(end)
-        if start.port_type == end.port_type:
-            kind = "input" if start.port_type == "in" else "output"
+        start_node = self._node_of(start.node_id)
+        end_node = self._node_of(end.node_id)
+        if start.direction == end.direction:
+            kind = "input" if start.direction == "in" else "output"
             return (
-                f"{self._port_text(start_node, start)} and {self._port_text(end_node, end)} "
-                f"are both {kind}s: a wire goes from an output to an input"
+                f"{self._port_text(start_node, start.name)} and "
+                f"{self._port_text(end_node, end.name)} are both {kind}s: a wire goes from an "
+                "output to an input"
             )
-        if start.node is end.node:
+        if start.node_id == end.node_id:
             label = registry.node_label(start_node) if start_node else "a node"
             return f"{label} cannot feed itself"
-        out, inp = (start, end) if start.port_type == "out" else (end, start)
-        src = PortRef(out.node.id, out.name)
-        dst = PortRef(inp.node.id, inp.name)
+        out, inp = (start, end) if start.direction == "out" else (end, start)
+        src = PortRef(out.node_id, out.name)
+        dst = PortRef(inp.node_id, inp.name)
         if any(e.src == src and e.dst == dst for e in self.canvas.current_graph().edges):
             return None
         for text in reversed(heard):
@@ -100,14 +119,14 @@ class WireFeedback(QtCore.QObject):
         ok, reason = registry.can_connect(self.canvas.doc, src, dst)
         return None if ok else reason
 
-    def _node_of(self, port: Any) -> Any | None:
-        found = self.canvas.doc.locate(port.node.id)
+    def _node_of(self, node_id: str) -> Any | None:
+        found = self.canvas.doc.locate(node_id)
         return found[0] if found is not None else None
 
     @staticmethod
-    def _port_text(node: Any | None, port: Any) -> str:
+    def _port_text(node: Any | None, port_name: str) -> str:
         owner = registry.node_label(node) if node is not None else "a node"
-        return f"{owner}'s port {port.name!r}"
+        return f"{owner}'s port {port_name!r}"
 
     def explain(self, reason: str, global_pos: QtCore.QPointF | QtCore.QPoint) -> None:
         """Show ``reason`` at ``global_pos`` (screen coordinates) and in the status bar."""
