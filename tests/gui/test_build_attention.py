@@ -345,7 +345,7 @@ def build_attention(u: UserDriver) -> dict[str, str]:
             ("sched.timing", (("policy", "immediate"),)),
         )
     ):
-        n = u.drop(kind, u.grid(col, 2))
+        n = u.drop(kind, u.grid(col, 2, dx=300.0))
         u.click_node(n)
         for field, text in edits:
             u.type_into(field, text)
