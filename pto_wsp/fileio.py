@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_write", "temp_files_of", "scratch_dir", "STALE_LEGACY_S"]
+__all__ = ["atomic_write", "temp_files_of", "owned_temp_dir", "scratch_dir", "STALE_LEGACY_S"]
 
 STALE_LEGACY_S = 600.0
 """Temp files without a pid (written by older builds) count as stale after this many seconds."""
@@ -152,11 +152,11 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, encoding: str 
     return target
 
 
-@contextlib.contextmanager
-def scratch_dir(prefix: str) -> Iterator[Path]:
-    """A fresh folder ``<tmp>/<prefix>-<pid>-<random>`` removed when the block ends (also on
-    error). Folders of the same prefix left by processes that were killed (their pid is gone)
-    are removed on entry, so a ``kill -9`` costs one folder until the next run, not forever."""
+def owned_temp_dir(prefix: str) -> Path:
+    """A fresh folder ``<tmp>/<prefix>-<pid>-<random>`` for this process to remove when done.
+    Folders of the same prefix left by processes that were killed (their pid is gone) are
+    removed first, so a ``kill -9`` or a crash costs one folder until the next start, not
+    forever."""
     base = Path(tempfile.gettempdir())
     pattern = re.compile(rf"^{re.escape(prefix)}-(?P<pid>\d+)-[0-9a-z_]+$")
     with contextlib.suppress(OSError):
@@ -164,7 +164,13 @@ def scratch_dir(prefix: str) -> Iterator[Path]:
             m = pattern.match(entry.name)
             if m and entry.is_dir(follow_symlinks=False) and not _pid_alive(int(m["pid"])):
                 shutil.rmtree(entry.path, ignore_errors=True)
-    folder = Path(tempfile.mkdtemp(prefix=f"{prefix}-{os.getpid()}-", dir=base))
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}-{os.getpid()}-", dir=base))
+
+
+@contextlib.contextmanager
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    """``owned_temp_dir(prefix)``, removed when the block ends (also on error)."""
+    folder = owned_temp_dir(prefix)
     try:
         yield folder
     finally:

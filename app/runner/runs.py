@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import atexit
 import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from app.model.document import Document, Graph, Node
+from pto_wsp.fileio import owned_temp_dir
 
 from .job import TRACE_NAME, RunResult
 
@@ -69,7 +69,7 @@ class RunHistory:
         self._max_runs = int(max_runs)
         self._owns_dir = session_dir is None
         if session_dir is None:
-            self.session_dir = Path(tempfile.mkdtemp(prefix="pto-wsp-runs-"))
+            self.session_dir = owned_temp_dir("pto-wsp-runs")  # a crash leaves it to the next start
             atexit.register(self.close)
         else:
             self.session_dir = Path(session_dir).resolve()

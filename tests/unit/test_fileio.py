@@ -90,3 +90,20 @@ def test_scratch_dir_is_removed_after_the_block_and_on_error(tmp_path, monkeypat
     with pytest.raises(RuntimeError), fileio.scratch_dir("pto-wsp-run") as folder:
         raise RuntimeError
     assert not folder.exists()
+
+
+def test_the_studio_run_history_removes_folders_of_crashed_sessions(tmp_path, monkeypatch) -> None:
+    from app.runner.runs import RunHistory
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    stale = tmp_path / f"pto-wsp-runs-{_dead_pid()}-abc123"
+    (stale / "run-0001").mkdir(parents=True)
+    live = tmp_path / f"pto-wsp-runs-{os.getpid()}-keep"  # another live session's: kept
+    live.mkdir()
+    history = RunHistory()
+    try:
+        assert history.session_dir.parent == tmp_path
+        assert not stale.exists() and live.exists()
+    finally:
+        history.close()
+    assert not history.session_dir.exists()
