@@ -9,7 +9,9 @@ Click or drag on it to move the view there (the zoom is kept). It must stay chea
 * painting draws that pixmap and one rectangle for the view; the view rect is polled too, and
   the widget repaints only when it moved.
 
-The poll runs only while the minimap is shown.
+The poll runs only while the minimap is shown. While every node of the scope is in view the
+minimap has nothing to navigate to, so it stands aside: it paints nothing and lets the mouse
+through (``collapsed``), and a fitted sample never has a node hidden under it.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class Minimap(QtWidgets.QWidget):
         self._bounds = QtCore.QRectF()  # what the widget maps: content and view rect
         self._view = QtCore.QRectF()
         self._pixmap: QtGui.QPixmap | None = None
+        self.collapsed = False  # everything is in view: nothing drawn, clicks pass through
         self.renders = 0  # pixmap renders so far (a cost the tests watch)
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(POLL_MS)
@@ -114,11 +117,20 @@ class Minimap(QtWidgets.QWidget):
         if not content_changed and view == self._view:
             return
         self._view = view
+        self._set_collapsed(self._content.isNull() or view.contains(self._content))
         bounds = self._content.united(view) if not self._content.isNull() else QtCore.QRectF(view)
         if content_changed or not self._bounds.contains(bounds):
             pad = max(bounds.width(), bounds.height()) * 0.05
             self._bounds = bounds.adjusted(-pad, -pad, pad, pad)
             self._render()
+        self.update()
+
+    def _set_collapsed(self, collapsed: bool) -> None:
+        if collapsed == self.collapsed:
+            return
+        self.collapsed = collapsed
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents, collapsed)
+        self.setToolTip("" if collapsed else "Minimap: click or drag to move the view")
         self.update()
 
     def _read_rects(self) -> None:
@@ -187,6 +199,8 @@ class Minimap(QtWidgets.QWidget):
         super().hideEvent(event)
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802
+        if self.collapsed:
+            return
         painter = QtGui.QPainter(self)
         painter.setPen(BORDER)
         painter.setBrush(BACKGROUND)

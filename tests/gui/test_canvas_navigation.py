@@ -290,6 +290,23 @@ def test_minimap_shows_every_node_and_a_click_recentres_the_view(canvas: GraphCa
     assert len(minimap._nodes) == len(ids) + 1 and minimap.renders == before + 1
 
 
+def test_minimap_stands_aside_while_every_node_is_in_view(canvas: GraphCanvas) -> None:
+    ids = [canvas.add_node("data.scalar", (x * 600.0, 0.0)) for x in range(6)]
+    minimap = canvas.minimap
+    canvas.graph.set_zoom(0.0)  # 100 %: nodes off screen, the minimap navigates
+    minimap.refresh()
+    assert not minimap.collapsed
+    canvas.fit_view()  # everything in view: nothing to navigate to, nothing hidden under it
+    minimap.refresh()
+    assert minimap.collapsed
+    # A click where the minimap sits reaches the canvas: the node under it gets selected.
+    corner = minimap.geometry().center()
+    scene_point = canvas.viewer.mapToScene(corner)
+    canvas.view_node(ids[-1]).view.setPos(scene_point.x() - 20, scene_point.y() - 20)
+    QTest.mouseClick(canvas.viewer.viewport(), LEFT, NONE, corner)
+    assert canvas.selected_ids() == [ids[-1]]
+
+
 # ------------------------------------------------------------------------------------------
 # main window: find, help, start page, New, Show Slices
 # ------------------------------------------------------------------------------------------
