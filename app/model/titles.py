@@ -338,10 +338,15 @@ def _value_text(value: Any) -> str:
 
 
 def dispatch(node: Node, ctx: TitleContext) -> str:
-    """``dispatch affinity(batch) · 4 workers``."""
+    """``dispatch round_robin · 4 workers`` / ``dispatch affinity(batch)`` (the count is shown
+    only where the policy takes it)."""
     policy = _prop(node, "policy", "")
     key = short_expr(_prop(node, "key", ""))
     how = f"{policy}({key})" if key and policy != "round_robin" else policy
+    from . import registry
+
+    if not registry.prop_applies(node, "n"):  # keyed policies: the workers come from streams(n)
+        return f"dispatch {how}"
     workers = _prop(node, "n", "")
     return f"dispatch {how} · {workers} worker{'' if workers == 1 else 's'}"
 

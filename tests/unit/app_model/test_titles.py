@@ -35,7 +35,11 @@ def test_spec_8_1_reads_without_opening_anything(attention) -> None:
     assert gets["Q"] == "Q" and gets["attn_kernel"] == "kernel attn_kernel"
     assert gets["batch"] == "axis batch"
     sched = {n.kind: titles.title(n, doc) for n in doc.graph.nodes.values()}
-    assert sched["sched.dispatch"] == "dispatch affinity(batch) · 4 workers"
+    # affinity takes no worker count (streams(n) sets it: DESIGN §2), so none is shown
+    assert sched["sched.dispatch"] == "dispatch affinity(batch)"
+    dispatch = next(n for n in doc.graph.nodes.values() if n.kind == "sched.dispatch")
+    dispatch.props.update(policy="round_robin", n=4)
+    assert titles.title(dispatch, doc) == "dispatch round_robin · 4 workers"
     assert sched["sched.streams"] == "streams 2"
 
 
