@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QWidget,
 )
+from test_main_window import shown_window
 
 from app.editor.nodes import node_type_for
 from app.main_window import Choice, Dialogs, MainWindow
@@ -279,13 +280,13 @@ def make_window(
     windows: list[MainWindow] = []
 
     def make() -> MainWindow:
-        window = MainWindow(settings=settings, dialogs=ScriptedDialogs(), autosave_interval_s=1e9)
-        qtbot.addWidget(window, before_close_func=_discard_on_close)
-        window.resize(1400, 900)
-        window.show()
-        qtbot.waitExposed(window)
-        window.activateWindow()
-        qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+        window = shown_window(
+            qtbot,
+            settings,
+            dialogs=ScriptedDialogs(),
+            before_close=_discard_on_close,
+            autosave_interval_s=1e9,
+        )
         windows.append(window)
         return window
 

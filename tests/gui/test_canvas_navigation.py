@@ -19,6 +19,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QAction, QContextMenuEvent, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QToolTip
+from test_main_window import shown_window
 
 from app import main_window as main_window_module
 from app.editor.canvas import GraphCanvas
@@ -341,13 +342,7 @@ def make_window(
     windows: list[MainWindow] = []
 
     def make() -> MainWindow:
-        window = MainWindow(settings=settings, dialogs=_Dialogs())
-        qtbot.addWidget(window)
-        window.resize(1400, 900)
-        window.show()
-        qtbot.waitExposed(window)
-        window.activateWindow()
-        qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+        window = shown_window(qtbot, settings, dialogs=_Dialogs())
         windows.append(window)
         return window
 

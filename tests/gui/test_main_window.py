@@ -88,13 +88,7 @@ def make_window(
     windows: list[MainWindow] = []
 
     def make(**kwargs: Any) -> MainWindow:
-        window = MainWindow(settings=settings, dialogs=ScriptedDialogs(), **kwargs)
-        qtbot.addWidget(window, before_close_func=_discard_on_close)
-        window.resize(1200, 800)
-        window.show()
-        qtbot.waitExposed(window)
-        window.activateWindow()
-        qtbot.waitUntil(lambda: QApplication.activeWindow() is window)  # keys reach it
+        window = shown_window(qtbot, settings, size=(1200, 800), **kwargs)
         windows.append(window)
         return window
 
@@ -103,6 +97,30 @@ def make_window(
         if window.isVisible():
             _discard_on_close(window)
             window.close()
+
+
+def shown_window(
+    qtbot: Any,
+    settings: QSettings,
+    *,
+    dialogs: Any = None,
+    before_close: Callable[[MainWindow], None] | None = None,
+    size: tuple[int, int] = (1400, 900),
+    **kwargs: Any,
+) -> MainWindow:
+    """A main window shown at ``size`` and active, so keys sent to it arrive. Without
+    ``dialogs`` it gets ``ScriptedDialogs`` and qtbot's teardown close discards changes;
+    ``before_close`` runs before that close otherwise."""
+    if dialogs is None:
+        dialogs, before_close = ScriptedDialogs(), before_close or _discard_on_close
+    window = MainWindow(settings=settings, dialogs=dialogs, **kwargs)
+    qtbot.addWidget(window, before_close_func=before_close)
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)  # keys reach it
+    return window
 
 
 def _discard_on_close(window: MainWindow) -> None:

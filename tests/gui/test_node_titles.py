@@ -14,11 +14,9 @@ import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 from test_build_attention import UserDriver
-from test_main_window import ScriptedDialogs, _discard_on_close
+from test_main_window import _discard_on_close, shown_window
 
-from app.main_window import MainWindow
 from app.model import io
 
 SAMPLE = Path(__file__).resolve().parents[2] / "projects" / "attention_varlen.pto.json"
@@ -28,13 +26,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "projects" / "attention_varlen.pt
 def user(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[UserDriver]:
     monkeypatch.setattr(io, "autosave_dir", lambda: tmp_path / "autosave")
     settings = QSettings(str(tmp_path / "studio.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(settings=settings, dialogs=ScriptedDialogs())
-    qtbot.addWidget(win, before_close_func=_discard_on_close)
-    win.resize(1400, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is win)
+    win = shown_window(qtbot, settings)
     win.dialogs.paths.append(SAMPLE)  # type: ignore[attr-defined]
     driver = UserDriver(qtbot, win)
     driver.press("Ctrl+O")

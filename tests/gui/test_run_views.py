@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, QSettings, Qt
-from PySide6.QtWidgets import QApplication
-from test_main_window import ScriptedDialogs, _discard_on_close, press
+from test_main_window import _discard_on_close, press, shown_window
 
 from app.main_window import MainWindow
 from app.model import commands as cmds
@@ -48,13 +47,7 @@ def make_window(
     windows: list[MainWindow] = []
 
     def make(project: Path) -> MainWindow:
-        window = MainWindow(settings=settings, dialogs=ScriptedDialogs())
-        qtbot.addWidget(window, before_close_func=_discard_on_close)
-        window.resize(1400, 900)
-        window.show()
-        qtbot.waitExposed(window)
-        window.activateWindow()
-        qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+        window = shown_window(qtbot, settings)
         assert window.open_path(project)
         windows.append(window)
         return window

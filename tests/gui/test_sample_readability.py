@@ -15,7 +15,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
-from test_main_window import ScriptedDialogs, _discard_on_close
+from test_main_window import _discard_on_close, shown_window
 
 from app.editor.compat import visible_scene_rect
 from app.main_window import MainWindow
@@ -29,13 +29,7 @@ READABLE_ZOOM = 0.6
 def window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
     monkeypatch.setattr(io, "autosave_dir", lambda: tmp_path / "autosave")
     settings = QSettings(str(tmp_path / "studio.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(settings=settings, dialogs=ScriptedDialogs())
-    qtbot.addWidget(win, before_close_func=_discard_on_close)
-    win.resize(1400, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is win)
+    win = shown_window(qtbot, settings)
     yield win
     if win.isVisible():
         _discard_on_close(win)

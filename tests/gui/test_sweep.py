@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPointF, QSettings, Qt
-from PySide6.QtWidgets import QApplication
-from test_main_window import ScriptedDialogs, _discard_on_close
+from test_main_window import _discard_on_close, shown_window
 
 from app.main_window import MainWindow
 from app.model import io
@@ -35,13 +34,7 @@ def window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     """A shown main window on the megakernel pipeline sample; closed at teardown."""
     monkeypatch.setattr(io, "autosave_dir", lambda: tmp_path / "autosave")
     settings = QSettings(str(tmp_path / "studio.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(settings=settings, dialogs=ScriptedDialogs())
-    qtbot.addWidget(win, before_close_func=_discard_on_close)
-    win.resize(1400, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is win)
+    win = shown_window(qtbot, settings)
     assert win.open_path(PIPELINE)
     yield win
     if win.isVisible():

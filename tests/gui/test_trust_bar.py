@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
-from test_main_window import ScriptedDialogs, _discard_on_close, press
+from test_main_window import ScriptedDialogs, _discard_on_close, press, shown_window
 from trust_projects import CPP, code_document, write_elsewhere
 
 from app.main_window import Dialogs, MainWindow
@@ -46,13 +46,7 @@ def make_window(
     windows: list[MainWindow] = []
 
     def make() -> MainWindow:
-        window = MainWindow(settings=settings, dialogs=ScriptedDialogs())
-        qtbot.addWidget(window, before_close_func=_discard_on_close)
-        window.resize(1400, 900)
-        window.show()
-        qtbot.waitExposed(window)
-        window.activateWindow()
-        qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+        window = shown_window(qtbot, settings)
         windows.append(window)
         return window
 
