@@ -28,13 +28,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from app.model.trust import BUNDLED_PROJECTS
 from pto_wsp.cli import EXIT_OK, EXIT_USER_ERROR, ScriptError, run_script
 from pto_wsp.errors import CompileError, PtoError
 from pto_wsp.trace import save_chrome_trace
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = REPO_ROOT / "projects" / "samples" / "attention_varlen.py"
-SAMPLE_PROJECT = REPO_ROOT / "projects" / "attention_varlen.pto.json"
+SAMPLE = BUNDLED_PROJECTS / "samples" / "attention_varlen.py"
+SAMPLE_PROJECT = BUNDLED_PROJECTS / "attention_varlen.pto.json"
 PROJECT_SUFFIX = ".json"  # ``*.pto.json``; any JSON file is read as a project
 HEADLESS_PLATFORMS = frozenset({"offscreen", "minimal"})
 

@@ -19,11 +19,12 @@ from PySide6 import QtCore, QtWidgets
 
 from app.model import io
 from app.model.document import Document
+from app.model.trust import BUNDLED_PROJECTS
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
 
-PROJECTS_DIR = Path(__file__).resolve().parent.parent / "projects"
+PROJECTS_DIR = BUNDLED_PROJECTS  # the one place that knows where the samples live
 START_PAGE_KEY = "start_page/show"
 PATH_ROLE = QtCore.Qt.ItemDataRole.UserRole
 
