@@ -277,7 +277,6 @@ def make_window(
     """Shown main windows with scripted dialogs and private settings; closed at teardown."""
     monkeypatch.setattr(io, "autosave_dir", lambda: tmp_path / "autosave")
     settings = QSettings(str(tmp_path / "studio.ini"), QSettings.Format.IniFormat)
-    windows: list[MainWindow] = []
 
     def make() -> MainWindow:
         window = shown_window(
@@ -287,14 +286,9 @@ def make_window(
             before_close=_discard_on_close,
             autosave_interval_s=1e9,
         )
-        windows.append(window)
         return window
 
-    yield make
-    for window in windows:
-        if window.isVisible():
-            _discard_on_close(window)
-            window.close()
+    yield make  # qtbot closes each window (before_close first) before this finalizer
 
 
 def _discard_on_close(window: MainWindow) -> None:

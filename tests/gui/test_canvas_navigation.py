@@ -339,17 +339,12 @@ def make_window(
     qtbot: Any, tmp_path: Path, settings: QSettings, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[..., MainWindow]]:
     monkeypatch.setattr(io, "autosave_dir", lambda: tmp_path / "autosave")
-    windows: list[MainWindow] = []
 
     def make() -> MainWindow:
         window = shown_window(qtbot, settings, dialogs=_Dialogs())
-        windows.append(window)
         return window
 
-    yield make
-    for window in windows:
-        if window.isVisible():
-            window.close()
+    yield make  # qtbot closes each window (before_close first) before this finalizer
 
 
 def press(window: MainWindow, keys: str) -> None:

@@ -85,18 +85,12 @@ def make_window(
 ) -> Iterator[Callable[..., MainWindow]]:
     """Shown main windows with scripted dialogs; closed (changes discarded) at teardown."""
     monkeypatch.setattr(io, "autosave_dir", lambda: tmp_path / "autosave")
-    windows: list[MainWindow] = []
 
     def make(**kwargs: Any) -> MainWindow:
         window = shown_window(qtbot, settings, size=(1200, 800), **kwargs)
-        windows.append(window)
         return window
 
-    yield make
-    for window in windows:
-        if window.isVisible():
-            _discard_on_close(window)
-            window.close()
+    yield make  # qtbot closes each window (before_close first) before this finalizer
 
 
 def shown_window(

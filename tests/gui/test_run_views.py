@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, QSettings, Qt
-from test_main_window import _discard_on_close, press, shown_window
+from test_main_window import press, shown_window
 
 from app.main_window import MainWindow
 from app.model import commands as cmds
@@ -44,19 +44,13 @@ def make_window(
     """A shown main window on a project, scripted dialogs; runs stopped, closed at teardown."""
     monkeypatch.setattr(io, "autosave_dir", lambda: tmp_path / "autosave")
     settings = QSettings(str(tmp_path / "studio.ini"), QSettings.Format.IniFormat)
-    windows: list[MainWindow] = []
 
     def make(project: Path) -> MainWindow:
         window = shown_window(qtbot, settings)
         assert window.open_path(project)
-        windows.append(window)
         return window
 
-    yield make
-    for window in windows:
-        if window.isVisible():
-            _discard_on_close(window)
-            window.close()
+    yield make  # qtbot closes each window (before_close first) before this finalizer
 
 
 def run_with_f5(qtbot: Any, window: MainWindow) -> RunResult:

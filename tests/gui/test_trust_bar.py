@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
-from test_main_window import ScriptedDialogs, _discard_on_close, press, shown_window
+from test_main_window import ScriptedDialogs, press, shown_window
 from trust_projects import CPP, code_document, write_elsewhere
 
 from app.main_window import Dialogs, MainWindow
@@ -43,18 +43,12 @@ def make_window(
     """Shown main windows with scripted dialogs; runs stopped, closed at teardown."""
     monkeypatch.setattr(io, "autosave_dir", lambda: tmp_path / "autosave")
     settings = QSettings(str(tmp_path / "studio.ini"), QSettings.Format.IniFormat)
-    windows: list[MainWindow] = []
 
     def make() -> MainWindow:
         window = shown_window(qtbot, settings)
-        windows.append(window)
         return window
 
-    yield make
-    for window in windows:
-        if window.isVisible():
-            _discard_on_close(window)
-            window.close()
+    yield make  # qtbot closes each window (before_close first) before this finalizer
 
 
 def dialogs_of(window: MainWindow) -> ScriptedDialogs:
