@@ -262,13 +262,8 @@ def export_project(project: Path, doc: Any, script: Path, target: str | None) ->
         result = model.export.export_script(doc)
     except model.export.ExportError as err:
         raise ScriptError(f"{project}: cannot export: {err}") from err
-    _write_text_atomic(script, result.source)
+    atomic_write(script, result.source)
     return ExportedProject(project, script, dict(result.line_map))
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    """Temp file beside ``path`` + rename (``fileio.atomic_write``): never half a file."""
-    atomic_write(path, text)
 
 
 def _where(diag: dict[str, Any], exported: ExportedProject | None) -> str:
@@ -446,7 +441,7 @@ def _run_isolated(
     for stale in (outcome_path, trace_path):
         stale.unlink(missing_ok=True)
     if exported is not None:
-        _write_text_atomic(
+        atomic_write(
             work / _EXPORTED_NAME,
             json.dumps(
                 {
@@ -596,7 +591,7 @@ def child_main(argv: list[str]) -> int:
         }
     sys.stdout.flush()
     sys.stderr.flush()
-    _write_text_atomic(work / _OUTCOME_NAME, json.dumps(data, default=str))
+    atomic_write(work / _OUTCOME_NAME, json.dumps(data, default=str))
     return EXIT_OK if data["ok"] else EXIT_USER_ERROR
 
 
@@ -862,7 +857,7 @@ def write_trace(outcome: RunOutcome, out: Path) -> None:
     from .trace import chrome_trace
 
     data = chrome_trace(outcome.trace, outcome.kernel_names, outcome.ns_per_cycle)
-    _write_text_atomic(out, json.dumps(data))
+    atomic_write(out, json.dumps(data))
 
 
 def write_stats(outcome: RunOutcome, analysis: Any, out: Path) -> None:
@@ -870,7 +865,7 @@ def write_stats(outcome: RunOutcome, analysis: Any, out: Path) -> None:
     data = dict(outcome.stats)
     data["diagnostics"] = outcome.warnings
     data["analysis"] = analysis.to_dict() if analysis is not None else None
-    _write_text_atomic(out, json.dumps(data, indent=2, default=str) + "\n")
+    atomic_write(out, json.dumps(data, indent=2, default=str) + "\n")
 
 
 def _cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -910,7 +905,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         sys.stdout.write(result.source)
         return EXIT_OK
     try:
-        _write_text_atomic(Path(args.output), result.source)
+        atomic_write(Path(args.output), result.source)
     except OSError as err:
         raise ScriptError(f"{args.output}: cannot write: {err.strerror}") from err
     print(f"wrote {args.output}", file=sys.stderr)
