@@ -48,6 +48,8 @@ class DocumentEvents:
     ``edge_added(edge, graph)``, ``edge_removed(edge, graph)``,
     ``property_changed(node, field, old, new)``, ``moved(node, old_pos, new_pos)``,
     ``backdrop_added(backdrop, graph)``, ``backdrop_removed(backdrop, graph)``,
+    ``parent_changed(node, old_parent_id, new_parent_id)`` (a node moved into / out of a frame),
+    ``order_changed(graph)`` (the order of ``graph.nodes`` changed: a frame's child order),
     ``graph_reset(document)`` (the whole document was replaced: rebuild the view),
     ``dirty_changed(dirty)``.
     """
@@ -61,6 +63,8 @@ class DocumentEvents:
         self.moved = Signal("moved")
         self.backdrop_added = Signal("backdrop_added")
         self.backdrop_removed = Signal("backdrop_removed")
+        self.parent_changed = Signal("parent_changed")
+        self.order_changed = Signal("order_changed")
         self.graph_reset = Signal("graph_reset")
         self.dirty_changed = Signal("dirty_changed")
 
