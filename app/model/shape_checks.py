@@ -1,12 +1,14 @@
 """Live rank, shape and dtype checks of kernel calls: a view passed to a ``Tile[r, c, dtype]``.
 
-A call node's argument is a tensor node (wired directly or through a ``data.get``) indexed by
-the call's index expression for that parameter (``Q[b, h]``). Where the tensor's shape is in
-the document and the index's effect on it is known statically, the view's shape is computed
-here and judged by ``pto_wsp.shape_rule`` (``tile_shape_problem``, and
-``tile_dtype_problem`` for the tensor's dtype), the same rule the DSL's
-kernel-call check applies when the exported script runs, so the canvas badge and the script's
-``TypeCheckError`` agree. Where the shape is not statically known, nothing is reported.
+A call's argument for a parameter is the tensor node wired to its port (into an In/InOut port,
+or from an Out port to the tensor it writes), indexed by the port's effective index
+(``indexing.effective_index``: ``props.index[param]`` when set, else the auto index from the
+loop frames around the call). Where the tensor's shape is in the document and the index's effect
+on it is known statically, the view's shape is computed here and judged by
+``pto_wsp.shape_rule`` (``tile_shape_problem``, and ``tile_dtype_problem`` for the tensor's
+dtype), the same rule the DSL's kernel-call check applies when the exported script runs, so the
+canvas badge and the script's ``TypeCheckError`` agree. Where the shape is not statically known,
+nothing is reported.
 
 How an index shapes a view (numpy basic indexing, as ``pto_wsp.Tensor`` does it): an integer
 or scalar expression (a loop variable, ``i + 1``) drops its dimension; a slice ``a:b:s`` keeps
@@ -19,18 +21,16 @@ from __future__ import annotations
 import ast
 import functools
 import math
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from pto_wsp.shape_rule import format_shape, tile_dtype_problem, tile_shape_problem
 
-from . import exprs, registry
-from .document import Diagnostic, Document, Edge, Graph, Node
+from . import exprs, indexing, registry
+from .document import Diagnostic, Document, Node
 
 Affine = tuple[dict[str, int], int]
 """``({name: coefficient}, constant)``: an index bound as a linear form of loop variables."""
-_Incoming = dict[tuple[str, str], list[Edge]]
 
 
 def view_shape(tensor_shape: Sequence[int], index: str) -> tuple[int | None, ...] | None:
@@ -118,79 +118,89 @@ def _affine(node: ast.expr) -> Affine | None:
 
 
 def call_problems(
-    doc: Document, graph: Graph, call: Node, incoming: _Incoming | None = None
+    doc: Document, call: Node, wires: indexing.Wires | None = None
 ) -> list[Diagnostic]:
-    """One diagnostic per tile parameter of ``call`` bound to a view of the wrong shape.
+    """One diagnostic per parameter of ``call`` whose wired tensor, indexed by the effective
+    index (``indexing.effective_index``: the override, else the auto index), is a view the
+    parameter refuses: a tile parameter judged by ``pto_wsp.shape_rule``, a scalar parameter
+    given a view that is not one element, or an index with more items than the tensor has
+    dimensions. The field is ``props.index.<param>`` (the port's index).
 
-    ``incoming`` (``_incoming(graph)``) saves a scan of the graph's edges per port: with it, a
+    ``wires`` (``indexing.Wires(doc)``) saves a scan of the edges per port: with it, a
     document's checks cost one pass over its edges, however many calls it has."""
-    if incoming is None:
-        incoming = _incoming(graph)
-    kern = _kernel_of(doc, graph, incoming.get((call.id, "kernel"), []))
+    kern = indexing.kernel_of(doc, call)
     if kern is None:
         return []
-    index = call.props.get("index")
-    index = index if isinstance(index, dict) else {}
+    if wires is None:
+        wires = indexing.Wires(doc)
     out: list[Diagnostic] = []
-    for q in (registry.normalize_param(p) for p in registry.kernel_params(kern)):
-        if q["kind"] != "tile" or not _well_formed_tile(q):
-            continue  # an unshaped or scalar parameter; a malformed one is reported elsewhere
-        pname = q["name"]
-        tensor = _tensor_argument(doc, graph, incoming.get((call.id, pname), []))
-        text = index.get(pname) or ""
-        if tensor is None or not isinstance(text, str):
-            continue
-        items = _items(text) if text.strip() else ()
-        if items is None:
-            continue  # a malformed index: the expression check reports it
-        shape = _view_shape(tensor.props["shape"], items)
-        tile = (q["rows"], q["cols"])
-        dtype = tensor.props.get("dtype")
-        if shape is not None and tile_shape_problem(tile, shape) is not None:
-            what = f"shape {format_shape(shape)}"
-        elif dtype in registry.DTYPES and tile_dtype_problem(q["dtype"], dtype) is not None:
-            what = f"{dtype} elements"
-        else:
-            continue
-        if text.strip():
-            view = f"{tensor.name}[{exprs.render_index(text)}] is a view of"
-        else:
-            view = f"{tensor.name} (whole, no index) has"
-        param = f"parameter {pname} of {kern.name} is Tile[{tile[0]}, {tile[1]}, {q['dtype']}]"
-        message = f"{view} {what} but {param}"
-        out.append(Diagnostic(call.id, f"props.index.{pname}", message))
+    for param in indexing.params_of(kern):
+        message = _param_problem(doc, call, kern, param, wires)
+        if message is not None:
+            out.append(Diagnostic(call.id, f"props.index.{param['name']}", message))
     return out
 
 
-def _incoming(graph: Graph) -> _Incoming:
-    out: _Incoming = defaultdict(list)
-    for e in graph.edges:
-        out[(e.dst.node, e.dst.port)].append(e)
-    return out
-
-
-def _well_formed_tile(q: dict[str, Any]) -> bool:
-    """Rows and cols positive ints and a known dtype (the params check names any fault)."""
-    dims_ok = all(
-        isinstance(q[d], int) and not isinstance(q[d], bool) and q[d] >= 1 for d in ("rows", "cols")
-    )
-    return dims_ok and q["dtype"] in registry.DTYPES
-
-
-def _kernel_of(doc: Document, graph: Graph, edges: list[Edge]) -> Node | None:
-    """``registry.resolve_kernel`` from the edges into the call's ``kernel`` port."""
-    for e in edges:
-        src = registry.source_node(e.src, graph, doc)
-        if src is not None and src.kind == "kernel.def":
-            return src
-    return None
-
-
-def _tensor_argument(doc: Document, graph: Graph, edges: list[Edge]) -> Node | None:
-    """The tensor node the edges into one port bring, when its shape is a list of ints."""
-    if len(edges) != 1:
+def _param_problem(
+    doc: Document, call: Node, kern: Node, param: dict[str, Any], wires: indexing.Wires
+) -> str | None:
+    pname = param["name"]
+    kind = param.get("kind", "tensor")
+    if kind not in ("tile", "scalar"):
+        return None  # an unshaped In[Tensor] takes any view (the DSL does not check it either)
+    tensor = _tensor_argument(indexing.wired_node(doc, call, pname, wires))
+    if tensor is None:
         return None
-    src = registry.source_node(edges[0].src, graph, doc)
+    override = indexing.index_override(call, pname)
+    text = override if override is not None else indexing.auto_index(doc, call, pname, wires)
+    items = _items(text) if text.strip() else ()
+    if items is None:
+        return None  # a malformed index: the expression check reports it
+    shape = tensor.props["shape"]
+    view = _view_text(tensor, text)
+    if len(items) > len(shape):
+        return (
+            f"{view} indexes {len(items)} dimensions but {tensor.name} has "
+            f"{len(shape)} (shape {format_shape(shape)})"
+        )
+    got = _view_shape(shape, items)
+    assert got is not None  # items parsed and fit the rank
+    if kind == "scalar":
+        if not got:
+            return None
+        want = f"Scalar[{param.get('dtype', 'f32')}]"
+        what = f"shape {format_shape(got)}"
+    else:
+        tile = indexing.tile_shape(param)
+        dtype = param.get("dtype", "f32")
+        if tile is None or dtype not in registry.DTYPES:
+            return None  # a malformed parameter: the params check names it
+        want = f"Tile[{', '.join(str(d) for d in tile)}, {dtype}]"
+        tensor_dtype = tensor.props.get("dtype")
+        if tile_shape_problem(tile, got) is not None:
+            what = f"shape {format_shape(got)}"
+        elif tensor_dtype in registry.DTYPES and tile_dtype_problem(dtype, tensor_dtype):
+            what = f"{tensor_dtype} elements"
+        else:
+            return None
+    verb = "is a view of" if text.strip() else "has"
+    message = f"{view} {verb} {what} but parameter {pname} of {kern.name} is {want}"
+    if override is None and what.startswith("shape"):
+        hint = indexing.auto_index_problem(doc, call, pname, wires)
+        if hint is not None:
+            message += f" ({hint})"
+    return message
+
+
+def _view_text(tensor: Node, text: str) -> str:
+    """``Q[b, h]`` for an index, ``Q (whole, no index)`` for none."""
+    if text.strip():
+        return f"{tensor.name}[{exprs.render_index(text)}]"
+    return f"{tensor.name} (whole, no index)"
+
+
+def _tensor_argument(src: Node | None) -> Node | None:
+    """The tensor node wired to a port, when its shape is a list of ints."""
     if src is None or src.kind != "data.tensor":
         return None
     shape = src.props.get("shape")
@@ -202,14 +212,12 @@ def _tensor_argument(doc: Document, graph: Graph, edges: list[Edge]) -> Node | N
 
 
 def document_problems(doc: Document) -> list[Diagnostic]:
-    """``call_problems`` of every kernel call of the document, kernel bodies and scopes too."""
+    """``call_problems`` of every kernel call of the document (one pass over its edges)."""
+    wires = indexing.Wires(doc)
     out: list[Diagnostic] = []
-    incoming: dict[int, _Incoming] = {}
-    for node, graph, _owner in doc.walk():
+    for node in doc.graph.nodes.values():
         if node.kind == "kernel.call":
-            if id(graph) not in incoming:
-                incoming[id(graph)] = _incoming(graph)
-            out.extend(call_problems(doc, graph, node, incoming[id(graph)]))
+            out.extend(call_problems(doc, node, wires))
     return out
 
 

@@ -1,15 +1,17 @@
 """Node titles that say what a node is: ``Q  f32[4,8,16,16]``, ``attn_kernel[b, h]``.
 
-Every title is one line the canvas shows as the node's name, so a sample opened cold reads
-without clicking anything (issue 13: every Get used to be titled "Get" and every call "call").
-Each kind's title function is the ``summary`` field of its ``registry.NodeKind`` (one place per
-kind, no second list of kinds); :func:`title` picks it and falls back to ``"Kind: name"`` for
-kinds that have none. The functions only read the document: they never change it.
+Every title is one line the canvas shows as the node's name (a frame's header), so a sample
+opened cold reads without clicking anything (issue 13). Each kind's title function is the
+``summary`` field of its ``registry.NodeKind`` (one place per kind, no second list of kinds);
+:func:`title` picks it and falls back to ``"Kind: name"`` for kinds that have none. The
+functions only read the document: they never change it.
 
-Titles look through wires the way the exporter does: a call is titled after the kernel wired
-into its ``kernel`` port (directly or through a Get), a loop after the axes wired into it, in
-wire order. :class:`TitleContext` indexes those wires once, so titling every node of a graph
-stays linear in its size (the canvas titles 1000s of nodes when it opens a project).
+In a v2 document (docs/graph-model-v2.md) references are properties holding node ids (a call's
+kernel, a loop's axes, a send's channel), so titles read them from the properties; wires only
+matter for the data a collective takes in. A call's task axes and the loop variables around it
+come from ``app.model.indexing`` / ``app.model.frames``. :class:`TitleContext` carries the
+document and, for nodes of a kernel body, the body and its kernel, with a lazy index of wires,
+so titling every node of a canvas stays linear in its size.
 """
 
 from __future__ import annotations
@@ -19,61 +21,62 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import frames, indexing
 from .document import Document, Edge, Graph, Node
 
 SEP = "  "
 """Between a name and its key parameters: two spaces read as a column gap on the canvas."""
+DOT = " · "
+"""Between the items of a summary (the schedule sheet, task_graph changes)."""
 MAX_TEXT = 48
 """An expression longer than this is shortened with an ellipsis (the properties show it all)."""
 
 
 @dataclass
 class TitleContext:
-    """Where a node lives (``graph`` and its owning scope node ``owner``) plus lazy indexes.
+    """Where a node lives (``graph`` and its owning node ``owner``, for a kernel body) plus a
+    lazy index of the wires of that graph.
 
     ``graph=None`` means "look it up" (once, on first need): callers titling one node of an
-    unknown scope (the find bar) pay one document walk, the canvas passes what it shows.
+    unknown place (the find bar) pay one document walk; the canvas passes what it shows.
     """
 
     doc: Document
     graph: Graph | None = None
     owner: Node | None = None
     _located: bool = False
-    _targets: dict[str, Node] | None = None
     _into: dict[tuple[str, str], list[Edge]] | None = field(default=None, repr=False)
 
     def holder(self, node: Node) -> Graph:
         """The graph holding ``node`` (the given one, else located in the document)."""
         if self.graph is None and not self._located:
             self._located = True
-            found = self.doc.locate(node.id)
-            if found is not None:
-                _node, self.graph, self.owner = found
+            if node.id in self.doc.graph.nodes:
+                self.graph = self.doc.graph
+            else:
+                found = self.doc.locate(node.id)
+                if found is not None:
+                    _node, self.graph, self.owner = found
         return self.graph if self.graph is not None else self.doc.graph
 
-    def target(self, get: Node) -> Node | None:
-        """The root node a ``data.get`` names (by name, like the exporter)."""
-        from . import registry
+    def ref(self, node: Node, prop: str) -> Node | None:
+        """The root node a reference property of ``node`` names by id (None if it names none)."""
+        return ref_node(self.doc, node.props.get(prop))
 
-        if self._targets is None:
-            self._targets = registry.root_targets(self.doc)
-        return registry.get_target(get, self.doc, self._targets)
+    def ref_name(self, node: Node, prop: str) -> str:
+        """The name of what a reference property names (``?`` when it names nothing)."""
+        target = self.ref(node, prop)
+        return target.name if target is not None and target.name else "?"
 
     def sources(self, node: Node, port: str) -> list[Node]:
-        """Nodes wired into ``node``'s input ``port`` in wire order, seen through Gets."""
+        """Nodes wired into ``node``'s input ``port``, in wire order."""
         graph = self.holder(node)
         if self._into is None:
             self._into = {}
             for e in graph.edges:
                 self._into.setdefault((e.dst.node, e.dst.port), []).append(e)
-        out: list[Node] = []
-        for e in self._into.get((node.id, port), []):
-            src = graph.nodes.get(e.src.node)
-            if src is not None and src.kind == "data.get":
-                src = self.target(src)
-            if src is not None:
-                out.append(src)
-        return out
+        found = (graph.nodes.get(e.src.node) for e in self._into.get((node.id, port), []))
+        return [n for n in found if n is not None]
 
     def source_name(self, node: Node, port: str) -> str:
         """The name of what is wired into ``port`` (``?`` when nothing is)."""
@@ -104,6 +107,11 @@ def title_in(node: Node, ctx: TitleContext) -> str:
     return f"{kind.title}: {node.name}" if node.name else kind.title
 
 
+def ref_node(doc: Document, ref: Any) -> Node | None:
+    """The root-canvas node with id ``ref`` (a reference property's value), or None."""
+    return doc.graph.nodes.get(ref) if isinstance(ref, str) else None
+
+
 # ------------------------------------------------------------------------------------------
 # formatting helpers
 # ------------------------------------------------------------------------------------------
@@ -114,7 +122,7 @@ def short_expr(text: Any) -> str:
     """A key or index expression as a reader says it: ``t.get("batch") % 2`` -> ``batch % 2``."""
     text = " ".join(str(text).split())
     text = _GET_KEY.sub(r"\1", text)
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+    return _capped(text)
 
 
 def shape_text(shape: Any) -> str:
@@ -124,24 +132,36 @@ def shape_text(shape: Any) -> str:
     return f"[{shape}]"
 
 
+def _capped(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _named(node: Node, text: str) -> str:
     return f"{node.name}{SEP}{text}" if node.name else text
-
-
-def _kind_word(node: Node) -> str:
-    """``kernel`` for a kernel, ``axis`` for any axis, ``channel`` ... (from the kind title)."""
-    from . import registry
-
-    kind = registry.KINDS.get(node.kind)
-    return kind.title.split()[-1].lower() if kind is not None else node.kind
 
 
 def _prop(node: Node, name: str, default: Any = "") -> Any:
     return node.props.get(name, default)
 
 
+def _kind_title(kind_id: str) -> str:
+    from . import registry
+
+    kind = registry.KINDS.get(kind_id)
+    return kind.title if kind is not None else kind_id
+
+
+def _value_text(value: Any) -> str:
+    """A property value in a title: lists bracketed, records as ``a:b`` (pools), exprs short."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_value_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return ":".join(str(v) for v in value.values())
+    return short_expr(value)
+
+
 # ------------------------------------------------------------------------------------------
-# title functions, one per kind family (each kind names its own in the registry)
+# data, axes, kernels
 # ------------------------------------------------------------------------------------------
 def tensor(node: Node, ctx: TitleContext) -> str:
     """``Q  f32[4,8,16,16]``."""
@@ -153,124 +173,105 @@ def scalar(node: Node, ctx: TitleContext) -> str:
     return _named(node, f"{_prop(node, 'dtype', '')} = {short_expr(_prop(node, 'value', ''))}")
 
 
-def axis(node: Node, ctx: TitleContext) -> str:
-    """``batch  DenseDyn 4`` (the size of a ragged or sparse axis is its outer size)."""
-    from . import registry
-
-    kind = registry.KINDS[node.kind]
-    word = kind.title.removesuffix(" axis")
+def axis_text(node: Node) -> str:
+    """``DenseDyn 4``: an axis's kind and size (a ragged or sparse axis: its outer size)."""
+    word = _kind_title(node.kind).removesuffix(" axis")
     size = node.props.get("size", node.props.get("outer_size", ""))
-    return _named(node, f"{word} {size}")
+    return f"{word} {size}".strip()
 
 
-def get(node: Node, ctx: TitleContext) -> str:
-    """What a Get reads: ``Q`` for a tensor, ``kernel attn_kernel``, ``axis batch`` ..."""
-    target = ctx.target(node)
-    if target is None:
-        wanted = _prop(node, "target", "")
-        return f"Get {wanted} (missing)" if wanted else "Get (no target)"
-    if target.kind == "data.tensor":
-        return target.name
-    return f"{_kind_word(target)} {target.name}"
+def axis(node: Node, ctx: TitleContext) -> str:
+    """``batch  DenseDyn 4``."""
+    return _named(node, axis_text(node))
 
 
 def kernel_def(node: Node, ctx: TitleContext) -> str:
     """The signature: ``attn_kernel(Q, K, V) → O`` (InOut parameters on both sides)."""
-    from . import registry
-
-    params = registry.kernel_params(node)
+    params = indexing.params_of(node)
     ins = [p["name"] for p in params if p.get("direction", "In") in ("In", "InOut")]
     outs = [p["name"] for p in params if p.get("direction", "In") in ("Out", "InOut")]
     text = f"{node.name or 'kernel'}({', '.join(ins)})"
     return f"{text} → {', '.join(outs)}" if outs else text
 
 
-def kernel_param(node: Node, ctx: TitleContext) -> str:
-    """``In Q  Tile[16,16,f32]`` / ``Out O  Tensor`` / ``In n  Scalar[i32]``."""
-    from . import registry
-
-    ctx.holder(node)
-    param = registry._param_of(node, ctx.owner)
-    if param is None:
-        return f"param {_prop(node, 'param', '')} (missing)"
+def param_type(param: dict[str, Any]) -> str:
+    """``Tile[16,16,f32]`` / ``Scalar[i32]`` / ``Tensor``: a parameter's type as a title says it."""
     kind = param.get("kind", "tensor")
     if kind == "tile":
-        dims = [param.get(f) for f in ("rows", "cols", "dtype") if param.get(f) is not None]
-        what = f"Tile[{','.join(str(d) for d in dims)}]"
-    elif kind == "scalar":
-        what = f"Scalar[{param.get('dtype', '')}]"
-    else:
-        what = "Tensor"
-    return f"{param.get('direction', 'In')} {param['name']}{SEP}{what}"
+        dims = indexing.tile_shape(param) or (param.get("rows", "?"), param.get("cols", "?"))
+        return f"Tile[{','.join(str(d) for d in (*dims, param.get('dtype', 'f32')))}]"
+    if kind == "scalar":
+        return f"Scalar[{param.get('dtype', '')}]"
+    return "Tensor"
+
+
+def kernel_param(node: Node, ctx: TitleContext) -> str:
+    """``In Q  Tile[16,16,f32]`` / ``Out O  Tensor`` / ``In n  Scalar[i32]`` (a body node)."""
+    ctx.holder(node)
+    owner = ctx.owner
+    param = None
+    if owner is not None and owner.kind == "kernel.def":
+        wanted = node.props.get("param")
+        param = next((p for p in indexing.params_of(owner) if p["name"] == wanted), None)
+    if param is None:
+        return f"param {_prop(node, 'param', '')} (missing)"
+    return f"{param.get('direction', 'In')} {param['name']}{SEP}{param_type(param)}"
 
 
 def call(node: Node, ctx: TitleContext) -> str:
-    """``attn_kernel[b, h]``: the kernel wired into the call and its task axes."""
-    kernels = [n for n in ctx.sources(node, "kernel") if n.kind == "kernel.def"]
-    axes = short_expr(_prop(node, "axes", ""))
-    if not kernels:
+    """``attn_kernel[b, h]``: the call's kernel and its task axes (the enclosing loop variables,
+    or the ``axes`` override)."""
+    kern = indexing.kernel_of(ctx.doc, node)
+    axes = short_expr(indexing.call_axes(ctx.doc, node))
+    if kern is None:
         return f"call[{axes}] (no kernel)" if axes else "call (no kernel)"
-    return f"{kernels[0].name}[{axes}]" if axes else f"call {kernels[0].name}"
+    name = kern.name or "kernel"
+    return f"{name}[{axes}]" if axes else name
 
 
-def workload(node: Node, ctx: TitleContext) -> str:
-    """``workload attention``."""
-    return f"workload {node.name}" if node.name else "workload"
-
-
-def _loop_vars(node: Node) -> list[str]:
-    from . import registry
-
-    return registry.bound_vars(node)
+# ------------------------------------------------------------------------------------------
+# frames
+# ------------------------------------------------------------------------------------------
+def _var_in_axis(ctx: TitleContext, var: Any, axis_ref: Any, where: str = "") -> str:
+    """``b in batch (DenseDyn 4)``; ``?`` for a missing variable or axis."""
+    ax = ref_node(ctx.doc, axis_ref)
+    var_text = var if isinstance(var, str) and var else "?"
+    if ax is None:
+        return f"{var_text} in ?{where}"
+    return f"{var_text} in {ax.name or '?'}{where} ({axis_text(ax)})"
 
 
 def parallel(node: Node, ctx: TitleContext) -> str:
-    """``P  b in batch × h in heads``: variables paired with the axes in wire order."""
-    names = [a.name or "?" for a in ctx.sources(node, "axes")]
-    pairs = _pairs(_loop_vars(node), names)
+    """``P  b in batch (DenseDyn 4) × h in heads (Dense 8)``: the axes in order."""
+    axes = node.props.get("axes")
+    entries = [a for a in axes if isinstance(a, dict)] if isinstance(axes, list) else []
+    pairs = " × ".join(_var_in_axis(ctx, a.get("var"), a.get("axis")) for a in entries)
     return f"P{SEP}{pairs}" if pairs else "P"
 
 
-def _pairs(variables: list[str], axes: list[str]) -> str:
-    count = max(len(variables), len(axes))
-    padded_vars = variables + ["?"] * (count - len(variables))
-    padded_axes = axes + ["?"] * (count - len(axes))
-    return " × ".join(f"{v} in {a}" for v, a in zip(padded_vars, padded_axes, strict=True))
-
-
 def seq(node: Node, ctx: TitleContext) -> str:
-    """``P.seq  i in tiles``."""
-    return f"P.seq{SEP}{_pairs(_loop_vars(node)[:1], [ctx.source_name(node, 'axis')])}"
+    """``P.seq  k in tiles (Dense 4)``."""
+    return f"P.seq{SEP}{_var_in_axis(ctx, node.props.get('var'), node.props.get('axis'))}"
 
 
 def sel(node: Node, ctx: TitleContext) -> str:
-    """``P.sel  e in routing[b]``."""
-    axis_name = ctx.source_name(node, "sparse")
+    """``P.sel  e in routing[b] (Sparse 4)``: the row of the sparse axis it selects from."""
     row = short_expr(_prop(node, "row", ""))
-    where = f"{axis_name}[{row}]" if row else axis_name
-    return f"P.sel{SEP}{_pairs(_loop_vars(node)[:1], [where])}"
+    where = f"[{row}]" if row else ""
+    return f"P.sel{SEP}{_var_in_axis(ctx, node.props.get('var'), node.props.get('axis'), where)}"
 
 
-def when(node: Node, ctx: TitleContext) -> str:
-    """``P.when  b < 2``."""
-    return f"P.when{SEP}{short_expr(_prop(node, 'pred', ''))}"
+def chain(node: Node, ctx: TitleContext) -> str:
+    """``P.when  2 cases`` (the cases are its compartments, each with its own header)."""
+    cases = sum(1 for n in frames.children(ctx.doc, node.id) if n.kind == "branch.case")
+    return f"P.when{SEP}{cases} case{'' if cases == 1 else 's'}"
 
 
-def otherwise(node: Node, ctx: TitleContext) -> str:
-    return "P.otherwise"
-
-
-def compose(node: Node, ctx: TitleContext) -> str:
-    """``combine(attention, mlp)`` with the workloads in wire order."""
-    from . import registry
-
-    names = ", ".join(n.name or "?" for n in ctx.sources(node, "workloads"))
-    return f"{registry.KINDS[node.kind].title}({names})"
-
-
-def channel(node: Node, ctx: TitleContext) -> str:
-    """``work  Channel depth 2``."""
-    return _named(node, f"Channel depth {_prop(node, 'depth', '')}")
+def case(node: Node, ctx: TitleContext) -> str:
+    """``when b < 2`` / ``otherwise``."""
+    if node.props.get("otherwise") is True:
+        return "otherwise"
+    return f"when {short_expr(_prop(node, 'pred', ''))}"
 
 
 def pipe(node: Node, ctx: TitleContext) -> str:
@@ -285,32 +286,163 @@ def process(node: Node, ctx: TitleContext) -> str:
     return f"{text} × {replicas}" if replicas not in (1, "1", "", None) else text
 
 
-def send(node: Node, ctx: TitleContext) -> str:
-    """``send → work``."""
-    return f"send → {ctx.source_name(node, 'channel')}"
-
-
 def consume(node: Node, ctx: TitleContext) -> str:
-    """``consume t in work``."""
-    var = (_loop_vars(node) or ["?"])[0]
-    return f"consume {var} in {ctx.source_name(node, 'channel')}"
+    """``consume t in l2c``."""
+    var = node.props.get("var")
+    return f"consume {var if isinstance(var, str) and var else '?'} in {ctx.ref_name(node, 'channel')}"  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------
+# programs and their schedule sheet
+# ------------------------------------------------------------------------------------------
+def sheet_summary(props: dict[str, Any]) -> str:
+    """The schedule sheet in one line, in the DSL's order: ``affinity(b) · streams 2 by h % 2
+    · immediate`` (empty properties are left out; ``""`` for an empty sheet)."""
+    parts: list[str] = []
+    policy = props.get("dispatch") or ""
+    if policy:
+        key = short_expr(props.get("dispatch_key") or "")
+        if policy == "round_robin":
+            workers = props.get("dispatch_n", "")
+            parts.append(f"round_robin · {workers} worker{'' if workers == 1 else 's'}")
+        elif policy in ("affinity", "hash", "dispatch_by"):
+            parts.append(f"{policy}({key})")
+        else:
+            parts.append(str(policy))
+    streams = props.get("streams") or 0
+    by = short_expr(props.get("stream_by") or "")
+    if streams:
+        parts.append(f"streams {streams} by {by}" if by else f"streams {streams}")
+    elif by:
+        parts.append(f"stream_by {by}")
+    timing_policy = props.get("timing") or ""
+    if timing_policy:
+        param = props.get("timing_param", "")
+        immediate = timing_policy == "immediate"
+        parts.append(timing_policy if immediate else f"{timing_policy}({param})")
+    graph = props.get("task_graph")
+    if isinstance(graph, dict) and graph:
+        parts.append(task_graph_text(graph))
+    grid = props.get("spatial_map")
+    if isinstance(grid, list) and grid:
+        parts.append(f"mesh {'×'.join(str(d) for d in grid)}")
+    return DOT.join(parts)
+
+
+TASK_GRAPH_QUIET: dict[str, Any] = {
+    "window": 0,
+    "unit": "tasks",
+    "mode": "stall",
+    "deps": "default",
+    "ready": "default",
+    "ready_key": "",
+    "start": "default",
+    "threshold": 8,
+    "trace": "default",
+    "pools": [],
+}
+"""task_graph settings a summary leaves out (they say "as the runtime does by default")."""
+
+
+def task_graph_text(graph: dict[str, Any]) -> str:
+    """``task_graph window 16 · ready priority(k)``: what the task_graph dict changes."""
+    changed: list[str] = []
+    for name, value in graph.items():
+        if name in TASK_GRAPH_QUIET and value == TASK_GRAPH_QUIET[name]:
+            continue
+        if name == "ready_key":
+            continue  # shown with ready=priority
+        if name == "threshold" and graph.get("start") != "threshold":
+            continue
+        if name in ("unit", "mode") and not graph.get("window"):
+            continue
+        if name == "ready" and value == "priority" and graph.get("ready_key"):
+            changed.append(f"ready priority({short_expr(graph['ready_key'])})")
+            continue
+        changed.append(f"{name} {_value_text(value)}")
+    return _capped(" ".join(["task_graph", DOT.join(changed)]).strip())
+
+
+def _program(head: str, node: Node) -> str:
+    """A program frame's header: ``head → target`` and the sheet summary after a gap."""
+    target = node.props.get("target") or ""
+    text = f"{head} → {target}" if target else head
+    sheet = sheet_summary(node.props)
+    return f"{text}{SEP}{sheet}" if sheet else text
+
+
+def workload(node: Node, ctx: TitleContext) -> str:
+    """``workload attention → cpu_sim  affinity(batch) · streams 2 by head % 2 · immediate``."""
+    return _program(f"workload {node.name}".rstrip(), node)
+
+
+def _instance_names(ctx: TitleContext, frame: Node) -> str:
+    names: list[str] = []
+    for child in frames.children(ctx.doc, frame.id):
+        if child.kind == "workload.instance":
+            names.append(ctx.ref_name(child, "workload"))
+        elif child.name:
+            names.append(child.name)
+    return ", ".join(names)
+
+
+def compose(node: Node, ctx: TitleContext) -> str:
+    """``combine(attention, mlp)``: the workloads of its instances in order, then the sheet."""
+    word = "sequential" if node.kind.endswith("sequential") else "combine"
+    return _program(f"{word}({_instance_names(ctx, node)})", node)
+
+
+def instance(node: Node, ctx: TitleContext) -> str:
+    """``instance attention``: the workload it runs."""
+    return f"instance {ctx.ref_name(node, 'workload')}"
+
+
+def connect(node: Node, ctx: TitleContext) -> str:
+    """``connect(producer, consumer)``: its processes in order, then the sheet."""
+    return _program(f"connect({_instance_names(ctx, node)})", node)
+
+
+# ------------------------------------------------------------------------------------------
+# statements
+# ------------------------------------------------------------------------------------------
+def channel(node: Node, ctx: TitleContext) -> str:
+    """``l2c  depth 2``."""
+    return _named(node, f"depth {_prop(node, 'depth', '')}")
+
+
+def send(node: Node, ctx: TitleContext) -> str:
+    """``send → l2c``."""
+    return f"send → {ctx.ref_name(node, 'channel')}"
 
 
 def close(node: Node, ctx: TitleContext) -> str:
-    """``close work``."""
-    return f"close {ctx.source_name(node, 'channel')}"
+    """``close l2c``."""
+    return f"close {ctx.ref_name(node, 'channel')}"
 
 
-def replicate(node: Node, ctx: TitleContext) -> str:
-    """``replicate × 4``."""
-    return f"replicate × {_prop(node, 'n', '')}"
+def event_def(node: Node, ctx: TitleContext) -> str:
+    """``event ev``."""
+    return f"event {node.name}".rstrip()
 
 
 def event_use(node: Node, ctx: TitleContext) -> str:
     """``record ev`` / ``synchronize ev``."""
-    from . import registry
+    word = "record" if node.kind.endswith("record") else "synchronize"
+    return f"{word} {ctx.ref_name(node, 'event')}"
 
-    return f"{registry.KINDS[node.kind].title} {ctx.source_name(node, 'event')}"
+
+def slot_set(node: Node, ctx: TitleContext) -> str:
+    """``slot[3] = b``."""
+    return f"slot[{_prop(node, 'slot', '')}] = {short_expr(_prop(node, 'value', ''))}"
+
+
+def slot_load(node: Node, ctx: TitleContext) -> str:
+    """``slot[3] ← X[b] (r 0, c 1)``."""
+    index = short_expr(_prop(node, "index", ""))
+    src = ctx.source_name(node, "tensor")
+    view = f"{src}[{index}]" if index else src
+    where = f"r {_prop(node, 'row', '')}, c {_prop(node, 'col', '')}"
+    return f"slot[{_prop(node, 'slot', '')}] ← {view} ({where})"
 
 
 def layout_op(node: Node, ctx: TitleContext) -> str:
@@ -328,62 +460,55 @@ def layout_op(node: Node, ctx: TitleContext) -> str:
     return f"{node.name} = {text}" if node.name else text
 
 
-def _value_text(value: Any) -> str:
-    """A property value in a title: lists bracketed, records as ``a:b`` (pools), exprs short."""
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_value_text(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return ":".join(str(v) for v in value.values())
-    return short_expr(value)
+# ------------------------------------------------------------------------------------------
+# v1 kinds (until the v2 registry drops them): Get nodes and schedule/compile chain nodes
+# ------------------------------------------------------------------------------------------
+def get(node: Node, ctx: TitleContext) -> str:
+    """What a v1 Get reads: ``Get Q``."""
+    wanted = _prop(node, "target", "")
+    return f"Get {wanted}" if wanted else "Get (no target)"
+
+
+def otherwise(node: Node, ctx: TitleContext) -> str:
+    return "otherwise"
+
+
+def when(node: Node, ctx: TitleContext) -> str:
+    return case(node, ctx)
+
+
+def replicate(node: Node, ctx: TitleContext) -> str:
+    """``replicate × 4``."""
+    return f"replicate × {_prop(node, 'n', '')}"
 
 
 def dispatch(node: Node, ctx: TitleContext) -> str:
-    """``dispatch round_robin · 4 workers`` / ``dispatch affinity(batch)`` (the count is shown
-    only where the policy takes it)."""
-    policy = _prop(node, "policy", "")
-    key = short_expr(_prop(node, "key", ""))
-    how = f"{policy}({key})" if key and policy != "round_robin" else policy
-    from . import registry
-
-    if not registry.prop_applies(node, "n"):  # keyed policies: the workers come from streams(n)
-        return f"dispatch {how}"
-    workers = _prop(node, "n", "")
-    return f"dispatch {how} · {workers} worker{'' if workers == 1 else 's'}"
+    """A v1 dispatch node: ``dispatch affinity(batch)``."""
+    props = {
+        "dispatch": _prop(node, "policy", ""),
+        "dispatch_n": _prop(node, "n", ""),
+        "dispatch_key": _prop(node, "key", ""),
+    }
+    return f"dispatch {sheet_summary(props)}"
 
 
 def streams(node: Node, ctx: TitleContext) -> str:
-    """``streams 2``."""
     return f"streams {_prop(node, 'n', '')}"
 
 
 def stream_by(node: Node, ctx: TitleContext) -> str:
-    """``stream_by head % 2``."""
     return f"stream_by {short_expr(_prop(node, 'key', ''))}"
 
 
 def timing(node: Node, ctx: TitleContext) -> str:
-    """``timing immediate`` / ``timing batched(4)``."""
-    policy = _prop(node, "policy", "")
-    return f"timing {policy}" if policy == "immediate" else f"timing {policy}({_prop(node, 'param', '')})"  # fmt: skip
+    return f"timing {sheet_summary({'timing': _prop(node, 'policy', ''), 'timing_param': _prop(node, 'param', '')})}"  # fmt: skip
 
 
 def schedule_changes(node: Node, ctx: TitleContext) -> str:
-    """``task_graph window 8 · deps infer``: the op and every property not at its default."""
-    from . import registry
-
-    kind = registry.KINDS[node.kind]
-    changed = [
-        f"{p.name} {_value_text(node.props[p.name])}"
-        for p in kind.props
-        if p.name in node.props and node.props[p.name] != p.default
-    ]
-    return _capped(f"{kind.title} {' · '.join(changed)}".strip())
-
-
-def _capped(text: str, limit: int = MAX_TEXT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if node.kind.endswith("task_graph"):
+        return task_graph_text(node.props)
+    return f"spatial_map {_value_text(_prop(node, 'grid', []))}"
 
 
 def program(node: Node, ctx: TitleContext) -> str:
-    """``program → cpu_sim``."""
     return f"{node.name or 'program'} → {_prop(node, 'target', '')}"

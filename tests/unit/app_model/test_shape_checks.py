@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.model import io, registry, shape_checks
-from app.model.commands import DocumentEditor, SetProperty
+from app.model import indexing, io, registry, shape_checks
+from app.model.document import Document
 from app.model.export import export_script
 from pto_wsp import _builder
 from pto_wsp.errors import TypeCheckError
@@ -27,14 +27,10 @@ from pto_wsp.shape_rule import format_shape, tile_dtype_problem, tile_shape_prob
 from pto_wsp.tensor import Tensor
 from pto_wsp.types import DType
 
+from . import v2_docs
+
 PROJECTS = Path(__file__).resolve().parents[3] / "projects"
 SAMPLES = sorted(PROJECTS.glob("*.pto.json"))
-TILE_16 = [
-    {"name": "Q", "direction": "In", "kind": "tile", "rows": 16, "cols": 16, "dtype": "f32"},
-    {"name": "K", "direction": "In", "kind": "tile", "rows": 16, "cols": 16, "dtype": "f32"},
-    {"name": "V", "direction": "In", "kind": "tile", "rows": 16, "cols": 16, "dtype": "f32"},
-    {"name": "O", "direction": "Out", "kind": "tile", "rows": 16, "cols": 16, "dtype": "f32"},
-]
 
 
 # ------------------------------------------------------------------------------------------
@@ -164,49 +160,56 @@ def test_dsl_message_is_unchanged() -> None:
 
 
 # ------------------------------------------------------------------------------------------
-# diagnostics on call nodes
+# diagnostics on call nodes (v2: tensors wired into ports, auto-indexed by the loop frames)
 # ------------------------------------------------------------------------------------------
-def _tiles(ed: DocumentEditor, ids: dict[str, str]) -> None:
-    ed.apply(SetProperty(ids["attn"], "params", TILE_16))
+def _shape_diags(doc: Document) -> list[tuple[str, str, str]]:
+    return [(d.node_id, d.field, d.message) for d in shape_checks.document_problems(doc)]
 
 
-def _shape_diags(ed: DocumentEditor) -> list[tuple[str, str, str]]:
-    return [(d.node_id, d.field, d.message) for d in shape_checks.document_problems(ed.doc)]
+def test_attention_with_tiles_has_no_diagnostic() -> None:
+    doc = v2_docs.attention()
+    assert _shape_diags(doc) == []
+    assert indexing.effective_index(doc, doc.graph.nodes["call"], "Q") == "b, h"  # auto
+    assert indexing.effective_index(doc, doc.graph.nodes["call"], "K") == "b"  # override
+    assert indexing.effective_index(doc, doc.graph.nodes["call"], "O") == "b, h"  # auto, Out
 
 
-def test_attention_with_tiles_has_no_diagnostic(attention) -> None:
-    ed, ids = attention
-    _tiles(ed, ids)
-    assert ed.doc.validate() == []
-    source = export_script(ed.doc).source
-    assert (
-        "Q: In[Tile[16, 16, DType.F32]]" in source and "O: Out[Tile[16, 16, DType.F32]]" in source
-    )
+def test_all_auto_indices_follow_the_rank() -> None:
+    """With no overrides, K and V (rank 3) take one loop variable, Q and O (rank 4) two."""
+    doc = v2_docs.attention(index={})
+    call = doc.graph.nodes["call"]
+    assert {p: indexing.auto_index(doc, call, p) for p in "QKVO"} == {
+        "Q": "b, h", "K": "b", "V": "b", "O": "b, h",
+    }  # fmt: skip
+    assert _shape_diags(doc) == []
 
 
-def test_issue_example_rank_2_tensor_indexed_by_two_loop_variables(attention) -> None:
+def test_issue_example_rank_2_tensor_indexed_by_two_loop_variables() -> None:
     """Issue 13: a tensor Q of shape [16, 16] indexed Q[b, h] into a 16x16 tile."""
-    ed, ids = attention
-    _tiles(ed, ids)
-    ed.apply(SetProperty(ids["Q"], "shape", [16, 16]))
-    assert _shape_diags(ed) == [
+    doc = v2_docs.attention(shapes={"Q": [16, 16]}, index={"Q": "b, h", "K": "b", "V": "b"})
+    assert _shape_diags(doc) == [
         (
-            ids["call"],
+            "call",
             "props.index.Q",
             "Q[b, h] is a view of shape [] but parameter Q of attn_kernel is Tile[16, 16, f32]",
         )
     ]
-    assert any(d.node_id == ids["call"] and "Q[b, h]" in d.message for d in ed.doc.validate())
 
 
-def test_issue_example_rank_4_tensor_against_16x16_parameters(attention) -> None:
+def test_auto_index_of_a_rank_2_tensor_is_whole() -> None:
+    """The same Q of shape [16, 16] left to the auto rule: rank 2 minus tile rank 2 is no index,
+    so the whole tile is passed and nothing is wrong."""
+    doc = v2_docs.attention(shapes={"Q": [16, 16]})
+    assert indexing.auto_index(doc, doc.graph.nodes["call"], "Q") == ""
+    assert _shape_diags(doc) == []
+
+
+def test_issue_example_rank_4_tensor_against_16x16_parameters() -> None:
     """Issue 13: a tensor of shape [4, 8, 16, 8] against 16x16 parameters."""
-    ed, ids = attention
-    _tiles(ed, ids)
-    ed.apply(SetProperty(ids["O"], "shape", [4, 8, 16, 8]))
-    assert _shape_diags(ed) == [
+    doc = v2_docs.attention(shapes={"O": [4, 8, 16, 8]})
+    assert _shape_diags(doc) == [
         (
-            ids["call"],
+            "call",
             "props.index.O",
             "O[b, h] is a view of shape [16, 8] but parameter O of attn_kernel is "
             "Tile[16, 16, f32]",
@@ -214,36 +217,105 @@ def test_issue_example_rank_4_tensor_against_16x16_parameters(attention) -> None
     ]
 
 
-def test_whole_tensor_index_edit_and_dtype(attention) -> None:
-    ed, ids = attention
-    _tiles(ed, ids)
-    ed.apply(SetProperty(ids["call"], "index", {"Q": "b, h", "K": "", "V": "b", "O": "b, h"}))
-    assert _shape_diags(ed) == [
+def test_rank_4_tensor_in_a_single_loop_names_tensor_index_and_tile() -> None:
+    """Rank-4 Q into a 16x16 tile inside P(b) only: the auto rule has one variable for the two
+    dimensions to index, so the view is Q[b] of shape [8, 16, 16]; the badge says so and why."""
+    doc = v2_docs.attention(loop_axes=(("b", "batch"),))
+    call = doc.graph.nodes["call"]
+    assert indexing.auto_index(doc, call, "Q") == "b"
+    assert indexing.auto_index_problem(doc, call, "Q") is not None
+    diags = _shape_diags(doc)
+    assert [(d[0], d[1]) for d in diags] == [("call", "props.index.Q"), ("call", "props.index.O")]
+    assert diags[0][2] == (
+        "Q[b] is a view of shape [8, 16, 16] but parameter Q of attn_kernel is Tile[16, 16, f32]"
+        " (Q needs 2 indices to reach the tile of parameter Q, but the call has loop variables "
+        "b around it: put it in a loop over the missing dimension or type the index)"
+    )
+    # typing the index is the way out, and the badge goes
+    call.props["index"] = {"Q": "b, 0", "K": "b", "V": "b", "O": "b, 1"}
+    assert _shape_diags(doc) == []
+
+
+def test_whole_tensor_index_edit_and_dtype() -> None:
+    doc = v2_docs.attention(index={"Q": "b, h", "K": "", "V": "b", "O": "b, h"})
+    assert _shape_diags(doc) == [
         (
-            ids["call"],
+            "call",
             "props.index.K",
             "K (whole, no index) has shape [4, 16, 16] but parameter K of attn_kernel is "
             "Tile[16, 16, f32]",
         )
     ]
-    ed.apply(SetProperty(ids["call"], "index", {"Q": "b, h", "K": "b", "V": "b", "O": "b, h"}))
-    assert _shape_diags(ed) == []
-    ed.apply(SetProperty(ids["V"], "dtype", "f16"))
-    assert _shape_diags(ed) == [
+    doc.graph.nodes["call"].props["index"]["K"] = "b"
+    assert _shape_diags(doc) == []
+    doc.graph.nodes["V"].props["dtype"] = "f16"
+    assert _shape_diags(doc) == [
         (
-            ids["call"],
+            "call",
             "props.index.V",
             "V[b] is a view of f16 elements but parameter V of attn_kernel is Tile[16, 16, f32]",
         )
     ]
 
 
-def test_unshaped_tensor_parameters_take_any_view(attention) -> None:
+def test_surplus_index_items_are_reported() -> None:
+    doc = v2_docs.attention(index={"K": "b, h, 0, 1", "V": "b"})
+    assert _shape_diags(doc) == [
+        (
+            "call",
+            "props.index.K",
+            "K[b, h, 0, 1] indexes 4 dimensions but K has 3 (shape [4, 16, 16])",
+        )
+    ]
+
+
+def test_a_tile_shape_field_of_other_rank() -> None:
+    """A tile parameter with a ``shape`` of rank 3 takes a rank-3 view: its tile rank is 3."""
+    params = [dict(p) for p in v2_docs.TILE_16]
+    params[0] = {"name": "Q", "direction": "In", "kind": "tile", "shape": [8, 16, 16], "dtype": "f32"}  # fmt: skip
+    doc = v2_docs.attention(params=params)
+    call = doc.graph.nodes["call"]
+    assert indexing.tile_rank(params[0]) == 3
+    assert indexing.auto_index(doc, call, "Q") == "b"
+    assert _shape_diags(doc) == []
+
+
+def test_scalar_parameter_takes_one_element() -> None:
+    params = [*v2_docs.TILE_16, {"name": "s", "direction": "In", "kind": "scalar", "dtype": "f32"}]
+    doc = v2_docs.attention(params=params)
+    v2_docs.wire(doc, "K", "tensor", "call", "s")
+    call = doc.graph.nodes["call"]
+    assert indexing.tile_rank(params[-1]) == 0
+    # rank 3 minus 0: three indices wanted, two loop variables: the auto rule falls short
+    assert indexing.auto_index(doc, call, "s") == "b, h"
+    assert _shape_diags(doc) == [
+        (
+            "call",
+            "props.index.s",
+            "K[b, h] is a view of shape [16] but parameter s of attn_kernel is Scalar[f32] "
+            "(K needs 3 indices to reach the tile of parameter s, but the call has loop "
+            "variables b, h around it: put it in a loop over the missing dimension or type the "
+            "index)",
+        )
+    ]
+    call.props["index"]["s"] = "b, h, 0"
+    assert _shape_diags(doc) == []
+
+
+def test_unshaped_tensor_parameters_take_any_view() -> None:
     """``In[Tensor]`` parameters are not shape-checked (the DSL does not either)."""
-    ed, ids = attention
-    ed.apply(SetProperty(ids["Q"], "shape", [16, 16]))
-    assert all(p["kind"] == "tensor" for p in registry.kernel_params(ed.doc.node(ids["attn"])))
-    assert _shape_diags(ed) == []
+    params = [{"name": p["name"], "direction": p["direction"], "kind": "tensor"} for p in v2_docs.TILE_16]  # fmt: skip
+    doc = v2_docs.attention(params=params, shapes={"Q": [16, 16]}, index={"Q": "b, h"})
+    assert _shape_diags(doc) == []
+    assert indexing.tile_rank(params[0]) == 2
+
+
+def test_unwired_or_kernelless_calls_are_left_to_validation() -> None:
+    doc = v2_docs.attention(shapes={"Q": [16, 16]}, index={"Q": "b, h"})
+    doc.graph.edges = [e for e in doc.graph.edges if e.dst.port != "Q"]
+    assert _shape_diags(doc) == []
+    doc.graph.nodes["call"].props["kernel"] = None
+    assert shape_checks.call_problems(doc, doc.graph.nodes["call"]) == []
 
 
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name.split(".")[0])
@@ -259,9 +331,11 @@ def test_the_checks_cover_the_samples() -> None:
     judged = 0
     for path in SAMPLES:
         doc = io.load(path)
-        for node, _graph, _owner in doc.walk():
-            index = node.props.get("index") if node.kind == "kernel.call" else None
-            for param, text in (index or {}).items():
+        for node in doc.graph.nodes.values():
+            if node.kind != "kernel.call":
+                continue
+            index = node.props.get("index") or {}
+            for param, text in index.items():
                 if not text.strip() or not text.split(",")[0].strip().isidentifier():
                     continue
                 node.props["index"] = {**index, param: f"{text}, 0"}  # one dimension fewer
@@ -337,36 +411,31 @@ def test_migration_drops_fields_a_kind_does_not_carry() -> None:
     }
 
 
-def test_an_unshaped_tensor_parameter_has_no_tile_fields(attention) -> None:
-    ed, ids = attention
+def test_an_unshaped_tensor_parameter_has_no_tile_fields() -> None:
     spec = registry.kind("kernel.def").prop("params")
     problem = registry.prop_problem(spec, [{"name": "Q", "kind": "tensor", "rows": 16}])
     assert problem == (
         "[0].rows: a tensor parameter has no rows; choose kind tile for a Tile[rows, cols, dtype]"
     )
-    assert "In[Tensor]" in export_script(ed.doc).source
-    saved = io.to_data(ed.doc)
+    params = [{"name": "Q", "direction": "In", "kind": "tensor"}, *v2_docs.TILE_16[1:]]
+    doc = v2_docs.attention(params=params)
+    saved = io.to_data(doc)
     (kern,) = [n for n in saved["graph"]["nodes"] if n["kind"] == "kernel.def"]
     assert kern["props"]["params"][0] == {"name": "Q", "direction": "In", "kind": "tensor"}
     again = io.from_data(saved)  # an unshaped parameter stays unshaped through save and load
-    assert registry.kernel_params(again.node(ids["attn"]))[0]["kind"] == "tensor"
+    assert registry.kernel_params(again.node("attn"))[0]["kind"] == "tensor"
 
 
-@pytest.mark.parametrize("index", ['x"""\nimport os\n"""', "b, h, i, j, k", "0 +", ""])
-def test_malformed_or_surplus_index_is_left_to_the_expression_check(attention, index) -> None:
-    ed, ids = attention
-    _tiles(ed, ids)
-    call = ed.doc.node(ids["call"])
-    call.props["index"] = {**call.props["index"], "K": index}
-    expected = [] if index else [(ids["call"], "props.index.K")]
-    assert [(d[0], d[1]) for d in _shape_diags(ed)] == expected
-    ed.doc.validate()  # never raises
+@pytest.mark.parametrize("index", ['x"""\nimport os\n"""', "0 +", "b, h, i, j, k", ""])
+def test_malformed_or_surplus_index(index: str) -> None:
+    """A malformed index is the expression check's; surplus items and the whole rank-3 tensor
+    are badged here."""
+    doc = v2_docs.attention(index={"K": index, "V": "b"})
+    expected = [] if index in ('x"""\nimport os\n"""', "0 +") else [("call", "props.index.K")]
+    assert [(d[0], d[1]) for d in _shape_diags(doc)] == expected
 
 
-def test_malformed_parameters_are_left_to_the_params_check(attention) -> None:
-    ed, ids = attention
-    kern = ed.doc.node(ids["attn"])
-    kern.props["params"] = [{**p, "rows": "sixteen"} for p in TILE_16]  # behind the editor's back
-    ed.doc.node(ids["Q"]).props["shape"] = [16, 16]
-    assert _shape_diags(ed) == []
-    assert any(d.field == "props.params" for d in ed.doc.validate())
+def test_malformed_parameters_are_left_to_the_params_check() -> None:
+    params = [{**p, "rows": "sixteen"} for p in v2_docs.TILE_16]
+    doc = v2_docs.attention(params=params, shapes={"Q": [16, 16]}, index={"Q": "b, h"})
+    assert _shape_diags(doc) == []
