@@ -5,14 +5,28 @@ app.model.import_worker PATH``): a script is code, so it never runs inside the s
 worker executes it with ``runpy`` (under a name other than ``__main__``, so its runner block
 stays inactive), collects every ``Workload``/``Program`` its globals reach plus the tensors,
 axes, kernels (with their traced KernelIR), channels, events and schedules they reference, and
-converts those OBJECTS to a document with ``document_from_namespace`` — the source text is never
-parsed. Nodes are laid out left to right by dependency.
+converts those OBJECTS to a format-v2 document with ``document_from_namespace`` (the source
+text is never parsed; docs/graph-model-v2.md):
 
-What the graph cannot express (Constexpr parameters, ``min``/``max``/slot/symbol expressions,
-named processes inside ``P.pipe``, memory layouts other than a tensor's row/column-major order
-(explicit strides, swizzles, a relayout to a memory layout), collectives of a tensor slice or whose result
-is used in another scope) raises ``ScriptImportError`` naming the object and, when known, the
-user's file:line.
+- tensors, scalars, axes, kernels, channels and events stand on the root canvas;
+- each workload is a ``workload.def`` frame; loops, ``P.when`` chains (a ``branch.chain`` of
+  ``branch.case`` frames), ``P.pipe``, processes and ``consume`` blocks are frames whose
+  children keep statement order;
+- a call names its kernel definition by node id; tensors are wired straight into its parameter
+  ports (In, InOut) and from its Out (InOut) ports into the tensors' ``write`` port; its index
+  text is stored only where it differs from the auto index (``indexing.auto_index``), its axes
+  only where they differ from the enclosing loop variables;
+- ``combine``/``sequential`` are compose frames of ``workload.instance`` nodes (and nested
+  compositions), ``connect`` a frame of process frames;
+- schedules fill the sheet of the workload/compose/connect frame, and the program's target
+  its ``target``.
+
+The result is laid out for reading (``layout_graph``). What the graph cannot express
+(Constexpr parameters, ``min``/``max``/slot/symbol expressions, named processes inside
+``P.pipe``, memory layouts other than a tensor's row/column-major order (explicit strides,
+swizzles, a relayout to a memory layout), collectives of a tensor slice or whose result is
+used outside the block computing it, two different schedules of one workload) raises
+``ScriptImportError`` naming the object and, when known, the user's file:line or script line.
 """
 
 from __future__ import annotations
@@ -26,9 +40,16 @@ from pathlib import Path
 from typing import Any
 
 from . import registry
-from .document import Document, Edge, Graph, Node, PortRef
+from .document import FORMAT_VERSION, Document, Edge, Graph, Node, PortRef
 
-__all__ = ["ScriptImportError", "import_script", "document_from_namespace", "layout_graph"]
+__all__ = [
+    "ScriptImportError",
+    "import_script",
+    "document_from_namespace",
+    "layout_graph",
+    "layout_rects",
+    "node_size",
+]
 
 _APP_PARENT = str(Path(__file__).resolve().parents[2])
 
@@ -186,19 +207,36 @@ def _loc_of(obj: Any) -> str:
     return f"{loc.file}:{loc.line}" if loc is not None else ""
 
 
+def _line_of(obj: Any) -> str:
+    """``", line N"`` for an object the DSL recorded with a source location, else ``""``."""
+    loc = getattr(obj, "loc", None)
+    return f", line {loc.line}" if loc is not None else ""
+
+
+_DIRECTIONS = {"in": "In", "out": "Out", "inout": "InOut"}
+_COMPOSE_KINDS = ("compose.combine", "compose.sequential")
+_PROGRAM_KINDS = ("workload.def", *_COMPOSE_KINDS, "csp.connect")
+
+
 class _Converter:
     def __init__(self, name: str):
         self.doc = Document(name=name)
+        self.doc.format_version = FORMAT_VERSION
+        self.nodes = self.doc.graph.nodes
+        self.edges = self.doc.graph.edges
         self.next_id = 1
         self.names: set[str] = set()
-        self.root_of: dict[int, Node] = {}  # id(object) -> root node
+        self.root_of: dict[int, Node] = {}  # id(object) -> its node
         self.keep: list[Any] = []  # keeps objects alive so id() stays unique
         self.global_names: dict[int, str] = {}
-        self.gets: dict[tuple[int, str], Node] = {}  # (id(graph), target) -> data.get
         self.notes: list[str] = []  # what the user should know about the import
-        self.kernel_names: dict[str, str] = {}  # KernelRef name -> kernel.def node name
-        # id(result tensor) of a collective -> (graph holding its layout node, the node)
-        self.collective_results: dict[int, tuple[Graph, Node]] = {}
+        # id(result tensor) of a collective -> its layout node
+        self.collective_results: dict[int, Node] = {}
+        # frame node id -> (the schedule its sheet was filled from, where)
+        self.sheet_of: dict[str, tuple[Any, str]] = {}
+        self.kernel_nodes: dict[str, Node] = {}  # KernelRef name -> its kernel.def node
+        # (id of a @workload function, ids of its arguments) -> its workload.def frame
+        self.definitions: dict[tuple[Any, ...], Node] = {}
 
     # -- node plumbing -----------------------------------------------------------------------
     def _id(self) -> str:
@@ -214,44 +252,31 @@ class _Converter:
         self.names.add(name)
         return name
 
-    def add(self, graph: Graph, kind: str, name: str | None = None, **props: Any) -> Node:
+    def add(
+        self, kind: str, name: str | None = None, parent: Node | None = None, **props: Any
+    ) -> Node:
+        """A new node of ``kind`` on the root canvas, inside ``parent`` (a frame) when given;
+        it is the parent's last child so far (children keep statement order)."""
         spec = registry.kind(kind)
         values = spec.defaults()
         values.update(props)
         if name is None:
             name = self.unique(spec.name_base) if spec.name_base else ""
         node = Node(self._id(), kind, name, (0.0, 0.0), values)
-        if spec.scope:
-            node.body = Graph()
-            entry = Node(self._id(), "scope.entry", "entry", (0.0, 0.0), {})
-            node.body.nodes[entry.id] = entry
-        graph.nodes[node.id] = node
+        node.parent = parent.id if parent is not None else None
+        self.nodes[node.id] = node
         return node
 
-    @staticmethod
-    def connect(graph: Graph, src: Node, sport: str, dst: Node, dport: str) -> None:
-        graph.edges.append(Edge(PortRef(src.id, sport), PortRef(dst.id, dport)))
-
-    def get(self, graph: Graph, root: Node) -> Node:
-        """A ``data.get`` of ``root`` in ``graph`` (or the root node itself at the root)."""
-        if graph is self.doc.graph:
-            return root
-        key = (id(graph), root.name)
-        node = self.gets.get(key)
-        if node is None:
-            node = self.add(graph, "data.get", "", target=root.name)
-            self.gets[key] = node
-        return node
-
-    def get_port(self, graph: Graph, root: Node) -> tuple[Node, str]:
-        src = self.get(graph, root)
-        port = "out" if src.kind == "data.get" else registry.kind(root.kind).ports[-1].name
-        return src, port
+    def wire(self, src: Node, sport: str, dst: Node, dport: str) -> None:
+        self.edges.append(Edge(PortRef(src.id, sport), PortRef(dst.id, dport)))
 
     def name_for(self, obj: Any, fallback: str) -> str:
         g = self.global_names.get(id(obj))
         own = getattr(obj, "name", None)
         return self.unique(g or (own if isinstance(own, str) and own else fallback))
+
+    def name_for_preview(self, obj: Any) -> str:
+        return self.global_names.get(id(obj)) or str(getattr(obj, "name", None) or "tensor")
 
     # -- data -----------------------------------------------------------------------------------
     def tensor(self, t: Any) -> Node:
@@ -297,13 +322,10 @@ class _Converter:
         props["layout"] = dist_of(root.layout, where, mem_ok=True)
         if all(d == "R" for d in props["layout"]):
             props["layout"] = []  # the default layout: the exporter writes no layout=
-        node = self.add(self.doc.graph, "data.tensor", self.name_for(root, "tensor"), **props)
+        node = self.add("data.tensor", self.name_for(root, "tensor"), **props)
         self.root_of[id(root)] = node
         self.keep.append(root)
         return node
-
-    def name_for_preview(self, obj: Any) -> str:
-        return self.global_names.get(id(obj)) or str(getattr(obj, "name", None) or "tensor")
 
     def axis(self, ax: Any, where: str) -> Node:
         node = self.root_of.get(id(ax))
@@ -311,28 +333,25 @@ class _Converter:
             return node
         from pto_wsp.axes import Dense, DenseDyn, Ragged, Sparse
 
-        g = self.doc.graph
         if isinstance(ax, Dense):
-            node = self.add(g, "axis.dense", self.name_for(ax, "axis"), size=int(ax.size))
+            node = self.add("axis.dense", self.name_for(ax, "axis"), size=int(ax.size))
         elif isinstance(ax, DenseDyn):
             if not isinstance(ax.size, int):
                 raise ScriptImportError(
                     f"{where}: DenseDyn({ax.size}) has a run-time size expression; graph "
                     "DenseDyn axes take an int size"
                 )
-            node = self.add(g, "axis.dense_dyn", self.name_for(ax, "axis"), size=int(ax.size))
+            node = self.add("axis.dense_dyn", self.name_for(ax, "axis"), size=int(ax.size))
         elif isinstance(ax, Ragged):
             lengths = self.tensor(ax.lengths_tensor)
-            node = self.add(g, "axis.ragged", self.name_for(ax, "axis"), outer_size=ax.outer_size)
-            self.connect(g, lengths, "tensor", node, "lengths")
+            node = self.add("axis.ragged", self.name_for(ax, "axis"), outer_size=ax.outer_size)
+            self.wire(lengths, "tensor", node, "lengths")
         elif isinstance(ax, Sparse):
             indptr = self.tensor(ax.indptr_tensor)
             indices = self.tensor(ax.indices_tensor)
-            node = self.add(
-                g, "axis.sparse", self.name_for(ax, "routing"), outer_size=ax.outer_size
-            )
-            self.connect(g, indptr, "tensor", node, "indptr")
-            self.connect(g, indices, "tensor", node, "indices")
+            node = self.add("axis.sparse", self.name_for(ax, "routing"), outer_size=ax.outer_size)
+            self.wire(indptr, "tensor", node, "indptr")
+            self.wire(indices, "tensor", node, "indices")
         else:
             raise ScriptImportError(
                 f"{where}: cannot import the axis {ax!r} (graph loops iterate Dense, DenseDyn, "
@@ -345,7 +364,7 @@ class _Converter:
     def channel(self, ch: Any) -> Node:
         node = self.root_of.get(id(ch))
         if node is None:
-            node = self.add(self.doc.graph, "csp.channel", self.name_for(ch, "ch"), depth=ch.depth)
+            node = self.add("csp.channel", self.name_for(ch, "ch"), depth=ch.depth)
             self.root_of[id(ch)] = node
             self.keep.append(ch)
         return node
@@ -353,7 +372,7 @@ class _Converter:
     def event(self, ev: Any) -> Node:
         node = self.root_of.get(id(ev))
         if node is None:
-            node = self.add(self.doc.graph, "event.def", self.name_for(ev, "ev"))
+            node = self.add("event.def", self.name_for(ev, "ev"))
             self.root_of[id(ev)] = node
             self.keep.append(ev)
         return node
@@ -372,9 +391,9 @@ class _Converter:
                 raise ScriptImportError(
                     f"{where}: Constexpr parameter {p.name!r} has no graph equivalent"
                 )
-            q = {
+            q: dict[str, Any] = {
                 "name": p.name,
-                "direction": {"in": "In", "out": "Out", "inout": "InOut"}[p.direction],
+                "direction": _DIRECTIONS[p.direction],
                 "kind": p.kind,
             }
             if p.kind == "tile":
@@ -389,14 +408,19 @@ class _Converter:
             "cost": int(ref.cost or 0),
             "jit": getattr(ref, "decorator", "kernel") == "jit_kernel",
         }
-        node = self.add(self.doc.graph, "kernel.def", self.unique(ref.name), **props)
-        self.kernel_names.setdefault(ref.name, node.name)
+        node = self.add("kernel.def", self.unique(ref.name), **props)
         self.root_of[id(ref)] = node
+        self.kernel_nodes.setdefault(ref.name, node)
         self.keep.append(ref)
-        assert node.body is not None
+        node.body = Graph()
+        if "scope.entry" in registry.KINDS:
+            entry = Node(self._id(), "scope.entry", "entry", (0.0, 0.0), {})
+            node.body.nodes[entry.id] = entry
         param_nodes: list[Node] = []
         for q in params:
-            param_nodes.append(self.add(node.body, "kernel.param", q["name"], param=q["name"]))
+            pn = Node(self._id(), "kernel.param", q["name"], (0.0, 0.0), {"param": q["name"]})
+            node.body.nodes[pn.id] = pn
+            param_nodes.append(pn)
         if ref.body_kind == "traced":
             try:
                 ir = ref.ir
@@ -408,6 +432,10 @@ class _Converter:
     def _kernel_ops(self, kern: Node, ir: Any, params: list[Node], where: str) -> None:
         body = kern.body
         assert body is not None
+
+        def connect(src: Node, sport: str, dst: Node, dport: str) -> None:
+            body.edges.append(Edge(PortRef(src.id, sport), PortRef(dst.id, dport)))
+
         values: dict[int, tuple[Node, str]] = {}
         for i, pn in enumerate(params):
             values[i] = (pn, "tile")
@@ -433,7 +461,7 @@ class _Converter:
                     )
                 stored.add(dst)
                 s_node, s_port = values[src]
-                self.connect(body, s_node, s_port, params[dst], "value")
+                connect(s_node, s_port, params[dst], "value")
                 continue
             kind = f"pto.{op.op}"
             if kind not in registry.KINDS:
@@ -450,74 +478,96 @@ class _Converter:
                 props = {"shape": [int(d) for d in op.shape], "dtype": op.dtype.value}
             elif op.op == "broadcast":
                 props = {"shape": [int(d) for d in op.attrs["shape"]]}
-            node = self.add(body, kind, **props)
-            ins = [p for p in registry.kind(kind).ports if p.direction == "in"]
+            spec = registry.kind(kind)
+            values_ = spec.defaults()
+            values_.update(props)
+            node = Node(
+                self._id(), kind, self.unique(spec.name_base) if spec.name_base else "",
+                (0.0, 0.0), values_,
+            )  # fmt: skip
+            body.nodes[node.id] = node
+            ins = [p for p in spec.ports if p.direction == "in"]
             for port, operand in zip(ins, op.operands, strict=False):
                 s_node, s_port = values[operand]
-                self.connect(body, s_node, s_port, node, port.name)
+                connect(s_node, s_port, node, port.name)
             values[vid] = (node, "result")
 
     # -- workloads ------------------------------------------------------------------------------
-    def workload(self, w: Any) -> Node:
-        """The node producing workload ``w`` (without its schedule)."""
+    def workload(self, w: Any, parent: Node | None = None) -> Node:
+        """The frame standing for workload ``w`` (without its schedule): a ``workload.def``,
+        a ``compose.*`` frame (inside ``parent`` when it is nested in another) or a
+        ``csp.connect`` frame."""
         from pto_wsp.workload import CombineNode, ConnectNode, SequentialNode
 
         key = id(w.root)
         node = self.root_of.get(key)
         if node is not None:
             return node
-        g = self.doc.graph
         where = f"workload {w.name}" + (f" ({_loc_of(w)})" if _loc_of(w) else "")
         root = w.root
+        self.keep.append(w.root)
         if isinstance(root, CombineNode | SequentialNode):
             kind = "compose.combine" if isinstance(root, CombineNode) else "compose.sequential"
-            children = [self.workload(c) for c in root.children]
-            node = self.add(g, kind, self.name_for(w, w.name))
-            for c in children:
-                self.connect(g, c, "workload", node, "workloads")
-        elif (
-            isinstance(root, list)
-            and len(root) == 1
-            and isinstance(root[0], ConnectNode)
-            and w.fn is None
-        ):
-            node = self._connect(root[0], w, where)
-        else:
-            node = self.add(g, "workload.def", self.unique(w.name))
+            node = self.add(kind, self.name_for(w, w.name), parent)
             self.root_of[key] = node
-            self.keep.append(w.root)
-            assert node.body is not None
-            self.statements(node, w.statements(), where)
+            for child in root.children:
+                self.compose_child(node, child, where)
             return node
+        if parent is not None:
+            raise ScriptImportError(
+                f"{where}: a connect(...) pipeline inside combine/sequential has no graph frame "
+                "(connect frames stand at the project root)"
+            )
+        if isinstance(root, list) and len(root) == 1 and isinstance(root[0], ConnectNode):
+            if w.fn is None:
+                node = self._connect(root[0], w, where)
+                self.root_of[key] = node
+                return node
+        # each call of a @workload function traces anew: calls with the same arguments are
+        # one definition (used by several instances)
+        same = (id(w.fn), tuple((k, id(v)) for k, v in w.params.items()))
+        node = self.definitions.get(same) if w.fn is not None else None
+        if node is not None:
+            self.root_of[key] = node
+            return node
+        node = self.add("workload.def", self.unique(w.name))
         self.root_of[key] = node
-        self.keep.append(w.root)
+        if w.fn is not None:
+            self.definitions[same] = node
+            self.keep.extend((w.fn, *w.params.values()))
+        self.statements(node, w.statements(), where)
         return node
+
+    def compose_child(self, frame: Node, child: Any, where: str) -> None:
+        """One workload of a combine/sequential: a nested compose frame, or an instance of the
+        workload definition it calls."""
+        from pto_wsp.workload import CombineNode, SequentialNode
+
+        if isinstance(child.root, CombineNode | SequentialNode):
+            self.workload(child, frame)
+            return
+        target = self.workload(child)
+        if target.kind != "workload.def":
+            raise ScriptImportError(
+                f"{where}: {child.name} is a {registry.kind(target.kind).title} pipeline; "
+                "combine/sequential frames hold workload instances and nested compositions"
+            )
+        self.add("workload.instance", None, frame, workload=target.id)
 
     def _connect(self, cn: Any, w: Any, where: str) -> Node:
-        g = self.doc.graph
-        procs: list[Node] = []
+        node = self.add("csp.connect", self.name_for(w, w.name))
         for p in cn.processes:
-            pn = self.add(g, "csp.process", self.unique(p.name), replicas=int(p.replicas))
+            pn = self.add("csp.process", self.unique(p.name), node, replicas=int(p.replicas))
             self.statements(pn, p.body, f"{where}, process {p.name}")
-            procs.append(pn)
-        chans = [self.channel(c) for c in cn.channels]
-        node = self.add(g, "csp.connect", self.name_for(w, w.name))
-        for pn in procs:
-            self.connect(g, pn, "process", node, "processes")
-        for c in chans:
-            self.connect(g, c, "channel", node, "channels")
+        for c in cn.channels:
+            self.channel(c)
         return node
 
-    def statements(self, owner: Node, stmts: Iterable[Any], where: str) -> None:
-        body = owner.body
-        assert body is not None
-        prev = next(n for n in body.nodes.values() if n.kind == "scope.entry")
+    def statements(self, frame: Node, stmts: Iterable[Any], where: str) -> None:
         for stmt in stmts:
-            for node in self.statement(body, stmt, where):
-                self.connect(body, prev, "exec", node, "exec")
-                prev = node
+            self.statement(frame, stmt, where)
 
-    def statement(self, g: Graph, s: Any, where: str) -> list[Node]:
+    def statement(self, frame: Node, s: Any, where: str) -> None:
         from pto_wsp.kernel import KernelCall
         from pto_wsp.layout import CollectiveOp
         from pto_wsp.workload import (
@@ -533,24 +583,26 @@ class _Converter:
             SyncNode,
         )
 
-        here = f"{where}, line {s.loc.line}" if getattr(s, "loc", None) is not None else where
+        here = where + _line_of(s)
         if isinstance(s, KernelCall):
-            return [self.call(g, s, here)]
-        if isinstance(s, LoopNode):
-            return [self.loop(g, s, here)]
-        if isinstance(s, CondNode):
-            out = []
-            for pred, stmts in s.branches:
+            self.call(frame, s, here)
+        elif isinstance(s, LoopNode):
+            self.loop(frame, s, here, where)
+        elif isinstance(s, CondNode):
+            chain = self.add("branch.chain", None, frame)
+            last = len(s.branches) - 1
+            for i, (pred, stmts) in enumerate(s.branches):
                 if pred is None:
-                    node = self.add(g, "branch.otherwise")
+                    case = self.add("branch.case", None, chain, pred="", otherwise=True)
                 else:
-                    node = self.add(g, "branch.when", pred=expr_text(pred, here))
-                self.statements(node, stmts, where)
-                out.append(node)
-            return out
-        if isinstance(s, PipeNode):
-            node = self.add(g, "pipe.scope", depth=int(s.depth if s.depth is not None else 2))
-            stmts = []
+                    case = self.add("branch.case", None, chain, pred=expr_text(pred, here))
+                if pred is None and i != last:  # the DSL closes a chain at its otherwise
+                    raise ScriptImportError(f"{here}: P.otherwise() must be the last case")
+                self.statements(case, stmts, where)
+        elif isinstance(s, PipeNode):
+            pipe = self.add(
+                "pipe.scope", None, frame, depth=int(s.depth if s.depth is not None else 2)
+            )
             for p in s.processes:
                 auto = re.fullmatch(r"stage\d+|consume_.*", p.name) is not None
                 if not auto or p.replicas != 1 or len(p.body) != 1:
@@ -558,61 +610,51 @@ class _Converter:
                         f"{here}: process {p.name!r} of a P.pipe is named or has several "
                         "statements; graph pipelines hold one statement per process"
                     )
-                stmts.append(p.body[0])
-            self.statements(node, stmts, where)
-            return [node]
-        if isinstance(s, SendNode):
-            node = self.add(g, "csp.send")
-            ch, port = self.get_port(g, self.channel(s.channel))
-            self.connect(g, ch, port, node, "channel")
+                self.statement(pipe, p.body[0], where)
+        elif isinstance(s, SendNode):
+            if not s.block:
+                raise ScriptImportError(f"{here}: send(..., block=False) has no graph node")
+            call = None
             if isinstance(s.value, KernelCall):
-                call = self.call(g, s.value, here)
-                self.connect(g, call, "value", node, "value")
+                call = self.call(frame, s.value, here)
             elif s.value is not None:
                 raise ScriptImportError(
                     f"{here}: send of a tensor has no graph node; send a kernel call"
                 )
-            if not s.block:
-                raise ScriptImportError(f"{here}: send(..., block=False) has no graph node")
-            return [node]
-        if isinstance(s, ConsumeNode):
-            node = self.add(g, "csp.consume", var=str(s.var.name))
-            ch, port = self.get_port(g, self.channel(s.channel))
-            self.connect(g, ch, port, node, "channel")
-            self.statements(node, s.body, where)
-            return [node]
-        if isinstance(s, CloseNode):
-            node = self.add(g, "csp.close")
-            ch, port = self.get_port(g, self.channel(s.channel))
-            self.connect(g, ch, port, node, "channel")
-            return [node]
-        if isinstance(s, RecordNode | SyncNode):
-            kind = "event.record" if isinstance(s, RecordNode) else "event.synchronize"
-            node = self.add(g, kind)
-            ev, port = self.get_port(g, self.event(s.event))
-            self.connect(g, ev, port, node, "event")
-            return [node]
-        if isinstance(s, SlotSetNode):
-            return [self.add(g, "slot.set", slot=int(s.slot), value=expr_text(s.value, here))]
-        if isinstance(s, CollectiveOp):
-            return [self.collective(g, s, here)]
-        if isinstance(s, SlotLoadNode):
-            src, port = self.data_port(g, s.view, here)
+            send = self.add("csp.send", None, frame, channel=self.channel(s.channel).id)
+            if call is not None:
+                self.wire(call, "task", send, "value")
+        elif isinstance(s, ConsumeNode):
             node = self.add(
-                g,
+                "csp.consume", None, frame, var=str(s.var.name), channel=self.channel(s.channel).id
+            )
+            self.statements(node, s.body, where)
+        elif isinstance(s, CloseNode):
+            self.add("csp.close", None, frame, channel=self.channel(s.channel).id)
+        elif isinstance(s, RecordNode | SyncNode):
+            kind = "event.record" if isinstance(s, RecordNode) else "event.synchronize"
+            self.add(kind, None, frame, event=self.event(s.event).id)
+        elif isinstance(s, SlotSetNode):
+            self.add("slot.set", None, frame, slot=int(s.slot), value=expr_text(s.value, here))
+        elif isinstance(s, CollectiveOp):
+            self.collective(frame, s, here)
+        elif isinstance(s, SlotLoadNode):
+            node = self.add(
                 "slot.load",
+                None,
+                frame,
                 slot=int(s.slot),
                 index=index_text(s.view, here),
                 row=expr_text(s.row, here),
                 col=expr_text(s.col, here),
             )
-            self.connect(g, src, port, node, "tensor")
-            return [node]
-        raise ScriptImportError(f"{here}: {type(s).__name__} statements have no graph node")
+            self.wire(self.data_source(frame, s.view, here), "tensor", node, "tensor")
+        else:
+            raise ScriptImportError(f"{here}: {type(s).__name__} statements have no graph node")
 
-    def collective(self, g: Graph, s: Any, where: str) -> Node:
+    def collective(self, frame: Node, s: Any, where: str) -> Node:
         """A ``layout.*`` node for ``y = allreduce(x, ...)`` and friends; its output port stands
-        for the result tensor in later statements of the same body."""
+        for the result tensor in later statements (of the same frame or frames inside it)."""
         what = f"{where}: {s.kind}"
         src = s.source
         if not src.is_root:
@@ -634,10 +676,10 @@ class _Converter:
             props["mesh_size"] = int(s.mesh_size)
         else:
             raise ScriptImportError(f"{what} has no graph node")
-        node = self.add(g, f"layout.{s.kind}", self._result_name(s), **props)
-        x, port = self.data_port(g, src, what)
-        self.connect(g, x, port, node, "tensor")
-        self.collective_results[id(s.result)] = (g, node)
+        x = self.data_source(frame, src, what)
+        node = self.add(f"layout.{s.kind}", self._result_name(s), frame, **props)
+        self.wire(x, "tensor", node, "tensor")
+        self.collective_results[id(s.result)] = node
         self.keep.append(s.result)
         return node
 
@@ -653,115 +695,167 @@ class _Converter:
             return self.unique(own)
         return self.unique(registry.kind("layout.allreduce").name_base)
 
-    def data_port(self, g: Graph, t: Any, where: str) -> tuple[Node, str]:
-        """The node and output port that stand for tensor ``t`` (a view's root) in graph ``g``:
-        the layout node of a collective result, or a data.tensor (through a Get in a body)."""
+    def data_source(self, frame: Node, t: Any, where: str) -> Node:
+        """The node whose ``tensor`` output stands for tensor ``t`` (a view's root) in ``frame``:
+        the layout node of a collective result, or the root ``data.tensor``."""
         root = getattr(t, "root", t)
-        found = self.collective_results.get(id(root))
-        if found is None:
-            return self.get_port(g, self.tensor(t))
-        holder, node = found
-        if holder is not g:
+        node = self.collective_results.get(id(root))
+        if node is None:
+            return self.tensor(t)
+        if node.parent != frame.id and node.parent not in {f.id for f in self.frames(frame)}:
             raise ScriptImportError(
-                f"{where}: the result of {node.kind[len('layout.') :]} is used inside a loop or "
-                "block; graph edges stay in one body, so use it in the body that computes it"
+                f"{where}: the result of {node.kind[len('layout.') :]} is used outside the "
+                "block that computes it; use it in that block (or a loop inside it)"
             )
-        return node, "tensor"
+        return node
 
-    def loop(self, g: Graph, s: Any, where: str) -> Node:
+    def frames(self, node: Node) -> list[Node]:
+        """``node`` and the frames around it, innermost first."""
+        out = [node]
+        while out[-1].parent is not None:
+            out.append(self.nodes[out[-1].parent])
+        return out
+
+    def loop_vars(self, frame: Node) -> list[str]:
+        """Loop variables bound by ``frame`` and the frames around it, outermost first."""
+        from . import frames
+
+        out: list[str] = []
+        for f in reversed(self.frames(frame)):
+            out.extend(frames.bound_vars(f))
+        return out
+
+    def loop(self, frame: Node, s: Any, here: str, where: str) -> Node:
         names = [str(v.name) for v in s.vars]
         if s.kind == "parallel":
-            node = self.add(g, "loop.parallel", vars=", ".join(names))
-            for ax in s.axes:
-                src, port = self.get_port(g, self.axis(ax, where))
-                self.connect(g, src, port, node, "axes")
+            axes = [
+                {"var": v, "axis": self.axis(ax, here).id}
+                for v, ax in zip(names, s.axes, strict=True)
+            ]
+            node = self.add("loop.parallel", None, frame, axes=axes)
         elif s.kind == "seq":
-            node = self.add(g, "loop.seq", var=names[0])
-            src, port = self.get_port(g, self.axis(s.axes[0], where))
-            self.connect(g, src, port, node, "axis")
+            axis = self.axis(s.axes[0], here)
+            node = self.add("loop.seq", None, frame, var=names[0], axis=axis.id)
         else:
             sel = s.axes[0]
-            parent = getattr(sel, "axis", sel)
+            axis = self.axis(getattr(sel, "axis", sel), here)
             row = getattr(sel, "row", None)
             node = self.add(
-                g, "loop.sel", var=names[0], row="" if row is None else expr_text(row, where)
+                "loop.sel",
+                None,
+                frame,
+                var=names[0],
+                axis=axis.id,
+                row="" if row is None else expr_text(row, here),
             )
-            src, port = self.get_port(g, self.axis(parent, where))
-            self.connect(g, src, port, node, "sparse")
         self.statements(node, s.body, where)
         return node
 
-    def call(self, g: Graph, c: Any, where: str) -> Node:
+    def call(self, frame: Node, c: Any, where: str) -> Node:
+        from . import indexing
+
         kern = self.kernel(c.kernel)
+        axes: str | None = ", ".join(expr_text(a, where) for a in c.axes)
+        if axes == ", ".join(self.loop_vars(frame)):
+            axes = None  # the enclosing loop variables: what the call shows by default
         index: dict[str, str] = {}
-        node = self.add(
-            g,
-            "kernel.call",
-            axes=", ".join(expr_text(a, where) for a in c.axes),
-            index=index,
-        )
-        src, port = self.get_port(g, kern)
-        self.connect(g, src, port, node, "kernel")
+        node = self.add("kernel.call", None, frame, kernel=kern.id, axes=axes, index=index)
+        given: dict[str, str] = {}
         for p in c.kernel.signature:
             arg = c.args[p.name]
-            if p.is_data:
-                src, port = self.data_port(g, arg, f"{where}, argument {p.name}")
-                text = index_text(arg, f"{where}, argument {p.name}")
-                if text:
-                    index[p.name] = text
-                self.connect(g, src, port, node, p.name)
-            else:
-                index[p.name] = expr_text(arg, f"{where}, argument {p.name}")
+            what = f"{where}, argument {p.name}"
+            if not p.is_data:
+                index[p.name] = expr_text(arg, what)
+                continue
+            src = self.data_source(frame, arg, what)
+            direction = _DIRECTIONS[p.direction]
+            if direction in ("In", "InOut"):
+                self.wire(src, "tensor", node, p.name)
+            if direction in ("Out", "InOut"):
+                if src.kind != "data.tensor":
+                    raise ScriptImportError(
+                        f"{what}: the result of {src.kind[len('layout.') :]} is written by a "
+                        "kernel; graph calls write tensors"
+                    )
+                self.wire(node, p.name, src, "write")
+            given[p.name] = index_text(arg, what)
+        for pname, text in given.items():
+            if text != indexing.auto_index(self.doc, node, pname):
+                index[pname] = text
         return node
 
     # -- schedules -------------------------------------------------------------------------------
-    def schedule_chain(self, w: Any, start: Node, last_name: str | None) -> Node:
-        g = self.doc.graph
-        prev = start
-        steps = list(w.schedule.steps)
-        for i, step in enumerate(steps):
-            name = last_name if (i == len(steps) - 1 and last_name) else None
-            node = self.sched_node(step, w, name)
-            self.connect(g, prev, "workload", node, "workload")
-            prev = node
-        return prev
+    def schedule(self, w: Any, target: str = "") -> None:
+        """Fill the sheet of ``w``'s frame from ``w``'s schedule (and the program's target)."""
+        frame = self.workload(w)
+        if frame.parent is not None:
+            raise ScriptImportError(
+                f"schedule of {w.name}{_line_of(w.schedule.steps[0]) if w.schedule.steps else ''}: "
+                "a workload inside combine/sequential cannot carry a schedule"
+            )
+        steps = tuple(w.schedule.steps)
+        before = self.sheet_of.get(frame.id)
+        if before is not None:
+            old, old_where = before
+            shorter, longer = sorted((old, steps), key=len)
+            if any(a is not b for a, b in zip(shorter, longer, strict=False)):
+                raise ScriptImportError(
+                    f"schedule of {w.name}{_line_of(steps[-1]) if steps else ''}: the workload "
+                    f"is scheduled differently before ({old_where}); a workload frame holds "
+                    "one schedule"
+                )
+            if len(steps) < len(old):
+                steps = old
+        where = f"schedule of {w.name}"
+        self.sheet_of[frame.id] = (steps, where + (_line_of(steps[-1]) if steps else ""))
+        sheet = self.sheet(w, steps, where)
+        frame.props.update(sheet)
+        if target:
+            frame.props["target"] = target
 
-    def sched_node(self, step: Any, w: Any, name: str | None) -> Node:
+    def sheet(self, w: Any, steps: tuple[Any, ...], where: str) -> dict[str, Any]:
+        """The schedule-sheet properties for the combinator calls ``steps`` (later calls of
+        one combinator override earlier ones, as in the DSL)."""
         from pto_wsp.schedule import trace_key
 
-        g = self.doc.graph
-        where = f"schedule of {w.name}" + (
-            f" ({step.loc.file}:{step.loc.line})" if step.loc else ""
-        )
-        nm = self.unique(name) if name else None
-        if step.name == "dispatch":
-            pol = step.args[0]
-            props: dict[str, Any] = {"policy": pol.kind}
-            if pol.kind == "round_robin":
-                props["n"] = int(pol.num_workers)
-            elif pol.key_fn is not None:
-                props["key"] = expr_text(pol.key_fn.expr, where, key=True)
-            return self.add(g, "sched.dispatch", nm, **props)
-        if step.name == "streams":
-            return self.add(g, "sched.streams", nm, n=int(step.args[0]))
-        if step.name == "stream_by":
-            key = trace_key(step.args[0], ".stream_by", step.loc)
-            return self.add(g, "sched.stream_by", nm, key=expr_text(key.expr, where, key=True))
-        if step.name == "timing":
-            pol = step.args[0]
-            props = {"policy": pol.kind}
-            if pol.param is not None:
-                v = pol.param
-                props["param"] = int(v) if pol.kind in ("batched", "interleaved") else v
-            return self.add(g, "sched.timing", nm, **props)
-        if step.name == "task_graph":
-            return self.add(g, "sched.task_graph", nm, **self.task_graph_props(step, where))
-        if step.name == "spatial_map":
-            return self.add(g, "sched.spatial_map", nm, grid=[int(d) for d in step.args[0]])
-        raise ScriptImportError(f"{where}: schedule step {step.name} has no graph node")
+        out: dict[str, Any] = {}
+        task_graph: dict[str, Any] = {}
+        for step in steps:
+            here = where + _line_of(step)
+            if step.name == "dispatch":
+                pol = step.args[0]
+                out["dispatch"] = pol.kind
+                if pol.kind == "round_robin":
+                    out["dispatch_n"] = int(pol.num_workers)
+                if pol.key_fn is not None:
+                    out["dispatch_key"] = expr_text(pol.key_fn.expr, here, key=True)
+                else:
+                    out["dispatch_key"] = ""
+            elif step.name == "streams":
+                out["streams"] = int(step.args[0])
+            elif step.name == "stream_by":
+                key = trace_key(step.args[0], ".stream_by", step.loc)
+                out["stream_by"] = expr_text(key.expr, here, key=True)
+            elif step.name == "timing":
+                pol = step.args[0]
+                out["timing"] = pol.kind
+                if pol.param is not None:
+                    v = pol.param
+                    out["timing_param"] = int(v) if pol.kind in ("batched", "interleaved") else v
+            elif step.name == "task_graph":
+                task_graph.update(self.task_graph_props(step, here))
+            elif step.name == "spatial_map":
+                out["spatial_map"] = [int(d) for d in step.args[0]]
+            else:
+                raise ScriptImportError(
+                    f"{here}: schedule step {step.name} has no place on the schedule sheet"
+                )
+        if task_graph:
+            out["task_graph"] = task_graph
+        return out
 
     def task_graph_props(self, step: Any, where: str) -> dict[str, Any]:
-        """Properties of a ``sched.task_graph`` node for one ``.task_graph(...)`` call."""
+        """The sheet's ``task_graph`` entries one ``.task_graph(...)`` call sets."""
         window, deps, ready, start, trace, pools = step.args
         props: dict[str, Any] = {}
         if window is not None:
@@ -784,7 +878,8 @@ class _Converter:
         return props
 
     def pools_entries(self, pools: Any, where: str) -> list[dict[str, Any]]:
-        """``Pools.by_kernel`` entries; other pool shapes have no graph property."""
+        """``Pools.by_kernel`` entries (kernel: the kernel definition's node id); other pool
+        shapes have no graph property."""
         kernels = list(pools.kernels)
         if [p for _k, p in kernels] != list(range(len(pools.sizes))):
             raise ScriptImportError(
@@ -793,12 +888,12 @@ class _Converter:
             )
         out: list[dict[str, Any]] = []
         for name, pool in kernels:
-            node_name = self.kernel_names.get(name)
-            if node_name is None:
+            node = self.kernel_nodes.get(name)
+            if node is None:
                 raise ScriptImportError(
                     f"{where}: Pools names kernel {name!r}, which no workload of the script calls"
                 )
-            out.append({"kernel": node_name, "workers": int(pools.sizes[pool])})
+            out.append({"kernel": node.id, "workers": int(pools.sizes[pool])})
         return out
 
 
@@ -871,6 +966,7 @@ def document_from_namespace(namespace: dict[str, Any], name: str) -> tuple[Docum
     from pto_wsp.kernel import KernelRef
     from pto_wsp.program import Program
     from pto_wsp.tensor import Tensor
+    from pto_wsp.workload import CombineNode, SequentialNode
 
     conv = _Converter(name)
     for gname, value in namespace.items():
@@ -894,53 +990,245 @@ def document_from_namespace(namespace: dict[str, Any], name: str) -> tuple[Docum
             elif isinstance(value, Event):
                 conv.event(value)
         workloads, programs = collect(namespace)
-        program_workloads = {id(p.workload) for _n, p in programs}
-        for _wname, w in workloads:
-            conv.workload(w)
-        for wname, w in workloads:
-            if id(w) in program_workloads or w.schedule.is_empty():
-                continue
-            conv.schedule_chain(w, conv.workload(w), wname)
         if len(programs) > 1:
             raise ScriptImportError(
                 f"the script builds {len(programs)} programs "
                 f"({', '.join(n for n, _ in programs)}); a project holds one"
             )
-        for pname, prog in programs:
-            if not isinstance(prog, Program):
-                continue
-            w = prog.workload
-            last = conv.schedule_chain(w, conv.workload(w), None)
-            target = conv.add(
-                conv.doc.graph, "compile.target", conv.unique(pname), target=prog.target
-            )
-            conv.connect(conv.doc.graph, last, "workload", target, "workload")
+        # a composition nested in another is built inside its parent's frame
+        nested: set[int] = set()
+        for _wname, w in workloads:
+            if isinstance(w.root, CombineNode | SequentialNode):
+                nested.update(
+                    id(c.root)
+                    for c in w.root.children
+                    if isinstance(c.root, CombineNode | SequentialNode)
+                )
+        for _wname, w in workloads:
+            if id(w.root) not in nested:
+                conv.workload(w)
+        for _pname, prog in programs:
+            if isinstance(prog, Program):
+                conv.schedule(prog.workload, str(prog.target))
+        for _wname, w in workloads:
+            if not w.schedule.is_empty():
+                conv.schedule(w)
     finally:
         _NAME_HOOK.pop()
-    for graph, _owner in conv.doc.graphs():
-        layout_graph(graph)
+    layout_graph(conv.doc)
     return conv.doc, conv.notes
 
 
 # ------------------------------------------------------------------------------------------
 # layout
+#
+# The editor draws a node about NODE_W wide and NODE_H + PORT_H per port tall, and sizes a
+# frame bottom-up around its children with FRAME_PAD on every side and a FRAME_HEADER strip on
+# top (docs/graph-model-v2.md, "Frames"). The layout below places every node in scene
+# coordinates with those sizes: axes, kernels, channels and events in a row on top; input
+# tensors (and scalars) in a column on the left, lined up with the calls that read them; the
+# workload, composition and connect frames stacked in the middle with their children inside
+# (statements top to bottom; pipeline stages, branch cases, composed workloads and connected
+# processes side by side; a call and the send that takes its task side by side); the tensors
+# calls write in a column on the right.
+
+NODE_W = 180.0
+NODE_H = 60.0
+PORT_H = 22.0
+FRAME_PAD = 40.0
+FRAME_HEADER = 36.0
+GAP = 40.0  # between siblings inside a frame, and between nodes of the top row / side columns
+COL_GAP = 120.0  # between the side columns and the frames
+ROW_GAP = 60.0  # between the top row and the rest, and between root frames
+
+_ROW_FRAMES = ("branch.chain", "pipe.scope", *_COMPOSE_KINDS, "csp.connect")
+"""Frames whose children stand side by side (stages, cases, parts, processes)."""
+_TOP_ROW = ("axis.", "kernel.def", "csp.channel", "event.def")
+
+
+def _is_frame(kind: str) -> bool:
+    spec = registry.KINDS.get(kind)
+    return bool(getattr(spec, "frame", False))
+
+
+def node_size(doc: Document, node: Node) -> tuple[float, float]:
+    """The size the editor draws a (non-frame) node: NODE_W x (NODE_H + PORT_H per port)."""
+    ports = registry.ports_of(node, doc)
+    return NODE_W, NODE_H + PORT_H * len(ports)
+
+
+def _kids(doc: Document) -> dict[str | None, list[Node]]:
+    kids: dict[str | None, list[Node]] = {}
+    for n in doc.graph.nodes.values():
+        parent = n.parent if n.parent in doc.graph.nodes else None
+        kids.setdefault(parent, []).append(n)
+    return kids
+
+
+def layout_rects(doc: Document) -> dict[str, tuple[float, float, float, float]]:
+    """``(x, y, w, h)`` of every root-canvas node as the editor draws it at its ``pos``: a node
+    its ``node_size``; a frame sized bottom-up around its children (FRAME_PAD around them,
+    FRAME_HEADER above), or an empty frame's minimum size at its ``pos``."""
+    kids = _kids(doc)
+    rects: dict[str, tuple[float, float, float, float]] = {}
+
+    def rect(node: Node) -> tuple[float, float, float, float]:
+        if node.id in rects:
+            return rects[node.id]
+        if not _is_frame(node.kind):
+            w, h = node_size(doc, node)
+            rects[node.id] = (node.pos[0], node.pos[1], w, h)
+            return rects[node.id]
+        inner = [rect(c) for c in kids.get(node.id, [])]
+        if not inner:
+            rects[node.id] = (
+                node.pos[0], node.pos[1], NODE_W + 2 * FRAME_PAD,
+                FRAME_HEADER + NODE_H + 2 * FRAME_PAD,
+            )  # fmt: skip
+            return rects[node.id]
+        x0 = min(r[0] for r in inner) - FRAME_PAD
+        y0 = min(r[1] for r in inner) - FRAME_PAD - FRAME_HEADER
+        x1 = max(r[0] + r[2] for r in inner) + FRAME_PAD
+        y1 = max(r[1] + r[3] for r in inner) + FRAME_PAD
+        rects[node.id] = (x0, y0, x1 - x0, y1 - y0)
+        return rects[node.id]
+
+    for n in doc.graph.nodes.values():
+        rect(n)
+    return rects
+
+
+class _Layout:
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.kids = _kids(doc)
+        self.size: dict[str, tuple[float, float]] = {}
+
+    # -- sizes (bottom-up) ---------------------------------------------------------------------
+    def rows(self, frame: Node) -> list[list[Node]]:
+        """The children of ``frame`` grouped into rows, top to bottom."""
+        children = self.kids.get(frame.id, [])
+        if frame.kind in _ROW_FRAMES:
+            return [children] if children else []
+        task_to: dict[str, str] = {}
+        for e in self.doc.graph.edges:
+            if e.src.port == "task":
+                task_to[e.src.node] = e.dst.node
+        rows: list[list[Node]] = []
+        for c in children:
+            if rows and task_to.get(rows[-1][-1].id) == c.id:
+                rows[-1].append(c)  # a send beside the call whose task it takes
+            else:
+                rows.append([c])
+        return rows
+
+    def measure(self, node: Node) -> tuple[float, float]:
+        if node.id in self.size:
+            return self.size[node.id]
+        if not _is_frame(node.kind):
+            size = node_size(self.doc, node)
+        else:
+            rows = self.rows(node)
+            if not rows:
+                size = (NODE_W + 2 * FRAME_PAD, FRAME_HEADER + NODE_H + 2 * FRAME_PAD)
+            else:
+                widths, heights = [], []
+                for row in rows:
+                    sizes = [self.measure(c) for c in row]
+                    widths.append(sum(w for w, _ in sizes) + GAP * (len(row) - 1))
+                    heights.append(max(h for _, h in sizes))
+                size = (
+                    max(widths) + 2 * FRAME_PAD,
+                    FRAME_HEADER + 2 * FRAME_PAD + sum(heights) + GAP * (len(rows) - 1),
+                )
+        self.size[node.id] = size
+        return size
+
+    # -- positions (top-down) --------------------------------------------------------------------
+    def place(self, node: Node, x: float, y: float) -> None:
+        node.pos = (x, y)
+        if not _is_frame(node.kind):
+            return
+        cy = y + FRAME_HEADER + FRAME_PAD
+        for row in self.rows(node):
+            cx = x + FRAME_PAD
+            height = 0.0
+            for c in row:
+                w, h = self.measure(c)
+                self.place(c, cx, cy)
+                cx += w + GAP
+                height = max(height, h)
+            cy += height + GAP
+
+    def run(self) -> None:
+        roots = self.kids.get(None, [])
+        top = [n for n in roots if n.kind.startswith(_TOP_ROW)]
+        top.sort(key=lambda n: _TOP_ROW.index(next(p for p in _TOP_ROW if n.kind.startswith(p))))
+        frames = [n for n in roots if _is_frame(n.kind)]
+        written = {e.dst.node for e in self.doc.graph.edges if e.dst.port == "write"}
+        outputs = [n for n in roots if n.kind == "data.tensor" and n.id in written]
+        inputs = [n for n in roots if n not in top and n not in frames and n not in outputs]
+
+        # the middle: frames stacked, below the top row
+        left_w = NODE_W + COL_GAP if inputs else 0.0
+        frames_w = max((self.measure(f)[0] for f in frames), default=0.0)
+        right_x = left_w + frames_w + (COL_GAP if frames else 0.0)
+        total_w = right_x + (NODE_W if outputs else 0.0)
+        # the top row, wrapped at the width of the rest (at least four nodes a row)
+        per_row = max(4, int((max(total_w, NODE_W) + GAP) // (NODE_W + GAP)))
+        y = 0.0
+        for start in range(0, len(top), per_row):
+            row = top[start : start + per_row]
+            x = 0.0
+            for n in row:
+                self.place(n, x, y)
+                x += NODE_W + GAP
+            y += max(self.measure(n)[1] for n in row) + GAP
+        y0 = y + (ROW_GAP - GAP if top else 0.0)
+        y = y0
+        for f in frames:
+            self.place(f, left_w, y)
+            y += self.measure(f)[1] + ROW_GAP
+
+        # the side columns, each tensor level with the first call that reads (writes) it
+        reader_y: dict[str, float] = {}
+        writer_y: dict[str, float] = {}
+        for e in self.doc.graph.edges:
+            dst = self.doc.graph.nodes.get(e.dst.node)
+            src = self.doc.graph.nodes.get(e.src.node)
+            if dst is None or src is None:
+                continue
+            if e.dst.port == "write":
+                writer_y.setdefault(dst.id, src.pos[1])
+            elif src.parent is None and dst.parent is not None:
+                reader_y.setdefault(src.id, dst.pos[1])
+        self._column(inputs, 0.0, y0, reader_y)
+        self._column(outputs, right_x, y0, writer_y)
+
+    def _column(self, nodes: list[Node], x: float, y0: float, want: dict[str, float]) -> None:
+        order = sorted(enumerate(nodes), key=lambda p: (want.get(p[1].id, float("inf")), p[0]))
+        y = y0
+        for _i, n in order:
+            y = max(y, want.get(n.id, y))
+            self.place(n, x, y)
+            y += self.measure(n)[1] + GAP
+
+
+def layout_graph(doc: Document) -> None:
+    """Lay out ``doc`` for reading left to right (see the section comment above); kernel bodies
+    are laid out by dependency."""
+    _Layout(doc).run()
+    for node in doc.graph.nodes.values():
+        if node.body is not None:
+            layout_body(node.body)
 
 
 _COL, _ROW = 280.0, 150.0
-_ROOT_COLUMN = {
-    "data.tensor": 0, "data.scalar": 0, "axis.dense": 1, "axis.dense_dyn": 1, "axis.ragged": 1,
-    "axis.sparse": 1, "kernel.def": 2, "csp.channel": 2, "event.def": 2, "workload.def": 3,
-    "csp.process": 3, "csp.replicate": 4, "csp.connect": 4, "compose.combine": 4,
-    "compose.sequential": 4,
-}  # fmt: skip
 
 
-def layout_graph(graph: Graph) -> None:
-    """Place nodes left to right by dependency (longest path), stacked per column.
-
-    Root graphs also keep the reading order of a script: data, axes, kernels, workloads,
-    compositions, then the schedule chain.
-    """
+def layout_body(graph: Graph) -> None:
+    """Place a kernel body's nodes left to right by dependency (longest path), stacked per
+    column: parameters left, the ops they feed to the right."""
     preds: dict[str, list[str]] = {n: [] for n in graph.nodes}
     for e in graph.edges:
         if e.src.node in preds and e.dst.node in preds:
@@ -952,9 +1240,7 @@ def layout_graph(graph: Graph) -> None:
             return rank[nid]
         if nid in stack:
             return 0
-        node = graph.nodes[nid]
-        base = _ROOT_COLUMN.get(node.kind, 0)
-        r = max([base, *(rank_of(p, stack | {nid}) + 1 for p in preds[nid])])
+        r = max([0, *(rank_of(p, stack | {nid}) + 1 for p in preds[nid])])
         rank[nid] = r
         return r
 

@@ -1,71 +1,295 @@
-"""DSL -> graph import: round trips, expression rendering, layout and clear failures."""
+"""DSL -> graph import (format v2): round trips, the document a script becomes, layout, and
+clear failures naming the script line."""
 
 from __future__ import annotations
 
 import textwrap
+from itertools import combinations
 from pathlib import Path
 
 import pytest
 
-from app.model import io
+from app.model import frames, io
+from app.model.document import Document, Node
 from app.model.export import export_script
-from app.model.importer import ScriptImportError, expr_text, import_script, index_text
+from app.model.importer import (
+    ScriptImportError,
+    expr_text,
+    import_script,
+    index_text,
+    layout_rects,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = sorted((ROOT / "projects").glob("*.pto.json"))
 LIBRARY = sorted((ROOT / "resources" / "kernel_library").glob("*.json"))
+SAMPLE_81 = ROOT / "projects" / "samples" / "attention_varlen.py"
 
 
+# ------------------------------------------------------------------------------------------
+# graph -> script -> graph
+# ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("path", SAMPLES + LIBRARY, ids=lambda p: p.name)
-def test_round_trip_doc_export_import(path: Path, tmp_path: Path) -> None:
+def test_round_trip_graph_script_graph(path: Path, tmp_path: Path) -> None:
     doc = io.load(path)
+    assert doc.format_version == 2
+    first = export_script(doc).source
     script = tmp_path / f"{path.name.split('.')[0]}.py"
-    script.write_text(export_script(doc).source)
+    script.write_text(first)
     back = import_script(script)
+    assert back.format_version == 2
     assert back.same_as(doc)
-    # and the re-exported script is byte-identical (the document is a fixed point)
-    assert export_script(back).source.replace(back.name, doc.name) == export_script(doc).source
+    # the re-exported script is the first one: the document is a fixed point
+    assert export_script(back).source.replace(back.name, doc.name) == first
 
 
-def test_editor_built_attention_exports_and_round_trips(attention, tmp_path: Path) -> None:
-    editor, ids = attention
-    doc = editor.doc
-    result = export_script(doc)
-    assert "attn_kernel[b, h](Q=Q[b, h], K=K[b], V=V[b], O=O[b, h])" in result.source
-    script = tmp_path / "attention.py"
-    script.write_text(result.source)
-    assert import_script(script).same_as(doc)
+# ------------------------------------------------------------------------------------------
+# what a script becomes
+# ------------------------------------------------------------------------------------------
+def _named(doc: Document, name: str) -> Node:
+    found = [n for n in doc.graph.nodes.values() if n.name == name]
+    assert len(found) == 1, f"{len(found)} nodes named {name!r}"
+    return found[0]
 
 
-def test_kernel_library_holds_one_kernel_with_its_body() -> None:
-    names = set()
-    for path in LIBRARY:
-        doc = io.load(path)
-        kernels = [n for n in doc.graph.nodes.values() if n.kind == "kernel.def"]
-        assert len(kernels) == 1 and len(doc.graph.nodes) == 1
-        body = kernels[0].body
-        assert body is not None
-        assert any(n.kind.startswith("pto.") for n in body.nodes.values())
-        names.add(kernels[0].name)
-    assert {"matmul", "softmax", "rmsnorm", "attention", "gelu_ffn"} <= names
+def _of_kind(doc: Document, kind: str) -> list[Node]:
+    return [n for n in doc.graph.nodes.values() if n.kind == kind]
 
 
-def test_imported_nodes_are_laid_out_left_to_right(tmp_path: Path) -> None:
-    doc = io.load(ROOT / "projects" / "matmul.pto.json")
-    script = tmp_path / "m.py"
-    script.write_text(export_script(doc).source)
-    back = import_script(script)
-    pos = {n.name: n.pos for n in back.graph.nodes.values()}
-    assert pos["A"][0] < pos["tiles"][0] < pos["matmul"][0] < pos["gemm"][0]
-    assert pos["gemm"][0] < pos["program"][0]
-    positions = [n.pos for n in back.graph.nodes.values()]
-    assert len(set(positions)) == len(positions)  # no two nodes on top of each other
+def _wires(doc: Document) -> set[tuple[str, str, str, str]]:
+    """Edges as (source name-or-kind, port, destination name-or-kind, port)."""
+
+    def label(nid: str) -> str:
+        n = doc.graph.nodes[nid]
+        return n.name or n.kind
+
+    return {(label(e.src.node), e.src.port, label(e.dst.node), e.dst.port) for e in doc.graph.edges}
 
 
-def _script(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "user.py"
+def test_spec_81_script_becomes_frames_wires_and_a_sheet() -> None:
+    doc = import_script(SAMPLE_81)
+    roots = {n.name: n.kind for n in frames.children(doc, None)}
+    assert roots == {
+        "Q": "data.tensor", "K": "data.tensor", "V": "data.tensor", "O": "data.tensor",
+        "batch": "axis.dense_dyn", "heads": "axis.dense", "attn_kernel": "kernel.def",
+        "attention": "workload.def",
+    }  # fmt: skip
+    wl = _named(doc, "attention")
+    (loop,) = frames.children(doc, wl.id)
+    assert loop.kind == "loop.parallel"
+    assert loop.props["axes"] == [
+        {"var": "b", "axis": _named(doc, "batch").id},
+        {"var": "h", "axis": _named(doc, "heads").id},
+    ]
+    (call,) = frames.children(doc, loop.id)
+    assert call.kind == "kernel.call"
+    assert call.props["kernel"] == _named(doc, "attn_kernel").id
+    assert call.props["axes"] is None  # [b, h]: the enclosing loop variables
+    # Q[b, h], K[b], V[b], O[b, h]: each what auto-indexing gives (rank minus the tile's 2)
+    assert call.props["index"] == {}
+    c = call.name or call.kind
+    assert _wires(doc) == {
+        ("Q", "tensor", c, "Q"),
+        ("K", "tensor", c, "K"),
+        ("V", "tensor", c, "V"),
+        (c, "O", "O", "write"),
+    }
+    sheet = wl.props
+    assert sheet["dispatch"] == "affinity"
+    assert sheet["dispatch_key"] == 't.get("batch")'
+    assert sheet["streams"] == 2
+    assert sheet["stream_by"] == 't.get("head") % 2'
+    assert sheet["timing"] == "immediate"
+    assert sheet["target"] == "cpu_sim"
+    assert sheet["task_graph"] == {} and sheet["spatial_map"] == []
+    assert not any(
+        n.kind.startswith(("sched.", "compile.", "data.get")) for n in doc.graph.nodes.values()
+    )
+
+
+def _script(tmp_path: Path, text: str, name: str = "user.py") -> Path:
+    path = tmp_path / name
     path.write_text(textwrap.dedent(text))
     return path
+
+
+HEADER = """
+import numpy as np
+from pto_wsp import (
+    Channel, Dense, DispatchPolicy, In, InOut, Out, P, Tensor, combine, consume, kernel,
+    send, sequential, workload,
+)
+from pto_wsp import tensor_init as init
+from pto_wsp.types import DType
+
+X = Tensor(init.random((4, 8, 16, 16), DType.F32, seed=3), name="X")
+Y = Tensor(shape=(4, 8, 16, 16), dtype=DType.F32, name="Y")
+A = Tensor(shape=(4, 16, 16), dtype=DType.F32, name="A")
+rows = Dense[4]
+cols = Dense[8]
+
+@kernel
+def step(x: In[Tensor], y: Out[Tensor]): ...
+
+@kernel
+def acc(a: InOut[Tensor]): ...
+"""
+
+
+def test_nested_loops_branches_and_overrides(tmp_path: Path) -> None:
+    path = _script(
+        tmp_path,
+        HEADER
+        + """
+@workload
+def work():
+    for r in P(rows):
+        for c in P.seq(cols):
+            with P.when(r % 2 == 0):
+                step[r, c](x=X[r, c], y=Y[r, c])
+            with P.otherwise():
+                step[c](x=X[r], y=Y[r, c])
+        acc[r](a=A[r])
+        acc(a=A)
+
+program = work().dispatch(DispatchPolicy.round_robin(3)).compile()
+""",
+    )
+    doc = import_script(path)
+    wl = _named(doc, "work")
+    assert wl.props["dispatch"] == "round_robin" and wl.props["dispatch_n"] == 3
+    assert wl.props["target"] == "cpu_sim"
+    (outer,) = frames.children(doc, wl.id)
+    assert outer.kind == "loop.parallel"
+    seq, acc1, acc2 = frames.children(doc, outer.id)  # statement order
+    assert seq.kind == "loop.seq" and seq.props["var"] == "c"
+    assert seq.props["axis"] == _named(doc, "cols").id
+    (chain,) = frames.children(doc, seq.id)
+    assert chain.kind == "branch.chain"
+    when, other = frames.children(doc, chain.id)
+    assert when.kind == other.kind == "branch.case"
+    assert when.props["pred"] == "r % 2 == 0" and not when.props.get("otherwise")
+    assert other.props["otherwise"] is True
+    (c1,) = frames.children(doc, when.id)
+    (c2,) = frames.children(doc, other.id)
+    # inside P(r) x P.seq(c): X[r, c] and Y[r, c] are automatic, the axes too
+    assert c1.props["axes"] is None and c1.props["index"] == {}
+    # [c] and X[r] are not what the frames give
+    assert c2.props["axes"] == "c" and c2.props["index"] == {"x": "r"}
+    # InOut: wired in and out; A[r] is automatic inside P(r); A whole is an override
+    assert acc1.props["axes"] is None and acc1.props["index"] == {}
+    assert acc2.props["axes"] == "" and acc2.props["index"] == {"a": ""}
+    ins = [(e.src.node, e.dst.port) for e in doc.graph.edges if e.dst.node == acc1.id]
+    outs = [(e.src.port, e.dst.node, e.dst.port) for e in doc.graph.edges if e.src.node == acc1.id]
+    a = _named(doc, "A").id
+    assert ins == [(a, "a")] and outs == [("a", a, "write")]
+    assert frames.loop_vars(doc, c1.id) == ["r", "c"]
+
+
+def test_pipeline_send_consume_and_compositions(tmp_path: Path) -> None:
+    path = _script(
+        tmp_path,
+        HEADER
+        + """
+ch = Channel("ch", depth=3)
+
+@workload
+def produce():
+    with P.pipe(depth=4):
+        for r in P.seq(rows):
+            send(ch, step[r](x=X[r], y=Y[r]))
+        with consume(ch) as t:
+            acc[t](a=A[t])
+
+@workload
+def other():
+    for r in P(rows):
+        acc[r](a=A[r])
+
+both = sequential(produce(), combine(other(), produce()))
+program = both.compile()
+""",
+    )
+    doc = import_script(path)
+    pipe_wl = _named(doc, "produce")
+    (pipe,) = frames.children(doc, pipe_wl.id)
+    assert pipe.kind == "pipe.scope" and pipe.props["depth"] == 4
+    seq, cons = frames.children(doc, pipe.id)
+    assert seq.kind == "loop.seq" and cons.kind == "csp.consume"
+    call, send = frames.children(doc, seq.id)
+    assert call.kind == "kernel.call" and send.kind == "csp.send"
+    chan = _named(doc, "ch")
+    assert send.props["channel"] == chan.id and cons.props["channel"] == chan.id
+    assert cons.props["var"] == "t"
+    assert [(e.src.port, e.dst.port) for e in doc.graph.edges if e.dst.node == send.id] == [
+        ("task", "value")
+    ]
+    (inner,) = frames.children(doc, cons.id)
+    assert inner.props["axes"] is None and inner.props["index"] == {}  # t indexes like a loop var
+    # sequential(produce, combine(other, produce)): a frame of an instance and a nested frame
+    top = _named(doc, "both")
+    assert top.kind == "compose.sequential" and top.parent is None
+    assert top.props["target"] == "cpu_sim"
+    first, nested = frames.children(doc, top.id)
+    assert first.kind == "workload.instance" and first.props["workload"] == pipe_wl.id
+    assert nested.kind == "compose.combine"
+    kinds = [(n.kind, n.props.get("workload")) for n in frames.children(doc, nested.id)]
+    # produce() twice: one definition, two instances
+    defs = {n.name: n.id for n in _of_kind(doc, "workload.def")}
+    assert sorted(defs) == ["other", "produce"]
+    assert kinds == [("workload.instance", defs["other"]), ("workload.instance", defs["produce"])]
+
+
+def test_schedule_of_an_uncompiled_workload_fills_its_sheet(tmp_path: Path) -> None:
+    path = _script(
+        tmp_path,
+        HEADER
+        + """
+from pto_wsp import Deps, TaskWindow, TimingPolicy
+
+@workload
+def work():
+    for r, c in P(rows, cols):
+        step[r, c](x=X[r, c], y=Y[r, c])
+
+sched = (
+    work()
+    .streams(2)
+    .stream_by(lambda t: t.get("c") % 2)
+    .timing(TimingPolicy.batched(8))
+    .task_graph(window=TaskWindow(16), deps=Deps.infer())
+)
+""",
+    )
+    doc = import_script(path)
+    wl = _named(doc, "work")
+    assert wl.props["target"] == ""  # not compiled
+    assert wl.props["dispatch"] == ""
+    assert wl.props["streams"] == 2 and wl.props["stream_by"] == 't.get("c") % 2'
+    assert wl.props["timing"] == "batched" and wl.props["timing_param"] == 8
+    tg = wl.props["task_graph"]
+    assert tg["window"] == 16 and tg["deps"] == "infer"
+
+
+def test_two_schedules_of_one_workload_are_refused_naming_the_line(tmp_path: Path) -> None:
+    path = _script(
+        tmp_path,
+        HEADER
+        + """
+@workload
+def work():
+    for r in P(rows):
+        acc[r](a=A[r])
+
+w = work()
+s1 = w.streams(2)
+s2 = w.streams(4)
+""",
+    )
+    with pytest.raises(
+        ScriptImportError, match=r"schedule of work, line 2[67]: .*scheduled differently"
+    ):
+        import_script(path)
 
 
 def test_hand_written_script_imports(tmp_path: Path) -> None:
@@ -94,16 +318,120 @@ def test_hand_written_script_imports(tmp_path: Path) -> None:
     doc = import_script(path)
     kinds = sorted(n.kind for n in doc.graph.nodes.values())
     assert kinds == sorted(
-        ["data.tensor", "data.tensor", "axis.dense", "kernel.def", "workload.def", "compile.target"]
-    )
-    x = next(n for n in doc.graph.nodes.values() if n.name == "X")
+        ["data.tensor", "data.tensor", "axis.dense", "kernel.def", "workload.def",
+         "loop.parallel", "kernel.call"]
+    )  # fmt: skip
+    x = _named(doc, "X")
     assert x.props["init"] == "range" and x.props["shape"] == [4, 8]
+    (call,) = _of_kind(doc, "kernel.call")
+    # rank-2 X into an unshaped In[Tensor]: the auto index is none, so X[r] is an override
+    assert call.props["index"] == {"x": "r", "y": "r"}
     assert export_script(doc).source.count("copy[r](x=X[r], y=Y[r])") == 1
 
 
+# ------------------------------------------------------------------------------------------
+# layout
+# ------------------------------------------------------------------------------------------
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def _check_layout(doc: Document) -> tuple[float, float]:
+    """No two siblings overlap, every child lies inside its frame; returns the bbox size."""
+    rects = layout_rects(doc)
+    by_parent: dict[str | None, list[str]] = {}
+    for n in doc.graph.nodes.values():
+        by_parent.setdefault(n.parent, []).append(n.id)
+    for parent, ids in by_parent.items():
+        for a, b in combinations(ids, 2):
+            assert not _overlap(rects[a], rects[b]), (parent, a, b, rects[a], rects[b])
+        if parent is not None:
+            px, py, pw, ph = rects[parent]
+            for c in ids:
+                x, y, w, h = rects[c]
+                assert px < x and py < y and x + w < px + pw and y + h < py + ph
+    x0 = min(r[0] for r in rects.values())
+    y0 = min(r[1] for r in rects.values())
+    x1 = max(r[0] + r[2] for r in rects.values())
+    y1 = max(r[1] + r[3] for r in rects.values())
+    return x1 - x0, y1 - y0
+
+
+def test_spec_81_layout_reads_left_to_right_and_fits_a_window() -> None:
+    doc = import_script(SAMPLE_81)
+    width, height = _check_layout(doc)
+    # a 1400x900 window at zoom 0.6 shows 2333x1500 scene units; leave a fit margin
+    assert width * 0.6 <= 1400 - 40 and height * 0.6 <= 900 - 40, (width, height)
+    rects = layout_rects(doc)
+
+    def box(name: str) -> tuple[float, float, float, float]:
+        return rects[_named(doc, name).id]
+
+    wl = box("attention")
+    for t in ("Q", "K", "V"):  # inputs left of the workload frame
+        assert box(t)[0] + box(t)[2] <= wl[0]
+    assert box("O")[0] >= wl[0] + wl[2]  # the output right of it
+    for above in ("batch", "heads", "attn_kernel"):  # axes and kernels above everything
+        assert box(above)[1] + box(above)[3] <= min(wl[1], box("Q")[1], box("O")[1])
+    (loop,) = frames.children(doc, _named(doc, "attention").id)
+    (call,) = frames.children(doc, loop.id)
+    assert rects[loop.id][0] > wl[0] and rects[call.id][0] > rects[loop.id][0]
+
+
+def test_nested_frames_lay_out_without_overlaps(tmp_path: Path) -> None:
+    path = _script(
+        tmp_path,
+        HEADER
+        + """
+ch = Channel("ch", depth=3)
+
+@workload
+def work():
+    for r in P(rows):
+        for c in P.seq(cols):
+            with P.when(r % 2 == 0):
+                step[r, c](x=X[r, c], y=Y[r, c])
+            with P.otherwise():
+                step[r, c](x=X[r, c], y=Y[r, c])
+                acc[r](a=A[r])
+    with P.pipe():
+        for r in P.seq(rows):
+            send(ch, step[r](x=X[r], y=Y[r]))
+        with consume(ch) as t:
+            acc[t](a=A[t])
+
+program = combine(work(), work()).compile()
+""",
+    )
+    doc = import_script(path)
+    _check_layout(doc)
+
+
+# ------------------------------------------------------------------------------------------
+# failures
+# ------------------------------------------------------------------------------------------
 def test_script_error_names_file_and_line(tmp_path: Path) -> None:
     path = _script(tmp_path, "x = 1\nraise ValueError('boom')\n")
     with pytest.raises(ScriptImportError, match=r"user\.py:2: ValueError: boom"):
+        import_script(path)
+
+
+def test_unexpressible_statement_names_the_script_line(tmp_path: Path) -> None:
+    path = _script(
+        tmp_path,
+        HEADER
+        + """
+from pto_wsp.scalar_expr import smin
+
+@workload
+def work():
+    for r in P(rows):
+        step[smin(r, 2)](x=X[r], y=Y[r])
+
+w = work()
+""",
+    )
+    with pytest.raises(ScriptImportError, match=r"workload work .*line 2[0-9]: .*min"):
         import_script(path)
 
 
@@ -133,6 +461,9 @@ def test_missing_file() -> None:
         import_script("/nonexistent/script.py")
 
 
+# ------------------------------------------------------------------------------------------
+# expression text
+# ------------------------------------------------------------------------------------------
 def test_expression_text_uses_minimal_parentheses() -> None:
     from pto_wsp.scalar_expr import LoopVar
 
