@@ -1,12 +1,15 @@
 """Graph document -> DSL script: the one path Run, Export, the CLI and the tests share.
 
-``export_script(doc)`` writes a script in the spec's API (docs/graph-model.md, "Node kinds")
-that a person could have typed: data, kernels, channels/events, workloads, compositions and
-processes, the schedule chain, ``program = ....compile(...)`` and the runner block. Output is
-deterministic (root nodes are written per section in name order, kernel ops in dependency
-order with node ids breaking ties) and ruff-format clean. Every generated line maps to the id
-of the node that produced it (``ExportResult.line_map``), so a diagnostic at ``script:line``
-lands on a node.
+``export_script(doc)`` writes a format-v2 document (docs/graph-model-v2.md) as a script in the
+spec's API that a person could have typed: data, kernels, channels/events, workloads (one
+``@workload`` function per workload frame), processes and compositions, the schedule its sheet
+sets, ``program = ....compile(...)`` and the runner block. A frame's statements are its children
+in a topological order of the data they pass among themselves, ties broken by child order; a
+call's arguments are the wires at its parameter ports, indexed as ``app.model.indexing`` says.
+Output is deterministic (root nodes are written per section in name order, kernel ops in
+dependency order with node ids breaking ties) and ruff-format clean. Every generated line maps
+to the id of the node that produced it (``ExportResult.line_map``), so a diagnostic at
+``script:line`` lands on a node.
 
 A document the model's validation rejects, or that cannot be expressed in the DSL, raises
 ``ExportError(node_id, field, message)``; broken Python is never written.
@@ -14,12 +17,13 @@ A document the model's validation rejects, or that cannot be expressed in the DS
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from . import exprs, pytext, registry
-from .document import Document, Graph, Node
+from . import exprs, frames, indexing, pytext, registry
+from .document import Document, Edge, Graph, Node
 
 __all__ = ["ExportError", "ExportResult", "export_script", "LINE_LENGTH"]
 
@@ -38,19 +42,13 @@ _SECTION_OF_KIND = {
     "csp.channel": 4,
     "event.def": 4,
     "workload.def": 5,
-    "csp.process": 6,
-    "csp.replicate": 7,
-    "csp.connect": 7,
     "compose.combine": 7,
     "compose.sequential": 7,
-    "sched.dispatch": 8,
-    "sched.streams": 8,
-    "sched.stream_by": 8,
-    "sched.timing": 8,
-    "sched.task_graph": 8,
-    "sched.spatial_map": 8,
-    "compile.target": 9,
+    "csp.connect": 7,
 }
+"""Root kinds written as top-level definitions, by section (processes, 6, live in connect
+frames; the schedule and program section is derived from the sheets)."""
+_PROCESSES = 6
 _SECTION_TITLES = {
     0: "Data",
     2: "Axes",
@@ -59,8 +57,41 @@ _SECTION_TITLES = {
     5: "Workloads",
     6: "Processes",
     7: "Composition",
-    9: "Schedule and program",
 }
+_AXIS_KINDS = ("axis.dense", "axis.dense_dyn", "axis.ragged", "axis.sparse")
+_ARGUMENT_KINDS = ("data.tensor", "data.scalar")
+"""Kinds a kernel-call port may be wired to (besides collectives, ``layout.*``)."""
+_STATEMENT_KINDS = frozenset(
+    {
+        "kernel.call",
+        "csp.send",
+        "csp.close",
+        "event.record",
+        "event.synchronize",
+        "slot.set",
+        "slot.load",
+        "loop.parallel",
+        "loop.seq",
+        "loop.sel",
+        "branch.chain",
+        "pipe.scope",
+        "csp.consume",
+    }
+)
+"""Kinds that are statements of a workload: they live inside a workload frame."""
+_FRAMED_KINDS = {
+    "branch.case": "P.when chain",
+    "workload.instance": "combine or sequential",
+    "csp.process": "connect",
+}
+"""Kinds that live only inside one kind of frame (by what the message calls that frame)."""
+PROGRAM_VAR = "program"
+"""The script variable of the compiled program (``run_main(program)``)."""
+SCHEDULED_SUFFIX = "_scheduled"
+"""``<frame>_scheduled``: the workload a sheet schedules when it does not compile it."""
+TARGETS = ("cpu_sim", "ascend_npu")
+DISPATCH_POLICIES = ("round_robin", "affinity", "hash", "dispatch_by", "work_steal")
+TIMING_POLICIES = ("immediate", "batched", "interleaved", "rate_limit")
 
 _DIRECTION_WRAP = {"In": "In", "Out": "Out", "InOut": "InOut"}
 _DEPS_CALL = {
@@ -68,7 +99,6 @@ _DEPS_CALL = {
     "infer_bounding": 'Deps.infer("bounding")',
     "explicit": "Deps.explicit()",
 }
-_DISPATCH_KEYED = ("affinity", "hash", "dispatch_by")
 
 
 class ExportError(Exception):
@@ -150,12 +180,20 @@ class _Exporter:
     def __init__(self, doc: Document):
         self.doc = doc
         self.out = _Out()
-        self.root = doc.graph
-        self.root_names: dict[str, Node] = {n.name: n for n in self.root.nodes.values() if n.name}
-        # consumers of each root node's outputs, for the schedule chains
-        self.consumers: dict[str, list[tuple[str, str]]] = {}
-        for e in self.root.edges:
-            self.consumers.setdefault(e.src.node, []).append((e.dst.node, e.dst.port))
+        self.graph = doc.graph
+        self.nodes = doc.graph.nodes
+        self.roots = [n for n in self.nodes.values() if n.parent is None]
+        self.root_names: dict[str, Node] = {n.name: n for n in self.roots if n.name}
+        self.into: dict[tuple[str, str], list[Edge]] = {}
+        self.out_of: dict[tuple[str, str], list[Edge]] = {}
+        self.kids: dict[str | None, list[Node]] = {}
+        for e in self.graph.edges:
+            self.into.setdefault((e.dst.node, e.dst.port), []).append(e)
+            self.out_of.setdefault((e.src.node, e.src.port), []).append(e)
+        for n in self.nodes.values():
+            self.kids.setdefault(n.parent, []).append(n)
+        self.wires = indexing.Wires(doc)
+        self._order_cache: dict[str, list[Node]] = {}
 
     # -- entry --------------------------------------------------------------------------------
     def run(self) -> ExportResult:
@@ -163,9 +201,13 @@ class _Exporter:
         if problems:
             d = problems[0]
             raise ExportError(d.node_id, d.field, d.message)
-        for n in self.root.nodes.values():
-            if registry.names_a_variable(n.kind):
+        self._check_structure()
+        for n in self.nodes.values():
+            if (n.parent is None and registry.names_a_variable(n.kind)) or n.kind.startswith(
+                "layout."
+            ):
                 self._name(n)
+        for n in self.nodes.values():
             if n.kind == "csp.process" and f"{self._name(n)}_body" in self.root_names:
                 raise ExportError(
                     n.id,
@@ -174,36 +216,62 @@ class _Exporter:
                 )
         self._check_workload_var_names()
         sections: dict[int, list[Node]] = {}
-        for n in self.root.nodes.values():
+        for n in self.roots:
             sec = _SECTION_OF_KIND.get(n.kind)
             if sec is not None:
                 sections.setdefault(sec, []).append(n)
-        programs = sections.get(9, [])
-        programs = [p for p in programs if p.kind == "compile.target"]
-        if len(programs) > 1:
-            raise ExportError(
-                programs[1].id, "", "a project has one program; remove the extra compile node"
-            )
+        processes = [
+            n
+            for n in self.nodes.values()
+            if n.kind == "csp.process" and self._parent_kind(n) == "csp.connect"
+        ]
+        if processes:
+            sections[_PROCESSES] = processes
+        programs = self._programs()
         for sec in sorted(sections):
             nodes = sorted(sections[sec], key=lambda n: natural_key(n.name or n.id))
-            if sec == 8:
-                continue  # schedule nodes are written as chains by their consumers
             title = _SECTION_TITLES.get(sec)
             if title is not None:
                 self.out.blank(2 if sec >= 3 else 1)
                 self.out.line(f"# {title}", None)
             for n in nodes:
                 getattr(self, "_root_" + n.kind.replace(".", "_"))(n)
-        self._dangling_schedules(sections.get(8, []))
-        if programs:
+        program = self._schedules(programs)
+        if program is not None:
             self.out.blank(2)
-            self.out.line('if __name__ == "__main__":', programs[0].id)
-            self.out.line(f"run_main({self._name(programs[0])})", programs[0].id, 1)
+            self.out.line('if __name__ == "__main__":', program.id)
+            self.out.line(f"run_main({PROGRAM_VAR})", program.id, 1)
             self.out.use("run_main")
-        return self._assemble(bool(programs))
+        return self._assemble(program is not None)
+
+    def _check_structure(self) -> None:
+        """Every parent is a frame of the document and every node stands where it may."""
+        for n in self.nodes.values():
+            if n.parent is None:
+                if n.kind in _STATEMENT_KINDS or n.kind in _FRAMED_KINDS:
+                    raise ExportError(
+                        n.id,
+                        "parent",
+                        f"a {registry.display_name(n.kind)} belongs inside a "
+                        f"{_FRAMED_KINDS.get(n.kind, 'workload')} frame",
+                    )
+                continue
+            parent = self.nodes.get(n.parent)
+            if parent is None:
+                raise ExportError(n.id, "parent", f"the enclosing frame {n.parent!r} is missing")
+            if not registry.is_frame(parent.kind):
+                raise ExportError(n.id, "parent", f"{registry.node_label(parent)} is not a frame")
+        for n in self.nodes.values():
+            seen = {n.id}
+            cur = n.parent
+            while cur is not None:
+                if cur in seen:
+                    raise ExportError(n.id, "parent", "the frames enclose each other in a cycle")
+                seen.add(cur)
+                cur = self.nodes[cur].parent
 
     def _check_workload_var_names(self) -> None:
-        for n in self.root.nodes.values():
+        for n in self.roots:
             if n.kind == "workload.def":
                 var = self._workload_var(n)
                 if var in self.root_names:
@@ -254,23 +322,46 @@ class _Exporter:
         return ExportResult(text, line_map)
 
     # -- helpers ----------------------------------------------------------------------------------
-    def _src(self, graph: Graph, node: Node, port: str) -> list[Node]:
-        """The nodes feeding ``node``'s input ``port`` (through data.get), in edge order."""
+    def _parent_kind(self, n: Node) -> str | None:
+        parent = self.nodes.get(n.parent) if n.parent is not None else None
+        return parent.kind if parent is not None else None
+
+    def _src(self, node: Node, port: str) -> list[Node]:
+        """The nodes wired into ``node``'s input ``port``, in wire order."""
         out: list[Node] = []
-        for e in graph.edges_into(node.id, port):
-            src = registry.source_node(e.src, graph, self.doc)
+        for e in self.into.get((node.id, port), []):
+            src = self.nodes.get(e.src.node)
             if src is None:
                 raise ExportError(node.id, f"inputs.{port}", "the connected node is missing")
             out.append(src)
         return out
 
-    def _one_src(self, graph: Graph, node: Node, port: str, optional: bool = False) -> Node | None:
-        srcs = self._src(graph, node, port)
+    def _dst(self, node: Node, port: str) -> list[Node]:
+        """The nodes ``node``'s output ``port`` is wired to, in wire order."""
+        out: list[Node] = []
+        for e in self.out_of.get((node.id, port), []):
+            dst = self.nodes.get(e.dst.node)
+            if dst is None:
+                raise ExportError(node.id, f"outputs.{port}", "the connected node is missing")
+            out.append(dst)
+        return out
+
+    def _one_src(self, node: Node, port: str, optional: bool = False) -> Node | None:
+        srcs = self._src(node, port)
         if not srcs:
             if optional:
                 return None
             raise ExportError(node.id, f"inputs.{port}", "input is not connected")
         return srcs[0]
+
+    def _ref(self, node: Node, prop: str, kinds: tuple[str, ...], what: str) -> Node:
+        """The node a reference property names (a node id), of one of ``kinds``."""
+        ref = node.props.get(prop)
+        target = self.nodes.get(ref) if isinstance(ref, str) else None
+        if target is None or target.kind not in kinds:
+            problem = "is not set" if not ref else f"names no {what}"
+            raise ExportError(node.id, f"props.{prop}", f"{prop} {problem}: choose a {what}")
+        return target
 
     def _expr(
         self, node: Node, fieldname: str, text: str, scope: set[str], in_brackets: bool = False
@@ -302,9 +393,13 @@ class _Exporter:
         """An enum property, only as one of its kind's declared choices (all identifiers)."""
         value = n.props.get(prop, default)
         choices = registry.kind(n.kind).prop(prop).choices or ()
+        return self._one_of(n, f"props.{prop}", value, choices)
+
+    def _one_of(self, n: Node, fieldname: str, value: object, choices: Iterable[str]) -> str:
+        choices = tuple(choices)
         if value not in choices or not str(value).isidentifier():
             raise ExportError(
-                n.id, f"props.{prop}", f"expected one of {', '.join(choices)}, got {value!r:.40}"
+                n.id, fieldname, f"expected one of {', '.join(choices)}, got {value!r:.40}"
             )
         return str(value)
 
@@ -315,8 +410,28 @@ class _Exporter:
         except ValueError as err:
             raise ExportError(n.id, fieldname, str(err)) from None
 
+    def _int(self, n: Node, fieldname: str, value: object, least: int | None = None) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ExportError(n.id, fieldname, f"expected an integer, got {value!r:.40}")
+        if least is not None and value < least:
+            raise ExportError(n.id, fieldname, f"expected an integer >= {least}, got {value}")
+        return value
+
+    def _descendants(self, frame_id: str) -> list[Node]:
+        """Every node inside ``frame_id`` at any depth (pre-order, children in order)."""
+        out: list[Node] = []
+        stack = list(reversed(self.kids.get(frame_id, [])))
+        while stack:
+            node = stack.pop()
+            out.append(node)
+            stack.extend(reversed(self.kids.get(node.id, [])))
+        return out
+
     def _workload_var(self, n: Node) -> str:
         return f"{self._name(n)}_w"
+
+    def _root_scope_names(self) -> set[str]:
+        return set(self.root_names)
 
     # -- data -------------------------------------------------------------------------------------
     def _root_data_tensor(self, n: Node) -> None:
@@ -445,13 +560,13 @@ class _Exporter:
 
     def _root_axis_dense_dyn(self, n: Node) -> None:
         self.out.use("DenseDyn")
-        src = self._one_src(self.root, n, "size", optional=True)
+        src = self._one_src(n, "size", optional=True)
         size = self._name(src) if src is not None else str(int(n.props["size"]))
         self.out.line(f"{self._name(n)} = DenseDyn({size})", n.id)
 
     def _root_axis_ragged(self, n: Node) -> None:
         self.out.use("Ragged")
-        lengths = self._one_src(self.root, n, "lengths")
+        lengths = self._one_src(n, "lengths")
         assert lengths is not None
         self.out.line(
             f"{self._name(n)} = Ragged({int(n.props['outer_size'])}, {self._name(lengths)})", n.id
@@ -459,8 +574,8 @@ class _Exporter:
 
     def _root_axis_sparse(self, n: Node) -> None:
         self.out.use("Sparse")
-        indptr = self._one_src(self.root, n, "indptr")
-        indices = self._one_src(self.root, n, "indices")
+        indptr = self._one_src(n, "indptr")
+        indices = self._one_src(n, "indices")
         assert indptr is not None and indices is not None
         self.out.line(
             f"{self._name(n)} = Sparse({int(n.props['outer_size'])}, {self._name(indptr)}, {self._name(indices)})",
@@ -632,166 +747,264 @@ class _Exporter:
         self.out.blank(2)
         self.out.line("@workload", n.id)
         self.out.line(f"def {self._name(n)}():", n.id)
-        self._scope_body(n, 1, self._root_scope_names())
+        self._body(n, 1)
         self.out.blank(2)
         self.out.line(f"{self._workload_var(n)} = {self._name(n)}()", n.id)
 
-    def _root_scope_names(self) -> set[str]:
-        return set(self.root_names)
+    def _scope_names(self, frame: Node) -> set[str]:
+        """Names an expression inside ``frame`` may use: root names, the loop variables of the
+        frames around and of ``frame`` itself, and the collectives of its workload."""
+        names = self._root_scope_names()
+        names.update(frames.loop_vars(self.doc, frame.id))
+        names.update(frames.bound_vars(frame))
+        wl = frames.workload_of(self.doc, frame.id)
+        if wl is not None:
+            for d in self._descendants(wl.id):
+                if d.kind.startswith("layout.") and d.name:
+                    names.add(d.name)
+        return names
 
-    def _scope_body(self, owner: Node, depth: int, names: set[str]) -> None:
-        """The statements of ``owner``'s body along its execution chain."""
-        body = owner.body
-        if body is None:
-            self.out.line("pass", owner.id, depth)
+    def _body(self, frame: Node, depth: int) -> None:
+        """The statements inside ``frame``, in export order (``_statements``)."""
+        stmts = self._statements(frame)
+        if not stmts:
+            self.out.line("pass", frame.id, depth)
             return
-        chain = _exec_chain(body, owner)
-        if not chain:
-            self.out.line("pass", owner.id, depth)
-            return
-        prev: Node | None = None
-        for node in chain:
-            self._statement(body, node, depth, names, prev)
-            prev = node
+        names = self._scope_names(frame)
+        for i, node in enumerate(stmts):
+            self._statement(node, depth, names)
+            nxt = stmts[i + 1] if i + 1 < len(stmts) else None
+            if node.kind == "branch.chain" and nxt is not None and nxt.kind == "branch.chain":
+                last = self._cases(node)[-1]
+                if not last.props.get("otherwise"):
+                    # two chains in a row: the DSL would read the second P.when as an elif of
+                    # the first; an empty otherwise closes the first (it adds no task)
+                    self.out.line("with P.otherwise():", node.id, depth)
+                    self.out.line("pass", node.id, depth + 1)
 
-    def _statement(
-        self, graph: Graph, n: Node, depth: int, names: set[str], prev: Node | None
-    ) -> None:
+    def _sent_call_of(self, send: Node) -> Node | None:
+        """The kernel call wired into a send's ``value``; it is written inside the send."""
+        srcs = self._src(send, "value")
+        if not srcs:
+            return None
+        if len(srcs) > 1:
+            raise ExportError(send.id, "inputs.value", "send takes one value; remove a wire")
+        call = srcs[0]
+        if call.kind != "kernel.call":
+            raise ExportError(send.id, "inputs.value", "send takes a kernel call's task")
+        if call.parent != send.parent:
+            raise ExportError(
+                call.id,
+                "parent",
+                "a kernel call sent on a channel is written inside its send: put it in the "
+                "send's frame",
+            )
+        sends = self._dst(call, "task")
+        if len(sends) > 1:
+            raise ExportError(call.id, "outputs.task", "a call's task is sent on one channel only")
+        return call
+
+    def _statements(self, frame: Node) -> list[Node]:
+        """``frame``'s children in export order: a topological order of the data they pass
+        among themselves (a child whose subtree reads what another's writes comes after it),
+        ties, and cycles, broken by child order. A call sent on a channel is not a statement of
+        its own (its send writes it)."""
+        cached = self._order_cache.get(frame.id)
+        if cached is not None:
+            return cached
+        kids = self.kids.get(frame.id, [])
+        sent: dict[str, Node] = {}  # send id -> call
+        for k in kids:
+            if k.kind == "csp.send":
+                call = self._sent_call_of(k)
+                if call is not None:
+                    sent[k.id] = call
+        sent_ids = {c.id for c in sent.values()}
+        stmts = [k for k in kids if k.id not in sent_ids]
+        # what each statement's subtree writes and reads (node ids of data items)
+        writes: list[set[str]] = []
+        reads: list[set[str]] = []
+        for s in stmts:
+            sub = {s.id} | {d.id for d in self._descendants(s.id)}
+            if s.id in sent:
+                sub.add(sent[s.id].id)
+            w = set(sub)
+            r: set[str] = set()
+            for e in self.graph.edges:
+                if e.src.node in sub and e.dst.node not in sub:
+                    w.add(e.dst.node)
+                if e.dst.node in sub and e.src.node not in sub:
+                    r.add(e.src.node)
+            writes.append(w)
+            reads.append(r)
+        count = len(stmts)
+        after: list[set[int]] = [set() for _ in stmts]  # j in after[i]: i must precede j
+        for i in range(count):
+            for j in range(count):
+                if i != j and writes[i] & reads[j]:
+                    after[i].add(j)
+        preds = [sum(1 for i in range(count) if j in after[i]) for j in range(count)]
+        done = [False] * count
+        order: list[Node] = []
+        for _ in range(count):
+            ready = next((j for j in range(count) if not done[j] and preds[j] == 0), None)
+            if ready is None:  # a cycle (read and written both ways): child order decides
+                ready = next(j for j in range(count) if not done[j])
+            done[ready] = True
+            order.append(stmts[ready])
+            for j in after[ready]:
+                preds[j] -= 1
+        self._order_cache[frame.id] = order
+        return order
+
+    def _cases(self, chain: Node) -> list[Node]:
+        cases = self.kids.get(chain.id, [])
+        if not cases:
+            raise ExportError(chain.id, "children", "a P.when chain needs at least one case")
+        for i, case in enumerate(cases):
+            if case.kind != "branch.case":
+                raise ExportError(
+                    case.id, "parent", "a P.when chain holds its cases only; move this into a case"
+                )
+            if case.props.get("otherwise"):
+                if i == 0:
+                    raise ExportError(
+                        case.id, "props.otherwise", "the first case needs a predicate: P.when"
+                    )
+                if i != len(cases) - 1:
+                    raise ExportError(
+                        case.id, "props.otherwise", "only the last case can be otherwise"
+                    )
+        return cases
+
+    def _statement(self, n: Node, depth: int, names: set[str]) -> None:
         k = n.kind
         if k == "kernel.call":
-            if graph.edges_from(n.id, "value"):
-                raise ExportError(
-                    n.id,
-                    "outputs.value",
-                    "a kernel call sent on a channel runs inside its send; take it off the "
-                    "execution chain",
-                )
-            self.out.line(self._call_text(graph, n, names), n.id, depth)
+            self.out.line(self._call_text(n, names), n.id, depth)
         elif k == "loop.parallel":
-            axes = [self._name(a) for a in self._src(graph, n, "axes")]
-            vars_ = [
-                self._ident(n, "props.vars", v) for v in exprs.split_names(n.props.get("vars", ""))
-            ]
-            if len(axes) != len(vars_):
-                raise ExportError(
-                    n.id,
-                    "props.vars",
-                    f"{len(vars_)} loop variable(s) for {len(axes)} connected axis/axes",
-                )
+            axes = n.props.get("axes")
+            if not isinstance(axes, list) or not axes:
+                raise ExportError(n.id, "props.axes", "choose at least one axis for the loop")
+            vars_: list[str] = []
+            targets: list[str] = []
+            for i, entry in enumerate(axes):
+                if not isinstance(entry, dict):
+                    raise ExportError(n.id, f"props.axes[{i}]", "expected {var, axis}")
+                vars_.append(self._ident(n, f"props.axes[{i}].var", entry.get("var")))
+                axis = self.nodes.get(entry.get("axis")) if isinstance(entry.get("axis"), str) else None  # fmt: skip
+                if axis is None or axis.kind not in _AXIS_KINDS:
+                    raise ExportError(n.id, f"props.axes[{i}].axis", "choose an axis")
+                targets.append(self._name(axis))
             self.out.use("P")
-            self.out.line(f"for {', '.join(vars_)} in P({', '.join(axes)}):", n.id, depth)
-            self._scope_body(n, depth + 1, names | set(vars_))
+            self.out.line(f"for {', '.join(vars_)} in P({', '.join(targets)}):", n.id, depth)
+            self._body(n, depth + 1)
         elif k == "loop.seq":
-            axis = self._one_src(graph, n, "axis")
-            assert axis is not None
-            var = self._ident(n, "props.var", n.props.get("var", "i").strip())
+            axis = self._ref(n, "axis", _AXIS_KINDS, "axis")
+            var = self._ident(n, "props.var", n.props.get("var"))
             self.out.use("P")
             self.out.line(f"for {var} in P.seq({self._name(axis)}):", n.id, depth)
-            self._scope_body(n, depth + 1, names | {var})
+            self._body(n, depth + 1)
         elif k == "loop.sel":
-            axis = self._one_src(graph, n, "sparse")
-            assert axis is not None
-            var = self._ident(n, "props.var", n.props.get("var", "e").strip())
+            axis = self._ref(n, "axis", ("axis.sparse",), "sparse axis")
+            var = self._ident(n, "props.var", n.props.get("var"))
             row = (n.props.get("row") or "").strip()
             target = self._name(axis)
             if row:
-                target = f"{self._name(axis)}[{self._expr(n, 'row', row, names, in_brackets=True)}]"
+                row_text = self._expr(n, "row", row, names, in_brackets=True)
+                target = f"{target}[{row_text}]"
             self.out.use("P")
             self.out.line(f"for {var} in P.sel({target}):", n.id, depth)
-            self._scope_body(n, depth + 1, names | {var})
-        elif k == "branch.when":
-            pred = self._expr(n, "pred", n.props.get("pred", ""), names)
+            self._body(n, depth + 1)
+        elif k == "branch.chain":
             self.out.use("P")
-            self.out.line(f"with P.when({pred}):", n.id, depth)
-            self._scope_body(n, depth + 1, names)
-        elif k == "branch.otherwise":
-            if prev is None or prev.kind != "branch.when":
-                raise ExportError(
-                    n.id, "inputs.exec", "P.otherwise() must directly follow a P.when block"
-                )
-            self.out.use("P")
-            self.out.line("with P.otherwise():", n.id, depth)
-            self._scope_body(n, depth + 1, names)
+            for case in self._cases(n):
+                if case.props.get("otherwise"):
+                    self.out.line("with P.otherwise():", case.id, depth)
+                else:
+                    pred = self._expr(case, "pred", case.props.get("pred", ""), names)
+                    self.out.line(f"with P.when({pred}):", case.id, depth)
+                self._body(case, depth + 1)
         elif k == "pipe.scope":
-            self.out.use("P")
-            self.out.line(f"with P.pipe(depth={int(n.props.get('depth', 2))}):", n.id, depth)
-            if n.body is not None:
-                for inner in n.body.nodes.values():
-                    if inner.kind == "csp.process":
-                        raise ExportError(
-                            inner.id,
-                            "kind",
-                            "inside P.pipe every statement is a process of its own; a named "
-                            "process is wired with connect at the project root",
-                        )
-            self._scope_body(n, depth + 1, names)
-        elif k == "csp.send":
-            ch = self._one_src(graph, n, "channel")
-            assert ch is not None
-            values = graph.edges_into(n.id, "value")
-            value = "None"
-            if values:
-                call = graph.nodes.get(values[0].src.node)
-                if call is None or call.kind != "kernel.call":
-                    raise ExportError(n.id, "inputs.value", "send takes a kernel call's value")
-                if graph.edges_into(call.id, "exec") or graph.edges_from(call.id, "exec"):
+            for inner in self.kids.get(n.id, []):
+                if inner.kind == "csp.process":
                     raise ExportError(
-                        call.id,
-                        "inputs.exec",
-                        "a kernel call sent on a channel runs inside its send; take it off the "
-                        "execution chain",
+                        inner.id,
+                        "parent",
+                        "inside P.pipe every statement is a process of its own; a named "
+                        "process belongs in a connect frame",
                     )
-                value = self._call_text(graph, call, names)
+            depth_prop = self._int(n, "props.depth", n.props.get("depth", 2), 0)
+            self.out.use("P")
+            self.out.line(f"with P.pipe(depth={depth_prop}):", n.id, depth)
+            self._body(n, depth + 1)
+        elif k == "csp.send":
+            ch = self._ref(n, "channel", ("csp.channel",), "channel")
+            call = self._sent_call_of(n)
+            value = "None" if call is None else self._call_text(call, names)
             self.out.use("send")
-            self.out.line(f"send({self._name(ch)}, {value})", n.id, depth)
+            self._assign_call(f"send({self._name(ch)}, {value})", n.id, depth)
         elif k == "csp.consume":
-            ch = self._one_src(graph, n, "channel")
-            assert ch is not None
-            var = self._ident(n, "props.var", n.props.get("var", "t").strip())
+            ch = self._ref(n, "channel", ("csp.channel",), "channel")
+            var = self._ident(n, "props.var", n.props.get("var"))
             self.out.use("consume")
             self.out.line(f"with consume({self._name(ch)}) as {var}:", n.id, depth)
-            self._scope_body(n, depth + 1, names | {var})
+            self._body(n, depth + 1)
         elif k == "csp.close":
-            ch = self._one_src(graph, n, "channel")
-            assert ch is not None
+            ch = self._ref(n, "channel", ("csp.channel",), "channel")
             self.out.line(f"{self._name(ch)}.close()", n.id, depth)
         elif k in ("event.record", "event.synchronize"):
-            ev = self._one_src(graph, n, "event")
-            assert ev is not None
+            ev = self._ref(n, "event", ("event.def",), "event")
             fn = "record" if k == "event.record" else "synchronize"
             self.out.use(fn)
             self.out.line(f"{fn}({self._name(ev)})", n.id, depth)
         elif k == "slot.set":
             value = self._expr(n, "value", n.props.get("value", "0"), names)
+            slot = self._int(n, "props.slot", n.props.get("slot"), 0)
             self.out.use("slot_set_u64")
-            self.out.line(f"slot_set_u64({int(n.props['slot'])}, {value})", n.id, depth)
+            self.out.line(f"slot_set_u64({slot}, {value})", n.id, depth)
         elif k == "slot.load":
-            t = self._one_src(graph, n, "tensor")
+            t = self._one_src(n, "tensor")
             assert t is not None
             view = self._name(t)
             index = (n.props.get("index") or "").strip()
             if index:
-                view = f"{self._name(t)}[{self._expr(n, 'index', index, names, in_brackets=True)}]"
+                view = f"{view}[{self._expr(n, 'index', index, names, in_brackets=True)}]"
             row = self._expr(n, "row", n.props.get("row", "0"), names)
             col = self._expr(n, "col", n.props.get("col", "0"), names)
+            slot = self._int(n, "props.slot", n.props.get("slot"), 0)
             self.out.use("slot_load_u64")
-            self.out.line(
-                f"slot_load_u64({int(n.props['slot'])}, {view}, row={row}, col={col})", n.id, depth
-            )
+            self.out.line(f"slot_load_u64({slot}, {view}, row={row}, col={col})", n.id, depth)
         elif k.startswith("layout."):
-            self._layout(graph, n, depth, names)
+            self._layout(n, depth)
         elif k == "csp.process":
             raise ExportError(
                 n.id,
-                "kind",
-                "a named process is wired with connect at the project root; inside a workload "
-                "use P.pipe, where every statement is a process",
+                "parent",
+                "a named process belongs in a connect frame; inside a workload use P.pipe, "
+                "where every statement is a process",
             )
         else:
-            raise ExportError(n.id, "kind", f"{k} cannot be a statement of a workload body")
+            raise ExportError(
+                n.id, "parent", f"a {registry.display_name(k)} cannot be a statement of a workload"
+            )
 
-    def _layout(self, graph: Graph, n: Node, depth: int, names: set[str]) -> None:
-        x = self._one_src(graph, n, "tensor")
+    def _assign_call(self, call: str, node_id: str, depth: int) -> None:
+        """A call statement, split like ruff-format when it is too long for one line."""
+        if len(INDENT * depth + call) <= LINE_LENGTH:
+            self.out.line(call, node_id, depth)
+            return
+        head, args = _split_call(call)
+        self.out.line(f"{head}(", node_id, depth)
+        joined = ", ".join(args)
+        if len(INDENT * (depth + 1) + joined) <= LINE_LENGTH:
+            self.out.line(joined, node_id, depth + 1)
+        else:
+            for a in args:
+                self.out.line(f"{a},", node_id, depth + 1)
+        self.out.line(")", node_id, depth)
+
+    def _layout(self, n: Node, depth: int) -> None:
+        x = self._one_src(n, "tensor")
         assert x is not None
         op = n.kind[len("layout.") :]
         p = n.props
@@ -809,26 +1022,58 @@ class _Exporter:
             )
         self._assign(self._name(n), f"{op}({args})", n.id, depth)
 
-    def _call_text(self, graph: Graph, n: Node, names: set[str]) -> str:
-        kern = registry.resolve_kernel(n, graph, self.doc)
-        if kern is None:
-            raise ExportError(n.id, "inputs.kernel", "input is not connected to a kernel")
-        axes_text = (n.props.get("axes") or "").strip()
+    # -- kernel calls ----------------------------------------------------------------------------
+    def _param_node(self, call: Node, q: dict) -> Node | None:
+        """The data node wired to parameter ``q`` of ``call``: into its input port (In, InOut)
+        or from its output port (Out, InOut); an InOut wired both ways names one tensor."""
+        pname = q["name"]
+        ins = self._src(call, pname) if q["direction"] in ("In", "InOut") else []
+        outs = self._dst(call, pname) if q["direction"] in ("Out", "InOut") else []
+        if len(ins) > 1:
+            raise ExportError(call.id, f"inputs.{pname}", "more than one wire into the parameter")
+        if len(outs) > 1:
+            raise ExportError(
+                call.id, f"outputs.{pname}", "the parameter writes one tensor; remove a wire"
+            )
+        if ins and outs and ins[0].id != outs[0].id:
+            raise ExportError(
+                call.id,
+                f"outputs.{pname}",
+                f"InOut parameter {pname} reads {registry.node_label(ins[0])} but writes "
+                f"{registry.node_label(outs[0])}: wire one tensor both ways",
+            )
+        found = ins[0] if ins else (outs[0] if outs else None)
+        if (
+            found is not None
+            and found.kind not in _ARGUMENT_KINDS
+            and not found.kind.startswith("layout.")
+        ):
+            raise ExportError(
+                call.id,
+                f"inputs.{pname}",
+                f"a {registry.display_name(found.kind)} cannot be a kernel argument",
+            )
+        return found
+
+    def _call_text(self, n: Node, names: set[str]) -> str:
+        """``kernel[axes](param=tensor[index], ...)`` for a ``kernel.call``."""
+        kern = self._ref(n, "kernel", ("kernel.def",), "kernel")
+        names = names | set(frames.loop_vars(self.doc, n.id))
         head = self._name(kern)
+        axes = n.props.get("axes")
+        if axes is not None and not isinstance(axes, str):
+            raise ExportError(n.id, "props.axes", "expected the axes text or null (the loop's)")
+        axes_text = indexing.call_axes(self.doc, n).strip()
         if axes_text:
             head += f"[{self._expr(n, 'axes', axes_text, names, in_brackets=True)}]"
-        index = n.props.get("index") or {}
         args: list[str] = []
         for q in (registry.normalize_param(p) for p in registry.kernel_params(kern)):
             pname = self._ident(kern, "props.params", q["name"])  # a keyword argument
-            srcs = [
-                registry.source_node(e.src, graph, self.doc) or graph.nodes.get(e.src.node)
-                for e in graph.edges_into(n.id, pname)
-            ]
-            text = (index.get(pname) or "").strip()
+            src = self._param_node(n, q)
             if q["kind"] == "scalar":
-                if srcs and srcs[0] is not None:
-                    value = self._name(srcs[0])
+                text = (indexing.index_override(n, pname) or "").strip()
+                if src is not None:
+                    value = self._name(src)
                 elif text:
                     value = self._expr(n, f"index.{pname}", text, names)
                 else:
@@ -837,9 +1082,11 @@ class _Exporter:
                     )
                 args.append(f"{pname}={value}")
                 continue
-            if not srcs or srcs[0] is None:
-                raise ExportError(n.id, f"inputs.{pname}", "input is not connected")
-            arg = self._name(srcs[0])
+            if src is None:
+                port = "outputs" if q["direction"] == "Out" else "inputs"
+                raise ExportError(n.id, f"{port}.{pname}", "the parameter is not connected")
+            arg = self._name(src)
+            text = indexing.effective_index(self.doc, n, pname, self.wires).strip()
             if text:
                 arg += f"[{self._index(n, f'index.{pname}', text, names)}]"
             args.append(f"{pname}={arg}")
@@ -852,7 +1099,7 @@ class _Exporter:
         self.out.use("process")
         self.out.blank(2)
         self.out.line(f"def {fn}():", n.id)
-        self._scope_body(n, 1, self._root_scope_names())
+        self._body(n, 1)
         self.out.blank(2)
         call = f"process({_q(n.name)})"
         if consumes:
@@ -860,152 +1107,268 @@ class _Exporter:
         if produces:
             call += f".produces({', '.join(produces)})"
         call += f".body({fn})"
-        replicas = int(n.props.get("replicas", 1))
+        replicas = self._int(n, "props.replicas", n.props.get("replicas", 1), 1)
         if replicas != 1:
             self.out.use("replicate")
             call = f"replicate({call}, {replicas})"
         self._assign(self._name(n), call, n.id)
 
     def _process_channels(self, n: Node) -> tuple[list[str], list[str]]:
+        """Channels a process consumes and sends on, in statement order, outer frames first."""
         consumes: list[str] = []
         produces: list[str] = []
-        stack: list[Node] = [n]
-        while stack:
-            owner = stack.pop(0)
-            if owner.body is None:
-                continue
-            for inner in _exec_chain(owner.body, owner):
+        queue: list[Node] = [n]
+        while queue:
+            owner = queue.pop(0)
+            for inner in self._statements(owner):
                 if inner.kind in ("csp.send", "csp.consume"):
-                    ch = self._one_src(owner.body, inner, "channel")
-                    assert ch is not None
+                    ch = self._ref(inner, "channel", ("csp.channel",), "channel")
                     bucket = produces if inner.kind == "csp.send" else consumes
                     if self._name(ch) not in bucket:
                         bucket.append(self._name(ch))
-                if inner.body is not None:
-                    stack.append(inner)
+                if registry.is_frame(inner.kind):
+                    queue.append(inner)
         return consumes, produces
 
-    def _root_csp_replicate(self, n: Node) -> None:
-        proc = self._one_src(self.root, n, "process")
-        assert proc is not None
-        self.out.use("replicate")
-        self.out.line(f"{self._name(n)} = replicate({self._name(proc)}, {int(n.props['n'])})", n.id)
-
     def _root_csp_connect(self, n: Node) -> None:
-        procs = [self._name(p) for p in self._src(self.root, n, "processes")]
-        chans = [self._name(c) for c in self._src(self.root, n, "channels")]
+        procs: list[str] = []
+        chans: list[str] = []
+        for p in self._statements(n):
+            if p.kind != "csp.process":
+                raise ExportError(p.id, "parent", "a connect frame holds processes only")
+            procs.append(self._name(p))
+            consumes, produces = self._process_channels(p)
+            for ch in produces + consumes:
+                if ch not in chans:
+                    chans.append(ch)
+        if not procs:
+            raise ExportError(n.id, "children", "connect needs at least one process in its frame")
         self.out.use("connect")
         self._assign(self._name(n), f"connect([{', '.join(procs)}], [{', '.join(chans)}])", n.id)
 
     def _root_compose_combine(self, n: Node) -> None:
-        self._compose(n, "combine")
+        self._assign(self._name(n), self._compose_expr(n), n.id)
 
     def _root_compose_sequential(self, n: Node) -> None:
-        self._compose(n, "sequential")
+        self._assign(self._name(n), self._compose_expr(n), n.id)
 
-    def _compose(self, n: Node, fn: str) -> None:
-        parts = [self._workload_expr(src, n.id) for src in self._src(self.root, n, "workloads")]
+    def _compose_expr(self, n: Node) -> str:
+        """``combine(a(), b())`` / ``sequential(...)`` over the frame's children in order."""
+        fn = "combine" if n.kind == "compose.combine" else "sequential"
+        parts: list[str] = []
+        for child in self.kids.get(n.id, []):
+            if child.kind == "workload.instance":
+                wl = self._ref(child, "workload", ("workload.def",), "workload")
+                parts.append(f"{self._name(wl)}()")
+            elif child.kind in ("compose.combine", "compose.sequential"):
+                parts.append(self._compose_expr(child))
+            else:
+                raise ExportError(
+                    child.id,
+                    "parent",
+                    f"{fn} holds workload instances and compositions; move this out of it",
+                )
+        if not parts:
+            raise ExportError(n.id, "children", f"{fn} needs a workload instance in its frame")
         self.out.use(fn)
-        self._assign(self._name(n), f"{fn}({', '.join(parts)})", n.id)
+        return f"{fn}({', '.join(parts)})"
 
     # -- schedules and the program ---------------------------------------------------------------
-    def _workload_expr(self, src: Node, user_id: str) -> str:
-        if src.kind == "workload.def":
-            return self._workload_var(src)
-        if src.kind in ("compose.combine", "compose.sequential", "csp.connect", "csp.replicate"):
-            return self._name(src)
-        if src.kind.startswith("sched."):
+    def _programs(self) -> list[Node]:
+        """Top-level frames whose sheet compiles them (a target), at most one."""
+        targets = [
+            n
+            for n in self.roots
+            if n.kind in frames.PROGRAM_KINDS and (n.props.get("target") or "") != ""
+        ]
+        targets.sort(key=lambda n: natural_key(n.name or n.id))
+        if len(targets) > 1:
             raise ExportError(
-                user_id,
-                "inputs",
-                "a schedule applies to a whole program: compose workloads first, then schedule",
+                targets[1].id,
+                "props.target",
+                f"a project has one program, and {registry.node_label(targets[0])} is compiled "
+                "already: clear this target",
             )
-        raise ExportError(user_id, "inputs", f"{src.kind} does not produce a workload")
+        if targets and PROGRAM_VAR in self.root_names:
+            raise ExportError(
+                self.root_names[PROGRAM_VAR].id,
+                "name",
+                f"the script names the compiled program {PROGRAM_VAR!r}; rename this node",
+            )
+        return targets
 
-    def _chain(self, last: Node) -> tuple[str, list[tuple[str, str]]]:
-        """(base workload expression, [(".method(args)", node id)]) ending at ``last``."""
-        steps: list[tuple[str, str]] = []
-        node = last
-        while node.kind.startswith("sched."):
-            steps.append((self._sched_call(node), node.id))
-            src = self._one_src(self.root, node, "workload")
-            assert src is not None
-            node = src
-        steps.reverse()
-        if node.kind == "csp.process":
-            raise ExportError(last.id, "inputs.workload", "connect processes before scheduling")
-        return self._workload_expr(node, last.id), steps
+    def _base_expr(self, n: Node) -> str:
+        return self._workload_var(n) if n.kind == "workload.def" else self._name(n)
 
-    def _sched_call(self, n: Node) -> str:
-        op = n.kind[len("sched.") :]
+    def _schedules(self, programs: list[Node]) -> Node | None:
+        """``program = base.dispatch(...)...compile(...)`` for the compiled frame, and a
+        ``<name>_scheduled`` workload for every other frame whose sheet schedules it."""
+        title_written = False
+
+        def title() -> None:
+            nonlocal title_written
+            if not title_written:
+                self.out.blank(2)
+                self.out.line("# Schedule and program", None)
+                title_written = True
+
+        frames_ = sorted(
+            (n for n in self.roots if n.kind in frames.PROGRAM_KINDS),
+            key=lambda n: natural_key(n.name or n.id),
+        )
+        for n in frames_:
+            if n in programs:
+                continue
+            steps = self._sheet_steps(n)
+            if not steps:
+                continue
+            var = f"{self._name(n)}{SCHEDULED_SUFFIX}"
+            if var in self.root_names:
+                raise ExportError(
+                    n.id,
+                    "name",
+                    f"the script names {self._name(n)}'s scheduled workload {var!r}, which "
+                    "another node is named",
+                )
+            title()
+            self._emit_chain(var, self._base_expr(n), steps, n.id)
+        if not programs:
+            return None
+        n = programs[0]
+        target = self._one_of(n, "props.target", n.props.get("target"), TARGETS)
+        steps = [*self._sheet_steps(n), (f".compile(target={_q(target)})", n.id)]
+        if title_written:
+            self.out.blank(1)
+        title()
+        self._emit_chain(PROGRAM_VAR, self._base_expr(n), steps, n.id)
+        return n
+
+    def _key(self, n: Node, fieldname: str, text: str) -> str:
+        """A key over the task: ``t.get("batch") % 2``, or the same with the frame's loop
+        variables written bare (``h % 2`` is ``t.get("h") % 2``)."""
+        loop = self._program_loop_vars(n)
+        problems = exprs.validate(text, loop | {exprs.TASK_VAR})
+        if problems:
+            raise ExportError(n.id, f"props.{fieldname}", problems[0])
+        used = exprs.names(text) - {exprs.TASK_VAR}
+        if used:
+            tree = exprs.parse(text)
+
+            class _Bare(ast.NodeTransformer):
+                def visit_Name(self, node: ast.Name) -> ast.AST:
+                    if node.id not in used:
+                        return node
+                    get = ast.Attribute(ast.Name(exprs.TASK_VAR, ast.Load()), "get", ast.Load())
+                    return ast.Call(get, [ast.Constant(node.id)], [])
+
+            text = ast.unparse(ast.fix_missing_locations(_Bare().visit(tree)))
+        return self._expr(n, fieldname, text, {exprs.TASK_VAR})
+
+    def _program_loop_vars(self, n: Node) -> set[str]:
+        """Loop variables bound anywhere in the workloads a program frame runs."""
+        out: set[str] = set()
+        stack = [n]
+        seen: set[str] = set()
+        while stack:
+            f = stack.pop()
+            if f.id in seen:
+                continue
+            seen.add(f.id)
+            for d in self._descendants(f.id):
+                out.update(frames.bound_vars(d))
+                if d.kind == "workload.instance":
+                    wl = self.nodes.get(d.props.get("workload"))  # type: ignore[arg-type]
+                    if wl is not None and wl.kind == "workload.def":
+                        stack.append(wl)
+        return out
+
+    def _sheet_steps(self, n: Node) -> list[tuple[str, str]]:
+        """The schedule calls the frame's sheet sets, in the DSL's order, empty ones left out."""
         p = n.props
-        names = {exprs.TASK_VAR}
-        if op == "dispatch":
+        steps: list[str] = []
+        dispatch = p.get("dispatch") or ""
+        if dispatch:
+            policy = self._one_of(n, "props.dispatch", dispatch, DISPATCH_POLICIES)
             self.out.use("DispatchPolicy")
-            policy = self._choice(n, "policy", "round_robin")
             if policy == "round_robin":
-                arg = f"DispatchPolicy.round_robin({int(p.get('n', 4))})"
+                workers = self._int(n, "props.dispatch_n", p.get("dispatch_n", 4), 1)
+                arg = f"DispatchPolicy.round_robin({workers})"
             elif policy == "work_steal":
                 arg = "DispatchPolicy.work_steal()"
             else:
-                key = (p.get("key") or "").strip()
+                key = (p.get("dispatch_key") or "").strip()
                 if not key:
-                    raise ExportError(n.id, "props.key", f"dispatch policy {policy} needs a key")
-                arg = f"DispatchPolicy.{policy}(lambda t: {self._expr(n, 'key', key, names)})"
-            return f".dispatch({arg})"
-        if op == "streams":
-            return f".streams({int(p.get('n', 2))})"
-        if op == "stream_by":
-            key = self._expr(n, "key", p.get("key", ""), names)
-            return f".stream_by(lambda t: {key})"
-        if op == "timing":
+                    raise ExportError(
+                        n.id, "props.dispatch_key", f"dispatch policy {policy} needs a key"
+                    )
+                arg = f"DispatchPolicy.{policy}(lambda t: {self._key(n, 'dispatch_key', key)})"
+            steps.append(f".dispatch({arg})")
+        streams = p.get("streams") or 0
+        if streams:
+            steps.append(f".streams({self._int(n, 'props.streams', streams, 1)})")
+        stream_by = (p.get("stream_by") or "").strip()
+        if stream_by:
+            steps.append(f".stream_by(lambda t: {self._key(n, 'stream_by', stream_by)})")
+        timing = p.get("timing") or ""
+        if timing:
+            policy = self._one_of(n, "props.timing", timing, TIMING_POLICIES)
             self.out.use("TimingPolicy")
-            policy = self._choice(n, "policy", "immediate")
             if policy == "immediate":
-                return ".timing(TimingPolicy.immediate)"
-            param = p.get("param", 1)
-            if policy in ("batched", "interleaved"):
-                param = int(param)
-            return f".timing(TimingPolicy.{policy}({self._lit(n, 'props.param', param)}))"
-        if op == "task_graph":
-            return f".task_graph({', '.join(self._task_graph_args(n))})"
-        if op == "spatial_map":
-            return f".spatial_map(grid={_shape_text(p['grid'])})"
-        raise ExportError(n.id, "kind", f"unknown schedule node {n.kind}")
+                steps.append(".timing(TimingPolicy.immediate)")
+            else:
+                param = p.get("timing_param", 1)
+                if policy in ("batched", "interleaved"):
+                    param = self._int(n, "props.timing_param", param, 1)
+                steps.append(
+                    f".timing(TimingPolicy.{policy}({self._lit(n, 'props.timing_param', param)}))"
+                )
+        task_graph = p.get("task_graph") or {}
+        if task_graph:
+            if not isinstance(task_graph, dict):
+                raise ExportError(n.id, "props.task_graph", "expected the task_graph settings")
+            steps.append(f".task_graph({', '.join(self._task_graph_args(n, task_graph))})")
+        grid = p.get("spatial_map") or []
+        if grid:
+            if not isinstance(grid, list) or not all(
+                isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in grid
+            ):
+                raise ExportError(n.id, "props.spatial_map", "expected a grid of positive sizes")
+            steps.append(f".spatial_map(grid={_shape_text(grid)})")
+        return [(s, n.id) for s in steps]
 
-    def _task_graph_args(self, n: Node) -> list[str]:
+    def _task_graph_args(self, n: Node, p: dict) -> list[str]:
         """The keyword arguments of ``.task_graph(...)``; "default" choices are left out."""
-        p = n.props
+        f = "props.task_graph."
         args: list[str] = []
-        window = int(p.get("window", 0))
+        window = self._int(n, f + "window", p.get("window", 0), 0)
         if window > 0:
             self.out.use("TaskWindow", "WindowMode")
-            mode = self._choice(n, "mode", "stall").upper()
-            unit = _q(self._choice(n, "unit", "tasks"))
-            args.append(f"window=TaskWindow({window}, {unit}, WindowMode.{mode})")
-        deps = self._choice(n, "deps", "default")
+            mode = self._one_of(n, f + "mode", p.get("mode", "stall"), registry.WINDOW_MODES)
+            unit = _q(self._one_of(n, f + "unit", p.get("unit", "tasks"), registry.WINDOW_UNITS))
+            args.append(f"window=TaskWindow({window}, {unit}, WindowMode.{mode.upper()})")
+        deps = self._one_of(n, f + "deps", p.get("deps", "default"), registry.DEPS_MODES)
         if deps != "default":
             self.out.use("Deps")
             args.append("deps=" + _DEPS_CALL[deps])
-        ready = self._choice(n, "ready", "default")
+        ready = self._one_of(n, f + "ready", p.get("ready", "default"), registry.READY_POLICIES)
         if ready == "priority":
             key = (p.get("ready_key") or "").strip()
             if not key:
-                raise ExportError(n.id, "props.ready_key", "ready=priority needs a key")
-            key = self._expr(n, "ready_key", key, {exprs.TASK_VAR})
-            args.append(f"ready=ReadyPolicy.priority(lambda t: {key})")
+                raise ExportError(n.id, f + "ready_key", "ready=priority needs a key")
+            args.append(f"ready=ReadyPolicy.priority(lambda t: {self._key(n, 'task_graph.ready_key', key)})")  # fmt: skip
         elif ready != "default":
             args.append(f"ready=ReadyPolicy.{ready}()")
         if ready != "default":
             self.out.use("ReadyPolicy")
-        start = self._choice(n, "start", "default")
+        start = self._one_of(n, f + "start", p.get("start", "default"), registry.START_POLICIES)
         if start == "threshold":
-            args.append(f"start=StartPolicy.threshold({int(p.get('threshold', 1))})")
+            threshold = self._int(n, f + "threshold", p.get("threshold", 1), 0)
+            args.append(f"start=StartPolicy.threshold({threshold})")
         elif start != "default":
             args.append(f"start=StartPolicy.{start}()")
         if start != "default":
             self.out.use("StartPolicy")
-        trace = self._choice(n, "trace", "default")
+        trace = self._one_of(n, f + "trace", p.get("trace", "default"), registry.TRACE_POLICIES)
         if trace != "default":
             self.out.use("TracePolicy")
             args.append(f"trace=TracePolicy.{trace}()")
@@ -1013,29 +1376,24 @@ class _Exporter:
         if pools:
             entries: list[str] = []
             for i, entry in enumerate(pools):
-                kern = self.root_names.get(entry["kernel"])
+                ref = entry.get("kernel") if isinstance(entry, dict) else None
+                kern = self.nodes.get(ref) if isinstance(ref, str) else None
                 if kern is None or kern.kind != "kernel.def":
-                    raise ExportError(
-                        n.id, f"props.pools[{i}].kernel", f"no kernel named {entry['kernel']!r}"
-                    )
-                entries.append(f"{self._name(kern)}: {int(entry['workers'])}")
+                    kern = self.root_names.get(ref) if isinstance(ref, str) else None
+                if kern is None or kern.kind != "kernel.def":
+                    raise ExportError(n.id, f"{f}pools[{i}].kernel", f"no kernel {ref!r:.40}")
+                workers = self._int(n, f"{f}pools[{i}].workers", entry.get("workers"), 1)
+                entries.append(f"{self._name(kern)}: {workers}")
             self.out.use("Pools")
             args.append(f"pools=Pools.by_kernel({{{', '.join(entries)}}})")
         if not args:
             raise ExportError(
                 n.id,
-                "props.window",
+                f + "window",
                 "task_graph sets nothing: give a window or choose deps, ready, start, trace or "
                 "pools",
             )
         return args
-
-    def _root_compile_target(self, n: Node) -> None:
-        src = self._one_src(self.root, n, "workload")
-        assert src is not None
-        base, steps = self._chain(src)
-        compile_call = f".compile(target={_q(self._choice(n, 'target', 'cpu_sim'))})"
-        self._emit_chain(self._name(n), base, [*steps, (compile_call, n.id)], n.id)
 
     def _emit_chain(self, name: str, base: str, steps: list[tuple[str, str]], nid: str) -> None:
         one = f"{name} = {base}{''.join(s for s, _ in steps)}"
@@ -1064,49 +1422,9 @@ class _Exporter:
                 self.out.line(f"{a},", step_id, 2)
         self.out.line(")", step_id, 1)
 
-    def _dangling_schedules(self, scheds: list[Node]) -> None:
-        """Schedule nodes whose result feeds nothing: written as named workloads."""
-        for n in sorted(scheds, key=lambda s: natural_key(s.name or s.id)):
-            if self.consumers.get(n.id):
-                continue
-            base, steps = self._chain(n)
-            self.out.blank(1)
-            self._emit_chain(self._name(n), base, steps, n.id)
-
 
 # ------------------------------------------------------------------------------------------
 # graph helpers
-
-
-def _exec_chain(body: Graph, owner: Node) -> list[Node]:
-    """The statements of a scope body in execution order (from its ``scope.entry``)."""
-    entry = next((n for n in body.nodes.values() if n.kind == "scope.entry"), None)
-    if entry is None:
-        raise ExportError(owner.id, "body", "the scope has no entry node")
-    nxt: dict[str, str] = {}
-    for e in body.edges:
-        src = body.nodes.get(e.src.node)
-        dst = body.nodes.get(e.dst.node)
-        if src is None or dst is None or e.src.port != "exec" or e.dst.port != "exec":
-            continue
-        nxt[src.id] = dst.id
-    chain: list[Node] = []
-    seen: set[str] = set()
-    cur = nxt.get(entry.id)
-    while cur is not None and cur not in seen:
-        seen.add(cur)
-        chain.append(body.nodes[cur])
-        cur = nxt.get(cur)
-    for n in sorted(body.nodes.values(), key=lambda x: natural_key(x.id)):
-        ports = registry.KINDS[n.kind].ports
-        has_exec_in = any(
-            p.direction == "in" and p.type == "exec" and not p.optional for p in ports
-        )
-        if has_exec_in and n.id not in seen:
-            if n.kind == "kernel.call" and body.edges_from(n.id, "value"):
-                continue  # runs inside its send
-            raise ExportError(n.id, "inputs.exec", "not connected to the execution chain")
-    return chain
 
 
 def _topo_order(body: Graph, ops: list[Node]) -> list[Node]:
