@@ -16,9 +16,14 @@ Where the user's gesture already changed the scene (a pipe dragged off a port is
 viewer before it tells us), the touched nodes are reconciled with the document afterwards, so a
 refused connection simply disappears (and ``message`` says why).
 
-Scopes are entered by double-clicking a scope node and left through the breadcrumb bar; the
-canvas then rebuilds the scene from that scope's body graph (we do not use NodeGraphQt's
-SubGraph machinery, which keeps its own copy of the inner nodes).
+Format v2 (docs/graph-model-v2.md): the whole project is ONE root canvas. Loops, branches,
+pipes, processes, workloads and programs are frames drawn around their children
+(``app.editor.frames``): the model owns each node's ``parent``, the view sizes frames bottom-up,
+dragging a frame moves what it holds and dropping a node on a frame reparents it. Kernel calls
+show one port per kernel parameter, labelled with its effective index (``Q[b, h]``, click to
+edit). Only a kernel definition still opens a sub-canvas (its tile-op body): it is entered by
+double-click and left through the breadcrumb bar, and the canvas then rebuilds the scene from
+that body (we do not use NodeGraphQt's SubGraph machinery, which keeps its own copy).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from app.editor import frames as vframes
 from app.editor import nodes as vnodes
 from app.editor.compat import (
     bulk_build,
@@ -39,7 +45,8 @@ from app.editor.compat import (
     strip_viewer_shortcuts,
 )
 from app.editor.palette import MIME_TYPE, library_entry_for_type
-from app.model import arrange, registry, titles
+from app.model import arrange, indexing, registry, titles
+from app.model import frames as mframes
 from app.model import commands as cmds
 from app.model.document import Backdrop, Diagnostic, Document, Edge, Graph, Node, PortRef
 
@@ -253,6 +260,14 @@ class GraphCanvas(QtCore.QObject):
         self._warnings: dict[str, list[str]] = {}
         self._scene_ranges: dict[str | None, list[float]] = {}
         self._clipboard: dict[str, Any] | None = None
+        # v2 frames: structure cache (parent/children of the shown canvas), order badges,
+        # channel reference links, per-port shape problems of calls.
+        self._kids: dict[str | None, list[str]] | None = None
+        self._parents: dict[str, str | None] = {}
+        self._order_badges: dict[str, vframes.OrderBadge] = {}
+        self._links: list[vframes.RefLink] = []
+        self._port_problems: dict[str, dict[str, str]] = {}
+        self._index_editor: vnodes.IndexEditor | None = None
 
         self.breadcrumb = Breadcrumb()
         self.breadcrumb.scope_clicked.connect(self.enter_scope)
@@ -318,7 +333,7 @@ class GraphCanvas(QtCore.QObject):
         """Ids of the selected document nodes (backdrops excluded), in scene order."""
         ids = []
         for view in self.graph.selected_nodes():
-            if isinstance(view, vnodes.StudioNode) and view.id in self._views:
+            if isinstance(view, (vnodes.StudioNode, vframes.FrameNode)) and view.id in self._views:
                 ids.append(view.id)
         return ids
 
@@ -401,8 +416,19 @@ class GraphCanvas(QtCore.QObject):
         collapsed scopes are visible from outside; one holding only warnings gets the warning
         badge.
         """
+        diagnostics = list(diagnostics)
         self._diagnostics = _texts_by_node(diagnostics)
         self._warnings = _texts_by_node(warnings)
+        # A call's shape problems name their port (field props.index.<param>): the port's
+        # label turns red and says why.
+        ports: dict[str, dict[str, str]] = {}
+        for d in diagnostics:
+            if d.node_id and d.field.startswith("props.index."):
+                param = d.field[len("props.index.") :]
+                ports.setdefault(d.node_id, {}).setdefault(param, d.message)
+        changed = set(ports) | set(self._port_problems)
+        self._port_problems = ports
+        self._refresh_call_ports([i for i in changed if i in self._views])
         self._apply_diagnostics()
 
     def diagnostics_of(self, node_id: str) -> list[str]:
@@ -414,6 +440,10 @@ class GraphCanvas(QtCore.QObject):
     def badge_of(self, node_id: str) -> str | None:
         """The badge the node's view shows (``vnodes.BADGE_ERROR`` / ``BADGE_WARNING``)."""
         view = self._views.get(node_id)
+        if isinstance(view, vframes.FrameNode):
+            return {"error": vnodes.BADGE_ERROR, "warning": vnodes.BADGE_WARNING}.get(
+                view.view.problem or ""
+            )
         return view.view.badge if view is not None else None
 
     # -- edits (all through the editor) ---------------------------------------------------
@@ -436,20 +466,31 @@ class GraphCanvas(QtCore.QObject):
         self.message.emit(f"unknown node type {node_type!r}")
         return None
 
-    def add_node(self, kind_id: str, pos: tuple[float, float], **props: Any) -> str | None:
-        """Add a node of registry kind ``kind_id`` to the current scope; its id, or None."""
+    def add_node(
+        self, kind_id: str, pos: tuple[float, float], parent: Any = "auto", **props: Any
+    ) -> str | None:
+        """Add a node of registry kind ``kind_id`` at scene ``pos``; its id, or None.
+
+        On the root canvas it goes into the innermost frame under ``pos`` (``parent``
+        overrides: a frame id, or None for the bare canvas); in a kernel body, into the body.
+        """
         kind = registry.kind(kind_id)
-        scope = registry.scope_of_owner(self._owner())
+        if self._scope is not None:
+            frame, owner = None, self._scope
+        else:
+            frame = self.frame_at((float(pos[0]), float(pos[1]))) if parent == "auto" else parent
+            owner = frame
+        scope = self.scope_name_of(frame)
         if scope not in kind.allowed_in:
-            where = "the project root" if scope == "root" else f"a {scope} body"
+            where = {"root": "on the canvas", "kernel": "in a kernel body"}.get(scope)
+            if where is None:
+                where = self._where_text(frame)
             self.message.emit(
-                f"{kind.title} cannot be placed in {where} "
+                f"{kind.title} cannot be placed {where} "
                 f"(allowed in: {', '.join(sorted(kind.allowed_in))})"
             )
             return None
-        cmd = self._apply(
-            cmds.AddNode(kind_id, (float(pos[0]), float(pos[1])), self._scope, **props)
-        )
+        cmd = self._apply(cmds.AddNode(kind_id, (float(pos[0]), float(pos[1])), owner, **props))
         return cmd.node.id if cmd is not None and cmd.node is not None else None
 
     def delete_selected(self) -> None:
@@ -634,6 +675,9 @@ class GraphCanvas(QtCore.QObject):
         ev.backdrop_added.connect(self._on_backdrop_added)
         ev.backdrop_removed.connect(self._on_backdrop_removed)
         ev.graph_reset.connect(self._on_graph_reset)
+        if hasattr(ev, "parent_changed"):
+            ev.parent_changed.connect(self._on_parent_changed)
+            ev.order_changed.connect(self._on_order_changed)
 
     def disconnect_model(self) -> None:
         """Stop listening to the editor (call before dropping the canvas for another one)."""
@@ -650,16 +694,26 @@ class GraphCanvas(QtCore.QObject):
             (ev.graph_reset, self._on_graph_reset),
         ):
             sig.disconnect(slot)
+        if hasattr(ev, "parent_changed"):
+            ev.parent_changed.disconnect(self._on_parent_changed)
+            ev.order_changed.disconnect(self._on_order_changed)
 
     def _shown(self, graph: Graph) -> bool:
         return graph is self.current_graph()
 
     def _on_node_added(self, node: Node, graph: Graph) -> None:
         if self._shown(graph) and node.id not in self._views:
+            self._invalidate_structure()
             self._create_view(node)
             self._reconcile_edges([node.id])
             self._refresh_dynamic_ports()
+            self._refresh_call_ports([node.id])
+            self._relayout([node.id])
             self._apply_diagnostics([node.id])
+            parent = self.parent_of(node.id)
+            if parent is not None or node.kind == "kernel.call":
+                # A frame's title may name its children (combine(a, b)); a call's its loops.
+                self._refresh_titles([node.id] + ([parent] if parent else []))
 
     def _on_node_removed(self, node: Node, graph: Graph) -> None:
         if self._scope is not None and self.doc.locate(self._scope) is None:
@@ -668,32 +722,65 @@ class GraphCanvas(QtCore.QObject):
             return
         view = self._views.pop(node.id, None)
         if view is not None:
+            self._close_index_editor()
             self._remove_views([view])
+            self._invalidate_structure()
+            self._relayout()
             self._emit_selection()
+
+    def _on_parent_changed(self, node: Node, old: str | None, new: str | None) -> None:
+        if node.id not in self._views:
+            return
+        self._invalidate_structure()
+        self._relayout()
+        # Loop variables around the node changed: its call ports' indices and titles.
+        moved = [node.id] + self.descendant_ids(node.id) if self.is_frame(node.id) else [node.id]
+        self._refresh_call_ports(moved)
+        self._refresh_titles([i for i in (old, new) if i] + moved)
+
+    def _on_order_changed(self, graph: Graph) -> None:
+        if self._shown(graph):
+            self._invalidate_structure()
+            self._relayout()
+            self._refresh_titles(self.frame_ids())
 
     def _on_edge_changed(self, edge: Edge, graph: Graph) -> None:
         if self._shown(graph):
             self._reconcile_edges([edge.src.node, edge.dst.node])
             self._refresh_dynamic_ports()
-            # A call is titled after its kernel wire, a loop after its axis wires.
+            # A wired tensor's rank sets the auto index of the call port it enters.
+            self._refresh_call_ports([edge.src.node, edge.dst.node])
             self._refresh_titles([edge.src.node, edge.dst.node])
 
     def _on_property_changed(self, node: Node, field: str, old: Any, new: Any) -> None:
         graph = self.current_graph()
-        if node.id in graph.nodes:
-            # Its own title, and those titled after it (a Get's target names a call's kernel).
+        if node.id in graph.nodes and self._scope is not None:
             self._refresh_titles([node.id] + [e.dst.node for e in graph.edges_from(node.id)])
-        elif field == "name":
-            self._refresh_titles(list(self._views))  # Gets here may name the renamed node
+        elif self._scope is None:
+            # References are properties in v2: an axis, kernel, channel or tensor renamed or
+            # resized re-titles the frames and calls naming it (titles are cheap; all of them).
+            self._refresh_titles(list(self._views))
         self._refresh_dynamic_ports()
+        self._refresh_call_ports()
+        if node.id in self._views and self._scope is None:
+            self._relayout([node.id])
         if self._scope is not None and node.id in {n.id for n in self._scope_chain()}:
             self._update_breadcrumb()
 
     def _on_moved(self, node: Node, old_pos: Any, new_pos: Any) -> None:
         view = self._views.get(node.id)
-        if view is not None and tuple(view.pos()) != tuple(new_pos):
+        if view is None:
+            return
+        if isinstance(view, vframes.FrameNode):
+            # A frame with children is where they are; an empty one is at its pos.
+            if not self.children_of(node.id):
+                item = view.view
+                r = item.sceneBoundingRect()
+                item.set_rect(QtCore.QRectF(float(new_pos[0]), float(new_pos[1]), r.width(), r.height()))  # fmt: skip
+        elif tuple(view.pos()) != tuple(new_pos):
             view.set_pos(float(new_pos[0]), float(new_pos[1]))
             view.model.pos = [float(new_pos[0]), float(new_pos[1])]
+        self._relayout([node.id])
 
     def _on_backdrop_added(self, backdrop: Backdrop, graph: Graph) -> None:
         if self._shown(graph) and backdrop.id not in self._backdrops:
@@ -764,7 +851,104 @@ class GraphCanvas(QtCore.QObject):
             return
         parts: list[cmds.Command] = [cmds.MoveNodes(moves)] if moves else []
         parts += [EditBackdrop(bid, rect=rect) for bid, rect in backdrop_moves]
-        self._apply(Batch("Move", parts))
+        reparent = self._drop_targets(moves) if self._scope is None else {}
+        title = "Move"
+        for parent, ids in reparent.items():
+            parts.append(self._reparent_command(ids, parent))
+            title = "Move into frame" if parent is not None else "Move out of frame"
+        if self._apply(Batch(title, parts)) is None:
+            # Refused (a kind not allowed there): put the items back where the model has them.
+            for nid in moves:
+                node = self.doc.graph.nodes.get(nid) if self._scope is None else None
+                if node is not None:
+                    self._on_moved(node, node.pos, node.pos)
+            self._relayout()
+
+    def _drop_targets(self, moves: dict[str, tuple[float, float]]) -> dict[str | None, list[str]]:
+        """New parent -> moved nodes dropped onto it (a frame, or None for the bare canvas).
+
+        Only the outermost moved items count (a frame's contents travel with it); the drop
+        point is a node's centre, or the middle of a frame's header. Frames keep the rects
+        they had before the move (their relayout follows the model)."""
+        kids, parents = self._structure()
+        moved = set(moves)
+        roots = [nid for nid in moves if parents.get(nid) not in moved]
+        out: dict[str | None, list[str]] = {}
+        for nid in roots:
+            item = self._views[nid].view
+            r = item.sceneBoundingRect()
+            if self.is_frame(nid):
+                point = QtCore.QPointF(r.center().x(), r.top() + vframes.HEADER_H / 2)
+                exclude = {nid, *self.descendant_ids(nid)}
+            else:
+                point = r.center()
+                exclude = set()
+            # Frames that moved with the drag are not targets (nor anything inside them).
+            for m in moved:
+                if self.is_frame(m):
+                    exclude.add(m)
+            target = self.frame_at(point, exclude)
+            if target != parents.get(nid):
+                node = self.doc.graph.nodes[nid]
+                if not self._allowed_in_parent(node.kind, target):
+                    where = self._where_text(target)
+                    self.message.emit(
+                        f"{registry.display_name(node.kind)} cannot be placed {where}: "
+                        f"it stays in {self._where_text(parents.get(nid))[3:]}"
+                    )
+                    continue
+                out.setdefault(target, []).append(nid)
+        return out
+
+    def _where_text(self, frame_id: str | None) -> str:
+        if frame_id is None:
+            return "on the canvas" if self._scope is None else "in this body"
+        node = self.doc.graph.nodes.get(frame_id)
+        name = self._views[frame_id].view.name if frame_id in self._views else frame_id
+        kind = registry.display_name(node.kind) if node is not None else "frame"
+        return f"in {kind} '{name}'"
+
+    def scope_name_of(self, parent: str | None) -> str:
+        """The ``allowed_in`` scope name of a place on this canvas (docs/graph-model-v2.md):
+        ``root`` (or ``kernel`` in a kernel body), ``workload``, ``compose``, ``connect`` or
+        ``branch`` (inside a ``branch.chain``)."""
+        if self._scope is not None:
+            return registry.scope_of_owner(self._owner())
+        if parent is None:
+            return "root"
+        fn = getattr(registry, "scope_of_parent", None)
+        if fn is not None:
+            return fn(self.doc, parent)
+        node = self.doc.graph.nodes.get(parent)
+        kind = node.kind if node is not None else ""
+        if kind == "branch.chain":
+            return "branch"
+        if kind.startswith("compose."):
+            return "compose"
+        if kind == "csp.connect":
+            return "connect"
+        return "workload"
+
+    def _allowed_in_parent(self, kind_id: str, parent: str | None) -> bool:
+        kind = registry.KINDS.get(kind_id)
+        return kind is not None and self.scope_name_of(parent) in kind.allowed_in
+
+    @staticmethod
+    def _reparent_command(ids: list[str], parent: str | None) -> cmds.Command:
+        """COMMANDS' ``Reparent(node_ids, parent)``: the nodes move into frame ``parent``
+        (None: onto the canvas), appended to its children in their current order."""
+        return cmds.Reparent(ids, parent)
+
+    def reparent(self, node_ids: Iterable[str], parent: str | None) -> bool:
+        """Move nodes into frame ``parent`` (None: the canvas) as one undo step."""
+        ids = list(node_ids)
+        for nid in ids:
+            node = self.doc.graph.nodes.get(nid)
+            if node is None or not self._allowed_in_parent(node.kind, parent):
+                kind = registry.display_name(node.kind) if node is not None else nid
+                self.message.emit(f"{kind} cannot be placed {self._where_text(parent)}")
+                return False
+        return self._apply(self._reparent_command(ids, parent)) is not None
 
     def _view_renamed(self, node_id: str, name: str) -> None:
         view = self._views.get(node_id)
@@ -785,8 +969,10 @@ class GraphCanvas(QtCore.QObject):
         self._apply(EditBackdrop(backdrop_id, rect=rect))
 
     def _view_double_clicked(self, node_id: str) -> None:
+        """A kernel definition opens its tile-op body; nothing else is entered (v2: the whole
+        workload is on one canvas)."""
         found = self.doc.locate(node_id)
-        if found is not None and found[0].body is not None:
+        if found is not None and found[0].body is not None and found[0].kind == "kernel.def":
             self.enter_scope(node_id)
 
     def _view_selection_changed(self, _sel: list[Any], _unsel: list[Any]) -> None:
@@ -804,9 +990,12 @@ class GraphCanvas(QtCore.QObject):
         Nodes are added inside ``bulk_build`` (each laid out once, no repaint until the end);
         pipes are connected afterwards, when every port has its final position.
         """
+        self._close_index_editor()
         self._remove_views(list(self._views.values()) + list(self._backdrops.values()))
         self._views.clear()
         self._backdrops.clear()
+        self._order_badges.clear()  # (children of removed items: gone with them)
+        self._clear_links()
         graph = self.current_graph()
         with bulk_build(self.viewer):
             for bd in graph.backdrops:
@@ -815,6 +1004,9 @@ class GraphCanvas(QtCore.QObject):
             for node in graph.nodes.values():
                 self._create_view(node, graph, ctx)
         self._sync_sizes(self._views.values())
+        self._kids = None
+        self._refresh_call_ports()
+        self._relayout()
         for edge in graph.edges:
             self._connect_view(edge)
         self._apply_diagnostics()
@@ -859,18 +1051,360 @@ class GraphCanvas(QtCore.QObject):
 
     def _update_title(self, view: Any, node: Node, ctx: titles.TitleContext | None = None) -> None:
         label = self._display_name(node, ctx)
+        if isinstance(view, vframes.FrameNode):
+            head, summary = self._frame_header(node, label)
+            item = view.view
+            if item.name != head or item.summary != summary:
+                view.model.name = head
+                item.name = head
+                item.summary = summary
+                item.update()
+                return True
+            return False
         view.view.edit_name = node.name
         if view.name() != label:
             view.set_property("name", label, push_undo=False)
+            return True
+        return False
+
+    @staticmethod
+    def _frame_header(node: Node, label: str) -> tuple[str, str]:
+        """(title line, schedule summary line) of a frame's header: a program frame's title
+        ends with its sheet's summary (``titles.sheet_summary``), shown on a line of its own."""
+        if node.kind not in vframes.SUMMARY_KINDS:
+            return label, ""
+        summary = titles.sheet_summary(node.props) if hasattr(titles, "sheet_summary") else ""
+        tail = f"{titles.SEP}{summary}" if summary else ""
+        if tail and label.endswith(tail):
+            return label[: -len(tail)], summary
+        return label, summary
 
     def _refresh_titles(self, node_ids: Iterable[str]) -> None:
-        """Re-title these nodes of the shown graph (the ones not shown are skipped)."""
+        """Re-title these nodes of the shown graph (the ones not shown are skipped); frames
+        around a node whose title changed are re-sized (a wider title widens its frame)."""
         graph = self.current_graph()
         ctx = self._title_ctx()
+        changed: list[str] = []
         for node_id in dict.fromkeys(node_ids):
             view, node = self._views.get(node_id), graph.nodes.get(node_id)
-            if view is not None and node is not None:
-                self._update_title(view, node, ctx)
+            if view is not None and node is not None and self._update_title(view, node, ctx):
+                changed.append(node_id)
+        if changed:
+            self._sync_sizes(self._views[i] for i in changed if i in self._views)
+            self._relayout(changed)
+
+    # ======================================================================================
+    # frames (v2): structure, bottom-up sizes, order numbers, reference links, call ports
+    # ======================================================================================
+    def _structure(self) -> tuple[dict[str | None, list[str]], dict[str, str | None]]:
+        """(frame id -> ordered child ids, node id -> parent id) of the shown canvas, cached
+        until a node is added, removed, reparented or reordered."""
+        if self._kids is None:
+            graph = self.current_graph()
+            kids: dict[str | None, list[str]] = {}
+            parents: dict[str, str | None] = {}
+            for node in graph.nodes.values():
+                parent = getattr(node, "parent", None)
+                parent = parent if parent in graph.nodes else None
+                parents[node.id] = parent
+                kids.setdefault(parent, []).append(node.id)
+            self._kids, self._parents = kids, parents
+        return self._kids, self._parents
+
+    def _invalidate_structure(self) -> None:
+        self._kids = None
+
+    def is_frame(self, node_id: str) -> bool:
+        """True when ``node_id`` is shown as a frame on this canvas."""
+        return isinstance(self._views.get(node_id), vframes.FrameNode)
+
+    def frame_ids(self) -> list[str]:
+        return [nid for nid, v in self._views.items() if isinstance(v, vframes.FrameNode)]
+
+    def frame_rect(self, frame_id: str) -> QtCore.QRectF:
+        """The scene rect frame ``frame_id`` is drawn at."""
+        view = self._views[frame_id]
+        return view.view.sceneBoundingRect()
+
+    def children_of(self, frame_id: str | None) -> list[str]:
+        """Ids of the nodes directly inside ``frame_id`` (None: the canvas), in order."""
+        return list(self._structure()[0].get(frame_id, []))
+
+    def parent_of(self, node_id: str) -> str | None:
+        return self._structure()[1].get(node_id)
+
+    def descendant_ids(self, frame_id: str) -> list[str]:
+        kids, _parents = self._structure()
+        out: list[str] = []
+        stack = list(reversed(kids.get(frame_id, [])))
+        while stack:
+            nid = stack.pop()
+            out.append(nid)
+            stack.extend(reversed(kids.get(nid, [])))
+        return out
+
+    def _member_items(self, frame_id: str) -> list[Any]:
+        """Items that move with frame ``frame_id``: its descendants' views."""
+        return [self._views[i].view for i in self.descendant_ids(frame_id) if i in self._views]
+
+    def _frame_depth(self, node_id: str) -> int:
+        return vframes.depth_of(self._structure()[1], node_id)
+
+    def _node_rect(self, node_id: str) -> QtCore.QRectF:
+        item = self._views[node_id].view
+        return QtCore.QRectF(item.x(), item.y(), item._width, item._height)
+
+    def _relayout(self, touched: Iterable[str] | None = None) -> None:
+        """Size frames bottom-up from their children (all, or those around ``touched``), set
+        their Z by depth, and place order numbers and reference links."""
+        frames = self.frame_ids()
+        if not frames:
+            self._refresh_order_badges()
+            self._refresh_links()
+            return
+        kids, parents = self._structure()
+        if touched is None:
+            todo = set(frames)
+        else:
+            todo = set()
+            for nid in touched:
+                current = nid if self.is_frame(nid) else parents.get(nid)
+                seen: set[str] = set()
+                while current is not None and current not in seen:
+                    seen.add(current)
+                    todo.add(current)
+                    current = parents.get(current)
+        # A chain's compartments are aligned from their natural sizes: redo them all.
+        for fid in list(todo):
+            node = self.current_graph().nodes.get(fid)
+            if node is not None and node.kind == "branch.chain":
+                todo.update(c for c in kids.get(fid, []) if self.is_frame(c))
+        depth = {fid: vframes.depth_of(parents, fid) for fid in todo}
+        graph = self.current_graph()
+        for fid in sorted(todo, key=lambda f: -depth[f]):
+            node = graph.nodes.get(fid)
+            view = self._views.get(fid)
+            if node is None or view is None:
+                continue
+            item = view.view
+            item.set_depth(depth[fid])
+            header = vframes.header_height(node.kind, item.summary)
+            min_w = vframes.header_text_width(item.name, item.summary)
+            children = [c for c in kids.get(fid, []) if c in self._views]
+            if node.kind == "branch.chain":
+                cases = [c for c in children if self.is_frame(c)]
+                rects = {c: self._views[c].view.sceneBoundingRect() for c in cases}
+                vframes._align_compartments(cases, rects)
+                for c in cases:
+                    self._views[c].view.set_rect(rects[c])
+            if not children:
+                x, y = float(node.pos[0]), float(node.pos[1])
+                rect = QtCore.QRectF(x, y, max(vframes.EMPTY_W, min_w), vframes.EMPTY_H + header)
+            else:
+                union = QtCore.QRectF()
+                for c in children:
+                    r = self._node_rect(c)
+                    union = r if union.isNull() else union.united(r)
+                pad = vframes.FRAME_PAD
+                rect = union.adjusted(-pad, -pad - header, pad, pad)
+                if rect.width() < min_w:
+                    rect.setWidth(min_w)
+            item.set_rect(rect)
+            view.model.pos = [rect.x(), rect.y()]
+            view.model.width, view.model.height = rect.width(), rect.height()
+        self._refresh_order_badges()
+        self._refresh_links()
+
+    def _refresh_order_badges(self) -> None:
+        """A number on each framed child's top-left corner (its place in the frame's order)."""
+        from shiboken6 import isValid
+
+        order = {}
+        if self._scope is None:
+            kids, _parents = self._structure()
+            for parent, members in kids.items():
+                if parent is None:
+                    continue
+                for i, nid in enumerate(members, 1):
+                    order[nid] = i
+        for nid in list(self._order_badges):
+            badge = self._order_badges[nid]
+            if nid not in order or nid not in self._views or not isValid(badge):
+                if isValid(badge) and badge.scene() is not None:
+                    badge.scene().removeItem(badge)
+                del self._order_badges[nid]
+        for nid, number in order.items():
+            view = self._views.get(nid)
+            if view is None:
+                continue
+            badge = self._order_badges.get(nid)
+            if badge is None or badge.parentItem() is not view.view:
+                badge = vframes.OrderBadge(number)
+                badge.setParentItem(view.view)
+                self._order_badges[nid] = badge
+            badge.set_number(number)
+            # Frames: at the header's left end; nodes: on the top-left corner.
+            badge.setPos(-4.0, -4.0)
+
+    def order_number(self, node_id: str) -> int | None:
+        """The order number shown on ``node_id`` (None: not in a frame)."""
+        badge = self._order_badges.get(node_id)
+        return badge.number if badge is not None else None
+
+    def _clear_links(self) -> None:
+        from shiboken6 import isValid
+
+        for link in self._links:
+            if isValid(link) and link.scene() is not None:
+                link.scene().removeItem(link)
+        self._links = []
+
+    def _refresh_links(self) -> None:
+        """Dashed channel links: sender/closer -> channel, channel -> consume frame."""
+        wanted = vframes.reference_links(self.doc) if self._scope is None else []
+        wanted = [(a, b, f) for a, b, f in wanted if a in self._views and b in self._views]
+        have = [(link.src_id, link.dst_id, link.field) for link in self._links]
+        if have != wanted:
+            self._clear_links()
+            scene = self.viewer.scene()
+            for a, b, f in wanted:
+                link = vframes.RefLink(a, b, f)
+                scene.addItem(link)
+                self._links.append(link)
+        for link in self._links:
+            link.route(
+                self._views[link.src_id].view.sceneBoundingRect(),
+                self._views[link.dst_id].view.sceneBoundingRect(),
+            )
+
+    def reference_links(self) -> list[tuple[str, str]]:
+        """(from id, to id) of the reference links drawn."""
+        return [(link.src_id, link.dst_id) for link in self._links]
+
+    def frame_at(self, pos: tuple[float, float] | QtCore.QPointF, exclude: Iterable[str] = ()) -> str | None:  # fmt: skip
+        """The innermost frame whose drawn rect holds scene point ``pos`` (None: the canvas),
+        skipping the frames in ``exclude``."""
+        point = pos if isinstance(pos, QtCore.QPointF) else QtCore.QPointF(pos[0], pos[1])
+        skip = set(exclude)
+        best, best_depth = None, -1
+        for fid in self.frame_ids():
+            if fid in skip:
+                continue
+            if self._views[fid].view.sceneBoundingRect().contains(point):
+                d = self._frame_depth(fid)
+                if d > best_depth:
+                    best, best_depth = fid, d
+        return best
+
+    # -- kernel calls: one port per parameter, labelled with its effective index ------------
+    def _call_params(self, node: Node) -> list[str]:
+        kern = indexing.kernel_of(self.doc, node)
+        if kern is None:
+            return []
+        return [str(p.get("name")) for p in indexing.params_of(kern) if p.get("name")]
+
+    def port_index_text(self, call_id: str, param: str) -> str:
+        """The index a call's port shows (``b, h``; ``""`` for the whole tensor)."""
+        return indexing.effective_index(self.doc, self.doc.graph.nodes[call_id], param)
+
+    def port_label_text(self, call_id: str, param: str) -> str:
+        """``Q[b, h]`` (``Q`` for the whole tensor or a scalar)."""
+        index = self.port_index_text(call_id, param)
+        return f"{param}[{index}]" if index.strip() else param
+
+    def _refresh_call_ports(self, ids: Iterable[str] | None = None) -> None:
+        """Label each call port with its effective index (click to edit) and mark the ports
+        with shape problems; a call whose labels grew is re-sized with its frames."""
+        if self._scope is not None:
+            return
+        graph = self.current_graph()
+        wires = indexing.Wires(self.doc)
+        grown: list[str] = []
+        for nid in ids if ids is not None else list(self._views):
+            node = graph.nodes.get(nid)
+            view = self._views.get(nid)
+            if node is None or view is None or node.kind != "kernel.call":
+                continue
+            texts: dict[str, str] = {}
+            for param in self._call_params(node):
+                try:
+                    index = indexing.effective_index(self.doc, node, param, wires)
+                except Exception:  # noqa: BLE001 - a half-built call: show the bare name
+                    index = ""
+                texts[param] = f"{param}[{index}]" if index.strip() else param
+            if view.set_port_labels(texts, self._edit_index_from_label, self._port_problems.get(nid)):  # fmt: skip
+                grown.append(nid)
+        if grown:
+            self._sync_sizes(self._views[i] for i in grown)
+            self._relayout(grown)
+            self._reconcile_edges(grown)
+
+    def _edit_index_from_label(self, label: Any) -> None:
+        node_item = label.parentItem()
+        if node_item is not None:
+            self.edit_port_index(node_item.id, label.port_name, label)
+
+    def edit_port_index(self, call_id: str, param: str, label: Any = None) -> bool:
+        """Open the in-place index editor on a call port's label (Enter applies: ``Q[...]``
+        text or bare index; the auto index text, or an empty field on an auto port, resets)."""
+        view = self._views.get(call_id)
+        if view is None or not isinstance(view, vnodes.StudioNode):
+            return False
+        if label is None:
+            label = view.port_label("in", param) or view.port_label("out", param)
+        if label is None:
+            return False
+        self._close_index_editor()
+        current = self.port_index_text(call_id, param)
+        editor = vnodes.IndexEditor(
+            label, current, lambda text, c=call_id, p=param: self.set_port_index(c, p, text)
+        )
+        self._index_editor = editor
+        editor.start()
+        return True
+
+    def _close_index_editor(self) -> None:
+        from shiboken6 import isValid
+
+        editor, self._index_editor = self._index_editor, None
+        if editor is not None and isValid(editor) and not editor._done:
+            editor.finish(False)
+
+    def index_editor(self) -> Any:
+        """The open in-place index editor (None when none is open)."""
+        from shiboken6 import isValid
+
+        ed = self._index_editor
+        return ed if ed is not None and isValid(ed) and not ed._done else None
+
+    def set_port_index(self, call_id: str, param: str, text: str | None) -> bool:
+        """Override the index of a call's port (``None``: back to the automatic index).
+
+        ``text`` may be the bare index (``b, h``) or the label form (``Q[b, h]``). Text equal
+        to the automatic index clears the override."""
+        node = self.doc.graph.nodes.get(call_id)
+        if node is None:
+            return False
+        if text is not None:
+            text = text.strip()
+            if text.startswith(f"{param}[") and text.endswith("]"):
+                text = text[len(param) + 1 : -1].strip()
+            if text == indexing.auto_index(self.doc, node, param):
+                text = None
+        index = dict(node.props.get("index") or {})
+        if text is None:
+            if param not in index:
+                return True
+            index.pop(param)
+        else:
+            if index.get(param) == text:
+                return True
+            index[param] = text
+        return self.set_property(call_id, "index", index)
+
+    def reset_port_index(self, call_id: str, param: str) -> bool:
+        """Back to the automatic index for this port (the port context menu's action)."""
+        return self.set_port_index(call_id, param, None)
 
     def arrange(self) -> None:
         """Edit > Arrange: lay the shown graph out in readable columns, as one undo step.
@@ -917,6 +1451,11 @@ class GraphCanvas(QtCore.QObject):
             push_undo=False,
         )
         self._views[node.id] = view
+        if isinstance(view, vframes.FrameNode):
+            item = view.view
+            item.members = lambda fid=node.id: self._member_items(fid)
+            item.name = ""  # set by _update_title (title and summary lines)
+            self._update_title(view, node, ctx)
         return view
 
     def _create_backdrop(self, bd: Backdrop) -> Any:
@@ -1004,6 +1543,9 @@ class GraphCanvas(QtCore.QObject):
             view = self._views.get(nid)
             if view is None:
                 continue
+            if isinstance(view, vframes.FrameNode):
+                self._apply_frame_diagnostics(nid, view)
+                continue
             node = self.current_graph().nodes.get(nid)
             kind = registry.KINDS.get(node.kind) if node else None
             problems = self._diagnostics.get(nid)
@@ -1033,6 +1575,23 @@ class GraphCanvas(QtCore.QObject):
             view.view.set_badge(badge)
             view.view.setToolTip("\n".join(tips))
             view.view.update()
+
+    def _apply_frame_diagnostics(self, nid: str, view: Any) -> None:
+        """A frame's own problems colour its border and fill its tooltip (its children carry
+        their own badges: everything is on this canvas)."""
+        node = self.current_graph().nodes.get(nid)
+        kind = registry.KINDS.get(node.kind) if node else None
+        problems, warned = self._diagnostics.get(nid), self._warnings.get(nid)
+        tips: list[str] = []
+        if problems:
+            tips += ["Problems:"] + [f"• {p}" for p in problems]
+        if warned:
+            tips += ["Warnings:"] + [f"• {w}" for w in warned]
+        item = view.view
+        item.problem = "error" if problems else "warning" if warned else None
+        head = (kind.doc or kind.title) if kind else ""
+        item.setToolTip("\n".join(tips) if tips else head)
+        item.update()
 
     # ======================================================================================
     # helpers

@@ -156,14 +156,22 @@ class FindBar(QtWidgets.QFrame):
         for node, graph, owner in doc.walk():
             title = self.canvas.node_title(node, graph, owner)
             if needle in node.name.lower() or needle in title.lower():
+                if owner is None:
+                    found.append(Match(node.id, title, self._where(graph, owner, node)))
+                    continue
                 if id(graph) not in where:
                     where[id(graph)] = self._where(graph, owner)
                 found.append(Match(node.id, title, where[id(graph)]))
         return found
 
-    def _where(self, graph: Graph, owner: Node | None) -> str:
+    def _where(self, graph: Graph, owner: Node | None, node: Node | None = None) -> str:
+        """Where a match lives: its kernel body's path, or the frames around it (v2)."""
         if owner is None:
-            return ""
+            if node is None or getattr(node, "parent", None) is None:
+                return ""
+            from app.model import frames
+
+            return " › ".join(self.canvas.node_title(f) for f in frames.ancestors(self.canvas.doc, node.id))  # fmt: skip
         return " › ".join(self.canvas.node_title(n) for n in self.canvas.doc.scope_chain(graph))
 
     def refilter(self, text: str) -> None:

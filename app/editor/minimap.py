@@ -1,4 +1,4 @@
-"""A minimap in the canvas's corner: every node of the shown scope and the visible rect.
+"""A minimap in the canvas's corner: every node and frame of the shown canvas and the visible rect.
 
 Click or drag on it to move the view there (the zoom is kept). It must stay cheap on a
 5000-node scope, so it never walks the scene while painting:
@@ -136,10 +136,12 @@ class Minimap(QtWidgets.QWidget):
     def _read_rects(self) -> None:
         from NodeGraphQt import BackdropNode
 
+        from app.editor.frames import FrameNode
+
         nodes, frames = [], []
         for node in self.canvas.graph.all_nodes():
             item = node.view
-            if isinstance(node, BackdropNode):
+            if isinstance(node, (BackdropNode, FrameNode)):
                 r = item.sceneBoundingRect()
                 frames.append((r.x(), r.y(), r.width(), r.height()))
             else:

@@ -177,7 +177,108 @@ class PortLabel(QtWidgets.QGraphicsSimpleTextItem):
 
     def setDefaultTextColor(self, color: QtGui.QColor) -> None:  # noqa: N802 - NodeGraphQt API
         """The ``QGraphicsTextItem`` call NodeGraphQt makes to colour port labels."""
+        if getattr(self, "problem", None):
+            color = QtGui.QColor(*BADGE_ERROR_COLOR)
         self.setBrush(color)
+
+    # -- a kernel call's port label shows the port's index and edits it on click ------------
+    on_click: Any = None
+    """``callable(label)`` set by the canvas on labels whose text can be edited in place."""
+    port_name: str = ""
+    problem: str | None = None
+
+    def mousePressEvent(self, event: QtWidgets.QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        if self.on_click is not None and event.button() == QtCore.Qt.MouseButton.LeftButton:
+            event.accept()
+            return
+        event.ignore()
+
+    def mouseReleaseEvent(self, event: QtWidgets.QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        if self.on_click is not None and event.button() == QtCore.Qt.MouseButton.LeftButton:
+            event.accept()
+            self.on_click(self)
+            return
+        event.ignore()
+
+    def set_problem(self, text: str | None) -> None:
+        """Mark the label red (and say why in its tooltip) or clear the mark."""
+        self.problem = text
+        self.setBrush(QtGui.QColor(*BADGE_ERROR_COLOR) if text else QtGui.QColor(*LABEL_COLOR))
+        self.setToolTip(text or self._base_tip)
+
+    _base_tip = ""
+
+
+LABEL_COLOR = (255, 255, 255, 180)
+
+
+class IndexEditor(QtWidgets.QGraphicsTextItem):
+    """The in-place editor of a call port's index, opened over its label.
+
+    Enter (or leaving the field) commits through ``commit(text)``, Escape cancels; either way
+    the editor removes itself. ``label`` is the :class:`PortLabel` it edits.
+    """
+
+    def __init__(self, label: PortLabel, text: str, commit: Any) -> None:
+        super().__init__(text, label.parentItem())
+        self.label = label
+        self._commit = commit
+        self._done = False
+        self.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextEditorInteraction)
+        self.setDefaultTextColor(QtGui.QColor(20, 20, 20))
+        font = QtGui.QFont(label.font())
+        self.setFont(font)
+        self.setZValue(10.0)
+        self.setPos(label.pos())
+        self.setToolTip("Index of this argument: Enter applies, Escape cancels")
+
+    def paint(self, painter: QtGui.QPainter, option: Any, widget: Any = None) -> None:
+        painter.save()
+        painter.setBrush(QtGui.QColor(250, 250, 220))
+        painter.setPen(QtGui.QPen(QtGui.QColor(255, 200, 60), 1.5))
+        painter.drawRect(self.boundingRect())
+        painter.restore()
+        super().paint(painter, option, widget)
+
+    def start(self) -> None:
+        self.setFocus(QtCore.Qt.FocusReason.MouseFocusReason)
+        cursor = self.textCursor()
+        cursor.select(QtGui.QTextCursor.SelectionType.Document)
+        self.setTextCursor(cursor)
+
+    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802
+        if event.key() in (QtCore.Qt.Key.Key_Return, QtCore.Qt.Key.Key_Enter):
+            self.finish(True)
+            return
+        if event.key() == QtCore.Qt.Key.Key_Escape:
+            self.finish(False)
+            return
+        super().keyPressEvent(event)
+
+    def focusOutEvent(self, event: QtGui.QFocusEvent) -> None:  # noqa: N802
+        super().focusOutEvent(event)
+        if not self._done:
+            self.finish(True)
+
+    def finish(self, commit: bool) -> None:
+        if self._done:
+            return
+        self._done = True
+        text = self.toPlainText().strip()
+        QtCore.QTimer.singleShot(0, self._close)
+        if commit:
+            self._commit(text)
+
+    def _close(self) -> None:
+        from shiboken6 import isValid
+
+        if not isValid(self):
+            return
+        scene = self.scene()
+        self.clearFocus()
+        self.setParentItem(None)
+        if scene is not None:
+            scene.removeItem(self)
 
 
 class _TitleEditor(NodeTextItem):
@@ -458,6 +559,7 @@ class StudioNodeItem(NodeItem):
 
     def _add_port(self, port: Any) -> Any:
         text = PortLabel(port.name, self)
+        text.port_name = port.name
         text.setVisible(port.display_name)
         text.setCacheMode(ITEM_CACHE_MODE)
         if port.port_type == PortTypeEnum.IN.value:
@@ -555,6 +657,46 @@ class StudioNode(BaseNode):
             self.view.draw_node()
         return True
 
+    def port_label(self, direction: str, name: str) -> PortLabel | None:
+        """The label item of this node's port (``direction`` "in"/"out"), or None."""
+        port = self.get_input(name) if direction == "in" else self.get_output(name)
+        if port is None:
+            return None
+        items = self.view._input_items if direction == "in" else self.view._output_items
+        return items.get(port.view)
+
+    def set_port_labels(
+        self,
+        texts: dict[str, str],
+        on_click: Any = None,
+        problems: dict[str, str] | None = None,
+    ) -> bool:
+        """Show ``texts[port name]`` as the label of that port (both sides of an InOut port),
+        clickable through ``on_click(label)``; ``problems[port name]`` marks a label red with
+        the reason in its tooltip. True when a label's text changed (the node was re-laid)."""
+        changed = False
+        problems = problems or {}
+        for direction, name in self.port_signature():
+            label = self.port_label(direction, name)
+            if label is None:
+                continue
+            text = texts.get(name, name)
+            if label.text() != text:
+                label.setText(text)
+                changed = True
+            label.on_click = on_click if name in texts else None
+            label.setCursor(
+                QtCore.Qt.CursorShape.IBeamCursor
+                if label.on_click is not None
+                else QtCore.Qt.CursorShape.ArrowCursor
+            )
+            tip = f"{name}: click to edit its index" if label.on_click is not None else ""
+            label._base_tip = tip
+            label.set_problem(problems.get(name))
+        if changed and self.view.scene() is not None:
+            self.view.draw_node()
+        return changed
+
     @property
     def _port_types(self) -> dict[tuple[str, str], str]:
         return self.__dict__.setdefault("_studio_port_types", {})
@@ -577,11 +719,14 @@ def node_classes() -> dict[str, type[StudioNode]]:
     """One generated ``StudioNode`` subclass per registry kind, keyed by kind id."""
     from app.model import registry
 
+    from app.editor.frames import FrameNode
+
     classes: dict[str, type[StudioNode]] = {}
     for kind_id, kind in registry.KINDS.items():
+        base = FrameNode if getattr(kind, "frame", False) else StudioNode
         cls = type(
             class_name_for(kind_id),
-            (StudioNode,),
+            (base,),
             {
                 "__identifier__": identifier_for(kind.category),
                 "NODE_NAME": kind.title,
