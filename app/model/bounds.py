@@ -138,11 +138,16 @@ def _cycles(graph: Graph) -> list[Diagnostic]:
     """One diagnostic per cycle along the non-exec edges of ``graph`` (iterative DFS).
 
     Execution order has its own checks (exec edges form a chain); every other edge carries
-    data or a workload forward, and export follows them back to their sources.
+    data or a workload forward, and export follows them back to their sources. A wire into a
+    tensor (its ``write`` port, format v2) says which call writes it, not where its data comes
+    from: a call that reads and writes one tensor (InOut, an accumulator) is no cycle.
     """
     succ: dict[str, list[tuple[str, str]]] = {}
     for e in graph.edges:
         if e.src.port == "exec" and e.dst.port == "exec":
+            continue
+        dst = graph.nodes.get(e.dst.node)
+        if dst is not None and dst.kind == "data.tensor":
             continue
         if e.src.node in graph.nodes and e.dst.node in graph.nodes:
             succ.setdefault(e.src.node, []).append((e.dst.node, e.dst.port))

@@ -26,9 +26,9 @@ TENSOR_PROPS = {
 SHEET = {
     "dispatch": "affinity",
     "dispatch_n": 4,
-    "dispatch_key": 't.get("batch")',
+    "dispatch_key": "b",
     "streams": 2,
-    "stream_by": 't.get("head") % 2',
+    "stream_by": "h % 2",
     "timing": "immediate",
     "timing_param": 1,
     "task_graph": {},
