@@ -105,24 +105,39 @@ EDIT_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("paste", "&Paste", ("Ctrl+V",), "Paste nodes at the cursor"),
     ActionSpec("duplicate", "D&uplicate", ("Ctrl+D",), "Duplicate the selected nodes"),
     ActionSpec("delete", "&Delete", ("Del", "Backspace"), "Delete the selected nodes"),
-    ActionSpec("select_all", "Select &All", ("Ctrl+A",), "Select every node in this scope"),
-    ActionSpec("group", "&Group", ("Ctrl+G",), "Collapse the selection into a sub-graph"),
-    ActionSpec("ungroup", "U&ngroup", ("Ctrl+Shift+G",), "Expand the selected scope in place"),
+    ActionSpec("select_all", "Select &All", ("Ctrl+A",), "Select every node on the canvas"),
+    ActionSpec(
+        "group",
+        "&Wrap in Frame",
+        ("Ctrl+G",),
+        "Put the selection in a frame: a loop inside a workload, a workload on the root canvas",
+    ),
+    ActionSpec(
+        "ungroup",
+        "U&nwrap",
+        ("Ctrl+Shift+G",),
+        "Lift the selected frame's contents into the frame around it and remove the frame",
+    ),
     ActionSpec("backdrop", "Add Co&mment", ("B",), "Put a comment backdrop behind the selection"),
     ActionSpec(
         "arrange",
         "A&rrange",
         ("Ctrl+Shift+A",),
-        "Lay this scope out in columns: data left, loops and calls middle, schedule right",
+        "Lay the canvas out: axes and kernels above, inputs left, frames middle, outputs right",
     ),
 )
 VIEW_ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("fit", "&Fit to View", ("F",), "Frame every node of this scope"),
+    ActionSpec("fit", "&Fit to View", ("F",), "Frame every node of the canvas"),
     ActionSpec("zoom_in", "Zoom &In", ("Ctrl++", "Ctrl+="), "Zoom in"),
     ActionSpec("zoom_out", "Zoom &Out", ("Ctrl+-",), "Zoom out"),
-    ActionSpec("leave_scope", "&Leave Scope", ("Alt+Up",), "Go up to the enclosing scope"),
     ActionSpec(
-        "find", "F&ind Node…", ("Ctrl+F",), "Search the nodes of every scope by name or title"
+        "leave_scope",
+        "&Back from Kernel Body",
+        ("Alt+Up",),
+        "Close the kernel body shown and go back to the workloads",
+    ),
+    ActionSpec(
+        "find", "F&ind Node…", ("Ctrl+F",), "Search every node (kernel bodies too) by name or title"
     ),
     ActionSpec("find_next", "Find &Next", ("F3",), "Go to the next node the search matches"),
     ActionSpec(
@@ -132,7 +147,7 @@ VIEW_ACTIONS: tuple[ActionSpec, ...] = (
         "minimap",
         "&Minimap",
         (),
-        "Show the overview of the shown scope in the canvas corner",
+        "Show the overview of the shown canvas in its corner",
         checkable=True,
     ),
     ActionSpec("reset_layout", "&Reset Layout", (), "Put every dock back where it started"),

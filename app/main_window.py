@@ -43,9 +43,9 @@ from PySide6.QtWidgets import (  # noqa: E402
 
 from app.actions import RecentFiles, StudioActions  # noqa: E402
 from app.editor.canvas import CLIPBOARD_MIME, GraphCanvas  # noqa: E402
-from app.editor.palette import Palette  # noqa: E402
+from app.editor.palette import Palette, PaletteDrop, container_at, create_at  # noqa: E402
 from app.editor.properties import PropertiesPanel  # noqa: E402
-from app.model import io, registry, trust  # noqa: E402
+from app.model import frames, io, registry, trust  # noqa: E402
 from app.model.commands import DocumentEditor  # noqa: E402
 from app.model.document import Diagnostic, Document, Node  # noqa: E402
 from app.model.events import Signal as ModelSignal  # noqa: E402
@@ -283,6 +283,7 @@ class MainWindow(QMainWindow):
         self._diagnostics_timer.setSingleShot(True)
         self._diagnostics_timer.setInterval(DIAGNOSTICS_DELAY_MS)
         self._diagnostics_timer.timeout.connect(self.refresh_diagnostics)
+        self._diagnostics_timer.timeout.connect(self.palette.refresh_kernels)
         self._title_timer = QTimer(self)
         self._title_timer.setSingleShot(True)
         self._title_timer.setInterval(0)
@@ -435,6 +436,9 @@ class MainWindow(QMainWindow):
         self.properties = PropertiesPanel(self.canvas, self)
         self.properties_dock.setWidget(self.properties)
         self.palette.node_activated.connect(self._on_palette_activated)
+        self.palette.set_document(lambda: self.document)
+        self.palette_drop = PaletteDrop(self.canvas)  # drops land inside the frame under them
+        self.canvas.context_menus.edit_requested.connect(self.edit_property)
         _connect_all(self.editor.events, self._on_model_event)
         self.autosaver = io.Autosaver(self.editor, None, self.autosave_interval_s)
 
@@ -547,7 +551,10 @@ class MainWindow(QMainWindow):
     def auto_run(self) -> bool:
         """Run on open (``python -m app``): a trusted document with a Compile node only; a
         restricted one shows the bar and waits for the user."""
-        runnable = any(n.kind == "compile.target" for n in self.document.graph.nodes.values())
+        runnable = any(
+            n.kind in frames.PROGRAM_KINDS and n.props.get("target")
+            for n in self.document.graph.nodes.values()
+        )
         return runnable and self.trusted and self.run()
 
     def _refresh_trust_bar(self) -> None:
@@ -662,9 +669,57 @@ class MainWindow(QMainWindow):
         elif ids:
             self.show_message(f"{len(ids)} nodes selected", 4000)
 
-    def _on_palette_activated(self, node_type: str) -> None:
+    def edit_property(self, node_id: str, field: str) -> None:
+        """Show ``node_id`` in Properties with the editor of ``field`` focused (a frame's axes
+        from its context menu, a name that cannot be typed on the canvas)."""
+        assert self.canvas is not None and self.properties is not None
+        if self.properties.node_id != node_id:
+            self.canvas.select_ids([node_id])
+        self.properties_dock.show()
+        self.properties_dock.raise_()
+        editor = self.properties.editors.get(field)
+        if editor is not None:
+            self.properties.ensureWidgetVisible(editor)
+            focus = getattr(editor, "add_combo", editor)  # an axes list: its "add axis" combo
+            focus.setFocus()
+
+    def wrap_selected(self) -> str | None:
+        """Edit > Wrap in Frame: the selection in the first frame kind that may hold it (a
+        parallel loop inside a workload, a workload on the root canvas); one undo step."""
         assert self.canvas is not None
-        if self.canvas.add_node_type(node_type) is not None:
+        menus = self.canvas.context_menus
+        ids = self.canvas.selected_ids()
+        kinds = menus.wrap_kinds(ids)
+        if not ids or not kinds:
+            self.show_message("Select nodes of one frame to wrap them")
+            return None
+        return menus.wrap(ids, kinds[0])
+
+    def unwrap_selected(self) -> bool:
+        """Edit > Unwrap: the selected frames' contents lifted out, the frames removed."""
+        assert self.canvas is not None
+        doc = self.document
+        chosen = [
+            i
+            for i in self.canvas.selected_ids()
+            if i in doc.graph.nodes and getattr(registry.kind(doc.node(i).kind), "frame", False)
+        ]
+        if not chosen:
+            self.show_message("Select a frame to unwrap it")
+            return False
+        return all(self.canvas.context_menus.unwrap(i) for i in chosen)
+
+    def _on_palette_activated(self, node_type: str) -> None:
+        """A palette entry double-clicked: created at the view centre, inside the frame there."""
+        assert self.canvas is not None
+        viewer = self.canvas.viewer
+        centre = viewer.viewport().rect().center()
+        scene = viewer.mapToScene(centre)
+        parent = container_at(self.canvas, centre)
+        pos = (float(scene.x()), float(scene.y()))
+        node_id = create_at(self.canvas, node_type, pos, parent)
+        if node_id is not None:
+            self.canvas.select_ids([node_id])
             self.canvas.widget.setFocus()
 
     # ------------------------------------------------------------------------------------------
@@ -693,8 +748,8 @@ class MainWindow(QMainWindow):
             "duplicate": lambda: self._canvas_action("duplicate"),
             "delete": lambda: self._canvas_action("delete"),
             "select_all": lambda: self._canvas_action("select_all"),
-            "group": lambda: self._canvas_action("group"),
-            "ungroup": lambda: self._canvas_action("ungroup"),
+            "group": self.wrap_selected,
+            "ungroup": self.unwrap_selected,
             "backdrop": lambda: self._canvas_action("backdrop"),
             "arrange": lambda: self._canvas_action("arrange"),
             "leave_scope": lambda: self._canvas_action("leave_scope"),
@@ -952,13 +1007,31 @@ class MainWindow(QMainWindow):
         self.sweep.compare_requested.connect(self._compare_sweep_run)
 
     def open_sweep(self) -> None:
-        """Run > Sweep…: show the Sweep dock, on the selected node's first sweepable property."""
+        """Run > Sweep…: show the Sweep dock on the parameter worth sweeping first: the
+        selected node's (a workload frame's worker count, ``sweep_default``), else the
+        worker count of the workload around the selection (or of the first workload)."""
         assert self.sweep is not None and self.canvas is not None
         self.sweep_dock.show()
         self.sweep_dock.raise_()
-        if not self.sweep.open_on(self.canvas.selected_ids()):
+        if not any(self.sweep.open_on([i]) for i in self._sweep_candidates()):
             self.show_message("Pick the parameter to sweep in the Sweep panel")
         self.sweep.values_edit.setFocus()
+
+    def _sweep_candidates(self) -> list[str]:
+        """Nodes whose parameters Sweep may open on, best first: the selected node, the
+        program frames around it, then every program frame that names a sweep default."""
+        doc = self.document
+        ids = self.canvas.selected_ids() if self.canvas is not None else []
+        out = list(ids[:1])
+        if len(ids) == 1 and ids[0] in doc.graph.nodes:
+            out += [f.id for f in reversed(frames.ancestors(doc, ids[0]))]
+        if not ids:
+            out += [
+                n.id
+                for n in doc.graph.nodes.values()
+                if n.kind in frames.PROGRAM_KINDS and registry.kind(n.kind).sweep_default
+            ]
+        return [i for i in out if registry.kind(doc.node(i).kind).sweep_default] or out[:1]
 
     def _compare_sweep_run(self, a: int, b: int) -> None:
         assert self.run_panel is not None

@@ -1,18 +1,21 @@
-"""Right-click menus on the canvas, a node, a comment frame and a wire.
+"""Right-click menus on the canvas, a node, a frame and a wire.
 
 What a ComfyUI or Blender user reaches for first: right-click where the node should go and add it
-there; right-click a node to rename, duplicate, delete or open it; right-click a wire to delete
-it. Every entry calls the canvas's own operations (the ones the menus and shortcuts use), so an
-entry is exactly one undoable edit and behaves like its shortcut.
+there (inside the frame under the cursor); right-click a node to rename, duplicate, wrap it in a
+loop, delete it, open a kernel's body or create a tensor from a call's port; right-click a frame
+to add inside it, edit its axes, unwrap it; right-click a wire to delete it. Every entry is one
+undoable edit (a model command: ``Wrap``, ``Unwrap``, ``CreateTensor``, ``Reparent``...) and
+behaves like its shortcut.
 
 NodeGraphQt's own context menus are keyed by node type and show the graph menu otherwise; the
-Studio's menus depend on what is under the cursor (node, wire, frame, empty canvas) and on the
-document, so the viewport's context-menu event is taken here instead (an event filter), and
+Studio's menus depend on what is under the cursor (port, node, wire, frame, empty canvas) and on
+the document, so the viewport's context-menu event is taken here instead (an event filter), and
 NodeGraphQt's menus are never shown.
 
 Other parts of the window add entries to the node menu through ``node_hooks`` (the run panel's
-"Show Slices in Timeline"), so this module does not need to know about runs. ``exec_menu`` is the
-one place a menu is shown; tests replace it to pick an entry as a user would.
+"Show Slices in Timeline"), and follow ``edit_requested(node_id, field)`` ("Edit Axes…" raises
+the Properties panel on the frame's axes), so this module knows nothing about runs or docks.
+``exec_menu`` is the one place a menu is shown; tests replace it to pick an entry as a user would.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from app.editor.palette import item_node_id
 from app.model import commands as cmds
-from app.model import registry
+from app.model import frames, registry
 from app.model.document import PortRef
 
 if TYPE_CHECKING:
@@ -36,15 +40,43 @@ PICK_RADIUS = 4  # view pixels around the cursor a thin wire may be picked from
 
 @dataclass(frozen=True)
 class Hit:
-    """What is under the cursor: ``what`` is "node", "frame", "wire" or "canvas"."""
+    """What is under the cursor: ``what`` is "node", "frame", "comment", "wire" or "canvas"."""
 
     what: str
-    item_id: str | None = None  # node or backdrop id
+    item_id: str | None = None  # node, frame or comment backdrop id
     pipe: Any = None  # the NodeGraphQt PipeItem of a wire
+    port: str | None = None  # the port of the node under the cursor, if any
+
+
+def _is_frame(kind_id: str) -> bool:
+    check = getattr(registry, "is_frame", None)
+    if check is not None:
+        return bool(check(kind_id))
+    return bool(getattr(registry.KINDS.get(kind_id), "frame", False))
+
+
+def _port_name(item: Any) -> str | None:
+    """The port a scene item is (a NodeGraphQt port, or a port label carrying ``port_name``)."""
+    from NodeGraphQt.qgraphics.port import PortItem
+
+    while item is not None:
+        if isinstance(item, PortItem):
+            return str(item.name)
+        name = getattr(item, "port_name", "")
+        if isinstance(name, str) and name:
+            return name
+        item = item.parentItem()
+    return None
 
 
 class CanvasContextMenus(QtCore.QObject):
-    """Builds and shows the context menu for whatever is right-clicked on ``canvas``."""
+    """Builds and shows the context menu for whatever is right-clicked on ``canvas``.
+
+    ``edit_requested(node_id, field)``: the user asked to edit a property of a node in the
+    Properties panel ("Edit Axes…", or "Rename" where the title cannot be typed in place).
+    """
+
+    edit_requested = QtCore.Signal(str, str)
 
     def __init__(self, canvas: GraphCanvas) -> None:
         super().__init__(canvas)
@@ -64,33 +96,38 @@ class CanvasContextMenus(QtCore.QObject):
 
     # -- behaviour -------------------------------------------------------------------------------
     def hit(self, view_pos: QtCore.QPoint) -> Hit:
-        """Node (ports count as their node) over wire over comment frame over empty canvas."""
+        """Port/node over wire over frame (the innermost) over comment over empty canvas."""
         from NodeGraphQt.qgraphics.node_backdrop import BackdropNodeItem
-        from NodeGraphQt.qgraphics.node_base import NodeItem
         from NodeGraphQt.qgraphics.pipe import LivePipeItem, PipeItem
 
         viewer = self.canvas.viewer
+        doc = self.canvas.doc
         r = PICK_RADIUS
         area = QtCore.QRect(view_pos.x() - r, view_pos.y() - r, 2 * r + 1, 2 * r + 1)
         frame: str | None = None
-        pipe: Any = None
+        comment: str | None = None
         for item in viewer.items(view_pos):
+            node_id = item_node_id(doc, item)
+            if node_id is not None:
+                node = doc.node(node_id)
+                if not _is_frame(node.kind):
+                    return Hit("node", node_id, port=_port_name(item))
+                if frame is None:
+                    frame = node_id
+                continue
             owner = item
-            while owner is not None and not isinstance(owner, (NodeItem, BackdropNodeItem)):
+            while owner is not None and not isinstance(owner, BackdropNodeItem):
                 owner = owner.parentItem()
-            if isinstance(owner, NodeItem) and self.canvas.view_node(owner.id) is not None:
-                return Hit("node", owner.id)
-            if isinstance(owner, BackdropNodeItem) and frame is None:
-                frame = owner.id
+            if owner is not None and comment is None:
+                comment = owner.id
         for item in viewer.items(area):
             if isinstance(item, PipeItem) and not isinstance(item, LivePipeItem):
                 if item.input_port is not None and item.output_port is not None:
-                    pipe = item
-                    break
-        if pipe is not None:
-            return Hit("wire", pipe=pipe)
+                    return Hit("wire", pipe=item)
         if frame is not None:
             return Hit("frame", frame)
+        if comment is not None:
+            return Hit("comment", comment)
         return Hit("canvas")
 
     def popup(self, view_pos: QtCore.QPoint, global_pos: QtCore.QPoint) -> QtWidgets.QMenu:
@@ -108,15 +145,19 @@ class CanvasContextMenus(QtCore.QObject):
         hit = self.hit(view_pos)
         menu = QtWidgets.QMenu(self.canvas.viewer)
         menu.setObjectName(f"contextMenu_{hit.what}")
+        scene = self.canvas.viewer.mapToScene(view_pos)
+        at = (float(scene.x()), float(scene.y()))
         if hit.what == "node" and hit.item_id is not None:
-            self._fill_node(menu, hit.item_id)
+            self._fill_node(menu, hit.item_id, hit.port, at)
+        elif hit.what == "frame" and hit.item_id is not None:
+            self._fill_frame(menu, hit.item_id, view_pos)
         elif hit.what == "wire":
             self._fill_wire(menu, hit.pipe)
         else:
             self._fill_canvas(menu, view_pos)
-            if hit.what == "frame" and hit.item_id is not None:
+            if hit.what == "comment" and hit.item_id is not None:
                 menu.addSeparator()
-                self._add(menu, "Delete Comment", lambda: self._delete_frame(hit.item_id))
+                self._add(menu, "Delete Comment", lambda: self._delete_comment(hit.item_id))
         return menu
 
     # -- menus -----------------------------------------------------------------------------------
@@ -136,55 +177,146 @@ class CanvasContextMenus(QtCore.QObject):
         paste.setEnabled(canvas._clipboard_fragment() is not None)
         menu.addSeparator()
         self._add(menu, "Fit View", canvas.fit_view)
-        if canvas.scope is not None:
-            self._add(menu, "Leave Scope", canvas.leave_scope)
+        if getattr(canvas, "scope", None) is not None and hasattr(canvas, "leave_scope"):
+            self._add(menu, "Back to Workloads", canvas.leave_scope)  # out of a kernel body
 
-    def _fill_node(self, menu: QtWidgets.QMenu, node_id: str) -> None:
+    def _selection_for(self, node_id: str) -> list[str]:
         canvas = self.canvas
         if node_id not in canvas.selected_ids():
             canvas.select_ids([node_id])  # a right-click acts on the clicked node...
-        many = len(canvas.selected_ids()) > 1  # ...or on the selection it belongs to
+        return list(canvas.selected_ids())  # ...or on the selection it belongs to
+
+    def _fill_node(
+        self, menu: QtWidgets.QMenu, node_id: str, port: str | None, at: tuple[float, float]
+    ) -> None:
+        canvas = self.canvas
+        ids = self._selection_for(node_id)
+        many = len(ids) > 1
         node = canvas.doc.node(node_id)
-        owned = node.kind in ("scope.entry", "kernel.param")  # created with their scope
+        owned = node.kind in _owned_kinds()
         if node.body is not None:
-            text = "Open Kernel Body" if node.kind == "kernel.def" else "Enter Scope"
-            self._add(menu, text, lambda: canvas.enter_scope(node_id))
+            self._add(menu, "Open Kernel Body", lambda: canvas.enter_scope(node_id))
+            menu.addSeparator()
+        ports = self.tensor_ports(node_id)
+        if ports and not many:
+            if port in ports:
+                self._add(
+                    menu,
+                    f"Create Tensor from Port {port}",
+                    lambda: self.create_tensor(node_id, port),
+                )
+            else:
+                sub = menu.addMenu("Create Tensor from Port")
+                sub.setObjectName("ctx_createtensorfromport")
+                for p in ports:
+                    self._add(sub, p, lambda p=p: self.create_tensor(node_id, p))
             menu.addSeparator()
         rename = self._add(menu, "Rename", lambda: self.rename(node_id))
         rename.setEnabled(not owned and not many)
         dup = self._add(menu, "Duplicate", canvas.duplicate_selected)
         dup.setEnabled(not owned)
-        kinds = canvas.group_kinds()
-        if kinds and not owned:
-            wrap = menu.addMenu("Wrap in")
-            for kind_id in kinds:
-                self._add(
-                    wrap, registry.display_name(kind_id), lambda k=kind_id: canvas.group_selected(k)
-                )
+        if not owned:
+            self._wrap_menu(menu, ids)
+            if node.parent is not None and node.id in canvas.doc.graph.nodes:
+                self._add(menu, "Move Out of Frame", lambda: self.move_out(ids))
         delete = self._add(menu, "Delete" + (" Selected" if many else ""), canvas.delete_selected)
         delete.setEnabled(not owned)
         for hook in self.node_hooks:
             hook(menu, node_id)
+
+    def _fill_frame(self, menu: QtWidgets.QMenu, frame_id: str, view_pos: QtCore.QPoint) -> None:
+        canvas = self.canvas
+        ids = self._selection_for(frame_id)
+        frame = canvas.doc.node(frame_id)
+        self._add(menu, "Add Inside…", lambda: canvas.tab_search.show_at(view_pos, parent=frame_id))
+        axes = self.axes_field(frame_id)
+        if axes is not None:
+            self._add(menu, "Edit Axes…", lambda: self.edit_requested.emit(frame_id, axes))
+        menu.addSeparator()
+        rename = self._add(menu, "Rename", lambda: self.rename(frame_id))
+        rename.setEnabled(len(ids) == 1)
+        self._wrap_menu(menu, ids)
+        self._add(menu, "Unwrap", lambda: self.unwrap(frame_id))
+        if frame.parent is not None:
+            self._add(menu, "Move Out of Frame", lambda: self.move_out(ids))
+        self._add(menu, "Delete Frame and Contents", canvas.delete_selected)
+        for hook in self.node_hooks:
+            hook(menu, frame_id)
+
+    def _wrap_menu(self, menu: QtWidgets.QMenu, ids: list[str]) -> None:
+        kinds = self.wrap_kinds(ids)
+        if not kinds:
+            return
+        wrap = menu.addMenu("Wrap in")
+        wrap.setObjectName("ctx_wrapin")
+        for kind_id in kinds:
+            self._add(wrap, registry.display_name(kind_id), lambda k=kind_id: self.wrap(ids, k))
 
     def _fill_wire(self, menu: QtWidgets.QMenu, pipe: Any) -> None:
         src = PortRef(pipe.output_port.node.id, pipe.output_port.name)
         dst = PortRef(pipe.input_port.node.id, pipe.input_port.name)
         self._add(menu, "Delete Wire", lambda: self.delete_wire(src, dst))
 
+    # -- queries ---------------------------------------------------------------------------------
+    def wrap_kinds(self, ids: list[str]) -> list[str]:
+        """Frame kinds the nodes ``ids`` (one frame's children) may be wrapped in: the frame may
+        live where they are, and they may live inside it."""
+        doc = self.canvas.doc
+        nodes = [doc.graph.nodes[i] for i in ids if i in doc.graph.nodes]
+        if not nodes or len({n.parent for n in nodes}) != 1:
+            return []
+        parent = nodes[0].parent
+        out = []
+        for k in registry.KINDS.values():
+            if not _is_frame(k.id) or not k.in_palette:
+                continue
+            if cmds.placement_problem(doc, k.id, parent) is not None:
+                continue
+            inner = cmds.scope_inside_kind(k.id)
+            if all(inner in registry.kind(n.kind).allowed_in for n in nodes):
+                out.append(k.id)
+        return out
+
+    def tensor_ports(self, node_id: str) -> list[str]:
+        """The data ports of a call a tensor can be created from (its kernel's parameters)."""
+        from app.model import indexing
+
+        doc = self.canvas.doc
+        node = doc.graph.nodes.get(node_id)
+        if node is None or indexing.kernel_of(doc, node) is None:
+            return []
+        return [
+            p["name"]
+            for p in indexing.params_of(indexing.kernel_of(doc, node))  # type: ignore[arg-type]
+            if p.get("kind", "tensor") != "scalar"
+        ]
+
+    def axes_field(self, frame_id: str) -> str | None:
+        """The property of a frame that holds its axes (a reference to axis nodes), if any."""
+        node = self.canvas.doc.node(frame_id)
+        refs = getattr(registry, "reference_props", lambda _k: {})(node.kind)
+        for spec in registry.kind(node.kind).props:
+            if spec.name in refs and (refs[spec.name] is not None or spec.name.startswith("axis")):
+                return spec.name
+        return None
+
     # -- operations ------------------------------------------------------------------------------
     def rename(self, node_id: str) -> bool:
         """Open the node's title for typing, holding just its name, all selected.
 
-        Enter commits the name as one edit (the canvas's rename path), Esc cancels.
+        Enter commits the name as one edit (the canvas's rename path), Esc cancels. Where the
+        title cannot be typed in place (a frame), the Properties panel's name field is opened.
         """
         view = self.canvas.view_node(node_id)
-        if view is None:
-            return False
-        title = view.view._text_item
+        title = getattr(getattr(view, "view", None), "_text_item", None)
+        if title is None or not hasattr(title, "set_editable"):
+            self.edit_requested.emit(node_id, "name")
+            return True
         title.set_editable(True)
         editor = title._editor
         if editor is None:
-            return False
+            self.edit_requested.emit(node_id, "name")
+            return True
         editor.setPlainText(self.canvas.doc.node(node_id).name)
         cursor = editor.textCursor()
         cursor.select(QtGui.QTextCursor.SelectionType.Document)
@@ -193,17 +325,56 @@ class CanvasContextMenus(QtCore.QObject):
         editor.setFocus()
         return True
 
+    def create_tensor(self, call_id: str, port: str) -> str | None:
+        """A tensor for ``port`` of the call, named after the parameter, shaped from the loops
+        and the tile, wired (one undo step); its id."""
+        cmd = self._apply(cmds.CreateTensor(call_id, port))
+        node = getattr(cmd, "node", None) if cmd is not None else None
+        if node is not None:
+            self.canvas.select_ids([node.id])
+            return node.id
+        return None
+
+    def wrap(self, ids: list[str], kind_id: str) -> str | None:
+        """Wrap ``ids`` in a new frame of ``kind_id`` (one undo step); the frame id."""
+        cmd = self._apply(cmds.Wrap(ids, kind_id))
+        node = getattr(cmd, "node", None) if cmd is not None else None
+        if node is not None:
+            self.canvas.select_ids([node.id])
+            return node.id
+        return None
+
+    def unwrap(self, frame_id: str) -> bool:
+        """Lift the frame's children into its parent and delete the frame (one undo step)."""
+        return self._apply(cmds.Unwrap(frame_id)) is not None
+
+    def move_out(self, ids: list[str]) -> bool:
+        """Move ``ids`` out of their frame into the frame around it (one undo step)."""
+        doc = self.canvas.doc
+        parents = {doc.node(i).parent for i in ids if i in doc.graph.nodes}
+        if len(parents) != 1 or None in parents:
+            return False
+        (parent,) = parents
+        outer = frames.parent_of(doc, parent)  # type: ignore[arg-type]
+        return self._apply(cmds.Reparent(ids, outer.id if outer is not None else None)) is not None
+
     def delete_wire(self, src: PortRef, dst: PortRef) -> bool:
         """Remove the edge ``src -> dst`` (one undo step); False and a message when refused."""
-        return self._apply(cmds.Disconnect(src, dst))
+        return self._apply(cmds.Disconnect(src, dst)) is not None
 
-    def _delete_frame(self, backdrop_id: str) -> bool:
-        return self._apply(cmds.RemoveBackdrop(backdrop_id))
+    def _delete_comment(self, backdrop_id: str) -> bool:
+        return self._apply(cmds.RemoveBackdrop(backdrop_id)) is not None
 
-    def _apply(self, command: cmds.Command) -> bool:
+    def _apply(self, command: cmds.Command) -> cmds.Command | None:
         try:
             self.canvas.editor.apply(command)
         except cmds.EditError as err:
             self.canvas.message.emit(str(err))
-            return False
-        return True
+            return None
+        return command
+
+
+def _owned_kinds() -> tuple[str, ...]:
+    """Kinds created with their kernel (entry and parameter nodes of a body): never placed,
+    renamed or deleted by hand."""
+    return tuple(getattr(cmds, "_PROTECTED", ()))

@@ -1,10 +1,19 @@
-"""The node palette: a searchable tree of node kinds by category plus the kernel library.
+"""The node palette: a searchable tree of frames and nodes by category, plus the kernels.
 
-Dragging an entry onto the canvas starts a ``QDrag`` carrying MIME type ``nodegraphqt/nodes`` with
+Entries come from the registry (frames such as ``P``, ``P.seq``, ``P.when``, ``P.pipe``,
+``process``, ``consume``, ``combine``, ``sequential``, ``connect`` and ``workload``, and plain
+nodes), and a **Kernels** section lists the document's kernel definitions and the kernel library:
+dropping one of those into a frame creates a *call* of that kernel there (a library kernel is
+added to the document first).
+
+Dragging an entry starts a ``QDrag`` carrying MIME type ``nodegraphqt/nodes`` with
 ``ngqt::node:<identifier>.<ClassName>`` — the format NodeGraphQt's viewer accepts on drop
-(DESIGN §4). Kinds map to their generated node classes (``app.editor.nodes``); a kernel-library
-entry (``resources/kernel_library/*.json``, a ready ``kernel.def`` fragment) maps to the pseudo
-type ``pto.library.<Name>``, which the canvas resolves with :func:`library_entry_for_type`.
+(DESIGN §4). Kinds map to their generated node classes (``app.editor.nodes``); a library entry
+(``resources/kernel_library/*.json``) maps to ``pto.library.<Name>`` (resolved with
+:func:`library_entry_for_type`), a defined kernel to ``pto.kernelcall.<node id>``.
+
+:class:`PaletteDrop` takes palette drops on a canvas: the node is created where it is dropped,
+inside the innermost frame under the cursor (``parent`` = that frame), as one undoable edit.
 """
 
 from __future__ import annotations
@@ -24,11 +33,14 @@ from app.editor.nodes import (
     node_type_for,
     node_urn,
 )
-from app.model import commands, io
+from app.model import commands, frames, io, registry
+from app.model.document import Document, Node
 from pto_wsp.errors import PtoError
 
 MIME_TYPE = "nodegraphqt/nodes"
-LIBRARY_CATEGORY = "Library"
+KERNELS_CATEGORY = "Kernels"
+LIBRARY_CATEGORY = KERNELS_CATEGORY  # library kernels are listed in the Kernels section
+KERNEL_CALL_PREFIX = "pto.kernelcall."
 LIBRARY_DIR = Path(__file__).resolve().parents[2] / "resources" / "kernel_library"
 TYPE_ROLE = QtCore.Qt.ItemDataRole.UserRole
 SEARCH_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
@@ -137,6 +149,46 @@ def mime_for_node_type(node_type: str) -> QtCore.QMimeData:
     return mime
 
 
+def kernel_call_type(kernel_id: str) -> str:
+    """The palette node type of "a call of the kernel defined by node ``kernel_id``"."""
+    return KERNEL_CALL_PREFIX + kernel_id
+
+
+def kernel_of_type(node_type: str) -> str | None:
+    """The kernel definition id a :func:`kernel_call_type` names (None for other types)."""
+    if node_type.startswith(KERNEL_CALL_PREFIX):
+        return node_type[len(KERNEL_CALL_PREFIX) :] or None
+    return None
+
+
+def _reference_targets(kind_id: str, prop: str) -> tuple[str, ...]:
+    from app.editor.properties import reference_targets
+
+    return reference_targets(kind_id, registry.kind(kind_id).prop(prop))
+
+
+def call_reference() -> tuple[str, str, tuple[str, ...]] | None:
+    """``(call kind, its kernel property, kernel definition kinds)``: the node kind whose
+    reference property names a kernel definition (a kind of the Kernels category with a body),
+    read from the registry."""
+    for k in registry.KINDS.values():
+        if registry.is_frame(k.id) if hasattr(registry, "is_frame") else False:
+            continue
+        for prop in getattr(registry, "reference_props", lambda _k: {})(k.id):
+            targets = _reference_targets(k.id, prop)
+            if targets and all(registry.kind(t).category == KERNELS_CATEGORY for t in targets):
+                return k.id, prop, targets
+    return None
+
+
+def defined_kernels(doc: Document) -> list[Node]:
+    """The document's kernel definitions (what a call may name), in document order."""
+    ref = call_reference()
+    if ref is None:
+        return []
+    return [n for n in doc.graph.nodes.values() if n.kind in ref[2]]
+
+
 class _PaletteTree(QtWidgets.QTreeWidget):
     """Tree whose drags carry the NodeGraphQt node URN of the dragged entry."""
 
@@ -161,7 +213,10 @@ class _PaletteTree(QtWidgets.QTreeWidget):
 
 
 class Palette(QtWidgets.QWidget):
-    """Searchable palette of node kinds and library kernels.
+    """Searchable palette of frames, nodes and kernels.
+
+    ``set_document(getter)`` lets the Kernels section list the open document's kernel
+    definitions (``refresh_kernels`` after edits).
 
     Signals:
         node_activated(str): a node type was double-clicked / Enter-ed (the main window adds it
@@ -181,24 +236,59 @@ class Palette(QtWidgets.QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.search)
         layout.addWidget(self.tree)
+        self._document: Any = None
+        self._kernel_sig: tuple[tuple[str, str], ...] = ()
         self._populate()
         self.search.textChanged.connect(self.set_filter)
         self.tree.itemActivated.connect(self._on_activated)
         self.search.returnPressed.connect(self._activate_first_visible)
 
+    def set_document(self, getter: Any) -> None:
+        """``getter()`` returns the open document (its kernels are listed under Kernels)."""
+        self._document = getter
+        self.refresh_kernels()
+
     # -- content --------------------------------------------------------------------------
     def _populate(self) -> None:
         self.tree.clear()
+        kernels_top: QtWidgets.QTreeWidgetItem | None = None
         for category, kinds in palette_kinds():
             top = self._category_item(category)
             for kind in kinds:
                 self._leaf(top, kind.title, node_type_for(kind.id), kind.doc, kind.id)
-        entries = library_entries()
-        if entries:
-            top = self._category_item(LIBRARY_CATEGORY)
-            for entry in entries:
-                self._leaf(top, entry.title, entry.node_type, entry.doc, entry.id)
+            if category == KERNELS_CATEGORY:
+                kernels_top = top
+        if kernels_top is None:
+            kernels_top = self._category_item(KERNELS_CATEGORY)
+        self._kernels_top = kernels_top
+        self._fixed = kernels_top.childCount()
+        self._fill_kernels()
         self.tree.expandAll()
+
+    def _fill_kernels(self) -> None:
+        """The Kernels section's calls: defined kernels, then the library."""
+        top = self._kernels_top
+        while top.childCount() > self._fixed:
+            top.removeChild(top.child(top.childCount() - 1))
+        doc = self._document() if self._document is not None else None
+        found = defined_kernels(doc) if doc is not None else []
+        self._kernel_sig = tuple((n.id, n.name) for n in found)
+        for n in found:
+            title = f"{registry.node_label(n)}  (call)"
+            tip = f"call {registry.node_label(n)}: drop it into a workload or loop frame"
+            self._leaf(top, title, kernel_call_type(n.id), tip, n.name or n.id)
+        for entry in library_entries():
+            tip = (entry.doc + "\n\n" if entry.doc else "") + "library kernel: dropped into a frame, it is added and called"  # fmt: skip
+            self._leaf(top, entry.title, entry.node_type, tip, entry.id)
+        if self.search.text():
+            self.set_filter(self.search.text())
+
+    def refresh_kernels(self) -> None:
+        """List the document's kernels again (cheap when nothing changed)."""
+        doc = self._document() if self._document is not None else None
+        sig = tuple((n.id, n.name) for n in defined_kernels(doc)) if doc is not None else ()
+        if sig != self._kernel_sig or self._kernels_top.childCount() == self._fixed:
+            self._fill_kernels()
 
     def _category_item(self, category: str) -> QtWidgets.QTreeWidgetItem:
         item = QtWidgets.QTreeWidgetItem(self.tree, [category])
@@ -271,3 +361,162 @@ class Palette(QtWidgets.QWidget):
         visible = self.visible_items()
         if visible:
             self.node_activated.emit(visible[0].data(0, TYPE_ROLE))
+
+
+# ------------------------------------------------------------------------------------------
+# drops on the canvas: create the node inside the frame under the cursor
+# ------------------------------------------------------------------------------------------
+def item_node_id(doc: Document, item: Any) -> str | None:
+    """The document node a scene item draws (climbing to its parent items), or None."""
+    while item is not None:
+        for attr in ("node_id", "id"):
+            value = getattr(item, attr, None)
+            if callable(value):
+                continue
+            if isinstance(value, str) and doc.locate(value) is not None:
+                return value
+        item = item.parentItem()
+    return None
+
+
+def frame_at(canvas: Any, view_pos: QtCore.QPoint) -> str | None:
+    """The innermost frame under ``view_pos`` (viewer coordinates) on the root canvas: the
+    frame itself, or the frame of the node under the cursor; None for empty canvas."""
+    doc = canvas.doc
+    if getattr(canvas, "scope", None) is not None:
+        return None  # a kernel body has no frames
+    for item in canvas.viewer.items(view_pos):
+        node_id = item_node_id(doc, item)
+        if node_id is None or node_id not in doc.graph.nodes:
+            continue
+        node = doc.graph.nodes[node_id]
+        if _is_frame(node.kind):
+            return node.id
+        return node.parent
+    return None
+
+
+def _is_frame(kind_id: str) -> bool:
+    check = getattr(registry, "is_frame", None)
+    if check is not None:
+        return bool(check(kind_id))
+    return bool(getattr(registry.KINDS.get(kind_id), "frame", False))
+
+
+def container_at(canvas: Any, view_pos: QtCore.QPoint) -> str | None:
+    """Where a node dropped at ``view_pos`` goes: the kernel whose body the canvas shows, else
+    the innermost frame under the cursor (None: the root canvas)."""
+    scope = getattr(canvas, "scope", None)
+    if scope is not None:
+        return scope
+    return frame_at(canvas, view_pos)
+
+
+def _apply(canvas: Any, command: commands.Command) -> commands.Command | None:
+    try:
+        canvas.editor.apply(command)
+    except commands.EditError as err:
+        canvas.message.emit(str(err))
+        return None
+    return command
+
+
+def create_at(canvas: Any, node_type: str, pos: tuple[float, float], parent: str | None) -> str | None:  # fmt: skip
+    """Create what palette entry ``node_type`` stands for at scene ``pos`` inside ``parent``
+    (a frame id, a kernel id for its body, or None): a node of a kind, a call of a defined
+    kernel, or a library kernel (added to the document, and called when dropped in a frame).
+    One undoable edit; the new node's id (None and a message when refused)."""
+    from app.editor.nodes import kind_by_node_type
+
+    doc = canvas.doc
+    kind_id = kind_by_node_type().get(node_type)
+    if kind_id is not None:
+        cmd = _apply(canvas, commands.AddNode(kind_id, pos, parent))
+        node = getattr(cmd, "node", None)
+        return node.id if node is not None else None
+    ref = call_reference()
+    kernel_id = kernel_of_type(node_type)
+    if kernel_id is not None:
+        if ref is None:
+            canvas.message.emit("no node kind calls a kernel")
+            return None
+        call_kind, prop, _targets = ref
+        cmd = _apply(canvas, commands.AddNode(call_kind, pos, parent, **{prop: kernel_id}))
+        node = getattr(cmd, "node", None)
+        return node.id if node is not None else None
+    entry = library_entry_for_type(node_type)
+    if entry is None:
+        canvas.message.emit(f"unknown palette entry {node_type!r}")
+        return None
+    data = entry.fragment()
+    nodes = data.get("nodes") or []
+    xs = [float(n["pos"][0]) for n in nodes if isinstance(n, dict) and n.get("pos")]
+    ys = [float(n["pos"][1]) for n in nodes if isinstance(n, dict) and n.get("pos")]
+    origin = (min(xs, default=0.0), min(ys, default=0.0))
+    in_frame = parent is not None and parent in doc.graph.nodes
+    at = pos
+    if in_frame:  # the definition goes on the root canvas, left of the outermost frame
+        outer = (frames.ancestors(doc, parent) or [doc.graph.nodes[parent]])[0]
+        at = (outer.pos[0] - 320.0, pos[1])
+    paste_parent = None if in_frame else parent
+    paste = commands.Paste(data, (at[0] - origin[0], at[1] - origin[1]), paste_parent)
+    if not in_frame or ref is None:
+        cmd = _apply(canvas, paste)
+        made = getattr(cmd, "nodes", None) or []
+        return made[0].id if made else None
+    call_kind, prop, targets = ref
+    before = set(doc.graph.nodes)
+    try:
+        canvas.editor.apply(paste)
+    except commands.EditError as err:
+        canvas.message.emit(str(err))
+        return None
+    kernel = next((n for n in paste.nodes if n.kind in targets), None)  # type: ignore[attr-defined]
+    if kernel is None:
+        return next((n for n in doc.graph.nodes if n not in before), None)
+    cmd = _apply(canvas, commands.AddNode(call_kind, pos, parent, **{prop: kernel.id}))
+    node = getattr(cmd, "node", None)
+    return node.id if node is not None else kernel.id
+
+
+class PaletteDrop(QtCore.QObject):
+    """Takes palette drags dropped on ``canvas``: each dropped entry is created where it is
+    dropped, inside the innermost frame under the cursor (an event filter on the viewport, so
+    NodeGraphQt's own drop handler, which knows no frames, never sees palette drops)."""
+
+    def __init__(self, canvas: Any) -> None:
+        super().__init__(canvas.viewer)
+        self.canvas = canvas
+        canvas.viewer.viewport().installEventFilter(self)
+        canvas.viewer.setAcceptDrops(True)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+        t = event.type()
+        if t in (QtCore.QEvent.Type.DragEnter, QtCore.QEvent.Type.DragMove):
+            if event.mimeData().hasFormat(MIME_TYPE):
+                event.acceptProposedAction()
+                return True
+            return False
+        if t == QtCore.QEvent.Type.Drop and event.mimeData().hasFormat(MIME_TYPE):
+            self.drop(event.mimeData(), event.position().toPoint())
+            event.acceptProposedAction()
+            return True
+        return False
+
+    def drop(self, mime: QtCore.QMimeData, view_pos: QtCore.QPoint) -> list[str]:
+        """Create every entry of ``mime`` at ``view_pos``; the new node ids."""
+        from app.editor.nodes import parse_node_urn
+
+        payload = bytes(mime.data(MIME_TYPE).data()).decode()
+        scene = self.canvas.viewer.mapToScene(view_pos)
+        parent = container_at(self.canvas, view_pos)
+        x, y = float(scene.x()), float(scene.y())
+        made: list[str] = []
+        for node_type in parse_node_urn(payload):
+            node_id = create_at(self.canvas, node_type, (x, y), parent)
+            if node_id is not None:
+                made.append(node_id)
+            x, y = x + 80.0, y + 80.0
+        if made and hasattr(self.canvas, "select_ids"):
+            self.canvas.select_ids(made[-1:])
+        return made

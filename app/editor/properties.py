@@ -1,27 +1,41 @@
-"""The properties panel: editors for the selected node's name and properties.
+"""The properties panel: editors for the selected node's name and properties (format v2).
 
-One editor per ``PropSpec`` type (registry): spin boxes for ints, a combo box for enums and
-dtypes, line edits with live validation for expressions, shapes and name lists (a red border and
-a tooltip listing the problems; an invalid text is never committed), a code editor for
-``cpp_src``, table editors for kernel parameter lists and task-graph pools, and a line edit for
-layouts (``R, S0``). Properties that mean nothing under the node's other choices (a priority key
-while ready is not priority: ``registry.prop_applies``) are disabled. Every commit is one
-``SetProperty`` command through the canvas's editor, so it is undoable and the model validates it
-once more; a refused value is reported through ``GraphCanvas.message`` and the editor reverts.
+Every editor is chosen from the property's ``PropSpec`` (registry), never from the node's kind:
+spin boxes for ints, combos for enums and dtypes, line edits with live validation for
+expressions, shapes and name lists (a red border and a tooltip listing the problems; an invalid
+text is never committed), a code editor for ``cpp_src``, tables for kernel parameters and
+task-graph pools. Format v2 adds:
+
+- **reference properties** (a call's kernel, a send's channel, an instance's workload...): a
+  combo listing the matching nodes by name, storing the node id;
+- **a loop's axes**: an ordered list of (variable, axis) rows with add, remove, up and down, so
+  the order of ``P(b, h)`` is edited here (and in the frame's header), never by wire order;
+- **the schedule sheet** of a workload / compose / connect frame: policy combos, counts, and
+  keys picked from the workload's loop variables (stored as ``t.get("b")``, which the exporter
+  writes as ``lambda t: t.get("b")``) or typed as an expression (``h % 2``);
+- **a call's ports**: each parameter with its effective index, the automatic one greyed, an
+  override typed in place (the same override the canvas's port edit sets).
+
+Properties that mean nothing under the node's other choices (a worker count under a keyed
+dispatch: ``registry.prop_applies``) are disabled. Every commit is one ``SetProperty`` command
+through the canvas's editor (one gesture, one undo step), and the model validates it once more;
+a refused value is reported through ``GraphCanvas.message`` and the editor reverts.
 
 The panel owns no state: it rebuilds from the document whenever the selection changes, and
-refreshes its editors when the model reports a property change (undo, redo, another editor).
+refreshes its editors when the model reports a change (undo, redo, another editor, a wire).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import ast
+import keyword
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.editor.pools_editor import PoolsEditor
-from app.model import exprs, registry
+from app.model import exprs, frames, indexing, pytext, registry
 from app.model.document import Node
 
 if TYPE_CHECKING:
@@ -30,6 +44,12 @@ if TYPE_CHECKING:
 INVALID_STYLE = "border: 2px solid #e0443a;"
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 PARAM_COLUMNS = ("name", "direction", "kind", "rows", "cols", "dtype")
+REF_TYPES = ("ref", "reference")
+"""Property types holding one node id (besides those ``registry.reference_props`` names)."""
+LIST_TYPES = ("axes", "reflist")
+"""Property types holding an ordered list of ``{var, axis}`` entries."""
+KEY_TYPES = ("key",)
+"""Property types holding a schedule key over the task ``t``."""
 
 
 # ------------------------------------------------------------------------------------------
@@ -85,19 +105,6 @@ def parse_dist(text: str) -> tuple[list[str] | None, str | None]:
                 "per dimension, separated by commas"
             )
     return out, None
-
-
-def names_in_scope(canvas: GraphCanvas, node: Node) -> set[str]:
-    """Names an expression property of ``node`` may use (mirrors ``Document.validate``)."""
-    doc = canvas.doc
-    found = doc.locate(node.id)
-    names = {n.name for n in doc.graph.nodes.values() if n.name}
-    if found is not None:
-        for scope in doc.scope_chain(found[1]):
-            names.update(registry.bound_vars(scope))
-    if node.kind.startswith("sched."):
-        names.add(exprs.TASK_VAR)
-    return names
 
 
 def problems_of(spec: Any, value: Any, scope_names: set[str]) -> list[str]:
@@ -320,51 +327,652 @@ class ParamListEditor(QtWidgets.QWidget):
             self.committed.emit(self.params())
 
 
-class IndexMapEditor(QtWidgets.QTableWidget):
-    """``{param: index expression}`` of a kernel call: one row per parameter of its kernel."""
+# ------------------------------------------------------------------------------------------
+# reference properties: a combo of the matching nodes, by name
+# ------------------------------------------------------------------------------------------
+NONE_LABEL = "(none)"
+EXPRESSION_LABEL = "expression…"
+ADD_AXIS_LABEL = "+ add axis…"
+
+
+def ref_kinds(spec: Any) -> tuple[str, ...]:
+    """The kinds a reference property may name (from its ``PropSpec``)."""
+    for attr in ("ref_kinds", "ref", "kinds", "targets"):
+        value = getattr(spec, attr, None)
+        if isinstance(value, str) and value:
+            return (value,)
+        if isinstance(value, tuple | list | frozenset | set) and value:
+            return tuple(value)
+    return ()
+
+
+def is_reference(spec: Any) -> bool:
+    return spec.type in REF_TYPES or (spec.type not in LIST_TYPES and bool(ref_kinds(spec)))
+
+
+def reference_choices(doc: Any, kinds: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``[(node id, label), ...]`` of the document's nodes of ``kinds``, in document order.
+
+    The label is the node's name (its kind's display name when unnamed); a name used twice
+    carries the node id so the two can be told apart.
+    """
+    found = [n for n in doc.graph.nodes.values() if n.kind in kinds]
+    labels = [registry.node_label(n) for n in found]
+    return [
+        (n.id, f"{lab}  ({n.id})" if labels.count(lab) > 1 else lab)
+        for n, lab in zip(found, labels, strict=True)
+    ]
+
+
+class ReferenceCombo(QtWidgets.QComboBox):
+    """A reference property: the matching nodes by name (``itemData`` holds the node id).
+
+    The list is read from the document again whenever the popup opens, so nodes added or
+    renamed since the panel was built are offered. ``picked`` carries the chosen id (or the
+    property's empty value for "(none)"); it is emitted for user picks only.
+    """
+
+    picked = QtCore.Signal(object)
+
+    def __init__(
+        self,
+        choices: Callable[[], list[tuple[str, str]]],
+        empty: Any = None,
+        parent: QtWidgets.QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._choices = choices
+        self._empty = empty
+        self._value: Any = empty
+        self.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.activated.connect(self._on_activated)
+
+    def value(self) -> Any:
+        return self._value
+
+    def set_value(self, value: Any) -> None:
+        """Show ``value`` (rebuilding the list); emits nothing."""
+        self._value = value
+        self._fill()
+
+    def _fill(self) -> None:
+        with QtCore.QSignalBlocker(self):
+            self.clear()
+            self.addItem(NONE_LABEL, self._empty)
+            current = 0
+            for node_id, label in self._choices():
+                self.addItem(label, node_id)
+                if node_id == self._value:
+                    current = self.count() - 1
+            if current == 0 and self._value not in (None, "", self._empty):
+                self.addItem(f"(missing {self._value})", self._value)  # a dangling reference
+                current = self.count() - 1
+            self.setCurrentIndex(current)
+
+    def showPopup(self) -> None:  # noqa: N802 - Qt override
+        self._fill()
+        super().showPopup()
+
+    def pick(self, node_id: Any) -> bool:
+        """Choose the entry holding ``node_id`` as a user would (emits ``picked``)."""
+        self._fill()
+        index = self.findData(node_id)
+        if index < 0:
+            return False
+        self.setCurrentIndex(index)
+        self.activated.emit(index)
+        return True
+
+    def _on_activated(self, index: int) -> None:
+        value = self.itemData(index)
+        if value == self._value:
+            return
+        self._value = value
+        self.picked.emit(value)
+
+
+# ------------------------------------------------------------------------------------------
+# a loop's axes: an ordered list of (variable, axis) rows
+# ------------------------------------------------------------------------------------------
+def default_var(axis_label: str, taken: set[str]) -> str:
+    """A loop variable for a new axis row: the axis name's first letter (``batch`` -> ``b``)
+    when free, else the first free one of ``i, j, k, ...`` (numbered past ``z``)."""
+    first = axis_label[:1].lower()
+    if first.isidentifier() and first not in taken and not keyword.iskeyword(first):
+        return first
+    for c in "ijklmnpqrsuvwxyzabcdefgho":
+        if c not in taken:
+            return c
+    return registry.free_name("i", taken)
+
+
+class AxesListEditor(QtWidgets.QWidget):
+    """``[{"var": "b", "axis": "<axis node id>"}, ...]`` in order: the header of ``P(...)``.
+
+    One row per axis: the variable (a line edit), the axis (a combo of the document's axes),
+    and buttons to move the row up or down or remove it. The last row's combo adds an axis:
+    picking one appends it with a variable named after it. Every change emits ``committed``
+    with the whole list (one undoable edit). The order is the loop's: wires never decide it.
+    """
+
+    committed = QtCore.Signal(list)
+
+    def __init__(
+        self,
+        axis_choices: Callable[[], list[tuple[str, str]]],
+        outer_vars: Callable[[], set[str]],
+        parent: QtWidgets.QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._choices = axis_choices
+        self._outer = outer_vars
+        self._axes: list[dict[str, Any]] = []
+        self.grid = QtWidgets.QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setHorizontalSpacing(3)
+        self.var_edits: list[QtWidgets.QLineEdit] = []
+        self.axis_combos: list[ReferenceCombo] = []
+        self.add_combo = ReferenceCombo(self._choices, empty=None)
+        self.add_combo.setObjectName("axes_add")
+        self.add_combo.setToolTip("add an axis to the loop (its variable is named after it)")
+        self.add_combo.picked.connect(self._add_picked)
+        self._widgets: list[QtWidgets.QWidget] = []
+
+    # -- value ------------------------------------------------------------------------------
+    def axes(self) -> list[dict[str, Any]]:
+        return [dict(a) for a in self._axes]
+
+    def set_axes(self, axes: Any) -> None:
+        """Show ``axes`` (the model's value); emits nothing."""
+        self._axes = [
+            {"var": str(a.get("var", "")), "axis": a.get("axis")}
+            for a in (axes if isinstance(axes, list) else [])
+            if isinstance(a, dict)
+        ]
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        for w in self._widgets:
+            self.grid.removeWidget(w)
+            w.hide()
+            w.deleteLater()  # a button may be emitting right now: delete it later
+        self._widgets = []
+        self.var_edits, self.axis_combos = [], []
+        style = self.style()
+        icons = (
+            ("up", QtWidgets.QStyle.StandardPixmap.SP_ArrowUp, "move this axis out (earlier)"),
+            ("down", QtWidgets.QStyle.StandardPixmap.SP_ArrowDown, "move this axis in (later)"),
+            ("remove", QtWidgets.QStyle.StandardPixmap.SP_DialogCloseButton, "remove this axis"),
+        )
+        for row, entry in enumerate(self._axes):
+            var = QtWidgets.QLineEdit(entry["var"])
+            var.setObjectName(f"axes_var_{row}")
+            var.setMaximumWidth(70)
+            var.setToolTip("loop variable")
+            var.editingFinished.connect(lambda r=row, e=var: self._var_edited(r, e))
+            var.textChanged.connect(lambda t, r=row, e=var: mark(e, self._var_problems(r, t), "loop variable"))  # fmt: skip
+            combo = ReferenceCombo(self._choices, empty=None)
+            combo.setObjectName(f"axes_axis_{row}")
+            combo.set_value(entry["axis"])
+            combo.picked.connect(lambda v, r=row: self._axis_picked(r, v))
+            self.grid.addWidget(var, row, 0)
+            self.grid.addWidget(combo, row, 1)
+            self.var_edits.append(var)
+            self.axis_combos.append(combo)
+            self._widgets += [var, combo]
+            for col, (what, pixmap, tip) in enumerate(icons, start=2):
+                button = QtWidgets.QToolButton()
+                button.setObjectName(f"axes_{what}_{row}")
+                button.setIcon(style.standardIcon(pixmap))
+                button.setToolTip(tip)
+                button.setAutoRaise(True)
+                if what == "up":
+                    button.setEnabled(row > 0)
+                    button.clicked.connect(lambda _=False, r=row: self.move(r, -1))
+                elif what == "down":
+                    button.setEnabled(row < len(self._axes) - 1)
+                    button.clicked.connect(lambda _=False, r=row: self.move(r, 1))
+                else:
+                    button.clicked.connect(lambda _=False, r=row: self.remove(r))
+                self.grid.addWidget(button, row, col)
+                self._widgets.append(button)
+        self.add_combo.set_value(None)
+        self.add_combo.setItemText(0, ADD_AXIS_LABEL)
+        self.grid.addWidget(self.add_combo, len(self._axes), 0, 1, 5)
+
+    # -- editing ----------------------------------------------------------------------------
+    def _taken(self, skip: int | None = None) -> set[str]:
+        own = {a["var"] for i, a in enumerate(self._axes) if i != skip}
+        return own | set(self._outer())
+
+    def _var_problems(self, row: int, text: str) -> list[str]:
+        text = text.strip()
+        if not exprs.is_identifier(text):
+            return [f"{text!r} is not a valid Python name"]
+        if text in self._taken(skip=row):
+            return [f"{text!r} is already a loop variable here"]
+        return []
+
+    def _var_edited(self, row: int, edit: QtWidgets.QLineEdit) -> None:
+        if row >= len(self._axes):
+            return
+        text = edit.text().strip()
+        if text == self._axes[row]["var"] or self._var_problems(row, text):
+            return
+        self._axes[row]["var"] = text
+        self.committed.emit(self.axes())
+
+    def _axis_picked(self, row: int, axis: Any) -> None:
+        if row < len(self._axes):
+            self._axes[row]["axis"] = axis
+            self.committed.emit(self.axes())
+
+    def _add_picked(self, axis: Any) -> None:
+        if axis is None:
+            return
+        label = dict(self._choices()).get(axis, "")
+        self._axes.append({"var": default_var(label, self._taken()), "axis": axis})
+        self._rebuild()
+        self.committed.emit(self.axes())
+
+    def move(self, row: int, step: int) -> None:
+        target = row + step
+        if 0 <= row < len(self._axes) and 0 <= target < len(self._axes):
+            self._axes[row], self._axes[target] = self._axes[target], self._axes[row]
+            self._rebuild()
+            self.committed.emit(self.axes())
+
+    def remove(self, row: int) -> None:
+        if 0 <= row < len(self._axes):
+            del self._axes[row]
+            self._rebuild()
+            self.committed.emit(self.axes())
+
+
+# ------------------------------------------------------------------------------------------
+# schedule keys: a loop variable from a combo, or an expression
+# ------------------------------------------------------------------------------------------
+def _task_get(name: str) -> ast.Call:
+    return ast.Call(
+        func=ast.Attribute(value=ast.Name(exprs.TASK_VAR, ast.Load()), attr="get", ctx=ast.Load()),
+        args=[ast.Constant(name)],
+        keywords=[],
+    )
+
+
+def stored_key(name: str) -> str:
+    """The stored key for loop variable ``name``: ``t.get("b")``, which the exporter writes as
+    ``lambda t: t.get("b")`` (the DSL's task exposes axis values by variable or axis name)."""
+    return f"{exprs.TASK_VAR}.get({pytext.literal(name)})"
+
+
+def key_from_text(text: str, loop_vars: Iterable[str]) -> tuple[str, list[str]]:
+    """A typed key in the designer's terms (``h % 2``) as stored (``t.get("h") % 2``).
+
+    Bare names that are loop variables of the workload become ``t.get("name")``; anything
+    else is kept (``t.get("batch")`` too). The result is checked like any key expression;
+    ``(stored text, problems)``.
+    """
+    text = text.strip()
+    if not text:
+        return "", []
+    problems, _ = exprs.check(text)
+    if problems:
+        return text, problems
+    names = set(loop_vars) - {exprs.TASK_VAR}
+
+    class Lift(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.AST:  # noqa: N802 - ast API
+            return _task_get(node.id) if node.id in names else node
+
+    tree = Lift().visit(exprs.parse(text))
+    stored = exprs.render(ast.unparse(ast.fix_missing_locations(tree)))
+    return stored, []
+
+
+def key_to_text(stored: str, loop_vars: Iterable[str]) -> str:
+    """The stored key as the designer reads it: ``t.get("h") % 2`` -> ``h % 2`` (only for
+    loop variables of the workload; other keys are shown as stored)."""
+    if not isinstance(stored, str) or not stored.strip():
+        return ""
+    if exprs.check(stored)[0]:
+        return stored
+    names = set(loop_vars)
+
+    class Lower(ast.NodeTransformer):
+        def visit_Call(self, node: ast.Call) -> ast.AST:  # noqa: N802 - ast API
+            self.generic_visit(node)
+            f = node.func
+            if (
+                isinstance(f, ast.Attribute)
+                and f.attr == "get"
+                and isinstance(f.value, ast.Name)
+                and f.value.id == exprs.TASK_VAR
+                and len(node.args) == 1
+                and not node.keywords
+                and isinstance(node.args[0], ast.Constant)
+                and node.args[0].value in names
+            ):
+                return ast.Name(node.args[0].value, ast.Load())
+            return node
+
+    tree = Lower().visit(exprs.parse(stored))
+    text = ast.unparse(ast.fix_missing_locations(tree))
+    try:
+        return exprs.render(text)  # t.get("x") with the quotes the exporter writes
+    except ValueError:
+        return text
+
+
+class KeyEditor(QtWidgets.QComboBox):
+    """A schedule key: "(none)", the workload's loop variables, or "expression…".
+
+    Picking a variable stores ``t.get("b")`` (one gesture); "expression…" opens the field for
+    typing, where loop variables may be used bare (``h % 2``) and Enter commits. The field
+    shows the stored key in the same terms.
+    """
+
+    committed = QtCore.Signal(str)
+
+    def __init__(
+        self, loop_vars: Callable[[], list[str]], parent: QtWidgets.QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._vars = loop_vars
+        self._value = ""
+        self.setEditable(True)
+        self.setInsertPolicy(QtWidgets.QComboBox.InsertPolicy.NoInsert)
+        self.lineEdit().setPlaceholderText("none — pick a loop variable or type an expression")
+        self.activated.connect(self._on_activated)
+        self.lineEdit().returnPressed.connect(self._commit_text)
+        self.lineEdit().editingFinished.connect(self._commit_text)
+        self.lineEdit().textEdited.connect(lambda t: mark(self, self.problems(t), self._doc))
+        self._doc = ""
+
+    def set_doc(self, doc: str) -> None:
+        self._doc = doc
+        self.setToolTip(doc)
+
+    def value(self) -> str:
+        return self._value
+
+    def set_value(self, value: Any) -> None:
+        """Show ``value`` (the stored key); emits nothing."""
+        self._value = value if isinstance(value, str) else ""
+        names = self._vars()
+        with QtCore.QSignalBlocker(self):
+            self.clear()
+            self.addItem(NONE_LABEL, "")
+            for v in names:
+                self.addItem(v, stored_key(v))
+            self.addItem(EXPRESSION_LABEL, None)
+            index = self.findData(self._value) if self._value else 0
+            if index > 0:
+                self.setCurrentIndex(index)
+            else:
+                self.setCurrentIndex(-1)
+                self.setEditText(key_to_text(self._value, names))
+        mark(self, [], self._doc)
+
+    def problems(self, text: str) -> list[str]:
+        if text in (NONE_LABEL, EXPRESSION_LABEL):
+            return []
+        return key_from_text(text, self._vars())[1]
+
+    def pick_var(self, name: str) -> bool:
+        """Choose loop variable ``name`` as a user would."""
+        index = self.findText(name, QtCore.Qt.MatchFlag.MatchExactly)
+        if index < 0:
+            return False
+        self.setCurrentIndex(index)
+        self.activated.emit(index)
+        return True
+
+    def _on_activated(self, index: int) -> None:
+        data = self.itemData(index)
+        if data is None:  # expression…: type it
+            with QtCore.QSignalBlocker(self):
+                self.setCurrentIndex(-1)
+                self.setEditText(key_to_text(self._value, self._vars()))
+            self.lineEdit().selectAll()
+            self.lineEdit().setFocus()
+            return
+        self._emit(data)
+
+    def _commit_text(self) -> None:
+        text = self.currentText().strip()
+        if text == EXPRESSION_LABEL:
+            return
+        if text == NONE_LABEL:
+            text = ""
+        stored, problems = key_from_text(text, self._vars())
+        mark(self, problems, self._doc)
+        if not problems:
+            self._emit(stored)
+
+    def _emit(self, stored: str) -> None:
+        if stored != self._value:
+            self._value = stored
+            self.committed.emit(stored)
+
+
+# ------------------------------------------------------------------------------------------
+# a kernel call's ports: the effective index of each parameter
+# ------------------------------------------------------------------------------------------
+AUTO_STYLE = "color: gray; font-style: italic;"
+
+
+class PortIndexEditor(QtWidgets.QWidget):
+    """One row per parameter of the call's kernel: its direction, what is wired to it, and
+    its effective index. An automatic index (from the loops around the call) is shown greyed;
+    typing in the field and pressing Enter stores an override (``""`` for the whole tensor);
+    the reset button goes back to automatic. The canvas's port edits change the same
+    override (``props.index[param]``)."""
 
     committed = QtCore.Signal(dict)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(0, 2, parent)
-        self.setHorizontalHeaderLabels(["parameter", "index"])
-        self.verticalHeader().setVisible(False)
-        self.horizontalHeader().setStretchLastSection(True)
-        self.setMinimumHeight(100)
-        self._loading = False
-        self.itemChanged.connect(lambda _i: self._emit())
+        super().__init__(parent)
+        self.grid = QtWidgets.QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setHorizontalSpacing(4)
+        self.edits: dict[str, QtWidgets.QLineEdit] = {}
+        self.resets: dict[str, QtWidgets.QToolButton] = {}
+        self._mapping: dict[str, str] = {}
+        self._rows: list[dict[str, Any]] = []
+        self._widgets: list[QtWidgets.QWidget] = []
 
-    def set_mapping(self, keys: list[str], mapping: dict[str, str]) -> None:
-        self._loading = True
-        try:
-            keys = keys + [k for k in mapping if k not in keys]
-            self.setRowCount(0)
-            for key in keys:
-                row = self.rowCount()
-                self.insertRow(row)
-                name = QtWidgets.QTableWidgetItem(key)
-                name.setFlags(name.flags() & ~QtCore.Qt.ItemFlag.ItemIsEditable)
-                self.setItem(row, 0, name)
-                self.setItem(row, 1, QtWidgets.QTableWidgetItem(str(mapping.get(key, ""))))
-        finally:
-            self._loading = False
+    def set_rows(self, rows: list[dict[str, Any]], mapping: Any) -> None:
+        """``rows``: ``{name, direction, wired, auto, problem}`` per parameter; ``mapping`` the
+        call's ``index`` property. Emits nothing."""
+        self._mapping = dict(mapping) if isinstance(mapping, dict) else {}
+        same = [r["name"] for r in rows] == [r["name"] for r in self._rows]
+        self._rows = rows
+        if not same:
+            self._rebuild()
+        for r in rows:
+            self._show_row(r)
 
     def mapping(self) -> dict[str, str]:
-        out = {}
-        for row in range(self.rowCount()):
-            text = self.item(row, 1).text().strip() if self.item(row, 1) else ""
-            if text:
-                out[self.item(row, 0).text()] = text
-        return out
+        return dict(self._mapping)
 
-    def _emit(self) -> None:
-        if not self._loading:
+    def _rebuild(self) -> None:
+        for w in self._widgets:
+            self.grid.removeWidget(w)
+            w.hide()
+            w.deleteLater()
+        self._widgets, self.edits, self.resets = [], {}, {}
+        if not self._rows:
+            hint = QtWidgets.QLabel("pick the kernel to see its parameters")
+            hint.setEnabled(False)
+            self.grid.addWidget(hint, 0, 0, 1, 3)
+            self._widgets.append(hint)
+            return
+        reset_icon = self.style().standardIcon(QtWidgets.QStyle.StandardPixmap.SP_BrowserReload)
+        for i, r in enumerate(self._rows):
+            name = r["name"]
+            label = QtWidgets.QLabel()
+            label.setObjectName(f"port_label_{name}")
+            edit = QtWidgets.QLineEdit()
+            edit.setObjectName(f"port_index_{name}")
+            edit.editingFinished.connect(lambda n=name, e=edit: self._edited(n, e))
+            edit.textEdited.connect(lambda t, e=edit: e.setStyleSheet(""))
+            reset = QtWidgets.QToolButton()
+            reset.setObjectName(f"port_auto_{name}")
+            reset.setIcon(reset_icon)
+            reset.setAutoRaise(True)
+            reset.setToolTip("back to the automatic index (from the loops around the call)")
+            reset.clicked.connect(lambda _=False, n=name: self.reset(n))
+            self.grid.addWidget(label, i, 0)
+            self.grid.addWidget(edit, i, 1)
+            self.grid.addWidget(reset, i, 2)
+            self._widgets += [label, edit, reset]
+            self.edits[name] = edit
+            self.resets[name] = reset
+
+    def _show_row(self, r: dict[str, Any]) -> None:
+        name = r["name"]
+        edit = self.edits.get(name)
+        if edit is None:
+            return
+        label = edit.parentWidget().findChild(QtWidgets.QLabel, f"port_label_{name}")
+        wired = f" ← {r['wired']}" if r.get("wired") else ""
+        if label is not None:
+            label.setText(f"{name} <span style='color:gray'>{r['direction']}{wired}</span>")
+        override = self._mapping.get(name)
+        auto = not isinstance(override, str)
+        text = r["auto"] if auto else override
+        if edit.text() != text:
+            with QtCore.QSignalBlocker(edit):
+                edit.setText(text)
+        edit.setProperty("auto", auto)
+        edit.setPlaceholderText("whole tensor" if not auto else "automatic: whole tensor")
+        problem = r.get("problem")
+        if problem:
+            mark(edit, [problem])
+        else:
+            edit.setStyleSheet(AUTO_STYLE if auto else "")
+            edit.setToolTip(
+                "automatic index from the loops around the call; type to override"
+                if auto
+                else "index set here; the button resets it to automatic"
+            )
+        self.resets[name].setEnabled(not auto)
+
+    def is_auto(self, name: str) -> bool:
+        return not isinstance(self._mapping.get(name), str)
+
+    def _edited(self, name: str, edit: QtWidgets.QLineEdit) -> None:
+        row = next((r for r in self._rows if r["name"] == name), None)
+        if row is None:
+            return
+        text = edit.text().strip()
+        if self.is_auto(name) and text == row["auto"]:
+            return  # the automatic index, untouched
+        problems = exprs.check_index(text)[0] if text else []
+        if problems:
+            mark(edit, problems)
+            return
+        if self._mapping.get(name) == text:
+            return
+        self._mapping[name] = text
+        self.committed.emit(self.mapping())
+
+    def reset(self, name: str) -> None:
+        if name in self._mapping:
+            del self._mapping[name]
             self.committed.emit(self.mapping())
+
+
+# ------------------------------------------------------------------------------------------
+# a dict property edited field by field (the sheet's task_graph)
+# ------------------------------------------------------------------------------------------
+class FieldsEditor(QtWidgets.QGroupBox):
+    """A dict property whose fields have ``PropSpec``s: one editor per field, in a box.
+
+    Each field's commit stores the whole dict with that field changed; fields at their
+    default are left out, so an untouched dict stays ``{}`` (nothing emitted)."""
+
+    def __init__(self, title: str, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        self.form = QtWidgets.QFormLayout(self)
+        self.editors: dict[str, QtWidgets.QWidget] = {}
+        self.refreshers: dict[str, Callable[[Any], None]] = {}
 
 
 # ------------------------------------------------------------------------------------------
 # the panel
 # ------------------------------------------------------------------------------------------
+def reference_targets(kind_id: str, spec: Any) -> tuple[str, ...]:
+    """The kinds the reference property ``spec`` of ``kind_id`` may name (registry)."""
+    lookup = getattr(registry, "reference_kinds", None)
+    if lookup is not None:
+        found = lookup(kind_id, spec.name)
+        if found:
+            return tuple(found)
+    return ref_kinds(spec)
+
+
+def reference_key(kind_id: str, spec: Any) -> tuple[bool, str | None]:
+    """``(is a reference, key)``: key is None for a plain id property, else the field holding
+    the id inside each entry of a list property (``axes: [{var, axis}]`` -> ``"axis"``)."""
+    lookup = getattr(registry, "reference_props", None)
+    if lookup is not None:
+        refs = lookup(kind_id)
+        if spec.name in refs:
+            return True, refs[spec.name]
+    if spec.type in REF_TYPES:
+        return True, None
+    if spec.type in LIST_TYPES:
+        return True, "axis"
+    return False, None
+
+
+def is_key(spec: Any) -> bool:
+    """A schedule key over the task (``t.get("b")``): a key combo, not a plain expression."""
+    return spec.type in KEY_TYPES or bool(getattr(spec, "task_key", False))
+
+
+def sheet_vars(doc: Any, frame: Node) -> list[str]:
+    """Loop variables of the loops inside a program frame (its workload's ``b``, ``h``), in
+    frame order; through instances to the workloads they name (``combine``/``sequential``)."""
+    out: list[str] = []
+    seen: set[str] = set()
+
+    def visit(frame_id: str) -> None:
+        if frame_id in seen:
+            return
+        seen.add(frame_id)
+        for n in frames.descendants(doc, frame_id):
+            for v in frames.bound_vars(n):
+                if v not in out:
+                    out.append(v)
+            for value in n.props.values():
+                target = doc.graph.nodes.get(value) if isinstance(value, str) else None
+                if target is not None and target.kind in frames.PROGRAM_KINDS:
+                    visit(target.id)
+
+    visit(frame.id)
+    return out
+
+
+def names_in_scope(canvas: GraphCanvas, node: Node) -> set[str]:
+    """Names an expression property of ``node`` may use: the root canvas's names, the loop
+    variables around the node, and on a program frame the task ``t`` and its loop variables."""
+    doc = canvas.doc
+    names = {n.name for n in doc.graph.nodes.values() if n.name}
+    if node.id in doc.graph.nodes:
+        names.update(frames.loop_vars(doc, node.id))
+        if node.kind in frames.PROGRAM_KINDS:
+            names.add(exprs.TASK_VAR)
+            names.update(sheet_vars(doc, node))
+    else:  # a kernel body node: the body's own names
+        found = doc.locate(node.id)
+        if found is not None:
+            names.update(n.name for n in found[1].nodes.values() if n.name)
+    return names
+
+
 class PropertiesPanel(QtWidgets.QScrollArea):
     """Editors for the node selected on ``canvas`` (``editors[field]`` holds each widget)."""
 
@@ -375,21 +983,30 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         self.setWidgetResizable(True)
         self.node_id: str | None = None
         self.editors: dict[str, QtWidgets.QWidget] = {}
+        self.ports: PortIndexEditor | None = None
         self._refreshers: dict[str, Callable[[Any], None]] = {}
+        self._derived: list[Callable[[], None]] = []
         self._committing = False
         self._body = QtWidgets.QWidget()
         self._form = QtWidgets.QFormLayout(self._body)
         self.setWidget(self._body)
+        self._derived_timer = QtCore.QTimer(self)
+        self._derived_timer.setSingleShot(True)
+        self._derived_timer.setInterval(0)
+        self._derived_timer.timeout.connect(self._refresh_derived)
         canvas.selection_changed.connect(self._on_selection)
         ev = canvas.editor.events
-        ev.property_changed.connect(self._on_property_changed)
-        ev.node_removed.connect(self._on_node_removed)
-        ev.graph_reset.connect(self._on_reset)
-        slots = (
+        slots: list[tuple[Any, Callable[..., None]]] = [
             (ev.property_changed, self._on_property_changed),
             (ev.node_removed, self._on_node_removed),
             (ev.graph_reset, self._on_reset),
-        )
+        ]
+        for name in ("edge_added", "edge_removed", "node_added", "parent_changed", "order_changed"):
+            signal = getattr(ev, name, None)
+            if signal is not None:
+                slots.append((signal, self._on_structure_changed))
+        for sig, slot in slots:
+            sig.connect(slot)
         # The model's signals hold plain callables: drop ours when Qt deletes the panel.
         self.destroyed.connect(lambda *_: [sig.disconnect(slot) for sig, slot in slots])
         self.show_node(None)
@@ -421,9 +1038,17 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             self._form.addRow(doc)
         self._add_name_editor(node, kind)
         scope_names = names_in_scope(self.canvas, node)
+        sheet = set(getattr(registry, "SHEET_PROPS", ()) or ())
         for spec in kind.props:
+            if spec.name in sheet and not any(s in self.editors for s in sheet):
+                self._section("Schedule")
             self._add_prop_editor(node, spec, scope_names)
         self._update_enabled(node)
+
+    def _section(self, title: str) -> None:
+        label = QtWidgets.QLabel(f"<b>{title}</b>")
+        label.setObjectName(f"section_{title.lower()}")
+        self._form.addRow(label)
 
     def _update_enabled(self, node: Node) -> None:
         """Disable the editors of properties that do not apply to the node's other choices."""
@@ -437,36 +1062,53 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             if label is not None:
                 label.setEnabled(applies)
         layout = self.editors.get("layout")
-        if node.kind == "data.tensor" and isinstance(layout, QtWidgets.QLineEdit):
+        if isinstance(layout, QtWidgets.QLineEdit) and "shape" in self.editors:
             layout.textChanged.emit(layout.text())  # the shape may have changed: re-check rank
 
     def _clear(self) -> None:
         while self._form.rowCount():
             self._form.removeRow(0)
         self.editors = {}
+        self.ports = None
         self._refreshers = {}
+        self._derived = []
 
     # -- model events -----------------------------------------------------------------------
     def _on_property_changed(self, node: Node, field: str, old: Any, new: Any) -> None:
         if node.id != self.node_id:
+            self._derived_timer.start()  # a kernel's params or a tensor's shape: the ports
             return
         self._update_enabled(node)  # also after our own commits: a choice enables its fields
+        self._derived_timer.start()
         if self._committing:
             return
         refresh = self._refreshers.get(field)
         if refresh is not None:
             refresh(new)
-        if node.kind == "kernel.def" and field == "params":
+
+    def _on_structure_changed(self, *_args: Any) -> None:
+        self._derived_timer.start()
+
+    def _refresh_derived(self) -> None:
+        """What the shown editors derive from the rest of the document: a call's ports and
+        their automatic indices, the automatic axes, the key combos' loop variables."""
+        if self.node_id is None:
             return
-        if field == "kernel":  # kernel call retargeted: its index rows change
-            self.show_node(self.node_id)
+        found = self.canvas.doc.locate(self.node_id)
+        if found is None:
+            self.show_node(None)
+            return
+        for refresh in list(self._derived):
+            refresh()
 
     def _on_reset(self, _doc: Any) -> None:
         self.show_node(None)
 
-    def _on_node_removed(self, node: Node, _graph: Any) -> None:
+    def _on_node_removed(self, node: Node, *_args: Any) -> None:
         if node.id == self.node_id:
             self.show_node(None)
+        else:
+            self._derived_timer.start()
 
     # -- commit -------------------------------------------------------------------------------
     def commit(self, field: str, value: Any) -> bool:
@@ -491,6 +1133,9 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         return ok
 
     # -- editors --------------------------------------------------------------------------
+    def _add_derived(self, refresh: Callable[[], None]) -> None:
+        self._derived.append(refresh)
+
     def _add_name_editor(self, node: Node, kind: Any) -> None:
         edit = QtWidgets.QLineEdit(node.name)
         edit.setObjectName("prop_name")
@@ -510,58 +1155,9 @@ class PropertiesPanel(QtWidgets.QScrollArea):
 
     def _add_prop_editor(self, node: Node, spec: Any, scope_names: set[str]) -> None:
         value = node.props.get(spec.name, spec.default)
-        t = spec.type
-        if t == "int":
-            w = QtWidgets.QSpinBox()
-            w.setRange(INT_MIN, INT_MAX)
-            w.setKeyboardTracking(False)
-            w.setValue(int(value) if isinstance(value, int) else 0)
-            w.valueChanged.connect(lambda v, f=spec.name: self.commit(f, int(v)))
-            refresh: Callable[[Any], None] = lambda v, w=w: _set_spin(w, v)  # noqa: E731
-        elif t == "float":
-            w = QtWidgets.QDoubleSpinBox()
-            w.setRange(-1e12, 1e12)
-            w.setDecimals(6)
-            w.setKeyboardTracking(False)
-            w.setValue(float(value) if isinstance(value, int | float) else 0.0)
-            w.valueChanged.connect(lambda v, f=spec.name: self.commit(f, float(v)))
-            refresh = lambda v, w=w: _set_spin(w, v)  # noqa: E731
-        elif t == "bool":
-            w = QtWidgets.QCheckBox()
-            w.setChecked(bool(value))
-            w.toggled.connect(lambda v, f=spec.name: self.commit(f, bool(v)))
-            refresh = lambda v, w=w: _set_checked(w, v)  # noqa: E731
-        elif t in ("enum", "dtype"):
-            w = QtWidgets.QComboBox()
-            choices = list(spec.choices or (registry.DTYPES if t == "dtype" else ()))
-            w.addItems(choices)
-            w.setCurrentText(str(value))
-            w.currentTextChanged.connect(lambda v, f=spec.name: self.commit(f, v))
-            refresh = lambda v, w=w: _set_combo(w, v)  # noqa: E731
-        elif t == "code":
-            w = CodeEditor()
-            w.setPlainText(str(value or ""))
-            w.committed.connect(lambda v, f=spec.name: self.commit(f, v))
-            refresh = lambda v, w=w: _set_plain(w, v)  # noqa: E731
-        elif t == "params":
-            w = ParamListEditor()
-            w.set_params(value if isinstance(value, list) else [])
-            w.committed.connect(lambda v, f=spec.name: self._commit_checked(spec, f, v, w))
-            refresh = lambda v, w=w: w.set_params(v if isinstance(v, list) else [])  # noqa: E731
-        elif t == "pools":
-            w = PoolsEditor(self._kernel_names())
-            w.set_pools(value if isinstance(value, list) else [])
-            w.committed.connect(lambda v, f=spec.name: self._commit_checked(spec, f, v, w))
-            refresh = lambda v, w=w: w.set_pools(v if isinstance(v, list) else [])  # noqa: E731
-        elif t == "exprmap":
-            w = IndexMapEditor()
-            keys = self._index_keys(node)
-            w.set_mapping(keys, value if isinstance(value, dict) else {})
-            w.committed.connect(lambda v, f=spec.name: self._commit_checked(spec, f, v, w))
-            refresh = lambda v, w=w, k=keys: w.set_mapping(k, v if isinstance(v, dict) else {})  # noqa: E731
-        else:  # str, number, shape, strlist, expr, exprlist, names, dist: validated line edit
-            w = self._line_editor(node, spec, value, scope_names)
-            refresh = lambda v, w=w, s=spec: _set_text(w, format_value(s.type, v))  # noqa: E731
+        w, refresh = self.make_editor(
+            node, spec, value, lambda v, f=spec.name: self.commit(f, v), scope_names
+        )
         w.setObjectName(f"prop_{spec.name}")
         if not w.toolTip():
             w.setToolTip(spec.doc)
@@ -571,8 +1167,229 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         label.setToolTip(spec.doc)
         self._form.addRow(label, w)
 
+    def make_editor(
+        self,
+        node: Node,
+        spec: Any,
+        value: Any,
+        commit: Callable[[Any], object],
+        scope_names: set[str],
+    ) -> tuple[QtWidgets.QWidget, Callable[[Any], None]]:
+        """The editor widget for ``spec`` showing ``value`` and its refresher; ``commit`` is
+        called with each committed value (one gesture, one call)."""
+        t = spec.type
+        doc = self.canvas.doc
+        node_id = node.id
+        is_ref, ref_key = reference_key(node.kind, spec)
+        refresh: Callable[[Any], None]
+        if is_ref and ref_key is not None:
+            targets = reference_targets(node.kind, spec)
+            w = AxesListEditor(
+                lambda: reference_choices(self.canvas.doc, targets),
+                lambda: set(frames.loop_vars(self.canvas.doc, node_id)),
+            )
+            w.set_axes(value)
+            w.committed.connect(lambda v: commit(v))
+            refresh = lambda v, w=w: w.set_axes(v)  # noqa: E731
+        elif is_ref:
+            targets = reference_targets(node.kind, spec)
+            w = ReferenceCombo(lambda: reference_choices(self.canvas.doc, targets), spec.default)
+            w.set_value(value)
+            w.picked.connect(lambda v: commit(v))
+            refresh = lambda v, w=w: w.set_value(v)  # noqa: E731
+        elif is_key(spec):
+            w = KeyEditor(lambda: self._key_vars(node_id))
+            w.set_doc(spec.doc)
+            w.set_value(value)
+            w.committed.connect(lambda v: commit(v))
+            refresh = lambda v, w=w: w.set_value(v)  # noqa: E731
+            self._add_derived(lambda w=w: w.set_value(w.value()) if not w.hasFocus() else None)
+        elif t == "int":
+            w = QtWidgets.QSpinBox()
+            w.setRange(INT_MIN, INT_MAX)
+            w.setKeyboardTracking(False)
+            w.setValue(int(value) if isinstance(value, int) else 0)
+            w.valueChanged.connect(lambda v: commit(int(v)))
+            refresh = lambda v, w=w: _set_spin(w, v)  # noqa: E731
+        elif t == "float":
+            w = QtWidgets.QDoubleSpinBox()
+            w.setRange(-1e12, 1e12)
+            w.setDecimals(6)
+            w.setKeyboardTracking(False)
+            w.setValue(float(value) if isinstance(value, int | float) else 0.0)
+            w.valueChanged.connect(lambda v: commit(float(v)))
+            refresh = lambda v, w=w: _set_spin(w, v)  # noqa: E731
+        elif t == "bool":
+            w = QtWidgets.QCheckBox()
+            w.setChecked(bool(value))
+            w.toggled.connect(lambda v: commit(bool(v)))
+            refresh = lambda v, w=w: _set_checked(w, v)  # noqa: E731
+        elif t in ("enum", "dtype"):
+            w = QtWidgets.QComboBox()
+            choices = list(spec.choices or (registry.DTYPES if t == "dtype" else ()))
+            for c in choices:
+                w.addItem(str(c) if c != "" else NONE_LABEL, c)
+            _set_combo(w, value)
+            w.currentIndexChanged.connect(lambda i, w=w: commit(w.itemData(i)))
+            refresh = lambda v, w=w: _set_combo(w, v)  # noqa: E731
+        elif t == "code":
+            w = CodeEditor()
+            w.setPlainText(str(value or ""))
+            w.committed.connect(lambda v: commit(v))
+            refresh = lambda v, w=w: _set_plain(w, v)  # noqa: E731
+        elif t == "params":
+            w = ParamListEditor()
+            w.set_params(value if isinstance(value, list) else [])
+            w.committed.connect(lambda v, w=w: self._commit_checked(spec, v, w, commit))
+            refresh = lambda v, w=w: w.set_params(v if isinstance(v, list) else [])  # noqa: E731
+        elif t == "pools":
+            w = PoolsEditor(self._kernel_names())
+            w.set_pools(value if isinstance(value, list) else [])
+            w.committed.connect(lambda v, w=w: self._commit_checked(spec, v, w, commit))
+            refresh = lambda v, w=w: w.set_pools(v if isinstance(v, list) else [])  # noqa: E731
+        elif t == "exprmap":
+            w = PortIndexEditor()
+            self.ports = w
+            w.set_rows(self._port_rows(node_id), value)
+            w.committed.connect(lambda v, w=w: self._commit_checked(spec, v, w, commit))
+            refresh = lambda v, w=w: w.set_rows(self._port_rows(node_id), v)  # noqa: E731
+            self._add_derived(
+                lambda w=w: w.set_rows(self._port_rows(node_id), self._prop(node_id, spec))
+            )
+        elif self._fields_of(spec):
+            w, refresh = self._fields_editor(node, spec, value, commit, scope_names)
+        else:  # str, number, shape, strlist, expr, exprlist, names, dist: validated line edit
+            w = self._line_editor(node, spec, value, scope_names, commit)
+            refresh = lambda v, w=w, s=spec: _set_text(w, format_value(s.type, v))  # noqa: E731
+            if spec.default is None and t in ("expr", "exprlist"):
+                # empty means automatic (the loops around the node): show what that is
+                def show_auto(w: QtWidgets.QLineEdit = w) -> None:
+                    found = self.canvas.doc.locate(node_id)
+                    auto = ", ".join(frames.loop_vars(self.canvas.doc, node_id)) if found else ""
+                    w.setPlaceholderText(f"automatic: {auto}" if auto else "automatic: none")
+
+                show_auto()
+                self._add_derived(show_auto)
+        del doc
+        return w, refresh
+
+    def _prop(self, node_id: str, spec: Any) -> Any:
+        found = self.canvas.doc.locate(node_id)
+        return found[0].props.get(spec.name, spec.default) if found else spec.default
+
+    def _key_vars(self, node_id: str) -> list[str]:
+        found = self.canvas.doc.locate(node_id)
+        return sheet_vars(self.canvas.doc, found[0]) if found is not None else []
+
+    def _port_rows(self, node_id: str) -> list[dict[str, Any]]:
+        """The parameters of the call's kernel with direction, wired node and auto index."""
+        doc = self.canvas.doc
+        found = doc.locate(node_id)
+        if found is None or node_id not in doc.graph.nodes:
+            return []
+        call = found[0]
+        kern = indexing.kernel_of(doc, call)
+        if kern is None:
+            return []
+        wires = indexing.Wires(doc)
+        rows = []
+        for p in indexing.params_of(kern):
+            name = p["name"]
+            wired = indexing.wired_node(doc, call, name, wires)
+            problem = None
+            if indexing.is_auto(call, name):
+                problem = indexing.auto_index_problem(doc, call, name, wires)
+            rows.append(
+                {
+                    "name": name,
+                    "direction": str(p.get("direction", "In")),
+                    "wired": registry.node_label(wired) if wired is not None else "",
+                    "auto": indexing.auto_index(doc, call, name, wires),
+                    "problem": problem,
+                }
+            )
+        return rows
+
+    @staticmethod
+    def _fields_of(spec: Any) -> list[Any]:
+        """The field ``PropSpec``s of a dict property (the sheet's ``task_graph``)."""
+        fields = getattr(spec, "fields", None)
+        if fields:
+            return list(fields)
+        lookup = getattr(registry, "prop_fields", None)
+        return list(lookup(spec) or []) if lookup is not None else []
+
+    def _fields_editor(
+        self,
+        node: Node,
+        spec: Any,
+        value: Any,
+        commit: Callable[[Any], object],
+        scope_names: set[str],
+    ) -> tuple[QtWidgets.QWidget, Callable[[Any], None]]:
+        box = FieldsEditor(spec.name)
+        fields = self._fields_of(spec)
+        current: dict[str, Any] = dict(value) if isinstance(value, dict) else {}
+
+        def commit_field(name: str, v: Any) -> object:
+            fresh = self._prop(node.id, spec)
+            data = dict(fresh) if isinstance(fresh, dict) else {}
+            default = next(f.default for f in fields if f.name == name)
+            if v == default:
+                data.pop(name, None)
+            else:
+                data[name] = v
+            return commit(data)
+
+        for f in fields:
+            editor, refresh = self.make_editor(
+                node,
+                f,
+                current.get(f.name, f.default),
+                lambda v, n=f.name: commit_field(n, v),
+                scope_names,  # fmt: skip
+            )
+            editor.setObjectName(f"prop_{spec.name}_{f.name}")
+            if not editor.toolTip():
+                editor.setToolTip(f.doc)
+            box.editors[f.name] = editor
+            box.refreshers[f.name] = refresh
+            label = QtWidgets.QLabel(f.name)
+            label.setToolTip(f.doc)
+            box.form.addRow(label, editor)
+            self.editors[f"{spec.name}.{f.name}"] = editor
+
+        def refresh_all(v: Any) -> None:
+            data = v if isinstance(v, dict) else {}
+            for f in fields:
+                box.refreshers[f.name](data.get(f.name, f.default))
+            self._update_field_enabled(spec, fields, box)
+
+        self._add_derived(lambda: self._update_field_enabled(spec, fields, box))
+        self._update_field_enabled(spec, fields, box, current)
+        return box, refresh_all
+
+    def _update_field_enabled(
+        self, spec: Any, fields: list[Any], box: FieldsEditor, value: Any = None
+    ) -> None:
+        applies = getattr(registry, "field_applies", None)
+        if applies is None:
+            return
+        data = value if value is not None else self._prop(self.node_id or "", spec)
+        for f in fields:
+            ok = applies(spec.name, f.name, data if isinstance(data, dict) else {})
+            box.editors[f.name].setEnabled(ok)
+            label = box.form.labelForField(box.editors[f.name])
+            if label is not None:
+                label.setEnabled(ok)
+
     def _line_editor(
-        self, node: Node, spec: Any, value: Any, scope_names: set[str]
+        self,
+        node: Node,
+        spec: Any,
+        value: Any,
+        scope_names: set[str],
+        commit: Callable[[Any], object],
     ) -> QtWidgets.QLineEdit:
         edit = QtWidgets.QLineEdit(format_value(spec.type, value))
         if spec.type in ("expr", "exprlist"):
@@ -582,6 +1399,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
                 "replicated (default); e.g. R, S0" if spec.optional else "e.g. R, S0"
             )
         node_id = node.id
+        top_level = any(s is spec for s in registry.kind(node.kind).props)
 
         def check(text: str) -> tuple[Any, list[str]]:
             parsed, problem = parse_value(spec.type, text)
@@ -589,9 +1407,11 @@ class PropertiesPanel(QtWidgets.QScrollArea):
                 return None, [problem]
             if spec.type == "dist" and spec.optional and all(d == "R" for d in parsed):
                 parsed = []  # all replicated is the default layout: stored (and exported) as none
-            problems = problems_of(spec, parsed, scope_names)
+            if spec.default is None and parsed == "":
+                parsed = None  # empty: automatic
+            problems = problems_of(spec, parsed, scope_names) if parsed is not None else []
             current = self.canvas.doc.locate(node_id)
-            if not problems and current is not None:
+            if not problems and current is not None and top_level:
                 context = registry.node_prop_problem(current[0], spec.name, parsed)
                 problems = [context] if context else []
             return parsed, problems
@@ -604,35 +1424,35 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             if problems:
                 self.canvas.message.emit(f"{spec.name}: {problems[0]}")
                 return
-            self.commit(spec.name, parsed)
+            commit(parsed)
 
         edit.textChanged.connect(on_text)
         edit.editingFinished.connect(on_finished)
         mark(edit, check(edit.text())[1], spec.doc)
         return edit
 
-    def _commit_checked(self, spec: Any, field: str, value: Any, widget: QtWidgets.QWidget) -> None:
+    def _commit_checked(
+        self, spec: Any, value: Any, widget: QtWidgets.QWidget, commit: Callable[[Any], object]
+    ) -> None:
         problem = registry.prop_problem(spec, value)
         mark(widget, [problem] if problem else [], spec.doc)
         if problem is None:
-            self.commit(field, value)
+            commit(value)
         elif spec.type == "pools" and self.node_id is not None:
             # a kernel picked twice: say why and show the model's value again
-            self.canvas.message.emit(f"{field}: {problem}")
+            self.canvas.message.emit(f"{spec.name}: {problem}")
             mark(widget, [], spec.doc)
-            self._refreshers[field](self.canvas.doc.node(self.node_id).props.get(field))
+            refresh = self._refreshers.get(spec.name)
+            if refresh is not None:
+                refresh(self.canvas.doc.node(self.node_id).props.get(spec.name))
 
     def _kernel_names(self) -> list[str]:
-        """Names of the document's kernels (root ``kernel.def`` nodes), sorted."""
+        """Names of the document's kernels (root kernel definitions), sorted."""
         doc = self.canvas.doc
-        return sorted(n.name for n in doc.graph.nodes.values() if n.kind == "kernel.def")
-
-    def _index_keys(self, node: Node) -> list[str]:
-        found = self.canvas.doc.locate(node.id)
-        if found is None:
-            return []
-        kern = registry.resolve_kernel(node, found[1], self.canvas.doc)
-        return [p["name"] for p in registry.kernel_params(kern)] if kern is not None else []
+        kinds = set(getattr(registry, "KERNEL_KINDS", ()) or ())
+        if not kinds:
+            kinds = {k.id for k in registry.KINDS.values() if k.category == "Kernels" and k.body_scope == "kernel"}  # fmt: skip
+        return sorted(n.name for n in doc.graph.nodes.values() if n.kind in kinds and n.name)
 
 
 def _forget_typing(widget: QtWidgets.QWidget | None) -> None:
@@ -674,7 +1494,11 @@ def _set_checked(w: QtWidgets.QCheckBox, v: Any) -> None:
 
 def _set_combo(w: QtWidgets.QComboBox, v: Any) -> None:
     w.blockSignals(True)
-    w.setCurrentText(str(v))
+    index = w.findData(v)
+    if index >= 0:
+        w.setCurrentIndex(index)
+    else:
+        w.setCurrentText(str(v))
     w.blockSignals(False)
 
 
@@ -689,7 +1513,16 @@ __all__ = [
     "PropertiesPanel",
     "CodeEditor",
     "ParamListEditor",
-    "IndexMapEditor",
+    "ReferenceCombo",
+    "AxesListEditor",
+    "KeyEditor",
+    "PortIndexEditor",
+    "FieldsEditor",
+    "key_from_text",
+    "key_to_text",
+    "stored_key",
+    "default_var",
+    "sheet_vars",
     "parse_value",
     "parse_dist",
     "format_value",

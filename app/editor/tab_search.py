@@ -1,9 +1,12 @@
 """Tab search: press Tab over the canvas, type a few letters, Enter adds the node at the cursor.
 
-Like Houdini's / Blender's quick-add: the list only offers kinds that may live in the scope the
-canvas shows (a tile op is not offered at the project root), plus kernel-library entries where a
-kernel may be placed. Matching is by words: every word typed must occur in the title, the kind id
-or the category; titles that start with the text rank first.
+Like Houdini's / Blender's quick-add: the list only offers what may live where the box was
+opened: inside the innermost frame under the cursor (a kernel call inside a loop frame, a tile
+op inside a kernel body, a workload on the root canvas), plus the kernels that may be called
+there (the document's kernel definitions and the library) or placed there (library kernels on
+the root canvas). The chosen entry is created inside that frame. Matching is by words: every
+word typed must occur in the title, the kind id or the category; titles that start with the text
+rank first.
 """
 
 from __future__ import annotations
@@ -14,8 +17,17 @@ from typing import TYPE_CHECKING
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.editor.nodes import node_type_for
-from app.editor.palette import LIBRARY_CATEGORY, library_entries
-from app.model import registry
+from app.editor.palette import (
+    KERNELS_CATEGORY,
+    call_reference,
+    container_at,
+    create_at,
+    defined_kernels,
+    kernel_call_type,
+    library_entries,
+)
+from app.model import commands, registry
+from app.model.document import Document
 
 if TYPE_CHECKING:
     from app.editor.canvas import GraphCanvas
@@ -35,16 +47,24 @@ class Candidate:
         return f"{self.title} {self.key} {self.category}".lower()
 
 
-def candidates_for_scope(scope: str) -> list[Candidate]:
-    """Everything that may be added to a graph of ``scope`` (root / workload / kernel)."""
+def candidates_for_scope(scope: str, doc: Document | None = None) -> list[Candidate]:
+    """Everything that may be added to a place of ``scope`` (root, workload, compose, connect,
+    branch, kernel): the kinds living there, and the kernels callable or placeable there."""
     out: list[Candidate] = []
     for category, kinds in registry.categories():
         for kind in kinds:
             if kind.in_palette and scope in kind.allowed_in:
                 out.append(Candidate(kind.title, category, kind.id, node_type_for(kind.id)))
-    if scope in registry.kind("kernel.def").allowed_in:
+    ref = call_reference()
+    callable_here = ref is not None and scope in registry.kind(ref[0]).allowed_in
+    placeable = ref is not None and any(scope in registry.kind(t).allowed_in for t in ref[2])
+    if callable_here and doc is not None:
+        for n in defined_kernels(doc):
+            label = registry.node_label(n)
+            out.append(Candidate(f"{label} (call)", KERNELS_CATEGORY, n.name or n.id, kernel_call_type(n.id)))  # fmt: skip
+    if callable_here or placeable:
         for entry in library_entries():
-            out.append(Candidate(entry.title, LIBRARY_CATEGORY, entry.id, entry.node_type))
+            out.append(Candidate(entry.title, KERNELS_CATEGORY, entry.id, entry.node_type))
     return out
 
 
@@ -100,6 +120,7 @@ class TabSearch(QtCore.QObject):
         self.popup.resize(260, 300)
         self.popup.hide()
         self._scene_pos = QtCore.QPointF()
+        self._parent: str | None = None
         self._cands: list[Candidate] = []
         self.edit.textChanged.connect(self._refilter)
         self.edit.returnPressed.connect(self.accept)
@@ -129,12 +150,14 @@ class TabSearch(QtCore.QObject):
             local = viewer.rect().center()
         self.show_at(local)
 
-    def show_at(self, view_pos: QtCore.QPoint) -> None:
-        """Open the box at ``view_pos`` (viewer coordinates); the node will be placed there."""
+    def show_at(self, view_pos: QtCore.QPoint, parent: str | None | bool = False) -> None:
+        """Open the box at ``view_pos`` (viewer coordinates); the node will be placed there,
+        inside ``parent`` (default: the innermost frame under ``view_pos``)."""
         viewer = self.canvas.viewer
         self._scene_pos = viewer.mapToScene(view_pos)
-        scope = registry.scope_of_owner(self.canvas._owner())
-        self._cands = candidates_for_scope(scope)
+        self._parent = container_at(self.canvas, view_pos) if parent is False else parent  # type: ignore[assignment]
+        doc = self.canvas.doc
+        self._cands = candidates_for_scope(commands.scope_inside(doc, self._parent), doc)
         x = min(max(0, view_pos.x()), max(0, viewer.width() - self.popup.width()))
         y = min(max(0, view_pos.y()), max(0, viewer.height() - self.popup.height()))
         self.popup.move(x, y)
@@ -145,6 +168,11 @@ class TabSearch(QtCore.QObject):
         self.popup.show()
         self.popup.raise_()
         self.edit.setFocus()
+
+    @property
+    def parent_frame(self) -> str | None:
+        """Where the box will create its node (a frame id, a kernel id, or None)."""
+        return self._parent
 
     def hide(self) -> None:
         self.popup.hide()
@@ -170,7 +198,10 @@ class TabSearch(QtCore.QObject):
         node_type = item.data(TYPE_ROLE)
         pos = (float(self._scene_pos.x()), float(self._scene_pos.y()))
         self.hide()
-        return self.canvas.add_node_type(node_type, pos)
+        node_id = create_at(self.canvas, node_type, pos, self._parent)
+        if node_id is not None and hasattr(self.canvas, "select_ids"):
+            self.canvas.select_ids([node_id])
+        return node_id
 
     def _refilter(self, text: str) -> None:
         self.list.clear()
