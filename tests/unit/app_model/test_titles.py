@@ -1,96 +1,174 @@
-"""Node titles carry the key parameters (issue 13: "every Get is titled 'Get'")."""
+"""Node titles carry the key parameters (issue 13), read from a v2 document: references are
+properties holding node ids, loops are frames, a program's schedule is its sheet."""
 
 from __future__ import annotations
 
 import pytest
 
 from app.model import registry, titles
-from app.model.commands import DocumentEditor, SetProperty
-from app.model.document import Document
+from app.model.document import Document, Graph, Node
 
-from .conftest import add, wire
-
-
-def title_of(ed: DocumentEditor, node_id: str) -> str:
-    return titles.title(ed.doc.node(node_id), ed.doc)
+from . import v2_docs
+from .v2_docs import node, wire
 
 
-def test_spec_8_1_reads_without_opening_anything(attention) -> None:
-    ed, ids = attention
-    assert title_of(ed, ids["Q"]) == "Q  f32[4,8,16,16]"
-    assert title_of(ed, ids["K"]) == "K  f32[4,16,16]"
-    assert title_of(ed, ids["batch"]) == "batch  DenseDyn 4"
-    assert title_of(ed, ids["heads"]) == "heads  Dense 8"
-    assert title_of(ed, ids["attn"]) == "attn_kernel(Q, K, V) → O"
-    assert title_of(ed, ids["wl"]) == "workload attention"
-    assert title_of(ed, ids["loop"]) == "P  b in batch × h in heads"
-    assert title_of(ed, ids["call"]) == "attn_kernel[b, h]"
-    assert title_of(ed, ids["compile"]) == "program → cpu_sim"
-    doc = ed.doc
-    gets = {
-        n.props["target"]: titles.title(n, doc, g, o)
-        for n, g, o in doc.walk()
-        if n.kind == "data.get"
-    }
-    assert gets["Q"] == "Q" and gets["attn_kernel"] == "kernel attn_kernel"
-    assert gets["batch"] == "axis batch"
-    sched = {n.kind: titles.title(n, doc) for n in doc.graph.nodes.values()}
-    # affinity takes no worker count (streams(n) sets it: DESIGN §2), so none is shown
-    assert sched["sched.dispatch"] == "dispatch affinity(batch)"
-    dispatch = next(n for n in doc.graph.nodes.values() if n.kind == "sched.dispatch")
-    dispatch.props.update(policy="round_robin", n=4)
-    assert titles.title(dispatch, doc) == "dispatch round_robin · 4 workers"
-    assert sched["sched.streams"] == "streams 2"
+def title_of(doc: Document, node_id: str) -> str:
+    return titles.title(doc.graph.nodes[node_id], doc)
 
 
-def test_titles_follow_wires_and_properties(attention) -> None:
-    ed, ids = attention
-    loop = ed.doc.node(ids["loop"])
-    # The loop's axes are titled in wire order: swapping the variables shows at once.
-    ed.apply(SetProperty(ids["loop"], "vars", "h, b"))
-    assert titles.title(loop, ed.doc) == "P  h in batch × b in heads"
-    ed.apply(SetProperty(ids["Q"], "shape", [2, 16, 16]))
-    ed.apply(SetProperty(ids["Q"], "dtype", "bf16"))
-    assert title_of(ed, ids["Q"]) == "Q  bf16[2,16,16]"
-    # A call without a kernel wire says so instead of pretending.
-    bare = add(ed, "kernel.call", parent=ids["loop"], axes="b")
-    assert title_of(ed, bare.id) == "call[b] (no kernel)"
+def test_spec_8_1_reads_without_opening_anything() -> None:
+    doc = v2_docs.attention()
+    assert title_of(doc, "Q") == "Q  f32[4,8,16,16]"
+    assert title_of(doc, "K") == "K  f32[4,16,16]"
+    assert title_of(doc, "batch") == "batch  DenseDyn 4"
+    assert title_of(doc, "heads") == "heads  Dense 8"
+    assert title_of(doc, "attn") == "attn_kernel(Q, K, V) → O"
+    assert title_of(doc, "loop") == "P  b in batch (DenseDyn 4) × h in heads (Dense 8)"
+    assert title_of(doc, "call") == "attn_kernel[b, h]"
+    assert title_of(doc, "wl") == (
+        "workload attention → cpu_sim  affinity(b) · streams 2 by h % 2 · immediate"
+    )
+    assert titles.sheet_summary(doc.graph.nodes["wl"].props) == (
+        "affinity(b) · streams 2 by h % 2 · immediate"
+    )
 
 
-def test_missing_get_target_and_short_keys() -> None:
-    ed = DocumentEditor(Document(name="t"))
-    wl = add(ed, "workload.def", name="w")
-    get = add(ed, "data.get", parent=wl.id, target="nowhere")
-    assert title_of(ed, get.id) == "Get nowhere (missing)"
-    by = add(ed, "sched.stream_by", key='t.get("head") % 2')
-    assert title_of(ed, by.id) == "stream_by head % 2"
+def test_titles_follow_properties() -> None:
+    doc = v2_docs.attention()
+    loop = doc.graph.nodes["loop"]
+    # the loop's axes in order: swapping them shows at once
+    loop.props["axes"] = [{"var": "h", "axis": "heads"}, {"var": "b", "axis": "batch"}]
+    assert title_of(doc, "loop") == "P  h in heads (Dense 8) × b in batch (DenseDyn 4)"
+    assert title_of(doc, "call") == "attn_kernel[h, b]"  # the call's axes follow the loops
+    doc.graph.nodes["call"].props["axes"] = "b"  # an override
+    assert title_of(doc, "call") == "attn_kernel[b]"
+    doc.graph.nodes["Q"].props.update(shape=[2, 16, 16], dtype="bf16")
+    assert title_of(doc, "Q") == "Q  bf16[2,16,16]"
+    loop.props["axes"] = [{"var": "b", "axis": None}]
+    assert title_of(doc, "loop") == "P  b in ?"
+    # a call without a kernel says so instead of pretending
+    doc.graph.nodes["call"].props["kernel"] = None
+    assert title_of(doc, "call") == "call[b] (no kernel)"
+    doc.graph.nodes["call"].parent = None
+    doc.graph.nodes["call"].props["axes"] = None
+    assert title_of(doc, "call") == "call (no kernel)"
+
+
+def _csp_doc() -> Document:
+    doc = v2_docs.attention()
+    node(doc, "tiles", "axis.dense", "tiles", size=4)
+    node(doc, "routing", "axis.sparse", "routing", outer_size=4)
+    node(doc, "seq", "loop.seq", "", parent="loop", var="k", axis="tiles")
+    node(doc, "sel", "loop.sel", "", parent="loop", var="e", axis="routing", row="b")
+    node(doc, "chain", "branch.chain", "", parent="wl")
+    node(doc, "c1", "branch.case", "", parent="chain", pred="b < 2", otherwise=False)
+    node(doc, "c2", "branch.case", "", parent="chain", pred="", otherwise=True)
+    node(doc, "pipe", "pipe.scope", "", parent="wl", depth=2)
+    node(doc, "ch", "csp.channel", "l2c", depth=2)
+    node(doc, "ev", "event.def", "ev")
+    node(doc, "proc", "csp.process", "producer", parent="pipe", replicas=4)
+    node(doc, "send", "csp.send", "", parent="proc", channel="ch")
+    node(doc, "cons", "csp.consume", "", parent="pipe", var="t", channel="ch")
+    node(doc, "close", "csp.close", "", parent="proc", channel="ch")
+    node(doc, "rec", "event.record", "", parent="wl", event="ev")
+    node(doc, "sync", "event.synchronize", "", parent="wl", event=None)
+    node(doc, "mlp", "workload.def", "mlp", **{**v2_docs.SHEET, "dispatch": "", "streams": 0, "stream_by": "", "timing": "", "target": ""})  # fmt: skip
+    node(doc, "comb", "compose.combine", "both", **{**v2_docs.SHEET, "dispatch": "round_robin", "dispatch_n": 2, "stream_by": "", "timing": "batched", "timing_param": 4})  # fmt: skip
+    node(doc, "i1", "workload.instance", "", parent="comb", workload="wl")
+    node(doc, "i2", "workload.instance", "", parent="comb", workload="mlp")
+    node(doc, "y", "layout.allreduce", "y", parent="wl", op="sum")
+    wire(doc, "Q", "tensor", "y", "tensor")
+    return doc
+
+
+def test_frame_and_statement_titles() -> None:
+    doc = _csp_doc()
+    assert title_of(doc, "seq") == "P.seq  k in tiles (Dense 4)"
+    assert title_of(doc, "sel").startswith("P.sel  e in routing[b] (")
+    assert title_of(doc, "chain") == "P.when  2 cases"
+    assert title_of(doc, "c1") == "when b < 2"
+    assert title_of(doc, "c2") == "otherwise"
+    assert title_of(doc, "pipe") == "P.pipe  depth 2"
+    assert title_of(doc, "proc") == "process producer × 4"
+    assert title_of(doc, "ch") == "l2c  depth 2"
+    assert title_of(doc, "send") == "send → l2c"
+    assert title_of(doc, "cons") == "consume t in l2c"
+    assert title_of(doc, "close") == "close l2c"
+    assert title_of(doc, "rec") == "record ev"
+    assert title_of(doc, "sync") == "synchronize ?"
+    assert title_of(doc, "i1") == "instance attention"
+    assert title_of(doc, "mlp") == "workload mlp"  # an empty sheet, not compiled
+    assert title_of(doc, "comb") == (
+        "combine(attention, mlp) → cpu_sim  round_robin · 2 workers · streams 2 · batched(4)"
+    )
+    assert title_of(doc, "y") == "y = allreduce(Q) sum"
+
+
+@pytest.mark.parametrize(
+    ("props", "text"),
+    [
+        ({}, ""),
+        ({"dispatch": "work_steal"}, "work_steal"),
+        ({"dispatch": "round_robin", "dispatch_n": 1}, "round_robin · 1 worker"),
+        ({"dispatch": "hash", "dispatch_key": 't.get("batch")'}, "hash(batch)"),
+        ({"stream_by": "h % 2"}, "stream_by h % 2"),
+        ({"streams": 8, "stream_by": 't.get("expert")'}, "streams 8 by expert"),
+        ({"timing": "rate_limit", "timing_param": 2.5}, "rate_limit(2.5)"),
+        (
+            {"task_graph": {"window": 16, "ready": "priority", "ready_key": "k"}},
+            "task_graph window 16 · ready priority(k)",
+        ),  # fmt: skip
+        ({"task_graph": {"window": 0, "deps": "infer", "unit": "tasks"}}, "task_graph deps infer"),
+        ({"spatial_map": [2, 2]}, "mesh 2×2"),
+        ({"task_graph": {}, "spatial_map": [], "target": "cpu_sim"}, ""),
+    ],
+)
+def test_sheet_summary(props: dict, text: str) -> None:
+    assert titles.sheet_summary(props) == text
+
+
+def test_long_keys_are_shortened() -> None:
     long_key = " + ".join(f't.get("axis{i}")' for i in range(20))
-    ed.apply(SetProperty(by.id, "key", long_key))
-    assert len(title_of(ed, by.id)) <= len("stream_by ") + titles.MAX_TEXT
+    text = titles.sheet_summary({"stream_by": long_key})
+    assert text.endswith("…") and len(text) <= len("stream_by ") + titles.MAX_TEXT
+
+
+def _host(doc: Document, scope: str) -> str | None:
+    """A frame whose inside is ``scope`` (built in a fresh document), or None for the root."""
+    if scope == "root":
+        return None
+    if scope in ("workload", "branch"):
+        node(doc, "host", "workload.def", "host", **registry.KINDS["workload.def"].defaults())
+        if scope == "branch":
+            node(doc, "chain", "branch.chain", "", parent="host", **registry.KINDS["branch.chain"].defaults())  # fmt: skip
+            return "chain"
+        return "host"
+    if scope == "compose":
+        node(doc, "host", "compose.combine", "host", **registry.KINDS["compose.combine"].defaults())  # fmt: skip
+        return "host"
+    if scope == "connect":
+        node(doc, "host", "csp.connect", "host", **registry.KINDS["csp.connect"].defaults())
+        return "host"
+    raise AssertionError(scope)
 
 
 @pytest.mark.parametrize("kind_id", sorted(registry.KINDS))
 def test_every_kind_has_a_one_line_title(kind_id: str) -> None:
-    """Fresh nodes of every kind, where they may live, get a non-empty single-line title."""
+    """A fresh node of every kind, where it may live, gets a non-empty single-line title."""
     kind = registry.KINDS[kind_id]
-    if not kind.in_palette:
-        pytest.skip("created only with its scope")
-    ed = DocumentEditor(Document(name="t"))
-    parent = None
-    if "root" not in kind.allowed_in:
-        host = "kernel.def" if "kernel" in kind.allowed_in else "workload.def"
-        parent = add(ed, host, name="host").id
-    node = add(ed, kind_id, parent=parent)
-    text = title_of(ed, node.id)
+    doc = Document(name="t")
+    ctx_graph = None
+    owner = None
+    places = sorted(kind.allowed_in - {"kernel"})
+    if not places:  # a kernel body node
+        kern = node(doc, "k", "kernel.def", "k", **registry.KINDS["kernel.def"].defaults())
+        kern.body = kern.body or Graph()
+        item = Node("x", kind_id, "", (0.0, 0.0), kind.defaults())
+        kern.body.nodes["x"] = item
+        ctx_graph, owner = kern.body, kern
+    else:
+        item = node(doc, "x", kind_id, "", parent=_host(doc, places[0]), **kind.defaults())
+    text = titles.title(item, doc, ctx_graph, owner)
     assert text.strip() and "\n" not in text
     if kind.summary is None:
         assert text.startswith(kind.title)
-
-
-def test_schedule_changes_list_only_what_differs() -> None:
-    ed = DocumentEditor(Document(name="t"))
-    tg = add(ed, "sched.task_graph", window=16, ready="priority")
-    assert title_of(ed, tg.id) == "task_graph window 16 · ready priority"
-    wl = add(ed, "workload.def", name="w")
-    wire(ed, wl.id, "workload", tg.id, "workload")
-    assert title_of(ed, tg.id) == "task_graph window 16 · ready priority"
