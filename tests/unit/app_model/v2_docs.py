@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.model import registry
 from app.model.document import Document, Edge, Node, PortRef
 
 TILE_16 = [
@@ -38,8 +39,14 @@ SHEET = {
 
 
 def node(doc: Document, nid: str, kind: str, name: str = "", parent: str | None = None, **props: Any) -> Node:  # fmt: skip
-    n = Node(nid, kind, name, (0.0, 0.0), dict(props), None, parent)
+    """A node with the registry's defaults for the properties not given; a kernel gets its
+    body (entry and one parameter node per parameter, as the editor makes it)."""
+    spec = registry.KINDS.get(kind)
+    values = {**(spec.defaults() if spec is not None else {}), **props}
+    n = Node(nid, kind, name, (0.0, 0.0), values, None, parent)
     doc.graph.nodes[nid] = n
+    if kind == "kernel.def":
+        registry.sync_kernel_params(doc, n)
     return n
 
 
@@ -74,10 +81,6 @@ def attention(
         "kernel.def",
         "attn_kernel",
         params=params if params is not None else TILE_16,
-        cpp_src="",
-        cpp_includes=[],
-        cost=1,
-        jit=False,
     )
     node(doc, "wl", "workload.def", "attention", **SHEET)
     axes = [{"var": v, "axis": a} for v, a in loop_axes]

@@ -1,0 +1,366 @@
+"""``Document.validate()`` on v2 documents: each diagnostic names the node and the field at
+fault. Every test starts from §8.1 as a clean v2 document (tensors wired straight into the call
+inside a ``P(b, h)`` frame) and breaks one thing, in memory, the way an edit could."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.model import io, registry
+from app.model.document import Document
+
+from . import v2_docs
+from .v2_docs import node, wire
+
+PROJECTS = Path(__file__).resolve().parents[3] / "projects"
+SAMPLES = sorted(PROJECTS.glob("*.pto.json"))
+KERNEL = registry.display_name("kernel.def")
+TENSOR = registry.display_name("data.tensor")
+WORKLOAD = registry.display_name("workload.def")
+
+
+def diags(doc: Document) -> list[tuple[str, str, str]]:
+    return [(d.node_id, d.field, d.message) for d in doc.validate()]
+
+
+def where(doc: Document) -> list[tuple[str, str]]:
+    return [(d.node_id, d.field) for d in doc.validate()]
+
+
+@pytest.fixture
+def doc() -> Document:
+    d = v2_docs.attention()
+    assert diags(d) == []
+    return d
+
+
+def test_spec_8_1_is_clean(doc: Document) -> None:
+    doc.graph.nodes["call"].props["index"] = {}  # all auto: the same program
+    assert diags(doc) == []
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name.split(".")[0])
+def test_every_sample_is_clean(path: Path) -> None:
+    assert io.load(path).validate() == []
+
+
+# ------------------------------------------------------------------------------------------
+# where nodes live
+# ------------------------------------------------------------------------------------------
+def test_parent_must_exist_and_be_a_frame(doc: Document) -> None:
+    call = doc.graph.nodes["call"]
+    call.parent = "gone"
+    assert ("call", "parent", "no frame 'gone' in the document") in diags(doc)
+    call.parent = "Q"
+    assert (
+        "call",
+        "parent",
+        f"Q ({TENSOR}) is not a frame; only frames hold nodes",
+    ) in diags(doc)
+
+
+def test_kinds_live_where_allowed_in_says(doc: Document) -> None:
+    """In-memory edits the loader never sees: a call dragged to the root, a tensor into a
+    workload, a loop into a combine frame."""
+    doc.graph.nodes["call"].parent = None
+    assert (
+        "call",
+        "parent",
+        f"{registry.display_name('kernel.call')} cannot live in the root canvas; it belongs in "
+        "a workload",
+    ) in diags(doc)
+    doc.graph.nodes["call"].parent = "loop"
+    doc.graph.nodes["K"].parent = "wl"
+    assert where(doc) == [("K", "parent")]
+    assert diags(doc)[0][2].startswith(f"{TENSOR} cannot live in attention ({WORKLOAD})")
+
+
+def test_a_parent_cycle_is_reported_not_followed(doc: Document) -> None:
+    doc.graph.nodes["wl"].parent = "loop"  # wl -> loop -> wl
+    found = where(doc)
+    assert ("wl", "parent") in found and ("loop", "parent") in found
+
+
+def test_only_a_kernel_owns_a_body(doc: Document) -> None:
+    from app.model.document import Graph
+
+    doc.graph.nodes["loop"].body = Graph()
+    assert ("loop", "body") in where(doc)
+    doc.graph.nodes["loop"].body = None
+    doc.graph.nodes["attn"].body = None
+    assert ("attn", "body") in where(doc)
+
+
+# ------------------------------------------------------------------------------------------
+# references
+# ------------------------------------------------------------------------------------------
+def test_call_kernel_reference(doc: Document) -> None:
+    call = doc.graph.nodes["call"]
+    call.props["kernel"] = None
+    assert ("call", "props.kernel", f"no kernel chosen: pick a {KERNEL}") in diags(doc)
+    call.props["kernel"] = "n404"
+    assert ("call", "props.kernel", f"names no node ('n404'): pick a {KERNEL}") in diags(doc)
+    call.props["kernel"] = "Q"
+    assert ("call", "props.kernel", f"Q is a {TENSOR}, not a {KERNEL}") in diags(doc)
+
+
+def test_loop_axes_reference_axis_nodes(doc: Document) -> None:
+    loop = doc.graph.nodes["loop"]
+    loop.props["axes"] = [{"var": "b", "axis": "batch"}, {"var": "h", "axis": "Q"}]
+    (d,) = [x for x in diags(doc) if x[0] == "loop"]
+    assert d[1] == "props.axes[1].axis" and d[2].startswith(f"Q is a {TENSOR}, not a ")
+
+
+def test_sel_walks_a_sparse_axis(doc: Document) -> None:
+    node(doc, "sel", "loop.sel", "", parent="loop", var="e", axis="heads", row="b")
+    assert where(doc) == [("sel", "props.axis")]
+    assert "P.sel walks a" in diags(doc)[0][2]
+    node(doc, "routing", "axis.sparse", "routing", outer_size=4)
+    doc.graph.nodes["sel"].props["axis"] = "routing"
+    assert [w for w in where(doc) if w[0] == "sel"] == []
+
+
+def test_channel_event_and_workload_references(doc: Document) -> None:
+    node(doc, "ch", "csp.channel", "l2c", depth=2)
+    node(doc, "ev", "event.def", "ev")
+    node(doc, "cl", "csp.close", "", parent="wl", channel="ev")
+    node(doc, "rec", "event.record", "", parent="wl", event=None)
+    node(doc, "comb", "compose.combine", "both")
+    node(doc, "inst", "workload.instance", "", parent="comb", workload="attn")
+    found = where(doc)
+    assert ("cl", "props.channel") in found
+    assert ("rec", "props.event") in found
+    assert ("inst", "props.workload") in found
+    doc.graph.nodes["cl"].props["channel"] = "ch"
+    doc.graph.nodes["rec"].props["event"] = "ev"
+    doc.graph.nodes["inst"].props["workload"] = "wl"
+    assert [w for w in where(doc) if w[0] in ("cl", "rec", "inst")] == []
+
+
+# ------------------------------------------------------------------------------------------
+# loop variables and expressions
+# ------------------------------------------------------------------------------------------
+def test_loop_variables_are_bound_once(doc: Document) -> None:
+    loop = doc.graph.nodes["loop"]
+    loop.props["axes"] = [{"var": "b", "axis": "batch"}, {"var": "b", "axis": "heads"}]
+    assert ("loop", "props.axes[1].var", "loop variable 'b' is bound twice by this loop") in diags(doc)  # fmt: skip
+    loop.props["axes"] = [{"var": "b", "axis": "batch"}, {"var": "h", "axis": "heads"}]
+    node(doc, "tiles", "axis.dense", "tiles", size=2)
+    node(doc, "seq", "loop.seq", "", parent="loop", var="h", axis="tiles")
+    assert ("seq", "props.var", "loop variable 'h' is already bound by an enclosing loop") in diags(doc)  # fmt: skip
+    doc.graph.nodes["seq"].props["var"] = "Q"
+    assert ("seq", "props.var", "loop variable 'Q' hides the root node Q") in diags(doc)
+    doc.graph.nodes["seq"].props["var"] = "k"
+    assert diags(doc) == []
+
+
+def test_an_empty_parallel_loop(doc: Document) -> None:
+    doc.graph.nodes["loop"].props["axes"] = []
+    assert ("loop", "props.axes", "P needs at least one axis") in diags(doc)
+
+
+def test_expressions_use_only_variables_in_scope(doc: Document) -> None:
+    """An index may use the loops around the call, not a sibling loop's variable."""
+    call = doc.graph.nodes["call"]
+    call.props["index"] = {"K": "b", "V": "k"}
+    assert ("call", "props.index.V", "unknown name 'k'") in diags(doc)
+    node(doc, "tiles", "axis.dense", "tiles", size=4)
+    node(doc, "seq", "loop.seq", "", parent="wl", var="k", axis="tiles")  # beside the P, not around
+    assert ("call", "props.index.V", "unknown name 'k'") in diags(doc)
+    call.parent = "seq"
+    doc.graph.nodes["seq"].parent = "loop"  # now P(b, h) > P.seq(k) > call
+    assert [w for w in where(doc) if w[0] == "call"] == []
+    call.props["index"] = {"K": "b", "V": "b", "Q": "b, h, __import__"}
+    assert ("call", "props.index.Q", "unknown name '__import__'") in diags(doc)
+
+
+def test_case_predicates_and_the_otherwise_rule(doc: Document) -> None:
+    node(doc, "chain", "branch.chain", "", parent="wl")
+    assert ("chain", "children", "P.when has no case: add a when case") in diags(doc)
+    node(doc, "c1", "branch.case", "", parent="chain", pred="b < 2", otherwise=False)
+    node(doc, "c2", "branch.case", "", parent="chain", pred="", otherwise=True)
+    node(doc, "c3", "branch.case", "", parent="chain", pred="z > 1", otherwise=False)
+    found = diags(doc)
+    assert ("c2", "props.otherwise", "only the last case of a P.when can be otherwise") in found
+    assert ("c3", "props.pred", "unknown name 'z'") in found
+    # the chain's cases see the loops around the chain
+    doc.graph.nodes["chain"].parent = "loop"
+    doc.graph.nodes["c3"].props.update(pred="h > 1")
+    del doc.graph.nodes["c2"]
+    assert [w for w in where(doc) if w[0] in ("chain", "c1", "c3")] == []
+    # a statement straight in the chain, not in a case
+    node(doc, "rec", "event.record", "", parent="chain", event=None)
+    assert ("rec", "parent") in where(doc)
+
+
+# ------------------------------------------------------------------------------------------
+# kernel calls and wires
+# ------------------------------------------------------------------------------------------
+def test_required_call_ports(doc: Document) -> None:
+    doc.graph.edges = [e for e in doc.graph.edges if e.dst.port != "Q" and e.src.port != "O"]
+    assert diags(doc) == [
+        ("call", "inputs.Q", "parameter Q of attn_kernel is not wired: wire a tensor into it"),
+        (
+            "call",
+            "outputs.O",
+            "Out parameter O of attn_kernel is not wired: wire it to the tensor it writes",
+        ),
+    ]
+
+
+def test_an_input_takes_one_wire_and_index_keys_are_parameters(doc: Document) -> None:
+    wire(doc, "K", "tensor", "call", "Q")
+    doc.graph.nodes["call"].props["index"] = {"K": "b", "V": "b", "Z": "b"}
+    found = diags(doc)
+    assert ("call", "inputs.Q", "parameter Q takes one wire, has 2") in found
+    assert ("call", "props.index.Z", "kernel 'attn_kernel' has no parameter 'Z'") in found
+
+
+def test_inout_writes_the_tensor_it_reads(doc: Document) -> None:
+    params = [dict(p) for p in v2_docs.TILE_16]
+    params[3]["direction"] = "InOut"
+    doc.graph.nodes["attn"].props["params"] = params
+    registry.sync_kernel_params(doc, doc.graph.nodes["attn"])
+    wire(doc, "O", "tensor", "call", "O")  # reads O and writes O: an accumulator, no cycle
+    assert diags(doc) == []
+    doc.graph.edges = [e for e in doc.graph.edges if e.dst.port != "write"]
+    wire(doc, "call", "O", "Q", "write")
+    assert diags(doc) == [
+        (
+            "call",
+            "outputs.O",
+            "InOut parameter O reads O but is wired to write Q: it is one argument",
+        )  # fmt: skip
+    ]
+
+
+def test_wire_types_and_ports(doc: Document) -> None:
+    node(doc, "n", "data.scalar", "n", dtype="i32", value="4")
+    wire(doc, "n", "scalar", "call", "Q")
+    assert any(
+        d[0] == "call" and d[1] == "inputs.Q" and d[2].startswith("type mismatch")
+        for d in diags(doc)
+    )
+    doc.graph.edges.pop()
+    wire(doc, "Q", "tensor", "call", "nothing")
+    assert ("call", "inputs.nothing") in where(doc)
+
+
+def test_no_wire_joins_two_programs(doc: Document) -> None:
+    node(doc, "wl2", "workload.def", "other", **v2_docs.SHEET)
+    node(doc, "y", "layout.allreduce", "y", parent="wl2", op="sum")
+    node(doc, "wl2loop", "loop.parallel", "", parent="wl2", axes=[{"var": "b", "axis": "batch"}])
+    doc.graph.nodes["wl2"].props.update(spatial_map=[2, 1], dispatch_key="b", stream_by="")
+    wire(doc, "Q", "tensor", "y", "tensor")
+    doc.graph.edges = [e for e in doc.graph.edges if e.dst.port != "K"]
+    wire(doc, "y", "tensor", "call", "K")
+    assert diags(doc) == [
+        ("call", "inputs.K", "wired from y in other: a wire cannot join two programs")
+    ]
+
+
+def test_a_view_of_the_wrong_shape_is_a_diagnostic(doc: Document) -> None:
+    """Issue 13: Q of shape [16, 16] indexed Q[b, h] into a 16x16 tile."""
+    doc.graph.nodes["Q"].props["shape"] = [16, 16]
+    doc.graph.nodes["call"].props["index"] = {"Q": "b, h", "K": "b", "V": "b"}
+    assert diags(doc) == [
+        (
+            "call",
+            "props.index.Q",
+            "Q[b, h] is a view of shape [] but parameter Q of attn_kernel is Tile[16, 16, f32]",
+        )
+    ]
+
+
+def test_kernel_body_parameter_nodes(doc: Document) -> None:
+    body = doc.graph.nodes["attn"].body
+    assert body is not None
+    param_node = next(n for n in body.nodes.values() if n.kind == "kernel.param")
+    del body.nodes[param_node.id]
+    assert (
+        "attn",
+        "props.params",
+        f"parameter {param_node.props['param']!r} needs one parameter node in the body, has 0",
+    ) in diags(doc)
+
+
+# ------------------------------------------------------------------------------------------
+# names
+# ------------------------------------------------------------------------------------------
+def test_root_names_are_unique_identifiers(doc: Document) -> None:
+    doc.graph.nodes["K"].name = "Q"
+    found = diags(doc)
+    assert ("K", "name", "duplicate name 'Q'") in found and ("Q", "name", "duplicate name 'Q'") in found  # fmt: skip
+    doc.graph.nodes["K"].name = "for"
+    assert [w for w in where(doc) if w == ("K", "name")] == [("K", "name")]
+
+
+# ------------------------------------------------------------------------------------------
+# the schedule sheet
+# ------------------------------------------------------------------------------------------
+def test_sheet_dispatch(doc: Document) -> None:
+    wl = doc.graph.nodes["wl"]
+    wl.props.update(dispatch="round_robin", dispatch_n=0)
+    assert diags(doc) == [("wl", "props.dispatch_n", "dispatch_n must be >= 1")]
+    wl.props.update(dispatch="hash", dispatch_n=4, dispatch_key="")
+    assert diags(doc) == [
+        ("wl", "props.dispatch_key", "dispatch hash needs a key: pick a loop variable, e.g. b")
+    ]
+
+
+def test_sheet_keys_use_the_loop_variables_of_the_workload(doc: Document) -> None:
+    wl = doc.graph.nodes["wl"]
+    wl.props["dispatch_key"] = "z"
+    assert diags(doc) == [
+        (
+            "wl",
+            "props.dispatch_key",
+            "unknown name 'z': a key uses the loop variables of attention (b, h)",
+        )
+    ]
+    wl.props["dispatch_key"] = 't.get("batch")'  # an axis name of one of its loops: fine
+    assert diags(doc) == []
+    wl.props["stream_by"] = 't.get("expert") % 2'
+    assert diags(doc) == [
+        (
+            "wl",
+            "props.stream_by",
+            "t.get(\"expert\"): attention has no loop variable or axis 'expert' (it has b, batch, "
+            "h, heads)",
+        )
+    ]
+
+
+def test_sheet_timing_task_graph_and_grid(doc: Document) -> None:
+    wl = doc.graph.nodes["wl"]
+    wl.props.update(timing="batched", timing_param=0)
+    assert where(doc) == [("wl", "props.timing_param")]
+    wl.props.update(timing="immediate", task_graph={"ready": "priority"})
+    assert where(doc) == [("wl", "props.task_graph.ready_key")]
+    wl.props["task_graph"] = {"window": 8, "pools": [{"kernel": "nope", "workers": 1}]}
+    assert diags(doc) == [
+        ("wl", "props.task_graph.pools[0].kernel", "no kernel named 'nope' in the project")
+    ]
+    wl.props["task_graph"] = {"window": 8, "pools": [{"kernel": "attn_kernel", "workers": 1}]}
+    assert diags(doc) == []
+    wl.props["spatial_map"] = [2, 0]
+    assert ("wl", "props.spatial_map") in where(doc)
+
+
+def test_collectives_need_a_mesh(doc: Document) -> None:
+    node(doc, "y", "layout.allreduce", "y", parent="loop", op="sum")
+    wire(doc, "O", "tensor", "y", "tensor")
+    assert diags(doc) == [
+        ("y", "kind", "allreduce needs a mesh: set spatial_map in the schedule of attention")
+    ]
+    doc.graph.nodes["wl"].props["spatial_map"] = [2, 1]
+    assert diags(doc) == []
+    # composed: the workload is not compiled itself, the combine frame compiles it
+    doc.graph.nodes["wl"].props.update(spatial_map=[], target="")
+    node(doc, "comb", "compose.combine", "both", target="cpu_sim")
+    node(doc, "inst", "workload.instance", "", parent="comb", workload="wl")
+    assert where(doc) == [("y", "kind")]
+    doc.graph.nodes["comb"].props["spatial_map"] = [2, 1]
+    assert diags(doc) == []
