@@ -302,7 +302,7 @@ class _Checker:
                 continue  # reported as a missing property
             value = node.props[prop]
             if key is None:
-                self._check_ref(node, f"props.{prop}", prop, value)
+                self._check_ref(node, f"props.{prop}", prop, prop, value)
                 continue
             if not isinstance(value, list):
                 self.add(node.id, f"props.{prop}", f"expected a list of {{var, {key}}} entries")
@@ -311,10 +311,10 @@ class _Checker:
                 if not isinstance(entry, dict):
                     self.add(node.id, f"props.{prop}[{i}]", f"expected a {{var, {key}}} entry")
                     continue
-                self._check_ref(node, f"props.{prop}[{i}].{key}", key, entry.get(key))
+                self._check_ref(node, f"props.{prop}[{i}].{key}", prop, key, entry.get(key))
 
-    def _check_ref(self, node: Node, field: str, what: str, value: Any) -> None:
-        wanted = REF_TARGETS.get(what, ())
+    def _check_ref(self, node: Node, field: str, prop: str, what: str, value: Any) -> None:
+        wanted = _ref_targets(node.kind, prop, what)
         words = " or ".join(sorted({registry.display_name(k) for k in wanted})) or what
         if value is None or value == "":
             self.add(node.id, field, f"no {what} chosen: pick a {words}")
@@ -741,6 +741,17 @@ def _place_words(scope: str) -> str:
 
 def _data_word(param: dict[str, Any]) -> str:
     return "scalar" if param.get("kind") == "scalar" else "tensor"
+
+
+def _ref_targets(kind_id: str, prop: str, what: str) -> tuple[str, ...]:
+    """The kinds a reference may name: the registry's ``reference_kinds`` when it has it (a
+    kind's own list), else by the reference's name (``REF_TARGETS``)."""
+    lookup = getattr(registry, "reference_kinds", None)
+    if lookup is not None:
+        found = lookup(kind_id, prop)
+        if found:
+            return tuple(found)
+    return REF_TARGETS.get(what, ())
 
 
 def _task_get_names(text: str) -> set[str]:
