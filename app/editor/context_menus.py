@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.editor.palette import item_node_id
+from app.editor.palette import deepest_frame, item_node_id
 from app.model import commands as cmds
 from app.model import frames, registry
 from app.model.document import PortRef
@@ -124,6 +124,7 @@ class CanvasContextMenus(QtCore.QObject):
             if isinstance(item, PipeItem) and not isinstance(item, LivePipeItem):
                 if item.input_port is not None and item.output_port is not None:
                     return Hit("wire", pipe=item)
+        frame = frame or deepest_frame(self.canvas, view_pos)  # inside a frame's interior
         if frame is not None:
             return Hit("frame", frame)
         if comment is not None:

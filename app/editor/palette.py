@@ -381,19 +381,46 @@ def item_node_id(doc: Document, item: Any) -> str | None:
 
 def frame_at(canvas: Any, view_pos: QtCore.QPoint) -> str | None:
     """The innermost frame under ``view_pos`` (viewer coordinates) on the root canvas: the
-    frame itself, or the frame of the node under the cursor; None for empty canvas."""
+    frame of the node under the cursor, else the deepest frame whose rectangle holds the point
+    (a frame's interior lets clicks through, so its bounding rectangle decides); None for the
+    root canvas."""
     doc = canvas.doc
     if getattr(canvas, "scope", None) is not None:
         return None  # a kernel body has no frames
-    for item in canvas.viewer.items(view_pos):
+    viewer = canvas.viewer
+    for item in viewer.items(view_pos):
+        node_id = item_node_id(doc, item)
+        if node_id is not None and node_id in doc.graph.nodes:
+            node = doc.graph.nodes[node_id]
+            if not _is_frame(node.kind):
+                return node.parent
+            break
+    return deepest_frame(canvas, view_pos)
+
+
+def deepest_frame(canvas: Any, view_pos: QtCore.QPoint) -> str | None:
+    """The most deeply nested frame whose rectangle holds ``view_pos`` (None: none does)."""
+    doc = canvas.doc
+    viewer = canvas.viewer
+    point = viewer.mapToScene(view_pos)
+    items = viewer.scene().items(
+        point,
+        QtCore.Qt.ItemSelectionMode.IntersectsItemBoundingRect,
+        QtCore.Qt.SortOrder.DescendingOrder,
+        viewer.transform(),
+    )
+    best: str | None = None
+    best_depth = -1
+    for item in items:
         node_id = item_node_id(doc, item)
         if node_id is None or node_id not in doc.graph.nodes:
             continue
-        node = doc.graph.nodes[node_id]
-        if _is_frame(node.kind):
-            return node.id
-        return node.parent
-    return None
+        if not _is_frame(doc.graph.nodes[node_id].kind):
+            continue
+        depth = frames.depth(doc, node_id)
+        if depth > best_depth:
+            best, best_depth = node_id, depth
+    return best
 
 
 def _is_frame(kind_id: str) -> bool:

@@ -734,10 +734,15 @@ class KeyEditor(QtWidgets.QComboBox):
             with QtCore.QSignalBlocker(self):
                 self.setCurrentIndex(-1)
                 self.setEditText(key_to_text(self._value, self._vars()))
-            self.lineEdit().selectAll()
-            self.lineEdit().setFocus()
+            QtCore.QTimer.singleShot(0, self._start_typing)  # after the popup gave focus back
             return
         self._emit(data)
+
+    def _start_typing(self) -> None:
+        edit = self.lineEdit()
+        if edit is not None:
+            edit.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
+            edit.selectAll()
 
     def _commit_text(self) -> None:
         text = self.currentText().strip()
