@@ -82,7 +82,6 @@ _STATEMENT_KINDS = frozenset(
 _FRAMED_KINDS = {
     "branch.case": "P.when chain",
     "workload.instance": "combine or sequential",
-    "csp.process": "connect",
 }
 """Kinds that live only inside one kind of frame (by what the message calls that frame)."""
 PROGRAM_VAR = "program"
@@ -208,6 +207,17 @@ class _Exporter:
             ):
                 self._name(n)
         for n in self.nodes.values():
+            if n.parent is None:
+                continue
+            if n.kind == "csp.process" or n.kind.startswith("layout."):
+                other = self.root_names.get(self._name(n))
+                if other is not None:
+                    raise ExportError(
+                        n.id,
+                        "name",
+                        f"{registry.node_label(other)} on the root canvas has this name already",
+                    )
+        for n in self.nodes.values():
             if n.kind == "csp.process" and f"{self._name(n)}_body" in self.root_names:
                 raise ExportError(
                     n.id,
@@ -223,7 +233,7 @@ class _Exporter:
         processes = [
             n
             for n in self.nodes.values()
-            if n.kind == "csp.process" and self._parent_kind(n) == "csp.connect"
+            if n.kind == "csp.process" and self._parent_kind(n) in (None, "csp.connect")
         ]
         if processes:
             sections[_PROCESSES] = processes
@@ -248,7 +258,11 @@ class _Exporter:
         """Every parent is a frame of the document and every node stands where it may."""
         for n in self.nodes.values():
             if n.parent is None:
-                if n.kind in _STATEMENT_KINDS or n.kind in _FRAMED_KINDS:
+                if (
+                    n.kind in _STATEMENT_KINDS
+                    or n.kind in _FRAMED_KINDS
+                    or n.kind.startswith("layout.")
+                ):
                     raise ExportError(
                         n.id,
                         "parent",
@@ -256,6 +270,12 @@ class _Exporter:
                         f"{_FRAMED_KINDS.get(n.kind, 'workload')} frame",
                     )
                 continue
+            if n.kind in _SECTION_OF_KIND and not n.kind.startswith("compose."):
+                raise ExportError(
+                    n.id,
+                    "parent",
+                    f"a {registry.display_name(n.kind)} belongs on the root canvas, not in a frame",
+                )
             parent = self.nodes.get(n.parent)
             if parent is None:
                 raise ExportError(n.id, "parent", f"the enclosing frame {n.parent!r} is missing")
