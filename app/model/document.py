@@ -9,13 +9,14 @@ equal to that one?" (``same_as``) and "what is wrong with it?" (``validate``).
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """The project-file format this build writes (older versions are migrated by ``io``)."""
 
 
@@ -51,7 +52,12 @@ class Backdrop:
 
 @dataclass
 class Node:
-    """One node. ``body`` is the sub-graph of a scope node (loop, kernel, process...)."""
+    """One node (docs/graph-model-v2.md).
+
+    ``parent`` is the id of the enclosing frame (a node of the same graph whose kind is a frame
+    kind), ``None`` for a node directly on its canvas. ``body`` is the sub-canvas of a kernel
+    definition (its tile-op dataflow); no other kind owns a body in format v2.
+    """
 
     id: str
     kind: str
@@ -59,6 +65,7 @@ class Node:
     pos: tuple[float, float] = (0.0, 0.0)
     props: dict[str, Any] = field(default_factory=dict)
     body: Graph | None = None
+    parent: str | None = None
 
 
 @dataclass
@@ -188,7 +195,11 @@ class Document:
 
     # -- equality ---------------------------------------------------------------------------
     def same_as(self, other: Document) -> bool:
-        """Equal kinds, names, props, edges and bodies; ids, positions, backdrops ignored."""
+        """Equal kinds, names, props, frames, edges and bodies; ids, positions, backdrops ignored.
+
+        Frames compare by kind, name, props and their children in order (child order is the
+        statement order export keeps); nodes on a canvas compare as a multiset.
+        """
         return _canonical_graph(self.graph) == _canonical_graph(other.graph)
 
     # -- validation -------------------------------------------------------------------------
@@ -204,19 +215,84 @@ def _canonical_json(value: Any) -> str:
 
 
 def _canonical_graph(graph: Graph) -> tuple[Any, ...]:
-    """An id-free, order-free description of a graph (edge order kept per input port)."""
-    sig: dict[str, str] = {}
+    """An id-free description of a graph: frame trees in child order, edges per input port.
+
+    Every node gets a *tree* signature (kind, name, props, body, and the tree signatures of its
+    children in order) and a *place* signature (its tree signature plus, for each enclosing
+    frame, that frame's tree signature and the node's index among its siblings), so two documents
+    are equal exactly when their frame trees are equal and their edges join equal places.
+    """
+    kids: dict[str | None, list[Node]] = {}
     for node in graph.nodes.values():
+        parent = node.parent if node.parent in graph.nodes else None
+        kids.setdefault(parent, []).append(node)
+    tree: dict[str, str] = {}
+
+    def tree_sig(node: Node, seen: frozenset[str]) -> str:
+        if node.id in tree:
+            return tree[node.id]
+        if node.id in seen:  # a parent cycle: not a tree; describe without the children
+            return _canonical_json([node.kind, node.name, _ref_free_props(node, graph), "cycle"])
         body = _canonical_graph(node.body) if node.body is not None else None
-        sig[node.id] = _canonical_json([node.kind, node.name, node.props, repr(body)])
-    nodes = Counter(sig.values())
+        children = [tree_sig(c, seen | {node.id}) for c in kids.get(node.id, [])]
+        props = _ref_free_props(node, graph)
+        text = _canonical_json([node.kind, node.name, props, repr(body), children])
+        tree[node.id] = hashlib.sha256(text.encode()).hexdigest()  # nesting stays linear
+        return tree[node.id]
+
+    for node in graph.nodes.values():
+        tree_sig(node, frozenset())
+    return _signatures(graph, kids, tree)
+
+
+def _ref_free_props(node: Node, graph: Graph) -> Any:
+    """``node.props`` with every reference (a property holding a node id, per the registry)
+    replaced by the referenced node's kind and name, so equal documents with other ids agree."""
+    from .registry import reference_props  # registry imports this module
+
+    refs = reference_props(node.kind)
+    if not refs:
+        return node.props
+
+    def resolve(value: Any) -> Any:
+        target = graph.nodes.get(value) if isinstance(value, str) else None
+        return ["->", target.kind, target.name] if target is not None else value
+
+    props = dict(node.props)
+    for name, sub in refs.items():
+        if name not in props:
+            continue
+        if sub is None:
+            props[name] = resolve(props[name])
+        elif isinstance(props[name], list):
+            props[name] = [
+                {**e, sub: resolve(e.get(sub))} if isinstance(e, dict) else e for e in props[name]
+            ]
+    return props
+
+
+def _signatures(graph: Graph, kids: dict[str | None, list[Node]], tree: dict[str, str]) -> tuple[Any, ...]:  # fmt: skip
+    index_of = {n.id: i for members in kids.values() for i, n in enumerate(members)}
+    place: dict[str, str] = {}
+    for parent, members in kids.items():
+        for index, node in enumerate(members):
+            chain: list[Any] = [tree[node.id]]
+            current, position, hops = parent, index, 0
+            while current is not None and hops <= len(graph.nodes):
+                chain.append([tree[current], position])
+                holder = graph.nodes[current]
+                up = holder.parent if holder.parent in graph.nodes else None
+                position = index_of[current]
+                current, hops = up, hops + 1
+            place[node.id] = _canonical_json(chain)
+    roots = Counter(tree[n.id] for n in kids.get(None, []))
     ordinal: Counter[tuple[str, str]] = Counter()
     edges: Counter[tuple[str, str, str, str, int]] = Counter()
     for e in graph.edges:
         key = (e.dst.node, e.dst.port)
-        edges[(sig.get(e.src.node, e.src.node), e.src.port, sig.get(e.dst.node, e.dst.node), e.dst.port, ordinal[key])] += 1  # fmt: skip
+        edges[(place.get(e.src.node, e.src.node), e.src.port, place.get(e.dst.node, e.dst.node), e.dst.port, ordinal[key])] += 1  # fmt: skip
         ordinal[key] += 1
-    return (sorted(nodes.items()), sorted(edges.items()))
+    return (sorted(roots.items()), sorted(edges.items()))
 
 
 __all__ = [

@@ -870,6 +870,26 @@ LOOP_VAR_PROP = {
 """Scope kinds that bind variables, and the property naming them."""
 
 
+REFERENCE_PROPS: dict[str, dict[str, str | None]] = {
+    "kernel.call": {"kernel": None},
+    "loop.parallel": {"axes": "axis"},
+    "loop.seq": {"axis": None},
+    "loop.sel": {"axis": None},
+    "csp.send": {"channel": None},
+    "csp.consume": {"channel": None},
+    "csp.close": {"channel": None},
+    "event.record": {"event": None},
+    "event.synchronize": {"event": None},
+    "workload.instance": {"workload": None},
+}
+
+
+def reference_props(kind_id: str) -> dict[str, str | None]:
+    """The properties of ``kind_id`` that hold node ids (format v2): name -> None for a plain
+    id, or the key of the id inside each entry of a list (``axes: [{var, axis}]`` -> "axis")."""
+    return REFERENCE_PROPS.get(kind_id, {})
+
+
 # ------------------------------------------------------------------------------------------
 # lookups
 # ------------------------------------------------------------------------------------------

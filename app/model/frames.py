@@ -1,0 +1,123 @@
+"""Frame navigation over a v2 document (Qt-free; docs/graph-model-v2.md).
+
+A frame is a node whose kind is a frame kind (``registry.is_frame``); a node inside a frame names
+it in ``Node.parent``. A frame's children are the nodes with that parent, in ``graph.nodes``
+order. These helpers answer the structural questions every layer asks: what is inside a frame,
+what encloses a node, which loop variables are bound around it, which workload it belongs to.
+
+Only the root canvas has frames; nodes of a kernel body have ``parent`` None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .document import Document, Node
+
+LOOP_KINDS = ("loop.parallel", "loop.seq", "loop.sel", "csp.consume")
+"""Frame kinds that bind loop variables (a consume variable indexes like a loop variable)."""
+
+PROGRAM_KINDS = ("workload.def", "compose.combine", "compose.sequential", "csp.connect")
+"""Frame kinds that carry a schedule sheet when they stand at the top of a program."""
+
+
+def children(doc: Document, frame_id: str | None) -> list[Node]:
+    """The nodes directly inside ``frame_id`` (root canvas nodes for None), in order."""
+    return [n for n in doc.graph.nodes.values() if n.parent == frame_id]
+
+
+def parent_of(doc: Document, node_id: str) -> Node | None:
+    """The frame directly enclosing ``node_id`` (None on the root canvas or in a kernel body)."""
+    node = doc.graph.nodes.get(node_id)
+    if node is None or node.parent is None:
+        return None
+    return doc.graph.nodes.get(node.parent)
+
+
+def ancestors(doc: Document, node_id: str) -> list[Node]:
+    """The frames enclosing ``node_id``, outermost first (empty at the root or in a body).
+
+    A parent cycle (only possible in a corrupt document) stops the walk instead of looping.
+    """
+    chain: list[Node] = []
+    seen = {node_id}
+    current = parent_of(doc, node_id)
+    while current is not None and current.id not in seen:
+        chain.append(current)
+        seen.add(current.id)
+        current = parent_of(doc, current.id)
+    chain.reverse()
+    return chain
+
+
+def bound_vars(node: Node) -> list[str]:
+    """The loop variables ``node`` itself binds (a loop or consume frame), in header order."""
+    props: dict[str, Any] = node.props
+    if node.kind == "loop.parallel":
+        axes = props.get("axes") or []
+        return [str(a.get("var", "")) for a in axes if isinstance(a, dict) and a.get("var")]
+    if node.kind in ("loop.seq", "loop.sel", "csp.consume"):
+        var = props.get("var")
+        return [str(var)] if isinstance(var, str) and var else []
+    return []
+
+
+def loop_vars(doc: Document, node_id: str) -> list[str]:
+    """Variables bound by the loop and consume frames around ``node_id``, outermost first."""
+    out: list[str] = []
+    for frame in ancestors(doc, node_id):
+        out.extend(bound_vars(frame))
+    return out
+
+
+def workload_of(doc: Document, node_id: str) -> Node | None:
+    """The ``workload.def`` frame ``node_id`` lives in (the node itself if it is one)."""
+    node = doc.graph.nodes.get(node_id)
+    if node is not None and node.kind == "workload.def":
+        return node
+    for frame in reversed(ancestors(doc, node_id)):
+        if frame.kind == "workload.def":
+            return frame
+    return None
+
+
+def iter_descendants(doc: Document, frame_id: str) -> Iterator[Node]:
+    """Every node inside ``frame_id`` at any depth, pre-order (a frame before its children)."""
+    kids: dict[str | None, list[Node]] = {}
+    for n in doc.graph.nodes.values():
+        kids.setdefault(n.parent, []).append(n)
+    stack = list(reversed(kids.get(frame_id, [])))
+    seen = {frame_id}
+    while stack:
+        node = stack.pop()
+        if node.id in seen:
+            continue
+        seen.add(node.id)
+        yield node
+        stack.extend(reversed(kids.get(node.id, [])))
+
+
+def descendants(doc: Document, frame_id: str) -> list[Node]:
+    """Every node inside ``frame_id`` at any depth, pre-order, children in their order."""
+    return list(iter_descendants(doc, frame_id))
+
+
+def depth(doc: Document, node_id: str) -> int:
+    """How many frames enclose ``node_id`` (0 on the root canvas)."""
+    return len(ancestors(doc, node_id))
+
+
+__all__ = [
+    "LOOP_KINDS",
+    "PROGRAM_KINDS",
+    "children",
+    "parent_of",
+    "ancestors",
+    "bound_vars",
+    "loop_vars",
+    "workload_of",
+    "iter_descendants",
+    "descendants",
+    "depth",
+]
