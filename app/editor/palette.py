@@ -491,19 +491,37 @@ def create_at(canvas: Any, node_type: str, pos: tuple[float, float], parent: str
         cmd = _apply(canvas, paste)
         made = getattr(cmd, "nodes", None) or []
         return made[0].id if made else None
-    call_kind, prop, targets = ref
-    before = set(doc.graph.nodes)
-    try:
-        canvas.editor.apply(paste)
-    except commands.EditError as err:
-        canvas.message.emit(str(err))
-        return None
-    kernel = next((n for n in paste.nodes if n.kind in targets), None)  # type: ignore[attr-defined]
-    if kernel is None:
-        return next((n for n in doc.graph.nodes if n not in before), None)
-    cmd = _apply(canvas, commands.AddNode(call_kind, pos, parent, **{prop: kernel.id}))
+    cmd = _apply(canvas, _AddAndCall(paste, ref, pos, parent))
     node = getattr(cmd, "node", None)
-    return node.id if node is not None else kernel.id
+    return node.id if node is not None else None
+
+
+class _AddAndCall(commands.Command):
+    """Paste a library kernel onto the root canvas and call it inside ``parent``: one undo
+    step (the parts run in one command, as ``commands.Batch`` runs its parts)."""
+
+    title = "Add and call kernel"
+
+    def __init__(
+        self,
+        paste: commands.Paste,
+        ref: tuple[str, str, tuple[str, ...]],
+        pos: tuple[float, float],
+        parent: str | None,
+    ) -> None:
+        super().__init__()
+        self.paste, self.ref, self.pos, self.parent = paste, ref, pos, parent
+        self.node: Node | None = None
+
+    def run(self, ed: commands.DocumentEditor) -> None:
+        call_kind, prop, targets = self.ref
+        self.paste.run(ed)
+        kernel = next((n for n in self.paste.nodes if n.kind in targets), None)
+        if kernel is None:
+            raise commands.EditError("the library entry holds no kernel definition")
+        add = commands.AddNode(call_kind, self.pos, self.parent, **{prop: kernel.id})
+        add.run(ed)
+        self.node = add.node
 
 
 class PaletteDrop(QtCore.QObject):

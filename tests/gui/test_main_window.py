@@ -151,7 +151,9 @@ def build_scale_workload(window: MainWindow, tensor_id: str, kernel_id: str) -> 
     """Finish the graph around a dropped tensor and kernel: Y = exp(X) per batch row.
 
     Property edits go through the canvas (as the properties panel does), structure through
-    model commands (as canvas connections do): the same undoable path the user's edits take.
+    model commands (as canvas drops and wires do): the same undoable path the user's edits take.
+    Format v2: X and Y wired straight into the call inside ``P(b in batch)`` inside the
+    workload frame, whose sheet compiles it for the simulator.
     """
     canvas, editor = window.canvas, window.editor
 
@@ -175,20 +177,13 @@ def build_scale_workload(window: MainWindow, tensor_id: str, kernel_id: str) -> 
     link(p_in.id, "tile", exp, "x")
     link(exp, "result", p_out.id, "value")
 
-    add("data.tensor", name="Y", shape=[4, 16, 16])
-    add("axis.dense", name="batch", size=4)
-    wl = add("workload.def", name="apply_all")
-    entry = next(n.id for n in window.document.node(wl).body.nodes.values())
-    loop = add("loop.parallel", wl, vars="b")
-    link(entry, "exec", loop, "exec")
-    link(add("data.get", wl, target="batch"), "out", loop, "axes")
-    loop_entry = next(n.id for n in window.document.node(loop).body.nodes.values())
-    call = add("kernel.call", loop, axes="b", index={"x": "b", "y": "b"})
-    link(loop_entry, "exec", call, "exec")
-    link(add("data.get", loop, target="scale"), "out", call, "kernel")
-    link(add("data.get", loop, target="X"), "out", call, "x")
-    link(add("data.get", loop, target="Y"), "out", call, "y")
-    link(wl, "workload", add("compile.target", name="program"), "workload")
+    y = add("data.tensor", name="Y", shape=[4, 16, 16])
+    batch = add("axis.dense", name="batch", size=4)
+    wl = add("workload.def", name="apply_all", target="cpu_sim")
+    loop = add("loop.parallel", wl, axes=[{"var": "b", "axis": batch}])
+    call = add("kernel.call", loop, kernel=kernel_id)
+    link(tensor_id, "tensor", call, "x")
+    link(call, "y", y, "write")
 
 
 # ------------------------------------------------------------------------------------------
@@ -383,9 +378,9 @@ def test_diagnostics_list_problems_and_double_click_selects(
     qtbot: Any, make_window: Callable[..., MainWindow]
 ) -> None:
     window = make_window()
-    call_holder = window.canvas.add_node("workload.def", (0.0, 0.0))
-    # A loop with no axis connected and off the execution chain: a diagnostic.
-    loop = window.editor.apply(cmds.AddNode("loop.parallel", (0.0, 0.0), call_holder)).node.id
+    holder = window.canvas.add_node("workload.def", (0.0, 0.0))
+    # A loop over no axis: a diagnostic on the loop, inside the workload frame.
+    loop = window.editor.apply(cmds.AddNode("loop.parallel", (0.0, 0.0), holder)).node.id
     window.refresh_diagnostics()
     items = [window.diagnostics_list.item(i) for i in range(window.diagnostics_list.count())]
     at_loop = [it for it in items if it.data(Qt.ItemDataRole.UserRole) == loop]
@@ -398,8 +393,58 @@ def test_diagnostics_list_problems_and_double_click_selects(
     qtbot.mouseDClick(
         window.diagnostics_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center()
     )
-    assert window.canvas.scope == call_holder  # entered the workload body
+    assert window.canvas.scope is None  # v2: nothing is entered, the frame is on the canvas
     assert window.canvas.selected_ids() == [loop]
+
+
+def test_wrap_and_unwrap_from_the_edit_menu(
+    qtbot: Any, make_window: Callable[..., MainWindow]
+) -> None:
+    window = make_window()
+    holder = window.canvas.add_node("workload.def", (0.0, 0.0))
+    call = window.editor.apply(cmds.AddNode("kernel.call", (40.0, 80.0), holder)).node.id
+    window.canvas.select_ids([call])
+    window.canvas.viewer.setFocus()
+    press(qtbot, window, "Ctrl+G")  # inside a workload: a parallel loop around the call
+    loop = window.document.node(call).parent
+    assert loop != holder and window.document.node(loop).kind == "loop.parallel"
+    assert window.document.node(loop).parent == holder
+    window.canvas.select_ids([loop])
+    press(qtbot, window, "Ctrl+Shift+G")
+    assert loop not in window.document.graph.nodes
+    assert window.document.node(call).parent == holder
+    press(qtbot, window, "Ctrl+Z")
+    assert window.document.node(call).parent == loop
+
+
+def test_edit_axes_raises_properties_on_the_frames_axes(
+    make_window: Callable[..., MainWindow],
+) -> None:
+    window = make_window()
+    window.run_panel.stats_dock.raise_()  # another tab in front of Properties
+    holder = window.canvas.add_node("workload.def", (0.0, 0.0))
+    loop = window.editor.apply(cmds.AddNode("loop.parallel", (0.0, 0.0), holder)).node.id
+    assert window.canvas.context_menus.axes_field(loop) == "axes"
+    window.canvas.context_menus.edit_requested.emit(loop, "axes")
+    assert window.properties.node_id == loop
+    assert not window.properties_dock.visibleRegion().isEmpty()
+    axes = window.properties.editors["axes"]
+    assert axes.add_combo.hasFocus()  # type: ignore[attr-defined]
+
+
+def test_sweep_opens_on_the_workloads_worker_count(
+    make_window: Callable[..., MainWindow],
+) -> None:
+    window = make_window()
+    tensor = window.canvas.add_node("data.tensor", (0.0, 0.0))
+    kernel = window.canvas.add_node("kernel.def", (0.0, 0.0))
+    build_scale_workload(window, tensor, kernel)
+    (call,) = [n.id for n in window.document.graph.nodes.values() if n.kind == "kernel.call"]
+    window.canvas.select_ids([call])  # a call has nothing to sweep: its workload's count is
+    window.actions["sweep"].trigger()
+    param = window.sweep.current_param
+    assert param is not None and param.prop == "dispatch_n"
+    assert window.document.node(param.node_id).kind == "workload.def"
 
 
 def test_recent_files_newest_first_limited_and_pruned(
@@ -464,11 +509,13 @@ def test_autosave_then_recovery_on_open(
 
 def test_export_error_names_and_selects_the_node(make_window: Callable[..., MainWindow]) -> None:
     window = make_window()
-    target = window.canvas.add_node("compile.target", (0.0, 0.0))
-    assert window.export_python() is None
+    holder = window.canvas.add_node("workload.def", (0.0, 0.0))
+    window.canvas.set_property(holder, "target", "cpu_sim")
+    call = window.editor.apply(cmds.AddNode("kernel.call", (0.0, 0.0), holder)).node.id
+    assert window.export_python() is None  # the call names no kernel
     (title, text), *_ = window.dialogs.errors  # type: ignore[attr-defined]
-    assert title == "Cannot export to Python" and target in text
-    assert window.canvas.selected_ids() == [target]
+    assert title == "Cannot export to Python" and call in text
+    assert window.canvas.selected_ids() == [call]
 
 
 @pytest.mark.slow
