@@ -1,18 +1,25 @@
-"""Arrange a graph so it reads left to right and fits a window (Edit > Arrange).
+"""Arrange a canvas so it reads left to right and fits a window (Edit > Arrange).
 
-A project graph is laid out in **columns by role**: data (tensors, scalars) on the left, then
-definitions (axes, kernels, events), then what runs (workloads, loops, calls, processes,
-channels), then the schedule chain and the program on the right. A kernel body (tile ops) is
-laid out by **dataflow** instead: each op one column right of the latest op it reads.
+The root canvas of a v2 document (docs/graph-model-v2.md) is laid out **by dataflow, frame by
+frame**: inside every frame (and on the root) the children are placed in columns, each child
+one column right of the latest sibling it reads from — a wire from a tensor into a call deep
+inside a workload frame counts as a wire into that frame — so a workload reads
+inputs -> calls -> outputs. Unwired definitions (axes, kernels, channels, events) stand in a
+column on the far left of the root; unwired frames (programs) on the right. Frames are laid
+out bottom-up: a frame is as large as its children plus padding and header, exactly as the
+view sizes it (``frame_size``), so nothing overlaps and every child sits inside its frame.
 
-Inside a column, nodes keep their palette-category order, then their wiring order (a schedule
-chain reads top to bottom) and then their previous position, so re-arranging is stable. A
-column taller than the best height is wrapped into several; the height is chosen so the whole
-layout has the shape of the window it is shown in (``aspect`` = width / height), which is what
-lets a bundled sample open fitted at a readable zoom (issue 13: "open and fit at >= 0.6").
+A kernel body (tile ops) is laid out by dataflow as well, with no frames.
 
-Pure model code: node sizes come from the caller (the canvas passes its laid-out node sizes;
-:func:`estimated_size` stands in without a view).
+Inside a column, children keep their order (a frame's child order, then previous position),
+so re-arranging is stable. On the root a column taller than the best height is wrapped into
+several; the height is chosen so the whole layout has the shape of the window it is shown in
+(``aspect`` = width / height), which is what lets a bundled sample open fitted at a readable
+zoom (issue 13: "open and fit at >= 0.6").
+
+Pure model code: node sizes come from the caller (the canvas passes its laid-out node sizes
+and, for frames, header heights and minimum widths); :func:`estimated_size` stands in without
+a view.
 """
 
 from __future__ import annotations
@@ -30,25 +37,15 @@ GAP_Y = 28.0
 DEFAULT_ASPECT = 1.6
 """The canvas of a 1400x900 Studio window is about 800x500 (docks take the rest)."""
 
-COLUMN_OF_CATEGORY: dict[str, int] = {
-    "Data": 0,
-    "Internal": 0,
-    "Axes": 1,
-    "Kernels": 1,
-    "Events": 1,
-    "Tile ops": 2,
-    "Workloads": 2,
-    "Loops": 2,
-    "Control": 2,
-    "CSP": 2,
-    "Slots": 2,
-    "Layout": 2,
-    "Schedule": 3,
-    "Program": 3,
-}
-"""Palette category -> column of the role layout (left to right: data, definitions, what runs,
-schedule). A category missing here (a new one) goes in the middle column."""
-MIDDLE_COLUMN = 2
+FRAME_PAD = 26.0
+"""Space between a frame's border and its children (the view's ``frames.FRAME_PAD``)."""
+HEADER_H = 34.0
+"""A frame header's title line."""
+SUMMARY_H = 24.0
+"""The second header line of a frame that carries a schedule sheet."""
+SUMMARY_KINDS = frozenset({"workload.def", "compose.combine", "compose.sequential", "csp.connect"})
+EMPTY_W, EMPTY_H = 260.0, 130.0
+"""The size of a frame's inside when it holds nothing."""
 
 
 @dataclass(frozen=True)
@@ -60,10 +57,29 @@ class Size:
 def estimated_size(node: Node, doc: Document, graph: Graph) -> Size:
     """A node's size without a view: title width (~7 px a character) and one row per port."""
     text = titles.title(node, doc, graph)
-    ports = registry.ports_of(node, doc, graph)
+    ports = registry.ports_of(node, doc, graph) if graph is not doc.graph else registry.ports_of(node, doc)  # fmt: skip
     ins = sum(1 for p in ports if p.direction == "in")
     outs = len(ports) - ins
     return Size(max(160.0, 7.2 * len(text) + 40.0), 50.0 + 22.0 * max(ins, outs, 1))
+
+
+def estimated_header(node: Node, doc: Document) -> tuple[float, float]:
+    """A frame's ``(header height, minimum width)`` without a view."""
+    text = titles.title(node, doc, doc.graph)
+    header = HEADER_H + (SUMMARY_H if node.kind in SUMMARY_KINDS else 0.0)
+    return header, 9.5 * len(text) + 24.0
+
+
+def frame_size(content: Size | None, header: float, min_width: float) -> Size:
+    """A frame's outer size around ``content`` (None: an empty frame), as the view draws it."""
+    if content is None:
+        return Size(max(EMPTY_W, min_width), EMPTY_H + header)
+    return Size(max(content.width + 2 * FRAME_PAD, min_width), content.height + header + 2 * FRAME_PAD)  # fmt: skip
+
+
+def _is_frame(node: Node) -> bool:
+    k = registry.KINDS.get(node.kind)
+    return bool(k is not None and getattr(k, "frame", False))
 
 
 def layout(
@@ -71,44 +87,132 @@ def layout(
     graph: Graph,
     sizes: Mapping[str, tuple[float, float]] | None = None,
     aspect: float = DEFAULT_ASPECT,
+    headers: Mapping[str, tuple[float, float]] | None = None,
 ) -> dict[str, tuple[float, float]]:
     """New top-left positions for every node of ``graph`` (a node id -> ``(x, y)``).
 
-    ``sizes`` maps node ids to ``(width, height)``; missing ones are estimated. The result
-    starts at (0, 0); nodes are not moved here (the caller applies one ``MoveNodes``).
+    ``sizes`` maps (non-frame) node ids to ``(width, height)``; ``headers`` maps frame ids to
+    ``(header height, minimum width)``; missing ones are estimated. A frame's position is its
+    top-left corner. The result starts at (0, 0); nodes are not moved here (the caller applies
+    one ``MoveNodes``).
     """
     if not graph.nodes:
         return {}
-    size = {
-        nid: Size(*sizes[nid])
-        if sizes is not None and nid in sizes
-        else estimated_size(n, doc, graph)
-        for nid, n in graph.nodes.items()
-    }
-    order = _wiring_order(graph)
-    if registry.scope_of_graph(doc, graph) == "kernel":
-        columns = _dataflow_columns(graph, order)
-    else:
-        columns = _role_columns(graph, order)
-    return _best_wrap(columns, size, aspect)
+    order = {nid: i for i, nid in enumerate(graph.nodes)}
+    if graph is not doc.graph:
+        size = {nid: _leaf_size(n, doc, graph, sizes) for nid, n in graph.nodes.items()}
+        columns = _dataflow_columns(graph, list(graph.nodes), _sibling_edges(graph, {n: n for n in graph.nodes}))  # fmt: skip
+        return _best_wrap(columns, size, aspect)
+    return _Frames(doc, graph, sizes, headers, order).root(aspect)
 
 
-def _wiring_order(graph: Graph) -> dict[str, int]:
-    """A topological rank of every node along its wires (ties: previous y, x, then creation),
-    so a wired chain keeps its direction; nodes on a cycle keep their previous order."""
-    preds: dict[str, set[str]] = {nid: set() for nid in graph.nodes}
+def _leaf_size(node: Node, doc: Document, graph: Graph, sizes: Mapping[str, tuple[float, float]] | None) -> Size:  # fmt: skip
+    if sizes is not None and node.id in sizes:
+        return Size(*sizes[node.id])
+    return estimated_size(node, doc, graph)
+
+
+class _Frames:
+    """The bottom-up frame layout of a root canvas."""
+
+    def __init__(self, doc, graph, sizes, headers, order) -> None:
+        self.doc, self.graph, self.sizes, self.headers, self.order = (
+            doc,
+            graph,
+            sizes,
+            headers,
+            order,
+        )
+        nodes = graph.nodes
+        self.kids: dict[str | None, list[str]] = {}
+        for nid, n in nodes.items():
+            parent = n.parent if n.parent in nodes and _is_frame(nodes[n.parent]) else None
+            self.kids.setdefault(parent, []).append(nid)
+        self.parent = {nid: p for p, ids in self.kids.items() for nid in ids}
+        self.size: dict[str, Size] = {}
+        self.local: dict[str, dict[str, tuple[float, float]]] = {}  # frame -> child offsets
+        self.header: dict[str, float] = {}
+
+    def _chain(self, nid: str) -> list[str]:
+        """``nid`` and its enclosing frames, innermost first."""
+        out, seen = [nid], {nid}
+        p = self.parent.get(nid)
+        while p is not None and p not in seen:
+            out.append(p)
+            seen.add(p)
+            p = self.parent.get(p)
+        return out
+
+    def _columns(self, container: str | None) -> list[list[str]]:
+        members = self.kids.get(container, [])
+        rep: dict[str, str] = {}
+        member_set = set(members)
+        for nid in self.graph.nodes:
+            for c in self._chain(nid):
+                if c in member_set:
+                    rep[nid] = c
+                    break
+        edges = _sibling_edges(self.graph, rep)
+        if container is not None:
+            # a member writing a node outside the frame (a root tensor) that another member
+            # reads comes first: the data passes through the outside node
+            writers: dict[str, set[str]] = {}
+            for e in self.graph.edges:
+                if e.src.node in rep and e.dst.node not in rep:
+                    writers.setdefault(e.dst.node, set()).add(rep[e.src.node])
+            for e in self.graph.edges:
+                if e.src.node in writers and e.dst.node in rep:
+                    edges += [(w, rep[e.dst.node]) for w in writers[e.src.node] if w != rep[e.dst.node]]  # fmt: skip
+            return _dataflow_columns(self.graph, members, edges)
+        wired = {a for a, b in edges} | {b for a, b in edges}
+        defs = [m for m in members if m not in wired and not _is_frame(self.graph.nodes[m])]
+        progs = [m for m in members if m not in wired and _is_frame(self.graph.nodes[m])]
+        flow = _dataflow_columns(self.graph, [m for m in members if m in wired], edges)
+        defs.sort(key=lambda i: (_category_rank(self.graph.nodes[i]), self.order[i]))
+        return [c for c in [defs, *flow, progs] if c]
+
+    def _measure(self, nid: str) -> Size:
+        node = self.graph.nodes[nid]
+        if not _is_frame(node):
+            return _leaf_size(node, self.doc, self.graph, self.sizes)
+        header, min_w = (
+            self.headers[nid] if self.headers and nid in self.headers else estimated_header(node, self.doc)
+        )  # fmt: skip
+        self.header[nid] = header
+        if not self.kids.get(nid):
+            self.local[nid] = {}
+            return frame_size(None, header, min_w)
+        columns = self._columns(nid)
+        sizes = {c: self._measure(c) for col in columns for c in col}
+        local = _stack(columns, sizes)
+        self.local[nid] = local
+        return frame_size(_extent(local, sizes), header, min_w)
+
+    def root(self, aspect: float) -> dict[str, tuple[float, float]]:
+        columns = self._columns(None)
+        for col in columns:
+            for nid in col:
+                self.size[nid] = self._measure(nid)
+        placed = _best_wrap(columns, self.size, aspect)
+        out: dict[str, tuple[float, float]] = {}
+        for nid, (x, y) in placed.items():
+            self._place(nid, x, y, out)
+        return out
+
+    def _place(self, nid: str, x: float, y: float, out: dict[str, tuple[float, float]]) -> None:
+        out[nid] = (round(x, 1), round(y, 1))
+        for child, (cx, cy) in self.local.get(nid, {}).items():
+            self._place(child, x + FRAME_PAD + cx, y + self.header[nid] + FRAME_PAD + cy, out)
+
+
+def _sibling_edges(graph: Graph, rep: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Wires between two different members (a wire's ends lifted to the member holding them)."""
+    out: list[tuple[str, str]] = []
     for e in graph.edges:
-        if e.src.node in preds and e.dst.node in preds and e.src.node != e.dst.node:
-            preds[e.dst.node].add(e.src.node)
-    key = {nid: (n.pos[1], n.pos[0], i) for i, (nid, n) in enumerate(graph.nodes.items())}
-    done: dict[str, int] = {}
-    remaining = sorted(graph.nodes, key=key.__getitem__)
-    while remaining:
-        ready = [nid for nid in remaining if preds[nid] <= done.keys()]
-        pick = ready[0] if ready else remaining[0]  # a cycle: take the first in place order
-        done[pick] = len(done)
-        remaining.remove(pick)
-    return done
+        a, b = rep.get(e.src.node), rep.get(e.dst.node)
+        if a is not None and b is not None and a != b:
+            out.append((a, b))
+    return out
 
 
 def _category_rank(node: Node) -> int:
@@ -118,32 +222,52 @@ def _category_rank(node: Node) -> int:
     return order.index(category) if category in order else len(order)
 
 
-def _role_columns(graph: Graph, order: Mapping[str, int]) -> list[list[str]]:
-    columns: dict[int, list[str]] = {}
-    for nid, node in graph.nodes.items():
-        kind = registry.KINDS.get(node.kind)
-        col = COLUMN_OF_CATEGORY.get(kind.category if kind else "", MIDDLE_COLUMN)
-        columns.setdefault(col, []).append(nid)
-    return [
-        sorted(ids, key=lambda i: (_category_rank(graph.nodes[i]), order[i]))
-        for _col, ids in sorted(columns.items())
-    ]
+def _dataflow_columns(graph: Graph, members: list[str], edges: list[tuple[str, str]]) -> list[list[str]]:  # fmt: skip
+    """Longest-path layers: a member sits one column right of the latest member it reads.
 
-
-def _dataflow_columns(graph: Graph, order: Mapping[str, int]) -> list[list[str]]:
-    """Longest-path layers: a node sits one column right of the latest node it reads."""
-    preds: dict[str, list[str]] = {nid: [] for nid in graph.nodes}
-    for e in graph.edges:
-        if e.src.node in preds and e.dst.node in preds:
-            preds[e.dst.node].append(e.src.node)
+    Members are visited in order (a frame's child order); on a cycle (a call reading and writing
+    one tensor) the data node of the cycle is placed first, so it stands left of its reader.
+    """
+    preds: dict[str, set[str]] = {m: set() for m in members}
+    for a, b in edges:
+        if a in preds and b in preds:
+            preds[b].add(a)
+    index = {m: i for i, m in enumerate(members)}
     layer: dict[str, int] = {}
-    for nid in sorted(graph.nodes, key=order.__getitem__):
-        earlier = [layer[p] for p in preds[nid] if p in layer]
-        layer[nid] = max(earlier, default=-1) + 1
+    remaining = list(members)
+    while remaining:
+        ready = [m for m in remaining if preds[m] <= layer.keys()]
+        if ready:
+            pick = ready[0]
+        else:  # a cycle: the member with fewest unplaced inputs, data before frames
+            pick = min(
+                remaining,
+                key=lambda m: (
+                    len(preds[m] - layer.keys()),
+                    _is_frame(graph.nodes[m]),
+                    _category_rank(graph.nodes[m]),
+                    index[m],
+                ),
+            )
+        layer[pick] = max((layer[p] + 1 for p in preds[pick] if p in layer), default=0)
+        remaining.remove(pick)
     columns: dict[int, list[str]] = {}
-    for nid in sorted(graph.nodes, key=order.__getitem__):
-        columns.setdefault(layer[nid], []).append(nid)
+    for m in members:
+        columns.setdefault(layer[m], []).append(m)
     return [ids for _l, ids in sorted(columns.items())]
+
+
+def _stack(columns: list[list[str]], size: Mapping[str, Size]) -> dict[str, tuple[float, float]]:
+    """Columns side by side, each stacked top to bottom, from (0, 0)."""
+    pos: dict[str, tuple[float, float]] = {}
+    x = 0.0
+    for ids in columns:
+        y = 0.0
+        for nid in ids:
+            pos[nid] = (x, y)
+            y += size[nid].height + GAP_Y
+        x += max(size[nid].width for nid in ids) + GAP_X
+    return pos
 
 
 def _wrap(
@@ -171,12 +295,10 @@ def _wrap(
     return pos
 
 
-def _extent(
-    pos: Mapping[str, tuple[float, float]], size: Mapping[str, Size]
-) -> tuple[float, float]:
+def _extent(pos: Mapping[str, tuple[float, float]], size: Mapping[str, Size]) -> Size:
     width = max(x + size[nid].width for nid, (x, _y) in pos.items())
     height = max(y + size[nid].height for nid, (_x, y) in pos.items())
-    return width, height
+    return Size(width, height)
 
 
 def _best_wrap(
@@ -187,7 +309,7 @@ def _best_wrap(
     A view ``aspect`` wide and 1 high shows a ``w x h`` layout at scale ``min(aspect/w, 1/h)``;
     every column-prefix height is a candidate (the tallest node is the least one).
     """
-    tallest = max(s.height for s in size.values())
+    tallest = max(size[nid].height for col in columns for nid in col)
     candidates = {tallest}
     for ids in columns:
         height = 0.0
@@ -195,15 +317,75 @@ def _best_wrap(
             height += size[nid].height
             candidates.add(height)
             height += GAP_Y
-    best: tuple[float, float, dict[str, tuple[float, float]]] | None = None
+    best: tuple[float, dict[str, tuple[float, float]]] | None = None
     for max_height in sorted(candidates):
         if max_height < tallest:
             continue
         pos = _wrap(columns, size, max_height)
-        width, height = _extent(pos, size)
-        scale = min(aspect / width, 1.0 / height)
+        ext = _extent(pos, size)
+        scale = min(aspect / ext.width, 1.0 / ext.height)
         # Prefer the larger scale; on a tie the taller wrap (fewer, longer columns).
         if best is None or scale >= best[0] * (1 - 1e-9):
-            best = (scale, max_height, pos)
+            best = (scale, pos)
     assert best is not None
-    return best[2]
+    return best[1]
+
+
+def frame_rects(
+    doc: Document,
+    pos: Mapping[str, tuple[float, float]],
+    sizes: Mapping[str, tuple[float, float]] | None = None,
+    headers: Mapping[str, tuple[float, float]] | None = None,
+) -> dict[str, tuple[float, float, float, float]]:
+    """``(left, top, right, bottom)`` of every root-canvas node at positions ``pos``, frames
+    sized around their children the way the view sizes them (for checks and tests)."""
+    graph = doc.graph
+    rects: dict[str, tuple[float, float, float, float]] = {}
+    kids: dict[str, list[str]] = {}
+    for nid, n in graph.nodes.items():
+        if n.parent in graph.nodes:
+            kids.setdefault(n.parent, []).append(nid)
+
+    def rect(nid: str) -> tuple[float, float, float, float]:
+        if nid in rects:
+            return rects[nid]
+        node = graph.nodes[nid]
+        x, y = pos[nid]
+        if not _is_frame(node):
+            s = _leaf_size(node, doc, graph, sizes)
+            rects[nid] = (x, y, x + s.width, y + s.height)
+            return rects[nid]
+        header, min_w = headers[nid] if headers and nid in headers else estimated_header(node, doc)
+        inner = [rect(c) for c in kids.get(nid, [])]
+        if not inner:
+            s = frame_size(None, header, min_w)
+            rects[nid] = (x, y, x + s.width, y + s.height)
+        else:
+            left = min(r[0] for r in inner) - FRAME_PAD
+            top = min(r[1] for r in inner) - FRAME_PAD - header
+            right = max(max(r[2] for r in inner) + FRAME_PAD, left + min_w)
+            bottom = max(r[3] for r in inner) + FRAME_PAD
+            rects[nid] = (left, top, right, bottom)
+        return rects[nid]
+
+    for nid in graph.nodes:
+        rect(nid)
+    return rects
+
+
+__all__ = [
+    "GAP_X",
+    "GAP_Y",
+    "DEFAULT_ASPECT",
+    "FRAME_PAD",
+    "HEADER_H",
+    "SUMMARY_H",
+    "EMPTY_W",
+    "EMPTY_H",
+    "Size",
+    "estimated_size",
+    "estimated_header",
+    "frame_size",
+    "frame_rects",
+    "layout",
+]

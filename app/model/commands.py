@@ -1,10 +1,16 @@
-"""Edits of a document as undoable commands, applied through ``DocumentEditor``.
+"""Edits of a v2 document as undoable commands, applied through ``DocumentEditor``.
 
 Every command is built from a handful of primitive operations (insert/remove a node, an edge,
-a backdrop; set a property; move a node). The editor performs each primitive, emits its event
-and records it in the command's journal. Undo replays the inverse primitives in reverse order,
-redo replays the journal — so every command undoes exactly, down to node and edge order (undo
-gives byte-identical JSON), and redo never invents fresh ids.
+a backdrop; set a property; move a node; change a node's frame; change the order of a graph's
+nodes). The editor performs each primitive, emits its event and records it in the command's
+journal. Undo replays the inverse primitives in reverse order, redo replays the journal — so
+every command undoes exactly, down to node and edge order (undo gives byte-identical JSON), and
+redo never invents fresh ids.
+
+A v2 document is one root canvas (docs/graph-model-v2.md): frames are nodes, a node inside a
+frame names it in ``Node.parent``, and a frame's child order is the order of its children in
+``graph.nodes``. The commands keep one invariant of that order: a frame comes before every node
+inside it. Only a kernel definition owns a sub-canvas (``body``, its tile-op dataflow).
 """
 
 from __future__ import annotations
@@ -15,11 +21,17 @@ from typing import Any
 
 from pto_wsp.errors import PtoError
 
-from . import exprs, registry
+from . import exprs, frames, indexing, registry
 from .document import Backdrop, Document, Edge, Graph, Node, PortRef
 from .events import DocumentEvents
 
 Op = tuple[Any, ...]
+
+FRAME_PAD = 24.0
+"""Room between a frame's border and its children (``Wrap`` places the new frame this far
+outside the selection; ``arrange`` uses the same padding)."""
+FRAME_HEADER = 40.0
+"""Height of a frame's header (its loop / schedule summary) above the children."""
 
 
 class EditError(PtoError):
@@ -32,6 +44,14 @@ class ConnectionRefused(EditError):
     def __init__(self, reason: str):
         self.reason = reason
         super().__init__(f"cannot connect: {reason}")
+
+
+class PlacementRefused(EditError):
+    """A node may not live where an edit would put it (a frame, the root); ``reason`` says why."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
 
 
 class PropertyError(EditError):
@@ -150,20 +170,27 @@ class DocumentEditor:
         if self.dirty != was_dirty:
             self.events.dirty_changed.emit(self.dirty)
 
-    # -- primitives (used by commands) -------------------------------------------------------
-    def graph_for(self, parent: str | None) -> Graph:
-        """The root graph (``None``) or the body of the scope node ``parent``."""
+    # -- where things live ---------------------------------------------------------------------
+    def place_for(self, parent: str | None) -> tuple[Graph, str | None]:
+        """``(graph, frame id)`` a new node under ``parent`` goes to: the root canvas for None or
+        a frame (the frame's id), a kernel definition's body (no frame) for a kernel."""
         if parent is None:
-            return self.doc.graph
+            return self.doc.graph, None
         found = self.doc.locate(parent)
         if found is None:
             raise EditError(f"no node {parent!r}")
-        if found[0].body is None:
-            raise EditError(
-                f"{parent} ({registry.display_name(found[0].kind)}) is not a scope node"
-            )
-        return found[0].body
+        node, graph, _owner = found
+        if node.body is not None:
+            return node.body, None
+        if graph is self.doc.graph and _is_frame(node.kind):
+            return graph, node.id
+        raise EditError(f"{_label(node)} is not a frame and holds no nodes")
 
+    def graph_for(self, parent: str | None) -> Graph:
+        """The graph a node under ``parent`` lives in (see ``place_for``)."""
+        return self.place_for(parent)[0]
+
+    # -- primitives (used by commands) -------------------------------------------------------
     def add_node(self, graph: Graph, node: Node, index: int | None = None) -> None:
         self._record(("node+", graph, node, len(graph.nodes) if index is None else index))
 
@@ -176,12 +203,14 @@ class DocumentEditor:
         index = list(graph.nodes).index(node_id)
         self._record(("node-", graph, graph.nodes[node_id], index))
 
-    def add_edge(self, graph: Graph, edge: Edge) -> None:
-        self._record(("edge+", graph, edge, len(graph.edges)))
+    def add_edge(self, graph: Graph, edge: Edge, index: int | None = None) -> None:
+        self._record(("edge+", graph, edge, len(graph.edges) if index is None else index))
 
-    def remove_edge(self, graph: Graph, edge: Edge) -> None:
+    def remove_edge(self, graph: Graph, edge: Edge) -> int:
+        """Remove ``edge``; returns the index it had (``add_edge`` there puts it back)."""
         index = next(i for i, e in enumerate(graph.edges) if e is edge)
         self._record(("edge-", graph, edge, index))
+        return index
 
     def set_field(self, node: Node, field: str, value: Any) -> None:
         old = node.name if field == "name" else node.props.get(field, _MISSING)
@@ -189,6 +218,19 @@ class DocumentEditor:
 
     def move(self, node: Node, pos: tuple[float, float]) -> None:
         self._record(("pos", node, node.pos, (float(pos[0]), float(pos[1]))))
+
+    def set_parent(self, node: Node, parent: str | None) -> None:
+        if node.parent != parent:
+            self._record(("parent", node, node.parent, parent))
+
+    def set_order(self, graph: Graph, order: list[str]) -> None:
+        """Reorder ``graph.nodes`` to ``order`` (the same ids)."""
+        old = tuple(graph.nodes)
+        new = tuple(order)
+        if sorted(old) != sorted(new):  # pragma: no cover - a programming error
+            raise AssertionError("set_order needs a permutation of the graph's nodes")
+        if old != new:
+            self._record(("order", graph, old, new))
 
     def add_backdrop(self, graph: Graph, bd: Backdrop) -> None:
         self._record(("bd+", graph, bd, len(graph.backdrops)))
@@ -237,6 +279,16 @@ class DocumentEditor:
             _, node, old, new = op
             node.pos = new
             ev.moved.emit(node, old, new)
+        elif tag == "parent":
+            _, node, old, new = op
+            node.parent = new
+            ev.parent_changed.emit(node, old, new)
+        elif tag == "order":
+            _, graph, _old, new = op
+            items = dict(graph.nodes)
+            graph.nodes.clear()
+            graph.nodes.update((i, items[i]) for i in new)
+            ev.order_changed.emit(graph)
         elif tag == "bd+":
             _, graph, bd, index = op
             graph.backdrops.insert(index, bd)
@@ -264,9 +316,136 @@ def _inverse(op: Op) -> Op:
         return (_INVERSE_TAG[tag], *op[1:])
     if tag == "prop":
         return ("prop", op[1], op[2], op[4], op[3])
-    if tag == "pos":
-        return ("pos", op[1], op[3], op[2])
+    if tag in ("pos", "parent"):
+        return (tag, op[1], op[3], op[2])
+    if tag == "order":
+        return ("order", op[1], op[3], op[2])
     raise AssertionError(f"unknown primitive {tag}")  # pragma: no cover
+
+
+# ------------------------------------------------------------------------------------------
+# helpers: frames, scopes, order
+# ------------------------------------------------------------------------------------------
+_PROTECTED = ("scope.entry", "kernel.param")
+"""Nodes of a kernel body that belong to the kernel (its entry, one per parameter)."""
+
+_BODY_SCOPE_FALLBACK = {
+    "branch.chain": "branch",
+    "compose.combine": "compose",
+    "compose.sequential": "compose",
+    "csp.connect": "connect",
+}
+
+
+def _is_frame(kind_id: str) -> bool:
+    k = registry.KINDS.get(kind_id)
+    return bool(k is not None and getattr(k, "frame", False))
+
+
+def _label(node: Node) -> str:
+    """A node as messages name it: display name and name (``Tensor Q``) or its id."""
+    shown = registry.display_name(node.kind)
+    return f"{shown} {node.name}" if node.name else f"{shown} {node.id}"
+
+
+def scope_inside(doc: Document, parent: str | None) -> str:
+    """The scope name (``allowed_in`` vocabulary) of a place: ``root`` for the root canvas,
+    ``kernel`` for a kernel body, else the body scope of the frame ``parent``."""
+    if parent is None:
+        return "root"
+    node = doc.node(parent)
+    if node.kind == "kernel.def":
+        return "kernel"
+    k = registry.kind(node.kind)
+    scope = getattr(k, "body_scope", None)
+    if node.kind in _BODY_SCOPE_FALLBACK and scope in (None, "workload"):
+        return _BODY_SCOPE_FALLBACK[node.kind]
+    return scope or "workload"
+
+
+def _place_name(doc: Document, parent: str | None) -> str:
+    if parent is None:
+        return "the root canvas"
+    return f"{_label(doc.node(parent))}"
+
+
+def placement_problem(doc: Document, kind_id: str, parent: str | None) -> str | None:
+    """Why a node of ``kind_id`` may not live directly inside ``parent`` (None = root), or None."""
+    k = registry.kind(kind_id)
+    scope = scope_inside(doc, parent)
+    if scope in k.allowed_in and kind_id not in _PROTECTED:
+        return None
+    where = _place_name(doc, parent)
+    if kind_id in _PROTECTED:
+        return f"a {k.title} belongs to its kernel and cannot be placed"
+    homes = ", ".join(sorted(k.allowed_in)) or "nowhere"
+    return f"a {k.title} cannot live in {where} (it lives in: {homes})"
+
+
+def _top_level(doc: Document, node_ids: Iterable[str]) -> list[str]:
+    """The ids without those inside another listed frame, unique, in document order."""
+    chosen = set(node_ids)
+    out = []
+    for nid in chosen:
+        if nid in doc.graph.nodes and any(a.id in chosen for a in frames.ancestors(doc, nid)):
+            continue
+        out.append(nid)
+    order = {nid: i for i, (n, _g, _o) in enumerate(doc.walk()) for nid in [n.id]}
+    return sorted(out, key=lambda i: order.get(i, len(order)))
+
+
+def _subtree(doc: Document, node_id: str) -> list[str]:
+    """``node_id`` and every node inside it (when a frame), in ``graph.nodes`` order."""
+    inside = {n.id for n in frames.descendants(doc, node_id)} | {node_id}
+    return [i for i in doc.graph.nodes if i in inside]
+
+
+def _order_with_block(
+    doc: Document, block: list[str], parent: str | None, position: int | None
+) -> list[str]:
+    """``graph.nodes`` order with ``block`` (a node and what is inside it) moved so its head is
+    child number ``position`` of ``parent`` (None: the last), keeping frames before contents."""
+    keys = [i for i in doc.graph.nodes if i not in set(block)]
+    nodes = doc.graph.nodes
+    siblings = [i for i in keys if nodes[i].parent == parent]
+    if position is not None and 0 <= position < len(siblings):
+        at = keys.index(siblings[position])
+    else:
+        # after the last sibling and everything inside it, else right after the parent
+        tail = set(siblings)
+        for s in siblings:
+            tail.update(n.id for n in frames.descendants(doc, s))
+        if parent is not None:
+            tail.add(parent)
+        at = max((keys.index(i) for i in tail if i in keys), default=len(keys) - 1) + 1
+    return keys[:at] + block + keys[at:]
+
+
+def _clear_references_to(ed: DocumentEditor, gone: set[str]) -> None:
+    """Reference properties naming a removed node are emptied (an id could be handed out again
+    and would then point at an unrelated node)."""
+    for node in list(ed.doc.graph.nodes.values()):
+        for prop, sub in registry.reference_props(node.kind).items():
+            value = node.props.get(prop)
+            if sub is None:
+                if isinstance(value, str) and value in gone:
+                    ed.set_field(node, prop, _empty_reference(node.kind, prop))
+            elif isinstance(value, list) and any(
+                isinstance(e, dict) and e.get(sub) in gone for e in value
+            ):
+                new = [
+                    {**e, sub: None} if isinstance(e, dict) and e.get(sub) in gone else e
+                    for e in value
+                ]
+                ed.set_field(node, prop, new)
+
+
+def _empty_reference(kind_id: str, prop: str) -> Any:
+    try:
+        default = registry.kind(kind_id).prop(prop).default
+    except KeyError:
+        return None
+    return copy.deepcopy(default) if not isinstance(default, str) or not default else None
 
 
 # ------------------------------------------------------------------------------------------
@@ -285,11 +464,35 @@ class Command:
         raise NotImplementedError
 
 
-_PROTECTED = ("scope.entry", "kernel.param")
+class Batch(Command):
+    """Several commands as one undo step; if one is refused, the whole batch is rolled back."""
+
+    def __init__(self, title: str, parts: Iterable[Command]) -> None:
+        super().__init__()
+        self.title = title
+        self.parts = list(parts)
+
+    def run(self, ed: DocumentEditor) -> None:
+        for part in self.parts:
+            part.run(ed)
+
+
+def _check_props(kind_id: str, props: Mapping[str, Any], node_id: str = "(new)") -> None:
+    k = registry.kind(kind_id)
+    spec_names = {p.name for p in k.props}
+    for field, value in props.items():
+        if field not in spec_names:
+            raise PropertyError(
+                node_id, f"props.{field}", f"unknown property for {registry.display_name(kind_id)}"
+            )
+        problem = registry.prop_problem(k.prop(field), value)
+        if problem is not None:
+            raise PropertyError(node_id, f"props.{field}", problem)
 
 
 class AddNode(Command):
-    """Add a node of ``kind`` to the root (``parent=None``) or a scope body. ``.node`` is it."""
+    """Add a node of ``kind`` on the root canvas (``parent=None``), inside the frame ``parent``,
+    or in the body of the kernel definition ``parent``. ``.node`` is the new node."""
 
     title = "Add node"
 
@@ -307,34 +510,29 @@ class AddNode(Command):
 
     def run(self, ed: DocumentEditor) -> None:
         try:
-            k = registry.kind(self.kind)
+            registry.kind(self.kind)
         except registry.UnknownKind as err:
             raise EditError(str(err)) from None
-        graph = ed.graph_for(self.parent)
-        scope = registry.scope_of_graph(ed.doc, graph)
-        if scope not in k.allowed_in or self.kind in _PROTECTED:
-            raise EditError(
-                f"{registry.display_name(self.kind)} cannot be added to a {scope} graph"
-            )
-        spec_names = {p.name for p in k.props}
-        for field, value in self.props.items():
-            if field not in spec_names:
-                raise PropertyError(
-                    "(new)",
-                    f"props.{field}",
-                    f"unknown property for {registry.display_name(self.kind)}",
-                )
-            problem = registry.prop_problem(k.prop(field), value)
-            if problem is not None:
-                raise PropertyError("(new)", f"props.{field}", problem)
-        if "params" in self.props:
-            self.props["params"] = [registry.normalize_param(p) for p in self.props["params"]]
-        self.node = registry.new_node(self.kind, ed.doc, self.pos, name=self.name, **self.props)
+        graph, frame = ed.place_for(self.parent)
+        problem = placement_problem(ed.doc, self.kind, self.parent)
+        if problem is not None:
+            raise PlacementRefused(problem)
+        _check_props(self.kind, self.props)
+        props = dict(self.props)
+        if "params" in props:
+            props["params"] = [registry.normalize_param(p) for p in props["params"]]
+        _check_references(ed.doc, "(new)", self.kind, props)
+        if self.name is not None and registry.names_a_variable(self.kind):
+            _name_problem(ed.doc, "(new)", self.kind, self.name, None)
+        self.node = registry.new_node(self.kind, ed.doc, self.pos, name=self.name, **props)
+        self.node.parent = frame
         ed.add_node(graph, self.node)
 
 
 class RemoveNodes(Command):
-    """Remove nodes (anywhere in the document) with their edges."""
+    """Remove nodes (anywhere in the document) with their wires. A frame goes with everything
+    inside it; reference properties naming a removed node are emptied; wires on ports that no
+    longer exist (a removed kernel's parameters) go too. Undo restores order and frames."""
 
     title = "Remove nodes"
 
@@ -343,17 +541,29 @@ class RemoveNodes(Command):
         self.node_ids = list(node_ids)
 
     def run(self, ed: DocumentEditor) -> None:
+        doc = ed.doc
+        doomed: dict[str, Graph] = {}
         for node_id in self.node_ids:
-            found = ed.doc.locate(node_id)
+            found = doc.locate(node_id)
             if found is None:
-                continue  # already removed with a selected enclosing scope
+                continue  # already removed with a selected enclosing frame
             node, graph, _owner = found
             if node.kind in _PROTECTED:
                 raise EditError(
-                    f"{node_id} ({registry.display_name(node.kind)}) belongs to its scope "
+                    f"{node_id} ({registry.display_name(node.kind)}) belongs to its kernel "
                     "and cannot be removed"
                 )
-            ed.remove_node(graph, node_id)
+            ids = _subtree(doc, node_id) if graph is doc.graph else [node_id]
+            for i in ids:
+                doomed[i] = graph
+        if not doomed:
+            return
+        # last first, so every removal's recorded index is its index in the final order
+        for graph in {id(g): g for g in doomed.values()}.values():
+            for nid in reversed([i for i in graph.nodes if i in doomed]):
+                ed.remove_node(graph, nid)
+        _clear_references_to(ed, set(doomed))
+        _prune_dead_edges(ed)
 
 
 class Connect(Command):
@@ -390,12 +600,56 @@ class Disconnect(Command):
         ed.remove_edge(graph, edge)
 
 
+def _name_problem(doc: Document, node_id: str, kind_id: str, value: Any, node: Node | None) -> None:
+    """Raise ``PropertyError`` when ``value`` cannot name a node of ``kind_id`` on the canvas."""
+    if not isinstance(value, str):
+        raise PropertyError(node_id, "name", "expected a string")
+    k = registry.kind(kind_id)
+    if k.name_base and not exprs.is_identifier(value):
+        raise PropertyError(node_id, "name", f"{value!r} is not a valid Python name")
+    if k.name_base and (node is None or node.id in doc.graph.nodes):
+        clash = next(
+            (
+                n
+                for n in doc.graph.nodes.values()
+                if n.name == value
+                and n is not node
+                and n.kind in registry.KINDS
+                and registry.kind(n.kind).name_base
+            ),
+            None,
+        )
+        if clash is not None:
+            raise PropertyError(node_id, "name", f"{value!r} is already used by {clash.id}")
+
+
+def _check_references(doc: Document, node_id: str, kind_id: str, props: Mapping[str, Any]) -> None:
+    """Reference properties must name an existing node of the root canvas."""
+    for prop, sub in registry.reference_props(kind_id).items():
+        if prop not in props:
+            continue
+        value = props[prop]
+        targets = (
+            [value]
+            if sub is None
+            else [e.get(sub) for e in value if isinstance(e, dict)]
+            if isinstance(value, list)
+            else []
+        )
+        for target in targets:
+            if target in (None, ""):
+                continue
+            if not isinstance(target, str) or target not in doc.graph.nodes:
+                raise PropertyError(node_id, f"props.{prop}", f"no node {target!r} to refer to")
+
+
 class SetProperty(Command):
     """Set ``field`` (a property name, or ``"name"``) of a node; invalid -> ``PropertyError``.
 
-    Consequences are part of the same undo step: a kernel's parameter nodes follow its
-    ``params``; renaming a root node retargets the ``data.get`` nodes naming it; edges on ports
-    that disappear (a removed parameter or loop variable) are removed.
+    Consequences are part of the same undo step: a call whose ``kernel`` changes gets the new
+    kernel's ports and loses the wires (and index overrides) of ports that are gone; editing a
+    kernel's ``params`` keeps the body's parameter nodes and the calls' wires in step — a
+    renamed parameter (same place, new name) keeps its wires, index overrides and body node.
     """
 
     title = "Set property"
@@ -408,12 +662,17 @@ class SetProperty(Command):
         found = ed.doc.locate(self.node_id)
         if found is None:
             raise EditError(f"no node {self.node_id!r}")
-        node, graph, owner = found
-        k = registry.kind(node.kind)
+        node = found[0]
         value = copy.deepcopy(self.value)
         if self.field == "name":
-            self._rename(ed, node, graph, owner, k, value)
+            if node.name == value:
+                return
+            _name_problem(ed.doc, self.node_id, node.kind, value, node)
+            ed.set_field(node, "name", value)
             return
+        if self.field == "parent":
+            raise PropertyError(self.node_id, "parent", "use Reparent to move a node into a frame")
+        k = registry.kind(node.kind)
         try:
             spec = k.prop(self.field)
         except KeyError:
@@ -425,43 +684,75 @@ class SetProperty(Command):
         problem = registry.prop_problem(spec, value)
         if problem is not None:
             raise PropertyError(self.node_id, f"props.{self.field}", problem)
+        _check_references(ed.doc, self.node_id, node.kind, {self.field: value})
         if spec.type == "params":
             value = [registry.normalize_param(p) for p in value]
-        if node.props.get(self.field) == value:
+        old = copy.deepcopy(node.props.get(self.field))
+        if old == value:
             return
         ed.set_field(node, self.field, value)
         if node.kind == "kernel.def" and self.field == "params":
+            renames = _param_renames(old or [], value)
+            _apply_param_renames(ed, node, renames)
             _sync_params(ed, node)
         _prune_dead_edges(ed)
+        _prune_index_overrides(ed)
 
-    def _rename(self, ed, node, graph, owner, k, value) -> None:
-        if not isinstance(value, str):
-            raise PropertyError(self.node_id, "name", "expected a string")
-        if k.name_base and not exprs.is_identifier(value):
-            raise PropertyError(self.node_id, "name", f"{value!r} is not a valid Python name")
-        if graph is ed.doc.graph and k.name_base:
-            clash = next(
-                (n for n in graph.nodes.values() if n.name == value and n is not node), None
-            )
-            if clash is not None:
-                raise PropertyError(
-                    self.node_id, "name", f"{value!r} is already used by {clash.id}"
-                )
-        old = node.name
-        if old == value:
-            return
-        ed.set_field(node, "name", value)
-        if graph is ed.doc.graph and old:
-            for n, _g, _o in list(ed.doc.walk()):
-                if n.kind == "data.get" and n.props.get("target") == old:
-                    ed.set_field(n, "target", value)
-        _prune_dead_edges(ed)
+
+def _param_renames(old: list[Any], new: list[Any]) -> dict[str, str]:
+    """Parameters renamed in place: same position, old name gone, new name new."""
+    old_names = [p.get("name") for p in old if isinstance(p, dict)]
+    new_names = [p.get("name") for p in new if isinstance(p, dict)]
+    if len(old_names) != len(new_names):
+        return {}
+    return {
+        a: b
+        for a, b in zip(old_names, new_names, strict=True)
+        if a != b and a not in new_names and b not in old_names and a and b
+    }
+
+
+def _calls_of(doc: Document, kernel_id: str) -> list[Node]:
+    return [
+        n for n in doc.graph.nodes.values()
+        if n.kind == "kernel.call" and n.props.get("kernel") == kernel_id
+    ]  # fmt: skip
+
+
+def _apply_param_renames(ed: DocumentEditor, kernel: Node, renames: Mapping[str, str]) -> None:
+    """Move the wires, index overrides and body parameter node of each renamed parameter."""
+    if not renames:
+        return
+    graph = ed.doc.graph
+    calls = {c.id for c in _calls_of(ed.doc, kernel.id)}
+    for e in list(graph.edges):
+        src, dst = e.src, e.dst
+        if src.node in calls and src.port in renames:
+            src = PortRef(src.node, renames[src.port])
+        if dst.node in calls and dst.port in renames:
+            dst = PortRef(dst.node, renames[dst.port])
+        if (src, dst) != (e.src, e.dst):
+            at = ed.remove_edge(graph, e)
+            ed.add_edge(graph, Edge(src, dst), at)
+    for cid in calls:
+        call = graph.nodes[cid]
+        index = call.props.get("index")
+        if isinstance(index, dict) and any(p in renames for p in index):
+            ed.set_field(call, "index", {renames.get(p, p): t for p, t in index.items()})
+    if kernel.body is not None:
+        for n in kernel.body.nodes.values():
+            if n.kind == "kernel.param" and n.props.get("param") in renames:
+                new = renames[n.props["param"]]
+                ed.set_field(n, "param", new)
+                if n.name:
+                    ed.set_field(n, "name", new)
 
 
 def _sync_params(ed: DocumentEditor, kernel: Node) -> None:
     """Journaled ``registry.sync_kernel_params``: add/remove ``kernel.param`` nodes."""
     body = kernel.body
-    assert body is not None
+    if body is None:
+        return
     wanted = [p["name"] for p in registry.kernel_params(kernel)]
     present: dict[str, str] = {}
     for n in list(body.nodes.values()):
@@ -479,44 +770,432 @@ def _sync_params(ed: DocumentEditor, kernel: Node) -> None:
             ed.add_node(body, p)
 
 
+def _ports(doc: Document, node: Node, graph: Graph, owner: Node | None) -> list[registry.PortSpec]:
+    if graph is doc.graph:
+        return registry.ports_of(node, doc)
+    return registry.dynamic_or_static(node, graph, owner, doc)
+
+
 def _prune_dead_edges(ed: DocumentEditor) -> None:
-    """Remove edges whose ports no longer exist (after a change of dynamic ports)."""
-    for graph, owner in list(ed.doc.graphs()):
+    """Remove edges whose ports no longer exist (after a change of derived ports)."""
+    doc = ed.doc
+    for graph, owner in list(doc.graphs()):
         cache: dict[str, list[registry.PortSpec]] = {}
-
-        def ports(node_id: str, graph: Graph = graph, owner: Node | None = owner, cache=cache):
-            if node_id not in cache:
-                n = graph.nodes[node_id]
-                cache[node_id] = registry.dynamic_or_static(n, graph, owner, ed.doc)
-            return cache[node_id]
-
         for e in list(graph.edges):
             if e.src.node not in graph.nodes or e.dst.node not in graph.nodes:
                 continue
+            for nid in (e.src.node, e.dst.node):
+                if nid not in cache:
+                    cache[nid] = _ports(doc, graph.nodes[nid], graph, owner)
             if (
-                registry.find_port(ports(e.src.node), e.src.port, "out") is None
-                or registry.find_port(ports(e.dst.node), e.dst.port, "in") is None
+                registry.find_port(cache[e.src.node], e.src.port, "out") is None
+                or registry.find_port(cache[e.dst.node], e.dst.port, "in") is None
             ):
                 ed.remove_edge(graph, e)
 
 
+def _prune_index_overrides(ed: DocumentEditor) -> None:
+    """Drop ``props.index`` entries of parameters a call's kernel no longer has."""
+    for call in list(ed.doc.graph.nodes.values()):
+        if call.kind != "kernel.call":
+            continue
+        index = call.props.get("index")
+        kern = indexing.kernel_of(ed.doc, call)
+        if not isinstance(index, dict) or not index or kern is None:
+            continue
+        names = {p["name"] for p in indexing.params_of(kern)}
+        kept = {p: t for p, t in index.items() if p in names}
+        if kept != index:
+            ed.set_field(call, "index", kept)
+
+
+class SetPortIndex(Command):
+    """Override the index of a call's port (``props.index[param] = text``; ``""`` = the whole
+    tensor), or with ``text=None`` clear the override so the auto index applies again."""
+
+    def __init__(self, call_id: str, param: str, text: str | None):
+        super().__init__()
+        self.call_id, self.param, self.text = call_id, param, text
+        self.title = "Auto index" if text is None else "Set index"
+
+    def run(self, ed: DocumentEditor) -> None:
+        call = ed.doc.graph.nodes.get(self.call_id)
+        if call is None or call.kind != "kernel.call":
+            raise EditError(f"no kernel call {self.call_id!r}")
+        if indexing.param_of(ed.doc, call, self.param) is None:
+            raise PropertyError(
+                self.call_id, f"props.index.{self.param}", "the call's kernel has no such parameter"
+            )
+        index = dict(call.props.get("index") or {})
+        if self.text is None:
+            if self.param not in index:
+                return
+            del index[self.param]
+        else:
+            if not isinstance(self.text, str):
+                raise PropertyError(self.call_id, f"props.index.{self.param}", "expected text")
+            index[self.param] = self.text.strip()
+        problem = registry.prop_problem(registry.kind("kernel.call").prop("index"), index)
+        if problem is not None:
+            raise PropertyError(self.call_id, f"props.index.{self.param}", problem)
+        if index != (call.props.get("index") or {}):
+            ed.set_field(call, "index", index)
+
+
 class MoveNodes(Command):
-    """Move nodes to new positions: ``{node_id: (x, y)}``."""
+    """Move nodes to new positions: ``{node_id: (x, y)}``. With ``carry`` a moved frame takes
+    the nodes inside it along (by the same offset) unless they are given positions too."""
 
     title = "Move"
 
-    def __init__(self, positions: Mapping[str, tuple[float, float]]):
+    def __init__(self, positions: Mapping[str, tuple[float, float]], carry: bool = False):
         super().__init__()
         self.positions = dict(positions)
+        self.carry = carry
 
     def run(self, ed: DocumentEditor) -> None:
+        targets: dict[str, tuple[float, float]] = {}
         for node_id, pos in self.positions.items():
             found = ed.doc.locate(node_id)
             if found is None:
                 raise EditError(f"no node {node_id!r}")
-            ed.move(found[0], pos)
+            targets[node_id] = (float(pos[0]), float(pos[1]))
+        if self.carry:
+            for node_id, pos in list(targets.items()):
+                node = ed.doc.locate(node_id)[0]  # type: ignore[index]
+                if node_id not in ed.doc.graph.nodes or not _is_frame(node.kind):
+                    continue
+                dx, dy = pos[0] - node.pos[0], pos[1] - node.pos[1]
+                for inner in frames.descendants(ed.doc, node_id):
+                    if inner.id not in self.positions:
+                        targets[inner.id] = (inner.pos[0] + dx, inner.pos[1] + dy)
+        for node_id, pos in targets.items():
+            node = ed.doc.locate(node_id)[0]  # type: ignore[index]
+            if node.pos != pos:
+                ed.move(node, pos)
 
 
+class Reparent(Command):
+    """Move nodes into the frame ``parent`` (None: onto the root canvas), keeping their wires;
+    they become its last children (or start at child number ``position``), in their order.
+    ``positions`` (optional) moves them in the same step (a drop). Refused with
+    ``PlacementRefused`` naming the reason when a node may not live there."""
+
+    title = "Move into frame"
+
+    def __init__(
+        self,
+        node_ids: Iterable[str],
+        parent: str | None,
+        position: int | None = None,
+        positions: Mapping[str, tuple[float, float]] | None = None,
+    ):
+        super().__init__()
+        self.node_ids = list(node_ids)
+        self.parent, self.position = parent, position
+        self.positions = dict(positions or {})
+        if parent is None:
+            self.title = "Move out of frame"
+
+    def run(self, ed: DocumentEditor) -> None:
+        doc = ed.doc
+        if self.parent is not None:
+            target = doc.graph.nodes.get(self.parent)
+            if target is None or not _is_frame(target.kind):
+                raise PlacementRefused(
+                    f"{_label(target) if target else repr(self.parent)} is not a frame"
+                )
+        for nid in self.node_ids:
+            if nid not in doc.graph.nodes:
+                raise EditError(f"no node {nid!r} on the canvas")
+        ids = _top_level(doc, self.node_ids)
+        for nid in ids:
+            node = doc.graph.nodes[nid]
+            if self.parent is not None and (
+                nid == self.parent or any(a.id == nid for a in frames.ancestors(doc, self.parent))
+            ):
+                raise PlacementRefused(f"{_label(node)} cannot be put inside itself")
+            problem = placement_problem(doc, node.kind, self.parent)
+            if problem is not None:
+                raise PlacementRefused(problem)
+        position = self.position
+        for nid in ids:
+            node = doc.graph.nodes[nid]
+            if node.parent == self.parent and position is None:
+                continue  # dropped inside its own frame: it only moves
+            block = _subtree(doc, nid)
+            ed.set_parent(node, self.parent)
+            ed.set_order(doc.graph, _order_with_block(doc, block, self.parent, position))
+            if position is not None:
+                position += 1
+        for nid, pos in self.positions.items():
+            ed.move(doc.node(nid), pos)
+
+
+class Reorder(Command):
+    """Make a node child number ``position`` of its frame (root canvas nodes: of the root);
+    the order export uses to break ties between independent statements."""
+
+    title = "Reorder"
+
+    def __init__(self, node_id: str, position: int):
+        super().__init__()
+        self.node_id, self.position = node_id, position
+
+    def run(self, ed: DocumentEditor) -> None:
+        doc = ed.doc
+        node = doc.graph.nodes.get(self.node_id)
+        if node is None:
+            raise EditError(f"no node {self.node_id!r} on the canvas")
+        count = len(frames.children(doc, node.parent))
+        if not 0 <= self.position < count:
+            raise EditError(f"{_label(node)}: position {self.position} is outside 0..{count - 1}")
+        block = _subtree(doc, self.node_id)
+        ed.set_order(doc.graph, _order_with_block(doc, block, node.parent, self.position))
+
+
+class Wrap(Command):
+    """Put the selected nodes (one frame's children) in a new frame of ``kind`` (a parallel
+    loop by default) that takes their place in the child order; they keep their relative order,
+    positions and wires. ``.node`` is the new frame, placed around the selection."""
+
+    title = "Wrap in frame"
+
+    def __init__(
+        self,
+        node_ids: Iterable[str],
+        kind: str = "loop.parallel",
+        pos: tuple[float, float] | None = None,
+        name: str | None = None,
+        **props: Any,
+    ):
+        super().__init__()
+        self.node_ids = list(dict.fromkeys(node_ids))
+        self.kind, self.pos, self.name, self.props = kind, pos, name, props
+        self.node: Node | None = None
+
+    def run(self, ed: DocumentEditor) -> None:
+        doc = ed.doc
+        if not self.node_ids:
+            raise EditError("nothing selected to wrap")
+        if not _is_frame(self.kind):
+            raise EditError(f"{registry.display_name(self.kind)} is not a frame")
+        for nid in self.node_ids:
+            if nid not in doc.graph.nodes:
+                raise EditError(f"no node {nid!r} on the canvas")
+        ids = _top_level(doc, self.node_ids)
+        parents = {doc.graph.nodes[i].parent for i in ids}
+        if len(parents) > 1:
+            raise PlacementRefused("the selected nodes are in different frames")
+        (parent,) = parents
+        problem = placement_problem(doc, self.kind, parent)
+        if problem is not None:
+            raise PlacementRefused(problem)
+        _check_props(self.kind, self.props)
+        _check_references(doc, "(new)", self.kind, self.props)
+        frame = registry.new_node(self.kind, doc, (0.0, 0.0), name=self.name, **self.props)
+        frame.parent = parent
+        inner = scope_inside_kind(self.kind)
+        for nid in ids:
+            n = doc.graph.nodes[nid]
+            k = registry.kind(n.kind)
+            if inner not in k.allowed_in:
+                raise PlacementRefused(
+                    f"a {k.title} cannot live in a {registry.display_name(self.kind)} "
+                    f"(it lives in: {', '.join(sorted(k.allowed_in))})"
+                )
+        if self.pos is not None:
+            frame.pos = (float(self.pos[0]), float(self.pos[1]))
+        else:
+            inside = [doc.graph.nodes[i] for nid in ids for i in _subtree(doc, nid)]
+            frame.pos = (
+                min(n.pos[0] for n in inside) - FRAME_PAD,
+                min(n.pos[1] for n in inside) - FRAME_PAD - FRAME_HEADER,
+            )
+        first = min(list(doc.graph.nodes).index(i) for i in ids)
+        ed.add_node(doc.graph, frame, first)
+        for nid in ids:
+            ed.set_parent(doc.graph.nodes[nid], frame.id)
+        self.node = frame
+
+
+def scope_inside_kind(kind_id: str) -> str:
+    """The scope name of the inside of a frame of ``kind_id``."""
+    k = registry.kind(kind_id)
+    scope = getattr(k, "body_scope", None)
+    if kind_id in _BODY_SCOPE_FALLBACK and scope in (None, "workload"):
+        return _BODY_SCOPE_FALLBACK[kind_id]
+    return scope or "workload"
+
+
+class Unwrap(Command):
+    """Lift a frame's children into the frame's parent, at the frame's place in the child order
+    (in their order), and delete the frame. Refused when a child may not live out there."""
+
+    title = "Unwrap frame"
+
+    def __init__(self, frame_id: str):
+        super().__init__()
+        self.frame_id = frame_id
+
+    def run(self, ed: DocumentEditor) -> None:
+        doc = ed.doc
+        frame = doc.graph.nodes.get(self.frame_id)
+        if frame is None:
+            raise EditError(f"no node {self.frame_id!r} on the canvas")
+        if not _is_frame(frame.kind):
+            raise EditError(f"{_label(frame)} is not a frame")
+        kids = frames.children(doc, frame.id)
+        for child in kids:
+            problem = placement_problem(doc, child.kind, frame.parent)
+            if problem is not None:
+                raise PlacementRefused(f"cannot unwrap {_label(frame)}: {problem}")
+        # the frame's contents move up to where the frame stands, then the frame goes
+        keys = list(doc.graph.nodes)
+        inside = set(_subtree(doc, frame.id)) - {frame.id}
+        block = [i for i in keys if i in inside]
+        rest = [i for i in keys if i not in inside]
+        at = rest.index(frame.id) + 1
+        ed.set_order(doc.graph, rest[:at] + block + rest[at:])
+        for child in kids:
+            ed.set_parent(child, frame.parent)
+        ed.remove_node(doc.graph, frame.id)
+        _clear_references_to(ed, {frame.id})
+
+
+class CreateTensor(Command):
+    """LabVIEW's "create control" on a call's port: a new root tensor (a scalar for a scalar
+    parameter) named after the parameter, with the parameter's dtype and a shape of the sizes of
+    the enclosing loops' axes (outermost first) followed by the tile shape, wired to the port
+    (In: tensor -> port; Out: port -> the tensor's ``write``; InOut: both). So its rank minus
+    the tile rank is the number of loop variables and the auto index applies.
+    ``.node`` is the new node."""
+
+    title = "Create tensor"
+
+    TILE_DEFAULT = (16, 16)
+    """The tile shape assumed for an unshaped ``In[Tensor]`` parameter (tile rank 2)."""
+
+    def __init__(self, call_id: str, param: str, pos: tuple[float, float] | None = None):
+        super().__init__()
+        self.call_id, self.param, self.pos = call_id, param, pos
+        self.node: Node | None = None
+
+    def run(self, ed: DocumentEditor) -> None:
+        doc = ed.doc
+        call = doc.graph.nodes.get(self.call_id)
+        if call is None or call.kind != "kernel.call":
+            raise EditError(f"no kernel call {self.call_id!r}")
+        if indexing.kernel_of(doc, call) is None:
+            raise EditError(f"{_label(call)} names no kernel: pick its kernel first")
+        param = indexing.param_of(doc, call, self.param)
+        if param is None:
+            raise EditError(f"the call's kernel has no parameter {self.param!r}")
+        direction = param.get("direction", "In")
+        for e in doc.graph.edges:
+            if (e.dst == PortRef(call.id, self.param) and direction != "Out") or (
+                e.src == PortRef(call.id, self.param) and direction == "Out"
+            ):
+                other = doc.graph.nodes.get(e.src.node if e.dst.node == call.id else e.dst.node)
+                shown = _label(other) if other is not None else "another node"
+                raise EditError(f"port {self.param} is already wired to {shown}")
+        dtype = param.get("dtype") or "f32"
+        scalar = param.get("kind") == "scalar"
+        name = registry.unique_name(doc, self.param)
+        pos = self.pos if self.pos is not None else self._default_pos(doc, call, direction)
+        if scalar:
+            props: dict[str, Any] = {"dtype": dtype} if _has_prop("data.scalar", "dtype") else {}
+            node = registry.new_node("data.scalar", doc, pos, name=name, **props)
+        else:
+            shape = loop_sizes(doc, call.id) + list(self._tile(param))
+            props = {"shape": shape}
+            if _has_prop("data.tensor", "dtype"):
+                props["dtype"] = dtype
+            node = registry.new_node("data.tensor", doc, pos, name=name, **props)
+        node.parent = None
+        ed.add_node(doc.graph, node)
+        out_port = "scalar" if scalar else "tensor"
+        if direction in ("In", "InOut"):
+            self._connect(ed, PortRef(node.id, out_port), PortRef(call.id, self.param))
+        if direction in ("Out", "InOut") and not scalar:
+            self._connect(ed, PortRef(call.id, self.param), PortRef(node.id, "write"))
+        self.node = node
+
+    def _tile(self, param: dict[str, Any]) -> tuple[int, ...]:
+        shape = indexing.tile_shape(param)
+        if shape is not None:
+            return shape
+        return self.TILE_DEFAULT[: indexing.tile_rank(param)]
+
+    @staticmethod
+    def _connect(ed: DocumentEditor, src: PortRef, dst: PortRef) -> None:
+        ok, reason = registry.can_connect(ed.doc, src, dst)
+        if not ok:
+            raise ConnectionRefused(reason)
+        ed.add_edge(ed.doc.graph, Edge(src, dst))
+
+    @staticmethod
+    def _default_pos(doc: Document, call: Node, direction: str) -> tuple[float, float]:
+        """Left of the call's outermost frame for an input, right of everything in it for an
+        output, level with the call."""
+        chain = frames.ancestors(doc, call.id)
+        outer = chain[0] if chain else call
+        if direction == "In":
+            return (outer.pos[0] - 260.0, call.pos[1])
+        inside = [outer, *frames.descendants(doc, outer.id)] if chain else [call]
+        return (max(n.pos[0] for n in inside) + 320.0, call.pos[1])
+
+
+def _has_prop(kind_id: str, prop: str) -> bool:
+    try:
+        registry.kind(kind_id).prop(prop)
+    except KeyError:
+        return False
+    return True
+
+
+UNKNOWN_LOOP_SIZE = 1
+"""The extent given to a loop variable whose size the model cannot know (a consume variable,
+a loop with no axis picked yet)."""
+
+
+def axis_size(axis: Node | None) -> int:
+    """The number of iterations of an axis node (its ``size``; ``outer_size`` for ragged and
+    sparse axes); ``UNKNOWN_LOOP_SIZE`` when it has none."""
+    if axis is None:
+        return UNKNOWN_LOOP_SIZE
+    for prop in ("size", "outer_size"):
+        v = axis.props.get(prop)
+        if isinstance(v, int) and not isinstance(v, bool) and v >= 1:
+            return v
+    return UNKNOWN_LOOP_SIZE
+
+
+def loop_sizes(doc: Document, node_id: str) -> list[int]:
+    """The sizes of the loop variables around ``node_id``, outermost first: one per entry of
+    ``frames.loop_vars`` (so a tensor of these leading dimensions is auto-indexed by them)."""
+    sizes: list[int] = []
+    for frame in frames.ancestors(doc, node_id):
+        bound = frames.bound_vars(frame)
+        if not bound:
+            continue
+        if frame.kind == "loop.parallel":
+            entries = [
+                a for a in frame.props.get("axes") or [] if isinstance(a, dict) and a.get("var")
+            ]
+            refs = [a.get("axis") for a in entries]
+        elif frame.kind in ("loop.seq", "loop.sel"):
+            refs = [frame.props.get("axis")]
+        else:
+            refs = [None] * len(bound)
+        for ref in refs:
+            sizes.append(axis_size(doc.graph.nodes.get(ref) if isinstance(ref, str) else None))
+    return sizes
+
+
+# ------------------------------------------------------------------------------------------
+# backdrops
+# ------------------------------------------------------------------------------------------
 class AddBackdrop(Command):
     title = "Add backdrop"
 
@@ -565,252 +1244,117 @@ class RemoveBackdrop(Command):
 
 
 # ------------------------------------------------------------------------------------------
-# group / ungroup
-# ------------------------------------------------------------------------------------------
-class Group(Command):
-    """Collapse ``node_ids`` (one graph) into a new scope node of ``kind``.
-
-    The selection's incoming and outgoing ``exec`` edges move to the scope node's exec ports,
-    and the scope's entry starts the selection's chain. A data edge entering the selection from
-    a ``data.get`` is rewired to a copy of that Get inside the body; any other edge crossing the
-    boundary has no port on the scope to go through, so the group is refused naming it.
-    ``.node`` is the new scope node.
-    """
-
-    title = "Group"
-
-    def __init__(
-        self,
-        node_ids: Iterable[str],
-        kind: str = "loop.parallel",
-        pos: tuple[float, float] | None = None,
-        name: str | None = None,
-        **props: Any,
-    ):
-        super().__init__()
-        self.node_ids = list(dict.fromkeys(node_ids))
-        self.kind, self.pos, self.name, self.props = kind, pos, name, props
-        self.node: Node | None = None
-
-    def run(self, ed: DocumentEditor) -> None:
-        doc = ed.doc
-        if not self.node_ids:
-            raise EditError("nothing selected to group")
-        k = registry.kind(self.kind) if self.kind in registry.KINDS else None
-        if k is None or not k.scope:
-            raise EditError(f"{registry.display_name(self.kind)} is not a scope kind")
-        located = [doc.locate(i) for i in self.node_ids]
-        if any(f is None for f in located):
-            missing = self.node_ids[[f is None for f in located].index(True)]
-            raise EditError(f"no node {missing!r}")
-        graph = located[0][1]  # type: ignore[index]
-        if any(f[1] is not graph for f in located):  # type: ignore[index]
-            raise EditError("the selected nodes are in different scopes")
-        scope = registry.scope_of_graph(doc, graph)
-        if scope not in k.allowed_in:
-            raise EditError(f"{registry.display_name(self.kind)} cannot live in a {scope} graph")
-        selected = set(self.node_ids)
-        for f in located:
-            n = f[0]  # type: ignore[index]
-            if n.kind in _PROTECTED:
-                raise EditError(f"{n.id} ({registry.display_name(n.kind)}) cannot leave its scope")
-            if k.body_scope not in registry.kind(n.kind).allowed_in:
-                raise EditError(
-                    f"{registry.display_name(n.kind)} {n.id} cannot live in a {k.body_scope} body"
-                )
-        ids = registry.IdAllocator(doc)
-        scope_node = registry.new_node(
-            self.kind, doc, (0.0, 0.0), ids=ids, name=self.name, **self.props
-        )
-        body = scope_node.body
-        assert body is not None
-        entry = next(n for n in body.nodes.values() if n.kind == "scope.entry")
-        has_exec = registry.find_port(k.ports, "exec", "in") is not None
-        inner_edges: list[Edge] = []
-        outer_new: list[Edge] = []
-        exec_in: Edge | None = None
-        exec_out: Edge | None = None
-        get_copies: dict[str, Node] = {}
-        removed: list[Edge] = []
-        for e in graph.edges:
-            s_in, d_in = e.src.node in selected, e.dst.node in selected
-            if s_in and d_in:
-                inner_edges.append(e)
-                removed.append(e)
-            elif not s_in and not d_in:
-                continue
-            elif e.src.port == "exec" and e.dst.port == "exec" and has_exec:
-                removed.append(e)
-                if d_in:
-                    if exec_in is not None:
-                        raise EditError("the selection has more than one incoming exec edge")
-                    exec_in = e
-                else:
-                    if exec_out is not None:
-                        raise EditError("the selection has more than one outgoing exec edge")
-                    exec_out = e
-            elif d_in and graph.nodes[e.src.node].kind == "data.get":
-                removed.append(e)
-                src = graph.nodes[e.src.node]
-                if src.id not in get_copies:
-                    get_copies[src.id] = Node(
-                        ids(), "data.get", src.name, src.pos, copy.deepcopy(src.props)
-                    )
-                inner_edges.append(Edge(PortRef(get_copies[src.id].id, e.src.port), e.dst))
-            else:
-                raise EditError(
-                    f"edge {e.src} -> {e.dst} crosses the group boundary and "
-                    f"{registry.display_name(self.kind)} has "
-                    "no port to carry it"
-                )
-        # chain inside: entry -> head of the selection's chain
-        head = exec_in.dst if exec_in is not None else _chain_head(graph, selected)
-        if head is not None and k.body_scope == "workload":
-            inner_edges.insert(0, Edge(PortRef(entry.id, "exec"), head))
-        if exec_in is not None:
-            outer_new.append(Edge(exec_in.src, PortRef(scope_node.id, "exec")))
-        if exec_out is not None:
-            outer_new.append(Edge(PortRef(scope_node.id, "exec"), exec_out.dst))
-        xs = [f[0].pos[0] for f in located]  # type: ignore[index]
-        ys = [f[0].pos[1] for f in located]  # type: ignore[index]
-        cx, cy = sum(xs) / len(xs), sum(ys) / len(ys)
-        scope_node.pos = self.pos if self.pos is not None else (cx, cy)
-        entry.pos = (min(xs) - cx - 250.0, min(ys) - cy)
-        # perform: detach edges and nodes, add the scope node with its body, rewire outside
-        for e in removed:
-            ed.remove_edge(graph, e)
-        for n_id in self.node_ids:
-            node = graph.nodes[n_id]
-            ed.remove_node(graph, n_id)
-            ed.add_node(body, node)
-            ed.move(node, (node.pos[0] - cx, node.pos[1] - cy))
-        for copy_node in get_copies.values():
-            ed.add_node(body, copy_node)
-        for e in inner_edges:
-            ed.add_edge(body, e)
-        ed.add_node(graph, scope_node)
-        for e in outer_new:
-            ed.add_edge(graph, e)
-        self.node = scope_node
-
-
-def _chain_head(graph: Graph, selected: set[str]) -> PortRef | None:
-    """The selected node with an exec input but no exec predecessor inside the selection."""
-    has_pred = {e.dst.node for e in graph.edges if e.dst.port == "exec" and e.src.node in selected}
-    for n_id in selected:
-        node = graph.nodes[n_id]
-        k = registry.KINDS.get(node.kind)
-        if k and registry.find_port(k.ports, "exec", "in") and n_id not in has_pred:
-            return PortRef(n_id, "exec")
-    return None
-
-
-class Ungroup(Command):
-    """Expand a scope node back into its parent graph (the inverse of ``Group``).
-
-    The body's nodes move out (positions relative to the scope node), the chain is spliced in
-    where the scope node was. Refused for kernels, and when the body uses the variables the
-    scope binds through entry outputs (they would have no source outside).
-    """
-
-    title = "Ungroup"
-
-    def __init__(self, node_id: str):
-        super().__init__()
-        self.node_id = node_id
-
-    def run(self, ed: DocumentEditor) -> None:
-        found = ed.doc.locate(self.node_id)
-        if found is None:
-            raise EditError(f"no node {self.node_id!r}")
-        node, graph, _owner = found
-        if node.body is None:
-            raise EditError(
-                f"{self.node_id} ({registry.display_name(node.kind)}) is not a scope node"
-            )
-        if node.kind == "kernel.def":
-            raise EditError("a kernel definition cannot be ungrouped")
-        scope = registry.scope_of_graph(ed.doc, graph)
-        body = node.body
-        entry = next((n for n in body.nodes.values() if n.kind == "scope.entry"), None)
-        for n in body.nodes.values():
-            if n is not entry and scope not in registry.kind(n.kind).allowed_in:
-                raise EditError(
-                    f"{registry.display_name(n.kind)} {n.id} cannot live in a {scope} graph"
-                )
-        entry_id = entry.id if entry is not None else None
-        head: PortRef | None = None
-        for e in body.edges:
-            if e.src.node == entry_id:
-                if e.src.port != "exec":
-                    raise EditError(
-                        f"the body uses the scope variable {e.src.port!r}; it has no source "
-                        "outside the scope"
-                    )
-                head = e.dst
-        tail = _chain_tail(body, entry_id)
-        into = next((e for e in graph.edges if e.dst == PortRef(node.id, "exec")), None)
-        out_of = next((e for e in graph.edges if e.src == PortRef(node.id, "exec")), None)
-        moved = [n for n in body.nodes.values() if n is not entry]
-        inner = [e for e in body.edges if e.src.node != entry_id]
-        cx, cy = node.pos
-        ed.remove_node(graph, node.id)
-        for e in list(body.edges):
-            ed.remove_edge(body, e)
-        for n in moved:
-            ed.remove_node(body, n.id)
-            ed.add_node(graph, n)
-            ed.move(n, (n.pos[0] + cx, n.pos[1] + cy))
-        for e in inner:
-            ed.add_edge(graph, e)
-        if into is not None and head is not None:
-            ed.add_edge(graph, Edge(into.src, head))
-        elif into is not None and out_of is not None:
-            ed.add_edge(graph, Edge(into.src, out_of.dst))
-        if out_of is not None and tail is not None and tail != entry_id:
-            ed.add_edge(graph, Edge(PortRef(tail, "exec"), out_of.dst))
-
-
-def _chain_tail(body: Graph, entry_id: str | None) -> str | None:
-    nxt = {
-        e.src.node: e.dst.node for e in body.edges if e.src.port == "exec" and e.dst.port == "exec"
-    }
-    current, seen = entry_id, set()
-    while current in nxt and current not in seen:
-        seen.add(current)
-        current = nxt[current]
-    return current
-
-
-# ------------------------------------------------------------------------------------------
-# copy / paste
+# copy / paste / duplicate
 # ------------------------------------------------------------------------------------------
 def clipboard_data(doc: Document, node_ids: Iterable[str]) -> dict[str, Any]:
-    """JSON-ready data of the given nodes (one graph) and the edges among them."""
+    """JSON-ready data of the given nodes (one canvas) with everything inside selected frames,
+    and the wires among them. Selected nodes whose frame is not copied have ``parent`` None."""
     from .io import _graph_data
 
-    ids = list(dict.fromkeys(node_ids))
-    if not ids:
+    chosen = [i for i in dict.fromkeys(node_ids) if doc.locate(i) is not None]
+    if not chosen:
         return {"nodes": [], "edges": []}
-    graph = doc.graph_of(ids[0])
-    chosen = set(ids)
+    graph = doc.graph_of(chosen[0])
+    chosen = [i for i in chosen if i in graph.nodes]
+    if graph is doc.graph:
+        ids = {j for i in _top_level(doc, chosen) for j in _subtree(doc, i)}
+    else:
+        ids = set(chosen)
     sub = Graph(
-        {
-            i: graph.nodes[i]
-            for i in graph.nodes
-            if i in chosen and graph.nodes[i].kind not in _PROTECTED
+        {i: graph.nodes[i] for i in graph.nodes if i in ids and graph.nodes[i].kind not in _PROTECTED},
+        [e for e in graph.edges if e.src.node in ids and e.dst.node in ids],
+    )  # fmt: skip
+    data = copy.deepcopy(_graph_data(sub))
+    for item in data["nodes"]:
+        if item.get("parent") not in sub.nodes:
+            item["parent"] = None
+    return {"nodes": data["nodes"], "edges": data["edges"]}
+
+
+def _paste(
+    ed: DocumentEditor,
+    data: Mapping[str, Any],
+    offset: tuple[float, float],
+    parent_of_top: Mapping[str, str | None] | str | None,
+) -> list[Node]:
+    """Insert clipboard data with fresh ids and names; returns the pasted top-level nodes."""
+    from .io import ProjectError, from_data
+
+    raw = {
+        "format_version": ed.doc.format_version,
+        "graph": {
+            "nodes": copy.deepcopy(list(data.get("nodes", []))),
+            "edges": copy.deepcopy(list(data.get("edges", []))),
         },
-        [e for e in graph.edges if e.src.node in chosen and e.dst.node in chosen],
-    )
-    data = _graph_data(sub)
-    return {"nodes": copy.deepcopy(data["nodes"]), "edges": copy.deepcopy(data["edges"])}
+    }
+    try:
+        pasted = from_data(raw).graph
+    except ProjectError as err:
+        raise EditError(f"clipboard data is not a valid selection: {err}") from None
+    top = [n for n in pasted.nodes.values() if n.parent not in pasted.nodes]
+
+    def target(n: Node) -> str | None:
+        if isinstance(parent_of_top, Mapping):
+            return parent_of_top.get(n.id)
+        return parent_of_top
+
+    places = {n.id: ed.place_for(target(n)) for n in top}
+    graphs = {id(g) for g, _f in places.values()}
+    if len(graphs) > 1:  # pragma: no cover - duplicate keeps one canvas
+        raise EditError("the pasted nodes would land on different canvases")
+    graph = next(iter(places.values()))[0] if places else ed.doc.graph
+    for n in top:
+        problem = placement_problem(ed.doc, n.kind, target(n))
+        if problem is not None:
+            raise PlacementRefused(
+                f"{registry.display_name(n.kind)} cannot be pasted here: {problem}"
+            )
+    ids = registry.IdAllocator(ed.doc)
+    mapping: dict[str, str] = {}
+    for node, _g, _o in Document(graph=pasted).walk():
+        mapping[node.id] = ids()
+    names_taken: set[str] = set()
+    for node in pasted.nodes.values():
+        k = registry.kind(node.kind)
+        if k.name_base and node.name:
+            new = registry.unique_name(ed.doc, node.name, names_taken)
+            names_taken.add(new)
+            node.name = new
+    new_top = {n.id: places[n.id][1] for n in top}
+    for node in pasted.nodes.values():
+        node.parent = new_top[node.id] if node.id in new_top else mapping[node.parent]  # type: ignore[index]
+        for prop, sub in registry.reference_props(node.kind).items():
+            value = node.props.get(prop)
+            if sub is None and isinstance(value, str) and value in mapping:
+                node.props[prop] = mapping[value]
+            elif sub is not None and isinstance(value, list):
+                node.props[prop] = [
+                    {**e, sub: mapping[e[sub]]}
+                    if isinstance(e, dict) and isinstance(e.get(sub), str) and e[sub] in mapping
+                    else e
+                    for e in value
+                ]
+    _reid(pasted, mapping)
+    if graph is not ed.doc.graph:
+        for node in pasted.nodes.values():
+            node.parent = None
+    out = []
+    top_ids = {mapping[n.id] for n in top}
+    for node in pasted.nodes.values():
+        node.pos = (node.pos[0] + offset[0], node.pos[1] + offset[1])
+        ed.add_node(graph, node)
+        if node.id in top_ids:
+            out.append(node)
+    for e in pasted.edges:
+        ed.add_edge(graph, e)
+    return out
 
 
 class Paste(Command):
-    """Insert clipboard data with fresh ids (and fresh names where taken), shifted by ``offset``.
-
-    ``.nodes`` lists the pasted top-level nodes (for selecting them).
-    """
+    """Insert clipboard data with fresh ids (and fresh names where taken: ``Q2`` gives ``Q3``),
+    shifted by ``offset``, into the frame or kernel body ``parent`` (None: the root canvas).
+    Frames bring what is inside them; references to copied nodes follow the copies.
+    ``.nodes`` lists the pasted top-level nodes (for selecting them)."""
 
     title = "Paste"
 
@@ -820,43 +1364,33 @@ class Paste(Command):
         self.nodes: list[Node] = []
 
     def run(self, ed: DocumentEditor) -> None:
-        from .io import ProjectError, from_data
+        self.nodes = _paste(ed, self.data, self.offset, self.parent)
 
-        graph = ed.graph_for(self.parent)
-        scope = registry.scope_of_graph(ed.doc, graph)
-        raw = {
-            "format_version": ed.doc.format_version,
-            "graph": {
-                "nodes": copy.deepcopy(list(self.data.get("nodes", []))),
-                "edges": copy.deepcopy(list(self.data.get("edges", []))),
-            },  # fmt: skip
-        }
-        try:
-            pasted = from_data(raw).graph
-        except ProjectError as err:
-            raise EditError(f"clipboard data is not a valid selection: {err}") from None
-        ids = registry.IdAllocator(ed.doc)
-        mapping: dict[str, str] = {}
-        names_taken: set[str] = set()
-        for node, _g, _o in Document(graph=pasted).walk():
-            mapping[node.id] = ids()
-        for node in pasted.nodes.values():
-            k = registry.kind(node.kind)
-            if scope not in k.allowed_in:
-                raise EditError(
-                    f"{registry.display_name(node.kind)} cannot be pasted into a {scope} graph"
-                )
-            if k.name_base and node.name:
-                new = registry.unique_name(ed.doc, node.name, names_taken)
-                names_taken.add(new)
-                node.name = new
-        _reid(pasted, mapping)
-        for node in pasted.nodes.values():
-            node.pos = (node.pos[0] + self.offset[0], node.pos[1] + self.offset[1])
-            ed.add_node(graph, node)
-            self.nodes.append(node)
-        for e in pasted.edges:
-            ed.add_edge(graph, e)
+
+class Duplicate(Command):
+    """Copy nodes (frames with their contents) next to the originals, each copy in the same
+    frame as its original. ``.nodes`` lists the new top-level nodes."""
+
+    title = "Duplicate"
+
+    def __init__(self, node_ids: Iterable[str], offset: tuple[float, float] = (40.0, 40.0)):
+        super().__init__()
+        self.node_ids, self.offset = list(node_ids), offset
+        self.nodes: list[Node] = []
+
+    def run(self, ed: DocumentEditor) -> None:
+        doc = ed.doc
+        data = clipboard_data(doc, self.node_ids)
+        if not data["nodes"]:
+            raise EditError("nothing selected to duplicate")
+        parents: dict[str, str | None] = {}
+        for item in data["nodes"]:
+            if item["parent"] is None:
+                found = doc.locate(item["id"])
+                assert found is not None
+                node, graph, owner = found
+                parents[item["id"]] = node.parent if graph is doc.graph else owner.id  # type: ignore[union-attr]
+        self.nodes = _paste(ed, data, self.offset, parents)
 
 
 def _reid(graph: Graph, mapping: dict[str, str]) -> None:
@@ -874,21 +1408,36 @@ def _reid(graph: Graph, mapping: dict[str, str]) -> None:
 
 
 __all__ = [
+    "FRAME_PAD",
+    "FRAME_HEADER",
+    "UNKNOWN_LOOP_SIZE",
     "EditError",
     "ConnectionRefused",
+    "PlacementRefused",
     "PropertyError",
     "DocumentEditor",
     "Command",
+    "Batch",
     "AddNode",
     "RemoveNodes",
     "Connect",
     "Disconnect",
     "SetProperty",
+    "SetPortIndex",
     "MoveNodes",
-    "Group",
-    "Ungroup",
+    "Reparent",
+    "Reorder",
+    "Wrap",
+    "Unwrap",
+    "CreateTensor",
     "clipboard_data",
     "Paste",
+    "Duplicate",
     "AddBackdrop",
     "RemoveBackdrop",
+    "scope_inside",
+    "scope_inside_kind",
+    "placement_problem",
+    "loop_sizes",
+    "axis_size",
 ]
