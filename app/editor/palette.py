@@ -33,12 +33,12 @@ from app.editor.nodes import (
     node_type_for,
     node_urn,
 )
+from app.editor.properties import KERNELS_CATEGORY, call_reference, defined_kernels
 from app.model import commands, frames, io, registry
 from app.model.document import Document, Node
 from pto_wsp.errors import PtoError
 
 MIME_TYPE = "nodegraphqt/nodes"
-KERNELS_CATEGORY = "Kernels"
 LIBRARY_CATEGORY = KERNELS_CATEGORY  # library kernels are listed in the Kernels section
 KERNEL_CALL_PREFIX = "pto.kernelcall."
 LIBRARY_DIR = Path(__file__).resolve().parents[2] / "resources" / "kernel_library"
@@ -159,34 +159,6 @@ def kernel_of_type(node_type: str) -> str | None:
     if node_type.startswith(KERNEL_CALL_PREFIX):
         return node_type[len(KERNEL_CALL_PREFIX) :] or None
     return None
-
-
-def _reference_targets(kind_id: str, prop: str) -> tuple[str, ...]:
-    from app.editor.properties import reference_targets
-
-    return reference_targets(kind_id, registry.kind(kind_id).prop(prop))
-
-
-def call_reference() -> tuple[str, str, tuple[str, ...]] | None:
-    """``(call kind, its kernel property, kernel definition kinds)``: the node kind whose
-    reference property names a kernel definition (a kind of the Kernels category with a body),
-    read from the registry."""
-    for k in registry.KINDS.values():
-        if registry.is_frame(k.id) if hasattr(registry, "is_frame") else False:
-            continue
-        for prop in getattr(registry, "reference_props", lambda _k: {})(k.id):
-            targets = _reference_targets(k.id, prop)
-            if targets and all(registry.kind(t).category == KERNELS_CATEGORY for t in targets):
-                return k.id, prop, targets
-    return None
-
-
-def defined_kernels(doc: Document) -> list[Node]:
-    """The document's kernel definitions (what a call may name), in document order."""
-    ref = call_reference()
-    if ref is None:
-        return []
-    return [n for n in doc.graph.nodes.values() if n.kind in ref[2]]
 
 
 class _PaletteTree(QtWidgets.QTreeWidget):

@@ -49,6 +49,8 @@ REF_TYPES = ("ref", "reference")
 LIST_TYPES = ("axes", "reflist")
 """Property types holding an ordered list of ``{var, axis}`` entries."""
 KEY_TYPES = ("key",)
+KERNELS_CATEGORY = "Kernels"
+"""The registry category of kernel definitions (and of the kinds that call them)."""
 """Property types holding a schedule key over the task ``t``."""
 
 
@@ -918,6 +920,35 @@ def reference_targets(kind_id: str, spec: Any) -> tuple[str, ...]:
     return ref_kinds(spec)
 
 
+def call_reference() -> tuple[str, str, tuple[str, ...]] | None:
+    """``(call kind, its kernel property, kernel definition kinds)``: the node kind whose
+    reference property names a kernel definition (kinds of the Kernels category), read from
+    the registry; None when no kind calls a kernel."""
+    for k in registry.KINDS.values():
+        if getattr(k, "frame", False):
+            continue
+        for prop in getattr(registry, "reference_props", lambda _k: {})(k.id):
+            try:
+                spec = k.prop(prop)
+            except KeyError:
+                continue
+            targets = reference_targets(k.id, spec)
+            if targets and all(
+                t in registry.KINDS and registry.kind(t).category == KERNELS_CATEGORY
+                for t in targets
+            ):
+                return k.id, prop, targets
+    return None
+
+
+def defined_kernels(doc: Any) -> list[Node]:
+    """The document's kernel definitions (what a call may name), in document order."""
+    ref = call_reference()
+    if ref is None:
+        return []
+    return [n for n in doc.graph.nodes.values() if n.kind in ref[2]]
+
+
 def reference_key(kind_id: str, spec: Any) -> tuple[bool, str | None]:
     """``(is a reference, key)``: key is None for a plain id property, else the field holding
     the id inside each entry of a list property (``axes: [{var, axis}]`` -> ``"axis"``)."""
@@ -1202,7 +1233,9 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             w.set_value(value)
             w.picked.connect(lambda v: commit(v))
             refresh = lambda v, w=w: w.set_value(v)  # noqa: E731
-        elif is_key(spec):
+        elif is_key(spec) or (node.kind in frames.PROGRAM_KINDS and t == "expr"):
+            # an expression on a program's sheet is a key over the task (dispatch, stream_by,
+            # the task graph's ready_key): picked from the loop variables or typed
             w = KeyEditor(lambda: self._key_vars(node_id))
             w.set_doc(spec.doc)
             w.set_value(value)
@@ -1452,12 +1485,8 @@ class PropertiesPanel(QtWidgets.QScrollArea):
                 refresh(self.canvas.doc.node(self.node_id).props.get(spec.name))
 
     def _kernel_names(self) -> list[str]:
-        """Names of the document's kernels (root kernel definitions), sorted."""
-        doc = self.canvas.doc
-        kinds = set(getattr(registry, "KERNEL_KINDS", ()) or ())
-        if not kinds:
-            kinds = {k.id for k in registry.KINDS.values() if k.category == "Kernels" and k.body_scope == "kernel"}  # fmt: skip
-        return sorted(n.name for n in doc.graph.nodes.values() if n.kind in kinds and n.name)
+        """Names of the document's kernel definitions (what a pool may name), sorted."""
+        return sorted(n.name for n in defined_kernels(self.canvas.doc) if n.name)
 
 
 def _forget_typing(widget: QtWidgets.QWidget | None) -> None:

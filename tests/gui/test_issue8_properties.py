@@ -1,14 +1,18 @@
-"""Properties panel for issue 8: task-graph policies, pools and tensor layouts, edited like a user.
+"""Properties panel for issue 8 (format v2): the sheet's task-graph policies and pools, and
+tensor layouts, edited like a user.
 
-Each edit goes through the panel's widgets (combo boxes, line edits, the pools table), lands in
+Each edit goes through the panel's widgets (combo picks, typed fields, the pools table), lands in
 the document as one undoable command, and changes the exported script; fields that do not apply
 to the current choices are disabled; an invalid layout is refused with a message.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from PySide6 import QtCore
+from test_property_editors import pick, type_and_enter
 
 from app.editor.canvas import GraphCanvas
 from app.editor.pools_editor import PoolsEditor
@@ -22,8 +26,11 @@ from app.model.export import export_script
 def panel(qtbot, canvas: GraphCanvas) -> PropertiesPanel:
     p = PropertiesPanel(canvas)
     qtbot.addWidget(p)
-    p.resize(420, 900)
+    p.resize(460, 1200)
     p.show()
+    qtbot.waitExposed(p)
+    p.activateWindow()
+    qtbot.waitUntil(p.isActiveWindow, timeout=2000)
     return p
 
 
@@ -36,40 +43,30 @@ def _wire(canvas: GraphCanvas, src: str, sport: str, dst: str, dport: str) -> No
 
 
 def build_project(canvas: GraphCanvas) -> dict[str, str]:
-    """Two kernels called over 4 tiles; schedule spatial_map -> task_graph(window=8) -> compile."""
-    ids = {"A": _add(canvas, "data.tensor", name="A", shape=[4, 16, 16])}
-    ids["B"] = _add(canvas, "data.tensor", name="B", shape=[4, 16, 16])
-    _add(canvas, "axis.dense", name="tiles", size=4)
+    """Two kernels called over 4 tiles in ``P(i in tiles)``; the workload's sheet maps it on a
+    2x2 grid with a task window of 8 and compiles it for the simulator."""
+    ids: dict[str, Any] = {}
+    for t in ("A", "B", "C"):
+        ids[t] = _add(canvas, "data.tensor", name=t, shape=[4, 16, 16])
+    tiles = _add(canvas, "axis.dense", name="tiles", size=4)
     params = [
         {"name": "a", "direction": "In", "kind": "tile"},
         {"name": "b", "direction": "Out", "kind": "tile"},
     ]
+    kernels = {}
     for kname in ("copy_k", "scale_k"):
-        kid = _add(canvas, "kernel.def", name=kname, params=params)
+        kid = kernels[kname] = _add(canvas, "kernel.def", name=kname, params=params)
         body = canvas.doc.node(kid).body
         pn = {n.props["param"]: n.id for n in body.nodes.values() if n.kind == "kernel.param"}
         _wire(canvas, pn["a"], "tile", pn["b"], "value")
-    wl = _add(canvas, "workload.def", name="work")
-    entry = next(n.id for n in canvas.doc.node(wl).body.nodes.values() if n.kind == "scope.entry")
-    loop = _add(canvas, "loop.parallel", parent=wl, vars="i")
-    _wire(canvas, entry, "exec", loop, "exec")
-    tiles = _add(canvas, "data.get", parent=wl, target="tiles")
-    _wire(canvas, tiles, "out", loop, "axes")
-    inner = next(n.id for n in canvas.doc.node(loop).body.nodes.values() if n.kind == "scope.entry")
-    prev = inner
-    for kname, a, b in (("copy_k", "A", "B"), ("scale_k", "B", "A")):
-        call = _add(canvas, "kernel.call", parent=loop, axes="i", index={"a": "i", "b": "i"})
-        _wire(canvas, prev, "exec", call, "exec")
-        for target, port in ((kname, "kernel"), (a, "a"), (b, "b")):
-            g = _add(canvas, "data.get", parent=loop, target=target)
-            _wire(canvas, g, "out", call, port)
-        prev = call
-    mesh = _add(canvas, "sched.spatial_map", grid=[2, 2])
-    _wire(canvas, wl, "workload", mesh, "workload")
-    ids["tg"] = _add(canvas, "sched.task_graph", window=8)
-    _wire(canvas, mesh, "workload", ids["tg"], "workload")
-    prog = _add(canvas, "compile.target", name="program")
-    _wire(canvas, ids["tg"], "workload", prog, "workload")
+    ids["tg"] = ids["wl"] = _add(
+        canvas, "workload.def", name="work", spatial_map=[2, 2], task_graph={"window": 8}, target="cpu_sim"
+    )  # fmt: skip
+    loop = _add(canvas, "loop.parallel", ids["wl"], axes=[{"var": "i", "axis": tiles}])
+    for kname, a, b in (("copy_k", "A", "B"), ("scale_k", "B", "C")):
+        call = _add(canvas, "kernel.call", loop, kernel=kernels[kname])
+        _wire(canvas, ids[a], "tensor", call, "a")
+        _wire(canvas, call, "b", ids[b], "write")
     canvas.select_ids([])
     return ids
 
@@ -82,37 +79,36 @@ def test_task_graph_policies_edit_like_a_user_with_undo(qtbot, canvas, panel) ->
     ids = build_project(canvas)
     canvas.select_ids([ids["tg"]])
     assert panel.node_id == ids["tg"]
-    ed = panel.editors
+    ed = {k[len("task_graph.") :]: w for k, w in panel.editors.items() if k.startswith("task_graph.")}  # fmt: skip
+    tg = lambda: canvas.doc.node(ids["tg"]).props["task_graph"]  # noqa: E731
     # fields that do not apply to the current choices are disabled
     assert not ed["ready_key"].isEnabled() and not ed["threshold"].isEnabled()
     assert ed["mode"].isEnabled() and ed["deps"].isEnabled()
     assert '.task_graph(window=TaskWindow(8, "tasks", WindowMode.STALL))' in script(canvas)
 
-    ed["deps"].setCurrentText("infer_bounding")
-    assert canvas.doc.node(ids["tg"]).props["deps"] == "infer_bounding"
+    pick(qtbot, ed["deps"], "infer_bounding")
+    assert tg()["deps"] == "infer_bounding"
     assert 'deps=Deps.infer("bounding")' in script(canvas)
 
-    ed["ready"].setCurrentText("priority")
+    pick(qtbot, ed["ready"], "priority")
     assert ed["ready_key"].isEnabled()  # now the key applies
     key = ed["ready_key"]
-    qtbot.mouseClick(key, QtCore.Qt.MouseButton.LeftButton)
-    qtbot.keyClicks(key, '2 - t.get("i")')
-    qtbot.keyClick(key, QtCore.Qt.Key.Key_Return)
-    assert canvas.doc.node(ids["tg"]).props["ready_key"] == '2 - t.get("i")'
+    type_and_enter(key.lineEdit() if hasattr(key, "lineEdit") else key, "2 - i")
+    assert tg()["ready_key"] == '2 - t.get("i")'  # the loop variable, read from the task
     assert 'ready=ReadyPolicy.priority(lambda t: 2 - t.get("i"))' in script(canvas)
 
-    ed["start"].setCurrentText("threshold")
+    pick(qtbot, ed["start"], "threshold")
     assert ed["threshold"].isEnabled()
-    ed["threshold"].setValue(3)
+    type_and_enter(ed["threshold"].lineEdit(), "3")
     assert "start=StartPolicy.threshold(3)" in script(canvas)
 
-    ed["window"].setValue(0)  # no window: its unit and mode no longer apply
+    type_and_enter(ed["window"].lineEdit(), "0")  # no window: its unit and mode do not apply
     assert not ed["mode"].isEnabled() and not ed["unit"].isEnabled()
     assert "TaskWindow" not in script(canvas)
 
     canvas.undo()  # window back to 8
     assert ed["window"].value() == 8 and ed["mode"].isEnabled()
-    canvas.undo()  # threshold back to 8 (the default)
+    canvas.undo()  # threshold back to the default
     canvas.undo()  # start back to default
     assert not ed["threshold"].isEnabled() and ed["start"].currentText() == "default"
     assert "StartPolicy" not in script(canvas)
@@ -123,22 +119,20 @@ def test_task_graph_policies_edit_like_a_user_with_undo(qtbot, canvas, panel) ->
 def test_pools_table_picks_kernels_of_the_document(qtbot, canvas, panel) -> None:
     ids = build_project(canvas)
     canvas.select_ids([ids["tg"]])
-    pools = panel.editors["pools"]
+    pools = panel.editors["task_graph.pools"]
     assert isinstance(pools, PoolsEditor)
+    tg = lambda: canvas.doc.node(ids["tg"]).props["task_graph"]  # noqa: E731
     assert pools.kernels == ["copy_k", "scale_k"]
     qtbot.mouseClick(pools.add_button, QtCore.Qt.MouseButton.LeftButton)
-    assert canvas.doc.node(ids["tg"]).props["pools"] == [{"kernel": "copy_k", "workers": 2}]
+    assert tg()["pools"] == [{"kernel": "copy_k", "workers": 2}]
     qtbot.mouseClick(pools.add_button, QtCore.Qt.MouseButton.LeftButton)  # the next free one
-    assert [p["kernel"] for p in canvas.doc.node(ids["tg"]).props["pools"]] == [
-        "copy_k",
-        "scale_k",
-    ]
+    assert [p["kernel"] for p in tg()["pools"]] == ["copy_k", "scale_k"]
     assert not pools.add_button.isEnabled()  # every kernel has its pool
-    pools.table.cellWidget(1, 1).setValue(1)  # scale_k gets one worker
+    type_and_enter(pools.table.cellWidget(1, 1).lineEdit(), "1")  # scale_k gets one worker
     assert "pools=Pools.by_kernel({copy_k: 2, scale_k: 1})" in script(canvas)
 
     with qtbot.waitSignal(canvas.message) as blocker:  # the same kernel twice is refused
-        pools.table.cellWidget(1, 0).setCurrentText("copy_k")
+        pick(qtbot, pools.table.cellWidget(1, 0), "copy_k")
     assert "two pools" in blocker.args[0]
     assert pools.pools() == [
         {"kernel": "copy_k", "workers": 2},
@@ -154,7 +148,7 @@ def test_pools_table_picks_kernels_of_the_document(qtbot, canvas, panel) -> None
     assert pools.pools() == [{"kernel": "copy_k", "workers": 2}]
     pools.table.selectRow(0)
     qtbot.mouseClick(pools.remove_button, QtCore.Qt.MouseButton.LeftButton)
-    assert canvas.doc.node(ids["tg"]).props["pools"] == []
+    assert tg().get("pools", []) == []
 
 
 def test_tensor_layout_edit_and_invalid_entries(qtbot, canvas, panel) -> None:
@@ -163,9 +157,8 @@ def test_tensor_layout_edit_and_invalid_entries(qtbot, canvas, panel) -> None:
     layout = panel.editors["layout"]
     assert layout.text() == "" and "replicated" in layout.placeholderText()
 
-    layout.setText("S0, R, R")
+    type_and_enter(layout, "S0, R, R")
     assert layout.styleSheet() == ""
-    layout.editingFinished.emit()
     assert canvas.doc.node(ids["A"]).props["layout"] == ["S0", "R", "R"]
     assert "layout=TensorLayout.sharded(dim=0, rank=3, mesh_axis=0)" in script(canvas)
 
@@ -174,22 +167,19 @@ def test_tensor_layout_edit_and_invalid_entries(qtbot, canvas, panel) -> None:
         ("S1, S1, R", "mesh axis 1 shards two dimensions"),
         ("S0, Q, R", "'Q' is not a distribution"),
     ):
-        layout.setText(text)
-        assert layout.styleSheet() == INVALID_STYLE and why in layout.toolTip()
         with qtbot.waitSignal(canvas.message) as blocker:
-            layout.editingFinished.emit()
+            type_and_enter(layout, text)
+        assert layout.styleSheet() == INVALID_STYLE and why in layout.toolTip()
         assert why in blocker.args[0]
         assert canvas.doc.node(ids["A"]).props["layout"] == ["S0", "R", "R"]
 
-    layout.setText("r, s(1), S0")  # forgiving spelling, stored canonically
-    layout.editingFinished.emit()
+    type_and_enter(layout, "r, s(1), S0")  # forgiving spelling, stored canonically
     assert canvas.doc.node(ids["A"]).props["layout"] == ["R", "S1", "S0"]
     assert "layout=TensorLayout((TensorReplicate(), TensorShard(1), TensorShard(0)))" in script(
         canvas
     )
 
-    layout.setText("R, R, R")  # all replicated is the default layout
-    layout.editingFinished.emit()
+    type_and_enter(layout, "R, R, R")  # all replicated is the default layout
     assert canvas.doc.node(ids["A"]).props["layout"] == []
     assert "layout=" not in script(canvas)
 
@@ -197,8 +187,7 @@ def test_tensor_layout_edit_and_invalid_entries(qtbot, canvas, panel) -> None:
     assert canvas.doc.node(ids["A"]).props["layout"] == ["R", "S1", "S0"]
     assert layout.text() == "R, S1, S0"
     # changing the shape re-checks the layout against the new rank
-    panel.editors["shape"].setText("4, 16")
-    panel.editors["shape"].editingFinished.emit()
+    type_and_enter(panel.editors["shape"], "4, 16")
     assert layout.styleSheet() == INVALID_STYLE and "rank 2" in layout.toolTip()
 
 
@@ -210,13 +199,12 @@ def test_tensor_mem_combo_sets_the_memory_layout(qtbot, canvas, panel) -> None:
     assert items == ["default", "row_major", "col_major"]
     assert mem.currentText() == "default" and "MemLayout" not in script(canvas)
 
-    mem.setCurrentText("col_major")
+    pick(qtbot, mem, "col_major")
     assert canvas.doc.node(ids["A"]).props["mem"] == "col_major"
     flat = " ".join(script(canvas).split()).replace("( ", "(").replace(", )", ")")
     assert "layout=TensorLayout.default(3, mem=MemLayout.col_major((4, 16, 16)))" in flat
 
-    panel.editors["layout"].setText("S0, R, R")
-    panel.editors["layout"].editingFinished.emit()
+    type_and_enter(panel.editors["layout"], "S0, R, R")
     flat = " ".join(script(canvas).split()).replace("( ", "(").replace(", )", ")")
     assert (
         "layout=TensorLayout.sharded(dim=0, rank=3, mesh_axis=0, "
