@@ -6,8 +6,8 @@ when there is exactly one call site. With several call sites the trace cannot te
 (a record carries no call-site id), so the task maps to the ``kernel.def`` instead: honest, and
 still one click away from every call.
 
-The mapping is derived from the *document* (kinds, edges, ``registry.resolve_kernel``), never
-from the exported text, and from the very document snapshot that was run, so edits made while a
+The mapping is derived from the *document* (a call's ``kernel`` reference, the frames around
+it), never from the exported text, and from the very document snapshot that was run, so edits made while a
 run is going do not skew it. Qt-free: unit-testable on plain documents and numpy arrays.
 """
 
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.model import registry
-from app.model.document import Document, Graph, Node
+from app.model import frames, indexing
+from app.model.document import Document, Node
 
 __all__ = ["KernelSite", "TaskNodeMap", "deadlock_nodes", "schedule_node"]
 
@@ -31,8 +31,8 @@ class KernelSite:
 
     ``node_id``: the node its tasks map to (the single ``kernel.call``, else the ``kernel.def``,
     None when the document has no such kernel). ``owners``: every node whose selection
-    highlights the kernel's tasks — the def, each call and the scopes enclosing the calls
-    (loops, workload bodies), so selecting a loop shows what it issued.
+    highlights the kernel's tasks — the def, each call and the frames enclosing the calls
+    (loops, workloads), so selecting a loop shows what it issued.
     """
 
     kernel: str
@@ -55,14 +55,12 @@ class TaskNodeMap:
         defs = _kernel_defs(doc)
         calls: dict[str, list[str]] = {}
         scopes: dict[str, set[str]] = {}
-        for node, graph, _owner in doc.walk():
-            if node.kind != "kernel.call":
-                continue
-            target = registry.resolve_kernel(node, graph, doc)
+        for node in doc.graph.nodes.values():
+            target = indexing.kernel_of(doc, node) if "kernel" in node.props else None
             if target is None:
                 continue
             calls.setdefault(target.id, []).append(node.id)
-            scopes.setdefault(target.id, set()).update(s.id for s in doc.scope_chain(graph))
+            scopes.setdefault(target.id, set()).update(f.id for f in frames.ancestors(doc, node.id))
         self.sites: list[KernelSite] = []
         for name in self.kernel_names:
             kdef = defs.get(name)
@@ -100,13 +98,11 @@ _STAGE = re.compile(r"^stage\d+$")
 _CONSUME = re.compile(r"^consume_(?P<channel>.+?)(?:_\d+)?$")
 
 
-def _channel_of(node: Node, graph: Graph, doc: Document) -> str | None:
-    """The name of the channel wired into ``node``'s ``channel`` input (None: unwired)."""
-    for e in graph.edges_into(node.id, "channel"):
-        src = registry.source_node(e.src, graph, doc)
-        if src is not None and src.kind == "csp.channel":
-            return src.name
-    return None
+def _channel_of(node: Node, doc: Document) -> str | None:
+    """The name of the channel ``node`` names in its ``channel`` reference (None: none)."""
+    ref = node.props.get("channel")
+    src = doc.graph.nodes.get(ref) if isinstance(ref, str) else None
+    return src.name if src is not None else None
 
 
 def deadlock_nodes(
@@ -130,8 +126,9 @@ def deadlock_nodes(
     consumed = {m.group("channel") for p in wanted_procs if (m := _CONSUME.match(p)) is not None}
     stages = any(_STAGE.match(p) for p in wanted_procs)
     found: set[str] = set()
-    for node, graph, owner in doc.walk():
+    for node in doc.graph.nodes.values():
         kind = node.kind
+        owner = frames.parent_of(doc, node.id)
         if kind == "csp.process" and node.name in wanted_procs:
             found.add(node.id)
         elif kind == "csp.channel" and node.name in wanted_chans:
@@ -142,62 +139,24 @@ def deadlock_nodes(
             found.add(node.id)
         elif kind == "csp.consume" and consumed:
             inside_process = owner is not None and owner.kind in ("csp.process", "pipe.scope")
-            if not inside_process and _channel_of(node, graph, doc) in consumed:
+            if not inside_process and _channel_of(node, doc) in consumed:
                 found.add(node.id)
     return sorted(found)
 
 
-# ``task_graph(<option>...)`` directive -> does a sched.task_graph node set that option?
-_TASK_GRAPH_SETS = {
-    "window": lambda p: int(p.get("window", 0) or 0) > 0,
-    "deps": lambda p: p.get("deps", "default") != "default",
-    "ready": lambda p: p.get("ready", "default") != "default",
-    "start": lambda p: p.get("start", "default") != "default",
-    "trace": lambda p: p.get("trace", "default") != "default",
-    "pools": lambda p: bool(p.get("pools")),
-}
-_DIRECTIVE = re.compile(r"^(?P<op>[a-z_]+)(?:\((?P<option>[a-z_]+))?")
-
-
-def _sets_directive(node: Node, op: str, option: str | None) -> bool:
-    if node.kind != f"sched.{op}":
-        return False
-    if op != "task_graph" or option is None:
-        return True
-    sets = _TASK_GRAPH_SETS.get(option)
-    return sets(node.props) if sets is not None else True
-
-
 def schedule_node(doc: Document, node_id: str | None, directive: str) -> str | None:
-    """The schedule node that wrote ``directive`` (``"streams"``, ``"timing(batched)"``,
-    ``"task_graph(deps=explicit)"``...) for the chain that ``node_id`` belongs to.
+    """The node that wrote schedule ``directive`` (``"streams"``, ``"timing(batched)"``,
+    ``"task_graph(deps=explicit)"``...) for the program ``node_id`` belongs to.
 
-    ``node_id`` is what the exporter's line map gave for the diagnostic's line: a short chain
-    is exported on one line (``program = w.streams(2).timing(...).compile(...)``), so the line
-    names the compile node, not the step. From there the chain is walked upstream (towards the
-    workload) and the first node of the directive's combinator that sets it is the one: the
-    DSL keeps the last call of a combinator, which is the nearest to the compile node. A
-    ``node_id`` already naming that step, or a directive that is no schedule combinator (a
-    collective in a workload body), is returned unchanged; None stays None.
+    Format v2 keeps a program's whole schedule on the sheet of its frame, so that frame is the
+    node: ``node_id`` (what the exporter's line map gave for the diagnostic's line) is returned
+    when it is a program frame, else the outermost program frame around it; a node outside
+    every program is returned unchanged, None stays None.
     """
     if node_id is None:
         return None
-    m = _DIRECTIVE.match(directive)
-    found = doc.locate(node_id)
-    if m is None or found is None:
+    node = doc.graph.nodes.get(node_id)
+    if node is None or node.kind in frames.PROGRAM_KINDS:
         return node_id
-    op, option = m.group("op"), m.group("option")
-    if f"sched.{op}" not in registry.KINDS:
-        return node_id
-    node, graph, _owner = found
-    seen: set[str] = set()
-    while node.kind == "compile.target" or node.kind.startswith("sched."):
-        if _sets_directive(node, op, option):
-            return node.id
-        seen.add(node.id)
-        edges = graph.edges_into(node.id, "workload")
-        upstream = registry.source_node(edges[0].src, graph, doc) if edges else None
-        if upstream is None or upstream.id in seen:
-            break
-        node = upstream
-    return node_id
+    outer = [f for f in frames.ancestors(doc, node_id) if f.kind in frames.PROGRAM_KINDS]
+    return outer[0].id if outer else node_id

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.editor.canvas import GraphCanvas
+from app.model import frames
 from app.model.document import Document
 from app.run_nodes import TaskNodeMap, deadlock_nodes
 from app.runner.job import RunDiagnostic, RunResult
@@ -295,7 +296,10 @@ class RunPanel(QObject):
         doc = self._document().copy()
         label = doc.name or "untitled"
         self._pending = (doc, label)
-        if not any(n.kind == "compile.target" for n in doc.graph.nodes.values()):
+        if not any(
+            n.kind in frames.PROGRAM_KINDS and n.props.get("target")
+            for n in doc.graph.nodes.values()
+        ):
             self._finish(self._nothing_to_run())
             return False
         self.diagnostics = []
@@ -329,8 +333,8 @@ class RunPanel(QObject):
     def _nothing_to_run(self) -> RunResult:
         workdir = self.history.new_workdir()
         message = (
-            "nothing to run: the project has no Compile node (Program) — add one from the "
-            "palette and wire a workload (or a schedule chain) into it"
+            "nothing to run: no workload is compiled — pick a target (cpu_sim) on a "
+            "workload's schedule sheet in Properties"
         )
         return RunResult(
             ok=False,

@@ -7,9 +7,10 @@ count and utilisation. Qt-free (the Studio's Sweep dock and ``python -m app.swee
 1. ``discover_params(doc)`` lists every sweepable property, ``SweepParam`` each, labelled
    ``dispatch sched · n``. Sweepable are the property types a list of values makes sense for
    (numbers, enums, dtypes, booleans, shapes, expressions) plus the tile shape of each ``tile``
-   parameter of a kernel (pseudo-property ``params.<name>.tile``) and the worker count of each
-   pool row of a ``sched.task_graph`` (pseudo-property ``pools.<kernel>.workers``: "how many
-   tiles should this kernel get?"; the ``pools`` table itself is a list and not sweepable).
+   parameter of a kernel (pseudo-property ``params.<name>.tile``), each field of a program
+   frame's ``task_graph`` settings (pseudo-property ``task_graph.<field>``) and the worker count
+   of each of its pool rows (pseudo-property ``pools.<kernel>.workers``: "how many tiles should
+   this kernel get?"; the ``pools`` table itself is a list and not sweepable).
 2. ``parse_values(param, text)`` reads ``"1,2,4,8"``, ``"1..16 step 2"``, ``"1..64 *2"``,
    ``"round_robin, hash"``, ``"*"`` (every choice of an enum), ``"16x16, 32x32"``; a bad entry
    (or a number below the parameter's ``minimum``, e.g. 0 workers for a pool) raises
@@ -53,7 +54,7 @@ from pto_wsp.errors import PtoError
 from pto_wsp.fileio import atomic_write
 from pto_wsp.trace_analysis import analyse_trace, program_stats_dict
 
-from . import registry
+from . import frames, registry
 from .commands import DocumentEditor, EditError, SetProperty
 from .document import Document, Node
 from .export import ExportError, export_script, natural_key
@@ -87,16 +88,19 @@ __all__ = [
 
 NUMERIC_TYPES = frozenset({"int", "float", "number"})
 """Property types swept along a numeric x axis (the others are categorical)."""
-SWEEPABLE_TYPES = frozenset({*NUMERIC_TYPES, "enum", "dtype", "bool", "shape", "expr"})
+SWEEPABLE_TYPES = frozenset({*NUMERIC_TYPES, "enum", "dtype", "bool", "shape", "expr", "key"})
 """``PropSpec`` types a sweep can set (``registry.PROP_TYPES`` minus names, code, lists...)."""
 TILE_PROP = re.compile(r"^params\.(?P<param>[A-Za-z_]\w*)\.tile$")
 """Pseudo-property of a ``kernel.def``: the ``[rows, cols]`` of one of its tile parameters."""
 POOL_PROP = re.compile(r"^pools\.(?P<kernel>[A-Za-z_]\w*)\.workers$")
-"""Pseudo-property of a ``sched.task_graph``: the workers of the pool row of one kernel."""
+"""Pseudo-property of a program frame: the workers of one kernel's row in its task graph's
+pools."""
+FIELD_PROP = re.compile(r"^(?P<prop>[A-Za-z_]\w*)\.(?P<field>[A-Za-z_]\w*)$")
+"""Pseudo-property ``<dict property>.<field>``: one field of a dict property (a program
+frame's ``task_graph.window``)."""
 MAX_VALUES = 1000
 """More values than this is a typo (``1..100000``), not a sweep anyone wants to wait for."""
 
-_FIRST_KINDS = ("sched.", "compile.")  # listed first: what a user sweeps most
 _BOOL_WORDS = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}
 _BOOL_WORDS.update({"1": True, "0": False})
 
@@ -199,11 +203,22 @@ def _node_label(node: Node) -> str:
 
 
 def _scope_prefix(doc: Document, node: Node) -> str:
-    found = doc.locate(node.id)
-    if found is None or found[2] is None:
-        return ""
-    chain = doc.scope_chain(found[1])
+    if node.id in doc.graph.nodes:  # on the canvas: the frames around it
+        chain = frames.ancestors(doc, node.id)
+    else:  # in a kernel body: the kernel
+        found = doc.locate(node.id)
+        if found is None or found[2] is None:
+            return ""
+        chain = doc.scope_chain(found[1])
     return "".join(f"{s.name or _node_label(s)} › " for s in chain)
+
+
+def _choices(spec: Any) -> tuple[str, ...] | None:
+    if spec.type == "dtype":
+        return spec.choices or registry.DTYPES
+    if spec.type == "bool":
+        return ("False", "True")
+    return spec.choices
 
 
 def params_of_node(doc: Document, node: Node) -> list[SweepParam]:
@@ -214,15 +229,20 @@ def params_of_node(doc: Document, node: Node) -> list[SweepParam]:
     base = _scope_prefix(doc, node) + _node_label(node)
     out: list[SweepParam] = []
     for spec in k.props:
+        fields = getattr(spec, "fields", ())
+        if spec.type == "dict" and fields:
+            settings = node.props.get(spec.name)
+            settings = settings if isinstance(settings, dict) else {}
+            for f in fields:
+                if f.type in SWEEPABLE_TYPES:
+                    prop = f"{spec.name}.{f.name}"
+                    current = settings.get(f.name, f.default)
+                    out.append(SweepParam(node.id, prop, f"{base} · {spec.name} {f.name}", f.type, _choices(f), current))  # fmt: skip
+            continue
         if spec.type not in SWEEPABLE_TYPES:
             continue
-        choices = spec.choices
-        if spec.type == "dtype":
-            choices = choices or registry.DTYPES
-        elif spec.type == "bool":
-            choices = ("False", "True")
         current = node.props.get(spec.name, spec.default)
-        out.append(SweepParam(node.id, spec.name, f"{base} · {spec.name}", spec.type, choices, current))  # fmt: skip
+        out.append(SweepParam(node.id, spec.name, f"{base} · {spec.name}", spec.type, _choices(spec), current))  # fmt: skip
     if node.kind == "kernel.def":
         for p in registry.kernel_params(node):
             if p.get("kind") != "tile":
@@ -231,7 +251,7 @@ def params_of_node(doc: Document, node: Node) -> list[SweepParam]:
             prop = f"params.{q['name']}.tile"
             current = [int(q["rows"]), int(q["cols"])]
             out.append(SweepParam(node.id, prop, f"{base} · {q['name']} tile", "shape", None, current))  # fmt: skip
-    if node.kind == "sched.task_graph":
+    if isinstance(node.props.get("task_graph"), dict):
         out.extend(_pool_params(node, base))
     return out
 
@@ -240,7 +260,7 @@ def _pool_params(node: Node, base: str) -> list[SweepParam]:
     """``pools.<kernel>.workers`` per row of the task graph's ``pools`` table. Rows that do not
     name a kernel (or name one twice) cannot be addressed and are left out: the validator
     reports them, and a variant of such a document fails its export anyway."""
-    pools = node.props.get("pools")
+    pools = (node.props.get("task_graph") or {}).get("pools")
     if not isinstance(pools, list):
         return []
     out: list[SweepParam] = []
@@ -259,12 +279,13 @@ def _pool_params(node: Node, base: str) -> list[SweepParam]:
 
 
 def _sort_key(param: SweepParam, kind_id: str) -> tuple[int, tuple[Any, ...]]:
-    first = 0 if kind_id.startswith(_FIRST_KINDS) else 1
+    first = 0 if kind_id in frames.PROGRAM_KINDS else 1  # the schedules: swept most
     return first, natural_key(param.label)
 
 
 def discover_params(doc: Document) -> list[SweepParam]:
-    """Every sweepable property of every node: schedule and program nodes first, then by label."""
+    """Every sweepable property of every node: program frames (their sheets) first, then by
+    label."""
     found: list[tuple[SweepParam, str]] = []
     for node, _graph, _owner in doc.walk():
         found.extend((p, node.kind) for p in params_of_node(doc, node))
@@ -285,7 +306,7 @@ def find_param(doc: Document, node: str, prop: str) -> SweepParam:
     known = {s.name for s in k.props} if k else set()
     names = ", ".join(p.prop for p in params) or "none"
     pool = POOL_PROP.match(prop)
-    if pool is not None and target.kind == "sched.task_graph":
+    if pool is not None and isinstance(target.props.get("task_graph"), dict):
         raise SweepError(
             f"{what} has no pool for kernel {pool.group('kernel')!r}: add "
             f"the row to its pools first; sweepable: {names}"
@@ -461,7 +482,7 @@ def _parse_entry(param: SweepParam, entry: str) -> list[Any]:
         return _all_choices(param) if t == "*" else [_choice(param, t)]
     if param.type == "shape":
         return [_shape(t)]
-    if param.type == "expr":
+    if param.type in ("expr", "key"):
         return [t]
     raise ValueError(f"properties of type {param.type} cannot be swept")
 
@@ -500,9 +521,16 @@ class Variant:
 def set_target(doc: Document, target: str) -> Document:
     """A copy of ``doc`` whose every program compiles for ``target`` (set via ``SetProperty``)."""
     ed = DocumentEditor(doc.copy())
-    programs = [n for n in ed.doc.graph.nodes.values() if n.kind == "compile.target"]
+    programs = [
+        n
+        for n in ed.doc.graph.nodes.values()
+        if n.kind in frames.PROGRAM_KINDS and n.props.get("target")
+    ]
     if not programs:
-        raise SweepError(f"document {doc.name!r} has no compile node: nothing to run")
+        raise SweepError(
+            f"document {doc.name!r} compiles no workload (no target on a schedule sheet): "
+            "nothing to run"
+        )
     for n in programs:
         try:
             ed.apply(SetProperty(n.id, "target", target))
@@ -514,9 +542,15 @@ def set_target(doc: Document, target: str) -> Document:
 def _set(ed: DocumentEditor, param: SweepParam, value: Any) -> None:
     pool = POOL_PROP.match(param.prop)
     found = ed.doc.locate(param.node_id)
-    if pool is not None and found is not None and found[0].kind == "sched.task_graph":
+    if pool is not None and found is not None and isinstance(found[0].props.get("task_graph"), dict):  # fmt: skip
         _set_pool(ed, param.node_id, pool.group("kernel"), value)
         return
+    field = FIELD_PROP.match(param.prop)
+    if field is not None and found is not None and field.group("prop") != "params":
+        settings = found[0].props.get(field.group("prop"))
+        if isinstance(settings, dict):
+            ed.apply(SetProperty(param.node_id, field.group("prop"), {**settings, field.group("field"): value}))  # fmt: skip
+            return
     m = TILE_PROP.match(param.prop)
     if m is None:
         ed.apply(SetProperty(param.node_id, param.prop, value))
@@ -537,14 +571,15 @@ def _set(ed: DocumentEditor, param: SweepParam, value: Any) -> None:
 def _set_pool(ed: DocumentEditor, node_id: str, kernel: str, workers: Any) -> None:
     """Set the workers of ``kernel``'s pool row through the ``pools`` property's own setter
     (a copy of the table with that one row changed), so the registry's checks run."""
-    pools = [dict(row) if isinstance(row, dict) else row for row in ed.doc.node(node_id).props.get("pools") or []]  # fmt: skip
+    settings = dict(ed.doc.node(node_id).props.get("task_graph") or {})
+    pools = [dict(row) if isinstance(row, dict) else row for row in settings.get("pools") or []]  # fmt: skip
     for row in pools:
         if isinstance(row, dict) and row.get("kernel") == kernel:
             row["workers"] = workers
             break
     else:
-        raise EditError(f"{node_id}.props.pools: no pool for kernel {kernel!r}")
-    ed.apply(SetProperty(node_id, "pools", pools))
+        raise EditError(f"{node_id}.props.task_graph.pools: no pool for kernel {kernel!r}")
+    ed.apply(SetProperty(node_id, "task_graph", {**settings, "pools": pools}))
 
 
 def make_variant(doc: Document, param: SweepParam, value: Any, linked: Sequence[Any] = ()) -> Variant:  # fmt: skip

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from app.model.document import Document, Graph, Node
+from app.model import frames
+from app.model.document import Document
 from pto_wsp.fileio import owned_temp_dir
 
 from .job import TRACE_NAME, RunResult
@@ -218,29 +219,33 @@ def compare_stats(a: RunRecord, b: RunRecord) -> list[StatDelta]:
 # schedule summary
 
 
-def _sched_text(node: Node) -> str:
-    op = node.kind.split(".", 1)[1]
-    p = node.props
-    if op == "dispatch":
-        policy = p.get("policy", "round_robin")
-        if policy == "round_robin":
-            return f"dispatch round_robin({p.get('n', 4)})"
-        if policy == "work_steal":
-            return "dispatch work_steal"
-        return f"dispatch {policy}({p.get('key', '')})"
-    if op == "streams":
-        return f"streams {p.get('n', 2)}"
-    if op == "stream_by":
-        return f"stream_by {p.get('key', '')}"
-    if op == "timing":
-        policy = p.get("policy", "immediate")
-        return "timing immediate" if policy == "immediate" else f"timing {policy}({p.get('param')})"
-    if op == "task_graph":
-        return _task_graph_text(p)
-    if op == "spatial_map":
-        grid = p.get("grid", [1, 1])
-        return "spatial_map " + "x".join(str(g) for g in grid)
-    return op
+def _sheet_steps(p: dict) -> list[str]:
+    """The schedule steps a program frame's sheet sets, in the DSL's (and the export's) order;
+    empty values set nothing and are left out."""
+    steps: list[str] = []
+    policy = p.get("dispatch") or ""
+    if policy == "round_robin":
+        steps.append(f"dispatch round_robin({p.get('dispatch_n', 4)})")
+    elif policy == "work_steal":
+        steps.append("dispatch work_steal")
+    elif policy:
+        steps.append(f"dispatch {policy}({p.get('dispatch_key', '')})")
+    if p.get("streams"):
+        steps.append(f"streams {p['streams']}")
+    if p.get("stream_by"):
+        steps.append(f"stream_by {p['stream_by']}")
+    timing = p.get("timing") or ""
+    if timing == "immediate":
+        steps.append("timing immediate")
+    elif timing:
+        steps.append(f"timing {timing}({p.get('timing_param')})")
+    graph = p.get("task_graph")
+    if isinstance(graph, dict) and graph:
+        steps.append(_task_graph_text(graph))
+    grid = p.get("spatial_map")
+    if isinstance(grid, list) and grid:
+        steps.append("spatial_map " + "x".join(str(g) for g in grid))
+    return steps
 
 
 def _task_graph_text(p: dict) -> str:
@@ -265,29 +270,20 @@ def _task_graph_text(p: dict) -> str:
     return " ".join(parts)
 
 
-def _workload_source(graph: Graph, node: Node) -> Node | None:
-    for e in graph.edges:
-        if e.dst.node == node.id and e.dst.port == "workload":
-            return graph.nodes.get(e.src.node)
-    return None
-
-
 def summarize_schedule(doc: Document) -> str:
-    """A one-line schedule description per program, e.g. ``attention: dispatch
-    affinity(t.get("batch")) > streams 2 > cpu_sim`` (programs joined with ``; ``)."""
-    root = doc.graph
-    parts: list[str] = []
-    targets = sorted(
-        (n for n in root.nodes.values() if n.kind == "compile.target"), key=lambda n: n.name
+    """A one-line schedule description per program (a root frame whose sheet names a target),
+    e.g. ``attention: dispatch affinity(t.get("batch")) > streams 2 > cpu_sim`` (programs
+    joined with ``; ``)."""
+    programs = sorted(
+        (
+            n
+            for n in doc.graph.nodes.values()
+            if n.kind in frames.PROGRAM_KINDS and n.parent is None and n.props.get("target")
+        ),
+        key=lambda n: n.name,
     )
-    for target in targets:
-        steps: list[str] = [str(target.props.get("target", "cpu_sim"))]
-        node = _workload_source(root, target)
-        seen: set[str] = set()
-        while node is not None and node.kind.startswith("sched.") and node.id not in seen:
-            seen.add(node.id)
-            steps.append(_sched_text(node))
-            node = _workload_source(root, node)
-        base = node.name if node is not None else "?"
-        parts.append(f"{base}: " + " > ".join(reversed(steps)))
+    parts = [
+        f"{n.name or '?'}: " + " > ".join([*_sheet_steps(n.props), str(n.props["target"])])
+        for n in programs
+    ]
     return "; ".join(parts) if parts else "no program"

@@ -94,6 +94,7 @@ _PLACEHOLDERS = {
     "bool": "false, true  or  *",
     "shape": "e.g. 16x16, 32x32  or  [16, 16], [32, 32]",
     "expr": 'e.g. t.get("batch"), t.get("head")',
+    "key": 'e.g. t.get("b"), t.get("h")',
 }
 
 
