@@ -1,150 +1,67 @@
 """Node kinds: the single source of truth for ports, properties and where a node may live.
 
-The editor builds its palette and node classes from ``KINDS``; the exporter dispatches on
-``Node.kind``; validation and the commands ask ``ports_of``/``can_connect``/``prop_problem``.
+The kind table is assembled from one module per kind family (``app.model.kinds``); this
+module answers the questions every layer asks about it: a node's ports (``ports_of``, a call's
+from its kernel), whether a wire may be drawn (``can_connect``, across frame borders), where a
+node may live (``allowed_in``/``place_problem``), whether a property value is well-formed
+(``prop_problem``), and which properties reference other nodes (``reference_props``).
 Nothing else in the app may hard-code a port name or a property default.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Container, Iterable
-from dataclasses import dataclass
+from collections.abc import Container, Iterable
 from typing import Any
 
-from . import bounds, exprs, pytext, titles
+from . import bounds, exprs, frames, pytext
 from .document import Document, Edge, Graph, Node, PortRef
-
-# ------------------------------------------------------------------------------------------
-# data classes
-# ------------------------------------------------------------------------------------------
-PORT_TYPES = (
-    "exec",
-    "tensor",
-    "scalar",
-    "axis",
-    "kernel",
-    "workload",
-    "channel",
-    "event",
-    "tile",
-    "value",
+from .kinds import FAMILIES
+from .kinds._base import (
+    DIRECTIONS,
+    DTYPES,
+    PARAM_DEFAULTS,
+    PARAM_FIELDS,
+    PARAM_KINDS,
+    PORT_TYPES,
+    PROP_TYPES,
+    SCOPES,
+    NodeKind,
+    PortSpec,
+    PropSpec,
+    in_port,
+    out_port,
 )
-PROP_TYPES = (
-    "str",
-    "int",
-    "float",
-    "number",
-    "bool",
-    "enum",
-    "shape",
-    "expr",
-    "exprlist",
-    "exprmap",
-    "names",
-    "code",
-    "dtype",
-    "strlist",
-    "params",
-    "dist",
-    "pools",
+from .kinds.kernels import CALL_TASK_PORT
+from .kinds.layout import REDUCE_OPS
+from .kinds.schedule import (
+    DEPS_MODES,
+    DISPATCH_POLICIES,
+    READY_POLICIES,
+    SHEET_NAMES,
+    SHEET_PROPS,
+    START_POLICIES,
+    TARGETS,
+    TIMING_POLICIES,
+    TRACE_POLICIES,
+    V1_SHEET,
+    WINDOW_MODES,
+    WINDOW_UNITS,
+    sheet_prop_applies,
+    task_graph_field_applies,
 )
-SCOPES = ("root", "workload", "kernel")
-DTYPES = ("f16", "bf16", "f32", "f64", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "bool")
-DIRECTIONS = ("In", "Out", "InOut")
-PARAM_KINDS = ("tensor", "tile", "scalar")
-PARAM_FIELDS: dict[str, tuple[str, ...]] = {
-    "tensor": (),  # In[Tensor]: any view; it has no shape or dtype of its own
-    "tile": ("rows", "cols", "dtype"),  # In[Tile[rows, cols, dtype]]: checked at every call
-    "scalar": ("dtype",),  # Scalar[dtype]
-}
-"""The fields a kernel parameter of each kind carries besides name, direction and kind: the
-one list the params table, normalisation, checks and migration derive from."""
-PARAM_DEFAULTS: dict[str, Any] = {"rows": 16, "cols": 16, "dtype": "f32"}
+from .kinds.tile_ops import BINARY_OPS, TILE_OPS, UNARY_OPS, VECTOR_OPS
 
-
-@dataclass(frozen=True)
-class PortSpec:
-    """One port. ``multi`` inputs take several edges (ordered); optional inputs may be empty."""
-
-    name: str
-    direction: str  # "in" | "out"
-    type: str
-    multi: bool = False
-    optional: bool = False
-
-
-@dataclass(frozen=True)
-class PropSpec:
-    """One property: its type (``PROP_TYPES``), default, choices for enums, help text."""
-
-    name: str
-    type: str
-    default: Any
-    choices: tuple[str, ...] | None = None
-    doc: str = ""
-    optional: bool = False  # an empty expr/exprlist is allowed
-    carries_code: bool = False
-    """The value is C++ (or names C++ sources / include paths) that a run compiles: a file with
-    such a value set opens in restricted mode (``app.model.trust``). Expressions are not code."""
-
-
-@dataclass(frozen=True)
-class NodeKind:
-    """A node kind. ``scope`` kinds own a body graph; ``allowed_in`` lists scope names."""
-
-    id: str
-    title: str
-    category: str
-    ports: list[PortSpec]
-    props: list[PropSpec]
-    scope: bool = False
-    allowed_in: frozenset[str] = frozenset({"root"})
-    doc: str = ""
-    name_base: str = ""
-    body_scope: str = "workload"  # the scope name of the body of a scope kind
-    in_palette: bool = True
-    sweep_default: str = ""
-    """The property Run > Sweep opens on (a dispatch's worker count); "" = the first one."""
-    summary: Callable[[Node, titles.TitleContext], str] | None = None
-    """The node's canvas title with its key parameters (``Q  f32[4,8,16,16]``,
-    ``attn_kernel[b, h]``; see ``app.model.titles``); None = ``"Kind: name"``."""
-
-    def prop(self, name: str) -> PropSpec:
-        for p in self.props:
-            if p.name == name:
-                return p
-        raise KeyError(f"node kind {self.id!r} has no property {name!r}")
-
-    def defaults(self) -> dict[str, Any]:
-        import copy
-
-        return {p.name: copy.deepcopy(p.default) for p in self.props}
-
+_in, _out = in_port, out_port
 
 # ------------------------------------------------------------------------------------------
 # the kind table
 # ------------------------------------------------------------------------------------------
-def _in(name: str, type_: str, multi: bool = False, optional: bool = False) -> PortSpec:
-    return PortSpec(name, "in", type_, multi, optional)
-
-
-def _out(name: str, type_: str) -> PortSpec:
-    return PortSpec(name, "out", type_)
-
-
-EXEC_IN = _in("exec", "exec")
-EXEC_OUT = _out("exec", "exec")
-W = frozenset({"workload"})
-K = frozenset({"kernel"})
-ROOT = frozenset({"root"})
-
-KINDS: dict[str, NodeKind] = {}
+KINDS: dict[str, NodeKind] = {k.id: k for family in FAMILIES for k in family.KINDS}
 CATEGORY_ORDER = [
     "Data",
     "Axes",
     "Kernels",
-    "Tile ops",
     "Workloads",
     "Loops",
     "Control",
@@ -152,742 +69,77 @@ CATEGORY_ORDER = [
     "Events",
     "Slots",
     "Layout",
-    "Schedule",
-    "Program",
+    "Tile ops",
     "Internal",
 ]
-
-
-def _add(kind: NodeKind) -> None:
-    KINDS[kind.id] = kind
-
-
-# -- data and axes --------------------------------------------------------------------------
-_add(
-    NodeKind(
-        "data.tensor",
-        "Tensor",
-        "Data",
-        [_out("tensor", "tensor")],
-        [
-            PropSpec("shape", "shape", [16, 16], doc="dimensions, outermost first"),
-            PropSpec("dtype", "dtype", "f32", DTYPES),
-            PropSpec("location", "enum", "Global", ("Global", "L2", "UB", "L1")),
-            PropSpec(
-                "layout",
-                "dist",
-                [],
-                doc="distribution per dimension over the mesh: R (replicated) or S<i> (sharded "
-                "on mesh axis i); empty = every dimension replicated (the default layout)",
-                optional=True,
-            ),
-            PropSpec(
-                "mem",
-                "enum",
-                "default",
-                ("default", "row_major", "col_major"),
-                doc="memory layout: default (no MemLayout, C order), row_major or col_major "
-                "(MemLayout.row_major/col_major(shape): the array is allocated in that order)",
-            ),
-            PropSpec(
-                "init",
-                "enum",
-                "zeros",
-                ("zeros", "random", "range", "npy"),
-                doc="initial contents: zeros, uniform random (seeded), 0..n-1, or an .npy file",
-            ),
-            PropSpec("seed", "int", 0, doc="seed for init=random"),
-            PropSpec("path", "str", "", doc=".npy file for init=npy"),
-        ],
-        name_base="tensor",
-        summary=titles.tensor,
-        doc="A tensor backed by a numpy array.",
-    )
-)
-_add(
-    NodeKind(
-        "data.scalar",
-        "Scalar",
-        "Data",
-        [_out("scalar", "scalar")],
-        [PropSpec("dtype", "dtype", "i64", DTYPES), PropSpec("value", "number", 0)],
-        name_base="n",
-        summary=titles.scalar,
-        doc="A named Python number (sizes, counts).",
-    )
-)
-_add(
-    NodeKind(
-        "data.get",
-        "Get",
-        "Data",
-        [_out("out", "value")],  # dynamic: typed like the target's output
-        [PropSpec("target", "str", "", doc="name of a root node: tensor, scalar, axis, kernel...")],
-        allowed_in=frozenset({"workload"}),
-        summary=titles.get,
-        doc="Brings a root data node (tensor, axis, kernel, channel...) into a workload body: "
-        "edges never cross scopes, so bodies read root data through Get nodes.",
-    )
-)
-_add(
-    NodeKind(
-        "axis.dense",
-        "Dense axis",
-        "Axes",
-        [_out("axis", "axis")],
-        [PropSpec("size", "int", 8)],
-        name_base="axis",
-        summary=titles.axis,
-        doc="Dense[size]: a static iteration space.",
-    )
-)
-_add(
-    NodeKind(
-        "axis.dense_dyn",
-        "DenseDyn axis",
-        "Axes",
-        [_in("size", "scalar", optional=True), _out("axis", "axis")],
-        [PropSpec("size", "int", 4, doc="used when the size input is not connected")],
-        name_base="axis",
-        summary=titles.axis,
-        doc="DenseDyn(size): a size known at run time.",
-    )
-)
-_add(
-    NodeKind(
-        "axis.ragged",
-        "Ragged axis",
-        "Axes",
-        [_in("lengths", "tensor"), _out("axis", "axis")],
-        [PropSpec("outer_size", "int", 4)],
-        name_base="axis",
-        summary=titles.axis,
-        doc="Ragged(outer_size, lengths): per-row lengths.",
-    )
-)
-_add(
-    NodeKind(
-        "axis.sparse",
-        "Sparse axis",
-        "Axes",
-        [_in("indptr", "tensor"), _in("indices", "tensor"), _out("axis", "axis")],
-        [PropSpec("outer_size", "int", 4)],
-        name_base="routing",
-        summary=titles.axis,
-        doc="Sparse(outer_size, indptr, indices): CSR selection (MoE routing).",
-    )
-)
-
-# -- kernels --------------------------------------------------------------------------------
-_add(
-    NodeKind(
-        "kernel.def",
-        "Kernel",
-        "Kernels",
-        [_out("kernel", "kernel")],
-        [
-            PropSpec(
-                "params",
-                "params",
-                [],
-                doc="list of {name, direction (In/Out/InOut), kind, and by kind: tile "
-                "rows, cols, dtype (Tile[rows, cols, dtype], checked at every call); scalar "
-                "dtype; tensor nothing (an unshaped In[Tensor] takes any view)}",
-            ),
-            PropSpec("cpp_src", "code", "", doc="custom C++ body (Path A)", carries_code=True),
-            PropSpec(
-                "cpp_includes",
-                "strlist",
-                [],
-                doc="headers the C++ body includes",
-                carries_code=True,
-            ),
-            PropSpec("cost", "int", 0, doc="cycles per task; 0 = the default cycle model"),
-            PropSpec("jit", "bool", False, doc="@jit_kernel instead of @kernel"),
-        ],
-        scope=True,
-        allowed_in=ROOT,
-        name_base="kernel",
-        body_scope="kernel",
-        summary=titles.kernel_def,
-        doc="A kernel definition; its body holds the tile ops.",
-    )
-)
-_add(
-    NodeKind(
-        "kernel.param",
-        "Kernel parameter",
-        "Internal",
-        [],  # dynamic: see ports_of
-        [PropSpec("param", "str", "", doc="the parameter's name")],
-        allowed_in=K,
-        in_palette=False,
-        summary=titles.kernel_param,
-        doc="A kernel parameter inside the kernel body: out tile (In/InOut), in value (a store).",
-    )
-)
-
-# -- tile ops (spec §6.1) ----------------------------------------------------------------------
-UNARY_OPS = (
-    "exp",
-    "log",
-    "sqrt",
-    "rsqrt",
-    "tanh",
-    "sigmoid",
-    "sin",
-    "cos",
-    "relu",
-    "gelu",
-    "silu",
-    "neg",
-    "abs",
-    "rowsum",
-    "rowmax",
-    "rowmean",
-    "colsum",
-    "colmax",
-    "slice_even",
-    "slice_odd",
-)
-BINARY_OPS = ("add", "sub", "mul", "div", "maximum", "minimum", "max", "min", "interleave")
-VECTOR_OPS = ("rowmul", "rowadd", "colmul", "coladd")
-TILE_OUT = _out("result", "tile")
-
-
-def _op(op: str, ports: list[PortSpec], props: list[PropSpec], doc: str) -> None:
-    _add(
-        NodeKind(
-            f"pto.{op}",
-            f"pto.{op}",
-            "Tile ops",
-            ports,
-            props,
-            allowed_in=K,
-            name_base="v",
-            doc=doc,
-        )
-    )
-
-
-for _name in UNARY_OPS:
-    _op(_name, [_in("x", "tile"), TILE_OUT], [], f"pto.{_name}(x)")
-for _name in BINARY_OPS:
-    alias = {"max": " (alias of maximum)", "min": " (alias of minimum)"}.get(_name, "")
-    _op(_name, [_in("a", "tile"), _in("b", "tile"), TILE_OUT], [], f"pto.{_name}(a, b){alias}")
-for _name in VECTOR_OPS:
-    _op(_name, [_in("tile", "tile"), _in("vec", "tile"), TILE_OUT], [], f"pto.{_name}(tile, vec)")
-_op(
-    "matmul",
-    [_in("a", "tile"), _in("b", "tile"), _in("acc", "tile", optional=True), TILE_OUT],
-    [],
-    "pto.matmul(a, b, acc=None)",
-)
-_op("broadcast", [_in("x", "tile"), TILE_OUT], [PropSpec("shape", "shape", [16, 16])], "pto.broadcast(x, shape)")  # fmt: skip
-_op(
-    "constant",
-    [TILE_OUT],
-    [PropSpec("value", "number", 0.0), PropSpec("dtype", "dtype", "f32", DTYPES)],
-    "pto.constant(value, dtype)",
-)
-_op("load", [_in("src", "tile"), TILE_OUT], [], "pto.load(src)")
-_op("store", [_in("dst", "tile"), _in("value", "tile")], [], "pto.store(dst, value)")
-_op(
-    "alloc",
-    [TILE_OUT],
-    [PropSpec("shape", "shape", [16, 16]), PropSpec("dtype", "dtype", "f32", DTYPES)],
-    "pto.alloc(shape, dtype)",
-)
-TILE_OPS = tuple(k[4:] for k in KINDS if k.startswith("pto."))
-
-# -- workloads, loops, control ----------------------------------------------------------------------
-_add(
-    NodeKind(
-        "workload.def",
-        "Workload",
-        "Workloads",
-        [_out("workload", "workload")],
-        [],
-        scope=True,
-        allowed_in=ROOT,
-        name_base="workload",
-        summary=titles.workload,
-        doc="@workload def name(): the body is its statements.",
-    )
-)
-_add(
-    NodeKind(
-        "scope.entry",
-        "Entry",
-        "Internal",
-        [EXEC_OUT],  # plus one scalar out per bound variable: see ports_of
-        [],
-        allowed_in=frozenset({"workload", "kernel"}),
-        in_palette=False,
-        doc="Where a scope's execution chain starts; outputs the variables the scope binds.",
-    )
-)
-_add(
-    NodeKind(
-        "loop.parallel",
-        "Parallel loop P(...)",
-        "Loops",
-        [EXEC_IN, _in("axes", "axis", multi=True), EXEC_OUT],
-        [PropSpec("vars", "names", "i", doc="loop variables, one per axis, e.g. 'b, h'")],
-        scope=True,
-        allowed_in=W,
-        summary=titles.parallel,
-        doc="for b, h in P(batch, heads): every iteration independent.",
-    )
-)
-_add(
-    NodeKind(
-        "loop.seq",
-        "Sequential loop P.seq",
-        "Loops",
-        [EXEC_IN, _in("axis", "axis"), EXEC_OUT],
-        [PropSpec("var", "names", "i")],
-        scope=True,
-        allowed_in=W,
-        summary=titles.seq,
-        doc="for i in P.seq(axis): iteration i+1 waits for iteration i.",
-    )
-)
-_add(
-    NodeKind(
-        "loop.sel",
-        "Selection loop P.sel",
-        "Loops",
-        [EXEC_IN, _in("sparse", "axis"), EXEC_OUT],
-        [
-            PropSpec("var", "names", "e"),
-            PropSpec("row", "expr", "", doc="the row of the sparse axis, e.g. 'b'", optional=True),
-        ],
-        scope=True,
-        allowed_in=W,
-        summary=titles.sel,
-        doc="for e in P.sel(routing[b]): only the selected indices.",
-    )
-)
-_add(
-    NodeKind(
-        "branch.when",
-        "When P.when",
-        "Control",
-        [EXEC_IN, EXEC_OUT],
-        [PropSpec("pred", "expr", "True")],
-        scope=True,
-        allowed_in=W,
-        summary=titles.when,
-        doc="with P.when(pred): consecutive whens form an if/elif chain.",
-    )
-)
-_add(
-    NodeKind(
-        "branch.otherwise",
-        "Otherwise P.otherwise",
-        "Control",
-        [EXEC_IN, EXEC_OUT],
-        [],
-        scope=True,
-        allowed_in=W,
-        summary=titles.otherwise,
-        doc="with P.otherwise(): must follow a P.when on the execution chain.",
-    )
-)
-_add(
-    NodeKind(
-        "kernel.call",
-        "Kernel call",
-        "Workloads",
-        [EXEC_IN, _in("kernel", "kernel"), EXEC_OUT, _out("value", "value")],
-        [
-            PropSpec("axes", "exprlist", "", doc="axis binding, e.g. 'b, h'", optional=True),
-            PropSpec("index", "exprmap", {}, doc="per parameter index text, e.g. {'Q': 'b, h'}"),
-        ],
-        allowed_in=W,
-        name_base="call",
-        summary=titles.call,
-        doc="kernel[b, h](Q=Q[b, h], ...): one task per iteration.",
-    )
-)
-for _cid, _title in (("compose.combine", "combine"), ("compose.sequential", "sequential")):
-    _add(
-        NodeKind(
-            _cid,
-            _title,
-            "Workloads",
-            [_in("workloads", "workload", multi=True), _out("workload", "workload")],
-            [],
-            allowed_in=ROOT,
-            name_base=_title == "combine" and "layer" or "pipeline",
-            summary=titles.compose,
-            doc=f"{_title}(w1, w2, ...), in edge order.",
-        )
-    )
-
-# -- CSP ---------------------------------------------------------------------------------------------
-_add(
-    NodeKind(
-        "csp.channel",
-        "Channel",
-        "CSP",
-        [_out("channel", "channel")],
-        [PropSpec("depth", "int", 2)],
-        name_base="ch",
-        summary=titles.channel,
-        doc='Channel("name", depth=d): bounded, blocking send.',
-    )
-)
-_add(
-    NodeKind(
-        "pipe.scope",
-        "Pipeline P.pipe",
-        "CSP",
-        [EXEC_IN, EXEC_OUT],
-        [PropSpec("depth", "int", 2)],
-        scope=True,
-        allowed_in=W,
-        summary=titles.pipe,
-        doc="with P.pipe(): processes that communicate over channels.",
-    )
-)
-_add(
-    NodeKind(
-        "csp.process",
-        "Process",
-        "CSP",
-        [
-            _in("exec", "exec", optional=True),
-            _out("exec", "exec"),
-            _out("process", "workload"),
-        ],
-        [PropSpec("replicas", "int", 1)],
-        scope=True,
-        allowed_in=frozenset({"root", "workload"}),
-        name_base="proc",
-        summary=titles.process,
-        doc="A CSP process: inside P.pipe, or at the root wired into csp.connect.",
-    )
-)
-_add(
-    NodeKind(
-        "csp.send",
-        "send",
-        "CSP",
-        [EXEC_IN, _in("channel", "channel"), _in("value", "value", optional=True), EXEC_OUT],
-        [],
-        allowed_in=W,
-        name_base="send",
-        summary=titles.send,
-        doc="send(ch, call): pass a kernel call's result down a channel.",
-    )
-)
-_add(
-    NodeKind(
-        "csp.consume",
-        "consume",
-        "CSP",
-        [EXEC_IN, _in("channel", "channel"), EXEC_OUT],
-        [PropSpec("var", "names", "t")],
-        scope=True,
-        allowed_in=W,
-        summary=titles.consume,
-        doc="with consume(ch) as t: the body runs per received item.",
-    )
-)
-_add(
-    NodeKind(
-        "csp.close",
-        "close",
-        "CSP",
-        [EXEC_IN, _in("channel", "channel"), EXEC_OUT],
-        [],
-        allowed_in=W,
-        name_base="close",
-        summary=titles.close,
-        doc="ch.close(): consumers finish.",
-    )
-)
-_add(
-    NodeKind(
-        "csp.connect",
-        "connect",
-        "CSP",
-        [
-            _in("processes", "workload", multi=True),
-            _in("channels", "channel", multi=True, optional=True),
-            _out("workload", "workload"),
-        ],
-        [],
-        name_base="pipeline",
-        doc="connect([processes], [channels]).",
-    )
-)
-_add(
-    NodeKind(
-        "csp.replicate",
-        "replicate",
-        "CSP",
-        [_in("process", "workload"), _out("workload", "workload")],
-        [PropSpec("n", "int", 2)],
-        name_base="replicas",
-        summary=titles.replicate,
-        doc="replicate(process, n).",
-    )
-)
-
-# -- events, slots, layout -------------------------------------------------------------------------
-_add(
-    NodeKind(
-        "event.def",
-        "Event",
-        "Events",
-        [_out("event", "event")],
-        [],
-        name_base="ev",
-        doc='Event("name"): a rendezvous.',
-    )
-)
-for _eid, _title in (("event.record", "record"), ("event.synchronize", "synchronize")):
-    _add(
-        NodeKind(
-            _eid,
-            _title,
-            "Events",
-            [EXEC_IN, _in("event", "event"), EXEC_OUT],
-            [],
-            allowed_in=W,
-            name_base=_title,
-            summary=titles.event_use,
-            doc=f"{_title}(ev)",
-        )
-    )
-_add(
-    NodeKind(
-        "slot.set",
-        "slot_set_u64",
-        "Slots",
-        [EXEC_IN, EXEC_OUT],
-        [PropSpec("slot", "int", 0), PropSpec("value", "expr", "0")],
-        allowed_in=W,
-        name_base="slot_set",
-        doc="slot_set_u64(slot, value)",
-    )
-)
-_add(
-    NodeKind(
-        "slot.load",
-        "slot_load_u64",
-        "Slots",
-        [EXEC_IN, _in("tensor", "tensor"), EXEC_OUT],
-        [
-            PropSpec("slot", "int", 0),
-            PropSpec("index", "exprlist", "", doc="tensor view index, e.g. 'b'", optional=True),
-            PropSpec("row", "expr", "0"),
-            PropSpec("col", "expr", "0"),
-        ],
-        allowed_in=W,
-        name_base="slot_load",
-        doc="slot_load_u64(slot, tensor[index], row, col)",
-    )
-)
-REDUCE_OPS = ("sum", "prod", "max", "min")
-WINDOW_UNITS = ("tasks",)
-WINDOW_MODES = ("stall", "abort", "benchmark")
-DEPS_MODES = ("default", "infer", "infer_bounding", "explicit")
-READY_POLICIES = ("default", "fifo", "lifo", "priority")
-START_POLICIES = ("default", "eager", "threshold")
-TRACE_POLICIES = ("default", "full", "none")
-_LAYOUT_PROPS = {
-    "relayout": [
-        PropSpec(
-            "dist",
-            "dist",
-            ["R"],
-            doc="target distribution per dimension: R (replicate) or S<i> (shard on mesh axis i)",
-        )
-    ],
-    "allreduce": [PropSpec("op", "enum", "sum", REDUCE_OPS)],
-    "allgather": [PropSpec("dim", "int", 0)],
-    "reduce_scatter": [
-        PropSpec("dim", "int", 0, doc="the replicated dimension the result is scattered along"),
-        PropSpec("op", "enum", "sum", REDUCE_OPS),
-        PropSpec("mesh_axis", "int", 0, doc="the mesh axis that holds the partials"),
-        PropSpec(
-            "mesh_size",
-            "int",
-            2,
-            doc="coordinates of that mesh axis (the result's extent depends on it); compile "
-            "checks it against the spatial_map grid",
-        ),
-    ],
-}
-for _lop, _props in _LAYOUT_PROPS.items():
-    _add(
-        NodeKind(
-            f"layout.{_lop}",
-            _lop,
-            "Layout",
-            [EXEC_IN, _in("tensor", "tensor"), EXEC_OUT, _out("tensor", "tensor")],
-            _props,
-            allowed_in=W,
-            name_base="y",
-            summary=titles.layout_op,
-            doc=f"y = {_lop}(x, ...)",
-        )
-    )
-
-# -- schedule, program ----------------------------------------------------------------------------
-_SCHED = {
-    "dispatch": [
-        PropSpec(
-            "policy",
-            "enum",
-            "round_robin",
-            ("round_robin", "affinity", "hash", "dispatch_by", "work_steal"),
-        ),
-        PropSpec("n", "int", 4, doc="workers for round_robin"),
-        PropSpec(
-            "key",
-            "expr",
-            "",
-            doc='key over the task t, e.g. t.get("batch") (affinity/hash/dispatch_by)',
-            optional=True,
-        ),
-    ],
-    "streams": [PropSpec("n", "int", 2)],
-    "stream_by": [PropSpec("key", "expr", 't.get("i")')],
-    "timing": [
-        PropSpec(
-            "policy", "enum", "immediate", ("immediate", "batched", "interleaved", "rate_limit")
-        ),
-        PropSpec("param", "number", 1, doc="n / streams / tasks_per_ms"),
-    ],
-    "task_graph": [
-        PropSpec("window", "int", 0, doc="tasks in flight (TaskWindow size); 0 = no window"),
-        PropSpec("unit", "enum", "tasks", WINDOW_UNITS, doc="what the window counts"),
-        PropSpec(
-            "mode",
-            "enum",
-            "stall",
-            WINDOW_MODES,
-            doc="when the window is full: stall (wait), abort (error), benchmark (count only)",
-        ),
-        PropSpec(
-            "deps",
-            "enum",
-            "default",
-            DEPS_MODES,
-            doc="dependencies: infer (exact regions), infer_bounding (bounding ranges), "
-            "explicit (structure only); default = infer",
-        ),
-        PropSpec(
-            "ready",
-            "enum",
-            "default",
-            READY_POLICIES,
-            doc="order a worker takes its ready tasks; default = issue order",
-        ),
-        PropSpec(
-            "ready_key",
-            "expr",
-            "",
-            doc='priority key over the task t, e.g. t.get("k") (smallest first; ready=priority)',
-            optional=True,
-        ),
-        PropSpec(
-            "start",
-            "enum",
-            "default",
-            START_POLICIES,
-            doc="when execution starts: eager, or after threshold tasks were issued",
-        ),
-        PropSpec(
-            "threshold", "int", 8, doc="tasks issued before the first starts (start=threshold)"
-        ),
-        PropSpec(
-            "trace",
-            "enum",
-            "default",
-            TRACE_POLICIES,
-            doc="full: a record per task; none: stats only",
-        ),
-        PropSpec(
-            "pools",
-            "pools",
-            [],
-            doc="worker pools: kernel -> workers (Pools.by_kernel); other kernels run anywhere",
-        ),
-    ],
-    "spatial_map": [PropSpec("grid", "shape", [1, 1])],
-}
-_SCHED_SUMMARY = {
-    "dispatch": titles.dispatch,
-    "streams": titles.streams,
-    "stream_by": titles.stream_by,
-    "timing": titles.timing,
-    "task_graph": titles.schedule_changes,
-    "spatial_map": titles.schedule_changes,
-}
-"""Each schedule op's title function (its key parameters, e.g. ``dispatch affinity(b)``)."""
-for _sop, _props in _SCHED.items():
-    _add(
-        NodeKind(
-            f"sched.{_sop}",
-            _sop,
-            "Schedule",
-            [_in("workload", "workload"), _out("workload", "workload")],
-            _props,
-            name_base="sched",
-            summary=_SCHED_SUMMARY[_sop],
-            doc=f"workload.{_sop}(...)",
-            sweep_default="n" if _sop == "dispatch" else "",
-        )
-    )
-_add(
-    NodeKind(
-        "compile.target",
-        "compile",
-        "Program",
-        [_in("workload", "workload")],
-        [PropSpec("target", "enum", "cpu_sim", ("cpu_sim", "ascend_npu"))],
-        name_base="program",
-        summary=titles.program,
-        doc="program = workload.compile(target=...); the runner block.",
-    )
-)
-
 SCOPE_KINDS = frozenset(k for k, v in KINDS.items() if v.scope)
-DYNAMIC_KINDS = frozenset({"kernel.call", "kernel.param", "scope.entry", "data.get"})
+"""Kinds owning a body sub-canvas (a kernel definition)."""
+FRAME_KINDS = frozenset(k for k, v in KINDS.items() if v.frame)
+"""Kinds that hold children (``Node.parent``)."""
+KERNEL_KINDS = ("kernel.def",)
+PROGRAM_KINDS = frames.PROGRAM_KINDS
+SHEET_KINDS = frozenset(k for k, v in KINDS.items() if any(p.name == "target" for p in v.props))
+"""Kinds carrying the schedule sheet (``SHEET_PROPS``)."""
+DYNAMIC_KINDS = frozenset({"kernel.call", "kernel.param"})
 """Kinds whose ports depend on the document (see ``ports_of``)."""
-LOOP_VAR_PROP = {
-    "loop.parallel": "vars",
-    "loop.seq": "var",
-    "loop.sel": "var",
-    "csp.consume": "var",
-}
-"""Scope kinds that bind variables, and the property naming them."""
 
 
-REFERENCE_PROPS: dict[str, dict[str, str | None]] = {
-    "kernel.call": {"kernel": None},
-    "loop.parallel": {"axes": "axis"},
-    "loop.seq": {"axis": None},
-    "loop.sel": {"axis": None},
-    "csp.send": {"channel": None},
-    "csp.consume": {"channel": None},
-    "csp.close": {"channel": None},
-    "event.record": {"event": None},
-    "event.synchronize": {"event": None},
-    "workload.instance": {"workload": None},
-}
+def _reference_table() -> dict[str, dict[str, str | None]]:
+    out: dict[str, dict[str, str | None]] = {}
+    for k in KINDS.values():
+        refs = {p.name: (None if p.type == "ref" else "axis") for p in k.props if p.type in ("ref", "axes")}  # fmt: skip
+        if refs:
+            out[k.id] = refs
+    return out
+
+
+REFERENCE_PROPS: dict[str, dict[str, str | None]] = _reference_table()
+"""kind -> {property holding node ids -> None (a plain id) or the id's key in each entry}."""
 
 
 def reference_props(kind_id: str) -> dict[str, str | None]:
     """The properties of ``kind_id`` that hold node ids (format v2): name -> None for a plain
     id, or the key of the id inside each entry of a list (``axes: [{var, axis}]`` -> "axis")."""
     return REFERENCE_PROPS.get(kind_id, {})
+
+
+def reference_kinds(kind_id: str, prop: str) -> tuple[str, ...]:
+    """The kinds the reference property ``prop`` of ``kind_id`` may name (empty if none)."""
+    k = KINDS.get(kind_id)
+    if k is None:
+        return ()
+    for p in k.props:
+        if p.name == prop:
+            return p.ref_kinds
+    return ()
+
+
+def references(node: Node) -> list[tuple[str, str]]:
+    """``[(field, node id)]`` for every reference ``node`` holds (``props.axes[1].axis``)."""
+    out: list[tuple[str, str]] = []
+    for name, sub in reference_props(node.kind).items():
+        value = node.props.get(name)
+        if sub is None:
+            if isinstance(value, str) and value:
+                out.append((f"props.{name}", value))
+        elif isinstance(value, list):
+            for i, entry in enumerate(value):
+                ref = entry.get(sub) if isinstance(entry, dict) else None
+                if isinstance(ref, str) and ref:
+                    out.append((f"props.{name}[{i}].{sub}", ref))
+    return out
+
+
+def prop_fields(spec: PropSpec) -> tuple[PropSpec, ...]:
+    """The fields of a ``dict`` property (the sheet's ``task_graph``)."""
+    return spec.fields
+
+
+def field_applies(prop: str, field: str, value: dict[str, Any]) -> bool:
+    """Whether ``field`` of dict property ``prop`` means anything under its other fields."""
+    if prop == "task_graph":
+        return task_graph_field_applies(value, field)
+    return True
 
 
 # ------------------------------------------------------------------------------------------
@@ -910,11 +162,12 @@ def kind(kind_id: str) -> NodeKind:
 
 def names_a_variable(kind_id: str) -> bool:
     """Whether a node of this kind is a variable of the exported script, named by its name
-    (so the name must pass ``pytext.identifier_problem``): named root nodes and collectives."""
+    (so the name must pass ``pytext.identifier_problem``): named root nodes (workloads and
+    compositions too), processes and collectives."""
     k = KINDS.get(kind_id)
     if k is None or not k.name_base:
         return False
-    return "root" in k.allowed_in or kind_id.startswith("layout.")
+    return "root" in k.allowed_in or kind_id.startswith("layout.") or kind_id == "csp.process"
 
 
 def display_name(kind_id: str) -> str:
@@ -940,30 +193,77 @@ def categories() -> list[tuple[str, list[NodeKind]]]:
     return [(c, ks) for c, ks in grouped.items() if ks]
 
 
+# ------------------------------------------------------------------------------------------
+# where a node may live
+# ------------------------------------------------------------------------------------------
+def is_frame(kind_id: str) -> bool:
+    """Whether nodes of ``kind_id`` are frames (hold children via ``Node.parent``)."""
+    k = KINDS.get(kind_id)
+    return k is not None and k.frame
+
+
+def scope_of_parent(doc: Document, parent_id: str | None) -> str:
+    """The ``allowed_in`` scope name of the inside of frame ``parent_id`` (``root`` for None):
+    ``workload`` inside a workload or statement frame, ``compose``, ``connect``, ``branch``."""
+    if parent_id is None:
+        return "root"
+    parent = doc.graph.nodes.get(parent_id)
+    k = KINDS.get(parent.kind) if parent is not None else None
+    if k is None or not k.frame:
+        return "none"
+    return k.children_scope
+
+
 def scope_of_graph(doc: Document, graph: Graph) -> str:
-    """``root`` for the project graph, else the body scope of the owning node."""
-    owner = doc.owner_of(graph)
-    return scope_of_owner(owner)
+    """``root`` for the project graph, else the body scope of the owning node (``kernel``)."""
+    return scope_of_owner(doc.owner_of(graph))
 
 
 def scope_of_owner(owner: Node | None) -> str:
     if owner is None:
         return "root"
     k = KINDS.get(owner.kind)
-    return k.body_scope if k is not None else "workload"
+    return k.body_scope if k is not None else "kernel"
 
 
-def bound_vars(node: Node) -> list[str]:
-    """Variables a scope node binds for its body (``b, h`` of a parallel loop)."""
-    prop = LOOP_VAR_PROP.get(node.kind)
-    if prop is None:
-        return []
-    value = node.props.get(prop, "")
-    return exprs.split_names(value) if isinstance(value, str) else []
+def _scope_words(scope: str) -> str:
+    return {
+        "root": "on the canvas outside every frame",
+        "workload": "inside a workload",
+        "compose": "inside a combine or sequential frame",
+        "connect": "inside a connect frame",
+        "branch": "directly inside a P.when chain",
+        "kernel": "inside a kernel body",
+    }.get(scope, scope)
+
+
+def place_problem(doc: Document, kind_id: str, parent_id: str | None) -> str | None:
+    """Why a node of ``kind_id`` may not live in frame ``parent_id`` (None = root canvas), or
+    None when it may. The frame chain decides: a loop only inside a workload, a case only
+    directly in a ``branch.chain``, an instance only in combine/sequential..."""
+    k = KINDS.get(kind_id)
+    if k is None:
+        return f"unknown node kind {kind_id!r}"
+    if parent_id is not None:
+        parent = doc.graph.nodes.get(parent_id)
+        if parent is None:
+            return f"no frame {parent_id!r}"
+        if not is_frame(parent.kind):
+            return f"{node_label(parent)} ({display_name(parent.kind)}) is not a frame"
+    scope = scope_of_parent(doc, parent_id)
+    if scope in k.allowed_in:
+        return None
+    where = " or ".join(_scope_words(s) for s in sorted(k.allowed_in))
+    return f"a {k.title} lives {where}, not {_scope_words(scope)}"
+
+
+def allowed_in(doc: Document, kind_id: str, parent_id: str | None) -> bool:
+    """Whether a node of ``kind_id`` may live in frame ``parent_id`` (see ``place_problem``)."""
+    return place_problem(doc, kind_id, parent_id) is None
 
 
 # ------------------------------------------------------------------------------------------
-# dynamic ports
+# ports
 # ------------------------------------------------------------------------------------------
 def kernel_params(kernel_node: Node) -> list[dict[str, Any]]:
     """The well-formed entries of a ``kernel.def``'s params property."""
@@ -977,78 +277,59 @@ def param_port_type(param: dict[str, Any]) -> str:
     return "scalar" if param.get("kind") == "scalar" else "tensor"
 
 
-def root_targets(doc: Document) -> dict[str, Node]:
-    """Root nodes a ``data.get`` may name: every root node with a data output, by name."""
-    out: dict[str, Node] = {}
-    for n in doc.graph.nodes.values():
-        if n.name and n.kind in KINDS and _data_out_type(n) is not None:
-            out.setdefault(n.name, n)
-    return out
+def resolve_kernel(call: Node, doc: Document, graph: Graph | None = None) -> Node | None:
+    """The ``kernel.def`` a call's ``kernel`` property names, or None."""
+    ref = call.props.get("kernel")
+    target = doc.graph.nodes.get(ref) if isinstance(ref, str) and ref else None
+    return target if target is not None and target.kind == "kernel.def" else None
 
 
-def _data_out_type(node: Node) -> str | None:
-    """The type of a root node's data output (``tensor`` for a tensor...), if it has one."""
-    for p in KINDS[node.kind].ports:
-        if p.direction == "out" and p.type not in ("exec", "value"):
-            return p.type
-    return None
-
-
-def get_target(node: Node, doc: Document, targets: dict[str, Node] | None = None) -> Node | None:
-    """The root node a ``data.get`` refers to (by name), or None when it names nothing."""
-    target = node.props.get("target")
-    if not isinstance(target, str) or not target:
+def resolve_ref(doc: Document, node: Node, prop: str) -> Node | None:
+    """The node a plain reference property names, if it exists and has an allowed kind."""
+    ref = node.props.get(prop)
+    target = doc.graph.nodes.get(ref) if isinstance(ref, str) and ref else None
+    kinds = reference_kinds(node.kind, prop)
+    if target is None or (kinds and target.kind not in kinds):
         return None
-    if targets is not None:
-        return targets.get(target)
-    found = doc.graph.nodes.values()
-    for n in found:
-        if n.name == target and n.kind in KINDS and _data_out_type(n) is not None:
-            return n
-    return None
+    return target
 
 
-def source_node(edge_src: PortRef, graph: Graph, doc: Document) -> Node | None:
-    """The node an edge comes from, looking through ``data.get`` to the root node it names."""
-    src = graph.nodes.get(edge_src.node)
-    if src is not None and src.kind == "data.get":
-        return get_target(src, doc)
-    return src
-
-
-def resolve_kernel(call: Node, graph: Graph, doc: Document) -> Node | None:
-    """The ``kernel.def`` wired (directly or through a ``data.get``) into a call's ``kernel``."""
-    for e in graph.edges:
-        if e.dst.node == call.id and e.dst.port == "kernel":
-            src = source_node(e.src, graph, doc)
-            if src is not None and src.kind == "kernel.def":
-                return src
-    return None
+def call_ports(call: Node, doc: Document) -> list[PortSpec]:
+    """A call's ports: per kernel parameter an input (In), an output (Out) or both (InOut, same
+    name), in parameter order, then the ``task`` output."""
+    ports: list[PortSpec] = []
+    kern = resolve_kernel(call, doc)
+    if kern is not None:
+        for p in kernel_params(kern):
+            direction = p.get("direction", "In")
+            type_ = param_port_type(p)
+            if direction in ("In", "InOut"):
+                ports.append(_in(p["name"], type_))
+            if direction in ("Out", "InOut"):
+                ports.append(_out(p["name"], type_))
+    ports.extend(KINDS["kernel.call"].ports)
+    return ports
 
 
 def ports_of(node: Node, doc: Document, graph: Graph | None = None) -> list[PortSpec]:
-    """All ports of ``node``, static and dynamic (kernel calls and params, entries, gets)."""
+    """All ports of ``node``: static, or a call's from its kernel, a kernel param's from its
+    parameter's direction (``graph``: the graph holding the node, when not yet inserted)."""
     k = KINDS.get(node.kind)
     if k is None:
         return []
-    if node.kind not in DYNAMIC_KINDS:
-        return list(k.ports)
-    found = doc.locate(node.id)
-    holder, owner = (found[1], found[2]) if found is not None else (graph or doc.graph, None)
-    return dynamic_ports(node, holder, owner, doc)
+    if node.kind == "kernel.call":
+        return call_ports(node, doc)
+    if node.kind == "kernel.param":
+        found = doc.locate(node.id)
+        owner = found[2] if found is not None else None
+        return dynamic_ports(node, found[1] if found else (graph or doc.graph), owner, doc)
+    return list(k.ports)
 
 
 def dynamic_ports(node: Node, graph: Graph, owner: Node | None, doc: Document) -> list[PortSpec]:
     """Ports of ``node`` living in ``graph`` whose owning scope node is ``owner``."""
-    k = KINDS[node.kind]
     if node.kind == "kernel.call":
-        ports = list(k.ports)
-        kern = resolve_kernel(node, graph, doc)
-        if kern is not None:
-            taken = {p.name for p in ports}
-            params = [_in(p["name"], param_port_type(p)) for p in kernel_params(kern)]
-            ports[2:2] = [p for p in params if p.name not in taken]
-        return ports
+        return call_ports(node, doc)
     if node.kind == "kernel.param":
         ports = []
         param = _param_of(node, owner)
@@ -1058,16 +339,12 @@ def dynamic_ports(node: Node, graph: Graph, owner: Node | None, doc: Document) -
         if direction in ("Out", "InOut"):
             ports.append(_in("value", "tile", optional=True))
         return ports
-    if node.kind == "data.get":
-        target = get_target(node, doc)
-        type_ = _data_out_type(target) if target is not None else None
-        return [_out("out", type_ or "value")]
-    if node.kind == "scope.entry":
-        ports = [EXEC_OUT]
-        if owner is not None:
-            ports += [_out(v, "scalar") for v in bound_vars(owner) if v != "exec"]
-        return ports
-    return list(k.ports)
+    k = KINDS.get(node.kind)
+    return list(k.ports) if k is not None else []
+
+
+def dynamic_or_static(node: Node, graph: Graph, owner: Node | None, doc: Document) -> list[PortSpec]:  # fmt: skip
+    return dynamic_ports(node, graph, owner, doc)
 
 
 def _param_of(param_node: Node, owner: Node | None) -> dict[str, Any] | None:
@@ -1092,16 +369,23 @@ def types_compatible(src_type: str, dst_type: str, scope: str) -> bool:
         return True
     if dst_type == "tile" and src_type in ("tensor", "scalar") and scope == "kernel":
         return True
-    if dst_type == "value" and src_type != "exec":
-        return True
     return False
 
 
 # ------------------------------------------------------------------------------------------
 # connection rules
 # ------------------------------------------------------------------------------------------
+_TENSOR_VALUE_KINDS = ("data.tensor",)
+
+
 def can_connect(doc: Document, src: PortRef, dst: PortRef) -> tuple[bool, str]:
-    """Whether an edge ``src -> dst`` may be added; ``(False, reason)`` says why not."""
+    """Whether an edge ``src -> dst`` may be added; ``(False, reason)`` says why not.
+
+    On the root canvas wires cross frame borders: a tensor feeds a call port inside any loop,
+    a call's Out port writes a tensor, a call's task feeds a ``send``. A value made inside a
+    frame (a collective's result, a call's task) is seen only inside that frame, and a wire
+    never joins two programs. Kernel bodies keep their own graphs (edges within one body).
+    """
     found_src = doc.locate(src.node)
     found_dst = doc.locate(dst.node)
     if found_src is None:
@@ -1112,43 +396,68 @@ def can_connect(doc: Document, src: PortRef, dst: PortRef) -> tuple[bool, str]:
     d_node, d_graph, d_owner = found_dst
     if s_graph is not d_graph:
         return False, (
-            f"{s_node.name or s_node.id} and {d_node.name or d_node.id} are in different "
-            "scopes; edges connect nodes of the same graph"
+            f"{node_label(s_node)} and {node_label(d_node)} are on different canvases (a "
+            "kernel body is its own canvas)"
         )
     if src.node == dst.node:
         return False, "a node cannot connect to itself"
-    s_port = find_port(dynamic_or_static(s_node, s_graph, s_owner, doc), src.port, "out")
+    s_port = find_port(dynamic_ports(s_node, s_graph, s_owner, doc), src.port, "out")
     if s_port is None:
-        return False, f"{display_name(s_node.kind)} {s_node.id} has no output port {src.port!r}"
-    d_port = find_port(dynamic_or_static(d_node, d_graph, d_owner, doc), dst.port, "in")
+        if s_node.kind == "kernel.call" and resolve_kernel(s_node, doc) is None:
+            return False, f"{node_label(s_node)} names no kernel yet: choose its kernel first"
+        return False, f"{display_name(s_node.kind)} {node_label(s_node)} has no output {src.port!r}"  # fmt: skip
+    d_port = find_port(dynamic_ports(d_node, d_graph, d_owner, doc), dst.port, "in")
     if d_port is None:
-        return False, f"{display_name(d_node.kind)} {d_node.id} has no input port {dst.port!r}"
+        if d_node.kind == "kernel.call" and resolve_kernel(d_node, doc) is None:
+            return False, f"{node_label(d_node)} names no kernel yet: choose its kernel first"
+        return False, f"{display_name(d_node.kind)} {node_label(d_node)} has no input {dst.port!r}"  # fmt: skip
     scope = scope_of_owner(s_owner)
     if not types_compatible(s_port.type, d_port.type, scope):
         return False, (
-            f"type mismatch: {node_label(s_node)} ({s_port.type}) cannot feed the "
-            f"{d_port.type} port {dst.port!r} of {node_label(d_node)}"
+            f"{node_label(s_node)} gives a {s_port.type} but input {dst.port!r} of "
+            f"{node_label(d_node)} takes a {d_port.type}"
         )
     graph = s_graph
     for e in graph.edges:
         if e.src == src and e.dst == dst:
             return False, "these ports are already connected"
     if not d_port.multi and any(e.dst == dst for e in graph.edges):
-        return False, f"input {dst.port!r} of {d_node.name or d_node.id} is already connected"
-    if s_port.type == "exec" and any(e.src == src for e in graph.edges):
-        return False, f"exec output of {s_node.name or s_node.id} is already connected"
-    if _reaches(graph, dst.node, src.node):
-        return False, "this connection would create a cycle"
+        return False, f"input {dst.port!r} of {node_label(d_node)} is already connected"
+    if graph is not doc.graph:
+        if _reaches(graph, dst.node, src.node):
+            return False, "this connection would create a cycle"
+        return True, ""
+    return _root_wire_problem(doc, s_node, src.port, d_node, dst.port)
+
+
+def _root_wire_problem(
+    doc: Document, s_node: Node, s_port: str, d_node: Node, d_port: str
+) -> tuple[bool, str]:
+    """The root-canvas rules beyond port types (both ends exist and the types agree)."""
+    if s_node.kind == "kernel.call" and s_port != CALL_TASK_PORT and d_node.kind != "data.tensor":
+        return False, (
+            f"a call writes a tensor: wire output {s_port!r} of {node_label(s_node)} into a "
+            "tensor's write input"
+        )
+    if d_port == "write" and s_node.kind != "kernel.call":
+        return False, f"only a kernel call's output writes a tensor ({node_label(d_node)})"
+    s_wl = frames.workload_of(doc, s_node.id) if s_node.parent else None
+    d_wl = frames.workload_of(doc, d_node.id) if d_node.parent else None
+    if s_wl is not None and d_wl is not None and s_wl.id != d_wl.id:
+        return False, (
+            f"{node_label(s_node)} is in workload {node_label(s_wl)} and {node_label(d_node)} "
+            f"in {node_label(d_wl)}; a wire never joins two workloads"
+        )
+    if s_node.parent is not None and d_node.kind != "data.tensor":
+        inside = {f.id for f in frames.ancestors(doc, d_node.id)}
+        if s_node.parent not in inside:
+            frame = doc.graph.nodes.get(s_node.parent)
+            where = node_label(frame) if frame is not None else s_node.parent
+            return False, (
+                f"{node_label(s_node)} is made inside {where}; only nodes inside that frame can "
+                "use it"
+            )
     return True, ""
-
-
-def dynamic_or_static(node: Node, graph: Graph, owner: Node | None, doc: Document) -> list[PortSpec]:  # fmt: skip
-    k = KINDS.get(node.kind)
-    if k is None:
-        return []
-    if node.kind in DYNAMIC_KINDS:
-        return dynamic_ports(node, graph, owner, doc)
-    return list(k.ports)
 
 
 def _reaches(graph: Graph, start: str, goal: str) -> bool:
@@ -1167,6 +476,11 @@ def _reaches(graph: Graph, start: str, goal: str) -> bool:
                 seen.add(m)
                 stack.append(m)
     return False
+
+
+def bound_vars(node: Node) -> list[str]:
+    """Variables a frame binds for its children (``b, h`` of a parallel loop)."""
+    return frames.bound_vars(node)
 
 
 # ------------------------------------------------------------------------------------------
@@ -1210,6 +524,8 @@ def prop_problem(spec: PropSpec, value: Any) -> str | None:
     if t == "shape":
         if not isinstance(value, list) or not all(_is_int(d) for d in value):
             return "expected a list of ints"
+        if spec.optional and value == []:
+            return None
         if not value or any(d < 1 for d in value):
             return "expected a non-empty list of positive ints"
         return bounds.shape_problem(value)
@@ -1217,7 +533,9 @@ def prop_problem(spec: PropSpec, value: Any) -> str | None:
         if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
             return "expected a list of strings"
         return None
-    if t in ("expr", "exprlist"):
+    if t == "exprlist" and value is None and spec.optional:
+        return None
+    if t in ("expr", "exprlist", "key"):
         if not isinstance(value, str):
             return "expected an expression string"
         if not value.strip():
@@ -1250,7 +568,47 @@ def prop_problem(spec: PropSpec, value: Any) -> str | None:
         return _dist_problem(value, spec.optional)
     if t == "pools":
         return _pools_problem(value)
+    if t == "ref":  # "" = nothing chosen yet; whether the id names a node is validation's
+        return None if isinstance(value, str) else "expected a node id"
+    if t == "axes":
+        return _axes_problem(value)
+    if t == "dict":
+        return _dict_problem(spec, value)
     return f"unknown property type {t!r}"
+
+
+def _axes_problem(value: Any) -> str | None:
+    """A loop's ``[{var, axis}]``: each var an identifier, once; each axis a node id string.
+    (Whether the ids name axis nodes is a document question, asked by validation.)"""
+    if not isinstance(value, list):
+        return "expected a list of {var, axis} entries"
+    seen: set[str] = set()
+    for i, entry in enumerate(value):
+        if not isinstance(entry, dict) or set(entry) != {"var", "axis"}:
+            return f"[{i}]: expected an entry with exactly the fields var and axis"
+        var = entry["var"]
+        if not isinstance(var, str) or not exprs.is_identifier(var):
+            return f"[{i}].var: expected an identifier, got {var!r:.40}"
+        if var in seen:
+            return f"[{i}].var: variable {var!r} is bound twice"
+        seen.add(var)
+        if not isinstance(entry["axis"], str) or not entry["axis"]:
+            return f"[{i}].axis: no axis chosen"
+    return None
+
+
+def _dict_problem(spec: PropSpec, value: Any) -> str | None:
+    """Named fields, each checked by its own spec; unknown fields are refused."""
+    if not isinstance(value, dict):
+        return "expected a mapping of settings"
+    known = {f.name: f for f in spec.fields}
+    for name, item in value.items():
+        if name not in known:
+            return f"unknown field {name!r} (known: {', '.join(known)})"
+        problem = prop_problem(known[name], item)
+        if problem is not None:
+            return f"{name}: {problem}"
+    return None
 
 
 def _dist_problem(value: Any, optional: bool) -> str | None:
@@ -1293,24 +651,13 @@ def _pools_problem(value: Any) -> str | None:
 def prop_applies(node: Node, name: str) -> bool:
     """Whether property ``name`` of ``node`` means anything under the node's other choices.
 
-    The editor disables the ones that do not (a priority key while ready is not priority); the
+    The editor disables the ones that do not (a worker count while dispatch is affinity); the
     exporter ignores them. Properties of other kinds always apply.
     """
-    p = node.props
-    if node.kind == "sched.task_graph":
-        if name in ("unit", "mode"):
-            return _is_int(p.get("window")) and p["window"] > 0
-        if name == "ready_key":
-            return p.get("ready") == "priority"
-        if name == "threshold":
-            return p.get("start") == "threshold"
-    if node.kind == "sched.dispatch":
-        if name == "n":
-            return p.get("policy") == "round_robin"
-        if name == "key":
-            return p.get("policy") in ("affinity", "hash", "dispatch_by")
-    if node.kind == "sched.timing" and name == "param":
-        return p.get("policy") != "immediate"
+    if node.kind in SHEET_KINDS:
+        return sheet_prop_applies(node.props, name)
+    if node.kind == "branch.case" and name == "pred":
+        return not node.props.get("otherwise")
     return True
 
 
@@ -1340,8 +687,8 @@ def _params_problem(value: Any) -> str | None:
         if not isinstance(p, dict):
             return f"[{i}]: expected a parameter object"
         name = p.get("name")
-        if name in ("exec", "kernel", "value"):
-            return f"[{i}].name: {name!r} is reserved (a port of kernel calls)"
+        if name == CALL_TASK_PORT:
+            return f"[{i}].name: {name!r} is reserved (the task output of kernel calls)"
         if not isinstance(name, str) or not exprs.is_identifier(name):
             return f"[{i}].name: expected an identifier, got {name!r:.60}"
         if name in seen:
@@ -1466,7 +813,9 @@ def new_node(
     """A new (not yet inserted) node with defaults, a fresh id and a unique default name.
 
     Unknown property names raise ``KeyError`` naming them: a silently dropped option is a bug.
-    Scope kinds get a body with their ``scope.entry`` (and a ``kernel.param`` per parameter).
+    A kernel definition gets a body with its ``scope.entry`` and a ``kernel.param`` per
+    parameter; a frame gets no body (its children name it in ``parent``). The node's ``parent``
+    is left None: the caller places it (``place_problem`` says where it may go).
     """
     k = kind(kind_id)
     known = {p.name for p in k.props}
@@ -1536,49 +885,18 @@ def _edge_port_ok(e: Edge, node_id: str, ports: list[PortSpec]) -> bool:
 
 
 __all__ = [
-    "PORT_TYPES",
-    "PROP_TYPES",
-    "SCOPES",
-    "DTYPES",
-    "DIRECTIONS",
-    "PARAM_KINDS",
-    "TILE_OPS",
-    "PortSpec",
-    "PropSpec",
-    "NodeKind",
-    "KINDS",
-    "SCOPE_KINDS",
-    "UnknownKind",
-    "kind",
-    "categories",
-    "scope_of_graph",
-    "scope_of_owner",
-    "bound_vars",
-    "kernel_params",
-    "resolve_kernel",
-    "root_targets",
-    "get_target",
-    "source_node",
-    "DYNAMIC_KINDS",
-    "ports_of",
-    "dynamic_ports",
-    "find_port",
-    "types_compatible",
-    "can_connect",
-    "prop_problem",
-    "prop_applies",
-    "node_prop_problem",
-    "normalize_param",
-    "migrate_param",
-    "migrate_props",
-    "PARAM_FIELDS",
-    "PARAM_DEFAULTS",
-    "IdAllocator",
-    "names_a_variable",
-    "display_name",
-    "node_label",
-    "free_name",
-    "unique_name",
-    "new_node",
-    "sync_kernel_params",
-]
+    "PORT_TYPES", "PROP_TYPES", "SCOPES", "DTYPES", "DIRECTIONS", "PARAM_KINDS", "PARAM_FIELDS",
+    "PARAM_DEFAULTS", "TILE_OPS", "UNARY_OPS", "BINARY_OPS", "VECTOR_OPS", "REDUCE_OPS",
+    "WINDOW_UNITS", "WINDOW_MODES", "DEPS_MODES", "READY_POLICIES", "START_POLICIES",
+    "TRACE_POLICIES", "DISPATCH_POLICIES", "TIMING_POLICIES", "TARGETS", "SHEET_PROPS",
+    "SHEET_NAMES", "SHEET_KINDS", "V1_SHEET", "PortSpec", "PropSpec", "NodeKind", "KINDS",
+    "CATEGORY_ORDER", "SCOPE_KINDS", "FRAME_KINDS", "KERNEL_KINDS", "PROGRAM_KINDS",
+    "DYNAMIC_KINDS", "REFERENCE_PROPS", "UnknownKind", "kind", "is_frame", "categories",
+    "scope_of_parent", "scope_of_graph", "scope_of_owner", "place_problem", "allowed_in",
+    "bound_vars", "kernel_params", "param_port_type", "resolve_kernel", "resolve_ref",
+    "reference_props", "reference_kinds", "references", "prop_fields", "field_applies",
+    "call_ports", "ports_of", "dynamic_ports", "dynamic_or_static", "find_port",
+    "types_compatible", "can_connect", "prop_problem", "prop_applies", "node_prop_problem",
+    "normalize_param", "migrate_param", "migrate_props", "IdAllocator", "names_a_variable",
+    "display_name", "node_label", "free_name", "unique_name", "new_node", "sync_kernel_params",
+]  # fmt: skip

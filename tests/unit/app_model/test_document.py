@@ -101,7 +101,9 @@ def test_same_as_sees_props_edges_and_parents():
 def test_same_as_keeps_child_order_but_not_root_order():
     a = v2_attention()
     g = a.graph
-    g.nodes["call2"] = Node("call2", "kernel.call", "other", props={"kernel": "attn"}, parent="loop")
+    g.nodes["call2"] = Node(
+        "call2", "kernel.call", "other", props={"kernel": "attn"}, parent="loop"
+    )
     b = copy.deepcopy(a)
     # swap the two calls inside the loop: statement order changed
     nodes = list(b.graph.nodes.values())
@@ -122,7 +124,9 @@ def test_same_as_distinguishes_edges_by_place():
 
     def doc_with(feed: str) -> Document:
         d = v2_attention()
-        d.graph.nodes["seq"] = Node("seq", "loop.seq", props={"var": "k", "axis": "heads"}, parent="wl")
+        d.graph.nodes["seq"] = Node(
+            "seq", "loop.seq", props={"var": "k", "axis": "heads"}, parent="wl"
+        )
         d.graph.nodes["c2"] = Node("c2", "kernel.call", "call", props={"kernel": "attn", "axes": None, "index": {"K": "b", "V": "b"}}, parent="seq")  # fmt: skip
         d.graph.edges = [e for e in d.graph.edges if e.dst.port != "Q"]
         d.graph.edges.append(Edge(PortRef("Q", "tensor"), PortRef(feed, "Q")))
@@ -143,9 +147,13 @@ def test_same_as_and_frames_are_fast_for_2000_nodes():
     g.nodes["w"] = Node("w", "workload.def", "w")
     parent = "w"
     for i in range(200):  # 200 nested loops, 9 calls in each
-        g.nodes[f"l{i}"] = Node(f"l{i}", "loop.seq", props={"var": f"i{i}", "axis": "a"}, parent=parent)
+        g.nodes[f"l{i}"] = Node(
+            f"l{i}", "loop.seq", props={"var": f"i{i}", "axis": "a"}, parent=parent
+        )
         for j in range(9):
-            g.nodes[f"c{i}_{j}"] = Node(f"c{i}_{j}", "kernel.call", props={"kernel": "k"}, parent=f"l{i}")
+            g.nodes[f"c{i}_{j}"] = Node(
+                f"c{i}_{j}", "kernel.call", props={"kernel": "k"}, parent=f"l{i}"
+            )
         parent = f"l{i}"
     doc = Document(graph=g)
     start = time.perf_counter()

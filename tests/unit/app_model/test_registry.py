@@ -1,14 +1,13 @@
-"""registry: the kind table, dynamic ports, connection rules, node creation, param sync."""
+"""registry (format v2): the kind table, frames and placement, references, the schedule sheet,
+call ports from the kernel, wires across frames, prop checks, node creation, param sync."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.model import registry
+from app.model import kinds, registry
 from app.model.document import Document, Edge, PortRef
 from pto_wsp import pto
-
-from .conftest import add, entry_of, wire
 
 
 def in_ports(kind_id: str) -> list[str]:
@@ -45,7 +44,10 @@ def test_table_is_consistent():
             assert registry.prop_problem(prop, prop.default) is None, (k.id, prop.name)
         assert k.allowed_in <= set(registry.SCOPES)
     cats = [c for c, _ in registry.categories()]
-    assert cats[:4] == ["Data", "Axes", "Kernels", "Tile ops"]
+    assert cats[:4] == ["Data", "Axes", "Kernels", "Workloads"]
+    for family in kinds.FAMILIES:  # one module per kind family
+        assert family.KINDS and all(k.id in registry.KINDS for k in family.KINDS)
+    assert len(registry.KINDS) == sum(len(f.KINDS) for f in kinds.FAMILIES)
     palette = {k.id for _, ks in registry.categories() for k in ks}
     assert "scope.entry" not in palette and "kernel.param" not in palette
     with pytest.raises(registry.UnknownKind, match="nope"):
@@ -62,7 +64,9 @@ def test_new_node_defaults_unique_names_and_bodies():
     q = registry.new_node("data.tensor", doc, (0, 0), name="Q")
     assert q.name == "Q"
     loop = registry.new_node("loop.seq", doc, (0, 0))
-    assert [n.kind for n in loop.body.nodes.values()] == ["scope.entry"]
+    assert loop.body is None and loop.parent is None  # a frame: children name it in parent
+    kern = registry.new_node("kernel.def", doc, (0, 0))
+    assert [n.kind for n in kern.body.nodes.values()] == ["scope.entry"]
     with pytest.raises(KeyError, match="bogus"):
         registry.new_node("data.tensor", doc, (0, 0), bogus=1)
 
@@ -95,68 +99,213 @@ def test_kernel_params_nodes_and_sync():
     assert k.body.edges == []
 
 
-def test_dynamic_ports_of_calls_and_entries(attention):
-    ed, ids = attention
-    doc = ed.doc
-    call = doc.node(ids["call"])
-    names = [p.name for p in registry.ports_of(call, doc)]
-    assert names == ["exec", "kernel", "Q", "K", "V", "O", "exec", "value"]
-    entry = doc.node(entry_of(doc.node(ids["loop"])))
-    assert [p.name for p in registry.ports_of(entry, doc)] == ["exec", "b", "h"]
-    get = next(n for n in doc.node(ids["loop"]).body.nodes.values() if n.kind == "data.get")
-    assert registry.ports_of(get, doc)[0].type in ("kernel", "tensor")
+def v2_doc() -> tuple[Document, dict[str, str]]:
+    """Spec §8.1 in format v2: tensors and axes at the root, a call in P(b, h) in a workload."""
+    doc = Document()
+    ids: dict[str, str] = {}
+
+    def put(key, kind_id, parent=None, **props):
+        node = registry.new_node(kind_id, doc, name=key, **props)
+        node.parent = ids.get(parent) if parent else None
+        doc.graph.nodes[node.id] = node
+        ids[key] = node.id
+        return node
+
+    for t, shape in (("Q", [4, 8, 16, 16]), ("K", [4, 16, 16]), ("O", [4, 8, 16, 16])):
+        put(t, "data.tensor", shape=shape)
+    put("n", "data.scalar", value=4)
+    put("batch", "axis.dense", size=4)
+    put("heads", "axis.dense", size=8)
+    params = [
+        {"name": "Q", "direction": "In", "kind": "tile"},
+        {"name": "K", "direction": "In"},
+        {"name": "s", "direction": "In", "kind": "scalar"},
+        {"name": "acc", "direction": "InOut", "kind": "tile"},
+        {"name": "O", "direction": "Out", "kind": "tile"},
+    ]
+    put("attn", "kernel.def", params=params)
+    put("wl", "workload.def")
+    put("loop", "loop.parallel", "wl", axes=[{"var": "b", "axis": ids["batch"]}, {"var": "h", "axis": ids["heads"]}])  # fmt: skip
+    put("call", "kernel.call", "loop", kernel=ids["attn"])
+    put("call2", "kernel.call", "loop", kernel=ids["attn"])
+    put("pipe", "pipe.scope", "wl")
+    put("ch", "csp.channel")
+    put("send", "csp.send", "pipe", channel=ids["ch"])
+    put("y", "layout.allreduce", "loop")
+    put("wl2", "workload.def")
+    put("call3", "kernel.call", "wl2", kernel=ids["attn"])
+    return doc, ids
 
 
-def test_can_connect_rules(attention):
-    ed, ids = attention
-    doc = ed.doc
+def test_frames_and_placement():
+    doc, ids = v2_doc()
+    assert registry.is_frame("loop.parallel") and registry.is_frame("workload.def")
+    assert not registry.is_frame("kernel.call") and not registry.is_frame("kernel.def")
+    assert registry.kind("kernel.def").scope and not registry.kind("kernel.def").frame
+    for k in ("data.get", "scope.entry", "branch.when", "sched.dispatch", "compile.target"):
+        assert k not in registry.KINDS or k == "scope.entry"
+    assert registry.kind("scope.entry").allowed_in == {"kernel"}
+    assert registry.scope_of_parent(doc, None) == "root"
+    assert registry.scope_of_parent(doc, ids["loop"]) == "workload"
+    assert registry.allowed_in(doc, "loop.seq", ids["loop"])
+    assert registry.allowed_in(doc, "data.tensor", None)
+    problem = registry.place_problem(doc, "data.tensor", ids["loop"])
+    assert problem is not None and "Tensor" in problem and "inside a workload" in problem
+    assert not registry.allowed_in(doc, "kernel.call", None)
+    assert "not a frame" in registry.place_problem(doc, "kernel.call", ids["call"])
+    assert "no frame" in registry.place_problem(doc, "kernel.call", "zz")
+    chain = registry.new_node("branch.chain", doc)
+    chain.parent = ids["wl"]
+    doc.graph.nodes[chain.id] = chain
+    assert registry.scope_of_parent(doc, chain.id) == "branch"
+    assert registry.allowed_in(doc, "branch.case", chain.id)
+    assert not registry.allowed_in(doc, "kernel.call", chain.id)
+    assert not registry.allowed_in(doc, "branch.case", ids["wl"])
+    comb = registry.new_node("compose.combine", doc)
+    doc.graph.nodes[comb.id] = comb
+    assert registry.allowed_in(doc, "workload.instance", comb.id)
+    assert registry.allowed_in(doc, "compose.sequential", comb.id)
+    assert not registry.allowed_in(doc, "workload.instance", None)
+    conn = registry.new_node("csp.connect", doc)
+    doc.graph.nodes[conn.id] = conn
+    assert registry.allowed_in(doc, "csp.process", conn.id)
+    assert registry.allowed_in(doc, "csp.process", ids["pipe"])
+    assert not registry.allowed_in(doc, "csp.process", None)
+
+
+def test_reference_props_and_kinds():
+    assert registry.reference_props("kernel.call") == {"kernel": None}
+    assert registry.reference_props("loop.parallel") == {"axes": "axis"}
+    assert registry.reference_props("csp.consume") == {"channel": None}
+    assert registry.reference_props("data.tensor") == {}
+    assert registry.reference_kinds("kernel.call", "kernel") == ("kernel.def",)
+    assert registry.reference_kinds("loop.sel", "axis") == ("axis.sparse",)
+    assert "axis.dense_dyn" in registry.reference_kinds("loop.parallel", "axes")
+    assert registry.reference_kinds("workload.instance", "workload") == ("workload.def",)
+    assert registry.reference_kinds("event.record", "event") == ("event.def",)
+    doc, ids = v2_doc()
     loop = doc.node(ids["loop"])
-    # type mismatch
-    tensor_get = add(ed, "data.get", parent=loop.id, target="Q")
-    ok, reason = registry.can_connect(
-        doc, PortRef(tensor_get.id, "out"), PortRef(ids["call"], "kernel")
+    assert registry.references(loop) == [
+        ("props.axes[0].axis", ids["batch"]),
+        ("props.axes[1].axis", ids["heads"]),
+    ]
+    assert registry.resolve_kernel(doc.node(ids["call"]), doc).name == "attn"
+
+
+def test_schedule_sheet_derives_from_the_v1_steps():
+    names = [p.name for p in registry.SHEET_PROPS]
+    assert names == ["dispatch", "dispatch_n", "dispatch_key", "streams", "stream_by", "timing", "timing_param", "task_graph", "spatial_map", "target"]  # fmt: skip
+    for kind_id in ("workload.def", "compose.combine", "compose.sequential", "csp.connect"):
+        assert [p.name for p in registry.kind(kind_id).props] == names
+    sheet = {p.name: p for p in registry.SHEET_PROPS}
+    assert sheet["dispatch"].choices == ("", "round_robin", "affinity", "hash", "dispatch_by", "work_steal")  # fmt: skip
+    assert sheet["dispatch_n"].default == 4 and "round_robin" in sheet["dispatch_n"].doc
+    assert sheet["dispatch_key"].type == sheet["stream_by"].type == "key"
+    assert (
+        sheet["target"].choices == ("", "cpu_sim", "ascend_npu") and sheet["target"].default == ""
     )
-    assert not ok and "type mismatch" in reason
-    # single input already taken
-    ok, reason = registry.can_connect(doc, PortRef(tensor_get.id, "out"), PortRef(ids["call"], "Q"))
-    assert not ok and "already connected" in reason
-    # different scopes
-    ok, reason = registry.can_connect(doc, PortRef(ids["Q"], "tensor"), PortRef(ids["call"], "K"))
-    assert not ok and "different scopes" in reason
-    # direction: an input used as a source
-    ok, reason = registry.can_connect(doc, PortRef(ids["call"], "Q"), PortRef(ids["call"], "K"))
-    assert not ok
-    # unknown port
-    ok, reason = registry.can_connect(
-        doc, PortRef(tensor_get.id, "nope"), PortRef(ids["call"], "K")
-    )
-    assert not ok and "no output port" in reason
-    # cycles: a -> b -> a in a kernel body
-    kern = doc.node(ids["attn"])
-    a = add(ed, "pto.exp", parent=kern.id)
-    b = add(ed, "pto.exp", parent=kern.id)
-    wire(ed, a.id, "result", b.id, "x")
-    ok, reason = registry.can_connect(doc, PortRef(b.id, "result"), PortRef(a.id, "x"))
-    assert not ok and "cycle" in reason
-    # exec outputs are single
+    fields = [f.name for f in registry.prop_fields(sheet["task_graph"])]
+    assert fields == ["window", "unit", "mode", "deps", "ready", "ready_key", "start", "threshold", "trace", "pools"]  # fmt: skip
+    assert sheet["task_graph"].field("ready_key").type == "key"
+    doc, ids = v2_doc()
     wl = doc.node(ids["wl"])
-    seq = add(ed, "loop.seq", parent=wl.id)
-    ok, reason = registry.can_connect(doc, PortRef(entry_of(wl), "exec"), PortRef(seq.id, "exec"))
-    assert not ok and "exec output" in reason
-    # multi inputs take several edges
-    comb = add(ed, "compose.combine")
-    wire(ed, ids["wl"], "workload", comb.id, "workloads")
-    wl2 = add(ed, "workload.def")
-    assert registry.can_connect(
-        doc, PortRef(wl2.id, "workload"), PortRef(comb.id, "workloads")
-    ) == (True, "")
+    assert all(wl.props[n] in ("", 0, {}, [], 4, 1) for n in names)
+    assert not registry.prop_applies(wl, "dispatch_n")
+    wl.props["dispatch"] = "round_robin"
+    assert registry.prop_applies(wl, "dispatch_n") and not registry.prop_applies(wl, "dispatch_key")
+    wl.props["dispatch"] = "affinity"
+    assert registry.prop_applies(wl, "dispatch_key")
+    assert not registry.field_applies("task_graph", "ready_key", {"ready": "fifo"})
+    assert registry.field_applies("task_graph", "ready_key", {"ready": "priority"})
+    assert registry.field_applies("task_graph", "mode", {"window": 8})
+    tg = sheet["task_graph"]
+    assert registry.prop_problem(tg, {"window": 8, "mode": "abort"}) is None
+    assert "unknown field 'bogus'" in registry.prop_problem(tg, {"bogus": 1})
+    assert "mode: expected one of" in registry.prop_problem(tg, {"mode": "x"})
+    assert registry.prop_problem(sheet["spatial_map"], []) is None
+    assert registry.prop_problem(sheet["spatial_map"], [2, 2]) is None
+
+
+def test_call_ports_come_from_its_kernel():
+    doc, ids = v2_doc()
+    call = doc.node(ids["call"])
+    ports = [(p.name, p.direction, p.type) for p in registry.ports_of(call, doc)]
+    assert ports == [
+        ("Q", "in", "tensor"),
+        ("K", "in", "tensor"),
+        ("s", "in", "scalar"),
+        ("acc", "in", "tensor"),
+        ("acc", "out", "tensor"),
+        ("O", "out", "tensor"),
+        ("task", "out", "task"),
+    ]
+    call.props["kernel"] = ""
+    assert [p.name for p in registry.ports_of(call, doc)] == ["task"]
+    call.props["kernel"] = ids["Q"]  # not a kernel
+    assert [p.name for p in registry.ports_of(call, doc)] == ["task"]
+
+
+def ok(doc, src, sport, dst, dport):
+    return registry.can_connect(doc, PortRef(src, sport), PortRef(dst, dport))
+
+
+def test_can_connect_across_frames():
+    doc, ids = v2_doc()
+    assert ok(doc, ids["Q"], "tensor", ids["call"], "Q") == (True, "")
+    assert ok(doc, ids["call"], "O", ids["O"], "write") == (True, "")
+    assert ok(doc, ids["call"], "acc", ids["O"], "write") == (True, "")
+    assert ok(doc, ids["n"], "scalar", ids["call"], "s") == (True, "")
+    assert ok(doc, ids["Q"], "tensor", ids["y"], "tensor") == (True, "")
+    assert ok(doc, ids["y"], "tensor", ids["call"], "K") == (True, "")  # same loop
+    # refusals say why
+    got, why = ok(doc, ids["n"], "scalar", ids["call"], "Q")
+    assert not got and "scalar" in why and "tensor" in why
+    got, why = ok(doc, ids["Q"], "tensor", ids["call"], "s")
+    assert not got and "takes a scalar" in why
+    got, why = ok(doc, ids["call"], "O", ids["call2"], "Q")
+    assert not got and "write input" in why
+    got, why = ok(doc, ids["Q"], "tensor", ids["O"], "write")
+    assert not got and "only a kernel call" in why
+    got, why = ok(doc, ids["call"], "Q", ids["O"], "write")
+    assert not got and "no output 'Q'" in why
+    got, why = ok(doc, ids["call3"], "O", ids["O"], "write")
+    assert got  # a root tensor is written by any workload
+    got, why = ok(doc, ids["y"], "tensor", ids["call3"], "K")
+    assert not got and "two workloads" in why
+    got, why = ok(doc, ids["call"], "task", ids["send"], "value")
+    assert not got and "only nodes inside that frame" in why
+    doc.node(ids["send"]).parent = ids["loop"]
+    assert ok(doc, ids["call"], "task", ids["send"], "value") == (True, "")
+    doc.graph.edges.append(Edge(PortRef(ids["Q"], "tensor"), PortRef(ids["call"], "Q")))
+    got, why = ok(doc, ids["K"], "tensor", ids["call"], "Q")
+    assert not got and "already connected" in why
+    # the tensor's write input takes several writers
+    doc.graph.edges.append(Edge(PortRef(ids["call"], "O"), PortRef(ids["O"], "write")))
+    assert ok(doc, ids["call2"], "O", ids["O"], "write") == (True, "")
+    # a call without a kernel explains itself
+    doc.node(ids["call2"]).props["kernel"] = ""
+    got, why = ok(doc, ids["Q"], "tensor", ids["call2"], "Q")
+    assert not got and "choose its kernel" in why
+
+
+def test_kernel_body_edges_stay_in_the_body():
+    doc, ids = v2_doc()
+    kern = doc.node(ids["attn"])
+    a = registry.new_node("pto.exp", doc)
+    kern.body.nodes[a.id] = a
+    b = registry.new_node("pto.exp", doc)
+    kern.body.nodes[b.id] = b
+    kern.body.edges.append(Edge(PortRef(a.id, "result"), PortRef(b.id, "x")))
+    got, why = ok(doc, b.id, "result", a.id, "x")
+    assert not got and "cycle" in why
+    got, why = ok(doc, ids["Q"], "tensor", a.id, "x")
+    assert not got and "different canvases" in why
 
 
 def test_tile_accepts_tensor_only_in_kernel_bodies():
     assert registry.types_compatible("tensor", "tile", "kernel")
     assert not registry.types_compatible("tensor", "tile", "workload")
-    assert registry.types_compatible("tensor", "value", "workload")
-    assert not registry.types_compatible("exec", "value", "workload")
+    assert not registry.types_compatible("tensor", "task", "root")
 
 
 @pytest.mark.parametrize(
@@ -168,12 +317,25 @@ def test_tile_accepts_tensor_only_in_kernel_bodies():
         ("data.tensor", "init", "ones", "one of"),
         ("axis.dense", "size", 2.5, "integer"),
         ("axis.dense", "size", True, "integer"),
-        ("branch.when", "pred", "open('x')", "calls are not allowed"),
-        ("loop.parallel", "vars", "b, 1h", "identifiers"),
-        ("loop.parallel", "vars", "b, b", "duplicate"),
+        ("branch.case", "pred", "open('x')", "calls are not allowed"),
+        ("loop.seq", "var", "1h", "identifiers"),
+        (
+            "loop.parallel",
+            "axes",
+            [{"var": "b", "axis": "n1"}, {"var": "b", "axis": "n2"}],
+            "twice",
+        ),
+        ("loop.parallel", "axes", [{"var": "1b", "axis": "n1"}], "identifier"),
+        ("loop.parallel", "axes", [{"var": "b"}], "exactly the fields"),
+        ("loop.parallel", "axes", [{"var": "b", "axis": ""}], "no axis"),
+        ("loop.parallel", "axes", "b, h", "list of"),
+        ("kernel.call", "kernel", 7, "node id"),
+        ("kernel.call", "axes", 7, "expression"),
+        ("workload.def", "dispatch_key", "t.get(", "syntax error"),
+        ("workload.def", "dispatch", "fastest", "one of"),
         ("kernel.def", "params", [{"name": "x"}, {"name": "x"}], "duplicate parameter"),
         ("kernel.def", "params", [{"name": "x", "direction": "Up"}], "direction"),
-        ("kernel.def", "params", [{"name": "kernel"}], "reserved"),
+        ("kernel.def", "params", [{"name": "task"}], "reserved"),
         ("kernel.call", "index", {"Q": "b +"}, "syntax error"),
         ("kernel.def", "cpp_includes", ["a", 3], "list of strings"),
     ],

@@ -1,0 +1,149 @@
+"""The data classes of the kind table and the vocabulary every kind family module shares.
+
+A kind family module (``app.model.kinds.<family>``) defines ``KINDS``: a list of ``NodeKind``
+built from these classes; ``app.model.registry`` assembles the families into one table and
+answers the questions about them (ports, connections, properties, placement).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .. import titles
+from ..document import Node
+
+PORT_TYPES = ("tensor", "scalar", "task", "tile", "exec")
+"""What a wire carries: a tensor (or a view of one), a scalar, a kernel call's task (into a
+``send``), a tile (inside a kernel body); ``exec`` only on a kernel body's entry node."""
+PROP_TYPES = (
+    "str",
+    "int",
+    "float",
+    "number",
+    "bool",
+    "enum",
+    "shape",
+    "expr",
+    "exprlist",
+    "exprmap",
+    "names",
+    "code",
+    "dtype",
+    "strlist",
+    "params",
+    "dist",
+    "pools",
+    "ref",
+    "axes",
+    "key",
+    "dict",
+)
+"""Property types. ``ref``: a node id (``ref_kinds`` names the kinds it may point at; ``""`` =
+none); ``axes``: a loop's ordered ``[{var, axis}]`` (axis a node id); ``key``: a key over the
+task (``t.get("b")``, an expression); ``dict``: named fields, each a ``PropSpec`` in ``fields``."""
+SCOPES = ("root", "workload", "compose", "connect", "branch", "kernel")
+"""Where a node may live (``NodeKind.allowed_in``; docs/graph-model-v2.md "Kinds")."""
+DTYPES = ("f16", "bf16", "f32", "f64", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "bool")
+DIRECTIONS = ("In", "Out", "InOut")
+PARAM_KINDS = ("tensor", "tile", "scalar")
+PARAM_FIELDS: dict[str, tuple[str, ...]] = {
+    "tensor": (),  # In[Tensor]: any view; it has no shape or dtype of its own
+    "tile": ("rows", "cols", "dtype"),  # In[Tile[rows, cols, dtype]]: checked at every call
+    "scalar": ("dtype",),  # Scalar[dtype]
+}
+"""The fields a kernel parameter of each kind carries besides name, direction and kind: the
+one list the params table, normalisation, checks and migration derive from."""
+PARAM_DEFAULTS: dict[str, Any] = {"rows": 16, "cols": 16, "dtype": "f32"}
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    """One port. ``multi`` inputs take several edges (ordered); optional inputs may be empty."""
+
+    name: str
+    direction: str  # "in" | "out"
+    type: str
+    multi: bool = False
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class PropSpec:
+    """One property: its type (``PROP_TYPES``), default, choices for enums, help text."""
+
+    name: str
+    type: str
+    default: Any
+    choices: tuple[str, ...] | None = None
+    doc: str = ""
+    optional: bool = False
+    """An empty value is allowed: ``""`` for expr/exprlist/key/ref, ``[]`` for a shape, ``None``
+    for an exprlist (a call's ``axes``: None = the enclosing loop variables)."""
+    carries_code: bool = False
+    """The value is C++ (or names C++ sources / include paths) that a run compiles: a file with
+    such a value set opens in restricted mode (``app.model.trust``). Expressions are not code."""
+    ref_kinds: tuple[str, ...] = ()
+    """For ``ref`` and ``axes`` properties: the kinds of node the id may name."""
+    fields: tuple[PropSpec, ...] = ()
+    """For ``dict`` properties: the fields, each checked by its own spec."""
+
+    def field(self, name: str) -> PropSpec:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"property {self.name!r} has no field {name!r}")
+
+
+@dataclass(frozen=True)
+class NodeKind:
+    """A node kind.
+
+    ``frame`` kinds hold children (nodes naming them in ``parent``); ``scope`` kinds own a body
+    sub-canvas (only ``kernel.def``); ``allowed_in`` lists the ``SCOPES`` it may live in.
+    """
+
+    id: str
+    title: str
+    category: str
+    ports: list[PortSpec]
+    props: list[PropSpec]
+    scope: bool = False
+    allowed_in: frozenset[str] = frozenset({"root"})
+    doc: str = ""
+    name_base: str = ""
+    body_scope: str = "kernel"  # the scope name of the body of a scope kind
+    in_palette: bool = True
+    sweep_default: str = ""
+    """The property Run > Sweep opens on (a workload's worker count); "" = the first one."""
+    summary: Callable[[Node, titles.TitleContext], str] | None = None
+    """The node's canvas title with its key parameters (``Q  f32[4,8,16,16]``,
+    ``attn_kernel[b, h]``; see ``app.model.titles``); None = ``"Kind: name"``."""
+    frame: bool = False
+    """A frame: it holds children and is drawn around them (loops, workloads, processes...)."""
+    children_scope: str = "workload"
+    """The scope name of a frame's inside (``workload`` for statement frames)."""
+
+    def prop(self, name: str) -> PropSpec:
+        for p in self.props:
+            if p.name == name:
+                return p
+        raise KeyError(f"node kind {self.id!r} has no property {name!r}")
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: copy.deepcopy(p.default) for p in self.props}
+
+
+def in_port(name: str, type_: str, multi: bool = False, optional: bool = False) -> PortSpec:
+    return PortSpec(name, "in", type_, multi, optional)
+
+
+def out_port(name: str, type_: str) -> PortSpec:
+    return PortSpec(name, "out", type_)
+
+
+ROOT = frozenset({"root"})
+W = frozenset({"workload"})
+K = frozenset({"kernel"})

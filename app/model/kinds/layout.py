@@ -1,0 +1,48 @@
+"""Layout collectives (spec §5): a workload statement taking a tensor and giving a new one."""
+
+from __future__ import annotations
+
+from .. import titles
+from ._base import NodeKind, PropSpec, W, in_port, out_port
+
+_in, _out = in_port, out_port
+KINDS: list[NodeKind] = []
+REDUCE_OPS = ("sum", "prod", "max", "min")
+_LAYOUT_PROPS = {
+    "relayout": [
+        PropSpec(
+            "dist",
+            "dist",
+            ["R"],
+            doc="target distribution per dimension: R (replicate) or S<i> (shard on mesh axis i)",
+        )
+    ],
+    "allreduce": [PropSpec("op", "enum", "sum", REDUCE_OPS)],
+    "allgather": [PropSpec("dim", "int", 0)],
+    "reduce_scatter": [
+        PropSpec("dim", "int", 0, doc="the replicated dimension the result is scattered along"),
+        PropSpec("op", "enum", "sum", REDUCE_OPS),
+        PropSpec("mesh_axis", "int", 0, doc="the mesh axis that holds the partials"),
+        PropSpec(
+            "mesh_size",
+            "int",
+            2,
+            doc="coordinates of that mesh axis (the result's extent depends on it); compile "
+            "checks it against the spatial_map grid",
+        ),
+    ],
+}
+for _lop, _props in _LAYOUT_PROPS.items():
+    KINDS.append(
+        NodeKind(
+            f"layout.{_lop}",
+            _lop,
+            "Layout",
+            [_in("tensor", "tensor"), _out("tensor", "tensor")],
+            _props,
+            allowed_in=W,
+            name_base="y",
+            summary=titles.layout_op,
+            doc=f"y = {_lop}(x, ...): wire a tensor in; its output feeds calls and collectives",
+        )
+    )
