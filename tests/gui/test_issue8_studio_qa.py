@@ -164,6 +164,6 @@ def test_no_stale_dock_tab_bar_and_sources_do_not_widen_the_docks(
 def test_the_schedule_summary_names_the_task_graph_knobs() -> None:
     doc = io.load(TENSOR_PARALLEL)
     assert summarize_schedule(doc) == (
-        'tensor_parallel: spatial_map 2x2 > task_graph window 16 stall ready priority(t.get("k"))'
-        " pools partial:3 finish:1 > cpu_sim"
+        'tensor_parallel: task_graph window 16 stall ready priority(t.get("k"))'
+        " pools partial:3 finish:1 > spatial_map 2x2 > cpu_sim"  # the sheet's (the DSL's) order
     )

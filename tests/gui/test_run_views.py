@@ -304,7 +304,7 @@ def test_a_project_without_program_reports_what_to_add(
     window = make_window(empty)
     assert not window.run()
     (diag,) = window.run_diagnostics
-    assert diag.kind == "NothingToRun" and "Compile node" in diag.message
+    assert diag.kind == "NothingToRun" and "target" in diag.message and "schedule sheet" in diag.message
     assert any("NothingToRun" in text for text, _ in diagnostic_items(window))
 
 
