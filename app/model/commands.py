@@ -357,6 +357,8 @@ def scope_inside(doc: Document, parent: str | None) -> str:
     if node.kind == "kernel.def":
         return "kernel"
     k = registry.kind(node.kind)
+    if getattr(k, "frame", False):
+        return k.children_scope  # CORE's v2 registry: the inside of a frame
     scope = getattr(k, "body_scope", None)
     if node.kind in _BODY_SCOPE_FALLBACK and scope in (None, "workload"):
         return _BODY_SCOPE_FALLBACK[node.kind]
@@ -1022,6 +1024,8 @@ class Wrap(Command):
 def scope_inside_kind(kind_id: str) -> str:
     """The scope name of the inside of a frame of ``kind_id``."""
     k = registry.kind(kind_id)
+    if getattr(k, "frame", False):
+        return k.children_scope  # CORE's v2 registry: the inside of a frame
     scope = getattr(k, "body_scope", None)
     if kind_id in _BODY_SCOPE_FALLBACK and scope in (None, "workload"):
         return _BODY_SCOPE_FALLBACK[kind_id]
