@@ -183,6 +183,8 @@ class _Checker:
         pkind = KINDS.get(parent.kind) if parent is not None else None
         if pkind is None:
             return None
+        if getattr(pkind, "frame", False):
+            return pkind.children_scope  # CORE's v2 registry: the inside of a frame
         return pkind.body_scope
 
     def check_place(self, node: Node, kind: registry.NodeKind) -> None:
