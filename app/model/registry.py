@@ -536,6 +536,8 @@ def prop_problem(spec: PropSpec, value: Any) -> str | None:
     if t == "exprlist" and value is None and spec.optional:
         return None
     if t in ("expr", "exprlist", "key"):
+        if value is None and spec.optional and spec.default is None:
+            return None  # "not set" (a call's axes: the enclosing loop variables)
         if not isinstance(value, str):
             return "expected an expression string"
         if not value.strip():
