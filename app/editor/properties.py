@@ -495,9 +495,7 @@ class AxesListEditor(QtWidgets.QWidget):
 
     def _rebuild(self) -> None:
         for w in self._widgets:
-            self.grid.removeWidget(w)
-            w.hide()
-            w.deleteLater()  # a button may be emitting right now: delete it later
+            _discard(self.grid, w)
         self._widgets = []
         self.var_edits, self.axis_combos = [], []
         style = self.style()
@@ -805,9 +803,7 @@ class PortIndexEditor(QtWidgets.QWidget):
 
     def _rebuild(self) -> None:
         for w in self._widgets:
-            self.grid.removeWidget(w)
-            w.hide()
-            w.deleteLater()
+            _discard(self.grid, w)
         self._widgets, self.edits, self.resets = [], {}, {}
         if not self._rows:
             hint = QtWidgets.QLabel("pick the kernel to see its parameters")
@@ -883,11 +879,15 @@ class PortIndexEditor(QtWidgets.QWidget):
         if self._mapping.get(name) == text:
             return
         self._mapping[name] = text
+        self._show_row(row)
         self.committed.emit(self.mapping())
 
     def reset(self, name: str) -> None:
         if name in self._mapping:
             del self._mapping[name]
+            row = next((r for r in self._rows if r["name"] == name), None)
+            if row is not None:
+                self._show_row(row)
             self.committed.emit(self.mapping())
 
 
@@ -1022,6 +1022,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         self.ports: PortIndexEditor | None = None
         self._refreshers: dict[str, Callable[[Any], None]] = {}
         self._derived: list[Callable[[], None]] = []
+        self._enablers: list[Callable[[], None]] = []
         self._committing = False
         self._body = QtWidgets.QWidget()
         self._form = QtWidgets.QFormLayout(self._body)
@@ -1074,7 +1075,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             self._form.addRow(doc)
         self._add_name_editor(node, kind)
         scope_names = names_in_scope(self.canvas, node)
-        sheet = set(getattr(registry, "SHEET_PROPS", ()) or ())
+        sheet = {p.name for p in getattr(registry, "SHEET_PROPS", ()) or ()}
         for spec in kind.props:
             if spec.name in sheet and not any(s in self.editors for s in sheet):
                 self._section("Schedule")
@@ -1087,7 +1088,10 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         self._form.addRow(label)
 
     def _update_enabled(self, node: Node) -> None:
-        """Disable the editors of properties that do not apply to the node's other choices."""
+        """Disable the editors of properties (and dict fields) that do not apply to the node's
+        other choices."""
+        for enable in list(self._enablers):
+            enable()
         for spec in registry.kind(node.kind).props:
             w = self.editors.get(spec.name)
             if w is None:
@@ -1108,6 +1112,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         self.ports = None
         self._refreshers = {}
         self._derived = []
+        self._enablers = []
 
     # -- model events -----------------------------------------------------------------------
     def _on_property_changed(self, node: Node, field: str, old: Any, new: Any) -> None:
@@ -1403,7 +1408,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
                 box.refreshers[f.name](data.get(f.name, f.default))
             self._update_field_enabled(spec, fields, box)
 
-        self._add_derived(lambda: self._update_field_enabled(spec, fields, box))
+        self._enablers.append(lambda: self._update_field_enabled(spec, fields, box))
         self._update_field_enabled(spec, fields, box, current)
         return box, refresh_all
 
@@ -1477,16 +1482,27 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         if problem is None:
             commit(value)
         elif spec.type == "pools" and self.node_id is not None:
-            # a kernel picked twice: say why and show the model's value again
+            # a kernel picked twice: say why and show the model's values again
             self.canvas.message.emit(f"{spec.name}: {problem}")
             mark(widget, [], spec.doc)
-            refresh = self._refreshers.get(spec.name)
-            if refresh is not None:
-                refresh(self.canvas.doc.node(self.node_id).props.get(spec.name))
+            node = self.canvas.doc.node(self.node_id)
+            for name, refresh in list(self._refreshers.items()):
+                if name != "name":
+                    refresh(node.props.get(name))
 
     def _kernel_names(self) -> list[str]:
         """Names of the document's kernel definitions (what a pool may name), sorted."""
         return sorted(n.name for n in defined_kernels(self.canvas.doc) if n.name)
+
+
+def _discard(layout: QtWidgets.QLayout, widget: QtWidgets.QWidget) -> None:
+    """Take ``widget`` out of ``layout`` and out of the widget tree now (no stale child is
+    found by name), deleting it later: a button being clicked may be emitting right now."""
+    layout.removeWidget(widget)
+    widget.hide()
+    widget.setObjectName("")
+    widget.setParent(None)
+    widget.deleteLater()
 
 
 def _forget_typing(widget: QtWidgets.QWidget | None) -> None:

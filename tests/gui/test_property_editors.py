@@ -60,6 +60,7 @@ def type_and_enter(edit: QtWidgets.QWidget, text: str) -> None:
     """One committed field edit: select all, type ``text``, press Enter."""
     edit.setFocus()
     QTest.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(edit, Qt.Key.Key_Backspace)
     QTest.keyClicks(edit, text)
     QTest.keyClick(edit, Qt.Key.Key_Return)
 
