@@ -447,7 +447,11 @@ def create_at(canvas: Any, node_type: str, pos: tuple[float, float], parent: str
     if entry is None:
         canvas.message.emit(f"unknown palette entry {node_type!r}")
         return None
-    data = entry.fragment()
+    try:
+        data = entry.fragment()
+    except LibraryError as err:
+        canvas.message.emit(str(err))
+        return None
     nodes = data.get("nodes") or []
     xs = [float(n["pos"][0]) for n in nodes if isinstance(n, dict) and n.get("pos")]
     ys = [float(n["pos"][1]) for n in nodes if isinstance(n, dict) and n.get("pos")]
