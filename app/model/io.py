@@ -23,6 +23,7 @@ from pto_wsp.fileio import atomic_write
 
 from . import bounds, registry
 from .document import FORMAT_VERSION, Backdrop, Document, Edge, Graph, Node, PortRef
+from .migrate_v1 import MigrationError, migrate_v1
 from .schema import DocumentModel, GraphModel
 
 if TYPE_CHECKING:
@@ -55,8 +56,9 @@ class ProjectError(PtoError):
 # ------------------------------------------------------------------------------------------
 # migration
 # ------------------------------------------------------------------------------------------
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
-"""``MIGRATIONS[v]`` upgrades the raw JSON data of ``format_version`` v to v + 1."""
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: migrate_v1}
+"""``MIGRATIONS[v]`` upgrades the raw JSON data of ``format_version`` v to v + 1 (a step may
+raise ``MigrationError`` naming the node it cannot carry over)."""
 
 
 def migrate(data: dict[str, Any], path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
@@ -83,7 +85,15 @@ def migrate(data: dict[str, Any], path: str | os.PathLike[str] | None = None) ->
                 path=path,
                 where="format_version",
             )
-        data = step(dict(data))
+        _model(data, path)  # the steps read well-formed data of their version
+        try:
+            data = step(dict(data))
+        except MigrationError as err:
+            raise ProjectError(
+                f"cannot open this format_version {version} file: {err.message}",
+                path=path,
+                where=err.where,
+            ) from None
         new_version = data.get("format_version")
         if new_version != version + 1:
             raise ProjectError(
@@ -107,6 +117,7 @@ def _graph_data(graph: Graph) -> dict[str, Any]:
             "name": n.name,
             "pos": [float(n.pos[0]), float(n.pos[1])],
             "props": n.props,
+            "parent": n.parent,
         }
         if n.body is not None:
             item["body"] = _graph_data(n.body)
@@ -188,8 +199,17 @@ def from_data(data: Any, path: str | os.PathLike[str] | None = None) -> Document
     if problem is not None:
         raise ProjectError(problem, path=path)
     data = migrate(data, path)
+    model = _model(data, path)
+    seen: set[str] = set()
+    graph = _build_graph(model.graph, None, seen, path)
+    _check_frames(graph, path)
+    return Document(model.format_version, model.name, graph, dict(model.settings))
+
+
+def _model(data: dict[str, Any], path: str | os.PathLike[str] | None) -> DocumentModel:
+    """The file's structure checked by ``schema``; ProjectError naming the first fault."""
     try:
-        model = DocumentModel.model_validate(data)
+        return DocumentModel.model_validate(data)
     except ValidationError as err:
         errors = err.errors()
         first = errors[0]
@@ -197,9 +217,44 @@ def from_data(data: Any, path: str | os.PathLike[str] | None = None) -> Document
         others = {_where(tuple(e["loc"]), data) for e in errors} - {where}
         extra = f" (and {len(others)} more problems)" if others else ""
         raise ProjectError(f"{first['msg'].lower()}{extra}", path=path, where=where) from None
-    seen: set[str] = set()
-    graph = _build_graph(model.graph, None, seen, path)
-    return Document(model.format_version, model.name, graph, dict(model.settings))
+
+
+def _check_frames(graph: Graph, path: str | os.PathLike[str] | None) -> None:
+    """Every ``parent`` names a frame of the root graph, parent chains end at the root, and
+    every node's kind may live where it is (``registry.place_problem``)."""
+    doc = Document(graph=graph)
+    for node in graph.nodes.values():
+        where = f"nodes.{node.id}"
+        if node.parent is not None:
+            parent = graph.nodes.get(node.parent)
+            if parent is None:
+                raise ProjectError(
+                    f"parent {node.parent!r} is not a node of the root graph",
+                    path=path,
+                    where=f"{where}.parent",
+                )
+            if not registry.is_frame(parent.kind):
+                raise ProjectError(
+                    f"parent {node.parent!r} is a {registry.display_name(parent.kind)}, not a "
+                    "frame",
+                    path=path,
+                    where=f"{where}.parent",
+                )
+        seen = {node.id}
+        current = node.parent
+        while current is not None:
+            if current in seen:
+                raise ProjectError(
+                    f"the parent chain loops back to {current!r}",
+                    path=path,
+                    where=f"{where}.parent",
+                )
+            seen.add(current)
+            current = graph.nodes[current].parent
+        problem = registry.place_problem(doc, node.kind, node.parent)
+        if problem is not None:
+            field = "parent" if node.parent is not None else "kind"
+            raise ProjectError(problem, path=path, where=f"{where}.{field}")
 
 
 def _build_graph(
@@ -229,15 +284,28 @@ def _build_graph(
                 raise ProjectError(problem, path=path, where=f"{where}.props.{key}")
             props[key] = value
         node = Node(nm.id, nm.kind, nm.name, (float(nm.pos[0]), float(nm.pos[1])), props)
+        node.parent = nm.parent
+        if owner is not None:
+            if nm.parent is not None:
+                raise ProjectError(
+                    "a node of a kernel body lives in no frame", path=path, where=f"{where}.parent"
+                )
+            scope = registry.scope_of_owner(owner)
+            if scope not in kind.allowed_in:
+                raise ProjectError(
+                    f"a {kind.title} cannot live in a {registry.display_name(owner.kind)} body",
+                    path=path,
+                    where=f"{where}.kind",
+                )
         if kind.scope:
             if nm.body is None:
                 raise ProjectError(
-                    f"{nm.kind} is a scope node and needs a body", path=path, where=f"{where}.body"
+                    f"{nm.kind} owns a body and needs one", path=path, where=f"{where}.body"
                 )
             node.body = _build_graph(nm.body, node, seen, path)
         elif nm.body is not None:
             raise ProjectError(
-                f"{nm.kind} is not a scope node and cannot have a body",
+                f"{nm.kind} has no body (only kernel definitions own one)",
                 path=path,
                 where=f"{where}.body",
             )

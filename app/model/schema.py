@@ -1,15 +1,18 @@
 """Pydantic v2 models of the project-file JSON (structure only; kinds/props are checked in io).
 
-The file layout (``format_version`` 1)::
+The file layout (``format_version`` 2; docs/graph-model-v2.md)::
 
-    {"format_version": 1, "name": "...", "settings": {...},
+    {"format_version": 2, "name": "...", "settings": {...},
      "graph": {"nodes": [{"id", "kind", "name", "pos": [x, y], "props": {...},
-                          "body": {graph}  # scope nodes only
+                          "parent": "<frame id>" | null,  # the enclosing frame
+                          "body": {graph}  # kernel definitions only
                          }, ...],
                "edges": [{"src": {"node", "port"}, "dst": {"node", "port"}}, ...],
                "backdrops": [{"id", "title", "note", "rect": [x, y, w, h], "color"}, ...]}}
 
-Nodes are a list (file order = document order); ids are unique across the whole document.
+Nodes are a list (file order = document order, which is also the order of a frame's
+children); ids are unique across the whole document. Format v1 files (no ``parent``; scope
+bodies instead of frames) have the same structure and are migrated by ``io``.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ class NodeModel(_Strict):
     pos: tuple[Coord, Coord] = (0.0, 0.0)
     props: dict[str, Any] = Field(default_factory=dict)
     body: GraphModel | None = None
+    parent: StrictStr | None = None
 
 
 class GraphModel(_Strict):
