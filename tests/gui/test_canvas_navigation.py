@@ -220,27 +220,28 @@ def test_open_kernel_body_and_wrap_in_loop_from_the_node_menu(
     assert canvas.scope == k
     canvas.enter_scope(None)
     w = canvas.add_node("workload.def", (100.0, 100.0), name="wl")
-    canvas.enter_scope(w)
-    s = canvas.add_node("kernel.call", (300.0, 300.0))
+    s = canvas.editor.apply(cmds.AddNode("kernel.call", (300.0, 300.0), w)).node.id
+    QApplication.processEvents()
     picker.right_click(node_point(canvas, s), "Parallel loop")
-    (owner,) = [n for n in canvas.current_graph().nodes.values() if n.body is not None]
-    assert owner.kind == "loop.parallel" and s in owner.body.nodes
+    loop = canvas.doc.node(canvas.doc.node(s).parent)  # v2: a frame around the call
+    assert loop.kind == "loop.parallel" and loop.parent == w
 
 
 def test_delete_wire_from_the_wire_menu(canvas: GraphCanvas, picker: MenuPicker) -> None:
-    w = canvas.add_node("workload.def", (0.0, 100.0), name="wl")
-    c = canvas.add_node("compile.target", (400.0, 100.0))
-    canvas.editor.apply(cmds.Connect(PortRef(w, "workload"), PortRef(c, "workload")))
-    a = port_point(canvas, w, "workload", "out")
-    b = port_point(canvas, c, "workload", "in")
+    t = canvas.add_node("data.tensor", (0.0, 100.0), name="lengths")
+    a = canvas.add_node("axis.ragged", (400.0, 100.0), name="rows")
+    canvas.editor.apply(cmds.Connect(PortRef(t, "tensor"), PortRef(a, "lengths")))
+    QApplication.processEvents()
+    p_out = port_point(canvas, t, "tensor", "out")
+    p_in = port_point(canvas, a, "lengths", "in")
     # A point on the wire: its path at half length (wires are curves, not lines).
-    (pipe,) = canvas.view_node(c).get_input("workload").view.connected_pipes
+    (pipe,) = canvas.view_node(a).get_input("lengths").view.connected_pipes
     mid = canvas.viewer.mapFromScene(pipe.mapToScene(pipe.path().pointAtPercent(0.5)))
-    assert mid != a and mid != b
+    assert mid != p_out and mid != p_in
     menu = picker.right_click(mid, "Delete Wire")
     assert menu.objectName() == "contextMenu_wire"
     assert canvas.doc.graph.edges == []
-    assert not canvas.view_node(c).get_input("workload").connected_ports()
+    assert not canvas.view_node(a).get_input("lengths").connected_ports()
     canvas.undo()
     assert len(canvas.doc.graph.edges) == 1
 
