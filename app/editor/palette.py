@@ -430,7 +430,7 @@ def create_at(canvas: Any, node_type: str, pos: tuple[float, float], parent: str
     doc = canvas.doc
     kind_id = kind_by_node_type().get(node_type)
     if kind_id is not None:
-        cmd = _apply(canvas, commands.AddNode(kind_id, pos, parent))
+        cmd = _apply(canvas, _add_here(doc, kind_id, pos, parent, {}))
         node = getattr(cmd, "node", None)
         return node.id if node is not None else None
     ref = call_reference()
@@ -440,7 +440,7 @@ def create_at(canvas: Any, node_type: str, pos: tuple[float, float], parent: str
             canvas.message.emit("no node kind calls a kernel")
             return None
         call_kind, prop, _targets = ref
-        cmd = _apply(canvas, commands.AddNode(call_kind, pos, parent, **{prop: kernel_id}))
+        cmd = _apply(canvas, _add_here(doc, call_kind, pos, parent, {prop: kernel_id}))
         node = getattr(cmd, "node", None)
         return node.id if node is not None else None
     entry = library_entry_for_type(node_type)
@@ -470,6 +470,59 @@ def create_at(canvas: Any, node_type: str, pos: tuple[float, float], parent: str
     cmd = _apply(canvas, _AddAndCall(paste, ref, pos, parent))
     node = getattr(cmd, "node", None)
     return node.id if node is not None else None
+
+
+def home_frame_kind(doc: Document, kind_id: str) -> str | None:
+    """The frame kind a node of ``kind_id`` dropped on the root canvas is put in when it may
+    not live there itself (a loop or a call: a new workload frame around it); None when it may
+    live at the root or no root frame could hold it."""
+    if registry.allowed_in(doc, kind_id, None):
+        return None
+    wanted = registry.kind(kind_id).allowed_in
+    for k in registry.KINDS.values():
+        if k.frame and k.in_palette and "root" in k.allowed_in and k.children_scope in wanted:
+            return k.id
+    return None
+
+
+def _add_here(
+    doc: Document, kind_id: str, pos: tuple[float, float], parent: str | None, props: dict[str, Any]
+) -> commands.Command:
+    """The command adding ``kind_id`` at ``pos`` inside ``parent``; on the root canvas, a
+    statement (a loop, a call) comes with a new workload frame around it (one undo step)."""
+    frame_kind = home_frame_kind(doc, kind_id) if parent is None else None
+    if frame_kind is None:
+        return commands.AddNode(kind_id, pos, parent, **props)
+    return _AddInNewFrame(frame_kind, kind_id, pos, props)
+
+
+class _AddInNewFrame(commands.Command):
+    """Add a frame of ``frame_kind`` on the root canvas and a node of ``kind_id`` inside it,
+    as one undo step. ``.node`` is the inner node, ``.frame`` the new frame."""
+
+    title = "Add node"
+
+    def __init__(
+        self, frame_kind: str, kind_id: str, pos: tuple[float, float], props: dict[str, Any]
+    ) -> None:
+        super().__init__()
+        self.frame_kind, self.kind_id, self.pos, self.props = frame_kind, kind_id, pos, props
+        self.node: Node | None = None
+        self.frame: Node | None = None
+
+    def run(self, ed: commands.DocumentEditor) -> None:
+        at = (self.pos[0] - FRAME_INSET, self.pos[1] - 2 * FRAME_INSET)
+        outer = commands.AddNode(self.frame_kind, at, None)
+        outer.run(ed)
+        self.frame = outer.node
+        assert self.frame is not None
+        inner = commands.AddNode(self.kind_id, self.pos, self.frame.id, **self.props)
+        inner.run(ed)
+        self.node = inner.node
+
+
+FRAME_INSET = 30.0
+"""How far up-left of a dropped statement the workload frame made around it starts."""
 
 
 class _AddAndCall(commands.Command):

@@ -158,12 +158,24 @@ def test_drops_land_in_the_frame_under_the_cursor(
     assert call not in canvas.doc.graph.nodes and loop in canvas.doc.graph.nodes
 
 
+def test_a_statement_dropped_on_the_root_canvas_gets_a_workload_around_it(
+    qtbot: Any, canvas: GraphCanvas, palette: Palette
+) -> None:
+    new = drop(palette, canvas, vnodes.node_type_for("loop.parallel"), QPoint(200, 200))
+    (loop,) = [n for n in new if canvas.doc.node(n).kind == "loop.parallel"]
+    work = canvas.doc.node(loop).parent
+    assert work is not None and canvas.doc.node(work).kind == "workload.def"
+    assert set(new) == {loop, work}
+    canvas.undo()  # one drop, one undo step
+    assert not canvas.doc.graph.nodes
+
+
 def test_a_node_that_cannot_live_there_is_refused_with_a_message(
     qtbot: Any, canvas: GraphCanvas, palette: Palette
 ) -> None:
     with qtbot.waitSignal(canvas.message) as said:
-        assert drop(palette, canvas, vnodes.node_type_for("loop.parallel"), QPoint(100, 100)) == []
-    assert "cannot" in said.args[0] and "kernel.call" not in said.args[0]
+        assert drop(palette, canvas, vnodes.node_type_for("pto.matmul"), QPoint(100, 100)) == []
+    assert "cannot" in said.args[0] and registry.display_name("pto.matmul") in said.args[0]
 
 
 @pytest.mark.skipif(not library_entries(), reason="no kernel library")
