@@ -2,9 +2,9 @@
 
 Like Houdini's / Blender's quick-add: the list only offers what may live where the box was
 opened: inside the innermost frame under the cursor (a kernel call inside a loop frame, a tile
-op inside a kernel body, a workload on the root canvas), plus the kernels that may be called
-there (the document's kernel definitions and the library) or placed there (library kernels on
-the root canvas). The chosen entry is created inside that frame. Matching is by words: every
+op inside a kernel body, a workload on the root canvas; a loop or a call on the root canvas comes
+with a workload frame around it), plus the kernels that may be called there (the document's
+kernel definitions and the library) or placed there (library kernels on the root canvas). The chosen entry is created inside that frame. Matching is by words: every
 word typed must occur in the title, the kind id or the category; titles that start with the text
 rank first.
 """
@@ -23,6 +23,7 @@ from app.editor.palette import (
     container_at,
     create_at,
     defined_kernels,
+    home_frame_kind,
     kernel_call_type,
     library_entries,
 )
@@ -51,12 +52,15 @@ def candidates_for_scope(scope: str, doc: Document | None = None) -> list[Candid
     """Everything that may be added to a place of ``scope`` (root, workload, compose, connect,
     branch, kernel): the kinds living there, and the kernels callable or placeable there."""
     out: list[Candidate] = []
+    wrapped = _wrapped_at_root(doc) if scope == "root" and doc is not None else set()
     for category, kinds in registry.categories():
         for kind in kinds:
-            if kind.in_palette and scope in kind.allowed_in:
+            if kind.in_palette and (scope in kind.allowed_in or kind.id in wrapped):
                 out.append(Candidate(kind.title, category, kind.id, node_type_for(kind.id)))
     ref = call_reference()
-    callable_here = ref is not None and scope in registry.kind(ref[0]).allowed_in
+    callable_here = ref is not None and (
+        scope in registry.kind(ref[0]).allowed_in or ref[0] in wrapped
+    )
     placeable = ref is not None and any(scope in registry.kind(t).allowed_in for t in ref[2])
     if callable_here and doc is not None:
         for n in defined_kernels(doc):
@@ -66,6 +70,12 @@ def candidates_for_scope(scope: str, doc: Document | None = None) -> list[Candid
         for entry in library_entries():
             out.append(Candidate(entry.title, KERNELS_CATEGORY, entry.id, entry.node_type))
     return out
+
+
+def _wrapped_at_root(doc: Document) -> set[str]:
+    """Kinds that, added on the root canvas, come with a new frame around them (a loop or a
+    call gets a workload: ``palette.home_frame_kind``)."""
+    return {k for k in registry.KINDS if home_frame_kind(doc, k) is not None}
 
 
 def rank(cands: list[Candidate], text: str) -> list[Candidate]:
