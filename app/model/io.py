@@ -85,7 +85,8 @@ def migrate(data: dict[str, Any], path: str | os.PathLike[str] | None = None) ->
                 path=path,
                 where="format_version",
             )
-        _model(data, path)  # the steps read well-formed data of their version
+        if version == 1:
+            _model(data, path)  # v1 has v2's file structure: migrate_v1 reads well-formed data
         try:
             data = step(dict(data))
         except MigrationError as err:

@@ -609,7 +609,7 @@ def layout(nodes: list[dict[str, Any]], edges: Iterable[tuple[str, str, str, str
             return sizes[n["id"]]
         inner = kids.get(n["id"], [])
         if not registry.is_frame(n["kind"]):
-            sizes[n["id"]] = (NODE_W, NODE_H)
+            sizes[n["id"]] = (NODE_W, _leaf_height(n, by_id))
         elif not inner:
             sizes[n["id"]] = (NODE_W + 2 * PAD, HEADER + NODE_H * 0.5 + PAD)
         else:
@@ -645,7 +645,7 @@ def layout(nodes: list[dict[str, Any]], edges: Iterable[tuple[str, str, str, str
     y = 0.0
     for n in left:
         place(n, 0.0, y)
-        y += NODE_H + GAP
+        y += size(n)[1] + GAP
     x = NODE_W + COLUMN_GAP
     y = 0.0
     widest = 0.0
@@ -658,7 +658,19 @@ def layout(nodes: list[dict[str, Any]], edges: Iterable[tuple[str, str, str, str
     y = 0.0
     for n in right:
         place(n, x, y)
-        y += NODE_H + GAP
+        y += size(n)[1] + GAP
+
+
+def _leaf_height(n: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> float:
+    """A node's height as the canvas draws it: a title and one row per port (a call has a port
+    per kernel parameter, two for InOut, plus its task)."""
+    if n["kind"] != "kernel.call":
+        return NODE_H
+    kern = by_id.get(n["props"].get("kernel") or "")
+    params = kern["props"].get("params", []) if kern is not None else []
+    ins = sum(1 for q in params if isinstance(q, dict) and q.get("direction", "In") != "Out")
+    outs = 1 + sum(1 for q in params if isinstance(q, dict) and q.get("direction") in ("Out", "InOut"))  # fmt: skip
+    return max(NODE_H, 50.0 + 22.0 * max(ins, outs))
 
 
 __all__ = ["MigrationError", "migrate_v1", "layout", "V1_DEFAULTS"]
