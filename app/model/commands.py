@@ -1338,12 +1338,12 @@ def _paste(
                     else e
                     for e in value
                 ]
+    top_ids = {mapping[n.id] for n in top}  # before _reid renames the nodes in place
     _reid(pasted, mapping)
     if graph is not ed.doc.graph:
         for node in pasted.nodes.values():
             node.parent = None
     out = []
-    top_ids = {mapping[n.id] for n in top}
     for node in pasted.nodes.values():
         node.pos = (node.pos[0] + offset[0], node.pos[1] + offset[1])
         ed.add_node(graph, node)
