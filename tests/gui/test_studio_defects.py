@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QPointF, QRect, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDockWidget, QHeaderView, QLineEdit, QTabBar
 from test_build_attention import ScriptedDialogs, UserDriver, make_window  # noqa: F401
 
+from app.editor.nodes import node_type_for
 from app.main_window import Choice, MainWindow
 from app.model import registry
 from app.runner.job import RunResult
@@ -128,17 +130,21 @@ def test_timeline_and_stats_say_stale_after_an_emit_only_run_and_after_opening_a
 # ------------------------------------------------------------------------------------------
 # 2. Run > Sweep on a schedule node
 # ------------------------------------------------------------------------------------------
-def test_sweep_on_a_dispatch_node_preselects_its_worker_count(user: UserDriver) -> None:
+def test_sweep_on_a_workload_preselects_its_worker_count(user: UserDriver) -> None:
     u, window = user, user.window
     open_with_ctrl_o(u, PROJECTS / "attention_varlen.pto.json")
     fit(u)
-    dispatch = root_node_of_kind(window, "sched.dispatch")
-    u.click_node(dispatch)
+    workload = root_node_of_kind(window, "workload.def")
+    rect = window.canvas.view_node(workload).view.sceneBoundingRect()
+    header = window.canvas.viewer.mapFromScene(QPointF(rect.center().x(), rect.top() + 10.0))
+    u.assert_visible(header)
+    QTest.mouseClick(u.viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, header)  # fmt: skip
+    assert window.canvas.selected_ids() == [workload]  # the schedule lives on its sheet
     window.actions["sweep"].trigger()  # Run > Sweep…
     param = window.sweep.current_param
     assert param is not None
-    assert (param.node_id, param.prop) == (dispatch, "n")
-    assert registry.kind("sched.dispatch").prop("n").doc.startswith("workers")
+    assert (param.node_id, param.prop) == (workload, "dispatch_n")  # not the key
+    assert registry.kind("workload.def").prop("dispatch_n").doc.startswith("workers")
 
 
 # ------------------------------------------------------------------------------------------
@@ -403,12 +409,18 @@ def test_messages_name_kinds_by_display_name_not_kind_id(user: UserDriver) -> No
     tensor = u.drop("data.tensor", u.grid(0, 1))
     u.click_node(tensor)
     assert window.statusBar().currentMessage().startswith("tensor (Tensor)")
-    u.press("Ctrl+C")
-    workload = u.drop("workload.def", u.grid(2, 1))
-    u.double_click_node(workload)
-    assert window.canvas.scope == workload
-    window.canvas.viewer.setFocus()
-    u.press("Ctrl+V")
+    # A tile op dropped on the root canvas is refused: the message names it as the palette does.
+    palette = window.palette
+    mime = palette.mime_data(palette.item_for_type(node_type_for("pto.exp")))
+    at, action = u.grid(2, 1), Qt.DropAction.CopyAction
+    left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    for event in (
+        QDragEnterEvent(at, action, mime, left, none),
+        QDragMoveEvent(at, action, mime, left, none),
+        QDropEvent(QPointF(at), action, mime, left, none),
+    ):
+        QApplication.sendEvent(u.viewport, event)
+    assert list(window.document.graph.nodes) == [tensor]
     message = window.statusBar().currentMessage()
-    assert "Tensor cannot be pasted" in message, message
-    assert "data.tensor" not in message
+    assert registry.display_name("pto.exp") in message and "cannot" in message, message
+    assert "pto.exp" not in message or registry.display_name("pto.exp") == "pto.exp"
