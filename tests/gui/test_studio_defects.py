@@ -244,7 +244,7 @@ def test_undo_of_an_edit_in_a_kernel_body_enters_the_body_and_selects_the_node(
     u.double_click_node(kernel)
     assert canvas.scope == kernel
     fit(u)
-    exp = next(n.id for n in canvas.current_graph().nodes.values() if n.kind == "pto.exp")
+    exp = next(n.id for n in canvas.current_graph().nodes.values() if n.kind == "branch.case")
     u.click_node(exp)
     u.type_into("name", "softexp")
     assert window.document.node(exp).name == "softexp"
@@ -409,9 +409,9 @@ def test_messages_name_kinds_by_display_name_not_kind_id(user: UserDriver) -> No
     tensor = u.drop("data.tensor", u.grid(0, 1))
     u.click_node(tensor)
     assert window.statusBar().currentMessage().startswith("tensor (Tensor)")
-    # A tile op dropped on the root canvas is refused: the message names it as the palette does.
+    # A P.when case dropped on the root canvas is refused: the message names it as the palette does.
     palette = window.palette
-    mime = palette.mime_data(palette.item_for_type(node_type_for("pto.exp")))
+    mime = palette.mime_data(palette.item_for_type(node_type_for("branch.case")))
     at, action = u.grid(2, 1), Qt.DropAction.CopyAction
     left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     for event in (
@@ -422,5 +422,5 @@ def test_messages_name_kinds_by_display_name_not_kind_id(user: UserDriver) -> No
         QApplication.sendEvent(u.viewport, event)
     assert list(window.document.graph.nodes) == [tensor]
     message = window.statusBar().currentMessage()
-    assert registry.display_name("pto.exp") in message and "cannot" in message, message
-    assert "pto.exp" not in message or registry.display_name("pto.exp") == "pto.exp"
+    assert registry.display_name("branch.case") in message and "cannot" in message, message
+    assert "branch.case" not in message
