@@ -103,7 +103,7 @@ def _show(panel: SweepPanel, param: SweepParam, points: list[SweepPoint]) -> Non
 
 
 def test_sweep_plot_keeps_every_category_and_reads_cycles_from_zero(panel: SweepPanel) -> None:
-    grid = next(p for p in panel.params if p.prop == "grid")
+    grid = next(p for p in panel.params if p.prop == "spatial_map")
     values = ["1x1", "1x2", "2x2", "2x4"]
     _show(panel, grid.with_values(values), _points(values, [None, None, 20768, 20768]))
     item = panel.plot.getPlotItem()
