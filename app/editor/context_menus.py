@@ -230,6 +230,8 @@ class CanvasContextMenus(QtCore.QObject):
         ids = self._selection_for(frame_id)
         frame = canvas.doc.node(frame_id)
         self._add(menu, "Add Inside…", lambda: canvas.tab_search.show_at(view_pos, parent=frame_id))
+        paste = self._add(menu, "Paste Inside", lambda: self.paste_inside(frame_id, view_pos))
+        paste.setEnabled(canvas._clipboard_fragment() is not None)
         axes = self.axes_field(frame_id)
         if axes is not None:
             self._add(menu, "Edit Axes…", lambda: self.edit_requested.emit(frame_id, axes))
@@ -358,6 +360,23 @@ class CanvasContextMenus(QtCore.QObject):
         (parent,) = parents
         outer = frames.parent_of(doc, parent)  # type: ignore[arg-type]
         return self._apply(cmds.Reparent(ids, outer.id if outer is not None else None)) is not None
+
+    def paste_inside(self, frame_id: str, view_pos: QtCore.QPoint) -> list[str]:
+        """Paste the clipboard's nodes into the frame, at the click (one undo step); the
+        pasted top-level ids (selected)."""
+        canvas = self.canvas
+        data = canvas._clipboard_fragment()
+        if data is None:
+            canvas.message.emit("the clipboard holds no nodes")
+            return []
+        at = canvas.viewer.mapToScene(view_pos)
+        origin = canvas._fragment_origin(data)
+        offset = (float(at.x()) - origin[0], float(at.y()) - origin[1])
+        cmd = self._apply(cmds.Paste(data, offset, frame_id))
+        ids = [n.id for n in getattr(cmd, "nodes", None) or []]
+        if ids:
+            canvas.select_ids(ids)
+        return ids
 
     def delete_wire(self, src: PortRef, dst: PortRef) -> bool:
         """Remove the edge ``src -> dst`` (one undo step); False and a message when refused."""

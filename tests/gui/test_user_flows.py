@@ -1,8 +1,9 @@
 """Short user flows on the real main window, with mouse and keyboard only (see UserDriver).
 
 Each test is one thing a user does daily: open a library kernel and edit its body, see why a
-connection was refused, undo/redo from the Edit menu, copy/paste a loop with its body, group a
-selection into a loop and ungroup it.
+connection was refused, undo/redo from the Edit menu, copy/paste a loop frame with its contents,
+wrap a selection in a loop and unwrap it, override a call port's index (format v2: frames on one
+canvas, nothing is entered but a kernel body).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMenu
 from test_build_attention import UserDriver, make_window  # noqa: F401 - fixture
+from test_canvas_navigation import MenuPicker
+from test_property_editors import pick
 
 from app.main_window import MainWindow
 
@@ -35,22 +37,25 @@ def _edit_action(window: MainWindow, name: str) -> Any:
     return action
 
 
+def _inside(u: UserDriver, frame_id: str) -> QPoint:
+    """A viewport point in the frame's interior, near its bottom edge (clear of children)."""
+    rect = u.canvas.view_node(frame_id).view.sceneBoundingRect()
+    point = u.canvas.viewer.mapFromScene(QPointF(rect.center().x(), rect.bottom() - 12.0))
+    u.assert_visible(point)
+    return point
+
+
 def _workload_with_loop(u: UserDriver) -> tuple[str, str, str]:
-    """A workload whose body holds a parallel loop with a kernel call; (workload, loop, call)."""
-    w = u.drop("workload.def", u.grid(0, 0))
-    u.double_click_node(w)
-    u.zoom_out_to(0.55)
-    (entry,) = u.graph_ids()
-    loop = u.tab_add("parallel", u.grid(1, 0))
-    u.drag_connect(entry, "exec", loop, "exec")
-    u.double_click_node(loop)
-    u.zoom_out_to(0.55)
-    (loop_entry,) = u.graph_ids()
-    call = u.tab_add("kernel call", u.grid(1, 0))
-    u.drag_connect(loop_entry, "exec", call, "exec")
-    u.press("Alt+Up")
-    assert u.canvas.scope == w
-    return w, loop, call
+    """A workload frame holding a parallel loop frame with a kernel call: (workload, loop,
+    call). Dropping the loop on the root canvas makes the workload around it."""
+    first = u.drop("loop.parallel", u.grid(1, 1))
+    doc = u.window.document
+    work = doc.node(first) if doc.node(first).kind == "workload.def" else None
+    assert work is not None, "a loop dropped on the root canvas gets a workload frame"
+    (loop,) = [n.id for n in doc.graph.nodes.values() if n.parent == work.id]
+    call = u.tab_add("kernel call", _inside(u, loop))
+    assert doc.node(call).parent == loop
+    return work.id, loop, call
 
 
 def test_library_kernel_opens_and_its_body_op_is_edited(user: UserDriver) -> None:
@@ -78,12 +83,12 @@ def _library_type(stem: str) -> str:
 
 
 def test_refused_connection_shows_its_reason_in_the_status_bar(user: UserDriver) -> None:
-    a = user.drop("axis.dense", user.grid(0, 0))
-    r = user.drop("axis.ragged", user.grid(2, 0))
-    user.drag_connect(a, "axis", r, "lengths")
+    t = user.drop("data.tensor", user.grid(0, 0))
+    a = user.drop("axis.dense_dyn", user.grid(2, 0))
+    user.drag_connect(t, "tensor", a, "size")  # a tensor into a scalar port
     assert user.window.document.graph.edges == []
-    assert "type mismatch" in user.window.statusBar().currentMessage()
-    assert not user.canvas.view_node(r).get_input("lengths").connected_ports()
+    assert "scalar" in user.window.statusBar().currentMessage()
+    assert not user.canvas.view_node(a).get_input("size").connected_ports()
 
 
 def test_undo_redo_of_a_property_edit_from_the_edit_menu(user: UserDriver) -> None:
@@ -100,84 +105,64 @@ def test_undo_redo_of_a_property_edit_from_the_edit_menu(user: UserDriver) -> No
     assert user.editor("shape").text() == "4, 8"
 
 
-def test_copy_paste_of_a_loop_keeps_its_body(user: UserDriver) -> None:
+def test_copy_paste_of_a_loop_keeps_its_contents(
+    user: UserDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
     w, loop, call = _workload_with_loop(user)
-    user.click_node(loop)
-    user.press("Ctrl+C")
-    QTest.mouseMove(user.viewport, user.grid(1, 2))
-    before = user.graph_ids()
-    user.press("Ctrl+V")
-    (new_loop,) = user.graph_ids() - before
-    body = user.window.document.node(new_loop).body
-    assert body is not None
-    assert sorted(n.kind for n in body.nodes.values()) == ["kernel.call", "scope.entry"]
-    assert call not in body.nodes  # a copy, not the original
-
-
-def test_group_selection_into_a_loop_and_ungroup(user: UserDriver) -> None:
-    w = user.drop("workload.def", user.grid(0, 0))
-    user.double_click_node(w)
-    user.zoom_out_to(0.55)
-    (entry,) = user.graph_ids()
-    c1 = user.tab_add("kernel call", user.grid(1, 0))
-    c2 = user.tab_add("kernel call", user.grid(2, 0))
-    user.drag_connect(entry, "exec", c1, "exec")
-    user.drag_connect(c1, "exec", c2, "exec")
-    user.click_node(c1)
-    user.press("Ctrl+A")  # select all; Group leaves the scope's entry node where it is
-    assert set(user.canvas.selected_ids()) >= {c1, c2}
-
-    picked: list[str] = []
-
-    def pick_loop(tries: int = 200) -> None:  # Ctrl+G asks the scope kind: "Parallel loop"
-        menu = QApplication.activePopupWidget()
-        if not isinstance(menu, QMenu) or not menu.isVisible():
-            if tries:  # the popup is not up yet (a loaded machine): look again shortly
-                QTimer.singleShot(20, lambda: pick_loop(tries - 1))
-            return
-        (choice,) = [a for a in menu.actions() if a.data() == "loop.parallel"]
-        menu.setActiveAction(choice)
-        picked.append(choice.data())
-        QTest.keyClick(menu, Qt.Key.Key_Return)
-
-    QTimer.singleShot(20, pick_loop)
-    user.press("Ctrl+G")
-    assert picked == ["loop.parallel"], "Group did not ask for the scope kind"
-    graph = user.canvas.current_graph()
-    (loop,) = [n for n in graph.nodes.values() if n.kind == "loop.parallel"]
-    assert set(loop.body.nodes) >= {c1, c2}
-    assert c1 not in graph.nodes
-    # Offscreen, closing the popup leaves no active window (a desktop gives focus back to the
-    # canvas): restore what the window system would, then ungroup the new loop (still selected).
-    user.window.activateWindow()
-    user.qtbot.waitUntil(lambda: QApplication.activeWindow() is user.window)
+    user.canvas.select_ids([loop])
     user.canvas.viewer.setFocus()
-    user.qtbot.waitUntil(lambda: QApplication.focusWidget() is user.canvas.viewer)
-    assert user.canvas.selected_ids() == [loop.id]
-    user.press("Ctrl+Shift+G")
-    graph = user.canvas.current_graph()
-    assert {c1, c2} <= set(graph.nodes)
-    assert not any(n.kind == "loop.parallel" for n in graph.nodes.values())
+    user.press("Ctrl+C")
+    doc = user.window.document
+    before = set(doc.graph.nodes)
+    picker = MenuPicker(user.canvas, monkeypatch)  # right-click the workload: Paste Inside
+    rect = user.canvas.view_node(w).view.sceneBoundingRect()
+    header = user.canvas.viewer.mapFromScene(QPointF(rect.center().x(), rect.top() + 10.0))
+    picker.right_click(header, "Paste Inside")
+    new = [doc.node(n) for n in set(doc.graph.nodes) - before]
+    (new_loop,) = [n for n in new if n.kind == "loop.parallel"]
+    assert new_loop.parent == w
+    inside = [n for n in new if n.parent == new_loop.id]
+    assert [n.kind for n in inside] == ["kernel.call"] and inside[0].id != call
+    user.window.actions["undo"].trigger()  # one paste, one undo step
+    assert set(doc.graph.nodes) == before
 
 
-def test_typing_into_a_selected_index_cell_edits_it(user: UserDriver) -> None:
+def test_wrap_selection_into_a_loop_and_unwrap(user: UserDriver) -> None:
     w, loop, call = _workload_with_loop(user)
-    user.double_click_node(loop)
-    user.zoom_out_to(0.55)
-    k = user.tab_add("get", user.grid(0, 1))
-    user.click_node(k)
-    user.press("Escape")
-    user.window.show_message("")
+    doc = user.window.document
+    c2 = user.tab_add("kernel call", _inside(user, loop))
+    user.canvas.select_ids([call, c2])
+    user.canvas.viewer.setFocus()
+    user.press("Ctrl+G")  # Edit > Wrap in Frame: a loop inside the loop
+    inner = doc.node(call).parent
+    assert inner != loop and doc.node(inner).kind == "loop.parallel"
+    assert doc.node(c2).parent == inner and doc.node(inner).parent == loop
+    user.canvas.select_ids([inner])
+    user.canvas.viewer.setFocus()
+    user.press("Ctrl+Shift+G")  # Edit > Unwrap
+    assert inner not in doc.graph.nodes
+    assert doc.node(call).parent == loop and doc.node(c2).parent == loop
+
+
+def test_call_axes_follow_the_loop_until_typed(user: UserDriver) -> None:
+    axis = user.drop("axis.dense", user.grid(0, 0))
+    w, loop, call = _workload_with_loop(user)
+    doc = user.window.document
+    user.canvas.select_ids([loop])
+    axes = user.editor("axes")
+    pick(user.qtbot, axes.add_combo, doc.node(axis).name)  # one combo pick adds the axis
+    (var,) = [a["var"] for a in doc.node(loop).props["axes"]]
     user.click_node(call)
-    user.type_into("axes", "i")
-    table = user.editor("index")
-    table.setRowCount(table.rowCount())  # no kernel wired: the user types into "axes" instead
     edit = user.editor("axes")
-    QTest.mouseClick(edit, Qt.MouseButton.LeftButton)
+    assert edit.text() == "" and f"automatic: {var}" == edit.placeholderText()
+    user.type_into("axes", var)
+    assert doc.node(call).props["axes"] == var
+    ports = user.window.properties.ports
+    assert ports is not None and not ports.edits  # no kernel picked yet: no ports
     before = len(user.canvas.current_graph().backdrops)
-    # Put the focus on the (non-text) index table and type a letter, as when starting an edit.
-    table.setFocus()
-    QTest.keyClick(table, Qt.Key.Key_B)
+    # Typing a letter into a panel widget is typing, not the canvas's B (add comment).
+    ports.setFocus()
+    QTest.keyClick(ports, Qt.Key.Key_B)
     assert len(user.canvas.current_graph().backdrops) == before, "typing 'b' added a comment"
 
 
@@ -192,8 +177,8 @@ def test_typing_in_a_combo_box_does_not_refit_the_canvas(user: UserDriver) -> No
     assert user.canvas.viewer.transform().m11() == pytest.approx(zoom)
 
 
-def test_entering_a_fresh_scope_keeps_a_readable_zoom(user: UserDriver) -> None:
-    w = user.drop("workload.def", user.grid(0, 0))
-    user.double_click_node(w)
-    assert user.canvas.scope == w
+def test_opening_a_kernel_body_keeps_a_readable_zoom(user: UserDriver) -> None:
+    k = user.drop("kernel.def", user.grid(0, 0))
+    user.double_click_node(k)
+    assert user.canvas.scope == k  # a kernel body is the one sub-canvas
     assert user.canvas.viewer.transform().m11() <= 1.0
