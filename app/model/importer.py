@@ -31,6 +31,7 @@ used outside the block computing it, two different schedules of one workload) ra
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import subprocess
@@ -593,7 +594,7 @@ class _Converter:
             last = len(s.branches) - 1
             for i, (pred, stmts) in enumerate(s.branches):
                 if pred is None:
-                    case = self.add("branch.case", None, chain, pred="", otherwise=True)
+                    case = self.add("branch.case", None, chain, pred="True", otherwise=True)
                 else:
                     case = self.add("branch.case", None, chain, pred=expr_text(pred, here))
                 if pred is None and i != last:  # the DSL closes a chain at its otherwise
@@ -851,7 +852,10 @@ class _Converter:
                     f"{here}: schedule step {step.name} has no place on the schedule sheet"
                 )
         if task_graph:
-            out["task_graph"] = task_graph
+            # every field, as the v1 task_graph node held them (defaults where not set)
+            fields = registry.kind("workload.def").prop("task_graph").fields or ()
+            out["task_graph"] = {f.name: copy.deepcopy(f.default) for f in fields}
+            out["task_graph"].update(task_graph)
         return out
 
     def task_graph_props(self, step: Any, where: str) -> dict[str, Any]:
@@ -878,7 +882,7 @@ class _Converter:
         return props
 
     def pools_entries(self, pools: Any, where: str) -> list[dict[str, Any]]:
-        """``Pools.by_kernel`` entries (kernel: the kernel definition's node id); other pool
+        """``Pools.by_kernel`` entries (kernel: the kernel definition's node name); other pool
         shapes have no graph property."""
         kernels = list(pools.kernels)
         if [p for _k, p in kernels] != list(range(len(pools.sizes))):
@@ -893,7 +897,7 @@ class _Converter:
                 raise ScriptImportError(
                     f"{where}: Pools names kernel {name!r}, which no workload of the script calls"
                 )
-            out.append({"kernel": node.id, "workers": int(pools.sizes[pool])})
+            out.append({"kernel": node.name, "workers": int(pools.sizes[pool])})
         return out
 
 

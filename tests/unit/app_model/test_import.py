@@ -286,8 +286,12 @@ s1 = w.streams(2)
 s2 = w.streams(4)
 """,
     )
+    lines = path.read_text().splitlines()
+    s1, s2 = (lines.index(f"s{i} = w.streams({2 * i})") + 1 for i in (1, 2))
     with pytest.raises(
-        ScriptImportError, match=r"schedule of work, line 2[67]: .*scheduled differently"
+        ScriptImportError,
+        match=rf"user\.py: schedule of work, line {s2}: .*scheduled differently before "
+        rf"\(schedule of work, line {s1}\)",
     ):
         import_script(path)
 
