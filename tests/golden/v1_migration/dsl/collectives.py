@@ -1,10 +1,33 @@
 """Layout collectives: relayout, allgather, reduce_scatter on a 2x2 mesh (spatial_map)."""
 
-from pto_wsp import (DType, Dense, In, Out, P, Tensor, TensorLayout, Tile, allgather, kernel,
-                     reduce_scatter, relayout, workload)
+from pto_wsp import (
+    Dense,
+    DType,
+    In,
+    Out,
+    P,
+    Tensor,
+    TensorLayout,
+    Tile,
+    allgather,
+    kernel,
+    reduce_scatter,
+    relayout,
+    workload,
+)
 
-X = Tensor(shape=(2, 16, 16), dtype=DType.F32, layout=TensorLayout.sharded(dim=0, rank=3, mesh_axis=0), name="X")
-P2 = Tensor(shape=(2, 2, 16, 16), dtype=DType.F32, layout=TensorLayout.sharded(dim=0, rank=4, mesh_axis=0), name="P2")
+X = Tensor(
+    shape=(2, 16, 16),
+    dtype=DType.F32,
+    layout=TensorLayout.sharded(dim=0, rank=3, mesh_axis=0),
+    name="X",
+)
+P2 = Tensor(
+    shape=(2, 2, 16, 16),
+    dtype=DType.F32,
+    layout=TensorLayout.sharded(dim=0, rank=4, mesh_axis=0),
+    name="P2",
+)
 Y = Tensor(shape=(2, 16, 16), dtype=DType.F32, name="Y")
 Z = Tensor(shape=(2, 16, 16), dtype=DType.F32, name="Z")
 kb = Dense[2]

@@ -1,7 +1,19 @@
 """combine and sequential over workload calls (one workload used twice)."""
 
-from pto_wsp import (DType, Dense, DispatchPolicy, In, Out, P, Tensor, Tile, combine, kernel,
-                     sequential, workload)
+from pto_wsp import (
+    Dense,
+    DispatchPolicy,
+    DType,
+    In,
+    Out,
+    P,
+    Tensor,
+    Tile,
+    combine,
+    kernel,
+    sequential,
+    workload,
+)
 
 A = Tensor(shape=(4, 16, 16), dtype=DType.F32, name="A")
 B = Tensor(shape=(4, 16, 16), dtype=DType.F32, name="B")

@@ -1,7 +1,21 @@
 """CSP at the root: a replicated worker process and a closer, connected over one channel."""
 
-from pto_wsp import (Channel, DType, DenseDyn, In, Out, P, Tensor, Tile, connect, consume, kernel,
-                     process, replicate, send)
+from pto_wsp import (
+    Channel,
+    DenseDyn,
+    DType,
+    In,
+    Out,
+    P,
+    Tensor,
+    Tile,
+    connect,
+    consume,
+    kernel,
+    process,
+    replicate,
+    send,
+)
 
 X = Tensor(shape=(8, 16, 16), dtype=DType.F32, name="X")
 buf = Tensor(shape=(16, 16), dtype=DType.F32, name="buf")

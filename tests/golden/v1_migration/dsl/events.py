@@ -1,6 +1,19 @@
 """Events: a producer loop records, a consumer loop synchronizes; two loops in order."""
 
-from pto_wsp import DType, Dense, Event, In, Out, P, Tensor, Tile, kernel, record, synchronize, workload
+from pto_wsp import (
+    Dense,
+    DType,
+    Event,
+    In,
+    Out,
+    P,
+    Tensor,
+    Tile,
+    kernel,
+    record,
+    synchronize,
+    workload,
+)
 
 A = Tensor(shape=(4, 16, 16), dtype=DType.F32, name="A")
 B = Tensor(shape=(4, 16, 16), dtype=DType.F32, name="B")

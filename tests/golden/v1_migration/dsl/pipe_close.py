@@ -1,7 +1,20 @@
 """P.pipe inside a workload: a sender loop that closes its channel and a consumer."""
 
-from pto_wsp import (Channel, DType, DenseDyn, DispatchPolicy, In, Out, P, Tensor, Tile, consume,
-                     kernel, send, workload)
+from pto_wsp import (
+    Channel,
+    DenseDyn,
+    DispatchPolicy,
+    DType,
+    In,
+    Out,
+    P,
+    Tensor,
+    Tile,
+    consume,
+    kernel,
+    send,
+    workload,
+)
 
 X = Tensor(shape=(6, 16, 16), dtype=DType.F32, name="X")
 mid = Tensor(shape=(16, 16), dtype=DType.F32, name="mid")

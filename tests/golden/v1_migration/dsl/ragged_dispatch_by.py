@@ -2,8 +2,19 @@
 
 import numpy as np
 
-from pto_wsp import (DType, DispatchPolicy, In, Out, P, Ragged, Tensor, Tile, TimingPolicy, kernel,
-                     workload)
+from pto_wsp import (
+    DispatchPolicy,
+    DType,
+    In,
+    Out,
+    P,
+    Ragged,
+    Tensor,
+    Tile,
+    TimingPolicy,
+    kernel,
+    workload,
+)
 
 lengths = Tensor(np.arange(4, dtype=np.int32), name="lengths")
 X = Tensor(shape=(4, 4, 16, 16), dtype=DType.F32, name="X")

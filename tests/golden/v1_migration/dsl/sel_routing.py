@@ -2,8 +2,19 @@
 
 import numpy as np
 
-from pto_wsp import (DType, DenseDyn, DispatchPolicy, In, Out, P, Sparse, Tensor, Tile, kernel,
-                     workload)
+from pto_wsp import (
+    DenseDyn,
+    DispatchPolicy,
+    DType,
+    In,
+    Out,
+    P,
+    Sparse,
+    Tensor,
+    Tile,
+    kernel,
+    workload,
+)
 
 tokens = Tensor(shape=(4, 16, 32), dtype=DType.F32, name="tokens")
 weights = Tensor(shape=(8, 32, 16), dtype=DType.F32, name="weights")
@@ -15,7 +26,11 @@ routing = Sparse(4, indptr, indices)
 
 
 @kernel
-def expert(tokens: In[Tile[16, 32, DType.F32]], weights: In[Tile[32, 16, DType.F32]], out: Out[Tile[16, 16, DType.F32]]): ...
+def expert(
+    tokens: In[Tile[16, 32, DType.F32]],
+    weights: In[Tile[32, 16, DType.F32]],
+    out: Out[Tile[16, 16, DType.F32]],
+): ...
 
 
 @workload

@@ -2,8 +2,19 @@
 
 import numpy as np
 
-from pto_wsp import (DType, Dense, In, Out, P, Tensor, Tile, kernel, slot_load_u64, slot_set_u64,
-                     workload)
+from pto_wsp import (
+    Dense,
+    DType,
+    In,
+    Out,
+    P,
+    Tensor,
+    Tile,
+    kernel,
+    slot_load_u64,
+    slot_set_u64,
+    workload,
+)
 
 counts = Tensor(np.arange(4 * 16 * 16, dtype=np.int32).reshape(4, 16, 16), name="counts")
 X = Tensor(shape=(4, 16, 16), dtype=DType.F32, name="X")

@@ -1,7 +1,20 @@
 """task_graph policies: explicit deps, fifo ready order, threshold start, no trace."""
 
-from pto_wsp import (Deps, DType, Dense, In, InOut, P, ReadyPolicy, StartPolicy, Tensor, Tile,
-                     TracePolicy, kernel, workload)
+from pto_wsp import (
+    Dense,
+    Deps,
+    DType,
+    In,
+    InOut,
+    P,
+    ReadyPolicy,
+    StartPolicy,
+    Tensor,
+    Tile,
+    TracePolicy,
+    kernel,
+    workload,
+)
 
 A = Tensor(shape=(4, 4, 16, 16), dtype=DType.F32, name="A")
 acc = Tensor(shape=(4, 16, 16), dtype=DType.F32, name="acc")

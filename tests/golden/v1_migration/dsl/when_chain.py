@@ -1,7 +1,19 @@
 """P.when / P.when / P.otherwise inside P(batch, tiles), round-robin dispatch, batched timing."""
 
-from pto_wsp import (DType, Dense, DenseDyn, DispatchPolicy, In, Out, P, Tensor, Tile,
-                     TimingPolicy, kernel, workload)
+from pto_wsp import (
+    Dense,
+    DenseDyn,
+    DispatchPolicy,
+    DType,
+    In,
+    Out,
+    P,
+    Tensor,
+    Tile,
+    TimingPolicy,
+    kernel,
+    workload,
+)
 
 X = Tensor(shape=(4, 4, 16, 16), dtype=DType.F32, name="X")
 Y = Tensor(shape=(4, 4, 16, 16), dtype=DType.F32, name="Y")
