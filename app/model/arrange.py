@@ -164,12 +164,18 @@ class _Frames:
                 if e.src.node in writers and e.dst.node in rep:
                     edges += [(w, rep[e.dst.node]) for w in writers[e.src.node] if w != rep[e.dst.node]]  # fmt: skip
             return _dataflow_columns(self.graph, members, edges)
+        defs, flow = self._root_parts(members, edges)
+        return [c for c in [defs, *flow] if c]
+
+    def _root_parts(self, members: list[str], edges: list[tuple[str, str]]) -> tuple[list[str], list[list[str]]]:  # fmt: skip
+        """The root's unwired definitions, and its flow: dataflow columns of the wired nodes
+        then a column of the unwired frames (programs)."""
         wired = {a for a, b in edges} | {b for a, b in edges}
         defs = [m for m in members if m not in wired and not _is_frame(self.graph.nodes[m])]
         progs = [m for m in members if m not in wired and _is_frame(self.graph.nodes[m])]
         flow = _dataflow_columns(self.graph, [m for m in members if m in wired], edges)
         defs.sort(key=lambda i: (_category_rank(self.graph.nodes[i]), self.order[i]))
-        return [c for c in [defs, *flow, progs] if c]
+        return defs, [c for c in [*flow, progs] if c]
 
     def _measure(self, nid: str) -> Size:
         node = self.graph.nodes[nid]
@@ -189,14 +195,41 @@ class _Frames:
         return frame_size(_extent(local, sizes), header, min_w)
 
     def root(self, aspect: float) -> dict[str, tuple[float, float]]:
-        columns = self._columns(None)
-        for col in columns:
-            for nid in col:
-                self.size[nid] = self._measure(nid)
-        placed = _best_wrap(columns, self.size, aspect)
+        """Definitions in a column left of the flow, or in rows above it: whichever shows the
+        whole canvas larger in a view of shape ``aspect`` (above on a near tie)."""
+        members = self.kids.get(None, [])
+        edges = _sibling_edges(self.graph, {n: c for c in members for n in self._subtree(c)})
+        defs, flow = self._root_parts(members, edges)
+        for nid in defs + [n for col in flow for n in col]:
+            self.size[nid] = self._measure(nid)
+        candidates: list[dict[str, tuple[float, float]]] = []
+        if defs and flow:
+            fpos = _best_wrap(flow, self.size, aspect)
+            width = max(_extent(fpos, self.size).width, max(self.size[d].width for d in defs))
+            dpos = _rows(defs, self.size, width)
+            shift = _extent(dpos, self.size).height + 2 * GAP_Y
+            candidates.append({**dpos, **{n: (x, y + shift) for n, (x, y) in fpos.items()}})
+        candidates.append(_best_wrap([c for c in [defs, *flow] if c], self.size, aspect))
+
+        def scale(pos: Mapping[str, tuple[float, float]]) -> float:
+            ext = _extent(pos, self.size)
+            return min(aspect / ext.width, 1.0 / ext.height)
+
+        best = candidates[0]
+        for other in candidates[1:]:
+            if scale(other) > scale(best) * 1.01:
+                best = other
         out: dict[str, tuple[float, float]] = {}
-        for nid, (x, y) in placed.items():
+        for nid, (x, y) in best.items():
             self._place(nid, x, y, out)
+        return out
+
+    def _subtree(self, nid: str) -> list[str]:
+        out, stack = [], [nid]
+        while stack:
+            cur = stack.pop()
+            out.append(cur)
+            stack.extend(self.kids.get(cur, []))
         return out
 
     def _place(self, nid: str, x: float, y: float, out: dict[str, tuple[float, float]]) -> None:
@@ -267,6 +300,22 @@ def _stack(columns: list[list[str]], size: Mapping[str, Size]) -> dict[str, tupl
             pos[nid] = (x, y)
             y += size[nid].height + GAP_Y
         x += max(size[nid].width for nid in ids) + GAP_X
+    return pos
+
+
+def _rows(
+    ids: list[str], size: Mapping[str, Size], max_width: float
+) -> dict[str, tuple[float, float]]:
+    """Left to right in rows no wider than ``max_width``, from (0, 0)."""
+    pos: dict[str, tuple[float, float]] = {}
+    x = y = row = 0.0
+    for nid in ids:
+        s = size[nid]
+        if x > 0 and x + s.width > max_width:
+            x, y, row = 0.0, y + row + GAP_Y, 0.0
+        pos[nid] = (x, y)
+        x += s.width + GAP_X
+        row = max(row, s.height)
     return pos
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from pto_wsp.errors import PtoError
 
-from . import exprs, frames, indexing, registry
+from . import exprs, frames, indexing, pytext, registry
 from .document import Backdrop, Document, Edge, Graph, Node, PortRef
 from .events import DocumentEvents
 
@@ -329,17 +329,9 @@ def _inverse(op: Op) -> Op:
 _PROTECTED = ("scope.entry", "kernel.param")
 """Nodes of a kernel body that belong to the kernel (its entry, one per parameter)."""
 
-_BODY_SCOPE_FALLBACK = {
-    "branch.chain": "branch",
-    "compose.combine": "compose",
-    "compose.sequential": "compose",
-    "csp.connect": "connect",
-}
-
 
 def _is_frame(kind_id: str) -> bool:
-    k = registry.KINDS.get(kind_id)
-    return bool(k is not None and getattr(k, "frame", False))
+    return registry.is_frame(kind_id)
 
 
 def _label(node: Node) -> str:
@@ -350,38 +342,27 @@ def _label(node: Node) -> str:
 
 def scope_inside(doc: Document, parent: str | None) -> str:
     """The scope name (``allowed_in`` vocabulary) of a place: ``root`` for the root canvas,
-    ``kernel`` for a kernel body, else the body scope of the frame ``parent``."""
-    if parent is None:
-        return "root"
-    node = doc.node(parent)
-    if node.kind == "kernel.def":
-        return "kernel"
-    k = registry.kind(node.kind)
-    if getattr(k, "frame", False):
-        return k.children_scope  # CORE's v2 registry: the inside of a frame
-    scope = getattr(k, "body_scope", None)
-    if node.kind in _BODY_SCOPE_FALLBACK and scope in (None, "workload"):
-        return _BODY_SCOPE_FALLBACK[node.kind]
-    return scope or "workload"
-
-
-def _place_name(doc: Document, parent: str | None) -> str:
-    if parent is None:
-        return "the root canvas"
-    return f"{_label(doc.node(parent))}"
+    ``kernel`` for a kernel body, else the inside of the frame ``parent``."""
+    if parent is not None:
+        node = doc.graph.nodes.get(parent)
+        if node is not None and node.kind == "kernel.def":
+            return "kernel"
+    return registry.scope_of_parent(doc, parent)
 
 
 def placement_problem(doc: Document, kind_id: str, parent: str | None) -> str | None:
-    """Why a node of ``kind_id`` may not live directly inside ``parent`` (None = root), or None."""
-    k = registry.kind(kind_id)
-    scope = scope_inside(doc, parent)
-    if scope in k.allowed_in and kind_id not in _PROTECTED:
-        return None
-    where = _place_name(doc, parent)
+    """Why a node of ``kind_id`` may not live directly inside ``parent`` (None = the root
+    canvas; a frame; a kernel definition = its body), or None when it may."""
     if kind_id in _PROTECTED:
-        return f"a {k.title} belongs to its kernel and cannot be placed"
-    homes = ", ".join(sorted(k.allowed_in)) or "nowhere"
-    return f"a {k.title} cannot live in {where} (it lives in: {homes})"
+        return f"a {registry.display_name(kind_id)} belongs to its kernel and cannot be placed"
+    if parent is not None:
+        node = doc.graph.nodes.get(parent)
+        if node is not None and node.kind == "kernel.def":
+            k = registry.kind(kind_id)
+            if "kernel" in k.allowed_in:
+                return None
+            return f"a {k.title} cannot live inside a kernel body (only tile ops do)"
+    return registry.place_problem(doc, kind_id, parent)
 
 
 def _top_level(doc: Document, node_ids: Iterable[str]) -> list[str]:
@@ -436,18 +417,18 @@ def _clear_references_to(ed: DocumentEditor, gone: set[str]) -> None:
                 isinstance(e, dict) and e.get(sub) in gone for e in value
             ):
                 new = [
-                    {**e, sub: None} if isinstance(e, dict) and e.get(sub) in gone else e
+                    {**e, sub: ""} if isinstance(e, dict) and e.get(sub) in gone else e
                     for e in value
                 ]
                 ed.set_field(node, prop, new)
 
 
 def _empty_reference(kind_id: str, prop: str) -> Any:
+    """What a reference property holds when it names nothing (``""``)."""
     try:
-        default = registry.kind(kind_id).prop(prop).default
+        return copy.deepcopy(registry.kind(kind_id).prop(prop).default)
     except KeyError:
-        return None
-    return copy.deepcopy(default) if not isinstance(default, str) or not default else None
+        return ""
 
 
 # ------------------------------------------------------------------------------------------
@@ -603,30 +584,31 @@ class Disconnect(Command):
 
 
 def _name_problem(doc: Document, node_id: str, kind_id: str, value: Any, node: Node | None) -> None:
-    """Raise ``PropertyError`` when ``value`` cannot name a node of ``kind_id`` on the canvas."""
+    """Raise ``PropertyError`` when ``value`` cannot name a node of ``kind_id``: a name that is
+    a script variable (a tensor, an axis, a kernel, a workload...) must be a Python name used by
+    no other such variable."""
     if not isinstance(value, str):
         raise PropertyError(node_id, "name", "expected a string")
     k = registry.kind(kind_id)
     if k.name_base and not exprs.is_identifier(value):
         raise PropertyError(node_id, "name", f"{value!r} is not a valid Python name")
-    if k.name_base and (node is None or node.id in doc.graph.nodes):
+    if registry.names_a_variable(kind_id) and (node is None or node.id in doc.graph.nodes):
         clash = next(
             (
                 n
                 for n in doc.graph.nodes.values()
-                if n.name == value
-                and n is not node
-                and n.kind in registry.KINDS
-                and registry.kind(n.kind).name_base
+                if n.name == value and n is not node and registry.names_a_variable(n.kind)
             ),
             None,
         )
         if clash is not None:
-            raise PropertyError(node_id, "name", f"{value!r} is already used by {clash.id}")
+            raise PropertyError(
+                node_id, "name", f"{value!r} is already used by {_label(clash)} ({clash.id})"
+            )
 
 
 def _check_references(doc: Document, node_id: str, kind_id: str, props: Mapping[str, Any]) -> None:
-    """Reference properties must name an existing node of the root canvas."""
+    """Reference properties must name an existing node of a kind they may refer to."""
     for prop, sub in registry.reference_props(kind_id).items():
         if prop not in props:
             continue
@@ -638,11 +620,20 @@ def _check_references(doc: Document, node_id: str, kind_id: str, props: Mapping[
             if isinstance(value, list)
             else []
         )
+        allowed = registry.reference_kinds(kind_id, prop)
         for target in targets:
             if target in (None, ""):
                 continue
-            if not isinstance(target, str) or target not in doc.graph.nodes:
+            found = doc.graph.nodes.get(target) if isinstance(target, str) else None
+            if found is None:
                 raise PropertyError(node_id, f"props.{prop}", f"no node {target!r} to refer to")
+            if allowed and found.kind not in allowed:
+                names = ", ".join(registry.display_name(a) for a in allowed)
+                raise PropertyError(
+                    node_id,
+                    f"props.{prop}",
+                    f"{_label(found)} is not a {names}",
+                )
 
 
 class SetProperty(Command):
@@ -1023,13 +1014,7 @@ class Wrap(Command):
 
 def scope_inside_kind(kind_id: str) -> str:
     """The scope name of the inside of a frame of ``kind_id``."""
-    k = registry.kind(kind_id)
-    if getattr(k, "frame", False):
-        return k.children_scope  # CORE's v2 registry: the inside of a frame
-    scope = getattr(k, "body_scope", None)
-    if kind_id in _BODY_SCOPE_FALLBACK and scope in (None, "workload"):
-        return _BODY_SCOPE_FALLBACK[kind_id]
-    return scope or "workload"
+    return registry.kind(kind_id).children_scope
 
 
 class Unwrap(Command):
@@ -1056,11 +1041,17 @@ class Unwrap(Command):
                 raise PlacementRefused(f"cannot unwrap {_label(frame)}: {problem}")
         # the frame's contents move up to where the frame stands, then the frame goes
         keys = list(doc.graph.nodes)
-        inside = set(_subtree(doc, frame.id)) - {frame.id}
-        block = [i for i in keys if i in inside]
-        rest = [i for i in keys if i not in inside]
-        at = rest.index(frame.id) + 1
-        ed.set_order(doc.graph, rest[:at] + block + rest[at:])
+        siblings = [n.id for n in frames.children(doc, frame.parent)]
+        at = siblings.index(frame.id)
+        wanted = siblings[:at] + [c.id for c in kids] + siblings[at + 1 :]
+        lifted = {c.id for c in kids}
+        now = [i for i in keys if i in lifted or (i in siblings and i != frame.id)]
+        if now != wanted:  # the dict order does not give that order yet: move the contents
+            inside = set(_subtree(doc, frame.id)) - {frame.id}
+            block = [i for i in keys if i in inside]
+            rest = [i for i in keys if i not in inside]
+            cut = rest.index(frame.id) + 1
+            ed.set_order(doc.graph, rest[:cut] + block + rest[cut:])
         for child in kids:
             ed.set_parent(child, frame.parent)
         ed.remove_node(doc.graph, frame.id)
@@ -1105,7 +1096,7 @@ class CreateTensor(Command):
                 raise EditError(f"port {self.param} is already wired to {shown}")
         dtype = param.get("dtype") or "f32"
         scalar = param.get("kind") == "scalar"
-        name = registry.unique_name(doc, self.param)
+        name = canvas_name(doc, self.param)
         pos = self.pos if self.pos is not None else self._default_pos(doc, call, direction)
         if scalar:
             props: dict[str, Any] = {"dtype": dtype} if _has_prop("data.scalar", "dtype") else {}
@@ -1148,6 +1139,13 @@ class CreateTensor(Command):
             return (outer.pos[0] - 260.0, call.pos[1])
         inside = [outer, *frames.descendants(doc, outer.id)] if chain else [call]
         return (max(n.pos[0] for n in inside) + 320.0, call.pos[1])
+
+
+def canvas_name(doc: Document, base: str, extra: Iterable[str] = ()) -> str:
+    """``base`` or its next free numbered variant (``registry.free_name``: ``Q2`` -> ``Q3``)
+    among the names on the root canvas (a kernel's parameter names are its own)."""
+    used = {n.name for n in doc.graph.nodes.values()} | set(extra) | pytext.RESERVED_NAMES
+    return registry.free_name(base, used)
 
 
 def _has_prop(kind_id: str, prop: str) -> bool:
@@ -1282,7 +1280,7 @@ def _paste(
     parent_of_top: Mapping[str, str | None] | str | None,
 ) -> list[Node]:
     """Insert clipboard data with fresh ids and names; returns the pasted top-level nodes."""
-    from .io import ProjectError, from_data
+    from .io import ProjectError, _build_graph, _model
 
     raw = {
         "format_version": ed.doc.format_version,
@@ -1292,9 +1290,19 @@ def _paste(
         },
     }
     try:
-        pasted = from_data(raw).graph
+        pasted = _build_graph(_model(raw, None).graph, None, set(), None)
     except ProjectError as err:
         raise EditError(f"clipboard data is not a valid selection: {err}") from None
+    for n in pasted.nodes.values():
+        if n.parent is not None and n.parent not in pasted.nodes:
+            n.parent = None  # its frame was not copied: it is pasted at the top
+    fragment = Document(graph=pasted)
+    for n in pasted.nodes.values():
+        problem = (
+            registry.place_problem(fragment, n.kind, n.parent) if n.parent is not None else None
+        )
+        if problem is not None:
+            raise EditError(f"clipboard data is not a valid selection: {n.id}: {problem}")
     top = [n for n in pasted.nodes.values() if n.parent not in pasted.nodes]
 
     def target(n: Node) -> str | None:
@@ -1321,7 +1329,11 @@ def _paste(
     for node in pasted.nodes.values():
         k = registry.kind(node.kind)
         if k.name_base and node.name:
-            new = registry.unique_name(ed.doc, node.name, names_taken)
+            new = (
+                canvas_name(ed.doc, node.name, names_taken)
+                if graph is ed.doc.graph
+                else registry.unique_name(ed.doc, node.name, names_taken)
+            )
             names_taken.add(new)
             node.name = new
     new_top = {n.id: places[n.id][1] for n in top}

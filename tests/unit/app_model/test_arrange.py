@@ -53,8 +53,14 @@ def test_workload_reads_inputs_then_frames_then_outputs(attention) -> None:
     rects = check_geometry(doc, pos, sizes)
     left = {nid: r[0] for nid, r in rects.items()}
     right = {nid: r[2] for nid, r in rects.items()}
-    # unwired definitions (axes, kernel) | inputs | the workload frame | the output
-    assert max(right[ids[d]] for d in ("batch", "heads", "attn")) < min(left[ids[t]] for t in "QKV")  # fmt: skip
+    # unwired definitions (axes, kernel) left of the flow or above it; the flow reads
+    # inputs | the workload frame | the output
+    flow = [ids[t] for t in ("Q", "K", "V", "O", "wl")]
+    for d in ("batch", "heads", "attn"):
+        r = rects[ids[d]]
+        beside = r[2] < min(left[f] for f in flow)
+        above = r[3] < min(rects[f][1] for f in flow)
+        assert beside or above, f"{d} stands in the flow"
     assert max(right[ids[t]] for t in "QKV") < left[ids["wl"]]
     assert right[ids["wl"]] < left[ids["O"]]
     # the frames hold their children with the view's padding and header

@@ -34,7 +34,7 @@ from app.model.commands import (
 )
 from app.model.document import Document, PortRef
 
-TILE = {"kind": "tile", "shape": [16, 16], "dtype": "f32"}
+TILE = {"kind": "tile", "rows": 16, "cols": 16, "dtype": "f32"}
 
 
 def add(ed: DocumentEditor, kind: str, parent: str | None = None, name: str | None = None, pos=(0.0, 0.0), **props):  # fmt: skip
@@ -149,7 +149,7 @@ def test_events_and_dirty_flag(editor):
     assert ("prop", "value", 0, 7) in seen and ("moved", (5.0, 6.0)) in seen
     assert ("edge+", f"{t.id}.scalar", f"{d.id}.size") in seen
     assert seen[-2:] == [("edge-", f"{t.id}.scalar"), ("removed", "data.scalar")]
-    for _ in range(10):
+    for _ in range(11):
         editor.undo()
     assert not editor.dirty  # back at the saved state
     editor.redo()
@@ -159,11 +159,11 @@ def test_events_and_dirty_flag(editor):
 
 def test_add_node_checks_where_a_kind_may_live(attention):
     ed, ids = attention
-    with pytest.raises(PlacementRefused, match="cannot live in the root canvas"):
+    with pytest.raises(PlacementRefused, match="not on the canvas outside every frame"):
         ed.apply(AddNode("kernel.call"))
-    with pytest.raises(PlacementRefused, match="cannot live in"):
+    with pytest.raises(PlacementRefused, match="lives inside a workload, not on the canvas"):
         ed.apply(AddNode("loop.parallel"))  # loops live inside workloads
-    with pytest.raises(PlacementRefused, match="cannot live in"):
+    with pytest.raises(PlacementRefused, match="not inside a workload"):
         ed.apply(AddNode("data.tensor", parent=ids["loop"]))  # tensors live on the root
     with pytest.raises(PlacementRefused):
         ed.apply(AddNode("pto.add"))  # tile ops live in kernel bodies
@@ -316,9 +316,12 @@ def test_reparent_moves_into_and_out_of_frames_keeping_wires(attention):
     assert order.index(seq.id) < order.index(ids["loop"])
     with pytest.raises(PlacementRefused, match="inside itself"):
         ed.apply(Reparent([seq.id], ids["loop"]))
-    with pytest.raises(PlacementRefused, match="Tensor cannot live in"):
+    with pytest.raises(
+        PlacementRefused,
+        match="a Tensor lives on the canvas outside every frame, not inside a workload",
+    ):
         ed.apply(Reparent([ids["Q"]], seq.id))
-    with pytest.raises(PlacementRefused, match="cannot live in the root canvas"):
+    with pytest.raises(PlacementRefused, match="not on the canvas outside every frame"):
         ed.apply(Reparent([ids["call"]], None))
     with pytest.raises(PlacementRefused, match="not a frame"):
         ed.apply(Reparent([ids["call"]], ids["Q"]))
@@ -392,7 +395,7 @@ def test_wrap_and_unwrap_refusals(attention):
     ed, ids = attention
     with pytest.raises(PlacementRefused, match="different frames"):
         ed.apply(Wrap([ids["call"], ids["Q"]], "loop.seq"))
-    with pytest.raises(PlacementRefused, match="cannot live in the root canvas"):
+    with pytest.raises(PlacementRefused, match="not on the canvas outside every frame"):
         ed.apply(Wrap([ids["Q"]], "loop.parallel"))  # a loop lives in a workload
     with pytest.raises(EditError, match="not a frame"):
         ed.apply(Wrap([ids["call"]], "kernel.call"))
@@ -409,7 +412,7 @@ def test_create_tensor_from_ports(editor):
     batch = add(ed, "axis.dense_dyn", name="batch", size=4)
     heads = add(ed, "axis.dense", name="heads", size=8)
     kparams = params(("Q", "In"), ("O", "Out"), ("S", "InOut"))
-    kparams[2] = {**kparams[2], "shape": [8, 32], "dtype": "f16"}
+    kparams[2] = {**kparams[2], "rows": 8, "cols": 32, "dtype": "f16"}
     kern = add(ed, "kernel.def", name="k", params=kparams)
     wl = add(ed, "workload.def", name="w", pos=(400.0, 0.0))
     axes = [{"var": "b", "axis": batch.id}, {"var": "h", "axis": heads.id}]
