@@ -40,6 +40,7 @@ import numpy as np
 
 from . import _builder
 from .errors import ScheduleError, SourceLoc, TypeCheckError, _is_internal, user_location
+from .key_rule import singular as _singular
 from .scalar_expr import LoopVar, ScalarExpr, as_expr
 from .schedule import (
     DispatchPolicy,
@@ -734,16 +735,6 @@ def _axis_type_name(ax: Any) -> str:
     return {"dense_dyn": "DenseDyn", "ragged": "Ragged", "sparse": "Sparse"}.get(
         str(kind), type(ax).__name__
     )
-
-
-def _singular(name: str) -> str | None:
-    if len(name) > 3 and name.endswith("ies"):
-        return name[:-3] + "y"
-    if len(name) > 3 and name.endswith(("ches", "shes", "sses", "xes")):
-        return name[:-2]
-    if len(name) > 1 and name.endswith("s") and not name.endswith("ss"):
-        return name[:-1]
-    return None
 
 
 @dataclass(eq=False)

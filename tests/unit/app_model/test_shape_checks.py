@@ -31,6 +31,7 @@ from . import v2_docs
 
 PROJECTS = Path(__file__).resolve().parents[3] / "projects"
 SAMPLES = sorted(PROJECTS.glob("*.pto.json"))
+GOLDEN_V1 = Path(__file__).resolve().parents[2] / "golden" / "v1_migration"
 
 
 # ------------------------------------------------------------------------------------------
@@ -326,23 +327,28 @@ def test_no_false_positive_on_any_sample(path: Path) -> None:
 
 
 def test_the_checks_cover_the_samples() -> None:
-    """Not vacuous: each sample with tile parameters has calls whose views are judged, and
-    breaking one index in each gives a diagnostic."""
+    """Not vacuous: every tile parameter of every sample's calls wired to a tensor is judged.
+    Indexing one more dimension than the effective index (auto or typed) gives a badge on
+    exactly that port."""
     judged = 0
     for path in SAMPLES:
         doc = io.load(path)
-        for node in doc.graph.nodes.values():
-            if node.kind != "kernel.call":
-                continue
-            index = node.props.get("index") or {}
-            for param, text in index.items():
-                if not text.strip() or not text.split(",")[0].strip().isidentifier():
-                    continue
-                node.props["index"] = {**index, param: f"{text}, 0"}  # one dimension fewer
-                if shape_checks.document_problems(doc):
-                    judged += 1
-                node.props["index"] = index
-    assert judged >= 8
+        for node in [n for n in doc.graph.nodes.values() if n.kind == "kernel.call"]:
+            kern = indexing.kernel_of(doc, node)
+            assert kern is not None
+            saved = dict(node.props["index"])
+            for param in indexing.params_of(kern):
+                wired = indexing.wired_node(doc, node, param["name"])
+                if param["kind"] != "tile" or wired is None or wired.kind != "data.tensor":
+                    continue  # a collective's result has no static shape here
+                name = param["name"]
+                text = indexing.effective_index(doc, node, name)
+                node.props["index"] = {**saved, name: f"{text}, 0" if text else "0"}
+                found = [(d.node_id, d.field) for d in shape_checks.document_problems(doc)]
+                assert found == [(node.id, f"props.index.{name}")], (path.name, name)
+                judged += 1
+            node.props["index"] = saved
+    assert judged >= 30
 
 
 # ------------------------------------------------------------------------------------------
@@ -351,7 +357,7 @@ def test_the_checks_cover_the_samples() -> None:
 def _megakernel_as_before() -> dict[str, Any]:
     """The §8.3 sample as it was: "tensor" parameters with 16x16 shapes that nothing checked,
     and ``store[r](..., output=output)`` passing the whole rank-3 output."""
-    data = json.loads((PROJECTS / "megakernel_pipeline.pto.json").read_text())
+    data = json.loads((GOLDEN_V1 / "megakernel_pipeline.v1.pto.json").read_text())
 
     def walk(graph: dict[str, Any]) -> None:
         for n in graph["nodes"]:
@@ -371,11 +377,13 @@ def _megakernel_as_before() -> dict[str, Any]:
 def test_older_tensor_parameters_with_a_shape_open_as_tiles() -> None:
     doc = io.from_data(_megakernel_as_before())
     store = next(n for n in doc.graph.nodes.values() if n.name == "store")
+    call = next(n for n in doc.graph.nodes.values() if n.props.get("kernel") == store.id)
     assert store.props["params"] == [
         {"name": "result", "direction": "In", "kind": "tile", "rows": 16, "cols": 16, "dtype": "f32"},
         {"name": "output", "direction": "Out", "kind": "tile", "rows": 16, "cols": 16, "dtype": "f32"},
     ]  # fmt: skip
     (diag,) = doc.validate()
+    assert (diag.node_id, diag.field) == (call.id, "props.index.output")
     assert diag.message == (
         "output (whole, no index) has shape [8, 16, 16] but parameter output of store is "
         "Tile[16, 16, f32]"
