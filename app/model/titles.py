@@ -345,9 +345,14 @@ TASK_GRAPH_QUIET: dict[str, Any] = {
 
 
 def task_graph_text(graph: dict[str, Any]) -> str:
-    """``task_graph window 16 · ready priority(k)``: what the task_graph dict changes."""
+    """``task_graph window 16 · ready priority(k) · pools partial:3, finish:1``: what the
+    task_graph settings change, in the order of ``TASK_GRAPH_QUIET``."""
     changed: list[str] = []
-    for name, value in graph.items():
+    order = [*TASK_GRAPH_QUIET, *(k for k in graph if k not in TASK_GRAPH_QUIET)]
+    for name in order:
+        if name not in graph:
+            continue
+        value = graph[name]
         if name in TASK_GRAPH_QUIET and value == TASK_GRAPH_QUIET[name]:
             continue
         if name == "ready_key":
@@ -358,9 +363,12 @@ def task_graph_text(graph: dict[str, Any]) -> str:
             continue
         if name == "ready" and value == "priority" and graph.get("ready_key"):
             changed.append(f"ready priority({short_expr(graph['ready_key'])})")
-            continue
-        changed.append(f"{name} {_value_text(value)}")
-    return _capped(" ".join(["task_graph", DOT.join(changed)]).strip())
+        elif name == "pools" and isinstance(value, list):
+            pools = ", ".join(_value_text(v) for v in value)
+            changed.append(f"pools {pools}")
+        else:
+            changed.append(f"{name} {_value_text(value)}")
+    return _capped(" ".join(["task_graph", DOT.join(changed)]).strip(), 2 * MAX_TEXT)
 
 
 def _program(head: str, node: Node) -> str:
@@ -458,57 +466,3 @@ def layout_op(node: Node, ctx: TitleContext) -> str:
     )
     text = f"{kind.title}({ctx.source_name(node, 'tensor')}) {params}".strip()
     return f"{node.name} = {text}" if node.name else text
-
-
-# ------------------------------------------------------------------------------------------
-# v1 kinds (until the v2 registry drops them): Get nodes and schedule/compile chain nodes
-# ------------------------------------------------------------------------------------------
-def get(node: Node, ctx: TitleContext) -> str:
-    """What a v1 Get reads: ``Get Q``."""
-    wanted = _prop(node, "target", "")
-    return f"Get {wanted}" if wanted else "Get (no target)"
-
-
-def otherwise(node: Node, ctx: TitleContext) -> str:
-    return "otherwise"
-
-
-def when(node: Node, ctx: TitleContext) -> str:
-    return case(node, ctx)
-
-
-def replicate(node: Node, ctx: TitleContext) -> str:
-    """``replicate × 4``."""
-    return f"replicate × {_prop(node, 'n', '')}"
-
-
-def dispatch(node: Node, ctx: TitleContext) -> str:
-    """A v1 dispatch node: ``dispatch affinity(batch)``."""
-    props = {
-        "dispatch": _prop(node, "policy", ""),
-        "dispatch_n": _prop(node, "n", ""),
-        "dispatch_key": _prop(node, "key", ""),
-    }
-    return f"dispatch {sheet_summary(props)}"
-
-
-def streams(node: Node, ctx: TitleContext) -> str:
-    return f"streams {_prop(node, 'n', '')}"
-
-
-def stream_by(node: Node, ctx: TitleContext) -> str:
-    return f"stream_by {short_expr(_prop(node, 'key', ''))}"
-
-
-def timing(node: Node, ctx: TitleContext) -> str:
-    return f"timing {sheet_summary({'timing': _prop(node, 'policy', ''), 'timing_param': _prop(node, 'param', '')})}"  # fmt: skip
-
-
-def schedule_changes(node: Node, ctx: TitleContext) -> str:
-    if node.kind.endswith("task_graph"):
-        return task_graph_text(node.props)
-    return f"spatial_map {_value_text(_prop(node, 'grid', []))}"
-
-
-def program(node: Node, ctx: TitleContext) -> str:
-    return f"{node.name or 'program'} → {_prop(node, 'target', '')}"

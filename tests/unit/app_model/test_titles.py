@@ -3,9 +3,11 @@ properties holding node ids, loops are frames, a program's schedule is its sheet
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from app.model import registry, titles
+from app.model import io, registry, titles
 from app.model.document import Document, Graph, Node
 
 from . import v2_docs
@@ -120,11 +122,46 @@ def test_frame_and_statement_titles() -> None:
         ),  # fmt: skip
         ({"task_graph": {"window": 0, "deps": "infer", "unit": "tasks"}}, "task_graph deps infer"),
         ({"spatial_map": [2, 2]}, "mesh 2×2"),
+        (
+            {"task_graph": {"pools": [{"kernel": "partial", "workers": 3}], "window": 16}},
+            "task_graph window 16 · pools partial:3",
+        ),  # fmt: skip
         ({"task_graph": {}, "spatial_map": [], "target": "cpu_sim"}, ""),
     ],
 )
 def test_sheet_summary(props: dict, text: str) -> None:
     assert titles.sheet_summary(props) == text
+
+
+def test_samples_read_cold() -> None:
+    """The bundled samples as the canvas titles them: every key parameter on the node."""
+    projects = Path(__file__).resolve().parents[3] / "projects"
+
+    def titled(name: str) -> dict[str, str]:
+        doc = io.load(projects / f"{name}.pto.json")
+        return {titles.title(n, doc) for n in doc.graph.nodes.values()}
+
+    assert {
+        "workload attention → cpu_sim  affinity(batch) · streams 2 by head % 2 · immediate",
+        "P  b in batch (DenseDyn 4) × h in heads (Dense 8)",
+        "attn_kernel[b, h]",
+        "attn_kernel(Q, K, V) → O",
+    } <= titled("attention_varlen")
+    assert {
+        "workload moe → cpu_sim  work_steal · streams 8 by expert",
+        "P.sel  e in routing[b] (Sparse 4)",
+        "expert[b, e]",
+    } <= titled("moe")
+    assert {
+        "connect(producer, consumer) → cpu_sim",
+        "consume t in work",
+        "send → work",
+        "work  depth 2",
+    } <= titled("csp_pipeline")
+    assert (
+        "workload tensor_parallel → cpu_sim  task_graph window 16 · ready priority(k) · pools "
+        "partial:3, finish:1 · mesh 2×2"
+    ) in titled("tensor_parallel")
 
 
 def test_long_keys_are_shortened() -> None:
