@@ -157,10 +157,9 @@ def _param_problem(
     if items is None:
         return None  # a malformed index: the expression check reports it
     shape = tensor.props["shape"]
-    view = _view_text(tensor, text)
     if len(items) > len(shape):
         return (
-            f"{view} indexes {len(items)} dimensions but {tensor.name} has "
+            f"{_view_text(tensor, text)} indexes {len(items)} dimensions but {tensor.name} has "
             f"{len(shape)} (shape {format_shape(shape)})"
         )
     got = _view_shape(shape, items)
@@ -184,7 +183,9 @@ def _param_problem(
         else:
             return None
     verb = "is a view of" if text.strip() else "has"
-    message = f"{view} {verb} {what} but parameter {pname} of {kern.name} is {want}"
+    message = (
+        f"{_view_text(tensor, text)} {verb} {what} but parameter {pname} of {kern.name} is {want}"
+    )
     if override is None and what.startswith("shape"):
         hint = indexing.auto_index_problem(doc, call, pname, wires)
         if hint is not None:

@@ -184,13 +184,28 @@ class _Checker:
         stack = [program]
         while stack:
             frame = stack.pop()
-            for child in frames.iter_descendants(self.doc, frame.id):
+            for child in self.descendants(frame.id):
                 out.append(child)
                 target = self.ref(child.props.get("workload"))
                 if child.kind == "workload.instance" and target is not None:
                     if target.id not in seen:
                         seen.add(target.id)
                         stack.append(target)
+        return out
+
+    def descendants(self, frame_id: str) -> list[Node]:
+        """Every node inside ``frame_id`` at any depth (``frames.iter_descendants`` over the
+        children index built once per validation)."""
+        out: list[Node] = []
+        seen = {frame_id}
+        stack = list(reversed(self._kids.get(frame_id, [])))
+        while stack:
+            node = stack.pop()
+            if node.id in seen:
+                continue
+            seen.add(node.id)
+            out.append(node)
+            stack.extend(reversed(self._kids.get(node.id, [])))
         return out
 
     # -- properties --------------------------------------------------------------------------

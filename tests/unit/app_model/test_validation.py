@@ -16,6 +16,7 @@ from .v2_docs import node, wire
 
 PROJECTS = Path(__file__).resolve().parents[3] / "projects"
 SAMPLES = sorted(PROJECTS.glob("*.pto.json"))
+GOLDEN_V1 = sorted((Path(__file__).resolve().parents[2] / "golden" / "v1_migration").glob("*.v1.pto.json"))  # fmt: skip
 KERNEL = registry.display_name("kernel.def")
 TENSOR = registry.display_name("data.tensor")
 
@@ -42,6 +43,14 @@ def test_spec_8_1_is_clean(doc: Document) -> None:
 
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name.split(".")[0])
 def test_every_sample_is_clean(path: Path) -> None:
+    assert io.load(path).validate() == []
+
+
+@pytest.mark.parametrize("path", GOLDEN_V1, ids=lambda p: p.name.split(".")[0])
+def test_every_migrated_v1_document_is_clean(path: Path) -> None:
+    """The v1 corpus (samples and the constructs the DSL has: when chains, P.sel, events,
+    slots, collectives, compositions, connect/replicate, task_graph...) migrates to documents
+    the exporter accepts."""
     assert io.load(path).validate() == []
 
 
