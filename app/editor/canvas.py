@@ -293,10 +293,44 @@ class GraphCanvas(QtCore.QObject):
         self.minimap = Minimap(self)
         self.wire_feedback = WireFeedback(self)
         self.actions = self._make_actions(shortcuts)
+        self._route_label_clicks()
         self.graph.node_selection_changed.connect(self._view_selection_changed)
         self.graph.node_selected.connect(lambda _n: self._view_selection_changed([], []))
         self._connect_model()
         self.rebuild()
+
+    def _route_label_clicks(self) -> None:
+        """A press on a call port's index label edits the index instead of starting a wire.
+
+        NodeGraphQt's port items have a hit box ~37 px wide that covers the start of the label
+        beside them, and the viewer starts a wire from any port within 5 px of a press. A press
+        on an editable label away from the port's circle is left to the label."""
+        viewer = self.viewer
+        original = viewer.sceneMousePressEvent
+
+        def scene_press(event: Any) -> None:
+            pos = event.scenePos()
+            if event.button() == QtCore.Qt.MouseButton.LeftButton:
+                for item in viewer.scene().items(pos):
+                    if (
+                        isinstance(item, vnodes.PortLabel)
+                        and item.on_click is not None
+                        and item.isVisible()
+                        and not self._near_port_circle(item, pos)
+                    ):
+                        return
+            original(event)
+
+        viewer.sceneMousePressEvent = scene_press
+
+    @staticmethod
+    def _near_port_circle(label: Any, pos: QtCore.QPointF) -> bool:
+        node = label.parentItem()
+        for port in list(node._input_items) + list(node._output_items):
+            centre = port.sceneBoundingRect().center()
+            if (centre - pos).manhattanLength() < 12.0:
+                return True
+        return False
 
     # ======================================================================================
     # public API
@@ -545,33 +579,37 @@ class GraphCanvas(QtCore.QObject):
         return self._paste_fragment(data, (lo[0] + PASTE_OFFSET, lo[1] + PASTE_OFFSET))
 
     def group_selected(self, kind_id: str | None = None) -> str | None:
-        """Collapse the selection into a new scope node of ``kind_id`` (asks when None)."""
+        """Wrap the selection (children of one frame) in a new frame of ``kind_id`` (asks when
+        None): ``cmds.Wrap``, one undo step. The new frame's id, or None."""
         ids = [i for i in self.selected_ids() if self.doc.node(i).kind not in _SCOPE_OWNED]
         if not ids:
-            self.message.emit("select the nodes to group first")
+            self.message.emit("select the nodes to wrap first")
             return None
         if kind_id is None:
             kind_id = self._ask_group_kind()
             if kind_id is None:
                 return None
-        cmd = self._apply(cmds.Group(ids, kind_id))
+        cmd = self._apply(cmds.Wrap(ids, kind_id))
         if cmd is None or cmd.node is None:
             return None
         self.select_ids([cmd.node.id])
         return cmd.node.id
 
+    wrap_selected = group_selected
+
     def ungroup_selected(self) -> list[str]:
-        """Expand each selected scope node back into the current graph."""
-        scopes = [i for i in self.selected_ids() if self.doc.node(i).body is not None]
-        if not scopes:
-            self.message.emit("select a scope node to ungroup")
+        """Unwrap each selected frame: its children move up into its place (``cmds.Unwrap``)."""
+        chosen = [i for i in self.selected_ids() if self.is_frame(i)]
+        if not chosen:
+            self.message.emit("select a frame to unwrap")
             return []
-        before = set(self.current_graph().nodes)
-        if self._apply(Batch("Ungroup", [cmds.Ungroup(sid) for sid in scopes])) is None:
+        kids = [c for f in chosen for c in self.children_of(f)]
+        if self._apply(Batch("Unwrap", [cmds.Unwrap(f) for f in chosen])) is None:
             return []
-        new = [n for n in self.current_graph().nodes if n not in before]
-        self.select_ids(new)
-        return new
+        self.select_ids(kids)
+        return kids
+
+    unwrap_selected = ungroup_selected
 
     def add_backdrop(self, title: str = "Comment", note: str = "") -> str | None:
         """Put a backdrop (comment box) behind the selection (or at the view centre)."""
@@ -930,8 +968,11 @@ class GraphCanvas(QtCore.QObject):
         return "workload"
 
     def _allowed_in_parent(self, kind_id: str, parent: str | None) -> bool:
-        kind = registry.KINDS.get(kind_id)
-        return kind is not None and self.scope_name_of(parent) in kind.allowed_in
+        if kind_id not in registry.KINDS:
+            return False
+        if self._scope is None and hasattr(cmds, "placement_problem"):
+            return cmds.placement_problem(self.doc, kind_id, parent) is None
+        return self.scope_name_of(parent) in registry.KINDS[kind_id].allowed_in
 
     @staticmethod
     def _reparent_command(ids: list[str], parent: str | None) -> cmds.Command:
@@ -1345,8 +1386,8 @@ class GraphCanvas(QtCore.QObject):
             self.edit_port_index(node_item.id, label.port_name, label)
 
     def edit_port_index(self, call_id: str, param: str, label: Any = None) -> bool:
-        """Open the in-place index editor on a call port's label (Enter applies: ``Q[...]``
-        text or bare index; the auto index text, or an empty field on an auto port, resets)."""
+        """Open the in-place index editor on a call port's label (Enter applies the bare index
+        or ``Q[...]``; typing the automatic index back resets to auto; Escape cancels)."""
         view = self._views.get(call_id)
         if view is None or not isinstance(view, vnodes.StudioNode):
             return False
@@ -1391,16 +1432,10 @@ class GraphCanvas(QtCore.QObject):
                 text = text[len(param) + 1 : -1].strip()
             if text == indexing.auto_index(self.doc, node, param):
                 text = None
-        index = dict(node.props.get("index") or {})
-        if text is None:
-            if param not in index:
-                return True
-            index.pop(param)
-        else:
-            if index.get(param) == text:
-                return True
-            index[param] = text
-        return self.set_property(call_id, "index", index)
+        index = node.props.get("index") or {}
+        if (text is None and param not in index) or (text is not None and index.get(param) == text):
+            return True
+        return self._apply(cmds.SetPortIndex(call_id, param, text)) is not None
 
     def reset_port_index(self, call_id: str, param: str) -> bool:
         """Back to the automatic index for this port (the port context menu's action)."""
@@ -1414,10 +1449,22 @@ class GraphCanvas(QtCore.QObject):
         wrapping columns to the view's shape; the view is then fitted.
         """
         graph = self.current_graph()
-        sizes = {nid: (float(v.view.width), float(v.view.height)) for nid, v in self._views.items()}
+        sizes = {
+            nid: (float(v.view.width), float(v.view.height))
+            for nid, v in self._views.items()
+            if not isinstance(v, vframes.FrameNode)
+        }
+        # Frames: the header height and minimum width the view draws them with.
+        headers = {}
+        for nid in self.frame_ids():
+            item = self._views[nid].view
+            headers[nid] = (
+                vframes.header_height(item.kind_id, item.summary),
+                vframes.header_text_width(item.name, item.summary),
+            )
         vp = self.viewer.viewport()
         aspect = max(vp.width(), 1) / max(vp.height(), 1)
-        placed = arrange.layout(self.doc, graph, sizes, aspect=aspect)
+        placed = arrange.layout(self.doc, graph, sizes, aspect=aspect, headers=headers)
         moves = {nid: pos for nid, pos in placed.items() if tuple(graph.nodes[nid].pos) != pos}
         if moves:
             self._apply(Batch("Arrange", [cmds.MoveNodes(moves)]))
@@ -1653,12 +1700,16 @@ class GraphCanvas(QtCore.QObject):
         return chosen.data() if chosen is not None else None
 
     def group_kinds(self) -> list[str]:
-        """Scope kinds that may hold a selection of the current scope (for Group…)."""
-        scope = registry.scope_of_owner(self._owner())
+        """Frame kinds that may stand where the selection is (for Wrap in Frame…)."""
+        ids = self.selected_ids()
+        parent = self.parent_of(ids[0]) if ids and self._scope is None else None
         return [
             k.id
             for k in registry.KINDS.values()
-            if k.scope and k.in_palette and scope in k.allowed_in and k.id != "kernel.def"
+            if getattr(k, "frame", False)
+            and k.in_palette
+            and k.id != "branch.case"
+            and self._allowed_in_parent(k.id, parent)
         ]
 
     def _make_actions(self, shortcuts: bool) -> dict[str, QtGui.QAction]:

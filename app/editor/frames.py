@@ -49,12 +49,12 @@ from NodeGraphQt.qgraphics.node_abstract import AbstractNodeItem  # noqa: E402
 if TYPE_CHECKING:
     from app.model.document import Document, Node
 
-FRAME_PAD = 24.0
+FRAME_PAD = 26.0
 """Space between a frame's border and the children it holds (scene units; the same as
-``app.model.commands.FRAME_PAD``, which ``Wrap`` and ``arrange`` use)."""
-HEADER_H = 40.0
-"""Height of a frame's header band (the title line; ``app.model.commands.FRAME_HEADER``)."""
-SUMMARY_H = 22.0
+``app.model.arrange.FRAME_PAD``, so an arranged canvas has no overlaps)."""
+HEADER_H = 34.0
+"""Height of a frame's header band (the title line; ``app.model.arrange.HEADER_H``)."""
+SUMMARY_H = 24.0
 """Extra header height for the schedule summary line of a workload/program frame."""
 EMPTY_W, EMPTY_H = 260.0, 130.0
 """Size of a frame with no children (at its ``pos``)."""
@@ -64,6 +64,9 @@ TITLE_PX = 17.0
 """Header title size in scene pixels at 100 % zoom."""
 TITLE_SCREEN_PX = 11.5
 """Minimum on-screen size of a header title when zoomed out (see ``FrameItem.paint``)."""
+READABLE_ZOOM = 0.6
+"""The lowest zoom a project opens at (issue 13): a frame is wide enough for its whole header
+at the size it is drawn there (``header_text_width``)."""
 FRAME_Z0 = -1.9
 """Z of a root-level frame: above comment backdrops (-2), below wires (-1) and nodes (1)."""
 FRAME_DZ = 0.05
@@ -135,11 +138,21 @@ def _summary_font(px: float) -> QtGui.QFont:
     return font
 
 
+def _title_px(scale: float) -> float:
+    return min(max(TITLE_PX, TITLE_SCREEN_PX / max(scale, 1e-6)), HEADER_H * 0.72)
+
+
+def _summary_px(scale: float) -> float:
+    return min(max(TITLE_PX * 0.82, (TITLE_SCREEN_PX - 1.0) / max(scale, 1e-6)), SUMMARY_H * 0.8)
+
+
 def header_text_width(title: str, summary: str = "") -> float:
-    """Scene width the header text needs at 100 % zoom (the frame is at least this wide)."""
-    w = QtGui.QFontMetricsF(_title_font(TITLE_PX)).horizontalAdvance(title)
+    """Scene width the header text needs where it is drawn largest, at ``READABLE_ZOOM``
+    (the frame is at least this wide, so its header is never cut at an opening zoom)."""
+    w = QtGui.QFontMetricsF(_title_font(_title_px(READABLE_ZOOM))).horizontalAdvance(title)
     if summary:
-        w = max(w, QtGui.QFontMetricsF(_summary_font(TITLE_PX * 0.82)).horizontalAdvance(summary))
+        sfont = _summary_font(_summary_px(READABLE_ZOOM))
+        w = max(w, QtGui.QFontMetricsF(sfont).horizontalAdvance(summary))
     return w + 24.0
 
 
@@ -322,14 +335,18 @@ class FrameItem(AbstractNodeItem):
         ``TITLE_SCREEN_PX`` on screen while that fits the header band."""
         has_summary = bool(self.summary) and self.kind_id in SUMMARY_KINDS
         line_h = HEADER_H
-        px = max(TITLE_PX, TITLE_SCREEN_PX / scale)
-        px = min(px, line_h * 0.72)
+        px = _title_px(scale)
         if px * scale < 4.0:
             return
         text_rect = head.adjusted(10.0, 0.0, -10.0, 0.0)
         title_rect = QtCore.QRectF(text_rect.x(), text_rect.y(), text_rect.width(), line_h)
         font = _title_font(px)
         metrics = QtGui.QFontMetricsF(font)
+        advance = metrics.horizontalAdvance(self.name)
+        if advance > title_rect.width():  # smaller (down to 8 px on screen), then elided
+            px = max(px * title_rect.width() / advance, 8.0 / scale)
+            font = _title_font(px)
+            metrics = QtGui.QFontMetricsF(font)
         title = metrics.elidedText(
             self.name, QtCore.Qt.TextElideMode.ElideRight, title_rect.width()
         )
@@ -338,8 +355,7 @@ class FrameItem(AbstractNodeItem):
         align = QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter
         painter.drawText(title_rect, int(align), title)
         if has_summary:
-            spx = min(max(TITLE_PX * 0.82, (TITLE_SCREEN_PX - 1.0) / scale), SUMMARY_H * 0.8)
-            sfont = _summary_font(spx)
+            sfont = _summary_font(_summary_px(scale))
             smetrics = QtGui.QFontMetricsF(sfont)
             summary_rect = QtCore.QRectF(
                 text_rect.x(), text_rect.y() + line_h - 4.0, text_rect.width(), SUMMARY_H

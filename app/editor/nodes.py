@@ -171,7 +171,13 @@ class PortLabel(QtWidgets.QGraphicsSimpleTextItem):
         m = self.MARGIN
         return super().boundingRect().adjusted(0.0, 0.0, 2 * m, 2 * m)
 
+    lod = False
+    """True while the node is drawn zoomed out: the node paints this label at a readable size
+    (the label stays in the scene, so a click on it still edits a call port's index)."""
+
     def paint(self, painter: QtGui.QPainter, option: Any, widget: Any = None) -> None:
+        if self.lod:
+            return
         painter.translate(self.MARGIN, self.MARGIN)
         super().paint(painter, option, widget)
 
@@ -265,6 +271,10 @@ class IndexEditor(QtWidgets.QGraphicsTextItem):
             return
         self._done = True
         text = self.toPlainText().strip()
+        # Out of the way at once (a click right after must reach the label again); removed
+        # from the scene once this key/focus handler has returned.
+        self.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.NoTextInteraction)
+        self.hide()
         QtCore.QTimer.singleShot(0, self._close)
         if commit:
             self._commit(text)
@@ -388,6 +398,8 @@ LOD_TITLE_PX = 11.0
 LOD_TITLE_MAX_FILL = 0.6  # of the node height, so a far zoom-out does not overflow the box
 LOD_TITLE_MIN_PX = 5.0  # a title smaller than this on screen is not drawn (unreadable anyway)
 LOD_FAR_PX = 24.0  # a node narrower than this on screen is drawn as a plain filled box
+LOD_LABEL_PX = 10.0  # port labels (a call's ``Q[b, h]``) on screen when zoomed out
+LOD_LABEL_MIN_PX = 6.0  # ... not drawn below this
 
 
 class StudioNodeItem(NodeItem):
@@ -497,9 +509,85 @@ class StudioNodeItem(NodeItem):
         else:
             self._paint_horizontal(painter, option, widget)
         if self._proxy_mode and scale > 0.0:
-            self._paint_lod_title(painter, scale)
+            labels = self._lod_labels()
+            if labels:
+                self._paint_lod_ports(painter, scale, labels)
+            else:
+                self._paint_lod_title(painter, scale)
         if self._badge is not None:
             self._paint_badge(painter, scale)
+
+    def set_proxy_mode(self, mode: bool) -> None:
+        """NodeGraphQt's proxy mode, except that port labels stay in the scene (drawn by the
+        node at a readable size, see ``_paint_lod_ports``) so they can still be clicked."""
+        if mode is self._proxy_mode:
+            return
+        super().set_proxy_mode(mode)
+        horizontal = self.layout_direction != LayoutDirectionEnum.VERTICAL.value
+        for items in (self._input_items, self._output_items):
+            for port, text in items.items():
+                if port.display_name and horizontal:
+                    text.lod = mode
+                    text.setVisible(True)
+
+    def _lod_labels(self) -> list[tuple[Any, bool]]:
+        """(label, is output) of the labelled ports, when any port shows more than its name
+        (a call's ``Q[b, h]``): those nodes draw their ports readable when zoomed out."""
+        out = [(t, False) for p, t in self._input_items.items() if p.display_name]
+        out += [(t, True) for p, t in self._output_items.items() if p.display_name]
+        if not any(getattr(t, "on_click", None) is not None for t, _o in out):
+            return []
+        return out
+
+    def _paint_lod_ports(self, painter: QtGui.QPainter, scale: float, labels: list[tuple[Any, bool]]) -> None:  # fmt: skip
+        """Zoomed out, a node whose port labels carry information (a call: ``Q[b, h]``) shows
+        its title in the title band and each port label beside its port, at sizes readable on
+        screen (``LOD_TITLE_PX`` / ``LOD_LABEL_PX``), shrunk to fit the node."""
+        pad = 12.0
+        first_row = min((t.pos().y() for t, _o in labels), default=self._height)
+        band = QtCore.QRectF(pad * 0.5, 0.0, max(self._width - pad, 1.0), max(first_row, 12.0))
+        painter.save()
+        font = QtGui.QFont(self._text_item.font())
+        font.setBold(True)
+        px = min(LOD_TITLE_PX / scale, band.height() * 0.9)
+        font.setPixelSize(max(1, round(px)))
+        metrics = QtGui.QFontMetricsF(font)
+        advance = metrics.horizontalAdvance(self.name)
+        if advance > band.width():
+            font.setPixelSize(max(1, int(px * band.width() / advance)))
+            metrics = QtGui.QFontMetricsF(font)
+        if font.pixelSize() * scale >= LOD_TITLE_MIN_PX:
+            painter.setFont(font)
+            painter.setPen(QtGui.QColor(*self.text_color[:3], 235))
+            text = metrics.elidedText(self.name, QtCore.Qt.TextElideMode.ElideRight, band.width())
+            painter.drawText(band, int(QtCore.Qt.AlignmentFlag.AlignCenter), text)
+        row_h = min((t.boundingRect().height() for t, _o in labels), default=20.0)
+        lpx = min(LOD_LABEL_PX / scale, row_h * 0.85)
+        half = max(self._width / 2.0 - pad, 10.0)
+        if lpx * scale >= LOD_LABEL_MIN_PX:
+            lfont = QtGui.QFont(font)
+            lfont.setBold(False)
+            lfont.setPixelSize(max(1, round(lpx)))
+            lmetrics = QtGui.QFontMetricsF(lfont)
+            painter.setFont(lfont)
+            for label, is_out in labels:
+                r = label.mapRectToParent(label.boundingRect())
+                text = label.text()
+                width = lmetrics.horizontalAdvance(text)
+                if width > half:
+                    text = lmetrics.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, half)
+                    width = half
+                cy = r.center().y()
+                if is_out:
+                    x = min(r.right() - PortLabel.MARGIN, self._width - 6.0) - width
+                else:
+                    x = max(r.left() + PortLabel.MARGIN, 6.0)
+                box = QtCore.QRectF(x, cy - row_h / 2, width + 1.0, row_h)
+                color = label.brush().color()
+                painter.setPen(QtGui.QColor(color.red(), color.green(), color.blue(), 235))
+                align = QtCore.Qt.AlignmentFlag.AlignVCenter | QtCore.Qt.AlignmentFlag.AlignLeft
+                painter.drawText(box, int(align), text)
+        painter.restore()
 
     def _paint_lod_title(self, painter: QtGui.QPainter, scale: float) -> None:
         """The title at ``LOD_TITLE_PX`` screen pixels, centred in the node.
@@ -518,20 +606,32 @@ class StudioNodeItem(NodeItem):
         font.setBold(True)
         metrics = QtGui.QFontMetricsF(font)
         text = self.name
+        flags = int(QtCore.Qt.AlignmentFlag.AlignCenter)
+        wrap = flags | int(QtCore.Qt.TextFlag.TextWordWrap)
         advance = metrics.horizontalAdvance(text)
         if advance > rect.width():
             fitted = px * rect.width() / advance
-            if fitted * scale >= LOD_TITLE_MIN_PX + 2.0:
+            # Shrunk a little on one line; else two lines at full size when they fit
+            # (``attn_kernel(Q, K, V)`` / ``→ O``: a signature is worth more than a uniform
+            # look); else shrunk further, down to LOD_TITLE_MIN_PX + 2 on screen.
+            two = metrics.boundingRect(rect, wrap, text) if " " in text else None
+            if fitted * scale >= LOD_TITLE_PX - 2.0:
                 font.setPixelSize(max(1, int(fitted)))
                 metrics = QtGui.QFontMetricsF(font)
-        if metrics.horizontalAdvance(text) > rect.width() and ": " in text:
+            elif two is not None and two.height() <= rect.height() and two.width() <= rect.width() + 0.5:  # fmt: skip
+                flags = wrap
+            elif fitted * scale >= LOD_TITLE_MIN_PX + 2.0:
+                font.setPixelSize(max(1, int(fitted)))
+                metrics = QtGui.QFontMetricsF(font)
+        if flags != wrap and metrics.horizontalAdvance(text) > rect.width() and ": " in text:
             # "Tensor: q" -> "q": the body colour already tells the kind, the name does not.
             text = text.split(": ", 1)[1]
-        text = metrics.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, rect.width())
+        if flags != wrap:
+            text = metrics.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, rect.width())
         painter.save()
         painter.setFont(font)
         painter.setPen(QtGui.QColor(*self.text_color[:3], 235))
-        painter.drawText(rect, int(QtCore.Qt.AlignmentFlag.AlignCenter), text)
+        painter.drawText(rect, flags, text)
         painter.restore()
 
     def _tooltip_disable(self, state: bool) -> None:

@@ -1,8 +1,9 @@
 """Every bundled sample opens readable: whole root canvas in view at zoom >= 0.6 (issue 13).
 
 Opened the way a user opens a file (File > Open, Ctrl+O) in a 1400x900 Studio window; nothing
-is entered or clicked afterwards. "In view" is each node's scene rect inside the rect the
-viewport shows, so a title is never cut at the canvas edge.
+is entered or clicked afterwards. In format v2 the root canvas is the whole project (frames and
+everything inside them; kernel bodies excepted). "In view" is each node's and frame's scene rect
+inside the rect the viewport shows, so a title is never cut at the canvas edge.
 """
 
 from __future__ import annotations
@@ -62,3 +63,11 @@ def test_sample_opens_with_every_root_node_in_view_at_a_readable_zoom(
         if not visible.contains(canvas.view_node(nid).view.sceneBoundingRect())
     ]
     assert not outside, f"{sample.name}: not in view at open: {outside}"
+    # Frames are drawn around their children (nothing framed sits outside its frame).
+    for nid, node in root.items():
+        parent = getattr(node, "parent", None)
+        if parent is not None:
+            inner = canvas.view_node(nid).view.sceneBoundingRect()
+            assert canvas.view_node(parent).view.sceneBoundingRect().contains(inner), (
+                f"{sample.name}: {canvas.node_title(node)} drawn outside its frame"
+            )
