@@ -58,6 +58,7 @@ _SECTION_TITLES = {
     6: "Processes",
     7: "Composition",
 }
+_COMPOSE_KINDS = ("compose.combine", "compose.sequential")
 _AXIS_KINDS = ("axis.dense", "axis.dense_dyn", "axis.ragged", "axis.sparse")
 _ARGUMENT_KINDS = ("data.tensor", "data.scalar")
 """Kinds a kernel-call port may be wired to (besides collectives, ``layout.*``)."""
@@ -209,7 +210,11 @@ class _Exporter:
         for n in self.nodes.values():
             if n.parent is None:
                 continue
-            if n.kind == "csp.process" or n.kind.startswith("layout."):
+            if (
+                n.kind == "csp.process"
+                or n.kind.startswith("layout.")
+                or (n.kind in _COMPOSE_KINDS and n.name)
+            ):
                 other = self.root_names.get(self._name(n))
                 if other is not None:
                     raise ExportError(
@@ -1167,21 +1172,30 @@ class _Exporter:
         self._assign(self._name(n), f"connect([{', '.join(procs)}], [{', '.join(chans)}])", n.id)
 
     def _root_compose_combine(self, n: Node) -> None:
-        self._assign(self._name(n), self._compose_expr(n), n.id)
+        self._compose(n)
 
     def _root_compose_sequential(self, n: Node) -> None:
+        self._compose(n)
+
+    def _compose(self, n: Node) -> None:
+        """``name = combine(...)``, after the named compositions nested in it (each its own
+        variable, as a person would write ``layer = combine(...)`` and use ``layer``)."""
+        for child in self.kids.get(n.id, []):
+            if child.kind in _COMPOSE_KINDS and child.name:
+                self._compose(child)
         self._assign(self._name(n), self._compose_expr(n), n.id)
 
     def _compose_expr(self, n: Node) -> str:
-        """``combine(a(), b())`` / ``sequential(...)`` over the frame's children in order."""
+        """``combine(a(), b())`` / ``sequential(...)`` over the frame's children in order; a
+        named composition inside is used by its name, an unnamed one written in place."""
         fn = "combine" if n.kind == "compose.combine" else "sequential"
         parts: list[str] = []
         for child in self.kids.get(n.id, []):
             if child.kind == "workload.instance":
                 wl = self._ref(child, "workload", ("workload.def",), "workload")
                 parts.append(f"{self._name(wl)}()")
-            elif child.kind in ("compose.combine", "compose.sequential"):
-                parts.append(self._compose_expr(child))
+            elif child.kind in _COMPOSE_KINDS:
+                parts.append(self._name(child) if child.name else self._compose_expr(child))
             else:
                 raise ExportError(
                     child.id,
