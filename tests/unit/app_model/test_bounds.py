@@ -10,11 +10,10 @@ import pytest
 
 from app.model import io
 from app.model.bounds import MAX_JSON_DEPTH
-from app.model.document import Edge, PortRef
 from app.model.export import ExportError, export_script
 
 ROOT = Path(__file__).resolve().parents[3]
-ATTENTION = ROOT / "projects" / "attention_varlen.pto.json"  # has a schedule chain
+ATTENTION = ROOT / "projects" / "attention_varlen.pto.json"  # its workload has a schedule sheet
 
 
 def _data() -> dict:
@@ -46,7 +45,7 @@ def test_nesting_inside_strings_does_not_count(tmp_path) -> None:
 
 
 def test_an_integer_of_5000_digits_is_a_project_error(tmp_path) -> None:
-    text = ATTENTION.read_text().replace('"format_version": 1', '"format_version": 1' + "0" * 5000)
+    text = ATTENTION.read_text().replace('"format_version": 2', '"format_version": 2' + "0" * 5000)
     with pytest.raises(io.ProjectError, match="not valid JSON"):
         io.load(_write(tmp_path, text))
 
@@ -62,36 +61,32 @@ def test_an_integer_of_5000_digits_is_a_project_error(tmp_path) -> None:
 )
 def test_expression_bombs_are_project_errors_naming_node_and_field(tmp_path, key, fragment):
     data = _data()
-    dispatch = _node(data, "sched.dispatch")
-    dispatch["props"]["key"] = key
+    wl = _node(data, "workload.def")
+    wl["props"]["dispatch_key"] = key
     with pytest.raises(io.ProjectError) as err:
         io.load(_write(tmp_path, data))
-    assert err.value.where == f"nodes.{dispatch['id']}.props.key"
+    assert err.value.where == f"nodes.{wl['id']}.props.dispatch_key"
     assert fragment in str(err.value)
 
 
-def test_a_cycle_among_schedule_nodes_is_refused_naming_node_and_field() -> None:
-    doc = io.load(ATTENTION)
-    dispatch = next(n for n in doc.graph.nodes.values() if n.kind == "sched.dispatch")
-    streams = next(n for n in doc.graph.nodes.values() if n.kind == "sched.streams")
-    doc.graph.edges = [e for e in doc.graph.edges if e.dst != PortRef(dispatch.id, "workload")]
-    doc.graph.edges.append(Edge(PortRef(streams.id, "workload"), PortRef(dispatch.id, "workload")))
-    cycles = [d for d in doc.validate() if "cycle" in d.message]
-    assert [(d.node_id, d.field) for d in cycles] == [(dispatch.id, "inputs.workload")]
-    assert f"{dispatch.name} -> {streams.name} -> {dispatch.name}" in cycles[0].message
-    with pytest.raises(ExportError, match="cycle") as err:
-        export_script(doc)
-    assert (err.value.node_id, err.value.field) == (dispatch.id, "inputs.workload")
+def test_a_cycle_among_frames_is_refused_naming_node_and_field(tmp_path) -> None:
+    data = _data()
+    wl = _node(data, "workload.def")
+    loop = _node(data, "loop.parallel")
+    wl["parent"] = loop["id"]  # the workload inside its own loop
+    with pytest.raises(io.ProjectError, match="loops back") as err:
+        io.load(_write(tmp_path, data))
+    assert err.value.where in (f"nodes.{wl['id']}.parent", f"nodes.{loop['id']}.parent")
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
 def test_non_finite_timing_values_are_refused_on_load(tmp_path, value) -> None:
     data = _data()
-    timing = _node(data, "sched.timing")
-    timing["props"] = {"policy": "rate_limit", "param": value}
+    wl = _node(data, "workload.def")
+    wl["props"].update(timing="rate_limit", timing_param=value)
     with pytest.raises(io.ProjectError) as err:
         io.load(_write(tmp_path, json.dumps(data)))  # json writes NaN / Infinity
-    assert err.value.where == f"nodes.{timing['id']}.props.param"
+    assert err.value.where == f"nodes.{wl['id']}.props.timing_param"
     assert "not a finite number" in str(err.value)
 
 
