@@ -1,4 +1,5 @@
-"""Fixtures for the app.model tests: the spec §8.1 attention example built through commands."""
+"""Fixtures for the app.model tests: the spec §8.1 attention example (format v2) built through
+commands."""
 
 from __future__ import annotations
 
@@ -17,52 +18,43 @@ def wire(ed: DocumentEditor, src: str, sport: str, dst: str, dport: str) -> None
 
 
 def entry_of(node) -> str:
+    """The ``scope.entry`` of a kernel definition's body (format v2: only kernels own one)."""
     return next(n.id for n in node.body.nodes.values() if n.kind == "scope.entry")
 
 
 def build_attention(ed: DocumentEditor) -> dict[str, str]:
-    """Spec §8.1: tensors, axes, attn kernel, workload with P(batch, heads), schedule, compile."""
+    """Spec §8.1 in format v2, built through commands: tensors wired straight into the ports
+    of a call inside ``P(b, h)`` in the ``attention`` workload frame, whose sheet schedules it
+    (affinity on b, 2 streams by h) and compiles it for cpu_sim."""
     ids: dict[str, str] = {}
     for t, shape in (("Q", [4, 8, 16, 16]), ("K", [4, 16, 16]), ("V", [4, 16, 16]), ("O", [4, 8, 16, 16])):  # fmt: skip
         ids[t] = add(ed, "data.tensor", name=t, shape=shape).id
     ids["batch"] = add(ed, "axis.dense_dyn", name="batch", size=4).id
     ids["heads"] = add(ed, "axis.dense", name="heads", size=8).id
+    tile = {"kind": "tile", "rows": 16, "cols": 16, "dtype": "f32"}
     params = [
-        {"name": "Q", "direction": "In"},
-        {"name": "K", "direction": "In"},
-        {"name": "V", "direction": "In"},
-        {"name": "O", "direction": "Out"},
+        {"name": "Q", "direction": "In", **tile},
+        {"name": "K", "direction": "In", **tile},
+        {"name": "V", "direction": "In", **tile},
+        {"name": "O", "direction": "Out", **tile},
     ]
     ids["attn"] = add(ed, "kernel.def", name="attn_kernel", params=params).id
-    wl = add(ed, "workload.def", name="attention")
-    ids["wl"] = wl.id
-    loop = add(ed, "loop.parallel", parent=wl.id, vars="b, h")
-    ids["loop"] = loop.id
-    wire(ed, entry_of(wl), "exec", loop.id, "exec")
-    for axis in ("batch", "heads"):
-        g = add(ed, "data.get", parent=wl.id, target=axis)
-        wire(ed, g.id, "out", loop.id, "axes")
-    call = add(
-        ed,
-        "kernel.call",
-        parent=loop.id,
-        axes="b, h",
-        index={"Q": "b, h", "K": "b", "V": "b", "O": "b, h"},
-    )
-    ids["call"] = call.id
-    wire(ed, entry_of(loop), "exec", call.id, "exec")
-    kget = add(ed, "data.get", parent=loop.id, target="attn_kernel")
-    wire(ed, kget.id, "out", call.id, "kernel")
-    for t in ("Q", "K", "V", "O"):
-        g = add(ed, "data.get", parent=loop.id, target=t)
-        wire(ed, g.id, "out", call.id, t)
-    d = add(ed, "sched.dispatch", policy="affinity", key='t.get("batch")')
-    wire(ed, wl.id, "workload", d.id, "workload")
-    s = add(ed, "sched.streams", n=2)
-    wire(ed, d.id, "workload", s.id, "workload")
-    c = add(ed, "compile.target")
-    wire(ed, s.id, "workload", c.id, "workload")
-    ids["compile"] = c.id
+    sheet = {
+        "dispatch": "affinity",
+        "dispatch_key": "b",
+        "streams": 2,
+        "stream_by": "h % 2",
+        "target": "cpu_sim",
+    }
+    ids["wl"] = add(ed, "workload.def", name="attention", **sheet).id
+    axes = [{"var": "b", "axis": ids["batch"]}, {"var": "h", "axis": ids["heads"]}]
+    ids["loop"] = add(ed, "loop.parallel", parent=ids["wl"], axes=axes).id
+    ids["call"] = add(
+        ed, "kernel.call", parent=ids["loop"], kernel=ids["attn"], index={"K": "b", "V": "b"}
+    ).id
+    for t in ("Q", "K", "V"):
+        wire(ed, ids[t], "tensor", ids["call"], t)
+    wire(ed, ids["call"], "O", ids["O"], "write")
     return ids
 
 
