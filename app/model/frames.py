@@ -55,7 +55,9 @@ def bound_vars(node: Node) -> list[str]:
     """The loop variables ``node`` itself binds (a loop or consume frame), in header order."""
     props: dict[str, Any] = node.props
     if node.kind == "loop.parallel":
-        axes = props.get("axes") or []
+        axes = props.get("axes")
+        if not isinstance(axes, list):
+            return []  # a malformed value (validation names it); no variables bound
         return [str(a.get("var", "")) for a in axes if isinstance(a, dict) and a.get("var")]
     if node.kind in ("loop.seq", "loop.sel", "csp.consume"):
         var = props.get("var")
