@@ -27,10 +27,10 @@ from .events import DocumentEvents
 
 Op = tuple[Any, ...]
 
-FRAME_PAD = 24.0
+FRAME_PAD = 26.0
 """Room between a frame's border and its children (``Wrap`` places the new frame this far
 outside the selection; ``arrange`` uses the same padding)."""
-FRAME_HEADER = 40.0
+FRAME_HEADER = 34.0
 """Height of a frame's header (its loop / schedule summary) above the children."""
 
 
@@ -402,6 +402,25 @@ def _order_with_block(
             tail.add(parent)
         at = max((keys.index(i) for i in tail if i in keys), default=len(keys) - 1) + 1
     return keys[:at] + block + keys[at:]
+
+
+def _check_wires(doc: Document, moved: Iterable[str], what: str) -> None:
+    """Refuse (``PlacementRefused``) when a wire of a moved node breaks the wiring rules at its
+    new place (a call's task must reach a ``send`` in the call's frame; no wire joins two
+    workloads). Raised inside a command, so the edit is rolled back."""
+    inside = set()
+    for nid in moved:
+        inside.update(_subtree(doc, nid))
+    nodes = doc.graph.nodes
+    for e in doc.graph.edges:
+        if e.src.node not in inside and e.dst.node not in inside:
+            continue
+        src, dst = nodes.get(e.src.node), nodes.get(e.dst.node)
+        if src is None or dst is None:
+            continue
+        ok, why = registry._root_wire_problem(doc, src, e.src.port, dst, e.dst.port)
+        if not ok:
+            raise PlacementRefused(f"{what}: the wire {e.src} -> {e.dst} would break: {why}")
 
 
 def _clear_references_to(ed: DocumentEditor, gone: set[str]) -> None:
@@ -921,6 +940,7 @@ class Reparent(Command):
             ed.set_order(doc.graph, _order_with_block(doc, block, self.parent, position))
             if position is not None:
                 position += 1
+        _check_wires(doc, ids, "cannot move it there")
         for nid, pos in self.positions.items():
             ed.move(doc.node(nid), pos)
 
@@ -1009,6 +1029,7 @@ class Wrap(Command):
         ed.add_node(doc.graph, frame, first)
         for nid in ids:
             ed.set_parent(doc.graph.nodes[nid], frame.id)
+        _check_wires(doc, [frame.id], "cannot wrap the selection")
         self.node = frame
 
 
@@ -1056,6 +1077,7 @@ class Unwrap(Command):
             ed.set_parent(child, frame.parent)
         ed.remove_node(doc.graph, frame.id)
         _clear_references_to(ed, {frame.id})
+        _check_wires(doc, [c.id for c in kids], f"cannot unwrap {_label(frame)}")
 
 
 class CreateTensor(Command):

@@ -405,6 +405,18 @@ def test_wrap_and_unwrap_refusals(attention):
         ed.apply(Unwrap(ids["call"]))
     with pytest.raises(PlacementRefused):
         ed.apply(Wrap([ids["call"]], "branch.case"))  # a case only inside a chain
+    # a call's task reaches its send only inside the call's frame (send(ch, call) in one block)
+    ch = add(ed, "csp.channel", name="ch")
+    send = add(ed, "csp.send", parent=ids["loop"], channel=ch.id)
+    wire(ed, ids["call"], "task", send.id, "value")
+    before = io.to_json(ed.doc)
+    with pytest.raises(PlacementRefused, match="cannot wrap the selection: the wire"):
+        ed.apply(Wrap([ids["call"]], "loop.seq"))
+    with pytest.raises(PlacementRefused, match="cannot move it there: the wire"):
+        ed.apply(Reparent([send.id], ids["wl"]))
+    assert io.to_json(ed.doc) == before
+    seq = ed.apply(Wrap([ids["call"], send.id], "loop.seq")).node  # together they may
+    assert kids(ed.doc, seq.id) == [ids["call"], send.id]
 
 
 def test_create_tensor_from_ports(editor):
@@ -439,10 +451,23 @@ def test_create_tensor_from_ports(editor):
     assert indexing.effective_index(doc, call, "S") == "b, h, t"
     with pytest.raises(EditError, match="already wired"):
         ed.apply(CreateTensor(call.id, "Q"))
+    # a scalar parameter gets a scalar of its dtype; an unshaped tensor a 16x16 tile
+    more = [
+        *kparams,
+        {"name": "n", "direction": "In", "kind": "scalar", "dtype": "i32"},
+        {"name": "X", "direction": "In", "kind": "tensor"},
+    ]
+    ed.apply(SetProperty(kern.id, "params", more))
+    n = ed.apply(CreateTensor(call.id, "n")).node
+    assert n.kind == "data.scalar" and n.props["dtype"] == "i32" and n.name == "n"
+    assert (n.id, "scalar", call.id, "n") in edges(doc)
+    x = ed.apply(CreateTensor(call.id, "X")).node
+    assert x.props["shape"] == [4, 8, 3, 16, 16]
+    assert indexing.effective_index(doc, call, "X") == "b, h, t"
     with pytest.raises(EditError, match="no parameter"):
         ed.apply(CreateTensor(call.id, "Z"))
-    roundtrip(ed, 3)
-    for _ in range(3):
+    roundtrip(ed, 6)
+    for _ in range(6):
         ed.undo()
     assert io.to_json(doc) == before
 
@@ -616,3 +641,29 @@ def test_reset_replaces_document(editor):
     doc = Document(name="other")
     editor.reset(doc)
     assert seen == [doc] and not editor.can_undo() and not editor.dirty
+
+
+def test_create_control_flow_exports_the_8_1_program(editor):
+    """§8.1 the v2 way: a call in P(b, h), four tensors created from its ports, K and V
+    indexed by b only; the export is the DSL a user would type."""
+    from app.model.export import export_script
+
+    ed = editor
+    batch = add(ed, "axis.dense_dyn", name="batch", size=4)
+    heads = add(ed, "axis.dense", name="heads", size=8)
+    kparams = params(("Q", "In"), ("K", "In"), ("V", "In"), ("O", "Out"))
+    kern = add(ed, "kernel.def", name="attn_kernel", params=kparams)
+    wl = add(ed, "workload.def", name="attention", target="cpu_sim")
+    axes = [{"var": "b", "axis": batch.id}, {"var": "h", "axis": heads.id}]
+    loop = add(ed, "loop.parallel", parent=wl.id, axes=axes)
+    call = add(ed, "kernel.call", parent=loop.id, kernel=kern.id)
+    made = {p: ed.apply(CreateTensor(call.id, p)).node for p in "QKVO"}
+    assert {p: n.props["shape"] for p, n in made.items()} == {p: [4, 8, 16, 16] for p in "QKVO"}
+    for p in "KV":
+        ed.apply(SetPortIndex(call.id, p, "b"))
+        ed.apply(SetProperty(made[p].id, "shape", [4, 16, 16]))
+    assert ed.doc.validate() == []
+    source = export_script(ed.doc).source
+    assert "attn_kernel[b, h](Q=Q[b, h], K=K[b], V=V[b], O=O[b, h])" in source
+    assert "for b, h in P(batch, heads):" in source
+    assert 'K = Tensor(shape=(4, 16, 16), dtype=DType.F32, name="K")' in source
