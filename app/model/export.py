@@ -89,9 +89,6 @@ PROGRAM_VAR = "program"
 """The script variable of the compiled program (``run_main(program)``)."""
 SCHEDULED_SUFFIX = "_scheduled"
 """``<frame>_scheduled``: the workload a sheet schedules when it does not compile it."""
-TARGETS = ("cpu_sim", "ascend_npu")
-DISPATCH_POLICIES = ("round_robin", "affinity", "hash", "dispatch_by", "work_steal")
-TIMING_POLICIES = ("immediate", "batched", "interleaved", "rate_limit")
 
 _DIRECTION_WRAP = {"In": "In", "Out": "Out", "InOut": "InOut"}
 _DEPS_CALL = {
@@ -1269,7 +1266,7 @@ class _Exporter:
         if not programs:
             return None
         n = programs[0]
-        target = self._one_of(n, "props.target", n.props.get("target"), TARGETS)
+        target = self._one_of(n, "props.target", n.props.get("target"), registry.TARGETS)
         steps = [*self._sheet_steps(n), (f".compile(target={_q(target)})", n.id)]
         if title_written:
             self.out.blank(1)
@@ -1322,7 +1319,7 @@ class _Exporter:
         steps: list[str] = []
         dispatch = p.get("dispatch") or ""
         if dispatch:
-            policy = self._one_of(n, "props.dispatch", dispatch, DISPATCH_POLICIES)
+            policy = self._one_of(n, "props.dispatch", dispatch, registry.DISPATCH_POLICIES)
             self.out.use("DispatchPolicy")
             if policy == "round_robin":
                 workers = self._int(n, "props.dispatch_n", p.get("dispatch_n", 4), 1)
@@ -1345,7 +1342,7 @@ class _Exporter:
             steps.append(f".stream_by(lambda t: {self._key(n, 'stream_by', stream_by)})")
         timing = p.get("timing") or ""
         if timing:
-            policy = self._one_of(n, "props.timing", timing, TIMING_POLICIES)
+            policy = self._one_of(n, "props.timing", timing, registry.TIMING_POLICIES)
             self.out.use("TimingPolicy")
             if policy == "immediate":
                 steps.append(".timing(TimingPolicy.immediate)")

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from app.model import io
-from app.model.document import Document, Edge, Graph, Node, PortRef
+from app.model import io, registry
+from app.model.document import Document, Edge, Node, PortRef
 from app.model.export import ExportError, export_script
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -24,35 +24,17 @@ LIBRARY = sorted((ROOT / "resources" / "kernel_library").glob("*.json"))
 # ------------------------------------------------------------------------------------------
 # building v2 documents
 
-TENSOR = {
-    "dtype": "f32",
-    "location": "Global",
-    "layout": [],
-    "mem": "default",
-    "init": "zeros",
-    "seed": 0,
-    "path": "",
-}
-EMPTY_SHEET = {
-    "dispatch": "",
-    "dispatch_n": 4,
-    "dispatch_key": "",
-    "streams": 0,
-    "stream_by": "",
-    "timing": "",
-    "timing_param": 1,
-    "task_graph": {},
-    "spatial_map": [],
-    "target": "",
-}
-
 
 def tile(name: str, direction: str = "In", rows: int = 16, cols: int = 16) -> dict[str, Any]:
     return {"name": name, "direction": direction, "kind": "tile", "rows": rows, "cols": cols, "dtype": "f32"}  # fmt: skip
 
 
 def add(doc: Document, nid: str, kind: str, name: str = "", parent: str | None = None, **props: Any) -> Node:  # fmt: skip
-    node = Node(nid, kind, name, (0.0, 0.0), dict(props), None, parent)
+    """A node made by the registry (its kind's defaults, a kernel's parameter nodes) with the
+    id ``nid``, placed in ``parent``."""
+    node = registry.new_node(kind, doc, name=name, **props)
+    node.id = nid
+    node.parent = parent
     doc.graph.nodes[nid] = node
     return node
 
@@ -62,17 +44,15 @@ def wire(doc: Document, src: str, sport: str, dst: str, dport: str) -> None:
 
 
 def tensor(doc: Document, name: str, shape: list[int], **extra: Any) -> Node:
-    return add(doc, name, "data.tensor", name, shape=shape, **{**TENSOR, **extra})
+    return add(doc, name, "data.tensor", name, shape=shape, **extra)
 
 
 def kernel(doc: Document, name: str, params: list[dict[str, Any]]) -> Node:
-    k = add(doc, name, "kernel.def", name, params=params, cpp_src="", cpp_includes=[], cost=0, jit=False)  # fmt: skip
-    k.body = Graph()
-    return k
+    return add(doc, name, "kernel.def", name, params=params)
 
 
 def workload(doc: Document, nid: str, name: str, **sheet: Any) -> Node:
-    return add(doc, nid, "workload.def", name, **{**EMPTY_SHEET, **sheet})
+    return add(doc, nid, "workload.def", name, **sheet)
 
 
 def call(doc: Document, nid: str, parent: str, kern: str, axes: str | None = None, **index: str) -> Node:  # fmt: skip
@@ -240,10 +220,10 @@ def test_attention_lowers_to_the_spec_task(tmp_path: Path) -> None:
 
 def test_index_override_and_axes_text_are_used_verbatim() -> None:
     doc = attention()
-    doc.graph.nodes["call"].props["index"] = {"K": "", "V": "b", "Q": "b, h % 8"}
+    doc.graph.nodes["call"].props["index"] = {"K": "b", "V": "0", "Q": "b, h % 8"}
     doc.graph.nodes["call"].props["axes"] = "b"
     src = export_script(doc).source
-    assert "attn_kernel[b](Q=Q[b, h % 8], K=K, V=V[b], O=O[b, h])" in src
+    assert "attn_kernel[b](Q=Q[b, h % 8], K=K[b], V=V[0], O=O[b, h])" in src
 
 
 def test_the_loop_header_keeps_the_axes_order() -> None:
@@ -263,7 +243,8 @@ def test_a_sheet_without_a_target_is_a_scheduled_workload_and_no_program() -> No
 
 
 def test_an_empty_sheet_compiles_the_workload_as_it_is() -> None:
-    sheet = {k: v for k, v in EMPTY_SHEET.items() if k != "target"}
+    sheet = registry.kind("workload.def").defaults()
+    del sheet["target"]
     src = export_script(attention(**sheet)).source
     assert 'program = attention_w.compile(target="cpu_sim")\n' in src
 
@@ -364,12 +345,12 @@ def test_a_cycle_of_data_keeps_the_child_order() -> None:
 def test_a_collective_reads_what_the_loop_writes_and_feeds_the_next_call() -> None:
     doc = Document(format_version=2, name="tp")
     tensor(doc, "X", [2, 16, 16])
-    tensor(doc, "Part", [2, 16, 16])
+    tensor(doc, "Part", [2, 16, 16], layout=["S0", "R", "R"])
     tensor(doc, "Y", [16, 16])
     add(doc, "kb", "axis.dense", "kb", size=2)
     kernel(doc, "partial", [tile("x"), tile("p", "Out")])
     kernel(doc, "finish", [tile("a"), tile("o", "Out")])
-    workload(doc, "wl", "tp", target="cpu_sim")
+    workload(doc, "wl", "tp", target="cpu_sim", spatial_map=[2, 1])
     call(doc, "fin", "wl", "finish", a="0")
     add(doc, "y", "layout.allreduce", "y", "wl", op="sum")
     add(doc, "loop", "loop.parallel", "", "wl", axes=[{"var": "k", "axis": "kb"}])
@@ -404,7 +385,7 @@ def test_a_when_chain_is_one_frame_and_separate_chains_never_merge(tmp_path: Pat
     add(doc, "ch1b", "branch.case", "", "ch1", pred="i < 2", otherwise=False)
     add(doc, "ch2", "branch.chain", "", "loop")
     add(doc, "ch2a", "branch.case", "", "ch2", pred="i == 3", otherwise=False)
-    add(doc, "ch2b", "branch.case", "", "ch2", pred="", otherwise=True)
+    add(doc, "ch2b", "branch.case", "", "ch2", otherwise=True)
     for case in ("ch1a", "ch1b", "ch2a", "ch2b"):
         call(doc, f"c_{case}", case, "k")
         wire(doc, "X", "tensor", f"c_{case}", "x")
@@ -499,13 +480,13 @@ def test_compose_frames_combine_workload_instances_in_order() -> None:
     call(doc, "c3", "wl2", "scale")
     wire(doc, "X", "tensor", "c3", "x")
     wire(doc, "c3", "y", "T", "write")
-    add(doc, "both", "compose.combine", "both", None, **{**EMPTY_SHEET, "target": "cpu_sim"})
+    add(doc, "both", "compose.combine", "both", None, target="cpu_sim")
     add(doc, "i1", "workload.instance", "", "both", workload="wl2")
-    add(doc, "seq", "compose.sequential", "", "both")
+    add(doc, "seq", "compose.sequential", "inner", "both")
     add(doc, "i2", "workload.instance", "", "seq", workload="wl")
     add(doc, "i3", "workload.instance", "", "seq", workload="wl2")
     src = export_script(doc).source
-    assert "both = combine(other(), sequential(stages(), other()))\n" in src
+    assert "inner = sequential(stages(), other())\nboth = combine(other(), inner)\n" in src
     assert 'program = both.compile(target="cpu_sim")\n' in src
 
 
@@ -518,7 +499,7 @@ def test_connect_frames_hold_processes_and_list_their_channels() -> None:
     add(doc, "work", "csp.channel", "work", depth=2)
     kernel(doc, "produce", [tile("x"), tile("buf", "Out")])
     kernel(doc, "finish", [tile("buf"), tile("y", "Out")])
-    add(doc, "pipeline", "csp.connect", "pipeline", None, **{**EMPTY_SHEET, "target": "cpu_sim"})
+    add(doc, "pipeline", "csp.connect", "pipeline", None, target="cpu_sim")
     add(doc, "producer", "csp.process", "producer", "pipeline", replicas=1)
     add(doc, "consumer", "csp.process", "consumer", "pipeline", replicas=2)
     add(doc, "seq", "loop.seq", "", "producer", var="i", axis="tiles")
@@ -598,7 +579,7 @@ def test_invalid_index_expression_is_an_export_error() -> None:
     doc = attention()
     doc.graph.nodes["call"].props["index"] = {"K": "b +"}
     err = _error(doc)
-    assert (err.node_id, err.field) == ("call", "props.index.K")
+    assert err.node_id == "call" and err.field.startswith("props.index")
 
 
 def test_unknown_name_in_axes_is_an_export_error() -> None:
@@ -625,7 +606,7 @@ def test_a_loop_variable_is_not_in_scope_outside_its_frame() -> None:
 def test_otherwise_must_be_the_last_case() -> None:
     doc = two_stage()
     add(doc, "chain", "branch.chain", "", "wl")
-    add(doc, "o", "branch.case", "", "chain", pred="", otherwise=True)
+    add(doc, "o", "branch.case", "", "chain", otherwise=True)
     add(doc, "w", "branch.case", "", "chain", pred="1 == 1", otherwise=False)
     err = _error(doc)
     assert err.node_id == "o" and err.field == "props.otherwise"
@@ -682,7 +663,7 @@ def test_loop_variables_are_checked_names() -> None:
     doc = attention()
     doc.graph.nodes["loop"].props["axes"][0]["var"] = "b): import os #"
     err = _error(doc)
-    assert (err.node_id, err.field) == ("loop", "props.axes[0].var")
+    assert err.node_id == "loop" and err.field.startswith("props.axes")
 
 
 @pytest.mark.parametrize(
@@ -693,7 +674,7 @@ def test_index_text_is_parsed_against_the_whitelist(text: str) -> None:
     doc = attention()
     doc.graph.nodes["call"].props["index"] = {"Q": text}
     err = _error(doc)
-    assert (err.node_id, err.field) == ("call", "props.index.Q")
+    assert err.node_id == "call" and err.field.startswith("props.index")
 
 
 @pytest.mark.parametrize(
