@@ -4,12 +4,15 @@ inside a ``P(b, h)`` frame) and breaks one thing, in memory, the way an edit cou
 
 from __future__ import annotations
 
+import copy
+import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from app.model import io, registry
-from app.model.document import Document
+from app.model.document import Document, Edge, PortRef
 
 from . import v2_docs
 from .v2_docs import node, wire
@@ -288,6 +291,17 @@ def test_a_view_of_the_wrong_shape_is_a_diagnostic(doc: Document) -> None:
     ]
 
 
+def test_a_rank_4_tensor_in_a_single_loop_is_a_diagnostic() -> None:
+    """Rank-4 Q into a 16x16 tile inside P(b) only: the auto index Q[b] leaves a rank-3 view."""
+    doc = v2_docs.attention(loop_axes=(("b", "batch"),), index={"K": "b", "V": "b", "O": "b, 0"})
+    doc.graph.nodes["wl"].props["stream_by"] = ""
+    ((node_id, field, message),) = diags(doc)
+    assert (node_id, field) == ("call", "props.index.Q")
+    assert message.startswith(
+        "Q[b] is a view of shape [8, 16, 16] but parameter Q of attn_kernel is Tile[16, 16, f32]"
+    )
+
+
 def test_kernel_body_parameter_nodes(doc: Document) -> None:
     body = doc.graph.nodes["attn"].body
     assert body is not None
@@ -378,3 +392,43 @@ def test_collectives_need_a_mesh(doc: Document) -> None:
     assert where(doc) == [("y", "kind")]
     doc.graph.nodes["comb"].props["spatial_map"] = [2, 1]
     assert diags(doc) == []
+
+
+# ------------------------------------------------------------------------------------------
+# never raises
+# ------------------------------------------------------------------------------------------
+_ODD_VALUES: list[Any] = [
+    None, "", "x", 0, -1, 2.5, True, [], [1], {}, {"a": 1}, "b, h", "t.get(1)", "0 +",
+    [{"var": "b"}], [{"var": 1, "axis": 2}], {"Q": 3}, {"Q": "b, h, i, j"}, {"window": "x"},
+    [{"name": "Q", "kind": "tile", "rows": 0}], [{"name": 3}], "__import__",
+]  # fmt: skip
+
+
+def test_validation_and_titles_never_raise_on_edited_documents() -> None:
+    """Documents edited in memory into odd shapes (any property any value, parents anywhere,
+    wires to missing nodes and ports, nodes deleted under their children): validation lists
+    problems and titles title, neither raises."""
+    from app.model import titles
+
+    rng = random.Random(13)
+    docs = [io.load(p) for p in [*SAMPLES, *GOLDEN_V1]]
+    for _ in range(200):
+        doc = copy.deepcopy(rng.choice(docs))
+        ids = list(doc.graph.nodes)
+        for _ in range(rng.randint(1, 3)):
+            n = doc.graph.nodes[rng.choice(ids)]
+            r = rng.random()
+            if r < 0.5 and n.props:
+                n.props[rng.choice(list(n.props))] = copy.deepcopy(rng.choice(_ODD_VALUES + ids))
+            elif r < 0.7:
+                n.parent = rng.choice([*ids, None, "gone"])
+            elif r < 0.85 and doc.graph.edges:
+                e = rng.choice(doc.graph.edges)
+                port = rng.choice(["Q", "write", "value", "zz", "tensor", e.dst.port])
+                doc.graph.edges.append(Edge(e.src, PortRef(rng.choice([*ids, "gone"]), port)))
+            elif len(ids) > 1:
+                del doc.graph.nodes[n.id]
+                ids.remove(n.id)
+        assert isinstance(doc.validate(), list)
+        for n in doc.graph.nodes.values():
+            assert isinstance(titles.title(n, doc), str)
