@@ -400,7 +400,8 @@ def _order_with_block(
             tail.update(n.id for n in frames.descendants(doc, s))
         if parent is not None:
             tail.add(parent)
-        at = max((keys.index(i) for i in tail if i in keys), default=len(keys) - 1) + 1
+        where = {k: i for i, k in enumerate(keys)}
+        at = max((where[i] for i in tail if i in where), default=len(keys) - 1) + 1
     return keys[:at] + block + keys[at:]
 
 
