@@ -517,21 +517,37 @@ class RefLink(QtWidgets.QGraphicsPathItem):
         self.setAcceptedMouseButtons(QtCore.Qt.MouseButton.NoButton)
 
     def route(self, a: QtCore.QRectF, b: QtCore.QRectF) -> None:
-        """A curve from the right edge of ``a`` to the left edge of ``b`` (or the nearer sides)."""
-        if a.center().x() <= b.center().x():
-            p1 = QtCore.QPointF(a.right(), a.center().y())
-            p2 = QtCore.QPointF(b.left(), b.top() + min(HEADER_H / 2, b.height() / 2))
+        """A curve from ``a`` to ``b`` between the sides that face each other (right -> left
+        when they stand side by side, bottom -> top or top -> bottom when one is above), with
+        an arrow head at ``b``. A frame is reached at its header."""
+        dx = b.center().x() - a.center().x()
+        dy = b.center().y() - a.center().y()
+        horizontal = b.left() >= a.right() or b.right() <= a.left()
+        vertical = b.top() >= a.bottom() or b.bottom() <= a.top()
+        if horizontal and (not vertical or abs(dx) >= abs(dy)):
+            sign = 1.0 if dx >= 0 else -1.0
+            p1 = QtCore.QPointF(a.right() if sign > 0 else a.left(), a.center().y())
+            y2 = b.top() + min(HEADER_H / 2, b.height() / 2)
+            p2 = QtCore.QPointF(b.left() if sign > 0 else b.right(), y2)
+            bend = max(abs(p2.x() - p1.x()) * 0.4, 30.0) * sign
+            c1 = QtCore.QPointF(p1.x() + bend, p1.y())
+            c2 = QtCore.QPointF(p2.x() - bend, p2.y())
+            tip = (QtCore.QPointF(-sign, -0.6), QtCore.QPointF(-sign, 0.6))
         else:
-            p1 = QtCore.QPointF(a.left(), a.center().y())
-            p2 = QtCore.QPointF(b.right(), b.top() + min(HEADER_H / 2, b.height() / 2))
-        dx = max(abs(p2.x() - p1.x()) * 0.4, 30.0) * (1 if p2.x() >= p1.x() else -1)
+            sign = 1.0 if dy >= 0 else -1.0
+            p1 = QtCore.QPointF(a.center().x(), a.bottom() if sign > 0 else a.top())
+            x2 = min(max(a.center().x(), b.left() + 20.0), b.right() - 20.0)
+            p2 = QtCore.QPointF(x2, b.top() if sign > 0 else b.bottom())
+            bend = max(abs(p2.y() - p1.y()) * 0.4, 30.0) * sign
+            c1 = QtCore.QPointF(p1.x(), p1.y() + bend)
+            c2 = QtCore.QPointF(p2.x(), p2.y() - bend)
+            tip = (QtCore.QPointF(-0.6, -sign), QtCore.QPointF(0.6, -sign))
         path = QtGui.QPainterPath(p1)
-        path.cubicTo(QtCore.QPointF(p1.x() + dx, p1.y()), QtCore.QPointF(p2.x() - dx, p2.y()), p2)
+        path.cubicTo(c1, c2, p2)
         arrow = 7.0
-        sign = 1 if p2.x() >= p1.x() else -1
-        path.moveTo(p2.x() - sign * arrow, p2.y() - arrow * 0.6)
+        path.moveTo(p2 + tip[0] * arrow)
         path.lineTo(p2)
-        path.lineTo(p2.x() - sign * arrow, p2.y() + arrow * 0.6)
+        path.lineTo(p2 + tip[1] * arrow)
         self.setPath(path)
 
 
