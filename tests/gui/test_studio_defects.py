@@ -72,6 +72,15 @@ def root_node_of_kind(window: MainWindow, kind: str) -> str:
     return node_id
 
 
+def click_frame(u: UserDriver, frame_id: str) -> None:
+    """Click a frame's header (its interior lets clicks through to the canvas)."""
+    rect = u.window.canvas.view_node(frame_id).view.sceneBoundingRect()
+    header = u.window.canvas.viewer.mapFromScene(QPointF(rect.center().x(), rect.top() + 10.0))
+    u.assert_visible(header)
+    QTest.mouseClick(u.viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, header)  # fmt: skip
+    assert u.window.canvas.selected_ids() == [frame_id]
+
+
 def fit(u: UserDriver) -> None:
     """View > Fit to View (F) on the canvas."""
     u.window.canvas.viewer.setFocus()
@@ -99,9 +108,9 @@ def test_timeline_and_stats_say_stale_after_an_emit_only_run_and_after_opening_a
     assert panel.timeline.trace is not None and not panel.stale
     assert not panel.timeline.stale_banner.isVisible()
 
-    # Emit for ascend_npu (the Program's target combo, then F5): sources only, no new trace.
+    # Emit for ascend_npu (the workload sheet's target combo, then F5): sources only.
     fit(u)
-    u.click_node(root_node_of_kind(window, "compile.target"))
+    click_frame(u, root_node_of_kind(window, "workload.def"))
     u.choose(u.editor("target"), "ascend_npu")
     emitted = run_with_f5(u)
     assert emitted.stats["target"] == "ascend_npu" and not emitted.stats["executed"]
@@ -135,11 +144,7 @@ def test_sweep_on_a_workload_preselects_its_worker_count(user: UserDriver) -> No
     open_with_ctrl_o(u, PROJECTS / "attention_varlen.pto.json")
     fit(u)
     workload = root_node_of_kind(window, "workload.def")
-    rect = window.canvas.view_node(workload).view.sceneBoundingRect()
-    header = window.canvas.viewer.mapFromScene(QPointF(rect.center().x(), rect.top() + 10.0))
-    u.assert_visible(header)
-    QTest.mouseClick(u.viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, header)  # fmt: skip
-    assert window.canvas.selected_ids() == [workload]  # the schedule lives on its sheet
+    click_frame(u, workload)  # the schedule lives on its sheet
     window.actions["sweep"].trigger()  # Run > Sweep…
     param = window.sweep.current_param
     assert param is not None
@@ -244,7 +249,7 @@ def test_undo_of_an_edit_in_a_kernel_body_enters_the_body_and_selects_the_node(
     u.double_click_node(kernel)
     assert canvas.scope == kernel
     fit(u)
-    exp = next(n.id for n in canvas.current_graph().nodes.values() if n.kind == "branch.case")
+    exp = next(n.id for n in canvas.current_graph().nodes.values() if n.kind == "pto.exp")
     u.click_node(exp)
     u.type_into("name", "softexp")
     assert window.document.node(exp).name == "softexp"
@@ -344,7 +349,7 @@ def test_sources_open_the_main_file_in_a_code_pane_with_most_of_the_width(
     panel = window.run_panel
     open_with_ctrl_o(u, PROJECTS / "matmul.pto.json")
     fit(u)
-    u.click_node(root_node_of_kind(window, "compile.target"))
+    click_frame(u, root_node_of_kind(window, "workload.def"))
     u.choose(u.editor("target"), "ascend_npu")
     assert run_with_f5(u).stats["target"] == "ascend_npu"
     sources = panel.sources
