@@ -22,7 +22,7 @@ returns the raw data of the same program in format v2:
 - Root processes wired into ``connect`` become process frames inside that connect frame (a
   ``replicate`` becomes the process's ``replicas``); workloads wired into ``combine`` /
   ``sequential`` become ``workload.instance`` nodes inside that frame (compositions nest).
-- Kernel bodies are kept as they are.
+- Kernel bodies are kept as they are; comment backdrops of other bodies move to the root.
 
 Frames and their children are laid out so frames do not overlap (``layout``). A v1 construct
 with no v2 form raises ``MigrationError`` naming the node and field; ``io`` turns it into a
@@ -134,6 +134,8 @@ class _Migration:
         self.out: list[dict[str, Any]] = []  # v2 nodes in graph order
         self.edges: list[tuple[str, str, str, str]] = []
         self.placed: dict[str, dict[str, Any]] = {}
+        self.body_backdrops: list[dict[str, Any]] = []
+        """Comment backdrops of v1 scope bodies: kept, on the root canvas (no body remains)."""
 
     # -- helpers ---------------------------------------------------------------------------
     def _all_ids(self, graph: _V1Graph) -> set[str]:
@@ -253,7 +255,7 @@ class _Migration:
                     {"src": {"node": s, "port": sp}, "dst": {"node": d, "port": dp}}
                     for s, sp, d, dp in self.edges
                 ],
-                "backdrops": copy.deepcopy(root.raw.get("backdrops", [])),
+                "backdrops": copy.deepcopy(root.raw.get("backdrops", [])) + self.body_backdrops,
             },
         }
 
@@ -429,6 +431,7 @@ class _Migration:
         body = owner.body
         if body is None:
             return
+        self.body_backdrops.extend(copy.deepcopy(body.raw.get("backdrops", [])))
         statements = self.chain_of(owner)
         i = 0
         while i < len(statements):
@@ -579,7 +582,7 @@ def migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------
 # layout
 # ------------------------------------------------------------------------------------------
-NODE_W, NODE_H = 220.0, 90.0
+NODE_W, NODE_H = 260.0, 90.0
 """The room one node is given."""
 PAD, HEADER, GAP = 24.0, 48.0, 30.0
 """Frame padding, frame header height, gap between siblings."""

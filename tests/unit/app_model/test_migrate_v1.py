@@ -403,6 +403,28 @@ def test_v1_constructs_without_a_v2_form_name_the_node(tmp_path):
     assert info.value.where == f"nodes.{b['id']}"
 
 
+def test_scalars_loop_variables_and_body_backdrops(tmp_path):
+    v = V1()
+    wl, loop = base(v)
+    n = v.node("data.scalar", "n", value=3)
+    params = [{"name": "x", "direction": "In", "kind": "tile"}, {"name": "s", "direction": "In", "kind": "scalar"}, {"name": "i", "direction": "In", "kind": "scalar"}]  # fmt: skip
+    v.scope("kernel.def", "ks", params=params)
+    c = v.node("kernel.call", "call", loop["body"], axes="i", index={"x": "i"})
+    v.wire(v.get(loop, "ks"), "out", c, "kernel", loop["body"])
+    v.wire(v.get(loop, "X"), "out", c, "x", loop["body"])
+    v.wire(v.get(loop, "n"), "out", c, "s", loop["body"])
+    entry = loop["body"]["nodes"][0]
+    v.wire(entry, "i", c, "i", loop["body"])  # v1 wired a loop variable from the entry
+    v.chain(loop, c)
+    loop["body"]["backdrops"] = [{"id": "b9", "title": "note", "note": "", "rect": [0, 0, 50, 50], "color": "#3a3f4b"}]  # fmt: skip
+    doc = v.load(tmp_path)
+    call2 = doc.node(c["id"])
+    assert call2.props["index"] == {"x": "i", "i": "i"}  # the variable is index text; s is wired
+    assert ("n", "scalar", "call", "s") in wires(doc)
+    assert doc.node(n["id"]).parent is None
+    assert [b.title for b in doc.graph.backdrops] == ["note"]
+
+
 def test_migrate_v1_is_pure_data():
     raw = json.loads((GOLDEN / "matmul.v1.pto.json").read_text())
     before = json.dumps(raw, sort_keys=True)
