@@ -11,8 +11,8 @@ view sizes it (``frame_size``), so nothing overlaps and every child sits inside 
 
 A kernel body (tile ops) is laid out by dataflow as well, with no frames.
 
-Inside a column, children keep their order (a frame's child order, then previous position),
-so re-arranging is stable. On the root a column taller than the best height is wrapped into
+Inside a column, children keep their order (a frame's child order; on the root, definitions
+by palette category), so re-arranging is stable. On the root a column taller than the best height is wrapped into
 several; the height is chosen so the whole layout has the shape of the window it is shown in
 (``aspect`` = width / height), which is what lets a bundled sample open fitted at a readable
 zoom (issue 13: "open and fit at >= 0.6").

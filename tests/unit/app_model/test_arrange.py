@@ -4,15 +4,16 @@ flowing left to right (inputs -> calls -> outputs), wrapped to the view's shape.
 from __future__ import annotations
 
 import itertools
+import random
 from pathlib import Path
 
 import pytest
 
 from app.model import arrange, frames, io
-from app.model.commands import DocumentEditor
+from app.model.commands import DocumentEditor, EditError
 from app.model.document import Document
 
-from .test_commands import add, build, params, wire
+from .test_commands import _random_command, add, build, params, wire
 
 
 def _inside(inner, outer) -> bool:
@@ -154,3 +155,20 @@ def test_bundled_samples_arrange_without_overlaps_or_changing_anything_else() ->
         assert set(pos) == set(doc.graph.nodes), path.name
         check_geometry(doc, pos)
         assert io.to_json(doc) == before, f"{path.name}: layout() must not move nodes itself"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_documents_edited_at_random_arrange_without_overlaps(seed) -> None:
+    ed = DocumentEditor(Document(name="random"))
+    ids = build(ed)
+    rng = random.Random(seed)
+    for _ in range(80):
+        cmd = _random_command(ed, rng, ids)
+        try:
+            if cmd is not None:
+                ed.apply(cmd)
+        except EditError:
+            pass
+    pos = arrange.layout(ed.doc, ed.doc.graph)
+    assert set(pos) == set(ed.doc.graph.nodes)
+    check_geometry(ed.doc, pos)
