@@ -132,6 +132,8 @@ class _Frames:
         self.size: dict[str, Size] = {}
         self.local: dict[str, dict[str, tuple[float, float]]] = {}  # frame -> child offsets
         self.header: dict[str, float] = {}
+        self.stacked: set[str] = set()  # frames whose children stand in one column
+        self._cols: dict[str | None, list[list[str]]] = {}
 
     def _chain(self, nid: str) -> list[str]:
         """``nid`` and its enclosing frames, innermost first."""
@@ -144,6 +146,11 @@ class _Frames:
         return out
 
     def _columns(self, container: str | None) -> list[list[str]]:
+        if container not in self._cols:
+            self._cols[container] = self._dataflow(container)
+        return self._cols[container]
+
+    def _dataflow(self, container: str | None) -> list[list[str]]:
         members = self.kids.get(container, [])
         rep: dict[str, str] = {}
         member_set = set(members)
@@ -189,17 +196,51 @@ class _Frames:
             self.local[nid] = {}
             return frame_size(None, header, min_w)
         columns = self._columns(nid)
+        if nid in self.stacked:  # one column, in dataflow order: reads top to bottom
+            columns = [[c for col in columns for c in col]]
         sizes = {c: self._measure(c) for col in columns for c in col}
         local = _stack(columns, sizes)
         self.local[nid] = local
         return frame_size(_extent(local, sizes), header, min_w)
 
     def root(self, aspect: float) -> dict[str, tuple[float, float]]:
-        """Definitions in a column left of the flow, or in rows above it: whichever shows the
-        whole canvas larger in a view of shape ``aspect`` (above on a near tie)."""
+        """Lay out the root canvas so it shows as large as it can in a view of shape
+        ``aspect``: frames read left to right, but a frame whose columns make the canvas too
+        wide stacks its children in one column (widest frames tried first, kept when the
+        whole canvas then shows larger)."""
         members = self.kids.get(None, [])
         edges = _sibling_edges(self.graph, {n: c for c in members for n in self._subtree(c)})
         defs, flow = self._root_parts(members, edges)
+        best, best_scale = self._root_layout(defs, flow, aspect)
+        tries = [
+            f
+            for f in self.graph.nodes
+            if f in self.local and f in self.kids and len(self._columns(f)) > 1
+        ]
+        width = {f: self._frame_width(f) for f in tries}
+        for f in sorted(tries, key=lambda f: (-width[f], self.order[f])):
+            self.stacked.add(f)
+            pos, scale = self._root_layout(defs, flow, aspect)
+            if scale > best_scale * 1.02:
+                best, best_scale = pos, scale
+            else:
+                self.stacked.discard(f)
+        self._root_layout(defs, flow, aspect)  # the kept choice's frame contents
+        out: dict[str, tuple[float, float]] = {}
+        for nid, (x, y) in best.items():
+            self._place(nid, x, y, out)
+        return out
+
+    def _frame_width(self, f: str) -> float:
+        local = self.local.get(f, {})
+        return max((x for x, _y in local.values()), default=0.0)
+
+    def _root_layout(
+        self, defs: list[str], flow: list[list[str]], aspect: float
+    ) -> tuple[dict[str, tuple[float, float]], float]:
+        """Definitions in a column left of the flow, or in rows above it: whichever shows the
+        whole canvas larger (above on a near tie). Returns positions and their scale."""
+        self.size = {}
         for nid in defs + [n for col in flow for n in col]:
             self.size[nid] = self._measure(nid)
         candidates: list[dict[str, tuple[float, float]]] = []
@@ -219,10 +260,7 @@ class _Frames:
         for other in candidates[1:]:
             if scale(other) > scale(best) * 1.01:
                 best = other
-        out: dict[str, tuple[float, float]] = {}
-        for nid, (x, y) in best.items():
-            self._place(nid, x, y, out)
-        return out
+        return best, scale(best)
 
     def _subtree(self, nid: str) -> list[str]:
         out, stack = [], [nid]

@@ -172,3 +172,24 @@ def test_documents_edited_at_random_arrange_without_overlaps(seed) -> None:
     pos = arrange.layout(ed.doc, ed.doc.graph)
     assert set(pos) == set(ed.doc.graph.nodes)
     check_geometry(ed.doc, pos)
+
+
+def test_a_frame_too_wide_for_the_view_stacks_its_children_in_dataflow_order() -> None:
+    ed = DocumentEditor(Document(name="chain"))
+    k = add(ed, "kernel.def", name="step", params=params(("X", "In"), ("Y", "Out")))
+    wl = add(ed, "workload.def", name="w")
+    calls = [add(ed, "kernel.call", parent=wl.id, kernel=k.id) for _ in range(4)]
+    tensors = [add(ed, "data.tensor", name=f"T{i}", shape=[16, 16]) for i in range(5)]
+    for i, call in enumerate(reversed(calls)):  # child order opposite to the data's order
+        wire(ed, tensors[i].id, "tensor", call.id, "X")
+        wire(ed, call.id, "Y", tensors[i + 1].id, "write")
+    doc = ed.doc
+    wide = arrange.layout(doc, doc.graph, aspect=4.0)
+    tall = arrange.layout(doc, doc.graph, aspect=0.5)
+    flow = list(reversed([c.id for c in calls]))  # the order data passes through them
+    assert [wide[c][0] for c in flow] == sorted(wide[c][0] for c in flow)  # left to right
+    assert len({wide[c][0] for c in flow}) == 4
+    assert len({tall[c][0] for c in flow}) == 1  # one column in the tall view...
+    assert [tall[c][1] for c in flow] == sorted(tall[c][1] for c in flow)  # ...top to bottom
+    for pos in (wide, tall):
+        check_geometry(doc, pos)
