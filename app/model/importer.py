@@ -40,7 +40,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from . import registry
+from . import registry, titles
 from .document import FORMAT_VERSION, Document, Edge, Graph, Node, PortRef
 
 __all__ = [
@@ -1026,24 +1026,32 @@ def document_from_namespace(namespace: dict[str, Any], name: str) -> tuple[Docum
 # ------------------------------------------------------------------------------------------
 # layout
 #
-# The editor draws a node about NODE_W wide and NODE_H + PORT_H per port tall, and sizes a
-# frame bottom-up around its children with FRAME_PAD on every side and a FRAME_HEADER strip on
-# top (docs/graph-model-v2.md, "Frames"). The layout below places every node in scene
-# coordinates with those sizes: axes, kernels, channels and events in a row on top; input
-# tensors (and scalars) in a column on the left, lined up with the calls that read them; the
-# workload, composition and connect frames stacked in the middle with their children inside
-# (statements top to bottom; pipeline stages, branch cases, composed workloads and connected
-# processes side by side; a call and the send that takes its task side by side); the tensors
-# calls write in a column on the right.
+# The editor draws a node about NODE_W wide (wider for a long title) and NODE_H tall (taller
+# with more than two rows of ports: PORT_TOP + PORT_H per row), and sizes a frame bottom-up around its children: FRAME_PAD on every side, a
+# FRAME_HEADER band on top (plus SUMMARY_H for a program frame's schedule summary), and at
+# least as wide as its header text at the opening zoom (docs/graph-model-v2.md, "Frames";
+# app/editor/frames.py). The layout below places every node in scene coordinates with those
+# sizes: axes, kernels, channels and events in a row on top; input tensors (and scalars) in a
+# column on the left, level with the calls that read them; the workload, composition and
+# connect frames stacked in the middle with their children inside (statements top to bottom;
+# pipeline stages, branch cases, composed workloads and connected processes side by side; a
+# call and the send that takes its task side by side); the tensors calls write in a column on
+# the right.
 
-NODE_W = 180.0
+NODE_W = 170.0
 NODE_H = 60.0
-PORT_H = 22.0
-FRAME_PAD = 40.0
-FRAME_HEADER = 36.0
-GAP = 40.0  # between siblings inside a frame, and between nodes of the top row / side columns
-COL_GAP = 120.0  # between the side columns and the frames
+PORT_TOP = 30.0  # a node's title band above its port rows
+PORT_H = 24.0  # one row of ports
+FRAME_PAD = 30.0
+FRAME_HEADER = 40.0
+SUMMARY_H = 22.0
+EMPTY_FRAME = (260.0, 130.0)  # an empty frame's body (below its header)
+GAP = 30.0  # between siblings inside a frame, and between nodes of the top row / side columns
+COL_GAP = 100.0  # between the side columns and the frames
 ROW_GAP = 60.0  # between the top row and the rest, and between root frames
+NODE_CHAR_W = 7.5  # a node title's average character width (scene px)
+HEADER_CHAR_W = 11.0  # a frame header's, drawn at 19 px so it reads at zoom 0.6
+SUMMARY_CHAR_W = 10.0
 
 _ROW_FRAMES = ("branch.chain", "pipe.scope", *_COMPOSE_KINDS, "csp.connect")
 """Frames whose children stand side by side (stages, cases, parts, processes)."""
@@ -1055,10 +1063,34 @@ def _is_frame(kind: str) -> bool:
     return bool(getattr(spec, "frame", False))
 
 
+def _title(doc: Document, node: Node) -> str:
+    try:
+        return titles.title(node, doc)
+    except Exception:  # a title is only a size estimate here; never fail a layout on it
+        return node.name or node.kind
+
+
 def node_size(doc: Document, node: Node) -> tuple[float, float]:
-    """The size the editor draws a (non-frame) node: NODE_W x (NODE_H + PORT_H per port)."""
+    """The size the editor draws a (non-frame) node: NODE_W (or its title's width) x
+    NODE_H, or taller for more than two rows of ports (inputs left, outputs right)."""
     ports = registry.ports_of(node, doc)
-    return NODE_W, NODE_H + PORT_H * len(ports)
+    rows = max(
+        sum(1 for p in ports if p.direction == "in"),
+        sum(1 for p in ports if p.direction == "out"),
+    )
+    width = max(NODE_W, len(_title(doc, node)) * NODE_CHAR_W + 40.0)
+    return width, max(NODE_H, PORT_TOP + PORT_H * rows)
+
+
+def frame_header(doc: Document, node: Node) -> tuple[float, float]:
+    """(header height, minimum frame width) of a frame: its title line, and for a program
+    frame with a schedule the summary line under it."""
+    head = _title(doc, node)
+    summary = titles.sheet_summary(node.props) if node.kind in _PROGRAM_KINDS else ""
+    if summary and head.endswith(titles.SEP + summary):
+        head = head[: -len(titles.SEP + summary)]
+    width = max(len(head) * HEADER_CHAR_W, len(summary) * SUMMARY_CHAR_W) + 24.0
+    return FRAME_HEADER + (SUMMARY_H if summary else 0.0), width
 
 
 def _kids(doc: Document) -> dict[str | None, list[Node]]:
@@ -1071,8 +1103,8 @@ def _kids(doc: Document) -> dict[str | None, list[Node]]:
 
 def layout_rects(doc: Document) -> dict[str, tuple[float, float, float, float]]:
     """``(x, y, w, h)`` of every root-canvas node as the editor draws it at its ``pos``: a node
-    its ``node_size``; a frame sized bottom-up around its children (FRAME_PAD around them,
-    FRAME_HEADER above), or an empty frame's minimum size at its ``pos``."""
+    its ``node_size``; a frame around its children (FRAME_PAD around them, its header above,
+    at least its header's width), or an empty frame at its ``pos``."""
     kids = _kids(doc)
     rects: dict[str, tuple[float, float, float, float]] = {}
 
@@ -1083,18 +1115,17 @@ def layout_rects(doc: Document) -> dict[str, tuple[float, float, float, float]]:
             w, h = node_size(doc, node)
             rects[node.id] = (node.pos[0], node.pos[1], w, h)
             return rects[node.id]
+        header, min_w = frame_header(doc, node)
         inner = [rect(c) for c in kids.get(node.id, [])]
         if not inner:
-            rects[node.id] = (
-                node.pos[0], node.pos[1], NODE_W + 2 * FRAME_PAD,
-                FRAME_HEADER + NODE_H + 2 * FRAME_PAD,
-            )  # fmt: skip
+            w = max(EMPTY_FRAME[0], min_w)
+            rects[node.id] = (node.pos[0], node.pos[1], w, EMPTY_FRAME[1] + header)
             return rects[node.id]
         x0 = min(r[0] for r in inner) - FRAME_PAD
-        y0 = min(r[1] for r in inner) - FRAME_PAD - FRAME_HEADER
+        y0 = min(r[1] for r in inner) - FRAME_PAD - header
         x1 = max(r[0] + r[2] for r in inner) + FRAME_PAD
         y1 = max(r[1] + r[3] for r in inner) + FRAME_PAD
-        rects[node.id] = (x0, y0, x1 - x0, y1 - y0)
+        rects[node.id] = (x0, y0, max(x1 - x0, min_w), y1 - y0)
         return rects[node.id]
 
     for n in doc.graph.nodes.values():
@@ -1132,9 +1163,10 @@ class _Layout:
         if not _is_frame(node.kind):
             size = node_size(self.doc, node)
         else:
+            header, min_w = frame_header(self.doc, node)
             rows = self.rows(node)
             if not rows:
-                size = (NODE_W + 2 * FRAME_PAD, FRAME_HEADER + NODE_H + 2 * FRAME_PAD)
+                size = (max(EMPTY_FRAME[0], min_w), EMPTY_FRAME[1] + header)
             else:
                 widths, heights = [], []
                 for row in rows:
@@ -1142,8 +1174,8 @@ class _Layout:
                     widths.append(sum(w for w, _ in sizes) + GAP * (len(row) - 1))
                     heights.append(max(h for _, h in sizes))
                 size = (
-                    max(widths) + 2 * FRAME_PAD,
-                    FRAME_HEADER + 2 * FRAME_PAD + sum(heights) + GAP * (len(rows) - 1),
+                    max(max(widths) + 2 * FRAME_PAD, min_w),
+                    header + 2 * FRAME_PAD + sum(heights) + GAP * (len(rows) - 1),
                 )
         self.size[node.id] = size
         return size
@@ -1153,7 +1185,7 @@ class _Layout:
         node.pos = (x, y)
         if not _is_frame(node.kind):
             return
-        cy = y + FRAME_HEADER + FRAME_PAD
+        cy = y + frame_header(self.doc, node)[0] + FRAME_PAD
         for row in self.rows(node):
             cx = x + FRAME_PAD
             height = 0.0
@@ -1174,25 +1206,38 @@ class _Layout:
         inputs = [n for n in roots if n not in top and n not in frames and n not in outputs]
 
         # the middle: frames stacked, below the top row
-        left_w = NODE_W + COL_GAP if inputs else 0.0
+        inputs_w = max((self.measure(n)[0] for n in inputs), default=0.0)
+        left_w = inputs_w + COL_GAP if inputs else 0.0
         frames_w = max((self.measure(f)[0] for f in frames), default=0.0)
         right_x = left_w + frames_w + (COL_GAP if frames else 0.0)
-        total_w = right_x + (NODE_W if outputs else 0.0)
-        # the top row, wrapped at the width of the rest (at least four nodes a row)
-        per_row = max(4, int((max(total_w, NODE_W) + GAP) // (NODE_W + GAP)))
+        total_w = right_x + max((self.measure(n)[0] for n in outputs), default=0.0)
+        # the top row, wrapped at the width of the rest (at least four nodes a row): its
+        # height first, its order (each kind group by where its first user stands) after the
+        # frames are placed
+        cell_w = max((self.measure(n)[0] for n in top), default=NODE_W) + GAP
+        per_row = max(4, int(max(total_w + GAP, 4 * cell_w) // cell_w))
+        rows = [top[i : i + per_row] for i in range(0, len(top), per_row)]
         y = 0.0
-        for start in range(0, len(top), per_row):
-            row = top[start : start + per_row]
-            x = 0.0
-            for n in row:
-                self.place(n, x, y)
-                x += NODE_W + GAP
+        for row in rows:
             y += max(self.measure(n)[1] for n in row) + GAP
         y0 = y + (ROW_GAP - GAP if top else 0.0)
         y = y0
         for f in frames:
             self.place(f, left_w, y)
             y += self.measure(f)[1] + ROW_GAP
+        user_x = self._first_users({n.id for n in top})
+        top.sort(
+            key=lambda n: (
+                _TOP_ROW.index(next(p for p in _TOP_ROW if n.kind.startswith(p))),
+                user_x.get(n.id, float("inf")),
+            )
+        )
+        y = 0.0
+        for start in range(0, len(top), per_row):
+            row = top[start : start + per_row]
+            for i, n in enumerate(row):
+                self.place(n, i * cell_w, y)
+            y += max(self.measure(n)[1] for n in row) + GAP
 
         # the side columns, each tensor level with the first call that reads (writes) it
         reader_y: dict[str, float] = {}
@@ -1208,6 +1253,29 @@ class _Layout:
                 reader_y.setdefault(src.id, dst.pos[1])
         self._column(inputs, 0.0, y0, reader_y)
         self._column(outputs, right_x, y0, writer_y)
+
+    def _first_users(self, ids: set[str]) -> dict[str, float]:
+        """For each of ``ids``, the x of the leftmost node referring to it by a property (a
+        call's kernel, a loop's axis, a send's channel...) or reading it by a wire."""
+        out: dict[str, float] = {}
+
+        def use(target: Any, user: Node) -> None:
+            if isinstance(target, str) and target in ids:
+                out[target] = min(out.get(target, float("inf")), user.pos[0])
+
+        for n in self.doc.graph.nodes.values():
+            for value in n.props.values():
+                use(value, n)
+                if isinstance(value, list):
+                    for entry in value:
+                        if isinstance(entry, dict):
+                            for v in entry.values():
+                                use(v, n)
+        for e in self.doc.graph.edges:
+            dst = self.doc.graph.nodes.get(e.dst.node)
+            if dst is not None:
+                use(e.src.node, dst)
+        return out
 
     def _column(self, nodes: list[Node], x: float, y0: float, want: dict[str, float]) -> None:
         order = sorted(enumerate(nodes), key=lambda p: (want.get(p[1].id, float("inf")), p[0]))
