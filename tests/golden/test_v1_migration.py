@@ -6,6 +6,10 @@ exported with ``app.model.export``, and the script is lowered by ``pto-wsp ir`` 
 process. The IR text must equal ``<name>.ir.txt``, the IR the v1 exporter's script lowered to:
 same tensors, kernels, loop nest, task arguments and schedule. A mismatch shows a diff.
 
+The exported script also survives Import Python: importing it (the objects it builds, in a
+worker process) and exporting the imported document gives the same script, byte for byte, so
+graph -> script -> graph is stable.
+
 The goldens are a contract, not a snapshot: they are never re-approved from this test.
 """
 
@@ -21,6 +25,7 @@ import pytest
 from app.model import io
 from app.model.document import FORMAT_VERSION
 from app.model.export import export_script
+from app.model.importer import import_script
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "v1_migration"
 V1_FILES = sorted(GOLDEN_DIR.glob("*.v1.pto.json"))
@@ -79,3 +84,21 @@ def test_migrated_v1_document_lowers_to_the_golden_ir(path: Path, tmp_path: Path
     result = export_script(doc)
     actual = ir_of_script(result.source, tmp_path, _stem(path))
     assert_same_ir(actual, GOLDEN_DIR / f"{_stem(path)}.ir.txt", f"exported {path.name}")
+
+
+@pytest.mark.parametrize("path", V1_FILES, ids=_stem)
+def test_the_exported_script_survives_import(path: Path, tmp_path: Path) -> None:
+    doc = io.load(path)
+    source = export_script(doc).source
+    script = tmp_path / f"{_stem(path)}.py"
+    script.write_text(source, encoding="utf-8")
+    imported = import_script(script)
+    imported.name = doc.name  # the import names the document after the file
+    again = export_script(imported).source
+    if again != source:
+        diff = "".join(
+            difflib.unified_diff(
+                source.splitlines(True), again.splitlines(True), "exported", "re-exported"
+            )
+        )
+        pytest.fail(f"{path.name}: export -> import -> export changed the script:\n{diff}")
