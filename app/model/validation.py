@@ -96,12 +96,14 @@ class _Checker:
 
     # -- names -------------------------------------------------------------------------------
     def check_names(self) -> None:
-        """Script variables are checked identifiers; root names are unique, names of
+        """Script variables are checked identifiers; the names of the script's top-level
+        definitions (root nodes, and the processes of connect frames) are unique, names of
         statements (collectives) unique within their program and hiding no root name."""
-        root_counts = Counter(n.name for n in self.nodes.values() if n.parent is None and n.name)
+        top = [n for n in self.nodes.values() if n.name and _top_level(n)]
+        top_counts = Counter(n.name for n in top)
         local: Counter[tuple[str, str]] = Counter()
         for n in self.nodes.values():
-            if n.parent is not None and n.name and registry.names_a_variable(n.kind):
+            if not _top_level(n) and n.name and registry.names_a_variable(n.kind):
                 local[(self._program_id(n), n.name)] += 1
         for n in self.nodes.values():
             if not registry.names_a_variable(n.kind):
@@ -109,8 +111,8 @@ class _Checker:
             problem = pytext.identifier_problem(n.name)
             if problem is not None:
                 self.add(n.id, "name", problem)
-            elif n.parent is None:
-                if root_counts[n.name] > 1:
+            elif _top_level(n):
+                if top_counts[n.name] > 1:
                     self.add(n.id, "name", f"duplicate name {n.name!r}")
             elif local[(self._program_id(n), n.name)] > 1:
                 program = self.program_of(n)
@@ -331,6 +333,19 @@ class _Checker:
         if not self._kids.get(node.id):
             what = "processes" if node.kind == "csp.connect" else "workload instances"
             self.add(node.id, "children", f"{_label(node)} is empty: add {what}")
+
+    def check_process(self, node: Node) -> None:
+        """A named process is a top-level definition a connect frame names; inside a workload
+        (a P.pipe included) every statement already is a process of its own."""
+        self.check_positive(node, "replicas")
+        parent = self.nodes.get(node.parent) if node.parent is not None else None
+        if parent is not None and parent.kind != "csp.connect":
+            self.add(
+                node.id,
+                "parent",
+                "a named process belongs in a connect frame; inside a workload use P.pipe, "
+                "where every statement is a process",
+            )
 
     def check_positive(self, node: Node, prop: str, minimum: int = 1) -> None:
         value = node.props.get(prop)
@@ -612,7 +627,7 @@ _KIND_RULES = {
     "csp.connect": _Checker.check_children,
     "csp.channel": lambda c, n: c.check_positive(n, "depth"),
     "pipe.scope": lambda c, n: c.check_positive(n, "depth"),
-    "csp.process": lambda c, n: c.check_positive(n, "replicas"),
+    "csp.process": _Checker.check_process,
     "layout.reduce_scatter": lambda c, n: c.check_positive(n, "mesh_size"),
 }
 """Checks that belong to one kind (beyond its properties' types and references)."""
@@ -621,6 +636,12 @@ _KIND_RULES = {
 # ------------------------------------------------------------------------------------------
 # helpers
 # ------------------------------------------------------------------------------------------
+def _top_level(node: Node) -> bool:
+    """Whether the script defines ``node`` at module level: a root node, or a process (a
+    connect frame's processes are top-level definitions the connect names)."""
+    return node.parent is None or node.kind == "csp.process"
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 

@@ -432,3 +432,21 @@ def test_validation_and_titles_never_raise_on_edited_documents() -> None:
         assert isinstance(doc.validate(), list)
         for n in doc.graph.nodes.values():
             assert isinstance(titles.title(n, doc), str)
+
+
+def test_processes_live_in_connect_frames_under_unique_names() -> None:
+    doc = io.load(PROJECTS / "csp_pipeline.pto.json")
+    procs = [n for n in doc.graph.nodes.values() if n.kind == "csp.process"]
+    connect = next(n for n in doc.graph.nodes.values() if n.kind == "csp.connect")
+    assert [p.parent for p in procs] == [connect.id, connect.id] and diags(doc) == []
+    procs[1].name = procs[0].name  # processes are top-level definitions: one name space
+    assert where(doc) == [(procs[0].id, "name"), (procs[1].id, "name")]
+    procs[1].name = "consumer"
+    node(doc, "w", "workload.def", "w")
+    procs[1].parent = "w"
+    assert (
+        procs[1].id,
+        "parent",
+        "a named process belongs in a connect frame; inside a workload use P.pipe, where every "
+        "statement is a process",
+    ) in diags(doc)
