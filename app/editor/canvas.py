@@ -292,6 +292,9 @@ class GraphCanvas(QtCore.QObject):
         self.find_bar = FindBar(self)
         self.minimap = Minimap(self)
         self.wire_feedback = WireFeedback(self)
+        from app.editor.port_tensor import PortTensorDrop
+
+        self.port_tensor = PortTensorDrop(self)  # a port's wire dropped on empty canvas
         self.actions = self._make_actions(shortcuts)
         self._route_label_clicks()
         self.graph.node_selection_changed.connect(self._view_selection_changed)
@@ -749,9 +752,33 @@ class GraphCanvas(QtCore.QObject):
             self._relayout([node.id])
             self._apply_diagnostics([node.id])
             parent = self.parent_of(node.id)
-            if parent is not None or node.kind == "kernel.call":
-                # A frame's title may name its children (combine(a, b)); a call's its loops.
-                self._refresh_titles([node.id] + ([parent] if parent else []))
+            # A frame's title may name its children (combine(a, b)); a call's its loops; and
+            # a node back from an undone delete is named again by the nodes referring to it.
+            referrers = self._referrers(node.id) if self._scope is None else []
+            self._refresh_titles([node.id] + ([parent] if parent else []) + referrers)
+            if referrers:
+                self._refresh_call_ports(referrers)
+                self._refresh_links()
+
+    def _referrers(self, node_id: str) -> list[str]:
+        """Ids of the nodes whose reference properties name ``node_id``."""
+        refs_of = getattr(registry, "reference_props", None)
+        if refs_of is None:
+            return []
+        out = []
+        for other in self.doc.graph.nodes.values():
+            for name, sub in refs_of(other.kind).items():
+                value = other.props.get(name)
+                if sub is None:
+                    hit = value == node_id
+                else:
+                    hit = isinstance(value, list) and any(
+                        isinstance(e, dict) and e.get(sub) == node_id for e in value
+                    )
+                if hit:
+                    out.append(other.id)
+                    break
+        return out
 
     def _on_node_removed(self, node: Node, graph: Graph) -> None:
         if self._scope is not None and self.doc.locate(self._scope) is None:

@@ -66,14 +66,14 @@ def test_connect_and_disconnect_change_model_edges(canvas: GraphCanvas) -> None:
 
 
 def test_refused_connection_is_removed_with_a_message(qtbot, canvas: GraphCanvas) -> None:
-    a = canvas.add_node("axis.dense", (0, 0))
+    a = canvas.add_node("data.scalar", (0, 0))
     r = canvas.add_node("axis.ragged", (250, 0))
-    out = _ports(canvas, a, "axis", None)[0]
+    out = _ports(canvas, a, "scalar", None)[0]
     inp = _ports(canvas, r, None, "lengths")[1]
     canvas.viewer.establish_connection(out, inp)  # what the viewer draws during the gesture
     with qtbot.waitSignal(canvas.message) as blocker:
         canvas.viewer.connection_changed.emit([], [(out, inp)])
-    assert "type mismatch" in blocker.args[0]
+    assert "takes a tensor" in blocker.args[0]
     assert canvas.doc.graph.edges == []
     assert not inp.connected_pipes and not out.connected_pipes
 
@@ -121,54 +121,55 @@ def test_copy_paste(canvas: GraphCanvas) -> None:
     assert len(canvas.doc.graph.nodes) == 1
 
 
-def _workload_with_two_calls(canvas: GraphCanvas) -> tuple[str, str, str, str]:
+def _workload_with_two_calls(canvas: GraphCanvas) -> tuple[str, str, str]:
+    """A workload frame holding two kernel calls (v2: all on the root canvas)."""
     w = canvas.add_node("workload.def", (0, 0))
-    canvas.viewer.node_double_clicked.emit(w)  # double-click enters the scope
-    assert canvas.scope == w
+    inside = canvas.frame_rect(w).center()
+    c1 = canvas.add_node("kernel.call", (inside.x(), inside.y()))
+    r1 = canvas.view_node(c1).view.sceneBoundingRect()  # the frame has grown around it
+    c2 = canvas.add_node("kernel.call", (r1.left(), r1.bottom() + 10))
+    assert canvas.doc.node(c1).parent == w and canvas.doc.node(c2).parent == w
+    assert canvas.scope is None and {w, c1, c2} <= set(canvas._views)
+    return w, c1, c2
+
+
+def test_only_kernel_bodies_are_entered_through_the_breadcrumb(qtbot, canvas: GraphCanvas) -> None:
+    w, c1, _c2 = _workload_with_two_calls(canvas)
+    canvas.viewer.node_double_clicked.emit(w)  # v2: a workload is not entered
+    assert canvas.scope is None
+    k = canvas.add_node("kernel.def", (-400, 0))
+    canvas.viewer.node_double_clicked.emit(k)  # a kernel definition opens its tile-op body
+    assert canvas.scope == k
     entry = next(n.id for n in canvas.current_graph().nodes.values() if n.kind == "scope.entry")
-    c1 = canvas.add_node("kernel.call", (200, 0))
-    c2 = canvas.add_node("kernel.call", (400, 0))
-    for a, b in ((entry, c1), (c1, c2)):
-        out, inp = _ports(canvas, a, "exec", None)[0], _ports(canvas, b, None, "exec")[1]
-        canvas.viewer.connection_changed.emit([], [(out, inp)])
-    assert len(canvas.current_graph().edges) == 2
-    return w, entry, c1, c2
-
-
-def test_scopes_enter_and_leave_through_breadcrumb(canvas: GraphCanvas) -> None:
-    w, entry, c1, c2 = _workload_with_two_calls(canvas)
-    assert set(canvas._views) == {entry, c1, c2}
+    assert set(canvas._views) == {entry}
     assert len(canvas.breadcrumb.buttons) == 2
     canvas.breadcrumb.buttons[0].click()
-    assert canvas.scope is None and set(canvas._views) == {w}
-    canvas.select_node(c1)  # selecting an inner node enters its scope
-    assert canvas.scope == w and canvas.selected_ids() == [c1]
+    assert canvas.scope is None and {w, c1, k} <= set(canvas._views)
+    canvas.select_node(entry)  # selecting a body node enters its kernel
+    assert canvas.scope == k and canvas.selected_ids() == [entry]
+    canvas.select_node(c1)  # a framed node is on the root canvas
+    assert canvas.scope is None and canvas.selected_ids() == [c1]
 
 
-def test_group_into_subgraph_and_expand(canvas: GraphCanvas) -> None:
-    w, entry, c1, c2 = _workload_with_two_calls(canvas)
+def test_wrap_in_a_loop_frame_and_unwrap(canvas: GraphCanvas) -> None:
+    w, c1, c2 = _workload_with_two_calls(canvas)
     canvas.select_ids([c1, c2])
     loop = canvas.group_selected("loop.parallel")
-    assert loop is not None
-    graph = canvas.current_graph()
-    assert set(graph.nodes) == {entry, loop}
-    assert set(canvas._views) == {entry, loop}
-    assert set(graph.nodes[loop].body.nodes) >= {c1, c2}
-    assert [(e.src, e.dst) for e in graph.edges] == [
-        (PortRef(entry, "exec"), PortRef(loop, "exec"))
-    ]
-    canvas.viewer.node_double_clicked.emit(loop)
-    assert canvas.scope == loop and {c1, c2} <= set(canvas._views)
-    canvas.leave_scope()
-    assert canvas.scope == w
+    assert loop is not None and canvas.is_frame(loop)
+    doc = canvas.doc
+    assert doc.node(loop).parent == w
+    assert doc.node(c1).parent == loop and doc.node(c2).parent == loop
+    assert canvas.children_of(loop) == [c1, c2]
+    assert canvas.frame_rect(loop).contains(canvas.view_node(c1).view.sceneBoundingRect())
+    assert canvas.frame_rect(w).contains(canvas.frame_rect(loop))
     canvas.select_ids([loop])
     canvas.ungroup_selected()
-    assert set(canvas.current_graph().nodes) == {entry, c1, c2}
-    assert set(canvas._views) == {entry, c1, c2}
-    canvas.undo()
-    canvas.undo()
-    assert set(canvas.current_graph().nodes) == {entry, c1, c2}
-    assert len(canvas.current_graph().edges) == 2
+    assert loop not in doc.graph.nodes and canvas.view_node(loop) is None
+    assert doc.node(c1).parent == w and canvas.children_of(w) == [c1, c2]
+    canvas.undo()  # the unwrap
+    assert doc.node(c1).parent == loop and canvas.is_frame(loop)
+    canvas.undo()  # the wrap
+    assert loop not in doc.graph.nodes and canvas.children_of(w) == [c1, c2]
 
 
 def test_diagnostics_colour_border_and_tooltip(canvas: GraphCanvas) -> None:

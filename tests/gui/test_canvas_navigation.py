@@ -365,13 +365,14 @@ def test_ctrl_f_finds_nodes_in_every_scope_and_goes_to_them(
     press(window, "Ctrl+F")
     bar = canvas.find_bar
     assert bar.isVisible() and bar.edit.hasFocus()
-    QTest.keyClicks(bar.edit, "CALL")  # case-insensitive; the call lives two scopes down
+    QTest.keyClicks(bar.edit, "CALL")  # case-insensitive; the call sits in P(i) in a workload
     calls = [n.id for n, _g, _o in window.document.walk() if n.kind == "kernel.call"]
     assert [m.node_id for m in bar.matches] == calls
-    QTest.keyClick(bar.edit, Qt.Key.Key_Return)
     (call,) = calls
-    owner = window.document.locate(call)[2]
-    assert canvas.scope == owner.id  # entered the loop that holds it
+    # v2: the match is on the root canvas; the list says which frames hold it
+    assert bar.matches[0].where == "workload gemm → cpu_sim › P  i in tiles (Dense 4)"
+    QTest.keyClick(bar.edit, Qt.Key.Key_Return)
+    assert canvas.scope is None  # nothing to enter: the whole workload is on one canvas
     assert canvas.selected_ids() == [call]
     item_centre = canvas.view_node(call).view.sceneBoundingRect().center()
     assert (
@@ -379,25 +380,29 @@ def test_ctrl_f_finds_nodes_in_every_scope_and_goes_to_them(
         .boundingRect()
         .contains(item_centre)
     )
-    # Several matches: Enter/F3 step through them, Shift+Enter back.
+    # Several matches: Enter/F3 step through them, Shift+Enter back; a match in a kernel
+    # body opens that body.
     bar.edit.selectAll()
-    QTest.keyClicks(bar.edit, "Entry")  # the kernel body's, the workload's and the loop's
-    gets = [m.node_id for m in bar.matches]
-    named = [n.id for n, _g, _o in window.document.walk() if "entry" in n.name.lower()]
-    assert len(named) == 3 and set(named) <= set(gets)
-    n = len(gets)
-    assert bar.count_label.text() == f"{n} found"
+    QTest.keyClicks(bar.edit, "matmul")  # the kernel, the call matmul[i], the body's pto.matmul
+    found = [m.node_id for m in bar.matches]
+    doc = window.document
+    kernel = next(n.id for n in doc.graph.nodes.values() if n.kind == "kernel.def")
+    body_op = next(n.id for n in doc.graph.nodes[kernel].body.nodes.values() if n.kind == "pto.matmul")  # fmt: skip
+    assert found == [kernel, call, body_op]
+    assert bar.count_label.text() == "3 found"
     QTest.keyClick(bar.edit, Qt.Key.Key_Return)
+    assert canvas.selected_ids() == [kernel] and canvas.scope is None
     QTest.keyClick(bar.edit, Qt.Key.Key_F3)
-    assert canvas.selected_ids() == [gets[1]] and bar.count_label.text() == f"2 of {n}"
-    assert canvas.scope == window.document.locate(gets[1])[2].id
+    assert canvas.selected_ids() == [call] and bar.count_label.text() == "2 of 3"
+    QTest.keyClick(bar.edit, Qt.Key.Key_F3)
+    assert canvas.scope == kernel and canvas.selected_ids() == [body_op]
     QTest.keyClick(bar.edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
-    assert canvas.selected_ids() == [gets[0]]
+    assert canvas.scope is None and canvas.selected_ids() == [call]
     QTest.keyClick(bar.edit, Qt.Key.Key_Escape)
     assert not bar.isVisible()
     assert canvas.viewer.hasFocus()
     press(window, "F3")  # the field is closed; F3 on the canvas still goes on
-    assert canvas.selected_ids() == [gets[1]]
+    assert canvas.selected_ids() == [body_op]
 
 
 def test_help_lists_the_window_shortcuts_from_its_actions(
@@ -556,7 +561,7 @@ def test_refused_wire_says_why_at_the_cursor(canvas: GraphCanvas, qtbot: Any) ->
     assert canvas.doc.graph.edges == []
     qtbot.waitUntil(QToolTip.isVisible)
     text = QToolTip.text()
-    assert "Q (tensor) cannot feed the scalar port 'size' of n" in text
+    assert "Q gives a tensor but input 'size' of n takes a scalar" in text
     assert "data.tensor" not in text and "axis.dense_dyn" not in text  # names, never kind ids
     assert canvas.wire_feedback.last_reason is not None
     close_tooltip(qtbot)

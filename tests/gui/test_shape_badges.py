@@ -1,9 +1,10 @@
 """Live rank/shape checks on the canvas, and tile shapes in the kernel's params table.
 
-Real gestures only for the edits (Properties fields and table cells typed into, combos picked
-with the keyboard); the sample is opened with Ctrl+O. A bad index or tensor shape puts an error
-badge on the kernel call node and a line in the Diagnostics dock naming tensor, index and tile;
-fixing it takes the badge away.
+Real gestures only for the edits (a call port's index edited in place on the canvas, Properties
+fields and table cells typed into, combos picked with the keyboard); the sample is opened with
+Ctrl+O. A bad index or tensor shape puts an error badge on the kernel call node, turns the
+port's index label red and adds a line in the Diagnostics dock naming tensor, index and tile;
+fixing it takes the badge away. Format v2: the call is on the root canvas (nothing entered).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QComboBox, QSpinBox
 from test_build_attention import UserDriver, make_window  # noqa: F401 - fixture
@@ -37,17 +38,26 @@ def _open_attention(qtbot: Any, make_window: Callable[[], MainWindow]) -> UserDr
 def _ids(u: UserDriver) -> dict[str, str]:
     doc = u.window.document
     out = {}
-    for node, _graph, owner in doc.walk():
+    for node in doc.graph.nodes.values():
         if node.kind == "kernel.call":
-            out["call"], out["loop"] = node.id, owner.id
+            out["call"], out["loop"] = node.id, node.parent
         elif node.kind in ("data.tensor", "kernel.def"):
             out[node.name] = node.id
     return out
 
 
-def _index_row(u: UserDriver, param: str) -> int:
-    table = u.editor("index")
-    return next(r for r in range(table.rowCount()) if table.item(r, 0).text() == param)
+def _label_point(u: UserDriver, call: str, param: str) -> QPoint:
+    label = u.canvas.view_node(call).port_label("in", param)
+    return u.canvas.viewer.mapFromScene(label.sceneBoundingRect().center())
+
+
+def _edit_index(u: UserDriver, call: str, param: str, text: str) -> None:
+    """Click the port's index label on the canvas, type the index, press Enter."""
+    QTest.mouseClick(u.viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, _label_point(u, call, param))  # fmt: skip
+    u.qtbot.waitUntil(lambda: u.canvas.index_editor() is not None)
+    QTest.keyClicks(u.viewport, text)
+    QTest.keyClick(u.viewport, Qt.Key.Key_Return)
+    u.qtbot.waitUntil(lambda: u.canvas.index_editor() is None)
 
 
 def test_bad_index_badges_the_call_and_fixing_it_clears_the_badge(
@@ -56,23 +66,26 @@ def test_bad_index_badges_the_call_and_fixing_it_clears_the_badge(
 ) -> None:
     u = _open_attention(qtbot, make_window)
     ids = _ids(u)
-    u.canvas.enter_scope(ids["loop"])
-    qtbot.waitUntil(lambda: u.canvas.view_node(ids["call"]) is not None)
+    assert u.canvas.scope is None and u.canvas.view_node(ids["call"]) is not None
     assert u.canvas.badge_of(ids["call"]) is None
-    u.click_node(ids["call"])
-    table = u.editor("index")
-    u.type_cell(table, _index_row(u, "Q"), 1, "b")  # Q[b]: one loop variable short
+    label = u.canvas.view_node(ids["call"]).port_label("in", "Q")
+    assert label.text() == "Q[b, h]" and label.problem is None
+    _edit_index(u, ids["call"], "Q", "b")  # Q[b]: one loop variable short
     assert u.window.document.node(ids["call"]).props["index"]["Q"] == "b"
     qtbot.waitUntil(lambda: u.canvas.badge_of(ids["call"]) == vnodes.BADGE_ERROR)
     want = "props.index.Q: Q[b] is a view of shape [4, 16, 16] but parameter Q of attn is Tile[16, 16, f32]"
     assert u.canvas.diagnostics_of(ids["call"]) == [want]
     assert want in u.canvas.view_node(ids["call"]).view.toolTip()
+    label = u.canvas.view_node(ids["call"]).port_label("in", "Q")
+    assert label.text() == "Q[b]" and label.problem and "Tile[16, 16, f32]" in label.toolTip()
     listed = u.window.diagnostics_list
     assert any(want in listed.item(i).text() for i in range(listed.count()))
 
-    u.type_cell(u.editor("index"), _index_row(u, "Q"), 1, "b, h")
+    _edit_index(u, ids["call"], "Q", "b, h")  # the automatic index again: override dropped
     qtbot.waitUntil(lambda: u.canvas.badge_of(ids["call"]) is None)
+    assert "Q" not in (u.window.document.node(ids["call"]).props.get("index") or {})
     assert u.canvas.diagnostics_of(ids["call"]) == []
+    assert u.canvas.view_node(ids["call"]).port_label("in", "Q").problem is None
 
 
 def test_bad_tensor_shape_badges_the_call(
@@ -86,7 +99,6 @@ def test_bad_tensor_shape_badges_the_call(
     u.click_node(ids["O"])
     u.type_into("shape", "2, 4, 16, 8")
     assert u.window.document.node(ids["O"]).props["shape"] == [2, 4, 16, 8]
-    u.canvas.enter_scope(ids["loop"])
     qtbot.waitUntil(lambda: u.canvas.badge_of(ids["call"]) == vnodes.BADGE_ERROR)
     assert u.canvas.diagnostics_of(ids["call"]) == [
         "props.index.O: O[b, h] is a view of shape [16, 8] but parameter O of attn is Tile[16, 16, f32]"
@@ -134,7 +146,6 @@ def test_params_table_shows_tile_fields_only_for_tiles(
         "dtype": "f32",
     }
     # Q[b, h] is 16x16, no longer the 8x16 tile: the call inside the loop is badged.
-    u.canvas.enter_scope(ids["loop"])
     qtbot.waitUntil(lambda: u.canvas.badge_of(ids["call"]) == vnodes.BADGE_ERROR)
     assert u.canvas.diagnostics_of(ids["call"]) == [
         "props.index.Q: Q[b, h] is a view of shape [16, 16] but parameter Q of attn is Tile[8, 16, f32]"
