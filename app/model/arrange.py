@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from . import registry, titles
 from .document import Document, Graph, Node
 
-GAP_X = 70.0
+GAP_X = 60.0
 """Between columns: room for the wires that cross them."""
-GAP_Y = 28.0
+GAP_Y = 20.0
 """Between nodes of one column."""
 DEFAULT_ASPECT = 1.6
 """The canvas of a 1400x900 Studio window is about 800x500 (docks take the rest)."""
@@ -132,7 +132,7 @@ class _Frames:
         self.size: dict[str, Size] = {}
         self.local: dict[str, dict[str, tuple[float, float]]] = {}  # frame -> child offsets
         self.header: dict[str, float] = {}
-        self.stacked: set[str] = set()  # frames whose children stand in one column
+        self.fold: dict[str, int] = {}  # frame -> dataflow columns per row (folded frames)
         self._cols: dict[str | None, list[list[str]]] = {}
 
     def _chain(self, nid: str) -> list[str]:
@@ -196,18 +196,16 @@ class _Frames:
             self.local[nid] = {}
             return frame_size(None, header, min_w)
         columns = self._columns(nid)
-        if nid in self.stacked:  # one column, in dataflow order: reads top to bottom
-            columns = [[c for col in columns for c in col]]
         sizes = {c: self._measure(c) for col in columns for c in col}
-        local = _stack(columns, sizes)
+        local = _stack(columns, sizes, self.fold.get(nid))
         self.local[nid] = local
         return frame_size(_extent(local, sizes), header, min_w)
 
     def root(self, aspect: float) -> dict[str, tuple[float, float]]:
         """Lay out the root canvas so it shows as large as it can in a view of shape
         ``aspect``: frames read left to right, but a frame whose columns make the canvas too
-        wide stacks its children in one column (widest frames tried first, kept when the
-        whole canvas then shows larger)."""
+        wide folds them into rows (like lines of text; one column per row stacks them top to
+        bottom), widest frames tried first, a fold kept when the whole canvas shows larger."""
         members = self.kids.get(None, [])
         edges = _sibling_edges(self.graph, {n: c for c in members for n in self._subtree(c)})
         defs, flow = self._root_parts(members, edges)
@@ -219,12 +217,16 @@ class _Frames:
         ]
         width = {f: self._frame_width(f) for f in tries}
         for f in sorted(tries, key=lambda f: (-width[f], self.order[f])):
-            self.stacked.add(f)
-            pos, scale = self._root_layout(defs, flow, aspect)
-            if scale > best_scale * 1.02:
-                best, best_scale = pos, scale
+            kept = None
+            for per_row in range(len(self._columns(f)) - 1, 0, -1):
+                self.fold[f] = per_row
+                pos, scale = self._root_layout(defs, flow, aspect)
+                if scale > best_scale * 1.01:
+                    best, best_scale, kept = pos, scale, per_row
+            if kept is None:
+                del self.fold[f]
             else:
-                self.stacked.discard(f)
+                self.fold[f] = kept
         self._root_layout(defs, flow, aspect)  # the kept choice's frame contents
         out: dict[str, tuple[float, float]] = {}
         for nid, (x, y) in best.items():
@@ -238,8 +240,9 @@ class _Frames:
     def _root_layout(
         self, defs: list[str], flow: list[list[str]], aspect: float
     ) -> tuple[dict[str, tuple[float, float]], float]:
-        """Definitions in a column left of the flow, or in rows above it: whichever shows the
-        whole canvas larger (above on a near tie). Returns positions and their scale."""
+        """Definitions in rows above the flow, in a column left of it, or in the room left
+        under the flow's short columns: whichever shows the whole canvas larger (the earlier
+        on a near tie). Returns positions and their scale."""
         self.size = {}
         for nid in defs + [n for col in flow for n in col]:
             self.size[nid] = self._measure(nid)
@@ -251,6 +254,10 @@ class _Frames:
             shift = _extent(dpos, self.size).height + 2 * GAP_Y
             candidates.append({**dpos, **{n: (x, y + shift) for n, (x, y) in fpos.items()}})
         candidates.append(_best_wrap([c for c in [defs, *flow] if c], self.size, aspect))
+        if defs and flow:
+            filled = _fill(defs, _best_wrap(flow, self.size, aspect), self.size)
+            if filled is not None:
+                candidates.append(filled)
 
         def scale(pos: Mapping[str, tuple[float, float]]) -> float:
             ext = _extent(pos, self.size)
@@ -328,17 +335,51 @@ def _dataflow_columns(graph: Graph, members: list[str], edges: list[tuple[str, s
     return [ids for _l, ids in sorted(columns.items())]
 
 
-def _stack(columns: list[list[str]], size: Mapping[str, Size]) -> dict[str, tuple[float, float]]:
-    """Columns side by side, each stacked top to bottom, from (0, 0)."""
+def _stack(
+    columns: list[list[str]], size: Mapping[str, Size], per_row: int | None = None
+) -> dict[str, tuple[float, float]]:
+    """Columns side by side, each stacked top to bottom, from (0, 0); with ``per_row`` the
+    columns are folded into rows of that many (read left to right, then the next row)."""
     pos: dict[str, tuple[float, float]] = {}
-    x = 0.0
-    for ids in columns:
-        y = 0.0
-        for nid in ids:
-            pos[nid] = (x, y)
-            y += size[nid].height + GAP_Y
-        x += max(size[nid].width for nid in ids) + GAP_X
+    step = per_row or len(columns) or 1
+    y0 = 0.0
+    for start in range(0, len(columns), step):
+        x = 0.0
+        bottom = y0
+        for ids in columns[start : start + step]:
+            y = y0
+            for nid in ids:
+                pos[nid] = (x, y)
+                y += size[nid].height + GAP_Y
+            bottom = max(bottom, y)
+            x += max(size[nid].width for nid in ids) + GAP_X
+        y0 = bottom
     return pos
+
+
+def _fill(
+    ids: list[str], pos: Mapping[str, tuple[float, float]], size: Mapping[str, Size]
+) -> dict[str, tuple[float, float]] | None:
+    """``pos`` plus ``ids`` stacked under its columns, left to right, where they fit without
+    making the layout taller or wider; None when they do not all fit."""
+    ext = _extent(pos, size)
+    columns: dict[float, list[float]] = {}  # x -> [width, bottom]
+    for nid, (x, y) in pos.items():
+        col = columns.setdefault(x, [0.0, 0.0])
+        col[0] = max(col[0], size[nid].width)
+        col[1] = max(col[1], y + size[nid].height)
+    out = dict(pos)
+    for nid in ids:
+        s = size[nid]
+        for x in sorted(columns):
+            width, bottom = columns[x]
+            if s.width <= width and bottom + GAP_Y + s.height <= ext.height:
+                out[nid] = (x, bottom + GAP_Y)
+                columns[x][1] = bottom + GAP_Y + s.height
+                break
+        else:
+            return None
+    return out
 
 
 def _rows(
