@@ -120,11 +120,10 @@ def _affine(node: ast.expr) -> Affine | None:
 def call_problems(
     doc: Document, call: Node, wires: indexing.Wires | None = None
 ) -> list[Diagnostic]:
-    """One diagnostic per parameter of ``call`` whose wired tensor, indexed by the effective
-    index (``indexing.effective_index``: the override, else the auto index), is a view the
-    parameter refuses: a tile parameter judged by ``pto_wsp.shape_rule``, a scalar parameter
-    given a view that is not one element, or an index with more items than the tensor has
-    dimensions. The field is ``props.index.<param>`` (the port's index).
+    """One diagnostic per tile parameter of ``call`` whose wired tensor, indexed by the
+    effective index (``indexing.effective_index``: the override, else the auto index), is a
+    view the parameter refuses by ``pto_wsp.shape_rule``, or whose index has more items than
+    the tensor has dimensions. The field is ``props.index.<param>`` (the port's index).
 
     ``wires`` (``indexing.Wires(doc)``) saves a scan of the edges per port: with it, a
     document's checks cost one pass over its edges, however many calls it has."""
@@ -145,8 +144,7 @@ def _param_problem(
     doc: Document, call: Node, kern: Node, param: dict[str, Any], wires: indexing.Wires
 ) -> str | None:
     pname = param["name"]
-    kind = param.get("kind", "tensor")
-    if kind not in ("tile", "scalar"):
+    if param.get("kind", "tensor") != "tile":
         return None  # an unshaped In[Tensor] takes any view (the DSL does not check it either)
     tensor = _tensor_argument(indexing.wired_node(doc, call, pname, wires))
     if tensor is None:
@@ -164,28 +162,20 @@ def _param_problem(
         )
     got = _view_shape(shape, items)
     assert got is not None  # items parsed and fit the rank
-    if kind == "scalar":
-        if not got:
-            return None
-        want = f"Scalar[{param.get('dtype', 'f32')}]"
+    tile = indexing.tile_shape(param)
+    dtype = param.get("dtype", "f32")
+    if tile is None or dtype not in registry.DTYPES:
+        return None  # a malformed parameter: the params check names it
+    tensor_dtype = tensor.props.get("dtype")
+    if tile_shape_problem(tile, got) is not None:
         what = f"shape {format_shape(got)}"
+    elif tensor_dtype in registry.DTYPES and tile_dtype_problem(dtype, tensor_dtype):
+        what = f"{tensor_dtype} elements"
     else:
-        tile = indexing.tile_shape(param)
-        dtype = param.get("dtype", "f32")
-        if tile is None or dtype not in registry.DTYPES:
-            return None  # a malformed parameter: the params check names it
-        want = f"Tile[{', '.join(str(d) for d in tile)}, {dtype}]"
-        tensor_dtype = tensor.props.get("dtype")
-        if tile_shape_problem(tile, got) is not None:
-            what = f"shape {format_shape(got)}"
-        elif tensor_dtype in registry.DTYPES and tile_dtype_problem(dtype, tensor_dtype):
-            what = f"{tensor_dtype} elements"
-        else:
-            return None
+        return None
+    want = f"Tile[{', '.join(str(d) for d in tile)}, {dtype}]"
     verb = "is a view of" if text.strip() else "has"
-    message = (
-        f"{_view_text(tensor, text)} {verb} {what} but parameter {pname} of {kern.name} is {want}"
-    )
+    message = f"{_view_text(tensor, text)} {verb} {what} but parameter {pname} of {kern.name} is {want}"  # fmt: skip
     if override is None and what.startswith("shape"):
         hint = indexing.auto_index_problem(doc, call, pname, wires)
         if hint is not None:

@@ -93,6 +93,7 @@ class _Checker:
             self.check_kind_rules(node)
         self.check_edges(self.doc.graph, None)
         self.check_collectives_have_a_mesh()
+        self.check_one_program()
 
     # -- names -------------------------------------------------------------------------------
     def check_names(self) -> None:
@@ -371,7 +372,10 @@ class _Checker:
             ins = self.wires.into.get((node.id, name), [])
             outs = self.wires.out_of.get((node.id, name), [])
             if direction in ("In", "InOut"):
-                if not ins:
+                if p.get("kind") == "scalar" and not ins:
+                    if not (indexing.index_override(node, name) or "").strip():
+                        self.add(node.id, f"inputs.{name}", f"scalar parameter {name} of {kern.name} has no value: wire a scalar into it or type one")  # fmt: skip
+                elif not ins:
                     self.add(node.id, f"inputs.{name}", f"parameter {name} of {kern.name} is not wired: wire a {registry.param_port_type(p)} into it")  # fmt: skip
                 elif len(ins) > 1:
                     self.add(node.id, f"inputs.{name}", f"parameter {name} takes one wire, has {len(ins)}")  # fmt: skip
@@ -383,6 +387,50 @@ class _Checker:
                 src, dst = self.nodes.get(ins[0].src.node), self.nodes.get(outs[0].dst.node)
                 if src is not None and dst is not None and src.kind == dst.kind and src.id != dst.id:  # fmt: skip
                     self.add(node.id, f"outputs.{name}", f"InOut parameter {name} reads {_label(src)} but is wired to write {_label(dst)}: it is one argument")  # fmt: skip
+
+    def check_send(self, node: Node) -> None:
+        """The call a send sends is written inside the send: it stands in the send's frame,
+        and its task goes to this one send."""
+        for e in self.wires.into.get((node.id, "value"), []):
+            call = self.nodes.get(e.src.node)
+            if call is None or call.kind != "kernel.call":
+                continue  # a wrong wire: check_edges
+            sends = self.wires.out_of.get((call.id, e.src.port), [])
+            if len(sends) > 1 and sends[0] is e:  # once per call, at its first send
+                self.add(call.id, f"outputs.{e.src.port}", "a call's task is sent on one channel only")  # fmt: skip
+            if call.parent != node.parent:
+                self.add(call.id, "parent", "a kernel call sent on a channel is written inside its send: put it in the send's frame")  # fmt: skip
+
+    def check_kernel(self, node: Node) -> None:
+        """A kernel is C++ (cpp_src) or tile ops (its body), not both; includes need C++."""
+        cpp = node.props.get("cpp_src")
+        if isinstance(cpp, str) and cpp.strip() and node.body is not None:
+            ops = [
+                n for n in node.body.nodes.values() if n.kind not in ("scope.entry", "kernel.param")
+            ]
+            params = {n.id for n in node.body.nodes.values() if n.kind == "kernel.param"}
+            stores = [e for e in node.body.edges if e.dst.node in params]
+            if ops or stores:
+                self.add(node.id, "props.cpp_src", "a kernel with cpp_src has its body in C++; remove the tile ops from its body")  # fmt: skip
+        includes = node.props.get("cpp_includes")
+        if includes and not (isinstance(cpp, str) and cpp.strip()):
+            self.add(node.id, "props.cpp_includes", "cpp_includes needs cpp_src")
+
+    def check_tensor(self, node: Node) -> None:
+        if node.props.get("init") == "npy" and not str(node.props.get("path") or "").strip():
+            self.add(node.id, "props.path", "init=npy needs the path of a .npy file")
+
+    def check_one_program(self) -> None:
+        """A project compiles one program: one top-level frame with a target."""
+        targets = [
+            n
+            for n in self.nodes.values()
+            if n.parent is None and n.kind in registry.SHEET_KINDS and n.props.get("target")
+        ]
+        if len(targets) > 1:
+            names = ", ".join(_label(n) for n in targets)
+            for n in targets:
+                self.add(n.id, "props.target", f"a project compiles one program, and {names} each set a target: clear all but one")  # fmt: skip
 
     # -- the schedule sheet ------------------------------------------------------------------
     def check_sheet(self, node: Node) -> None:
@@ -619,7 +667,10 @@ class _Checker:
 
 
 _KIND_RULES = {
+    "data.tensor": _Checker.check_tensor,
+    "kernel.def": _Checker.check_kernel,
     "kernel.call": _Checker.check_call,
+    "csp.send": _Checker.check_send,
     "branch.chain": _Checker.check_chain,
     "branch.case": _Checker.check_case,
     "compose.combine": _Checker.check_children,

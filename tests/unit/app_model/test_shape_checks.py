@@ -281,26 +281,20 @@ def test_a_tile_shape_field_of_other_rank() -> None:
     assert _shape_diags(doc) == []
 
 
-def test_scalar_parameter_takes_one_element() -> None:
+def test_scalar_parameters_are_not_views() -> None:
+    """A scalar parameter takes a scalar (wired or typed into its index field): no view to
+    judge, and a tensor wired into it is validation's type error, not a shape badge."""
     params = [*v2_docs.TILE_16, {"name": "s", "direction": "In", "kind": "scalar", "dtype": "f32"}]
     doc = v2_docs.attention(params=params)
-    v2_docs.wire(doc, "K", "tensor", "call", "s")
+    v2_docs.node(doc, "n", "data.scalar", "n", dtype="f32", value="2")
+    v2_docs.wire(doc, "n", "scalar", "call", "s")
     call = doc.graph.nodes["call"]
     assert indexing.tile_rank(params[-1]) == 0
-    # rank 3 minus 0: three indices wanted, two loop variables: the auto rule falls short
-    assert indexing.auto_index(doc, call, "s") == "b, h"
-    assert _shape_diags(doc) == [
-        (
-            "call",
-            "props.index.s",
-            "K[b, h] is a view of shape [16] but parameter s of attn_kernel is Scalar[f32] "
-            "(K needs 3 indices to reach the tile of parameter s, but the call has loop "
-            "variables b, h around it: put it in a loop over the missing dimension or type the "
-            "index)",
-        )
-    ]
-    call.props["index"]["s"] = "b, h, 0"
+    assert indexing.auto_index(doc, call, "s") == ""  # rank 0 minus 0
     assert _shape_diags(doc) == []
+    doc.graph.edges[-1] = v2_docs.Edge(v2_docs.PortRef("K", "tensor"), v2_docs.PortRef("call", "s"))
+    assert _shape_diags(doc) == []
+    assert ("call", "inputs.s") in [(d.node_id, d.field) for d in doc.validate()]
 
 
 def test_unshaped_tensor_parameters_take_any_view() -> None:

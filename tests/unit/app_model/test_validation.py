@@ -266,6 +266,7 @@ def test_no_wire_joins_two_programs(doc: Document) -> None:
     node(doc, "y", "layout.allreduce", "y", parent="wl2", op="sum")
     node(doc, "wl2loop", "loop.parallel", "", parent="wl2", axes=[{"var": "b", "axis": "batch"}])
     doc.graph.nodes["wl2"].props.update(spatial_map=[2, 1], dispatch_key="b", stream_by="")
+    doc.graph.nodes["wl2"].props["target"] = ""  # one program per project
     wire(doc, "Q", "tensor", "y", "tensor")
     doc.graph.edges = [e for e in doc.graph.edges if e.dst.port != "K"]
     wire(doc, "y", "tensor", "call", "K")
@@ -450,3 +451,54 @@ def test_processes_live_in_connect_frames_under_unique_names() -> None:
         "a named process belongs in a connect frame; inside a workload use P.pipe, where every "
         "statement is a process",
     ) in diags(doc)
+
+
+def test_scalar_parameters_take_a_wire_or_a_typed_value(doc: Document) -> None:
+    params = [*v2_docs.TILE_16, {"name": "n", "direction": "In", "kind": "scalar", "dtype": "i32"}]
+    doc.graph.nodes["attn"].props["params"] = params
+    registry.sync_kernel_params(doc, doc.graph.nodes["attn"])
+    assert diags(doc) == [
+        (
+            "call",
+            "inputs.n",
+            "scalar parameter n of attn_kernel has no value: wire a scalar into it or type one",
+        )
+    ]
+    doc.graph.nodes["call"].props["index"]["n"] = "b * 2"  # a typed value over the loop vars
+    assert diags(doc) == []
+    doc.graph.nodes["call"].props["index"]["n"] = "k"
+    assert diags(doc) == [("call", "props.index.n", "unknown name 'k'")]
+
+
+def test_a_sent_call_stands_in_its_sends_frame_and_goes_to_one_send(doc: Document) -> None:
+    node(doc, "ch", "csp.channel", "work", depth=2)
+    node(doc, "s1", "csp.send", "", parent="loop", channel="ch")
+    wire(doc, "call", "task", "s1", "value")
+    assert diags(doc) == []
+    doc.graph.nodes["s1"].parent = "wl"
+    assert ("call", "parent") in where(doc)
+    doc.graph.nodes["s1"].parent = "loop"
+    node(doc, "s2", "csp.send", "", parent="loop", channel="ch")
+    wire(doc, "call", "task", "s2", "value")
+    assert diags(doc) == [("call", "outputs.task", "a call's task is sent on one channel only")]
+
+
+def test_one_program_per_project(doc: Document) -> None:
+    node(doc, "w2", "workload.def", "other", target="cpu_sim")
+    assert [d for d in diags(doc) if d[1] == "props.target"] == [
+        (
+            w,
+            "props.target",
+            "a project compiles one program, and attention, other each set a target: clear all but one",
+        )  # fmt: skip
+        for w in ("wl", "w2")
+    ]
+
+
+def test_kernel_sources_and_tensor_files(doc: Document) -> None:
+    kern = doc.graph.nodes["attn"]
+    kern.props["cpp_includes"] = ["x.h"]
+    assert diags(doc) == [("attn", "props.cpp_includes", "cpp_includes needs cpp_src")]
+    kern.props["cpp_includes"] = []
+    doc.graph.nodes["Q"].props["init"] = "npy"
+    assert diags(doc) == [("Q", "props.path", "init=npy needs the path of a .npy file")]
