@@ -40,10 +40,10 @@ from pto_wsp.trace_analysis import analyse_trace
 
 ROOT = Path(__file__).resolve().parents[3]
 PIPELINE = ROOT / "projects" / "megakernel_pipeline.pto.json"
-DISPATCH = "n49"  # megakernel_pipeline: dispatch round_robin(1)
+DISPATCH = "n20"  # megakernel_pipeline: the workload frame whose sheet dispatches round_robin(1)
 MATMUL = ROOT / "projects" / "matmul.pto.json"
 TENSOR_PARALLEL = ROOT / "projects" / "tensor_parallel.pto.json"
-TASK_GRAPH = "n36"  # tensor_parallel: task_graph sched2, pools partial: 3, finish: 1
+TASK_GRAPH = "n19"  # tensor_parallel: its workload frame; task_graph pools partial: 3, finish: 1
 
 
 @pytest.fixture(scope="module")
@@ -60,15 +60,17 @@ def test_discovery_lists_schedule_data_axis_and_kernel_props(pipeline: Document)
     keys = [p.key for p in params]
     assert len(keys) == len(set(keys))
     by_key = {p.key: p for p in params}
-    n = by_key[f"{DISPATCH}.n"]
-    assert (n.type, n.current, n.label) == ("int", 1, "dispatch sched · n")
-    policy = by_key[f"{DISPATCH}.policy"]
+    n = by_key[f"{DISPATCH}.dispatch_n"]
+    assert (n.type, n.current, n.label) == ("int", 1, "Workload pipeline · dispatch_n")
+    policy = by_key[f"{DISPATCH}.dispatch"]
     assert policy.type == "enum" and "work_steal" in (policy.choices or ())
     assert by_key["n1.shape"].type == "shape" and by_key["n1.shape"].current == [8, 16, 16]
     assert by_key["n5.size"].label == "DenseDyn axis tiles · size"
     assert by_key["n10.cost"].label == "Kernel compute · cost"
-    # schedule and program nodes come first; nothing unsweepable is offered
-    assert {p.node_id for p in params[:4]} == {DISPATCH, "n50"}
+    # the program frame's sheet comes first; nothing unsweepable is offered
+    assert {p.node_id for p in params[:4]} == {DISPATCH}
+    window = by_key[f"{DISPATCH}.task_graph.window"]  # the task graph's fields, one by one
+    assert (window.type, window.current) == ("int", 0)
     assert all(p.type not in ("str", "code", "params", "names", "exprlist") for p in params)
     nested = next(p for p in params if p.node_id == "n22")
     assert nested.label.startswith("pipeline › ")
@@ -105,11 +107,11 @@ def test_task_graph_pools_are_sweepable_per_row(tensor_parallel: Document) -> No
     assert (partial.type, partial.current, partial.label) == (
         "int",
         3,
-        "task_graph sched2 · pools partial workers",
+        "Workload tensor_parallel · pools partial workers",
     )
-    assert (finish.current, finish.label) == (1, "task_graph sched2 · pools finish workers")
-    assert partial.numeric and f"{TASK_GRAPH}.pools" not in by_key  # the table itself is not
-    assert find_param(tensor_parallel, "sched2", "pools.finish.workers") == finish
+    assert (finish.current, finish.label) == (1, "Workload tensor_parallel · pools finish workers")
+    assert partial.numeric and f"{TASK_GRAPH}.task_graph.pools" not in by_key  # not the table
+    assert find_param(tensor_parallel, "tensor_parallel", "pools.finish.workers") == finish
 
     assert parse_values(partial, "1..3") == [1, 2, 3]
     assert parse_values(partial, "1..8 *2") == [1, 2, 4, 8]
@@ -119,21 +121,24 @@ def test_task_graph_pools_are_sweepable_per_row(tensor_parallel: Document) -> No
         parse_values(partial, "0..2")
     with pytest.raises(ValueListError, match=r"value 1 \('1.5'\): expected an integer"):
         parse_values(partial, "1.5")
-    with pytest.raises(SweepError, match=r"n36 \(task_graph\) has no pool for kernel 'x'"):
+    with pytest.raises(SweepError, match=r"n19 \(Workload\) has no pool for kernel 'x'"):
         find_param(tensor_parallel, TASK_GRAPH, "pools.x.workers")
 
     variants = make_variants(tensor_parallel, partial.with_values([1, 2]))
     for v in variants:
         assert v.ok, v.error
         assert v.document is not None
-        pools = v.document.node(TASK_GRAPH).props["pools"]
+        pools = v.document.node(TASK_GRAPH).props["task_graph"]["pools"]
         assert pools == [{"kernel": "partial", "workers": v.value}, {"kernel": "finish", "workers": 1}]  # fmt: skip
-        assert _strip(v.document, TASK_GRAPH, "pools") == _strip(tensor_parallel, TASK_GRAPH, "pools")  # fmt: skip
+        assert _strip(v.document, TASK_GRAPH, "task_graph") == _strip(tensor_parallel, TASK_GRAPH, "task_graph")  # fmt: skip
         assert _pools_text(v.source) == f"pools=Pools.by_kernel({{partial: {v.value}, finish: 1}}),"  # fmt: skip
-    assert tensor_parallel.node(TASK_GRAPH).props["pools"][0] == {"kernel": "partial", "workers": 3}  # fmt: skip
+    assert tensor_parallel.node(TASK_GRAPH).props["task_graph"]["pools"][0] == {"kernel": "partial", "workers": 3}  # fmt: skip
     # a value the pools setter refuses (not parsed: set directly) is reported for that value
     refused = make_variant(tensor_parallel, partial, 0)
-    assert refused.error == "n36.props.pools: [0].workers: expected an integer >= 1, got 0"
+    assert (
+        refused.error is not None
+        and "[0].workers: expected an integer >= 1, got 0" in refused.error
+    )
     assert refused.error_node == TASK_GRAPH
 
 
@@ -145,16 +150,17 @@ def test_pool_workers_link_in_lock_step(tensor_parallel: Document) -> None:
     assert [(v.value, v.linked) for v in variants] == [(1, (3,)), (2, (2,)), (3, (1,))]
     for v in variants:
         assert v.ok and v.document is not None, v.error
-        workers = {r["kernel"]: r["workers"] for r in v.document.node(TASK_GRAPH).props["pools"]}
+        rows = v.document.node(TASK_GRAPH).props["task_graph"]["pools"]
+        workers = {r["kernel"]: r["workers"] for r in rows}
         assert workers == {"partial": v.value, "finish": 4 - v.value}
         assert _pools_text(v.source) == f"pools=Pools.by_kernel({{partial: {v.value}, finish: {4 - v.value}}}),"  # fmt: skip
 
 
 def test_find_param_names_what_is_wrong(pipeline: Document) -> None:
-    assert find_param(pipeline, "sched", "n").node_id == DISPATCH  # a unique name works too
+    assert find_param(pipeline, "pipeline", "dispatch_n").node_id == DISPATCH  # a unique name
     with pytest.raises(SweepError, match="no node with id or name 'nope'"):
         find_param(pipeline, "nope", "n")
-    with pytest.raises(SweepError, match=r"n49 \(dispatch\) has no property 'workers'"):
+    with pytest.raises(SweepError, match=r"n20 \(Workload\) has no property 'workers'"):
         find_param(pipeline, DISPATCH, "workers")
     with pytest.raises(SweepError, match="property 'path' of n1 .* cannot be swept"):
         find_param(pipeline, "n1", "path")
@@ -177,7 +183,7 @@ def test_find_param_names_what_is_wrong(pipeline: Document) -> None:
     ],
 )
 def test_int_value_lists(pipeline: Document, text: str, expected: list[int]) -> None:
-    assert parse_values(find_param(pipeline, DISPATCH, "n"), text) == expected
+    assert parse_values(find_param(pipeline, DISPATCH, "dispatch_n"), text) == expected
 
 
 @pytest.mark.parametrize(
@@ -195,15 +201,15 @@ def test_int_value_lists(pipeline: Document, text: str, expected: list[int]) -> 
 )
 def test_bad_value_lists_name_the_entry(pipeline: Document, text: str, message: str) -> None:
     with pytest.raises(ValueListError, match=message):
-        parse_values(find_param(pipeline, DISPATCH, "n"), text)
+        parse_values(find_param(pipeline, DISPATCH, "dispatch_n"), text)
 
 
 def test_enum_float_shape_and_expr_value_lists(pipeline: Document) -> None:
-    policy = find_param(pipeline, DISPATCH, "policy")
+    policy = find_param(pipeline, DISPATCH, "dispatch")
     assert parse_values(policy, "round_robin, hash") == ["round_robin", "hash"]
     assert parse_values(policy, "Work_Steal") == ["work_steal"]
     assert parse_values(policy, "*") == list(policy.choices or ())
-    with pytest.raises(ValueListError, match=r"value 2 \('fifo'\): expected one of round_robin"):
+    with pytest.raises(ValueListError, match=r"value 2 \('fifo'\): expected one of .*round_robin"):
         parse_values(policy, "round_robin, fifo")
     shape = find_param(pipeline, "n1", "shape")
     assert parse_values(shape, "8x16x16, [4, 16, 16]; (2,16,16)") == [
@@ -213,7 +219,7 @@ def test_enum_float_shape_and_expr_value_lists(pipeline: Document) -> None:
     ]
     with pytest.raises(ValueListError, match=r"value 1 \('8xa'\): expected a shape of integers"):
         parse_values(shape, "8xa")
-    key = find_param(pipeline, DISPATCH, "key")
+    key = find_param(pipeline, DISPATCH, "dispatch_key")
     assert parse_values(key, 't.get("a", 0), t.get("b")') == ['t.get("a", 0)', 't.get("b")']
     jit = find_param(pipeline, "n10", "jit")
     assert parse_values(jit, "false, true") == [False, True]
@@ -245,17 +251,17 @@ def _drop(data: object, node_id: str, prop: str) -> object:
 
 
 def test_variants_differ_only_in_the_swept_property(pipeline: Document) -> None:
-    param = find_param(pipeline, DISPATCH, "n").with_values([1, 2, 4])
+    param = find_param(pipeline, DISPATCH, "dispatch_n").with_values([1, 2, 4])
     variants = make_variants(pipeline, param)
     assert [v.value for v in variants] == [1, 2, 4]
-    base = _strip(pipeline, DISPATCH, "n")
+    base = _strip(pipeline, DISPATCH, "dispatch_n")
     for v in variants:
         assert v.ok and v.document is not None
-        assert v.document.node(DISPATCH).props["n"] == v.value
-        assert _strip(v.document, DISPATCH, "n") == base
+        assert v.document.node(DISPATCH).props["dispatch_n"] == v.value
+        assert _strip(v.document, DISPATCH, "dispatch_n") == base
         assert v.source == export_script(v.document).source
         assert f"DispatchPolicy.round_robin({v.value})" in v.source
-    assert pipeline.node(DISPATCH).props["n"] == 1  # the original is untouched
+    assert pipeline.node(DISPATCH).props["dispatch_n"] == 1  # the original is untouched
 
 
 def test_refused_values_are_reported_per_variant(pipeline: Document) -> None:
@@ -264,20 +270,21 @@ def test_refused_values_are_reported_per_variant(pipeline: Document) -> None:
     assert good.ok
     assert not bad.ok and bad.document is None
     assert bad.error == "n1.props.shape: expected a non-empty list of positive ints"
-    policy = find_param(pipeline, DISPATCH, "policy").with_values(["work_steal", "hash"])
+    policy = find_param(pipeline, DISPATCH, "dispatch").with_values(["work_steal", "hash"])
     steal, hashed = make_variants(pipeline, policy)
     assert steal.ok
-    assert hashed.error == "n49.props.key: dispatch policy hash needs a key"
+    assert hashed.error is not None and hashed.error.startswith("n20.props.dispatch_key: ")
+    assert "needs a key" in hashed.error
     assert hashed.error_node == DISPATCH
 
 
 def test_set_target_sets_every_program(pipeline: Document) -> None:
     doc = set_target(pipeline, "ascend_npu")
-    assert doc.node("n50").props["target"] == "ascend_npu"
-    assert pipeline.node("n50").props["target"] == "cpu_sim"
+    assert doc.node(DISPATCH).props["target"] == "ascend_npu"
+    assert pipeline.node(DISPATCH).props["target"] == "cpu_sim"
     with pytest.raises(SweepError, match="target 'gpu'"):
         set_target(pipeline, "gpu")
-    with pytest.raises(SweepError, match="no compile node"):
+    with pytest.raises(SweepError, match="compiles no workload"):
         set_target(Document(name="empty"), "cpu_sim")
 
 
@@ -303,7 +310,7 @@ def _run_script(doc: Document, workdir: Path) -> tuple[dict, np.ndarray]:
 
 @pytest.mark.slow
 def test_headless_sweep_of_dispatch_workers(pipeline: Document, tmp_path: Path) -> None:
-    param = find_param(pipeline, DISPATCH, "n")
+    param = find_param(pipeline, DISPATCH, "dispatch_n")
     param = param.with_values(parse_values(param, "1,2,4,0"))
     seen: list[str] = []
     result = run_sweep(
@@ -327,22 +334,22 @@ def test_headless_sweep_of_dispatch_workers(pipeline: Document, tmp_path: Path) 
         assert all(0.0 <= u <= 1.0 for _w, u in point.lanes)
     assert len(ok[0].lanes) == 1 and len(ok[2].lanes) == 4
     zero = result.points[3]  # an invalid value is reported, the sweep went on
-    assert zero.status == "failed" and zero.total_cycles is None
-    assert "round_robin" in zero.error and "must be >= 1, got 0" in zero.error
+    assert zero.status == "invalid" and zero.total_cycles is None  # refused before it ran
+    assert "dispatch_n" in zero.error
     assert not result.ok and not result.cancelled
 
     out = write_csv(result, tmp_path / "sweep.csv")
     rows = list(csv.DictReader(out.open()))
-    assert [r["n"] for r in rows] == ["1", "2", "4", "0"]
+    assert [r["dispatch_n"] for r in rows] == ["1", "2", "4", "0"]
     assert [r["total_cycles"] for r in rows] == [*(str(c) for c in cycles), ""]
     assert rows[2]["worker_3"] and not rows[0]["worker_3"]
-    assert rows[3]["status"] == "failed" and "got 0" in rows[3]["error"]
+    assert rows[3]["status"] == "invalid" and "dispatch_n" in rows[3]["error"]
 
 
 @pytest.mark.slow
 def test_cancelled_sweep_skips_the_rest(pipeline: Document, tmp_path: Path) -> None:
     cancel = threading.Event()
-    param = find_param(pipeline, DISPATCH, "n").with_values([1, 2, 4])
+    param = find_param(pipeline, DISPATCH, "dispatch_n").with_values([1, 2, 4])
     result = run_sweep(
         pipeline, param, tmp_path, cancel=cancel, progress=lambda k, n, p: cancel.set()
     )
@@ -494,11 +501,11 @@ def _cli(*args: str) -> tuple[int, str, str]:
 @pytest.mark.slow
 def test_cli_prints_a_table_and_writes_csv(tmp_path: Path) -> None:
     csv_path = tmp_path / "out.csv"
-    args = (str(PIPELINE), "--node", DISPATCH, "--prop", "n", "--values", "1,2")
+    args = (str(PIPELINE), "--node", DISPATCH, "--prop", "dispatch_n", "--values", "1,2")
     code, out, err = _cli(*args, "--csv", str(csv_path))
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0].split() == ["n", "total_cycles", "utilisation", "status"]
+    assert lines[0].split() == ["dispatch_n", "total_cycles", "utilisation", "status"]
     assert [ln.split()[0] for ln in lines[1:]] == ["1", "2"]
     assert all(ln.split()[-1] == "ok" for ln in lines[1:])
     assert "1/2 1: ok" in err and "2/2 2: ok" in err
@@ -509,9 +516,11 @@ def test_cli_prints_a_table_and_writes_csv(tmp_path: Path) -> None:
 
 
 def test_cli_user_and_usage_errors(tmp_path: Path) -> None:
-    code, _out, err = _cli(str(PIPELINE), "--node", DISPATCH, "--prop", "n", "--values", "1,x")
+    code, _out, err = _cli(
+        str(PIPELINE), "--node", DISPATCH, "--prop", "dispatch_n", "--values", "1,x"
+    )
     assert code == 1 and "value 2 ('x'): expected an integer" in err
-    code, _out, err = _cli(str(PIPELINE), "--node", "zz", "--prop", "n", "--values", "1")
+    code, _out, err = _cli(str(PIPELINE), "--node", "zz", "--prop", "dispatch_n", "--values", "1")
     assert code == 1 and "no node with id or name 'zz'" in err
     code, _out, err = _cli(str(tmp_path / "missing.pto.json"), "--list")
     assert code == 1 and "missing.pto.json" in err
@@ -519,7 +528,7 @@ def test_cli_user_and_usage_errors(tmp_path: Path) -> None:
     assert code == 2 and "--prop, --values required" in err
     code, out, _err = _cli(str(PIPELINE), "--list")
     assert code == 0
-    assert any(ln.split()[:3] == [f"{DISPATCH}.n", "int", "1"] for ln in out.splitlines())
+    assert any(ln.split()[:3] == [f"{DISPATCH}.dispatch_n", "int", "1"] for ln in out.splitlines())
 
 
 @pytest.mark.slow
@@ -542,7 +551,7 @@ def test_module_entry_point_runs() -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert f"{DISPATCH}.policy" in done.stdout
+    assert f"{DISPATCH}.dispatch" in done.stdout
 
 
 LINK_ARGS = (
@@ -569,24 +578,26 @@ def test_cli_lists_and_links_pool_workers() -> None:
     rows = [ln.split()[:3] for ln in out.splitlines()]
     assert [f"{TASK_GRAPH}.pools.partial.workers", "int", "3"] in rows
     assert [f"{TASK_GRAPH}.pools.finish.workers", "int", "1"] in rows
-    args = (str(TENSOR_PARALLEL), "--node", "sched2", "--prop", "pools.partial.workers")
+    args = (str(TENSOR_PARALLEL), "--node", "tensor_parallel", "--prop", "pools.partial.workers")
     code, _out, err = _cli(*args, "--values", "0, 1")
     assert code == 1 and "value 1 ('0'): expected an integer >= 1, got 0" in err
-    code, _out, err = _cli(*args, "--values", "1, 2", "--link", "sched2.pools.finish.workers=2")
-    assert code == 1 and "(n36.pools.finish.workers) has 1 value" in err
+    code, _out, err = _cli(
+        *args, "--values", "1, 2", "--link", "tensor_parallel.pools.finish.workers=2"
+    )
+    assert code == 1 and "(n19.pools.finish.workers) has 1 value" in err
 
 
 @pytest.mark.slow
 def test_cli_sweeps_linked_pool_workers() -> None:
-    args = ("--node", "sched2", "--prop", "pools.partial.workers", "--values", "1..3")
-    link = ("--link", "sched2.pools.finish.workers=3, 2, 1")
+    args = ("--node", "tensor_parallel", "--prop", "pools.partial.workers", "--values", "1..3")
+    link = ("--link", "tensor_parallel.pools.finish.workers=3, 2, 1")
     code, out, err = _cli(str(TENSOR_PARALLEL), *args, *link)
     assert code == 0, err
     lines = [ln.split() for ln in out.splitlines()]
-    assert lines[0][:2] == ["pools.partial.workers", "n36.pools.finish.workers"]
+    assert lines[0][:2] == ["pools.partial.workers", "n19.pools.finish.workers"]
     assert [ln[:2] for ln in lines[1:]] == [["1", "3"], ["2", "2"], ["3", "1"]]
     assert all(ln[-1] == "ok" for ln in lines[1:])
-    assert "linked: task_graph sched2 · pools finish workers" in err
+    assert "linked: Workload tensor_parallel · pools finish workers" in err
 
 
 def test_cli_link_errors() -> None:
