@@ -667,3 +667,27 @@ def test_create_control_flow_exports_the_8_1_program(editor):
     assert "attn_kernel[b, h](Q=Q[b, h], K=K[b], V=V[b], O=O[b, h])" in source
     assert "for b, h in P(batch, heads):" in source
     assert 'K = Tensor(shape=(4, 16, 16), dtype=DType.F32, name="K")' in source
+
+
+def test_reorder_changes_the_exported_statement_order(attention):
+    """Two independent calls: export breaks the tie by child order, and Reorder changes it."""
+    from app.model.export import export_script
+
+    ed, ids = attention
+    doc = ed.doc
+    other = add(ed, "kernel.def", name="scale", params=params(("X", "In"), ("Y", "Out")))
+    x = add(ed, "data.tensor", name="X", shape=[4, 8, 16, 16])
+    y = add(ed, "data.tensor", name="Y", shape=[4, 8, 16, 16])
+    second = add(ed, "kernel.call", parent=ids["loop"], kernel=other.id)
+    wire(ed, x.id, "tensor", second.id, "X")
+    wire(ed, second.id, "Y", y.id, "write")
+
+    def order() -> list[str]:
+        lines = export_script(doc).source.splitlines()
+        return [name for line in lines for name in ("attn_kernel[", "scale[") if name in line]
+
+    assert order() == ["attn_kernel[", "scale["]
+    ed.apply(Reorder(second.id, 0))
+    assert order() == ["scale[", "attn_kernel["]
+    ed.undo()
+    assert order() == ["attn_kernel[", "scale["]
