@@ -3,23 +3,29 @@
 The root canvas of a v2 document (docs/graph-model-v2.md) is laid out **by dataflow, frame by
 frame**: inside every frame (and on the root) the children are placed in columns, each child
 one column right of the latest sibling it reads from — a wire from a tensor into a call deep
-inside a workload frame counts as a wire into that frame — so a workload reads
-inputs -> calls -> outputs. Unwired definitions (axes, kernels, channels, events) stand in a
-column on the far left of the root; unwired frames (programs) on the right. Frames are laid
-out bottom-up: a frame is as large as its children plus padding and header, exactly as the
-view sizes it (``frame_size``), so nothing overlaps and every child sits inside its frame.
+inside a workload frame counts as a wire into that frame, and a call writing a root tensor that
+a sibling reads comes before that sibling — so a workload reads inputs -> calls -> outputs.
+Frames are laid out bottom-up: a frame is as large as its children plus padding and header,
+exactly as the view sizes it (``frame_size``), so nothing overlaps and every child sits inside
+its frame.
+
+The whole canvas is fitted to the shape of the window it is shown in (``aspect`` = width /
+height), which is what lets a bundled sample open fitted at a readable zoom (issue 13: "open
+and fit at >= 0.6"): unwired definitions (axes, kernels, channels, events) go in rows above
+the flow, in a column left of it, or into the room under its short columns; unwired frames
+(programs) stand right of it; a root column taller than the best height wraps into several;
+and a frame whose columns make the canvas too wide folds them into rows (read left to right,
+then the next row; one column per row stacks its children top to bottom) — whichever shows the
+canvas largest.
 
 A kernel body (tile ops) is laid out by dataflow as well, with no frames.
 
 Inside a column, children keep their order (a frame's child order; on the root, definitions
-by palette category), so re-arranging is stable. On the root a column taller than the best height is wrapped into
-several; the height is chosen so the whole layout has the shape of the window it is shown in
-(``aspect`` = width / height), which is what lets a bundled sample open fitted at a readable
-zoom (issue 13: "open and fit at >= 0.6").
+by palette category), so re-arranging is stable.
 
 Pure model code: node sizes come from the caller (the canvas passes its laid-out node sizes
-and, for frames, header heights and minimum widths); :func:`estimated_size` stands in without
-a view.
+and, for frames, header heights and minimum widths); :func:`estimated_size` and
+:func:`estimated_header` stand in without a view.
 """
 
 from __future__ import annotations
