@@ -245,8 +245,56 @@ def test_channel_links_run_sender_to_channel_to_consumer(shown: Any) -> None:
 
 def test_kernel_definition_still_opens_its_body(shown: Any) -> None:
     canvas = shown(attention_doc())
-    kern = canvas.doc.graph.nodes["attn"]
-    if kern.body is None:
-        pytest.skip("this kernel has no body")
-    QTest.mouseDClick(canvas.viewer.viewport(), LEFT, NONE, vp_point(canvas, rect_of(canvas, "attn").center()))  # fmt: skip
-    assert canvas.scope == "attn"
+    k = canvas.add_node("kernel.def", (-300.0, 0.0))  # created with its tile-op body
+    assert canvas.doc.graph.nodes[k].body is not None
+    canvas.fit_view()
+    QTest.mouseDClick(canvas.viewer.viewport(), LEFT, NONE, vp_point(canvas, rect_of(canvas, k).center()))  # fmt: skip
+    assert canvas.scope == k
+    body = canvas.doc.graph.nodes[k].body
+    assert set(canvas._views) == set(body.nodes)
+    canvas.leave_scope()
+    assert canvas.scope is None and canvas.is_frame("loop")  # the frames are back
+
+
+def title_point(canvas: GraphCanvas, nid: str) -> QPointF:
+    r = rect_of(canvas, nid)
+    return QPointF(r.center().x(), r.top() + 8.0)
+
+
+def test_dropping_a_node_onto_a_frame_moves_it_inside(shown: Any) -> None:
+    doc = attention_doc()
+    _node(doc, "call2", "kernel.call", "call2", (380.0, 420.0), parent="wl", kernel="attn", axes=None, index={})  # fmt: skip
+    _wire(doc, "Q", "tensor", "call2", "Q")
+    canvas = shown(doc)
+    assert canvas.parent_of("call2") == "wl"
+    assert canvas.view_node("call2").port_label("in", "Q").text() == "Q"  # no loop around it
+    loop = rect_of(canvas, "loop")
+    target = QPointF(loop.right() - 100.0, loop.center().y() + 10.0)  # the loop's interior
+    start = title_point(canvas, "call2")
+    drag(canvas, start, target)
+    assert doc.graph.nodes["call2"].parent == "loop"
+    assert canvas.children_of("loop") == ["call", "call2"]  # appended: the last child
+    assert canvas.order_number("call2") == 2
+    assert rect_of(canvas, "loop").contains(rect_of(canvas, "call2"))
+    # inside P(b, h) its ports are indexed by the loop variables now
+    assert canvas.view_node("call2").port_label("in", "Q").text() == "Q[b, h]"
+    assert canvas.editor.undo_title() == "Move into frame"
+    canvas.undo()  # one step: back out, back in place
+    assert doc.graph.nodes["call2"].parent == "wl"
+    assert canvas.view_node("call2").port_label("in", "Q").text() == "Q"
+
+
+def test_a_node_that_may_not_live_where_it_is_dropped_stays_in_its_frame(shown: Any, qtbot: Any) -> None:  # fmt: skip
+    canvas = shown(attention_doc())
+    doc = canvas.doc
+    messages: list[str] = []
+    canvas.message.connect(messages.append)
+    wl = rect_of(canvas, "wl")
+    start = title_point(canvas, "call")
+    target = QPointF(wl.center().x(), wl.bottom() + 60.0)  # empty canvas below the workload
+    drag(canvas, start, target)
+    assert doc.graph.nodes["call"].parent == "loop"  # a call lives in a workload only
+    assert any("cannot be placed on the canvas" in m for m in messages), messages
+    # it moved, and its frames grew around it
+    assert rect_of(canvas, "loop").contains(rect_of(canvas, "call"))
+    assert rect_of(canvas, "wl").contains(rect_of(canvas, "loop"))
