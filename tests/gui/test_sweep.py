@@ -1,4 +1,4 @@
-"""The Sweep dock driven as a user would: select the dispatch node, Run > Sweep…, type the
+"""The Sweep dock driven as a user would: select the workload frame, Run > Sweep…, type the
 values, Run Sweep, read the table and the plot, click a point, Open in Compare, Export CSV,
 Cancel. Every variant is a real worker-process run; the expected numbers come from the
 headless sweep (``app.model.sweep.run_sweep``) of the same project and values."""
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PIPELINE = ROOT / "projects" / "megakernel_pipeline.pto.json"
 MATMUL = ROOT / "projects" / "matmul.pto.json"
 TENSOR_PARALLEL = ROOT / "projects" / "tensor_parallel.pto.json"
-DISPATCH = "n49"
+DISPATCH = "n20"  # megakernel_pipeline: the workload frame (its sheet: round_robin(1))
 SWEEP_TIMEOUT_MS = 300_000
 
 pytestmark = pytest.mark.slow
@@ -90,7 +90,7 @@ def click_plot_point(qtbot: Any, window: MainWindow, x: float, y: float) -> None
 def test_sweep_dispatch_workers(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
     open_sweep_on_dispatch(window)
     panel = window.sweep
-    pick(window, f"{DISPATCH}.n")
+    pick(window, f"{DISPATCH}.dispatch_n")
 
     type_values(qtbot, window, "1,2,x")  # live feedback names the bad entry
     assert "value 3 ('x'): expected an integer" in panel.feedback.text()
@@ -106,7 +106,7 @@ def test_sweep_dispatch_workers(qtbot: Any, window: MainWindow, tmp_path: Path) 
     assert table_column(window, "Status") == ["ok", "ok", "ok"]
 
     doc = io.load(PIPELINE)
-    param = find_param(doc, DISPATCH, "n").with_values([1, 2, 4])
+    param = find_param(doc, DISPATCH, "dispatch_n").with_values([1, 2, 4])
     headless = run_sweep(doc, param, tmp_path / "headless")
     expected = [p.total_cycles for p in headless.points]
     assert [int(t.replace(",", "")) for t in table_column(window, "Total cycles")] == expected
@@ -130,7 +130,7 @@ def test_sweep_dispatch_workers(qtbot: Any, window: MainWindow, tmp_path: Path) 
     qtbot.mouseClick(panel.compare_button, Qt.MouseButton.LeftButton)
     assert len(window.run_panel.history) == before + 1
     record = window.run_panel.history.latest
-    assert record is not None and record.label == "sweep n=2"
+    assert record is not None and record.label == "sweep dispatch_n=2"
     assert record.stats["total_cycles"] == expected[1]
     assert window.run_panel.compare.combo_b.currentData() == record.run_id
     assert window.run_panel.compare_dock.isVisible()
@@ -140,17 +140,17 @@ def test_sweep_dispatch_workers(qtbot: Any, window: MainWindow, tmp_path: Path) 
     window.dialogs.paths.append(out)
     qtbot.mouseClick(panel.csv_button, Qt.MouseButton.LeftButton)
     rows = list(csv.DictReader(out.open()))
-    assert [(r["n"], int(r["total_cycles"])) for r in rows] == list(zip(["1", "2", "4"], expected, strict=True))  # fmt: skip
+    assert [(r["dispatch_n"], int(r["total_cycles"])) for r in rows] == list(zip(["1", "2", "4"], expected, strict=True))  # fmt: skip
 
 
 def test_categorical_sweep_reports_refused_values(qtbot: Any, window: MainWindow) -> None:
     open_sweep_on_dispatch(window)
     panel = window.sweep
-    pick(window, f"{DISPATCH}.policy")
+    pick(window, f"{DISPATCH}.dispatch")
     type_values(qtbot, window, "round_robin, hash")
     result = run_and_wait(qtbot, window)
     assert [p.status for p in result.points] == ["ok", "invalid"]
-    assert "dispatch policy hash needs a key" in table_column(window, "Error")[1]
+    assert "needs a key" in table_column(window, "Error")[1]
     ticks = panel.plot.getPlotItem().getAxis("bottom")._tickLevels
     assert ticks == [[(0, "round_robin"), (1, "hash")]]
     xs, _cycles = panel.cycles_curve.getData()
@@ -160,7 +160,7 @@ def test_categorical_sweep_reports_refused_values(qtbot: Any, window: MainWindow
 def test_cancel_stops_the_sweep(qtbot: Any, window: MainWindow) -> None:
     open_sweep_on_dispatch(window)
     panel = window.sweep
-    pick(window, f"{DISPATCH}.n")
+    pick(window, f"{DISPATCH}.dispatch_n")
     type_values(qtbot, window, "1, 2, 4, 8, 16")
     with qtbot.waitSignal(panel.sweep_finished, timeout=SWEEP_TIMEOUT_MS) as done:
         with qtbot.waitSignal(panel.point_added, timeout=SWEEP_TIMEOUT_MS):
@@ -182,15 +182,15 @@ def test_cancel_stops_the_sweep(qtbot: Any, window: MainWindow) -> None:
 
 def test_sweep_task_graph_pool_workers(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
     assert window.open_path(TENSOR_PARALLEL)
-    window.canvas.select_node("n36")  # task_graph sched2: pools partial 3, finish 1
+    window.canvas.select_node("n19")  # the workload's task_graph: pools partial 3, finish 1
     window.actions["sweep"].trigger()
     panel = window.sweep
     combo = panel.param_combo
-    label = "task_graph sched2 · pools partial workers"
+    label = "Workload tensor_parallel · pools partial workers"
     index = combo.findText(label)  # offered in the parameter combo under its label
     assert index >= 0, f"{label} is not offered"
-    assert combo.itemData(index) == "n36.pools.partial.workers"
-    assert combo.findText("task_graph sched2 · pools finish workers") >= 0
+    assert combo.itemData(index) == "n19.pools.partial.workers"
+    assert combo.findText("Workload tensor_parallel · pools finish workers") >= 0
     combo.setCurrentIndex(index)
     assert panel.current_param is not None and panel.current_param.current == 3
 
@@ -205,7 +205,7 @@ def test_sweep_task_graph_pool_workers(qtbot: Any, window: MainWindow, tmp_path:
     assert table_column(window, "Value") == ["1", "2", "3"]
     assert table_column(window, "Status") == ["ok", "ok", "ok"]
     doc = io.load(TENSOR_PARALLEL)
-    param = find_param(doc, "n36", "pools.partial.workers").with_values([1, 2, 3])
+    param = find_param(doc, "n19", "pools.partial.workers").with_values([1, 2, 3])
     expected = [p.total_cycles for p in run_sweep(doc, param, tmp_path / "headless").points]
     assert [p.total_cycles for p in result.points] == expected
     assert [int(t.replace(",", "")) for t in table_column(window, "Total cycles")] == expected
