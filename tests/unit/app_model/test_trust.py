@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.model import io, registry, trust
-from app.model.commands import DocumentEditor
+from app.model.commands import DocumentEditor, SetProperty
 from app.model.document import Document
 
 from .conftest import add, build_attention
@@ -71,7 +71,7 @@ def test_key_and_index_expressions_do_not_make_a_document_restricted() -> None:
     doc, ids = attention()
     doc.node(ids["call"]).props["index"] = {"Q": "b, h", "K": "b", "V": "b", "O": "b, h"}
     ed = DocumentEditor(doc)
-    add(ed, "sched.dispatch", policy="affinity", key='t.get("batch") * 3 + 1')
+    ed.apply(SetProperty(ids["wl"], "dispatch_key", 't.get("b") * 3 + 1'))  # the sheet's key
     assert trust.code_carriers(ed.doc) == []
 
 
