@@ -1,0 +1,205 @@
+"""Spec §8.1 and §8.3 designed from an empty document with the mouse and keyboard, counted.
+
+Issue 13 item 6: the v2 designer must let a user build a workload faster than typing its DSL.
+Each flow starts from a new window's empty document and uses only gestures (``designer_hands``:
+palette drags, clicks, wire drags, a port's wire dragged onto the canvas, committed fields, combo
+picks) — no templates, Import, paste or sample-open; ready kernels come from the library's
+Kernels section. It prints ``gestures: N``, holds the issue's budget (§8.1 <= 25, §8.3 <= 40),
+and the built document, exported and lowered by ``pto-wsp ir`` in its own process, gives the
+same IR text as the bundled sample (``projects/attention_varlen.pto.json`` is §8.1,
+``projects/megakernel_pipeline.pto.json`` is §8.3): same tensors and shapes, kernels, loop nest,
+task arguments with their indices, channels and schedule.
+"""
+
+from __future__ import annotations
+
+import difflib
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from designer_hands import Hands
+from test_build_attention import make_window  # noqa: F401 - fixture
+
+from app.main_window import MainWindow
+from app.model import io
+from app.model.export import export_script
+
+ROOT = Path(__file__).resolve().parents[2]
+BUDGET_8_1 = 25
+BUDGET_8_3 = 40
+
+
+def lowered_ir(doc: Any, tmp_path: Path, name: str) -> str:
+    """``pto-wsp ir`` of the document's exported script, run as a user would run it."""
+    result = export_script(doc)
+    assert not getattr(result, "errors", None), result.errors
+    script = tmp_path / f"{name}.py"
+    script.write_text(result.source, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pto_wsp.cli", "ir", str(script)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert proc.returncode == 0, f"pto-wsp ir failed:\n{proc.stderr}\n{result.source}"
+    return proc.stdout
+
+
+def assert_same_ir(built: Any, sample: str, tmp_path: Path) -> None:
+    expected = lowered_ir(io.load(ROOT / "projects" / sample), tmp_path, "sample")
+    actual = lowered_ir(built, tmp_path, "built")
+    if actual != expected:
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(True), actual.splitlines(True), sample, "built"
+            )  # fmt: skip
+        )
+        pytest.fail(f"the built document lowers to other IR than {sample}:\n{diff}")
+
+
+@pytest.fixture
+def hands(qtbot: Any, make_window: Callable[[], MainWindow]) -> Hands:  # noqa: F811
+    window = make_window()
+    assert not window.document.graph.nodes, "a new window starts with an empty document"
+    return Hands(qtbot, window)
+
+
+def _report(h: Hands, budget: int) -> None:
+    print("\n".join(f"  {i:2d}. {g}" for i, g in enumerate(h.log, start=1)))
+    print(f"gestures: {h.gestures}")
+    assert h.gestures <= budget, f"{h.gestures} gestures (budget {budget})"
+
+
+# ------------------------------------------------------------------------------------------
+# spec §8.1: attention with variable lengths
+# ------------------------------------------------------------------------------------------
+def test_spec_8_1_from_an_empty_document(hands: Hands, tmp_path: Path) -> None:
+    h = hands
+    doc = h.window.document
+    at = h.scene_to_view
+
+    # Axes: batch = DenseDyn(4) (the default size), heads = Dense[8] (the default size).
+    h.drop("DenseDyn axis", at(-200, 40))
+    h.field("name", "batch")
+    h.drop("Dense axis", at(-200, 160))
+    h.field("name", "heads")
+
+    # for b, h in P(batch, heads): a loop dropped on the root canvas comes in a workload frame.
+    made = h.drop("Parallel loop P(...)", at(150, 120))
+    (loop,) = [n for n in made if doc.node(n).kind == "loop.parallel"]
+    workload = doc.node(loop).parent
+    axes = h.editor("axes")
+    h.pick(axes.add_combo, "batch", "loop axis")
+    h.pick(h.editor("axes").add_combo, "heads", "loop axis")
+
+    # attn_kernel[b, h](...): the library kernel dropped into the loop is added and called.
+    made = h.drop("attn_kernel", h.inside(loop))
+    (call,) = [n for n in made if doc.node(n).kind == "kernel.call"]
+    assert doc.node(call).parent == loop and doc.node(loop).parent == workload
+
+    # Q, K, V, O: each port's wire dragged onto the canvas makes the tensor, named after the
+    # parameter and shaped by the loops and the tile ([4, 8, 16, 16]); K and V are [4, 16, 16].
+    r = h.rect_of(workload)
+    h.drag_port_out(call, "Q", "in", h.free_spot(r.left() - 200, r.top()))
+    h.drag_port_out(call, "K", "in", h.free_spot(r.left() - 200, r.top() + 100))
+    h.field("shape", "4, 16, 16")
+    h.drag_port_out(call, "V", "in", h.free_spot(r.left() - 200, r.top() + 200))
+    h.field("shape", "4, 16, 16")
+    h.drag_port_out(call, "O", "out", h.free_spot(r.right() + 40, r.top()))
+    wired = {
+        (doc.node(e.src.node).name, e.dst.port) for e in doc.graph.edges if e.dst.node == call
+    } | {(e.src.port, doc.node(e.dst.node).name) for e in doc.graph.edges if e.src.node == call}
+    assert wired == {("Q", "Q"), ("K", "K"), ("V", "V"), ("O", "O")}
+
+    # The schedule sheet on the workload frame.
+    h.click(h.header(workload), "the workload frame")
+    h.field("name", "attention")
+    h.choose("dispatch", "affinity")
+    h.pick(h.editor("dispatch_key"), "b", "dispatch_key")
+    h.field("streams", "2")
+    h.field("stream_by", "h % 2")
+    h.choose("target", "cpu_sim")
+
+    _report(h, BUDGET_8_1)
+    assert doc.validate() == []
+    assert_same_ir(doc, "attention_varlen.pto.json", tmp_path)
+
+
+# ------------------------------------------------------------------------------------------
+# spec §8.3: megakernel pipeline (P.pipe with a P.seq loader and two consume processes)
+# ------------------------------------------------------------------------------------------
+def test_spec_8_3_from_an_empty_document(hands: Hands, tmp_path: Path) -> None:
+    h = hands
+    doc = h.window.document
+    at = h.scene_to_view
+
+    def only(made: list[str], kind: str) -> str:
+        (found,) = [n for n in made if doc.node(n).kind == kind]
+        return found
+
+    # tiles = DenseDyn(8); the channels l2c and c2s (depth 2 is the default).
+    h.drop("DenseDyn axis", at(-200, 20))
+    h.field("name", "tiles")
+    h.field("size", "8")
+    h.drop("Channel", at(-200, 140))
+    h.field("name", "l2c")
+    h.drop("Channel", at(-200, 240))
+    h.field("name", "c2s")
+
+    # with P.pipe(): dropped on the root canvas, it comes in a workload frame.
+    pipe = only(h.drop("Pipeline P.pipe", at(100, 20)), "pipe.scope")
+    workload = doc.node(pipe).parent
+
+    # Loader: for i in P.seq(tiles): send(l2c, load[i](input=input[i], buf=tile_buf))
+    seq = only(h.drop("Sequential loop P.seq", h.inside(pipe, 0.1, 0.6)), "loop.seq")
+    h.pick(h.editor("axis"), "tiles", "P.seq axis")
+    load = only(h.drop("pipeline_stages", h.inside(seq, 0.1, 0.6)), "kernel.call")
+    send1 = only(h.drop("send", h.bottom_band(seq)), "csp.send")
+    h.pick(h.editor("channel"), "l2c", "send channel")
+    h.wire(load, "task", send1, "value")
+    w = h.rect_of(workload)
+    h.drag_port_out(load, "input", "in", h.free_spot(w.left() - 200, w.top()))
+    h.drag_port_out(load, "buf", "out", h.free_spot(w.right() + 40, w.top()))
+    h.field("name", "tile_buf")
+    h.field("shape", "16, 16")  # one staging buffer, passed whole
+
+    # Computer: with consume(l2c) as t: send(c2s, compute[t](buf=tile_buf, result=result_buf))
+    consume1 = only(h.drop("consume", h.bottom_band(pipe)), "csp.consume")
+    h.pick(h.editor("channel"), "l2c", "consume channel")
+    compute = only(h.drop("compute (call)", h.inside(consume1, 0.1, 0.6)), "kernel.call")
+    send2 = only(h.drop("send", h.bottom_band(consume1)), "csp.send")
+    h.pick(h.editor("channel"), "c2s", "send channel")
+    h.wire(compute, "task", send2, "value")
+    tile_buf = next(n.id for n in doc.graph.nodes.values() if n.name == "tile_buf")
+    h.wire(tile_buf, "tensor", compute, "buf")
+    w = h.rect_of(workload)
+    h.drag_port_out(compute, "result", "out", h.free_spot(w.right() + 40, w.top() + 140))
+    h.field("name", "result_buf")
+    h.field("shape", "16, 16")  # the second staging buffer, passed whole
+
+    # Storer: with consume(c2s) as r: store[r](result=result_buf, output=output)
+    consume2 = only(h.drop("consume", h.right_band(pipe, seq)), "csp.consume")
+    h.pick(h.editor("channel"), "c2s", "consume channel")
+    h.field("var", "r")
+    store = only(h.drop("store (call)", h.inside(consume2, 0.1, 0.6)), "kernel.call")
+    result_buf = next(n.id for n in doc.graph.nodes.values() if n.name == "result_buf")
+    h.wire(result_buf, "tensor", store, "result")
+    w = h.rect_of(workload)
+    h.drag_port_out(store, "output", "out", h.free_spot(w.right() + 40, w.top() + 280))
+    h.field("shape", "8, 16, 16")  # indexed output[r] by the consume variable
+
+    # The schedule sheet: dispatch(DispatchPolicy.round_robin(1)), compiled for cpu_sim.
+    h.click(h.header(workload), "the workload frame")
+    h.field("name", "pipeline")
+    h.choose("dispatch", "round_robin")
+    h.field("dispatch_n", "1")
+    h.choose("target", "cpu_sim")
+
+    _report(h, BUDGET_8_3)
+    assert doc.validate() == []
+    assert_same_ir(doc, "megakernel_pipeline.pto.json", tmp_path)
