@@ -1285,10 +1285,11 @@ def clipboard_data(doc: Document, node_ids: Iterable[str]) -> dict[str, Any]:
         ids = {j for i in _top_level(doc, chosen) for j in _subtree(doc, i)}
     else:
         ids = set(chosen)
+    ids -= {i for i in ids if graph.nodes[i].kind in _PROTECTED}  # they belong to their kernel
     sub = Graph(
-        {i: graph.nodes[i] for i in graph.nodes if i in ids and graph.nodes[i].kind not in _PROTECTED},
+        {i: graph.nodes[i] for i in graph.nodes if i in ids},
         [e for e in graph.edges if e.src.node in ids and e.dst.node in ids],
-    )  # fmt: skip
+    )
     data = copy.deepcopy(_graph_data(sub))
     for item in data["nodes"]:
         if item.get("parent") not in sub.nodes:

@@ -691,3 +691,26 @@ def test_reorder_changes_the_exported_statement_order(attention):
     assert order() == ["scale[", "attn_kernel["]
     ed.undo()
     assert order() == ["attn_kernel[", "scale["]
+
+
+def test_duplicate_and_paste_inside_a_kernel_body(attention):
+    ed, ids = attention
+    doc = ed.doc
+    kern = doc.node(ids["attn"])
+    body = kern.body
+    pnodes = {n.props["param"]: n.id for n in body.nodes.values() if n.kind == "kernel.param"}
+    mul = add(ed, "pto.mul", parent=kern.id)
+    wire(ed, pnodes["Q"], "tile", mul.id, "a")
+    before = io.to_json(doc)
+    # the parameter node belongs to its kernel: selected with the op, only the op is copied
+    (copy1,) = ed.apply(Duplicate([mul.id, pnodes["Q"]])).nodes
+    assert copy1.kind == "pto.mul" and copy1.id in body.nodes and copy1.parent is None
+    assert sum(1 for n in body.nodes.values() if n.kind == "kernel.param") == 4
+    data = clipboard_data(doc, [mul.id])
+    (copy2,) = ed.apply(Paste(data, parent=kern.id)).nodes
+    assert copy2.id in body.nodes
+    with pytest.raises(PlacementRefused, match="cannot be pasted here"):
+        ed.apply(Paste(data, parent=ids["loop"]))
+    for _ in range(2):
+        ed.undo()
+    assert io.to_json(doc) == before
