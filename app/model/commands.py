@@ -1294,7 +1294,13 @@ def clipboard_data(doc: Document, node_ids: Iterable[str]) -> dict[str, Any]:
     for item in data["nodes"]:
         if item.get("parent") not in sub.nodes:
             item["parent"] = None
-    return {"nodes": data["nodes"], "edges": data["edges"]}
+    refs: dict[str, dict[str, str]] = {}  # what references to uncopied nodes name
+    for node in sub.nodes.values():
+        for _field, target in registry.references(node):
+            found = doc.graph.nodes.get(target)
+            if target not in sub.nodes and found is not None:
+                refs[target] = {"kind": found.kind, "name": found.name}
+    return {"nodes": data["nodes"], "edges": data["edges"], "refs": refs}
 
 
 def _paste(
@@ -1361,18 +1367,26 @@ def _paste(
             names_taken.add(new)
             node.name = new
     new_top = {n.id: places[n.id][1] for n in top}
+    outside = _outside_references(ed.doc, data.get("refs"))
     for node in pasted.nodes.values():
         node.parent = new_top[node.id] if node.id in new_top else mapping[node.parent]  # type: ignore[index]
         for prop, sub in registry.reference_props(node.kind).items():
             value = node.props.get(prop)
-            if sub is None and isinstance(value, str) and value in mapping:
-                node.props[prop] = mapping[value]
-            elif sub is not None and isinstance(value, list):
+            kinds = registry.reference_kinds(node.kind, prop)
+
+            def retarget(ref: Any, kinds: tuple[str, ...] = kinds) -> Any:
+                if not isinstance(ref, str) or not ref:
+                    return ref
+                if ref in mapping:
+                    return mapping[ref]
+                found = ed.doc.graph.nodes.get(outside.get(ref, ref))
+                return found.id if found is not None and (not kinds or found.kind in kinds) else ""
+
+            if sub is None:
+                node.props[prop] = retarget(value)
+            elif isinstance(value, list):
                 node.props[prop] = [
-                    {**e, sub: mapping[e[sub]]}
-                    if isinstance(e, dict) and isinstance(e.get(sub), str) and e[sub] in mapping
-                    else e
-                    for e in value
+                    {**e, sub: retarget(e.get(sub))} if isinstance(e, dict) else e for e in value
                 ]
     top_ids = {mapping[n.id] for n in top}  # before _reid renames the nodes in place
     _reid(pasted, mapping)
@@ -1387,6 +1401,28 @@ def _paste(
             out.append(node)
     for e in pasted.edges:
         ed.add_edge(graph, e)
+    return out
+
+
+def _outside_references(doc: Document, refs: Any) -> dict[str, str]:
+    """Clipboard references to nodes that were not copied, resolved in ``doc``: the same id
+    when it still names a node of that kind and name, else the node of that kind and name
+    (copied from another document); unresolved ids map to ``""`` (nothing chosen)."""
+    out: dict[str, str] = {}
+    if not isinstance(refs, Mapping):
+        return out
+    for ref, what in refs.items():
+        if not isinstance(what, Mapping):
+            continue
+        kind, name = what.get("kind"), what.get("name")
+        same = doc.graph.nodes.get(ref)
+        if same is not None and same.kind == kind and same.name == name:
+            out[ref] = ref
+            continue
+        match = next(
+            (n.id for n in doc.graph.nodes.values() if n.kind == kind and n.name == name), ""
+        )
+        out[ref] = match
     return out
 
 

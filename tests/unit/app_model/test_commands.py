@@ -714,3 +714,20 @@ def test_duplicate_and_paste_inside_a_kernel_body(attention):
     for _ in range(2):
         ed.undo()
     assert io.to_json(doc) == before
+
+
+def test_paste_into_another_document_resolves_references_by_kind_and_name(attention):
+    ed, ids = attention
+    data = clipboard_data(ed.doc, [ids["loop"]])  # the loop and its call
+    assert data["refs"][ids["attn"]] == {"kind": "kernel.def", "name": "attn_kernel"}
+    other = DocumentEditor(Document(name="other"))
+    add(other, "data.tensor", name="pad")  # ids in this document name other things
+    heads = add(other, "axis.dense", name="heads", size=8)
+    kern = add(other, "kernel.def", name="attn_kernel", params=params(("Q", "In")))
+    wl = add(other, "workload.def", name="w")
+    (loop,) = other.apply(Paste(data, parent=wl.id)).nodes
+    (call,) = frames.children(other.doc, loop.id)
+    assert call.props["kernel"] == kern.id  # the kernel of that name here
+    assert [a["axis"] for a in loop.props["axes"]] == ["", heads.id]  # no "batch" here
+    same_id = other.doc.graph.nodes.get(ids["attn"])
+    assert same_id is None or same_id.kind != "kernel.def"  # the old id names something else
