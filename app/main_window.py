@@ -283,7 +283,10 @@ class MainWindow(QMainWindow):
         self._diagnostics_timer.setSingleShot(True)
         self._diagnostics_timer.setInterval(DIAGNOSTICS_DELAY_MS)
         self._diagnostics_timer.timeout.connect(self.refresh_diagnostics)
-        self._diagnostics_timer.timeout.connect(self.palette.refresh_kernels)
+        self._kernels_timer = QTimer(self)  # the palette's Kernels section follows the model
+        self._kernels_timer.setSingleShot(True)
+        self._kernels_timer.setInterval(0)
+        self._kernels_timer.timeout.connect(self.palette.refresh_kernels)
         self._title_timer = QTimer(self)
         self._title_timer.setSingleShot(True)
         self._title_timer.setInterval(0)
@@ -570,6 +573,7 @@ class MainWindow(QMainWindow):
         self.actions.set_history_state(self.editor.can_undo(), self.editor.can_redo())
         self._title_timer.start()
         self._diagnostics_timer.start()
+        self._kernels_timer.start()
 
     def refresh_title(self) -> None:
         """``name*`` while there are unsaved changes; undo/redo enabled per the history."""
