@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from designer_hands import Hands
+from PySide6.QtCore import QPoint
 from test_build_attention import make_window  # noqa: F401 - fixture
 
 from app.main_window import MainWindow
@@ -159,9 +160,10 @@ def test_spec_8_3_from_an_empty_document(hands: Hands, tmp_path: Path) -> None:
     seq = only(h.drop("Sequential loop P.seq", h.inside(pipe, 0.1, 0.6)), "loop.seq")
     h.pick(h.editor("axis"), "tiles", "P.seq axis")
     load = only(h.drop("pipeline_stages", h.inside(seq, 0.1, 0.6)), "kernel.call")
-    send1 = only(h.drop("send", h.bottom_band(seq)), "csp.send")
+    # the call's task wire dragged into the frame makes the send(l2c, ...) around it, wired
+    send1 = only(h.drag_port_out(load, "task", "out", h.bottom_band(seq, 160.0)), "csp.send")
     h.pick(h.editor("channel"), "l2c", "send channel")
-    h.wire(load, "task", send1, "value")
+    assert doc.node(send1).parent == seq
     w = h.rect_of(workload)
     h.drag_port_out(load, "input", "in", h.free_spot(w.left() - 200, w.top()))
     h.drag_port_out(load, "buf", "out", h.free_spot(w.right() + 40, w.top()))
@@ -172,9 +174,9 @@ def test_spec_8_3_from_an_empty_document(hands: Hands, tmp_path: Path) -> None:
     consume1 = only(h.drop("consume", h.bottom_band(pipe)), "csp.consume")
     h.pick(h.editor("channel"), "l2c", "consume channel")
     compute = only(h.drop("compute (call)", h.inside(consume1, 0.1, 0.6)), "kernel.call")
-    send2 = only(h.drop("send", h.bottom_band(consume1)), "csp.send")
+    send2 = only(h.drag_port_out(compute, "task", "out", h.bottom_band(consume1, 160.0)), "csp.send")  # fmt: skip
     h.pick(h.editor("channel"), "c2s", "send channel")
-    h.wire(compute, "task", send2, "value")
+    assert doc.node(send2).parent == consume1
     tile_buf = next(n.id for n in doc.graph.nodes.values() if n.name == "tile_buf")
     h.wire(tile_buf, "tensor", compute, "buf")
     w = h.rect_of(workload)
@@ -203,3 +205,31 @@ def test_spec_8_3_from_an_empty_document(hands: Hands, tmp_path: Path) -> None:
     _report(h, BUDGET_8_3)
     assert doc.validate() == []
     assert_same_ir(doc, "megakernel_pipeline.pto.json", tmp_path)
+
+
+# ------------------------------------------------------------------------------------------
+# the one-gesture creations the flows rely on
+# ------------------------------------------------------------------------------------------
+def test_a_port_wire_dropped_on_the_canvas_creates_what_the_port_needs(hands: Hands) -> None:
+    h = hands
+    doc = h.window.document
+    made = h.drop("Sequential loop P.seq", h.scene_to_view(100, 60))
+    (seq,) = [n for n in made if doc.node(n).kind == "loop.seq"]
+    (call,) = [n for n in h.drop("pipeline_stages", h.inside(seq)) if doc.node(n).kind == "kernel.call"]  # fmt: skip
+    edges = len(doc.graph.edges)
+    # A slip off the port onto nearby canvas creates nothing.
+    port = h.port(call, "input", "in")
+    h._drag(port, port + QPoint(-8, 0))
+    assert len(doc.graph.edges) == edges
+    r = h.rect_of(seq)
+    (tensor,) = h.drag_port_out(call, "input", "in", h.free_spot(r.left() - 220, r.top()))
+    assert doc.node(tensor).name == "input" and doc.node(tensor).parent is None
+    assert doc.node(tensor).props["shape"] == [1, 16, 16]  # a loop with no axis yet: size 1
+    assert h.canvas.selected_ids() == [tensor]
+    (send,) = h.drag_port_out(call, "task", "out", h.bottom_band(seq, 160.0))
+    node = doc.node(send)
+    assert node.parent == seq and list(doc.graph.nodes).index(send) > list(doc.graph.nodes).index(call)  # fmt: skip
+    assert any(e.src.node == call and e.src.port == "task" and e.dst.node == send for e in doc.graph.edges)  # fmt: skip
+    assert h.canvas.selected_ids() == [send]
+    h.window.actions["undo"].trigger()  # one gesture, one undo step
+    assert send not in doc.graph.nodes and tensor in doc.graph.nodes
