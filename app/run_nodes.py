@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.model import frames, indexing
+from app.model import frames, indexing, registry
 from app.model.document import Document, Node
 
 __all__ = ["KernelSite", "TaskNodeMap", "deadlock_nodes", "schedule_node"]
@@ -44,7 +44,7 @@ class KernelSite:
 
 def _kernel_defs(doc: Document) -> dict[str, Node]:
     """``kernel.def`` nodes by kernel name (the name the IR and the trace use)."""
-    return {n.name: n for n, _g, _o in doc.walk() if n.kind == "kernel.def" and n.name}
+    return {n.name: n for n, _g, _o in doc.walk() if n.kind in registry.KERNEL_KINDS and n.name}
 
 
 class TaskNodeMap:

@@ -243,7 +243,7 @@ def params_of_node(doc: Document, node: Node) -> list[SweepParam]:
             continue
         current = node.props.get(spec.name, spec.default)
         out.append(SweepParam(node.id, spec.name, f"{base} · {spec.name}", spec.type, _choices(spec), current))  # fmt: skip
-    if node.kind == "kernel.def":
+    if node.kind in registry.KERNEL_KINDS:
         for p in registry.kernel_params(node):
             if p.get("kind") != "tile":
                 continue
