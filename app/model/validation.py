@@ -232,11 +232,16 @@ class _Checker:
                 self._bad.add((node.id, spec.name))
                 continue
             value = node.props[spec.name]
+            applies = registry.prop_applies(node, spec.name)
+            if not applies and value in ("", None):
+                continue  # not used under the node's other choices (an otherwise case's pred)
             problem = registry.prop_problem(spec, value)
             if problem is not None:
                 self.add(node.id, field, problem)
                 self._bad.add((node.id, spec.name))
                 continue
+            if not applies:
+                continue  # a value kept but not used: its names are not judged
             texts: list[tuple[str, str]] = []
             check = exprs.validate
             if spec.type in ("expr", "exprlist") and isinstance(value, str) and value.strip():

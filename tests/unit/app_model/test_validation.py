@@ -201,6 +201,7 @@ def test_case_predicates_and_the_otherwise_rule(doc: Document) -> None:
     found = diags(doc)
     assert ("c2", "props.otherwise", "only the last case of a P.when can be otherwise") in found
     assert ("c3", "props.pred", "unknown name 'z'") in found
+    assert [w for w in where(doc) if w[0] == "c2"] == [("c2", "props.otherwise")]  # pred unused
     # the chain's cases see the loops around the chain
     doc.graph.nodes["chain"].parent = "loop"
     doc.graph.nodes["c3"].props.update(pred="h > 1")
