@@ -330,11 +330,6 @@ class _Checker:
             if c.props.get("otherwise") is True:
                 self.add(c.id, "props.otherwise", "only the last case of a P.when can be otherwise")
 
-    def check_case(self, node: Node) -> None:
-        pred = node.props.get("pred")
-        if node.props.get("otherwise") is not True and isinstance(pred, str) and not pred.strip():
-            self.add(node.id, "props.pred", "a when case needs a predicate, e.g. b < 2")
-
     def check_children(self, node: Node) -> None:
         if not self._kids.get(node.id):
             what = "processes" if node.kind == "csp.connect" else "workload instances"
@@ -677,7 +672,6 @@ _KIND_RULES = {
     "kernel.call": _Checker.check_call,
     "csp.send": _Checker.check_send,
     "branch.chain": _Checker.check_chain,
-    "branch.case": _Checker.check_case,
     "compose.combine": _Checker.check_children,
     "compose.sequential": _Checker.check_children,
     "csp.connect": _Checker.check_children,
