@@ -1306,9 +1306,13 @@ class GraphCanvas(QtCore.QObject):
             if view is None:
                 continue
             badge = self._order_badges.get(nid)
-            if badge is None or badge.parentItem() is not view.view:
+            # A frame's number sits on its header (drawn over the frame's body and the wires).
+            holder = view.view.header_item if isinstance(view, vframes.FrameNode) else view.view
+            if badge is None or badge.parentItem() is not holder:
+                if badge is not None and isValid(badge) and badge.scene() is not None:
+                    badge.scene().removeItem(badge)
                 badge = vframes.OrderBadge(number)
-                badge.setParentItem(view.view)
+                badge.setParentItem(holder)
                 self._order_badges[nid] = badge
             badge.set_number(number)
             # Frames: at the header's left end; nodes: on the top-left corner.

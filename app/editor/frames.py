@@ -71,6 +71,9 @@ FRAME_Z0 = -1.9
 """Z of a root-level frame: above comment backdrops (-2), below wires (-1) and nodes (1)."""
 FRAME_DZ = 0.05
 """Z added per nesting level (at most ~15 levels stay below the wires)."""
+HEADER_Z0 = -0.9
+"""Frame headers (:class:`FrameHeader`): over wires (-1), so a wire crossing a frame never hides
+its title, under reference links and nodes."""
 LINK_Z = -0.5
 """Reference links: over frames and wires, under nodes."""
 BADGE_Z = 4.0
@@ -244,6 +247,8 @@ class FrameItem(AbstractNodeItem):
         self.setZValue(FRAME_Z0)
         self.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.NoCache)
         self.setAcceptHoverEvents(False)
+        self.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges, True)
+        self.header_item = FrameHeader(self)
 
     # -- geometry ----------------------------------------------------------------------------
     @property
@@ -266,11 +271,20 @@ class FrameItem(AbstractNodeItem):
         self.prepareGeometryChange()
         self._width, self._height = rect.width(), rect.height()
         self.setPos(rect.x(), rect.y())
+        self.header_item.follow()
         self.update()
 
     def set_depth(self, depth: int) -> None:
         self.depth = depth
         self.setZValue(FRAME_Z0 + FRAME_DZ * depth)
+        self.header_item.setZValue(HEADER_Z0 + 0.001 * depth)
+
+    def update(self, *args: Any) -> None:  # noqa: D102 - QGraphicsItem API
+        super().update(*args)
+        header = self.__dict__.get("header_item")
+        if header is not None:
+            header.follow()
+            header.update()
 
     def header_rect(self) -> QtCore.QRectF:
         return QtCore.QRectF(0.0, 0.0, self._width, self.header_h)
@@ -299,24 +313,8 @@ class FrameItem(AbstractNodeItem):
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
         painter.setBrush(QtGui.QColor(*st.fill))
         painter.drawRoundedRect(rect, radius, radius)
-        # header band, rounded at the top only
-        head = QtCore.QRectF(rect.x(), rect.y(), rect.width(), min(self.header_h, rect.height()))
-        path = QtGui.QPainterPath()
-        path.addRoundedRect(head, radius, radius)
-        square = QtGui.QPainterPath()
-        square.addRect(head.adjusted(0.0, head.height() / 2, 0.0, 0.0))
-        painter.setBrush(QtGui.QColor(*st.header))
-        painter.drawPath(path.united(square))
-        # border
-        color = QtGui.QColor(*st.border)
-        width = st.width
-        if self.problem == "error":
-            color, width = QtGui.QColor(*ERROR_COLOR), width + 1.0
-        elif self.problem == "warning":
-            color, width = QtGui.QColor(*WARNING_COLOR), width + 0.5
-        if self.isSelected():
-            color = QtGui.QColor(*NodeEnum.SELECTED_BORDER_COLOR.value)
-            width += 1.0
+        # (the header band and its text are the FrameHeader item, drawn over the wires)
+        color, width = self.border_pen()
         pen = QtGui.QPen(color, max(width, 1.2 / scale))
         pen.setStyle(st.pen)
         painter.setPen(pen)
@@ -327,6 +325,52 @@ class FrameItem(AbstractNodeItem):
             pen2 = QtGui.QPen(color, max(width * 0.5, 0.8 / scale))
             painter.setPen(pen2)
             painter.drawRoundedRect(rect.adjusted(inset, inset, -inset, -inset), radius, radius)
+        painter.restore()
+
+    def border_pen(self) -> tuple[QtGui.QColor, float]:
+        """The border's colour and width: the style's, red/amber with problems, highlighted
+        while selected."""
+        st = self.style
+        color, width = QtGui.QColor(*st.border), st.width
+        if self.problem == "error":
+            color, width = QtGui.QColor(*ERROR_COLOR), width + 1.0
+        elif self.problem == "warning":
+            color, width = QtGui.QColor(*WARNING_COLOR), width + 0.5
+        if self.isSelected():
+            color = QtGui.QColor(*NodeEnum.SELECTED_BORDER_COLOR.value)
+            width += 1.0
+        return color, width
+
+    def paint_header(self, painter: QtGui.QPainter, scale: float) -> None:
+        """The header band (rounded at the top), its border and its text, in frame coordinates
+        (called by :class:`FrameHeader`)."""
+        st = self.style
+        rect = self.boundingRect().adjusted(1.0, 1.0, -1.0, -1.0)
+        radius = st.radius
+        head = QtCore.QRectF(rect.x(), rect.y(), rect.width(), min(self.header_h, rect.height()))
+        painter.save()
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        path = QtGui.QPainterPath()
+        path.addRoundedRect(head, radius, radius)
+        square = QtGui.QPainterPath()
+        square.addRect(head.adjusted(0.0, head.height() / 2, 0.0, 0.0))
+        band = path.united(square)
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        painter.setBrush(QtGui.QColor(*st.header))
+        painter.drawPath(band)
+        color, width = self.border_pen()
+        pen = QtGui.QPen(color, max(width, 1.2 / scale))
+        pen.setStyle(st.pen)
+        painter.setPen(pen)
+        painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+        outline = QtGui.QPainterPath()  # top and sides of the band, as the border runs there
+        outline.moveTo(head.bottomLeft())
+        outline.lineTo(head.left(), head.top() + radius)
+        outline.quadTo(head.topLeft(), QtCore.QPointF(head.left() + radius, head.top()))
+        outline.lineTo(head.right() - radius, head.top())
+        outline.quadTo(head.topRight(), QtCore.QPointF(head.right(), head.top() + radius))
+        outline.lineTo(head.bottomRight())
+        painter.drawPath(outline)
         self._paint_header_text(painter, head, scale)
         painter.restore()
 
@@ -406,8 +450,15 @@ class FrameItem(AbstractNodeItem):
         event.accept()
 
     def itemChange(self, change: Any, value: Any) -> Any:  # noqa: N802 - Qt API
-        if change == QtWidgets.QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+        kind = QtWidgets.QGraphicsItem.GraphicsItemChange
+        if change == kind.ItemSelectedHasChanged:
             self.update()
+        elif change == kind.ItemPositionHasChanged:
+            self.header_item.follow()
+        elif change == kind.ItemSceneHasChanged:
+            self.header_item.attach(self.scene())
+        elif change == kind.ItemVisibleHasChanged:
+            self.header_item.setVisible(self.isVisible())
         return super().itemChange(change, value)
 
     # NodeGraphQt calls these on node items; a frame has no ports or widgets.
@@ -420,6 +471,55 @@ class FrameItem(AbstractNodeItem):
     def from_dict(self, node_dict: dict[str, Any]) -> None:
         node_dict = {k: v for k, v in node_dict.items() if k not in ("width", "height")}
         super().from_dict(node_dict)
+
+
+class FrameHeader(QtWidgets.QGraphicsItem):
+    """A frame's header band and title, a top-level item that follows its frame.
+
+    Drawn over the wires (``HEADER_Z0``): a wire into a call deep inside a frame passes under
+    the headers it crosses instead of striking through their titles. It takes no mouse buttons:
+    a press on it reaches the frame below (its shape includes the header), which drags it.
+    """
+
+    def __init__(self, frame: FrameItem) -> None:
+        super().__init__()
+        self.frame = frame
+        self.setZValue(HEADER_Z0)
+        self.setAcceptedMouseButtons(QtCore.Qt.MouseButton.NoButton)
+        self.setAcceptHoverEvents(False)
+
+    @property
+    def id(self) -> str:
+        """The frame's id: a hit on the header is a hit on the frame."""
+        return self.frame.id
+
+    def attach(self, scene: QtWidgets.QGraphicsScene | None) -> None:
+        """Join (or leave) the frame's scene with it."""
+        current = self.scene()
+        if current is scene:
+            return
+        if current is not None:
+            current.removeItem(self)
+        if scene is not None:
+            scene.addItem(self)
+            self.follow()
+
+    def follow(self) -> None:
+        frame = self.frame
+        rect = QtCore.QRectF(0.0, 0.0, frame._width, min(frame.header_h, frame._height))
+        if rect != getattr(self, "_rect", None):
+            self.prepareGeometryChange()
+            self._rect = rect
+        if self.pos() != frame.pos():
+            self.setPos(frame.pos())
+
+    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 - Qt API
+        rect = getattr(self, "_rect", QtCore.QRectF())
+        return rect.adjusted(-2.0, -2.0, 2.0, 2.0)
+
+    def paint(self, painter: QtGui.QPainter, option: Any, widget: Any = None) -> None:
+        scale = option.levelOfDetailFromTransform(painter.worldTransform()) or 1.0
+        self.frame.paint_header(painter, scale)
 
 
 class FrameNode(NodeObject):

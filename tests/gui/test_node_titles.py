@@ -17,6 +17,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 from test_build_attention import UserDriver
 from test_main_window import _discard_on_close, shown_window
 
@@ -120,6 +121,12 @@ def test_titles_follow_typed_properties_and_references(user: UserDriver) -> None
     # Deleting the kernel definition leaves the call without one; undo restores it.
     kernel = _named(user, "attn_kernel")
     user.click_node(kernel)
+    # A real click activates the window; the offscreen platform's synthetic one does not, and
+    # the Properties panel's editors being replaced after the typed edits can leave no active
+    # window (then no key reaches the canvas's shortcuts).
+    user.window.activateWindow()
+    user.qtbot.waitUntil(lambda: QApplication.activeWindow() is user.window)
+    user.canvas.viewer.setFocus()
     user.press("Del")
     assert _title(user, call) == "call[h, b] (no kernel)"
     user.press("Ctrl+Z")
