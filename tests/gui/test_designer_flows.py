@@ -231,5 +231,5 @@ def test_a_port_wire_dropped_on_the_canvas_creates_what_the_port_needs(hands: Ha
     assert node.parent == seq and list(doc.graph.nodes).index(send) > list(doc.graph.nodes).index(call)  # fmt: skip
     assert any(e.src.node == call and e.src.port == "task" and e.dst.node == send for e in doc.graph.edges)  # fmt: skip
     assert h.canvas.selected_ids() == [send]
-    h.window.actions["undo"].trigger()  # one gesture, one undo step
+    h.shortcut("Ctrl+Z")  # one gesture, one undo step
     assert send not in doc.graph.nodes and tensor in doc.graph.nodes
