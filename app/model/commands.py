@@ -1516,4 +1516,5 @@ __all__ = [
     "placement_problem",
     "loop_sizes",
     "axis_size",
+    "canvas_name",
 ]
