@@ -1086,7 +1086,9 @@ class CreateTensor(Command):
     parameter) named after the parameter, with the parameter's dtype and a shape of the sizes of
     the enclosing loops' axes (outermost first) followed by the tile shape, wired to the port
     (In: tensor -> port; Out: port -> the tensor's ``write``; InOut: both). So its rank minus
-    the tile rank is the number of loop variables and the auto index applies.
+    the tile rank is the number of loop variables and the auto index applies. A port whose
+    index is already overridden by plain loop variables (``b``) or the whole tensor (``""``)
+    gets a tensor of those variables' sizes (none) in front of the tile.
     ``.node`` is the new node."""
 
     title = "Create tensor"
@@ -1125,7 +1127,7 @@ class CreateTensor(Command):
             props: dict[str, Any] = {"dtype": dtype} if _has_prop("data.scalar", "dtype") else {}
             node = registry.new_node("data.scalar", doc, pos, name=name, **props)
         else:
-            shape = loop_sizes(doc, call.id) + list(self._tile(param))
+            shape = _leading_sizes(doc, call, self.param) + list(self._tile(param))
             props = {"shape": shape}
             if _has_prop("data.tensor", "dtype"):
                 props["dtype"] = dtype
@@ -1194,6 +1196,21 @@ def axis_size(axis: Node | None) -> int:
         if isinstance(v, int) and not isinstance(v, bool) and v >= 1:
             return v
     return UNKNOWN_LOOP_SIZE
+
+
+def _leading_sizes(doc: Document, call: Node, param: str) -> list[int]:
+    """The dimensions a new tensor for ``param`` needs in front of the tile: one per loop
+    variable around the call (the auto index), or, when the port's index is overridden by
+    plain loop variables (``b``) or the whole tensor (``""``), one per variable named there."""
+    index = call.props.get("index")
+    text = index.get(param) if isinstance(index, dict) else None
+    if not isinstance(text, str):
+        return loop_sizes(doc, call.id)
+    names = [t.strip() for t in text.split(",")] if text.strip() else []
+    by_var = dict(zip(frames.loop_vars(doc, call.id), loop_sizes(doc, call.id), strict=False))
+    if all(n in by_var for n in names):
+        return [by_var[n] for n in names]
+    return loop_sizes(doc, call.id)  # a richer index: the user shapes the tensor
 
 
 def loop_sizes(doc: Document, node_id: str) -> list[int]:

@@ -464,10 +464,18 @@ def test_create_tensor_from_ports(editor):
     x = ed.apply(CreateTensor(call.id, "X")).node
     assert x.props["shape"] == [4, 8, 3, 16, 16]
     assert indexing.effective_index(doc, call, "X") == "b, h, t"
+    # an index set before the tensor exists shapes it: K[b] -> [4] + tile, whole -> tile
+    more = [*more, *params(("Kb", "In"), ("W", "In"), ("R", "In"))]
+    ed.apply(SetProperty(kern.id, "params", more))
+    ed.apply(SetPortIndex(call.id, "Kb", "b"))
+    ed.apply(SetPortIndex(call.id, "W", ""))
+    ed.apply(SetPortIndex(call.id, "R", "t, b*2"))  # not plain variables: the loop shape
+    shapes = {p: ed.apply(CreateTensor(call.id, p)).node.props["shape"] for p in ("Kb", "W", "R")}
+    assert shapes == {"Kb": [4, 16, 16], "W": [16, 16], "R": [4, 8, 3, 16, 16]}
     with pytest.raises(EditError, match="no parameter"):
         ed.apply(CreateTensor(call.id, "Z"))
-    roundtrip(ed, 6)
-    for _ in range(6):
+    roundtrip(ed, 13)
+    for _ in range(13):
         ed.undo()
     assert io.to_json(doc) == before
 
