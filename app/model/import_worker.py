@@ -30,10 +30,10 @@ def main(argv: list[str] | None = None) -> int:
             result = run_script(script)
             doc, notes = document_from_namespace(result.namespace, script.stem)
     except (ScriptError, ScriptImportError) as err:
-        print(
-            f"{script}: {err}" if not str(err).startswith(str(script)) else str(err),
-            file=sys.stderr,
-        )
+        # one line, the last on stderr (the importer reports it): the message, without the
+        # source excerpt some DSL errors append on the lines after it
+        text = next((ln for ln in str(err).splitlines() if ln.strip()), type(err).__name__)
+        print(f"{script}: {text}" if not text.startswith(str(script)) else text, file=sys.stderr)
         return 1
     for note in notes:
         print(f"note: {note}", file=sys.stderr)

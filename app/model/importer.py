@@ -236,10 +236,54 @@ class _Converter:
         # frame node id -> (the schedule its sheet was filled from, where)
         self.sheet_of: dict[str, tuple[Any, str]] = {}
         self.kernel_nodes: dict[str, Node] = {}  # KernelRef name -> its kernel.def node
+        self.auto_named: list[Node] = []  # nodes named after their kind (call, send2, v3...)
         # (id of a @workload function, ids of its arguments) -> its workload.def frame
         self.definitions: dict[tuple[Any, ...], Node] = {}
 
     # -- node plumbing -----------------------------------------------------------------------
+    def canonical_order(self) -> list[Node]:
+        """Every node of the document in an order that depends on its content only, not on
+        the order the script defined things in: root nodes by name, each followed by its
+        frame's children in order (depth first); then each kernel's body nodes."""
+        from .export import natural_key
+
+        kids: dict[str | None, list[Node]] = {}
+        for n in self.nodes.values():
+            kids.setdefault(n.parent, []).append(n)
+        order: list[Node] = []
+
+        def visit(node: Node) -> None:
+            order.append(node)
+            for child in kids.get(node.id, []):
+                visit(child)
+
+        roots = sorted(kids.get(None, []), key=lambda n: natural_key(n.name or n.id))
+        for root in roots:
+            visit(root)
+        for root in roots:
+            if root.body is not None:
+                order.extend(root.body.nodes.values())
+        return order
+
+    def canonicalize(self) -> None:
+        """Name the nodes named after their kind whose names the script never shows (calls,
+        sends, kernel-body ops), and order the wires, by ``canonical_order``: importing an
+        exported script then gives the names and the order of wires into a multi-input port
+        (two calls writing one tensor) back, whatever order the script defined things in."""
+        order = self.canonical_order()
+        rank = {n.id: i for i, n in enumerate(order)}
+        self.edges.sort(key=lambda e: rank.get(e.src.node, len(rank)))
+        for kern in (n for n in self.nodes.values() if n.body is not None):
+            kern.body.edges.sort(key=lambda e: rank.get(e.src.node, len(rank)))
+        hidden = {n.id for n in self.auto_named if not registry.names_a_variable(n.kind)}
+        if not hidden:
+            return
+        renamed = [n for n in order if n.id in hidden]
+        used = self.names - {n.name for n in renamed}
+        for node in renamed:
+            node.name = registry.free_name(registry.kind(node.kind).name_base, used)
+            used.add(node.name)
+
     def _id(self) -> str:
         ident = f"n{self.next_id}"
         self.next_id += 1
@@ -261,9 +305,12 @@ class _Converter:
         spec = registry.kind(kind)
         values = spec.defaults()
         values.update(props)
+        auto = name is None and bool(spec.name_base)
         if name is None:
             name = self.unique(spec.name_base) if spec.name_base else ""
         node = Node(self._id(), kind, name, (0.0, 0.0), values)
+        if auto:
+            self.auto_named.append(node)
         node.parent = parent.id if parent is not None else None
         self.nodes[node.id] = node
         return node
@@ -486,6 +533,8 @@ class _Converter:
                 self._id(), kind, self.unique(spec.name_base) if spec.name_base else "",
                 (0.0, 0.0), values_,
             )  # fmt: skip
+            if spec.name_base:
+                self.auto_named.append(node)
             body.nodes[node.id] = node
             ins = [p for p in spec.ports if p.direction == "in"]
             for port, operand in zip(ins, op.operands, strict=False):
@@ -509,7 +558,10 @@ class _Converter:
         self.keep.append(w.root)
         if isinstance(root, CombineNode | SequentialNode):
             kind = "compose.combine" if isinstance(root, CombineNode) else "compose.sequential"
-            node = self.add(kind, self.name_for(w, w.name), parent)
+            # the script's variable, else the kind's base name: ``combine``/``sequential``
+            # (the Workload's own default name) are DSL names a script cannot rebind
+            gname = self.global_names.get(id(w))
+            node = self.add(kind, self.unique(gname) if gname else None, parent)
             self.root_of[key] = node
             for child in root.children:
                 self.compose_child(node, child, where)
@@ -1019,6 +1071,7 @@ def document_from_namespace(namespace: dict[str, Any], name: str) -> tuple[Docum
                 conv.schedule(w)
     finally:
         _NAME_HOOK.pop()
+    conv.canonicalize()
     layout_graph(conv.doc)
     return conv.doc, conv.notes
 

@@ -155,7 +155,7 @@ def work():
 program = work().dispatch(DispatchPolicy.round_robin(3)).compile()
 """,
     )
-    doc = import_script(path)
+    doc = _fixed_point(path, tmp_path)
     wl = _named(doc, "work")
     assert wl.props["dispatch"] == "round_robin" and wl.props["dispatch_n"] == 3
     assert wl.props["target"] == "cpu_sim"
@@ -210,7 +210,7 @@ both = sequential(produce(), combine(other(), produce()))
 program = both.compile()
 """,
     )
-    doc = import_script(path)
+    doc = _fixed_point(path, tmp_path)
     pipe_wl = _named(doc, "produce")
     (pipe,) = frames.children(doc, pipe_wl.id)
     assert pipe.kind == "pipe.scope" and pipe.props["depth"] == 4
@@ -261,7 +261,7 @@ sched = (
 )
 """,
     )
-    doc = import_script(path)
+    doc = _fixed_point(path, tmp_path)
     wl = _named(doc, "work")
     assert wl.props["target"] == ""  # not compiled
     assert wl.props["dispatch"] == ""
@@ -331,6 +331,145 @@ def test_hand_written_script_imports(tmp_path: Path) -> None:
     # rank-2 X into an unshaped In[Tensor]: the auto index is none, so X[r] is an override
     assert call.props["index"] == {"x": "r", "y": "r"}
     assert export_script(doc).source.count("copy[r](x=X[r], y=Y[r])") == 1
+
+
+DIST_HEADER = """
+from pto_wsp import *
+import numpy as np
+A = Tensor(np.zeros((4, 16, 16), np.float32), name='A',
+           layout=TensorLayout.sharded(dim=0, rank=3, mesh_axis=0))
+B = Tensor(np.zeros((4, 16, 16), np.float32), name='B')
+tiles = Dense[4]
+@kernel
+def copy_k(a: In[Tile[16, 16, DType.F32]], b: Out[Tile[16, 16, DType.F32]]):
+    pto.store(b, a)
+"""
+
+
+def _fixed_point(path: Path, tmp_path: Path) -> Document:
+    """script -> graph -> script -> graph: the graphs are equal and the second script is the
+    first exported one (so the exported script is a fixed point)."""
+    doc = import_script(path)
+    first = export_script(doc).source
+    again = tmp_path / f"{doc.name}.py"
+    again.write_text(first)
+    back = import_script(again)
+    assert back.same_as(doc)
+    assert export_script(back).source.replace(back.name, doc.name) == first
+    return doc
+
+
+def test_task_graph_knobs_layouts_and_collectives_round_trip(tmp_path: Path) -> None:
+    path = _script(
+        tmp_path,
+        DIST_HEADER
+        + """
+C = Tensor(np.zeros((4, 16, 16), np.float32), name='C',
+           layout=TensorLayout((TensorReplicate(), TensorShard(1), TensorShard(0))))
+
+@workload
+def work():
+    y = allreduce(A, op="min")
+    g = allgather(y, dim=0)
+    z = relayout(C, to=TensorLayout((TensorShard(1), TensorReplicate(), TensorReplicate())))
+    for i in P(tiles):
+        copy_k[i](a=y[i], b=B[i])
+    copy_k(a=y[1], b=B[2])
+
+scheduled = (
+    work()
+    .task_graph(
+        window=TaskWindow(6, "tasks", WindowMode.ABORT),
+        deps=Deps.explicit(),
+        ready=ReadyPolicy.priority(lambda t: t.get("i") % 2),
+        start=StartPolicy.threshold(3),
+        trace=TracePolicy.full(),
+        pools=Pools.by_kernel({copy_k: 2}),
+    )
+    .spatial_map(grid=(2, 2))
+)
+""",
+        name="dist.py",
+    )
+    doc = _fixed_point(path, tmp_path)
+    wl = _named(doc, "work")
+    tg = wl.props["task_graph"]
+    assert (tg["window"], tg["mode"], tg["deps"], tg["ready"]) == (
+        6,
+        "abort",
+        "explicit",
+        "priority",
+    )
+    assert tg["ready_key"] == 't.get("i") % 2' and (tg["start"], tg["threshold"]) == (
+        "threshold",
+        3,
+    )
+    assert tg["trace"] == "full" and tg["pools"] == [{"kernel": "copy_k", "workers": 2}]
+    assert wl.props["spatial_map"] == [2, 2] and wl.props["target"] == ""
+    # the collective's result feeds the call inside the loop by a wire across the frame border
+    y = _named(doc, "y")
+    assert y.kind == "layout.allreduce" and y.parent == wl.id and y.props["op"] == "min"
+    users = [doc.graph.nodes[e.dst.node] for e in doc.graph.edges if e.src.node == y.id]
+    assert sorted(u.kind for u in users) == ["kernel.call", "kernel.call", "layout.allgather"]
+    assert _named(doc, "C").props["layout"] == ["R", "S1", "S0"]
+
+
+def test_collective_result_used_outside_its_block_is_refused_clearly(tmp_path: Path) -> None:
+    path = _script(
+        tmp_path,
+        DIST_HEADER
+        + """
+@workload
+def work():
+    for i in P(tiles):
+        y = allreduce(A)
+    copy_k[0](a=y[0], b=B[0])
+
+w = work().spatial_map(grid=(2, 2))
+""",
+    )
+    with pytest.raises(ScriptImportError, match="result of allreduce is used outside the block"):
+        import_script(path)
+
+
+def test_memory_layouts_and_shared_pools_are_refused_clearly(tmp_path: Path) -> None:
+    body = """
+@workload
+def work():
+    for i in P(tiles):
+        copy_k[i](a=A[i], b=C)
+w = work().spatial_map(grid=(2, 2))
+"""
+    strided = (
+        "C = Tensor(np.zeros((16, 32), np.float32)[:, :16], name='C', layout=TensorLayout(\n"
+        "    (TensorReplicate(), TensorReplicate()), mem=MemLayout(strides=(32, 1))))\n"
+    )
+    with pytest.raises(
+        ScriptImportError, match="tensor C: the memory layout .* not row_major or col_major"
+    ):
+        import_script(_script(tmp_path, DIST_HEADER + strided + body))
+    swizzled = (
+        "C = Tensor(np.zeros((16, 16), np.float32), name='C', layout=TensorLayout.default(\n"
+        "    2, mem=MemLayout.row_major((16, 16), swizzle='xor4')))\n"
+    )
+    with pytest.raises(ScriptImportError, match="tensor C: the memory layout .* has a swizzle"):
+        import_script(_script(tmp_path, DIST_HEADER + swizzled + body))
+    col = (
+        "C = Tensor(np.zeros((16, 16), np.float32, order='F'), name='C', layout=\n"
+        "    TensorLayout.default(2, mem=MemLayout(order='col_major')))\n"
+    )
+    c = _named(import_script(_script(tmp_path, DIST_HEADER + col + body)), "C")
+    assert c.props["mem"] == "col_major" and c.props["layout"] == []
+    pools = """
+from pto_wsp.schedule import Pools as _Pools
+@workload
+def work():
+    for i in P(tiles):
+        copy_k[i](a=A[i], b=B[i])
+w = work().task_graph(pools=_Pools((2, 2), (('copy_k', 0),)))
+"""
+    with pytest.raises(ScriptImportError, match="only Pools.by_kernel pools"):
+        import_script(_script(tmp_path, DIST_HEADER + pools))
 
 
 # ------------------------------------------------------------------------------------------
@@ -418,6 +557,34 @@ def test_script_error_names_file_and_line(tmp_path: Path) -> None:
     path = _script(tmp_path, "x = 1\nraise ValueError('boom')\n")
     with pytest.raises(ScriptImportError, match=r"user\.py:2: ValueError: boom"):
         import_script(path)
+
+
+def test_dsl_error_is_reported_by_its_message_line(tmp_path: Path) -> None:
+    path = _script(
+        tmp_path,
+        DIST_HEADER
+        + """
+@workload
+def work():
+    for i in P(tiles):
+        copy_k[i](a=A[i], b=B[i])
+
+program = (
+    work()
+    .task_graph(window=TaskWindow(6, "tasks", WindowMode.ABORT))
+    .compile()
+)
+""",
+    )
+    line = (
+        path.read_text()
+        .splitlines()
+        .index('    .task_graph(window=TaskWindow(6, "tasks", WindowMode.ABORT))')
+        + 1
+    )
+    with pytest.raises(ScriptImportError) as info:
+        import_script(path)
+    assert f"user.py:{line}: " in str(info.value) and "not supported" in str(info.value)
 
 
 def test_unexpressible_statement_names_the_script_line(tmp_path: Path) -> None:
