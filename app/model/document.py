@@ -246,20 +246,28 @@ def _canonical_graph(graph: Graph) -> tuple[Any, ...]:
 
 
 def _ref_free_props(node: Node, graph: Graph) -> Any:
-    """``node.props`` with every reference (a property holding a node id, per the registry)
-    replaced by the referenced node's kind and name, so equal documents with other ids agree."""
-    from .registry import reference_props  # registry imports this module
+    """``node.props`` in canonical form, so documents that mean the same compare equal:
 
-    refs = reference_props(node.kind)
-    if not refs:
+    - every reference (a property holding a node id, per the registry) is replaced by the
+      referenced node's kind and name (equal documents with other ids agree);
+    - a non-empty settings dict (the sheet's ``task_graph``) has its unset fields at their
+      defaults (``{"deps": "infer"}`` is the full settings with deps=infer; ``{}`` stays "not
+      set", which exports differently);
+    - a kernel's parameters carry exactly their kind's fields, defaults filled in
+      (``registry.normalize_param``).
+    """
+    from . import registry  # registry imports this module
+
+    spec = registry.KINDS.get(node.kind)
+    if spec is None:
         return node.props
+    props = dict(node.props)
 
     def resolve(value: Any) -> Any:
         target = graph.nodes.get(value) if isinstance(value, str) else None
         return ["->", target.kind, target.name] if target is not None else value
 
-    props = dict(node.props)
-    for name, sub in refs.items():
+    for name, sub in registry.reference_props(node.kind).items():
         if name not in props:
             continue
         if sub is None:
@@ -267,6 +275,17 @@ def _ref_free_props(node: Node, graph: Graph) -> Any:
         elif isinstance(props[name], list):
             props[name] = [
                 {**e, sub: resolve(e.get(sub))} if isinstance(e, dict) else e for e in props[name]
+            ]
+    for p in spec.props:
+        value = props.get(p.name)
+        if p.type == "dict" and isinstance(value, dict) and value:
+            props[p.name] = {**{f.name: f.default for f in p.fields}, **value}
+        elif p.type == "params" and isinstance(value, list):
+            props[p.name] = [
+                registry.normalize_param(q)
+                if isinstance(q, dict) and isinstance(q.get("name"), str)
+                else q  # fmt: skip
+                for q in value
             ]
     return props
 

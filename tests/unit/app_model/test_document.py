@@ -161,3 +161,27 @@ def test_same_as_and_frames_are_fast_for_2000_nodes():
     assert len(frames.loop_vars(doc, "c199_0")) == 200
     assert len(frames.descendants(doc, "w")) == 2000
     assert time.perf_counter() - start < 5.0
+
+
+def test_same_as_compares_settings_and_params_by_meaning():
+    a = v2_attention()
+    b = copy.deepcopy(a)
+    # a partial task_graph is the full settings with the other fields at their defaults
+    a.node("wl").props["task_graph"] = {"deps": "infer"}
+    b.node("wl").props["task_graph"] = {
+        "window": 0, "unit": "tasks", "mode": "stall", "deps": "infer", "ready": "default",
+        "ready_key": "", "start": "default", "threshold": 8, "trace": "default", "pools": [],
+    }  # fmt: skip
+    assert a.same_as(b)
+    # ... but "not set" ({}) is not the same as settings that set something
+    b.node("wl").props["task_graph"] = {}
+    assert not a.same_as(b)
+    b.node("wl").props["task_graph"] = {"deps": "explicit"}
+    assert not a.same_as(b)
+    # kernel parameters compare with their kind's defaults filled in
+    c, d = v2_attention(), v2_attention()
+    c.node("attn").props["params"] = [{"name": "Q", "direction": "In", "kind": "tile"}]
+    d.node("attn").props["params"] = [{"name": "Q", "direction": "In", "kind": "tile", "rows": 16, "cols": 16, "dtype": "f32"}]  # fmt: skip
+    assert c.same_as(d)
+    d.node("attn").props["params"][0]["rows"] = 32
+    assert not c.same_as(d)
