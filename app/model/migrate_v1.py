@@ -134,6 +134,8 @@ class _Migration:
         self.out: list[dict[str, Any]] = []  # v2 nodes in graph order
         self.edges: list[tuple[str, str, str, str]] = []
         self.placed: dict[str, dict[str, Any]] = {}
+        self.applied: set[str] = set()
+        """Schedule and compile nodes taken into a sheet."""
         self.body_backdrops: list[dict[str, Any]] = []
         """Comment backdrops of v1 scope bodies: kept, on the root canvas (no body remains)."""
 
@@ -242,6 +244,12 @@ class _Migration:
         for n in root.nodes.values():
             if n.kind == "csp.process" and n.id not in self.placed:
                 raise MigrationError(n.where(), f"process {n.name!r} is in no connect")
+            if (n.kind.startswith("sched.") or n.kind == "compile.target") and n.id not in self.applied:  # fmt: skip
+                raise MigrationError(
+                    n.where("inputs.workload"),
+                    f"{n.kind} {n.name!r} schedules no workload, composition or connect; a v2 "
+                    "schedule is the sheet of the frame it applies to",
+                )
         self.root_edges()
         nodes = self.out
         layout(nodes, self.edges)
@@ -387,6 +395,7 @@ class _Migration:
         """The schedule sheet of a frame from the v1 chain that starts at it."""
         props: dict[str, Any] = {}
         for step in self._chain(frame):
+            self.applied.add(step.id)
             if step.kind == "compile.target":
                 props["target"] = step.props.get("target", "cpu_sim")
                 continue

@@ -401,6 +401,13 @@ def test_v1_constructs_without_a_v2_form_name_the_node(tmp_path):
     with pytest.raises(io.ProjectError, match="two schedule chains") as info:
         v.load(tmp_path)
     assert info.value.where == f"nodes.{b['id']}"
+    # a compile node fed by nothing (v1 reported it; v2 has no loose schedule nodes)
+    v = V1()
+    wl, loop = base(v)
+    prog = v.node("compile.target", "program")
+    with pytest.raises(io.ProjectError, match="schedules no workload") as info:
+        v.load(tmp_path)
+    assert info.value.where == f"nodes.{prog['id']}.inputs.workload"
 
 
 def test_scalars_loop_variables_and_body_backdrops(tmp_path):
