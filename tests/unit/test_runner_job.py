@@ -281,14 +281,14 @@ def _sched(doc: Document, kind: str) -> str:
 def test_annotated_directives_come_back_as_warnings_on_their_schedule_nodes(
     tmp_path: Path,
 ) -> None:
-    doc = load("attention_varlen")  # dispatch > streams > stream_by > timing
-    target = next(n for n, _g, _o in doc.walk() if n.kind == "compile.target")
-    target.props["target"] = "ascend_npu"
+    doc = load("attention_varlen")  # the sheet: dispatch, streams, stream_by, timing
+    frame = _sched(doc, "workload.def")
+    doc.node(frame).props["target"] = "ascend_npu"
     result = RunJob(doc, tmp_path / "run").wait(TIMEOUT)
     warned = {d.message.split(" ")[0]: d for d in result.diagnostics if d.severity == "warning"}
     assert set(warned) == {"streams", "stream_by"}  # what ascend_npu only annotates
-    assert warned["streams"].node_id == _sched(doc, "sched.streams")
-    assert warned["stream_by"].node_id == _sched(doc, "sched.stream_by")
+    assert warned["streams"].node_id == frame  # format v2: the steps live on the frame's sheet
+    assert warned["stream_by"].node_id == frame
     for d in warned.values():
         assert d.kind == "ScheduleWarning" and d.file == str(result.script_path)
         assert "not honoured by the emitted code" in d.message
@@ -301,78 +301,38 @@ def test_annotated_directives_come_back_as_warnings_on_their_schedule_nodes(
     }
 
 
-def test_a_one_line_chain_maps_each_warning_to_its_own_step(tmp_path: Path) -> None:
-    from app.model.document import Edge, Node, PortRef
-
-    doc = load("attention")  # workload -> program; add a short chain: one exported line
-    g = doc.graph
-    wl = _sched(doc, "workload.def")
-    prog = _sched(doc, "compile.target")
-    g.nodes[prog].props["target"] = "ascend_npu"
-    g.nodes["s1"] = Node("s1", "sched.streams", "streams", (600.0, 0.0), {"n": 2})
-    g.nodes["s2"] = Node(
-        "s2", "sched.timing", "timing", (800.0, 0.0), {"policy": "batched", "param": 2}
-    )
-    g.edges = [
-        Edge(PortRef(wl, "workload"), PortRef("s1", "workload")),
-        Edge(PortRef("s1", "workload"), PortRef("s2", "workload")),
-        Edge(PortRef("s2", "workload"), PortRef(prog, "workload")),
-    ]
+def test_every_warning_of_a_sheet_maps_to_its_frame(tmp_path: Path) -> None:
+    doc = load("attention")
+    frame = _sched(doc, "workload.def")
+    doc.node(frame).props.update(target="ascend_npu", streams=2, timing="batched", timing_param=2)
     job = RunJob(doc, tmp_path / "run")
     result = job.wait(TIMEOUT)
     warned = [d for d in result.diagnostics if d.severity == "warning"]
-    assert len({d.line for d in warned}) == 1  # the whole chain is one line of the script
-    assert job.line_map[warned[0].line] == prog
-    assert {d.message.split(" ")[0]: d.node_id for d in warned} == {
-        "streams": "s1",
-        "timing(batched)": "s2",
-    }
+    assert {d.message.split(" ")[0] for d in warned} >= {"streams", "timing(batched)"}
+    assert all(d.node_id == frame for d in warned), [(d.message, d.node_id) for d in warned]
 
 
-def test_a_rejected_directive_is_an_error_on_its_own_step(tmp_path: Path) -> None:
-    from app.model.document import Edge, Node, PortRef
-    from app.model.registry import KINDS
-
-    doc = load("attention")  # chain: streams > task_graph(mode=ABORT) > cpu_sim
-    g = doc.graph
-    wl = _sched(doc, "workload.def")
-    prog = _sched(doc, "compile.target")
-    g.nodes["s1"] = Node("s1", "sched.streams", "streams", (600.0, 0.0), {"n": 2})
-    props = {p.name: p.default for p in KINDS["sched.task_graph"].props}
-    props.update(window=8, mode="abort")
-    g.nodes["s2"] = Node("s2", "sched.task_graph", "tg", (800.0, 0.0), props)
-    g.edges = [
-        Edge(PortRef(wl, "workload"), PortRef("s1", "workload")),
-        Edge(PortRef("s1", "workload"), PortRef("s2", "workload")),
-        Edge(PortRef("s2", "workload"), PortRef(prog, "workload")),
-    ]
+def test_a_rejected_directive_is_an_error_on_the_frame(tmp_path: Path) -> None:
+    doc = load("attention")  # the sheet: streams, task_graph(mode=ABORT), cpu_sim
+    frame = _sched(doc, "workload.def")
+    doc.node(frame).props.update(streams=2, task_graph={"window": 8, "mode": "abort"})
     job = RunJob(doc, tmp_path / "run")
     result = job.wait(TIMEOUT)
     [err] = result.errors
     assert err.kind == "ScheduleError" and "not supported by target 'cpu_sim'" in err.message
-    assert err.node_id == "s2"  # the task_graph step, not the compile node the line maps to
+    assert err.node_id == frame  # the frame whose sheet sets it
     raw = [d for d in result.stats["diagnostics"] if d["severity"] == "error"]
     assert raw[0]["directive"].startswith("task_graph(window")
 
 
-def test_schedule_node_picks_the_last_step_that_sets_the_directive() -> None:
-    from app.model.document import Edge, Node, PortRef
+def test_schedule_node_is_the_program_frame() -> None:
     from app.run_nodes import schedule_node
 
     doc = load("attention")
-    g = doc.graph
-    wl = _sched(doc, "workload.def")
-    prog = _sched(doc, "compile.target")
-    g.nodes["a"] = Node("a", "sched.task_graph", "a", props={"window": 0, "deps": "explicit"})
-    g.nodes["b"] = Node("b", "sched.task_graph", "b", props={"window": 4})
-    g.edges = [
-        Edge(PortRef(wl, "workload"), PortRef("a", "workload")),
-        Edge(PortRef("a", "workload"), PortRef("b", "workload")),
-        Edge(PortRef("b", "workload"), PortRef(prog, "workload")),
-    ]
-    assert schedule_node(doc, prog, "task_graph(deps=explicit)") == "a"
-    assert schedule_node(doc, prog, "task_graph(window, mode=STALL)") == "b"
-    assert schedule_node(doc, "a", "task_graph(deps=explicit)") == "a"
-    assert schedule_node(doc, prog, "streams") == prog  # no such step: the line's node stays
-    assert schedule_node(doc, prog, "allreduce") == prog  # not a schedule combinator
+    frame = _sched(doc, "workload.def")
+    inner = next(n.id for n in doc.graph.nodes.values() if n.parent == frame)
+    assert schedule_node(doc, frame, "task_graph(deps=explicit)") == frame
+    assert schedule_node(doc, inner, "streams") == frame  # a line inside the workload
+    tensor = _sched(doc, "data.tensor")
+    assert schedule_node(doc, tensor, "allreduce") == tensor  # outside every program
     assert schedule_node(doc, None, "streams") is None
