@@ -393,7 +393,9 @@ class NodeTitle(PortLabel):
 # Level of detail: below this view scale the node is drawn simplified (no port labels, no
 # icon) and its title is painted at a size readable on screen (LOD_TITLE_PX screen pixels,
 # elided to the node's width): a fitted view of a whole project still names every node.
-LOD_SCALE = 0.7
+# NodeGraphQt's own title and port text (~12 px) read below 11 px on screen under 0.9, so the
+# readable drawing takes over there (a sample opens fitted at 0.6-0.95).
+LOD_SCALE = 0.9
 LOD_TITLE_PX = 11.0
 LOD_TITLE_MAX_FILL = 0.6  # of the node height, so a far zoom-out does not overflow the box
 LOD_TITLE_MIN_PX = 5.0  # a title smaller than this on screen is not drawn (unreadable anyway)

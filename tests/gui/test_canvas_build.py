@@ -126,6 +126,8 @@ def test_zoomed_out_titles_are_painted_readable(grid_canvas: GraphCanvas) -> Non
 def test_title_rename_in_place_goes_through_the_model(qtbot, grid_canvas: GraphCanvas) -> None:
     node_id = next(iter(grid_canvas.doc.graph.nodes))
     item = grid_canvas.view_node(node_id).view
+    grid_canvas.viewer.reset_zoom()  # 100 %: the title item itself is shown (not the LOD one)
+    grid_canvas.widget.grab()
     title = item.text_item
     assert isinstance(title, vnodes.NodeTitle)
     title.set_editable(True)
