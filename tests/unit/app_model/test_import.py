@@ -240,6 +240,48 @@ program = both.compile()
     assert kinds == [("workload.instance", defs["other"]), ("workload.instance", defs["produce"])]
 
 
+def test_events_slots_and_scalar_arguments(tmp_path: Path) -> None:
+    path = _script(
+        tmp_path,
+        HEADER
+        + """
+from pto_wsp import Event, Scalar, record, slot_load_u64, slot_set_u64, synchronize
+
+ev = Event("ev")
+
+@kernel
+def scale(x: In[Tensor], alpha: Scalar[DType.F32], y: Out[Tensor]): ...
+
+@workload
+def work():
+    for r in P(rows):
+        scale[r](x=X[r], alpha=0.5, y=Y[r])
+        record(ev)
+    synchronize(ev)
+    slot_set_u64(0, 3)
+    slot_load_u64(1, A[0], row=0, col=1)
+
+w = work()
+""",
+    )
+    doc = _fixed_point(path, tmp_path)
+    wl = _named(doc, "work")
+    loop, sync, sset, sload = frames.children(doc, wl.id)
+    call, rec = frames.children(doc, loop.id)
+    ev = _named(doc, "ev")
+    assert rec.kind == "event.record" and rec.props["event"] == ev.id
+    assert sync.kind == "event.synchronize" and sync.props["event"] == ev.id
+    assert call.props["index"] == {"alpha": "0.5"}  # a scalar argument is typed, not wired
+    assert (sset.kind, sset.props["slot"], sset.props["value"]) == ("slot.set", 0, "3")
+    assert sload.kind == "slot.load"
+    assert (sload.props["slot"], sload.props["index"], sload.props["row"], sload.props["col"]) == (
+        1, "0", "0", "1",
+    )  # fmt: skip
+    assert [(e.src.node, e.src.port) for e in doc.graph.edges if e.dst.node == sload.id] == [
+        (_named(doc, "A").id, "tensor")
+    ]
+
+
 def test_schedule_of_an_uncompiled_workload_fills_its_sheet(tmp_path: Path) -> None:
     path = _script(
         tmp_path,
