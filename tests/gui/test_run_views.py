@@ -24,7 +24,7 @@ from test_main_window import press, shown_window
 from app.main_window import MainWindow
 from app.model import commands as cmds
 from app.model import io, registry
-from app.model.document import Document, Edge, Node, PortRef
+from app.model.document import Document, Node
 from app.run_nodes import TaskNodeMap
 from app.runner.job import RunResult
 
@@ -241,9 +241,9 @@ def test_change_dispatch_policy_run_again_and_compare(
     window = make_window(SAMPLE)
     first = run_with_f5(qtbot, window)
     assert first.ok
-    dispatch = node_of_kind(window.document, "sched.dispatch")
-    assert dispatch.props["policy"] == "affinity"
-    window.editor.apply(cmds.SetProperty(dispatch.id, "policy", "round_robin"))
+    dispatch = node_of_kind(window.document, "workload.def")  # its sheet dispatches
+    assert dispatch.props["dispatch"] == "affinity"
+    window.editor.apply(cmds.SetProperty(dispatch.id, "dispatch", "round_robin"))
     second = run_with_f5(qtbot, window)
     assert second.ok
     total_a, total_b = first.stats["total_cycles"], second.stats["total_cycles"]
@@ -284,7 +284,7 @@ def test_ascend_target_shows_the_emitted_npu_tree(
     qtbot: Any, make_window: Callable[[Path], MainWindow]
 ) -> None:
     window = make_window(SAMPLE)
-    target = node_of_kind(window.document, "compile.target")
+    target = node_of_kind(window.document, "workload.def")  # its sheet compiles it
     window.editor.apply(cmds.SetProperty(target.id, "target", "ascend_npu"))
     result = run_with_f5(qtbot, window)
     assert result.stats["target"] == "ascend_npu" and not result.stats["executed"]
@@ -304,7 +304,11 @@ def test_a_project_without_program_reports_what_to_add(
     window = make_window(empty)
     assert not window.run()
     (diag,) = window.run_diagnostics
-    assert diag.kind == "NothingToRun" and "target" in diag.message and "schedule sheet" in diag.message
+    assert (
+        diag.kind == "NothingToRun"
+        and "target" in diag.message
+        and "schedule sheet" in diag.message
+    )
     assert any("NothingToRun" in text for text, _ in diagnostic_items(window))
 
 
@@ -312,16 +316,15 @@ def test_task_node_map_falls_back_to_the_kernel_def_with_two_call_sites() -> Non
     doc = io.load(SAMPLE)
     call = node_of_kind(doc, "kernel.call")
     kdef = node_of_kind(doc, "kernel.def")
-    _node, graph, owner = doc.locate(call.id)
+    loop = doc.node(call.parent)  # the frame around the call
     single = TaskNodeMap(doc, ["attn_kernel", "missing"])
     assert single.node_of_kernel(0) == call.id and single.node_of_kernel(1) is None
-    assert owner is not None and single.kernels_of(owner.id) == [0]  # the enclosing loop
+    assert single.kernels_of(loop.id) == [0]  # selecting the loop frame shows its tasks
+    assert single.kernels_of(loop.parent) == [0]  # and the workload frame around it
 
-    twin = Node(doc.next_id(), "kernel.call", "", (0.0, 0.0), dict(call.props), None)
-    graph.nodes[twin.id] = twin
-    for e in graph.edges_into(call.id, "kernel"):
-        graph.edges.append(Edge(e.src, PortRef(twin.id, "kernel")))
-    assert registry.resolve_kernel(twin, graph, doc) is kdef
+    twin = Node(doc.next_id(), "kernel.call", "", (0.0, 0.0), dict(call.props), None, loop.id)
+    doc.graph.nodes[twin.id] = twin  # a second call of the same kernel
+    assert registry.resolve_kernel(twin, doc) is kdef
     both = TaskNodeMap(doc, ["attn_kernel"])
     assert both.node_of_kernel(0) == kdef.id
     assert both.sites[0].call_ids == tuple(sorted((call.id, twin.id)))
