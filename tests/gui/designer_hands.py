@@ -111,6 +111,9 @@ class Hands:
             room = QRectF(p.x(), p.y(), w, h)
             if not view.contains(room):
                 continue
+            corners = (room.topLeft(), room.topRight(), room.bottomLeft(), room.bottomRight())
+            if any(self._covered(self.scene_to_view(c.x(), c.y())) for c in corners):
+                continue
             if any(item_node_id(doc, item) is not None for item in scene.items(room)):
                 continue
             return self.scene_to_view(p.x(), p.y())
@@ -131,10 +134,20 @@ class Hands:
         return self.visible(self.viewer.mapFromScene(p.view.sceneBoundingRect().center()))
 
     def visible(self, point: QPoint) -> QPoint:
+        """``point`` (viewport coordinates), checked to be on the canvas the user sees: inside
+        the view and not under a widget over it (the minimap, the find bar)."""
         assert self.viewport.rect().contains(point), (
             f"{point} is outside the canvas view {self.viewport.rect()}"
         )
+        assert not self._covered(point), f"{point} is under {self._covered(point)}"
         return point
+
+    def _covered(self, point: QPoint) -> str:
+        """The name of the widget over the canvas at ``point`` ("" when the canvas is on top)."""
+        top = QApplication.widgetAt(self.viewport.mapToGlobal(point))
+        if top is None or top is self.viewport:
+            return ""
+        return type(top).__name__
 
     def editor(self, field: str) -> QWidget:
         QApplication.processEvents()  # editors of a freshly selected node are shown queued

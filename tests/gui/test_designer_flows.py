@@ -143,56 +143,60 @@ def test_spec_8_3_from_an_empty_document(hands: Hands, tmp_path: Path) -> None:
         (found,) = [n for n in made if doc.node(n).kind == kind]
         return found
 
-    # tiles = DenseDyn(8); the channels l2c and c2s (depth 2 is the default).
-    h.drop("DenseDyn axis", at(-200, 20))
+    # tiles = DenseDyn(8)
+    h.drop("DenseDyn axis", h.free_spot(-220, 0))
     h.field("name", "tiles")
     h.field("size", "8")
-    h.drop("Channel", at(-200, 140))
-    h.field("name", "l2c")
-    h.drop("Channel", at(-200, 240))
-    h.field("name", "c2s")
 
     # with P.pipe(): dropped on the root canvas, it comes in a workload frame.
     pipe = only(h.drop("Pipeline P.pipe", at(100, 20)), "pipe.scope")
     workload = doc.node(pipe).parent
 
-    # Loader: for i in P.seq(tiles): send(l2c, load[i](input=input[i], buf=tile_buf))
+    # The loader process: for i in P.seq(tiles): send(l2c, load[i](...)). The library entry
+    # dropped into the loop adds the three stage kernels and calls the first, load.
     seq = only(h.drop("Sequential loop P.seq", h.inside(pipe, 0.1, 0.6)), "loop.seq")
     h.pick(h.editor("axis"), "tiles", "P.seq axis")
     load = only(h.drop("pipeline_stages", h.inside(seq, 0.1, 0.6)), "kernel.call")
-    # the call's task wire dragged into the frame makes the send(l2c, ...) around it, wired
+
+    # The channels l2c and c2s (depth 2, double buffering, is the default).
+    h.drop("Channel", h.free_spot(-220, 0))
+    h.field("name", "l2c")
+    h.drop("Channel", h.free_spot(-220, 0))
+    h.field("name", "c2s")
+
+    # The call's task wire dragged into its frame makes send(l2c, load[i](...)), wired.
     send1 = only(h.drag_port_out(load, "task", "out", h.bottom_band(seq, 160.0)), "csp.send")
     h.pick(h.editor("channel"), "l2c", "send channel")
     assert doc.node(send1).parent == seq
-    w = h.rect_of(workload)
-    h.drag_port_out(load, "input", "in", h.free_spot(w.left() - 200, w.top()))
-    h.drag_port_out(load, "buf", "out", h.free_spot(w.right() + 40, w.top()))
-    h.field("name", "tile_buf")
-    h.field("shape", "16, 16")  # one staging buffer, passed whole
 
-    # Computer: with consume(l2c) as t: send(c2s, compute[t](buf=tile_buf, result=result_buf))
+    # The computer: with consume(l2c) as t: send(c2s, compute[t](...))
     consume1 = only(h.drop("consume", h.bottom_band(pipe)), "csp.consume")
     h.pick(h.editor("channel"), "l2c", "consume channel")
     compute = only(h.drop("compute (call)", h.inside(consume1, 0.1, 0.6)), "kernel.call")
     send2 = only(h.drag_port_out(compute, "task", "out", h.bottom_band(consume1, 160.0)), "csp.send")  # fmt: skip
     h.pick(h.editor("channel"), "c2s", "send channel")
     assert doc.node(send2).parent == consume1
-    tile_buf = next(n.id for n in doc.graph.nodes.values() if n.name == "tile_buf")
-    h.wire(tile_buf, "tensor", compute, "buf")
-    w = h.rect_of(workload)
-    h.drag_port_out(compute, "result", "out", h.free_spot(w.right() + 40, w.top() + 140))
-    h.field("name", "result_buf")
-    h.field("shape", "16, 16")  # the second staging buffer, passed whole
 
-    # Storer: with consume(c2s) as r: store[r](result=result_buf, output=output)
+    # The storer: with consume(c2s) as r: store[r](...), beside the loader.
     consume2 = only(h.drop("consume", h.right_band(pipe, seq)), "csp.consume")
     h.pick(h.editor("channel"), "c2s", "consume channel")
     h.field("var", "r")
     store = only(h.drop("store (call)", h.inside(consume2, 0.1, 0.6)), "kernel.call")
-    result_buf = next(n.id for n in doc.graph.nodes.values() if n.name == "result_buf")
-    h.wire(result_buf, "tensor", store, "result")
+    assert [doc.node(n).parent for n in (seq, consume1, consume2)] == [pipe] * 3
+
+    # The data: input[i] into load; the staging buffers tile_buf and result_buf passed whole
+    # (one [16, 16] tile each); output[r] written by store.
     w = h.rect_of(workload)
-    h.drag_port_out(store, "output", "out", h.free_spot(w.right() + 40, w.top() + 280))
+    h.drag_port_out(load, "input", "in", h.free_spot(w.left() - 200, w.top()))
+    (tile_buf,) = h.drag_port_out(load, "buf", "out", h.free_spot(w.right() + 30, w.top()))
+    h.field("name", "tile_buf")
+    h.field("shape", "16, 16")
+    h.wire(tile_buf, "tensor", compute, "buf")
+    (result_buf,) = h.drag_port_out(compute, "result", "out", h.free_spot(w.right() + 30, w.top() + 120))  # fmt: skip
+    h.field("name", "result_buf")
+    h.field("shape", "16, 16")
+    h.wire(result_buf, "tensor", store, "result")
+    h.drag_port_out(store, "output", "out", h.free_spot(w.right() + 30, w.top() + 240))
     h.field("shape", "8, 16, 16")  # indexed output[r] by the consume variable
 
     # The schedule sheet: dispatch(DispatchPolicy.round_robin(1)), compiled for cpu_sim.
