@@ -404,6 +404,19 @@ LOD_LABEL_PX = 10.0  # port labels (a call's ``Q[b, h]``) on screen when zoomed 
 LOD_LABEL_MIN_PX = 6.0  # ... not drawn below this
 
 
+def _shrink_to_fit(font: QtGui.QFont, text: str, width: float, px: float) -> QtGui.QFontMetricsF:
+    """Set ``font`` to the largest whole pixel size <= ``px`` at which ``text`` fits ``width``
+    (text does not scale linearly with its pixel size: hinting, bold); its metrics."""
+    size = max(1, int(px))
+    font.setPixelSize(size)
+    metrics = QtGui.QFontMetricsF(font)
+    while size > 1 and metrics.horizontalAdvance(text) > width:
+        size -= 1
+        font.setPixelSize(size)
+        metrics = QtGui.QFontMetricsF(font)
+    return metrics
+
+
 class StudioNodeItem(NodeItem):
     """NodeGraphQt's ``NodeItem`` built with light parts, with a readable zoomed-out title.
 
@@ -618,13 +631,11 @@ class StudioNodeItem(NodeItem):
             # look); else shrunk further, down to LOD_TITLE_MIN_PX + 2 on screen.
             two = metrics.boundingRect(rect, wrap, text) if " " in text else None
             if fitted * scale >= LOD_TITLE_PX - 2.0:
-                font.setPixelSize(max(1, int(fitted)))
-                metrics = QtGui.QFontMetricsF(font)
+                metrics = _shrink_to_fit(font, text, rect.width(), fitted)
             elif two is not None and two.height() <= rect.height() and two.width() <= rect.width() + 0.5:  # fmt: skip
                 flags = wrap
             elif fitted * scale >= LOD_TITLE_MIN_PX + 2.0:
-                font.setPixelSize(max(1, int(fitted)))
-                metrics = QtGui.QFontMetricsF(font)
+                metrics = _shrink_to_fit(font, text, rect.width(), fitted)
         if flags != wrap and metrics.horizontalAdvance(text) > rect.width() and ": " in text:
             # "Tensor: q" -> "q": the body colour already tells the kind, the name does not.
             text = text.split(": ", 1)[1]

@@ -298,3 +298,38 @@ def test_a_node_that_may_not_live_where_it_is_dropped_stays_in_its_frame(shown: 
     # it moved, and its frames grew around it
     assert rect_of(canvas, "loop").contains(rect_of(canvas, "call"))
     assert rect_of(canvas, "wl").contains(rect_of(canvas, "loop"))
+
+
+def _chain_doc(second_case_at: tuple[float, float]) -> Document:
+    doc = attention_doc()
+    doc.graph.nodes.pop("call")
+    doc.graph.edges.clear()
+    _node(doc, "ch", "branch.chain", "", (360.0, 180.0), parent="loop")
+    _node(doc, "c1", "branch.case", "", (380.0, 230.0), parent="ch", pred="b < 2", otherwise=False)  # fmt: skip
+    _node(doc, "k1", "kernel.call", "k1", (400.0, 300.0), parent="c1", kernel="attn", axes=None, index={})  # fmt: skip
+    _node(doc, "c2", "branch.case", "", second_case_at, parent="ch", otherwise=True)
+    x, y = second_case_at
+    _node(doc, "k2", "kernel.call", "k2", (x + 20.0, y + 70.0), parent="c2", kernel="attn", axes=None, index={})  # fmt: skip
+    _node(doc, "k3", "kernel.call", "k3", (x + 20.0, y + 200.0), parent="c2", kernel="attn", axes=None, index={})  # fmt: skip
+    return doc
+
+
+def test_a_when_chain_shows_one_compartment_per_case(shown: Any) -> None:
+    canvas = shown(_chain_doc((640.0, 230.0)))  # side by side
+    chain, c1, c2 = (rect_of(canvas, i) for i in ("ch", "c1", "c2"))
+    assert chain.contains(c1) and chain.contains(c2)
+    assert c1.top() == c2.top() and c1.height() == c2.height()  # one row of compartments
+    assert c1.right() < c2.left()
+    assert canvas.view_node("c1").view.name == "when b < 2"
+    assert canvas.view_node("c2").view.name == "otherwise"
+    assert canvas.view_node("ch").view.name.startswith("P.when")
+    assert [canvas.order_number(i) for i in ("c1", "c2")] == [1, 2]
+    z = {i: canvas.view_node(i).view.zValue() for i in ("loop", "ch", "c1")}
+    assert z["loop"] < z["ch"] < z["c1"]
+
+
+def test_stacked_cases_share_one_width(shown: Any) -> None:
+    canvas = shown(_chain_doc((380.0, 520.0)))  # one under the other
+    c1, c2 = rect_of(canvas, "c1"), rect_of(canvas, "c2")
+    assert c1.left() == c2.left() and c1.width() == c2.width()
+    assert c1.bottom() < c2.top()
