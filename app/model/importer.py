@@ -1253,7 +1253,9 @@ class _Layout:
         roots = self.kids.get(None, [])
         top = [n for n in roots if n.kind.startswith(_TOP_ROW)]
         top.sort(key=lambda n: _TOP_ROW.index(next(p for p in _TOP_ROW if n.kind.startswith(p))))
+        # definitions first, then the frames that compose or connect them
         frames = [n for n in roots if _is_frame(n.kind)]
+        frames.sort(key=lambda n: n.kind != "workload.def")
         written = {e.dst.node for e in self.doc.graph.edges if e.dst.port == "write"}
         outputs = [n for n in roots if n.kind == "data.tensor" and n.id in written]
         inputs = [n for n in roots if n not in top and n not in frames and n not in outputs]
