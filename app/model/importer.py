@@ -8,7 +8,8 @@ axes, kernels (with their traced KernelIR), channels, events and schedules they 
 converts those OBJECTS to a format-v2 document with ``document_from_namespace`` (the source
 text is never parsed; docs/graph-model-v2.md):
 
-- tensors, scalars, axes, kernels, channels and events stand on the root canvas;
+- tensors, axes, kernels, channels and events stand on the root canvas (a scalar argument
+  reaches a script's objects as a number: it becomes the call's typed value, not a wire);
 - each workload is a ``workload.def`` frame; loops, ``P.when`` chains (a ``branch.chain`` of
   ``branch.case`` frames), ``P.pipe``, processes and ``consume`` blocks are frames whose
   children keep statement order;
