@@ -1431,6 +1431,11 @@ class GraphCanvas(QtCore.QObject):
         editor = vnodes.IndexEditor(
             label, current, lambda text, c=call_id, p=param: self.set_port_index(c, p, text)
         )
+        scale = self.viewer.transform().m11()
+        if 0.0 < scale < vnodes.LOD_SCALE:  # zoomed out: as large as the label is drawn
+            font = editor.font()
+            font.setPixelSize(max(1, round(vnodes.LOD_LABEL_PX / scale)))
+            editor.setFont(font)
         self._index_editor = editor
         editor.start()
         return True

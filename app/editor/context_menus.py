@@ -212,6 +212,7 @@ class CanvasContextMenus(QtCore.QObject):
                 for p in ports:
                     self._add(sub, p, lambda p=p: self.create_tensor(node_id, p))
             menu.addSeparator()
+        self._index_entries(menu, node_id, port, many)
         rename = self._add(menu, "Rename", lambda: self.rename(node_id))
         rename.setEnabled(not owned and not many)
         dup = self._add(menu, "Duplicate", canvas.duplicate_selected)
@@ -224,6 +225,41 @@ class CanvasContextMenus(QtCore.QObject):
         delete.setEnabled(not owned)
         for hook in self.node_hooks:
             hook(menu, node_id)
+
+    def _index_entries(
+        self, menu: QtWidgets.QMenu, node_id: str, port: str | None, many: bool
+    ) -> None:
+        """A call's "Edit Index of Q…" (the in-place editor on the port's label) and "Auto
+        Index for Q" (drop the override): for the right-clicked port, else one submenu each.
+        (CANVAS: ``GraphCanvas.edit_port_index`` / ``reset_port_index``.)"""
+        canvas = self.canvas
+        if many or not hasattr(canvas, "edit_port_index"):
+            return
+        node = canvas.doc.graph.nodes.get(node_id)
+        params = self.tensor_ports(node_id) if node is not None else []
+        if not params:
+            return
+        overridden = set(node.props.get("index") or {})  # type: ignore[union-attr]
+
+        def add(where: QtWidgets.QMenu, p: str, text_edit: str, text_auto: str) -> None:
+            self._add(where, text_edit, lambda: canvas.edit_port_index(node_id, p))
+            auto = self._add(where, text_auto, lambda: canvas.reset_port_index(node_id, p))
+            auto.setEnabled(p in overridden)
+
+        if port in params:
+            add(menu, port, f"Edit Index of {port}…", f"Auto Index for {port}")
+        else:
+            edit = menu.addMenu("Edit Index of")
+            edit.setObjectName("ctx_editindexof")
+            for p in params:
+                self._add(edit, p, lambda p=p: canvas.edit_port_index(node_id, p))
+            if overridden & set(params):
+                auto = menu.addMenu("Auto Index for")
+                auto.setObjectName("ctx_autoindexfor")
+                for p in params:
+                    if p in overridden:
+                        self._add(auto, p, lambda p=p: canvas.reset_port_index(node_id, p))
+        menu.addSeparator()
 
     def _fill_frame(self, menu: QtWidgets.QMenu, frame_id: str, view_pos: QtCore.QPoint) -> None:
         canvas = self.canvas

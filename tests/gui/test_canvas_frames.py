@@ -333,3 +333,25 @@ def test_stacked_cases_share_one_width(shown: Any) -> None:
     c1, c2 = rect_of(canvas, "c1"), rect_of(canvas, "c2")
     assert c1.left() == c2.left() and c1.width() == c2.width()
     assert c1.bottom() < c2.top()
+
+
+def test_a_ports_context_menu_edits_and_resets_its_index(shown: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from test_canvas_navigation import MenuPicker, entries
+
+    canvas = shown(attention_doc())
+    picker = MenuPicker(canvas, monkeypatch)
+    label = canvas.view_node("call").port_label("in", "K")
+    at = vp_point(canvas, label.sceneBoundingRect().center())
+    menu = picker.right_click(at)
+    assert "Edit Index of K…" in entries(menu) and "Auto Index for K" in entries(menu)
+    picker.right_click(at, "Edit Index of K…")
+    qtbot.waitUntil(lambda: canvas.index_editor() is not None)
+    vp = canvas.viewer.viewport()
+    QTest.keyClicks(vp, "b, 0")
+    QTest.keyClick(vp, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: canvas.index_editor() is None)
+    assert canvas.doc.graph.nodes["call"].props["index"]["K"] == "b, 0"
+    assert canvas.view_node("call").port_label("in", "K").text() == "K[b, 0]"
+    picker.right_click(vp_point(canvas, canvas.view_node("call").port_label("in", "K").sceneBoundingRect().center()), "Auto Index for K")  # fmt: skip
+    assert "K" not in canvas.doc.graph.nodes["call"].props["index"]
+    assert canvas.view_node("call").port_label("in", "K").text() == "K[b]"  # auto: rank 3 - 2
