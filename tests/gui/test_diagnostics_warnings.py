@@ -38,22 +38,20 @@ def test_annotated_directives_are_listed_and_badged_as_warnings(
 ) -> None:
     window = make_window(SAMPLE)
     doc = window.document
-    target = node_of_kind(doc, "compile.target")
-    streams = node_of_kind(doc, "sched.streams").id
-    stream_by = node_of_kind(doc, "sched.stream_by").id
-    dispatch = node_of_kind(doc, "sched.dispatch").id
-    window.editor.apply(cmds.SetProperty(target.id, "target", "ascend_npu"))
+    frame = node_of_kind(doc, "workload.def")  # its sheet: dispatch, streams, stream_by...
+    window.editor.apply(cmds.SetProperty(frame.id, "target", "ascend_npu"))
 
     result = run_with_f5(qtbot, window)
     assert result.stats["target"] == "ascend_npu" and not result.stats["executed"]
 
-    warned = {d.node_id: d for d in window.run_diagnostics}
-    assert set(warned) == {streams, stream_by}  # emit-only is no problem; these two are
-    assert all(d.severity == "warning" and d.kind == "ScheduleWarning" for d in warned.values())
+    warned = window.run_diagnostics
+    assert sorted(d.message.split(" ")[0] for d in warned) == ["stream_by", "streams"]
+    assert {d.node_id for d in warned} == {frame.id}  # both steps live on the frame's sheet
+    assert all(d.severity == "warning" and d.kind == "ScheduleWarning" for d in warned)
 
     lst = window.diagnostics_list
     rows = [lst.item(i) for i in range(lst.count())]
-    assert [r.data(Qt.ItemDataRole.UserRole) for r in rows] == [streams, stream_by]
+    assert [r.data(Qt.ItemDataRole.UserRole) for r in rows] == [frame.id, frame.id]
     for row in rows:
         assert row.data(Qt.ItemDataRole.UserRole + 1) == "warning"
         assert ": warning: ScheduleWarning: " in row.text() and "ascend_npu plan" in row.text()
@@ -63,23 +61,19 @@ def test_annotated_directives_are_listed_and_badged_as_warnings(
     assert "2 warnings (see Diagnostics)" in window.statusBar().currentMessage()
 
     canvas = window.canvas
-    for nid in (streams, stream_by):
-        assert canvas.badge_of(nid) == vnodes.BADGE_WARNING
-        assert border_of(canvas, nid) == WARNING_BORDER
-        assert canvas.diagnostics_of(nid) == [] and len(canvas.warnings_of(nid)) == 1
-        assert canvas.view_node(nid).view.toolTip().startswith("Warnings:\n• ScheduleWarning: ")
-    assert canvas.badge_of(dispatch) is None  # ascend_npu honours dispatch(affinity)
+    assert canvas.badge_of(frame.id) == vnodes.BADGE_WARNING
+    assert canvas.diagnostics_of(frame.id) == [] and len(canvas.warnings_of(frame.id)) == 2
 
     # Activating a row selects the node at fault.
     lst.itemActivated.emit(rows[0])
-    assert canvas.selected_ids() == [streams]
+    assert canvas.selected_ids() == [frame.id]
 
     # Back to cpu_sim: every directive is enforced, the warnings and badges go away.
-    window.editor.apply(cmds.SetProperty(target.id, "target", "cpu_sim"))
+    window.editor.apply(cmds.SetProperty(frame.id, "target", "cpu_sim"))
     result = run_with_f5(qtbot, window)
     assert result.ok and window.run_diagnostics == []
     assert window.diagnostics_list.count() == 0
-    assert canvas.badge_of(streams) is None and canvas.badge_of(stream_by) is None
+    assert canvas.badge_of(frame.id) is None
 
 
 def test_error_and_warning_badges_differ(canvas: GraphCanvas) -> None:
