@@ -1441,6 +1441,8 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             edit.setPlaceholderText(
                 "replicated (default); e.g. R, S0" if spec.optional else "e.g. R, S0"
             )
+        if spec.type == "shape" and spec.optional:
+            edit.setPlaceholderText("not set; e.g. 2, 2")
         node_id = node.id
         top_level = any(s is spec for s in registry.kind(node.kind).props)
 
