@@ -79,6 +79,7 @@ def _report(h: Hands, budget: int) -> None:
 # ------------------------------------------------------------------------------------------
 # spec §8.1: attention with variable lengths
 # ------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_spec_8_1_from_an_empty_document(hands: Hands, tmp_path: Path) -> None:
     h = hands
     doc = h.window.document
@@ -134,6 +135,7 @@ def test_spec_8_1_from_an_empty_document(hands: Hands, tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------------
 # spec §8.3: megakernel pipeline (P.pipe with a P.seq loader and two consume processes)
 # ------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_spec_8_3_from_an_empty_document(hands: Hands, tmp_path: Path) -> None:
     h = hands
     doc = h.window.document
