@@ -264,6 +264,8 @@ class GraphCanvas(QtCore.QObject):
         # channel reference links, per-port shape problems of calls.
         self._kids: dict[str | None, list[str]] | None = None
         self._parents: dict[str, str | None] = {}
+        self._badges_dirty = True  # order numbers follow the structure, not moves
+        self._links_wanted: list[tuple[str, str, str]] | None = None  # None: re-read
         self._order_badges: dict[str, vframes.OrderBadge] = {}
         self._links: list[vframes.RefLink] = []
         self._port_problems: dict[str, dict[str, str]] = {}
@@ -827,6 +829,7 @@ class GraphCanvas(QtCore.QObject):
             self._refresh_titles(list(self._views))
         self._refresh_dynamic_ports()
         self._refresh_call_ports()
+        self._links_wanted = None  # a channel reference may have changed
         if node.id in self._views and self._scope is None:
             self._relayout([node.id])
         if self._scope is not None and node.id in {n.id for n in self._scope_chain()}:
@@ -843,7 +846,8 @@ class GraphCanvas(QtCore.QObject):
                 r = item.sceneBoundingRect()
                 item.set_rect(QtCore.QRectF(float(new_pos[0]), float(new_pos[1]), r.width(), r.height()))  # fmt: skip
         elif tuple(view.pos()) != tuple(new_pos):
-            view.set_pos(float(new_pos[0]), float(new_pos[1]))
+            # Straight to the item: NodeGraphQt's set_pos pushes onto its own undo stack.
+            view.view.setPos(float(new_pos[0]), float(new_pos[1]))
             view.model.pos = [float(new_pos[0]), float(new_pos[1])]
         self._relayout([node.id])
 
@@ -1071,9 +1075,10 @@ class GraphCanvas(QtCore.QObject):
             ctx = self._title_ctx()
             for node in graph.nodes.values():
                 self._create_view(node, graph, ctx)
+            self._invalidate_structure()
+            # Index labels before the (deferred) layout: each call is laid out once.
+            self._refresh_call_ports(layout=False)
         self._sync_sizes(self._views.values())
-        self._kids = None
-        self._refresh_call_ports()
         self._relayout()
         for edge in graph.edges:
             self._connect_view(edge)
@@ -1181,6 +1186,8 @@ class GraphCanvas(QtCore.QObject):
 
     def _invalidate_structure(self) -> None:
         self._kids = None
+        self._badges_dirty = True
+        self._links_wanted = None
 
     def is_frame(self, node_id: str) -> bool:
         """True when ``node_id`` is shown as a frame on this canvas."""
@@ -1227,7 +1234,8 @@ class GraphCanvas(QtCore.QObject):
         their Z by depth, and place order numbers and reference links."""
         frames = self.frame_ids()
         if not frames:
-            self._refresh_order_badges()
+            if self._badges_dirty:
+                self._refresh_order_badges()
             self._refresh_links()
             return
         kids, parents = self._structure()
@@ -1280,13 +1288,15 @@ class GraphCanvas(QtCore.QObject):
             item.set_rect(rect)
             view.model.pos = [rect.x(), rect.y()]
             view.model.width, view.model.height = rect.width(), rect.height()
-        self._refresh_order_badges()
+        if self._badges_dirty:
+            self._refresh_order_badges()
         self._refresh_links()
 
     def _refresh_order_badges(self) -> None:
         """A number on each framed child's top-left corner (its place in the frame's order)."""
         from shiboken6 import isValid
 
+        self._badges_dirty = False
         order = {}
         if self._scope is None:
             kids, _parents = self._structure()
@@ -1333,8 +1343,10 @@ class GraphCanvas(QtCore.QObject):
 
     def _refresh_links(self) -> None:
         """Dashed channel links: sender/closer -> channel, channel -> consume frame."""
-        wanted = vframes.reference_links(self.doc) if self._scope is None else []
-        wanted = [(a, b, f) for a, b, f in wanted if a in self._views and b in self._views]
+        if self._links_wanted is None:
+            found = vframes.reference_links(self.doc) if self._scope is None else []
+            self._links_wanted = [(a, b, f) for a, b, f in found if a in self._views and b in self._views]  # fmt: skip
+        wanted = self._links_wanted
         have = [(link.src_id, link.dst_id, link.field) for link in self._links]
         if have != wanted:
             self._clear_links()
@@ -1384,9 +1396,10 @@ class GraphCanvas(QtCore.QObject):
         index = self.port_index_text(call_id, param)
         return f"{param}[{index}]" if index.strip() else param
 
-    def _refresh_call_ports(self, ids: Iterable[str] | None = None) -> None:
+    def _refresh_call_ports(self, ids: Iterable[str] | None = None, layout: bool = True) -> None:
         """Label each call port with its effective index (click to edit) and mark the ports
-        with shape problems; a call whose labels grew is re-sized with its frames."""
+        with shape problems; a call whose labels grew is re-sized with its frames (``layout``;
+        its pipes follow its ports by themselves)."""
         if self._scope is not None:
             return
         graph = self.current_graph()
@@ -1406,10 +1419,9 @@ class GraphCanvas(QtCore.QObject):
                 texts[param] = f"{param}[{index}]" if index.strip() else param
             if view.set_port_labels(texts, self._edit_index_from_label, self._port_problems.get(nid)):  # fmt: skip
                 grown.append(nid)
-        if grown:
+        if grown and layout:
             self._sync_sizes(self._views[i] for i in grown)
             self._relayout(grown)
-            self._reconcile_edges(grown)
 
     def _edit_index_from_label(self, label: Any) -> None:
         node_item = label.parentItem()
