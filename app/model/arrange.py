@@ -30,6 +30,7 @@ and, for frames, header heights and minimum widths); :func:`estimated_size` and
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -118,6 +119,12 @@ def _leaf_size(node: Node, doc: Document, graph: Graph, sizes: Mapping[str, tupl
     return estimated_size(node, doc, graph)
 
 
+MAX_FOLD_TRIES = 12
+"""Frames (the widest) ``arrange`` tries folding into rows."""
+FOLD_SEARCH_MAX_NODES = 400
+"""Above this many root-canvas nodes frames are not folded (each try lays the canvas out)."""
+
+
 class _Frames:
     """The bottom-up frame layout of a root canvas."""
 
@@ -139,17 +146,8 @@ class _Frames:
         self.local: dict[str, dict[str, tuple[float, float]]] = {}  # frame -> child offsets
         self.header: dict[str, float] = {}
         self.fold: dict[str, int] = {}  # frame -> dataflow columns per row (folded frames)
+        self._leaf: dict[str, Size] = {}
         self._cols: dict[str | None, list[list[str]]] = {}
-
-    def _chain(self, nid: str) -> list[str]:
-        """``nid`` and its enclosing frames, innermost first."""
-        out, seen = [nid], {nid}
-        p = self.parent.get(nid)
-        while p is not None and p not in seen:
-            out.append(p)
-            seen.add(p)
-            p = self.parent.get(p)
-        return out
 
     def _columns(self, container: str | None) -> list[list[str]]:
         if container not in self._cols:
@@ -158,13 +156,7 @@ class _Frames:
 
     def _dataflow(self, container: str | None) -> list[list[str]]:
         members = self.kids.get(container, [])
-        rep: dict[str, str] = {}
-        member_set = set(members)
-        for nid in self.graph.nodes:
-            for c in self._chain(nid):
-                if c in member_set:
-                    rep[nid] = c
-                    break
+        rep = {n: m for m in members for n in self._subtree(m)}  # node -> the member holding it
         edges = _sibling_edges(self.graph, rep)
         if container is not None:
             # a member writing a node outside the frame (a root tensor) that another member
@@ -193,7 +185,9 @@ class _Frames:
     def _measure(self, nid: str) -> Size:
         node = self.graph.nodes[nid]
         if not _is_frame(node):
-            return _leaf_size(node, self.doc, self.graph, self.sizes)
+            if nid not in self._leaf:
+                self._leaf[nid] = _leaf_size(node, self.doc, self.graph, self.sizes)
+            return self._leaf[nid]
         header, min_w = (
             self.headers[nid] if self.headers and nid in self.headers else estimated_header(node, self.doc)
         )  # fmt: skip
@@ -222,9 +216,16 @@ class _Frames:
             if f in self.local and f in self.kids and len(self._columns(f)) > 1
         ]
         width = {f: self._frame_width(f) for f in tries}
-        for f in sorted(tries, key=lambda f: (-width[f], self.order[f])):
+        tries = sorted(tries, key=lambda f: (-width[f], self.order[f]))[:MAX_FOLD_TRIES]
+        if len(self.graph.nodes) > FOLD_SEARCH_MAX_NODES:
+            tries = []  # a big canvas is read by zooming in anyway: keep Arrange quick
+        for f in tries:
+            ext = _extent(best, self.size)
+            if aspect / ext.width >= 1.0 / ext.height:
+                break  # the height bounds the scale: folding (taller) cannot help
+            n = len(self._columns(f))
             kept = None
-            for per_row in range(len(self._columns(f)) - 1, 0, -1):
+            for per_row in sorted({n - 1, (n + 1) // 2, 1}, reverse=True):
                 self.fold[f] = per_row
                 pos, scale = self._root_layout(defs, flow, aspect)
                 if scale > best_scale * 1.01:
@@ -253,15 +254,15 @@ class _Frames:
         for nid in defs + [n for col in flow for n in col]:
             self.size[nid] = self._measure(nid)
         candidates: list[dict[str, tuple[float, float]]] = []
+        fpos = _best_wrap(flow, self.size, aspect) if defs and flow else {}
         if defs and flow:
-            fpos = _best_wrap(flow, self.size, aspect)
             width = max(_extent(fpos, self.size).width, max(self.size[d].width for d in defs))
             dpos = _rows(defs, self.size, width)
             shift = _extent(dpos, self.size).height + 2 * GAP_Y
             candidates.append({**dpos, **{n: (x, y + shift) for n, (x, y) in fpos.items()}})
         candidates.append(_best_wrap([c for c in [defs, *flow] if c], self.size, aspect))
         if defs and flow:
-            filled = _fill(defs, _best_wrap(flow, self.size, aspect), self.size)
+            filled = _fill(defs, fpos, self.size)
             if filled is not None:
                 candidates.append(filled)
 
@@ -309,36 +310,88 @@ def _category_rank(node: Node) -> int:
 def _dataflow_columns(graph: Graph, members: list[str], edges: list[tuple[str, str]]) -> list[list[str]]:  # fmt: skip
     """Longest-path layers: a member sits one column right of the latest member it reads.
 
-    Members are visited in order (a frame's child order); on a cycle (a call reading and writing
-    one tensor) the data node of the cycle is placed first, so it stands left of its reader.
+    On a cycle (a call reading and writing one tensor) the data node of the cycle comes first,
+    so it stands left of its reader: inside a strongly connected group only the wires from
+    data to frames (then by category and member order) count.
     """
-    preds: dict[str, set[str]] = {m: set() for m in members}
-    for a, b in edges:
-        if a in preds and b in preds:
-            preds[b].add(a)
     index = {m: i for i, m in enumerate(members)}
+    succ: dict[str, set[str]] = {m: set() for m in members}
+    for a, b in edges:
+        if a in succ and b in succ and a != b:
+            succ[a].add(b)
+    comp = _components(members, succ)
+
+    def rank(m: str) -> tuple[bool, int, int]:
+        node = graph.nodes[m]
+        return (_is_frame(node), _category_rank(node), index[m])
+
+    preds: dict[str, list[str]] = {m: [] for m in members}
+    indegree = dict.fromkeys(members, 0)
+    for a in members:
+        for b in succ[a]:
+            if comp[a] != comp[b] or rank(a) < rank(b):
+                preds[b].append(a)
+                indegree[b] += 1
+    ready = [index[m] for m in members if indegree[m] == 0]
+    heapq.heapify(ready)
     layer: dict[str, int] = {}
-    remaining = list(members)
-    while remaining:
-        ready = [m for m in remaining if preds[m] <= layer.keys()]
-        if ready:
-            pick = ready[0]
-        else:  # a cycle: the member with fewest unplaced inputs, data before frames
-            pick = min(
-                remaining,
-                key=lambda m: (
-                    len(preds[m] - layer.keys()),
-                    _is_frame(graph.nodes[m]),
-                    _category_rank(graph.nodes[m]),
-                    index[m],
-                ),
-            )
-        layer[pick] = max((layer[p] + 1 for p in preds[pick] if p in layer), default=0)
-        remaining.remove(pick)
+    while ready:
+        m = members[heapq.heappop(ready)]
+        layer[m] = max((layer[p] + 1 for p in preds[m]), default=0)
+        for b in succ[m]:
+            if m in preds[b]:
+                indegree[b] -= 1
+                if indegree[b] == 0:
+                    heapq.heappush(ready, index[b])
     columns: dict[int, list[str]] = {}
     for m in members:
         columns.setdefault(layer[m], []).append(m)
     return [ids for _l, ids in sorted(columns.items())]
+
+
+def _components(members: list[str], succ: Mapping[str, set[str]]) -> dict[str, int]:
+    """Strongly connected components (Tarjan, iterative): member -> component number."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    comp: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    counter = 0
+    for root in members:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(succ[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            v, it = work[-1]
+            advanced = False
+            for w in it:
+                if w not in index:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter(sorted(succ[w]))))
+                    advanced = True
+                    break
+                if w in on_stack:
+                    low[v] = min(low[v], index[w])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[v])
+            if low[v] == index[v]:
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    comp[w] = index[v]
+                    if w == v:
+                        break
+    return comp
 
 
 def _stack(
@@ -435,34 +488,60 @@ def _extent(pos: Mapping[str, tuple[float, float]], size: Mapping[str, Size]) ->
     return Size(width, height)
 
 
+def _wrap_extent(columns: list[list[str]], size: Mapping[str, Size], max_height: float) -> Size:
+    """The extent ``_wrap(columns, size, max_height)`` would have, without placing anything."""
+    width = height = 0.0
+    for ids in columns:
+        col_h = col_w = 0.0
+        started = False
+        for nid in ids:
+            s = size[nid]
+            if started and col_h + s.height > max_height:
+                width += col_w + GAP_X
+                col_h = col_w = 0.0
+            height = max(height, col_h + s.height)
+            col_h += s.height + GAP_Y
+            col_w = max(col_w, s.width)
+            started = True
+        if started:
+            width += col_w + GAP_X
+    return Size(width - GAP_X, height)
+
+
+MAX_WRAP_CANDIDATES = 24
+"""Wrap heights tried by ``_best_wrap`` (spread over the range) on a canvas with many nodes."""
+
+
 def _best_wrap(
     columns: list[list[str]], size: Mapping[str, Size], aspect: float
 ) -> dict[str, tuple[float, float]]:
     """The wrap height whose layout is shown largest in a view of shape ``aspect``.
 
     A view ``aspect`` wide and 1 high shows a ``w x h`` layout at scale ``min(aspect/w, 1/h)``;
-    every column-prefix height is a candidate (the tallest node is the least one).
+    the column-prefix heights are the candidates (the tallest node is the least one), at most
+    ``MAX_WRAP_CANDIDATES`` of them spread over the range.
     """
     tallest = max(size[nid].height for col in columns for nid in col)
-    candidates = {tallest}
+    heights = {tallest}
     for ids in columns:
         height = 0.0
         for nid in ids:
             height += size[nid].height
-            candidates.add(height)
+            heights.add(height)
             height += GAP_Y
-    best: tuple[float, dict[str, tuple[float, float]]] | None = None
-    for max_height in sorted(candidates):
-        if max_height < tallest:
-            continue
-        pos = _wrap(columns, size, max_height)
-        ext = _extent(pos, size)
+    candidates = sorted(h for h in heights if h >= tallest)
+    if len(candidates) > MAX_WRAP_CANDIDATES:
+        step = (len(candidates) - 1) / (MAX_WRAP_CANDIDATES - 1)
+        candidates = sorted({candidates[round(i * step)] for i in range(MAX_WRAP_CANDIDATES)})
+    best: tuple[float, float] | None = None
+    for max_height in candidates:
+        ext = _wrap_extent(columns, size, max_height)
         scale = min(aspect / ext.width, 1.0 / ext.height)
         # Prefer the larger scale; on a tie the taller wrap (fewer, longer columns).
         if best is None or scale >= best[0] * (1 - 1e-9):
-            best = (scale, pos)
+            best = (scale, max_height)
     assert best is not None
-    return best[1]
+    return _wrap(columns, size, best[1])
 
 
 def frame_rects(

@@ -194,3 +194,29 @@ def test_a_frame_too_wide_for_the_view_folds_its_columns_into_rows() -> None:
     assert reading == flow  # ...read left to right, then the next row
     for pos in (wide, tall):
         check_geometry(doc, pos)
+
+
+def test_a_large_canvas_arranges_quickly() -> None:
+    """60 workloads, each a loop of 5 calls chained through root tensors (about 780 nodes):
+    well under a second here; the bound leaves room for a loaded machine."""
+    import time
+
+    ed = DocumentEditor(Document(name="big"))
+    axis = add(ed, "axis.dense", name="ax", size=4)
+    k = add(ed, "kernel.def", name="k", params=params(("X", "In"), ("Y", "Out")))
+    for w in range(60):
+        wl = add(ed, "workload.def", name=f"w{w}")
+        loop = add(ed, "loop.parallel", parent=wl.id, axes=[{"var": "i", "axis": axis.id}])
+        prev = add(ed, "data.tensor", name=f"t{w}_0", shape=[4, 16, 16])
+        for c in range(5):
+            call = add(ed, "kernel.call", parent=loop.id, kernel=k.id)
+            nxt = add(ed, "data.tensor", name=f"t{w}_{c + 1}", shape=[4, 16, 16])
+            wire(ed, prev.id, "tensor", call.id, "X")
+            wire(ed, call.id, "Y", nxt.id, "write")
+            prev = nxt
+    doc = ed.doc
+    start = time.perf_counter()
+    pos = arrange.layout(doc, doc.graph)
+    elapsed = time.perf_counter() - start
+    assert set(pos) == set(doc.graph.nodes)
+    assert elapsed < 5.0, f"arrange took {elapsed:.2f} s for {len(doc.graph.nodes)} nodes"
