@@ -355,3 +355,26 @@ def test_a_ports_context_menu_edits_and_resets_its_index(shown: Any, qtbot: Any,
     picker.right_click(vp_point(canvas, canvas.view_node("call").port_label("in", "K").sceneBoundingRect().center()), "Auto Index for K")  # fmt: skip
     assert "K" not in canvas.doc.graph.nodes["call"].props["index"]
     assert canvas.view_node("call").port_label("in", "K").text() == "K[b]"  # auto: rank 3 - 2
+
+
+def test_deleting_a_frame_takes_its_contents_and_header(shown: Any, qtbot: Any) -> None:
+    canvas = shown(attention_doc())
+    scene = canvas.viewer.scene()
+
+    def headers() -> int:
+        return sum(isinstance(i, vframes.FrameHeader) for i in scene.items())
+
+    assert headers() == 2
+    loop = rect_of(canvas, "loop")
+    vp = canvas.viewer.viewport()
+    QTest.mouseClick(vp, LEFT, NONE, vp_point(canvas, QPointF(loop.left() + 40, loop.top() + 10)))
+    assert canvas.selected_ids() == ["loop"]
+    canvas.viewer.setFocus()
+    QTest.keyClick(vp, Qt.Key.Key_Delete)
+    assert "loop" not in canvas.doc.graph.nodes and "call" not in canvas.doc.graph.nodes
+    assert canvas.view_node("call") is None and headers() == 1
+    assert canvas.frame_rect("wl").height() == pytest.approx(
+        vframes.EMPTY_H + vframes.header_height("workload.def", "x")
+    )  # empty again
+    canvas.undo()
+    assert headers() == 2 and canvas.frame_rect("loop").contains(rect_of(canvas, "call"))
