@@ -1514,13 +1514,17 @@ def _forget_typing(widget: QtWidgets.QWidget | None) -> None:
     history, Ctrl+Z in the field would type the old value back and commit it as one more
     document edit when the field loses focus: the same change undone twice, by two histories.
     """
-    if isinstance(widget, QtWidgets.QAbstractSpinBox):
-        widget = widget.findChild(QtWidgets.QLineEdit)
-    if isinstance(widget, QtWidgets.QLineEdit):
-        with QtCore.QSignalBlocker(widget):  # the same text: no validation, no spin-box parse
-            widget.setText(widget.text())  # setText clears the line edit's undo history
-    elif isinstance(widget, QtWidgets.QPlainTextEdit):
+    if widget is None:
+        return
+    if isinstance(widget, QtWidgets.QPlainTextEdit):
         widget.document().clearUndoRedoStacks()
+        return
+    # A line edit, or the line edits inside a spin box, a key combo, a ports or axes editor.
+    edits = [widget] if isinstance(widget, QtWidgets.QLineEdit) else []
+    edits += widget.findChildren(QtWidgets.QLineEdit)
+    for edit in edits:
+        with QtCore.QSignalBlocker(edit):  # the same text: no validation, no spin-box parse
+            edit.setText(edit.text())  # setText clears the line edit's undo history
 
 
 # ------------------------------------------------------------------------------------------

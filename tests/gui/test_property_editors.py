@@ -207,3 +207,21 @@ def test_port_index_shows_the_auto_rule_problem(qtbot: Any, problem: str) -> Non
     editor.set_rows([dict(ROWS[0], auto="b", problem=problem)], {})
     assert editor.edits["Q"].styleSheet() == INVALID_STYLE
     assert problem in editor.edits["Q"].toolTip()
+
+
+def test_ctrl_z_in_a_port_index_field_after_a_commit_changes_nothing(qtbot: Any) -> None:
+    """A committed override belongs to the document's history: the field's own undo history
+    starts afresh, so Ctrl+Z typed in it does not bring the old text back (and commit it)."""
+    from app.editor.properties import _forget_typing
+
+    editor = shown(qtbot, PortIndexEditor())
+    editor.set_rows(ROWS, {})
+    commits: list[dict[str, str]] = []
+    editor.committed.connect(commits.append)
+    k = editor.edits["K"]
+    type_and_enter(k, "0")
+    _forget_typing(editor)  # what the panel does after each commit
+    QTest.keyClick(k, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert k.text() == "0"
+    QTest.keyClick(k, Qt.Key.Key_Return)
+    assert commits == [{"K": "0"}]
