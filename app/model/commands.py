@@ -424,15 +424,17 @@ def _check_wires(doc: Document, moved: Iterable[str], what: str) -> None:
             raise PlacementRefused(f"{what}: the wire {e.src} -> {e.dst} would break: {why}")
 
 
-def _clear_references_to(ed: DocumentEditor, gone: set[str]) -> None:
+def _clear_references_to(ed: DocumentEditor, gone: set[str]) -> set[str]:
     """Reference properties naming a removed node are emptied (an id could be handed out again
-    and would then point at an unrelated node)."""
+    and would then point at an unrelated node). Returns the ids of the nodes changed."""
+    changed: set[str] = set()
     for node in list(ed.doc.graph.nodes.values()):
         for prop, sub in registry.reference_props(node.kind).items():
             value = node.props.get(prop)
             if sub is None:
                 if isinstance(value, str) and value in gone:
                     ed.set_field(node, prop, _empty_reference(node.kind, prop))
+                    changed.add(node.id)
             elif isinstance(value, list) and any(
                 isinstance(e, dict) and e.get(sub) in gone for e in value
             ):
@@ -441,6 +443,8 @@ def _clear_references_to(ed: DocumentEditor, gone: set[str]) -> None:
                     for e in value
                 ]
                 ed.set_field(node, prop, new)
+                changed.add(node.id)
+    return changed
 
 
 def _empty_reference(kind_id: str, prop: str) -> Any:
@@ -565,8 +569,7 @@ class RemoveNodes(Command):
         for graph in {id(g): g for g in doomed.values()}.values():
             for nid in reversed([i for i in graph.nodes if i in doomed]):
                 ed.remove_node(graph, nid)
-        _clear_references_to(ed, set(doomed))
-        _prune_dead_edges(ed)
+        _prune_dead_edges(ed, _clear_references_to(ed, set(doomed)))
 
 
 class Connect(Command):
@@ -708,8 +711,13 @@ class SetProperty(Command):
             renames = _param_renames(old or [], value)
             _apply_param_renames(ed, node, renames)
             _sync_params(ed, node)
-        _prune_dead_edges(ed)
-        _prune_index_overrides(ed)
+        # ports derive from a call's kernel and a kernel's params only
+        if (node.kind, self.field) == ("kernel.call", "kernel"):
+            _prune_dead_edges(ed, {node.id})
+            _prune_index_overrides(ed)
+        elif (node.kind, self.field) == ("kernel.def", "params"):
+            _prune_dead_edges(ed, {node.id} | {c.id for c in _calls_of(ed.doc, node.id)})
+            _prune_index_overrides(ed)
 
 
 def _param_renames(old: list[Any], new: list[Any]) -> dict[str, str]:
@@ -789,13 +797,18 @@ def _ports(doc: Document, node: Node, graph: Graph, owner: Node | None) -> list[
     return registry.dynamic_or_static(node, graph, owner, doc)
 
 
-def _prune_dead_edges(ed: DocumentEditor) -> None:
-    """Remove edges whose ports no longer exist (after a change of derived ports)."""
+def _prune_dead_edges(ed: DocumentEditor, changed: set[str] | None = None) -> None:
+    """Remove edges whose ports no longer exist (after a change of derived ports). With
+    ``changed``, only wires of those nodes (and the bodies of those kernels) are checked."""
     doc = ed.doc
     for graph, owner in list(doc.graphs()):
+        if changed is not None and graph is not doc.graph and (owner is None or owner.id not in changed):  # fmt: skip
+            continue
         cache: dict[str, list[registry.PortSpec]] = {}
         for e in list(graph.edges):
             if e.src.node not in graph.nodes or e.dst.node not in graph.nodes:
+                continue
+            if changed is not None and graph is doc.graph and not ({e.src.node, e.dst.node} & changed):  # fmt: skip
                 continue
             for nid in (e.src.node, e.dst.node):
                 if nid not in cache:
