@@ -2,8 +2,9 @@
 
 What a ComfyUI or Blender user reaches for first: right-click where the node should go and add it
 there (inside the frame under the cursor); right-click a node to rename, duplicate, wrap it in a
-loop, delete it, open a kernel's body or create a tensor from a call's port; right-click a frame
-to add inside it, edit its axes, unwrap it; right-click a wire to delete it. Every entry is one
+loop, move it earlier or later among its frame's children, delete it, open a kernel's body or
+create a tensor from a call's port; right-click a frame to add or paste inside it, edit its axes,
+unwrap it; right-click a wire to delete it. Every entry is one
 undoable edit (a model command: ``Wrap``, ``Unwrap``, ``CreateTensor``, ``Reparent``...) and
 behaves like its shortcut.
 
@@ -221,6 +222,7 @@ class CanvasContextMenus(QtCore.QObject):
             self._wrap_menu(menu, ids)
             if node.parent is not None and node.id in canvas.doc.graph.nodes:
                 self._add(menu, "Move Out of Frame", lambda: self.move_out(ids))
+            self._order_entries(menu, node_id, many)
         delete = self._add(menu, "Delete" + (" Selected" if many else ""), canvas.delete_selected)
         delete.setEnabled(not owned)
         for hook in self.node_hooks:
@@ -278,9 +280,26 @@ class CanvasContextMenus(QtCore.QObject):
         self._add(menu, "Unwrap", lambda: self.unwrap(frame_id))
         if frame.parent is not None:
             self._add(menu, "Move Out of Frame", lambda: self.move_out(ids))
+        self._order_entries(menu, frame_id, len(ids) > 1)
         self._add(menu, "Delete Frame and Contents", canvas.delete_selected)
         for hook in self.node_hooks:
             hook(menu, frame_id)
+
+    def _order_entries(self, menu: QtWidgets.QMenu, node_id: str, many: bool) -> None:
+        """ "Move Earlier" / "Move Later" among the frame's children: the statement order export
+        keeps between independent statements (and a ``sequential`` runs in)."""
+        doc = self.canvas.doc
+        node = doc.graph.nodes.get(node_id)
+        if many or node is None or node.parent is None:
+            return
+        siblings = [n.id for n in frames.children(doc, node.parent)]
+        if len(siblings) < 2:
+            return
+        i = siblings.index(node_id)
+        earlier = self._add(menu, "Move Earlier", lambda: self.reorder(node_id, i - 1))
+        earlier.setEnabled(i > 0)
+        later = self._add(menu, "Move Later", lambda: self.reorder(node_id, i + 1))
+        later.setEnabled(i < len(siblings) - 1)
 
     def _wrap_menu(self, menu: QtWidgets.QMenu, ids: list[str]) -> None:
         kinds = self.wrap_kinds(ids)
@@ -382,6 +401,10 @@ class CanvasContextMenus(QtCore.QObject):
             self.canvas.select_ids([node.id])
             return node.id
         return None
+
+    def reorder(self, node_id: str, position: int) -> bool:
+        """Make ``node_id`` child number ``position`` of its frame (one undo step)."""
+        return self._apply(cmds.Reorder(node_id, position)) is not None
 
     def unwrap(self, frame_id: str) -> bool:
         """Lift the frame's children into its parent and delete the frame (one undo step)."""

@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
-from test_canvas_navigation import MenuPicker, entries, node_point
+from test_canvas_navigation import MenuPicker, entries, find_action, node_point
 
 from app.editor.canvas import GraphCanvas
 from app.model import commands as cmds
@@ -145,3 +145,19 @@ def test_right_click_on_empty_canvas_adds_at_the_root(
     assert canvas.tab_search.parent_frame is None
     assert "Leave Scope" not in entries(menu)
     canvas.tab_search.hide()
+
+
+def test_move_earlier_and_later_among_a_frames_children(
+    qtbot: Any, canvas: GraphCanvas, picker: MenuPicker
+) -> None:
+    ids = attention(canvas)
+    second = add(canvas, "kernel.call", (60.0, 320.0), ids["loop"], kernel=ids["kern"])
+    order = lambda: [n.id for n in canvas.doc.graph.nodes.values() if n.parent == ids["loop"]]  # noqa: E731
+    assert order() == [ids["call"], second]
+    shown(qtbot, canvas, second)
+    menu = picker.right_click(node_point(canvas, second))
+    assert "Move Later" in entries(menu) and not find_action(menu, "Move Later").isEnabled()
+    picker.right_click(node_point(canvas, second), "Move Earlier")
+    assert order() == [second, ids["call"]]  # the order export breaks ties by
+    canvas.undo()
+    assert order() == [ids["call"], second]
