@@ -839,7 +839,8 @@ class PortIndexEditor(QtWidgets.QWidget):
         if edit is None:
             return
         label = edit.parentWidget().findChild(QtWidgets.QLabel, f"port_label_{name}")
-        wired = f" ← {r['wired']}" if r.get("wired") else ""
+        arrow = {"Out": "→", "InOut": "↔"}.get(str(r.get("direction")), "←")
+        wired = f" {arrow} {r['wired']}" if r.get("wired") else ""
         if label is not None:
             label.setText(f"{name} <span style='color:gray'>{r['direction']}{wired}</span>")
         override = self._mapping.get(name)
@@ -1370,7 +1371,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         commit: Callable[[Any], object],
         scope_names: set[str],
     ) -> tuple[QtWidgets.QWidget, Callable[[Any], None]]:
-        box = FieldsEditor(spec.name)
+        box = FieldsEditor("")  # the form row's label names it
         fields = self._fields_of(spec)
         current: dict[str, Any] = dict(value) if isinstance(value, dict) else {}
 
