@@ -5,7 +5,7 @@ the dispatch policy — by running one *variant* per value and collecting total 
 count and utilisation. Qt-free (the Studio's Sweep dock and ``python -m app.sweep`` share it):
 
 1. ``discover_params(doc)`` lists every sweepable property, ``SweepParam`` each, labelled
-   ``dispatch sched · n``. Sweepable are the property types a list of values makes sense for
+   ``Workload attention · dispatch_n``. Sweepable are the property types a list of values makes sense for
    (numbers, enums, dtypes, booleans, shapes, expressions) plus the tile shape of each ``tile``
    parameter of a kernel (pseudo-property ``params.<name>.tile``), each field of a program
    frame's ``task_graph`` settings (pseudo-property ``task_graph.<field>``) and the worker count
