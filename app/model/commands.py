@@ -1234,18 +1234,24 @@ def loop_sizes(doc: Document, node_id: str) -> list[int]:
         bound = frames.bound_vars(frame)
         if not bound:
             continue
-        if frame.kind == "loop.parallel":
-            entries = [
-                a for a in frame.props.get("axes") or [] if isinstance(a, dict) and a.get("var")
-            ]
-            refs = [a.get("axis") for a in entries]
-        elif frame.kind in ("loop.seq", "loop.sel"):
-            refs = [frame.props.get("axis")]
-        else:
+        refs = _axis_refs(frame)
+        if len(refs) != len(bound):  # a consume's item variable: no axis gives its size
             refs = [None] * len(bound)
         for ref in refs:
             sizes.append(axis_size(doc.graph.nodes.get(ref) if isinstance(ref, str) else None))
     return sizes
+
+
+def _axis_refs(frame: Node) -> list[Any]:
+    """The axis ids a loop frame runs over, in header order: its ``axes`` entries that bind a
+    variable (``P(b, h)``), or its one ``axis`` (``P.seq``, ``P.sel``)."""
+    refs = registry.reference_props(frame.kind)
+    if refs.get("axes") == "axis":
+        entries = frame.props.get("axes") or []
+        return [a.get("axis") for a in entries if isinstance(a, dict) and a.get("var")]
+    if "axis" in refs:
+        return [frame.props.get("axis")]
+    return []
 
 
 # ------------------------------------------------------------------------------------------
