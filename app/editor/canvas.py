@@ -328,6 +328,31 @@ class GraphCanvas(QtCore.QObject):
 
         viewer.sceneMousePressEvent = scene_press
 
+        original_move = viewer.sceneMouseMoveEvent
+        original_release = viewer.sceneMouseReleaseEvent
+
+        pending = [False]
+
+        def hint_later() -> None:
+            pending[0] = False
+            if viewer.LMB_state:  # still dragging
+                self._update_drop_hint()
+
+        def scene_move(event: Any) -> None:
+            original_move(event)
+            # The scene moves the dragged items after this handler: look once they have moved.
+            if event.buttons() & QtCore.Qt.MouseButton.LeftButton and self._scope is None:
+                if not pending[0]:
+                    pending[0] = True
+                    QtCore.QTimer.singleShot(0, hint_later)
+
+        def scene_release(event: Any) -> None:
+            self._set_drop_hint(None)
+            original_release(event)
+
+        viewer.sceneMouseMoveEvent = scene_move
+        viewer.sceneMouseReleaseEvent = scene_release
+
     @staticmethod
     def _near_port_circle(label: Any, pos: QtCore.QPointF) -> bool:
         node = label.parentItem()
@@ -939,24 +964,12 @@ class GraphCanvas(QtCore.QObject):
         Only the outermost moved items count (a frame's contents travel with it); the drop
         point is a node's centre, or the middle of a frame's header. Frames keep the rects
         they had before the move (their relayout follows the model)."""
-        kids, parents = self._structure()
+        _kids, parents = self._structure()
         moved = set(moves)
         roots = [nid for nid in moves if parents.get(nid) not in moved]
         out: dict[str | None, list[str]] = {}
         for nid in roots:
-            item = self._views[nid].view
-            r = item.sceneBoundingRect()
-            if self.is_frame(nid):
-                point = QtCore.QPointF(r.center().x(), r.top() + vframes.HEADER_H / 2)
-                exclude = {nid, *self.descendant_ids(nid)}
-            else:
-                point = r.center()
-                exclude = set()
-            # Frames that moved with the drag are not targets (nor anything inside them).
-            for m in moved:
-                if self.is_frame(m):
-                    exclude.add(m)
-            target = self.frame_at(point, exclude)
+            target = self._drop_target(nid, moved)
             if target != parents.get(nid):
                 node = self.doc.graph.nodes[nid]
                 if not self._allowed_in_parent(node.kind, target):
@@ -968,6 +981,57 @@ class GraphCanvas(QtCore.QObject):
                     continue
                 out.setdefault(target, []).append(nid)
         return out
+
+    def _drop_target(self, nid: str, moved: set[str]) -> str | None:
+        """The frame (None: the canvas) item ``nid`` is over while ``moved`` are dragged: the
+        innermost frame holding a node's centre (a frame's header middle), frames that move
+        with the drag excluded."""
+        r = self._views[nid].view.sceneBoundingRect()
+        if self.is_frame(nid):
+            point = QtCore.QPointF(r.center().x(), r.top() + vframes.HEADER_H / 2)
+        else:
+            point = r.center()
+        exclude = {m for m in moved if self.is_frame(m)}
+        return self.frame_at(point, exclude)
+
+    def _update_drop_hint(self) -> None:
+        """While nodes are dragged, the frame they would move into when dropped is lit."""
+        viewer = self.viewer
+        start = getattr(viewer, "_node_positions", {}) or {}
+        moved = {
+            item.id
+            for item, pos in start.items()
+            if getattr(item, "id", None) in self._views and item.xy_pos != pos
+        }
+        target = None
+        if moved and self._scope is None:
+            parents = self._structure()[1]
+            for nid in moved:
+                if parents.get(nid) in moved:
+                    continue
+                candidate = self._drop_target(nid, moved)
+                node = self.doc.graph.nodes.get(nid)
+                if (
+                    candidate is not None
+                    and candidate != parents.get(nid)
+                    and node is not None
+                    and self._allowed_in_parent(node.kind, candidate)
+                ):
+                    target = candidate
+                break
+        self._set_drop_hint(target)
+
+    def _set_drop_hint(self, frame_id: str | None) -> None:
+        for fid in self.frame_ids():
+            item = self._views[fid].view
+            lit = fid == frame_id
+            if item.drop_hint != lit:
+                item.drop_hint = lit
+                item.update()
+
+    def drop_hint(self) -> str | None:
+        """The frame lit as the drop target of the current drag (None: none)."""
+        return next((f for f in self.frame_ids() if self._views[f].view.drop_hint), None)
 
     def _where_text(self, frame_id: str | None) -> str:
         if frame_id is None:

@@ -116,6 +116,7 @@ DEFAULT_STYLE = FrameStyle((70, 70, 80, 36), (160, 160, 170, 255), (60, 60, 70, 
 SUMMARY_KINDS = frozenset({"workload.def", "compose.combine", "compose.sequential", "csp.connect"})
 """Frames whose header shows the schedule sheet's summary on a second line."""
 ERROR_COLOR = (235, 64, 52, 255)
+DROP_HINT_COLOR = (255, 220, 90, 255)
 WARNING_COLOR = (245, 180, 30, 255)
 
 
@@ -240,6 +241,7 @@ class FrameItem(AbstractNodeItem):
         self.summary = ""
         self.depth = 0
         self.problem: str | None = None  # "error" / "warning": the border says so
+        self.drop_hint = False  # lit while a dragged node would move into this frame
         self.members: Callable[[], list[Any]] = list
         self._dragging: list[Any] = []
         self._prev_selection: list[Any] = []
@@ -313,6 +315,9 @@ class FrameItem(AbstractNodeItem):
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
         painter.setBrush(QtGui.QColor(*st.fill))
         painter.drawRoundedRect(rect, radius, radius)
+        if self.drop_hint:  # a dragged node would land in here: light the inside too
+            painter.setBrush(QtGui.QColor(*DROP_HINT_COLOR[:3], 28))
+            painter.drawRoundedRect(rect, radius, radius)
         # (the header band and its text are the FrameHeader item, drawn over the wires)
         color, width = self.border_pen()
         pen = QtGui.QPen(color, max(width, 1.2 / scale))
@@ -339,6 +344,8 @@ class FrameItem(AbstractNodeItem):
         if self.isSelected():
             color = QtGui.QColor(*NodeEnum.SELECTED_BORDER_COLOR.value)
             width += 1.0
+        if self.drop_hint:
+            color, width = QtGui.QColor(*DROP_HINT_COLOR), width + 2.0
         return color, width
 
     def paint_header(self, painter: QtGui.QPainter, scale: float) -> None:

@@ -271,7 +271,16 @@ def test_dropping_a_node_onto_a_frame_moves_it_inside(shown: Any) -> None:
     loop = rect_of(canvas, "loop")
     target = QPointF(loop.right() - 100.0, loop.center().y() + 10.0)  # the loop's interior
     start = title_point(canvas, "call2")
-    drag(canvas, start, target)
+    vp = canvas.viewer.viewport()
+    QTest.mousePress(vp, LEFT, NONE, vp_point(canvas, start))
+    QTest.mouseMove(vp, vp_point(canvas, (start + target) / 2))
+    QTest.mouseMove(vp, vp_point(canvas, target))
+    QApplication.processEvents()
+    assert canvas.drop_hint() == "loop"  # lit while the call is over it
+    assert canvas.view_node("loop").view.drop_hint
+    QTest.mouseRelease(vp, LEFT, NONE, vp_point(canvas, target))
+    QApplication.processEvents()
+    assert canvas.drop_hint() is None
     assert doc.graph.nodes["call2"].parent == "loop"
     assert canvas.children_of("loop") == ["call", "call2"]  # appended: the last child
     assert canvas.order_number("call2") == 2
@@ -292,7 +301,13 @@ def test_a_node_that_may_not_live_where_it_is_dropped_stays_in_its_frame(shown: 
     wl = rect_of(canvas, "wl")
     start = title_point(canvas, "call")
     target = QPointF(wl.center().x(), wl.bottom() + 60.0)  # empty canvas below the workload
-    drag(canvas, start, target)
+    vp = canvas.viewer.viewport()
+    QTest.mousePress(vp, LEFT, NONE, vp_point(canvas, start))
+    QTest.mouseMove(vp, vp_point(canvas, target))
+    QApplication.processEvents()
+    assert canvas.drop_hint() is None  # nothing lit: a call may not live on the bare canvas
+    QTest.mouseRelease(vp, LEFT, NONE, vp_point(canvas, target))
+    QApplication.processEvents()
     assert doc.graph.nodes["call"].parent == "loop"  # a call lives in a workload only
     assert any("cannot be placed on the canvas" in m for m in messages), messages
     # it moved, and its frames grew around it
