@@ -601,12 +601,20 @@ class GraphCanvas(QtCore.QObject):
         return self._paste_fragment(data, pos)
 
     def duplicate_selected(self) -> list[str]:
+        """Copies of the selection next to it, each in its original's frame (``cmds.Duplicate``)."""
         ids = [i for i in self.selected_ids() if self.doc.node(i).kind not in _SCOPE_OWNED]
         if not ids:
             return []
-        data = cmds.clipboard_data(self.doc, ids)
-        lo = self._fragment_origin(data)
-        return self._paste_fragment(data, (lo[0] + PASTE_OFFSET, lo[1] + PASTE_OFFSET))
+        if not hasattr(cmds, "Duplicate"):
+            data = cmds.clipboard_data(self.doc, ids)
+            lo = self._fragment_origin(data)
+            return self._paste_fragment(data, (lo[0] + PASTE_OFFSET, lo[1] + PASTE_OFFSET))
+        cmd = self._apply(cmds.Duplicate(ids, (PASTE_OFFSET, PASTE_OFFSET)))
+        if cmd is None:
+            return []
+        new = [n.id for n in cmd.nodes]
+        self.select_ids(new)
+        return new
 
     def group_selected(self, kind_id: str | None = None) -> str | None:
         """Wrap the selection (children of one frame) in a new frame of ``kind_id`` (asks when
@@ -1792,10 +1800,27 @@ class GraphCanvas(QtCore.QObject):
             ys.append(float(pos[1]))
         return (min(xs), min(ys)) if xs else (0.0, 0.0)
 
+    def _paste_parent(self, data: dict[str, Any], pos: tuple[float, float]) -> str | None:
+        """Where pasted nodes go: in a kernel body, the body; on the root canvas, the innermost
+        frame under ``pos`` that may hold every top-level node of the fragment (walking out
+        to the canvas)."""
+        if self._scope is not None:
+            return self._scope
+        ids = {n.get("id") for n in data.get("nodes", [])}
+        kinds = [
+            str(n.get("kind"))
+            for n in data.get("nodes", [])
+            if n.get("parent") is None or n.get("parent") not in ids
+        ]
+        frame = self.frame_at(pos)
+        while frame is not None and not all(self._allowed_in_parent(k, frame) for k in kinds):
+            frame = self.parent_of(frame)
+        return frame
+
     def _paste_fragment(self, data: dict[str, Any], pos: tuple[float, float]) -> list[str]:
         ox, oy = self._fragment_origin(data)
         offset = (pos[0] - ox, pos[1] - oy)
-        cmd = self._apply(cmds.Paste(data, offset, self._scope))
+        cmd = self._apply(cmds.Paste(data, offset, self._paste_parent(data, pos)))
         if cmd is None:
             return []
         new = [n.id for n in cmd.nodes]

@@ -393,3 +393,29 @@ def test_deleting_a_frame_takes_its_contents_and_header(shown: Any, qtbot: Any) 
     )  # empty again
     canvas.undo()
     assert headers() == 2 and canvas.frame_rect("loop").contains(rect_of(canvas, "call"))
+
+
+def test_copies_land_in_the_frame_they_are_pasted_or_duplicated_in(shown: Any) -> None:
+    canvas = shown(attention_doc())
+    doc = canvas.doc
+    canvas.select_ids(["call"])
+    vp = canvas.viewer.viewport()
+    canvas.viewer.setFocus()
+    QTest.keyClick(vp, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)  # Duplicate
+    (dup,) = canvas.selected_ids()
+    assert dup != "call" and doc.graph.nodes[dup].parent == "loop"  # beside its original
+    assert canvas.children_of("loop") == ["call", dup]
+    # Copy, then paste with the cursor over the workload frame outside the loop: a call may
+    # live there, so it goes into the workload.
+    canvas.select_ids(["call"])
+    assert canvas.copy_selected()
+    wl, loop = rect_of(canvas, "wl"), rect_of(canvas, "loop")
+    at = (loop.left() + 10.0, wl.bottom() - 8.0)
+    assert canvas.frame_at(at) == "wl"
+    (pasted,) = canvas.paste(at)
+    assert doc.graph.nodes[pasted].parent == "wl"
+    # A tensor pasted over a frame goes to the canvas (tensors live on the root).
+    canvas.select_ids(["Q"])
+    assert canvas.copy_selected()
+    (tq,) = canvas.paste((loop.center().x(), loop.center().y()))
+    assert doc.graph.nodes[tq].parent is None
