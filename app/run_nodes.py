@@ -127,18 +127,19 @@ def deadlock_nodes(
     stages = any(_STAGE.match(p) for p in wanted_procs)
     found: set[str] = set()
     for node in doc.graph.nodes.values():
-        kind = node.kind
+        role = registry.kind_of(node).run_role
         owner = frames.parent_of(doc, node.id)
-        if kind == "csp.process" and node.name in wanted_procs:
+        if role == "process" and node.name in wanted_procs:
             found.add(node.id)
-        elif kind == "csp.channel" and node.name in wanted_chans:
+        elif role == "channel" and node.name in wanted_chans:
             found.add(node.id)
-        elif kind == "event.def" and node.name in wanted_events:
+        elif role == "event" and node.name in wanted_events:
             found.add(node.id)
-        elif kind == "pipe.scope" and stages:
+        elif role == "stages" and stages:
             found.add(node.id)
-        elif kind == "csp.consume" and consumed:
-            inside_process = owner is not None and owner.kind in ("csp.process", "pipe.scope")
+        elif role == "consume" and consumed:
+            owner_role = registry.kind_of(owner).run_role if owner is not None else ""
+            inside_process = owner_role in ("process", "stages")
             if not inside_process and _channel_of(node, doc) in consumed:
                 found.add(node.id)
     return sorted(found)

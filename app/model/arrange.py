@@ -50,7 +50,6 @@ HEADER_H = 34.0
 """A frame header's title line."""
 SUMMARY_H = 24.0
 """The second header line of a frame that carries a schedule sheet."""
-SUMMARY_KINDS = frozenset({"workload.def", "compose.combine", "compose.sequential", "csp.connect"})
 EMPTY_W, EMPTY_H = 260.0, 130.0
 """The size of a frame's inside when it holds nothing."""
 
@@ -73,7 +72,8 @@ def estimated_size(node: Node, doc: Document, graph: Graph) -> Size:
 def estimated_header(node: Node, doc: Document) -> tuple[float, float]:
     """A frame's ``(header height, minimum width)`` without a view."""
     text = titles.title(node, doc, doc.graph)
-    header = HEADER_H + (SUMMARY_H if node.kind in SUMMARY_KINDS else 0.0)
+    look = registry.kind_of(node).frame_style
+    header = HEADER_H + (SUMMARY_H if look is not None and look.summary else 0.0)
     return header, 9.5 * len(text) + 24.0
 
 

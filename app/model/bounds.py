@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import pytext
-from .document import Diagnostic, Document, Graph
+from .document import Diagnostic, Document, Graph, Node
 
 __all__ = [
     "MAX_JSON_DEPTH",
@@ -134,6 +134,13 @@ def document_diagnostics(doc: Document) -> list[Diagnostic]:
     return out
 
 
+def _writes_into(node: Node) -> bool:
+    """A tensor: a wire into it says which call writes it (``NodeKind.data``)."""
+    from .registry import kind_of  # registry imports this module
+
+    return kind_of(node).data == "tensor"
+
+
 def _cycles(graph: Graph) -> list[Diagnostic]:
     """One diagnostic per cycle along the non-exec edges of ``graph`` (iterative DFS).
 
@@ -147,7 +154,7 @@ def _cycles(graph: Graph) -> list[Diagnostic]:
         if e.src.port == "exec" and e.dst.port == "exec":
             continue
         dst = graph.nodes.get(e.dst.node)
-        if dst is not None and dst.kind == "data.tensor":
+        if dst is not None and _writes_into(dst):
             continue
         if e.src.node in graph.nodes and e.dst.node in graph.nodes:
             succ.setdefault(e.src.node, []).append((e.dst.node, e.dst.port))

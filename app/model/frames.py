@@ -15,11 +15,24 @@ from typing import Any
 
 from .document import Document, Node
 
-LOOP_KINDS = ("loop.parallel", "loop.seq", "loop.sel", "csp.consume")
-"""Frame kinds that bind loop variables (a consume variable indexes like a loop variable)."""
 
-PROGRAM_KINDS = ("workload.def", "compose.combine", "compose.sequential", "csp.connect")
-"""Frame kinds that carry a schedule sheet when they stand at the top of a program."""
+def kind_of(node: Node) -> Any:
+    """The ``NodeKind`` of ``node`` (``registry.kind_of``: a kind with no roles if unknown)."""
+    from .registry import kind_of as lookup  # registry imports this module
+
+    return lookup(node)
+
+
+def __getattr__(name: str) -> frozenset[str]:
+    """``LOOP_KINDS`` (frames binding loop variables) and ``PROGRAM_KINDS`` (frames carrying a
+    schedule sheet), derived from the kinds' roles (``NodeKind.binds_vars`` / ``.program``)."""
+    from . import registry
+
+    if name == "LOOP_KINDS":
+        return registry.LOOP_KINDS
+    if name == "PROGRAM_KINDS":
+        return registry.PROGRAM_KINDS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def children(doc: Document, frame_id: str | None) -> list[Node]:
@@ -53,16 +66,8 @@ def ancestors(doc: Document, node_id: str) -> list[Node]:
 
 def bound_vars(node: Node) -> list[str]:
     """The loop variables ``node`` itself binds (a loop or consume frame), in header order."""
-    props: dict[str, Any] = node.props
-    if node.kind == "loop.parallel":
-        axes = props.get("axes")
-        if not isinstance(axes, list):
-            return []  # a malformed value (validation names it); no variables bound
-        return [str(a.get("var", "")) for a in axes if isinstance(a, dict) and a.get("var")]
-    if node.kind in ("loop.seq", "loop.sel", "csp.consume"):
-        var = props.get("var")
-        return [str(var)] if isinstance(var, str) and var else []
-    return []
+    binds = kind_of(node).binds_vars
+    return [str(v) for v in binds(node.props)] if binds is not None else []
 
 
 def loop_vars(doc: Document, node_id: str) -> list[str]:
@@ -76,10 +81,10 @@ def loop_vars(doc: Document, node_id: str) -> list[str]:
 def workload_of(doc: Document, node_id: str) -> Node | None:
     """The ``workload.def`` frame ``node_id`` lives in (the node itself if it is one)."""
     node = doc.graph.nodes.get(node_id)
-    if node is not None and node.kind == "workload.def":
+    if node is not None and kind_of(node).defines_workload:
         return node
     for frame in reversed(ancestors(doc, node_id)):
-        if frame.kind == "workload.def":
+        if kind_of(frame).defines_workload:
             return frame
     return None
 
@@ -111,12 +116,11 @@ def depth(doc: Document, node_id: str) -> int:
 
 
 __all__ = [
-    "LOOP_KINDS",
-    "PROGRAM_KINDS",
     "children",
     "parent_of",
     "ancestors",
     "bound_vars",
+    "kind_of",
     "loop_vars",
     "workload_of",
     "iter_descendants",

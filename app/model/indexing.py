@@ -21,9 +21,17 @@ from .document import Document, Edge, Node
 TILE_RANK_DEFAULT = 2
 """The rank of ``Tile[r, c]`` and of an unshaped ``In[Tensor]`` parameter."""
 
-RANK_PRESERVING_PREFIX = "layout."
-"""Collectives (``relayout``, ``allreduce``, ``allgather``, ``reduce_scatter``) keep the rank of
-the tensor wired into them, so a call fed by one is indexed like a call fed by that tensor."""
+
+
+def _kind_of(node: Node) -> Any:
+    """The node's ``NodeKind`` (``registry.kind_of``; registry imports this module's users).
+
+    Collectives (``NodeKind.collective``: relayout, allreduce, allgather, reduce_scatter) keep
+    the rank of the tensor wired into them, so a call fed by one is indexed like a call fed by
+    that tensor."""
+    from .registry import kind_of
+
+    return kind_of(node)
 
 
 class Wires:
@@ -75,7 +83,7 @@ def kernel_of(doc: Document, call: Node) -> Node | None:
     """The ``kernel.def`` node a call's ``kernel`` property names (None when it names none)."""
     ref = call.props.get("kernel")
     kern = doc.graph.nodes.get(ref) if isinstance(ref, str) else None
-    return kern if kern is not None and kern.kind == "kernel.def" else None
+    return kern if kern is not None and _kind_of(kern).defines_kernel else None
 
 
 def params_of(kern: Node) -> list[dict[str, Any]]:
@@ -126,12 +134,13 @@ def data_rank(doc: Document, node: Node | None, wires: Wires | None = None) -> i
     seen: set[str] = set()
     while node is not None and node.id not in seen:
         seen.add(node.id)
-        if node.kind == "data.tensor":
+        kind = _kind_of(node)
+        if kind.data == "tensor":
             shape = node.props.get("shape")
             return len(shape) if isinstance(shape, list) else None
-        if node.kind == "data.scalar":
+        if kind.data == "scalar":
             return 0
-        if not node.kind.startswith(RANK_PRESERVING_PREFIX):
+        if not kind.collective:  # a collective keeps its input's rank
             return None
         if wires is not None:
             edges = wires.into.get((node.id, "tensor"), [])

@@ -17,6 +17,7 @@ from typing import Any
 from . import bounds, exprs, frames, pytext
 from .document import Document, Edge, Graph, Node, PortRef
 from .kinds import FAMILIES
+from .kinds import kernels as _kernels
 from .kinds._base import (
     DIRECTIONS,
     DTYPES,
@@ -32,7 +33,7 @@ from .kinds._base import (
     in_port,
     out_port,
 )
-from .kinds.kernels import CALL_TASK_PORT
+from .kinds.kernels import CALL_TASK_PORT, param_port_type
 from .kinds.layout import REDUCE_OPS
 from .kinds.schedule import (
     DEPS_MODES,
@@ -47,7 +48,6 @@ from .kinds.schedule import (
     V1_SHEET,
     WINDOW_MODES,
     WINDOW_UNITS,
-    sheet_prop_applies,
     task_graph_field_applies,
 )
 from .kinds.tile_ops import BINARY_OPS, TILE_OPS, UNARY_OPS, VECTOR_OPS
@@ -76,12 +76,18 @@ SCOPE_KINDS = frozenset(k for k, v in KINDS.items() if v.scope)
 """Kinds owning a body sub-canvas (a kernel definition)."""
 FRAME_KINDS = frozenset(k for k, v in KINDS.items() if v.frame)
 """Kinds that hold children (``Node.parent``)."""
-KERNEL_KINDS = ("kernel.def",)
-PROGRAM_KINDS = frames.PROGRAM_KINDS
+KERNEL_KINDS = frozenset(k for k, v in KINDS.items() if v.defines_kernel)
+"""Kernel definitions (``NodeKind.defines_kernel``)."""
+PROGRAM_KINDS = frozenset(k for k, v in KINDS.items() if v.program)
+"""Program frames (``NodeKind.program``): they carry the schedule sheet."""
+LOOP_KINDS = frozenset(k for k, v in KINDS.items() if v.binds_vars is not None)
+"""Frames binding loop variables (``NodeKind.binds_vars``)."""
 SHEET_KINDS = frozenset(k for k, v in KINDS.items() if any(p.name == "target" for p in v.props))
 """Kinds carrying the schedule sheet (``SHEET_PROPS``)."""
-DYNAMIC_KINDS = frozenset({"kernel.call", "kernel.param"})
+DYNAMIC_KINDS = frozenset(k for k, v in KINDS.items() if v.calls_kernel or v.kernel_param)
 """Kinds whose ports depend on the document (see ``ports_of``)."""
+NO_KIND = NodeKind("", "", "Internal", [], [], in_palette=False)
+"""What ``kind_of`` gives for an unknown kind id: a kind with no roles."""
 
 
 def _reference_table() -> dict[str, dict[str, str | None]]:
@@ -160,6 +166,12 @@ def kind(kind_id: str) -> NodeKind:
         raise UnknownKind(f"unknown node kind {kind_id!r}") from None
 
 
+def kind_of(node: Node | str) -> NodeKind:
+    """The ``NodeKind`` of a node (or kind id): ``NO_KIND`` (no roles) when unknown, so a role
+    question (``kind_of(n).calls_kernel``) on a corrupt document answers no instead of raising."""
+    return KINDS.get(node if isinstance(node, str) else node.kind, NO_KIND)
+
+
 def names_a_variable(kind_id: str) -> bool:
     """Whether a node of this kind is a variable of the exported script, named by its name
     (so the name must pass ``pytext.identifier_problem``): named root nodes (workloads and
@@ -167,7 +179,7 @@ def names_a_variable(kind_id: str) -> bool:
     k = KINDS.get(kind_id)
     if k is None or not k.name_base:
         return False
-    return "root" in k.allowed_in or kind_id.startswith("layout.") or kind_id == "csp.process"
+    return "root" in k.allowed_in or k.collective or k.module_level
 
 
 def display_name(kind_id: str) -> str:
@@ -273,15 +285,11 @@ def kernel_params(kernel_node: Node) -> list[dict[str, Any]]:
     return [p for p in params if isinstance(p, dict) and isinstance(p.get("name"), str)]
 
 
-def param_port_type(param: dict[str, Any]) -> str:
-    return "scalar" if param.get("kind") == "scalar" else "tensor"
-
-
 def resolve_kernel(call: Node, doc: Document, graph: Graph | None = None) -> Node | None:
     """The ``kernel.def`` a call's ``kernel`` property names, or None."""
     ref = call.props.get("kernel")
     target = doc.graph.nodes.get(ref) if isinstance(ref, str) and ref else None
-    return target if target is not None and target.kind == "kernel.def" else None
+    return target if target is not None and kind_of(target).defines_kernel else None
 
 
 def resolve_ref(doc: Document, node: Node, prop: str) -> Node | None:
@@ -307,7 +315,7 @@ def call_ports(call: Node, doc: Document) -> list[PortSpec]:
                 ports.append(_in(p["name"], type_))
             if direction in ("Out", "InOut"):
                 ports.append(_out(p["name"], type_))
-    ports.extend(KINDS["kernel.call"].ports)
+    ports.extend(KINDS[_kernels.CALL].ports)
     return ports
 
 
@@ -317,9 +325,9 @@ def ports_of(node: Node, doc: Document, graph: Graph | None = None) -> list[Port
     k = KINDS.get(node.kind)
     if k is None:
         return []
-    if node.kind == "kernel.call":
+    if k.calls_kernel:
         return call_ports(node, doc)
-    if node.kind == "kernel.param":
+    if k.kernel_param:
         found = doc.locate(node.id)
         owner = found[2] if found is not None else None
         return dynamic_ports(node, found[1] if found else (graph or doc.graph), owner, doc)
@@ -328,9 +336,10 @@ def ports_of(node: Node, doc: Document, graph: Graph | None = None) -> list[Port
 
 def dynamic_ports(node: Node, graph: Graph, owner: Node | None, doc: Document) -> list[PortSpec]:
     """Ports of ``node`` living in ``graph`` whose owning scope node is ``owner``."""
-    if node.kind == "kernel.call":
+    k = kind_of(node)
+    if k.calls_kernel:
         return call_ports(node, doc)
-    if node.kind == "kernel.param":
+    if k.kernel_param:
         ports = []
         param = _param_of(node, owner)
         direction = param.get("direction", "In") if param else "In"
@@ -339,8 +348,7 @@ def dynamic_ports(node: Node, graph: Graph, owner: Node | None, doc: Document) -
         if direction in ("Out", "InOut"):
             ports.append(_in("value", "tile", optional=True))
         return ports
-    k = KINDS.get(node.kind)
-    return list(k.ports) if k is not None else []
+    return list(k.ports)
 
 
 def dynamic_or_static(node: Node, graph: Graph, owner: Node | None, doc: Document) -> list[PortSpec]:  # fmt: skip
@@ -348,7 +356,7 @@ def dynamic_or_static(node: Node, graph: Graph, owner: Node | None, doc: Documen
 
 
 def _param_of(param_node: Node, owner: Node | None) -> dict[str, Any] | None:
-    if owner is None or owner.kind != "kernel.def":
+    if owner is None or not kind_of(owner).defines_kernel:
         return None
     for p in kernel_params(owner):
         if p["name"] == param_node.props.get("param"):
@@ -375,9 +383,6 @@ def types_compatible(src_type: str, dst_type: str, scope: str) -> bool:
 # ------------------------------------------------------------------------------------------
 # connection rules
 # ------------------------------------------------------------------------------------------
-_TENSOR_VALUE_KINDS = ("data.tensor",)
-
-
 def can_connect(doc: Document, src: PortRef, dst: PortRef) -> tuple[bool, str]:
     """Whether an edge ``src -> dst`` may be added; ``(False, reason)`` says why not.
 
@@ -403,12 +408,12 @@ def can_connect(doc: Document, src: PortRef, dst: PortRef) -> tuple[bool, str]:
         return False, "a node cannot connect to itself"
     s_port = find_port(dynamic_ports(s_node, s_graph, s_owner, doc), src.port, "out")
     if s_port is None:
-        if s_node.kind == "kernel.call" and resolve_kernel(s_node, doc) is None:
+        if kind_of(s_node).calls_kernel and resolve_kernel(s_node, doc) is None:
             return False, f"{node_label(s_node)} names no kernel yet: choose its kernel first"
         return False, f"{display_name(s_node.kind)} {node_label(s_node)} has no output {src.port!r}"  # fmt: skip
     d_port = find_port(dynamic_ports(d_node, d_graph, d_owner, doc), dst.port, "in")
     if d_port is None:
-        if d_node.kind == "kernel.call" and resolve_kernel(d_node, doc) is None:
+        if kind_of(d_node).calls_kernel and resolve_kernel(d_node, doc) is None:
             return False, f"{node_label(d_node)} names no kernel yet: choose its kernel first"
         return False, f"{display_name(d_node.kind)} {node_label(d_node)} has no input {dst.port!r}"  # fmt: skip
     scope = scope_of_owner(s_owner)
@@ -434,12 +439,13 @@ def _root_wire_problem(
     doc: Document, s_node: Node, s_port: str, d_node: Node, d_port: str
 ) -> tuple[bool, str]:
     """The root-canvas rules beyond port types (both ends exist and the types agree)."""
-    if s_node.kind == "kernel.call" and s_port != CALL_TASK_PORT and d_node.kind != "data.tensor":
+    s_kind, d_kind = kind_of(s_node), kind_of(d_node)
+    if s_kind.calls_kernel and s_port != CALL_TASK_PORT and d_kind.data != "tensor":
         return False, (
             f"a call writes a tensor: wire output {s_port!r} of {node_label(s_node)} into a "
             "tensor's write input"
         )
-    if d_port == "write" and s_node.kind != "kernel.call":
+    if d_port == "write" and not s_kind.calls_kernel:
         return False, f"only a kernel call's output writes a tensor ({node_label(d_node)})"
     s_wl = frames.workload_of(doc, s_node.id) if s_node.parent else None
     d_wl = frames.workload_of(doc, d_node.id) if d_node.parent else None
@@ -448,7 +454,7 @@ def _root_wire_problem(
             f"{node_label(s_node)} is in workload {node_label(s_wl)} and {node_label(d_node)} "
             f"in {node_label(d_wl)}; a wire never joins two workloads"
         )
-    if s_node.parent is not None and d_node.kind != "data.tensor":
+    if s_node.parent is not None and d_kind.data != "tensor":
         inside = {f.id for f in frames.ancestors(doc, d_node.id)}
         if s_node.parent not in inside:
             frame = doc.graph.nodes.get(s_node.parent)
@@ -656,11 +662,8 @@ def prop_applies(node: Node, name: str) -> bool:
     The editor disables the ones that do not (a worker count while dispatch is affinity); the
     exporter ignores them. Properties of other kinds always apply.
     """
-    if node.kind in SHEET_KINDS:
-        return sheet_prop_applies(node.props, name)
-    if node.kind == "branch.case" and name == "pred":
-        return not node.props.get("otherwise")
-    return True
+    applies = kind_of(node).prop_applies
+    return applies(node.props, name) if applies is not None else True
 
 
 def node_prop_problem(node: Node, name: str, value: Any) -> str | None:
@@ -668,17 +671,11 @@ def node_prop_problem(node: Node, name: str, value: Any) -> str | None:
 
     A tensor's layout has one entry per dimension of its shape (or none: the default).
     """
-    problem = prop_problem(kind(node.kind).prop(name), value)
-    if problem is not None:
+    k = kind(node.kind)
+    problem = prop_problem(k.prop(name), value)
+    if problem is not None or k.prop_check is None:
         return problem
-    if node.kind == "data.tensor" and name == "layout" and value:
-        shape = node.props.get("shape")
-        if isinstance(shape, list) and len(value) != len(shape):
-            return (
-                f"the layout has {len(value)} entries but the tensor has rank {len(shape)} "
-                f"(shape {shape}); give one R or S<i> per dimension"
-            )
-    return None
+    return k.prop_check(node.props, name, value)
 
 
 def _params_problem(value: Any) -> str | None:
@@ -752,7 +749,7 @@ def migrate_props(kind_id: str, props: dict[str, Any]) -> dict[str, Any]:
     """A node's properties as read from a file, in today's terms (``migrate_param``): applied
     on every load, so older files and clipboard fragments open with the meaning they showed."""
     params = props.get("params")
-    if kind_id == "kernel.def" and isinstance(params, list):
+    if kind_of(kind_id).defines_kernel and isinstance(params, list):
         return {**props, "params": [migrate_param(p) for p in params]}
     return props
 
@@ -832,9 +829,9 @@ def new_node(
     node = Node(alloc(), kind_id, name, (float(pos[0]), float(pos[1])), values)
     if k.scope:
         node.body = Graph()
-        entry = Node(alloc(), "scope.entry", "entry", (0.0, 0.0), {})
+        entry = Node(alloc(), _kernels.ENTRY, "entry", (0.0, 0.0), {})
         node.body.nodes[entry.id] = entry
-        if kind_id == "kernel.def":
+        if k.defines_kernel:
             sync_kernel_params(doc, node, ids=alloc)
     return node
 
@@ -845,19 +842,19 @@ def sync_kernel_params(doc: Document, node: Node, ids: IdAllocator | None = None
     Parameter nodes whose parameter disappeared are removed with their edges; missing ones are
     added in a column left of the body. Existing nodes (and their wiring) are kept.
     """
-    if node.kind != "kernel.def":
+    if not kind_of(node).defines_kernel:
         raise ValueError(f"sync_kernel_params needs a kernel.def node, got {node.kind}")
     if node.body is None:
         node.body = Graph()
     body = node.body
-    if not any(n.kind == "scope.entry" for n in body.nodes.values()):
+    if not any(kind_of(n).body_entry for n in body.nodes.values()):
         alloc = ids or IdAllocator(doc)
-        entry = Node(alloc(), "scope.entry", "entry", (0.0, 0.0), {})
+        entry = Node(alloc(), _kernels.ENTRY, "entry", (0.0, 0.0), {})
         body.nodes[entry.id] = entry
     wanted = [p["name"] for p in kernel_params(node)]
     present: dict[str, str] = {}
     for n in list(body.nodes.values()):
-        if n.kind != "kernel.param":
+        if not kind_of(n).kernel_param:
             continue
         pname = n.props.get("param")
         if pname not in wanted or pname in present:
@@ -869,11 +866,11 @@ def sync_kernel_params(doc: Document, node: Node, ids: IdAllocator | None = None
     for i, pname in enumerate(wanted):
         if pname in present:
             continue
-        p = Node(alloc(), "kernel.param", pname, (-300.0, 120.0 * (i + 1)), {"param": pname})
+        p = Node(alloc(), _kernels.PARAM, pname, (-300.0, 120.0 * (i + 1)), {"param": pname})
         body.nodes[p.id] = p
     # dynamic ports may have changed: drop edges into/out of ports that no longer exist
     for n in body.nodes.values():
-        if n.kind == "kernel.param":
+        if kind_of(n).kernel_param:
             ports = dynamic_ports(n, body, node, doc)
             body.edges = [e for e in body.edges if _edge_port_ok(e, n.id, ports)]
 
@@ -892,7 +889,8 @@ __all__ = [
     "WINDOW_UNITS", "WINDOW_MODES", "DEPS_MODES", "READY_POLICIES", "START_POLICIES",
     "TRACE_POLICIES", "DISPATCH_POLICIES", "TIMING_POLICIES", "TARGETS", "SHEET_PROPS",
     "SHEET_NAMES", "SHEET_KINDS", "V1_SHEET", "PortSpec", "PropSpec", "NodeKind", "KINDS",
-    "CATEGORY_ORDER", "SCOPE_KINDS", "FRAME_KINDS", "KERNEL_KINDS", "PROGRAM_KINDS",
+    "CATEGORY_ORDER", "SCOPE_KINDS", "FRAME_KINDS", "KERNEL_KINDS", "PROGRAM_KINDS", "LOOP_KINDS",
+    "NO_KIND", "kind_of",
     "DYNAMIC_KINDS", "REFERENCE_PROPS", "UnknownKind", "kind", "is_frame", "categories",
     "scope_of_parent", "scope_of_graph", "scope_of_owner", "place_problem", "allowed_in",
     "bound_vars", "kernel_params", "param_port_type", "resolve_kernel", "resolve_ref",

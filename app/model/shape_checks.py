@@ -192,7 +192,7 @@ def _view_text(tensor: Node, text: str) -> str:
 
 def _tensor_argument(src: Node | None) -> Node | None:
     """The tensor node wired to a port, when its shape is a list of ints."""
-    if src is None or src.kind != "data.tensor":
+    if src is None or registry.kind_of(src).data != "tensor":
         return None
     shape = src.props.get("shape")
     if not isinstance(shape, list) or not all(
@@ -207,7 +207,7 @@ def document_problems(doc: Document) -> list[Diagnostic]:
     wires = indexing.Wires(doc)
     out: list[Diagnostic] = []
     for node in doc.graph.nodes.values():
-        if node.kind == "kernel.call":
+        if registry.kind_of(node).calls_kernel:
             out.extend(call_problems(doc, node, wires))
     return out
 

@@ -210,7 +210,7 @@ def kernel_param(node: Node, ctx: TitleContext) -> str:
     ctx.holder(node)
     owner = ctx.owner
     param = None
-    if owner is not None and owner.kind == "kernel.def":
+    if owner is not None and frames.kind_of(owner).defines_kernel:
         wanted = node.props.get("param")
         param = next((p for p in indexing.params_of(owner) if p["name"] == wanted), None)
     if param is None:
@@ -263,7 +263,7 @@ def sel(node: Node, ctx: TitleContext) -> str:
 
 def chain(node: Node, ctx: TitleContext) -> str:
     """``P.when  2 cases`` (the cases are its compartments, each with its own header)."""
-    cases = sum(1 for n in frames.children(ctx.doc, node.id) if n.kind == "branch.case")
+    cases = sum(1 for n in frames.children(ctx.doc, node.id) if frames.kind_of(n).case)
     return f"P.when{SEP}{cases} case{'' if cases == 1 else 's'}"
 
 
@@ -387,7 +387,7 @@ def workload(node: Node, ctx: TitleContext) -> str:
 def _instance_names(ctx: TitleContext, frame: Node) -> str:
     names: list[str] = []
     for child in frames.children(ctx.doc, frame.id):
-        if child.kind == "workload.instance":
+        if frames.kind_of(child).instance:
             names.append(ctx.ref_name(child, "workload"))
         elif child.name:
             names.append(child.name)

@@ -170,7 +170,7 @@ class _Checker:
             return self._program[node.id]
         found: Node | None = None
         for frame in [*frames.ancestors(self.doc, node.id), node]:
-            if frame.kind in frames.PROGRAM_KINDS:
+            if registry.kind_of(frame).program:
                 found = frame
                 break
         self._program[node.id] = found
@@ -190,7 +190,7 @@ class _Checker:
             for child in self.descendants(frame.id):
                 out.append(child)
                 target = self.ref(child.props.get("workload"))
-                if child.kind == "workload.instance" and target is not None:
+                if registry.kind_of(child).instance and target is not None:
                     if target.id not in seen:
                         seen.add(target.id)
                         stack.append(target)
@@ -289,10 +289,10 @@ class _Checker:
 
     # -- kind rules --------------------------------------------------------------------------
     def check_kind_rules(self, node: Node) -> None:
-        rule = _KIND_RULES.get(node.kind)
-        if rule is not None:
-            rule(self, node)
-        if node.kind in frames.LOOP_KINDS:
+        kind = registry.kind_of(node)
+        if kind.check is not None:
+            kind.check(self, node)
+        if kind.binds_vars is not None:
             self.check_loop_vars(node)
         if node.kind in registry.SHEET_KINDS:
             self.check_sheet(node)
@@ -301,7 +301,7 @@ class _Checker:
         """A loop binds its own variables (their form is the property's type check): not one
         an enclosing loop binds, not a root name; P has at least one axis, P.seq/P.sel/consume
         exactly one variable."""
-        parallel = node.kind == "loop.parallel"
+        parallel = any(p.type == "axes" for p in registry.kind_of(node).props)
         field = "props.axes" if parallel else "props.var"
         if (node.id, field[len("props.") :]) in self._bad:
             return
@@ -319,106 +319,23 @@ class _Checker:
             elif var in self.root_names:
                 self.add(node.id, where, f"loop variable {var!r} hides the root node {var}")
 
-    def check_chain(self, node: Node) -> None:
-        cases = [c for c in self._kids.get(node.id, []) if c.kind == "branch.case"]
-        if not cases:
-            self.add(node.id, "children", "P.when has no case: add a when case")
-            return
-        if cases[0].props.get("otherwise") is True:
-            self.add(cases[0].id, "props.otherwise", "the first case cannot be otherwise: give it a predicate")  # fmt: skip
-        for c in cases[1:-1]:
-            if c.props.get("otherwise") is True:
-                self.add(c.id, "props.otherwise", "only the last case of a P.when can be otherwise")
+    # -- what a kind's ``check`` hook uses (``NodeKind.check``) --------------------------------
+    def children(self, frame_id: str) -> list[Node]:
+        """The nodes directly inside ``frame_id``, in order."""
+        return self._kids.get(frame_id, [])
 
-    def check_children(self, node: Node) -> None:
-        if not self._kids.get(node.id):
-            what = "processes" if node.kind == "csp.connect" else "workload instances"
-            self.add(node.id, "children", f"{_label(node)} is empty: add {what}")
+    @staticmethod
+    def kind_of(node: Node) -> registry.NodeKind:
+        return registry.kind_of(node)
 
-    def check_process(self, node: Node) -> None:
-        """A named process is a top-level definition a connect frame names; inside a workload
-        (a P.pipe included) every statement already is a process of its own."""
-        self.check_positive(node, "replicas")
-        parent = self.nodes.get(node.parent) if node.parent is not None else None
-        if parent is not None and parent.kind != "csp.connect":
-            self.add(
-                node.id,
-                "parent",
-                "a named process belongs in a connect frame; inside a workload use P.pipe, "
-                "where every statement is a process",
-            )
+    @staticmethod
+    def label(node: Node | None) -> str:
+        return _label(node)
 
     def check_positive(self, node: Node, prop: str, minimum: int = 1) -> None:
         value = node.props.get(prop)
         if _is_int(value) and value < minimum:
             self.add(node.id, f"props.{prop}", f"{prop} must be >= {minimum}")
-
-    def check_call(self, node: Node) -> None:
-        """Every In/InOut parameter wired once; every Out parameter wired to one tensor (an
-        InOut's to the tensor it reads); index keys name parameters."""
-        kern = indexing.kernel_of(self.doc, node)
-        if kern is None:
-            return  # check_references says the kernel is missing
-        params = indexing.params_of(kern)
-        names = {p["name"] for p in params}
-        index = node.props.get("index")
-        if isinstance(index, dict):
-            for key in index:
-                if key not in names:
-                    self.add(node.id, f"props.index.{key}", f"kernel {kern.name!r} has no parameter {key!r}")  # fmt: skip
-        for p in params:
-            name = p["name"]
-            direction = p.get("direction", "In")
-            ins = self.wires.into.get((node.id, name), [])
-            outs = self.wires.out_of.get((node.id, name), [])
-            if direction in ("In", "InOut"):
-                if p.get("kind") == "scalar" and not ins:
-                    if not (indexing.index_override(node, name) or "").strip():
-                        self.add(node.id, f"inputs.{name}", f"scalar parameter {name} of {kern.name} has no value: wire a scalar into it or type one")  # fmt: skip
-                elif not ins:
-                    self.add(node.id, f"inputs.{name}", f"parameter {name} of {kern.name} is not wired: wire a {registry.param_port_type(p)} into it")  # fmt: skip
-                elif len(ins) > 1:
-                    self.add(node.id, f"inputs.{name}", f"parameter {name} takes one wire, has {len(ins)}")  # fmt: skip
-            if direction == "Out" and not outs:
-                self.add(node.id, f"outputs.{name}", f"Out parameter {name} of {kern.name} is not wired: wire it to the tensor it writes")  # fmt: skip
-            if direction in ("Out", "InOut") and len(outs) > 1:
-                self.add(node.id, f"outputs.{name}", f"parameter {name} writes one tensor, is wired to {len(outs)}")  # fmt: skip
-            if direction == "InOut" and len(ins) == 1 and len(outs) == 1:
-                src, dst = self.nodes.get(ins[0].src.node), self.nodes.get(outs[0].dst.node)
-                if src is not None and dst is not None and src.kind == dst.kind and src.id != dst.id:  # fmt: skip
-                    self.add(node.id, f"outputs.{name}", f"InOut parameter {name} reads {_label(src)} but is wired to write {_label(dst)}: it is one argument")  # fmt: skip
-
-    def check_send(self, node: Node) -> None:
-        """The call a send sends is written inside the send: it stands in the send's frame,
-        and its task goes to this one send."""
-        for e in self.wires.into.get((node.id, "value"), []):
-            call = self.nodes.get(e.src.node)
-            if call is None or call.kind != "kernel.call":
-                continue  # a wrong wire: check_edges
-            sends = self.wires.out_of.get((call.id, e.src.port), [])
-            if len(sends) > 1 and sends[0] is e:  # once per call, at its first send
-                self.add(call.id, f"outputs.{e.src.port}", "a call's task is sent on one channel only")  # fmt: skip
-            if call.parent != node.parent:
-                self.add(call.id, "parent", "a kernel call sent on a channel is written inside its send: put it in the send's frame")  # fmt: skip
-
-    def check_kernel(self, node: Node) -> None:
-        """A kernel is C++ (cpp_src) or tile ops (its body), not both; includes need C++."""
-        cpp = node.props.get("cpp_src")
-        if isinstance(cpp, str) and cpp.strip() and node.body is not None:
-            ops = [
-                n for n in node.body.nodes.values() if n.kind not in ("scope.entry", "kernel.param")
-            ]
-            params = {n.id for n in node.body.nodes.values() if n.kind == "kernel.param"}
-            stores = [e for e in node.body.edges if e.dst.node in params]
-            if ops or stores:
-                self.add(node.id, "props.cpp_src", "a kernel with cpp_src has its body in C++; remove the tile ops from its body")  # fmt: skip
-        includes = node.props.get("cpp_includes")
-        if includes and not (isinstance(cpp, str) and cpp.strip()):
-            self.add(node.id, "props.cpp_includes", "cpp_includes needs cpp_src")
-
-    def check_tensor(self, node: Node) -> None:
-        if node.props.get("init") == "npy" and not str(node.props.get("path") or "").strip():
-            self.add(node.id, "props.path", "init=npy needs the path of a .npy file")
 
     def check_one_program(self) -> None:
         """A project compiles one program: one top-level frame with a target."""
@@ -476,7 +393,7 @@ class _Checker:
         variables: set[str] = set()
         names: set[str] = set()
         for n in self.program_nodes(program):
-            if n.kind in frames.LOOP_KINDS:
+            if registry.kind_of(n).binds_vars is not None:
                 variables.update(frames.bound_vars(n))
                 refs: list[Any] = [n.props.get("axis")]
                 axes = n.props.get("axes")
@@ -489,8 +406,8 @@ class _Checker:
                         one = singular(target.name)
                         if one:
                             names.add(one)
-            if n.kind == "kernel.call" and any(
-                a.kind == "loop.sel" for a in frames.ancestors(self.doc, n.id)
+            if registry.kind_of(n).calls_kernel and any(
+                registry.kind_of(a).sparse_select for a in frames.ancestors(self.doc, n.id)
             ):
                 kern = indexing.kernel_of(self.doc, n)
                 if kern is not None and kern.name:
@@ -528,7 +445,7 @@ class _Checker:
             threshold = p.get("threshold", 8)
             if not _is_int(threshold) or threshold < 1:
                 self.add(node.id, "props.task_graph.threshold", "threshold must be >= 1 tasks")
-        kernels = {n.name for n in self.nodes.values() if n.kind == "kernel.def"}
+        kernels = {n.name for n in self.nodes.values() if registry.kind_of(n).defines_kernel}
         for i, entry in enumerate(p.get("pools") or []):
             name = entry.get("kernel") if isinstance(entry, dict) else None
             if isinstance(name, str) and name not in kernels:
@@ -538,14 +455,14 @@ class _Checker:
         """A collective needs the mesh ``spatial_map`` defines on every program compiling it:
         its workload's sheet, or (when that has none) each compiled composition using it."""
         for node in self.nodes.values():
-            if not node.kind.startswith("layout.") or node.kind not in KINDS:
+            if not registry.kind_of(node).collective:
                 continue
             program = self.program_of(node)
             if program is not None and self._compiled_without_mesh(program, set()):
                 self.add(
                     node.id,
                     "kind",
-                    f"{node.kind[len('layout.') :]} needs a mesh: set spatial_map in the schedule "
+                    f"{registry.kind_of(node).title} needs a mesh: set spatial_map in the schedule "
                     f"of {_label(program)}",
                 )
 
@@ -558,16 +475,16 @@ class _Checker:
         if program.props.get("target"):
             return True
         users: list[Node] = []
-        if program.kind == "workload.def":
+        if registry.kind_of(program).defines_workload:
             for n in self.nodes.values():
-                if n.kind == "workload.instance" and n.props.get("workload") == program.id:
+                if registry.kind_of(n).instance and n.props.get("workload") == program.id:
                     parent = self.nodes.get(n.parent) if n.parent else None
                     if parent is not None:
                         users.append(parent)
         elif program.parent is not None and program.parent in self.nodes:
             users.append(self.nodes[program.parent])
         return any(
-            self._compiled_without_mesh(u, seen) for u in users if u.kind in frames.PROGRAM_KINDS
+            self._compiled_without_mesh(u, seen) for u in users if registry.kind_of(u).program
         )
 
     # -- wires -------------------------------------------------------------------------------
@@ -602,7 +519,7 @@ class _Checker:
                 continue
             key = (dst.id, e.dst.port)
             incoming[key].append(e)
-            if len(incoming[key]) == 2 and not dp.multi and dst.kind != "kernel.call":
+            if len(incoming[key]) == 2 and not dp.multi and not registry.kind_of(dst).calls_kernel:
                 self.add(dst.id, f"inputs.{e.dst.port}", "input takes one wire")
             if owner is None:
                 # the root canvas's rules of registry.can_connect (beyond ports and types)
@@ -610,8 +527,8 @@ class _Checker:
                 if not ok:
                     self.add(dst.id, f"inputs.{e.dst.port}", why)
         for node in graph.nodes.values():
-            if node.kind == "kernel.call":
-                continue  # check_call reports its parameters
+            if registry.kind_of(node).calls_kernel:
+                continue  # the call's check reports its parameters
             for p in ports[node.id]:
                 if p.direction != "in" or p.optional or p.type == "exec":
                     continue
@@ -620,7 +537,7 @@ class _Checker:
 
     def _kernelless_call(self, node: Node) -> bool:
         """A call naming no kernel has no parameter ports yet (its reference is reported)."""
-        return node.kind == "kernel.call" and indexing.kernel_of(self.doc, node) is None
+        return registry.kind_of(node).calls_kernel and indexing.kernel_of(self.doc, node) is None
 
     # -- kernel bodies -----------------------------------------------------------------------
     def check_kernel_body(self, kern: Node) -> None:
@@ -656,7 +573,7 @@ class _Checker:
         self.check_edges(body, kern)
         wanted = [p["name"] for p in registry.kernel_params(kern)]
         have = Counter(
-            n.props.get("param") for n in body.nodes.values() if n.kind == "kernel.param"
+            n.props.get("param") for n in body.nodes.values() if registry.kind_of(n).kernel_param
         )
         for name in wanted:
             if have[name] != 1:
@@ -666,30 +583,13 @@ class _Checker:
                 self.add(kern.id, "body", f"parameter node for unknown parameter {name!r}")
 
 
-_KIND_RULES = {
-    "data.tensor": _Checker.check_tensor,
-    "kernel.def": _Checker.check_kernel,
-    "kernel.call": _Checker.check_call,
-    "csp.send": _Checker.check_send,
-    "branch.chain": _Checker.check_chain,
-    "compose.combine": _Checker.check_children,
-    "compose.sequential": _Checker.check_children,
-    "csp.connect": _Checker.check_children,
-    "csp.channel": lambda c, n: c.check_positive(n, "depth"),
-    "pipe.scope": lambda c, n: c.check_positive(n, "depth"),
-    "csp.process": _Checker.check_process,
-    "layout.reduce_scatter": lambda c, n: c.check_positive(n, "mesh_size"),
-}
-"""Checks that belong to one kind (beyond its properties' types and references)."""
-
-
 # ------------------------------------------------------------------------------------------
 # helpers
 # ------------------------------------------------------------------------------------------
 def _top_level(node: Node) -> bool:
     """Whether the script defines ``node`` at module level: a root node, or a process (a
     connect frame's processes are top-level definitions the connect names)."""
-    return node.parent is None or node.kind == "csp.process"
+    return node.parent is None or registry.kind_of(node).module_level
 
 
 def _is_int(v: Any) -> bool:

@@ -89,12 +89,36 @@ class PropSpec:
     """For ``ref`` and ``axes`` properties: the kinds of node the id may name."""
     fields: tuple[PropSpec, ...] = ()
     """For ``dict`` properties: the fields, each checked by its own spec."""
+    link: str = ""
+    """For ``ref`` properties the canvas draws as a thin link: ``to`` (from this node to the
+    node named: a send to its channel) or ``from`` (from the node named: a channel to its
+    consume)."""
 
     def field(self, name: str) -> PropSpec:
         for f in self.fields:
             if f.name == name:
                 return f
         raise KeyError(f"property {self.name!r} has no field {name!r}")
+
+
+@dataclass(frozen=True)
+class FrameLook:
+    """How the canvas draws a frame kind (Qt-free: the editor turns it into pens and brushes).
+
+    Colours are RGBA; ``pen`` is ``solid``, ``dash``, ``dot`` or ``dashdot``; ``double`` draws a
+    second inner border (ordered: P.seq, sequential); ``summary`` adds the schedule sheet's
+    summary line under the title; ``compartments`` lays the children side by side with one
+    height (a P.when chain's cases)."""
+
+    fill: tuple[int, int, int, int]
+    border: tuple[int, int, int, int]
+    header: tuple[int, int, int, int]
+    pen: str = "solid"
+    width: float = 2.0
+    radius: float = 8.0
+    double: bool = False
+    summary: bool = False
+    compartments: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,6 +150,53 @@ class NodeKind:
     children_scope: str = "workload"
     """The scope name of a frame's inside (``workload`` for statement frames)."""
 
+    # -- roles and hooks: what the other layers ask of a kind instead of testing its id --------
+    binds_vars: Callable[[dict[str, Any]], list[str]] | None = None
+    """A loop frame: the variables it binds for its children, from its properties, in header
+    order (``P(b, h)``: b, h; a consume binds its item variable like a loop variable)."""
+    program: bool = False
+    """A program frame: it carries the schedule sheet and, standing at the top, is compiled
+    (a workload, combine, sequential, connect)."""
+    defines_workload: bool = False
+    """A workload definition: statements live in it, instances name it."""
+    instance: bool = False
+    """A use of a workload inside a composition (its ``workload`` property names it)."""
+    data: str = ""
+    """A root data value the script names and wires carry: ``"tensor"`` or ``"scalar"``."""
+    defines_kernel: bool = False
+    """A kernel definition (a call's ``kernel`` property names it; its body is tile ops)."""
+    calls_kernel: bool = False
+    """A kernel call: its ports come from the kernel it names (``registry.call_ports``)."""
+    kernel_param: bool = False
+    """A kernel body's parameter node (its ports come from its parameter's direction)."""
+    body_entry: bool = False
+    """The entry node every kernel body holds (kept from format v1)."""
+    sparse_select: bool = False
+    """A loop over the indices a sparse axis selects (``P.sel``): a call inside it is keyed by
+    its kernel's name too (``pto_wsp.key_rule``)."""
+    case: bool = False
+    """A compartment of a ``P.when`` chain (the chain's children)."""
+    takes_task: bool = False
+    """A statement a kernel call's task is wired into (``send``)."""
+    collective: bool = False
+    """A layout collective: a tensor in, a tensor of the same rank out, named by the script."""
+    module_level: bool = False
+    """Besides root nodes, defined at module level and named there (a connect's processes)."""
+    run_role: str = ""
+    """How a run names nodes of this kind in its errors (``app.run_nodes``): ``process`` (by
+    name), ``channel``, ``event``, ``stages`` (P.pipe's ``stage<k>``), ``consume``
+    (``consume_<channel>``)."""
+    check: Callable[[Any, Node], None] | None = None
+    """Validation beyond the property types: ``check(checker, node)`` adds diagnostics through
+    the checker (``app.model.validation``)."""
+    prop_check: Callable[[dict[str, Any], str, Any], str | None] | None = None
+    """A property check that needs the node's other properties: ``prop_check(props, name,
+    value)`` gives the problem or None (a tensor's layout has one entry per dimension)."""
+    prop_applies: Callable[[dict[str, Any], str], bool] | None = None
+    """Whether a property means anything under the node's other properties (None: always)."""
+    frame_style: FrameLook | None = None
+    """How the canvas draws a frame of this kind (None: the default look)."""
+
     def prop(self, name: str) -> PropSpec:
         for p in self.props:
             if p.name == name:
@@ -142,6 +213,21 @@ def in_port(name: str, type_: str, multi: bool = False, optional: bool = False) 
 
 def out_port(name: str, type_: str) -> PortSpec:
     return PortSpec(name, "out", type_)
+
+
+def one_var(props: dict[str, Any]) -> list[str]:
+    """The variable a P.seq/P.sel/consume frame binds (its ``var``), if set."""
+    var = props.get("var")
+    return [var] if isinstance(var, str) and var else []
+
+
+def positive(prop: str, minimum: int = 1) -> Callable[[Any, Node], None]:
+    """A ``check`` hook: property ``prop`` is at least ``minimum``."""
+
+    def check(checker: Any, node: Node) -> None:
+        checker.check_positive(node, prop, minimum)
+
+    return check
 
 
 ROOT = frozenset({"root"})

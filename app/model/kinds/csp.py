@@ -7,26 +7,65 @@ A channel is a root node; ``send``/``consume``/``close`` name it in their ``chan
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import titles
-from ._base import ROOT, NodeKind, PropSpec, W, in_port
-from .schedule import SHEET_PROPS
+from ..document import Node
+from ._base import ROOT, FrameLook, NodeKind, PropSpec, W, in_port, one_var, positive
+from .schedule import SHEET_PROPS, sheet_prop_applies
 
 _in = in_port
+CHANNEL = "csp.channel"
 
 
-def _channel(doc: str) -> PropSpec:
-    return PropSpec("channel", "ref", "", doc=doc, ref_kinds=("csp.channel",))
+def _channel(doc: str, link: str) -> PropSpec:
+    return PropSpec("channel", "ref", "", doc=doc, ref_kinds=(CHANNEL,), link=link)
+
+
+def check_send(c: Any, node: Node) -> None:
+    """The call a send sends is written inside the send: it stands in the send's frame,
+    and its task goes to this one send."""
+    for e in c.wires.into.get((node.id, "value"), []):
+        call = c.nodes.get(e.src.node)
+        if call is None or not c.kind_of(call).calls_kernel:
+            continue  # a wrong wire: check_edges
+        sends = c.wires.out_of.get((call.id, e.src.port), [])
+        if len(sends) > 1 and sends[0] is e:  # once per call, at its first send
+            c.add(call.id, f"outputs.{e.src.port}", "a call's task is sent on one channel only")  # fmt: skip
+        if call.parent != node.parent:
+            c.add(call.id, "parent", "a kernel call sent on a channel is written inside its send: put it in the send's frame")  # fmt: skip
+
+
+def check_process(c: Any, node: Node) -> None:
+    """A named process is a top-level definition a connect frame names; inside a workload
+    (a P.pipe included) every statement already is a process of its own."""
+    c.check_positive(node, "replicas")
+    parent = c.nodes.get(node.parent) if node.parent is not None else None
+    if parent is not None and c.kind_of(parent).children_scope != "connect":
+        c.add(
+            node.id,
+            "parent",
+            "a named process belongs in a connect frame; inside a workload use P.pipe, "
+            "where every statement is a process",
+        )
+
+
+def check_connect(c: Any, node: Node) -> None:
+    if not c.children(node.id):
+        c.add(node.id, "children", f"{c.label(node)} is empty: add processes")
 
 
 KINDS = [
     NodeKind(
-        "csp.channel",
+        CHANNEL,
         "Channel",
         "CSP",
         [],
         [PropSpec("depth", "int", 2)],
         name_base="ch",
         summary=titles.channel,
+        check=positive("depth"),
+        run_role="channel",
         doc='Channel("name", depth=d): bounded, blocking send.',
     ),
     NodeKind(
@@ -38,6 +77,11 @@ KINDS = [
         frame=True,
         allowed_in=W,
         summary=titles.pipe,
+        check=positive("depth"),
+        run_role="stages",
+        frame_style=FrameLook(
+            (30, 96, 110, 40), (80, 200, 220, 255), (24, 78, 90, 235), double=True
+        ),  # fmt: skip
         doc="with P.pipe(): processes that communicate over channels.",
     ),
     NodeKind(
@@ -50,6 +94,10 @@ KINDS = [
         allowed_in=frozenset({"workload", "connect"}),
         name_base="proc",
         summary=titles.process,
+        check=check_process,
+        module_level=True,
+        run_role="process",
+        frame_style=FrameLook((28, 88, 88, 40), (72, 200, 190, 255), (22, 72, 72, 235)),
         doc="A CSP process: inside P.pipe, or inside a connect frame.",
     ),
     NodeKind(
@@ -57,10 +105,12 @@ KINDS = [
         "send",
         "CSP",
         [_in("value", "task", optional=True)],
-        [_channel("the channel it sends on")],
+        [_channel("the channel it sends on", "to")],
         allowed_in=W,
         name_base="send",
         summary=titles.send,
+        takes_task=True,
+        check=check_send,
         doc="send(ch, call): pass a kernel call's task (wired into value) down a channel.",
     ),
     NodeKind(
@@ -68,10 +118,15 @@ KINDS = [
         "consume",
         "CSP",
         [],
-        [PropSpec("var", "names", "t"), _channel("the channel it receives from")],
+        [PropSpec("var", "names", "t"), _channel("the channel it receives from", "from")],
         frame=True,
         allowed_in=W,
         summary=titles.consume,
+        binds_vars=one_var,
+        run_role="consume",
+        frame_style=FrameLook(
+            (28, 88, 88, 30), (72, 200, 190, 230), (22, 72, 72, 220), pen="dash"
+        ),  # fmt: skip
         doc="with consume(ch) as t: the children run per received item.",
     ),
     NodeKind(
@@ -79,7 +134,7 @@ KINDS = [
         "close",
         "CSP",
         [],
-        [_channel("the channel it closes")],
+        [_channel("the channel it closes", "to")],
         allowed_in=W,
         name_base="close",
         summary=titles.close,
@@ -97,6 +152,12 @@ KINDS = [
         name_base="pipeline",
         summary=titles.connect,
         sweep_default="dispatch_n",
+        program=True,
+        prop_applies=sheet_prop_applies,
+        check=check_connect,
+        frame_style=FrameLook(
+            (30, 70, 110, 36), (96, 160, 240, 255), (24, 56, 96, 235), radius=10.0, summary=True
+        ),  # fmt: skip
         doc="connect([processes], [channels]): its children are the processes.",
     ),
 ]

@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import titles
+from ..document import Node
 from ._base import DTYPES, NodeKind, PropSpec, in_port, out_port
 
 _in, _out = in_port, out_port
+TENSOR = "data.tensor"
+SCALAR = "data.scalar"
+
+
+def check_tensor(c: Any, node: Node) -> None:
+    if node.props.get("init") == "npy" and not str(node.props.get("path") or "").strip():
+        c.add(node.id, "props.path", "init=npy needs the path of a .npy file")
+
+
+def tensor_prop_check(props: dict[str, Any], name: str, value: Any) -> str | None:
+    """A tensor's layout has one entry per dimension of its shape (or none: the default)."""
+    if name == "layout" and value:
+        shape = props.get("shape")
+        if isinstance(shape, list) and len(value) != len(shape):
+            return (
+                f"the layout has {len(value)} entries but the tensor has rank {len(shape)} "
+                f"(shape {shape}); give one R or S<i> per dimension"
+            )
+    return None
+
 
 KINDS = [
     NodeKind(
-        "data.tensor",
+        TENSOR,
         "Tensor",
         "Data",
         [_out("tensor", "tensor"), _in("write", "tensor", multi=True, optional=True)],
@@ -45,17 +68,21 @@ KINDS = [
         ],
         name_base="tensor",
         summary=titles.tensor,
+        data="tensor",
+        check=check_tensor,
+        prop_check=tensor_prop_check,
         doc="A tensor backed by a numpy array. Wire it into call ports; wire call outputs into "
         "its write port.",
     ),
     NodeKind(
-        "data.scalar",
+        SCALAR,
         "Scalar",
         "Data",
         [_out("scalar", "scalar")],
         [PropSpec("dtype", "dtype", "i64", DTYPES), PropSpec("value", "number", 0)],
         name_base="n",
         summary=titles.scalar,
+        data="scalar",
         doc="A named Python number (sizes, counts).",
     ),
     NodeKind(

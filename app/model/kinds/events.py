@@ -19,6 +19,7 @@ KINDS = [
         [],
         name_base="ev",
         summary=titles.event_def,
+        run_role="event",
         doc='Event("name"): a rendezvous.',
     ),
     *(

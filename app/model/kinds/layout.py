@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import titles
-from ._base import NodeKind, PropSpec, W, in_port, out_port
+from ._base import NodeKind, PropSpec, W, in_port, out_port, positive
 
 _in, _out = in_port, out_port
 KINDS: list[NodeKind] = []
@@ -43,6 +43,8 @@ for _lop, _props in _LAYOUT_PROPS.items():
             allowed_in=W,
             name_base="y",
             summary=titles.layout_op,
+            collective=True,
+            check=positive("mesh_size") if _lop == "reduce_scatter" else None,
             doc=f"y = {_lop}(x, ...): wire a tensor in; its output feeds calls and collectives",
         )
     )

@@ -7,11 +7,49 @@ frames hold ``workload.instance`` nodes naming the workloads they compose.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from .. import titles
-from ._base import ROOT, NodeKind, PropSpec, W
-from .schedule import SHEET_PROPS
+from ..document import Node
+from ._base import ROOT, FrameLook, NodeKind, PropSpec, W, one_var
+from .schedule import SHEET_PROPS, sheet_prop_applies
 
 AXIS_KINDS = ("axis.dense", "axis.dense_dyn", "axis.ragged", "axis.sparse")
+
+
+def parallel_vars(props: dict[str, Any]) -> list[str]:
+    """The variables of ``P(b, h)`` in header order (none when ``axes`` is malformed:
+    validation names it)."""
+    axes = props.get("axes")
+    if not isinstance(axes, list):
+        return []
+    return [str(a.get("var", "")) for a in axes if isinstance(a, dict) and a.get("var")]
+
+
+def check_chain(c: Any, node: Node) -> None:
+    """A P.when chain has cases; only its last case may be ``otherwise``."""
+    cases = [k for k in c.children(node.id) if c.kind_of(k).case]
+    if not cases:
+        c.add(node.id, "children", "P.when has no case: add a when case")
+        return
+    if cases[0].props.get("otherwise") is True:
+        c.add(cases[0].id, "props.otherwise", "the first case cannot be otherwise: give it a predicate")  # fmt: skip
+    for k in cases[1:-1]:
+        if k.props.get("otherwise") is True:
+            c.add(k.id, "props.otherwise", "only the last case of a P.when can be otherwise")
+
+
+def check_composition(c: Any, node: Node) -> None:
+    if not c.children(node.id):
+        c.add(node.id, "children", f"{c.label(node)} is empty: add workload instances")
+
+
+def _case_applies(props: dict[str, Any], name: str) -> bool:
+    return not (name == "pred" and props.get("otherwise"))
+
+
+_COMPOSE_LOOK = FrameLook((110, 86, 24, 36), (236, 190, 70, 255), (96, 72, 18, 235), radius=10.0, summary=True)  # fmt: skip
 
 KINDS = [
     NodeKind(
@@ -25,6 +63,17 @@ KINDS = [
         name_base="workload",
         summary=titles.workload,
         sweep_default="dispatch_n",
+        program=True,
+        defines_workload=True,
+        prop_applies=sheet_prop_applies,
+        frame_style=FrameLook(
+            (74, 52, 120, 38),
+            (168, 128, 240, 255),
+            (72, 46, 112, 235),
+            width=2.5,
+            radius=10.0,
+            summary=True,
+        ),  # fmt: skip
         doc="@workload def name(): its children are its statements; the sheet schedules and "
         "compiles it (a program when target is set).",
     ),
@@ -46,6 +95,8 @@ KINDS = [
         frame=True,
         allowed_in=W,
         summary=titles.parallel,
+        binds_vars=parallel_vars,
+        frame_style=FrameLook((52, 110, 62, 42), (110, 200, 120, 255), (40, 86, 48, 235)),
         doc="for b, h in P(batch, heads): every iteration independent.",
     ),
     NodeKind(
@@ -60,6 +111,10 @@ KINDS = [
         frame=True,
         allowed_in=W,
         summary=titles.seq,
+        binds_vars=one_var,
+        frame_style=FrameLook(
+            (96, 100, 40, 42), (214, 206, 96, 255), (84, 82, 30, 235), double=True
+        ),  # fmt: skip
         doc="for i in P.seq(axis): iteration i+1 waits for iteration i.",
     ),
     NodeKind(
@@ -75,6 +130,11 @@ KINDS = [
         frame=True,
         allowed_in=W,
         summary=titles.sel,
+        binds_vars=one_var,
+        sparse_select=True,
+        frame_style=FrameLook(
+            (110, 70, 30, 42), (236, 150, 70, 255), (96, 58, 22, 235), pen="dashdot"
+        ),  # fmt: skip
         doc="for e in P.sel(routing[b]): only the selected indices.",
     ),
     NodeKind(
@@ -87,6 +147,10 @@ KINDS = [
         allowed_in=W,
         children_scope="branch",
         summary=titles.chain,
+        check=check_chain,
+        frame_style=FrameLook(
+            (90, 80, 60, 30), (200, 180, 130, 255), (78, 68, 46, 235), radius=4.0, compartments=True
+        ),  # fmt: skip
         doc="with P.when(...) / P.when(...) / P.otherwise(): one if/elif/else chain; its "
         "compartments are branch.case frames.",
     ),
@@ -102,6 +166,16 @@ KINDS = [
         frame=True,
         allowed_in=frozenset({"branch"}),
         summary=titles.case,
+        case=True,
+        prop_applies=_case_applies,
+        frame_style=FrameLook(
+            (120, 110, 80, 26),
+            (200, 180, 130, 200),
+            (96, 84, 56, 220),
+            pen="dash",
+            width=1.5,
+            radius=2.0,
+        ),  # fmt: skip
         doc="One case of a P.when chain: its children run when pred holds (and no earlier "
         "case's did).",
     ),
@@ -117,6 +191,10 @@ KINDS = [
         name_base="layer",
         summary=titles.compose,
         sweep_default="dispatch_n",
+        program=True,
+        prop_applies=sheet_prop_applies,
+        check=check_composition,
+        frame_style=_COMPOSE_LOOK,
         doc="combine(w1, w2, ...): its children (workload instances and compositions), in order.",
     ),
     NodeKind(
@@ -131,6 +209,10 @@ KINDS = [
         name_base="pipeline",
         summary=titles.compose,
         sweep_default="dispatch_n",
+        program=True,
+        prop_applies=sheet_prop_applies,
+        check=check_composition,
+        frame_style=replace(_COMPOSE_LOOK, double=True),
         doc="sequential(w1, w2, ...): its children run one after another, in order.",
     ),
     NodeKind(
@@ -149,6 +231,7 @@ KINDS = [
         ],
         allowed_in=frozenset({"compose"}),
         summary=titles.instance,
+        instance=True,
         doc="One use of a workload inside combine/sequential: name(...) with its parameters.",
     ),
 ]
