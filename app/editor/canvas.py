@@ -46,7 +46,6 @@ from app.editor.compat import (
 )
 from app.editor.palette import MIME_TYPE, library_entry_for_type
 from app.model import arrange, indexing, registry, titles
-from app.model import frames as mframes
 from app.model import commands as cmds
 from app.model.document import Backdrop, Diagnostic, Document, Edge, Graph, Node, PortRef
 

@@ -99,18 +99,43 @@ _DOT = QtCore.Qt.PenStyle.DotLine
 _DASHDOT = QtCore.Qt.PenStyle.DashDotLine
 
 STYLES: dict[str, FrameStyle] = {
-    "workload.def": FrameStyle((74, 52, 120, 38), (168, 128, 240, 255), (72, 46, 112, 235), width=2.5, radius=10.0),  # fmt: skip
+    "workload.def": FrameStyle(
+        (74, 52, 120, 38), (168, 128, 240, 255), (72, 46, 112, 235), width=2.5, radius=10.0
+    ),  # fmt: skip
     "loop.parallel": FrameStyle((52, 110, 62, 42), (110, 200, 120, 255), (40, 86, 48, 235)),
-    "loop.seq": FrameStyle((96, 100, 40, 42), (214, 206, 96, 255), (84, 82, 30, 235), double=True),  # fmt: skip
-    "loop.sel": FrameStyle((110, 70, 30, 42), (236, 150, 70, 255), (96, 58, 22, 235), pen=_DASHDOT),  # fmt: skip
-    "branch.chain": FrameStyle((90, 80, 60, 30), (200, 180, 130, 255), (78, 68, 46, 235), radius=4.0),  # fmt: skip
-    "branch.case": FrameStyle((120, 110, 80, 26), (200, 180, 130, 200), (96, 84, 56, 220), pen=_DASH, width=1.5, radius=2.0),  # fmt: skip
-    "pipe.scope": FrameStyle((30, 96, 110, 40), (80, 200, 220, 255), (24, 78, 90, 235), double=True),  # fmt: skip
+    "loop.seq": FrameStyle(
+        (96, 100, 40, 42), (214, 206, 96, 255), (84, 82, 30, 235), double=True
+    ),  # fmt: skip
+    "loop.sel": FrameStyle(
+        (110, 70, 30, 42), (236, 150, 70, 255), (96, 58, 22, 235), pen=_DASHDOT
+    ),  # fmt: skip
+    "branch.chain": FrameStyle(
+        (90, 80, 60, 30), (200, 180, 130, 255), (78, 68, 46, 235), radius=4.0
+    ),  # fmt: skip
+    "branch.case": FrameStyle(
+        (120, 110, 80, 26),
+        (200, 180, 130, 200),
+        (96, 84, 56, 220),
+        pen=_DASH,
+        width=1.5,
+        radius=2.0,
+    ),  # fmt: skip
+    "pipe.scope": FrameStyle(
+        (30, 96, 110, 40), (80, 200, 220, 255), (24, 78, 90, 235), double=True
+    ),  # fmt: skip
     "csp.process": FrameStyle((28, 88, 88, 40), (72, 200, 190, 255), (22, 72, 72, 235)),
-    "csp.consume": FrameStyle((28, 88, 88, 30), (72, 200, 190, 230), (22, 72, 72, 220), pen=_DASH),  # fmt: skip
-    "compose.combine": FrameStyle((110, 86, 24, 36), (236, 190, 70, 255), (96, 72, 18, 235), radius=10.0),  # fmt: skip
-    "compose.sequential": FrameStyle((110, 86, 24, 36), (236, 190, 70, 255), (96, 72, 18, 235), double=True, radius=10.0),  # fmt: skip
-    "csp.connect": FrameStyle((30, 70, 110, 36), (96, 160, 240, 255), (24, 56, 96, 235), radius=10.0),  # fmt: skip
+    "csp.consume": FrameStyle(
+        (28, 88, 88, 30), (72, 200, 190, 230), (22, 72, 72, 220), pen=_DASH
+    ),  # fmt: skip
+    "compose.combine": FrameStyle(
+        (110, 86, 24, 36), (236, 190, 70, 255), (96, 72, 18, 235), radius=10.0
+    ),  # fmt: skip
+    "compose.sequential": FrameStyle(
+        (110, 86, 24, 36), (236, 190, 70, 255), (96, 72, 18, 235), double=True, radius=10.0
+    ),  # fmt: skip
+    "csp.connect": FrameStyle(
+        (30, 70, 110, 36), (96, 160, 240, 255), (24, 56, 96, 235), radius=10.0
+    ),  # fmt: skip
 }
 DEFAULT_STYLE = FrameStyle((70, 70, 80, 36), (160, 160, 170, 255), (60, 60, 70, 235))
 SUMMARY_KINDS = frozenset({"workload.def", "compose.combine", "compose.sequential", "csp.connect"})
@@ -297,7 +322,9 @@ class FrameItem(AbstractNodeItem):
         outer.addRect(self.boundingRect())
         inner = QtGui.QPainterPath()
         inner.addRect(
-            QtCore.QRectF(GRIP, self.header_h, self._width - 2 * GRIP, self._height - self.header_h - GRIP)  # fmt: skip
+            QtCore.QRectF(
+                GRIP, self.header_h, self._width - 2 * GRIP, self._height - self.header_h - GRIP
+            )  # fmt: skip
         )
         return outer.subtracted(inner)
 
@@ -381,7 +408,9 @@ class FrameItem(AbstractNodeItem):
         self._paint_header_text(painter, head, scale)
         painter.restore()
 
-    def _paint_header_text(self, painter: QtGui.QPainter, head: QtCore.QRectF, scale: float) -> None:
+    def _paint_header_text(
+        self, painter: QtGui.QPainter, head: QtCore.QRectF, scale: float
+    ) -> None:
         """Title (and summary) in the header: ``TITLE_PX`` scene pixels, but never smaller than
         ``TITLE_SCREEN_PX`` on screen while that fits the header band."""
         has_summary = bool(self.summary) and self.kind_id in SUMMARY_KINDS

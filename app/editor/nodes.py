@@ -830,9 +830,8 @@ def _types_of(specs: Iterable[Any]) -> dict[tuple[str, str], str]:
 @cache
 def node_classes() -> dict[str, type[StudioNode]]:
     """One generated ``StudioNode`` subclass per registry kind, keyed by kind id."""
-    from app.model import registry
-
     from app.editor.frames import FrameNode
+    from app.model import registry
 
     classes: dict[str, type[StudioNode]] = {}
     for kind_id, kind in registry.KINDS.items():

@@ -50,9 +50,7 @@ def _wire(doc: Document, src: str, sport: str, dst: str, dport: str) -> None:
 def attention_doc() -> Document:
     """Spec §8.1 as a v2 document: tensors left, the call inside P(b, h) inside the workload."""
     doc = Document(format_version=2, name="attention")
-    for i, (t, shape) in enumerate(
-        [("Q", [4, 8, 16, 16]), ("K", [4, 16, 16]), ("V", [4, 16, 16])]
-    ):
+    for i, (t, shape) in enumerate([("Q", [4, 8, 16, 16]), ("K", [4, 16, 16]), ("V", [4, 16, 16])]):
         _node(doc, t, "data.tensor", t, (0.0, 120.0 + 90.0 * i), shape=shape, **TENSOR)
     _node(doc, "O", "data.tensor", "O", (900.0, 200.0), shape=[4, 8, 16, 16], **TENSOR)
     _node(doc, "batch", "axis.dense_dyn", "batch", (0.0, -120.0), size=4)
