@@ -1,11 +1,13 @@
 """A valid document holding a node of any registered kind, for tests that loop over the registry.
 
 ``document_with(kind_id)`` looks for the kind in the sample projects first; otherwise it adds a
-node of that kind to a sample, wiring every required input from a node of the right type (a
-root node reached through a ``data.get`` in bodies, a kernel parameter in kernel bodies) and
-appending statements to an execution chain. The first sample where the result validates and
-exports is used, so a kind added later is covered without touching the tests; a kind this
-cannot place fails loudly, naming it.
+node of that kind to a sample (format v2): on the root canvas, or as the last child of a frame
+where it may live (a loop holding a call, else a workload; a case inside a new ``P.when``
+chain; an instance inside a new ``combine``), its references set to nodes of the kinds they
+name and every required input wired from a root node of the right type (from a kernel
+parameter in kernel bodies). A frame that needs a child gets one. The first sample where the
+result validates and exports is used, so a kind added later is covered without touching the
+tests; a kind this cannot place fails loudly, naming it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from app.model import io, registry
+from app.model import frames, io, registry
 from app.model.document import Document, Edge, Graph, Node, PortRef
 from app.model.export import ExportError, export_script
 
@@ -80,8 +82,6 @@ def _root_with_output(doc: Document, type_: str) -> Node:
     for n in sorted(doc.graph.nodes.values(), key=lambda n: n.id):
         k = registry.KINDS[n.kind]
         if any(p.direction == "out" and p.type == type_ for p in k.ports) and n.name:
-            if n.kind == "csp.process" or n.kind.startswith("sched."):
-                continue  # a process feeds connect/replicate; a schedule already feeds something
             return n
     if type_ not in _MAKERS:
         raise LookupError(f"no root node outputs {type_}")
@@ -96,10 +96,7 @@ def _wire_inputs(doc: Document, graph: Graph, owner: Node | None, node: Node) ->
         if port.direction != "in" or port.optional or port.type == "exec":
             continue
         if owner is None:
-            if port.type == "workload" and node.kind in ("csp.replicate", "csp.connect"):
-                src = next(n for n in doc.graph.nodes.values() if n.kind == "csp.process")
-            else:
-                src = _root_with_output(doc, port.type)
+            src = _root_with_output(doc, port.type)
             out = next(
                 p.name
                 for p in registry.KINDS[src.kind].ports
@@ -107,14 +104,8 @@ def _wire_inputs(doc: Document, graph: Graph, owner: Node | None, node: Node) ->
             )
             graph.edges.append(Edge(PortRef(src.id, out), PortRef(node.id, port.name)))
             continue
-        if owner.kind == "kernel.def":
-            src = _tile_source(graph, owner, doc)
-            graph.edges.append(Edge(PortRef(src.id, "tile"), PortRef(node.id, port.name)))
-            continue
-        target = _root_with_output(doc, port.type)
-        get = registry.new_node("data.get", doc, target=target.name)
-        graph.nodes[get.id] = get
-        graph.edges.append(Edge(PortRef(get.id, "out"), PortRef(node.id, port.name)))
+        src = _tile_source(graph, owner, doc)  # owner: a kernel definition
+        graph.edges.append(Edge(PortRef(src.id, "tile"), PortRef(node.id, port.name)))
 
 
 def _tile_source(body: Graph, kern: Node, doc: Document) -> Node:
@@ -126,33 +117,53 @@ def _tile_source(body: Graph, kern: Node, doc: Document) -> Node:
     raise LookupError("the kernel has no tile parameter")
 
 
-def _chain_end(graph: Graph) -> Node:
-    """The last statement of ``graph``'s execution chain (its entry when empty)."""
-    nxt = {e.src.node: e.dst.node for e in graph.edges if e.src.port == "exec"}
-    cur = next(n.id for n in graph.nodes.values() if n.kind == "scope.entry")
-    while cur in nxt:
-        cur = nxt[cur]
-    return graph.nodes[cur]
-
-
-def _statement_scope(doc: Document) -> tuple[Graph, Node]:
-    """The body (and owner) of the first loop holding a kernel call, else of a workload."""
-    for n, _g, _o in doc.walk():
-        if n.kind.startswith("loop.") and n.body is not None:
-            if any(c.kind == "kernel.call" for c in n.body.nodes.values()):
-                return n.body, n
+def _statement_frame(doc: Document) -> Node:
+    """The first loop frame holding a kernel call, else the first workload frame."""
     for n in doc.graph.nodes.values():
-        if n.kind == "workload.def" and n.body is not None:
-            return n.body, n
+        if n.kind.startswith("loop.") and any(
+            c.kind == "kernel.call" for c in frames.children(doc, n.id)
+        ):
+            return n
+    for n in doc.graph.nodes.values():
+        if n.kind == "workload.def":
+            return n
     raise LookupError("no workload")
 
 
-def _append(doc: Document, graph: Graph, owner: Node, kind_id: str) -> Node:
+def _set_references(doc: Document, node: Node) -> None:
+    """Point every reference property of ``node`` at a root node of a kind it may name."""
+    for prop, key in registry.reference_props(node.kind).items():
+        kinds = registry.reference_kinds(node.kind, prop)
+        target = next(
+            (n for n in doc.graph.nodes.values() if n.kind in kinds and n.parent is None), None
+        )
+        if target is None:
+            target = registry.new_node(kinds[0], doc)
+            doc.graph.nodes[target.id] = target
+        if key is None:
+            node.props[prop] = target.id
+        else:
+            node.props[prop] = [{"var": "q", key: target.id}]
+
+
+def _add_in_frame(doc: Document, parent: Node, kind_id: str) -> Node:
+    """A node of ``kind_id`` as the last child of ``parent``, referenced and wired."""
     node = registry.new_node(kind_id, doc)
-    last = _chain_end(graph)
-    graph.nodes[node.id] = node
-    graph.edges.append(Edge(PortRef(last.id, "exec"), PortRef(node.id, "exec")))
-    _wire_inputs(doc, graph, owner, node)
+    node.parent = parent.id
+    doc.graph.nodes[node.id] = node
+    _set_references(doc, node)
+    for port in registry.ports_of(node, doc):
+        if port.direction != "in" or port.optional:
+            continue
+        src = _root_with_output(doc, port.type)
+        out = next(
+            p.name
+            for p in registry.ports_of(src, doc)
+            if p.direction == "out" and p.type == port.type
+        )
+        doc.graph.edges.append(Edge(PortRef(src.id, out), PortRef(node.id, port.name)))
+    if kind_id == "branch.chain":
+        _add_in_frame(doc, node, "branch.case")
     return node
 
 
@@ -162,6 +173,8 @@ def _place(doc: Document, kind_id: str) -> Node:
         node = registry.new_node(kind_id, doc)
         doc.graph.nodes[node.id] = node
         _wire_inputs(doc, doc.graph, None, node)
+        if kind_id.startswith("compose."):
+            _add_in_frame(doc, node, "workload.instance")
         return node
     if "kernel" in k.allowed_in:
         kern = next(
@@ -176,7 +189,10 @@ def _place(doc: Document, kind_id: str) -> Node:
         kern.body.nodes[node.id] = node
         _wire_inputs(doc, kern.body, kern, node)
         return node
-    graph, owner = _statement_scope(doc)
-    if kind_id == "branch.otherwise":
-        _append(doc, graph, owner, "branch.when")
-    return _append(doc, graph, owner, kind_id)
+    if "branch" in k.allowed_in:
+        chain = _add_in_frame(doc, _statement_frame(doc), "branch.chain")
+        return next(c for c in frames.children(doc, chain.id) if c.kind == kind_id)
+    if "compose" in k.allowed_in:
+        combine = _place(doc, "compose.combine")
+        return next(c for c in frames.children(doc, combine.id) if c.kind == kind_id)
+    return _add_in_frame(doc, _statement_frame(doc), kind_id)

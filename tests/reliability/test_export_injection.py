@@ -28,7 +28,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.model import exprs, pytext, registry
+from app.model import exprs, frames, pytext, registry
 from app.model.document import Document, Node
 from app.model.export import ExportError, export_script
 
@@ -96,12 +96,27 @@ def _prop_slots(node: Node, spec: registry.PropSpec) -> Iterator[tuple[Path_, st
     value = node.props.get(spec.name)
     t = spec.type
     if t in ("str", "code"):
-        yield (), REF if (node.kind, spec.name) in {("data.get", "target"), ("kernel.param", "param")} else FREE  # fmt: skip
+        yield (), REF if (node.kind, spec.name) == ("kernel.param", "param") else FREE
+    elif t == "ref":  # a node id
+        yield (), REF
+    elif t == "axes":  # [{var, axis}]: a loop variable and an axis node id
+        for i, _entry in enumerate(value or []):
+            yield (i, "var"), NAME
+            yield (i, "axis"), REF
+    elif t == "dict":  # the sheet's task_graph: each field by its own type
+        for sub in registry.prop_fields(spec):
+            if sub.type == "enum":
+                yield (sub.name,), ENUM
+            elif sub.type in ("expr", "key"):
+                yield (sub.name,), EXPR
+            elif sub.type == "pools":
+                sub_value = (value or {}).get(sub.name) or []
+                yield from (((sub.name, i, "kernel"), REF) for i in range(len(sub_value)))
     elif t == "strlist":
         yield (0,), FREE
     elif t in ("enum", "dtype"):
         yield (), ENUM
-    elif t in ("expr", "exprlist"):
+    elif t in ("expr", "exprlist", "key"):
         yield (), EXPR
     elif t == "exprmap":
         yield from (((key,), EXPR) for key in value or {})
@@ -140,14 +155,14 @@ def _set(doc: Document, node_id: str | None, path: Path_, text: str) -> None:
 
 
 def _rename(doc: Document, node: Node, new: str) -> None:
-    """Rename ``node`` and every reference to it by name (Get targets, pools)."""
+    """Rename ``node`` and every reference to it by name (the pools of a schedule sheet; other
+    references hold node ids and need no change)."""
     old, node.name = node.name, new
     if node.id not in doc.graph.nodes or not old:
         return
     for n, _g, _o in doc.walk():
-        if n.kind == "data.get" and n.props.get("target") == old:
-            n.props["target"] = new
-        for entry in n.props.get("pools") or [] if n.kind == "sched.task_graph" else []:
+        task_graph = n.props.get("task_graph") if n.kind in registry.SHEET_KINDS else None
+        for entry in (task_graph or {}).get("pools") or []:
             if entry.get("kernel") == old:
                 entry["kernel"] = new
 
@@ -259,11 +274,32 @@ def _blank_statements(tree: ast.Module) -> list[str]:
 
 
 def _field_of(path: Path_) -> str:
-    return ".".join(str(p) for p in path[:2])
+    """``props.<name>``, or ``props.<name>.<field>`` for a field of a dict property."""
+    return ".".join(p for p in path[:3] if isinstance(p, str))
+
+
+@functools.cache
+def _expr_reference(kind_id: str, node_id: str | None, path: Path_) -> ast.Module:
+    """The script of the base document with a plain valid expression in the field: an empty
+    optional expression (a schedule key) writes no call at all, so the fuzzed script is
+    compared with one that writes the call. The base document's script when none is valid."""
+    doc = _base(kind_id)
+    names = ["0"] + [
+        f't.get("{v}")' for n in doc.graph.nodes.values() for v in frames.bound_vars(n)
+    ]
+    for text in names:
+        fixed = doc.copy()
+        _set(fixed, node_id, path, text)
+        tree = _tree(fixed)
+        if tree is not None:
+            return tree
+    return _original(kind_id)
 
 
 def _allowed_enum(node: Node, path: Path_) -> tuple[str, ...]:
     spec = registry.kind(node.kind).prop(path[1])
+    if spec.type == "dict":
+        spec = next(f for f in registry.prop_fields(spec) if f.name == path[2])
     if spec.type == "dtype":
         return registry.DTYPES
     if spec.type == "params":
@@ -311,7 +347,7 @@ def _check_field(kind_id: str, node_id: str | None, path: Path_, cls: str, text:
     if cls == ENUM:
         assert text in _allowed_enum(doc.node(node_id), path)
     elif cls == EXPR:
-        assert _same_outside_expressions(tree, _original(kind_id)), source
+        assert _same_outside_expressions(tree, _expr_reference(kind_id, node_id, path)), source
     elif cls in (NAME, REF):
         for part in exprs.split_names(text) if path[-1] in ("vars", "var") else [text]:
             assert pytext.is_identifier(part), f"unchecked name {part!r} was exported"
