@@ -58,10 +58,10 @@ ERROR_BORDER = (235, 64, 52, 255)
 INNER_ERROR_BORDER = (240, 160, 40, 255)
 WARNING_BORDER = (245, 180, 30, 255)
 PASTE_OFFSET = 40.0
-_SCOPE_OWNED = ("scope.entry", "kernel.param")  # created and removed with their scope
-_DYNAMIC_KINDS = getattr(
-    registry, "DYNAMIC_KINDS", frozenset({"kernel.call", "kernel.param", "scope.entry"})
-)
+_SCOPE_OWNED = frozenset(
+    k.id for k in registry.KINDS.values() if k.body_entry or k.kernel_param
+)  # created and removed with their kernel
+_DYNAMIC_KINDS = registry.DYNAMIC_KINDS
 
 
 def _texts_by_node(diagnostics: Iterable[Diagnostic]) -> dict[str, list[str]]:
@@ -1056,18 +1056,7 @@ class GraphCanvas(QtCore.QObject):
             return registry.scope_of_owner(self._owner())
         if parent is None:
             return "root"
-        fn = getattr(registry, "scope_of_parent", None)
-        if fn is not None:
-            return fn(self.doc, parent)
-        node = self.doc.graph.nodes.get(parent)
-        kind = node.kind if node is not None else ""
-        if kind == "branch.chain":
-            return "branch"
-        if kind.startswith("compose."):
-            return "compose"
-        if kind == "csp.connect":
-            return "connect"
-        return "workload"
+        return registry.scope_of_parent(self.doc, parent)
 
     def _allowed_in_parent(self, kind_id: str, parent: str | None) -> bool:
         if kind_id not in registry.KINDS:
@@ -1115,7 +1104,7 @@ class GraphCanvas(QtCore.QObject):
         """A kernel definition opens its tile-op body; nothing else is entered (v2: the whole
         workload is on one canvas)."""
         found = self.doc.locate(node_id)
-        if found is not None and found[0].body is not None and found[0].kind == "kernel.def":
+        if found is not None and found[0].body is not None and registry.kind_of(found[0]).scope:
             self.enter_scope(node_id)
 
     def _view_selection_changed(self, _sel: list[Any], _unsel: list[Any]) -> None:
@@ -1215,7 +1204,7 @@ class GraphCanvas(QtCore.QObject):
     def _frame_header(node: Node, label: str) -> tuple[str, str]:
         """(title line, schedule summary line) of a frame's header: a program frame's title
         ends with its sheet's summary (``titles.sheet_summary``), shown on a line of its own."""
-        if node.kind not in vframes.SUMMARY_KINDS:
+        if not vframes.has_summary(node.kind):
             return label, ""
         summary = titles.sheet_summary(node.props) if hasattr(titles, "sheet_summary") else ""
         tail = f"{titles.SEP}{summary}" if summary else ""
@@ -1324,7 +1313,7 @@ class GraphCanvas(QtCore.QObject):
         # A chain's compartments are aligned from their natural sizes: redo them all.
         for fid in list(todo):
             node = self.current_graph().nodes.get(fid)
-            if node is not None and node.kind == "branch.chain":
+            if node is not None and vframes.style_of(node.kind).compartments:
                 todo.update(c for c in kids.get(fid, []) if self.is_frame(c))
         depth = {fid: vframes.depth_of(parents, fid) for fid in todo}
         graph = self.current_graph()
@@ -1338,7 +1327,7 @@ class GraphCanvas(QtCore.QObject):
             header = vframes.header_height(node.kind, item.summary)
             min_w = vframes.header_text_width(item.name, item.summary)
             children = [c for c in kids.get(fid, []) if c in self._views]
-            if node.kind == "branch.chain":
+            if vframes.style_of(node.kind).compartments:
                 cases = [c for c in children if self.is_frame(c)]
                 rects = {c: self._views[c].view.sceneBoundingRect() for c in cases}
                 vframes._align_compartments(cases, rects)
@@ -1479,7 +1468,7 @@ class GraphCanvas(QtCore.QObject):
         for nid in ids if ids is not None else list(self._views):
             node = graph.nodes.get(nid)
             view = self._views.get(nid)
-            if node is None or view is None or node.kind != "kernel.call":
+            if node is None or view is None or not registry.kind_of(node).calls_kernel:
                 continue
             texts: dict[str, str] = {}
             for param in self._call_params(node):
@@ -1844,7 +1833,7 @@ class GraphCanvas(QtCore.QObject):
             for k in registry.KINDS.values()
             if getattr(k, "frame", False)
             and k.in_palette
-            and k.id != "branch.case"
+            and not k.case
             and self._allowed_in_parent(k.id, parent)
         ]
 

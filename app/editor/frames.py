@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -82,7 +83,8 @@ BADGE_Z = 4.0
 
 @dataclass(frozen=True)
 class FrameStyle:
-    """How one frame kind looks: colours (RGBA), border pen and the word in its header."""
+    """How one frame kind looks on the canvas: its kind's ``FrameLook`` (``NodeKind.frame_style``,
+    Qt-free, owned by the kind's module) with the pen as a Qt pen style."""
 
     fill: tuple[int, int, int, int]
     border: tuple[int, int, int, int]
@@ -90,68 +92,52 @@ class FrameStyle:
     pen: QtCore.Qt.PenStyle = QtCore.Qt.PenStyle.SolidLine
     width: float = 2.0
     radius: float = 8.0
-    double: bool = False  # a second inner border line (sequential loops read "ordered")
+    double: bool = False  # a second inner border line (ordered: P.seq, sequential)
+    summary: bool = False  # a second header line: the schedule sheet's summary
+    compartments: bool = False  # children side by side (or stacked) with one height (width)
 
 
-_SOLID = QtCore.Qt.PenStyle.SolidLine
-_DASH = QtCore.Qt.PenStyle.DashLine
-_DOT = QtCore.Qt.PenStyle.DotLine
-_DASHDOT = QtCore.Qt.PenStyle.DashDotLine
-
-STYLES: dict[str, FrameStyle] = {
-    "workload.def": FrameStyle(
-        (74, 52, 120, 38), (168, 128, 240, 255), (72, 46, 112, 235), width=2.5, radius=10.0
-    ),  # fmt: skip
-    "loop.parallel": FrameStyle((52, 110, 62, 42), (110, 200, 120, 255), (40, 86, 48, 235)),
-    "loop.seq": FrameStyle(
-        (96, 100, 40, 42), (214, 206, 96, 255), (84, 82, 30, 235), double=True
-    ),  # fmt: skip
-    "loop.sel": FrameStyle(
-        (110, 70, 30, 42), (236, 150, 70, 255), (96, 58, 22, 235), pen=_DASHDOT
-    ),  # fmt: skip
-    "branch.chain": FrameStyle(
-        (90, 80, 60, 30), (200, 180, 130, 255), (78, 68, 46, 235), radius=4.0
-    ),  # fmt: skip
-    "branch.case": FrameStyle(
-        (120, 110, 80, 26),
-        (200, 180, 130, 200),
-        (96, 84, 56, 220),
-        pen=_DASH,
-        width=1.5,
-        radius=2.0,
-    ),  # fmt: skip
-    "pipe.scope": FrameStyle(
-        (30, 96, 110, 40), (80, 200, 220, 255), (24, 78, 90, 235), double=True
-    ),  # fmt: skip
-    "csp.process": FrameStyle((28, 88, 88, 40), (72, 200, 190, 255), (22, 72, 72, 235)),
-    "csp.consume": FrameStyle(
-        (28, 88, 88, 30), (72, 200, 190, 230), (22, 72, 72, 220), pen=_DASH
-    ),  # fmt: skip
-    "compose.combine": FrameStyle(
-        (110, 86, 24, 36), (236, 190, 70, 255), (96, 72, 18, 235), radius=10.0
-    ),  # fmt: skip
-    "compose.sequential": FrameStyle(
-        (110, 86, 24, 36), (236, 190, 70, 255), (96, 72, 18, 235), double=True, radius=10.0
-    ),  # fmt: skip
-    "csp.connect": FrameStyle(
-        (30, 70, 110, 36), (96, 160, 240, 255), (24, 56, 96, 235), radius=10.0
-    ),  # fmt: skip
+PEN_STYLES = {
+    "solid": QtCore.Qt.PenStyle.SolidLine,
+    "dash": QtCore.Qt.PenStyle.DashLine,
+    "dot": QtCore.Qt.PenStyle.DotLine,
+    "dashdot": QtCore.Qt.PenStyle.DashDotLine,
 }
 DEFAULT_STYLE = FrameStyle((70, 70, 80, 36), (160, 160, 170, 255), (60, 60, 70, 235))
-SUMMARY_KINDS = frozenset({"workload.def", "compose.combine", "compose.sequential", "csp.connect"})
-"""Frames whose header shows the schedule sheet's summary on a second line."""
 ERROR_COLOR = (235, 64, 52, 255)
 DROP_HINT_COLOR = (255, 220, 90, 255)
 WARNING_COLOR = (245, 180, 30, 255)
 
 
+@cache
 def style_of(kind_id: str) -> FrameStyle:
-    return STYLES.get(kind_id, DEFAULT_STYLE)
+    """The look of frames of ``kind_id`` (the default look for a kind without one)."""
+    from app.model import registry
+
+    look = getattr(registry.kind_of(kind_id), "frame_style", None)
+    if look is None:
+        return DEFAULT_STYLE
+    return FrameStyle(
+        tuple(look.fill),
+        tuple(look.border),
+        tuple(look.header),
+        PEN_STYLES.get(look.pen, QtCore.Qt.PenStyle.SolidLine),
+        float(look.width),
+        float(look.radius),
+        bool(look.double),
+        bool(look.summary),
+        bool(look.compartments),
+    )
+
+
+def has_summary(kind_id: str) -> bool:
+    """Whether a frame of ``kind_id`` shows its schedule sheet's summary under its title."""
+    return style_of(kind_id).summary
 
 
 def header_height(kind_id: str, summary: str = "") -> float:
     """The header band's height: one title line, plus the summary line when there is one."""
-    return HEADER_H + (SUMMARY_H if summary and kind_id in SUMMARY_KINDS else 0.0)
+    return HEADER_H + (SUMMARY_H if summary and has_summary(kind_id) else 0.0)
 
 
 def _title_font(px: float) -> QtGui.QFont:
@@ -197,39 +183,6 @@ def depth_of(parents: Mapping[str, str | None], node_id: str) -> int:
         depth += 1
         p = parents.get(p)
     return depth
-
-
-def layout_frames(
-    frames: Mapping[str, tuple[str, tuple[float, float], float, float]],
-    children: Mapping[str, list[str]],
-    node_rects: Mapping[str, QtCore.QRectF],
-    parents: Mapping[str, str | None],
-) -> dict[str, QtCore.QRectF]:
-    """Scene rects of frames, computed from their children, deepest first.
-
-    ``frames``: frame id -> (kind id, pos, header height, minimum width);
-    ``children``: frame id -> ordered child ids; ``node_rects``: scene rects of the non-frame
-    nodes; ``parents``: node id -> parent frame id (for depths).
-    """
-    rects: dict[str, QtCore.QRectF] = {}
-    order = sorted(frames, key=lambda f: -depth_of(parents, f))
-    for fid in order:
-        kind_id, pos, header, min_w = frames[fid]
-        kids = [c for c in children.get(fid, []) if c in rects or c in node_rects]
-        if kind_id == "branch.chain":
-            _align_compartments([c for c in kids if c in rects], rects)
-        if not kids:
-            rects[fid] = QtCore.QRectF(pos[0], pos[1], max(EMPTY_W, min_w), EMPTY_H + header)
-            continue
-        union = QtCore.QRectF()
-        for c in kids:
-            r = rects.get(c) or node_rects[c]
-            union = r if union.isNull() else union.united(r)
-        rect = union.adjusted(-FRAME_PAD, -FRAME_PAD - header, FRAME_PAD, FRAME_PAD)
-        if rect.width() < min_w:
-            rect.setWidth(min_w)
-        rects[fid] = rect
-    return rects
 
 
 def _align_compartments(cases: list[str], rects: dict[str, QtCore.QRectF]) -> None:
@@ -413,7 +366,7 @@ class FrameItem(AbstractNodeItem):
     ) -> None:
         """Title (and summary) in the header: ``TITLE_PX`` scene pixels, but never smaller than
         ``TITLE_SCREEN_PX`` on screen while that fits the header band."""
-        has_summary = bool(self.summary) and self.kind_id in SUMMARY_KINDS
+        with_summary = bool(self.summary) and has_summary(self.kind_id)
         line_h = HEADER_H
         px = _title_px(scale)
         if px * scale < 4.0:
@@ -434,7 +387,7 @@ class FrameItem(AbstractNodeItem):
         painter.setPen(QtGui.QColor(245, 245, 245, 240))
         align = QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter
         painter.drawText(title_rect, int(align), title)
-        if has_summary:
+        if with_summary:
             sfont = _summary_font(_summary_px(scale))
             smetrics = QtGui.QFontMetricsF(sfont)
             summary_rect = QtCore.QRectF(
@@ -688,18 +641,26 @@ class RefLink(QtWidgets.QGraphicsPathItem):
 
 
 def reference_links(doc: Document) -> list[tuple[str, str, str]]:
-    """``(from id, to id, field)`` for every channel reference the canvas draws as a link:
-    senders and closers -> their channel, channel -> each consume frame reading it."""
+    """``(from id, to id, property)`` for every reference the canvas draws as a thin link: the
+    kinds' ``PropSpec.link`` says which (a send or close ``to`` its channel; a consume
+    ``from`` the channel it reads), so a pipeline reads sender -> channel -> consumer."""
+    from app.model import registry
+
     links: list[tuple[str, str, str]] = []
     nodes = doc.graph.nodes
     for node in nodes.values():
-        ch = node.props.get("channel") if isinstance(node.props, dict) else None
-        if not isinstance(ch, str) or ch not in nodes or nodes[ch].kind != "csp.channel":
-            continue
-        if node.kind in ("csp.send", "csp.close"):
-            links.append((node.id, ch, "channel"))
-        elif node.kind == "csp.consume":
-            links.append((ch, node.id, "channel"))
+        kind = registry.kind_of(node)
+        for spec in getattr(kind, "props", ()):
+            direction = getattr(spec, "link", "")
+            if not direction:
+                continue
+            target = node.props.get(spec.name) if isinstance(node.props, dict) else None
+            if not isinstance(target, str) or target not in nodes or target == node.id:
+                continue
+            if direction == "to":
+                links.append((node.id, target, spec.name))
+            elif direction == "from":
+                links.append((target, node.id, spec.name))
     return links
 
 
