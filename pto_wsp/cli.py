@@ -219,9 +219,9 @@ def is_project_file(path: Path) -> bool:
 def _model() -> Any:
     """``app.model`` (Qt-free); a clear ``ScriptError`` when the studio's model is missing."""
     try:
-        from app.model import export, io
+        from app.model import export, io, registry
 
-        return types.SimpleNamespace(io=io, export=export)
+        return types.SimpleNamespace(io=io, export=export, registry=registry)
     except ImportError as err:
         raise ScriptError(
             f"project files need the studio's model (app.model), which cannot be imported: "
@@ -251,12 +251,13 @@ class ExportedProject:
 
 
 def export_project(project: Path, doc: Any, script: Path, target: str | None) -> ExportedProject:
-    """Export ``doc`` to ``script``; ``target`` (if given) replaces every compile node's target."""
+    """Export ``doc`` to ``script``; ``target`` (if given) replaces the target of every program
+    frame that sets one (the schedule sheet's ``target``)."""
     model = _model()
     if target is not None:
         doc = doc.copy()
         for node, _graph, _owner in doc.walk():
-            if node.kind == "compile.target":
+            if model.registry.kind_of(node).program and node.props.get("target"):
                 node.props["target"] = target
     try:
         result = model.export.export_script(doc)
