@@ -1106,6 +1106,30 @@ class GraphCanvas(QtCore.QObject):
         found = self.doc.locate(node_id)
         if found is not None and found[0].body is not None and registry.kind_of(found[0]).scope:
             self.enter_scope(node_id)
+        elif found is not None and self.is_frame(node_id):
+            self.edit_frame_header(node_id)
+
+    def header_field(self, frame_id: str) -> str:
+        """The property a frame's header shows first, edited from a double-click on it: a
+        loop's axes (its order is the header's), a program's schedule sheet (its summary line),
+        else the kind's first property (a case's predicate, a pipe's depth), else the name."""
+        node = self.doc.graph.nodes[frame_id]
+        kind = registry.kind_of(node)
+        axes = self.context_menus.axes_field(frame_id)
+        if axes is not None:
+            return axes
+        if kind.program and registry.SHEET_PROPS:
+            return registry.SHEET_PROPS[0].name
+        if kind.props:
+            return kind.props[0].name
+        return "name"
+
+    def edit_frame_header(self, frame_id: str) -> str:
+        """Ask for the header's property in Properties (``context_menus.edit_requested``)."""
+        field = self.header_field(frame_id)
+        self.select_ids([frame_id])
+        self.context_menus.edit_requested.emit(frame_id, field)
+        return field
 
     def _view_selection_changed(self, _sel: list[Any], _unsel: list[Any]) -> None:
         self._emit_selection()

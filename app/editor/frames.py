@@ -435,8 +435,12 @@ class FrameItem(AbstractNodeItem):
         self._prev_selection = []
 
     def mouseDoubleClickEvent(self, event: QtWidgets.QGraphicsSceneMouseEvent) -> None:  # noqa: N802
-        # v2: nothing is entered; the whole workload is on one canvas.
+        """Nothing is entered (v2: the whole workload is on one canvas): the canvas opens what
+        the header shows for editing (a loop's axes, a program's sheet)."""
         event.accept()
+        viewer = self.viewer()
+        if viewer is not None and event.button() == QtCore.Qt.MouseButton.LeftButton:
+            viewer.node_double_clicked.emit(self.id)
 
     def itemChange(self, change: Any, value: Any) -> Any:  # noqa: N802 - Qt API
         kind = QtWidgets.QGraphicsItem.GraphicsItemChange

@@ -97,6 +97,14 @@ def drag(canvas: GraphCanvas, a: QPointF, b: QPointF) -> None:
     QApplication.processEvents()
 
 
+def double_click(vp: Any, at: QPoint) -> None:
+    """What a real double-click delivers: press, release, double-click, release."""
+    QTest.mousePress(vp, LEFT, NONE, at)
+    QTest.mouseRelease(vp, LEFT, NONE, at)
+    QTest.mouseDClick(vp, LEFT, NONE, at)
+    QTest.mouseRelease(vp, LEFT, NONE, at)
+
+
 def rect_of(canvas: GraphCanvas, nid: str) -> Any:
     return canvas.view_node(nid).view.sceneBoundingRect()
 
@@ -207,12 +215,19 @@ def test_a_click_inside_a_frame_goes_through_to_the_canvas(shown: Any) -> None:
     assert item.shape().contains(item.mapFromScene(QPointF(wl.center().x(), wl.top() + 5)))
 
 
-def test_double_click_on_a_frame_enters_nothing(shown: Any) -> None:
+def test_double_click_on_a_frame_header_edits_what_it_shows(shown: Any) -> None:
     canvas = shown(attention_doc())
-    loop = rect_of(canvas, "loop")
-    QTest.mouseDClick(canvas.viewer.viewport(), LEFT, NONE, vp_point(canvas, QPointF(loop.left() + 30, loop.top() + 10)))  # fmt: skip
+    asked: list[tuple[str, str]] = []
+    canvas.context_menus.edit_requested.connect(lambda n, f: asked.append((n, f)))
+    vp = canvas.viewer.viewport()
+    loop, wl = rect_of(canvas, "loop"), rect_of(canvas, "wl")
+    double_click(vp, vp_point(canvas, QPointF(loop.left() + 30, loop.top() + 10)))
     QApplication.processEvents()
-    assert canvas.scope is None
+    assert canvas.scope is None  # nothing entered
+    assert asked == [("loop", "axes")] and canvas.selected_ids() == ["loop"]
+    QTest.qWait(QApplication.doubleClickInterval() + 50)  # a new gesture, not a third click
+    double_click(vp, vp_point(canvas, QPointF(wl.left() + 30, wl.top() + 10)))
+    assert asked[-1] == ("wl", "dispatch")  # the sheet the header summarises
 
 
 def test_order_numbers_on_framed_children(shown: Any) -> None:
@@ -246,7 +261,7 @@ def test_kernel_definition_still_opens_its_body(shown: Any) -> None:
     k = canvas.add_node("kernel.def", (-300.0, 0.0))  # created with its tile-op body
     assert canvas.doc.graph.nodes[k].body is not None
     canvas.fit_view()
-    QTest.mouseDClick(canvas.viewer.viewport(), LEFT, NONE, vp_point(canvas, rect_of(canvas, k).center()))  # fmt: skip
+    double_click(canvas.viewer.viewport(), vp_point(canvas, rect_of(canvas, k).center()))
     assert canvas.scope == k
     body = canvas.doc.graph.nodes[k].body
     assert set(canvas._views) == set(body.nodes)
