@@ -23,7 +23,7 @@ from pto_wsp.fileio import atomic_write
 
 from . import bounds, registry
 from .document import FORMAT_VERSION, Backdrop, Document, Edge, Graph, Node, PortRef
-from .migrate_v1 import MigrationError, migrate_v1
+from .kinds.legacy_v1 import MigrationError, migrate_v1
 from .schema import DocumentModel, GraphModel
 
 if TYPE_CHECKING:

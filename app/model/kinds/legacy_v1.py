@@ -1,5 +1,9 @@
 """Format v1 -> v2 (``io.MIGRATIONS[1]``; docs/graph-model-v2.md "Migration from v1").
 
+It lives with the kinds because it is about kind ids: the v1 format's (``V1_ONLY_KINDS``, the
+kinds v2 removed) and how each becomes v2's. It is the one module outside the family modules
+that names kinds by id, and only to read files written in the old format.
+
 Works on the raw JSON data of a v1 document (already checked against the file schema) and
 returns the raw data of the same program in format v2:
 
@@ -35,8 +39,8 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-from . import registry
-from .kinds.schedule import _SCHED, V1_SHEET
+from .. import registry
+from .schedule import _SCHED, V1_SHEET
 
 
 class MigrationError(ValueError):
@@ -72,6 +76,18 @@ STATEMENT_FRAMES = {
     "csp.consume",
 }
 REMOVED = ("data.get", "scope.entry")
+V1_ONLY_KINDS = frozenset(
+    {
+        "data.get",
+        "compile.target",
+        "branch.when",
+        "branch.otherwise",
+        "csp.replicate",
+        *(f"sched.{op}" for op in _SCHED),
+    }
+)
+"""Kind ids of format v1 that v2 has no more (Gets, schedule chains, when/otherwise
+statements, replicate): a v1 file naming them is migrated, nothing else may."""
 ROOT_OUT_PORT = {"data.tensor": "tensor", "data.scalar": "scalar"}
 """The v2 output port a wire from a Get of this kind starts at."""
 
@@ -685,4 +701,4 @@ def _leaf_height(n: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> float:
     return max(NODE_H, 50.0 + 22.0 * max(ins, outs))
 
 
-__all__ = ["MigrationError", "migrate_v1", "layout", "V1_DEFAULTS"]
+__all__ = ["MigrationError", "migrate_v1", "layout", "V1_DEFAULTS", "V1_ONLY_KINDS"]

@@ -4,7 +4,7 @@
 Format v1 spelled each step as a node of a chain (``sched.dispatch`` -> ``sched.streams`` ->
 ... -> ``compile.target``). ``_SCHED`` keeps those steps' properties (the one place their names,
 choices and docs are written); ``SHEET_PROPS`` derives the sheet from it and ``V1_SHEET`` says
-which v1 property became which sheet property (``migrate_v1`` uses it).
+which v1 property became which sheet property (``legacy_v1``, the v1 migration, uses it).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Format v1 -> v2 migration (app.model.migrate_v1, io.MIGRATIONS[1]).
+"""Format v1 -> v2 migration (app.model.kinds.legacy_v1, io.MIGRATIONS[1]).
 
 Every v1 golden (tests/golden/v1_migration/*.v1.pto.json) migrates, saves, and reloads equal;
 the migrated structure is asserted concretely (frames, children in order, wires, references,
@@ -18,7 +18,7 @@ import pytest
 
 from app.model import frames, io
 from app.model.document import Document, Node
-from app.model.migrate_v1 import migrate_v1
+from app.model.kinds.legacy_v1 import migrate_v1
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "v1_migration"
 V1_FILES = sorted(GOLDEN.glob("*.v1.pto.json"))
