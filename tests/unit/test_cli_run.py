@@ -145,28 +145,16 @@ def project(tmp_path: Path) -> Path:
     def wire(src, sport, dst, dport):
         ed.apply(Connect(PortRef(src, sport), PortRef(dst, dport)))
 
-    def entry(node):
-        return next(n.id for n in node.body.nodes.values() if n.kind == "scope.entry")
-
-    add("data.tensor", name="X", shape=[4, 8])
-    add("data.tensor", name="Y", shape=[4, 8])
-    add("axis.dense", name="n", size=4)
+    x = add("data.tensor", name="X", shape=[4, 8])
+    y = add("data.tensor", name="Y", shape=[4, 8])
+    n = add("axis.dense", name="n", size=4)
     params = [{"name": "X", "direction": "In"}, {"name": "Y", "direction": "Out"}]
-    add("kernel.def", name="scale", params=params)
-    wl = add("workload.def", name="rows")
-    loop = add("loop.parallel", parent=wl.id, vars="i")
-    wire(entry(wl), "exec", loop.id, "exec")
-    g = add("data.get", parent=wl.id, target="n")
-    wire(g.id, "out", loop.id, "axes")
-    call = add("kernel.call", parent=loop.id, axes="i", index={"X": "i", "Y": "i"})
-    wire(entry(loop), "exec", call.id, "exec")
-    k = add("data.get", parent=loop.id, target="scale")
-    wire(k.id, "out", call.id, "kernel")
-    for t in ("X", "Y"):
-        d = add("data.get", parent=loop.id, target=t)
-        wire(d.id, "out", call.id, t)
-    c = add("compile.target")
-    wire(wl.id, "workload", c.id, "workload")
+    scale = add("kernel.def", name="scale", params=params)
+    wl = add("workload.def", name="rows", target="cpu_sim")
+    loop = add("loop.parallel", parent=wl.id, axes=[{"var": "i", "axis": n.id}])
+    call = add("kernel.call", parent=loop.id, kernel=scale.id, index={"X": "i", "Y": "i"})
+    wire(x.id, "tensor", call.id, "X")
+    wire(call.id, "Y", y.id, "write")
     assert ed.doc.validate() == []
     path = tmp_path / "rows.pto.json"
     io.save(ed.doc, path)
@@ -314,17 +302,12 @@ def test_run_outcome_carries_the_warnings_of_a_successful_run(tmp_path):
 
 def test_run_project_warning_names_the_schedule_line_node(project, tmp_path, capsys):
     from app.model import io
-    from app.model.commands import AddNode, Connect, Disconnect, DocumentEditor
-    from app.model.document import PortRef
+    from app.model.commands import DocumentEditor, SetProperty
 
     ed = DocumentEditor(io.load(project))
     doc = ed.doc
     wl = next(n for n in doc.graph.nodes.values() if n.kind == "workload.def")
-    comp = next(n for n in doc.graph.nodes.values() if n.kind == "compile.target")
-    ed.apply(Disconnect(PortRef(wl.id, "workload"), PortRef(comp.id, "workload")))
-    streams = ed.apply(AddNode("sched.streams", (0.0, 0.0), None, None, n=3)).node
-    ed.apply(Connect(PortRef(wl.id, "workload"), PortRef(streams.id, "workload")))
-    ed.apply(Connect(PortRef(streams.id, "workload"), PortRef(comp.id, "workload")))
+    ed.apply(SetProperty(wl.id, "streams", 3))  # the sheet's streams: a line of the chain
     path = tmp_path / "streams.pto.json"
     io.save(doc, path)
     assert cli.main(["run", str(path), "--target", "ascend_npu"]) == 1
