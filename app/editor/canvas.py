@@ -336,6 +336,8 @@ class GraphCanvas(QtCore.QObject):
             pending[0] = False
             if viewer.LMB_state:  # still dragging
                 self._update_drop_hint()
+                if self._links:  # channel links follow what is dragged
+                    self._refresh_links()
 
         def scene_move(event: Any) -> None:
             original_move(event)

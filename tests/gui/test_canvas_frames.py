@@ -254,6 +254,17 @@ def test_channel_links_run_sender_to_channel_to_consumer(shown: Any) -> None:
     link = next(i for i in canvas._links if i.src_id == "send")
     assert link.pen().style() == Qt.PenStyle.DashLine
     assert not link.path().isEmpty()
+    # the link follows while the sender's process frame is dragged (before the drop)
+    before = link.path().boundingRect()
+    proc = rect_of(canvas, "proc")
+    vp = canvas.viewer.viewport()
+    a = vp_point(canvas, QPointF(proc.left() + 30, proc.top() + 10))
+    QTest.mousePress(vp, LEFT, NONE, a)
+    QTest.mouseMove(vp, a + QPoint(0, 40))
+    QTest.mouseMove(vp, a + QPoint(0, 80))
+    QApplication.processEvents()
+    assert link.path().boundingRect() != before
+    QTest.mouseRelease(vp, LEFT, NONE, a + QPoint(0, 80))
 
 
 def test_kernel_definition_still_opens_its_body(shown: Any) -> None:
