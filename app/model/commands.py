@@ -326,8 +326,24 @@ def _inverse(op: Op) -> Op:
 # ------------------------------------------------------------------------------------------
 # helpers: frames, scopes, order
 # ------------------------------------------------------------------------------------------
-_PROTECTED = ("scope.entry", "kernel.param")
-"""Nodes of a kernel body that belong to the kernel (its entry, one per parameter)."""
+def _owned_by_kernel(kind_id: str) -> bool:
+    """Nodes of a kernel body that belong to the kernel (its entry, one per parameter)."""
+    k = registry.kind_of(kind_id)
+    return k.body_entry or k.kernel_param
+
+
+def _role_kind(role: str, value: Any = True) -> str:
+    """The id of the kind playing ``role`` (``NodeKind.<role> == value``)."""
+    return next(k.id for k in registry.KINDS.values() if getattr(k, role) == value)
+
+
+def _default_loop_kind() -> str:
+    """The parallel loop ``P(...)``: the loop frame whose ``axes`` list binds its variables."""
+    return next(
+        k.id
+        for k in registry.KINDS.values()
+        if k.frame and k.binds_vars is not None and registry.reference_props(k.id).get("axes")
+    )
 
 
 def _is_frame(kind_id: str) -> bool:
@@ -345,7 +361,7 @@ def scope_inside(doc: Document, parent: str | None) -> str:
     ``kernel`` for a kernel body, else the inside of the frame ``parent``."""
     if parent is not None:
         node = doc.graph.nodes.get(parent)
-        if node is not None and node.kind == "kernel.def":
+        if node is not None and registry.kind_of(node).defines_kernel:
             return "kernel"
     return registry.scope_of_parent(doc, parent)
 
@@ -353,11 +369,11 @@ def scope_inside(doc: Document, parent: str | None) -> str:
 def placement_problem(doc: Document, kind_id: str, parent: str | None) -> str | None:
     """Why a node of ``kind_id`` may not live directly inside ``parent`` (None = the root
     canvas; a frame; a kernel definition = its body), or None when it may."""
-    if kind_id in _PROTECTED:
+    if _owned_by_kernel(kind_id):
         return f"a {registry.display_name(kind_id)} belongs to its kernel and cannot be placed"
     if parent is not None:
         node = doc.graph.nodes.get(parent)
-        if node is not None and node.kind == "kernel.def":
+        if node is not None and registry.kind_of(node).defines_kernel:
             k = registry.kind(kind_id)
             if "kernel" in k.allowed_in:
                 return None
@@ -555,7 +571,7 @@ class RemoveNodes(Command):
             if found is None:
                 continue  # already removed with a selected enclosing frame
             node, graph, _owner = found
-            if node.kind in _PROTECTED:
+            if _owned_by_kernel(node.kind):
                 raise EditError(
                     f"{node_id} ({registry.display_name(node.kind)}) belongs to its kernel "
                     "and cannot be removed"
@@ -707,15 +723,15 @@ class SetProperty(Command):
         if old == value:
             return
         ed.set_field(node, self.field, value)
-        if node.kind == "kernel.def" and self.field == "params":
+        if registry.kind_of(node).defines_kernel and self.field == "params":
             renames = _param_renames(old or [], value)
             _apply_param_renames(ed, node, renames)
             _sync_params(ed, node)
         # ports derive from a call's kernel and a kernel's params only
-        if (node.kind, self.field) == ("kernel.call", "kernel"):
+        if registry.kind_of(node).calls_kernel and self.field == "kernel":
             _prune_dead_edges(ed, {node.id})
             _prune_index_overrides(ed)
-        elif (node.kind, self.field) == ("kernel.def", "params"):
+        elif registry.kind_of(node).defines_kernel and self.field == "params":
             _prune_dead_edges(ed, {node.id} | {c.id for c in _calls_of(ed.doc, node.id)})
             _prune_index_overrides(ed)
 
@@ -736,7 +752,7 @@ def _param_renames(old: list[Any], new: list[Any]) -> dict[str, str]:
 def _calls_of(doc: Document, kernel_id: str) -> list[Node]:
     return [
         n for n in doc.graph.nodes.values()
-        if n.kind == "kernel.call" and n.props.get("kernel") == kernel_id
+        if registry.kind_of(n).calls_kernel and n.props.get("kernel") == kernel_id
     ]  # fmt: skip
 
 
@@ -762,7 +778,7 @@ def _apply_param_renames(ed: DocumentEditor, kernel: Node, renames: Mapping[str,
             ed.set_field(call, "index", {renames.get(p, p): t for p, t in index.items()})
     if kernel.body is not None:
         for n in kernel.body.nodes.values():
-            if n.kind == "kernel.param" and n.props.get("param") in renames:
+            if registry.kind_of(n).kernel_param and n.props.get("param") in renames:
                 new = renames[n.props["param"]]
                 ed.set_field(n, "param", new)
                 if n.name:
@@ -777,7 +793,7 @@ def _sync_params(ed: DocumentEditor, kernel: Node) -> None:
     wanted = [p["name"] for p in registry.kernel_params(kernel)]
     present: dict[str, str] = {}
     for n in list(body.nodes.values()):
-        if n.kind != "kernel.param":
+        if not registry.kind_of(n).kernel_param:
             continue
         pname = n.props.get("param")
         if pname not in wanted or pname in present:
@@ -785,9 +801,10 @@ def _sync_params(ed: DocumentEditor, kernel: Node) -> None:
         else:
             present[pname] = n.id
     ids = registry.IdAllocator(ed.doc)
+    param_kind = _role_kind("kernel_param")
     for i, pname in enumerate(wanted):
         if pname not in present:
-            p = Node(ids(), "kernel.param", pname, (-300.0, 120.0 * (i + 1)), {"param": pname})
+            p = Node(ids(), param_kind, pname, (-300.0, 120.0 * (i + 1)), {"param": pname})
             ed.add_node(body, p)
 
 
@@ -823,7 +840,7 @@ def _prune_dead_edges(ed: DocumentEditor, changed: set[str] | None = None) -> No
 def _prune_index_overrides(ed: DocumentEditor) -> None:
     """Drop ``props.index`` entries of parameters a call's kernel no longer has."""
     for call in list(ed.doc.graph.nodes.values()):
-        if call.kind != "kernel.call":
+        if not registry.kind_of(call).calls_kernel:
             continue
         index = call.props.get("index")
         kern = indexing.kernel_of(ed.doc, call)
@@ -846,7 +863,7 @@ class SetPortIndex(Command):
 
     def run(self, ed: DocumentEditor) -> None:
         call = ed.doc.graph.nodes.get(self.call_id)
-        if call is None or call.kind != "kernel.call":
+        if call is None or not registry.kind_of(call).calls_kernel:
             raise EditError(f"no kernel call {self.call_id!r}")
         if indexing.param_of(ed.doc, call, self.param) is None:
             raise PropertyError(
@@ -861,7 +878,7 @@ class SetPortIndex(Command):
             if not isinstance(self.text, str):
                 raise PropertyError(self.call_id, f"props.index.{self.param}", "expected text")
             index[self.param] = self.text.strip()
-        problem = registry.prop_problem(registry.kind("kernel.call").prop("index"), index)
+        problem = registry.prop_problem(registry.kind_of(call).prop("index"), index)
         if problem is not None:
             raise PropertyError(self.call_id, f"props.index.{self.param}", problem)
         if index != (call.props.get("index") or {}):
@@ -991,14 +1008,15 @@ class Wrap(Command):
     def __init__(
         self,
         node_ids: Iterable[str],
-        kind: str = "loop.parallel",
+        kind: str | None = None,
         pos: tuple[float, float] | None = None,
         name: str | None = None,
         **props: Any,
     ):
         super().__init__()
         self.node_ids = list(dict.fromkeys(node_ids))
-        self.kind, self.pos, self.name, self.props = kind, pos, name, props
+        self.kind = kind if kind is not None else _default_loop_kind()
+        self.pos, self.name, self.props = pos, name, props
         self.node: Node | None = None
 
     def run(self, ed: DocumentEditor) -> None:
@@ -1117,7 +1135,7 @@ class CreateTensor(Command):
     def run(self, ed: DocumentEditor) -> None:
         doc = ed.doc
         call = doc.graph.nodes.get(self.call_id)
-        if call is None or call.kind != "kernel.call":
+        if call is None or not registry.kind_of(call).calls_kernel:
             raise EditError(f"no kernel call {self.call_id!r}")
         if indexing.kernel_of(doc, call) is None:
             raise EditError(f"{_label(call)} names no kernel: pick its kernel first")
@@ -1137,14 +1155,16 @@ class CreateTensor(Command):
         name = canvas_name(doc, self.param)
         pos = self.pos if self.pos is not None else self._default_pos(doc, call, direction)
         if scalar:
-            props: dict[str, Any] = {"dtype": dtype} if _has_prop("data.scalar", "dtype") else {}
-            node = registry.new_node("data.scalar", doc, pos, name=name, **props)
+            kind_id = _role_kind("data", "scalar")
+            props: dict[str, Any] = {"dtype": dtype} if _has_prop(kind_id, "dtype") else {}
+            node = registry.new_node(kind_id, doc, pos, name=name, **props)
         else:
             shape = _leading_sizes(doc, call, self.param) + list(self._tile(param))
             props = {"shape": shape}
-            if _has_prop("data.tensor", "dtype"):
+            kind_id = _role_kind("data", "tensor")
+            if _has_prop(kind_id, "dtype"):
                 props["dtype"] = dtype
-            node = registry.new_node("data.tensor", doc, pos, name=name, **props)
+            node = registry.new_node(kind_id, doc, pos, name=name, **props)
         node.parent = None
         ed.add_node(doc.graph, node)
         out_port = "scalar" if scalar else "tensor"
@@ -1321,7 +1341,7 @@ def clipboard_data(doc: Document, node_ids: Iterable[str]) -> dict[str, Any]:
         ids = {j for i in _top_level(doc, chosen) for j in _subtree(doc, i)}
     else:
         ids = set(chosen)
-    ids -= {i for i in ids if graph.nodes[i].kind in _PROTECTED}  # they belong to their kernel
+    ids -= {i for i in ids if _owned_by_kernel(graph.nodes[i].kind)}  # they belong to their kernel
     sub = Graph(
         {i: graph.nodes[i] for i in graph.nodes if i in ids},
         [e for e in graph.edges if e.src.node in ids and e.dst.node in ids],
