@@ -31,23 +31,6 @@ LINE_LENGTH = 100
 INDENT = "    "
 TENSOR_INIT_MODULE = pytext.TENSOR_INIT_MODULE
 
-_SECTION_OF_KIND = {
-    "data.tensor": 0,
-    "data.scalar": 1,
-    "axis.dense": 2,
-    "axis.dense_dyn": 2,
-    "axis.ragged": 2,
-    "axis.sparse": 2,
-    "kernel.def": 3,
-    "csp.channel": 4,
-    "event.def": 4,
-    "workload.def": 5,
-    "compose.combine": 7,
-    "compose.sequential": 7,
-    "csp.connect": 7,
-}
-"""Root kinds written as top-level definitions, by section (processes, 6, live in connect
-frames; the schedule and program section is derived from the sheets)."""
 _PROCESSES = 6
 _SECTION_TITLES = {
     0: "Data",
@@ -58,33 +41,42 @@ _SECTION_TITLES = {
     6: "Processes",
     7: "Composition",
 }
-_COMPOSE_KINDS = ("compose.combine", "compose.sequential")
-_AXIS_KINDS = ("axis.dense", "axis.dense_dyn", "axis.ragged", "axis.sparse")
-_ARGUMENT_KINDS = ("data.tensor", "data.scalar")
-"""Kinds a kernel-call port may be wired to (besides collectives, ``layout.*``)."""
-_STATEMENT_KINDS = frozenset(
-    {
-        "kernel.call",
-        "csp.send",
-        "csp.close",
-        "event.record",
-        "event.synchronize",
-        "slot.set",
-        "slot.load",
-        "loop.parallel",
-        "loop.seq",
-        "loop.sel",
-        "branch.chain",
-        "pipe.scope",
-        "csp.consume",
-    }
-)
-"""Kinds that are statements of a workload: they live inside a workload frame."""
-_FRAMED_KINDS = {
-    "branch.case": "P.when chain",
-    "workload.instance": "combine or sequential",
-}
-"""Kinds that live only inside one kind of frame (by what the message calls that frame)."""
+
+
+def _section(k: registry.NodeKind) -> int | None:
+    """The section of the script a root node of kind ``k`` is defined in (by its roles);
+    None for kinds that are not top-level definitions (processes are found in their frames)."""
+    if k.data:
+        return 0 if k.data == "tensor" else 1
+    if k.category == "Axes":
+        return 2
+    if k.defines_kernel:
+        return 3
+    if k.run_role in ("channel", "event"):
+        return 4
+    if k.defines_workload:
+        return 5
+    if k.program:
+        return 7
+    return None
+
+
+def _k(node: Node) -> registry.NodeKind:
+    """The kind of ``node`` (``registry.kind_of``: no roles when unknown)."""
+    return registry.kind_of(node)
+
+
+def _op_name(node: Node) -> str:
+    """The DSL function of a tile op or collective: its kind id after the family
+    (``matmul`` for a ``pto.matmul`` node, ``allreduce`` for a collective)."""
+    return node.kind.split(".", 1)[1]
+
+
+def _composes(k: registry.NodeKind) -> bool:
+    """A ``combine``/``sequential`` frame: its children are instances and compositions."""
+    return k.program and k.children_scope == "compose"
+
+
 PROGRAM_VAR = "program"
 """The script variable of the compiled program (``run_main(program)``)."""
 SCHEDULED_SUFFIX = "_scheduled"
@@ -200,19 +192,11 @@ class _Exporter:
             raise ExportError(d.node_id, d.field, d.message)
         self._check_structure()
         for n in self.nodes.values():
-            if (n.parent is None and registry.names_a_variable(n.kind)) or n.kind.startswith(
-                "layout."
-            ):
-                self._name(n)
-        for n in self.nodes.values():
-            if n.parent is None:
+            if not registry.names_a_variable(n.kind):
                 continue
-            if (
-                n.kind == "csp.process"
-                or n.kind.startswith("layout.")
-                or (n.kind in _COMPOSE_KINDS and n.name)
-            ):
-                other = self.root_names.get(self._name(n))
+            self._name(n)
+            if n.parent is not None:  # a process, a collective, a nested composition
+                other = self.root_names.get(n.name)
                 if other is not None:
                     raise ExportError(
                         n.id,
@@ -220,7 +204,7 @@ class _Exporter:
                         f"{registry.node_label(other)} on the root canvas has this name already",
                     )
         for n in self.nodes.values():
-            if n.kind == "csp.process" and f"{self._name(n)}_body" in self.root_names:
+            if _k(n).module_level and f"{self._name(n)}_body" in self.root_names:
                 raise ExportError(
                     n.id,
                     "name",
@@ -229,13 +213,13 @@ class _Exporter:
         self._check_workload_var_names()
         sections: dict[int, list[Node]] = {}
         for n in self.roots:
-            sec = _SECTION_OF_KIND.get(n.kind)
+            sec = _section(_k(n))
             if sec is not None:
                 sections.setdefault(sec, []).append(n)
         processes = [
             n
             for n in self.nodes.values()
-            if n.kind == "csp.process" and self._parent_kind(n) in (None, "csp.connect")
+            if _k(n).module_level and registry.scope_of_parent(self.doc, n.parent) == "connect"
         ]
         if processes:
             sections[_PROCESSES] = processes
@@ -257,32 +241,12 @@ class _Exporter:
         return self._assemble(program is not None)
 
     def _check_structure(self) -> None:
-        """Every parent is a frame of the document and every node stands where it may."""
+        """Every node stands where its kind may live (``registry.place_problem``: a loop in a
+        workload, a case in a P.when chain, ...) and frames do not enclose each other."""
         for n in self.nodes.values():
-            if n.parent is None:
-                if (
-                    n.kind in _STATEMENT_KINDS
-                    or n.kind in _FRAMED_KINDS
-                    or n.kind.startswith("layout.")
-                ):
-                    raise ExportError(
-                        n.id,
-                        "parent",
-                        f"a {registry.display_name(n.kind)} belongs inside a "
-                        f"{_FRAMED_KINDS.get(n.kind, 'workload')} frame",
-                    )
-                continue
-            if n.kind in _SECTION_OF_KIND and not n.kind.startswith("compose."):
-                raise ExportError(
-                    n.id,
-                    "parent",
-                    f"a {registry.display_name(n.kind)} belongs on the root canvas, not in a frame",
-                )
-            parent = self.nodes.get(n.parent)
-            if parent is None:
-                raise ExportError(n.id, "parent", f"the enclosing frame {n.parent!r} is missing")
-            if not registry.is_frame(parent.kind):
-                raise ExportError(n.id, "parent", f"{registry.node_label(parent)} is not a frame")
+            problem = registry.place_problem(self.doc, n.kind, n.parent)
+            if problem is not None:
+                raise ExportError(n.id, "parent", problem)
         for n in self.nodes.values():
             seen = {n.id}
             cur = n.parent
@@ -294,7 +258,7 @@ class _Exporter:
 
     def _check_workload_var_names(self) -> None:
         for n in self.roots:
-            if n.kind == "workload.def":
+            if _k(n).defines_workload:
                 var = self._workload_var(n)
                 if var in self.root_names:
                     raise ExportError(
@@ -376,11 +340,12 @@ class _Exporter:
             raise ExportError(node.id, f"inputs.{port}", "input is not connected")
         return srcs[0]
 
-    def _ref(self, node: Node, prop: str, kinds: tuple[str, ...], what: str) -> Node:
-        """The node a reference property names (a node id), of one of ``kinds``."""
+    def _ref(self, node: Node, prop: str, what: str) -> Node:
+        """The node a reference property names (a node id), of a kind it may name
+        (``registry.reference_kinds``)."""
         ref = node.props.get(prop)
         target = self.nodes.get(ref) if isinstance(ref, str) else None
-        if target is None or target.kind not in kinds:
+        if target is None or target.kind not in registry.reference_kinds(node.kind, prop):
             problem = "is not set" if not ref else f"names no {what}"
             raise ExportError(node.id, f"props.{prop}", f"{prop} {problem}: choose a {what}")
         return target
@@ -616,7 +581,7 @@ class _Exporter:
         body_nodes = [
             b
             for b in (n.body.nodes.values() if n.body is not None else [])
-            if b.kind not in ("scope.entry", "kernel.param")
+            if not (_k(b).body_entry or _k(b).kernel_param)
         ]
         stores = [e for e in (n.body.edges if n.body else []) if self._is_param_store(n, e)]
         if cpp and (body_nodes or stores):
@@ -684,21 +649,23 @@ class _Exporter:
         body = kern.body
         assert body is not None
         dst = body.nodes.get(e.dst.node)
-        return dst is not None and dst.kind == "kernel.param" and e.dst.port == "value"
+        return dst is not None and _k(dst).kernel_param and e.dst.port == "value"
 
     def _kernel_body(self, kern: Node, params: list[dict]) -> None:
         body = kern.body
         assert body is not None
         self.out.use("pto")
-        ops = [b for b in body.nodes.values() if b.kind.startswith("pto.")]
+        ops = [b for b in body.nodes.values() if not (_k(b).body_entry or _k(b).kernel_param)]
         order = _topo_order(body, ops)
         names: dict[str, str] = {}
         for b in body.nodes.values():
-            if b.kind == "kernel.param":
+            if _k(b).kernel_param:
                 names[b.id] = self._ident(b, "props.param", b.props.get("param", ""))
         counter = 0
         for b in order:
-            op = b.kind[len("pto.") :]
+            if "kernel" not in _k(b).allowed_in:
+                raise ExportError(b.id, "kind", f"a {registry.display_name(b.kind)} is no tile op")
+            op = _op_name(b)
             spec = registry.kind(b.kind)
             args: list[str] = []
             for port in spec.ports:
@@ -741,7 +708,7 @@ class _Exporter:
                 (
                     b
                     for b in body.nodes.values()
-                    if b.kind == "kernel.param" and b.props.get("param") == q["name"]
+                    if _k(b).kernel_param and b.props.get("param") == q["name"]
                 ),
                 None,
             )
@@ -782,7 +749,7 @@ class _Exporter:
         wl = frames.workload_of(self.doc, frame.id)
         if wl is not None:
             for d in self._descendants(wl.id):
-                if d.kind.startswith("layout.") and d.name:
+                if _k(d).collective and d.name:
                     names.add(d.name)
         return names
 
@@ -796,7 +763,11 @@ class _Exporter:
         for i, node in enumerate(stmts):
             self._statement(node, depth, names)
             nxt = stmts[i + 1] if i + 1 < len(stmts) else None
-            if node.kind == "branch.chain" and nxt is not None and nxt.kind == "branch.chain":
+            if (
+                _k(node).children_scope == "branch"
+                and nxt is not None
+                and _k(nxt).children_scope == "branch"
+            ):
                 last = self._cases(node)[-1]
                 if not last.props.get("otherwise"):
                     # two chains in a row: the DSL would read the second P.when as an elif of
@@ -812,7 +783,7 @@ class _Exporter:
         if len(srcs) > 1:
             raise ExportError(send.id, "inputs.value", "send takes one value; remove a wire")
         call = srcs[0]
-        if call.kind != "kernel.call":
+        if not _k(call).calls_kernel:
             raise ExportError(send.id, "inputs.value", "send takes a kernel call's task")
         if call.parent != send.parent:
             raise ExportError(
@@ -837,7 +808,7 @@ class _Exporter:
         kids = self.kids.get(frame.id, [])
         sent: dict[str, Node] = {}  # send id -> call
         for k in kids:
-            if k.kind == "csp.send":
+            if _k(k).takes_task:
                 call = self._sent_call_of(k)
                 if call is not None:
                     sent[k.id] = call
@@ -884,7 +855,7 @@ class _Exporter:
         if not cases:
             raise ExportError(chain.id, "children", "a P.when chain needs at least one case")
         for i, case in enumerate(cases):
-            if case.kind != "branch.case":
+            if not _k(case).case:
                 raise ExportError(
                     case.id, "parent", "a P.when chain holds its cases only; move this into a case"
                 )
@@ -901,7 +872,8 @@ class _Exporter:
 
     def _statement(self, n: Node, depth: int, names: set[str]) -> None:
         k = n.kind
-        if k == "kernel.call":
+        role = _k(n)
+        if role.calls_kernel:
             self.out.line(self._call_text(n, names), n.id, depth)
         elif k == "loop.parallel":
             axes = n.props.get("axes")
@@ -914,20 +886,20 @@ class _Exporter:
                     raise ExportError(n.id, f"props.axes[{i}]", "expected {var, axis}")
                 vars_.append(self._ident(n, f"props.axes[{i}].var", entry.get("var")))
                 axis = self.nodes.get(entry.get("axis")) if isinstance(entry.get("axis"), str) else None  # fmt: skip
-                if axis is None or axis.kind not in _AXIS_KINDS:
+                if axis is None or axis.kind not in registry.reference_kinds(n.kind, "axes"):
                     raise ExportError(n.id, f"props.axes[{i}].axis", "choose an axis")
                 targets.append(self._name(axis))
             self.out.use("P")
             self.out.line(f"for {', '.join(vars_)} in P({', '.join(targets)}):", n.id, depth)
             self._body(n, depth + 1)
         elif k == "loop.seq":
-            axis = self._ref(n, "axis", _AXIS_KINDS, "axis")
+            axis = self._ref(n, "axis", "axis")
             var = self._ident(n, "props.var", n.props.get("var"))
             self.out.use("P")
             self.out.line(f"for {var} in P.seq({self._name(axis)}):", n.id, depth)
             self._body(n, depth + 1)
         elif k == "loop.sel":
-            axis = self._ref(n, "axis", ("axis.sparse",), "sparse axis")
+            axis = self._ref(n, "axis", "sparse axis")
             var = self._ident(n, "props.var", n.props.get("var"))
             row = (n.props.get("row") or "").strip()
             target = self._name(axis)
@@ -948,7 +920,7 @@ class _Exporter:
                 self._body(case, depth + 1)
         elif k == "pipe.scope":
             for inner in self.kids.get(n.id, []):
-                if inner.kind == "csp.process":
+                if _k(inner).module_level:
                     raise ExportError(
                         inner.id,
                         "parent",
@@ -960,22 +932,22 @@ class _Exporter:
             self.out.line(f"with P.pipe(depth={depth_prop}):", n.id, depth)
             self._body(n, depth + 1)
         elif k == "csp.send":
-            ch = self._ref(n, "channel", ("csp.channel",), "channel")
+            ch = self._ref(n, "channel", "channel")
             call = self._sent_call_of(n)
             value = "None" if call is None else self._call_text(call, names)
             self.out.use("send")
             self._assign_call(f"send({self._name(ch)}, {value})", n.id, depth)
         elif k == "csp.consume":
-            ch = self._ref(n, "channel", ("csp.channel",), "channel")
+            ch = self._ref(n, "channel", "channel")
             var = self._ident(n, "props.var", n.props.get("var"))
             self.out.use("consume")
             self.out.line(f"with consume({self._name(ch)}) as {var}:", n.id, depth)
             self._body(n, depth + 1)
         elif k == "csp.close":
-            ch = self._ref(n, "channel", ("csp.channel",), "channel")
+            ch = self._ref(n, "channel", "channel")
             self.out.line(f"{self._name(ch)}.close()", n.id, depth)
         elif k in ("event.record", "event.synchronize"):
-            ev = self._ref(n, "event", ("event.def",), "event")
+            ev = self._ref(n, "event", "event")
             fn = "record" if k == "event.record" else "synchronize"
             self.out.use(fn)
             self.out.line(f"{fn}({self._name(ev)})", n.id, depth)
@@ -996,9 +968,9 @@ class _Exporter:
             slot = self._int(n, "props.slot", n.props.get("slot"), 0)
             self.out.use("slot_load_u64")
             self.out.line(f"slot_load_u64({slot}, {view}, row={row}, col={col})", n.id, depth)
-        elif k.startswith("layout."):
+        elif role.collective:
             self._layout(n, depth)
-        elif k == "csp.process":
+        elif role.module_level:
             raise ExportError(
                 n.id,
                 "parent",
@@ -1028,7 +1000,7 @@ class _Exporter:
     def _layout(self, n: Node, depth: int) -> None:
         x = self._one_src(n, "tensor")
         assert x is not None
-        op = n.kind[len("layout.") :]
+        op = _op_name(n)
         p = n.props
         self.out.use(op)
         if op == "relayout":
@@ -1065,11 +1037,7 @@ class _Exporter:
                 f"{registry.node_label(outs[0])}: wire one tensor both ways",
             )
         found = ins[0] if ins else (outs[0] if outs else None)
-        if (
-            found is not None
-            and found.kind not in _ARGUMENT_KINDS
-            and not found.kind.startswith("layout.")
-        ):
+        if found is not None and not (_k(found).data or _k(found).collective):
             raise ExportError(
                 call.id,
                 f"inputs.{pname}",
@@ -1079,7 +1047,7 @@ class _Exporter:
 
     def _call_text(self, n: Node, names: set[str]) -> str:
         """``kernel[axes](param=tensor[index], ...)`` for a ``kernel.call``."""
-        kern = self._ref(n, "kernel", ("kernel.def",), "kernel")
+        kern = self._ref(n, "kernel", "kernel")
         names = names | set(frames.loop_vars(self.doc, n.id))
         head = self._name(kern)
         axes = n.props.get("axes")
@@ -1143,9 +1111,12 @@ class _Exporter:
         while queue:
             owner = queue.pop(0)
             for inner in self._statements(owner):
-                if inner.kind in ("csp.send", "csp.consume"):
-                    ch = self._ref(inner, "channel", ("csp.channel",), "channel")
-                    bucket = produces if inner.kind == "csp.send" else consumes
+                role = _k(inner)
+                if "channel" in registry.reference_props(inner.kind) and (
+                    role.takes_task or role.binds_vars
+                ):  # a send, a consume (a close uses its channel without sending)
+                    ch = self._ref(inner, "channel", "channel")
+                    bucket = produces if role.takes_task else consumes
                     if self._name(ch) not in bucket:
                         bucket.append(self._name(ch))
                 if registry.is_frame(inner.kind):
@@ -1156,7 +1127,7 @@ class _Exporter:
         procs: list[str] = []
         chans: list[str] = []
         for p in self._statements(n):
-            if p.kind != "csp.process":
+            if not _k(p).module_level:
                 raise ExportError(p.id, "parent", "a connect frame holds processes only")
             procs.append(self._name(p))
             consumes, produces = self._process_channels(p)
@@ -1178,21 +1149,21 @@ class _Exporter:
         """``name = combine(...)``, after the named compositions nested in it (each its own
         variable, as a person would write ``layer = combine(...)`` and use ``layer``)."""
         for child in self.kids.get(n.id, []):
-            if child.kind in _COMPOSE_KINDS and child.name:
+            if _composes(_k(child)):
                 self._compose(child)
         self._assign(self._name(n), self._compose_expr(n), n.id)
 
     def _compose_expr(self, n: Node) -> str:
         """``combine(a(), b())`` / ``sequential(...)`` over the frame's children in order; a
-        named composition inside is used by its name, an unnamed one written in place."""
-        fn = "combine" if n.kind == "compose.combine" else "sequential"
+        composition inside is used by its name (defined before, see ``_compose``)."""
+        fn = _op_name(n)  # combine, sequential
         parts: list[str] = []
         for child in self.kids.get(n.id, []):
-            if child.kind == "workload.instance":
-                wl = self._ref(child, "workload", ("workload.def",), "workload")
+            if _k(child).instance:
+                wl = self._ref(child, "workload", "workload")
                 parts.append(f"{self._name(wl)}()")
-            elif child.kind in _COMPOSE_KINDS:
-                parts.append(self._name(child) if child.name else self._compose_expr(child))
+            elif _composes(_k(child)):
+                parts.append(self._name(child))
             else:
                 raise ExportError(
                     child.id,
@@ -1229,7 +1200,7 @@ class _Exporter:
         return targets
 
     def _base_expr(self, n: Node) -> str:
-        return self._workload_var(n) if n.kind == "workload.def" else self._name(n)
+        return self._workload_var(n) if _k(n).defines_workload else self._name(n)
 
     def _schedules(self, programs: list[Node]) -> Node | None:
         """``program = base.dispatch(...)...compile(...)`` for the compiled frame, and a
@@ -1307,9 +1278,9 @@ class _Exporter:
             seen.add(f.id)
             for d in self._descendants(f.id):
                 out.update(frames.bound_vars(d))
-                if d.kind == "workload.instance":
+                if _k(d).instance:
                     wl = self.nodes.get(d.props.get("workload"))  # type: ignore[arg-type]
-                    if wl is not None and wl.kind == "workload.def":
+                    if wl is not None and _k(wl).defines_workload:
                         stack.append(wl)
         return out
 
@@ -1409,9 +1380,9 @@ class _Exporter:
             for i, entry in enumerate(pools):
                 ref = entry.get("kernel") if isinstance(entry, dict) else None
                 kern = self.nodes.get(ref) if isinstance(ref, str) else None
-                if kern is None or kern.kind != "kernel.def":
+                if kern is None or not _k(kern).defines_kernel:
                     kern = self.root_names.get(ref) if isinstance(ref, str) else None
-                if kern is None or kern.kind != "kernel.def":
+                if kern is None or not _k(kern).defines_kernel:
                     raise ExportError(n.id, f"{f}pools[{i}].kernel", f"no kernel {ref!r:.40}")
                 workers = self._int(n, f"{f}pools[{i}].workers", entry.get("workers"), 1)
                 entries.append(f"{self._name(kern)}: {workers}")
