@@ -43,6 +43,7 @@ from typing import Any
 
 from . import registry, titles
 from .document import FORMAT_VERSION, Document, Edge, Graph, Node, PortRef
+from .kinds import kernels as kernel_kinds
 
 __all__ = [
     "ScriptImportError",
@@ -216,8 +217,8 @@ def _line_of(obj: Any) -> str:
 
 
 _DIRECTIONS = {"in": "In", "out": "Out", "inout": "InOut"}
-_COMPOSE_KINDS = ("compose.combine", "compose.sequential")
-_PROGRAM_KINDS = ("workload.def", *_COMPOSE_KINDS, "csp.connect")
+_kind = registry.dsl_kind
+"""The kind Import Python makes of a DSL object type (each kind family's ``DSL_KINDS``)."""
 
 
 class _Converter:
@@ -371,7 +372,7 @@ class _Converter:
         props["layout"] = dist_of(root.layout, where, mem_ok=True)
         if all(d == "R" for d in props["layout"]):
             props["layout"] = []  # the default layout: the exporter writes no layout=
-        node = self.add("data.tensor", self.name_for(root, "tensor"), **props)
+        node = self.add(_kind("Tensor"), self.name_for(root, "tensor"), **props)
         self.root_of[id(root)] = node
         self.keep.append(root)
         return node
@@ -383,22 +384,22 @@ class _Converter:
         from pto_wsp.axes import Dense, DenseDyn, Ragged, Sparse
 
         if isinstance(ax, Dense):
-            node = self.add("axis.dense", self.name_for(ax, "axis"), size=int(ax.size))
+            node = self.add(_kind("Dense"), self.name_for(ax, "axis"), size=int(ax.size))
         elif isinstance(ax, DenseDyn):
             if not isinstance(ax.size, int):
                 raise ScriptImportError(
                     f"{where}: DenseDyn({ax.size}) has a run-time size expression; graph "
                     "DenseDyn axes take an int size"
                 )
-            node = self.add("axis.dense_dyn", self.name_for(ax, "axis"), size=int(ax.size))
+            node = self.add(_kind("DenseDyn"), self.name_for(ax, "axis"), size=int(ax.size))
         elif isinstance(ax, Ragged):
             lengths = self.tensor(ax.lengths_tensor)
-            node = self.add("axis.ragged", self.name_for(ax, "axis"), outer_size=ax.outer_size)
+            node = self.add(_kind("Ragged"), self.name_for(ax, "axis"), outer_size=ax.outer_size)
             self.wire(lengths, "tensor", node, "lengths")
         elif isinstance(ax, Sparse):
             indptr = self.tensor(ax.indptr_tensor)
             indices = self.tensor(ax.indices_tensor)
-            node = self.add("axis.sparse", self.name_for(ax, "routing"), outer_size=ax.outer_size)
+            node = self.add(_kind("Sparse"), self.name_for(ax, "routing"), outer_size=ax.outer_size)
             self.wire(indptr, "tensor", node, "indptr")
             self.wire(indices, "tensor", node, "indices")
         else:
@@ -413,7 +414,7 @@ class _Converter:
     def channel(self, ch: Any) -> Node:
         node = self.root_of.get(id(ch))
         if node is None:
-            node = self.add("csp.channel", self.name_for(ch, "ch"), depth=ch.depth)
+            node = self.add(_kind("Channel"), self.name_for(ch, "ch"), depth=ch.depth)
             self.root_of[id(ch)] = node
             self.keep.append(ch)
         return node
@@ -421,7 +422,7 @@ class _Converter:
     def event(self, ev: Any) -> Node:
         node = self.root_of.get(id(ev))
         if node is None:
-            node = self.add("event.def", self.name_for(ev, "ev"))
+            node = self.add(_kind("Event"), self.name_for(ev, "ev"))
             self.root_of[id(ev)] = node
             self.keep.append(ev)
         return node
@@ -457,17 +458,16 @@ class _Converter:
             "cost": int(ref.cost or 0),
             "jit": getattr(ref, "decorator", "kernel") == "jit_kernel",
         }
-        node = self.add("kernel.def", self.unique(ref.name), **props)
+        node = self.add(_kind("KernelRef"), self.unique(ref.name), **props)
         self.root_of[id(ref)] = node
         self.kernel_nodes.setdefault(ref.name, node)
         self.keep.append(ref)
         node.body = Graph()
-        if "scope.entry" in registry.KINDS:
-            entry = Node(self._id(), "scope.entry", "entry", (0.0, 0.0), {})
-            node.body.nodes[entry.id] = entry
+        entry = Node(self._id(), kernel_kinds.ENTRY, "entry", (0.0, 0.0), {})
+        node.body.nodes[entry.id] = entry
         param_nodes: list[Node] = []
         for q in params:
-            pn = Node(self._id(), "kernel.param", q["name"], (0.0, 0.0), {"param": q["name"]})
+            pn = Node(self._id(), kernel_kinds.PARAM, q["name"], (0.0, 0.0), {"param": q["name"]})
             node.body.nodes[pn.id] = pn
             param_nodes.append(pn)
         if ref.body_kind == "traced":
@@ -558,7 +558,7 @@ class _Converter:
         root = w.root
         self.keep.append(w.root)
         if isinstance(root, CombineNode | SequentialNode):
-            kind = "compose.combine" if isinstance(root, CombineNode) else "compose.sequential"
+            kind = _kind(type(root).__name__)  # CombineNode, SequentialNode
             # the script's variable, else the kind's base name: ``combine``/``sequential``
             # (the Workload's own default name) are DSL names a script cannot rebind
             gname = self.global_names.get(id(w))
@@ -584,7 +584,7 @@ class _Converter:
         if node is not None:
             self.root_of[key] = node
             return node
-        node = self.add("workload.def", self.unique(w.name))
+        node = self.add(_kind("Workload"), self.unique(w.name))
         self.root_of[key] = node
         if w.fn is not None:
             self.definitions[same] = node
@@ -601,17 +601,17 @@ class _Converter:
             self.workload(child, frame)
             return
         target = self.workload(child)
-        if target.kind != "workload.def":
+        if not registry.kind_of(target).defines_workload:
             raise ScriptImportError(
                 f"{where}: {child.name} is a {registry.kind(target.kind).title} pipeline; "
                 "combine/sequential frames hold workload instances and nested compositions"
             )
-        self.add("workload.instance", None, frame, workload=target.id)
+        self.add(_kind("CombineNode.child"), None, frame, workload=target.id)
 
     def _connect(self, cn: Any, w: Any, where: str) -> Node:
-        node = self.add("csp.connect", self.name_for(w, w.name))
+        node = self.add(_kind("ConnectNode"), self.name_for(w, w.name))
         for p in cn.processes:
-            pn = self.add("csp.process", self.unique(p.name), node, replicas=int(p.replicas))
+            pn = self.add(_kind("ProcessNode"), self.unique(p.name), node, replicas=int(p.replicas))
             self.statements(pn, p.body, f"{where}, process {p.name}")
         for c in cn.channels:
             self.channel(c)
@@ -643,19 +643,23 @@ class _Converter:
         elif isinstance(s, LoopNode):
             self.loop(frame, s, here, where)
         elif isinstance(s, CondNode):
-            chain = self.add("branch.chain", None, frame)
+            chain = self.add(_kind("CondNode"), None, frame)
             last = len(s.branches) - 1
             for i, (pred, stmts) in enumerate(s.branches):
                 if pred is None:
-                    case = self.add("branch.case", None, chain, pred="True", otherwise=True)
+                    case = self.add(
+                        _kind("CondNode.branch"), None, chain, pred="True", otherwise=True
+                    )
                 else:
-                    case = self.add("branch.case", None, chain, pred=expr_text(pred, here))
+                    case = self.add(
+                        _kind("CondNode.branch"), None, chain, pred=expr_text(pred, here)
+                    )
                 if pred is None and i != last:  # the DSL closes a chain at its otherwise
                     raise ScriptImportError(f"{here}: P.otherwise() must be the last case")
                 self.statements(case, stmts, where)
         elif isinstance(s, PipeNode):
             pipe = self.add(
-                "pipe.scope", None, frame, depth=int(s.depth if s.depth is not None else 2)
+                _kind("PipeNode"), None, frame, depth=int(s.depth if s.depth is not None else 2)
             )
             for p in s.processes:
                 auto = re.fullmatch(r"stage\d+|consume_.*", p.name) is not None
@@ -675,26 +679,32 @@ class _Converter:
                 raise ScriptImportError(
                     f"{here}: send of a tensor has no graph node; send a kernel call"
                 )
-            send = self.add("csp.send", None, frame, channel=self.channel(s.channel).id)
+            send = self.add(_kind("SendNode"), None, frame, channel=self.channel(s.channel).id)
             if call is not None:
                 self.wire(call, "task", send, "value")
         elif isinstance(s, ConsumeNode):
             node = self.add(
-                "csp.consume", None, frame, var=str(s.var.name), channel=self.channel(s.channel).id
+                _kind("ConsumeNode"),
+                None,
+                frame,
+                var=str(s.var.name),
+                channel=self.channel(s.channel).id,
             )
             self.statements(node, s.body, where)
         elif isinstance(s, CloseNode):
-            self.add("csp.close", None, frame, channel=self.channel(s.channel).id)
+            self.add(_kind("CloseNode"), None, frame, channel=self.channel(s.channel).id)
         elif isinstance(s, RecordNode | SyncNode):
-            kind = "event.record" if isinstance(s, RecordNode) else "event.synchronize"
+            kind = _kind(type(s).__name__)  # RecordNode, SyncNode
             self.add(kind, None, frame, event=self.event(s.event).id)
         elif isinstance(s, SlotSetNode):
-            self.add("slot.set", None, frame, slot=int(s.slot), value=expr_text(s.value, here))
+            self.add(
+                _kind("SlotSetNode"), None, frame, slot=int(s.slot), value=expr_text(s.value, here)
+            )
         elif isinstance(s, CollectiveOp):
             self.collective(frame, s, here)
         elif isinstance(s, SlotLoadNode):
             node = self.add(
-                "slot.load",
+                _kind("SlotLoadNode"),
                 None,
                 frame,
                 slot=int(s.slot),
@@ -731,7 +741,7 @@ class _Converter:
         else:
             raise ScriptImportError(f"{what} has no graph node")
         x = self.data_source(frame, src, what)
-        node = self.add(f"layout.{s.kind}", self._result_name(s), frame, **props)
+        node = self.add(_kind(f"CollectiveOp.{s.kind}"), self._result_name(s), frame, **props)
         self.wire(x, "tensor", node, "tensor")
         self.collective_results[id(s.result)] = node
         self.keep.append(s.result)
@@ -747,7 +757,7 @@ class _Converter:
         own = getattr(s.result, "name", None)
         if isinstance(own, str) and own.isidentifier():
             return self.unique(own)
-        return self.unique(registry.kind("layout.allreduce").name_base)
+        return self.unique(registry.kind(_kind(f"CollectiveOp.{s.kind}")).name_base)
 
     def data_source(self, frame: Node, t: Any, where: str) -> Node:
         """The node whose ``tensor`` output stands for tensor ``t`` (a view's root) in ``frame``:
@@ -758,7 +768,7 @@ class _Converter:
             return self.tensor(t)
         if node.parent != frame.id and node.parent not in {f.id for f in self.frames(frame)}:
             raise ScriptImportError(
-                f"{where}: the result of {node.kind[len('layout.') :]} is used outside the "
+                f"{where}: the result of {registry.kind_of(node).title} is used outside the "
                 "block that computes it; use it in that block (or a loop inside it)"
             )
         return node
@@ -786,16 +796,16 @@ class _Converter:
                 {"var": v, "axis": self.axis(ax, here).id}
                 for v, ax in zip(names, s.axes, strict=True)
             ]
-            node = self.add("loop.parallel", None, frame, axes=axes)
+            node = self.add(_kind("LoopNode.parallel"), None, frame, axes=axes)
         elif s.kind == "seq":
             axis = self.axis(s.axes[0], here)
-            node = self.add("loop.seq", None, frame, var=names[0], axis=axis.id)
+            node = self.add(_kind("LoopNode.seq"), None, frame, var=names[0], axis=axis.id)
         else:
             sel = s.axes[0]
             axis = self.axis(getattr(sel, "axis", sel), here)
             row = getattr(sel, "row", None)
             node = self.add(
-                "loop.sel",
+                _kind("LoopNode.sel"),
                 None,
                 frame,
                 var=names[0],
@@ -813,7 +823,7 @@ class _Converter:
         if axes == ", ".join(self.loop_vars(frame)):
             axes = None  # the enclosing loop variables: what the call shows by default
         index: dict[str, str] = {}
-        node = self.add("kernel.call", None, frame, kernel=kern.id, axes=axes, index=index)
+        node = self.add(_kind("KernelCall"), None, frame, kernel=kern.id, axes=axes, index=index)
         given: dict[str, str] = {}
         for p in c.kernel.signature:
             arg = c.args[p.name]
@@ -826,7 +836,7 @@ class _Converter:
             if direction in ("In", "InOut"):
                 self.wire(src, "tensor", node, p.name)
             if direction in ("Out", "InOut"):
-                if src.kind != "data.tensor":
+                if registry.kind_of(src).data != "tensor":
                     raise ScriptImportError(
                         f"{what}: the result of {src.kind[len('layout.') :]} is written by a "
                         "kernel; graph calls write tensors"
@@ -906,7 +916,7 @@ class _Converter:
                 )
         if task_graph:
             # every field, as the v1 task_graph node held them (defaults where not set)
-            fields = registry.kind("workload.def").prop("task_graph").fields or ()
+            fields = registry.kind(_kind("Workload")).prop("task_graph").fields or ()
             out["task_graph"] = {f.name: copy.deepcopy(f.default) for f in fields}
             out["task_graph"].update(task_graph)
         return out
@@ -1107,9 +1117,22 @@ NODE_CHAR_W = 7.5  # a node title's average character width (scene px)
 HEADER_CHAR_W = 11.0  # a frame header's, drawn at 19 px so it reads at zoom 0.6
 SUMMARY_CHAR_W = 10.0
 
-_ROW_FRAMES = ("branch.chain", "pipe.scope", *_COMPOSE_KINDS, "csp.connect")
-"""Frames whose children stand side by side (stages, cases, parts, processes)."""
-_TOP_ROW = ("axis.", "kernel.def", "csp.channel", "event.def")
+
+def _in_row(kind_id: str) -> bool:
+    """A frame whose children stand side by side (stages, cases, parts, processes)."""
+    look = registry.kind_of(kind_id).frame_style
+    return look is not None and look.row
+
+
+def _top_row(kind_id: str) -> int | None:
+    """The place of a root definition in the top row: axes, kernels, channels, events (None:
+    not in the top row)."""
+    k = registry.kind_of(kind_id)
+    if k.category == "Axes":
+        return 0
+    if k.defines_kernel:
+        return 1
+    return {"channel": 2, "event": 3}.get(k.run_role)
 
 
 def _is_frame(kind: str) -> bool:
@@ -1140,7 +1163,7 @@ def frame_header(doc: Document, node: Node) -> tuple[float, float]:
     """(header height, minimum frame width) of a frame: its title line, and for a program
     frame with a schedule the summary line under it."""
     head = _title(doc, node)
-    summary = titles.sheet_summary(node.props) if node.kind in _PROGRAM_KINDS else ""
+    summary = titles.sheet_summary(node.props) if registry.kind_of(node).program else ""
     if summary and head.endswith(titles.SEP + summary):
         head = head[: -len(titles.SEP + summary)]
     width = max(len(head) * HEADER_CHAR_W, len(summary) * SUMMARY_CHAR_W) + 24.0
@@ -1197,7 +1220,7 @@ class _Layout:
     def rows(self, frame: Node) -> list[list[Node]]:
         """The children of ``frame`` grouped into rows, top to bottom."""
         children = self.kids.get(frame.id, [])
-        if frame.kind in _ROW_FRAMES:
+        if _in_row(frame.kind):
             return [children] if children else []
         task_to: dict[str, str] = {}
         for e in self.doc.graph.edges:
@@ -1252,13 +1275,13 @@ class _Layout:
 
     def run(self) -> None:
         roots = self.kids.get(None, [])
-        top = [n for n in roots if n.kind.startswith(_TOP_ROW)]
-        top.sort(key=lambda n: _TOP_ROW.index(next(p for p in _TOP_ROW if n.kind.startswith(p))))
+        top = [n for n in roots if _top_row(n.kind) is not None]
+        top.sort(key=lambda n: _top_row(n.kind) or 0)
         # definitions first, then the frames that compose or connect them
         frames = [n for n in roots if _is_frame(n.kind)]
-        frames.sort(key=lambda n: n.kind != "workload.def")
+        frames.sort(key=lambda n: not registry.kind_of(n).defines_workload)
         written = {e.dst.node for e in self.doc.graph.edges if e.dst.port == "write"}
-        outputs = [n for n in roots if n.kind == "data.tensor" and n.id in written]
+        outputs = [n for n in roots if registry.kind_of(n).data == "tensor" and n.id in written]
         inputs = [n for n in roots if n not in top and n not in frames and n not in outputs]
 
         # the middle: frames stacked, below the top row
@@ -1284,7 +1307,7 @@ class _Layout:
         user_x = self._first_users({n.id for n in top})
         top.sort(
             key=lambda n: (
-                _TOP_ROW.index(next(p for p in _TOP_ROW if n.kind.startswith(p))),
+                _top_row(n.kind) or 0,
                 user_x.get(n.id, float("inf")),
             )
         )

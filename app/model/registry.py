@@ -58,6 +58,23 @@ _in, _out = in_port, out_port
 # the kind table
 # ------------------------------------------------------------------------------------------
 KINDS: dict[str, NodeKind] = {k.id: k for family in FAMILIES for k in family.KINDS}
+DSL_KINDS: dict[str, str] = {
+    dsl: kind_id for family in FAMILIES for dsl, kind_id in getattr(family, "DSL_KINDS", {}).items()
+}
+"""DSL object type (``LoopNode.seq``, ``Dense``, ``SendNode``...) -> the kind Import Python
+makes of it: each family module contributes its part (``DSL_KINDS``)."""
+assert set(DSL_KINDS.values()) <= set(KINDS), "a DSL_KINDS entry names an unknown kind"
+
+
+def dsl_kind(dsl_type: str) -> str:
+    """The kind id Import Python makes of a DSL object of type ``dsl_type`` (``DSL_KINDS``);
+    ``UnknownKind`` when no kind family imports it."""
+    try:
+        return DSL_KINDS[dsl_type]
+    except KeyError:
+        raise UnknownKind(f"no node kind imports a DSL {dsl_type}") from None
+
+
 CATEGORY_ORDER = [
     "Data",
     "Axes",
@@ -890,7 +907,7 @@ __all__ = [
     "TRACE_POLICIES", "DISPATCH_POLICIES", "TIMING_POLICIES", "TARGETS", "SHEET_PROPS",
     "SHEET_NAMES", "SHEET_KINDS", "V1_SHEET", "PortSpec", "PropSpec", "NodeKind", "KINDS",
     "CATEGORY_ORDER", "SCOPE_KINDS", "FRAME_KINDS", "KERNEL_KINDS", "PROGRAM_KINDS", "LOOP_KINDS",
-    "NO_KIND", "kind_of",
+    "NO_KIND", "kind_of", "DSL_KINDS", "dsl_kind",
     "DYNAMIC_KINDS", "REFERENCE_PROPS", "UnknownKind", "kind", "is_frame", "categories",
     "scope_of_parent", "scope_of_graph", "scope_of_owner", "place_problem", "allowed_in",
     "bound_vars", "kernel_params", "param_port_type", "resolve_kernel", "resolve_ref",

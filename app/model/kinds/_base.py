@@ -107,8 +107,8 @@ class FrameLook:
 
     Colours are RGBA; ``pen`` is ``solid``, ``dash``, ``dot`` or ``dashdot``; ``double`` draws a
     second inner border (ordered: P.seq, sequential); ``summary`` adds the schedule sheet's
-    summary line under the title; ``compartments`` lays the children side by side with one
-    height (a P.when chain's cases)."""
+    summary line under the title; ``compartments`` gives the children one height (a P.when
+    chain's cases)."""
 
     fill: tuple[int, int, int, int]
     border: tuple[int, int, int, int]
@@ -119,6 +119,8 @@ class FrameLook:
     double: bool = False
     summary: bool = False
     compartments: bool = False
+    row: bool = False
+    """Its children stand side by side in a first layout (stages, cases, parts, processes)."""
 
 
 @dataclass(frozen=True)

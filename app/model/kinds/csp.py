@@ -80,7 +80,7 @@ KINDS = [
         check=positive("depth"),
         run_role="stages",
         frame_style=FrameLook(
-            (30, 96, 110, 40), (80, 200, 220, 255), (24, 78, 90, 235), double=True
+            (30, 96, 110, 40), (80, 200, 220, 255), (24, 78, 90, 235), double=True, row=True
         ),  # fmt: skip
         doc="with P.pipe(): processes that communicate over channels.",
     ),
@@ -156,8 +156,24 @@ KINDS = [
         prop_applies=sheet_prop_applies,
         check=check_connect,
         frame_style=FrameLook(
-            (30, 70, 110, 36), (96, 160, 240, 255), (24, 56, 96, 235), radius=10.0, summary=True
+            (30, 70, 110, 36),
+            (96, 160, 240, 255),
+            (24, 56, 96, 235),
+            radius=10.0,
+            summary=True,
+            row=True,
         ),  # fmt: skip
         doc="connect([processes], [channels]): its children are the processes.",
     ),
 ]
+
+DSL_KINDS = {
+    "Channel": CHANNEL,
+    "PipeNode": "pipe.scope",
+    "ConnectNode": "csp.connect",
+    "ProcessNode": "csp.process",
+    "SendNode": "csp.send",
+    "ConsumeNode": "csp.consume",
+    "CloseNode": "csp.close",
+}
+"""DSL object type -> the kind Import Python makes of it (``registry.dsl_kind``)."""

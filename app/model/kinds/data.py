@@ -126,3 +126,12 @@ KINDS = [
         doc="Sparse(outer_size, indptr, indices): CSR selection (MoE routing).",
     ),
 ]
+
+DSL_KINDS = {
+    "Tensor": TENSOR,
+    "Dense": "axis.dense",
+    "DenseDyn": "axis.dense_dyn",
+    "Ragged": "axis.ragged",
+    "Sparse": "axis.sparse",
+}
+"""DSL object type -> the kind Import Python makes of it (``registry.dsl_kind``)."""

@@ -64,3 +64,12 @@ KINDS = [
         doc="slot_load_u64(slot, tensor[index], row, col)",
     ),
 ]
+
+DSL_KINDS = {
+    "Event": "event.def",
+    "RecordNode": "event.record",
+    "SyncNode": "event.synchronize",
+    "SlotSetNode": "slot.set",
+    "SlotLoadNode": "slot.load",
+}
+"""DSL object type -> the kind Import Python makes of it (``registry.dsl_kind``)."""

@@ -173,3 +173,6 @@ KINDS = [
         "ports; each is indexed by the enclosing loop variables unless index overrides it.",
     ),
 ]
+
+DSL_KINDS = {"KernelRef": KERNEL, "KernelCall": CALL}
+"""DSL object type -> the kind Import Python makes of it (``registry.dsl_kind``)."""

@@ -48,3 +48,6 @@ for _lop, _props in _LAYOUT_PROPS.items():
             doc=f"y = {_lop}(x, ...): wire a tensor in; its output feeds calls and collectives",
         )
     )
+
+DSL_KINDS = {f"CollectiveOp.{op}": f"layout.{op}" for op in _LAYOUT_PROPS}
+"""DSL object type (a collective by its ``kind``) -> its kind (``registry.dsl_kind``)."""

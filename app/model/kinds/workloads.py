@@ -49,7 +49,7 @@ def _case_applies(props: dict[str, Any], name: str) -> bool:
     return not (name == "pred" and props.get("otherwise"))
 
 
-_COMPOSE_LOOK = FrameLook((110, 86, 24, 36), (236, 190, 70, 255), (96, 72, 18, 235), radius=10.0, summary=True)  # fmt: skip
+_COMPOSE_LOOK = FrameLook((110, 86, 24, 36), (236, 190, 70, 255), (96, 72, 18, 235), radius=10.0, summary=True, row=True)  # fmt: skip
 
 KINDS = [
     NodeKind(
@@ -149,7 +149,12 @@ KINDS = [
         summary=titles.chain,
         check=check_chain,
         frame_style=FrameLook(
-            (90, 80, 60, 30), (200, 180, 130, 255), (78, 68, 46, 235), radius=4.0, compartments=True
+            (90, 80, 60, 30),
+            (200, 180, 130, 255),
+            (78, 68, 46, 235),
+            radius=4.0,
+            compartments=True,
+            row=True,
         ),  # fmt: skip
         doc="with P.when(...) / P.when(...) / P.otherwise(): one if/elif/else chain; its "
         "compartments are branch.case frames.",
@@ -235,3 +240,17 @@ KINDS = [
         doc="One use of a workload inside combine/sequential: name(...) with its parameters.",
     ),
 ]
+
+DSL_KINDS = {
+    "Workload": "workload.def",
+    "LoopNode.parallel": "loop.parallel",
+    "LoopNode.seq": "loop.seq",
+    "LoopNode.sel": "loop.sel",
+    "CondNode": "branch.chain",
+    "CondNode.branch": "branch.case",
+    "CombineNode": "compose.combine",
+    "SequentialNode": "compose.sequential",
+    "CombineNode.child": "workload.instance",
+}
+"""DSL object type -> the kind Import Python makes of it (``registry.dsl_kind``): a loop by
+its ``kind``, a P.when chain's branches, a workload used inside combine/sequential."""
