@@ -512,8 +512,8 @@ class _Converter:
                 s_node, s_port = values[src]
                 connect(s_node, s_port, params[dst], "value")
                 continue
-            kind = f"pto.{op.op}"
-            if kind not in registry.KINDS:
+            kind = registry.DSL_KINDS.get(f"TileOp.{op.op}")
+            if kind is None:
                 raise ScriptImportError(f"{where}: op pto.{op.op} has no graph node")
             if op.op == "load" and op.operands[0] in stored:
                 raise ScriptImportError(
@@ -838,7 +838,7 @@ class _Converter:
             if direction in ("Out", "InOut"):
                 if registry.kind_of(src).data != "tensor":
                     raise ScriptImportError(
-                        f"{what}: the result of {src.kind[len('layout.') :]} is written by a "
+                        f"{what}: the result of {registry.kind_of(src).title} is written by a "
                         "kernel; graph calls write tensors"
                     )
                 self.wire(node, p.name, src, "write")

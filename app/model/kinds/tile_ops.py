@@ -72,3 +72,5 @@ _op(
     "pto.alloc(shape, dtype)",
 )
 TILE_OPS = tuple(k.id[4:] for k in KINDS)
+DSL_KINDS = {f"TileOp.{op}": f"pto.{op}" for op in TILE_OPS}
+"""A kernel body's tile op (by its ``op``) -> its kind (``registry.dsl_kind``)."""
