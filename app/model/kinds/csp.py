@@ -22,6 +22,56 @@ def _channel(doc: str, link: str) -> PropSpec:
     return PropSpec("channel", "ref", "", doc=doc, ref_kinds=(CHANNEL,), link=link)
 
 
+_NAMED_PROCESS = (
+    "a named process belongs in a connect frame; inside a workload use P.pipe, where every "
+    "statement is a process"
+)
+
+
+def emit_pipe(x: Any, n: Node, depth: int, names: set[str]) -> None:
+    """``with P.pipe(depth=d):`` and its statements (each a process of its own)."""
+    for inner in x.children(n.id):
+        if x.kind_of(inner).module_level:
+            raise x.error(
+                inner.id,
+                "parent",
+                "inside P.pipe every statement is a process of its own; a named process "
+                "belongs in a connect frame",
+            )
+    depth_prop = x.integer(n, "props.depth", n.props.get("depth", 2), 0)
+    x.use("P")
+    x.line(f"with P.pipe(depth={depth_prop}):", n.id, depth)
+    x.body(n, depth + 1)
+
+
+def emit_send(x: Any, n: Node, depth: int, names: set[str]) -> None:
+    """``send(ch, kernel[b](...))``: the call wired into ``value`` is written inside."""
+    ch = x.ref(n, "channel", "channel")
+    call = x.sent_call_of(n)
+    value = "None" if call is None else x.call_text(call, names)
+    x.use("send")
+    x.assign_call(f"send({x.name(ch)}, {value})", n.id, depth)
+
+
+def emit_consume(x: Any, n: Node, depth: int, names: set[str]) -> None:
+    """``with consume(ch) as t:`` and the children."""
+    ch = x.ref(n, "channel", "channel")
+    var = x.ident(n, "props.var", n.props.get("var"))
+    x.use("consume")
+    x.line(f"with consume({x.name(ch)}) as {var}:", n.id, depth)
+    x.body(n, depth + 1)
+
+
+def emit_close(x: Any, n: Node, depth: int, names: set[str]) -> None:
+    x.line(f"{x.name(x.ref(n, 'channel', 'channel'))}.close()", n.id, depth)
+
+
+def emit_process_statement(x: Any, n: Node, depth: int, names: set[str]) -> None:
+    """A process frame inside a workload has no statement form (a connect frame's processes
+    are top-level definitions)."""
+    raise x.error(n.id, "parent", _NAMED_PROCESS)
+
+
 def check_send(c: Any, node: Node) -> None:
     """The call a send sends is written inside the send: it stands in the send's frame,
     and its task goes to this one send."""
@@ -45,8 +95,7 @@ def check_process(c: Any, node: Node) -> None:
         c.add(
             node.id,
             "parent",
-            "a named process belongs in a connect frame; inside a workload use P.pipe, "
-            "where every statement is a process",
+            _NAMED_PROCESS,
         )
 
 
@@ -77,6 +126,7 @@ KINDS = [
         frame=True,
         allowed_in=W,
         summary=titles.pipe,
+        emit=emit_pipe,
         check=positive("depth"),
         run_role="stages",
         frame_style=FrameLook(
@@ -94,6 +144,7 @@ KINDS = [
         allowed_in=frozenset({"workload", "connect"}),
         name_base="proc",
         summary=titles.process,
+        emit=emit_process_statement,
         check=check_process,
         module_level=True,
         run_role="process",
@@ -109,6 +160,7 @@ KINDS = [
         allowed_in=W,
         name_base="send",
         summary=titles.send,
+        emit=emit_send,
         takes_task=True,
         check=check_send,
         doc="send(ch, call): pass a kernel call's task (wired into value) down a channel.",
@@ -122,6 +174,7 @@ KINDS = [
         frame=True,
         allowed_in=W,
         summary=titles.consume,
+        emit=emit_consume,
         binds_vars=one_var,
         run_role="consume",
         frame_style=FrameLook(
@@ -138,6 +191,7 @@ KINDS = [
         allowed_in=W,
         name_base="close",
         summary=titles.close,
+        emit=emit_close,
         doc="ch.close(): consumers finish.",
     ),
     NodeKind(

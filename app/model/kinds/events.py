@@ -5,10 +5,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from .. import titles
+from ..document import Node
 from ._base import NodeKind, PropSpec, W, in_port
 
 _in = in_port
+
+
+def _emit_event_use(fn: str) -> Callable[[Any, Node, int, set[str]], None]:
+    def emit(x: Any, n: Node, depth: int, names: set[str]) -> None:
+        """``record(ev)`` / ``synchronize(ev)``."""
+        ev = x.ref(n, "event", "event")
+        x.use(fn)
+        x.line(f"{fn}({x.name(ev)})", n.id, depth)
+
+    return emit
+
+
+def emit_slot_set(x: Any, n: Node, depth: int, names: set[str]) -> None:
+    value = x.expr(n, "value", n.props.get("value", "0"), names)
+    slot = x.integer(n, "props.slot", n.props.get("slot"), 0)
+    x.use("slot_set_u64")
+    x.line(f"slot_set_u64({slot}, {value})", n.id, depth)
+
+
+def emit_slot_load(x: Any, n: Node, depth: int, names: set[str]) -> None:
+    t = x.one_src(n, "tensor")
+    view = x.name(t)
+    index = (n.props.get("index") or "").strip()
+    if index:
+        view = f"{view}[{x.expr(n, 'index', index, names, in_brackets=True)}]"
+    row = x.expr(n, "row", n.props.get("row", "0"), names)
+    col = x.expr(n, "col", n.props.get("col", "0"), names)
+    slot = x.integer(n, "props.slot", n.props.get("slot"), 0)
+    x.use("slot_load_u64")
+    x.line(f"slot_load_u64({slot}, {view}, row={row}, col={col})", n.id, depth)
+
 
 KINDS = [
     NodeKind(
@@ -32,6 +67,7 @@ KINDS = [
             allowed_in=W,
             name_base=title,
             summary=titles.event_use,
+            emit=_emit_event_use(title),
             doc=f"{title}(ev)",
         )
         for eid, title in (("event.record", "record"), ("event.synchronize", "synchronize"))
@@ -45,6 +81,7 @@ KINDS = [
         allowed_in=W,
         name_base="slot_set",
         summary=titles.slot_set,
+        emit=emit_slot_set,
         doc="slot_set_u64(slot, value)",
     ),
     NodeKind(
@@ -61,6 +98,7 @@ KINDS = [
         allowed_in=W,
         name_base="slot_load",
         summary=titles.slot_load,
+        emit=emit_slot_load,
         doc="slot_load_u64(slot, tensor[index], row, col)",
     ),
 ]

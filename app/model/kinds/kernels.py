@@ -28,6 +28,11 @@ def param_port_type(param: dict[str, Any]) -> str:
     return "scalar" if param.get("kind") == "scalar" else "tensor"
 
 
+def emit_call(x: Any, n: Node, depth: int, names: set[str]) -> None:
+    """``kernel[b, h](Q=Q[b, h], ...)`` (the exporter's ``call_text``)."""
+    x.line(x.call_text(n, names), n.id, depth)
+
+
 def check_kernel(c: Any, node: Node) -> None:
     """A kernel is C++ (cpp_src) or tile ops (its body), not both; includes need C++."""
     cpp = node.props.get("cpp_src")
@@ -167,6 +172,7 @@ KINDS = [
         allowed_in=W,
         name_base="call",
         summary=titles.call,
+        emit=emit_call,
         calls_kernel=True,
         check=check_call,
         doc="kernel[b, h](Q=Q[b, h], ...): one task per iteration. Wire tensors into its "

@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from .. import titles
+from ..document import Node
 from ._base import NodeKind, PropSpec, W, in_port, out_port, positive
 
 _in, _out = in_port, out_port
 KINDS: list[NodeKind] = []
+
+
+def _emit(op: str) -> Callable[[Any, Node, int, set[str]], None]:
+    def emit(x: Any, n: Node, depth: int, names: set[str]) -> None:
+        """``y = allreduce(x, op="sum")`` and friends."""
+        src = x.name(x.one_src(n, "tensor"))
+        p = n.props
+        x.use(op)
+        if op == "relayout":
+            args = f"{src}, to={x.dist_text(n, 'dist', list(p.get('dist') or []))}"
+        elif op == "allreduce":
+            args = f"{src}, op={x.q(x.choice(n, 'op', 'sum'))}"
+        elif op == "allgather":
+            args = f"{src}, dim={int(p.get('dim', 0))}"
+        else:
+            args = (
+                f"{src}, dim={int(p.get('dim', 0))}, op={x.q(x.choice(n, 'op', 'sum'))}, "
+                f"mesh_axis={int(p.get('mesh_axis', 0))}, mesh_size={int(p.get('mesh_size', 2))}"
+            )
+        x.assign(x.name(n), f"{op}({args})", n.id, depth)
+
+    return emit
+
+
 REDUCE_OPS = ("sum", "prod", "max", "min")
 _LAYOUT_PROPS = {
     "relayout": [
@@ -44,6 +72,7 @@ for _lop, _props in _LAYOUT_PROPS.items():
             name_base="y",
             summary=titles.layout_op,
             collective=True,
+            emit=_emit(_lop),
             check=positive("mesh_size") if _lop == "reduce_scatter" else None,
             doc=f"y = {_lop}(x, ...): wire a tensor in; its output feeds calls and collectives",
         )

@@ -27,6 +27,61 @@ def parallel_vars(props: dict[str, Any]) -> list[str]:
     return [str(a.get("var", "")) for a in axes if isinstance(a, dict) and a.get("var")]
 
 
+def emit_parallel(x: Any, n: Node, depth: int, names: set[str]) -> None:
+    """``for b, h in P(batch, heads):`` and the children."""
+    axes = n.props.get("axes")
+    if not isinstance(axes, list) or not axes:
+        raise x.error(n.id, "props.axes", "choose at least one axis for the loop")
+    vars_: list[str] = []
+    targets: list[str] = []
+    for i, entry in enumerate(axes):
+        if not isinstance(entry, dict):
+            raise x.error(n.id, f"props.axes[{i}]", "expected {var, axis}")
+        vars_.append(x.ident(n, f"props.axes[{i}].var", entry.get("var")))
+        ref = entry.get("axis")
+        axis = x.nodes.get(ref) if isinstance(ref, str) else None
+        if axis is None or axis.kind not in AXIS_KINDS:
+            raise x.error(n.id, f"props.axes[{i}].axis", "choose an axis")
+        targets.append(x.name(axis))
+    x.use("P")
+    x.line(f"for {', '.join(vars_)} in P({', '.join(targets)}):", n.id, depth)
+    x.body(n, depth + 1)
+
+
+def emit_seq(x: Any, n: Node, depth: int, names: set[str]) -> None:
+    """``for i in P.seq(axis):`` and the children."""
+    axis = x.ref(n, "axis", "axis")
+    var = x.ident(n, "props.var", n.props.get("var"))
+    x.use("P")
+    x.line(f"for {var} in P.seq({x.name(axis)}):", n.id, depth)
+    x.body(n, depth + 1)
+
+
+def emit_sel(x: Any, n: Node, depth: int, names: set[str]) -> None:
+    """``for e in P.sel(routing[b]):`` and the children."""
+    axis = x.ref(n, "axis", "sparse axis")
+    var = x.ident(n, "props.var", n.props.get("var"))
+    row = (n.props.get("row") or "").strip()
+    target = x.name(axis)
+    if row:
+        target = f"{target}[{x.expr(n, 'row', row, names, in_brackets=True)}]"
+    x.use("P")
+    x.line(f"for {var} in P.sel({target}):", n.id, depth)
+    x.body(n, depth + 1)
+
+
+def emit_chain(x: Any, n: Node, depth: int, names: set[str]) -> None:
+    """``with P.when(...):`` per case, ``with P.otherwise():`` for the last one if so."""
+    x.use("P")
+    for case in x.cases(n):
+        if case.props.get("otherwise"):
+            x.line("with P.otherwise():", case.id, depth)
+        else:
+            pred = x.expr(case, "pred", case.props.get("pred", ""), names)
+            x.line(f"with P.when({pred}):", case.id, depth)
+        x.body(case, depth + 1)
+
+
 def check_chain(c: Any, node: Node) -> None:
     """A P.when chain has cases; only its last case may be ``otherwise``."""
     cases = [k for k in c.children(node.id) if c.kind_of(k).case]
@@ -95,6 +150,7 @@ KINDS = [
         frame=True,
         allowed_in=W,
         summary=titles.parallel,
+        emit=emit_parallel,
         binds_vars=parallel_vars,
         frame_style=FrameLook((52, 110, 62, 42), (110, 200, 120, 255), (40, 86, 48, 235)),
         doc="for b, h in P(batch, heads): every iteration independent.",
@@ -111,6 +167,7 @@ KINDS = [
         frame=True,
         allowed_in=W,
         summary=titles.seq,
+        emit=emit_seq,
         binds_vars=one_var,
         frame_style=FrameLook(
             (96, 100, 40, 42), (214, 206, 96, 255), (84, 82, 30, 235), double=True
@@ -130,6 +187,7 @@ KINDS = [
         frame=True,
         allowed_in=W,
         summary=titles.sel,
+        emit=emit_sel,
         binds_vars=one_var,
         sparse_select=True,
         frame_style=FrameLook(
@@ -147,6 +205,7 @@ KINDS = [
         allowed_in=W,
         children_scope="branch",
         summary=titles.chain,
+        emit=emit_chain,
         check=check_chain,
         frame_style=FrameLook(
             (90, 80, 60, 30),
