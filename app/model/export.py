@@ -194,7 +194,7 @@ class _Exporter:
         for n in self.nodes.values():
             if not registry.names_a_variable(n.kind):
                 continue
-            self._name(n)
+            self.name(n)
             if n.parent is not None:  # a process, a collective, a nested composition
                 other = self.root_names.get(n.name)
                 if other is not None:
@@ -204,11 +204,11 @@ class _Exporter:
                         f"{registry.node_label(other)} on the root canvas has this name already",
                     )
         for n in self.nodes.values():
-            if _k(n).module_level and f"{self._name(n)}_body" in self.root_names:
+            if _k(n).module_level and f"{self.name(n)}_body" in self.root_names:
                 raise ExportError(
                     n.id,
                     "name",
-                    f"the process body function {self._name(n)}_body clashes with a node",
+                    f"the process body function {self.name(n)}_body clashes with a node",
                 )
         self._check_workload_var_names()
         sections: dict[int, list[Node]] = {}
@@ -264,7 +264,7 @@ class _Exporter:
                     raise ExportError(
                         n.id,
                         "name",
-                        f"the script calls workload {self._name(n)} into {var!r}, which another node "
+                        f"the script calls workload {self.name(n)} into {var!r}, which another node "
                         "is named",
                     )
 
@@ -307,11 +307,30 @@ class _Exporter:
         line_map = {i + 1: nid for i, (_, nid) in enumerate(lines) if nid is not None}
         return ExportResult(text, line_map)
 
-    # -- helpers ----------------------------------------------------------------------------------
-    def _parent_kind(self, n: Node) -> str | None:
-        parent = self.nodes.get(n.parent) if n.parent is not None else None
-        return parent.kind if parent is not None else None
+    # -- what a kind's emit hook writes through (kinds._base.Emitter) ---------------------------
+    @staticmethod
+    def error(node_id: str, field: str, message: str) -> ExportError:
+        return ExportError(node_id, field, message)
 
+    @staticmethod
+    def kind_of(node: Node) -> registry.NodeKind:
+        return registry.kind_of(node)
+
+    @staticmethod
+    def q(text: str) -> str:
+        return _q(text)
+
+    def use(self, *names: str) -> None:
+        self.out.use(*names)
+
+    def line(self, text: str, node_id: str | None, depth: int = 0) -> None:
+        self.out.line(text, node_id, depth)
+
+    def children(self, frame_id: str) -> list[Node]:
+        """The nodes directly inside ``frame_id``, in child order."""
+        return self.kids.get(frame_id, [])
+
+    # -- helpers ----------------------------------------------------------------------------------
     def _src(self, node: Node, port: str) -> list[Node]:
         """The nodes wired into ``node``'s input ``port``, in wire order."""
         out: list[Node] = []
@@ -332,7 +351,7 @@ class _Exporter:
             out.append(dst)
         return out
 
-    def _one_src(self, node: Node, port: str, optional: bool = False) -> Node | None:
+    def one_src(self, node: Node, port: str, optional: bool = False) -> Node | None:
         srcs = self._src(node, port)
         if not srcs:
             if optional:
@@ -340,7 +359,7 @@ class _Exporter:
             raise ExportError(node.id, f"inputs.{port}", "input is not connected")
         return srcs[0]
 
-    def _ref(self, node: Node, prop: str, what: str) -> Node:
+    def ref(self, node: Node, prop: str, what: str) -> Node:
         """The node a reference property names (a node id), of a kind it may name
         (``registry.reference_kinds``)."""
         ref = node.props.get(prop)
@@ -350,7 +369,7 @@ class _Exporter:
             raise ExportError(node.id, f"props.{prop}", f"{prop} {problem}: choose a {what}")
         return target
 
-    def _expr(
+    def expr(
         self, node: Node, fieldname: str, text: str, scope: set[str], in_brackets: bool = False
     ) -> str:
         problems = exprs.validate(text, scope)
@@ -365,18 +384,18 @@ class _Exporter:
             raise ExportError(node.id, f"props.{fieldname}", problems[0])
         return exprs.render_index(text)
 
-    def _name(self, n: Node) -> str:
+    def name(self, n: Node) -> str:
         """``n``'s name as a checked identifier (``pytext.identifier_problem``)."""
-        return self._ident(n, "name", n.name)
+        return self.ident(n, "name", n.name)
 
-    def _ident(self, n: Node, fieldname: str, name: object) -> str:
+    def ident(self, n: Node, fieldname: str, name: object) -> str:
         problem = pytext.identifier_problem(name)
         if problem is not None:
             raise ExportError(n.id, fieldname, problem)
         assert isinstance(name, str)
         return name
 
-    def _choice(self, n: Node, prop: str, default: str) -> str:
+    def choice(self, n: Node, prop: str, default: str) -> str:
         """An enum property, only as one of its kind's declared choices (all identifiers)."""
         value = n.props.get(prop, default)
         choices = registry.kind(n.kind).prop(prop).choices or ()
@@ -397,7 +416,7 @@ class _Exporter:
         except ValueError as err:
             raise ExportError(n.id, fieldname, str(err)) from None
 
-    def _int(self, n: Node, fieldname: str, value: object, least: int | None = None) -> int:
+    def integer(self, n: Node, fieldname: str, value: object, least: int | None = None) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ExportError(n.id, fieldname, f"expected an integer, got {value!r:.40}")
         if least is not None and value < least:
@@ -415,7 +434,7 @@ class _Exporter:
         return out
 
     def _workload_var(self, n: Node) -> str:
-        return f"{self._name(n)}_w"
+        return f"{self.name(n)}_w"
 
     def _root_scope_names(self) -> set[str]:
         return set(self.root_names)
@@ -430,7 +449,7 @@ class _Exporter:
         extra = ""
         if p.get("location", "Global") != "Global":
             self.out.use("Location")
-            extra = f", location=Location.{self._choice(n, 'location', 'Global')}"
+            extra = f", location=Location.{self.choice(n, 'location', 'Global')}"
         layout = self._tensor_layout(n)
         if layout:
             extra += f", layout={layout}"
@@ -456,7 +475,7 @@ class _Exporter:
                 # memory layout says first (arrange keeps the init recipe for import)
                 data = f"{mem}.arrange({data})"
             call = f"Tensor({data}{extra}, name={_q(n.name)})"
-        self._assign(self._name(n), call, n.id)
+        self.assign(self.name(n), call, n.id)
 
     def _tensor_layout(self, n: Node) -> str:
         """``layout=`` text for a tensor: "" for the default (every dimension replicated).
@@ -487,7 +506,7 @@ class _Exporter:
                 f"TensorLayout.sharded(dim={dim}, rank={len(dist)}, "
                 f"mesh_axis={int(d[1:])}{mem_arg})"
             )
-        text = self._dist_text(n, "layout", dist)
+        text = self.dist_text(n, "layout", dist)
         return f"{text[:-1]}{mem_arg})" if mem else text
 
     def _mem_layout(self, n: Node) -> str:
@@ -495,11 +514,11 @@ class _Exporter:
         property; "" for the default (no memory layout: the array's own C order)."""
         if n.props.get("mem", "default") in (None, "", "default"):
             return ""
-        mem = self._choice(n, "mem", "default")
+        mem = self.choice(n, "mem", "default")
         self.out.use("MemLayout")
         return f"MemLayout.{mem}({_shape_text(n.props.get('shape') or [])})"
 
-    def _dist_text(self, n: Node, fieldname: str, dist: list[str]) -> str:
+    def dist_text(self, n: Node, fieldname: str, dist: list[str]) -> str:
         """``TensorLayout((TensorShard(0), TensorReplicate()))`` for a list of R / S<i>."""
         elems: list[str] = []
         for d in dist:
@@ -517,7 +536,7 @@ class _Exporter:
         inner = elems[0] + "," if len(elems) == 1 else ", ".join(elems)
         return f"TensorLayout(({inner}))"
 
-    def _assign(self, name: str, call: str, node_id: str, depth: int = 0) -> None:
+    def assign(self, name: str, call: str, node_id: str, depth: int = 0) -> None:
         text = f"{name} = {call}"
         if len(INDENT * depth + text) <= LINE_LENGTH:
             self.out.line(text, node_id, depth)
@@ -538,34 +557,34 @@ class _Exporter:
         value = n.props.get("value", 0)
         if n.props.get("dtype", "i64") != "bool" and isinstance(value, bool):
             value = int(value)
-        self.out.line(f"{self._name(n)} = {self._lit(n, 'props.value', value)}", n.id)
+        self.out.line(f"{self.name(n)} = {self._lit(n, 'props.value', value)}", n.id)
 
     # -- axes ---------------------------------------------------------------------------------------
     def _root_axis_dense(self, n: Node) -> None:
         self.out.use("Dense")
-        self.out.line(f"{self._name(n)} = Dense[{int(n.props['size'])}]", n.id)
+        self.out.line(f"{self.name(n)} = Dense[{int(n.props['size'])}]", n.id)
 
     def _root_axis_dense_dyn(self, n: Node) -> None:
         self.out.use("DenseDyn")
-        src = self._one_src(n, "size", optional=True)
-        size = self._name(src) if src is not None else str(int(n.props["size"]))
-        self.out.line(f"{self._name(n)} = DenseDyn({size})", n.id)
+        src = self.one_src(n, "size", optional=True)
+        size = self.name(src) if src is not None else str(int(n.props["size"]))
+        self.out.line(f"{self.name(n)} = DenseDyn({size})", n.id)
 
     def _root_axis_ragged(self, n: Node) -> None:
         self.out.use("Ragged")
-        lengths = self._one_src(n, "lengths")
+        lengths = self.one_src(n, "lengths")
         assert lengths is not None
         self.out.line(
-            f"{self._name(n)} = Ragged({int(n.props['outer_size'])}, {self._name(lengths)})", n.id
+            f"{self.name(n)} = Ragged({int(n.props['outer_size'])}, {self.name(lengths)})", n.id
         )
 
     def _root_axis_sparse(self, n: Node) -> None:
         self.out.use("Sparse")
-        indptr = self._one_src(n, "indptr")
-        indices = self._one_src(n, "indices")
+        indptr = self.one_src(n, "indptr")
+        indices = self.one_src(n, "indices")
         assert indptr is not None and indices is not None
         self.out.line(
-            f"{self._name(n)} = Sparse({int(n.props['outer_size'])}, {self._name(indptr)}, {self._name(indices)})",
+            f"{self.name(n)} = Sparse({int(n.props['outer_size'])}, {self.name(indptr)}, {self.name(indices)})",
             n.id,
         )
 
@@ -611,14 +630,14 @@ class _Exporter:
         else:
             self.out.line(f"@{deco}", n.id)
         sig = [
-            f"{self._ident(n, 'props.params', q['name'])}: {self._param_annotation(n, q)}"
+            f"{self.ident(n, 'props.params', q['name'])}: {self._param_annotation(n, q)}"
             for q in params
         ]
-        one = f"def {self._name(n)}({', '.join(sig)}):"
+        one = f"def {self.name(n)}({', '.join(sig)}):"
         if len(one) <= LINE_LENGTH:
             self.out.line(one, n.id)
         else:
-            self.out.line(f"def {self._name(n)}(", n.id)
+            self.out.line(f"def {self.name(n)}(", n.id)
             for s in sig:
                 self.out.line(f"{s},", n.id, 1)
             self.out.line("):", n.id)
@@ -660,7 +679,7 @@ class _Exporter:
         names: dict[str, str] = {}
         for b in body.nodes.values():
             if _k(b).kernel_param:
-                names[b.id] = self._ident(b, "props.param", b.props.get("param", ""))
+                names[b.id] = self.ident(b, "props.param", b.props.get("param", ""))
         counter = 0
         for b in order:
             if "kernel" not in _k(b).allowed_in:
@@ -723,22 +742,22 @@ class _Exporter:
     def _root_csp_channel(self, n: Node) -> None:
         self.out.use("Channel")
         self.out.line(
-            f"{self._name(n)} = Channel({_q(n.name)}, depth={int(n.props['depth'])})", n.id
+            f"{self.name(n)} = Channel({_q(n.name)}, depth={int(n.props['depth'])})", n.id
         )
 
     def _root_event_def(self, n: Node) -> None:
         self.out.use("Event")
-        self.out.line(f"{self._name(n)} = Event({_q(n.name)})", n.id)
+        self.out.line(f"{self.name(n)} = Event({_q(n.name)})", n.id)
 
     # -- workloads ------------------------------------------------------------------------------------
     def _root_workload_def(self, n: Node) -> None:
         self.out.use("workload")
         self.out.blank(2)
         self.out.line("@workload", n.id)
-        self.out.line(f"def {self._name(n)}():", n.id)
-        self._body(n, 1)
+        self.out.line(f"def {self.name(n)}():", n.id)
+        self.body(n, 1)
         self.out.blank(2)
-        self.out.line(f"{self._workload_var(n)} = {self._name(n)}()", n.id)
+        self.out.line(f"{self._workload_var(n)} = {self.name(n)}()", n.id)
 
     def _scope_names(self, frame: Node) -> set[str]:
         """Names an expression inside ``frame`` may use: root names, the loop variables of the
@@ -753,7 +772,7 @@ class _Exporter:
                     names.add(d.name)
         return names
 
-    def _body(self, frame: Node, depth: int) -> None:
+    def body(self, frame: Node, depth: int) -> None:
         """The statements inside ``frame``, in export order (``_statements``)."""
         stmts = self._statements(frame)
         if not stmts:
@@ -768,14 +787,14 @@ class _Exporter:
                 and nxt is not None
                 and _k(nxt).children_scope == "branch"
             ):
-                last = self._cases(node)[-1]
+                last = self.cases(node)[-1]
                 if not last.props.get("otherwise"):
                     # two chains in a row: the DSL would read the second P.when as an elif of
                     # the first; an empty otherwise closes the first (it adds no task)
                     self.out.line("with P.otherwise():", node.id, depth)
                     self.out.line("pass", node.id, depth + 1)
 
-    def _sent_call_of(self, send: Node) -> Node | None:
+    def sent_call_of(self, send: Node) -> Node | None:
         """The kernel call wired into a send's ``value``; it is written inside the send."""
         srcs = self._src(send, "value")
         if not srcs:
@@ -809,7 +828,7 @@ class _Exporter:
         sent: dict[str, Node] = {}  # send id -> call
         for k in kids:
             if _k(k).takes_task:
-                call = self._sent_call_of(k)
+                call = self.sent_call_of(k)
                 if call is not None:
                     sent[k.id] = call
         sent_ids = {c.id for c in sent.values()}
@@ -850,7 +869,7 @@ class _Exporter:
         self._order_cache[frame.id] = order
         return order
 
-    def _cases(self, chain: Node) -> list[Node]:
+    def cases(self, chain: Node) -> list[Node]:
         cases = self.kids.get(chain.id, [])
         if not cases:
             raise ExportError(chain.id, "children", "a P.when chain needs at least one case")
@@ -871,118 +890,17 @@ class _Exporter:
         return cases
 
     def _statement(self, n: Node, depth: int, names: set[str]) -> None:
-        k = n.kind
-        role = _k(n)
-        if role.calls_kernel:
-            self.out.line(self._call_text(n, names), n.id, depth)
-        elif k == "loop.parallel":
-            axes = n.props.get("axes")
-            if not isinstance(axes, list) or not axes:
-                raise ExportError(n.id, "props.axes", "choose at least one axis for the loop")
-            vars_: list[str] = []
-            targets: list[str] = []
-            for i, entry in enumerate(axes):
-                if not isinstance(entry, dict):
-                    raise ExportError(n.id, f"props.axes[{i}]", "expected {var, axis}")
-                vars_.append(self._ident(n, f"props.axes[{i}].var", entry.get("var")))
-                axis = self.nodes.get(entry.get("axis")) if isinstance(entry.get("axis"), str) else None  # fmt: skip
-                if axis is None or axis.kind not in registry.reference_kinds(n.kind, "axes"):
-                    raise ExportError(n.id, f"props.axes[{i}].axis", "choose an axis")
-                targets.append(self._name(axis))
-            self.out.use("P")
-            self.out.line(f"for {', '.join(vars_)} in P({', '.join(targets)}):", n.id, depth)
-            self._body(n, depth + 1)
-        elif k == "loop.seq":
-            axis = self._ref(n, "axis", "axis")
-            var = self._ident(n, "props.var", n.props.get("var"))
-            self.out.use("P")
-            self.out.line(f"for {var} in P.seq({self._name(axis)}):", n.id, depth)
-            self._body(n, depth + 1)
-        elif k == "loop.sel":
-            axis = self._ref(n, "axis", "sparse axis")
-            var = self._ident(n, "props.var", n.props.get("var"))
-            row = (n.props.get("row") or "").strip()
-            target = self._name(axis)
-            if row:
-                row_text = self._expr(n, "row", row, names, in_brackets=True)
-                target = f"{target}[{row_text}]"
-            self.out.use("P")
-            self.out.line(f"for {var} in P.sel({target}):", n.id, depth)
-            self._body(n, depth + 1)
-        elif k == "branch.chain":
-            self.out.use("P")
-            for case in self._cases(n):
-                if case.props.get("otherwise"):
-                    self.out.line("with P.otherwise():", case.id, depth)
-                else:
-                    pred = self._expr(case, "pred", case.props.get("pred", ""), names)
-                    self.out.line(f"with P.when({pred}):", case.id, depth)
-                self._body(case, depth + 1)
-        elif k == "pipe.scope":
-            for inner in self.kids.get(n.id, []):
-                if _k(inner).module_level:
-                    raise ExportError(
-                        inner.id,
-                        "parent",
-                        "inside P.pipe every statement is a process of its own; a named "
-                        "process belongs in a connect frame",
-                    )
-            depth_prop = self._int(n, "props.depth", n.props.get("depth", 2), 0)
-            self.out.use("P")
-            self.out.line(f"with P.pipe(depth={depth_prop}):", n.id, depth)
-            self._body(n, depth + 1)
-        elif k == "csp.send":
-            ch = self._ref(n, "channel", "channel")
-            call = self._sent_call_of(n)
-            value = "None" if call is None else self._call_text(call, names)
-            self.out.use("send")
-            self._assign_call(f"send({self._name(ch)}, {value})", n.id, depth)
-        elif k == "csp.consume":
-            ch = self._ref(n, "channel", "channel")
-            var = self._ident(n, "props.var", n.props.get("var"))
-            self.out.use("consume")
-            self.out.line(f"with consume({self._name(ch)}) as {var}:", n.id, depth)
-            self._body(n, depth + 1)
-        elif k == "csp.close":
-            ch = self._ref(n, "channel", "channel")
-            self.out.line(f"{self._name(ch)}.close()", n.id, depth)
-        elif k in ("event.record", "event.synchronize"):
-            ev = self._ref(n, "event", "event")
-            fn = "record" if k == "event.record" else "synchronize"
-            self.out.use(fn)
-            self.out.line(f"{fn}({self._name(ev)})", n.id, depth)
-        elif k == "slot.set":
-            value = self._expr(n, "value", n.props.get("value", "0"), names)
-            slot = self._int(n, "props.slot", n.props.get("slot"), 0)
-            self.out.use("slot_set_u64")
-            self.out.line(f"slot_set_u64({slot}, {value})", n.id, depth)
-        elif k == "slot.load":
-            t = self._one_src(n, "tensor")
-            assert t is not None
-            view = self._name(t)
-            index = (n.props.get("index") or "").strip()
-            if index:
-                view = f"{view}[{self._expr(n, 'index', index, names, in_brackets=True)}]"
-            row = self._expr(n, "row", n.props.get("row", "0"), names)
-            col = self._expr(n, "col", n.props.get("col", "0"), names)
-            slot = self._int(n, "props.slot", n.props.get("slot"), 0)
-            self.out.use("slot_load_u64")
-            self.out.line(f"slot_load_u64({slot}, {view}, row={row}, col={col})", n.id, depth)
-        elif role.collective:
-            self._layout(n, depth)
-        elif role.module_level:
+        """One statement of a workload: its kind writes it (``NodeKind.emit``)."""
+        emit = _k(n).emit
+        if emit is None:
             raise ExportError(
                 n.id,
                 "parent",
-                "a named process belongs in a connect frame; inside a workload use P.pipe, "
-                "where every statement is a process",
+                f"a {registry.display_name(n.kind)} cannot be a statement of a workload",
             )
-        else:
-            raise ExportError(
-                n.id, "parent", f"a {registry.display_name(k)} cannot be a statement of a workload"
-            )
+        emit(self, n, depth, names)
 
-    def _assign_call(self, call: str, node_id: str, depth: int) -> None:
+    def assign_call(self, call: str, node_id: str, depth: int) -> None:
         """A call statement, split like ruff-format when it is too long for one line."""
         if len(INDENT * depth + call) <= LINE_LENGTH:
             self.out.line(call, node_id, depth)
@@ -996,25 +914,6 @@ class _Exporter:
             for a in args:
                 self.out.line(f"{a},", node_id, depth + 1)
         self.out.line(")", node_id, depth)
-
-    def _layout(self, n: Node, depth: int) -> None:
-        x = self._one_src(n, "tensor")
-        assert x is not None
-        op = _op_name(n)
-        p = n.props
-        self.out.use(op)
-        if op == "relayout":
-            args = f"{self._name(x)}, to={self._dist_text(n, 'dist', list(p.get('dist') or []))}"
-        elif op == "allreduce":
-            args = f"{self._name(x)}, op={_q(self._choice(n, 'op', 'sum'))}"
-        elif op == "allgather":
-            args = f"{self._name(x)}, dim={int(p.get('dim', 0))}"
-        else:
-            args = (
-                f"{self._name(x)}, dim={int(p.get('dim', 0))}, op={_q(self._choice(n, 'op', 'sum'))}, "
-                f"mesh_axis={int(p.get('mesh_axis', 0))}, mesh_size={int(p.get('mesh_size', 2))}"
-            )
-        self._assign(self._name(n), f"{op}({args})", n.id, depth)
 
     # -- kernel calls ----------------------------------------------------------------------------
     def _param_node(self, call: Node, q: dict) -> Node | None:
@@ -1045,27 +944,27 @@ class _Exporter:
             )
         return found
 
-    def _call_text(self, n: Node, names: set[str]) -> str:
+    def call_text(self, n: Node, names: set[str]) -> str:
         """``kernel[axes](param=tensor[index], ...)`` for a ``kernel.call``."""
-        kern = self._ref(n, "kernel", "kernel")
+        kern = self.ref(n, "kernel", "kernel")
         names = names | set(frames.loop_vars(self.doc, n.id))
-        head = self._name(kern)
+        head = self.name(kern)
         axes = n.props.get("axes")
         if axes is not None and not isinstance(axes, str):
             raise ExportError(n.id, "props.axes", "expected the axes text or null (the loop's)")
         axes_text = indexing.call_axes(self.doc, n).strip()
         if axes_text:
-            head += f"[{self._expr(n, 'axes', axes_text, names, in_brackets=True)}]"
+            head += f"[{self.expr(n, 'axes', axes_text, names, in_brackets=True)}]"
         args: list[str] = []
         for q in (registry.normalize_param(p) for p in registry.kernel_params(kern)):
-            pname = self._ident(kern, "props.params", q["name"])  # a keyword argument
+            pname = self.ident(kern, "props.params", q["name"])  # a keyword argument
             src = self._param_node(n, q)
             if q["kind"] == "scalar":
                 text = (indexing.index_override(n, pname) or "").strip()
                 if src is not None:
-                    value = self._name(src)
+                    value = self.name(src)
                 elif text:
-                    value = self._expr(n, f"index.{pname}", text, names)
+                    value = self.expr(n, f"index.{pname}", text, names)
                 else:
                     raise ExportError(
                         n.id, f"inputs.{pname}", "scalar argument: connect a value or type one"
@@ -1075,7 +974,7 @@ class _Exporter:
             if src is None:
                 port = "outputs" if q["direction"] == "Out" else "inputs"
                 raise ExportError(n.id, f"{port}.{pname}", "the parameter is not connected")
-            arg = self._name(src)
+            arg = self.name(src)
             text = indexing.effective_index(self.doc, n, pname, self.wires).strip()
             if text:
                 arg += f"[{self._index(n, f'index.{pname}', text, names)}]"
@@ -1085,11 +984,11 @@ class _Exporter:
     # -- processes, composition -------------------------------------------------------------------
     def _root_csp_process(self, n: Node) -> None:
         consumes, produces = self._process_channels(n)
-        fn = f"{self._name(n)}_body"
+        fn = f"{self.name(n)}_body"
         self.out.use("process")
         self.out.blank(2)
         self.out.line(f"def {fn}():", n.id)
-        self._body(n, 1)
+        self.body(n, 1)
         self.out.blank(2)
         call = f"process({_q(n.name)})"
         if consumes:
@@ -1097,11 +996,11 @@ class _Exporter:
         if produces:
             call += f".produces({', '.join(produces)})"
         call += f".body({fn})"
-        replicas = self._int(n, "props.replicas", n.props.get("replicas", 1), 1)
+        replicas = self.integer(n, "props.replicas", n.props.get("replicas", 1), 1)
         if replicas != 1:
             self.out.use("replicate")
             call = f"replicate({call}, {replicas})"
-        self._assign(self._name(n), call, n.id)
+        self.assign(self.name(n), call, n.id)
 
     def _process_channels(self, n: Node) -> tuple[list[str], list[str]]:
         """Channels a process consumes and sends on, in statement order, outer frames first."""
@@ -1115,10 +1014,10 @@ class _Exporter:
                 if "channel" in registry.reference_props(inner.kind) and (
                     role.takes_task or role.binds_vars
                 ):  # a send, a consume (a close uses its channel without sending)
-                    ch = self._ref(inner, "channel", "channel")
+                    ch = self.ref(inner, "channel", "channel")
                     bucket = produces if role.takes_task else consumes
-                    if self._name(ch) not in bucket:
-                        bucket.append(self._name(ch))
+                    if self.name(ch) not in bucket:
+                        bucket.append(self.name(ch))
                 if registry.is_frame(inner.kind):
                     queue.append(inner)
         return consumes, produces
@@ -1129,7 +1028,7 @@ class _Exporter:
         for p in self._statements(n):
             if not _k(p).module_level:
                 raise ExportError(p.id, "parent", "a connect frame holds processes only")
-            procs.append(self._name(p))
+            procs.append(self.name(p))
             consumes, produces = self._process_channels(p)
             for ch in produces + consumes:
                 if ch not in chans:
@@ -1137,7 +1036,7 @@ class _Exporter:
         if not procs:
             raise ExportError(n.id, "children", "connect needs at least one process in its frame")
         self.out.use("connect")
-        self._assign(self._name(n), f"connect([{', '.join(procs)}], [{', '.join(chans)}])", n.id)
+        self.assign(self.name(n), f"connect([{', '.join(procs)}], [{', '.join(chans)}])", n.id)
 
     def _root_compose_combine(self, n: Node) -> None:
         self._compose(n)
@@ -1151,7 +1050,7 @@ class _Exporter:
         for child in self.kids.get(n.id, []):
             if _composes(_k(child)):
                 self._compose(child)
-        self._assign(self._name(n), self._compose_expr(n), n.id)
+        self.assign(self.name(n), self._compose_expr(n), n.id)
 
     def _compose_expr(self, n: Node) -> str:
         """``combine(a(), b())`` / ``sequential(...)`` over the frame's children in order; a
@@ -1160,10 +1059,10 @@ class _Exporter:
         parts: list[str] = []
         for child in self.kids.get(n.id, []):
             if _k(child).instance:
-                wl = self._ref(child, "workload", "workload")
-                parts.append(f"{self._name(wl)}()")
+                wl = self.ref(child, "workload", "workload")
+                parts.append(f"{self.name(wl)}()")
             elif _composes(_k(child)):
-                parts.append(self._name(child))
+                parts.append(self.name(child))
             else:
                 raise ExportError(
                     child.id,
@@ -1200,7 +1099,7 @@ class _Exporter:
         return targets
 
     def _base_expr(self, n: Node) -> str:
-        return self._workload_var(n) if _k(n).defines_workload else self._name(n)
+        return self._workload_var(n) if _k(n).defines_workload else self.name(n)
 
     def _schedules(self, programs: list[Node]) -> Node | None:
         """``program = base.dispatch(...)...compile(...)`` for the compiled frame, and a
@@ -1224,12 +1123,12 @@ class _Exporter:
             steps = self._sheet_steps(n)
             if not steps:
                 continue
-            var = f"{self._name(n)}{SCHEDULED_SUFFIX}"
+            var = f"{self.name(n)}{SCHEDULED_SUFFIX}"
             if var in self.root_names:
                 raise ExportError(
                     n.id,
                     "name",
-                    f"the script names {self._name(n)}'s scheduled workload {var!r}, which "
+                    f"the script names {self.name(n)}'s scheduled workload {var!r}, which "
                     "another node is named",
                 )
             title()
@@ -1264,7 +1163,7 @@ class _Exporter:
                     return ast.Call(get, [ast.Constant(node.id)], [])
 
             text = ast.unparse(ast.fix_missing_locations(_Bare().visit(tree)))
-        return self._expr(n, fieldname, text, {exprs.TASK_VAR})
+        return self.expr(n, fieldname, text, {exprs.TASK_VAR})
 
     def _program_loop_vars(self, n: Node) -> set[str]:
         """Loop variables bound anywhere in the workloads a program frame runs."""
@@ -1293,7 +1192,7 @@ class _Exporter:
             policy = self._one_of(n, "props.dispatch", dispatch, registry.DISPATCH_POLICIES)
             self.out.use("DispatchPolicy")
             if policy == "round_robin":
-                workers = self._int(n, "props.dispatch_n", p.get("dispatch_n", 4), 1)
+                workers = self.integer(n, "props.dispatch_n", p.get("dispatch_n", 4), 1)
                 arg = f"DispatchPolicy.round_robin({workers})"
             elif policy == "work_steal":
                 arg = "DispatchPolicy.work_steal()"
@@ -1307,7 +1206,7 @@ class _Exporter:
             steps.append(f".dispatch({arg})")
         streams = p.get("streams") or 0
         if streams:
-            steps.append(f".streams({self._int(n, 'props.streams', streams, 1)})")
+            steps.append(f".streams({self.integer(n, 'props.streams', streams, 1)})")
         stream_by = (p.get("stream_by") or "").strip()
         if stream_by:
             steps.append(f".stream_by(lambda t: {self._key(n, 'stream_by', stream_by)})")
@@ -1320,7 +1219,7 @@ class _Exporter:
             else:
                 param = p.get("timing_param", 1)
                 if policy in ("batched", "interleaved"):
-                    param = self._int(n, "props.timing_param", param, 1)
+                    param = self.integer(n, "props.timing_param", param, 1)
                 steps.append(
                     f".timing(TimingPolicy.{policy}({self._lit(n, 'props.timing_param', param)}))"
                 )
@@ -1342,7 +1241,7 @@ class _Exporter:
         """The keyword arguments of ``.task_graph(...)``; "default" choices are left out."""
         f = "props.task_graph."
         args: list[str] = []
-        window = self._int(n, f + "window", p.get("window", 0), 0)
+        window = self.integer(n, f + "window", p.get("window", 0), 0)
         if window > 0:
             self.out.use("TaskWindow", "WindowMode")
             mode = self._one_of(n, f + "mode", p.get("mode", "stall"), registry.WINDOW_MODES)
@@ -1364,7 +1263,7 @@ class _Exporter:
             self.out.use("ReadyPolicy")
         start = self._one_of(n, f + "start", p.get("start", "default"), registry.START_POLICIES)
         if start == "threshold":
-            threshold = self._int(n, f + "threshold", p.get("threshold", 1), 0)
+            threshold = self.integer(n, f + "threshold", p.get("threshold", 1), 0)
             args.append(f"start=StartPolicy.threshold({threshold})")
         elif start != "default":
             args.append(f"start=StartPolicy.{start}()")
@@ -1384,8 +1283,8 @@ class _Exporter:
                     kern = self.root_names.get(ref) if isinstance(ref, str) else None
                 if kern is None or not _k(kern).defines_kernel:
                     raise ExportError(n.id, f"{f}pools[{i}].kernel", f"no kernel {ref!r:.40}")
-                workers = self._int(n, f"{f}pools[{i}].workers", entry.get("workers"), 1)
-                entries.append(f"{self._name(kern)}: {workers}")
+                workers = self.integer(n, f"{f}pools[{i}].workers", entry.get("workers"), 1)
+                entries.append(f"{self.name(kern)}: {workers}")
             self.out.use("Pools")
             args.append(f"pools=Pools.by_kernel({{{', '.join(entries)}}})")
         if not args:
