@@ -13,8 +13,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 from app.model import registry
 from app.model.kinds.legacy_v1 import V1_ONLY_KINDS
 
@@ -58,11 +56,6 @@ def test_the_scan_finds_a_literal(tmp_path):
     assert _kind_literals(sample, tmp_path) == ["sample.py:2: 'kernel.call'"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="13 literals remain, all in app/model/export.py (its statement emission is being "
-    "moved onto the kinds); remove this mark when they are gone",
-)
 def test_no_kind_id_literal_outside_the_kind_families():
     found = [hit for path in _sources() for hit in _kind_literals(path)]
     assert not found, (
