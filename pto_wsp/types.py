@@ -6,10 +6,11 @@ one mapping; bf16 comes from ``ml_dtypes`` because numpy has none.
 
 from __future__ import annotations
 
+import sys
 from enum import Enum
+from functools import cache
 from typing import Any
 
-import ml_dtypes
 import numpy as np
 
 from .errors import TypeCheckError, user_location
@@ -48,6 +49,8 @@ class DType(Enum):
     @property
     def np(self) -> np.dtype:
         """The numpy dtype that holds this element type."""
+        if self is DType.BF16:
+            return _bfloat16()
         return _TO_NUMPY[self]
 
     @property
@@ -93,6 +96,9 @@ class DType(Enum):
         for member, npd in _TO_NUMPY.items():
             if npd == dtype:
                 return member
+        # A bfloat16 array exists only once ml_dtypes is loaded, so asking it first is free.
+        if "ml_dtypes" in sys.modules and dtype == _bfloat16():
+            return DType.BF16
         valid = ", ".join(m.value for m in _CANONICAL)
         raise TypeCheckError(
             f"numpy dtype {dtype} has no PTO-WSP dtype; valid dtypes: {valid}", loc=user_location()
@@ -105,9 +111,17 @@ class DType(Enum):
 _CANONICAL = [m for m in DType.__members__.values() if m.name.isupper()]
 _CANONICAL = list(dict.fromkeys(_CANONICAL))
 
-_TO_NUMPY: dict[DType, np.dtype] = {
+@cache
+def _bfloat16() -> np.dtype:
+    """numpy has no bfloat16; ``ml_dtypes`` adds one but takes ~0.8 s to import, so it is
+    loaded the first time a bf16 tensor or op needs it, not by ``import pto_wsp``."""
+    import ml_dtypes
+
+    return np.dtype(ml_dtypes.bfloat16)
+
+
+_TO_NUMPY: dict[DType, np.dtype] = {  # every dtype but BF16 (``_bfloat16``)
     DType.F16: np.dtype(np.float16),
-    DType.BF16: np.dtype(ml_dtypes.bfloat16),
     DType.F32: np.dtype(np.float32),
     DType.F64: np.dtype(np.float64),
     DType.I8: np.dtype(np.int8),
