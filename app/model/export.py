@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from . import exprs, frames, indexing, pytext, registry
-from .document import Document, Edge, Graph, Node
+from .document import Document, Edge, Node
 
 __all__ = ["ExportError", "ExportResult", "export_script", "LINE_LENGTH"]
 
@@ -66,23 +66,11 @@ def _k(node: Node) -> registry.NodeKind:
     return registry.kind_of(node)
 
 
-def _op_name(node: Node) -> str:
-    """The DSL function of a tile op or collective: its kind id after the family
-    (``matmul`` for a ``pto.matmul`` node, ``allreduce`` for a collective)."""
-    return node.kind.split(".", 1)[1]
-
-
-def _composes(k: registry.NodeKind) -> bool:
-    """A ``combine``/``sequential`` frame: its children are instances and compositions."""
-    return k.program and k.children_scope == "compose"
-
-
 PROGRAM_VAR = "program"
 """The script variable of the compiled program (``run_main(program)``)."""
 SCHEDULED_SUFFIX = "_scheduled"
 """``<frame>_scheduled``: the workload a sheet schedules when it does not compile it."""
 
-_DIRECTION_WRAP = {"In": "In", "Out": "Out", "InOut": "InOut"}
 _DEPS_CALL = {
     "infer": "Deps.infer()",
     "infer_bounding": 'Deps.infer("bounding")',
@@ -231,7 +219,14 @@ class _Exporter:
                 self.out.blank(2 if sec >= 3 else 1)
                 self.out.line(f"# {title}", None)
             for n in nodes:
-                getattr(self, "_root_" + n.kind.replace(".", "_"))(n)
+                emit_root = _k(n).emit_root
+                if emit_root is None:
+                    raise ExportError(
+                        n.id,
+                        "parent",
+                        f"a {registry.display_name(n.kind)} is no top-level definition",
+                    )
+                emit_root(self, n)
         program = self._schedules(programs)
         if program is not None:
             self.out.blank(2)
@@ -259,7 +254,7 @@ class _Exporter:
     def _check_workload_var_names(self) -> None:
         for n in self.roots:
             if _k(n).defines_workload:
-                var = self._workload_var(n)
+                var = self.workload_var(n)
                 if var in self.root_names:
                     raise ExportError(
                         n.id,
@@ -325,6 +320,24 @@ class _Exporter:
 
     def line(self, text: str, node_id: str | None, depth: int = 0) -> None:
         self.out.line(text, node_id, depth)
+
+    line_length = LINE_LENGTH
+    tensor_init_module = TENSOR_INIT_MODULE
+
+    def blank(self, n: int = 1) -> None:
+        self.out.blank(n)
+
+    @staticmethod
+    def shape_text(shape: Iterable[int]) -> str:
+        return _shape_text(shape)
+
+    @staticmethod
+    def dtype_text(node: Node, fieldname: str, dtype: object) -> str:
+        return _dtype_text(node, fieldname, dtype)
+
+    @staticmethod
+    def natural_key(text: str) -> tuple:
+        return natural_key(text)
 
     def children(self, frame_id: str) -> list[Node]:
         """The nodes directly inside ``frame_id``, in child order."""
@@ -409,7 +422,7 @@ class _Exporter:
             )
         return str(value)
 
-    def _lit(self, n: Node, fieldname: str, value: object, multiline: bool = False) -> str:
+    def lit(self, n: Node, fieldname: str, value: object, multiline: bool = False) -> str:
         """A property value as a checked Python literal (NaN, infinities: an ExportError)."""
         try:
             return pytext.literal(value, multiline)
@@ -433,91 +446,13 @@ class _Exporter:
             stack.extend(reversed(self.kids.get(node.id, [])))
         return out
 
-    def _workload_var(self, n: Node) -> str:
+    def workload_var(self, n: Node) -> str:
         return f"{self.name(n)}_w"
 
     def _root_scope_names(self) -> set[str]:
         return set(self.root_names)
 
     # -- data -------------------------------------------------------------------------------------
-    def _root_data_tensor(self, n: Node) -> None:
-        p = n.props
-        shape = _shape_text(p["shape"])
-        dtype = _dtype_text(n, "props.dtype", p["dtype"])
-        self.out.use("Tensor", "DType")
-        init = p.get("init", "zeros")
-        extra = ""
-        if p.get("location", "Global") != "Global":
-            self.out.use("Location")
-            extra = f", location=Location.{self.choice(n, 'location', 'Global')}"
-        layout = self._tensor_layout(n)
-        if layout:
-            extra += f", layout={layout}"
-        if init == "zeros":
-            call = f"Tensor(shape={shape}, dtype={dtype}{extra}, name={_q(n.name)})"
-        else:
-            self.out.use(TENSOR_INIT_MODULE)
-            if init == "random":
-                data = f"init.random({shape}, {dtype}, seed={int(p.get('seed', 0))})"
-            elif init == "range":
-                data = f"init.arange({shape}, {dtype})"
-            elif init == "npy":
-                path = p.get("path", "")
-                if not path:
-                    raise ExportError(n.id, "props.path", "init=npy needs the path of a .npy file")
-                data = f"init.npy({_q(path)}, {dtype})"
-                extra = f", shape={shape}" + extra
-            else:
-                raise ExportError(n.id, "props.init", f"unknown init {init!r}")
-            mem = self._mem_layout(n)
-            if mem:
-                # a Tensor wraps its array without copying: lay the contents out as the
-                # memory layout says first (arrange keeps the init recipe for import)
-                data = f"{mem}.arrange({data})"
-            call = f"Tensor({data}{extra}, name={_q(n.name)})"
-        self.assign(self.name(n), call, n.id)
-
-    def _tensor_layout(self, n: Node) -> str:
-        """``layout=`` text for a tensor: "" for the default (every dimension replicated).
-
-        One sharded dimension reads best as ``TensorLayout.sharded(...)``; several as the
-        explicit ``TensorLayout((TensorShard(0), TensorReplicate(), ...))``.
-        """
-        dist = list(n.props.get("layout") or [])
-        mem = self._mem_layout(n)
-        mem_arg = f", mem={mem}" if mem else ""
-        shape = n.props.get("shape") or []
-        if not dist or all(d == "R" for d in dist):
-            if not mem:
-                return ""
-            self.out.use("TensorLayout")
-            return f"TensorLayout.default({len(shape)}{mem_arg})"
-        if len(dist) != len(shape):
-            raise ExportError(
-                n.id,
-                "props.layout",
-                f"{len(dist)} layout entries for a tensor of rank {len(shape)}",
-            )
-        self.out.use("TensorLayout")
-        shards = [(i, d) for i, d in enumerate(dist) if d != "R"]
-        if len(shards) == 1:
-            dim, d = shards[0]
-            return (
-                f"TensorLayout.sharded(dim={dim}, rank={len(dist)}, "
-                f"mesh_axis={int(d[1:])}{mem_arg})"
-            )
-        text = self.dist_text(n, "layout", dist)
-        return f"{text[:-1]}{mem_arg})" if mem else text
-
-    def _mem_layout(self, n: Node) -> str:
-        """``MemLayout.row_major(shape)`` / ``MemLayout.col_major(shape)`` for a tensor's ``mem``
-        property; "" for the default (no memory layout: the array's own C order)."""
-        if n.props.get("mem", "default") in (None, "", "default"):
-            return ""
-        mem = self.choice(n, "mem", "default")
-        self.out.use("MemLayout")
-        return f"MemLayout.{mem}({_shape_text(n.props.get('shape') or [])})"
-
     def dist_text(self, n: Node, fieldname: str, dist: list[str]) -> str:
         """``TensorLayout((TensorShard(0), TensorReplicate()))`` for a list of R / S<i>."""
         elems: list[str] = []
@@ -553,212 +488,10 @@ class _Exporter:
                 self.out.line(f"{a},", node_id, depth + 1)
         self.out.line(")", node_id, depth)
 
-    def _root_data_scalar(self, n: Node) -> None:
-        value = n.props.get("value", 0)
-        if n.props.get("dtype", "i64") != "bool" and isinstance(value, bool):
-            value = int(value)
-        self.out.line(f"{self.name(n)} = {self._lit(n, 'props.value', value)}", n.id)
-
     # -- axes ---------------------------------------------------------------------------------------
-    def _root_axis_dense(self, n: Node) -> None:
-        self.out.use("Dense")
-        self.out.line(f"{self.name(n)} = Dense[{int(n.props['size'])}]", n.id)
-
-    def _root_axis_dense_dyn(self, n: Node) -> None:
-        self.out.use("DenseDyn")
-        src = self.one_src(n, "size", optional=True)
-        size = self.name(src) if src is not None else str(int(n.props["size"]))
-        self.out.line(f"{self.name(n)} = DenseDyn({size})", n.id)
-
-    def _root_axis_ragged(self, n: Node) -> None:
-        self.out.use("Ragged")
-        lengths = self.one_src(n, "lengths")
-        assert lengths is not None
-        self.out.line(
-            f"{self.name(n)} = Ragged({int(n.props['outer_size'])}, {self.name(lengths)})", n.id
-        )
-
-    def _root_axis_sparse(self, n: Node) -> None:
-        self.out.use("Sparse")
-        indptr = self.one_src(n, "indptr")
-        indices = self.one_src(n, "indices")
-        assert indptr is not None and indices is not None
-        self.out.line(
-            f"{self.name(n)} = Sparse({int(n.props['outer_size'])}, {self.name(indptr)}, {self.name(indices)})",
-            n.id,
-        )
-
     # -- kernels --------------------------------------------------------------------------------------
-    def _root_kernel_def(self, n: Node) -> None:
-        p = n.props
-        params = [registry.normalize_param(q) for q in registry.kernel_params(n)]
-        deco = "jit_kernel" if p.get("jit") else "kernel"
-        self.out.use(deco)
-        cpp = p.get("cpp_src", "") or ""
-        includes = list(p.get("cpp_includes", []) or [])
-        cost = int(p.get("cost", 0) or 0)
-        body_nodes = [
-            b
-            for b in (n.body.nodes.values() if n.body is not None else [])
-            if not (_k(b).body_entry or _k(b).kernel_param)
-        ]
-        stores = [e for e in (n.body.edges if n.body else []) if self._is_param_store(n, e)]
-        if cpp and (body_nodes or stores):
-            raise ExportError(
-                n.id,
-                "props.cpp_src",
-                "a kernel with cpp_src has its body in C++; remove the tile ops from its body",
-            )
-        if includes and not cpp:
-            raise ExportError(n.id, "props.cpp_includes", "cpp_includes needs cpp_src")
-        kwargs: list[str] = []
-        if cpp:
-            kwargs.append(f"cpp_src={self._lit(n, 'props.cpp_src', cpp, multiline=True)}")
-        if includes:
-            kwargs.append(f"cpp_includes=[{', '.join(_q(i) for i in includes)}]")
-        if cost:
-            kwargs.append(f"cost={cost}")
-        self.out.blank(2)
-        if kwargs and "\n" not in kwargs[0] and len(f"@{deco}({', '.join(kwargs)})") <= LINE_LENGTH:
-            self.out.line(f"@{deco}({', '.join(kwargs)})", n.id)
-        elif kwargs:
-            self.out.line(f"@{deco}(", n.id)
-            for k in kwargs:
-                for i, part in enumerate(f"{k},".split("\n")):
-                    self.out.line(part, n.id, 1 if i == 0 else 0)
-            self.out.line(")", n.id)
-        else:
-            self.out.line(f"@{deco}", n.id)
-        sig = [
-            f"{self.ident(n, 'props.params', q['name'])}: {self._param_annotation(n, q)}"
-            for q in params
-        ]
-        one = f"def {self.name(n)}({', '.join(sig)}):"
-        if len(one) <= LINE_LENGTH:
-            self.out.line(one, n.id)
-        else:
-            self.out.line(f"def {self.name(n)}(", n.id)
-            for s in sig:
-                self.out.line(f"{s},", n.id, 1)
-            self.out.line("):", n.id)
-        if n.body is None or (not body_nodes and not stores):
-            if len(self.out.lines[-1][0]) + 4 <= LINE_LENGTH and not cpp:
-                text, nid = self.out.lines.pop()
-                self.out.lines.append((text + " ...", nid))
-            else:
-                self.out.line("...", n.id, 1)
-            return
-        self._kernel_body(n, params)
-
-    def _param_annotation(self, n: Node, q: dict) -> str:
-        if q["kind"] == "scalar":
-            self.out.use("Scalar", "DType")
-            return f"Scalar[{_dtype_text(n, 'props.params', q['dtype'])}]"
-        wrap = _DIRECTION_WRAP.get(q["direction"])
-        if wrap is None:
-            raise ExportError(n.id, "props.params", f"unknown direction {q['direction']!r:.40}")
-        self.out.use(wrap)
-        if q["kind"] == "tile":
-            self.out.use("Tile", "DType")
-            return f"{wrap}[Tile[{int(q['rows'])}, {int(q['cols'])}, {_dtype_text(n, 'props.params', q['dtype'])}]]"
-        self.out.use("Tensor")
-        return f"{wrap}[Tensor]"
-
-    def _is_param_store(self, kern: Node, e) -> bool:
-        body = kern.body
-        assert body is not None
-        dst = body.nodes.get(e.dst.node)
-        return dst is not None and _k(dst).kernel_param and e.dst.port == "value"
-
-    def _kernel_body(self, kern: Node, params: list[dict]) -> None:
-        body = kern.body
-        assert body is not None
-        self.out.use("pto")
-        ops = [b for b in body.nodes.values() if not (_k(b).body_entry or _k(b).kernel_param)]
-        order = _topo_order(body, ops)
-        names: dict[str, str] = {}
-        for b in body.nodes.values():
-            if _k(b).kernel_param:
-                names[b.id] = self.ident(b, "props.param", b.props.get("param", ""))
-        counter = 0
-        for b in order:
-            if "kernel" not in _k(b).allowed_in:
-                raise ExportError(b.id, "kind", f"a {registry.display_name(b.kind)} is no tile op")
-            op = _op_name(b)
-            spec = registry.kind(b.kind)
-            args: list[str] = []
-            for port in spec.ports:
-                if port.direction != "in":
-                    continue
-                edges = body.edges_into(b.id, port.name)
-                if not edges:
-                    if port.optional:
-                        continue
-                    raise ExportError(b.id, f"inputs.{port.name}", "input is not connected")
-                src = edges[0].src.node
-                if src not in names:
-                    raise ExportError(b.id, f"inputs.{port.name}", "the connected node is missing")
-                arg = names[src]
-                args.append(f"{port.name}={arg}" if port.optional else arg)
-            if op == "constant":
-                value = b.props.get("value", 0)
-                args = [
-                    self._lit(b, "props.value", value),
-                    _dtype_text(b, "props.dtype", b.props.get("dtype", "f32")),
-                ]
-                self.out.use("DType")
-            elif op == "alloc":
-                args = [
-                    _shape_text(b.props["shape"]),
-                    _dtype_text(b, "props.dtype", b.props["dtype"]),
-                ]
-                self.out.use("DType")
-            elif op == "broadcast":
-                args.append(_shape_text(b.props["shape"]))
-            call = f"pto.{op}({', '.join(args)})"
-            if op == "store":
-                self.out.line(call, b.id, 1)
-                continue
-            counter += 1
-            names[b.id] = f"v{counter}"
-            self.out.line(f"v{counter} = {call}", b.id, 1)
-        for q in params:
-            pnode = next(
-                (
-                    b
-                    for b in body.nodes.values()
-                    if _k(b).kernel_param and b.props.get("param") == q["name"]
-                ),
-                None,
-            )
-            if pnode is None:
-                continue
-            for e in body.edges_into(pnode.id, "value"):
-                if e.src.node not in names:
-                    raise ExportError(pnode.id, "inputs.value", "the stored value is missing")
-                self.out.line(f"pto.store({names[pnode.id]}, {names[e.src.node]})", pnode.id, 1)
-
     # -- channels and events ------------------------------------------------------------------------
-    def _root_csp_channel(self, n: Node) -> None:
-        self.out.use("Channel")
-        self.out.line(
-            f"{self.name(n)} = Channel({_q(n.name)}, depth={int(n.props['depth'])})", n.id
-        )
-
-    def _root_event_def(self, n: Node) -> None:
-        self.out.use("Event")
-        self.out.line(f"{self.name(n)} = Event({_q(n.name)})", n.id)
-
     # -- workloads ------------------------------------------------------------------------------------
-    def _root_workload_def(self, n: Node) -> None:
-        self.out.use("workload")
-        self.out.blank(2)
-        self.out.line("@workload", n.id)
-        self.out.line(f"def {self.name(n)}():", n.id)
-        self.body(n, 1)
-        self.out.blank(2)
-        self.out.line(f"{self._workload_var(n)} = {self.name(n)}()", n.id)
-
     def _scope_names(self, frame: Node) -> set[str]:
         """Names an expression inside ``frame`` may use: root names, the loop variables of the
         frames around and of ``frame`` itself, and the collectives of its workload."""
@@ -774,7 +507,7 @@ class _Exporter:
 
     def body(self, frame: Node, depth: int) -> None:
         """The statements inside ``frame``, in export order (``_statements``)."""
-        stmts = self._statements(frame)
+        stmts = self.statements(frame)
         if not stmts:
             self.out.line("pass", frame.id, depth)
             return
@@ -816,7 +549,7 @@ class _Exporter:
             raise ExportError(call.id, "outputs.task", "a call's task is sent on one channel only")
         return call
 
-    def _statements(self, frame: Node) -> list[Node]:
+    def statements(self, frame: Node) -> list[Node]:
         """``frame``'s children in export order: a topological order of the data they pass
         among themselves (a child whose subtree reads what another's writes comes after it),
         ties, and cycles, broken by child order. A call sent on a channel is not a statement of
@@ -982,97 +715,11 @@ class _Exporter:
         return f"{head}({', '.join(args)})"
 
     # -- processes, composition -------------------------------------------------------------------
-    def _root_csp_process(self, n: Node) -> None:
-        consumes, produces = self._process_channels(n)
-        fn = f"{self.name(n)}_body"
-        self.out.use("process")
-        self.out.blank(2)
-        self.out.line(f"def {fn}():", n.id)
-        self.body(n, 1)
-        self.out.blank(2)
-        call = f"process({_q(n.name)})"
-        if consumes:
-            call += f".consumes({', '.join(consumes)})"
-        if produces:
-            call += f".produces({', '.join(produces)})"
-        call += f".body({fn})"
-        replicas = self.integer(n, "props.replicas", n.props.get("replicas", 1), 1)
-        if replicas != 1:
-            self.out.use("replicate")
-            call = f"replicate({call}, {replicas})"
-        self.assign(self.name(n), call, n.id)
-
-    def _process_channels(self, n: Node) -> tuple[list[str], list[str]]:
-        """Channels a process consumes and sends on, in statement order, outer frames first."""
-        consumes: list[str] = []
-        produces: list[str] = []
-        queue: list[Node] = [n]
-        while queue:
-            owner = queue.pop(0)
-            for inner in self._statements(owner):
-                role = _k(inner)
-                if "channel" in registry.reference_props(inner.kind) and (
-                    role.takes_task or role.binds_vars
-                ):  # a send, a consume (a close uses its channel without sending)
-                    ch = self.ref(inner, "channel", "channel")
-                    bucket = produces if role.takes_task else consumes
-                    if self.name(ch) not in bucket:
-                        bucket.append(self.name(ch))
-                if registry.is_frame(inner.kind):
-                    queue.append(inner)
-        return consumes, produces
-
-    def _root_csp_connect(self, n: Node) -> None:
-        procs: list[str] = []
-        chans: list[str] = []
-        for p in self._statements(n):
-            if not _k(p).module_level:
-                raise ExportError(p.id, "parent", "a connect frame holds processes only")
-            procs.append(self.name(p))
-            consumes, produces = self._process_channels(p)
-            for ch in produces + consumes:
-                if ch not in chans:
-                    chans.append(ch)
-        if not procs:
-            raise ExportError(n.id, "children", "connect needs at least one process in its frame")
-        self.out.use("connect")
-        self.assign(self.name(n), f"connect([{', '.join(procs)}], [{', '.join(chans)}])", n.id)
-
     def _root_compose_combine(self, n: Node) -> None:
         self._compose(n)
 
     def _root_compose_sequential(self, n: Node) -> None:
         self._compose(n)
-
-    def _compose(self, n: Node) -> None:
-        """``name = combine(...)``, after the named compositions nested in it (each its own
-        variable, as a person would write ``layer = combine(...)`` and use ``layer``)."""
-        for child in self.kids.get(n.id, []):
-            if _composes(_k(child)):
-                self._compose(child)
-        self.assign(self.name(n), self._compose_expr(n), n.id)
-
-    def _compose_expr(self, n: Node) -> str:
-        """``combine(a(), b())`` / ``sequential(...)`` over the frame's children in order; a
-        composition inside is used by its name (defined before, see ``_compose``)."""
-        fn = _op_name(n)  # combine, sequential
-        parts: list[str] = []
-        for child in self.kids.get(n.id, []):
-            if _k(child).instance:
-                wl = self.ref(child, "workload", "workload")
-                parts.append(f"{self.name(wl)}()")
-            elif _composes(_k(child)):
-                parts.append(self.name(child))
-            else:
-                raise ExportError(
-                    child.id,
-                    "parent",
-                    f"{fn} holds workload instances and compositions; move this out of it",
-                )
-        if not parts:
-            raise ExportError(n.id, "children", f"{fn} needs a workload instance in its frame")
-        self.out.use(fn)
-        return f"{fn}({', '.join(parts)})"
 
     # -- schedules and the program ---------------------------------------------------------------
     def _programs(self) -> list[Node]:
@@ -1099,7 +746,7 @@ class _Exporter:
         return targets
 
     def _base_expr(self, n: Node) -> str:
-        return self._workload_var(n) if _k(n).defines_workload else self.name(n)
+        return self.workload_var(n) if _k(n).defines_workload else self.name(n)
 
     def _schedules(self, programs: list[Node]) -> Node | None:
         """``program = base.dispatch(...)...compile(...)`` for the compiled frame, and a
@@ -1221,7 +868,7 @@ class _Exporter:
                 if policy in ("batched", "interleaved"):
                     param = self.integer(n, "props.timing_param", param, 1)
                 steps.append(
-                    f".timing(TimingPolicy.{policy}({self._lit(n, 'props.timing_param', param)}))"
+                    f".timing(TimingPolicy.{policy}({self.lit(n, 'props.timing_param', param)}))"
                 )
         task_graph = p.get("task_graph") or {}
         if task_graph:
@@ -1326,27 +973,6 @@ class _Exporter:
 
 # ------------------------------------------------------------------------------------------
 # graph helpers
-
-
-def _topo_order(body: Graph, ops: list[Node]) -> list[Node]:
-    """Op nodes in dependency order; ready nodes in natural id order (deterministic)."""
-    ids = {n.id for n in ops}
-    deps: dict[str, set[str]] = {n.id: set() for n in ops}
-    for e in body.edges:
-        if e.dst.node in ids and e.src.node in ids:
-            deps[e.dst.node].add(e.src.node)
-    done: set[str] = set()
-    order: list[Node] = []
-    pending = sorted(ops, key=lambda n: natural_key(n.id))
-    while pending:
-        ready = [n for n in pending if deps[n.id] <= done]
-        if not ready:
-            raise ExportError(pending[0].id, "inputs", "the kernel body has a cycle")
-        n = ready[0]
-        order.append(n)
-        done.add(n.id)
-        pending.remove(n)
-    return order
 
 
 def _split_call(call: str) -> tuple[str, list[str]]:

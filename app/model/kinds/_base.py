@@ -130,6 +130,19 @@ class Emitter(Protocol):
     def sent_call_of(self, send: Node) -> Node | None: ...
     def call_text(self, call: Node, names: set[str]) -> str: ...
 
+    # top-level definitions (``emit_root``)
+    out: Any
+    line_length: int
+    tensor_init_module: str
+
+    def blank(self, n: int = 1) -> None: ...
+    def lit(self, n: Node, fieldname: str, value: object, multiline: bool = False) -> str: ...
+    def shape_text(self, shape: Any) -> str: ...
+    def dtype_text(self, node: Node, fieldname: str, dtype: object) -> str: ...
+    def natural_key(self, text: str) -> tuple: ...
+    def workload_var(self, n: Node) -> str: ...
+    def statements(self, frame: Node) -> list[Node]: ...
+
 
 @dataclass(frozen=True)
 class FrameLook:
@@ -231,6 +244,9 @@ class NodeKind:
     names)`` writes its lines through the exporter (``app.model.export``: checked names,
     expressions and literals, the import list and the line map; ``exporter.body(node, depth +
     1)`` writes a frame's children in order). None: not a statement."""
+    emit_root: Callable[[Emitter, Node], None] | None = None
+    """Write a root node of this kind as a top-level definition of the script (a tensor, an
+    axis, a kernel, a workload, a connect's process...): ``emit_root(exporter, node)``."""
     frame_style: FrameLook | None = None
     """How the canvas draws a frame of this kind (None: the default look)."""
 

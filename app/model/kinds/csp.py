@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import titles
 from ..document import Node
-from ._base import ROOT, FrameLook, NodeKind, PropSpec, W, in_port, one_var, positive
+from ._base import ROOT, Emitter, FrameLook, NodeKind, PropSpec, W, in_port, one_var, positive
 from .schedule import SHEET_PROPS, sheet_prop_applies
 
 _in = in_port
@@ -104,6 +104,70 @@ def check_connect(c: Any, node: Node) -> None:
         c.add(node.id, "children", f"{c.label(node)} is empty: add processes")
 
 
+def emit_csp_channel(x: Emitter, n: Node) -> None:
+    x.use("Channel")
+    x.line(f"{x.name(n)} = Channel({x.q(n.name)}, depth={int(n.props['depth'])})", n.id)
+
+
+def emit_csp_process(x: Emitter, n: Node) -> None:
+    consumes, produces = _process_channels(x, n)
+    fn = f"{x.name(n)}_body"
+    x.use("process")
+    x.blank(2)
+    x.line(f"def {fn}():", n.id)
+    x.body(n, 1)
+    x.blank(2)
+    call = f"process({x.q(n.name)})"
+    if consumes:
+        call += f".consumes({', '.join(consumes)})"
+    if produces:
+        call += f".produces({', '.join(produces)})"
+    call += f".body({fn})"
+    replicas = x.integer(n, "props.replicas", n.props.get("replicas", 1), 1)
+    if replicas != 1:
+        x.use("replicate")
+        call = f"replicate({call}, {replicas})"
+    x.assign(x.name(n), call, n.id)
+
+
+def _process_channels(x: Emitter, n: Node) -> tuple[list[str], list[str]]:
+    """Channels a process consumes and sends on, in statement order, outer frames first."""
+    consumes: list[str] = []
+    produces: list[str] = []
+    queue: list[Node] = [n]
+    while queue:
+        owner = queue.pop(0)
+        for inner in x.statements(owner):
+            role = x.kind_of(inner)
+            if any(p.name == "channel" for p in x.kind_of(inner).props) and (
+                role.takes_task or role.binds_vars
+            ):  # a send, a consume (a close uses its channel without sending)
+                ch = x.ref(inner, "channel", "channel")
+                bucket = produces if role.takes_task else consumes
+                if x.name(ch) not in bucket:
+                    bucket.append(x.name(ch))
+            if x.kind_of(inner).frame:
+                queue.append(inner)
+    return consumes, produces
+
+
+def emit_csp_connect(x: Emitter, n: Node) -> None:
+    procs: list[str] = []
+    chans: list[str] = []
+    for p in x.statements(n):
+        if not x.kind_of(p).module_level:
+            raise x.error(p.id, "parent", "a connect frame holds processes only")
+        procs.append(x.name(p))
+        consumes, produces = _process_channels(x, p)
+        for ch in produces + consumes:
+            if ch not in chans:
+                chans.append(ch)
+    if not procs:
+        raise x.error(n.id, "children", "connect needs at least one process in its frame")
+    x.use("connect")
+    x.assign(x.name(n), f"connect([{', '.join(procs)}], [{', '.join(chans)}])", n.id)
+
+
 KINDS = [
     NodeKind(
         CHANNEL,
@@ -115,6 +179,7 @@ KINDS = [
         summary=titles.channel,
         check=positive("depth"),
         run_role="channel",
+        emit_root=emit_csp_channel,
         doc='Channel("name", depth=d): bounded, blocking send.',
     ),
     NodeKind(
@@ -148,6 +213,7 @@ KINDS = [
         check=check_process,
         module_level=True,
         run_role="process",
+        emit_root=emit_csp_process,
         frame_style=FrameLook((28, 88, 88, 40), (72, 200, 190, 255), (22, 72, 72, 235)),
         doc="A CSP process: inside P.pipe, or inside a connect frame.",
     ),
@@ -209,6 +275,7 @@ KINDS = [
         program=True,
         prop_applies=sheet_prop_applies,
         check=check_connect,
+        emit_root=emit_csp_connect,
         frame_style=FrameLook(
             (30, 70, 110, 36),
             (96, 160, 240, 255),

@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import titles
 from ..document import Node
-from ._base import DTYPES, NodeKind, PropSpec, in_port, out_port
+from ._base import DTYPES, Emitter, NodeKind, PropSpec, in_port, out_port
 
 _in, _out = in_port, out_port
 TENSOR = "data.tensor"
@@ -28,6 +28,121 @@ def tensor_prop_check(props: dict[str, Any], name: str, value: Any) -> str | Non
                 f"(shape {shape}); give one R or S<i> per dimension"
             )
     return None
+
+
+def emit_data_tensor(x: Emitter, n: Node) -> None:
+    p = n.props
+    shape = x.shape_text(p["shape"])
+    dtype = x.dtype_text(n, "props.dtype", p["dtype"])
+    x.use("Tensor", "DType")
+    init = p.get("init", "zeros")
+    extra = ""
+    if p.get("location", "Global") != "Global":
+        x.use("Location")
+        extra = f", location=Location.{x.choice(n, 'location', 'Global')}"
+    layout = _tensor_layout(x, n)
+    if layout:
+        extra += f", layout={layout}"
+    if init == "zeros":
+        call = f"Tensor(shape={shape}, dtype={dtype}{extra}, name={x.q(n.name)})"
+    else:
+        x.use(x.tensor_init_module)
+        if init == "random":
+            data = f"init.random({shape}, {dtype}, seed={int(p.get('seed', 0))})"
+        elif init == "range":
+            data = f"init.arange({shape}, {dtype})"
+        elif init == "npy":
+            path = p.get("path", "")
+            if not path:
+                raise x.error(n.id, "props.path", "init=npy needs the path of a .npy file")
+            data = f"init.npy({x.q(path)}, {dtype})"
+            extra = f", shape={shape}" + extra
+        else:
+            raise x.error(n.id, "props.init", f"unknown init {init!r}")
+        mem = _mem_layout(x, n)
+        if mem:
+            # a Tensor wraps its array without copying: lay the contents out as the
+            # memory layout says first (arrange keeps the init recipe for import)
+            data = f"{mem}.arrange({data})"
+        call = f"Tensor({data}{extra}, name={x.q(n.name)})"
+    x.assign(x.name(n), call, n.id)
+
+
+def _tensor_layout(x: Emitter, n: Node) -> str:
+    """``layout=`` text for a tensor: "" for the default (every dimension replicated).
+
+    One sharded dimension reads best as ``TensorLayout.sharded(...)``; several as the
+    explicit ``TensorLayout((TensorShard(0), TensorReplicate(), ...))``.
+    """
+    dist = list(n.props.get("layout") or [])
+    mem = _mem_layout(x, n)
+    mem_arg = f", mem={mem}" if mem else ""
+    shape = n.props.get("shape") or []
+    if not dist or all(d == "R" for d in dist):
+        if not mem:
+            return ""
+        x.use("TensorLayout")
+        return f"TensorLayout.default({len(shape)}{mem_arg})"
+    if len(dist) != len(shape):
+        raise x.error(
+            n.id,
+            "props.layout",
+            f"{len(dist)} layout entries for a tensor of rank {len(shape)}",
+        )
+    x.use("TensorLayout")
+    shards = [(i, d) for i, d in enumerate(dist) if d != "R"]
+    if len(shards) == 1:
+        dim, d = shards[0]
+        return f"TensorLayout.sharded(dim={dim}, rank={len(dist)}, mesh_axis={int(d[1:])}{mem_arg})"
+    text = x.dist_text(n, "layout", dist)
+    return f"{text[:-1]}{mem_arg})" if mem else text
+
+
+def _mem_layout(x: Emitter, n: Node) -> str:
+    """``MemLayout.row_major(shape)`` / ``MemLayout.col_major(shape)`` for a tensor's ``mem``
+    property; "" for the default (no memory layout: the array's own C order)."""
+    if n.props.get("mem", "default") in (None, "", "default"):
+        return ""
+    mem = x.choice(n, "mem", "default")
+    x.use("MemLayout")
+    return f"MemLayout.{mem}({x.shape_text(n.props.get('shape') or [])})"
+
+
+def emit_data_scalar(x: Emitter, n: Node) -> None:
+    value = n.props.get("value", 0)
+    if n.props.get("dtype", "i64") != "bool" and isinstance(value, bool):
+        value = int(value)
+    x.line(f"{x.name(n)} = {x.lit(n, 'props.value', value)}", n.id)
+
+
+def emit_axis_dense(x: Emitter, n: Node) -> None:
+    x.use("Dense")
+    x.line(f"{x.name(n)} = Dense[{int(n.props['size'])}]", n.id)
+
+
+def emit_axis_dense_dyn(x: Emitter, n: Node) -> None:
+    x.use("DenseDyn")
+    src = x.one_src(n, "size", optional=True)
+    size = x.name(src) if src is not None else str(int(n.props["size"]))
+    x.line(f"{x.name(n)} = DenseDyn({size})", n.id)
+
+
+def emit_axis_ragged(x: Emitter, n: Node) -> None:
+    x.use("Ragged")
+    lengths = x.one_src(n, "lengths")
+    assert lengths is not None
+    x.line(f"{x.name(n)} = Ragged({int(n.props['outer_size'])}, {x.name(lengths)})", n.id)
+
+
+def emit_axis_sparse(x: Emitter, n: Node) -> None:
+    x.use("Sparse")
+    indptr = x.one_src(n, "indptr")
+    indices = x.one_src(n, "indices")
+    assert indptr is not None and indices is not None
+    x.line(
+        f"{x.name(n)} = Sparse({int(n.props['outer_size'])}, {x.name(indptr)}, {x.name(indices)})",
+        n.id,
+    )
 
 
 KINDS = [
@@ -69,6 +184,7 @@ KINDS = [
         name_base="tensor",
         summary=titles.tensor,
         data="tensor",
+        emit_root=emit_data_tensor,
         check=check_tensor,
         prop_check=tensor_prop_check,
         doc="A tensor backed by a numpy array. Wire it into call ports; wire call outputs into "
@@ -83,6 +199,7 @@ KINDS = [
         name_base="n",
         summary=titles.scalar,
         data="scalar",
+        emit_root=emit_data_scalar,
         doc="A named Python number (sizes, counts).",
     ),
     NodeKind(
@@ -93,6 +210,7 @@ KINDS = [
         [PropSpec("size", "int", 8)],
         name_base="axis",
         summary=titles.axis,
+        emit_root=emit_axis_dense,
         doc="Dense[size]: a static iteration space.",
     ),
     NodeKind(
@@ -103,6 +221,7 @@ KINDS = [
         [PropSpec("size", "int", 4, doc="used when the size input is not connected")],
         name_base="axis",
         summary=titles.axis,
+        emit_root=emit_axis_dense_dyn,
         doc="DenseDyn(size): a size known at run time.",
     ),
     NodeKind(
@@ -113,6 +232,7 @@ KINDS = [
         [PropSpec("outer_size", "int", 4)],
         name_base="axis",
         summary=titles.axis,
+        emit_root=emit_axis_ragged,
         doc="Ragged(outer_size, lengths): per-row lengths.",
     ),
     NodeKind(
@@ -123,6 +243,7 @@ KINDS = [
         [PropSpec("outer_size", "int", 4)],
         name_base="routing",
         summary=titles.axis,
+        emit_root=emit_axis_sparse,
         doc="Sparse(outer_size, indptr, indices): CSR selection (MoE routing).",
     ),
 ]

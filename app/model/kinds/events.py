@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import titles
 from ..document import Node
-from ._base import NodeKind, PropSpec, W, in_port
+from ._base import Emitter, NodeKind, PropSpec, W, in_port
 
 _in = in_port
 
@@ -45,6 +45,11 @@ def emit_slot_load(x: Any, n: Node, depth: int, names: set[str]) -> None:
     x.line(f"slot_load_u64({slot}, {view}, row={row}, col={col})", n.id, depth)
 
 
+def emit_event_def(x: Emitter, n: Node) -> None:
+    x.use("Event")
+    x.line(f"{x.name(n)} = Event({x.q(n.name)})", n.id)
+
+
 KINDS = [
     NodeKind(
         "event.def",
@@ -55,6 +60,7 @@ KINDS = [
         name_base="ev",
         summary=titles.event_def,
         run_role="event",
+        emit_root=emit_event_def,
         doc='Event("name"): a rendezvous.',
     ),
     *(

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import indexing, titles
-from ..document import Node
-from ._base import ROOT, K, NodeKind, PropSpec, W, out_port
+from ..document import Graph, Node
+from ._base import ROOT, Emitter, K, NodeKind, PropSpec, W, out_port
 
 _out = out_port
 
@@ -84,6 +84,193 @@ def check_call(c: Any, node: Node) -> None:
                 c.add(node.id, f"outputs.{name}", f"InOut parameter {name} reads {c.label(src)} but is wired to write {c.label(dst)}: it is one argument")  # fmt: skip
 
 
+_DIRECTION_WRAP = {"In": "In", "Out": "Out", "InOut": "InOut"}
+
+
+def _registry() -> Any:
+    from .. import registry  # registry assembles this module
+
+    return registry
+
+
+def _op_name(node: Node) -> str:
+    """A tile op's DSL function: ``matmul`` for a ``pto.matmul`` node."""
+    return node.kind.split(".", 1)[1]
+
+
+def emit_kernel_def(x: Emitter, n: Node) -> None:
+    p = n.props
+    params = [_registry().normalize_param(q) for q in _registry().kernel_params(n)]
+    deco = "jit_kernel" if p.get("jit") else "kernel"
+    x.use(deco)
+    cpp = p.get("cpp_src", "") or ""
+    includes = list(p.get("cpp_includes", []) or [])
+    cost = int(p.get("cost", 0) or 0)
+    body_nodes = [
+        b
+        for b in (n.body.nodes.values() if n.body is not None else [])
+        if not (x.kind_of(b).body_entry or x.kind_of(b).kernel_param)
+    ]
+    stores = [e for e in (n.body.edges if n.body else []) if _is_param_store(x, n, e)]
+    if cpp and (body_nodes or stores):
+        raise x.error(
+            n.id,
+            "props.cpp_src",
+            "a kernel with cpp_src has its body in C++; remove the tile ops from its body",
+        )
+    if includes and not cpp:
+        raise x.error(n.id, "props.cpp_includes", "cpp_includes needs cpp_src")
+    kwargs: list[str] = []
+    if cpp:
+        kwargs.append(f"cpp_src={x.lit(n, 'props.cpp_src', cpp, multiline=True)}")
+    if includes:
+        kwargs.append(f"cpp_includes=[{', '.join(x.q(i) for i in includes)}]")
+    if cost:
+        kwargs.append(f"cost={cost}")
+    x.blank(2)
+    if kwargs and "\n" not in kwargs[0] and len(f"@{deco}({', '.join(kwargs)})") <= x.line_length:
+        x.line(f"@{deco}({', '.join(kwargs)})", n.id)
+    elif kwargs:
+        x.line(f"@{deco}(", n.id)
+        for k in kwargs:
+            for i, part in enumerate(f"{k},".split("\n")):
+                x.line(part, n.id, 1 if i == 0 else 0)
+        x.line(")", n.id)
+    else:
+        x.line(f"@{deco}", n.id)
+    sig = [f"{x.ident(n, 'props.params', q['name'])}: {_param_annotation(x, n, q)}" for q in params]
+    one = f"def {x.name(n)}({', '.join(sig)}):"
+    if len(one) <= x.line_length:
+        x.line(one, n.id)
+    else:
+        x.line(f"def {x.name(n)}(", n.id)
+        for s in sig:
+            x.line(f"{s},", n.id, 1)
+        x.line("):", n.id)
+    if n.body is None or (not body_nodes and not stores):
+        if len(x.out.lines[-1][0]) + 4 <= x.line_length and not cpp:
+            text, nid = x.out.lines.pop()
+            x.out.lines.append((text + " ...", nid))
+        else:
+            x.line("...", n.id, 1)
+        return
+    _kernel_body(x, n, params)
+
+
+def _param_annotation(x: Emitter, n: Node, q: dict) -> str:
+    if q["kind"] == "scalar":
+        x.use("Scalar", "DType")
+        return f"Scalar[{x.dtype_text(n, 'props.params', q['dtype'])}]"
+    wrap = _DIRECTION_WRAP.get(q["direction"])
+    if wrap is None:
+        raise x.error(n.id, "props.params", f"unknown direction {q['direction']!r:.40}")
+    x.use(wrap)
+    if q["kind"] == "tile":
+        x.use("Tile", "DType")
+        return f"{wrap}[Tile[{int(q['rows'])}, {int(q['cols'])}, {x.dtype_text(n, 'props.params', q['dtype'])}]]"
+    x.use("Tensor")
+    return f"{wrap}[Tensor]"
+
+
+def _is_param_store(x: Emitter, kern: Node, e) -> bool:
+    body = kern.body
+    assert body is not None
+    dst = body.nodes.get(e.dst.node)
+    return dst is not None and x.kind_of(dst).kernel_param and e.dst.port == "value"
+
+
+def _kernel_body(x: Emitter, kern: Node, params: list[dict]) -> None:
+    body = kern.body
+    assert body is not None
+    x.use("pto")
+    ops = [
+        b for b in body.nodes.values() if not (x.kind_of(b).body_entry or x.kind_of(b).kernel_param)
+    ]
+    order = _topo_order(x, body, ops)
+    names: dict[str, str] = {}
+    for b in body.nodes.values():
+        if x.kind_of(b).kernel_param:
+            names[b.id] = x.ident(b, "props.param", b.props.get("param", ""))
+    counter = 0
+    for b in order:
+        if "kernel" not in x.kind_of(b).allowed_in:
+            raise x.error(b.id, "kind", f"a {_registry().display_name(b.kind)} is no tile op")
+        op = _op_name(b)
+        spec = _registry().kind(b.kind)
+        args: list[str] = []
+        for port in spec.ports:
+            if port.direction != "in":
+                continue
+            edges = body.edges_into(b.id, port.name)
+            if not edges:
+                if port.optional:
+                    continue
+                raise x.error(b.id, f"inputs.{port.name}", "input is not connected")
+            src = edges[0].src.node
+            if src not in names:
+                raise x.error(b.id, f"inputs.{port.name}", "the connected node is missing")
+            arg = names[src]
+            args.append(f"{port.name}={arg}" if port.optional else arg)
+        if op == "constant":
+            value = b.props.get("value", 0)
+            args = [
+                x.lit(b, "props.value", value),
+                x.dtype_text(b, "props.dtype", b.props.get("dtype", "f32")),
+            ]
+            x.use("DType")
+        elif op == "alloc":
+            args = [
+                x.shape_text(b.props["shape"]),
+                x.dtype_text(b, "props.dtype", b.props["dtype"]),
+            ]
+            x.use("DType")
+        elif op == "broadcast":
+            args.append(x.shape_text(b.props["shape"]))
+        call = f"pto.{op}({', '.join(args)})"
+        if op == "store":
+            x.line(call, b.id, 1)
+            continue
+        counter += 1
+        names[b.id] = f"v{counter}"
+        x.line(f"v{counter} = {call}", b.id, 1)
+    for q in params:
+        pnode = next(
+            (
+                b
+                for b in body.nodes.values()
+                if x.kind_of(b).kernel_param and b.props.get("param") == q["name"]
+            ),
+            None,
+        )
+        if pnode is None:
+            continue
+        for e in body.edges_into(pnode.id, "value"):
+            if e.src.node not in names:
+                raise x.error(pnode.id, "inputs.value", "the stored value is missing")
+            x.line(f"pto.store({names[pnode.id]}, {names[e.src.node]})", pnode.id, 1)
+
+
+def _topo_order(x: Emitter, body: Graph, ops: list[Node]) -> list[Node]:
+    """Op nodes in dependency order; ready nodes in natural id order (deterministic)."""
+    ids = {n.id for n in ops}
+    deps: dict[str, set[str]] = {n.id: set() for n in ops}
+    for e in body.edges:
+        if e.dst.node in ids and e.src.node in ids:
+            deps[e.dst.node].add(e.src.node)
+    done: set[str] = set()
+    order: list[Node] = []
+    pending = sorted(ops, key=lambda n: x.natural_key(n.id))
+    while pending:
+        ready = [n for n in pending if deps[n.id] <= done]
+        if not ready:
+            raise x.error(pending[0].id, "inputs", "the kernel body has a cycle")
+        n = ready[0]
+        order.append(n)
+        done.add(n.id)
+        pending.remove(n)
+    return order
+
+
 KINDS = [
     NodeKind(
         KERNEL,
@@ -115,6 +302,7 @@ KINDS = [
         name_base="kernel",
         summary=titles.kernel_def,
         defines_kernel=True,
+        emit_root=emit_kernel_def,
         check=check_kernel,
         doc="A kernel definition; its body holds the tile ops.",
     ),

@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import titles
 from ..document import Node
-from ._base import ROOT, FrameLook, NodeKind, PropSpec, W, one_var
+from ._base import ROOT, Emitter, FrameLook, NodeKind, PropSpec, W, one_var
 from .schedule import SHEET_PROPS, sheet_prop_applies
 
 AXIS_KINDS = ("axis.dense", "axis.dense_dyn", "axis.ragged", "axis.sparse")
@@ -106,6 +106,63 @@ def _case_applies(props: dict[str, Any], name: str) -> bool:
 
 _COMPOSE_LOOK = FrameLook((110, 86, 24, 36), (236, 190, 70, 255), (96, 72, 18, 235), radius=10.0, summary=True, row=True)  # fmt: skip
 
+
+def _composes(k: NodeKind) -> bool:
+    """A ``combine``/``sequential`` frame: its children are instances and compositions."""
+    return k.program and k.children_scope == "compose"
+
+
+def _op_name(node: Node) -> str:
+    """``combine`` / ``sequential``: the DSL function of a composition frame."""
+    return node.kind.split(".", 1)[1]
+
+
+def emit_workload_def(x: Emitter, n: Node) -> None:
+    x.use("workload")
+    x.blank(2)
+    x.line("@workload", n.id)
+    x.line(f"def {x.name(n)}():", n.id)
+    x.body(n, 1)
+    x.blank(2)
+    x.line(f"{x.workload_var(n)} = {x.name(n)}()", n.id)
+
+
+def _compose(x: Emitter, n: Node) -> None:
+    """``name = combine(...)``, after the named compositions nested in it (each its own
+    variable, as a person would write ``layer = combine(...)`` and use ``layer``)."""
+    for child in x.children(n.id):
+        if _composes(x.kind_of(child)):
+            _compose(x, child)
+    x.assign(x.name(n), _compose_expr(x, n), n.id)
+
+
+def _compose_expr(x: Emitter, n: Node) -> str:
+    """``combine(a(), b())`` / ``sequential(...)`` over the frame's children in order; a
+    composition inside is used by its name (defined before, see ``_compose``)."""
+    fn = _op_name(n)  # combine, sequential
+    parts: list[str] = []
+    for child in x.children(n.id):
+        if x.kind_of(child).instance:
+            wl = x.ref(child, "workload", "workload")
+            parts.append(f"{x.name(wl)}()")
+        elif _composes(x.kind_of(child)):
+            parts.append(x.name(child))
+        else:
+            raise x.error(
+                child.id,
+                "parent",
+                f"{fn} holds workload instances and compositions; move this out of it",
+            )
+    if not parts:
+        raise x.error(n.id, "children", f"{fn} needs a workload instance in its frame")
+    x.use(fn)
+    return f"{fn}({', '.join(parts)})"
+
+
+def emit_compose(x: Emitter, n: Node) -> None:
+    _compose(x, n)
+
+
 KINDS = [
     NodeKind(
         "workload.def",
@@ -120,6 +177,7 @@ KINDS = [
         sweep_default="dispatch_n",
         program=True,
         defines_workload=True,
+        emit_root=emit_workload_def,
         prop_applies=sheet_prop_applies,
         frame_style=FrameLook(
             (74, 52, 120, 38),
@@ -258,6 +316,7 @@ KINDS = [
         program=True,
         prop_applies=sheet_prop_applies,
         check=check_composition,
+        emit_root=emit_compose,
         frame_style=_COMPOSE_LOOK,
         doc="combine(w1, w2, ...): its children (workload instances and compositions), in order.",
     ),
@@ -276,6 +335,7 @@ KINDS = [
         program=True,
         prop_applies=sheet_prop_applies,
         check=check_composition,
+        emit_root=emit_compose,
         frame_style=replace(_COMPOSE_LOOK, double=True),
         doc="sequential(w1, w2, ...): its children run one after another, in order.",
     ),
