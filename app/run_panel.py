@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.editor.canvas import GraphCanvas
+from app.editor.run_labels import RunLabels, channel_labels
 from app.model import frames
 from app.model.document import Document
 from app.run_nodes import TaskNodeMap, deadlock_nodes
@@ -206,6 +207,7 @@ class RunPanel(QObject):
         super().__init__(window)
         self.window = window
         self.canvas = canvas
+        self.run_labels = RunLabels(canvas)
         self._document = document
         self.runner = QtRunner(self, grace_s=grace_s)
         self.history = history or RunHistory()
@@ -426,6 +428,8 @@ class RunPanel(QObject):
             csp=result.csp,
         )
         self.stats.set_run(result.stats, trace, result.kernel_names)
+        peaks = result.csp.peak_occupancy() if result.csp is not None else {}
+        self.run_labels.show(channel_labels(doc, peaks))
         self.compare.reload()
         self.highlight_nodes(self.canvas.selected_ids())
         self.timeline_dock.show()
@@ -467,6 +471,7 @@ class RunPanel(QObject):
         text = f"stale: from {record.label} (run #{record.run_id}) — {why}; run again (F5)"
         self.timeline.stale_banner.set_stale(text)
         self.stats.stale_banner.set_stale(text)
+        self.run_labels.clear()
 
     @property
     def stale(self) -> bool:

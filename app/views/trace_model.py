@@ -175,6 +175,16 @@ class CspTrace:
             return f"waiting in synchronize({name})"
         return f"waiting on {name}"
 
+    def peak_occupancy(self) -> dict[str, int]:
+        """The most slots each channel held at once during the run, by channel name."""
+        occ = self.occupancy
+        peaks = dict.fromkeys(self.channels, 0)
+        for i, name in enumerate(self.channels):
+            values = occ["occupancy"][occ["channel"] == i]
+            if len(values):
+                peaks[name] = int(values.max())
+        return peaks
+
     def occupancy_steps(
         self, channel: int, end: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -92,6 +92,15 @@ def test_megakernel_run_shows_process_lanes_waits_and_occupancy(
     assert set(timeline.occupancy_curves) == {"l2c", "c2s"}
     ys = timeline.occupancy_curves["l2c"].getData()[1]
     assert ys is not None and int(np.max(ys)) == 2
+    # The channel nodes on the canvas say the same after the run: peak slots of their depth.
+    doc = window.document
+    channel_ids = {n.name: n.id for n in doc.graph.nodes.values() if n.name in ("l2c", "c2s")}
+    labels = window.run_panel.run_labels
+    assert labels.text_of(channel_ids["l2c"]) == "peak 2/2"
+    assert labels.text_of(channel_ids["c2s"]) == "peak 2/2"
+    # Opening another project makes the run stale: the labels go with it.
+    window.run_panel.document_replaced()
+    assert labels.text_of(channel_ids["l2c"]) is None
     # The waits are painted (hatched, under the slices).
     image = QImage(900, 300, QImage.Format.Format_ARGB32)
     image.fill(0)
