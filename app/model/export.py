@@ -4,8 +4,9 @@
 spec's API that a person could have typed: data, kernels, channels/events, workloads (one
 ``@workload`` function per workload frame), processes and compositions, the schedule its sheet
 sets, ``program = ....compile(...)`` and the runner block. A frame's statements are its children
-in a topological order of the data they pass among themselves, ties broken by child order; a
-call's arguments are the wires at its parameter ports, indexed as ``app.model.indexing`` says.
+in child order, which is the program order (docs/semantics.md, "Statement order in the Studio"):
+export never reorders them, since order is semantics to the simulator (WAR/WAW, workers, streams);
+a call's arguments are the wires at its parameter ports, indexed as ``app.model.indexing`` says.
 Output is deterministic (root nodes are written per section in name order, kernel ops in
 dependency order with node ids breaking ties) and ruff-format clean. Every generated line maps
 to the id of the node that produced it (``ExportResult.line_map``), so a diagnostic at
@@ -31,34 +32,19 @@ LINE_LENGTH = 100
 INDENT = "    "
 TENSOR_INIT_MODULE = pytext.TENSOR_INIT_MODULE
 
-_PROCESSES = 6
-_SECTION_TITLES = {
-    0: "Data",
-    2: "Axes",
-    3: "Kernels",
-    4: "Channels and events",
-    5: "Workloads",
-    6: "Processes",
-    7: "Composition",
-}
-
-
-def _section(k: registry.NodeKind) -> int | None:
-    """The section of the script a root node of kind ``k`` is defined in (by its roles);
-    None for kinds that are not top-level definitions (processes are found in their frames)."""
-    if k.data:
-        return 0 if k.data == "tensor" else 1
-    if k.category == "Axes":
-        return 2
-    if k.defines_kernel:
-        return 3
-    if k.run_role in ("channel", "event"):
-        return 4
-    if k.defines_workload:
-        return 5
-    if k.program:
-        return 7
-    return None
+SECTIONS: tuple[tuple[str, str | None], ...] = (
+    ("data", "Data"),
+    ("scalars", None),
+    ("axes", "Axes"),
+    ("kernels", "Kernels"),
+    ("channels", "Channels and events"),
+    ("workloads", "Workloads"),
+    ("processes", "Processes"),
+    ("composition", "Composition"),
+)
+"""The sections of the script, in order, with their comment titles: a root node is defined in
+its kind's ``NodeKind.section`` (a connect's processes, which stand in its frame, too)."""
+_SECTION_INDEX = {name: i for i, (name, _title) in enumerate(SECTIONS)}
 
 
 def _k(node: Node) -> registry.NodeKind:
@@ -200,21 +186,17 @@ class _Exporter:
                 )
         self._check_workload_var_names()
         sections: dict[int, list[Node]] = {}
-        for n in self.roots:
-            sec = _section(_k(n))
-            if sec is not None:
-                sections.setdefault(sec, []).append(n)
-        processes = [
-            n
-            for n in self.nodes.values()
-            if _k(n).module_level and registry.scope_of_parent(self.doc, n.parent) == "connect"
-        ]
-        if processes:
-            sections[_PROCESSES] = processes
+        for n in self.nodes.values():
+            k = _k(n)
+            top = n.parent is None or (
+                k.module_level and registry.scope_of_parent(self.doc, n.parent) == "connect"
+            )
+            if top and k.section:
+                sections.setdefault(_SECTION_INDEX[k.section], []).append(n)
         programs = self._programs()
         for sec in sorted(sections):
             nodes = sorted(sections[sec], key=lambda n: natural_key(n.name or n.id))
-            title = _SECTION_TITLES.get(sec)
+            title = SECTIONS[sec][1]
             if title is not None:
                 self.out.blank(2 if sec >= 3 else 1)
                 self.out.line(f"# {title}", None)
@@ -550,55 +532,21 @@ class _Exporter:
         return call
 
     def statements(self, frame: Node) -> list[Node]:
-        """``frame``'s children in export order: a topological order of the data they pass
-        among themselves (a child whose subtree reads what another's writes comes after it),
-        ties, and cycles, broken by child order. A call sent on a channel is not a statement of
-        its own (its send writes it)."""
+        """``frame``'s children in export order, which is their child order: the order of the
+        document is the program order and is never changed here (a read before a write of the
+        same tensor is a write-after-read the user meant; validation warns about it). A call sent
+        on a channel is not a statement of its own (its send writes it)."""
         cached = self._order_cache.get(frame.id)
         if cached is not None:
             return cached
         kids = self.kids.get(frame.id, [])
-        sent: dict[str, Node] = {}  # send id -> call
+        sent_ids: set[str] = set()
         for k in kids:
             if _k(k).takes_task:
                 call = self.sent_call_of(k)
                 if call is not None:
-                    sent[k.id] = call
-        sent_ids = {c.id for c in sent.values()}
-        stmts = [k for k in kids if k.id not in sent_ids]
-        # what each statement's subtree writes and reads (node ids of data items)
-        writes: list[set[str]] = []
-        reads: list[set[str]] = []
-        for s in stmts:
-            sub = {s.id} | {d.id for d in self._descendants(s.id)}
-            if s.id in sent:
-                sub.add(sent[s.id].id)
-            w = set(sub)
-            r: set[str] = set()
-            for e in self.graph.edges:
-                if e.src.node in sub and e.dst.node not in sub:
-                    w.add(e.dst.node)
-                if e.dst.node in sub and e.src.node not in sub:
-                    r.add(e.src.node)
-            writes.append(w)
-            reads.append(r)
-        count = len(stmts)
-        after: list[set[int]] = [set() for _ in stmts]  # j in after[i]: i must precede j
-        for i in range(count):
-            for j in range(count):
-                if i != j and writes[i] & reads[j]:
-                    after[i].add(j)
-        preds = [sum(1 for i in range(count) if j in after[i]) for j in range(count)]
-        done = [False] * count
-        order: list[Node] = []
-        for _ in range(count):
-            ready = next((j for j in range(count) if not done[j] and preds[j] == 0), None)
-            if ready is None:  # a cycle (read and written both ways): child order decides
-                ready = next(j for j in range(count) if not done[j])
-            done[ready] = True
-            order.append(stmts[ready])
-            for j in after[ready]:
-                preds[j] -= 1
+                    sent_ids.add(call.id)
+        order = [k for k in kids if k.id not in sent_ids]
         self._order_cache[frame.id] = order
         return order
 

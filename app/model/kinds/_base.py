@@ -244,6 +244,10 @@ class NodeKind:
     names)`` writes its lines through the exporter (``app.model.export``: checked names,
     expressions and literals, the import list and the line map; ``exporter.body(node, depth +
     1)`` writes a frame's children in order). None: not a statement."""
+    section: str = ""
+    """The section of the exported script a top-level node of this kind is defined in
+    (``export.SECTIONS``: data, scalars, axes, kernels, channels, workloads, processes,
+    composition); "" = not a top-level definition."""
     emit_root: Callable[[Emitter, Node], None] | None = None
     """Write a root node of this kind as a top-level definition of the script (a tensor, an
     axis, a kernel, a workload, a connect's process...): ``emit_root(exporter, node)``."""

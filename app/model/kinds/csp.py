@@ -180,6 +180,7 @@ KINDS = [
         check=positive("depth"),
         run_role="channel",
         emit_root=emit_csp_channel,
+        section="channels",
         doc='Channel("name", depth=d): bounded, blocking send.',
     ),
     NodeKind(
@@ -214,6 +215,7 @@ KINDS = [
         module_level=True,
         run_role="process",
         emit_root=emit_csp_process,
+        section="processes",
         frame_style=FrameLook((28, 88, 88, 40), (72, 200, 190, 255), (22, 72, 72, 235)),
         doc="A CSP process: inside P.pipe, or inside a connect frame.",
     ),
@@ -276,6 +278,7 @@ KINDS = [
         prop_applies=sheet_prop_applies,
         check=check_connect,
         emit_root=emit_csp_connect,
+        section="composition",
         frame_style=FrameLook(
             (30, 70, 110, 36),
             (96, 160, 240, 255),

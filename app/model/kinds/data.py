@@ -185,6 +185,7 @@ KINDS = [
         summary=titles.tensor,
         data="tensor",
         emit_root=emit_data_tensor,
+        section="data",
         check=check_tensor,
         prop_check=tensor_prop_check,
         doc="A tensor backed by a numpy array. Wire it into call ports; wire call outputs into "
@@ -200,6 +201,7 @@ KINDS = [
         summary=titles.scalar,
         data="scalar",
         emit_root=emit_data_scalar,
+        section="scalars",
         doc="A named Python number (sizes, counts).",
     ),
     NodeKind(
@@ -211,6 +213,7 @@ KINDS = [
         name_base="axis",
         summary=titles.axis,
         emit_root=emit_axis_dense,
+        section="axes",
         doc="Dense[size]: a static iteration space.",
     ),
     NodeKind(
@@ -222,6 +225,7 @@ KINDS = [
         name_base="axis",
         summary=titles.axis,
         emit_root=emit_axis_dense_dyn,
+        section="axes",
         doc="DenseDyn(size): a size known at run time.",
     ),
     NodeKind(
@@ -233,6 +237,7 @@ KINDS = [
         name_base="axis",
         summary=titles.axis,
         emit_root=emit_axis_ragged,
+        section="axes",
         doc="Ragged(outer_size, lengths): per-row lengths.",
     ),
     NodeKind(
@@ -244,6 +249,7 @@ KINDS = [
         name_base="routing",
         summary=titles.axis,
         emit_root=emit_axis_sparse,
+        section="axes",
         doc="Sparse(outer_size, indptr, indices): CSR selection (MoE routing).",
     ),
 ]

@@ -61,6 +61,7 @@ KINDS = [
         summary=titles.event_def,
         run_role="event",
         emit_root=emit_event_def,
+        section="channels",
         doc='Event("name"): a rendezvous.',
     ),
     *(

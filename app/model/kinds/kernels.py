@@ -303,6 +303,7 @@ KINDS = [
         summary=titles.kernel_def,
         defines_kernel=True,
         emit_root=emit_kernel_def,
+        section="kernels",
         check=check_kernel,
         doc="A kernel definition; its body holds the tile ops.",
     ),

@@ -178,6 +178,7 @@ KINDS = [
         program=True,
         defines_workload=True,
         emit_root=emit_workload_def,
+        section="workloads",
         prop_applies=sheet_prop_applies,
         frame_style=FrameLook(
             (74, 52, 120, 38),
@@ -317,6 +318,7 @@ KINDS = [
         prop_applies=sheet_prop_applies,
         check=check_composition,
         emit_root=emit_compose,
+        section="composition",
         frame_style=_COMPOSE_LOOK,
         doc="combine(w1, w2, ...): its children (workload instances and compositions), in order.",
     ),
@@ -336,6 +338,7 @@ KINDS = [
         prop_applies=sheet_prop_applies,
         check=check_composition,
         emit_root=emit_compose,
+        section="composition",
         frame_style=replace(_COMPOSE_LOOK, double=True),
         doc="sequential(w1, w2, ...): its children run one after another, in order.",
     ),
