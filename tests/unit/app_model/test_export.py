@@ -291,9 +291,12 @@ def test_round_robin_and_task_graph_from_the_sheet() -> None:
 # statement order
 
 
-def test_statements_follow_the_data_not_the_child_order() -> None:
-    # shift (reads T) comes first among the children, but scale writes T
+def test_statements_keep_the_child_order_even_against_the_data() -> None:
+    # shift (reads T) comes first among the children and scale writes T: the child order is
+    # the program order, so shift reads T before scale writes it (a write-after-read)
     src = export_script(two_stage(order=("c2", "c1"))).source
+    assert body_of(src, "stages") == ["shift(x=T, y=Y)", "scale(x=X, y=T)"]
+    src = export_script(two_stage(order=("c1", "c2"))).source
     assert body_of(src, "stages") == ["scale(x=X, y=T)", "shift(x=T, y=Y)"]
 
 
@@ -305,7 +308,7 @@ def test_independent_statements_keep_the_child_order() -> None:
     assert body_of(src, "stages") == ["shift(x=X, y=Y)", "scale(x=X, y=T)"]
 
 
-def test_a_subtree_that_writes_comes_before_a_subtree_that_reads() -> None:
+def test_a_subtree_that_reads_before_a_subtree_that_writes_stays_first() -> None:
     doc = Document(format_version=2, name="loops")
     tensor(doc, "A", [4, 16, 16])
     tensor(doc, "B", [4, 16, 16])
@@ -323,11 +326,46 @@ def test_a_subtree_that_writes_comes_before_a_subtree_that_reads() -> None:
     wire(doc, "writer", "y", "B", "write")
     src = export_script(doc).source
     assert body_of(src, "w") == [
-        "for i in P(rows):",
-        "    k[i](x=A[i], y=B[i])",
         "for j in P.seq(rows):",
         "    k[j](x=B[j], y=C[j])",
+        "for i in P(rows):",
+        "    k[i](x=A[i], y=B[i])",
     ]
+
+
+WAR_SCRIPT = """
+from pto_wsp import *
+import numpy as np
+A = Tensor(np.ones((4, 16, 16), np.float32), name='A')
+B = Tensor(np.zeros((4, 16, 16), np.float32), name='B')
+tiles = Dense[4]
+@kernel
+def copy_k(a: In[Tile[16, 16, DType.F32]], b: Out[Tile[16, 16, DType.F32]]):
+    pto.store(b, a)
+
+@workload
+def work():
+    z = relayout(B, to=TensorLayout((TensorShard(0), TensorReplicate(), TensorReplicate())))
+    for i in P(tiles):
+        copy_k[i](a=A[i], b=B[i])
+
+program = work().spatial_map(grid=(2, 1)).compile()
+"""
+
+
+def test_an_imported_write_after_read_is_exported_in_its_order(tmp_path: Path) -> None:
+    # z reads B, then the loop writes B: z must read the old B, so the relayout stays first
+    # (a topological order of the data would put it after the loop and make it read the new B)
+    from app.model.importer import import_script
+
+    script = tmp_path / "war.py"
+    script.write_text(WAR_SCRIPT)
+    doc = import_script(script)
+    src = export_script(doc).source
+    body = body_of(src, "work")
+    assert body[0].startswith("z = relayout(B, ")
+    assert body[1:] == ["for i in P(tiles):", "    copy_k[i](a=A[i], b=B[i])"]
+    assert ir_of(src, tmp_path) == ir_of(WAR_SCRIPT, tmp_path)
 
 
 def test_a_cycle_of_data_keeps_the_child_order() -> None:
@@ -351,10 +389,10 @@ def test_a_collective_reads_what_the_loop_writes_and_feeds_the_next_call() -> No
     kernel(doc, "partial", [tile("x"), tile("p", "Out")])
     kernel(doc, "finish", [tile("a"), tile("o", "Out")])
     workload(doc, "wl", "tp", target="cpu_sim", spatial_map=[2, 1])
-    call(doc, "fin", "wl", "finish", a="0")
-    add(doc, "y", "layout.allreduce", "y", "wl", op="sum")
     add(doc, "loop", "loop.parallel", "", "wl", axes=[{"var": "k", "axis": "kb"}])
     call(doc, "part", "loop", "partial")
+    add(doc, "y", "layout.allreduce", "y", "wl", op="sum")
+    call(doc, "fin", "wl", "finish", a="0")
     wire(doc, "X", "tensor", "part", "x")
     wire(doc, "part", "p", "Part", "write")
     wire(doc, "Part", "tensor", "y", "tensor")
@@ -419,11 +457,11 @@ def test_pipe_consume_and_send_write_the_sent_call_inside_the_send() -> None:
     kernel(doc, "store", [tile("b"), tile("y", "Out")])
     workload(doc, "wl", "pipeline", target="cpu_sim", dispatch="round_robin", dispatch_n=1)
     add(doc, "pipe", "pipe.scope", "", "wl", depth=2)
-    add(doc, "cons", "csp.consume", "", "pipe", var="t", channel="ch")
     add(doc, "seq", "loop.seq", "", "pipe", var="i", axis="tiles")
     call(doc, "ld", "seq", "load")
     add(doc, "snd", "csp.send", "send", "seq", channel="ch")
     add(doc, "cls", "csp.close", "close", "seq", channel="ch")
+    add(doc, "cons", "csp.consume", "", "pipe", var="t", channel="ch")
     call(doc, "st", "cons", "store")
     wire(doc, "inp", "tensor", "ld", "x")
     wire(doc, "ld", "b", "buf", "write")
