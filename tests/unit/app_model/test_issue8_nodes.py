@@ -1,4 +1,5 @@
-"""Issue 8 nodes in the graph model: task-graph policies, tensor layouts, collectives, the mesh.
+"""Issue 8 in the graph model (format v2): task-graph policies and the mesh on a workload's
+schedule sheet, tensor layouts, collectives.
 
 Each option exports to the exact DSL call of the agreed API, imports back from a script to an
 equal document (with a byte-identical re-export), and wrong values are diagnostics on the node.
@@ -18,19 +19,27 @@ import pytest
 
 from app.model import io, registry
 from app.model.commands import DocumentEditor, PropertyError, SetProperty
-from app.model.document import Document
+from app.model.document import Document, Edge, PortRef
 from app.model.export import ExportError, export_script
 from app.model.importer import ScriptImportError, import_script
+from app.model.kinds.schedule import task_graph_field_applies
 
-from .conftest import add, entry_of, wire
+from .conftest import add, wire
+from .v2_docs import node
+from .v2_docs import wire as v2wire
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "projects" / "tensor_parallel.pto.json"
 
 
 # ------------------------------------------------------------------------------------------
-# a small project: copy_k over 4 tiles, optionally a collective, a schedule chain
+# a small project: copy_k over 4 tiles, optionally a collective, the workload's schedule sheet
 # ------------------------------------------------------------------------------------------
+@pytest.fixture
+def editor() -> DocumentEditor:
+    return DocumentEditor(Document(name="issue8"))
+
+
 def build(
     ed: DocumentEditor,
     *,
@@ -39,65 +48,49 @@ def build(
     program: bool = False,
     layout_a: list[str] | None = None,
 ) -> dict[str, str]:
-    ids: dict[str, str] = {}
-    ids["A"] = add(ed, "data.tensor", name="A", shape=[4, 16, 16], layout=layout_a or []).id
-    ids["B"] = add(ed, "data.tensor", name="B", shape=[4, 16, 16]).id
-    add(ed, "axis.dense", name="tiles", size=4)
+    """A (4, 16, 16) -> B copied tile by tile in ``P(i in tiles)`` inside workload ``work``;
+    the sheet maps a 2x2 mesh (``mesh``), sets ``task_graph`` and compiles (``program``)."""
+    doc = ed.doc
+    node(doc, "A", "data.tensor", "A", shape=[4, 16, 16], layout=layout_a or [])
+    node(doc, "B", "data.tensor", "B", shape=[4, 16, 16])
+    node(doc, "tiles", "axis.dense", "tiles", size=4)
     params = [
         {"name": "a", "direction": "In", "kind": "tile"},
         {"name": "b", "direction": "Out", "kind": "tile"},
     ]
-    kern = add(ed, "kernel.def", name="copy_k", params=params)
+    kern = node(doc, "copy_k", "kernel.def", "copy_k", params=params)
     pn = {n.props["param"]: n.id for n in kern.body.nodes.values() if n.kind == "kernel.param"}
-    wire(ed, pn["a"], "tile", pn["b"], "value")
-    wl = add(ed, "workload.def", name="work")
-    ids["wl"] = wl.id
-    loop = add(ed, "loop.parallel", parent=wl.id, vars="i")
-    ids["loop"] = loop.id
-    wire(ed, entry_of(wl), "exec", loop.id, "exec")
-    g = add(ed, "data.get", parent=wl.id, target="tiles")
-    wire(ed, g.id, "out", loop.id, "axes")
-    call = add(ed, "kernel.call", parent=loop.id, axes="i", index={"a": "i", "b": "i"})
-    wire(ed, entry_of(loop), "exec", call.id, "exec")
-    for target, port in (("copy_k", "kernel"), ("A", "a"), ("B", "b")):
-        g = add(ed, "data.get", parent=loop.id, target=target)
-        wire(ed, g.id, "out", call.id, port)
-    prev = wl.id
+    kern.body.edges.append(Edge(PortRef(pn["a"], "tile"), PortRef(pn["b"], "value")))
+    sheet: dict[str, Any] = {}
     if mesh:
-        m = add(ed, "sched.spatial_map", grid=[2, 2])
-        wire(ed, prev, "workload", m.id, "workload")
-        prev = ids["mesh"] = m.id
+        sheet["spatial_map"] = [2, 2]
     if task_graph is not None:
-        tg = add(ed, "sched.task_graph", name="graph", **task_graph)
-        wire(ed, prev, "workload", tg.id, "workload")
-        prev = ids["tg"] = tg.id
+        sheet["task_graph"] = dict(task_graph)
     if program:
-        c = add(ed, "compile.target", name="program")
-        wire(ed, prev, "workload", c.id, "workload")
-        ids["compile"] = c.id
-    return ids
+        sheet["target"] = "cpu_sim"
+    node(doc, "wl", "workload.def", "work", **sheet)
+    node(doc, "loop", "loop.parallel", "", "wl", axes=[{"var": "i", "axis": "tiles"}])
+    node(doc, "call", "kernel.call", "call", "loop", kernel="copy_k")
+    v2wire(doc, "A", "tensor", "call", "a")
+    v2wire(doc, "call", "b", "B", "write")
+    return {"A": "A", "B": "B", "wl": "wl", "loop": "loop", "kernel": "copy_k", "tg": "wl", "compile": "wl"}  # fmt: skip
 
 
 def add_collective(
     ed: DocumentEditor, ids: dict[str, str], kind: str, name: str, source: str, **props: Any
 ) -> str:
-    """Append ``name = <kind>(source, ...)`` to the workload body's execution chain."""
+    """Append ``name = <kind>(source, ...)`` to the workload's statements (after the loop)."""
+    doc = ed.doc
+    node(doc, name, f"layout.{kind}", name, "wl", **props)
+    v2wire(doc, source, "tensor", name, "tensor")
+    ids["last"] = name
+    return name
+
+
+def set_task_graph(ed: DocumentEditor, ids: dict[str, str], **fields: Any) -> None:
+    """Set some fields of the workload sheet's ``task_graph`` (one SetProperty of the dict)."""
     wl = ed.doc.node(ids["wl"])
-    body = wl.body
-    last = ids.get("last", ids["loop"])
-    node = add(ed, f"layout.{kind}", parent=wl.id, name=name, **props)
-    src = next(
-        (n.id for n in body.nodes.values() if n.name == source and n.kind.startswith("layout.")),
-        None,
-    )
-    if src is None:
-        src = add(ed, "data.get", parent=wl.id, target=source).id
-        wire(ed, src, "out", node.id, "tensor")
-    else:
-        wire(ed, src, "tensor", node.id, "tensor")
-    wire(ed, last, "exec", node.id, "exec")
-    ids["last"] = node.id
-    return node.id
+    ed.apply(SetProperty(wl.id, "task_graph", {**wl.props.get("task_graph", {}), **fields}))
 
 
 def task_graph_line(doc: Document) -> str:
@@ -172,8 +165,10 @@ def test_all_options_together_split_like_ruff_and_import_what_they_use(editor) -
     }
     build(editor, task_graph=props, program=True)
     src = export_script(editor.doc).source
+    # v2: the sheet's chain starts at the workload (``work_w.task_graph(``) inside ``program = (``
     assert (
-        "    .task_graph(\n"
+        "program = (\n"
+        "    work_w.task_graph(\n"
         '        window=TaskWindow(16, "tasks", WindowMode.STALL),\n'
         '        deps=Deps.infer("bounding"),\n'
         '        ready=ReadyPolicy.priority(lambda t: t.get("i")),\n'
@@ -223,14 +218,11 @@ def test_collectives_export_with_their_options(editor) -> None:
 def test_collective_output_feeds_a_kernel_call(editor) -> None:
     ids = build(editor, layout_a=["S0", "R", "R"])
     red = add_collective(editor, ids, "allreduce", "y", "A")
-    wl = editor.doc.node(ids["wl"])
-    call = add(editor, "kernel.call", parent=wl.id, index={"a": "0", "b": "1"})
-    wire(editor, red, "exec", call.id, "exec")
-    k = add(editor, "data.get", parent=wl.id, target="copy_k")
-    wire(editor, k.id, "out", call.id, "kernel")
+    call = add(
+        editor, "kernel.call", parent=ids["wl"], kernel=ids["kernel"], index={"a": "0", "b": "1"}
+    )
     wire(editor, red, "tensor", call.id, "a")  # the collective's result tensor
-    b = add(editor, "data.get", parent=wl.id, target="B")
-    wire(editor, b.id, "out", call.id, "b")
+    wire(editor, call.id, "b", ids["B"], "write")
     src = export_script(editor.doc).source
     assert '    y = allreduce(A, op="sum")\n    copy_k(a=y[0], b=B[1])\n' in src
 
@@ -242,46 +234,40 @@ def test_collective_without_a_mesh_is_a_diagnostic_on_the_collective(editor) -> 
     ids = build(editor, mesh=False, program=True, layout_a=["S0", "R", "R"])
     red = add_collective(editor, ids, "allreduce", "y", "A")
     assert messages(editor.doc, red) == [
-        "kind: allreduce needs a mesh: add spatial_map to the schedule of work"
+        "kind: allreduce needs a mesh: set spatial_map in the schedule of work"
     ]
-    with pytest.raises(ExportError, match="needs a mesh: add spatial_map"):
+    with pytest.raises(ExportError, match="needs a mesh: set spatial_map"):
         export_script(editor.doc)
-    # with the mesh in the chain the diagnostic goes away
-    m = add(editor, "sched.spatial_map", grid=[2, 2])
-    doc = editor.doc
-    doc.graph.edges = [e for e in doc.graph.edges if e.dst.node != ids["compile"]]
-    wire(editor, ids["wl"], "workload", m.id, "workload")
-    wire(editor, m.id, "workload", ids["compile"], "workload")
+    # with the mesh on the workload's sheet the diagnostic goes away
+    editor.apply(SetProperty(ids["wl"], "spatial_map", [2, 2]))
     assert messages(editor.doc, red) == []
 
 
 def test_task_graph_diagnostics(editor) -> None:
     ids = build(editor, task_graph={"window": 0})
-    tg = ids["tg"]
-    assert any("task_graph sets nothing" in m for m in messages(editor.doc, tg))
-    editor.apply(SetProperty(tg, "ready", "priority"))
-    assert messages(editor.doc, tg) == [
-        'props.ready_key: ready=priority needs a key, e.g. t.get("i")'
+    wl = ids["wl"]
+    assert any("task_graph sets nothing" in m for m in messages(editor.doc, wl))
+    set_task_graph(editor, ids, ready="priority")
+    assert messages(editor.doc, wl) == [
+        "props.task_graph.ready_key: ready=priority needs a key, e.g. k"
     ]
-    editor.apply(SetProperty(tg, "ready_key", 't.get("i") + nope'))
-    assert messages(editor.doc, tg) == ["props.ready_key: unknown name 'nope'"]
-    editor.apply(SetProperty(tg, "ready_key", 't.get("i")'))
-    editor.apply(SetProperty(tg, "pools", [{"kernel": "ghost", "workers": 2}]))
-    assert messages(editor.doc, tg) == [
-        "props.pools[0].kernel: no kernel named 'ghost' in the project"
+    set_task_graph(editor, ids, ready_key='t.get("i") + nope')
+    assert [m for m in messages(editor.doc, wl) if "nope" in m]
+    set_task_graph(editor, ids, ready_key='t.get("i")')
+    set_task_graph(editor, ids, pools=[{"kernel": "ghost", "workers": 2}])
+    assert messages(editor.doc, wl) == [
+        "props.task_graph.pools[0].kernel: no kernel named 'ghost' in the project"
     ]
     with pytest.raises(PropertyError, match="two pools"):
-        editor.apply(
-            SetProperty(
-                tg,
-                "pools",
-                [{"kernel": "copy_k", "workers": 1}, {"kernel": "copy_k", "workers": 2}],
-            )
+        set_task_graph(
+            editor,
+            ids,
+            pools=[{"kernel": "copy_k", "workers": 1}, {"kernel": "copy_k", "workers": 2}],
         )
     with pytest.raises(PropertyError, match="workers"):
-        editor.apply(SetProperty(tg, "pools", [{"kernel": "copy_k", "workers": 0}]))
+        set_task_graph(editor, ids, pools=[{"kernel": "copy_k", "workers": 0}])
     with pytest.raises(PropertyError, match="expected one of"):
-        editor.apply(SetProperty(tg, "deps", "magic"))
+        set_task_graph(editor, ids, deps="magic")
 
 
 def test_tensor_layout_is_checked_against_the_rank(editor) -> None:
@@ -299,29 +285,28 @@ def test_tensor_layout_is_checked_against_the_rank(editor) -> None:
     assert messages(editor.doc, ids["A"]) == []
 
 
-def test_prop_applies_follows_the_choices(editor) -> None:
-    ids = build(editor, task_graph={"window": 0, "trace": "none"})
-    node = editor.doc.node(ids["tg"])
-    assert not registry.prop_applies(node, "ready_key")
-    assert not registry.prop_applies(node, "threshold")
-    assert not registry.prop_applies(node, "mode") and not registry.prop_applies(node, "unit")
-    editor.apply(SetProperty(node.id, "ready", "priority"))
-    editor.apply(SetProperty(node.id, "start", "threshold"))
-    editor.apply(SetProperty(node.id, "window", 4))
+def test_task_graph_fields_apply_by_the_choices(editor) -> None:
+    settings = {"window": 0, "trace": "none"}
+    assert not task_graph_field_applies(settings, "ready_key")
+    assert not task_graph_field_applies(settings, "threshold")
+    assert not task_graph_field_applies(settings, "mode")
+    assert not task_graph_field_applies(settings, "unit")
+    settings.update(ready="priority", start="threshold", window=4)
     for name in ("ready_key", "threshold", "mode", "unit", "deps", "pools"):
-        assert registry.prop_applies(node, name), name
+        assert task_graph_field_applies(settings, name), name
 
 
-def test_old_task_graph_nodes_load_with_default_knobs(tmp_path: Path) -> None:
-    """A project saved before these properties existed keeps its meaning (defaults = not set)."""
+def test_a_task_graph_with_some_fields_loads_with_default_knobs(tmp_path: Path) -> None:
+    """A file naming only some task_graph fields (and a tensor without a layout) keeps its
+    meaning: the fields it leaves out are not set."""
     ed = DocumentEditor(Document(name="old"))
     build(ed, task_graph={"window": 8})
     data = json.loads(io.to_json(ed.doc))
-    for node in data["graph"]["nodes"]:
-        if node["kind"] == "sched.task_graph":
-            node["props"] = {"window": 8, "mode": "stall"}
-        if node["kind"] == "data.tensor":
-            del node["props"]["layout"]
+    for raw in data["graph"]["nodes"]:
+        if raw["kind"] == "workload.def":
+            raw["props"]["task_graph"] = {"window": 8, "mode": "stall"}
+        if raw["kind"] == "data.tensor":
+            del raw["props"]["layout"]
     path = tmp_path / "old.pto.json"
     path.write_text(json.dumps(data))
     doc = io.load(path)
@@ -358,19 +343,17 @@ def test_task_graph_knobs_layouts_and_collectives_round_trip(editor, tmp_path: P
     red = add_collective(editor, ids, "allreduce", "y", "A", op="min")
     add_collective(editor, ids, "allgather", "g", "y", dim=0)
     add_collective(editor, ids, "relayout", "z", "B", dist=["S1", "R", "R"])
-    wl = editor.doc.node(ids["wl"])
-    call = add(editor, "kernel.call", parent=wl.id, index={"a": "1", "b": "2"})
-    wire(editor, ids["last"], "exec", call.id, "exec")
-    k = add(editor, "data.get", parent=wl.id, target="copy_k")
-    wire(editor, k.id, "out", call.id, "kernel")
+    call = add(
+        editor, "kernel.call", parent=ids["wl"], kernel=ids["kernel"], index={"a": "1", "b": "2"}
+    )
     wire(editor, red, "tensor", call.id, "a")
-    # one Get per root name and body, as the importer builds it: reuse relayout's Get of B
-    b = next(n for n in wl.body.nodes.values() if n.props.get("target") == "B")
-    wire(editor, b.id, "out", call.id, "b")
+    wire(editor, call.id, "b", ids["B"], "write")
     assert editor.doc.validate() == []
     back = round_trip(editor.doc, tmp_path)
-    tg = next(n for n in back.graph.nodes.values() if n.kind == "sched.task_graph")
-    assert tg.props == {**registry.kind("sched.task_graph").defaults(), **props}
+    wl = next(n for n in back.graph.nodes.values() if n.kind == "workload.def")
+    spec = registry.kind("workload.def").prop("task_graph")
+    defaults = {f.name: f.default for f in registry.prop_fields(spec)}
+    assert {**defaults, **wl.props["task_graph"]} == {**defaults, **props}
 
 
 @pytest.mark.parametrize(
@@ -410,7 +393,12 @@ def _script(tmp_path: Path, body: str) -> Path:
     return path
 
 
-def test_collective_result_used_inside_a_loop_is_refused_clearly(tmp_path: Path) -> None:
+def test_collective_result_used_inside_a_loop_imports_wired_across_the_loop_border(
+    tmp_path: Path,
+) -> None:
+    """v1 refused this (a collective's result lived in the workload body's scope, out of reach
+    of a loop body). v2 changed the rule on purpose: one canvas, so the collective's result is
+    wired straight into the call inside the loop, and the script comes back unchanged."""
     path = _script(
         tmp_path,
         "@workload\n"
@@ -420,8 +408,20 @@ def test_collective_result_used_inside_a_loop_is_refused_clearly(tmp_path: Path)
         "        copy_k[i](a=y[i], b=B[i])\n"
         "w = work().spatial_map(grid=(2, 2))\n",
     )
-    with pytest.raises(ScriptImportError, match="result of allreduce is used inside a loop"):
-        import_script(path)
+    doc = import_script(path)
+    assert doc.validate() == []
+    red = next(n for n in doc.graph.nodes.values() if n.kind == "layout.allreduce")
+    call = next(n for n in doc.graph.nodes.values() if n.kind == "kernel.call")
+    assert doc.node(call.parent).kind == "loop.parallel"
+    assert red.parent == doc.node(call.parent).parent  # the collective is a workload statement
+    assert [
+        (e.src.node, e.src.port) for e in doc.graph.edges if e.dst == PortRef(call.id, "a")
+    ] == [(red.id, "tensor")]
+    src = export_script(doc).source
+    assert (
+        '    y = allreduce(A, op="sum")\n    for i in P(tiles):\n        copy_k[i](a=y[i], b=B[i])\n'
+        in src
+    )  # noqa: E501
 
 
 def test_memory_layout_and_shared_pools_are_refused_clearly(tmp_path: Path) -> None:
@@ -463,7 +463,9 @@ def test_tensor_parallel_sample_validates_and_exports_the_agreed_api() -> None:
     assert "        partial[k, n](x=X[k], w=W[k, n], p=Part[k, n])\n" in src
     assert '    y = allreduce(Part, op="sum")\n' in src
     assert "    finish(a=y[0, 0], b=y[0, 1], o0=Y[0], o1=Y[1])\n" in src
-    assert "tensor_parallel_w.spatial_map(grid=(2, 2))\n" in src
+    # v2: the mesh is on the workload's sheet, chained after its task_graph
+    assert "    tensor_parallel_w.task_graph(\n" in src
+    assert "    .spatial_map(grid=(2, 2))\n" in src
     assert '        ready=ReadyPolicy.priority(lambda t: t.get("k")),\n' in src
     assert "        pools=Pools.by_kernel({partial: 3, finish: 1}),\n" in src
     assert '    .compile(target="cpu_sim")\n' in src
