@@ -11,6 +11,15 @@ A v2 document is one root canvas (docs/graph-model-v2.md): frames are nodes, a n
 frame names it in ``Node.parent``, and a frame's child order is the order of its children in
 ``graph.nodes``. The commands keep one invariant of that order: a frame comes before every node
 inside it. Only a kernel definition owns a sub-canvas (``body``, its tile-op dataflow).
+
+The child order is the program order (export writes it as it is). Commands that draw dataflow
+or move it (``Connect``, ``Reparent``, ``Wrap``) keep it agreeing with the wires in the same
+undoable step: when a wire makes writer -> tensor -> reader (or a statement's output straight
+into another) between statements ordered reader-first, the reader's statement moves to just
+after the writer's (``_follow_dataflow``); an order that already agrees is never touched.
+``CreateTensor`` wires a fresh tensor to one call only, and Paste/Duplicate copy wires among the
+copied nodes in their original order, so neither can make a pair that disagrees anew; Unwrap
+lifts children in place, keeping every order they had with their new siblings.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ from typing import Any
 
 from pto_wsp.errors import PtoError
 
-from . import exprs, frames, indexing, pytext, registry
+from . import exprs, frames, indexing, order, pytext, registry
 from .document import Backdrop, Document, Edge, Graph, Node, PortRef
 from .events import DocumentEvents
 
@@ -421,6 +430,44 @@ def _order_with_block(
     return keys[:at] + block + keys[at:]
 
 
+def _follow_dataflow(ed: DocumentEditor, edges: Iterable[Edge]) -> None:
+    """Keep the child order agreeing with the dataflow the wires ``edges`` (new, on the root
+    canvas) draw: for each writer -> reader pair they make (``order.flows_through``) whose
+    statements (``order.statements_of``) stand reader-first, move the reader's statement to
+    just after the writer's, taking along the siblings between them that read what it writes
+    (so no other wire starts to disagree). A pair whose writer already depends on its reader (a
+    cycle: one of them reads before the other writes in any order) is left as it is."""
+    doc = ed.doc
+    for writer, reader in order.flows_through(doc, list(edges)):
+        pair = order.statements_of(doc, writer, reader)
+        if pair is None:
+            continue
+        sw, sr = pair
+        sibs, flow = order.sibling_flow(doc, sw.parent)
+        i_w, i_r = sibs.index(sw.id), sibs.index(sr.id)
+        if i_r > i_w:
+            continue  # the order agrees
+        if sw.id in order.downstream(flow, sr.id, sibs):
+            continue  # a cycle: the order stays the user's
+        between = sibs[i_r + 1 : i_w]
+        moving = {sr.id} | order.downstream(flow, sr.id, between)
+        rest = [i for i in sibs if i not in moving]
+        position = rest.index(sw.id) + 1
+        block = [i for m in sibs if m in moving for i in _subtree(doc, m)]
+        ed.set_order(
+            doc.graph,
+            _order_with_block(doc, block, sw.parent, position if position < len(rest) else None),
+        )
+
+
+def _edges_touching(doc: Document, node_ids: Iterable[str]) -> list[Edge]:
+    """The root canvas's wires with an end at one of ``node_ids`` or inside them."""
+    inside: set[str] = set()
+    for nid in node_ids:
+        inside.update(_subtree(doc, nid))
+    return [e for e in doc.graph.edges if e.src.node in inside or e.dst.node in inside]
+
+
 def _check_wires(doc: Document, moved: Iterable[str], what: str) -> None:
     """Refuse (``PlacementRefused``) when a wire of a moved node breaks the wiring rules at its
     new place (a call's task must reach a ``send`` in the call's frame; no wire joins two
@@ -601,7 +648,11 @@ class Connect(Command):
         ok, reason = registry.can_connect(ed.doc, self.src, self.dst)
         if not ok:
             raise ConnectionRefused(reason)
-        ed.add_edge(ed.doc.graph_of(self.src.node), Edge(self.src, self.dst))
+        graph = ed.doc.graph_of(self.src.node)
+        edge = Edge(self.src, self.dst)
+        ed.add_edge(graph, edge)
+        if graph is ed.doc.graph:
+            _follow_dataflow(ed, [edge])
 
 
 class Disconnect(Command):
@@ -972,13 +1023,15 @@ class Reparent(Command):
             if position is not None:
                 position += 1
         _check_wires(doc, ids, "cannot move it there")
+        _follow_dataflow(ed, _edges_touching(doc, ids))
         for nid, pos in self.positions.items():
             ed.move(doc.node(nid), pos)
 
 
 class Reorder(Command):
-    """Make a node child number ``position`` of its frame (root canvas nodes: of the root);
-    the order export uses to break ties between independent statements."""
+    """Make a node child number ``position`` of its frame (root canvas nodes: of the root):
+    the program order export writes (a reader moved before a writer of its tensor reads the old
+    value; validation warns about that write-after-read)."""
 
     title = "Reorder"
 
@@ -1062,6 +1115,7 @@ class Wrap(Command):
         for nid in ids:
             ed.set_parent(doc.graph.nodes[nid], frame.id)
         _check_wires(doc, [frame.id], "cannot wrap the selection")
+        _follow_dataflow(ed, _edges_touching(doc, [frame.id]))
         self.node = frame
 
 

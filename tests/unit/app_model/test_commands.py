@@ -739,3 +739,118 @@ def test_paste_into_another_document_resolves_references_by_kind_and_name(attent
     assert [a["axis"] for a in loop.props["axes"]] == ["", heads.id]  # no "batch" here
     same_id = other.doc.graph.nodes.get(ids["attn"])
     assert same_id is None or same_id.kind != "kernel.def"  # the old id names something else
+
+
+# ------------------------------------------------------------------------------------------
+# the child order follows the dataflow the user draws (docs/semantics.md, "Statement order")
+
+
+def _stage_kernels(ed: DocumentEditor) -> tuple[str, str]:
+    scale = add(ed, "kernel.def", name="scale", params=params(("X", "In"), ("Y", "Out"))).id
+    shift = add(ed, "kernel.def", name="shift", params=params(("X", "In"), ("Y", "Out"))).id
+    return scale, shift
+
+
+def test_connect_moves_a_reader_made_first_after_its_writer(attention):
+    from app.model.export import export_script
+
+    ed, ids = attention
+    doc = ed.doc
+    scale, shift = _stage_kernels(ed)
+    t = add(ed, "data.tensor", name="T", shape=[4, 8, 16, 16]).id
+    y = add(ed, "data.tensor", name="Y", shape=[4, 8, 16, 16]).id
+    reader = add(ed, "kernel.call", parent=ids["loop"], kernel=shift).id  # made first
+    writer = add(ed, "kernel.call", parent=ids["loop"], kernel=scale).id
+    wire(ed, t, "tensor", reader, "X")
+    wire(ed, reader, "Y", y, "write")
+    wire(ed, ids["Q"], "tensor", writer, "X")
+    assert kids(doc, ids["loop"]) == [ids["call"], reader, writer]  # no writer of T yet
+    before = io.to_json(doc)
+    wire(ed, writer, "Y", t, "write")  # writer -> T -> reader, reader first: it moves
+    assert kids(doc, ids["loop"]) == [ids["call"], writer, reader]
+    assert (writer, "Y", t, "write") in edges(doc)
+    assert ed.undo_title() == "Connect"
+    src = export_script(doc).source
+    assert src.index("scale[b, h](X=Q[b, h], Y=T[b, h])") < src.index("shift[b, h](X=T[b, h]")
+    ed.undo()  # one step: the wire and the order come back together
+    assert io.to_json(doc) == before
+    assert kids(doc, ids["loop"]) == [ids["call"], reader, writer]
+    ed.redo()
+    assert kids(doc, ids["loop"]) == [ids["call"], writer, reader]
+    # a wire whose order already agrees never reorders
+    ed.apply(Reorder(ids["call"], 2))
+    agreed = list(doc.graph.nodes)
+    other = add(ed, "kernel.call", parent=ids["loop"], kernel=shift).id
+    agreed.append(other)
+    wire(ed, t, "tensor", other, "X")  # reads T after its writer already
+    assert list(doc.graph.nodes) == agreed
+
+
+def test_connect_moves_the_readers_frame_and_what_reads_it(editor):
+    """A reader inside a loop that stands before the writer's loop: the reader's loop (its
+    ancestor among the workload's children) moves after the writer's, and a statement between
+    them that reads what the reader writes goes along."""
+    ed = editor
+    scale, shift = _stage_kernels(ed)
+    rows = add(ed, "axis.dense", name="rows", size=4).id
+    a, t, u, v = (add(ed, "data.tensor", name=n, shape=[4, 16, 16]).id for n in "ATUV")
+    wl = add(ed, "workload.def", name="w", target="cpu_sim").id
+    l1 = add(ed, "loop.parallel", parent=wl, axes=[{"var": "i", "axis": rows}]).id
+    reader = add(ed, "kernel.call", parent=l1, kernel=shift).id
+    mid = add(ed, "kernel.call", parent=wl, kernel=shift).id  # reads U, which the reader writes
+    l2 = add(ed, "loop.parallel", parent=wl, axes=[{"var": "j", "axis": rows}]).id
+    writer = add(ed, "kernel.call", parent=l2, kernel=scale).id
+    wire(ed, t, "tensor", reader, "X")
+    wire(ed, reader, "Y", u, "write")
+    wire(ed, u, "tensor", mid, "X")
+    wire(ed, mid, "Y", v, "write")
+    wire(ed, a, "tensor", writer, "X")
+    assert kids(ed.doc, wl) == [l1, mid, l2]
+    wire(ed, writer, "Y", t, "write")
+    assert kids(ed.doc, wl) == [l2, l1, mid]
+    assert kids(ed.doc, l1) == [reader] and kids(ed.doc, l2) == [writer]
+    ed.undo()
+    assert kids(ed.doc, wl) == [l1, mid, l2]
+
+
+def test_connect_leaves_a_cycle_of_data_in_the_users_order(editor):
+    ed = editor
+    scale, shift = _stage_kernels(ed)
+    s, t = (add(ed, "data.tensor", name=n, shape=[16, 16]).id for n in "ST")
+    wl = add(ed, "workload.def", name="w", target="cpu_sim").id
+    first = add(ed, "kernel.call", parent=wl, kernel=shift).id
+    second = add(ed, "kernel.call", parent=wl, kernel=scale).id
+    wire(ed, s, "tensor", first, "X")
+    wire(ed, first, "Y", t, "write")
+    wire(ed, t, "tensor", second, "X")
+    wire(ed, second, "Y", s, "write")  # second writes S, which first reads: a cycle
+    assert kids(ed.doc, wl) == [first, second]
+
+
+def test_reparent_and_wrap_keep_the_order_agreeing_with_the_wires(editor):
+    ed = editor
+    scale, shift = _stage_kernels(ed)
+    rows = add(ed, "axis.dense", name="rows", size=4).id
+    x, t, y = (add(ed, "data.tensor", name=n, shape=[16, 16]).id for n in "XTY")
+    wl = add(ed, "workload.def", name="w", target="cpu_sim").id
+    loop = add(ed, "loop.seq", parent=wl, var="i", axis=rows).id
+    writer = add(ed, "kernel.call", parent=wl, kernel=scale).id
+    reader = add(ed, "kernel.call", parent=wl, kernel=shift).id
+    wire(ed, x, "tensor", writer, "X")
+    wire(ed, writer, "Y", t, "write")
+    wire(ed, t, "tensor", reader, "X")
+    wire(ed, reader, "Y", y, "write")
+    assert kids(ed.doc, wl) == [loop, writer, reader]
+    before = io.to_json(ed.doc)
+    # the reader dropped into the loop that stands first: the loop moves after the writer
+    ed.apply(Reparent([reader], loop))
+    assert kids(ed.doc, wl) == [writer, loop] and kids(ed.doc, loop) == [reader]
+    ed.undo()
+    assert io.to_json(ed.doc) == before
+    # Wrap([loop, reader]) puts the new frame where the loop stands (first), so the reader
+    # inside it would read before the writer: the frame moves after the writer
+    frame = ed.apply(Wrap([loop, reader], "loop.seq", var="k", axis=rows)).node
+    assert kids(ed.doc, wl) == [writer, frame.id]
+    assert kids(ed.doc, frame.id) == [loop, reader]
+    ed.undo()
+    assert io.to_json(ed.doc) == before
