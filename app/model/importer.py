@@ -622,99 +622,34 @@ class _Converter:
             self.statement(frame, stmt, where)
 
     def statement(self, frame: Node, s: Any, where: str) -> None:
-        from pto_wsp.kernel import KernelCall
-        from pto_wsp.layout import CollectiveOp
-        from pto_wsp.workload import (
-            CloseNode,
-            CondNode,
-            ConsumeNode,
-            LoopNode,
-            PipeNode,
-            RecordNode,
-            SendNode,
-            SlotLoadNode,
-            SlotSetNode,
-            SyncNode,
-        )
-
+        """One DSL statement: the kind ``DSL_KINDS`` names for its type (a loop or collective
+        by its ``kind`` too) makes its nodes (``NodeKind.import_dsl``)."""
         here = where + _line_of(s)
-        if isinstance(s, KernelCall):
-            self.call(frame, s, here)
-        elif isinstance(s, LoopNode):
-            self.loop(frame, s, here, where)
-        elif isinstance(s, CondNode):
-            chain = self.add(_kind("CondNode"), None, frame)
-            last = len(s.branches) - 1
-            for i, (pred, stmts) in enumerate(s.branches):
-                if pred is None:
-                    case = self.add(
-                        _kind("CondNode.branch"), None, chain, pred="True", otherwise=True
-                    )
-                else:
-                    case = self.add(
-                        _kind("CondNode.branch"), None, chain, pred=expr_text(pred, here)
-                    )
-                if pred is None and i != last:  # the DSL closes a chain at its otherwise
-                    raise ScriptImportError(f"{here}: P.otherwise() must be the last case")
-                self.statements(case, stmts, where)
-        elif isinstance(s, PipeNode):
-            pipe = self.add(
-                _kind("PipeNode"), None, frame, depth=int(s.depth if s.depth is not None else 2)
-            )
-            for p in s.processes:
-                auto = re.fullmatch(r"stage\d+|consume_.*", p.name) is not None
-                if not auto or p.replicas != 1 or len(p.body) != 1:
-                    raise ScriptImportError(
-                        f"{here}: process {p.name!r} of a P.pipe is named or has several "
-                        "statements; graph pipelines hold one statement per process"
-                    )
-                self.statement(pipe, p.body[0], where)
-        elif isinstance(s, SendNode):
-            if not s.block:
-                raise ScriptImportError(f"{here}: send(..., block=False) has no graph node")
-            call = None
-            if isinstance(s.value, KernelCall):
-                call = self.call(frame, s.value, here)
-            elif s.value is not None:
-                raise ScriptImportError(
-                    f"{here}: send of a tensor has no graph node; send a kernel call"
-                )
-            send = self.add(_kind("SendNode"), None, frame, channel=self.channel(s.channel).id)
-            if call is not None:
-                self.wire(call, "task", send, "value")
-        elif isinstance(s, ConsumeNode):
-            node = self.add(
-                _kind("ConsumeNode"),
-                None,
-                frame,
-                var=str(s.var.name),
-                channel=self.channel(s.channel).id,
-            )
-            self.statements(node, s.body, where)
-        elif isinstance(s, CloseNode):
-            self.add(_kind("CloseNode"), None, frame, channel=self.channel(s.channel).id)
-        elif isinstance(s, RecordNode | SyncNode):
-            kind = _kind(type(s).__name__)  # RecordNode, SyncNode
-            self.add(kind, None, frame, event=self.event(s.event).id)
-        elif isinstance(s, SlotSetNode):
-            self.add(
-                _kind("SlotSetNode"), None, frame, slot=int(s.slot), value=expr_text(s.value, here)
-            )
-        elif isinstance(s, CollectiveOp):
-            self.collective(frame, s, here)
-        elif isinstance(s, SlotLoadNode):
-            node = self.add(
-                _kind("SlotLoadNode"),
-                None,
-                frame,
-                slot=int(s.slot),
-                index=index_text(s.view, here),
-                row=expr_text(s.row, here),
-                col=expr_text(s.col, here),
-            )
-            self.wire(self.data_source(frame, s.view, here), "tensor", node, "tensor")
-        else:
-            raise ScriptImportError(f"{here}: {type(s).__name__} statements have no graph node")
+        for cls in type(s).__mro__:
+            sub = getattr(s, "kind", None)
+            kind_id = registry.DSL_KINDS.get(f"{cls.__name__}.{sub}") if isinstance(sub, str) else None  # fmt: skip
+            kind_id = kind_id or registry.DSL_KINDS.get(cls.__name__)
+            hook = registry.kind(kind_id).import_dsl if kind_id is not None else None
+            if hook is not None:
+                hook(self, frame, s, here, where)
+                return
+        raise ScriptImportError(f"{here}: {type(s).__name__} statements have no graph node")
+
+    # -- what a kind's import_dsl hook uses -----------------------------------------------------
+    dsl_kind = staticmethod(registry.dsl_kind)
+    expr_text = staticmethod(expr_text)
+    index_text = staticmethod(index_text)
+
+    @staticmethod
+    def error(message: str) -> ScriptImportError:
+        return ScriptImportError(message)
+
+    @staticmethod
+    def is_call(value: Any) -> bool:
+        """Whether ``value`` is a kernel call (what a ``send`` may carry)."""
+        from pto_wsp.kernel import KernelCall
+
+        return isinstance(value, KernelCall)
 
     def collective(self, frame: Node, s: Any, where: str) -> Node:
         """A ``layout.*`` node for ``y = allreduce(x, ...)`` and friends; its output port stands
@@ -788,32 +723,6 @@ class _Converter:
         for f in reversed(self.frames(frame)):
             out.extend(frames.bound_vars(f))
         return out
-
-    def loop(self, frame: Node, s: Any, here: str, where: str) -> Node:
-        names = [str(v.name) for v in s.vars]
-        if s.kind == "parallel":
-            axes = [
-                {"var": v, "axis": self.axis(ax, here).id}
-                for v, ax in zip(names, s.axes, strict=True)
-            ]
-            node = self.add(_kind("LoopNode.parallel"), None, frame, axes=axes)
-        elif s.kind == "seq":
-            axis = self.axis(s.axes[0], here)
-            node = self.add(_kind("LoopNode.seq"), None, frame, var=names[0], axis=axis.id)
-        else:
-            sel = s.axes[0]
-            axis = self.axis(getattr(sel, "axis", sel), here)
-            row = getattr(sel, "row", None)
-            node = self.add(
-                _kind("LoopNode.sel"),
-                None,
-                frame,
-                var=names[0],
-                axis=axis.id,
-                row="" if row is None else expr_text(row, here),
-            )
-        self.statements(node, s.body, where)
-        return node
 
     def call(self, frame: Node, c: Any, where: str) -> Node:
         from . import indexing

@@ -244,6 +244,11 @@ class NodeKind:
     names)`` writes its lines through the exporter (``app.model.export``: checked names,
     expressions and literals, the import list and the line map; ``exporter.body(node, depth +
     1)`` writes a frame's children in order). None: not a statement."""
+    import_dsl: Callable[[Any, Node, Any, str, str], Node | None] | None = None
+    """Make the node(s) for a DSL statement of this kind (``DSL_KINDS`` maps the statement's
+    type to the kind): ``import_dsl(importer, frame, statement, here, where)`` adds them through
+    the importer (``app.model.importer``: ``add``, ``wire``, ``statements`` for a body, the
+    ``expr_text``/``index_text`` of a DSL expression, ``error`` for what has no node)."""
     section: str = ""
     """The section of the exported script a top-level node of this kind is defined in
     (``export.SECTIONS``: data, scalars, axes, kernels, channels, workloads, processes,

@@ -7,6 +7,7 @@ A channel is a root node; ``send``/``consume``/``close`` name it in their ``chan
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .. import titles
@@ -168,6 +169,47 @@ def emit_csp_connect(x: Emitter, n: Node) -> None:
     x.assign(x.name(n), f"connect([{', '.join(procs)}], [{', '.join(chans)}])", n.id)
 
 
+def import_pipe(im: Any, frame: Node, s: Any, here: str, where: str) -> Node:
+    """A ``PipeNode``: its processes are the DSL's one-statement stages."""
+    pipe = im.add(im.dsl_kind("PipeNode"), None, frame, depth=int(s.depth if s.depth is not None else 2))  # fmt: skip
+    for p in s.processes:
+        auto = re.fullmatch(r"stage\d+|consume_.*", p.name) is not None
+        if not auto or p.replicas != 1 or len(p.body) != 1:
+            raise im.error(
+                f"{here}: process {p.name!r} of a P.pipe is named or has several statements; "
+                "graph pipelines hold one statement per process"
+            )
+        im.statement(pipe, p.body[0], where)
+    return pipe
+
+
+def import_send(im: Any, frame: Node, s: Any, here: str, where: str) -> Node:
+    """A ``SendNode``: the call it sends stands before it in its frame, its task wired in."""
+    if not s.block:
+        raise im.error(f"{here}: send(..., block=False) has no graph node")
+    call = None
+    if im.is_call(s.value):
+        call = im.call(frame, s.value, here)
+    elif s.value is not None:
+        raise im.error(f"{here}: send of a tensor has no graph node; send a kernel call")
+    send = im.add(im.dsl_kind("SendNode"), None, frame, channel=im.channel(s.channel).id)
+    if call is not None:
+        im.wire(call, "task", send, "value")
+    return send
+
+
+def import_consume(im: Any, frame: Node, s: Any, here: str, where: str) -> Node:
+    node = im.add(
+        im.dsl_kind("ConsumeNode"), None, frame, var=str(s.var.name), channel=im.channel(s.channel).id
+    )  # fmt: skip
+    im.statements(node, s.body, where)
+    return node
+
+
+def import_close(im: Any, frame: Node, s: Any, here: str, where: str) -> Node:
+    return im.add(im.dsl_kind("CloseNode"), None, frame, channel=im.channel(s.channel).id)
+
+
 KINDS = [
     NodeKind(
         CHANNEL,
@@ -193,6 +235,7 @@ KINDS = [
         allowed_in=W,
         summary=titles.pipe,
         emit=emit_pipe,
+        import_dsl=import_pipe,
         check=positive("depth"),
         run_role="stages",
         frame_style=FrameLook(
@@ -229,6 +272,7 @@ KINDS = [
         name_base="send",
         summary=titles.send,
         emit=emit_send,
+        import_dsl=import_send,
         takes_task=True,
         check=check_send,
         doc="send(ch, call): pass a kernel call's task (wired into value) down a channel.",
@@ -243,6 +287,7 @@ KINDS = [
         allowed_in=W,
         summary=titles.consume,
         emit=emit_consume,
+        import_dsl=import_consume,
         binds_vars=one_var,
         run_role="consume",
         frame_style=FrameLook(
@@ -260,6 +305,7 @@ KINDS = [
         name_base="close",
         summary=titles.close,
         emit=emit_close,
+        import_dsl=import_close,
         doc="ch.close(): consumers finish.",
     ),
     NodeKind(

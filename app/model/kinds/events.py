@@ -50,6 +50,30 @@ def emit_event_def(x: Emitter, n: Node) -> None:
     x.line(f"{x.name(n)} = Event({x.q(n.name)})", n.id)
 
 
+def import_event_use(im: Any, frame: Node, s: Any, here: str, where: str) -> Node:
+    """A ``RecordNode`` / ``SyncNode``."""
+    return im.add(im.dsl_kind(type(s).__name__), None, frame, event=im.event(s.event).id)
+
+
+def import_slot_set(im: Any, frame: Node, s: Any, here: str, where: str) -> Node:
+    value = im.expr_text(s.value, here)
+    return im.add(im.dsl_kind("SlotSetNode"), None, frame, slot=int(s.slot), value=value)
+
+
+def import_slot_load(im: Any, frame: Node, s: Any, here: str, where: str) -> Node:
+    node = im.add(
+        im.dsl_kind("SlotLoadNode"),
+        None,
+        frame,
+        slot=int(s.slot),
+        index=im.index_text(s.view, here),
+        row=im.expr_text(s.row, here),
+        col=im.expr_text(s.col, here),
+    )
+    im.wire(im.data_source(frame, s.view, here), "tensor", node, "tensor")
+    return node
+
+
 KINDS = [
     NodeKind(
         "event.def",
@@ -75,6 +99,7 @@ KINDS = [
             name_base=title,
             summary=titles.event_use,
             emit=_emit_event_use(title),
+            import_dsl=import_event_use,
             doc=f"{title}(ev)",
         )
         for eid, title in (("event.record", "record"), ("event.synchronize", "synchronize"))
@@ -89,6 +114,7 @@ KINDS = [
         name_base="slot_set",
         summary=titles.slot_set,
         emit=emit_slot_set,
+        import_dsl=import_slot_set,
         doc="slot_set_u64(slot, value)",
     ),
     NodeKind(
@@ -106,6 +132,7 @@ KINDS = [
         name_base="slot_load",
         summary=titles.slot_load,
         emit=emit_slot_load,
+        import_dsl=import_slot_load,
         doc="slot_load_u64(slot, tensor[index], row, col)",
     ),
 ]

@@ -271,6 +271,11 @@ def _topo_order(x: Emitter, body: Graph, ops: list[Node]) -> list[Node]:
     return order
 
 
+def import_call(im: Any, frame: Node, s: Any, here: str, where: str) -> Node:
+    """A ``KernelCall``: the call, its tensors wired to its ports (the importer's ``call``)."""
+    return im.call(frame, s, here)
+
+
 KINDS = [
     NodeKind(
         KERNEL,
@@ -362,6 +367,7 @@ KINDS = [
         name_base="call",
         summary=titles.call,
         emit=emit_call,
+        import_dsl=import_call,
         calls_kernel=True,
         check=check_call,
         doc="kernel[b, h](Q=Q[b, h], ...): one task per iteration. Wire tensors into its "

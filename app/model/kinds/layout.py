@@ -13,6 +13,11 @@ _in, _out = in_port, out_port
 KINDS: list[NodeKind] = []
 
 
+def _import(im: Any, frame: Node, s: Any, here: str, where: str) -> Node:
+    """A ``CollectiveOp``: its node, the tensor wired in (the importer's ``collective``)."""
+    return im.collective(frame, s, here)
+
+
 def _emit(op: str) -> Callable[[Any, Node, int, set[str]], None]:
     def emit(x: Any, n: Node, depth: int, names: set[str]) -> None:
         """``y = allreduce(x, op="sum")`` and friends."""
@@ -73,6 +78,7 @@ for _lop, _props in _LAYOUT_PROPS.items():
             summary=titles.layout_op,
             collective=True,
             emit=_emit(_lop),
+            import_dsl=_import,
             check=positive("mesh_size") if _lop == "reduce_scatter" else None,
             doc=f"y = {_lop}(x, ...): wire a tensor in; its output feeds calls and collectives",
         )

@@ -163,6 +163,41 @@ def emit_compose(x: Emitter, n: Node) -> None:
     _compose(x, n)
 
 
+def import_loop(im: Any, frame: Node, s: Any, here: str, where: str) -> Node:
+    """A ``LoopNode``: P(...) with its axes in order, P.seq, P.sel (with its row)."""
+    names = [str(v.name) for v in s.vars]
+    kind = im.dsl_kind(f"LoopNode.{s.kind}")
+    if s.kind == "parallel":
+        axes = [{"var": v, "axis": im.axis(ax, here).id} for v, ax in zip(names, s.axes, strict=True)]  # fmt: skip
+        node = im.add(kind, None, frame, axes=axes)
+    elif s.kind == "seq":
+        node = im.add(kind, None, frame, var=names[0], axis=im.axis(s.axes[0], here).id)
+    else:
+        sel = s.axes[0]
+        axis = im.axis(getattr(sel, "axis", sel), here)
+        row = getattr(sel, "row", None)
+        row_text = "" if row is None else im.expr_text(row, here)
+        node = im.add(kind, None, frame, var=names[0], axis=axis.id, row=row_text)
+    im.statements(node, s.body, where)
+    return node
+
+
+def import_chain(im: Any, frame: Node, s: Any, here: str, where: str) -> Node:
+    """A ``CondNode``: one chain frame, a case frame per branch (``otherwise`` last)."""
+    chain = im.add(im.dsl_kind("CondNode"), None, frame)
+    case_kind = im.dsl_kind("CondNode.branch")
+    last = len(s.branches) - 1
+    for i, (pred, stmts) in enumerate(s.branches):
+        if pred is None:
+            case = im.add(case_kind, None, chain, pred="True", otherwise=True)
+        else:
+            case = im.add(case_kind, None, chain, pred=im.expr_text(pred, here))
+        if pred is None and i != last:  # the DSL closes a chain at its otherwise
+            raise im.error(f"{here}: P.otherwise() must be the last case")
+        im.statements(case, stmts, where)
+    return chain
+
+
 KINDS = [
     NodeKind(
         "workload.def",
@@ -210,6 +245,7 @@ KINDS = [
         allowed_in=W,
         summary=titles.parallel,
         emit=emit_parallel,
+        import_dsl=import_loop,
         binds_vars=parallel_vars,
         frame_style=FrameLook((52, 110, 62, 42), (110, 200, 120, 255), (40, 86, 48, 235)),
         doc="for b, h in P(batch, heads): every iteration independent.",
@@ -227,6 +263,7 @@ KINDS = [
         allowed_in=W,
         summary=titles.seq,
         emit=emit_seq,
+        import_dsl=import_loop,
         binds_vars=one_var,
         frame_style=FrameLook(
             (96, 100, 40, 42), (214, 206, 96, 255), (84, 82, 30, 235), double=True
@@ -247,6 +284,7 @@ KINDS = [
         allowed_in=W,
         summary=titles.sel,
         emit=emit_sel,
+        import_dsl=import_loop,
         binds_vars=one_var,
         sparse_select=True,
         frame_style=FrameLook(
@@ -265,6 +303,7 @@ KINDS = [
         children_scope="branch",
         summary=titles.chain,
         emit=emit_chain,
+        import_dsl=import_chain,
         check=check_chain,
         frame_style=FrameLook(
             (90, 80, 60, 30),
