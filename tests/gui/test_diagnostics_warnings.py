@@ -77,14 +77,17 @@ def test_annotated_directives_are_listed_and_badged_as_warnings(
 
 
 def test_error_and_warning_badges_differ(canvas: GraphCanvas) -> None:
-    plain = canvas.add_node_type(vnodes.node_type_for("sched.streams"))
-    both = canvas.add_node_type(vnodes.node_type_for("sched.timing"))
-    loop = canvas.add_node_type(vnodes.node_type_for("workload.def"))
+    # v2: no schedule nodes (their settings are a frame's sheet); any two plain nodes of the
+    # root canvas carry the badges, and a kernel definition is the node that still owns a
+    # sub-canvas (a warning inside its body badges it from outside)
+    plain = canvas.add_node_type(vnodes.node_type_for("data.tensor"), (0.0, 0.0))
+    both = canvas.add_node_type(vnodes.node_type_for("axis.dense"), (0.0, 300.0))
+    loop = canvas.add_node_type(vnodes.node_type_for("kernel.def"), (400.0, 0.0))
     assert plain and both and loop
-    inner = next(iter(canvas.doc.locate(loop)[0].body.nodes))  # the scope's entry node
+    inner = next(iter(canvas.doc.locate(loop)[0].body.nodes))  # the body's entry node
     warn = Diagnostic(plain, "", "ScheduleWarning: streams is kept in the plan")
     canvas.set_diagnostics(
-        [Diagnostic(both, "props.param", "must be positive")],
+        [Diagnostic(both, "props.size", "must be positive")],
         [warn, Diagnostic(both, "", "ScheduleWarning: timing"), Diagnostic(inner, "", "w")],
     )
     assert canvas.badge_of(plain) == vnodes.BADGE_WARNING
@@ -103,7 +106,7 @@ def test_error_and_warning_badges_differ(canvas: GraphCanvas) -> None:
 
 def test_a_badge_is_painted(canvas: GraphCanvas, qtbot: Any) -> None:
     """The badge really reaches the screen: the node's corner has the badge colour."""
-    nid = canvas.add_node_type(vnodes.node_type_for("sched.streams"))
+    nid = canvas.add_node_type(vnodes.node_type_for("data.tensor"))
     assert nid
     view = canvas.view_node(nid).view
     canvas.viewer.scene().clearSelection()
