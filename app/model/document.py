@@ -94,11 +94,14 @@ class Graph:
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """A problem in a document: the node at fault (or ``""``), the field, a readable message."""
+    """A problem in a document: the node at fault (or ``""``), the field, a readable message,
+    and its severity: ``"error"`` (``Document.validate``; export refuses the document) or
+    ``"warning"`` (``Document.warnings``; allowed, shown apart)."""
 
     node_id: str
     field: str
     message: str
+    severity: str = "error"
 
     def __str__(self) -> str:
         where = ".".join(p for p in (self.node_id, self.field) if p)
@@ -208,6 +211,12 @@ class Document:
         from .validation import validate_document
 
         return validate_document(self)
+
+    def warnings(self) -> list[Diagnostic]:
+        """What is allowed but worth seeing (severity ``"warning"``; see ``validation``)."""
+        from .validation import document_warnings
+
+        return document_warnings(self)
 
 
 def _canonical_json(value: Any) -> str:

@@ -28,6 +28,11 @@ One pass over the root canvas (every node lives in it; frames are nodes that oth
 
 It never raises for a document that ``io.load`` accepted, nor for one edited in memory into any
 shape; the exporter refuses documents with diagnostics.
+
+``document_warnings(doc)`` (``Document.warnings()``) lists what is allowed but worth seeing, as
+diagnostics of severity ``"warning"`` that export does not refuse: a reader whose child order
+puts it before a writer of the same tensor (a write-after-read by order; the child order is the
+program order, docs/semantics.md "Statement order in the Studio").
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from typing import Any
 
 from pto_wsp.key_rule import singular
 
-from . import bounds, exprs, frames, indexing, pytext, registry, shape_checks
+from . import bounds, exprs, frames, indexing, order, pytext, registry, shape_checks, titles
 from .document import Diagnostic, Document, Edge, Graph, Node
 from .registry import KINDS, PortSpec
 
@@ -50,6 +55,56 @@ def validate_document(doc: Document) -> list[Diagnostic]:
     out: list[Diagnostic] = bounds.document_diagnostics(doc)
     _Checker(doc, out).run()
     out += shape_checks.document_problems(doc)
+    return out
+
+
+def document_warnings(doc: Document) -> list[Diagnostic]:
+    """Warnings (severity ``"warning"``): each reader of a tensor whose statement stands before
+    the statement of a writer of that tensor in their nearest common frame (``order``) reads
+    the old value: a write-after-read by order, allowed and kept by export, shown so an
+    unintended one is found. Not warned where no order avoids it: the reader's statement writes
+    the tensor too (an accumulation), or the writer's statement reads what the reader's writes
+    (a cycle of data, ``order.sibling_flow``). One warning per reader port, naming the first
+    such writer."""
+    out: list[Diagnostic] = []
+    nodes = doc.graph.nodes
+    writers: dict[str, list[str]] = defaultdict(list)  # data node id -> writer ids
+    readers: list[tuple[str, str, str]] = []  # (data node id, reader id, reader port)
+    for e in doc.graph.edges:
+        src, dst = nodes.get(e.src.node), nodes.get(e.dst.node)
+        if src is None or dst is None:
+            continue
+        if registry.kind_of(dst).data:
+            writers[dst.id].append(src.id)
+        if registry.kind_of(src).data:
+            readers.append((src.id, dst.id, e.dst.port))
+    flows: dict[str | None, tuple[list[str], dict[str, set[str]]]] = {}
+    for data_id, reader, port in readers:
+        found = None
+        for writer in writers.get(data_id, ()):
+            pair = order.statements_of(doc, writer, reader)
+            if pair is None:
+                continue
+            sw, sr = pair
+            if sw.parent not in flows:
+                flows[sw.parent] = order.sibling_flow(doc, sw.parent)
+            sibs, flow = flows[sw.parent]
+            if sibs.index(sr.id) > sibs.index(sw.id):
+                continue
+            if any(
+                w == sr.id or any(a.id == sr.id for a in frames.ancestors(doc, w))
+                for w in writers[data_id]
+            ):
+                found = None
+                break
+            if found is None and sw.id not in order.downstream(flow, sr.id, sibs):
+                found = writer
+        if found is not None:
+            message = (
+                f"reads {_label(nodes[data_id])} before {titles.title(nodes[found], doc)} writes "
+                "it (write-after-read by order); Move Later if it should read the new value"
+            )
+            out.append(Diagnostic(reader, f"inputs.{port}", message, severity="warning"))
     return out
 
 
@@ -619,4 +674,4 @@ def _task_get_names(text: str) -> set[str]:
     return found
 
 
-__all__ = ["validate_document"]
+__all__ = ["document_warnings", "validate_document"]

@@ -366,6 +366,11 @@ def test_an_imported_write_after_read_is_exported_in_its_order(tmp_path: Path) -
     assert body[0].startswith("z = relayout(B, ")
     assert body[1:] == ["for i in P(tiles):", "    copy_k[i](a=A[i], b=B[i])"]
     assert ir_of(src, tmp_path) == ir_of(WAR_SCRIPT, tmp_path)
+    # allowed, and visible: the relayout is warned that it reads B before the loop writes it
+    (warning,) = doc.warnings()
+    relayout = doc.graph.nodes[warning.node_id]
+    assert relayout.name == "z" and warning.severity == "warning"
+    assert warning.message.startswith("reads B before copy_k[i] writes it (write-after-read")
 
 
 def test_a_cycle_of_data_keeps_the_child_order() -> None:

@@ -503,3 +503,72 @@ def test_kernel_sources_and_tensor_files(doc: Document) -> None:
     kern.props["cpp_includes"] = []
     doc.graph.nodes["Q"].props["init"] = "npy"
     assert diags(doc) == [("Q", "props.path", "init=npy needs the path of a .npy file")]
+
+
+def _insert_before(doc: Document, nid: str, before: str) -> None:
+    items = list(doc.graph.nodes.items())
+    moved = next(i for i in items if i[0] == nid)
+    items.remove(moved)
+    items.insert([k for k, _ in items].index(before), moved)
+    doc.graph.nodes.clear()
+    doc.graph.nodes.update(items)
+
+
+def test_a_read_before_a_write_by_order_is_a_warning_not_an_error(doc: Document) -> None:
+    """The child order is the program order: a call reading O before the call that writes O is
+    a write-after-read the user may mean. It is allowed (no error, export keeps it) and warned
+    about on the reader's port, naming the writer and the fix."""
+    from app.model.document import Diagnostic
+    from app.model.export import export_script
+
+    node(doc, "R", "data.tensor", "R", shape=[4, 8, 16, 16], **v2_docs.TENSOR_PROPS)
+    node(doc, "reader", "kernel.call", "call", "loop", kernel="attn", axes=None, index={"K": "b", "V": "b"})  # fmt: skip
+    for port, t in (("Q", "O"), ("K", "K"), ("V", "V")):
+        wire(doc, t, "tensor", "reader", port)
+    wire(doc, "reader", "O", "R", "write")
+    assert doc.warnings() == []  # the reader stands after the writer: it reads the new O
+    _insert_before(doc, "reader", "call")
+    assert diags(doc) == []
+    (warning,) = doc.warnings()
+    assert warning == Diagnostic(
+        "reader",
+        "inputs.Q",
+        "reads O before attn_kernel[b, h] writes it (write-after-read by order); Move Later if "
+        "it should read the new value",
+        severity="warning",
+    )
+    src = export_script(doc).source
+    assert src.index("O=R[b, h]") < src.index("O=O[b, h]")  # export keeps the order
+    # two accumulations into O (InOut): each reads and writes it, so one reads before the
+    # other writes in any order; not warned
+    params = [dict(p) for p in v2_docs.TILE_16]
+    params[3]["direction"] = "InOut"
+    doc.graph.nodes["attn"].props["params"] = params
+    registry.sync_kernel_params(doc, doc.graph.nodes["attn"])
+    doc.graph.edges = [e for e in doc.graph.edges if "reader" not in (e.src.node, e.dst.node)]
+    for port in "QKVO":
+        wire(doc, port, "tensor", "reader", port)
+    wire(doc, "reader", "O", "O", "write")
+    wire(doc, "O", "tensor", "call", "O")
+    assert diags(doc) == [] and doc.warnings() == []
+
+
+def test_a_cycle_of_data_between_statements_is_not_warned() -> None:
+    """First reads S and writes T, second reads T and writes S: in either order one reads
+    before the other writes, so no order is worth suggesting. Without the cycle it is warned."""
+    doc = Document(format_version=2, name="cycle")
+    for t in "STU":
+        node(doc, t, "data.tensor", t, shape=[16, 16], **v2_docs.TENSOR_PROPS)
+    params = [dict(v2_docs.TILE_16[0], name="x"), dict(v2_docs.TILE_16[3], name="y")]
+    node(doc, "k", "kernel.def", "k", params=params)
+    node(doc, "wl", "workload.def", "w", target="cpu_sim")
+    for c, src, dst in (("first", "S", "T"), ("second", "T", "S")):
+        node(doc, c, "kernel.call", "call", "wl", kernel="k", axes=None, index={})
+        wire(doc, src, "tensor", c, "x")
+        wire(doc, c, "y", dst, "write")
+    assert diags(doc) == [] and doc.warnings() == []
+    doc.graph.edges = [e for e in doc.graph.edges if e.src.node != "first"]
+    wire(doc, "first", "y", "U", "write")  # second no longer reads what first writes
+    assert [(d.node_id, d.field, d.severity) for d in doc.warnings()] == [
+        ("first", "inputs.x", "warning")
+    ]
