@@ -592,10 +592,12 @@ class MainWindow(QMainWindow):
     # diagnostics
     # ------------------------------------------------------------------------------------------
     def refresh_diagnostics(self) -> None:
-        """Validate the document; list its problems and the last run's errors and warnings,
-        and badge the nodes at fault (errors and warnings apart). Run diagnostics stay until
-        the next run (or another document is opened)."""
+        """Validate the document; list its problems, its warnings (``Document.warnings``: a
+        read before a write by order) and the last run's errors and warnings, and badge the
+        nodes at fault (errors and warnings apart). Run diagnostics stay until the next run (or
+        another document is opened)."""
         self._diagnostics = self.document.validate()
+        doc_warnings = self.document.warnings()
         run_diags = self.run_diagnostics
         self.diagnostics_list.clear()
         style = self.style()
@@ -606,6 +608,12 @@ class MainWindow(QMainWindow):
             item.setData(Qt.ItemDataRole.UserRole, diag.node_id)
             item.setToolTip(diag.message)
             self.diagnostics_list.addItem(item)
+        for diag in doc_warnings:
+            item = QListWidgetItem(warning_icon, self._diagnostic_text(diag))
+            item.setData(Qt.ItemDataRole.UserRole, diag.node_id)
+            item.setData(Qt.ItemDataRole.UserRole + 1, diag.severity)
+            item.setToolTip(diag.message)
+            self.diagnostics_list.addItem(item)
         for run_diag in run_diags:
             icon = warning_icon if run_diag.severity == "warning" else error_icon
             item = QListWidgetItem(icon, self._run_diagnostic_text(run_diag))
@@ -613,12 +621,12 @@ class MainWindow(QMainWindow):
             item.setData(Qt.ItemDataRole.UserRole + 1, run_diag.severity)
             item.setToolTip(str(run_diag))
             self.diagnostics_list.addItem(item)
-        n = len(self._diagnostics) + len(run_diags)
-        warned = sum(1 for d in run_diags if d.severity == "warning")
+        n = len(self._diagnostics) + len(doc_warnings) + len(run_diags)
+        warned = len(doc_warnings) + sum(1 for d in run_diags if d.severity == "warning")
         of_which = f"; {warned} warning{'s' if warned != 1 else ''}" if warned else ""
         self.diagnostics_dock.setWindowTitle(f"Diagnostics ({n}{of_which})" if n else "Diagnostics")
         assert self.canvas is not None
-        badges, warnings = [], []
+        badges, warnings = [], list(doc_warnings)
         for d in run_diags:
             if d.node_id:
                 found = warnings if d.severity == "warning" else badges

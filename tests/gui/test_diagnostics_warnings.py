@@ -21,7 +21,7 @@ from app.editor import nodes as vnodes
 from app.editor.canvas import ERROR_BORDER, WARNING_BORDER, GraphCanvas
 from app.main_window import MainWindow
 from app.model import commands as cmds
-from app.model.document import Diagnostic
+from app.model.document import Diagnostic, PortRef
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "projects" / "attention_varlen.pto.json"
@@ -121,3 +121,37 @@ def test_a_badge_is_painted(canvas: GraphCanvas, qtbot: Any) -> None:
     # inside the triangle, right of the "!" and above its dark outline
     probe = image.pixelColor(int(corner.x() - 1.5 - size * 0.3), int(corner.y() + 1.5 + size * 0.8))
     assert (probe.red(), probe.green(), probe.blue()) == vnodes.BADGE_WARNING_COLOR
+
+
+def test_a_read_before_a_write_by_order_is_listed_and_badged_as_a_warning(
+    qtbot: Any,
+    make_window: Callable[[Path], MainWindow],  # noqa: F811 - the fixture imported above
+) -> None:
+    """The child order is the program order: a call moved before the call writing the tensor
+    it reads is allowed (no error) and shown as a document warning, listed and badged."""
+    window = make_window(SAMPLE)
+    ed, doc = window.editor, window.document
+    call = node_of_kind(doc, "kernel.call")
+    kern = node_of_kind(doc, "kernel.def")
+    tensors = {n.name: n.id for n in doc.graph.nodes.values() if n.kind == "data.tensor"}
+    reader = ed.apply(cmds.AddNode("kernel.call", (0.0, 0.0), call.parent, kernel=kern.id))
+    rid = reader.node.id
+    ed.apply(cmds.SetProperty(rid, "index", {"K": "b", "V": "b"}))
+    for port, t in (("Q", "O"), ("K", "K"), ("V", "V")):
+        ed.apply(cmds.Connect(PortRef(tensors[t], "tensor"), PortRef(rid, port)))
+    ed.apply(cmds.CreateTensor(rid, "O"))
+    window.refresh_diagnostics()
+    assert window.diagnostics_list.count() == 0  # it reads O after the call writes it
+    ed.apply(cmds.Reorder(rid, 0))  # now it reads O before: a write-after-read by order
+    window.refresh_diagnostics()
+    lst = window.diagnostics_list
+    (row,) = [lst.item(i) for i in range(lst.count())]
+    assert row.data(Qt.ItemDataRole.UserRole) == rid
+    assert row.data(Qt.ItemDataRole.UserRole + 1) == "warning"
+    assert "reads O before attn_kernel[b, h] writes it" in row.text()
+    assert window.diagnostics_dock.windowTitle() == "Diagnostics (1; 1 warning)"
+    assert window.canvas.badge_of(rid) == vnodes.BADGE_WARNING
+    assert window.document.validate() == []
+    ed.undo()
+    window.refresh_diagnostics()
+    assert lst.count() == 0 and window.canvas.badge_of(rid) is None
