@@ -62,3 +62,18 @@ def test_no_kind_id_literal_outside_the_kind_families():
         f"{len(found)} kind-id literal(s) outside app/model/kinds/ (ask the kind's role or hook "
         "instead):\n" + "\n".join(found)
     )
+
+
+def test_every_kind_carries_the_hooks_its_place_needs():
+    """What makes 'one file per kind' hold: the exporter and importer find a kind's code only
+    through its hooks, so a statement kind without ``emit`` (or a top-level kind without
+    ``emit_root``) could not be exported at all."""
+    for k in registry.KINDS.values():
+        if "workload" in k.allowed_in:
+            assert k.emit is not None, f"{k.id}: a workload statement without emit"
+            if not k.module_level:  # a named process is imported with its connect frame
+                assert k.import_dsl is not None, f"{k.id}: a statement without import_dsl"
+        if k.section:
+            assert k.emit_root is not None, f"{k.id}: section {k.section!r} without emit_root"
+    for dsl_type, kind_id in registry.DSL_KINDS.items():
+        assert kind_id in registry.KINDS, f"DSL_KINDS[{dsl_type!r}] names no kind"
