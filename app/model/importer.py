@@ -329,103 +329,56 @@ class _Converter:
         return self.global_names.get(id(obj)) or str(getattr(obj, "name", None) or "tensor")
 
     # -- data -----------------------------------------------------------------------------------
-    def tensor(self, t: Any) -> Node:
-        root = t.root
-        node = self.root_of.get(id(root))
+    def root(self, obj: Any, where: str) -> Node | None:
+        """The root node for DSL object ``obj`` (one per object): made by the kind
+        ``DSL_KINDS`` names for its type (``NodeKind.import_root``); None when no kind does."""
+        node = self.root_of.get(id(obj))
         if node is not None:
             return node
-        import numpy as np
+        for cls in type(obj).__mro__:
+            kind_id = registry.DSL_KINDS.get(cls.__name__)
+            hook = registry.kind(kind_id).import_root if kind_id is not None else None
+            if hook is not None:
+                node = hook(self, obj, where)
+                self.root_of[id(obj)] = node
+                self.keep.append(obj)
+                return node
+        return None
 
-        from pto_wsp.tensor_init import recipe_of
-
-        props: dict[str, Any] = {
-            "shape": [int(d) for d in root.shape],
-            "dtype": root.dtype.value,
-            "location": root.location.name,
-        }
-        recipe = recipe_of(root.data)
-        data = root.data
-        if recipe is not None and recipe["init"] in ("zeros", "random", "range", "npy"):
-            props["init"] = recipe["init"]
-            if recipe["init"] == "random":
-                props["seed"] = int(recipe["seed"])
-            if recipe["init"] == "npy":
-                props["path"] = recipe["path"]
-        elif not np.any(data):
-            props["init"] = "zeros"
-        elif np.array_equal(data, np.arange(data.size).reshape(data.shape)):
-            props["init"] = "range"
-        else:
-            # contents made by arbitrary code cannot be recreated from a graph property:
-            # the graph keeps shape and dtype and uses seeded random data instead (reported)
-            props["init"] = "random"
-            self.notes.append(
-                f"tensor {self.name_for_preview(root)}: its contents were computed by the "
-                "script; the imported tensor uses seeded random data of the same shape"
-            )
-        if not props["shape"]:
-            raise ScriptImportError(
-                f"tensor {getattr(root, 'name', None) or '?'}: 0-d tensors are not graph nodes"
-            )
-        where = f"tensor {self.name_for_preview(root)}"
-        props["mem"] = mem_of(root.layout, props["shape"], where)
-        props["layout"] = dist_of(root.layout, where, mem_ok=True)
-        if all(d == "R" for d in props["layout"]):
-            props["layout"] = []  # the default layout: the exporter writes no layout=
-        node = self.add(_kind("Tensor"), self.name_for(root, "tensor"), **props)
-        self.root_of[id(root)] = node
-        self.keep.append(root)
+    def tensor(self, t: Any) -> Node:
+        root = t.root
+        node = self.root(root, f"tensor {self.name_for_preview(root)}")
+        if node is None:
+            raise ScriptImportError(f"tensor {self.name_for_preview(root)}: has no graph node")
         return node
 
     def axis(self, ax: Any, where: str) -> Node:
-        node = self.root_of.get(id(ax))
-        if node is not None:
-            return node
-        from pto_wsp.axes import Dense, DenseDyn, Ragged, Sparse
-
-        if isinstance(ax, Dense):
-            node = self.add(_kind("Dense"), self.name_for(ax, "axis"), size=int(ax.size))
-        elif isinstance(ax, DenseDyn):
-            if not isinstance(ax.size, int):
-                raise ScriptImportError(
-                    f"{where}: DenseDyn({ax.size}) has a run-time size expression; graph "
-                    "DenseDyn axes take an int size"
-                )
-            node = self.add(_kind("DenseDyn"), self.name_for(ax, "axis"), size=int(ax.size))
-        elif isinstance(ax, Ragged):
-            lengths = self.tensor(ax.lengths_tensor)
-            node = self.add(_kind("Ragged"), self.name_for(ax, "axis"), outer_size=ax.outer_size)
-            self.wire(lengths, "tensor", node, "lengths")
-        elif isinstance(ax, Sparse):
-            indptr = self.tensor(ax.indptr_tensor)
-            indices = self.tensor(ax.indices_tensor)
-            node = self.add(_kind("Sparse"), self.name_for(ax, "routing"), outer_size=ax.outer_size)
-            self.wire(indptr, "tensor", node, "indptr")
-            self.wire(indices, "tensor", node, "indices")
-        else:
+        node = self.root(ax, where)
+        if node is None:
             raise ScriptImportError(
                 f"{where}: cannot import the axis {ax!r} (graph loops iterate Dense, DenseDyn, "
                 "Ragged and Sparse axes)"
             )
-        self.root_of[id(ax)] = node
-        self.keep.append(ax)
         return node
 
     def channel(self, ch: Any) -> Node:
-        node = self.root_of.get(id(ch))
-        if node is None:
-            node = self.add(_kind("Channel"), self.name_for(ch, "ch"), depth=ch.depth)
-            self.root_of[id(ch)] = node
-            self.keep.append(ch)
+        node = self.root(ch, f"channel {getattr(ch, 'name', '?')}")
+        assert node is not None  # a Channel is a csp.channel
         return node
 
     def event(self, ev: Any) -> Node:
-        node = self.root_of.get(id(ev))
-        if node is None:
-            node = self.add(_kind("Event"), self.name_for(ev, "ev"))
-            self.root_of[id(ev)] = node
-            self.keep.append(ev)
+        node = self.root(ev, f"event {getattr(ev, 'name', '?')}")
+        assert node is not None  # an Event is an event.def
         return node
+
+    # -- what a kind's import_root hook uses ------------------------------------------------------
+    @staticmethod
+    def mem_of(layout: Any, shape: list[int], where: str) -> str:
+        return mem_of(layout, shape, where)
+
+    @staticmethod
+    def dist_of(layout: Any, where: str, *, mem_ok: bool = False) -> list[str]:
+        return dist_of(layout, where, mem_ok=mem_ok)
 
     # -- kernels --------------------------------------------------------------------------------
     def kernel(self, ref: Any) -> Node:

@@ -249,6 +249,10 @@ class NodeKind:
     type to the kind): ``import_dsl(importer, frame, statement, here, where)`` adds them through
     the importer (``app.model.importer``: ``add``, ``wire``, ``statements`` for a body, the
     ``expr_text``/``index_text`` of a DSL expression, ``error`` for what has no node)."""
+    import_root: Callable[[Any, Any, str], Node] | None = None
+    """Make the root node for a DSL object a statement refers to (a tensor, an axis, a
+    channel...; ``DSL_KINDS`` maps its type to the kind): ``import_root(importer, obj,
+    where)``. The importer makes one node per object."""
     section: str = ""
     """The section of the exported script a top-level node of this kind is defined in
     (``export.SECTIONS``: data, scalars, axes, kernels, channels, workloads, processes,

@@ -210,6 +210,10 @@ def import_close(im: Any, frame: Node, s: Any, here: str, where: str) -> Node:
     return im.add(im.dsl_kind("CloseNode"), None, frame, channel=im.channel(s.channel).id)
 
 
+def import_channel(im: Any, ch: Any, where: str) -> Node:
+    return im.add(CHANNEL, im.name_for(ch, "ch"), depth=ch.depth)
+
+
 KINDS = [
     NodeKind(
         CHANNEL,
@@ -222,6 +226,7 @@ KINDS = [
         check=positive("depth"),
         run_role="channel",
         emit_root=emit_csp_channel,
+        import_root=import_channel,
         section="channels",
         doc='Channel("name", depth=d): bounded, blocking send.',
     ),

@@ -145,6 +145,77 @@ def emit_axis_sparse(x: Emitter, n: Node) -> None:
     )
 
 
+def import_tensor(im: Any, root: Any, where: str) -> Node:
+    """A root ``Tensor``: shape, dtype, location, layouts, and its contents as an init recipe
+    (contents computed by the script become seeded random data, with a note)."""
+    import numpy as np
+
+    from pto_wsp.tensor_init import recipe_of
+
+    props: dict[str, Any] = {
+        "shape": [int(d) for d in root.shape],
+        "dtype": root.dtype.value,
+        "location": root.location.name,
+    }
+    recipe = recipe_of(root.data)
+    data = root.data
+    if recipe is not None and recipe["init"] in ("zeros", "random", "range", "npy"):
+        props["init"] = recipe["init"]
+        if recipe["init"] == "random":
+            props["seed"] = int(recipe["seed"])
+        if recipe["init"] == "npy":
+            props["path"] = recipe["path"]
+    elif not np.any(data):
+        props["init"] = "zeros"
+    elif np.array_equal(data, np.arange(data.size).reshape(data.shape)):
+        props["init"] = "range"
+    else:
+        # contents made by arbitrary code cannot be recreated from a graph property: the
+        # graph keeps shape and dtype and uses seeded random data instead (reported)
+        props["init"] = "random"
+        im.notes.append(
+            f"tensor {im.name_for_preview(root)}: its contents were computed by the script; "
+            "the imported tensor uses seeded random data of the same shape"
+        )
+    if not props["shape"]:
+        raise im.error(f"tensor {getattr(root, 'name', None) or '?'}: 0-d tensors are not graph nodes")  # fmt: skip
+    where = f"tensor {im.name_for_preview(root)}"
+    props["mem"] = im.mem_of(root.layout, props["shape"], where)
+    props["layout"] = im.dist_of(root.layout, where, mem_ok=True)
+    if all(d == "R" for d in props["layout"]):
+        props["layout"] = []  # the default layout: the exporter writes no layout=
+    return im.add(TENSOR, im.name_for(root, "tensor"), **props)
+
+
+def import_dense(im: Any, ax: Any, where: str) -> Node:
+    return im.add(DSL_KINDS["Dense"], im.name_for(ax, "axis"), size=int(ax.size))
+
+
+def import_dense_dyn(im: Any, ax: Any, where: str) -> Node:
+    if not isinstance(ax.size, int):
+        raise im.error(
+            f"{where}: DenseDyn({ax.size}) has a run-time size expression; graph DenseDyn axes "
+            "take an int size"
+        )
+    return im.add(DSL_KINDS["DenseDyn"], im.name_for(ax, "axis"), size=int(ax.size))
+
+
+def import_ragged(im: Any, ax: Any, where: str) -> Node:
+    lengths = im.tensor(ax.lengths_tensor)
+    node = im.add(DSL_KINDS["Ragged"], im.name_for(ax, "axis"), outer_size=ax.outer_size)
+    im.wire(lengths, "tensor", node, "lengths")
+    return node
+
+
+def import_sparse(im: Any, ax: Any, where: str) -> Node:
+    indptr = im.tensor(ax.indptr_tensor)
+    indices = im.tensor(ax.indices_tensor)
+    node = im.add(DSL_KINDS["Sparse"], im.name_for(ax, "routing"), outer_size=ax.outer_size)
+    im.wire(indptr, "tensor", node, "indptr")
+    im.wire(indices, "tensor", node, "indices")
+    return node
+
+
 KINDS = [
     NodeKind(
         TENSOR,
@@ -185,6 +256,7 @@ KINDS = [
         summary=titles.tensor,
         data="tensor",
         emit_root=emit_data_tensor,
+        import_root=import_tensor,
         section="data",
         check=check_tensor,
         prop_check=tensor_prop_check,
@@ -213,6 +285,7 @@ KINDS = [
         name_base="axis",
         summary=titles.axis,
         emit_root=emit_axis_dense,
+        import_root=import_dense,
         section="axes",
         doc="Dense[size]: a static iteration space.",
     ),
@@ -225,6 +298,7 @@ KINDS = [
         name_base="axis",
         summary=titles.axis,
         emit_root=emit_axis_dense_dyn,
+        import_root=import_dense_dyn,
         section="axes",
         doc="DenseDyn(size): a size known at run time.",
     ),
@@ -237,6 +311,7 @@ KINDS = [
         name_base="axis",
         summary=titles.axis,
         emit_root=emit_axis_ragged,
+        import_root=import_ragged,
         section="axes",
         doc="Ragged(outer_size, lengths): per-row lengths.",
     ),
@@ -249,6 +324,7 @@ KINDS = [
         name_base="routing",
         summary=titles.axis,
         emit_root=emit_axis_sparse,
+        import_root=import_sparse,
         section="axes",
         doc="Sparse(outer_size, indptr, indices): CSR selection (MoE routing).",
     ),

@@ -74,6 +74,10 @@ def import_slot_load(im: Any, frame: Node, s: Any, here: str, where: str) -> Nod
     return node
 
 
+def import_event(im: Any, ev: Any, where: str) -> Node:
+    return im.add(DSL_KINDS["Event"], im.name_for(ev, "ev"))
+
+
 KINDS = [
     NodeKind(
         "event.def",
@@ -85,6 +89,7 @@ KINDS = [
         summary=titles.event_def,
         run_role="event",
         emit_root=emit_event_def,
+        import_root=import_event,
         section="channels",
         doc='Event("name"): a rendezvous.',
     ),
