@@ -263,7 +263,9 @@ class UserDriver:
         QTest.keyClick(view, Qt.Key.Key_Return)
         self.qtbot.waitUntil(lambda: not view.isVisible(), timeout=2000)
         # Offscreen, a closed popup keeps the focus (a desktop gives it back to the combo):
-        # restore what the window system would, so the next shortcut reaches the window.
+        # restore what the window system would, so the next shortcut reaches the window. The
+        # popup's own activation can still be queued when it hides: deliver it first.
+        QApplication.processEvents()
         if QApplication.focusWidget() is view or QApplication.activeWindow() is not self.window:
             self.window.activateWindow()
             self.qtbot.waitUntil(lambda: QApplication.activeWindow() is self.window)
