@@ -286,8 +286,8 @@ class CanvasContextMenus(QtCore.QObject):
             hook(menu, frame_id)
 
     def _order_entries(self, menu: QtWidgets.QMenu, node_id: str, many: bool) -> None:
-        """ "Move Earlier" / "Move Later" among the frame's children: the statement order export
-        keeps between independent statements (and a ``sequential`` runs in)."""
+        """ "Move Earlier" / "Move Later" among the frame's children: the program order export
+        writes (and a ``sequential`` runs in)."""
         doc = self.canvas.doc
         node = doc.graph.nodes.get(node_id)
         if many or node is None or node.parent is None:
