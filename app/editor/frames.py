@@ -22,7 +22,7 @@ leaves contents behind, they all share one Z and paint their header as plain tex
   ``branch.case`` frames are the compartments of their ``branch.chain``: aligned to a common
   height (side by side) or width (stacked), each with its predicate in its header.
 * **order numbers** (:class:`OrderBadge`): a small number on each framed child, its place in
-  the frame's ordered child list (the tie-break export uses).
+  the frame's ordered child list (the program order export writes).
 * **reference links** (:class:`RefLink`): thin dashed lines from channel senders/closers to
   the channel and from the channel to the consume frames reading it (references are properties
   in v2, not wires, but a pipeline must still read sender -> channel -> consumer).
