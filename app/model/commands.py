@@ -443,10 +443,11 @@ def _follow_dataflow(ed: DocumentEditor, edges: Iterable[Edge]) -> None:
         if pair is None:
             continue
         sw, sr = pair
-        sibs, flow = order.sibling_flow(doc, sw.parent)
+        sibs = [n.id for n in frames.children(doc, sw.parent)]
         i_w, i_r = sibs.index(sw.id), sibs.index(sr.id)
         if i_r > i_w:
             continue  # the order agrees
+        sibs, flow = order.sibling_flow(doc, sw.parent)
         if sw.id in order.downstream(flow, sr.id, sibs):
             continue  # a cycle: the order stays the user's
         between = sibs[i_r + 1 : i_w]
