@@ -16,7 +16,7 @@ Where the user's gesture already changed the scene (a pipe dragged off a port is
 viewer before it tells us), the touched nodes are reconciled with the document afterwards, so a
 refused connection simply disappears (and ``message`` says why).
 
-Format v2 (docs/graph-model-v2.md): the whole project is ONE root canvas. Loops, branches,
+Format v2 (docs/graph-model.md): the whole project is ONE root canvas. Loops, branches,
 pipes, processes, workloads and programs are frames drawn around their children
 (``app.editor.frames``): the model owns each node's ``parent``, the view sizes frames bottom-up,
 dragging a frame moves what it holds and dropping a node on a frame reparents it. Kernel calls
@@ -1051,7 +1051,7 @@ class GraphCanvas(QtCore.QObject):
         return f"in {kind} '{name}'"
 
     def scope_name_of(self, parent: str | None) -> str:
-        """The ``allowed_in`` scope name of a place on this canvas (docs/graph-model-v2.md):
+        """The ``allowed_in`` scope name of a place on this canvas (docs/graph-model.md):
         ``root`` (or ``kernel`` in a kernel body), ``workload``, ``compose``, ``connect`` or
         ``branch`` (inside a ``branch.chain``)."""
         if self._scope is not None:

@@ -1,7 +1,7 @@
 """Frames on the canvas: loops, branches, pipes, processes, workloads and programs (v2).
 
 A v2 document is one root canvas; a node inside a frame names that frame in ``parent``
-(docs/graph-model-v2.md). This module draws frames the way DESIGN §1 "Graph model (v2)" asks,
+(docs/graph-model.md). This module draws frames the way DESIGN §1 "Graph model (v2)" asks,
 knowing NodeGraphQt 0.6.44's backdrops do not fit (their membership is geometric, ``set_pos``
 leaves contents behind, they all share one Z and paint their header as plain text):
 

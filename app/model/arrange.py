@@ -1,6 +1,6 @@
 """Arrange a canvas so it reads left to right and fits a window (Edit > Arrange).
 
-The root canvas of a v2 document (docs/graph-model-v2.md) is laid out **by dataflow, frame by
+The root canvas of a v2 document (docs/graph-model.md) is laid out **by dataflow, frame by
 frame**: inside every frame (and on the root) the children are placed in columns, each child
 one column right of the latest sibling it reads from — a wire from a tensor into a call deep
 inside a workload frame counts as a wire into that frame, and a call writing a root tensor that

@@ -7,7 +7,7 @@ journal. Undo replays the inverse primitives in reverse order, redo replays the 
 every command undoes exactly, down to node and edge order (undo gives byte-identical JSON), and
 redo never invents fresh ids.
 
-A v2 document is one root canvas (docs/graph-model-v2.md): frames are nodes, a node inside a
+A v2 document is one root canvas (docs/graph-model.md): frames are nodes, a node inside a
 frame names it in ``Node.parent``, and a frame's child order is the order of its children in
 ``graph.nodes``. The commands keep one invariant of that order: a frame comes before every node
 inside it. Only a kernel definition owns a sub-canvas (``body``, its tile-op dataflow).

@@ -52,7 +52,7 @@ class Backdrop:
 
 @dataclass
 class Node:
-    """One node (docs/graph-model-v2.md).
+    """One node (docs/graph-model.md).
 
     ``parent`` is the id of the enclosing frame (a node of the same graph whose kind is a frame
     kind), ``None`` for a node directly on its canvas. ``body`` is the sub-canvas of a kernel

@@ -1,6 +1,6 @@
 """Graph document -> DSL script: the one path Run, Export, the CLI and the tests share.
 
-``export_script(doc)`` writes a format-v2 document (docs/graph-model-v2.md) as a script in the
+``export_script(doc)`` writes a format-v2 document (docs/graph-model.md) as a script in the
 spec's API that a person could have typed: data, kernels, channels/events, workloads (one
 ``@workload`` function per workload frame), processes and compositions, the schedule its sheet
 sets, ``program = ....compile(...)`` and the runner block. A frame's statements are its children

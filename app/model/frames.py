@@ -1,4 +1,4 @@
-"""Frame navigation over a v2 document (Qt-free; docs/graph-model-v2.md).
+"""Frame navigation over a v2 document (Qt-free; docs/graph-model.md).
 
 A frame is a node whose kind is a frame kind (``registry.is_frame``); a node inside a frame names
 it in ``Node.parent``. A frame's children are the nodes with that parent, in ``graph.nodes``

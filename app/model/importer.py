@@ -6,7 +6,7 @@ worker executes it with ``runpy`` (under a name other than ``__main__``, so its 
 stays inactive), collects every ``Workload``/``Program`` its globals reach plus the tensors,
 axes, kernels (with their traced KernelIR), channels, events and schedules they reference, and
 converts those OBJECTS to a format-v2 document with ``document_from_namespace`` (the source
-text is never parsed; docs/graph-model-v2.md):
+text is never parsed; docs/graph-model.md):
 
 - tensors, axes, kernels, channels and events stand on the root canvas (a scalar argument
   reaches a script's objects as a number: it becomes the call's typed value, not a wire);
@@ -955,7 +955,7 @@ def document_from_namespace(namespace: dict[str, Any], name: str) -> tuple[Docum
 # The editor draws a node about NODE_W wide (wider for a long title) and NODE_H tall (taller
 # with more than two rows of ports: PORT_TOP + PORT_H per row), and sizes a frame bottom-up around its children: FRAME_PAD on every side, a
 # FRAME_HEADER band on top (plus SUMMARY_H for a program frame's schedule summary), and at
-# least as wide as its header text at the opening zoom (docs/graph-model-v2.md, "Frames";
+# least as wide as its header text at the opening zoom (docs/graph-model.md, "Frames";
 # app/editor/frames.py). The layout below places every node in scene coordinates with those
 # sizes: axes, kernels, channels and events in a row on top; input tensors (and scalars) in a
 # column on the left, level with the calls that read them; the workload, composition and

@@ -1,4 +1,4 @@
-"""Auto-indexing of kernel-call ports (docs/graph-model-v2.md, "Kernel calls and auto-indexing").
+"""Auto-indexing of kernel-call ports (docs/graph-model.md, "Kernel calls and auto-indexing").
 
 A tensor wired into a call's input port (or from its output port) is indexed by the loop
 variables of the frames around the call, outermost first, as many as the tensor's rank minus

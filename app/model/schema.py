@@ -1,6 +1,6 @@
 """Pydantic v2 models of the project-file JSON (structure only; kinds/props are checked in io).
 
-The file layout (``format_version`` 2; docs/graph-model-v2.md)::
+The file layout (``format_version`` 2; docs/graph-model.md)::
 
     {"format_version": 2, "name": "...", "settings": {...},
      "graph": {"nodes": [{"id", "kind", "name", "pos": [x, y], "props": {...},

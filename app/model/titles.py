@@ -6,7 +6,7 @@ opened cold reads without clicking anything (issue 13). Each kind's title functi
 :func:`title` picks it and falls back to ``"Kind: name"`` for kinds that have none. The
 functions only read the document: they never change it.
 
-In a v2 document (docs/graph-model-v2.md) references are properties holding node ids (a call's
+In a v2 document (docs/graph-model.md) references are properties holding node ids (a call's
 kernel, a loop's axes, a send's channel), so titles read them from the properties; wires only
 matter for the data a collective takes in. A call's task axes and the loop variables around it
 come from ``app.model.indexing`` / ``app.model.frames``. :class:`TitleContext` carries the

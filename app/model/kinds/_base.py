@@ -45,7 +45,7 @@ PROP_TYPES = (
 none); ``axes``: a loop's ordered ``[{var, axis}]`` (axis a node id); ``key``: a key over the
 task (``t.get("b")``, an expression); ``dict``: named fields, each a ``PropSpec`` in ``fields``."""
 SCOPES = ("root", "workload", "compose", "connect", "branch", "kernel")
-"""Where a node may live (``NodeKind.allowed_in``; docs/graph-model-v2.md "Kinds")."""
+"""Where a node may live (``NodeKind.allowed_in``; docs/graph-model.md "Kinds")."""
 DTYPES = ("f16", "bf16", "f32", "f64", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "bool")
 DIRECTIONS = ("In", "Out", "InOut")
 PARAM_KINDS = ("tensor", "tile", "scalar")

@@ -1,4 +1,4 @@
-"""Format v1 -> v2 (``io.MIGRATIONS[1]``; docs/graph-model-v2.md "Migration from v1").
+"""Format v1 -> v2 (``io.MIGRATIONS[1]``; docs/graph-model.md "Migration from v1").
 
 It lives with the kinds because it is about kind ids: the v1 format's (``V1_ONLY_KINDS``, the
 kinds v2 removed) and how each becomes v2's. It is the one module outside the family modules

@@ -1,4 +1,4 @@
-"""Auto-indexing of kernel-call ports (``app.model.indexing``; docs/graph-model-v2.md)."""
+"""Auto-indexing of kernel-call ports (``app.model.indexing``; docs/graph-model.md)."""
 
 from __future__ import annotations
 
