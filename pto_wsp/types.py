@@ -111,6 +111,7 @@ class DType(Enum):
 _CANONICAL = [m for m in DType.__members__.values() if m.name.isupper()]
 _CANONICAL = list(dict.fromkeys(_CANONICAL))
 
+
 @cache
 def _bfloat16() -> np.dtype:
     """numpy has no bfloat16; ``ml_dtypes`` adds one but takes ~0.8 s to import, so it is

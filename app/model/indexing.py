@@ -22,7 +22,6 @@ TILE_RANK_DEFAULT = 2
 """The rank of ``Tile[r, c]`` and of an unshaped ``In[Tensor]`` parameter."""
 
 
-
 def _kind_of(node: Node) -> Any:
     """The node's ``NodeKind`` (``registry.kind_of``; registry imports this module's users).
 
