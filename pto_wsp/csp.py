@@ -86,14 +86,29 @@ def _check_depth(depth: Any, loc: SourceLoc | None) -> int:
     return int(depth)
 
 
+def _check_latency(latency: Any, name: str, loc: SourceLoc | None) -> int:
+    if isinstance(latency, bool | np.bool_) or not isinstance(latency, int | np.integer):
+        raise TypeCheckError(
+            f"Channel {name}: latency must be an int number of cycles >= 0, got {latency!r}",
+            loc=loc,
+        )
+    if latency < 0:
+        raise TypeCheckError(
+            f"Channel {name}: latency must be >= 0 cycles, got {int(latency)}", loc=loc
+        )
+    return int(latency)
+
+
 class _TypedChannel:
     """``Channel[Tile]``: a constructor that records the element type."""
 
     def __init__(self, elem_type: Any):
         self.elem_type = elem_type
 
-    def __call__(self, name: str | None = None, depth: int | None = None) -> Channel:
-        return Channel(name, depth, elem_type=self.elem_type)
+    def __call__(
+        self, name: str | None = None, depth: int | None = None, latency: int | None = None
+    ) -> Channel:
+        return Channel(name, depth, latency, elem_type=self.elem_type)
 
     def __repr__(self) -> str:
         return f"Channel[{getattr(self.elem_type, '__name__', self.elem_type)}]"
@@ -103,13 +118,23 @@ class Channel:
     """A bounded FIFO between processes: ``Channel("l2c", depth=2)``, ``Channel[Tile](depth=2)``.
 
     ``depth`` is the number of items it buffers (default 1; 0 = rendezvous). A channel created
-    without a depth takes the depth of a ``P.pipe(depth=N)`` that uses it.
+    without a depth takes the depth of a ``P.pipe(depth=N)`` that uses it. ``latency`` is the
+    number of cycles an item takes to cross the channel (an int >= 0; ``None``, the default, is
+    0): an item sent by a task ending at cycle t can be received from t + latency on
+    (docs/semantics.md "CSP execution"). ``latency_given`` tells whether it was given.
     """
 
     def __class_getitem__(cls, elem_type: Any) -> _TypedChannel:
         return _TypedChannel(elem_type)
 
-    def __init__(self, name: str | None = None, depth: int | None = None, *, elem_type: Any = None):
+    def __init__(
+        self,
+        name: str | None = None,
+        depth: int | None = None,
+        latency: int | None = None,
+        *,
+        elem_type: Any = None,
+    ):
         loc = user_location()
         if name is not None and not isinstance(name, str):
             raise TypeCheckError(
@@ -120,6 +145,8 @@ class Channel:
         self.name = name if name else f"ch{next(_channel_ids)}"
         self.depth_given = depth is not None
         self.depth = _check_depth(depth, loc) if depth is not None else 1
+        self.latency_given = latency is not None
+        self.latency = _check_latency(latency, self.name, loc) if latency is not None else 0
         self.elem_type = elem_type
         self.loc = loc
         self._pipe_depth: int | None = None
@@ -143,7 +170,8 @@ class Channel:
 
     def __repr__(self) -> str:
         elem = "" if self.elem_type is None else f"[{_type_name(self.elem_type)}]"
-        return f"Channel{elem}({self.name!r}, depth={self.depth})"
+        lat = f", latency={self.latency}" if self.latency else ""
+        return f"Channel{elem}({self.name!r}, depth={self.depth}{lat})"
 
 
 def _check_channel(ch: Any, what: str, loc: SourceLoc | None) -> Channel:

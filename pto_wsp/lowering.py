@@ -505,7 +505,7 @@ class Lowering:
             elem = getattr(ch, "elem_type", None)
             elem_s = "" if elem is None else getattr(elem, "__name__", str(elem)).lower()
             self.channel_ids[id(ch)] = self.module.add_channel(
-                _ident(ch.name), int(ch.depth), elem_s
+                _ident(ch.name), int(ch.depth), elem_s, int(getattr(ch, "latency", 0))
             )
             self.tensor_objs.append(ch)
         return self.channel_ids[id(ch)]

@@ -324,7 +324,8 @@ void bind_module(py::module_& m) {
         .def_readonly("id", &Channel::id)
         .def_readonly("name", &Channel::name)
         .def_readonly("depth", &Channel::depth)
-        .def_readonly("elem", &Channel::elem);
+        .def_readonly("elem", &Channel::elem)
+        .def_readonly("latency", &Channel::latency);
 
     py::class_<Event>(m, "Event", "A module event (read access).")
         .def_readonly("id", &Event::id)
@@ -347,7 +348,8 @@ void bind_module(py::module_& m) {
             py::arg("name"), py::arg("shape"), py::arg("dtype"), py::arg("location") = "global",
             py::arg("layout") = py::none(), py::arg("role") = "data")
         .def("add_kernel", &Module::add_kernel, py::arg("k"))
-        .def("add_channel", &Module::add_channel, py::arg("name"), py::arg("depth"), py::arg("elem") = "")
+        .def("add_channel", &Module::add_channel, py::arg("name"), py::arg("depth"), py::arg("elem") = "",
+             py::arg("latency") = 0)
         .def("add_event", &Module::add_event, py::arg("name"))
         .def(
             "add_param",

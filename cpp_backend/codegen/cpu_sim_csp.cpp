@@ -617,6 +617,10 @@ std::string CspEmitter::run_setup() const {
          "pto_csp_destroy(c); }\n    } pto_csp_g{pto_csp_create(R, " +
          std::to_string(nch) + ", pto_ch_names, pto_ch_depths, " + std::to_string(nev) +
          ", pto_ev_names)};\n    (void)pto_csp_g;\n";
+    for (const auto& c : m_.channels)  // docs/semantics.md "CSP execution": channel latency
+        if (c.latency != 0)
+            o += "    pto_csp_channel_latency(pto_csp_g.c, " + std::to_string(c.id) + ", " +
+                 std::to_string(c.latency) + ");\n";
     return o;
 }
 

@@ -77,12 +77,13 @@ int64_t Module::add_kernel(KernelPtr k) {
     return static_cast<int64_t>(kernels.size()) - 1;
 }
 
-int64_t Module::add_channel(std::string cname, int64_t depth, std::string elem) {
+int64_t Module::add_channel(std::string cname, int64_t depth, std::string elem, int64_t latency) {
     Channel c;
     c.id = static_cast<int64_t>(channels.size());
     c.name = std::move(cname);
     c.depth = depth;
     c.elem = std::move(elem);
+    c.latency = latency;
     channels.push_back(std::move(c));
     return channels.back().id;
 }

@@ -37,8 +37,9 @@ struct Tensor {
 struct Channel {
     int64_t id = -1;
     std::string name;
-    int64_t depth = 0;  // 0 = rendezvous
-    std::string elem;   // "", "tile", "tensor", ...
+    int64_t depth = 0;    // 0 = rendezvous
+    std::string elem;     // "", "tile", "tensor", ...
+    int64_t latency = 0;  // cycles from a send's commit until a consumer can take the item
 };
 
 struct Event {
@@ -60,7 +61,8 @@ public:
                        std::optional<Layout> layout = std::nullopt,
                        TensorRole role = TensorRole::Data);
     int64_t add_kernel(KernelPtr kernel);
-    int64_t add_channel(std::string name, int64_t depth, std::string elem = "");
+    int64_t add_channel(std::string name, int64_t depth, std::string elem = "",
+                        int64_t latency = 0);
     int64_t add_event(std::string name);
     int64_t add_param(std::string name, DType dtype = DType::I64);
     void set_workload(NodePtr node) { workload = std::move(node); }

@@ -369,6 +369,7 @@ std::string print_module(const Module& m, bool with_locs) {
     for (const auto& c : m.channels) {
         out += "  channel " + channel_ref(c.id) + " " + c.name + " depth=" + std::to_string(c.depth);
         if (!c.elem.empty()) out += " elem=" + c.elem;
+        if (c.latency != 0) out += " latency=" + std::to_string(c.latency);
         out += "\n";
     }
     for (const auto& e : m.events) out += "  event " + event_ref(e.id) + " " + e.name + "\n";

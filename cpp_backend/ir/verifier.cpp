@@ -65,10 +65,15 @@ private:
     }
 
     void check_channels() {
-        for (const Channel& c : m_.channels)
+        for (const Channel& c : m_.channels) {
+            const std::string what = "channel #ch" + std::to_string(c.id) + " '" + c.name + "'";
             if (c.depth < 0)
-                error("channel #ch" + std::to_string(c.id) + " '" + c.name + "'", "",
+                error(what, "",
                       "depth " + std::to_string(c.depth) + " is negative (0 = rendezvous)");
+            if (c.latency < 0)
+                error(what, "",
+                      "latency " + std::to_string(c.latency) + " is negative (cycles >= 0)");
+        }
     }
 
     void check_kernels() {

@@ -530,10 +530,12 @@ struct __attribute__((visibility("hidden"))) pto_csp {
         return proc(self).clock;
     }
 
-    /// With one producer the item is queued before the ordering point: that producer's later
-    /// items come at later cycles, so a consumer may take it "from the future" (its clock jumps
-    /// to the item's cycle, recorded as a take wait) with the same outcome as waiting for it,
-    /// and a switch per item is saved. With several producers an earlier item of another one
+    /// The item can be taken from the commit cycle plus the channel's latency on (a waiting
+    /// consumer wakes then; the latency is per channel, so items stay in commit order). With
+    /// one producer the item is queued before the ordering point: that producer's later items
+    /// come at later cycles, so a consumer may take it "from the future" (its clock jumps to
+    /// the item's cycle, recorded as a take wait) with the same outcome as waiting for it, and
+    /// a switch per item is saved. With several producers an earlier item of another one
     /// may still be on its way, so the commit waits for its turn first.
     void commit(int32_t self, int32_t ch, int64_t item, int64_t now) {
         Chan& c = chans[ch];
@@ -542,9 +544,10 @@ struct __attribute__((visibility("hidden"))) pto_csp {
         Proc& p = proc(self);
         if (now > p.clock) p.clock = now;
         const int64_t t = p.clock;
-        c.push({item, t});
+        const int64_t arrives = t + c.latency;  // when a consumer can take it
+        c.push({item, arrives});
         c.last_commit = item;
-        wake_all(c.wait_take, t);
+        wake_all(c.wait_take, arrives);
         c.sync_waiters();
         if (early) advance(self, t);
     }
@@ -556,7 +559,7 @@ struct __attribute__((visibility("hidden"))) pto_csp {
             if (c.queued > 0) {
                 const Item it = c.pop();
                 Proc& p = proc(self);
-                if (it.time > p.clock) {  // an early commit (see commit())
+                if (it.time > p.clock) {  // an early commit or an item in flight (see commit())
                     waits.push_back({p.clock, it.time, self, ch, PTO_CSP_WAIT_TAKE, 0});
                     // Wait for the item's cycle like any action: the caller is then the
                     // earliest process when take() returns (as after reserve()), so a task
@@ -774,6 +777,10 @@ pto_csp* pto_csp_create(pto_abi_run* R, int32_t n_channels, const char* const* c
     C->saved_current = t_current;
     t_current = C;
     return C;
+}
+
+void pto_csp_channel_latency(pto_csp* C, int32_t ch, int64_t cycles) {
+    C->chans[ch].latency = cycles > 0 ? cycles : 0;
 }
 
 void pto_csp_destroy(pto_csp* C) {

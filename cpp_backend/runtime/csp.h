@@ -12,6 +12,9 @@
  * runs the task, then COMMITS the item at the task's end. A consumer TAKES items in order and
  * RELEASES the slot when its body iteration for that item ends, so depth 2 is double
  * buffering. Depth 0 is a rendezvous: a reservation also needs a consumer waiting to take. A
+ * channel's latency L (pto_csp_channel_latency, default 0) delays each item: committed at
+ * cycle t, it can be taken at t + L (a take completes at max(taker's clock, t + L)); the item
+ * holds its slot while in flight. A
  * buffer that every item of a channel of depth d >= 2 writes the same part of (a shared staging
  * buffer; the code generator decides) is a rotating buffer of d copies (copy 0 is the user's
  * array): item k uses copy k mod d on both sides. A buffer whose items write separate regions
@@ -65,6 +68,9 @@ PTO_CSP_API pto_csp* pto_csp_create(pto_abi_run* R, int32_t n_channels, const ch
                         const int64_t* channel_depths, int32_t n_events,
                         const char* const* event_names);
 PTO_CSP_API void pto_csp_destroy(pto_csp* C);
+/* Sets the latency of channel `ch` (cycles >= 0, default 0): an item committed at cycle t can
+ * be taken from t + cycles on. Call before the first pipeline that uses the channel. */
+PTO_CSP_API void pto_csp_channel_latency(pto_csp* C, int32_t ch, int64_t cycles);
 PTO_CSP_API pto_csp* pto_csp_of(pto_abi_run* R);
 
 /* ---- building one pipeline run ----------------------------------------------------------- */
@@ -99,7 +105,8 @@ PTO_CSP_API void pto_csp_at(pto_csp* C, int32_t self, int64_t now);
  * statement ("send at file:line"). Never returns on error. */
 PTO_CSP_API int64_t pto_csp_reserve(pto_csp* C, int32_t self, int32_t ch, int64_t now, int32_t block,
                         const char* where, int64_t* item);
-/* Makes reserved item `item` available to consumers at cycle `now`. */
+/* Commits reserved item `item` at cycle `now`: consumers can take it from now + the channel's
+ * latency on. */
 PTO_CSP_API void pto_csp_commit(pto_csp* C, int32_t self, int32_t ch, int64_t item, int64_t now);
 /* Takes the next item: returns 1 with its number in *item and the cycle in *now, or 0 when the
  * channel is closed and drained. */
@@ -165,8 +172,10 @@ typedef struct pto_csp_item {
 /* Per channel (the first part of the engine's channel record). */
 typedef struct pto_csp_hot_chan {
     int64_t depth, cap;
+    int64_t latency;        /* cycles from a commit until the item can be taken */
     int64_t used;           /* slots in use: reserved, queued or held by a consumer body */
-    pto_csp_item* ring;     /* committed items not yet taken: `cap` entries from `head` */
+    pto_csp_item* ring;     /* committed items not yet taken: `cap` entries from `head`, each
+                               with the cycle it can be taken (commit + latency) */
     int64_t head, queued;
     int64_t next_item;
     int64_t last_commit;    /* item committed last (-1: none) */
@@ -277,13 +286,14 @@ static inline void pto_csp_commit_on(pto_csp* C, const pto_csp_hot* H, int64_t* 
     int64_t at = c->head + c->queued;
     if (at >= c->cap) at -= c->cap;
     c->ring[at].item = item;
-    c->ring[at].time = *clk;
+    c->ring[at].time = *clk + c->latency;
     ++c->queued;
     c->last_commit = item;
     if (H->ready_min < *clk) pto_csp_at(C, self, *clk);
 }
 
-/* pto_csp_take: inline when an item committed at or before the caller's clock is queued. */
+/* pto_csp_take: inline when an item that can be taken at or before the caller's clock is
+ * queued. */
 static inline int32_t pto_csp_take_on(pto_csp* C, const pto_csp_hot* H, int64_t* clk,
                                       pto_csp_hot_chan* c, int32_t self, int32_t ch,
                                       int64_t* now, int64_t* item) {

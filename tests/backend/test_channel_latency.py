@@ -1,0 +1,247 @@
+"""Channel latency on cpu_sim (DESIGN §6 "Channel latency", docs/semantics.md "CSP execution").
+
+``Channel(name, depth, latency=L)``: an item whose send's task ends at cycle t can be taken from
+t + L on, so a receive completes at max(receiver clock, t + L). The item holds its slot while in
+flight. Cycle derivations use the default cost table: an empty-body kernel costs the elements of
+its ``In`` views plus those of its ``Out`` views (no issue overhead), as in test_csp_e2e.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pto_wsp import (
+    Channel,
+    DispatchPolicy,
+    In,
+    Out,
+    P,
+    Tensor,
+    _core,
+    connect,
+    consume,
+    kernel,
+    process,
+    send,
+    workload,
+)
+from pto_wsp.errors import CompileError, TypeCheckError
+
+F32 = np.float32
+HERE = __file__
+
+
+def line_of(marker: str) -> int:
+    with open(HERE) as f:
+        for n, line in enumerate(f, 1):
+            if marker in line and "line_of(" not in line:
+                return n
+    raise AssertionError(marker)
+
+
+@kernel
+def load(input: In[Tensor], buf: Out[Tensor]): ...
+
+
+@kernel
+def store(result: In[Tensor], output: Out[Tensor]): ...
+
+
+def run(w, workers: int = 4):
+    program = w.dispatch(DispatchPolicy.round_robin(workers)).compile(target="cpu_sim")
+    program.execute()
+    program.synchronize()
+    return program
+
+
+def tasks_of(program, kernel_name: str) -> np.ndarray:
+    names = program.runner.kernel_names
+    tr = program.runner.trace()
+    rows = tr[tr["kernel"] == names.index(kernel_name)]
+    return rows[np.argsort(rows["idx0"], kind="stable")]
+
+
+def two_stage(ch: Channel):
+    """Producer: 4 sends of load (x[i] 8 + buf 8 = 16 cycles); consumer: store (buf 8 + y[t] 24
+    = 32 cycles) per item."""
+    x = Tensor(np.zeros((4, 8), F32))
+    buf = Tensor(np.zeros(8, F32))
+    y = Tensor(np.zeros((4, 24), F32))
+
+    @workload
+    def w():
+        with P.pipe():
+            for i in P.seq(4):
+                send(ch, load[i](input=x[i], buf=buf))
+            with consume(ch) as t:
+                store[t](result=buf, output=y[t])
+
+    return w()
+
+
+# ---- the cycle model ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("depth", "latency", "consumer_starts", "total"),
+    [
+        # Producer tasks end at 16, 32, 48, 64 (depth 4: it never waits). Item k can be taken at
+        # 16(k+1) + L. L = 100: every item arrives after the consumer is free, so its task k
+        # starts at 116 + 32k (the first exactly at the producer's end + L); total 212 + 32.
+        (4, 100, [116, 148, 180, 212], 244),
+        # L = 10: item 0 arrives at 26; items 1..3 arrive (42, 58, 74) while the consumer is
+        # still busy, so max(receiver clock, send + L) is the receiver's clock: back to back.
+        (4, 10, [26, 58, 90, 122], 154),
+        # Depth 1: the in-flight item holds the only slot, so the producer reserves item k+1
+        # when the consumer releases item k: period 16 + 10 + 32 = 58, starts 58k + 26.
+        (1, 10, [26, 84, 142, 200], 232),
+        # Depth 0 (rendezvous): the consumer is back at its consume when it released the item,
+        # so the same period as depth 1.
+        (0, 10, [26, 84, 142, 200], 232),
+    ],
+)
+def test_consumer_starts_at_producer_end_plus_latency(depth, latency, consumer_starts, total):
+    program = run(two_stage(Channel("l2c", depth=depth, latency=latency)))
+    ld, st = tasks_of(program, "load"), tasks_of(program, "store")
+    period = 16 if depth >= 4 else 16 + latency + 32
+    assert ld["start"].tolist() == [period * k for k in range(4)]
+    assert ld["end"].tolist() == [period * k + 16 for k in range(4)]
+    assert st["start"].tolist() == consumer_starts
+    assert st["end"].tolist() == [s + 32 for s in consumer_starts]
+    assert st["start"][0] == ld["end"][0] + latency
+    assert program.stats().total_cycles == total
+    waits = program.runner.csp_trace()["waits"]
+    takes = waits[waits["kind"] == _core.csp.WAIT_TAKE]
+    # The consumer waits from the pipeline's start for item 0's arrival.
+    assert (int(takes["start"][0]), int(takes["end"][0])) == (0, 16 + latency)
+    sends = waits[waits["kind"] == _core.csp.WAIT_SEND]
+    if depth <= 1:
+        # After each commit the producer waits for the release: latency + the consumer's task.
+        assert len(sends) == 3
+        assert np.all(sends["end"] - sends["start"] == latency + 32)
+    else:
+        assert len(sends) == 0
+
+
+def test_latency_with_several_producers():
+    """Two producers (one load each, 16 cycles, both from cycle 0) commit at 16; with L = 20
+    both items can be taken at 36: the consumer runs store 0 at [36, 68] and store 1 at
+    [68, 100] (the second waits for the receiver, not the channel)."""
+    x = Tensor(np.zeros((2, 8), F32))
+    b0 = Tensor(np.zeros(8, F32))
+    b1 = Tensor(np.zeros(8, F32))
+    y = Tensor(np.zeros((2, 24), F32))
+    ch = Channel("fan_in", depth=2, latency=20)
+
+    def prod_a():
+        send(ch, load[0](input=x[0], buf=b0))
+
+    def prod_b():
+        send(ch, load[1](input=x[1], buf=b1))
+
+    def cons():
+        with consume(ch) as t:
+            store[t](result=x[t], output=y[t])
+
+    w = connect(
+        [
+            process("a").produces(ch).body(prod_a),
+            process("b").produces(ch).body(prod_b),
+            process("c").consumes(ch).body(cons),
+        ],
+        [ch],
+    )
+    program = run(w)
+    ld, st = tasks_of(program, "load"), tasks_of(program, "store")
+    assert ld["start"].tolist() == [0, 0] and ld["end"].tolist() == [16, 16]
+    assert st["start"].tolist() == [36, 68]
+    assert st["end"].tolist() == [68, 100]
+    assert program.stats().total_cycles == 100
+
+
+# ---- latency 0 is the old behaviour -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("depth", [0, 1, 4])
+def test_latency_zero_is_the_channel_without_latency(depth):
+    old = run(two_stage(Channel("l2c", depth=depth)))
+    zero = run(two_stage(Channel("l2c", depth=depth, latency=0)))
+    # Same IR text (the printer shows latency only when non-zero), same generated sources (same
+    # cache key), same cycles.
+    assert zero.module.print() == old.module.print()
+    assert "latency" not in zero.module.print()
+    assert zero.runner.artifact.key == old.runner.artifact.key
+    for k in ("load", "store"):
+        a, b = tasks_of(old, k), tasks_of(zero, k)
+        assert a["start"].tolist() == b["start"].tolist()
+        assert a["end"].tolist() == b["end"].tolist()
+    assert zero.stats().total_cycles == old.stats().total_cycles
+    # test_csp_e2e.py's back-pressure figures.
+    assert old.stats().total_cycles == {0: 4 * 48, 1: 4 * 48, 4: 16 + 4 * 32}[depth]
+
+
+def test_latency_is_a_typed_ir_field():
+    program = two_stage(Channel("l2c", depth=2, latency=7)).compile(target="cpu_sim")
+    (ch,) = program.module.channels
+    assert (ch.name, ch.depth, ch.latency) == ("l2c", 2, 7)
+    assert "channel #ch0 l2c depth=2 latency=7" in program.module.print()
+    assert program.module.verify() == []
+
+
+def test_negative_latency_in_the_ir_is_a_verifier_error():
+    from pto_wsp._core import ir
+
+    m = ir.Module("m")
+    m.add_channel("c", 1, "", -3)
+    msgs = m.verify()
+    assert any("'c'" in s and "latency -3 is negative" in s for s in msgs), msgs
+
+
+# ---- validation ---------------------------------------------------------------------------------
+
+
+def test_channel_latency_attributes():
+    a = Channel("a", 2, 5)
+    assert (a.depth, a.latency, a.latency_given) == (2, 5, True)
+    b = Channel("b", depth=1)
+    assert (b.latency, b.latency_given) == (0, False)
+    c = Channel("c", depth=1, latency=np.int64(3))
+    assert c.latency == 3 and type(c.latency) is int
+    z = Channel("z", depth=1, latency=0)
+    assert (z.latency, z.latency_given) == (0, True)
+    assert repr(a) == "Channel('a', depth=2, latency=5)"
+    assert repr(b) == "Channel('b', depth=1)"
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "3", True, [2]])
+def test_bad_latency_raises_naming_the_channel_and_line(bad):
+    with pytest.raises(TypeCheckError) as ei:
+        Channel("slow_link", depth=2, latency=bad)  # bad-latency-line
+    msg = str(ei.value)
+    assert "slow_link" in msg and "latency" in msg, msg
+    assert ei.value.loc is not None and ei.value.loc.line == line_of("bad-latency-line")
+
+
+def test_typed_channel_takes_latency():
+    from pto_wsp.kernel import Tile
+
+    t = Channel[Tile]("typed", depth=2, latency=4)
+    assert t.latency == 4 and t.elem_type is Tile
+    with pytest.raises(TypeCheckError, match="typed"):
+        Channel[Tile]("typed", depth=2, latency=-4)
+
+
+# ---- ascend_npu ---------------------------------------------------------------------------------
+
+
+def test_ascend_npu_rejects_a_channel_with_latency_by_name(monkeypatch, tmp_path):
+    """Channels have no on-device form on ascend_npu: the pipeline is a CompileError naming the
+    CSP construct (so the latency is never silently dropped)."""
+    monkeypatch.chdir(tmp_path)
+    w = two_stage(Channel("l2c", depth=2, latency=10))
+    with pytest.raises(CompileError) as err:
+        w.compile(target="ascend_npu")
+    msg = err.value.message
+    assert msg.startswith("ascend_npu: CSP construct '"), msg
+    assert "processes and channels have no on-device form" in msg
