@@ -414,8 +414,10 @@ def connect(node: Node, ctx: TitleContext) -> str:
 # statements
 # ------------------------------------------------------------------------------------------
 def channel(node: Node, ctx: TitleContext) -> str:
-    """``l2c  depth 2``."""
-    return _named(node, f"depth {_prop(node, 'depth', '')}")
+    """``l2c  depth 2``, ``l2c  depth 2 · latency 10``."""
+    latency = node.props.get("latency", 0)
+    more = f" · latency {latency}" if latency else ""
+    return _named(node, f"depth {_prop(node, 'depth', '')}{more}")
 
 
 def send(node: Node, ctx: TitleContext) -> str:

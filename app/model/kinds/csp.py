@@ -107,7 +107,14 @@ def check_connect(c: Any, node: Node) -> None:
 
 def emit_csp_channel(x: Emitter, n: Node) -> None:
     x.use("Channel")
-    x.line(f"{x.name(n)} = Channel({x.q(n.name)}, depth={int(n.props['depth'])})", n.id)
+    latency = x.integer(n, "props.latency", n.props.get("latency", 0), 0)
+    extra = f", latency={latency}" if latency else ""  # 0 is the DSL's default: not written
+    x.line(f"{x.name(n)} = Channel({x.q(n.name)}, depth={int(n.props['depth'])}{extra})", n.id)
+
+
+def check_channel(c: Any, node: Node) -> None:
+    positive("depth")(c, node)
+    positive("latency", 0)(c, node)
 
 
 def emit_csp_process(x: Emitter, n: Node) -> None:
@@ -211,7 +218,7 @@ def import_close(im: Any, frame: Node, s: Any, here: str, where: str) -> Node:
 
 
 def import_channel(im: Any, ch: Any, where: str) -> Node:
-    return im.add(CHANNEL, im.name_for(ch, "ch"), depth=ch.depth)
+    return im.add(CHANNEL, im.name_for(ch, "ch"), depth=ch.depth, latency=int(ch.latency))
 
 
 KINDS = [
@@ -220,15 +227,23 @@ KINDS = [
         "Channel",
         "CSP",
         [],
-        [PropSpec("depth", "int", 2)],
+        [
+            PropSpec("depth", "int", 2),
+            PropSpec(
+                "latency",
+                "int",
+                0,
+                doc="cycles from the end of the sending task until a receive can take the item",
+            ),
+        ],
         name_base="ch",
         summary=titles.channel,
-        check=positive("depth"),
+        check=check_channel,
         run_role="channel",
         emit_root=emit_csp_channel,
         import_root=import_channel,
         section="channels",
-        doc='Channel("name", depth=d): bounded, blocking send.',
+        doc='Channel("name", depth=d, latency=c): bounded, blocking send.',
     ),
     NodeKind(
         "pipe.scope",
