@@ -483,7 +483,7 @@ def _check_wires(doc: Document, moved: Iterable[str], what: str) -> None:
         src, dst = nodes.get(e.src.node), nodes.get(e.dst.node)
         if src is None or dst is None:
             continue
-        ok, why = registry._root_wire_problem(doc, src, e.src.port, dst, e.dst.port)
+        ok, why = registry.root_wire_problem(doc, src, e.src.port, dst, e.dst.port)
         if not ok:
             raise PlacementRefused(f"{what}: the wire {e.src} -> {e.dst} would break: {why}")
 

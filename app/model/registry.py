@@ -449,10 +449,10 @@ def can_connect(doc: Document, src: PortRef, dst: PortRef) -> tuple[bool, str]:
         if _reaches(graph, dst.node, src.node):
             return False, "this connection would create a cycle"
         return True, ""
-    return _root_wire_problem(doc, s_node, src.port, d_node, dst.port)
+    return root_wire_problem(doc, s_node, src.port, d_node, dst.port)
 
 
-def _root_wire_problem(
+def root_wire_problem(
     doc: Document, s_node: Node, s_port: str, d_node: Node, d_port: str
 ) -> tuple[bool, str]:
     """The root-canvas rules beyond port types (both ends exist and the types agree)."""

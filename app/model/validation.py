@@ -578,7 +578,7 @@ class _Checker:
                 self.add(dst.id, f"inputs.{e.dst.port}", "input takes one wire")
             if owner is None:
                 # the root canvas's rules of registry.can_connect (beyond ports and types)
-                ok, why = registry._root_wire_problem(self.doc, src, e.src.port, dst, e.dst.port)
+                ok, why = registry.root_wire_problem(self.doc, src, e.src.port, dst, e.dst.port)
                 if not ok:
                     self.add(dst.id, f"inputs.{e.dst.port}", why)
         for node in graph.nodes.values():
