@@ -43,3 +43,12 @@ def pto_wsp_config_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config = tmp_path_factory.mktemp("pto-wsp-config")
     os.environ["PTO_WSP_CONFIG_DIR"] = str(config)
     return config
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pto_wsp_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The user's data directory (the Studio's autosaves) for this session: never the real one,
+    so a test's autosave neither lands among a developer's nor is offered back to them."""
+    data = tmp_path_factory.mktemp("pto-wsp-data")
+    os.environ["PTO_WSP_DATA_DIR"] = str(data)
+    return data

@@ -9,6 +9,7 @@ of ``schema`` and then against the node-kind registry. Every problem becomes one
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import re
@@ -394,18 +395,37 @@ def save(doc: Document, path: str | os.PathLike[str]) -> None:
 # ------------------------------------------------------------------------------------------
 # autosave and recovery
 # ------------------------------------------------------------------------------------------
+DATA_DIR_ENV = "PTO_WSP_DATA_DIR"
+
+
 def autosave_dir() -> Path:
-    """Where autosaves of never-saved documents go (``user_data_dir/autosave``)."""
+    """Where autosaves go: ``$PTO_WSP_DATA_DIR/autosave``, else ``user_data_dir/autosave``.
+
+    Never beside the project: a project may live in a git checkout (the bundled samples do),
+    where a stray autosave shows up as an untracked file. The override mirrors
+    ``PTO_WSP_CONFIG_DIR`` so tests and sandboxes keep autosaves out of the user's data dir.
+    """
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return Path(override) / "autosave"
     import platformdirs
 
     return Path(platformdirs.user_data_dir(APP_NAME)) / "autosave"
 
 
+def _project_key(path: str | os.PathLike[str]) -> str:
+    """A short hash of the absolute project path: two ``model.pto.json`` in different folders
+    get different autosaves, and the same file opened by another relative path the same one."""
+    absolute = os.path.normcase(str(Path(path).expanduser().resolve()))
+    return hashlib.sha256(absolute.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
 def autosave_path(path: str | os.PathLike[str] | None, name: str = "untitled") -> Path:
-    """``<path>.autosave`` for a saved project, else ``autosave_dir()/<name>.json``."""
+    """``autosave_dir()/<file name>.<path hash>.autosave`` for a saved project (keyed by its
+    absolute path, so recovery finds it on open), else ``autosave_dir()/<name>.json``."""
     if path is not None:
         p = Path(path)
-        return p.with_name(p.name + AUTOSAVE_SUFFIX)
+        return autosave_dir() / f"{p.name}.{_project_key(p)}{AUTOSAVE_SUFFIX}"
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "untitled"
     return autosave_dir() / f"{safe}.json"
 
@@ -422,7 +442,9 @@ def find_recoverable(path: str | os.PathLike[str]) -> Path | None:
 
 
 def recover() -> list[Path]:
-    """Autosaves of never-saved documents, newest first (for a "recover" dialog)."""
+    """Autosaves of never-saved documents, newest first (for a "recover" dialog).
+
+    Saved projects' autosaves (``*.autosave``) are not listed: opening the project offers them."""
     folder = autosave_dir()
     if not folder.is_dir():
         return []
@@ -458,7 +480,7 @@ class Autosaver:
         return autosave_path(self.path, self.editor.doc.name)
 
     def set_path(self, path: str | os.PathLike[str] | None) -> None:
-        """The project was saved under a (new) path: later autosaves go beside it."""
+        """The project was saved under a (new) path: later autosaves are keyed by it."""
         self.discard()
         self.path = Path(path) if path is not None else None
 
@@ -503,6 +525,7 @@ __all__ = [
     "from_json",
     "load",
     "save",
+    "DATA_DIR_ENV",
     "autosave_dir",
     "autosave_path",
     "find_recoverable",

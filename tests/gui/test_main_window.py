@@ -490,6 +490,9 @@ def test_autosave_then_recovery_on_open(
     window.autosave_tick()  # the timer's slot
     qtbot.waitUntil(autosave.exists)
     assert node in io.load(autosave).graph.nodes
+    # in the data dir, not beside the project (a sample in a git checkout stays clean)
+    assert autosave.parent == tmp_path / "autosave"
+    assert [p.name for p in tmp_path.glob("r.pto.json*")] == ["r.pto.json"]
     os.utime(project, ns=(1, 1))  # the project file is older than its autosave
 
     other = make_window()

@@ -269,8 +269,11 @@ def test_load_never_executes_expressions(tmp_path):
     assert not marker.exists()
 
 
-def test_autosave_beside_project_and_recovery(tmp_path):
-    path = tmp_path / "proj.json"
+def test_autosave_of_saved_project_goes_to_data_dir_keyed_by_path(tmp_path, monkeypatch):
+    monkeypatch.setenv(io.DATA_DIR_ENV, str(tmp_path / "data"))
+    project_dir = tmp_path / "repo" / "projects"
+    project_dir.mkdir(parents=True)
+    path = project_dir / "proj.pto.json"
     ed = DocumentEditor(Document(name="proj"))
     io.save(ed.doc, path)
     saver = io.Autosaver(ed, path, interval_s=10)
@@ -278,12 +281,20 @@ def test_autosave_beside_project_and_recovery(tmp_path):
     ed.apply(AddNode("axis.dense", name="heads"))
     assert saver.tick(5.0) is None  # not due yet
     written = saver.tick(10.0)
-    assert written == tmp_path / "proj.json.autosave"
+    assert written is not None and written.parent == tmp_path / "data" / "autosave"
+    assert written.name.startswith("proj.pto.json.") and written.name.endswith(".autosave")
+    assert sorted(p.name for p in project_dir.iterdir()) == ["proj.pto.json"]  # nothing beside
     assert io.load(written).graph.nodes  # a loadable project
+    assert io.recover() == []  # listed only for never-saved documents
     assert saver.tick(30.0) is None  # unchanged since the last autosave
-    # the autosave is newer than the project
+    # the autosave is newer than the project; found by the same file's path however spelled
     os.utime(path, ns=(time.time_ns() - 10**10, time.time_ns() - 10**10))
     assert io.find_recoverable(path) == written
+    monkeypatch.chdir(project_dir)
+    assert io.find_recoverable(Path("proj.pto.json")) == written
+    # a same-named project elsewhere has its own autosave
+    other = tmp_path / "elsewhere" / "proj.pto.json"
+    assert io.autosave_path(other) != written and io.find_recoverable(other) is None
     # saving removes it
     io.save(ed.doc, path)
     ed.mark_saved()
@@ -293,6 +304,7 @@ def test_autosave_beside_project_and_recovery(tmp_path):
 def test_autosave_of_unsaved_document_goes_to_user_data_dir(tmp_path, monkeypatch):
     import platformdirs
 
+    monkeypatch.delenv(io.DATA_DIR_ENV, raising=False)
     monkeypatch.setattr(platformdirs, "user_data_dir", lambda app: str(tmp_path / app))
     ed = DocumentEditor(Document(name="my attn"))
     saver = io.Autosaver(ed, None, interval_s=1)
