@@ -39,6 +39,7 @@ from app.model.document import Document, Node
 from pto_wsp.errors import PtoError
 
 MIME_TYPE = "nodegraphqt/nodes"
+LIBRARY_SUFFIX = "(library)"  # marks library entries in the Kernels section
 LIBRARY_CATEGORY = KERNELS_CATEGORY  # library kernels are listed in the Kernels section
 KERNEL_CALL_PREFIX = "pto.kernelcall."
 LIBRARY_DIR = Path(__file__).resolve().parents[2] / "resources" / "kernel_library"
@@ -142,6 +143,13 @@ def palette_kinds() -> list[tuple[str, list[Any]]]:
     return [(c, [k for k in kinds if k.in_palette]) for c, kinds in registry.categories()]
 
 
+def library_label(entry: LibraryEntry) -> str:
+    """The palette text of a library kernel: marked, since the Kernels section also lists the
+    document's own kernels and a user cannot otherwise tell ``attn_kernel  (call)`` (a kernel of
+    theirs) from ``attn_kernel`` (a ready one that a drop adds to the document)."""
+    return f"{entry.title}  {LIBRARY_SUFFIX}"
+
+
 def mime_for_node_type(node_type: str) -> QtCore.QMimeData:
     """The drag payload NodeGraphQt's viewer turns into a node at the drop point."""
     mime = QtCore.QMimeData()
@@ -238,7 +246,8 @@ class Palette(QtWidgets.QWidget):
         self.tree.expandAll()
 
     def _fill_kernels(self) -> None:
-        """The Kernels section's calls: defined kernels, then the library."""
+        """The Kernels section's calls: defined kernels (``name  (call)``), then the library
+        (``name  (library)``): a defined kernel and a library one may share a name."""
         top = self._kernels_top
         while top.childCount() > self._fixed:
             top.removeChild(top.child(top.childCount() - 1))
@@ -251,7 +260,7 @@ class Palette(QtWidgets.QWidget):
             self._leaf(top, title, kernel_call_type(n.id), tip, n.name or n.id)
         for entry in library_entries():
             tip = (entry.doc + "\n\n" if entry.doc else "") + "library kernel: dropped into a frame, it is added and called"  # fmt: skip
-            self._leaf(top, entry.title, entry.node_type, tip, entry.id)
+            self._leaf(top, library_label(entry), entry.node_type, tip, entry.id)
         if self.search.text():
             self.set_filter(self.search.text())
 

@@ -170,7 +170,8 @@ class Hands:
         ]
 
     def palette_item(self, title: str) -> QTreeWidgetItem:
-        """The palette entry titled ``title``; a kernel's call entry (``compute(...)  (call)``)
+        """The palette entry titled ``title`` (spaces between words count as one, so a library
+        kernel is ``"attn_kernel (library)"``); a kernel's call entry (``compute(...)  (call)``)
         by the kernel's name followed by ``(call)``: the palette lists a document's kernels a
         moment after they were added, so the eyes wait for it."""
         if title.endswith("(call)"):
@@ -181,7 +182,7 @@ class Hands:
         else:
 
             def match(text: str) -> bool:
-                return text == title
+                return text.split() == title.split()
 
         self.qtbot.waitUntil(lambda: len(self._entries(match)) == 1, timeout=3000)
         return self._entries(match)[0]

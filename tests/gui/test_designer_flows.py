@@ -100,7 +100,7 @@ def test_spec_8_1_from_an_empty_document(hands: Hands, tmp_path: Path) -> None:
     h.pick(h.editor("axes").add_combo, "heads", "loop axis")
 
     # attn_kernel[b, h](...): the library kernel dropped into the loop is added and called.
-    made = h.drop("attn_kernel", h.inside(loop))
+    made = h.drop("attn_kernel (library)", h.inside(loop))
     (call,) = [n for n in made if doc.node(n).kind == "kernel.call"]
     assert doc.node(call).parent == loop and doc.node(loop).parent == workload
 
@@ -158,7 +158,7 @@ def test_spec_8_3_from_an_empty_document(hands: Hands, tmp_path: Path) -> None:
     # dropped into the loop adds the three stage kernels and calls the first, load.
     seq = only(h.drop("Sequential loop P.seq", h.inside(pipe, 0.1, 0.6)), "loop.seq")
     h.pick(h.editor("axis"), "tiles", "P.seq axis")
-    load = only(h.drop("pipeline_stages", h.inside(seq, 0.1, 0.6)), "kernel.call")
+    load = only(h.drop("pipeline_stages (library)", h.inside(seq, 0.1, 0.6)), "kernel.call")
 
     # The channels l2c and c2s (depth 2, double buffering, is the default).
     h.drop("Channel", h.free_spot(-220, 0))
@@ -221,7 +221,7 @@ def test_a_port_wire_dropped_on_the_canvas_creates_what_the_port_needs(hands: Ha
     doc = h.window.document
     made = h.drop("Sequential loop P.seq", h.scene_to_view(100, 60))
     (seq,) = [n for n in made if doc.node(n).kind == "loop.seq"]
-    (call,) = [n for n in h.drop("pipeline_stages", h.inside(seq)) if doc.node(n).kind == "kernel.call"]  # fmt: skip
+    (call,) = [n for n in h.drop("pipeline_stages (library)", h.inside(seq)) if doc.node(n).kind == "kernel.call"]  # fmt: skip
     edges = len(doc.graph.edges)
     # A slip off the port onto nearby canvas creates nothing.
     port = h.port(call, "input", "in")

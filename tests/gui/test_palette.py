@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from app.editor import nodes as vnodes
@@ -64,6 +65,33 @@ def test_kernels_section_lists_the_documents_kernels(qtbot: Any, canvas: GraphCa
     assert item is not None and item.text(0).startswith("attn")
     palette.search.setText("attn")
     assert item in palette.visible_items()
+
+
+@pytest.mark.skipif(not library_entries(), reason="no kernel library")
+def test_library_kernels_are_marked_apart_from_the_documents_kernels(
+    qtbot: Any, canvas: GraphCanvas
+) -> None:
+    """A kernel of the document named like a library one: the two entries read differently, and
+    typing "library" in the search box leaves only the library's."""
+    entry = library_entries()[0]
+    palette = Palette()
+    qtbot.addWidget(palette)
+    palette.set_document(lambda: canvas.doc)
+    ref = call_reference()
+    assert ref is not None
+    kernel = canvas.editor.apply(cmds.AddNode(ref[2][0], (0.0, 0.0), None, entry.title)).node
+    palette.refresh_kernels()
+    palette.show()
+    own = palette.item_for_type(kernel_call_type(kernel.id))
+    library = palette.item_for_type(entry.node_type)
+    assert own is not None and library is not None
+    assert own.text(0).endswith("(call)") and own.text(0).startswith(entry.title)
+    assert library.text(0).split() == [entry.title, "(library)"]
+    assert own.parent() is library.parent()  # both under Kernels
+    library_types = {e.node_type for e in library_entries()}
+    QTest.keyClicks(palette.search, "library")
+    shown = {it.data(0, TYPE_ROLE) for it in palette.visible_items()}
+    assert shown == library_types  # the defined kernel and the built-in kinds are filtered out
 
 
 def test_search_filters_by_words(qtbot: Any) -> None:
