@@ -29,12 +29,16 @@ _SUMMARY_ROWS = (
 )
 
 
+NAME_COLUMN_MAX_PX = 320  # a pathological kernel name must not push the numbers out of sight
+
+
 def _table(headers: Sequence[str]) -> QtWidgets.QTableWidget:
     """A read-only table sorted by its first column, ascending (workers 0, 1, 2...).
 
-    The first (name) column takes the spare width and the number columns fit their contents,
-    so the right-aligned numbers sit next to each other inside a narrow dock instead of at the
-    far edge of a stretched last column, out of sight.
+    Every column fits its contents and none stretches: a kernel name is read whole (a stretched
+    name column got only what the numbers left and showed ``co…`` in a narrow dock), and the
+    right-aligned numbers sit next to it instead of at the far edge of a stretched last column,
+    out of sight. A name longer than the cap is elided; its tooltip holds it whole.
     """
     table = QtWidgets.QTableWidget(0, len(headers))
     table.setHorizontalHeaderLabels(list(headers))
@@ -44,7 +48,7 @@ def _table(headers: Sequence[str]) -> QtWidgets.QTableWidget:
     header = table.horizontalHeader()
     header.setStretchLastSection(False)
     header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-    header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+    header.setMaximumSectionSize(NAME_COLUMN_MAX_PX)
     header.setSortIndicator(0, QtCore.Qt.SortOrder.AscendingOrder)
     return table
 
@@ -67,6 +71,8 @@ def _item(text: str, value: float | int | None = None) -> QtWidgets.QTableWidget
         item.setTextAlignment(
             QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
         )
+    else:
+        item.setToolTip(text)  # a name elided at the column's cap is read whole here
     return item
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
-from app.views.sources import SourcesView, lexer_for
+from app.views.sources import PATH_ROLE, SourcesView, lexer_for
 from app.views.stats import StatsPanel
 from pto_wsp.program import ProgramStats
 from pto_wsp.trace_analysis import analyse_trace
@@ -90,6 +90,89 @@ def test_selecting_a_file_opens_it_highlighted(view: SourcesView, tree: Path, qt
     for line in (0, 2, 3, 4):
         assert _colours(view, line), f"line {line} has no coloured span"
     assert len(_colours(view, 4)) >= 2  # keyword and comment differ
+
+
+SCRIPT = """from pto_wsp import kernel  # the exported DSL
+
+
+def attn(Q, K):
+    \"\"\"docstring
+    over two lines\"\"\"
+    return Q
+"""
+
+
+@pytest.fixture
+def script(tmp_path: Path) -> Path:
+    """The DSL script that ran: in the run's work dir, not under the emitted tree."""
+    path = tmp_path / "run-0001" / "program.py"
+    path.parent.mkdir()
+    path.write_text(SCRIPT)
+    return path
+
+
+def _click(qtbot, view: SourcesView, path: Path) -> None:
+    """Click the tree row of ``path`` as a user would."""
+    (index,) = view.model.match(
+        view.model.index(0, 0), PATH_ROLE, str(path), 1,
+        QtCore.Qt.MatchFlag.MatchExactly | QtCore.Qt.MatchFlag.MatchRecursive,
+    )  # fmt: skip
+    view.tree.scrollTo(index)
+    rect = view.tree.visualRect(index)
+    qtbot.mouseClick(view.tree.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_the_script_that_ran_is_listed_first_and_opens_as_python(
+    view: SourcesView, tree: Path, script: Path, qtbot
+):
+    with qtbot.waitSignal(view.fileOpened):
+        view.set_root(tree, script)
+    first = view.model.index(0, 0)
+    assert first.data(PATH_ROLE) == str(script)  # a top entry, listed from where it is
+    assert "program.py" in first.data() and "script" in first.data()
+    assert view.files()[0] == script.as_posix()
+    assert sorted(view.files()[1:]) == sorted(
+        ["host/main.cpp", "aicore/kernel_0.cpp", "CMakeLists.txt", "README.md", "plan.json",
+         "lib.so"]
+    )  # fmt: skip
+    assert list(script.parent.iterdir()) == [script] and not (tree / "program.py").exists()
+    assert view.current_file == script and view.viewer.toPlainText() == SCRIPT
+    assert view.path_label.text() == str(script)
+    # Python colours: the comment, the keyword line and both lines of the docstring
+    for line in (0, 3, 4, 5):
+        assert _colours(view, line), f"line {line} has no coloured span"
+    # a click on a C++ file still shows C++
+    with qtbot.waitSignal(view.fileOpened):
+        _click(qtbot, view, tree / "aicore" / "kernel_0.cpp")
+    assert view.current_file == tree / "aicore" / "kernel_0.cpp"
+    assert view.viewer.toPlainText() == "void k() {}\n"
+    with qtbot.waitSignal(view.fileOpened):
+        _click(qtbot, view, script)
+    assert view.viewer.toPlainText() == SCRIPT
+
+
+def test_an_emit_only_view_lists_the_script_but_opens_the_entry_point(
+    view: SourcesView, tree: Path, script: Path
+):
+    view.set_root(tree, script, open_script=False)
+    assert view.files()[0] == script.as_posix()
+    assert view.current_file == tree / "host" / "main.cpp"
+
+
+def test_a_script_inside_the_tree_is_listed_once_first(view: SourcesView, tree: Path):
+    inside = tree / "program.py"
+    inside.write_text(SCRIPT)
+    view.set_root(tree, inside)
+    assert view.files()[0] == "program.py" and view.files().count("program.py") == 1
+    assert view.current_file == inside
+
+
+def test_the_script_alone_when_no_tree_was_emitted(view: SourcesView, script: Path, tmp_path):
+    view.set_root(None, script)
+    assert view.files() == [script.as_posix()] and view.current_file == script
+    assert "No emitted sources" in view.status_label.text()
+    view.set_root(tmp_path / "gone", script)
+    assert view.current_file == script and "no such directory" in view.status_label.text()
 
 
 @pytest.mark.parametrize(
@@ -187,6 +270,28 @@ def test_stats_panel_shows_computed_numbers(qtbot):
     # numeric sort, not text sort: 1,490 > 30
     kt.sortItems(2, QtCore.Qt.SortOrder.DescendingOrder)
     assert kt.item(0, 0).text() == "mma"
+
+
+def test_stats_kernel_names_are_not_cut_in_a_narrow_dock(qtbot):
+    """The user saw ``co…`` for ``compute_tile_block``: the name column fits its text even when
+    the panel is narrower than the table (a horizontal scrollbar then, never a cut name)."""
+    rows = [(0, 0, 0, 0, 10), (1, 1, 0, 10, 1_200_000), (2, 0, 1, 0, 20)]
+    trace = np.array([(t, k, w, -1, s, e) for t, k, w, s, e in rows], dtype=DTYPE)
+    stats = ProgramStats(compile_time_ms=1, execute_time_ms=1, task_count=3, total_cycles=1200000)
+    panel = StatsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(300, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.set_run(stats, trace, ["compute_tile_block", "store"])
+    QtWidgets.QApplication.processEvents()
+    kt = panel.kernel_table
+    (row,) = [r for r in range(kt.rowCount()) if kt.item(r, 0).text() == "compute_tile_block"]
+    needed = kt.fontMetrics().horizontalAdvance("compute_tile_block")
+    assert kt.visualItemRect(kt.item(row, 0)).width() > needed  # whole, not elided
+    assert kt.item(row, 0).toolTip() == "compute_tile_block"
+    # the numbers sit right after the name: no stretched column pushes them apart
+    assert kt.columnViewportPosition(1) == kt.columnWidth(0)
 
 
 def test_stats_panel_from_runner_json_without_trace(qtbot):
