@@ -380,7 +380,10 @@ class RunPanel(QObject):
         self._log_outcome(result)
         artifact = result.stats.get("artifact_dir")
         if artifact or result.ok:
-            self.sources.set_root(artifact or None)
+            # The script that ran comes first and opens, to compare with the spec; an
+            # emit-only run opens the entry point of the tree it emitted (its product).
+            script = result.script_path if result.script_path.is_file() else None
+            self.sources.set_root(artifact or None, script, open_script=not emitted)
         if result.ok and result.trace is not None:
             self._show_run(result, doc, label)
         elif emitted:

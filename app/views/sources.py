@@ -1,11 +1,14 @@
 """Emitted-sources viewer: a file tree of a directory plus a read-only highlighted viewer.
 
 The directory is what a compile left behind: the cpu_sim artifact dir
-(``program.codegen_artifact_dir``) or the ascend_npu emitted tree. Files are highlighted with
-pygments (C++, CMake, Markdown, JSON, Python; other text by file name, else plain). The whole
-file is lexed once and the spans are handed to Qt line by line, so multi-line tokens (block
-comments, docstrings) colour correctly. Ctrl+F opens a search bar (Enter / Shift+Enter = next /
-previous, Esc closes) that shows "k of n" matches, case-insensitive.
+(``program.codegen_artifact_dir``) or the ascend_npu emitted tree. Above it, as the first entry,
+the view can list the DSL script that ran (``set_root(..., script=...)``, the Studio's exported
+``program.py``): that script, not the C++, is what a user compares with the spec. It is listed
+from where it is (the run's work dir, outside the build cache), never copied. Files are
+highlighted with pygments (C++, CMake, Markdown, JSON, Python; other text by file name, else
+plain). The whole file is lexed once and the spans are handed to Qt line by line, so multi-line
+tokens (block comments, docstrings) colour correctly. Ctrl+F opens a search bar (Enter /
+Shift+Enter = next / previous, Esc closes) that shows "k of n" matches, case-insensitive.
 
 The tree is read synchronously: emitted trees are small, and a deterministic listing is what
 the user (and the tests) expect right after ``set_root``.
@@ -32,7 +35,7 @@ from pygments.styles import get_style_by_name
 from pygments.util import ClassNotFound
 from PySide6 import QtCore, QtGui, QtWidgets
 
-__all__ = ["SourcesView", "SourceHighlighter", "lexer_for", "main_source"]
+__all__ = ["SourcesView", "SourceHighlighter", "lexer_for", "main_source", "SCRIPT_LABEL"]
 
 MAX_VIEW_BYTES = 4 * 1024 * 1024  # larger files are not loaded into the viewer
 PATH_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
@@ -41,6 +44,8 @@ _CPP_SUFFIXES = {".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".inl
 MAIN_STEMS = ("main", "driver")
 """File stems of the entry point of an emitted tree (ascend ``host/main.cpp``, cpu_sim
 ``driver.cpp``), opened when sources arrive; otherwise the first C++ file, else the first file."""
+SCRIPT_LABEL = "{name}  (DSL script that ran)"
+"""Tree text of the script entry: it sits above the emitted files but is not one of them."""
 TREE_SHARE, TREE_MAX_PX = 0.3, 220
 """The file tree's share of the width (at most ``TREE_MAX_PX``): the code pane gets the rest."""
 
@@ -142,6 +147,7 @@ class SourcesView(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self._root: Path | None = None
+        self._script: Path | None = None
         self._current: Path | None = None
         self._matches: list[tuple[int, int]] = []  # (position, length) in UTF-16 units
         self._match_index = -1
@@ -241,27 +247,54 @@ class SourcesView(QtWidgets.QWidget):
     def current_file(self) -> Path | None:
         return self._current
 
-    def set_root(self, path: str | os.PathLike[str] | None) -> None:
-        """Show the tree under ``path`` (None clears the view); the viewer is emptied."""
+    @property
+    def script(self) -> Path | None:
+        """The DSL script listed first (``set_root``'s ``script``), None when there is none."""
+        return self._script
+
+    def set_root(
+        self,
+        path: str | os.PathLike[str] | None,
+        script: str | os.PathLike[str] | None = None,
+        *,
+        open_script: bool = True,
+    ) -> None:
+        """Show the tree under ``path`` (None: no emitted tree), the viewer emptied, then open
+        a file: ``script`` (listed as the first entry) when ``open_script``, else the entry
+        point of the tree (``main_source``)."""
         self.model.clear()
         self._current = None
         self._show_text("", None)
         self.path_label.clear()
-        if path is None:
-            self._root = None
-            self._status("No emitted sources: compile a program to see its sources here.")
+        self._root = Path(path) if path is not None else None
+        self._script = Path(script) if script is not None else None
+        if self._script is not None:
+            self.model.invisibleRootItem().appendRow(self._script_item(self._script))
+        script_note = "; first: the DSL script that ran" if self._script is not None else ""
+        root = self._root
+        if root is None:
+            self._status(
+                f"No emitted sources: compile a program to see its sources here{script_note}."
+            )
+        elif not root.is_dir():
+            self._status(f"{root}: no such directory (was the build cache cleared?){script_note}")
+        else:
+            count = self._fill(self.model.invisibleRootItem(), root)
+            self.tree.expandAll()
+            self._status(f"{root}  ({count} files){script_note}")
+        if self._script is not None and (open_script or root is None or not root.is_dir()):
+            self.select_file(self._script)
             return
-        root = Path(path)
-        self._root = root
-        if not root.is_dir():
-            self._status(f"{root}: no such directory (was the build cache cleared?)")
-            return
-        count = self._fill(self.model.invisibleRootItem(), root)
-        self.tree.expandAll()
-        self._status(f"{root}  ({count} files)")
-        first = main_source(self.files())
+        first = main_source(self._emitted_files()) if root is not None else None
         if first is not None:
             self.select_file(root / first)
+
+    def _script_item(self, script: Path) -> QtGui.QStandardItem:
+        item = QtGui.QStandardItem(SCRIPT_LABEL.format(name=script.name))
+        item.setData(str(script), PATH_ROLE)
+        item.setToolTip(f"The exported DSL script that ran: {script}")
+        item.setIcon(self.style().standardIcon(QtWidgets.QStyle.StandardPixmap.SP_FileIcon))
+        return item
 
     def select_file(self, path: str | os.PathLike[str]) -> bool:
         """Make ``path`` the tree's current item (which opens it); False if it is not listed."""
@@ -294,6 +327,8 @@ class SourcesView(QtWidgets.QWidget):
         count = 0
         style = self.style()
         for entry in entries:
+            if self._script is not None and _same_path(entry, self._script):
+                continue  # already the first entry: listed once
             item = QtGui.QStandardItem(entry.name)
             item.setData(str(entry), PATH_ROLE)
             item.setToolTip(str(entry))
@@ -307,7 +342,8 @@ class SourcesView(QtWidgets.QWidget):
         return count
 
     def files(self) -> list[str]:
-        """Relative paths (``/``-separated) of the files listed in the tree, in tree order."""
+        """Paths (``/``-separated) of the files listed, in tree order: relative to the root,
+        except a script outside the root (the first entry), which is absolute."""
         out: list[str] = []
 
         def walk(item: QtGui.QStandardItem) -> None:
@@ -318,11 +354,23 @@ class SourcesView(QtWidgets.QWidget):
                     continue
                 if child.hasChildren() or Path(path).is_dir():
                     walk(child)
-                elif self._root is not None:
+                elif self._root is not None and self._is_under_root(Path(path)):
                     out.append(Path(path).relative_to(self._root).as_posix())
+                else:
+                    out.append(Path(path).as_posix())
 
         walk(self.model.invisibleRootItem())
         return out
+
+    def _emitted_files(self) -> list[str]:
+        """``files()`` without the script entry: the emitted tree alone."""
+        script = self._script.as_posix() if self._script is not None else None
+        rel = (
+            self._script.relative_to(self._root).as_posix()
+            if self._script is not None and self._is_under_root(self._script)
+            else None
+        )
+        return [f for f in self.files() if f not in (script, rel)]
 
     def _on_current_changed(self, current: QtCore.QModelIndex, _previous: object) -> None:
         path = current.data(PATH_ROLE) if current.isValid() else None
@@ -447,6 +495,10 @@ class SourcesView(QtWidgets.QWidget):
             sel.format = this if i == self._match_index else every
             selections.append(sel)
         self.viewer.setExtraSelections(selections)
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    return a.name == b.name and a.resolve() == b.resolve()
 
 
 def _has_astral(text: str) -> bool:

@@ -27,6 +27,7 @@ from app.model import io, registry
 from app.model.document import Document, Node
 from app.run_nodes import TaskNodeMap
 from app.runner.job import RunResult
+from app.views.sources import PATH_ROLE, lexer_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "projects" / "attention_varlen.pto.json"
@@ -121,6 +122,33 @@ def test_run_the_sample_then_timeline_stats_sources_and_trace_export(
     assert result.stats["artifact_dir"]
     assert panel.sources.root == Path(result.stats["artifact_dir"])
     assert panel.sources.files()  # the emitted C++ of the program
+    # The exported DSL script that ran is the first entry and is what opens: it is what a
+    # user compares with the spec. A click on an emitted C++ file still shows the C++.
+    sources = panel.sources
+    panel.sources_dock.raise_()  # the user brings the Sources tab to the front
+    qtbot.waitExposed(sources.tree)
+    assert sources.model.index(0, 0).data(PATH_ROLE) == str(result.script_path)
+    assert sources.files()[0] == result.script_path.as_posix()
+    assert sources.current_file == result.script_path
+    assert lexer_for(sources.current_file).name == "Python"
+    assert "attn_kernel[b, h](Q=Q[b, h], K=K[b], V=V[b], O=O[b, h])" in (
+        sources.viewer.toPlainText()
+    )
+    cpp = next(f for f in sources.files()[1:] if f.endswith(".cpp"))
+    (row,) = sources.model.match(
+        sources.model.index(0, 0), PATH_ROLE, str(sources.root / cpp), 1,
+        Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive,
+    )  # fmt: skip
+    sources.tree.scrollTo(row)
+    with qtbot.waitSignal(sources.fileOpened, timeout=5000):
+        qtbot.mouseClick(
+            sources.tree.viewport(),
+            Qt.MouseButton.LeftButton,
+            pos=sources.tree.visualRect(row).center(),
+        )
+    assert sources.current_file == sources.root / cpp
+    assert lexer_for(sources.current_file).name == "C++"
+    assert sources.viewer.toPlainText() == (sources.root / cpp).read_text()
     assert window.diagnostics == [] and window.run_diagnostics == []
     assert any(line.startswith("ProgramStats(") for line in panel.log.toPlainText().splitlines())
 
@@ -291,6 +319,9 @@ def test_ascend_target_shows_the_emitted_npu_tree(
     root = Path(result.stats["artifact_dir"])
     assert window.run_panel.sources.root == root and window.run_panel.sources.files()
     assert window.run_panel.sources_dock.isVisible()
+    # the script is listed above the NPU tree; the tree's entry point is what opens
+    # (tests/gui/test_studio_defects.py, section 9)
+    assert window.run_panel.sources.files()[0] == result.script_path.as_posix()
     # emit-only is the expected outcome here, not an error; what ascend_npu keeps only as
     # annotations (streams, stream_by) are warnings (tests/gui/test_diagnostics_warnings.py)
     assert [d.severity for d in window.run_diagnostics] == ["warning", "warning"]
