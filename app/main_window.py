@@ -462,6 +462,19 @@ class MainWindow(QMainWindow):
         for dock in panel.docks:
             self.actions.docks_menu.addAction(dock.toggleViewAction())
         panel.diagnostics_changed.connect(self.refresh_diagnostics)
+        assert self.editor is not None
+        events = self.editor.events
+        # What the program is (not where its nodes sit: moves and backdrops do not change it).
+        for signal in (
+            events.node_added,
+            events.node_removed,
+            events.edge_added,
+            events.edge_removed,
+            events.property_changed,
+            events.parent_changed,
+            events.order_changed,
+        ):
+            signal.connect(panel.document_edited)
         panel.run_started.connect(self._update_run_actions)
         panel.run_ended.connect(self._on_run_ended)
         self._update_run_actions()
@@ -594,8 +607,9 @@ class MainWindow(QMainWindow):
     def refresh_diagnostics(self) -> None:
         """Validate the document; list its problems, its warnings (``Document.warnings``: a
         read before a write by order) and the last run's errors and warnings, and badge the
-        nodes at fault (errors and warnings apart). Run diagnostics stay until the next run (or
-        another document is opened)."""
+        nodes at fault (errors and warnings apart). Run diagnostics stay until the document
+        changes (the run panel drops them on the first edit after the run), the next run or
+        another document; validation follows every edit."""
         self._diagnostics = self.document.validate()
         doc_warnings = self.document.warnings()
         run_diags = self.run_diagnostics

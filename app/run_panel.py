@@ -12,7 +12,11 @@ mapping (``TaskNodeMap``), so a slice click selects the node that issued the tas
 
 The timeline, stats and compare views always show the last *successful* run: a failed run
 leaves them as they were (its errors are in the diagnostics dock and on the nodes), so "change,
-run, compare" never loses the last good picture.
+run, compare" never loses the last good picture. They never pass for current when they are not:
+a failed run, an edit after the run (``document_edited``) or another project marks them stale
+with the reason, and the next shown run clears it. A run's diagnostics describe the document it
+ran, so the first edit after the run drops them (the status bar says so once); the window's
+live validation keeps checking the document as it is.
 """
 
 from __future__ import annotations
@@ -63,6 +67,9 @@ LOG_MAX_LINES = 5000
 ELAPSED_TICK_MS = 200
 EMIT_ONLY_TARGETS = frozenset({"ascend_npu"})
 """Targets whose programs are emitted, not executed, here: their run shows the source tree."""
+STALE_EDITED = "the document changed since this run"
+STALE_EDITED_DURING = "the document changed during this run"
+STALE_REASON_MAX = 160  # characters of an error line a stale banner quotes
 
 
 def _with_deadlock_nodes(diags: list[RunDiagnostic], doc: Document) -> list[RunDiagnostic]:
@@ -216,6 +223,10 @@ class RunPanel(QObject):
         self.shown_record: RunRecord | None = None
         self.node_map: TaskNodeMap | None = None
         self.diagnostics: list[RunDiagnostic] = []
+        self._stale_reasons: list[str] = []  # why the shown run is not current, in order
+        self._after_run = False  # a run ended and the document was not edited since
+        self._edited_in_run = False  # the document changed while the run was in flight
+        self._outcome_message = ""  # the status-bar line the last run ended with
         self.highlighted: np.ndarray | None = None  # the trace rows outlined for the selection
         self._pending: tuple[Document, str] | None = None
         self._elapsed = QElapsedTimer()
@@ -298,6 +309,7 @@ class RunPanel(QObject):
         doc = self._document().copy()
         label = doc.name or "untitled"
         self._pending = (doc, label)
+        self._edited_in_run = False
         if not any(
             n.kind in frames.PROGRAM_KINDS and n.props.get("target")
             for n in doc.graph.nodes.values()
@@ -405,6 +417,12 @@ class RunPanel(QObject):
             head = first.message.splitlines()[0] if first and first.message else "see the log"
             more = " (details in Diagnostics)" if first and "\n" in first.message else ""
             self._message(f"Run {verb}: {head}{more}", 10000)
+            quoted = head if len(head) <= STALE_REASON_MAX else head[: STALE_REASON_MAX - 1] + "…"
+            self._mark_stale(f"the last run {verb}: {quoted}")
+        if self._edited_in_run:  # the run is of a snapshot taken before those edits
+            self._mark_stale(STALE_EDITED_DURING)
+        self._after_run = True
+        self._outcome_message = self.window.statusBar().currentMessage()
         self.diagnostics_changed.emit()
         self.run_ended.emit(result)
 
@@ -423,6 +441,7 @@ class RunPanel(QObject):
         assert trace is not None
         self.node_map = TaskNodeMap(doc, result.kernel_names)
         self.shown_result, self.shown_record = result, record
+        self._stale_reasons = []  # set_run hides the banners: this run is of the open document
         self.timeline.set_run(
             trace,
             result.kernel_names,
@@ -467,11 +486,17 @@ class RunPanel(QObject):
     # timeline <-> graph
     # ------------------------------------------------------------------------------------------
     def _mark_stale(self, why: str) -> None:
-        """Label the Timeline and Stats as showing an earlier run (``why`` it is not current)."""
+        """Label the Timeline and Stats as showing an earlier run (``why`` it is not current).
+
+        Reasons add up until a run is shown ("the document changed since this run; the last run
+        failed: ..."): each is still true, and the user should not have to guess which."""
         record = self.shown_record
         if record is None:
             return
-        text = f"stale: from {record.label} (run #{record.run_id}) — {why}; run again (F5)"
+        if why not in self._stale_reasons:
+            self._stale_reasons.append(why)
+        reasons = "; ".join(self._stale_reasons)
+        text = f"stale: from {record.label} (run #{record.run_id}) — {reasons}; run again (F5)"
         self.timeline.stale_banner.set_stale(text)
         self.stats.stale_banner.set_stale(text)
         self.run_labels.clear()
@@ -481,8 +506,39 @@ class RunPanel(QObject):
         """The Timeline and Stats show a run that is not of the open document as it stands."""
         return self.timeline.stale_banner.stale
 
+    def document_edited(self, *_event: object) -> None:
+        """An edit, undo or redo changed what the open document runs (the window calls this
+        for every such model event, so it is cheap after the first one following a run).
+
+        The shown run is then of an earlier document: Timeline and Stats say so. The last run's
+        diagnostics described that earlier document (an undo may just have fixed what they
+        report), so they are dropped, once, with a note in the status bar; listeners hear of it
+        after the edit completes, never halfway through a command's events."""
+        if self.runner.is_running():
+            self._edited_in_run = True
+            return
+        if not self._after_run:
+            return
+        self._after_run = False
+        self._mark_stale(STALE_EDITED)
+        bar = self.window.statusBar()
+        if self.diagnostics:
+            n = len(self.diagnostics)
+            self.diagnostics = []
+            QTimer.singleShot(0, self, self.diagnostics_changed.emit)
+            what = f"{n} run diagnostic{'s' if n != 1 else ''}"
+            self._message(
+                f"Cleared the last run's {what}: the document changed since; run again (F5)",
+                8000,
+            )
+        elif self._outcome_message and bar.currentMessage() == self._outcome_message:
+            bar.clearMessage()  # "Run failed: ..." / "Run #3 finished ..." is of another document
+        self._outcome_message = ""
+
     def document_replaced(self) -> None:
         """Another document was opened: its nodes are not the ones the shown run came from."""
+        self._stale_reasons = []  # what was true of the old document does not matter here
+        self._after_run = False
         self._mark_stale("another project is open")
         self.node_map = None
         self.highlighted = None

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPointF, QRect, Qt
+from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDockWidget, QHeaderView, QLineEdit, QTabBar
 from test_build_attention import ScriptedDialogs, UserDriver, make_window  # noqa: F401
 
+from app.editor import nodes as vnodes
 from app.editor.nodes import node_type_for
 from app.main_window import Choice, MainWindow
 from app.model import registry
@@ -429,3 +430,93 @@ def test_messages_name_kinds_by_display_name_not_kind_id(user: UserDriver) -> No
     message = window.statusBar().currentMessage()
     assert registry.display_name("branch.case") in message, message
     assert "branch.case" not in message
+
+
+# ------------------------------------------------------------------------------------------
+# 12. Run results that are out of date say so (or go)
+# ------------------------------------------------------------------------------------------
+def diagnostics_texts(window: MainWindow) -> list[str]:
+    lst = window.diagnostics_list
+    return [lst.item(i).text() for i in range(lst.count())]
+
+
+@pytest.mark.slow
+def test_edits_and_a_failed_run_mark_the_timeline_stale_and_an_undo_drops_the_run_error(
+    user: UserDriver,
+) -> None:
+    """The user's trial: K's shape set to 2,16,16 in Properties, F5 fails with a badge on the
+    call; Ctrl+Z restores the shape. The run error, its badge and its tooltip must not outlive
+    the document they were about, and the timeline must never pass for the current run."""
+    u, window = user, user.window
+    panel = window.run_panel
+    open_with_ctrl_o(u, PROJECTS / "attention_varlen.pto.json")
+    label = window.document.name or "untitled"
+    assert run_with_f5(u).ok
+    good = panel.shown_record
+    assert good is not None and not panel.stale
+    call = root_node_of_kind(window, "kernel.call")
+    (tensor_k,) = [n.id for n in window.document.graph.nodes.values() if n.name == "K"]
+
+    # Moving a node changes nothing the run depends on: the timeline stays current.
+    fit(u)
+    start = u.node_point(tensor_k)
+    u.assert_visible(start)
+    QTest.mousePress(u.viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)  # fmt: skip
+    for step in range(1, 5):
+        QTest.mouseMove(u.viewport, start + QPoint(0, 6 * step))
+    QTest.mouseRelease(u.viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + QPoint(0, 24))  # fmt: skip
+    assert window.editor.can_undo() and not panel.stale
+
+    # An edit through the Properties field: the shown run is of an earlier document.
+    u.click_node(tensor_k)
+    u.type_into("shape", "2, 16, 16")
+    assert window.document.node(tensor_k).props["shape"] == [2, 16, 16]
+    banner = panel.timeline.stale_banner
+    assert panel.stale
+    assert banner.text() == (
+        f"stale: from {label} (run #{good.run_id}) — the document changed since this run; "
+        "run again (F5)"
+    )
+    assert panel.stats.stale_banner.text() == banner.text()
+    assert not [d for d in window.diagnostics if d.node_id == call]  # the run finds this one
+
+    # F5 fails: the error is listed and badged, and the old timeline says the run failed.
+    failed = run_with_f5(u)
+    assert not failed.ok and not failed.crashed
+    first = failed.errors[0].message.splitlines()[0]
+    assert panel.shown_record is good
+    assert f"the last run failed: {first[:100]}" in banner.text(), banner.text()
+    assert banner.text().startswith(f"stale: from {label} (run #{good.run_id}) — ")
+    u.qtbot.waitUntil(lambda: window.canvas.badge_of(call) == vnodes.BADGE_ERROR, timeout=5000)
+    run_badges = [b for b in window.canvas.diagnostics_of(call) if first[:40] in b]
+    assert run_badges
+    assert first[:40] in window.canvas.view_node(call).view.toolTip()
+    listed = [t for t in diagnostics_texts(window) if t.startswith("run")]
+    assert listed and any(first[:40] in t for t in listed)
+
+    # Ctrl+Z on the canvas restores the shape: the run error, its badge and tooltip go at once.
+    window.canvas.viewer.setFocus()
+    u.press("Ctrl+Z")
+    assert window.document.node(tensor_k).props["shape"] == [4, 16, 16]
+    u.qtbot.waitUntil(lambda: window.canvas.badge_of(call) is None, timeout=5000)
+    assert window.canvas.diagnostics_of(call) == []
+    assert first[:40] not in window.canvas.view_node(call).view.toolTip()
+    assert not [t for t in diagnostics_texts(window) if t.startswith("run")]
+    assert window.diagnostics_dock.windowTitle() == "Diagnostics"
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Cleared the last run's 1 run diagnostic"), message
+    assert "the last run failed" in banner.text()
+    assert "the document changed since this run" in banner.text()
+
+    # A redo (another change) neither brings the error back nor repeats the note.
+    window.show_message("")
+    u.press("Ctrl+Y")
+    assert window.document.node(tensor_k).props["shape"] == [2, 16, 16]
+    assert window.statusBar().currentMessage() == ""
+    assert not [t for t in diagnostics_texts(window) if t.startswith("run")]
+    u.press("Ctrl+Z")
+
+    # A run of the document as it stands is current again.
+    ok = run_with_f5(u)
+    assert ok.ok and panel.shown_record is not good
+    assert not panel.stale and not panel.stats.stale_banner.stale
