@@ -75,6 +75,43 @@ def _texts_by_node(diagnostics: Iterable[Diagnostic]) -> dict[str, list[str]]:
     return texts
 
 
+def lost_references_text(
+    doc: Document, deleted: list[str], held: dict[str, list[tuple[str, str]]]
+) -> str:
+    """The status message after a delete that emptied references: ``Deleted attn_kernel:
+    1 kernel call lost its kernel (call) — Ctrl+Z restores it``; "" when none was lost.
+
+    ``held`` is ``{node id: registry.references(node)}`` taken before the delete, ``deleted``
+    the labels of the nodes the user deleted. A reference is lost when its node survived and
+    the node it named did not. Deleting a kernel silently turned its calls into ``(no
+    kernel)`` and dropped their wires; the message says so, and that undo is the way back.
+    """
+    groups: dict[tuple[str, str], list[Node]] = {}
+    for nid, refs in held.items():
+        found = doc.locate(nid)
+        if found is None:
+            continue
+        # props.kernel -> kernel, props.axes[0].axis -> axis (once for a loop losing two)
+        lost = (f.rsplit(".", 1)[-1] for f, target in refs if doc.locate(target) is None)
+        for what in dict.fromkeys(lost):
+            groups.setdefault((found[0].kind, what), []).append(found[0])
+    if not groups:
+        return ""
+    parts = []
+    for (kind_id, what), nodes in groups.items():
+        title = registry.display_name(kind_id)
+        noun = title[:1].lower() + title[1:]
+        one = len(nodes) == 1
+        head = f"{len(nodes)} {noun}{'' if one else ' nodes'} lost {'its' if one else 'their'} {what}"  # fmt: skip
+        names = [n.name for n in nodes if n.name]
+        if names:
+            shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+            head += f" ({shown})"
+        parts.append(head)
+    who = ", ".join(deleted[:3]) + (f" and {len(deleted) - 3} more" if len(deleted) > 3 else "")
+    return f"Deleted {who}: {'; '.join(parts)} — Ctrl+Z restores it"
+
+
 def _parse_rgb(color: str) -> tuple[int, int, int]:
     c = QtGui.QColor(color)
     if not c.isValid():
@@ -559,7 +596,9 @@ class GraphCanvas(QtCore.QObject):
         return cmd.node.id if cmd is not None and cmd.node is not None else None
 
     def delete_selected(self) -> None:
-        """Delete the selected nodes (with their edges) and backdrops — one undo step."""
+        """Delete the selected nodes (with their edges) and backdrops — one undo step. When
+        that empties references of other nodes (a call's kernel, a loop's axis), ``message``
+        says which (``lost_references_text``): the calls' wires go too, so it must not be silent."""
         ids = [i for i in self.selected_ids() if self.doc.node(i).kind not in _SCOPE_OWNED]
         protected = len(self.selected_ids()) - len(ids)
         backdrops = self.selected_backdrop_ids()
@@ -569,7 +608,22 @@ class GraphCanvas(QtCore.QObject):
             return
         parts: list[cmds.Command] = [cmds.RemoveNodes(ids)] if ids else []
         parts += [cmds.RemoveBackdrop(bid) for bid in backdrops]
-        self._apply(Batch("Delete", parts))
+        held = self._held_references()
+        deleted = [registry.node_label(self.doc.node(i)) for i in ids]
+        if self._apply(Batch("Delete", parts)) is not None and held:
+            text = lost_references_text(self.doc, deleted, held)
+            if text:
+                self.message.emit(text)
+
+    def _held_references(self) -> dict[str, list[tuple[str, str]]]:
+        """``{node id: registry.references(node)}`` of the root nodes holding any: compared
+        after a delete to tell the user which nodes lost what (a call its kernel)."""
+        out = {}
+        for node in self.doc.graph.nodes.values():
+            refs = registry.references(node)
+            if refs:
+                out[node.id] = refs
+        return out
 
     def copy_selected(self) -> bool:
         """Copy the selection to the clipboard (model fragment + system clipboard JSON)."""

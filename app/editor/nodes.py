@@ -675,6 +675,15 @@ class StudioNodeItem(NodeItem):
         text.port_name = port.name
         text.setVisible(port.display_name)
         text.setCacheMode(ITEM_CACHE_MODE)
+        if self._proxy_mode:
+            # A port added while zoomed out (a call's ports re-derived when its kernel comes
+            # back on undo) starts in the node's current level of detail, as ``set_proxy_mode``
+            # leaves the others: else the label drew itself under the node's readable copy of
+            # it (``_paint_lod_ports``), the two overlapping until the zoom crossed LOD_SCALE.
+            if self.layout_direction != LayoutDirectionEnum.VERTICAL.value:
+                text.lod = True
+            else:
+                text.setVisible(False)
         if port.port_type == PortTypeEnum.IN.value:
             self._input_items[port] = text
         elif port.port_type == PortTypeEnum.OUT.value:
