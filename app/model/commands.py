@@ -563,7 +563,8 @@ def _check_props(kind_id: str, props: Mapping[str, Any], node_id: str = "(new)")
 
 class AddNode(Command):
     """Add a node of ``kind`` on the root canvas (``parent=None``), inside the frame ``parent``,
-    or in the body of the kernel definition ``parent``. ``.node`` is the new node."""
+    or in the body of the kernel definition ``parent``. ``.node`` is the new node. A top-level
+    program frame gets the default target while no program has one (``_default_target``)."""
 
     title = "Add node"
 
@@ -597,7 +598,21 @@ class AddNode(Command):
             _name_problem(ed.doc, "(new)", self.kind, self.name, None)
         self.node = registry.new_node(self.kind, ed.doc, self.pos, name=self.name, **props)
         self.node.parent = frame
+        if graph is ed.doc.graph:
+            _default_target(ed.doc, self.node, props)
         ed.add_node(graph, self.node)
+
+
+def _default_target(doc: Document, node: Node, given: Mapping[str, Any]) -> None:
+    """Give a new top-level program frame the default target when no program in ``doc`` has
+    one and the caller named none: a user's first workload then runs (F5) without a trip to
+    its sheet. A later one keeps "" (a project compiles one program); loading a
+    file never comes here, so a file's empty target stays empty."""
+    if node.parent is not None or not registry.kind_of(node).program or "target" in given:
+        return
+    programs = (n for n in doc.graph.nodes.values() if registry.kind_of(n).program)
+    if not any(n.props.get("target") for n in programs):
+        node.props["target"] = registry.DEFAULT_TARGET
 
 
 class RemoveNodes(Command):
@@ -1094,6 +1109,7 @@ class Wrap(Command):
         _check_references(doc, "(new)", self.kind, self.props)
         frame = registry.new_node(self.kind, doc, (0.0, 0.0), name=self.name, **self.props)
         frame.parent = parent
+        _default_target(doc, frame, self.props)
         inner = scope_inside_kind(self.kind)
         for nid in ids:
             n = doc.graph.nodes[nid]

@@ -36,6 +36,7 @@ from .kinds._base import (
 from .kinds.kernels import CALL_TASK_PORT, param_port_type
 from .kinds.layout import REDUCE_OPS
 from .kinds.schedule import (
+    DEFAULT_TARGET,
     DEPS_MODES,
     DISPATCH_POLICIES,
     READY_POLICIES,
@@ -904,8 +905,9 @@ __all__ = [
     "PORT_TYPES", "PROP_TYPES", "SCOPES", "DTYPES", "DIRECTIONS", "PARAM_KINDS", "PARAM_FIELDS",
     "PARAM_DEFAULTS", "TILE_OPS", "UNARY_OPS", "BINARY_OPS", "VECTOR_OPS", "REDUCE_OPS",
     "WINDOW_UNITS", "WINDOW_MODES", "DEPS_MODES", "READY_POLICIES", "START_POLICIES",
-    "TRACE_POLICIES", "DISPATCH_POLICIES", "TIMING_POLICIES", "TARGETS", "SHEET_PROPS",
-    "SHEET_NAMES", "SHEET_KINDS", "V1_SHEET", "PortSpec", "PropSpec", "NodeKind", "KINDS",
+    "TRACE_POLICIES", "DISPATCH_POLICIES", "TIMING_POLICIES", "TARGETS", "DEFAULT_TARGET",
+    "SHEET_PROPS", "SHEET_NAMES", "SHEET_KINDS", "V1_SHEET", "PortSpec", "PropSpec", "NodeKind",
+    "KINDS",
     "CATEGORY_ORDER", "SCOPE_KINDS", "FRAME_KINDS", "KERNEL_KINDS", "PROGRAM_KINDS", "LOOP_KINDS",
     "NO_KIND", "kind_of", "DSL_KINDS", "dsl_kind",
     "DYNAMIC_KINDS", "REFERENCE_PROPS", "UnknownKind", "kind", "is_frame", "categories",

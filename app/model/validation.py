@@ -32,7 +32,8 @@ shape; the exporter refuses documents with diagnostics.
 ``document_warnings(doc)`` (``Document.warnings()``) lists what is allowed but worth seeing, as
 diagnostics of severity ``"warning"`` that export does not refuse: a reader whose child order
 puts it before a writer of the same tensor (a write-after-read by order; the child order is the
-program order, docs/semantics.md "Statement order in the Studio").
+program order, docs/semantics.md "Statement order in the Studio"), and a document whose program
+frames all lack a target (nothing would run).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def document_warnings(doc: Document) -> list[Diagnostic]:
     unintended one is found. Not warned where no order avoids it: the reader's statement writes
     the tensor too (an accumulation), or the writer's statement reads what the reader's writes
     (a cycle of data, ``order.sibling_flow``). One warning per reader port, naming the first
-    such writer."""
+    such writer. And one on the first program frame when no program has a target."""
     out: list[Diagnostic] = []
     nodes = doc.graph.nodes
     writers: dict[str, list[str]] = defaultdict(list)  # data node id -> writer ids
@@ -105,7 +106,21 @@ def document_warnings(doc: Document) -> list[Diagnostic]:
                 "it (write-after-read by order); Move Later if it should read the new value"
             )
             out.append(Diagnostic(reader, f"inputs.{port}", message, severity="warning"))
+    out += _nothing_runs(doc)
     return out
+
+
+def _nothing_runs(doc: Document) -> list[Diagnostic]:
+    """A warning on the first program frame (a top-level one first) when no program has a
+    target: Run would say NothingToRun, and this says it before anyone presses F5."""
+    programs = [n for n in doc.graph.nodes.values() if registry.kind_of(n).program]
+    if not programs or any(n.props.get("target") for n in programs):
+        return []
+    first = next((n for n in programs if n.parent is None), programs[0])
+    message = (
+        f"nothing runs: pick a target ({registry.DEFAULT_TARGET}) on this workload's schedule sheet"
+    )
+    return [Diagnostic(first.id, "props.target", message, severity="warning")]
 
 
 class _Checker:

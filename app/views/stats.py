@@ -32,13 +32,15 @@ _SUMMARY_ROWS = (
 NAME_COLUMN_MAX_PX = 320  # a pathological kernel name must not push the numbers out of sight
 
 
-def _table(headers: Sequence[str]) -> QtWidgets.QTableWidget:
+def _table(headers: Sequence[str], *, fit_names: bool = False) -> QtWidgets.QTableWidget:
     """A read-only table sorted by its first column, ascending (workers 0, 1, 2...).
 
-    Every column fits its contents and none stretches: a kernel name is read whole (a stretched
-    name column got only what the numbers left and showed ``co…`` in a narrow dock), and the
-    right-aligned numbers sit next to it instead of at the far edge of a stretched last column,
-    out of sight. A name longer than the cap is elided; its tooltip holds it whole.
+    The number columns fit their contents, so the right-aligned numbers sit next to each other
+    inside a narrow dock instead of at the far edge of a stretched last column, out of sight.
+    The first column takes the spare width (a worker id is short), or with ``fit_names`` fits
+    its contents too: a kernel name is read whole (a stretched name column got only what the
+    numbers left and showed ``co…``), up to a cap past which it is elided (its tooltip holds
+    it whole).
     """
     table = QtWidgets.QTableWidget(0, len(headers))
     table.setHorizontalHeaderLabels(list(headers))
@@ -48,7 +50,10 @@ def _table(headers: Sequence[str]) -> QtWidgets.QTableWidget:
     header = table.horizontalHeader()
     header.setStretchLastSection(False)
     header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-    header.setMaximumSectionSize(NAME_COLUMN_MAX_PX)
+    if fit_names:
+        header.setMaximumSectionSize(NAME_COLUMN_MAX_PX)
+    else:
+        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
     header.setSortIndicator(0, QtCore.Qt.SortOrder.AscendingOrder)
     return table
 
@@ -97,7 +102,9 @@ class StatsPanel(QtWidgets.QWidget):
             self._values[key] = label
             form.addRow(f"{title}:", label)
 
-        self.kernel_table = _table(["Kernel", "Tasks", "Cycles", "Mean", "Min", "Max"])
+        self.kernel_table = _table(
+            ["Kernel", "Tasks", "Cycles", "Mean", "Min", "Max"], fit_names=True
+        )
         self.worker_table = _table(["Worker", "Tasks", "Busy cycles", "Utilisation"])
         for t in (self.kernel_table, self.worker_table):
             t.setSortingEnabled(True)

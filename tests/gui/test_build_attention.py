@@ -449,7 +449,7 @@ def build_attention(u: UserDriver) -> dict[str, str]:
     u.type_into("streams", "2")
     u.type_into("stream_by", "h % 2")  # an expression over the loop variables
     u.choose(u.editor("timing"), "immediate")
-    u.choose(u.editor("target"), "cpu_sim")
+    assert doc.node(w).props["target"] == "cpu_sim"  # the first workload's default: no gesture
     ids["gestures"] = str(u.gestures - start)
     return ids
 

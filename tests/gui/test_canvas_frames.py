@@ -227,7 +227,7 @@ def test_double_click_on_a_frame_header_edits_what_it_shows(shown: Any) -> None:
     assert asked == [("loop", "axes")] and canvas.selected_ids() == ["loop"]
     QTest.qWait(QApplication.doubleClickInterval() + 50)  # a new gesture, not a third click
     double_click(vp, vp_point(canvas, QPointF(wl.left() + 30, wl.top() + 10)))
-    assert asked[-1] == ("wl", "dispatch")  # the sheet the header summarises
+    assert asked[-1] == ("wl", "target")  # the sheet the header summarises, target first
 
 
 def test_order_numbers_on_framed_children(shown: Any) -> None:

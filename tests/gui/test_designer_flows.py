@@ -125,7 +125,8 @@ def test_spec_8_1_from_an_empty_document(hands: Hands, tmp_path: Path) -> None:
     h.pick(h.editor("dispatch_key"), "b", "dispatch_key")
     h.field("streams", "2")
     h.field("stream_by", "h % 2")
-    h.choose("target", "cpu_sim")
+    # no target to pick: the first workload frame is compiled for cpu_sim by default
+    assert doc.node(workload).props["target"] == "cpu_sim"
 
     _report(h, BUDGET_8_1)
     assert doc.validate() == []
@@ -201,12 +202,13 @@ def test_spec_8_3_from_an_empty_document(hands: Hands, tmp_path: Path) -> None:
     h.drag_port_out(store, "output", "out", h.free_spot(w.right() + 30, w.top() + 240))
     h.field("shape", "8, 16, 16")  # indexed output[r] by the consume variable
 
-    # The schedule sheet: dispatch(DispatchPolicy.round_robin(1)), compiled for cpu_sim.
+    # The schedule sheet: dispatch(DispatchPolicy.round_robin(1)), compiled for cpu_sim (the
+    # first workload frame's default target: no gesture).
     h.click(h.header(workload), "the workload frame")
     h.field("name", "pipeline")
     h.choose("dispatch", "round_robin")
     h.field("dispatch_n", "1")
-    h.choose("target", "cpu_sim")
+    assert doc.node(workload).props["target"] == "cpu_sim"
 
     _report(h, BUDGET_8_3)
     assert doc.validate() == []

@@ -198,6 +198,8 @@ def test_schedule_sheet_on_the_workload_frame(
     type_and_enter(panel.editors["stream_by"].lineEdit(), "h % 2")
     assert wl()["stream_by"] == 't.get("h") % 2'
     pick(qtbot, panel.editors["timing"], "immediate")
+    assert panel.editors["target"].currentText() == "cpu_sim"  # the first workload's default
+    pick(qtbot, panel.editors["target"], "ascend_npu")
     pick(qtbot, panel.editors["target"], "cpu_sim")
     assert (wl()["timing"], wl()["target"]) == ("immediate", "cpu_sim")
     src = export_script(canvas.doc).source
@@ -251,3 +253,20 @@ def test_multi_selection_and_removal_clear_the_panel(canvas: GraphCanvas, panel:
     assert panel.node_id == a
     canvas.delete_selected()
     assert panel.node_id is None
+
+
+def test_the_schedule_sheet_starts_with_the_target(qtbot: Any, canvas: GraphCanvas, panel: PropertiesPanel) -> None:  # fmt: skip
+    """``target`` is the sheet's first row, right under the name (it was the last row of a long
+    sheet, reached by scrolling); a new workload shows its default target there."""
+    wl = add(canvas, "workload.def", name="w")
+    canvas.select_ids([wl])
+    section = panel.findChild(QtWidgets.QLabel, "section_schedule")
+    assert section is not None
+
+    def y(w: QtWidgets.QWidget) -> int:
+        return w.mapTo(panel.widget(), w.rect().topLeft()).y()
+
+    ed = panel.editors
+    qtbot.waitUntil(lambda: y(ed["spatial_map"]) > 0, timeout=2000)  # laid out
+    assert y(ed["name"]) < y(section) < y(ed["target"]) < y(ed["dispatch"]) < y(ed["spatial_map"])
+    assert ed["target"].currentText() == "cpu_sim"

@@ -1,10 +1,11 @@
 """The schedule sheet: what a program frame (a top-level ``workload.def``, ``compose.*`` or
-``csp.connect``) sets on its workload before compiling it, in the DSL's order.
+``csp.connect``) sets on its workload before compiling it.
 
 Format v1 spelled each step as a node of a chain (``sched.dispatch`` -> ``sched.streams`` ->
 ... -> ``compile.target``). ``_SCHED`` keeps those steps' properties (the one place their names,
 choices and docs are written); ``SHEET_PROPS`` derives the sheet from it and ``V1_SHEET`` says
 which v1 property became which sheet property (``legacy_v1``, the v1 migration, uses it).
+The sheet lists ``target`` first, then the steps (see ``SHEET_PROPS``).
 """
 
 from __future__ import annotations
@@ -105,6 +106,9 @@ _SCHED = {
 
 
 TARGETS = ("cpu_sim", "ascend_npu")
+DEFAULT_TARGET = TARGETS[0]
+"""The target a program frame the user adds gets while no other program has one (commands
+``AddNode`` / ``Wrap``), so a new workload runs without a trip to its sheet; files keep theirs."""
 DISPATCH_POLICIES: tuple[str, ...] = _SCHED["dispatch"][0].choices or ()
 TIMING_POLICIES: tuple[str, ...] = _SCHED["timing"][0].choices or ()
 
@@ -136,6 +140,13 @@ _TASK_GRAPH_FIELDS = tuple(
 )
 
 SHEET_PROPS: list[PropSpec] = [
+    PropSpec(
+        "target",
+        "enum",
+        "",
+        ("", *TARGETS),
+        doc="compile(target=...): cpu_sim or ascend_npu; empty = not compiled (not a program)",
+    ),
     replace(
         _v1("dispatch", "policy"),
         name="dispatch",
@@ -176,15 +187,12 @@ SHEET_PROPS: list[PropSpec] = [
         optional=True,
         doc="spatial_map grid; empty = not set",
     ),
-    PropSpec(
-        "target",
-        "enum",
-        "",
-        ("", *TARGETS),
-        doc="compile(target=...): cpu_sim or ascend_npu; empty = not compiled (not a program)",
-    ),
 ]
-"""The schedule sheet of every program frame, in the DSL's order."""
+"""The schedule sheet of every program frame: ``target`` first (whether and for what the frame
+is compiled, the first thing a user sets and the first its canvas title shows, so it sits at the
+top of Properties rather than after a long sheet), then the steps in the DSL's order. The
+exporter writes the chain in the DSL's order itself (``.compile(target=...)`` last); this order
+is only the sheet's."""
 SHEET_NAMES = tuple(p.name for p in SHEET_PROPS)
 
 

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from app.model import frames, indexing, io
+from app.model import frames, indexing, io, registry
 from app.model.commands import (
     AddBackdrop,
     AddNode,
@@ -854,3 +854,29 @@ def test_reparent_and_wrap_keep_the_order_agreeing_with_the_wires(editor):
     assert kids(ed.doc, frame.id) == [loop, reader]
     ed.undo()
     assert io.to_json(ed.doc) == before
+
+
+def test_the_first_program_frame_gets_the_default_target(editor):
+    """A user's first workload is compiled for cpu_sim without a trip to its sheet (Run had
+    said NothingToRun); while another program has a target a new one keeps "" (a project
+    compiles one program); a target the caller gives is kept; adding stays one undo step."""
+    ed = editor
+    before = io.to_json(ed.doc)
+    first = add(ed, "workload.def", name="a")
+    assert first.props["target"] == registry.DEFAULT_TARGET == "cpu_sim"
+    assert ed.doc.validate() == [] and ed.doc.warnings() == []
+    ed.undo()
+    assert io.to_json(ed.doc) == before
+    ed.redo()
+    assert ed.doc.node(first.id).props["target"] == "cpu_sim"
+    second = add(ed, "workload.def", name="b")
+    both = add(ed, "compose.combine", name="both")
+    assert second.props["target"] == both.props["target"] == ""
+    assert not [d for d in ed.doc.validate() if d.field == "props.target"]  # one has a target
+    # a program inside a composition is not the compiled one: no default there either
+    ed.apply(SetProperty(first.id, "target", ""))
+    inner = add(ed, "compose.sequential", parent=both.id, name="inner")
+    assert inner.props["target"] == ""
+    # no program has a target any more: the next top-level one gets it, unless told otherwise
+    assert add(ed, "workload.def", name="c", target="").props["target"] == ""
+    assert add(ed, "workload.def", name="d").props["target"] == "cpu_sim"

@@ -572,3 +572,29 @@ def test_a_cycle_of_data_between_statements_is_not_warned() -> None:
     assert [(d.node_id, d.field, d.severity) for d in doc.warnings()] == [
         ("first", "inputs.x", "warning")
     ]
+
+
+def test_no_program_with_a_target_is_a_warning_before_any_run(doc: Document) -> None:
+    """Run says NothingToRun when no program has a target; Diagnostics says it live, on the
+    first workload frame's target, so the user sees it before pressing F5. Loading a file does
+    not pick a target for it: a saved empty target stays empty and is warned about."""
+    from app.model.document import Diagnostic
+
+    assert doc.warnings() == []
+    doc.graph.nodes["wl"].props["target"] = ""
+    loaded = io.from_json(io.to_json(doc))
+    assert loaded.node("wl").props["target"] == ""
+    for d in (doc, loaded):
+        assert diags(d) == []  # allowed: export writes the definitions, nothing is compiled
+        assert d.warnings() == [
+            Diagnostic(
+                "wl",
+                "props.target",
+                "nothing runs: pick a target (cpu_sim) on this workload's schedule sheet",
+                severity="warning",
+            )
+        ]
+    node(doc, "w2", "workload.def", "second")  # the first workload frame carries it
+    assert [(w.node_id, w.field) for w in doc.warnings()] == [("wl", "props.target")]
+    doc.graph.nodes["w2"].props["target"] = "cpu_sim"  # any program compiled: nothing to say
+    assert doc.warnings() == []
