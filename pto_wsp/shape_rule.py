@@ -6,7 +6,9 @@ slice with symbolic bounds) is not refused here; the runtime checks it.
 
 The rule is pure (shapes in, problem text out, no tracing objects) so that the two places that
 apply it say the same thing: the DSL's kernel-call check (``pto_wsp.kernel``) and the Studio's
-live check of a call node (``app.model.shape_checks``).
+live check of a call node (``app.model.shape_checks``). The same holds for the indexing rule
+``loop_bound_problem`` (a loop variable must not run past the dimension it indexes), which the
+DSL's ``Tensor.__getitem__`` raises as ``TensorIndexError`` and the Studio badges while editing.
 """
 
 from __future__ import annotations
@@ -42,4 +44,23 @@ def tile_dtype_problem(tile_dtype: str, view_dtype: str) -> str | None:
     return None
 
 
-__all__ = ["format_shape", "tile_shape_problem", "tile_dtype_problem"]
+def loop_bound_problem(
+    var: str, size: int | None, axis: str, dim: int, label: str, length: int | None
+) -> str | None:
+    """Why loop variable ``var``, taking ``size`` values, cannot index dimension ``dim`` (of
+    ``length`` elements) of ``label`` (``tensor 'K'``); None if it can or either is unknown.
+
+    ``axis`` says what the variable runs over, in the caller's words (the DSL: ``axis
+    Dense[4](batch)``; the Studio: the axis node's name). Only a variable over an axis whose
+    size is known before the run is judged (the DSL: ``Dense``, ``DenseDyn`` of an int); the
+    runtime checks the rest.
+    """
+    if size is None or length is None or size <= length:
+        return None
+    return (
+        f"loop variable '{var}' takes {size} values ({axis}) but indexes dimension {dim} of "
+        f"{label}, which has size {length}"
+    )
+
+
+__all__ = ["format_shape", "tile_shape_problem", "tile_dtype_problem", "loop_bound_problem"]

@@ -24,6 +24,7 @@ import numpy as np
 from .errors import TensorIndexError, TypeCheckError, user_location
 from .layout import TensorLayout, check_array_mem
 from .scalar_expr import LoopVar, ScalarExpr, as_expr
+from .shape_rule import loop_bound_problem
 from .types import DType, Location
 
 Scalar = int | ScalarExpr  # a constant or symbolic index component
@@ -340,12 +341,11 @@ def _check_loop_bound(e: ScalarExpr, length: int | None, label: str, d: int) -> 
     if getattr(e.axis, "kind", None) not in ("dense", "dense_dyn"):
         return
     size = getattr(e.axis, "size", None)
-    if _is_int(size) and size > length:
-        raise TensorIndexError(
-            f"loop variable '{e.name}' takes {size} values (axis {e.axis!r}) but indexes "
-            f"dimension {d} of {label}, which has size {length}",
-            loc=user_location(),
-        )
+    if not _is_int(size):
+        return
+    problem = loop_bound_problem(e.name, int(size), f"axis {e.axis!r}", d, label, length)
+    if problem is not None:  # the rule the Studio's live check applies (app.model.shape_checks)
+        raise TensorIndexError(problem, loc=user_location())
 
 
 def _slice_part(x: Any, what: str, label: str) -> Scalar | None:

@@ -78,6 +78,19 @@ def loop_vars(doc: Document, node_id: str) -> list[str]:
     return out
 
 
+def loop_axis(doc: Document, node_id: str, var: str) -> Node | None:
+    """The axis node loop variable ``var`` runs over at ``node_id``: the ``var_axes`` entry of
+    the innermost frame around it binding ``var``; None when no frame binds it, the binding
+    frame names no axis for it (a consume's item) or the axis is missing."""
+    for frame in reversed(ancestors(doc, node_id)):
+        if var not in bound_vars(frame):
+            continue
+        var_axes = kind_of(frame).var_axes
+        ref = var_axes(frame.props).get(var) if var_axes is not None else None
+        return doc.graph.nodes.get(ref) if isinstance(ref, str) else None
+    return None
+
+
 def workload_of(doc: Document, node_id: str) -> Node | None:
     """The ``workload.def`` frame ``node_id`` lives in (the node itself if it is one)."""
     node = doc.graph.nodes.get(node_id)
@@ -122,6 +135,7 @@ __all__ = [
     "bound_vars",
     "kind_of",
     "loop_vars",
+    "loop_axis",
     "workload_of",
     "iter_descendants",
     "descendants",

@@ -14,6 +14,12 @@ How an index shapes a view (numpy basic indexing, as ``pto_wsp.Tensor`` does it)
 or scalar expression (a loop variable, ``i + 1``) drops its dimension; a slice ``a:b:s`` keeps
 it with length ``ceil((b - a) / s)`` when that is static (constant bounds, or bounds whose
 symbolic parts cancel, as in ``i*T:(i+1)*T``); dimensions after the last index are kept whole.
+
+Before the view is judged, each index item that is a bare loop variable over an axis whose
+size the document fixes (``Dense[4]``, an unwired ``DenseDyn(4)``: ``NodeKind.static_size``)
+must not run past the dimension it indexes (``pto_wsp.shape_rule.loop_bound_problem``, the
+rule behind the DSL's ``TensorIndexError``), for every tensor parameter, shaped or not. An item
+of any other form (``i + 1``, ``i*T:(i+1)*T``) is left to the run.
 """
 
 from __future__ import annotations
@@ -24,9 +30,14 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from pto_wsp.shape_rule import format_shape, tile_dtype_problem, tile_shape_problem
+from pto_wsp.shape_rule import (
+    format_shape,
+    loop_bound_problem,
+    tile_dtype_problem,
+    tile_shape_problem,
+)
 
-from . import exprs, indexing, registry
+from . import exprs, frames, indexing, registry
 from .document import Diagnostic, Document, Node
 
 Affine = tuple[dict[str, int], int]
@@ -120,10 +131,10 @@ def _affine(node: ast.expr) -> Affine | None:
 def call_problems(
     doc: Document, call: Node, wires: indexing.Wires | None = None
 ) -> list[Diagnostic]:
-    """One diagnostic per tile parameter of ``call`` whose wired tensor, indexed by the
-    effective index (``indexing.effective_index``: the override, else the auto index), is a
-    view the parameter refuses by ``pto_wsp.shape_rule``, or whose index has more items than
-    the tensor has dimensions. The field is ``props.index.<param>`` (the port's index).
+    """One diagnostic per parameter of ``call`` whose wired tensor, indexed by the effective
+    index (``indexing.effective_index``: the override, else the auto index), has more index
+    items than dimensions or a loop variable running past its dimension, or (tile parameters)
+    is a view the parameter refuses by ``pto_wsp.shape_rule``. The field is ``props.index.<param>`` (the port's index).
 
     ``wires`` (``indexing.Wires(doc)``) saves a scan of the edges per port: with it, a
     document's checks cost one pass over its edges, however many calls it has."""
@@ -144,8 +155,6 @@ def _param_problem(
     doc: Document, call: Node, kern: Node, param: dict[str, Any], wires: indexing.Wires
 ) -> str | None:
     pname = param["name"]
-    if param.get("kind", "tensor") != "tile":
-        return None  # an unshaped In[Tensor] takes any view (the DSL does not check it either)
     tensor = _tensor_argument(indexing.wired_node(doc, call, pname, wires))
     if tensor is None:
         return None
@@ -160,6 +169,11 @@ def _param_problem(
             f"{_view_text(tensor, text)} indexes {len(items)} dimensions but {tensor.name} has "
             f"{len(shape)} (shape {format_shape(shape)})"
         )
+    bound = _loop_bound_problem(doc, call, tensor, items, wires)
+    if bound is not None:
+        return bound  # the DSL raises this while indexing, before it looks at the parameter
+    if param.get("kind", "tensor") != "tile":
+        return None  # an unshaped In[Tensor] takes any view (the DSL does not check it either)
     got = _view_shape(shape, items)
     assert got is not None  # items parsed and fit the rank
     tile = indexing.tile_shape(param)
@@ -181,6 +195,33 @@ def _param_problem(
         if hint is not None:
             message += f" ({hint})"
     return message
+
+
+def _loop_bound_problem(
+    doc: Document, call: Node, tensor: Node, items: tuple[ast.expr, ...], wires: indexing.Wires
+) -> str | None:
+    """``pto_wsp.shape_rule.loop_bound_problem`` for each index item that is a bare loop
+    variable over an axis of static size (``NodeKind.static_size``): the run's
+    ``TensorIndexError``, said while editing. Item ``d`` indexes dimension ``d`` (an index has
+    no ``...``); the first problem is reported, as the DSL raises the first."""
+    shape = tensor.props["shape"]
+    label = f"tensor '{tensor.name}'" if tensor.name else "the wired tensor"
+    for d, item in enumerate(items):
+        if not isinstance(item, ast.Name):
+            continue
+        axis = frames.loop_axis(doc, call.id, item.id)
+        size_of = registry.kind_of(axis).static_size if axis is not None else None
+        if axis is None or size_of is None:
+            continue
+        size = size_of(axis, functools.partial(_is_wired, wires, axis.id))
+        problem = loop_bound_problem(item.id, size, axis.name or axis.id, d, label, shape[d])
+        if problem is not None:
+            return problem
+    return None
+
+
+def _is_wired(wires: indexing.Wires, node_id: str, port: str) -> bool:
+    return bool(wires.into.get((node_id, port)))
 
 
 def _view_text(tensor: Node, text: str) -> str:

@@ -286,6 +286,14 @@ class _Checker:
         """Names an expression of ``node`` may use: root names and the enclosing loop vars."""
         return self.root_names | frozenset(frames.loop_vars(self.doc, node.id))
 
+    def in_scope_hint(self, node: Node) -> str:
+        """`` (in scope here: b, h)``: the loop variables around ``node``, outermost first, for
+        an unknown name (a typo of one is the usual cause; root names are too many to list)."""
+        found = frames.loop_vars(self.doc, node.id)
+        if not found:
+            return " (no loop variables in scope here)"
+        return f" (in scope here: {', '.join(found)})"
+
     def check_props(self, node: Node, kind: registry.NodeKind) -> None:
         known = {p.name for p in kind.props}
         for extra in sorted(set(node.props) - known):
@@ -324,6 +332,8 @@ class _Checker:
                 scope_names = self.names_at(node)
             for where, text in texts:
                 for msg in check(text, scope_names or ()):
+                    if msg.startswith("unknown name"):
+                        msg += self.in_scope_hint(node)
                     self.add(node.id, where, msg)
         if "layout" in known and (node.id, "layout") not in self._bad:
             problem = registry.node_prop_problem(node, "layout", node.props["layout"])

@@ -199,6 +199,15 @@ class NodeKind:
     binds_vars: Callable[[dict[str, Any]], list[str]] | None = None
     """A loop frame: the variables it binds for its children, from its properties, in header
     order (``P(b, h)``: b, h; a consume binds its item variable like a loop variable)."""
+    var_axes: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    """A loop frame: the axis node id each variable it binds runs over, from its properties
+    (``P(b, h)``: ``{"b": <batch id>, "h": <heads id>}``), so a check can ask how many values a
+    variable takes (``frames.loop_axis``); a variable with no axis (a consume's item) is absent."""
+    static_size: Callable[[Node, Callable[[str], bool]], int | None] | None = None
+    """An axis: how many values a loop variable over it takes when that is known before the run
+    (``Dense[4]``, ``DenseDyn(4)``), else None: ``static_size(node, is_wired)``, where
+    ``is_wired(port)`` tells whether an input port has a wire (a wired size is a run-time value
+    here). Kinds without it (ragged, sparse) are judged by the runtime, as in the DSL."""
     program: bool = False
     """A program frame: it carries the schedule sheet and, standing at the top, is compiled
     (a workload, combine, sequential, connect)."""
@@ -285,6 +294,13 @@ def one_var(props: dict[str, Any]) -> list[str]:
     """The variable a P.seq/P.sel/consume frame binds (its ``var``), if set."""
     var = props.get("var")
     return [var] if isinstance(var, str) and var else []
+
+
+def one_var_axis(props: dict[str, Any]) -> dict[str, Any]:
+    """``var_axes`` of a P.seq/P.sel frame: its ``var`` runs over its ``axis`` (when both are
+    set)."""
+    var, axis = props.get("var"), props.get("axis")
+    return {var: axis} if isinstance(var, str) and var and isinstance(axis, str) and axis else {}
 
 
 def positive(prop: str, minimum: int = 1) -> Callable[[Any, Node], None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .. import titles
@@ -113,6 +114,22 @@ def emit_data_scalar(x: Emitter, n: Node) -> None:
     if n.props.get("dtype", "i64") != "bool" and isinstance(value, bool):
         value = int(value)
     x.line(f"{x.name(n)} = {x.lit(n, 'props.value', value)}", n.id)
+
+
+def _int_size(n: Node) -> int | None:
+    size = n.props.get("size")
+    return size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
+
+
+def dense_size(n: Node, is_wired: Callable[[str], bool]) -> int | None:
+    """``static_size`` of ``Dense[size]``: its size."""
+    return _int_size(n)
+
+
+def dense_dyn_size(n: Node, is_wired: Callable[[str], bool]) -> int | None:
+    """``static_size`` of ``DenseDyn(size)``: its size property, unless the size input is wired
+    (then the size is a value the run supplies)."""
+    return None if is_wired("size") else _int_size(n)
 
 
 def emit_axis_dense(x: Emitter, n: Node) -> None:
@@ -285,6 +302,7 @@ KINDS = [
         name_base="axis",
         summary=titles.axis,
         emit_root=emit_axis_dense,
+        static_size=dense_size,
         import_root=import_dense,
         section="axes",
         doc="Dense[size]: a static iteration space.",
@@ -298,6 +316,7 @@ KINDS = [
         name_base="axis",
         summary=titles.axis,
         emit_root=emit_axis_dense_dyn,
+        static_size=dense_dyn_size,
         import_root=import_dense_dyn,
         section="axes",
         doc="DenseDyn(size): a size known at run time.",

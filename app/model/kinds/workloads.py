@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import titles
 from ..document import Node
-from ._base import ROOT, Emitter, FrameLook, NodeKind, PropSpec, W, one_var
+from ._base import ROOT, Emitter, FrameLook, NodeKind, PropSpec, W, one_var, one_var_axis
 from .schedule import SHEET_PROPS, sheet_prop_applies
 
 AXIS_KINDS = ("axis.dense", "axis.dense_dyn", "axis.ragged", "axis.sparse")
@@ -25,6 +25,18 @@ def parallel_vars(props: dict[str, Any]) -> list[str]:
     if not isinstance(axes, list):
         return []
     return [str(a.get("var", "")) for a in axes if isinstance(a, dict) and a.get("var")]
+
+
+def parallel_var_axes(props: dict[str, Any]) -> dict[str, Any]:
+    """``var_axes`` of ``P(b, h)``: each entry's variable runs over its axis."""
+    axes = props.get("axes")
+    if not isinstance(axes, list):
+        return {}
+    return {
+        str(a["var"]): a["axis"]
+        for a in axes
+        if isinstance(a, dict) and a.get("var") and isinstance(a.get("axis"), str)
+    }
 
 
 def emit_parallel(x: Any, n: Node, depth: int, names: set[str]) -> None:
@@ -247,6 +259,7 @@ KINDS = [
         emit=emit_parallel,
         import_dsl=import_loop,
         binds_vars=parallel_vars,
+        var_axes=parallel_var_axes,
         frame_style=FrameLook((52, 110, 62, 42), (110, 200, 120, 255), (40, 86, 48, 235)),
         doc="for b, h in P(batch, heads): every iteration independent.",
     ),
@@ -265,6 +278,7 @@ KINDS = [
         emit=emit_seq,
         import_dsl=import_loop,
         binds_vars=one_var,
+        var_axes=one_var_axis,
         frame_style=FrameLook(
             (96, 100, 40, 42), (214, 206, 96, 255), (84, 82, 30, 235), double=True
         ),  # fmt: skip
@@ -286,6 +300,7 @@ KINDS = [
         emit=emit_sel,
         import_dsl=import_loop,
         binds_vars=one_var,
+        var_axes=one_var_axis,
         sparse_select=True,
         frame_style=FrameLook(
             (110, 70, 30, 42), (236, 150, 70, 255), (96, 58, 22, 235), pen="dashdot"

@@ -58,6 +58,22 @@ def test_loop_vars_outermost_first_including_consume_vars():
     assert frames.bound_vars(doc.node("sel")) == ["j"]
 
 
+def test_loop_axis_is_the_innermost_binding_frame_s_axis():
+    """Which axis node a variable runs over at a node (a missing axis node gives None, as does
+    a consume's item variable, which runs over no axis)."""
+    doc = build()
+    g = doc.graph
+    for axis in ("batch", "heads", "kv"):
+        g.nodes[axis] = Node(axis, "axis.dense", axis, (0.0, 0.0), {"size": 4}, None, None)
+    assert [frames.loop_axis(doc, "c2", v).id for v in ("b", "h", "k")] == ["batch", "heads", "kv"]
+    assert frames.loop_axis(doc, "c1", "k") is None  # k is bound beside c1, not around it
+    assert frames.loop_axis(doc, "c3", "t") is None  # a consume's item
+    g.nodes["s"].props["var"] = "b"  # P.seq(b) inside P(b, h): the inner b wins
+    assert frames.loop_axis(doc, "c2", "b").id == "kv"
+    del g.nodes["kv"]
+    assert frames.loop_axis(doc, "c2", "b") is None
+
+
 def test_workload_of():
     doc = build()
     assert frames.workload_of(doc, "c2").id == "w"

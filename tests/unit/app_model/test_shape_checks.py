@@ -20,10 +20,16 @@ from app.model import indexing, io, registry, shape_checks
 from app.model.document import Document
 from app.model.export import export_script
 from pto_wsp import _builder
-from pto_wsp.errors import TypeCheckError
+from pto_wsp.axes import Dense, DenseDyn
+from pto_wsp.errors import TensorIndexError, TypeCheckError
 from pto_wsp.kernel import In, Tile, kernel
 from pto_wsp.scalar_expr import LoopVar
-from pto_wsp.shape_rule import format_shape, tile_dtype_problem, tile_shape_problem
+from pto_wsp.shape_rule import (
+    format_shape,
+    loop_bound_problem,
+    tile_dtype_problem,
+    tile_shape_problem,
+)
 from pto_wsp.tensor import Tensor
 from pto_wsp.types import DType
 
@@ -311,6 +317,94 @@ def test_unwired_or_kernelless_calls_are_left_to_validation() -> None:
     assert _shape_diags(doc) == []
     doc.graph.nodes["call"].props["kernel"] = None
     assert shape_checks.call_problems(doc, doc.graph.nodes["call"]) == []
+
+
+# ------------------------------------------------------------------------------------------
+# a loop variable running past the dimension it indexes (the DSL's TensorIndexError)
+# ------------------------------------------------------------------------------------------
+K_PAST_BATCH = (
+    "loop variable 'b' takes 4 values (batch) but indexes dimension 0 of tensor 'K', which has "
+    "size 2"
+)
+
+
+def test_loop_bound_rule() -> None:
+    assert loop_bound_problem("b", 4, "batch", 0, "tensor 'K'", 2) == K_PAST_BATCH
+    assert loop_bound_problem("b", 4, "batch", 0, "tensor 'K'", 4) is None  # 0..3 fit
+    assert loop_bound_problem("b", None, "batch", 0, "tensor 'K'", 2) is None  # run-time size
+    assert loop_bound_problem("b", 4, "batch", 0, "tensor 'K'", None) is None
+
+
+@pytest.mark.parametrize("axis", [DenseDyn(4, name="batch"), Dense[4]])
+def test_dsl_raises_the_rule_s_text(axis: Any) -> None:
+    """The DSL's TensorIndexError is the rule's message, naming the axis as the DSL prints it
+    (the Studio names the axis node instead): one rule, two callers."""
+    tensor = Tensor(np.zeros((2, 16, 16), dtype=np.float32), name="K")
+    with pytest.raises(TensorIndexError) as err:
+        tensor[LoopVar("b", axis)]
+    assert err.value.message == loop_bound_problem("b", 4, f"axis {axis!r}", 0, "tensor 'K'", 2)
+
+
+def test_new_user_example_k_of_2_indexed_by_b_over_densedyn_4() -> None:
+    """The trial: K = f32[2, 16, 16] indexed K[b] with b over DenseDyn(4) ``batch``. The
+    badge is there while editing (auto index and typed alike), not only on F5."""
+    doc = v2_docs.attention(shapes={"K": [2, 16, 16]}, index={})
+    assert indexing.effective_index(doc, doc.graph.nodes["call"], "K") == "b"  # auto
+    assert _shape_diags(doc) == [("call", "props.index.K", K_PAST_BATCH)]
+    assert ("call", "props.index.K", K_PAST_BATCH) in [
+        (d.node_id, d.field, d.message) for d in doc.validate()
+    ]
+    doc.graph.nodes["call"].props["index"] = {"K": "b", "V": "b"}  # typed: the same
+    assert _shape_diags(doc) == [("call", "props.index.K", K_PAST_BATCH)]
+    doc.graph.nodes["K"].props["shape"] = [4, 16, 16]  # fixed: b takes 0..3
+    assert _shape_diags(doc) == []
+
+
+def test_a_dense_axis_past_a_later_dimension() -> None:
+    """h over Dense(8) ``heads`` indexes dimension 1 of Q and O, which have 4 rows there."""
+    doc = v2_docs.attention(shapes={"Q": [4, 4, 16, 16], "O": [4, 4, 16, 16]})
+    assert _shape_diags(doc) == [
+        (
+            "call",
+            f"props.index.{t}",
+            f"loop variable 'h' takes 8 values (heads) but indexes dimension 1 of tensor "
+            f"'{t}', which has size 4",
+        )
+        for t in ("Q", "O")
+    ]
+
+
+def test_a_sequential_loop_variable_is_judged_too() -> None:
+    """P.seq(k) over Dense(8) inside P(b, h): ``k`` indexing a dimension of 2 is badged."""
+    doc = v2_docs.attention(shapes={"V": [4, 2, 16, 16]}, index={"K": "b", "V": "b, k"})
+    v2_docs.node(doc, "tiles", "axis.dense", "tiles", size=8)
+    v2_docs.node(doc, "seq", "loop.seq", "", parent="loop", var="k", axis="tiles")
+    doc.graph.nodes["call"].parent = "seq"
+    assert _shape_diags(doc) == [
+        (
+            "call",
+            "props.index.V",
+            "loop variable 'k' takes 8 values (tiles) but indexes dimension 1 of tensor 'V', "
+            "which has size 2",
+        )
+    ]
+
+
+def test_loop_variables_of_unknown_extent_are_left_to_the_run() -> None:
+    """A DenseDyn whose size is wired (a run-time value), an item that is not a bare variable
+    (``b + 0``, a slice), and an unshaped tensor parameter's index over a big enough
+    dimension: no badge. An unshaped parameter is still indexed, so a variable past its
+    dimension is badged as the DSL raises it."""
+    doc = v2_docs.attention(shapes={"K": [2, 16, 16]}, index={"K": "b + 0", "V": "b"})
+    assert _shape_diags(doc) == []
+    doc.graph.nodes["call"].props["index"]["K"] = "b"
+    v2_docs.node(doc, "n", "data.scalar", "n", dtype="i64", value=4)
+    v2_docs.wire(doc, "n", "scalar", "batch", "size")
+    assert _shape_diags(doc) == []
+    doc.graph.edges.pop()
+    params = [{"name": p["name"], "direction": p["direction"], "kind": "tensor"} for p in v2_docs.TILE_16]  # fmt: skip
+    doc.graph.nodes["attn"].props["params"] = params
+    assert _shape_diags(doc) == [("call", "props.index.K", K_PAST_BATCH)]
 
 
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name.split(".")[0])

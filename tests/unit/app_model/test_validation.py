@@ -181,15 +181,31 @@ def test_expressions_use_only_variables_in_scope(doc: Document) -> None:
     """An index may use the loops around the call, not a sibling loop's variable."""
     call = doc.graph.nodes["call"]
     call.props["index"] = {"K": "b", "V": "k"}
-    assert ("call", "props.index.V", "unknown name 'k'") in diags(doc)
+    unknown_k = ("call", "props.index.V", "unknown name 'k' (in scope here: b, h)")
+    assert unknown_k in diags(doc)
     node(doc, "tiles", "axis.dense", "tiles", size=4)
     node(doc, "seq", "loop.seq", "", parent="wl", var="k", axis="tiles")  # beside the P, not around
-    assert ("call", "props.index.V", "unknown name 'k'") in diags(doc)
+    assert unknown_k in diags(doc)
     call.parent = "seq"
     doc.graph.nodes["seq"].parent = "loop"  # now P(b, h) > P.seq(k) > call
     assert [w for w in where(doc) if w[0] == "call"] == []
     call.props["index"] = {"K": "b", "V": "b", "Q": "b, h, __import__"}
-    assert ("call", "props.index.Q", "unknown name '__import__'") in diags(doc)
+    assert (
+        "call",
+        "props.index.Q",
+        "unknown name '__import__' (in scope here: b, h, k)",
+    ) in diags(doc)
+
+
+def test_an_unknown_name_lists_the_loop_variables_in_scope(doc: Document) -> None:
+    """The new user's case: ``q`` typed into Q's index inside P(b, h). The message lists the
+    loop variables around the call, outermost first, so the typo is plain; a property of a
+    node in no loop says there are none."""
+    doc.graph.nodes["call"].props["index"] = {"Q": "q, h", "K": "b", "V": "b"}
+    assert diags(doc) == [("call", "props.index.Q", "unknown name 'q' (in scope here: b, h)")]
+    node(doc, "chain", "branch.chain", "", parent="wl")
+    node(doc, "c1", "branch.case", "", parent="chain", pred="q < 2", otherwise=False)
+    assert ("c1", "props.pred", "unknown name 'q' (no loop variables in scope here)") in diags(doc)
 
 
 def test_case_predicates_and_the_otherwise_rule(doc: Document) -> None:
@@ -200,7 +216,7 @@ def test_case_predicates_and_the_otherwise_rule(doc: Document) -> None:
     node(doc, "c3", "branch.case", "", parent="chain", pred="z > 1", otherwise=False)
     found = diags(doc)
     assert ("c2", "props.otherwise", "only the last case of a P.when can be otherwise") in found
-    assert ("c3", "props.pred", "unknown name 'z'") in found
+    assert ("c3", "props.pred", "unknown name 'z' (no loop variables in scope here)") in found
     assert [w for w in where(doc) if w[0] == "c2"] == [("c2", "props.otherwise")]  # pred unused
     # the chain's cases see the loops around the chain
     doc.graph.nodes["chain"].parent = "loop"
@@ -468,7 +484,7 @@ def test_scalar_parameters_take_a_wire_or_a_typed_value(doc: Document) -> None:
     doc.graph.nodes["call"].props["index"]["n"] = "b * 2"  # a typed value over the loop vars
     assert diags(doc) == []
     doc.graph.nodes["call"].props["index"]["n"] = "k"
-    assert diags(doc) == [("call", "props.index.n", "unknown name 'k'")]
+    assert diags(doc) == [("call", "props.index.n", "unknown name 'k' (in scope here: b, h)")]
 
 
 def test_a_sent_call_stands_in_its_sends_frame_and_goes_to_one_send(doc: Document) -> None:
