@@ -69,6 +69,9 @@ AUTOSAVE_TICK_MS = 1000
 DIAGNOSTICS_DELAY_MS = 200
 ZOOM_STEP = 0.1
 IMPORT_TIMEOUT_S = 120.0
+PALETTE_DOCK_WIDTH = 230
+PROPERTIES_DOCK_WIDTH = 410  # a workload's schedule sheet (combos and all) without a scrollbar
+LAYOUT_VERSION = 1  # bumped when the default layout changes: older saved layouts are dropped once
 
 
 class Choice(enum.Enum):
@@ -300,7 +303,7 @@ class MainWindow(QMainWindow):
         self._build_sweep()
         self._set_document(document or Document(), path, assess=path is not None)
         self.autosave_timer.start()
-        self._default_state = self.saveState()  # the built-in layout, for View > Reset Layout
+        self._default_state = self.saveState(LAYOUT_VERSION)  # for View > Reset Layout
         self._restore_layout()
         self._hide_stale_tab_bars()
         self._unbind_canvas_duplicates()
@@ -340,19 +343,26 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.path_label)
 
     def _restore_layout(self) -> None:
-        """The user's last window layout, else: the canvas large, docks at useful sizes."""
+        """The user's last window layout, else: the canvas large, docks at useful sizes.
+
+        A layout saved under an older ``LAYOUT_VERSION`` is not restored (``restoreState``
+        refuses it): one saved with the old, too narrow Properties dock would otherwise keep
+        the schedule sheet's combo arrows out of sight for good.
+        """
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
         state = self.settings.value("window/state")
-        self._default_layout = state is None or not self.restoreState(state)
+        self._default_layout = state is None or not self.restoreState(state, LAYOUT_VERSION)
 
     def _apply_default_dock_sizes(self) -> None:
         """First run: the canvas large, docks at useful sizes (needs the shown window)."""
         assert self.run_panel is not None
         panel = self.run_panel
         self.resizeDocks(
-            [self.palette_dock, self.properties_dock], [230, 360], Qt.Orientation.Horizontal
+            [self.palette_dock, self.properties_dock],
+            [PALETTE_DOCK_WIDTH, PROPERTIES_DOCK_WIDTH],
+            Qt.Orientation.Horizontal,
         )
         self.resizeDocks(
             [panel.timeline_dock, self.diagnostics_dock], [900, 340], Qt.Orientation.Horizontal
@@ -364,7 +374,7 @@ class MainWindow(QMainWindow):
         for dock in self.findChildren(QDockWidget):
             dock.setFloating(False)
             dock.show()
-        self.restoreState(self._default_state)
+        self.restoreState(self._default_state, LAYOUT_VERSION)
         self._hide_stale_tab_bars()
         self._apply_default_dock_sizes()
         self.properties_dock.raise_()
@@ -395,7 +405,7 @@ class MainWindow(QMainWindow):
 
     def _save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
 
     # ------------------------------------------------------------------------------------------
     # the open document

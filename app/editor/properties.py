@@ -178,7 +178,10 @@ class ParamListEditor(QtWidgets.QWidget):
         self.table = QtWidgets.QTableWidget(0, len(PARAM_COLUMNS), self)
         self.table.setHorizontalHeaderLabels(list(PARAM_COLUMNS))
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        # columns as wide as their combos: at 100 px each the kind column sat past a dock's edge
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setMinimumHeight(140)
         buttons = QtWidgets.QHBoxLayout()
@@ -189,6 +192,8 @@ class ParamListEditor(QtWidgets.QWidget):
             ("Down", lambda: self.move_selected(1)),
         ):
             b = QtWidgets.QPushButton(text, self)
+            # as wide as the text, not the style's ~80 px: four of those overflowed the dock
+            b.setMinimumWidth(b.fontMetrics().horizontalAdvance(text) + 24)
             b.clicked.connect(slot)
             buttons.addWidget(b)
         layout = QtWidgets.QVBoxLayout(self)

@@ -86,9 +86,9 @@ def test_spec_8_1_from_an_empty_document(hands: Hands, tmp_path: Path) -> None:
     at = h.scene_to_view
 
     # Axes: batch = DenseDyn(4) (the default size), heads = Dense[8] (the default size).
-    h.drop("DenseDyn axis", at(-200, 40))
+    h.drop("DenseDyn axis", at(-150, 40))
     h.field("name", "batch")
-    h.drop("Dense axis", at(-200, 160))
+    h.drop("Dense axis", at(-150, 160))
     h.field("name", "heads")
 
     # for b, h in P(batch, heads): a loop dropped on the root canvas comes in a workload frame.

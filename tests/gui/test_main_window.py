@@ -20,11 +20,12 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QComboBox
 
 from app.__main__ import has_display
 from app.actions import RecentFiles
 from app.editor.nodes import node_type_for
+from app.editor.properties import PARAM_COLUMNS, ParamListEditor
 from app.main_window import Choice, Dialogs, MainWindow
 from app.model import commands as cmds
 from app.model import io
@@ -627,3 +628,72 @@ def test_reset_layout_puts_the_docks_back(make_window: Callable[..., MainWindow]
         window.tabifiedDockWidgets(window.properties_dock)
     )
     assert window.palette_dock.isVisible()
+
+
+def _click_frame_header(qtbot: Any, window: MainWindow, frame_id: str) -> None:
+    """A real left click on the frame's header strip, where a click selects the frame."""
+    canvas = window.canvas
+    qtbot.waitUntil(lambda: canvas.view_node(frame_id) is not None, timeout=2000)
+    rect = canvas.view_node(frame_id).view.sceneBoundingRect()
+    canvas.viewer.centerOn(rect.center())
+    QApplication.processEvents()
+    at = canvas.viewer.mapFromScene(QPointF(rect.left() + rect.width() * 0.5, rect.top() + 8))
+    qtbot.mouseClick(canvas.viewer.viewport(), Qt.MouseButton.LeftButton, pos=at)
+
+
+def test_first_run_layout_shows_the_schedule_sheet_without_scrolling_sideways(
+    qtbot: Any, settings: QSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new user at 1400x900 clicks the csp_pipeline sample's connect frame: the Properties
+    dock is wide enough for its schedule sheet (no horizontal scrollbar, every combo's arrow in
+    sight) and the canvas keeps most of the width."""
+    monkeypatch.setattr(io, "autosave_dir", lambda: tmp_path / "autosave")
+    sample = ROOT / "projects" / "csp_pipeline.pto.json"
+    window = shown_window(qtbot, settings, size=(1400, 900), document=io.load(sample), path=sample)
+    (frame,) = [n.id for n in window.document.graph.nodes.values() if n.kind == "csp.connect"]
+    _click_frame_header(qtbot, window, frame)
+    qtbot.waitUntil(lambda: window.canvas.selected_ids() == [frame], timeout=2000)
+    props = window.properties
+    qtbot.wait(100)  # the rebuilt sheet's layout and the scroll ranges settle (posted events)
+    combos = [c for c in props.widget().findChildren(QComboBox) if c.isVisibleTo(props)]
+    assert any(c.currentText() == "cpu_sim" for c in combos), "no schedule sheet (target combo)"
+    assert props.horizontalScrollBar().maximum() == 0
+    assert not props.horizontalScrollBar().isVisible()
+    viewport = props.viewport()
+    for combo in combos:
+        right = combo.mapTo(viewport, QPoint(combo.width() - 1, 0)).x()
+        assert right < viewport.width(), f"{combo.objectName()} ends past the dock's edge"
+    assert window.canvas.widget.width() >= 700
+
+    # The kernel "produce": its params table shows the kind column whole, and the Add / Remove
+    # / Up / Down row fits the dock too.
+    (kernel,) = [n.id for n in window.document.graph.nodes.values() if n.name == "produce" and n.kind == "kernel.def"]  # fmt: skip
+    _click_frame_header(qtbot, window, kernel)
+    qtbot.waitUntil(lambda: window.canvas.selected_ids() == [kernel], timeout=2000)
+    qtbot.wait(100)
+    (params,) = [w for w in props.widget().findChildren(ParamListEditor) if w.isVisibleTo(props)]
+    table = params.table
+    kind = PARAM_COLUMNS.index("kind")
+    assert table.columnViewportPosition(kind) + table.columnWidth(kind) <= table.viewport().width()
+    assert props.horizontalScrollBar().maximum() == 0
+
+
+def test_a_layout_saved_before_the_wider_properties_dock_is_not_restored(
+    qtbot: Any, settings: QSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A layout saved under an older layout version (the narrow 360 px dock) gives way to the
+    default once; a layout saved by this version is restored as the user left it."""
+    monkeypatch.setattr(io, "autosave_dir", lambda: tmp_path / "autosave")
+    first = shown_window(qtbot, settings, size=(1400, 900))
+    default = first.properties_dock.width()
+    first.resizeDocks([first.properties_dock], [300], Qt.Orientation.Horizontal)
+    QApplication.processEvents()
+    narrow = first.properties_dock.width()
+    assert narrow < default
+    settings.setValue("window/state", first.saveState())  # version 0: an older Studio's layout
+    older = shown_window(qtbot, settings, size=(1400, 900))
+    assert older.properties_dock.width() == default
+    first.close()  # saves the narrow layout under the current version
+    qtbot.waitUntil(lambda: not first.isVisible())
+    again = shown_window(qtbot, settings, size=(1400, 900))
+    assert again.properties_dock.width() == narrow
