@@ -70,7 +70,7 @@ DIAGNOSTICS_DELAY_MS = 200
 ZOOM_STEP = 0.1
 IMPORT_TIMEOUT_S = 120.0
 PALETTE_DOCK_WIDTH = 230
-PROPERTIES_DOCK_WIDTH = 410  # a workload's schedule sheet (combos and all) without a scrollbar
+PROPERTIES_DOCK_WIDTH = 400  # a workload's schedule sheet (combos and all) without a scrollbar
 LAYOUT_VERSION = 1  # bumped when the default layout changes: older saved layouts are dropped once
 
 
