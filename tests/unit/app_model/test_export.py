@@ -232,6 +232,11 @@ def test_the_loop_header_keeps_the_axes_order() -> None:
         {"var": "h", "axis": "heads"},
         {"var": "b", "axis": "batch"},
     ]
+    # Heads outermost: the tensors are laid out heads first to match (else the live range
+    # check refuses h, 8 values, indexing a dimension of 4); K and V are auto-indexed K[h].
+    for name, shape in (("Q", [8, 4, 16, 16]), ("O", [8, 4, 16, 16]), ("K", [8, 16, 16])):
+        doc.graph.nodes[name].props["shape"] = shape
+    doc.graph.nodes["V"].props["shape"] = [8, 16, 16]
     src = export_script(doc).source
     assert "    for h, b in P(heads, batch):\n        attn_kernel[h, b](Q=Q[h, b]" in src
 
