@@ -26,6 +26,7 @@ from app.editor.palette import (
     home_frame_kind,
     kernel_call_type,
     library_entries,
+    library_label,
 )
 from app.model import commands, registry
 from app.model.document import Document
@@ -68,7 +69,7 @@ def candidates_for_scope(scope: str, doc: Document | None = None) -> list[Candid
             out.append(Candidate(f"{label} (call)", KERNELS_CATEGORY, n.name or n.id, kernel_call_type(n.id)))  # fmt: skip
     if callable_here or placeable:
         for entry in library_entries():
-            out.append(Candidate(entry.title, KERNELS_CATEGORY, entry.id, entry.node_type))
+            out.append(Candidate(library_label(entry), KERNELS_CATEGORY, entry.id, entry.node_type))
     return out
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.editor import nodes as vnodes
@@ -203,6 +205,26 @@ def test_tab_search_adds_node_at_cursor(canvas: GraphCanvas) -> None:
     node = canvas.doc.node(nid)
     assert node.kind == "axis.dense"
     assert abs(node.pos[0] - expected.x()) <= 1 and abs(node.pos[1] - expected.y()) <= 1
+
+
+def test_tab_search_marks_library_kernels_as_the_palette_does(
+    canvas: GraphCanvas, qtbot: Any
+) -> None:
+    search = canvas.tab_search
+    QtWidgets.QApplication.sendEvent(
+        canvas.viewer,
+        QtGui.QKeyEvent(
+            QtCore.QEvent.Type.KeyPress,
+            QtCore.Qt.Key.Key_Tab,
+            QtCore.Qt.KeyboardModifier.NoModifier,
+        ),  # fmt: skip
+    )
+    assert search.is_open()
+    qtbot.keyClicks(search.edit, "library")
+    texts = [search.list.item(i).text() for i in range(search.list.count())]
+    assert texts and all("(library)" in t for t in texts), texts
+    assert any(t.startswith("attn_kernel") for t in texts), texts
+    search.hide()
 
 
 def test_fit_view_frames_everything(canvas: GraphCanvas) -> None:
