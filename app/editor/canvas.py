@@ -990,9 +990,26 @@ class GraphCanvas(QtCore.QObject):
         if parts:
             title = "Connect" if connected else "Disconnect"
             # One undo step; a refused Connect rolls the whole gesture back (message says why).
-            self._apply(Batch(title, parts))
+            if self._apply(Batch(title, parts)) is not None:
+                self._say_replaced(parts)
         # The viewer may have drawn or deleted pipes on its own: make the scene match the model.
         self._reconcile_edges(touched)
+
+    def _say_replaced(self, parts: list[cmds.Command]) -> None:
+        """A wire dropped on an input that already had one replaces it (an input takes one
+        wire): say which, so the tensor that lost its use is not a silent surprise."""
+        gone = {p.dst: p.src for p in parts if isinstance(p, cmds.Disconnect)}
+        for p in parts:
+            if isinstance(p, cmds.Connect) and p.dst in gone and gone[p.dst] != p.src:
+                name = self._label_of(gone[p.dst].node)
+                self.message.emit(
+                    f"{self._label_of(p.src.node)} now feeds {self._label_of(p.dst.node)}."
+                    f"{p.dst.port}, replacing {name} (an input takes one wire; Ctrl+Z undoes it)"
+                )
+
+    def _label_of(self, node_id: str) -> str:
+        found = self.doc.locate(node_id)
+        return self.node_title(found[0], found[1], found[2]).split("  ")[0] if found else node_id
 
     def _view_nodes_moved(self, node_data: dict[Any, Any]) -> None:
         moves: dict[str, tuple[float, float]] = {}
