@@ -39,6 +39,7 @@ from app.editor import nodes as vnodes
 from app.editor.compat import (
     bulk_build,
     frame_rect,
+    hide_modifier_hint,
     items_rect,
     load_nodegraphqt,
     node_items_rect,
@@ -1220,6 +1221,7 @@ class GraphCanvas(QtCore.QObject):
         pipes are connected afterwards, when every port has its final position.
         """
         self._close_index_editor()
+        hide_modifier_hint(self.viewer)  # a hint left by the last project's keys
         self._remove_views(list(self._views.values()) + list(self._backdrops.values()))
         self._views.clear()
         self._backdrops.clear()

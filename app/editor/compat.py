@@ -69,6 +69,7 @@ def load_nodegraphqt() -> ModuleType:
         _patch_fit()
         _patch_deferred_draw()
         _patch_item_change()
+        _patch_modifier_hint()
         _PATCHED = True
     return NodeGraphQt
 
@@ -118,6 +119,33 @@ def _patch_opengl() -> None:
         self.setViewport(QOpenGLWidget())
 
     NodeViewer.use_OpenGL = use_opengl
+
+
+def _patch_modifier_hint() -> None:
+    from NodeGraphQt.widgets.viewer import NodeViewer
+
+    original = NodeViewer.focusOutEvent
+
+    def focusOutEvent(self: Any, event: Any) -> None:
+        """Hide the "CTRL: Deselect Nodes" hint when the view loses focus: upstream hides it
+        only on the key release, which a shortcut that opens a dialog (Ctrl+O) sends elsewhere,
+        so the hint stayed on the canvas into the next project."""
+        hide_modifier_hint(self)
+        original(self, event)
+
+    NodeViewer.focusOutEvent = focusOutEvent
+
+
+def hide_modifier_hint(viewer: Any) -> None:
+    """Hide the viewer's modifier-key hint ("CTRL: Deselect Nodes"), if it shows one."""
+    text = getattr(viewer, "_cursor_text", None)
+    if text is not None:
+        text.setVisible(False)
+
+
+def modifier_hint_visible(viewer: Any) -> bool:
+    text = getattr(viewer, "_cursor_text", None)
+    return bool(text is not None and text.isVisible())
 
 
 def _patch_session_selection() -> None:
