@@ -22,7 +22,7 @@ import numpy as np
 from app.model import frames, indexing, registry
 from app.model.document import Document, Node
 
-__all__ = ["KernelSite", "TaskNodeMap", "deadlock_nodes", "schedule_node"]
+__all__ = ["KernelSite", "TaskNodeMap", "channel_labels", "deadlock_nodes", "schedule_node"]
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,16 @@ def _channel_of(node: Node, doc: Document) -> str | None:
     ref = node.props.get("channel")
     src = doc.graph.nodes.get(ref) if isinstance(ref, str) else None
     return src.name if src is not None else None
+
+
+def channel_labels(doc: Document, peaks: dict[str, int]) -> dict[str, str]:
+    """``{channel node id: "peak p/depth"}`` for the channels a CSP run reported on (by name:
+    a channel node reaches the script as ``Channel("<node name>", ...)``)."""
+    return {
+        node.id: f"peak {peaks[node.name]}/{node.props.get('depth')}"
+        for node in doc.graph.nodes.values()
+        if registry.kind_of(node).run_role == "channel" and node.name in peaks
+    }
 
 
 def deadlock_nodes(

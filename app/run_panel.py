@@ -46,10 +46,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.editor.canvas import GraphCanvas
-from app.editor.run_labels import RunLabels, channel_labels
+from app.editor.run_labels import RunLabels
 from app.model import frames
 from app.model.document import Document
-from app.run_nodes import TaskNodeMap, deadlock_nodes
+from app.run_nodes import TaskNodeMap, channel_labels, deadlock_nodes
 from app.runner.job import RunDiagnostic, RunResult
 from app.runner.qt_runner import QtRunner
 from app.runner.runs import RunHistory, RunRecord, compare_stats, summarize_schedule

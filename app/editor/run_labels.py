@@ -1,8 +1,8 @@
 """Figures from the last run written on the canvas, under the nodes they describe.
 
 After a CSP run each channel node reads ``peak 2/2`` (the most slots it held at once, of its
-depth), so a pipeline's bottleneck shows where it is drawn, not only in the occupancy plot.
-The labels belong to the run, not the document: a new run or another project replaces them,
+depth; the texts come from ``app.run_nodes.channel_labels``), so a pipeline's bottleneck shows
+where it is drawn, not only in the occupancy plot. The labels belong to the run, not the document: a new run or another project replaces them,
 and they come back when the canvas rebuilds its views (entering and leaving a kernel body).
 """
 
@@ -12,21 +12,7 @@ from typing import Any
 
 from PySide6 import QtGui, QtWidgets
 
-from app.model.document import Document
-
 LABEL_COLOUR = QtGui.QColor("#9fd4ff")
-
-
-def channel_labels(doc: Document, peaks: dict[str, int]) -> dict[str, str]:
-    """``{channel node id: "peak p/depth"}`` for the channel nodes a run reported on.
-
-    A channel reaches the script as ``Channel("<node name>", depth=d)``, so the run's channel
-    names are the names of root nodes with a depth (names on the root canvas are unique)."""
-    labels: dict[str, str] = {}
-    for node in doc.graph.nodes.values():
-        if node.parent is None and node.name in peaks and "depth" in node.props:
-            labels[node.id] = f"peak {peaks[node.name]}/{node.props['depth']}"
-    return labels
 
 
 class RunLabels:
