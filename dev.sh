@@ -101,6 +101,8 @@ ensure_build() {
   sources="$(find cpp_backend -type f | LC_ALL=C sort)"
   # shellcheck disable=SC2086  # file names in this repo have no spaces
   h="$(hash_of pyproject.toml CMakeLists.txt $sources)"
+  # The editable install records where each Python module lives: a moved module needs a reinstall.
+  h="$h-$(find pto_wsp app -name '*.py' | LC_ALL=C sort | sha256sum | cut -c1-16)"
   if [ "$(cat "$STAMP_DIR/build" 2>/dev/null || true)" != "$h" ] \
      || ! "$VENV/bin/python" -c "import pto_wsp._core" >/dev/null 2>&1; then
     log "building the C++ extension (pto_wsp._core; first time: a few minutes)"

@@ -59,7 +59,7 @@ from app.views.stats import StatsPanel
 from app.views.timeline import TimelineView
 from app.views.trace_model import slice_text
 from pto_wsp.fileio import atomic_write
-from pto_wsp.trace import chrome_trace
+from pto_wsp.runtime.trace import chrome_trace
 
 __all__ = ["RunPanel", "CompareDock", "EMIT_ONLY_TARGETS", "LOG_MAX_LINES"]
 

@@ -65,7 +65,7 @@ def main() -> None:
 
     from pto_wsp.backends import cache as cache_mod
     from pto_wsp.backends.cpu_sim import emit_sources
-    from pto_wsp.lowering import lower_with_bindings
+    from pto_wsp.compiler.lowering import lower_with_bindings
 
     cold = []
     for _ in range(args.repeat):

@@ -29,7 +29,7 @@ from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
 from app.views.timeline_item import TimelineItem  # noqa: E402
 from app.views.trace_model import build_lanes, kernel_palette  # noqa: E402
-from pto_wsp.trace import TRACE_DTYPE  # noqa: E402
+from pto_wsp.runtime.trace import TRACE_DTYPE  # noqa: E402
 
 TARGET_MS = 33.0
 WIDTH, HEIGHT = 1600, 600

@@ -5,21 +5,9 @@ compatibility names (``TaskWindow``, ``WindowMode``, ``Symbol``, ``for_each``, `
 ``ptoisa_kernel``, ``slot_load_u64``, ``task``).
 """
 
-from . import pto, ptoisa, scalar_expr
-from .axes import Dense, DenseDyn, Ragged, Sparse
-from .compat import Symbol, Task
-from .csp import (
-    Channel,
-    Event,
-    connect,
-    consume,
-    process,
-    query,
-    record,
-    replicate,
-    send,
-    synchronize,
-)
+from typing import Any as _Any
+
+from . import _module_aliases, backends
 from .errors import (
     ChannelClosed,
     ChannelError,
@@ -35,7 +23,23 @@ from .errors import (
     TensorIndexError,
     TypeCheckError,
 )
-from .kernel import (
+from .language import pto, ptoisa, scalar_expr
+from .language import toolchain as _toolchain
+from .language.axes import Dense, DenseDyn, Ragged, Sparse
+from .language.compat import Symbol, Task
+from .language.csp import (
+    Channel,
+    Event,
+    connect,
+    consume,
+    process,
+    query,
+    record,
+    replicate,
+    send,
+    synchronize,
+)
+from .language.kernel import (
     AxisVar,
     BoundKernel,
     Constexpr,
@@ -49,7 +53,7 @@ from .kernel import (
     jit_kernel,
     kernel,
 )
-from .layout import (
+from .language.layout import (
     MemLayout,
     Replicate,
     Shard,
@@ -62,10 +66,9 @@ from .layout import (
     relayout,
     tensor_layout_join,
 )
-from .legacy import ExternalKernel, tl
-from .program import Program, ProgramStats
-from .ptoisa import ptoisa_kernel
-from .schedule import (
+from .language.legacy import ExternalKernel, tl
+from .language.ptoisa import ptoisa_kernel
+from .language.schedule import (
     Deps,
     DispatchPolicy,
     Pools,
@@ -76,12 +79,42 @@ from .schedule import (
     TracePolicy,
     WindowMode,
 )
-from .slots import slot_load_u64, slot_set_u64
-from .tensor import Tensor, TensorView
-from .types import DType, Location
-from .workload import P, Workload, combine, for_each, parallel_for, sequential, task, workload
+from .language.slots import slot_load_u64, slot_set_u64
+from .language.tensor import Tensor, TensorView
+from .language.types import DType, Location
+from .language.workload import (
+    P,
+    Workload,
+    combine,
+    for_each,
+    parallel_for,
+    sequential,
+    task,
+    workload,
+)
+from .runtime.program import Program, ProgramStats
 
 __version__ = "0.1.0"
+
+
+def _lower_kernel_ir(kernel_ir: _Any, name: str, kernel: _Any) -> _Any:
+    """Lazy: the compiler loads the C++ extension, which ``import pto_wsp`` alone must not."""
+    from .compiler.lowering import lower_kernel_ir
+
+    return lower_kernel_ir(kernel_ir, name, kernel)
+
+
+# The language stage reaches the compiler and backends through this binding (DESIGN §1: it imports
+# no later stage), and the pre-2026-12 flat module paths keep resolving for user scripts.
+_toolchain.bind(
+    _toolchain.Toolchain(
+        targets=backends.TARGETS,
+        compile_workload=backends.compile_workload,
+        emit_kernel_source=backends.emit_kernel_source,
+        lower_kernel_ir=_lower_kernel_ir,
+    )
+)
+_module_aliases.install()
 
 __all__ = [
     # axes

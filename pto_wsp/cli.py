@@ -12,10 +12,10 @@ Scripts are executed as they are, with nothing patched. For ``ir`` and ``emit`` 
 the file under a module name other than ``__main__`` (a script's own "run me" block stays
 inactive) and the workloads / programs are collected afterwards from the objects its globals
 reach (``Workload``s, also inside lists, tuples, dicts and ``Program``s). ``run`` executes the
-script as ``__main__`` under the runner protocol (``pto_wsp.runner``: ``--trace``/``--stats``
+script as ``__main__`` under the runner protocol (``pto_wsp.runtime.runner``: ``--trace``/``--stats``
 handed to its ``run_main``); a plain script without that block is run the same way, then the
 last ``Program`` it built is executed unless one already was. It does so in a child process
-(``pto_wsp.isolation``): a kernel that crashes, calls ``exit()`` or outlives ``--timeout
+(``pto_wsp.runtime.isolation``): a kernel that crashes, calls ``exit()`` or outlives ``--timeout
 SECONDS`` is a message naming the kernel, the task and the ``@kernel`` line.
 
 Project files (``.json``, ``.pto.json``) are read and exported with the studio's model
@@ -47,6 +47,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from .backends import TARGETS
 from .errors import PtoError
 from .fileio import atomic_write, scratch_dir
 
@@ -118,8 +119,8 @@ def collect(namespace: dict[str, Any]) -> tuple[list[tuple[str, Any]], list[tupl
     A Program contributes its workload too (``program.workload``); each object appears once,
     under the first name that reaches it.
     """
-    from .program import Program
-    from .workload import Workload
+    from .language.workload import Workload
+    from .runtime.program import Program
 
     workloads: list[tuple[str, Any]] = []
     programs: list[tuple[str, Any]] = []
@@ -184,7 +185,7 @@ def scheduled_only(workloads: Iterable[tuple[str, Any]]) -> list[tuple[str, Any]
 
 def print_ir(workloads: Iterable[tuple[str, Any]], out: TextIO) -> None:
     """The IR text of each workload, headed by the name the script gave it."""
-    from .lowering import lower
+    from .compiler.lowering import lower
 
     for i, (name, wl) in enumerate(scheduled_only(workloads)):
         if i:
@@ -208,7 +209,6 @@ def _version_text() -> str:
 # --------------------------------------------------------------------------------------------
 # project files (app.model, imported lazily)
 
-TARGETS = ("cpu_sim", "ascend_npu")
 PROJECT_SUFFIXES = (".json",)  # includes .pto.json
 
 
@@ -366,7 +366,7 @@ class _MainModule:
 
 
 def _error_line(err: BaseException, exported: ExportedProject | None) -> str:
-    from .runner import diagnostic_of
+    from .runtime.runner import diagnostic_of
 
     diag = diagnostic_of(err)
     return f"{_where(diag, exported)}: {diag['kind']}: {_localise(diag['message'], exported)}"
@@ -385,7 +385,7 @@ def run_file(
 ) -> RunOutcome:
     """Run a DSL script or project file (see the module doc); ``ScriptError`` on failure.
 
-    The program runs in a child process (``pto_wsp.isolation``): a kernel that crashes, calls
+    The program runs in a child process (``pto_wsp.runtime.isolation``): a kernel that crashes, calls
     ``exit()`` or outlives ``timeout`` seconds is a ``ScriptError`` naming it, never a dead or
     hung ``pto-wsp``. ``workdir`` receives the exported script of a project and the
     runner-protocol files (a temporary directory by default).
@@ -436,7 +436,7 @@ def _run_isolated(
     timeout: float | None,
 ) -> RunOutcome:
     """``_run_script_main`` in a child process (``child_main``); its outcome read back."""
-    from .isolation import ChildProcess, crash_message, early_exit_message, kernel_faults
+    from .runtime.isolation import ChildProcess, crash_message, early_exit_message, kernel_faults
 
     outcome_path, trace_path = work / _OUTCOME_NAME, work / _OUTCOME_TRACE
     for stale in (outcome_path, trace_path):
@@ -535,7 +535,7 @@ def _child_stderr(err: str, rc: int, faults: list[Any]) -> str:
     if rc < 0 and any(f.signal is not None for f in faults):
         dump = next((i for i, ln in enumerate(lines) if ln.startswith("Fatal Python error:")), None)
         lines = lines[:dump] if dump is not None else lines
-    from .isolation import FATAL_LINE
+    from .runtime.isolation import FATAL_LINE
 
     return "".join(ln for ln in lines if not FATAL_LINE.match(ln.strip()))
 
@@ -601,7 +601,7 @@ def _run_script_main(
 ) -> RunOutcome:
     """Run ``script`` as ``__main__``; what it warns is recorded (not printed) and returned
     with the outcome, or attached to the ``ScriptError`` when the run fails."""
-    from .runner import _warning_diagnostic
+    from .runtime.runner import _warning_diagnostic
 
     caught: list[warnings.WarningMessage] = []
     try:
@@ -648,7 +648,7 @@ def _run_recorded(
 
 def _programs_warnings(main: _MainModule, exported: ExportedProject | None) -> list[str]:
     """Warning lines of the programs a script built before it failed."""
-    from .runner import program_diagnostics
+    from .runtime.runner import program_diagnostics
 
     _workloads, programs = collect(main.namespace)
     return [_warning_line(d, exported) for _n, p in programs for d in program_diagnostics(p)]
@@ -736,7 +736,7 @@ def _outcome_of_plain_script(
             f"{script} builds no Program: compile a workload (program = "
             f"workload.compile(target=...)) so that there is something to run"
         )
-    from .runner import program_diagnostics
+    from .runtime.runner import program_diagnostics
 
     done = [(n, p) for n, p in programs if p.is_complete()]
     name, program = done[-1] if done else programs[-1]
@@ -790,7 +790,7 @@ def _analysis(outcome: RunOutcome) -> Any:
     without per-task records (an analysis of none would claim a makespan of 0)."""
     if outcome.trace is None or _untraced(outcome):
         return None
-    from .trace_analysis import analyse_trace
+    from .runtime.trace_analysis import analyse_trace
 
     return analyse_trace(outcome.trace, outcome.kernel_names)
 
@@ -855,7 +855,7 @@ def write_trace(outcome: RunOutcome, out: Path) -> None:
         np.save(buffer, outcome.trace)
         atomic_write(out, buffer.getvalue())
         return
-    from .trace import chrome_trace
+    from .runtime.trace import chrome_trace
 
     data = chrome_trace(outcome.trace, outcome.kernel_names, outcome.ns_per_cycle)
     atomic_write(out, json.dumps(data))
@@ -928,7 +928,7 @@ def _cmd_emit(args: argparse.Namespace) -> int:
             script = source
         with warnings.catch_warnings(record=True) as caught:
             trees, found = _emitted_trees(source, script, args.target, exported)
-        from .runner import _warning_diagnostic
+        from .runtime.runner import _warning_diagnostic
 
         found = _merge_diagnostics(found, [_warning_diagnostic(w) for w in caught])
         for diag in found:
@@ -948,7 +948,7 @@ def _emitted_trees(
 ) -> tuple[list[tuple[str, Path]], list[dict[str, Any]]]:
     """The emitted source tree of each program ``script`` builds, compiled for ``target``,
     and the schedule diagnostics of those programs (directives ``target`` only annotates)."""
-    from .runner import program_diagnostics
+    from .runtime.runner import program_diagnostics
 
     try:
         result = run_script(script)

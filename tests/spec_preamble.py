@@ -261,7 +261,7 @@ class Namespace:
 
 
 def _lazy_table(make_table: Callable[[], dict[str, Callable[[], Any]]]) -> dict[str, Any]:
-    """Kernel factories import pto_wsp.kernel only when a block needs a kernel."""
+    """Kernel factories import pto_wsp.language.kernel only when a block needs a kernel."""
     names = ("attn", "flash_attn", "attn_2k", "attn_8k", "attn_32k", "scan_step", "expert")
     names += ("load", "compute", "store", "rms_norm_kernel", "ffn_kernel")
     return {name: (lambda name=name: make_table()[name]()) for name in names}
@@ -273,7 +273,7 @@ _MISSING = object()
 def _public_name(name: str) -> Any:
     """A name the spec imports from pto_wsp (``P``, ``In``, ``Tile``...), or ``_MISSING``."""
     value = getattr(pto_wsp, name, _MISSING) if not name.startswith("_") else _MISSING
-    # Submodules (pto_wsp.program, pto_wsp.schedule...) are not names the spec imports.
+    # Submodules (pto_wsp.runtime.program, pto_wsp.language.schedule...) are not names the spec imports.
     return _MISSING if inspect.ismodule(value) else value
 
 
@@ -528,9 +528,9 @@ def _user_function(obj: Any) -> Any:
 
 def _workload_factory_fn(obj: Any, spec_file: str) -> Any:
     """For a function the block decorated with ``@workload``: its plain function, else None."""
-    # sys.modules, not `import pto_wsp.workload as ...`: the package attribute `workload`
+    # sys.modules, not `import pto_wsp.language.workload as ...`: the package attribute `workload`
     # is the decorator, which shadows the submodule of the same name.
-    wmod = importlib.import_module("pto_wsp.workload")
+    wmod = importlib.import_module("pto_wsp.language.workload")
 
     if isinstance(obj, type) or not callable(obj) or isinstance(obj, wmod.Workload):
         return None
@@ -548,8 +548,8 @@ def _workload_factory_fn(obj: Any, spec_file: str) -> Any:
 
 def run_block(block: SpecBlock) -> BlockRun:
     """Execute ``block`` with the preamble; instantiate the workloads it defines."""
-    from pto_wsp.program import Program
-    from pto_wsp.workload import Workload
+    from pto_wsp.language.workload import Workload
+    from pto_wsp.runtime.program import Program
 
     ov = OVERRIDES.get(block.id)
     source = block_source(block)
@@ -600,7 +600,7 @@ def install_execution_recorder(monkeypatch: Any) -> list[ExecutionRecord]:
     in ``program.execute()`` still test everything up to that call. Programs that do have a
     runner execute for real: once cpu_sim lands this recorder records nothing.
     """
-    from pto_wsp.program import Program
+    from pto_wsp.runtime.program import Program
 
     calls: list[ExecutionRecord] = []
     real_execute, real_sync = Program.execute, Program.synchronize

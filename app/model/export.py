@@ -266,7 +266,7 @@ class _Exporter:
         if TENSOR_INIT_MODULE in self.out.used:
             head.append(f"from pto_wsp import tensor_init as {TENSOR_INIT_MODULE}")
         if has_program:
-            head.append("from pto_wsp.runner import report_errors, run_main")
+            head.append("from pto_wsp.runtime.runner import report_errors, run_main")
             head.append("")
             head.append("report_errors()")
         body = list(self.out.lines)

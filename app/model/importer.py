@@ -112,7 +112,7 @@ def expr_text(e: Any, where: str, key: bool = False) -> str:
 
 
 def _expr(e: Any, where: str, key: bool) -> tuple[str, int]:
-    from pto_wsp.scalar_expr import ScalarExpr
+    from pto_wsp.language.scalar_expr import ScalarExpr
 
     if isinstance(e, bool):
         return repr(e), 13
@@ -164,7 +164,7 @@ def _index_suffix(view: Any, where: str) -> str:
 
 def index_text(view: Any, where: str) -> str:
     """The index of a view relative to its root: ``"b, h"``, ``"b * 4:b * 4 + 4"``, or ``""``."""
-    from pto_wsp.tensor import IndexPoint
+    from pto_wsp.language.tensor import IndexPoint
 
     items = list(view.index_items)
     shape = view.root.shape
@@ -501,7 +501,7 @@ class _Converter:
         """The frame standing for workload ``w`` (without its schedule): a ``workload.def``,
         a ``compose.*`` frame (inside ``parent`` when it is nested in another) or a
         ``csp.connect`` frame."""
-        from pto_wsp.workload import CombineNode, ConnectNode, SequentialNode
+        from pto_wsp.language.workload import CombineNode, ConnectNode, SequentialNode
 
         key = id(w.root)
         node = self.root_of.get(key)
@@ -548,7 +548,7 @@ class _Converter:
     def compose_child(self, frame: Node, child: Any, where: str) -> None:
         """One workload of a combine/sequential: a nested compose frame, or an instance of the
         workload definition it calls."""
-        from pto_wsp.workload import CombineNode, SequentialNode
+        from pto_wsp.language.workload import CombineNode, SequentialNode
 
         if isinstance(child.root, CombineNode | SequentialNode):
             self.workload(child, frame)
@@ -600,7 +600,7 @@ class _Converter:
     @staticmethod
     def is_call(value: Any) -> bool:
         """Whether ``value`` is a kernel call (what a ``send`` may carry)."""
-        from pto_wsp.kernel import KernelCall
+        from pto_wsp.language.kernel import KernelCall
 
         return isinstance(value, KernelCall)
 
@@ -742,7 +742,7 @@ class _Converter:
     def sheet(self, w: Any, steps: tuple[Any, ...], where: str) -> dict[str, Any]:
         """The schedule-sheet properties for the combinator calls ``steps`` (later calls of
         one combinator override earlier ones, as in the DSL)."""
-        from pto_wsp.schedule import trace_key
+        from pto_wsp.language.schedule import trace_key
 
         out: dict[str, Any] = {}
         task_graph: dict[str, Any] = {}
@@ -832,7 +832,7 @@ def dist_of(layout: Any, where: str, *, mem_ok: bool = False) -> list[str]:
     Only tensor nodes have a memory-layout property (``mem``, read by ``mem_of``): elsewhere
     (``mem_ok`` False, e.g. the target of a relayout) a memory layout is refused.
     """
-    from pto_wsp.layout import TensorShard
+    from pto_wsp.language.layout import TensorShard
 
     if not mem_ok and getattr(layout, "mem", None) is not None:
         raise ScriptImportError(
@@ -849,7 +849,7 @@ def mem_of(layout: Any, shape: list[int], where: str) -> str:
     given) are that order's for ``shape``. Explicit strides of any other kind and swizzles
     have no graph property: ``ScriptImportError`` naming the tensor and the layout.
     """
-    from pto_wsp.layout import MemLayout
+    from pto_wsp.language.layout import MemLayout
 
     mem = getattr(layout, "mem", None)
     if mem is None:
@@ -889,13 +889,13 @@ def _knob_choice(knob: Any, choices: tuple[str, ...], what: str, where: str) -> 
 
 def document_from_namespace(namespace: dict[str, Any], name: str) -> tuple[Document, list[str]]:
     """The document for the objects a script left in ``namespace``, and notes for the user."""
-    from pto_wsp.axes import Axis
     from pto_wsp.cli import collect
-    from pto_wsp.csp import Channel, Event
-    from pto_wsp.kernel import KernelRef
-    from pto_wsp.program import Program
-    from pto_wsp.tensor import Tensor
-    from pto_wsp.workload import CombineNode, SequentialNode
+    from pto_wsp.language.axes import Axis
+    from pto_wsp.language.csp import Channel, Event
+    from pto_wsp.language.kernel import KernelRef
+    from pto_wsp.language.tensor import Tensor
+    from pto_wsp.language.workload import CombineNode, SequentialNode
+    from pto_wsp.runtime.program import Program
 
     conv = _Converter(name)
     for gname, value in namespace.items():

@@ -4,7 +4,7 @@ A tensor wired into a call's input port (or from its output port) is indexed by 
 variables of the frames around the call, outermost first, as many as the tensor's rank minus
 the parameter's tile rank: rank-4 ``Q`` into a ``Tile[16, 16]`` port inside ``P(b, h)`` is
 ``Q[b, h]``. ``call.props["index"][param]`` overrides that with any index text the DSL accepts
-(``""`` meaning the whole tensor). The view this gives is judged by ``pto_wsp.shape_rule`` in
+(``""`` meaning the whole tensor). The view this gives is judged by ``pto_wsp.language.shape_rule`` in
 ``app.model.shape_checks``; this module only decides the index text.
 
 Qt-free and light: it reads the document and ``app.model.frames`` (the enclosing loops), never

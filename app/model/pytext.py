@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 TENSOR_INIT_MODULE = "init"
-"""The name the script imports ``pto_wsp.tensor_init`` as."""
+"""The name the script imports ``pto_wsp.language.tensor_init`` as."""
 
 RESERVED_NAMES = frozenset(
     {

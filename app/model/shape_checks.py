@@ -5,7 +5,7 @@ or from an Out port to the tensor it writes), indexed by the port's effective in
 (``indexing.effective_index``: ``props.index[param]`` when set, else the auto index from the
 loop frames around the call). Where the tensor's shape is in the document and the index's effect
 on it is known statically, the view's shape is computed here and judged by
-``pto_wsp.shape_rule`` (``tile_shape_problem``, and ``tile_dtype_problem`` for the tensor's
+``pto_wsp.language.shape_rule`` (``tile_shape_problem``, and ``tile_dtype_problem`` for the tensor's
 dtype), the same rule the DSL's kernel-call check applies when the exported script runs, so the
 canvas badge and the script's ``TypeCheckError`` agree. Where the shape is not statically known,
 nothing is reported.
@@ -17,7 +17,7 @@ symbolic parts cancel, as in ``i*T:(i+1)*T``); dimensions after the last index a
 
 Before the view is judged, each index item that is a bare loop variable over an axis whose
 size the document fixes (``Dense[4]``, an unwired ``DenseDyn(4)``: ``NodeKind.static_size``)
-must not run past the dimension it indexes (``pto_wsp.shape_rule.loop_bound_problem``, the
+must not run past the dimension it indexes (``pto_wsp.language.shape_rule.loop_bound_problem``, the
 rule behind the DSL's ``TensorIndexError``), for every tensor parameter, shaped or not. An item
 of any other form (``i + 1``, ``i*T:(i+1)*T``) is left to the run.
 """
@@ -30,7 +30,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from pto_wsp.shape_rule import (
+from pto_wsp.language.shape_rule import (
     format_shape,
     loop_bound_problem,
     tile_dtype_problem,
@@ -134,7 +134,7 @@ def call_problems(
     """One diagnostic per parameter of ``call`` whose wired tensor, indexed by the effective
     index (``indexing.effective_index``: the override, else the auto index), has more index
     items than dimensions or a loop variable running past its dimension, or (tile parameters)
-    is a view the parameter refuses by ``pto_wsp.shape_rule``. The field is ``props.index.<param>`` (the port's index).
+    is a view the parameter refuses by ``pto_wsp.language.shape_rule``. The field is ``props.index.<param>`` (the port's index).
 
     ``wires`` (``indexing.Wires(doc)``) saves a scan of the edges per port: with it, a
     document's checks cost one pass over its edges, however many calls it has."""
@@ -200,7 +200,7 @@ def _param_problem(
 def _loop_bound_problem(
     doc: Document, call: Node, tensor: Node, items: tuple[ast.expr, ...], wires: indexing.Wires
 ) -> str | None:
-    """``pto_wsp.shape_rule.loop_bound_problem`` for each index item that is a bare loop
+    """``pto_wsp.language.shape_rule.loop_bound_problem`` for each index item that is a bare loop
     variable over an axis of static size (``NodeKind.static_size``): the run's
     ``TensorIndexError``, said while editing. Item ``d`` indexes dimension ``d`` (an index has
     no ``...``); the first problem is reported, as the DSL raises the first."""

@@ -21,7 +21,7 @@ count and utilisation. Qt-free (the Studio's Sweep dock and ``python -m app.swee
    export function. A value the setter or the exporter rejects gives a variant with ``error``
    set: it is reported for that value and the sweep goes on.
 4. Each runnable variant runs in a worker process (``app.runner``); ``point_from_result`` turns
-   the ``RunResult`` into a ``SweepPoint`` using ``pto_wsp.trace_analysis`` — the numbers the
+   the ``RunResult`` into a ``SweepPoint`` using ``pto_wsp.runtime.trace_analysis`` — the numbers the
    Stats panel shows for a run. ``run_sweep`` is the headless loop; the dock drives the same
    steps through ``QtRunner``. (The runner is Qt-free, so this module may use ``RunJob``: the
    Studio runs graphs only as exported scripts in worker processes, and so does a sweep.)
@@ -52,7 +52,7 @@ from typing import Any
 from app.runner.job import RunJob, RunResult
 from pto_wsp.errors import PtoError
 from pto_wsp.fileio import atomic_write
-from pto_wsp.trace_analysis import analyse_trace, program_stats_dict
+from pto_wsp.runtime.trace_analysis import analyse_trace, program_stats_dict
 
 from . import frames, registry
 from .commands import DocumentEditor, EditError, SetProperty

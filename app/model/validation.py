@@ -16,13 +16,13 @@ One pass over the root canvas (every node lives in it; frames are nodes that oth
 - ``P.when`` chains hold cases, ``otherwise`` only on the last one;
 - kernel calls: every In/InOut parameter wired exactly once, every Out parameter wired to one
   tensor, index keys that are parameters; and every view a call passes judged by
-  ``shape_checks`` (``pto_wsp.shape_rule``, with the effective index of ``indexing``);
+  ``shape_checks`` (``pto_wsp.language.shape_rule``, with the effective index of ``indexing``);
 - wires: ports that exist, types that fit, single inputs with one wire, required inputs wired,
   and the root canvas's rules of ``registry.can_connect`` (a call writes tensors, values made
   inside a frame are used inside it, no wire joins two workloads);
 - the schedule sheet of a program frame: ``dispatch_n >= 1`` for round_robin, a key for keyed
   policies, keys over the program's loop variables (``t.get`` names as the DSL resolves them:
-  ``pto_wsp.key_rule``), timing parameters, task_graph settings, the spatial_map grid;
+  ``pto_wsp.language.key_rule``), timing parameters, task_graph settings, the spatial_map grid;
   collectives need a mesh (``spatial_map``) on every program that compiles them;
 - names the script uses as variables are identifiers; root names are unique.
 
@@ -42,7 +42,7 @@ import ast
 from collections import Counter, defaultdict
 from typing import Any
 
-from pto_wsp.key_rule import singular
+from pto_wsp.language.key_rule import singular
 
 from . import bounds, exprs, frames, indexing, order, pytext, registry, shape_checks, titles
 from .document import Diagnostic, Document, Edge, Graph, Node
@@ -468,7 +468,7 @@ class _Checker:
 
     def program_keys(self, program: Node) -> tuple[set[str], set[str]]:
         """The loop variables bound in a program, and every name ``t.get`` accepts in it (as
-        the DSL resolves them, ``pto_wsp.key_rule``): loop variables, the names of the axes its
+        the DSL resolves them, ``pto_wsp.language.key_rule``): loop variables, the names of the axes its
         loops walk and their singulars, the kernels a ``P.sel`` body calls."""
         variables: set[str] = set()
         names: set[str] = set()

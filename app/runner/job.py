@@ -8,7 +8,7 @@ into a ``RunResult`` whose diagnostics point at graph nodes through the exporter
 
 A segfault in a kernel therefore shows up as a diagnostic ("kernel k crashed (SIGSEGV) in task
 k[2, 3] (model.py:12)", from the line the runtime's signal handler writes; the child process
-itself is ``pto_wsp.isolation.ChildProcess``), never as a dead studio; so does an ``exit()``
+itself is ``pto_wsp.runtime.isolation.ChildProcess``), never as a dead studio; so does an ``exit()``
 inside a kernel ("the run ended before finishing ..."). This module is Qt-free: the GUI wraps it in
 ``app.runner.qt_runner.QtRunner``; the CLI and the tests use it directly.
 """
@@ -34,8 +34,13 @@ from app.model.export import ExportError, export_script
 from app.run_nodes import schedule_node
 from app.views.trace_model import CspTrace
 from pto_wsp.errors import PtoError
-from pto_wsp.isolation import DEFAULT_GRACE_S, ChildProcess, crash_message, early_exit_message
-from pto_wsp.runner import csp_trace_path
+from pto_wsp.runtime.isolation import (
+    DEFAULT_GRACE_S,
+    ChildProcess,
+    crash_message,
+    early_exit_message,
+)
+from pto_wsp.runtime.runner import csp_trace_path
 
 __all__ = [
     "RunDiagnostic",

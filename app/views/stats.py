@@ -15,7 +15,7 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from app.views.stale import StaleBanner
-from pto_wsp.trace_analysis import RunAnalysis, analyse_trace, program_stats_dict
+from pto_wsp.runtime.trace_analysis import RunAnalysis, analyse_trace, program_stats_dict
 
 __all__ = ["StatsPanel"]
 

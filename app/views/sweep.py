@@ -17,7 +17,7 @@ shapes and expressions); the table has one column per linked parameter. Clicking
 selects its row; Open in Compare (or a double-click on a row) puts that variant's run
 into the run history and shows it in Compare.
 
-The numbers are the model's (``SweepPoint``, computed by ``pto_wsp.trace_analysis``): exactly
+The numbers are the model's (``SweepPoint``, computed by ``pto_wsp.runtime.trace_analysis``): exactly
 what ``python -m app.sweep`` prints for the same project and values.
 """
 

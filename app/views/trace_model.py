@@ -1,6 +1,6 @@
 """The numerics behind the timeline, kept free of Qt so they are unit tested on plain numpy.
 
-A trace is the simulator's per-task structured array (``pto_wsp.trace.TRACE_DTYPE``: ``task``,
+A trace is the simulator's per-task structured array (``pto_wsp.runtime.trace.TRACE_DTYPE``: ``task``,
 ``kernel``, ``worker``, ``stream``, ``start``, ``end``, ``idx0..idx3``). The timeline shows it as
 lanes — one per worker, or one per stream — each holding its slices sorted by start. Everything the
 view does per frame (finding the visible slices, binning sub-pixel slices, hit-testing the mouse)
@@ -25,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 
 from pto_wsp.errors import PtoError
-from pto_wsp.trace_analysis import critical_path as analysis_critical_path
+from pto_wsp.runtime.trace_analysis import critical_path as analysis_critical_path
 
 __all__ = [
     "LaneMode",
@@ -120,7 +120,7 @@ def _no_ints() -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class CspTrace:
-    """The CSP side of a run (``pto_wsp.runner`` writes it as ``<trace>.csp.npz``).
+    """The CSP side of a run (``pto_wsp.runtime.runner`` writes it as ``<trace>.csp.npz``).
 
     Names by index (``processes``, ``channels``, ``events``), per-process start/end cycles,
     ``occupancy`` (``time, channel, occupancy``: slots in use after each change), ``waits``
@@ -574,7 +574,7 @@ class CriticalPath:
 def critical_path(trace: np.ndarray) -> CriticalPath:
     """The run's critical path as rows of ``trace``, first task first.
 
-    One definition for the whole product: the chain ``pto_wsp.trace_analysis.critical_path``
+    One definition for the whole product: the chain ``pto_wsp.runtime.trace_analysis.critical_path``
     finds (the Stats dock and ``pto-wsp run --stats`` report it), so the slices the timeline
     outlines are exactly the tasks the Stats dock counts.
     """

@@ -1,7 +1,7 @@
 """Compilation targets. Each backend turns a lowered IR module into a ``Program``.
 
 ``cpu_sim`` builds and runs generated C++; ``ascend_npu`` emits an NPU source tree. Both start
-from the same verified module that ``pto_wsp.lowering.lower`` produces.
+from the same verified module that ``pto_wsp.compiler.lowering.lower`` produces.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def compile_workload(workload: Any, target: str = "cpu_sim") -> Any:
     rejected directive raises ``ScheduleError`` before anything is built, and directives the
     target keeps only as annotations land on ``program.diagnostics`` (and are warned once).
     """
-    from .applicability import check, issue_warnings
+    from ..compiler.applicability import check, issue_warnings
 
     _check_target(target)
     diagnostics = check(workload, target)
@@ -60,7 +60,7 @@ def emit_kernel_source(kernel_ir: Any, target: str = "cpu_sim") -> str:
 
 def _cpu_sim_kernel_source(kernel_ir: Any) -> str:
     from .. import _core
-    from ..lowering import lower_kernel_ir
+    from ..compiler.lowering import lower_kernel_ir
     from .cpu_sim import _parse_loc
 
     ir = _core.ir

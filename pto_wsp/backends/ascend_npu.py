@@ -21,7 +21,7 @@ from typing import Any
 
 from .. import _core
 from ..errors import CompileError, user_location
-from ..program import Program
+from ..runtime.program import Program
 from .cache import cache_root
 from .cpu_sim import _parse_loc
 
@@ -103,7 +103,7 @@ class AscendProgram(Program):
 
 def compile_ascend_npu(workload: Any) -> AscendProgram:
     """Lower ``workload``, emit its NPU source tree and write it to the build cache."""
-    from ..lowering import lower
+    from ..compiler.lowering import lower
 
     t0 = time.perf_counter()
     module = lower(workload)
@@ -116,7 +116,7 @@ def compile_ascend_npu(workload: Any) -> AscendProgram:
 
 def emit_kernel_ascend(kernel_ir: Any) -> str:
     """The AICore (PTO-ISA) source of one traced kernel."""
-    from ..lowering import lower_kernel_ir
+    from ..compiler.lowering import lower_kernel_ir
 
     k = lower_kernel_ir(kernel_ir, kernel_ir.name, getattr(kernel_ir, "kernel", None))
     try:

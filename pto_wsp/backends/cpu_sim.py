@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
+from ..compiler.cost import CostTable, kernel_cycles
 from ..errors import (
     ChannelClosed,
     ChannelFull,
@@ -32,7 +33,6 @@ from ..errors import (
     user_location,
 )
 from .cache import Artifact, BuildCache
-from .cost import CostTable, kernel_cycles
 
 __all__ = ["compile_cpu_sim", "CpuSimRunner", "emit_sources"]
 
@@ -374,7 +374,7 @@ class CpuSimRunner:
         """Schedule directives this run's cost table makes ineffective (a start threshold
         with ``issue`` = 0) join ``program.diagnostics`` and are warned once. Checked per run,
         not at compile: the cost table is a run-time input (``set_cost_table``)."""
-        from .applicability import issue_warnings, start_threshold_diagnostics
+        from ..compiler.applicability import issue_warnings, start_threshold_diagnostics
 
         issue = float(self._cost_table.issue)
         fresh = [
@@ -500,8 +500,8 @@ def _load(cache: BuildCache, src: Mapping[str, Any], name: str) -> tuple[Any, Ar
 
 def compile_cpu_sim(workload: Any, cost_table: Any = None) -> Any:
     """Lower, emit, build (cached) and load ``workload``; returns a ready ``Program``."""
-    from ..lowering import lower_with_bindings
-    from ..program import Program
+    from ..compiler.lowering import lower_with_bindings
+    from ..runtime.program import Program
 
     t0 = time.perf_counter()
     if cost_table is None and os.environ.get("PTO_WSP_COST_TABLE"):

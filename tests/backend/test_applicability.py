@@ -33,8 +33,8 @@ from pto_wsp import (
     relayout,
     workload,
 )
-from pto_wsp.backends import applicability
-from pto_wsp.backends.applicability import STATUSES, TABLE, Diagnostic, check, rule
+from pto_wsp.compiler import applicability
+from pto_wsp.compiler.applicability import STATUSES, TABLE, Diagnostic, check, rule
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = str(Path(__file__).resolve())
@@ -284,7 +284,7 @@ def test_plan_statuses_match_the_table() -> None:
 
 
 def test_bounding_deps_are_named_like_the_ir() -> None:
-    from pto_wsp.backends.applicability import directives_of
+    from pto_wsp.compiler.applicability import directives_of
 
     w = grid_workload().task_graph(deps=Deps.infer("bounding"))
     assert [u.directive for u in directives_of(w)] == ["task_graph(deps=infer_bounding)"]

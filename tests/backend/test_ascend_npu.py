@@ -33,10 +33,10 @@ from pto_wsp import (
     pto,
     workload,
 )
-from pto_wsp.backends import applicability
 from pto_wsp.backends.ascend_npu import emit_tree
-from pto_wsp.lowering import lower, lower_with_bindings
-from pto_wsp.trace import by_task
+from pto_wsp.compiler import applicability
+from pto_wsp.compiler.lowering import lower, lower_with_bindings
+from pto_wsp.runtime.trace import by_task
 
 REPO = Path(__file__).resolve().parents[2]
 STUBS = REPO / "resources" / "ascend_stubs"

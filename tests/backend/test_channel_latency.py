@@ -224,7 +224,7 @@ def test_bad_latency_raises_naming_the_channel_and_line(bad):
 
 
 def test_typed_channel_takes_latency():
-    from pto_wsp.kernel import Tile
+    from pto_wsp.language.kernel import Tile
 
     t = Channel[Tile]("typed", depth=2, latency=4)
     assert t.latency == 4 and t.elem_type is Tile

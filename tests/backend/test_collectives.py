@@ -39,7 +39,7 @@ from pto_wsp import (
     relayout,
     workload,
 )
-from pto_wsp.trace import by_task
+from pto_wsp.runtime.trace import by_task
 
 R = TensorReplicate()
 OPS = ("sum", "prod", "max", "min")

@@ -1,5 +1,5 @@
 """The cpu_sim backend end to end: generated C++ computes numpy's answer in the user's arrays and
-leaves a per-task trace whose cycles follow the cost table (pto_wsp/backends/cost.py).
+leaves a per-task trace whose cycles follow the cost table (pto_wsp/compiler/cost.py).
 
 Every expected cycle count is derived by hand in the comment next to it.
 """
@@ -25,9 +25,9 @@ from pto_wsp import (
     workload,
 )
 from pto_wsp._core import ir
-from pto_wsp.backends.cost import CostTable
 from pto_wsp.backends.cpu_sim import emit_sources
-from pto_wsp.trace import by_task, chrome_trace
+from pto_wsp.compiler.cost import CostTable
+from pto_wsp.runtime.trace import by_task, chrome_trace
 
 RNG = np.random.default_rng(0)
 
@@ -258,7 +258,7 @@ def test_disjointness_proof_skips_region_tracking() -> None:
             copy_k[i](x=X[i], y=Y[i])
             copy_k[i](x=Y[i], y=Z[i])
 
-    from pto_wsp.lowering import lower_with_bindings
+    from pto_wsp.compiler.lowering import lower_with_bindings
 
     module, tensors = lower_with_bindings(chain())
     src = emit_sources(module, tensors)

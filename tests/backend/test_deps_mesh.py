@@ -238,7 +238,7 @@ def matrices(n: int, width: int = 64) -> list[Tensor]:
 
 
 def test_deps_modes_lower_to_ir_strings() -> None:
-    from pto_wsp.lowering import lower
+    from pto_wsp.compiler.lowering import lower
 
     X, Y = matrices(2)
 
@@ -334,7 +334,7 @@ def test_explicit_lets_conflicting_tasks_overlap_unless_the_structure_orders_the
 
 def test_explicit_declares_no_regions() -> None:
     from pto_wsp.backends.cpu_sim import emit_sources
-    from pto_wsp.lowering import lower_with_bindings
+    from pto_wsp.compiler.lowering import lower_with_bindings
 
     module, tensors = lower_with_bindings(_column_tiles().task_graph(deps=Deps.explicit()))
     src = emit_sources(module, tensors)

@@ -29,7 +29,7 @@ from pto_wsp import (
     slot_set_u64,
     workload,
 )
-from pto_wsp.scalar_expr import slot_u64, symbol_u64
+from pto_wsp.language.scalar_expr import slot_u64, symbol_u64
 
 F32 = np.float32
 R, C = 4, 8  # tile shape of every kernel below

@@ -3,7 +3,7 @@
 Numerics are compared with numpy where kernels have bodies. The CSP samples (spec §8.3 and
 the producer/consumer pipeline) run too: their task counts, per-item order and cycles are
 checked, and so is the CSP trace the runner writes beside ``--trace`` (``X.csp.npz``).
-Also covers the runner protocol (``pto_wsp.runner``): --stats, --trace, --outputs,
+Also covers the runner protocol (``pto_wsp.runtime.runner``): --stats, --trace, --outputs,
 --no-execute and the one-line ``file:line: Error:`` on failure.
 """
 
@@ -243,7 +243,7 @@ def test_build_error_is_one_line_with_file_and_line(tmp_path: Path) -> None:
         textwrap.dedent(
             """\
             from pto_wsp import DType, In, Out, Tile, kernel, pto
-            from pto_wsp.runner import report_errors, run_main
+            from pto_wsp.runtime.runner import report_errors, run_main
 
             report_errors()
 
@@ -271,7 +271,7 @@ def test_run_error_is_one_line_and_recorded(tmp_path: Path) -> None:
     script.write_text(
         textwrap.dedent(
             """\
-            from pto_wsp.runner import run_main
+            from pto_wsp.runtime.runner import run_main
 
 
             def build():

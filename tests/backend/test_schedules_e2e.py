@@ -35,7 +35,7 @@ from pto_wsp import (
     kernel,
     workload,
 )
-from pto_wsp.trace import by_task as trace_by_task
+from pto_wsp.runtime.trace import by_task as trace_by_task
 
 F32 = np.float32
 SMALL = 32  # copy_k on a 4x4 tile: load 16 + store 16

@@ -46,7 +46,7 @@ from pto_wsp import (
     sequential,
     workload,
 )
-from pto_wsp.trace import by_task
+from pto_wsp.runtime.trace import by_task
 
 F32 = np.float32
 T4 = Tile[4, 4, DType.F32]

@@ -37,9 +37,9 @@ from pto_wsp import (
     pto,
     workload,
 )
-from pto_wsp.trace import TRACE_DTYPE, chrome_trace
-from pto_wsp.trace import by_task as trace_by_task
-from pto_wsp.trace_analysis import analyse_trace
+from pto_wsp.runtime.trace import TRACE_DTYPE, chrome_trace
+from pto_wsp.runtime.trace import by_task as trace_by_task
+from pto_wsp.runtime.trace_analysis import analyse_trace
 
 F32 = np.float32
 SMALL = 32  # copy_k on a 4x4 tile: load 16 + store 16

@@ -1,6 +1,6 @@
 """Standard workloads end to end on cpu_sim: numpy goldens, task counts and cycles by hand.
 
-Cycle counts follow the default cost table (DESIGN.md §2, pto_wsp/backends/cost.py): load/store
+Cycle counts follow the default cost table (DESIGN.md §2, pto_wsp/compiler/cost.py): load/store
 and elementwise ops r*c, row reductions r (rowmean 2r), column reductions c, matmul M*K*N, a
 ``constant`` (shape ()) 1, an implicit load of an In/InOut tile parameter r*c once per kernel.
 Worker counts and dispatch policies are chosen so that the makespan follows by hand; each

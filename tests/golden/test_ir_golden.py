@@ -23,7 +23,7 @@ EXAMPLES = {
 
 
 def _ir_text(block_id: str) -> str:
-    from pto_wsp.lowering import lower
+    from pto_wsp.compiler.lowering import lower
 
     block = next(b for b in spec_blocks() if b.id == block_id)
     run = run_block(block)

@@ -29,7 +29,7 @@ from app.model import io
 from app.model.document import Document, PortRef
 from app.run_nodes import TaskNodeMap
 from app.start_page import START_PAGE_KEY, StartPage
-from pto_wsp.trace import TRACE_DTYPE
+from pto_wsp.runtime.trace import TRACE_DTYPE
 
 ROOT = Path(__file__).resolve().parents[2]
 MATMUL = ROOT / "projects" / "matmul.pto.json"

@@ -28,7 +28,7 @@ from app.runner.runs import summarize_schedule
 from app.views.sweep import COLUMNS, LANES_MAX_PX, SweepPanel
 from app.views.timeline import TimelineView
 from app.views.trace_model import slice_text
-from pto_wsp.trace import TRACE_DTYPE
+from pto_wsp.runtime.trace import TRACE_DTYPE
 
 ROOT = Path(__file__).resolve().parents[2]
 TENSOR_PARALLEL = ROOT / "projects" / "tensor_parallel.pto.json"

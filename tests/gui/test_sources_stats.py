@@ -10,8 +10,8 @@ from PySide6 import QtCore, QtWidgets
 
 from app.views.sources import PATH_ROLE, SourcesView, lexer_for
 from app.views.stats import StatsPanel
-from pto_wsp.program import ProgramStats
-from pto_wsp.trace_analysis import analyse_trace
+from pto_wsp.runtime.program import ProgramStats
+from pto_wsp.runtime.trace_analysis import analyse_trace
 
 CPP = """// driver
 #include <cstdint>

@@ -369,7 +369,7 @@ def test_sources_open_the_main_file_in_a_code_pane_with_most_of_the_width(
 def test_stats_lists_workers_ascending_with_every_value_in_sight(qtbot: Any) -> None:
     import numpy as np
 
-    from pto_wsp.trace import TRACE_DTYPE
+    from pto_wsp.runtime.trace import TRACE_DTYPE
 
     trace = np.zeros(6, dtype=TRACE_DTYPE)
     trace["worker"] = [1, 0, 2, 1, 0, 2]

@@ -16,7 +16,7 @@ SCRIPT = """
 import numpy as np
 
 from pto_wsp import In, Out, P, Tensor, kernel, workload
-from pto_wsp.runner import report_errors, run_main
+from pto_wsp.runtime.runner import report_errors, run_main
 
 report_errors()
 X = Tensor(np.zeros((2, 4), np.float32), name="X")

@@ -55,7 +55,7 @@ SCRIPT = f"""
 import numpy as np
 
 from pto_wsp import In, Out, P, Tensor, kernel, workload
-from pto_wsp.runner import report_errors, run_main
+from pto_wsp.runtime.runner import report_errors, run_main
 
 report_errors()
 X = Tensor(np.arange(8, dtype=np.float32).reshape(2, 4), name="X")

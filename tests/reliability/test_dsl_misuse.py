@@ -6,7 +6,7 @@ decorator, combinator or kernel call. The property: the call either succeeds, or
 ``PtoError`` subclass, or a ``TypeError`` / ``ValueError`` whose message names the argument or
 the callee. Never another exception type (``AttributeError``, ``OverflowError``, an assertion,
 a C++ "unknown exception"), never a crash. Workload-level sites are also lowered to the C++ IR
-(``pto_wsp.lowering.lower``: no C++ build), which must fail the same clean way.
+(``pto_wsp.compiler.lowering.lower``: no C++ build), which must fail the same clean way.
 
 Example counts are bounded (a few dozen per site, derandomized) so the module stays well under
 a minute.
@@ -56,7 +56,7 @@ from pto_wsp import (
     sequential,
     workload,
 )
-from pto_wsp.lowering import lower
+from pto_wsp.compiler.lowering import lower
 
 SETTINGS = settings(
     max_examples=40,

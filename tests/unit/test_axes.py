@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pto_wsp.axes import (
+from pto_wsp.errors import TensorIndexError, TypeCheckError
+from pto_wsp.language.axes import (
     Dense,
     DenseDyn,
     Ragged,
@@ -15,9 +16,8 @@ from pto_wsp.axes import (
     as_axis,
     is_axis,
 )
-from pto_wsp.errors import TensorIndexError, TypeCheckError
-from pto_wsp.scalar_expr import LoopVar, ScalarExpr, symbol_u64
-from pto_wsp.tensor import Tensor, TensorView
+from pto_wsp.language.scalar_expr import LoopVar, ScalarExpr, symbol_u64
+from pto_wsp.language.tensor import Tensor, TensorView
 
 INDPTR = [0, 2, 5, 7, 10]
 INDICES = [1, 3, 0, 2, 4, 1, 5, 0, 3, 7]

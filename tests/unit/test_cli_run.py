@@ -32,7 +32,7 @@ program = rows(Dense[4]).compile(target="cpu_sim")
 RUN_MAIN = (
     BODY
     + """
-from pto_wsp.runner import run_main
+from pto_wsp.runtime.runner import run_main
 
 if __name__ == "__main__":
     run_main(program)
@@ -86,7 +86,7 @@ def test_run_restores_process_state(tmp_path):
 
     argv, main_mod, hook = list(sys.argv), sys.modules.get("__main__"), sys.excepthook
     script = write(
-        tmp_path, "from pto_wsp.runner import report_errors\nreport_errors()\n" + RUN_MAIN
+        tmp_path, "from pto_wsp.runtime.runner import report_errors\nreport_errors()\n" + RUN_MAIN
     )
     assert cli.main(["run", str(script)]) == 0
     assert sys.argv == argv and sys.modules.get("__main__") is main_mod and sys.excepthook is hook
@@ -229,7 +229,7 @@ def test_validate(project, tmp_path, capsys):
 ANNOTATED = """
 import numpy as np
 from pto_wsp import Dense, In, Out, P, Tensor, TimingPolicy, kernel, workload
-from pto_wsp.runner import run_main
+from pto_wsp.runtime.runner import run_main
 
 X = Tensor(np.ones((4, 8), np.float32), name="X")
 Y = Tensor(np.zeros((4, 8), np.float32), name="Y")
@@ -289,8 +289,8 @@ def test_run_plain_script_reports_its_programs_warnings(tmp_path, capsys):
 def test_run_outcome_carries_the_warnings_of_a_successful_run(tmp_path):
     # cpu_sim enforces every directive; a warning the script issues itself still comes back
     text = RUN_MAIN.replace(
-        "from pto_wsp.runner import run_main",
-        "import warnings\nwarnings.warn('check the tile sizes')\nfrom pto_wsp.runner import run_main",
+        "from pto_wsp.runtime.runner import run_main",
+        "import warnings\nwarnings.warn('check the tile sizes')\nfrom pto_wsp.runtime.runner import run_main",
     )
     outcome = cli.run_file(write(tmp_path, text))
     (warned,) = outcome.warnings

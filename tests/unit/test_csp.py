@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pto_wsp.axes import Dense, DenseDyn
-from pto_wsp.csp import (
+from pto_wsp.errors import ChannelError, ExecutionError, TypeCheckError
+from pto_wsp.language.axes import Dense, DenseDyn
+from pto_wsp.language.csp import (
     Channel,
     Event,
     EventQuery,
@@ -19,12 +20,11 @@ from pto_wsp.csp import (
     send,
     synchronize,
 )
-from pto_wsp.errors import ChannelError, ExecutionError, TypeCheckError
-from pto_wsp.kernel import In, KernelCall, Out, Tile, kernel
-from pto_wsp.scalar_expr import LoopVar, slot_u64
-from pto_wsp.slots import slot_load_u64, slot_set_u64
-from pto_wsp.tensor import Tensor
-from pto_wsp.workload import (
+from pto_wsp.language.kernel import In, KernelCall, Out, Tile, kernel
+from pto_wsp.language.scalar_expr import LoopVar, slot_u64
+from pto_wsp.language.slots import slot_load_u64, slot_set_u64
+from pto_wsp.language.tensor import Tensor
+from pto_wsp.language.workload import (
     CloseNode,
     CondNode,
     ConnectNode,

@@ -45,7 +45,7 @@ def test_external_kernel_warns(tmp_path):
 
 @pytest.mark.parametrize("name, args", [("Shard", (0,)), ("Replicate", ())])
 def test_shard_and_replicate_warn(name, args):
-    layout_mod = importlib.import_module("pto_wsp.layout")
+    layout_mod = importlib.import_module("pto_wsp.language.layout")
 
     cls = getattr(pto_wsp, name, None) or getattr(layout_mod, name)
     with deprecation(name):

@@ -1,11 +1,11 @@
-"""pto_wsp.isolation: the messages built from what a child process left behind."""
+"""pto_wsp.runtime.isolation: the messages built from what a child process left behind."""
 
 from __future__ import annotations
 
 import signal
 import sys
 
-from pto_wsp.isolation import ChildProcess, crash_message, early_exit_message, kernel_faults
+from pto_wsp.runtime.isolation import ChildProcess, crash_message, early_exit_message, kernel_faults
 
 CRASH = "pto-wsp: kernel attn crashed (SIGSEGV) in task attn[3, 0] (/p/model.py:12)"
 EXIT = "pto-wsp: kernel attn called exit() in task attn (/p/model.py:12)"

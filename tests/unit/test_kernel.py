@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from typing import Any
 
 import numpy as np
 import pytest
 
-from pto_wsp import _builder, backends, lowering, pto, ptoisa
+from pto_wsp import pto, ptoisa
+from pto_wsp.compiler import lowering
 from pto_wsp.errors import CompileError, TypeCheckError
-from pto_wsp.kernel import (
+from pto_wsp.language import _builder, toolchain
+from pto_wsp.language.kernel import (
     AxisVar,
     BoundKernel,
     CompiledKernel,
@@ -27,13 +30,19 @@ from pto_wsp.kernel import (
     jit_kernel,
     kernel,
 )
-from pto_wsp.legacy import ExternalKernel, tl
-from pto_wsp.ptoisa import ptoisa_kernel
-from pto_wsp.scalar_expr import LoopVar, ScalarExpr
-from pto_wsp.tensor import Tensor
-from pto_wsp.types import DType
+from pto_wsp.language.legacy import ExternalKernel, tl
+from pto_wsp.language.ptoisa import ptoisa_kernel
+from pto_wsp.language.scalar_expr import LoopVar, ScalarExpr
+from pto_wsp.language.tensor import Tensor
+from pto_wsp.language.types import DType
 
 THIS = __file__
+
+
+def _patch_emitter(monkeypatch: pytest.MonkeyPatch, emit: Any) -> None:
+    """Swap the backends' kernel emitter the language reaches through its toolchain binding."""
+    bound = dataclasses.replace(toolchain.toolchain(), emit_kernel_source=emit)
+    monkeypatch.setattr(toolchain, "_bound", bound)
 
 
 def line_of(marker: str) -> int:
@@ -154,7 +163,7 @@ def test_compile_uses_backend_emitter(monkeypatch: pytest.MonkeyPatch) -> None:
         calls.append((kir, target))
         return f"// {kir.name} for {target}"
 
-    monkeypatch.setattr(backends, "emit_kernel_source", emit, raising=False)
+    _patch_emitter(monkeypatch, emit)
     compiled = rmsnorm.compile(target="ascend_npu")
     assert isinstance(compiled, CompiledKernel)
     assert compiled.target == "ascend_npu"
@@ -665,9 +674,7 @@ def test_external_kernel(tmp_path: Any) -> None:
 
 
 def test_external_kernel_missing_file_fails_at_compile(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        backends, "emit_kernel_source", lambda kir, target: kir.cpp_src, raising=False
-    )
+    _patch_emitter(monkeypatch, lambda kir, target: kir.cpp_src)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         k = ExternalKernel("ext", "kernels/does_not_exist.cpp", ["a"], ["b"])

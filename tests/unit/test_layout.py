@@ -7,10 +7,10 @@ import warnings
 import numpy as np
 import pytest
 
-from pto_wsp import _builder
-from pto_wsp.axes import Dense
 from pto_wsp.errors import TypeCheckError
-from pto_wsp.layout import (
+from pto_wsp.language import _builder
+from pto_wsp.language.axes import Dense
+from pto_wsp.language.layout import (
     CollectiveOp,
     MemLayout,
     Replicate,
@@ -24,8 +24,8 @@ from pto_wsp.layout import (
     relayout,
     tensor_layout_join,
 )
-from pto_wsp.scalar_expr import LoopVar
-from pto_wsp.tensor import Tensor
+from pto_wsp.language.scalar_expr import LoopVar
+from pto_wsp.language.tensor import Tensor
 
 R = TensorReplicate()
 
@@ -425,7 +425,7 @@ def test_collectives_keep_the_sources_memory_order():
 
 
 def test_mem_layout_arrange_keeps_the_init_recipe():
-    from pto_wsp import tensor_init
+    from pto_wsp.language import tensor_init
 
     data = tensor_init.random((3, 4), "f32", seed=5)
     mem = MemLayout.col_major((3, 4))

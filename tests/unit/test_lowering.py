@@ -17,7 +17,7 @@ from pto_wsp import (
     pto,
     workload,
 )
-from pto_wsp.lowering import lower, lower_with_bindings
+from pto_wsp.compiler.lowering import lower, lower_with_bindings
 
 F32 = DType.F32
 

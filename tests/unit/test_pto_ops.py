@@ -9,8 +9,8 @@ import pytest
 
 from pto_wsp import pto
 from pto_wsp.errors import TypeCheckError
-from pto_wsp.kernel import In, InOut, Out, Scalar, Tile, jit_kernel
-from pto_wsp.types import DType
+from pto_wsp.language.kernel import In, InOut, Out, Scalar, Tile, jit_kernel
+from pto_wsp.language.types import DType
 
 F16, BF16, F32, I32, U8, BOOL = DType.F16, DType.BF16, DType.F32, DType.I32, DType.U8, DType.BOOL
 THIS = __file__

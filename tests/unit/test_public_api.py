@@ -74,7 +74,7 @@ def test_scalar_expr_helpers(name: str):
 
 
 def test_scalar_expr_helpers_build_expressions():
-    from pto_wsp.scalar_expr import ScalarExpr, axis, slot_u64, symbol_u64
+    from pto_wsp.language.scalar_expr import ScalarExpr, axis, slot_u64, symbol_u64
 
     for expr in (slot_u64(0), axis("batch"), symbol_u64("n")):
         assert isinstance(expr, ScalarExpr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pto_wsp.trace_analysis import (
+from pto_wsp.runtime.trace_analysis import (
     analyse_trace,
     critical_path,
     kernel_stats,
@@ -119,7 +119,7 @@ def test_rejects_array_without_trace_fields():
 
 
 def test_program_stats_dict_from_mapping_and_object():
-    from pto_wsp.program import ProgramStats
+    from pto_wsp.runtime.program import ProgramStats
 
     obj = ProgramStats(compile_time_ms=1.5, execute_time_ms=2.0, task_count=3, total_cycles=40)
     data = {"compile_time_ms": 1.5, "execute_time_ms": 2, "task_count": 3, "total_cycles": 40}

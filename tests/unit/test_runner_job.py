@@ -37,7 +37,7 @@ CPP_SCRIPT = """
     import numpy as np
 
     from pto_wsp import In, Out, P, Tensor, kernel, workload
-    from pto_wsp.runner import report_errors, run_main
+    from pto_wsp.runtime.runner import report_errors, run_main
 
     report_errors()
     X = Tensor(np.arange(32, dtype=np.float32).reshape(4, 8), name="X")
@@ -168,7 +168,7 @@ SLEEPY_SCRIPT = """
     print("warming up", flush=True)
     for _ in range(600):  # a long Python-level loop before anything is compiled
         time.sleep(0.1)
-    from pto_wsp.runner import run_main  # never reached when cancelled
+    from pto_wsp.runtime.runner import run_main  # never reached when cancelled
 """
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pto_wsp.axes import Dense, DenseDyn, Sparse
 from pto_wsp.errors import CompileError, ExecutionError, ScheduleError
-from pto_wsp.kernel import In, Out, kernel
-from pto_wsp.program import Program, ProgramStats
-from pto_wsp.schedule import (
+from pto_wsp.language.axes import Dense, DenseDyn, Sparse
+from pto_wsp.language.kernel import In, Out, kernel
+from pto_wsp.language.schedule import (
     Deps,
     DispatchPolicy,
     Pools,
@@ -22,8 +21,9 @@ from pto_wsp.schedule import (
     TracePolicy,
     WindowMode,
 )
-from pto_wsp.tensor import Tensor
-from pto_wsp.workload import P, workload
+from pto_wsp.language.tensor import Tensor
+from pto_wsp.language.workload import P, workload
+from pto_wsp.runtime.program import Program, ProgramStats
 
 HERE = __file__
 

@@ -33,11 +33,11 @@ from pto_wsp import (
     send,
     workload,
 )
-from pto_wsp.backends import applicability
 from pto_wsp.backends.cpu_sim import _run_error
+from pto_wsp.compiler import applicability
+from pto_wsp.compiler.lowering import _located, lower
 from pto_wsp.errors import SourceLoc
-from pto_wsp.lowering import _located, lower
-from pto_wsp.ptoisa import ptoisa_kernel
+from pto_wsp.language.ptoisa import ptoisa_kernel
 
 T4 = Tile[4, 4, DType.F32]
 THIS = __file__

@@ -2,7 +2,7 @@
 
 Runnable blocks execute with ``spec_preamble`` in a fresh namespace; each ``Workload`` they leave
 behind (including those of ``@workload`` functions they define but do not call) must lower with
-``pto_wsp.lowering.lower`` to a module the C++ verifier accepts, and each ``Program`` they build
+``pto_wsp.compiler.lowering.lower`` to a module the C++ verifier accepts, and each ``Program`` they build
 must carry a verified module. Signature listings (class stubs) are not run: their listed
 attributes and methods are checked on the real classes instead.
 """
@@ -35,7 +35,7 @@ def test_block_tables_name_existing_blocks():
 
 @pytest.mark.parametrize("block", RUNNABLE, ids=lambda b: b.id)
 def test_spec_block_runs_and_lowers(block: SpecBlock, monkeypatch, tmp_path):
-    from pto_wsp.lowering import lower
+    from pto_wsp.compiler.lowering import lower
 
     monkeypatch.chdir(tmp_path)  # emitted artifacts land in the test's temp dir
     executions = install_execution_recorder(monkeypatch)
@@ -113,7 +113,7 @@ def _has_member(cls: type, instance: object, name: str) -> bool:
 def _real_class(name: str) -> type:
     if hasattr(pto_wsp, name):
         return getattr(pto_wsp, name)
-    from pto_wsp import program
+    from pto_wsp.runtime import program
 
     return getattr(program, name)  # ProgramStats is listed in §5.2 but not in §1.1
 

@@ -6,12 +6,12 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from pto_wsp.axes import Dense, DenseDyn
 from pto_wsp.errors import TensorIndexError, TypeCheckError
-from pto_wsp.layout import TensorLayout, TensorShard
-from pto_wsp.scalar_expr import LoopVar, ScalarExpr, symbol_u64
-from pto_wsp.tensor import IndexPoint, IndexRange, Tensor, TensorView, is_tensor_like
-from pto_wsp.types import DType, Location
+from pto_wsp.language.axes import Dense, DenseDyn
+from pto_wsp.language.layout import TensorLayout, TensorShard
+from pto_wsp.language.scalar_expr import LoopVar, ScalarExpr, symbol_u64
+from pto_wsp.language.tensor import IndexPoint, IndexRange, Tensor, TensorView, is_tensor_like
+from pto_wsp.language.types import DType, Location
 
 
 def _items(view):

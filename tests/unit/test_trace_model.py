@@ -21,8 +21,8 @@ from app.views.trace_model import (
     validate_trace,
 )
 from pto_wsp.errors import PtoError
-from pto_wsp.trace import TRACE_DTYPE
-from pto_wsp.trace_analysis import analyse_trace
+from pto_wsp.runtime.trace import TRACE_DTYPE
+from pto_wsp.runtime.trace_analysis import analyse_trace
 
 
 def make_trace(rows: list[tuple[int, int, int, int, int]]) -> np.ndarray:

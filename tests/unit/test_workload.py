@@ -7,13 +7,13 @@ import warnings
 import numpy as np
 import pytest
 
-from pto_wsp import _builder
-from pto_wsp.axes import Dense, DenseDyn, Sparse
 from pto_wsp.errors import ExecutionError, ScheduleError, TypeCheckError
-from pto_wsp.kernel import In, KernelCall, Out, kernel
-from pto_wsp.scalar_expr import LoopVar
-from pto_wsp.tensor import Tensor
-from pto_wsp.workload import (
+from pto_wsp.language import _builder
+from pto_wsp.language.axes import Dense, DenseDyn, Sparse
+from pto_wsp.language.kernel import In, KernelCall, Out, kernel
+from pto_wsp.language.scalar_expr import LoopVar
+from pto_wsp.language.tensor import Tensor
+from pto_wsp.language.workload import (
     CombineNode,
     CondNode,
     LoopNode,
@@ -537,7 +537,7 @@ def test_for_each_and_parallel_for():
 
 
 def test_workload_layout_is_deprecated():
-    from pto_wsp.layout import TensorLayout, TensorReplicate, TensorShard
+    from pto_wsp.language.layout import TensorLayout, TensorReplicate, TensorShard
 
     w = attention(Dense[2], Dense[2])
     with pytest.warns(DeprecationWarning):
@@ -549,7 +549,9 @@ def test_workload_layout_is_deprecated():
 
 
 def test_compile_delegates_to_backend_and_start_join(monkeypatch):
-    import pto_wsp.backends as backends
+    import dataclasses
+
+    from pto_wsp.language import toolchain
 
     calls = []
 
@@ -564,7 +566,8 @@ def test_compile_delegates_to_backend_and_start_join(monkeypatch):
         calls.append((w.name, target))
         return FakeProgram()
 
-    monkeypatch.setattr(backends, "compile_workload", fake_compile)
+    bound = dataclasses.replace(toolchain.toolchain(), compile_workload=fake_compile)
+    monkeypatch.setattr(toolchain, "_bound", bound)
     w = attention(Dense[2], Dense[2])
     with pytest.raises(ExecutionError, match="start"):
         w.join()

@@ -227,7 +227,7 @@ class NodeKind:
     """The entry node every kernel body holds (kept from format v1)."""
     sparse_select: bool = False
     """A loop over the indices a sparse axis selects (``P.sel``): a call inside it is keyed by
-    its kernel's name too (``pto_wsp.key_rule``)."""
+    its kernel's name too (``pto_wsp.language.key_rule``)."""
     case: bool = False
     """A compartment of a ``P.when`` chain (the chain's children)."""
     takes_task: bool = False

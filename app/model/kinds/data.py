@@ -167,7 +167,7 @@ def import_tensor(im: Any, root: Any, where: str) -> Node:
     (contents computed by the script become seeded random data, with a note)."""
     import numpy as np
 
-    from pto_wsp.tensor_init import recipe_of
+    from pto_wsp.language.tensor_init import recipe_of
 
     props: dict[str, Any] = {
         "shape": [int(d) for d in root.shape],

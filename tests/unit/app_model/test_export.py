@@ -208,7 +208,7 @@ def test_attention_reads_like_the_spec() -> None:
         ")\n"
     ) in src
     assert src.rstrip().endswith('if __name__ == "__main__":\n    run_main(program)')
-    assert "from pto_wsp.runner import report_errors, run_main" in src
+    assert "from pto_wsp.runtime.runner import report_errors, run_main" in src
 
 
 def test_attention_lowers_to_the_spec_task(tmp_path: Path) -> None:

@@ -119,8 +119,8 @@ from pto_wsp import (
     Channel, Dense, DispatchPolicy, In, InOut, Out, P, Tensor, combine, consume, kernel,
     send, sequential, workload,
 )
-from pto_wsp import tensor_init as init
-from pto_wsp.types import DType
+from pto_wsp.language import tensor_init as init
+from pto_wsp.language.types import DType
 
 X = Tensor(init.random((4, 8, 16, 16), DType.F32, seed=3), name="X")
 Y = Tensor(shape=(4, 8, 16, 16), dtype=DType.F32, name="Y")
@@ -503,7 +503,7 @@ w = work().spatial_map(grid=(2, 2))
     c = _named(import_script(_script(tmp_path, DIST_HEADER + col + body)), "C")
     assert c.props["mem"] == "col_major" and c.props["layout"] == []
     pools = """
-from pto_wsp.schedule import Pools as _Pools
+from pto_wsp.language.schedule import Pools as _Pools
 @workload
 def work():
     for i in P(tiles):
@@ -634,7 +634,7 @@ def test_unexpressible_statement_names_the_script_line(tmp_path: Path) -> None:
         tmp_path,
         HEADER
         + """
-from pto_wsp.scalar_expr import smin
+from pto_wsp.language.scalar_expr import smin
 
 @workload
 def work():
@@ -678,7 +678,7 @@ def test_missing_file() -> None:
 # expression text
 # ------------------------------------------------------------------------------------------
 def test_expression_text_uses_minimal_parentheses() -> None:
-    from pto_wsp.scalar_expr import LoopVar
+    from pto_wsp.language.scalar_expr import LoopVar
 
     b, h = LoopVar("b"), LoopVar("h")
     assert expr_text(b * 4 + 4, "t") == "b * 4 + 4"
@@ -690,7 +690,7 @@ def test_expression_text_uses_minimal_parentheses() -> None:
 
 
 def test_schedule_keys_render_as_task_lookups() -> None:
-    from pto_wsp.scalar_expr import axis
+    from pto_wsp.language.scalar_expr import axis
 
     assert expr_text(axis("head") % 2, "key", key=True) == 't.get("head") % 2'
 
@@ -699,7 +699,7 @@ def test_index_text_of_views() -> None:
     import numpy as np
 
     from pto_wsp import Tensor
-    from pto_wsp.scalar_expr import LoopVar
+    from pto_wsp.language.scalar_expr import LoopVar
 
     t = Tensor(np.zeros((4, 8, 16), np.float32), name="T")
     b = LoopVar("b")
@@ -711,7 +711,7 @@ def test_index_text_of_views() -> None:
 
 
 def test_min_expression_is_rejected() -> None:
-    from pto_wsp.scalar_expr import LoopVar, smin
+    from pto_wsp.language.scalar_expr import LoopVar, smin
 
     with pytest.raises(ScriptImportError, match="cannot express|graph expressions"):
         expr_text(smin(LoopVar("b"), 3), "call of k")

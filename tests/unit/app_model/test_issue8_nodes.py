@@ -177,7 +177,7 @@ def test_all_options_together_split_like_ruff_and_import_what_they_use(editor) -
         "        pools=Pools.by_kernel({copy_k: 2}),\n"
         "    )\n"
     ) in src
-    imports = src[src.index("from pto_wsp import") : src.index("from pto_wsp.runner")]
+    imports = src[src.index("from pto_wsp import") : src.index("from pto_wsp.runtime.runner")]
     for name in ("Deps", "Pools", "ReadyPolicy", "StartPolicy", "TracePolicy", "TaskWindow"):
         assert f"    {name},\n" in imports
 
@@ -441,7 +441,7 @@ def test_memory_layout_and_shared_pools_are_refused_clearly(tmp_path: Path) -> N
         import_script(path)
     path = _script(
         tmp_path,
-        "from pto_wsp.schedule import Pools as _Pools\n"
+        "from pto_wsp.language.schedule import Pools as _Pools\n"
         "@workload\n"
         "def work():\n"
         "    for i in P(tiles):\n"

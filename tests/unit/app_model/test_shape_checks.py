@@ -1,6 +1,6 @@
 """Live rank/shape checks of kernel calls (``app.model.shape_checks``) and tile parameters.
 
-The Studio judges a call's argument with the DSL's own rule (``pto_wsp.shape_rule``); the
+The Studio judges a call's argument with the DSL's own rule (``pto_wsp.language.shape_rule``); the
 view's shape comes from the tensor node's shape and the call's index text. These tests pin the
 rule, the view-shape computation (and that it agrees with what the DSL computes and refuses),
 the diagnostics for the issue's examples, no false positive on any bundled sample, and what a
@@ -19,19 +19,19 @@ import pytest
 from app.model import indexing, io, registry, shape_checks
 from app.model.document import Document
 from app.model.export import export_script
-from pto_wsp import _builder
-from pto_wsp.axes import Dense, DenseDyn
 from pto_wsp.errors import TensorIndexError, TypeCheckError
-from pto_wsp.kernel import In, Tile, kernel
-from pto_wsp.scalar_expr import LoopVar
-from pto_wsp.shape_rule import (
+from pto_wsp.language import _builder
+from pto_wsp.language.axes import Dense, DenseDyn
+from pto_wsp.language.kernel import In, Tile, kernel
+from pto_wsp.language.scalar_expr import LoopVar
+from pto_wsp.language.shape_rule import (
     format_shape,
     loop_bound_problem,
     tile_dtype_problem,
     tile_shape_problem,
 )
-from pto_wsp.tensor import Tensor
-from pto_wsp.types import DType
+from pto_wsp.language.tensor import Tensor
+from pto_wsp.language.types import DType
 
 from . import v2_docs
 

@@ -36,7 +36,7 @@ from app.model.sweep import (
     values_text,
     write_csv,
 )
-from pto_wsp.trace_analysis import analyse_trace
+from pto_wsp.runtime.trace_analysis import analyse_trace
 
 ROOT = Path(__file__).resolve().parents[3]
 PIPELINE = ROOT / "projects" / "megakernel_pipeline.pto.json"

@@ -3,7 +3,7 @@
 In order of priority: a loop variable's name (a ``consume`` variable counts); the name of the
 axis a loop iterates, or that name's singular (``heads`` -> ``head``); for a ``P.sel`` loop, the
 name of the kernel its body calls. Pure (names in, names out) so that the two places that apply
-it say the same thing: the DSL's key resolution (``pto_wsp.workload``) and the Studio's check of
+it say the same thing: the DSL's key resolution (``pto_wsp.language.workload``) and the Studio's check of
 a schedule sheet's keys (``app.model.validation``).
 """
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import CompileError, ExecutionError, user_location
+from ..errors import CompileError, ExecutionError, user_location
 
 __all__ = ["Program", "ProgramStats"]
 

@@ -310,8 +310,8 @@ def _schedule_uses(spec: Any) -> Iterator[Use]:
 
 def _body_uses(workload: Any) -> Iterator[Use]:
     """The collectives recorded in the workload body (``relayout``, ``allreduce``, ...)."""
-    from ..layout import CollectiveOp
-    from ..workload import walk
+    from ..language.layout import CollectiveOp
+    from ..language.workload import walk
 
     statements = getattr(workload, "statements", None)
     if not callable(statements):
@@ -324,7 +324,7 @@ def _body_uses(workload: Any) -> Iterator[Use]:
 def _used_tensors(workload: Any) -> Iterator[tuple[Any, Any]]:
     """``(statement, root tensor)`` for each root tensor the body uses, at its first use (a
     kernel call, a send, a collective...), in body order."""
-    from ..workload import walk
+    from ..language.workload import walk
 
     statements = getattr(workload, "statements", None)
     if not callable(statements):
@@ -359,7 +359,7 @@ def _swizzle_uses(workload: Any) -> Iterator[Use]:
 def _location_uses(workload: Any) -> Iterator[Use]:
     """One ``Tensor(location)`` use per tensor of the body placed anywhere but global memory
     (``Tensor(..., location=Location.UB)``), located at the statement that first uses it."""
-    from ..types import Location
+    from ..language.types import Location
 
     for node, root in _used_tensors(workload):
         where = getattr(root, "location", Location.Global)
@@ -375,8 +375,8 @@ def _location_uses(workload: Any) -> Iterator[Use]:
 def _tensor_roots(values: Any) -> Iterator[Any]:
     """The root tensors reachable from ``values``: tensors and views, through containers and
     scalar expressions (a loaded element), but not through other statements."""
-    from ..scalar_expr import ScalarExpr
-    from ..tensor import Tensor, TensorView
+    from ..language.scalar_expr import ScalarExpr
+    from ..language.tensor import Tensor, TensorView
 
     todo = list(values)
     while todo:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import TypeCheckError, user_location
 from . import pto
-from .errors import TypeCheckError, user_location
 from .kernel import _decorator
 
 # ISA spelling -> the pto op it records.

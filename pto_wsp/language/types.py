@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import TypeCheckError, user_location
+from ..errors import TypeCheckError, user_location
 
 
 class DType(Enum):

@@ -26,12 +26,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..errors import CompileError, SourceLoc, TypeCheckError, user_location
 from . import _builder, pto
-from .errors import CompileError, SourceLoc, TypeCheckError, user_location
 from .layout import check_call_layouts
 from .pto import OpRecord
 from .scalar_expr import ScalarExpr, as_expr
 from .shape_rule import tile_dtype_problem, tile_shape_problem
+from .toolchain import check_target, toolchain
 from .types import DType
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -484,9 +485,7 @@ class KernelIR:
 
     def dump(self) -> str:
         """The C++ IR printer's text for this kernel."""
-        from .lowering import lower_kernel_ir
-
-        return lower_kernel_ir(self, self.name, self.kernel).print()
+        return toolchain().lower_kernel_ir(self, self.name, self.kernel).print()
 
 
 @dataclass(eq=False)
@@ -496,15 +495,6 @@ class CompiledKernel:
     target: str
     ir: KernelIR
     code: str
-
-
-def _check_target(target: str) -> None:
-    from .backends import TARGETS
-
-    if not isinstance(target, str) or target not in TARGETS:
-        raise CompileError(
-            f"unknown target {target!r}; valid targets: {', '.join(TARGETS)}", loc=user_location()
-        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -754,20 +744,15 @@ class KernelRef:
 
         Constexpr values given here select the specialization; otherwise ``self.ir`` is used.
         """
-        _check_target(target)
+        check_target(target)
         kir = self.specialize({}, constexprs) if constexprs else self.ir
-        from .backends import emit_kernel_source
-
-        return CompiledKernel(target, kir, emit_kernel_source(kir, target))
+        return CompiledKernel(target, kir, toolchain().emit_kernel_source(kir, target))
 
     def lower(self, target: str = "cpu_sim") -> Any:
         """The C++ IR kernel (``pto_wsp._core.ir.Kernel``); kernel IR is target-independent,
         ``target`` is checked so a typo is not silently accepted."""
-        _check_target(target)
-        from .lowering import lower_kernel_ir
-
-        kir = self.ir
-        return lower_kernel_ir(kir, self.name, self)
+        check_target(target)
+        return toolchain().lower_kernel_ir(self.ir, self.name, self)
 
     # ---- calls ------------------------------------------------------------------------
     def __getitem__(self, axes: Any) -> BoundKernel:

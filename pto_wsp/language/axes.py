@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import TensorIndexError, TypeCheckError, user_location
+from ..errors import TensorIndexError, TypeCheckError, user_location
 from .scalar_expr import LoopVar, ScalarExpr, as_expr
 from .tensor import Tensor, TensorView
 

@@ -11,8 +11,8 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from ..errors import TypeCheckError, user_location
 from . import pto
-from .errors import TypeCheckError, user_location
 from .kernel import _IDENT, KernelParam, KernelRef, KernelSignature
 
 
@@ -115,7 +115,7 @@ class _TlAlias:
         return sorted(_TL_NAMES)
 
     def __repr__(self) -> str:
-        return "<deprecated alias tl -> pto_wsp.pto>"
+        return "<deprecated alias tl -> pto_wsp.language.pto>"
 
 
 tl = _TlAlias()

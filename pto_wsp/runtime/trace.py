@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _core
+from .. import _core
 
 __all__ = ["TRACE_DTYPE", "chrome_trace", "save_chrome_trace", "by_task"]
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .errors import PtoError, ScheduleError, SourceLoc, user_location
+from ..errors import PtoError, ScheduleError, SourceLoc, user_location
 from .scalar_expr import ScalarExpr, as_expr
 from .scalar_expr import axis as axis_ref
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import TensorIndexError, TypeCheckError, user_location
+from ..errors import TensorIndexError, TypeCheckError, user_location
 from .layout import TensorLayout, check_array_mem
 from .scalar_expr import LoopVar, ScalarExpr, as_expr
 from .shape_rule import loop_bound_problem

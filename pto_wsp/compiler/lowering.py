@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _core
-from .errors import (
+from .. import _core
+from ..errors import (
     IRConversionError,
     PtoError,
     ScheduleError,
@@ -26,8 +26,8 @@ from .errors import (
     TypeCheckError,
     user_location,
 )
-from .scalar_expr import LoopVar, ScalarExpr, as_expr
-from .types import DType
+from ..language.scalar_expr import LoopVar, ScalarExpr, as_expr
+from ..language.types import DType
 
 ir = _core.ir
 
@@ -192,7 +192,7 @@ class Lowering:
 
     def with_fresh_vars(self, stmts: list[Any], lower: Any) -> Any:
         """Run ``lower()`` with new module-local ids for every variable ``stmts`` bind."""
-        from .workload import ConsumeNode, LoopNode, walk
+        from ..language.workload import ConsumeNode, LoopNode, walk
 
         bound: dict[int, LoopVar] = {}
         for node in walk(stmts):

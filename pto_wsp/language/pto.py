@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .errors import SourceLoc, TypeCheckError, user_location
+from ..errors import SourceLoc, TypeCheckError, user_location
 from .types import DType
 
 Shape = tuple[int, ...]

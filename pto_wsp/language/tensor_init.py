@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import TypeCheckError, user_location
+from ..errors import TypeCheckError, user_location
 from .types import DType
 
 __all__ = ["zeros", "random", "arange", "values", "npy", "recipe_of"]

@@ -11,7 +11,7 @@ backend runs them. Semantics decided for this build:
   produces the item.
 * A ``with consume(ch) as t`` block binds ``t`` to the item's sequence number (0, 1, ...), so
   ``compute[t](...)`` indexes by it. Outside any process it forms a process of its own (see
-  ``pto_wsp.workload``).
+  ``pto_wsp.language.workload``).
 
 Events (spec §7) are rendezvous signals. Inside a workload, ``record(e)``/``synchronize(e)``
 record statements and ``query(e)`` returns a predicate for ``P.when``. OUTSIDE a workload they
@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ChannelError, ExecutionError, SourceLoc, TypeCheckError, user_location
 from . import _builder
-from .errors import ChannelError, ExecutionError, SourceLoc, TypeCheckError, user_location
 from .scalar_expr import LoopVar, ScalarExpr
 from .workload import (
     CloseNode,

@@ -2,7 +2,7 @@
 
 Qt-free (numpy only) so the CLI and the unit tests use exactly what the panel displays.
 
-A trace is the simulator's structured array (``pto_wsp.trace``): fields ``task``, ``kernel``,
+A trace is the simulator's structured array (``pto_wsp.runtime.trace``): fields ``task``, ``kernel``,
 ``worker``, ``start`` and ``end`` (cycles) are used. It records no dependency edges, so the
 critical path is *reconstructed*: a task that starts exactly when another one ends is taken to
 have waited for it (for a dependency or for its worker), and the critical path is the longest

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import TypeCheckError, user_location
+from ..errors import TypeCheckError, user_location
 
 BINARY_OPS = {
     "add": "+",

@@ -5,7 +5,7 @@ that is known statically equal to the tile's, and the same element type. An exte
 slice with symbolic bounds) is not refused here; the runtime checks it.
 
 The rule is pure (shapes in, problem text out, no tracing objects) so that the two places that
-apply it say the same thing: the DSL's kernel-call check (``pto_wsp.kernel``) and the Studio's
+apply it say the same thing: the DSL's kernel-call check (``pto_wsp.language.kernel``) and the Studio's
 live check of a call node (``app.model.shape_checks``). The same holds for the indexing rule
 ``loop_bound_problem`` (a loop variable must not run past the dimension it indexes), which the
 DSL's ``Tensor.__getitem__`` raises as ``TensorIndexError`` and the Studio badges while editing.

@@ -2,14 +2,14 @@
 
 Everything that records a statement (kernel calls, ``send``, ``P.when`` blocks, collectives,
 slots, events) appends to the innermost open scope through ``record``. A scope is any object
-with an ``append(node)`` method; ``pto_wsp.workload`` defines the real ones.
+with an ``append(node)`` method; ``pto_wsp.language.workload`` defines the real ones.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from .errors import TypeCheckError, user_location
+from ..errors import TypeCheckError, user_location
 
 
 class Scope(Protocol):

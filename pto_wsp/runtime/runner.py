@@ -49,7 +49,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from .errors import (
+from ..errors import (
     DeadlockError,
     PtoError,
     ScheduleError,
@@ -57,7 +57,7 @@ from .errors import (
     _is_internal,
     user_location,
 )
-from .fileio import atomic_write
+from ..fileio import atomic_write
 
 __all__ = [
     "run_main",
@@ -150,7 +150,7 @@ def _warning_diagnostic(w: warnings.WarningMessage) -> dict[str, Any]:
 
 def schedule_diagnostic(diag: Any) -> dict[str, Any]:
     """A JSON-able diagnostic for one entry of ``program.diagnostics``
-    (``pto_wsp.backends.applicability.Diagnostic``): a directive the target only annotates."""
+    (``pto_wsp.compiler.applicability.Diagnostic``): a directive the target only annotates."""
     loc = getattr(diag, "loc", None)
     return {
         "severity": str(diag.severity),
@@ -244,8 +244,8 @@ def _failure_stats(diagnostics: list[dict[str, Any]], executed: bool) -> dict[st
 
 def _named_tensors(program: Any) -> dict[str, np.ndarray]:
     """Root tensors reached by the program's kernel calls and axes, by name (first wins)."""
-    from .kernel import KernelCall
-    from .workload import LoopNode
+    from ..language.kernel import KernelCall
+    from ..language.workload import LoopNode
 
     found: dict[str, np.ndarray] = {}
     workload = getattr(program, "workload", None)

@@ -1,8 +1,8 @@
 """Workloads: ``@workload``, the ``P`` loop namespace, composition (spec §3, §5.4).
 
 A ``@workload`` function is traced once per call: its body runs with symbolic loop variables, and
-every construct records a node into the innermost open scope (``pto_wsp._builder``). The result is
-a ``Workload`` holding a tree of plain dataclasses that ``pto_wsp.lowering`` turns into the C++ IR.
+every construct records a node into the innermost open scope (``pto_wsp.language._builder``). The result is
+a ``Workload`` holding a tree of plain dataclasses that ``pto_wsp.compiler.lowering`` turns into the C++ IR.
 Nothing here enumerates tasks: a ``P(batch, heads)`` loop body is traced once, not B x H times.
 
 Structure rules decided here (spec §3, DESIGN §6):
@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ScheduleError, SourceLoc, TypeCheckError, _is_internal, user_location
 from . import _builder
-from .errors import ScheduleError, SourceLoc, TypeCheckError, _is_internal, user_location
 from .key_rule import singular as _singular
 from .scalar_expr import LoopVar, ScalarExpr, as_expr
 from .schedule import (
@@ -54,6 +54,7 @@ from .schedule import (
     apply_task_graph,
     apply_timing,
 )
+from .toolchain import toolchain
 
 __all__ = [
     "workload",
@@ -925,9 +926,7 @@ class Workload:
     # ---- compilation and execution (spec §5) ----------------------------------------
     def compile(self, target: str = "cpu_sim") -> Any:
         """Lower and compile for ``target``; returns a ``Program``."""
-        from .backends import compile_workload
-
-        return compile_workload(self, target)
+        return toolchain().compile_workload(self, target)
 
     def start(self, target: str = "cpu_sim") -> Any:
         """Compile (once) and start executing; ``join()`` waits (spec §3.7 ``connect``)."""
@@ -939,7 +938,7 @@ class Workload:
     def join(self) -> Any:
         """Wait for the run ``start()`` began; errors of the run surface here."""
         if self._program is None:
-            from .errors import ExecutionError
+            from ..errors import ExecutionError
 
             raise ExecutionError(
                 f"workload {self.name!r}: join() without start()", loc=user_location()

@@ -3,7 +3,7 @@
 A slot is a u64 register of the running artifact. ``slot_load_u64`` copies one tensor element
 into a slot while the program runs (e.g. a routing decision a kernel just wrote),
 ``slot_set_u64`` stores a scalar expression (debugging, tests), and ``slot_u64(i)`` (in
-``pto_wsp.scalar_expr``) reads the slot in predicates and schedule keys. Both statements only
+``pto_wsp.language.scalar_expr``) reads the slot in predicates and schedule keys. Both statements only
 exist inside a ``@workload`` body: outside one there is no running program to hold a slot.
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import SourceLoc, TypeCheckError, user_location
 from . import _builder
-from .errors import SourceLoc, TypeCheckError, user_location
 from .scalar_expr import as_expr
 from .workload import SlotLoadNode, SlotSetNode
 

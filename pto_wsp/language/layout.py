@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import SourceLoc, TypeCheckError, user_location
 from . import _builder
-from .errors import SourceLoc, TypeCheckError, user_location
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -219,7 +219,7 @@ class MemLayout:
 
         A script uses it to hand ``Tensor`` an array in a column-major layout
         (``Tensor(mem.arrange(init.random(...)), layout=TensorLayout.default(2, mem=mem))``);
-        the copy keeps the ``pto_wsp.tensor_init`` recipe of ``data``, so the studio's import
+        the copy keeps the ``pto_wsp.language.tensor_init`` recipe of ``data``, so the studio's import
         still sees how the contents were made.
         """
         from . import tensor_init

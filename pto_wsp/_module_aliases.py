@@ -1,0 +1,66 @@
+"""Module paths from before the stage packages, kept importable for user scripts.
+
+Until 2026-12 ``pto_wsp`` was one flat folder, and scripts (the spec's ``pto_wsp.scalar_expr``, the
+runner protocol's ``pto_wsp.runner``, tests and tools people wrote) import modules by those paths.
+Each old path is the same module object as its new home, so ``isinstance`` checks and monkeypatches
+agree whichever path a caller used. Code inside this repository imports the new paths.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import sys
+from types import ModuleType
+
+#: old dotted path -> the module it now is
+MOVED: dict[str, str] = {
+    **{
+        f"pto_wsp.{name}": f"pto_wsp.language.{name}"
+        for name in (
+            "types tensor tensor_init axes layout kernel pto ptoisa workload csp schedule slots "
+            "scalar_expr key_rule shape_rule compat legacy"
+        ).split()
+    },
+    **{
+        f"pto_wsp.{name}": f"pto_wsp.runtime.{name}"
+        for name in ("program", "trace", "trace_analysis", "runner", "isolation")
+    },
+    "pto_wsp.lowering": "pto_wsp.compiler.lowering",
+    "pto_wsp.backends.applicability": "pto_wsp.compiler.applicability",
+    "pto_wsp.backends.cost": "pto_wsp.compiler.cost",
+    "pto_wsp.backends.collective_cost": "pto_wsp.compiler.collective_cost",
+}
+
+
+class _AliasLoader(importlib.abc.Loader):
+    def __init__(self, target: str) -> None:
+        self._target = target
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        module = importlib.import_module(self._target)
+        self._own_spec = module.__spec__
+        return module
+
+    def exec_module(self, module: ModuleType) -> None:
+        """The target module ran when it was imported; the import machinery has just stamped the
+        alias spec on it, so give it its own back (its ``__name__`` never changed)."""
+        module.__spec__ = self._own_spec
+        module.__loader__ = self._own_spec.loader if self._own_spec else None
+
+
+class _AliasFinder(importlib.abc.MetaPathFinder):
+    def find_spec(
+        self, fullname: str, path: object = None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        new = MOVED.get(fullname)
+        if new is None:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, _AliasLoader(new))
+
+
+def install() -> None:
+    """Make every old path resolve (idempotent)."""
+    if not any(isinstance(f, _AliasFinder) for f in sys.meta_path):
+        sys.meta_path.append(_AliasFinder())

@@ -1,0 +1,4 @@
+"""What a built program does when it runs: ``Program``, the trace and its one model (lanes,
+critical path, utilisation, waits), the runner protocol of exported scripts, and the child-process
+isolation that keeps a crashing kernel from taking its caller down.
+"""
