@@ -30,15 +30,16 @@ std::vector<NodePtr> to_body(const py::handle& body) {
 py::object expr_or_none(const ExprPtr& e) { return e ? py::cast(e) : py::none(); }
 
 void bind_expr(py::module_& m) {
-    py::classh<Expr>(m, "Expr", "An immutable scalar expression (docs/ir.md).")
-        .def_static("int", &Expr::make_int, py::arg("v"))
+    // Expr.load takes a View, bound below: the signature names the Python class only when the
+    // class exists first, so `load` is added after View (pybind11-stubgen reads the signatures).
+    py::classh<Expr> expr_cls(m, "Expr", "An immutable scalar expression (docs/ir.md).");
+    expr_cls.def_static("int", &Expr::make_int, py::arg("v"))
         .def_static("float", &Expr::make_float, py::arg("v"))
         .def_static("bool", &Expr::make_bool, py::arg("v"))
         .def_static("var", &Expr::var, py::arg("name"), py::arg("id"))
         .def_static("symbol", &Expr::symbol, py::arg("name"))
         .def_static("param", &Expr::param, py::arg("name"))
         .def_static("slot", &Expr::slot, py::arg("i"))
-        .def_static("load", &Expr::load, py::arg("view"))
         .def_static(
             "unary", [](const std::string& op, ExprPtr a) { return Expr::unary(parse_unary_op(op), std::move(a)); },
             py::arg("op"), py::arg("a"))
@@ -79,6 +80,7 @@ void bind_expr(py::module_& m) {
         .def_property_readonly("shape_hint", [](const View& v) { return v.shape_hint; })
         .def("__str__", &print_view)
         .def("__repr__", [](const View& v) { return "View(" + print_view(v) + ")"; });
+    expr_cls.def_static("load", &Expr::load, py::arg("view"));
 }
 
 void bind_workload(py::module_& m) {
