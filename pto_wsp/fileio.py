@@ -8,6 +8,10 @@ pid, so only temp files of dead writers are removed).
 
 The file keeps the mode of the file it replaces; a new file gets the default mode of
 ``open()`` (0o666 minus the umask), not the 0o600 of ``mkstemp``.
+
+A folder of several files (a build-cache entry, an emitted source tree) is published the same
+way by ``publish_dir(tmp, final)``: every file under ``tmp`` is fsynced, ``tmp`` is renamed over
+``final`` and the parent is fsynced. No other module renames a temp file or folder into place.
 """
 
 from __future__ import annotations
@@ -22,7 +26,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_write", "temp_files_of", "owned_temp_dir", "scratch_dir", "STALE_LEGACY_S"]
+__all__ = [
+    "atomic_write",
+    "publish_dir",
+    "temp_files_of",
+    "owned_temp_dir",
+    "scratch_dir",
+    "STALE_LEGACY_S",
+]
 
 STALE_LEGACY_S = 600.0
 """Temp files without a pid (written by older builds) count as stale after this many seconds."""
@@ -108,6 +119,30 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for root, _dirs, names in os.walk(folder):
+        for name in names:
+            fd = os.open(os.path.join(root, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(root))
+
+
+def publish_dir(tmp: str | os.PathLike[str], final: str | os.PathLike[str]) -> Path:
+    """Move the finished folder ``tmp`` to ``final`` in one rename, after fsyncing its files,
+    so a reader (or a crash) sees no ``final`` or a complete one. ``tmp`` must be on the same
+    file system (make it inside ``final``'s parent). Raises ``OSError`` as ``os.replace`` does
+    (e.g. when ``final`` is a non-empty folder); ``tmp`` is then left for the caller to remove.
+    """
+    source, target = Path(tmp), Path(final)
+    _fsync_tree(source)
+    os.replace(source, target)
+    _fsync_dir(target.parent)
+    return target
 
 
 def atomic_write(path: str | os.PathLike[str], data: str | bytes, encoding: str = "utf-8") -> Path:

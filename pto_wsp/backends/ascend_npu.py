@@ -12,7 +12,6 @@ documented behaviour).
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import tempfile
 import time
@@ -21,6 +20,7 @@ from typing import Any
 
 from .. import _core
 from ..errors import CompileError, user_location
+from ..fileio import publish_dir
 from ..runtime.program import Program
 from .cache import cache_root
 from .cpu_sim import _parse_loc
@@ -79,7 +79,7 @@ def write_tree(files: list[tuple[str, str]], name: str, root: Path | None = None
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
         try:
-            os.replace(tmp, final)
+            publish_dir(tmp, final)
         except OSError:
             if not final.is_dir():  # a concurrent writer did not win the race either
                 raise

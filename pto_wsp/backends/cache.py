@@ -8,7 +8,8 @@ library ``lib.so`` and ``manifest.json`` (with the sha256 of ``lib.so``).
 Why it is safe under concurrency and crashes:
 
 * a build happens in a fresh temp dir inside the cache root and is moved into place with
-  ``os.replace`` (atomic), so a reader sees either no entry or a complete one;
+  ``fileio.publish_dir`` (files fsynced, one atomic rename), so a reader sees either no entry
+  or a complete one;
 * builders of one key serialise on an ``fcntl.flock`` lock file, so one builds and the others
   reuse its result;
 * a hit is verified before use (manifest present, ``lib.so`` of the recorded size and hash,
@@ -45,6 +46,7 @@ from typing import Any
 
 from .. import _core
 from ..errors import CompileError, user_location
+from ..fileio import publish_dir
 
 __all__ = ["BuildCache", "Artifact", "cache_root", "compiler_command", "runtime_paths", "FLAGS"]
 
@@ -425,7 +427,7 @@ class BuildCache:
                     loc=user_location(),
                 ) from None
             _ensure_dir(self.root, final.parent)
-            os.replace(tmp, final)
+            publish_dir(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -435,5 +437,5 @@ class BuildCache:
         dest = self.root / "failed" / key
         _remove(dest)
         _ensure_dir(self.root, dest.parent)
-        os.replace(tmp, dest)
+        publish_dir(tmp, dest)
         return dest

@@ -107,3 +107,103 @@ def test_the_studio_run_history_removes_folders_of_crashed_sessions(tmp_path, mo
     finally:
         history.close()
     assert not history.session_dir.exists()
+
+
+def test_the_writer_fsyncs_the_file_then_the_folder(tmp_path, monkeypatch) -> None:
+    """The data reaches the disk before the rename makes it visible, and the rename itself is
+    made durable: fsync of the temp file, then (after the rename) of the folder."""
+    target = tmp_path / "p.json"
+    target.write_text("old")
+    synced: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    def replace(src, dst) -> None:
+        synced.append("rename")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    fileio.atomic_write(target, "new")
+    assert len(synced) == 3, synced
+    temp, rename, folder = synced
+    assert Path(temp).parent == tmp_path and Path(temp).name.startswith(".p.json.")
+    assert rename == "rename" and Path(folder) == tmp_path
+    assert target.read_text() == "new"
+
+
+def test_a_write_that_fails_midway_leaves_the_old_file_and_no_temp_file(
+    tmp_path, monkeypatch
+) -> None:
+    """A full disk after the first chunk: the error reaches the caller, the old file is
+    untouched and the partial temp file is gone."""
+    target = tmp_path / "p.json"
+    target.write_text("old contents")
+    real_write = os.write
+    calls = []
+
+    def write(fd: int, data) -> int:
+        calls.append(len(data))
+        if len(calls) > 1:
+            raise OSError(28, "No space left on device")
+        return real_write(fd, bytes(data[:4]))  # a short write: the writer must go on
+
+    monkeypatch.setattr(os, "write", write)
+    with pytest.raises(OSError, match="No space left"):
+        fileio.atomic_write(target, "new contents that do not fit")
+    assert len(calls) == 2
+    assert target.read_text() == "old contents"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.json"]
+
+
+def test_a_failed_fsync_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypatch) -> None:
+    target = tmp_path / "p.json"
+    target.write_text("old")
+
+    def fsync(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(OSError, match="Input/output"):
+        fileio.atomic_write(target, "new")
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.json"]
+
+
+def test_publish_dir_fsyncs_every_file_and_moves_the_folder_in_one_rename(
+    tmp_path, monkeypatch
+) -> None:
+    tmp = tmp_path / "build-x"
+    (tmp / "sub").mkdir(parents=True)
+    (tmp / "a.cpp").write_text("a")
+    (tmp / "sub" / "b.h").write_text("b")
+    synced: list[Path] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    final = fileio.publish_dir(tmp, tmp_path / "entry")
+    assert not tmp.exists() and (final / "sub" / "b.h").read_text() == "b"
+    assert {tmp / "a.cpp", tmp / "sub" / "b.h"} <= set(synced)  # before the rename
+    assert synced[-1] == tmp_path  # the rename made durable
+
+
+def test_no_module_renames_files_into_place_itself() -> None:
+    """``fileio`` is the one place that renames a temp file or folder over its target."""
+    root = Path(fileio.__file__).parents[1]
+    offenders = []
+    for folder in ("pto_wsp", "app"):
+        for path in (root / folder).rglob("*.py"):
+            if path.name == "fileio.py":
+                continue
+            text = path.read_text(encoding="utf-8")
+            for needle in ("os.replace(", "os.rename(", "NamedTemporaryFile", "mkstemp("):
+                if needle in text:
+                    offenders.append(f"{path.relative_to(root)}: {needle}")
+    assert offenders == []
