@@ -1,5 +1,5 @@
-"""Properties panel for issue 8 (format v2): the sheet's task-graph policies and pools, and
-tensor layouts, edited like a user.
+"""Properties panel: the schedule sheet's task-graph policies and pools, and tensor layouts
+(format v2), edited like a user.
 
 Each edit goes through the panel's widgets (combo picks, typed fields, the pools table), lands in
 the document as one undoable command, and changes the exported script; fields that do not apply

@@ -274,6 +274,13 @@ def test_schedule_summary_follows_the_chain() -> None:
     assert summarize_schedule(Document(name="empty")) == "no program"
 
 
+def test_the_schedule_summary_names_the_task_graph_knobs() -> None:
+    assert summarize_schedule(load("tensor_parallel")) == (
+        'tensor_parallel: task_graph window 16 stall ready priority(t.get("k"))'
+        " pools partial:3 finish:1 > spatial_map 2x2 > cpu_sim"  # the sheet's (the DSL's) order
+    )
+
+
 def _sched(doc: Document, kind: str) -> str:
     return next(n.id for n, _g, _o in doc.walk() if n.kind == kind)
 
