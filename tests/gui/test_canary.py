@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import sys
 
-import pytest
-
-QtCore = pytest.importorskip("PySide6.QtCore")
+from PySide6 import QtCore
 
 CALLS = 100_000
 

@@ -46,10 +46,10 @@ def test_categories_follow_the_registry_and_hide_internal_kinds(qtbot: Any) -> N
     frames = [k for k in registry.KINDS.values() if getattr(k, "frame", False) and k.in_palette]
     assert frames, "the registry marks no frame kinds"
     assert KERNELS_CATEGORY in tops
-    if library_entries():
-        kernels = palette.tree.topLevelItem(tops.index(KERNELS_CATEGORY))
-        listed = {kernels.child(i).data(0, TYPE_ROLE) for i in range(kernels.childCount())}
-        assert {e.node_type for e in library_entries()} <= listed
+    assert library_entries(), "resources/kernel_library ships no kernel"
+    kernels = palette.tree.topLevelItem(tops.index(KERNELS_CATEGORY))
+    listed = {kernels.child(i).data(0, TYPE_ROLE) for i in range(kernels.childCount())}
+    assert {e.node_type for e in library_entries()} <= listed
 
 
 def test_kernels_section_lists_the_documents_kernels(qtbot: Any, canvas: GraphCanvas) -> None:
@@ -67,7 +67,6 @@ def test_kernels_section_lists_the_documents_kernels(qtbot: Any, canvas: GraphCa
     assert item in palette.visible_items()
 
 
-@pytest.mark.skipif(not library_entries(), reason="no kernel library")
 def test_library_kernels_are_marked_apart_from_the_documents_kernels(
     qtbot: Any, canvas: GraphCanvas
 ) -> None:
@@ -207,7 +206,6 @@ def test_a_node_that_cannot_live_there_is_refused_with_a_message(
     assert canvas.doc.graph.nodes == {}
 
 
-@pytest.mark.skipif(not library_entries(), reason="no kernel library")
 def test_a_library_kernel_dropped_into_a_frame_is_added_and_called(
     qtbot: Any, canvas: GraphCanvas, palette: Palette
 ) -> None:
