@@ -59,11 +59,10 @@ def emit_kernel_source(kernel_ir: Any, target: str = "cpu_sim") -> str:
 
 
 def _cpu_sim_kernel_source(kernel_ir: Any) -> str:
-    from .. import _core
+    from .._native import codegen, ir
     from ..compiler.lowering import lower_kernel_ir
     from .cpu_sim import _parse_loc
 
-    ir = _core.ir
     k = lower_kernel_ir(kernel_ir, kernel_ir.name, getattr(kernel_ir, "kernel", None))
     m = ir.Module(k.name)
     args = []
@@ -80,8 +79,8 @@ def _cpu_sim_kernel_source(kernel_ir: Any) -> str:
     kid = m.add_kernel(k)
     m.set_workload(ir.Node.task(kid, [], args))
     try:
-        src = _core.codegen.emit_cpu_sim(m)
-    except _core.codegen.CodegenError as err:
+        src = codegen.emit_cpu_sim(m)
+    except codegen.CodegenError as err:
         message, loc = (err.args + ("", ""))[:2]
         raise CompileError(f"cpu_sim: {message}", loc=_parse_loc(loc) or user_location()) from None
     prefix = f"kernel_{kid}_"

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .. import _core
+from .._native import ascend, codegen
 from ..errors import CompileError, user_location
 from ..fileio import publish_dir
 from ..runtime.program import Program
@@ -45,8 +45,8 @@ def emit_tree(module: Any) -> dict[str, Any]:
     """The emitted tree of a lowered module: ``dict(files=[(relative path, text)], symbols,
     params, num_slots)``. Raises ``CompileError`` naming what cannot be emitted."""
     try:
-        return _core.ascend.emit_ascend_npu(module)
-    except _core.codegen.CodegenError as err:
+        return ascend.emit_ascend_npu(module)
+    except codegen.CodegenError as err:
         raise _codegen_error(err) from None
 
 
@@ -120,6 +120,6 @@ def emit_kernel_ascend(kernel_ir: Any) -> str:
 
     k = lower_kernel_ir(kernel_ir, kernel_ir.name, getattr(kernel_ir, "kernel", None))
     try:
-        return _core.ascend.emit_kernel(k)
-    except _core.codegen.CodegenError as err:
+        return ascend.emit_kernel(k)
+    except codegen.CodegenError as err:
         raise _codegen_error(err) from None

@@ -44,7 +44,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .. import _core
+from .._native import BACKEND_VERSION, EXTENSION_DIR, codegen
 from ..errors import CompileError, user_location
 from ..fileio import publish_dir
 
@@ -91,8 +91,7 @@ def compiler_command() -> str:
 
 def runtime_paths() -> tuple[Path, Path]:
     """(include dir holding ``runtime/*.h``, lib dir holding ``libpto_runtime.so``)."""
-    base = Path(_core.__file__).resolve().parent
-    return base / "include", base / "lib"
+    return EXTENSION_DIR / "include", EXTENSION_DIR / "lib"
 
 
 def _sha256_file(path: Path) -> str:
@@ -154,8 +153,8 @@ def cache_key(files: Sequence[tuple[str, str]], cxx: str, flags: Sequence[str]) 
         _compiler_identity(cxx),
         " ".join(flags),
         _cpu_identity(),
-        str(_core.BACKEND_VERSION),
-        str(_core.codegen.ABI_VERSION),
+        str(BACKEND_VERSION),
+        str(codegen.ABI_VERSION),
         _runtime_hash(),
     ):
         h.update(part.encode())

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import _core
+from .._native import codegen as _codegen
+from .._native import csp as _csp
 from ..compiler.cost import CostTable, kernel_cycles
 from ..errors import (
     ChannelClosed,
@@ -36,7 +37,6 @@ from .cache import Artifact, BuildCache
 
 __all__ = ["compile_cpu_sim", "CpuSimRunner", "emit_sources"]
 
-_codegen = _core.codegen
 
 _DTYPE_CODES = {
     name: i for i, name in enumerate("f16 bf16 f32 f64 i8 i16 i32 i64 u8 u16 u32 u64 bool".split())
@@ -300,7 +300,7 @@ class CpuSimRunner:
         res = self._result
         if res is not None:
             self._expected_tasks = int(res.task_count)  # reserve the next run's trace up front
-            self._csp_trace = _core.csp.take_trace(res)
+            self._csp_trace = _csp.take_trace(res)
         if res is not None and not res.ok:
             raise _run_error(self.module.name, res.error)
 

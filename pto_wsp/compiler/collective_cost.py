@@ -27,12 +27,28 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .cost import CostTable
+__all__ = ["CollectiveRates", "collective_cycles", "collective_nodes"]
 
-__all__ = ["collective_cycles", "collective_nodes"]
+
+class CollectiveRates(Protocol):
+    """The cost-table rates a collective's cycles use (``cost.CostTable`` has them).
+
+    A protocol rather than ``CostTable`` itself: ``cost`` adds these cycles to the kernels', so it
+    imports this module, and this module naming ``cost`` back would be an import cycle.
+    """
+
+    @property
+    def hop(self) -> float: ...
+
+    @property
+    def link(self) -> float: ...
+
+    @property
+    def elementwise(self) -> float: ...
+
+    def rate(self, op: str, default: float) -> float: ...
 
 # The kernel op whose cost-table rate a reduction uses.
 _REDUCE_RATE_OP = {"sum": "add", "prod": "mul", "max": "maximum", "min": "minimum"}
@@ -54,7 +70,7 @@ def collective_nodes(module: Any) -> list[Any]:
     return out
 
 
-def collective_cycles(module: Any, table: CostTable) -> list[int]:
+def collective_cycles(module: Any, table: CollectiveRates) -> list[int]:
     """Cycles of each collective of ``module`` (pre-order); empty without collectives."""
     nodes = collective_nodes(module)
     if not nodes:
@@ -63,7 +79,7 @@ def collective_cycles(module: Any, table: CostTable) -> list[int]:
     return [_cycles(module, n, grid, table) for n in nodes]
 
 
-def _cycles(module: Any, n: Any, grid: tuple[int, ...], table: CostTable) -> int:
+def _cycles(module: Any, n: Any, grid: tuple[int, ...], table: CollectiveRates) -> int:
     shape, src_dist = _source(module, n)
     if not grid:  # codegen rejects a collective without a mesh; nothing to cost here
         return 0

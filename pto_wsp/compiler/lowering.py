@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _core
+from .._native import ir
 from ..errors import (
     IRConversionError,
     PtoError,
@@ -28,8 +28,6 @@ from ..errors import (
 )
 from ..language.scalar_expr import LoopVar, ScalarExpr, as_expr
 from ..language.types import DType
-
-ir = _core.ir
 
 __all__ = ["lower", "lower_with_bindings", "lower_kernel_ir", "Lowering"]
 

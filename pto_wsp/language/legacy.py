@@ -13,8 +13,7 @@ from typing import Any
 
 from ..errors import TypeCheckError, user_location
 from . import pto
-from .kernel.ref import KernelRef
-from .kernel.signature import IDENT, KernelParam, KernelSignature
+from .kernel import _IDENT, KernelParam, KernelRef, KernelSignature
 
 
 def _stacklevel() -> int:
@@ -34,7 +33,7 @@ def _names(what: str, names: Any, kernel: str) -> list[str]:
             loc=user_location(),
         )
     for n in names:
-        if not isinstance(n, str) or not IDENT.match(n):
+        if not isinstance(n, str) or not _IDENT.match(n):
             raise TypeCheckError(
                 f"ExternalKernel {kernel}: {what} entry {n!r} is not an identifier",
                 loc=user_location(),
@@ -70,7 +69,7 @@ def ExternalKernel(  # noqa: N802 - the v8 name
         stacklevel=_stacklevel(),
     )
     loc = user_location()
-    if not isinstance(name, str) or not IDENT.match(name):
+    if not isinstance(name, str) or not _IDENT.match(name):
         raise TypeCheckError(f"ExternalKernel name {name!r} must be an identifier", loc=loc)
     if not isinstance(impl_path, str | os.PathLike):
         raise TypeCheckError(
