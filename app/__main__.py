@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from app.model.trust import BUNDLED_PROJECTS
-from pto_wsp.cli import EXIT_OK, EXIT_USER_ERROR, ScriptError, run_script
+from pto_wsp.cli import EXIT_OK, EXIT_USER_ERROR
 from pto_wsp.errors import CompileError, PtoError
+from pto_wsp.runtime.scripts import ScriptError, run_script, scheduled_only
 from pto_wsp.runtime.trace import save_chrome_trace
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -151,7 +152,6 @@ def _trace_dir() -> Path:
 
 def report(script: Path, out: TextIO) -> int:
     from pto_wsp import __version__
-    from pto_wsp.cli import scheduled_only
     from pto_wsp.compiler.lowering import lower
 
     out.write(f"PTO-WSP Studio {__version__} (headless)\n")

@@ -400,7 +400,7 @@ def test_the_issue_payload_in_the_name_is_a_docstring_not_code(tmp_path: Path) -
 
 def test_pto_wsp_run_of_the_payload_runs_no_command(tmp_path: Path) -> None:
     project, marker = _payload_project(tmp_path)
-    done = _run("-m", "pto_wsp.cli", "run", str(project), cwd=tmp_path)
+    done = _run("-m", "app.cli", "run", str(project), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert not marker.exists()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pto_wsp import cli
+from app import cli
 
 BODY = """
 import numpy as np
@@ -136,6 +136,7 @@ def project(tmp_path: Path) -> Path:
     from app.model import io
     from app.model.commands import AddNode, Connect, DocumentEditor
     from app.model.document import Document, PortRef
+    from app.model.validation import validate_document
 
     ed = DocumentEditor(Document(name="rows"))
 
@@ -155,7 +156,7 @@ def project(tmp_path: Path) -> Path:
     call = add("kernel.call", parent=loop.id, kernel=scale.id, index={"X": "i", "Y": "i"})
     wire(x.id, "tensor", call.id, "X")
     wire(call.id, "Y", y.id, "write")
-    assert ed.doc.validate() == []
+    assert validate_document(ed.doc) == []
     path = tmp_path / "rows.pto.json"
     io.save(ed.doc, path)
     return path
@@ -332,3 +333,29 @@ def test_emit_refusal_of_a_project_names_its_node_not_the_temporary_script(tmp_p
     err = capsys.readouterr().err
     assert f"{sample}: node " in err and "allreduce is not supported" in err, err
     assert "_exported.py" not in err and "pto-wsp-emit-" not in err
+
+
+# ---- the DSL-level command (pto_wsp.cli) and the installed one (app.cli) ------------------------
+
+
+def test_dsl_cli_runs_scripts_and_refuses_project_files(project, tmp_path, capsys):
+    """``python -m pto_wsp.cli`` is the DSL alone (pto_wsp never imports the app): a script runs,
+    a project file is a user error pointing at the installed command, and the project-file
+    commands do not exist there."""
+    from pto_wsp import cli as dsl_cli
+
+    assert dsl_cli.main(["run", str(write(tmp_path, BODY))]) == 0
+    assert "total_cycles" in capsys.readouterr().out
+    assert dsl_cli.main(["run", str(project)]) == 1
+    err = capsys.readouterr().err
+    assert f"{project}: expected a DSL script (.py)" in err and "app.cli" in err, err
+    assert dsl_cli.main(["validate", str(project)]) == 2  # argparse: no such command
+    assert cli.main(["validate", str(project)]) == 0
+
+
+def test_installed_pto_wsp_is_the_app_command():
+    """One ``pto-wsp`` for users: the console script is app.cli's, which adds project files."""
+    import tomllib
+
+    data = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    assert data["project"]["scripts"]["pto-wsp"] == "app.cli:main"

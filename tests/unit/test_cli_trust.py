@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from trust_projects import MATMUL, code_document, write_elsewhere
 
+from app import cli
 from app import sweep as app_sweep
 from app.__main__ import main as studio_main
 from app.model import io, registry, trust
-from pto_wsp import cli
 
 NOTICE = "carries C++ code (kernel matmul); running it: the command is the consent"
 
