@@ -1,8 +1,8 @@
 """Worker process of "Import Python": ``python -m app.model.import_worker SCRIPT``.
 
-Runs the script (``pto_wsp.cli.run_script``: runpy, not as ``__main__``), converts the objects
-it built into a document (``importer.document_from_namespace``) and prints the document's JSON
-on stdout. Whatever the script itself prints goes to stderr, so stdout carries only the JSON.
+Runs the script (``pto_wsp.runtime.scripts.run_script``: runpy, not as ``__main__``), converts
+the objects it built into a document (``importer.document_from_namespace``) and prints the
+document's JSON on stdout. Whatever the script itself prints goes to stderr, so stdout carries only the JSON.
 Notes for the user (e.g. tensor contents that a graph property cannot recreate) go to stderr
 as ``note: ...`` lines. Exit 0 on success; 1 with a one-line message on stderr otherwise.
 """
@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         print("usage: python -m app.model.import_worker SCRIPT.py", file=sys.stderr)
         return 2
-    from pto_wsp.cli import ScriptError, run_script
+    from pto_wsp.runtime.scripts import ScriptError, run_script
 
     from .importer import ScriptImportError, document_from_namespace
     from .io import to_json

@@ -889,13 +889,13 @@ def _knob_choice(knob: Any, choices: tuple[str, ...], what: str, where: str) -> 
 
 def document_from_namespace(namespace: dict[str, Any], name: str) -> tuple[Document, list[str]]:
     """The document for the objects a script left in ``namespace``, and notes for the user."""
-    from pto_wsp.cli import collect
     from pto_wsp.language.axes import Axis
     from pto_wsp.language.csp import Channel, Event
     from pto_wsp.language.kernel import KernelRef
     from pto_wsp.language.tensor import Tensor
     from pto_wsp.language.workload import CombineNode, SequentialNode
     from pto_wsp.runtime.program import Program
+    from pto_wsp.runtime.scripts import collect
 
     conv = _Converter(name)
     for gname, value in namespace.items():
