@@ -12,8 +12,8 @@ from __future__ import annotations
 import linecache
 import math
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -26,19 +26,58 @@ from ..errors import (
     TypeCheckError,
     user_location,
 )
+from ..language.axes import Axis, Dense, DenseDyn, Ragged, RaggedRow, Sparse, SparseRow
+from ..language.csp import Channel, Event
+from ..language.kernel import KernelCall, KernelIR, KernelSource
+from ..language.layout import CollectiveOp, TensorLayout, TensorShard
 from ..language.scalar_expr import LoopVar, ScalarExpr, as_expr
+from ..language.schedule import ScheduleSpec
+from ..language.tensor import IndexPoint, IndexRange, Tensor, TensorView
 from ..language.types import DType
+from ..language.workload import (
+    CloseNode,
+    CombineNode,
+    CondNode,
+    ConnectNode,
+    ConsumeNode,
+    LoopNode,
+    PipeNode,
+    ProcessNode,
+    RecordNode,
+    SendNode,
+    SequentialNode,
+    SlotLoadNode,
+    SlotSetNode,
+    SyncNode,
+    Workload,
+    walk,
+)
+from ..language.workload.nodes import Composed
 
 __all__ = ["lower", "lower_with_bindings", "lower_kernel_ir", "Lowering"]
 
 
-def _loc(obj: Any) -> str:
-    loc = getattr(obj, "loc", None)
+class Located(Protocol):
+    """Anything lowering reports about: tree nodes, kernel calls, op records, workloads, kernels
+    (every one carries the user's line it was recorded at)."""
+
+    @property
+    def loc(self) -> SourceLoc | None: ...
+
+
+#: One value of a kernel call argument or a ``send``: a tensor or a view of one.
+TensorLike = Tensor | TensorView
+
+
+def _loc(obj: Located | None) -> str:
+    loc = obj.loc if obj is not None else None
     return str(loc) if isinstance(loc, SourceLoc) else ""
 
 
-def _fail(what: str, obj: Any = None, cause: BaseException | None = None) -> IRConversionError:
-    loc = getattr(obj, "loc", None)
+def _fail(
+    what: str, obj: Located | None = None, cause: BaseException | None = None
+) -> IRConversionError:
+    loc = obj.loc if obj is not None else None
     err = IRConversionError(f"cannot lower {what}", loc=loc if isinstance(loc, SourceLoc) else None)
     if cause is not None:
         err.__cause__ = cause
@@ -49,7 +88,7 @@ def _fail(what: str, obj: Any = None, cause: BaseException | None = None) -> IRC
 _VERIFIER_AT = re.compile(r" at (?P<file>.+?):(?P<line>\d+): ")
 
 
-def _located(err: IRConversionError, workload: Any) -> IRConversionError:
+def _located(err: IRConversionError, workload: Workload) -> IRConversionError:
     """``err`` with the user's file:line when it has none: the place its message names (a
     verifier message), else where the workload was defined, else the user's current line."""
     if err.loc is not None:
@@ -59,7 +98,7 @@ def _located(err: IRConversionError, workload: Any) -> IRConversionError:
         file, line = m.group("file"), int(m.group("line"))
         err.loc = SourceLoc(file, line, linecache.getline(file, line).strip())
     else:
-        loc = getattr(workload, "loc", None)
+        loc = workload.loc
         err.loc = loc if isinstance(loc, SourceLoc) else user_location()
     err.args = (str(err),)
     return err
@@ -93,15 +132,17 @@ def _attr_value(v: Any) -> Any:
     return v
 
 
-def lower_kernel_ir(kir: Any, name: str | None = None, kernel: Any = None) -> Any:
-    """Build an ``ir.Kernel`` from a traced ``KernelIR`` (or an untraced KernelRef signature)."""
-    kname = name or getattr(kir, "name", None) or getattr(kernel, "name", "kernel")
-    k = ir.Kernel(_ident(kname), _loc(kernel) if kernel is not None else "")
+def lower_kernel_ir(
+    kir: KernelIR, name: str | None = None, kernel: KernelSource | None = None
+) -> Any:
+    """Build an ``ir.Kernel`` from a ``KernelIR`` (traced, or an untraced kernel's signature)."""
+    kname = name or kir.name or (kernel.name if kernel is not None else "kernel")
+    k = ir.Kernel(_ident(kname), _loc(kernel))
     for p in kir.params:
         shape = [int(s) for s in (p.shape or ())] if _static_shape(p.shape) else []
         default = p.default if isinstance(p.default, int | float) else None
         k.add_param(p.name, p.direction, p.kind, shape, _dtype_str(p.dtype), default)
-    for op in getattr(kir, "ops", ()) or ():
+    for op in kir.ops:
         attrs = {str(a): _attr_value(v) for a, v in (op.attrs or {}).items()}
         try:
             k.add_op(
@@ -115,14 +156,13 @@ def lower_kernel_ir(kir: Any, name: str | None = None, kernel: Any = None) -> An
         except (ValueError, TypeError) as e:
             raise _fail(f"op {op.op!r} of kernel {kname}: {e}", op, e) from e
     if kernel is not None:
-        k.body_kind = getattr(kernel, "body_kind", "traced")
-        if getattr(kernel, "cpp_src", None):
+        k.body_kind = kernel.body_kind
+        if kernel.cpp_src:
             k.cpp_src = kernel.cpp_src
-        k.cpp_includes = list(getattr(kernel, "cpp_includes", None) or [])
-        cost = getattr(kernel, "cost", None)
-        k.cost = int(cost) if cost is not None else -1
+        k.cpp_includes = list(kernel.cpp_includes)
+        k.cost = int(kernel.cost) if kernel.cost is not None else -1
     else:
-        k.body_kind = "traced" if getattr(kir, "ops", None) else "empty"
+        k.body_kind = "traced" if kir.ops else "empty"
     return k
 
 
@@ -142,18 +182,19 @@ class Lowering:
     and two lowerings of the same workload print the same text.
     """
 
-    def __init__(self, workload: Any):
+    def __init__(self, workload: Workload):
         self.workload = workload
-        self.module = ir.Module(_ident(getattr(workload, "name", None) or "workload"))
+        self.module = ir.Module(_ident(workload.name or "workload"))
         self.tensor_ids: dict[int, int] = {}
-        self.tensor_objs: list[Any] = []  # keeps tensors alive while ids are keyed by id()
+        # keeps tensors, channels and events alive while their ids are keyed by id()
+        self.tensor_objs: list[Tensor | Channel | Event] = []
         self.kernel_ids: dict[tuple, int] = {}
         self.kernel_names: dict[str, int] = {}
         self.channel_ids: dict[int, int] = {}
         self.event_ids: dict[int, int] = {}
         self.var_ids: dict[int, int] = {}  # LoopVar.id (process-wide) -> module-local id
         self.var_count = 0  # module-local ids handed out so far
-        self.lowered: dict[int, Any] = {}  # id -> workload lowered once (kept alive)
+        self.lowered: dict[int, Workload] = {}  # id -> workload lowered once (kept alive)
         self.names = _NameFinder(workload)
 
     # ---- entry ---------------------------------------------------------------------
@@ -161,7 +202,7 @@ class Lowering:
         try:
             root = self.lower_workload(self.workload)
             self.module.set_workload(root)
-            self.module.set_schedule(self.lower_schedule(getattr(self.workload, "schedule", None)))
+            self.module.set_schedule(self.lower_schedule(self.workload.schedule))
         except IRConversionError as err:
             raise _located(err, self.workload) from err.__cause__
         errors = list(self.module.verify())
@@ -176,11 +217,10 @@ class Lowering:
         return self.module
 
     # ---- workloads -----------------------------------------------------------------
-    def lower_workload(self, w: Any) -> Any:
-        root = getattr(w, "root", None)
-        if root is None:
-            raise _fail(f"{type(w).__name__} (not a Workload)", w)
-        stmts = root if isinstance(root, list) else [root]
+    def lower_workload(self, w: Workload | Composed) -> Any:
+        if not isinstance(w, Workload):
+            raise _fail(f"{type(w).__name__} (not a Workload)")
+        stmts = w.statements()
         if id(w) in self.lowered:
             # One Workload object used again (``sequential(x, x)``, spec §3.6): each use is its
             # own instance, so the loop variables it binds get fresh ids for this use.
@@ -188,10 +228,8 @@ class Lowering:
         self.lowered[id(w)] = w
         return self.lower_block(stmts, w)
 
-    def with_fresh_vars(self, stmts: list[Any], lower: Any) -> Any:
+    def with_fresh_vars(self, stmts: list[Any], lower: Callable[[], Any]) -> Any:
         """Run ``lower()`` with new module-local ids for every variable ``stmts`` bind."""
-        from ..language.workload import ConsumeNode, LoopNode, walk
-
         bound: dict[int, LoopVar] = {}
         for node in walk(stmts):
             if isinstance(node, LoopNode):
@@ -209,7 +247,7 @@ class Lowering:
                 self.var_ids.pop(vid, None)
             self.var_ids.update(saved)
 
-    def lower_block(self, stmts: Iterable[Any], owner: Any = None) -> Any:
+    def lower_block(self, stmts: Iterable[Any], owner: Located | None = None) -> Any:
         nodes = [self.lower_stmt(s) for s in stmts]
         if len(nodes) == 1:
             return nodes[0]
@@ -219,19 +257,56 @@ class Lowering:
         return [self.lower_stmt(s) for s in stmts]
 
     def lower_stmt(self, s: Any) -> Any:
-        kind = type(s).__name__
-        handler = getattr(self, f"_stmt_{kind}", None)
-        if handler is None:
+        if isinstance(s, Workload):
             # A workload used as a statement (e.g. inside combine) lowers to its body.
-            if hasattr(s, "root") and hasattr(s, "schedule"):
-                return self.lower_workload(s)
-            raise _fail(f"{kind} inside a workload (not a workload statement)", s)
+            return self.lower_workload(s)
         try:
-            return handler(s)
+            return self._lower_node(s)
         except PtoError:
             raise
         except (ValueError, TypeError, KeyError, AttributeError) as e:
-            raise _fail(f"{kind}: {e}", s, e) from e
+            raise _fail(f"{type(s).__name__}: {e}", s, e) from e
+
+    def _lower_node(self, s: Any) -> Any:
+        """One statement of the tree (``pto_wsp.language.workload.nodes``, a kernel call or a
+        collective), by its type."""
+        if isinstance(s, KernelCall):
+            return self._stmt_KernelCall(s)
+        if isinstance(s, LoopNode):
+            return self._stmt_LoopNode(s)
+        if isinstance(s, CondNode):
+            return self._stmt_CondNode(s)
+        if isinstance(s, PipeNode):
+            return self._stmt_PipeNode(s)
+        if isinstance(s, ProcessNode):
+            return self._stmt_ProcessNode(s)
+        if isinstance(s, SendNode):
+            return self._stmt_SendNode(s)
+        if isinstance(s, ConsumeNode):
+            return self._stmt_ConsumeNode(s)
+        if isinstance(s, CloseNode):
+            return ir.Node.close(self.channel(s.channel), _loc(s))
+        if isinstance(s, RecordNode):
+            return ir.Node.record(self.event(s.event), _loc(s))
+        if isinstance(s, SyncNode):
+            return ir.Node.synchronize(self.event(s.event), _loc(s))
+        if isinstance(s, SlotSetNode):
+            return ir.Node.slot_set(int(s.slot), self.expr(s.value, s), _loc(s))
+        if isinstance(s, SlotLoadNode):
+            return ir.Node.slot_load(
+                int(s.slot), self.view(s.view, s), self.expr(s.row, s), self.expr(s.col, s), _loc(s)
+            )
+        if isinstance(s, CombineNode):
+            return ir.Node.combine([self.lower_workload(w) for w in s.children], _loc(s))
+        if isinstance(s, SequentialNode):
+            return ir.Node.sequential([self.lower_workload(w) for w in s.children], _loc(s))
+        if isinstance(s, ConnectNode):
+            procs = self.lower_body(s.processes)
+            return ir.Node.connect(procs, [self.channel(c) for c in s.channels], _loc(s))
+        if isinstance(s, CollectiveOp):
+            return self._stmt_CollectiveOp(s)
+        # Not one of ours: no line of its own to report (the workload's is used).
+        raise _fail(f"{type(s).__name__} inside a workload (not a workload statement)")
 
     def var(self, v: LoopVar) -> tuple[str, int]:
         """Module-local (name, id) of a loop variable, numbered in walk order.
@@ -242,20 +317,20 @@ class Lowering:
         if v.id not in self.var_ids:
             self.var_count += 1
             self.var_ids[v.id] = self.var_count
-        return (v.name, self.var_ids[v.id])
+        return (str(v.name), self.var_ids[v.id])
 
-    def _stmt_KernelCall(self, c: Any) -> Any:
+    def _stmt_KernelCall(self, c: KernelCall) -> Any:
         kid = self.intern_kernel_call(c)
         axes = [self.expr(a, c) for a in c.axes]
         args = []
         for pname, value in c.args.items():
-            if _is_tensorish(value):
+            if isinstance(value, TensorLike):
                 args.append(ir.Arg(pname, self.view(value, c)))
             else:
                 args.append(ir.Arg.scalar(pname, self.expr(value, c)))
         return ir.Node.task(kid, axes, args, _loc(c))
 
-    def _stmt_LoopNode(self, n: Any) -> Any:
+    def _stmt_LoopNode(self, n: LoopNode) -> Any:
         # Variable binding is checked by the C++ verifier after the walk (``Module.verify``).
         pairs = [self.var(v) for v in n.vars]
         if n.kind == "parallel":
@@ -266,89 +341,58 @@ class Lowering:
             return ir.Node.seq_for(pairs[0], ax, self.lower_body(n.body), _loc(n))
         if n.kind == "sel":
             sel = n.axes[0]
-            sparse = getattr(sel, "axis", sel)
-            row = getattr(sel, "row", None)
+            sparse = sel.axis if isinstance(sel, SparseRow) else sel
+            row = sel.row if isinstance(sel, SparseRow) else None
             row_e = self.expr(row if row is not None else 0, n)
             ax = self.axis(sparse, n)
             return ir.Node.select_for(pairs[0], ax, row_e, self.lower_body(n.body), _loc(n))
         raise _fail(f"loop kind {n.kind!r}", n)
 
-    def _stmt_CondNode(self, n: Any) -> Any:
+    def _stmt_CondNode(self, n: CondNode) -> Any:
         branches = []
         for pred, body in n.branches:
             p = None if pred is None else self.expr(pred, n)
             branches.append((p, self.lower_body(body)))
         return ir.Node.cond(branches, _loc(n))
 
-    def _stmt_PipeNode(self, n: Any) -> Any:
+    def _stmt_PipeNode(self, n: PipeNode) -> Any:
         return ir.Node.pipe(self.lower_body(n.processes), _loc(n))
 
-    def _stmt_ProcessNode(self, n: Any) -> Any:
+    def _stmt_ProcessNode(self, n: ProcessNode) -> Any:
         consumes = [self.channel(c) for c in n.consumes]
         produces = [self.channel(c) for c in n.produces]
         body = self.lower_body(n.body)
-        return ir.Node.process(
-            n.name, consumes, produces, body, int(getattr(n, "replicas", 1)), _loc(n)
-        )
+        return ir.Node.process(n.name, consumes, produces, body, int(n.replicas), _loc(n))
 
-    def _stmt_SendNode(self, n: Any) -> Any:
+    def _stmt_SendNode(self, n: SendNode) -> Any:
         value = n.value
-        vnode = self.lower_stmt(value) if _is_statement(value) else None
-        if vnode is None and value is not None and not _is_tensorish(value):
+        vnode = self.lower_stmt(value) if isinstance(value, KernelCall) else None
+        if vnode is None and value is not None and not isinstance(value, TensorLike):
             raise _fail(f"send of a {type(value).__name__} (send a kernel call or a tensor)", n)
         return ir.Node.send(self.channel(n.channel), vnode, _loc(n), bool(n.block))
 
-    def _stmt_ConsumeNode(self, n: Any) -> Any:
+    def _stmt_ConsumeNode(self, n: ConsumeNode) -> Any:
         return ir.Node.consume(
             self.channel(n.channel), self.var(n.var), self.lower_body(n.body), _loc(n)
         )
 
-    def _stmt_CloseNode(self, n: Any) -> Any:
-        return ir.Node.close(self.channel(n.channel), _loc(n))
-
-    def _stmt_RecordNode(self, n: Any) -> Any:
-        return ir.Node.record(self.event(n.event), _loc(n))
-
-    def _stmt_SyncNode(self, n: Any) -> Any:
-        return ir.Node.synchronize(self.event(n.event), _loc(n))
-
-    def _stmt_SlotSetNode(self, n: Any) -> Any:
-        return ir.Node.slot_set(int(n.slot), self.expr(n.value, n), _loc(n))
-
-    def _stmt_SlotLoadNode(self, n: Any) -> Any:
-        return ir.Node.slot_load(
-            int(n.slot), self.view(n.view, n), self.expr(n.row, n), self.expr(n.col, n), _loc(n)
-        )
-
-    def _stmt_CombineNode(self, n: Any) -> Any:
-        return ir.Node.combine([self.lower_workload(w) for w in n.children], _loc(n))
-
-    def _stmt_SequentialNode(self, n: Any) -> Any:
-        return ir.Node.sequential([self.lower_workload(w) for w in n.children], _loc(n))
-
-    def _stmt_ConnectNode(self, n: Any) -> Any:
-        procs = self.lower_body(n.processes)
-        chans = [self.channel(c) for c in n.channels]
-        return ir.Node.connect(procs, chans, _loc(n))
-
-    def _stmt_CollectiveOp(self, n: Any) -> Any:
+    def _stmt_CollectiveOp(self, n: CollectiveOp) -> Any:
         self._check_collective_mesh(n)
         src = self.view(n.source, n)
         dst = self.tensor_id(n.result)  # a root tensor with its own buffer (layout.py)
-        attrs = {}
-        for key in ("op", "dim"):
-            val = getattr(n, key, None)
-            if val is not None:
-                attrs[key] = _attr_value(val)
-        layout = getattr(n, "layout", None)
-        dist = [int(d) for d in layout.to_ir_dist()] if layout is not None else []
+        attrs: dict[str, Any] = {}
+        if n.op is not None:
+            attrs["op"] = _attr_value(n.op)
+        if n.dim is not None:
+            attrs["dim"] = _attr_value(n.dim)
+        dist = [int(d) for d in n.layout.to_ir_dist()]
         return ir.Node.collective(n.kind, src, dst, dist, attrs, _loc(n))
 
-    def _check_collective_mesh(self, n: Any) -> None:
+    def _check_collective_mesh(self, n: CollectiveOp) -> None:
         """A collective runs over the mesh of ``spatial_map``: it must exist, have the mesh
         axes the layouts name, and split every sharded extent evenly (docs/semantics.md,
         "Layouts and collectives")."""
-        grid = getattr(getattr(self.workload, "schedule", None), "spatial_grid", None)
+        grid = self.workload.schedule.spatial_grid
         if not grid:
             raise ScheduleError(
                 f"{n.kind} at {n.loc or '?'} runs over the mesh, but the workload has none: "
@@ -358,9 +402,9 @@ class Lowering:
         grid = tuple(int(g) for g in grid)
         for what, t in (("the source", n.source), ("the result", n.result)):
             for dim, d in enumerate(t.layout.dist):
-                axis = getattr(d, "mesh_axis", None)
-                if axis is None:
+                if not isinstance(d, TensorShard):
                     continue
+                axis = d.mesh_axis
                 label = f"tensor {t.name}" if t.name else what
                 if axis >= len(grid):
                     raise ScheduleError(
@@ -376,7 +420,11 @@ class Lowering:
                         f"(spatial_map(grid={grid}))",
                         loc=n.loc,
                     )
-        if n.kind == "reduce_scatter" and n.mesh_size != grid[n.mesh_axis]:
+        if (
+            n.kind == "reduce_scatter"
+            and n.mesh_axis is not None
+            and n.mesh_size != grid[n.mesh_axis]
+        ):
             raise TypeCheckError(
                 f"reduce_scatter(mesh_axis={n.mesh_axis}, mesh_size={n.mesh_size}): mesh axis "
                 f"{n.mesh_axis} of spatial_map(grid={grid}) has {grid[n.mesh_axis]} coordinates",
@@ -384,11 +432,11 @@ class Lowering:
             )
 
     # ---- kernels -------------------------------------------------------------------
-    def intern_kernel_call(self, c: Any) -> int:
+    def intern_kernel_call(self, c: KernelCall) -> int:
         kref = c.kernel
         arg_types: dict[str, tuple[tuple[int, ...], Any]] = {}
         constexprs: dict[str, Any] = {}
-        traced = getattr(kref, "body_kind", "empty") == "traced"
+        traced = kref.body_kind == "traced"
         # A traced body is specialised per call: for the shapes of its Tensor parameters and
         # for the Constexpr values the call passes, also when every parameter is a Tile (the
         # decoration-time trace used the defaults; DESIGN §6, "Silently ignored is a bug").
@@ -399,15 +447,15 @@ class Lowering:
             v = c.args.get(p.name)
             if p.direction == "constexpr":
                 constexprs[p.name] = v
-            elif needs_shapes and _is_tensorish(v):
-                shape = getattr(v, "shape", None)
+            elif needs_shapes and isinstance(v, TensorLike):
+                shape = v.shape
                 if not _static_shape(shape):
                     raise _fail(
                         f"call of kernel {kref.name}: argument {p.name} has a symbolic shape "
                         f"{shape}; a traced kernel needs static shapes",
                         c,
                     )
-                arg_types[p.name] = (tuple(int(s) for s in shape), v.dtype)
+                arg_types[p.name] = (tuple(int(s) for s in shape if s is not None), v.dtype)
         key = (
             id(kref),
             tuple(sorted((k, v[0], str(v[1])) for k, v in arg_types.items())),
@@ -417,8 +465,8 @@ class Lowering:
             return self.kernel_ids[key]
         if traced:
             kir = kref.specialize(arg_types, constexprs)
-        else:
-            kir = _SignatureOnly(kref)
+        else:  # an empty body or custom C++: the signature, no ops
+            kir = KernelIR(kref.name, list(kref.signature), [], kref.body_kind, {}, kref.loc, kref)
         name = _ident(kref.name)
         if name in self.kernel_names:
             n = 1
@@ -432,115 +480,109 @@ class Lowering:
         return kid
 
     # ---- data ----------------------------------------------------------------------
-    def tensor_id(self, t: Any, role: str = "data") -> int:
-        root = getattr(t, "root", t)
+    def tensor_id(self, t: TensorLike, role: str = "data") -> int:
+        root = t.root
         key = id(root)
         if key in self.tensor_ids:
             return self.tensor_ids[key]
-        name = getattr(root, "name", None) or self.names.find(root) or f"t{len(self.tensor_ids)}"
-        layout = getattr(root, "layout", None)
+        name = root.name or self.names.find(root) or f"t{len(self.tensor_ids)}"
         tid = self.module.add_tensor(
             _ident(name),
             [int(s) for s in root.shape],
             root.dtype.value,
             root.location.value,
-            self.layout(layout) if layout is not None else None,
+            self.layout(root.layout),
             role,
         )
         self.tensor_ids[key] = tid
         self.tensor_objs.append(root)
         return tid
 
-    def index_tensor(self, t: Any, axis: Any) -> int:
+    def index_tensor(self, t: Tensor, axis: Axis) -> int:
         """Declare the index tensor of a Ragged/Sparse axis (lengths, indptr, indices).
 
         Tensors the axis built from a Python list get role ``index`` (read-only); a Tensor the
         user passed stays ordinary data, which a kernel may legitimately write.
         """
-        owned = any(t is o for o in getattr(axis, "_owned", ()))
-        return self.tensor_id(t, role="index" if owned else "data")
+        return self.tensor_id(t, role="index" if axis.owns(t) else "data")
 
-    def view(self, v: Any, owner: Any) -> Any:
+    def view(self, v: TensorLike, owner: Located | None) -> Any:
+        if not isinstance(v, TensorLike):
+            raise _fail(f"a {type(v).__name__} where a tensor or view is expected", owner)
         tid = self.tensor_id(v)
-        items = getattr(v, "index_items", None)
+        items = v.index_items
         indices = []
-        if items is not None:
-            for it in items:
-                if type(it).__name__ == "IndexPoint":
-                    indices.append(ir.Index.point(self.expr(it.expr, owner)))
-                else:
-                    step = it.step if it.step is not None else 1
-                    if isinstance(step, ScalarExpr):
-                        raise _fail("a tensor slice with a symbolic step", owner)
-                    indices.append(
-                        ir.Index.range(
-                            self.expr(it.start, owner), self.expr(it.stop, owner), int(step)
-                        )
-                    )
+        for it in items:
+            if isinstance(it, IndexPoint):
+                indices.append(ir.Index.point(self.expr(it.expr, owner)))
+            else:
+                step = it.step if it.step is not None else 1
+                if isinstance(step, ScalarExpr):
+                    raise _fail("a tensor slice with a symbolic step", owner)
+                indices.append(
+                    ir.Index.range(self.expr(it.start, owner), self.expr(it.stop, owner), int(step))
+                )
         # Trailing whole-dimension ranges carry no information; drop them for stable text.
-        root_shape = getattr(getattr(v, "root", v), "shape", ())
+        root_shape = v.root.shape
         while indices and _is_whole(items[len(indices) - 1], root_shape[len(indices) - 1]):
             indices.pop()
         return ir.View(tid, indices)
 
-    def layout(self, layout: Any) -> Any:
+    def layout(self, layout: TensorLayout | None) -> Any:
         """The IR layout, or None for the default (all replicated, no memory layout)."""
         if layout is None:
             return None
-        if getattr(layout, "is_replicated", False) and getattr(layout, "mem", None) is None:
+        mem = layout.mem
+        if layout.is_replicated and mem is None:
             return None
-        dist = []
-        for d in layout.dist:
-            mesh = getattr(d, "mesh_axis", None)
-            dist.append(-1 if mesh is None else int(mesh))
-        mem = getattr(layout, "mem", None)
-        strides = [int(s) for s in (getattr(mem, "strides", None) or [])] if mem else []
-        order = getattr(mem, "order", "") if mem else ""
-        return ir.Layout(dist, strides, order if isinstance(order, str) else "")
+        dist = [int(d.mesh_axis) if isinstance(d, TensorShard) else -1 for d in layout.dist]
+        strides = [int(s) for s in (mem.strides or [])] if mem is not None else []
+        order = (mem.order or "") if mem is not None else ""
+        return ir.Layout(dist, strides, order)
 
-    def channel(self, ch: Any) -> int:
+    def channel(self, ch: Channel) -> int:
         if id(ch) not in self.channel_ids:
-            elem = getattr(ch, "elem_type", None)
-            elem_s = "" if elem is None else getattr(elem, "__name__", str(elem)).lower()
+            # The element type is what the user wrote in Channel[...]: a class or a value.
+            elem = ch.elem_type
+            elem_s = (
+                "" if elem is None else (elem.__name__ if isinstance(elem, type) else str(elem))
+            ).lower()
             self.channel_ids[id(ch)] = self.module.add_channel(
-                _ident(ch.name), int(ch.depth), elem_s, int(getattr(ch, "latency", 0))
+                _ident(ch.name), int(ch.depth), elem_s, int(ch.latency)
             )
             self.tensor_objs.append(ch)
         return self.channel_ids[id(ch)]
 
-    def event(self, ev: Any) -> int:
+    def event(self, ev: Event) -> int:
         if id(ev) not in self.event_ids:
             self.event_ids[id(ev)] = self.module.add_event(_ident(ev.name))
             self.tensor_objs.append(ev)
         return self.event_ids[id(ev)]
 
     # ---- axes ----------------------------------------------------------------------
-    def axis(self, a: Any, owner: Any) -> Any:
-        kind = getattr(a, "kind", None)
-        name = _ident(getattr(a, "name", None) or self.names.find(a) or (kind or "axis"))
-        if kind == "dense":
+    def axis(self, a: Axis, owner: Located) -> Any:
+        name = _ident(a.name or self.names.find(a) or (a.kind or "axis"))
+        if isinstance(a, Dense):
             return ir.Axis.dense(name, int(a.size))
-        if kind == "dense_dyn":
+        if isinstance(a, DenseDyn):
             return ir.Axis.dense_dyn(name, self.size_expr(a.size, name, owner))
-        if kind == "ragged":
-            base = getattr(a, "axis", a)
+        if isinstance(a, Ragged | RaggedRow):
+            base = a.axis if isinstance(a, RaggedRow) else a
             lengths = self.index_tensor(a.lengths_tensor, base)
-            row = getattr(a, "row", None)
-            outer = getattr(a, "outer_size", None)
             return ir.Axis.ragged(
                 name,
-                self.size_expr(outer, name, owner),
+                self.size_expr(a.outer_size, name, owner),
                 lengths,
-                None if row is None else self.expr(row, owner),
+                None if a.row is None else self.expr(a.row, owner),
             )
-        if kind == "sparse":
-            base = getattr(a, "axis", a)
-            indptr = self.index_tensor(base.indptr_tensor, base)
-            indices = self.index_tensor(base.indices_tensor, base)
+        if isinstance(a, Sparse | SparseRow):
+            sparse = a.axis if isinstance(a, SparseRow) else a
+            indptr = self.index_tensor(sparse.indptr_tensor, sparse)
+            indices = self.index_tensor(sparse.indices_tensor, sparse)
             return ir.Axis.sparse(name, self.size_expr(a.outer_size, name, owner), indptr, indices)
-        raise _fail(f"axis {a!r} of kind {kind!r}", owner)
+        raise _fail(f"axis {a!r} of kind {a.kind!r}", owner)
 
-    def size_expr(self, size: Any, name: str, owner: Any) -> Any:
+    def size_expr(self, size: Any, name: str, owner: Located) -> Any:
         if size is None:
             raise _fail(f"axis {name} without a size", owner)
         if isinstance(size, int | np.integer):
@@ -548,7 +590,7 @@ class Lowering:
         return self.expr(size, owner)
 
     # ---- expressions ---------------------------------------------------------------
-    def expr(self, e: Any, owner: Any) -> Any:
+    def expr(self, e: Any, owner: Located | None) -> Any:
         if isinstance(e, ScalarExpr):
             return self._expr(e, owner)
         try:
@@ -556,7 +598,7 @@ class Lowering:
         except PtoError as err:
             raise _fail(f"the value {e!r} as a scalar expression", owner, err) from err
 
-    def _expr(self, e: ScalarExpr, owner: Any) -> Any:
+    def _expr(self, e: ScalarExpr, owner: Located | None) -> Any:
         k = e.kind
         if k == "const":
             v = e.value
@@ -565,13 +607,10 @@ class Lowering:
             if isinstance(v, int):
                 return ir.Expr.int(v)
             return ir.Expr.float(float(v))
-        if k == "var":
+        if k == "var" and isinstance(e, LoopVar):
             return ir.Expr.var(*self.var(e))
-        if k == "axis":
-            resolve = getattr(self.workload, "resolve_axis_name", None)
-            if resolve is None:
-                raise _fail(f"axis reference {e.name!r} outside a workload", owner)
-            return ir.Expr.var(*self.var(resolve(e.name)))
+        if k == "axis" and e.name is not None:
+            return ir.Expr.var(*self.var(self.workload.resolve_axis_name(e.name)))
         if k == "symbol":
             return ir.Expr.symbol(e.name)
         if k == "slot":
@@ -590,10 +629,8 @@ class Lowering:
         raise _fail(f"scalar expression of kind {k!r}", owner)
 
     # ---- schedule ------------------------------------------------------------------
-    def lower_schedule(self, spec: Any) -> Any:
+    def lower_schedule(self, spec: ScheduleSpec) -> Any:
         s = ir.Schedule()
-        if spec is None:
-            return s
         try:
             return _ScheduleLowering(self, spec).build(s)
         except ScheduleError:
@@ -601,18 +638,18 @@ class Lowering:
         except PtoError:
             raise
         except (ValueError, TypeError) as e:
-            raise _fail(f"schedule: {e}", spec, e) from e
+            raise _fail(f"schedule: {e}", None, e) from e
 
 
 class _ScheduleLowering:
     """Copies a ``ScheduleSpec`` onto an ``ir.Schedule``, lowering key lambdas' expressions."""
 
-    def __init__(self, low: Lowering, spec: Any):
+    def __init__(self, low: Lowering, spec: ScheduleSpec):
         self.low = low
         self.spec = spec
 
-    def key(self, e: Any) -> Any:
-        return None if e is None else self.low.expr(e, self.spec)
+    def key(self, e: ScalarExpr | None) -> Any:
+        return None if e is None else self.low.expr(e, None)
 
     def check_mesh(self, grid: tuple[int, ...]) -> None:
         """``spatial_map(grid)`` defines the mesh (spec §4.5): every ``TensorShard(mesh_axis)``
@@ -706,15 +743,6 @@ class _ScheduleLowering:
         s.pool_kernels = pairs
 
 
-class _SignatureOnly:
-    """An untraced kernel (empty body or custom C++): parameters only, no ops."""
-
-    def __init__(self, kref: Any):
-        self.name = kref.name
-        self.params = list(kref.signature)
-        self.ops: list = []
-
-
 class _NameFinder:
     """Finds the Python name a user gave an object, for readable IR (``%Q`` instead of ``%t0``).
 
@@ -722,18 +750,19 @@ class _NameFinder:
     with. Only names; never evaluates anything.
     """
 
-    def __init__(self, workload: Any):
+    def __init__(self, workload: Workload):
         self._maps: list[dict[str, Any]] = []
         for w in _all_workloads(workload):
-            fn = getattr(w, "fn", None)
-            params = getattr(w, "params", None)
-            if isinstance(params, dict):
-                self._maps.append(params)
+            fn = w.fn
+            self._maps.append(w.params)
             if fn is not None:
+                # fn is the user's decorated callable: a plain function has a code object and
+                # globals, anything else (a partial, a callable object) may have neither.
                 code = getattr(fn, "__code__", None)
-                if code is not None and fn.__closure__:
+                closure = getattr(fn, "__closure__", None)
+                if code is not None and closure:
                     cells = {}
-                    for n, c in zip(code.co_freevars, fn.__closure__, strict=False):
+                    for n, c in zip(code.co_freevars, closure, strict=False):
                         try:
                             cells[n] = c.cell_contents
                         except ValueError:
@@ -752,39 +781,31 @@ class _NameFinder:
         return self._cache[key]
 
 
-def _all_workloads(w: Any) -> list[Any]:
+def _all_workloads(w: Workload) -> list[Workload]:
     out = [w]
-    root = getattr(w, "root", None)
-    stmts = root if isinstance(root, list) else [root]
-    for s in stmts:
-        for child in getattr(s, "children", ()) or ():
-            out.extend(_all_workloads(child))
+    for s in w.statements():
+        if isinstance(s, CombineNode | SequentialNode):
+            for child in s.children:
+                if isinstance(child, Workload):
+                    out.extend(_all_workloads(child))
     return out
 
 
-def _is_tensorish(v: Any) -> bool:
-    return hasattr(v, "dtype") and (hasattr(v, "root") or hasattr(v, "index_items"))
-
-
-def _is_statement(v: Any) -> bool:
-    return type(v).__name__ == "KernelCall"
-
-
-def _is_whole(item: Any, size: int) -> bool:
+def _is_whole(item: Any, size: int | None) -> bool:
     """True for an index item that takes a whole dimension (carries no information)."""
-    if type(item).__name__ != "IndexRange":
+    if not isinstance(item, IndexRange):
         return False
     if not (isinstance(item.start, int) and isinstance(item.stop, int)):
         return False
     return item.start == 0 and item.stop == size and item.step == 1
 
 
-def lower(workload: Any) -> Any:
+def lower(workload: Workload) -> Any:
     """Lower a ``Workload`` (with its schedule) to a verified ``_core.ir.Module``."""
     return Lowering(workload).run()
 
 
-def lower_with_bindings(workload: Any) -> tuple[Any, list[Any]]:
+def lower_with_bindings(workload: Workload) -> tuple[Any, list[Tensor]]:
     """Lower ``workload`` and return ``(module, tensors)``.
 
     ``tensors[i]`` is the root ``Tensor`` (holding the user's numpy buffer) that IR tensor id
@@ -792,8 +813,10 @@ def lower_with_bindings(workload: Any) -> tuple[Any, list[Any]]:
     """
     low = Lowering(workload)
     module = low.run()
-    by_id: dict[int, Any] = {}
+    by_id: dict[int, Tensor] = {}
     for obj in low.tensor_objs:
+        if not isinstance(obj, Tensor):
+            continue  # a channel or an event kept alive
         tid = low.tensor_ids.get(id(obj))
         if tid is not None:
             by_id[tid] = obj

@@ -61,6 +61,11 @@ class Axis:
     def _on_rename(self, name: str | None) -> None:
         """Hook for axes that own index tensors, so those show up named in the IR."""
 
+    def owns(self, t: Tensor) -> bool:
+        """True for an index tensor this axis built from a Python list (read-only, named after
+        the axis); a Tensor the user passed is ordinary data a kernel may write."""
+        return any(t is o for o in self._owned)
+
     @property
     def size(self) -> int | ScalarExpr | None:
         """The iteration count: an int when static, an expression or None otherwise."""
