@@ -31,7 +31,7 @@ from ..language.csp import Channel, Event
 from ..language.kernel import KernelCall, KernelIR, KernelSource
 from ..language.layout import CollectiveOp, TensorLayout, TensorShard
 from ..language.scalar_expr import LoopVar, ScalarExpr, as_expr
-from ..language.schedule import ScheduleSpec
+from ..language.schedule import Pools, ScheduleSpec
 from ..language.tensor import IndexPoint, IndexRange, Tensor, TensorView
 from ..language.types import DType
 from ..language.workload import (
@@ -655,73 +655,73 @@ class _ScheduleLowering:
         """``spatial_map(grid)`` defines the mesh (spec §4.5): every ``TensorShard(mesh_axis)``
         of a tensor the workload uses must name one of its axes, else ``ScheduleError``."""
         for t in self.low.tensor_objs:
-            layout = getattr(t, "layout", None)
-            for dim, d in enumerate(getattr(layout, "dist", ()) or ()):
-                mesh_axis = getattr(d, "mesh_axis", None)
-                if mesh_axis is not None and mesh_axis >= len(grid):
+            if not isinstance(t, Tensor):
+                continue  # a channel or an event
+            for dim, d in enumerate(t.layout.dist):
+                if isinstance(d, TensorShard) and d.mesh_axis >= len(grid):
                     raise ScheduleError(
-                        f"tensor {getattr(t, 'name', None) or '?'} shards dimension {dim} on mesh "
-                        f"axis {mesh_axis}, but spatial_map(grid={grid}) defines a mesh of "
+                        f"tensor {t.name or '?'} shards dimension {dim} on mesh "
+                        f"axis {d.mesh_axis}, but spatial_map(grid={grid}) defines a mesh of "
                         f"{len(grid)} ax{'is' if len(grid) == 1 else 'es'} (0..{len(grid) - 1})",
                         loc=self.spec.step_loc("spatial_map"),
                     )
 
     def build(self, s: Any) -> Any:
         sp = self.spec
-        d = getattr(sp, "dispatch", None)
+        d = sp.dispatch
         if d is not None:
             s.dispatch = d.kind
-            if getattr(d, "num_workers", None):
+            if d.num_workers:
                 s.num_workers = int(d.num_workers)
-            key = self.key(getattr(d, "key", None))
+            key = self.key(d.key)
             if key is not None:
                 s.dispatch_key = key
-        if getattr(sp, "streams", None):
+        if sp.streams:
             s.streams = int(sp.streams)
-        key = self.key(getattr(sp, "stream_key", None))
+        key = self.key(sp.stream_key)
         if key is not None:
             s.stream_key = key
-        t = getattr(sp, "timing", None)
+        t = sp.timing
         if t is not None:
             s.timing = t.kind
-            if getattr(t, "param", None) is not None:
+            if t.param is not None:
                 s.timing_param = float(t.param)
-        w = getattr(sp, "window", None)
+        w = sp.window
         if w is not None:
             s.window_size = int(w.size)
             s.window_unit = str(w.unit)
-            mode = w.mode
-            s.window_mode = str(getattr(mode, "value", mode)).lower()
-        grid = getattr(sp, "spatial_grid", None)
+            s.window_mode = w.mode.value
+        grid = sp.spatial_grid
         if grid:
             self.check_mesh(tuple(int(g) for g in grid))
             s.spatial_grid = [int(g) for g in grid]
-        for field in ("deps", "start_policy", "trace_policy"):
-            val = getattr(sp, field, None)
-            if val is not None:
-                setattr(s, field, str(val))
-        ready = getattr(sp, "ready_policy", None)
+        if sp.deps is not None:
+            s.deps = str(sp.deps)
+        if sp.start_policy is not None:
+            s.start_policy = str(sp.start_policy)
+        if sp.trace_policy is not None:
+            s.trace_policy = str(sp.trace_policy)
+        ready = sp.ready_policy
         if ready is not None:
             s.ready_policy = str(ready.kind)
-            key = self.key(getattr(ready, "key", None))
+            key = self.key(ready.key)
             if key is not None:
                 s.ready_key = key
-        pools = getattr(sp, "pools", None)
-        if pools is not None:
-            self.lower_pools(s, pools, grid)
+        if sp.pools is not None:
+            self.lower_pools(s, sp.pools, grid)
         return s
 
-    def lower_pools(self, s: Any, pools: Any, grid: Any) -> None:
+    def lower_pools(self, s: Any, pools: Pools, grid: tuple[int, ...] | None) -> None:
         """Pool sizes plus (IR kernel name, pool) for every specialisation of each pooled kernel.
 
         A pooled kernel the workload never calls, or a spatial_map grid with fewer tiles than the
         pools' workers, is a ``ScheduleError`` at the ``task_graph`` call.
         """
         loc = self.spec.step_loc("task_graph", "pools")
-        sizes = [int(x) for x in getattr(pools, "sizes", ())]
+        sizes = [int(x) for x in pools.sizes]
         names = [str(k.name) for k in self.low.module.kernels]
         pairs: list[tuple[str, int]] = []
-        for name, pool in getattr(pools, "kernels", ()):
+        for name, pool in pools.kernels:
             base = _ident(name)
             found = [n for n in names if n == base or re.fullmatch(re.escape(base) + r"__\d+", n)]
             if not found:
