@@ -454,21 +454,8 @@ class _Exporter:
         return f"TensorLayout(({inner}))"
 
     def assign(self, name: str, call: str, node_id: str, depth: int = 0) -> None:
-        text = f"{name} = {call}"
-        if len(INDENT * depth + text) <= LINE_LENGTH:
-            self.out.line(text, node_id, depth)
-            return
-        # ruff-format style: the arguments on one indented line when they fit there, else one
-        # per line with a trailing comma
-        head, args = _split_call(call)
-        self.out.line(f"{name} = {head}(", node_id, depth)
-        joined = ", ".join(args)
-        if len(INDENT * (depth + 1) + joined) <= LINE_LENGTH:
-            self.out.line(joined, node_id, depth + 1)
-        else:
-            for a in args:
-                self.out.line(f"{a},", node_id, depth + 1)
-        self.out.line(")", node_id, depth)
+        """``name = call(...)``, split like a call statement (the name has no parenthesis)."""
+        self.assign_call(f"{name} = {call}", node_id, depth)
 
     # -- axes ---------------------------------------------------------------------------------------
     # -- kernels --------------------------------------------------------------------------------------
@@ -582,7 +569,9 @@ class _Exporter:
         emit(self, n, depth, names)
 
     def assign_call(self, call: str, node_id: str, depth: int) -> None:
-        """A call statement, split like ruff-format when it is too long for one line."""
+        """A call statement, split like ruff-format when it is too long for one line: the
+        arguments on one indented line when they fit there, else one per line with a trailing
+        comma."""
         if len(INDENT * depth + call) <= LINE_LENGTH:
             self.out.line(call, node_id, depth)
             return
