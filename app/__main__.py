@@ -277,7 +277,7 @@ def run_gui(
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.main_window import create_application, open_initial
+    from app.application import create_application, open_initial
 
     app = QApplication.instance() or create_application(sys.argv[:1])
     window = open_initial(path, SAMPLE_PROJECT, start_page=start_page)

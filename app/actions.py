@@ -1,24 +1,22 @@
 """The Studio's menus, actions and shortcuts, and the Open Recent list.
 
-Actions only *name* what the user can do and route it to the main window's methods; the window
-owns the behaviour (files, prompts, the document). Keeping the table here means every shortcut a
-desktop user expects is declared once, testable without clicking through menus
-(``StudioActions.by_name``), and the window module stays about documents, not about menus.
+Actions only *name* what the user can do and route it to the handlers the window hands in
+(``MainWindow.action_handlers``); the window owns the behaviour (files, prompts, the document).
+This module knows the window only as a ``QMainWindow`` to put menus, a toolbar and shortcuts
+on. Keeping the table here means every shortcut a desktop user expects is declared once,
+testable without clicking through menus (``StudioActions.by_name``), and the window module
+stays about documents, not about menus.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QStyle, QToolBar, QWidget
-
-if TYPE_CHECKING:
-    from app.main_window import MainWindow
+from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar, QWidget
 
 RECENT_KEY = "files/recent"
 RECENT_LIMIT = 10
@@ -202,12 +200,20 @@ class StudioActions:
     """Every QAction of the main window, its menus, and the Open Recent submenu.
 
     ``handlers`` maps an action name to the window method it triggers; each action is added to
-    the window too, so its shortcut works whichever dock has focus.
+    ``window`` too, so its shortcut works whichever dock has focus. ``open_recent`` opens a
+    path picked in Open Recent.
     """
 
-    def __init__(self, window: MainWindow, recent: RecentFiles):
+    def __init__(
+        self,
+        window: QMainWindow,
+        handlers: Mapping[str, Callable[[], object]],
+        open_recent: Callable[[Path], object],
+        recent: RecentFiles,
+    ):
         self.window = window
         self.recent = recent
+        self._open_recent = open_recent
         self.by_name: dict[str, QAction] = {}
         bar = window.menuBar()
         self.file_menu = bar.addMenu("&File")
@@ -221,7 +227,6 @@ class StudioActions:
         window.addToolBar(self.run_toolbar)
         self.recent_menu = QMenu("Open &Recent", window)
         self.recent_menu.aboutToShow.connect(self.rebuild_recent_menu)
-        handlers = window.action_handlers()
 
         for spec in FILE_ACTIONS:
             self._add(self.file_menu, spec, handlers[spec.name])
@@ -287,7 +292,7 @@ class StudioActions:
             action = self.recent_menu.addAction(label)
             action.setToolTip(str(path))
             action.setStatusTip(str(path))
-            action.triggered.connect(lambda _checked=False, p=path: self.window.open_recent(p))
+            action.triggered.connect(lambda _checked=False, p=path: self._open_recent(p))
         if not paths:
             empty = self.recent_menu.addAction("(no recent projects)")
             empty.setEnabled(False)

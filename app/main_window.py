@@ -1,4 +1,4 @@
-"""The Studio main window: canvas, palette, properties, diagnostics, files.
+"""The Studio main window: which document is open, and the commands of its menus.
 
 The window owns exactly one thing besides widgets: *which* document is open (its
 ``DocumentEditor`` and path). Everything about a document's content lives in ``app.model``;
@@ -6,15 +6,16 @@ the canvas and panels mirror it. Files go through ``app.model.io`` (load never e
 saves are atomic), scripts through ``app.model.export`` — the one export path Run, the CLI and
 the tests share.
 
-Every question the window asks a user (unsaved changes, recovery, file names) and every error it
-shows goes through a :class:`Dialogs` object, so tests drive the real code paths with scripted
-answers instead of patching Qt.
+What is not about the open document lives beside it, one job per module: the questions put to
+the user (``app.dialogs``: tests script the answers), the menus and shortcuts
+(``app.actions``), the dock arrangement (``app.dock_layout``), the Diagnostics list
+(``app.diagnostics_panel``), restricted mode's state (``app.document_trust``), Import Python's
+worker thread (``app.import_job``), the runs (``app.run_panel``) and the application object
+(``app.application``).
 """
 
 from __future__ import annotations
 
-import enum
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,42 +25,40 @@ from app.editor.compat import load_nodegraphqt, reset_view
 
 load_nodegraphqt()  # binding + NodeGraphQt patches before any editor widget exists
 
-from PySide6.QtCore import QObject, QPointF, QSettings, Qt, QTimer, Signal  # noqa: E402
+from PySide6.QtCore import QPointF, QSettings, Qt, QTimer, Signal  # noqa: E402
 from PySide6.QtGui import QAction, QCloseEvent, QResizeEvent, QShowEvent  # noqa: E402
 from PySide6.QtWidgets import (  # noqa: E402
     QApplication,
     QDockWidget,
-    QFileDialog,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
-    QMessageBox,
-    QStyle,
-    QTabBar,
     QVBoxLayout,
     QWidget,
 )
 
+from app import APP_NAME, ORGANIZATION  # noqa: E402
 from app.actions import RecentFiles, StudioActions  # noqa: E402
-from app.editor.canvas import CLIPBOARD_MIME, GraphCanvas  # noqa: E402
+from app.diagnostics_panel import DiagnosticsPanel, node_label  # noqa: E402
+from app.dialogs import Choice, Dialogs  # noqa: E402
+from app.dock_layout import DockLayout, hide_stale_tab_bars  # noqa: E402
+from app.document_trust import DocumentTrust  # noqa: E402
+from app.editor.canvas import GraphCanvas  # noqa: E402
 from app.editor.palette import Palette, PaletteDrop, container_at, create_at  # noqa: E402
 from app.editor.properties import PropertiesPanel  # noqa: E402
+from app.import_job import IMPORT_TIMEOUT_S, ImportJob  # noqa: E402
 from app.model import frames, io, registry, trust  # noqa: E402
 from app.model.commands import DocumentEditor  # noqa: E402
-from app.model.document import Diagnostic, Document, Node  # noqa: E402
+from app.model.document import Diagnostic, Document  # noqa: E402
 from app.model.events import Signal as ModelSignal  # noqa: E402
 from app.model.export import ExportError, export_script  # noqa: E402
 from app.run_panel import RunPanel  # noqa: E402
 from app.runner.job import RunDiagnostic  # noqa: E402
 from app.shortcuts_dialog import ShortcutsDialog, about_box  # noqa: E402
-from app.start_page import StartPage, should_show  # noqa: E402
+from app.start_page import StartPage  # noqa: E402
 from app.trust_bar import TrustBar  # noqa: E402
 from app.views.sweep import SweepPanel  # noqa: E402
 from pto_wsp.fileio import atomic_write  # noqa: E402
 
-APP_NAME = "PTO-WSP Studio"
-ORGANIZATION = "PTO-WSP"
 PROJECT_FILTER = "PTO-WSP projects (*.pto.json);;JSON files (*.json);;All files (*)"
 SCRIPT_FILTER = "Python scripts (*.py);;All files (*)"
 TRACE_FILTER = "Chrome trace-event JSON (*.json);;All files (*)"
@@ -68,117 +67,6 @@ AUTOSAVE_INTERVAL_S = 30.0
 AUTOSAVE_TICK_MS = 1000
 DIAGNOSTICS_DELAY_MS = 200
 ZOOM_STEP = 0.1
-IMPORT_TIMEOUT_S = 120.0
-PALETTE_DOCK_WIDTH = 230
-PROPERTIES_DOCK_WIDTH = 400  # a workload's schedule sheet (combos and all) without a scrollbar
-LAYOUT_VERSION = 1  # bumped when the default layout changes: older saved layouts are dropped once
-
-
-class Choice(enum.Enum):
-    """The answer to "save your changes?"."""
-
-    SAVE = "save"
-    DISCARD = "discard"
-    CANCEL = "cancel"
-
-
-class Dialogs:
-    """Modal questions and messages, with Qt's standard dialogs.
-
-    Subclass (or replace single methods) to script answers in tests; the window never calls
-    ``QMessageBox``/``QFileDialog`` directly.
-    """
-
-    def __init__(self, parent: QWidget | None = None):
-        self.parent = parent
-
-    def ask_unsaved(self, title: str) -> Choice:
-        box = QMessageBox(self.parent)
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle(APP_NAME)
-        box.setText(f"“{title}” has unsaved changes.")
-        box.setInformativeText("Save them before continuing?")
-        box.setStandardButtons(
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel
-        )
-        box.setDefaultButton(QMessageBox.StandardButton.Save)
-        answer = box.exec()
-        if answer == QMessageBox.StandardButton.Save:
-            return Choice.SAVE
-        if answer == QMessageBox.StandardButton.Discard:
-            return Choice.DISCARD
-        return Choice.CANCEL
-
-    def ask_recover(self, project: Path, autosave: Path) -> bool:
-        answer = QMessageBox.question(
-            self.parent,
-            APP_NAME,
-            f"An autosave of “{project.name}” is newer than the saved project.\n\n"
-            f"Recover the autosaved version ({autosave})?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.Yes,
-        )
-        return answer == QMessageBox.StandardButton.Yes
-
-    def ask_trust(self, carriers: list[trust.CodeCarrier]) -> bool:
-        """Run a document that carries C++ from a file not trusted yet? (asked once)"""
-        box = QMessageBox(self.parent)
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle(APP_NAME)
-        box.setText(f"This project carries C++ code ({trust.kernel_list(carriers)}).")
-        box.setInformativeText(
-            "Running it compiles and executes that code on this computer (in a worker "
-            "process). Run it only if you trust where the file came from.\n\n"
-            "Trust this project and run it?"
-        )
-        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
-        box.button(QMessageBox.StandardButton.Yes).setText("Trust and Run")
-        box.setDefaultButton(QMessageBox.StandardButton.No)
-        return box.exec() == QMessageBox.StandardButton.Yes
-
-    def error(self, title: str, text: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Critical, title, text, parent=self.parent)
-        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        box.exec()
-
-    def open_path(self, caption: str, start: Path, file_filter: str) -> Path | None:
-        name, _ = QFileDialog.getOpenFileName(self.parent, caption, str(start), file_filter)
-        return Path(name) if name else None
-
-    def save_path(self, caption: str, suggested: Path, file_filter: str) -> Path | None:
-        name, _ = QFileDialog.getSaveFileName(self.parent, caption, str(suggested), file_filter)
-        return Path(name) if name else None
-
-
-class _ImportJob(QObject):
-    """Runs ``importer.import_script`` (itself a subprocess) off the GUI thread.
-
-    Signals are emitted from the worker thread; Qt queues them to the window's thread.
-    """
-
-    succeeded = Signal(object, object)  # (Path, Document)
-    failed = Signal(object, str)  # (Path, message)
-
-    def __init__(self, script: Path, timeout: float):
-        super().__init__()
-        self.script = script
-        self.timeout = timeout
-        self.thread = threading.Thread(target=self._run, name="pto-import", daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def _run(self) -> None:
-        from app.model.importer import import_script
-
-        try:
-            doc = import_script(self.script, timeout=self.timeout)
-        except Exception as err:  # noqa: BLE001 - every failure is shown to the user
-            self.failed.emit(self.script, f"{type(err).__name__}: {err}")
-        else:
-            self.succeeded.emit(self.script, doc)
 
 
 def _connect_all(events: object, slot: Callable[..., Any]) -> list[Callable[[], None]]:
@@ -189,33 +77,6 @@ def _connect_all(events: object, slot: Callable[..., Any]) -> list[Callable[[], 
             signal.connect(slot)
             undo.append(lambda s=signal: s.disconnect(slot))
     return undo
-
-
-def _node_label(node: Node) -> str:
-    """A node's name, or its kind's title for unnamed kinds (loops, calls...)."""
-    if node.name:
-        return node.name
-    try:
-        return registry.kind(node.kind).title
-    except registry.UnknownKind:
-        return node.kind
-
-
-def _bar_docked(bar: QTabBar, group: set[QDockWidget]) -> bool:
-    """Whether tab ``bar`` sits flush against the shown dock of its tab ``group`` (above or
-    below it, as wide): a bar the layout uses does; one orphaned by a layout restore is left
-    where the old layout put it, floating over whatever is there now."""
-    docked = [d for d in group if d.isVisible() and not d.isFloating()]
-    if not docked:
-        return True  # nothing to compare with: leave it to Qt
-    slack = 8
-    b = bar.geometry()
-    for dock in docked:
-        d = dock.geometry()
-        flush = abs(b.top() - d.bottom() - 1) <= slack or abs(d.top() - b.bottom() - 1) <= slack
-        if flush and abs(b.left() - d.left()) <= slack and abs(b.right() - d.right()) <= slack:
-            return True
-    return False
 
 
 def project_stem(path: Path) -> str:
@@ -255,9 +116,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.settings = settings or QSettings(ORGANIZATION, "Studio")
         self.dialogs = dialogs or Dialogs(self)
-        self._trust_store = trust_store
-        self._trust: trust.Assessment | None = None  # of the open document, as opened
-        self._consented = False  # trusted in this window (authored, imported or consented)
+        self.doc_trust = DocumentTrust(trust_store)
         self.autosave_interval_s = autosave_interval_s
         self.recent = RecentFiles(self.settings)
         self.path: Path | None = None
@@ -265,19 +124,17 @@ class MainWindow(QMainWindow):
         self.autosaver: io.Autosaver | None = None
         self.canvas: GraphCanvas | None = None
         self.properties: PropertiesPanel | None = None
-        self._import_job: _ImportJob | None = None
-        self._diagnostics: list[Diagnostic] = []
+        self._import_job: ImportJob | None = None
         self.run_panel: RunPanel | None = None
         self.sweep: SweepPanel | None = None
         self._unsaved_origin = False
         self._shown_once = False
-        self._default_layout = True
         self.start_page: StartPage | None = None
 
         self.setObjectName("StudioMainWindow")
         self.resize(1400, 900)
         self._build_docks()
-        self.actions = StudioActions(self, self.recent)
+        self.actions = StudioActions(self, self.action_handlers(), self.open_recent, self.recent)
         self._build_status_bar()
         for dock in (self.palette_dock, self.properties_dock, self.diagnostics_dock):
             self.actions.docks_menu.addAction(dock.toggleViewAction())
@@ -303,9 +160,16 @@ class MainWindow(QMainWindow):
         self._build_sweep()
         self._set_document(document or Document(), path, assess=path is not None)
         self.autosave_timer.start()
-        self._default_state = self.saveState(LAYOUT_VERSION)  # for View > Reset Layout
-        self._restore_layout()
-        self._hide_stale_tab_bars()
+        assert self.run_panel is not None
+        self.dock_layout = DockLayout(
+            self,
+            self.settings,
+            palette=self.palette_dock,
+            properties=self.properties_dock,
+            timeline=self.run_panel.timeline_dock,
+            diagnostics=self.diagnostics_dock,
+        )
+        self.dock_layout.restore()
         self._unbind_canvas_duplicates()
         self.actions.scope_to_canvas(self.canvas.widget)
         self.actions["minimap"].setChecked(True)
@@ -321,13 +185,10 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.palette_dock)
         self.properties_dock = self._dock("Properties", "propertiesDock", QWidget())
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.properties_dock)
-        self.diagnostics_list = QListWidget()
-        self.diagnostics_list.setObjectName("diagnosticsList")
-        self.diagnostics_list.setWordWrap(True)  # a run message is a sentence: read it whole
-        self.diagnostics_list.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.diagnostics_list.itemActivated.connect(self._on_diagnostic_activated)
-        self.diagnostics_list.itemDoubleClicked.connect(self._on_diagnostic_activated)
-        self.diagnostics_dock = self._dock("Diagnostics", "diagnosticsDock", self.diagnostics_list)
+        self.diagnostics_dock = self._dock("Diagnostics", "diagnosticsDock", QWidget())
+        self.diagnostics_panel = DiagnosticsPanel(self.diagnostics_dock, self)
+        self.diagnostics_panel.node_activated.connect(self._on_diagnostic_activated)
+        self.diagnostics_list = self.diagnostics_panel.list
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.diagnostics_dock)
 
     def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
@@ -342,70 +203,13 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.counts_label)
         self.statusBar().addPermanentWidget(self.path_label)
 
-    def _restore_layout(self) -> None:
-        """The user's last window layout, else: the canvas large, docks at useful sizes.
-
-        A layout saved under an older ``LAYOUT_VERSION`` is not restored (``restoreState``
-        refuses it): one saved with the old, too narrow Properties dock would otherwise keep
-        the schedule sheet's combo arrows out of sight for good.
-        """
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        state = self.settings.value("window/state")
-        self._default_layout = state is None or not self.restoreState(state, LAYOUT_VERSION)
-
-    def _apply_default_dock_sizes(self) -> None:
-        """First run: the canvas large, docks at useful sizes (needs the shown window)."""
-        assert self.run_panel is not None
-        panel = self.run_panel
-        self.resizeDocks(
-            [self.palette_dock, self.properties_dock],
-            [PALETTE_DOCK_WIDTH, PROPERTIES_DOCK_WIDTH],
-            Qt.Orientation.Horizontal,
-        )
-        self.resizeDocks(
-            [panel.timeline_dock, self.diagnostics_dock], [900, 340], Qt.Orientation.Horizontal
-        )
-        self.resizeDocks([panel.timeline_dock], [300], Qt.Orientation.Vertical)
-
     def reset_layout(self) -> None:
         """View > Reset Layout: the built-in dock arrangement and sizes (tabs included)."""
-        for dock in self.findChildren(QDockWidget):
-            dock.setFloating(False)
-            dock.show()
-        self.restoreState(self._default_state, LAYOUT_VERSION)
-        self._hide_stale_tab_bars()
-        self._apply_default_dock_sizes()
-        self.properties_dock.raise_()
-        if self.run_panel is not None:
-            self.run_panel.timeline_dock.raise_()
-
-    def _hide_stale_tab_bars(self) -> None:
-        """Hide the dock tab bars Qt left behind while tabifying.
-
-        Tabifying docks in a second dock area leaves an orphan tab bar (Qt 6: "Properties |
-        Stats", the group as it was before Sources joined) that nothing lays out any more: it
-        showed through the gap between the canvas and the right docks. A bar in use lists its
-        whole tab group; a bar listing only part of one is stale. (Qt shows the bars it uses
-        again at every layout pass, so a wrong guess here would not stick.)
-        """
-        docks = {d.windowTitle(): d for d in self.findChildren(QDockWidget)}
-        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
-            shown = [docks.get(bar.tabText(i)) for i in range(bar.count())]
-            if not shown or any(d is None for d in shown):
-                continue
-            group = {shown[0], *self.tabifiedDockWidgets(shown[0])}
-            if set(shown) != group or (bar.isVisible() and not _bar_docked(bar, group)):
-                bar.hide()
+        self.dock_layout.reset()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
-        self._hide_stale_tab_bars()  # a bar orphaned by a layout restore stays where it was
-
-    def _save_layout(self) -> None:
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        hide_stale_tab_bars(self)  # a bar orphaned by a layout restore stays where it was
 
     # ------------------------------------------------------------------------------------------
     # the open document
@@ -516,8 +320,7 @@ class MainWindow(QMainWindow):
         assert self.autosaver is not None
         self.path = Path(path).resolve() if path is not None else None
         self._unsaved_origin = unsaved
-        self._trust = trust.assess(doc, path, self._store()) if assess else None
-        self._consented = not assess
+        self.doc_trust.opened(doc, path, from_file=assess)
         self.editor.reset(doc)
         self.autosaver.path = self.path
         self.canvas.enter_scope(None)
@@ -533,16 +336,10 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------------------
     # trust (restricted mode)
     # ------------------------------------------------------------------------------------------
-    def _store(self) -> trust.TrustStore:
-        return self._trust_store if self._trust_store is not None else trust.default_store()
-
     @property
     def trusted(self) -> bool:
-        """The open document may run without asking: it carries no code, it was made, imported
-        or consented to here, or the trust rule accepted the file it came from."""
-        if self._consented or (self._trust is not None and self._trust.trusted):
-            return True
-        return not trust.code_carriers(self.document)
+        """The open document may run without asking (``DocumentTrust.trusted``)."""
+        return self.doc_trust.trusted(self.document)
 
     @property
     def restricted(self) -> bool:
@@ -551,12 +348,9 @@ class MainWindow(QMainWindow):
 
     def _grant_trust(self) -> None:
         """The user consented: trust the document here and remember the content as opened."""
-        self._consented = True
-        if self._trust is not None:
-            try:
-                self._store().record(self._trust.digest)
-            except trust.TrustStoreError as err:
-                self.show_message(f"Trusted for this session only: {err}", 0)
+        note = self.doc_trust.grant()
+        if note:
+            self.show_message(note, 0)
         self.trust_bar.hide()
 
     def ensure_trusted(self) -> bool:
@@ -615,47 +409,14 @@ class MainWindow(QMainWindow):
     # diagnostics
     # ------------------------------------------------------------------------------------------
     def refresh_diagnostics(self) -> None:
-        """Validate the document; list its problems, its warnings (``Document.warnings``: a
-        read before a write by order) and the last run's errors and warnings, and badge the
-        nodes at fault (errors and warnings apart). Run diagnostics stay until the document
-        changes (the run panel drops them on the first edit after the run), the next run or
-        another document; validation follows every edit."""
-        self._diagnostics = self.document.validate()
-        doc_warnings = self.document.warnings()
-        run_diags = self.run_diagnostics
-        self.diagnostics_list.clear()
-        style = self.style()
-        error_icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical)
-        warning_icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
-        for diag in self._diagnostics:
-            item = QListWidgetItem(error_icon, self._diagnostic_text(diag))
-            item.setData(Qt.ItemDataRole.UserRole, diag.node_id)
-            item.setToolTip(diag.message)
-            self.diagnostics_list.addItem(item)
-        for diag in doc_warnings:
-            item = QListWidgetItem(warning_icon, self._diagnostic_text(diag))
-            item.setData(Qt.ItemDataRole.UserRole, diag.node_id)
-            item.setData(Qt.ItemDataRole.UserRole + 1, diag.severity)
-            item.setToolTip(diag.message)
-            self.diagnostics_list.addItem(item)
-        for run_diag in run_diags:
-            icon = warning_icon if run_diag.severity == "warning" else error_icon
-            item = QListWidgetItem(icon, self._run_diagnostic_text(run_diag))
-            item.setData(Qt.ItemDataRole.UserRole, run_diag.node_id or "")
-            item.setData(Qt.ItemDataRole.UserRole + 1, run_diag.severity)
-            item.setToolTip(str(run_diag))
-            self.diagnostics_list.addItem(item)
-        n = len(self._diagnostics) + len(doc_warnings) + len(run_diags)
-        warned = len(doc_warnings) + sum(1 for d in run_diags if d.severity == "warning")
-        of_which = f"; {warned} warning{'s' if warned != 1 else ''}" if warned else ""
-        self.diagnostics_dock.setWindowTitle(f"Diagnostics ({n}{of_which})" if n else "Diagnostics")
+        """Validate the document; list its problems, its warnings and the last run's errors and
+        warnings (``DiagnosticsPanel``), and badge the nodes at fault (errors and warnings
+        apart). Run diagnostics stay until the document changes (the run panel drops them on
+        the first edit after the run), the next run or another document; validation follows
+        every edit."""
+        errors, warnings = self.diagnostics_panel.refresh(self.document, self.run_diagnostics)
         assert self.canvas is not None
-        badges, warnings = [], list(doc_warnings)
-        for d in run_diags:
-            if d.node_id:
-                found = warnings if d.severity == "warning" else badges
-                found.append(Diagnostic(d.node_id, "", f"{d.kind}: {d.message}"))
-        self.canvas.set_diagnostics([*self._diagnostics, *badges], warnings)
+        self.canvas.set_diagnostics(errors, warnings)
         self._refresh_trust_bar()  # edits may add or remove the code that restricts the document
 
     @property
@@ -663,31 +424,12 @@ class MainWindow(QMainWindow):
         """The last run's errors and warnings (cancellation is not a problem)."""
         return list(self.run_panel.diagnostics) if self.run_panel is not None else []
 
-    def _run_diagnostic_text(self, diag: RunDiagnostic) -> str:
-        where = "run"
-        if diag.node_id:
-            found = self.document.locate(diag.node_id)
-            label = _node_label(found[0]) if found else "deleted node"
-            where = f"run · {label} ({diag.node_id})"
-        elif diag.file and diag.line:
-            where = f"run · {Path(diag.file).name}:{diag.line}"
-        return f"{where}: {diag.severity}: {diag.kind}: {diag.message}"
-
-    def _diagnostic_text(self, diag: Diagnostic) -> str:
-        if not diag.node_id:
-            return str(diag)
-        found = self.document.locate(diag.node_id)
-        label = f"{_node_label(found[0])} ({diag.node_id})" if found else diag.node_id
-        field = f".{diag.field}" if diag.field else ""
-        return f"{label}{field}: {diag.message}"
-
     @property
     def diagnostics(self) -> list[Diagnostic]:
-        return list(self._diagnostics)
+        return list(self.diagnostics_panel.errors)
 
-    def _on_diagnostic_activated(self, item: QListWidgetItem) -> None:
-        node_id = item.data(Qt.ItemDataRole.UserRole)
-        if node_id and self.canvas is not None:
+    def _on_diagnostic_activated(self, node_id: str) -> None:
+        if self.canvas is not None:
             self.canvas.select_node(node_id)
 
     def _on_selection_changed(self, ids: list[str]) -> None:
@@ -698,7 +440,7 @@ class MainWindow(QMainWindow):
             problems = self.canvas.diagnostics_of(ids[0]) if self.canvas else []
             problems += self.canvas.warnings_of(ids[0]) if self.canvas else []
             suffix = f" — {problems[0]}" if problems else ""
-            label = _node_label(node)
+            label = node_label(node)
             title = registry.display_name(node.kind)
             what = f"{label} ({title})" if label != title else title
             self.show_message(f"{what}{suffix}", 4000)
@@ -889,8 +631,7 @@ class MainWindow(QMainWindow):
         self._remember_dir(path)
         opened = f"Opened {path}" + (" (recovered from autosave)" if recovered else "")
         if self.restricted:
-            assert self._trust is not None
-            self.show_message(f"{opened} — Restricted mode: {self._trust.reason}", 0)
+            self.show_message(f"{opened} — Restricted mode: {self.doc_trust.reason}", 0)
         else:
             self.show_message(opened)
         return True
@@ -938,7 +679,7 @@ class MainWindow(QMainWindow):
         except io.ProjectError as err:
             self.dialogs.error("Cannot save project", f"{path}:\n\n{err}")
             return False
-        note = self._remember_saved()
+        note = self.doc_trust.remember_saved(self.document)
         self.path = path.resolve()
         self.autosaver.set_path(self.path)  # drops the autosave kept under the old name
         self._unsaved_origin = False
@@ -948,18 +689,6 @@ class MainWindow(QMainWindow):
         self.refresh_title()
         self.show_message(f"Saved {self.path}{note}", 0 if note else 5000)
         return True
-
-    def _remember_saved(self) -> str:
-        """Record the hash of what a save just wrote when the document is trusted and carries
-        code (reopening it then runs without asking); a note for the status bar if that failed.
-        A restricted document is saved without being trusted: saving is not consent."""
-        if not self.trusted or not trust.code_carriers(self.document):
-            return ""
-        try:
-            self._store().record(trust.content_hash(self.document))  # the text io.save wrote
-        except trust.TrustStoreError as err:
-            return f" (not remembered as trusted: {err})"
-        return ""
 
     def export_python(self, path: Path | None = None) -> Path | None:
         """Export the document to a runnable DSL script; errors name and select the node."""
@@ -1108,7 +837,7 @@ class MainWindow(QMainWindow):
             path = self.dialogs.open_path("Import Python Script", self._start_dir(), SCRIPT_FILTER)
             if path is None:
                 return False
-        job = _ImportJob(Path(path), IMPORT_TIMEOUT_S)
+        job = ImportJob(Path(path), IMPORT_TIMEOUT_S)
         job.succeeded.connect(self._on_import_succeeded)
         job.failed.connect(self._on_import_failed)
         self._import_job = job
@@ -1195,8 +924,8 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown_once:  # the view has its real size only now: frame the graph
             self._shown_once = True
-            if self._default_layout:
-                self._apply_default_dock_sizes()
+            if self.dock_layout.is_default:
+                self.dock_layout.apply_default_sizes()
             QTimer.singleShot(0, self._fit_if_alive)
 
     def _fit_if_alive(self) -> None:
@@ -1218,47 +947,6 @@ class MainWindow(QMainWindow):
         self._discard_autosave()
         self.autosave_timer.stop()
         self._diagnostics_timer.stop()
-        self._save_layout()
+        self.dock_layout.save()
         self.settings.sync()
         event.accept()
-
-
-def create_application(argv: list[str]) -> QApplication:
-    """The QApplication with the Studio's names (QSettings keys derive from them)."""
-    app = QApplication(argv)
-    app.setOrganizationName(ORGANIZATION)
-    app.setApplicationName("Studio")
-    app.setApplicationDisplayName(APP_NAME)
-    app.aboutToQuit.connect(_release_own_clipboard)
-    return app
-
-
-def _release_own_clipboard() -> None:
-    """Free the nodes we copied while Python is alive. On platforms where Qt keeps the clipboard
-    in-process (offscreen, minimal) a Python-made QMimeData left there is deleted by a C++ static
-    destructor after the interpreter is gone, which crashes the exit (SIGSEGV). Only our own data
-    is cleared, so another program's clipboard (X11, Wayland) is never touched."""
-    clipboard = QApplication.clipboard()
-    mime = clipboard.mimeData()
-    if mime is not None and mime.hasFormat(CLIPBOARD_MIME) and not clipboard.ownsClipboard():
-        clipboard.clear()
-
-
-def open_initial(path: Path | None, sample: Path, *, start_page: bool = True) -> MainWindow | None:
-    """The window ``python -m app`` shows: ``path`` (project or script to import), else the
-    bundled sample project, else an empty document. None when ``path`` cannot be opened.
-    Without ``path`` the start page is shown over the canvas (``start_page`` and the user's
-    "Show at start-up" setting permitting)."""
-    window = MainWindow()
-    if path is not None and path.suffix == ".py":
-        window.import_python(path)
-    elif path is not None:
-        if not window.open_path(path):
-            window.close()
-            window.deleteLater()
-            return None
-    elif sample.is_file() and not window.open_path(sample):
-        window.show_message(f"The bundled sample {sample} could not be opened")
-    if path is None and start_page and should_show(window.settings):
-        window.show_start_page()  # over the sample, like a splash: Esc or Close dismisses it
-    return window

@@ -13,16 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6 import QtCore, QtWidgets
 
+from app.dialogs import Dialogs
+from app.editor.canvas import GraphCanvas
 from app.model import io
 from app.model.document import Document
 from app.model.trust import BUNDLED_PROJECTS
-
-if TYPE_CHECKING:
-    from app.main_window import MainWindow
 
 PROJECTS_DIR = BUNDLED_PROJECTS  # the one place that knows where the samples live
 START_PAGE_KEY = "start_page/show"
@@ -87,10 +86,27 @@ def should_show(settings: QtCore.QSettings) -> bool:
     return value not in (False, "false", "0", 0)
 
 
+class StartHost(Protocol):
+    """What the page asks of the window it sits in (``app.main_window.MainWindow``): its canvas
+    and settings, and the File commands its buttons run (each True when it did something)."""
+
+    settings: QtCore.QSettings
+    dialogs: Dialogs
+    canvas: GraphCanvas | None
+
+    def new_document(self, doc: Document | None = None) -> bool: ...
+
+    def open_path(self, path: Path, *, ask_to_save: bool = True) -> bool: ...
+
+    def open_dialog(self) -> bool: ...
+
+    def import_python(self, path: Path | None = None) -> bool: ...
+
+
 class StartPage(QtWidgets.QFrame):
     """The start panel, a child of the canvas viewer, centred over it."""
 
-    def __init__(self, window: MainWindow, projects: Path = PROJECTS_DIR) -> None:
+    def __init__(self, window: StartHost, projects: Path = PROJECTS_DIR) -> None:
         assert window.canvas is not None
         viewer = window.canvas.viewer
         super().__init__(viewer)

@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from app.main_window import MainWindow, create_application
+    from app.application import create_application
+    from app.main_window import MainWindow
     from app.model import io
 
     create_application(sys.argv[:1])

@@ -38,9 +38,10 @@ from PySide6.QtWidgets import (
 )
 from test_main_window import shown_window
 
+from app.dialogs import Choice, Dialogs
 from app.editor.nodes import node_type_for
 from app.editor.palette import kernel_call_type
-from app.main_window import Choice, Dialogs, MainWindow
+from app.main_window import MainWindow
 from app.model import io, registry
 
 ROOT = Path(__file__).resolve().parents[2]

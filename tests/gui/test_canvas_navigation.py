@@ -21,9 +21,11 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QToolTip
 from test_main_window import shown_window
 
-from app import main_window as main_window_module
+from app import application as application_module
+from app.application import open_initial
+from app.dialogs import Choice, Dialogs
 from app.editor.canvas import GraphCanvas
-from app.main_window import Choice, Dialogs, MainWindow, open_initial
+from app.main_window import MainWindow
 from app.model import commands as cmds
 from app.model import io
 from app.model.document import Document, PortRef
@@ -493,7 +495,7 @@ def test_start_page_at_start_up_and_dont_show_again(
         made.append(window)
         return window
 
-    monkeypatch.setattr(main_window_module, "MainWindow", window_factory)
+    monkeypatch.setattr(application_module, "MainWindow", window_factory)
     window = open_initial(None, MATMUL)
     assert window is not None and window.start_page is not None
     window.show()

@@ -24,9 +24,10 @@ from PySide6.QtWidgets import QApplication, QComboBox
 
 from app.__main__ import has_display
 from app.actions import RecentFiles
+from app.dialogs import Choice, Dialogs
 from app.editor.nodes import node_type_for
 from app.editor.properties import PARAM_COLUMNS, ParamListEditor
-from app.main_window import Choice, Dialogs, MainWindow
+from app.main_window import MainWindow
 from app.model import commands as cmds
 from app.model import io
 from app.model.document import Document, PortRef

@@ -367,7 +367,7 @@ ENTRY_SCRIPT = """
 import sys
 from PySide6.QtWidgets import QApplication
 from app.__main__ import run_gui
-from app.main_window import create_application
+from app.application import create_application
 
 create_application(sys.argv[:1])
 seen = {}

@@ -39,7 +39,7 @@ _COPY_THEN_QUIT = """
 import sys
 from PySide6 import QtCore
 from app.editor.canvas import CLIPBOARD_MIME
-from app.main_window import create_application
+from app.application import create_application
 
 app = create_application(sys.argv)
 mime = QtCore.QMimeData()  # what Copy leaves on the clipboard

@@ -20,9 +20,10 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDockWidget, QHeaderView, QLineEdit, QTabBar
 from test_build_attention import ScriptedDialogs, UserDriver, make_window  # noqa: F401
 
+from app.dialogs import Choice
 from app.editor import nodes as vnodes
 from app.editor.nodes import node_type_for
-from app.main_window import Choice, MainWindow
+from app.main_window import MainWindow
 from app.model import registry
 from app.runner.job import RunResult
 from app.views.stats import StatsPanel

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from test_main_window import ScriptedDialogs, press, shown_window
 from trust_projects import CPP, code_document, write_elsewhere
 
-from app.main_window import Dialogs, MainWindow
+from app.dialogs import Dialogs
+from app.main_window import MainWindow
 from app.model import io, trust
 from app.runner.job import RunResult
 
@@ -238,7 +239,7 @@ ENTRY_SCRIPT = """
 import sys
 from PySide6.QtWidgets import QApplication
 from app.__main__ import run_gui
-from app.main_window import create_application
+from app.application import create_application
 
 create_application(sys.argv[:1])
 
