@@ -25,6 +25,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..errors import ScheduleError, ScheduleWarning, SourceLoc, user_location
+from ..language.layout import CollectiveOp
+from ..language.scalar_expr import ScalarExpr
+from ..language.schedule import ScheduleSpec, TaskWindow
+from ..language.tensor import Tensor, TensorView
+from ..language.types import Location
+from ..language.workload import Workload, walk
+from ..language.workload.nodes import operands
 
 __all__ = [
     "STATUSES",
@@ -265,119 +272,96 @@ class Use:
     subject: str | None = None
 
 
-def _step_loc(spec: Any, name: str, arg: str | None = None) -> SourceLoc | None:
-    """``spec.step_loc(...)``, tolerating a workload without a schedule."""
-    return spec.step_loc(name, arg) if spec is not None else None
+def _step_loc(spec: ScheduleSpec, name: str, arg: str | None = None) -> SourceLoc | None:
+    return spec.step_loc(name, arg)
 
 
-def _window_directive(window: Any) -> str:
-    unit = str(getattr(window, "unit", "tasks"))
-    mode = getattr(window, "mode", "stall")
-    mode_name = str(getattr(mode, "name", mode)).upper()
-    if unit != "tasks":
-        return f"task_graph(window, unit={unit})"
-    return f"task_graph(window, mode={mode_name})"
+def _window_directive(window: TaskWindow) -> str:
+    if window.unit != "tasks":
+        return f"task_graph(window, unit={window.unit})"
+    return f"task_graph(window, mode={window.mode.name})"
 
 
-def _schedule_uses(spec: Any) -> Iterator[Use]:
-    d = getattr(spec, "dispatch", None)
+def _schedule_uses(spec: ScheduleSpec) -> Iterator[Use]:
+    d = spec.dispatch
     if d is not None:
-        yield Use(f"dispatch({d.kind})", _step_loc(spec, "dispatch") or getattr(d, "loc", None))
-    if getattr(spec, "streams", None):
+        yield Use(f"dispatch({d.kind})", _step_loc(spec, "dispatch") or d.loc)
+    if spec.streams:
         yield Use("streams", _step_loc(spec, "streams"))
-    if getattr(spec, "stream_key", None) is not None:
+    if spec.stream_key is not None:
         yield Use("stream_by", _step_loc(spec, "stream_by"))
-    t = getattr(spec, "timing", None)
+    t = spec.timing
     if t is not None:
-        yield Use(f"timing({t.kind})", _step_loc(spec, "timing") or getattr(t, "loc", None))
-    w = getattr(spec, "window", None)
-    if w is not None:
-        yield Use(_window_directive(w), _step_loc(spec, "task_graph", "window"))
-    for field, arg in (
-        ("deps", "deps"),
-        ("ready_policy", "ready"),
-        ("start_policy", "start"),
-        ("trace_policy", "trace"),
+        yield Use(f"timing({t.kind})", _step_loc(spec, "timing") or t.loc)
+    if spec.window is not None:
+        yield Use(_window_directive(spec.window), _step_loc(spec, "task_graph", "window"))
+    for knob, arg in (
+        (spec.deps, "deps"),
+        (spec.ready_policy, "ready"),
+        (spec.start_policy, "start"),
+        (spec.trace_policy, "trace"),
     ):
-        knob = getattr(spec, field, None)
         if knob is not None:  # Deps.infer("bounding").kind is already "infer_bounding"
             yield Use(f"task_graph({arg}={knob.kind})", _step_loc(spec, "task_graph", arg))
-    if getattr(spec, "pools", None) is not None:
+    if spec.pools is not None:
         yield Use("task_graph(pools)", _step_loc(spec, "task_graph", "pools"))
-    if getattr(spec, "spatial_grid", None):
+    if spec.spatial_grid:
         yield Use("spatial_map", _step_loc(spec, "spatial_map"))
 
 
-def _body_uses(workload: Any) -> Iterator[Use]:
+def _body_uses(workload: Workload) -> Iterator[Use]:
     """The collectives recorded in the workload body (``relayout``, ``allreduce``, ...)."""
-    from ..language.layout import CollectiveOp
-    from ..language.workload import walk
-
-    statements = getattr(workload, "statements", None)
-    if not callable(statements):
-        return
-    for node in walk(statements()):
+    for node in walk(workload.statements()):
         if isinstance(node, CollectiveOp):
-            yield Use(str(node.kind), getattr(node, "loc", None))
+            yield Use(str(node.kind), node.loc)
 
 
-def _used_tensors(workload: Any) -> Iterator[tuple[Any, Any]]:
+def _used_tensors(workload: Workload) -> Iterator[tuple[Any, Tensor]]:
     """``(statement, root tensor)`` for each root tensor the body uses, at its first use (a
     kernel call, a send, a collective...), in body order."""
-    from ..language.workload import walk
-
-    statements = getattr(workload, "statements", None)
-    if not callable(statements):
-        return
     seen: set[int] = set()
-    for node in walk(statements()):
-        for root in _tensor_roots(vars(node).values() if hasattr(node, "__dict__") else ()):
+    for node in walk(workload.statements()):
+        for root in _tensor_roots(operands(node)):
             if id(root) not in seen:
                 seen.add(id(root))
                 yield node, root
 
 
-def _tensor_label(root: Any) -> str:
-    name = getattr(root, "name", None)
-    return f"tensor '{name}'" if name else f"the tensor of shape {tuple(root.shape)}"
+def _tensor_label(root: Tensor) -> str:
+    return f"tensor '{root.name}'" if root.name else f"the tensor of shape {tuple(root.shape)}"
 
 
-def _swizzle_uses(workload: Any) -> Iterator[Use]:
+def _swizzle_uses(workload: Workload) -> Iterator[Use]:
     """One ``MemLayout(swizzle)`` use per tensor of the body whose memory layout has a swizzle,
     located at the first statement that uses the tensor (a kernel call or a collective)."""
     for node, root in _used_tensors(workload):
-        mem = getattr(getattr(root, "layout", None), "mem", None)
+        mem = root.layout.mem
         if mem is None or mem.swizzle is None:
             continue
         yield Use(
             "MemLayout(swizzle)",
-            getattr(node, "loc", None),
+            node.loc,
             f"{_tensor_label(root)} (MemLayout swizzle={mem.swizzle!r})",
         )
 
 
-def _location_uses(workload: Any) -> Iterator[Use]:
+def _location_uses(workload: Workload) -> Iterator[Use]:
     """One ``Tensor(location)`` use per tensor of the body placed anywhere but global memory
     (``Tensor(..., location=Location.UB)``), located at the statement that first uses it."""
-    from ..language.types import Location
-
     for node, root in _used_tensors(workload):
-        where = getattr(root, "location", Location.Global)
+        where = root.location
         if where is Location.Global:
             continue
         yield Use(
             "Tensor(location)",
-            getattr(node, "loc", None),
+            node.loc,
             f"{_tensor_label(root)} (location=Location.{where.name})",
         )
 
 
-def _tensor_roots(values: Any) -> Iterator[Any]:
+def _tensor_roots(values: Any) -> Iterator[Tensor]:
     """The root tensors reachable from ``values``: tensors and views, through containers and
     scalar expressions (a loaded element), but not through other statements."""
-    from ..language.scalar_expr import ScalarExpr
-    from ..language.tensor import Tensor, TensorView
-
     todo = list(values)
     while todo:
         v = todo.pop()
@@ -391,11 +375,10 @@ def _tensor_roots(values: Any) -> Iterator[Any]:
             todo.extend(v)
 
 
-def directives_of(workload: Any) -> list[Use]:
+def directives_of(workload: Workload) -> list[Use]:
     """Every directive ``workload`` uses: its schedule first, then the collectives of its body,
     then the memory-layout swizzles and the non-global locations of the tensors it uses."""
-    spec = getattr(workload, "schedule", None)
-    uses = list(_schedule_uses(spec)) if spec is not None else []
+    uses = list(_schedule_uses(workload.schedule))
     uses.extend(_body_uses(workload))
     uses.extend(_swizzle_uses(workload))
     uses.extend(_location_uses(workload))
@@ -405,7 +388,7 @@ def directives_of(workload: Any) -> list[Use]:
 # ---- validation ------------------------------------------------------------------------------
 
 
-def check(workload: Any, target: str) -> list[Diagnostic]:
+def check(workload: Workload, target: str) -> list[Diagnostic]:
     """Validate ``workload``'s directives for ``target`` (spec §4.8).
 
     Raises ``ScheduleError`` at the first rejected directive (naming it, its file:line and the
@@ -438,18 +421,18 @@ def check(workload: Any, target: str) -> list[Diagnostic]:
     return diagnostics
 
 
-def worker_count_diagnostics(workload: Any, target: str) -> list[Diagnostic]:
+def worker_count_diagnostics(workload: Workload, target: str) -> list[Diagnostic]:
     """A dispatch worker count that ``streams(n)`` overrides (DESIGN §2: the larger count
     wins) is a warning located at the dispatch call: the user asked for fewer workers than run.
 
     A ``streams(n)`` smaller than the dispatch count drops nothing (the dispatch count is the
     worker count and n the stream count), so it is not warned. Under ``spatial_map`` both must
     equal the tiles (``check_mesh_workers``)."""
-    spec = getattr(workload, "schedule", None)
-    dispatch = getattr(spec, "dispatch", None)
-    asked = int(getattr(dispatch, "num_workers", None) or 0)
-    streams = int(getattr(spec, "streams", None) or 0)
-    if not asked or streams <= asked or getattr(spec, "spatial_grid", None):
+    spec = workload.schedule
+    dispatch = spec.dispatch
+    asked = int(dispatch.num_workers or 0) if dispatch is not None else 0
+    streams = int(spec.streams or 0)
+    if dispatch is None or not asked or streams <= asked or spec.spatial_grid:
         return []
     directive = f"dispatch({dispatch.kind})"
     return [
@@ -460,25 +443,25 @@ def worker_count_diagnostics(workload: Any, target: str) -> list[Diagnostic]:
             f"{directive} asks for {asked} worker{'s' if asked != 1 else ''}, but streams("
             f"{streams}) makes it {streams}: the larger count wins, so the program runs on "
             f"{streams} workers (give both the same count to silence this)",
-            _step_loc(spec, "dispatch") or getattr(dispatch, "loc", None),
+            _step_loc(spec, "dispatch") or dispatch.loc,
         )
     ]
 
 
-def start_threshold_diagnostics(workload: Any, target: str, issue: float) -> list[Diagnostic]:
+def start_threshold_diagnostics(workload: Workload, target: str, issue: float) -> list[Diagnostic]:
     """``StartPolicy.threshold(n)`` only delays the start when issuing takes time (the cost
     table's ``issue`` > 0, a timing policy other than ``immediate``, or a task window); with a
     ReadyPolicy it also enlarges the first group. Otherwise every task is issued at cycle 0 and
     the threshold changes nothing, which is warned (docs/semantics.md,
     "Task-graph policies"). ``issue`` is the cost table's at compile."""
-    spec = getattr(workload, "schedule", None)
-    start = getattr(spec, "start_policy", None)
+    spec = workload.schedule
+    start = spec.start_policy
     if start is None or start.kind != "threshold" or issue > 0:
         return []
-    timing = getattr(getattr(spec, "timing", None), "kind", "immediate")
-    if timing != "immediate" or getattr(spec, "window", None) is not None:
+    timing = spec.timing.kind if spec.timing is not None else "immediate"
+    if timing != "immediate" or spec.window is not None:
         return []
-    if getattr(spec, "ready_policy", None) is not None:
+    if spec.ready_policy is not None:
         return []
     return [
         Diagnostic(
@@ -493,20 +476,17 @@ def start_threshold_diagnostics(workload: Any, target: str, issue: float) -> lis
     ]
 
 
-def check_mesh_workers(workload: Any, target: str) -> None:
+def check_mesh_workers(workload: Workload, target: str) -> None:
     """Under ``spatial_map`` the workers ARE the mesh tiles on both targets (cpu_sim runs r*c
     workers; the ascend_npu plan's block dim is r*c): a dispatch or streams worker count that
     differs is a ``ScheduleError`` at the ``spatial_map`` call, never silently overridden."""
-    spec = getattr(workload, "schedule", None)
-    grid = tuple(int(g) for g in (getattr(spec, "spatial_grid", None) or ()))
+    spec = workload.schedule
+    grid = tuple(int(g) for g in (spec.spatial_grid or ()))
     if not grid:
         return
     tiles = math.prod(grid)
-    dispatch = getattr(spec, "dispatch", None)
-    for what, n in (
-        ("dispatch", int(getattr(dispatch, "num_workers", None) or 0)),
-        ("streams", int(getattr(spec, "streams", None) or 0)),
-    ):
+    asked = spec.dispatch.num_workers if spec.dispatch is not None else None
+    for what, n in (("dispatch", int(asked or 0)), ("streams", int(spec.streams or 0))):
         if n and n != tiles:
             raise ScheduleError(
                 f"{target}: {what} asks for {n} workers, but spatial_map(grid={grid}) has "
