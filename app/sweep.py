@@ -53,6 +53,7 @@ from app.model.sweep import (
     run_sweep,
     write_csv,
 )
+from app.runner.job import RunJob
 
 __all__ = ["main", "format_table", "format_params", "LinkArg", "LinkSyntaxError", "parse_link"]
 
@@ -233,7 +234,13 @@ def _run(doc: Document, param: SweepParam, workdir: Path, args: argparse.Namespa
     linked = f" (linked: {', '.join(link.label for link in param.links)})" if param.links else ""
     print(f"sweeping {param.label} over {len(param.values)} values{linked}", file=err, flush=True)
     return run_sweep(
-        doc, param, workdir, target=args.target, progress=_progress(err), timeout_s=args.timeout
+        doc,
+        param,
+        workdir,
+        start=RunJob,
+        target=args.target,
+        progress=_progress(err),
+        timeout_s=args.timeout,
     )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from app.model import io
 from app.model.document import Document
+from app.model.validation import validate_document
 
 ROOT = Path(__file__).resolve().parents[1]
 MATMUL = ROOT / "projects" / "matmul.pto.json"
@@ -22,7 +23,7 @@ def code_document(cpp: str = CPP) -> Document:
     kernel.body.nodes = {i: n for i, n in kernel.body.nodes.items() if n.kind in keep}
     kernel.body.edges = []
     kernel.props["cpp_src"] = cpp
-    assert doc.validate() == []
+    assert validate_document(doc) == []
     return doc
 
 

@@ -4,6 +4,9 @@ Nothing here may import Qt: the import-linter contract in pyproject.toml enforce
 The contract with the exporter, importer and editor is docs/graph-model.md.
 """
 
+from .catalogue import KINDS  # first: binds the kind table every helper asks (kind_lookup)
+from .connections import can_connect
+from .creation import new_node
 from .document import (
     FORMAT_VERSION,
     Backdrop,
@@ -15,7 +18,9 @@ from .document import (
     PortRef,
 )
 from .events import DocumentEvents, Signal
-from .registry import KINDS, NodeKind, PortSpec, PropSpec, can_connect, kind, new_node, ports_of
+from .kind_lookup import kind
+from .kinds._base import NodeKind, PortSpec, PropSpec
+from .node_ports import ports_of
 
 __all__ = [
     "FORMAT_VERSION",

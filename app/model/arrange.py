@@ -34,7 +34,7 @@ import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from . import registry, titles
+from . import catalogue, kind_lookup, node_ports, titles
 from .document import Document, Graph, Node
 
 GAP_X = 60.0
@@ -63,7 +63,7 @@ class Size:
 def estimated_size(node: Node, doc: Document, graph: Graph) -> Size:
     """A node's size without a view: title width (~7 px a character) and one row per port."""
     text = titles.title(node, doc, graph)
-    ports = registry.ports_of(node, doc, graph) if graph is not doc.graph else registry.ports_of(node, doc)  # fmt: skip
+    ports = node_ports.ports_of(node, doc, graph) if graph is not doc.graph else node_ports.ports_of(node, doc)  # fmt: skip
     ins = sum(1 for p in ports if p.direction == "in")
     outs = len(ports) - ins
     return Size(max(160.0, 7.2 * len(text) + 40.0), 50.0 + 22.0 * max(ins, outs, 1))
@@ -72,7 +72,7 @@ def estimated_size(node: Node, doc: Document, graph: Graph) -> Size:
 def estimated_header(node: Node, doc: Document) -> tuple[float, float]:
     """A frame's ``(header height, minimum width)`` without a view."""
     text = titles.title(node, doc, doc.graph)
-    look = registry.kind_of(node).frame_style
+    look = kind_lookup.kind_of(node).frame_style
     header = HEADER_H + (SUMMARY_H if look is not None and look.summary else 0.0)
     return header, 9.5 * len(text) + 24.0
 
@@ -85,7 +85,7 @@ def frame_size(content: Size | None, header: float, min_width: float) -> Size:
 
 
 def _is_frame(node: Node) -> bool:
-    k = registry.KINDS.get(node.kind)
+    k = catalogue.KINDS.get(node.kind)
     return bool(k is not None and getattr(k, "frame", False))
 
 
@@ -301,9 +301,9 @@ def _sibling_edges(graph: Graph, rep: Mapping[str, str]) -> list[tuple[str, str]
 
 
 def _category_rank(node: Node) -> int:
-    kind = registry.KINDS.get(node.kind)
+    kind = catalogue.KINDS.get(node.kind)
     category = kind.category if kind is not None else ""
-    order = registry.CATEGORY_ORDER
+    order = catalogue.CATEGORY_ORDER
     return order.index(category) if category in order else len(order)
 
 

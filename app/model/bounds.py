@@ -25,6 +25,7 @@ from typing import Any
 
 from . import pytext
 from .document import Diagnostic, Document, Graph, Node
+from .kind_lookup import kind_of
 
 __all__ = [
     "MAX_JSON_DEPTH",
@@ -136,8 +137,6 @@ def document_diagnostics(doc: Document) -> list[Diagnostic]:
 
 def _writes_into(node: Node) -> bool:
     """A tensor: a wire into it says which call writes it (``NodeKind.data``)."""
-    from .registry import kind_of  # registry imports this module
-
     return kind_of(node).data == "tensor"
 
 

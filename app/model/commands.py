@@ -30,9 +30,26 @@ from typing import Any
 
 from pto_wsp.errors import PtoError
 
-from . import exprs, frames, indexing, order, pytext, registry
+from . import (
+    catalogue,
+    connections,
+    creation,
+    exprs,
+    frames,
+    indexing,
+    kernel_param,
+    kind_lookup,
+    node_ports,
+    order,
+    placement,
+    prop_checks,
+    pytext,
+)
 from .document import Backdrop, Document, Edge, Graph, Node, PortRef
 from .events import DocumentEvents
+from .io import ProjectError, _build_graph, _graph_data, _model
+from .kinds._base import PortSpec
+from .kinds.schedule import DEFAULT_TARGET
 
 Op = tuple[Any, ...]
 
@@ -48,7 +65,7 @@ class EditError(PtoError):
 
 
 class ConnectionRefused(EditError):
-    """``Connect`` was refused by ``registry.can_connect``; ``reason`` says why."""
+    """``Connect`` was refused by ``connections.can_connect``; ``reason`` says why."""
 
     def __init__(self, reason: str):
         self.reason = reason
@@ -337,31 +354,31 @@ def _inverse(op: Op) -> Op:
 # ------------------------------------------------------------------------------------------
 def _owned_by_kernel(kind_id: str) -> bool:
     """Nodes of a kernel body that belong to the kernel (its entry, one per parameter)."""
-    k = registry.kind_of(kind_id)
+    k = kind_lookup.kind_of(kind_id)
     return k.body_entry or k.kernel_param
 
 
 def _role_kind(role: str, value: Any = True) -> str:
     """The id of the kind playing ``role`` (``NodeKind.<role> == value``)."""
-    return next(k.id for k in registry.KINDS.values() if getattr(k, role) == value)
+    return next(k.id for k in catalogue.KINDS.values() if getattr(k, role) == value)
 
 
 def _default_loop_kind() -> str:
     """The parallel loop ``P(...)``: the loop frame whose ``axes`` list binds its variables."""
     return next(
         k.id
-        for k in registry.KINDS.values()
-        if k.frame and k.binds_vars is not None and registry.reference_props(k.id).get("axes")
+        for k in catalogue.KINDS.values()
+        if k.frame and k.binds_vars is not None and catalogue.reference_props(k.id).get("axes")
     )
 
 
 def _is_frame(kind_id: str) -> bool:
-    return registry.is_frame(kind_id)
+    return kind_lookup.is_frame(kind_id)
 
 
 def _label(node: Node) -> str:
     """A node as messages name it: display name and name (``Tensor Q``) or its id."""
-    shown = registry.display_name(node.kind)
+    shown = kind_lookup.display_name(node.kind)
     return f"{shown} {node.name}" if node.name else f"{shown} {node.id}"
 
 
@@ -370,24 +387,24 @@ def scope_inside(doc: Document, parent: str | None) -> str:
     ``kernel`` for a kernel body, else the inside of the frame ``parent``."""
     if parent is not None:
         node = doc.graph.nodes.get(parent)
-        if node is not None and registry.kind_of(node).defines_kernel:
+        if node is not None and kind_lookup.kind_of(node).defines_kernel:
             return "kernel"
-    return registry.scope_of_parent(doc, parent)
+    return placement.scope_of_parent(doc, parent)
 
 
 def placement_problem(doc: Document, kind_id: str, parent: str | None) -> str | None:
     """Why a node of ``kind_id`` may not live directly inside ``parent`` (None = the root
     canvas; a frame; a kernel definition = its body), or None when it may."""
     if _owned_by_kernel(kind_id):
-        return f"a {registry.display_name(kind_id)} belongs to its kernel and cannot be placed"
+        return f"a {kind_lookup.display_name(kind_id)} belongs to its kernel and cannot be placed"
     if parent is not None:
         node = doc.graph.nodes.get(parent)
-        if node is not None and registry.kind_of(node).defines_kernel:
-            k = registry.kind(kind_id)
+        if node is not None and kind_lookup.kind_of(node).defines_kernel:
+            k = kind_lookup.kind(kind_id)
             if "kernel" in k.allowed_in:
                 return None
             return f"a {k.title} cannot live inside a kernel body (only tile ops do)"
-    return registry.place_problem(doc, kind_id, parent)
+    return placement.place_problem(doc, kind_id, parent)
 
 
 def _top_level(doc: Document, node_ids: Iterable[str]) -> list[str]:
@@ -483,7 +500,7 @@ def _check_wires(doc: Document, moved: Iterable[str], what: str) -> None:
         src, dst = nodes.get(e.src.node), nodes.get(e.dst.node)
         if src is None or dst is None:
             continue
-        ok, why = registry.root_wire_problem(doc, src, e.src.port, dst, e.dst.port)
+        ok, why = connections.root_wire_problem(doc, src, e.src.port, dst, e.dst.port)
         if not ok:
             raise PlacementRefused(f"{what}: the wire {e.src} -> {e.dst} would break: {why}")
 
@@ -493,7 +510,7 @@ def _clear_references_to(ed: DocumentEditor, gone: set[str]) -> set[str]:
     and would then point at an unrelated node). Returns the ids of the nodes changed."""
     changed: set[str] = set()
     for node in list(ed.doc.graph.nodes.values()):
-        for prop, sub in registry.reference_props(node.kind).items():
+        for prop, sub in catalogue.reference_props(node.kind).items():
             value = node.props.get(prop)
             if sub is None:
                 if isinstance(value, str) and value in gone:
@@ -514,7 +531,7 @@ def _clear_references_to(ed: DocumentEditor, gone: set[str]) -> set[str]:
 def _empty_reference(kind_id: str, prop: str) -> Any:
     """What a reference property holds when it names nothing (``""``)."""
     try:
-        return copy.deepcopy(registry.kind(kind_id).prop(prop).default)
+        return copy.deepcopy(kind_lookup.kind(kind_id).prop(prop).default)
     except KeyError:
         return ""
 
@@ -549,14 +566,16 @@ class Batch(Command):
 
 
 def _check_props(kind_id: str, props: Mapping[str, Any], node_id: str = "(new)") -> None:
-    k = registry.kind(kind_id)
+    k = kind_lookup.kind(kind_id)
     spec_names = {p.name for p in k.props}
     for field, value in props.items():
         if field not in spec_names:
             raise PropertyError(
-                node_id, f"props.{field}", f"unknown property for {registry.display_name(kind_id)}"
+                node_id,
+                f"props.{field}",
+                f"unknown property for {kind_lookup.display_name(kind_id)}",
             )
-        problem = registry.prop_problem(k.prop(field), value)
+        problem = prop_checks.prop_problem(k.prop(field), value)
         if problem is not None:
             raise PropertyError(node_id, f"props.{field}", problem)
 
@@ -582,8 +601,8 @@ class AddNode(Command):
 
     def run(self, ed: DocumentEditor) -> None:
         try:
-            registry.kind(self.kind)
-        except registry.UnknownKind as err:
+            kind_lookup.kind(self.kind)
+        except kind_lookup.UnknownKind as err:
             raise EditError(str(err)) from None
         graph, frame = ed.place_for(self.parent)
         problem = placement_problem(ed.doc, self.kind, self.parent)
@@ -592,11 +611,11 @@ class AddNode(Command):
         _check_props(self.kind, self.props)
         props = dict(self.props)
         if "params" in props:
-            props["params"] = [registry.normalize_param(p) for p in props["params"]]
+            props["params"] = [kernel_param.normalize_param(p) for p in props["params"]]
         _check_references(ed.doc, "(new)", self.kind, props)
-        if self.name is not None and registry.names_a_variable(self.kind):
+        if self.name is not None and kind_lookup.names_a_variable(self.kind):
             _name_problem(ed.doc, "(new)", self.kind, self.name, None)
-        self.node = registry.new_node(self.kind, ed.doc, self.pos, name=self.name, **props)
+        self.node = creation.new_node(self.kind, ed.doc, self.pos, name=self.name, **props)
         self.node.parent = frame
         if graph is ed.doc.graph:
             _default_target(ed.doc, self.node, props)
@@ -608,11 +627,11 @@ def _default_target(doc: Document, node: Node, given: Mapping[str, Any]) -> None
     one and the caller named none: a user's first workload then runs (F5) without a trip to
     its sheet. A later one keeps "" (a project compiles one program); loading a
     file never comes here, so a file's empty target stays empty."""
-    if node.parent is not None or not registry.kind_of(node).program or "target" in given:
+    if node.parent is not None or not kind_lookup.kind_of(node).program or "target" in given:
         return
-    programs = (n for n in doc.graph.nodes.values() if registry.kind_of(n).program)
+    programs = (n for n in doc.graph.nodes.values() if kind_lookup.kind_of(n).program)
     if not any(n.props.get("target") for n in programs):
-        node.props["target"] = registry.DEFAULT_TARGET
+        node.props["target"] = DEFAULT_TARGET
 
 
 class RemoveNodes(Command):
@@ -636,7 +655,7 @@ class RemoveNodes(Command):
             node, graph, _owner = found
             if _owned_by_kernel(node.kind):
                 raise EditError(
-                    f"{node_id} ({registry.display_name(node.kind)}) belongs to its kernel "
+                    f"{node_id} ({kind_lookup.display_name(node.kind)}) belongs to its kernel "
                     "and cannot be removed"
                 )
             ids = _subtree(doc, node_id) if graph is doc.graph else [node_id]
@@ -661,7 +680,7 @@ class Connect(Command):
         self.src, self.dst = src, dst
 
     def run(self, ed: DocumentEditor) -> None:
-        ok, reason = registry.can_connect(ed.doc, self.src, self.dst)
+        ok, reason = connections.can_connect(ed.doc, self.src, self.dst)
         if not ok:
             raise ConnectionRefused(reason)
         graph = ed.doc.graph_of(self.src.node)
@@ -695,15 +714,15 @@ def _name_problem(doc: Document, node_id: str, kind_id: str, value: Any, node: N
     no other such variable."""
     if not isinstance(value, str):
         raise PropertyError(node_id, "name", "expected a string")
-    k = registry.kind(kind_id)
+    k = kind_lookup.kind(kind_id)
     if k.name_base and not exprs.is_identifier(value):
         raise PropertyError(node_id, "name", f"{value!r} is not a valid Python name")
-    if registry.names_a_variable(kind_id) and (node is None or node.id in doc.graph.nodes):
+    if kind_lookup.names_a_variable(kind_id) and (node is None or node.id in doc.graph.nodes):
         clash = next(
             (
                 n
                 for n in doc.graph.nodes.values()
-                if n.name == value and n is not node and registry.names_a_variable(n.kind)
+                if n.name == value and n is not node and kind_lookup.names_a_variable(n.kind)
             ),
             None,
         )
@@ -715,7 +734,7 @@ def _name_problem(doc: Document, node_id: str, kind_id: str, value: Any, node: N
 
 def _check_references(doc: Document, node_id: str, kind_id: str, props: Mapping[str, Any]) -> None:
     """Reference properties must name an existing node of a kind they may refer to."""
-    for prop, sub in registry.reference_props(kind_id).items():
+    for prop, sub in catalogue.reference_props(kind_id).items():
         if prop not in props:
             continue
         value = props[prop]
@@ -726,7 +745,7 @@ def _check_references(doc: Document, node_id: str, kind_id: str, props: Mapping[
             if isinstance(value, list)
             else []
         )
-        allowed = registry.reference_kinds(kind_id, prop)
+        allowed = catalogue.reference_kinds(kind_id, prop)
         for target in targets:
             if target in (None, ""):
                 continue
@@ -734,7 +753,7 @@ def _check_references(doc: Document, node_id: str, kind_id: str, props: Mapping[
             if found is None:
                 raise PropertyError(node_id, f"props.{prop}", f"no node {target!r} to refer to")
             if allowed and found.kind not in allowed:
-                names = ", ".join(registry.display_name(a) for a in allowed)
+                names = ", ".join(kind_lookup.display_name(a) for a in allowed)
                 raise PropertyError(
                     node_id,
                     f"props.{prop}",
@@ -771,34 +790,34 @@ class SetProperty(Command):
             return
         if self.field == "parent":
             raise PropertyError(self.node_id, "parent", "use Reparent to move a node into a frame")
-        k = registry.kind(node.kind)
+        k = kind_lookup.kind(node.kind)
         try:
             spec = k.prop(self.field)
         except KeyError:
             raise PropertyError(
                 self.node_id,
                 f"props.{self.field}",
-                f"unknown property for {registry.display_name(node.kind)}",
+                f"unknown property for {kind_lookup.display_name(node.kind)}",
             ) from None
-        problem = registry.prop_problem(spec, value)
+        problem = prop_checks.prop_problem(spec, value)
         if problem is not None:
             raise PropertyError(self.node_id, f"props.{self.field}", problem)
         _check_references(ed.doc, self.node_id, node.kind, {self.field: value})
         if spec.type == "params":
-            value = [registry.normalize_param(p) for p in value]
+            value = [kernel_param.normalize_param(p) for p in value]
         old = copy.deepcopy(node.props.get(self.field))
         if old == value:
             return
         ed.set_field(node, self.field, value)
-        if registry.kind_of(node).defines_kernel and self.field == "params":
+        if kind_lookup.kind_of(node).defines_kernel and self.field == "params":
             renames = _param_renames(old or [], value)
             _apply_param_renames(ed, node, renames)
             _sync_params(ed, node)
         # ports derive from a call's kernel and a kernel's params only
-        if registry.kind_of(node).calls_kernel and self.field == "kernel":
+        if kind_lookup.kind_of(node).calls_kernel and self.field == "kernel":
             _prune_dead_edges(ed, {node.id})
             _prune_index_overrides(ed)
-        elif registry.kind_of(node).defines_kernel and self.field == "params":
+        elif kind_lookup.kind_of(node).defines_kernel and self.field == "params":
             _prune_dead_edges(ed, {node.id} | {c.id for c in _calls_of(ed.doc, node.id)})
             _prune_index_overrides(ed)
 
@@ -819,7 +838,7 @@ def _param_renames(old: list[Any], new: list[Any]) -> dict[str, str]:
 def _calls_of(doc: Document, kernel_id: str) -> list[Node]:
     return [
         n for n in doc.graph.nodes.values()
-        if registry.kind_of(n).calls_kernel and n.props.get("kernel") == kernel_id
+        if kind_lookup.kind_of(n).calls_kernel and n.props.get("kernel") == kernel_id
     ]  # fmt: skip
 
 
@@ -845,7 +864,7 @@ def _apply_param_renames(ed: DocumentEditor, kernel: Node, renames: Mapping[str,
             ed.set_field(call, "index", {renames.get(p, p): t for p, t in index.items()})
     if kernel.body is not None:
         for n in kernel.body.nodes.values():
-            if registry.kind_of(n).kernel_param and n.props.get("param") in renames:
+            if kind_lookup.kind_of(n).kernel_param and n.props.get("param") in renames:
                 new = renames[n.props["param"]]
                 ed.set_field(n, "param", new)
                 if n.name:
@@ -853,21 +872,21 @@ def _apply_param_renames(ed: DocumentEditor, kernel: Node, renames: Mapping[str,
 
 
 def _sync_params(ed: DocumentEditor, kernel: Node) -> None:
-    """Journaled ``registry.sync_kernel_params``: add/remove ``kernel.param`` nodes."""
+    """Journaled ``creation.sync_kernel_params``: add/remove ``kernel.param`` nodes."""
     body = kernel.body
     if body is None:
         return
-    wanted = [p["name"] for p in registry.kernel_params(kernel)]
+    wanted = [p["name"] for p in indexing.params_of(kernel)]
     present: dict[str, str] = {}
     for n in list(body.nodes.values()):
-        if not registry.kind_of(n).kernel_param:
+        if not kind_lookup.kind_of(n).kernel_param:
             continue
         pname = n.props.get("param")
         if pname not in wanted or pname in present:
             ed.remove_node(body, n.id)
         else:
             present[pname] = n.id
-    ids = registry.IdAllocator(ed.doc)
+    ids = creation.IdAllocator(ed.doc)
     param_kind = _role_kind("kernel_param")
     for i, pname in enumerate(wanted):
         if pname not in present:
@@ -875,10 +894,10 @@ def _sync_params(ed: DocumentEditor, kernel: Node) -> None:
             ed.add_node(body, p)
 
 
-def _ports(doc: Document, node: Node, graph: Graph, owner: Node | None) -> list[registry.PortSpec]:
+def _ports(doc: Document, node: Node, graph: Graph, owner: Node | None) -> list[PortSpec]:
     if graph is doc.graph:
-        return registry.ports_of(node, doc)
-    return registry.dynamic_or_static(node, graph, owner, doc)
+        return node_ports.ports_of(node, doc)
+    return node_ports.dynamic_ports(node, graph, owner, doc)
 
 
 def _prune_dead_edges(ed: DocumentEditor, changed: set[str] | None = None) -> None:
@@ -888,7 +907,7 @@ def _prune_dead_edges(ed: DocumentEditor, changed: set[str] | None = None) -> No
     for graph, owner in list(doc.graphs()):
         if changed is not None and graph is not doc.graph and (owner is None or owner.id not in changed):  # fmt: skip
             continue
-        cache: dict[str, list[registry.PortSpec]] = {}
+        cache: dict[str, list[PortSpec]] = {}
         for e in list(graph.edges):
             if e.src.node not in graph.nodes or e.dst.node not in graph.nodes:
                 continue
@@ -898,8 +917,8 @@ def _prune_dead_edges(ed: DocumentEditor, changed: set[str] | None = None) -> No
                 if nid not in cache:
                     cache[nid] = _ports(doc, graph.nodes[nid], graph, owner)
             if (
-                registry.find_port(cache[e.src.node], e.src.port, "out") is None
-                or registry.find_port(cache[e.dst.node], e.dst.port, "in") is None
+                node_ports.find_port(cache[e.src.node], e.src.port, "out") is None
+                or node_ports.find_port(cache[e.dst.node], e.dst.port, "in") is None
             ):
                 ed.remove_edge(graph, e)
 
@@ -907,7 +926,7 @@ def _prune_dead_edges(ed: DocumentEditor, changed: set[str] | None = None) -> No
 def _prune_index_overrides(ed: DocumentEditor) -> None:
     """Drop ``props.index`` entries of parameters a call's kernel no longer has."""
     for call in list(ed.doc.graph.nodes.values()):
-        if not registry.kind_of(call).calls_kernel:
+        if not kind_lookup.kind_of(call).calls_kernel:
             continue
         index = call.props.get("index")
         kern = indexing.kernel_of(ed.doc, call)
@@ -930,7 +949,7 @@ class SetPortIndex(Command):
 
     def run(self, ed: DocumentEditor) -> None:
         call = ed.doc.graph.nodes.get(self.call_id)
-        if call is None or not registry.kind_of(call).calls_kernel:
+        if call is None or not kind_lookup.kind_of(call).calls_kernel:
             raise EditError(f"no kernel call {self.call_id!r}")
         if indexing.param_of(ed.doc, call, self.param) is None:
             raise PropertyError(
@@ -945,7 +964,7 @@ class SetPortIndex(Command):
             if not isinstance(self.text, str):
                 raise PropertyError(self.call_id, f"props.index.{self.param}", "expected text")
             index[self.param] = self.text.strip()
-        problem = registry.prop_problem(registry.kind_of(call).prop("index"), index)
+        problem = prop_checks.prop_problem(kind_lookup.kind_of(call).prop("index"), index)
         if problem is not None:
             raise PropertyError(self.call_id, f"props.index.{self.param}", problem)
         if index != (call.props.get("index") or {}):
@@ -1093,7 +1112,7 @@ class Wrap(Command):
         if not self.node_ids:
             raise EditError("nothing selected to wrap")
         if not _is_frame(self.kind):
-            raise EditError(f"{registry.display_name(self.kind)} is not a frame")
+            raise EditError(f"{kind_lookup.display_name(self.kind)} is not a frame")
         for nid in self.node_ids:
             if nid not in doc.graph.nodes:
                 raise EditError(f"no node {nid!r} on the canvas")
@@ -1107,16 +1126,16 @@ class Wrap(Command):
             raise PlacementRefused(problem)
         _check_props(self.kind, self.props)
         _check_references(doc, "(new)", self.kind, self.props)
-        frame = registry.new_node(self.kind, doc, (0.0, 0.0), name=self.name, **self.props)
+        frame = creation.new_node(self.kind, doc, (0.0, 0.0), name=self.name, **self.props)
         frame.parent = parent
         _default_target(doc, frame, self.props)
         inner = scope_inside_kind(self.kind)
         for nid in ids:
             n = doc.graph.nodes[nid]
-            k = registry.kind(n.kind)
+            k = kind_lookup.kind(n.kind)
             if inner not in k.allowed_in:
                 raise PlacementRefused(
-                    f"a {k.title} cannot live in a {registry.display_name(self.kind)} "
+                    f"a {k.title} cannot live in a {kind_lookup.display_name(self.kind)} "
                     f"(it lives in: {', '.join(sorted(k.allowed_in))})"
                 )
         if self.pos is not None:
@@ -1138,7 +1157,7 @@ class Wrap(Command):
 
 def scope_inside_kind(kind_id: str) -> str:
     """The scope name of the inside of a frame of ``kind_id``."""
-    return registry.kind(kind_id).children_scope
+    return kind_lookup.kind(kind_id).children_scope
 
 
 class Unwrap(Command):
@@ -1206,7 +1225,7 @@ class CreateTensor(Command):
     def run(self, ed: DocumentEditor) -> None:
         doc = ed.doc
         call = doc.graph.nodes.get(self.call_id)
-        if call is None or not registry.kind_of(call).calls_kernel:
+        if call is None or not kind_lookup.kind_of(call).calls_kernel:
             raise EditError(f"no kernel call {self.call_id!r}")
         if indexing.kernel_of(doc, call) is None:
             raise EditError(f"{_label(call)} names no kernel: pick its kernel first")
@@ -1228,14 +1247,14 @@ class CreateTensor(Command):
         if scalar:
             kind_id = _role_kind("data", "scalar")
             props: dict[str, Any] = {"dtype": dtype} if _has_prop(kind_id, "dtype") else {}
-            node = registry.new_node(kind_id, doc, pos, name=name, **props)
+            node = creation.new_node(kind_id, doc, pos, name=name, **props)
         else:
             shape = _leading_sizes(doc, call, self.param) + list(self._tile(param))
             props = {"shape": shape}
             kind_id = _role_kind("data", "tensor")
             if _has_prop(kind_id, "dtype"):
                 props["dtype"] = dtype
-            node = registry.new_node(kind_id, doc, pos, name=name, **props)
+            node = creation.new_node(kind_id, doc, pos, name=name, **props)
         node.parent = None
         ed.add_node(doc.graph, node)
         out_port = "scalar" if scalar else "tensor"
@@ -1253,7 +1272,7 @@ class CreateTensor(Command):
 
     @staticmethod
     def _connect(ed: DocumentEditor, src: PortRef, dst: PortRef) -> None:
-        ok, reason = registry.can_connect(ed.doc, src, dst)
+        ok, reason = connections.can_connect(ed.doc, src, dst)
         if not ok:
             raise ConnectionRefused(reason)
         ed.add_edge(ed.doc.graph, Edge(src, dst))
@@ -1271,15 +1290,15 @@ class CreateTensor(Command):
 
 
 def canvas_name(doc: Document, base: str, extra: Iterable[str] = ()) -> str:
-    """``base`` or its next free numbered variant (``registry.free_name``: ``Q2`` -> ``Q3``)
+    """``base`` or its next free numbered variant (``creation.free_name``: ``Q2`` -> ``Q3``)
     among the names on the root canvas (a kernel's parameter names are its own)."""
     used = {n.name for n in doc.graph.nodes.values()} | set(extra) | pytext.RESERVED_NAMES
-    return registry.free_name(base, used)
+    return creation.free_name(base, used)
 
 
 def _has_prop(kind_id: str, prop: str) -> bool:
     try:
-        registry.kind(kind_id).prop(prop)
+        kind_lookup.kind(kind_id).prop(prop)
     except KeyError:
         return False
     return True
@@ -1336,7 +1355,7 @@ def loop_sizes(doc: Document, node_id: str) -> list[int]:
 def _axis_refs(frame: Node) -> list[Any]:
     """The axis ids a loop frame runs over, in header order: its ``axes`` entries that bind a
     variable (``P(b, h)``), or its one ``axis`` (``P.seq``, ``P.sel``)."""
-    refs = registry.reference_props(frame.kind)
+    refs = catalogue.reference_props(frame.kind)
     if refs.get("axes") == "axis":
         entries = frame.props.get("axes") or []
         return [a.get("axis") for a in entries if isinstance(a, dict) and a.get("var")]
@@ -1401,8 +1420,6 @@ class RemoveBackdrop(Command):
 def clipboard_data(doc: Document, node_ids: Iterable[str]) -> dict[str, Any]:
     """JSON-ready data of the given nodes (one canvas) with everything inside selected frames,
     and the wires among them. Selected nodes whose frame is not copied have ``parent`` None."""
-    from .io import _graph_data
-
     chosen = [i for i in dict.fromkeys(node_ids) if doc.locate(i) is not None]
     if not chosen:
         return {"nodes": [], "edges": []}
@@ -1423,7 +1440,7 @@ def clipboard_data(doc: Document, node_ids: Iterable[str]) -> dict[str, Any]:
             item["parent"] = None
     refs: dict[str, dict[str, str]] = {}  # what references to uncopied nodes name
     for node in sub.nodes.values():
-        for _field, target in registry.references(node):
+        for _field, target in catalogue.references(node):
             found = doc.graph.nodes.get(target)
             if target not in sub.nodes and found is not None:
                 refs[target] = {"kind": found.kind, "name": found.name}
@@ -1437,8 +1454,6 @@ def _paste(
     parent_of_top: Mapping[str, str | None] | str | None,
 ) -> list[Node]:
     """Insert clipboard data with fresh ids and names; returns the pasted top-level nodes."""
-    from .io import ProjectError, _build_graph, _model
-
     raw = {
         "format_version": ed.doc.format_version,
         "graph": {
@@ -1456,7 +1471,7 @@ def _paste(
     fragment = Document(graph=pasted)
     for n in pasted.nodes.values():
         problem = (
-            registry.place_problem(fragment, n.kind, n.parent) if n.parent is not None else None
+            placement.place_problem(fragment, n.kind, n.parent) if n.parent is not None else None
         )
         if problem is not None:
             raise EditError(f"clipboard data is not a valid selection: {n.id}: {problem}")
@@ -1476,20 +1491,20 @@ def _paste(
         problem = placement_problem(ed.doc, n.kind, target(n))
         if problem is not None:
             raise PlacementRefused(
-                f"{registry.display_name(n.kind)} cannot be pasted here: {problem}"
+                f"{kind_lookup.display_name(n.kind)} cannot be pasted here: {problem}"
             )
-    ids = registry.IdAllocator(ed.doc)
+    ids = creation.IdAllocator(ed.doc)
     mapping: dict[str, str] = {}
     for node, _g, _o in Document(graph=pasted).walk():
         mapping[node.id] = ids()
     names_taken: set[str] = set()
     for node in pasted.nodes.values():
-        k = registry.kind(node.kind)
+        k = kind_lookup.kind(node.kind)
         if k.name_base and node.name:
             new = (
                 canvas_name(ed.doc, node.name, names_taken)
                 if graph is ed.doc.graph
-                else registry.unique_name(ed.doc, node.name, names_taken)
+                else creation.unique_name(ed.doc, node.name, names_taken)
             )
             names_taken.add(new)
             node.name = new
@@ -1497,9 +1512,9 @@ def _paste(
     outside = _outside_references(ed.doc, data.get("refs"))
     for node in pasted.nodes.values():
         node.parent = new_top[node.id] if node.id in new_top else mapping[node.parent]  # type: ignore[index]
-        for prop, sub in registry.reference_props(node.kind).items():
+        for prop, sub in catalogue.reference_props(node.kind).items():
             value = node.props.get(prop)
-            kinds = registry.reference_kinds(node.kind, prop)
+            kinds = catalogue.reference_kinds(node.kind, prop)
 
             def retarget(ref: Any, kinds: tuple[str, ...] = kinds) -> Any:
                 if not isinstance(ref, str) or not ref:

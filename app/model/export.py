@@ -23,8 +23,30 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from . import exprs, frames, indexing, pytext, registry
+from . import (
+    catalogue,
+    exprs,
+    frames,
+    indexing,
+    kernel_param,
+    kind_lookup,
+    placement,
+    pytext,
+    validation,
+)
 from .document import Document, Edge, Node
+from .kinds._base import DTYPES, NodeKind
+from .kinds.schedule import (
+    DEPS_MODES,
+    DISPATCH_POLICIES,
+    READY_POLICIES,
+    START_POLICIES,
+    TARGETS,
+    TIMING_POLICIES,
+    TRACE_POLICIES,
+    WINDOW_MODES,
+    WINDOW_UNITS,
+)
 
 __all__ = ["ExportError", "ExportResult", "export_script", "LINE_LENGTH"]
 
@@ -47,9 +69,9 @@ its kind's ``NodeKind.section`` (a connect's processes, which stand in its frame
 _SECTION_INDEX = {name: i for i, (name, _title) in enumerate(SECTIONS)}
 
 
-def _k(node: Node) -> registry.NodeKind:
-    """The kind of ``node`` (``registry.kind_of``: no roles when unknown)."""
-    return registry.kind_of(node)
+def _k(node: Node) -> NodeKind:
+    """The kind of ``node`` (``kind_lookup.kind_of``: no roles when unknown)."""
+    return kind_lookup.kind_of(node)
 
 
 PROGRAM_VAR = "program"
@@ -130,7 +152,7 @@ def _shape_text(shape: Iterable[int]) -> str:
 
 def _dtype_text(node: Node, fieldname: str, dtype: object) -> str:
     """``DType.F32`` for ``f32``; only names of the dtype table reach the script."""
-    if dtype not in registry.DTYPES:
+    if dtype not in DTYPES:
         raise ExportError(node.id, fieldname, f"unknown dtype {dtype!r:.40}")
     return f"DType.{str(dtype).upper()}"
 
@@ -160,13 +182,13 @@ class _Exporter:
 
     # -- entry --------------------------------------------------------------------------------
     def run(self) -> ExportResult:
-        problems = self.doc.validate()
+        problems = validation.validate_document(self.doc)
         if problems:
             d = problems[0]
             raise ExportError(d.node_id, d.field, d.message)
         self._check_structure()
         for n in self.nodes.values():
-            if not registry.names_a_variable(n.kind):
+            if not kind_lookup.names_a_variable(n.kind):
                 continue
             self.name(n)
             if n.parent is not None:  # a process, a collective, a nested composition
@@ -175,7 +197,7 @@ class _Exporter:
                     raise ExportError(
                         n.id,
                         "name",
-                        f"{registry.node_label(other)} on the root canvas has this name already",
+                        f"{kind_lookup.node_label(other)} on the root canvas has this name already",
                     )
         for n in self.nodes.values():
             if _k(n).module_level and f"{self.name(n)}_body" in self.root_names:
@@ -189,7 +211,7 @@ class _Exporter:
         for n in self.nodes.values():
             k = _k(n)
             top = n.parent is None or (
-                k.module_level and registry.scope_of_parent(self.doc, n.parent) == "connect"
+                k.module_level and placement.scope_of_parent(self.doc, n.parent) == "connect"
             )
             if top and k.section:
                 sections.setdefault(_SECTION_INDEX[k.section], []).append(n)
@@ -206,7 +228,7 @@ class _Exporter:
                     raise ExportError(
                         n.id,
                         "parent",
-                        f"a {registry.display_name(n.kind)} is no top-level definition",
+                        f"a {kind_lookup.display_name(n.kind)} is no top-level definition",
                     )
                 emit_root(self, n)
         program = self._schedules(programs)
@@ -218,10 +240,10 @@ class _Exporter:
         return self._assemble(program is not None)
 
     def _check_structure(self) -> None:
-        """Every node stands where its kind may live (``registry.place_problem``: a loop in a
+        """Every node stands where its kind may live (``placement.place_problem``: a loop in a
         workload, a case in a P.when chain, ...) and frames do not enclose each other."""
         for n in self.nodes.values():
-            problem = registry.place_problem(self.doc, n.kind, n.parent)
+            problem = placement.place_problem(self.doc, n.kind, n.parent)
             if problem is not None:
                 raise ExportError(n.id, "parent", problem)
         for n in self.nodes.values():
@@ -290,8 +312,8 @@ class _Exporter:
         return ExportError(node_id, field, message)
 
     @staticmethod
-    def kind_of(node: Node) -> registry.NodeKind:
-        return registry.kind_of(node)
+    def kind_of(node: Node) -> NodeKind:
+        return kind_lookup.kind_of(node)
 
     @staticmethod
     def q(text: str) -> str:
@@ -356,10 +378,10 @@ class _Exporter:
 
     def ref(self, node: Node, prop: str, what: str) -> Node:
         """The node a reference property names (a node id), of a kind it may name
-        (``registry.reference_kinds``)."""
+        (``catalogue.reference_kinds``)."""
         ref = node.props.get(prop)
         target = self.nodes.get(ref) if isinstance(ref, str) else None
-        if target is None or target.kind not in registry.reference_kinds(node.kind, prop):
+        if target is None or target.kind not in catalogue.reference_kinds(node.kind, prop):
             problem = "is not set" if not ref else f"names no {what}"
             raise ExportError(node.id, f"props.{prop}", f"{prop} {problem}: choose a {what}")
         return target
@@ -393,7 +415,7 @@ class _Exporter:
     def choice(self, n: Node, prop: str, default: str) -> str:
         """An enum property, only as one of its kind's declared choices (all identifiers)."""
         value = n.props.get(prop, default)
-        choices = registry.kind(n.kind).prop(prop).choices or ()
+        choices = kind_lookup.kind(n.kind).prop(prop).choices or ()
         return self._one_of(n, f"props.{prop}", value, choices)
 
     def _one_of(self, n: Node, fieldname: str, value: object, choices: Iterable[str]) -> str:
@@ -564,7 +586,7 @@ class _Exporter:
             raise ExportError(
                 n.id,
                 "parent",
-                f"a {registry.display_name(n.kind)} cannot be a statement of a workload",
+                f"a {kind_lookup.display_name(n.kind)} cannot be a statement of a workload",
             )
         emit(self, n, depth, names)
 
@@ -602,15 +624,15 @@ class _Exporter:
             raise ExportError(
                 call.id,
                 f"outputs.{pname}",
-                f"InOut parameter {pname} reads {registry.node_label(ins[0])} but writes "
-                f"{registry.node_label(outs[0])}: wire one tensor both ways",
+                f"InOut parameter {pname} reads {kind_lookup.node_label(ins[0])} but writes "
+                f"{kind_lookup.node_label(outs[0])}: wire one tensor both ways",
             )
         found = ins[0] if ins else (outs[0] if outs else None)
         if found is not None and not (_k(found).data or _k(found).collective):
             raise ExportError(
                 call.id,
                 f"inputs.{pname}",
-                f"a {registry.display_name(found.kind)} cannot be a kernel argument",
+                f"a {kind_lookup.display_name(found.kind)} cannot be a kernel argument",
             )
         return found
 
@@ -626,7 +648,7 @@ class _Exporter:
         if axes_text:
             head += f"[{self.expr(n, 'axes', axes_text, names, in_brackets=True)}]"
         args: list[str] = []
-        for q in (registry.normalize_param(p) for p in registry.kernel_params(kern)):
+        for q in (kernel_param.normalize_param(p) for p in indexing.params_of(kern)):
             pname = self.ident(kern, "props.params", q["name"])  # a keyword argument
             src = self._param_node(n, q)
             if q["kind"] == "scalar":
@@ -671,7 +693,7 @@ class _Exporter:
             raise ExportError(
                 targets[1].id,
                 "props.target",
-                f"a project has one program, and {registry.node_label(targets[0])} is compiled "
+                f"a project has one program, and {kind_lookup.node_label(targets[0])} is compiled "
                 "already: clear this target",
             )
         if targets and PROGRAM_VAR in self.root_names:
@@ -720,7 +742,7 @@ class _Exporter:
         if not programs:
             return None
         n = programs[0]
-        target = self._one_of(n, "props.target", n.props.get("target"), registry.TARGETS)
+        target = self._one_of(n, "props.target", n.props.get("target"), TARGETS)
         steps = [*self._sheet_steps(n), (f".compile(target={_q(target)})", n.id)]
         if title_written:
             self.out.blank(1)
@@ -773,7 +795,7 @@ class _Exporter:
         steps: list[str] = []
         dispatch = p.get("dispatch") or ""
         if dispatch:
-            policy = self._one_of(n, "props.dispatch", dispatch, registry.DISPATCH_POLICIES)
+            policy = self._one_of(n, "props.dispatch", dispatch, DISPATCH_POLICIES)
             self.out.use("DispatchPolicy")
             if policy == "round_robin":
                 workers = self.integer(n, "props.dispatch_n", p.get("dispatch_n", 4), 1)
@@ -796,7 +818,7 @@ class _Exporter:
             steps.append(f".stream_by(lambda t: {self._key(n, 'stream_by', stream_by)})")
         timing = p.get("timing") or ""
         if timing:
-            policy = self._one_of(n, "props.timing", timing, registry.TIMING_POLICIES)
+            policy = self._one_of(n, "props.timing", timing, TIMING_POLICIES)
             self.out.use("TimingPolicy")
             if policy == "immediate":
                 steps.append(".timing(TimingPolicy.immediate)")
@@ -828,14 +850,14 @@ class _Exporter:
         window = self.integer(n, f + "window", p.get("window", 0), 0)
         if window > 0:
             self.out.use("TaskWindow", "WindowMode")
-            mode = self._one_of(n, f + "mode", p.get("mode", "stall"), registry.WINDOW_MODES)
-            unit = _q(self._one_of(n, f + "unit", p.get("unit", "tasks"), registry.WINDOW_UNITS))
+            mode = self._one_of(n, f + "mode", p.get("mode", "stall"), WINDOW_MODES)
+            unit = _q(self._one_of(n, f + "unit", p.get("unit", "tasks"), WINDOW_UNITS))
             args.append(f"window=TaskWindow({window}, {unit}, WindowMode.{mode.upper()})")
-        deps = self._one_of(n, f + "deps", p.get("deps", "default"), registry.DEPS_MODES)
+        deps = self._one_of(n, f + "deps", p.get("deps", "default"), DEPS_MODES)
         if deps != "default":
             self.out.use("Deps")
             args.append("deps=" + _DEPS_CALL[deps])
-        ready = self._one_of(n, f + "ready", p.get("ready", "default"), registry.READY_POLICIES)
+        ready = self._one_of(n, f + "ready", p.get("ready", "default"), READY_POLICIES)
         if ready == "priority":
             key = (p.get("ready_key") or "").strip()
             if not key:
@@ -845,7 +867,7 @@ class _Exporter:
             args.append(f"ready=ReadyPolicy.{ready}()")
         if ready != "default":
             self.out.use("ReadyPolicy")
-        start = self._one_of(n, f + "start", p.get("start", "default"), registry.START_POLICIES)
+        start = self._one_of(n, f + "start", p.get("start", "default"), START_POLICIES)
         if start == "threshold":
             threshold = self.integer(n, f + "threshold", p.get("threshold", 1), 0)
             args.append(f"start=StartPolicy.threshold({threshold})")
@@ -853,7 +875,7 @@ class _Exporter:
             args.append(f"start=StartPolicy.{start}()")
         if start != "default":
             self.out.use("StartPolicy")
-        trace = self._one_of(n, f + "trace", p.get("trace", "default"), registry.TRACE_POLICIES)
+        trace = self._one_of(n, f + "trace", p.get("trace", "default"), TRACE_POLICIES)
         if trace != "default":
             self.out.use("TracePolicy")
             args.append(f"trace=TracePolicy.{trace}()")

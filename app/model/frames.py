@@ -1,6 +1,6 @@
 """Frame navigation over a v2 document (Qt-free; docs/graph-model.md).
 
-A frame is a node whose kind is a frame kind (``registry.is_frame``); a node inside a frame names
+A frame is a node whose kind is a frame kind (``NodeKind.frame``); a node inside a frame names
 it in ``Node.parent``. A frame's children are the nodes with that parent, in ``graph.nodes``
 order. These helpers answer the structural questions every layer asks: what is inside a frame,
 what encloses a node, which loop variables are bound around it, which workload it belongs to.
@@ -11,27 +11,19 @@ Only the root canvas has frames; nodes of a kernel body have ``parent`` None.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from .document import Document, Node
-
-
-def kind_of(node: Node) -> Any:
-    """The ``NodeKind`` of ``node`` (``registry.kind_of``: a kind with no roles if unknown)."""
-    from .registry import kind_of as lookup  # registry imports this module
-
-    return lookup(node)
+from .kind_lookup import kind_of, table
 
 
 def __getattr__(name: str) -> frozenset[str]:
     """``LOOP_KINDS`` (frames binding loop variables) and ``PROGRAM_KINDS`` (frames carrying a
-    schedule sheet), derived from the kinds' roles (``NodeKind.binds_vars`` / ``.program``)."""
-    from . import registry
-
+    schedule sheet), derived from the kinds' roles (``NodeKind.binds_vars`` / ``.program``);
+    ``catalogue`` holds the same sets, this answers callers that ask the frame helpers."""
     if name == "LOOP_KINDS":
-        return registry.LOOP_KINDS
+        return frozenset(k for k, v in table().items() if v.binds_vars is not None)
     if name == "PROGRAM_KINDS":
-        return registry.PROGRAM_KINDS
+        return frozenset(k for k, v in table().items() if v.program)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -133,7 +125,6 @@ __all__ = [
     "parent_of",
     "ancestors",
     "bound_vars",
-    "kind_of",
     "loop_vars",
     "loop_axis",
     "workload_of",

@@ -41,9 +41,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from . import registry, titles
+from . import catalogue, creation, kernel_param, kind_lookup, node_ports, titles
 from .document import FORMAT_VERSION, Document, Edge, Graph, Node, PortRef
 from .kinds import kernels as kernel_kinds
+from .kinds.schedule import DEPS_MODES, READY_POLICIES, START_POLICIES, TRACE_POLICIES
 
 __all__ = [
     "ScriptImportError",
@@ -217,7 +218,7 @@ def _line_of(obj: Any) -> str:
 
 
 _DIRECTIONS = {"in": "In", "out": "Out", "inout": "InOut"}
-_kind = registry.dsl_kind
+_kind = catalogue.dsl_kind
 """The kind Import Python makes of a DSL object type (each kind family's ``DSL_KINDS``)."""
 
 
@@ -277,13 +278,13 @@ class _Converter:
         self.edges.sort(key=lambda e: rank.get(e.src.node, len(rank)))
         for kern in (n for n in self.nodes.values() if n.body is not None):
             kern.body.edges.sort(key=lambda e: rank.get(e.src.node, len(rank)))
-        hidden = {n.id for n in self.auto_named if not registry.names_a_variable(n.kind)}
+        hidden = {n.id for n in self.auto_named if not kind_lookup.names_a_variable(n.kind)}
         if not hidden:
             return
         renamed = [n for n in order if n.id in hidden]
         used = self.names - {n.name for n in renamed}
         for node in renamed:
-            node.name = registry.free_name(registry.kind(node.kind).name_base, used)
+            node.name = creation.free_name(kind_lookup.kind(node.kind).name_base, used)
             used.add(node.name)
 
     def _id(self) -> str:
@@ -295,7 +296,7 @@ class _Converter:
         base = re.sub(r"\W", "_", base) or "node"
         if base[0].isdigit():
             base = "_" + base
-        name = registry.free_name(base, self.names)
+        name = creation.free_name(base, self.names)
         self.names.add(name)
         return name
 
@@ -304,7 +305,7 @@ class _Converter:
     ) -> Node:
         """A new node of ``kind`` on the root canvas, inside ``parent`` (a frame) when given;
         it is the parent's last child so far (children keep statement order)."""
-        spec = registry.kind(kind)
+        spec = kind_lookup.kind(kind)
         values = spec.defaults()
         values.update(props)
         auto = name is None and bool(spec.name_base)
@@ -336,8 +337,8 @@ class _Converter:
         if node is not None:
             return node
         for cls in type(obj).__mro__:
-            kind_id = registry.DSL_KINDS.get(cls.__name__)
-            hook = registry.kind(kind_id).import_root if kind_id is not None else None
+            kind_id = catalogue.DSL_KINDS.get(cls.__name__)
+            hook = kind_lookup.kind(kind_id).import_root if kind_id is not None else None
             if hook is not None:
                 node = hook(self, obj, where)
                 self.root_of[id(obj)] = node
@@ -403,7 +404,7 @@ class _Converter:
                 q["rows"], q["cols"] = int(p.shape[0]), int(p.shape[1])
             if p.kind != "tensor":
                 q["dtype"] = p.dtype.value if p.dtype is not None else "f32"
-            params.append(registry.normalize_param(q))
+            params.append(kernel_param.normalize_param(q))
         props = {
             "params": params,
             "cpp_src": ref.cpp_src or "",
@@ -465,7 +466,7 @@ class _Converter:
                 s_node, s_port = values[src]
                 connect(s_node, s_port, params[dst], "value")
                 continue
-            kind = registry.DSL_KINDS.get(f"TileOp.{op.op}")
+            kind = catalogue.DSL_KINDS.get(f"TileOp.{op.op}")
             if kind is None:
                 raise ScriptImportError(f"{where}: op pto.{op.op} has no graph node")
             if op.op == "load" and op.operands[0] in stored:
@@ -480,7 +481,7 @@ class _Converter:
                 props = {"shape": [int(d) for d in op.shape], "dtype": op.dtype.value}
             elif op.op == "broadcast":
                 props = {"shape": [int(d) for d in op.attrs["shape"]]}
-            spec = registry.kind(kind)
+            spec = kind_lookup.kind(kind)
             values_ = spec.defaults()
             values_.update(props)
             node = Node(
@@ -554,9 +555,9 @@ class _Converter:
             self.workload(child, frame)
             return
         target = self.workload(child)
-        if not registry.kind_of(target).defines_workload:
+        if not kind_lookup.kind_of(target).defines_workload:
             raise ScriptImportError(
-                f"{where}: {child.name} is a {registry.kind(target.kind).title} pipeline; "
+                f"{where}: {child.name} is a {kind_lookup.kind(target.kind).title} pipeline; "
                 "combine/sequential frames hold workload instances and nested compositions"
             )
         self.add(_kind("CombineNode.child"), None, frame, workload=target.id)
@@ -580,16 +581,16 @@ class _Converter:
         here = where + _line_of(s)
         for cls in type(s).__mro__:
             sub = getattr(s, "kind", None)
-            kind_id = registry.DSL_KINDS.get(f"{cls.__name__}.{sub}") if isinstance(sub, str) else None  # fmt: skip
-            kind_id = kind_id or registry.DSL_KINDS.get(cls.__name__)
-            hook = registry.kind(kind_id).import_dsl if kind_id is not None else None
+            kind_id = catalogue.DSL_KINDS.get(f"{cls.__name__}.{sub}") if isinstance(sub, str) else None  # fmt: skip
+            kind_id = kind_id or catalogue.DSL_KINDS.get(cls.__name__)
+            hook = kind_lookup.kind(kind_id).import_dsl if kind_id is not None else None
             if hook is not None:
                 hook(self, frame, s, here, where)
                 return
         raise ScriptImportError(f"{here}: {type(s).__name__} statements have no graph node")
 
     # -- what a kind's import_dsl hook uses -----------------------------------------------------
-    dsl_kind = staticmethod(registry.dsl_kind)
+    dsl_kind = staticmethod(catalogue.dsl_kind)
     expr_text = staticmethod(expr_text)
     index_text = staticmethod(index_text)
 
@@ -645,7 +646,7 @@ class _Converter:
         own = getattr(s.result, "name", None)
         if isinstance(own, str) and own.isidentifier():
             return self.unique(own)
-        return self.unique(registry.kind(_kind(f"CollectiveOp.{s.kind}")).name_base)
+        return self.unique(kind_lookup.kind(_kind(f"CollectiveOp.{s.kind}")).name_base)
 
     def data_source(self, frame: Node, t: Any, where: str) -> Node:
         """The node whose ``tensor`` output stands for tensor ``t`` (a view's root) in ``frame``:
@@ -656,7 +657,7 @@ class _Converter:
             return self.tensor(t)
         if node.parent != frame.id and node.parent not in {f.id for f in self.frames(frame)}:
             raise ScriptImportError(
-                f"{where}: the result of {registry.kind_of(node).title} is used outside the "
+                f"{where}: the result of {kind_lookup.kind_of(node).title} is used outside the "
                 "block that computes it; use it in that block (or a loop inside it)"
             )
         return node
@@ -698,9 +699,9 @@ class _Converter:
             if direction in ("In", "InOut"):
                 self.wire(src, "tensor", node, p.name)
             if direction in ("Out", "InOut"):
-                if registry.kind_of(src).data != "tensor":
+                if kind_lookup.kind_of(src).data != "tensor":
                     raise ScriptImportError(
-                        f"{what}: the result of {registry.kind_of(src).title} is written by a "
+                        f"{what}: the result of {kind_lookup.kind_of(src).title} is written by a "
                         "kernel; graph calls write tensors"
                     )
                 self.wire(node, p.name, src, "write")
@@ -778,7 +779,7 @@ class _Converter:
                 )
         if task_graph:
             # every field, as the v1 task_graph node held them (defaults where not set)
-            fields = registry.kind(_kind("Workload")).prop("task_graph").fields or ()
+            fields = kind_lookup.kind(_kind("Workload")).prop("task_graph").fields or ()
             out["task_graph"] = {f.name: copy.deepcopy(f.default) for f in fields}
             out["task_graph"].update(task_graph)
         return out
@@ -793,15 +794,15 @@ class _Converter:
         if deps is not None:
             props["deps"] = deps_choice(deps, where)
         if ready is not None:
-            props["ready"] = _knob_choice(ready, registry.READY_POLICIES, "ReadyPolicy", where)
+            props["ready"] = _knob_choice(ready, READY_POLICIES, "ReadyPolicy", where)
             if ready.kind == "priority":
                 props["ready_key"] = expr_text(ready.key_fn.expr, where, key=True)
         if start is not None:
-            props["start"] = _knob_choice(start, registry.START_POLICIES, "StartPolicy", where)
+            props["start"] = _knob_choice(start, START_POLICIES, "StartPolicy", where)
             if start.kind == "threshold":
                 props["threshold"] = int(start.param)
         if trace is not None:
-            props["trace"] = _knob_choice(trace, registry.TRACE_POLICIES, "TracePolicy", where)
+            props["trace"] = _knob_choice(trace, TRACE_POLICIES, "TracePolicy", where)
         if pools is not None:
             props["pools"] = self.pools_entries(pools, where)
         return props
@@ -875,7 +876,7 @@ def deps_choice(deps: Any, where: str) -> str:
     mode = getattr(deps, "mode", None) or getattr(deps, "param", None)
     if kind == "infer" and mode == "bounding":
         kind = "infer_bounding"
-    if kind not in registry.DEPS_MODES or kind == "default":
+    if kind not in DEPS_MODES or kind == "default":
         raise ScriptImportError(f"{where}: Deps {deps} has no graph property")
     return kind
 
@@ -982,14 +983,14 @@ SUMMARY_CHAR_W = 10.0
 
 def _in_row(kind_id: str) -> bool:
     """A frame whose children stand side by side (stages, cases, parts, processes)."""
-    look = registry.kind_of(kind_id).frame_style
+    look = kind_lookup.kind_of(kind_id).frame_style
     return look is not None and look.row
 
 
 def _top_row(kind_id: str) -> int | None:
     """The place of a root definition in the top row: axes, kernels, channels, events (None:
     not in the top row)."""
-    k = registry.kind_of(kind_id)
+    k = kind_lookup.kind_of(kind_id)
     if k.category == "Axes":
         return 0
     if k.defines_kernel:
@@ -998,7 +999,7 @@ def _top_row(kind_id: str) -> int | None:
 
 
 def _is_frame(kind: str) -> bool:
-    spec = registry.KINDS.get(kind)
+    spec = catalogue.KINDS.get(kind)
     return bool(getattr(spec, "frame", False))
 
 
@@ -1012,7 +1013,7 @@ def _title(doc: Document, node: Node) -> str:
 def node_size(doc: Document, node: Node) -> tuple[float, float]:
     """The size the editor draws a (non-frame) node: NODE_W (or its title's width) x
     NODE_H, or taller for more than two rows of ports (inputs left, outputs right)."""
-    ports = registry.ports_of(node, doc)
+    ports = node_ports.ports_of(node, doc)
     rows = max(
         sum(1 for p in ports if p.direction == "in"),
         sum(1 for p in ports if p.direction == "out"),
@@ -1025,7 +1026,7 @@ def frame_header(doc: Document, node: Node) -> tuple[float, float]:
     """(header height, minimum frame width) of a frame: its title line, and for a program
     frame with a schedule the summary line under it."""
     head = _title(doc, node)
-    summary = titles.sheet_summary(node.props) if registry.kind_of(node).program else ""
+    summary = titles.sheet_summary(node.props) if kind_lookup.kind_of(node).program else ""
     if summary and head.endswith(titles.SEP + summary):
         head = head[: -len(titles.SEP + summary)]
     width = max(len(head) * HEADER_CHAR_W, len(summary) * SUMMARY_CHAR_W) + 24.0
@@ -1141,9 +1142,9 @@ class _Layout:
         top.sort(key=lambda n: _top_row(n.kind) or 0)
         # definitions first, then the frames that compose or connect them
         frames = [n for n in roots if _is_frame(n.kind)]
-        frames.sort(key=lambda n: not registry.kind_of(n).defines_workload)
+        frames.sort(key=lambda n: not kind_lookup.kind_of(n).defines_workload)
         written = {e.dst.node for e in self.doc.graph.edges if e.dst.port == "write"}
-        outputs = [n for n in roots if registry.kind_of(n).data == "tensor" and n.id in written]
+        outputs = [n for n in roots if kind_lookup.kind_of(n).data == "tensor" and n.id in written]
         inputs = [n for n in roots if n not in top and n not in frames and n not in outputs]
 
         # the middle: frames stacked, below the top row

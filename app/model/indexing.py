@@ -7,8 +7,9 @@ the parameter's tile rank: rank-4 ``Q`` into a ``Tile[16, 16]`` port inside ``P(
 (``""`` meaning the whole tensor). The view this gives is judged by ``pto_wsp.language.shape_rule`` in
 ``app.model.shape_checks``; this module only decides the index text.
 
-Qt-free and light: it reads the document and ``app.model.frames`` (the enclosing loops), never
-the registry, so the registry's title functions and the exporter can both use it.
+Qt-free and light: it reads the document, ``app.model.frames`` (the enclosing loops) and one
+kind at a time (``kind_lookup``), never the kind catalogue, so the kinds' title and emit
+functions can use it.
 """
 
 from __future__ import annotations
@@ -16,21 +17,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from . import frames
 from .document import Document, Edge, Node
+from .kind_lookup import kind_of
 
 TILE_RANK_DEFAULT = 2
 """The rank of ``Tile[r, c]`` and of an unshaped ``In[Tensor]`` parameter."""
-
-
-def _kind_of(node: Node) -> Any:
-    """The node's ``NodeKind`` (``registry.kind_of``; registry imports this module's users).
-
-    Collectives (``NodeKind.collective``: relayout, allreduce, allgather, reduce_scatter) keep
-    the rank of the tensor wired into them, so a call fed by one is indexed like a call fed by
-    that tensor."""
-    from .registry import kind_of
-
-    return kind_of(node)
 
 
 class Wires:
@@ -82,7 +74,7 @@ def kernel_of(doc: Document, call: Node) -> Node | None:
     """The ``kernel.def`` node a call's ``kernel`` property names (None when it names none)."""
     ref = call.props.get("kernel")
     kern = doc.graph.nodes.get(ref) if isinstance(ref, str) else None
-    return kern if kern is not None and _kind_of(kern).defines_kernel else None
+    return kern if kern is not None and kind_of(kern).defines_kernel else None
 
 
 def params_of(kern: Node) -> list[dict[str, Any]]:
@@ -133,7 +125,7 @@ def data_rank(doc: Document, node: Node | None, wires: Wires | None = None) -> i
     seen: set[str] = set()
     while node is not None and node.id not in seen:
         seen.add(node.id)
-        kind = _kind_of(node)
+        kind = kind_of(node)
         if kind.data == "tensor":
             shape = node.props.get("shape")
             return len(shape) if isinstance(shape, list) else None
@@ -154,8 +146,6 @@ def data_rank(doc: Document, node: Node | None, wires: Wires | None = None) -> i
 # ------------------------------------------------------------------------------------------
 def enclosing_vars(doc: Document, node: Node) -> list[str]:
     """Loop variables of the frames around ``node``, outermost first (``frames.loop_vars``)."""
-    from . import frames
-
     return list(frames.loop_vars(doc, node.id))
 
 

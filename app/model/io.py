@@ -15,20 +15,35 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from pto_wsp.errors import PtoError
 from pto_wsp.fileio import atomic_write
 
-from . import bounds, registry
+from . import bounds, catalogue, kernel_param, kind_lookup, placement, prop_checks
 from .document import FORMAT_VERSION, Backdrop, Document, Edge, Graph, Node, PortRef
+from .events import DocumentEvents
 from .kinds.legacy_v1 import MigrationError, migrate_v1
 from .schema import DocumentModel, GraphModel
 
-if TYPE_CHECKING:
-    from .commands import DocumentEditor
+
+class EditedDocument(Protocol):
+    """What ``Autosaver`` watches: an editor's document, its dirty flag and revision, and the
+    event telling it the document was saved (``commands.DocumentEditor`` is one). A protocol,
+    so that loading and saving do not depend on the editing commands (which paste through
+    ``io``)."""
+
+    @property
+    def doc(self) -> Document: ...
+    @property
+    def dirty(self) -> bool: ...
+    @property
+    def revision(self) -> int: ...
+    @property
+    def events(self) -> DocumentEvents: ...
+
 
 AUTOSAVE_SUFFIX = ".autosave"
 APP_NAME = "pto-wsp"
@@ -223,7 +238,7 @@ def _model(data: dict[str, Any], path: str | os.PathLike[str] | None) -> Documen
 
 def _check_frames(graph: Graph, path: str | os.PathLike[str] | None) -> None:
     """Every ``parent`` names a frame of the root graph, parent chains end at the root, and
-    every node's kind may live where it is (``registry.place_problem``)."""
+    every node's kind may live where it is (``placement.place_problem``)."""
     doc = Document(graph=graph)
     for node in graph.nodes.values():
         where = f"nodes.{node.id}"
@@ -235,9 +250,9 @@ def _check_frames(graph: Graph, path: str | os.PathLike[str] | None) -> None:
                     path=path,
                     where=f"{where}.parent",
                 )
-            if not registry.is_frame(parent.kind):
+            if not kind_lookup.is_frame(parent.kind):
                 raise ProjectError(
-                    f"parent {node.parent!r} is a {registry.display_name(parent.kind)}, not a "
+                    f"parent {node.parent!r} is a {kind_lookup.display_name(parent.kind)}, not a "
                     "frame",
                     path=path,
                     where=f"{where}.parent",
@@ -253,7 +268,7 @@ def _check_frames(graph: Graph, path: str | os.PathLike[str] | None) -> None:
                 )
             seen.add(current)
             current = graph.nodes[current].parent
-        problem = registry.place_problem(doc, node.kind, node.parent)
+        problem = placement.place_problem(doc, node.kind, node.parent)
         if problem is not None:
             field = "parent" if node.parent is not None else "kind"
             raise ProjectError(problem, path=path, where=f"{where}.{field}")
@@ -268,12 +283,12 @@ def _build_graph(
         if nm.id in seen:
             raise ProjectError(f"duplicate node id {nm.id!r}", path=path, where=where)
         seen.add(nm.id)
-        kind = registry.KINDS.get(nm.kind)
+        kind = catalogue.KINDS.get(nm.kind)
         if kind is None:
             raise ProjectError(f"unknown node kind {nm.kind!r}", path=path, where=f"{where}.kind")
         props = kind.defaults()
         known = {p.name for p in kind.props}
-        for key, value in registry.migrate_props(nm.kind, nm.props).items():
+        for key, value in kernel_param.migrate_props(nm.kind, nm.props).items():
             if key not in known:
                 valid = ", ".join(sorted(known)) or "none"
                 raise ProjectError(
@@ -281,7 +296,7 @@ def _build_graph(
                     path=path,
                     where=f"{where}.props.{key}",
                 )
-            problem = registry.prop_problem(kind.prop(key), value)
+            problem = prop_checks.prop_problem(kind.prop(key), value)
             if problem is not None:
                 raise ProjectError(problem, path=path, where=f"{where}.props.{key}")
             props[key] = value
@@ -292,10 +307,10 @@ def _build_graph(
                 raise ProjectError(
                     "a node of a kernel body lives in no frame", path=path, where=f"{where}.parent"
                 )
-            scope = registry.scope_of_owner(owner)
+            scope = placement.scope_of_owner(owner)
             if scope not in kind.allowed_in:
                 raise ProjectError(
-                    f"a {kind.title} cannot live in a {registry.display_name(owner.kind)} body",
+                    f"a {kind.title} cannot live in a {kind_lookup.display_name(owner.kind)} body",
                     path=path,
                     where=f"{where}.kind",
                 )
@@ -462,7 +477,7 @@ class Autosaver:
 
     def __init__(
         self,
-        editor: DocumentEditor,
+        editor: EditedDocument,
         path: str | os.PathLike[str] | None,
         interval_s: float = 60.0,
     ):

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 from . import frames
 from .document import Document, Edge, Node
+from .kind_lookup import kind_of
 
 
 def statements_of(doc: Document, a_id: str, b_id: str) -> tuple[Node, Node] | None:
@@ -40,7 +41,7 @@ def statements_of(doc: Document, a_id: str, b_id: str) -> tuple[Node, Node] | No
     if i == 0 or i >= len(chain_a) or i >= len(chain_b):
         return None
     sa, sb = chain_a[i], chain_b[i]
-    if frames.kind_of(sa).case or frames.kind_of(sb).case:
+    if kind_of(sa).case or kind_of(sb).case:
         return None
     return sa, sb
 

@@ -37,8 +37,9 @@ from pto_wsp.language.shape_rule import (
     tile_shape_problem,
 )
 
-from . import exprs, frames, indexing, registry
+from . import exprs, frames, indexing, kind_lookup
 from .document import Diagnostic, Document, Node
+from .kinds._base import DTYPES
 
 Affine = tuple[dict[str, int], int]
 """``({name: coefficient}, constant)``: an index bound as a linear form of loop variables."""
@@ -178,12 +179,12 @@ def _param_problem(
     assert got is not None  # items parsed and fit the rank
     tile = indexing.tile_shape(param)
     dtype = param.get("dtype", "f32")
-    if tile is None or dtype not in registry.DTYPES:
+    if tile is None or dtype not in DTYPES:
         return None  # a malformed parameter: the params check names it
     tensor_dtype = tensor.props.get("dtype")
     if tile_shape_problem(tile, got) is not None:
         what = f"shape {format_shape(got)}"
-    elif tensor_dtype in registry.DTYPES and tile_dtype_problem(dtype, tensor_dtype):
+    elif tensor_dtype in DTYPES and tile_dtype_problem(dtype, tensor_dtype):
         what = f"{tensor_dtype} elements"
     else:
         return None
@@ -210,7 +211,7 @@ def _loop_bound_problem(
         if not isinstance(item, ast.Name):
             continue
         axis = frames.loop_axis(doc, call.id, item.id)
-        size_of = registry.kind_of(axis).static_size if axis is not None else None
+        size_of = kind_lookup.kind_of(axis).static_size if axis is not None else None
         if axis is None or size_of is None:
             continue
         size = size_of(axis, functools.partial(_is_wired, wires, axis.id))
@@ -233,7 +234,7 @@ def _view_text(tensor: Node, text: str) -> str:
 
 def _tensor_argument(src: Node | None) -> Node | None:
     """The tensor node wired to a port, when its shape is a list of ints."""
-    if src is None or registry.kind_of(src).data != "tensor":
+    if src is None or kind_lookup.kind_of(src).data != "tensor":
         return None
     shape = src.props.get("shape")
     if not isinstance(shape, list) or not all(
@@ -248,7 +249,7 @@ def document_problems(doc: Document) -> list[Diagnostic]:
     wires = indexing.Wires(doc)
     out: list[Diagnostic] = []
     for node in doc.graph.nodes.values():
-        if registry.kind_of(node).calls_kernel:
+        if kind_lookup.kind_of(node).calls_kernel:
             out.extend(call_problems(doc, node, wires))
     return out
 

@@ -20,11 +20,12 @@ count and utilisation. Qt-free (the Studio's Sweep dock and ``python -m app.swee
    table — ``params`` or ``pools`` — with one entry changed), then exports it with the one
    export function. A value the setter or the exporter rejects gives a variant with ``error``
    set: it is reported for that value and the sweep goes on.
-4. Each runnable variant runs in a worker process (``app.runner``); ``point_from_result`` turns
-   the ``RunResult`` into a ``SweepPoint`` using ``pto_wsp.runtime.trace_analysis`` — the numbers the
-   Stats panel shows for a run. ``run_sweep`` is the headless loop; the dock drives the same
-   steps through ``QtRunner``. (The runner is Qt-free, so this module may use ``RunJob``: the
-   Studio runs graphs only as exported scripts in worker processes, and so does a sweep.)
+4. Each runnable variant runs in a worker process; ``point_from_result`` turns the finished
+   run (``RunOutcome``) into a ``SweepPoint`` using ``pto_wsp.runtime.trace_analysis`` — the
+   numbers the Stats panel shows for a run. ``run_sweep`` is the headless loop; the dock drives
+   the same steps through ``QtRunner``. The model imports no other ``app`` package, so
+   ``run_sweep`` is handed the way to start a run (``start``: ``app.runner.job.RunJob``, which
+   runs the exported script in a worker process, as every Studio run does).
 
 Linked parameters: one design parameter is often several properties at once (a tile of T rows
 is the kernel's tile shapes, the tiled axis' size and the tensors' shapes), and sweeping one of
@@ -47,17 +48,17 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from app.runner.job import RunJob, RunResult
 from pto_wsp.errors import PtoError
 from pto_wsp.fileio import atomic_write
 from pto_wsp.runtime.trace_analysis import analyse_trace, program_stats_dict
 
-from . import frames, registry
+from . import catalogue, frames, indexing, kernel_param, kind_lookup
 from .commands import DocumentEditor, EditError, SetProperty
 from .document import Document, Node
 from .export import ExportError, export_script, natural_key
+from .kinds._base import DTYPES
 
 __all__ = [
     "SWEEPABLE_TYPES",
@@ -82,6 +83,9 @@ __all__ = [
     "point_from_result",
     "skipped_point",
     "run_sweep",
+    "RunOutcome",
+    "RunHandle",
+    "StartRun",
     "write_csv",
     "values_text",
 ]
@@ -89,7 +93,7 @@ __all__ = [
 NUMERIC_TYPES = frozenset({"int", "float", "number"})
 """Property types swept along a numeric x axis (the others are categorical)."""
 SWEEPABLE_TYPES = frozenset({*NUMERIC_TYPES, "enum", "dtype", "bool", "shape", "expr", "key"})
-"""``PropSpec`` types a sweep can set (``registry.PROP_TYPES`` minus names, code, lists...)."""
+"""``PropSpec`` types a sweep can set (``PROP_TYPES`` minus names, code, lists...)."""
 TILE_PROP = re.compile(r"^params\.(?P<param>[A-Za-z_]\w*)\.tile$")
 """Pseudo-property of a ``kernel.def``: the ``[rows, cols]`` of one of its tile parameters."""
 POOL_PROP = re.compile(r"^pools\.(?P<kernel>[A-Za-z_]\w*)\.workers$")
@@ -198,7 +202,7 @@ def _count(n: int) -> str:
 
 
 def _node_label(node: Node) -> str:
-    title = registry.kind(node.kind).title
+    title = kind_lookup.kind(node.kind).title
     return f"{title} {node.name}" if node.name else f"{title} #{node.id}"
 
 
@@ -215,7 +219,7 @@ def _scope_prefix(doc: Document, node: Node) -> str:
 
 def _choices(spec: Any) -> tuple[str, ...] | None:
     if spec.type == "dtype":
-        return spec.choices or registry.DTYPES
+        return spec.choices or DTYPES
     if spec.type == "bool":
         return ("False", "True")
     return spec.choices
@@ -223,7 +227,7 @@ def _choices(spec: Any) -> tuple[str, ...] | None:
 
 def params_of_node(doc: Document, node: Node) -> list[SweepParam]:
     """The sweepable properties of ``node``, in the kind's property order."""
-    k = registry.KINDS.get(node.kind)
+    k = catalogue.KINDS.get(node.kind)
     if k is None:
         return []
     base = _scope_prefix(doc, node) + _node_label(node)
@@ -243,11 +247,11 @@ def params_of_node(doc: Document, node: Node) -> list[SweepParam]:
             continue
         current = node.props.get(spec.name, spec.default)
         out.append(SweepParam(node.id, spec.name, f"{base} · {spec.name}", spec.type, _choices(spec), current))  # fmt: skip
-    if node.kind in registry.KERNEL_KINDS:
-        for p in registry.kernel_params(node):
+    if node.kind in catalogue.KERNEL_KINDS:
+        for p in indexing.params_of(node):
             if p.get("kind") != "tile":
                 continue
-            q = registry.normalize_param(p)
+            q = kernel_param.normalize_param(p)
             prop = f"params.{q['name']}.tile"
             current = [int(q["rows"]), int(q["cols"])]
             out.append(SweepParam(node.id, prop, f"{base} · {q['name']} tile", "shape", None, current))  # fmt: skip
@@ -301,8 +305,8 @@ def find_param(doc: Document, node: str, prop: str) -> SweepParam:
     for p in params:
         if p.prop == prop:
             return p
-    k = registry.KINDS.get(target.kind)
-    what = f"{target.id} ({registry.display_name(target.kind)})"
+    k = catalogue.KINDS.get(target.kind)
+    what = f"{target.id} ({kind_lookup.display_name(target.kind)})"
     known = {s.name for s in k.props} if k else set()
     names = ", ".join(p.prop for p in params) or "none"
     pool = POOL_PROP.match(prop)
@@ -651,13 +655,58 @@ class SweepPoint:
         return tuple(format_value(v) for v in self.linked)
 
 
-def point_from_result(value: Any, result: RunResult, linked: Sequence[Any] = ()) -> SweepPoint:
-    """The ``SweepPoint`` of a finished ``RunResult`` (stats as the Stats panel shows them);
-    ``linked`` are the variant's linked values."""
+class RunError(Protocol):
+    """One error of a finished run (``app.runner.job.RunDiagnostic``)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def node_id(self) -> str | None: ...
+
+
+class RunOutcome(Protocol):
+    """What a sweep reads of a finished run (``app.runner.job.RunResult`` is one): whether it
+    ran, its errors, its stats JSON and per-task trace, where its artifacts are."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def cancelled(self) -> bool: ...
+    @property
+    def errors(self) -> Sequence[RunError]: ...
+    @property
+    def stderr_tail(self) -> str: ...
+    @property
+    def stats(self) -> dict[str, Any]: ...
+    @property
+    def trace(self) -> Any: ...
+    @property
+    def kernel_names(self) -> list[str]: ...
+    @property
+    def artifact_dir(self) -> Path: ...
+
+
+class RunHandle(Protocol):
+    """A started run (``app.runner.job.RunJob``): polled until done, cancellable."""
+
+    def poll(self) -> bool: ...
+    def cancel(self, wait: bool = False) -> None: ...
+    def result(self) -> RunOutcome: ...
+
+
+StartRun = Callable[[Document, Path], RunHandle]
+"""Starts a run of a document with its artifacts in a directory (``app.runner.job.RunJob``)."""
+
+
+def point_from_result(value: Any, result: RunOutcome, linked: Sequence[Any] = ()) -> SweepPoint:
+    """The ``SweepPoint`` of a finished run (stats as the Stats panel shows them); ``linked``
+    are the variant's linked values."""
     return replace(_point(value, result), linked=tuple(linked))
 
 
-def _point(value: Any, result: RunResult) -> SweepPoint:
+def _point(value: Any, result: RunOutcome) -> SweepPoint:
     if result.cancelled:
         return SweepPoint(value, "cancelled", error="cancelled", artifact_dir=result.artifact_dir, result=result)  # fmt: skip
     if not result.ok:
@@ -757,12 +806,13 @@ def run_sweep(
     workdir: str | os.PathLike[str],
     *,
     target: str | None = None,
+    start: StartRun,
     progress: Callable[[int, int, SweepPoint], None] | None = None,
     cancel: threading.Event | None = None,
     timeout_s: float | None = None,
 ) -> SweepResult:
-    """Run every value of ``param`` (its links in lock step) one after the other, each in a
-    worker process.
+    """Run every value of ``param`` (its links in lock step) one after the other, each started
+    by ``start(document, artifact_dir)`` (``app.runner.job.RunJob``: a worker process).
 
     ``workdir/<k>-<value>`` receives run k's artifacts. ``target`` recompiles every program for
     that target first. ``progress(done, total, point)`` follows each value; setting ``cancel``
@@ -782,7 +832,7 @@ def run_sweep(
             point = skipped_point(variant)
         else:
             assert variant.document is not None
-            job = RunJob(variant.document, root / _slug(k, variant.value))
+            job = start(variant.document, root / _slug(k, variant.value))
             point = _wait(job, variant, cancel, timeout_s)
             out.cancelled = out.cancelled or point.status == "cancelled"
         out.points.append(point)
@@ -792,7 +842,7 @@ def run_sweep(
     return out
 
 
-def _wait(job: RunJob, variant: Variant, cancel: threading.Event | None, timeout_s: float | None) -> SweepPoint:  # fmt: skip
+def _wait(job: RunHandle, variant: Variant, cancel: threading.Event | None, timeout_s: float | None) -> SweepPoint:  # fmt: skip
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     timed_out = False
     try:

@@ -2,7 +2,7 @@
 
 Every title is one line the canvas shows as the node's name (a frame's header), so a sample
 opened cold reads without clicking anything (issue 13). Each kind's title function is the
-``summary`` field of its ``registry.NodeKind`` (one place per kind, no second list of kinds);
+``summary`` field of its ``NodeKind`` (``kinds._base``) (one place per kind, no second list of kinds);
 :func:`title` picks it and falls back to ``"Kind: name"`` for kinds that have none. The
 functions only read the document: they never change it.
 
@@ -17,12 +17,11 @@ so titling every node of a canvas stays linear in its size.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from . import frames, indexing
-from .document import Document, Edge, Graph, Node
+from . import frames, indexing, kind_lookup
+from .document import Document, Graph, Node
+from .title_context import TitleContext, ref_node
 
 SEP = "  "
 """Between a name and its key parameters: two spaces read as a column gap on the canvas."""
@@ -32,62 +31,6 @@ MAX_TEXT = 48
 """An expression longer than this is shortened with an ellipsis (the properties show it all)."""
 
 
-@dataclass
-class TitleContext:
-    """Where a node lives (``graph`` and its owning node ``owner``, for a kernel body) plus a
-    lazy index of the wires of that graph.
-
-    ``graph=None`` means "look it up" (once, on first need): callers titling one node of an
-    unknown place (the find bar) pay one document walk; the canvas passes what it shows.
-    """
-
-    doc: Document
-    graph: Graph | None = None
-    owner: Node | None = None
-    _located: bool = False
-    _into: dict[tuple[str, str], list[Edge]] | None = field(default=None, repr=False)
-
-    def holder(self, node: Node) -> Graph:
-        """The graph holding ``node`` (the given one, else located in the document)."""
-        if self.graph is None and not self._located:
-            self._located = True
-            if node.id in self.doc.graph.nodes:
-                self.graph = self.doc.graph
-            else:
-                found = self.doc.locate(node.id)
-                if found is not None:
-                    _node, self.graph, self.owner = found
-        return self.graph if self.graph is not None else self.doc.graph
-
-    def ref(self, node: Node, prop: str) -> Node | None:
-        """The root node a reference property of ``node`` names by id (None if it names none)."""
-        return ref_node(self.doc, node.props.get(prop))
-
-    def ref_name(self, node: Node, prop: str) -> str:
-        """The name of what a reference property names (``?`` when it names nothing)."""
-        target = self.ref(node, prop)
-        return target.name if target is not None and target.name else "?"
-
-    def sources(self, node: Node, port: str) -> list[Node]:
-        """Nodes wired into ``node``'s input ``port``, in wire order."""
-        graph = self.holder(node)
-        if self._into is None:
-            self._into = {}
-            for e in graph.edges:
-                self._into.setdefault((e.dst.node, e.dst.port), []).append(e)
-        found = (graph.nodes.get(e.src.node) for e in self._into.get((node.id, port), []))
-        return [n for n in found if n is not None]
-
-    def source_name(self, node: Node, port: str) -> str:
-        """The name of what is wired into ``port`` (``?`` when nothing is)."""
-        found = self.sources(node, port)
-        return found[0].name if found and found[0].name else "?"
-
-
-Summary = Callable[[Node, TitleContext], str]
-"""A kind's title function: the node and where it lives -> one line ("" = use the default)."""
-
-
 def title(node: Node, doc: Document, graph: Graph | None = None, owner: Node | None = None) -> str:
     """The title of ``node``: its kind's ``summary`` if it has one, else ``"Kind: name"``."""
     return title_in(node, TitleContext(doc, graph, owner))
@@ -95,9 +38,7 @@ def title(node: Node, doc: Document, graph: Graph | None = None, owner: Node | N
 
 def title_in(node: Node, ctx: TitleContext) -> str:
     """:func:`title` with a shared context (one per graph when titling many nodes)."""
-    from . import registry
-
-    kind = registry.KINDS.get(node.kind)
+    kind = kind_lookup.find(node.kind)
     if kind is None:
         return node.name or node.kind
     if kind.summary is not None:
@@ -105,11 +46,6 @@ def title_in(node: Node, ctx: TitleContext) -> str:
         if text:
             return text
     return f"{kind.title}: {node.name}" if node.name else kind.title
-
-
-def ref_node(doc: Document, ref: Any) -> Node | None:
-    """The root-canvas node with id ``ref`` (a reference property's value), or None."""
-    return doc.graph.nodes.get(ref) if isinstance(ref, str) else None
 
 
 # ------------------------------------------------------------------------------------------
@@ -145,10 +81,7 @@ def _prop(node: Node, name: str, default: Any = "") -> Any:
 
 
 def _kind_title(kind_id: str) -> str:
-    from . import registry
-
-    kind = registry.KINDS.get(kind_id)
-    return kind.title if kind is not None else kind_id
+    return kind_lookup.display_name(kind_id)
 
 
 def _value_text(value: Any) -> str:
@@ -210,7 +143,7 @@ def kernel_param(node: Node, ctx: TitleContext) -> str:
     ctx.holder(node)
     owner = ctx.owner
     param = None
-    if owner is not None and frames.kind_of(owner).defines_kernel:
+    if owner is not None and kind_lookup.kind_of(owner).defines_kernel:
         wanted = node.props.get("param")
         param = next((p for p in indexing.params_of(owner) if p["name"] == wanted), None)
     if param is None:
@@ -263,7 +196,7 @@ def sel(node: Node, ctx: TitleContext) -> str:
 
 def chain(node: Node, ctx: TitleContext) -> str:
     """``P.when  2 cases`` (the cases are its compartments, each with its own header)."""
-    cases = sum(1 for n in frames.children(ctx.doc, node.id) if frames.kind_of(n).case)
+    cases = sum(1 for n in frames.children(ctx.doc, node.id) if kind_lookup.kind_of(n).case)
     return f"P.when{SEP}{cases} case{'' if cases == 1 else 's'}"
 
 
@@ -387,7 +320,7 @@ def workload(node: Node, ctx: TitleContext) -> str:
 def _instance_names(ctx: TitleContext, frame: Node) -> str:
     names: list[str] = []
     for child in frames.children(ctx.doc, frame.id):
-        if frames.kind_of(child).instance:
+        if kind_lookup.kind_of(child).instance:
             names.append(ctx.ref_name(child, "workload"))
         elif child.name:
             names.append(child.name)
@@ -457,9 +390,7 @@ def slot_load(node: Node, ctx: TitleContext) -> str:
 
 def layout_op(node: Node, ctx: TitleContext) -> str:
     """``y = allreduce(X) sum``: the result name, the op, its input and its key parameters."""
-    from . import registry
-
-    kind = registry.KINDS[node.kind]
+    kind = kind_lookup.kind(node.kind)
     params = " ".join(
         f"{p.name} {_value_text(node.props.get(p.name, p.default))}"
         if p.type in ("int", "number")

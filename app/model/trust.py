@@ -33,7 +33,7 @@ from pathlib import Path
 
 from pto_wsp.fileio import atomic_write
 
-from . import io, registry
+from . import catalogue, io
 from .document import Document
 
 __all__ = [
@@ -69,7 +69,7 @@ _FORMAT = 1
 
 def code_fields(kind_id: str) -> tuple[str, ...]:
     """The properties of node kind ``kind_id`` that carry code (the registry's flag)."""
-    spec = registry.KINDS.get(kind_id)
+    spec = catalogue.KINDS.get(kind_id)
     if spec is None:
         return ()
     return tuple(p.name for p in spec.props if p.carries_code)

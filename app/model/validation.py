@@ -1,24 +1,24 @@
-"""``Document.validate()``: everything wrong with a v2 document, as a list of diagnostics.
+"""``validate_document(doc)``: everything wrong with a v2 document, as a list of diagnostics.
 
 One pass over the root canvas (every node lives in it; frames are nodes that others name as
 ``parent``) and over each kernel body. Each diagnostic names the node and the field at fault:
 
-- where nodes live: no cycle of parents, and ``registry.place_problem`` (the parent exists, is
+- where nodes live: no cycle of parents, and ``placement.place_problem`` (the parent exists, is
   a frame, and the kind may live inside it: ``allowed_in``) for edits made in memory too;
   only a kernel definition owns a body;
-- properties: unknown or missing ones, values of the wrong type (``registry.prop_problem``),
+- properties: unknown or missing ones, values of the wrong type (``prop_checks.prop_problem``),
   expressions that use names not in scope (the loop variables of the frames around the node,
   ``frames.loop_vars``, and the root canvas's names);
-- references (properties holding node ids, ``registry.reference_props``): a call's kernel, a
+- references (properties holding node ids, ``catalogue.reference_props``): a call's kernel, a
   loop's axes, a send/consume/close's channel, an event use's event, an instance's workload
-  name an existing node of a kind ``registry.reference_kinds`` allows;
+  name an existing node of a kind ``catalogue.reference_kinds`` allows;
 - loops: a variable is not bound again by an enclosing loop and hides no root variable;
 - ``P.when`` chains hold cases, ``otherwise`` only on the last one;
 - kernel calls: every In/InOut parameter wired exactly once, every Out parameter wired to one
   tensor, index keys that are parameters; and every view a call passes judged by
   ``shape_checks`` (``pto_wsp.language.shape_rule``, with the effective index of ``indexing``);
 - wires: ports that exist, types that fit, single inputs with one wire, required inputs wired,
-  and the root canvas's rules of ``registry.can_connect`` (a call writes tensors, values made
+  and the root canvas's rules of ``connections.can_connect`` (a call writes tensors, values made
   inside a frame are used inside it, no wire joins two workloads);
 - the schedule sheet of a program frame: ``dispatch_n >= 1`` for round_robin, a key for keyed
   policies, keys over the program's loop variables (``t.get`` names as the DSL resolves them:
@@ -29,7 +29,7 @@ One pass over the root canvas (every node lives in it; frames are nodes that oth
 It never raises for a document that ``io.load`` accepted, nor for one edited in memory into any
 shape; the exporter refuses documents with diagnostics.
 
-``document_warnings(doc)`` (``Document.warnings()``) lists what is allowed but worth seeing, as
+``document_warnings(doc)`` lists what is allowed but worth seeing, as
 diagnostics of severity ``"warning"`` that export does not refuse: a reader whose child order
 puts it before a writer of the same tensor (a write-after-read by order; the child order is the
 program order, docs/semantics.md "Statement order in the Studio"), and a document whose program
@@ -44,9 +44,25 @@ from typing import Any
 
 from pto_wsp.language.key_rule import singular
 
-from . import bounds, exprs, frames, indexing, order, pytext, registry, shape_checks, titles
+from . import (
+    bounds,
+    catalogue,
+    connections,
+    exprs,
+    frames,
+    indexing,
+    kind_lookup,
+    node_ports,
+    order,
+    placement,
+    prop_checks,
+    pytext,
+    shape_checks,
+    titles,
+)
 from .document import Diagnostic, Document, Edge, Graph, Node
-from .registry import KINDS, PortSpec
+from .kinds._base import NodeKind, PortSpec
+from .kinds.schedule import DEFAULT_TARGET
 
 TIMING_COUNT_POLICIES = ("batched", "interleaved")
 """Timing policies whose parameter is a count (>= 1); rate_limit takes any positive rate."""
@@ -75,9 +91,9 @@ def document_warnings(doc: Document) -> list[Diagnostic]:
         src, dst = nodes.get(e.src.node), nodes.get(e.dst.node)
         if src is None or dst is None:
             continue
-        if registry.kind_of(dst).data:
+        if kind_lookup.kind_of(dst).data:
             writers[dst.id].append(src.id)
-        if registry.kind_of(src).data:
+        if kind_lookup.kind_of(src).data:
             readers.append((src.id, dst.id, e.dst.port))
     flows: dict[str | None, tuple[list[str], dict[str, set[str]]]] = {}
     for data_id, reader, port in readers:
@@ -113,13 +129,11 @@ def document_warnings(doc: Document) -> list[Diagnostic]:
 def _nothing_runs(doc: Document) -> list[Diagnostic]:
     """A warning on the first program frame (a top-level one first) when no program has a
     target: Run would say NothingToRun, and this says it before anyone presses F5."""
-    programs = [n for n in doc.graph.nodes.values() if registry.kind_of(n).program]
+    programs = [n for n in doc.graph.nodes.values() if kind_lookup.kind_of(n).program]
     if not programs or any(n.props.get("target") for n in programs):
         return []
     first = next((n for n in programs if n.parent is None), programs[0])
-    message = (
-        f"nothing runs: pick a target ({registry.DEFAULT_TARGET}) on this workload's schedule sheet"
-    )
+    message = f"nothing runs: pick a target ({DEFAULT_TARGET}) on this workload's schedule sheet"
     return [Diagnostic(first.id, "props.target", message, severity="warning")]
 
 
@@ -149,12 +163,12 @@ class _Checker:
         self.check_names()
         sound = self.check_parents()
         for node in self.nodes.values():
-            kind = KINDS.get(node.kind)
+            kind = catalogue.KINDS.get(node.kind)
             if kind is None:
                 self.add(node.id, "kind", f"unknown node kind {node.kind!r}")
                 continue
             if node.id in sound:
-                problem = registry.place_problem(self.doc, node.kind, node.parent)
+                problem = placement.place_problem(self.doc, node.kind, node.parent)
                 if problem is not None:
                     self.add(node.id, "parent", problem)
             self.check_body(node, kind)
@@ -174,10 +188,10 @@ class _Checker:
         top_counts = Counter(n.name for n in top)
         local: Counter[tuple[str, str]] = Counter()
         for n in self.nodes.values():
-            if not _top_level(n) and n.name and registry.names_a_variable(n.kind):
+            if not _top_level(n) and n.name and kind_lookup.names_a_variable(n.kind):
                 local[(self._program_id(n), n.name)] += 1
         for n in self.nodes.values():
-            if not registry.names_a_variable(n.kind):
+            if not kind_lookup.names_a_variable(n.kind):
                 continue
             problem = pytext.identifier_problem(n.name)
             if problem is not None:
@@ -193,7 +207,7 @@ class _Checker:
                 self.add(n.id, "name", f"{n.name!r} hides the root node of that name")
         for kern in self.nodes.values():
             for inner in kern.body.nodes.values() if kern.body is not None else ():
-                if registry.names_a_variable(inner.kind):
+                if kind_lookup.names_a_variable(inner.kind):
                     problem = pytext.identifier_problem(inner.name)
                     if problem is not None:
                         self.add(inner.id, "name", problem)
@@ -202,7 +216,7 @@ class _Checker:
     def check_parents(self) -> set[str]:
         """Parent chains that end on the root canvas; a node whose chain runs into a cycle (a
         frame inside itself) is reported. Returns the nodes whose chain is sound: only those
-        are placed (``registry.place_problem``)."""
+        are placed (``placement.place_problem``)."""
         sound: set[str] = set()
         for node in self.nodes.values():
             if self._cyclic(node):
@@ -222,15 +236,15 @@ class _Checker:
             current = parent.parent if parent is not None else None
         return False
 
-    def check_body(self, node: Node, kind: registry.NodeKind) -> None:
+    def check_body(self, node: Node, kind: NodeKind) -> None:
         if kind.scope:  # owns a body: a kernel definition
             if node.body is None:
-                self.add(node.id, "body", f"{registry.display_name(node.kind)} has no body")
+                self.add(node.id, "body", f"{kind_lookup.display_name(node.kind)} has no body")
             else:
                 self.check_kernel_body(node)
         elif node.body is not None:
             self.add(
-                node.id, "body", f"{registry.display_name(node.kind)} does not own a sub-canvas"
+                node.id, "body", f"{kind_lookup.display_name(node.kind)} does not own a sub-canvas"
             )
 
     def program_of(self, node: Node) -> Node | None:
@@ -240,7 +254,7 @@ class _Checker:
             return self._program[node.id]
         found: Node | None = None
         for frame in [*frames.ancestors(self.doc, node.id), node]:
-            if registry.kind_of(frame).program:
+            if kind_lookup.kind_of(frame).program:
                 found = frame
                 break
         self._program[node.id] = found
@@ -260,7 +274,7 @@ class _Checker:
             for child in self.descendants(frame.id):
                 out.append(child)
                 target = self.ref(child.props.get("workload"))
-                if registry.kind_of(child).instance and target is not None:
+                if kind_lookup.kind_of(child).instance and target is not None:
                     if target.id not in seen:
                         seen.add(target.id)
                         stack.append(target)
@@ -294,13 +308,13 @@ class _Checker:
             return " (no loop variables in scope here)"
         return f" (in scope here: {', '.join(found)})"
 
-    def check_props(self, node: Node, kind: registry.NodeKind) -> None:
+    def check_props(self, node: Node, kind: NodeKind) -> None:
         known = {p.name for p in kind.props}
         for extra in sorted(set(node.props) - known):
             self.add(
                 node.id,
                 f"props.{extra}",
-                f"unknown property for {registry.display_name(node.kind)}",
+                f"unknown property for {kind_lookup.display_name(node.kind)}",
             )
         scope_names: frozenset[str] | None = None
         for spec in kind.props:
@@ -310,10 +324,10 @@ class _Checker:
                 self._bad.add((node.id, spec.name))
                 continue
             value = node.props[spec.name]
-            applies = registry.prop_applies(node, spec.name)
+            applies = prop_checks.prop_applies(node, spec.name)
             if not applies and value in ("", None):
                 continue  # not used under the node's other choices (an otherwise case's pred)
-            problem = registry.prop_problem(spec, value)
+            problem = prop_checks.prop_problem(spec, value)
             if problem is not None:
                 self.add(node.id, field, problem)
                 self._bad.add((node.id, spec.name))
@@ -336,12 +350,12 @@ class _Checker:
                         msg += self.in_scope_hint(node)
                     self.add(node.id, where, msg)
         if "layout" in known and (node.id, "layout") not in self._bad:
-            problem = registry.node_prop_problem(node, "layout", node.props["layout"])
+            problem = prop_checks.node_prop_problem(node, "layout", node.props["layout"])
             if problem is not None:
                 self.add(node.id, "props.layout", problem)
 
     def check_references(self, node: Node) -> None:
-        for prop, key in registry.reference_props(node.kind).items():
+        for prop, key in catalogue.reference_props(node.kind).items():
             if (node.id, prop) in self._bad:
                 continue  # a value of the wrong shape: reported by check_props
             value = node.props[prop]
@@ -352,8 +366,8 @@ class _Checker:
                 self._check_ref(node, f"props.{prop}[{i}].{key}", prop, key, entry.get(key))
 
     def _check_ref(self, node: Node, field: str, prop: str, what: str, value: Any) -> None:
-        wanted = registry.reference_kinds(node.kind, prop)
-        words = " or ".join(sorted({registry.display_name(k) for k in wanted})) or what
+        wanted = catalogue.reference_kinds(node.kind, prop)
+        words = " or ".join(sorted({kind_lookup.display_name(k) for k in wanted})) or what
         if not value:
             self.add(node.id, field, f"no {what} chosen: pick a {words}")
             return
@@ -364,24 +378,24 @@ class _Checker:
             self.add(
                 node.id,
                 field,
-                f"{_label(target)} is a {registry.display_name(target.kind)}, not a {words}",
+                f"{_label(target)} is a {kind_lookup.display_name(target.kind)}, not a {words}",
             )
 
     # -- kind rules --------------------------------------------------------------------------
     def check_kind_rules(self, node: Node) -> None:
-        kind = registry.kind_of(node)
+        kind = kind_lookup.kind_of(node)
         if kind.check is not None:
             kind.check(self, node)
         if kind.binds_vars is not None:
             self.check_loop_vars(node)
-        if node.kind in registry.SHEET_KINDS:
+        if node.kind in catalogue.SHEET_KINDS:
             self.check_sheet(node)
 
     def check_loop_vars(self, node: Node) -> None:
         """A loop binds its own variables (their form is the property's type check): not one
         an enclosing loop binds, not a root name; P has at least one axis, P.seq/P.sel/consume
         exactly one variable."""
-        parallel = any(p.type == "axes" for p in registry.kind_of(node).props)
+        parallel = any(p.type == "axes" for p in kind_lookup.kind_of(node).props)
         field = "props.axes" if parallel else "props.var"
         if (node.id, field[len("props.") :]) in self._bad:
             return
@@ -405,8 +419,8 @@ class _Checker:
         return self._kids.get(frame_id, [])
 
     @staticmethod
-    def kind_of(node: Node) -> registry.NodeKind:
-        return registry.kind_of(node)
+    def kind_of(node: Node) -> NodeKind:
+        return kind_lookup.kind_of(node)
 
     @staticmethod
     def label(node: Node | None) -> str:
@@ -422,7 +436,7 @@ class _Checker:
         targets = [
             n
             for n in self.nodes.values()
-            if n.parent is None and n.kind in registry.SHEET_KINDS and n.props.get("target")
+            if n.parent is None and n.kind in catalogue.SHEET_KINDS and n.props.get("target")
         ]
         if len(targets) > 1:
             names = ", ".join(_label(n) for n in targets)
@@ -435,7 +449,7 @@ class _Checker:
         policy = p.get("dispatch")
         if policy == "round_robin":
             self.check_positive(node, "dispatch_n")
-        keyed = policy and registry.prop_applies(node, "dispatch_key")
+        keyed = policy and prop_checks.prop_applies(node, "dispatch_key")
         if keyed and not str(p.get("dispatch_key") or "").strip():
             self.add(node.id, "props.dispatch_key", f"dispatch {policy} needs a key: pick a loop variable, e.g. b")  # fmt: skip
         streams = p.get("streams")
@@ -450,15 +464,15 @@ class _Checker:
         if isinstance(graph, dict) and graph and (node.id, "task_graph") not in self._bad:
             self.check_task_graph(node, graph)
         keys: list[tuple[str, Any]] = []
-        for spec in registry.KINDS[node.kind].props:
+        for spec in catalogue.KINDS[node.kind].props:
             if (node.id, spec.name) in self._bad:
                 continue
-            if spec.type == "key" and registry.prop_applies(node, spec.name):
+            if spec.type == "key" and prop_checks.prop_applies(node, spec.name):
                 keys.append((f"props.{spec.name}", p.get(spec.name)))
             elif spec.type == "dict" and isinstance(p.get(spec.name), dict):
                 value = p[spec.name]
-                for f in registry.prop_fields(spec):
-                    if f.type == "key" and registry.field_applies(spec.name, f.name, value):
+                for f in catalogue.prop_fields(spec):
+                    if f.type == "key" and catalogue.field_applies(spec.name, f.name, value):
                         keys.append((f"props.{spec.name}.{f.name}", value.get(f.name)))
         texts = [(f, t) for f, t in keys if isinstance(t, str) and t.strip()]
         if texts:
@@ -473,7 +487,7 @@ class _Checker:
         variables: set[str] = set()
         names: set[str] = set()
         for n in self.program_nodes(program):
-            if registry.kind_of(n).binds_vars is not None:
+            if kind_lookup.kind_of(n).binds_vars is not None:
                 variables.update(frames.bound_vars(n))
                 refs: list[Any] = [n.props.get("axis")]
                 axes = n.props.get("axes")
@@ -486,8 +500,8 @@ class _Checker:
                         one = singular(target.name)
                         if one:
                             names.add(one)
-            if registry.kind_of(n).calls_kernel and any(
-                registry.kind_of(a).sparse_select for a in frames.ancestors(self.doc, n.id)
+            if kind_lookup.kind_of(n).calls_kernel and any(
+                kind_lookup.kind_of(a).sparse_select for a in frames.ancestors(self.doc, n.id)
             ):
                 kern = indexing.kernel_of(self.doc, n)
                 if kern is not None and kern.name:
@@ -525,7 +539,7 @@ class _Checker:
             threshold = p.get("threshold", 8)
             if not _is_int(threshold) or threshold < 1:
                 self.add(node.id, "props.task_graph.threshold", "threshold must be >= 1 tasks")
-        kernels = {n.name for n in self.nodes.values() if registry.kind_of(n).defines_kernel}
+        kernels = {n.name for n in self.nodes.values() if kind_lookup.kind_of(n).defines_kernel}
         for i, entry in enumerate(p.get("pools") or []):
             name = entry.get("kernel") if isinstance(entry, dict) else None
             if isinstance(name, str) and name not in kernels:
@@ -535,14 +549,14 @@ class _Checker:
         """A collective needs the mesh ``spatial_map`` defines on every program compiling it:
         its workload's sheet, or (when that has none) each compiled composition using it."""
         for node in self.nodes.values():
-            if not registry.kind_of(node).collective:
+            if not kind_lookup.kind_of(node).collective:
                 continue
             program = self.program_of(node)
             if program is not None and self._compiled_without_mesh(program, set()):
                 self.add(
                     node.id,
                     "kind",
-                    f"{registry.kind_of(node).title} needs a mesh: set spatial_map in the schedule "
+                    f"{kind_lookup.kind_of(node).title} needs a mesh: set spatial_map in the schedule "
                     f"of {_label(program)}",
                 )
 
@@ -555,23 +569,23 @@ class _Checker:
         if program.props.get("target"):
             return True
         users: list[Node] = []
-        if registry.kind_of(program).defines_workload:
+        if kind_lookup.kind_of(program).defines_workload:
             for n in self.nodes.values():
-                if registry.kind_of(n).instance and n.props.get("workload") == program.id:
+                if kind_lookup.kind_of(n).instance and n.props.get("workload") == program.id:
                     parent = self.nodes.get(n.parent) if n.parent else None
                     if parent is not None:
                         users.append(parent)
         elif program.parent is not None and program.parent in self.nodes:
             users.append(self.nodes[program.parent])
         return any(
-            self._compiled_without_mesh(u, seen) for u in users if registry.kind_of(u).program
+            self._compiled_without_mesh(u, seen) for u in users if kind_lookup.kind_of(u).program
         )
 
     # -- wires -------------------------------------------------------------------------------
     def check_edges(self, graph: Graph, owner: Node | None) -> None:
-        scope = registry.scope_of_owner(owner)
+        scope = placement.scope_of_owner(owner)
         ports: dict[str, list[PortSpec]] = {
-            n.id: registry.dynamic_ports(n, graph, owner, self.doc) for n in graph.nodes.values()
+            n.id: node_ports.dynamic_ports(n, graph, owner, self.doc) for n in graph.nodes.values()
         }
         incoming: dict[tuple[str, str], list[Edge]] = defaultdict(list)
         for i, e in enumerate(graph.edges):
@@ -582,14 +596,14 @@ class _Checker:
                 self.add(where, field, f"wire {e.src} -> {e.dst}: no node {missing!r}")
                 continue
             src, dst = graph.nodes[e.src.node], graph.nodes[e.dst.node]
-            sp = registry.find_port(ports[src.id], e.src.port, "out")
-            dp = registry.find_port(ports[dst.id], e.dst.port, "in")
+            sp = node_ports.find_port(ports[src.id], e.src.port, "out")
+            dp = node_ports.find_port(ports[dst.id], e.dst.port, "in")
             if sp is None or dp is None:
                 end, port, way = (src, e.src.port, "output") if sp is None else (dst, e.dst.port, "input")  # fmt: skip
-                if end.kind in KINDS and not self._kernelless_call(end):
+                if end.kind in catalogue.KINDS and not self._kernelless_call(end):
                     self.add(end.id, f"{way}s.{port}", f"{_label(end)} has no {way} {port!r}")
                 continue
-            if not registry.types_compatible(sp.type, dp.type, scope):
+            if not node_ports.types_compatible(sp.type, dp.type, scope):
                 self.add(
                     dst.id,
                     f"inputs.{e.dst.port}",
@@ -599,15 +613,19 @@ class _Checker:
                 continue
             key = (dst.id, e.dst.port)
             incoming[key].append(e)
-            if len(incoming[key]) == 2 and not dp.multi and not registry.kind_of(dst).calls_kernel:
+            if (
+                len(incoming[key]) == 2
+                and not dp.multi
+                and not kind_lookup.kind_of(dst).calls_kernel
+            ):
                 self.add(dst.id, f"inputs.{e.dst.port}", "input takes one wire")
             if owner is None:
-                # the root canvas's rules of registry.can_connect (beyond ports and types)
-                ok, why = registry.root_wire_problem(self.doc, src, e.src.port, dst, e.dst.port)
+                # the root canvas's rules of connections.can_connect (beyond ports and types)
+                ok, why = connections.root_wire_problem(self.doc, src, e.src.port, dst, e.dst.port)
                 if not ok:
                     self.add(dst.id, f"inputs.{e.dst.port}", why)
         for node in graph.nodes.values():
-            if registry.kind_of(node).calls_kernel:
+            if kind_lookup.kind_of(node).calls_kernel:
                 continue  # the call's check reports its parameters
             for p in ports[node.id]:
                 if p.direction != "in" or p.optional or p.type == "exec":
@@ -617,7 +635,7 @@ class _Checker:
 
     def _kernelless_call(self, node: Node) -> bool:
         """A call naming no kernel has no parameter ports yet (its reference is reported)."""
-        return registry.kind_of(node).calls_kernel and indexing.kernel_of(self.doc, node) is None
+        return kind_lookup.kind_of(node).calls_kernel and indexing.kernel_of(self.doc, node) is None
 
     # -- kernel bodies -----------------------------------------------------------------------
     def check_kernel_body(self, kern: Node) -> None:
@@ -625,35 +643,35 @@ class _Checker:
         assert body is not None
         names = self.root_names
         for node in body.nodes.values():
-            k = KINDS.get(node.kind)
+            k = catalogue.KINDS.get(node.kind)
             if k is None:
                 self.add(node.id, "kind", f"unknown node kind {node.kind!r}")
                 continue
             if "kernel" not in k.allowed_in:
-                self.add(node.id, "kind", f"{registry.display_name(node.kind)} cannot live in a kernel body")  # fmt: skip
+                self.add(node.id, "kind", f"{kind_lookup.display_name(node.kind)} cannot live in a kernel body")  # fmt: skip
             if node.body is not None:
-                self.add(node.id, "body", f"{registry.display_name(node.kind)} does not own a sub-canvas")  # fmt: skip
+                self.add(node.id, "body", f"{kind_lookup.display_name(node.kind)} does not own a sub-canvas")  # fmt: skip
             if node.parent is not None:
                 self.add(node.id, "parent", "nodes of a kernel body live in no frame")
             known = {p.name for p in k.props}
             for extra in sorted(set(node.props) - known):
-                self.add(node.id, f"props.{extra}", f"unknown property for {registry.display_name(node.kind)}")  # fmt: skip
+                self.add(node.id, f"props.{extra}", f"unknown property for {kind_lookup.display_name(node.kind)}")  # fmt: skip
             for spec in k.props:
                 field = f"props.{spec.name}"
                 if spec.name not in node.props:
                     self.add(node.id, field, "missing property")
                     continue
                 value = node.props[spec.name]
-                problem = registry.prop_problem(spec, value)
+                problem = prop_checks.prop_problem(spec, value)
                 if problem is not None:
                     self.add(node.id, field, problem)
                 elif spec.type in ("expr", "exprlist") and value.strip():
                     for msg in exprs.validate(value, names):
                         self.add(node.id, field, msg)
         self.check_edges(body, kern)
-        wanted = [p["name"] for p in registry.kernel_params(kern)]
+        wanted = [p["name"] for p in indexing.params_of(kern)]
         have = Counter(
-            n.props.get("param") for n in body.nodes.values() if registry.kind_of(n).kernel_param
+            n.props.get("param") for n in body.nodes.values() if kind_lookup.kind_of(n).kernel_param
         )
         for name in wanted:
             if have[name] != 1:
@@ -669,7 +687,7 @@ class _Checker:
 def _top_level(node: Node) -> bool:
     """Whether the script defines ``node`` at module level: a root node, or a process (a
     connect frame's processes are top-level definitions the connect names)."""
-    return node.parent is None or registry.kind_of(node).module_level
+    return node.parent is None or kind_lookup.kind_of(node).module_level
 
 
 def _is_int(v: Any) -> bool:
@@ -678,7 +696,7 @@ def _is_int(v: Any) -> bool:
 
 def _label(node: Node | None) -> str:
     """What a message calls a node: its name, else its kind's display name."""
-    return registry.node_label(node) if node is not None else "?"
+    return kind_lookup.node_label(node) if node is not None else "?"
 
 
 def _task_get_names(text: str) -> set[str]:

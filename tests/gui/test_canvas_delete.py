@@ -26,7 +26,7 @@ from test_build_attention import UserDriver
 from test_main_window import _discard_on_close, shown_window
 
 from app.editor.nodes import PortLabel
-from app.model import io, registry
+from app.model import indexing, io, registry
 
 PROJECTS = Path(__file__).resolve().parents[2] / "projects"
 
@@ -101,7 +101,7 @@ def test_delete_kernel_names_the_call_and_undo_draws_its_labels_once(
     doc = user.window.document
     kernel = _named(user, "attn_kernel")
     (call,) = [nid for nid, n in doc.graph.nodes.items() if n.props.get("kernel") == kernel]
-    params = [p["name"] for p in registry.kernel_params(doc.node(kernel))]
+    params = [p["name"] for p in indexing.params_of(doc.node(kernel))]
     assert params == ["Q", "K", "V", "O"]
     edges_before = sorted(map(repr, doc.graph.edges))
     # The sample opens fitted, zoomed out: the call draws its port labels readable itself.

@@ -31,6 +31,7 @@ from app.main_window import MainWindow
 from app.model import commands as cmds
 from app.model import io
 from app.model.document import Document, PortRef
+from app.model.equality import same_as
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -230,7 +231,7 @@ def test_new_drop_save_reopen_export_run_malformed_close(
 
     # Reopen: an equal document.
     assert window.open_path(project)
-    assert window.document.same_as(built) and window.document is not built
+    assert same_as(window.document, built) and window.document is not built
 
     # Export to Python (Ctrl+E) and run the script as a user would, in a terminal.
     script = tmp_path / "scale.py"
@@ -261,7 +262,7 @@ def test_new_drop_save_reopen_export_run_malformed_close(
     (title, text), *_ = dialogs.errors
     assert title == "Cannot open project"
     assert str(bad) in text and f"nodes.{tensor}.props.shape" in text
-    assert window.path == project.resolve() and window.document.same_as(built)
+    assert window.path == project.resolve() and same_as(window.document, built)
     assert not window.dirty
 
     # Close with unsaved changes: Cancel keeps the window, Discard closes it.
@@ -273,7 +274,7 @@ def test_new_drop_save_reopen_export_run_malformed_close(
     dialogs.unsaved.append(Choice.DISCARD)
     assert window.close()
     assert not window.isVisible()
-    assert io.load(project).same_as(built)  # discarded: the file is untouched
+    assert same_as(io.load(project), built)  # discarded: the file is untouched
 
 
 def test_unsaved_prompt_on_new_save_discard_cancel(

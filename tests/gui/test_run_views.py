@@ -23,7 +23,7 @@ from test_main_window import press, shown_window
 
 from app.main_window import MainWindow
 from app.model import commands as cmds
-from app.model import io, registry
+from app.model import indexing, io
 from app.model.document import Document, Node
 from app.run_nodes import TaskNodeMap
 from app.runner.job import RunResult
@@ -355,7 +355,7 @@ def test_task_node_map_falls_back_to_the_kernel_def_with_two_call_sites() -> Non
 
     twin = Node(doc.next_id(), "kernel.call", "", (0.0, 0.0), dict(call.props), None, loop.id)
     doc.graph.nodes[twin.id] = twin  # a second call of the same kernel
-    assert registry.resolve_kernel(twin, doc) is kdef
+    assert indexing.kernel_of(doc, twin) is kdef
     both = TaskNodeMap(doc, ["attn_kernel"])
     assert both.node_of_kernel(0) == kdef.id
     assert both.sites[0].call_ids == tuple(sorted((call.id, twin.id)))

@@ -17,6 +17,7 @@ from test_main_window import _discard_on_close, shown_window
 from app.main_window import MainWindow
 from app.model import io
 from app.model.sweep import SweepResult, find_param, parse_values, run_sweep
+from app.runner.job import RunJob
 from app.views.sweep import LinkRow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,7 +108,7 @@ def test_sweep_dispatch_workers(qtbot: Any, window: MainWindow, tmp_path: Path) 
 
     doc = io.load(PIPELINE)
     param = find_param(doc, DISPATCH, "dispatch_n").with_values([1, 2, 4])
-    headless = run_sweep(doc, param, tmp_path / "headless")
+    headless = run_sweep(doc, param, tmp_path / "headless", start=RunJob)
     expected = [p.total_cycles for p in headless.points]
     assert [int(t.replace(",", "")) for t in table_column(window, "Total cycles")] == expected
     assert [p.total_cycles for p in result.points] == expected
@@ -206,7 +207,9 @@ def test_sweep_task_graph_pool_workers(qtbot: Any, window: MainWindow, tmp_path:
     assert table_column(window, "Status") == ["ok", "ok", "ok"]
     doc = io.load(TENSOR_PARALLEL)
     param = find_param(doc, "n19", "pools.partial.workers").with_values([1, 2, 3])
-    expected = [p.total_cycles for p in run_sweep(doc, param, tmp_path / "headless").points]
+    expected = [
+        p.total_cycles for p in run_sweep(doc, param, tmp_path / "headless", start=RunJob).points
+    ]
     assert [p.total_cycles for p in result.points] == expected
     assert [int(t.replace(",", "")) for t in table_column(window, "Total cycles")] == expected
     xs, _cycles = panel.cycles_curve.getData()
@@ -287,7 +290,7 @@ def test_sweep_a_tile_size_with_linked_parameters(qtbot: Any, window: MainWindow
         node, _dot, prop = key.partition(".")
         link = find_param(doc, node, prop)
         links.append(link.with_values(parse_values(link, values)))
-    headless = run_sweep(doc, param.with_links(links), tmp_path / "headless")
+    headless = run_sweep(doc, param.with_links(links), tmp_path / "headless", start=RunJob)
     expected = [p.total_cycles for p in headless.points]
     assert expected == [9984, 9472, 18432]
     assert [int(t.replace(",", "")) for t in table_column(window, "Total cycles")] == expected

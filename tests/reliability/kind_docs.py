@@ -18,6 +18,7 @@ from pathlib import Path
 from app.model import frames, io, registry
 from app.model.document import Document, Edge, Graph, Node, PortRef
 from app.model.export import ExportError, export_script
+from app.model.validation import validate_document
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted((ROOT / "projects").glob("*.pto.json"))
@@ -50,7 +51,7 @@ def _find(doc: Document, kind_id: str) -> Node | None:
 
 
 def _ok(doc: Document) -> bool:
-    if doc.validate():
+    if validate_document(doc):
         return False
     try:
         export_script(doc)
@@ -92,7 +93,7 @@ def _root_with_output(doc: Document, type_: str) -> Node:
 
 
 def _wire_inputs(doc: Document, graph: Graph, owner: Node | None, node: Node) -> None:
-    for port in registry.dynamic_or_static(node, graph, owner, doc):
+    for port in registry.dynamic_ports(node, graph, owner, doc):
         if port.direction != "in" or port.optional or port.type == "exec":
             continue
         if owner is None:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from app.model import io
 from app.model.export import ExportError, export_script
+from app.model.validation import validate_document
 
 from .kind_docs import SAMPLES
 
@@ -77,7 +78,7 @@ def _through_the_model(text: str) -> None:
         doc = io.from_json(text)
     except io.ProjectError:
         return
-    doc.validate()
+    validate_document(doc)
     try:
         source = export_script(doc).source
     except ExportError as err:

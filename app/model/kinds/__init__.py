@@ -1,11 +1,7 @@
-"""The node kinds, one module per family (issue 13): each defines ``KINDS``, a list of
-``NodeKind``. ``app.model.registry`` assembles them in ``FAMILIES`` order."""
+"""The node kinds, one module per kind family (issue 13): each defines ``KINDS``, a list of
+``NodeKind`` built from the data classes of ``_base``.
 
-from __future__ import annotations
-
-from . import csp, data, events, kernels, layout, tile_ops, workloads
-
-FAMILIES = (data, kernels, tile_ops, workloads, csp, events, layout)
-"""Kind family modules in palette order."""
-
-__all__ = ["FAMILIES"]
+This package module imports none of the families: ``app.model.catalogue`` assembles them (in its
+``FAMILIES`` order), so importing ``kinds._base`` alone (as ``kind_lookup`` does) loads no family
+and no title function, and the families may use the helpers that ask the kind table.
+"""

@@ -1,8 +1,9 @@
 """The data classes of the kind table and the vocabulary every kind family module shares.
 
 A kind family module (``app.model.kinds.<family>``) defines ``KINDS``: a list of ``NodeKind``
-built from these classes; ``app.model.registry`` assembles the families into one table and
-answers the questions about them (ports, connections, properties, placement).
+built from these classes; ``app.model.catalogue`` assembles the families into one table, and
+``app.model.kind_lookup``, ``node_ports``, ``connections``, ``placement`` and ``prop_checks``
+answer the questions about it.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .. import titles
 from ..document import Node
+from ..title_context import TitleContext
 
 PORT_TYPES = ("tensor", "scalar", "task", "tile", "exec")
 """What a wire carries: a tensor (or a view of one), a scalar, a kernel call's task (into a
@@ -187,7 +188,7 @@ class NodeKind:
     in_palette: bool = True
     sweep_default: str = ""
     """The property Run > Sweep opens on (a workload's worker count); "" = the first one."""
-    summary: Callable[[Node, titles.TitleContext], str] | None = None
+    summary: Callable[[Node, TitleContext], str] | None = None
     """The node's canvas title with its key parameters (``Q  f32[4,8,16,16]``,
     ``attn_kernel[b, h]``; see ``app.model.titles``); None = ``"Kind: name"``."""
     frame: bool = False
@@ -220,7 +221,7 @@ class NodeKind:
     defines_kernel: bool = False
     """A kernel definition (a call's ``kernel`` property names it; its body is tile ops)."""
     calls_kernel: bool = False
-    """A kernel call: its ports come from the kernel it names (``registry.call_ports``)."""
+    """A kernel call: its ports come from the kernel it names (``node_ports.call_ports``)."""
     kernel_param: bool = False
     """A kernel body's parameter node (its ports come from its parameter's direction)."""
     body_entry: bool = False

@@ -366,4 +366,4 @@ DSL_KINDS = {
     "ConsumeNode": "csp.consume",
     "CloseNode": "csp.close",
 }
-"""DSL object type -> the kind Import Python makes of it (``registry.dsl_kind``)."""
+"""DSL object type -> the kind Import Python makes of it (``catalogue.dsl_kind``)."""

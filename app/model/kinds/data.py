@@ -356,4 +356,4 @@ DSL_KINDS = {
     "Ragged": "axis.ragged",
     "Sparse": "axis.sparse",
 }
-"""DSL object type -> the kind Import Python makes of it (``registry.dsl_kind``)."""
+"""DSL object type -> the kind Import Python makes of it (``catalogue.dsl_kind``)."""

@@ -149,4 +149,4 @@ DSL_KINDS = {
     "SlotSetNode": "slot.set",
     "SlotLoadNode": "slot.load",
 }
-"""DSL object type -> the kind Import Python makes of it (``registry.dsl_kind``)."""
+"""DSL object type -> the kind Import Python makes of it (``catalogue.dsl_kind``)."""

@@ -2,7 +2,7 @@
 
 A kernel definition is a root node owning a sub-canvas (its body) that holds one
 ``kernel.param`` per parameter and the ``pto.*`` tile ops (``tile_ops``). A call lives in a
-workload; its ports come from the kernel its ``kernel`` property names (``registry.ports_of``).
+workload; its ports come from the kernel its ``kernel`` property names (``node_ports.ports_of``).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from typing import Any
 
 from .. import indexing, titles
 from ..document import Graph, Node
+from ..kernel_param import normalize_param
+from ..kind_lookup import display_name, kind
 from ._base import ROOT, Emitter, K, NodeKind, PropSpec, W, out_port
 
 _out = out_port
@@ -87,12 +89,6 @@ def check_call(c: Any, node: Node) -> None:
 _DIRECTION_WRAP = {"In": "In", "Out": "Out", "InOut": "InOut"}
 
 
-def _registry() -> Any:
-    from .. import registry  # registry assembles this module
-
-    return registry
-
-
 def _op_name(node: Node) -> str:
     """A tile op's DSL function: ``matmul`` for a ``pto.matmul`` node."""
     return node.kind.split(".", 1)[1]
@@ -100,7 +96,7 @@ def _op_name(node: Node) -> str:
 
 def emit_kernel_def(x: Emitter, n: Node) -> None:
     p = n.props
-    params = [_registry().normalize_param(q) for q in _registry().kernel_params(n)]
+    params = [normalize_param(q) for q in indexing.params_of(n)]
     deco = "jit_kernel" if p.get("jit") else "kernel"
     x.use(deco)
     cpp = p.get("cpp_src", "") or ""
@@ -194,9 +190,9 @@ def _kernel_body(x: Emitter, kern: Node, params: list[dict]) -> None:
     counter = 0
     for b in order:
         if "kernel" not in x.kind_of(b).allowed_in:
-            raise x.error(b.id, "kind", f"a {_registry().display_name(b.kind)} is no tile op")
+            raise x.error(b.id, "kind", f"a {display_name(b.kind)} is no tile op")
         op = _op_name(b)
-        spec = _registry().kind(b.kind)
+        spec = kind(b.kind)
         args: list[str] = []
         for port in spec.ports:
             if port.direction != "in":
@@ -376,4 +372,4 @@ KINDS = [
 ]
 
 DSL_KINDS = {"KernelRef": KERNEL, "KernelCall": CALL}
-"""DSL object type -> the kind Import Python makes of it (``registry.dsl_kind``)."""
+"""DSL object type -> the kind Import Python makes of it (``catalogue.dsl_kind``)."""

@@ -85,4 +85,4 @@ for _lop, _props in _LAYOUT_PROPS.items():
     )
 
 DSL_KINDS = {f"CollectiveOp.{op}": f"layout.{op}" for op in _LAYOUT_PROPS}
-"""DSL object type (a collective by its ``kind``) -> its kind (``registry.dsl_kind``)."""
+"""DSL object type (a collective by its ``kind``) -> its kind (``catalogue.dsl_kind``)."""

@@ -39,7 +39,7 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-from .. import registry
+from .. import catalogue, kernel_param, kind_lookup
 from .schedule import _SCHED, V1_SHEET
 
 
@@ -229,7 +229,7 @@ class _Migration:
         if src.kind not in kinds:
             raise MigrationError(
                 node.where(f"inputs.{port}"),
-                f"{registry.display_name(src.kind) if src.kind in registry.KINDS else src.kind} "
+                f"{kind_lookup.display_name(src.kind) if src.kind in catalogue.KINDS else src.kind} "
                 f"{src.name!r} cannot be its {port}",
             )
         return src.id
@@ -560,7 +560,9 @@ class _Migration:
         if kern is not None:
             for raw in kern.props.get("params", []):
                 if isinstance(raw, dict) and isinstance(raw.get("name"), str):
-                    params[raw["name"]] = registry.normalize_param(registry.migrate_param(raw))
+                    params[raw["name"]] = kernel_param.normalize_param(
+                        kernel_param.migrate_param(raw)
+                    )
         old_index = n.props.get("index") or {}
         index = dict(old_index) if isinstance(old_index, dict) else old_index
         wires: list[tuple[str, str, str, str]] = []
@@ -636,7 +638,7 @@ def layout(nodes: list[dict[str, Any]], edges: Iterable[tuple[str, str, str, str
         if n["id"] in sizes:
             return sizes[n["id"]]
         inner = kids.get(n["id"], [])
-        if not registry.is_frame(n["kind"]):
+        if not kind_lookup.is_frame(n["kind"]):
             sizes[n["id"]] = (NODE_W, _leaf_height(n, by_id))
         elif not inner:
             sizes[n["id"]] = (NODE_W + 2 * PAD, HEADER + NODE_H * 0.5 + PAD)
@@ -665,11 +667,11 @@ def layout(nodes: list[dict[str, Any]], edges: Iterable[tuple[str, str, str, str
     wired_in = {d for _s, _sp, d, dp in edges if dp == "write"}
     read = {s for s, _sp, _d, _dp in edges}
     roots = kids.get(None, [])
-    left = [n for n in roots if not registry.is_frame(n["kind"]) and not (n["id"] in wired_in and n["id"] not in read)]  # fmt: skip
+    left = [n for n in roots if not kind_lookup.is_frame(n["kind"]) and not (n["id"] in wired_in and n["id"] not in read)]  # fmt: skip
     order = ("axis.", "data.scalar", "kernel.", "csp.", "event.", "data.tensor")
     left.sort(key=lambda n: next((i for i, p in enumerate(order) if n["kind"].startswith(p)), 9))
-    right = [n for n in roots if not registry.is_frame(n["kind"]) and n not in left]
-    middle = [n for n in roots if registry.is_frame(n["kind"])]
+    right = [n for n in roots if not kind_lookup.is_frame(n["kind"]) and n not in left]
+    middle = [n for n in roots if kind_lookup.is_frame(n["kind"])]
     y = 0.0
     for n in left:
         place(n, 0.0, y)

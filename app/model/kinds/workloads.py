@@ -427,5 +427,5 @@ DSL_KINDS = {
     "SequentialNode": "compose.sequential",
     "CombineNode.child": "workload.instance",
 }
-"""DSL object type -> the kind Import Python makes of it (``registry.dsl_kind``): a loop by
+"""DSL object type -> the kind Import Python makes of it (``catalogue.dsl_kind``): a loop by
 its ``kind``, a P.when chain's branches, a workload used inside combine/sequential."""

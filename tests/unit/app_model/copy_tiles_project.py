@@ -9,8 +9,10 @@ from typing import Any
 
 from app.model.commands import DocumentEditor, SetProperty
 from app.model.document import Document, Edge, PortRef
+from app.model.equality import same_as
 from app.model.export import export_script
 from app.model.importer import import_script
+from app.model.validation import validate_document
 
 from .v2_docs import node
 from .v2_docs import wire as v2wire
@@ -81,14 +83,14 @@ def task_graph_line(doc: Document) -> str:
 
 
 def messages(doc: Document, node_id: str) -> list[str]:
-    return [f"{d.field}: {d.message}" for d in doc.validate() if d.node_id == node_id]
+    return [f"{d.field}: {d.message}" for d in validate_document(doc) if d.node_id == node_id]
 
 
 def round_trip(doc: Document, tmp_path: Path) -> Document:
     script = tmp_path / f"{doc.name}.py"
     script.write_text(export_script(doc).source)
     back = import_script(script)
-    assert back.same_as(doc)
+    assert same_as(back, doc)
     assert export_script(back).source.replace(back.name, doc.name) == export_script(doc).source
     return back
 

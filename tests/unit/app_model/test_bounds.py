@@ -11,6 +11,7 @@ import pytest
 from app.model import io
 from app.model.bounds import MAX_JSON_DEPTH
 from app.model.export import ExportError, export_script
+from app.model.validation import validate_document
 
 ROOT = Path(__file__).resolve().parents[3]
 ATTENTION = ROOT / "projects" / "attention_varlen.pto.json"  # its workload has a schedule sheet
@@ -103,13 +104,13 @@ def test_nul_and_lone_surrogates_are_refused_naming_node_and_field(tmp_path, bad
     doc = io.load(ATTENTION)
     node = doc.node(tensor["id"])
     node.name = "Q" + bad
-    diags = [d for d in doc.validate() if d.node_id == node.id and d.field == "name"]
+    diags = [d for d in validate_document(doc) if d.node_id == node.id and d.field == "name"]
     assert diags and fragment in diags[0].message
     with pytest.raises(ExportError) as exported:
         export_script(doc)
     assert (exported.value.node_id, exported.value.field) == (node.id, "name")
     doc.name = "project" + bad
-    assert any(d.field == "name" and d.node_id == "" for d in doc.validate())
+    assert any(d.field == "name" and d.node_id == "" for d in validate_document(doc))
 
 
 def test_saving_unstorable_text_is_a_project_error_and_keeps_the_file(tmp_path) -> None:
@@ -128,7 +129,7 @@ def test_names_the_script_uses_must_be_checked_identifiers() -> None:
     tensor = next(n for n in doc.graph.nodes.values() if n.kind == "data.tensor")
     for bad, fragment in (("P", "imports"), ("__name__", "belong to Python"), ("\uff51", "reads")):
         tensor.name = bad
-        diags = [d for d in doc.validate() if (d.node_id, d.field) == (tensor.id, "name")]
+        diags = [d for d in validate_document(doc) if (d.node_id, d.field) == (tensor.id, "name")]
         assert diags and fragment in diags[0].message, bad
 
 

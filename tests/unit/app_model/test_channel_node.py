@@ -10,8 +10,10 @@ from pathlib import Path
 
 from app.model import commands as cmds
 from app.model import io, titles
+from app.model.equality import same_as
 from app.model.export import export_script
 from app.model.importer import import_script
+from app.model.validation import validate_document
 
 ROOT = Path(__file__).resolve().parents[3]
 MEGAKERNEL = ROOT / "projects" / "megakernel_pipeline.pto.json"
@@ -41,7 +43,7 @@ def test_latency_is_exported_lowered_imported_and_titled(tmp_path: Path) -> None
     assert "latency=100" in ir
     back = import_script(script)
     assert _channel(back, "l2c").props["latency"] == 100
-    assert back.same_as(doc)
+    assert same_as(back, doc)
     assert titles.title(_channel(back, "l2c"), back) == "l2c  depth 2 · latency 100"
     assert titles.title(_channel(back, "c2s"), back) == "c2s  depth 2"
 
@@ -50,6 +52,6 @@ def test_a_negative_latency_is_a_diagnostic_on_the_field() -> None:
     doc = io.load(MEGAKERNEL)
     l2c = _channel(doc, "l2c")
     l2c.props["latency"] = -1
-    problems = [d for d in doc.validate() if d.node_id == l2c.id]
+    problems = [d for d in validate_document(doc) if d.node_id == l2c.id]
     assert [d.field for d in problems] == ["props.latency"], problems
     assert "latency must be >= 0" in problems[0].message

@@ -16,6 +16,7 @@ import pytest
 from app.model import io, registry
 from app.model.document import Document, Edge, Node, PortRef
 from app.model.export import ExportError, export_script
+from app.model.validation import document_warnings
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = sorted((ROOT / "projects").glob("*.pto.json"))
@@ -372,7 +373,7 @@ def test_an_imported_write_after_read_is_exported_in_its_order(tmp_path: Path) -
     assert body[1:] == ["for i in P(tiles):", "    copy_k[i](a=A[i], b=B[i])"]
     assert ir_of(src, tmp_path) == ir_of(WAR_SCRIPT, tmp_path)
     # allowed, and visible: the relayout is warned that it reads B before the loop writes it
-    (warning,) = doc.warnings()
+    (warning,) = document_warnings(doc)
     relayout = doc.graph.nodes[warning.node_id]
     assert relayout.name == "z" and warning.severity == "warning"
     assert warning.message.startswith("reads B before copy_k[i] writes it (write-after-read")

@@ -18,6 +18,7 @@ import pytest
 
 from app.model import frames, io
 from app.model.document import Document, Node
+from app.model.equality import same_as
 from app.model.kinds.legacy_v1 import migrate_v1
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "v1_migration"
@@ -90,7 +91,7 @@ def test_every_golden_migrates_saves_and_reloads_equal(path: Path, tmp_path: Pat
     out = tmp_path / f"{stem(path)}.pto.json"
     io.save(doc, out)
     again = io.load(out)
-    assert again.same_as(doc) and doc.same_as(again)
+    assert same_as(again, doc) and same_as(doc, again)
     assert io.to_data(again) == io.to_data(doc)
     # every frame child sits inside the frame's area below its header; frames do not overlap
     _assert_frames_apart(doc)

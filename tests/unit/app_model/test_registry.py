@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.model import kinds, registry
+from app.model import indexing, registry
 from app.model.document import Document, Edge, PortRef
 from pto_wsp import pto
 
@@ -45,9 +45,9 @@ def test_table_is_consistent():
         assert k.allowed_in <= set(registry.SCOPES)
     cats = [c for c, _ in registry.categories()]
     assert cats[:4] == ["Data", "Axes", "Kernels", "Workloads"]
-    for family in kinds.FAMILIES:  # one module per kind family
+    for family in registry.FAMILIES:  # one module per kind family
         assert family.KINDS and all(k.id in registry.KINDS for k in family.KINDS)
-    assert len(registry.KINDS) == sum(len(f.KINDS) for f in kinds.FAMILIES)
+    assert len(registry.KINDS) == sum(len(f.KINDS) for f in registry.FAMILIES)
     palette = {k.id for _, ks in registry.categories() for k in ks}
     assert "scope.entry" not in palette and "kernel.param" not in palette
     with pytest.raises(registry.UnknownKind, match="nope"):
@@ -189,7 +189,7 @@ def test_reference_props_and_kinds():
         ("props.axes[0].axis", ids["batch"]),
         ("props.axes[1].axis", ids["heads"]),
     ]
-    assert registry.resolve_kernel(doc.node(ids["call"]), doc).name == "attn"
+    assert indexing.kernel_of(doc, doc.node(ids["call"])).name == "attn"
 
 
 def test_schedule_sheet_derives_from_the_v1_steps():

@@ -19,6 +19,7 @@ import pytest
 from app.model import indexing, io, registry, shape_checks
 from app.model.document import Document
 from app.model.export import export_script
+from app.model.validation import validate_document
 from pto_wsp.errors import TensorIndexError, TypeCheckError
 from pto_wsp.language import _builder
 from pto_wsp.language.axes import Dense, DenseDyn
@@ -300,7 +301,7 @@ def test_scalar_parameters_are_not_views() -> None:
     assert _shape_diags(doc) == []
     doc.graph.edges[-1] = v2_docs.Edge(v2_docs.PortRef("K", "tensor"), v2_docs.PortRef("call", "s"))
     assert _shape_diags(doc) == []
-    assert ("call", "inputs.s") in [(d.node_id, d.field) for d in doc.validate()]
+    assert ("call", "inputs.s") in [(d.node_id, d.field) for d in validate_document(doc)]
 
 
 def test_unshaped_tensor_parameters_take_any_view() -> None:
@@ -352,7 +353,7 @@ def test_new_user_example_k_of_2_indexed_by_b_over_densedyn_4() -> None:
     assert indexing.effective_index(doc, doc.graph.nodes["call"], "K") == "b"  # auto
     assert _shape_diags(doc) == [("call", "props.index.K", K_PAST_BATCH)]
     assert ("call", "props.index.K", K_PAST_BATCH) in [
-        (d.node_id, d.field, d.message) for d in doc.validate()
+        (d.node_id, d.field, d.message) for d in validate_document(doc)
     ]
     doc.graph.nodes["call"].props["index"] = {"K": "b", "V": "b"}  # typed: the same
     assert _shape_diags(doc) == [("call", "props.index.K", K_PAST_BATCH)]
@@ -411,7 +412,7 @@ def test_loop_variables_of_unknown_extent_are_left_to_the_run() -> None:
 def test_no_false_positive_on_any_sample(path: Path) -> None:
     doc = io.load(path)
     assert shape_checks.document_problems(doc) == []
-    assert doc.validate() == []
+    assert validate_document(doc) == []
 
 
 def test_the_checks_cover_the_samples() -> None:
@@ -470,7 +471,7 @@ def test_older_tensor_parameters_with_a_shape_open_as_tiles() -> None:
         {"name": "result", "direction": "In", "kind": "tile", "rows": 16, "cols": 16, "dtype": "f32"},
         {"name": "output", "direction": "Out", "kind": "tile", "rows": 16, "cols": 16, "dtype": "f32"},
     ]  # fmt: skip
-    (diag,) = doc.validate()
+    (diag,) = validate_document(doc)
     assert (diag.node_id, diag.field) == (call.id, "props.index.output")
     assert diag.message == (
         "output (whole, no index) has shape [8, 16, 16] but parameter output of store is "
@@ -519,7 +520,7 @@ def test_an_unshaped_tensor_parameter_has_no_tile_fields() -> None:
     (kern,) = [n for n in saved["graph"]["nodes"] if n["kind"] == "kernel.def"]
     assert kern["props"]["params"][0] == {"name": "Q", "direction": "In", "kind": "tensor"}
     again = io.from_data(saved)  # an unshaped parameter stays unshaped through save and load
-    assert registry.kernel_params(again.node("attn"))[0]["kind"] == "tensor"
+    assert indexing.params_of(again.node("attn"))[0]["kind"] == "tensor"
 
 
 @pytest.mark.parametrize("index", ['x"""\nimport os\n"""', "0 +", "b, h, i, j, k", ""])

@@ -36,6 +36,7 @@ from app.model.sweep import (
     values_text,
     write_csv,
 )
+from app.runner.job import RunJob
 from pto_wsp.runtime.trace_analysis import analyse_trace
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -314,7 +315,11 @@ def test_headless_sweep_of_dispatch_workers(pipeline: Document, tmp_path: Path) 
     param = param.with_values(parse_values(param, "1,2,4,0"))
     seen: list[str] = []
     result = run_sweep(
-        pipeline, param, tmp_path / "sweep", progress=lambda k, n, p: seen.append(f"{k}/{n}")
+        pipeline,
+        param,
+        tmp_path / "sweep",
+        start=RunJob,
+        progress=lambda k, n, p: seen.append(f"{k}/{n}"),
     )
     assert seen == ["1/4", "2/4", "3/4", "4/4"]
     ok = result.points[:3]
@@ -351,7 +356,12 @@ def test_cancelled_sweep_skips_the_rest(pipeline: Document, tmp_path: Path) -> N
     cancel = threading.Event()
     param = find_param(pipeline, DISPATCH, "dispatch_n").with_values([1, 2, 4])
     result = run_sweep(
-        pipeline, param, tmp_path, cancel=cancel, progress=lambda k, n, p: cancel.set()
+        pipeline,
+        param,
+        tmp_path,
+        start=RunJob,
+        cancel=cancel,
+        progress=lambda k, n, p: cancel.set(),
     )
     assert [p.status for p in result.points] == ["ok", "skipped", "skipped"]
     assert result.cancelled and not result.ok
@@ -361,7 +371,7 @@ def test_cancelled_sweep_skips_the_rest(pipeline: Document, tmp_path: Path) -> N
 def test_pool_workers_sweep_matches_each_script(tensor_parallel: Document, tmp_path: Path) -> None:
     param = find_param(tensor_parallel, TASK_GRAPH, "pools.partial.workers")
     param = param.with_values(parse_values(param, "1, 2, 3"))
-    result = run_sweep(tensor_parallel, param, tmp_path / "sweep")
+    result = run_sweep(tensor_parallel, param, tmp_path / "sweep", start=RunJob)
     assert [p.status for p in result.points] == ["ok", "ok", "ok"], [p.error for p in result.points]  # fmt: skip
     for point, variant in zip(result.points, make_variants(tensor_parallel, param), strict=True):
         assert variant.document is not None
@@ -461,7 +471,7 @@ def test_tile_size_sweep_matches_the_cycle_model_and_each_script(
     matmul: Document, tmp_path: Path
 ) -> None:
     param = tile_sweep(matmul)
-    result = run_sweep(matmul, param, tmp_path / "sweep")
+    result = run_sweep(matmul, param, tmp_path / "sweep", start=RunJob)
     assert [p.status for p in result.points] == ["ok", "ok", "ok"], [p.error for p in result.points]  # fmt: skip
     assert [p.value_text for p in result.points] == ["8x32", "16x32", "32x32"]
     assert [p.linked_texts for p in result.points] == [

@@ -17,6 +17,7 @@ from app.model.document import Document
 from app.model.export import export_script
 from app.model.importer import ScriptImportError, import_script
 from app.model.kinds.schedule import task_graph_field_applies
+from app.model.validation import validate_document
 
 from .conftest import add, wire
 from .copy_tiles_project import (
@@ -161,7 +162,7 @@ def test_a_task_graph_with_some_fields_loads_with_default_knobs(tmp_path: Path) 
     path = tmp_path / "old.pto.json"
     path.write_text(json.dumps(data))
     doc = io.load(path)
-    assert doc.validate() == []
+    assert validate_document(doc) == []
     assert task_graph_line(doc) == '.task_graph(window=TaskWindow(8, "tasks", WindowMode.STALL))'
 
 
@@ -187,7 +188,7 @@ def test_task_graph_knobs_layouts_and_collectives_round_trip(editor, tmp_path: P
     )
     wire(editor, red, "tensor", call.id, "a")
     wire(editor, call.id, "b", ids["B"], "write")
-    assert editor.doc.validate() == []
+    assert validate_document(editor.doc) == []
     back = round_trip(editor.doc, tmp_path)
     wl = next(n for n in back.graph.nodes.values() if n.kind == "workload.def")
     spec = registry.kind("workload.def").prop("task_graph")

@@ -1,4 +1,4 @@
-"""``Document.validate()`` on v2 documents: each diagnostic names the node and the field at
+"""``validation.validate_document`` on v2 documents: each diagnostic names the node and the field at
 fault. Every test starts from §8.1 as a clean v2 document (tensors wired straight into the call
 inside a ``P(b, h)`` frame) and breaks one thing, in memory, the way an edit could."""
 
@@ -13,6 +13,7 @@ import pytest
 
 from app.model import io, registry
 from app.model.document import Document, Edge, PortRef
+from app.model.validation import document_warnings, validate_document
 
 from . import v2_docs
 from .v2_docs import node, wire
@@ -25,11 +26,11 @@ TENSOR = registry.display_name("data.tensor")
 
 
 def diags(doc: Document) -> list[tuple[str, str, str]]:
-    return [(d.node_id, d.field, d.message) for d in doc.validate()]
+    return [(d.node_id, d.field, d.message) for d in validate_document(doc)]
 
 
 def where(doc: Document) -> list[tuple[str, str]]:
-    return [(d.node_id, d.field) for d in doc.validate()]
+    return [(d.node_id, d.field) for d in validate_document(doc)]
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def test_spec_8_1_is_clean(doc: Document) -> None:
 
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name.split(".")[0])
 def test_every_sample_is_clean(path: Path) -> None:
-    assert io.load(path).validate() == []
+    assert validate_document(io.load(path)) == []
 
 
 @pytest.mark.parametrize("path", GOLDEN_V1, ids=lambda p: p.name.split(".")[0])
@@ -54,7 +55,7 @@ def test_every_migrated_v1_document_is_clean(path: Path) -> None:
     """The v1 corpus (samples and the constructs the DSL has: when chains, P.sel, events,
     slots, collectives, compositions, connect/replicate, task_graph...) migrates to documents
     the exporter accepts."""
-    assert io.load(path).validate() == []
+    assert validate_document(io.load(path)) == []
 
 
 # ------------------------------------------------------------------------------------------
@@ -447,7 +448,7 @@ def test_validation_and_titles_never_raise_on_edited_documents() -> None:
             elif len(ids) > 1:
                 del doc.graph.nodes[n.id]
                 ids.remove(n.id)
-        assert isinstance(doc.validate(), list)
+        assert isinstance(validate_document(doc), list)
         for n in doc.graph.nodes.values():
             assert isinstance(titles.title(n, doc), str)
 
@@ -542,10 +543,10 @@ def test_a_read_before_a_write_by_order_is_a_warning_not_an_error(doc: Document)
     for port, t in (("Q", "O"), ("K", "K"), ("V", "V")):
         wire(doc, t, "tensor", "reader", port)
     wire(doc, "reader", "O", "R", "write")
-    assert doc.warnings() == []  # the reader stands after the writer: it reads the new O
+    assert document_warnings(doc) == []  # the reader stands after the writer: it reads the new O
     _insert_before(doc, "reader", "call")
     assert diags(doc) == []
-    (warning,) = doc.warnings()
+    (warning,) = document_warnings(doc)
     assert warning == Diagnostic(
         "reader",
         "inputs.Q",
@@ -566,7 +567,7 @@ def test_a_read_before_a_write_by_order_is_a_warning_not_an_error(doc: Document)
         wire(doc, port, "tensor", "reader", port)
     wire(doc, "reader", "O", "O", "write")
     wire(doc, "O", "tensor", "call", "O")
-    assert diags(doc) == [] and doc.warnings() == []
+    assert diags(doc) == [] and document_warnings(doc) == []
 
 
 def test_a_cycle_of_data_between_statements_is_not_warned() -> None:
@@ -582,10 +583,10 @@ def test_a_cycle_of_data_between_statements_is_not_warned() -> None:
         node(doc, c, "kernel.call", "call", "wl", kernel="k", axes=None, index={})
         wire(doc, src, "tensor", c, "x")
         wire(doc, c, "y", dst, "write")
-    assert diags(doc) == [] and doc.warnings() == []
+    assert diags(doc) == [] and document_warnings(doc) == []
     doc.graph.edges = [e for e in doc.graph.edges if e.src.node != "first"]
     wire(doc, "first", "y", "U", "write")  # second no longer reads what first writes
-    assert [(d.node_id, d.field, d.severity) for d in doc.warnings()] == [
+    assert [(d.node_id, d.field, d.severity) for d in document_warnings(doc)] == [
         ("first", "inputs.x", "warning")
     ]
 
@@ -596,13 +597,13 @@ def test_no_program_with_a_target_is_a_warning_before_any_run(doc: Document) -> 
     not pick a target for it: a saved empty target stays empty and is warned about."""
     from app.model.document import Diagnostic
 
-    assert doc.warnings() == []
+    assert document_warnings(doc) == []
     doc.graph.nodes["wl"].props["target"] = ""
     loaded = io.from_json(io.to_json(doc))
     assert loaded.node("wl").props["target"] == ""
     for d in (doc, loaded):
         assert diags(d) == []  # allowed: export writes the definitions, nothing is compiled
-        assert d.warnings() == [
+        assert document_warnings(d) == [
             Diagnostic(
                 "wl",
                 "props.target",
@@ -611,6 +612,6 @@ def test_no_program_with_a_target_is_a_warning_before_any_run(doc: Document) -> 
             )
         ]
     node(doc, "w2", "workload.def", "second")  # the first workload frame carries it
-    assert [(w.node_id, w.field) for w in doc.warnings()] == [("wl", "props.target")]
+    assert [(w.node_id, w.field) for w in document_warnings(doc)] == [("wl", "props.target")]
     doc.graph.nodes["w2"].props["target"] = "cpu_sim"  # any program compiled: nothing to say
-    assert doc.warnings() == []
+    assert document_warnings(doc) == []
