@@ -593,7 +593,7 @@ class GraphCanvas(QtCore.QObject):
                 f"(allowed in: {', '.join(sorted(kind.allowed_in))})"
             )
             return None
-        cmd = self._apply(cmds.AddNode(kind_id, (float(pos[0]), float(pos[1])), owner, **props))
+        cmd = self.apply(cmds.AddNode(kind_id, (float(pos[0]), float(pos[1])), owner, **props))
         return cmd.node.id if cmd is not None and cmd.node is not None else None
 
     def delete_selected(self) -> None:
@@ -611,7 +611,7 @@ class GraphCanvas(QtCore.QObject):
         parts += [cmds.RemoveBackdrop(bid) for bid in backdrops]
         held = self._held_references()
         deleted = [registry.node_label(self.doc.node(i)) for i in ids]
-        if self._apply(Batch("Delete", parts)) is not None and held:
+        if self.apply(Batch("Delete", parts)) is not None and held:
             text = lost_references_text(self.doc, deleted, held)
             if text:
                 self.message.emit(text)
@@ -648,7 +648,7 @@ class GraphCanvas(QtCore.QObject):
 
     def paste(self, pos: tuple[float, float] | None = None) -> list[str]:
         """Paste the clipboard fragment at ``pos`` (default: the cursor); new node ids."""
-        data = self._clipboard_fragment()
+        data = self.clipboard_fragment()
         if data is None:
             self.message.emit("the clipboard holds no nodes")
             return []
@@ -663,9 +663,9 @@ class GraphCanvas(QtCore.QObject):
             return []
         if not hasattr(cmds, "Duplicate"):
             data = cmds.clipboard_data(self.doc, ids)
-            lo = self._fragment_origin(data)
+            lo = self.fragment_origin(data)
             return self._paste_fragment(data, (lo[0] + PASTE_OFFSET, lo[1] + PASTE_OFFSET))
-        cmd = self._apply(cmds.Duplicate(ids, (PASTE_OFFSET, PASTE_OFFSET)))
+        cmd = self.apply(cmds.Duplicate(ids, (PASTE_OFFSET, PASTE_OFFSET)))
         if cmd is None:
             return []
         new = [n.id for n in cmd.nodes]
@@ -683,7 +683,7 @@ class GraphCanvas(QtCore.QObject):
             kind_id = self._ask_group_kind()
             if kind_id is None:
                 return None
-        cmd = self._apply(cmds.Wrap(ids, kind_id))
+        cmd = self.apply(cmds.Wrap(ids, kind_id))
         if cmd is None or cmd.node is None:
             return None
         self.select_ids([cmd.node.id])
@@ -698,7 +698,7 @@ class GraphCanvas(QtCore.QObject):
             self.message.emit("select a frame to unwrap")
             return []
         kids = [c for f in chosen for c in self.children_of(f)]
-        if self._apply(Batch("Unwrap", [cmds.Unwrap(f) for f in chosen])) is None:
+        if self.apply(Batch("Unwrap", [cmds.Unwrap(f) for f in chosen])) is None:
             return []
         self.select_ids(kids)
         return kids
@@ -714,7 +714,7 @@ class GraphCanvas(QtCore.QObject):
         else:
             cx, cy = self.viewer.scene_center()
             rect = (cx - 200.0, cy - 150.0, 400.0, 300.0)
-        cmd = self._apply(cmds.AddBackdrop(rect, title, note, parent=self._scope))
+        cmd = self.apply(cmds.AddBackdrop(rect, title, note, parent=self._scope))
         return cmd.backdrop.id if cmd is not None and cmd.backdrop is not None else None
 
     def undo(self) -> None:
@@ -791,7 +791,7 @@ class GraphCanvas(QtCore.QObject):
 
     def set_property(self, node_id: str, field: str, value: Any) -> bool:
         """Set one property through the editor; False (and a message) when refused."""
-        return self._apply(cmds.SetProperty(node_id, field, value)) is not None
+        return self.apply(cmds.SetProperty(node_id, field, value)) is not None
 
     # ======================================================================================
     # model -> view
@@ -991,7 +991,7 @@ class GraphCanvas(QtCore.QObject):
         if parts:
             title = "Connect" if connected else "Disconnect"
             # One undo step; a refused Connect rolls the whole gesture back (message says why).
-            if self._apply(Batch(title, parts)) is not None:
+            if self.apply(Batch(title, parts)) is not None:
                 self._say_replaced(parts)
         # The viewer may have drawn or deleted pipes on its own: make the scene match the model.
         self._reconcile_edges(touched)
@@ -1031,7 +1031,7 @@ class GraphCanvas(QtCore.QObject):
         for parent, ids in reparent.items():
             parts.append(self._reparent_command(ids, parent))
             title = "Move into frame" if parent is not None else "Move out of frame"
-        if self._apply(Batch(title, parts)) is None:
+        if self.apply(Batch(title, parts)) is None:
             # Refused (a kind not allowed there): put the items back where the model has them.
             for nid in moves:
                 node = self.doc.graph.nodes.get(nid) if self._scope is None else None
@@ -1154,25 +1154,25 @@ class GraphCanvas(QtCore.QObject):
                 kind = registry.display_name(node.kind) if node is not None else nid
                 self.message.emit(f"{kind} cannot be placed {self._where_text(parent)}")
                 return False
-        return self._apply(self._reparent_command(ids, parent)) is not None
+        return self.apply(self._reparent_command(ids, parent)) is not None
 
     def _view_renamed(self, node_id: str, name: str) -> None:
         view = self._views.get(node_id)
         if view is not None:
             node = self.doc.node(node_id)
             new = self._strip_title(node, name)
-            if new != node.name and self._apply(cmds.SetProperty(node_id, "name", new)) is None:
+            if new != node.name and self.apply(cmds.SetProperty(node_id, "name", new)) is None:
                 self._update_title(view, node)
             return
         if node_id in self._backdrops:
-            self._apply(EditBackdrop(node_id, title=name))
+            self.apply(EditBackdrop(node_id, title=name))
 
     def _view_backdrop_resized(self, backdrop_id: str, value: dict[str, Any]) -> None:
         if backdrop_id not in self._backdrops or not isinstance(value, dict):
             return
         x, y = value.get("pos", (0.0, 0.0))
         rect = (float(x), float(y), float(value["width"]), float(value["height"]))
-        self._apply(EditBackdrop(backdrop_id, rect=rect))
+        self.apply(EditBackdrop(backdrop_id, rect=rect))
 
     def _view_double_clicked(self, node_id: str) -> None:
         """A kernel definition opens its tile-op body; nothing else is entered (v2: the whole
@@ -1642,7 +1642,7 @@ class GraphCanvas(QtCore.QObject):
         index = node.props.get("index") or {}
         if (text is None and param not in index) or (text is not None and index.get(param) == text):
             return True
-        return self._apply(cmds.SetPortIndex(call_id, param, text)) is not None
+        return self.apply(cmds.SetPortIndex(call_id, param, text)) is not None
 
     def reset_port_index(self, call_id: str, param: str) -> bool:
         """Back to the automatic index for this port (the port context menu's action)."""
@@ -1674,7 +1674,7 @@ class GraphCanvas(QtCore.QObject):
         placed = arrange.layout(self.doc, graph, sizes, aspect=aspect, headers=headers)
         moves = {nid: pos for nid, pos in placed.items() if tuple(graph.nodes[nid].pos) != pos}
         if moves:
-            self._apply(Batch("Arrange", [cmds.MoveNodes(moves)]))
+            self.apply(Batch("Arrange", [cmds.MoveNodes(moves)]))
         self.fit_view()
 
     @staticmethod
@@ -1850,7 +1850,7 @@ class GraphCanvas(QtCore.QObject):
     # ======================================================================================
     # helpers
     # ======================================================================================
-    def _apply(self, command: cmds.Command) -> Any:
+    def apply(self, command: cmds.Command) -> Any:
         """Apply a model command; the command, or None when refused (then ``message`` says why)."""
         try:
             return self.editor.apply(command)
@@ -1867,7 +1867,7 @@ class GraphCanvas(QtCore.QObject):
         cx, cy = viewer.scene_center()
         return float(cx), float(cy)
 
-    def _clipboard_fragment(self) -> dict[str, Any] | None:
+    def clipboard_fragment(self) -> dict[str, Any] | None:
         mime = QtWidgets.QApplication.clipboard().mimeData()
         if mime is not None and mime.hasFormat(CLIPBOARD_MIME):
             try:
@@ -1879,7 +1879,7 @@ class GraphCanvas(QtCore.QObject):
         return self._clipboard
 
     @staticmethod
-    def _fragment_origin(data: dict[str, Any]) -> tuple[float, float]:
+    def fragment_origin(data: dict[str, Any]) -> tuple[float, float]:
         xs, ys = [], []
         for n in data.get("nodes", []):
             pos = n.get("pos", (0.0, 0.0))
@@ -1905,9 +1905,9 @@ class GraphCanvas(QtCore.QObject):
         return frame
 
     def _paste_fragment(self, data: dict[str, Any], pos: tuple[float, float]) -> list[str]:
-        ox, oy = self._fragment_origin(data)
+        ox, oy = self.fragment_origin(data)
         offset = (pos[0] - ox, pos[1] - oy)
-        cmd = self._apply(cmds.Paste(data, offset, self._paste_parent(data, pos)))
+        cmd = self.apply(cmds.Paste(data, offset, self._paste_parent(data, pos)))
         if cmd is None:
             return []
         new = [n.id for n in cmd.nodes]

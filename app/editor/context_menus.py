@@ -23,17 +23,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from app.editor.canvas_api import CanvasApi
 from app.editor.palette import deepest_frame, item_node_id
 from app.model import commands as cmds
 from app.model import frames, registry
 from app.model.document import PortRef
-
-if TYPE_CHECKING:
-    from app.editor.canvas import GraphCanvas
 
 NodeMenuHook = Callable[[QtWidgets.QMenu, str], None]
 PICK_RADIUS = 4  # view pixels around the cursor a thin wire may be picked from
@@ -79,7 +77,7 @@ class CanvasContextMenus(QtCore.QObject):
 
     edit_requested = QtCore.Signal(str, str)
 
-    def __init__(self, canvas: GraphCanvas) -> None:
+    def __init__(self, canvas: CanvasApi) -> None:
         super().__init__(canvas)
         self.canvas = canvas
         self.node_hooks: list[NodeMenuHook] = []
@@ -176,7 +174,7 @@ class CanvasContextMenus(QtCore.QObject):
         at = (float(scene.x()), float(scene.y()))
         self._add(menu, "Add Node Here…", lambda: canvas.tab_search.show_at(view_pos))
         paste = self._add(menu, "Paste Here", lambda: canvas.paste(at))
-        paste.setEnabled(canvas._clipboard_fragment() is not None)
+        paste.setEnabled(canvas.clipboard_fragment() is not None)
         menu.addSeparator()
         self._add(menu, "Fit View", canvas.fit_view)
         if getattr(canvas, "scope", None) is not None and hasattr(canvas, "leave_scope"):
@@ -269,7 +267,7 @@ class CanvasContextMenus(QtCore.QObject):
         frame = canvas.doc.node(frame_id)
         self._add(menu, "Add Inside…", lambda: canvas.tab_search.show_at(view_pos, parent=frame_id))
         paste = self._add(menu, "Paste Inside", lambda: self.paste_inside(frame_id, view_pos))
-        paste.setEnabled(canvas._clipboard_fragment() is not None)
+        paste.setEnabled(canvas.clipboard_fragment() is not None)
         axes = self.axes_field(frame_id)
         if axes is not None:
             self._add(menu, "Edit Axes…", lambda: self.edit_requested.emit(frame_id, axes))
@@ -424,12 +422,12 @@ class CanvasContextMenus(QtCore.QObject):
         """Paste the clipboard's nodes into the frame, at the click (one undo step); the
         pasted top-level ids (selected)."""
         canvas = self.canvas
-        data = canvas._clipboard_fragment()
+        data = canvas.clipboard_fragment()
         if data is None:
             canvas.message.emit("the clipboard holds no nodes")
             return []
         at = canvas.viewer.mapToScene(view_pos)
-        origin = canvas._fragment_origin(data)
+        origin = canvas.fragment_origin(data)
         offset = (float(at.x()) - origin[0], float(at.y()) - origin[1])
         cmd = self._apply(cmds.Paste(data, offset, frame_id))
         ids = [n.id for n in getattr(cmd, "nodes", None) or []]

@@ -10,14 +10,11 @@ listed match goes there too; Esc closes the bar and gives the keys back to the c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from app.editor.canvas_api import CanvasApi
 from app.model.document import Graph, Node
-
-if TYPE_CHECKING:
-    from app.editor.canvas import GraphCanvas
 
 BAR_WIDTH = 340
 BAR_MARGIN = 10
@@ -74,7 +71,7 @@ class _FindEdit(QtWidgets.QLineEdit):
 class FindBar(QtWidgets.QFrame):
     """The find field of ``canvas``: a child widget of its viewer, top right."""
 
-    def __init__(self, canvas: GraphCanvas) -> None:
+    def __init__(self, canvas: CanvasApi) -> None:
         super().__init__(canvas.viewer)
         self.canvas = canvas
         self.setObjectName("FindBar")

@@ -16,15 +16,13 @@ through (``collapsed``), and a fitted sample never has a node hidden under it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from app.editor.canvas_api import CanvasApi
 from app.editor.compat import center_on, visible_scene_rect
-
-if TYPE_CHECKING:
-    from app.editor.canvas import GraphCanvas
 
 MINIMAP_SIZE = QtCore.QSize(220, 150)
 MINIMAP_MARGIN = 12  # from the viewer's bottom-right corner
@@ -40,7 +38,7 @@ VIEW_PEN = QtGui.QColor(255, 200, 60)
 class Minimap(QtWidgets.QWidget):
     """Overview of ``canvas``'s shown scope, a child widget of its viewer (bottom-right)."""
 
-    def __init__(self, canvas: GraphCanvas) -> None:
+    def __init__(self, canvas: CanvasApi) -> None:
         super().__init__(canvas.viewer)
         self.canvas = canvas
         self.setObjectName("Minimap")

@@ -18,16 +18,14 @@ the port the wire started from is read before the drop, the rest is left to Node
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6 import QtCore
 
+from app.editor.canvas_api import CanvasApi
 from app.model import commands as cmds
 from app.model import registry
 from app.model.document import PortRef
-
-if TYPE_CHECKING:
-    from app.editor.canvas import GraphCanvas
 
 MIN_DRAG = 24.0
 """Scene distance a wire must travel from its port before a drop on empty canvas creates a
@@ -37,7 +35,7 @@ tensor (a short slip off the port does nothing)."""
 class PortTensorDrop(QtCore.QObject):
     """Creates a tensor for a call's port when its wire is dropped on empty canvas."""
 
-    def __init__(self, canvas: GraphCanvas) -> None:
+    def __init__(self, canvas: CanvasApi) -> None:
         super().__init__(canvas)
         self.canvas = canvas
         viewer = canvas.viewer
@@ -60,7 +58,7 @@ class PortTensorDrop(QtCore.QObject):
             return
         if QtCore.QLineF(origin, pos).length() < MIN_DRAG:
             return
-        cmd = self.canvas._apply(command)
+        cmd = self.canvas.apply(command)
         node = getattr(cmd, "node", None)
         if node is not None:
             self.canvas.select_ids([node.id])

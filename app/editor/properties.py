@@ -30,16 +30,14 @@ from __future__ import annotations
 import ast
 import keyword
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from app.editor.canvas_api import CanvasApi
 from app.editor.pools_editor import PoolsEditor
 from app.model import exprs, frames, indexing, pytext, registry
 from app.model.document import Node
-
-if TYPE_CHECKING:
-    from app.editor.canvas import GraphCanvas
 
 INVALID_STYLE = "border: 2px solid #e0443a;"
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
@@ -998,7 +996,7 @@ def sheet_vars(doc: Any, frame: Node) -> list[str]:
     return out
 
 
-def names_in_scope(canvas: GraphCanvas, node: Node) -> set[str]:
+def names_in_scope(canvas: CanvasApi, node: Node) -> set[str]:
     """Names an expression property of ``node`` may use: the root canvas's names, the loop
     variables around the node, and on a program frame the task ``t`` and its loop variables."""
     doc = canvas.doc
@@ -1018,7 +1016,7 @@ def names_in_scope(canvas: GraphCanvas, node: Node) -> set[str]:
 class PropertiesPanel(QtWidgets.QScrollArea):
     """Editors for the node selected on ``canvas`` (``editors[field]`` holds each widget)."""
 
-    def __init__(self, canvas: GraphCanvas, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, canvas: CanvasApi, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("PropertiesPanel")
         self.canvas = canvas

@@ -12,10 +12,10 @@ rank first.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from app.editor.canvas_api import CanvasApi
 from app.editor.nodes import node_type_for
 from app.editor.palette import (
     KERNELS_CATEGORY,
@@ -30,9 +30,6 @@ from app.editor.palette import (
 )
 from app.model import commands, registry
 from app.model.document import Document
-
-if TYPE_CHECKING:
-    from app.editor.canvas import GraphCanvas
 
 TYPE_ROLE = QtCore.Qt.ItemDataRole.UserRole
 
@@ -111,7 +108,7 @@ class _SearchEdit(QtWidgets.QLineEdit):
 class TabSearch(QtCore.QObject):
     """The Tab quick-add box of a ``GraphCanvas`` (a child widget of its viewer)."""
 
-    def __init__(self, canvas: GraphCanvas) -> None:
+    def __init__(self, canvas: CanvasApi) -> None:
         super().__init__(canvas)
         self.canvas = canvas
         viewer = canvas.viewer

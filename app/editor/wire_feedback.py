@@ -18,15 +18,13 @@ module only reports the outcome; it never decides whether a wire is allowed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6 import QtCore, QtWidgets
 
+from app.editor.canvas_api import CanvasApi
 from app.model import registry
 from app.model.document import PortRef
-
-if TYPE_CHECKING:
-    from app.editor.canvas import GraphCanvas
 
 REFUSED_PREFIX = "cannot connect: "
 
@@ -47,7 +45,7 @@ class _End:
 class WireFeedback(QtCore.QObject):
     """Shows why a dropped wire was refused (``last_reason`` keeps the text for tests)."""
 
-    def __init__(self, canvas: GraphCanvas) -> None:
+    def __init__(self, canvas: CanvasApi) -> None:
         super().__init__(canvas)
         self.canvas = canvas
         self.last_reason: str | None = None
