@@ -26,6 +26,7 @@ from .errors import (
 from .language import pto, ptoisa, scalar_expr
 from .language import toolchain as _toolchain
 from .language.axes import Dense, DenseDyn, Ragged, Sparse
+from .language.collectives import allgather, allreduce, reduce_scatter, relayout
 from .language.compat import Symbol, Task
 from .language.csp import (
     Channel,
@@ -60,10 +61,6 @@ from .language.layout import (
     TensorLayout,
     TensorReplicate,
     TensorShard,
-    allgather,
-    allreduce,
-    reduce_scatter,
-    relayout,
     tensor_layout_join,
 )
 from .language.legacy import ExternalKernel, tl

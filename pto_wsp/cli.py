@@ -404,13 +404,14 @@ def main(argv: list[str] | None = None, extension: Extension | None = None) -> i
         if args.command == "version":
             print(_version_text())
             return EXIT_OK
+        added = {command.name: command.run for command in extension.commands}
+        if args.command in added:
+            return added[args.command](args)
         commands: dict[str, Callable[[], int]] = {
             "ir": lambda: _cmd_ir(args),
             "run": lambda: _cmd_run(args, parser, extension.exporter),
             "emit": lambda: _cmd_emit(args, extension.exporter),
         }
-        for command in extension.commands:
-            commands[command.name] = lambda run=command.run: run(args)
         return commands[args.command]()
     except SystemExit as exit_:  # argparse: --help exits 0, usage errors exit 2
         return int(exit_.code or 0) if isinstance(exit_.code, int | None) else EXIT_USAGE

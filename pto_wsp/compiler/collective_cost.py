@@ -50,6 +50,7 @@ class CollectiveRates(Protocol):
 
     def rate(self, op: str, default: float) -> float: ...
 
+
 # The kernel op whose cost-table rate a reduction uses.
 _REDUCE_RATE_OP = {"sum": "add", "prod": "mul", "max": "maximum", "min": "minimum"}
 
@@ -124,9 +125,11 @@ def _tiles(grid: Sequence[int]) -> Iterator[tuple[int, ...]]:
     return itertools.product(*(range(g) for g in grid))
 
 
-def _local(shape: Sequence[int], dist: Sequence[int], grid: Sequence[int], tile: Sequence[int]):
+def _local(
+    shape: Sequence[int], dist: Sequence[int], grid: Sequence[int], tile: Sequence[int]
+) -> list[tuple[int, int]]:
     """Per dimension, the half-open index range tile ``tile`` holds under ``dist``."""
-    out = []
+    out: list[tuple[int, int]] = []
     for s, a in zip(shape, dist, strict=True):
         if a < 0:
             out.append((0, s))

@@ -10,6 +10,7 @@ import pytest
 from pto_wsp.errors import TypeCheckError
 from pto_wsp.language import _builder
 from pto_wsp.language.axes import Dense
+from pto_wsp.language.collectives import allgather, allreduce, reduce_scatter, relayout
 from pto_wsp.language.layout import (
     CollectiveOp,
     MemLayout,
@@ -18,10 +19,6 @@ from pto_wsp.language.layout import (
     TensorLayout,
     TensorReplicate,
     TensorShard,
-    allgather,
-    allreduce,
-    reduce_scatter,
-    relayout,
     tensor_layout_join,
 )
 from pto_wsp.language.scalar_expr import LoopVar
