@@ -21,11 +21,15 @@ from typing import Any
 from .._native import ascend, codegen
 from ..errors import CompileError, user_location
 from ..fileio import publish_dir
+from ..language.kernel import KernelIR
 from ..runtime.program import Program
+from .base import Backend
 from .cache import cache_root
 from .cpu_sim import _parse_loc
 
 __all__ = [
+    "BACKEND",
+    "AscendBackend",
     "AscendProgram",
     "compile_ascend_npu",
     "emit_kernel_ascend",
@@ -114,12 +118,27 @@ def compile_ascend_npu(workload: Any) -> AscendProgram:
     return AscendProgram(workload, "ascend_npu", module, str(directory), compile_ms, runner=None)
 
 
-def emit_kernel_ascend(kernel_ir: Any) -> str:
+def emit_kernel_ascend(kernel_ir: KernelIR) -> str:
     """The AICore (PTO-ISA) source of one traced kernel."""
     from ..compiler.lowering import lower_kernel_ir
 
-    k = lower_kernel_ir(kernel_ir, kernel_ir.name, getattr(kernel_ir, "kernel", None))
+    k = lower_kernel_ir(kernel_ir, kernel_ir.name, kernel_ir.kernel)
     try:
         return ascend.emit_kernel(k)
     except codegen.CodegenError as err:
         raise _codegen_error(err) from None
+
+
+class AscendBackend(Backend):
+    """Emits an NPU source tree (host, AICPU expander, AICore kernels); emit-only here."""
+
+    name = "ascend_npu"
+
+    def compile(self, workload: Any) -> Program:
+        return compile_ascend_npu(workload)
+
+    def emit_kernel(self, kernel_ir: KernelIR) -> str:
+        return emit_kernel_ascend(kernel_ir)
+
+
+BACKEND = AscendBackend()
