@@ -54,12 +54,13 @@ from app.runner.job import RunDiagnostic, RunResult
 from app.runner.qt_runner import QtRunner
 from app.runner.runs import RunHistory, RunRecord, compare_stats, summarize_schedule
 from app.views.compare import CompareView
+from app.views.slices import slice_text
 from app.views.sources import SourcesView
 from app.views.stats import StatsPanel
 from app.views.timeline import TimelineView
-from app.views.trace_model import slice_text
 from pto_wsp.fileio import atomic_write
 from pto_wsp.runtime.trace import chrome_trace
+from pto_wsp.runtime.trace_analysis import num_workers_of
 
 __all__ = ["RunPanel", "CompareDock", "EMIT_ONLY_TARGETS", "LOG_MAX_LINES"]
 
@@ -176,7 +177,13 @@ class CompareDock(QWidget):
             self.schedules.setText("One of these runs has no trace left to compare.")
             return
         self.view.set_runs(
-            trace_a, a.kernel_names, trace_b, b.kernel_names, f"#{a.run_id}", f"#{b.run_id}"
+            trace_a,
+            a.kernel_names,
+            trace_b,
+            b.kernel_names,
+            f"#{a.run_id}",
+            f"#{b.run_id}",
+            num_workers=(num_workers_of(a.stats), num_workers_of(b.stats)),
         )
         lines = [
             f"A #{a.run_id}: {a.schedule_summary}",
@@ -448,6 +455,7 @@ class RunPanel(QObject):
             f"#{record.run_id} {summary}",
             self.node_map.node_of,
             csp=result.csp,
+            num_workers=num_workers_of(result.stats),
         )
         self.stats.set_run(result.stats, trace, result.kernel_names)
         peaks = result.csp.peak_occupancy() if result.csp is not None else {}
@@ -615,7 +623,11 @@ class RunPanel(QObject):
             raise RuntimeError("no run to export: run the program first")
         ns = float(record.stats.get("ns_per_cycle", 1.0) or 1.0)
         data = chrome_trace(
-            trace, record.kernel_names, ns, process_name=f"pto-wsp run #{record.run_id}"
+            trace,
+            record.kernel_names,
+            ns,
+            process_name=f"pto-wsp run #{record.run_id}",
+            num_workers=num_workers_of(record.stats),
         )
         target = Path(path)
         atomic_write(target, json.dumps(data))

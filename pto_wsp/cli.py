@@ -180,9 +180,9 @@ def _analysis(outcome: RunOutcome) -> Any:
     without per-task records (an analysis of none would claim a makespan of 0)."""
     if outcome.trace is None or _untraced(outcome):
         return None
-    from .runtime.trace_analysis import analyse_trace
+    from .runtime.trace_analysis import analyse_trace, num_workers_of
 
-    return analyse_trace(outcome.trace, outcome.kernel_names)
+    return analyse_trace(outcome.trace, outcome.kernel_names, num_workers_of(outcome.stats))
 
 
 def format_outcome(outcome: RunOutcome, analysis: Any) -> str:
@@ -246,8 +246,12 @@ def write_trace(outcome: RunOutcome, out: Path) -> None:
         atomic_write(out, buffer.getvalue())
         return
     from .runtime.trace import chrome_trace
+    from .runtime.trace_analysis import num_workers_of
 
-    data = chrome_trace(outcome.trace, outcome.kernel_names, outcome.ns_per_cycle)
+    workers = num_workers_of(outcome.stats)
+    data = chrome_trace(
+        outcome.trace, outcome.kernel_names, outcome.ns_per_cycle, num_workers=workers
+    )
     atomic_write(out, json.dumps(data))
 
 

@@ -12,6 +12,7 @@ import os
 import sys
 from dataclasses import dataclass
 from types import FrameType
+from typing import Any
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
 _PKG_PREFIX = f"{__package__}."
@@ -126,8 +127,11 @@ class KernelError(ExecutionError):
 class DeadlockError(ExecutionError):
     """A CSP pipeline cannot progress: names the processes and channels in the wait cycle.
 
-    ``processes``, ``channels`` and ``events`` list the names involved (replicas as
-    ``name[i]``), so tools such as the Studio can point at them without parsing the message.
+    ``details`` is the CSP engine's account of it (``_core.csp.Deadlock``: the cycle, the wait
+    cycle's processes and each blocked party with the side it waits on and its channel or
+    event), from which the message was rendered. ``processes``, ``channels`` and ``events`` list
+    the names involved (replicas as ``name[i]``), so tools such as the Studio can point at them
+    without parsing the message.
     """
 
     def __init__(
@@ -138,11 +142,24 @@ class DeadlockError(ExecutionError):
         processes: tuple[str, ...] = (),
         channels: tuple[str, ...] = (),
         events: tuple[str, ...] = (),
+        details: Any = None,
     ):
         self.processes = tuple(processes)
         self.channels = tuple(channels)
         self.events = tuple(events)
+        self.details = details
         super().__init__(message, loc=loc)
+
+    @classmethod
+    def from_details(cls, details: Any, prefix: str = "") -> DeadlockError:
+        """The error for the engine's ``Deadlock``: its message after ``prefix``, its names."""
+        return cls(
+            prefix + str(details.message),
+            processes=tuple(details.processes),
+            channels=tuple(details.channels),
+            events=tuple(details.events),
+            details=details,
+        )
 
 
 class ScheduleError(PtoError):

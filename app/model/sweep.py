@@ -52,7 +52,7 @@ from typing import Any, Protocol
 
 from pto_wsp.errors import PtoError
 from pto_wsp.fileio import atomic_write
-from pto_wsp.runtime.trace_analysis import analyse_trace, program_stats_dict
+from pto_wsp.runtime.trace_analysis import analyse_trace, num_workers_of, program_stats_dict
 
 from . import catalogue, frames, indexing, kernel_param, kind_lookup
 from .commands import DocumentEditor, EditError, SetProperty
@@ -727,7 +727,8 @@ def _point(value: Any, result: RunOutcome) -> SweepPoint:
             artifact_dir=result.artifact_dir,
             result=result,
         )
-    analysis = analyse_trace(result.trace, result.kernel_names)
+    # Over every configured worker: one that ran nothing is idle, and lowers the mean.
+    analysis = analyse_trace(result.trace, result.kernel_names, num_workers_of(result.stats))
     return SweepPoint(
         value,
         "ok",

@@ -32,8 +32,8 @@ import numpy as np
 from app.model.document import Document
 from app.model.export import ExportError, export_script
 from app.run_nodes import schedule_node
-from app.views.trace_model import CspTrace
 from pto_wsp.errors import PtoError
+from pto_wsp.runtime.csp_trace import CspTrace
 from pto_wsp.runtime.isolation import (
     DEFAULT_GRACE_S,
     ChildProcess,

@@ -16,9 +16,10 @@ from collections.abc import Sequence
 import numpy as np
 from pyqtgraph.Qt import QtCore, QtWidgets
 
+from app.views.slices import kernel_palette
 from app.views.timeline import TimelineView
-from app.views.trace_model import RunDiff, diff_runs, kernel_palette
 from pto_wsp.errors import PtoError
+from pto_wsp.runtime.lanes import RunDiff, diff_runs
 
 __all__ = ["CompareView", "format_delta", "diff_lines"]
 
@@ -80,12 +81,16 @@ class CompareView(QtWidgets.QWidget):
         kernel_names_b: Sequence[str],
         title_a: str = "A",
         title_b: str = "B",
+        num_workers: tuple[int | None, int | None] = (None, None),
     ) -> None:
-        """Shows run A above run B (both fitted to the longer makespan) and their diff."""
+        """Shows run A above run B (both fitted to the longer makespan) and their diff.
+
+        ``num_workers`` are the runs' configured worker counts (idle workers get lanes)."""
         palette = kernel_palette([*kernel_names_a, *kernel_names_b])
         self._titles = (title_a, title_b)
-        self.view_a.set_run(trace_a, kernel_names_a, title_a, palette=palette)
-        self.view_b.set_run(trace_b, kernel_names_b, title_b, palette=palette)
+        wa, wb = num_workers
+        self.view_a.set_run(trace_a, kernel_names_a, title_a, palette=palette, num_workers=wa)
+        self.view_b.set_run(trace_b, kernel_names_b, title_b, palette=palette, num_workers=wb)
         self.fit()
         self._update_diff()
 

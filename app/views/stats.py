@@ -15,7 +15,12 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from app.views.stale import StaleBanner
-from pto_wsp.runtime.trace_analysis import RunAnalysis, analyse_trace, program_stats_dict
+from pto_wsp.runtime.trace_analysis import (
+    RunAnalysis,
+    analyse_trace,
+    num_workers_of,
+    program_stats_dict,
+)
 
 __all__ = ["StatsPanel"]
 
@@ -152,12 +157,16 @@ class StatsPanel(QtWidgets.QWidget):
     ) -> None:
         """Show ``stats`` (a ``ProgramStats`` or a runner stats mapping) and its ``trace``.
 
-        With a runner stats mapping, ``kernel_names`` defaults to its ``kernel_names``.
+        With a runner stats mapping, ``kernel_names`` defaults to its ``kernel_names``;
+        ``num_workers`` defaults to the configured worker count ``stats`` records, so a worker
+        that ran nothing is listed at 0% and counts in the mean utilisation.
         """
         self.stale_banner.set_stale(None)  # a new run: it is the open document's
         if not kernel_names and isinstance(stats, Mapping):
             kernel_names = list(stats.get("kernel_names", []) or [])
         self._stats = program_stats_dict(stats)
+        if num_workers is None:
+            num_workers = num_workers_of(stats)
         self._analysis = (
             analyse_trace(trace, kernel_names, num_workers) if trace is not None else None
         )

@@ -1,6 +1,6 @@
 """The cycle timeline of one run: lanes of task slices on a cycle ruler.
 
-The widget is a thin shell around ``TimelineItem`` (drawing) and ``trace_model`` (numerics): it
+The widget is a thin shell around ``TimelineItem`` (drawing) and ``pto_wsp.runtime`` (the trace model: lanes, critical path): it
 owns the pyqtgraph plot, the lane labels (left axis ticks, with utilisation), the kernel legend,
 hover/click hit-testing (a per-lane ``searchsorted``, never a loop over slices) and the keyboard:
 ``+``/``-`` zoom, arrows pan, ``F``/``Home`` fit. The mouse wheel zooms and a drag pans the cycle
@@ -23,24 +23,14 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
+from app.views.slices import COLLECTIVE_KINDS, kernel_palette, slice_text
 from app.views.stale import StaleBanner
 from app.views.timeline_item import TimelineItem
-from app.views.trace_model import (
-    COLLECTIVE_KINDS,
-    LANE_MODES,
-    CriticalPath,
-    CspTrace,
-    LaneSet,
-    build_lanes,
-    critical_path,
-    has_streams,
-    kernel_name,
-    kernel_palette,
-    slice_text,
-    task_mask,
-    validate_trace,
-)
 from pto_wsp.errors import PtoError
+from pto_wsp.runtime.csp_trace import CspTrace
+from pto_wsp.runtime.lanes import LANE_MODES, LaneSet, build_lanes
+from pto_wsp.runtime.trace import has_streams, kernel_name, task_mask, validate_trace
+from pto_wsp.runtime.trace_analysis import CriticalPath, critical_path
 
 __all__ = ["TimelineView", "LANE_AXIS_WIDTH"]
 
@@ -65,6 +55,7 @@ class TimelineView(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self._trace: np.ndarray | None = None
+        self._num_workers: int | None = None
         self._kernel_names: list[str] = []
         self._title = ""
         self._task_to_node: TaskToNode | None = None
@@ -159,8 +150,12 @@ class TimelineView(QtWidgets.QWidget):
         task_to_node: TaskToNode | None = None,
         palette: Mapping[str, tuple[int, int, int]] | None = None,
         csp: CspTrace | None = None,
+        num_workers: int | None = None,
     ) -> None:
         """Shows ``trace`` (a ``TRACE_DTYPE`` array, e.g. ``program.trace``), fitted.
+
+        ``num_workers`` is the run's configured worker count (``ProgramStats.num_workers``): in
+        lane mode "workers" each of them gets a lane, the idle ones too.
 
         ``task_to_node`` maps a record to the graph node that issued it (for
         ``highlight_node``); ``palette`` overrides the kernel colours (a compare view passes one
@@ -177,6 +172,7 @@ class TimelineView(QtWidgets.QWidget):
         has_processes = csp is not None and bool(csp.processes)
         self._csp = csp if has_processes else None
         self._trace = trace
+        self._num_workers = num_workers
         self._kernel_names = list(kernel_names)
         self._title = title
         self._task_to_node = task_to_node
@@ -207,7 +203,7 @@ class TimelineView(QtWidgets.QWidget):
         if mode not in LANE_MODES:
             raise PtoError(f"timeline: unknown lane mode {mode!r}; expected one of {LANE_MODES}")
         # Build first: a trace without streams / processes raises here, before state changes.
-        lanes = build_lanes(self._trace, mode, self._csp) if self._trace is not None else None
+        lanes = self._build_lanes(mode) if self._trace is not None else None
         self._mode = mode
         with QtCore.QSignalBlocker(self.mode_box):
             self.mode_box.setCurrentText(mode)
@@ -216,6 +212,10 @@ class TimelineView(QtWidgets.QWidget):
             self._rebuild(lanes)
             self.view_box.setXRange(*x_range, padding=0)
             self._fit_lanes()
+
+    def _build_lanes(self, mode: str) -> LaneSet:
+        assert self._trace is not None
+        return build_lanes(self._trace, mode, self._csp, self._num_workers)
 
     def set_cycle_limit(self, span: float) -> None:
         """Bounds zoom and pan to a run of ``span`` cycles (a compare view passes the longer)."""
@@ -272,9 +272,9 @@ class TimelineView(QtWidgets.QWidget):
         self.highlight_tasks(self._node_ids == node_id)
 
     def critical_path(self) -> CriticalPath:
-        """The run's critical path (see ``trace_model.critical_path``)."""
+        """The run's critical path (``pto_wsp.runtime.trace_analysis.critical_path``)."""
         if self._trace is None:
-            return CriticalPath(0, np.zeros(0, dtype=np.int64))
+            return CriticalPath(0, (), np.zeros(0, dtype=np.int64))
         return critical_path(self._trace)
 
     def highlight_critical_path(self) -> CriticalPath:
@@ -360,9 +360,7 @@ class TimelineView(QtWidgets.QWidget):
 
     def _rebuild(self, lanes: LaneSet | None = None) -> None:
         assert self._trace is not None
-        self._lanes = (
-            lanes if lanes is not None else build_lanes(self._trace, self._mode, self._csp)
-        )
+        self._lanes = lanes if lanes is not None else self._build_lanes(self._mode)
         ids = {k: self._palette.get(n) for k, n in enumerate(self._kernel_names)}
         colors = {k: rgb for k, rgb in ids.items() if rgb is not None}
         for k in np.unique(self._trace["kernel"]) if len(self._trace) else ():

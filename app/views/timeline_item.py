@@ -2,7 +2,7 @@
 
 Why not ``BarGraphItem``: one per colour draws fast, but pyqtgraph hit-tests its bars one by one
 and a hover over 10^6 bars costs seconds (DESIGN §4). This item keeps the slices as per-lane numpy
-arrays (``trace_model.Lane``) and, in ``paint()``, draws per lane only what is visible at the
+arrays (``pto_wsp.runtime.lanes.Lane``) and, in ``paint()``, draws per lane only what is visible at the
 current zoom: a ``searchsorted`` picks the visible index range, ``lod_rects`` merges sub-pixel
 slices into at most a couple of rects per pixel column, and one ``drawRects`` per kernel colour
 sends them to Qt through a reusable native ``QRectF`` array.
@@ -25,7 +25,8 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from pyqtgraph.Qt.internals import PrimitiveArray
 
-from app.views.trace_model import LaneSet, lod_columns, lod_rects
+from app.views.lod import lod_columns, lod_rects
+from pto_wsp.runtime.lanes import LaneSet
 
 __all__ = ["TimelineItem", "LANE_FILL"]
 

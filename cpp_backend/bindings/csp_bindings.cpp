@@ -7,6 +7,7 @@
 
 #include "ir/workload.h"
 #include "runtime/csp.h"
+#include "runtime/csp_deadlock.h"
 #include "runtime/csp_trace.h"
 #include "runtime/exec.h"
 #include "runtime/sim.h"
@@ -63,6 +64,7 @@ py::object take_trace(const py::object& result) {
     d["occupancy"] = to_array(tr.occupancy, occupancy_dtype());
     d["waits"] = to_array(tr.waits, wait_dtype());
     d["task_segments"] = to_array(tr.task_segments, segment_dtype());
+    d["deadlock"] = tr.deadlock ? py::cast(std::move(*tr.deadlock)) : py::none();
     return d;
 }
 
@@ -96,9 +98,32 @@ py::dict bench_pipeline(int64_t items, int64_t depth, int64_t cycles, int32_t wo
 }  // namespace
 
 void bind_csp(py::module_& m) {
+    using pto::csp::Deadlock;
+    using pto::csp::DeadlockWait;
+    py::enum_<pto_csp_wait_kind>(m, "WaitKind", "The side a process waits on.")
+        .value("SEND", PTO_CSP_WAIT_SEND)
+        .value("TAKE", PTO_CSP_WAIT_TAKE)
+        .value("EVENT", PTO_CSP_WAIT_EVENT);
+    py::class_<DeadlockWait>(m, "DeadlockWait", "One party of a deadlock and what it waits on.")
+        .def_readonly("process", &DeadlockWait::process, "process name; '' for the driver")
+        .def_readonly("kind", &DeadlockWait::kind)
+        .def_readonly("channel", &DeadlockWait::channel)
+        .def_readonly("event", &DeadlockWait::event)
+        .def_readonly("slots_used", &DeadlockWait::slots_used)
+        .def_readonly("slots", &DeadlockWait::slots)
+        .def_readonly("unfed", &DeadlockWait::unfed)
+        .def_readonly("where", &DeadlockWait::where);
+    py::class_<Deadlock>(m, "Deadlock", "Why a CSP run stopped: its cycle, wait cycle and waits.")
+        .def_readonly("cycle", &Deadlock::cycle)
+        .def_readonly("wait_cycle", &Deadlock::wait_cycle)
+        .def_readonly("waits", &Deadlock::waits)
+        .def_property_readonly("processes", &Deadlock::processes)
+        .def_property_readonly("channels", &Deadlock::channels)
+        .def_property_readonly("events", &Deadlock::events)
+        .def_property_readonly("message", &Deadlock::message);
     m.def("take_trace", &take_trace, py::arg("result"),
           "The CSP trace of a finished run (dict: processes, channels, events, process_start, "
-          "process_end, occupancy, waits, task_segments), or None when the run had no pipeline / event. "
+          "process_end, occupancy, waits, task_segments, deadlock: a Deadlock or None), or None when the run had no pipeline / event. "
           "Taken once: a second call returns None.");
     m.def("bench_pipeline", &bench_pipeline, py::arg("items"), py::arg("depth") = 2,
           py::arg("cycles") = 1, py::arg("workers") = 2, py::arg("trace") = true,

@@ -21,6 +21,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -352,6 +353,7 @@ struct __attribute__((visibility("hidden"))) pto_csp {
     // running process changes; -1 is the driver. Coalesced, so it never outgrows the task count.
     pto::csp::RecordBuf<pto::csp::TaskSegment> segments;
     pto_csp* saved_current = nullptr;
+    std::optional<pto::csp::Deadlock> deadlock;  // why the run stopped, when it deadlocked
 
     /// Makes `p` the running process (-1: the driver) and notes where its task run begins.
     PTO_CSP_HOT void set_current(int32_t p) {
@@ -646,27 +648,29 @@ struct __attribute__((visibility("hidden"))) pto_csp {
         return out;
     }
 
-    std::string describe_wait(int32_t i) const {
+    pto::csp::DeadlockWait wait_of(int32_t i) const {
         const Proc& p = procs[static_cast<std::size_t>(i)];
-        if (p.wait_kind == PTO_CSP_WAIT_EVENT)
-            return "process " + p.name + " waits in synchronize(" +
-                   events[static_cast<std::size_t>(p.wait_obj)].name +
-                   ") for a record that never comes";
+        pto::csp::DeadlockWait w;
+        w.process = p.name;
+        w.kind = static_cast<pto_csp_wait_kind>(p.wait_kind);
+        if (p.wait_kind == PTO_CSP_WAIT_EVENT) {
+            w.event = events[static_cast<std::size_t>(p.wait_obj)].name;
+            return w;
+        }
         const Chan& c = chans[static_cast<std::size_t>(p.wait_obj)];
-        if (p.wait_kind == PTO_CSP_WAIT_SEND)
-            return "process " + p.name + " waits to send on channel " + c.name + " (full, " +
-                   std::to_string(c.used) + " of " + std::to_string(c.cap) + " slot(s) in use)";
-        std::string s = "process " + p.name + " waits to consume from channel " + c.name +
-                        " (empty, not closed";
-        if (c.producers == 0) s += "; no process produces to it and nothing closes it";
-        return s + ")";
+        w.channel = c.name;
+        w.slots_used = c.used;
+        w.slots = c.cap;
+        w.unfed = p.wait_kind == PTO_CSP_WAIT_TAKE && c.producers == 0;
+        return w;
     }
 
-    std::string deadlock_message() const {
-        int64_t when = 0;
+    /// The deadlock of the current pipeline: its cycle, the wait cycle and the waits it names.
+    pto::csp::Deadlock find_deadlock() const {
+        pto::csp::Deadlock d;
         std::vector<int32_t> blocked;
         for (std::size_t j = pipe_first; j < procs.size(); ++j) {
-            when = std::max(when, procs[j].state == State::Done ? procs[j].end : procs[j].clock);
+            d.cycle = std::max(d.cycle, procs[j].state == State::Done ? procs[j].end : procs[j].clock);
             if (procs[j].state == State::Blocked) blocked.push_back(static_cast<int32_t>(j));
         }
         // Follow wait-for edges from each blocked process looking for a cycle.
@@ -696,17 +700,9 @@ struct __attribute__((visibility("hidden"))) pto_csp {
             }
             if (!cycle.empty()) break;
         }
-        std::string msg = "deadlock at cycle " + std::to_string(when) + ": ";
-        const auto& list = cycle.empty() ? blocked : cycle;
-        if (!cycle.empty()) {
-            msg += "wait cycle ";
-            for (int32_t i : cycle) msg += procs[static_cast<std::size_t>(i)].name + " -> ";
-            msg += procs[static_cast<std::size_t>(cycle[0])].name + ": ";
-        }
-        for (std::size_t k = 0; k < list.size(); ++k) {
-            msg += (k ? "; " : "") + describe_wait(list[k]);
-        }
-        return msg;
+        for (int32_t i : cycle) d.wait_cycle.push_back(procs[static_cast<std::size_t>(i)].name);
+        for (int32_t i : cycle.empty() ? blocked : cycle) d.waits.push_back(wait_of(i));
+        return d;
     }
 
     // ---- rotating buffers ------------------------------------------------------------------
@@ -800,6 +796,7 @@ void pto_csp_destroy(pto_csp* C) {
     tr.occupancy = std::move(C->occupancy);
     tr.waits = std::move(C->waits);
     tr.task_segments = std::move(C->segments);
+    tr.deadlock = std::move(C->deadlock);
     if (C->sim != nullptr) {
         std::lock_guard<std::mutex> lock(g_published_mu);
         for (auto it = g_published.begin(); it != g_published.end(); ++it)
@@ -947,8 +944,8 @@ int32_t pto_csp_pipe_run(pto_csp* C, int64_t* end) {
         for (std::size_t i = C->pipe_first; i < C->procs.size(); ++i)
             if (C->procs[i].state != State::Done) stuck = true;
         if (stuck) {
-            const std::string msg = C->deadlock_message();
-            rc = pto_abi_fail(C->R, "[pto:DeadlockError] %s", msg.c_str());
+            C->deadlock = C->find_deadlock();
+            rc = pto_abi_fail(C->R, "[pto:DeadlockError] %s", C->deadlock->message().c_str());
         }
     }
     C->ready.clear();
@@ -1031,11 +1028,12 @@ int64_t pto_csp_synchronize(pto_csp* C, int32_t self, int32_t ev, int64_t now,
     Event& e = C->events[ev];
     if (self < 0) {
         if (e.head == e.pending.size()) {
-            pto_abi_fail(C->R,
-                         "[pto:DeadlockError] deadlock at cycle %lld: %s: synchronize(%s) in the "
-                         "driver waits for a record that nothing can make (no record of it is "
-                         "pending)",
-                         static_cast<long long>(now), where, e.name.c_str());
+            pto::csp::DeadlockWait w;
+            w.kind = PTO_CSP_WAIT_EVENT;
+            w.event = e.name;
+            w.where = where;
+            C->deadlock = pto::csp::Deadlock{now, {}, {w}};
+            pto_abi_fail(C->R, "[pto:DeadlockError] %s", C->deadlock->message().c_str());
             return -1;
         }
         return std::max(now, e.pending[e.head++]);

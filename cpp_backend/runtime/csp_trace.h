@@ -11,12 +11,14 @@
 #include <cstdint>
 #include <cstring>
 #include <new>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "runtime/csp.h"
+#include "runtime/csp_deadlock.h"
 
 namespace pto::csp {
 
@@ -152,6 +154,7 @@ struct Trace {
     std::vector<int64_t> process_start;  // per process: first clock
     std::vector<int64_t> process_end;    // per process: exit clock (-1 if it never finished)
     RecordBuf<TaskSegment> task_segments;  // which process submitted which tasks
+    std::optional<Deadlock> deadlock;      // set when the run stopped on a deadlock
 };
 
 /// Removes and returns the trace published for `sim`; false when there is none (no CSP run).

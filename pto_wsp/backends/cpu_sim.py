@@ -52,49 +52,24 @@ _CSP_ERRORS: dict[str, type[PtoError]] = {
 }
 
 
-# What a deadlock message names (runtime/csp.cpp describe_wait): "process P waits to send on
-# channel C (...)", "... waits to consume from channel C (...)", "... in synchronize(E) ...".
-_DEADLOCK_WAIT = re.compile(
-    r"process (?P<proc>\S+) waits (?:to send on channel (?P<send>[^\s(]+)"
-    r"|to consume from channel (?P<take>[^\s(]+)|in synchronize\((?P<event>[^)]*)\))"
-)
-_DRIVER_SYNC = re.compile(r"synchronize\((?P<event>[^)]*)\) in the")
-
-
-def _unique(names: list[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(n for n in names if n))
-
-
-def _deadlock_error(text: str) -> DeadlockError:
-    """A DeadlockError carrying the process, channel and event names its message cites."""
-    waits = list(_DEADLOCK_WAIT.finditer(text))
-    events = [m.group("event") or "" for m in waits] + [
-        m.group("event") for m in _DRIVER_SYNC.finditer(text)
-    ]
-    return DeadlockError(
-        text,
-        processes=_unique([m.group("proc") for m in waits]),
-        channels=_unique([m.group("send") or m.group("take") or "" for m in waits]),
-        events=_unique(events),
-    )
-
-
 # A failed send names its statement first: "send on <channel> at <file>:<line>: ..."
 # (cpu_sim_csp.cpp, the ``where`` of pto_csp_reserve).
 _SEND_AT = re.compile(r"send on \S+ at (?P<loc>.+?:\d+): ")
 
 
-def _run_error(module_name: str, message: str) -> Exception:
+def _run_error(module_name: str, message: str, deadlock: Any = None) -> Exception:
     """The exception for a failed run: CSP kinds map to their pto_wsp classes.
 
-    ``ChannelFull`` / ``ChannelClosed`` carry the file:line of the user's ``send``."""
+    A ``DeadlockError`` carries ``deadlock``, the engine's ``_core.csp.Deadlock`` (its
+    message was rendered from it); ``ChannelFull`` / ``ChannelClosed`` carry the file:line of
+    the user's ``send``."""
     m = _CSP_ERROR.search(message)
     if m and m.group(1) == "KernelError":
         return _kernel_error(message[m.end() :])
     if m and m.group(1) in _CSP_ERRORS:
         text = f"cpu_sim run of {module_name}: " + message[: m.start()] + message[m.end() :]
-        if m.group(1) == "DeadlockError":
-            return _deadlock_error(text)
+        if m.group(1) == "DeadlockError" and deadlock is not None:
+            return DeadlockError.from_details(deadlock, f"cpu_sim run of {module_name}: ")
         at = _SEND_AT.search(text)
         return _CSP_ERRORS[m.group(1)](text, loc=_parse_loc(at.group("loc")) if at else None)
     return ExecutionError(f"cpu_sim run of {module_name} failed: {message}")
@@ -302,7 +277,8 @@ class CpuSimRunner:
             self._expected_tasks = int(res.task_count)  # reserve the next run's trace up front
             self._csp_trace = _csp.take_trace(res)
         if res is not None and not res.ok:
-            raise _run_error(self.module.name, res.error)
+            deadlock = self._csp_trace.get("deadlock") if self._csp_trace else None
+            raise _run_error(self.module.name, res.error, deadlock)
 
     def done(self) -> bool:
         return self._thread is None or not self._thread.is_alive()
@@ -315,6 +291,7 @@ class CpuSimRunner:
             "task_count": int(res.task_count),
             "total_cycles": int(res.total_cycles),
             "execute_time_ms": float(res.execute_ms),
+            "num_workers": len(res.worker_busy),  # the simulator's configured workers, idle or not
         }
 
     def trace(self) -> np.ndarray:

@@ -10,7 +10,7 @@ The runner protocol (duck-typed, supplied by ``pto_wsp.backends``):
 * ``wait()`` blocks until the run ends and re-raises the run's error, if any;
 * ``done() -> bool`` tells whether the run has ended;
 * ``stats()`` returns a mapping (or object) with ``task_count`` and ``total_cycles`` (and
-  optionally ``execute_time_ms``);
+  optionally ``execute_time_ms`` and ``num_workers``, the configured worker count);
 * optionally ``trace()`` returns the per-task trace (numpy structured array).
 """
 
@@ -28,12 +28,18 @@ __all__ = ["Program", "ProgramStats"]
 
 @dataclass
 class ProgramStats:
-    """Statistics of a program (spec §5.2). ``program.stats`` and ``program.stats()`` both work."""
+    """Statistics of a program (spec §5.2). ``program.stats`` and ``program.stats()`` both work.
+
+    ``num_workers`` is the worker count the run was configured with (the schedule's, as the
+    target resolved it; 0 before a run): the timeline gives each of them a lane and utilisation
+    averages over all of them, so a worker that ran nothing counts as idle, not as absent.
+    """
 
     compile_time_ms: float = 0.0
     execute_time_ms: float = 0.0
     task_count: int = 0
     total_cycles: int = 0
+    num_workers: int = 0
 
     def __call__(self) -> ProgramStats:
         return self
@@ -124,6 +130,7 @@ class Program:
         get = raw.get if isinstance(raw, Mapping) else lambda k, d=None: getattr(raw, k, d)
         self._stats.task_count = int(get("task_count", 0))
         self._stats.total_cycles = int(get("total_cycles", 0))
+        self._stats.num_workers = int(get("num_workers", 0) or 0)
         measured = get("execute_time_ms", None)
         self._stats.execute_time_ms = float(measured) if measured is not None else elapsed_ms
 

@@ -13,7 +13,8 @@ and then accepts, besides running standalone:
   ``process_end``, ``occupancy`` (``time, channel, occupancy``), ``waits`` (``start, end,
   process, object, kind``) and ``task_process`` (one process index per trace row, -1 for tasks
   the driver submitted) — see docs/semantics.md "CSP execution";
-* ``--stats PATH.json``  ``ProgramStats`` fields, ``kernel_names`` (the trace's ``kernel`` ids
+* ``--stats PATH.json``  ``ProgramStats`` fields (``num_workers``: the configured worker count,
+  idle workers included), ``kernel_names`` (the trace's ``kernel`` ids
   index this list), ``target``, ``executed``, ``ok``, ``artifact_dir`` (the emitted sources:
   ``program.codegen_artifact_dir``; absent when no program was built) and ``diagnostics`` —
   every error and warning with ``file``/``line`` so the studio can point at the node that
@@ -317,6 +318,7 @@ def _stats_json(program: Any, executed: bool, diags: list[dict[str, Any]]) -> di
         "execute_time_ms": float(stats.get("execute_time_ms", 0.0)),
         "task_count": int(stats.get("task_count", 0)),
         "total_cycles": int(stats.get("total_cycles", 0)),
+        "num_workers": int(stats.get("num_workers", 0)),
         "kernel_names": list(program.kernel_names),
         "artifact_dir": getattr(program, "codegen_artifact_dir", None),
         "diagnostics": diags,

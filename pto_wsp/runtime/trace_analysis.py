@@ -1,9 +1,12 @@
 """Numbers the stats panel and ``pto-wsp run`` show, computed from a per-task trace.
 
-Qt-free (numpy only) so the CLI and the unit tests use exactly what the panel displays.
+Qt-free (numpy only) so the CLI, the sweep and the unit tests use exactly what the panel displays.
+Per-worker numbers come from the worker lanes (``lanes.build_lanes``), so the Stats panel and the
+timeline's lane labels are one computation; with the run's configured worker count
+(``ProgramStats.num_workers``) idle workers are listed at 0% and count in the mean.
 
-A trace is the simulator's structured array (``pto_wsp.runtime.trace``): fields ``task``, ``kernel``,
-``worker``, ``start`` and ``end`` (cycles) are used. It records no dependency edges, so the
+A trace is the simulator's structured array (``pto_wsp.runtime.trace``, checked by its
+``validate_trace``). It records no dependency edges, so the
 critical path is *reconstructed*: a task that starts exactly when another one ends is taken to
 have waited for it (for a dependency or for its worker), and the critical path is the longest
 chain of such back-to-back tasks, measured in busy cycles. Where the chain has gaps (a timing
@@ -19,6 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from .lanes import build_lanes, makespan_of
+from .trace import kernel_name, validate_trace
+
 __all__ = [
     "CriticalPath",
     "KernelStats",
@@ -28,11 +34,10 @@ __all__ = [
     "critical_path",
     "kernel_stats",
     "makespan_of",
+    "num_workers_of",
     "program_stats_dict",
     "worker_stats",
 ]
-
-_REQUIRED_FIELDS = ("task", "kernel", "worker", "start", "end")
 
 
 @dataclass(frozen=True)
@@ -61,12 +66,15 @@ class WorkerStats:
     utilisation: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CriticalPath:
-    """The longest back-to-back chain of tasks: its busy cycles and task ids, first to last."""
+    """The longest back-to-back chain of tasks, first to last: its busy cycles, its task ids
+    (what the Stats panel and ``--stats`` report) and its rows in the trace (what the timeline
+    outlines). ``cycles`` equals the makespan when the chain reaches cycle 0 without a gap."""
 
     cycles: int
     tasks: tuple[int, ...]
+    rows: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -81,7 +89,8 @@ class RunAnalysis:
 
     @property
     def mean_utilisation(self) -> float:
-        """Mean utilisation over the workers listed (0 when there are none)."""
+        """Mean utilisation over the workers listed — every configured worker when the analysis
+        was given ``num_workers`` (0 when there are none)."""
         if not self.workers:
             return 0.0
         return sum(w.utilisation for w in self.workers) / len(self.workers)
@@ -91,6 +100,7 @@ class RunAnalysis:
         return {
             "task_count": self.task_count,
             "makespan": self.makespan,
+            "num_workers": len(self.workers),
             "mean_utilisation": self.mean_utilisation,
             "kernels": [{**asdict(k), "mean_cycles": k.mean_cycles} for k in self.kernels],
             "workers": [asdict(w) for w in self.workers],
@@ -102,34 +112,16 @@ class RunAnalysis:
         }
 
 
-def _check(trace: np.ndarray) -> None:
-    names = trace.dtype.names or ()
-    missing = [f for f in _REQUIRED_FIELDS if f not in names]
-    if missing:
-        raise ValueError(
-            f"not a per-task trace: fields {', '.join(missing)} missing (has {', '.join(names)})"
-        )
-
-
-def _cols(trace: np.ndarray) -> tuple[np.ndarray, ...]:
-    return tuple(np.asarray(trace[f]).astype(np.int64) for f in _REQUIRED_FIELDS)
-
-
-def makespan_of(trace: np.ndarray) -> int:
-    """From the earliest start (or cycle 0, whichever is first) to the latest end."""
-    _check(trace)
-    if len(trace) == 0:
-        return 0
-    start, end = np.asarray(trace["start"]), np.asarray(trace["end"])
-    return int(end.max()) - min(0, int(start.min()))
+def _cols(trace: np.ndarray, *names: str) -> tuple[np.ndarray, ...]:
+    return tuple(np.asarray(trace[f]).astype(np.int64) for f in names)
 
 
 def kernel_stats(trace: np.ndarray, kernel_names: Sequence[str] = ()) -> tuple[KernelStats, ...]:
     """Per-kernel task counts and cycles, by kernel id; names from ``kernel_names``."""
-    _check(trace)
+    validate_trace(trace)
     if len(trace) == 0:
         return ()
-    _task, kernel, _worker, start, end = _cols(trace)
+    kernel, start, end = _cols(trace, "kernel", "start", "end")
     dur = end - start
     ids, inverse, counts = np.unique(kernel, return_inverse=True, return_counts=True)
     totals = np.bincount(inverse, weights=dur, minlength=len(ids))
@@ -141,7 +133,7 @@ def kernel_stats(trace: np.ndarray, kernel_names: Sequence[str] = ()) -> tuple[K
     return tuple(
         KernelStats(
             kernel_id=int(k),
-            name=names[int(k)] if 0 <= int(k) < len(names) else f"kernel {int(k)}",
+            name=kernel_name(int(k), names),
             task_count=int(counts[i]),
             total_cycles=int(round(totals[i])),
             min_cycles=int(mins[i]),
@@ -152,42 +144,21 @@ def kernel_stats(trace: np.ndarray, kernel_names: Sequence[str] = ()) -> tuple[K
 
 
 def worker_stats(trace: np.ndarray, num_workers: int | None = None) -> tuple[WorkerStats, ...]:
-    """Per-worker busy cycles and utilisation (busy / makespan).
+    """Per-worker busy cycles and utilisation (busy / makespan): the worker lanes' numbers.
 
     Busy time is the union of the worker's task intervals, so overlapping records are not
-    counted twice. With ``num_workers``, workers ``0..num_workers-1`` that ran nothing are
-    listed too (utilisation 0).
+    counted twice. With ``num_workers`` (the configured worker count), workers
+    ``0..num_workers-1`` that ran nothing are listed too (utilisation 0).
     """
-    _check(trace)
-    span = makespan_of(trace)
-    present: dict[int, tuple[int, int]] = {}
-    if len(trace):
-        _task, _kernel, worker, start, end = _cols(trace)
-        lo, hi = int(min(0, start.min())), int(end.max())
-        wmin = int(worker.min())
-        # Shift each worker's intervals into a band of its own so that one running maximum
-        # over all records (sorted by worker, then start) never crosses between workers.
-        offset = (worker - wmin) * (hi - lo + 1)
-        s, e = start - lo + offset, end - lo + offset
-        order = np.lexsort((s, worker))
-        s, e, w = s[order], e[order], worker[order]
-        reach = np.maximum.accumulate(e)
-        before = np.concatenate(([np.iinfo(np.int64).min], reach[:-1]))
-        covered = np.clip(e - np.maximum(s, before), 0, None)
-        ids, inverse, counts = np.unique(w, return_inverse=True, return_counts=True)
-        busy = np.bincount(inverse, weights=covered, minlength=len(ids))
-        present = {int(k): (int(counts[i]), int(round(busy[i]))) for i, k in enumerate(ids)}
-    all_ids = set(present)
-    if num_workers is not None:
-        all_ids.update(range(num_workers))
+    lanes = build_lanes(trace, "workers", num_workers=num_workers)
     return tuple(
         WorkerStats(
-            worker=k,
-            task_count=present.get(k, (0, 0))[0],
-            busy_cycles=present.get(k, (0, 0))[1],
-            utilisation=(present.get(k, (0, 0))[1] / span) if span else 0.0,
+            worker=lane.key,
+            task_count=len(lane),
+            busy_cycles=lane.busy,
+            utilisation=lanes.utilisation(lane),
         )
-        for k in sorted(all_ids)
+        for lane in lanes.lanes
     )
 
 
@@ -195,13 +166,14 @@ def critical_path(trace: np.ndarray) -> CriticalPath:
     """The longest chain of back-to-back tasks (see the module doc), in busy cycles.
 
     Ties go to the chain that ends last, then to the lower record index, so the result is
-    deterministic.
+    deterministic. The one definition: the Stats panel, ``--stats`` and the timeline's
+    outline all use it.
     """
-    _check(trace)
+    validate_trace(trace)
     n = len(trace)
     if n == 0:
-        return CriticalPath(0, ())
-    task, _kernel, _worker, start, end = _cols(trace)
+        return CriticalPath(0, (), np.zeros(0, dtype=np.int64))
+    task, start, end = _cols(trace, "task", "start", "end")
     dur = end - start
     # Every task ending at t is processed before any task starting at t with a positive
     # duration: sort by (start, end, index).
@@ -224,10 +196,11 @@ def critical_path(trace: np.ndarray) -> CriticalPath:
     chain: list[int] = []
     i = last
     while i != -1:
-        chain.append(int(task[i]))
+        chain.append(i)
         i = prev[i]
     chain.reverse()
-    return CriticalPath(int(best[last]), tuple(chain))
+    rows = np.asarray(chain, dtype=np.int64)
+    return CriticalPath(int(best[last]), tuple(int(t) for t in task[rows]), rows)
 
 
 def analyse_trace(
@@ -235,8 +208,8 @@ def analyse_trace(
     kernel_names: Sequence[str] = (),
     num_workers: int | None = None,
 ) -> RunAnalysis:
-    """All of the above for one trace."""
-    _check(trace)
+    """All of the above for one trace; ``num_workers`` is the run's configured worker count."""
+    validate_trace(trace)
     return RunAnalysis(
         task_count=len(trace),
         makespan=makespan_of(trace),
@@ -248,7 +221,7 @@ def analyse_trace(
 
 def program_stats_dict(stats: Any) -> dict[str, float | int]:
     """``ProgramStats`` (or a mapping with its fields, e.g. a runner stats JSON) as a dict."""
-    keys = ("compile_time_ms", "execute_time_ms", "task_count", "total_cycles")
+    keys = ("compile_time_ms", "execute_time_ms", "task_count", "total_cycles", "num_workers")
     if isinstance(stats, Mapping):
         get = stats.get
     else:
@@ -261,3 +234,9 @@ def program_stats_dict(stats: Any) -> dict[str, float | int]:
         v = get(k, 0)
         out[k] = float(v or 0) if k.endswith("_ms") else int(v or 0)
     return out
+
+
+def num_workers_of(stats: Any) -> int | None:
+    """The configured worker count ``stats`` records (``ProgramStats`` or a runner stats
+    mapping); None when it records none (a failed run, a stats file from an older runner)."""
+    return int(program_stats_dict(stats)["num_workers"]) or None

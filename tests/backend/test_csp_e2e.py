@@ -271,6 +271,18 @@ def test_wait_cycle_is_a_deadlock_error(deadline: None):
     msg = str(info.value)
     for word in ("ping", "pong", "a_to_b", "b_to_a", "deadlock at cycle 0"):
         assert word in msg, msg
+    # The engine's facts as data, and the message rendered from them.
+    d = info.value.details
+    assert isinstance(d, _core.csp.Deadlock)
+    assert d.cycle == 0 and sorted(d.wait_cycle) == ["ping", "pong"]
+    sides = {w.process: (w.kind, w.channel, w.event) for w in d.waits}
+    assert sides == {
+        "ping": (_core.csp.WaitKind.TAKE, "b_to_a", ""),
+        "pong": (_core.csp.WaitKind.TAKE, "a_to_b", ""),
+    }
+    assert msg.endswith(d.message) and d.message.startswith("deadlock at cycle 0: wait cycle ")
+    assert set(info.value.processes) == {"ping", "pong"}
+    assert set(info.value.channels) == {"a_to_b", "b_to_a"} and info.value.events == ()
 
 
 def test_consumer_without_producer_is_a_deadlock_error(deadline: None):
@@ -294,6 +306,36 @@ def test_consumer_without_producer_is_a_deadlock_error(deadline: None):
         program.synchronize()
     msg = str(info.value)
     assert "reader" in msg and "lonely" in msg and "writer" in msg and "never" in msg, msg
+    d = info.value.details
+    # A synchronize waits for any live process: reader -> writer -> reader is the cycle.
+    assert sorted(d.wait_cycle) == ["reader", "writer"]
+    by = {w.process: w for w in d.waits}
+    assert by["reader"].kind == _core.csp.WaitKind.TAKE and by["reader"].channel == "lonely"
+    assert by["writer"].kind == _core.csp.WaitKind.EVENT and by["writer"].event == "never"
+    assert not by["reader"].unfed  # "writer" produces to it, it just never gets there
+    assert info.value.events == ("never",) and info.value.channels == ("lonely",)
+    assert set(info.value.processes) == {"reader", "writer"}
+
+
+def test_driver_synchronize_without_record_is_a_deadlock_error(deadline: None):
+    x = Tensor(np.zeros(4, F32))
+    ev = Event("never_recorded")
+
+    @workload
+    def w():
+        synchronize(ev)
+        load[0](input=x, buf=x)
+
+    program = w().compile(target="cpu_sim")
+    program.execute()
+    with pytest.raises(DeadlockError) as info:
+        program.synchronize()
+    d = info.value.details
+    (wait,) = d.waits
+    assert (wait.process, wait.kind, wait.event) == ("", _core.csp.WaitKind.EVENT, "never_recorded")
+    assert wait.where  # the driver's statement
+    assert "in the driver waits for a record" in str(info.value)
+    assert info.value.events == ("never_recorded",) and info.value.processes == ()
 
 
 # ---- channel errors -------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.views.compare import CompareView
+from app.views.slices import slice_text
 from app.views.timeline import TimelineView
-from app.views.trace_model import slice_text
 from pto_wsp import DispatchPolicy, In, Out, P, Tensor, kernel, pto, workload
 from pto_wsp.errors import PtoError
 

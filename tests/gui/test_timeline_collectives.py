@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from app.views.timeline import TimelineView
 from app.views.slices import slice_text
+from app.views.timeline import TimelineView
 from pto_wsp.runtime.trace import TRACE_DTYPE
 
 

@@ -1,28 +1,27 @@
-"""``app.views.run_stats``: per-kernel, per-worker and critical-path numbers from a trace."""
+"""``pto_wsp.runtime.trace_analysis``: per-kernel, per-worker and critical-path numbers from a trace."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from pto_wsp.runtime.trace import TRACE_DTYPE
 from pto_wsp.runtime.trace_analysis import (
     analyse_trace,
     critical_path,
     kernel_stats,
     makespan_of,
+    num_workers_of,
     program_stats_dict,
     worker_stats,
 )
 
-DTYPE = np.dtype(
-    [("task", "<u4"), ("kernel", "<i4"), ("worker", "<i4"), ("stream", "<i4"),
-     ("start", "<i8"), ("end", "<i8")]
-)  # fmt: skip
-
 
 def trace(rows: list[tuple[int, int, int, int, int]]) -> np.ndarray:
     """Rows of (task, kernel, worker, start, end)."""
-    return np.array([(t, k, w, -1, s, e) for t, k, w, s, e in rows], dtype=DTYPE)
+    return np.array(
+        [(t, k, w, -1, s, e, -1, -1, -1, -1) for t, k, w, s, e in rows], dtype=TRACE_DTYPE
+    )
 
 
 # Two workers.  Chain 0 -> 1 -> 3 is back to back (0..10, 10..25, 25..40) = 40 cycles;
@@ -121,8 +120,16 @@ def test_rejects_array_without_trace_fields():
 def test_program_stats_dict_from_mapping_and_object():
     from pto_wsp.runtime.program import ProgramStats
 
-    obj = ProgramStats(compile_time_ms=1.5, execute_time_ms=2.0, task_count=3, total_cycles=40)
-    data = {"compile_time_ms": 1.5, "execute_time_ms": 2, "task_count": 3, "total_cycles": 40}
+    obj = ProgramStats(
+        compile_time_ms=1.5, execute_time_ms=2.0, task_count=3, total_cycles=40, num_workers=4
+    )
+    data = {
+        "compile_time_ms": 1.5,
+        "execute_time_ms": 2,
+        "task_count": 3,
+        "total_cycles": 40,
+        "num_workers": 4,
+    }
     assert (
         program_stats_dict(obj)
         == program_stats_dict(data)
@@ -131,5 +138,9 @@ def test_program_stats_dict_from_mapping_and_object():
             "execute_time_ms": 2.0,
             "task_count": 3,
             "total_cycles": 40,
+            "num_workers": 4,
         }
     )
+    assert num_workers_of(obj) == num_workers_of(data) == 4
+    # A stats file from before the worker count was recorded (or a failed run): unknown.
+    assert num_workers_of({"task_count": 3}) is None

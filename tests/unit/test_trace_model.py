@@ -1,28 +1,15 @@
-"""The timeline's Qt-free numerics: lanes, utilisation, level-of-detail binning, critical path, diff."""
+"""The one trace model (pto_wsp.runtime): validation, lanes (idle workers included), utilisation,
+critical path, diff of two runs, task selection."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
 
-from app.views.trace_model import (
-    DENSE_SLICES_PER_PX,
-    build_lanes,
-    busy_cycles,
-    critical_path,
-    diff_runs,
-    kernel_palette,
-    lod_columns,
-    lod_rects,
-    slice_text,
-    task_mask,
-    validate_trace,
-)
 from pto_wsp.errors import PtoError
-from pto_wsp.runtime.trace import TRACE_DTYPE
-from pto_wsp.runtime.trace_analysis import analyse_trace
+from pto_wsp.runtime.lanes import build_lanes, busy_cycles, diff_runs
+from pto_wsp.runtime.trace import TRACE_DTYPE, TraceError, task_mask, validate_trace
+from pto_wsp.runtime.trace_analysis import analyse_trace, critical_path
 
 
 def make_trace(rows: list[tuple[int, int, int, int, int]]) -> np.ndarray:
@@ -75,11 +62,17 @@ def test_streams_mode_needs_streams_and_modes_are_checked() -> None:
 
 
 def test_validate_trace_names_missing_fields_and_bad_records() -> None:
-    with pytest.raises(PtoError, match=r"lacks the field\(s\) \['stream'"):
+    with pytest.raises(TraceError, match=r"fields stream, start, end, idx0.* missing"):
         validate_trace(np.zeros(2, dtype=[("task", "u4"), ("kernel", "i4"), ("worker", "i4")]))
     tr = make_trace([(0, 0, -1, 10, 5)])
-    with pytest.raises(PtoError, match="record 0 .* ends before it starts"):
+    with pytest.raises(TraceError, match="record 0 .* ends before it starts"):
         validate_trace(tr)
+    # One check for every reader: the statistics reject what the timeline rejects.
+    with pytest.raises(TraceError, match="ends before it starts"):
+        analyse_trace(tr)
+    with pytest.raises(TraceError, match="2-D|1-D"):
+        validate_trace(np.zeros((2, 2), dtype=TRACE_DTYPE))
+    assert issubclass(TraceError, PtoError) and issubclass(TraceError, ValueError)
 
 
 def test_busy_cycles_is_an_interval_union() -> None:
@@ -99,80 +92,7 @@ def test_visible_range_uses_running_max_end() -> None:
 def test_empty_trace() -> None:
     lanes = build_lanes(np.zeros(0, dtype=TRACE_DTYPE))
     assert lanes.lanes == () and lanes.makespan == 0
-    assert critical_path(np.zeros(0, dtype=TRACE_DTYPE)).length == 0
-
-
-# ---- level of detail -----------------------------------------------------------------------------
-
-
-def slice_columns(starts, ends, x0, px, width):
-    """The pixel columns each slice touches (clipped to the viewport), as a reference."""
-    out = []
-    for s, e in zip(starts, ends, strict=True):
-        a = math.floor((s - x0) * px)
-        b = max(math.ceil((e - x0) * px) - 1, a)
-        a, b = max(a, 0), min(b, width - 1)
-        if a <= b:
-            out.append(range(a, b + 1))
-    return out
-
-
-def covered_columns(rects, width) -> np.ndarray:
-    cov = np.zeros(width, dtype=bool)
-    for left, right in zip(rects.left, rects.right, strict=True):
-        a, b = max(math.floor(left), 0), min(math.ceil(right), width)
-        cov[a:b] = True
-    return cov
-
-
-@pytest.mark.parametrize("count", [50, 3000, 100_000])
-def test_lod_keeps_every_slice_column_covered(count: int) -> None:
-    rng = np.random.default_rng(count)
-    dur = rng.integers(1, 300, count)
-    gap = rng.integers(0, 100, count)
-    ends = np.cumsum(dur + gap)
-    starts = ends - dur
-    kernels = rng.integers(0, 3, count)
-    width = 400
-    x0 = float(starts[count // 10])
-    px = width / float(ends[-1] - x0) * 0.8
-    rects = lod_rects(starts, ends, kernels, x0, px, width)
-    cov = covered_columns(rects, width)
-    for cols in slice_columns(starts, ends, x0, px, width):
-        assert cov[cols.start : cols.stop].all()
-    # Bounded output: about two rects per pixel column at most, however many slices.
-    assert len(rects) <= 2 * width + 4
-    if count > DENSE_SLICES_PER_PX * width:
-        assert len(rects) <= width  # the dense regime merges per column
-
-
-def test_lod_wide_slices_are_drawn_exactly() -> None:
-    starts, ends = np.array([0, 100, 105]), np.array([100, 105, 300])
-    rects = lod_rects(starts, ends, np.array([0, 1, 2]), 0.0, 1.0, 400)
-    assert sorted(
-        zip(rects.left.tolist(), rects.right.tolist(), rects.kernel.tolist(), strict=True)
-    ) == [
-        (0.0, 100.0, 0),
-        (100.0, 105.0, 1),
-        (105.0, 300.0, 2),
-    ]
-
-
-def test_lod_narrow_slices_merge_into_columns() -> None:
-    # 1000 slices of 1 cycle, back to back, at 0.01 px per cycle: 10 columns, kernel 5.
-    starts = np.arange(1000)
-    rects = lod_rects(starts, starts + 1, np.full(1000, 5), 0.0, 0.01, 100)
-    assert len(rects) == 1
-    assert (rects.left[0], rects.right[0], rects.kernel[0]) == (0.0, 10.0, 5)
-
-
-def test_lod_columns_leave_gaps_empty() -> None:
-    starts = np.array([0, 500])
-    ends = np.array([100, 600])
-    col = lod_columns(starts, np.maximum.accumulate(ends), np.array([1, 2]), 0.0, 0.1, 60)
-    assert (col[0:10] == 1).all()
-    assert (col[10:50] == -1).all()
-    assert (col[50:60] == 2).all()
+    assert critical_path(np.zeros(0, dtype=TRACE_DTYPE)).cycles == 0
 
 
 # ---- critical path -------------------------------------------------------------------------------
@@ -191,7 +111,7 @@ def test_critical_path_on_a_hand_made_trace() -> None:
     )
     cp = critical_path(tr)
     assert cp.rows.tolist() == [0, 1, 3]
-    assert cp.length == 40
+    assert cp.cycles == 40 and cp.tasks == (0, 1, 3)
 
 
 def test_critical_path_is_the_longest_back_to_back_chain_as_the_stats_report_it() -> None:
@@ -205,15 +125,15 @@ def test_critical_path_is_the_longest_back_to_back_chain_as_the_stats_report_it(
     )
     cp = critical_path(tr)
     assert cp.rows.tolist() == [0, 2]
-    assert cp.length == 20
+    assert cp.cycles == 20
     stats = analyse_trace(tr).critical_path  # the Stats dock's numbers: the same chain
-    assert (stats.cycles, list(stats.tasks)) == (20, [0, 2])
+    assert (stats.cycles, list(stats.tasks), stats.rows.tolist()) == (20, [0, 2], [0, 2])
     # Record order is not task order (ready policies append in start order): rows still map.
     shuffled = tr[[2, 0, 3, 1]]
     assert shuffled[critical_path(shuffled).rows]["task"].tolist() == [0, 2]
 
 
-# ---- diff, palette, text, selection --------------------------------------------------------------
+# ---- diff and selection --------------------------------------------------------------
 
 
 def test_diff_of_two_runs() -> None:
@@ -231,24 +151,55 @@ def test_diff_of_two_runs() -> None:
     assert [lane.label for lane in d.lanes] == ["worker 0", "worker 1", "worker 2"]
 
 
-def test_palette_is_stable_and_distinct() -> None:
-    p1 = kernel_palette(["a", "b", "c"])
-    p2 = kernel_palette(["a", "b", "c", "a"])
-    assert p1 == p2
-    assert len(set(p1.values())) == 3
-    many = kernel_palette([f"k{i}" for i in range(40)])
-    assert len(set(many.values())) == 40
-
-
-def test_slice_text_and_task_mask() -> None:
+def test_task_mask() -> None:
     tr = make_trace([(1, 2, -1, 10, 25), (0, 0, 3, 0, 5)])
-    tr["idx1"][0] = 7
-    text = slice_text(tr[0], ["copy", "gemm"])
-    assert text.splitlines() == ["gemm[0, 7]", "task 0  worker 2", "start 10  end 25  cycles 15"]
-    assert "stream 3" in slice_text(tr[1], ["copy"])
-    assert "kernel 1" in slice_text(tr[0], [])
     assert task_mask(tr, [1]).tolist() == [False, True]
     assert task_mask(tr, np.array([True, False])).tolist() == [True, False]
     assert task_mask(tr, None).tolist() == [False, False]
     with pytest.raises(PtoError, match="one per record"):
         task_mask(tr, np.array([True]))
+
+
+# ---- the configured worker count -------------------------------------------------------------
+
+
+def test_idle_workers_get_lanes_and_count_in_the_mean_utilisation() -> None:
+    # 4 configured workers, tasks only on workers 0 and 2 (each busy the whole 100 cycles).
+    tr = make_trace([(0, 0, -1, 0, 100), (0, 2, -1, 0, 60), (0, 2, -1, 60, 100)])
+    old = build_lanes(tr, "workers")  # what the timeline drew before: lanes of busy workers
+    assert [lane.label for lane in old.lanes] == ["worker 0", "worker 2"]
+    assert old.mean_utilisation == pytest.approx(1.0)
+    lanes = build_lanes(tr, "workers", num_workers=4)
+    assert [lane.label for lane in lanes.lanes] == ["worker 0", "worker 1", "worker 2", "worker 3"]
+    assert [len(lane) for lane in lanes.lanes] == [1, 0, 2, 0]
+    assert [lanes.utilisation(lane) for lane in lanes.lanes] == [1.0, 0.0, 1.0, 0.0]
+    assert lanes.mean_utilisation == pytest.approx(0.5)  # half of what the old lanes said
+    # An idle lane is empty but well formed: nothing visible, nothing hit.
+    idle = lanes.lanes[1]
+    assert idle.visible(0, 100) == (0, 0) and idle.hit(50, tolerance=10) is None
+    # The statistics are the same computation.
+    a = analyse_trace(tr, num_workers=4)
+    assert [(w.worker, w.task_count, w.busy_cycles) for w in a.workers] == [
+        (0, 1, 100),
+        (1, 0, 0),
+        (2, 2, 100),
+        (3, 0, 0),
+    ]
+    assert a.mean_utilisation == pytest.approx(0.5)
+    assert analyse_trace(tr).mean_utilisation == pytest.approx(1.0)
+    assert a.to_dict()["num_workers"] == 4
+
+
+def test_configured_workers_apply_to_worker_lanes_only() -> None:
+    tr = make_trace([(0, 0, 1, 0, 10), (0, 1, 1, 0, 10)])
+    streams = build_lanes(tr, "streams", num_workers=8)
+    assert [lane.label for lane in streams.lanes] == ["stream 1"]
+    # A worker beyond the configured count (never written by the simulator) still shows.
+    assert len(build_lanes(make_trace([(0, 5, -1, 0, 10)]), num_workers=2).lanes) == 3
+
+
+def test_diff_pairs_idle_lanes() -> None:
+    a = build_lanes(make_trace([(0, 0, -1, 0, 100)]), num_workers=2)
+    b = build_lanes(make_trace([(0, 0, -1, 0, 50), (0, 1, -1, 0, 50)]), num_workers=2)
+    by = {lane.label: (lane.busy_a, lane.busy_b) for lane in diff_runs(a, b).lanes}
+    assert by == {"worker 0": (100, 50), "worker 1": (0, 50)}

@@ -31,12 +31,14 @@ from app.model.sweep import (
     make_variants,
     params_of_node,
     parse_values,
+    point_from_result,
     run_sweep,
     set_target,
     values_text,
     write_csv,
 )
-from app.runner.job import RunJob
+from app.runner.job import RunJob, RunResult
+from pto_wsp.runtime.trace import TRACE_DTYPE
 from pto_wsp.runtime.trace_analysis import analyse_trace
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -290,6 +292,38 @@ def test_set_target_sets_every_program(pipeline: Document) -> None:
 
 
 # ------------------------------------------------------------------------------------------
+# a point's numbers
+
+
+def _result(trace: np.ndarray, stats: dict, tmp_path: Path) -> RunResult:
+    return RunResult(
+        ok=True,
+        stats={"ok": True, "executed": True, "kernel_names": ["k"], **stats},
+        trace=trace,
+        kernel_names=["k"],
+        diagnostics=[],
+        returncode=0,
+        stderr_tail="",
+        script_path=tmp_path / "program.py",
+        artifact_dir=tmp_path,
+    )
+
+
+def test_point_utilisation_is_over_every_configured_worker(tmp_path: Path) -> None:
+    # 4 configured workers; tasks ran on workers 0 and 1 only, each busy the whole 100 cycles.
+    trace = np.zeros(3, dtype=TRACE_DTYPE)
+    for n, (w, start, end) in enumerate([(0, 0, 100), (1, 0, 50), (1, 50, 100)]):
+        trace[n] = (n, 0, w, -1, start, end, n, -1, -1, -1)
+    stats = {"task_count": 3, "total_cycles": 100, "num_workers": 4}
+    point = point_from_result(4, _result(trace, stats, tmp_path))
+    assert point.lanes == ((0, 1.0), (1, 1.0), (2, 0.0), (3, 0.0))
+    assert point.mean_utilisation == pytest.approx(0.5)  # was 1.0: the idle two were ignored
+    # A stats file without the count (an older runner): the workers that ran, as before.
+    old = point_from_result(4, _result(trace, {"task_count": 3, "total_cycles": 100}, tmp_path))
+    assert old.lanes == ((0, 1.0), (1, 1.0)) and old.mean_utilisation == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------------------------------------
 # the headless sweep
 
 
@@ -330,7 +364,7 @@ def test_headless_sweep_of_dispatch_workers(pipeline: Document, tmp_path: Path) 
     for point, variant in zip(ok, make_variants(pipeline, param), strict=False):
         assert variant.document is not None
         stats, trace = _run_script(variant.document, tmp_path / f"script-{point.value}")
-        analysis = analyse_trace(trace, stats["kernel_names"])
+        analysis = analyse_trace(trace, stats["kernel_names"], stats["num_workers"])
         assert point.total_cycles == stats["total_cycles"]
         assert point.task_count == stats["task_count"] == len(trace)
         assert point.mean_utilisation == pytest.approx(analysis.mean_utilisation)
