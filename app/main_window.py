@@ -53,6 +53,8 @@ from app.model.events import Signal as ModelSignal  # noqa: E402
 from app.model.export import ExportError, export_script  # noqa: E402
 from app.run_panel import RunPanel  # noqa: E402
 from app.runner.job import RunDiagnostic  # noqa: E402
+from app.runner.qt_runner import QtRunner  # noqa: E402
+from app.runner.runs import summarize_schedule  # noqa: E402
 from app.shortcuts_dialog import ShortcutsDialog, about_box  # noqa: E402
 from app.start_page import StartPage  # noqa: E402
 from app.trust_bar import TrustBar  # noqa: E402
@@ -67,6 +69,7 @@ AUTOSAVE_INTERVAL_S = 30.0
 AUTOSAVE_TICK_MS = 1000
 DIAGNOSTICS_DELAY_MS = 200
 ZOOM_STEP = 0.1
+SWEEP_GRACE_S = 2.0  # a cancelled sweep variant gets SIGTERM, then SIGKILL after this long
 
 
 def _connect_all(events: object, slot: Callable[..., Any]) -> list[Callable[[], None]]:
@@ -760,7 +763,8 @@ class MainWindow(QMainWindow):
         panel = self.run_panel
         self.sweep = SweepPanel(
             lambda: self.document,
-            history=panel.history,
+            runner=QtRunner(self, grace_s=SWEEP_GRACE_S),
+            keep_run=self._keep_sweep_run,
             dialogs=self.dialogs,
             consent=self.ensure_trusted,
         )
@@ -797,6 +801,15 @@ class MainWindow(QMainWindow):
                 if n.kind in frames.PROGRAM_KINDS and registry.kind(n.kind).sweep_default
             ]
         return [i for i in out if registry.kind(doc.node(i).kind).sweep_default] or out[:1]
+
+    def _keep_sweep_run(self, run: Any, label: str, doc: Document | None) -> tuple[int, int]:
+        """Open in Compare of a sweep value: its run joins the run history; the ids to compare
+        are the latest run kept before it and it."""
+        assert self.run_panel is not None
+        history = self.run_panel.history
+        previous = history.latest
+        record = history.add(run, label, summarize_schedule(doc) if doc else "")
+        return (previous.run_id if previous is not None else record.run_id), record.run_id
 
     def _compare_sweep_run(self, a: int, b: int) -> None:
         assert self.run_panel is not None

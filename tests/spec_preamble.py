@@ -536,10 +536,7 @@ def _workload_factory_fn(obj: Any, spec_file: str) -> Any:
         return None
     if any(obj is getattr(pto_wsp, n, None) for n in dir(pto_wsp)):
         return None
-    code = getattr(obj, "__code__", None)
-    made_by_workload = type(obj).__module__ == wmod.__name__ or (
-        code is not None and code.co_filename == wmod.__file__
-    )
+    made_by_workload = isinstance(obj, wmod.WorkloadFunction)
     inner = _user_function(obj)
     if made_by_workload and inner is not None and inner.__code__.co_filename == spec_file:
         return inner

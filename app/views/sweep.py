@@ -9,13 +9,14 @@ kernel's tile shapes, the axis size and the tensor shapes at once; a task graph'
 one parameter per row (``pools.<kernel>.workers``), so one kernel's workers can be traded
 against another's by linking the two. The link rows stay with the dock for the session (a
 reopened or another document keeps them; a row whose parameter is gone says so). Each value
-becomes a variant document that is exported and run in a worker process by a ``QtRunner`` —
-the runner Run uses — one after the other; Cancel stops the running variant and skips the
+becomes a variant document that is exported and run in a worker process by the
+``VariantRunner`` the window hands in (a ``QtRunner``, the runner Run uses; this view imports
+no runner) — one after the other; Cancel stops the running variant and skips the
 rest. Rows fill in as variants finish; the plot shows total cycles (left axis) and mean
 utilisation (right axis, 0-100 %) against the swept value (a categorical axis for enums,
 shapes and expressions); the table has one column per linked parameter. Clicking a point
 selects its row; Open in Compare (or a double-click on a row) puts that variant's run
-into the run history and shows it in Compare.
+into the run history (through the window's ``keep_run``) and shows it in Compare.
 
 The numbers are the model's (``SweepPoint``, computed by ``pto_wsp.runtime.trace_analysis``): exactly
 what ``python -m app.sweep`` prints for the same project and values.
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -52,6 +53,7 @@ from PySide6.QtWidgets import (
 from app.model import registry
 from app.model.document import Document
 from app.model.sweep import (
+    RunOutcome,
     SweepError,
     SweepParam,
     SweepPoint,
@@ -66,9 +68,6 @@ from app.model.sweep import (
     skipped_point,
     write_csv,
 )
-from app.runner.job import RunResult
-from app.runner.qt_runner import QtRunner
-from app.runner.runs import RunHistory, summarize_schedule
 
 __all__ = ["SweepPanel", "LinkRow", "COLUMNS"]
 
@@ -104,6 +103,27 @@ class SweepDialogs(Protocol):
     def save_path(self, caption: str, suggested: Path, file_filter: str) -> Path | None: ...
 
     def error(self, title: str, text: str) -> None: ...
+
+
+class VariantRunner(Protocol):
+    """Runs one variant document in a worker process (``app.runner.qt_runner.QtRunner``, made by
+    the window): ``finished`` or ``failed`` then carries the run's ``RunOutcome``."""
+
+    finished: SignalInstance
+    failed: SignalInstance
+
+    def start(self, source: Document, workdir: Path) -> None: ...
+
+    def cancel(self) -> None: ...
+
+    def is_running(self) -> bool: ...
+
+    def shutdown(self, msecs: int = ...) -> None: ...
+
+
+KeepRun = Callable[[RunOutcome, str, Document | None], tuple[int, int]]
+"""Open in Compare: keep a variant's run (its label, its document) in the run history; returns
+the run ids to compare (the latest run kept before it, and it)."""
 
 
 class _ParamCombo(QComboBox):
@@ -243,9 +263,9 @@ def _item(text: str, value: float | None = None) -> QTableWidgetItem:
 class SweepPanel(QWidget):
     """Parameter picker, values field, Run/Cancel, progress, results table and plot.
 
-    ``document`` returns the open document (each sweep runs on a snapshot of it). With a
-    ``history``, Open in Compare adds a variant's run there and emits ``compare_requested``
-    (run ids A, B). Signals: ``sweep_started``, ``point_added(row)``, ``sweep_finished(result)``.
+    ``document`` returns the open document (each sweep runs on a snapshot of it); ``runner``
+    runs the variants. With ``keep_run``, Open in Compare keeps a variant's run in the run
+    history and emits ``compare_requested`` (run ids A, B). Signals: ``sweep_started``, ``point_added(row)``, ``sweep_finished(result)``.
     """
 
     sweep_started = Signal()
@@ -257,18 +277,18 @@ class SweepPanel(QWidget):
         self,
         document: Callable[[], Document],
         *,
-        history: RunHistory | None = None,
+        runner: VariantRunner,
+        keep_run: KeepRun | None = None,
         dialogs: SweepDialogs | None = None,
-        grace_s: float = 2.0,
         consent: Callable[[], bool] | None = None,
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
         self._document = document
         self._consent = consent  # asked before a sweep runs the document (restricted mode)
-        self.history = history
+        self.keep_run = keep_run
         self.dialogs = dialogs
-        self.runner = QtRunner(self, grace_s=grace_s)
+        self.runner = runner
         self.runner.finished.connect(self._on_run_done)
         self.runner.failed.connect(self._on_run_done)
         self.params: list[SweepParam] = []
@@ -639,7 +659,7 @@ class SweepPanel(QWidget):
             return
         self._finish()
 
-    def _on_run_done(self, run: RunResult) -> None:
+    def _on_run_done(self, run: RunOutcome) -> None:
         if not self._running or self._next >= len(self._variants):
             return
         variant = self._variants[self._next]
@@ -757,7 +777,7 @@ class SweepPanel(QWidget):
         self.csv_button.setEnabled(has_points and not running)
         row = self.selected_row()
         self.compare_button.setEnabled(
-            self.history is not None and row is not None and self._point_run(row) is not None
+            self.keep_run is not None and row is not None and self._point_run(row) is not None
         )
 
     # ---- plot -----------------------------------------------------------------------------
@@ -834,11 +854,12 @@ class SweepPanel(QWidget):
         self._selected_marker.setData(*marker)
         self._update_buttons()
 
-    def _point_run(self, row: int) -> RunResult | None:
+    def _point_run(self, row: int) -> RunOutcome | None:
+        """The run of value ``row`` if it left a trace to compare (None: skipped or failed)."""
         if self.result is None or not 0 <= row < len(self.result.points):
             return None
         run = self.result.points[row].result
-        return run if isinstance(run, RunResult) and run.ok and run.trace_path is not None else None
+        return run if run is not None and run.ok and run.trace is not None else None
 
     def open_selected(self) -> bool:
         row = self.selected_row()
@@ -849,16 +870,12 @@ class SweepPanel(QWidget):
         this variant as B). False when it left no run to show or there is no history."""
         self.table.selectRow(row)
         run = self._point_run(row)
-        if run is None or self.history is None or self.result is None:
+        if run is None or self.keep_run is None or self.result is None:
             return False
         point = self.result.points[row]
-        variant = self._variants[row]
-        previous = self.history.latest
         label = f"sweep {self.result.param.prop}={point.value_text}"
-        doc = variant.document
-        record = self.history.add(run, label, summarize_schedule(doc) if doc else "")
-        a = previous.run_id if previous is not None else record.run_id
-        self.compare_requested.emit(a, record.run_id)
+        a, b = self.keep_run(run, label, self._variants[row].document)
+        self.compare_requested.emit(a, b)
         return True
 
     def export_csv(self, path: str | Path | None = None) -> Path | None:

@@ -34,23 +34,20 @@ import numpy as np
 from ..errors import ChannelError, ExecutionError, SourceLoc, TypeCheckError, user_location
 from . import _builder
 from .scalar_expr import LoopVar, ScalarExpr
-from .workload import (
+from .workload.loops import place_process, trace_body
+from .workload.nodes import (
     CloseNode,
     ConnectNode,
     ConsumeNode,
     ProcessNode,
     RecordNode,
-    Scope,
     SendNode,
     SyncNode,
-    Workload,
-    _channel_use,
-    _close_scope,
-    _is_kernel_call,
-    _target_names,
-    place_process,
-    trace_body,
+    channel_use,
+    is_kernel_call,
 )
+from .workload.recording import Scope, close_scope, target_names
+from .workload.traced import Workload
 
 __all__ = [
     "Channel",
@@ -198,7 +195,7 @@ def send(ch: Channel, value: Any, block: bool = True) -> SendNode:
     _check_channel(ch, "send(ch, value)", loc)
     if not isinstance(block, bool):
         raise TypeCheckError(f"send(..., block=) takes a bool, got {block!r}", loc=loc)
-    if _is_kernel_call(value):
+    if is_kernel_call(value):
         remove = getattr(scope, "remove", None)
         if remove is None or not remove(value):
             raise TypeCheckError(
@@ -226,7 +223,7 @@ def _describe_item(value: Any) -> str:
     """What ``send`` was given, for messages: the value's kind, shape and dtype."""
     if value is None:
         return "None (a bare token)"
-    if _is_kernel_call(value):
+    if is_kernel_call(value):
         outs = ", ".join(_describe_item(v) for v in _call_outputs(value)) or "no outputs"
         return f"a call of kernel {value.kernel.name} (writing {outs})"
     dtype = getattr(getattr(value, "dtype", None), "value", getattr(value, "dtype", "?"))
@@ -286,7 +283,7 @@ def _check_element_type(ch: Channel, value: Any, loc: SourceLoc | None) -> None:
         ok = elem is type(None)
     elif _any_data(elem):
         ok = True
-    elif _is_kernel_call(value):
+    elif is_kernel_call(value):
         ok = any(_item_matches(elem, v) for v in _call_outputs(value))
     else:
         ok = _item_matches(elem, value)
@@ -311,7 +308,7 @@ class _Consume:
     def __enter__(self) -> LoopVar:
         import sys
 
-        names = _target_names(sys._getframe(1), "")
+        names = target_names(sys._getframe(1), "")
         return self._open(names[0] if names and len(names) == 1 else None)
 
     def _open(self, name: str | None) -> LoopVar:
@@ -330,7 +327,7 @@ class _Consume:
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
         assert self._scope is not None and self.node is not None
-        _close_scope(self._scope)
+        close_scope(self._scope)
         if exc_type is not None:
             return False
         self.node.body = self._scope.nodes
@@ -338,7 +335,7 @@ class _Consume:
         if getattr(parent, "in_process", False) or getattr(parent, "kind", None) == "pipe":
             parent.append(self.node)
         else:
-            consumes, produces = _channel_use([self.node])
+            consumes, produces = channel_use([self.node])
             proc = ProcessNode(
                 f"consume_{self.ch.name}", consumes, produces, [self.node], 1, self.loc
             )
@@ -428,7 +425,7 @@ class Process:
         """The ``ProcessNode``; checks the body uses only the declared channels."""
         if self.statements is None:
             raise TypeCheckError(f"process({self.name}) has no body; add .body(...)", loc=self.loc)
-        used_in, used_out = _channel_use(self.statements)
+        used_in, used_out = channel_use(self.statements)
         for ch in used_in:
             if not any(c is ch for c in self.consumed):
                 raise ChannelError(

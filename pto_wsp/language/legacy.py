@@ -13,7 +13,8 @@ from typing import Any
 
 from ..errors import TypeCheckError, user_location
 from . import pto
-from .kernel import _IDENT, KernelParam, KernelRef, KernelSignature
+from .kernel.ref import KernelRef
+from .kernel.signature import IDENT, KernelParam, KernelSignature
 
 
 def _stacklevel() -> int:
@@ -33,7 +34,7 @@ def _names(what: str, names: Any, kernel: str) -> list[str]:
             loc=user_location(),
         )
     for n in names:
-        if not isinstance(n, str) or not _IDENT.match(n):
+        if not isinstance(n, str) or not IDENT.match(n):
             raise TypeCheckError(
                 f"ExternalKernel {kernel}: {what} entry {n!r} is not an identifier",
                 loc=user_location(),
@@ -69,7 +70,7 @@ def ExternalKernel(  # noqa: N802 - the v8 name
         stacklevel=_stacklevel(),
     )
     loc = user_location()
-    if not isinstance(name, str) or not _IDENT.match(name):
+    if not isinstance(name, str) or not IDENT.match(name):
         raise TypeCheckError(f"ExternalKernel name {name!r} must be an identifier", loc=loc)
     if not isinstance(impl_path, str | os.PathLike):
         raise TypeCheckError(

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import TypeCheckError, user_location
 from . import pto
-from .kernel import _decorator
+from .kernel.decorator import make_decorator
 
 # ISA spelling -> the pto op it records.
 ISA_OPS: dict[str, str] = {
@@ -85,7 +85,7 @@ TCOLMAX = _forward("TCOLMAX")
 TMATMUL = _forward("TMATMUL")
 TEXPANDS = _forward("TEXPANDS")
 
-ptoisa_kernel = _decorator("ptoisa_kernel", "ptoisa")
+ptoisa_kernel = make_decorator("ptoisa_kernel", "ptoisa")
 ptoisa_kernel.__doc__ = """``@kernel`` for bodies written with ``ptoisa.*`` ops (spec §6.1 Path A).
 Same options as ``@kernel``; the result's ``dialect`` is ``"ptoisa"``."""
 

@@ -23,7 +23,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -31,8 +31,14 @@ from ..errors import PtoError, ScheduleError, SourceLoc, user_location
 from .scalar_expr import ScalarExpr, as_expr
 from .scalar_expr import axis as axis_ref
 
-if TYPE_CHECKING:
-    from .workload import Workload
+
+class AxisNames(Protocol):
+    """What a combinator checks a key against: the workload's loop names (``Workload`` is one).
+    A protocol, not an import, so the schedule does not depend on the workload package that
+    builds on it."""
+
+    def resolve_axis_name(self, name: str) -> Any: ...
+
 
 __all__ = [
     "DispatchPolicy",
@@ -150,7 +156,7 @@ def trace_key(fn: Any, what: str, loc: SourceLoc | None = None) -> KeyFunction:
     return KeyFunction(fn, expr, key_loc)
 
 
-def _check_key(key: KeyFunction | None, w: Workload) -> None:
+def _check_key(key: KeyFunction | None, w: AxisNames) -> None:
     if key is None:
         return
     for name in key.axis_names():
@@ -625,7 +631,7 @@ def _expect(value: Any, cls: type, what: str, loc: SourceLoc | None) -> None:
 
 
 def apply_dispatch(
-    spec: ScheduleSpec, policy: Any, w: Workload, loc: SourceLoc | None
+    spec: ScheduleSpec, policy: Any, w: AxisNames, loc: SourceLoc | None
 ) -> ScheduleSpec:
     _expect(policy, DispatchPolicy, ".dispatch(policy)", loc)
     _check_key(policy.key_fn, w)
@@ -638,7 +644,7 @@ def apply_streams(spec: ScheduleSpec, n: Any, loc: SourceLoc | None) -> Schedule
 
 
 def apply_stream_by(
-    spec: ScheduleSpec, key_fn: Any, w: Workload, loc: SourceLoc | None
+    spec: ScheduleSpec, key_fn: Any, w: AxisNames, loc: SourceLoc | None
 ) -> ScheduleSpec:
     key = trace_key(key_fn, ".stream_by(key_fn)", loc)
     _check_key(key, w)
@@ -652,7 +658,7 @@ def apply_timing(spec: ScheduleSpec, policy: Any, loc: SourceLoc | None) -> Sche
 
 def apply_task_graph(
     spec: ScheduleSpec,
-    w: Workload,
+    w: AxisNames,
     loc: SourceLoc | None,
     *,
     window: Any = None,

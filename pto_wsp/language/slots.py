@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import SourceLoc, TypeCheckError, user_location
 from . import _builder
 from .scalar_expr import as_expr
-from .workload import SlotLoadNode, SlotSetNode
+from .workload.nodes import SlotLoadNode, SlotSetNode
 
 __all__ = ["slot_set_u64", "slot_load_u64"]
 

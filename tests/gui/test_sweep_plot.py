@@ -12,6 +12,7 @@ import pytest
 
 from app.model import io
 from app.model.sweep import SweepParam, SweepPoint, SweepResult
+from app.runner.qt_runner import QtRunner
 from app.views.sweep import COLUMNS, LANES_MAX_PX, SweepPanel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +42,7 @@ def _points(values: list[str], cycles: list[int | None]) -> list[SweepPoint]:
 @pytest.fixture
 def panel(qtbot: Any) -> SweepPanel:
     doc = io.load(TENSOR_PARALLEL)
-    p = SweepPanel(lambda: doc)
+    p = SweepPanel(lambda: doc, runner=QtRunner())
     qtbot.addWidget(p)
     p.resize(1100, 300)
     p.show()
