@@ -48,3 +48,8 @@ def record(node: Any, what: str = "this call") -> Any:
 
 def depth() -> int:
     return len(_stack)
+
+
+def unwind(to_depth: int) -> None:
+    """Close every scope opened above ``to_depth`` (a traced body raised or returned early)."""
+    del _stack[to_depth:]

@@ -27,7 +27,7 @@ import itertools
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -325,7 +325,7 @@ class _Consume:
         _builder.push(self._scope)
         return var
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Literal[False]:
         assert self._scope is not None and self.node is not None
         close_scope(self._scope)
         if exc_type is not None:
@@ -393,7 +393,7 @@ class Process:
         self.loc = loc
 
     def _with(self, **changes: Any) -> Process:
-        fields = dict(
+        fields: dict[str, Any] = dict(
             name=self.name,
             consumes=self.consumed,
             produces=self.produced,
@@ -529,11 +529,11 @@ def connect(
                 f"({', '.join(names)})",
                 loc=loc,
             )
-    node = ConnectNode(nodes, chans, loc)
+    connection = ConnectNode(nodes, chans, loc)
     scope = _builder.current()
     if scope is not None:
-        scope.append(node)
-    return Workload(name, [node], {}, None, loc=loc)
+        scope.append(connection)
+    return Workload(name, [connection], {}, None, loc=loc)
 
 
 # ======================================================================================

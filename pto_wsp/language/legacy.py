@@ -9,6 +9,7 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from types import FrameType
 from typing import Any
 
 from ..errors import TypeCheckError, user_location
@@ -20,7 +21,8 @@ from .kernel.signature import IDENT, KernelParam, KernelSignature
 def _stacklevel() -> int:
     """The stacklevel that makes ``warnings`` point at the first frame outside pto_wsp."""
     pkg = os.path.dirname(os.path.abspath(__file__)) + os.sep
-    level, frame = 1, sys._getframe(1)
+    level = 1
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(pkg):
         frame = frame.f_back
         level += 1

@@ -81,7 +81,7 @@ CONSTEXPR_TYPES: dict[DType, type] = {v: k for k, v in CONSTEXPR_DTYPES.items()}
 
 
 def _positive_int(v: Any) -> bool:
-    return isinstance(v, int | np.integer) and not isinstance(v, bool) and v > 0
+    return isinstance(v, int | np.integer) and not isinstance(v, bool) and bool(v > 0)
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,7 @@ def _check_tile_argument(where: str, p: KernelParam, value: Any, loc: SourceLoc 
             dt = DType.from_any(dtype)
         except TypeCheckError:
             dt = None
+        assert p.dtype is not None  # a Tile parameter always has one
         problem = tile_dtype_problem(p.dtype.value, dt.value) if dt is not None else None
         if problem is not None:
             raise TypeCheckError(f"{where} {problem}", loc=loc)

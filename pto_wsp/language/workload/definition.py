@@ -54,8 +54,7 @@ class WorkloadFunction:
         try:
             result = self.fn(*bound.args, **bound.kwargs)
         finally:
-            while _builder.depth() > depth0:
-                _builder.pop(_builder.current())
+            _builder.unwind(depth0)
 
         if result is not None:
             if not isinstance(result, Workload):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from types import FrameType
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -119,7 +119,7 @@ class _When:
         self._scope = Scope("branch", parent)
         _builder.push(self._scope)
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Literal[False]:
         scope = self._scope
         assert scope is not None
         close_scope(scope)
@@ -160,7 +160,7 @@ class _Pipe:
         _builder.push(self._scope)
         return self.node
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Literal[False]:
         scope = self._scope
         assert scope is not None
         close_scope(scope)
@@ -227,8 +227,7 @@ def trace_body(fn: Any, what: str, parent: Any, loc: SourceLoc | None) -> list[A
     try:
         result = fn()
     finally:
-        while _builder.depth() > depth0:
-            _builder.pop(_builder.current())
+        _builder.unwind(depth0)
     if isinstance(result, Workload) and not was_recorded(result, scope):
         reject_scheduled(result, what, loc)
         scope.nodes.extend(result.statements())

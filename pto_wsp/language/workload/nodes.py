@@ -6,7 +6,7 @@ here traces or compiles.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -137,7 +137,7 @@ class SlotLoadNode:
 class CombineNode:
     """Unordered composition of workloads (spec §3.6)."""
 
-    children: list[Composed]
+    children: Sequence[Composed]
     loc: SourceLoc | None = None
 
 
@@ -145,7 +145,7 @@ class CombineNode:
 class SequentialNode:
     """Ordered composition: child k+1 starts after child k ends (spec §3.6)."""
 
-    children: list[Composed]
+    children: Sequence[Composed]
     loc: SourceLoc | None = None
 
 
