@@ -141,6 +141,7 @@ EXTENSION = Extension(
             _cmd_validate,
         ),
     ),
+    description="PTO-WSP: run, inspect and export DSL scripts and Studio project files.",
 )
 
 

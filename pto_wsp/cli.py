@@ -94,6 +94,7 @@ class Extension:
 
     exporter: ScriptExporter | None = None
     commands: Sequence[Command] = ()
+    description: str = ""  # ``--help``'s first line (default: this module's)
 
 
 def _exportable(source: Path, exporter: ScriptExporter | None) -> bool:
@@ -354,13 +355,12 @@ def _safe_dir_name(name: str) -> str:
 def _parser(extension: Extension) -> argparse.ArgumentParser:
     exporter = extension.exporter
     files = "a DSL script (.py)" + (f" or {exporter.description}" if exporter else "")
-    parser = argparse.ArgumentParser(
-        prog="pto-wsp", description=__doc__.split("\n\n")[0].replace("``", "")
-    )
+    description = extension.description or __doc__.split("\n\n")[0]
+    parser = argparse.ArgumentParser(prog="pto-wsp", description=description.replace("``", ""))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     ir = sub.add_parser("ir", help="run a DSL script and print the IR of its workloads")
     ir.add_argument("script", metavar="FILE.py", help="the DSL script to run")
-    run = sub.add_parser("run", help="run a DSL script and print its stats")
+    run = sub.add_parser("run", help=f"run {files} and print its stats")
     run.add_argument("file", metavar="FILE", help=files)
     run.add_argument(
         "--target",
@@ -377,7 +377,7 @@ def _parser(extension: Extension) -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="stop the run after this many seconds (it runs in a child process)",
     )
-    emit = sub.add_parser("emit", help="compile a script and copy the emitted source tree")
+    emit = sub.add_parser("emit", help=f"compile {files} and copy the emitted source tree")
     emit.add_argument("file", metavar="FILE", help=files)
     emit.add_argument("--target", choices=TARGETS, default="ascend_npu")
     emit.add_argument("-o", "--output", metavar="DIR", required=True, help="a new directory")
