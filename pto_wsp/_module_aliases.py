@@ -54,13 +54,39 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
     def find_spec(
         self, fullname: str, path: object = None, target: object = None
     ) -> importlib.machinery.ModuleSpec | None:
-        new = MOVED.get(fullname)
+        new = _new_path(fullname)
         if new is None:
             return None
         return importlib.machinery.ModuleSpec(fullname, _AliasLoader(new))
 
 
+def _new_path(fullname: str) -> str | None:
+    """The module an old path now is. A submodule under an old path (``pto_wsp.kernel.ref``,
+    since ``kernel`` became a package) is the same submodule of the new path, never a second
+    copy of it."""
+    if fullname in MOVED:
+        return MOVED[fullname]
+    head, _, tail = fullname.rpartition(".")
+    while head:
+        if head in MOVED:
+            return f"{MOVED[head]}.{tail}"
+        head, _, rest = head.rpartition(".")
+        tail = f"{rest}.{tail}"
+    return None
+
+
 def install() -> None:
-    """Make every old path resolve (idempotent)."""
+    """Make every old path resolve (idempotent).
+
+    Old paths whose module is loaded already are entered in ``sys.modules`` now. Importing one
+    later then binds nothing on ``pto_wsp``: loading ``pto_wsp.kernel`` through the finder would
+    set the package attribute ``kernel`` to the module, hiding the ``@kernel`` decorator of the
+    same name (likewise ``workload``), which the flat layout never did.
+    """
+    for old, new in MOVED.items():
+        if new in sys.modules:
+            sys.modules.setdefault(old, sys.modules[new])
     if not any(isinstance(f, _AliasFinder) for f in sys.meta_path):
-        sys.meta_path.append(_AliasFinder())
+        # First, so a submodule under an old path is not found by the path finder through the
+        # aliased package's __path__ (which would load the file again, as a second module).
+        sys.meta_path.insert(0, _AliasFinder())
