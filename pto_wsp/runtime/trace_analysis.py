@@ -76,6 +76,14 @@ class CriticalPath:
     tasks: tuple[int, ...]
     rows: np.ndarray
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CriticalPath):
+            return NotImplemented
+        same = (self.cycles, self.tasks) == (other.cycles, other.tasks)
+        return same and bool(np.array_equal(self.rows, other.rows))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable array inside: not hashable
+
 
 @dataclass(frozen=True)
 class RunAnalysis:

@@ -11,6 +11,7 @@ from PySide6 import QtCore, QtWidgets
 from app.views.sources import PATH_ROLE, SourcesView, lexer_for
 from app.views.stats import StatsPanel
 from pto_wsp.runtime.program import ProgramStats
+from pto_wsp.runtime.trace import TRACE_DTYPE
 from pto_wsp.runtime.trace_analysis import analyse_trace
 
 CPP = """// driver
@@ -228,15 +229,16 @@ def test_missing_and_empty_root(view: SourcesView, tmp_path: Path):
     assert view.files() == [] and view.viewer.toPlainText() == ""
 
 
-DTYPE = np.dtype(
-    [("task", "<u4"), ("kernel", "<i4"), ("worker", "<i4"), ("stream", "<i4"),
-     ("start", "<i8"), ("end", "<i8")]
-)  # fmt: skip
+def _trace(rows: list[tuple[int, int, int, int, int]]) -> np.ndarray:
+    """Records from (task, kernel, worker, start, end)."""
+    return np.array(
+        [(t, k, w, -1, s, e, -1, -1, -1, -1) for t, k, w, s, e in rows], dtype=TRACE_DTYPE
+    )
 
 
 def test_stats_panel_shows_computed_numbers(qtbot):
     rows = [(0, 0, 0, 0, 10), (1, 1, 0, 10, 1200), (2, 0, 1, 0, 20), (3, 1, 1, 1200, 1500)]
-    trace = np.array([(t, k, w, -1, s, e) for t, k, w, s, e in rows], dtype=DTYPE)
+    trace = _trace(rows)
     stats = ProgramStats(
         compile_time_ms=12.5, execute_time_ms=0.25, task_count=4, total_cycles=1500
     )
@@ -272,11 +274,33 @@ def test_stats_panel_shows_computed_numbers(qtbot):
     assert kt.item(0, 0).text() == "mma"
 
 
+def test_stats_panel_lists_idle_workers_of_the_configured_count(qtbot):
+    # The run was configured with 4 workers; tasks ran on workers 0 and 1, each busy throughout.
+    trace = _trace([(0, 0, 0, 0, 100), (1, 0, 1, 0, 100)])
+    stats = ProgramStats(task_count=2, total_cycles=100, num_workers=4)
+    panel = StatsPanel()
+    qtbot.addWidget(panel)
+    panel.set_run(stats, trace, ["k"])
+    wt = panel.worker_table
+    rows = {wt.item(r, 0).text(): (wt.item(r, 1).text(), wt.item(r, 3).text()) for r in range(4)}
+    assert wt.rowCount() == 4
+    assert rows == {
+        "0": ("1", "100.0%"),
+        "1": ("1", "100.0%"),
+        "2": ("0", "0.0%"),
+        "3": ("0", "0.0%"),
+    }
+    assert panel.value_text("mean_utilisation") == "50.0%"  # not 100%: the idle two count
+    # The same from a runner stats mapping (what the Studio reads back from --stats).
+    panel.set_run({"task_count": 2, "total_cycles": 100, "num_workers": 4}, trace, ["k"])
+    assert panel.worker_table.rowCount() == 4 and panel.value_text("mean_utilisation") == "50.0%"
+
+
 def test_stats_kernel_names_are_not_cut_in_a_narrow_dock(qtbot):
     """The user saw ``co…`` for ``compute_tile_block``: the name column fits its text even when
     the panel is narrower than the table (a horizontal scrollbar then, never a cut name)."""
     rows = [(0, 0, 0, 0, 10), (1, 1, 0, 10, 1_200_000), (2, 0, 1, 0, 20)]
-    trace = np.array([(t, k, w, -1, s, e) for t, k, w, s, e in rows], dtype=DTYPE)
+    trace = _trace(rows)
     stats = ProgramStats(compile_time_ms=1, execute_time_ms=1, task_count=3, total_cycles=1200000)
     panel = StatsPanel()
     qtbot.addWidget(panel)

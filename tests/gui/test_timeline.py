@@ -201,6 +201,36 @@ def test_stream_lanes(qtbot) -> None:
     assert v.lanes.lanes[0].label == "worker 0"
 
 
+def test_idle_workers_get_lanes(qtbot) -> None:
+    # 16 tasks dealt round robin over 20 configured workers: workers 16..19 run nothing.
+    X = Tensor(np.ones((16, 4, 16), F32))
+    Y = Tensor(np.zeros((16, 4, 16), F32))
+
+    @workload
+    def wl():
+        for b in P(16):
+            tl_copy[b](x=X[b], y=Y[b])
+
+    program = wl().dispatch(DispatchPolicy.round_robin(20)).compile(target="cpu_sim")
+    program.execute()
+    program.synchronize()
+    assert program.stats.num_workers == 20
+    trace = np.array(program.trace)
+    assert sorted(set(trace["worker"].tolist())) == list(range(16))
+    v = TimelineView()
+    qtbot.addWidget(v)
+    v.set_run(trace, list(program.kernel_names), num_workers=program.stats.num_workers)
+    lanes = v.lanes.lanes
+    assert [lane.label for lane in lanes] == [f"worker {w}" for w in range(20)]
+    assert [len(lane) for lane in lanes[16:]] == [0, 0, 0, 0]
+    ticks = dict(v.plot_item.getAxis("left")._tickLevels[0])
+    assert ticks[19.5] == "worker 19  0%"
+    assert v.item.slice_count == 16
+    # Without the count (an older stats file): only the workers that ran something.
+    v.set_run(trace, list(program.kernel_names))
+    assert len(v.lanes.lanes) == 16
+
+
 def test_streams_mode_without_streams_is_a_clear_error(view: TimelineView) -> None:
     assert not view.mode_box.isEnabled()
     with pytest.raises(PtoError, match="needs a trace with streams"):
