@@ -575,14 +575,22 @@ def _check_event(e: Any, what: str, loc: SourceLoc | None) -> Event:
     return e
 
 
+def _recorded(node: RecordNode | SyncNode) -> bool:
+    """Append an event statement to the open workload scope; False outside a workload, where
+    ``record``/``synchronize`` act on the host side instead."""
+    scope = _builder.current()
+    if scope is None:
+        return False
+    scope.append(node)
+    return True
+
+
 def record(event: Event) -> RecordNode | None:
     """Signal ``event`` (a workload statement inside a workload; host signal outside)."""
     loc = user_location()
     _check_event(event, "record(event)", loc)
-    scope = _builder.current()
-    if scope is not None:
-        node = RecordNode(event, loc)
-        scope.append(node)
+    node = RecordNode(event, loc)
+    if _recorded(node):
         return node
     with event._lock:
         event._pending += 1
@@ -593,10 +601,8 @@ def synchronize(event: Event) -> SyncNode | None:
     """Wait for ``event`` (a statement inside a workload; see the module doc outside)."""
     loc = user_location()
     _check_event(event, "synchronize(event)", loc)
-    scope = _builder.current()
-    if scope is not None:
-        node = SyncNode(event, loc)
-        scope.append(node)
+    node = SyncNode(event, loc)
+    if _recorded(node):
         return node
     with event._lock:
         if event._pending == 0:
