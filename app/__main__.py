@@ -172,24 +172,16 @@ def report(script: Path, out: TextIO) -> int:
 
 
 def export_project(project: Path, workdir: Path) -> Path:
-    """Export the project file ``project`` to a DSL script in ``workdir`` (the one export path).
+    """Export the project file ``project`` to a DSL script in ``workdir`` (the one export path,
+    ``pto-wsp run``'s: ``app.cli.ProjectFiles``); a code-bearing project says that it runs.
 
     Raises ``ScriptError`` naming the file when it cannot be loaded or exported.
     """
-    from app.model import io, trust
-    from app.model.export import ExportError, export_script
+    from app.cli import ProjectFiles
 
-    try:
-        doc = io.load(project)
-        source = export_script(doc).source
-    except (io.ProjectError, ExportError) as err:
-        raise ScriptError(f"{project}: {err}") from err
-    carriers = trust.code_carriers(doc)
-    if carriers:  # an explicit command: it runs, and says so
-        print(f"pto-wsp-studio: {trust.run_notice(project, carriers)}", file=sys.stderr)
     script = workdir / (project.name.removesuffix(".json").removesuffix(".pto") + ".py")
-    script.write_text(source, encoding="utf-8")
-    return script
+    exporter = ProjectFiles(program="pto-wsp-studio")
+    return exporter.export(project, script, None, runs=True).script
 
 
 def report_any(path: Path, out: TextIO) -> int:

@@ -62,17 +62,19 @@ def export_source(project: Path, doc: Document, target: str | None = None) -> ex
 
 @dataclass(frozen=True)
 class ProjectFiles:
-    """The ``pto_wsp.cli.ScriptExporter`` of project files."""
+    """The ``pto_wsp.cli.ScriptExporter`` of project files; ``program`` prefixes the notice
+    that a code-bearing project runs (``pto-wsp``, or ``pto-wsp-studio`` for the headless job)."""
 
     suffixes: tuple[str, ...] = PROJECT_SUFFIXES
     description: str = "a project file (.json / .pto.json)"
+    program: str = "pto-wsp"
 
     def export(self, source: Path, script: Path, target: str | None, runs: bool) -> ExportedScript:
         doc = load_project(source)
         if runs:
             carriers = trust.code_carriers(doc)
             if carriers:
-                print(f"pto-wsp: {trust.run_notice(source, carriers)}", file=sys.stderr)
+                print(f"{self.program}: {trust.run_notice(source, carriers)}", file=sys.stderr)
         result = export_source(source, doc, target)
         atomic_write(script, result.source)
         line_map = {line: f"node {node}" for line, node in result.line_map.items()}
