@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QDockWidget, QListWidget, QListWidgetItem, QStyle
 
 from app.model import registry, validation
@@ -95,14 +96,15 @@ class DiagnosticsPanel(QObject):
         warned = len(doc_warnings) + sum(1 for d in run_diags if d.severity == "warning")
         of_which = f"; {warned} warning{'s' if warned != 1 else ''}" if warned else ""
         self.dock.setWindowTitle(f"{TITLE} ({n}{of_which})" if n else TITLE)
-        badges, warnings = [], list(doc_warnings)
+        badges: list[Diagnostic] = []
+        warnings = list(doc_warnings)
         for d in run_diags:
             if d.node_id:
                 found = warnings if d.severity == "warning" else badges
                 found.append(Diagnostic(d.node_id, "", f"{d.kind}: {d.message}"))
         return [*self.errors, *badges], warnings
 
-    def _add(self, icon: object, text: str, node_id: str, tooltip: str) -> QListWidgetItem:
+    def _add(self, icon: QIcon, text: str, node_id: str, tooltip: str) -> QListWidgetItem:
         item = QListWidgetItem(icon, text)
         item.setData(NODE_ROLE, node_id)
         item.setToolTip(tooltip)

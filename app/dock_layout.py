@@ -45,8 +45,9 @@ def hide_stale_tab_bars(window: QMainWindow) -> None:
     """
     docks = {d.windowTitle(): d for d in window.findChildren(QDockWidget)}
     for bar in window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
-        shown = [docks.get(bar.tabText(i)) for i in range(bar.count())]
-        if not shown or any(d is None for d in shown):
+        listed = [docks.get(bar.tabText(i)) for i in range(bar.count())]
+        shown = [d for d in listed if d is not None]
+        if not shown or len(shown) != len(listed):
             continue
         group = {shown[0], *window.tabifiedDockWidgets(shown[0])}
         if set(shown) != group or (bar.isVisible() and not bar_docked(bar, group)):

@@ -21,10 +21,11 @@ class ImportJob(QObject):
         super().__init__()
         self.script = script
         self.timeout = timeout
-        self.thread = threading.Thread(target=self._run, name="pto-import", daemon=True)
+        # not ``thread``: QObject.thread() is the Qt thread the object lives in
+        self.worker = threading.Thread(target=self._run, name="pto-import", daemon=True)
 
     def start(self) -> None:
-        self.thread.start()
+        self.worker.start()
 
     def _run(self) -> None:
         from app.model.importer import import_script

@@ -32,7 +32,9 @@ class CanvasApi(Protocol):
     selection_changed: QtCore.SignalInstance  # list[str]: the selected node ids
     editor: cmds.DocumentEditor
     graph: Any  # the NodeGraphQt NodeGraph mirroring the current graph
-    tab_search: QuickAdd
+
+    @property
+    def tab_search(self) -> QuickAdd: ...
 
     @property
     def doc(self) -> Document: ...
@@ -80,3 +82,9 @@ class CanvasApi(Protocol):
     def edit_port_index(self, call_id: str, param: str, label: Any = None) -> bool: ...
 
     def reset_port_index(self, call_id: str, param: str) -> bool: ...
+
+
+def owner(canvas: CanvasApi) -> QtCore.QObject | None:
+    """The canvas as the Qt parent of one of its parts (``GraphCanvas`` is a ``QObject``, which
+    a protocol cannot say), so a part lives and dies with its canvas."""
+    return canvas if isinstance(canvas, QtCore.QObject) else None

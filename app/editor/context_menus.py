@@ -27,7 +27,7 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.editor.canvas_api import CanvasApi
+from app.editor.canvas_api import CanvasApi, owner
 from app.editor.palette import deepest_frame, item_node_id
 from app.model import commands as cmds
 from app.model import frames, registry
@@ -78,7 +78,7 @@ class CanvasContextMenus(QtCore.QObject):
     edit_requested = QtCore.Signal(str, str)
 
     def __init__(self, canvas: CanvasApi) -> None:
-        super().__init__(canvas)
+        super().__init__(owner(canvas))
         self.canvas = canvas
         self.node_hooks: list[NodeMenuHook] = []
         self.last_menu: QtWidgets.QMenu | None = None

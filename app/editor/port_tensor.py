@@ -22,7 +22,7 @@ from typing import Any
 
 from PySide6 import QtCore
 
-from app.editor.canvas_api import CanvasApi
+from app.editor.canvas_api import CanvasApi, owner
 from app.model import commands as cmds
 from app.model import registry
 from app.model.document import PortRef
@@ -36,7 +36,7 @@ class PortTensorDrop(QtCore.QObject):
     """Creates a tensor for a call's port when its wire is dropped on empty canvas."""
 
     def __init__(self, canvas: CanvasApi) -> None:
-        super().__init__(canvas)
+        super().__init__(owner(canvas))
         self.canvas = canvas
         viewer = canvas.viewer
         self._original = viewer.apply_live_connection

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.editor.canvas_api import CanvasApi
+from app.editor.canvas_api import CanvasApi, owner
 from app.editor.nodes import node_type_for
 from app.editor.palette import (
     KERNELS_CATEGORY,
@@ -109,7 +109,7 @@ class TabSearch(QtCore.QObject):
     """The Tab quick-add box of a ``GraphCanvas`` (a child widget of its viewer)."""
 
     def __init__(self, canvas: CanvasApi) -> None:
-        super().__init__(canvas)
+        super().__init__(owner(canvas))
         self.canvas = canvas
         viewer = canvas.viewer
         self.popup = QtWidgets.QFrame(viewer)

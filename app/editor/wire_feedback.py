@@ -22,7 +22,7 @@ from typing import Any
 
 from PySide6 import QtCore, QtWidgets
 
-from app.editor.canvas_api import CanvasApi
+from app.editor.canvas_api import CanvasApi, owner
 from app.model import registry
 from app.model.document import PortRef
 
@@ -46,7 +46,7 @@ class WireFeedback(QtCore.QObject):
     """Shows why a dropped wire was refused (``last_reason`` keeps the text for tests)."""
 
     def __init__(self, canvas: CanvasApi) -> None:
-        super().__init__(canvas)
+        super().__init__(owner(canvas))
         self.canvas = canvas
         self.last_reason: str | None = None
         viewer = canvas.viewer
