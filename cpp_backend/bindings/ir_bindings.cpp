@@ -383,6 +383,7 @@ void bind_ir(py::module_& m) {
     bind_kernel(m);
     bind_schedule(m);
     bind_module(m);
-    m.attr("DTYPES") = std::vector<std::string>{"f16", "bf16", "f32", "f64", "i8",  "i16", "i32",
-                                                "i64", "u8",   "u16", "u32", "u64", "bool"};
+#define PTO_X(ident, abi, name, ...) name,
+    m.attr("DTYPES") = std::vector<std::string>{PTO_DTYPE_TABLE(PTO_X)};
+#undef PTO_X
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "pto_tables.h"
 #include "runtime/tile.h"
 
 namespace py = pybind11;
@@ -21,27 +22,26 @@ namespace {
     throw py::error_already_set();
 }
 
+// The runtime code of a numpy dtype, by the dtype table (pto_tables.h): its numpy name
+// ("bfloat16" is ml_dtypes'), else the first row of its kind and size (so float16 is f16).
 int32_t dtype_code(const py::dtype& dt, const std::string& what) {
     const std::string name = py::str(dt.attr("name"));
-    if (name == "bfloat16") return PTO_BF16;
     const char kind = dt.kind();
     const auto size = dt.itemsize();
-    if (kind == 'b' && size == 1) return PTO_BOOL;
-    if (kind == 'f') {
-        if (size == 2) return PTO_F16;
-        if (size == 4) return PTO_F32;
-        if (size == 8) return PTO_F64;
-    }
-    if (kind == 'i' || kind == 'u') {
-        const int base = kind == 'i' ? PTO_I8 : PTO_U8;
-        if (size == 1) return base;
-        if (size == 2) return base + 1;
-        if (size == 4) return base + 2;
-        if (size == 8) return base + 3;
-    }
-    raise_pto("TypeCheckError", what + " has dtype " + name +
-                                    ", which is not a tile dtype (f16 bf16 f32 f64 i8 i16 i32 "
-                                    "i64 u8 u16 u32 u64 bool)");
+#define PTO_X(ident, abi, tname, code, tsize, c_type, npu_type, is_float, np_kind, np_name) \
+    if (name == np_name) return code;
+    PTO_DTYPE_TABLE(PTO_X)
+#undef PTO_X
+#define PTO_X(ident, abi, tname, code, tsize, c_type, npu_type, is_float, np_kind, np_name) \
+    if (kind == np_kind && size == tsize) return code;
+    PTO_DTYPE_TABLE(PTO_X)
+#undef PTO_X
+    std::string valid;
+#define PTO_X(ident, abi, tname, ...) valid += std::string(valid.empty() ? "" : " ") + tname;
+    PTO_DTYPE_TABLE(PTO_X)
+#undef PTO_X
+    raise_pto("TypeCheckError",
+              what + " has dtype " + name + ", which is not a tile dtype (" + valid + ")");
 }
 
 pto_tile to_tile(const py::handle& obj, const std::string& what, bool writable) {

@@ -32,11 +32,13 @@ constexpr std::size_t kMaxArgs = 16; // PTO_NPU_MAX_ARGS
 /// Element type as AICore code spells it.
 const char* device_type(DType d) {
     switch (d) {
-        case DType::F16: return "half";
-        case DType::BF16: return "bfloat16_t";
-        case DType::Bool: return "bool";
-        default: return ctype(d);
+#define PTO_X(ident, abi, name, code, size, c_type, npu_type, ...) \
+    case DType::ident: return npu_type;
+        PTO_DTYPE_TABLE(PTO_X)
+#undef PTO_X
+        case DType::None: break;
     }
+    return ctype(d);
 }
 
 std::string kernel_entry(const Kernel& k, int64_t id) {
@@ -90,60 +92,16 @@ std::string fill(std::string_view text, const char* which,
 
 // ---- AICore kernels -------------------------------------------------------------------------
 
-/// The PTO-ISA instruction of a tile op.
-const char* isa_name(OpCode c) {
-    switch (c) {
-        case OpCode::Add: return "TADD";
-        case OpCode::Sub: return "TSUB";
-        case OpCode::Mul: return "TMUL";
-        case OpCode::Div: return "TDIV";
-        case OpCode::Maximum: return "TMAX";
-        case OpCode::Minimum: return "TMIN";
-        case OpCode::Exp: return "TEXP";
-        case OpCode::Log: return "TLOG";
-        case OpCode::Sqrt: return "TSQRT";
-        case OpCode::Rsqrt: return "TRSQRT";
-        case OpCode::Tanh: return "TTANH";
-        case OpCode::Sigmoid: return "TSIGMOID";
-        case OpCode::Sin: return "TSIN";
-        case OpCode::Cos: return "TCOS";
-        case OpCode::Relu: return "TRELU";
-        case OpCode::Gelu: return "TGELU";
-        case OpCode::Silu: return "TSILU";
-        case OpCode::Neg: return "TNEG";
-        case OpCode::Abs: return "TABS";
-        case OpCode::RowSum: return "TROWSUM";
-        case OpCode::RowMax: return "TROWMAX";
-        case OpCode::RowMean: return "TROWMEAN";
-        case OpCode::ColSum: return "TCOLSUM";
-        case OpCode::ColMax: return "TCOLMAX";
-        case OpCode::RowMul: return "TROWEXPANDMUL";
-        case OpCode::RowAdd: return "TROWEXPANDADD";
-        case OpCode::ColMul: return "TCOLEXPANDMUL";
-        case OpCode::ColAdd: return "TCOLEXPANDADD";
-        case OpCode::Broadcast: return "TEXPAND";
-        case OpCode::SliceEven: return "TSLICEEVEN";
-        case OpCode::SliceOdd: return "TSLICEODD";
-        case OpCode::Interleave: return "TINTERLEAVE";
-        default: return nullptr;
-    }
-}
-
-std::pair<int64_t, int64_t> tile_dims(const std::vector<int64_t>& shape) {
-    if (shape.empty()) return {1, 1};
-    if (shape.size() == 1) return {1, shape[0]};
-    int64_t r = 1;
-    for (std::size_t i = 0; i + 1 < shape.size(); ++i) r *= shape[i];
-    return {r, shape.back()};
-}
-
+/// The PTO-ISA tile type of a value; `shape` passed the tile rank rule (ir/tile.h) on entry.
 std::string tile_type(DType d, const std::vector<int64_t>& shape) {
-    auto [r, c] = tile_dims(shape);
+    const TileDims t = *tile_dims(shape);
     return "pto::Tile<pto::TileType::Vec, " + std::string(device_type(d)) + ", " +
-           std::to_string(r) + ", " + std::to_string(c) + ">";
+           std::to_string(t.rows) + ", " + std::to_string(t.cols) + ">";
 }
 
 std::string emit_kernel(const Kernel& K, int64_t id) {
+    for (const TileProblem& bad : tile_problems(K))  // the one tile rank rule (ir/tile.h)
+        throw CodegenError(bad.message(), bad.loc);
     const std::string where_k = "kernel @" + K.name;
     if (K.body_kind == BodyKind::Cpp)
         throw CodegenError(where_k + " has a C++ body (cpp_src) written against the cpu_sim tile "
@@ -293,19 +251,12 @@ std::string emit_kernel(const Kernel& K, int64_t id) {
                 else
                     o << "    pto::TMATMUL(" << out << ", " << val(0) << ", " << val(1) << ");\n";
                 break;
-            default: {
-                const char* isa = isa_name(op.code);
-                if (isa == nullptr)
+            default: {  // one instruction, the op table's PTO-ISA spelling
+                const OpInfo* info = op_info(op.code);
+                if (info == nullptr || info->isa == nullptr)
                     throw CodegenError(where_k + " op '" + op.name + "' has no PTO-ISA form", loc);
-                o << "    pto::" << isa << "(" << out;
-                const bool binary = op.code == OpCode::Add || op.code == OpCode::Sub ||
-                                    op.code == OpCode::Mul || op.code == OpCode::Div ||
-                                    op.code == OpCode::Maximum || op.code == OpCode::Minimum ||
-                                    op.code == OpCode::RowMul || op.code == OpCode::RowAdd ||
-                                    op.code == OpCode::ColMul || op.code == OpCode::ColAdd ||
-                                    op.code == OpCode::Interleave;
-                o << ", " << val(0);
-                if (binary) o << ", " << val(1);
+                o << "    pto::" << info->isa << "(" << out;
+                for (int n = 0; n < info->max_arity; ++n) o << ", " << val(n);
                 o << ");\n";
             }
         }

@@ -31,19 +31,10 @@ constexpr int64_t kUnknown = INT64_MIN;          // a stride not known at compil
 
 const char* dcode(DType d) {
     switch (d) {
-        case DType::F16: return "PTO_F16";
-        case DType::BF16: return "PTO_BF16";
-        case DType::F32: return "PTO_F32";
-        case DType::F64: return "PTO_F64";
-        case DType::I8: return "PTO_I8";
-        case DType::I16: return "PTO_I16";
-        case DType::I32: return "PTO_I32";
-        case DType::I64: return "PTO_I64";
-        case DType::U8: return "PTO_U8";
-        case DType::U16: return "PTO_U16";
-        case DType::U32: return "PTO_U32";
-        case DType::U64: return "PTO_U64";
-        case DType::Bool: return "PTO_BOOL";
+#define PTO_X(ident, abi, ...) \
+    case DType::ident: return #abi;
+        PTO_DTYPE_TABLE(PTO_X)
+#undef PTO_X
         case DType::None: break;
     }
     return "PTO_I64";
@@ -230,8 +221,6 @@ private:
             arena += (rows * cols * dtype_size(op.dtype) + 63) / 64 * 64;
             const std::string out = "v" + std::to_string(id);
             switch (op.code) {
-                case OpCode::Load: o << "    pto_load(" << out << ", " << v(0) << ");\n"; break;
-                case OpCode::Alloc: o << "    pto_alloc(" << out << ");\n"; break;
                 case OpCode::Constant: {
                     auto it = op.attrs.find("value");
                     if (it == op.attrs.end()) throw unsupported();
@@ -243,70 +232,24 @@ private:
                     o << "    pto_constant(" << out << ", " << val << ");\n";
                     break;
                 }
-                case OpCode::Add: case OpCode::Sub: case OpCode::Mul: case OpCode::Div:
-                case OpCode::Maximum: case OpCode::Minimum: case OpCode::RowMul:
-                case OpCode::RowAdd: case OpCode::ColMul: case OpCode::ColAdd:
-                case OpCode::Interleave:
-                    o << "    pto_" << op_fn(op) << "(" << out << ", " << v(0) << ", " << v(1)
-                      << ");\n";
-                    break;
-                case OpCode::Exp: case OpCode::Log: case OpCode::Sqrt: case OpCode::Rsqrt:
-                case OpCode::Tanh: case OpCode::Sigmoid: case OpCode::Sin: case OpCode::Cos:
-                case OpCode::Relu: case OpCode::Gelu: case OpCode::Silu: case OpCode::Neg:
-                case OpCode::Abs: case OpCode::RowSum: case OpCode::RowMax: case OpCode::RowMean:
-                case OpCode::ColSum: case OpCode::ColMax: case OpCode::Broadcast:
-                case OpCode::SliceEven: case OpCode::SliceOdd:
-                    o << "    pto_" << op_fn(op) << "(" << out << ", " << v(0) << ");\n";
-                    break;
                 case OpCode::Matmul:
                     o << "    pto_matmul(" << out << ", " << v(0) << ", " << v(1) << ", "
                       << (op.operands.size() > 2 ? v(2) : std::string("(const pto_tile*)0"))
                       << ");\n";
                     break;
-                default: throw unsupported();
+                default: {  // every other op: one runtime call, pto_<op>(out, operands...)
+                    const OpInfo* info = op_info(op.code);
+                    if (info == nullptr) throw unsupported();
+                    o << "    " << info->runtime_fn << "(" << out;
+                    for (int n = 0; n < info->max_arity; ++n) o << ", " << v(n);
+                    o << ");\n";
+                    break;
+                }
             }
         }
         o << "    (void)pto_arena;\n}\n";
         arena_bytes_ = std::max(arena_bytes_, arena);
         return o.str();
-    }
-
-    static std::string op_fn(const KernelOp& op) {
-        switch (op.code) {
-            case OpCode::Add: return "add";
-            case OpCode::Sub: return "sub";
-            case OpCode::Mul: return "mul";
-            case OpCode::Div: return "div";
-            case OpCode::Maximum: return "maximum";
-            case OpCode::Minimum: return "minimum";
-            case OpCode::Exp: return "exp";
-            case OpCode::Log: return "log";
-            case OpCode::Sqrt: return "sqrt";
-            case OpCode::Rsqrt: return "rsqrt";
-            case OpCode::Tanh: return "tanh";
-            case OpCode::Sigmoid: return "sigmoid";
-            case OpCode::Sin: return "sin";
-            case OpCode::Cos: return "cos";
-            case OpCode::Relu: return "relu";
-            case OpCode::Gelu: return "gelu";
-            case OpCode::Silu: return "silu";
-            case OpCode::Neg: return "neg";
-            case OpCode::Abs: return "abs";
-            case OpCode::RowSum: return "rowsum";
-            case OpCode::RowMax: return "rowmax";
-            case OpCode::RowMean: return "rowmean";
-            case OpCode::ColSum: return "colsum";
-            case OpCode::ColMax: return "colmax";
-            case OpCode::RowMul: return "rowmul";
-            case OpCode::RowAdd: return "rowadd";
-            case OpCode::ColMul: return "colmul";
-            case OpCode::ColAdd: return "coladd";
-            case OpCode::Broadcast: return "broadcast";
-            case OpCode::SliceEven: return "slice_even";
-            case OpCode::SliceOdd: return "slice_odd";
-            case OpCode::Interleave: return "interleave";
-            default: return op.name;
-        }
     }
 
     static std::string convert_scalar(const std::string& v, DType d) {

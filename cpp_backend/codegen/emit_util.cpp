@@ -13,19 +13,10 @@ using ir::DType;
 
 const char* ctype(DType d) {
     switch (d) {
-        case DType::F16:
-        case DType::BF16:
-        case DType::U16: return "uint16_t";
-        case DType::F32: return "float";
-        case DType::F64: return "double";
-        case DType::I8: return "int8_t";
-        case DType::I16: return "int16_t";
-        case DType::I32: return "int32_t";
-        case DType::I64: return "int64_t";
-        case DType::U8:
-        case DType::Bool: return "uint8_t";
-        case DType::U32: return "uint32_t";
-        case DType::U64: return "uint64_t";
+#define PTO_X(ident, abi, name, code, size, c_type, ...) \
+    case DType::ident: return #c_type;
+        PTO_DTYPE_TABLE(PTO_X)
+#undef PTO_X
         case DType::None: break;
     }
     return "int64_t";

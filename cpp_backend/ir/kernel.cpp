@@ -1,6 +1,6 @@
 #include "ir/kernel.h"
 
-#include <array>
+#include <iterator>
 #include <stdexcept>
 #include <utility>
 
@@ -9,26 +9,10 @@
 namespace pto::wsp::ir {
 namespace {
 
-struct OpEntry {
-    OpCode code;
-    const char* name;
-};
-
-constexpr std::array<OpEntry, 38> kOps{{
-    {OpCode::Load, "load"},         {OpCode::Store, "store"},       {OpCode::Alloc, "alloc"},
-    {OpCode::Add, "add"},           {OpCode::Sub, "sub"},           {OpCode::Mul, "mul"},
-    {OpCode::Div, "div"},           {OpCode::Maximum, "maximum"},   {OpCode::Minimum, "minimum"},
-    {OpCode::Exp, "exp"},           {OpCode::Log, "log"},           {OpCode::Sqrt, "sqrt"},
-    {OpCode::Rsqrt, "rsqrt"},       {OpCode::Tanh, "tanh"},         {OpCode::Sigmoid, "sigmoid"},
-    {OpCode::Sin, "sin"},           {OpCode::Cos, "cos"},           {OpCode::Relu, "relu"},
-    {OpCode::Gelu, "gelu"},         {OpCode::Silu, "silu"},         {OpCode::Neg, "neg"},
-    {OpCode::Abs, "abs"},           {OpCode::RowSum, "rowsum"},     {OpCode::RowMax, "rowmax"},
-    {OpCode::RowMean, "rowmean"},   {OpCode::ColSum, "colsum"},     {OpCode::ColMax, "colmax"},
-    {OpCode::RowMul, "rowmul"},     {OpCode::RowAdd, "rowadd"},     {OpCode::ColMul, "colmul"},
-    {OpCode::ColAdd, "coladd"},     {OpCode::Broadcast, "broadcast"}, {OpCode::Matmul, "matmul"},
-    {OpCode::Constant, "constant"}, {OpCode::SliceEven, "slice_even"}, {OpCode::SliceOdd, "slice_odd"},
-    {OpCode::Interleave, "interleave"}, {OpCode::PtoIsa, "ptoisa.<name>"},
-}};
+#define PTO_X(ident, name, nmin, nmax, rule, float_only, bool_ok, fn, isa) \
+    OpInfo{OpCode::ident, name, nmin, nmax, pto::tables::OpRule::rule, #fn, isa},
+constexpr OpInfo kOps[] = {PTO_OP_TABLE(PTO_X)};
+#undef PTO_X
 
 }  // namespace
 
@@ -45,20 +29,30 @@ std::string attr_to_string(const AttrValue& v) {
 OpCode op_code_of(const std::string& name) {
     if (name.rfind("ptoisa.", 0) == 0) return name.size() > 7 ? OpCode::PtoIsa : OpCode::Unknown;
     for (const auto& e : kOps)
-        if (e.code != OpCode::PtoIsa && name == e.name) return e.code;
+        if (name == e.name) return e.code;
     return OpCode::Unknown;
+}
+
+const OpInfo* op_info(OpCode code) {
+    // The enumerators follow Unknown in table order, so a row's index is its code - 1.
+    const auto i = static_cast<std::size_t>(code) - 1;
+    return code != OpCode::Unknown && i < std::size(kOps) ? &kOps[i] : nullptr;
 }
 
 const std::vector<std::string>& known_op_names() {
     static const std::vector<std::string> names = [] {
         std::vector<std::string> v;
         for (const auto& e : kOps) v.emplace_back(e.name);
+        v.emplace_back("ptoisa.<name>");
         return v;
     }();
     return names;
 }
 
-bool op_has_result(OpCode code) { return code != OpCode::Store; }
+bool op_has_result(OpCode code) {
+    const OpInfo* info = op_info(code);
+    return info == nullptr || info->rule != pto::tables::OpRule::Store;
+}
 
 Kernel::Kernel(std::string name_, std::string loc_) : name(std::move(name_)), loc(std::move(loc_)) {}
 

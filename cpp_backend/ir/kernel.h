@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ir/types.h"
+#include "pto_tables.h"
 
 namespace pto::wsp::ir {
 
@@ -23,18 +24,29 @@ using AttrMap = std::map<std::string, AttrValue>;  // ordered: deterministic pri
 
 std::string attr_to_string(const AttrValue& v);
 
-/// Known kernel ops. `PtoIsa` covers every "ptoisa.<name>" op; `Unknown` is any other name (the
+/// Known kernel ops, one per row of the op table (pto_wsp/language/op_table.py, generated into
+/// pto_tables.h). `PtoIsa` covers every "ptoisa.<name>" op; `Unknown` is any other name (the
 /// verifier reports it).
 enum class OpCode {
     Unknown,
-    Load, Store, Alloc,
-    Add, Sub, Mul, Div, Maximum, Minimum,
-    Exp, Log, Sqrt, Rsqrt, Tanh, Sigmoid, Sin, Cos, Relu, Gelu, Silu, Neg, Abs,
-    RowSum, RowMax, RowMean, ColSum, ColMax,
-    RowMul, RowAdd, ColMul, ColAdd, Broadcast,
-    Matmul, Constant, SliceEven, SliceOdd, Interleave,
+#define PTO_X(ident, ...) ident,
+    PTO_OP_TABLE(PTO_X)
+#undef PTO_X
     PtoIsa,
 };
+
+/// What the op table says of one op (see op_table.OpSpec).
+struct OpInfo {
+    OpCode code;
+    const char* name;
+    int min_arity, max_arity;  ///< tile operands
+    pto::tables::OpRule rule;
+    const char* runtime_fn;  ///< the runtime entry cpu_sim code calls (runtime/tile.h)
+    const char* isa;         ///< the PTO-ISA instruction ascend_npu emits; nullptr: special
+};
+
+/// The table row of `code`; nullptr for Unknown and PtoIsa.
+const OpInfo* op_info(OpCode code);
 
 /// Classify an op name ("add", "ptoisa.foo", ...).
 OpCode op_code_of(const std::string& name);

@@ -11,20 +11,12 @@ namespace {
 template <typename E, std::size_t N>
 using Table = std::array<std::pair<E, const char*>, N>;
 
-constexpr Table<DType, 14> kDTypes{{{DType::None, ""},
-                                    {DType::F16, "f16"},
-                                    {DType::BF16, "bf16"},
-                                    {DType::F32, "f32"},
-                                    {DType::F64, "f64"},
-                                    {DType::I8, "i8"},
-                                    {DType::I16, "i16"},
-                                    {DType::I32, "i32"},
-                                    {DType::I64, "i64"},
-                                    {DType::U8, "u8"},
-                                    {DType::U16, "u16"},
-                                    {DType::U32, "u32"},
-                                    {DType::U64, "u64"},
-                                    {DType::Bool, "bool"}}};
+constexpr Table<DType, PTO_TABLE_NUM_DTYPES + 1> kDTypes{{
+    {DType::None, ""},
+#define PTO_X(ident, abi, name, ...) {DType::ident, name},
+    PTO_DTYPE_TABLE(PTO_X)
+#undef PTO_X
+}};
 constexpr Table<Location, 4> kLocations{
     {{Location::Global, "global"}, {Location::L2, "l2"}, {Location::UB, "ub"}, {Location::L1, "l1"}}};
 constexpr Table<Direction, 4> kDirections{{{Direction::In, "in"},
@@ -141,7 +133,14 @@ int dtype_size(DType d) {
 }
 
 bool dtype_is_float(DType d) {
-    return d == DType::F16 || d == DType::BF16 || d == DType::F32 || d == DType::F64;
+    switch (d) {
+#define PTO_X(ident, abi, name, code, size, c_type, npu_type, is_float, ...) \
+    case DType::ident: return is_float;
+        PTO_DTYPE_TABLE(PTO_X)
+#undef PTO_X
+        case DType::None: break;
+    }
+    return false;
 }
 
 bool dtype_is_int(DType d) {

@@ -10,10 +10,19 @@
 #include <string_view>
 #include <vector>
 
+#include "pto_tables.h"
+
 namespace pto::wsp::ir {
 
-/// Element type. `None` stands for "no type" (an op without a result, an untyped parameter).
-enum class DType { None, F16, BF16, F32, F64, I8, I16, I32, I64, U8, U16, U32, U64, Bool };
+/// Element type: one per row of the dtype table (pto_wsp/language/dtype_table.py, generated
+/// into pto_tables.h). `None` stands for "no type" (an op without a result, an untyped
+/// parameter).
+enum class DType {
+    None,
+#define PTO_X(ident, ...) ident,
+    PTO_DTYPE_TABLE(PTO_X)
+#undef PTO_X
+};
 
 /// Memory location of a tensor.
 enum class Location { Global, L2, UB, L1 };

@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <type_traits>
 
+#include "pto_tables.h"
 #include "tile_ops_internal.h"
 
 // GCC 12 reports a false -Wrestrict inside std::string concatenation (GCC bug 105329).
@@ -17,85 +19,41 @@
 namespace pto::detail {
 namespace {
 
-enum class Kind {
-    Copy,        // load, store: same shape
-    Fill,        // alloc, constant: no inputs
-    Binary,      // add ... minimum: numpy broadcasting
-    RowVec,      // rowmul, rowadd: tile [r,c], vec [r,1]
-    ColVec,      // colmul, coladd: tile [r,c], vec [1,c]
-    Broadcast,   // broadcast: [1,1] / [r,1] / [1,c] / [r,c] -> out
-    UnaryExact,  // neg, abs, relu: same shape
-    UnaryMath,   // exp ... silu: same shape, float output
-    RowReduce,   // rowsum, rowmax, rowmean: [r,c] -> [r,1]
-    ColReduce,   // colsum, colmax: [r,c] -> [1,c]
-    Matmul,      // a [M,K], b [K,N], optional acc [M,N]
-    SliceEven,   // [r,c] -> [r, ceil(c/2)]
-    SliceOdd,    // [r,c] -> [r, floor(c/2)]
-    Interleave,  // a [r,ca], b [r,cb] with ca in {cb, cb+1} -> [r, ca+cb]
-};
+// The ops, their rules and runtime entries: the op table (pto_wsp/language/op_table.py, generated
+// into pto_tables.h). Each rule is one shape check in `validate` below.
+using Kind = pto::tables::OpRule;
 
 using Runner = void (*)(pto_tile* out, const pto_tile* const* ins, const double* attrs);
 
 struct OpInfo {
     const char* name;
     Kind kind;
-    bool bool_out;    // a bool output is meaningful (numpy accepts the op on bools)
-    bool float_only;  // the output must be f16/bf16/f32/f64
+    int min_ins, max_ins;  // input tiles
+    bool bool_out;         // a bool output is meaningful (numpy accepts the op on bools)
+    bool float_only;       // the output must be f16/bf16/f32/f64
     Runner run;
 };
 
-#define PTO_UN(fn) [](pto_tile* o, const pto_tile* const* in, const double*) { fn(o, in[0]); }
-#define PTO_BIN(fn) \
-    [](pto_tile* o, const pto_tile* const* in, const double*) { fn(o, in[0], in[1]); }
+// Calls the runtime entry `Fn` with as many inputs as it takes: pto_alloc(out),
+// pto_constant(out, attrs[0]), pto_<unary>(out, a), pto_<binary>(out, a, b),
+// pto_matmul(out, a, b, acc) (`ins` is padded with nullptr up to 3).
+template <auto Fn>
+void run_entry(pto_tile* o, const pto_tile* const* in, const double* at) {
+    using F = decltype(Fn);
+    using T = const pto_tile*;
+    if constexpr (std::is_invocable_v<F, pto_tile*>) Fn(o);
+    else if constexpr (std::is_invocable_v<F, pto_tile*, double>) Fn(o, at[0]);
+    else if constexpr (std::is_invocable_v<F, pto_tile*, T>) Fn(o, in[0]);
+    else if constexpr (std::is_invocable_v<F, pto_tile*, T, T>) Fn(o, in[0], in[1]);
+    else Fn(o, in[0], in[1], in[2]);
+}
 
-const OpInfo kOps[] = {
-    {"load", Kind::Copy, true, false, PTO_UN(pto_load)},
-    {"store", Kind::Copy, true, false, PTO_UN(pto_store)},
-    {"alloc", Kind::Fill, true, false,
-     [](pto_tile* o, const pto_tile* const*, const double*) { pto_alloc(o); }},
-    {"constant", Kind::Fill, true, false,
-     [](pto_tile* o, const pto_tile* const*, const double* at) { pto_constant(o, at[0]); }},
-    {"add", Kind::Binary, true, false, PTO_BIN(pto_add)},
-    {"sub", Kind::Binary, false, false, PTO_BIN(pto_sub)},
-    {"mul", Kind::Binary, true, false, PTO_BIN(pto_mul)},
-    {"div", Kind::Binary, false, false, PTO_BIN(pto_div)},
-    {"maximum", Kind::Binary, true, false, PTO_BIN(pto_maximum)},
-    {"minimum", Kind::Binary, true, false, PTO_BIN(pto_minimum)},
-    {"max", Kind::Binary, true, false, PTO_BIN(pto_maximum)},
-    {"min", Kind::Binary, true, false, PTO_BIN(pto_minimum)},
-    {"exp", Kind::UnaryMath, false, true, PTO_UN(pto_exp)},
-    {"log", Kind::UnaryMath, false, true, PTO_UN(pto_log)},
-    {"sqrt", Kind::UnaryMath, false, true, PTO_UN(pto_sqrt)},
-    {"rsqrt", Kind::UnaryMath, false, true, PTO_UN(pto_rsqrt)},
-    {"tanh", Kind::UnaryMath, false, true, PTO_UN(pto_tanh)},
-    {"sigmoid", Kind::UnaryMath, false, true, PTO_UN(pto_sigmoid)},
-    {"sin", Kind::UnaryMath, false, true, PTO_UN(pto_sin)},
-    {"cos", Kind::UnaryMath, false, true, PTO_UN(pto_cos)},
-    {"gelu", Kind::UnaryMath, false, true, PTO_UN(pto_gelu)},
-    {"silu", Kind::UnaryMath, false, true, PTO_UN(pto_silu)},
-    {"relu", Kind::UnaryExact, true, false, PTO_UN(pto_relu)},
-    {"neg", Kind::UnaryExact, false, false, PTO_UN(pto_neg)},
-    {"abs", Kind::UnaryExact, true, false, PTO_UN(pto_abs)},
-    {"rowsum", Kind::RowReduce, false, false, PTO_UN(pto_rowsum)},
-    {"rowmax", Kind::RowReduce, true, false, PTO_UN(pto_rowmax)},
-    {"rowmean", Kind::RowReduce, false, true, PTO_UN(pto_rowmean)},
-    {"colsum", Kind::ColReduce, false, false, PTO_UN(pto_colsum)},
-    {"colmax", Kind::ColReduce, true, false, PTO_UN(pto_colmax)},
-    {"rowmul", Kind::RowVec, true, false, PTO_BIN(pto_rowmul)},
-    {"rowadd", Kind::RowVec, true, false, PTO_BIN(pto_rowadd)},
-    {"colmul", Kind::ColVec, true, false, PTO_BIN(pto_colmul)},
-    {"coladd", Kind::ColVec, true, false, PTO_BIN(pto_coladd)},
-    {"broadcast", Kind::Broadcast, true, false, PTO_UN(pto_broadcast)},
-    {"matmul", Kind::Matmul, false, false,
-     [](pto_tile* o, const pto_tile* const* in, const double*) {
-         pto_matmul(o, in[0], in[1], in[2]);
-     }},
-    {"slice_even", Kind::SliceEven, true, false, PTO_UN(pto_slice_even)},
-    {"slice_odd", Kind::SliceOdd, true, false, PTO_UN(pto_slice_odd)},
-    {"interleave", Kind::Interleave, true, false, PTO_BIN(pto_interleave)},
-};
-#undef PTO_UN
-#undef PTO_BIN
+// A store's first IR operand (its destination) is the entry's `out`, not an input.
+#define PTO_X(ident, name, nmin, nmax, rule, float_only, bool_ok, fn, isa)                  \
+    {name, Kind::rule, nmin - (Kind::rule == Kind::Store), nmax - (Kind::rule == Kind::Store), \
+     bool_ok, float_only, &run_entry<&fn>},
+const OpInfo kOps[] = {PTO_OP_TABLE_WITH_ALIASES(PTO_X)};
+#undef PTO_X
 
 thread_local std::string last_error;
 
@@ -141,17 +99,8 @@ bool is_float(int dt) { return dt == PTO_F16 || dt == PTO_BF16 || dt == PTO_F32 
 std::string validate(const OpInfo& op, const pto_tile* out, const pto_tile* const* ins,
                      int n_ins, const double* attrs) {
     const std::string who = std::string("tile op '") + op.name + "': ";
-    int want = 1;
-    switch (op.kind) {
-        case Kind::Fill: want = 0; break;
-        case Kind::Binary:
-        case Kind::RowVec:
-        case Kind::ColVec:
-        case Kind::Interleave: want = 2; break;
-        case Kind::Matmul: want = (n_ins == 3) ? 3 : 2; break;
-        default: want = 1;
-    }
-    if (n_ins != want) {
+    if (n_ins < op.min_ins || n_ins > op.max_ins) {
+        const int want = n_ins < op.min_ins ? op.min_ins : op.max_ins;
         const char* expect = op.kind == Kind::Matmul ? "2 or 3 (a, b[, acc])" : nullptr;
         return who + "expects " + (expect ? expect : std::to_string(want)) + " input tile" +
                (want == 1 ? "" : "s") + ", got " + std::to_string(n_ins);
@@ -174,7 +123,7 @@ std::string validate(const OpInfo& op, const pto_tile* out, const pto_tile* cons
         if (t->data == nullptr && t->rows > 0 && t->cols > 0)
             return who + "input " + std::to_string(i) + " has no data pointer";
     }
-    if (op.kind == Kind::Fill && std::strcmp(op.name, "constant") == 0 && attrs == nullptr)
+    if (op.kind == Kind::Constant && attrs == nullptr)
         return who + "needs its value as attrs[0]";
 
     const std::string out_dt = pto_dtype_name(out->dtype);
@@ -200,10 +149,11 @@ std::string validate(const OpInfo& op, const pto_tile* out, const pto_tile* cons
     };
     std::string err;
     switch (op.kind) {
-        case Kind::Fill: break;
-        case Kind::Copy:
-        case Kind::UnaryExact:
-        case Kind::UnaryMath: err = need(0, R, C); break;
+        case Kind::Alloc:
+        case Kind::Constant: break;
+        case Kind::Load:
+        case Kind::Store:
+        case Kind::Unary: err = need(0, R, C); break;
         case Kind::Binary:
             err = bcast(0);
             if (err.empty()) err = bcast(1);
@@ -262,9 +212,9 @@ std::string validate(const OpInfo& op, const pto_tile* out, const pto_tile* cons
 
     // Aliasing: elementwise ops may update in place (out is exactly an input view); anything
     // else that overlaps would read values it has already overwritten.
-    const bool elementwise = op.kind == Kind::Copy || op.kind == Kind::Binary ||
-                             op.kind == Kind::RowVec || op.kind == Kind::ColVec ||
-                             op.kind == Kind::UnaryExact || op.kind == Kind::UnaryMath;
+    const bool elementwise = op.kind == Kind::Load || op.kind == Kind::Store ||
+                             op.kind == Kind::Binary || op.kind == Kind::RowVec ||
+                             op.kind == Kind::ColVec || op.kind == Kind::Unary;
     for (int i = 0; i < n_ins; ++i) {
         const pto_tile* t = ins[i];
         if (!overlaps(out, t)) continue;

@@ -19,6 +19,7 @@
 #include <type_traits>
 
 #include "dtype.h"
+#include "pto_tables.h"  // generated from pto_wsp/language/{op,dtype}_table.py
 #include "tile.h"
 
 #if defined(__F16C__) && defined(__AVX__)
@@ -73,8 +74,17 @@ struct Tag {
     using type = T;
 };
 
+// The dtype table (pto_tables.h, generated from pto_wsp/language/dtype_table.py) agrees with
+// the ABI codes of dtype.h, which generated code includes without the build tree.
+#define PTO_X(ident, abi, name, code, ...) static_assert(abi == code, "dtype.h: " name);
+PTO_DTYPE_TABLE(PTO_X)
+#undef PTO_X
+static_assert(PTO_NUM_DTYPES == PTO_TABLE_NUM_DTYPES, "dtype.h and the dtype table differ");
+
 inline int64_t dtype_size(int dt) {
-    static const int64_t sizes[PTO_NUM_DTYPES] = {2, 2, 4, 8, 1, 2, 4, 8, 1, 2, 4, 8, 1};
+#define PTO_X(ident, abi, name, code, size, ...) size,
+    static constexpr int64_t sizes[PTO_NUM_DTYPES] = {PTO_DTYPE_TABLE(PTO_X)};
+#undef PTO_X
     return (dt >= 0 && dt < PTO_NUM_DTYPES) ? sizes[dt] : 0;
 }
 

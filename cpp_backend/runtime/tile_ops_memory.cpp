@@ -93,9 +93,9 @@ extern "C" {
 int64_t pto_dtype_size(int32_t dtype) { return dtype_size(dtype); }
 
 const char* pto_dtype_name(int32_t dtype) {
-    static const char* const names[PTO_NUM_DTYPES] = {"f16", "bf16", "f32", "f64", "i8",
-                                                      "i16", "i32", "i64", "u8",  "u16",
-                                                      "u32", "u64", "bool"};
+#define PTO_X(ident, abi, name, ...) name,
+    static const char* const names[PTO_NUM_DTYPES] = {PTO_DTYPE_TABLE(PTO_X)};
+#undef PTO_X
     return (dtype >= 0 && dtype < PTO_NUM_DTYPES) ? names[dtype] : "?";
 }
 

@@ -44,17 +44,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CompileError, user_location
+from ..language import op_table
 from .collective_cost import collective_cycles
 
 __all__ = ["CostTable", "kernel_cycles", "collective_cycles", "DEFAULT_COST_TABLE"]
-
-_ELEMENTWISE = frozenset(
-    "add sub mul div maximum minimum exp log sqrt rsqrt tanh sigmoid sin cos relu gelu silu neg "
-    "abs rowmul rowadd colmul coladd broadcast constant slice_even slice_odd interleave "
-    "alloc".split()
-)
-_ROW = frozenset({"rowsum", "rowmax"})
-_COL = frozenset({"colsum", "colmax"})
 
 
 @dataclass(frozen=True)
@@ -148,6 +141,22 @@ def _rc(shape: list[int]) -> tuple[int, int]:
     return math.prod(int(s) for s in shape[:-1]), int(shape[-1])
 
 
+def _op_cycles(cls: str, rate: float, shape: list[int], operand_shapes: list[list[int]]) -> float:
+    """Cycles of one op of cost class ``cls`` (``op_table.COST_CLASSES``; see the module doc)."""
+    if cls == "store":  # elements of the destination
+        r, c = _rc(operand_shapes[0])
+        return rate * r * c
+    if cls in ("row_reduce", "rowmean"):
+        return rate * _rc(shape)[0]
+    if cls == "col_reduce":
+        return rate * _rc(shape)[1]
+    if cls == "matmul":
+        m, n = _rc(shape)
+        return rate * m * _rc(operand_shapes[0])[1] * n
+    r, c = _rc(shape)  # load, elementwise: elements of the result
+    return rate * r * c
+
+
 def _traced_cycles(k: Any, table: CostTable) -> int:
     params = list(k.params)
     shapes: list[list[int]] = [list(p.shape) for p in params]
@@ -156,30 +165,12 @@ def _traced_cycles(k: Any, table: CostTable) -> int:
         name = op.op
         shape = list(op.shape)
         shapes.append(shape)
-        if name == "load":
-            r, c = _rc(shape)
-            total += table.rate("load", table.load) * r * c
-        elif name == "store":
-            r, c = _rc(shapes[op.operands[0]])
-            total += table.rate("store", table.store) * r * c
-        elif name in _ELEMENTWISE:
-            r, c = _rc(shape)
-            total += table.rate(name, table.elementwise) * r * c
-        elif name in _ROW:
-            r, _ = _rc(shape)
-            total += table.rate(name, table.row_reduce) * r
-        elif name == "rowmean":
-            r, _ = _rc(shape)
-            total += table.rate(name, table.rowmean) * r
-        elif name in _COL:
-            _, c = _rc(shape)
-            total += table.rate(name, table.col_reduce) * c
-        elif name == "matmul":
-            m, n = _rc(shape)
-            _, kk = _rc(shapes[op.operands[0]])
-            total += table.rate(name, table.matmul) * m * kk * n
-        else:
+        spec = op_table.BY_NAME.get(name)
+        if spec is None:  # a ptoisa.<name> op the table does not know: elementwise
             total += table.rate(name, table.elementwise) * math.prod(_rc(shape))
+            continue
+        rate = table.rate(name, getattr(table, spec.cost))
+        total += _op_cycles(spec.cost, rate, shape, [shapes[i] for i in op.operands])
     return int(round(total))
 
 

@@ -21,6 +21,10 @@ Type rules (decisions where the spec is silent are marked *decided*):
 - An ``In``/``InOut`` parameter used directly in arithmetic is loaded implicitly: the tracer
   records one ``load`` op (attr ``implicit=True``) per parameter and reuses it until the
   parameter is stored to again.
+
+Which ops exist, and the facts their checks share with the backends (the rule, whether the
+result must be a float), come from the op table (``op_table.py``): each function below
+checks its op by the table's row, and ``OPS`` is the table's IR op names.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import SourceLoc, TypeCheckError, user_location
+from . import op_table
 from .types import DType
 
 Shape = tuple[int, ...]
@@ -476,11 +481,11 @@ def minimum(a: Any, b: Any) -> Value:
     return _binary("minimum", a, b)
 
 
-def _unary(op: str, x: Any, *, float_only: bool) -> Value:
+def _unary(op: str, x: Any) -> Value:
     tr = _trace(op)
     v = _read(tr, op, x, "operand")
     dt = _numeric(op, v)
-    if float_only and not dt.is_float:
+    if op_table.BY_NAME[op].float_only and not dt.is_float:
         raise _fail(op, f"needs a float operand, got {_describe(v)}")
     if op == "neg" and not dt.is_signed:
         raise _fail(op, f"cannot negate unsigned {_describe(v)}")
@@ -491,79 +496,80 @@ def _unary(op: str, x: Any, *, float_only: bool) -> Value:
 
 def exp(x: Any) -> Value:
     """Elementwise e**x (float)."""
-    return _unary("exp", x, float_only=True)
+    return _unary("exp", x)
 
 
 def log(x: Any) -> Value:
     """Elementwise natural log (float)."""
-    return _unary("log", x, float_only=True)
+    return _unary("log", x)
 
 
 def sqrt(x: Any) -> Value:
     """Elementwise square root (float)."""
-    return _unary("sqrt", x, float_only=True)
+    return _unary("sqrt", x)
 
 
 def rsqrt(x: Any) -> Value:
     """Elementwise 1/sqrt(x) (float)."""
-    return _unary("rsqrt", x, float_only=True)
+    return _unary("rsqrt", x)
 
 
 def tanh(x: Any) -> Value:
     """Elementwise tanh (float)."""
-    return _unary("tanh", x, float_only=True)
+    return _unary("tanh", x)
 
 
 def sigmoid(x: Any) -> Value:
     """Elementwise 1/(1+e**-x) (float)."""
-    return _unary("sigmoid", x, float_only=True)
+    return _unary("sigmoid", x)
 
 
 def sin(x: Any) -> Value:
     """Elementwise sine (float)."""
-    return _unary("sin", x, float_only=True)
+    return _unary("sin", x)
 
 
 def cos(x: Any) -> Value:
     """Elementwise cosine (float)."""
-    return _unary("cos", x, float_only=True)
+    return _unary("cos", x)
 
 
 def gelu(x: Any) -> Value:
     """Elementwise exact (erf) GELU (float)."""
-    return _unary("gelu", x, float_only=True)
+    return _unary("gelu", x)
 
 
 def silu(x: Any) -> Value:
     """Elementwise x * sigmoid(x) (float)."""
-    return _unary("silu", x, float_only=True)
+    return _unary("silu", x)
 
 
 def relu(x: Any) -> Value:
     """Elementwise max(x, 0) (any numeric dtype)."""
-    return _unary("relu", x, float_only=False)
+    return _unary("relu", x)
 
 
 def neg(x: Any) -> Value:
     """Elementwise -x (signed numeric dtypes)."""
-    return _unary("neg", x, float_only=False)
+    return _unary("neg", x)
 
 
 def abs(x: Any) -> Value:  # noqa: A001 - the spec's name
     """Elementwise |x| (any numeric dtype)."""
-    return _unary("abs", x, float_only=False)
+    return _unary("abs", x)
 
 
 # ---------------------------------------------------------------------------------------------
 # reductions and broadcasts
 
 
-def _reduce(op: str, x: Any, axis: str) -> Value:
+def _reduce(op: str, x: Any) -> Value:
     tr = _trace(op)
+    axis = "row" if op_table.BY_NAME[op].rule == "row_reduce" else "col"
     v = _read(tr, op, x, "operand")
     _check_tile_shape(op, v, "operand")
     dt = _numeric(op, v)
-    if op == "rowmean" and not dt.is_float:
+    if op_table.BY_NAME[op].float_only and not dt.is_float:
         raise _fail(op, f"needs a float tile, got {_describe(v)}")
     r, c = v.shape
     shape = (r, 1) if axis == "row" else (1, c)
@@ -572,31 +578,32 @@ def _reduce(op: str, x: Any, axis: str) -> Value:
 
 def rowsum(x: Any) -> Value:
     """Sum of each row: ``[r, c] -> [r, 1]``."""
-    return _reduce("rowsum", x, "row")
+    return _reduce("rowsum", x)
 
 
 def rowmax(x: Any) -> Value:
     """Max of each row: ``[r, c] -> [r, 1]``."""
-    return _reduce("rowmax", x, "row")
+    return _reduce("rowmax", x)
 
 
 def rowmean(x: Any) -> Value:
     """Mean of each row: ``[r, c] -> [r, 1]`` (float)."""
-    return _reduce("rowmean", x, "row")
+    return _reduce("rowmean", x)
 
 
 def colsum(x: Any) -> Value:
     """Sum of each column: ``[r, c] -> [1, c]``."""
-    return _reduce("colsum", x, "col")
+    return _reduce("colsum", x)
 
 
 def colmax(x: Any) -> Value:
     """Max of each column: ``[r, c] -> [1, c]``."""
-    return _reduce("colmax", x, "col")
+    return _reduce("colmax", x)
 
 
-def _vector_op(op: str, tile: Any, vec: Any, axis: str) -> Value:
+def _vector_op(op: str, tile: Any, vec: Any) -> Value:
     tr = _trace(op)
+    axis = "row" if op_table.BY_NAME[op].rule == "row_vec" else "col"
     t = _read(tr, op, tile, "tile")
     v = _read(tr, op, vec, "vec")
     _check_tile_shape(op, t, "tile")
@@ -615,22 +622,22 @@ def _vector_op(op: str, tile: Any, vec: Any, axis: str) -> Value:
 
 def rowmul(tile: Any, vec: Any) -> Value:
     """``tile[r, c] * vec[r, 1]`` (each row scaled by its entry)."""
-    return _vector_op("rowmul", tile, vec, "row")
+    return _vector_op("rowmul", tile, vec)
 
 
 def rowadd(tile: Any, vec: Any) -> Value:
     """``tile[r, c] + vec[r, 1]``."""
-    return _vector_op("rowadd", tile, vec, "row")
+    return _vector_op("rowadd", tile, vec)
 
 
 def colmul(tile: Any, vec: Any) -> Value:
     """``tile[r, c] * vec[1, c]`` (each column scaled by its entry)."""
-    return _vector_op("colmul", tile, vec, "col")
+    return _vector_op("colmul", tile, vec)
 
 
 def coladd(tile: Any, vec: Any) -> Value:
     """``tile[r, c] + vec[1, c]``."""
-    return _vector_op("coladd", tile, vec, "col")
+    return _vector_op("coladd", tile, vec)
 
 
 def broadcast(x: Any, shape: Sequence[int]) -> Value:
@@ -725,12 +732,7 @@ def interleave(a: Any, b: Any) -> Value:
 max = maximum  # noqa: A001
 min = minimum  # noqa: A001
 
-OPS: tuple[str, ...] = (
-    "load", "store", "alloc", "add", "sub", "mul", "div", "maximum", "minimum", "exp", "log",
-    "sqrt", "rsqrt", "tanh", "sigmoid", "sin", "cos", "relu", "gelu", "silu", "neg", "abs",
-    "rowsum", "rowmax", "rowmean", "colsum", "colmax", "rowmul", "rowadd", "colmul", "coladd",
-    "broadcast", "matmul", "constant", "slice_even", "slice_odd", "interleave",
-)  # fmt: skip
+OPS: tuple[str, ...] = op_table.IR_OPS
 """Every op name a ``KernelIR`` may contain (the names of ``docs/ir.md``)."""
 
 __all__ = [*OPS, "max", "min", "Value", "OpRecord", "tracing", "in_trace", "isa_spelling"]

@@ -13,33 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import TypeCheckError, user_location
-from . import pto
+from . import op_table, pto
 from .kernel.decorator import make_decorator
 
-# ISA spelling -> the pto op it records.
-ISA_OPS: dict[str, str] = {
-    "TLOAD": "load",
-    "TSTORE": "store",
-    "TADD": "add",
-    "TSUB": "sub",
-    "TMUL": "mul",
-    "TDIV": "div",
-    "TMAX": "maximum",
-    "TMIN": "minimum",
-    "TEXP": "exp",
-    "TLOG": "log",
-    "TSQRT": "sqrt",
-    "TRSQRT": "rsqrt",
-    "TRELU": "relu",
-    "TNEG": "neg",
-    "TABS": "abs",
-    "TROWSUM": "rowsum",
-    "TROWMAX": "rowmax",
-    "TCOLSUM": "colsum",
-    "TCOLMAX": "colmax",
-    "TMATMUL": "matmul",
-    "TEXPANDS": "broadcast",
-}
+# ISA spelling -> the pto op it records: the op table's ``ptoisa`` column.
+ISA_OPS: dict[str, str] = dict(op_table.PTOISA)
 
 
 def _forward(isa: str) -> Callable[..., Any]:
@@ -63,27 +41,8 @@ def _forward(isa: str) -> Callable[..., Any]:
     return isa_op
 
 
-TLOAD = _forward("TLOAD")
-TSTORE = _forward("TSTORE")
-TADD = _forward("TADD")
-TSUB = _forward("TSUB")
-TMUL = _forward("TMUL")
-TDIV = _forward("TDIV")
-TMAX = _forward("TMAX")
-TMIN = _forward("TMIN")
-TEXP = _forward("TEXP")
-TLOG = _forward("TLOG")
-TSQRT = _forward("TSQRT")
-TRSQRT = _forward("TRSQRT")
-TRELU = _forward("TRELU")
-TNEG = _forward("TNEG")
-TABS = _forward("TABS")
-TROWSUM = _forward("TROWSUM")
-TROWMAX = _forward("TROWMAX")
-TCOLSUM = _forward("TCOLSUM")
-TCOLMAX = _forward("TCOLMAX")
-TMATMUL = _forward("TMATMUL")
-TEXPANDS = _forward("TEXPANDS")
+# ``ptoisa.TADD`` etc.: one forwarder per spelling in the table (bound by name, not listed).
+globals().update({isa: _forward(isa) for isa in ISA_OPS})
 
 ptoisa_kernel = make_decorator("ptoisa_kernel", "ptoisa")
 ptoisa_kernel.__doc__ = """``@kernel`` for bodies written with ``ptoisa.*`` ops (spec §6.1 Path A).

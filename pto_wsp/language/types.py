@@ -1,7 +1,10 @@
 """Element types and memory locations (spec §2.2).
 
 ``DType`` carries its numpy counterpart so tensors, kernel tracing and the backends agree on
-one mapping; bf16 comes from ``ml_dtypes`` because numpy has none.
+one mapping; bf16 comes from ``ml_dtypes`` because numpy has none. Every fact about a dtype
+(numpy dtype, size, kind, accepted spellings) comes from the one dtype table,
+``dtype_table.py``; the members below are its names spelled as Python attributes (checked
+against the table at import).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import TypeCheckError, user_location
+from . import dtype_table
 
 
 class DType(Enum):
@@ -47,27 +51,32 @@ class DType(Enum):
     bool_ = "bool"
 
     @property
+    def spec(self) -> dtype_table.DTypeSpec:
+        """This dtype's row of the dtype table."""
+        return dtype_table.BY_NAME[self.value]
+
+    @property
     def np(self) -> np.dtype:
         """The numpy dtype that holds this element type."""
-        if self is DType.BF16:
+        if self.spec.needs_ml_dtypes:
             return _bfloat16()
         return _TO_NUMPY[self]
 
     @property
     def itemsize(self) -> int:
-        return self.np.itemsize
+        return self.spec.size
 
     @property
     def is_float(self) -> bool:
-        return self in (DType.F16, DType.BF16, DType.F32, DType.F64)
+        return self.spec.is_float
 
     @property
     def is_int(self) -> bool:
-        return not self.is_float and self is not DType.BOOL
+        return self.spec.kind in ("signed", "unsigned")
 
     @property
     def is_signed(self) -> bool:
-        return self.is_float or self.value.startswith("i")
+        return self.spec.is_signed
 
     @classmethod
     def from_any(cls, value: Any) -> DType:
@@ -118,46 +127,18 @@ def _bfloat16() -> np.dtype:
     loaded the first time a bf16 tensor or op needs it, not by ``import pto_wsp``."""
     import ml_dtypes
 
-    return np.dtype(ml_dtypes.bfloat16)
+    return np.dtype(getattr(ml_dtypes, dtype_table.BY_NAME["bf16"].numpy))
 
 
-_TO_NUMPY: dict[DType, np.dtype] = {  # every dtype but BF16 (``_bfloat16``)
-    DType.F16: np.dtype(np.float16),
-    DType.F32: np.dtype(np.float32),
-    DType.F64: np.dtype(np.float64),
-    DType.I8: np.dtype(np.int8),
-    DType.I16: np.dtype(np.int16),
-    DType.I32: np.dtype(np.int32),
-    DType.I64: np.dtype(np.int64),
-    DType.U8: np.dtype(np.uint8),
-    DType.U16: np.dtype(np.uint16),
-    DType.U32: np.dtype(np.uint32),
-    DType.U64: np.dtype(np.uint64),
-    DType.BOOL: np.dtype(np.bool_),
+assert [m.value for m in _CANONICAL] == list(dtype_table.NAMES), "DType and dtype_table differ"
+
+_TO_NUMPY: dict[DType, np.dtype] = {  # every dtype but bf16 (``_bfloat16``, lazily)
+    DType(d.name): np.dtype(d.numpy) for d in dtype_table.DTYPES if not d.needs_ml_dtypes
 }
 
 _BY_NAME: dict[str, DType] = {m.value: m for m in _CANONICAL}
 _BY_NAME.update({m.name.lower(): m for m in _CANONICAL})
-_BY_NAME.update(
-    {
-        "float16": DType.F16,
-        "half": DType.F16,
-        "bfloat16": DType.BF16,
-        "float32": DType.F32,
-        "float": DType.F32,
-        "float64": DType.F64,
-        "double": DType.F64,
-        "int8": DType.I8,
-        "int16": DType.I16,
-        "int32": DType.I32,
-        "int64": DType.I64,
-        "uint8": DType.U8,
-        "uint16": DType.U16,
-        "uint32": DType.U32,
-        "uint64": DType.U64,
-        "bool_": DType.BOOL,
-    }
-)
+_BY_NAME.update({alias: DType(d.name) for d in dtype_table.DTYPES for alias in d.aliases})
 
 
 class Location(Enum):

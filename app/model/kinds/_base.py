@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pto_wsp.language import dtype_table
+
 from ..document import Node
 from ..title_context import TitleContext
 
@@ -47,7 +49,8 @@ none); ``axes``: a loop's ordered ``[{var, axis}]`` (axis a node id); ``key``: a
 task (``t.get("b")``, an expression); ``dict``: named fields, each a ``PropSpec`` in ``fields``."""
 SCOPES = ("root", "workload", "compose", "connect", "branch", "kernel")
 """Where a node may live (``NodeKind.allowed_in``; docs/graph-model.md "Kinds")."""
-DTYPES = ("f16", "bf16", "f32", "f64", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "bool")
+DTYPES: tuple[str, ...] = dtype_table.NAMES
+"""The element types a dtype property offers: the dtype table's names."""
 DIRECTIONS = ("In", "Out", "InOut")
 PARAM_KINDS = ("tensor", "tile", "scalar")
 PARAM_FIELDS: dict[str, tuple[str, ...]] = {

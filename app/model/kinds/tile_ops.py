@@ -1,76 +1,58 @@
-"""Tile ops (spec §6.1): the ``pto.*`` nodes of a kernel body, unchanged from format v1."""
+"""Tile ops (spec §6.1): the ``pto.*`` nodes of a kernel body, unchanged from format v1.
+
+One node kind per row of the op table (``pto_wsp/language/op_table.py``), in its order: the
+row's operands are the node's input ports (a trailing ``?`` makes one optional), its attributes
+the node's properties, its category the palette category. Nothing here lists op names.
+"""
 
 from __future__ import annotations
 
+from pto_wsp.language import op_table
+
 from ._base import DTYPES, K, NodeKind, PortSpec, PropSpec, in_port, out_port
 
-_in, _out = in_port, out_port
 KINDS: list[NodeKind] = []
 
-# -- tile ops (spec §6.1) ----------------------------------------------------------------------
-UNARY_OPS = (
-    "exp",
-    "log",
-    "sqrt",
-    "rsqrt",
-    "tanh",
-    "sigmoid",
-    "sin",
-    "cos",
-    "relu",
-    "gelu",
-    "silu",
-    "neg",
-    "abs",
-    "rowsum",
-    "rowmax",
-    "rowmean",
-    "colsum",
-    "colmax",
-    "slice_even",
-    "slice_odd",
-)
-BINARY_OPS = ("add", "sub", "mul", "div", "maximum", "minimum", "max", "min", "interleave")
-VECTOR_OPS = ("rowmul", "rowadd", "colmul", "coladd")
-TILE_OUT = _out("result", "tile")
+TILE_OUT = out_port("result", "tile")
 
 
-def _op(op: str, ports: list[PortSpec], props: list[PropSpec], doc: str) -> None:
-    KINDS.append(
-        NodeKind(
-            f"pto.{op}", f"pto.{op}", "Tile ops", ports, props, allowed_in=K, name_base="v", doc=doc
-        )  # fmt: skip
+def _attr_prop(attr: str) -> PropSpec:
+    """The property of an op attribute (an op table ``attrs`` entry); a fresh one per kind."""
+    return {
+        "shape": lambda: PropSpec("shape", "shape", [16, 16]),
+        "value": lambda: PropSpec("value", "number", 0.0),
+        "dtype": lambda: PropSpec("dtype", "dtype", "f32", DTYPES),
+    }[attr]()
+
+
+def _signature(op: op_table.OpSpec) -> str:
+    """``pto.matmul(a, b, acc=None)``: the node's doc line."""
+    args = [f"{o[:-1]}=None" if o.endswith("?") else o for o in op.operands]
+    alias = f" (alias of {op.alias_of})" if op.alias_of else ""
+    return f"pto.{op.name}({', '.join([*args, *op.attrs])}){alias}"
+
+
+def _kind(op: op_table.OpSpec) -> NodeKind:
+    ports: list[PortSpec] = [
+        in_port(o.rstrip("?"), "tile", optional=o.endswith("?")) for o in op.operands
+    ]
+    if op.has_result:
+        ports.append(TILE_OUT)
+    props = [_attr_prop(a) for a in op.attrs]
+    kind_id = f"pto.{op.name}"
+    return NodeKind(
+        kind_id, kind_id, op.category, ports, props, allowed_in=K, name_base="v", doc=_signature(op)
     )
 
 
-for _name in UNARY_OPS:
-    _op(_name, [_in("x", "tile"), TILE_OUT], [], f"pto.{_name}(x)")
-for _name in BINARY_OPS:
-    alias = {"max": " (alias of maximum)", "min": " (alias of minimum)"}.get(_name, "")
-    _op(_name, [_in("a", "tile"), _in("b", "tile"), TILE_OUT], [], f"pto.{_name}(a, b){alias}")
-for _name in VECTOR_OPS:
-    _op(_name, [_in("tile", "tile"), _in("vec", "tile"), TILE_OUT], [], f"pto.{_name}(tile, vec)")
-_op(
-    "matmul",
-    [_in("a", "tile"), _in("b", "tile"), _in("acc", "tile", optional=True), TILE_OUT],
-    [],
-    "pto.matmul(a, b, acc=None)",
-)
-_op("broadcast", [_in("x", "tile"), TILE_OUT], [PropSpec("shape", "shape", [16, 16])], "pto.broadcast(x, shape)")  # fmt: skip
-_op(
-    "constant",
-    [TILE_OUT],
-    [PropSpec("value", "number", 0.0), PropSpec("dtype", "dtype", "f32", DTYPES)],
-    "pto.constant(value, dtype)",
-)
-_op("load", [_in("src", "tile"), TILE_OUT], [], "pto.load(src)")
-_op("store", [_in("dst", "tile"), _in("value", "tile")], [], "pto.store(dst, value)")
-_op(
-    "alloc",
-    [TILE_OUT],
-    [PropSpec("shape", "shape", [16, 16]), PropSpec("dtype", "dtype", "f32", DTYPES)],
-    "pto.alloc(shape, dtype)",
-)
+KINDS.extend(_kind(op) for op in op_table.OPS)
+
+UNARY_OPS = tuple(op.name for op in op_table.OPS if op.operands == ("x",) and not op.attrs)
+"""Ops whose node takes one tile ``x`` (elementwise, reductions, slices)."""
+BINARY_OPS = tuple(op.name for op in op_table.OPS if op.operands == ("a", "b"))
+"""Ops whose node takes tiles ``a`` and ``b`` (aliases included)."""
+VECTOR_OPS = tuple(op.name for op in op_table.OPS if op.rule in ("row_vec", "col_vec"))
+"""Ops whose node takes a ``tile`` and a row or column ``vec``."""
 TILE_OPS = tuple(k.id[4:] for k in KINDS)
 DSL_KINDS = {f"TileOp.{op}": f"pto.{op}" for op in TILE_OPS}
 """A kernel body's tile op (by its ``op``) -> its kind (``registry.dsl_kind``)."""

@@ -1,0 +1,213 @@
+"""The one table of tile ops: every fact about a ``pto.*`` op that more than one part needs.
+
+Each row names an op and says, once: its operands (the ``pto.*`` tile arguments, which are
+also the Studio node's input ports), its attributes (non-tile arguments, the node's
+properties), its type rule, the cycle class of the cost model, the C runtime function the
+cpu_sim backend calls, the PTO-ISA instruction the ascend_npu backend emits, the ``ptoisa.*``
+spelling users may write, and its Studio palette category. Everything else derives from it:
+
+- ``pto.OPS`` and the rule-specific checks of the ``pto.*`` functions (``pto.py``);
+- the ``ptoisa.*`` names (``ptoisa.py``);
+- the op classes of the cycle model (``compiler/cost.py``);
+- the Studio catalogue of tile-op nodes (``app/model/kinds/tile_ops.py``);
+- every C++ op list: the IR's ``OpCode`` enum and name table, the cpu_sim emitter's runtime
+  calls, the ascend_npu emitter's ISA spellings and the runtime's checked dispatch
+  (``pto_run_op``).
+
+Why the table lives here and C++ gets a generated header (not the other way round): the
+language layer must answer "is this an op, what is its rule" while tracing, and
+``import pto_wsp`` must not load the compiled ``_core`` (nor may the language import the
+backends), so the table has to be plain Python. The C++ side needs compile-time lists
+(an ``enum class``, ``switch``-free lookup arrays, function pointers to the runtime entries),
+which a header of X-macros gives it: ``cpp_backend/codegen/templates/gen_tables.py`` reads
+this file (by path, with the standard library only) and writes ``generated/pto_tables.h`` at
+build time, the same way ``embed.cmake`` embeds the ascend_npu templates. Editing a row here
+rebuilds every C++ consumer; an op added here but not implemented in the runtime fails the
+build (its ``pto_<op>`` function does not exist), and ``tests/unit/test_op_table.py`` walks
+every op through each Python consumer.
+
+This module imports nothing outside the standard library, so the build-time generator can
+load it without importing ``pto_wsp`` (numpy, the extension).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RULES: tuple[str, ...] = (
+    "load",  # an In/InOut parameter -> a tile of its shape
+    "store",  # (dst parameter, value) -> nothing; value broadcasts to dst
+    "alloc",  # attrs (shape, dtype) -> a zero tile
+    "constant",  # attrs (value, dtype) -> a scalar
+    "unary",  # x -> same shape and dtype (float_only: needs a float operand)
+    "binary",  # (a, b) -> numpy broadcasting and promotion
+    "row_reduce",  # [r, c] -> [r, 1]
+    "col_reduce",  # [r, c] -> [1, c]
+    "row_vec",  # (tile [r, c], vec [r, 1]) -> [r, c]
+    "col_vec",  # (tile [r, c], vec [1, c]) -> [r, c]
+    "broadcast",  # x -> attr shape (numpy broadcasting)
+    "matmul",  # [M, K] @ [K, N] (+ acc [M, N]) -> [M, N]
+    "slice_even",  # [r, c] -> [r, c/2], columns 0, 2, ...
+    "slice_odd",  # [r, c] -> [r, c/2], columns 1, 3, ...
+    "interleave",  # ([r, c], [r, c]) -> [r, 2c]
+)
+"""The type rules. Each is one checking function in ``pto.py`` and one shape check in the
+runtime's ``pto_run_op``."""
+
+COST_CLASSES: tuple[str, ...] = (
+    "load",  # rate x elements of the result
+    "store",  # rate x elements of the destination
+    "elementwise",  # rate x elements of the result
+    "row_reduce",  # rate x rows
+    "rowmean",  # rate x rows (its own default rate)
+    "col_reduce",  # rate x columns
+    "matmul",  # rate x M*K*N
+)
+"""Cycle classes of the cpu_sim cost model: each is a rate field of ``CostTable``."""
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One tile op. See the module docstring for what derives from each field."""
+
+    name: str
+    """The op's name: ``pto.<name>``, the IR op name, the runtime's ``pto_run_op`` name."""
+    rule: str
+    """Its type rule (one of ``RULES``)."""
+    operands: tuple[str, ...]
+    """Tile operands in order (Studio input ports; persisted in project files). A trailing
+    ``?`` marks an optional one."""
+    attrs: tuple[str, ...] = ()
+    """Non-tile arguments after the operands (Studio properties)."""
+    cost: str = "elementwise"
+    """Cycle class (one of ``COST_CLASSES``)."""
+    runtime: str = ""
+    """The C runtime entry (``tile.h``) minus its ``pto_`` prefix; defaults to ``name``."""
+    isa: str | None = None
+    """The PTO-ISA instruction the ascend_npu backend emits (None: emitted specially)."""
+    ptoisa: str | None = None
+    """The ``ptoisa.<SPELLING>`` users may write for this op (None: no such spelling)."""
+    float_only: bool = False
+    """The result must be a float dtype."""
+    bool_ok: bool = True
+    """A bool result is meaningful (numpy accepts the op on bools)."""
+    alias_of: str | None = None
+    """Another spelling of that op (``max`` of ``maximum``): not an IR op of its own."""
+    category: str = "Tile ops"
+    """The Studio palette category of the op's node."""
+
+    @property
+    def min_arity(self) -> int:
+        return sum(1 for o in self.operands if not o.endswith("?"))
+
+    @property
+    def max_arity(self) -> int:
+        return len(self.operands)
+
+    @property
+    def operand_names(self) -> tuple[str, ...]:
+        return tuple(o.rstrip("?") for o in self.operands)
+
+    @property
+    def runtime_fn(self) -> str:
+        """The C function in ``cpp_backend/runtime/tile.h`` (``pto_<runtime>``)."""
+        return "pto_" + (self.runtime or self.name)
+
+    @property
+    def has_result(self) -> bool:
+        return self.rule != "store"
+
+
+def _unary(name: str, *, float_only: bool = True, bool_ok: bool = False, isa: str) -> OpSpec:
+    ptoisa = isa if isa in _V9_ISA else None
+    return OpSpec(name, "unary", ("x",), (), "elementwise", "", isa, ptoisa, float_only, bool_ok)
+
+
+def _binary(name: str, *, bool_ok: bool, isa: str) -> OpSpec:
+    ptoisa = isa if isa in _V9_ISA else None
+    return OpSpec(name, "binary", ("a", "b"), (), "elementwise", "", isa, ptoisa, False, bool_ok)
+
+
+# The v9 PTO-ISA subset ``ptoisa.*`` offers under the emitted spelling (compatibility names).
+_V9_ISA = frozenset(
+    "TADD TSUB TMUL TDIV TMAX TMIN TEXP TLOG TSQRT TRSQRT TRELU TNEG TABS TROWSUM TROWMAX "
+    "TCOLSUM TCOLMAX".split()
+)
+
+# Order: the Studio palette's order of tile-op nodes.
+OPS: tuple[OpSpec, ...] = (
+    _unary("exp", isa="TEXP"),
+    _unary("log", isa="TLOG"),
+    _unary("sqrt", isa="TSQRT"),
+    _unary("rsqrt", isa="TRSQRT"),
+    _unary("tanh", isa="TTANH"),
+    _unary("sigmoid", isa="TSIGMOID"),
+    _unary("sin", isa="TSIN"),
+    _unary("cos", isa="TCOS"),
+    _unary("relu", float_only=False, bool_ok=True, isa="TRELU"),
+    _unary("gelu", isa="TGELU"),
+    _unary("silu", isa="TSILU"),
+    _unary("neg", float_only=False, isa="TNEG"),
+    _unary("abs", float_only=False, bool_ok=True, isa="TABS"),
+    OpSpec("rowsum", "row_reduce", ("x",), (), "row_reduce", isa="TROWSUM", ptoisa="TROWSUM",
+           bool_ok=False),
+    OpSpec("rowmax", "row_reduce", ("x",), (), "row_reduce", isa="TROWMAX", ptoisa="TROWMAX"),
+    OpSpec("rowmean", "row_reduce", ("x",), (), "rowmean", isa="TROWMEAN", float_only=True,
+           bool_ok=False),
+    OpSpec("colsum", "col_reduce", ("x",), (), "col_reduce", isa="TCOLSUM", ptoisa="TCOLSUM",
+           bool_ok=False),
+    OpSpec("colmax", "col_reduce", ("x",), (), "col_reduce", isa="TCOLMAX", ptoisa="TCOLMAX"),
+    OpSpec("slice_even", "slice_even", ("x",), isa="TSLICEEVEN"),
+    OpSpec("slice_odd", "slice_odd", ("x",), isa="TSLICEODD"),
+    _binary("add", bool_ok=True, isa="TADD"),
+    _binary("sub", bool_ok=False, isa="TSUB"),
+    _binary("mul", bool_ok=True, isa="TMUL"),
+    _binary("div", bool_ok=False, isa="TDIV"),
+    _binary("maximum", bool_ok=True, isa="TMAX"),
+    _binary("minimum", bool_ok=True, isa="TMIN"),
+    OpSpec("max", "binary", ("a", "b"), runtime="maximum", alias_of="maximum"),
+    OpSpec("min", "binary", ("a", "b"), runtime="minimum", alias_of="minimum"),
+    OpSpec("interleave", "interleave", ("a", "b"), isa="TINTERLEAVE"),
+    OpSpec("rowmul", "row_vec", ("tile", "vec"), isa="TROWEXPANDMUL"),
+    OpSpec("rowadd", "row_vec", ("tile", "vec"), isa="TROWEXPANDADD"),
+    OpSpec("colmul", "col_vec", ("tile", "vec"), isa="TCOLEXPANDMUL"),
+    OpSpec("coladd", "col_vec", ("tile", "vec"), isa="TCOLEXPANDADD"),
+    # acc=: ascend_npu emits TMATMUL or TMATMUL_ACC itself.
+    OpSpec("matmul", "matmul", ("a", "b", "acc?"), (), "matmul", ptoisa="TMATMUL", bool_ok=False),
+    OpSpec("broadcast", "broadcast", ("x",), ("shape",), isa="TEXPAND", ptoisa="TEXPANDS"),
+    # ascend_npu: TEXPANDS of the value (constant), TLOAD or TMOV (load), TSTORE with a TEXPAND
+    # when the value broadcasts (store); alloc emits no instruction.
+    OpSpec("constant", "constant", (), ("value", "dtype")),
+    OpSpec("load", "load", ("src",), (), "load", ptoisa="TLOAD"),
+    OpSpec("store", "store", ("dst", "value"), (), "store", ptoisa="TSTORE"),
+    OpSpec("alloc", "alloc", (), ("shape", "dtype")),
+)  # fmt: skip
+
+BY_NAME: dict[str, OpSpec] = {op.name: op for op in OPS}
+"""Every op and alias by name."""
+
+IR_OPS: tuple[str, ...] = tuple(op.name for op in OPS if op.alias_of is None)
+"""Every op name a ``KernelIR`` may contain (the names of ``docs/ir.md``)."""
+
+ALIASES: dict[str, str] = {op.name: op.alias_of for op in OPS if op.alias_of is not None}
+"""``pto.max`` -> ``maximum``: other spellings that record the op they alias."""
+
+PTOISA: dict[str, str] = {op.ptoisa: op.name for op in OPS if op.ptoisa is not None}
+"""``ptoisa.<SPELLING>`` -> the op it records."""
+
+
+def _check() -> None:
+    """The table's own consistency, checked at import (a bad row must not reach C++)."""
+    seen: set[str] = set()
+    for op in OPS:
+        assert op.name not in seen, f"op {op.name!r} is listed twice"
+        seen.add(op.name)
+        assert op.rule in RULES, f"op {op.name!r}: unknown rule {op.rule!r}"
+        assert op.cost in COST_CLASSES, f"op {op.name!r}: unknown cost class {op.cost!r}"
+        assert op.alias_of is None or op.alias_of in BY_NAME, f"alias {op.name!r}"
+    assert len(PTOISA) == sum(op.ptoisa is not None for op in OPS), "a ptoisa spelling twice"
+
+
+_check()
+
+__all__ = ["OpSpec", "OPS", "BY_NAME", "IR_OPS", "ALIASES", "PTOISA", "RULES", "COST_CLASSES"]
