@@ -51,7 +51,7 @@ def _is_internal_frame(frame: FrameType) -> bool:
 
 def user_location(skip: int = 1) -> SourceLoc | None:
     """The innermost stack frame outside ``pto_wsp`` (the user's call site)."""
-    frame = sys._getframe(skip)
+    frame: FrameType | None = sys._getframe(skip)
     while frame is not None and _is_internal_frame(frame):
         frame = frame.f_back
     if frame is None:

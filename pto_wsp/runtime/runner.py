@@ -361,7 +361,9 @@ def run_main(program: Any, argv: Sequence[str] | None = None) -> NoReturn:
                     np.save(args.trace, np.asarray(built.trace))
                     write_csp_trace(built, args.trace)
                 if args.outputs:
-                    np.savez(args.outputs, **_named_tensors(built))
+                    # Values typed Any: numpy's stub types **kwds like its bool allow_pickle.
+                    tensors: dict[str, Any] = dict(_named_tensors(built))
+                    np.savez(args.outputs, **tensors)
         except Exception as err:  # every failure becomes one diagnostic line
             diags.append(diagnostic_of(err, where))
     schedule = program_diagnostics(built) if built is not None else []
