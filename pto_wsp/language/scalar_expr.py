@@ -11,6 +11,7 @@ Public helpers (v9 compatibility): ``slot_u64(i)``, ``axis(name)``, ``symbol_u64
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -217,30 +218,8 @@ class ScalarExpr:
         return str(self)
 
     def __str__(self) -> str:
-        k = self.kind
-        if k == "const":
-            return repr(self.value)
-        if k in ("var", "axis"):
-            return str(self.name)
-        if k == "symbol":
-            return f"symbol({self.name})"
-        if k == "slot":
-            return f"slot({self.value})"
-        if k == "load":
-            return f"load({self.args[0]!r})"
-        if k == "unary":
-            sym = UNARY_OPS.get(self.op, self.op)
-            return f"{sym}({self.args[0]})"
-        if k == "binary":
-            sym = BINARY_OPS.get(self.op, self.op)
-            a, b = self.args
-            if sym.isalpha():
-                return f"{sym}({a}, {b})"
-            return f"({a} {sym} {b})"
-        if k == "select":
-            c, a, b = self.args
-            return f"select({c}, {a}, {b})"
-        return f"<{k}>"
+        """The expression as Python text with minimal parentheses (``to_text``)."""
+        return to_text(self)
 
 
 class LoopVar(ScalarExpr):
@@ -306,6 +285,83 @@ def symbol_u64(name: str) -> ScalarExpr:
     return ScalarExpr.symbol(name)
 
 
+# ------------------------------------------------------------------------------------------------
+# the printer: the one place an expression becomes text
+# ------------------------------------------------------------------------------------------------
+PRECEDENCE = {
+    "lt": 5, "le": 5, "gt": 5, "ge": 5, "eq": 5, "ne": 5,
+    "or": 6, "xor": 7, "and": 8, "shl": 9, "shr": 9, "add": 10, "sub": 10,
+    "mul": 11, "div": 11, "floordiv": 11, "mod": 11,
+}  # fmt: skip
+"""Python's binding strength of each infix operator of ``BINARY_OPS`` (higher binds tighter);
+``min``/``max`` print as calls."""
+_UNARY, _ATOM = 12, 13
+_COMPARE = 5
+
+
+def to_text(
+    e: Any, *, view_text: Callable[[Any], str] | None = None, axis_as_key: bool = False
+) -> str:
+    """``e`` (an expression, a number or a tensor view) as Python text with the fewest
+    parentheses Python needs: ``b * 4 + 1``, ``-(b + 1)``, ``(a < b) < c``.
+
+    ``view_text`` spells a tensor element (a ``load``) or a view, by default by its name
+    (``Q[b, h]``); ``axis_as_key`` spells an axis reference as a schedule key reads it
+    (``t.get("head")``). Import Python writes a script's expressions into the graph with it, and
+    every message shows expressions through ``str(expr)``, which is this.
+    """
+    return _text(e, view_text or _view_name, axis_as_key)[0]
+
+
+def _view_name(view: Any) -> str:
+    name = getattr(view, "name", None)
+    return str(name) if name else repr(view)
+
+
+def _text(e: Any, view_text: Callable[[Any], str], key: bool) -> tuple[str, int]:
+    """``(text, binding strength of its outermost operator)``."""
+    if isinstance(e, bool | np.bool_):
+        return repr(bool(e)), _ATOM
+    if isinstance(e, int | float | np.integer | np.floating):
+        v = e.item() if isinstance(e, np.generic) else e
+        return repr(v), _ATOM if not v < 0 else _UNARY
+    if not isinstance(e, ScalarExpr):
+        return view_text(e), _ATOM
+    k = e.kind
+    if k == "const":
+        return _text(e.value, view_text, key)
+    if k == "var":
+        return str(e.name), _ATOM
+    if k == "axis":
+        return (f't.get("{e.name}")' if key else str(e.name)), _ATOM
+    if k == "symbol":
+        return f"symbol({e.name})", _ATOM
+    if k == "slot":
+        return f"slot({e.value})", _ATOM
+    if k == "load":
+        return view_text(e.args[0]), _ATOM
+    if k == "unary":
+        inner, p = _text(e.args[0], view_text, key)
+        if e.op not in ("neg", "not"):
+            return f"{UNARY_OPS.get(e.op, e.op)}({inner})", _ATOM
+        return UNARY_OPS[e.op] + (inner if p >= _UNARY else f"({inner})"), _UNARY
+    if k == "binary":
+        a, pa = _text(e.args[0], view_text, key)
+        b, pb = _text(e.args[1], view_text, key)
+        prec = PRECEDENCE.get(e.op)
+        if prec is None:
+            return f"{BINARY_OPS.get(e.op, e.op)}({a}, {b})", _ATOM
+        if pa < prec or (prec == _COMPARE and pa == _COMPARE):  # comparisons do not chain
+            a = f"({a})"
+        if pb <= prec:  # left-associative
+            b = f"({b})"
+        return f"{a} {BINARY_OPS[e.op]} {b}", prec
+    if k == "select":
+        c, x, y = (_text(a, view_text, key)[0] for a in e.args)
+        return f"select({c}, {x}, {y})", _ATOM
+    return f"<{k}>", _ATOM
+
+
 __all__ = [
     "ScalarExpr",
     "LoopVar",
@@ -316,4 +372,6 @@ __all__ = [
     "slot_u64",
     "axis",
     "symbol_u64",
+    "PRECEDENCE",
+    "to_text",
 ]

@@ -179,7 +179,7 @@ def test_sparse_row_for_sel():
     assert e.kind == "binary" and e.op == "sub"
     hi, lo = e.args
     assert hi.args[0].root is s.indptr_tensor and lo.args[0].root is s.indptr_tensor
-    assert str(hi.args[0].index_items[0].expr) == "(b + 1)"
+    assert str(hi.args[0].index_items[0].expr) == "b + 1"
     assert lo.args[0].index_items[0].expr is b
     fixed = s[1]
     assert isinstance(fixed.row, ScalarExpr) and fixed.row.value == 1

@@ -13,13 +13,9 @@ from app.model import frames, io
 from app.model.document import Document, Node
 from app.model.equality import same_as
 from app.model.export import export_script
-from app.model.importer import (
-    ScriptImportError,
-    expr_text,
-    import_script,
-    index_text,
-    layout_rects,
-)
+from app.model.import_layout import layout_rects
+from app.model.import_text import expr_text, index_text
+from app.model.importer import ScriptImportError, import_script
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = sorted((ROOT / "projects").glob("*.pto.json"))
