@@ -19,7 +19,7 @@ MOVED: dict[str, str] = {
     **{
         f"pto_wsp.{name}": f"pto_wsp.language.{name}"
         for name in (
-            "types tensor tensor_init axes layout kernel pto ptoisa workload csp schedule slots "
+            "types tensor tensor_init axes kernel pto ptoisa workload csp schedule slots "
             "scalar_expr key_rule shape_rule compat legacy"
         ).split()
     },
@@ -32,6 +32,33 @@ MOVED: dict[str, str] = {
     "pto_wsp.backends.cost": "pto_wsp.compiler.cost",
     "pto_wsp.backends.collective_cost": "pto_wsp.compiler.collective_cost",
 }
+
+#: old dotted path -> the modules its names now live in (the flat module was split in two)
+MERGED: dict[str, tuple[str, ...]] = {
+    # the collectives left layout.py for collectives.py (layout must not import tensors)
+    "pto_wsp.layout": ("pto_wsp.language.layout", "pto_wsp.language.collectives"),
+}
+
+
+def _merged_module(old: str, parts: tuple[str, ...]) -> ModuleType:
+    """A module under the old path whose attributes are looked up in each part in turn.
+
+    The classes and functions are the parts' own objects, so ``isinstance`` agrees either way."""
+    modules = [importlib.import_module(part) for part in parts]
+    merged = ModuleType(old, modules[0].__doc__)
+
+    def __getattr__(name: str) -> object:  # noqa: N807 - module-level __getattr__ (PEP 562)
+        for module in modules:
+            if hasattr(module, name):
+                return getattr(module, name)
+        raise AttributeError(f"module {old!r} has no attribute {name!r}")
+
+    def __dir__() -> list[str]:  # noqa: N807
+        return sorted({name for module in modules for name in dir(module)})
+
+    names = [n for module in modules for n in getattr(module, "__all__", ())]
+    vars(merged).update(__getattr__=__getattr__, __dir__=__dir__, __all__=names)
+    return merged
 
 
 class _AliasLoader(importlib.abc.Loader):
@@ -86,6 +113,9 @@ def install() -> None:
     for old, new in MOVED.items():
         if new in sys.modules:
             sys.modules.setdefault(old, sys.modules[new])
+    for old, parts in MERGED.items():
+        if old not in sys.modules:
+            sys.modules[old] = _merged_module(old, parts)
     if not any(isinstance(f, _AliasFinder) for f in sys.meta_path):
         # First, so a submodule under an old path is not found by the path finder through the
         # aliased package's __path__ (which would load the file again, as a second module).

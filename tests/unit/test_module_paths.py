@@ -88,3 +88,17 @@ def test_importing_an_old_module_path_leaves_the_decorator_of_the_same_name() ->
     exec("import pto_wsp.kernel\nimport pto_wsp.workload", {})
     assert pto_wsp.kernel is kernel and callable(kernel)
     assert pto_wsp.workload is workload and callable(workload)
+
+
+def test_the_flat_layout_path_still_has_the_collectives() -> None:
+    """``pto_wsp.layout`` held layouts and collectives; they are two modules now."""
+    from pto_wsp.language import collectives, layout
+    from pto_wsp.layout import TensorLayout, allreduce, relayout
+
+    assert allreduce is collectives.allreduce is pto_wsp.allreduce
+    assert relayout is collectives.relayout
+    assert TensorLayout is layout.TensorLayout
+    flat = importlib.import_module("pto_wsp.layout")
+    assert {"allgather", "reduce_scatter", "TensorShard", "MemLayout"} <= set(flat.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = flat.nope
