@@ -30,6 +30,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from pto_wsp.language import affine
 from pto_wsp.language.shape_rule import (
     format_shape,
     loop_bound_problem,
@@ -41,7 +42,7 @@ from . import exprs, frames, indexing, kind_lookup
 from .document import Diagnostic, Document, Node
 from .kinds._base import DTYPES
 
-Affine = tuple[dict[str, int], int]
+Affine = affine.Affine
 """``({name: coefficient}, constant)``: an index bound as a linear form of loop variables."""
 
 
@@ -89,43 +90,30 @@ def _slice_length(s: ast.Slice, dim: int) -> int | None:
         start = lower[1] if lower is not None else None
         stop = upper[1] if upper is not None else None
         return len(range(*slice(start, stop, step[1]).indices(dim)))
-    if lower is None or upper is None or step[1] < 0:
+    if step[1] < 0:
         return None
-    coef = dict(upper[0])
-    for name, c in lower[0].items():
-        coef[name] = coef.get(name, 0) - c
-    if any(coef.values()):
-        return None  # the extent varies with a loop variable
-    return max(0, math.ceil((upper[1] - lower[1]) / step[1]))
+    diff = affine.constant_difference(upper, lower)  # None: it varies with a loop variable
+    return None if diff is None else max(0, math.ceil(diff / step[1]))
 
 
 def _affine(node: ast.expr) -> Affine | None:
-    """``node`` as a linear form over names with integer coefficients; None if it is not one."""
+    """``node`` as a linear form over names with integer coefficients; None if it is not one.
+    The algebra is ``pto_wsp.language.affine``'s, the one the DSL's tracing uses."""
     if isinstance(node, ast.Constant):
         value = node.value
-        return ({}, value) if isinstance(value, int) and not isinstance(value, bool) else None
+        return (
+            affine.constant(value)
+            if isinstance(value, int) and not isinstance(value, bool)
+            else None
+        )
     if isinstance(node, ast.Name):
-        return ({node.id: 1}, 0)
+        return affine.variable(node.id)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         inner = _affine(node.operand)
-        if inner is None:
-            return None
-        sign = -1 if isinstance(node.op, ast.USub) else 1
-        return ({k: sign * v for k, v in inner[0].items()}, sign * inner[1])
+        return affine.negate(inner) if isinstance(node.op, ast.USub) else inner
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub | ast.Mult):
-        a, b = _affine(node.left), _affine(node.right)
-        if a is None or b is None:
-            return None
-        if isinstance(node.op, ast.Mult):
-            if a[0] and b[0]:
-                return None  # a product of two variables is not linear
-            (terms, _), k = (b, a[1]) if not a[0] else (a, b[1])
-            return ({n: c * k for n, c in terms.items()}, a[1] * b[1])
-        sign = 1 if isinstance(node.op, ast.Add) else -1
-        terms = dict(a[0])
-        for name, c in b[0].items():
-            terms[name] = terms.get(name, 0) + sign * c
-        return ({n: c for n, c in terms.items() if c}, a[1] + sign * b[1])
+        op = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul"}[type(node.op)]
+        return affine.combine(op, _affine(node.left), _affine(node.right))
     return None
 
 

@@ -9,6 +9,7 @@
 #include "ir/module.h"
 #include "ir/printer.h"
 #include "ir/schedule.h"
+#include "ir/tile.h"
 #include "ir/types.h"
 #include "ir/workload.h"
 
@@ -270,8 +271,23 @@ void bind_kernel(py::module_& m) {
         .def_readwrite("cpp_includes", &Kernel::cpp_includes)
         .def_readwrite("cost", &Kernel::cost)
         .def("find_param", &Kernel::find_param, py::arg("name"))
+        .def("tile_problems", &tile_problems, "The tiles that break the tile rank rule (ir/tile.h).")
         .def("print", &Kernel::print, py::arg("locs") = false)
         .def("__str__", [](const Kernel& k) { return k.print(false); });
+
+    py::class_<TileProblem>(m, "TileProblem", "A tile that breaks the tile rank rule (ir/tile.h).")
+        .def_readonly("construct", &TileProblem::construct)
+        .def_readonly("problem", &TileProblem::problem)
+        .def_readonly("loc", &TileProblem::loc)
+        .def_property_readonly("message", &TileProblem::message);
+    m.def(
+        "tile_dims",
+        [](const std::vector<int64_t>& shape) -> std::optional<std::pair<int64_t, int64_t>> {
+            const auto t = tile_dims(shape);
+            if (!t) return std::nullopt;
+            return std::make_pair(t->rows, t->cols);
+        },
+        py::arg("shape"), "(rows, cols) of a tile of `shape` (leading 1s dropped), None above 2-D.");
 }
 
 void bind_schedule(py::module_& m) {

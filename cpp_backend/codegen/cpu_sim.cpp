@@ -3,7 +3,8 @@
 // libpto_runtime. Run-time checks (index bounds, view shapes) use GNU statement expressions so
 // that a failing check returns from `pto_lib_run` with a message naming the task and kernel.
 #include "codegen/cpu_sim.h"
-#include "codegen/affine.h"
+#include "ir/affine.h"
+#include "ir/tile.h"
 #include "codegen/cpu_sim_collective.h"
 #include "codegen/cpu_sim_csp.h"
 #include "codegen/emit_util.h"
@@ -25,7 +26,6 @@ using namespace ir;
 namespace {
 
 constexpr std::size_t PTO_CODEGEN_MAX_DIMS = 8;  // PTO_ABI_MAX_DIMS
-constexpr int64_t kUnknown = INT64_MIN;          // a stride not known at compile time
 
 // ---- small helpers ------------------------------------------------------------------------
 
@@ -63,7 +63,6 @@ struct ViewCode {
     std::string off;                                   // element offset expression (a local)
     std::vector<std::pair<std::string, std::string>> dims;  // (extent, stride) locals
     std::vector<int64_t> static_ext;                   // -1 where not constant
-    std::vector<int64_t> static_stride;                // from opts, kUnknown where unknown
 };
 
 class Emitter : public CspHost, private NestEmitter {
@@ -121,6 +120,8 @@ private:
 
     std::string emit_kernel(std::size_t k) {
         const Kernel& K = *m_.kernels[k];
+        for (const TileProblem& bad : tile_problems(K))  // the one tile rank rule (ir/tile.h)
+            throw CodegenError(bad.message(), bad.loc);
         std::ostringstream o;
         o << "// kernel @" << K.name << " (" << to_string(K.body_kind) << ")"
           << (K.loc.empty() ? "" : " defined at " + K.loc) << "\n";
@@ -199,18 +200,8 @@ private:
                 o << "    pto_tile* const v" << id << " = " << v(0) << ";\n";
                 continue;
             }
-            int64_t rows = 1, cols = 1;
-            if (op.shape.size() == 2) {
-                rows = op.shape[0];
-                cols = op.shape[1];
-            } else if (op.shape.size() == 1) {
-                cols = op.shape[0];
-            } else if (!op.shape.empty()) {
-                throw CodegenError("op " + op.name + " of kernel " + K.name +
-                                       " has a result of rank " + std::to_string(op.shape.size()) +
-                                       "; tiles are 2-D",
-                                   op.loc);
-            }
+            const TileDims td = *tile_dims(op.shape);  // checked on entry (ir/tile.h)
+            const int64_t rows = td.rows, cols = td.cols;
             if (rows <= 0 || cols <= 0 || op.dtype == DType::None)
                 throw CodegenError("op " + op.name + " of kernel " + K.name +
                                        " has no static result type",
@@ -424,12 +415,6 @@ private:
         const std::string tid = std::to_string(v.tensor_id);
         vc.off = fresh("off");
         put("int64_t " + vc.off + " = 0;");
-        const auto* strides = v.tensor_id < static_cast<int64_t>(opts_.tensor_strides.size())
-                                  ? &opts_.tensor_strides[v.tensor_id]
-                                  : nullptr;
-        auto static_stride = [&](std::size_t d) -> int64_t {
-            return strides && d < strides->size() ? (*strides)[d] : kUnknown;
-        };
         for (std::size_t d = 0; d < t->shape.size(); ++d) {
             const std::string n = dim_size(v.tensor_id, d);
             if (d < v.indices.size() && v.indices[d].kind == Index::Kind::Point) {
@@ -472,13 +457,12 @@ private:
                     std::to_string(ix.step) + ";");
                 put(vc.off + " += " + lo + " * " + stride(v.tensor_id, d) + ";");
                 vc.dims.emplace_back(ext, st);
-                vc.static_ext.push_back(static_ok ? (*ch - *cl + ix.step - 1) / ix.step : -1);
-                const int64_t ss = static_stride(d);
-                vc.static_stride.push_back(ss == kUnknown ? kUnknown : ss * ix.step);
+                // [i*T : (i+1)*T] has the static extent T (the one affine analysis, ir/affine.h)
+                const auto diff = constant_difference(ix.stop, ix.start);
+                vc.static_ext.push_back(!diff ? -1 : *diff > 0 ? (*diff + ix.step - 1) / ix.step : 0);
             } else {
                 vc.dims.emplace_back(n, stride(v.tensor_id, d));
                 vc.static_ext.push_back(t->shape[d]);
-                vc.static_stride.push_back(static_stride(d));
             }
         }
         return vc;
@@ -847,74 +831,45 @@ private:
         return "(int64_t)(" + ex(k, ctx) + ")";
     }
 
-    /// Emits the pto_tile of a tensor/tile argument; returns its local name.
+    /// Emits the pto_tile of a tensor/tile argument; returns its local name. The view becomes a
+    /// 2-D tile by the one tile rank rule (ir/tile.h): its leading extents must be 1 (checked
+    /// here when known, at run time otherwise) and a shaped parameter takes exactly its shape.
     std::string emit_tile(const View& view, const ViewCode& vc, const Kernel& K,
                           const KernelParam& p, const std::string& ctx) {
         const Tensor* t = m_.tensor(view.tensor_id);
-        const std::string what = "parameter " + p.name + " of kernel " + K.name;
+        const std::string what = "the view bound to parameter " + p.name + " of kernel " + K.name;
         const std::size_t k = vc.dims.size();
-        std::string rows, cols, rs, cs;
+        // A traced kernel was specialised for a static shape, a Tile[r, c] declares one.
+        const bool shaped =
+            !p.shape.empty() && (K.body_kind == BodyKind::Traced || p.kind == ParamKind::Tile);
+        const std::string problem =
+            view_tile_problem(vc.static_ext, shaped ? p.shape : std::vector<int64_t>{}, what);
+        if (!problem.empty()) throw CodegenError(problem, "");
+        for (std::size_t j = 0; j + 2 < k; ++j) {
+            if (vc.static_ext[j] == 1) continue;
+            put("if (" + vc.dims[j].first + " != 1) { " +
+                fail(ctx, view_leading_extent_message(what), "(long long)" + vc.dims[j].first) +
+                "; }");
+        }
+        std::string rows = "1", cols = "1", rs = "0", cs = "1";
         int64_t srows = 1, scols = 1;
-        if (k == 0) {
-            rows = cols = rs = cs = "1";
-        } else if (k == 1) {
-            rows = "1";
-            cols = vc.dims[0].first;
-            rs = "0";
-            cs = vc.dims[0].second;
-            scols = vc.static_ext[0];
-        } else {
-            // Leading dims flatten into rows when they are contiguous with each other.
-            for (std::size_t j = 0; j + 2 < k; ++j) {
-                const int64_t sj = vc.static_stride[j], sn = vc.static_stride[j + 1],
-                              en = vc.static_ext[j + 1];
-                if (sj != kUnknown && sn != kUnknown && en >= 0 && sj != sn * en)
-                    throw CodegenError("the view bound to " + what + " has " + std::to_string(k) +
-                                           " dimensions that are not contiguous in its leading "
-                                           "dimensions, so it cannot be flattened to a 2-D tile",
-                                       "");
-                put("if (" + vc.dims[j].second + " != " + vc.dims[j + 1].second + " * " +
-                    vc.dims[j + 1].first + ") { " +
-                    fail(ctx, "the view bound to " + what + " is not contiguous in its leading "
-                                  "dimensions and cannot be flattened to a 2-D tile",
-                         "") +
-                    "; }");
-            }
-            rows = "(" + vc.dims[0].first;
-            for (std::size_t j = 1; j + 1 < k; ++j) rows += " * " + vc.dims[j].first;
-            rows += ")";
+        if (k >= 1) {
             cols = vc.dims[k - 1].first;
-            rs = vc.dims[k - 2].second;
             cs = vc.dims[k - 1].second;
-            for (std::size_t j = 0; j + 1 < k; ++j)
-                srows = (srows < 0 || vc.static_ext[j] < 0) ? -1 : srows * vc.static_ext[j];
             scols = vc.static_ext[k - 1];
         }
-        // A traced kernel was specialised for a static shape: the view must have it.
-        if (K.body_kind == BodyKind::Traced && !p.shape.empty()) {
-            int64_t er = 1, ec = 1;
-            if (p.shape.size() == 1) {
-                ec = p.shape[0];
-            } else {
-                for (std::size_t j = 0; j + 1 < p.shape.size(); ++j) er *= p.shape[j];
-                ec = p.shape.back();
-            }
-            if (srows >= 0 && scols >= 0) {
-                if (srows != er || scols != ec)
-                    throw CodegenError("the view bound to " + what + " is " +
-                                           std::to_string(srows) + "x" + std::to_string(scols) +
-                                           " but the kernel was specialised for " +
-                                           std::to_string(er) + "x" + std::to_string(ec),
-                                       "");
-            } else {
-                put("if (" + rows + " != " + std::to_string(er) + " || " + cols +
-                    " != " + std::to_string(ec) + ") { " +
-                    fail(ctx, "the view bound to " + what + " is %lldx%lld but the kernel "
-                                  "was specialised for " + std::to_string(er) + "x" +
-                                  std::to_string(ec),
-                         "(long long)" + rows + ", (long long)" + cols) +
-                    "; }");
-            }
+        if (k >= 2) {
+            rows = "(" + vc.dims[k - 2].first + ")";
+            rs = vc.dims[k - 2].second;
+            srows = vc.static_ext[k - 2];
+        }
+        if (shaped && (srows < 0 || scols < 0)) {
+            const TileDims want = *tile_dims(p.shape);  // the kernel passed tile_problems
+            const std::string er = std::to_string(want.rows), ec = std::to_string(want.cols);
+            put("if (" + rows + " != " + er + " || " + cols + " != " + ec + ") { " +
+                fail(ctx, what + " is %lldx%lld but the kernel takes a " + er + "x" + ec + " tile",
+                     "(long long)" + rows + ", (long long)" + cols) +
+                "; }");
         }
         const std::string name = fresh("tile");
         const std::string base = csp_.tensor_base(view.tensor_id, "T" + std::to_string(view.tensor_id),

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "codegen/affine.h"
+#include "ir/affine.h"
 
 #include "codegen/cpu_sim.h"
 

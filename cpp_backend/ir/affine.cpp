@@ -1,11 +1,9 @@
 // Affine index analysis (see affine.h).
-#include "codegen/affine.h"
+#include "ir/affine.h"
 
 #include <iterator>
 
-namespace pto::wsp::codegen {
-
-using namespace ir;
+namespace pto::wsp::ir {
 
 std::optional<Affine> affine(const ExprPtr& e) {
     if (!e) return std::nullopt;
@@ -43,6 +41,13 @@ std::optional<Affine> affine(const ExprPtr& e) {
     return std::nullopt;
 }
 
+std::optional<int64_t> constant_difference(const ExprPtr& a, const ExprPtr& b) {
+    auto fa = affine(a);
+    auto fb = affine(b);
+    if (!fa || !fb || fa->coef != fb->coef) return std::nullopt;
+    return fa->c - fb->c;
+}
+
 bool separates(const Index& ix, int64_t var) {
     if (ix.kind == Index::Kind::Point) {
         auto a = affine(ix.value);
@@ -56,4 +61,4 @@ bool separates(const Index& ix, int64_t var) {
     return len <= (a < 0 ? -a : a);
 }
 
-}  // namespace pto::wsp::codegen
+}  // namespace pto::wsp::ir

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "ir/affine.h"
 #include "ir/printer.h"
 
 namespace pto::wsp::ir {
@@ -103,14 +104,12 @@ std::vector<int64_t> View::shape_of(const std::vector<int64_t>& tensor_shape) co
         }
         const Index& ix = indices[d];
         if (ix.kind == Index::Kind::Point) continue;
-        auto a = ix.start->as_const_int();
-        auto b = ix.stop->as_const_int();
-        if (a && b && ix.step > 0) {
-            int64_t n = *b > *a ? (*b - *a + ix.step - 1) / ix.step : 0;
-            out.push_back(n);
-        } else {
+        // [i*T : (i+1)*T] has the static extent T: the one affine analysis (ir/affine.h).
+        const auto diff = constant_difference(ix.stop, ix.start);
+        if (diff && ix.step > 0)
+            out.push_back(*diff > 0 ? (*diff + ix.step - 1) / ix.step : 0);
+        else
             out.push_back(-1);
-        }
     }
     return out;
 }

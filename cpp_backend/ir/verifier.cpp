@@ -6,6 +6,7 @@
 
 #include "ir/module.h"
 #include "ir/printer.h"
+#include "ir/tile.h"
 
 namespace pto::wsp::ir {
 namespace {
@@ -103,6 +104,7 @@ private:
         if (k.body_kind != BodyKind::Cpp && !k.cpp_src.empty())
             error(what, k.loc, "cpp_src is set but body_kind is '" + to_string(k.body_kind) + "'");
         if (k.cost < -1) error(what, k.loc, "cost " + std::to_string(k.cost) + " is negative (-1 = from the cost table)");
+        for (const TileProblem& bad : tile_problems(k)) error(bad.construct, bad.loc, bad.problem);
 
         const int64_t nparams = static_cast<int64_t>(k.params.size());
         for (const KernelOp& op : k.ops) {

@@ -43,7 +43,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ..errors import CompileError, user_location
+from .._native import ir as _ir
+from ..errors import CompileError, SourceLoc, user_location
 from ..language import op_table
 from .collective_cost import collective_cycles
 
@@ -134,11 +135,21 @@ DEFAULT_COST_TABLE = CostTable()
 
 
 def _rc(shape: list[int]) -> tuple[int, int]:
-    if len(shape) == 0:
-        return 1, 1
-    if len(shape) == 1:
-        return 1, int(shape[0])
-    return math.prod(int(s) for s in shape[:-1]), int(shape[-1])
+    """(rows, cols) of a tile by the one tile rank rule (cpp_backend/ir/tile.h): leading 1s are
+    dropped, nothing is flattened. ``_traced_cycles`` checks the kernel's tiles first."""
+    dims = _ir.tile_dims(shape)
+    assert dims is not None, shape
+    return int(dims[0]), int(dims[1])
+
+
+def _check_tiles(k: Any) -> None:
+    """A rank > 2 tile is the error the verifier and both emitters give, in the same words."""
+    problems = k.tile_problems()
+    if problems:
+        bad = problems[0]
+        file, _, line = bad.loc.rpartition(":")
+        loc = SourceLoc(file, int(line)) if file and line.isdigit() else user_location()
+        raise CompileError(f"cost model: {bad.message}", loc=loc)
 
 
 def _op_cycles(cls: str, rate: float, shape: list[int], operand_shapes: list[list[int]]) -> float:
@@ -158,6 +169,7 @@ def _op_cycles(cls: str, rate: float, shape: list[int], operand_shapes: list[lis
 
 
 def _traced_cycles(k: Any, table: CostTable) -> int:
+    _check_tiles(k)
     params = list(k.params)
     shapes: list[list[int]] = [list(p.shape) for p in params]
     total = 0.0

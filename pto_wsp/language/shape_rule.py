@@ -1,8 +1,15 @@
 """The one rule for passing a tensor view to a ``Tile[r, c, dtype]`` kernel parameter.
 
-A tile parameter takes a view of exactly the tile's shape and dtype: same rank, every extent
-that is known statically equal to the tile's, and the same element type. An extent that is only known at run time (``None``: a
-slice with symbolic bounds) is not refused here; the runtime checks it.
+A tile parameter takes a view of exactly the tile's shape and dtype: the same shape once leading
+1s are dropped (a ``Tile[16, 16]`` takes a view of shape ``(16, 16)`` or ``(1, 1, 16, 16)``, not
+``(2, 16, 16)``: nothing is flattened), every extent that is known statically equal to the
+tile's, and the same element type. An extent that is only known at run time (``None``: a slice
+with symbolic bounds) is not refused here; the runtime checks it.
+
+The tile rank rule itself lives in C++ on the IR (``cpp_backend/ir/tile.h``: the verifier, both
+emitters and the cost model apply it to the lowered kernels, in the same words). This is its
+trace-time side: it judges a call where the user wrote it, before any IR exists, and must agree
+with ``view_tile_problem`` there (tests/unit/test_tile_rank.py holds both to the same cases).
 
 The rule is pure (shapes in, problem text out, no tracing objects) so that the two places that
 apply it say the same thing: the DSL's kernel-call check (``pto_wsp.language.kernel``) and the Studio's
@@ -28,12 +35,26 @@ def tile_shape_problem(tile_shape: Sequence[int], view_shape: Sequence[int | Non
     shape []``.
     """
     want = [int(w) for w in tile_shape]
-    rank_differs = len(view_shape) != len(want)
-    if rank_differs or any(
-        s is not None and int(s) != w for s, w in zip(view_shape, want, strict=False)
-    ):
+    if not _fits(want, list(view_shape)):
         return f"expects shape {want}, got a view of shape {format_shape(view_shape)}"
     return None
+
+
+def _fits(tile: list[int], view: list[int | None]) -> bool:
+    """The rule of ``view_tile_problem`` (cpp_backend/ir/tile.h): leading extents beyond the
+    last two are 1 (or known only at run time), the last two (``[c]`` read as ``[1, c]``) are
+    the tile's rows and columns."""
+    core = [1] * max(0, 2 - len(tile)) + tile
+    while len(core) > 2 and core[0] == 1:
+        core.pop(0)
+    if len(core) > 2:  # no tile (the IR verifier says so at lowering): the view must match as is
+        return len(view) == len(tile) and all(
+            s is None or int(s) == w for s, w in zip(view, tile, strict=True)
+        )
+    lead, last = view[:-2], [1] * max(0, 2 - len(view)) + view[-2:]
+    return all(s is None or int(s) == 1 for s in lead) and all(
+        s is None or int(s) == w for s, w in zip(last, core, strict=True)
+    )
 
 
 def tile_dtype_problem(tile_dtype: str, view_dtype: str) -> str | None:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import TensorIndexError, TypeCheckError, user_location
+from . import affine
 from .layout import TensorLayout, check_array_mem
 from .scalar_expr import LoopVar, ScalarExpr, as_expr
 from .shape_rule import loop_bound_problem
@@ -147,47 +148,27 @@ def _static_diff(stop: Scalar, start: Scalar) -> int | None:
     if same_expr(base_a, base_b):
         return off_a - off_b
     # Affine fallback: (i + 1) * T - i * T == T although the trees differ.
-    fa, fb = _affine(stop), _affine(start)
-    if fa is None or fb is None:
-        return None
-    terms = dict(fa[0])
-    for key, coeff in fb[0].items():
-        terms[key] = terms.get(key, 0) - coeff
-    if any(c != 0 for c in terms.values()):
-        return None
-    return fa[1] - fb[1]
+    return affine.constant_difference(_affine(stop), _affine(start))
 
 
-def _affine(e: Any) -> tuple[dict[int, int], int] | None:
-    """``e`` as ``sum(coeff * var) + const`` over loop variables (keyed by id), or None."""
+def _affine(e: Any) -> affine.Affine | None:
+    """``e`` as an affine form over loop variables (keyed by identity), or None. Tracing needs
+    it for slice lengths only; the canonical analysis is C++ on the IR (``ir/affine.h``)."""
     if isinstance(e, bool):
         return None
     if isinstance(e, int):
-        return {}, e
+        return affine.constant(e)
     if not isinstance(e, ScalarExpr):
         return None
     if e.kind == "const":
-        return ({}, e.value) if type(e.value) is int else None
+        return affine.constant(e.value) if type(e.value) is int else None
     if e.kind == "var":
-        return {id(e): 1}, 0
+        return affine.variable(id(e))
     if e.kind == "unary" and e.op == "neg":
-        inner = _affine(e.args[0])
-        return None if inner is None else ({k: -c for k, c in inner[0].items()}, -inner[1])
-    if e.kind != "binary" or e.op not in ("add", "sub", "mul"):
+        return affine.negate(_affine(e.args[0]))
+    if e.kind != "binary":
         return None
-    a, b = _affine(e.args[0]), _affine(e.args[1])
-    if a is None or b is None:
-        return None
-    if e.op == "mul":
-        if a[0] and b[0]:
-            return None  # a product of variables is not affine
-        (terms, k), scale = (a, b[1]) if not b[0] else (b, a[1])
-        return {v: c * scale for v, c in terms.items()}, k * scale
-    sign = 1 if e.op == "add" else -1
-    terms = dict(a[0])
-    for v, c in b[0].items():
-        terms[v] = terms.get(v, 0) + sign * c
-    return terms, a[1] + sign * b[1]
+    return affine.combine(e.op, _affine(e.args[0]), _affine(e.args[1]))
 
 
 def same_expr(a: Any, b: Any) -> bool:

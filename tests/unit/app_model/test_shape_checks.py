@@ -58,7 +58,16 @@ def test_rule_refuses_other_ranks_and_extents() -> None:
     assert tile_shape_problem((16, 16), (8, 16, 16)) == (
         "expects shape [16, 16], got a view of shape [8, 16, 16]"
     )
-    assert tile_shape_problem((16, 16), (None, None, 16)) is not None  # rank alone decides
+    assert tile_shape_problem((16, 16), (2, 16, 16)) is not None  # nothing is flattened
+    assert tile_shape_problem((16, 16), (None, 8, 16)) is not None
+
+
+def test_rule_drops_leading_ones() -> None:
+    """The one tile rank rule (cpp_backend/ir/tile.h): a view of the tile's shape once leading
+    1s are dropped; a leading extent known only at run time is the run's to check."""
+    assert tile_shape_problem((16, 16), (1, 1, 16, 16)) is None
+    assert tile_shape_problem((1, 16), (16,)) is None
+    assert tile_shape_problem((16, 16), (None, 16, 16)) is None
     assert format_shape((8, None)) == "[8, ?]"
     assert tile_dtype_problem("f32", "f32") is None
     assert tile_dtype_problem("f32", "f16") == "expects dtype f32, got f16"
