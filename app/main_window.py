@@ -375,7 +375,7 @@ class MainWindow(QMainWindow):
         """Run on open (``python -m app``): a trusted document with a Compile node only; a
         restricted one shows the bar and waits for the user."""
         runnable = any(
-            n.kind in frames.PROGRAM_KINDS and n.props.get("target")
+            n.kind in registry.PROGRAM_KINDS and n.props.get("target")
             for n in self.document.graph.nodes.values()
         )
         return runnable and self.trusted and self.run()
@@ -798,7 +798,7 @@ class MainWindow(QMainWindow):
             out += [
                 n.id
                 for n in doc.graph.nodes.values()
-                if n.kind in frames.PROGRAM_KINDS and registry.kind(n.kind).sweep_default
+                if n.kind in registry.PROGRAM_KINDS and registry.kind(n.kind).sweep_default
             ]
         return [i for i in out if registry.kind(doc.node(i).kind).sweep_default] or out[:1]
 

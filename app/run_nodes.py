@@ -167,7 +167,7 @@ def schedule_node(doc: Document, node_id: str | None, directive: str) -> str | N
     if node_id is None:
         return None
     node = doc.graph.nodes.get(node_id)
-    if node is None or node.kind in frames.PROGRAM_KINDS:
+    if node is None or node.kind in registry.PROGRAM_KINDS:
         return node_id
-    outer = [f for f in frames.ancestors(doc, node_id) if f.kind in frames.PROGRAM_KINDS]
+    outer = [f for f in frames.ancestors(doc, node_id) if f.kind in registry.PROGRAM_KINDS]
     return outer[0].id if outer else node_id

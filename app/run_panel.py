@@ -47,7 +47,7 @@ from PySide6.QtWidgets import (
 
 from app.editor.canvas import GraphCanvas
 from app.editor.run_labels import RunLabels
-from app.model import frames
+from app.model import registry
 from app.model.document import Document
 from app.run_nodes import TaskNodeMap, channel_labels, deadlock_nodes
 from app.runner.job import RunDiagnostic, RunResult
@@ -318,7 +318,7 @@ class RunPanel(QObject):
         self._pending = (doc, label)
         self._edited_in_run = False
         if not any(
-            n.kind in frames.PROGRAM_KINDS and n.props.get("target")
+            n.kind in registry.PROGRAM_KINDS and n.props.get("target")
             for n in doc.graph.nodes.values()
         ):
             self._finish(self._nothing_to_run())

@@ -989,7 +989,7 @@ def sheet_vars(doc: Any, frame: Node) -> list[str]:
                     out.append(v)
             for value in n.props.values():
                 target = doc.graph.nodes.get(value) if isinstance(value, str) else None
-                if target is not None and target.kind in frames.PROGRAM_KINDS:
+                if target is not None and target.kind in registry.PROGRAM_KINDS:
                     visit(target.id)
 
     visit(frame.id)
@@ -1003,7 +1003,7 @@ def names_in_scope(canvas: CanvasApi, node: Node) -> set[str]:
     names = {n.name for n in doc.graph.nodes.values() if n.name}
     if node.id in doc.graph.nodes:
         names.update(frames.loop_vars(doc, node.id))
-        if node.kind in frames.PROGRAM_KINDS:
+        if node.kind in registry.PROGRAM_KINDS:
             names.add(exprs.TASK_VAR)
             names.update(sheet_vars(doc, node))
     else:  # a kernel body node: the body's own names
@@ -1242,7 +1242,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             w.set_value(value)
             w.picked.connect(lambda v: commit(v))
             refresh = lambda v, w=w: w.set_value(v)  # noqa: E731
-        elif is_key(spec) or (node.kind in frames.PROGRAM_KINDS and t == "expr"):
+        elif is_key(spec) or (node.kind in registry.PROGRAM_KINDS and t == "expr"):
             # an expression on a program's sheet is a key over the task (dispatch, stream_by,
             # the task graph's ready_key): picked from the loop variables or typed
             w = KeyEditor(lambda: self._key_vars(node_id))

@@ -686,7 +686,7 @@ class _Exporter:
         targets = [
             n
             for n in self.roots
-            if n.kind in frames.PROGRAM_KINDS and (n.props.get("target") or "") != ""
+            if n.kind in catalogue.PROGRAM_KINDS and (n.props.get("target") or "") != ""
         ]
         targets.sort(key=lambda n: natural_key(n.name or n.id))
         if len(targets) > 1:
@@ -720,7 +720,7 @@ class _Exporter:
                 title_written = True
 
         frames_ = sorted(
-            (n for n in self.roots if n.kind in frames.PROGRAM_KINDS),
+            (n for n in self.roots if n.kind in catalogue.PROGRAM_KINDS),
             key=lambda n: natural_key(n.name or n.id),
         )
         for n in frames_:

@@ -13,18 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .document import Document, Node
-from .kind_lookup import kind_of, table
-
-
-def __getattr__(name: str) -> frozenset[str]:
-    """``LOOP_KINDS`` (frames binding loop variables) and ``PROGRAM_KINDS`` (frames carrying a
-    schedule sheet), derived from the kinds' roles (``NodeKind.binds_vars`` / ``.program``);
-    ``catalogue`` holds the same sets, this answers callers that ask the frame helpers."""
-    if name == "LOOP_KINDS":
-        return frozenset(k for k, v in table().items() if v.binds_vars is not None)
-    if name == "PROGRAM_KINDS":
-        return frozenset(k for k, v in table().items() if v.program)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+from .kind_lookup import kind_of
 
 
 def children(doc: Document, frame_id: str | None) -> list[Node]:

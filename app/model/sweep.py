@@ -283,7 +283,7 @@ def _pool_params(node: Node, base: str) -> list[SweepParam]:
 
 
 def _sort_key(param: SweepParam, kind_id: str) -> tuple[int, tuple[Any, ...]]:
-    first = 0 if kind_id in frames.PROGRAM_KINDS else 1  # the schedules: swept most
+    first = 0 if kind_id in catalogue.PROGRAM_KINDS else 1  # the schedules: swept most
     return first, natural_key(param.label)
 
 
@@ -528,7 +528,7 @@ def set_target(doc: Document, target: str) -> Document:
     programs = [
         n
         for n in ed.doc.graph.nodes.values()
-        if n.kind in frames.PROGRAM_KINDS and n.props.get("target")
+        if n.kind in catalogue.PROGRAM_KINDS and n.props.get("target")
     ]
     if not programs:
         raise SweepError(
@@ -806,8 +806,8 @@ def run_sweep(
     param: SweepParam,
     workdir: str | os.PathLike[str],
     *,
-    target: str | None = None,
     start: StartRun,
+    target: str | None = None,
     progress: Callable[[int, int, SweepPoint], None] | None = None,
     cancel: threading.Event | None = None,
     timeout_s: float | None = None,

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from app.model import frames
+from app.model import registry
 from app.model.document import Document
 from pto_wsp.fileio import owned_temp_dir
 
@@ -278,7 +278,7 @@ def summarize_schedule(doc: Document) -> str:
         (
             n
             for n in doc.graph.nodes.values()
-            if n.kind in frames.PROGRAM_KINDS and n.parent is None and n.props.get("target")
+            if n.kind in registry.PROGRAM_KINDS and n.parent is None and n.props.get("target")
         ),
         key=lambda n: n.name,
     )
