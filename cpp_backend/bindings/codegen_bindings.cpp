@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "bindings/policy_casters.h"
 #include "codegen/cpu_sim.h"
+#include "codegen/sim_config.h"
 #include "ir/module.h"
 #include "runtime/exec.h"
 
@@ -19,6 +21,8 @@ using pto::exec::Library;
 using pto::exec::RunInputs;
 using pto::exec::RunResult;
 using pto::wsp::codegen::CodegenError;
+using pto::wsp::codegen::RunCosts;
+using pto::wsp::codegen::SimConfig;
 
 namespace {
 
@@ -37,15 +41,29 @@ py::dict emit(const pto::wsp::ir::Module& m, const std::vector<std::vector<int64
     return d;
 }
 
-int32_t config_int(const py::dict& c, const char* key, int32_t dflt) {
-    return c.contains(key) ? c[key].cast<int32_t>() : dflt;
+/// A read/write property of a plain struct field whose setter, given a value of the wrong type,
+/// raises TypeError naming the class, the field and the expected type (pybind11's own message
+/// names neither).
+template <typename C, typename T>
+void typed_field(py::class_<C>& cls, const char* cls_name, const char* name, T C::*member,
+                 const char* expected) {
+    cls.def_property(
+        name, [member](const C& c) { return c.*member; },
+        [member, cls_name, name, expected](C& c, const py::object& v) {
+            try {
+                c.*member = v.cast<T>();
+            } catch (const py::cast_error&) {
+                throw py::type_error(std::string(cls_name) + "." + name + " must be " + expected + ", got " +
+                                     std::string(py::str(py::type::of(v).attr("__name__"))) + " " +
+                                     std::string(py::repr(v)));
+            }
+        });
 }
 
 std::shared_ptr<RunResult> run(const Library& lib, const py::list& tensors,
                                std::vector<int64_t> symbols, std::vector<int64_t> params,
                                py::array_t<uint64_t, py::array::c_style> slots,
-                               std::vector<int64_t> kernel_cycles, double load_rate,
-                               double store_rate, const py::dict& config) {
+                               const SimConfig& config, const RunCosts& costs) {
     RunInputs in;
     for (const auto& item : tensors) {
         auto tup = item.cast<py::tuple>();
@@ -72,42 +90,47 @@ std::shared_ptr<RunResult> run(const Library& lib, const py::list& tensors,
     in.params = std::move(params);
     in.slots = slots.mutable_data();
     in.n_slots = static_cast<int32_t>(slots.size());
-    in.kernel_cycles = std::move(kernel_cycles);
-    in.load_rate = load_rate;
-    in.store_rate = store_rate;
-    pto_sim_config_init(&in.config);
-    in.config.workers = config_int(config, "workers", in.config.workers);
-    in.config.dispatch = config_int(config, "dispatch", in.config.dispatch);
-    in.config.streams = config_int(config, "streams", in.config.streams);
-    in.config.timing = config_int(config, "timing", in.config.timing);
-    if (config.contains("timing_param")) in.config.timing_param = config["timing_param"].cast<double>();
-    if (config.contains("window")) in.config.window = config["window"].cast<int64_t>();
-    if (config.contains("ns_per_cycle")) in.config.ns_per_cycle = config["ns_per_cycle"].cast<double>();
-    in.config.trace = config_int(config, "trace", in.config.trace);
-    if (config.contains("trace_reserve"))
-        in.config.trace_reserve = config["trace_reserve"].cast<int64_t>();
-    // Task-graph policies; the pool tables live here until pto_sim_create() copies them.
-    if (config.contains("issue_cycles")) in.config.issue_cycles = config["issue_cycles"].cast<double>();
-    in.config.ready_policy = config_int(config, "ready_policy", in.config.ready_policy);
-    if (config.contains("start_threshold"))
-        in.config.start_threshold = config["start_threshold"].cast<int64_t>();
-    std::vector<int32_t> pool_sizes, kernel_pools;
-    if (config.contains("pool_sizes")) pool_sizes = config["pool_sizes"].cast<std::vector<int32_t>>();
-    if (config.contains("kernel_pools"))
-        kernel_pools = config["kernel_pools"].cast<std::vector<int32_t>>();
-    in.config.n_pools = static_cast<int32_t>(pool_sizes.size());
-    in.config.pool_sizes = pool_sizes.data();
-    in.config.n_kernel_pools = static_cast<int32_t>(kernel_pools.size());
-    in.config.kernel_pool = kernel_pools.data();
-    // The mesh (spatial_map): grid columns and cycles per hop.
-    in.config.mesh_cols = config_int(config, "mesh_cols", in.config.mesh_cols);
-    if (config.contains("hop")) in.config.hop = config["hop"].cast<double>();
+    in.kernel_cycles = costs.kernel_cycles;
+    in.load_rate = costs.load_rate;
+    in.store_rate = costs.store_rate;
+    in.config = pto::wsp::codegen::to_pto_sim(config, costs);  // pool tables point into config
     std::unique_ptr<RunResult> res;
     {
         py::gil_scoped_release release;
         res = pto::exec::run(lib, in);
     }
     return std::shared_ptr<RunResult>(std::move(res));
+}
+
+void bind_sim_config(py::module_& m) {
+    py::class_<SimConfig> sc(m, "SimConfig",
+                             "Simulator settings of a cpu_sim run, as the IR schedule gives them "
+                             "(sim_config(module)); typed fields, no logic.");
+    sc.def(py::init<>());
+    typed_field(sc, "SimConfig", "workers", &SimConfig::workers, "int");
+    typed_field(sc, "SimConfig", "dispatch", &SimConfig::dispatch, "DispatchKind");
+    typed_field(sc, "SimConfig", "streams", &SimConfig::streams, "int");
+    typed_field(sc, "SimConfig", "timing", &SimConfig::timing, "TimingKind");
+    typed_field(sc, "SimConfig", "timing_param", &SimConfig::timing_param, "float");
+    typed_field(sc, "SimConfig", "window", &SimConfig::window, "int");
+    typed_field(sc, "SimConfig", "trace", &SimConfig::trace, "bool");
+    typed_field(sc, "SimConfig", "ready", &SimConfig::ready, "ReadyKind");
+    typed_field(sc, "SimConfig", "start_threshold", &SimConfig::start_threshold, "int");
+    typed_field(sc, "SimConfig", "pool_sizes", &SimConfig::pool_sizes, "list[int]");
+    typed_field(sc, "SimConfig", "kernel_pools", &SimConfig::kernel_pools, "list[int]");
+    typed_field(sc, "SimConfig", "mesh_cols", &SimConfig::mesh_cols, "int");
+    py::class_<RunCosts> rc(m, "RunCosts",
+                            "The cost table's run-time numbers for one cpu_sim run; typed fields.");
+    rc.def(py::init<>());
+    typed_field(rc, "RunCosts", "kernel_cycles", &RunCosts::kernel_cycles, "list[int]");
+    typed_field(rc, "RunCosts", "load_rate", &RunCosts::load_rate, "float");
+    typed_field(rc, "RunCosts", "store_rate", &RunCosts::store_rate, "float");
+    typed_field(rc, "RunCosts", "ns_per_cycle", &RunCosts::ns_per_cycle, "float");
+    typed_field(rc, "RunCosts", "issue_cycles", &RunCosts::issue_cycles, "float");
+    typed_field(rc, "RunCosts", "hop", &RunCosts::hop, "float");
+    typed_field(rc, "RunCosts", "trace_reserve", &RunCosts::trace_reserve, "int");
+    m.def("sim_config", &pto::wsp::codegen::sim_config, py::arg("module"),
+          "The simulator settings a lowered module's schedule asks for. Raises CodegenError.");
 }
 
 py::array trace_of(const py::object& self) {
@@ -138,19 +161,7 @@ void bind_codegen(py::module_& m) {
         }
     });
     m.attr("ABI_VERSION") = PTO_ABI_VERSION;
-    m.attr("DISPATCH") = py::dict(py::arg("round_robin") = int(PTO_SIM_ROUND_ROBIN),
-                                  py::arg("affinity") = int(PTO_SIM_AFFINITY),
-                                  py::arg("hash") = int(PTO_SIM_HASH),
-                                  py::arg("dispatch_by") = int(PTO_SIM_DISPATCH_BY),
-                                  py::arg("work_steal") = int(PTO_SIM_WORK_STEAL));
-    m.attr("TIMING") = py::dict(py::arg("immediate") = int(PTO_SIM_IMMEDIATE),
-                                py::arg("batched") = int(PTO_SIM_BATCHED),
-                                py::arg("interleaved") = int(PTO_SIM_INTERLEAVED),
-                                py::arg("rate_limit") = int(PTO_SIM_RATE_LIMIT));
-    m.attr("READY") = py::dict(py::arg("in_order") = int(PTO_SIM_READY_IN_ORDER),
-                               py::arg("fifo") = int(PTO_SIM_READY_FIFO),
-                               py::arg("lifo") = int(PTO_SIM_READY_LIFO),
-                               py::arg("priority") = int(PTO_SIM_READY_PRIORITY));
+    bind_sim_config(m);
     m.def("emit_cpu_sim", &emit, py::arg("module"), py::arg("tensor_strides") = std::vector<std::vector<int64_t>>{},
           "C++ sources of the cpu_sim library of a verified module: dict(files=[(name, text)], "
           "main_file, symbols, params, num_slots, arena_bytes, tracked_tensors). Raises "
@@ -176,10 +187,7 @@ void bind_codegen(py::module_& m) {
         .def_property_readonly("trace", &trace_of,
                                "Per-task trace (zero-copy numpy structured array, read-only).");
     m.def("run", &run, py::arg("library"), py::arg("tensors"), py::arg("symbols"),
-          py::arg("params"), py::arg("slots"), py::arg("kernel_cycles"), py::arg("load_rate"),
-          py::arg("store_rate"), py::arg("config"),
+          py::arg("params"), py::arg("slots"), py::arg("config"), py::arg("costs"),
           "Run a generated library once with the GIL released. tensors: [(ndarray, dtype code)] "
-          "by IR tensor id; config: simulator settings (workers, dispatch, streams, timing, "
-          "timing_param, window, ns_per_cycle, trace, trace_reserve, issue_cycles, ready_policy, "
-          "start_threshold, pool_sizes, kernel_pools, mesh_cols, hop).");
+          "by IR tensor id; config: the SimConfig of the module; costs: the RunCosts of the run.");
 }

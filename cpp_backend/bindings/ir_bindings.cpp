@@ -1,6 +1,7 @@
 // Python bindings of the IR (pto_wsp._core.ir). Binding only: string <-> enum conversion happens
-// in the ir:: parse functions (std::invalid_argument -> ValueError), and the few lambdas here only
-// marshal Python shapes (tuples, "Node or list of Nodes") to the C++ types.
+// in the ir:: parse functions (std::invalid_argument -> ValueError), the schedule's policy enums
+// cross as the DSL's enums (policy_casters.h), and the few lambdas here only marshal Python
+// shapes (tuples, "Node or list of Nodes") to the C++ types.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -12,6 +13,7 @@
 #include "ir/tile.h"
 #include "ir/types.h"
 #include "ir/workload.h"
+#include "bindings/policy_casters.h"
 
 namespace py = pybind11;
 using namespace pto::wsp::ir;
@@ -291,18 +293,16 @@ void bind_kernel(py::module_& m) {
 }
 
 void bind_schedule(py::module_& m) {
+    // Policy fields take and return the DSL's enum members (policy_casters.h); unset optional
+    // policies are None. `workers` is the run's worker count, resolved once at lowering.
     py::classh<Schedule>(m, "Schedule", "Schedule attached to a module (plain data).")
         .def(py::init<>())
-        .def_property(
-            "dispatch", [](const Schedule& s) { return to_string(s.dispatch); },
-            [](Schedule& s, const std::string& v) { s.dispatch = parse_dispatch_policy(v, "Schedule.dispatch"); })
-        .def_readwrite("num_workers", &Schedule::num_workers)
+        .def_readwrite("dispatch", &Schedule::dispatch)
+        .def_readwrite("workers", &Schedule::workers)
         .def_readwrite("dispatch_key", &Schedule::dispatch_key)
         .def_readwrite("streams", &Schedule::streams)
         .def_readwrite("stream_key", &Schedule::stream_key)
-        .def_property(
-            "timing", [](const Schedule& s) { return to_string(s.timing); },
-            [](Schedule& s, const std::string& v) { s.timing = parse_timing_policy(v, "Schedule.timing"); })
+        .def_readwrite("timing", &Schedule::timing)
         .def_readwrite("timing_param", &Schedule::timing_param)
         .def_readwrite("window_size", &Schedule::window_size)
         .def_readwrite("window_unit", &Schedule::window_unit)
@@ -312,11 +312,13 @@ void bind_schedule(py::module_& m) {
         .def_readwrite("ready_policy", &Schedule::ready_policy)
         .def_readwrite("ready_key", &Schedule::ready_key)
         .def_readwrite("start_policy", &Schedule::start_policy)
+        .def_readwrite("start_threshold", &Schedule::start_threshold)
         .def_readwrite("trace_policy", &Schedule::trace_policy)
         .def_readwrite("pools", &Schedule::pools)
         .def_readwrite("pool_kernels", &Schedule::pool_kernels)
         .def("print", &Schedule::print)
         .def("__str__", &Schedule::print);
+    m.attr("DEFAULT_WORKERS") = kDefaultWorkers;
 }
 
 void bind_module(py::module_& m) {

@@ -1,5 +1,5 @@
-// pybind11 bindings of the scheduling simulator (pto_wsp._core.sim). Only binding glue: policy
-// names are mapped to the C enums, arguments are validated, and the trace is exposed as a
+// pybind11 bindings of the scheduling simulator (pto_wsp._core.sim). Only binding glue: policies
+// arrive as the DSL's enums (policy_casters.h), arguments are validated, and the trace is exposed as a
 // zero-copy numpy structured array whose base object keeps the simulator alive.
 #include <pybind11/gil_safe_call_once.h>
 #include <pybind11/numpy.h>
@@ -7,42 +7,23 @@
 #include <pybind11/stl.h>
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "bindings/policy_casters.h"
+#include "codegen/sim_config.h"
 #include "runtime/sim.h"
 
 namespace py = pybind11;
+using pto::wsp::codegen::RunCosts;
+using pto::wsp::codegen::SimConfig;
+using pto::wsp::ir::DispatchPolicy;
+using pto::wsp::ir::ReadyPolicy;
+using pto::wsp::ir::TimingPolicy;
 
 namespace {
-
-using Names = std::vector<std::pair<const char*, int32_t>>;
-
-const Names kDispatch = {{"round_robin", PTO_SIM_ROUND_ROBIN},
-                         {"affinity", PTO_SIM_AFFINITY},
-                         {"hash", PTO_SIM_HASH},
-                         {"dispatch_by", PTO_SIM_DISPATCH_BY},
-                         {"work_steal", PTO_SIM_WORK_STEAL}};
-const Names kTiming = {{"immediate", PTO_SIM_IMMEDIATE},
-                       {"batched", PTO_SIM_BATCHED},
-                       {"interleaved", PTO_SIM_INTERLEAVED},
-                       {"rate_limit", PTO_SIM_RATE_LIMIT}};
-const Names kReady = {{"in_order", PTO_SIM_READY_IN_ORDER},
-                      {"fifo", PTO_SIM_READY_FIFO},
-                      {"lifo", PTO_SIM_READY_LIFO},
-                      {"priority", PTO_SIM_READY_PRIORITY}};
-
-int32_t parse_name(const std::string& field, const std::string& value, const Names& names) {
-    std::string valid;
-    for (const auto& [name, id] : names) {
-        if (value == name) return id;
-        valid += valid.empty() ? "" : ", ";
-        valid += name;
-    }
-    throw py::value_error("Simulator: unknown " + field + " '" + value + "'; valid values: " +
-                          valid);
-}
 
 // The numpy dtype of pto_sim_record, with explicit offsets so it matches the C layout exactly.
 py::dtype record_dtype() {
@@ -72,32 +53,33 @@ py::dtype record_dtype() {
 // Owns a pto_sim; Python holds it by value in the pybind11 instance.
 class PySimulator {
 public:
-    PySimulator(int32_t workers, const std::string& dispatch, int32_t streams,
-                const std::string& timing, double timing_param, int64_t window,
+    // Policies are the DSL's enum members (policy_casters.h); unset = round robin, immediate,
+    // in order. The mapping to the C enums is codegen::to_pto_sim's, the one the runs use.
+    PySimulator(int32_t workers, std::optional<DispatchPolicy> dispatch, int32_t streams,
+                std::optional<TimingPolicy> timing, double timing_param, int64_t window,
                 double ns_per_cycle, bool trace, int64_t trace_reserve, double issue_cycles,
-                const std::string& ready, int64_t start_threshold,
+                std::optional<ReadyPolicy> ready, int64_t start_threshold,
                 const std::vector<int32_t>& pools, const std::vector<int32_t>& kernel_pools,
                 int32_t mesh_cols, double hop) {
-        pto_sim_config cfg;
-        pto_sim_config_init(&cfg);
-        cfg.workers = workers;
-        cfg.dispatch = parse_name("dispatch policy", dispatch, kDispatch);
-        cfg.streams = streams;
-        cfg.timing = parse_name("timing policy", timing, kTiming);
-        cfg.timing_param = timing_param;
-        cfg.window = window;
-        cfg.ns_per_cycle = ns_per_cycle;
-        cfg.trace = trace ? 1 : 0;
-        cfg.trace_reserve = trace_reserve;
-        cfg.issue_cycles = issue_cycles;
-        cfg.ready_policy = parse_name("ready policy", ready, kReady);
-        cfg.start_threshold = start_threshold;
-        cfg.n_pools = static_cast<int32_t>(pools.size());
-        cfg.pool_sizes = pools.data();
-        cfg.n_kernel_pools = static_cast<int32_t>(kernel_pools.size());
-        cfg.kernel_pool = kernel_pools.data();
-        cfg.mesh_cols = mesh_cols;
-        cfg.hop = hop;
+        SimConfig c;
+        c.workers = workers;
+        c.dispatch = dispatch.value_or(DispatchPolicy::RoundRobin);
+        c.streams = streams;
+        c.timing = timing.value_or(TimingPolicy::Immediate);
+        c.timing_param = timing_param;
+        c.window = window;
+        c.trace = trace;
+        c.ready = ready.value_or(ReadyPolicy::InOrder);
+        c.start_threshold = start_threshold;
+        c.pool_sizes = pools;
+        c.kernel_pools = kernel_pools;
+        c.mesh_cols = mesh_cols;
+        RunCosts costs;
+        costs.ns_per_cycle = ns_per_cycle;
+        costs.trace_reserve = trace_reserve;
+        costs.issue_cycles = issue_cycles;
+        costs.hop = hop;
+        const pto_sim_config cfg = pto::wsp::codegen::to_pto_sim(c, costs);  // pools point into c
         if (const char* err = pto_sim_config_check(&cfg))
             throw py::value_error(std::string("Simulator: ") + err);
         sim_ = pto_sim_create(&cfg);
@@ -206,20 +188,21 @@ void bind_sim(py::module_& m) {
           "The splitmix64 mix used by the hash dispatch policy (x is taken modulo 2**64).");
 
     py::class_<PySimulator>(m, "Simulator", "Cycle-level scheduling simulator (see sim.h)")
-        .def(py::init<int32_t, const std::string&, int32_t, const std::string&, double, int64_t,
-                      double, bool, int64_t, double, const std::string&, int64_t,
-                      const std::vector<int32_t>&, const std::vector<int32_t>&, int32_t,
+        .def(py::init<int32_t, std::optional<DispatchPolicy>, int32_t, std::optional<TimingPolicy>,
+                      double, int64_t, double, bool, int64_t, double, std::optional<ReadyPolicy>,
+                      int64_t, const std::vector<int32_t>&, const std::vector<int32_t>&, int32_t,
                       double>(),
-             py::arg("workers") = 4, py::arg("dispatch") = "round_robin", py::arg("streams") = 0,
-             py::arg("timing") = "immediate", py::arg("timing_param") = 0.0,
+             py::arg("workers") = int32_t{PTO_SIM_DEFAULT_WORKERS}, py::arg("dispatch") = py::none(),
+             py::arg("streams") = 0, py::arg("timing") = py::none(), py::arg("timing_param") = 0.0,
              py::arg("window") = 0, py::arg("ns_per_cycle") = 1.0, py::arg("trace") = true,
              py::arg("trace_reserve") = 0, py::arg("issue_cycles") = 0.0,
-             py::arg("ready") = "in_order", py::arg("start_threshold") = 0,
+             py::arg("ready") = py::none(), py::arg("start_threshold") = 0,
              py::arg("pools") = std::vector<int32_t>{},
              py::arg("kernel_pools") = std::vector<int32_t>{}, py::arg("mesh_cols") = 0,
              py::arg("hop") = 16.0,
-             "Task-graph policies: issue_cycles (dispatcher cost per issued task), ready "
-             "(in_order, fifo, lifo, priority), start_threshold (0 = eager), pools (worker counts, "
+             "Policies: dispatch (DispatchKind), timing (TimingKind), ready (ReadyKind); None = "
+             "round robin, immediate, in order. Task-graph policies: issue_cycles (dispatcher cost "
+             "per issued task), start_threshold (0 = eager), pools (worker counts, "
              "contiguous from worker 0) and kernel_pools (pool by kernel id, -1 = any worker). "
              "Mesh: mesh_cols (0 = none; workers form a (workers / mesh_cols) x mesh_cols grid) "
              "and hop (cycles per hop).")

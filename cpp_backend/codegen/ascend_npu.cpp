@@ -271,19 +271,11 @@ struct Dim {
     std::string ext, stride;
 };
 
-/// The worker count of the plan, as cpu_sim's simulator counts workers: the tiles of the
-/// spatial_map grid when there is one, else the largest of the dispatch policy's count, the
-/// stream count and the pools' total, 4 when none is given.
-int64_t plan_workers(const Schedule& s) {
-    if (!s.spatial_grid.empty()) {
-        int64_t tiles = 1;
-        for (int64_t g : s.spatial_grid) tiles *= g;
-        return tiles;
-    }
-    int64_t pooled = 0;
-    for (int64_t p : s.pools) pooled += p;
-    const int64_t n = std::max({s.num_workers, s.streams, pooled});
-    return n > 0 ? n : 4;
+/// The plan's spelling of the start policy: "eager" or "threshold(n)" (as the IR printer).
+std::string start_text(const Schedule& s) {
+    const StartPolicy start = s.start_policy.value_or(StartPolicy::Eager);
+    if (start == StartPolicy::Threshold) return "threshold(" + std::to_string(s.start_threshold) + ")";
+    return to_string(start);
 }
 
 class Expander : private NestEmitter {
@@ -596,7 +588,7 @@ private:
         const Schedule& s = sched();
         const int64_t pool = pool_of(K.name);
         const int64_t first = pool < 0 ? 0 : pool_first(pool);
-        const int64_t n = pool < 0 ? plan_workers(s) : s.pools[static_cast<std::size_t>(pool)];
+        const int64_t n = pool < 0 ? s.workers : s.pools[static_cast<std::size_t>(pool)];
         std::string pick;
         switch (s.dispatch) {
             case DispatchPolicy::Affinity:
@@ -659,7 +651,7 @@ private:
                         : "annotated: recorded only; " + order + " without pacing";
         if (s.window_size == 0)
             st.window = "not set";
-        else if (s.window_mode == "stall" && s.window_unit == "tasks")
+        else if (s.window_mode == WindowMode::Stall && s.window_unit == "tasks")
             st.window = "preserved: host/main.cpp keeps at most PTO_PLAN_WINDOW tasks in flight";
         else
             st.window = "annotated: recorded only; host/main.cpp stalls at PTO_PLAN_WINDOW tasks";
@@ -668,11 +660,11 @@ private:
                          : "preserved: block dim = rows*cols workers; the expander places tasks on "
                            "them";
         st.deps = "preserved: " + order + ", which satisfies every dependency";
-        st.ready = s.ready_policy.empty()
+        st.ready = !s.ready_policy
                        ? "not set"
                        : "annotated: no device ready queue; " + order;
         st.start = "preserved: the whole task list is expanded before the first launch";
-        st.trace = s.trace_policy == "none"
+        st.trace = !s.traced()
                        ? "preserved: host/main.cpp writes no trace"
                        : "preserved: host/main.cpp writes trace.txt, one line per task";
         st.pools = s.pools.empty() ? "not set"
@@ -702,7 +694,7 @@ private:
         auto exs = [](const ExprPtr& e) { return cstr(e ? e->str() : ""); };
         auto ints = [](const std::vector<int64_t>& v) { return cstr(v.empty() ? "" : "[" + join_ints(v) + "]"); };
         const Statuses st = statuses();
-        const std::string workers = std::to_string(plan_workers(s));
+        const std::string workers = std::to_string(s.workers);  // resolved at lowering
         return fill(
             tmpl::plan_h, "plan.h.in",
             {{"module", m_.name},
@@ -715,7 +707,7 @@ private:
              {"block_dim", workers},
              {"num_pools", std::to_string(s.pools.size())},
              {"window", std::to_string(s.window_size)},
-             {"trace", s.trace_policy == "none" ? "0" : "1"},
+             {"trace", s.traced() ? "1" : "0"},
              {"tensor_rows", tensors.str()},
              {"kernel_rows", kernels.str()},
              {"pool_rows", pools.str()},
@@ -732,18 +724,18 @@ private:
              {"timing_status", cstr(st.timing)},
              {"window_size", std::to_string(s.window_size)},
              {"window_unit", cstr(s.window_unit)},
-             {"window_mode", cstr(s.window_mode)},
+             {"window_mode", cstr(to_string(s.window_mode))},
              {"window_status", cstr(st.window)},
              {"spatial_grid", ints(s.spatial_grid)},
              {"spatial_status", cstr(st.spatial)},
-             {"deps", cstr(s.deps.empty() ? "infer" : s.deps)},
+             {"deps", cstr(to_string(s.deps_mode()))},
              {"deps_status", cstr(st.deps)},
-             {"ready_policy", cstr(s.ready_policy)},
+             {"ready_policy", cstr(s.ready_policy ? to_string(*s.ready_policy) : "")},
              {"ready_key", exs(s.ready_key)},
              {"ready_status", cstr(st.ready)},
-             {"start_policy", cstr(s.start_policy.empty() ? "eager" : s.start_policy)},
+             {"start_policy", cstr(start_text(s))},
              {"start_status", cstr(st.start)},
-             {"trace_policy", cstr(s.trace_policy.empty() ? "full" : s.trace_policy)},
+             {"trace_policy", cstr(to_string(s.trace_policy.value_or(TracePolicy::Full)))},
              {"trace_status", cstr(st.trace)},
              {"pools", ints(s.pools)},
              {"pools_status", cstr(st.pools)}});

@@ -315,17 +315,14 @@ private:
 
     // ---- dependency mode and the mesh (docs/semantics.md "Regions", "Spatial map") --------
 
-    const std::string& deps_mode() const {
-        static const std::string kInfer = "infer";
-        return m_.schedule && !m_.schedule->deps.empty() ? m_.schedule->deps : kInfer;
-    }
+    DepsMode deps_mode() const { return m_.schedule ? m_.schedule->deps_mode() : DepsMode::Infer; }
     bool has_mesh() const { return m_.schedule && !m_.schedule->spatial_grid.empty(); }
     /// The run-time region function of the Deps mode: exact (strided) regions for Deps.infer(),
     /// one bounding range each for Deps.infer("bounding"), none ("") for Deps.explicit().
     std::string region_fn() const {
-        const std::string& mode = deps_mode();
-        if (mode == "explicit") return "";
-        return mode == "infer_bounding" ? "pto_abi_access_bounding" : "pto_abi_access_view";
+        const DepsMode mode = deps_mode();
+        if (mode == DepsMode::Explicit) return "";
+        return mode == DepsMode::InferBounding ? "pto_abi_access_bounding" : "pto_abi_access_view";
     }
     static bool sharded(const Tensor& t) {
         return t.layout && std::any_of(t.layout->dist.begin(), t.layout->dist.end(),
@@ -335,7 +332,7 @@ private:
     /// Deps.explicit(): no region is declared (structure alone orders tasks). With a mesh, the
     /// reads of sharded tensors are declared too: their home blocks decide the hop delay.
     void choose_tracked() {
-        if (deps_mode() == "explicit") {
+        if (deps_mode() == DepsMode::Explicit) {
             tracked_.clear();
             return;
         }
@@ -348,7 +345,7 @@ private:
     /// a of grid (r, c) is the row coordinate (a = 0, size r) or the column one (a = 1, size c);
     /// the only axis of grid (n,) is the column coordinate (the mesh is 1 x n).
     std::string mesh_homes() const {
-        if (!has_mesh() || deps_mode() == "explicit") return "";
+        if (!has_mesh() || deps_mode() == DepsMode::Explicit) return "";
         const auto& grid = m_.schedule->spatial_grid;
         std::string o;
         for (const auto& t : m_.tensors) {

@@ -326,20 +326,23 @@ std::string print_kernel(const Kernel& k, bool with_locs, int indent) {
 std::string print_schedule(const Schedule& s) {
     std::string out = "schedule dispatch=" + to_string(s.dispatch);
     if (s.dispatch_key) out += "(" + print_expr(*s.dispatch_key) + ")";
-    if (s.num_workers != 0) out += " workers=" + std::to_string(s.num_workers);
+    out += " workers=" + std::to_string(s.workers);
     if (s.streams != 0) out += " streams=" + std::to_string(s.streams);
     if (s.stream_key) out += " stream_by=" + print_expr(*s.stream_key);
     out += " timing=" + to_string(s.timing);
     if (s.timing == TimingPolicy::RateLimit || s.timing_param != 0.0)
         out += "(" + format_double(s.timing_param) + ")";
     if (s.window_size != 0)
-        out += " window=" + std::to_string(s.window_size) + "(" + s.window_unit + ", " + s.window_mode + ")";
+        out += " window=" + std::to_string(s.window_size) + "(" + s.window_unit + ", " + to_string(s.window_mode) + ")";
     if (!s.spatial_grid.empty()) out += " grid=[" + join_ints(s.spatial_grid) + "]";
-    if (!s.deps.empty()) out += " deps=" + s.deps;
-    if (!s.ready_policy.empty()) out += " ready=" + s.ready_policy;
+    if (s.deps) out += " deps=" + to_string(*s.deps);
+    if (s.ready_policy) out += " ready=" + to_string(*s.ready_policy);
     if (s.ready_key) out += "(" + print_expr(*s.ready_key) + ")";
-    if (!s.start_policy.empty()) out += " start=" + s.start_policy;
-    if (!s.trace_policy.empty()) out += " trace=" + s.trace_policy;
+    if (s.start_policy) {
+        out += " start=" + to_string(*s.start_policy);
+        if (*s.start_policy == StartPolicy::Threshold) out += "(" + std::to_string(s.start_threshold) + ")";
+    }
+    if (s.trace_policy) out += " trace=" + to_string(*s.trace_policy);
     if (!s.pools.empty()) out += " pools=[" + join_ints(s.pools) + "]";
     if (!s.pool_kernels.empty()) {
         out += " pool_kernels=[";

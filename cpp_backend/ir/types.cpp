@@ -46,6 +46,17 @@ constexpr Table<TimingPolicy, 4> kTiming{{{TimingPolicy::Immediate, "immediate"}
                                           {TimingPolicy::Batched, "batched"},
                                           {TimingPolicy::Interleaved, "interleaved"},
                                           {TimingPolicy::RateLimit, "rate_limit"}}};
+constexpr Table<WindowMode, 3> kWindowModes{
+    {{WindowMode::Stall, "stall"}, {WindowMode::Abort, "abort"}, {WindowMode::Benchmark, "benchmark"}}};
+constexpr Table<DepsMode, 3> kDeps{{{DepsMode::Infer, "infer"},
+                                    {DepsMode::InferBounding, "infer_bounding"},
+                                    {DepsMode::Explicit, "explicit"}}};
+constexpr Table<ReadyPolicy, 4> kReady{{{ReadyPolicy::InOrder, "in_order"},
+                                        {ReadyPolicy::Fifo, "fifo"},
+                                        {ReadyPolicy::Lifo, "lifo"},
+                                        {ReadyPolicy::Priority, "priority"}}};
+constexpr Table<StartPolicy, 2> kStart{{{StartPolicy::Eager, "eager"}, {StartPolicy::Threshold, "threshold"}}};
+constexpr Table<TracePolicy, 2> kTrace{{{TracePolicy::Full, "full"}, {TracePolicy::None, "none"}}};
 
 template <typename E, std::size_t N>
 std::string name_of(const Table<E, N>& table, E v) {
@@ -83,6 +94,11 @@ std::string to_string(BodyKind v) { return name_of(kBodyKinds, v); }
 std::string to_string(DepType v) { return name_of(kDepTypes, v); }
 std::string to_string(DispatchPolicy v) { return name_of(kDispatch, v); }
 std::string to_string(TimingPolicy v) { return name_of(kTiming, v); }
+std::string to_string(WindowMode v) { return name_of(kWindowModes, v); }
+std::string to_string(DepsMode v) { return name_of(kDeps, v); }
+std::string to_string(ReadyPolicy v) { return name_of(kReady, v); }
+std::string to_string(StartPolicy v) { return name_of(kStart, v); }
+std::string to_string(TracePolicy v) { return name_of(kTrace, v); }
 
 DType parse_dtype(std::string_view s, std::string_view field, bool allow_none) {
     return parse(kDTypes, s, field, allow_none);
@@ -104,12 +120,6 @@ MemOrder parse_mem_order(std::string_view s, std::string_view field) {
 }
 BodyKind parse_body_kind(std::string_view s, std::string_view field) {
     return parse(kBodyKinds, s, field, false);
-}
-DispatchPolicy parse_dispatch_policy(std::string_view s, std::string_view field) {
-    return parse(kDispatch, s, field, false);
-}
-TimingPolicy parse_timing_policy(std::string_view s, std::string_view field) {
-    return parse(kTiming, s, field, false);
 }
 
 int dtype_size(DType d) {

@@ -2,7 +2,8 @@
 //
 // Every enum that crosses the Python boundary as a string has a `parse_*` function that raises
 // std::invalid_argument naming the field and listing the valid spellings (pybind11 turns it into
-// ValueError), and a `to_string` that returns the canonical spelling used by the printer.
+// ValueError), and a `to_string` that returns the canonical spelling used by the printer. The
+// schedule's policy enums never cross as strings (see below): they have `to_string` only.
 #pragma once
 
 #include <cstdint>
@@ -52,6 +53,25 @@ enum class DispatchPolicy { RoundRobin, Affinity, Hash, DispatchBy, WorkSteal };
 /// Issue timing policy of a schedule.
 enum class TimingPolicy { Immediate, Batched, Interleaved, RateLimit };
 
+/// Full task window: wait, stop the run, or count would-be stalls (WindowMode of the DSL).
+enum class WindowMode { Stall, Abort, Benchmark };
+
+/// Where task dependencies come from (Deps of the DSL): exact regions, bounding ranges, none.
+enum class DepsMode { Infer, InferBounding, Explicit };
+
+/// Order in which a worker takes its ready tasks (ReadyPolicy of the DSL).
+enum class ReadyPolicy { InOrder, Fifo, Lifo, Priority };
+
+/// When execution starts (StartPolicy of the DSL); Threshold carries its count separately.
+enum class StartPolicy { Eager, Threshold };
+
+/// What a run records (TracePolicy of the DSL).
+enum class TracePolicy { Full, None };
+
+// The policy enums above cross into Python as the DSL's own enums (pto_wsp/language/
+// policy_kinds.py), member i of the Python enum being enumerator i here: the binding's caster
+// (bindings/policy_casters.h) maps them by position and checks the spellings once at first use.
+
 std::string to_string(DType v);
 std::string to_string(Location v);
 std::string to_string(Direction v);
@@ -62,6 +82,11 @@ std::string to_string(BodyKind v);
 std::string to_string(DepType v);
 std::string to_string(DispatchPolicy v);
 std::string to_string(TimingPolicy v);
+std::string to_string(WindowMode v);
+std::string to_string(DepsMode v);
+std::string to_string(ReadyPolicy v);
+std::string to_string(StartPolicy v);
+std::string to_string(TracePolicy v);
 
 /// Parse a dtype. "" is accepted (as DType::None) only when `allow_none` is set.
 DType parse_dtype(std::string_view s, std::string_view field, bool allow_none = false);
@@ -71,8 +96,6 @@ ParamKind parse_param_kind(std::string_view s, std::string_view field);
 TensorRole parse_tensor_role(std::string_view s, std::string_view field);
 MemOrder parse_mem_order(std::string_view s, std::string_view field);
 BodyKind parse_body_kind(std::string_view s, std::string_view field);
-DispatchPolicy parse_dispatch_policy(std::string_view s, std::string_view field);
-TimingPolicy parse_timing_policy(std::string_view s, std::string_view field);
 
 /// Size in bytes of one element (0 for DType::None).
 int dtype_size(DType d);

@@ -446,7 +446,9 @@ private:
         const bool keyed = s.dispatch == DispatchPolicy::Affinity || s.dispatch == DispatchPolicy::Hash ||
                            s.dispatch == DispatchPolicy::DispatchBy;
         if (keyed && !s.dispatch_key) error(what, "", "dispatch " + to_string(s.dispatch) + " needs a dispatch key");
-        if (s.num_workers < 0) error(what, "", "num_workers " + std::to_string(s.num_workers) + " is negative");
+        if (s.workers < 1) error(what, "", "workers " + std::to_string(s.workers) + " is not positive");
+        if (s.start_policy == StartPolicy::Threshold && s.start_threshold < 1)
+            error(what, "", "start threshold " + std::to_string(s.start_threshold) + " is not positive");
         if (s.streams < 0) error(what, "", "streams " + std::to_string(s.streams) + " is negative");
         if (s.window_size < 0) error(what, "", "window size " + std::to_string(s.window_size) + " is negative");
         if (s.timing == TimingPolicy::RateLimit && !(s.timing_param > 0))

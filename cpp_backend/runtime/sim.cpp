@@ -708,7 +708,7 @@ uint64_t pto_sim_splitmix64(uint64_t x) {
 }
 
 void pto_sim_config_init(pto_sim_config* cfg) {
-    cfg->workers = 4;
+    cfg->workers = PTO_SIM_DEFAULT_WORKERS;
     cfg->dispatch = PTO_SIM_ROUND_ROBIN;
     cfg->streams = 0;
     cfg->timing = PTO_SIM_IMMEDIATE;

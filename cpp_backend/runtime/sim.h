@@ -45,11 +45,15 @@ enum pto_sim_ready {
     PTO_SIM_READY_PRIORITY = 3  /* the smallest pto_sim_task.ready_key first, ties in issue order */
 };
 
+/* Workers of a run that asks for none: the one default worker count (the IR's schedule and the
+ * bindings take it from here). */
+#define PTO_SIM_DEFAULT_WORKERS 4
+
 /* Ready-policy groups close at the task window size, else at this many tasks. */
 #define PTO_SIM_READY_GROUP 4096
 
 typedef struct pto_sim_config {
-    int32_t workers;       /* >= 1 (default 4) */
+    int32_t workers;       /* >= 1 (default PTO_SIM_DEFAULT_WORKERS) */
     int32_t dispatch;      /* enum pto_sim_dispatch */
     int32_t streams;       /* 0 = no streams, else tasks go to stream stream_key mod streams */
     int32_t timing;        /* enum pto_sim_timing */
@@ -107,7 +111,7 @@ typedef struct pto_sim_record {
 
 typedef struct pto_sim pto_sim;
 
-/* Fills *cfg with the defaults (4 workers, round robin, no streams, immediate, no window,
+/* Fills *cfg with the defaults (PTO_SIM_DEFAULT_WORKERS workers, round robin, no streams, immediate, no window,
  * 1 ns per cycle, trace on, no issue cost, in-order, eager start, no pools, no mesh, hop 16). */
 void pto_sim_config_init(pto_sim_config* cfg);
 

@@ -9,7 +9,6 @@ return before the run ends.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import threading
@@ -21,6 +20,7 @@ import numpy as np
 
 from .._native import codegen as _codegen
 from .._native import csp as _csp
+from .._native import ir as _ir
 from ..compiler.cost import CostTable, kernel_cycles
 from ..errors import (
     ChannelClosed,
@@ -33,15 +33,24 @@ from ..errors import (
     SourceLoc,
     user_location,
 )
+from ..language.kernel import KernelIR
+from ..runtime.program import Program
+from .base import Backend
 from .cache import Artifact, BuildCache
 
-__all__ = ["compile_cpu_sim", "CpuSimRunner", "emit_sources"]
+__all__ = [
+    "BACKEND",
+    "CpuSimBackend",
+    "CpuSimRunner",
+    "compile_cpu_sim",
+    "emit_kernel_cpu_sim",
+    "emit_sources",
+]
 
 
 _DTYPE_CODES = {
     name: i for i, name in enumerate("f16 bf16 f32 f64 i8 i16 i32 i64 u8 u16 u32 u64 bool".split())
 }
-_DEFAULT_WORKERS = 4
 
 # Errors of the CSP engine carry a "[pto:<Kind>] " prefix (runtime/csp.h).
 _CSP_ERROR = re.compile(r"\[pto:(\w+)\] ")
@@ -131,79 +140,6 @@ def emit_sources(module: Any, tensors: list[Any]) -> dict[str, Any]:
         raise CompileError(f"cpu_sim: {message}", loc=_parse_loc(loc) or user_location()) from None
 
 
-def _sim_config(module: Any) -> dict[str, Any]:
-    """Simulator settings from the IR schedule (DESIGN.md §2)."""
-    s = module.schedule
-    loc = user_location()
-    workers = max(int(s.num_workers or 0), int(s.streams or 0)) or _DEFAULT_WORKERS
-    # Pools are contiguous worker ranges: at least their total (docs/semantics.md).
-    workers = max(workers, sum(int(n) for n in s.pools))
-    graph = _task_graph_config(module, loc)
-    if s.deps and s.deps not in _DEPS_MODES:
-        raise CompileError(
-            f"cpu_sim: unknown dependency mode deps={s.deps!r}; cpu_sim supports "
-            f"{', '.join(_DEPS_MODES)}",
-            loc=loc,
-        )
-    workers, mesh_cols = _mesh_config(s, workers)
-    trace = 0 if s.trace_policy == "none" else 1
-    return {
-        "workers": workers,
-        "dispatch": _codegen.DISPATCH[s.dispatch],
-        "streams": int(s.streams or 0),
-        "timing": _codegen.TIMING[s.timing],
-        "timing_param": float(s.timing_param or 0.0),
-        "window": int(s.window_size or 0),
-        "trace": trace,
-        "mesh_cols": mesh_cols,
-        **graph,
-    }
-
-
-# Deps.infer(), Deps.infer("bounding"), Deps.explicit() (the generated driver honours each).
-_DEPS_MODES = ("infer", "infer_bounding", "explicit")
-
-
-def _mesh_config(s: Any, workers: int) -> tuple[int, int]:
-    """(workers, mesh columns) under ``spatial_map`` (docs/semantics.md, "Spatial map").
-
-    The workers ARE the mesh tiles: grid (r, c) runs r*c workers, worker w at (w // c, w % c);
-    grid (n,) is 1 x n (a conflicting worker count was rejected by
-    ``applicability.check_mesh_workers``). Without a grid: the workers as given, no mesh.
-    """
-    grid = [int(g) for g in s.spatial_grid]
-    if not grid:
-        return workers, 0
-    return math.prod(grid), grid[-1]
-
-
-_THRESHOLD = re.compile(r"threshold\((\d+)\)")
-
-
-def _task_graph_config(module: Any, loc: SourceLoc | None) -> dict[str, Any]:
-    """The simulator's ready policy, start threshold and pool tables from the IR schedule
-    (docs/semantics.md, "Task-graph policies"); the issue cost comes from the cost table at run
-    time."""
-    s = module.schedule
-    ready = s.ready_policy or "in_order"
-    if ready not in _codegen.READY:
-        raise CompileError(f"cpu_sim: unknown ready policy {ready!r}", loc=loc)
-    start = s.start_policy or "eager"
-    m = _THRESHOLD.fullmatch(start)
-    if start != "eager" and m is None:
-        raise CompileError(f"cpu_sim: unknown start policy {start!r}", loc=loc)
-    names = [str(k.name) for k in module.kernels]
-    kernel_pools = [-1] * len(names)
-    for name, pool in s.pool_kernels:
-        kernel_pools[names.index(name)] = int(pool)
-    return {
-        "ready_policy": _codegen.READY[ready],
-        "start_threshold": int(m.group(1)) if m else 0,
-        "pool_sizes": [int(n) for n in s.pools],
-        "kernel_pools": kernel_pools if s.pools else [],
-    }
-
-
 class CpuSimRunner:
     """Runs a loaded cpu_sim library for a ``Program`` (the runner protocol of program.py).
 
@@ -228,7 +164,7 @@ class CpuSimRunner:
         self.symbols: dict[str, int] = {}
         self.params: dict[str, int] = {}
         self.slots = np.zeros(max(int(library.num_slots), 1), dtype=np.uint64)
-        self.config = _sim_config(module)
+        self.config = _codegen.sim_config(module)  # typed, read from the IR schedule
         self._cost_table = cost_table
         self._cycles = kernel_cycles(module, cost_table)
         self._thread: threading.Thread | None = None
@@ -389,21 +325,15 @@ class CpuSimRunner:
                 raise ExecutionError(f"workload parameter {name!r} has no value", loc=loc)
             params.append(self.params[name])
         self.slots[:] = 0
-        config = dict(self.config)
-        config["ns_per_cycle"] = float(self._cost_table.ns_per_cycle)
-        config["issue_cycles"] = float(self._cost_table.issue)
-        config["hop"] = float(self._cost_table.hop)
-        config["trace_reserve"] = int(self._expected_tasks)
-        return (
-            tensors,
-            symbols,
-            params,
-            self.slots,
-            list(self._cycles),
-            float(self._cost_table.rate("load", self._cost_table.load)),
-            float(self._cost_table.rate("store", self._cost_table.store)),
-            config,
-        )
+        costs = _codegen.RunCosts()
+        costs.kernel_cycles = [int(c) for c in self._cycles]
+        costs.load_rate = float(self._cost_table.rate("load", self._cost_table.load))
+        costs.store_rate = float(self._cost_table.rate("store", self._cost_table.store))
+        costs.ns_per_cycle = float(self._cost_table.ns_per_cycle)
+        costs.issue_cycles = float(self._cost_table.issue)
+        costs.hop = float(self._cost_table.hop)
+        costs.trace_reserve = int(self._expected_tasks)
+        return (tensors, symbols, params, self.slots, self.config, costs)
 
 
 def _task_process(segments: np.ndarray, trace: np.ndarray) -> np.ndarray:
@@ -475,10 +405,9 @@ def _load(cache: BuildCache, src: Mapping[str, Any], name: str) -> tuple[Any, Ar
         raise CompileError(f"cpu_sim: {err}", loc=user_location()) from None
 
 
-def compile_cpu_sim(workload: Any, cost_table: Any = None) -> Any:
+def compile_cpu_sim(workload: Any, cost_table: Any = None) -> Program:
     """Lower, emit, build (cached) and load ``workload``; returns a ready ``Program``."""
     from ..compiler.lowering import lower_with_bindings
-    from ..runtime.program import Program
 
     t0 = time.perf_counter()
     if cost_table is None and os.environ.get("PTO_WSP_COST_TABLE"):
@@ -493,3 +422,50 @@ def compile_cpu_sim(workload: Any, cost_table: Any = None) -> Any:
     runner = CpuSimRunner(module, tensors, library, artifact, table)
     compile_ms = (time.perf_counter() - t0) * 1e3
     return Program(workload, "cpu_sim", module, str(artifact.directory), compile_ms, runner=runner)
+
+
+def emit_kernel_cpu_sim(kernel_ir: KernelIR) -> str:
+    """The C++ file of one kernel, from a one-task module built around it (cpu_sim emits
+    kernels per module, not alone)."""
+    from ..compiler.lowering import lower_kernel_ir
+
+    k = lower_kernel_ir(kernel_ir, kernel_ir.name, kernel_ir.kernel)
+    m = _ir.Module(k.name)
+    args = []
+    for p in k.params:
+        if p.kind == "scalar":
+            value = (
+                _ir.Expr.float(0.0) if p.dtype in ("f16", "bf16", "f32", "f64") else _ir.Expr.int(0)
+            )
+            args.append(_ir.Arg.scalar(p.name, value))
+            continue
+        shape = list(p.shape) or [1, 1]
+        tid = m.add_tensor(p.name, shape, p.dtype or "f32")
+        args.append(_ir.Arg(p.name, _ir.View(tid, [])))
+    kid = m.add_kernel(k)
+    m.set_workload(_ir.Node.task(kid, [], args))
+    try:
+        src = _codegen.emit_cpu_sim(m)
+    except _codegen.CodegenError as err:
+        message, loc = (err.args + ("", ""))[:2]
+        raise CompileError(f"cpu_sim: {message}", loc=_parse_loc(loc) or user_location()) from None
+    prefix = f"kernel_{kid}_"
+    for name, text in src["files"]:
+        if name.startswith(prefix):
+            return str(text)
+    raise CompileError(f"cpu_sim emitted no source for kernel {k.name}", loc=user_location())
+
+
+class CpuSimBackend(Backend):
+    """Builds generated C++ into a cached library and runs it in the cycle simulator."""
+
+    name = "cpu_sim"
+
+    def compile(self, workload: Any) -> Program:
+        return compile_cpu_sim(workload)
+
+    def emit_kernel(self, kernel_ir: KernelIR) -> str:
+        return emit_kernel_cpu_sim(kernel_ir)
+
+
+BACKEND = CpuSimBackend()

@@ -53,6 +53,7 @@ from ..language.workload import (
     walk,
 )
 from ..language.workload.nodes import Composed
+from .workers import resolve_workers
 
 __all__ = ["lower", "lower_with_bindings", "lower_kernel_ir", "Lowering"]
 
@@ -671,8 +672,6 @@ class _ScheduleLowering:
         d = sp.dispatch
         if d is not None:
             s.dispatch = d.kind
-            if d.num_workers:
-                s.num_workers = int(d.num_workers)
             key = self.key(d.key)
             if key is not None:
                 s.dispatch_key = key
@@ -690,25 +689,27 @@ class _ScheduleLowering:
         if w is not None:
             s.window_size = int(w.size)
             s.window_unit = str(w.unit)
-            s.window_mode = w.mode.value
+            s.window_mode = w.mode
         grid = sp.spatial_grid
         if grid:
             self.check_mesh(tuple(int(g) for g in grid))
             s.spatial_grid = [int(g) for g in grid]
         if sp.deps is not None:
-            s.deps = str(sp.deps)
+            s.deps = sp.deps.kind
         if sp.start_policy is not None:
-            s.start_policy = str(sp.start_policy)
+            s.start_policy = sp.start_policy.kind
+            s.start_threshold = int(sp.start_policy.param or 0)
         if sp.trace_policy is not None:
-            s.trace_policy = str(sp.trace_policy)
+            s.trace_policy = sp.trace_policy.kind
         ready = sp.ready_policy
         if ready is not None:
-            s.ready_policy = str(ready.kind)
+            s.ready_policy = ready.kind
             key = self.key(ready.key)
             if key is not None:
                 s.ready_key = key
         if sp.pools is not None:
             self.lower_pools(s, sp.pools, grid)
+        s.workers = resolve_workers(sp)
         return s
 
     def lower_pools(self, s: Any, pools: Pools, grid: tuple[int, ...] | None) -> None:

@@ -13,7 +13,9 @@ function that needs a concrete value (``if t.get("b") > 2``, ``int(t.b)``, a cal
 inspects values) cannot be traced and raises ``ScheduleError`` at the function's line.
 
 Policies here are data; the backend gives them meaning (DESIGN §2, docs/semantics.md). Each
-``__str__`` is the compact form lowering stores in the IR schedule (e.g. ``threshold(8)``).
+carries its kind as a member of a ``policy_kinds`` enum and its parameters as typed fields
+(``StartPolicy.threshold(8)``: kind ``StartKind.THRESHOLD``, ``param`` 8); lowering copies
+both onto the IR schedule as they are. ``__str__`` is for display only: nothing parses it back.
 """
 
 from __future__ import annotations
@@ -22,12 +24,20 @@ import linecache
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from enum import Enum
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
 from ..errors import PtoError, ScheduleError, SourceLoc, user_location
+from .policy_kinds import (
+    DepsKind,
+    DispatchKind,
+    ReadyKind,
+    StartKind,
+    TimingKind,
+    TraceKind,
+    WindowMode,
+)
 from .scalar_expr import ScalarExpr, as_expr
 from .scalar_expr import axis as axis_ref
 
@@ -41,6 +51,12 @@ class AxisNames(Protocol):
 
 
 __all__ = [
+    "DepsKind",
+    "DispatchKind",
+    "ReadyKind",
+    "StartKind",
+    "TimingKind",
+    "TraceKind",
     "DispatchPolicy",
     "TimingPolicy",
     "TaskWindow",
@@ -188,7 +204,7 @@ class DispatchPolicy:
     ``work_steal`` (round-robin home, idle workers take ready work).
     """
 
-    kind: str
+    kind: DispatchKind
     num_workers: int | None = None
     key_fn: KeyFunction | None = None
     loc: SourceLoc | None = None
@@ -198,37 +214,42 @@ class DispatchPolicy:
         return None if self.key_fn is None else self.key_fn.expr
 
     @staticmethod
-    def round_robin(num_aicpus: int = 4) -> DispatchPolicy:
+    def round_robin(num_aicpus: int | None = None) -> DispatchPolicy:
+        """Submission order mod N. Without ``num_aicpus``, N is the run's worker count (the
+        larger of streams and the pools' total, else the default of 4), resolved at lowering."""
         loc = user_location()
-        n = _positive_int(num_aicpus, "DispatchPolicy.round_robin(num_aicpus)", loc)
-        return DispatchPolicy("round_robin", n, None, loc)
+        n = None
+        if num_aicpus is not None:
+            n = _positive_int(num_aicpus, "DispatchPolicy.round_robin(num_aicpus)", loc)
+        return DispatchPolicy(DispatchKind.ROUND_ROBIN, n, None, loc)
 
     @staticmethod
     def affinity(key_fn: Callable[[Any], Any] | str) -> DispatchPolicy:
         loc = user_location()
         return DispatchPolicy(
-            "affinity", None, trace_key(key_fn, "DispatchPolicy.affinity", loc), loc
+            DispatchKind.AFFINITY, None, trace_key(key_fn, "DispatchPolicy.affinity", loc), loc
         )
 
     @staticmethod
     def hash(key_fn: Callable[[Any], Any] | str) -> DispatchPolicy:
         loc = user_location()
-        return DispatchPolicy("hash", None, trace_key(key_fn, "DispatchPolicy.hash", loc), loc)
+        key = trace_key(key_fn, "DispatchPolicy.hash", loc)
+        return DispatchPolicy(DispatchKind.HASH, None, key, loc)
 
     @staticmethod
     def dispatch_by(fn: Callable[[Any], Any] | str) -> DispatchPolicy:
         loc = user_location()
         return DispatchPolicy(
-            "dispatch_by", None, trace_key(fn, "DispatchPolicy.dispatch_by", loc), loc
+            DispatchKind.DISPATCH_BY, None, trace_key(fn, "DispatchPolicy.dispatch_by", loc), loc
         )
 
     @staticmethod
     def work_steal() -> DispatchPolicy:
-        return DispatchPolicy("work_steal", None, None, user_location())
+        return DispatchPolicy(DispatchKind.WORK_STEAL, None, None, user_location())
 
     def __str__(self) -> str:
-        if self.kind == "round_robin":
-            return f"round_robin({self.num_workers})"
+        if self.kind is DispatchKind.ROUND_ROBIN:
+            return f"round_robin({self.num_workers or ''})"
         if self.key_fn is not None:
             return f"{self.kind}({self.key_fn.expr})"
         return self.kind
@@ -245,7 +266,7 @@ class TimingPolicy:
     ``rate_limit(tasks_per_ms)`` (issue i is not before i / rate).
     """
 
-    kind: str
+    kind: TimingKind
     param: float | None = None
     loc: SourceLoc | None = None
 
@@ -258,13 +279,14 @@ class TimingPolicy:
     @staticmethod
     def batched(n: int) -> TimingPolicy:
         loc = user_location()
-        return TimingPolicy("batched", _positive_int(n, "TimingPolicy.batched(n)", loc), loc)
+        n = _positive_int(n, "TimingPolicy.batched(n)", loc)
+        return TimingPolicy(TimingKind.BATCHED, n, loc)
 
     @staticmethod
     def interleaved(streams: int) -> TimingPolicy:
         loc = user_location()
         k = _positive_int(streams, "TimingPolicy.interleaved(streams)", loc)
-        return TimingPolicy("interleaved", k, loc)
+        return TimingPolicy(TimingKind.INTERLEAVED, k, loc)
 
     @staticmethod
     def rate_limit(tasks_per_ms: float) -> TimingPolicy:
@@ -284,7 +306,7 @@ class TimingPolicy:
             raise ScheduleError(
                 f"TimingPolicy.rate_limit(tasks_per_ms) must be > 0, got {tasks_per_ms}", loc=loc
             )
-        return TimingPolicy("rate_limit", float(tasks_per_ms), loc)
+        return TimingPolicy(TimingKind.RATE_LIMIT, float(tasks_per_ms), loc)
 
     def __str__(self) -> str:
         return self.kind if self.param is None else f"{self.kind}({self.param:g})"
@@ -293,7 +315,7 @@ class TimingPolicy:
 
 
 # A class attribute cannot be an instance of its class inside the class body; set it after.
-TimingPolicy.immediate = TimingPolicy("immediate")
+TimingPolicy.immediate = TimingPolicy(TimingKind.IMMEDIATE)
 
 
 # ======================================================================================
@@ -301,18 +323,7 @@ TimingPolicy.immediate = TimingPolicy("immediate")
 # ======================================================================================
 
 
-class WindowMode(Enum):
-    """What happens when the task window is full.
-
-    STALL: issuing waits until the oldest in-flight task ends. ABORT: the run stops with an
-    ``ExecutionError`` naming the window. BENCHMARK: nothing waits; the run reports how many
-    issues would have stalled.
-    """
-
-    STALL = "stall"
-    ABORT = "abort"
-    BENCHMARK = "benchmark"
-
+# WindowMode lives in policy_kinds (the IR receives it as its enum); re-exported here.
 
 _WINDOW_UNITS = ("tasks",)
 
@@ -354,7 +365,7 @@ class TaskWindow:
 class _Knob:
     """Base of the small task-graph policies: a kind, an optional parameter / key."""
 
-    kind: str
+    kind: Any  # the subclass's policy_kinds enum
     param: int | None = None
     key_fn: KeyFunction | None = None
 
@@ -391,10 +402,14 @@ class Deps(_Knob):
     - ``explicit()``: no data dependencies: tasks that touch the same data are NOT ordered unless
       the structure says so. The user's declared dependencies are trusted; no region is tracked.
 
-    The IR ``schedule.deps`` string is ``"infer"``, ``"infer_bounding"`` or ``"explicit"``.
+    The kind (``DepsKind``) is what the IR ``schedule.deps`` holds.
     """
 
-    _INFER_MODES: ClassVar[dict[str, str]] = {"exact": "infer", "bounding": "infer_bounding"}
+    kind: DepsKind
+    _INFER_MODES: ClassVar[dict[str, DepsKind]] = {
+        "exact": DepsKind.INFER,
+        "bounding": DepsKind.INFER_BOUNDING,
+    }
 
     @staticmethod
     def infer(mode: str = "exact") -> Deps:
@@ -411,12 +426,12 @@ class Deps(_Knob):
     @staticmethod
     def explicit() -> Deps:
         """Structure only: no data dependencies are inferred."""
-        return Deps("explicit")
+        return Deps(DepsKind.EXPLICIT)
 
     @property
     def tracks_regions(self) -> bool:
         """Whether the backend tracks tensor regions at run time (every mode but explicit)."""
-        return self.kind != "explicit"
+        return self.kind is not DepsKind.EXPLICIT
 
 
 class ReadyPolicy(_Knob):
@@ -431,18 +446,21 @@ class ReadyPolicy(_Knob):
     code. Streams stay in order. Semantics: docs/semantics.md, "Task-graph policies".
     """
 
+    kind: ReadyKind
+
     @staticmethod
     def fifo() -> ReadyPolicy:
-        return ReadyPolicy("fifo")
+        return ReadyPolicy(ReadyKind.FIFO)
 
     @staticmethod
     def lifo() -> ReadyPolicy:
-        return ReadyPolicy("lifo")
+        return ReadyPolicy(ReadyKind.LIFO)
 
     @staticmethod
     def priority(key_fn: Callable[[Any], Any] | str) -> ReadyPolicy:
         loc = user_location()
-        return ReadyPolicy("priority", None, trace_key(key_fn, "ReadyPolicy.priority", loc))
+        key = trace_key(key_fn, "ReadyPolicy.priority", loc)
+        return ReadyPolicy(ReadyKind.PRIORITY, None, key)
 
 
 class StartPolicy(_Knob):
@@ -454,15 +472,17 @@ class StartPolicy(_Knob):
     Semantics: docs/semantics.md, "Task-graph policies".
     """
 
+    kind: StartKind
+
     @staticmethod
     def eager() -> StartPolicy:
-        return StartPolicy("eager")
+        return StartPolicy(StartKind.EAGER)
 
     @staticmethod
     def threshold(n: int) -> StartPolicy:
-        return StartPolicy(
-            "threshold", _positive_int(n, "StartPolicy.threshold(n)", user_location())
-        )
+        """``param`` is n; lowering stores it as the IR schedule's ``start_threshold``."""
+        n = _positive_int(n, "StartPolicy.threshold(n)", user_location())
+        return StartPolicy(StartKind.THRESHOLD, n)
 
 
 class TracePolicy(_Knob):
@@ -470,13 +490,15 @@ class TracePolicy(_Knob):
     per-task records (``program.trace`` is empty, with the same dtype); ``task_count`` and
     ``total_cycles`` are unchanged, and the run saves the trace's memory and time."""
 
+    kind: TraceKind
+
     @staticmethod
     def none() -> TracePolicy:
-        return TracePolicy("none")
+        return TracePolicy(TraceKind.NONE)
 
     @staticmethod
     def full() -> TracePolicy:
-        return TracePolicy("full")
+        return TracePolicy(TraceKind.FULL)
 
 
 @dataclass(frozen=True)

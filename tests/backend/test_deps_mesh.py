@@ -237,8 +237,9 @@ def matrices(n: int, width: int = 64) -> list[Tensor]:
     return [Tensor(np.zeros((256, width), F32)) for _ in range(n)]
 
 
-def test_deps_modes_lower_to_ir_strings() -> None:
+def test_deps_modes_lower_to_ir_kinds() -> None:
     from pto_wsp.compiler.lowering import lower
+    from pto_wsp.language.policy_kinds import DepsKind
 
     X, Y = matrices(2)
 
@@ -247,14 +248,14 @@ def test_deps_modes_lower_to_ir_strings() -> None:
         for j in P(8):
             fill[j](x=X[:, j * T : (j + 1) * T], y=Y[:, j * T : (j + 1) * T])
 
-    assert lower(w()).schedule.deps == ""  # default: infer
+    assert lower(w()).schedule.deps is None  # default: infer
     for deps, ir in (
-        (Deps.infer(), "infer"),
-        (Deps.infer("exact"), "infer"),
-        (Deps.infer("bounding"), "infer_bounding"),
-        (Deps.explicit(), "explicit"),
+        (Deps.infer(), DepsKind.INFER),
+        (Deps.infer("exact"), DepsKind.INFER),
+        (Deps.infer("bounding"), DepsKind.INFER_BOUNDING),
+        (Deps.explicit(), DepsKind.EXPLICIT),
     ):
-        assert lower(w().task_graph(deps=deps)).schedule.deps == ir
+        assert lower(w().task_graph(deps=deps)).schedule.deps is ir
     assert Deps.infer("bounding") == Deps.infer("bounding") != Deps.infer()
     assert not Deps.explicit().tracks_regions and Deps.infer("bounding").tracks_regions
     with pytest.raises(ScheduleError, match="'exact', 'bounding'") as info:
@@ -419,7 +420,9 @@ def test_spatial_map_sharded_inputs_are_read_from_their_home_tiles() -> None:
 
 def test_spatial_map_worker_count_must_match_the_grid() -> None:
     w = _reversed_reads()
-    assert run(w.spatial_map(grid=(2, 3))).runner.config["workers"] == 6
+    program = run(w.spatial_map(grid=(2, 3)))
+    assert program.module.schedule.workers == program.runner.config.workers == 6
+    assert program.runner.config.mesh_cols == 3
     with pytest.raises(ScheduleError, match=r"dispatch asks for 8 workers.*grid=\(2, 2\).*4 tiles"):
         w.dispatch(DispatchPolicy.round_robin(8)).spatial_map(grid=(2, 2)).compile("cpu_sim")
     with pytest.raises(ScheduleError, match=r"streams asks for 3 workers.*4 tiles"):

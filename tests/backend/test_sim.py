@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from pto_wsp._core import sim
+from pto_wsp.language.policy_kinds import DispatchKind, TimingKind
 
 PENDING = sim.PENDING
 
@@ -49,7 +50,7 @@ def test_round_robin_placement_and_makespan() -> None:
 
 
 def test_affinity_normalises_negative_keys() -> None:
-    s = sim.Simulator(workers=3, dispatch="affinity")
+    s = sim.Simulator(workers=3, dispatch=DispatchKind.AFFINITY)
     for key in (5, -1, 3, 4):
         s.submit(0, 10, dispatch_key=key)
     # 5 % 3 = 2; ((-1 % 3) + 3) % 3 = 2; 3 -> 0; 4 -> 1. Worker 2 runs two tasks back to back.
@@ -59,7 +60,7 @@ def test_affinity_normalises_negative_keys() -> None:
 
 
 def test_dispatch_by_places_like_affinity() -> None:
-    s = sim.Simulator(workers=4, dispatch="dispatch_by")
+    s = sim.Simulator(workers=4, dispatch=DispatchKind.DISPATCH_BY)
     for key in (7, -6, 0):
         s.submit(0, 1, dispatch_key=key)
     assert s.trace["worker"].tolist() == [3, 2, 0]
@@ -68,7 +69,7 @@ def test_dispatch_by_places_like_affinity() -> None:
 def test_hash_uses_splitmix64() -> None:
     assert sim.splitmix64(0) == 0xE220A8397B1DCDAF  # first output of splitmix64 seeded with 0
     assert sim.splitmix64(12345) == _splitmix64(12345)
-    s = sim.Simulator(workers=4, dispatch="hash")
+    s = sim.Simulator(workers=4, dispatch=DispatchKind.HASH)
     keys = list(range(-4, 12))
     for k in keys:
         s.submit(0, 1, dispatch_key=k)
@@ -80,7 +81,7 @@ def test_hash_uses_splitmix64() -> None:
 def test_work_steal_beats_round_robin_on_imbalance() -> None:
     costs = [100, 1, 1, 1, 1]
     rr = sim.Simulator(workers=2)
-    ws = sim.Simulator(workers=2, dispatch="work_steal")
+    ws = sim.Simulator(workers=2, dispatch=DispatchKind.WORK_STEAL)
     for c in costs:
         rr.submit(0, c)
         ws.submit(0, c)
@@ -98,7 +99,7 @@ def test_work_steal_beats_round_robin_on_imbalance() -> None:
 
 
 def test_work_steal_ties_stay_home() -> None:
-    s = sim.Simulator(workers=3, dispatch="work_steal")
+    s = sim.Simulator(workers=3, dispatch=DispatchKind.WORK_STEAL)
     for _ in range(6):
         s.submit(0, 5)
     # All workers free at the same time for each round: nobody steals.
@@ -135,7 +136,7 @@ def test_negative_stream_key_is_normalised() -> None:
 
 
 def test_batched_delays_starts_until_group_complete() -> None:
-    s = sim.Simulator(workers=4, timing="batched", timing_param=3)
+    s = sim.Simulator(workers=4, timing=TimingKind.BATCHED, timing_param=3)
     assert s.submit(0, 10, min_start=0) == PENDING
     assert s.submit(0, 10, min_start=0) == PENDING
     # The group is issued when its last member is ready (cycle 50): all three start at 50.
@@ -153,7 +154,7 @@ def test_batched_delays_starts_until_group_complete() -> None:
 
 
 def test_task_end_issues_a_pending_batch() -> None:
-    s = sim.Simulator(workers=2, timing="batched", timing_param=4)
+    s = sim.Simulator(workers=2, timing=TimingKind.BATCHED, timing_param=4)
     assert s.submit(0, 10) == PENDING
     assert s.task_end(0) == 10  # something needs it: the partial group is issued now
     assert s.submit(0, 10, min_start=10) == PENDING
@@ -162,7 +163,7 @@ def test_task_end_issues_a_pending_batch() -> None:
 
 
 def test_interleaved_alternates_streams() -> None:
-    s = sim.Simulator(workers=1, streams=2, timing="interleaved", timing_param=2)
+    s = sim.Simulator(workers=1, streams=2, timing=TimingKind.INTERLEAVED, timing_param=2)
     for key in (0, 0, 0, 1, 1, 1):
         s.submit(0, 10, stream_key=key)
     s.finish()
@@ -179,7 +180,7 @@ def test_interleaved_alternates_streams() -> None:
 
 
 def test_interleaved_drains_an_unbalanced_lane_at_finish() -> None:
-    s = sim.Simulator(workers=2, timing="interleaved", timing_param=2)
+    s = sim.Simulator(workers=2, timing=TimingKind.INTERLEAVED, timing_param=2)
     for _ in range(3):
         s.submit(0, 10, stream_key=0)
     assert s.task_count == 3
@@ -189,14 +190,16 @@ def test_interleaved_drains_an_unbalanced_lane_at_finish() -> None:
 
 
 def test_rate_limit_spaces_starts() -> None:
-    s = sim.Simulator(workers=4, timing="rate_limit", timing_param=1000)
+    s = sim.Simulator(workers=4, timing=TimingKind.RATE_LIMIT, timing_param=1000)
     for _ in range(3):
         s.submit(0, 10)
     # 1000 tasks/ms = one issue per 1000 ns = 1000 cycles at 1 ns/cycle.
     assert s.trace["start"].tolist() == [0, 1000, 2000]
     assert s.total_cycles == 2010
 
-    fast_clock = sim.Simulator(workers=4, timing="rate_limit", timing_param=1000, ns_per_cycle=2)
+    fast_clock = sim.Simulator(
+        workers=4, timing=TimingKind.RATE_LIMIT, timing_param=1000, ns_per_cycle=2
+    )
     for _ in range(3):
         fast_clock.submit(0, 10)
     assert fast_clock.trace["start"].tolist() == [0, 500, 1000]
@@ -292,7 +295,7 @@ def test_strided_region_as_several_ranges() -> None:
 
 
 def test_region_conflict_flushes_a_pending_batch() -> None:
-    s = sim.Simulator(workers=2, timing="batched", timing_param=4)
+    s = sim.Simulator(workers=2, timing=TimingKind.BATCHED, timing_param=4)
     s.access(0, 0, 10, True)
     assert s.submit(0, 10) == PENDING
     s.access(0, 0, 10, False)
@@ -370,18 +373,29 @@ def test_trace_disabled_keeps_stats() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"dispatch": "random"}, "round_robin, affinity, hash, dispatch_by, work_steal"),
-        ({"timing": "eager"}, "immediate, batched, interleaved, rate_limit"),
         ({"workers": 0}, "workers"),
-        ({"timing": "batched"}, "batched"),
-        ({"timing": "interleaved", "timing_param": 1.5}, "interleaved"),
-        ({"timing": "rate_limit", "timing_param": 0}, "rate_limit"),
+        ({"timing": TimingKind.BATCHED}, "batched"),
+        ({"timing": TimingKind.INTERLEAVED, "timing_param": 1.5}, "interleaved"),
+        ({"timing": TimingKind.RATE_LIMIT, "timing_param": 0}, "rate_limit"),
         ({"window": -1}, "window"),
         ({"ns_per_cycle": 0}, "ns_per_cycle"),
     ],
 )
 def test_invalid_configuration_is_rejected(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
+        sim.Simulator(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "kind"),
+    [
+        ({"dispatch": "hash"}, "DispatchKind"),
+        ({"timing": "batched"}, "TimingKind"),
+        ({"dispatch": TimingKind.BATCHED}, "DispatchKind"),
+    ],
+)
+def test_policies_are_enum_members_not_text(kwargs: dict, kind: str) -> None:
+    with pytest.raises(TypeError, match=kind):
         sim.Simulator(**kwargs)
 
 
@@ -395,15 +409,6 @@ def test_invalid_submit_arguments() -> None:
         s.access(0, 5, 4, True)
     with pytest.raises(IndexError):
         s.task_end(0)
-
-
-def test_grid_benchmark_helper_accounts_cycles() -> None:
-    s = sim.Simulator(workers=4, trace_reserve=1000)
-    seconds = s.run_grid_benchmark(1000, 2)
-    assert seconds >= 0
-    assert s.task_count == 1000
-    assert s.total_cycles == 500  # 250 tasks per worker, 2 cycles each
-    assert s.trace["idx0"].tolist() == list(range(1000))
 
 
 def test_regions_match_brute_force() -> None:

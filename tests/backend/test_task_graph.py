@@ -37,6 +37,7 @@ from pto_wsp import (
     pto,
     workload,
 )
+from pto_wsp.language.policy_kinds import DispatchKind, ReadyKind
 from pto_wsp.runtime.trace import TRACE_DTYPE, chrome_trace
 from pto_wsp.runtime.trace import by_task as trace_by_task
 from pto_wsp.runtime.trace_analysis import analyse_trace
@@ -180,7 +181,7 @@ def test_priority_key_appears_in_the_ir_schedule() -> None:
     w = grid(2).task_graph(ready=ReadyPolicy.priority(lambda t: t.get("i") * 2))
     program = w.compile(target="cpu_sim")
     s = program.module.schedule
-    assert s.ready_policy == "priority" and s.ready_key is not None
+    assert s.ready_policy is ReadyKind.PRIORITY and s.ready_key is not None
     assert "ready=priority((i * 2))" in str(s)
 
 
@@ -482,8 +483,8 @@ def test_dataclass_checks_point_at_the_users_line() -> None:
 def test_simulator_rejects_pools_larger_than_the_workers() -> None:
     with pytest.raises(ValueError, match="pool sizes add up to more than workers"):
         _core.sim.Simulator(workers=2, pools=[2, 1], kernel_pools=[0, 1])
-    with pytest.raises(ValueError, match="ready policy"):
-        _core.sim.Simulator(ready="random")
+    with pytest.raises(TypeError, match="ReadyKind"):  # a policy is an enum member, not text
+        _core.sim.Simulator(ready="fifo")
 
 
 # ---- the simulator's list scheduler against a naive reference --------------------------------
@@ -562,9 +563,9 @@ def test_list_scheduler_matches_a_naive_reference(seed: int) -> None:
     ]
     sim = _core.sim.Simulator(
         workers=workers,
-        dispatch="work_steal" if steal else "affinity",
+        dispatch=DispatchKind.WORK_STEAL if steal else DispatchKind.AFFINITY,
         streams=streams,
-        ready=policy,
+        ready=ReadyKind(policy),
     )
     for t in tasks:
         sim.submit(

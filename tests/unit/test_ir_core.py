@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from pto_wsp._core import ir
+from pto_wsp.language.policy_kinds import DepsKind, DispatchKind, TimingKind, WindowMode
 
 E = ir.Expr
 N = ir.Node
@@ -50,9 +51,9 @@ def attention_module() -> ir.Module:
     )
     m.set_workload(loop)
     s = ir.Schedule()
-    s.dispatch = "affinity"
+    s.dispatch = DispatchKind.AFFINITY
     s.dispatch_key = b
-    s.num_workers = 4
+    s.workers = 4
     s.streams = 2
     s.stream_key = E.binary("mod", h, E.int(2))
     m.set_schedule(s)
@@ -266,14 +267,14 @@ def csp_module() -> ir.Module:
         )
     )
     s = ir.Schedule()
-    s.dispatch = "hash"
+    s.dispatch = DispatchKind.HASH
     s.dispatch_key = j
-    s.timing = "rate_limit"
+    s.timing = TimingKind.RATE_LIMIT
     s.timing_param = 2.5
     s.window_size = 8
     s.spatial_grid = [2, 2]
     s.pools = [0, 1]
-    s.deps = "infer"
+    s.deps = DepsKind.INFER
     m.set_schedule(s)
     return m
 
@@ -313,7 +314,7 @@ module everything
           process consumer consumes=[#ch0] replicas=2   // Sequential
             consume #ch0 as it:5   // Sequential
               task @work[it](x=%0[it], s=it)
-  schedule dispatch=hash(j) timing=rate_limit(2.5) window=8(tasks, stall) grid=[2, 2] deps=infer pools=[0, 1]
+  schedule dispatch=hash(j) workers=4 timing=rate_limit(2.5) window=8(tasks, stall) grid=[2, 2] deps=infer pools=[0, 1]
 """
 
 
@@ -384,12 +385,13 @@ def test_module_tables_read_access() -> None:
     assert m.kernels[0].name == "work"
     s = m.schedule
     assert (s.dispatch, s.timing, s.timing_param, s.window_unit, s.window_mode) == (
-        "hash",
-        "rate_limit",
+        DispatchKind.HASH,
+        TimingKind.RATE_LIMIT,
         2.5,
         "tasks",
-        "stall",
+        WindowMode.STALL,
     )
+    assert s.dispatch is DispatchKind.HASH and s.deps is DepsKind.INFER  # the DSL's members
     assert ir.Module("empty").workload is None and ir.Module("empty").schedule is None
     assert ir.Module("empty").print() == "module empty\n"
 
@@ -441,11 +443,14 @@ def test_unknown_dtype_raises_value_error_naming_valid_values() -> None:
         ir.Layout([0], [], "zigzag")
     with pytest.raises(ValueError, match=r"kernel op dtype 'half'"):
         ir.Kernel("k").add_op("exp", [], [1], "half")
+    # Policies are the DSL's enum members, never their spellings (no text round trip).
     s = ir.Schedule()
-    with pytest.raises(ValueError, match=r"Schedule\.dispatch 'random'.*round_robin, affinity"):
-        s.dispatch = "random"
-    with pytest.raises(ValueError, match=r"Schedule\.timing 'later'.*immediate, batched"):
-        s.timing = "later"
+    with pytest.raises(TypeError, match=r"DispatchKind"):
+        s.dispatch = "hash"
+    with pytest.raises(TypeError, match=r"TimingKind"):
+        s.timing = "immediate"
+    with pytest.raises(TypeError, match=r"DispatchKind"):
+        s.dispatch = TimingKind.IMMEDIATE
 
 
 # ---- verifier ----------------------------------------------------------------------------
@@ -673,7 +678,7 @@ def test_verifier_schedule_and_variable_rules() -> None:
     m, x, y = simple_module()
     verify_task(m, good_args(x, y))
     s = ir.Schedule()
-    s.dispatch = "affinity"
+    s.dispatch = DispatchKind.AFFINITY
     s.stream_key = E.var("q", 9)
     s.window_size = -2
     m.set_schedule(s)
@@ -683,7 +688,7 @@ def test_verifier_schedule_and_variable_rules() -> None:
         "schedule: window size -2 is negative",
     ]
     s2 = ir.Schedule()
-    s2.dispatch = "dispatch_by"
+    s2.dispatch = DispatchKind.DISPATCH_BY
     s2.dispatch_key = E.binary("mod", E.var("i", 1), E.int(2))
     m.set_schedule(s2)
     assert m.verify() == []

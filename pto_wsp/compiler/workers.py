@@ -1,0 +1,30 @@
+"""The worker-count rule: how many workers a run has. Resolved once, at lowering, into the IR
+schedule's ``workers``; cpu_sim's simulator and the ascend_npu plan both read it from there.
+
+Under ``spatial_map`` the workers ARE the mesh tiles (grid (r, c) runs r*c workers; a
+conflicting dispatch or streams count was rejected by ``applicability.check_mesh_workers``).
+Otherwise the larger of ``round_robin``'s count and the stream count, the default when neither
+is given (the one constant ``ir.DEFAULT_WORKERS``, ``PTO_SIM_DEFAULT_WORKERS`` in
+cpp_backend/runtime/sim.h); and at least the pools' total (pools are contiguous worker ranges).
+Before this rule lived here, the ascend_npu plan applied the default after the pools (one pool
+of 1 worker: 1 worker there, 4 on cpu_sim).
+"""
+
+from __future__ import annotations
+
+import math
+
+from .._native import ir
+from ..language.schedule import ScheduleSpec
+
+__all__ = ["resolve_workers"]
+
+
+def resolve_workers(spec: ScheduleSpec) -> int:
+    """The worker count of a run scheduled by ``spec`` (docs/semantics.md, "Scheduling model")."""
+    if spec.spatial_grid:
+        return math.prod(int(g) for g in spec.spatial_grid)
+    asked = spec.dispatch.num_workers if spec.dispatch is not None else None
+    pooled = sum(spec.pools.sizes) if spec.pools is not None else 0
+    workers = max(int(asked or 0), int(spec.streams or 0)) or int(ir.DEFAULT_WORKERS)
+    return max(workers, pooled)
