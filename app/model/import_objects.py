@@ -94,8 +94,8 @@ class Converter:
         order = self.canonical_order()
         rank = {n.id: i for i, n in enumerate(order)}
         self.edges.sort(key=lambda e: rank.get(e.src.node, len(rank)))
-        for kern in (n for n in self.nodes.values() if n.body is not None):
-            kern.body.edges.sort(key=lambda e: rank.get(e.src.node, len(rank)))
+        for body in (n.body for n in self.nodes.values() if n.body is not None):
+            body.edges.sort(key=lambda e: rank.get(e.src.node, len(rank)))
         hidden = {n.id for n in self.auto_named if not kind_lookup.names_a_variable(n.kind)}
         if not hidden:
             return
@@ -223,7 +223,7 @@ class Converter:
             if p.kind != "tensor":
                 q["dtype"] = p.dtype.value if p.dtype is not None else "f32"
             params.append(kernel_param.normalize_param(q))
-        props = {
+        props: dict[str, Any] = {
             "params": params,
             "cpp_src": ref.cpp_src or "",
             "cpp_includes": list(ref.cpp_includes),
