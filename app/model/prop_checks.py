@@ -6,6 +6,7 @@ property means anything under them (``prop_applies``)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from . import bounds, exprs
@@ -110,20 +111,46 @@ def prop_problem(spec: PropSpec, value: Any) -> str | None:
 def _axes_problem(value: Any) -> str | None:
     """A loop's ``[{var, axis}]``: each var an identifier, once; each axis a node id string.
     (Whether the ids name axis nodes is a document question, asked by validation.)"""
+
+    def var_problem(var: Any) -> str | None:
+        if not isinstance(var, str) or not exprs.is_identifier(var):
+            return f"expected an identifier, got {var!r:.40}"
+        return None
+
+    def axis_problem(axis: Any) -> str | None:
+        return None if isinstance(axis, str) and axis else "no axis chosen"
+
+    return _entries_problem(
+        value, ("var", "axis"), var_problem, "variable {!r} is bound twice", axis_problem
+    )
+
+
+def _entries_problem(
+    value: Any,
+    fields: tuple[str, str],
+    key_problem: Callable[[Any], str | None],
+    twice: str,
+    other_problem: Callable[[Any], str | None],
+) -> str | None:
+    """A list of ``{key, other}`` entries (``fields``), as loop axes and pools are: exactly those
+    two fields in each entry, each key valid and used once (``twice`` formats the key of a
+    repeat), each other value valid. The first problem, located as ``[i].field: ...``."""
+    key, other = fields
     if not isinstance(value, list):
-        return "expected a list of {var, axis} entries"
+        return f"expected a list of {{{key}, {other}}} entries"
     seen: set[str] = set()
     for i, entry in enumerate(value):
-        if not isinstance(entry, dict) or set(entry) != {"var", "axis"}:
-            return f"[{i}]: expected an entry with exactly the fields var and axis"
-        var = entry["var"]
-        if not isinstance(var, str) or not exprs.is_identifier(var):
-            return f"[{i}].var: expected an identifier, got {var!r:.40}"
-        if var in seen:
-            return f"[{i}].var: variable {var!r} is bound twice"
-        seen.add(var)
-        if not isinstance(entry["axis"], str) or not entry["axis"]:
-            return f"[{i}].axis: no axis chosen"
+        if not isinstance(entry, dict) or set(entry) != {key, other}:
+            return f"[{i}]: expected an entry with exactly the fields {key} and {other}"
+        problem = key_problem(entry[key])
+        if problem is None and entry[key] in seen:
+            problem = twice.format(entry[key])
+        if problem is not None:
+            return f"[{i}].{key}: {problem}"
+        seen.add(entry[key])
+        problem = other_problem(entry[other])
+        if problem is not None:
+            return f"[{i}].{other}: {problem}"
     return None
 
 
@@ -161,21 +188,20 @@ def _dist_problem(value: Any, optional: bool) -> str | None:
 
 def _pools_problem(value: Any) -> str | None:
     """``[{kernel, workers}, ...]``: each kernel (a kernel.def name) once, workers >= 1."""
-    if not isinstance(value, list):
-        return "expected a list of {kernel, workers} entries"
-    seen: set[str] = set()
-    for i, entry in enumerate(value):
-        if not isinstance(entry, dict) or set(entry) != {"kernel", "workers"}:
-            return f"[{i}]: expected an entry with exactly the fields kernel and workers"
-        name = entry["kernel"]
+
+    def kernel_problem(name: Any) -> str | None:
         if not isinstance(name, str) or not exprs.is_identifier(name):
-            return f"[{i}].kernel: expected a kernel name, got {name!r}"
-        if name in seen:
-            return f"[{i}].kernel: kernel {name!r} has two pools"
-        seen.add(name)
-        if not _is_int(entry["workers"]) or entry["workers"] < 1:
-            return f"[{i}].workers: expected an integer >= 1, got {entry['workers']!r}"
-    return None
+            return f"expected a kernel name, got {name!r}"
+        return None
+
+    def workers_problem(workers: Any) -> str | None:
+        if not _is_int(workers) or workers < 1:
+            return f"expected an integer >= 1, got {workers!r}"
+        return None
+
+    return _entries_problem(
+        value, ("kernel", "workers"), kernel_problem, "kernel {!r} has two pools", workers_problem
+    )
 
 
 def prop_applies(node: Node, name: str) -> bool:
