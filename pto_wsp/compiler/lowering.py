@@ -34,25 +34,8 @@ from ..language.scalar_expr import LoopVar, ScalarExpr, as_expr
 from ..language.schedule import Pools, ScheduleSpec
 from ..language.tensor import IndexPoint, IndexRange, Tensor, TensorView
 from ..language.types import DType
-from ..language.workload import (
-    CloseNode,
-    CombineNode,
-    CondNode,
-    ConnectNode,
-    ConsumeNode,
-    LoopNode,
-    PipeNode,
-    ProcessNode,
-    RecordNode,
-    SendNode,
-    SequentialNode,
-    SlotLoadNode,
-    SlotSetNode,
-    SyncNode,
-    Workload,
-    walk,
-)
-from ..language.workload.nodes import Composed
+from ..language.workload import Workload
+from ..language.workload import nodes as tree
 from .workers import resolve_workers
 
 __all__ = ["lower", "lower_with_bindings", "lower_kernel_ir", "Lowering"]
@@ -218,7 +201,7 @@ class Lowering:
         return self.module
 
     # ---- workloads -----------------------------------------------------------------
-    def lower_workload(self, w: Workload | Composed) -> Any:
+    def lower_workload(self, w: Workload | tree.Composed) -> Any:
         if not isinstance(w, Workload):
             raise _fail(f"{type(w).__name__} (not a Workload)")
         stmts = w.statements()
@@ -232,10 +215,10 @@ class Lowering:
     def with_fresh_vars(self, stmts: list[Any], lower: Callable[[], Any]) -> Any:
         """Run ``lower()`` with new module-local ids for every variable ``stmts`` bind."""
         bound: dict[int, LoopVar] = {}
-        for node in walk(stmts):
-            if isinstance(node, LoopNode):
+        for node in tree.walk(stmts):
+            if isinstance(node, tree.LoopNode):
                 bound.update((v.id, v) for v in node.vars)
-            elif isinstance(node, ConsumeNode):
+            elif isinstance(node, tree.ConsumeNode):
                 bound[node.var.id] = node.var
         saved = {vid: self.var_ids[vid] for vid in bound if vid in self.var_ids}
         for vid in bound:
@@ -273,35 +256,35 @@ class Lowering:
         collective), by its type."""
         if isinstance(s, KernelCall):
             return self._stmt_KernelCall(s)
-        if isinstance(s, LoopNode):
+        if isinstance(s, tree.LoopNode):
             return self._stmt_LoopNode(s)
-        if isinstance(s, CondNode):
+        if isinstance(s, tree.CondNode):
             return self._stmt_CondNode(s)
-        if isinstance(s, PipeNode):
+        if isinstance(s, tree.PipeNode):
             return self._stmt_PipeNode(s)
-        if isinstance(s, ProcessNode):
+        if isinstance(s, tree.ProcessNode):
             return self._stmt_ProcessNode(s)
-        if isinstance(s, SendNode):
+        if isinstance(s, tree.SendNode):
             return self._stmt_SendNode(s)
-        if isinstance(s, ConsumeNode):
+        if isinstance(s, tree.ConsumeNode):
             return self._stmt_ConsumeNode(s)
-        if isinstance(s, CloseNode):
+        if isinstance(s, tree.CloseNode):
             return ir.Node.close(self.channel(s.channel), _loc(s))
-        if isinstance(s, RecordNode):
+        if isinstance(s, tree.RecordNode):
             return ir.Node.record(self.event(s.event), _loc(s))
-        if isinstance(s, SyncNode):
+        if isinstance(s, tree.SyncNode):
             return ir.Node.synchronize(self.event(s.event), _loc(s))
-        if isinstance(s, SlotSetNode):
+        if isinstance(s, tree.SlotSetNode):
             return ir.Node.slot_set(int(s.slot), self.expr(s.value, s), _loc(s))
-        if isinstance(s, SlotLoadNode):
+        if isinstance(s, tree.SlotLoadNode):
             return ir.Node.slot_load(
                 int(s.slot), self.view(s.view, s), self.expr(s.row, s), self.expr(s.col, s), _loc(s)
             )
-        if isinstance(s, CombineNode):
+        if isinstance(s, tree.CombineNode):
             return ir.Node.combine([self.lower_workload(w) for w in s.children], _loc(s))
-        if isinstance(s, SequentialNode):
+        if isinstance(s, tree.SequentialNode):
             return ir.Node.sequential([self.lower_workload(w) for w in s.children], _loc(s))
-        if isinstance(s, ConnectNode):
+        if isinstance(s, tree.ConnectNode):
             procs = self.lower_body(s.processes)
             return ir.Node.connect(procs, [self.channel(c) for c in s.channels], _loc(s))
         if isinstance(s, CollectiveOp):
@@ -331,7 +314,7 @@ class Lowering:
                 args.append(ir.Arg.scalar(pname, self.expr(value, c)))
         return ir.Node.task(kid, axes, args, _loc(c))
 
-    def _stmt_LoopNode(self, n: LoopNode) -> Any:
+    def _stmt_LoopNode(self, n: tree.LoopNode) -> Any:
         # Variable binding is checked by the C++ verifier after the walk (``Module.verify``).
         pairs = [self.var(v) for v in n.vars]
         if n.kind == "parallel":
@@ -349,30 +332,30 @@ class Lowering:
             return ir.Node.select_for(pairs[0], ax, row_e, self.lower_body(n.body), _loc(n))
         raise _fail(f"loop kind {n.kind!r}", n)
 
-    def _stmt_CondNode(self, n: CondNode) -> Any:
+    def _stmt_CondNode(self, n: tree.CondNode) -> Any:
         branches = []
         for pred, body in n.branches:
             p = None if pred is None else self.expr(pred, n)
             branches.append((p, self.lower_body(body)))
         return ir.Node.cond(branches, _loc(n))
 
-    def _stmt_PipeNode(self, n: PipeNode) -> Any:
+    def _stmt_PipeNode(self, n: tree.PipeNode) -> Any:
         return ir.Node.pipe(self.lower_body(n.processes), _loc(n))
 
-    def _stmt_ProcessNode(self, n: ProcessNode) -> Any:
+    def _stmt_ProcessNode(self, n: tree.ProcessNode) -> Any:
         consumes = [self.channel(c) for c in n.consumes]
         produces = [self.channel(c) for c in n.produces]
         body = self.lower_body(n.body)
         return ir.Node.process(n.name, consumes, produces, body, int(n.replicas), _loc(n))
 
-    def _stmt_SendNode(self, n: SendNode) -> Any:
+    def _stmt_SendNode(self, n: tree.SendNode) -> Any:
         value = n.value
         vnode = self.lower_stmt(value) if isinstance(value, KernelCall) else None
         if vnode is None and value is not None and not isinstance(value, TensorLike):
             raise _fail(f"send of a {type(value).__name__} (send a kernel call or a tensor)", n)
         return ir.Node.send(self.channel(n.channel), vnode, _loc(n), bool(n.block))
 
-    def _stmt_ConsumeNode(self, n: ConsumeNode) -> Any:
+    def _stmt_ConsumeNode(self, n: tree.ConsumeNode) -> Any:
         return ir.Node.consume(
             self.channel(n.channel), self.var(n.var), self.lower_body(n.body), _loc(n)
         )
@@ -785,7 +768,7 @@ class _NameFinder:
 def _all_workloads(w: Workload) -> list[Workload]:
     out = [w]
     for s in w.statements():
-        if isinstance(s, CombineNode | SequentialNode):
+        if isinstance(s, tree.CombineNode | tree.SequentialNode):
             for child in s.children:
                 if isinstance(child, Workload):
                     out.extend(_all_workloads(child))
