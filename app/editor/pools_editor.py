@@ -13,6 +13,8 @@ from typing import Any
 
 from PySide6 import QtCore, QtWidgets
 
+from app.editor.table_rows import rows_to_remove
+
 POOL_COLUMNS = ("kernel", "workers")
 MAX_WORKERS = 4096
 
@@ -78,11 +80,8 @@ class PoolsEditor(QtWidgets.QWidget):
         self._emit()
 
     def remove_selected(self) -> None:
-        rows = sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True)
-        if not rows and self.table.rowCount():
-            rows = [self.table.rowCount() - 1]
         pools = self.pools()
-        for r in rows:
+        for r in rows_to_remove(self.table):
             del pools[r]
         self.set_pools(pools)
         self._emit()

@@ -36,6 +36,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.editor.canvas_api import CanvasApi
 from app.editor.pools_editor import PoolsEditor
+from app.editor.table_rows import rows_to_remove
 from app.model import exprs, frames, indexing, pytext, registry
 from app.model.document import Node
 
@@ -238,11 +239,8 @@ class ParamListEditor(QtWidgets.QWidget):
         self._emit()
 
     def remove_selected(self) -> None:
-        rows = sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True)
-        if not rows and self.table.rowCount():
-            rows = [self.table.rowCount() - 1]
         params = self.params()
-        for r in rows:
+        for r in rows_to_remove(self.table):
             del params[r]
         self.set_params(params)
         self._emit()
