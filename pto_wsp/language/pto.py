@@ -272,6 +272,12 @@ def _literal(tr: _Trace, op: str, value: Any, like: DType) -> Value:
     return _constant(tr, op, value, dtype)
 
 
+def _typed(v: Value) -> DType:
+    """The dtype of a traced value: every value but a store's (which defines none) has one."""
+    assert v.dtype is not None, v
+    return v.dtype
+
+
 def _numeric(op: str, v: Value, what: str = "operand") -> DType:
     if v.dtype is None or v.dtype is DType.BOOL:
         raise _fail(op, f"{what} {_describe(v)} must have a numeric dtype")
@@ -360,7 +366,7 @@ def store(dst: Value, src: Any) -> None:
         )
     _check_tile_shape("store", d, f"parameter '{p.name}'")
     if _is_number(src):
-        s = _literal(tr, "store", src, d.dtype)
+        s = _literal(tr, "store", src, _typed(d))
     else:
         s = _read(tr, "store", src, "src")
     try:
@@ -373,10 +379,10 @@ def store(dst: Value, src: Any) -> None:
             f"cannot store {_describe(s)} into parameter '{p.name}' of shape {_fmt(d.shape)}: "
             "shapes differ and src does not broadcast to dst",
         )
-    if not _store_cast_ok(s.dtype, d.dtype):
+    if not _store_cast_ok(_typed(s), _typed(d)):
         raise _fail(
             "store",
-            f"cannot store {s.dtype.value} into {d.dtype.value} parameter '{p.name}' "
+            f"cannot store {_typed(s).value} into {_typed(d).value} parameter '{p.name}' "
             "(the conversion loses the kind of value)",
         )
     tr.emit("store", [d.id, s.id], (), None, {})
@@ -438,14 +444,14 @@ def _binary(op: str, a: Any, b: Any) -> Value:
     if _is_number(a) and _is_number(b):
         raise _fail(op, "at least one operand must be a tile or scalar Value")
     va, vb = _pair(tr, op, a, b)
-    _numeric(op, va, "first operand")
-    _numeric(op, vb, "second operand")
+    da = _numeric(op, va, "first operand")
+    db = _numeric(op, vb, "second operand")
     shape = _broadcast(op, va, vb)
-    dtype = _promote(op, va.dtype, vb.dtype)
+    dtype = _promote(op, da, db)
     if op == "div" and not dtype.is_float:
         raise _fail(
             op,
-            f"division of {va.dtype.value} by {vb.dtype.value} has no float operand; "
+            f"division of {da.value} by {db.value} has no float operand; "
             "integer tiles cannot be divided (multiply by a float constant first)",
         )
     return tr.emit(op, [va.id, vb.id], shape, dtype, {})  # type: ignore[return-value]
@@ -607,8 +613,8 @@ def _vector_op(op: str, tile: Any, vec: Any) -> Value:
     t = _read(tr, op, tile, "tile")
     v = _read(tr, op, vec, "vec")
     _check_tile_shape(op, t, "tile")
-    _numeric(op, t, "tile")
-    _numeric(op, v, "vec")
+    dt = _numeric(op, t, "tile")
+    dv = _numeric(op, v, "vec")
     r, c = t.shape
     want = (r, 1) if axis == "row" else (1, c)
     if v.shape != want:
@@ -617,7 +623,7 @@ def _vector_op(op: str, tile: Any, vec: Any) -> Value:
             op,
             f"vec must be a {kind} {_fmt(want)} for tile {_describe(t)}, got {_describe(v)}",
         )
-    return tr.emit(op, [t.id, v.id], t.shape, _promote(op, t.dtype, v.dtype), {})  # type: ignore[return-value]
+    return tr.emit(op, [t.id, v.id], t.shape, _promote(op, dt, dv), {})  # type: ignore[return-value]
 
 
 def rowmul(tile: Any, vec: Any) -> Value:
@@ -669,8 +675,8 @@ def matmul(a: Any, b: Any, acc: Any = None) -> Value:
     vb = _read(tr, "matmul", b, "b")
     _check_tile_shape("matmul", va, "a")
     _check_tile_shape("matmul", vb, "b")
-    _numeric("matmul", va, "a")
-    _numeric("matmul", vb, "b")
+    da = _numeric("matmul", va, "a")
+    db = _numeric("matmul", vb, "b")
     (m, k), (k2, n) = va.shape, vb.shape
     if k != k2:
         raise _fail(
@@ -679,14 +685,14 @@ def matmul(a: Any, b: Any, acc: Any = None) -> Value:
             f"(K={k} vs K={k2})",
         )
     operands = [va.id, vb.id]
-    dtype = _promote("matmul", va.dtype, vb.dtype)
+    dtype = _promote("matmul", da, db)
     if acc is not None:
         vc = _read(tr, "matmul", acc, "acc")
-        _numeric("matmul", vc, "acc")
+        dc = _numeric("matmul", vc, "acc")
         if vc.shape != (m, n):
             raise _fail("matmul", f"acc must be {_fmt((m, n))}, got {_describe(vc)}")
         operands.append(vc.id)
-        dtype = vc.dtype
+        dtype = dc
     return tr.emit("matmul", operands, (m, n), dtype, {})  # type: ignore[return-value]
 
 
@@ -723,7 +729,7 @@ def interleave(a: Any, b: Any) -> Value:
             f"operands must have equal shapes, got {_describe(va)} and {_describe(vb)}",
         )
     r, c = va.shape
-    dtype = _promote("interleave", va.dtype, vb.dtype)
+    dtype = _promote("interleave", _typed(va), _typed(vb))
     return tr.emit("interleave", [va.id, vb.id], (r, 2 * c), dtype, {})  # type: ignore[return-value]
 
 

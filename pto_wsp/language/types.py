@@ -19,6 +19,8 @@ import numpy as np
 from ..errors import TypeCheckError, user_location
 from . import dtype_table
 
+_NumpyDType = np.dtype  # ``np`` inside DType's body is its property, not numpy
+
 
 class DType(Enum):
     F16 = "f16"
@@ -100,7 +102,7 @@ class DType(Enum):
         raise TypeCheckError(f"unknown dtype {value!r}; valid dtypes: {valid}", loc=user_location())
 
     @classmethod
-    def from_numpy(cls, dtype: np.dtype) -> DType:
+    def from_numpy(cls, dtype: _NumpyDType) -> DType:
         dtype = np.dtype(dtype)
         for member, npd in _TO_NUMPY.items():
             if npd == dtype:
