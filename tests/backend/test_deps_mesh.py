@@ -28,6 +28,7 @@ from pto_wsp import (
     kernel,
     workload,
 )
+from pto_wsp.language.policy_kinds import DispatchKind, ReadyKind, TimingKind
 
 F32 = np.float32
 Sim = _core.sim.Simulator
@@ -122,7 +123,7 @@ def test_degenerate_strided_regions_normalise() -> None:
 
 
 def test_buffered_tasks_on_disjoint_column_tiles_stay_in_their_batch() -> None:
-    sim = Sim(workers=4, timing="batched", timing_param=2)
+    sim = Sim(workers=4, timing=TimingKind.BATCHED, timing_param=2)
     cols(sim, 0, 0, 8, True)
     assert sim.submit(0, 10) == _core.sim.PENDING
     cols(sim, 0, 8, 16, True)  # disjoint from the buffered task: the batch is not flushed
@@ -141,7 +142,7 @@ def test_buffered_tasks_on_disjoint_column_tiles_stay_in_their_batch() -> None:
 def test_raw_across_tiles_costs_hops() -> None:
     # 2 x 2 mesh: worker 0 (0,0), 1 (0,1), 2 (1,0), 3 (1,1). Worker 0 writes; the readers wait
     # for the write's end (100) plus 16 cycles per hop of Manhattan distance.
-    sim = Sim(workers=4, dispatch="affinity", mesh_cols=2, hop=16.0)
+    sim = Sim(workers=4, dispatch=DispatchKind.AFFINITY, mesh_cols=2, hop=16.0)
     sim.access(0, 0, 100, True)
     sim.submit(0, 100, dispatch_key=0)
     for w in (3, 1, 2, 0):
@@ -150,7 +151,7 @@ def test_raw_across_tiles_costs_hops() -> None:
     assert starts(sim) == [0, 132, 116, 116, 100]
     # Without a mesh (or with hop 0) data movement is free.
     for kwargs in ({"mesh_cols": 0}, {"mesh_cols": 2, "hop": 0.0}):
-        flat = Sim(workers=4, dispatch="affinity", **kwargs)
+        flat = Sim(workers=4, dispatch=DispatchKind.AFFINITY, **kwargs)
         flat.access(0, 0, 100, True)
         flat.submit(0, 100, dispatch_key=0)
         flat.access(0, 0, 100, False)
@@ -159,7 +160,7 @@ def test_raw_across_tiles_costs_hops() -> None:
 
 
 def test_work_steal_prefers_the_tile_the_data_is_on() -> None:
-    sim = Sim(workers=4, dispatch="work_steal", mesh_cols=2, hop=16.0)
+    sim = Sim(workers=4, dispatch=DispatchKind.WORK_STEAL, mesh_cols=2, hop=16.0)
     sim.access(0, 0, 100, True)
     sim.submit(0, 100)  # home worker 0, ends 100
     sim.access(0, 0, 100, False)
@@ -172,7 +173,7 @@ def test_sharded_input_blocks_live_on_their_tiles() -> None:
     # An 8 x 8 tensor, dimension 0 sharded over the mesh rows, dimension 1 over the columns of a
     # 2 x 2 mesh: block (k0, k1) = rows [4k0, 4k0 + 4) x columns [4k1, 4k1 + 4) lives on the tile
     # at (k0, k1) alone.
-    sim = Sim(workers=4, dispatch="affinity", mesh_cols=2, hop=16.0)
+    sim = Sim(workers=4, dispatch=DispatchKind.AFFINITY, mesh_cols=2, hop=16.0)
     sim.tensor_home(1, [8, 8], [8, 1], [0, 1], [2, 2])
     # A second tensor: dimension 0 sharded over the mesh columns, dimension 1 replicated.
     sim.tensor_home(2, [8, 8], [8, 1], [1, -1], [2, 1])
@@ -190,7 +191,7 @@ def test_sharded_input_blocks_live_on_their_tiles() -> None:
 
 
 def test_written_data_lives_where_it_was_written() -> None:
-    sim = Sim(workers=4, dispatch="affinity", mesh_cols=2, hop=16.0)
+    sim = Sim(workers=4, dispatch=DispatchKind.AFFINITY, mesh_cols=2, hop=16.0)
     sim.tensor_home(1, [8, 8], [8, 1], [0, 1], [2, 2])
     sim.access(1, 0, 8, True)  # row 0 (home tile (0,0)) rewritten on worker 3 at (1,1)
     sim.submit(0, 100, dispatch_key=3)
@@ -435,7 +436,9 @@ def test_work_steal_under_a_ready_policy_takes_the_task_whose_data_is_here() -> 
     # queued task at cycle 0), ending at 100. Reader j reads block 3 - j. All readers are ready at
     # 100, but on worker k only the reader of block k has its data there at 100 (the others wait
     # 16 cycles per hop): each worker takes the reader of its own block, and all start at 100.
-    sim = Sim(workers=4, dispatch="work_steal", mesh_cols=4, hop=16.0, ready="fifo")
+    sim = Sim(
+        workers=4, dispatch=DispatchKind.WORK_STEAL, mesh_cols=4, hop=16.0, ready=ReadyKind.FIFO
+    )
     for j in range(4):
         sim.access(0, j * 100, (j + 1) * 100, True)
         sim.submit(0, 100)
