@@ -5,8 +5,9 @@ Targets: >= 20 M channel events/s and <= 64 B per event for a pipeline of 10^6 c
 kernels, so numerics cost nothing and the figure is the engine's: fibers, the discrete-event
 order, channel bookkeeping, the per-task simulator submission and the traces.
 
-1. Engine: producer -> channel -> consumer through the real engine (`_core.csp.bench_pipeline`,
-   C++ process bodies), trace on and off, a few channel depths.
+1. Engine: producer -> channel -> consumer through the real engine (native/csp_pipeline.cpp,
+   C++ process bodies built at benchmark time by native_lib.py), trace on and off, a few channel
+   depths.
 2. End to end: the same pipeline written in the DSL (`P.pipe`, `send`, `consume`), compiled for
    cpu_sim; the generated driver's run time (task views, cost, keys, submission included).
 
@@ -21,12 +22,15 @@ machine's 2 cores are shared, so wall time includes time other processes had the
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import time
+from collections.abc import Callable
 
 # Idle OpenBLAS threads spin and take CPU from the single-threaded engine on a 2-core machine.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import native_lib  # noqa: E402  (benchmarks/, the script's directory)
 import numpy as np  # noqa: E402
 
 from pto_wsp import (  # noqa: E402
@@ -35,7 +39,6 @@ from pto_wsp import (  # noqa: E402
     Out,
     P,
     Tensor,
-    _core,
     consume,
     kernel,
     send,
@@ -56,20 +59,53 @@ def report(label: str, events: int, seconds: float, bytes_used: int) -> None:
     )
 
 
+class PipelineResult(ctypes.Structure):
+    """pto_bench_csp_result of native/csp_pipeline.cpp (same fields, same order)."""
+
+    _fields_ = [
+        ("seconds", ctypes.c_double),
+        ("cpu_seconds", ctypes.c_double),
+        ("events", ctypes.c_int64),
+        ("engine_bytes", ctypes.c_int64),
+        ("tasks", ctypes.c_int64),
+        ("task_trace_bytes", ctypes.c_int64),
+        ("total_cycles", ctypes.c_int64),
+    ]
+
+
+def pipeline_benchmark() -> Callable[..., int]:
+    """pto_bench_csp_pipeline(items, depth, cycles, workers, trace, *result) -> 0 | -1."""
+    fn = native_lib.load("csp_pipeline.cpp").pto_bench_csp_pipeline
+    fn.argtypes = [
+        ctypes.c_int64,
+        ctypes.c_int64,
+        ctypes.c_int64,
+        ctypes.c_int32,
+        ctypes.c_int32,
+        ctypes.POINTER(PipelineResult),
+    ]
+    fn.restype = ctypes.c_int32
+    return fn
+
+
 def bench_engine(items: int, repeat: int) -> None:
     print(f"-- engine: {items} items = {2 * items} channel events, 2 workers, 1-cycle tasks")
+    run = pipeline_benchmark()  # ctypes releases the GIL during the call
     for depth in (1, 2, 8):
         for trace in (True, False):
-            best: dict | None = None
+            best: PipelineResult | None = None
             for _ in range(repeat):
-                r = _core.csp.bench_pipeline(items, depth, 1, 2, trace)
-                if best is None or r["seconds"] < best["seconds"]:
+                r = PipelineResult()
+                if run(items, depth, 1, 2, int(trace), ctypes.byref(r)) != 0:
+                    raise RuntimeError("CSP benchmark pipeline failed")
+                assert r.tasks == r.events == 2 * items
+                if best is None or r.seconds < best.seconds:
                     best = r
             assert best is not None
-            used = int(best["engine_bytes"]) + int(best["task_trace_bytes"])
+            used = best.engine_bytes + best.task_trace_bytes
             label = f"depth {depth}, task trace {'on' if trace else 'off'}"
-            report(label + ", wall", int(best["events"]), float(best["seconds"]), used)
-            report(label + ", cpu", int(best["events"]), float(best["cpu_seconds"]), used)
+            report(label + ", wall", best.events, best.seconds, used)
+            report(label + ", cpu", best.events, best.cpu_seconds, used)
 
 
 @kernel

@@ -1,7 +1,7 @@
 """Throughput and memory of the scheduling simulator (DESIGN.md §5).
 
-Measures a flat grid of tasks submitted from the C++ loop helper (the path generated drivers
-take) against a baseline measured in the same run: Python enumerating the tasks, calling a
+Measures a flat grid of tasks submitted from a C++ loop (native/grid.cpp, built at benchmark
+time by native_lib.py; the path generated drivers take) against a baseline measured in the same run: Python enumerating the tasks, calling a
 trivial Python function per task (10^5 calls, scaled). Prints M tasks/s, bytes per task and the
 ratio. Machines here are noisy, so each figure is the best of several repetitions.
 
@@ -11,9 +11,12 @@ ratio. Machines here are noisy, so each figure is the best of several repetition
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import os
 import time
+
+import native_lib  # benchmarks/, the script's directory
 
 from pto_wsp._core import sim
 
@@ -31,20 +34,30 @@ def _rss_bytes() -> int:
 def bench_cpp_grid(n_tasks: int, repeat: int, trace: bool) -> tuple[float, float, float]:
     """Tasks/s of the C++ grid loop: first run (fresh trace memory) and best of `repeat`, and
     the most resident bytes per task one run added."""
+    grid = native_lib.load("grid.cpp")
+    grid.pto_bench_grid_sim.argtypes = [ctypes.c_int32, ctypes.c_int32, ctypes.c_int64]
+    grid.pto_bench_grid_sim.restype = ctypes.c_void_p
+    grid.pto_bench_grid_run.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int64]
+    grid.pto_bench_grid_run.restype = ctypes.c_double
+    rt = native_lib.runtime()
     best = 0.0
     first = 0.0
     per_task = 0.0
     for rep in range(repeat):
         gc.collect()
         before = _rss_bytes()
-        s = sim.Simulator(workers=4, trace=trace, trace_reserve=n_tasks)
-        seconds = s.run_grid_benchmark(n_tasks, 1)
-        grown = _rss_bytes() - before
-        assert s.task_count == n_tasks and s.total_cycles == (n_tasks + 3) // 4
+        s = grid.pto_bench_grid_sim(4, int(trace), n_tasks)
+        assert s, "invalid simulator configuration"
+        try:
+            seconds = grid.pto_bench_grid_run(s, n_tasks, 1)
+            grown = _rss_bytes() - before
+            task_count, total_cycles = rt.pto_sim_task_count(s), rt.pto_sim_total_cycles(s)
+        finally:
+            rt.pto_sim_destroy(s)
+        assert task_count == n_tasks and total_cycles == (n_tasks + 3) // 4
         best = max(best, n_tasks / seconds)
         first = first if rep else n_tasks / seconds
         per_task = max(per_task, grown / n_tasks)
-        del s
     return first, best, per_task
 
 

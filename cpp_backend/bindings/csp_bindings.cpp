@@ -1,4 +1,4 @@
-// pto_wsp._core.csp: the CSP engine's trace of a finished cpu_sim run and the engine benchmark.
+// pto_wsp._core.csp: the CSP engine's trace of a finished cpu_sim run.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -68,33 +68,6 @@ py::object take_trace(const py::object& result) {
     return d;
 }
 
-py::dict bench_pipeline(int64_t items, int64_t depth, int64_t cycles, int32_t workers, bool trace) {
-    pto_sim_config cfg;
-    pto_sim_config_init(&cfg);
-    cfg.workers = workers;
-    cfg.trace = trace ? 1 : 0;
-    cfg.trace_reserve = trace ? 2 * items : 0;
-    pto_sim* sim = pto_sim_create(&cfg);
-    if (sim == nullptr) throw std::invalid_argument("invalid simulator configuration");
-    int64_t events = 0, bytes = 0;
-    double seconds = 0.0, cpu = 0.0;
-    {
-        py::gil_scoped_release nogil;
-        seconds = pto_csp_bench_pipeline(sim, items, depth, cycles, &events, &bytes, &cpu);
-    }
-    py::dict d;
-    d["seconds"] = seconds;
-    d["cpu_seconds"] = cpu;
-    d["events"] = events;
-    d["engine_bytes"] = bytes;
-    d["tasks"] = pto_sim_task_count(sim);
-    d["task_trace_bytes"] = static_cast<int64_t>(pto_sim_trace_length(sim) * sizeof(pto_sim_record));
-    d["total_cycles"] = pto_sim_total_cycles(sim);
-    pto_sim_destroy(sim);
-    if (seconds < 0) throw std::runtime_error("CSP benchmark pipeline failed");
-    return d;
-}
-
 }  // namespace
 
 void bind_csp(py::module_& m) {
@@ -125,9 +98,6 @@ void bind_csp(py::module_& m) {
           "The CSP trace of a finished run (dict: processes, channels, events, process_start, "
           "process_end, occupancy, waits, task_segments, deadlock: a Deadlock or None), or None when the run had no pipeline / event. "
           "Taken once: a second call returns None.");
-    m.def("bench_pipeline", &bench_pipeline, py::arg("items"), py::arg("depth") = 2,
-          py::arg("cycles") = 1, py::arg("workers") = 2, py::arg("trace") = true,
-          "Producer -> channel -> consumer through the real engine; timing and memory figures.");
     m.attr("WAIT_SEND") = int(PTO_CSP_WAIT_SEND);
     m.attr("WAIT_TAKE") = int(PTO_CSP_WAIT_TAKE);
     m.attr("WAIT_EVENT") = int(PTO_CSP_WAIT_EVENT);

@@ -236,14 +236,5 @@ void bind_sim(py::module_& m) {
                                [](const PySimulator& s) { return pto_sim_task_count(s.raw()); })
         .def_property_readonly("workers",
                                [](const PySimulator& s) { return pto_sim_workers(s.raw()); })
-        .def_property_readonly("worker_busy", &PySimulator::worker_busy)
-        .def(
-            "run_grid_benchmark",
-            [](PySimulator& s, uint64_t n_tasks, int64_t cycles) {
-                if (cycles < 0) throw py::value_error("run_grid_benchmark: cycles must be >= 0");
-                py::gil_scoped_release release;
-                return pto_sim_bench_grid(s.raw(), n_tasks, cycles);
-            },
-            py::arg("n_tasks"), py::arg("cycles"),
-            "Submit a flat grid of n_tasks tasks from C++; returns wall seconds.");
+        .def_property_readonly("worker_busy", &PySimulator::worker_busy);
 }

@@ -12,10 +12,8 @@
 #include "runtime/csp.h"
 
 #include <sys/mman.h>
-#include <time.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstddef>
 #include <cstring>
@@ -1116,102 +1114,3 @@ bool take_trace(const pto_sim* sim, Trace& out) {
 }
 
 }  // namespace pto::csp
-
-// ---- benchmark ------------------------------------------------------------------------------
-
-namespace {
-
-// Passed to the bench processes through their env pointer.
-struct BenchCtx {
-    int64_t items = 0;
-    int64_t cycles = 0;
-    pto_sim* sim = nullptr;
-    // The simulator's submission counter (read on every switch; a zero without a simulator).
-    const uint64_t* task_counter = &kNoTasks;
-};
-
-int64_t bench_task(const BenchCtx& b, int64_t now, int64_t i, int32_t kernel) {
-    pto_sim_task t;
-    std::memset(&t, 0, sizeof t);
-    t.kernel = kernel;
-    t.cycles = b.cycles;
-    t.dispatch_key = t.stream_key = i;
-    t.min_start = now;
-    t.idx[0] = static_cast<int32_t>(i);
-    t.idx[1] = t.idx[2] = t.idx[3] = -1;
-    const int64_t e = pto_sim_submit(b.sim, &t);
-    return e > now ? e : now;
-}
-
-int32_t bench_producer(pto_abi_run* R, int32_t self, const int64_t* env) {
-    const auto& b = *reinterpret_cast<const BenchCtx*>(env);
-    pto_csp* C = pto_csp_of(R);
-    pto_csp_hot* H = pto_csp_hot_of(C);
-    int64_t now = pto_csp_clock(C, self);
-    for (int64_t i = 0; i < b.items; ++i) {
-        int64_t item = 0;
-        now = pto_csp_reserve_fast(C, H, self, 0, now, 1, "bench send", &item);  // ordered
-        now = bench_task(b, now, i, 0);
-        pto_csp_commit_fast(C, H, self, 0, item, now);
-    }
-    return pto_csp_exit(C, self, now);
-}
-
-int32_t bench_consumer(pto_abi_run* R, int32_t self, const int64_t* env) {
-    const auto& b = *reinterpret_cast<const BenchCtx*>(env);
-    pto_csp* C = pto_csp_of(R);
-    pto_csp_hot* H = pto_csp_hot_of(C);
-    int64_t now = pto_csp_clock(C, self);
-    int64_t item = 0;
-    while (pto_csp_take_fast(C, H, self, 0, &now, &item)) {  // ordered: no pto_csp_at needed
-        now = bench_task(b, now, item, 1);
-        pto_csp_release_fast(C, H, self, 0, now);
-    }
-    return pto_csp_exit(C, self, now);
-}
-
-}  // namespace
-
-static double thread_cpu_seconds() {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-extern "C" double pto_csp_bench_pipeline(pto_sim* sim, int64_t items, int64_t depth,
-                                         int64_t cycles, int64_t* events, int64_t* bytes,
-                                         double* cpu_seconds) {
-    char error[1024] = {0};
-    pto_abi_run R;
-    std::memset(&R, 0, sizeof R);
-    R.sim = sim;
-    R.error = error;
-    R.error_cap = sizeof error;
-    const BenchCtx ctx{items, cycles, sim};
-    const auto* env = reinterpret_cast<const int64_t*>(&ctx);
-    const char* names[] = {"bench"};
-    const int64_t depths[] = {depth};
-    const auto t0 = std::chrono::steady_clock::now();
-    const double c0 = thread_cpu_seconds();
-    pto_csp* C = pto_csp_create(&R, 1, names, depths, 0, nullptr);
-    pto_csp_pipe_begin(C, 0);
-    pto_csp_pipe_channel(C, 0);
-    const int32_t p = pto_csp_spawn(C, "producer", &bench_producer, env);
-    const int32_t q = pto_csp_spawn(C, "consumer", &bench_consumer, env);
-    pto_csp_role(C, p, 0, 1);
-    pto_csp_role(C, q, 0, 0);
-    int64_t end = 0;
-    const int32_t rc = pto_csp_pipe_run(C, &end);
-    const auto t1 = std::chrono::steady_clock::now();
-    *cpu_seconds = thread_cpu_seconds() - c0;
-    *events = 2 * items;
-    *bytes = static_cast<int64_t>(C->occupancy.size() * sizeof(pto_csp_occupancy) +
-                                  C->waits.size() * sizeof(pto_csp_wait) +
-                                  C->segments.size() * sizeof(pto::csp::TaskSegment) +
-                                  C->chans[0].ring_store.capacity() * sizeof(Item));
-    pto_csp_destroy(C);
-    pto::csp::Trace drop;
-    pto::csp::take_trace(sim, drop);
-    if (rc != 0) return -1.0;
-    return std::chrono::duration<double>(t1 - t0).count();
-}

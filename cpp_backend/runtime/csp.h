@@ -345,14 +345,6 @@ static inline void pto_csp_release_fast(pto_csp* C, pto_csp_hot* H, int32_t self
                        now);
 }
 
-/* Benchmark helper: a producer sends `items` tokens through a channel of `depth` to a consumer
- * (each side runs one task of `cycles` per item on `sim`); returns the wall time in seconds, the
- * channel events (sends + takes) in *events, the engine's trace + queue bytes in *bytes and the
- * calling thread's CPU time in *cpu_seconds (the machine may be shared). Runs the real engine
- * (fibers, discrete-event ordering, occupancy and wait records). */
-PTO_CSP_API double pto_csp_bench_pipeline(pto_sim* sim, int64_t items, int64_t depth, int64_t cycles,
-                              int64_t* events, int64_t* bytes, double* cpu_seconds);
-
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

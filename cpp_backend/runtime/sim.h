@@ -191,10 +191,6 @@ uint64_t pto_sim_trace_length(const pto_sim* sim);
  * until pto_sim_destroy(), even if later submits grow the trace: for zero-copy views. */
 const pto_sim_record* pto_sim_trace_view(pto_sim* sim);
 
-/* Benchmark helper: submits n_tasks tasks of a flat grid (kernel 0, idx0 = i, dispatch and stream
- * key = i, `cycles` each) through pto_sim_submit() and returns the wall time in seconds. */
-double pto_sim_bench_grid(pto_sim* sim, uint64_t n_tasks, int64_t cycles);
-
 /* splitmix64 finaliser used by the hash dispatch policy (exposed for tests and code generators). */
 uint64_t pto_sim_splitmix64(uint64_t x);
 
