@@ -34,6 +34,7 @@ from ..errors import (
     user_location,
 )
 from ..language.kernel import KernelIR
+from ..language.workload import Workload
 from ..runtime.program import Program
 from .base import Backend
 from .cache import Artifact, BuildCache
@@ -361,18 +362,17 @@ def _include_target(include: str) -> str:
     return include
 
 
-def _at_custom_kernel(err: CompileError, workload: Any) -> CompileError:
+def _at_custom_kernel(err: CompileError, workload: Workload) -> CompileError:
     """Point a C++ error inside a kernel's ``cpp_src`` at that kernel's definition.
 
     The generated source carries ``#line`` directives, so the compiler already names the line
     inside ``cpp_src``; the Python file:line of the ``@kernel`` is the place to fix it.
     """
-    kernels = getattr(workload, "kernels", None)
-    refs = list(kernels()) if callable(kernels) else []
+    refs = workload.kernels()
     missing = _MISSING_HEADER.search(err.message)
     header = (missing.group("h1") or missing.group("h2")).strip() if missing else None
     for kref in refs if header else ():
-        if header in (_include_target(i) for i in getattr(kref, "cpp_includes", ())):
+        if any(_include_target(i) == header for i in kref.cpp_includes):
             return CompileError(
                 f"kernel {kref.name}: header {header!r} of its cpp_includes is not found (the "
                 "C++ compiler searched the runtime's include directory and the system include "
@@ -405,7 +405,7 @@ def _load(cache: BuildCache, src: Mapping[str, Any], name: str) -> tuple[Any, Ar
         raise CompileError(f"cpu_sim: {err}", loc=user_location()) from None
 
 
-def compile_cpu_sim(workload: Any, cost_table: Any = None) -> Program:
+def compile_cpu_sim(workload: Workload, cost_table: Any = None) -> Program:
     """Lower, emit, build (cached) and load ``workload``; returns a ready ``Program``."""
     from ..compiler.lowering import lower_with_bindings
 

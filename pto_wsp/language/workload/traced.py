@@ -13,6 +13,7 @@ from typing import Any
 
 from ...errors import ExecutionError, ScheduleError, SourceLoc, user_location
 from .. import layout as _layout
+from ..kernel.ref import KernelRef
 from ..key_rule import singular as _singular
 from ..scalar_expr import LoopVar
 from ..schedule import (
@@ -108,9 +109,9 @@ class Workload:
             return "Independent"
         return distinct[0] if len(distinct) == 1 else "Combined"
 
-    def kernels(self) -> list[Any]:
+    def kernels(self) -> list[KernelRef]:
         """The kernels the workload calls, each once, in first-call order."""
-        seen: list[Any] = []
+        seen: list[KernelRef] = []
         for node in self.walk():
             if is_kernel_call(node) and not any(k is node.kernel for k in seen):
                 seen.append(node.kernel)
