@@ -635,7 +635,9 @@ class ScheduleSpec:
                 return step.loc
         return None
 
-    def _step(self, name: str, args: tuple[Any, ...], loc: SourceLoc | None, **changes: Any):
+    def _step(
+        self, name: str, args: tuple[Any, ...], loc: SourceLoc | None, **changes: Any
+    ) -> ScheduleSpec:
         return replace(self, steps=(*self.steps, ScheduleStep(name, args, loc)), **changes)
 
 
