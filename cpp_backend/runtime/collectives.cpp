@@ -7,12 +7,14 @@
 // and its rounding with the tile ops.
 #include "runtime/collectives.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
 
 #include "runtime/dtype.h"
+#include "runtime/tile.h"  // pto_dtype_size
 
 namespace {
 
@@ -188,13 +190,7 @@ pto_nd pto_nd_block(const pto_nd* t, int32_t dim, int64_t m, int64_t k) {
     }
     const int64_t len = t->shape[dim] / m;
     b.shape[dim] = len;
-    int64_t esize = 1;
-    switch (t->dtype) {
-        case PTO_F16: case PTO_BF16: case PTO_I16: case PTO_U16: esize = 2; break;
-        case PTO_F32: case PTO_I32: case PTO_U32: esize = 4; break;
-        case PTO_F64: case PTO_I64: case PTO_U64: esize = 8; break;
-        default: esize = 1; break;
-    }
+    const int64_t esize = std::max<int64_t>(1, pto_dtype_size(t->dtype));  // the dtype table's
     b.data = static_cast<char*>(t->data) + k * len * t->strides[dim] * esize;
     return b;
 }

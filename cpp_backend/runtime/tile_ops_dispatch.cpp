@@ -93,7 +93,15 @@ bool same_view(const pto_tile* x, const pto_tile* y) {
            (x->cols == 1 || x->col_stride == y->col_stride);
 }
 
-bool is_float(int dt) { return dt == PTO_F16 || dt == PTO_BF16 || dt == PTO_F32 || dt == PTO_F64; }
+bool is_float(int dt) {
+    switch (dt) {
+#define PTO_X(ident, abi, name, code, size, c_type, npu_type, is_float, ...) \
+    case abi: return is_float;
+        PTO_DTYPE_TABLE(PTO_X)
+#undef PTO_X
+        default: return false;
+    }
+}
 
 // Returns "" when the call is valid, else the reason.
 std::string validate(const OpInfo& op, const pto_tile* out, const pto_tile* const* ins,
