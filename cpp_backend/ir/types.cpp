@@ -124,20 +124,11 @@ BodyKind parse_body_kind(std::string_view s, std::string_view field) {
 
 int dtype_size(DType d) {
     switch (d) {
-        case DType::None: return 0;
-        case DType::I8:
-        case DType::U8:
-        case DType::Bool: return 1;
-        case DType::F16:
-        case DType::BF16:
-        case DType::I16:
-        case DType::U16: return 2;
-        case DType::F32:
-        case DType::I32:
-        case DType::U32: return 4;
-        case DType::F64:
-        case DType::I64:
-        case DType::U64: return 8;
+#define PTO_X(ident, abi, name, code, size, ...) \
+    case DType::ident: return size;
+        PTO_DTYPE_TABLE(PTO_X)
+#undef PTO_X
+        case DType::None: break;
     }
     return 0;
 }
