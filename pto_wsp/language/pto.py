@@ -44,13 +44,19 @@ Shape = tuple[int, ...]
 
 
 class ParamLike(Protocol):
-    """What the tracer needs to know about a kernel parameter (``kernel.KernelParam``)."""
+    """What the tracer needs to know about a kernel parameter (``kernel.KernelParam``, a frozen
+    dataclass: read-only members, so a frozen class satisfies the protocol)."""
 
-    name: str
-    direction: str
-    kind: str
-    shape: tuple[int, ...] | None
-    dtype: DType | None
+    @property
+    def name(self) -> str: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def shape(self) -> tuple[int, ...] | None: ...
+    @property
+    def dtype(self) -> DType | None: ...
 
 
 @dataclass(eq=False)

@@ -11,7 +11,7 @@ Public helpers (v9 compatibility): ``slot_u64(i)``, ``axis(name)``, ``symbol_u64
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -102,94 +102,94 @@ class ScalarExpr:
         a, b = (other, self) if reverse else (self, other)
         return ScalarExpr("binary", op=op, args=(a, b))
 
-    def __add__(self, o):
+    def __add__(self, o: Any) -> ScalarExpr:
         return self._bin("add", o)
 
-    def __radd__(self, o):
+    def __radd__(self, o: Any) -> ScalarExpr:
         return self._bin("add", o, True)
 
-    def __sub__(self, o):
+    def __sub__(self, o: Any) -> ScalarExpr:
         return self._bin("sub", o)
 
-    def __rsub__(self, o):
+    def __rsub__(self, o: Any) -> ScalarExpr:
         return self._bin("sub", o, True)
 
-    def __mul__(self, o):
+    def __mul__(self, o: Any) -> ScalarExpr:
         return self._bin("mul", o)
 
-    def __rmul__(self, o):
+    def __rmul__(self, o: Any) -> ScalarExpr:
         return self._bin("mul", o, True)
 
-    def __truediv__(self, o):
+    def __truediv__(self, o: Any) -> ScalarExpr:
         return self._bin("div", o)
 
-    def __rtruediv__(self, o):
+    def __rtruediv__(self, o: Any) -> ScalarExpr:
         return self._bin("div", o, True)
 
-    def __floordiv__(self, o):
+    def __floordiv__(self, o: Any) -> ScalarExpr:
         return self._bin("floordiv", o)
 
-    def __rfloordiv__(self, o):
+    def __rfloordiv__(self, o: Any) -> ScalarExpr:
         return self._bin("floordiv", o, True)
 
-    def __mod__(self, o):
+    def __mod__(self, o: Any) -> ScalarExpr:
         return self._bin("mod", o)
 
-    def __rmod__(self, o):
+    def __rmod__(self, o: Any) -> ScalarExpr:
         return self._bin("mod", o, True)
 
-    def __lt__(self, o):
+    def __lt__(self, o: Any) -> ScalarExpr:
         return self._bin("lt", o)
 
-    def __le__(self, o):
+    def __le__(self, o: Any) -> ScalarExpr:
         return self._bin("le", o)
 
-    def __gt__(self, o):
+    def __gt__(self, o: Any) -> ScalarExpr:
         return self._bin("gt", o)
 
-    def __ge__(self, o):
+    def __ge__(self, o: Any) -> ScalarExpr:
         return self._bin("ge", o)
 
-    def __eq__(self, o):  # type: ignore[override]
+    def __eq__(self, o: object) -> ScalarExpr:  # type: ignore[override]
         return self._bin("eq", o)
 
-    def __ne__(self, o):  # type: ignore[override]
+    def __ne__(self, o: object) -> ScalarExpr:  # type: ignore[override]
         return self._bin("ne", o)
 
-    def __and__(self, o):
+    def __and__(self, o: Any) -> ScalarExpr:
         return self._bin("and", o)
 
-    def __rand__(self, o):
+    def __rand__(self, o: Any) -> ScalarExpr:
         return self._bin("and", o, True)
 
-    def __or__(self, o):
+    def __or__(self, o: Any) -> ScalarExpr:
         return self._bin("or", o)
 
-    def __ror__(self, o):
+    def __ror__(self, o: Any) -> ScalarExpr:
         return self._bin("or", o, True)
 
-    def __xor__(self, o):
+    def __xor__(self, o: Any) -> ScalarExpr:
         return self._bin("xor", o)
 
-    def __rxor__(self, o):
+    def __rxor__(self, o: Any) -> ScalarExpr:
         return self._bin("xor", o, True)
 
-    def __lshift__(self, o):
+    def __lshift__(self, o: Any) -> ScalarExpr:
         return self._bin("shl", o)
 
-    def __rshift__(self, o):
+    def __rshift__(self, o: Any) -> ScalarExpr:
         return self._bin("shr", o)
 
-    def __neg__(self):
+    def __neg__(self) -> ScalarExpr:
         return ScalarExpr("unary", op="neg", args=(self,))
 
-    def __pos__(self):
+    def __pos__(self) -> ScalarExpr:
         return self
 
-    def __invert__(self):
+    def __invert__(self) -> ScalarExpr:
         return ScalarExpr("unary", op="not", args=(self,))
 
-    def __abs__(self):
+    def __abs__(self) -> ScalarExpr:
         return ScalarExpr("unary", op="abs", args=(self,))
 
     def __bool__(self) -> bool:
@@ -207,7 +207,7 @@ class ScalarExpr:
         )
 
     # ---- inspection ----------------------------------------------------------------
-    def walk(self):
+    def walk(self) -> Iterator[ScalarExpr]:
         """Yield every node of the tree, parents first."""
         yield self
         for a in self.args:
@@ -235,7 +235,7 @@ class LoopVar(ScalarExpr):
         super().__init__("var", name=name)
         self.axis = axis
         self.id = next(_var_ids)
-        self.loop = None
+        self.loop: Any = None  # the LoopNode / ConsumeNode that binds it (set when recorded)
 
 
 def as_expr(value: Any) -> ScalarExpr:
