@@ -13,7 +13,7 @@ from types import FrameType
 from typing import Any
 
 from ..errors import TypeCheckError, user_location
-from . import pto
+from . import op_table, pto
 from .kernel.ref import KernelRef
 from .kernel.signature import IDENT, KernelParam, KernelSignature
 
@@ -98,7 +98,7 @@ def ExternalKernel(  # noqa: N802 - the v8 name
     )
 
 
-_TL_NAMES = frozenset((*pto.OPS, "max", "min"))
+_TL_NAMES = frozenset(op_table.BY_NAME)  # every pto op and alias
 
 
 class _TlAlias:

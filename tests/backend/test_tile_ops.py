@@ -15,6 +15,7 @@ import pytest
 
 from pto_wsp._core import runtime
 from pto_wsp.errors import CompileError, TypeCheckError
+from pto_wsp.language import op_table
 
 BF16 = np.dtype(ml_dtypes.bfloat16)
 F16, F32, F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
@@ -610,9 +611,4 @@ def test_time_op_returns_nanoseconds_per_op() -> None:
 
 
 def test_op_names_cover_the_ir_op_set() -> None:
-    ir_ops = (
-        "load store alloc add sub mul div maximum minimum exp log sqrt rsqrt tanh sigmoid sin "
-        "cos relu gelu silu neg abs rowsum rowmax rowmean colsum colmax rowmul rowadd colmul "
-        "coladd broadcast matmul constant slice_even slice_odd interleave"
-    ).split()
-    assert set(ir_ops) <= set(runtime.op_names())
+    assert set(op_table.IR_OPS) <= set(runtime.op_names())
