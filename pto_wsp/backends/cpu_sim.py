@@ -33,6 +33,7 @@ from ..errors import (
     SourceLoc,
     user_location,
 )
+from ..language import dtype_table
 from ..language.kernel import KernelIR
 from ..language.workload import Workload
 from ..runtime.program import Program
@@ -434,9 +435,8 @@ def emit_kernel_cpu_sim(kernel_ir: KernelIR) -> str:
     args = []
     for p in k.params:
         if p.kind == "scalar":
-            value = (
-                _ir.Expr.float(0.0) if p.dtype in ("f16", "bf16", "f32", "f64") else _ir.Expr.int(0)
-            )
+            spec = dtype_table.BY_NAME.get(p.dtype)
+            value = _ir.Expr.float(0.0) if spec and spec.is_float else _ir.Expr.int(0)
             args.append(_ir.Arg.scalar(p.name, value))
             continue
         shape = list(p.shape) or [1, 1]
