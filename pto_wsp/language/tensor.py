@@ -15,7 +15,7 @@ A view that selects a single element is a runtime scalar: ``seq_lens[b] <= 2048`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -322,9 +322,9 @@ def _check_loop_bound(e: ScalarExpr, length: int | None, label: str, d: int) -> 
     if getattr(e.axis, "kind", None) not in ("dense", "dense_dyn"):
         return
     size = getattr(e.axis, "size", None)
-    if not _is_int(size):
+    if size is None or not _is_int(size):
         return
-    problem = loop_bound_problem(e.name, int(size), f"axis {e.axis!r}", d, label, length)
+    problem = loop_bound_problem(str(e.name), int(size), f"axis {e.axis!r}", d, label, length)
     if problem is not None:  # the rule the Studio's live check applies (app.model.shape_checks)
         raise TensorIndexError(problem, loc=user_location())
 
@@ -423,7 +423,10 @@ class _ElementOps:
     """
 
     __hash__ = object.__hash__
-    ndim: int
+
+    @property
+    def ndim(self) -> int:
+        raise NotImplementedError
 
     def _overloads_eq(self) -> bool:
         raise NotImplementedError
@@ -440,15 +443,24 @@ class _ElementOps:
     def __scalar_expr__(self) -> ScalarExpr:
         return self._element_expr()
 
-    def __eq__(self, other: Any):  # type: ignore[override]
+    def __eq__(self, other: Any) -> Any:  # a ScalarExpr on element views, else a bool
         if self._overloads_eq():
             return self._element_expr() == other
         return self is other
 
-    def __ne__(self, other: Any):  # type: ignore[override]
+    def __ne__(self, other: Any) -> Any:
         if self._overloads_eq():
             return self._element_expr() != other
         return self is not other
+
+    def __neg__(self) -> ScalarExpr:
+        return -self._element_expr()
+
+    def __abs__(self) -> ScalarExpr:
+        return abs(self._element_expr())
+
+    def __invert__(self) -> ScalarExpr:
+        return ~self._element_expr()
 
     def __bool__(self) -> bool:
         raise TypeCheckError(
@@ -458,7 +470,7 @@ class _ElementOps:
         )
 
 
-def _binop(name: str, reverse: bool = False):
+def _binop(name: str, reverse: bool = False) -> Callable[[_ElementOps, Any], ScalarExpr]:
     def method(self: _ElementOps, other: Any) -> ScalarExpr:
         return self._element_expr()._bin(name, other, reverse)
 
@@ -486,9 +498,6 @@ for _op, _dunder, _has_reverse in (
     setattr(_ElementOps, f"__{_dunder}__", _binop(_op))
     if _has_reverse:
         setattr(_ElementOps, f"__r{_dunder}__", _binop(_op, True))
-_ElementOps.__neg__ = lambda self: -self._element_expr()  # type: ignore[attr-defined]
-_ElementOps.__abs__ = lambda self: abs(self._element_expr())  # type: ignore[attr-defined]
-_ElementOps.__invert__ = lambda self: ~self._element_expr()  # type: ignore[attr-defined]
 
 _UFUNC_OPS = {
     np.add: "add",
@@ -724,7 +733,9 @@ class Tensor(_ElementOps):
                 f"cannot iterate over the 0-d tensor {self!r}", loc=user_location()
             )
         for i in range(self.shape[0]):
-            yield self[i]
+            row = self[i]
+            assert isinstance(row, Tensor)  # an int index of a concrete tensor is concrete
+            yield row
 
     def slice(self, start: int, end: int) -> Tensor:
         """Rows ``start:end`` of dimension 0 (a view)."""
@@ -734,7 +745,9 @@ class Tensor(_ElementOps):
             )
         if self.ndim == 0:
             raise TypeCheckError(f"cannot slice the 0-d tensor {self!r}", loc=user_location())
-        return self[int(start) : int(end)]
+        rows = self[int(start) : int(end)]
+        assert isinstance(rows, Tensor)  # int bounds keep a concrete tensor concrete
+        return rows
 
     # ---- indexing ---------------------------------------------------------------------------
     def _label(self) -> str:
@@ -838,7 +851,8 @@ class TensorView(_ElementOps):
                 f"{self!r} has a symbolic extent; its size is only known at run time",
                 loc=user_location(),
             )
-        return int(np.prod(self._shape, dtype=np.int64)) * self.dtype.itemsize
+        extents = [int(n) for n in self._shape if n is not None]  # all of them (checked above)
+        return int(np.prod(extents, dtype=np.int64)) * self.dtype.itemsize
 
     def _overloads_eq(self) -> bool:
         return self.ndim == 0
