@@ -54,10 +54,9 @@ from app.model.sweep import (
     write_csv,
 )
 from app.runner.job import RunJob
+from pto_wsp.backends import TARGETS
 
 __all__ = ["main", "format_table", "format_params", "LinkArg", "LinkSyntaxError", "parse_link"]
-
-TARGETS = ("cpu_sim", "ascend_npu")
 
 
 @dataclass(frozen=True)

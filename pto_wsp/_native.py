@@ -6,8 +6,10 @@ import-linter on top of it) read that statement as an import of the package ``pt
 every stage that needs C++ then seemed to import ``pto_wsp/__init__``, which imports the stages,
 and the graph showed cycles that hid the real ones (tests/unit/test_import_cycles.py fails on
 any). ``from ._core import ...`` names the extension; this module is the graph's one node for
-it, so the layer contracts see which stages load C++. The extension imports only
-``pto_wsp.errors`` back. ``import pto_wsp`` does not import this module: C++ loads on first use.
+it, so the layer contracts see which stages load C++. The extension imports back only
+``pto_wsp.errors`` and ``pto_wsp.language.policy_kinds`` (the schedule's policy enums, which
+cross the boundary as themselves; a leaf module that imports nothing of pto_wsp).
+``import pto_wsp`` does not import this module: C++ loads on first use.
 """
 
 from __future__ import annotations
