@@ -229,7 +229,8 @@ class CpuSimRunner:
             "task_count": int(res.task_count),
             "total_cycles": int(res.total_cycles),
             "execute_time_ms": float(res.execute_ms),
-            "num_workers": len(res.worker_busy),  # the simulator's configured workers, idle or not
+            # the configured workers, idle or not: the IR schedule's (resolved at lowering)
+            "num_workers": int(self.config.workers),
         }
 
     def trace(self) -> np.ndarray:
