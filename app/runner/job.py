@@ -33,6 +33,7 @@ from app.model.document import Document
 from app.model.export import ExportError, export_script
 from app.run_nodes import schedule_node
 from pto_wsp.errors import PtoError
+from pto_wsp.fileio import atomic_write
 from pto_wsp.runtime.csp_trace import CspTrace
 from pto_wsp.runtime.isolation import (
     DEFAULT_GRACE_S,
@@ -208,7 +209,7 @@ class RunJob:
                 self._export_error = err
             else:
                 self.line_map = dict(exported.line_map)
-                self.script_path.write_text(exported.source, encoding="utf-8")
+                atomic_write(self.script_path, exported.source)
         else:
             self.script_path = Path(source).resolve()
             if not self.script_path.is_file():

@@ -27,6 +27,7 @@ import numpy as np
 
 from .._native import sim as _sim
 from ..errors import PtoError
+from ..fileio import atomic_write
 
 __all__ = [
     "TRACE_DTYPE",
@@ -180,5 +181,4 @@ def save_chrome_trace(program: Any, path: str | os.PathLike[str]) -> None:
     data = chrome_trace(
         program.trace, getattr(program, "kernel_names", ()), ns, num_workers=workers
     )
-    with open(path, "w") as f:
-        json.dump(data, f)
+    atomic_write(path, json.dumps(data))  # a viewer never opens half a trace
