@@ -4,9 +4,11 @@
 # extension) and is idempotent: a second run only rebuilds what changed.
 #
 #   bash dev.sh run [ARGS]   the main job (python -m app): today the bundled sample, headless
-#   bash dev.sh test [ARGS]  ruff check + ruff format --check + import contracts + pytest -n 2,
+#   bash dev.sh test [ARGS]  ruff check + ruff format --check + import contracts + mypy + pytest -n 2,
 #                            then (without ARGS) tests/gui once more in a single process
 #   bash dev.sh build        (re)build the C++ extension only
+#   bash dev.sh stubs        regenerate the checked-in type stubs of pto_wsp._core
+#                            (pto_wsp/_core/*.pyi; tests/unit/test_core_stubs.py checks them)
 #
 # Environment: PYTHON (interpreter for the venv, default python3.11 then python3),
 # PTO_WSP_SKIP_APT=1 (never call apt-get, only report what is missing).
@@ -153,6 +155,8 @@ run_tests() {
   "$VENV/bin/ruff" format --check . || failed+=("ruff format")
   log "import contracts (lint-imports)"
   "$VENV/bin/lint-imports" || failed+=("lint-imports")
+  log "mypy (pto_wsp, app.model: [tool.mypy] in pyproject.toml)"
+  "$VENV/bin/mypy" || failed+=("mypy")
   log "pytest -n 2"
   rc=0
   "$VENV/bin/python" -m pytest -n 2 "$@" || rc=$?
@@ -186,11 +190,17 @@ case "$cmd" in
   build)
     bootstrap
     ;;
+  stubs)
+    bootstrap
+    rm -rf "$ROOT/pto_wsp/_core"
+    "$VENV/bin/pybind11-stubgen" pto_wsp._core --exit-code -o "$ROOT"
+    log "wrote pto_wsp/_core/*.pyi"
+    ;;
   -h | --help | help)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     ;;
   *)
-    echo "usage: bash dev.sh {run|test|build} [ARGS]" >&2
+    echo "usage: bash dev.sh {run|test|build|stubs} [ARGS]" >&2
     exit 2
     ;;
 esac

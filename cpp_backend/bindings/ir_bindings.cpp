@@ -2,6 +2,7 @@
 // in the ir:: parse functions (std::invalid_argument -> ValueError), the schedule's policy enums
 // cross as the DSL's enums (policy_casters.h), and the few lambdas here only marshal Python
 // shapes (tuples, "Node or list of Nodes") to the C++ types.
+#include <optional>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -90,8 +91,12 @@ void bind_workload(py::module_& m) {
     py::class_<Axis>(m, "Axis", "An iteration space (dense, dense_dyn, ragged, sparse).")
         .def_static("dense", &Axis::dense, py::arg("name"), py::arg("size"))
         .def_static("dense_dyn", &Axis::dense_dyn, py::arg("name"), py::arg("size"))
-        .def_static("ragged", &Axis::ragged, py::arg("name"), py::arg("outer"), py::arg("lengths_tensor"),
-                    py::arg("row") = py::none())
+        .def_static(  // optional<>: the signature says `row: Expr | None` (a null ExprPtr)
+            "ragged",
+            [](std::string name, ExprPtr outer, int64_t lengths_tensor, std::optional<ExprPtr> row) {
+                return Axis::ragged(std::move(name), std::move(outer), lengths_tensor, row.value_or(nullptr));
+            },
+            py::arg("name"), py::arg("outer"), py::arg("lengths_tensor"), py::arg("row") = py::none())
         .def_static("sparse", &Axis::sparse, py::arg("name"), py::arg("outer"), py::arg("indptr_tensor"),
                     py::arg("indices_tensor"))
         .def_property_readonly("kind", [](const Axis& a) { return to_string(a.kind); })
@@ -141,9 +146,10 @@ void bind_workload(py::module_& m) {
             py::arg("var"), py::arg("sparse"), py::arg("row"), py::arg("body"), py::arg("loc") = "")
         .def_static(
             "cond",
-            [](const std::vector<std::pair<ExprPtr, py::object>>& branches, std::string loc) {
-                std::vector<CondBranch> bs;
-                for (const auto& [pred, body] : branches) bs.push_back(CondBranch{pred, to_body(body)});
+            [](const std::vector<std::pair<std::optional<ExprPtr>, py::object>>& branches, std::string loc) {
+                std::vector<CondBranch> bs;  // a None predicate is the `otherwise` branch
+                for (const auto& [pred, body] : branches)
+                    bs.push_back(CondBranch{pred.value_or(nullptr), to_body(body)});
                 return Node::cond(std::move(bs), std::move(loc));
             },
             py::arg("branches"), py::arg("loc") = "")
@@ -161,8 +167,12 @@ void bind_workload(py::module_& m) {
             },
             py::arg("name"), py::arg("consumes"), py::arg("produces"), py::arg("body"), py::arg("replicas") = 1,
             py::arg("loc") = "")
-        .def_static("send", &Node::send, py::arg("channel_id"), py::arg("value") = py::none(), py::arg("loc") = "",
-                    py::arg("block") = true)
+        .def_static(
+            "send",
+            [](int64_t channel_id, std::optional<NodePtr> value, std::string loc, bool block) {
+                return Node::send(channel_id, value.value_or(nullptr), std::move(loc), block);
+            },
+            py::arg("channel_id"), py::arg("value") = py::none(), py::arg("loc") = "", py::arg("block") = true)
         .def_static(
             "consume",
             [](int64_t channel_id, const VarTuple& var, const py::object& body, std::string loc) {
@@ -241,6 +251,13 @@ void bind_kernel(py::module_& m) {
         .def_readonly("attrs", &KernelOp::attrs)
         .def_readonly("loc", &KernelOp::loc);
 
+    // Bound before Kernel, whose tile_problems returns it (stubgen reads the signature).
+    py::class_<TileProblem>(m, "TileProblem", "A tile that breaks the tile rank rule (ir/tile.h).")
+        .def_readonly("construct", &TileProblem::construct)
+        .def_readonly("problem", &TileProblem::problem)
+        .def_readonly("loc", &TileProblem::loc)
+        .def_property_readonly("message", &TileProblem::message);
+
     py::classh<Kernel>(m, "Kernel", "A kernel: signature and (traced) body of pto.* ops in SSA form.")
         .def(py::init<std::string, std::string>(), py::arg("name"), py::arg("loc") = "")
         .def(
@@ -277,11 +294,6 @@ void bind_kernel(py::module_& m) {
         .def("print", &Kernel::print, py::arg("locs") = false)
         .def("__str__", [](const Kernel& k) { return k.print(false); });
 
-    py::class_<TileProblem>(m, "TileProblem", "A tile that breaks the tile rank rule (ir/tile.h).")
-        .def_readonly("construct", &TileProblem::construct)
-        .def_readonly("problem", &TileProblem::problem)
-        .def_readonly("loc", &TileProblem::loc)
-        .def_property_readonly("message", &TileProblem::message);
     m.def(
         "tile_dims",
         [](const std::vector<int64_t>& shape) -> std::optional<std::pair<int64_t, int64_t>> {

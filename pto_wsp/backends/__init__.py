@@ -50,7 +50,7 @@ def compile_workload(workload: Any, target: str = "cpu_sim") -> Any:
     chosen = backend(target)
     diagnostics = check(workload, target)
     program = chosen.compile(workload)
-    program.diagnostics = diagnostics
+    program.diagnostics = list(diagnostics)  # a list of the runtime's protocol type
     issue_warnings(diagnostics)
     return program
 

@@ -595,7 +595,7 @@ class Lowering:
             return ir.Expr.var(*self.var(e))
         if k == "axis" and e.name is not None:
             return ir.Expr.var(*self.var(self.workload.resolve_axis_name(e.name)))
-        if k == "symbol":
+        if k == "symbol" and e.name is not None:
             return ir.Expr.symbol(e.name)
         if k == "slot":
             return ir.Expr.slot(int(e.value))

@@ -1,0 +1,12 @@
+"""
+PTO-WSP C++ backend: IR, code generation and the cycle-level simulator
+"""
+from __future__ import annotations
+from . import ir
+from . import runtime
+from . import sim
+from . import codegen
+from . import ascend
+from . import csp
+__all__: list[str] = ['BACKEND_VERSION', 'ascend', 'codegen', 'csp', 'ir', 'runtime', 'sim']
+BACKEND_VERSION: str = '0.1.0'
