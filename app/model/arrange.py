@@ -128,7 +128,14 @@ FOLD_SEARCH_MAX_NODES = 400
 class _Frames:
     """The bottom-up frame layout of a root canvas."""
 
-    def __init__(self, doc, graph, sizes, headers, order) -> None:
+    def __init__(
+        self,
+        doc: Document,
+        graph: Graph,
+        sizes: Mapping[str, tuple[float, float]] | None,
+        headers: Mapping[str, tuple[float, float]] | None,
+        order: Mapping[str, int],
+    ) -> None:
         self.doc, self.graph, self.sizes, self.headers, self.order = (
             doc,
             graph,

@@ -128,8 +128,8 @@ def document_diagnostics(doc: Document) -> list[Diagnostic]:
             out.append(Diagnostic(node.id, at, problem))
     for graph, _owner in doc.graphs():
         for b in graph.backdrops:
-            value = {"id": b.id, "title": b.title, "note": b.note, "color": b.color, "rect": list(b.rect)}  # fmt: skip
-            for at, problem in value_problems(value, "backdrop"):
+            fields = {"id": b.id, "title": b.title, "note": b.note, "color": b.color, "rect": list(b.rect)}  # fmt: skip
+            for at, problem in value_problems(fields, "backdrop"):
                 out.append(Diagnostic(b.id, at, problem))
         out.extend(_cycles(graph))
     return out

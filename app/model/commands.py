@@ -311,9 +311,9 @@ class DocumentEditor:
             ev.parent_changed.emit(node, old, new)
         elif tag == "order":
             _, graph, _old, new = op
-            items = dict(graph.nodes)
+            by_id = dict(graph.nodes)
             graph.nodes.clear()
-            graph.nodes.update((i, items[i]) for i in new)
+            graph.nodes.update((i, by_id[i]) for i in new)
             ev.order_changed.emit(graph)
         elif tag == "bd+":
             _, graph, bd, index = op
@@ -703,7 +703,7 @@ class Disconnect(Command):
         edge = None
         if graph is not None:
             edge = next((e for e in graph.edges if e.src == self.src and e.dst == self.dst), None)
-        if edge is None:
+        if graph is None or edge is None:
             raise EditError(f"no edge {self.src} -> {self.dst}")
         ed.remove_edge(graph, edge)
 
@@ -882,7 +882,7 @@ def _sync_params(ed: DocumentEditor, kernel: Node) -> None:
         if not kind_lookup.kind_of(n).kernel_param:
             continue
         pname = n.props.get("param")
-        if pname not in wanted or pname in present:
+        if not isinstance(pname, str) or pname not in wanted or pname in present:
             ed.remove_node(body, n.id)
         else:
             present[pname] = n.id
@@ -984,22 +984,25 @@ class MoveNodes(Command):
 
     def run(self, ed: DocumentEditor) -> None:
         targets: dict[str, tuple[float, float]] = {}
+        moved: dict[str, Node] = {}
         for node_id, pos in self.positions.items():
             found = ed.doc.locate(node_id)
             if found is None:
                 raise EditError(f"no node {node_id!r}")
+            moved[node_id] = found[0]
             targets[node_id] = (float(pos[0]), float(pos[1]))
         if self.carry:
             for node_id, pos in list(targets.items()):
-                node = ed.doc.locate(node_id)[0]  # type: ignore[index]
+                node = moved[node_id]
                 if node_id not in ed.doc.graph.nodes or not _is_frame(node.kind):
                     continue
                 dx, dy = pos[0] - node.pos[0], pos[1] - node.pos[1]
                 for inner in frames.descendants(ed.doc, node_id):
                     if inner.id not in self.positions:
+                        moved[inner.id] = inner
                         targets[inner.id] = (inner.pos[0] + dx, inner.pos[1] + dy)
         for node_id, pos in targets.items():
-            node = ed.doc.locate(node_id)[0]  # type: ignore[index]
+            node = moved[node_id]
             if node.pos != pos:
                 ed.move(node, pos)
 
@@ -1391,10 +1394,10 @@ class AddBackdrop(Command):
     def run(self, ed: DocumentEditor) -> None:
         graph = ed.graph_for(self.parent)
         if self.backdrop is None:
-            rect = tuple(float(v) for v in self.rect)
+            x, y, w, h = (float(v) for v in self.rect)
             self.backdrop = Backdrop(
-                ed.doc.next_id("b"), self.bd_title, self.note, rect, self.color
-            )  # type: ignore[arg-type]
+                ed.doc.next_id("b"), self.bd_title, self.note, (x, y, w, h), self.color
+            )
         ed.add_backdrop(graph, self.backdrop)
 
 
@@ -1511,7 +1514,10 @@ def _paste(
     new_top = {n.id: places[n.id][1] for n in top}
     outside = _outside_references(ed.doc, data.get("refs"))
     for node in pasted.nodes.values():
-        node.parent = new_top[node.id] if node.id in new_top else mapping[node.parent]  # type: ignore[index]
+        if node.id in new_top or node.parent is None:  # a top node (its parent was not copied)
+            node.parent = new_top[node.id]
+        else:
+            node.parent = mapping[node.parent]
         for prop, sub in catalogue.reference_props(node.kind).items():
             value = node.props.get(prop)
             kinds = catalogue.reference_kinds(node.kind, prop)
@@ -1607,7 +1613,8 @@ class Duplicate(Command):
                 found = doc.locate(item["id"])
                 assert found is not None
                 node, graph, owner = found
-                parents[item["id"]] = node.parent if graph is doc.graph else owner.id  # type: ignore[union-attr]
+                # a node on a body canvas (not the root one) has that body's owner
+                parents[item["id"]] = owner.id if owner is not None else node.parent
         self.nodes = _paste(ed, data, self.offset, parents)
 
 

@@ -368,13 +368,15 @@ class _Exporter:
             out.append(dst)
         return out
 
-    def one_src(self, node: Node, port: str, optional: bool = False) -> Node | None:
-        srcs = self._src(node, port)
-        if not srcs:
-            if optional:
-                return None
+    def one_src(self, node: Node, port: str) -> Node:
+        src = self.optional_src(node, port)
+        if src is None:
             raise ExportError(node.id, f"inputs.{port}", "input is not connected")
-        return srcs[0]
+        return src
+
+    def optional_src(self, node: Node, port: str) -> Node | None:
+        srcs = self._src(node, port)
+        return srcs[0] if srcs else None
 
     def ref(self, node: Node, prop: str, what: str) -> Node:
         """The node a reference property names (a node id), of a kind it may name
@@ -673,13 +675,6 @@ class _Exporter:
             args.append(f"{pname}={arg}")
         return f"{head}({', '.join(args)})"
 
-    # -- processes, composition -------------------------------------------------------------------
-    def _root_compose_combine(self, n: Node) -> None:
-        self._compose(n)
-
-    def _root_compose_sequential(self, n: Node) -> None:
-        self._compose(n)
-
     # -- schedules and the program ---------------------------------------------------------------
     def _programs(self) -> list[Node]:
         """Top-level frames whose sheet compiles them (a target), at most one."""
@@ -784,7 +779,8 @@ class _Exporter:
             for d in self._descendants(f.id):
                 out.update(frames.bound_vars(d))
                 if _k(d).instance:
-                    wl = self.nodes.get(d.props.get("workload"))  # type: ignore[arg-type]
+                    ref = d.props.get("workload")
+                    wl = self.nodes.get(ref) if isinstance(ref, str) else None
                     if wl is not None and _k(wl).defines_workload:
                         stack.append(wl)
         return out

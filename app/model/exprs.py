@@ -355,8 +355,8 @@ def _render(node: ast.AST) -> tuple[str, float]:
         prec = _PREC_AND if isinstance(node.op, ast.And) else _PREC_OR
         word = " and " if isinstance(node.op, ast.And) else " or "
         parts = []
-        for value in node.values:
-            text, p = _render(value)
+        for operand in node.values:
+            text, p = _render(operand)
             parts.append(f"({text})" if p <= prec else text)
         return word.join(parts), prec
     if isinstance(node, ast.Subscript):

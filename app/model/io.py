@@ -344,8 +344,8 @@ def _build_graph(
         if bm.id in seen:
             raise ProjectError(f"duplicate id {bm.id!r}", path=path, where=f"backdrops.{bm.id}")
         seen.add(bm.id)
-        rect = tuple(float(v) for v in bm.rect)
-        graph.backdrops.append(Backdrop(bm.id, bm.title, bm.note, rect, bm.color))  # type: ignore[arg-type]
+        x, y, w, h = (float(v) for v in bm.rect)
+        graph.backdrops.append(Backdrop(bm.id, bm.title, bm.note, (x, y, w, h), bm.color))
     return graph
 
 

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import ast
 from collections import Counter, defaultdict
-from typing import Any
+from typing import Any, TypeGuard
 
 from pto_wsp.language.key_rule import singular
 
@@ -690,7 +690,8 @@ def _top_level(node: Node) -> bool:
     return node.parent is None or kind_lookup.kind_of(node).module_level
 
 
-def _is_int(v: Any) -> bool:
+def _is_int(v: object) -> TypeGuard[int]:
+    """An int property value (a bool is not one, though ``isinstance(True, int)``)."""
     return isinstance(v, int) and not isinstance(v, bool)
 
 

@@ -150,6 +150,8 @@ class ScalarExpr:
     def __ge__(self, o: Any) -> ScalarExpr:
         return self._bin("ge", o)
 
+    # ``==``/``!=`` build a predicate node (``seq_lens[b] == 0``), not a bool: a deliberate
+    # break of object's signature that the type system cannot express otherwise.
     def __eq__(self, o: object) -> ScalarExpr:  # type: ignore[override]
         return self._bin("eq", o)
 

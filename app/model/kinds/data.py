@@ -139,7 +139,7 @@ def emit_axis_dense(x: Emitter, n: Node) -> None:
 
 def emit_axis_dense_dyn(x: Emitter, n: Node) -> None:
     x.use("DenseDyn")
-    src = x.one_src(n, "size", optional=True)
+    src = x.optional_src(n, "size")
     size = x.name(src) if src is not None else str(int(n.props["size"]))
     x.line(f"{x.name(n)} = DenseDyn({size})", n.id)
 
@@ -147,7 +147,6 @@ def emit_axis_dense_dyn(x: Emitter, n: Node) -> None:
 def emit_axis_ragged(x: Emitter, n: Node) -> None:
     x.use("Ragged")
     lengths = x.one_src(n, "lengths")
-    assert lengths is not None
     x.line(f"{x.name(n)} = Ragged({int(n.props['outer_size'])}, {x.name(lengths)})", n.id)
 
 
@@ -155,7 +154,6 @@ def emit_axis_sparse(x: Emitter, n: Node) -> None:
     x.use("Sparse")
     indptr = x.one_src(n, "indptr")
     indices = x.one_src(n, "indices")
-    assert indptr is not None and indices is not None
     x.line(
         f"{x.name(n)} = Sparse({int(n.props['outer_size'])}, {x.name(indptr)}, {x.name(indices)})",
         n.id,

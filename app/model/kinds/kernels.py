@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import indexing, titles
-from ..document import Graph, Node
+from ..document import Edge, Graph, Node
 from ..kernel_param import normalize_param
 from ..kind_lookup import display_name, kind
 from ._base import ROOT, Emitter, K, NodeKind, PropSpec, W, out_port
@@ -168,7 +168,7 @@ def _param_annotation(x: Emitter, n: Node, q: dict) -> str:
     return f"{wrap}[Tensor]"
 
 
-def _is_param_store(x: Emitter, kern: Node, e) -> bool:
+def _is_param_store(x: Emitter, kern: Node, e: Edge) -> bool:
     body = kern.body
     assert body is not None
     dst = body.nodes.get(e.dst.node)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 from ...errors import SourceLoc
 from ..kernel.ref import KernelCall
@@ -21,6 +21,11 @@ class Composed(Protocol):
     does not depend on the workload object built from it)."""
 
     name: str
+
+    @property
+    def root(self) -> WorkloadRoot:
+        """The child's own tree: its statement list, or the composition it is."""
+        ...
 
     def statements(self) -> list[Any]: ...
 
@@ -147,6 +152,10 @@ class SequentialNode:
 
     children: Sequence[Composed]
     loc: SourceLoc | None = None
+
+
+WorkloadRoot: TypeAlias = list[Any] | CombineNode | SequentialNode
+"""The root of a traced workload: the body's statement list, or one composition."""
 
 
 # Statements that carry no iteration structure of their own (ignored by dep_type).

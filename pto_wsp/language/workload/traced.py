@@ -39,6 +39,7 @@ from .nodes import (
     PipeNode,
     ProcessNode,
     SequentialNode,
+    WorkloadRoot,
     is_kernel_call,
     walk,
 )
@@ -83,7 +84,7 @@ class Workload:
     """
 
     name: str
-    root: Any
+    root: WorkloadRoot
     params: dict[str, Any] = field(default_factory=dict)
     fn: Callable[..., Any] | None = None
     schedule: ScheduleSpec = field(default_factory=ScheduleSpec)
