@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from pto_wsp.language.scalar_expr import PRECEDENCE, ScalarExpr, to_text
-from pto_wsp.language.tensor import IndexPoint
+from pto_wsp.language.tensor import IndexPoint, Tensor, TensorView
+from pto_wsp.language.tensor import index_text as tensor_index_text
 
 __all__ = ["ScriptImportError", "expr_text", "view_text", "index_text", "naming_roots"]
 
@@ -30,15 +31,11 @@ def expr_text(e: Any, where: str, key: bool = False) -> str:
     return to_text(e, view_text=lambda view: view_text(view, where), axis_as_key=key)
 
 
-def _is_view(e: Any) -> bool:
-    return hasattr(e, "index_items") and hasattr(e, "root")
-
-
 def _check(e: Any, where: str) -> None:
     """Refuse what graph expressions cannot express, outermost first, left to right."""
     if isinstance(e, bool | int | float):
         return
-    if _is_view(e):
+    if isinstance(e, Tensor | TensorView):
         for it in e.index_items:
             for part in (it.expr,) if isinstance(it, IndexPoint) else (it.start, it.stop):
                 _check(part, where)
@@ -61,38 +58,23 @@ def _check(e: Any, where: str) -> None:
     )
 
 
-def view_text(view: Any, where: str) -> str:
+def view_text(view: Tensor | TensorView, where: str) -> str:
     """``Q[b, h]`` for a view of root ``Q`` (trailing full dimensions left out)."""
     text = index_text(view, where)
     return _root_name(view.root) + (f"[{text}]" if text else "")
 
 
-def index_text(view: Any, where: str) -> str:
-    """The index of a view relative to its root: ``"b, h"``, ``"b * 4:b * 4 + 4"``, or ``""``."""
-    items = list(view.index_items)
-    shape = view.root.shape
-    parts: list[str] = []
-    for it, n in zip(items, shape, strict=True):
-        if isinstance(it, IndexPoint):
-            parts.append(expr_text(it.expr, where))
-            continue
-        start, stop, step = it.start, it.stop, it.step
-        if (
-            isinstance(start, int)
-            and isinstance(stop, int)
-            and start == 0
-            and stop == n
-            and step == 1
-        ):
-            parts.append(":")
-            continue
-        text = f"{expr_text(start, where)}:{expr_text(stop, where)}"
-        if step != 1:
-            text += f":{step}"
-        parts.append(text)
-    while parts and parts[-1] == ":":
-        parts.pop()
-    return ", ".join(parts)
+def index_text(view: Tensor | TensorView, where: str) -> str:
+    """The index of a view relative to its root: ``"b, h"``, ``"b * 4:b * 4 + 4"``, or ``""``
+    (the language's index printer, in the graph's convention: trailing whole dimensions left
+    out, a tensor element inside spelled by ``view_text``)."""
+    _check(view, where)
+    return tensor_index_text(
+        view.index_items,
+        view.root.shape,
+        view_text=lambda v: view_text(v, where),
+        full_tail=False,
+    )
 
 
 _root_namers: list[Callable[[Any], str]] = []

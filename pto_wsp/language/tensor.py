@@ -15,7 +15,7 @@ A view that selects a single element is a runtime scalar: ``seq_lens[b] <= 2048`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import TensorIndexError, TypeCheckError, user_location
 from . import affine
 from .layout import TensorLayout, check_array_mem
-from .scalar_expr import LoopVar, ScalarExpr, as_expr
+from .scalar_expr import LoopVar, ScalarExpr, as_expr, to_text
 from .shape_rule import loop_bound_problem
 from .types import DType, Location
 
@@ -391,19 +391,35 @@ def _apply_slice(
     return IndexRange(new_start, new_stop, rng.step * step), None
 
 
-def _render_items(items: tuple[IndexItem, ...], shape: tuple[int, ...] | None) -> str:
-    out = []
-    for r, it in enumerate(items):
+def index_text(
+    items: Sequence[IndexItem],
+    extents: Sequence[int],
+    *,
+    view_text: Callable[[Any], str] | None = None,
+    full_tail: bool = True,
+) -> str:
+    """The index of a view relative to its root of ``extents``: ``"b, 0:4, :"``.
+
+    The one index printer: each part is printed by ``scalar_expr.to_text`` (``view_text`` as
+    there: how a tensor element inside an index is spelled), a whole dimension as ``:``. Names
+    and messages (``Q[b, :]``) keep every dimension; ``full_tail=False`` leaves trailing whole
+    dimensions out (``Q[b]``, ``""`` for the root itself), the graph's convention: Import Python
+    writes it and the exporter reads it back as written.
+    """
+    parts: list[str] = []
+    for it, n in zip(items, extents, strict=True):
         if isinstance(it, IndexPoint):
-            out.append(str(it.expr))
-            continue
-        static = isinstance(it.start, int) and isinstance(it.stop, int)
-        if static and shape is not None and (it.start, it.stop, it.step) == (0, shape[r], 1):
-            out.append(":")
+            parts.append(to_text(it.expr, view_text=view_text))
+        elif it.is_static and (it.start, it.stop, it.step) == (0, n, 1):
+            parts.append(":")
         else:
             step = "" if it.step == 1 else f":{it.step}"
-            out.append(f"{it.start}:{it.stop}{step}")
-    return ", ".join(out)
+            start, stop = (to_text(v, view_text=view_text) for v in (it.start, it.stop))
+            parts.append(f"{start}:{stop}{step}")
+    if not full_tail:
+        while parts and parts[-1] == ":":
+            parts.pop()
+    return ", ".join(parts)
 
 
 def _root_label(root: Tensor) -> str:
@@ -428,13 +444,17 @@ class _ElementOps:
     def ndim(self) -> int:
         raise NotImplementedError
 
+    @property
+    def shape(self) -> tuple[int | None, ...]:
+        raise NotImplementedError
+
     def _overloads_eq(self) -> bool:
         raise NotImplementedError
 
     def _element_expr(self) -> ScalarExpr:
         if self.ndim != 0:
             raise TypeCheckError(
-                f"{self!r} is not a single element (shape {self.shape}); index every dimension "  # type: ignore[attr-defined]
+                f"{self!r} is not a single element (shape {self.shape}); index every dimension "
                 "to use it as a scalar",
                 loc=user_location(),
             )
@@ -643,7 +663,7 @@ class Tensor(_ElementOps):
             return self._name
         if self._root._name is None:
             return None
-        return f"{self._root._name}[{_render_items(self.index_items, self._root.shape)}]"
+        return f"{self._root._name}[{index_text(self.index_items, self._root.shape)}]"
 
     @name.setter
     def name(self, value: str | None) -> None:
@@ -839,7 +859,7 @@ class TensorView(_ElementOps):
         """``root[index]`` when the root is named, else None."""
         if self._root.name is None:
             return None
-        return f"{self._root.name}[{_render_items(self._items, self._root.shape)}]"
+        return f"{self._root.name}[{index_text(self._items, self._root.shape)}]"
 
     @property
     def is_static_shape(self) -> bool:
@@ -883,7 +903,7 @@ class TensorView(_ElementOps):
         )
 
     def __repr__(self) -> str:
-        where = f"{_root_label(self._root)}[{_render_items(self._items, self._root.shape)}]"
+        where = f"{_root_label(self._root)}[{index_text(self._items, self._root.shape)}]"
         shape = "(" + ", ".join("?" if n is None else str(n) for n in self._shape)
         shape += ",)" if len(self._shape) == 1 else ")"
         return f"TensorView({where}, shape={shape}, dtype={self.dtype.value})"
@@ -936,6 +956,7 @@ __all__ = [
     "IndexPoint",
     "IndexRange",
     "IndexItem",
+    "index_text",
     "is_tensor_like",
     "same_expr",
 ]

@@ -10,7 +10,14 @@ from pto_wsp.errors import TensorIndexError, TypeCheckError
 from pto_wsp.language.axes import Dense, DenseDyn
 from pto_wsp.language.layout import TensorLayout, TensorShard
 from pto_wsp.language.scalar_expr import LoopVar, ScalarExpr, symbol_u64
-from pto_wsp.language.tensor import IndexPoint, IndexRange, Tensor, TensorView, is_tensor_like
+from pto_wsp.language.tensor import (
+    IndexPoint,
+    IndexRange,
+    Tensor,
+    TensorView,
+    index_text,
+    is_tensor_like,
+)
 from pto_wsp.language.types import DType, Location
 
 
@@ -433,3 +440,22 @@ def test_non_element_in_expression_is_error():
 def test_dtype_from_numpy_dtype_object():
     t = Tensor(np.zeros(2, dtype=np.uint8), dtype=np.dtype("uint8"))
     assert t.dtype is DType.U8
+
+
+def test_index_text_is_one_printer_with_the_graph_convention_as_an_option(x3):
+    """Names and reprs keep whole trailing dimensions (``X[b, :, :]``); the graph's convention
+    (``full_tail=False``, what Import Python writes) leaves them out; parts print like
+    ``str(expr)``, and a tensor element inside an index goes through ``view_text``."""
+    _arr, x = x3
+    b = LoopVar("b", Dense[2])
+    idx = Tensor(np.zeros(3, dtype=np.int32), name="idx")
+    v = x[b, 1:3]
+    assert v.name == "X[b, 1:3, :]"
+    assert index_text(v.index_items, x.shape) == "b, 1:3, :"
+    assert index_text(v.index_items, x.shape, full_tail=False) == "b, 1:3"
+    assert index_text(x.index_items, x.shape, full_tail=False) == ""
+    assert index_text(x[:, :, ::2].index_items, x.shape) == ":, :, 0:4:2"
+    w = x[b, idx[b] + 1]
+    assert index_text(w.index_items, x.shape, full_tail=False) == "b, idx[b] + 1"
+    spelled = index_text(w.index_items, x.shape, view_text=lambda e: "ELEM", full_tail=False)
+    assert spelled == "b, ELEM + 1"
