@@ -66,6 +66,11 @@ class Axis:
         the axis); a Tensor the user passed is ordinary data a kernel may write."""
         return any(t is o for o in self._owned)
 
+    def index_tensors(self) -> tuple[Tensor, ...]:
+        """The tensors holding the axis's structure, which a run reads (a ``Ragged``'s lengths,
+        a ``Sparse``'s indptr and indices; none for a dense axis)."""
+        return ()
+
     @property
     def size(self) -> int | ScalarExpr | None:
         """The iteration count: an int when static, an expression or None otherwise."""
@@ -234,8 +239,8 @@ def _check_row(row: Any, outer: int, owner: str) -> ScalarExpr:
     if isinstance(row, ScalarExpr | Tensor | TensorView):
         e = as_expr(row)
         axis = e.axis if isinstance(e, LoopVar) else None
-        if getattr(axis, "kind", None) in ("dense", "dense_dyn"):
-            size = axis.size  # type: ignore[union-attr]
+        if isinstance(axis, Dense | DenseDyn):
+            size = axis.size
             if _is_int(size) and size > outer:
                 raise TensorIndexError(
                     f"loop variable '{e.name}' takes {size} values but {owner} has only "
@@ -311,6 +316,9 @@ class Ragged(_RowedAxis):
     def _on_rename(self, name: str | None) -> None:
         _name_owned(self, self.lengths_tensor, "lengths")
 
+    def index_tensors(self) -> tuple[Tensor, ...]:
+        return (self.lengths_tensor,)
+
     @property
     def lengths(self) -> np.ndarray:
         """The lengths array (the user's array when one was given)."""
@@ -350,6 +358,10 @@ class _AxisRow(Axis):
     @property
     def outer_size(self) -> int:
         return self.axis.outer_size
+
+    def index_tensors(self) -> tuple[Tensor, ...]:
+        rows: _RowedAxis = self.axis
+        return rows.index_tensors()
 
     @property
     def size(self) -> None:
@@ -436,6 +448,9 @@ class Sparse(_RowedAxis):
     def _on_rename(self, name: str | None) -> None:
         _name_owned(self, self.indptr_tensor, "indptr")
         _name_owned(self, self.indices_tensor, "indices")
+
+    def index_tensors(self) -> tuple[Tensor, ...]:
+        return (self.indptr_tensor, self.indices_tensor)
 
     @property
     def indptr(self) -> np.ndarray:

@@ -4,14 +4,16 @@ A backend builds a ``Program`` from the lowered IR module and, when the target c
 *runner* object that owns the loaded artifact. ``Program`` only sequences the calls and keeps the
 statistics; execution itself (task enumeration, scheduling, kernels) happens in the artifact.
 
-The runner protocol (duck-typed, supplied by ``pto_wsp.backends``):
+The runner protocol (``Runner``, supplied by ``pto_wsp.backends``):
 
 * ``start(program)`` begins a run (it may run to completion before returning);
 * ``wait()`` blocks until the run ends and re-raises the run's error, if any;
 * ``done() -> bool`` tells whether the run has ended;
-* ``stats()`` returns a mapping (or object) with ``task_count`` and ``total_cycles`` (and
-  optionally ``execute_time_ms`` and ``num_workers``, the configured worker count);
-* optionally ``trace()`` returns the per-task trace (numpy structured array).
+* ``stats()`` returns a mapping with ``task_count`` and ``total_cycles`` (and optionally
+  ``execute_time_ms`` and ``num_workers``, the configured worker count);
+* a ``TracingRunner`` also has ``trace()``, the per-task trace (numpy structured array);
+* an ``ArtifactRunner`` (a built artifact: cpu_sim) also names its kernels (``kernel_names``)
+  and records the CSP trace (``csp_trace()``, see ``runner.write_csp_trace``).
 """
 
 from __future__ import annotations
@@ -19,11 +21,66 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from ..errors import CompileError, ExecutionError, user_location
+import numpy as np
 
-__all__ = ["Program", "ProgramStats"]
+from ..errors import CompileError, ExecutionError, SourceLoc, user_location
+
+if TYPE_CHECKING:
+    from ..language.workload import Workload
+
+__all__ = [
+    "Program",
+    "ProgramStats",
+    "Runner",
+    "TracingRunner",
+    "ArtifactRunner",
+    "ScheduleDiagnostic",
+]
+
+
+class Runner(Protocol):
+    """Runs a program's artifact (the module doc's runner protocol)."""
+
+    def start(self, program: Program) -> None: ...
+    def wait(self) -> None: ...
+    def done(self) -> bool: ...
+    def stats(self) -> Mapping[str, Any]: ...
+
+
+@runtime_checkable
+class TracingRunner(Runner, Protocol):
+    """A runner that records the per-task trace of its runs."""
+
+    def trace(self) -> np.ndarray: ...
+
+
+@runtime_checkable
+class ArtifactRunner(TracingRunner, Protocol):
+    """A runner of a built artifact: it names the artifact's kernels by IR kernel id and
+    records the CSP trace (processes, channels, events) of its runs."""
+
+    kernel_names: list[str]
+
+    def csp_trace(self) -> dict[str, Any]: ...
+
+
+class ScheduleDiagnostic(Protocol):
+    """An entry of ``program.diagnostics``: a schedule directive the target keeps only as an
+    annotation (``pto_wsp.compiler.applicability.Diagnostic``, which the runtime does not
+    import: the compiler and the runtime are independent stages)."""
+
+    @property
+    def severity(self) -> str: ...
+    @property
+    def directive(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def loc(self) -> SourceLoc | None: ...
 
 
 @dataclass
@@ -50,22 +107,23 @@ class Program:
 
     def __init__(
         self,
-        workload: Any,
+        workload: Workload,
         target: str,
         module: Any,
         artifact_dir: str | None,
         compile_time_ms: float,
-        runner: Any = None,
+        runner: Runner | None = None,
     ):
+        """``module`` is the lowered IR (``_core.ir.Module``; None when nothing was lowered)."""
         self.workload = workload
         self.target = target
         self.module = module
         self.artifact_dir = artifact_dir
         self.runner = runner
         self._stats = ProgramStats(compile_time_ms=float(compile_time_ms))
-        # Directives the target keeps only as annotations (backends.applicability.Diagnostic);
+        # Directives the target keeps only as annotations (compiler.applicability.Diagnostic);
         # empty when the artifact honours the schedule as written.
-        self.diagnostics: list[Any] = []
+        self.diagnostics: list[ScheduleDiagnostic] = []
         self._started_at: float | None = None
         self._running = False
         self._collected = True
@@ -126,12 +184,12 @@ class Program:
         self._collect(elapsed)
 
     def _collect(self, elapsed_ms: float) -> None:
+        assert self.runner is not None  # a run was started (execute() checks)
         raw = self.runner.stats()
-        get = raw.get if isinstance(raw, Mapping) else lambda k, d=None: getattr(raw, k, d)
-        self._stats.task_count = int(get("task_count", 0))
-        self._stats.total_cycles = int(get("total_cycles", 0))
-        self._stats.num_workers = int(get("num_workers", 0) or 0)
-        measured = get("execute_time_ms", None)
+        self._stats.task_count = int(raw.get("task_count", 0))
+        self._stats.total_cycles = int(raw.get("total_cycles", 0))
+        self._stats.num_workers = int(raw.get("num_workers", 0) or 0)
+        measured = raw.get("execute_time_ms", None)
         self._stats.execute_time_ms = float(measured) if measured is not None else elapsed_ms
 
     # ---- results --------------------------------------------------------------------
@@ -143,23 +201,23 @@ class Program:
         return self._stats
 
     @property
-    def trace(self) -> Any:
+    def trace(self) -> np.ndarray:
         """The per-task trace of the last run (numpy structured array)."""
         loc = user_location()
         if self.runner is None or self._started_at is None:
             raise ExecutionError("no trace: the program has not been executed", loc=loc)
-        get_trace = getattr(self.runner, "trace", None)
-        if get_trace is None:
+        if not isinstance(self.runner, TracingRunner):
             raise ExecutionError(f"target {self.target!r} records no per-task trace", loc=loc)
-        return get_trace()
+        return self.runner.trace()
 
     @property
     def kernel_names(self) -> list[str]:
         """Names of the module's kernels by IR kernel id (the trace's ``kernel`` field)."""
-        names = getattr(self.runner, "kernel_names", None)
-        if names is not None:
-            return list(names)
-        return [k.name for k in getattr(self.module, "kernels", [])]
+        if isinstance(self.runner, ArtifactRunner):
+            return list(self.runner.kernel_names)
+        if self.module is None:
+            return []
+        return [str(k.name) for k in self.module.kernels]
 
     @property
     def codegen_artifact_dir(self) -> str | None:
@@ -167,5 +225,4 @@ class Program:
         return self.artifact_dir
 
     def __repr__(self) -> str:
-        name = getattr(self.workload, "name", "?")
-        return f"<Program {name} target={self.target}>"
+        return f"<Program {self.workload.name} target={self.target}>"

@@ -59,6 +59,7 @@ from ..errors import (
     user_location,
 )
 from ..fileio import atomic_write
+from .program import ArtifactRunner, Program, ScheduleDiagnostic
 
 __all__ = [
     "run_main",
@@ -149,10 +150,10 @@ def _warning_diagnostic(w: warnings.WarningMessage) -> dict[str, Any]:
     }
 
 
-def schedule_diagnostic(diag: Any) -> dict[str, Any]:
+def schedule_diagnostic(diag: ScheduleDiagnostic) -> dict[str, Any]:
     """A JSON-able diagnostic for one entry of ``program.diagnostics``
     (``pto_wsp.compiler.applicability.Diagnostic``): a directive the target only annotates."""
-    loc = getattr(diag, "loc", None)
+    loc = diag.loc
     return {
         "severity": str(diag.severity),
         "kind": "ScheduleWarning",
@@ -164,14 +165,14 @@ def schedule_diagnostic(diag: Any) -> dict[str, Any]:
     }
 
 
-def program_diagnostics(program: Any) -> list[dict[str, Any]]:
+def program_diagnostics(program: Program) -> list[dict[str, Any]]:
     """``schedule_diagnostic`` of every entry of ``program.diagnostics`` (none: ``[]``).
 
     Read from the program rather than from caught warnings: a program compiled before
     ``run_main`` (at module level, as exported scripts do) warned before anything could
     record it, and ``ScheduleWarning``s are issued once per process and location.
     """
-    return [schedule_diagnostic(d) for d in getattr(program, "diagnostics", None) or []]
+    return [schedule_diagnostic(d) for d in program.diagnostics]
 
 
 def _merge_warnings(
@@ -243,32 +244,29 @@ def _failure_stats(diagnostics: list[dict[str, Any]], executed: bool) -> dict[st
 # run_main
 
 
-def _named_tensors(program: Any) -> dict[str, np.ndarray]:
+def _named_tensors(program: Program) -> dict[str, np.ndarray]:
     """Root tensors reached by the program's kernel calls and axes, by name (first wins)."""
     from ..language.kernel import KernelCall
+    from ..language.tensor import Tensor, TensorView
     from ..language.workload import LoopNode
 
     found: dict[str, np.ndarray] = {}
-    workload = getattr(program, "workload", None)
-    if workload is None:
-        return found
 
-    def add(value: Any) -> None:
-        root = getattr(value, "root", None)
-        name = getattr(root, "name", None)
-        data = getattr(root, "data", None)
-        if name and isinstance(data, np.ndarray) and name not in found:
-            found[name] = data
+    def add(value: object) -> None:
+        if not isinstance(value, Tensor | TensorView):
+            return  # a scalar argument
+        root = value.root
+        if root.name and root.name not in found:
+            found[root.name] = root.data
 
-    for node in workload.walk():
+    for node in program.workload.walk():
         if isinstance(node, KernelCall):
             for value in node.args.values():
                 add(value)
         elif isinstance(node, LoopNode):
             for ax in node.axes:
-                target = getattr(ax, "axis", ax)
-                for attr in ("lengths_tensor", "indptr_tensor", "indices_tensor"):
-                    add(getattr(target, attr, None))
+                for t in ax.index_tensors():
+                    add(t)
     return found
 
 
@@ -279,17 +277,16 @@ def csp_trace_path(trace_path: str | os.PathLike[str]) -> Path:
     return p.with_name(stem + ".csp.npz")
 
 
-def write_csp_trace(program: Any, trace_path: str | os.PathLike[str]) -> Path | None:
+def write_csp_trace(program: Program, trace_path: str | os.PathLike[str]) -> Path | None:
     """Write the program's CSP trace beside ``trace_path`` (None: the run had no CSP).
 
     Names are stored as unicode arrays, so the file loads with ``allow_pickle=False``.
     """
     target = csp_trace_path(trace_path)
     target.unlink(missing_ok=True)  # never leave an earlier run's CSP trace beside this trace
-    runner = getattr(program, "runner", None)
-    if runner is None or not hasattr(runner, "csp_trace"):
-        return None
-    csp = runner.csp_trace()
+    if not isinstance(program.runner, ArtifactRunner):
+        return None  # the target records no CSP trace
+    csp = program.runner.csp_trace()
     if not csp["processes"] and not csp["events"]:
         return None
     np.savez(
@@ -306,21 +303,21 @@ def write_csp_trace(program: Any, trace_path: str | os.PathLike[str]) -> Path | 
     return target
 
 
-def _stats_json(program: Any, executed: bool, diags: list[dict[str, Any]]) -> dict[str, Any]:
+def _stats_json(program: Program, executed: bool, diags: list[dict[str, Any]]) -> dict[str, Any]:
     stats = (
         asdict(program.stats) if executed else {"compile_time_ms": program.stats.compile_time_ms}
     )
     return {
         "ok": not any(d["severity"] == "error" for d in diags),
         "executed": executed,
-        "target": getattr(program, "target", None),
+        "target": program.target,
         "compile_time_ms": float(stats.get("compile_time_ms", 0.0)),
         "execute_time_ms": float(stats.get("execute_time_ms", 0.0)),
         "task_count": int(stats.get("task_count", 0)),
         "total_cycles": int(stats.get("total_cycles", 0)),
         "num_workers": int(stats.get("num_workers", 0)),
         "kernel_names": list(program.kernel_names),
-        "artifact_dir": getattr(program, "codegen_artifact_dir", None),
+        "artifact_dir": program.codegen_artifact_dir,
         "diagnostics": diags,
     }
 
@@ -331,8 +328,6 @@ def run_main(program: Any, argv: Sequence[str] | None = None) -> NoReturn:
     ``program`` is a ``Program`` or a no-argument callable returning one (then build errors
     are reported like run errors). ``argv`` defaults to ``sys.argv[1:]``.
     """
-    from .program import Program
-
     where = user_location()
     prog_name = os.path.basename(where.file) if where is not None else None
     args = _parser(prog_name).parse_args(list(sys.argv[1:] if argv is None else argv))
@@ -342,17 +337,18 @@ def run_main(program: Any, argv: Sequence[str] | None = None) -> NoReturn:
         _parser(prog_name).error("--outputs needs a run; it cannot be combined with --no-execute")
 
     diags: list[dict[str, Any]] = []
-    built: Any = None
+    built: Program | None = None
     executed = False
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            built = _resolve(program)
-            if not isinstance(built, Program):
+            resolved = _resolve(program)
+            if not isinstance(resolved, Program):
                 raise TypeError(
                     f"run_main(program) takes a Program (workload.compile(...)), got "
-                    f"{type(built).__name__}"
+                    f"{type(resolved).__name__}"
                 )
+            built = resolved
             if not args.no_execute:
                 built.execute()
                 built.synchronize()
@@ -373,13 +369,14 @@ def run_main(program: Any, argv: Sequence[str] | None = None) -> NoReturn:
     if args.stats:
         data = (
             _stats_json(built, executed, diags)
-            if built is not None and hasattr(built, "kernel_names")
+            if built is not None
             else _failure_stats(diags, executed)
         )
         _write_json(args.stats, data)
     if failed:
         print(_one_line(next(d for d in diags if d["severity"] == "error")), file=sys.stderr)
         sys.exit(EXIT_FAILURE)
+    assert built is not None  # no Program is an error diagnostic (failed above)
     if executed:
         print(built.stats)
     else:
@@ -388,8 +385,8 @@ def run_main(program: Any, argv: Sequence[str] | None = None) -> NoReturn:
 
 
 def _resolve(program: Any) -> Any:
-    from .program import Program
-
+    """``program``, or what a no-argument callable returns (the user's object: checked by the
+    caller)."""
     if isinstance(program, Program):
         return program
     if callable(program):

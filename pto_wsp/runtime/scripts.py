@@ -15,9 +15,14 @@ import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import PtoError
+
+if TYPE_CHECKING:
+    from ..language.schedule import ScheduleStep
+    from ..language.workload import Workload
+    from .program import Program
 
 __all__ = ["RUN_NAME", "ScriptError", "ScriptResult", "collect", "run_script", "scheduled_only"]
 
@@ -82,7 +87,9 @@ def _describe_script_failure(script: Path, err: Exception) -> str:
     return f"{where}: {type(err).__name__}: {err}"
 
 
-def collect(namespace: dict[str, Any]) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
+def collect(
+    namespace: dict[str, Any],
+) -> tuple[list[tuple[str, Workload]], list[tuple[str, Program]]]:
     """Workloads and Programs reachable from a script's globals, in definition order.
 
     A Program contributes its workload too (``program.workload``); each object appears once,
@@ -91,8 +98,8 @@ def collect(namespace: dict[str, Any]) -> tuple[list[tuple[str, Any]], list[tupl
     from ..language.workload import Workload
     from .program import Program
 
-    workloads: list[tuple[str, Any]] = []
-    programs: list[tuple[str, Any]] = []
+    workloads: list[tuple[str, Workload]] = []
+    programs: list[tuple[str, Program]] = []
     seen: set[int] = set()
     for name, value in _walk(namespace):
         if id(value) in seen:
@@ -103,8 +110,8 @@ def collect(namespace: dict[str, Any]) -> tuple[list[tuple[str, Any]], list[tupl
         elif isinstance(value, Program):
             seen.add(id(value))
             programs.append((name, value))
-            inner = getattr(value, "workload", None)
-            if isinstance(inner, Workload) and id(inner) not in seen:
+            inner = value.workload
+            if id(inner) not in seen:
                 seen.add(id(inner))
                 workloads.append((f"{name}.workload", inner))
     return workloads, programs
@@ -123,7 +130,7 @@ def _walk(namespace: dict[str, Any]) -> Iterator[tuple[str, Any]]:
                 yield f"{name}[{i}]", item
 
 
-def scheduled_only(workloads: Iterable[tuple[str, Any]]) -> list[tuple[str, Any]]:
+def scheduled_only(workloads: Iterable[tuple[str, Workload]]) -> list[tuple[str, Workload]]:
     """``workloads`` without the stages a schedule chain passed through.
 
     ``w = f(); program = w.spatial_map(...).task_graph(...).compile()`` leaves ``w`` (no
@@ -134,17 +141,14 @@ def scheduled_only(workloads: Iterable[tuple[str, Any]]) -> list[tuple[str, Any]
     """
     items = list(workloads)
 
-    def steps(wl: Any) -> tuple[Any, ...]:
-        return tuple(getattr(getattr(wl, "schedule", None), "steps", ()) or ())
-
-    kept: list[tuple[str, Any]] = []
+    kept: list[tuple[str, Workload]] = []
     for name, wl in items:
-        mine = steps(wl)
+        mine: tuple[ScheduleStep, ...] = wl.schedule.steps
         extended = any(
             other is not wl
-            and getattr(other, "root", None) is getattr(wl, "root", object())
-            and len(steps(other)) > len(mine)
-            and steps(other)[: len(mine)] == mine
+            and other.root is wl.root
+            and len(other.schedule.steps) > len(mine)
+            and other.schedule.steps[: len(mine)] == mine
             for _, other in items
         )
         if not extended:

@@ -239,3 +239,17 @@ def test_as_axis():
     with pytest.raises(TypeCheckError, match=">= 0"):
         as_axis(-1)
     assert is_axis(Dense[1]) and is_axis(Sparse(1, [0, 0], [])) and not is_axis(3)
+
+
+def test_index_tensors_are_the_structure_a_run_reads():
+    """What ``--outputs`` reports beside the kernels' tensors: a Ragged's lengths, a Sparse's
+    indptr and indices (also through a selected row); a dense axis has none."""
+    lengths = Tensor(np.array([1, 2], dtype=np.int32), name="lens")
+    rag = Ragged(2, lengths)
+    assert rag.index_tensors() == (lengths,)
+    b = LoopVar("b", Dense[2])
+    assert rag[b].index_tensors() == (lengths,)
+    sp = Sparse(2, [0, 1, 3], [0, 1, 2])
+    assert sp.index_tensors() == (sp.indptr_tensor, sp.indices_tensor)
+    assert sp[b].index_tensors() == (sp.indptr_tensor, sp.indices_tensor)
+    assert Dense[4].index_tensors() == () and DenseDyn(3).index_tensors() == ()
