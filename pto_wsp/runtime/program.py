@@ -36,6 +36,7 @@ __all__ = [
     "Runner",
     "TracingRunner",
     "ArtifactRunner",
+    "CycleScale",
     "ScheduleDiagnostic",
 ]
 
@@ -56,14 +57,25 @@ class TracingRunner(Runner, Protocol):
     def trace(self) -> np.ndarray: ...
 
 
+class CycleScale(Protocol):
+    """What a cost table says about time: simulated nanoseconds per cycle
+    (``pto_wsp.compiler.cost.CostTable``, which the runtime does not import)."""
+
+    @property
+    def ns_per_cycle(self) -> float: ...
+
+
 @runtime_checkable
 class ArtifactRunner(TracingRunner, Protocol):
-    """A runner of a built artifact: it names the artifact's kernels by IR kernel id and
-    records the CSP trace (processes, channels, events) of its runs."""
+    """A runner of a built artifact: it names the artifact's kernels by IR kernel id, records
+    the CSP trace (processes, channels, events) of its runs and prices its cycles by a cost
+    table."""
 
     kernel_names: list[str]
 
     def csp_trace(self) -> dict[str, Any]: ...
+    @property
+    def cost_table(self) -> CycleScale: ...
 
 
 class ScheduleDiagnostic(Protocol):
@@ -218,6 +230,14 @@ class Program:
         if self.module is None:
             return []
         return [str(k.name) for k in self.module.kernels]
+
+    @property
+    def ns_per_cycle(self) -> float:
+        """Simulated nanoseconds per trace cycle: the runner's cost table's (1.0 when the
+        target prices no cycles, e.g. an emit-only one)."""
+        if isinstance(self.runner, ArtifactRunner):
+            return float(self.runner.cost_table.ns_per_cycle)
+        return 1.0
 
     @property
     def codegen_artifact_dir(self) -> str | None:

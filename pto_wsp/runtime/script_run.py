@@ -156,11 +156,6 @@ def error_line(err: BaseException, exported: ExportedScript | None) -> str:
     return f"{_where(diag, exported)}: {diag['kind']}: {localise(diag['message'], exported)}"
 
 
-def _ns_per_cycle(program: Any) -> float:
-    table = getattr(getattr(program, "runner", None), "cost_table", None)
-    return float(getattr(table, "ns_per_cycle", 1.0))
-
-
 _OUTCOME_NAME, _OUTCOME_TRACE, _EXPORTED_NAME = "outcome.json", "outcome.npy", "exported.json"
 _CHILD_STDOUT, _CHILD_STDERR = "stdout.log", "stderr.log"
 _CHILD_BOOT = (
@@ -470,7 +465,7 @@ def _outcome_of_run_main(
         )
     trace = np.load(trace_path) if trace_path.is_file() else None
     done = [p for _name, p in programs if p.is_complete()]
-    ns = _ns_per_cycle(done[-1]) if done else 1.0
+    ns = done[-1].ns_per_cycle if done else 1.0
     stats = {k: v for k, v in data.items() if k != "diagnostics"}
     return RunOutcome(stats, list(data.get("kernel_names", [])), trace, ns, warnings_)
 
@@ -512,7 +507,7 @@ def _outcome_of_plain_script(
         stats,
         list(program.kernel_names),
         trace,
-        _ns_per_cycle(program),
+        program.ns_per_cycle,
         program_diagnostics(program),
     )
 

@@ -28,6 +28,7 @@ import numpy as np
 from .._native import sim as _sim
 from ..errors import PtoError
 from ..fileio import atomic_write
+from .program import Program
 
 __all__ = [
     "TRACE_DTYPE",
@@ -172,13 +173,10 @@ def chrome_trace(
     return {"traceEvents": events, "displayTimeUnit": "ns"}
 
 
-def save_chrome_trace(program: Any, path: str | os.PathLike[str]) -> None:
+def save_chrome_trace(program: Program, path: str | os.PathLike[str]) -> None:
     """Writes ``program``'s last trace as Chrome trace-event JSON to ``path``."""
-    runner = getattr(program, "runner", None)
-    table = getattr(runner, "cost_table", None)
-    ns = float(getattr(table, "ns_per_cycle", 1.0))
-    workers = int(getattr(program.stats, "num_workers", 0)) or None
+    workers = program.stats.num_workers or None
     data = chrome_trace(
-        program.trace, getattr(program, "kernel_names", ()), ns, num_workers=workers
+        program.trace, program.kernel_names, program.ns_per_cycle, num_workers=workers
     )
     atomic_write(path, json.dumps(data))  # a viewer never opens half a trace

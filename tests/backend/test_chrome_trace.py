@@ -96,3 +96,29 @@ def test_structure_of_a_run_with_idle_workers(tmp_path: Path) -> None:
     save_chrome_trace(program, out)
     xs = check_structure(json.loads(out.read_text()), program.trace, 6)
     assert {e["name"] for e in xs} == {"copy_k"}
+
+
+def test_saved_trace_is_priced_by_the_runners_cost_table(tmp_path: Path) -> None:
+    # save_chrome_trace reads the time scale from the runner's cost table (Program.ns_per_cycle).
+    X = Tensor(np.zeros((2, 16), np.float32))
+    Y = Tensor(np.zeros((2, 16), np.float32))
+
+    @workload
+    def pair():
+        for i in P(2):
+            copy_k[i](x=X[i], y=Y[i])
+
+    program = pair().compile(target="cpu_sim")
+    assert program.ns_per_cycle == 1.0
+    program.runner.set_cost_table({"ns_per_cycle": 4.0})
+    assert program.ns_per_cycle == 4.0
+    program.execute()
+    program.synchronize()
+    out = tmp_path / "run.json"
+    save_chrome_trace(program, out)
+    xs = check_structure(json.loads(out.read_text()), program.trace, program.stats.num_workers)
+    for e in xs:
+        cycles = e["args"]["end_cycle"] - e["args"]["start_cycle"]
+        assert e["dur"] == pytest.approx(cycles * 4.0 / 1000)
+        assert e["ts"] == pytest.approx(e["args"]["start_cycle"] * 4.0 / 1000)
+    assert any(e["dur"] > 0 for e in xs)
