@@ -23,6 +23,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from pto_wsp.compiler.workers import DEFAULT_WORKERS
+from pto_wsp.language.policy_kinds import DepsKind, DispatchKind, ReadyKind, StartKind, TimingKind
+
 from . import (
     catalogue,
     exprs,
@@ -39,9 +42,12 @@ from .kinds._base import DTYPES, NodeKind
 from .kinds.schedule import (
     DEPS_MODES,
     DISPATCH_POLICIES,
+    NOT_SET,
     READY_POLICIES,
     START_POLICIES,
     TARGETS,
+    TASK_GRAPH_DEFAULTS,
+    TIMING_COUNT_POLICIES,
     TIMING_POLICIES,
     TRACE_POLICIES,
     WINDOW_MODES,
@@ -80,9 +86,9 @@ SCHEDULED_SUFFIX = "_scheduled"
 """``<frame>_scheduled``: the workload a sheet schedules when it does not compile it."""
 
 _DEPS_CALL = {
-    "infer": "Deps.infer()",
-    "infer_bounding": 'Deps.infer("bounding")',
-    "explicit": "Deps.explicit()",
+    DepsKind.INFER: "Deps.infer()",
+    DepsKind.INFER_BOUNDING: 'Deps.infer("bounding")',
+    DepsKind.EXPLICIT: "Deps.explicit()",
 }
 
 
@@ -793,10 +799,11 @@ class _Exporter:
         if dispatch:
             policy = self._one_of(n, "props.dispatch", dispatch, DISPATCH_POLICIES)
             self.out.use("DispatchPolicy")
-            if policy == "round_robin":
-                workers = self.integer(n, "props.dispatch_n", p.get("dispatch_n", 4), 1)
+            if policy == DispatchKind.ROUND_ROBIN:
+                n_workers = p.get("dispatch_n", DEFAULT_WORKERS)
+                workers = self.integer(n, "props.dispatch_n", n_workers, 1)
                 arg = f"DispatchPolicy.round_robin({workers})"
-            elif policy == "work_steal":
+            elif policy == DispatchKind.WORK_STEAL:
                 arg = "DispatchPolicy.work_steal()"
             else:
                 key = (p.get("dispatch_key") or "").strip()
@@ -816,11 +823,11 @@ class _Exporter:
         if timing:
             policy = self._one_of(n, "props.timing", timing, TIMING_POLICIES)
             self.out.use("TimingPolicy")
-            if policy == "immediate":
+            if policy == TimingKind.IMMEDIATE:
                 steps.append(".timing(TimingPolicy.immediate)")
             else:
                 param = p.get("timing_param", 1)
-                if policy in ("batched", "interleaved"):
+                if policy in TIMING_COUNT_POLICIES:
                     param = self.integer(n, "props.timing_param", param, 1)
                 steps.append(
                     f".timing(TimingPolicy.{policy}({self.lit(n, 'props.timing_param', param)}))"
@@ -842,37 +849,38 @@ class _Exporter:
     def _task_graph_args(self, n: Node, p: dict) -> list[str]:
         """The keyword arguments of ``.task_graph(...)``; "default" choices are left out."""
         f = "props.task_graph."
+        d = {**TASK_GRAPH_DEFAULTS, **p}  # a field left out of the file is its default
         args: list[str] = []
-        window = self.integer(n, f + "window", p.get("window", 0), 0)
+        window = self.integer(n, f + "window", d["window"], 0)
         if window > 0:
             self.out.use("TaskWindow", "WindowMode")
-            mode = self._one_of(n, f + "mode", p.get("mode", "stall"), WINDOW_MODES)
-            unit = _q(self._one_of(n, f + "unit", p.get("unit", "tasks"), WINDOW_UNITS))
+            mode = self._one_of(n, f + "mode", d["mode"], WINDOW_MODES)
+            unit = _q(self._one_of(n, f + "unit", d["unit"], WINDOW_UNITS))
             args.append(f"window=TaskWindow({window}, {unit}, WindowMode.{mode.upper()})")
-        deps = self._one_of(n, f + "deps", p.get("deps", "default"), DEPS_MODES)
-        if deps != "default":
+        deps = self._one_of(n, f + "deps", d["deps"], DEPS_MODES)
+        if deps != NOT_SET:
             self.out.use("Deps")
-            args.append("deps=" + _DEPS_CALL[deps])
-        ready = self._one_of(n, f + "ready", p.get("ready", "default"), READY_POLICIES)
-        if ready == "priority":
+            args.append("deps=" + _DEPS_CALL[DepsKind(deps)])
+        ready = self._one_of(n, f + "ready", d["ready"], READY_POLICIES)
+        if ready == ReadyKind.PRIORITY:
             key = (p.get("ready_key") or "").strip()
             if not key:
                 raise ExportError(n.id, f + "ready_key", "ready=priority needs a key")
             args.append(f"ready=ReadyPolicy.priority(lambda t: {self._key(n, 'task_graph.ready_key', key)})")  # fmt: skip
-        elif ready != "default":
+        elif ready != NOT_SET:
             args.append(f"ready=ReadyPolicy.{ready}()")
-        if ready != "default":
+        if ready != NOT_SET:
             self.out.use("ReadyPolicy")
-        start = self._one_of(n, f + "start", p.get("start", "default"), START_POLICIES)
-        if start == "threshold":
-            threshold = self.integer(n, f + "threshold", p.get("threshold", 1), 0)
+        start = self._one_of(n, f + "start", d["start"], START_POLICIES)
+        if start == StartKind.THRESHOLD:
+            threshold = self.integer(n, f + "threshold", d["threshold"], 0)
             args.append(f"start=StartPolicy.threshold({threshold})")
-        elif start != "default":
+        elif start != NOT_SET:
             args.append(f"start=StartPolicy.{start}()")
-        if start != "default":
+        if start != NOT_SET:
             self.out.use("StartPolicy")
-        trace = self._one_of(n, f + "trace", p.get("trace", "default"), TRACE_POLICIES)
-        if trace != "default":
+        trace = self._one_of(n, f + "trace", d["trace"], TRACE_POLICIES)
+        if trace != NOT_SET:
             self.out.use("TracePolicy")
             args.append(f"trace=TracePolicy.{trace}()")
         pools = p.get("pools") or []

@@ -12,12 +12,20 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from pto_wsp.language.policy_kinds import DepsKind, DispatchKind, ReadyKind, StartKind
+
 from . import catalogue, creation, frames, indexing, kernel_param, kind_lookup
 from .document import FORMAT_VERSION, Document, Edge, Graph, Node, PortRef
 from .export import natural_key
 from .import_text import ScriptImportError, expr_text, index_text
 from .kinds import kernels as kernel_kinds
-from .kinds.schedule import DEPS_MODES, READY_POLICIES, START_POLICIES, TRACE_POLICIES
+from .kinds.schedule import (
+    NOT_SET,
+    READY_POLICIES,
+    START_POLICIES,
+    TIMING_COUNT_POLICIES,
+    TRACE_POLICIES,
+)
 
 __all__ = ["Converter", "dist_of", "mem_of", "deps_choice"]
 
@@ -568,7 +576,7 @@ class Converter:
             if step.name == "dispatch":
                 pol = step.args[0]
                 out["dispatch"] = str(pol.kind)
-                if pol.kind == "round_robin" and pol.num_workers is not None:
+                if pol.kind is DispatchKind.ROUND_ROBIN and pol.num_workers is not None:
                     out["dispatch_n"] = int(pol.num_workers)
                 if pol.key_fn is not None:
                     out["dispatch_key"] = expr_text(pol.key_fn.expr, here, key=True)
@@ -584,7 +592,7 @@ class Converter:
                 out["timing"] = str(pol.kind)
                 if pol.param is not None:
                     v = pol.param
-                    out["timing_param"] = int(v) if pol.kind in ("batched", "interleaved") else v
+                    out["timing_param"] = int(v) if pol.kind in TIMING_COUNT_POLICIES else v
             elif step.name == "task_graph":
                 task_graph.update(self.task_graph_props(step, here))
             elif step.name == "spatial_map":
@@ -611,11 +619,11 @@ class Converter:
             props["deps"] = deps_choice(deps, where)
         if ready is not None:
             props["ready"] = _knob_choice(ready, READY_POLICIES, "ReadyPolicy", where)
-            if ready.kind == "priority":
+            if ready.kind is ReadyKind.PRIORITY:
                 props["ready_key"] = expr_text(ready.key_fn.expr, where, key=True)
         if start is not None:
             props["start"] = _knob_choice(start, START_POLICIES, "StartPolicy", where)
-            if start.kind == "threshold":
+            if start.kind is StartKind.THRESHOLD:
                 props["threshold"] = int(start.param)
         if trace is not None:
             props["trace"] = _knob_choice(trace, TRACE_POLICIES, "TracePolicy", where)
@@ -687,18 +695,16 @@ def mem_of(layout: Any, shape: list[int], where: str) -> str:
 
 
 def deps_choice(deps: Any, where: str) -> str:
-    """The ``deps`` property for a ``Deps``: infer, infer_bounding or explicit."""
-    kind = str(getattr(deps, "kind", ""))
-    mode = getattr(deps, "mode", None) or getattr(deps, "param", None)
-    if kind == "infer" and mode == "bounding":
-        kind = "infer_bounding"
-    if kind not in DEPS_MODES or kind == "default":
+    """The ``deps`` property for a ``Deps``: its kind's spelling (infer, infer_bounding or
+    explicit; ``Deps.infer("bounding")`` is already of kind infer_bounding)."""
+    kind = getattr(deps, "kind", None)
+    if not isinstance(kind, DepsKind):
         raise ScriptImportError(f"{where}: Deps {deps} has no graph property")
-    return kind
+    return kind.value
 
 
 def _knob_choice(knob: Any, choices: tuple[str, ...], what: str, where: str) -> str:
     kind = str(getattr(knob, "kind", ""))
-    if kind not in choices or kind == "default":
+    if kind not in choices or kind == NOT_SET:
         raise ScriptImportError(f"{where}: {what} {knob} has no graph property")
     return kind

@@ -19,8 +19,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pto_wsp.language.policy_kinds import DispatchKind, ReadyKind, StartKind, TimingKind
+
 from . import frames, indexing, kind_lookup
 from .document import Document, Graph, Node
+from .kinds.schedule import KEYED_DISPATCH, TASK_GRAPH_DEFAULTS
 from .title_context import TitleContext, ref_node
 
 SEP = "  "
@@ -235,10 +238,10 @@ def sheet_summary(props: dict[str, Any]) -> str:
     policy = props.get("dispatch") or ""
     if policy:
         key = short_expr(props.get("dispatch_key") or "")
-        if policy == "round_robin":
+        if policy == DispatchKind.ROUND_ROBIN:
             workers = props.get("dispatch_n", "")
             parts.append(f"round_robin · {workers} worker{'' if workers == 1 else 's'}")
-        elif policy in ("affinity", "hash", "dispatch_by"):
+        elif policy in KEYED_DISPATCH:
             parts.append(f"{policy}({key})")
         else:
             parts.append(str(policy))
@@ -251,7 +254,7 @@ def sheet_summary(props: dict[str, Any]) -> str:
     timing_policy = props.get("timing") or ""
     if timing_policy:
         param = props.get("timing_param", "")
-        immediate = timing_policy == "immediate"
+        immediate = timing_policy == TimingKind.IMMEDIATE
         parts.append(timing_policy if immediate else f"{timing_policy}({param})")
     graph = props.get("task_graph")
     if isinstance(graph, dict) and graph:
@@ -262,19 +265,8 @@ def sheet_summary(props: dict[str, Any]) -> str:
     return DOT.join(parts)
 
 
-TASK_GRAPH_QUIET: dict[str, Any] = {
-    "window": 0,
-    "unit": "tasks",
-    "mode": "stall",
-    "deps": "default",
-    "ready": "default",
-    "ready_key": "",
-    "start": "default",
-    "threshold": 8,
-    "trace": "default",
-    "pools": [],
-}
-"""task_graph settings a summary leaves out (they say "as the runtime does by default")."""
+TASK_GRAPH_QUIET: dict[str, Any] = TASK_GRAPH_DEFAULTS
+"""task_graph settings a summary leaves out (the fields' defaults: "as the runtime does")."""
 
 
 def task_graph_text(graph: dict[str, Any]) -> str:
@@ -290,11 +282,11 @@ def task_graph_text(graph: dict[str, Any]) -> str:
             continue
         if name == "ready_key":
             continue  # shown with ready=priority
-        if name == "threshold" and graph.get("start") != "threshold":
+        if name == "threshold" and graph.get("start") != StartKind.THRESHOLD:
             continue
         if name in ("unit", "mode") and not graph.get("window"):
             continue
-        if name == "ready" and value == "priority" and graph.get("ready_key"):
+        if name == "ready" and value == ReadyKind.PRIORITY and graph.get("ready_key"):
             changed.append(f"ready priority({short_expr(graph['ready_key'])})")
         elif name == "pools" and isinstance(value, list):
             pools = ", ".join(_value_text(v) for v in value)

@@ -43,6 +43,7 @@ from collections import Counter, defaultdict
 from typing import Any, TypeGuard
 
 from pto_wsp.language.key_rule import singular
+from pto_wsp.language.policy_kinds import DispatchKind, ReadyKind, StartKind
 
 from . import (
     bounds,
@@ -62,10 +63,7 @@ from . import (
 )
 from .document import Diagnostic, Document, Edge, Graph, Node
 from .kinds._base import NodeKind, PortSpec
-from .kinds.schedule import DEFAULT_TARGET
-
-TIMING_COUNT_POLICIES = ("batched", "interleaved")
-"""Timing policies whose parameter is a count (>= 1); rate_limit takes any positive rate."""
+from .kinds.schedule import DEFAULT_TARGET, NOT_SET, TASK_GRAPH_DEFAULTS, TIMING_COUNT_POLICIES
 
 
 def validate_document(doc: Document) -> list[Diagnostic]:
@@ -447,7 +445,7 @@ class _Checker:
     def check_sheet(self, node: Node) -> None:
         p = node.props
         policy = p.get("dispatch")
-        if policy == "round_robin":
+        if policy == DispatchKind.ROUND_ROBIN:
             self.check_positive(node, "dispatch_n")
         keyed = policy and prop_checks.prop_applies(node, "dispatch_key")
         if keyed and not str(p.get("dispatch_key") or "").strip():
@@ -531,12 +529,12 @@ class _Checker:
         if _is_int(window) and window < 0:
             self.add(node.id, "props.task_graph.window", "window must be >= 1 tasks, or 0 (none)")  # fmt: skip
         knobs = ("deps", "ready", "start", "trace")
-        if not window and all(p.get(k, "default") == "default" for k in knobs) and not p.get("pools"):  # fmt: skip
+        if not window and all(p.get(k, NOT_SET) == NOT_SET for k in knobs) and not p.get("pools"):  # fmt: skip
             self.add(node.id, "props.task_graph", "task_graph sets nothing: give a window or choose deps, ready, start, trace or pools")  # fmt: skip
-        if p.get("ready") == "priority" and not str(p.get("ready_key") or "").strip():
+        if p.get("ready") == ReadyKind.PRIORITY and not str(p.get("ready_key") or "").strip():
             self.add(node.id, "props.task_graph.ready_key", "ready=priority needs a key, e.g. k")
-        if p.get("start") == "threshold":
-            threshold = p.get("threshold", 8)
+        if p.get("start") == StartKind.THRESHOLD:
+            threshold = p.get("threshold", TASK_GRAPH_DEFAULTS["threshold"])
             if not _is_int(threshold) or threshold < 1:
                 self.add(node.id, "props.task_graph.threshold", "threshold must be >= 1 tasks")
         kernels = {n.name for n in self.nodes.values() if kind_lookup.kind_of(n).defines_kernel}

@@ -21,7 +21,10 @@ import numpy as np
 
 from app.model import registry
 from app.model.document import Document
+from app.model.kinds.schedule import NOT_SET, TASK_GRAPH_DEFAULTS
+from pto_wsp.compiler.workers import DEFAULT_WORKERS
 from pto_wsp.fileio import owned_temp_dir
+from pto_wsp.language.policy_kinds import DispatchKind, ReadyKind, StartKind, TimingKind
 
 from .job import TRACE_NAME, RunResult
 
@@ -224,9 +227,9 @@ def _sheet_steps(p: dict) -> list[str]:
     empty values set nothing and are left out."""
     steps: list[str] = []
     policy = p.get("dispatch") or ""
-    if policy == "round_robin":
-        steps.append(f"dispatch round_robin({p.get('dispatch_n', 4)})")
-    elif policy == "work_steal":
+    if policy == DispatchKind.ROUND_ROBIN:
+        steps.append(f"dispatch round_robin({p.get('dispatch_n', DEFAULT_WORKERS)})")
+    elif policy == DispatchKind.WORK_STEAL:
         steps.append("dispatch work_steal")
     elif policy:
         steps.append(f"dispatch {policy}({p.get('dispatch_key', '')})")
@@ -235,7 +238,7 @@ def _sheet_steps(p: dict) -> list[str]:
     if p.get("stream_by"):
         steps.append(f"stream_by {p['stream_by']}")
     timing = p.get("timing") or ""
-    if timing == "immediate":
+    if timing == TimingKind.IMMEDIATE:
         steps.append("timing immediate")
     elif timing:
         steps.append(f"timing {timing}({p.get('timing_param')})")
@@ -252,17 +255,18 @@ def _task_graph_text(p: dict) -> str:
     """The knobs a task_graph node sets (its "default" choices left out), so two runs that
     differ only in, say, the ready policy read apart in Compare and the timeline header."""
     parts = ["task_graph"]
-    window = int(p.get("window", 0) or 0)
+    d = {**TASK_GRAPH_DEFAULTS, **p}  # a field left out of the file is its default
+    window = int(d["window"] or 0)
     if window > 0:
-        parts.append(f"window {window} {p.get('mode', 'stall')}")
+        parts.append(f"window {window} {d['mode']}")
     for knob in ("deps", "ready", "start", "trace"):
-        value = p.get(knob, "default")
-        if value == "default":
+        value = d[knob]
+        if value == NOT_SET:
             continue
-        if knob == "ready" and value == "priority":
-            value = f"priority({p.get('ready_key', '')})"
-        elif knob == "start" and value == "threshold":
-            value = f"threshold({p.get('threshold', 1)})"
+        if knob == "ready" and value == ReadyKind.PRIORITY:
+            value = f"priority({d['ready_key']})"
+        elif knob == "start" and value == StartKind.THRESHOLD:
+            value = f"threshold({d['threshold']})"
         parts.append(f"{knob} {value}")
     pools = p.get("pools") or []
     if pools:

@@ -6,13 +6,15 @@
  * and (optionally) appends a trace record. The full model is documented in docs/semantics.md,
  * section "Scheduling model".
  *
- * This header is deliberately light (only <stdint.h>) so that generated code compiles fast; it is
- * valid C and C++. All functions are implemented in sim.cpp inside libpto_runtime.
+ * This header is deliberately light (<stdint.h> and the generated macros of pto_tables.h) so that
+ * generated code compiles fast; it is valid C and C++. All functions are implemented in sim.cpp inside libpto_runtime.
  */
 #ifndef PTO_RUNTIME_SIM_H
 #define PTO_RUNTIME_SIM_H
 
 #include <stdint.h>
+
+#include "pto_tables.h" /* PTO_TABLE_DEFAULT_WORKERS */
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,9 +47,10 @@ enum pto_sim_ready {
     PTO_SIM_READY_PRIORITY = 3  /* the smallest pto_sim_task.ready_key first, ties in issue order */
 };
 
-/* Workers of a run that asks for none: the one default worker count (the IR's schedule and the
- * bindings take it from here). */
-#define PTO_SIM_DEFAULT_WORKERS 4
+/* Workers of a run that asks for none (the IR's schedule and the bindings take it from here).
+ * Its one definition is pto_wsp/compiler/workers.py DEFAULT_WORKERS, written into the generated
+ * pto_tables.h at build time (installed beside runtime/, so generated code finds it too). */
+#define PTO_SIM_DEFAULT_WORKERS PTO_TABLE_DEFAULT_WORKERS
 
 /* Ready-policy groups close at the task window size, else at this many tasks. */
 #define PTO_SIM_READY_GROUP 4096

@@ -3,21 +3,30 @@ schedule's ``workers``; cpu_sim's simulator and the ascend_npu plan both read it
 
 Under ``spatial_map`` the workers ARE the mesh tiles (grid (r, c) runs r*c workers; a
 conflicting dispatch or streams count was rejected by ``applicability.check_mesh_workers``).
-Otherwise the larger of ``round_robin``'s count and the stream count, the default when neither
-is given (the one constant ``ir.DEFAULT_WORKERS``, ``PTO_SIM_DEFAULT_WORKERS`` in
-cpp_backend/runtime/sim.h); and at least the pools' total (pools are contiguous worker ranges).
+Otherwise the larger of ``round_robin``'s count and the stream count, ``DEFAULT_WORKERS`` when
+neither is given; and at least the pools' total (pools are contiguous worker ranges).
 Before this rule lived here, the ascend_npu plan applied the default after the pools (one pool
 of 1 worker: 1 worker there, 4 on cpu_sim).
+
+``DEFAULT_WORKERS`` is the one definition of the default count. C++ receives it at build time:
+``gen_tables.py`` loads this file by path and writes it into ``pto_tables.h``, where the
+runtime's ``PTO_SIM_DEFAULT_WORKERS`` (and through it ``ir.DEFAULT_WORKERS``) takes it. So this
+module imports only the standard library at run time, and the Studio's sheet reads the default
+without loading the extension.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from .._native import ir
-from ..language.schedule import ScheduleSpec
+if TYPE_CHECKING:
+    from ..language.schedule import ScheduleSpec
 
-__all__ = ["resolve_workers"]
+__all__ = ["DEFAULT_WORKERS", "resolve_workers"]
+
+DEFAULT_WORKERS: int = 4
+"""Workers of a run whose schedule asks for none (no round_robin count, streams, pools or grid)."""
 
 
 def resolve_workers(spec: ScheduleSpec) -> int:
@@ -26,5 +35,5 @@ def resolve_workers(spec: ScheduleSpec) -> int:
         return math.prod(int(g) for g in spec.spatial_grid)
     asked = spec.dispatch.num_workers if spec.dispatch is not None else None
     pooled = sum(spec.pools.sizes) if spec.pools is not None else 0
-    workers = max(int(asked or 0), int(spec.streams or 0)) or int(ir.DEFAULT_WORKERS)
+    workers = max(int(asked or 0), int(spec.streams or 0)) or DEFAULT_WORKERS
     return max(workers, pooled)

@@ -325,7 +325,8 @@ TimingPolicy.immediate = TimingPolicy(TimingKind.IMMEDIATE)
 
 # WindowMode lives in policy_kinds (the IR receives it as its enum); re-exported here.
 
-_WINDOW_UNITS = ("tasks",)
+WINDOW_UNITS: tuple[str, ...] = ("tasks",)
+"""What a ``TaskWindow`` may count (the Studio's sheet offers these)."""
 
 
 @dataclass(frozen=True)
@@ -339,9 +340,9 @@ class TaskWindow:
     def __post_init__(self) -> None:
         loc = user_location()
         object.__setattr__(self, "size", _positive_int(self.size, "TaskWindow(size)", loc))
-        if not isinstance(self.unit, str) or self.unit not in _WINDOW_UNITS:
+        if not isinstance(self.unit, str) or self.unit not in WINDOW_UNITS:
             raise ScheduleError(
-                f"TaskWindow unit must be one of {', '.join(_WINDOW_UNITS)}, got {self.unit!r}",
+                f"TaskWindow unit must be one of {', '.join(WINDOW_UNITS)}, got {self.unit!r}",
                 loc=loc,
             )
         mode = self.mode

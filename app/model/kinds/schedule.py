@@ -11,24 +11,53 @@ The sheet lists ``target`` first, then the steps (see ``SHEET_PROPS``).
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
+
+from pto_wsp.backends import TARGETS as _BACKEND_TARGETS
+from pto_wsp.compiler.workers import DEFAULT_WORKERS
+from pto_wsp.language.policy_kinds import (
+    DepsKind,
+    DispatchKind,
+    ReadyKind,
+    StartKind,
+    TimingKind,
+    TraceKind,
+    WindowMode,
+)
+from pto_wsp.language.schedule import WINDOW_UNITS as _DSL_WINDOW_UNITS
 
 from ._base import PropSpec
 
-WINDOW_UNITS = ("tasks",)
-WINDOW_MODES = ("stall", "abort", "benchmark")
-DEPS_MODES = ("default", "infer", "infer_bounding", "explicit")
-READY_POLICIES = ("default", "fifo", "lifo", "priority")
-START_POLICIES = ("default", "eager", "threshold")
-TRACE_POLICIES = ("default", "full", "none")
+# The sheet's choices are the DSL's policy kinds (pto_wsp/language/policy_kinds.py), spelled as
+# the DSL spells them; "default" is the sheet's "not set" (the runtime's choice).
+NOT_SET = "default"
+"""A task_graph choice that sets nothing: the runtime's own (what leaving the knob out does)."""
+WINDOW_UNITS: tuple[str, ...] = tuple(_DSL_WINDOW_UNITS)
+WINDOW_MODES: tuple[str, ...] = tuple(m.value for m in WindowMode)
+DEPS_MODES: tuple[str, ...] = (NOT_SET, *(k.value for k in DepsKind))
+READY_POLICIES: tuple[str, ...] = (
+    NOT_SET,
+    *(k.value for k in ReadyKind if k is not ReadyKind.IN_ORDER),  # in order is the default
+)
+START_POLICIES: tuple[str, ...] = (NOT_SET, *(k.value for k in StartKind))
+TRACE_POLICIES: tuple[str, ...] = (NOT_SET, *(k.value for k in TraceKind))
+KEYED_DISPATCH: tuple[str, ...] = (
+    DispatchKind.AFFINITY.value,
+    DispatchKind.HASH.value,
+    DispatchKind.DISPATCH_BY.value,
+)
+"""Dispatch policies that take a key over the task (the others take a count or nothing)."""
+TIMING_COUNT_POLICIES: tuple[str, ...] = (TimingKind.BATCHED.value, TimingKind.INTERLEAVED.value)
+"""Timing policies whose parameter is a count (>= 1); rate_limit takes any positive rate."""
 _SCHED = {
     "dispatch": [
         PropSpec(
             "policy",
             "enum",
-            "round_robin",
-            ("round_robin", "affinity", "hash", "dispatch_by", "work_steal"),
+            DispatchKind.ROUND_ROBIN.value,
+            tuple(k.value for k in DispatchKind),
         ),
-        PropSpec("n", "int", 4, doc="workers for round_robin"),
+        PropSpec("n", "int", DEFAULT_WORKERS, doc="workers for round_robin"),
         PropSpec(
             "key",
             "expr",
@@ -41,17 +70,20 @@ _SCHED = {
     "stream_by": [PropSpec("key", "expr", 't.get("i")')],
     "timing": [
         PropSpec(
-            "policy", "enum", "immediate", ("immediate", "batched", "interleaved", "rate_limit")
+            "policy",
+            "enum",
+            TimingKind.IMMEDIATE.value,
+            tuple(k.value for k in TimingKind),
         ),
         PropSpec("param", "number", 1, doc="n / streams / tasks_per_ms"),
     ],
     "task_graph": [
         PropSpec("window", "int", 0, doc="tasks in flight (TaskWindow size); 0 = no window"),
-        PropSpec("unit", "enum", "tasks", WINDOW_UNITS, doc="what the window counts"),
+        PropSpec("unit", "enum", WINDOW_UNITS[0], WINDOW_UNITS, doc="what the window counts"),
         PropSpec(
             "mode",
             "enum",
-            "stall",
+            WindowMode.STALL.value,
             WINDOW_MODES,
             doc="when the window is full: stall (wait), abort (error), benchmark (count only)",
         ),
@@ -105,7 +137,8 @@ _SCHED = {
 }
 
 
-TARGETS = ("cpu_sim", "ascend_npu")
+TARGETS: tuple[str, ...] = _BACKEND_TARGETS
+"""The compile targets a sheet offers: the registered backends (``pto_wsp.backends.TARGETS``)."""
 DEFAULT_TARGET = TARGETS[0]
 """The target a program frame the user adds gets while no other program has one (commands
 ``AddNode`` / ``Wrap``), so a new workload runs without a trip to its sheet; files keep theirs."""
@@ -138,6 +171,9 @@ def _task_key(spec: PropSpec) -> PropSpec:
 _TASK_GRAPH_FIELDS = tuple(
     _task_key(p) if p.name == "ready_key" else p for p in _SCHED["task_graph"]
 )
+TASK_GRAPH_DEFAULTS: dict[str, Any] = {f.name: f.default for f in _TASK_GRAPH_FIELDS}
+"""Each task_graph field's default, in the sheet's order: what a field left out of a file means
+(the exporter, the summaries and the checks read a missing field as this)."""
 
 SHEET_PROPS: list[PropSpec] = [
     PropSpec(
@@ -199,11 +235,11 @@ SHEET_NAMES = tuple(p.name for p in SHEET_PROPS)
 def sheet_prop_applies(props: dict, name: str) -> bool:
     """Whether sheet property ``name`` means anything under the sheet's other choices."""
     if name == "dispatch_n":
-        return props.get("dispatch") == "round_robin"
+        return props.get("dispatch") == DispatchKind.ROUND_ROBIN
     if name == "dispatch_key":
-        return props.get("dispatch") in ("affinity", "hash", "dispatch_by")
+        return props.get("dispatch") in KEYED_DISPATCH
     if name == "timing_param":
-        return props.get("timing") not in ("", None, "immediate")
+        return props.get("timing") not in ("", None, TimingKind.IMMEDIATE)
     return True
 
 
@@ -213,7 +249,7 @@ def task_graph_field_applies(settings: dict, name: str) -> bool:
         window = settings.get("window")
         return isinstance(window, int) and not isinstance(window, bool) and window > 0
     if name == "ready_key":
-        return settings.get("ready") == "priority"
+        return settings.get("ready") == ReadyKind.PRIORITY
     if name == "threshold":
-        return settings.get("start") == "threshold"
+        return settings.get("start") == StartKind.THRESHOLD
     return True

@@ -3,7 +3,9 @@
     python gen_tables.py <pto_wsp/language dir> <output header>
 
 The tables' one source is ``pto_wsp/language/op_table.py`` and ``dtype_table.py`` (their
-docstrings say why); this script loads them by path with the standard library only (it must
+docstrings say why), and the default worker count's is ``pto_wsp/compiler/workers.py``
+(``DEFAULT_WORKERS``, which the runtime's ``sim.h`` takes; so the header is valid C outside the
+``__cplusplus`` part). This script loads them by path with the standard library only (it must
 not import ``pto_wsp``: that needs numpy and the very extension being built) and renders them
 as X-macros, which the IR, the emitters and the runtime expand into their enums and arrays.
 Run by CMake (``CMakeLists.txt``) whenever either table changes; the header is written only when
@@ -63,15 +65,22 @@ def render(language_dir: Path) -> str:
     """The header's text for the tables in ``language_dir``."""
     ops = _load(language_dir / "op_table.py")
     dts = _load(language_dir / "dtype_table.py")
+    workers = _load(language_dir.parent / "compiler" / "workers.py")
     out = [
         "// Generated at build time by cpp_backend/codegen/templates/gen_tables.py from",
-        "// pto_wsp/language/op_table.py and dtype_table.py. Do not edit: edit the tables.",
+        "// pto_wsp/language/op_table.py, dtype_table.py and pto_wsp/compiler/workers.py.",
+        "// Do not edit: edit the tables.",
         "#pragma once",
         "",
+        "// compiler/workers.py DEFAULT_WORKERS: workers of a run that asks for none.",
+        f"#define PTO_TABLE_DEFAULT_WORKERS {int(workers.DEFAULT_WORKERS)}",
+        "",
+        "#ifdef __cplusplus",
         "namespace pto::tables {",
         "/// The type rules of op_table.RULES (one shape/dtype check each).",
         "enum class OpRule { " + ", ".join(_ident(r) for r in ops.RULES) + " };",
         "}  // namespace pto::tables",
+        "#endif",
         "",
     ]
     out += _macro(
