@@ -15,6 +15,11 @@ or scalar expression (a loop variable, ``i + 1``) drops its dimension; a slice `
 it with length ``ceil((b - a) / s)`` when that is static (constant bounds, or bounds whose
 symbolic parts cancel, as in ``i*T:(i+1)*T``); dimensions after the last index are kept whole.
 
+A tile parameter whose own shape is no tile (more than two dimensions once leading 1s are
+dropped: ``shape_rule.tile_rank_problem``, the IR verifier's rule and words) is reported on its
+kernel, at the parameter's ``shape`` field; calls are not judged against it (the C++ emitters
+leave it to the kernel's error too).
+
 Before the view is judged, each index item that is a bare loop variable over an axis whose
 size the document fixes (``Dense[4]``, an unwired ``DenseDyn(4)``: ``NodeKind.static_size``)
 must not run past the dimension it indexes (``pto_wsp.language.shape_rule.loop_bound_problem``, the
@@ -35,6 +40,7 @@ from pto_wsp.language.shape_rule import (
     format_shape,
     loop_bound_problem,
     tile_dtype_problem,
+    tile_rank_problem,
     tile_shape_problem,
 )
 
@@ -169,6 +175,8 @@ def _param_problem(
     dtype = param.get("dtype", "f32")
     if tile is None or dtype not in DTYPES:
         return None  # a malformed parameter: the params check names it
+    if tile_rank_problem(tile) is not None:
+        return None  # no tile: reported on the kernel (kernel_problems)
     tensor_dtype = tensor.props.get("dtype")
     if tile_shape_problem(tile, got) is not None:
         what = f"shape {format_shape(got)}"
@@ -232,14 +240,37 @@ def _tensor_argument(src: Node | None) -> Node | None:
     return src
 
 
-def document_problems(doc: Document) -> list[Diagnostic]:
-    """``call_problems`` of every kernel call of the document (one pass over its edges)."""
-    wires = indexing.Wires(doc)
+def kernel_problems(kern: Node) -> list[Diagnostic]:
+    """One diagnostic per tile parameter of kernel ``kern`` whose shape is no tile, at the
+    parameter's ``shape`` field, in the IR verifier's words: ``parameter 'Q' is a tile of shape
+    [8, 16, 16]; a tile has at most 2 dimensions once leading 1s are dropped``."""
+    params = kern.props.get("params")
+    if not isinstance(params, list):
+        return []
     out: list[Diagnostic] = []
-    for node in doc.graph.nodes.values():
-        if kind_lookup.kind_of(node).calls_kernel:
-            out.extend(call_problems(doc, node, wires))
+    for i, param in enumerate(params):
+        if not isinstance(param, dict) or not isinstance(param.get("name"), str):
+            continue
+        tile = indexing.tile_shape(param)
+        problem = tile_rank_problem(tile) if tile is not None else None
+        if problem is not None:
+            message = f"parameter {param['name']!r} {problem}"
+            out.append(Diagnostic(kern.id, f"props.params[{i}].shape", message))
     return out
 
 
-__all__ = ["view_shape", "call_problems", "document_problems"]
+def document_problems(doc: Document) -> list[Diagnostic]:
+    """``call_problems`` of every kernel call and ``kernel_problems`` of every kernel of the
+    document (one pass over its edges)."""
+    wires = indexing.Wires(doc)
+    out: list[Diagnostic] = []
+    for node in doc.graph.nodes.values():
+        kind = kind_lookup.kind_of(node)
+        if kind.calls_kernel:
+            out.extend(call_problems(doc, node, wires))
+        if kind.defines_kernel:
+            out.extend(kernel_problems(node))
+    return out
+
+
+__all__ = ["view_shape", "call_problems", "kernel_problems", "document_problems"]

@@ -10,6 +10,9 @@ The tile rank rule itself lives in C++ on the IR (``cpp_backend/ir/tile.h``: the
 emitters and the cost model apply it to the lowered kernels, in the same words). This is its
 trace-time side: it judges a call where the user wrote it, before any IR exists, and must agree
 with ``view_tile_problem`` there (tests/unit/test_tile_rank.py holds both to the same cases).
+``tile_dims`` is ``ir::tile_dims`` and ``tile_rank_problem`` the text of the IR's error for a
+tile parameter that is no tile, so the Studio can say it while editing, before anything is
+lowered (and without loading the extension).
 
 The rule is pure (shapes in, problem text out, no tracing objects) so that the two places that
 apply it say the same thing: the DSL's kernel-call check (``pto_wsp.language.kernel``) and the Studio's
@@ -28,29 +31,52 @@ def format_shape(shape: Sequence[int | None]) -> str:
     return "[" + ", ".join("?" if s is None else str(int(s)) for s in shape) + "]"
 
 
+TILE_RANK_RULE = "a tile has at most 2 dimensions once leading 1s are dropped"
+"""The rank rule in the words every side uses (``kRule`` in cpp_backend/ir/tile.cpp)."""
+
+
+def tile_dims(shape: Sequence[int]) -> tuple[int, int] | None:
+    """The rows and columns of a tile of ``shape``, or None when more than two dimensions remain
+    after dropping leading 1s (``ir::tile_dims``): ``[]`` is 1x1, ``[c]`` 1xc, ``[1, 1, r, c]``
+    rxc, ``[2, 4, 8]`` no tile. Nothing is flattened."""
+    dims = [int(d) for d in shape]
+    while len(dims) > 2 and dims[0] == 1:
+        dims.pop(0)
+    if len(dims) > 2:
+        return None
+    rows, cols = [1] * (2 - len(dims)) + dims
+    return rows, cols
+
+
+def tile_rank_problem(tile_shape: Sequence[int]) -> str | None:
+    """Why a tile parameter of ``tile_shape`` is no tile; None if it is one.
+
+    The text reads after the parameter, as the IR verifier's does (``kernel @k: parameter 'x'
+    is a tile of shape [2, 4, 8]; a tile has at most 2 dimensions once leading 1s are
+    dropped``)."""
+    if tile_dims(tile_shape) is None:
+        return f"is a tile of shape {format_shape(tile_shape)}; {TILE_RANK_RULE}"
+    return None
+
+
 def tile_shape_problem(tile_shape: Sequence[int], view_shape: Sequence[int | None]) -> str | None:
     """Why a view of ``view_shape`` cannot bind a tile parameter of ``tile_shape``; None if it can.
 
     The text reads after the name of the argument: ``expects shape [16, 16], got a view of
-    shape []``.
+    shape []``. A ``tile_shape`` that is no tile is the parameter's problem
+    (``tile_rank_problem``), not the view's: None here, as ``view_tile_problem`` does.
     """
     want = [int(w) for w in tile_shape]
-    if not _fits(want, list(view_shape)):
+    core = tile_dims(want)
+    if core is not None and not _fits(core, list(view_shape)):
         return f"expects shape {want}, got a view of shape {format_shape(view_shape)}"
     return None
 
 
-def _fits(tile: list[int], view: list[int | None]) -> bool:
+def _fits(core: tuple[int, int], view: list[int | None]) -> bool:
     """The rule of ``view_tile_problem`` (cpp_backend/ir/tile.h): leading extents beyond the
     last two are 1 (or known only at run time), the last two (``[c]`` read as ``[1, c]``) are
     the tile's rows and columns."""
-    core = [1] * max(0, 2 - len(tile)) + tile
-    while len(core) > 2 and core[0] == 1:
-        core.pop(0)
-    if len(core) > 2:  # no tile (the IR verifier says so at lowering): the view must match as is
-        return len(view) == len(tile) and all(
-            s is None or int(s) == w for s, w in zip(view, tile, strict=True)
-        )
     lead, last = view[:-2], [1] * max(0, 2 - len(view)) + view[-2:]
     return all(s is None or int(s) == 1 for s in lead) and all(
         s is None or int(s) == w for s, w in zip(last, core, strict=True)
@@ -84,4 +110,12 @@ def loop_bound_problem(
     )
 
 
-__all__ = ["format_shape", "tile_shape_problem", "tile_dtype_problem", "loop_bound_problem"]
+__all__ = [
+    "TILE_RANK_RULE",
+    "format_shape",
+    "loop_bound_problem",
+    "tile_dims",
+    "tile_dtype_problem",
+    "tile_rank_problem",
+    "tile_shape_problem",
+]

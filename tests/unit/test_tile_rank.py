@@ -13,7 +13,12 @@ from pto_wsp import DType, In, Out, P, Tensor, Tile, kernel, pto, workload
 from pto_wsp._core import ascend, codegen, ir
 from pto_wsp.compiler.cost import DEFAULT_COST_TABLE, kernel_cycles
 from pto_wsp.errors import CompileError, TypeCheckError
-from pto_wsp.language.shape_rule import tile_shape_problem
+from pto_wsp.language.shape_rule import (
+    TILE_RANK_RULE,
+    tile_dims,
+    tile_rank_problem,
+    tile_shape_problem,
+)
 
 E = ir.Expr
 N = ir.Node
@@ -80,6 +85,21 @@ def test_leading_ones_are_dropped_not_flattened() -> None:
     assert ir.tile_dims([1, 8]) == (1, 8) and ir.tile_dims([8]) == (1, 8)
     assert ir.tile_dims([]) == (1, 1) and ir.tile_dims([1, 1, 1]) == (1, 1)
     assert ir.tile_dims([2, 4, 8]) is None and ir.tile_dims([1, 2, 1, 8]) is None
+
+
+@pytest.mark.parametrize(
+    "shape", [[], [8], [1, 8], [8, 1], [4, 8], [1, 1, 4, 8], [1, 1, 1], [2, 4, 8], [1, 2, 1, 8]]
+)
+def test_the_python_rule_is_the_ir_rule(shape) -> None:
+    """shape_rule (the DSL's trace-time check, the Studio's live check) and ir::tile_dims agree,
+    and a tile parameter that is no tile reads the same in the Studio as from the verifier."""
+    assert tile_dims(shape) == ir.tile_dims(shape)
+    assert RULE == TILE_RANK_RULE
+    if tile_dims(shape) is not None:
+        assert tile_rank_problem(shape) is None
+        return
+    m = _module(shape, [4, 8], [3, *shape])
+    assert f"kernel @k at k.py:1: parameter 'x' {tile_rank_problem(shape)}" in m.verify()
 
 
 def test_a_tile_of_leading_ones_is_accepted_everywhere_and_costs_its_elements() -> None:

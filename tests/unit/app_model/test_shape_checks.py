@@ -287,14 +287,25 @@ def test_surplus_index_items_are_reported() -> None:
 
 
 def test_a_tile_shape_field_of_other_rank() -> None:
-    """A tile parameter with a ``shape`` of rank 3 takes a rank-3 view: its tile rank is 3."""
+    """A tile parameter whose ``shape`` has 3 dimensions (leading 1s dropped) is no tile: the
+    kernel node says so at that parameter's shape field, in the IR verifier's words (the rule of
+    ``shape_rule.tile_rank_problem``), and calls are not judged against it."""
     params = [dict(p) for p in v2_docs.TILE_16]
     params[0] = {"name": "Q", "direction": "In", "kind": "tile", "shape": [8, 16, 16], "dtype": "f32"}  # fmt: skip
     doc = v2_docs.attention(params=params)
-    call = doc.graph.nodes["call"]
-    assert indexing.tile_rank(params[0]) == 3
-    assert indexing.auto_index(doc, call, "Q") == "b"
-    assert _shape_diags(doc) == []
+    kern = doc.graph.nodes["call"].props["kernel"]
+    assert _shape_diags(doc) == [
+        (
+            kern,
+            "props.params[0].shape",
+            "parameter 'Q' is a tile of shape [8, 16, 16]; "
+            "a tile has at most 2 dimensions once leading 1s are dropped",
+        )
+    ]
+    assert ("call", "props.index.Q") not in [(d.node_id, d.field) for d in validate_document(doc)]
+    # leading 1s are dropped: [1, 16, 16] is a 16x16 tile
+    params[0] = {**params[0], "shape": [1, 16, 16]}
+    assert not [d for d in _shape_diags(v2_docs.attention(params=params)) if d[0] == kern]
 
 
 def test_scalar_parameters_are_not_views() -> None:
