@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from ..errors import ScheduleError, ScheduleWarning, SourceLoc, user_location
 from ..language.layout import CollectiveOp
+from ..language.policy_kinds import StartKind, TimingKind
 from ..language.scalar_expr import ScalarExpr
 from ..language.schedule import ScheduleSpec, TaskWindow
 from ..language.tensor import Tensor, TensorView
@@ -456,10 +457,10 @@ def start_threshold_diagnostics(workload: Workload, target: str, issue: float) -
     "Task-graph policies"). ``issue`` is the cost table's at compile."""
     spec = workload.schedule
     start = spec.start_policy
-    if start is None or start.kind != "threshold" or issue > 0:
+    if start is None or start.kind is not StartKind.THRESHOLD or issue > 0:
         return []
-    timing = spec.timing.kind if spec.timing is not None else "immediate"
-    if timing != "immediate" or spec.window is not None:
+    timing = spec.timing.kind if spec.timing is not None else TimingKind.IMMEDIATE
+    if timing is not TimingKind.IMMEDIATE or spec.window is not None:
         return []
     if spec.ready_policy is not None:
         return []
