@@ -43,7 +43,7 @@ from collections import Counter, defaultdict
 from typing import Any, TypeGuard
 
 from pto_wsp.language.key_rule import singular
-from pto_wsp.language.policy_kinds import DispatchKind, ReadyKind, StartKind
+from pto_wsp.language.policy_kinds import DispatchKind, ReadyKind, StartKind, TimingKind
 
 from . import (
     bounds,
@@ -456,7 +456,7 @@ class _Checker:
         timing, param = p.get("timing"), p.get("timing_param")
         if timing in TIMING_COUNT_POLICIES and (not _is_int(param) or param < 1):
             self.add(node.id, "props.timing_param", f"timing {timing} takes a count >= 1")
-        elif timing == "rate_limit" and (not isinstance(param, int | float) or param <= 0):
+        elif timing == TimingKind.RATE_LIMIT and (not isinstance(param, int | float) or param <= 0):
             self.add(node.id, "props.timing_param", "timing rate_limit takes a rate > 0 (tasks per ms)")  # fmt: skip
         graph = p.get("task_graph")
         if isinstance(graph, dict) and graph and (node.id, "task_graph") not in self._bad:
