@@ -58,16 +58,15 @@ from app.views.slices import slice_text
 from app.views.sources import SourcesView
 from app.views.stats import StatsPanel
 from app.views.timeline import TimelineView
+from pto_wsp.backends import EMIT_ONLY_TARGETS
 from pto_wsp.fileio import atomic_write
 from pto_wsp.runtime.trace import chrome_trace
 from pto_wsp.runtime.trace_analysis import num_workers_of
 
-__all__ = ["RunPanel", "CompareDock", "EMIT_ONLY_TARGETS", "LOG_MAX_LINES"]
+__all__ = ["RunPanel", "CompareDock", "LOG_MAX_LINES"]
 
 LOG_MAX_LINES = 5000
 ELAPSED_TICK_MS = 200
-EMIT_ONLY_TARGETS = frozenset({"ascend_npu"})
-"""Targets whose programs are emitted, not executed, here: their run shows the source tree."""
 STALE_EDITED = "the document changed since this run"
 STALE_EDITED_DURING = "the document changed during this run"
 STALE_REASON_MAX = 160  # characters of an error line a stale banner quotes

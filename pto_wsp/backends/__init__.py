@@ -8,19 +8,41 @@ implement ``base.Backend``. ``TARGETS`` is the registry's keys: adding a backend
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import CompileError, user_location
 from ..language.kernel import KernelIR
 from .base import Backend
 
-__all__ = ["Backend", "TARGETS", "backend", "compile_workload", "emit_kernel_source"]
+__all__ = [
+    "Backend",
+    "EMIT_ONLY_TARGETS",
+    "TARGETS",
+    "backend",
+    "compile_workload",
+    "emit_kernel_source",
+]
 
-# Target name -> the module of this package whose ``BACKEND`` implements it. Imported on first
-# use, not here: ``import pto_wsp`` must not load the C++ extension the backends need.
-_REGISTRY: dict[str, str] = {"cpu_sim": "cpu_sim", "ascend_npu": "ascend_npu"}
+
+@dataclass(frozen=True)
+class _Entry:
+    """Where a target's ``BACKEND`` lives, and what is known of it before it is imported."""
+
+    module: str  # of this package
+    executes: bool  # its programs run here (False: it emits sources only, ``Backend.executes``)
+
+
+# Target name -> its entry. The modules are imported on first use, not here: ``import pto_wsp``
+# must not load the C++ extension the backends need.
+_REGISTRY: dict[str, _Entry] = {
+    "cpu_sim": _Entry("cpu_sim", executes=True),
+    "ascend_npu": _Entry("ascend_npu", executes=False),
+}
 
 TARGETS: tuple[str, ...] = tuple(_REGISTRY)
+#: targets whose ``execute()`` cannot run here: a run of one shows the emitted tree instead
+EMIT_ONLY_TARGETS: frozenset[str] = frozenset(t for t, e in _REGISTRY.items() if not e.executes)
 
 
 def _check_target(target: str) -> None:
@@ -33,8 +55,10 @@ def _check_target(target: str) -> None:
 def backend(target: str) -> Backend:
     """The registered backend of ``target`` (``CompileError`` naming the valid ones)."""
     _check_target(target)
-    found = importlib.import_module(f"{__name__}.{_REGISTRY[target]}").BACKEND
+    entry = _REGISTRY[target]
+    found = importlib.import_module(f"{__name__}.{entry.module}").BACKEND
     assert isinstance(found, Backend) and found.name == target, target
+    assert found.executes == entry.executes, target
     return found
 
 

@@ -133,6 +133,7 @@ class AscendBackend(Backend):
     """Emits an NPU source tree (host, AICPU expander, AICore kernels); emit-only here."""
 
     name = "ascend_npu"
+    executes = False
 
     def compile(self, workload: Any) -> Program:
         return compile_ascend_npu(workload)

@@ -23,6 +23,8 @@ class Backend(ABC):
     """A compilation target; ``name`` is the ``target=`` string users pass."""
 
     name: ClassVar[str]
+    #: whether ``Program.execute()`` runs here (ascend_npu emits a source tree only)
+    executes: ClassVar[bool]
 
     @abstractmethod
     def compile(self, workload: Any) -> Program:

@@ -461,6 +461,7 @@ class CpuSimBackend(Backend):
     """Builds generated C++ into a cached library and runs it in the cycle simulator."""
 
     name = "cpu_sim"
+    executes = True
 
     def compile(self, workload: Any) -> Program:
         return compile_cpu_sim(workload)

@@ -38,7 +38,7 @@ from pto_wsp import (
     workload,
 )
 from pto_wsp._core import codegen, ir
-from pto_wsp.backends import TARGETS, Backend, backend
+from pto_wsp.backends import EMIT_ONLY_TARGETS, TARGETS, Backend, backend
 from pto_wsp.compiler.lowering import lower
 from pto_wsp.language import policy_kinds
 from pto_wsp.language.policy_kinds import (
@@ -252,6 +252,12 @@ def test_targets_are_the_registered_backends() -> None:
         assert isinstance(found, Backend) and found.name == target
     with pytest.raises(pto_wsp.CompileError, match="valid targets: cpu_sim, ascend_npu"):
         backend("gpu")
+
+
+def test_emit_only_targets_are_the_backends_that_do_not_execute() -> None:
+    """The Studio shows an emitted tree instead of a timeline for these (app/run_panel.py)."""
+    assert {t for t in TARGETS if not backend(t).executes} == EMIT_ONLY_TARGETS
+    assert EMIT_ONLY_TARGETS == {"ascend_npu"}
 
 
 def test_each_backend_emits_one_kernel_through_the_interface() -> None:
