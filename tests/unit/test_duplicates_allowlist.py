@@ -15,6 +15,13 @@ The allowlist (TOML, at the repository root) is a list of ``[[allow]]`` tables::
 An entry matches every pair between those two files (line numbers move with every edit). An
 entry that no longer matches a listed pair fails too, so the list shrinks with the code.
 
+Generated files are not code anyone writes twice; a ``[[generated]]`` table names a folder of
+them and why (e.g. the ``_core`` stubs pybind11-stubgen writes)::
+
+    [[generated]]
+    folder = "pto_wsp/_core/"
+    reason = "what generates them and what checks them"
+
 ``duplicates`` is a command of this workplace's machines (developers' and CI's), not a package:
 where it is not on PATH, the comparison is skipped (the allowlist's own checks still run). By
 hand: ``duplicates --min-lines 10 --most 200``.
@@ -52,10 +59,26 @@ def _pair(a: str, b: str) -> tuple[str, str]:
     return first, second
 
 
+def load_generated(path: Path = ALLOWLIST) -> tuple[str, ...]:
+    """The folders of generated files, which pairs are not checked in."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    folders = []
+    for i, raw in enumerate(data.get("generated", [])):
+        folder, reason = raw.get("folder"), raw.get("reason")
+        if set(raw) != {"folder", "reason"} or not isinstance(folder, str):
+            raise ValueError(f"generated[{i}]: expected exactly the keys folder and reason")
+        if not folder.endswith("/") or not (ROOT / folder).is_dir():
+            raise ValueError(f"generated[{i}]: {folder!r} is not a folder of the repository ('/')")
+        if not isinstance(reason, str) or len(reason.split()) < 4:
+            raise ValueError(f"generated[{i}] {folder}: give a reason (a sentence, not a word)")
+        folders.append(folder)
+    return tuple(folders)
+
+
 def load_allowlist(path: Path = ALLOWLIST) -> list[Allowed]:
     """The entries of the allowlist; raises ValueError naming an entry that is malformed."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    unknown = set(data) - {"allow"}
+    unknown = set(data) - {"allow", "generated"}
     if unknown:
         raise ValueError(f"unknown top-level keys {sorted(unknown)}; use [[allow]] tables")
     entries = []
@@ -71,17 +94,18 @@ def load_allowlist(path: Path = ALLOWLIST) -> list[Allowed]:
     return entries
 
 
-def listed_pairs(output: str) -> list[tuple[str, str]]:
-    """The file pairs of the tool's rows that lie wholly outside tests/."""
+def listed_pairs(output: str, skipped: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """The file pairs of the tool's rows that lie wholly outside tests/ and ``skipped`` folders."""
     pairs = []
     for line in output.splitlines():
         m = ROW.match(line)
-        if m and not any(p.startswith("tests/") for p in (m["a"], m["b"])):
+        if m and not any(p.startswith(("tests/", *skipped)) for p in (m["a"], m["b"])):
             pairs.append(_pair(m["a"], m["b"]))
     return pairs
 
 
 def test_the_allowlist_is_well_formed() -> None:
+    assert load_generated() == ("pto_wsp/_core/",)  # each folder checked by load_generated
     entries = load_allowlist()
     seen: set[tuple[str, str]] = set()
     for entry in entries:
@@ -101,6 +125,7 @@ def test_listed_pairs_read_the_tools_rows() -> None:
         "left out: 4 runs of 10 lines that stand in more than 8 places each\n"
     )
     assert listed_pairs(output) == [("app/a.py", "pto_wsp/b.py"), ("app/c.py", "app/c.py")]
+    assert listed_pairs(output, ("app/c",)) == [("app/a.py", "pto_wsp/b.py")]
 
 
 @pytest.mark.skipif(shutil.which("duplicates") is None, reason="the duplicates tool is not on PATH")
@@ -127,13 +152,15 @@ def test_no_duplicates_outside_tests_but_the_allowed() -> None:
     assert "incomplete:" not in output, f"duplicates did not read the whole tree:\n{output}"
     assert "more pairs)" not in output, f"more than {ROWS} rows: raise ROWS\n{output}"
     allowed = {e.files: e for e in load_allowlist()}
-    found = listed_pairs(output)
+    generated = load_generated()
+    found = listed_pairs(output, generated)
     new = [pair for pair in found if pair not in allowed]
     stale = sorted(set(allowed) - set(found))
     rows = "\n".join(
         line
         for line in output.splitlines()
-        if (m := ROW.match(line)) and not any(f.startswith("tests/") for f in (m["a"], m["b"]))
+        if (m := ROW.match(line))
+        and not any(f.startswith(("tests/", *generated)) for f in (m["a"], m["b"]))
     )
     assert not new, (
         f"code written twice outside tests/ (share it, or allow the pair in {ALLOWLIST.name} "
