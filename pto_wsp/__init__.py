@@ -89,6 +89,7 @@ from .language.workload import (
     task,
     workload,
 )
+from .runtime.compile import compile_workload as _compile_workload
 from .runtime.program import Program, ProgramStats
 
 __version__ = "0.1.0"
@@ -101,12 +102,12 @@ def _lower_kernel_ir(kernel_ir: _Any, name: str, kernel: _Any) -> _Any:
     return lower_kernel_ir(kernel_ir, name, kernel)
 
 
-# The language stage reaches the compiler and backends through this binding (DESIGN §1: it imports
-# no later stage), and the pre-2026-12 flat module paths keep resolving for user scripts.
+# The language stage reaches the compiler, backends and runtime through this binding (DESIGN §1: it
+# imports no later stage), and the pre-2026-12 flat module paths keep resolving for user scripts.
 _toolchain.bind(
     _toolchain.Toolchain(
         targets=backends.TARGETS,
-        compile_workload=backends.compile_workload,
+        compile_workload=_compile_workload,
         emit_kernel_source=backends.emit_kernel_source,
         lower_kernel_ir=_lower_kernel_ir,
     )

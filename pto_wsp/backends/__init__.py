@@ -1,26 +1,28 @@
-"""Compilation targets. Each backend turns a lowered IR module into a ``Program``.
+"""Compilation targets. Each backend builds a lowered IR module into a ``base.Built``.
 
-``cpu_sim`` builds and runs generated C++; ``ascend_npu`` emits an NPU source tree. Both start
-from the same verified module that ``pto_wsp.compiler.lowering.lower`` produces, and both
-implement ``base.Backend``. ``TARGETS`` is the registry's keys: adding a backend is one entry.
+``cpu_sim`` builds generated C++ and hands back the runner of it; ``ascend_npu`` emits an NPU
+source tree. Both start from the same verified module that ``pto_wsp.compiler.lowering.lower``
+produces, and both implement ``base.Backend``. ``TARGETS`` is the registry's keys: adding a
+backend is one entry. Backends import no runtime: ``pto_wsp.runtime.compile`` checks the schedule,
+calls ``backend(target).build`` and makes the ``Program``.
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any
 
 from ..errors import CompileError, user_location
 from ..language.kernel import KernelIR
-from .base import Backend
+from .base import Backend, Built, Runner
 
 __all__ = [
     "Backend",
+    "Built",
     "EMIT_ONLY_TARGETS",
+    "Runner",
     "TARGETS",
     "backend",
-    "compile_workload",
     "emit_kernel_source",
 ]
 
@@ -60,23 +62,6 @@ def backend(target: str) -> Backend:
     assert isinstance(found, Backend) and found.name == target, target
     assert found.executes == entry.executes, target
     return found
-
-
-def compile_workload(workload: Any, target: str = "cpu_sim") -> Any:
-    """Lower ``workload`` and build it for ``target``; returns a ``Program``.
-
-    The schedule is validated against the target first (``applicability.check``, spec §4.8): a
-    rejected directive raises ``ScheduleError`` before anything is built, and directives the
-    target keeps only as annotations land on ``program.diagnostics`` (and are warned once).
-    """
-    from ..compiler.applicability import check, issue_warnings
-
-    chosen = backend(target)
-    diagnostics = check(workload, target)
-    program = chosen.compile(workload)
-    program.diagnostics = list(diagnostics)  # a list of the runtime's protocol type
-    issue_warnings(diagnostics)
-    return program
 
 
 def emit_kernel_source(kernel_ir: KernelIR, target: str = "cpu_sim") -> str:

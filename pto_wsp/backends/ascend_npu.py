@@ -1,12 +1,12 @@
 """The ascend_npu backend: IR -> an NPU source tree for inspection (spec §5.0/§5.3, DESIGN.md §3).
 
-``compile_ascend_npu`` lowers the workload, emits the tree (``_core.ascend``: host code, the AICPU
+``build_ascend_npu`` lowers the workload, emits the tree (``_core.ascend``: host code, the AICPU
 expander, one AICore kernel per kernel, the plan, build files) and writes it under the build
 cache root, keyed by a hash of the emitted sources. Which schedule directives the tree honours
-is decided by ``backends.applicability`` (checked before this module runs). Device build and
-execution need Ascend/CANN, which this environment does not have, so the returned
-``AscendProgram`` is emit-only: its ``execute()`` raises ``CompileError`` saying so (the spec's
-documented behaviour).
+is decided by ``compiler.applicability`` (checked before this module runs). Device build and
+execution need Ascend/CANN, which this environment does not have, so the returned ``Built`` is
+emit-only: it has no runner, and its ``not_executable`` text is the ``CompileError`` the
+program's ``execute()`` raises (the spec's documented behaviour).
 """
 
 from __future__ import annotations
@@ -22,16 +22,14 @@ from .._native import ascend, codegen
 from ..errors import CompileError, user_location
 from ..fileio import publish_dir
 from ..language.kernel import KernelIR
-from ..runtime.program import Program
-from .base import Backend
+from .base import Backend, Built
 from .cache import cache_root
 from .cpu_sim import _parse_loc
 
 __all__ = [
     "BACKEND",
     "AscendBackend",
-    "AscendProgram",
-    "compile_ascend_npu",
+    "build_ascend_npu",
     "emit_kernel_ascend",
     "emit_tree",
     "write_tree",
@@ -93,19 +91,16 @@ def write_tree(files: list[tuple[str, str]], name: str, root: Path | None = None
     return final
 
 
-class AscendProgram(Program):
-    """An emitted (not built) ascend_npu program: ``codegen_artifact_dir`` holds the tree."""
-
-    def execute(self) -> None:
-        raise CompileError(
-            "target 'ascend_npu' is emit-only in this environment: building and running on the "
-            "device needs an Ascend NPU with the CANN toolkit (see CMakeLists.txt in "
-            f"{self.artifact_dir}); use target='cpu_sim' to run the workload here",
-            loc=user_location(),
-        )
+def _not_executable(directory: Path) -> str:
+    """Why an emitted tree cannot run here (the text of ``execute()``'s ``CompileError``)."""
+    return (
+        "target 'ascend_npu' is emit-only in this environment: building and running on the "
+        "device needs an Ascend NPU with the CANN toolkit (see CMakeLists.txt in "
+        f"{directory}); use target='cpu_sim' to run the workload here"
+    )
 
 
-def compile_ascend_npu(workload: Any) -> AscendProgram:
+def build_ascend_npu(workload: Any) -> Built:
     """Lower ``workload``, emit its NPU source tree and write it to the build cache."""
     from ..compiler.lowering import lower
 
@@ -115,7 +110,14 @@ def compile_ascend_npu(workload: Any) -> AscendProgram:
     files = [(str(p), str(t)) for p, t in tree["files"]]
     directory = write_tree(files, module.name)
     compile_ms = (time.perf_counter() - t0) * 1e3
-    return AscendProgram(workload, "ascend_npu", module, str(directory), compile_ms, runner=None)
+    return Built(
+        "ascend_npu",
+        module,
+        str(directory),
+        compile_ms,
+        runner=None,
+        not_executable=_not_executable(directory),
+    )
 
 
 def emit_kernel_ascend(kernel_ir: KernelIR) -> str:
@@ -135,8 +137,8 @@ class AscendBackend(Backend):
     name = "ascend_npu"
     executes = False
 
-    def compile(self, workload: Any) -> Program:
-        return compile_ascend_npu(workload)
+    def build(self, workload: Any) -> Built:
+        return build_ascend_npu(workload)
 
     def emit_kernel(self, kernel_ir: KernelIR) -> str:
         return emit_kernel_ascend(kernel_ir)

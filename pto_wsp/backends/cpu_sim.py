@@ -1,10 +1,10 @@
 """The cpu_sim backend: IR -> generated C++ -> cached shared library -> runs on the user's buffers.
 
-``compile_cpu_sim`` lowers the workload, emits the library sources (``_core.codegen``), builds
-or reuses them through the build cache, loads the library and returns a ``Program`` whose runner
-(``CpuSimRunner``) executes it: task enumeration, scheduling, cycle accounting and numerics all
-happen in one C++ call with the GIL released, in a background thread so that ``execute()`` may
-return before the run ends.
+``build_cpu_sim`` lowers the workload, emits the library sources (``_core.codegen``), builds
+or reuses them through the build cache, loads the library and returns a ``Built`` whose runner
+(``CpuSimRunner``, driven by the runtime's ``Program``) executes it: task enumeration,
+scheduling, cycle accounting and numerics all happen in one C++ call with the GIL released, in
+a background thread so that ``execute()`` may return before the run ends.
 """
 
 from __future__ import annotations
@@ -36,15 +36,14 @@ from ..errors import (
 from ..language import dtype_table
 from ..language.kernel import KernelIR
 from ..language.workload import Workload
-from ..runtime.program import Program
-from .base import Backend
+from .base import Backend, Built
 from .cache import Artifact, BuildCache
 
 __all__ = [
     "BACKEND",
     "CpuSimBackend",
     "CpuSimRunner",
-    "compile_cpu_sim",
+    "build_cpu_sim",
     "emit_kernel_cpu_sim",
     "emit_sources",
 ]
@@ -143,7 +142,8 @@ def emit_sources(module: Any, tensors: list[Any]) -> dict[str, Any]:
 
 
 class CpuSimRunner:
-    """Runs a loaded cpu_sim library for a ``Program`` (the runner protocol of program.py).
+    """Runs a loaded cpu_sim library for a ``Program`` (``base.Runner``; the runtime's
+    ``ArtifactRunner``).
 
     ``symbols`` / ``params`` hold the values of runtime symbols (``symbol_u64``) and workload
     scalar params by name; set them before ``execute()`` (``set_symbol``). The slots array is
@@ -407,8 +407,8 @@ def _load(cache: BuildCache, src: Mapping[str, Any], name: str) -> tuple[Any, Ar
         raise CompileError(f"cpu_sim: {err}", loc=user_location()) from None
 
 
-def compile_cpu_sim(workload: Workload, cost_table: Any = None) -> Program:
-    """Lower, emit, build (cached) and load ``workload``; returns a ready ``Program``."""
+def build_cpu_sim(workload: Workload, cost_table: Any = None) -> Built:
+    """Lower, emit, build (cached) and load ``workload``; the ``Built`` has a ready runner."""
     from ..compiler.lowering import lower_with_bindings
 
     t0 = time.perf_counter()
@@ -423,7 +423,7 @@ def compile_cpu_sim(workload: Workload, cost_table: Any = None) -> Program:
         raise _at_custom_kernel(err, workload) from None
     runner = CpuSimRunner(module, tensors, library, artifact, table)
     compile_ms = (time.perf_counter() - t0) * 1e3
-    return Program(workload, "cpu_sim", module, str(artifact.directory), compile_ms, runner=runner)
+    return Built("cpu_sim", module, str(artifact.directory), compile_ms, runner=runner)
 
 
 def emit_kernel_cpu_sim(kernel_ir: KernelIR) -> str:
@@ -463,8 +463,8 @@ class CpuSimBackend(Backend):
     name = "cpu_sim"
     executes = True
 
-    def compile(self, workload: Any) -> Program:
-        return compile_cpu_sim(workload)
+    def build(self, workload: Any) -> Built:
+        return build_cpu_sim(workload)
 
     def emit_kernel(self, kernel_ir: KernelIR) -> str:
         return emit_kernel_cpu_sim(kernel_ir)

@@ -1,10 +1,11 @@
 """``Program``: a compiled workload (spec §5.2).
 
-A backend builds a ``Program`` from the lowered IR module and, when the target can run here, a
-*runner* object that owns the loaded artifact. ``Program`` only sequences the calls and keeps the
-statistics; execution itself (task enumeration, scheduling, kernels) happens in the artifact.
+A backend builds the lowered IR module into a ``pto_wsp.backends.Built``: the artifact and, when
+the target can run here, a *runner* object that owns the loaded artifact (``Program.from_built``
+makes the program of it). ``Program`` only sequences the calls and keeps the statistics;
+execution itself (task enumeration, scheduling, kernels) happens in the artifact.
 
-The runner protocol (``Runner``, supplied by ``pto_wsp.backends``):
+The runner protocol (``Runner``, defined by ``pto_wsp.backends.base``, which implements it):
 
 * ``start(program)`` begins a run (it may run to completion before returning);
 * ``wait()`` blocks until the run ends and re-raises the run's error, if any;
@@ -19,12 +20,12 @@ The runner protocol (``Runner``, supplied by ``pto_wsp.backends``):
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from ..backends.base import Built, Runner
 from ..errors import CompileError, ExecutionError, SourceLoc, user_location
 
 if TYPE_CHECKING:
@@ -39,15 +40,6 @@ __all__ = [
     "CycleScale",
     "ScheduleDiagnostic",
 ]
-
-
-class Runner(Protocol):
-    """Runs a program's artifact (the module doc's runner protocol)."""
-
-    def start(self, program: Program) -> None: ...
-    def wait(self) -> None: ...
-    def done(self) -> bool: ...
-    def stats(self) -> Mapping[str, Any]: ...
 
 
 @runtime_checkable
@@ -125,13 +117,17 @@ class Program:
         artifact_dir: str | None,
         compile_time_ms: float,
         runner: Runner | None = None,
+        not_executable: str | None = None,
     ):
-        """``module`` is the lowered IR (``_core.ir.Module``; None when nothing was lowered)."""
+        """``module`` is the lowered IR (``_core.ir.Module``; None when nothing was lowered);
+        ``not_executable`` says why an emit-only artifact cannot run here (``execute()`` raises
+        ``CompileError`` with it)."""
         self.workload = workload
         self.target = target
         self.module = module
         self.artifact_dir = artifact_dir
         self.runner = runner
+        self.not_executable = not_executable
         self._stats = ProgramStats(compile_time_ms=float(compile_time_ms))
         # Directives the target keeps only as annotations (compiler.applicability.Diagnostic);
         # empty when the artifact honours the schedule as written.
@@ -140,10 +136,25 @@ class Program:
         self._running = False
         self._collected = True
 
+    @classmethod
+    def from_built(cls, workload: Workload, built: Built) -> Program:
+        """The program of what a backend built for ``workload``."""
+        return cls(
+            workload,
+            built.target,
+            built.module,
+            built.artifact_dir,
+            built.compile_ms,
+            runner=built.runner,
+            not_executable=built.not_executable,
+        )
+
     # ---- execution ------------------------------------------------------------------
     def execute(self) -> None:
         """Start a run of the compiled artifact (see ``synchronize``)."""
         loc = user_location()
+        if self.not_executable is not None:
+            raise CompileError(self.not_executable, loc=loc)
         if self.runner is None:
             raise CompileError(
                 f"target {self.target!r} has no executable artifact in this build"

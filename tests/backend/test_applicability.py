@@ -148,7 +148,7 @@ def test_cpu_sim_rejects_an_abort_window_before_building(monkeypatch) -> None:
     def no_build(*a, **k):
         raise AssertionError("a rejected schedule must not be built")
 
-    monkeypatch.setattr(cpu_sim, "compile_cpu_sim", no_build)
+    monkeypatch.setattr(cpu_sim, "build_cpu_sim", no_build)
     w = grid_workload().task_graph(window=TaskWindow(8, "tasks", WindowMode.ABORT))  # ABORT-HERE
     with pytest.raises(ScheduleError) as err:
         w.compile(target="cpu_sim")

@@ -527,8 +527,14 @@ def test_emission_is_byte_stable() -> None:
 
 def test_execute_needs_cann() -> None:
     program = grid().compile(target="ascend_npu")
-    with pytest.raises(CompileError, match="CANN"):
-        program.execute()
+    assert program.runner is None and program.codegen_artifact_dir is not None
+    with pytest.raises(CompileError, match="CANN") as err:
+        program.execute()  # EXECUTE-HERE
+    msg = err.value.message
+    assert msg.startswith("target 'ascend_npu' is emit-only in this environment")
+    assert f"CMakeLists.txt in {program.codegen_artifact_dir})" in msg
+    assert err.value.loc is not None and err.value.loc.file == __file__
+    assert err.value.loc.text.endswith("# EXECUTE-HERE")
 
 
 def test_kernel_compile_code_contains_ops() -> None:
