@@ -154,18 +154,23 @@ class _Trace:
     def next_id(self) -> int:
         return len(self.params) + len(self.ops)
 
-    def emit(
+    def record(
         self, op: str, operands: list[int], shape: Shape, dtype: DType | None, attrs: dict
-    ) -> Value | None:
+    ) -> int:
+        """Append one op to the body; returns the id its result (if any) has."""
         attrs = dict(attrs)
         if self.isa_tag is not None and self.isa_tag[0] == op:
             attrs["isa"] = self.isa_tag[1]
             self.isa_tag = None
         vid = self.next_id
         self.ops.append(OpRecord(op, operands, shape, dtype, attrs, user_location()))
-        if op == "store":
-            return None
-        return Value(self, vid, shape, dtype)
+        return vid
+
+    def emit(
+        self, op: str, operands: list[int], shape: Shape, dtype: DType | None, attrs: dict
+    ) -> Value:
+        """Record an op that defines a value (every op but ``store``) and return that value."""
+        return Value(self, self.record(op, operands, shape, dtype, attrs), shape, dtype)
 
 
 _stack: list[_Trace] = []
@@ -258,7 +263,6 @@ def _read(tr: _Trace, op: str, x: Any, what: str) -> Value:
         return cached
     _check_tile_shape(op, v, f"parameter '{p.name}'")
     loaded = tr.emit("load", [v.id], v.shape, v.dtype, {"implicit": True})
-    assert loaded is not None
     tr.implicit_loads[v.id] = loaded
     return loaded
 
@@ -346,7 +350,7 @@ def load(src: Value) -> Value:
             "load", f"parameter '{p.name}' is {p.direction.capitalize()}; only In/InOut load"
         )
     _check_tile_shape("load", v, f"parameter '{p.name}'")
-    return tr.emit("load", [v.id], v.shape, v.dtype, {})  # type: ignore[return-value]
+    return tr.emit("load", [v.id], v.shape, v.dtype, {})
 
 
 def _store_cast_ok(src: DType, dst: DType) -> bool:
@@ -391,7 +395,7 @@ def store(dst: Value, src: Any) -> None:
             f"cannot store {_typed(s).value} into {_typed(d).value} parameter '{p.name}' "
             "(the conversion loses the kind of value)",
         )
-    tr.emit("store", [d.id, s.id], (), None, {})
+    tr.record("store", [d.id, s.id], (), None, {})
     tr.implicit_loads.pop(d.id, None)
 
 
@@ -411,7 +415,7 @@ def alloc(shape: Sequence[int], dtype: Any) -> Value:
     tr = _trace("alloc")
     s = _check_shape_arg("alloc", shape)
     dt = DType.from_any(dtype)
-    return tr.emit("alloc", [], s, dt, {})  # type: ignore[return-value]
+    return tr.emit("alloc", [], s, dt, {})
 
 
 def _constant(tr: _Trace, op: str, value: Any, dtype: DType) -> Value:
@@ -432,7 +436,7 @@ def _constant(tr: _Trace, op: str, value: Any, dtype: DType) -> Value:
         if not (info.min <= int(value) <= info.max):
             raise _fail(op, f"constant {value!r} is out of range for {dtype.value}")
         value = int(value)
-    return tr.emit("constant", [], (), dtype, {"value": value})  # type: ignore[return-value]
+    return tr.emit("constant", [], (), dtype, {"value": value})
 
 
 def constant(value: int | float | bool, dtype: Any) -> Value:
@@ -460,7 +464,7 @@ def _binary(op: str, a: Any, b: Any) -> Value:
             f"division of {da.value} by {db.value} has no float operand; "
             "integer tiles cannot be divided (multiply by a float constant first)",
         )
-    return tr.emit(op, [va.id, vb.id], shape, dtype, {})  # type: ignore[return-value]
+    return tr.emit(op, [va.id, vb.id], shape, dtype, {})
 
 
 def add(a: Any, b: Any) -> Value:
@@ -503,7 +507,7 @@ def _unary(op: str, x: Any) -> Value:
         raise _fail(op, f"cannot negate unsigned {_describe(v)}")
     if len(v.shape) > 2:
         raise _fail(op, f"operand {_describe(v)} is not a 2-D tile or a scalar")
-    return tr.emit(op, [v.id], v.shape, dt, {})  # type: ignore[return-value]
+    return tr.emit(op, [v.id], v.shape, dt, {})
 
 
 def exp(x: Any) -> Value:
@@ -585,7 +589,7 @@ def _reduce(op: str, x: Any) -> Value:
         raise _fail(op, f"needs a float tile, got {_describe(v)}")
     r, c = v.shape
     shape = (r, 1) if axis == "row" else (1, c)
-    return tr.emit(op, [v.id], shape, dt, {})  # type: ignore[return-value]
+    return tr.emit(op, [v.id], shape, dt, {})
 
 
 def rowsum(x: Any) -> Value:
@@ -629,7 +633,7 @@ def _vector_op(op: str, tile: Any, vec: Any) -> Value:
             op,
             f"vec must be a {kind} {_fmt(want)} for tile {_describe(t)}, got {_describe(v)}",
         )
-    return tr.emit(op, [t.id, v.id], t.shape, _promote(op, dt, dv), {})  # type: ignore[return-value]
+    return tr.emit(op, [t.id, v.id], t.shape, _promote(op, dt, dv), {})
 
 
 def rowmul(tile: Any, vec: Any) -> Value:
@@ -663,7 +667,7 @@ def broadcast(x: Any, shape: Sequence[int]) -> Value:
         ok = False
     if not ok or len(v.shape) > 2:
         raise _fail("broadcast", f"cannot broadcast {_describe(v)} to {_fmt(target)}")
-    return tr.emit("broadcast", [v.id], target, v.dtype, {"shape": list(target)})  # type: ignore[return-value]
+    return tr.emit("broadcast", [v.id], target, v.dtype, {"shape": list(target)})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -699,7 +703,7 @@ def matmul(a: Any, b: Any, acc: Any = None) -> Value:
             raise _fail("matmul", f"acc must be {_fmt((m, n))}, got {_describe(vc)}")
         operands.append(vc.id)
         dtype = dc
-    return tr.emit("matmul", operands, (m, n), dtype, {})  # type: ignore[return-value]
+    return tr.emit("matmul", operands, (m, n), dtype, {})
 
 
 def _half_cols(op: str, x: Any) -> Value:
@@ -709,7 +713,7 @@ def _half_cols(op: str, x: Any) -> Value:
     r, c = v.shape
     if c % 2:
         raise _fail(op, f"needs an even number of columns, got {_describe(v)}")
-    return tr.emit(op, [v.id], (r, c // 2), v.dtype, {})  # type: ignore[return-value]
+    return tr.emit(op, [v.id], (r, c // 2), v.dtype, {})
 
 
 def slice_even(x: Any) -> Value:
@@ -736,7 +740,7 @@ def interleave(a: Any, b: Any) -> Value:
         )
     r, c = va.shape
     dtype = _promote("interleave", _typed(va), _typed(vb))
-    return tr.emit("interleave", [va.id, vb.id], (r, 2 * c), dtype, {})  # type: ignore[return-value]
+    return tr.emit("interleave", [va.id, vb.id], (r, 2 * c), dtype, {})
 
 
 # Aliases (DESIGN §6): ``max``/``min`` are ``maximum``/``minimum``. Bound last so the module

@@ -345,12 +345,12 @@ class TaskWindow:
                 f"TaskWindow unit must be one of {', '.join(WINDOW_UNITS)}, got {self.unit!r}",
                 loc=loc,
             )
-        mode = self.mode
+        mode: object = self.mode
         if isinstance(mode, str):
             try:
                 mode = WindowMode(mode.lower())
             except ValueError:
-                mode = None  # type: ignore[assignment]
+                pass  # reported below, with the valid modes
         if not isinstance(mode, WindowMode):
             valid = ", ".join(m.name for m in WindowMode)
             raise ScheduleError(
