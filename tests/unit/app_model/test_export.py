@@ -216,7 +216,9 @@ def test_attention_lowers_to_the_spec_task(tmp_path: Path) -> None:
     ir = ir_of(export_script(attention()).source, tmp_path)
     assert "parallel_for (b:1 in dense_dyn batch[4], h:2 in dense heads[8])" in ir
     assert "task @attn_kernel[b, h](Q=%0[b, h], K=%1[b], V=%2[b], O=%3[b, h])" in ir
-    assert "schedule dispatch=affinity(b) workers=2 streams=2 stream_by=(h % 2) timing=immediate" in ir
+    assert (
+        "schedule dispatch=affinity(b) workers=2 streams=2 stream_by=(h % 2) timing=immediate" in ir
+    )
 
 
 def test_index_override_and_axes_text_are_used_verbatim() -> None:
