@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pto_wsp.language.collectives import REDUCE_OPS
+
 from .. import titles
 from ..document import Node
 from ._base import NodeKind, PropSpec, W, in_port, out_port, positive
@@ -40,7 +42,6 @@ def _emit(op: str) -> Callable[[Any, Node, int, set[str]], None]:
     return emit
 
 
-REDUCE_OPS = ("sum", "prod", "max", "min")
 _LAYOUT_PROPS = {
     "relayout": [
         PropSpec(
