@@ -2,9 +2,15 @@
 
 The widget is a thin shell around ``TimelineItem`` (drawing) and ``pto_wsp.runtime`` (the trace model: lanes, critical path): it
 owns the pyqtgraph plot, the lane labels (left axis ticks, with utilisation), the kernel legend,
-hover/click hit-testing (a per-lane ``searchsorted``, never a loop over slices) and the keyboard:
-``+``/``-`` zoom, arrows pan, ``F``/``Home`` fit. The mouse wheel zooms and a drag pans the cycle
-axis only; lanes keep their height.
+hover/click hit-testing (a per-lane ``searchsorted``, never a loop over slices) and the keyboard.
+
+Navigation follows Perfetto: ``W``/``S`` zoom in/out at the mouse cursor (at the view centre when
+the cursor is outside the plot), ``A``/``D`` pan left/right by a fifth of the visible span; held
+keys repeat. ``+``/``-`` zoom at the centre, arrows pan (left/right) and scroll lanes (up/down),
+``F``/``Home`` fit. The mouse wheel zooms and a plain left drag pans the cycle axis only; lanes
+keep their height. A left drag with Shift held, or a drag on the cycle ruler, selects a range:
+a translucent region labelled with its duration in cycles (and in time when the view knows the
+cost table's clock, ``set_clock``); ``Esc`` clears it. The ruler reads cycles with k/M suffixes.
 
 A run with CSP data (``set_run(..., csp=...)``) opens in lane mode "processes": one lane per
 process with its tasks and, hatched grey, the intervals it waited on a channel or event (the
@@ -23,9 +29,11 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
+from app.views.cycle_axis import CycleAxis
 from app.views.slices import COLLECTIVE_KINDS, kernel_palette, slice_text
 from app.views.stale import StaleBanner
 from app.views.timeline_item import TimelineItem
+from app.views.timeline_range import RangeSelection
 from pto_wsp.errors import PtoError
 from pto_wsp.runtime.csp_trace import CspTrace
 from pto_wsp.runtime.lanes import LANE_MODES, LaneSet, build_lanes
@@ -38,6 +46,9 @@ LANE_AXIS_WIDTH = 150  # fixed, so that two timelines stacked in a compare view 
 _HIT_TOLERANCE_PX = 3.0
 _ZOOM_STEP = 2.0
 _PAN_FRACTION = 0.1
+_WASD_ZOOM_STEP = 1.25  # per W/S press; held keys auto-repeat, so a small step reads smoothly
+_WASD_PAN_FRACTION = 0.2
+_DRAG_MIN_PX = 3.0  # a Shift+press released closer than this selects nothing
 
 TaskToNode = Callable[[np.void], Any]
 
@@ -46,11 +57,13 @@ class TimelineView(QtWidgets.QWidget):
     """One run's timeline. ``set_run`` loads a trace; the rest reacts to the user.
 
     Signals: ``slice_clicked(record)`` (a ``numpy.void`` trace record) on a left click on a
-    slice; ``hovered(record_or_None)`` when the slice under the mouse changes.
+    slice; ``hovered(record_or_None)`` when the slice under the mouse changes;
+    ``range_selected((start, end) or None)`` when a range selection ends or is cleared.
     """
 
     slice_clicked = QtCore.Signal(object)
     hovered = QtCore.Signal(object)
+    range_selected = QtCore.Signal(object)  # (start, end) cycles, or None when cleared
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,6 +80,8 @@ class TimelineView(QtWidgets.QWidget):
         self._hover_row: int | None = None
         self._palette: dict[str, tuple[int, int, int]] = {}
         self.hover_text = ""  # the tooltip text of the slice under the mouse ("" when none)
+        self._cursor_scene: QtCore.QPointF | None = None  # last mouse position over the lanes
+        self._drag_anchor: tuple[float, float] | None = None  # (cycle, viewport px x) of a drag
 
         self.title_label = QtWidgets.QLabel()
         self.stale_banner = StaleBanner()
@@ -81,12 +96,13 @@ class TimelineView(QtWidgets.QWidget):
         self.legend_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.legend_label.setWordWrap(True)
 
-        self.plot = pg.PlotWidget()
+        self.plot = pg.PlotWidget(axisItems={"bottom": CycleAxis("bottom")})
         self.plot_item: pg.PlotItem = self.plot.getPlotItem()
         self.view_box: pg.ViewBox = self.plot_item.getViewBox()
         self.item = TimelineItem()
         self._setup_plot()
-        self.occupancy_plot = pg.PlotWidget()
+        self.range_selection = RangeSelection(self.plot_item)
+        self.occupancy_plot = pg.PlotWidget(axisItems={"bottom": CycleAxis("bottom")})
         self.occupancy_curves: dict[str, pg.PlotDataItem] = {}
         self._setup_occupancy_plot()
 
@@ -180,6 +196,8 @@ class TimelineView(QtWidgets.QWidget):
         self._highlight = None
         self._hover_row = None
         self.hover_text = ""
+        self._drag_anchor = None
+        self.range_selection.clear()
         streams = has_streams(trace)
         if has_processes:
             self._mode = "processes"
@@ -247,6 +265,43 @@ class TimelineView(QtWidgets.QWidget):
         x0, x1 = self.x_range()
         d = (x1 - x0) * fraction
         self.view_box.setXRange(x0 + d, x1 + d, padding=0)
+
+    def select_range(self, x0: float, x1: float) -> None:
+        """Selects the cycles between ``x0`` and ``x1`` (either order) and shows the duration."""
+        self.range_selection.set(x0, x1)
+        self.range_selected.emit(self.range_selection.range)
+
+    def clear_range(self) -> bool:
+        """Drops the range selection; True when there was one."""
+        if not self.range_selection.clear():
+            return False
+        self.range_selected.emit(None)
+        return True
+
+    def selected_range(self) -> tuple[float, float] | None:
+        """The selected ``(start, end)`` in cycles (None: no selection)."""
+        return self.range_selection.range
+
+    def selected_duration(self) -> float | None:
+        """The selected range's length in cycles (None: no selection)."""
+        return self.range_selection.duration
+
+    @property
+    def range_text(self) -> str:
+        """The duration text drawn on the selected range ("" without one)."""
+        return self.range_selection.text
+
+    def set_clock(self, ns_per_cycle: float | None) -> None:
+        """The cost table's clock (``CostTable.ns_per_cycle``): durations also read in time."""
+        self.range_selection.set_clock(ns_per_cycle)
+
+    def cursor_x(self) -> float | None:
+        """The cycle under the mouse cursor, None when the cursor is not over the lanes."""
+        pos = self._cursor_scene
+        if pos is None or not self.view_box.sceneBoundingRect().contains(pos):
+            return None
+        x = float(self.view_box.mapSceneToView(pos).x())
+        return x if math.isfinite(x) else None
 
     def x_range(self) -> tuple[float, float]:
         (x0, x1), _ = self.view_box.viewRange()
@@ -437,6 +492,8 @@ class TimelineView(QtWidgets.QWidget):
             self.set_lane_mode(mode)
 
     def _on_mouse_moved(self, scene_pos: QtCore.QPointF) -> None:
+        inside = self.view_box.sceneBoundingRect().contains(scene_pos)
+        self._cursor_scene = QtCore.QPointF(scene_pos) if inside else None
         if self._trace is None or not self.view_box.sceneBoundingRect().contains(scene_pos):
             self._set_hover(None, scene_pos)
             return
@@ -492,9 +549,19 @@ class TimelineView(QtWidgets.QWidget):
     # ---- keyboard --------------------------------------------------------------------------
 
     def handle_key(self, key: int, text: str = "") -> bool:
-        """Applies a navigation key; True when it was one (``+ - = arrows F Home``)."""
+        """Applies a navigation key; True when it was one (``W A S D + - = arrows F Home Esc``)."""
         K = QtCore.Qt.Key
-        if key in (K.Key_Plus, K.Key_Equal) or text in ("+", "="):
+        if key == K.Key_W:
+            self.zoom(1.0 / _WASD_ZOOM_STEP, self.cursor_x())
+        elif key == K.Key_S:
+            self.zoom(_WASD_ZOOM_STEP, self.cursor_x())
+        elif key == K.Key_A:
+            self.pan(-_WASD_PAN_FRACTION)
+        elif key == K.Key_D:
+            self.pan(_WASD_PAN_FRACTION)
+        elif key == K.Key_Escape:
+            return self.clear_range()  # unhandled without a selection: a dialog may close
+        elif key in (K.Key_Plus, K.Key_Equal) or text in ("+", "="):
             self.zoom(1.0 / _ZOOM_STEP)
         elif key in (K.Key_Minus, K.Key_Underscore) or text in ("-", "_"):
             self.zoom(_ZOOM_STEP)
@@ -520,7 +587,56 @@ class TimelineView(QtWidgets.QWidget):
 
     def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:
         # The plot view would hand +/- to pyqtgraph's zoom history first; take them here.
-        if event.type() == QtCore.QEvent.Type.KeyPress and isinstance(event, QtGui.QKeyEvent):
+        t = event.type()
+        E = QtCore.QEvent.Type
+        if t == E.KeyPress and isinstance(event, QtGui.QKeyEvent):
             if self.handle_key(event.key(), event.text()):
                 return True
+        elif obj is self.plot.viewport():
+            if t == E.Leave:
+                self._cursor_scene = None
+            elif isinstance(event, QtGui.QMouseEvent) and self._range_drag_event(event):
+                return True  # a range selection: pyqtgraph must not pan
         return super().eventFilter(obj, event)
+
+    # ---- range selection (mouse) -----------------------------------------------------------
+
+    def _range_drag_event(self, event: QtGui.QMouseEvent) -> bool:
+        """Shift+left drag on the lanes, or a left drag on the ruler, selects a range.
+
+        Handled on the viewport before the graphics view sees it, so that the view box's own
+        drag (pan) never starts; a plain drag on the lanes still pans. True: consumed.
+        """
+        E = QtCore.QEvent.Type
+        t = event.type()
+        px = event.position()
+        scene = self.plot.mapToScene(px.toPoint())
+        if t == E.MouseButtonPress:
+            if event.button() != QtCore.Qt.MouseButton.LeftButton or self._trace is None:
+                return False
+            on_lanes = self.view_box.sceneBoundingRect().contains(scene)
+            shift = bool(event.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier)
+            axis = self.plot_item.getAxis("bottom")  # its bounding rect spans the grid lines too
+            on_ruler = axis.mapRectToScene(axis.rect()).contains(scene)
+            if not ((shift and on_lanes) or on_ruler):
+                return False
+            x = float(self.view_box.mapSceneToView(scene).x())
+            self._drag_anchor = (x, float(px.x()))
+            return True
+        if self._drag_anchor is None:
+            return False
+        x = float(self.view_box.mapSceneToView(scene).x())
+        anchor_x, anchor_px = self._drag_anchor
+        far_enough = abs(float(px.x()) - anchor_px) >= _DRAG_MIN_PX
+        if t == E.MouseMove:
+            if far_enough:
+                self.range_selection.set(anchor_x, x)
+            return True
+        if t == E.MouseButtonRelease:
+            self._drag_anchor = None
+            if far_enough:
+                self.select_range(anchor_x, x)
+            else:  # a Shift+click (or a drag back to its start): no range
+                self.clear_range()
+            return True
+        return False
