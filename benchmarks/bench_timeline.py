@@ -27,8 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
+from app.views.slices import kernel_palette  # noqa: E402
 from app.views.timeline_item import TimelineItem  # noqa: E402
-from app.views.trace_model import build_lanes, kernel_palette  # noqa: E402
+from pto_wsp.runtime.lanes import build_lanes  # noqa: E402
 from pto_wsp.runtime.trace import TRACE_DTYPE  # noqa: E402
 
 TARGET_MS = 33.0
