@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from app.editor.canvas_api import CanvasApi
+from app.find_field import FindField
 from app.model.document import Graph, Node
 
 BAR_WIDTH = 340
@@ -21,13 +22,6 @@ BAR_MARGIN = 10
 LIST_ROWS = 8
 LIST_LIMIT = 200  # matches listed (all are stepped through): a 5000-row list costs ~0.15 s
 ID_ROLE = QtCore.Qt.ItemDataRole.UserRole
-# Keys the field keeps even when a window action is bound to them (Esc also cancels a run).
-_OWN_KEYS = (
-    QtCore.Qt.Key.Key_Escape,
-    QtCore.Qt.Key.Key_Return,
-    QtCore.Qt.Key.Key_Enter,
-    QtCore.Qt.Key.Key_F3,
-)
 KEY_HELP = (
     ("Find: next match", "Enter / F3"),
     ("Find: previous match", "Shift+Enter / Shift+F3"),
@@ -42,32 +36,6 @@ class Match:
     where: str  # the scope path, "" at the project root
 
 
-class _FindEdit(QtWidgets.QLineEdit):
-    def __init__(self, bar: FindBar) -> None:
-        super().__init__(bar)
-        self._bar = bar
-
-    def event(self, event: QtCore.QEvent) -> bool:
-        if event.type() == QtCore.QEvent.Type.ShortcutOverride and event.key() in _OWN_KEYS:
-            event.accept()  # ours, not the window's (Esc would cancel a running program)
-            return True
-        return super().event(event)
-
-    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802
-        key = event.key()
-        back = bool(event.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier)
-        if key in (QtCore.Qt.Key.Key_Return, QtCore.Qt.Key.Key_Enter, QtCore.Qt.Key.Key_F3):
-            self._bar.next_match(-1 if back else 1)
-            return
-        if key == QtCore.Qt.Key.Key_Escape:
-            self._bar.close_bar()
-            return
-        if key in (QtCore.Qt.Key.Key_Down, QtCore.Qt.Key.Key_Up):
-            self._bar.move_current(1 if key == QtCore.Qt.Key.Key_Down else -1)
-            return
-        super().keyPressEvent(event)
-
-
 class FindBar(QtWidgets.QFrame):
     """The find field of ``canvas``: a child widget of its viewer, top right."""
 
@@ -77,7 +45,7 @@ class FindBar(QtWidgets.QFrame):
         self.setObjectName("FindBar")
         self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
-        self.edit = _FindEdit(self)
+        self.edit = FindField(self, self.next_match, self.close_bar, self.move_current)
         self.edit.setPlaceholderText("Find node by name or title…")
         self.count_label = QtWidgets.QLabel(self)
         self.count_label.setMinimumWidth(56)

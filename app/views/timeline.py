@@ -7,7 +7,10 @@ hover/click hit-testing (a per-lane ``searchsorted``, never a loop over slices) 
 Navigation follows Perfetto: ``W``/``S`` zoom in/out at the mouse cursor (at the view centre when
 the cursor is outside the plot), ``A``/``D`` pan left/right by a fifth of the visible span; held
 keys repeat. ``+``/``-`` zoom at the centre, arrows pan (left/right) and scroll lanes (up/down),
-``F``/``Home`` fit. The mouse wheel zooms and a plain left drag pans the cycle axis only; lanes
+``F``/``Home`` fit. ``Ctrl+F`` opens the slice search (``app.views.timeline_search``; grammar in
+``pto_wsp.runtime.trace_search``): Enter/F3 and Shift+Enter/Shift+F3 step through the matches,
+each shown (panned to, zoomed only when it would be too thin or too wide to see) and selected as a
+click selects it. The mouse wheel zooms and a plain left drag pans the cycle axis only; lanes
 keep their height. A left drag with Shift held, or a drag on the cycle ruler, selects a range:
 a translucent region labelled with its duration in cycles (and in time when the view knows the
 cost table's clock, ``set_clock``); ``Esc`` clears it. The ruler reads cycles with k/M suffixes.
@@ -34,11 +37,13 @@ from app.views.slices import COLLECTIVE_KINDS, kernel_palette, slice_text
 from app.views.stale import StaleBanner
 from app.views.timeline_item import TimelineItem
 from app.views.timeline_range import RangeSelection
+from app.views.timeline_search import TimelineSearchBar
 from pto_wsp.errors import PtoError
 from pto_wsp.runtime.csp_trace import CspTrace
 from pto_wsp.runtime.lanes import LANE_MODES, LaneSet, build_lanes
 from pto_wsp.runtime.trace import has_streams, kernel_name, task_mask, validate_trace
 from pto_wsp.runtime.trace_analysis import CriticalPath, critical_path
+from pto_wsp.runtime.trace_search import matches, parse_query, start_order
 
 __all__ = ["TimelineView", "LANE_AXIS_WIDTH"]
 
@@ -49,6 +54,9 @@ _PAN_FRACTION = 0.1
 _WASD_ZOOM_STEP = 1.25  # per W/S press; held keys auto-repeat, so a small step reads smoothly
 _WASD_PAN_FRACTION = 0.2
 _DRAG_MIN_PX = 3.0  # a Shift+press released closer than this selects nothing
+_MATCH_MIN_PX = 3.0  # a search match thinner than this on screen is zoomed in on
+_MATCH_SPAN = 20.0  # ... to a view this many times its duration
+_MATCH_MARGIN = 1.2  # a match wider than the view is shown whole, with this margin
 
 TaskToNode = Callable[[np.void], Any]
 
@@ -82,6 +90,8 @@ class TimelineView(QtWidgets.QWidget):
         self.hover_text = ""  # the tooltip text of the slice under the mouse ("" when none)
         self._cursor_scene: QtCore.QPointF | None = None  # last mouse position over the lanes
         self._drag_anchor: tuple[float, float] | None = None  # (cycle, viewport px x) of a drag
+        self._start_order: np.ndarray | None = None  # rows by start, for search (built lazily)
+        self.selected_row: int | None = None  # the row last selected by a search
 
         self.title_label = QtWidgets.QLabel()
         self.stale_banner = StaleBanner()
@@ -102,6 +112,8 @@ class TimelineView(QtWidgets.QWidget):
         self.item = TimelineItem()
         self._setup_plot()
         self.range_selection = RangeSelection(self.plot_item)
+        self.search_bar = TimelineSearchBar(self.find_rows, self.go_to_row, self)
+        self.search_bar.closed.connect(self.plot.setFocus)
         self.occupancy_plot = pg.PlotWidget(axisItems={"bottom": CycleAxis("bottom")})
         self.occupancy_curves: dict[str, pg.PlotDataItem] = {}
         self._setup_occupancy_plot()
@@ -115,13 +127,29 @@ class TimelineView(QtWidgets.QWidget):
         layout.addWidget(self.stale_banner)
         layout.addLayout(header)
         layout.addWidget(self.legend_label)
+        layout.addWidget(self.search_bar)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.occupancy_plot)
 
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         self.plot.installEventFilter(self)
         self.plot.viewport().installEventFilter(self)
+        self._setup_search_keys()
         self._update_header()
+
+    def _setup_search_keys(self) -> None:
+        """Ctrl+F, F3 and Shift+F3 while the timeline (or a child) has focus."""
+        ctx = QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut
+        SK = QtGui.QKeySequence.StandardKey
+        for key, slot, what in (
+            (SK.Find, self.open_search, "Search the timeline's slices"),
+            (SK.FindNext, lambda: self.search_bar.next_match(1), "Next timeline match"),
+            (SK.FindPrevious, lambda: self.search_bar.next_match(-1), "Previous timeline match"),
+        ):
+            sc = QtGui.QShortcut(QtGui.QKeySequence(key), self)
+            sc.setWhatsThis(what)  # Help > Keyboard Shortcuts lists it by this
+            sc.setContext(ctx)
+            sc.activated.connect(slot)
 
     def _setup_plot(self) -> None:
         pi, vb = self.plot_item, self.view_box
@@ -197,6 +225,8 @@ class TimelineView(QtWidgets.QWidget):
         self._hover_row = None
         self.hover_text = ""
         self._drag_anchor = None
+        self._start_order = None
+        self.selected_row = None
         self.range_selection.clear()
         streams = has_streams(trace)
         if has_processes:
@@ -214,6 +244,7 @@ class TimelineView(QtWidgets.QWidget):
         self._rebuild()
         self._update_occupancy()
         self.fit()
+        self.search_bar.reset()
 
     def set_lane_mode(self, mode: str) -> None:
         """``"workers"``, ``"streams"`` (one lane per stream) or ``"processes"`` (per CSP
@@ -410,6 +441,55 @@ class TimelineView(QtWidgets.QWidget):
                 j = int(where[0])
                 return QtCore.QPointF((lane.starts[j] + lane.ends[j]) / 2.0, i + 0.5)
         raise PtoError(f"timeline: row {row} is not in this run")
+
+    # ---- search ----------------------------------------------------------------------------
+
+    def open_search(self) -> None:
+        """Shows the search field (Ctrl+F) with the focus in it."""
+        self.search_bar.open()
+
+    def find_rows(self, text: str) -> np.ndarray:
+        """The rows a search query matches, by start (raises ``QueryError`` on a bad query)."""
+        query = parse_query(text)
+        if self._trace is None:
+            return np.zeros(0, dtype=np.int64)
+        if self._start_order is None:  # one sort per run; each search is then a gather
+            self._start_order = start_order(self._trace)
+        return matches(self._trace, self._kernel_names, query, self._start_order)
+
+    def go_to_row(self, row: int) -> None:
+        """Shows trace row ``row`` and selects it as a click on its slice does.
+
+        The view pans to centre the slice, keeping the zoom unless the slice would be thinner
+        than a few pixels or wider than the view; its lane is scrolled into view. The slice is
+        outlined, then ``slice_clicked`` fires (the run panel selects the graph node from it).
+        """
+        if self._trace is None:
+            return
+        record = self._trace[row]
+        start, end = float(record["start"]), float(record["end"])
+        x0, x1 = self.x_range()
+        span = x1 - x0
+        width_px = max(float(self.view_box.width()), 1.0)
+        duration = max(end - start, 1.0)
+        if duration > span:  # wider than the view: zoom out to show all of it
+            span = duration * _MATCH_MARGIN
+        elif duration * width_px / max(span, 1e-9) < _MATCH_MIN_PX:  # too thin to see
+            span = duration * _MATCH_SPAN
+        centre = (start + end) / 2.0
+        self.view_box.setXRange(centre - span / 2.0, centre + span / 2.0, padding=0)
+        lane_y = self.view_pos_of(row).y()
+        _, (y0, y1) = self.view_box.viewRange()
+        if lane_y - 0.5 < y0 or lane_y + 0.5 > y1:  # the lane is scrolled away: centre it
+            h = y1 - y0
+            lanes = float(len(self._lanes.lanes)) if self._lanes is not None else 1.0
+            top = min(max(lane_y - h / 2.0, 0.0), max(lanes - h, 0.0))
+            self.view_box.setYRange(top, top + h, padding=0)
+        self.selected_row = int(row)
+        mask = np.zeros(len(self._trace), dtype=bool)
+        mask[row] = True
+        self.highlight_tasks(mask)
+        self.slice_clicked.emit(record)
 
     # ---- internals -------------------------------------------------------------------------
 
