@@ -246,14 +246,13 @@ def write_trace(outcome: RunOutcome, out: Path) -> None:
         np.save(buffer, outcome.trace)
         atomic_write(out, buffer.getvalue())
         return
-    from .runtime.trace import chrome_trace
+    from .runtime.trace import write_chrome_trace
     from .runtime.trace_analysis import num_workers_of
 
     workers = num_workers_of(outcome.stats)
-    data = chrome_trace(
-        outcome.trace, outcome.kernel_names, outcome.ns_per_cycle, num_workers=workers
+    write_chrome_trace(
+        out, outcome.trace, outcome.kernel_names, outcome.ns_per_cycle, num_workers=workers
     )
-    atomic_write(out, json.dumps(data))
 
 
 def write_stats(outcome: RunOutcome, analysis: Any, out: Path) -> None:

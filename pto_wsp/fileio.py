@@ -28,6 +28,8 @@ from pathlib import Path
 
 __all__ = [
     "atomic_write",
+    "atomic_stream",
+    "StreamWriter",
     "publish_dir",
     "temp_files_of",
     "owned_temp_dir",
@@ -145,17 +147,31 @@ def publish_dir(tmp: str | os.PathLike[str], final: str | os.PathLike[str]) -> P
     return target
 
 
-def atomic_write(path: str | os.PathLike[str], data: str | bytes, encoding: str = "utf-8") -> Path:
-    """Atomically replace ``path`` with ``data`` (text is encoded with ``encoding``, ``\\n``
-    line ends kept as written). Returns the path written.
+class StreamWriter:
+    """The file ``atomic_stream`` yields: ``write(data)`` writes all of ``data`` (unbuffered,
+    so hand it large pieces) and returns the byte count."""
 
-    Raises ``OSError`` when the folder cannot be written and ``UnicodeEncodeError`` when text
-    cannot be encoded (before anything is written); the old file is untouched either way.
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        view = memoryview(data)
+        total = len(view)
+        while view:
+            view = view[os.write(self._fd, view) :]
+        return total
+
+
+@contextlib.contextmanager
+def atomic_stream(path: str | os.PathLike[str]) -> Iterator[StreamWriter]:
+    """A binary file to write ``path``'s new content into piece by piece (a large export never
+    holds its whole text in memory); on a clean exit of the block it is fsynced and renamed over
+    ``path`` exactly as ``atomic_write`` does. An exception inside the block removes the temp
+    file and leaves the old ``path`` untouched.
     """
     target = Path(path)
     if target.is_symlink():
         target = Path(os.path.realpath(target))  # write through a link, keep the link
-    payload = data.encode(encoding) if isinstance(data, str) else bytes(data)
     target.parent.mkdir(parents=True, exist_ok=True)
     _clean_stale(target)
     try:
@@ -166,9 +182,7 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, encoding: str 
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         try:
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(fd, view) :]
+            yield StreamWriter(fd)
             if hasattr(os, "fchmod"):
                 os.fchmod(fd, mode)
             os.fsync(fd)
@@ -184,6 +198,21 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, encoding: str 
             pass
         raise
     _fsync_dir(target.parent)
+
+
+def atomic_write(path: str | os.PathLike[str], data: str | bytes, encoding: str = "utf-8") -> Path:
+    """Atomically replace ``path`` with ``data`` (text is encoded with ``encoding``, ``\\n``
+    line ends kept as written). Returns the path written.
+
+    Raises ``OSError`` when the folder cannot be written and ``UnicodeEncodeError`` when text
+    cannot be encoded (before anything is written); the old file is untouched either way.
+    """
+    payload = data.encode(encoding) if isinstance(data, str) else bytes(data)
+    target = Path(path)
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))
+    with atomic_stream(target) as fh:
+        fh.write(payload)
     return target
 
 

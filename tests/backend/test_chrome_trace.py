@@ -1,8 +1,9 @@
 """The Chrome / Perfetto trace export checked for its structure, not against a golden file.
 
-What a viewer needs: a ``traceEvents`` list of metadata ("M") and complete ("X") events with their
-required fields; one complete event per task of the run; one ``thread_name`` row per lane — every
-configured worker, the idle ones too — and every task on one of those rows.
+What a viewer needs: a ``traceEvents`` list of metadata ("M"), complete ("X") and counter ("C")
+events with their required fields; one complete event per task of the run; one ``thread_name`` row
+per lane — every configured worker, the idle ones too — and every task on one of those rows. The
+file is streamed (``write_chrome_trace``): it must parse and say the same as ``chrome_trace()``.
 """
 
 from __future__ import annotations
@@ -16,13 +17,21 @@ import numpy as np
 import pytest
 
 from pto_wsp import DispatchPolicy, In, Out, P, Tensor, kernel, workload
-from pto_wsp.runtime.trace import TRACE_DTYPE, chrome_trace, save_chrome_trace
+from pto_wsp.runtime.csp_trace import CspTrace
+from pto_wsp.runtime.trace import (
+    TRACE_DTYPE,
+    chrome_trace,
+    concurrency,
+    save_chrome_trace,
+    write_chrome_trace,
+)
 
 # Fields every event of a kind carries, with their JSON types.
 REQUIRED: dict[str, dict[str, type | tuple[type, ...]]] = {
     "M": {"ph": str, "pid": int, "tid": int, "name": str, "args": dict},
     "X": {"ph": str, "pid": int, "tid": int, "name": str, "ts": (int, float),
           "dur": (int, float), "args": dict},
+    "C": {"ph": str, "pid": int, "name": str, "ts": (int, float), "args": dict},
 }  # fmt: skip
 X_ARGS = {"task": int, "stream": int, "idx": list, "start_cycle": int, "end_cycle": int}
 
@@ -33,7 +42,7 @@ def check_structure(data: dict[str, Any], trace: np.ndarray, num_workers: int) -
     data = json.loads(json.dumps(data))
     assert isinstance(data["traceEvents"], list) and data["displayTimeUnit"] in ("ns", "ms")
     events = data["traceEvents"]
-    assert set(Counter(e["ph"] for e in events)) == ({"M", "X"} if len(trace) else {"M"})
+    assert set(Counter(e["ph"] for e in events)) == ({"M", "X", "C"} if len(trace) else {"M"})
     for e in events:
         for name, kind in REQUIRED[e["ph"]].items():
             assert isinstance(e.get(name), kind), (name, e)
@@ -122,3 +131,85 @@ def test_saved_trace_is_priced_by_the_runners_cost_table(tmp_path: Path) -> None
         assert e["dur"] == pytest.approx(cycles * 4.0 / 1000)
         assert e["ts"] == pytest.approx(e["args"]["start_cycle"] * 4.0 / 1000)
     assert any(e["dur"] > 0 for e in xs)
+
+
+def hand_made() -> np.ndarray:
+    """Three overlapping tasks: [0, 10) on worker 0, [5, 30) on worker 1, [8, 20) on worker 2."""
+    tr = np.zeros(3, dtype=TRACE_DTYPE)
+    for n, (w, s, e) in enumerate([(0, 0, 10), (1, 5, 30), (2, 8, 20)]):
+        tr[n] = (n, 0, w, -1, s, e, n, 7, -1, -1)
+    return tr
+
+
+def counters(data: dict[str, Any], name: str) -> list[tuple[float, dict]]:
+    return [
+        (e["ts"], e["args"]) for e in data["traceEvents"] if e["ph"] == "C" and e["name"] == name
+    ]
+
+
+def test_running_tasks_counter_steps_at_every_start_and_end() -> None:
+    tr = hand_made()
+    data = chrome_trace(tr, ["k"], 1000.0, num_workers=3)  # 1 cycle = 1 us
+    steps = counters(data, "running tasks")
+    assert steps == [
+        (0, {"tasks": 1}), (5, {"tasks": 2}), (8, {"tasks": 3}),
+        (10, {"tasks": 2}), (20, {"tasks": 1}), (30, {"tasks": 0}),
+    ]  # fmt: skip
+    # a task ending where another starts is no step: the count stays 1 at cycle 10
+    tr2 = np.zeros(2, dtype=TRACE_DTYPE)
+    tr2[0] = (0, 0, 0, -1, 0, 10, -1, -1, -1, -1)
+    tr2[1] = (1, 0, 0, -1, 10, 15, -1, -1, -1, -1)
+    times, running = concurrency(tr2)
+    assert times.tolist() == [0, 15] and running.tolist() == [1, 0]
+
+
+def test_streamed_file_parses_and_equals_the_dict(tmp_path: Path) -> None:
+    tr = hand_made()
+    out = write_chrome_trace(tmp_path / "t.json", tr, ['k"q'], 2.0, "p \u00e9", num_workers=4)
+    with open(out, encoding="utf-8") as fh:
+        loaded = json.load(fh)
+    assert loaded == chrome_trace(tr, ['k"q'], 2.0, "p \u00e9", num_workers=4)
+    xs = check_structure(loaded, tr, 4)
+    by_task = {e["args"]["task"]: e for e in xs}
+    assert by_task[1]["name"] == 'k"q' and by_task[1]["args"]["idx"] == [1, 7]
+    assert by_task[1]["ts"] == pytest.approx(5 * 2.0 / 1000)
+    assert by_task[1]["dur"] == pytest.approx(25 * 2.0 / 1000)
+    # the same events the per-event dicts of the earlier export had, field for field
+    for n, rec in enumerate(tr):
+        e = by_task[n]
+        assert (e["tid"], e["args"]["start_cycle"], e["args"]["end_cycle"]) == (
+            int(rec["worker"]), int(rec["start"]), int(rec["end"]))  # fmt: skip
+        assert e["args"]["stream"] == -1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.json"]  # no temp file left
+
+
+def test_indices_with_gaps_and_negative_values_are_valid_json(tmp_path: Path) -> None:
+    tr = np.zeros(4, dtype=TRACE_DTYPE)
+    tr[0] = (0, 5, 0, 3, 0, 1, -1, -1, -1, -1)  # no indices, an unnamed kernel id
+    tr[1] = (1, 0, 0, 0, 1, 2, -1, 4, -1, 9)  # absent indices between present ones
+    tr[2] = (2, 0, 1, -1, 2, 3, 123456, 0, 1, 2)
+    tr[3] = (3, 0, 1, -1, 3, 3, 0, -1, -1, -1)  # zero duration
+    data = json.loads(write_chrome_trace(tmp_path / "g.json", tr, ["a"]).read_text())
+    xs = check_structure(data, tr, 2)
+    assert [e["args"]["idx"] for e in xs] == [[], [4, 9], [123456, 0, 1, 2], [0]]
+    assert [e["name"] for e in xs] == ["kernel 5", "a", "a", "a"]
+    assert [e["args"]["stream"] for e in xs] == [3, 0, -1, -1]
+    assert xs[3]["dur"] == 0
+
+
+def test_channel_occupancy_counters_from_a_csp_trace() -> None:
+    occ = np.array(
+        [(2, 0, 1), (4, 1, 1), (6, 0, 2), (9, 0, 0)],
+        dtype=[("time", "<i8"), ("channel", "<i4"), ("occupancy", "<i4")],
+    )
+    csp = CspTrace.from_mapping(
+        {"processes": ["p"], "channels": ["l2c", "c2s"], "events": [], "process_start": [0],
+         "process_end": [10], "occupancy": occ, "waits": np.zeros(0), "task_process": [0, 0, 0]}
+    )  # fmt: skip
+    data = chrome_trace(hand_made(), ["k"], 1000.0, csp=csp)
+    assert counters(data, "channel l2c") == [
+        (2, {"slots": 1}),
+        (6, {"slots": 2}),
+        (9, {"slots": 0}),
+    ]
+    assert counters(data, "channel c2s") == [(4, {"slots": 1})]

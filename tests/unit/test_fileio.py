@@ -207,3 +207,25 @@ def test_no_module_renames_files_into_place_itself() -> None:
                 if needle in text:
                     offenders.append(f"{path.relative_to(root)}: {needle}")
     assert offenders == []
+
+
+def test_atomic_stream_writes_pieces_and_replaces_on_success(tmp_path) -> None:
+    target = tmp_path / "big.json"
+    target.write_text("old")
+    with fileio.atomic_stream(target) as fh:
+        fh.write(b"[1,")
+        assert target.read_text() == "old"  # nothing visible before the block ends
+        fh.write(memoryview(b"2]"))
+    assert target.read_text() == "[1,2]"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.json"]
+
+
+def test_atomic_stream_failing_midway_keeps_the_old_file(tmp_path) -> None:
+    target = tmp_path / "big.json"
+    target.write_text("old")
+    with pytest.raises(RuntimeError, match="export failed"):
+        with fileio.atomic_stream(target) as fh:
+            fh.write(b"[1,")
+            raise RuntimeError("export failed")
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.json"]
