@@ -144,4 +144,6 @@ class TimelineSearchBar(QtWidgets.QFrame):
         row = int(self.matches[index])
         self._update_label()
         self._go_to(row)
+        if self.isVisible():  # a graph selection made from the match must not take the keys
+            self.edit.setFocus()
         return row

@@ -164,6 +164,17 @@ def test_run_the_sample_then_timeline_stats_sources_and_trace_export(
     tensor = next(n for n in window.document.graph.nodes.values() if n.kind == "data.tensor")
     window.canvas.select_node(tensor.id)
     assert panel.highlighted is not None and not panel.highlighted.any()
+    # ... and so does a timeline search match (Ctrl+F, a query, Enter).
+    search = panel.timeline.search_bar
+    panel.timeline.open_search()
+    qtbot.keyClicks(search.edit, "attn_kernel[0, *]")
+    with qtbot.waitSignal(window.canvas.selection_changed, timeout=5000):
+        qtbot.keyClick(search.edit, Qt.Key.Key_Return)
+    assert window.canvas.selected_ids() == [call.id]
+    assert search.text.startswith("1 of ") and not search.text.endswith(" of 1")
+    row = panel.timeline.selected_row
+    assert row is not None and int(panel.timeline.trace["idx0"][row]) == 0
+    qtbot.keyClick(search.edit, Qt.Key.Key_Escape)
 
     # File > Export Trace… writes Chrome trace-event JSON with the same cycles.
     assert window.actions["export_trace"].isEnabled()
