@@ -110,41 +110,49 @@ def _digits(out: np.ndarray, values: np.ndarray, width: int, always: int = 1) ->
         q //= 10
 
 
+def _number(seg: Int | Fixed, n: int, width: int) -> np.ndarray:
+    """The ``(width, n)`` digit rows of a number column (computed contiguously per position)."""
+    out = np.zeros((width, n), dtype=np.uint8)
+    if isinstance(seg, Int):
+        values = seg.values.astype(np.int64)
+        out[0] = (values < 0) * np.uint8(ord("-"))
+        _digits(out[1:], np.abs(values), width - 1)
+        if seg.keep is not None:
+            out *= seg.keep.astype(np.uint8)
+        return out
+    units = seg.units.astype(np.int64)
+    whole, frac = np.divmod(np.abs(units), 10**seg.decimals)
+    out[0] = (units < 0) * np.uint8(ord("-"))
+    int_width = width - 2 - seg.decimals
+    _digits(out[1:], whole, int_width)
+    # fraction: keep digits up to the last non-zero one (none, and no point, for zero)
+    frac_rows = out[2 + int_width :]
+    _digits(frac_rows, frac, seg.decimals, always=seg.decimals)
+    nonzero = frac_rows != ord("0")
+    kept = np.where(nonzero.any(axis=0), seg.decimals - np.argmax(nonzero[::-1], axis=0), 0)
+    frac_rows *= (np.arange(seg.decimals)[:, None] < kept).astype(np.uint8)
+    out[1 + int_width] = (kept > 0) * np.uint8(ord("."))
+    return out
+
+
 def rows(n: int, segments: Sequence[Segment]) -> bytes:
     """The text of ``n`` rows built from ``segments`` (every column has ``n`` entries)."""
     if n == 0:
         return b""
     widths = [_width(s, n) for s in segments]
-    # column-major scratch: every write below is a contiguous row of n bytes
-    matrix = np.zeros((sum(widths), n), dtype=np.uint8)
+    matrix = np.zeros((n, sum(widths)), dtype=np.uint8)
     at = 0
     for seg, width in zip(segments, widths, strict=True):
-        block = matrix[at : at + width]
+        block = matrix[:, at : at + width]
         if isinstance(seg, Lit):
-            block[:] = np.frombuffer(seg.text, dtype=np.uint8)[:, None]
+            block[:] = np.frombuffer(seg.text, dtype=np.uint8)
         elif isinstance(seg, Opt):
-            block[:] = np.frombuffer(seg.text, dtype=np.uint8)[:, None] * seg.mask.astype(np.uint8)
+            block[:] = np.frombuffer(seg.text, dtype=np.uint8) * seg.mask.astype(np.uint8)[:, None]
         elif isinstance(seg, Str):
-            block[:] = seg.table.T[:, seg.index]
-        elif isinstance(seg, Int):
-            values = seg.values.astype(np.int64)
-            block[0] = (values < 0) * np.uint8(ord("-"))
-            _digits(block[1:], np.abs(values), width - 1)
-            if seg.keep is not None:
-                block *= seg.keep.astype(np.uint8)
+            block[:] = seg.table[seg.index]
         else:
-            units = seg.units.astype(np.int64)
-            whole, frac = np.divmod(np.abs(units), 10**seg.decimals)
-            block[0] = (units < 0) * np.uint8(ord("-"))
-            int_width = width - 2 - seg.decimals
-            _digits(block[1:], whole, int_width)
-            # fraction: keep digits up to the last non-zero one (none, and no point, for zero)
-            frac_rows = block[2 + int_width :]
-            _digits(frac_rows, frac, seg.decimals, always=seg.decimals)
-            nonzero = frac_rows != ord("0")
-            kept = np.where(nonzero.any(axis=0), seg.decimals - np.argmax(nonzero[::-1], axis=0), 0)
-            frac_rows *= (np.arange(seg.decimals)[:, None] < kept).astype(np.uint8)
-            block[1 + int_width] = (kept > 0) * np.uint8(ord("."))
+            # digits are computed one position at a time over contiguous rows, then copied in
+            # once: writing them straight into the row-major matrix would stride per byte
+            block[:] = _number(seg, n, width).T
         at += width
-    text = np.ascontiguousarray(matrix.T)
-    return text[text != 0].tobytes()
+    return matrix[matrix != 0].tobytes()

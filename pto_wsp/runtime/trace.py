@@ -135,7 +135,7 @@ def task_mask(trace: np.ndarray, selection: np.ndarray | Iterable[int] | None) -
     return np.isin(np.asarray(trace["task"], dtype=np.int64), arr.astype(np.int64))
 
 
-_CHUNK = 1 << 14  # events formatted per numpy pass: a few MB of scratch, whatever the trace size
+_CHUNK = 1 << 16  # events per numpy pass: ~20 MB of scratch, whatever the trace size
 _DECIMALS = 3  # ts/dur in microseconds to the nanosecond (Perfetto's resolution)
 
 
