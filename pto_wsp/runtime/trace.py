@@ -198,7 +198,8 @@ def concurrency(trace: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     starts = np.sort(np.asarray(trace["start"], dtype=np.int64))
     ends = np.sort(np.asarray(trace["end"], dtype=np.int64))
-    times = np.sort(np.concatenate((starts, ends)), kind="stable")  # merges the two runs
+    times = np.concatenate((starts, ends))
+    times.sort(kind="stable")  # in place; a merge of the two sorted runs
     times = times[np.concatenate(([True], times[1:] != times[:-1]))]
     running = np.searchsorted(starts, times, "right") - np.searchsorted(ends, times, "right")
     changed = np.ones(len(times), dtype=bool)
