@@ -454,6 +454,8 @@ class RunPanel(QObject):
             csp=result.csp,
             num_workers=num_workers_of(result.stats),
         )
+        # the range selection's duration also reads in time at the run's cost-table clock
+        self.timeline.set_clock(float(result.stats.get("ns_per_cycle", 0.0)) or None)
         self.stats.set_run(result.stats, trace, result.kernel_names)
         peaks = result.csp.peak_occupancy() if result.csp is not None else {}
         self.run_labels.show(channel_labels(doc, peaks))

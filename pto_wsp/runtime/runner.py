@@ -316,6 +316,7 @@ def _stats_json(program: Program, executed: bool, diags: list[dict[str, Any]]) -
         "task_count": int(stats.get("task_count", 0)),
         "total_cycles": int(stats.get("total_cycles", 0)),
         "num_workers": int(stats.get("num_workers", 0)),
+        "ns_per_cycle": float(program.ns_per_cycle),  # the cost table's clock (1.0: unpriced)
         "kernel_names": list(program.kernel_names),
         "artifact_dir": program.codegen_artifact_dir,
         "diagnostics": diags,

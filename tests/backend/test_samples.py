@@ -140,6 +140,7 @@ def test_sample_runs_and_matches_numpy(name: str, tmp_path: Path) -> None:
     assert stats["ok"] and stats["executed"] and stats["diagnostics"] == []
     assert stats["task_count"] == tasks and stats["total_cycles"] > 0
     assert stats["kernel_names"]
+    assert stats["ns_per_cycle"] == 1.0  # the default cost table's clock (the timeline's scale)
     trace = np.load(trace_path)
     assert len(trace) == tasks
     assert np.all(trace["end"] >= trace["start"])

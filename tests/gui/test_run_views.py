@@ -111,6 +111,8 @@ def test_run_the_sample_then_timeline_stats_sources_and_trace_export(
     assert starts.tolist() == on_disk["start"][rows].tolist()
     assert ends.tolist() == on_disk["end"][rows].tolist()
     assert timeline.lanes.makespan == result.stats["total_cycles"]
+    # the run's cost-table clock reaches the range selection (durations also read in time)
+    assert timeline.range_selection.ns_per_cycle == result.stats["ns_per_cycle"] == 1.0
     assert timeline.mode_box.isEnabled()  # the sample's schedule has streams
     timeline.set_lane_mode("streams")
     assert timeline.item.slice_count == task_count
