@@ -25,7 +25,6 @@ import argparse
 import ctypes
 import os
 import time
-from collections.abc import Callable
 
 # Idle OpenBLAS threads spin and take CPU from the single-threaded engine on a 2-core machine.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -59,43 +58,14 @@ def report(label: str, events: int, seconds: float, bytes_used: int) -> None:
     )
 
 
-class PipelineResult(ctypes.Structure):
-    """pto_bench_csp_result of native/csp_pipeline.cpp (same fields, same order)."""
-
-    _fields_ = [
-        ("seconds", ctypes.c_double),
-        ("cpu_seconds", ctypes.c_double),
-        ("events", ctypes.c_int64),
-        ("engine_bytes", ctypes.c_int64),
-        ("tasks", ctypes.c_int64),
-        ("task_trace_bytes", ctypes.c_int64),
-        ("total_cycles", ctypes.c_int64),
-    ]
-
-
-def pipeline_benchmark() -> Callable[..., int]:
-    """pto_bench_csp_pipeline(items, depth, cycles, workers, trace, *result) -> 0 | -1."""
-    fn = native_lib.load("csp_pipeline.cpp").pto_bench_csp_pipeline
-    fn.argtypes = [
-        ctypes.c_int64,
-        ctypes.c_int64,
-        ctypes.c_int64,
-        ctypes.c_int32,
-        ctypes.c_int32,
-        ctypes.POINTER(PipelineResult),
-    ]
-    fn.restype = ctypes.c_int32
-    return fn
-
-
 def bench_engine(items: int, repeat: int) -> None:
     print(f"-- engine: {items} items = {2 * items} channel events, 2 workers, 1-cycle tasks")
-    run = pipeline_benchmark()  # ctypes releases the GIL during the call
+    run = native_lib.csp_pipeline()  # ctypes releases the GIL during the call
     for depth in (1, 2, 8):
         for trace in (True, False):
-            best: PipelineResult | None = None
+            best: native_lib.PipelineResult | None = None
             for _ in range(repeat):
-                r = PipelineResult()
+                r = native_lib.PipelineResult()
                 if run(items, depth, 1, 2, int(trace), ctypes.byref(r)) != 0:
                     raise RuntimeError("CSP benchmark pipeline failed")
                 assert r.tasks == r.events == 2 * items

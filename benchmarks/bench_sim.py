@@ -11,7 +11,6 @@ ratio. Machines here are noisy, so each figure is the best of several repetition
 from __future__ import annotations
 
 import argparse
-import ctypes
 import gc
 import os
 import time
@@ -34,11 +33,7 @@ def _rss_bytes() -> int:
 def bench_cpp_grid(n_tasks: int, repeat: int, trace: bool) -> tuple[float, float, float]:
     """Tasks/s of the C++ grid loop: first run (fresh trace memory) and best of `repeat`, and
     the most resident bytes per task one run added."""
-    grid = native_lib.load("grid.cpp")
-    grid.pto_bench_grid_sim.argtypes = [ctypes.c_int32, ctypes.c_int32, ctypes.c_int64]
-    grid.pto_bench_grid_sim.restype = ctypes.c_void_p
-    grid.pto_bench_grid_run.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int64]
-    grid.pto_bench_grid_run.restype = ctypes.c_double
+    grid = native_lib.grid()
     rt = native_lib.runtime()
     best = 0.0
     first = 0.0

@@ -11,6 +11,7 @@ it shares the runtime's state (simulators, published CSP traces) with everything
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable
 from pathlib import Path
 
 from pto_wsp.backends.cache import BuildCache, runtime_paths
@@ -34,4 +35,44 @@ def runtime() -> ctypes.CDLL:
     lib.pto_sim_total_cycles.restype = ctypes.c_int64
     lib.pto_sim_destroy.argtypes = [ctypes.c_void_p]
     lib.pto_sim_destroy.restype = None
+    return lib
+
+
+class PipelineResult(ctypes.Structure):
+    """pto_bench_csp_result of native/csp_pipeline.cpp (same fields, same order)."""
+
+    _fields_ = [
+        ("seconds", ctypes.c_double),
+        ("cpu_seconds", ctypes.c_double),
+        ("events", ctypes.c_int64),
+        ("engine_bytes", ctypes.c_int64),
+        ("tasks", ctypes.c_int64),
+        ("task_trace_bytes", ctypes.c_int64),
+        ("total_cycles", ctypes.c_int64),
+    ]
+
+
+def csp_pipeline() -> Callable[..., int]:
+    """pto_bench_csp_pipeline(items, depth, cycles, workers, trace, *result) -> 0 | -1."""
+    fn = load("csp_pipeline.cpp").pto_bench_csp_pipeline
+    fn.argtypes = [
+        ctypes.c_int64,
+        ctypes.c_int64,
+        ctypes.c_int64,
+        ctypes.c_int32,
+        ctypes.c_int32,
+        ctypes.POINTER(PipelineResult),
+    ]
+    fn.restype = ctypes.c_int32
+    return fn
+
+
+def grid() -> ctypes.CDLL:
+    """native/grid.cpp: pto_bench_grid_sim(workers, trace, reserve) -> pto_sim* and
+    pto_bench_grid_run(sim, n_tasks, cycles) -> seconds."""
+    lib = load("grid.cpp")
+    lib.pto_bench_grid_sim.argtypes = [ctypes.c_int32, ctypes.c_int32, ctypes.c_int64]
+    lib.pto_bench_grid_sim.restype = ctypes.c_void_p
+    lib.pto_bench_grid_run.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int64]
+    lib.pto_bench_grid_run.restype = ctypes.c_double
     return lib

@@ -12,6 +12,7 @@ import ctypes
 import importlib.util
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -32,26 +33,9 @@ def _native_lib() -> ModuleType:
 native_lib = _native_lib()
 
 
-class PipelineResult(ctypes.Structure):
-    """pto_bench_csp_result of benchmarks/native/csp_pipeline.cpp."""
-
-    _fields_ = [
-        ("seconds", ctypes.c_double),
-        ("cpu_seconds", ctypes.c_double),
-        ("events", ctypes.c_int64),
-        ("engine_bytes", ctypes.c_int64),
-        ("tasks", ctypes.c_int64),
-        ("task_trace_bytes", ctypes.c_int64),
-        ("total_cycles", ctypes.c_int64),
-    ]
-
-
-def _pipeline(items: int, depth: int, workers: int, trace: bool) -> tuple[int, PipelineResult]:
-    fn = native_lib.load("csp_pipeline.cpp").pto_bench_csp_pipeline
-    fn.argtypes = [ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_int32]
-    fn.argtypes += [ctypes.c_int32, ctypes.POINTER(PipelineResult)]
-    fn.restype = ctypes.c_int32
-    r = PipelineResult()
+def _pipeline(items: int, depth: int, workers: int, trace: bool) -> tuple[int, Any]:
+    fn = native_lib.csp_pipeline()
+    r = native_lib.PipelineResult()
     return fn(items, depth, 1, workers, int(trace), ctypes.byref(r)), r
 
 
@@ -86,11 +70,7 @@ def test_csp_pipeline_benchmark_rejects_invalid_simulator() -> None:
 
 
 def test_sim_grid_benchmark_accounts_cycles() -> None:
-    grid = native_lib.load("grid.cpp")
-    grid.pto_bench_grid_sim.argtypes = [ctypes.c_int32, ctypes.c_int32, ctypes.c_int64]
-    grid.pto_bench_grid_sim.restype = ctypes.c_void_p
-    grid.pto_bench_grid_run.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int64]
-    grid.pto_bench_grid_run.restype = ctypes.c_double
+    grid = native_lib.grid()
     rt = native_lib.runtime()
     s = grid.pto_bench_grid_sim(4, 1, 1000)
     assert s
