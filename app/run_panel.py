@@ -59,7 +59,7 @@ from app.views.stats import StatsPanel
 from app.views.timeline import TimelineView
 from pto_wsp.backends import EMIT_ONLY_TARGETS
 from pto_wsp.runtime.trace import write_chrome_trace
-from pto_wsp.runtime.trace_analysis import num_workers_of
+from pto_wsp.runtime.trace_analysis import ns_per_cycle_of, num_workers_of
 
 __all__ = ["RunPanel", "CompareDock", "LOG_MAX_LINES"]
 
@@ -455,7 +455,7 @@ class RunPanel(QObject):
             num_workers=num_workers_of(result.stats),
         )
         # the range selection's duration also reads in time at the run's cost-table clock
-        self.timeline.set_clock(float(result.stats.get("ns_per_cycle", 0.0)) or None)
+        self.timeline.set_clock(ns_per_cycle_of(result.stats))
         self.stats.set_run(result.stats, trace, result.kernel_names)
         peaks = result.csp.peak_occupancy() if result.csp is not None else {}
         self.run_labels.show(channel_labels(doc, peaks))
@@ -620,7 +620,7 @@ class RunPanel(QObject):
         record, trace = self.shown_record, self.timeline.trace
         if record is None or trace is None:
             raise RuntimeError("no run to export: run the program first")
-        ns = float(record.stats.get("ns_per_cycle", 1.0) or 1.0)
+        ns = ns_per_cycle_of(record.stats) or 1.0
         return write_chrome_trace(  # streamed, atomically: 10^6 tasks in about a second
             Path(path),
             trace,

@@ -248,3 +248,9 @@ def num_workers_of(stats: Any) -> int | None:
     """The configured worker count ``stats`` records (``ProgramStats`` or a runner stats
     mapping); None when it records none (a failed run, a stats file from an older runner)."""
     return int(program_stats_dict(stats)["num_workers"]) or None
+
+
+def ns_per_cycle_of(stats: Mapping[str, Any]) -> float | None:
+    """The cost-table clock a runner stats mapping records (simulated ns per trace cycle); None
+    when it records none (a stats file from an older runner)."""
+    return float(stats.get("ns_per_cycle", 0.0) or 0.0) or None
