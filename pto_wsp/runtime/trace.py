@@ -13,8 +13,9 @@ naming what is missing, not a ``KeyError`` deep inside a paint call.
 ``chrome_trace_chunks(...)`` turns a trace into the Chrome trace-event format that Perfetto and
 chrome://tracing open: one process, one thread per configured worker (idle ones included, so a
 worker that ran nothing is visible as an empty row), one complete ("X") event per task with
-``ts``/``dur`` in microseconds (cycles x ns_per_cycle / 1000), a counter ("C") of running tasks
-and, for a CSP run, one counter per channel with its occupancy. The text is built in chunks by
+``ts``/``dur`` in microseconds (cycles x ns_per_cycle / 1000), counters ("C") of running tasks
+and of windowed utilisation (``counters``, the series the timeline's counter tracks draw) and,
+for a CSP run, one counter per channel with its occupancy. The text is built in chunks by
 vectorised numpy (``json_rows``), never a Python object per event: ``write_chrome_trace`` /
 ``save_chrome_trace`` stream it to a file (10^6 tasks in well under 2 s, memory flat in the task
 count); ``chrome_trace(...)`` parses it into a dict for in-memory use on small traces.
@@ -34,6 +35,7 @@ from .._native import sim as _sim
 from ..errors import PtoError
 from ..fileio import atomic_stream
 from . import json_rows
+from .counters import BusyProfile, utilisation_series
 from .csp_trace import CspTrace
 from .program import Program
 
@@ -49,7 +51,7 @@ __all__ = [
     "task_mask",
     "chrome_trace",
     "chrome_trace_chunks",
-    "concurrency",
+    "EXPORT_UTILISATION_WINDOWS",
     "write_chrome_trace",
     "save_chrome_trace",
 ]
@@ -137,6 +139,7 @@ def task_mask(trace: np.ndarray, selection: np.ndarray | Iterable[int] | None) -
 
 _CHUNK = 1 << 16  # events per numpy pass: ~20 MB of scratch, whatever the trace size
 _DECIMALS = 3  # ts/dur in microseconds to the nanosecond (Perfetto's resolution)
+EXPORT_UTILISATION_WINDOWS = 1000  # about one per pixel column of a Perfetto window at fit
 
 
 def _micro_units(cycles: np.ndarray, ns_per_cycle: float) -> np.ndarray:
@@ -191,36 +194,27 @@ def _x_rows(trace: np.ndarray, kernel_names: Sequence[str], ns_per_cycle: float)
         yield json_rows.rows(len(part), segments)
 
 
-def concurrency(trace: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(times, running)``: the number of tasks running just after each cycle at which some task
-    starts or ends (a task is running over ``[start, end)``; repeats of a value are dropped)."""
-    if not len(trace):
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    starts = np.sort(np.asarray(trace["start"], dtype=np.int64))
-    ends = np.sort(np.asarray(trace["end"], dtype=np.int64))
-    times = np.concatenate((starts, ends))
-    times.sort(kind="stable")  # in place; a merge of the two sorted runs
-    times = times[np.concatenate(([True], times[1:] != times[:-1]))]
-    running = np.searchsorted(starts, times, "right") - np.searchsorted(ends, times, "right")
-    changed = np.ones(len(times), dtype=bool)
-    changed[1:] = running[1:] != running[:-1]
-    return times[changed], running[changed]
-
-
 def _counter_rows(name: str, key: str, times: np.ndarray, values: np.ndarray,
-                  ns_per_cycle: float) -> Iterator[bytes]:  # fmt: skip
+                  ns_per_cycle: float, decimals: int = 0) -> Iterator[bytes]:  # fmt: skip
+    """One counter ("C") event per ``(time, value)``; ``decimals`` > 0 writes the values as
+    fixed-point numbers with that many decimals (else as integers)."""
     head = json_rows.Lit(
         b',\n{"ph":"C","pid":0,"name":' + json.dumps(name).encode("ascii") + b',"ts":'
     )
     mid = json_rows.Lit(b',"args":{' + json.dumps(key).encode("ascii") + b":")
+    scale = 10.0**decimals
     for a in range(0, len(times), _CHUNK):
         t, v = times[a : a + _CHUNK], values[a : a + _CHUNK]
-        units = _micro_units(np.asarray(t, dtype=np.int64), ns_per_cycle)
+        value: json_rows.Segment = (
+            json_rows.Fixed(np.rint(np.asarray(v) * scale).astype(np.int64), decimals)
+            if decimals
+            else json_rows.Int(v)
+        )
         segs: list[json_rows.Segment] = [
             head,
-            json_rows.Fixed(units, _DECIMALS),
+            json_rows.Fixed(_micro_units(np.asarray(t), ns_per_cycle), _DECIMALS),
             mid,
-            json_rows.Int(v),
+            value,
             json_rows.Lit(b"}}"),
         ]
         yield json_rows.rows(len(t), segs)
@@ -239,8 +233,12 @@ def chrome_trace_chunks(
     Events: the process name and one ``thread_name`` per worker ("M"; ``num_workers`` is the
     run's configured worker count, so idle workers get a row too), one complete event per task
     ("X": ``ts``/``dur`` in microseconds, ``args`` with the task, stream, loop indices and exact
-    cycles), a ``running tasks`` counter ("C") stepping at every start and end, and with ``csp``
-    one ``channel <name>`` counter per channel with its occupancy in slots. Each piece is built
+    cycles), a ``running tasks`` counter ("C") stepping at every start and end, a
+    ``utilisation`` counter (busy workers over workers in percent, averaged over each of
+    ``EXPORT_UTILISATION_WINDOWS`` equal windows across the run; the workers are the configured
+    ones, or those that ran tasks), and with ``csp`` one ``channel <name>`` counter per channel
+    with its occupancy in slots. The counters are ``pto_wsp.runtime.counters``' series, those
+    the timeline's counter tracks draw. Each piece is built
     by vectorised numpy (``json_rows``), so memory stays flat in the number of tasks.
     """
     validate_trace(trace)
@@ -249,8 +247,16 @@ def chrome_trace_chunks(
     workers.update(range(num_workers or 0))
     yield b"".join(b",\n" + _meta((0, w), "thread_name", f"worker {w}") for w in sorted(workers))
     yield from _x_rows(trace, kernel_names, ns_per_cycle)
-    times, running = concurrency(trace)
+    profile = BusyProfile.of(trace)  # one sort of the starts and ends for both counters
+    times, running = profile.steps()
     yield from _counter_rows("running tasks", "tasks", times, running, ns_per_cycle)
+    del times, running
+    windows = EXPORT_UTILISATION_WINDOWS
+    edges, util = utilisation_series(trace, max(len(workers), 1), windows, profile)
+    del profile
+    if len(util):  # each window's mean from its start; 0 after the last end
+        yield from _counter_rows("utilisation", "percent", edges, np.append(100.0 * util, 0.0),
+                                 ns_per_cycle, decimals=1)  # fmt: skip
     if csp is not None and len(csp.occupancy):
         occ = csp.occupancy
         for i, channel in enumerate(csp.channels):

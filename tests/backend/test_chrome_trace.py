@@ -17,11 +17,12 @@ import numpy as np
 import pytest
 
 from pto_wsp import DispatchPolicy, In, Out, P, Tensor, kernel, workload
+from pto_wsp.runtime.counters import concurrency, utilisation_series
 from pto_wsp.runtime.csp_trace import CspTrace
 from pto_wsp.runtime.trace import (
+    EXPORT_UTILISATION_WINDOWS,
     TRACE_DTYPE,
     chrome_trace,
-    concurrency,
     save_chrome_trace,
     write_chrome_trace,
 )
@@ -161,6 +162,23 @@ def test_running_tasks_counter_steps_at_every_start_and_end() -> None:
     tr2[1] = (1, 0, 0, -1, 10, 15, -1, -1, -1, -1)
     times, running = concurrency(tr2)
     assert times.tolist() == [0, 15] and running.tolist() == [1, 0]
+
+
+def test_utilisation_counter_is_the_windowed_utilisation() -> None:
+    tr = hand_made()  # [0, 10), [5, 30), [8, 20) on 3 workers: busy 10 + 25 + 12 = 47 cycles
+    data = chrome_trace(tr, ["k"], 1000.0, num_workers=3)  # 1 cycle = 1 us
+    steps = counters(data, "utilisation")
+    # The run is 30 cycles, so 30 one-cycle windows (fewer than EXPORT_UTILISATION_WINDOWS):
+    # each holds the tasks running in that cycle over 3 workers, in percent; 0 after the end.
+    assert [ts for ts, _ in steps] == list(range(31))
+    running = [int(((tr["start"] <= c) & (c < tr["end"])).sum()) for c in range(30)]
+    expected = [round(100.0 * r / 3, 1) for r in running] + [0.0]
+    assert [args["percent"] for _, args in steps] == pytest.approx(expected)
+    assert sum(args["percent"] for _, args in steps) / 100.0 * 3 == pytest.approx(47, abs=0.1)
+    # The same series the timeline's track draws (pto_wsp.runtime.counters).
+    edges, util = utilisation_series(tr, 3, EXPORT_UTILISATION_WINDOWS)
+    assert edges.tolist() == list(range(31))
+    assert [round(100.0 * u, 1) for u in util] == expected[:-1]
 
 
 def test_streamed_file_parses_and_equals_the_dict(tmp_path: Path) -> None:
