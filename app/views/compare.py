@@ -19,7 +19,7 @@ from pyqtgraph.Qt import QtCore, QtWidgets
 from app.views.slices import kernel_palette
 from app.views.timeline import TimelineView
 from pto_wsp.errors import PtoError
-from pto_wsp.runtime.lanes import RunDiff, diff_runs
+from pto_wsp.runtime.run_diff import RunDiff, diff_runs
 
 __all__ = ["CompareView", "format_delta", "diff_lines"]
 

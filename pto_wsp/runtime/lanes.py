@@ -1,7 +1,7 @@
 """Lanes: a trace grouped into rows — one per worker, per stream or per CSP process.
 
 This is the one model of "who was busy when" behind the timeline, the Stats panel, ``pto-wsp run
---stats``, the compare view and the sweep: utilisation is a lane's busy cycles over the run's
+--stats``, the compare view (``run_diff``) and the sweep: utilisation is a lane's busy cycles over the run's
 makespan, and in worker mode there is a lane for every *configured* worker (``num_workers``, the
 worker count the run's schedule resolved to), so an idle worker is a lane at 0%, not a missing
 row.
@@ -30,13 +30,10 @@ __all__ = [
     "LANE_MODES",
     "Lane",
     "LaneSet",
-    "LaneDiff",
-    "RunDiff",
     "makespan_of",
     "busy_cycles",
     "build_lanes",
     "process_lanes",
-    "diff_runs",
 ]
 
 LaneMode = Literal["workers", "streams", "processes"]
@@ -265,56 +262,3 @@ def process_lanes(trace: np.ndarray, csp: CspTrace) -> LaneSet:
         )
     makespan = max(makespan_of(trace), int(waits["end"].max()) if len(waits) else 0)
     return LaneSet(mode="processes", lanes=tuple(lanes), makespan=makespan, slice_count=len(trace))
-
-
-@dataclass(frozen=True)
-class LaneDiff:
-    """Busy cycles of one lane label in runs A and B (0 where the lane is absent)."""
-
-    label: str
-    busy_a: int
-    busy_b: int
-
-    @property
-    def delta(self) -> int:
-        return self.busy_b - self.busy_a
-
-
-@dataclass(frozen=True)
-class RunDiff:
-    """B minus A: total cycles (makespans) and busy cycles per lane."""
-
-    total_a: int
-    total_b: int
-    lanes: tuple[LaneDiff, ...] = field(default_factory=tuple)
-
-    @property
-    def delta(self) -> int:
-        return self.total_b - self.total_a
-
-    @property
-    def delta_pct(self) -> float:
-        """The change relative to A, in percent (``nan`` when A is empty and B is not)."""
-        if self.total_a == 0:
-            return 0.0 if self.total_b == 0 else float("nan")
-        return 100.0 * self.delta / self.total_a
-
-
-def _lane_sort_key(label: str) -> tuple[str, int]:
-    noun, _, num = label.rpartition(" ")
-    return (noun, int(num)) if num.lstrip("-").isdigit() else (label, 0)
-
-
-def diff_runs(a: LaneSet, b: LaneSet) -> RunDiff:
-    """Compares two runs lane by lane (lanes matched by label, e.g. ``worker 3``)."""
-    la, lb = a.by_label(), b.by_label()
-    labels = sorted(set(la) | set(lb), key=_lane_sort_key)
-    lanes = tuple(
-        LaneDiff(
-            label,
-            la[label].busy if label in la else 0,
-            lb[label].busy if label in lb else 0,
-        )
-        for label in labels
-    )
-    return RunDiff(a.makespan, b.makespan, lanes)

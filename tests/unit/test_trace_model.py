@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from pto_wsp.errors import PtoError
-from pto_wsp.runtime.lanes import build_lanes, busy_cycles, diff_runs
+from pto_wsp.runtime.lanes import build_lanes, busy_cycles
+from pto_wsp.runtime.run_diff import diff_runs
 from pto_wsp.runtime.trace import TRACE_DTYPE, TraceError, task_mask, validate_trace
 from pto_wsp.runtime.trace_analysis import analyse_trace, critical_path
 
