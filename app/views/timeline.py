@@ -17,8 +17,9 @@ cost table's clock, ``set_clock``); ``Esc`` clears it. The ruler reads cycles wi
 
 A run with CSP data (``set_run(..., csp=...)``) opens in lane mode "processes": one lane per
 process with its tasks and, hatched grey, the intervals it waited on a channel or event (the
-tooltip says which), and under the lanes a plot of each channel's occupancy over time (a step
-curve sharing the cycle axis).
+tooltip says which). Under the lanes, counter tracks (``app.views.counter_tracks``) share the
+cycle axis: running tasks, windowed utilisation and, for CSP runs, each channel's occupancy; the
+"tracks" menu in the header shows or hides each.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
+from app.views.counter_tracks import CounterTracks
 from app.views.cycle_axis import CycleAxis
 from app.views.slices import COLLECTIVE_KINDS, kernel_palette, slice_text
 from app.views.stale import StaleBanner
@@ -114,22 +116,23 @@ class TimelineView(QtWidgets.QWidget):
         self.range_selection = RangeSelection(self.plot_item)
         self.search_bar = TimelineSearchBar(self.find_rows, self.go_to_row, self)
         self.search_bar.closed.connect(self.plot.setFocus)
-        self.occupancy_plot = pg.PlotWidget(axisItems={"bottom": CycleAxis("bottom")})
-        self.occupancy_curves: dict[str, pg.PlotDataItem] = {}
-        self._setup_occupancy_plot()
+        self.counter_tracks = CounterTracks(self.view_box, LANE_AXIS_WIDTH)
 
-        header = QtWidgets.QHBoxLayout()
+        self.header_bar = QtWidgets.QWidget()  # title, lane mode, tracks (a compare hides it)
+        header = QtWidgets.QHBoxLayout(self.header_bar)
+        header.setContentsMargins(0, 0, 0, 0)
         header.addWidget(self.title_label, 1)
         header.addWidget(QtWidgets.QLabel("lanes:"))
         header.addWidget(self.mode_box)
+        header.addWidget(self.counter_tracks.button)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.stale_banner)
-        layout.addLayout(header)
+        layout.addWidget(self.header_bar)
         layout.addWidget(self.legend_label)
         layout.addWidget(self.search_bar)
         layout.addWidget(self.plot, 1)
-        layout.addWidget(self.occupancy_plot)
+        layout.addWidget(self.counter_tracks)
 
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         self.plot.installEventFilter(self)
@@ -167,22 +170,6 @@ class TimelineView(QtWidgets.QWidget):
         scene = self.plot.scene()
         scene.sigMouseMoved.connect(self._on_mouse_moved)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
-
-    def _setup_occupancy_plot(self) -> None:
-        """The channel occupancy strip: shares the cycle axis with the lanes, hidden if no CSP."""
-        op = self.occupancy_plot
-        pi = op.getPlotItem()
-        pi.hideButtons()
-        pi.setMenuEnabled(False)
-        pi.showGrid(x=True, y=True, alpha=0.15)
-        pi.setLabel("left", "slots in use")
-        pi.getAxis("left").setWidth(LANE_AXIS_WIDTH)
-        pi.addLegend(offset=(-10, 5))
-        vb = pi.getViewBox()
-        vb.setMouseEnabled(x=True, y=False)
-        vb.setXLink(self.view_box)
-        op.setFixedHeight(120)
-        op.hide()
 
     # ---- public API ------------------------------------------------------------------------
 
@@ -242,7 +229,9 @@ class TimelineView(QtWidgets.QWidget):
             self.mode_box.setCurrentText(self._mode)
         self.mode_box.setEnabled(streams or has_processes)
         self._rebuild()
-        self._update_occupancy()
+        assert self._lanes is not None
+        workers = num_workers or len(np.unique(trace["worker"]))
+        self.counter_tracks.set_run(trace, workers, self._csp, self._lanes.makespan)
         self.fit()
         self.search_bar.reset()
 
@@ -375,6 +364,16 @@ class TimelineView(QtWidgets.QWidget):
     @property
     def trace(self) -> np.ndarray | None:
         return self._trace
+
+    @property
+    def occupancy_plot(self) -> pg.PlotWidget:
+        """The channel occupancy track (shown for CSP runs with channels)."""
+        return self.counter_tracks.plots["occupancy"]
+
+    @property
+    def occupancy_curves(self) -> dict[str, pg.PlotDataItem]:
+        """The occupancy track's step curve of each channel, by channel name."""
+        return self.counter_tracks.occupancy_curves
 
     @property
     def csp(self) -> CspTrace | None:
@@ -514,29 +513,6 @@ class TimelineView(QtWidgets.QWidget):
         self.set_cycle_limit(float(lanes.makespan))
         self._update_header()
         self._update_legend(colors)
-
-    def _update_occupancy(self) -> None:
-        """One step curve per channel: the slots in use over the run."""
-        pi = self.occupancy_plot.getPlotItem()
-        for curve in self.occupancy_curves.values():
-            pi.removeItem(curve)
-        self.occupancy_curves = {}
-        csp = self._csp
-        if csp is None or not csp.channels:
-            self.occupancy_plot.hide()
-            return
-        end = self._lanes.makespan if self._lanes is not None else None
-        palette = kernel_palette([f"channel {name}" for name in csp.channels])
-        top = 1
-        for c, name in enumerate(csp.channels):
-            x, y = csp.occupancy_steps(c, end)
-            rgb = palette[f"channel {name}"]
-            curve = pg.PlotDataItem(x, y, stepMode="center", pen=pg.mkPen(rgb, width=2), name=name)
-            pi.addItem(curve)
-            self.occupancy_curves[name] = curve
-            top = max(top, int(y.max()) if len(y) else 0)
-        pi.getViewBox().setYRange(0.0, top + 0.5, padding=0)
-        self.occupancy_plot.show()
 
     def _fit_lanes(self) -> None:
         n = len(self._lanes.lanes) if self._lanes is not None else 1
