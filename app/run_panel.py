@@ -114,21 +114,22 @@ class CompareDock(QWidget):
         pickers.addWidget(QLabel("B:"))
         pickers.addWidget(self.combo_b, 1)
         pickers.addWidget(swap)
-        self.schedules = QLabel()
+        self.message = QLabel()  # why there is nothing to compare (hidden when there is)
+        self.message.setWordWrap(True)
+        self.schedules = QLabel()  # the runs' schedules and stats, in the view's "Runs" tab
         self.schedules.setWordWrap(True)
+        self.schedules.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.schedules.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.view = CompareView()
-        # Two stacked timelines need ~360 px; scrolled, they do not force the bottom dock
-        # area (shared with the single timeline) to that height.
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(self.view)
+        self.view = CompareView()  # scrolls its own timelines: the dock keeps its height
+        runs = QScrollArea()
+        runs.setWidgetResizable(True)
+        runs.setWidget(self.schedules)
+        self.view.tabs.addTab(runs, "Runs")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(pickers)
-        layout.addWidget(self.schedules)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(self.message)
+        layout.addWidget(self.view, 1)
         self.reload()
 
     def reload(self, a: int | None = None, b: int | None = None) -> None:
@@ -163,16 +164,23 @@ class CompareDock(QWidget):
         except KeyError:
             return None
 
+    def _say(self, message: str) -> None:
+        self.message.setText(message)
+        self.message.setVisible(bool(message))
+        if message:
+            self.schedules.setText(message)
+
     def _refresh(self) -> None:
         pair = self.selected()
         if pair is None:
-            self.schedules.setText("Run the program twice to compare two runs.")
+            self._say("Run the program twice to compare two runs.")
             return
         a, b = pair
         trace_a, trace_b = a.load_trace(), b.load_trace()
         if trace_a is None or trace_b is None:
-            self.schedules.setText("One of these runs has no trace left to compare.")
+            self._say("One of these runs has no trace left to compare.")
             return
+        self._say("")
         self.view.set_runs(
             trace_a,
             a.kernel_names,
