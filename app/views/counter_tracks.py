@@ -142,6 +142,8 @@ class CounterTracks(QtWidgets.QWidget):
         left = pi.getAxis("left")
         left.setWidth(self._axis_width)
         left.setStyle(tickLength=0)
+        # Its two labels change with the run, not the zoom: repaint them from a pixmap.
+        left.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         vb = pi.getViewBox()
         vb.setMouseEnabled(x=True, y=False)
         vb.enableAutoRange(enable=False)
