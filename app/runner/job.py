@@ -42,6 +42,7 @@ from pto_wsp.runtime.isolation import (
     early_exit_message,
 )
 from pto_wsp.runtime.runner import csp_trace_path
+from pto_wsp.runtime.task_regions import TaskSites, load_sites, sites_path
 
 __all__ = [
     "RunDiagnostic",
@@ -126,6 +127,7 @@ class RunResult:
     duration_s: float = 0.0
     stdout: str = ""
     csp: CspTrace | None = None
+    sites: TaskSites | None = None  # the call sites' views (task regions on demand), if written
 
     @property
     def errors(self) -> list[RunDiagnostic]:
@@ -257,7 +259,13 @@ class RunJob:
             if self._export_error is not None:
                 self._ended_at = self._started_at
                 return
-            for stale in (self.trace_path, self.stats_path, csp_trace_path(self.trace_path)):
+            stale_files = (
+                self.trace_path,
+                self.stats_path,
+                csp_trace_path(self.trace_path),
+                sites_path(self.trace_path),
+            )
+            for stale in stale_files:
                 stale.unlink(missing_ok=True)
             self._child = ChildProcess(
                 self.command,
@@ -374,6 +382,7 @@ class RunJob:
         diagnostics = [self._diagnostic_of(d) for d in stats.get("diagnostics", [])]
         trace = _load_trace(self.trace_path) if rc == 0 else None
         csp = _load_csp(csp_trace_path(self.trace_path), trace)
+        sites = load_sites(self.trace_path) if trace is not None else None
 
         if self._cancelled:
             diagnostics.append(
@@ -408,6 +417,7 @@ class RunJob:
             duration_s=duration,
             stdout=stdout,
             csp=csp,
+            sites=sites,
         )
 
     # ---- diagnostics -------------------------------------------------------------------

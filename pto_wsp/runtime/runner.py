@@ -12,7 +12,9 @@ and then accepts, besides running standalone:
   (``csp_trace_path``): ``processes``, ``channels``, ``events`` (names), ``process_start``,
   ``process_end``, ``occupancy`` (``time, channel, occupancy``), ``waits`` (``start, end,
   process, object, kind``) and ``task_process`` (one process index per trace row, -1 for tasks
-  the driver submitted) — see docs/semantics.md "CSP execution";
+  the driver submitted) — see docs/semantics.md "CSP execution"; and ``PATH.sites.json``
+  (``task_regions.sites_path``): the call sites' views, from which the Studio's details panel
+  recomputes a task's regions and dependencies on demand;
 * ``--stats PATH.json``  ``ProgramStats`` fields (``num_workers``: the configured worker count,
   idle workers included), ``kernel_names`` (the trace's ``kernel`` ids
   index this list), ``target``, ``executed``, ``ok``, ``artifact_dir`` (the emitted sources:
@@ -60,6 +62,7 @@ from ..errors import (
 )
 from ..fileio import atomic_write
 from .program import ArtifactRunner, Program, ScheduleDiagnostic
+from .task_regions import write_sites
 
 __all__ = [
     "run_main",
@@ -357,6 +360,7 @@ def run_main(program: Any, argv: Sequence[str] | None = None) -> NoReturn:
                 if args.trace:
                     np.save(args.trace, np.asarray(built.trace))
                     write_csp_trace(built, args.trace)
+                    write_sites(built.module, args.trace)  # regions on demand (task_regions)
                 if args.outputs:
                     # Values typed Any: numpy's stub types **kwds like its bool allow_pickle.
                     tensors: dict[str, Any] = dict(_named_tensors(built))

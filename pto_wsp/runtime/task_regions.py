@@ -1,0 +1,914 @@
+"""Which tensor regions a task of a run read and wrote, and which tasks it depends on: on demand.
+
+A trace record holds no regions (48 bytes a task; DESIGN: "recompute regions on demand"). They
+are recomputed here from the compiled program's IR: the ``task`` node of the record's kernel has
+its arguments as views of module tensors whose indices are expressions of loop variables, and
+the record's ``idx0..idx3`` are the values of the node's first four ``axis_values`` (the
+``k[i, j]`` of the call). Where an axis value is a bare loop variable its value is known, and any
+index expression over known variables, integer constants and integer arithmetic is evaluated
+exactly, vectorised over every task of a call site at once (numpy; no Python loop over tasks).
+
+What cannot be known from a trace is said, never guessed (``Answer.notes``): a view that uses a
+loop variable the call does not name in its ``k[...]`` (or past the fourth), a run-time value
+(symbol, slot, load, float division), a kernel called at several sites the trace cannot tell
+apart.
+
+``TaskSites`` is the JSON-able extract of the IR this needs (the Studio runs programs in a worker
+process: ``runner`` writes it beside the trace, ``sites_path``); ``TaskRegions`` answers for one
+run: ``regions(row)`` and ``links(row)``, the task's predecessors and successors
+
+* by data (docs/semantics.md "Regions"): per element of each access, a read depends on the last
+  earlier write of that element (RAW); a write on the last earlier write (WAW) and on every read
+  of the element since that write (WAR). Successors are the same relation read forwards. Regions
+  are compared per dimension as arithmetic progressions (exact for strided views: a CRT test),
+  vectorised over the candidate tasks of the call sites that touch the tensor; only the tasks
+  that overlap are then painted, latest first, onto a grid of the task's own region (a numpy
+  slice each) until every element has met its last writer;
+* by ``P.seq`` / ``sequential`` step: a task of step s (s > 0) of the innermost such scope waits
+  for the last earlier non-empty step of that scope (the driver's barrier is the max end of it);
+  at step 0 the next scope out decides. Successors: the next non-empty step.
+
+Channels, events and the worker/stream order are not dependencies here (the simulator's gating
+cause covers them; the details panel has a hook for it).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import PtoError
+from ..fileio import atomic_write
+from .trace import validate_trace
+
+__all__ = [
+    "TaskSites",
+    "Site",
+    "SiteArg",
+    "Scope",
+    "DimRange",
+    "TaskRegion",
+    "Link",
+    "Answer",
+    "TaskLinks",
+    "TaskRegions",
+    "sites_path",
+    "write_sites",
+    "load_sites",
+    "MAX_PAINTED",
+]
+
+SITES_VERSION = 1
+MAX_PAINTED = 20000  # overlapping tasks painted per access before the answer says "too many"
+MAX_EXPANDED = 1 << 24  # elements of the overlaps expanded at once (else painted task by task)
+MAX_REGION = 1 << 25  # elements of a task's region compared one by one (a bool grid)
+_IDX = 4  # the trace record's loop index slots
+
+Expr = Any  # a JSON tree: ["int", v] | ["var", id, name] | ["bin", op, a, b] | ["un", op, a]
+#             | ["sel", c, a, b] | ["opaque", text]
+
+
+# ---- the IR extract ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SiteArg:
+    """One view argument of a call site: tensor, access and one index per tensor dimension.
+
+    An index is ``["point", e]`` or ``["range", start, stop, step]`` (expressions); dimensions
+    the view does not index are taken whole (``range(0, extent, 1)``).
+    """
+
+    param: str
+    tensor: int
+    access: str  # "read" | "write" | "readwrite"
+    indices: tuple[Any, ...]
+
+    @property
+    def reads(self) -> bool:
+        return self.access in ("read", "readwrite")
+
+    @property
+    def writes(self) -> bool:
+        return self.access in ("write", "readwrite")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """An enclosing ``P.seq`` loop (``kind`` "seq", step = the value of ``var``) or
+    ``sequential`` (``kind`` "sequential", step = ``child``); ``outer`` are the loop variables
+    bound outside it (a step of the scope belongs to one assignment of them)."""
+
+    key: int
+    kind: str
+    var: int | None
+    child: int
+    outer: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Site:
+    """One ``task`` node: its kernel, where it was written, the loop variable each of its axis
+    values is (None: an expression), its view arguments and its enclosing sequential scopes
+    (outermost first)."""
+
+    index: int
+    kernel: int
+    loc: str
+    axis_vars: tuple[int | None, ...]
+    var_names: dict[int, str]
+    args: tuple[SiteArg, ...]
+    scopes: tuple[Scope, ...]
+
+    @property
+    def known_vars(self) -> dict[int, int]:
+        """Loop variable id -> the trace's idx slot holding its value."""
+        return {v: k for k, v in enumerate(self.axis_vars[:_IDX]) if v is not None}
+
+
+@dataclass(frozen=True)
+class TaskSites:
+    """The IR facts ``TaskRegions`` needs: tensors (name, shape), call sites, the deps mode."""
+
+    tensors: tuple[tuple[str, tuple[int, ...]], ...]
+    sites: tuple[Site, ...]
+    deps: str  # "infer", "infer_bounding" or "explicit"
+
+    @classmethod
+    def of_module(cls, module: Any) -> TaskSites:
+        """From a lowered ``_core.ir.Module`` (``program.module``)."""
+        tensors = tuple((str(t.name), tuple(int(s) for s in t.shape)) for t in module.tensors)
+        kernels = list(module.kernels)
+        sites: list[Site] = []
+        deps = module.schedule.deps
+        deps_text = "infer" if deps is None else str(getattr(deps, "value", deps))
+        _walk(module.workload, (), (), {}, kernels, sites, [0])
+        return cls(tensors, tuple(sites), deps_text or "infer")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": SITES_VERSION,
+            "deps": self.deps,
+            "tensors": [[n, list(s)] for n, s in self.tensors],
+            "sites": [
+                {
+                    "kernel": s.kernel,
+                    "loc": s.loc,
+                    "axis_vars": list(s.axis_vars),
+                    "var_names": {str(k): v for k, v in s.var_names.items()},
+                    "args": [[a.param, a.tensor, a.access, list(a.indices)] for a in s.args],
+                    "scopes": [[c.key, c.kind, c.var, c.child, list(c.outer)] for c in s.scopes],
+                }
+                for s in self.sites
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TaskSites:
+        if data.get("version") != SITES_VERSION:
+            raise PtoError(f"task sites: unknown version {data.get('version')!r}")
+        sites = tuple(
+            Site(
+                index=i,
+                kernel=int(s["kernel"]),
+                loc=str(s["loc"]),
+                axis_vars=tuple(None if v is None else int(v) for v in s["axis_vars"]),
+                var_names={int(k): str(v) for k, v in s["var_names"].items()},
+                args=tuple(SiteArg(str(p), int(t), str(a), tuple(ix)) for p, t, a, ix in s["args"]),
+                scopes=tuple(
+                    Scope(
+                        int(k),
+                        str(kind),
+                        None if v is None else int(v),
+                        int(c),
+                        tuple(int(o) for o in outer),
+                    )  # fmt: skip
+                    for k, kind, v, c, outer in s["scopes"]
+                ),
+            )
+            for i, s in enumerate(data["sites"])
+        )
+        tensors = tuple((str(n), tuple(int(x) for x in shape)) for n, shape in data["tensors"])
+        return cls(tensors, sites, str(data["deps"]))
+
+
+def _expr(e: Any) -> Expr:
+    """An IR expression as a JSON tree (run-time values become ``opaque``)."""
+    if e is None:
+        return ["opaque", "none"]
+    k = e.kind
+    if k == "int":
+        return ["int", int(e.int_value)]
+    if k == "bool":
+        return ["int", int(bool(e.bool_value))]
+    if k == "var":
+        return ["var", int(e.id), str(e.name)]
+    if k == "binary" and e.op != "div":
+        a, b = e.children
+        return ["bin", str(e.op), _expr(a), _expr(b)]
+    if k == "unary":
+        return ["un", str(e.op), _expr(e.children[0])]
+    if k == "select":
+        c, a, b = e.children
+        return ["sel", _expr(c), _expr(a), _expr(b)]
+    return ["opaque", str(e)]
+
+
+_ACCESS = {"in": "read", "out": "write", "inout": "readwrite"}
+
+
+def _walk(node: Any, bound: tuple[int, ...], scopes: tuple[Scope, ...], names: dict[int, str],
+          kernels: list[Any], out: list[Site], counter: list[int]) -> None:  # fmt: skip
+    """Collects the task sites under ``node`` with the loop variables bound around them."""
+    if node is None:
+        return
+    kind = node.kind
+    if kind == "task":
+        k = kernels[int(node.kernel_id)]
+        params = {str(p.name): str(p.direction) for p in k.params}
+        args = []
+        for a in node.args:
+            if a.kind != "view" or params.get(str(a.param)) not in _ACCESS:
+                continue
+            v = a.view
+            idx: list[Any] = []
+            for i in v.indices:
+                if i.kind == "point":
+                    idx.append(["point", _expr(i.value)])
+                else:
+                    idx.append(["range", _expr(i.start), _expr(i.stop), int(i.step)])
+            args.append(
+                SiteArg(str(a.param), int(v.tensor_id), _ACCESS[params[str(a.param)]], tuple(idx))
+            )
+        axis_vars = tuple(int(x.id) if x.kind == "var" else None for x in node.axis_values)
+        out.append(
+            Site(
+                len(out),
+                int(node.kernel_id),
+                str(node.loc),
+                axis_vars,
+                dict(names),
+                tuple(args),
+                scopes,
+            )  # fmt: skip
+        )
+        return
+    new_vars: list[tuple[str, int]] = []
+    if kind in ("parallel_for", "seq_for", "select_for", "consume"):
+        new_vars = [(str(n), int(i)) for n, i in node.vars]
+    inner = bound + tuple(i for _, i in new_vars)
+    names = {**names, **{i: n for n, i in new_vars}}
+    if kind == "seq_for":
+        counter[0] += 1
+        scope = Scope(counter[0], "seq", new_vars[0][1] if new_vars else None, 0, bound)
+        for child in node.children:
+            _walk(child, inner, scopes + (scope,), names, kernels, out, counter)
+        return
+    if kind == "sequential":
+        counter[0] += 1
+        key = counter[0]
+        for c, child in enumerate(node.children):
+            scope = Scope(key, "sequential", None, c, bound)
+            _walk(child, inner, scopes + (scope,), names, kernels, out, counter)
+        return
+    for child in node.nested():
+        _walk(child, inner, scopes, names, kernels, out, counter)
+
+
+def sites_path(trace_path: str | os.PathLike[str]) -> Path:
+    """Where the task sites of a run traced to ``trace_path`` go: ``X.npy`` -> ``X.sites.json``."""
+    p = Path(trace_path)
+    stem = p.name[: -len(".npy")] if p.name.endswith(".npy") else p.name
+    return p.with_name(stem + ".sites.json")
+
+
+def write_sites(module: Any, trace_path: str | os.PathLike[str]) -> Path | None:
+    """Writes the task sites of ``module`` beside ``trace_path`` (None: no module)."""
+    target = sites_path(trace_path)
+    target.unlink(missing_ok=True)  # never leave an earlier run's sites beside this trace
+    if module is None:
+        return None
+    atomic_write(target, json.dumps(TaskSites.of_module(module).to_json()))
+    return target
+
+
+def load_sites(trace_path: str | os.PathLike[str]) -> TaskSites | None:
+    """The task sites written beside ``trace_path`` (None: none, or unreadable)."""
+    p = sites_path(trace_path)
+    try:
+        return TaskSites.from_json(json.loads(p.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError, PtoError):
+        return None
+
+
+# ---- evaluation ----------------------------------------------------------------------------
+
+
+class _Unknown(Exception):
+    """An expression needs a value the trace does not hold."""
+
+    def __init__(self, why: str):
+        super().__init__(why)
+        self.why = why
+
+
+_BIN = {
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "floordiv": np.floor_divide,
+    "mod": np.mod,
+    "min": np.minimum,
+    "max": np.maximum,
+    "lt": np.less,
+    "le": np.less_equal,
+    "gt": np.greater,
+    "ge": np.greater_equal,
+    "eq": np.equal,
+    "ne": np.not_equal,
+    "and": np.logical_and,
+    "or": np.logical_or,
+    "xor": np.bitwise_xor,
+}
+
+
+def _eval(e: Expr, env: dict[int, np.ndarray], names: dict[int, str], n: int) -> np.ndarray:
+    tag = e[0]
+    if tag == "int":
+        return np.full(n, int(e[1]), dtype=np.int64)
+    if tag == "var":
+        v = env.get(int(e[1]))
+        if v is None:
+            raise _Unknown(
+                f"loop variable {e[2]} is not among the call's k[...] indices the trace records"
+            )
+        return v
+    if tag == "bin":
+        a, b = _eval(e[2], env, names, n), _eval(e[3], env, names, n)
+        op = e[1]
+        if op in ("floordiv", "mod") and bool(np.any(b == 0)):
+            raise _Unknown("a division by zero in an index")
+        if op == "shl":
+            return np.left_shift(a, b & 63)
+        if op == "shr":
+            return np.right_shift(a, b & 63)
+        fn = _BIN.get(op)
+        if fn is None:
+            raise _Unknown(f"operator {op} in an index")
+        return np.asarray(fn(a, b), dtype=np.int64)
+    if tag == "un":
+        a = _eval(e[2], env, names, n)
+        if e[1] == "neg":
+            return -a
+        if e[1] == "abs":
+            return np.abs(a)
+        if e[1] == "not":
+            return (a == 0).astype(np.int64)
+        raise _Unknown(f"operator {e[1]} in an index")
+    if tag == "sel":
+        c = _eval(e[1], env, names, n)
+        return np.where(c != 0, _eval(e[2], env, names, n), _eval(e[3], env, names, n))
+    raise _Unknown(f"the run-time value {e[1]} in an index")
+
+
+def _progressions(arg: SiteArg, shape: tuple[int, ...], env: dict[int, np.ndarray],
+                  names: dict[int, str], n: int) -> list[tuple[np.ndarray, np.ndarray, int, bool]]:  # fmt: skip
+    """Per tensor dimension: (first, count, step > 0, point) of the elements the view takes."""
+    out = []
+    for d, extent in enumerate(shape):
+        if d >= len(arg.indices):
+            out.append((np.zeros(n, np.int64), np.full(n, extent, np.int64), 1, False))
+            continue
+        ix = arg.indices[d]
+        if ix[0] == "point":
+            first = _eval(ix[1], env, names, n)
+            out.append((first, np.ones(n, np.int64), 1, True))
+            continue
+        start, stop, step = _eval(ix[1], env, names, n), _eval(ix[2], env, names, n), int(ix[3])
+        if step > 0:
+            count = np.maximum((stop - start + step - 1) // step, 0)
+            first = start
+        elif step < 0:  # start, start + step, ... > stop: the same elements walked upwards
+            s = -step
+            count = np.maximum((start - stop + s - 1) // s, 0)
+            first = start - (count - 1) * s
+            step = s
+        else:
+            raise _Unknown("a view slice with step 0")
+        out.append((first, count, step, False))
+    return out
+
+
+def _intersect(f1: int, n1: int, s1: int, f2: np.ndarray, n2: np.ndarray, s2: int
+               ) -> tuple[np.ndarray, np.ndarray, int]:  # fmt: skip
+    """Intersection of the progression (f1, n1, s1) with each (f2[i], n2[i], s2): (first, count,
+    step) of the common elements (count 0: none). Exact: a Chinese-remainder test."""
+    g = math.gcd(s1, s2)
+    step = s1 // g * s2
+    lo = np.maximum(f1, f2)
+    hi = np.minimum(f1 + (n1 - 1) * s1, f2 + (n2 - 1) * s2)
+    diff = f2 - f1
+    ok = (diff % g == 0) & (n2 > 0) & (n1 > 0)
+    m2 = s2 // g
+    inv = pow(s1 // g, -1, m2) if m2 > 1 else 0
+    k = ((diff // g) * inv) % m2 if m2 > 1 else np.zeros_like(diff)
+    x0 = f1 + s1 * k  # a common element, modulo step
+    first = lo + (x0 - lo) % step
+    count = np.where(ok & (first <= hi), (hi - first) // step + 1, 0)
+    return first, count, step
+
+
+# ---- answers -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DimRange:
+    """The indices a region takes along one dimension: ``start, start + step, ... < stop``
+    (``point``: one index, the dimension is indexed, not sliced)."""
+
+    start: int
+    stop: int
+    step: int = 1
+    point: bool = False
+
+    def text(self) -> str:
+        if self.point:
+            return str(self.start)
+        s = f"{self.start}:{self.stop}"
+        return s if self.step == 1 else f"{s}:{self.step}"
+
+
+@dataclass(frozen=True)
+class TaskRegion:
+    """One view a task accessed: ``Y[2, 0:8]`` read / write / readwrite."""
+
+    tensor: str
+    tensor_id: int
+    param: str
+    access: str
+    dims: tuple[DimRange, ...]
+
+    def text(self) -> str:
+        return f"{self.tensor}[{', '.join(d.text() for d in self.dims)}]"
+
+    @property
+    def size(self) -> int:
+        return math.prod(max(0, -(-(d.stop - d.start) // d.step)) for d in self.dims)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A dependency on (predecessor) or of (successor) trace row ``row``: ``kind`` is RAW, WAR,
+    WAW (on ``tensor``) or ``seq`` (a ``P.seq`` / ``sequential`` step)."""
+
+    row: int
+    task: int
+    kind: str
+    tensor: str = ""
+
+
+@dataclass
+class Answer:
+    """Regions of one task, or why they are not known (``notes``)."""
+
+    regions: list[TaskRegion] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    site: Site | None = None
+
+
+@dataclass
+class TaskLinks:
+    """Predecessors and successors (one ``Link`` per task and kind), and what is not exact."""
+
+    preds: list[Link] = field(default_factory=list)
+    succs: list[Link] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _ArgCache:
+    prog: list[tuple[np.ndarray, np.ndarray, int, bool]] | None
+    why: str
+
+
+class TaskRegions:
+    """Regions and dependencies of the tasks of one run (``trace``) of the program ``sites``
+    describes. Per call site, the rows and their evaluated views are computed once, on the
+    first question that needs them."""
+
+    def __init__(self, sites: TaskSites, trace: np.ndarray):
+        validate_trace(trace)
+        self.sites = sites
+        self.trace = trace
+        self._task = np.asarray(trace["task"], dtype=np.int64)
+        self._by_kernel: dict[int, list[Site]] = {}
+        for s in sites.sites:
+            self._by_kernel.setdefault(s.kernel, []).append(s)
+        self._rows: dict[int, np.ndarray] = {}
+        self._args: dict[tuple[int, int], _ArgCache] = {}
+        self._env: dict[int, dict[int, np.ndarray]] = {}
+        self._site_of_row: np.ndarray | None = None
+        self._ambiguous: set[int] = set()  # kernels with tasks no single site claims
+
+    # ---- rows of a site ------------------------------------------------------------------
+
+    def _assign(self) -> np.ndarray:
+        """Site index per trace row (-1: no site; -2: several sites it could be)."""
+        if self._site_of_row is not None:
+            return self._site_of_row
+        tr = self.trace
+        out = np.full(len(tr), -1, dtype=np.int64)
+        kernel = np.asarray(tr["kernel"], dtype=np.int64)
+        arity = sum((np.asarray(tr[f"idx{k}"]) >= 0).astype(np.int64) for k in range(_IDX))
+        for k, ss in self._by_kernel.items():
+            mine = kernel == k
+            if len(ss) == 1:
+                out[mine] = ss[0].index
+                continue
+            # Several call sites of one kernel: told apart by how many indices they record,
+            # when only one site records that many; otherwise the trace cannot say.
+            by_arity: dict[int, list[Site]] = {}
+            for s in ss:
+                by_arity.setdefault(min(len(s.axis_vars), _IDX), []).append(s)
+            out[mine] = -2
+            for a, group in by_arity.items():
+                if len(group) == 1:
+                    out[mine & (arity == a)] = group[0].index
+            if bool(np.any(out[mine] == -2)):
+                self._ambiguous.add(k)
+        self._site_of_row = out
+        return out
+
+    def site_of(self, row: int) -> tuple[Site | None, str]:
+        """The call site that issued trace row ``row``, or None and why not."""
+        s = int(self._assign()[row])
+        if s >= 0:
+            return self.sites.sites[s], ""
+        k = int(self.trace["kernel"][row])
+        if s == -2:
+            n = len(self._by_kernel.get(k, []))
+            return None, (
+                f"kernel {k} is called at {n} sites and the trace does not record which one "
+                "issued this task"
+            )
+        return None, "no kernel call of the compiled program issued this task"
+
+    def _site_rows(self, s: int) -> np.ndarray:
+        rows = self._rows.get(s)
+        if rows is None:
+            rows = np.flatnonzero(self._assign() == s)
+            rows = rows[np.argsort(self._task[rows], kind="stable")]
+            self._rows[s] = rows
+        return rows
+
+    def _site_env(self, site: Site) -> dict[int, np.ndarray]:
+        env = self._env.get(site.index)
+        if env is None:
+            rows = self._site_rows(site.index)
+            env = {
+                v: np.asarray(self.trace[f"idx{k}"][rows], dtype=np.int64)
+                for v, k in site.known_vars.items()
+            }
+            self._env[site.index] = env
+        return env
+
+    def _arg(self, site: Site, a: int) -> _ArgCache:
+        key = (site.index, a)
+        got = self._args.get(key)
+        if got is None:
+            arg = site.args[a]
+            shape = self.sites.tensors[arg.tensor][1]
+            n = len(self._site_rows(site.index))
+            try:
+                got = _ArgCache(_progressions(arg, shape, self._site_env(site), site.var_names, n),
+                                "")  # fmt: skip
+            except _Unknown as exc:
+                got = _ArgCache(None, exc.why)
+            self._args[key] = got
+        return got
+
+    def _position(self, site: Site, row: int) -> int:
+        rows = self._site_rows(site.index)
+        j = int(np.searchsorted(self._task[rows], self._task[row]))
+        if j >= len(rows) or int(rows[j]) != row:
+            j = int(np.flatnonzero(rows == row)[0])
+        return j
+
+    # ---- regions -------------------------------------------------------------------------
+
+    def regions(self, row: int) -> Answer:
+        """The tensor regions trace row ``row`` read and wrote (in argument order)."""
+        site, why = self.site_of(row)
+        if site is None:
+            return Answer(notes=[why])
+        ans = Answer(site=site)
+        j = self._position(site, row)
+        for a, arg in enumerate(site.args):
+            cache = self._arg(site, a)
+            name = self.sites.tensors[arg.tensor][0]
+            if cache.prog is None:
+                ans.notes.append(f"{arg.param} ({name}): not known: {cache.why}")
+                continue
+            dims = tuple(
+                DimRange(
+                    int(f[j]), int(f[j] + (c[j] - 1) * s + 1) if c[j] > 0 else int(f[j]), s, pt
+                )  # fmt: skip
+                for f, c, s, pt in cache.prog
+            )
+            ans.regions.append(TaskRegion(name, arg.tensor, arg.param, arg.access, dims))
+        return ans
+
+    # ---- dependencies --------------------------------------------------------------------
+
+    def links(self, row: int, limit: int = MAX_PAINTED) -> TaskLinks:
+        """Predecessors and successors of trace row ``row`` by data and by sequential step."""
+        out = TaskLinks()
+        site, why = self.site_of(row)
+        if site is None:
+            out.notes.append(f"dependencies not known: {why}")
+            return out
+        deps = self.sites.deps
+        if deps == "explicit":
+            out.notes.append(
+                "this run's schedule is Deps.explicit(): the simulator did not order tasks by "
+                "data; the data dependencies below are the program's, not the run's"
+            )
+        elif deps == "infer_bounding":
+            out.notes.append(
+                "this run compared bounding ranges (Deps.infer('bounding')): the simulator may "
+                "have ordered more tasks than the exact data dependencies below"
+            )
+        self._data_links(site, row, out, limit)
+        self._seq_links(site, row, out)
+        for lst in (out.preds, out.succs):
+            lst.sort(key=lambda lk: (lk.task, lk.kind))
+        return out
+
+    def _candidates(self, tensor: int) -> Iterator[tuple[Site, int, SiteArg]]:
+        for s in self.sites.sites:
+            for a, arg in enumerate(s.args):
+                if arg.tensor == tensor:
+                    yield s, a, arg
+
+    def _data_links(self, site: Site, row: int, out: TaskLinks, limit: int) -> None:
+        t = int(self._task[row])
+        j = self._position(site, row)
+        self._assign()
+        for a, arg in enumerate(site.args):
+            name = self.sites.tensors[arg.tensor][0]
+            mine = self._arg(site, a)
+            if mine.prog is None:
+                out.notes.append(f"data dependencies on {name} ({arg.param}): not known: "
+                                 f"{mine.why}")  # fmt: skip
+                continue
+            me = [(int(f[j]), int(c[j]), s) for f, c, s, _ in mine.prog]
+            if any(c <= 0 for _, c, _ in me):
+                continue  # an empty view touches nothing
+            if math.prod(c for _, c, _ in me) > MAX_REGION:
+                out.notes.append(f"data dependencies on {name}: the region has more than "
+                                 f"{MAX_REGION:,} elements; not computed")  # fmt: skip
+                continue
+            if any(s.kernel in self._ambiguous for s, _, _ in self._candidates(arg.tensor)):
+                out.notes.append(
+                    f"data dependencies on {name}: a kernel that touches it is called at several "
+                    "sites the trace cannot tell apart; not computed"
+                )
+                continue
+            cands: list[tuple[np.ndarray, np.ndarray, bool, bool, list[tuple[np.ndarray, np.ndarray, int]]]] = []  # fmt: skip
+            unknown = []
+            for s, b, other in self._candidates(arg.tensor):
+                if not (arg.writes or other.writes):
+                    continue  # reads never order reads
+                cache = self._arg(s, b)
+                rows = self._site_rows(s.index)
+                if not len(rows):
+                    continue
+                if cache.prog is None:
+                    unknown.append(f"{s.loc or 'a call'} ({other.param}): {cache.why}")
+                    continue
+                ok = np.ones(len(rows), dtype=bool)
+                inter = []
+                for (f1, n1, s1), (f2, n2, s2, _) in zip(me, cache.prog, strict=True):
+                    first, count, step = _intersect(f1, n1, s1, f2, n2, s2)
+                    ok &= count > 0
+                    inter.append((first, count, step))
+                ok &= rows != row
+                sel = np.flatnonzero(ok)
+                if len(sel):
+                    cands.append((rows[sel], self._task[rows[sel]], other.reads, other.writes,
+                                  [(f[sel], c[sel], st) for f, c, st in inter]))  # fmt: skip
+            if unknown:
+                out.notes.append(
+                    f"data dependencies on {name}: not known, the views of "
+                    + "; ".join(unknown[:3])
+                    + (" ..." if len(unknown) > 3 else "")
+                )
+                continue
+            for backwards in (True, False):
+                found, exact = _paint(me, arg, cands, t, backwards, limit)
+                target = out.preds if backwards else out.succs
+                target.extend(Link(r, int(self._task[r]), k, name) for r, k in found)
+                if not exact:
+                    out.notes.append(
+                        f"data {'predecessors' if backwards else 'successors'} on {name}: more "
+                        f"than {limit:,} overlapping tasks; only the latest {limit:,} examined"
+                    )
+
+    def _seq_links(self, site: Site, row: int, out: TaskLinks) -> None:
+        if not site.scopes:
+            return
+        j = self._position(site, row)
+        my_env = {v: int(vals[j]) for v, vals in self._site_env(site).items()}
+        for want_preds in (True, False):
+            target = out.preds if want_preds else out.succs
+            for scope in reversed(site.scopes):
+                found, why = self._steps(site, scope, my_env, row, want_preds)
+                if why:
+                    out.notes.append(why)
+                    break
+                if found is not None:
+                    target.extend(Link(int(r), int(self._task[r]), "seq") for r in found)
+                    break
+
+    def _step_of(self, site: Site, scope: Scope, env: dict[int, Any]) -> Any:
+        if scope.kind == "sequential":
+            for sc in site.scopes:
+                if sc.key == scope.key:
+                    return sc.child
+        return env.get(scope.var) if scope.var is not None else None
+
+    def _steps(self, site: Site, scope: Scope, my_env: dict[int, int], row: int,
+               preds: bool) -> tuple[np.ndarray | None, str]:  # fmt: skip
+        """Rows of the previous (next) non-empty step of ``scope`` around ``row``'s task."""
+        var_name = site.var_names.get(scope.var or -1, "?")
+        what = f"P.seq loop {var_name}" if scope.kind == "seq" else "sequential"
+        my_step = self._step_of(site, scope, my_env)
+        if my_step is None:
+            return None, (
+                f"{what} step not known: its variable is not among the call's k[...] indices"
+            )
+        missing = [v for v in scope.outer if v not in my_env]
+        if missing:
+            names = ", ".join(site.var_names.get(v, "?") for v in missing)
+            return None, f"{what} steps not known: loop variable(s) {names} not recorded"
+        best_step: int | None = None
+        chunks: list[tuple[np.ndarray, np.ndarray]] = []
+        for s in self.sites.sites:
+            if not any(sc.key == scope.key for sc in s.scopes):
+                continue
+            rows = self._site_rows(s.index)
+            if not len(rows):
+                continue
+            env = self._site_env(s)
+            keep = np.ones(len(rows), dtype=bool)
+            for v in scope.outer:
+                if v not in env:
+                    return None, (f"{what} steps not known: a call in it does not record loop "
+                                  f"variable {s.var_names.get(v, '?')}")  # fmt: skip
+                keep &= env[v] == my_env[v]
+            if scope.kind == "sequential":
+                step = np.full(len(rows), self._step_of(s, scope, {}), dtype=np.int64)
+            else:
+                assert scope.var is not None
+                if scope.var not in env:
+                    return None, (f"{what} steps not known: a call in it does not record "
+                                  f"{var_name}")  # fmt: skip
+                step = env[scope.var]
+            keep &= (step < my_step) if preds else (step > my_step)
+            if keep.any():
+                chunks.append((rows[keep], step[keep]))
+                edge = int(step[keep].max() if preds else step[keep].min())
+                if best_step is None or (edge > best_step if preds else edge < best_step):
+                    best_step = edge
+        if best_step is None:
+            return None, ""
+        found = np.concatenate([r[st == best_step] for r, st in chunks])
+        return found[found != row], ""
+
+
+def _paint(me: Sequence[tuple[int, int, int]], arg: SiteArg, cands: list, t: int,
+           backwards: bool, limit: int) -> tuple[list[tuple[int, str]], bool]:  # fmt: skip
+    """The tasks that meet an element of the access ``me`` first, walking from task ``t``
+    backwards (predecessors) or forwards (successors) in submission order; see the module doc.
+    Returns ``[(row, kind)]`` and whether every overlapping task could be examined."""
+    if not cands:
+        return [], True
+    at_once = _paint_at_once(me, arg, cands, t, backwards)
+    if at_once is not None:
+        return at_once, True
+    rows = np.concatenate([c[0] for c in cands])
+    tasks = np.concatenate([c[1] for c in cands])
+    reads = np.concatenate([np.full(len(c[0]), c[2]) for c in cands])
+    writes = np.concatenate([np.full(len(c[0]), c[3]) for c in cands])
+    part = np.concatenate([np.full(len(c[0]), i) for i, c in enumerate(cands)])
+    local = np.concatenate([np.arange(len(c[0])) for c in cands])
+    side = tasks < t if backwards else tasks > t
+    if not arg.writes:
+        side &= writes  # a read is ordered by writes only (RAW back, WAR forwards)
+    order = np.flatnonzero(side)
+    order = order[np.argsort(tasks[order], kind="stable")]
+    if backwards:
+        order = order[::-1]
+    exact = len(order) <= limit
+    order = order[:limit]
+    closed = np.zeros(tuple(c for _, c, _ in me), dtype=bool)
+    found: list[tuple[int, str]] = []
+    for i in order:
+        c = cands[int(part[i])]
+        k = int(local[i])
+        sl = tuple(
+            slice(
+                int((f[k] - f0) // s0),
+                int((f[k] - f0) // s0 + (n[k] - 1) * (st // s0) + 1),
+                st // s0,
+            )  # fmt: skip
+            for (f, n, st), (f0, _, s0) in zip(c[4], me, strict=True)
+        )
+        open_ = ~closed[sl]
+        if not open_.any():
+            continue
+        w = bool(writes[i])
+        kind = str(_kind(arg, backwards, writes[i : i + 1], reads[i : i + 1])[0])
+        found.append((int(rows[i]), kind))
+        if w:
+            closed[sl] = True
+            if closed.all():
+                break
+    return found, exact
+
+
+def _kind(arg: SiteArg, backwards: bool, w: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """The dependency kind of each found task (``w``/``r``: it writes / reads the tensor)."""
+    if not arg.writes:  # a read: the last write before it, the first write after it
+        return np.full(len(w), "RAW" if backwards else "WAR")
+    if backwards:  # a write (or read-write): the last write and the reads since
+        return np.where(w, "RAW" if arg.reads else "WAW", "WAR")
+    return np.where(w & ~r, "WAW", "RAW")  # the reads until the next write, and that write
+
+
+def _paint_at_once(me: Sequence[tuple[int, int, int]], arg: SiteArg, cands: list, t: int,
+                   backwards: bool) -> list[tuple[int, str]] | None:  # fmt: skip
+    """``_paint`` for every overlapping task at once: each task's intersection with ``me`` is
+    expanded to element indices of ``me``'s grid, the last (first) write per element is a
+    ``minimum.at`` / ``maximum.at``, and the reads that fall between are flagged per task.
+    None when the intersections hold more than ``MAX_EXPANDED`` elements (the loop decides)."""
+    rows = np.concatenate([c[0] for c in cands])
+    tasks = np.concatenate([c[1] for c in cands])
+    reads = np.concatenate([np.full(len(c[0]), c[2]) for c in cands])
+    writes = np.concatenate([np.full(len(c[0]), c[3]) for c in cands])
+    side = tasks < t if backwards else tasks > t
+    if not arg.writes:
+        side &= writes
+    sel = np.flatnonzero(side)
+    if not len(sel):
+        return []
+    shape = [c for _, c, _ in me]
+    starts, counts, steps = [], [], []
+    for d, (f0, _, s0) in enumerate(me):
+        f = np.concatenate([c[4][d][0] for c in cands])[sel]
+        n = np.concatenate([c[4][d][1] for c in cands])[sel]
+        st = np.concatenate([np.full(len(c[0]), c[4][d][2] // s0) for c in cands])[sel]
+        starts.append((f - f0) // s0)
+        counts.append(n)
+        steps.append(st)
+    sizes = np.prod(np.stack(counts), axis=0)
+    total = int(sizes.sum())
+    if total > MAX_EXPANDED:
+        return None
+    cid = np.repeat(np.arange(len(sel)), sizes)
+    off = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    flat = np.zeros(total, dtype=np.int64)
+    pitch = 1
+    for d in reversed(range(len(me))):
+        n = counts[d][cid]
+        q = off % n
+        off //= n
+        flat += (starts[d][cid] + q * steps[d][cid]) * pitch
+        pitch *= shape[d]
+    task = tasks[sel][cid]
+    w = writes[sel][cid]
+    size = math.prod(shape)
+    if backwards:  # the last write before t per element (-1: none)
+        edge = np.full(size, -1, dtype=np.int64)
+        np.maximum.at(edge, flat[w], task[w])
+        hit = np.where(w, task == edge[flat], task > edge[flat])
+    else:  # the first write after t per element (beyond every task: none)
+        edge = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(edge, flat[w], task[w])
+        hit = np.where(w, task == edge[flat], task < edge[flat])
+    found = np.flatnonzero(np.bincount(cid, weights=hit, minlength=len(sel)) > 0)
+    kinds = _kind(arg, backwards, writes[sel][found], reads[sel][found])
+    return [(int(r), str(k)) for r, k in zip(rows[sel][found], kinds, strict=True)]
+
+
+def load_trace_sites(trace_path: str | os.PathLike[str], trace: np.ndarray) -> TaskRegions | None:
+    """``TaskRegions`` of the run traced to ``trace_path`` when its sites were written."""
+    sites = load_sites(trace_path)
+    return TaskRegions(sites, trace) if sites is not None else None
