@@ -264,7 +264,8 @@ class MainWindow(QMainWindow):
 
     def _build_run_panel(self) -> None:
         """Run/Cancel, the run views and their docks: bottom Timeline (Compare and Log as tabs)
-        beside Diagnostics; Stats and Sources as tabs of Properties on the right."""
+        beside Diagnostics (with the selected slice's Details as its tab); Stats and Sources as
+        tabs of Properties on the right."""
         assert self.canvas is not None
         panel = RunPanel(self, self.canvas, lambda: self.document)
         self.run_panel = panel
@@ -272,10 +273,12 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(panel.timeline_dock, self.diagnostics_dock, Qt.Orientation.Horizontal)
         self.tabifyDockWidget(panel.timeline_dock, panel.compare_dock)
         self.tabifyDockWidget(panel.timeline_dock, panel.log_dock)
+        self.tabifyDockWidget(self.diagnostics_dock, panel.details_dock)
         self.tabifyDockWidget(self.properties_dock, panel.stats_dock)
         self.tabifyDockWidget(self.properties_dock, panel.sources_dock)
         panel.timeline_dock.raise_()
         self.properties_dock.raise_()
+        self.diagnostics_dock.raise_()  # Details comes forward when a slice is selected
         for dock in panel.docks:
             self.actions.docks_menu.addAction(dock.toggleViewAction())
         panel.diagnostics_changed.connect(self.refresh_diagnostics)

@@ -53,11 +53,13 @@ from app.runner.job import RunDiagnostic, RunResult
 from app.runner.qt_runner import QtRunner
 from app.runner.runs import RunHistory, RunRecord, compare_stats, summarize_schedule
 from app.views.compare import CompareView
+from app.views.slice_details import SliceDetailsPanel, link_to_timeline
 from app.views.slices import slice_text
 from app.views.sources import SourcesView
 from app.views.stats import StatsPanel
 from app.views.timeline import TimelineView
 from pto_wsp.backends import EMIT_ONLY_TARGETS
+from pto_wsp.runtime.task_regions import TaskRegions
 from pto_wsp.runtime.trace import write_chrome_trace
 from pto_wsp.runtime.trace_analysis import ns_per_cycle_of, num_workers_of
 
@@ -252,6 +254,8 @@ class RunPanel(QObject):
         self.runner.finished.connect(self._on_done)
         self.runner.failed.connect(self._on_done)
         self.timeline.slice_clicked.connect(self._on_slice_clicked)
+        link_to_timeline(self.details, self.timeline)
+        self.timeline.row_selected.connect(self._raise_details)
         self.canvas.selection_changed.connect(self.highlight_nodes)
 
     # ------------------------------------------------------------------------------------------
@@ -284,6 +288,8 @@ class RunPanel(QObject):
         self.log_dock = self._dock("Log", "logDock", self.log)
         self.compare = CompareDock(self.history)
         self.compare_dock = self._dock("Compare", "compareDock", self.compare)
+        self.details = SliceDetailsPanel()
+        self.details_dock = self._dock("Details", "detailsDock", self.details)
 
         self.busy = QProgressBar()
         self.busy.setObjectName("runBusy")
@@ -305,6 +311,7 @@ class RunPanel(QObject):
             self.log_dock,
             self.stats_dock,
             self.sources_dock,
+            self.details_dock,
         ]
 
     # ------------------------------------------------------------------------------------------
@@ -464,6 +471,8 @@ class RunPanel(QObject):
         )
         # the range selection's duration also reads in time at the run's cost-table clock
         self.timeline.set_clock(ns_per_cycle_of(result.stats))
+        regions = TaskRegions(result.sites, trace) if result.sites is not None else None
+        self.details.set_run(trace, result.kernel_names, regions, ns_per_cycle_of(result.stats))
         self.stats.set_run(result.stats, trace, result.kernel_names)
         peaks = result.csp.peak_occupancy() if result.csp is not None else {}
         self.run_labels.show(channel_labels(doc, peaks))
@@ -603,6 +612,11 @@ class RunPanel(QObject):
         count = int(mask.sum())
         self._message(f"{count:,} slice{'s' if count != 1 else ''} outlined in the Timeline")
         return count
+
+    def _raise_details(self, row: int | None) -> None:
+        """A selected slice brings its Details forward (unless the user closed the dock)."""
+        if row is not None and not self.details_dock.isHidden():
+            self.details_dock.raise_()
 
     def _on_slice_clicked(self, record: np.void) -> None:
         text = slice_text(record, self.timeline.kernel_names, self.timeline.trace)

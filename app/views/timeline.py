@@ -20,6 +20,11 @@ process with its tasks and, hatched grey, the intervals it waited on a channel o
 tooltip says which). Under the lanes, counter tracks (``app.views.counter_tracks``) share the
 cycle axis: running tasks, windowed utilisation and, for CSP runs, each channel's occupancy; the
 "tracks" menu in the header shows or hides each.
+
+Lanes collapse (a click on the label's disclosure triangle) and pin to the top (its right-click
+menu): ``app.views.lane_controls``. A click on a slice selects it (``row_selected(row)``, which
+the details panel follows, then ``slice_clicked``); a click on empty lanes or ``Esc`` (after a
+range selection is cleared) clears the selection (``row_selected(None)``).
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from app.views.counter_tracks import CounterTracks
 from app.views.cycle_axis import CycleAxis
+from app.views.lane_controls import LaneControls
+from app.views.lane_layout import LaneLayout, lane_layout
 from app.views.slices import COLLECTIVE_KINDS, kernel_palette, slice_text
 from app.views.stale import StaleBanner
 from app.views.timeline_item import TimelineItem
@@ -72,6 +79,7 @@ class TimelineView(QtWidgets.QWidget):
     """
 
     slice_clicked = QtCore.Signal(object)
+    row_selected = QtCore.Signal(object)  # the selected trace row (int), or None when cleared
     hovered = QtCore.Signal(object)
     range_selected = QtCore.Signal(object)  # (start, end) cycles, or None when cleared
 
@@ -93,7 +101,9 @@ class TimelineView(QtWidgets.QWidget):
         self._cursor_scene: QtCore.QPointF | None = None  # last mouse position over the lanes
         self._drag_anchor: tuple[float, float] | None = None  # (cycle, viewport px x) of a drag
         self._start_order: np.ndarray | None = None  # rows by start, for search (built lazily)
-        self.selected_row: int | None = None  # the row last selected by a search
+        self.selected_row: int | None = None  # the selected row (click, search, go_to_row)
+        self.lane_controls = LaneControls(self._on_lanes_changed, self)
+        self.lane_layout: LaneLayout = lane_layout([])
 
         self.title_label = QtWidgets.QLabel()
         self.stale_banner = StaleBanner()
@@ -170,6 +180,7 @@ class TimelineView(QtWidgets.QWidget):
         scene = self.plot.scene()
         scene.sigMouseMoved.connect(self._on_mouse_moved)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
+        vb.sigYRangeChanged.connect(self._update_lane_ticks)  # pinned labels follow the scroll
 
     # ---- public API ------------------------------------------------------------------------
 
@@ -257,7 +268,7 @@ class TimelineView(QtWidgets.QWidget):
 
     def set_cycle_limit(self, span: float) -> None:
         """Bounds zoom and pan to a run of ``span`` cycles (a compare view passes the longer)."""
-        n = max(len(self._lanes.lanes), 1) if self._lanes is not None else 1
+        n = max(self.lane_layout.total, 1.0) if self._lanes is not None else 1.0
         span = max(float(span), 1.0)
         self.view_box.setLimits(
             xMin=-0.5 * span,
@@ -384,8 +395,8 @@ class TimelineView(QtWidgets.QWidget):
         """The wait interval under view point ``(x cycles, y lanes)`` ("" over none)."""
         if self._lanes is None or not math.isfinite(x) or not math.isfinite(y):
             return ""
-        i = math.floor(y)
-        if not 0 <= i < len(self._lanes.lanes):
+        i = self.lane_at(y)
+        if i is None:
             return ""
         lane = self._lanes.lanes[i]
         hit = lane.wait_at(x, tolerance)
@@ -416,12 +427,23 @@ class TimelineView(QtWidgets.QWidget):
         """The trace row of the slice at cycle ``x`` on the lane at view ``y`` (None: none)."""
         if self._lanes is None or not math.isfinite(x) or not math.isfinite(y):
             return None
-        i = math.floor(y)
-        if not 0 <= i < len(self._lanes.lanes):
+        i = self.lane_at(y)
+        if i is None:
             return None
         lane = self._lanes.lanes[i]
         hit = lane.hit(x, tolerance)
         return None if hit is None else int(lane.rows[hit])
+
+    def lane_at(self, y: float) -> int | None:
+        """The lane drawn at view ``y`` (collapsed lanes are thin, pinned ones stick to the
+        top while scrolling; None: no lane there)."""
+        if self._lanes is None or not math.isfinite(y):
+            return None
+        return self.lane_layout.lane_at(y, self._view_top())
+
+    def _view_top(self) -> float:
+        _, (y0, y1) = self.view_box.viewRange()
+        return float(min(y0, y1))
 
     def tooltip_at(self, x: float, y: float) -> str:
         """The hover text for view point ``(x cycles, y lanes)`` ("" over no slice)."""
@@ -438,7 +460,8 @@ class TimelineView(QtWidgets.QWidget):
             where = np.flatnonzero(lane.rows == row)
             if len(where):
                 j = int(where[0])
-                return QtCore.QPointF((lane.starts[j] + lane.ends[j]) / 2.0, i + 0.5)
+                y = self.lane_layout.centre(i, self._view_top())
+                return QtCore.QPointF((lane.starts[j] + lane.ends[j]) / 2.0, y)
         raise PtoError(f"timeline: row {row} is not in this run")
 
     # ---- search ----------------------------------------------------------------------------
@@ -479,16 +502,26 @@ class TimelineView(QtWidgets.QWidget):
         self.view_box.setXRange(centre - span / 2.0, centre + span / 2.0, padding=0)
         lane_y = self.view_pos_of(row).y()
         _, (y0, y1) = self.view_box.viewRange()
-        if lane_y - 0.5 < y0 or lane_y + 0.5 > y1:  # the lane is scrolled away: centre it
+        band = self.lane_layout.pinned_height  # pinned lanes cover the top of the view
+        if lane_y - 0.5 < y0 + band or lane_y + 0.5 > y1:  # the lane is scrolled away: centre it
             h = y1 - y0
-            lanes = float(len(self._lanes.lanes)) if self._lanes is not None else 1.0
-            top = min(max(lane_y - h / 2.0, 0.0), max(lanes - h, 0.0))
+            total = self.lane_layout.total if self._lanes is not None else 1.0
+            top = min(max(lane_y - h / 2.0, 0.0), max(total - h, 0.0))
             self.view_box.setYRange(top, top + h, padding=0)
         self.selected_row = int(row)
         mask = np.zeros(len(self._trace), dtype=bool)
         mask[row] = True
         self.highlight_tasks(mask)
+        self.row_selected.emit(int(row))
         self.slice_clicked.emit(record)
+
+    def clear_selection(self) -> bool:
+        """Drops the selected slice; True when there was one."""
+        if self.selected_row is None:
+            return False
+        self.selected_row = None
+        self.row_selected.emit(None)
+        return True
 
     # ---- internals -------------------------------------------------------------------------
 
@@ -505,18 +538,81 @@ class TimelineView(QtWidgets.QWidget):
         self.item.set_lanes(self._lanes, colors)
         self.item.set_highlight(self._highlight)
         lanes = self._lanes
-        ticks = [
-            (i + 0.5, f"{lane.label}  {100.0 * lanes.utilisation(lane):.0f}%")
-            for i, lane in enumerate(lanes.lanes)
-        ]
-        self.plot_item.getAxis("left").setTicks([ticks, []])
+        self._apply_lane_layout()
         self.set_cycle_limit(float(lanes.makespan))
         self._update_header()
         self._update_legend(colors)
 
     def _fit_lanes(self) -> None:
-        n = len(self._lanes.lanes) if self._lanes is not None else 1
-        self.view_box.setYRange(0.0, float(max(n, 1)), padding=0)
+        n = self.lane_layout.total if self._lanes is not None else 1.0
+        self.view_box.setYRange(0.0, float(max(n, 1.0)), padding=0)
+
+    # ---- collapsed and pinned lanes (app.views.lane_controls) ----------------------------
+
+    def _apply_lane_layout(self) -> None:
+        assert self._lanes is not None
+        self.lane_layout = self.lane_controls.layout([ln.label for ln in self._lanes.lanes])
+        self.item.set_layout(self.lane_layout)
+        self._update_lane_ticks()
+
+    def _update_lane_ticks(self, *_args: object) -> None:
+        """Lane labels at the lanes' centres (pinned ones where they stick; none for lanes
+        under the pinned band)."""
+        lanes = self._lanes
+        if lanes is None:
+            return
+        y0 = self._view_top()
+        layout = self.lane_layout
+        if len(layout.tops) != len(lanes.lanes):
+            return
+        hidden = layout.covered(y0)
+        ticks = [
+            (
+                layout.centre(i, y0),
+                self.lane_controls.label_text(lane.label, lanes.utilisation(lane)),
+            )
+            for i, lane in enumerate(lanes.lanes)
+            if not hidden[i]
+        ]
+        self.plot_item.getAxis("left").setTicks([ticks, []])
+
+    def _on_lanes_changed(self) -> None:
+        """A lane was collapsed, expanded, pinned or unpinned."""
+        if self._lanes is None:
+            return
+        _, (y0, y1) = self.view_box.viewRange()
+        self._apply_lane_layout()
+        self.set_cycle_limit(float(self._lanes.makespan))
+        total = self.lane_layout.total
+        h = min(y1 - y0, max(total, 1.0))
+        top = min(max(y0, 0.0), max(total - h, 0.0))
+        self.view_box.setYRange(top, top + h, padding=0)
+        self._update_lane_ticks()
+
+    def lane_label_rect(self, lane: int) -> QtCore.QRectF:
+        """Where lane ``lane``'s label is, in the plot widget's coordinates (for a click)."""
+        axis = self.plot_item.getAxis("left")
+        rect = axis.mapRectToScene(axis.boundingRect())
+        y = self.view_box.mapViewToScene(
+            QtCore.QPointF(0.0, self.lane_layout.centre(lane, self._view_top()))
+        ).y()
+        scene_rect = QtCore.QRectF(rect.left(), y - 2.0, rect.width(), 4.0)
+        return QtCore.QRectF(self.plot.mapFromScene(scene_rect).boundingRect())
+
+    def _label_click(self, ev: Any) -> bool:
+        """A click on a lane label (left axis): collapse / menu. True when it was one."""
+        axis = self.plot_item.getAxis("left")
+        scene_pos = ev.scenePos()
+        if self._lanes is None or not axis.sceneBoundingRect().contains(scene_pos):
+            return False
+        lane = self.lane_at(float(self.view_box.mapSceneToView(scene_pos).y()))
+        if lane is None:
+            return False
+        ev.accept()
+        self.lane_controls.label_clicked(
+            self._lanes.lanes[lane].label, ev.button(), ev.screenPos().toPoint()
+        )
+        return True
 
     def _update_header(self) -> None:
         if self._lanes is None or self._trace is None:
@@ -592,15 +688,21 @@ class TimelineView(QtWidgets.QWidget):
         self.hovered.emit(record)
 
     def _on_mouse_clicked(self, ev: Any) -> None:
-        if self._trace is None or ev.button() != QtCore.Qt.MouseButton.LeftButton:
+        if self._trace is None or self._label_click(ev):
+            return
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton:
             return
         scene_pos = ev.scenePos()
         if not self.view_box.sceneBoundingRect().contains(scene_pos):
             return
         p = self.view_box.mapSceneToView(scene_pos)
         row = self.row_at(p.x(), p.y(), self._tolerance())
-        if row is not None:
-            self.slice_clicked.emit(self._trace[row])
+        if row is None:
+            self.clear_selection()  # a click on empty space
+            return
+        self.selected_row = row
+        self.row_selected.emit(row)
+        self.slice_clicked.emit(self._trace[row])
 
     # ---- keyboard --------------------------------------------------------------------------
 
@@ -615,8 +717,8 @@ class TimelineView(QtWidgets.QWidget):
             self.pan(-_WASD_PAN_FRACTION)
         elif key == K.Key_D:
             self.pan(_WASD_PAN_FRACTION)
-        elif key == K.Key_Escape:
-            return self.clear_range()  # unhandled without a selection: a dialog may close
+        elif key == K.Key_Escape:  # unhandled without a selection: a dialog may close
+            return self.clear_range() or self.clear_selection()
         elif key in (K.Key_Plus, K.Key_Equal) or text in ("+", "="):
             self.zoom(1.0 / _ZOOM_STEP)
         elif key in (K.Key_Minus, K.Key_Underscore) or text in ("-", "_"):

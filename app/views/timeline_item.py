@@ -8,7 +8,9 @@ slices into at most a couple of rects per pixel column, and one ``drawRects`` pe
 sends them to Qt through a reusable native ``QRectF`` array.
 
 Coordinates: x is cycles, lane ``i`` spans y in ``[i, i + 1)`` with the slice drawn in the middle
-``LANE_FILL`` of it. ``paint()`` works in device pixels (it reads the painter's transform and
+``LANE_FILL`` of it; with a ``LaneLayout`` (``set_layout``: collapsed lanes thin, pinned lanes
+first and stuck to the top of the view, ``app.views.lane_layout``) lane ``i`` spans its top and
+height there instead, and lanes scrolled under the pinned band are not drawn. ``paint()`` works in device pixels (it reads the painter's transform and
 device size), so it is exact whether the item is in a view or painted into a ``QImage``.
 
 pyqtgraph's rules for custom items (STYLE.md): ``boundingRect()`` covers everything drawn,
@@ -25,6 +27,7 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from pyqtgraph.Qt.internals import PrimitiveArray
 
+from app.views.lane_layout import LaneLayout
 from app.views.lod import lod_columns, lod_rects
 from pto_wsp.runtime.lanes import LaneSet
 
@@ -41,6 +44,7 @@ class TimelineItem(pg.GraphicsObject):
     def __init__(self) -> None:
         super().__init__()
         self._lanes: LaneSet | None = None
+        self._layout: LaneLayout | None = None
         self._brushes: dict[int, QtGui.QBrush] = {}
         self._fallback = QtGui.QBrush(QtGui.QColor(128, 128, 128))
         # per lane: (starts, ends, running max end) of the slices to outline, or None
@@ -64,8 +68,20 @@ class TimelineItem(pg.GraphicsObject):
             int(k): QtGui.QBrush(QtGui.QColor(*rgb)) for k, rgb in (colors or {}).items()
         }
         self._highlight = []
+        self._layout = None
         self.update()
         self.informViewBoundsChanged()
+
+    def set_layout(self, layout: LaneLayout | None) -> None:
+        """Per-lane tops and heights (None: lane ``i`` at ``[i, i + 1)``)."""
+        self.prepareGeometryChange()
+        self._layout = layout
+        self.update()
+        self.informViewBoundsChanged()
+
+    @property
+    def layout(self) -> LaneLayout | None:
+        return self._layout
 
     def set_highlight(self, mask: np.ndarray | None) -> None:
         """Outlines the slices whose trace rows are True in ``mask`` (``None`` clears)."""
@@ -110,7 +126,8 @@ class TimelineItem(pg.GraphicsObject):
         lanes = self._lanes
         if lanes is None:
             return 1.0, 1.0
-        return float(max(lanes.makespan, 1)), float(max(len(lanes.lanes), 1))
+        height = self._layout.total if self._layout is not None else len(lanes.lanes)
+        return float(max(lanes.makespan, 1)), float(max(height, 1.0))
 
     def boundingRect(self) -> QtCore.QRectF:
         # Highlight outlines are 2 px wide pens drawn inside the lane band and binned merged
@@ -154,12 +171,24 @@ class TimelineItem(pg.GraphicsObject):
         # (an image strip) instead of rects: Qt's per-rect cost, not numpy, bounds the frame.
         dense = max(32, width_px // 8)
         pad = (1.0 - LANE_FILL) / 2.0
+        n = len(lanes.lanes)
+        layout = self._layout
+        if layout is not None and len(layout.tops) == n:
+            view_top = min(-dy / sy, (height_px - dy) / sy)  # the view's top, in lanes
+            tops, heights = layout.placed(view_top), layout.heights
+            hidden = layout.covered(view_top)
+        else:
+            tops, heights = np.arange(n, dtype=float), np.ones(n)
+            hidden = np.zeros(n, dtype=bool)
         by_kernel: dict[int, list[np.ndarray]] = {}
         waits: list[np.ndarray] = []
         outline: list[np.ndarray] = []
         strips: list[tuple[int, int, int, np.ndarray, np.ndarray | None]] = []
         for i, lane in enumerate(lanes.lanes):
-            ya, yb = sy * (i + pad) + dy, sy * (i + 1 - pad) + dy
+            if hidden[i]:
+                continue
+            top_i, h_i = float(tops[i]), float(heights[i])
+            ya, yb = sy * (top_i + pad * h_i) + dy, sy * (top_i + (1 - pad) * h_i) + dy
             # Whole pixels: the raster engine fills aligned rects on its fast path.
             top, bottom = round(min(ya, yb)), round(max(ya, yb))
             bottom = max(bottom, top + 1)
