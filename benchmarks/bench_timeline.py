@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
+from app.views.lane_layout import lane_layout  # noqa: E402
 from app.views.slices import kernel_palette  # noqa: E402
 from app.views.timeline_item import TimelineItem  # noqa: E402
 from pto_wsp.runtime.lanes import build_lanes  # noqa: E402
@@ -133,6 +134,12 @@ def main() -> int:
     worst = max(worst, ms_hl)
     print(f"fit with 1/7 of the slices highlighted: paint {ms_hl:6.2f} ms")
     item.set_highlight(None)
+    labels = [lane.label for lane in lanes.lanes]
+    item.set_layout(lane_layout(labels, collapsed=set(labels[4:8]), pinned=set(labels[-2:])))
+    ms_layout = time_paint(item, 0.0, span, n_lanes)
+    worst = max(worst, ms_layout)
+    print(f"fit with 4 lanes collapsed and 2 pinned: paint {ms_layout:6.2f} ms")
+    item.set_layout(None)
 
     naive = naive_frame(trace, n_lanes, span)
     print(f"baseline (one QRectF per slice, no LOD) at fit: {naive:.0f} ms")

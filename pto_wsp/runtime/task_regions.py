@@ -40,7 +40,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -58,6 +58,7 @@ __all__ = [
     "Link",
     "Answer",
     "TaskLinks",
+    "LinkSet",
     "TaskRegions",
     "sites_path",
     "write_sites",
@@ -483,12 +484,55 @@ class Answer:
     site: Site | None = None
 
 
+class LinkSet(Sequence[Link]):
+    """Links in arrays, by task then kind: a task of 10^6 predecessors costs no 10^6 objects
+    (a ``Link`` is made when one is read)."""
+
+    def __init__(self, parts: Sequence[tuple[np.ndarray, np.ndarray, str]], task: np.ndarray):
+        rows = [np.asarray(r, dtype=np.int64) for r, _, _ in parts]
+        self.rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+        self.kinds = np.concatenate([k for _, k, _ in parts]) if parts else np.zeros(0, "U3")
+        self.tensors = (
+            np.concatenate([np.full(len(r), t) for r, _, t in parts])
+            if parts
+            else (np.zeros(0, "U1"))
+        )
+        self.tasks = task[self.rows]
+        order = np.lexsort((self.kinds, self.tasks))
+        self.rows, self.kinds = self.rows[order], self.kinds[order]
+        self.tensors, self.tasks = self.tensors[order], self.tasks[order]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def _link(self, i: int) -> Link:
+        return Link(int(self.rows[i]), int(self.tasks[i]), str(self.kinds[i]), str(self.tensors[i]))
+
+    @overload
+    def __getitem__(self, i: int) -> Link: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Link]: ...
+    def __getitem__(self, i: int | slice) -> Link | list[Link]:
+        if isinstance(i, slice):
+            return [self._link(j) for j in range(len(self))[i]]
+        return self._link(range(len(self))[i])
+
+
 @dataclass
 class TaskLinks:
-    """Predecessors and successors (one ``Link`` per task and kind), and what is not exact."""
+    """Predecessors and successors (one link per task and kind), and what is not exact."""
 
-    preds: list[Link] = field(default_factory=list)
-    succs: list[Link] = field(default_factory=list)
+    preds: LinkSet
+    succs: LinkSet
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Found:
+    """Links being collected: (rows, kinds, tensor name) parts per direction."""
+
+    preds: list[tuple[np.ndarray, np.ndarray, str]] = field(default_factory=list)
+    succs: list[tuple[np.ndarray, np.ndarray, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -629,11 +673,11 @@ class TaskRegions:
 
     def links(self, row: int, limit: int = MAX_PAINTED) -> TaskLinks:
         """Predecessors and successors of trace row ``row`` by data and by sequential step."""
-        out = TaskLinks()
+        out = _Found()
         site, why = self.site_of(row)
         if site is None:
             out.notes.append(f"dependencies not known: {why}")
-            return out
+            return self._finish(out)
         deps = self.sites.deps
         if deps == "explicit":
             out.notes.append(
@@ -647,9 +691,10 @@ class TaskRegions:
             )
         self._data_links(site, row, out, limit)
         self._seq_links(site, row, out)
-        for lst in (out.preds, out.succs):
-            lst.sort(key=lambda lk: (lk.task, lk.kind))
-        return out
+        return self._finish(out)
+
+    def _finish(self, out: _Found) -> TaskLinks:
+        return TaskLinks(LinkSet(out.preds, self._task), LinkSet(out.succs, self._task), out.notes)
 
     def _candidates(self, tensor: int) -> Iterator[tuple[Site, int, SiteArg]]:
         for s in self.sites.sites:
@@ -657,7 +702,7 @@ class TaskRegions:
                 if arg.tensor == tensor:
                     yield s, a, arg
 
-    def _data_links(self, site: Site, row: int, out: TaskLinks, limit: int) -> None:
+    def _data_links(self, site: Site, row: int, out: _Found, limit: int) -> None:
         t = int(self._task[row])
         j = self._position(site, row)
         self._assign()
@@ -712,16 +757,15 @@ class TaskRegions:
                 )
                 continue
             for backwards in (True, False):
-                found, exact = _paint(me, arg, cands, t, backwards, limit)
-                target = out.preds if backwards else out.succs
-                target.extend(Link(r, int(self._task[r]), k, name) for r, k in found)
+                found, kinds, exact = _paint(me, arg, cands, t, backwards, limit)
+                (out.preds if backwards else out.succs).append((found, kinds, name))
                 if not exact:
                     out.notes.append(
                         f"data {'predecessors' if backwards else 'successors'} on {name}: more "
                         f"than {limit:,} overlapping tasks; only the latest {limit:,} examined"
                     )
 
-    def _seq_links(self, site: Site, row: int, out: TaskLinks) -> None:
+    def _seq_links(self, site: Site, row: int, out: _Found) -> None:
         if not site.scopes:
             return
         j = self._position(site, row)
@@ -734,7 +778,7 @@ class TaskRegions:
                     out.notes.append(why)
                     break
                 if found is not None:
-                    target.extend(Link(int(r), int(self._task[r]), "seq") for r in found)
+                    target.append((found, np.full(len(found), "seq"), ""))
                     break
 
     def _step_of(self, site: Site, scope: Scope, env: dict[int, Any]) -> Any:
@@ -794,15 +838,15 @@ class TaskRegions:
 
 
 def _paint(me: Sequence[tuple[int, int, int]], arg: SiteArg, cands: list, t: int,
-           backwards: bool, limit: int) -> tuple[list[tuple[int, str]], bool]:  # fmt: skip
+           backwards: bool, limit: int) -> tuple[np.ndarray, np.ndarray, bool]:  # fmt: skip
     """The tasks that meet an element of the access ``me`` first, walking from task ``t``
     backwards (predecessors) or forwards (successors) in submission order; see the module doc.
     Returns ``[(row, kind)]`` and whether every overlapping task could be examined."""
     if not cands:
-        return [], True
+        return np.zeros(0, np.int64), np.zeros(0, "U3"), True
     at_once = _paint_at_once(me, arg, cands, t, backwards)
     if at_once is not None:
-        return at_once, True
+        return at_once[0], at_once[1], True
     rows = np.concatenate([c[0] for c in cands])
     tasks = np.concatenate([c[1] for c in cands])
     reads = np.concatenate([np.full(len(c[0]), c[2]) for c in cands])
@@ -819,7 +863,7 @@ def _paint(me: Sequence[tuple[int, int, int]], arg: SiteArg, cands: list, t: int
     exact = len(order) <= limit
     order = order[:limit]
     closed = np.zeros(tuple(c for _, c, _ in me), dtype=bool)
-    found: list[tuple[int, str]] = []
+    found: list[int] = []
     for i in order:
         c = cands[int(part[i])]
         k = int(local[i])
@@ -834,14 +878,13 @@ def _paint(me: Sequence[tuple[int, int, int]], arg: SiteArg, cands: list, t: int
         open_ = ~closed[sl]
         if not open_.any():
             continue
-        w = bool(writes[i])
-        kind = str(_kind(arg, backwards, writes[i : i + 1], reads[i : i + 1])[0])
-        found.append((int(rows[i]), kind))
-        if w:
+        found.append(int(i))
+        if writes[i]:
             closed[sl] = True
             if closed.all():
                 break
-    return found, exact
+    hit = np.asarray(found, dtype=np.int64)
+    return rows[hit], _kind(arg, backwards, writes[hit], reads[hit]), exact
 
 
 def _kind(arg: SiteArg, backwards: bool, w: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -854,7 +897,7 @@ def _kind(arg: SiteArg, backwards: bool, w: np.ndarray, r: np.ndarray) -> np.nda
 
 
 def _paint_at_once(me: Sequence[tuple[int, int, int]], arg: SiteArg, cands: list, t: int,
-                   backwards: bool) -> list[tuple[int, str]] | None:  # fmt: skip
+                   backwards: bool) -> tuple[np.ndarray, np.ndarray] | None:  # fmt: skip
     """``_paint`` for every overlapping task at once: each task's intersection with ``me`` is
     expanded to element indices of ``me``'s grid, the last (first) write per element is a
     ``minimum.at`` / ``maximum.at``, and the reads that fall between are flagged per task.
@@ -868,7 +911,7 @@ def _paint_at_once(me: Sequence[tuple[int, int, int]], arg: SiteArg, cands: list
         side &= writes
     sel = np.flatnonzero(side)
     if not len(sel):
-        return []
+        return np.zeros(0, np.int64), np.zeros(0, "U3")
     shape = [c for _, c, _ in me]
     starts, counts, steps = [], [], []
     for d, (f0, _, s0) in enumerate(me):
@@ -904,8 +947,7 @@ def _paint_at_once(me: Sequence[tuple[int, int, int]], arg: SiteArg, cands: list
         np.minimum.at(edge, flat[w], task[w])
         hit = np.where(w, task == edge[flat], task < edge[flat])
     found = np.flatnonzero(np.bincount(cid, weights=hit, minlength=len(sel)) > 0)
-    kinds = _kind(arg, backwards, writes[sel][found], reads[sel][found])
-    return [(int(r), str(k)) for r, k in zip(rows[sel][found], kinds, strict=True)]
+    return rows[sel][found], _kind(arg, backwards, writes[sel][found], reads[sel][found])
 
 
 def load_trace_sites(trace_path: str | os.PathLike[str], trace: np.ndarray) -> TaskRegions | None:
