@@ -273,9 +273,9 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(panel.timeline_dock, self.diagnostics_dock, Qt.Orientation.Horizontal)
         self.tabifyDockWidget(panel.timeline_dock, panel.compare_dock)
         self.tabifyDockWidget(panel.timeline_dock, panel.log_dock)
-        self.tabifyDockWidget(self.diagnostics_dock, panel.details_dock)
         self.tabifyDockWidget(self.properties_dock, panel.stats_dock)
         self.tabifyDockWidget(self.properties_dock, panel.sources_dock)
+        self.tabifyDockWidget(self.diagnostics_dock, panel.details_dock)
         panel.timeline_dock.raise_()
         self.properties_dock.raise_()
         self.diagnostics_dock.raise_()  # Details comes forward when a slice is selected
@@ -942,6 +942,8 @@ class MainWindow(QMainWindow):
             self._shown_once = True
             if self.dock_layout.is_default:
                 self.dock_layout.apply_default_sizes()
+                self.layout().activate()  # the docks at their sizes: then orphaned bars show
+                hide_stale_tab_bars(self)
             QTimer.singleShot(0, self._fit_if_alive)
 
     def _fit_if_alive(self) -> None:

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPainter
-from test_run_views import diagnostic_items, run_with_f5
+from test_run_views import click_slice, diagnostic_items, run_with_f5
 from test_run_views import make_window as make_window  # noqa: F401  (the fixture)
 
 from app.main_window import MainWindow
@@ -113,6 +114,24 @@ def test_megakernel_run_shows_process_lanes_waits_and_occupancy(
     assert [lane.label for lane in timeline.lanes.lanes] == ["worker 0"]
     timeline.set_lane_mode("processes")
     assert len(timeline.lanes.lanes) == 3
+    # A click on the occupancy strip's label collapses it to a thin strip, another expands it.
+    strip = timeline.occupancy_plot
+    axis = strip.getPlotItem().getAxis("left")
+    label_at = strip.mapFromScene(axis.sceneBoundingRect().center())
+    qtbot.mouseClick(strip.viewport(), Qt.MouseButton.LeftButton, pos=label_at)
+    assert timeline.lane_controls.occupancy_collapsed and strip.height() == 30
+    assert axis.labelText == "▸ slots in use"
+    label_at = strip.mapFromScene(axis.sceneBoundingRect().center())
+    qtbot.mouseClick(strip.viewport(), Qt.MouseButton.LeftButton, pos=label_at)
+    assert not timeline.lane_controls.occupancy_collapsed and strip.height() == 120
+    # A click on a slice brings the Details of that task forward, on the real run.
+    row = int(compute.rows[0])
+    click_slice(qtbot, window, row)
+    details = window.run_panel.details
+    assert details.row == row
+    assert details.text.startswith("compute[")
+    assert "Regions" in details.text and "Predecessors" in details.text
+    assert window.run_panel.details_dock.isVisible()
 
 
 def test_deadlock_badges_the_processes_and_channels_involved(

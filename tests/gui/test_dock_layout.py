@@ -37,6 +37,7 @@ def test_no_stale_dock_tab_bar_and_sources_do_not_widen_the_docks(
         if bar.parentWidget() is window and bar.isVisible()
     ]
     assert sorted(shown) == [
+        ["Diagnostics", "Details"],  # the selected slice's Details beside the timeline
         ["Properties", "Stats", "Sources"],
         ["Timeline", "Compare", "Log", "Sweep"],
     ]

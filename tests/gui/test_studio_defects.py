@@ -314,7 +314,8 @@ def test_no_tab_bar_floats_over_a_dock_after_reset_layout_and_a_resize(user: Use
         for b in window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
         if b.isVisible()
     ]
-    assert len(bars) == 2  # Properties|Stats|Sources and Timeline|Compare|Log|Sweep
+    # Properties|Stats|Sources, Timeline|Compare|Log|Sweep and Diagnostics|Details
+    assert len(bars) == 3
 
 
 # ------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from app.model import io
 from app.model.document import Document
 from app.runner.job import RunJob
 from app.runner.runs import RunHistory, compare_stats, summarize_schedule
+from pto_wsp.runtime.task_regions import TaskRegions
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 120.0
@@ -94,6 +95,11 @@ def test_hand_written_script_with_custom_cpp_runs(tmp_path: Path) -> None:
     assert result.kernel_names == ["custom"]
     assert result.stats["total_cycles"] == 5
     assert result.trace is not None and len(result.trace) == 4
+    # The call sites came back too: the details panel recomputes task 2's rows from them.
+    assert result.sites is not None
+    regions = TaskRegions(result.sites, result.trace)
+    row = int(np.flatnonzero(result.trace["task"] == 2)[0])
+    assert [r.text() for r in regions.regions(row).regions] == ["X[2, 0:8]", "Y[2, 0:8]"]
 
 
 def test_null_pointer_in_custom_cpp_becomes_a_crash_diagnostic(tmp_path: Path) -> None:
