@@ -105,7 +105,7 @@ def test_empty_until_a_slice_is_clicked_then_its_details(qtbot, pair: Pair, matm
     rec = trace[row]
     start, end = int(rec["start"]), int(rec["end"])
     assert "sd_mm[1, 0, 1]" in text
-    assert f"\nindices\n1, 0, 1\n" in text  # a table: one cell a line
+    assert "\nindices\n1, 0, 1\n" in text  # a table: one cell a line
     assert f"\nworker\n{int(rec['worker'])}\nstream\n{int(rec['stream'])}\n" in text
     assert f"\nstart\n{start:,} cycles\nend\n{end:,} cycles\n" in text
     assert f"\nduration\n{end - start:,} cycles\n" in text
