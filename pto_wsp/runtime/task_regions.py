@@ -21,9 +21,11 @@ run: ``regions(row)`` and ``links(row)``, the task's predecessors and successors
   earlier write of that element (RAW); a write on the last earlier write (WAW) and on every read
   of the element since that write (WAR). Successors are the same relation read forwards. Regions
   are compared per dimension as arithmetic progressions (exact for strided views: a CRT test),
-  vectorised over the candidate tasks of the call sites that touch the tensor; only the tasks
-  that overlap are then painted, latest first, onto a grid of the task's own region (a numpy
-  slice each) until every element has met its last writer;
+  vectorised over the candidate tasks of the call sites that touch the tensor; the overlaps are
+  then expanded to element indices of the task's own region and the last (first) write per
+  element is one ``maximum.at`` (``minimum.at``). Overlaps of more than ``MAX_EXPANDED``
+  elements are painted task by task instead, nearest first, until every element has met its
+  write (at most ``MAX_PAINTED`` tasks: beyond, the answer says it is incomplete);
 * by ``P.seq`` / ``sequential`` step: a task of step s (s > 0) of the innermost such scope waits
   for the last earlier non-empty step of that scope (the driver's barrier is the max end of it);
   at step 0 the next scope out decides. Successors: the next non-empty step.
@@ -762,7 +764,7 @@ class TaskRegions:
                 if not exact:
                     out.notes.append(
                         f"data {'predecessors' if backwards else 'successors'} on {name}: more "
-                        f"than {limit:,} overlapping tasks; only the latest {limit:,} examined"
+                        f"than {limit:,} overlapping tasks; only the nearest {limit:,} examined"
                     )
 
     def _seq_links(self, site: Site, row: int, out: _Found) -> None:
@@ -948,9 +950,3 @@ def _paint_at_once(me: Sequence[tuple[int, int, int]], arg: SiteArg, cands: list
         hit = np.where(w, task == edge[flat], task < edge[flat])
     found = np.flatnonzero(np.bincount(cid, weights=hit, minlength=len(sel)) > 0)
     return rows[sel][found], _kind(arg, backwards, writes[sel][found], reads[sel][found])
-
-
-def load_trace_sites(trace_path: str | os.PathLike[str], trace: np.ndarray) -> TaskRegions | None:
-    """``TaskRegions`` of the run traced to ``trace_path`` when its sites were written."""
-    sites = load_sites(trace_path)
-    return TaskRegions(sites, trace) if sites is not None else None

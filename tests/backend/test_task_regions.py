@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from pto_wsp import In, InOut, Out, P, Tensor, kernel, workload
+from pto_wsp.runtime import task_regions
 from pto_wsp.runtime.task_regions import (
     DimRange,
     TaskRegions,
@@ -135,6 +136,19 @@ def test_strided_views_compare_exactly(grid_run) -> None:
     # take[0] read S before nobody wrote it again; its write of R is followed by take[1]'s
     _, succs, _ = _links(tr, trace, 20)
     assert succs == [(21, "WAW", "R")]
+
+
+def test_painting_task_by_task_gives_the_same_answers(grid_run, monkeypatch) -> None:
+    # The fallback for huge overlaps (paint each overlapping task, nearest first) must agree
+    # with the expanded one on every task of the run.
+    _, trace, tr = grid_run
+    expanded = [_links(tr, trace, t)[:2] for t in range(22)]
+    monkeypatch.setattr(task_regions, "MAX_EXPANDED", 0)
+    assert [_links(tr, trace, t)[:2] for t in range(22)] == expanded
+    # With room for one task only, the answer says it is incomplete.
+    got = tr.links(_row(trace, 20), limit=1)
+    assert [lk.task for lk in got.preds] == [19]
+    assert any("more than 1 overlapping tasks" in n for n in got.notes)
 
 
 def test_what_the_trace_cannot_tell_is_said(grid_run) -> None:
