@@ -174,6 +174,7 @@ class TimelineView(QtWidgets.QWidget):
         left = pi.getAxis("left")
         left.setWidth(LANE_AXIS_WIDTH)
         left.setStyle(tickLength=0)
+        left.setToolTip("Click a lane's label to collapse or expand it; right-click to pin it")
         vb.invertY(True)
         vb.setMouseEnabled(x=True, y=False)
         vb.enableAutoRange(enable=False)

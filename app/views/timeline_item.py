@@ -35,6 +35,7 @@ __all__ = ["TimelineItem", "LANE_FILL"]
 
 LANE_FILL = 0.8  # fraction of a lane's height a slice fills; the rest separates lanes
 _HIGHLIGHT_RGB = (255, 215, 0)
+_PIN_EDGE_RGB = (170, 170, 170)  # the line under the pinned lanes
 _WAIT_RGB = (150, 150, 150)  # CSP wait intervals: grey, hatched, under the task slices
 
 
@@ -50,6 +51,7 @@ class TimelineItem(pg.GraphicsObject):
         # per lane: (starts, ends, running max end) of the slices to outline, or None
         self._highlight: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = []
         self._highlight_pen = pg.mkPen(_HIGHLIGHT_RGB, width=2)
+        self._pin_edge_pen = pg.mkPen(_PIN_EDGE_RGB, width=1)
         self._rects = PrimitiveArray(QtCore.QRectF, 4)
         self._wait_fill = QtGui.QBrush(QtGui.QColor(*_WAIT_RGB, 60))
         self._wait_hatch = QtGui.QBrush(QtGui.QColor(*_WAIT_RGB), QtCore.Qt.BrushStyle.BDiagPattern)
@@ -261,6 +263,11 @@ class TimelineItem(pg.GraphicsObject):
             painter.setPen(self._highlight_pen)
             painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
             count += self._draw(painter, np.concatenate(outline))
+        if layout is not None and len(layout.tops) == n and layout.pinned.any():
+            # the edge of the pinned band: lanes scroll under it
+            edge = round(sy * (max(view_top, 0.0) + layout.pinned_height) + dy)
+            painter.setPen(self._pin_edge_pen)
+            painter.drawLine(0, edge, width_px, edge)
         painter.restore()
         self.last_rect_count = count
 
