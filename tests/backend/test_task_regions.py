@@ -14,7 +14,7 @@ import json
 import numpy as np
 import pytest
 
-from pto_wsp import In, InOut, Out, P, Tensor, kernel, workload
+from pto_wsp import In, InOut, Out, P, Tensor, kernel, sequential, workload
 from pto_wsp.runtime import task_regions
 from pto_wsp.runtime.task_regions import (
     DimRange,
@@ -216,3 +216,28 @@ def test_tiled_matmul_regions_and_its_reduction_chain(matmul_run) -> None:
     # Tiles of other (i, j) never overlap: task 2 (i = 0, j = 1, k = 0) has only task 3 after.
     _, succs, _ = _links(tr, trace, 2)
     assert succs == [(3, "RAW", "C"), (3, "seq", "")]
+
+
+def test_sequential_children_order_every_task_of_the_previous_child() -> None:
+    X = Tensor(np.zeros((4, 16), F32), name="X")
+    Y = Tensor(np.zeros((4, 16), F32), name="Y")
+    Z = Tensor(np.zeros((4, 16), F32), name="Z")
+
+    @workload
+    def first():
+        for i in P(4):  # tasks 0..3
+            fill[i](x=X[i], y=Y[i])
+
+    @workload
+    def second():
+        for i in P(4):  # tasks 4..7: no data shared with first's writes (both only read X)
+            use[i](x=X[i], y=Z[i])
+
+    program = _run(sequential(first(), second()))
+    trace = np.asarray(program.trace)
+    tr = TaskRegions(TaskSites.of_module(program.module), trace)
+    preds, succs, notes = _links(tr, trace, 5)
+    assert preds == [(t, "seq", "") for t in range(4)]
+    assert succs == [] and notes == []
+    preds, succs, _ = _links(tr, trace, 2)
+    assert preds == [] and succs == [(t, "seq", "") for t in range(4, 8)]
