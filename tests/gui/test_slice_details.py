@@ -228,3 +228,17 @@ def test_pin_from_the_context_menu_keeps_the_lane_on_top(qtbot, pair: Pair, matm
     action = next(a for a in menu.actions() if a.text() == "Unpin worker 2")
     qtbot.mouseClick(menu, LEFT, pos=menu.actionGeometry(action).center())
     assert v.lane_controls.pinned == set()
+
+
+def test_a_search_hit_fills_the_panel(qtbot, pair: Pair, matmul) -> None:
+    trace, _, _ = matmul
+    v = pair.timeline
+    v.activateWindow()
+    v.plot.setFocus()
+    qtbot.keyClick(v.plot.viewport(), K.Key_F, QtCore.Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(v.search_bar.isVisible, timeout=2000)
+    qtbot.keyClicks(v.search_bar.edit, "sd_mm[0, 1, 1]")
+    qtbot.keyClick(v.search_bar.edit, K.Key_Return)
+    assert pair.details.row == _row(trace, 3)  # task 2 * (2 * 0 + 1) + 1
+    assert pair.details.text.splitlines()[0] == "sd_mm[0, 1, 1]"
+    assert "reads and writes C[0:16, 16:32]" in pair.details.text
