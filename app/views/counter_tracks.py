@@ -15,17 +15,20 @@ Chrome export's counters read too); this module only picks what to draw for the 
 - *Channel occupancy* (CSP runs only): one step curve per channel, the slots in use.
 
 The Tracks menu (``menu``, behind ``button``) has one checkable action per track; a track with
-nothing to show (occupancy of a run without channels) is disabled there.
+nothing to show (occupancy of a run without channels) is disabled there. A click on a track's
+axis labels collapses it to a thin strip (``COLLAPSED_HEIGHT``, its curve still drawn and its
+title on the axis behind ▸) and another expands it, like a lane's label.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import QtGui, QtWidgets
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from app.views.slices import kernel_palette
 from pto_wsp.runtime.counters import (
@@ -36,10 +39,11 @@ from pto_wsp.runtime.counters import (
 )
 from pto_wsp.runtime.csp_trace import CspTrace
 
-__all__ = ["CounterTracks", "TRACKS", "WINDOWS", "EXACT_STEPS_MAX"]
+__all__ = ["CounterTracks", "TRACKS", "WINDOWS", "EXACT_STEPS_MAX", "COLLAPSED_HEIGHT"]
 
 WINDOWS = 120  # windows across the visible range (about 8 px each in a 1000 px wide view)
 EXACT_STEPS_MAX = 2 * WINDOWS  # more visible steps than this: draw per-window peaks
+COLLAPSED_HEIGHT = 20  # px of a collapsed track
 _TOP_MARGIN = 1.3  # the y range reaches past the top value, so its tick label fits
 
 
@@ -98,6 +102,8 @@ class CounterTracks(QtWidgets.QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.occupancy_curves: dict[str, pg.PlotDataItem] = {}
         self.actions: dict[str, QtGui.QAction] = {}
+        self.collapsed: set[str] = set()  # keys of the tracks shown as thin strips
+        self._scales: dict[str, tuple[float, str, str]] = {}
 
         self.menu = QtWidgets.QMenu("Tracks", self)
         self.button = QtWidgets.QToolButton()
@@ -153,7 +159,8 @@ class CounterTracks(QtWidgets.QWidget):
         # its parent, so a track laid out in this strip would sit 2 px off the lanes.
         vb.sigRangeChangedManually.connect(lambda _mask, vb=vb: self._lead_lanes(vb))
         plot.setFixedHeight(track.height)
-        plot.setToolTip(track.tip)
+        plot.setToolTip(f"{track.tip}. Click the axis labels to collapse or expand the track")
+        plot.scene().sigMouseClicked.connect(lambda ev, key=track.key: self._axis_click(key, ev))
         return plot
 
     # ---- public ----------------------------------------------------------------------------
@@ -184,6 +191,14 @@ class CounterTracks(QtWidgets.QWidget):
     def set_track_shown(self, key: str, shown: bool) -> None:
         """Checks or unchecks track ``key``'s action (what the Tracks menu does)."""
         self.actions[key].setChecked(shown)
+
+    def set_track_collapsed(self, key: str, collapsed: bool) -> None:
+        """Shows track ``key`` as a thin strip (True) or at its height."""
+        (self.collapsed.add if collapsed else self.collapsed.discard)(key)
+        track = next(t for t in TRACKS if t.key == key)
+        self.plots[key].setFixedHeight(COLLAPSED_HEIGHT if collapsed else track.height)
+        if key in self._scales:
+            self._set_scale(key, *self._scales[key])
 
     def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         """``(x, y)`` drawn by the ``running`` or ``utilisation`` track (x one longer than y,
@@ -272,10 +287,25 @@ class CounterTracks(QtWidgets.QWidget):
         self._set_scale("occupancy", float(top), f"slots  {top}", "0")
 
     def _set_scale(self, key: str, top: float, top_text: str, zero_text: str) -> None:
-        """The track's y range (0 to past ``top``) and its two axis labels."""
+        """The track's y range (0 to past ``top``) and its two axis labels (collapsed: the
+        track's title)."""
+        self._scales[key] = (top, top_text, zero_text)
         pi = self.plots[key].getPlotItem()
         pi.getViewBox().setYRange(0.0, top * _TOP_MARGIN, padding=0)
-        pi.getAxis("left").setTicks([[(top, top_text), (0.0, zero_text)], []])
+        if key in self.collapsed:
+            title = next(t.title for t in TRACKS if t.key == key)
+            ticks = [(top * _TOP_MARGIN / 2.0, f"▸ {title}")]
+        else:
+            ticks = [(top, top_text), (0.0, zero_text)]
+        pi.getAxis("left").setTicks([ticks, []])
+
+    def _axis_click(self, key: str, ev: Any) -> None:
+        """A left click on track ``key``'s axis labels collapses or expands it."""
+        axis = self.plots[key].getPlotItem().getAxis("left")
+        if ev.button() == QtCore.Qt.MouseButton.LeftButton and axis.sceneBoundingRect().contains(
+            ev.scenePos()
+        ):
+            self.set_track_collapsed(key, key not in self.collapsed)
 
     def _apply_visibility(self, *_: object) -> None:
         for track in TRACKS:

@@ -148,7 +148,8 @@ def test_lane_table_holds_the_busy_cycles_of_each_run(compare: CompareView, run4
     # The lanes' labels hold each run's utilisation (busy over its makespan).
     ticks_b = compare.view_b.plot_item.getAxis("left")._tickLevels[0]
     assert [t for _, t in ticks_b] == [
-        f"worker {w}  {100.0 * busy2[w] / total2:.0f}%" for w in range(2)
+        f"▾ worker {w}  {100.0 * busy2[w] / total2:.0f}%"
+        for w in range(2)  # ▾: collapsible
     ]
     assert compare.view_a.lanes.makespan == total4
 

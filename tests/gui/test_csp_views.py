@@ -114,16 +114,17 @@ def test_megakernel_run_shows_process_lanes_waits_and_occupancy(
     assert [lane.label for lane in timeline.lanes.lanes] == ["worker 0"]
     timeline.set_lane_mode("processes")
     assert len(timeline.lanes.lanes) == 3
-    # A click on the occupancy strip's label collapses it to a thin strip, another expands it.
+    # A click on the occupancy track's labels collapses it to a thin strip, another expands it.
     strip = timeline.occupancy_plot
     axis = strip.getPlotItem().getAxis("left")
     label_at = strip.mapFromScene(axis.sceneBoundingRect().center())
     qtbot.mouseClick(strip.viewport(), Qt.MouseButton.LeftButton, pos=label_at)
-    assert timeline.lane_controls.occupancy_collapsed and strip.height() == 30
-    assert axis.labelText == "▸ slots in use"
+    assert timeline.counter_tracks.collapsed == {"occupancy"} and strip.height() == 20
+    assert [t for _, t in axis._tickLevels[0]] == ["▸ Channel occupancy"]
     label_at = strip.mapFromScene(axis.sceneBoundingRect().center())
     qtbot.mouseClick(strip.viewport(), Qt.MouseButton.LeftButton, pos=label_at)
-    assert not timeline.lane_controls.occupancy_collapsed and strip.height() == 120
+    assert timeline.counter_tracks.collapsed == set() and strip.height() == 110
+    assert [t for _, t in axis._tickLevels[0]] == ["slots  2", "0"]
     # A click on a slice brings the Details of that task forward, on the real run.
     row = int(compute.rows[0])
     click_slice(qtbot, window, row)
