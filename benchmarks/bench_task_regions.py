@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from pto_wsp import In, Out, P, Tensor, kernel, workload  # noqa: E402
-from pto_wsp.runtime.task_regions import TaskRegions, TaskSites  # noqa: E402
+from pto_wsp.runtime.task_regions import TaskRegions  # noqa: E402
+from pto_wsp.runtime.task_sites import TaskSites  # noqa: E402
 
 
 @kernel

@@ -42,7 +42,7 @@ from pto_wsp.runtime.isolation import (
     early_exit_message,
 )
 from pto_wsp.runtime.runner import csp_trace_path
-from pto_wsp.runtime.task_regions import TaskSites, load_sites, sites_path
+from pto_wsp.runtime.task_sites import TaskSites, load_sites, sites_path
 
 __all__ = [
     "RunDiagnostic",

@@ -13,7 +13,7 @@ and then accepts, besides running standalone:
   ``process_end``, ``occupancy`` (``time, channel, occupancy``), ``waits`` (``start, end,
   process, object, kind``) and ``task_process`` (one process index per trace row, -1 for tasks
   the driver submitted) — see docs/semantics.md "CSP execution"; and ``PATH.sites.json``
-  (``task_regions.sites_path``): the call sites' views, from which the Studio's details panel
+  (``task_sites.sites_path``): the call sites' views, from which the Studio's details panel
   recomputes a task's regions and dependencies on demand;
 * ``--stats PATH.json``  ``ProgramStats`` fields (``num_workers``: the configured worker count,
   idle workers included), ``kernel_names`` (the trace's ``kernel`` ids
@@ -62,7 +62,7 @@ from ..errors import (
 )
 from ..fileio import atomic_write
 from .program import ArtifactRunner, Program, ScheduleDiagnostic
-from .task_regions import write_sites
+from .task_sites import write_sites
 
 __all__ = [
     "run_main",

@@ -1,4 +1,5 @@
-"""Task regions and dependencies recomputed from the IR (``pto_wsp.runtime.task_regions``).
+"""Task regions and dependencies recomputed from the IR (``pto_wsp.runtime.task_regions``, from
+the call sites of ``pto_wsp.runtime.task_sites``).
 
 Each workload runs through cpu_sim; every expected region, predecessor and successor is derived
 by hand in the comments from the DSL text (tasks are numbered by submission index, in program
@@ -16,13 +17,8 @@ import pytest
 
 from pto_wsp import In, InOut, Out, P, Tensor, kernel, sequential, workload
 from pto_wsp.runtime import task_regions
-from pto_wsp.runtime.task_regions import (
-    DimRange,
-    TaskRegions,
-    TaskSites,
-    load_sites,
-    write_sites,
-)
+from pto_wsp.runtime.task_regions import DimRange, TaskRegions
+from pto_wsp.runtime.task_sites import TaskSites, load_sites, write_sites
 
 F32 = np.float32
 

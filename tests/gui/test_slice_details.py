@@ -17,7 +17,8 @@ from PySide6 import QtCore, QtWidgets
 from app.views.slice_details import EMPTY_TEXT, SliceDetailsPanel, link_to_timeline
 from app.views.timeline import TimelineView
 from pto_wsp import DispatchPolicy, In, InOut, P, Tensor, kernel, workload
-from pto_wsp.runtime.task_regions import TaskRegions, TaskSites
+from pto_wsp.runtime.task_regions import TaskRegions
+from pto_wsp.runtime.task_sites import TaskSites
 
 F32 = np.float32
 K = QtCore.Qt.Key
