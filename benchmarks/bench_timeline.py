@@ -29,9 +29,12 @@ from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
 from app.views.lane_layout import lane_layout  # noqa: E402
 from app.views.slices import kernel_palette  # noqa: E402
+from app.views.timeline_arrows import CRITICAL_STYLE, FLOW_STYLE, TimelineArrows  # noqa: E402
 from app.views.timeline_item import TimelineItem  # noqa: E402
+from app.views.timeline_marks import CRITICAL_MARK, TimelineMarks  # noqa: E402
 from pto_wsp.runtime.lanes import build_lanes  # noqa: E402
 from pto_wsp.runtime.trace import TRACE_DTYPE  # noqa: E402
+from pto_wsp.runtime.trace_analysis import critical_path  # noqa: E402
 
 TARGET_MS = 33.0
 WIDTH, HEIGHT = 1600, 600
@@ -59,6 +62,22 @@ def synthetic_trace(n: int, workers: int = 16, seed: int = 0) -> np.ndarray:
     return tr
 
 
+def predecessor_flows(trace: np.ndarray, lanes) -> tuple[np.ndarray, np.ndarray]:
+    """Per task, the task on the previous lane that ended last at or before its start (a
+    stand-in for the gating predecessor): (src rows, dst rows), one per task that has one."""
+    srcs, dsts = [], []
+    ls = lanes.lanes
+    for i, lane in enumerate(ls):  # 16 lanes: each a vectorised searchsorted
+        prev = ls[i - 1]
+        by_end = np.argsort(prev.ends, kind="stable")
+        ends = prev.ends[by_end]
+        k = np.searchsorted(ends, lane.starts, side="right") - 1
+        ok = k >= 0
+        srcs.append(prev.rows[by_end[k[ok]]])
+        dsts.append(lane.rows[ok])
+    return np.concatenate(srcs), np.concatenate(dsts)
+
+
 def _painter_for(image: QtGui.QImage, x0: float, x1: float, lanes: int) -> QtGui.QPainter:
     p = QtGui.QPainter(image)
     sx = WIDTH / (x1 - x0)
@@ -67,7 +86,10 @@ def _painter_for(image: QtGui.QImage, x0: float, x1: float, lanes: int) -> QtGui
     return p
 
 
-def time_paint(item: TimelineItem, x0: float, x1: float, lanes: int, frames: int = 5) -> float:
+def time_paint(
+    item: TimelineItem, x0: float, x1: float, lanes: int, frames: int = 5, overlays: tuple = ()
+) -> float:
+    """Median ms of painting ``item`` and then ``overlays`` (marks, arrows) into one frame."""
     image = QtGui.QImage(WIDTH, HEIGHT, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
     times = []
     for _ in range(frames):
@@ -75,6 +97,8 @@ def time_paint(item: TimelineItem, x0: float, x1: float, lanes: int, frames: int
         p = _painter_for(image, x0, x1, lanes)
         t0 = time.perf_counter()
         item.paint(p)
+        for overlay in overlays:
+            overlay.paint(p)
         times.append((time.perf_counter() - t0) * 1000.0)
         p.end()
     return statistics.median(times)
@@ -140,6 +164,52 @@ def main() -> int:
     worst = max(worst, ms_layout)
     print(f"fit with 4 lanes collapsed and 2 pinned: paint {ms_layout:6.2f} ms")
     item.set_layout(None)
+
+    # The critical path on: its slices outlined (TimelineMarks) and joined by arrows
+    # (TimelineArrows), painted over the slices in the same frame.
+    t0 = time.perf_counter()
+    cp = critical_path(trace)
+    cp_ms = (time.perf_counter() - t0) * 1000.0
+    marks, arrows = TimelineMarks(), TimelineArrows()
+    marks.set_lanes(lanes)
+    arrows.set_lanes(lanes, trace)
+    on_path = np.zeros(len(trace), bool)
+    on_path[cp.rows] = True
+    t0 = time.perf_counter()
+    marks.set_marks("critical path", on_path, CRITICAL_MARK)
+    arrows.set_arrows("critical path", cp.rows[:-1], cp.rows[1:], CRITICAL_STYLE)
+    set_ms = (time.perf_counter() - t0) * 1000.0
+    print(
+        f"critical path: {len(cp.rows)} tasks, computed in {cp_ms:.0f} ms, "
+        f"outline + arrows set in {set_ms:.1f} ms (once per toggle)"
+    )
+    for zoom in (1, 32, 8192):
+        width = span / zoom
+        x0 = span / 2 - width / 2
+        ms = time_paint(item, x0, x0 + width, n_lanes, overlays=(marks, arrows))
+        worst = max(worst, ms)
+        print(
+            f"zoom x{zoom:<7} with the critical path: paint {ms:6.2f} ms, "
+            f"{marks.last_rect_count} outline rects, {arrows.last_arrow_count} arrows"
+        )
+    # One arrow per task, as flow arrows from each task's gating predecessor will be: here from
+    # the task on the previous worker's lane that ended last before it started.
+    src, dst = predecessor_flows(trace, lanes)
+    t0 = time.perf_counter()
+    arrows.set_arrows("flows", src, dst, FLOW_STYLE)
+    set_ms = (time.perf_counter() - t0) * 1000.0
+    print(f"{len(src)} flow arrows set in {set_ms:.0f} ms (once per change)")
+    for zoom in (1, 32, 512, 8192, 2**17):
+        width = span / zoom
+        x0 = span / 2 - width / 2
+        ms = time_paint(item, x0, x0 + width, n_lanes, overlays=(marks, arrows))
+        worst = max(worst, ms)
+        shown = f"{arrows.last_arrow_count} arrows drawn"
+        if arrows.last_skipped:
+            shown = f"flows not drawn (over {FLOW_STYLE.max_visible} in view)"
+        print(f"zoom x{zoom:<7} with path + flows: paint {ms:6.2f} ms, {shown}")
+    arrows.clear()
+    marks.clear()
 
     naive = naive_frame(trace, n_lanes, span)
     print(f"baseline (one QRectF per slice, no LOD) at fit: {naive:.0f} ms")

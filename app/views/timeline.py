@@ -42,9 +42,12 @@ from app.views.counter_tracks import CounterTracks
 from app.views.cycle_axis import CycleAxis
 from app.views.lane_controls import LaneControls
 from app.views.lane_layout import LaneLayout, lane_layout
+from app.views.occupancy_focus import focus_channel
 from app.views.slices import COLLECTIVE_KINDS, kernel_palette, slice_text
 from app.views.stale import StaleBanner
+from app.views.timeline_arrows import CRITICAL_STYLE, TimelineArrows
 from app.views.timeline_item import TimelineItem
+from app.views.timeline_marks import CRITICAL_MARK, MarkStyle, TimelineMarks
 from app.views.timeline_range import RangeSelection
 from app.views.timeline_search import TimelineSearchBar
 from pto_wsp.errors import PtoError
@@ -122,6 +125,13 @@ class TimelineView(QtWidgets.QWidget):
         self.plot_item: pg.PlotItem = self.plot.getPlotItem()
         self.view_box: pg.ViewBox = self.plot_item.getViewBox()
         self.item = TimelineItem()
+        self.marks = TimelineMarks()  # named outlined sets: critical path, reads/writes T
+        self.arrows = TimelineArrows()  # named arrow sets: critical path (flows later)
+        self.marks_legend = QtWidgets.QLabel()
+        self.marks_legend.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.marks_legend.hide()
+        self._critical: CriticalPath | None = None  # computed once per run, on demand
+        self.focused_channel: str | None = None
         self._setup_plot()
         self.range_selection = RangeSelection(self.plot_item)
         self.search_bar = TimelineSearchBar(self.find_rows, self.go_to_row, self)
@@ -135,11 +145,13 @@ class TimelineView(QtWidgets.QWidget):
         header.addWidget(QtWidgets.QLabel("lanes:"))
         header.addWidget(self.mode_box)
         header.addWidget(self.counter_tracks.button)
+        self.header = header  # the run panel adds its timeline actions (critical path) here
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.stale_banner)
         layout.addWidget(self.header_bar)
         layout.addWidget(self.legend_label)
+        layout.addWidget(self.marks_legend)
         layout.addWidget(self.search_bar)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.counter_tracks)
@@ -167,6 +179,8 @@ class TimelineView(QtWidgets.QWidget):
     def _setup_plot(self) -> None:
         pi, vb = self.plot_item, self.view_box
         pi.addItem(self.item)
+        pi.addItem(self.marks)
+        pi.addItem(self.arrows)
         pi.hideButtons()
         pi.setMenuEnabled(False)
         pi.showGrid(x=True, y=False, alpha=0.15)
@@ -227,6 +241,10 @@ class TimelineView(QtWidgets.QWidget):
         self._start_order = None
         self.selected_row = None
         self.range_selection.clear()
+        self.marks.clear()
+        self.arrows.clear()
+        self._critical = None
+        self.focused_channel = None
         streams = has_streams(trace)
         if has_processes:
             self._mode = "processes"
@@ -359,19 +377,48 @@ class TimelineView(QtWidgets.QWidget):
         self.highlight_tasks(self._node_ids == node_id)
 
     def critical_path(self) -> CriticalPath:
-        """The run's critical path (``pto_wsp.runtime.trace_analysis.critical_path``)."""
+        """The run's critical path (``pto_wsp.runtime.trace_analysis.critical_path``), computed
+        once per run."""
         if self._trace is None:
             return CriticalPath(0, (), np.zeros(0, dtype=np.int64))
-        return critical_path(self._trace)
+        if self._critical is None:
+            self._critical = critical_path(self._trace)
+        return self._critical
 
-    def highlight_critical_path(self) -> CriticalPath:
-        """Outlines the critical path's slices and returns it."""
+    def highlight_critical_path(self, on: bool = True) -> CriticalPath:
+        """Outlines the critical path's slices and joins consecutive ones with arrows (``on``),
+        or removes both; returns the path. The selection's own outline is left alone."""
         cp = self.critical_path()
-        if self._trace is not None:
+        name = CRITICAL_MARK.label
+        if on and self._trace is not None and len(cp.rows):
             mask = np.zeros(len(self._trace), dtype=bool)
             mask[cp.rows] = True
-            self.highlight_tasks(mask)
+            self.marks.set_marks(name, mask, CRITICAL_MARK)
+            self.arrows.set_arrows(name, cp.rows[:-1], cp.rows[1:], CRITICAL_STYLE)
+        else:
+            self.marks.remove(name)
+            self.arrows.remove(name)
+        self._update_marks_legend()
         return cp
+
+    @property
+    def critical_path_shown(self) -> bool:
+        return CRITICAL_MARK.label in self.marks.names()
+
+    def mark_tasks(self, name: str, mask: np.ndarray | None, style: MarkStyle) -> None:
+        """Outlines the rows of ``mask`` as the named set ``name`` in ``style`` (None: drops
+        it), beside the selection's outline; the legend under the kernels lists the sets."""
+        if self._trace is None:
+            return
+        self.marks.set_marks(name, mask, style)
+        self._update_marks_legend()
+
+    def focus_channel(self, name: str | None) -> bool:
+        """Shows channel ``name``'s occupancy track alone, emphasised (None: every track
+        again); False when the run has no such channel."""
+        shown = focus_channel(self.counter_tracks, name)
+        self.focused_channel = name if shown else None
+        return shown
 
     @property
     def trace(self) -> np.ndarray | None:
@@ -538,11 +585,19 @@ class TimelineView(QtWidgets.QWidget):
                 colors[k] = fallback[kernel_name(k, self._kernel_names)]
         self.item.set_lanes(self._lanes, colors)
         self.item.set_highlight(self._highlight)
+        self.marks.set_lanes(self._lanes)
+        self.arrows.set_lanes(self._lanes, self._trace)
+        self._update_marks_legend()
         lanes = self._lanes
         self._apply_lane_layout()
         self.set_cycle_limit(float(lanes.makespan))
         self._update_header()
         self._update_legend(colors)
+
+    def _update_marks_legend(self) -> None:
+        text = self.marks.legend_html()
+        self.marks_legend.setText(text)
+        self.marks_legend.setVisible(bool(text))
 
     def _fit_lanes(self) -> None:
         n = self.lane_layout.total if self._lanes is not None else 1.0

@@ -1,0 +1,230 @@
+"""Named sets of outlined slices over the timeline, each in its own colour.
+
+The timeline's own outline (``TimelineItem.set_highlight``) shows one thing: the slices of the
+selection. Other questions need their own outline at the same time and must not replace it:
+the critical path, the tasks that *read* a selected tensor and those that *write* it. Each is a
+named set here (``set_marks(name, mask, style)``), drawn over the slices with its own pen and
+listed in a small legend (``legend_html``).
+
+A set is kept per lane as the marked slices' starts and ends sorted by start (with the running
+maximum of the ends), so a frame finds the visible ones with two ``searchsorted`` and hands them
+to ``lod_rects`` (``app.views.lod``): sub-pixel slices merge into at most a couple of rects per
+pixel column, so 10^6 marked slices cost what the screen can show. No Python loop over slices.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
+from pyqtgraph.Qt.internals import PrimitiveArray
+
+from app.views.lod import lod_rects
+from app.views.timeline_item import LANE_FILL
+from pto_wsp.errors import PtoError
+from pto_wsp.runtime.lanes import LaneSet
+
+__all__ = ["MarkStyle", "TimelineMarks", "CRITICAL_MARK", "READS_MARK", "WRITES_MARK"]
+
+
+@dataclass(frozen=True)
+class MarkStyle:
+    """An outline colour and pen width (device pixels), and the legend's words for it."""
+
+    rgb: tuple[int, int, int]
+    width: float = 2.0
+    label: str = ""
+    inset: float = 0.0  # pixels inside the slice: two sets on one slice stay both visible
+
+
+CRITICAL_MARK = MarkStyle((255, 64, 160), 2.0, "critical path")
+READS_MARK = MarkStyle((0, 170, 255), 2.0, "reads")
+WRITES_MARK = MarkStyle((255, 120, 0), 2.0, "writes", inset=3.0)
+
+_LaneMarks = tuple[np.ndarray, np.ndarray, np.ndarray]  # starts, ends, running max of ends
+
+
+@dataclass(frozen=True, eq=False)
+class _Marks:
+    mask: np.ndarray
+    style: MarkStyle
+    visible: bool
+    per_lane: tuple[_LaneMarks | None, ...]
+
+
+class TimelineMarks(pg.GraphicsObject):
+    """The outline layer over a ``TimelineItem`` (same coordinates); see the module doc."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setZValue(5)  # over the slices, under the arrows
+        self._lanes: LaneSet | None = None
+        self._sets: dict[str, _Marks] = {}
+        self._rects = PrimitiveArray(QtCore.QRectF, 4)
+        self.last_rect_count = 0
+
+    # ---- data ------------------------------------------------------------------------------
+
+    def set_lanes(self, lanes: LaneSet | None) -> None:
+        """The timeline's lanes changed (a run, a lane mode): re-split every set by lane."""
+        self.prepareGeometryChange()
+        self._lanes = lanes
+        old, self._sets = self._sets, {}
+        if lanes is not None:
+            for name, s in old.items():
+                if len(s.mask) == lanes.slice_count:
+                    self._sets[name] = self._split(s.mask, s.style, s.visible)
+        self.update()
+        self.informViewBoundsChanged()
+
+    def set_marks(self, name: str, mask: np.ndarray | None, style: MarkStyle) -> None:
+        """Outlines the slices whose trace rows are True in ``mask`` (None or none: drops it)."""
+        if mask is None or not np.asarray(mask).any():
+            self.remove(name)
+            return
+        mask = np.asarray(mask, dtype=bool)
+        n = self._lanes.slice_count if self._lanes is not None else 0
+        if mask.shape != (n,):
+            raise PtoError(f"timeline marks {name!r}: a mask over {n} rows, got {mask.shape}")
+        visible = self._sets[name].visible if name in self._sets else True
+        self._sets[name] = self._split(mask, style, visible)
+        self.update()
+
+    def set_visible(self, name: str, visible: bool) -> None:
+        s = self._sets.get(name)
+        if s is None:
+            raise PtoError(f"timeline marks: no set {name!r}")
+        self._sets[name] = replace(s, visible=visible)
+        self.update()
+
+    def remove(self, name: str) -> None:
+        if self._sets.pop(name, None) is not None:
+            self.update()
+
+    def clear(self) -> None:
+        self._sets = {}
+        self.update()
+
+    def mask(self, name: str) -> np.ndarray | None:
+        """The rows of the set ``name`` as a boolean mask over the trace (None: no such set)."""
+        s = self._sets.get(name)
+        return None if s is None else s.mask
+
+    def names(self) -> list[str]:
+        return [n for n, s in self._sets.items() if s.visible]
+
+    def legend_html(self) -> str:
+        """``■ label`` per visible set with a label, in its colour ("" when none)."""
+        items = []
+        for s in self._sets.values():
+            if not s.visible or not s.style.label:
+                continue
+            r, g, b = s.style.rgb
+            items.append(
+                f'<span style="color:#{r:02x}{g:02x}{b:02x}">&#9633;</span>&nbsp;'
+                f"{html.escape(s.style.label)}"
+            )
+        return "&nbsp;&nbsp; ".join(items)
+
+    def _split(self, mask: np.ndarray, style: MarkStyle, visible: bool) -> _Marks:
+        assert self._lanes is not None
+        per_lane: list[_LaneMarks | None] = []
+        for lane in self._lanes.lanes:  # a loop over lanes, not slices
+            sel = np.flatnonzero(mask[lane.rows])
+            if not len(sel):
+                per_lane.append(None)
+                continue
+            e = lane.ends[sel]
+            per_lane.append((lane.starts[sel], e, np.maximum.accumulate(e)))
+        return _Marks(mask, style, visible, tuple(per_lane))
+
+    # ---- pyqtgraph item protocol -----------------------------------------------------------
+
+    def boundingRect(self) -> QtCore.QRectF:
+        lanes = self._lanes
+        w = float(max(lanes.makespan, 1)) if lanes is not None else 1.0
+        h = float(max(len(lanes.lanes), 1)) if lanes is not None else 1.0
+        return QtCore.QRectF(-0.01 * w, -0.5, 1.02 * w, h + 1.0)
+
+    def dataBounds(
+        self, ax: int, frac: float = 1.0, orthoRange: tuple[float, float] | None = None
+    ) -> tuple[None, None]:
+        return (None, None)
+
+    def paint(
+        self,
+        painter: QtGui.QPainter,
+        option: QtWidgets.QStyleOptionGraphicsItem | None = None,
+        widget: QtWidgets.QWidget | None = None,
+    ) -> None:
+        self.last_rect_count = 0
+        sets = [s for s in self._sets.values() if s.visible]
+        if not sets or self._lanes is None:
+            return
+        t = painter.transform()
+        sx, dx, sy, dy = t.m11(), t.dx(), t.m22(), t.dy()
+        device = painter.device()
+        width_px, height_px = device.width(), device.height()
+        if sx <= 0 or sy == 0 or width_px <= 0 or height_px <= 0:
+            return
+        x0 = (0.0 - dx) / sx
+        x1 = (width_px - dx) / sx
+        pad = (1.0 - LANE_FILL) / 2.0
+        painter.save()
+        painter.resetTransform()
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        for s in sets:
+            parts: list[np.ndarray] = []
+            for i, lm in enumerate(s.per_lane):
+                if lm is None:
+                    continue
+                ya, yb = sy * (i + pad) + dy, sy * (i + 1 - pad) + dy
+                top, bottom = round(min(ya, yb)), round(max(ya, yb))
+                if bottom < 0 or top > height_px:
+                    continue
+                starts, ends, max_end = lm
+                j0 = int(np.searchsorted(max_end, np.int64(np.ceil(x0)), side="left"))
+                j1 = int(np.searchsorted(starts, np.int64(np.floor(x1)), side="right"))
+                if j0 >= j1:
+                    continue
+                r = lod_rects(
+                    starts[j0:j1],
+                    ends[j0:j1],
+                    np.zeros(j1 - j0, np.int64),
+                    x0,
+                    sx,
+                    width_px,
+                    max_end=max_end[j0:j1],
+                )
+                ins = s.style.inset
+                left = np.round(r.left + ins)
+                width = np.maximum(np.round(r.right - ins) - left, 1.0)
+                parts.append(_edges(left, width, top + ins, max(bottom - top - 2 * ins, 1), s))
+            if not parts:
+                continue
+            rects = np.concatenate(parts)
+            painter.setBrush(QtGui.QColor(*s.style.rgb))
+            self._rects.resize(len(rects))
+            self._rects.ndarray()[:] = rects
+            painter.drawRects(*self._rects.drawargs())
+            self.last_rect_count += len(rects) // 4
+        painter.restore()
+
+
+def _edges(left: np.ndarray, width: np.ndarray, top: float, height: float, s: _Marks) -> np.ndarray:
+    """The outline of each rect as four filled pixel-aligned bands (top, bottom, left, right):
+    the raster engine fills aligned rects on its fast path, where a 2 px pen over 10^3 rects
+    costs several ms a frame."""
+    pw = float(max(1, round(s.style.width)))
+    n = len(left)
+    out = np.empty((4 * n, 4), dtype=np.float64)
+    band = np.minimum(width, pw)
+    out[0::4, 0], out[0::4, 1], out[0::4, 2], out[0::4, 3] = left, top, width, pw
+    out[1::4, 0], out[1::4, 1], out[1::4, 2], out[1::4, 3] = left, top + height - pw, width, pw
+    out[2::4, 0], out[2::4, 1], out[2::4, 2], out[2::4, 3] = left, top, band, height
+    out[3::4, 0], out[3::4, 1] = left + width - band, top
+    out[3::4, 2], out[3::4, 3] = band, height
+    return out
