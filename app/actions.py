@@ -148,6 +148,14 @@ VIEW_ACTIONS: tuple[ActionSpec, ...] = (
         "Show the overview of the shown canvas in its corner",
         checkable=True,
     ),
+    ActionSpec(
+        "critical_path",
+        "&Critical Path",
+        ("Ctrl+Shift+P",),
+        "Outline the last run's critical path on the timeline, join its slices with arrows and "
+        "colour its nodes and wires on the canvas",
+        checkable=True,
+    ),
     ActionSpec("reset_layout", "&Reset Layout", (), "Put every dock back where it started"),
 )
 RUN_ACTIONS: tuple[ActionSpec, ...] = (

@@ -269,6 +269,7 @@ class MainWindow(QMainWindow):
         assert self.canvas is not None
         panel = RunPanel(self, self.canvas, lambda: self.document)
         self.run_panel = panel
+        panel.attach_critical_path_action(self.actions["critical_path"])
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, panel.timeline_dock)
         self.splitDockWidget(panel.timeline_dock, self.diagnostics_dock, Qt.Orientation.Horizontal)
         self.tabifyDockWidget(panel.timeline_dock, panel.compare_dock)
@@ -545,10 +546,16 @@ class MainWindow(QMainWindow):
             "find_next": lambda: self.canvas.find_bar.next_match(1),
             "find_previous": lambda: self.canvas.find_bar.next_match(-1),
             "minimap": lambda: self.canvas.minimap.setVisible(self.actions["minimap"].isChecked()),
+            "critical_path": self.show_critical_path,
             "shortcuts": self.show_shortcuts,
             "start_page": self.show_start_page,
             "about": lambda: about_box(self, APP_NAME),
         }
+
+    def show_critical_path(self) -> None:
+        """View > Critical Path (a toggle): the last run's path on the timeline and the canvas."""
+        assert self.run_panel is not None
+        self.run_panel.show_critical_path(self.actions["critical_path"].isChecked())
 
     def show_shortcuts(self) -> ShortcutsDialog:
         """Help > Keyboard Shortcuts: every key the window binds (read from its actions)."""

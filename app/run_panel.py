@@ -28,8 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtCore import QElapsedTimer, QObject, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -40,14 +40,23 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.editor.canvas import GraphCanvas
 from app.editor.run_labels import RunLabels
+from app.editor.run_path import RunPath
 from app.model import registry
 from app.model.document import Document
+from app.run_highlights import (
+    PathOnGraph,
+    channel_name,
+    critical_path_on_graph,
+    data_task_masks,
+    is_data,
+)
 from app.run_nodes import TaskNodeMap, channel_labels, deadlock_nodes
 from app.runner.job import RunDiagnostic, RunResult
 from app.runner.qt_runner import QtRunner
@@ -58,6 +67,7 @@ from app.views.slices import slice_text
 from app.views.sources import SourcesView
 from app.views.stats import StatsPanel
 from app.views.timeline import TimelineView
+from app.views.timeline_marks import READS_MARK, WRITES_MARK
 from pto_wsp.backends import EMIT_ONLY_TARGETS
 from pto_wsp.runtime.task_regions import TaskRegions
 from pto_wsp.runtime.trace import write_chrome_trace
@@ -229,6 +239,10 @@ class RunPanel(QObject):
         self.window = window
         self.canvas = canvas
         self.run_labels = RunLabels(canvas)
+        self.run_path = RunPath(canvas)  # the critical path on the canvas
+        self.path_on_graph: PathOnGraph | None = None
+        self.critical_path_action: QAction | None = None
+        self._graph_current = False  # the shown run is of the document as it stands
         self._document = document
         self.runner = QtRunner(self, grace_s=grace_s)
         self.history = history or RunHistory()
@@ -460,6 +474,8 @@ class RunPanel(QObject):
         assert trace is not None
         self.node_map = TaskNodeMap(doc, result.kernel_names)
         self.shown_result, self.shown_record = result, record
+        self.show_critical_path(False)  # the last run's path is not this one's
+        self._graph_current = not self._edited_in_run
         self._stale_reasons = []  # set_run hides the banners: this run is of the open document
         self.timeline.set_run(
             trace,
@@ -477,6 +493,8 @@ class RunPanel(QObject):
         peaks = result.csp.peak_occupancy() if result.csp is not None else {}
         self.run_labels.show(channel_labels(doc, peaks))
         self.compare.reload()
+        if self.critical_path_action is not None:
+            self.critical_path_action.setEnabled(True)
         self.highlight_nodes(self.canvas.selected_ids())
         self.timeline_dock.show()
         self.timeline_dock.raise_()
@@ -537,7 +555,13 @@ class RunPanel(QObject):
         The shown run is then of an earlier document: Timeline and Stats say so. The last run's
         diagnostics described that earlier document (an undo may just have fixed what they
         report), so they are dropped, once, with a note in the status bar; listeners hear of it
-        after the edit completes, never halfway through a command's events."""
+        after the edit completes, never halfway through a command's events.
+
+        The critical path drawn on the canvas names nodes and wires of that earlier document:
+        it goes (the toggle turns off), on the timeline too."""
+        self._graph_current = False
+        if self.run_path.shown or self.timeline.critical_path_shown:
+            self.show_critical_path(False)
         if self.runner.is_running():
             self._edited_in_run = True
             return
@@ -564,9 +588,12 @@ class RunPanel(QObject):
         self._stale_reasons = []  # what was true of the old document does not matter here
         self._after_run = False
         self._mark_stale("another project is open")
+        self._graph_current = False
+        self.show_critical_path(False)
         self.node_map = None
         self.highlighted = None
         self.timeline.highlight_tasks(None)
+        self._mark_selection([])
         if self.diagnostics:
             self.diagnostics = []
             self.diagnostics_changed.emit()
@@ -582,6 +609,72 @@ class RunPanel(QObject):
             mask |= self.node_map.task_mask(trace, node_id)
         self.highlighted = mask
         self.timeline.highlight_tasks(mask)
+        self._mark_selection(node_ids)
+
+    def _mark_selection(self, node_ids: list[str]) -> None:
+        """A selected data node outlines the tasks that read it and those that write it, each
+        in its own style; a selected channel brings its occupancy track forward."""
+        trace = self.timeline.trace
+        doc = self._document()
+        data = [n for n in node_ids if is_data(doc, n)] if self.node_map is not None else []
+        reads = writes = None
+        if data and trace is not None and self.node_map is not None:
+            reads = np.zeros(len(trace), dtype=bool)
+            writes = np.zeros(len(trace), dtype=bool)
+            for node_id in data:
+                r, w = data_task_masks(doc, self.node_map, trace, node_id)
+                reads |= r
+                writes |= w
+        names = ", ".join(doc.graph.nodes[n].name or n for n in data)
+        self.timeline.mark_tasks(
+            "reads", reads, dataclasses.replace(READS_MARK, label=f"reads {names}")
+        )
+        self.timeline.mark_tasks(
+            "writes", writes, dataclasses.replace(WRITES_MARK, label=f"writes {names}")
+        )
+        channels = [c for c in (channel_name(doc, n) for n in node_ids) if c is not None]
+        if channels:
+            self.timeline.focus_channel(channels[0])
+        elif self.timeline.focused_channel is not None:
+            self.timeline.focus_channel(None)
+
+    # ------------------------------------------------------------------------------------------
+    # critical path
+    # ------------------------------------------------------------------------------------------
+    def attach_critical_path_action(self, action: QAction) -> None:
+        """The window's View > Critical Path toggle, also a button in the timeline's header
+        (enabled once a run is shown)."""
+        self.critical_path_action = action
+        action.setEnabled(self.has_trace())
+        button = QToolButton()
+        button.setObjectName("criticalPathButton")
+        button.setDefaultAction(action)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.timeline.header.addWidget(button)
+        self.critical_path_button = button
+
+    def show_critical_path(self, on: bool) -> None:
+        """Shows (``on``) or hides the shown run's critical path: outlined slices joined by
+        arrows on the timeline and, while the run is of the document as it stands, its nodes
+        and the wires carrying data between them on the canvas."""
+        action = self.critical_path_action
+        trace = self.timeline.trace
+        on = on and trace is not None
+        if action is not None and action.isChecked() != on:
+            with QSignalBlocker(action):
+                action.setChecked(on)
+        if not on or trace is None:
+            self.timeline.highlight_critical_path(False)
+            self.run_path.clear()
+            self.path_on_graph = None
+            return
+        cp = self.timeline.highlight_critical_path(True)
+        if self.node_map is not None and self._graph_current:
+            path = critical_path_on_graph(self._document(), self.node_map, trace, cp.rows)
+            self.path_on_graph = path
+            self.run_path.show(path.nodes + path.data, path.edges)
+        n = len(cp.tasks)
+        self._message(f"Critical path: {n:,} task{'s' if n != 1 else ''} outlined in the Timeline")
 
     def _node_mask(self, node_id: str) -> np.ndarray | None:
         trace = self.timeline.trace
