@@ -125,8 +125,8 @@ def test_critical_path_toggle_colours_timeline_and_graph_and_tensor_selection_ma
     assert outlined is not None
     assert np.flatnonzero(outlined).tolist() == sorted(expected.rows.tolist())
     src, dst = timeline.arrows.arrows("critical path")
-    assert sorted(zip(src.tolist(), dst.tolist())) == sorted(
-        zip(expected.rows[:-1].tolist(), expected.rows[1:].tolist())
+    assert sorted(zip(src.tolist(), dst.tolist(), strict=True)) == sorted(
+        zip(expected.rows[:-1].tolist(), expected.rows[1:].tolist(), strict=True)
     )
     path_kernels = {names[int(k)] for k in trace["kernel"][expected.rows]}
     assert path_kernels == {"produce", "consume_t"}  # the chain runs through both kernels

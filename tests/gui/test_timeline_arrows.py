@@ -96,8 +96,8 @@ def test_critical_path_outlines_its_slices_and_joins_them_with_arrow_pixels(
     outlined = view.marks.mask("critical path")
     assert outlined is not None and np.flatnonzero(outlined).tolist() == sorted(cp.rows.tolist())
     src, dst = view.arrows.arrows("critical path")
-    assert sorted(zip(src.tolist(), dst.tolist())) == sorted(
-        zip(cp.rows[:-1].tolist(), cp.rows[1:].tolist())
+    assert sorted(zip(src.tolist(), dst.tolist(), strict=True)) == sorted(
+        zip(cp.rows[:-1].tolist(), cp.rows[1:].tolist(), strict=True)
     )
     assert "critical path" in view.marks_legend.text() and view.marks_legend.isVisible()
     # a consecutive pair on two lanes: its arrow crosses the gap between the lanes
