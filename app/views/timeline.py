@@ -403,7 +403,7 @@ class TimelineView(QtWidgets.QWidget):
 
     @property
     def critical_path_shown(self) -> bool:
-        return CRITICAL_MARK.label in self.marks.names()
+        return self.marks.is_visible(CRITICAL_MARK.label)
 
     def mark_tasks(self, name: str, mask: np.ndarray | None, style: MarkStyle) -> None:
         """Outlines the rows of ``mask`` as the named set ``name`` in ``style`` (None: drops

@@ -24,13 +24,13 @@ appear once zoomed in far enough, as Perfetto users expect.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
-import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from pyqtgraph.Qt.internals import PrimitiveArray
 
+from app.views.timeline_layer import TimelineLayer
 from pto_wsp.errors import PtoError
 from pto_wsp.runtime.lanes import LaneSet
 
@@ -82,18 +82,18 @@ class _Arrows:
     hi_max: np.ndarray
 
 
-class TimelineArrows(pg.GraphicsObject):
+class TimelineArrows(TimelineLayer):
     """The arrow layer over a ``TimelineItem`` (same coordinates: x cycles, lane ``i`` in
     ``[i, i + 1)``). ``TimelineView.arrows`` is the one of a timeline."""
+
+    noun = "arrow set"
 
     def __init__(self) -> None:
         super().__init__()
         self.setZValue(10)  # over the slices and their outlines
-        self._lanes: LaneSet | None = None
         self._starts: np.ndarray = np.zeros(0, np.int64)
         self._ends: np.ndarray = np.zeros(0, np.int64)
         self._lane_of_row: np.ndarray = np.zeros(0, np.int64)
-        self._sets: dict[str, _Arrows] = {}
         self._lines = PrimitiveArray(QtCore.QLineF, 4)
         self.last_line_count = 0  # lines sent to Qt by the last paint (shafts and head strokes)
         self.last_arrow_count = 0  # arrows drawn by the last paint
@@ -141,33 +141,8 @@ class TimelineArrows(pg.GraphicsObject):
         n = len(self._lane_of_row)
         if len(src) and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n):
             raise PtoError(f"timeline arrows {name!r}: a row is outside the trace (0..{n - 1})")
-        visible = self._sets[name].visible if name in self._sets else True
-        self._sets[name] = self._resolve(src, dst, style, visible)
+        self._sets[name] = self._resolve(src, dst, style, self._visible_before(name))
         self.update()
-
-    def set_visible(self, name: str, visible: bool) -> None:
-        """Shows or hides the set ``name`` (kept, so showing it again costs nothing)."""
-        s = self._sets.get(name)
-        if s is None:
-            raise PtoError(f"timeline arrows: no arrow set {name!r}")
-        self._sets[name] = replace(s, visible=visible)
-        self.update()
-
-    def remove(self, name: str) -> None:
-        """Drops the set ``name`` (no error when there is none)."""
-        if self._sets.pop(name, None) is not None:
-            self.update()
-
-    def clear(self) -> None:
-        self._sets = {}
-        self.update()
-
-    def names(self) -> list[str]:
-        return list(self._sets)
-
-    def is_visible(self, name: str) -> bool:
-        s = self._sets.get(name)
-        return s is not None and s.visible
 
     def arrows(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """The (src, dst) rows of the set's arrows that have both slices on a shown lane."""
@@ -205,21 +180,6 @@ class TimelineArrows(pg.GraphicsObject):
             lo=lo[order],
             hi_max=np.maximum.accumulate(hi) if len(hi) else hi,
         )
-
-    # ---- pyqtgraph item protocol -----------------------------------------------------------
-
-    def boundingRect(self) -> QtCore.QRectF:
-        # Arrows join slices, which lie inside the timeline item's extent; heads are a few
-        # pixels: the same margins as ``TimelineItem.boundingRect`` cover them.
-        lanes = self._lanes
-        w = float(max(lanes.makespan, 1)) if lanes is not None else 1.0
-        h = float(max(len(lanes.lanes), 1)) if lanes is not None else 1.0
-        return QtCore.QRectF(-0.01 * w, -0.5, 1.02 * w, h + 1.0)
-
-    def dataBounds(
-        self, ax: int, frac: float = 1.0, orthoRange: tuple[float, float] | None = None
-    ) -> tuple[None, None]:
-        return (None, None)  # the slices define the data extent; arrows never widen it
 
     # ---- painting --------------------------------------------------------------------------
 

@@ -15,15 +15,15 @@ pixel column, so 10^6 marked slices cost what the screen can show. No Python loo
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
-import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from pyqtgraph.Qt.internals import PrimitiveArray
 
 from app.views.lod import lod_rects
 from app.views.timeline_item import LANE_FILL
+from app.views.timeline_layer import TimelineLayer
 from pto_wsp.errors import PtoError
 from pto_wsp.runtime.lanes import LaneSet
 
@@ -55,14 +55,14 @@ class _Marks:
     per_lane: tuple[_LaneMarks | None, ...]
 
 
-class TimelineMarks(pg.GraphicsObject):
+class TimelineMarks(TimelineLayer):
     """The outline layer over a ``TimelineItem`` (same coordinates); see the module doc."""
+
+    noun = "outline set"
 
     def __init__(self) -> None:
         super().__init__()
         self.setZValue(5)  # over the slices, under the arrows
-        self._lanes: LaneSet | None = None
-        self._sets: dict[str, _Marks] = {}
         self._rects = PrimitiveArray(QtCore.QRectF, 4)
         self.last_rect_count = 0
 
@@ -89,32 +89,13 @@ class TimelineMarks(pg.GraphicsObject):
         n = self._lanes.slice_count if self._lanes is not None else 0
         if mask.shape != (n,):
             raise PtoError(f"timeline marks {name!r}: a mask over {n} rows, got {mask.shape}")
-        visible = self._sets[name].visible if name in self._sets else True
-        self._sets[name] = self._split(mask, style, visible)
-        self.update()
-
-    def set_visible(self, name: str, visible: bool) -> None:
-        s = self._sets.get(name)
-        if s is None:
-            raise PtoError(f"timeline marks: no set {name!r}")
-        self._sets[name] = replace(s, visible=visible)
-        self.update()
-
-    def remove(self, name: str) -> None:
-        if self._sets.pop(name, None) is not None:
-            self.update()
-
-    def clear(self) -> None:
-        self._sets = {}
+        self._sets[name] = self._split(mask, style, self._visible_before(name))
         self.update()
 
     def mask(self, name: str) -> np.ndarray | None:
         """The rows of the set ``name`` as a boolean mask over the trace (None: no such set)."""
         s = self._sets.get(name)
         return None if s is None else s.mask
-
-    def names(self) -> list[str]:
-        return [n for n, s in self._sets.items() if s.visible]
 
     def legend_html(self) -> str:
         """``■ label`` per visible set with a label, in its colour ("" when none)."""
@@ -140,19 +121,6 @@ class TimelineMarks(pg.GraphicsObject):
             e = lane.ends[sel]
             per_lane.append((lane.starts[sel], e, np.maximum.accumulate(e)))
         return _Marks(mask, style, visible, tuple(per_lane))
-
-    # ---- pyqtgraph item protocol -----------------------------------------------------------
-
-    def boundingRect(self) -> QtCore.QRectF:
-        lanes = self._lanes
-        w = float(max(lanes.makespan, 1)) if lanes is not None else 1.0
-        h = float(max(len(lanes.lanes), 1)) if lanes is not None else 1.0
-        return QtCore.QRectF(-0.01 * w, -0.5, 1.02 * w, h + 1.0)
-
-    def dataBounds(
-        self, ax: int, frac: float = 1.0, orthoRange: tuple[float, float] | None = None
-    ) -> tuple[None, None]:
-        return (None, None)
 
     def paint(
         self,
