@@ -41,8 +41,8 @@ class MarkStyle:
 
 
 CRITICAL_MARK = MarkStyle((255, 64, 160), 2.0, "critical path")
-READS_MARK = MarkStyle((0, 170, 255), 2.0, "reads")
-WRITES_MARK = MarkStyle((255, 120, 0), 2.0, "writes", inset=3.0)
+READS_MARK = MarkStyle((255, 255, 255), 2.0, "reads", inset=3.0)  # white and black: apart
+WRITES_MARK = MarkStyle((0, 0, 0), 2.0, "writes", inset=6.0)  # from every kernel colour
 
 _LaneMarks = tuple[np.ndarray, np.ndarray, np.ndarray]  # starts, ends, running max of ends
 
@@ -98,14 +98,16 @@ class TimelineMarks(TimelineLayer):
         return None if s is None else s.mask
 
     def legend_html(self) -> str:
-        """``■ label`` per visible set with a label, in its colour ("" when none)."""
+        """``□ label`` per visible set with a label, in its colour ("" when none)."""
         items = []
         for s in self._sets.values():
             if not s.visible or not s.style.label:
                 continue
             r, g, b = s.style.rgb
             items.append(
-                f'<span style="color:#{r:02x}{g:02x}{b:02x}">&#9633;</span>&nbsp;'
+                # on mid grey: the white and the black outline both show
+                f'<span style="background-color:#808080; color:#{r:02x}{g:02x}{b:02x}">'
+                "&nbsp;&#9633;&nbsp;</span>&nbsp;"
                 f"{html.escape(s.style.label)}"
             )
         return "&nbsp;&nbsp; ".join(items)
