@@ -25,6 +25,11 @@ Lanes collapse (a click on the label's disclosure triangle) and pin to the top (
 menu): ``app.views.lane_controls``. A click on a slice selects it (``row_selected(row)``, which
 the details panel follows, then ``slice_clicked``); a click on empty lanes or ``Esc`` (after a
 range selection is cleared) clears the selection (``row_selected(None)``).
+
+Over the slices, two overlay layers hold named sets: ``marks`` outlines (the critical path, the
+tasks that read / write a selected tensor; ``app.views.timeline_marks``, listed in a legend) and
+``arrows`` joins slices (the critical path; ``app.views.timeline_arrows``). The selection's own
+outline stays the item's.
 """
 
 from __future__ import annotations
