@@ -196,7 +196,11 @@ def test_selecting_a_channel_shows_its_occupancy_track(
     curves = timeline.occupancy_curves
     assert set(curves) == {"l2c", "c2s"}
     ids = _ids(window)
-    _click_node(qtbot, window, ids["l2c"])
+    tracks = timeline.counter_tracks
+    tracks.set_track_shown("occupancy", False)  # unchecked in the Tracks menu ...
+    assert not tracks.is_shown("occupancy")
+    _click_node(qtbot, window, ids["l2c"])  # ... selecting a channel shows it again
+    assert tracks.is_shown("occupancy")
     assert timeline.focused_channel == "l2c"
     assert timeline.occupancy_plot.isVisible()
     assert curves["l2c"].isVisible() and not curves["c2s"].isVisible()
