@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["COLLAPSED_HEIGHT", "LaneLayout", "lane_layout"]
+__all__ = ["COLLAPSED_HEIGHT", "LaneLayout", "lane_geometry", "lane_layout"]
 
 COLLAPSED_HEIGHT = 0.3  # of a lane: a thin strip, still wide enough to hit with the mouse
 
@@ -82,3 +82,18 @@ def lane_layout(labels: Sequence[str], collapsed: set[str] | frozenset[str] = fr
         pinned_height=float(heights[pin].sum()),
         total=float(heights.sum()),
     )
+
+
+def lane_geometry(
+    layout: LaneLayout | None, n: int, sy: float, dy: float, height_px: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(tops, heights, hidden)`` of ``n`` lanes as drawn through a painter's y scale ``sy``
+    and offset ``dy`` on a device ``height_px`` tall: the layout's (pinned lanes stuck to the
+    view's top, lanes under them hidden), or one unit per lane in order without a layout.
+
+    The slices, their outlines and the arrows between them all place lanes through this, so
+    they stay on one another when lanes collapse or pin."""
+    if layout is not None and len(layout.tops) == n:
+        view_top = min(-dy / sy, (height_px - dy) / sy)  # the view's top, in lanes
+        return layout.placed(view_top), layout.heights, layout.covered(view_top)
+    return np.arange(n, dtype=float), np.ones(n), np.zeros(n, dtype=bool)

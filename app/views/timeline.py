@@ -614,6 +614,8 @@ class TimelineView(QtWidgets.QWidget):
         assert self._lanes is not None
         self.lane_layout = self.lane_controls.layout([ln.label for ln in self._lanes.lanes])
         self.item.set_layout(self.lane_layout)
+        self.marks.set_layout(self.lane_layout)
+        self.arrows.set_layout(self.lane_layout)
         self._update_lane_ticks()
 
     def _update_lane_ticks(self, *_args: object) -> None:

@@ -30,6 +30,7 @@ import numpy as np
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from pyqtgraph.Qt.internals import PrimitiveArray
 
+from app.views.lane_layout import lane_geometry
 from app.views.timeline_layer import TimelineLayer
 from pto_wsp.errors import PtoError
 from pto_wsp.runtime.lanes import LaneSet
@@ -65,8 +66,8 @@ _KEY_BITS = 15  # per coordinate of the pixel-resolution key (4 x 15 bits in an 
 class _Arrows:
     """One named set: the rows it was given (``given_*``, kept for the next lane change), the
     arrows among them whose slices are on shown lanes (``src_rows``, ``dst_rows``) and their
-    geometry in view coordinates, sorted by the left end ``lo`` with ``hi_max`` the running
-    maximum of the right end."""
+    geometry (x in cycles, the lanes of both ends: their y comes from the lane layout at paint
+    time), sorted by the left end ``lo`` with ``hi_max`` the running maximum of the right end."""
 
     given_src: np.ndarray
     given_dst: np.ndarray
@@ -75,9 +76,9 @@ class _Arrows:
     style: ArrowStyle
     visible: bool
     x0: np.ndarray
-    y0: np.ndarray
+    lane0: np.ndarray
     x1: np.ndarray
-    y1: np.ndarray
+    lane1: np.ndarray
     lo: np.ndarray
     hi_max: np.ndarray
 
@@ -161,8 +162,8 @@ class TimelineArrows(TimelineLayer):
         src, dst = src[shown], dst[shown]
         x0 = self._ends[src].astype(np.float64)
         x1 = self._starts[dst].astype(np.float64)
-        y0 = lane_src[shown] + 0.5
-        y1 = lane_dst[shown] + 0.5
+        lane0 = lane_src[shown]
+        lane1 = lane_dst[shown]
         lo = np.minimum(x0, x1)
         order = np.argsort(lo, kind="stable")
         hi = np.maximum(x0, x1)[order]
@@ -174,9 +175,9 @@ class TimelineArrows(TimelineLayer):
             style=style,
             visible=visible,
             x0=x0[order],
-            y0=y0[order].astype(np.float64),
+            lane0=lane0[order],
             x1=x1[order],
-            y1=y1[order].astype(np.float64),
+            lane1=lane1[order],
             lo=lo[order],
             hi_max=np.maximum.accumulate(hi) if len(hi) else hi,
         )
@@ -205,10 +206,13 @@ class TimelineArrows(TimelineLayer):
         x_hi = (width_px - dx) / sx
         ya, yb = (0.0 - dy) / sy, (height_px - dy) / sy
         y_lo, y_hi = min(ya, yb), max(ya, yb)
+        n_lanes = len(self._lanes.lanes) if self._lanes is not None else 0
+        tops, heights, hidden = lane_geometry(self._layout, n_lanes, sy, dy, height_px)
+        centres = np.where(hidden, np.nan, tops + heights / 2.0)  # NaN: under the pinned band
         painter.save()
         painter.resetTransform()  # device pixels, as ``TimelineItem`` draws
         for name, s in sets:
-            lines = _arrow_lines(s, x_lo, x_hi, y_lo, y_hi, sx, dx, sy, dy)
+            lines = _arrow_lines(s, centres, x_lo, x_hi, y_lo, y_hi, sx, dx, sy, dy)
             if lines is None:
                 self.last_skipped.append(name)
                 continue
@@ -231,6 +235,7 @@ class TimelineArrows(TimelineLayer):
 
 def _arrow_lines(
     s: _Arrows,
+    centres: np.ndarray,
     x_lo: float,
     x_hi: float,
     y_lo: float,
@@ -241,7 +246,8 @@ def _arrow_lines(
     dy: float,
 ) -> np.ndarray | None:
     """The visible arrows of ``s`` as device-pixel lines ``(x0, y0, x1, y1)``: per arrow its
-    shaft then the two strokes of its head (so ``len // 3`` arrows), duplicates dropped. None
+    shaft then the two strokes of its head (so ``len // 3`` arrows), duplicates dropped; an
+    end on a lane hidden under the pinned band (``centres`` NaN) hides its arrow. None
     when more than the style's ``max_visible`` cross the view (the set is not drawn)."""
     i0 = int(np.searchsorted(s.hi_max, x_lo, side="left"))
     i1 = int(np.searchsorted(s.lo, x_hi, side="right"))
@@ -250,8 +256,12 @@ def _arrow_lines(
     if s.style.max_visible is not None and i1 - i0 > s.style.max_visible:
         return None
     x0, x1 = s.x0[i0:i1], s.x1[i0:i1]
-    y0, y1 = s.y0[i0:i1], s.y1[i0:i1]
-    keep = (np.maximum(x0, x1) >= x_lo) & (np.maximum(y0, y1) >= y_lo - 0.5)
+    y0, y1 = centres[s.lane0[i0:i1]], centres[s.lane1[i0:i1]]
+    keep = (
+        ~(np.isnan(y0) | np.isnan(y1))
+        & (np.maximum(x0, x1) >= x_lo)
+        & (np.maximum(y0, y1) >= y_lo - 0.5)
+    )
     keep &= np.minimum(y0, y1) <= y_hi + 0.5
     px0, px1 = x0[keep] * sx + dx, x1[keep] * sx + dx
     py0, py1 = y0[keep] * sy + dy, y1[keep] * sy + dy

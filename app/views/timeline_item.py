@@ -27,7 +27,7 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from pyqtgraph.Qt.internals import PrimitiveArray
 
-from app.views.lane_layout import LaneLayout
+from app.views.lane_layout import LaneLayout, lane_geometry
 from app.views.lod import lod_columns, lod_rects
 from pto_wsp.runtime.lanes import LaneSet
 
@@ -175,13 +175,7 @@ class TimelineItem(pg.GraphicsObject):
         pad = (1.0 - LANE_FILL) / 2.0
         n = len(lanes.lanes)
         layout = self._layout
-        if layout is not None and len(layout.tops) == n:
-            view_top = min(-dy / sy, (height_px - dy) / sy)  # the view's top, in lanes
-            tops, heights = layout.placed(view_top), layout.heights
-            hidden = layout.covered(view_top)
-        else:
-            tops, heights = np.arange(n, dtype=float), np.ones(n)
-            hidden = np.zeros(n, dtype=bool)
+        tops, heights, hidden = lane_geometry(layout, n, sy, dy, height_px)
         by_kernel: dict[int, list[np.ndarray]] = {}
         waits: list[np.ndarray] = []
         outline: list[np.ndarray] = []
@@ -265,6 +259,7 @@ class TimelineItem(pg.GraphicsObject):
             count += self._draw(painter, np.concatenate(outline))
         if layout is not None and len(layout.tops) == n and layout.pinned.any():
             # the edge of the pinned band: lanes scroll under it
+            view_top = min(-dy / sy, (height_px - dy) / sy)
             edge = round(sy * (max(view_top, 0.0) + layout.pinned_height) + dy)
             painter.setPen(self._pin_edge_pen)
             painter.drawLine(0, edge, width_px, edge)

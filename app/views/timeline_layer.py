@@ -2,7 +2,7 @@
 
 An overlay (``TimelineMarks``: outlined slices; ``TimelineArrows``: arrows between slices) holds
 named sets, each shown or hidden on its own, and lives in the timeline item's coordinates (x
-cycles, lane ``i`` in ``[i, i + 1)``). This base holds the sets, their visibility and the item
+cycles, lane ``i`` at its ``LaneLayout`` place: ``set_layout``). This base holds the sets, their visibility and the item
 protocol pyqtgraph asks of both; a subclass says what a set is and how to paint it.
 """
 
@@ -14,6 +14,7 @@ from typing import Any
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore
 
+from app.views.lane_layout import LaneLayout
 from pto_wsp.errors import PtoError
 from pto_wsp.runtime.lanes import LaneSet
 
@@ -28,7 +29,13 @@ class TimelineLayer(pg.GraphicsObject):
     def __init__(self) -> None:
         super().__init__()
         self._lanes: LaneSet | None = None
+        self._layout: LaneLayout | None = None
         self._sets: dict[str, Any] = {}
+
+    def set_layout(self, layout: LaneLayout | None) -> None:
+        """Where the lanes sit (collapsed, pinned): the slices' ``TimelineItem`` gets the same."""
+        self._layout = layout
+        self.update()
 
     def set_visible(self, name: str, visible: bool) -> None:
         """Shows or hides the set ``name`` (kept, so showing it again costs nothing)."""
@@ -67,6 +74,8 @@ class TimelineLayer(pg.GraphicsObject):
         lanes = self._lanes
         w = float(max(lanes.makespan, 1)) if lanes is not None else 1.0
         h = float(max(len(lanes.lanes), 1)) if lanes is not None else 1.0
+        if self._layout is not None:
+            h = max(h, self._layout.total)
         return QtCore.QRectF(-0.01 * w, -0.5, 1.02 * w, h + 1.0)
 
     def dataBounds(

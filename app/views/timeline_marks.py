@@ -21,6 +21,7 @@ import numpy as np
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from pyqtgraph.Qt.internals import PrimitiveArray
 
+from app.views.lane_layout import lane_geometry
 from app.views.lod import lod_rects
 from app.views.timeline_item import LANE_FILL
 from app.views.timeline_layer import TimelineLayer
@@ -146,12 +147,16 @@ class TimelineMarks(TimelineLayer):
         painter.save()
         painter.resetTransform()
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        tops, heights, hidden = lane_geometry(
+            self._layout, len(self._lanes.lanes), sy, dy, height_px
+        )
         for s in sets:
             parts: list[np.ndarray] = []
             for i, lm in enumerate(s.per_lane):
-                if lm is None:
+                if lm is None or hidden[i]:
                     continue
-                ya, yb = sy * (i + pad) + dy, sy * (i + 1 - pad) + dy
+                top_i, h_i = float(tops[i]), float(heights[i])
+                ya, yb = sy * (top_i + pad * h_i) + dy, sy * (top_i + (1 - pad) * h_i) + dy
                 top, bottom = round(min(ya, yb)), round(max(ya, yb))
                 if bottom < 0 or top > height_px:
                     continue

@@ -213,3 +213,35 @@ def test_reads_and_writes_marks_are_two_styles_in_the_legend(view: TimelineView,
     assert np.array_equal(view.marks.mask("reads"), consume)  # kept across a rebuild
     view.mark_tasks("reads", None, READS_MARK)
     assert view.marks.mask("reads") is None and "reads" not in view.marks_legend.text()
+
+
+def test_arrows_and_outlines_follow_a_pinned_and_a_collapsed_lane(qtbot, view: TimelineView, chain):
+    """Pinning moves a lane to the top and collapsing thins it: the path's arrow must still
+    join the two slices where they are now drawn, not where their lanes were."""
+    trace, _ = chain
+    cp = view.highlight_critical_path(True)
+    pairs = [
+        (int(a), int(b))
+        for a, b in zip(cp.rows[:-1], cp.rows[1:], strict=True)
+        if int(trace["worker"][a]) != int(trace["worker"][b])
+    ]
+    a, b = pairs[0]
+    lanes = view.lanes
+    assert lanes is not None
+    label_b = next(ln.label for ln in lanes.lanes if b in ln.rows)
+    label_a = next(ln.label for ln in lanes.lanes if a in ln.rows)
+    view.lane_controls.set_pinned(label_b, True)  # b's lane jumps to the top
+    view.lane_controls.set_collapsed(label_a, True)
+    pa, pb = view.view_pos_of(a), view.view_pos_of(b)
+    assert pb.y() < 1.0, "the pinned lane is drawn first"
+    xa, xb = float(trace["end"][a]), float(trace["start"][b])
+    mid = _widget_point(view, (xa + xb) / 2.0, (pa.y() + pb.y()) / 2.0)
+    qtbot.wait(10)
+    pixels = _pixels(view)
+    box = pixels[mid.y() - 3 : mid.y() + 4, mid.x() - 3 : mid.x() + 4]
+    assert _near(box, CRITICAL_STYLE.rgb).any(), "the arrow does not join the moved slices"
+    # the outline of b sits on b's slice in its pinned place
+    xc = xb + 0.5 * (float(trace["end"][b]) - xb)
+    top, bottom = _widget_point(view, xc, pb.y() - 0.5), _widget_point(view, xc, pb.y() + 0.5)
+    col = pixels[top.y() : bottom.y(), top.x()]
+    assert _near(col, CRITICAL_STYLE.rgb).any(), "b's outline is not on its pinned lane"
