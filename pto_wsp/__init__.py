@@ -8,6 +8,7 @@ compatibility names (``TaskWindow``, ``WindowMode``, ``Symbol``, ``for_each``, `
 from typing import Any as _Any
 
 from . import _module_aliases, backends
+from .compiler.cost import CostTable
 from .errors import (
     ChannelClosed,
     ChannelError,
@@ -196,6 +197,7 @@ __all__ = [
     "Replicate",
     # execution
     "Program",
+    "CostTable",
     "ProgramStats",
     # errors
     "PtoError",

@@ -28,6 +28,11 @@ policies"). ``ops`` overrides the rate of single ops by
 name (``{"exp": 4.0}``: exp costs 4 x r*c). A table is a dict or a JSON file with these keys;
 unknown keys are an error (a typo must not silently keep the default).
 
+``CostTable.from_ptoisa("a2a3")`` prices the ops of traced kernels by PTO-ISA's A2/A3 formula
+cost model instead (``ptoisa_cost.py``; docs/cost_models.md), at that architecture's clock; what
+it has no formula for keeps the rates above, scaled to its clock. The named tables
+(``TABLE_NAMES``: the Studio's choices) and their DSL spelling are defined here too.
+
 The generated library receives the per-kernel cycles and the load/store rates at RUN time, so a
 new table needs no rebuild (``program.runner.set_cost_table(...)``, or the env variable
 ``PTO_WSP_COST_TABLE`` naming a JSON file, read when a program is compiled).
@@ -43,12 +48,23 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .._native import ir as _ir
 from ..errors import CompileError, SourceLoc, user_location
 from ..language import op_table
 from .collective_cost import collective_cycles
+from .ptoisa_cost import ARCH_LABELS, ARCHS, Fallback, PtoIsaCycles, ptoisa_cycles
 
-__all__ = ["CostTable", "kernel_cycles", "collective_cycles", "DEFAULT_COST_TABLE"]
+__all__ = [
+    "CostTable",
+    "kernel_cycles",
+    "collective_cycles",
+    "DEFAULT_COST_TABLE",
+    "DEFAULT_TABLE_NAME",
+    "TABLE_NAMES",
+    "TABLE_LABELS",
+    "table_dsl",
+    "named_table",
+    "op_cycles",
+]
 
 
 @dataclass(frozen=True)
@@ -71,6 +87,49 @@ class CostTable:
     # Collectives: cycles per element per link step of a ring algorithm (collective_cycles).
     link: float = 1.0
     ops: Mapping[str, float] = field(default_factory=dict)
+    # Per-op cycles from another cost model (``from_ptoisa``): ops it prices override the rates
+    # above, the others keep them. Not a key of a dict / JSON table.
+    model: PtoIsaCycles | None = field(default=None, compare=False, repr=False)
+
+    @staticmethod
+    def from_ptoisa(arch: str, root: str | os.PathLike[str] | None = None) -> CostTable:
+        """A table whose op cycles come from PTO-ISA's formula cost model for ``arch``
+        (``"a2a3"``; ``ptoisa_cost.py`` reimplements the formulas), read from the PTO-ISA
+        checkout ``root`` (default ``$PTO_ISA_ROOT``).
+
+        Its clock is the architecture's (1.85 GHz for A2/A3). What has no formula row (other
+        ops, dtypes or column counts; empty-body kernels' view transfers; collectives) is priced
+        by the default table with every rate scaled to that clock, so it takes the same time as
+        under the default table. ``fallbacks()`` lists the ops that did, ``report()`` prints it.
+        """
+        model = ptoisa_cycles(arch, root)
+        scale = DEFAULT_COST_TABLE.ns_per_cycle / model.ns_per_cycle
+        rates = {
+            f.name: getattr(DEFAULT_COST_TABLE, f.name) * scale
+            for f in fields(CostTable)
+            if f.name not in ("ns_per_cycle", "ops", "model")
+        }
+        return CostTable(ns_per_cycle=model.ns_per_cycle, model=model, **rates)
+
+    @property
+    def name(self) -> str | None:
+        """The name of the named table (``TABLE_NAMES``) this is, None for any other table
+        (e.g. the default with one rate changed)."""
+        if self.model is None:
+            return DEFAULT_TABLE_NAME if self == DEFAULT_COST_TABLE else None
+        same = self == CostTable.from_ptoisa(self.model.arch, self.model.root)
+        return f"ptoisa_{self.model.arch}" if same else None
+
+    def fallbacks(self) -> tuple[Fallback, ...]:
+        """The ops (with dtype and shape) the model had no formula for, so the rates priced
+        them; empty for a table without a model."""
+        return () if self.model is None else self.model.fallbacks()
+
+    def report(self) -> str:
+        """A printable account of where this table's figures come from and what fell back."""
+        if self.model is None:
+            return "pto_wsp cost table (rates x tile extents; compiler/cost.py)"
+        return self.model.report()
 
     @staticmethod
     def from_any(spec: Any) -> CostTable:
@@ -99,7 +158,7 @@ class CostTable:
     def from_dict(data: Mapping[str, Any], what: str = "cost table") -> CostTable:
         if not isinstance(data, Mapping):
             raise CompileError(f"{what} must be a JSON object / dict", loc=user_location())
-        names = {f.name for f in fields(CostTable)}
+        names = {f.name for f in fields(CostTable)} - {"model"}
         unknown = sorted(set(data) - names)
         if unknown:
             raise CompileError(
@@ -133,10 +192,41 @@ def _rate(key: str, v: Any, what: str) -> float:
 
 DEFAULT_COST_TABLE = CostTable()
 
+DEFAULT_TABLE_NAME = "pto_wsp"
+TABLE_NAMES: tuple[str, ...] = (DEFAULT_TABLE_NAME, *(f"ptoisa_{a}" for a in ARCHS))
+"""The named cost tables (the Studio's choices, a sweep's values): the default table and one per
+PTO-ISA architecture with a formula model. A table's ``name`` is one of these or None."""
+TABLE_LABELS: dict[str, str] = {
+    DEFAULT_TABLE_NAME: "pto_wsp (r x c rates)",
+    **{f"ptoisa_{a}": f"PTO-ISA {ARCH_LABELS[a]}" for a in ARCHS},
+}
+"""What the Studio shows for each name."""
+
+
+def table_dsl(name: str) -> str | None:
+    """How a script spells the named table (None: the default, which needs no call)."""
+    if name not in TABLE_NAMES:
+        raise CompileError(f"unknown cost table {name!r}; valid: {', '.join(TABLE_NAMES)}")
+    if name == DEFAULT_TABLE_NAME:
+        return None
+    return f'CostTable.from_ptoisa("{name.removeprefix("ptoisa_")}")'
+
+
+def named_table(name: str) -> CostTable:
+    """The table ``name`` (one of ``TABLE_NAMES``) stands for."""
+    if table_dsl(name) is None:
+        return DEFAULT_COST_TABLE
+    return CostTable.from_ptoisa(name.removeprefix("ptoisa_"))
+
 
 def _rc(shape: list[int]) -> tuple[int, int]:
     """(rows, cols) of a tile by the one tile rank rule (cpp_backend/ir/tile.h): leading 1s are
-    dropped, nothing is flattened. ``_traced_cycles`` checks the kernel's tiles first."""
+    dropped, nothing is flattened. ``_traced_cycles`` checks the kernel's tiles first.
+
+    The extension is imported here, not at module level: the table itself (``pto_wsp.CostTable``,
+    the Studio's choices) must not load C++; pricing a module's kernels has it loaded already."""
+    from .._native import ir as _ir
+
     dims = _ir.tile_dims(shape)
     assert dims is not None, shape
     return int(dims[0]), int(dims[1])
@@ -168,21 +258,53 @@ def _op_cycles(cls: str, rate: float, shape: list[int], operand_shapes: list[lis
     return rate * r * c
 
 
+def op_cycles(
+    table: CostTable,
+    op: str,
+    dtype: str,
+    shape: list[int],
+    operand_shapes: list[list[int]],
+    operand_dtypes: list[str],
+) -> float:
+    """Cycles of one op of a traced kernel under ``table``: its model's figure when it has one
+    (``from_ptoisa``), else the rate of the op's cost class x the tile extents it scales with."""
+    if table.model is not None:
+        # A store has no result: its shape is the destination's (operand 0).
+        result = shape if op != "store" else operand_shapes[0]
+        cycles = table.model.op_cycles(
+            op,
+            dtype,
+            _rc(result),
+            tuple(_rc(s) for s in operand_shapes),
+            tuple(operand_dtypes),
+        )
+        if cycles is not None:
+            return cycles
+    spec = op_table.BY_NAME.get(op)
+    if spec is None:  # a ptoisa.<name> op the table does not know: elementwise
+        return table.rate(op, table.elementwise) * math.prod(_rc(shape))
+    rate = table.rate(op, getattr(table, spec.cost))
+    return _op_cycles(spec.cost, rate, shape, operand_shapes)
+
+
 def _traced_cycles(k: Any, table: CostTable) -> int:
     _check_tiles(k)
     params = list(k.params)
     shapes: list[list[int]] = [list(p.shape) for p in params]
+    dtypes: list[str] = [str(p.dtype) for p in params]
     total = 0.0
     for op in k.ops:
-        name = op.op
         shape = list(op.shape)
+        total += op_cycles(
+            table,
+            op.op,
+            str(op.dtype),
+            shape,
+            [shapes[i] for i in op.operands],
+            [dtypes[i] for i in op.operands],
+        )
         shapes.append(shape)
-        spec = op_table.BY_NAME.get(name)
-        if spec is None:  # a ptoisa.<name> op the table does not know: elementwise
-            total += table.rate(name, table.elementwise) * math.prod(_rc(shape))
-            continue
-        rate = table.rate(name, getattr(table, spec.cost))
-        total += _op_cycles(spec.cost, rate, shape, [shapes[i] for i in op.operands])
+        dtypes.append(str(op.dtype))
     return int(round(total))
 
 
