@@ -1272,8 +1272,9 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         elif t in ("enum", "dtype"):
             w = QtWidgets.QComboBox()
             choices = list(spec.choices or (registry.DTYPES if t == "dtype" else ()))
+            labels = dict(zip(choices, spec.labels, strict=False))
             for c in choices:
-                w.addItem(str(c) if c != "" else NONE_LABEL, c)
+                w.addItem(labels.get(c) or (str(c) if c != "" else NONE_LABEL), c)
             _set_combo(w, value)
             w.currentIndexChanged.connect(lambda i, w=w: commit(w.itemData(i)))
             refresh = lambda v, w=w: _set_combo(w, v)  # noqa: E731

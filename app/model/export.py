@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from pto_wsp.compiler.cost import DEFAULT_TABLE_NAME, TABLE_NAMES, table_dsl
 from pto_wsp.compiler.workers import DEFAULT_WORKERS
 from pto_wsp.language.policy_kinds import DepsKind, DispatchKind, ReadyKind, StartKind, TimingKind
 
@@ -40,6 +41,7 @@ from . import (
 from .document import Document, Edge, Node
 from .kinds._base import DTYPES, NodeKind
 from .kinds.schedule import (
+    COST_TABLE_TARGET,
     DEPS_MODES,
     DISPATCH_POLICIES,
     NOT_SET,
@@ -749,7 +751,20 @@ class _Exporter:
             self.out.blank(1)
         title()
         self._emit_chain(PROGRAM_VAR, self._base_expr(n), steps, n.id)
+        self._cost_table(n, target)
         return n
+
+    def _cost_table(self, n: Node, target: str) -> None:
+        """``program.runner.set_cost_table(CostTable.from_ptoisa("a2a3"))`` when the sheet
+        picks a table other than the default. Only cpu_sim prices cycles: on another target the
+        sheet greys the choice out (``sheet_prop_applies``) and the script leaves it out."""
+        value = n.props.get("cost_table", DEFAULT_TABLE_NAME)
+        name = self._one_of(n, "props.cost_table", value, TABLE_NAMES)
+        call = table_dsl(name)
+        if call is None or target != COST_TABLE_TARGET:
+            return
+        self.out.line(f"{PROGRAM_VAR}.runner.set_cost_table({call})", n.id)
+        self.out.use("CostTable")
 
     def _key(self, n: Node, fieldname: str, text: str) -> str:
         """A key over the task: ``t.get("batch") % 2``, or the same with the frame's loop

@@ -536,8 +536,9 @@ class Converter:
         return node
 
     # -- schedules -------------------------------------------------------------------------------
-    def schedule(self, w: Any, target: str = "") -> None:
-        """Fill the sheet of ``w``'s frame from ``w``'s schedule (and the program's target)."""
+    def schedule(self, w: Any, target: str = "", cost_table: str = "") -> None:
+        """Fill the sheet of ``w``'s frame from ``w``'s schedule (and the program's target and
+        cost table name)."""
         frame = self.workload(w)
         if frame.parent is not None:
             raise ScriptImportError(
@@ -563,6 +564,8 @@ class Converter:
         frame.props.update(sheet)
         if target:
             frame.props["target"] = target
+        if cost_table:
+            frame.props["cost_table"] = cost_table
 
     def sheet(self, w: Any, steps: tuple[Any, ...], where: str) -> dict[str, Any]:
         """The schedule-sheet properties for the combinator calls ``steps`` (later calls of

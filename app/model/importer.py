@@ -79,6 +79,23 @@ def import_script(path: str | os.PathLike[str], timeout: float = 60) -> Document
     return from_json(proc.stdout, script)
 
 
+def _cost_table_name(name: str, program: Any) -> str:
+    """The sheet's ``cost_table`` for ``program``: the name of its runner's table
+    (``CostTable.name``); a table the sheet cannot name (a dict of rates) is an error, not a
+    silently different run."""
+    from pto_wsp.compiler.cost import DEFAULT_TABLE_NAME, CostTable
+
+    table = getattr(program.runner, "cost_table", None)
+    if not isinstance(table, CostTable) or table.name == DEFAULT_TABLE_NAME:
+        return ""  # the sheet's default: left out of the document
+    if table.name is None:
+        raise ScriptImportError(
+            f"program {name}: its cost table is not one the schedule sheet offers (the default "
+            "or CostTable.from_ptoisa(...)); a graph cannot hold a table of custom rates"
+        )
+    return table.name
+
+
 def document_from_namespace(namespace: dict[str, Any], name: str) -> tuple[Document, list[str]]:
     """The document for the objects a script left in ``namespace``, and notes for the user."""
     from pto_wsp.language.axes import Axis
@@ -127,9 +144,9 @@ def document_from_namespace(namespace: dict[str, Any], name: str) -> tuple[Docum
         for _wname, w in workloads:
             if id(w.root) not in nested:
                 conv.workload(w)
-        for _pname, prog in programs:
+        for pname, prog in programs:
             if isinstance(prog, Program):
-                conv.schedule(prog.workload, str(prog.target))
+                conv.schedule(prog.workload, str(prog.target), _cost_table_name(pname, prog))
         for _wname, w in workloads:
             if not w.schedule.is_empty():
                 conv.schedule(w)

@@ -97,6 +97,9 @@ class PropSpec:
     """For ``ref`` properties the canvas draws as a thin link: ``to`` (from this node to the
     node named: a send to its channel) or ``from`` (from the node named: a channel to its
     consume)."""
+    labels: tuple[str, ...] = ()
+    """For enums: what the editor shows for each choice (in ``choices`` order; empty = the
+    choices themselves). The file and the script keep the choice."""
 
     def field(self, name: str) -> PropSpec:
         for f in self.fields:

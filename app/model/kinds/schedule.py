@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from pto_wsp.backends import TARGETS as _BACKEND_TARGETS
+from pto_wsp.compiler.cost import DEFAULT_TABLE_NAME, TABLE_LABELS, TABLE_NAMES
 from pto_wsp.compiler.workers import DEFAULT_WORKERS
 from pto_wsp.language.policy_kinds import (
     DepsKind,
@@ -140,6 +141,8 @@ _SCHED = {
 TARGETS: tuple[str, ...] = _BACKEND_TARGETS
 """The compile targets a sheet offers: the registered backends (``pto_wsp.backends.TARGETS``)."""
 DEFAULT_TARGET = TARGETS[0]
+COST_TABLE_TARGET = "cpu_sim"
+"""The target a cost table prices (the others do not simulate cycles)."""
 """The target a program frame the user adds gets while no other program has one (commands
 ``AddNode`` / ``Wrap``), so a new workload runs without a trip to its sheet; files keep theirs."""
 DISPATCH_POLICIES: tuple[str, ...] = _SCHED["dispatch"][0].choices or ()
@@ -182,6 +185,15 @@ SHEET_PROPS: list[PropSpec] = [
         "",
         ("", *TARGETS),
         doc="compile(target=...): cpu_sim or ascend_npu; empty = not compiled (not a program)",
+    ),
+    PropSpec(
+        "cost_table",
+        "enum",
+        DEFAULT_TABLE_NAME,
+        TABLE_NAMES,
+        doc="the cycle model of cpu_sim runs: pto_wsp's r x c rates, or PTO-ISA's A2/A3 "
+        "formula cost model (reads the PTO-ISA checkout named by PTO_ISA_ROOT)",
+        labels=tuple(TABLE_LABELS[n] for n in TABLE_NAMES),
     ),
     replace(
         _v1("dispatch", "policy"),
@@ -226,7 +238,8 @@ SHEET_PROPS: list[PropSpec] = [
 ]
 """The schedule sheet of every program frame: ``target`` first (whether and for what the frame
 is compiled, the first thing a user sets and the first its canvas title shows, so it sits at the
-top of Properties rather than after a long sheet), then the steps in the DSL's order. The
+top of Properties rather than after a long sheet) and the cost table its runs are priced by,
+then the steps in the DSL's order. The
 exporter writes the chain in the DSL's order itself (``.compile(target=...)`` last); this order
 is only the sheet's."""
 SHEET_NAMES = tuple(p.name for p in SHEET_PROPS)
@@ -238,6 +251,8 @@ def sheet_prop_applies(props: dict, name: str) -> bool:
         return props.get("dispatch") == DispatchKind.ROUND_ROBIN
     if name == "dispatch_key":
         return props.get("dispatch") in KEYED_DISPATCH
+    if name == "cost_table":
+        return props.get("target") == COST_TABLE_TARGET
     if name == "timing_param":
         return props.get("timing") not in ("", None, TimingKind.IMMEDIATE)
     return True
