@@ -7,7 +7,8 @@
 
 Runs the project once per value (each variant exported and run in a worker process, exactly
 as the Sweep dock does) and prints one row per value: value, the linked values, total cycles,
-mean utilisation, status; errors follow the table. ``--list`` prints the sweepable parameters
+the makespan in simulated time at the run's clock, mean utilisation, status; errors follow
+the table. ``--list`` prints the sweepable parameters
 instead. Each ``--link`` sets one more property in lock step with the swept one (variant i
 sets it to its i-th value: as many values as ``--values`` lists), e.g. a tile size:
 
@@ -129,12 +130,12 @@ def _current(p: SweepParam) -> str:
 
 
 def format_table(result: SweepResult) -> str:
-    """One row per value (value, each linked value, total cycles, mean utilisation, status),
-    then the errors."""
+    """One row per value (value, each linked value, total cycles, the makespan in time at the
+    run's clock, mean utilisation, status), then the errors."""
     links = [link.key for link in result.param.links]
-    rows = [(result.param.prop, *links, "total_cycles", "utilisation", "status")]
+    rows = [(result.param.prop, *links, "total_cycles", "makespan", "utilisation", "status")]
     rows += [_row(p) for p in result.points]
-    lines = [_columns(rows, right=(len(links) + 1, len(links) + 2))]
+    lines = [_columns(rows, right=(len(links) + 1, len(links) + 2, len(links) + 3))]
     for p in result.points:
         if p.error and p.status != "ok":
             lines.append(f"{p.value_text}: {p.status}: {p.error}")
@@ -144,7 +145,8 @@ def format_table(result: SweepResult) -> str:
 def _row(p: SweepPoint) -> tuple[str, ...]:
     cycles = f"{p.total_cycles:,}" if p.total_cycles is not None else "-"
     util = f"{p.mean_utilisation:.1%}" if p.mean_utilisation is not None else "-"
-    return p.value_text, *p.linked_texts, cycles, util, p.status
+    span = f"{p.makespan_ns / 1e3:,.3f}us" if p.makespan_ns is not None else "-"
+    return p.value_text, *p.linked_texts, cycles, span, util, p.status
 
 
 def _columns(rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:

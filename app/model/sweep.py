@@ -52,7 +52,12 @@ from typing import Any, Protocol
 
 from pto_wsp.errors import PtoError
 from pto_wsp.fileio import atomic_write
-from pto_wsp.runtime.trace_analysis import analyse_trace, num_workers_of, program_stats_dict
+from pto_wsp.runtime.trace_analysis import (
+    analyse_trace,
+    ns_per_cycle_of,
+    num_workers_of,
+    program_stats_dict,
+)
 
 from . import catalogue, frames, indexing, kernel_param, kind_lookup
 from .commands import DocumentEditor, EditError, SetProperty
@@ -640,6 +645,17 @@ class SweepPoint:
     result: Any = field(default=None, repr=False, compare=False)
     """The ``RunResult`` of the variant's run (None when it did not run)."""
     linked: tuple[Any, ...] = ()
+    ns_per_cycle: float | None = None
+    """The run's cost-table clock (simulated ns per cycle; None when its stats record none).
+    Two cost tables count cycles of different clocks (``CostTable.from_ptoisa`` runs at the
+    architecture's): a sweep over tables compares ``makespan_ns``, not ``total_cycles``."""
+
+    @property
+    def makespan_ns(self) -> float | None:
+        """``total_cycles`` in simulated nanoseconds at the run's clock."""
+        if self.total_cycles is None or self.ns_per_cycle is None:
+            return None
+        return self.total_cycles * self.ns_per_cycle
 
     @property
     def ok(self) -> bool:
@@ -717,6 +733,7 @@ def _point(value: Any, result: RunOutcome) -> SweepPoint:
         node = (first.node_id or "") if first else ""
         return SweepPoint(value, status, error=kind + message, error_node=node, artifact_dir=result.artifact_dir, result=result)  # fmt: skip
     stats = program_stats_dict(result.stats)
+    clock = ns_per_cycle_of(result.stats)
     if result.trace is None:
         return SweepPoint(
             value,
@@ -726,6 +743,7 @@ def _point(value: Any, result: RunOutcome) -> SweepPoint:
             error="the run left no per-task trace (not executed on this target?)",
             artifact_dir=result.artifact_dir,
             result=result,
+            ns_per_cycle=clock,
         )
     # Over every configured worker: one that ran nothing is idle, and lowers the mean.
     analysis = analyse_trace(result.trace, result.kernel_names, num_workers_of(result.stats))
@@ -738,6 +756,7 @@ def _point(value: Any, result: RunOutcome) -> SweepPoint:
         lanes=tuple((w.worker, float(w.utilisation)) for w in analysis.workers),
         artifact_dir=result.artifact_dir,
         result=result,
+        ns_per_cycle=clock,
     )
 
 
@@ -766,12 +785,12 @@ class SweepResult:
         return sorted({w for p in self.points for w, _u in p.lanes})
 
 
-CSV_COLUMNS = ("value", "status", "total_cycles", "task_count", "mean_utilisation")
+CSV_COLUMNS = ("value", "status", "total_cycles", "makespan_ns", "task_count", "mean_utilisation")
 
 
 def write_csv(result: SweepResult, path: str | os.PathLike[str]) -> Path:
     """Write one row per value: the value (column ``<prop>``), one column per linked parameter
-    (``<node>.<prop>``), the stats, one ``worker_<k>`` utilisation column per lane, ``error``;
+    (``<node>.<prop>``), the stats (the makespan also in ns at the run's clock), one ``worker_<k>`` utilisation column per lane, ``error``;
     atomically, so a failed write never leaves half a file."""
     target = Path(path)
     lanes = result.lane_ids()
@@ -787,6 +806,7 @@ def write_csv(result: SweepResult, path: str | os.PathLike[str]) -> Path:
                 *p.linked_texts,
                 p.status,
                 "" if p.total_cycles is None else p.total_cycles,
+                "" if p.makespan_ns is None else f"{p.makespan_ns:.6g}",
                 "" if p.task_count is None else p.task_count,
                 "" if p.mean_utilisation is None else f"{p.mean_utilisation:.6f}",
                 *(f"{per_lane[k]:.6f}" if k in per_lane else "" for k in lanes),

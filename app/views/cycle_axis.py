@@ -3,7 +3,8 @@
 pyqtgraph's default axis prints large cycle counts as "2e+06" (or rescales them behind an SI
 prefix in the axis title); a trace reader wants "2M", "1.5k". ``CycleAxis`` keeps pyqtgraph's tick
 spacing and only changes the strings. ``duration_text`` is the one formatter of a span of cycles
-(with its time at the cost table's clock when the caller knows ``ns_per_cycle``).
+(with its time at the cost table's clock when the caller knows ``ns_per_cycle``), ``time_text``
+of a span of simulated time.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 
 import pyqtgraph as pg
 
-__all__ = ["CycleAxis", "cycle_label", "duration_text"]
+__all__ = ["CycleAxis", "cycle_label", "duration_text", "time_text"]
 
 _UNITS = ((1e9, "G"), (1e6, "M"), (1e3, "k"))
 _TIME_UNITS = ((1e9, "s"), (1e6, "ms"), (1e3, "µs"), (1.0, "ns"))
@@ -44,15 +45,19 @@ def cycle_label(value: float, spacing: float = 0.0) -> str:
     return ("0" if text in ("-0", "") else text) + suffix
 
 
+def time_text(ns: float) -> str:
+    """``"12.5 µs"``: a span of simulated nanoseconds in the largest unit it reaches."""
+    for unit, name in _TIME_UNITS:
+        if abs(ns) >= unit or unit == 1.0:
+            return f"{_strip(f'{ns / unit:.3f}')} {name}"
+    raise AssertionError("unreachable: the last unit takes any value")
+
+
 def duration_text(cycles: float, ns_per_cycle: float | None = None) -> str:
     """``"12,500 cycles"``, plus ``" = 12.5 µs"`` when the clock (ns per cycle) is known."""
     text = f"{_strip(f'{cycles:,.1f}')} cycles"
     if ns_per_cycle is not None and ns_per_cycle > 0:
-        ns = cycles * ns_per_cycle
-        for unit, name in _TIME_UNITS:
-            if abs(ns) >= unit or unit == 1.0:
-                text += f" = {_strip(f'{ns / unit:.3f}')} {name}"
-                break
+        text += f" = {time_text(cycles * ns_per_cycle)}"
     return text
 
 

@@ -68,10 +68,20 @@ from app.model.sweep import (
     skipped_point,
     write_csv,
 )
+from app.views.cycle_axis import time_text
 
 __all__ = ["SweepPanel", "LinkRow", "COLUMNS"]
 
-COLUMNS = ("Value", "Status", "Total cycles", "Tasks", "Mean utilisation", "Lanes", "Error")
+COLUMNS = (
+    "Value",
+    "Status",
+    "Total cycles",
+    "Makespan",
+    "Tasks",
+    "Mean utilisation",
+    "Lanes",
+    "Error",
+)
 """The table's columns without links; each linked parameter adds one (its label) after Mean
 utilisation, so the value and its numbers stay in view in a narrow dock."""
 _LINKS_AT = COLUMNS.index("Mean utilisation") + 1
@@ -698,6 +708,10 @@ class SweepPanel(QWidget):
             _item(
                 f"{point.total_cycles:,}" if point.total_cycles is not None else "-",
                 point.total_cycles,
+            ),  # fmt: skip
+            _item(
+                time_text(point.makespan_ns) if point.makespan_ns is not None else "-",
+                point.makespan_ns,
             ),  # fmt: skip
             _item(
                 f"{point.task_count:,}" if point.task_count is not None else "-", point.task_count

@@ -549,7 +549,7 @@ def test_cli_prints_a_table_and_writes_csv(tmp_path: Path) -> None:
     code, out, err = _cli(*args, "--csv", str(csv_path))
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0].split() == ["dispatch_n", "total_cycles", "utilisation", "status"]
+    assert lines[0].split() == ["dispatch_n", "total_cycles", "makespan", "utilisation", "status"]
     assert [ln.split()[0] for ln in lines[1:]] == ["1", "2"]
     assert all(ln.split()[-1] == "ok" for ln in lines[1:])
     assert "1/2 1: ok" in err and "2/2 2: ok" in err
@@ -610,7 +610,7 @@ def test_cli_links_parameters(tmp_path: Path) -> None:
     code, out, err = _cli(str(MATMUL), *LINK_ARGS)
     assert code == 0, err
     lines = [ln.split() for ln in out.splitlines()]
-    assert lines[0] == ["params.a.tile", "n5.params.c.tile", "n4.size", "n1.shape", "n3.shape", "total_cycles", "utilisation", "status"]  # fmt: skip
+    assert lines[0] == ["params.a.tile", "n5.params.c.tile", "n4.size", "n1.shape", "n3.shape", "total_cycles", "makespan", "utilisation", "status"]  # fmt: skip
     assert lines[1] == ["8x32", "8x16", "8", "8x8x32", "8x8x16", "9,984", "100.0%", "ok"]
     assert lines[2] == ["16x32", "16x16", "4", "4x16x32", "4x16x16", "9,472", "100.0%", "ok"]
     assert "linked: Kernel matmul · c tile, Dense axis tiles · size" in err
