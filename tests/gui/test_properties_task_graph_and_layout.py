@@ -214,3 +214,24 @@ def test_tensor_mem_combo_sets_the_memory_layout(qtbot, canvas, panel) -> None:
     canvas.undo()  # the layout edit
     canvas.undo()  # the mem edit
     assert mem.currentText() == "default" and "MemLayout" not in script(canvas)
+
+
+def test_cost_table_combo_offers_ptoisa_beside_ours(qtbot, canvas, panel) -> None:
+    ids = build_project(canvas)
+    canvas.select_ids([ids["wl"]])
+    combo = panel.editors["cost_table"]
+    items = [combo.itemText(i) for i in range(combo.count())]
+    assert items == ["pto_wsp (r x c rates)", "PTO-ISA A2/A3"]
+    assert combo.isEnabled() and "set_cost_table" not in script(canvas)
+
+    pick(qtbot, combo, "PTO-ISA A2/A3")
+    assert canvas.doc.node(ids["wl"]).props["cost_table"] == "ptoisa_a2a3"
+    assert 'program.runner.set_cost_table(CostTable.from_ptoisa("a2a3"))' in script(canvas)
+
+    pick(qtbot, panel.editors["target"], "ascend_npu")  # prices no cycles: greyed out
+    assert not panel.editors["cost_table"].isEnabled()
+    assert "set_cost_table" not in script(canvas)
+    canvas.undo()
+    canvas.undo()
+    assert canvas.doc.node(ids["wl"]).props["cost_table"] == "pto_wsp"
+    assert panel.editors["cost_table"].currentText() == "pto_wsp (r x c rates)"

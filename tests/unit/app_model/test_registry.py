@@ -194,8 +194,8 @@ def test_reference_props_and_kinds():
 
 def test_schedule_sheet_derives_from_the_v1_steps():
     names = [p.name for p in registry.SHEET_PROPS]
-    # target first (what Properties shows right after the name), then the DSL's steps
-    assert names == ["target", "dispatch", "dispatch_n", "dispatch_key", "streams", "stream_by", "timing", "timing_param", "task_graph", "spatial_map"]  # fmt: skip
+    # target and cost table first (what Properties shows right after the name), then the steps
+    assert names == ["target", "cost_table", "dispatch", "dispatch_n", "dispatch_key", "streams", "stream_by", "timing", "timing_param", "task_graph", "spatial_map"]  # fmt: skip
     for kind_id in ("workload.def", "compose.combine", "compose.sequential", "csp.connect"):
         assert [p.name for p in registry.kind(kind_id).props] == names
     sheet = {p.name: p for p in registry.SHEET_PROPS}
@@ -210,7 +210,7 @@ def test_schedule_sheet_derives_from_the_v1_steps():
     assert sheet["task_graph"].field("ready_key").type == "key"
     doc, ids = v2_doc()
     wl = doc.node(ids["wl"])
-    assert all(wl.props[n] in ("", 0, {}, [], 4, 1) for n in names)
+    assert all(wl.props[n] in ("", 0, {}, [], 4, 1, "pto_wsp") for n in names)
     assert not registry.prop_applies(wl, "dispatch_n")
     wl.props["dispatch"] = "round_robin"
     assert registry.prop_applies(wl, "dispatch_n") and not registry.prop_applies(wl, "dispatch_key")
