@@ -23,6 +23,12 @@ partial kernel's workers against the finishing kernel's:
     python -m app.sweep projects/tensor_parallel.pto.json --node sched2 \
         --prop pools.partial.workers --values "1..3" --link "sched2.pools.finish.workers=3,2,1"
 
+or the cost table (a program frame's ``cost_table``: ours and PTO-ISA's A2/A3 formulas, which
+count cycles of different clocks, so compare the ``makespan`` column, in time):
+
+    PTO_ISA_ROOT=../shared/third_party/pto-isa python -m app.sweep projects/softmax.pto.json \
+        --node softmax_rows --prop cost_table --values "*"
+
 Exit codes (as ``pto-wsp``): 0 every value ran, 1 a user error (unreadable project, unknown
 node or property, a value list that does not parse) or at least one value failed, 2 a usage
 error. It lives in ``app`` and not in the ``pto-wsp`` CLI because ``pto_wsp`` never imports
