@@ -581,7 +581,7 @@ def test_cli_reports_an_invalid_value_and_goes_on(tmp_path: Path) -> None:
     code, out, _err = _cli(*args)
     assert code == 1
     lines = out.splitlines()
-    assert lines[1].split() == ["0x16x16", "-", "-", "invalid"]
+    assert lines[1].split() == ["0x16x16", "-", "-", "-", "invalid"]
     assert lines[2].split()[-1] == "ok"
     assert "0x16x16: invalid: n1.props.shape: expected a non-empty list" in out
 
@@ -611,8 +611,9 @@ def test_cli_links_parameters(tmp_path: Path) -> None:
     assert code == 0, err
     lines = [ln.split() for ln in out.splitlines()]
     assert lines[0] == ["params.a.tile", "n5.params.c.tile", "n4.size", "n1.shape", "n3.shape", "total_cycles", "makespan", "utilisation", "status"]  # fmt: skip
-    assert lines[1] == ["8x32", "8x16", "8", "8x8x32", "8x8x16", "9,984", "100.0%", "ok"]
-    assert lines[2] == ["16x32", "16x16", "4", "4x16x32", "4x16x16", "9,472", "100.0%", "ok"]
+    # the makespan in time at the default clock (1 ns per cycle)
+    assert lines[1] == ["8x32", "8x16", "8", "8x8x32", "8x8x16", "9,984", "9.984us", "100.0%", "ok"]  # fmt: skip
+    assert lines[2] == ["16x32", "16x16", "4", "4x16x32", "4x16x16", "9,472", "9.472us", "100.0%", "ok"]  # fmt: skip
     assert "linked: Kernel matmul · c tile, Dense axis tiles · size" in err
 
 
