@@ -733,6 +733,12 @@ class SweepPanel(QWidget):
             cells[titles.index("Status")].setForeground(QColor(_BAD_COLOR))
         for c, cell in enumerate(cells):
             self.table.setItem(row, c, cell)
+        # The makespan in time says something the cycles do not only when some run's clock is
+        # not 1 ns per cycle (a sweep over the cost table): hidden otherwise.
+        self.table.setColumnHidden(
+            titles.index("Makespan"),
+            all(p.ns_per_cycle in (None, 1.0) for p in self.result.points),
+        )
         self._fit_columns()
         self.progress.setValue(self._next)
         self._redraw()

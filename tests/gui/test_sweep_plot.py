@@ -5,6 +5,7 @@ cycles), utilisation is labelled 0-100 %, and the table keeps the Error column i
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +79,18 @@ def test_sweep_plot_keeps_every_category_and_reads_cycles_from_zero(panel: Sweep
     assert "Pools.by_kernel" in panel.table.item(0, 1).toolTip()  # why it failed, on the row
     header = panel.table.horizontalHeader()
     assert header.sectionViewportPosition(error) < panel.table.viewport().width()
+
+
+def test_makespan_column_shows_time_when_the_clocks_differ(panel: SweepPanel) -> None:
+    """A sweep over the cost table: cycles of two clocks, so the time column appears."""
+    wl = next(p for p in panel.params if p.prop == "cost_table")
+    values = ["pto_wsp", "ptoisa_a2a3"]
+    points = _points(values, [10304, 8514])
+    makespan = COLUMNS.index("Makespan")
+    _show(panel, wl.with_values(values), points[:1])  # one run at 1 ns per cycle: no column
+    assert panel.table.isColumnHidden(makespan)
+    clocks = [1.0, 1 / 1.85]
+    _show(panel, wl.with_values(values), [replace(p, ns_per_cycle=c) for p, c in zip(points, clocks, strict=True)])  # fmt: skip
+    assert not panel.table.isColumnHidden(makespan)
+    cells = [panel.table.item(r, makespan).text() for r in range(2)]
+    assert cells == ["10.304 µs", "4.602 µs"]
