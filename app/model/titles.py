@@ -23,7 +23,7 @@ from pto_wsp.language.policy_kinds import DispatchKind, ReadyKind, StartKind, Ti
 
 from . import frames, indexing, kind_lookup
 from .document import Document, Graph, Node
-from .kinds.schedule import KEYED_DISPATCH, TASK_GRAPH_DEFAULTS
+from .kinds.schedule import KEYED_DISPATCH, TASK_GRAPH_DEFAULTS, cost_table_label
 from .title_context import TitleContext, ref_node
 
 SEP = "  "
@@ -297,8 +297,11 @@ def task_graph_text(graph: dict[str, Any]) -> str:
 
 
 def _program(head: str, node: Node) -> str:
-    """A program frame's header: ``head → target`` and the sheet summary after a gap."""
+    """A program frame's header: ``head → target`` (with a cost table other than ours:
+    ``→ cpu_sim (PTO-ISA A2/A3)``) and the sheet summary after a gap."""
     target = node.props.get("target") or ""
+    costs = cost_table_label(node.props)
+    target = f"{target} ({costs})" if costs else target
     text = f"{head} → {target}" if target else head
     sheet = sheet_summary(node.props)
     return f"{text}{SEP}{sheet}" if sheet else text

@@ -21,7 +21,7 @@ import numpy as np
 
 from app.model import registry
 from app.model.document import Document
-from app.model.kinds.schedule import NOT_SET, TASK_GRAPH_DEFAULTS
+from app.model.kinds.schedule import NOT_SET, TASK_GRAPH_DEFAULTS, cost_table_label
 from pto_wsp.compiler.workers import DEFAULT_WORKERS
 from pto_wsp.fileio import owned_temp_dir
 from pto_wsp.language.policy_kinds import DispatchKind, ReadyKind, StartKind, TimingKind
@@ -274,6 +274,13 @@ def _task_graph_text(p: dict) -> str:
     return " ".join(parts)
 
 
+def _target_text(p: dict) -> str:
+    """``cpu_sim``, or ``cpu_sim (PTO-ISA A2/A3)`` when the sheet prices by another cost table:
+    two runs that differ only in their table read apart in Compare."""
+    costs = cost_table_label(p)
+    return f"{p['target']} ({costs})" if costs else str(p["target"])
+
+
 def summarize_schedule(doc: Document) -> str:
     """A one-line schedule description per program (a root frame whose sheet names a target),
     e.g. ``attention: dispatch affinity(t.get("batch")) > streams 2 > cpu_sim`` (programs
@@ -287,7 +294,7 @@ def summarize_schedule(doc: Document) -> str:
         key=lambda n: n.name,
     )
     parts = [
-        f"{n.name or '?'}: " + " > ".join([*_sheet_steps(n.props), str(n.props["target"])])
+        f"{n.name or '?'}: " + " > ".join([*_sheet_steps(n.props), _target_text(n.props)])
         for n in programs
     ]
     return "; ".join(parts) if parts else "no program"

@@ -280,6 +280,14 @@ def test_schedule_summary_follows_the_chain() -> None:
     assert summarize_schedule(Document(name="empty")) == "no program"
 
 
+def test_the_schedule_summary_names_a_cost_table_other_than_ours() -> None:
+    doc = load("softmax")
+    frame = next(n for n in doc.graph.nodes.values() if n.props.get("target"))
+    assert summarize_schedule(doc) == "softmax_rows: cpu_sim"
+    frame.props["cost_table"] = "ptoisa_a2a3"
+    assert summarize_schedule(doc) == "softmax_rows: cpu_sim (PTO-ISA A2/A3)"
+
+
 def test_the_schedule_summary_names_the_task_graph_knobs() -> None:
     assert summarize_schedule(load("tensor_parallel")) == (
         'tensor_parallel: task_graph window 16 stall ready priority(t.get("k"))'

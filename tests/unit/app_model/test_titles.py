@@ -209,3 +209,14 @@ def test_every_kind_has_a_one_line_title(kind_id: str) -> None:
     assert text.strip() and "\n" not in text
     if kind.summary is None:
         assert text.startswith(kind.title)
+
+
+def test_a_cost_table_other_than_ours_shows_after_the_target() -> None:
+    doc = v2_docs.attention()
+    wl = doc.graph.nodes["wl"]
+    wl.props["cost_table"] = "ptoisa_a2a3"
+    assert title_of(doc, "wl") == (
+        "workload attention → cpu_sim (PTO-ISA A2/A3)  affinity(b) · streams 2 by h % 2 · immediate"
+    )
+    wl.props["target"] = "ascend_npu"  # prices no cycles: the table is not shown
+    assert title_of(doc, "wl").startswith("workload attention → ascend_npu  ")
