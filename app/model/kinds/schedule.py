@@ -262,9 +262,11 @@ def cost_table_label(props: dict) -> str:
     """What titles and run summaries say about the sheet's cost table: its label when it applies
     and is not the default (``"PTO-ISA A2/A3"``), else ``""``."""
     name = props.get("cost_table") or DEFAULT_TABLE_NAME
+    if not isinstance(name, str):  # a broken file: the validator reports the value
+        return ""
     if name == DEFAULT_TABLE_NAME or not sheet_prop_applies(props, "cost_table"):
         return ""
-    return TABLE_LABELS.get(name, str(name))
+    return TABLE_LABELS.get(name, name)
 
 
 def task_graph_field_applies(settings: dict, name: str) -> bool:
