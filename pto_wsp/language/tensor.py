@@ -366,7 +366,11 @@ def _apply_slice(
         n = len(range(a, b, c))
         new_start = _add(rng.start, _mul(a, rng.step))
         new_step = rng.step * c
-        new_stop = _add(new_start, n * new_step)
+        # One past the last element taken, not start + n*step: S[:, 1:64:2] of a 64-wide
+        # dimension stops at 64, not 65, which the IR and the run-time bounds checks would
+        # read as an element past the extent. Either gives the same length n.
+        last = _add(new_start, (n - 1) * new_step)
+        new_stop = _add(last, 1 if new_step > 0 else -1) if n else new_start
         # slice.indices() reports "before element 0" as stop -1, which numpy would wrap.
         return IndexRange(new_start, new_stop, new_step), slice(a, None if b < 0 else b, c)
     if step < 0:
@@ -414,7 +418,13 @@ def index_text(
             parts.append(":")
         else:
             step = "" if it.step == 1 else f":{it.step}"
-            start, stop = (to_text(v, view_text=view_text) for v in (it.start, it.stop))
+            stop_v = it.stop
+            if it.is_static and it.step > 1 and it.length:
+                # The stop is one past the last element taken (S[:, 1:64:2] stops at 64 even
+                # though 1 + 32*2 = 65); print the round stop a user writes (0:4:2, not
+                # 0:3:2) where it stays inside the extent: the same elements either way.
+                stop_v = min(int(it.start) + it.length * it.step, max(n, int(it.stop)))
+            start, stop = (to_text(v, view_text=view_text) for v in (it.start, stop_v))
             parts.append(f"{start}:{stop}{step}")
     if not full_tail:
         while parts and parts[-1] == ":":

@@ -196,7 +196,7 @@ def test_chained_concrete_views_compose(x3):
     arr, t = x3
     v = t[:, ::-1][1][1:3, ::2]
     assert np.array_equal(np.asarray(v), arr[:, ::-1][1][1:3, ::2])
-    assert _items(v) == [("p", "1"), ("r", "1", "-1", -1), ("r", "0", "4", 2)]
+    assert _items(v) == [("p", "1"), ("r", "1", "-1", -1), ("r", "0", "3", 2)]  # stop: one past the last element
     assert v.root is t
 
 
