@@ -101,10 +101,10 @@ PYEOF
 ensure_build() {
   local sources h
   sources="$(find cpp_backend -type f | LC_ALL=C sort)"
-  # The C++ op/dtype tables and worker default are generated from these Python files (CMakeLists).
+  # The C++ op/dtype tables, worker default and wait causes are generated from these Python files.
   # shellcheck disable=SC2086  # file names in this repo have no spaces
   h="$(hash_of pyproject.toml CMakeLists.txt $sources pto_wsp/language/op_table.py \
-       pto_wsp/language/dtype_table.py pto_wsp/compiler/workers.py)"
+       pto_wsp/language/dtype_table.py pto_wsp/compiler/workers.py pto_wsp/runtime/wait_causes.py)"
   # The editable install records where each Python module lives: a moved module needs a reinstall.
   h="$h-$(find pto_wsp app -name '*.py' | LC_ALL=C sort | sha256sum | cut -c1-16)"
   if [ "$(cat "$STAMP_DIR/build" 2>/dev/null || true)" != "$h" ] \

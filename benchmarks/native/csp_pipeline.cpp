@@ -40,7 +40,9 @@ int64_t bench_task(const BenchCtx& b, int64_t now, int64_t i, int32_t kernel) {
     t.kernel = kernel;
     t.cycles = b.cycles;
     t.dispatch_key = t.stream_key = i;
-    t.min_start = now;
+    t.min_start = now;  // the process clock: program order within the process
+    t.min_gate = PTO_WAIT_NO_GATE;
+    t.min_cause = PTO_WAIT_BARRIER;
     t.idx[0] = static_cast<int32_t>(i);
     t.idx[1] = t.idx[2] = t.idx[3] = -1;
     const int64_t e = pto_sim_submit(b.sim, &t);

@@ -42,6 +42,8 @@ py::dtype record_dtype() {
     for (int i = 0; i < 4; ++i)
         field(("idx" + std::to_string(i)).c_str(), "<i4",
               offsetof(pto_sim_record, idx) + static_cast<std::size_t>(i) * sizeof(int32_t));
+    field("gate", "<u4", offsetof(pto_sim_record, gate));
+    field("cause", "<i4", offsetof(pto_sim_record, cause));
     py::dict spec;
     spec["names"] = names;
     spec["formats"] = formats;
@@ -90,8 +92,18 @@ public:
     PySimulator& operator=(const PySimulator&) = delete;
 
     int64_t submit(int32_t kernel, int64_t cycles, int64_t dispatch_key, int64_t stream_key,
-                   const std::vector<int32_t>& idx, int64_t min_start, int64_t ready_key) {
+                   const std::vector<int32_t>& idx, int64_t min_start, int64_t ready_key,
+                   int32_t min_cause, int64_t min_gate) {
         if (cycles < 0) throw py::value_error("submit: cycles must be >= 0");
+        if (min_cause < 0 || min_cause >= PTO_WAIT_COUNT)
+            throw py::value_error("submit: min_cause must be a wait-cause code in [0, " +
+                                  std::to_string(PTO_WAIT_COUNT) + "), got " +
+                                  std::to_string(min_cause));
+        if (min_start > 0 && min_cause == PTO_WAIT_NONE)
+            throw py::value_error("submit: min_cause must name what set min_start > 0, not none");
+        if (min_gate < -1 || min_gate >= static_cast<int64_t>(pto_sim_task_count(sim_)))
+            throw py::value_error("submit: min_gate must be -1 (none) or an earlier task, got " +
+                                  std::to_string(min_gate));
         if (idx.size() > 4)
             throw py::value_error("submit: at most 4 loop indices, got " +
                                   std::to_string(idx.size()));
@@ -102,6 +114,8 @@ public:
         t.stream_key = stream_key;
         t.min_start = min_start;
         t.ready_key = ready_key;
+        t.min_cause = min_cause;
+        t.min_gate = min_gate < 0 ? PTO_WAIT_NO_GATE : static_cast<uint32_t>(min_gate);
         for (std::size_t i = 0; i < 4; ++i) t.idx[i] = i < idx.size() ? idx[i] : -1;
         return pto_sim_submit(sim_, &t);
     }
@@ -209,8 +223,12 @@ void bind_sim(py::module_& m) {
         .def("submit", &PySimulator::submit, py::arg("kernel"), py::arg("cycles"),
              py::arg("dispatch_key") = 0, py::arg("stream_key") = 0,
              py::arg("idx") = std::vector<int32_t>{}, py::arg("min_start") = 0,
-             py::arg("ready_key") = 0,
-             "Submit the next task; returns its end cycle or PENDING when held.")
+             py::arg("ready_key") = 0, py::arg("min_cause") = int32_t{PTO_WAIT_BARRIER},
+             py::arg("min_gate") = int64_t{-1},
+             "Submit the next task; returns its end cycle or PENDING when held. min_start is a "
+             "static bound on its start, of wait-cause kind min_cause (a code of "
+             "pto_wsp.runtime.wait_causes; default: the sequential barrier) set by the end of task "
+             "min_gate (-1: none).")
         .def("access_strided", &PySimulator::access_strided, py::arg("tensor"), py::arg("base"),
              py::arg("run_len"), py::arg("stride"), py::arg("count"), py::arg("write"),
              "Declare a strided access of the next task: count runs of run_len elements, run i "

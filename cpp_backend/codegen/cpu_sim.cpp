@@ -498,10 +498,12 @@ private:
         const std::string fn = "pto_part_" + std::to_string(parts_.size());
         parts_.push_back(std::move(part));
         put("pto_st.ntask = pto_ntask; pto_st.barrier = pto_barrier; pto_st.max = pto_max; "
-            "pto_st.pending = pto_pending;");
+            "pto_st.pending = pto_pending; pto_st.bgate = pto_bgate; pto_st.bcause = pto_bcause; "
+            "pto_st.mgate = pto_mgate;");
         put("if (const int32_t rc = " + fn + "(R, &pto_st)) return rc;");
         put("pto_ntask = pto_st.ntask; pto_barrier = pto_st.barrier; pto_max = pto_st.max; "
-            "pto_pending = pto_st.pending;");
+            "pto_pending = pto_st.pending; pto_bgate = pto_st.bgate; pto_bcause = pto_st.bcause; "
+            "pto_mgate = pto_st.mgate;");
     }
 
     void emit_node(const Node& n) override {
@@ -601,38 +603,51 @@ private:
     // A sequential scope: each step (iteration / child) starts after every task of the
     // previous one ends. pto_max tracks the max end of tasks submitted in the current step;
     // pto_pending notes tasks a buffering timing policy still holds (their end is fixed on
-    // demand with pto_sim_task_end()).
+    // demand with pto_sim_task_end()). Beside each clock goes the task whose end set it
+    // (pto_bgate, pto_mgate; PTO_WAIT_NO_GATE: none) and, for the barrier, its wait-cause kind
+    // (pto_bcause): the simulator records them as the task's gating cause (sim.h).
     struct SeqScope {
-        std::string barrier, acc, saved_max, saved_pending, first;
+        std::string barrier, acc, saved_max, saved_pending, first, bgate, bcause, acc_gate,
+            saved_mgate;
     };
     SeqScope open_seq() {
-        SeqScope s{fresh("sq_barrier"), fresh("sq_acc"), fresh("sq_max"), fresh("sq_pend"),
-                   fresh("sq_first")};
+        SeqScope s{fresh("sq_barrier"), fresh("sq_acc"),   fresh("sq_max"),
+                   fresh("sq_pend"),    fresh("sq_first"), fresh("sq_bgate"),
+                   fresh("sq_bcause"),  fresh("sq_agate"), fresh("sq_mgate")};
         put("const int64_t " + s.barrier + " = pto_barrier;");
+        put("const uint32_t " + s.bgate + " = pto_bgate;");
+        put("const int32_t " + s.bcause + " = pto_bcause;");
         put("const int64_t " + s.saved_max + " = pto_max;");
+        put("const uint32_t " + s.saved_mgate + " = pto_mgate;");
         put("const int " + s.saved_pending + " = pto_pending;");
         put("int64_t " + s.acc + " = 0;");
+        put("uint32_t " + s.acc_gate + " = PTO_WAIT_NO_GATE;");
         ++seq_depth_;
         return s;
     }
     void step_begin(const SeqScope& s) {
         put("const uint64_t " + s.first + " = pto_ntask;");
-        put("pto_max = 0; pto_pending = 0;");
+        put("pto_max = 0; pto_pending = 0; pto_mgate = PTO_WAIT_NO_GATE;");
     }
     void step_end(const SeqScope& s) {
         put("if (pto_pending) {");
         put("    for (uint64_t q = " + s.first + "; q < pto_ntask; ++q) {");
         put("        const int64_t e = pto_sim_task_end(sim, (uint32_t)q);");
-        put("        if (e > pto_max) pto_max = e;");
+        put("        if (e > pto_max) { pto_max = e; pto_mgate = (uint32_t)q; }");
         put("    }");
         put("}");
-        put("if (pto_max > pto_barrier) pto_barrier = pto_max;");
-        put("if (pto_max > " + s.acc + ") " + s.acc + " = pto_max;");
+        put("if (pto_max > pto_barrier) { pto_barrier = pto_max; pto_bgate = pto_mgate; "
+            "pto_bcause = PTO_WAIT_BARRIER; }");
+        put("if (pto_max > " + s.acc + ") { " + s.acc + " = pto_max; " + s.acc_gate +
+            " = pto_mgate; }");
     }
     void close_seq(const SeqScope& s) {
         --seq_depth_;
-        put("pto_barrier = " + s.barrier + ";");
-        put("pto_max = " + s.saved_max + " > " + s.acc + " ? " + s.saved_max + " : " + s.acc + ";");
+        put("pto_barrier = " + s.barrier + "; pto_bgate = " + s.bgate + "; pto_bcause = " +
+            s.bcause + ";");
+        put("if (" + s.saved_max + " > " + s.acc + ") { pto_max = " + s.saved_max +
+            "; pto_mgate = " + s.saved_mgate + "; } else { pto_max = " + s.acc +
+            "; pto_mgate = " + s.acc_gate + "; }");
         put("pto_pending = " + s.saved_pending + ";");
     }
 
@@ -770,7 +785,8 @@ private:
         auto task_record = [&]() {
             put("pto_sim_task t;");
             put("t.kernel = " + kid +
-                "; t.reserved = 0; t.cycles = cyc; t.min_start = pto_barrier;");
+                "; t.cycles = cyc; t.min_start = pto_barrier; t.min_cause = pto_bcause; "
+                "t.min_gate = pto_bgate; t.reserved = 0;");
             put("t.dispatch_key = " + key(schedule_key(true), ctx) + ";");
             put("t.stream_key = " + key(schedule_key(false), ctx) + ";");
             // The priority ready policy's key, traced once like the dispatch key (0 otherwise).
@@ -807,7 +823,8 @@ private:
         if (!numerics) task_record();
         if (seq_depth_ > 0) {
             put("const int64_t e = pto_sim_submit(sim, &t);");
-            put("if (e == PTO_SIM_PENDING) pto_pending = 1; else if (e > pto_max) pto_max = e;");
+            put("if (e == PTO_SIM_PENDING) pto_pending = 1; else if (e > pto_max) { pto_max = e; "
+                "pto_mgate = (uint32_t)pto_ntask; }");
         } else {
             put("pto_sim_submit(sim, &t);");
         }
@@ -911,7 +928,8 @@ private:
         o << "extern \"C\" int64_t pto_lib_num_slots(void) { return " << (max_slot_ + 1) << "; }\n";
         o << "extern \"C\" int64_t pto_lib_arena_bytes(void) { return " << arena_bytes_
           << "; }\n\n";
-        o << "struct pto_state {\n    uint64_t ntask;\n    int64_t barrier, max;\n    int pending;\n};\n\n";
+        o << "struct pto_state {\n    uint64_t ntask;\n    int64_t barrier, max;\n    int pending;\n"
+             "    uint32_t bgate, mgate;\n    int32_t bcause;\n};\n\n";
         for (std::size_t k = 0; k < m_.kernels.size(); ++k)
             o << "static const pto_abi_site " << site_name(k) << " = {" << cstr(m_.kernels[k]->name)
               << ", " << cstr(m_.kernels[k]->loc) << "};\n";
@@ -928,10 +946,14 @@ private:
             o << "    uint64_t pto_ntask = S->ntask;\n"
                  "    int64_t pto_barrier = S->barrier, pto_max = S->max;\n"
                  "    int pto_pending = S->pending;\n"
-                 "    (void)pto_barrier; (void)pto_max; (void)pto_pending;\n";
+                 "    uint32_t pto_bgate = S->bgate, pto_mgate = S->mgate;\n"
+                 "    int32_t pto_bcause = S->bcause;\n"
+                 "    (void)pto_barrier; (void)pto_max; (void)pto_pending; (void)pto_bgate; "
+                 "(void)pto_mgate; (void)pto_bcause;\n";
             o << parts_[i];
             o << "    S->ntask = pto_ntask; S->barrier = pto_barrier; S->max = pto_max; "
-                 "S->pending = pto_pending;\n    return 0;\n}\n\n";
+                 "S->pending = pto_pending;\n    S->bgate = pto_bgate; S->mgate = pto_mgate; "
+                 "S->bcause = pto_bcause;\n    return 0;\n}\n\n";
         }
         o << "extern \"C\" int32_t pto_lib_run(pto_abi_run* R) {\n";
         o << csp_.run_setup();
@@ -940,8 +962,11 @@ private:
         o << "    uint64_t pto_ntask = 0;\n"
              "    int64_t pto_barrier = 0, pto_max = 0;\n"
              "    int pto_pending = 0;\n"
+             "    uint32_t pto_bgate = PTO_WAIT_NO_GATE, pto_mgate = PTO_WAIT_NO_GATE;\n"
+             "    int32_t pto_bcause = PTO_WAIT_NONE;\n"
              "    pto_state pto_st;\n"
-             "    (void)pto_max; (void)pto_pending; (void)pto_st;\n";
+             "    (void)pto_max; (void)pto_pending; (void)pto_st; (void)pto_bgate; (void)pto_mgate; "
+             "(void)pto_bcause;\n";
         o << body_;
         o << "    return 0;\n}\n";
         return o.str();

@@ -259,13 +259,15 @@ std::vector<std::string> CollectiveEmitter::emit(const Node& n, const Collective
     o.push_back("static const int32_t pto_c_tiles[] = {" + tiles + "};");
     o.push_back("pto_sim_task pto_c_t{};");
     o.push_back("pto_c_t.kernel = " + kid + "; pto_c_t.cycles = KC[" + kid +
-                "]; pto_c_t.min_start = pto_barrier;");
+                "]; pto_c_t.min_start = pto_barrier; pto_c_t.min_cause = pto_bcause; "
+                "pto_c_t.min_gate = pto_bgate;");
     o.push_back("pto_c_t.idx[0] = pto_c_t.idx[1] = pto_c_t.idx[2] = pto_c_t.idx[3] = -1;");
     o.push_back("const int64_t pto_c_end = pto_sim_submit_gang(sim, &pto_c_t, pto_c_tiles, " +
                 std::to_string(tiles_) + ");");
     o.push_back("if (pto_c_end < 0) { " + fail(what + ": the simulator rejected its tiles", "") +
                 "; }");
-    if (in_seq) o.push_back("if (pto_c_end > pto_max) pto_max = pto_c_end;");
+    if (in_seq)
+        o.push_back("if (pto_c_end > pto_max) { pto_max = pto_c_end; pto_mgate = (uint32_t)pto_ntask; }");
     o.push_back("pto_ntask += " + std::to_string(tiles_) + ";");
     return o;
 }

@@ -9,6 +9,33 @@
 
 namespace pto::wsp::codegen {
 
+namespace {
+
+// The driver's clocks carry the task whose end set them and, for the barrier, the wait-cause
+// kind (cpu_sim.cpp's SeqScope: pto_bgate, pto_bcause, pto_mgate). A process statement waits
+// for the previous one: the step max becomes the barrier as a sequential barrier.
+constexpr const char* kBarrierFromMax =
+    "if (pto_max > pto_barrier) { pto_barrier = pto_max; pto_bgate = pto_mgate; "
+    "pto_bcause = PTO_WAIT_BARRIER; }";
+constexpr const char* kMaxFromBarrier =
+    "if (pto_barrier > pto_max) { pto_max = pto_barrier; pto_mgate = pto_bgate; }";
+
+// pto_max = the larger of a saved step max (with its gate) and the barrier.
+std::string restore_max(const std::string& saved, const std::string& saved_gate) {
+    return "if (" + saved + " > pto_barrier) { pto_max = " + saved + "; pto_mgate = " +
+           saved_gate + "; } else { pto_max = pto_barrier; pto_mgate = pto_bgate; }";
+}
+
+// A channel or event action that moved the barrier from `before`: its kind (the engine does
+// not attribute the clock to a task, so no gate).
+std::string moved_by(const std::string& before, const char* kind) {
+    return "if (pto_barrier > " + before + ") { pto_bcause = " + kind +
+           "; pto_bgate = PTO_WAIT_NO_GATE; }";
+}
+
+}  // namespace
+
+
 using namespace ir;
 
 namespace {
@@ -139,14 +166,17 @@ void CspEmitter::emit(const Node& n) {
             const std::string ev = std::to_string(n.event_id);
             const std::string where = lit(at("synchronize(" + event_name(n.event_id) + ")", n.loc));
             if (in_process_) {
-                h_.csp_put("pto_barrier = pto_csp_synchronize(pto_C, pto_self, " + ev +
+                h_.csp_put("{ const int64_t pto_b0 = pto_barrier;");
+                h_.csp_put("  pto_barrier = pto_csp_synchronize(pto_C, pto_self, " + ev +
                            ", pto_barrier, " + where + ");");
-                h_.csp_put("if (pto_barrier > pto_max) pto_max = pto_barrier;");
+                h_.csp_put("  " + moved_by("pto_b0", "PTO_WAIT_EVENT") + " }");
+                h_.csp_put(kMaxFromBarrier);
             } else {
                 h_.csp_put("{ const int64_t pto_st_ = pto_csp_synchronize(pto_C, -1, " + ev +
                            ", pto_barrier, " + where + "); if (pto_st_ < 0) return 1; if (pto_st_ > "
-                           "pto_barrier) pto_barrier = pto_st_; if (pto_st_ > pto_max) pto_max = "
-                           "pto_st_; }");
+                           "pto_barrier) { pto_barrier = pto_st_; pto_bcause = PTO_WAIT_EVENT; "
+                           "pto_bgate = PTO_WAIT_NO_GATE; } if (pto_st_ > pto_max) { pto_mgate = "
+                           "PTO_WAIT_NO_GATE; pto_max = pto_st_; } }");
             }
             return;
         }
@@ -429,7 +459,8 @@ void CspEmitter::emit_pipeline(const Node& n, const std::vector<const Node*>& pr
                    std::to_string(tid) + ", " + std::to_string(r.channel) + ", " +
                    std::to_string(r.copies) + ")) return 1;");
     h_.csp_put("{ int64_t pto_pend = 0; if (pto_csp_pipe_run(pto_C, &pto_pend)) return 1;");
-    h_.csp_put("  pto_ntask = pto_sim_task_count(sim); if (pto_pend > pto_max) pto_max = pto_pend; }");
+    h_.csp_put("  pto_ntask = pto_sim_task_count(sim); if (pto_pend > pto_max) { pto_max = pto_pend; "
+               "pto_mgate = PTO_WAIT_NO_GATE; } }");
     h_.csp_indent(-1);
     h_.csp_put("}");
     rot_.clear();
@@ -452,7 +483,10 @@ void CspEmitter::emit_process_body(const Node& proc, const std::vector<int64_t>&
                    std::to_string(c) + "); (void)" + hot_chan(c) + ";");
     h_.csp_put("int64_t pto_barrier = pto_csp_clock(pto_C, pto_self), pto_max = 0;");
     h_.csp_put("int pto_pending = 0;");
-    h_.csp_put("(void)pto_ntask; (void)pto_max; (void)pto_pending; (void)pto_env;");
+    h_.csp_put("uint32_t pto_bgate = PTO_WAIT_NO_GATE, pto_mgate = PTO_WAIT_NO_GATE;");
+    h_.csp_put("int32_t pto_bcause = PTO_WAIT_BARRIER;  // the pipeline's start");
+    h_.csp_put("(void)pto_ntask; (void)pto_max; (void)pto_pending; (void)pto_env; (void)pto_bgate; "
+               "(void)pto_mgate; (void)pto_bcause;");
     for (std::size_t j = 0; j < env.size(); ++j)
         h_.csp_put("const int64_t v" + std::to_string(env[j]) + " = pto_env[" +
                    std::to_string(j) + "]; (void)v" + std::to_string(env[j]) + ";");
@@ -465,19 +499,20 @@ void CspEmitter::emit_process_body(const Node& proc, const std::vector<int64_t>&
         stmts.push_back(&proc);
     }
     emit_steps(stmts);
-    h_.csp_put("if (pto_max > pto_barrier) pto_barrier = pto_max;");
+    h_.csp_put(kBarrierFromMax);
     h_.csp_put("return pto_csp_exit(pto_C, pto_self, pto_barrier);");
 }
 
 void CspEmitter::emit_steps(const std::vector<const Node*>& stmts) {
     for (const Node* s : stmts) {
-        const std::string saved = h_.csp_fresh("pto_smax");
-        h_.csp_put("{ const int64_t " + saved + " = pto_max; pto_max = 0;");
+        const std::string saved = h_.csp_fresh("pto_smax"), gate = h_.csp_fresh("pto_sgate");
+        h_.csp_put("{ const int64_t " + saved + " = pto_max; const uint32_t " + gate +
+                   " = pto_mgate; pto_max = 0; pto_mgate = PTO_WAIT_NO_GATE;");
         h_.csp_indent(1);
         h_.csp_emit(*s);
         h_.csp_indent(-1);
-        h_.csp_put("  if (pto_max > pto_barrier) pto_barrier = pto_max;");
-        h_.csp_put("  pto_max = " + saved + " > pto_barrier ? " + saved + " : pto_barrier; }");
+        h_.csp_put(std::string("  ") + kBarrierFromMax);
+        h_.csp_put("  " + restore_max(saved, gate) + " }");
     }
 }
 
@@ -491,22 +526,26 @@ void CspEmitter::emit_send(const Node& n) {
     h_.csp_put("{  // " + at("send on " + ch->name, n.loc));
     h_.csp_indent(1);
     h_.csp_put("int64_t " + item + " = 0;");
+    const std::string before = h_.csp_fresh("pto_b0");
+    h_.csp_put("const int64_t " + before + " = pto_barrier;");
     h_.csp_put("pto_barrier = pto_csp_reserve_on(pto_C, pto_H, pto_clk, " + hot_chan(n.channel_id) +
                ", pto_self, " + cid + ", pto_barrier, " +
                (blocking ? "1" : "0") + ", " + lit(at("send on " + ch->name, n.loc)) + ", &" +
                item + ");");
+    h_.csp_put(moved_by(before, "PTO_WAIT_CHANNEL_FULL"));
     if (n.value) {
-        const std::string saved = h_.csp_fresh("pto_smax");
-        h_.csp_put("const int64_t " + saved + " = pto_max; pto_max = 0;");
+        const std::string saved = h_.csp_fresh("pto_smax"), gate = h_.csp_fresh("pto_sgate");
+        h_.csp_put("const int64_t " + saved + " = pto_max; const uint32_t " + gate +
+                   " = pto_mgate; pto_max = 0; pto_mgate = PTO_WAIT_NO_GATE;");
         send_ctx_.push_back({n.channel_id, item});
         ordered_ = n.value->kind == NodeKind::Task;
         h_.csp_emit(*n.value);
         ordered_ = false;
         send_ctx_.pop_back();
-        h_.csp_put("if (pto_max > pto_barrier) pto_barrier = pto_max;");
-        h_.csp_put("pto_max = " + saved + " > pto_barrier ? " + saved + " : pto_barrier;");
+        h_.csp_put(kBarrierFromMax);
+        h_.csp_put(restore_max(saved, gate));
     } else {
-        h_.csp_put("if (pto_barrier > pto_max) pto_max = pto_barrier;");
+        h_.csp_put(kMaxFromBarrier);
     }
     h_.csp_put("pto_csp_commit_on(pto_C, pto_H, pto_clk, " + hot_chan(n.channel_id) +
                ", pto_self, " + cid + ", " + item + ", pto_barrier);");
@@ -521,20 +560,24 @@ void CspEmitter::emit_consume(const Node& n) {
     h_.csp_put("for (;;) {  // " + at("consume " + channel_name(n.channel_id), n.loc));
     h_.csp_indent(1);
     h_.csp_put("int64_t " + var + " = 0;");
+    const std::string before = h_.csp_fresh("pto_b0");
+    h_.csp_put("const int64_t " + before + " = pto_barrier;");
     h_.csp_put("if (!pto_csp_take_on(pto_C, pto_H, pto_clk, " + hot_chan(n.channel_id) +
                ", pto_self, " + cid + ", &pto_barrier, &" + var + ")) break;");
+    h_.csp_put(moved_by(before, "PTO_WAIT_CHANNEL_EMPTY"));
     h_.csp_bind(n.vars[0].id, true);
     consume_ctx_.push_back({n.channel_id, var});
-    const std::string saved = h_.csp_fresh("pto_smax");
-    h_.csp_put("const int64_t " + saved + " = pto_max; pto_max = 0;");
+    const std::string saved = h_.csp_fresh("pto_smax"), gate = h_.csp_fresh("pto_sgate");
+    h_.csp_put("const int64_t " + saved + " = pto_max; const uint32_t " + gate +
+               " = pto_mgate; pto_max = 0; pto_mgate = PTO_WAIT_NO_GATE;");
     std::vector<const Node*> body;
     for (const auto& c : n.children)
         if (c) body.push_back(c.get());
     ordered_ = !body.empty() && body.front()->kind == NodeKind::Task;
     emit_steps(body);
     ordered_ = false;
-    h_.csp_put("if (pto_max > pto_barrier) pto_barrier = pto_max;");
-    h_.csp_put("pto_max = " + saved + " > pto_barrier ? " + saved + " : pto_barrier;");
+    h_.csp_put(kBarrierFromMax);
+    h_.csp_put(restore_max(saved, gate));
     consume_ctx_.pop_back();
     h_.csp_bind(n.vars[0].id, false);
     if (item_release_.count(n.channel_id))  // see item_release_
@@ -558,7 +601,8 @@ void CspEmitter::task_prologue() {
 void CspEmitter::task_epilogue() {
     if (!in_process_) return;
     h_.csp_put("if (pto_pending) { const int64_t pto_e = pto_sim_task_end(sim, (uint32_t)(pto_ntask - "
-               "1)); if (pto_e > pto_max) pto_max = pto_e; pto_pending = 0; }");
+               "1)); if (pto_e > pto_max) { pto_max = pto_e; pto_mgate = (uint32_t)(pto_ntask - 1); } "
+               "pto_pending = 0; }");
 }
 
 std::string CspEmitter::rot_copy(int64_t tid, const std::string& loc) {

@@ -68,14 +68,14 @@ HomeBox HomeLayout::blocks(const Region& part) const {
     return box;
 }
 
-void MeshNeeds::add_raw(int64_t end, int32_t writer) {
-    for (auto& [e, w] : raw) {
-        if (w == writer) {
-            e = std::max(e, end);
+void MeshNeeds::add_raw(int64_t end, int32_t writer, uint32_t task) {
+    for (Raw& r : raw) {
+        if (r.writer == writer) {
+            if (end > r.end) r.end = end, r.task = task;
             return;
         }
     }
-    raw.emplace_back(end, writer);
+    raw.push_back(Raw{end, writer, task});
 }
 
 void MeshNeeds::add_home(const HomeBox& box) {
@@ -93,18 +93,21 @@ int64_t Mesh::delay(int64_t n) const {
     return static_cast<int64_t>(std::ceil(static_cast<double>(n) * hop_ - 1e-9));
 }
 
-int64_t Mesh::ready(const MeshNeeds& needs, int32_t w) const {
-    int64_t t = 0;
-    for (const auto& [end, writer] : needs.raw)
-        if (writer >= 0 && writer < workers_) t = std::max(t, end + delay(hops(writer, w)));
+int64_t Mesh::ready(const MeshNeeds& needs, int32_t w) const { return ready_bound(needs, w).t; }
+
+Bound Mesh::ready_bound(const MeshNeeds& needs, int32_t w) const {
+    Bound b;
+    for (const MeshNeeds::Raw& r : needs.raw)
+        if (r.writer >= 0 && r.writer < workers_)
+            b.raise(r.end + delay(hops(r.writer, w)), PTO_WAIT_MESH, r.task);
     const int64_t at[2] = {row(w), col(w)};
-    for (const HomeBox& b : needs.home) {
+    for (const HomeBox& h : needs.home) {
         int64_t n = 0;
         for (int c = 0; c < 2; ++c)
-            if (b.lo[c] <= b.hi[c]) n += std::max(std::abs(at[c] - b.lo[c]), std::abs(at[c] - b.hi[c]));
-        t = std::max(t, delay(n));
+            if (h.lo[c] <= h.hi[c]) n += std::max(std::abs(at[c] - h.lo[c]), std::abs(at[c] - h.hi[c]));
+        b.raise(delay(n), PTO_WAIT_MESH, PTO_WAIT_NO_GATE);
     }
-    return t;
+    return b;
 }
 
 }  // namespace pto::sim

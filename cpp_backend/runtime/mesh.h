@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/wait_bound.h"
+
 namespace pto::sim {
 
 struct Region;
@@ -61,14 +63,19 @@ private:
 
 /// What one task's reads need from other tiles; refilled for every task that declares accesses.
 struct MeshNeeds {
-    std::vector<std::pair<int64_t, int32_t>> raw;  // (end of a write it reads, writer worker)
-    std::vector<HomeBox> home;                     // blocks of never-written sharded data
+    struct Raw {
+        int64_t end;    // end of a write it reads (the latest one of `writer`)
+        int32_t writer; // the worker that wrote it
+        uint32_t task;  // the task that wrote it
+    };
+    std::vector<Raw> raw;
+    std::vector<HomeBox> home;  // blocks of never-written sharded data
     void clear() {
         raw.clear();
         home.clear();
     }
     bool empty() const { return raw.empty() && home.empty(); }
-    void add_raw(int64_t end, int32_t writer);
+    void add_raw(int64_t end, int32_t writer, uint32_t task);
     void add_home(const HomeBox& box);
 };
 
@@ -88,6 +95,9 @@ public:
 
     /// Earliest cycle at which worker w has all the data `needs` describes.
     int64_t ready(const MeshNeeds& needs, int32_t w) const;
+    /// The same as a PTO_WAIT_MESH bound naming the writer whose data arrives last (a sharded
+    /// input's block: no task).
+    Bound ready_bound(const MeshNeeds& needs, int32_t w) const;
 
 private:
     int32_t workers_ = 0;

@@ -21,6 +21,22 @@ bool hits_range(const Region& b, int64_t lo, int64_t hi) {
 
 Region range(int64_t lo, int64_t hi) { return Region{lo, hi - lo, 0, 1}; }
 
+// The state of a piece that task `task` on `worker` has just written (ending at `end`), and of a
+// piece only read (by `task`, ending at `end`) since it was last written or ever.
+SegState written(int64_t end, int32_t worker, uint32_t task) {
+    return SegState{end, 0, worker, task, PTO_WAIT_NO_GATE};
+}
+SegState read_only(int64_t end, uint32_t task) {
+    return SegState{0, end, kNoWriter, PTO_WAIT_NO_GATE, task};
+}
+// Adds a read by `task` ending at `end`; the read that ends last names read_end's task.
+void add_read(SegState& st, int64_t end, uint32_t task) {
+    if (end > st.read_end || st.read_task == PTO_WAIT_NO_GATE) {
+        st.read_end = std::max(st.read_end, end);
+        st.read_task = task;
+    }
+}
+
 }  // namespace
 
 bool make_region(int64_t base, int64_t run_len, int64_t stride, int64_t count, Region& out) {
@@ -82,14 +98,14 @@ void IntervalMap::erase(Map::const_iterator first, Map::const_iterator last) {
     finger_ = segs_.end();
 }
 
-int64_t IntervalMap::dependency_end(int64_t lo, int64_t hi, bool is_write) const {
-    if (lo >= hi || segs_.empty()) return 0;
-    int64_t dep = 0;
+void IntervalMap::dependency(int64_t lo, int64_t hi, bool is_write, Bound& dep) const {
+    if (lo >= hi || segs_.empty()) return;
+    const int32_t write_kind = is_write ? PTO_WAIT_WAW : PTO_WAIT_RAW;
     for (auto it = first_overlap(lo); it != segs_.end() && it->first < hi; ++it) {
-        dep = std::max(dep, it->second.st.write_end);
-        if (is_write) dep = std::max(dep, it->second.st.read_end);
+        const SegState& st = it->second.st;
+        dep.raise(st.write_end, write_kind, st.write_task);
+        if (is_write) dep.raise(st.read_end, PTO_WAIT_WAR, st.read_task);
     }
-    return dep;
 }
 
 void IntervalMap::split_at(int64_t at) {
@@ -104,22 +120,23 @@ void IntervalMap::split_at(int64_t at) {
     }
 }
 
-void IntervalMap::record(int64_t lo, int64_t hi, bool is_write, int64_t end, int32_t worker) {
+void IntervalMap::record(int64_t lo, int64_t hi, bool is_write, int64_t end, int32_t worker,
+                         uint32_t task) {
     if (lo >= hi) return;
     // Fast paths (one tree descent): a range nothing overlaps, and a range that is exactly one
     // segment (the same tile accessed again).
     auto at = first_overlap(lo);
     if (at == segs_.end() || at->first >= hi) {
-        finger_ = segs_.emplace_hint(at, lo, is_write ? Seg{hi, SegState{end, 0, worker}}
-                                                      : Seg{hi, SegState{0, end, kNoWriter}});
+        finger_ = segs_.emplace_hint(at, lo, is_write ? Seg{hi, written(end, worker, task)}
+                                                      : Seg{hi, read_only(end, task)});
         return;
     }
     if (at->first == lo && at->second.hi == hi) {
         SegState& st = segs_.erase(at, at)->second.st;  // the same element, writable
         if (is_write)
-            st = SegState{std::max({st.write_end, st.read_end, end}), 0, worker};
+            st = written(std::max({st.write_end, st.read_end, end}), worker, task);
         else
-            st.read_end = std::max(st.read_end, end);
+            add_read(st, end, task);
         return;
     }
     split_at(lo);
@@ -132,7 +149,7 @@ void IntervalMap::record(int64_t lo, int64_t hi, bool is_write, int64_t end, int
         for (auto it = first; it != last; ++it)
             prior = std::max({prior, it->second.st.write_end, it->second.st.read_end});
         erase(first, last);
-        segs_.emplace(lo, Seg{hi, SegState{std::max(prior, end), 0, worker}});
+        segs_.emplace(lo, Seg{hi, written(std::max(prior, end), worker, task)});
         return;
     }
     // A read: raise read_end on covered segments and fill the gaps with read-only segments.
@@ -140,11 +157,11 @@ void IntervalMap::record(int64_t lo, int64_t hi, bool is_write, int64_t end, int
     auto it = segs_.lower_bound(lo);
     while (cursor < hi) {
         if (it == segs_.end() || it->first >= hi) {
-            segs_.emplace_hint(it, cursor, Seg{hi, SegState{0, end, kNoWriter}});
+            segs_.emplace_hint(it, cursor, Seg{hi, read_only(end, task)});
             break;
         }
-        if (it->first > cursor) segs_.emplace_hint(it, cursor, Seg{it->first, SegState{0, end, kNoWriter}});
-        it->second.st.read_end = std::max(it->second.st.read_end, end);
+        if (it->first > cursor) segs_.emplace_hint(it, cursor, Seg{it->first, read_only(end, task)});
+        add_read(it->second.st, end, task);
         cursor = it->second.hi;
         ++it;
     }
@@ -210,19 +227,18 @@ void BoxMap::update(int64_t c0, int64_t c1, F&& f) {
     }
 }
 
-int64_t BoxMap::dependency_end(const Box& b, bool is_write) const {
-    if (b.r0 >= b.r1 || b.c0 >= b.c1) return 0;
+void BoxMap::dependency(const Box& b, bool is_write, Bound& dep) const {
+    if (b.r0 >= b.r1 || b.c0 >= b.c1) return;
     auto it = cols_.upper_bound(b.c0);
     if (it != cols_.begin() && std::prev(it)->second.hi > b.c0) --it;
-    int64_t dep = 0;
     for (; it != cols_.end() && it->first < b.c1; ++it)
-        dep = std::max(dep, it->second.rows.dependency_end(b.r0, b.r1, is_write));
-    return dep;
+        it->second.rows.dependency(b.r0, b.r1, is_write, dep);
 }
 
-void BoxMap::record(const Box& b, bool is_write, int64_t end, int32_t worker) {
+void BoxMap::record(const Box& b, bool is_write, int64_t end, int32_t worker, uint32_t task) {
     if (b.r0 >= b.r1 || b.c0 >= b.c1) return;
-    update(b.c0, b.c1, [&](IntervalMap& rows) { rows.record(b.r0, b.r1, is_write, end, worker); });
+    update(b.c0, b.c1,
+           [&](IntervalMap& rows) { rows.record(b.r0, b.r1, is_write, end, worker, task); });
 }
 
 void BoxMap::assign(const Box& b, const SegState& state) {
@@ -304,32 +320,27 @@ void TensorRegions::adopt(const Region& r) {
     boxes_ = std::move(boxes);
 }
 
-int64_t TensorRegions::dependency_end(const Region& r, bool is_write) const {
-    if (!boxes_) {
-        if (r.contiguous()) return flat_.dependency_end(r.lo(), r.hi(), is_write);
-        int64_t dep = 0;
-        for (int64_t i = 0; i < r.count; ++i) {
-            const int64_t lo = r.base + i * r.stride;
-            dep = std::max(dep, flat_.dependency_end(lo, lo + r.run_len, is_write));
-        }
-        return dep;
-    }
-    int64_t dep = 0;
-    boxes_->for_each_box(r, [&](const Box& b) {
-        dep = std::max(dep, boxes_->dependency_end(b, is_write));
-    });
-    return dep;
-}
-
-void TensorRegions::record(const Region& r, bool is_write, int64_t end, int32_t worker) {
+void TensorRegions::dependency(const Region& r, bool is_write, Bound& dep) const {
     if (!boxes_) {
         for (int64_t i = 0; i < r.count; ++i) {
             const int64_t lo = r.base + i * r.stride;
-            flat_.record(lo, lo + r.run_len, is_write, end, worker);
+            flat_.dependency(lo, lo + r.run_len, is_write, dep);
         }
         return;
     }
-    boxes_->for_each_box(r, [&](const Box& b) { boxes_->record(b, is_write, end, worker); });
+    boxes_->for_each_box(r, [&](const Box& b) { boxes_->dependency(b, is_write, dep); });
+}
+
+void TensorRegions::record(const Region& r, bool is_write, int64_t end, int32_t worker,
+                           uint32_t task) {
+    if (!boxes_) {
+        for (int64_t i = 0; i < r.count; ++i) {
+            const int64_t lo = r.base + i * r.stride;
+            flat_.record(lo, lo + r.run_len, is_write, end, worker, task);
+        }
+        return;
+    }
+    boxes_->for_each_box(r, [&](const Box& b) { boxes_->record(b, is_write, end, worker, task); });
 }
 
 template <class F>
@@ -356,14 +367,14 @@ void TensorRegions::visit(const Region& r, F&& f) const {
 
 // ---- RegionTracker ---------------------------------------------------------------------------
 
-int64_t RegionTracker::dependency_end(int32_t tensor, const Region& r, bool is_write) const {
+void RegionTracker::dependency(int32_t tensor, const Region& r, bool is_write, Bound& dep) const {
     auto it = tensors_.find(tensor);
-    return it == tensors_.end() ? 0 : it->second.dependency_end(r, is_write);
+    if (it != tensors_.end()) it->second.dependency(r, is_write, dep);
 }
 
 void RegionTracker::record(int32_t tensor, const Region& r, bool is_write, int64_t end,
-                           int32_t worker) {
-    tensors_[tensor].record(r, is_write, end, worker);
+                           int32_t worker, uint32_t task) {
+    tensors_[tensor].record(r, is_write, end, worker, task);
 }
 
 void RegionTracker::set_home(int32_t tensor, const HomeLayout& home) {
@@ -383,7 +394,7 @@ void RegionTracker::read_needs(int32_t tensor, const Region& r, MeshNeeds& needs
     }
     it->second.visit(r, [&](const Region& piece, const SegState* st) {
         if (st != nullptr && st->writer != kNoWriter) {
-            if (st->writer >= 0) needs.add_raw(st->write_end, st->writer);
+            if (st->writer >= 0) needs.add_raw(st->write_end, st->writer, st->write_task);
         } else if (home != nullptr) {
             needs.add_home(home->blocks(piece));
         }

@@ -26,6 +26,7 @@
 #include <utility>
 
 #include "runtime/mesh.h"
+#include "runtime/wait_bound.h"
 
 namespace pto::sim {
 
@@ -72,6 +73,8 @@ struct SegState {
     int64_t write_end = 0;      // end of the last write, 0 when never written
     int64_t read_end = 0;       // max end of reads after that write, 0 when none
     int32_t writer = kNoWriter;  // worker of the last write (or kEveryWorker)
+    uint32_t write_task = PTO_WAIT_NO_GATE;  // submission index of the last write
+    uint32_t read_task = PTO_WAIT_NO_GATE;   // the read that ends at read_end
 };
 
 /// Interval map over a 1-D index space.
@@ -97,14 +100,15 @@ public:
         return *this;
     }
 
-    /// Earliest cycle at which an access of [lo, hi) may start: a read waits for the last
-    /// overlapping write (RAW); a write also waits for overlapping reads since then (WAR, WAW).
-    int64_t dependency_end(int64_t lo, int64_t hi, bool is_write) const;
+    /// Raises `dep` to the earliest cycle at which an access of [lo, hi) may start: a read waits
+    /// for the last overlapping write (RAW); a write also waits for overlapping reads since then
+    /// (WAR) and the last write (WAW); the bound names the task whose end it is.
+    void dependency(int64_t lo, int64_t hi, bool is_write, Bound& dep) const;
 
-    /// Records that an access of [lo, hi) ending at cycle `end` happened on worker `worker`. A
-    /// write replaces the segment state (earlier reads and writes are ordered before it); a read
-    /// raises read_end.
-    void record(int64_t lo, int64_t hi, bool is_write, int64_t end, int32_t worker);
+    /// Records that an access of [lo, hi) by task `task` ending at cycle `end` happened on worker
+    /// `worker`. A write replaces the segment state (earlier reads and writes are ordered before
+    /// it); a read raises read_end.
+    void record(int64_t lo, int64_t hi, bool is_write, int64_t end, int32_t worker, uint32_t task);
 
     /// Calls f(lo, hi, const SegState*) for each piece of [lo, hi), in order; the state is
     /// nullptr for a piece never accessed.
@@ -149,8 +153,8 @@ public:
     explicit BoxMap(int64_t pitch) : pitch_(pitch) {}
     int64_t pitch() const { return pitch_; }
 
-    int64_t dependency_end(const Box& b, bool is_write) const;
-    void record(const Box& b, bool is_write, int64_t end, int32_t worker);
+    void dependency(const Box& b, bool is_write, Bound& dep) const;
+    void record(const Box& b, bool is_write, int64_t end, int32_t worker, uint32_t task);
     void assign(const Box& b, const SegState& state);
     /// Calls f(const Box& piece, const SegState*) for each piece of b (nullptr: never accessed).
     template <class F>
@@ -185,8 +189,8 @@ public:
     /// inside one stride period (called when an access is declared, before any query).
     void adopt(const Region& r);
 
-    int64_t dependency_end(const Region& r, bool is_write) const;
-    void record(const Region& r, bool is_write, int64_t end, int32_t worker);
+    void dependency(const Region& r, bool is_write, Bound& dep) const;
+    void record(const Region& r, bool is_write, int64_t end, int32_t worker, uint32_t task);
     /// Calls f(const Region& piece, const SegState*) for each piece of r (nullptr: never
     /// accessed).
     template <class F>
@@ -203,8 +207,10 @@ private:
 class RegionTracker {
 public:
     void adopt(int32_t tensor, const Region& r) { tensors_[tensor].adopt(r); }
-    int64_t dependency_end(int32_t tensor, const Region& r, bool is_write) const;
-    void record(int32_t tensor, const Region& r, bool is_write, int64_t end, int32_t worker);
+    /// Raises `dep` by the RAW / WAR / WAW dependencies of an access of r (see IntervalMap).
+    void dependency(int32_t tensor, const Region& r, bool is_write, Bound& dep) const;
+    void record(int32_t tensor, const Region& r, bool is_write, int64_t end, int32_t worker,
+                uint32_t task);
 
     /// Declares where the blocks of tensor `tensor` live (its layout over the mesh).
     void set_home(int32_t tensor, const HomeLayout& home);

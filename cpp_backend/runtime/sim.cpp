@@ -6,6 +6,12 @@
 // start = max(ready, issue, stream free, worker free) where ready = max(min_start, region
 // dependencies); end = start + cycles.
 //
+// Every bound travels as a pto::sim::Bound (wait_bound.h): its cycle, its PTO_WAIT_* kind and the
+// task whose end produced it. The start's gating cause is the bound that wins the max (equal ones
+// go by kind order) and is recorded in the trace (pto_sim_record.cause / gate). The issue clock
+// carries the bound that last moved it (timing policy, window stall, issue cost), so a task issued
+// at the clock inherits the reason the clock is where it is.
+//
 // Task-graph policies (docs/semantics.md, "Task-graph policies") may *hold* issued tasks before
 // placing them: a ready policy list-schedules groups of held tasks (a worker takes the policy's
 // choice among its ready tasks instead of the next one in issue order), and a start threshold
@@ -17,6 +23,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstddef>
 #include <cmath>
 #include <cstring>
 #include <deque>
@@ -46,9 +53,9 @@ inline bool conflicts(const Access& a, const Access& b) {
 struct Pending {
     pto_sim_task task;
     uint32_t index;
-    int64_t ready;
+    pto::sim::Bound ready;
     std::vector<Access> accesses;
-    int64_t issue = 0;
+    pto::sim::Bound issue{};
 };
 
 // Interleaved timing buffers at most this many tasks per lane before it stops waiting for empty
@@ -57,14 +64,33 @@ constexpr std::size_t kInterleaveDepth = 256;
 
 inline int64_t norm_mod(int64_t key, int64_t n) { return ((key % n) + n) % n; }
 
+using pto::sim::Bound;
+
+// The driver's static bound of task t (min_start, of kind min_cause set by task min_gate).
+inline Bound min_bound(const pto_sim_task& t) {
+    Bound b;
+    b.raise(t.min_start, t.min_cause, t.min_gate);
+    return b;
+}
+
+// gate and cause as the one 8-byte word they form in pto_sim_task and pto_sim_record (gate in
+// the low half): the plain path moves them with one load and one store.
+inline uint64_t pack_why(uint32_t gate, int32_t cause) {
+    return static_cast<uint64_t>(gate) | static_cast<uint64_t>(static_cast<uint32_t>(cause)) << 32;
+}
+static_assert(offsetof(pto_sim_record, cause) == offsetof(pto_sim_record, gate) + 4);
+static_assert(offsetof(pto_sim_task, min_cause) == offsetof(pto_sim_task, min_gate) + 4);
+
 }  // namespace
 
 struct pto_sim {
     explicit pto_sim(const pto_sim_config& c)
         : cfg(c),
           free_at(static_cast<std::size_t>(c.workers), 0),
+          last_on(static_cast<std::size_t>(c.workers), pack_why(PTO_WAIT_NO_GATE, PTO_WAIT_WORKER)),
           busy(static_cast<std::size_t>(c.workers), 0),
           stream_end(static_cast<std::size_t>(c.streams), 0),
+          stream_last(static_cast<std::size_t>(c.streams), PTO_WAIT_NO_GATE),
           trace(c.trace ? static_cast<std::size_t>(std::max<int64_t>(c.trace_reserve, 0)) : 0) {
         const auto n = static_cast<uint32_t>(c.workers);
         worker_mask = (n & (n - 1)) == 0 ? n - 1 : 0;
@@ -159,18 +185,21 @@ struct pto_sim {
     }
 
     // Fixes start/end of a task that has been issued at `issue` and is ready at `ready`.
-    int64_t place(const pto_sim_task& t, uint32_t index, int64_t ready, int64_t issue,
+    int64_t place(const pto_sim_task& t, uint32_t index, const Bound& ready, const Bound& issue,
                   const Access* acc, std::size_t n_acc) {
-        int64_t t0 = ready > issue ? ready : issue;
+        Bound b = ready;
+        b.raise(issue);
         int32_t stream = -1;
         if (cfg.streams > 0) {
             stream = static_cast<int32_t>(norm_mod(t.stream_key, cfg.streams));
-            t0 = std::max(t0, stream_end[static_cast<std::size_t>(stream)]);
+            const auto s = static_cast<std::size_t>(stream);
+            b.raise(stream_end[s], PTO_WAIT_STREAM, stream_last[s]);
         }
         const pto::sim::MeshNeeds* needs = mesh_needs(acc, n_acc);
-        const uint32_t w = pick_worker(t, index, t0, needs);
-        const int64_t start = std::max(arrive(needs, t0, w), free_at[w]);
-        return commit(t, index, w, stream, start, acc, n_acc);
+        const uint32_t w = pick_worker(t, index, b.t, needs);
+        if (needs != nullptr) b.raise(mesh.ready_bound(*needs, static_cast<int32_t>(w)));
+        b.raise(free_at[w], PTO_WAIT_WORKER, last_task(w));
+        return commit(t, index, w, stream, b, acc, n_acc);
     }
 
     // ---- mesh (spatial_map): data that crosses tiles costs hops (mesh.h) ------------------------
@@ -195,26 +224,43 @@ struct pto_sim {
         return arrive(mesh_needs(p.accesses.data(), p.accesses.size()), t0, k);
     }
 
-    // Runs task `index` on worker w from `start`: updates the worker, stream, window, regions,
-    // retained ends and the trace. Returns the end.
+    // Raises `b` by the mesh arrival on worker k of what held task p reads.
+    void raise_arrival(const Pending& p, uint32_t k, Bound& b) {
+        if (const pto::sim::MeshNeeds* n = mesh_needs(p.accesses.data(), p.accesses.size()))
+            b.raise(mesh.ready_bound(*n, static_cast<int32_t>(k)));
+    }
+
+    // Runs task `index` on worker w from `why.t` (why: the gating bound): updates the worker,
+    // stream, window, regions, retained ends and the trace. Returns the end.
     int64_t commit(const pto_sim_task& t, uint32_t index, uint32_t w, int32_t stream,
-                   int64_t start, const Access* acc, std::size_t n_acc) {
+                   const Bound& why, const Access* acc, std::size_t n_acc) {
+        const int64_t start = why.t;
         const int64_t end = start + t.cycles;
         free_at[w] = end;
+        last_on[w] = pack_why(index, PTO_WAIT_WORKER);
         busy[w] += t.cycles;
-        if (stream >= 0) stream_end[static_cast<std::size_t>(stream)] = end;
+        if (stream >= 0) {
+            stream_end[static_cast<std::size_t>(stream)] = end;
+            stream_last[static_cast<std::size_t>(stream)] = index;
+        }
         if (end > makespan) makespan = end;
-        if (cfg.window > 0) inflight.push(end);
+        if (cfg.window > 0) inflight.emplace(end, index);
         for (std::size_t i = 0; i < n_acc; ++i)
-            regions.record(acc[i].tensor, acc[i].r, acc[i].write, end, static_cast<int32_t>(w));
+            regions.record(acc[i].tensor, acc[i].r, acc[i].write, end, static_cast<int32_t>(w),
+                           index);
         if (keep_ends) ends[index] = end;
-        if (cfg.trace) record(t, index, static_cast<int32_t>(w), stream, start, end);
+        if (cfg.trace)
+            record(t, index, static_cast<int32_t>(w), stream, start, end, pack_why(why.gate, why.kind));
         return end;
     }
 
+    // The last task run on worker w (PTO_WAIT_NO_GATE: none yet).
+    uint32_t last_task(uint32_t w) const { return static_cast<uint32_t>(last_on[w]); }
+
     // Appends task `index`'s trace record (the caller checked cfg.trace).
+    // `why` = pack_why(gate, cause).
     void record(const pto_sim_task& t, uint32_t index, int32_t worker, int32_t stream,
-                int64_t start, int64_t end) {
+                int64_t start, int64_t end, uint64_t why) {
         pto_sim_record* r = trace.append();
         r->task = index;
         r->kernel = t.kernel;
@@ -223,24 +269,30 @@ struct pto_sim {
         r->start = start;
         r->end = end;
         std::memcpy(r->idx, t.idx, sizeof r->idx);
+        std::memcpy(&r->gate, &why, sizeof why);
     }
 
     // ---- issue clock: timing policy constraints and the task window --------------------------
 
-    int64_t next_issue_time(int64_t constraint) {
-        int64_t t = std::max(issue_clock, constraint);
+    // The next issue time and what fixed it: the clock (with the reason it is there), a timing
+    // constraint (a batched group's ready), the rate limit, a window stall (the in-flight task
+    // whose end released it) or the issue cost (no gate task: the dispatcher's own time).
+    Bound next_issue_time(const Bound& constraint) {
+        Bound b = issue_at;
+        b.raise(constraint);
         if (cfg.timing == PTO_SIM_RATE_LIMIT) {
             // The i-th issue (0-based) is not before i * period; the epsilon absorbs float noise.
             const double at = static_cast<double>(issued) * rate_period;
-            t = std::max(t, static_cast<int64_t>(std::ceil(at - 1e-9)));
+            b.raise(static_cast<int64_t>(std::ceil(at - 1e-9)), PTO_WAIT_TIMING, PTO_WAIT_NO_GATE);
         }
         if (cfg.window > 0) {
             // Held tasks are issued and not placed yet: in flight. A group closes at the window
             // size, so at least one placed task is in flight when the window is full.
-            while (!inflight.empty() && inflight.top() <= t) inflight.pop();
+            while (!inflight.empty() && inflight.top().first <= b.t) inflight.pop();
             if (static_cast<int64_t>(inflight.size() + held.size()) >= cfg.window &&
                 !inflight.empty()) {
-                t = std::max(t, inflight.top());  // stall until the earliest in-flight task ends
+                // Stall until the earliest in-flight task ends.
+                b.raise(inflight.top().first, PTO_WAIT_WINDOW, inflight.top().second);
                 inflight.pop();
             }
         }
@@ -249,16 +301,16 @@ struct pto_sim {
             issue_frac += cfg.issue_cycles;
             const double whole = std::floor(issue_frac);
             issue_frac -= whole;
-            t += static_cast<int64_t>(whole);
+            if (whole > 0.0) b = Bound{b.t + static_cast<int64_t>(whole), PTO_WAIT_NO_GATE, PTO_WAIT_ISSUE};
         }
-        issue_clock = t;
+        issue_at = b;
         ++issued;
-        return t;
+        return b;
     }
 
     // Issues `p` (moved from): places it, or holds it (ready-policy group / closed threshold).
-    void issue(Pending& p, int64_t constraint) {
-        const int64_t at = next_issue_time(constraint);
+    void issue(Pending& p, const Bound& constraint) {
+        const Bound at = next_issue_time(constraint);
         if (!holding) {
             place(p.task, p.index, p.ready, at, p.accesses.data(), p.accesses.size());
             return;
@@ -289,10 +341,11 @@ struct pto_sim {
     // the end of the program or a full window released them).
     void release() {
         if (held.empty()) return;
-        int64_t gate = 0;
+        Bound gate;  // the start gate: no task's end opens it, the n-th issue does
         if (gate_closed) {
             const auto n = static_cast<std::size_t>(cfg.start_threshold);
-            gate = held[std::min(n, held.size()) - 1].issue;
+            gate.raise(held[std::min(n, held.size()) - 1].issue.t, PTO_WAIT_START_POLICY,
+                       PTO_WAIT_NO_GATE);
             gate_closed = false;
             holding = ready_order;
             hold_limit = group_limit();
@@ -300,9 +353,11 @@ struct pto_sim {
         if (ready_order) {
             list_schedule(gate);
         } else {
-            for (const Pending& p : held)
-                place(p.task, p.index, p.ready, std::max(p.issue, gate), p.accesses.data(),
-                      p.accesses.size());
+            for (const Pending& p : held) {
+                Bound at = p.issue;
+                at.raise(gate);
+                place(p.task, p.index, p.ready, at, p.accesses.data(), p.accesses.size());
+            }
         }
         held.clear();
         held_with_access = 0;
@@ -331,7 +386,7 @@ struct pto_sim {
     // end is then known). Each queue keeps a heap by ready time and a heap by policy order of the
     // tasks ready by now (decisions are made in non-decreasing time), so a group of m tasks costs
     // O(m log m) plus O(workers) per decision.
-    void list_schedule(int64_t gate) {
+    void list_schedule(const Bound& gate) {
         constexpr int64_t kNever = INT64_MAX;
         using Waiting = std::pair<int64_t, uint32_t>;  // (ready time, held index)
         struct Queue {
@@ -359,19 +414,21 @@ struct pto_sim {
             queue[nw + n_pools].lo = 0;
             queue[nw + n_pools].n = nw;
         }
-        std::vector<int64_t> ready(m);
+        std::vector<Bound> ready(m);  // what each task waits for before it can start
         std::vector<int32_t> stream(m, -1), next(m, -1);
         std::vector<uint32_t> queue_of(m);
         std::vector<char> placed(m, 0);
         std::vector<int32_t> last(static_cast<std::size_t>(cfg.streams), -1);
         const auto enqueue = [&](uint32_t i) {
             auto& w = queue[queue_of[i]].waiting;
-            w.emplace_back(ready[i], i);
+            w.emplace_back(ready[i].t, i);
             std::push_heap(w.begin(), w.end(), later);
         };
         for (uint32_t i = 0; i < m; ++i) {
             const Pending& p = held[i];
-            ready[i] = std::max({p.ready, p.issue, gate});
+            ready[i] = p.ready;
+            ready[i].raise(p.issue);
+            ready[i].raise(gate);
             if (steal) {
                 uint32_t lo, n;
                 int32_t pool;
@@ -381,7 +438,7 @@ struct pto_sim {
                 queue_of[i] = pick_worker(p.task, p.index, 0, nullptr);
                 // The worker is fixed: data from other tiles arrives hops * hop later (the
                 // group's tasks do not conflict, so what they read was written before it).
-                if (mesh.enabled()) ready[i] = arrive(p, ready[i], queue_of[i]);
+                if (mesh.enabled()) raise_arrival(p, queue_of[i], ready[i]);
             }
             bool eligible = true;
             if (cfg.streams > 0) {
@@ -391,7 +448,8 @@ struct pto_sim {
                     next[static_cast<std::size_t>(prev)] = static_cast<int32_t>(i);
                     eligible = false;
                 } else {
-                    ready[i] = std::max(ready[i], stream_end[static_cast<std::size_t>(stream[i])]);
+                    const auto s = static_cast<std::size_t>(stream[i]);
+                    ready[i].raise(stream_end[s], PTO_WAIT_STREAM, stream_last[s]);
                 }
                 prev = static_cast<int32_t>(i);
             }
@@ -471,18 +529,23 @@ struct pto_sim {
                 best->ready.pop_back();
             }
             const Pending& p = held[i];
+            // Ready by now: started at its ready bound, else it waited for worker w (busy with
+            // its previous task, or running the tasks the policy preferred).
+            Bound why = ready[i];
+            if (steal && mesh.enabled()) raise_arrival(p, w, why);
+            if (now > why.t) why = Bound{now, last_task(w), PTO_WAIT_WORKER};
             const int64_t end =
-                commit(p.task, p.index, w, stream[i], now, p.accesses.data(), p.accesses.size());
+                commit(p.task, p.index, w, stream[i], why, p.accesses.data(), p.accesses.size());
             placed[i] = 1;
             wake[w] = end;
             --left;
             if (next[i] >= 0) {  // the stream successor can start once this task ends
                 const auto j = static_cast<uint32_t>(next[i]);
-                ready[j] = std::max(ready[j], end);
+                ready[j].raise(end, PTO_WAIT_STREAM, p.index);
                 enqueue(j);
                 const Queue& q = queue[queue_of[j]];
                 for (uint32_t k = q.lo; k < q.lo + q.n; ++k)
-                    wake[k] = std::min(wake[k], std::max(ready[j], free_at[k]));
+                    wake[k] = std::min(wake[k], std::max(ready[j].t, free_at[k]));
             }
         }
     }
@@ -491,8 +554,11 @@ struct pto_sim {
 
     void issue_batch() {
         if (batch.empty()) return;
-        int64_t group_ready = 0;  // a group is issued when its last member is ready
-        for (const Pending& p : batch) group_ready = std::max(group_ready, p.ready);
+        // A group is issued when its last member is ready: a timing bound whose gate is the task
+        // whose end made that member ready.
+        Bound group_ready;
+        for (const Pending& p : batch) group_ready.raise(p.ready);
+        if (group_ready.t > 0) group_ready.kind = PTO_WAIT_TIMING;
         for (Pending& p : batch) issue(p, group_ready);
         pending_with_access -= batch_with_access;
         batch_with_access = 0;
@@ -511,7 +577,7 @@ struct pto_sim {
             }
             Pending& p = lanes[lane_ptr].front();
             if (!p.accesses.empty()) --pending_with_access;
-            issue(p, 0);
+            issue(p, Bound{});
             lanes[lane_ptr].pop_front();
             --buffered;
             lane_ptr = (lane_ptr + 1) % group;
@@ -544,11 +610,10 @@ struct pto_sim {
 
     // ---- submit --------------------------------------------------------------------------------
 
-    int64_t region_ready() const {
-        int64_t dep = 0;
-        for (const Access& a : next_acc)
-            dep = std::max(dep, regions.dependency_end(a.tensor, a.r, a.write));
-        return dep;
+    // `b` raised by the region dependencies of the accesses declared for the next task.
+    Bound region_ready(Bound b) const {
+        for (const Access& a : next_acc) regions.dependency(a.tensor, a.r, a.write, b);
+        return b;
     }
 
     /// The common case, kept small enough to inline into pto_sim_submit(): immediate timing,
@@ -559,13 +624,23 @@ struct pto_sim {
         if (round_robin_plain && next_acc.empty()) [[likely]] {
             const uint32_t index = static_cast<uint32_t>(task_count++);
             const uint32_t w = home_worker(index);
-            int64_t start = t.min_start > 0 ? t.min_start : 0;
-            if (free_at[w] > start) start = free_at[w];
+            int64_t start = t.min_start;
+            uint64_t why;
+            std::memcpy(&why, &t.min_gate, sizeof why);  // (min_gate, min_cause)
+            if (start <= 0) {
+                start = 0;
+                why = pack_why(PTO_WAIT_NO_GATE, PTO_WAIT_NONE);
+            }
+            if (free_at[w] > start) {  // every min_start kind goes before "worker" on ties
+                start = free_at[w];
+                why = last_on[w];  // (its last task, PTO_WAIT_WORKER)
+            }
             const int64_t end = start + t.cycles;
             free_at[w] = end;
+            last_on[w] = pack_why(index, PTO_WAIT_WORKER);
             busy[w] += t.cycles;
             if (end > makespan) makespan = end;
-            if (cfg.trace) record(t, index, static_cast<int32_t>(w), -1, start, end);
+            if (cfg.trace) record(t, index, static_cast<int32_t>(w), -1, start, end, why);
             return end;
         }
         return submit_general(t);
@@ -574,10 +649,10 @@ struct pto_sim {
     __attribute__((noinline)) int64_t submit_general(const pto_sim_task& t) {
         const uint32_t index = static_cast<uint32_t>(task_count++);
         if (plain && next_acc.empty()) [[likely]]
-            return place(t, index, t.min_start, 0, nullptr, 0);
+            return place(t, index, min_bound(t), Bound{}, nullptr, 0);
         if (!keep_ends) {
-            const int64_t ready = std::max(t.min_start, region_ready());
-            const int64_t at = next_issue_time(0);
+            const Bound ready = region_ready(min_bound(t));
+            const Bound at = next_issue_time(Bound{});
             const int64_t end = place(t, index, ready, at, next_acc.data(), next_acc.size());
             next_acc.clear();
             return end;
@@ -588,10 +663,10 @@ struct pto_sim {
             conflicts_with_pending(next_acc))
             flush();
         ends.push_back(PTO_SIM_PENDING);
-        Pending p{t, index, std::max(t.min_start, region_ready()), std::move(next_acc)};
+        Pending p{t, index, region_ready(min_bound(t)), std::move(next_acc)};
         next_acc = std::vector<Access>();
         if (!buffering) {  // holding only: issued now, held or placed by issue()
-            issue(p, 0);
+            issue(p, Bound{});
             return ends[index];
         }
         const bool has_access = !p.accesses.empty();
@@ -619,22 +694,28 @@ struct pto_sim {
                 if (ws[j] == ws[i]) return -2;
         }
         flush();
-        const int64_t ready = std::max(t.min_start, region_ready());
-        int64_t start = std::max(ready, next_issue_time(0));
-        for (int32_t i = 0; i < n; ++i) start = std::max(start, free_at[static_cast<std::size_t>(ws[i])]);
+        Bound why = region_ready(min_bound(t));
+        why.raise(next_issue_time(Bound{}));
+        for (int32_t i = 0; i < n; ++i) {
+            const auto w = static_cast<std::size_t>(ws[i]);
+            why.raise(free_at[w], PTO_WAIT_WORKER, last_task(static_cast<uint32_t>(w)));
+        }
+        const int64_t start = why.t;
         const int64_t end = start + t.cycles;
+        const auto first = static_cast<uint32_t>(task_count);
         for (int32_t i = 0; i < n; ++i) {
             const auto w = static_cast<std::size_t>(ws[i]);
             const uint32_t index = static_cast<uint32_t>(task_count++);
             free_at[w] = end;
+            last_on[w] = pack_why(index, PTO_WAIT_WORKER);
             busy[w] += t.cycles;
             if (keep_ends) ends.push_back(end);
-            if (cfg.window > 0) inflight.push(end);
-            if (cfg.trace) record(t, index, ws[i], -1, start, end);
+            if (cfg.window > 0) inflight.emplace(end, index);
+            if (cfg.trace) record(t, index, ws[i], -1, start, end, pack_why(why.gate, why.kind));
         }
         if (end > makespan) makespan = end;
         for (const Access& a : next_acc)  // the result is local on every worker of the gang
-            regions.record(a.tensor, a.r, a.write, end, pto::sim::kEveryWorker);
+            regions.record(a.tensor, a.r, a.write, end, pto::sim::kEveryWorker, first);
         next_acc.clear();
         return end;
     }
@@ -649,9 +730,11 @@ struct pto_sim {
     }
 
     pto_sim_config cfg;
-    std::vector<int64_t> free_at;     // per worker: cycle at which it becomes free
-    std::vector<int64_t> busy;        // per worker: cycles spent running tasks
-    std::vector<int64_t> stream_end;  // per stream: end of its last task
+    std::vector<int64_t> free_at;       // per worker: cycle at which it becomes free
+    std::vector<uint64_t> last_on;      // per worker: pack_why(its last task, PTO_WAIT_WORKER)
+    std::vector<int64_t> busy;          // per worker: cycles spent running tasks
+    std::vector<int64_t> stream_end;    // per stream: end of its last task
+    std::vector<uint32_t> stream_last;  // per stream: its last task
     pto::sim::TraceBuffer trace;
     uint32_t worker_mask = 0;
     bool plain = true;
@@ -662,11 +745,12 @@ struct pto_sim {
     int64_t makespan = 0;
 
     // issue clock
-    int64_t issue_clock = 0;
+    Bound issue_at;  // the issue clock and the bound that last moved it
     uint64_t issued = 0;
     double rate_period = 0.0;
     double issue_frac = 0.0;  // accumulated fraction of issue_cycles not yet on the clock
-    std::priority_queue<int64_t, std::vector<int64_t>, std::greater<int64_t>> inflight;
+    using Inflight = std::pair<int64_t, uint32_t>;  // (end, task) of an in-flight task
+    std::priority_queue<Inflight, std::vector<Inflight>, std::greater<Inflight>> inflight;
 
     // regions
     pto::sim::RegionTracker regions;

@@ -1,8 +1,10 @@
 """The per-task trace: its record type, the one check that an array is a trace, and its export.
 
-A trace record (``pto_sim_record``, 48 bytes) has the fields ``task`` (submission index),
+A trace record (``pto_sim_record``, 56 bytes) has the fields ``task`` (submission index),
 ``kernel`` (IR kernel id), ``worker``, ``stream`` (-1 without streams), ``start``, ``end``
-(cycles) and ``idx0..idx3`` (the task's first four loop indices, -1 when absent).
+(cycles), ``idx0..idx3`` (the task's first four loop indices, -1 when absent), ``cause`` (the
+``wait_causes`` code of the bound that fixed its start) and ``gate`` (the submission index of
+the task whose end produced that bound, ``wait_causes.NO_GATE`` when none did).
 ``program.trace`` is a read-only view of the simulator's buffer (no copy). The record type is the
 C++ simulator's (``_core.sim.trace_dtype()``), so the field list here is derived from it.
 
@@ -13,12 +15,15 @@ naming what is missing, not a ``KeyError`` deep inside a paint call.
 ``chrome_trace_chunks(...)`` turns a trace into the Chrome trace-event format that Perfetto and
 chrome://tracing open: one process, one thread per configured worker (idle ones included, so a
 worker that ran nothing is visible as an empty row), one complete ("X") event per task with
-``ts``/``dur`` in microseconds (cycles x ns_per_cycle / 1000), counters ("C") of running tasks
-and of windowed utilisation (``counters``, the series the timeline's counter tracks draw) and,
-for a CSP run, one counter per channel with its occupancy. The text is built in chunks by
-vectorised numpy (``json_rows``), never a Python object per event: ``write_chrome_trace`` /
-``save_chrome_trace`` stream it to a file (10^6 tasks in well under 2 s, memory flat in the task
-count); ``chrome_trace(...)`` parses it into a dict for in-memory use on small traces.
+``ts``/``dur`` in microseconds (cycles x ns_per_cycle / 1000), one flow ("s" at the end of the
+gating task's slice, "f" with ``"bp":"e"`` inside the gated task's slice, ``id`` = the gated
+task, named by the cause) per task whose start another task's end fixed, counters ("C") of
+running tasks and of windowed utilisation (``counters``, the series the timeline's counter tracks
+draw) and, for a CSP run, one counter per channel with its occupancy. The text is built in
+chunks by vectorised numpy (``json_rows``), never a Python object per event:
+``write_chrome_trace`` / ``save_chrome_trace`` stream it to a file (memory flat in the task
+count; benchmarks/bench_chrome_export.py); ``chrome_trace(...)`` parses it into a dict for
+in-memory use on small traces.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ from . import json_rows
 from .counters import BusyProfile, utilisation_series
 from .csp_trace import CspTrace
 from .program import Program
+from .trace_gates import gate_rows
+from .wait_causes import WAIT_CAUSES
 
 __all__ = [
     "TRACE_DTYPE",
@@ -85,6 +92,11 @@ def validate_trace(trace: Any) -> np.ndarray:
         )
     if trace.ndim != 1:
         raise TraceError(f"a trace must be 1-D, got shape {trace.shape}")
+    if len(trace):
+        cause = trace["cause"]
+        if int(cause.min()) < 0 or int(cause.max()) >= len(WAIT_CAUSES):
+            bad = int(np.argmax((cause < 0) | (cause >= len(WAIT_CAUSES))))
+            raise TraceError(f"trace record {bad} has an unknown wait cause {int(cause[bad])}")
     if len(trace) and bool(np.any(trace["end"] < trace["start"])):
         bad = int(np.argmax(trace["end"] < trace["start"]))
         raise TraceError(
@@ -157,6 +169,7 @@ def _x_rows(trace: np.ndarray, kernel_names: Sequence[str], ns_per_cycle: float)
     """The complete ("X") events, one chunk of text per ``_CHUNK`` records."""
     kernels = json_rows.small_unique(trace["kernel"])
     table = json_rows.string_table([kernel_name(int(k), kernel_names) for k in kernels])
+    causes = json_rows.string_table([c.name for c in WAIT_CAUSES])
     for a in range(0, len(trace), _CHUNK):
         part = trace[a : a + _CHUNK]
         start = np.asarray(part["start"], dtype=np.int64)
@@ -189,9 +202,48 @@ def _x_rows(trace: np.ndarray, kernel_names: Sequence[str], ns_per_cycle: float)
             json_rows.Int(start),
             json_rows.Lit(b',"end_cycle":'),
             json_rows.Int(end),
+            json_rows.Lit(b',"cause":'),
+            json_rows.Str(causes, np.asarray(part["cause"], dtype=np.int64)),
             json_rows.Lit(b"}}"),
         ]
         yield json_rows.rows(len(part), segments)
+
+
+def _flow_rows(trace: np.ndarray, ns_per_cycle: float) -> Iterator[bytes]:
+    """One flow per record with a gating task in the trace: its "s" event on the gate's worker
+    just inside the end of the gate's slice, its "f" event (binding to the enclosing slice) just
+    inside the start of the gated slice (1 ns in, or on the edge of a slice shorter than that),
+    so each binds to its own slice even when the two touch on one thread."""
+    gates = gate_rows(trace)
+    rows = np.flatnonzero(gates >= 0)
+    if not len(rows):
+        return
+    names = json_rows.string_table([c.name for c in WAIT_CAUSES])
+    worker = np.asarray(trace["worker"])
+    start_u = _micro_units(np.asarray(trace["start"], dtype=np.int64), ns_per_cycle)
+    end_u = _micro_units(np.asarray(trace["end"], dtype=np.int64), ns_per_cycle)
+    for a in range(0, len(rows), _CHUNK):
+        mine = rows[a : a + _CHUNK]
+        gate = gates[mine]
+        name = json_rows.Str(names, np.asarray(trace["cause"][mine], dtype=np.int64))
+        task = json_rows.Int(np.asarray(trace["task"][mine]))
+        s_ts = end_u[gate] - np.minimum(1, end_u[gate] - start_u[gate])
+        f_ts = start_u[mine] + np.minimum(1, end_u[mine] - start_u[mine])
+        for ph, tid, ts in ((b's"', worker[gate], s_ts), (b'f","bp":"e"', worker[mine], f_ts)):
+            yield json_rows.rows(
+                len(mine),
+                [
+                    json_rows.Lit(b',\n{"ph":"' + ph + b',"cat":"wait","pid":0,"tid":'),
+                    json_rows.Int(tid),
+                    json_rows.Lit(b',"name":'),
+                    name,
+                    json_rows.Lit(b',"id":'),
+                    task,
+                    json_rows.Lit(b',"ts":'),
+                    json_rows.Fixed(ts, _DECIMALS),
+                    json_rows.Lit(b"}"),
+                ],
+            )
 
 
 def _counter_rows(name: str, key: str, times: np.ndarray, values: np.ndarray,
@@ -232,14 +284,15 @@ def chrome_trace_chunks(
 
     Events: the process name and one ``thread_name`` per worker ("M"; ``num_workers`` is the
     run's configured worker count, so idle workers get a row too), one complete event per task
-    ("X": ``ts``/``dur`` in microseconds, ``args`` with the task, stream, loop indices and exact
-    cycles), a ``running tasks`` counter ("C") stepping at every start and end, a
-    ``utilisation`` counter (busy workers over workers in percent, averaged over each of
-    ``EXPORT_UTILISATION_WINDOWS`` equal windows across the run; the workers are the configured
-    ones, or those that ran tasks), and with ``csp`` one ``channel <name>`` counter per channel
-    with its occupancy in slots. The counters are ``pto_wsp.runtime.counters``' series, those
-    the timeline's counter tracks draw. Each piece is built
-    by vectorised numpy (``json_rows``), so memory stays flat in the number of tasks.
+    ("X": ``ts``/``dur`` in microseconds, ``args`` with the task, stream, loop indices, exact
+    cycles and the wait cause), one flow ("s"/"f", category ``wait``, named by the cause, ``id``
+    the gated task) from each task's gating predecessor, a ``running tasks`` counter ("C")
+    stepping at every start and end, a ``utilisation`` counter (busy workers over workers in
+    percent, averaged over each of ``EXPORT_UTILISATION_WINDOWS`` equal windows across the run;
+    the workers are the configured ones, or those that ran tasks), and with ``csp`` one
+    ``channel <name>`` counter per channel with its occupancy in slots. The counters are
+    ``pto_wsp.runtime.counters``' series, those the timeline's counter tracks draw. Each piece is
+    built by vectorised numpy (``json_rows``), so memory stays flat in the number of tasks.
     """
     validate_trace(trace)
     yield b'{"traceEvents":[\n' + _meta((0, 0), "process_name", process_name)
@@ -247,6 +300,7 @@ def chrome_trace_chunks(
     workers.update(range(num_workers or 0))
     yield b"".join(b",\n" + _meta((0, w), "thread_name", f"worker {w}") for w in sorted(workers))
     yield from _x_rows(trace, kernel_names, ns_per_cycle)
+    yield from _flow_rows(trace, ns_per_cycle)
     profile = BusyProfile.of(trace)  # one sort of the starts and ends for both counters
     times, running = profile.steps()
     yield from _counter_rows("running tasks", "tasks", times, running, ns_per_cycle)

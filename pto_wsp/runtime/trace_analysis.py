@@ -6,12 +6,15 @@ timeline's lane labels are one computation; with the run's configured worker cou
 (``ProgramStats.num_workers``) idle workers are listed at 0% and count in the mean.
 
 A trace is the simulator's structured array (``pto_wsp.runtime.trace``, checked by its
-``validate_trace``). It records no dependency edges, so the
-critical path is *reconstructed*: a task that starts exactly when another one ends is taken to
-have waited for it (for a dependency or for its worker), and the critical path is the longest
-chain of such back-to-back tasks, measured in busy cycles. Where the chain has gaps (a timing
-policy or task window delayed a start) they are not part of its length, so
-``makespan - critical_path.cycles`` is the time no chain of tasks accounts for.
+``validate_trace``). Each record names the task whose end gated its start (``gate``, with the
+``cause``; ``wait_causes``), so the critical path is the chain of gating predecessors back from
+the task that ends last: each link is the bound that actually fixed the start. Its length is
+measured in busy cycles; where a link is not back to back (a mesh hop, a timing policy or a
+start gate without a task) the gap is not part of it, so ``makespan - critical_path.cycles`` is
+the time no chain of tasks accounts for. A trace without recorded causes (every ``cause`` is
+``none``, e.g. one built by hand) falls back to a reconstruction: a task that starts exactly
+when another one ends is taken to have waited for it, and the path is the longest chain of such
+back-to-back tasks.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 
 from .lanes import build_lanes, makespan_of
 from .trace import kernel_name, validate_trace
+from .trace_gates import gate_rows
 
 __all__ = [
     "CriticalPath",
@@ -68,9 +72,10 @@ class WorkerStats:
 
 @dataclass(frozen=True, eq=False)
 class CriticalPath:
-    """The longest back-to-back chain of tasks, first to last: its busy cycles, its task ids
-    (what the Stats panel and ``--stats`` report) and its rows in the trace (what the timeline
-    outlines). ``cycles`` equals the makespan when the chain reaches cycle 0 without a gap."""
+    """The chain of gating predecessors of the task that ends last (module doc), first to last:
+    its busy cycles, its task ids (what the Stats panel and ``--stats`` report) and its rows in
+    the trace (what the timeline outlines). ``cycles`` equals the makespan when the chain
+    reaches cycle 0 without a gap."""
 
     cycles: int
     tasks: tuple[int, ...]
@@ -171,16 +176,39 @@ def worker_stats(trace: np.ndarray, num_workers: int | None = None) -> tuple[Wor
 
 
 def critical_path(trace: np.ndarray) -> CriticalPath:
-    """The longest chain of back-to-back tasks (see the module doc), in busy cycles.
-
-    Ties go to the chain that ends last, then to the lower record index, so the result is
-    deterministic. The one definition: the Stats panel, ``--stats`` and the timeline's
-    outline all use it.
+    """The chain of gating predecessors back from the task that ends last (ties: the lowest
+    record index), in busy cycles; without recorded causes, the longest back-to-back chain
+    (module doc). The one definition: the Stats panel, ``--stats`` and the timeline's outline
+    all use it.
     """
     validate_trace(trace)
     n = len(trace)
     if n == 0:
         return CriticalPath(0, (), np.zeros(0, dtype=np.int64))
+    if bool(np.any(np.asarray(trace["cause"]) != 0)):
+        return _gate_chain(trace)
+    return _back_to_back(trace)
+
+
+def _gate_chain(trace: np.ndarray) -> CriticalPath:
+    task, start, end = _cols(trace, "task", "start", "end")
+    gates = gate_rows(trace)
+    i = int(np.argmax(end))  # the first of the records that end last
+    chain: list[int] = []
+    seen: set[int] = set()
+    while i >= 0 and i not in seen:  # a gate ends before its task starts: no cycle, but be safe
+        seen.add(i)
+        chain.append(i)
+        i = int(gates[i])
+    chain.reverse()
+    rows = np.asarray(chain, dtype=np.int64)
+    return CriticalPath(
+        int((end[rows] - start[rows]).sum()), tuple(int(t) for t in task[rows]), rows
+    )
+
+
+def _back_to_back(trace: np.ndarray) -> CriticalPath:
+    n = len(trace)
     task, start, end = _cols(trace, "task", "start", "end")
     dur = end - start
     # Every task ending at t is processed before any task starting at t with a positive

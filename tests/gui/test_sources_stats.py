@@ -13,6 +13,7 @@ from app.views.stats import StatsPanel
 from pto_wsp.runtime.program import ProgramStats
 from pto_wsp.runtime.trace import TRACE_DTYPE
 from pto_wsp.runtime.trace_analysis import analyse_trace
+from pto_wsp.runtime.wait_causes import NO_GATE
 
 CPP = """// driver
 #include <cstdint>
@@ -232,7 +233,8 @@ def test_missing_and_empty_root(view: SourcesView, tmp_path: Path):
 def _trace(rows: list[tuple[int, int, int, int, int]]) -> np.ndarray:
     """Records from (task, kernel, worker, start, end)."""
     return np.array(
-        [(t, k, w, -1, s, e, -1, -1, -1, -1) for t, k, w, s, e in rows], dtype=TRACE_DTYPE
+        [(t, k, w, -1, s, e, -1, -1, -1, -1, NO_GATE, 0) for t, k, w, s, e in rows],
+        dtype=TRACE_DTYPE,
     )
 
 

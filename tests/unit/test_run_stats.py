@@ -15,12 +15,14 @@ from pto_wsp.runtime.trace_analysis import (
     program_stats_dict,
     worker_stats,
 )
+from pto_wsp.runtime.wait_causes import NO_GATE
 
 
 def trace(rows: list[tuple[int, int, int, int, int]]) -> np.ndarray:
     """Rows of (task, kernel, worker, start, end)."""
     return np.array(
-        [(t, k, w, -1, s, e, -1, -1, -1, -1) for t, k, w, s, e in rows], dtype=TRACE_DTYPE
+        [(t, k, w, -1, s, e, -1, -1, -1, -1, NO_GATE, 0) for t, k, w, s, e in rows],
+        dtype=TRACE_DTYPE,
     )
 
 

@@ -3,9 +3,9 @@
     python gen_tables.py <pto_wsp/language dir> <output header>
 
 The tables' one source is ``pto_wsp/language/op_table.py`` and ``dtype_table.py`` (their
-docstrings say why), and the default worker count's is ``pto_wsp/compiler/workers.py``
+docstrings say why), the default worker count's is ``pto_wsp/compiler/workers.py``
 (``DEFAULT_WORKERS``, which the runtime's ``sim.h`` takes; so the header is valid C outside the
-``__cplusplus`` part). This script loads them by path with the standard library only (it must
+``__cplusplus`` part), and the wait-cause kinds' is ``pto_wsp/runtime/wait_causes.py``. This script loads them by path with the standard library only (it must
 not import ``pto_wsp``: that needs numpy and the very extension being built) and renders them
 as X-macros, which the IR, the emitters and the runtime expand into their enums and arrays.
 Run by CMake (``CMakeLists.txt``) whenever either table changes; the header is written only when
@@ -66,14 +66,22 @@ def render(language_dir: Path) -> str:
     ops = _load(language_dir / "op_table.py")
     dts = _load(language_dir / "dtype_table.py")
     workers = _load(language_dir.parent / "compiler" / "workers.py")
+    causes = _load(language_dir.parent / "runtime" / "wait_causes.py")
     out = [
         "// Generated at build time by cpp_backend/codegen/templates/gen_tables.py from",
-        "// pto_wsp/language/op_table.py, dtype_table.py and pto_wsp/compiler/workers.py.",
+        "// pto_wsp/language/op_table.py, dtype_table.py, pto_wsp/compiler/workers.py and",
+        "// pto_wsp/runtime/wait_causes.py.",
         "// Do not edit: edit the tables.",
         "#pragma once",
         "",
         "// compiler/workers.py DEFAULT_WORKERS: workers of a run that asks for none.",
         f"#define PTO_TABLE_DEFAULT_WORKERS {int(workers.DEFAULT_WORKERS)}",
+        "",
+        "// runtime/wait_causes.py WAIT_CAUSES: what gated a task's start (trace field cause),",
+        "// in tie order; NO_GATE is the trace field gate of a bound no task's end produced.",
+        *(f"#define PTO_WAIT_{c.name.upper()} {int(c.code)}" for c in causes.WAIT_CAUSES),
+        f"#define PTO_WAIT_COUNT {len(causes.WAIT_CAUSES)}",
+        f"#define PTO_WAIT_NO_GATE {int(causes.NO_GATE)}u",
         "",
         "#ifdef __cplusplus",
         "namespace pto::tables {",

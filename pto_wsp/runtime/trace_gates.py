@@ -1,0 +1,56 @@
+"""Rows of a trace that gate other rows: the gating predecessor and the previous task per lane.
+
+Numpy only and free of the rest of the trace model, so the Chrome export (``trace``) and the
+wait analysis (``trace_waits``) both build on it. A record's ``gate`` is a submission index
+(``task``), not a row: buffering policies record in issue order, so the two differ in general.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .wait_causes import NO_GATE
+
+__all__ = ["gate_rows", "lane_prev"]
+
+
+def gate_rows(trace: np.ndarray) -> np.ndarray:
+    """The row of each record's gating task, -1 when it has none (cause ``none``, no gate task,
+    or a gate task that is not in ``trace``). int64, one entry per record."""
+    n = len(trace)
+    out = np.full(n, -1, dtype=np.int64)
+    if n == 0:
+        return out
+    gate = np.asarray(trace["gate"], dtype=np.int64)
+    has = (np.asarray(trace["cause"]) != 0) & (gate != NO_GATE)
+    if not bool(has.any()):
+        return out
+    task = np.asarray(trace["task"], dtype=np.int64)
+    if bool(np.array_equal(task, np.arange(n, dtype=np.int64))):  # the common case: rows = tasks
+        g = gate[has]
+        out[has] = np.where(g < n, g, -1)
+        return out
+    order = np.argsort(task, kind="stable")
+    sorted_tasks = task[order]
+    g = gate[has]
+    pos = np.minimum(np.searchsorted(sorted_tasks, g), n - 1)
+    out[has] = np.where(sorted_tasks[pos] == g, order[pos], -1)
+    return out
+
+
+def lane_prev(trace: np.ndarray, field: str) -> np.ndarray:
+    """The row of the task that ran before each record on the same ``field`` lane (``"worker"``
+    or ``"stream"``: by start, then end, then row), -1 for a lane's first task and for records
+    with a negative lane (no stream). int64, one entry per record."""
+    n = len(trace)
+    out = np.full(n, -1, dtype=np.int64)
+    if n < 2:
+        return out
+    lane = np.asarray(trace[field], dtype=np.int64)
+    start = np.asarray(trace["start"], dtype=np.int64)
+    end = np.asarray(trace["end"], dtype=np.int64)
+    order = np.lexsort((np.arange(n), end, start, lane))
+    same = lane[order[1:]] == lane[order[:-1]]
+    out[order[1:][same]] = order[:-1][same]
+    out[lane < 0] = -1
+    return out
