@@ -7,7 +7,8 @@ back-to-back tasks of 3 kernels, two loop indices) is exported by
 - ``old``: the export as it was before the streamed writer (copied below): one Python dict per
   event, then ``json.dumps`` and one ``atomic_write`` of the whole text;
 - ``new``: ``pto_wsp.runtime.trace.write_chrome_trace`` (vectorised numpy chunks streamed through
-  ``fileio.atomic_stream``; it also writes the running-tasks counter the old one had not).
+  ``fileio.atomic_stream``; it also writes the running-tasks counter and the flows from each
+  task's gating predecessor, which the old one had not).
 
 Each is measured in its own child process, so the peak RSS growth (``ru_maxrss`` after the export
 minus the RSS once the trace is built) of one does not hide the other's; both run in the same
@@ -35,6 +36,7 @@ import numpy as np  # noqa: E402
 
 from pto_wsp.fileio import atomic_write  # noqa: E402
 from pto_wsp.runtime.trace import TRACE_DTYPE, kernel_name, write_chrome_trace  # noqa: E402
+from pto_wsp.runtime.wait_causes import cause_by_name  # noqa: E402
 
 TARGET_S = 1.5
 TARGET_MB = 150.0
@@ -42,7 +44,8 @@ KERNELS = ["attn_kernel", "matmul", "softmax_row"]
 
 
 def synthetic_trace(n: int, workers: int = 16, seed: int = 0) -> np.ndarray:
-    """``n`` records on ``workers`` workers, back to back, 3 kernels, 2 loop indices."""
+    """``n`` records on ``workers`` workers, back to back, 3 kernels, 2 loop indices, each
+    task gated by the previous one on its worker (so the new export writes n - workers flows)."""
     rng = np.random.default_rng(seed)
     tr = np.zeros(n, dtype=TRACE_DTYPE)
     tr["task"] = np.arange(n)
@@ -57,6 +60,9 @@ def synthetic_trace(n: int, workers: int = 16, seed: int = 0) -> np.ndarray:
     tr["idx0"] = np.arange(n) // 64
     tr["idx1"] = np.arange(n) % 64
     tr["idx2"] = tr["idx3"] = -1
+    # Every task after a lane's first waited for its worker: one flow per task, the worst case.
+    tr["cause"][workers:] = cause_by_name("worker").code
+    tr["gate"][workers:] = np.arange(n - workers) if n > workers else []
     return tr
 
 

@@ -26,6 +26,7 @@ extern "C" double pto_bench_grid_run(pto_sim* sim, uint64_t n_tasks, int64_t cyc
     t.kernel = 0;
     t.cycles = cycles;
     t.idx[1] = t.idx[2] = t.idx[3] = -1;
+    t.min_gate = PTO_WAIT_NO_GATE;  // min_start 0: no gate, cause PTO_WAIT_NONE
     const auto t0 = std::chrono::steady_clock::now();
     for (uint64_t i = 0; i < n_tasks; ++i) {
         t.dispatch_key = static_cast<int64_t>(i);

@@ -114,8 +114,9 @@ public:
         t.stream_key = stream_key;
         t.min_start = min_start;
         t.ready_key = ready_key;
-        t.min_cause = min_cause;
-        t.min_gate = min_gate < 0 ? PTO_WAIT_NO_GATE : static_cast<uint32_t>(min_gate);
+        const bool bound = min_start > 0;  // sim.h: no kind or gate for a bound at 0
+        t.min_cause = bound ? min_cause : PTO_WAIT_NONE;
+        t.min_gate = bound && min_gate >= 0 ? static_cast<uint32_t>(min_gate) : PTO_WAIT_NO_GATE;
         for (std::size_t i = 0; i < 4; ++i) t.idx[i] = i < idx.size() ? idx[i] : -1;
         return pto_sim_submit(sim_, &t);
     }

@@ -86,9 +86,8 @@ static_assert(offsetof(pto_sim_task, min_cause) == offsetof(pto_sim_task, min_ga
 struct pto_sim {
     explicit pto_sim(const pto_sim_config& c)
         : cfg(c),
-          free_at(static_cast<std::size_t>(c.workers), 0),
-          last_on(static_cast<std::size_t>(c.workers), pack_why(PTO_WAIT_NO_GATE, PTO_WAIT_WORKER)),
-          busy(static_cast<std::size_t>(c.workers), 0),
+          wk(static_cast<std::size_t>(c.workers),
+             Worker{0, pack_why(PTO_WAIT_NO_GATE, PTO_WAIT_WORKER), 0}),
           stream_end(static_cast<std::size_t>(c.streams), 0),
           stream_last(static_cast<std::size_t>(c.streams), PTO_WAIT_NO_GATE),
           trace(c.trace ? static_cast<std::size_t>(std::max<int64_t>(c.trace_reserve, 0)) : 0) {
@@ -154,9 +153,9 @@ struct pto_sim {
             case PTO_SIM_WORK_STEAL: {
                 // Earliest possible start wins; ties go to the home worker, then the lowest index.
                 uint32_t w = home;
-                int64_t best = std::max(arrive(needs, t0, w), free_at[w]);
+                int64_t best = std::max(arrive(needs, t0, w), wk[w].free_at);
                 for (uint32_t k = lo; k < lo + n; ++k) {
-                    const int64_t s = std::max(arrive(needs, t0, k), free_at[k]);
+                    const int64_t s = std::max(arrive(needs, t0, k), wk[k].free_at);
                     if (s < best) {
                         best = s;
                         w = k;
@@ -198,7 +197,7 @@ struct pto_sim {
         const pto::sim::MeshNeeds* needs = mesh_needs(acc, n_acc);
         const uint32_t w = pick_worker(t, index, b.t, needs);
         if (needs != nullptr) b.raise(mesh.ready_bound(*needs, static_cast<int32_t>(w)));
-        b.raise(free_at[w], PTO_WAIT_WORKER, last_task(w));
+        b.raise(wk[w].free_at, PTO_WAIT_WORKER, last_task(w));
         return commit(t, index, w, stream, b, acc, n_acc);
     }
 
@@ -236,9 +235,9 @@ struct pto_sim {
                    const Bound& why, const Access* acc, std::size_t n_acc) {
         const int64_t start = why.t;
         const int64_t end = start + t.cycles;
-        free_at[w] = end;
-        last_on[w] = pack_why(index, PTO_WAIT_WORKER);
-        busy[w] += t.cycles;
+        wk[w].free_at = end;
+        wk[w].last = pack_why(index, PTO_WAIT_WORKER);
+        wk[w].busy += t.cycles;
         if (stream >= 0) {
             stream_end[static_cast<std::size_t>(stream)] = end;
             stream_last[static_cast<std::size_t>(stream)] = index;
@@ -255,7 +254,7 @@ struct pto_sim {
     }
 
     // The last task run on worker w (PTO_WAIT_NO_GATE: none yet).
-    uint32_t last_task(uint32_t w) const { return static_cast<uint32_t>(last_on[w]); }
+    uint32_t last_task(uint32_t w) const { return static_cast<uint32_t>(wk[w].last); }
 
     // Appends task `index`'s trace record (the caller checked cfg.trace).
     // `why` = pack_why(gate, cause).
@@ -455,7 +454,8 @@ struct pto_sim {
             }
             if (eligible) enqueue(i);
         }
-        std::vector<int64_t> wake(free_at.begin(), free_at.end());
+        std::vector<int64_t> wake(nw);
+        for (uint32_t k = 0; k < nw; ++k) wake[k] = wk[k].free_at;
         for (std::size_t left = m; left > 0;) {
             uint32_t w = 0;
             int64_t now = kNever;
@@ -545,7 +545,7 @@ struct pto_sim {
                 enqueue(j);
                 const Queue& q = queue[queue_of[j]];
                 for (uint32_t k = q.lo; k < q.lo + q.n; ++k)
-                    wake[k] = std::min(wake[k], std::max(ready[j].t, free_at[k]));
+                    wake[k] = std::min(wake[k], std::max(ready[j].t, wk[k].free_at));
             }
         }
     }
@@ -624,21 +624,18 @@ struct pto_sim {
         if (round_robin_plain && next_acc.empty()) [[likely]] {
             const uint32_t index = static_cast<uint32_t>(task_count++);
             const uint32_t w = home_worker(index);
-            int64_t start = t.min_start;
-            uint64_t why;
-            std::memcpy(&why, &t.min_gate, sizeof why);  // (min_gate, min_cause)
-            if (start <= 0) {
-                start = 0;
-                why = pack_why(PTO_WAIT_NO_GATE, PTO_WAIT_NONE);
-            }
-            if (free_at[w] > start) {  // every min_start kind goes before "worker" on ties
-                start = free_at[w];
-                why = last_on[w];  // (its last task, PTO_WAIT_WORKER)
+            Worker& k = wk[w];
+            int64_t start = t.min_start > 0 ? t.min_start : 0;
+            uint64_t why;  // (min_gate, min_cause): (PTO_WAIT_NO_GATE, PTO_WAIT_NONE) at 0 (sim.h)
+            std::memcpy(&why, &t.min_gate, sizeof why);
+            if (k.free_at > start) {  // every min_start kind goes before "worker" on ties
+                start = k.free_at;
+                why = k.last;  // (its last task, PTO_WAIT_WORKER)
             }
             const int64_t end = start + t.cycles;
-            free_at[w] = end;
-            last_on[w] = pack_why(index, PTO_WAIT_WORKER);
-            busy[w] += t.cycles;
+            k.free_at = end;
+            k.last = pack_why(index, PTO_WAIT_WORKER);
+            k.busy += t.cycles;
             if (end > makespan) makespan = end;
             if (cfg.trace) record(t, index, static_cast<int32_t>(w), -1, start, end, why);
             return end;
@@ -698,7 +695,7 @@ struct pto_sim {
         why.raise(next_issue_time(Bound{}));
         for (int32_t i = 0; i < n; ++i) {
             const auto w = static_cast<std::size_t>(ws[i]);
-            why.raise(free_at[w], PTO_WAIT_WORKER, last_task(static_cast<uint32_t>(w)));
+            why.raise(wk[w].free_at, PTO_WAIT_WORKER, last_task(static_cast<uint32_t>(w)));
         }
         const int64_t start = why.t;
         const int64_t end = start + t.cycles;
@@ -706,9 +703,9 @@ struct pto_sim {
         for (int32_t i = 0; i < n; ++i) {
             const auto w = static_cast<std::size_t>(ws[i]);
             const uint32_t index = static_cast<uint32_t>(task_count++);
-            free_at[w] = end;
-            last_on[w] = pack_why(index, PTO_WAIT_WORKER);
-            busy[w] += t.cycles;
+            wk[w].free_at = end;
+            wk[w].last = pack_why(index, PTO_WAIT_WORKER);
+            wk[w].busy += t.cycles;
             if (keep_ends) ends.push_back(end);
             if (cfg.window > 0) inflight.emplace(end, index);
             if (cfg.trace) record(t, index, ws[i], -1, start, end, pack_why(why.gate, why.kind));
@@ -730,9 +727,13 @@ struct pto_sim {
     }
 
     pto_sim_config cfg;
-    std::vector<int64_t> free_at;       // per worker: cycle at which it becomes free
-    std::vector<uint64_t> last_on;      // per worker: pack_why(its last task, PTO_WAIT_WORKER)
-    std::vector<int64_t> busy;          // per worker: cycles spent running tasks
+    // Per worker, together so the plain path addresses one array.
+    struct Worker {
+        int64_t free_at;  // cycle at which it becomes free
+        uint64_t last;    // pack_why(its last task, PTO_WAIT_WORKER)
+        int64_t busy;     // cycles spent running tasks
+    };
+    std::vector<Worker> wk;
     std::vector<int64_t> stream_end;    // per stream: end of its last task
     std::vector<uint32_t> stream_last;  // per stream: its last task
     pto::sim::TraceBuffer trace;
@@ -917,7 +918,7 @@ int32_t pto_sim_workers(const pto_sim* sim) { return sim->cfg.workers; }
 
 int64_t pto_sim_worker_busy(const pto_sim* sim, int32_t worker) {
     if (worker < 0 || worker >= sim->cfg.workers) return -1;
-    return sim->busy[static_cast<std::size_t>(worker)];
+    return sim->wk[static_cast<std::size_t>(worker)].busy;
 }
 
 const pto_sim_record* pto_sim_trace_data(const pto_sim* sim) { return sim->trace.data(); }

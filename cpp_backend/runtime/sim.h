@@ -94,9 +94,10 @@ typedef struct pto_sim_task {
     int64_t min_start;    /* earliest start from static dependencies the driver resolved */
     int32_t idx[4];       /* loop indices, -1 when absent */
     int64_t ready_key;    /* used by the priority ready policy (smallest first) */
-    /* What set min_start (when > 0), recorded as the task's gating cause when it wins: the task
-     * whose end it is (PTO_WAIT_NO_GATE: none) and its PTO_WAIT_* kind (the same layout as
-     * pto_sim_record's gate and cause). */
+    /* What set min_start, recorded as the task's gating cause when it wins: the task whose end
+     * it is (PTO_WAIT_NO_GATE: none) and its PTO_WAIT_* kind (the same layout as
+     * pto_sim_record's gate and cause). With min_start <= 0 they must be PTO_WAIT_NO_GATE and
+     * PTO_WAIT_NONE (the plain path copies them without looking at min_start). */
     uint32_t min_gate;
     int32_t min_cause;
 } pto_sim_task;
@@ -104,7 +105,8 @@ typedef struct pto_sim_task {
 /* One trace record (56 bytes, naturally aligned; Python views it as a structured array).
  * `cause` is the PTO_WAIT_* kind of the bound that fixed `start` (the latest bound; equal bounds
  * go by PTO_WAIT_* order; PTO_WAIT_NONE when start is 0) and `gate` the submission index of the
- * task whose end produced that bound, or PTO_WAIT_NO_GATE (pto_wsp/runtime/wait_causes.py). */
+ * task whose end produced that bound, or PTO_WAIT_NO_GATE (pto_wsp/runtime/wait_causes.py); a
+ * record whose cause is PTO_WAIT_NONE has no gate, whatever `gate` holds. */
 typedef struct pto_sim_record {
     uint32_t task;   /* submission index */
     int32_t kernel;

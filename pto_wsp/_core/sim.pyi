@@ -31,9 +31,9 @@ class Simulator:
         """
         0 while the tensor's regions are a 1-D interval map, else the pitch of its 2-D map.
         """
-    def submit(self, kernel: typing.SupportsInt | typing.SupportsIndex, cycles: typing.SupportsInt | typing.SupportsIndex, dispatch_key: typing.SupportsInt | typing.SupportsIndex = 0, stream_key: typing.SupportsInt | typing.SupportsIndex = 0, idx: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = [], min_start: typing.SupportsInt | typing.SupportsIndex = 0, ready_key: typing.SupportsInt | typing.SupportsIndex = 0) -> int:
+    def submit(self, kernel: typing.SupportsInt | typing.SupportsIndex, cycles: typing.SupportsInt | typing.SupportsIndex, dispatch_key: typing.SupportsInt | typing.SupportsIndex = 0, stream_key: typing.SupportsInt | typing.SupportsIndex = 0, idx: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = [], min_start: typing.SupportsInt | typing.SupportsIndex = 0, ready_key: typing.SupportsInt | typing.SupportsIndex = 0, min_cause: typing.SupportsInt | typing.SupportsIndex = 4, min_gate: typing.SupportsInt | typing.SupportsIndex = -1) -> int:
         """
-        Submit the next task; returns its end cycle or PENDING when held.
+        Submit the next task; returns its end cycle or PENDING when held. min_start is a static bound on its start, of wait-cause kind min_cause (a code of pto_wsp.runtime.wait_causes; default: the sequential barrier) set by the end of task min_gate (-1: none).
         """
     def task_end(self, task: typing.SupportsInt | typing.SupportsIndex) -> int:
         """
@@ -67,4 +67,4 @@ def trace_dtype() -> numpy.dtype[typing.Any]:
     numpy dtype of one trace record
     """
 PENDING: int = -1
-RECORD_SIZE: int = 48
+RECORD_SIZE: int = 56

@@ -66,7 +66,7 @@ def check_structure(data: dict[str, Any], trace: np.ndarray, num_workers: int) -
 def test_structure_of_a_hand_made_trace() -> None:
     tr = np.zeros(3, dtype=TRACE_DTYPE)
     for n, (w, s, e) in enumerate([(0, 0, 10), (2, 0, 30), (0, 10, 25)]):
-        tr[n] = (n, n % 2, w, -1, s, e, n, -1, -1, -1)
+        tr[n] = (n, n % 2, w, -1, s, e, n, -1, -1, -1, 0, 0)
     xs = check_structure(chrome_trace(tr, ["a", "b"], 2000.0, num_workers=4), tr, 4)
     by_task = {e["args"]["task"]: e for e in xs}
     assert (by_task[1]["name"], by_task[1]["tid"]) == ("b", 2)
@@ -138,7 +138,7 @@ def hand_made() -> np.ndarray:
     """Three overlapping tasks: [0, 10) on worker 0, [5, 30) on worker 1, [8, 20) on worker 2."""
     tr = np.zeros(3, dtype=TRACE_DTYPE)
     for n, (w, s, e) in enumerate([(0, 0, 10), (1, 5, 30), (2, 8, 20)]):
-        tr[n] = (n, 0, w, -1, s, e, n, 7, -1, -1)
+        tr[n] = (n, 0, w, -1, s, e, n, 7, -1, -1, 0, 0)
     return tr
 
 
@@ -158,8 +158,8 @@ def test_running_tasks_counter_steps_at_every_start_and_end() -> None:
     ]  # fmt: skip
     # a task ending where another starts is no step: the count stays 1 at cycle 10
     tr2 = np.zeros(2, dtype=TRACE_DTYPE)
-    tr2[0] = (0, 0, 0, -1, 0, 10, -1, -1, -1, -1)
-    tr2[1] = (1, 0, 0, -1, 10, 15, -1, -1, -1, -1)
+    tr2[0] = (0, 0, 0, -1, 0, 10, -1, -1, -1, -1, 0, 0)
+    tr2[1] = (1, 0, 0, -1, 10, 15, -1, -1, -1, -1, 0, 0)
     times, running = concurrency(tr2)
     assert times.tolist() == [0, 15] and running.tolist() == [1, 0]
 
@@ -203,10 +203,10 @@ def test_streamed_file_parses_and_equals_the_dict(tmp_path: Path) -> None:
 
 def test_indices_with_gaps_and_negative_values_are_valid_json(tmp_path: Path) -> None:
     tr = np.zeros(4, dtype=TRACE_DTYPE)
-    tr[0] = (0, 5, 0, 3, 0, 1, -1, -1, -1, -1)  # no indices, an unnamed kernel id
+    tr[0] = (0, 5, 0, 3, 0, 1, -1, -1, -1, -1, 0, 0)  # no indices, an unnamed kernel id
     tr[1] = (1, 0, 0, 0, 1, 2, -1, 4, -1, 9)  # absent indices between present ones
     tr[2] = (2, 0, 1, -1, 2, 3, 123456, 0, 1, 2)
-    tr[3] = (3, 0, 1, -1, 3, 3, 0, -1, -1, -1)  # zero duration
+    tr[3] = (3, 0, 1, -1, 3, 3, 0, -1, -1, -1, 0, 0)  # zero duration
     data = json.loads(write_chrome_trace(tmp_path / "g.json", tr, ["a"]).read_text())
     xs = check_structure(data, tr, 2)
     assert [e["args"]["idx"] for e in xs] == [[], [4, 9], [123456, 0, 1, 2], [0]]

@@ -18,7 +18,7 @@ def _trace(rows: list[tuple[int, int, int, int, int]]) -> np.ndarray:
     """(task, kernel, worker, start, end) rows; no stream, no loop indices."""
     out = np.zeros(len(rows), dtype=TRACE_DTYPE)
     for i, (task, kernel, worker, start, end) in enumerate(rows):
-        out[i] = (task, kernel, worker, -1, start, end, -1, -1, -1, -1)
+        out[i] = (task, kernel, worker, -1, start, end, -1, -1, -1, -1, 0, 0)
     return out
 
 

@@ -17,7 +17,7 @@ def make_trace(rows: list[tuple[int, int, int, int, int]]) -> np.ndarray:
     """Records from (kernel, worker, stream, start, end); task ids in order, idx0 = task."""
     tr = np.zeros(len(rows), dtype=TRACE_DTYPE)
     for n, (k, w, s, a, b) in enumerate(rows):
-        tr[n] = (n, k, w, s, a, b, n, -1, -1, -1)
+        tr[n] = (n, k, w, s, a, b, n, -1, -1, -1, 0, 0)
     return tr
 
 

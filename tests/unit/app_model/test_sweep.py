@@ -313,7 +313,7 @@ def test_point_utilisation_is_over_every_configured_worker(tmp_path: Path) -> No
     # 4 configured workers; tasks ran on workers 0 and 1 only, each busy the whole 100 cycles.
     trace = np.zeros(3, dtype=TRACE_DTYPE)
     for n, (w, start, end) in enumerate([(0, 0, 100), (1, 0, 50), (1, 50, 100)]):
-        trace[n] = (n, 0, w, -1, start, end, n, -1, -1, -1)
+        trace[n] = (n, 0, w, -1, start, end, n, -1, -1, -1, 0, 0)
     stats = {"task_count": 3, "total_cycles": 100, "num_workers": 4}
     point = point_from_result(4, _result(trace, stats, tmp_path))
     assert point.lanes == ((0, 1.0), (1, 1.0), (2, 0.0), (3, 0.0))
