@@ -204,8 +204,8 @@ def test_streamed_file_parses_and_equals_the_dict(tmp_path: Path) -> None:
 def test_indices_with_gaps_and_negative_values_are_valid_json(tmp_path: Path) -> None:
     tr = np.zeros(4, dtype=TRACE_DTYPE)
     tr[0] = (0, 5, 0, 3, 0, 1, -1, -1, -1, -1, 0, 0)  # no indices, an unnamed kernel id
-    tr[1] = (1, 0, 0, 0, 1, 2, -1, 4, -1, 9)  # absent indices between present ones
-    tr[2] = (2, 0, 1, -1, 2, 3, 123456, 0, 1, 2)
+    tr[1] = (1, 0, 0, 0, 1, 2, -1, 4, -1, 9, 0, 0)  # absent indices between present ones
+    tr[2] = (2, 0, 1, -1, 2, 3, 123456, 0, 1, 2, 0, 0)
     tr[3] = (3, 0, 1, -1, 3, 3, 0, -1, -1, -1, 0, 0)  # zero duration
     data = json.loads(write_chrome_trace(tmp_path / "g.json", tr, ["a"]).read_text())
     xs = check_structure(data, tr, 2)

@@ -338,7 +338,7 @@ def test_trace_is_a_zero_copy_view() -> None:
     b = s.trace
     assert a.base is not None
     assert a.dtype == sim.trace_dtype()
-    assert a.dtype.itemsize == sim.RECORD_SIZE == 48
+    assert a.dtype.itemsize == sim.RECORD_SIZE == 56
     assert a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
     assert not a.flags.writeable and not a.flags.owndata
     assert a["kernel"].tolist() == [7] * 4

@@ -291,7 +291,8 @@ def test_trace_is_structured_array_with_documented_fields() -> None:
     program = run(w())
     tr = program.trace
     assert isinstance(tr, np.ndarray) and tr.dtype.names == (
-        "task", "kernel", "worker", "stream", "start", "end", "idx0", "idx1", "idx2", "idx3"
+        "task", "kernel", "worker", "stream", "start", "end", "idx0", "idx1", "idx2", "idx3",
+        "gate", "cause",
     )  # fmt: skip
     assert len(tr) == program.stats.task_count == 6
     assert sorted(tr["task"].tolist()) == list(range(6))

@@ -29,6 +29,8 @@ struct pto_state {
     uint64_t ntask;
     int64_t barrier, max;
     int pending;
+    uint32_t bgate, mgate;
+    int32_t bcause;
 };
 
 static const pto_abi_site pto_site_0 = {"attn", "<export dir>/attention.py:25"};
@@ -76,7 +78,9 @@ __attribute__((noinline)) static int32_t pto_part_0(pto_abi_run* R, pto_state* S
     uint64_t pto_ntask = S->ntask;
     int64_t pto_barrier = S->barrier, pto_max = S->max;
     int pto_pending = S->pending;
-    (void)pto_barrier; (void)pto_max; (void)pto_pending;
+    uint32_t pto_bgate = S->bgate, pto_mgate = S->mgate;
+    int32_t pto_bcause = S->bcause;
+    (void)pto_barrier; (void)pto_max; (void)pto_pending; (void)pto_bgate; (void)pto_mgate; (void)pto_bcause;
     {
         const int64_t n0 = ((int64_t)2LL);
         for (int64_t v1 = 0; v1 < n0; ++v1) {
@@ -112,7 +116,7 @@ __attribute__((noinline)) static int32_t pto_part_0(pto_abi_run* R, pto_state* S
                         pto_tile tile15 = {(void*)(T3 + off12), (((int64_t)16LL)), ((int64_t)16LL), T3_s2, T3_s3, PTO_F32};
                         const int64_t cyc = KC0;
                         pto_sim_task t;
-                        t.kernel = 0; t.reserved = 0; t.cycles = cyc; t.min_start = pto_barrier;
+                        t.kernel = 0; t.cycles = cyc; t.min_start = pto_barrier; t.min_cause = pto_bcause; t.min_gate = pto_bgate; t.reserved = 0;
                         t.dispatch_key = (int64_t)pto_ntask;
                         t.stream_key = (int64_t)pto_ntask;
                         t.ready_key = 0;
@@ -131,6 +135,7 @@ __attribute__((noinline)) static int32_t pto_part_0(pto_abi_run* R, pto_state* S
         }
     }
     S->ntask = pto_ntask; S->barrier = pto_barrier; S->max = pto_max; S->pending = pto_pending;
+    S->bgate = pto_bgate; S->mgate = pto_mgate; S->bcause = pto_bcause;
     return 0;
 }
 
@@ -144,10 +149,12 @@ extern "C" int32_t pto_lib_run(pto_abi_run* R) {
     uint64_t pto_ntask = 0;
     int64_t pto_barrier = 0, pto_max = 0;
     int pto_pending = 0;
+    uint32_t pto_bgate = PTO_WAIT_NO_GATE, pto_mgate = PTO_WAIT_NO_GATE;
+    int32_t pto_bcause = PTO_WAIT_NONE;
     pto_state pto_st;
-    (void)pto_max; (void)pto_pending; (void)pto_st;
-    pto_st.ntask = pto_ntask; pto_st.barrier = pto_barrier; pto_st.max = pto_max; pto_st.pending = pto_pending;
+    (void)pto_max; (void)pto_pending; (void)pto_st; (void)pto_bgate; (void)pto_mgate; (void)pto_bcause;
+    pto_st.ntask = pto_ntask; pto_st.barrier = pto_barrier; pto_st.max = pto_max; pto_st.pending = pto_pending; pto_st.bgate = pto_bgate; pto_st.bcause = pto_bcause; pto_st.mgate = pto_mgate;
     if (const int32_t rc = pto_part_0(R, &pto_st)) return rc;
-    pto_ntask = pto_st.ntask; pto_barrier = pto_st.barrier; pto_max = pto_st.max; pto_pending = pto_st.pending;
+    pto_ntask = pto_st.ntask; pto_barrier = pto_st.barrier; pto_max = pto_st.max; pto_pending = pto_st.pending; pto_bgate = pto_st.bgate; pto_bcause = pto_st.bcause; pto_mgate = pto_st.mgate;
     return 0;
 }
