@@ -229,21 +229,29 @@ def _flow_rows(trace: np.ndarray, ns_per_cycle: float) -> Iterator[bytes]:
         task = json_rows.Int(np.asarray(trace["task"][mine]))
         s_ts = end_u[gate] - np.minimum(1, end_u[gate] - start_u[gate])
         f_ts = start_u[mine] + np.minimum(1, end_u[mine] - start_u[mine])
-        for ph, tid, ts in ((b's"', worker[gate], s_ts), (b'f","bp":"e"', worker[mine], f_ts)):
-            yield json_rows.rows(
-                len(mine),
-                [
-                    json_rows.Lit(b',\n{"ph":"' + ph + b',"cat":"wait","pid":0,"tid":'),
-                    json_rows.Int(tid),
-                    json_rows.Lit(b',"name":'),
-                    name,
-                    json_rows.Lit(b',"id":'),
-                    task,
-                    json_rows.Lit(b',"ts":'),
-                    json_rows.Fixed(ts, _DECIMALS),
-                    json_rows.Lit(b"}"),
-                ],
-            )
+        # One row per flow holds both events: the name and id columns are laid out once each.
+        yield json_rows.rows(
+            len(mine),
+            [
+                json_rows.Lit(b',\n{"ph":"s","cat":"wait","pid":0,"name":'),
+                name,
+                json_rows.Lit(b',"id":'),
+                task,
+                json_rows.Lit(b',"tid":'),
+                json_rows.Int(worker[gate]),
+                json_rows.Lit(b',"ts":'),
+                json_rows.Fixed(s_ts, _DECIMALS),
+                json_rows.Lit(b'},\n{"ph":"f","bp":"e","cat":"wait","pid":0,"name":'),
+                name,
+                json_rows.Lit(b',"id":'),
+                task,
+                json_rows.Lit(b',"tid":'),
+                json_rows.Int(worker[mine]),
+                json_rows.Lit(b',"ts":'),
+                json_rows.Fixed(f_ts, _DECIMALS),
+                json_rows.Lit(b"}"),
+            ],
+        )
 
 
 def _counter_rows(name: str, key: str, times: np.ndarray, values: np.ndarray,
