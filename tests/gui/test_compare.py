@@ -176,7 +176,7 @@ def test_kernel_deltas_of_a_changed_kernel(qtbot) -> None:
     # The same program with a kernel twice as long in B: its total and mean double.
     a = np.zeros(3, dtype=TRACE_DTYPE)
     for n, (k, s, e) in enumerate([(0, 0, 10), (0, 10, 20), (1, 20, 50)]):
-        a[n] = (n, k, 0, -1, s, e, n, -1, -1, -1)
+        a[n] = (n, k, 0, -1, s, e, n, -1, -1, -1, 0, 0)
     b = a.copy()
     b["end"][:2] = b["start"][:2] + 20
     cv = CompareView()

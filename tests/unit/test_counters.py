@@ -21,7 +21,7 @@ def make_trace(rows: list[tuple[int, int, int]]) -> np.ndarray:
     """Records from (worker, start, end)."""
     tr = np.zeros(len(rows), dtype=TRACE_DTYPE)
     for n, (w, a, b) in enumerate(rows):
-        tr[n] = (n, 0, w, -1, a, b, -1, -1, -1, -1)
+        tr[n] = (n, 0, w, -1, a, b, -1, -1, -1, -1, 0, 0)
     return tr
 
 

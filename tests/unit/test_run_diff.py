@@ -18,7 +18,7 @@ def make_trace(rows: list[tuple[int, int, int, int]]) -> np.ndarray:
     """Records from (kernel, worker, start, end)."""
     tr = np.zeros(len(rows), dtype=TRACE_DTYPE)
     for n, (k, w, a, b) in enumerate(rows):
-        tr[n] = (n, k, w, -1, a, b, n, -1, -1, -1)
+        tr[n] = (n, k, w, -1, a, b, n, -1, -1, -1, 0, 0)
     return tr
 
 
