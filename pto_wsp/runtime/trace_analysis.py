@@ -192,14 +192,14 @@ def critical_path(trace: np.ndarray) -> CriticalPath:
 
 def _gate_chain(trace: np.ndarray) -> CriticalPath:
     task, start, end = _cols(trace, "task", "start", "end")
-    gates = gate_rows(trace)
+    gates = gate_rows(trace).tolist()  # a Python list: the walk reads one entry per link
     i = int(np.argmax(end))  # the first of the records that end last
     chain: list[int] = []
     seen: set[int] = set()
     while i >= 0 and i not in seen:  # a gate ends before its task starts: no cycle, but be safe
         seen.add(i)
         chain.append(i)
-        i = int(gates[i])
+        i = gates[i]
     chain.reverse()
     rows = np.asarray(chain, dtype=np.int64)
     return CriticalPath(

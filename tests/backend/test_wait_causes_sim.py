@@ -14,6 +14,8 @@ import pytest
 from pto_wsp._core import sim
 from pto_wsp.language.policy_kinds import DispatchKind, ReadyKind, TimingKind
 from pto_wsp.runtime.trace import TRACE_DTYPE
+from pto_wsp.runtime.trace_gates import lane_prev
+from pto_wsp.runtime.trace_waits import start_delay, wait_cycles
 from pto_wsp.runtime.wait_causes import NO_GATE, WAIT_CAUSES, cause_by_name
 
 
@@ -206,3 +208,23 @@ def test_gates_end_no_later_than_the_start() -> None:
     assert np.all(ends[tr["gate"][has]] <= tr["start"][has])
     assert np.all(tr["cause"][tr["start"] == 0] == 0)
     assert np.all(tr["cause"][tr["start"] > 0] != 0)
+
+
+def test_start_delay_agrees_with_the_vectorised_waits() -> None:
+    rng = np.random.default_rng(2)
+    s = sim.Simulator(workers=3, streams=2, dispatch=DispatchKind.WORK_STEAL)
+    for i in range(120):
+        lo = int(rng.integers(0, 40))
+        s.access(0, lo, lo + 6, write=bool(rng.integers(0, 2)))
+        s.submit(0, int(rng.integers(0, 15)), stream_key=i % 2)
+    tr = s.trace
+    waits = wait_cycles(tr)
+    worker_prev, stream_prev = lane_prev(tr, "worker"), lane_prev(tr, "stream")
+    for row in range(len(tr)):
+        d = start_delay(tr, row)
+        assert d.wait == waits[row]
+        others = {b.kind: b.row for b in d.bounds if not b.gating}
+        if d.cause.name != "worker":
+            assert others.get("worker", -1) == worker_prev[row]
+        if d.cause.name != "stream":
+            assert others.get("stream", -1) == stream_prev[row]
