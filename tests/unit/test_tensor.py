@@ -196,7 +196,8 @@ def test_chained_concrete_views_compose(x3):
     arr, t = x3
     v = t[:, ::-1][1][1:3, ::2]
     assert np.array_equal(np.asarray(v), arr[:, ::-1][1][1:3, ::2])
-    assert _items(v) == [("p", "1"), ("r", "1", "-1", -1), ("r", "0", "3", 2)]  # stop: one past the last element
+    # a stepped range stops one past its last element: ::2 of 4 is 0, 2 -> stop 3
+    assert _items(v) == [("p", "1"), ("r", "1", "-1", -1), ("r", "0", "3", 2)]
     assert v.root is t
 
 
