@@ -187,7 +187,8 @@ def _analysis(outcome: RunOutcome) -> Any:
 
 
 def format_outcome(outcome: RunOutcome, analysis: Any) -> str:
-    """The stats ``pto-wsp run`` prints: ProgramStats, then kernels, workers, critical path."""
+    """The stats ``pto-wsp run`` prints: ProgramStats, then kernels, workers, critical path
+    and the wait cycles per gating cause (the Stats panel's tables, in text)."""
     s = outcome.stats
     lines = [
         f"target           {s.get('target')}",
@@ -223,6 +224,12 @@ def format_outcome(outcome: RunOutcome, analysis: Any) -> str:
         f"critical path    {cp.cycles} cycles over {len(cp.tasks)} tasks "
         f"(makespan {analysis.makespan})"
     )
+    waited = [(c, n) for c, n in analysis.waits.by_cause.items() if n]
+    if waited:
+        lines.append("waits by gating cause:")
+        for cause, cycles in waited:
+            tasks = analysis.waits.tasks_by_cause[cause]
+            lines.append(f"  {cause:<13} tasks {tasks:>8}  cycles {cycles:>12}")
     return "\n".join(lines) + "\n"
 
 

@@ -9,8 +9,10 @@ trace model), computed on demand for the selected task; what that module cannot 
 and the panel shows its words.
 
 The panel is a list of *sections* (``SECTIONS``; ``add_section`` inserts more): each is a
-function of a ``SliceContext`` returning a title and an HTML body, or None to show nothing. A
-"Why it waited" section (the simulator's gating cause of the task) is one more such function.
+function of a ``SliceContext`` returning a title and an HTML body, or None to show nothing.
+"Why it waited" shows the simulator's gating cause of the task, the task whose end set it (a
+link), the tensor region for a data cause, and the start-delay breakdown
+(``pto_wsp.runtime.trace_waits.start_delay``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from PySide6 import QtCore, QtWidgets
 
 from pto_wsp.runtime.task_regions import Link, TaskLinks, TaskRegions
 from pto_wsp.runtime.trace import kernel_name, loop_indices
+from pto_wsp.runtime.trace_waits import start_delay
 
 __all__ = [
     "SliceContext",
@@ -155,7 +158,64 @@ def dependencies_section(ctx: SliceContext) -> tuple[str, str] | None:
     return "Dependencies", body
 
 
-SECTIONS: tuple[Section, ...] = (summary_section, regions_section, dependencies_section)
+def _task_link(ctx: SliceContext, row: int | None, task: int | None) -> str:
+    if row is None or task is None:
+        return "no task (not produced by a task's end)"
+    return f'<a href="row:{row}">{html.escape(ctx.name_of(row))}</a> (task {task:,})'
+
+
+def _data_region(ctx: SliceContext, gate_row: int, kind: str) -> str:
+    """Which tensor region a data cause waited on, recomputed on demand: the gate's view of
+    the tensor that its dependency link names (``""`` when regions are not known)."""
+    links = ctx.links()
+    if links is None or ctx.regions is None:
+        return ""
+    tensors = {lk.tensor for lk in links.preds if lk.row == gate_row and lk.kind == kind}
+    tensors.discard("")
+    if not tensors:
+        return ""
+    views = [r.text() for r in ctx.regions.regions(gate_row).regions if r.tensor in tensors]
+    shown = views or sorted(tensors)
+    return " on " + ", ".join(f"<code>{html.escape(v)}</code>" for v in shown)
+
+
+def wait_section(ctx: SliceContext) -> tuple[str, str] | None:
+    """Why it waited: the gating cause the simulator recorded (the latest bound on its start,
+    ties by the cause list's order), the task whose end set it, and the start-delay breakdown
+    (the bounds the trace lets us recompute: ``pto_wsp.runtime.trace_waits.start_delay``)."""
+    if "cause" not in (ctx.trace.dtype.names or ()):
+        return "Why it waited", _notes(["not known: this trace records no gating causes"])
+    d = start_delay(ctx.trace, ctx.row)
+    if d.cause.name == "none":
+        return "Why it waited", "<p>It did not wait: it started at cycle 0.</p>"
+    region = ""
+    if d.gate_row is not None and d.cause.name in ("raw", "war", "waw"):
+        region = _data_region(ctx, d.gate_row, d.cause.name.upper())
+    head = (
+        f"<p><b>{html.escape(d.cause.label)}</b>{region}: {html.escape(d.cause.description)}."
+        f"<br>Gated by {_task_link(ctx, d.gate_row, d.gate_task)}"
+        + (f", which ended at cycle {d.gate_end:,}" if d.gate_end is not None else "")
+        + f".<br>Waited {d.wait:,} cycles{_time(d.wait, ctx.ns_per_cycle)}.</p>"
+    )
+    rows = "".join(
+        f"<tr><td>{'&#9654; ' if b.gating else ''}{html.escape(b.label)}</td>"
+        f"<td align='right'>{b.cycle:,}</td><td>{_task_link(ctx, b.row, b.task)}</td></tr>"
+        for b in d.bounds
+    )
+    table = (
+        "<p><b>Start-delay breakdown</b> (the start is the latest bound; &#9654; gating)</p>"
+        f"<table><tr><th align='left'>bound</th><th>cycle</th><th align='left'>from</th></tr>"
+        f"{rows}</table>"
+    )
+    return "Why it waited", head + table
+
+
+SECTIONS: tuple[Section, ...] = (
+    summary_section,
+    wait_section,
+    regions_section,
+    dependencies_section,
+)
 
 
 class SliceDetailsPanel(QtWidgets.QWidget):

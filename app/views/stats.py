@@ -1,7 +1,9 @@
 """Stats panel: ``ProgramStats`` of the last run plus what its trace says.
 
 Shows compile / execute time, task count and total cycles, then per-kernel task counts and
-cycles, per-worker utilisation and the critical path. The numbers come from
+cycles, per-worker utilisation, the critical path, and why tasks waited: total wait cycles per
+gating cause and per kernel (``pto_wsp.runtime.trace_waits``; a cause's description is the
+tooltip of its name). The numbers come from
 ``app.views.run_stats`` (Qt-free, unit-tested); this widget only lays them out, so what it shows
 is exactly what ``pto-wsp run`` prints for the same run.
 """
@@ -23,6 +25,7 @@ from pto_wsp.runtime.trace_analysis import (
     num_workers_of,
     program_stats_dict,
 )
+from pto_wsp.runtime.wait_causes import cause_by_name
 
 __all__ = ["StatsPanel"]
 
@@ -61,7 +64,19 @@ class StatsPanel(QtWidgets.QWidget):
             ["Kernel", "Tasks", "Cycles", "Mean", "Min", "Max"], fit_names=True
         )
         self.worker_table = _table(["Worker", "Tasks", "Busy cycles", "Utilisation"])
-        for t in (self.kernel_table, self.worker_table):
+        self.wait_cause_table = _table(["Cause", "Tasks", "Wait cycles", "Share"], fit_names=True)
+        self.wait_cause_table.horizontalHeader().setSortIndicator(
+            2, QtCore.Qt.SortOrder.DescendingOrder
+        )
+        # Columns: kernel, total, then one per cause that made some task wait (set per run).
+        self.wait_kernel_table = _table(["Kernel", "Total"], fit_names=True)
+        self._tables = (
+            self.kernel_table,
+            self.worker_table,
+            self.wait_cause_table,
+            self.wait_kernel_table,
+        )
+        for t in self._tables:
             t.setSortingEnabled(True)
 
         layout = QtWidgets.QVBoxLayout(self)
@@ -72,6 +87,10 @@ class StatsPanel(QtWidgets.QWidget):
         layout.addWidget(self.kernel_table, 1)
         layout.addWidget(QtWidgets.QLabel("Workers"))
         layout.addWidget(self.worker_table, 1)
+        layout.addWidget(QtWidgets.QLabel("Waits by gating cause"))
+        layout.addWidget(self.wait_cause_table, 1)
+        layout.addWidget(QtWidgets.QLabel("Wait cycles by kernel and cause"))
+        layout.addWidget(self.wait_kernel_table, 1)
         self.clear()
 
     # ---- public -------------------------------------------------------------------------
@@ -95,8 +114,8 @@ class StatsPanel(QtWidgets.QWidget):
         self.message.setVisible(bool(message))
         for label in self._values.values():
             label.setText("-")
-        self.kernel_table.setRowCount(0)
-        self.worker_table.setRowCount(0)
+        for table in self._tables:
+            table.setRowCount(0)
 
     def set_run(
         self,
@@ -141,10 +160,12 @@ class StatsPanel(QtWidgets.QWidget):
     # ---- tables -------------------------------------------------------------------------
     def _fill_tables(self) -> None:
         a = self._analysis
-        for table in (self.kernel_table, self.worker_table):
+        for table in self._tables:
             table.setSortingEnabled(False)
             table.setRowCount(0)
         if a is None:
+            for table in self._tables:
+                table.setSortingEnabled(True)
             return
         self.kernel_table.setRowCount(len(a.kernels))
         for r, k in enumerate(a.kernels):
@@ -168,5 +189,43 @@ class StatsPanel(QtWidgets.QWidget):
             ]
             for c, cell in enumerate(cells):
                 self.worker_table.setItem(r, c, cell)
-        for table in (self.kernel_table, self.worker_table):
+        self._fill_wait_tables(a)
+        for table in self._tables:
             table.setSortingEnabled(True)  # re-sorts by the user's (or the default) column
+
+    def _fill_wait_tables(self, a: RunAnalysis) -> None:
+        """Per cause: tasks it gated, their wait cycles and share of all waits; per kernel:
+        its wait cycles under each cause that made some task wait."""
+        waits = a.waits
+        total = sum(waits.by_cause.values())
+        causes = [c for c, n in waits.by_cause.items() if n or waits.tasks_by_cause[c]]
+        causes = [c for c in causes if c != "none"]
+        self.wait_cause_table.setRowCount(len(causes))
+        for r, name in enumerate(causes):
+            cause = cause_by_name(name)
+            cycles, tasks = waits.by_cause[name], waits.tasks_by_cause[name]
+            share = cycles / total if total else 0.0
+            label = _item(cause.label)
+            label.setToolTip(f"{cause.label}: {cause.description}")
+            cells = [
+                label,
+                _item(f"{tasks:,}", tasks),
+                _item(f"{cycles:,}", cycles),
+                _item(f"{share:.1%}", share),
+            ]
+            for c, cell in enumerate(cells):
+                self.wait_cause_table.setItem(r, c, cell)
+        waited = [c for c in causes if waits.by_cause[c]]
+        table = self.wait_kernel_table
+        headers = ["Kernel", "Total"] + [cause_by_name(c).label for c in waited]
+        table.setColumnCount(len(headers))
+        table.setHorizontalHeaderLabels(headers)
+        for c, name in enumerate(waited, start=2):
+            table.horizontalHeaderItem(c).setToolTip(cause_by_name(name).description)
+        table.setRowCount(len(waits.kernels))
+        for r, k in enumerate(waits.kernels):
+            table.setItem(r, 0, _item(k.name))
+            table.setItem(r, 1, _item(f"{k.total:,}", k.total))
+            for c, name in enumerate(waited, start=2):
+                n = k.by_cause.get(name, 0)
+                table.setItem(r, c, _item(f"{n:,}", n))

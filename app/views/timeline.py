@@ -28,7 +28,9 @@ range selection is cleared) clears the selection (``row_selected(None)``).
 
 Over the slices, two overlay layers hold named sets: ``marks`` outlines (the critical path, the
 tasks that read / write a selected tensor; ``app.views.timeline_marks``, listed in a legend) and
-``arrows`` joins slices (the critical path; ``app.views.timeline_arrows``). The selection's own
+``arrows`` joins slices (the critical path; ``app.views.timeline_arrows``; and the flows from
+each task's gating predecessor, ``app.views.timeline_flows``: the selected slice's always, every
+slice's once zoomed in far enough, toggled by the header's "flows" button). The selection's own
 outline stays the item's.
 """
 
@@ -51,6 +53,7 @@ from app.views.occupancy_focus import focus_channel
 from app.views.slices import COLLECTIVE_KINDS, kernel_palette, slice_text
 from app.views.stale import StaleBanner
 from app.views.timeline_arrows import CRITICAL_STYLE, TimelineArrows
+from app.views.timeline_flows import TimelineFlows
 from app.views.timeline_item import TimelineItem
 from app.views.timeline_marks import CRITICAL_MARK, MarkStyle, TimelineMarks
 from app.views.timeline_range import RangeSelection
@@ -131,7 +134,8 @@ class TimelineView(QtWidgets.QWidget):
         self.view_box: pg.ViewBox = self.plot_item.getViewBox()
         self.item = TimelineItem()
         self.marks = TimelineMarks()  # named outlined sets: critical path, reads/writes T
-        self.arrows = TimelineArrows()  # named arrow sets: critical path (flows later)
+        self.arrows = TimelineArrows()  # named arrow sets: critical path, flows
+        self.flows = TimelineFlows(self.arrows, self)  # gating-predecessor arrows
         self.marks_legend = QtWidgets.QLabel()
         self.marks_legend.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.marks_legend.hide()
@@ -150,6 +154,7 @@ class TimelineView(QtWidgets.QWidget):
         header.addWidget(QtWidgets.QLabel("lanes:"))
         header.addWidget(self.mode_box)
         header.addWidget(self.counter_tracks.button)
+        header.addWidget(self.flows.button)
         self.header = header  # the run panel adds its timeline actions (critical path) here
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -186,6 +191,8 @@ class TimelineView(QtWidgets.QWidget):
         pi.addItem(self.item)
         pi.addItem(self.marks)
         pi.addItem(self.arrows)
+        vb.sigXRangeChanged.connect(lambda _vb, r: self.flows.view_changed(*r))
+        self.row_selected.connect(self.flows.select)
         pi.hideButtons()
         pi.setMenuEnabled(False)
         pi.showGrid(x=True, y=False, alpha=0.15)
@@ -248,6 +255,7 @@ class TimelineView(QtWidgets.QWidget):
         self.range_selection.clear()
         self.marks.clear()
         self.arrows.clear()
+        self.flows.set_run(None)  # until the new run is laid out and fitted
         self._critical = None
         self.focused_channel = None
         streams = has_streams(trace)
@@ -268,6 +276,8 @@ class TimelineView(QtWidgets.QWidget):
         workers = num_workers or len(np.unique(trace["worker"]))
         self.counter_tracks.set_run(trace, workers, self._csp, self._lanes.makespan)
         self.fit()
+        self.flows.set_run(trace)
+        self.flows.view_changed(*self.x_range())  # a small run is close enough at once
         self.search_bar.reset()
 
     def set_lane_mode(self, mode: str) -> None:

@@ -28,6 +28,7 @@ import numpy as np
 from .lanes import build_lanes, makespan_of
 from .trace import kernel_name, validate_trace
 from .trace_gates import gate_rows
+from .trace_waits import WaitTotals, wait_totals
 
 __all__ = [
     "CriticalPath",
@@ -99,6 +100,7 @@ class RunAnalysis:
     kernels: tuple[KernelStats, ...]
     workers: tuple[WorkerStats, ...]
     critical_path: CriticalPath
+    waits: WaitTotals
 
     @property
     def mean_utilisation(self) -> float:
@@ -121,6 +123,14 @@ class RunAnalysis:
                 "cycles": self.critical_path.cycles,
                 "task_count": len(self.critical_path.tasks),
                 "tasks": list(self.critical_path.tasks),
+            },
+            "waits": {
+                "cycles_by_cause": dict(self.waits.by_cause),
+                "tasks_by_cause": dict(self.waits.tasks_by_cause),
+                "kernels": [
+                    {"kernel": k.name, "cycles_by_cause": dict(k.by_cause)}
+                    for k in self.waits.kernels
+                ],
             },
         }
 
@@ -252,6 +262,7 @@ def analyse_trace(
         kernels=kernel_stats(trace, kernel_names),
         workers=worker_stats(trace, num_workers),
         critical_path=critical_path(trace),
+        waits=wait_totals(trace, kernel_names),
     )
 
 

@@ -141,8 +141,9 @@ def test_arrow_sets_resolve_rows_to_the_lanes_of_the_current_mode(view: Timeline
         arrows.set_arrows("bad", np.array([0, 1]), np.array([1]))
     with pytest.raises(PtoError, match="no arrow set"):
         arrows.set_visible("nope", True)
-    view.set_run(trace, view.kernel_names)  # a new run: its own arrows only
-    assert arrows.names() == []
+    view.set_run(trace, view.kernel_names)  # a new run: its own arrows only (its flows)
+    src, dst = arrows.arrows("flows")
+    assert arrows.names() == ["flows"] and np.array_equal(src, view.flows.gates()[dst])
 
 
 def test_arrows_to_a_lane_that_is_not_shown_are_skipped(qtbot) -> None:
