@@ -30,6 +30,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
+from app.views.eager_transform import transform_on_range_change
 from app.views.slices import kernel_palette
 from pto_wsp.runtime.counters import (
     BusyProfile,
@@ -158,6 +159,7 @@ class CounterTracks(QtWidgets.QWidget):
         # lines linked views up by a screen geometry that counts each plot widget's offset in
         # its parent, so a track laid out in this strip would sit 2 px off the lanes.
         vb.sigRangeChangedManually.connect(lambda _mask, vb=vb: self._lead_lanes(vb))
+        transform_on_range_change(vb)  # one paint per zoom, not two
         plot.setFixedHeight(track.height)
         plot.setToolTip(f"{track.tip}. Click the axis labels to collapse or expand the track")
         plot.scene().sigMouseClicked.connect(lambda ev, key=track.key: self._axis_click(key, ev))

@@ -47,6 +47,7 @@ from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from app.views.counter_tracks import CounterTracks
 from app.views.cycle_axis import CycleAxis
+from app.views.eager_transform import transform_on_range_change
 from app.views.lane_controls import LaneControls
 from app.views.lane_layout import LaneLayout, lane_layout
 from app.views.occupancy_focus import focus_channel
@@ -192,6 +193,7 @@ class TimelineView(QtWidgets.QWidget):
         pi.addItem(self.marks)
         pi.addItem(self.arrows)
         vb.sigXRangeChanged.connect(lambda _vb, r: self.flows.view_changed(*r))
+        transform_on_range_change(vb)  # one paint per zoom, not two
         self.row_selected.connect(self.flows.select)
         pi.hideButtons()
         pi.setMenuEnabled(False)

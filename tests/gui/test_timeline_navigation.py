@@ -247,3 +247,24 @@ def test_the_timeline_ruler_is_a_cycle_axis(view: TimelineView) -> None:
     assert isinstance(axis, CycleAxis)
     assert axis.labelText == "cycles"
     assert axis.tickStrings([2e6, 1500.0, 0.0], 1.0, 500.0) == ["2M", "1.5k", "0"]
+
+
+def test_a_zoom_paints_the_slices_once(qtbot, view: TimelineView) -> None:
+    """pyqtgraph sets a view's new transform inside the paint event, which marks the scene dirty
+    again: each zoom painted the slices twice (twice the frame time at 10^6 slices)."""
+    from app.views.timeline_item import TimelineItem
+
+    paints: list[int] = []
+
+    class Counted(TimelineItem):
+        def paint(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            paints.append(1)
+            return super().paint(*args, **kwargs)
+
+    view.item.__class__ = Counted
+    qtbot.wait(50)  # whatever the first show still had queued
+    for key in (K.Key_W, K.Key_W, K.Key_D, K.Key_S):
+        paints.clear()
+        qtbot.keyClick(view.plot.viewport(), key)
+        qtbot.wait(60)
+        assert len(paints) == 1, f"{len(paints)} paints after one {key.name}"
