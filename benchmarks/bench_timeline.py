@@ -35,6 +35,8 @@ from app.views.timeline_marks import CRITICAL_MARK, TimelineMarks  # noqa: E402
 from pto_wsp.runtime.lanes import build_lanes  # noqa: E402
 from pto_wsp.runtime.trace import TRACE_DTYPE  # noqa: E402
 from pto_wsp.runtime.trace_analysis import critical_path  # noqa: E402
+from pto_wsp.runtime.trace_gates import gate_rows  # noqa: E402
+from pto_wsp.runtime.wait_causes import cause_by_name  # noqa: E402
 
 TARGET_MS = 33.0
 WIDTH, HEIGHT = 1600, 600
@@ -192,13 +194,18 @@ def main() -> int:
             f"zoom x{zoom:<7} with the critical path: paint {ms:6.2f} ms, "
             f"{marks.last_rect_count} outline rects, {arrows.last_arrow_count} arrows"
         )
-    # One arrow per task, as flow arrows from each task's gating predecessor will be: here from
-    # the task on the previous worker's lane that ended last before it started.
+    # One flow arrow per task from its gating predecessor, as the Studio draws them: the
+    # synthetic trace records as gate the task on the previous worker's lane that ended last
+    # before it started, and the arrows come from the trace model's gate_rows.
     src, dst = predecessor_flows(trace, lanes)
+    trace["gate"][dst] = trace["task"][src]
+    trace["cause"][dst] = cause_by_name("raw").code
     t0 = time.perf_counter()
-    arrows.set_arrows("flows", src, dst, FLOW_STYLE)
+    gates = gate_rows(trace)
+    dst = np.flatnonzero(gates >= 0)
+    arrows.set_arrows("flows", gates[dst], dst, FLOW_STYLE)
     set_ms = (time.perf_counter() - t0) * 1000.0
-    print(f"{len(src)} flow arrows set in {set_ms:.0f} ms (once per change)")
+    print(f"{len(dst)} flow arrows from the trace's gates set in {set_ms:.0f} ms (once per run)")
     for zoom in (1, 32, 512, 8192, 2**17):
         width = span / zoom
         x0 = span / 2 - width / 2
