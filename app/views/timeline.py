@@ -48,6 +48,7 @@ from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from app.views.counter_tracks import CounterTracks
 from app.views.cycle_axis import CycleAxis
 from app.views.eager_transform import transform_on_range_change
+from app.views.elided_label import ElidedLabel
 from app.views.lane_controls import LaneControls
 from app.views.lane_layout import LaneLayout, lane_layout
 from app.views.occupancy_focus import focus_channel
@@ -117,7 +118,7 @@ class TimelineView(QtWidgets.QWidget):
         self.lane_controls = LaneControls(self._on_lanes_changed, self)
         self.lane_layout: LaneLayout = lane_layout([])
 
-        self.title_label = QtWidgets.QLabel()
+        self.title_label = ElidedLabel()  # the schedule spelled out: never a minimum width
         self.stale_banner = StaleBanner()
         self.mode_box = QtWidgets.QComboBox()
         self.mode_box.addItems(list(LANE_MODES))
@@ -563,8 +564,10 @@ class TimelineView(QtWidgets.QWidget):
             span = duration * _MATCH_MARGIN
         elif duration * width_px / max(span, 1e-9) < _MATCH_MIN_PX:  # too thin to see
             span = duration * _MATCH_SPAN
-        centre = (start + end) / 2.0
-        self.view_box.setXRange(centre - span / 2.0, centre + span / 2.0, padding=0)
+        # Centred, but not past cycle 0: a slice near the start shows with the run's start
+        # at the left edge instead of a stretch of negative cycles.
+        lo = max((start + end) / 2.0 - span / 2.0, min(start, 0.0))
+        self.view_box.setXRange(lo, lo + span, padding=0)
         lane_y = self.view_pos_of(row).y()
         _, (y0, y1) = self.view_box.viewRange()
         band = self.lane_layout.pinned_height  # pinned lanes cover the top of the view

@@ -54,3 +54,22 @@ def test_no_stale_dock_tab_bar_and_sources_do_not_widen_the_docks(
     assert window.run_panel.sources_dock.minimumSizeHint().width() < 300
     _discard_on_close(window)
     window.close()
+
+
+def test_a_long_run_title_does_not_squeeze_the_details_dock(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The timeline's title spells out the schedule; as a plain label its whole text was the
+    timeline's minimum width, and the Details dock beside it got 160 px."""
+    window = _window(qtbot, tmp_path, monkeypatch)
+    qtbot.wait(200)
+    details = window.run_panel.details_dock
+    before = details.width()
+    title = " > ".join(f"stage {i} with a long schedule description" for i in range(12))
+    window.run_panel.timeline.title_label.setText(title)
+    qtbot.wait(50)
+    assert window.run_panel.timeline.minimumSizeHint().width() < 700
+    assert details.width() == before >= 300
+    assert window.run_panel.timeline.title_label.toolTip() == title  # read whole on hover
+    _discard_on_close(window)
+    window.close()
