@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar
 
 PALETTE_DOCK_WIDTH = 230
 PROPERTIES_DOCK_WIDTH = 400  # a workload's schedule sheet (combos and all) without a scrollbar
-LAYOUT_VERSION = 1  # bumped when the default layout changes: older saved layouts are dropped once
+LAYOUT_VERSION = 2  # 2: the Details dock beside Diagnostics. Bumped when the default layout changes: older saved layouts are dropped once
 _GEOMETRY_KEY, _STATE_KEY = "window/geometry", "window/state"
 
 
