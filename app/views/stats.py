@@ -17,6 +17,7 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from app.views.stale import StaleBanner
+from app.views.tables import fit_rows
 from app.views.tables import sortable_table as _table
 from app.views.tables import table_item as _item
 from pto_wsp.runtime.trace_analysis import (
@@ -192,6 +193,7 @@ class StatsPanel(QtWidgets.QWidget):
         self._fill_wait_tables(a)
         for table in self._tables:
             table.setSortingEnabled(True)  # re-sorts by the user's (or the default) column
+            fit_rows(table)  # the panel scrolls as a whole (it sits in a scroll area)
 
     def _fill_wait_tables(self, a: RunAnalysis) -> None:
         """Per cause: tasks it gated, their wait cycles and share of all waits; per kernel:

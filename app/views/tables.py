@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from PySide6 import QtCore, QtWidgets
 
-__all__ = ["NAME_COLUMN_MAX_PX", "NumberItem", "sortable_table", "table_item"]
+__all__ = ["NAME_COLUMN_MAX_PX", "NumberItem", "fit_rows", "sortable_table", "table_item"]
 
 NAME_COLUMN_MAX_PX = 320  # a pathological kernel name must not push the numbers out of sight
 
@@ -64,3 +64,16 @@ def table_item(text: str, value: float | int | None = None) -> QtWidgets.QTableW
     else:
         item.setToolTip(text)  # a name elided at the column's cap is read whole here
     return item
+
+
+def fit_rows(table: QtWidgets.QTableWidget, max_rows: int = 8) -> None:
+    """Makes ``table`` at least tall enough for its header and up to ``max_rows`` rows.
+
+    A panel of several tables in a scroll area then scrolls as a whole instead of squeezing
+    each table until its rows are out of sight behind a scroll bar of their own."""
+    rows = min(table.rowCount(), max_rows)
+    height = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
+    height += sum(table.rowHeight(r) for r in range(rows)) if rows else 0
+    if table.horizontalScrollBar().maximum() > 0:
+        height += table.horizontalScrollBar().sizeHint().height()
+    table.setMinimumHeight(height)
