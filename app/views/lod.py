@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DENSE_SLICES_PER_PX", "LodRects", "lod_rects", "lod_columns"]
+__all__ = ["DENSE_SLICES_PER_PX", "LodRects", "lod_columns", "lod_rects", "outline_rects"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,4 +137,31 @@ def _runs(column: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         run_start[keep].astype(np.float64),
         run_end[keep].astype(np.float64),
         run_k[keep],
+    )
+
+
+def outline_rects(
+    starts: np.ndarray,
+    ends: np.ndarray,
+    max_end: np.ndarray,
+    x0: float,
+    x1: float,
+    px_per_cycle: float,
+    width_px: int,
+) -> LodRects | None:
+    """The rects that outline the given slices of one lane (sorted by start, ``max_end`` their
+    running maximum of ends) between cycles ``x0`` and ``x1``, at ``lod_rects``' level of
+    detail; None when none is visible. The selection's outline and the marked sets' share it."""
+    j0 = int(np.searchsorted(max_end, np.int64(np.ceil(x0)), side="left"))
+    j1 = int(np.searchsorted(starts, np.int64(np.floor(x1)), side="right"))
+    if j0 >= j1:
+        return None
+    return lod_rects(
+        starts[j0:j1],
+        ends[j0:j1],
+        np.zeros(j1 - j0, np.int64),
+        x0,
+        px_per_cycle,
+        width_px,
+        max_end=max_end[j0:j1],
     )

@@ -31,6 +31,7 @@ from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from pyqtgraph.Qt.internals import PrimitiveArray
 
 from app.views.lane_layout import lane_geometry
+from app.views.painter_view import device_view
 from app.views.timeline_layer import TimelineLayer
 from pto_wsp.errors import PtoError
 from pto_wsp.runtime.lanes import LaneSet
@@ -196,16 +197,13 @@ class TimelineArrows(TimelineLayer):
         sets = [(n, s) for n, s in self._sets.items() if s.visible and len(s.lo)]
         if not sets:
             return
-        t = painter.transform()
-        sx, dx, sy, dy = t.m11(), t.dx(), t.m22(), t.dy()
-        device = painter.device()
-        width_px, height_px = device.width(), device.height()
-        if sx <= 0 or sy == 0 or width_px <= 0 or height_px <= 0:
+        view = device_view(painter)
+        if view is None:
             return
-        x_lo = (0.0 - dx) / sx
-        x_hi = (width_px - dx) / sx
-        ya, yb = (0.0 - dy) / sy, (height_px - dy) / sy
-        y_lo, y_hi = min(ya, yb), max(ya, yb)
+        sx, dx, sy, dy = view.sx, view.dx, view.sy, view.dy
+        x_lo, x_hi = view.x0, view.x1
+        y_lo, y_hi = view.y_range
+        height_px = view.height_px
         n_lanes = len(self._lanes.lanes) if self._lanes is not None else 0
         tops, heights, hidden = lane_geometry(self._layout, n_lanes, sy, dy, height_px)
         centres = np.where(hidden, np.nan, tops + heights / 2.0)  # NaN: under the pinned band

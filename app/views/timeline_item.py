@@ -28,7 +28,8 @@ from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from pyqtgraph.Qt.internals import PrimitiveArray
 
 from app.views.lane_layout import LaneLayout, lane_geometry
-from app.views.lod import lod_columns, lod_rects
+from app.views.lod import lod_columns, lod_rects, outline_rects
+from app.views.painter_view import device_view, lane_pixels
 from pto_wsp.runtime.lanes import LaneSet
 
 __all__ = ["TimelineItem", "LANE_FILL"]
@@ -159,16 +160,12 @@ class TimelineItem(pg.GraphicsObject):
         self.last_wait_count = 0
         if lanes is None or not lanes.lanes:
             return
-        t = painter.transform()
-        sx, dx, sy, dy = t.m11(), t.dx(), t.m22(), t.dy()
-        if sx <= 0 or sy == 0:
+        view = device_view(painter)
+        if view is None:
             return
-        device = painter.device()
-        width_px, height_px = device.width(), device.height()
-        if width_px <= 0 or height_px <= 0:
-            return
-        x0 = (0.0 - dx) / sx  # the visible cycle range, from the device's left/right edges
-        x1 = (width_px - dx) / sx
+        sx, sy, dy = view.sx, view.sy, view.dy
+        width_px, height_px = view.width_px, view.height_px
+        x0, x1 = view.x0, view.x1  # the visible cycle range, from the device's edges
         # A lane with more visible slices than this is rasterised as one row of pixel columns
         # (an image strip) instead of rects: Qt's per-rect cost, not numpy, bounds the frame.
         dense = max(32, width_px // 8)
@@ -183,10 +180,7 @@ class TimelineItem(pg.GraphicsObject):
         for i, lane in enumerate(lanes.lanes):
             if hidden[i]:
                 continue
-            top_i, h_i = float(tops[i]), float(heights[i])
-            ya, yb = sy * (top_i + pad * h_i) + dy, sy * (top_i + (1 - pad) * h_i) + dy
-            # Whole pixels: the raster engine fills aligned rects on its fast path.
-            top, bottom = round(min(ya, yb)), round(max(ya, yb))
+            top, bottom = lane_pixels(view, float(tops[i]), float(heights[i]), pad)
             bottom = max(bottom, top + 1)
             if bottom < 0 or top > height_px:
                 continue
@@ -225,18 +219,8 @@ class TimelineItem(pg.GraphicsObject):
             self._collect(by_kernel, r.left, right, r.kernel, top, bottom - top)
             if hl is not None:
                 hs, he, hm = hl
-                j0 = int(np.searchsorted(hm, np.int64(np.ceil(x0)), side="left"))
-                j1 = int(np.searchsorted(hs, np.int64(np.floor(x1)), side="right"))
-                if j0 < j1:
-                    hr = lod_rects(
-                        hs[j0:j1],
-                        he[j0:j1],
-                        np.zeros(j1 - j0, np.int64),
-                        x0,
-                        sx,
-                        width_px,
-                        max_end=hm[j0:j1],
-                    )
+                hr = outline_rects(hs, he, hm, x0, x1, sx, width_px)
+                if hr is not None:
                     outline.append(_xywh(hr.left, hr.right, top, bottom - top))
         painter.save()
         painter.resetTransform()  # draw in device pixels: exact pixel columns, no huge scales

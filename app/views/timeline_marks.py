@@ -22,7 +22,8 @@ from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from pyqtgraph.Qt.internals import PrimitiveArray
 
 from app.views.lane_layout import lane_geometry
-from app.views.lod import lod_rects
+from app.views.lod import outline_rects
+from app.views.painter_view import device_view, lane_pixels
 from app.views.timeline_item import LANE_FILL
 from app.views.timeline_layer import TimelineLayer
 from pto_wsp.errors import PtoError
@@ -135,45 +136,28 @@ class TimelineMarks(TimelineLayer):
         sets = [s for s in self._sets.values() if s.visible]
         if not sets or self._lanes is None:
             return
-        t = painter.transform()
-        sx, dx, sy, dy = t.m11(), t.dx(), t.m22(), t.dy()
-        device = painter.device()
-        width_px, height_px = device.width(), device.height()
-        if sx <= 0 or sy == 0 or width_px <= 0 or height_px <= 0:
+        view = device_view(painter)
+        if view is None:
             return
-        x0 = (0.0 - dx) / sx
-        x1 = (width_px - dx) / sx
         pad = (1.0 - LANE_FILL) / 2.0
         painter.save()
         painter.resetTransform()
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
         tops, heights, hidden = lane_geometry(
-            self._layout, len(self._lanes.lanes), sy, dy, height_px
+            self._layout, len(self._lanes.lanes), view.sy, view.dy, view.height_px
         )
         for s in sets:
             parts: list[np.ndarray] = []
             for i, lm in enumerate(s.per_lane):
                 if lm is None or hidden[i]:
                     continue
-                top_i, h_i = float(tops[i]), float(heights[i])
-                ya, yb = sy * (top_i + pad * h_i) + dy, sy * (top_i + (1 - pad) * h_i) + dy
-                top, bottom = round(min(ya, yb)), round(max(ya, yb))
-                if bottom < 0 or top > height_px:
+                top, bottom = lane_pixels(view, float(tops[i]), float(heights[i]), pad)
+                if bottom < 0 or top > view.height_px:
                     continue
                 starts, ends, max_end = lm
-                j0 = int(np.searchsorted(max_end, np.int64(np.ceil(x0)), side="left"))
-                j1 = int(np.searchsorted(starts, np.int64(np.floor(x1)), side="right"))
-                if j0 >= j1:
+                r = outline_rects(starts, ends, max_end, view.x0, view.x1, view.sx, view.width_px)
+                if r is None:
                     continue
-                r = lod_rects(
-                    starts[j0:j1],
-                    ends[j0:j1],
-                    np.zeros(j1 - j0, np.int64),
-                    x0,
-                    sx,
-                    width_px,
-                    max_end=max_end[j0:j1],
-                )
                 ins = s.style.inset
                 left = np.round(r.left + ins)
                 width = np.maximum(np.round(r.right - ins) - left, 1.0)
