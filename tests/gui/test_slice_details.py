@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore
+from timeline_hands import Pair, click_row, point, row_of
 
-from app.views.slice_details import EMPTY_TEXT, SliceDetailsPanel, link_to_timeline
+from app.views.slice_details import EMPTY_TEXT
 from app.views.timeline import TimelineView
 from pto_wsp import DispatchPolicy, In, InOut, P, Tensor, kernel, workload
 from pto_wsp.runtime.task_regions import TaskRegions
@@ -54,17 +55,6 @@ def matmul():
     return trace, list(program.kernel_names), TaskSites.of_module(program.module)
 
 
-class Pair(QtWidgets.QWidget):
-    def __init__(self) -> None:
-        super().__init__()
-        self.timeline = TimelineView()
-        self.details = SliceDetailsPanel()
-        link_to_timeline(self.details, self.timeline)
-        row = QtWidgets.QHBoxLayout(self)
-        row.addWidget(self.timeline, 3)
-        row.addWidget(self.details, 2)
-
-
 @pytest.fixture
 def pair(qtbot, matmul) -> Pair:
     trace, names, sites = matmul
@@ -78,19 +68,6 @@ def pair(qtbot, matmul) -> Pair:
     return w
 
 
-def _row(trace: np.ndarray, task: int) -> int:
-    return int(np.flatnonzero(trace["task"] == task)[0])
-
-
-def _point(v: TimelineView, x: float, y: float) -> QtCore.QPoint:
-    return v.plot.mapFromScene(v.view_box.mapViewToScene(QtCore.QPointF(x, y)))
-
-
-def _click_row(qtbot, v: TimelineView, row: int) -> None:
-    p = v.view_pos_of(row)
-    qtbot.mouseClick(v.plot.viewport(), LEFT, pos=_point(v, p.x(), p.y()))
-
-
 def _click_label(qtbot, v: TimelineView, lane: int, button=LEFT) -> None:
     rect = v.lane_label_rect(lane)
     qtbot.mouseClick(v.plot.viewport(), button, pos=rect.center().toPoint())
@@ -99,8 +76,8 @@ def _click_label(qtbot, v: TimelineView, lane: int, button=LEFT) -> None:
 def test_empty_until_a_slice_is_clicked_then_its_details(qtbot, pair: Pair, matmul) -> None:
     trace, _, _ = matmul
     assert pair.details.text.strip() == EMPTY_TEXT
-    row = _row(trace, 5)  # i = 1, j = 0, k = 1
-    _click_row(qtbot, pair.timeline, row)
+    row = row_of(trace, 5)  # i = 1, j = 0, k = 1
+    click_row(qtbot, pair.timeline, row)
     assert pair.timeline.selected_row == row
     text = pair.details.text
     rec = trace[row]
@@ -122,9 +99,9 @@ def test_empty_until_a_slice_is_clicked_then_its_details(qtbot, pair: Pair, matm
 def test_a_link_selects_its_task_and_the_panel_follows(qtbot, pair: Pair, matmul) -> None:
     trace, _, _ = matmul
     v = pair.timeline
-    _click_row(qtbot, v, _row(trace, 7))
+    click_row(qtbot, v, row_of(trace, 7))
     v.zoom(0.05, 0.0)  # zoomed far from task 6: the link must pan the view to it
-    target = _row(trace, 6)
+    target = row_of(trace, 6)
     rect = pair.details.link_rect(target)
     assert rect.isValid()
     qtbot.mouseClick(pair.details.browser.viewport(), LEFT, pos=rect.center())
@@ -136,30 +113,30 @@ def test_a_link_selects_its_task_and_the_panel_follows(qtbot, pair: Pair, matmul
     assert x0 <= float(rec["start"]) and float(rec["end"]) <= x1  # panned to, like a search hit
     assert v._highlight is not None and np.flatnonzero(v._highlight).tolist() == [target]
     # and back through the successor link
-    rect = pair.details.link_rect(_row(trace, 7))
+    rect = pair.details.link_rect(row_of(trace, 7))
     qtbot.mouseClick(pair.details.browser.viewport(), LEFT, pos=rect.center())
-    assert pair.details.row == _row(trace, 7)
+    assert pair.details.row == row_of(trace, 7)
 
 
 def test_esc_and_a_click_on_empty_lanes_clear_it(qtbot, pair: Pair, matmul) -> None:
     trace, _, _ = matmul
     v = pair.timeline
-    _click_row(qtbot, v, _row(trace, 1))
-    assert pair.details.row == _row(trace, 1)
+    click_row(qtbot, v, row_of(trace, 1))
+    assert pair.details.row == row_of(trace, 1)
     qtbot.keyClick(v.plot.viewport(), K.Key_Escape)
     assert pair.details.row is None and pair.details.text.strip() == EMPTY_TEXT
-    _click_row(qtbot, v, _row(trace, 1))
+    click_row(qtbot, v, row_of(trace, 1))
     assert pair.details.row is not None
     x1 = v.x_range()[1]
-    qtbot.mouseClick(v.plot.viewport(), LEFT, pos=_point(v, x1 - 1.0, 0.5))  # past the run
+    qtbot.mouseClick(v.plot.viewport(), LEFT, pos=point(v, x1 - 1.0, 0.5))  # past the run
     assert v.selected_row is None and pair.details.row is None
 
 
 def test_time_reads_at_the_runs_clock(qtbot, pair: Pair, matmul) -> None:
     trace, _, _ = matmul
     pair.details.set_clock(2.0)
-    _click_row(qtbot, pair.timeline, _row(trace, 0))
-    rec = trace[_row(trace, 0)]
+    click_row(qtbot, pair.timeline, row_of(trace, 0))
+    rec = trace[row_of(trace, 0)]
     ns = 2.0 * int(rec["end"] - rec["start"])
     assert f"{ns / 1000:.3g} µs" in pair.details.text or f"{ns:.3g} ns" in pair.details.text
 
@@ -167,8 +144,8 @@ def test_time_reads_at_the_runs_clock(qtbot, pair: Pair, matmul) -> None:
 def test_a_why_it_waited_section_can_be_added(qtbot, pair: Pair, matmul) -> None:
     trace, _, _ = matmul
     pair.details.add_section(lambda ctx: ("Why it waited", f"<p>task {ctx.row} gate</p>"))
-    _click_row(qtbot, pair.timeline, _row(trace, 2))
-    assert f"Why it waited\ntask {_row(trace, 2)} gate" in pair.details.text
+    click_row(qtbot, pair.timeline, row_of(trace, 2))
+    assert f"Why it waited\ntask {row_of(trace, 2)} gate" in pair.details.text
 
 
 # ---- collapsible and pinnable lanes ---------------------------------------------------------
@@ -187,7 +164,7 @@ def test_a_click_on_a_label_collapses_the_lane_which_stays_clickable(qtbot, pair
     # worker 2 moved up under the thin strip
     assert v.lane_layout.tops.tolist() == [0.0, 1.0, 1.3, 2.3]
     row = int(np.flatnonzero(trace["worker"] == 1)[0])
-    _click_row(qtbot, v, row)  # the thin strip is still hit-tested
+    click_row(qtbot, v, row)  # the thin strip is still hit-tested
     assert v.selected_row == row
     _click_label(qtbot, v, 1)  # expands again
     assert v.lane_controls.collapsed == set()
@@ -216,7 +193,7 @@ def test_pin_from_the_context_menu_keeps_the_lane_on_top(qtbot, pair: Pair, matm
     pinned_y = next(y for y, t in ticks if "worker 2" in t)
     assert pinned_y == pytest.approx(y0 + 0.5)
     row = int(np.flatnonzero(trace["worker"] == 2)[0])
-    _click_row(qtbot, v, row)
+    click_row(qtbot, v, row)
     assert v.selected_row == row
     # remembered across a lane mode change and back (through the lanes box, as a user does)
     v.mode_box.setCurrentText("streams")
@@ -240,6 +217,6 @@ def test_a_search_hit_fills_the_panel(qtbot, pair: Pair, matmul) -> None:
     qtbot.waitUntil(v.search_bar.isVisible, timeout=2000)
     qtbot.keyClicks(v.search_bar.edit, "sd_mm[0, 1, 1]")
     qtbot.keyClick(v.search_bar.edit, K.Key_Return)
-    assert pair.details.row == _row(trace, 3)  # task 2 * (2 * 0 + 1) + 1
+    assert pair.details.row == row_of(trace, 3)  # task 2 * (2 * 0 + 1) + 1
     assert pair.details.text.splitlines()[0] == "sd_mm[0, 1, 1]"
     assert "reads and writes C[0:16, 16:32]" in pair.details.text

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore
+from timeline_hands import Pair, click_row, near, pixels, point, row_of
 
-from app.views.slice_details import SliceDetailsPanel, link_to_timeline
 from app.views.stats import StatsPanel
 from app.views.timeline import TimelineView
 from app.views.timeline_flows import ALL_FLOWS, SELECTED_FLOW_STYLE, SELECTED_FLOWS
@@ -58,17 +58,6 @@ def chain():
     return trace, list(program.kernel_names), TaskSites.of_module(program.module), program
 
 
-class Pair(QtWidgets.QWidget):
-    def __init__(self) -> None:
-        super().__init__()
-        self.timeline = TimelineView()
-        self.details = SliceDetailsPanel()
-        link_to_timeline(self.details, self.timeline)
-        row = QtWidgets.QHBoxLayout(self)
-        row.addWidget(self.timeline, 3)
-        row.addWidget(self.details, 2)
-
-
 @pytest.fixture
 def pair(qtbot, chain) -> Pair:
     trace, names, sites, _ = chain
@@ -82,41 +71,17 @@ def pair(qtbot, chain) -> Pair:
     return w
 
 
-def _row(trace: np.ndarray, task: int) -> int:
-    return int(np.flatnonzero(trace["task"] == task)[0])
-
-
-def _point(v: TimelineView, x: float, y: float) -> QtCore.QPoint:
-    return v.plot.mapFromScene(v.view_box.mapViewToScene(QtCore.QPointF(x, y)))
-
-
-def _click_row(qtbot, v: TimelineView, row: int) -> None:
-    p = v.view_pos_of(row)
-    qtbot.mouseClick(v.plot.viewport(), LEFT, pos=_point(v, p.x(), p.y()))
-
-
-def _pixels(v: TimelineView) -> np.ndarray:
-    image = v.grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB32)
-    w, h = image.width(), image.height()
-    raw = np.frombuffer(image.constBits(), np.uint8).reshape(h, image.bytesPerLine() // 4, 4)
-    return raw[:, :w, 2::-1].astype(np.int16)
-
-
-def _near(pixels: np.ndarray, rgb: tuple[int, int, int], tol: int = 40) -> np.ndarray:
-    return np.all(np.abs(pixels - np.asarray(rgb, np.int16)) <= tol, axis=-1)
-
-
 def _between(v: TimelineView, src: int, dst: int, trace: np.ndarray) -> np.ndarray:
     """The pixels around the middle of the arrow from ``src``'s end to ``dst``'s start."""
     ys, yd = v.view_pos_of(src).y(), v.view_pos_of(dst).y()
     x = (float(trace["end"][src]) + float(trace["start"][dst])) / 2.0
-    mid = v.plot.viewport().mapTo(v, _point(v, x, (ys + yd) / 2.0))
-    return _pixels(v)[mid.y() - 4 : mid.y() + 5, mid.x() - 4 : mid.x() + 5]
+    mid = v.plot.viewport().mapTo(v, point(v, x, (ys + yd) / 2.0))
+    return pixels(v)[mid.y() - 4 : mid.y() + 5, mid.x() - 4 : mid.x() + 5]
 
 
 def test_the_simulator_records_the_hand_derived_gates(chain) -> None:
     trace = chain[0]
-    r0, r1, r4 = (_row(trace, t) for t in (0, 1, 4))
+    r0, r1, r4 = (row_of(trace, t) for t in (0, 1, 4))
     assert (int(trace["start"][r1]), int(trace["end"][r1])) == (192, 384)
     assert int(trace["cause"][r1]) == cause_by_name("raw").code and int(trace["gate"][r1]) == 0
     assert int(trace["cause"][r4]) == cause_by_name("worker").code
@@ -129,18 +94,18 @@ def test_a_clicked_slice_shows_arrow_pixels_from_its_gate_and_to_what_it_gated(
 ) -> None:
     trace = chain[0]
     v = pair.timeline
-    r0, r1, r4 = (_row(trace, t) for t in (0, 1, 4))
-    _click_row(qtbot, v, r1)
+    r0, r1, r4 = (row_of(trace, t) for t in (0, 1, 4))
+    click_row(qtbot, v, r1)
     assert v.selected_row == r1
     src, dst = v.arrows.arrows(SELECTED_FLOWS)
     assert sorted(zip(src.tolist(), dst.tolist(), strict=True)) == sorted([(r0, r1), (r1, r4)])
     qtbot.wait(10)
-    assert _near(_between(v, r0, r1, trace), SELECTED_FLOW_STYLE.rgb).any(), "no arrow in"
+    assert near(_between(v, r0, r1, trace), SELECTED_FLOW_STYLE.rgb).any(), "no arrow in"
     # the flows button turns them off: no selected-flow colour anywhere
     qtbot.mouseClick(v.flows.button, LEFT)
     assert not v.flows.enabled and not v.arrows.is_visible(SELECTED_FLOWS)
     qtbot.wait(10)
-    assert not _near(_pixels(v), SELECTED_FLOW_STYLE.rgb, tol=12).any()
+    assert not near(pixels(v), SELECTED_FLOW_STYLE.rgb, tol=12).any()
     qtbot.mouseClick(v.flows.button, LEFT)  # on again: the selection's flows come back
     assert v.arrows.is_visible(SELECTED_FLOWS)
 
@@ -150,8 +115,8 @@ def test_why_it_waited_names_the_cause_the_region_and_links_the_gate(
 ) -> None:
     trace = chain[0]
     v = pair.timeline
-    r0, r1 = _row(trace, 0), _row(trace, 1)
-    _click_row(qtbot, v, r1)
+    r0, r1 = row_of(trace, 0), row_of(trace, 1)
+    click_row(qtbot, v, r1)
     text = pair.details.text
     assert "Why it waited" in text
     assert "data (RAW) on T[0, 0:4, 0:16]" in text
