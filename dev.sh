@@ -18,8 +18,9 @@ cd "$ROOT"
 VENV="$ROOT/.venv"
 STAMP_DIR="$VENV/.pto-stamps"
 
-# Debian packages: a C++ toolchain, Python headers/venv, and what Qt needs (DESIGN.md §4).
-DEB_PKGS=(g++ make python3-dev python3-venv
+# Debian packages: a C++ toolchain, Python headers/venv, and what Qt needs (DESIGN.md §4);
+# clang-19 builds code against PTO-ISA's headers, which g++ 12 rejects (docs/ptoisa.md).
+DEB_PKGS=(g++ make clang-19 python3-dev python3-venv
   libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libx11-xcb1 libxcb-cursor0
   libxcb-glx0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
   libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1

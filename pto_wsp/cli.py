@@ -4,6 +4,8 @@
 * ``pto-wsp run FILE [--target T] [--trace OUT.json|OUT.npy] [--stats OUT.json]`` runs a DSL
   script and prints its stats and a per-kernel / per-worker analysis;
 * ``pto-wsp emit FILE [--target ascend_npu|cpu_sim] -o DIR`` copies the emitted source tree;
+  with ``--verify`` (ascend_npu) it also runs the AICore kernels on the host against real
+  PTO-ISA (``--pto-isa DIR`` or ``$PTO_ISA_ROOT``) and compares them with cpu_sim, per kernel;
 * ``pto-wsp version`` prints the package and backend versions.
 
 Scripts are executed as they are, with nothing patched: ``ir`` and ``emit`` run them in this
@@ -295,6 +297,10 @@ def _cmd_run(
 
 def _cmd_emit(args: argparse.Namespace, exporter: ScriptExporter | None) -> int:
     source, dest = Path(args.file), Path(args.output)
+    if args.pto_isa is not None and not args.verify:
+        raise ScriptError("--pto-isa names the PTO-ISA checkout of --verify; add --verify")
+    if args.verify and args.target != "ascend_npu":
+        raise ScriptError("--verify checks the ascend_npu kernels: use it with --target ascend_npu")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise ScriptError(f"{dest}: exists and is not an empty directory; choose a new one")
     with tempfile.TemporaryDirectory(prefix="pto-wsp-emit-") as tmp:
@@ -309,7 +315,7 @@ def _cmd_emit(args: argparse.Namespace, exporter: ScriptExporter | None) -> int:
         else:
             raise _not_a_script(source, exporter)
         with warnings.catch_warnings(record=True) as caught:
-            trees, found = _emitted_trees(source, script, args.target, exported)
+            trees, found, programs = _emitted_trees(source, script, args.target, exported)
         from .runtime.runner import _warning_diagnostic
 
         found = merge_diagnostics(found, [_warning_diagnostic(w) for w in caught])
@@ -322,14 +328,34 @@ def _cmd_emit(args: argparse.Namespace, exporter: ScriptExporter | None) -> int:
         shutil.copytree(tree, into, dirs_exist_ok=True)
         count += sum(1 for p in into.rglob("*") if p.is_file())
     print(f"emitted {args.target} sources of {len(trees)} program(s): {count} files in {dest}")
+    if args.verify:
+        return _verify(args, programs, exported)
     return EXIT_OK
+
+
+def _verify(
+    args: argparse.Namespace, programs: list[tuple[str, Any]], exported: ExportedScript | None
+) -> int:
+    """``emit --verify``: each program's kernels against PTO-ISA, a report per kernel."""
+    from .runtime.ptoisa_verify import verify_workload
+
+    failed = 0
+    for name, program in programs:
+        try:
+            report = verify_workload(program.workload, pto_isa_root=args.pto_isa, name=name)
+        except PtoError as err:
+            raise ScriptError(f"{name}: {error_line(err, exported)}") from err
+        print(report.text())
+        failed += not report.ok
+    return EXIT_USER_ERROR if failed else EXIT_OK
 
 
 def _emitted_trees(
     source: Path, script: Path, target: str, exported: ExportedScript | None
-) -> tuple[list[tuple[str, Path]], list[dict[str, Any]]]:
+) -> tuple[list[tuple[str, Path]], list[dict[str, Any]], list[tuple[str, Any]]]:
     """The emitted source tree of each program ``script`` builds, compiled for ``target``,
-    and the schedule diagnostics of those programs (directives ``target`` only annotates)."""
+    the schedule diagnostics of those programs (directives ``target`` only annotates) and the
+    programs themselves."""
     from .runtime.runner import program_diagnostics
 
     try:
@@ -340,6 +366,7 @@ def _emitted_trees(
         raise ScriptError(f"{source} builds no Program: nothing to emit")
     trees: list[tuple[str, Path]] = []
     found: list[dict[str, Any]] = []
+    programs: list[tuple[str, Any]] = []
     for name, program in result.programs:
         try:
             if program.target != target:
@@ -351,7 +378,8 @@ def _emitted_trees(
         if not where or not Path(where).is_dir():
             raise ScriptError(f"{name}: target {target!r} left no emitted source tree")
         trees.append((name, Path(where)))
-    return trees, found
+        programs.append((name, program))
+    return trees, found, programs
 
 
 def _safe_dir_name(name: str) -> str:
@@ -387,6 +415,16 @@ def _parser(extension: Extension) -> argparse.ArgumentParser:
     emit.add_argument("file", metavar="FILE", help=files)
     emit.add_argument("--target", choices=TARGETS, default="ascend_npu")
     emit.add_argument("-o", "--output", metavar="DIR", required=True, help="a new directory")
+    emit.add_argument(
+        "--verify",
+        action="store_true",
+        help="run the AICore kernels on the host against PTO-ISA and compare them with cpu_sim",
+    )
+    emit.add_argument(
+        "--pto-isa",
+        metavar="DIR",
+        help="the PTO-ISA checkout for --verify (default: $PTO_ISA_ROOT)",
+    )
     for command in extension.commands:
         command.add_arguments(sub.add_parser(command.name, help=command.help))
     sub.add_parser("version", help="print the package and backend versions")

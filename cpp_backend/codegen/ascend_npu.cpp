@@ -93,11 +93,227 @@ std::string fill(std::string_view text, const char* which,
 
 // ---- AICore kernels -------------------------------------------------------------------------
 
-/// The PTO-ISA tile type of a value; `shape` passed the tile rank rule (ir/tile.h) on entry.
-std::string tile_type(DType d, const std::vector<int64_t>& shape) {
-    const TileDims t = *tile_dims(shape);
-    return "pto::Tile<pto::TileType::Vec, " + std::string(device_type(d)) + ", " +
-           std::to_string(t.rows) + ", " + std::to_string(t.cols) + ">";
+/// Elements of `d` in 32 bytes: a row-major PTO-ISA tile's row (a col-major one's column) must
+/// be a multiple of 32 bytes (pto::Tile's static_assert), so capacities are padded to it.
+int64_t align_elems(DType d) { return std::max<int64_t>(1, 32 / std::max(1, dtype_size(d))); }
+int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+/// The element type and tile shape of a value in an AICore kernel.
+struct Val {
+    DType dtype = DType::None;
+    int64_t rows = 1, cols = 1;
+    /// A column vector kept row-major (tile-scalar instructions, TADDS / TMULS / TDIVS, take
+    /// row-major tiles only).
+    bool row_major = false;
+    bool col_vector() const { return cols == 1 && rows > 1; }
+};
+
+/// The PTO-ISA Vec tile of a [rows, cols] value: capacity padded to 32-byte rows, valid region
+/// [rows, cols]. A column vector ([r > 1, 1], what row reductions give) is col-major, the form
+/// TROWEXPAND* take as their per-row operand; everything else is row-major.
+std::string vec_tile(DType d, int64_t rows, int64_t cols, bool row_major = false) {
+    const std::string t = device_type(d);
+    const int64_t a = align_elems(d);
+    if (cols == 1 && rows > 1 && !row_major)
+        return "pto::Tile<pto::TileType::Vec, " + t + ", " + std::to_string(round_up(rows, a)) +
+               ", 1, pto::BLayout::ColMajor, " + std::to_string(rows) + ", 1>";
+    return "pto::Tile<pto::TileType::Vec, " + t + ", " + std::to_string(rows) + ", " +
+           std::to_string(round_up(cols, a)) + ", pto::BLayout::RowMajor, " + std::to_string(rows) +
+           ", " + std::to_string(cols) + ">";
+}
+std::string vec_tile(const Val& v) { return vec_tile(v.dtype, v.rows, v.cols, v.row_major); }
+
+/// A scalar literal of element type `d` (the scalar argument of TADDS, TMULS, ...).
+std::string lit(DType d, double v) { return "(" + std::string(device_type(d)) + ")(" + f64(v) + ")"; }
+
+/// Writes the statements of one AICore kernel body: tiles are declared where they are first
+/// written and PTO-ISA instructions operate on them. Ops with no single PTO-ISA instruction are
+/// composed here from several (docs/ptoisa.md lists each composition and its error bound).
+class KernelBody {
+public:
+    std::ostringstream o;
+
+    /// A fresh tile of `v`'s type (t0, t1, ... for intermediates).
+    std::string fresh(const Val& v) {
+        const std::string n = "t" + std::to_string(next_++);
+        decl(n, v);
+        return n;
+    }
+    void decl(const std::string& name, const Val& v) { o << "    " << vec_tile(v) << " " << name << ";\n"; }
+    void ins(const std::string& text) { o << "    pto::" << text << ";\n"; }
+
+    /// `src` (a tile of `have`) as a tile of `want`: TCVT for another element type, then
+    /// TROWEXPAND / TCOLEXPAND for numpy broadcasting of a [r, 1], [1, c] or [1, 1] operand.
+    std::string coerce(const std::string& src, Val have, const Val& want, const std::string& where,
+                       const std::string& loc) {
+        std::string cur = src;
+        if (have.dtype != want.dtype) {
+            Val c = have;
+            c.dtype = want.dtype;
+            const std::string n = fresh(c);
+            ins("TCVT(" + n + ", " + cur + ", pto::RoundMode::CAST_RINT)");
+            cur = n;
+            have = c;
+        }
+        if (have.rows == want.rows && have.cols == want.cols) return cur;
+        if (have.rows == 1 && have.cols == 1 && want.rows > 1 && want.cols > 1) {
+            // [1, 1] -> [r, 1] (TCOLEXPAND repeats the row) -> [r, c] (TROWEXPAND).
+            Val mid{want.dtype, want.rows, 1};
+            const std::string n = fresh(mid);
+            ins("TCOLEXPAND(" + n + ", " + cur + ")");
+            cur = n;
+            have = mid;
+        }
+        if (have.rows == want.rows && have.cols == 1) {
+            const std::string n = fresh(want);
+            ins("TROWEXPAND(" + n + ", " + cur + ")");
+            return n;
+        }
+        if (have.cols == want.cols && have.rows == 1) {
+            const std::string n = fresh(want);
+            ins("TCOLEXPAND(" + n + ", " + cur + ")");
+            return n;
+        }
+        throw CodegenError(where + ": cannot broadcast a [" + std::to_string(have.rows) + ", " +
+                               std::to_string(have.cols) + "] tile to [" + std::to_string(want.rows) +
+                               ", " + std::to_string(want.cols) + "]",
+                           loc);
+    }
+
+    /// 1 / (1 + exp(-x)), written into `out`: TMULS, TEXP, TADDS, TDIVS.
+    void sigmoid(const std::string& out, const std::string& x, const Val& v) {
+        const std::string a = fresh(v), b = fresh(v), c = fresh(v);
+        ins("TMULS(" + a + ", " + x + ", " + lit(v.dtype, -1) + ")");
+        ins("TEXP(" + b + ", " + a + ")");
+        ins("TADDS(" + c + ", " + b + ", " + lit(v.dtype, 1) + ")");
+        ins("TDIVS(" + out + ", " + lit(v.dtype, 1) + ", " + c + ")");
+    }
+
+    /// 2 / (1 + exp(-2x)) - 1.
+    void tanh(const std::string& out, const std::string& x, const Val& v) {
+        const std::string a = fresh(v), b = fresh(v), c = fresh(v), d = fresh(v);
+        ins("TMULS(" + a + ", " + x + ", " + lit(v.dtype, -2) + ")");
+        ins("TEXP(" + b + ", " + a + ")");
+        ins("TADDS(" + c + ", " + b + ", " + lit(v.dtype, 1) + ")");
+        ins("TDIVS(" + d + ", " + lit(v.dtype, 2) + ", " + c + ")");
+        ins("TADDS(" + out + ", " + d + ", " + lit(v.dtype, -1) + ")");
+    }
+
+    /// 0.5 x (1 + erf(x / sqrt 2)), erf by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7):
+    /// erfc(|z|) ~ t (a1 + t (a2 + ... t a5)) exp(-z^2), t = 1 / (1 + p |z|), and
+    /// erf(z) = sign(z) (1 - erfc(|z|)) with sign(z) = z / (|z| + tiny).
+    void gelu(const std::string& out, const std::string& x, const Val& v) {
+        const double a[5] = {0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429};
+        const DType d = v.dtype;
+        const std::string z = fresh(v), az = fresh(v), t0 = fresh(v), t1 = fresh(v), t = fresh(v);
+        ins("TMULS(" + z + ", " + x + ", " + lit(d, 0.70710678118654752440) + ")");
+        ins("TABS(" + az + ", " + z + ")");
+        ins("TMULS(" + t0 + ", " + az + ", " + lit(d, 0.3275911) + ")");
+        ins("TADDS(" + t1 + ", " + t0 + ", " + lit(d, 1) + ")");
+        ins("TDIVS(" + t + ", " + lit(d, 1) + ", " + t1 + ")");
+        std::string q = fresh(v);
+        ins("TMULS(" + q + ", " + t + ", " + lit(d, a[4]) + ")");
+        for (int i = 3; i >= 0; --i) {
+            const std::string s = fresh(v), m = fresh(v);
+            ins("TADDS(" + s + ", " + q + ", " + lit(d, a[i]) + ")");
+            ins("TMUL(" + m + ", " + s + ", " + t + ")");
+            q = m;
+        }
+        const std::string z2 = fresh(v), nz2 = fresh(v), e = fresh(v), erfc = fresh(v);
+        ins("TMUL(" + z2 + ", " + z + ", " + z + ")");
+        ins("TMULS(" + nz2 + ", " + z2 + ", " + lit(d, -1) + ")");
+        ins("TEXP(" + e + ", " + nz2 + ")");
+        ins("TMUL(" + erfc + ", " + q + ", " + e + ")");
+        const std::string om = fresh(v), erfa = fresh(v), den = fresh(v), sg = fresh(v);
+        ins("TMULS(" + om + ", " + erfc + ", " + lit(d, -1) + ")");
+        ins("TADDS(" + erfa + ", " + om + ", " + lit(d, 1) + ")");
+        ins("TADDS(" + den + ", " + az + ", " + lit(d, 1e-30) + ")");
+        ins("TDIV(" + sg + ", " + z + ", " + den + ")");
+        const std::string erf = fresh(v), onep = fresh(v), half = fresh(v);
+        ins("TMUL(" + erf + ", " + sg + ", " + erfa + ")");
+        ins("TADDS(" + onep + ", " + erf + ", " + lit(d, 1) + ")");
+        ins("TMULS(" + half + ", " + x + ", " + lit(d, 0.5) + ")");
+        ins("TMUL(" + out + ", " + half + ", " + onep + ")");
+    }
+
+    /// rint(x) for |x| < 2^22 (f32) / 2^51 (f64): (x + 1.5 * 2^p) - 1.5 * 2^p, TADDS only.
+    std::string rint(const std::string& x, const Val& v) {
+        const double magic = v.dtype == DType::F64 ? 6755399441055744.0 : 12582912.0;
+        const std::string a = fresh(v), b = fresh(v);
+        ins("TADDS(" + a + ", " + x + ", " + lit(v.dtype, magic) + ")");
+        ins("TADDS(" + b + ", " + a + ", " + lit(v.dtype, -magic) + ")");
+        return b;
+    }
+
+    /// sin (cos: `cosine`) by range reduction to r in [-pi/2, pi/2] around k pi (k + 1/2 for cos;
+    /// pi split in two parts, Cody & Waite), the Taylor polynomial of sin to r^13 (truncation
+    /// < 7e-10) and the sign (-1)^k from k's parity.
+    void sincos(const std::string& out, const std::string& x, const Val& v, bool cosine) {
+        const DType d = v.dtype;
+        const double pi_hi = 3.140625, pi_lo = 9.67653589793115997963e-4;
+        const std::string xs = fresh(v);
+        ins("TMULS(" + xs + ", " + x + ", " + lit(d, 0.31830988618379067154) + ")");
+        std::string src = xs;
+        if (cosine) {
+            src = fresh(v);
+            ins("TADDS(" + src + ", " + xs + ", " + lit(d, -0.5) + ")");
+        }
+        const std::string k = rint(src, v);
+        std::string kk = k;  // the multiple of pi subtracted: k, or k + 1/2 for cos
+        if (cosine) {
+            kk = fresh(v);
+            ins("TADDS(" + kk + ", " + k + ", " + lit(d, 0.5) + ")");
+        }
+        const std::string h1 = fresh(v), r1 = fresh(v), h2 = fresh(v), r = fresh(v);
+        ins("TMULS(" + h1 + ", " + kk + ", " + lit(d, pi_hi) + ")");
+        ins("TSUB(" + r1 + ", " + x + ", " + h1 + ")");
+        ins("TMULS(" + h2 + ", " + kk + ", " + lit(d, pi_lo) + ")");
+        ins("TSUB(" + r + ", " + r1 + ", " + h2 + ")");
+        const std::string r2 = fresh(v);
+        ins("TMUL(" + r2 + ", " + r + ", " + r + ")");
+        // 1 - r^2/3! + r^4/5! - ... - r^12/13!, Horner in r^2.
+        const double c[7] = {1.0, -1.0 / 6, 1.0 / 120, -1.0 / 5040, 1.0 / 362880, -1.0 / 39916800,
+                             1.0 / 6227020800.0};
+        std::string p = fresh(v);
+        ins("TMULS(" + p + ", " + r2 + ", " + lit(d, c[6]) + ")");
+        for (int i = 5; i >= 0; --i) {
+            const std::string s = fresh(v);
+            ins("TADDS(" + s + ", " + p + ", " + lit(d, c[i]) + ")");
+            if (i == 0) {
+                p = s;
+                break;
+            }
+            const std::string m = fresh(v);
+            ins("TMUL(" + m + ", " + s + ", " + r2 + ")");
+            p = m;
+        }
+        const std::string sr = fresh(v);
+        ins("TMUL(" + sr + ", " + p + ", " + r + ")");
+        // parity of k: |k - 2 rint(k / 2)| is 0 or 1; sin: 1 - 2|par|, cos: 2|par| - 1.
+        const std::string kh = fresh(v);
+        ins("TMULS(" + kh + ", " + k + ", " + lit(d, 0.5) + ")");
+        const std::string khr = rint(kh, v);
+        const std::string k2 = fresh(v), par = fresh(v), apar = fresh(v), sg0 = fresh(v), sg = fresh(v);
+        ins("TMULS(" + k2 + ", " + khr + ", " + lit(d, 2) + ")");
+        ins("TSUB(" + par + ", " + k + ", " + k2 + ")");
+        ins("TABS(" + apar + ", " + par + ")");
+        ins("TMULS(" + sg0 + ", " + apar + ", " + lit(d, cosine ? 2 : -2) + ")");
+        ins("TADDS(" + sg + ", " + sg0 + ", " + lit(d, cosine ? -1 : 1) + ")");
+        ins("TMUL(" + out + ", " + sr + ", " + sg + ")");
+    }
+
+private:
+    int next_ = 0;
+};
+
+/// The float type a composed op computes in: f32 for f16/bf16 (then converted back, as cpu_sim
+/// computes them in float), else the op's own type.
+DType compute_type(DType d) { return d == DType::F16 || d == DType::BF16 ? DType::F32 : d; }
+
+/// The op's PTO-ISA spelling from the op table ("TEXP", or "TMULS TEXP ..." for a composition).
+std::string isa_of(OpCode code) {
+    const OpInfo* info = op_info(code);
+    return info != nullptr && info->isa != nullptr ? info->isa : "";
 }
 
 std::string emit_kernel(const Kernel& K, int64_t id) {
@@ -115,25 +331,24 @@ std::string emit_kernel(const Kernel& K, int64_t id) {
                                std::to_string(kMaxArgs),
                            K.loc);
     const std::size_t np = K.params.size();
-    std::vector<DType> dtype(np + K.ops.size(), DType::None);
-    std::vector<std::vector<int64_t>> shape(np + K.ops.size());
+    std::vector<Val> val(np + K.ops.size());
     // Element type of tensor parameters: declared, else what the body loads / stores.
-    for (std::size_t i = 0; i < np; ++i) {
-        dtype[i] = K.params[i].dtype;
-        shape[i] = K.params[i].shape;
-    }
+    for (std::size_t i = 0; i < np; ++i) val[i].dtype = K.params[i].dtype;
     for (std::size_t j = 0; j < K.ops.size(); ++j) {
         const KernelOp& op = K.ops[j];
         if (op.code == OpCode::Load && !op.operands.empty() && op.operands[0] < (int64_t)np &&
-            dtype[op.operands[0]] == DType::None)
-            dtype[op.operands[0]] = op.dtype;
+            val[op.operands[0]].dtype == DType::None)
+            val[op.operands[0]].dtype = op.dtype;
         if (op.code == OpCode::Store && op.operands.size() == 2 && op.operands[0] < (int64_t)np &&
-            dtype[op.operands[0]] == DType::None && op.operands[1] >= 0 &&
-            op.operands[1] < (int64_t)(np + j))
-            dtype[op.operands[0]] = dtype[op.operands[1]];
+            val[op.operands[0]].dtype == DType::None && op.operands[1] >= 0 &&
+            op.operands[1] < (int64_t)(np + j)) {
+            const int64_t src = op.operands[1];
+            val[op.operands[0]].dtype = src < (int64_t)np ? val[src].dtype : K.ops[src - np].dtype;
+        }
     }
-    // The statements of the body (`o`), placed into the kernel.cpp template at the end.
-    std::ostringstream o;
+    // The statements of the body, placed into the kernel.cpp template at the end.
+    KernelBody b;
+    std::ostringstream& o = b.o;
     auto file = [&] {
         return fill(tmpl::kernel_cpp, "kernel.cpp.in",
                     {{"kernel", K.name},
@@ -156,109 +371,291 @@ std::string emit_kernel(const Kernel& K, int64_t id) {
         o << "    // " << to_string(p.direction) << " " << p.name << ": " << to_string(p.kind) << "\n";
         if (p.kind == ParamKind::Scalar) {
             const DType d = p.dtype == DType::None ? DType::I64 : p.dtype;
-            dtype[i] = d;
-            shape[i] = {};
+            val[i] = Val{d, 1, 1};
             const bool fl = dtype_is_float(d);
             o << "    const " << (fl ? "double" : "int64_t") << " s_" << ident(p.name) << " = " << a
               << (fl ? ".fval" : ".ival") << ";\n";
-            if (used.count(static_cast<int64_t>(i)))
-                o << "    " << tile_type(d, {}) << " v" << i << ";\n    pto::TEXPANDS(v" << i
-                  << ", (" << device_type(d) << ")s_" << ident(p.name) << ");\n";
-            else
+            if (used.count(static_cast<int64_t>(i))) {
+                b.decl("v" + std::to_string(i), val[i]);
+                b.ins("TEXPANDS(v" + std::to_string(i) + ", (" + device_type(d) + ")s_" +
+                      ident(p.name) + ")");
+            } else {
                 o << "    (void)s_" << ident(p.name) << ";\n";
+            }
             continue;
         }
-        const char* et = dtype[i] == DType::None ? "uint8_t" : device_type(dtype[i]);
-        o << "    pto::GlobalTensor<" << et << "> g" << i << "((__gm__ " << et << "*)tensors[" << a
-          << ".tensor] + " << a << ".offset, " << a << ".rows, " << a << ".cols, " << a
-          << ".row_stride, " << a << ".col_stride);\n";
+        const char* et = val[i].dtype == DType::None ? "uint8_t" : device_type(val[i].dtype);
+        // A 2-D strided view (PtoArg): leading GlobalTensor dimensions are 1, shape and strides
+        // are the task's (pto::DYNAMIC).
+        o << "    pto::GlobalTensor<" << et
+          << ", pto::Shape<1, 1, 1, pto::DYNAMIC, pto::DYNAMIC>, pto::Stride<1, 1, 1, pto::DYNAMIC, "
+             "pto::DYNAMIC>> g"
+          << i << "((__gm__ " << et << "*)tensors[" << a << ".tensor] + " << a << ".offset, {" << a
+          << ".rows, " << a << ".cols}, {" << a << ".row_stride, " << a << ".col_stride});\n";
     }
     for (std::size_t j = 0; j < K.ops.size(); ++j) {
         const KernelOp& op = K.ops[j];
         const std::size_t rid = np + j;
-        shape[rid] = op.shape;
-        dtype[rid] = op.dtype;
         const std::string loc = op.loc.empty() ? K.loc : op.loc;
+        const std::string where = where_k + " op '" + op.name + "'";
         auto operand = [&](std::size_t n) -> int64_t {
-            if (n >= op.operands.size())
-                throw CodegenError(where_k + " op '" + op.name + "' has too few operands", loc);
+            if (n >= op.operands.size()) throw CodegenError(where + " has too few operands", loc);
             return op.operands[n];
         };
         auto is_tensor_param = [&](int64_t v) {
             return v >= 0 && v < (int64_t)np && K.params[v].kind != ParamKind::Scalar;
         };
-        auto val = [&](std::size_t n) {
+        auto name = [&](std::size_t n) {
             const int64_t v = operand(n);
             if (is_tensor_param(v))
-                throw CodegenError(where_k + " op '" + op.name + "' reads parameter " +
-                                       K.params[v].name + " without a load",
+                throw CodegenError(where + " reads parameter " + K.params[v].name + " without a load",
                                    loc);
             return "v" + std::to_string(v);
         };
+        auto vof = [&](std::size_t n) { return val[operand(n)]; };
+        // operand n as a tile of `want` (converted and broadcast as the op's type rule says)
+        auto as = [&](std::size_t n, const Val& want) {
+            return b.coerce(name(n), vof(n), want, where, loc);
+        };
         if (op.code == OpCode::Unknown || op.code == OpCode::PtoIsa)
-            throw CodegenError(where_k + " op '" + op.name + "' has no PTO-ISA form in the "
-                                                             "ascend_npu backend",
-                               loc);
+            throw CodegenError(where + " has no PTO-ISA form in the ascend_npu backend", loc);
         if (op.code == OpCode::Store) {
             const int64_t dst = operand(0);
             if (!is_tensor_param(dst))
                 throw CodegenError(where_k + " stores into %" + std::to_string(dst) +
                                        ", which is not a tensor parameter",
                                    loc);
-            std::string src = val(1);
             const auto& ds = K.params[dst].shape;
-            if (!ds.empty() && tile_dims(ds) != tile_dims(shape[operand(1)])) {
-                o << "    " << tile_type(dtype[operand(1)], ds) << " b" << rid << ";\n    pto::TEXPAND(b"
-                  << rid << ", " << src << ");\n";
-                src = "b" + std::to_string(rid);
+            Val want = vof(1);
+            want.dtype = val[dst].dtype == DType::None ? want.dtype : val[dst].dtype;
+            if (!ds.empty()) {
+                const TileDims t = *tile_dims(ds);
+                want.rows = t.rows;
+                want.cols = t.cols;
             }
-            o << "    pto::TSTORE(g" << dst << ", " << src << ");\n";
+            b.ins("TSTORE(g" + std::to_string(dst) + ", " + as(1, want) + ")");
             continue;
         }
         if (op.dtype == DType::None ||
             std::any_of(op.shape.begin(), op.shape.end(), [](int64_t s) { return s <= 0; }))
-            throw CodegenError(where_k + " op '" + op.name + "' has no static 2-D result type",
-                               loc);
+            throw CodegenError(where + " has no static 2-D result type", loc);
+        const TileDims td = *tile_dims(op.shape);
+        const Val res{op.dtype, td.rows, td.cols};
+        val[rid] = res;
         const std::string out = "v" + std::to_string(rid);
-        o << "    " << tile_type(op.dtype, op.shape) << " " << out << ";\n";
+        b.decl(out, res);
+        const DType cd = compute_type(res.dtype);
+        const Val cv{cd, res.rows, res.cols};
+        // A composed float op computes in `cv`; the result is converted back when cd differs.
+        // A column vector computes in a row-major twin (TMOV in and out).
+        auto composed = [&](auto&& body) {
+            std::string x = as(0, cv);
+            Val w = cv;
+            if (cv.col_vector()) {
+                w.row_major = true;
+                const std::string xr = b.fresh(w);
+                b.ins("TMOV(" + xr + ", " + x + ")");
+                x = xr;
+            }
+            const std::string dst = cd == res.dtype && !w.row_major ? out : b.fresh(w);
+            body(dst, x, w);
+            if (dst == out) return;
+            if (cd == res.dtype) {
+                b.ins("TMOV(" + out + ", " + dst + ")");
+            } else if (w.row_major) {
+                const std::string c = b.fresh(cv);
+                b.ins("TMOV(" + c + ", " + dst + ")");
+                b.ins("TCVT(" + out + ", " + c + ", pto::RoundMode::CAST_RINT)");
+            } else {
+                b.ins("TCVT(" + out + ", " + dst + ", pto::RoundMode::CAST_RINT)");
+            }
+        };
         switch (op.code) {
             case OpCode::Load: {
                 const int64_t src = operand(0);
-                if (is_tensor_param(src))
-                    o << "    pto::TLOAD(" << out << ", g" << src << ");\n";
-                else
-                    o << "    pto::TMOV(" << out << ", v" << src << ");\n";
+                if (is_tensor_param(src)) {
+                    if (val[src].dtype != res.dtype) {  // an untyped parameter loads as its dtype
+                        const std::string n = b.fresh(Val{val[src].dtype, res.rows, res.cols});
+                        b.ins("TLOAD(" + n + ", g" + std::to_string(src) + ")");
+                        b.ins("TCVT(" + out + ", " + n + ", pto::RoundMode::CAST_RINT)");
+                    } else {
+                        b.ins("TLOAD(" + out + ", g" + std::to_string(src) + ")");
+                    }
+                } else {
+                    b.ins("TMOV(" + out + ", " + as(0, res) + ")");
+                }
                 break;
             }
-            case OpCode::Alloc: o << "    // alloc: a fresh tile, contents undefined\n"; break;
+            case OpCode::Alloc:
+                b.ins("TEXPANDS(" + out + ", " + lit(res.dtype, 0) + ")");  // a zero tile
+                break;
             case OpCode::Constant: {
                 auto it = op.attrs.find("value");
                 std::string v;
                 if (it != op.attrs.end()) {
-                    if (auto* b = std::get_if<bool>(&it->second)) v = *b ? "1.0" : "0.0";
+                    if (auto* bv = std::get_if<bool>(&it->second)) v = *bv ? "1" : "0";
                     else if (auto* i = std::get_if<int64_t>(&it->second)) v = i64(*i);
                     else if (auto* d = std::get_if<double>(&it->second)) v = f64(*d);
                 }
-                if (v.empty())
-                    throw CodegenError(where_k + " constant op without a numeric 'value'", loc);
-                o << "    pto::TEXPANDS(" << out << ", (" << device_type(op.dtype) << ")" << v
-                  << ");\n";
+                if (v.empty()) throw CodegenError(where_k + " constant op without a numeric 'value'", loc);
+                b.ins("TEXPANDS(" + out + ", (" + device_type(res.dtype) + ")(" + v + "))");
                 break;
             }
-            case OpCode::Matmul:
-                if (op.operands.size() > 2)
-                    o << "    pto::TMATMUL_ACC(" << out << ", " << val(2) << ", " << val(0) << ", "
-                      << val(1) << ");\n";
-                else
-                    o << "    pto::TMATMUL(" << out << ", " << val(0) << ", " << val(1) << ");\n";
+            case OpCode::Matmul: {
+                // Vec -> Mat (NZ) -> Left / Right; TMATMUL(_ACC) into an Acc tile; Acc -> Vec.
+                const Val A = vof(0), B = vof(1);
+                const DType in = A.dtype;
+                const DType acc = dtype_is_float(in) ? DType::F32 : DType::I32;
+                const int64_t M = res.rows, N = res.cols, Kd = A.cols;
+                const int64_t c0 = align_elems(in);
+                const std::string Mp = std::to_string(round_up(M, 16)),
+                                  Kp = std::to_string(round_up(Kd, std::max<int64_t>(16, c0))),
+                                  Np = std::to_string(round_up(N, 16));
+                const std::string t = device_type(in), sm = std::to_string(M), sk = std::to_string(Kd),
+                                  sn = std::to_string(N), ta = device_type(acc);
+                const std::string sa = as(0, Val{in, M, Kd}), sb = as(1, Val{in, Kd, N});
+                (void)B;
+                const std::string r = std::to_string(rid);
+                o << "    pto::Tile<pto::TileType::Mat, " << t << ", " << Mp << ", " << Kp
+                  << ", pto::BLayout::ColMajor, " << sm << ", " << sk << ", pto::SLayout::RowMajor> ma" << r
+                  << ";\n";
+                o << "    pto::Tile<pto::TileType::Mat, " << t << ", " << Kp << ", " << Np
+                  << ", pto::BLayout::RowMajor, " << sk << ", " << sn << ", pto::SLayout::ColMajor> mb" << r
+                  << ";\n";
+                o << "    pto::TileLeft<" << t << ", " << Mp << ", " << Kp << ", " << sm << ", " << sk
+                  << "> la" << r << ";\n";
+                o << "    pto::TileRight<" << t << ", " << Kp << ", " << Np << ", " << sk << ", " << sn
+                  << "> rb" << r << ";\n";
+                o << "    pto::TileAcc<" << ta << ", " << Mp << ", " << Np << ", " << sm << ", " << sn
+                  << "> acc" << r << ";\n";
+                b.ins("TMOV(ma" + r + ", " + sa + ")");
+                b.ins("TMOV(mb" + r + ", " + sb + ")");
+                b.ins("TMOV(la" + r + ", ma" + r + ")");
+                b.ins("TMOV(rb" + r + ", mb" + r + ")");
+                if (op.operands.size() > 2) {  // TMATMUL_ACC(out, in, a, b): out = in + a @ b
+                    o << "    pto::TileAcc<" << ta << ", " << Mp << ", " << Np << ", " << sm << ", "
+                      << sn << "> ci" << r << ";\n";
+                    b.ins("TMOV(ci" + r + ", " + as(2, Val{acc, M, N}) + ")");
+                    b.ins("TMATMUL_ACC(acc" + r + ", ci" + r + ", la" + r + ", rb" + r + ")");
+                } else {
+                    b.ins("TMATMUL(acc" + r + ", la" + r + ", rb" + r + ")");
+                }
+                if (acc == res.dtype) {
+                    b.ins("TMOV(" + out + ", acc" + r + ")");
+                } else {
+                    const std::string n = b.fresh(Val{acc, M, N});
+                    b.ins("TMOV(" + n + ", acc" + r + ")");
+                    b.ins("TCVT(" + out + ", " + n + ", pto::RoundMode::CAST_RINT)");
+                }
                 break;
+            }
+            case OpCode::Sqrt:
+                // 1 / TRSQRT(x): TSQRT of PTO-ISA's CPU simulation does not compile (TSqrt.hpp
+                // passes its tiles by value, and pto::Tile cannot be copied); docs/ptoisa.md.
+                composed([&](const std::string& d, const std::string& x, const Val& w) {
+                    const std::string r = b.fresh(w);
+                    b.ins("TRSQRT(" + r + ", " + x + ")");
+                    b.ins("TDIVS(" + d + ", " + lit(w.dtype, 1) + ", " + r + ")");
+                });
+                break;
+            case OpCode::Sigmoid:
+                composed([&](const std::string& d, const std::string& x, const Val& w) { b.sigmoid(d, x, w); });
+                break;
+            case OpCode::Tanh:
+                composed([&](const std::string& d, const std::string& x, const Val& w) { b.tanh(d, x, w); });
+                break;
+            case OpCode::Silu:
+                composed([&](const std::string& d, const std::string& x, const Val& w) {
+                    const std::string s = b.fresh(w);
+                    b.sigmoid(s, x, w);
+                    b.ins("TMUL(" + d + ", " + x + ", " + s + ")");
+                });
+                break;
+            case OpCode::Gelu:
+                composed([&](const std::string& d, const std::string& x, const Val& w) { b.gelu(d, x, w); });
+                break;
+            case OpCode::Sin:
+            case OpCode::Cos:
+                composed([&](const std::string& d, const std::string& x, const Val& w) {
+                    b.sincos(d, x, w, op.code == OpCode::Cos);
+                });
+                break;
+            case OpCode::Rowsum:
+            case OpCode::Rowmax: {
+                const Val x = vof(0);
+                const Val xin{res.dtype, x.rows, x.cols};
+                const std::string src = as(0, xin), tmp = b.fresh(xin);
+                b.ins(isa_of(op.code) + "(" + out + ", " + src + ", " + tmp + ")");
+                break;
+            }
+            case OpCode::Rowmean: {
+                // TROWSUM, then TDIVS by the column count (in a row-major twin of the column
+                // vector), in float for f16/bf16 (as cpu_sim).
+                const Val x = vof(0);
+                const Val xin{cd, x.rows, x.cols};
+                const std::string src = as(0, xin), tmp = b.fresh(xin), sum = b.fresh(cv);
+                b.ins("TROWSUM(" + sum + ", " + src + ", " + tmp + ")");
+                Val w = cv;
+                w.row_major = true;
+                const std::string sr = b.fresh(w), q = b.fresh(w);
+                b.ins("TMOV(" + sr + ", " + sum + ")");
+                b.ins("TDIVS(" + q + ", " + sr + ", " + lit(cd, (double)x.cols) + ")");
+                if (cd == res.dtype) {
+                    b.ins("TMOV(" + out + ", " + q + ")");
+                } else {
+                    const std::string qc = b.fresh(cv);
+                    b.ins("TMOV(" + qc + ", " + q + ")");
+                    b.ins("TCVT(" + out + ", " + qc + ", pto::RoundMode::CAST_RINT)");
+                }
+                break;
+            }
+            case OpCode::Colsum:
+            case OpCode::Colmax: {
+                const Val x = vof(0);
+                b.ins(isa_of(op.code) + "(" + out + ", " + as(0, Val{res.dtype, x.rows, x.cols}) + ")");
+                break;
+            }
+            case OpCode::SliceEven:
+            case OpCode::SliceOdd: {
+                // TDEINTERLEAVE(odd, even, src): one of the two halves is the result.
+                const Val x = vof(0);
+                const std::string src = as(0, Val{res.dtype, x.rows, x.cols}), other = b.fresh(res);
+                if (op.code == OpCode::SliceEven) b.ins("TDEINTERLEAVE(" + other + ", " + out + ", " + src + ")");
+                else b.ins("TDEINTERLEAVE(" + out + ", " + other + ", " + src + ")");
+                break;
+            }
+            case OpCode::Interleave: {
+                // TINTERLEAVE(hi, lo, b, a) interleaves the left halves of a and b into lo and the
+                // right halves into hi; TCONCAT(out, lo, hi) puts them side by side.
+                const Val half{res.dtype, res.rows, res.cols / 2};
+                const std::string sa = as(0, half), sb = as(1, half);
+                const std::string lo = b.fresh(half), hi = b.fresh(half);
+                b.ins("TINTERLEAVE(" + hi + ", " + lo + ", " + sb + ", " + sa + ")");
+                b.ins("TCONCAT(" + out + ", " + lo + ", " + hi + ")");
+                break;
+            }
+            case OpCode::Rowmul:
+            case OpCode::Rowadd:
+            case OpCode::Colmul:
+            case OpCode::Coladd: {
+                const Val v = vof(1);
+                const std::string sa = as(0, res), sv = as(1, Val{res.dtype, v.rows, v.cols});
+                b.ins(isa_of(op.code) + "(" + out + ", " + sa + ", " + sv + ")");
+                break;
+            }
+            case OpCode::Broadcast: {
+                const std::string s = as(0, res);
+                b.ins("TMOV(" + out + ", " + s + ")");
+                break;
+            }
             default: {  // one instruction, the op table's PTO-ISA spelling
+                const std::string isa = isa_of(op.code);
                 const OpInfo* info = op_info(op.code);
-                if (info == nullptr || info->isa == nullptr)
-                    throw CodegenError(where_k + " op '" + op.name + "' has no PTO-ISA form", loc);
-                o << "    pto::" << info->isa << "(" << out;
-                for (int n = 0; n < info->max_arity; ++n) o << ", " << val(n);
-                o << ");\n";
+                if (isa.empty() || isa.find(' ') != std::string::npos || info == nullptr)
+                    throw CodegenError(where + " has no PTO-ISA form", loc);
+                std::string args;
+                for (int n = 0; n < info->max_arity; ++n) args += ", " + as(n, res);
+                b.ins(isa + "(" + out + args + ")");
             }
         }
     }
@@ -675,7 +1072,7 @@ private:
 
     std::string plan() const {
         const Schedule& s = sched();
-        std::ostringstream tensors, kernels, pools;
+        std::ostringstream tensors, kernels, pools, decls, fns;
         for (const auto& t : m_.tensors) {
             tensors << "    {" << cstr(t.name) << ", " << cstr(to_string(t.dtype)) << ", "
                     << dtype_size(t.dtype) << ", " << t.shape.size() << ", {";
@@ -688,6 +1085,8 @@ private:
                     << K.params.size() << ", "
                     << (K.body_kind == BodyKind::Empty || K.ops.empty() ? 0 : 1) << ", "
                     << pool_of(K.name) << "},\n";
+            decls << "void " << kernel_entry(K, k) << "(uint8_t* pto_tensors, uint8_t* pto_task);\n";
+            fns << "    " << kernel_entry(K, k) << ",\n";
         }
         for (std::size_t p = 0; p < s.pools.size(); ++p)
             pools << "    {" << pool_first(static_cast<int64_t>(p)) << ", " << s.pools[p] << "},\n";
@@ -710,6 +1109,8 @@ private:
              {"trace", s.traced() ? "1" : "0"},
              {"tensor_rows", tensors.str()},
              {"kernel_rows", kernels.str()},
+             {"kernel_decls", decls.str()},
+             {"kernel_fns", fns.str()},
              {"pool_rows", pools.str()},
              {"symbol_names", names_list(symbols_)},
              {"param_names", names_list(params_)},

@@ -3,7 +3,7 @@
 Each row names an op and says, once: its operands (the ``pto.*`` tile arguments, which are
 also the Studio node's input ports), its attributes (non-tile arguments, the node's
 properties), its type rule, the cycle class of the cost model, the C runtime function the
-cpu_sim backend calls, the PTO-ISA instruction the ascend_npu backend emits, the ``ptoisa.*``
+cpu_sim backend calls, the PTO-ISA instruction(s) the ascend_npu backend emits, the ``ptoisa.*``
 spelling users may write, and its Studio palette category. Everything else derives from it:
 
 - ``pto.OPS`` and the rule-specific checks of the ``pto.*`` functions (``pto.py``);
@@ -84,7 +84,12 @@ class OpSpec:
     runtime: str = ""
     """The C runtime entry (``tile.h``) minus its ``pto_`` prefix; defaults to ``name``."""
     isa: str | None = None
-    """The PTO-ISA instruction the ascend_npu backend emits (None: emitted specially)."""
+    """The PTO-ISA spelling the ascend_npu backend emits for the op: one instruction (``TEXP``),
+    or, for an op no single instruction computes, the instructions of its composition
+    (``"TMULS TEXP TADDS TDIVS"`` for sigmoid; ``cpp_backend/codegen/ascend_npu.cpp`` writes
+    each composition, ``docs/ptoisa.md`` gives its formula and error bound). Every IR op has
+    one (``_check``); None only on aliases. Operands that need another dtype or a broadcast
+    get a TCVT / TROWEXPAND / TCOLEXPAND first, which the spelling does not repeat."""
     ptoisa: str | None = None
     """The ``ptoisa.<SPELLING>`` users may write for this op (None: no such spelling)."""
     float_only: bool = False
@@ -95,6 +100,13 @@ class OpSpec:
     """Another spelling of that op (``max`` of ``maximum``): not an IR op of its own."""
     category: str = "Tile ops"
     """The Studio palette category of the op's node."""
+    isa_ulp: int = 0
+    """How far (ulps of the result; per element added up for a reduction or matmul) the
+    PTO-ISA form may be from cpu_sim's result on float data: 0 = bit for bit. Measured on
+    PTO-ISA's CPU simulation (``docs/ptoisa.md``, ``tests/backend/test_ptoisa_ops.py``)."""
+    isa_abs: float = 0.0
+    """An absolute bound instead (composed ops near a zero of the function, where ulps are
+    meaningless): the result verifies when it is within ``isa_ulp`` ulps or ``isa_abs``."""
 
     @property
     def min_arity(self) -> int:
@@ -138,27 +150,27 @@ _V9_ISA = frozenset(
 OPS: tuple[OpSpec, ...] = (
     _unary("exp", isa="TEXP"),
     _unary("log", isa="TLOG"),
-    _unary("sqrt", isa="TSQRT"),
+    _unary("sqrt", isa="TRSQRT TDIVS"),  # not TSQRT: see docs/ptoisa.md
     _unary("rsqrt", isa="TRSQRT"),
-    _unary("tanh", isa="TTANH"),
-    _unary("sigmoid", isa="TSIGMOID"),
-    _unary("sin", isa="TSIN"),
-    _unary("cos", isa="TCOS"),
+    _unary("tanh", isa="TMULS TEXP TADDS TDIVS"),
+    _unary("sigmoid", isa="TMULS TEXP TADDS TDIVS"),
+    _unary("sin", isa="TMULS TADDS TSUB TMUL TABS"),
+    _unary("cos", isa="TMULS TADDS TSUB TMUL TABS"),
     _unary("relu", float_only=False, bool_ok=True, isa="TRELU"),
-    _unary("gelu", isa="TGELU"),
-    _unary("silu", isa="TSILU"),
+    _unary("gelu", isa="TMULS TABS TADDS TDIVS TMUL TEXP TDIV"),
+    _unary("silu", isa="TMULS TEXP TADDS TDIVS TMUL"),
     _unary("neg", float_only=False, isa="TNEG"),
     _unary("abs", float_only=False, bool_ok=True, isa="TABS"),
     OpSpec("rowsum", "row_reduce", ("x",), (), "row_reduce", isa="TROWSUM", ptoisa="TROWSUM",
            bool_ok=False),
     OpSpec("rowmax", "row_reduce", ("x",), (), "row_reduce", isa="TROWMAX", ptoisa="TROWMAX"),
-    OpSpec("rowmean", "row_reduce", ("x",), (), "rowmean", isa="TROWMEAN", float_only=True,
+    OpSpec("rowmean", "row_reduce", ("x",), (), "rowmean", isa="TROWSUM TDIVS", float_only=True,
            bool_ok=False),
     OpSpec("colsum", "col_reduce", ("x",), (), "col_reduce", isa="TCOLSUM", ptoisa="TCOLSUM",
            bool_ok=False),
     OpSpec("colmax", "col_reduce", ("x",), (), "col_reduce", isa="TCOLMAX", ptoisa="TCOLMAX"),
-    OpSpec("slice_even", "slice_even", ("x",), isa="TSLICEEVEN"),
-    OpSpec("slice_odd", "slice_odd", ("x",), isa="TSLICEODD"),
+    OpSpec("slice_even", "slice_even", ("x",), isa="TDEINTERLEAVE"),
+    OpSpec("slice_odd", "slice_odd", ("x",), isa="TDEINTERLEAVE"),
     _binary("add", bool_ok=True, isa="TADD"),
     _binary("sub", bool_ok=False, isa="TSUB"),
     _binary("mul", bool_ok=True, isa="TMUL"),
@@ -167,20 +179,23 @@ OPS: tuple[OpSpec, ...] = (
     _binary("minimum", bool_ok=True, isa="TMIN"),
     OpSpec("max", "binary", ("a", "b"), runtime="maximum", alias_of="maximum"),
     OpSpec("min", "binary", ("a", "b"), runtime="minimum", alias_of="minimum"),
-    OpSpec("interleave", "interleave", ("a", "b"), isa="TINTERLEAVE"),
+    OpSpec("interleave", "interleave", ("a", "b"), isa="TINTERLEAVE TCONCAT"),
     OpSpec("rowmul", "row_vec", ("tile", "vec"), isa="TROWEXPANDMUL"),
     OpSpec("rowadd", "row_vec", ("tile", "vec"), isa="TROWEXPANDADD"),
     OpSpec("colmul", "col_vec", ("tile", "vec"), isa="TCOLEXPANDMUL"),
     OpSpec("coladd", "col_vec", ("tile", "vec"), isa="TCOLEXPANDADD"),
-    # acc=: ascend_npu emits TMATMUL or TMATMUL_ACC itself.
-    OpSpec("matmul", "matmul", ("a", "b", "acc?"), (), "matmul", ptoisa="TMATMUL", bool_ok=False),
-    OpSpec("broadcast", "broadcast", ("x",), ("shape",), isa="TEXPAND", ptoisa="TEXPANDS"),
-    # ascend_npu: TEXPANDS of the value (constant), TLOAD or TMOV (load), TSTORE with a TEXPAND
-    # when the value broadcasts (store); alloc emits no instruction.
-    OpSpec("constant", "constant", (), ("value", "dtype")),
-    OpSpec("load", "load", ("src",), (), "load", ptoisa="TLOAD"),
-    OpSpec("store", "store", ("dst", "value"), (), "store", ptoisa="TSTORE"),
-    OpSpec("alloc", "alloc", (), ("shape", "dtype")),
+    # Vec -> Mat -> Left/Right tiles, TMATMUL (TMATMUL_ACC with acc=) into an Acc tile, -> Vec.
+    OpSpec("matmul", "matmul", ("a", "b", "acc?"), (), "matmul", isa="TMOV TMATMUL TMATMUL_ACC",
+           ptoisa="TMATMUL", bool_ok=False),
+    # [r, 1] -> TROWEXPAND, [1, c] -> TCOLEXPAND, [1, 1] -> both; then a TMOV into the result.
+    OpSpec("broadcast", "broadcast", ("x",), ("shape",), isa="TROWEXPAND TCOLEXPAND TMOV",
+           ptoisa="TEXPANDS"),
+    OpSpec("constant", "constant", (), ("value", "dtype"), isa="TEXPANDS"),
+    # A parameter: TLOAD; a value: TMOV.
+    OpSpec("load", "load", ("src",), (), "load", isa="TLOAD", ptoisa="TLOAD"),
+    # TSTORE, after a TCVT / TROWEXPAND / TCOLEXPAND when the value converts or broadcasts.
+    OpSpec("store", "store", ("dst", "value"), (), "store", isa="TSTORE", ptoisa="TSTORE"),
+    OpSpec("alloc", "alloc", (), ("shape", "dtype"), isa="TEXPANDS"),  # a zero tile
 )  # fmt: skip
 
 BY_NAME: dict[str, OpSpec] = {op.name: op for op in OPS}
@@ -205,6 +220,7 @@ def _check() -> None:
         assert op.rule in RULES, f"op {op.name!r}: unknown rule {op.rule!r}"
         assert op.cost in COST_CLASSES, f"op {op.name!r}: unknown cost class {op.cost!r}"
         assert op.alias_of is None or op.alias_of in BY_NAME, f"alias {op.name!r}"
+        assert (op.isa is None) == (op.alias_of is not None), f"op {op.name!r}: PTO-ISA spelling"
     assert len(PTOISA) == sum(op.ptoisa is not None for op in OPS), "a ptoisa spelling twice"
 
 

@@ -370,10 +370,13 @@ def test_traced_kernels_emit_pto_isa_and_pass_syntax() -> None:
     tree = emitted(traced_kernels())
     syntax_check(tree)
     rms = (tree / "aicore" / "kernel_0_rmsnorm_k.cpp").read_text()
-    for isa in ("TLOAD", "TMUL", "TROWMEAN", "TRSQRT", "TROWEXPANDMUL", "TSTORE"):
+    for isa in ("TLOAD", "TMUL", "TROWSUM", "TDIVS", "TRSQRT", "TROWEXPANDMUL", "TSTORE"):
         assert f"pto::{isa}(" in rms
+    # a row vector is a col-major tile padded to 32 bytes, valid region [8, 1]
+    assert "pto::Tile<pto::TileType::Vec, float, 8, 1, pto::BLayout::ColMajor, 8, 1> v" in rms
     mm = (tree / "aicore" / "kernel_1_matmul_k.cpp").read_text()
-    assert "pto::TMATMUL(" in mm and "pto::Tile<pto::TileType::Vec, float, 16, 8>" in mm
+    assert "pto::TMATMUL(acc" in mm and "pto::TileLeft<float, 16, 32, 16, 32> la" in mm
+    assert "pto::Tile<pto::TileType::Vec, float, 16, 8, pto::BLayout::RowMajor, 16, 8> v" in mm
 
 
 @pytest.mark.parametrize(
@@ -539,7 +542,7 @@ def test_execute_needs_cann() -> None:
 
 def test_kernel_compile_code_contains_ops() -> None:
     compiled = rmsnorm_k.compile(target="ascend_npu")
-    assert "pto::TRSQRT(" in compiled.code and "pto::TROWMEAN(" in compiled.code
+    assert "pto::TRSQRT(" in compiled.code and "pto::TROWSUM(" in compiled.code
     cpu = rmsnorm_k.compile(target="cpu_sim")
     assert "pto_rsqrt(" in cpu.code and "pto_rowmean(" in cpu.code
 

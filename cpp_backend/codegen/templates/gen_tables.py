@@ -94,7 +94,7 @@ def render(language_dir: Path) -> str:
     out += _macro(
         "PTO_OP_TABLE",
         'X(Ident, "name", min_arity, max_arity, Rule, float_only, bool_ok, runtime_fn, isa): '
-        "the IR ops; isa is the PTO-ISA instruction ascend_npu emits (nullptr: emitted specially)",
+        "the IR ops; isa is the PTO-ISA spelling ascend_npu emits (space-separated: a composition)",
         [_op_row(op, _ident(op.name)) for op in ops.OPS if op.alias_of is None],
     )
     out += _macro(

@@ -1,77 +1,84 @@
 // Stub of the PTO-ISA tile instruction header used by the ascend_npu AICore kernels
-// (declarations only; see ../README.md). Tiles are typed by location, element type and static
-// shape; instructions are destination-first: TADD(dst, a, b).
+// (declarations only; see ../README.md). It lets `g++ -fsyntax-only` check an emitted kernel's
+// C++ on a machine without PTO-ISA; the real check compiles the kernels against PTO-ISA itself
+// (docs/ptoisa.md). Tiles carry the real template parameters; instructions are
+// destination-first: TADD(dst, a, b).
 #pragma once
 #include <stdint.h>
 
 namespace pto {
 
+constexpr int DYNAMIC = -1;
 enum class TileType { Vec, Mat, Left, Right, Acc };
+enum class BLayout { RowMajor, ColMajor };
+enum class SLayout { NoneBox, RowMajor, ColMajor };
+enum class RoundMode { CAST_RINT };
 
-template <TileType Loc, typename T, int Rows, int Cols>
+template <TileType Loc, typename T, int Rows, int Cols, BLayout B = BLayout::RowMajor,
+          int RowValid = Rows, int ColValid = Cols, SLayout S = SLayout::NoneBox>
 struct Tile {
-    using element_type = T;
-    static constexpr TileType location = Loc;
-    static constexpr int rows = Rows;
-    static constexpr int cols = Cols;
+    using DType = T;
 };
+template <typename T, int R, int C, int RV = R, int CV = C>
+using TileLeft = Tile<TileType::Left, T, R, C, BLayout::ColMajor, RV, CV, SLayout::RowMajor>;
+template <typename T, int R, int C, int RV = R, int CV = C>
+using TileRight = Tile<TileType::Right, T, R, C, BLayout::RowMajor, RV, CV, SLayout::ColMajor>;
+template <typename T, int R, int C, int RV = R, int CV = C>
+using TileAcc = Tile<TileType::Acc, T, R, C, BLayout::ColMajor, RV, CV, SLayout::RowMajor>;
 
-/// A 2-D strided view of global memory (strides in elements).
-template <typename T>
+template <int64_t N1, int64_t N2, int64_t N3, int64_t N4, int64_t N5>
+struct Shape {
+    Shape(int64_t a, int64_t b);
+};
+template <int64_t S1, int64_t S2, int64_t S3, int64_t S4, int64_t S5>
+struct Stride {
+    Stride(int64_t a, int64_t b);
+};
+/// A view of global memory (pointer, 5-D shape and strides in elements).
+template <typename T, typename ShapeT, typename StrideT>
 struct GlobalTensor {
-    GlobalTensor(T* base, int64_t rows, int64_t cols, int64_t row_stride,
-                 int64_t col_stride);
+    GlobalTensor(T* base, const ShapeT& shape, const StrideT& stride);
 };
 
-// Memory
-template <typename D, typename S> void TLOAD(D& dst, const S& src);
-template <typename D, typename S> void TSTORE(D& dst, const S& src);
-template <typename D, typename S> void TMOV(D& dst, const S& src);
-template <typename D, typename V> void TEXPANDS(D& dst, V scalar);
-template <typename D, typename S> void TEXPAND(D& dst, const S& src);
-
-// Element-wise binary
-template <typename D, typename A, typename B> void TADD(D& dst, const A& a, const B& b);
-template <typename D, typename A, typename B> void TSUB(D& dst, const A& a, const B& b);
-template <typename D, typename A, typename B> void TMUL(D& dst, const A& a, const B& b);
-template <typename D, typename A, typename B> void TDIV(D& dst, const A& a, const B& b);
-template <typename D, typename A, typename B> void TMAX(D& dst, const A& a, const B& b);
-template <typename D, typename A, typename B> void TMIN(D& dst, const A& a, const B& b);
-template <typename D, typename A, typename B> void TINTERLEAVE(D& dst, const A& a, const B& b);
-
-// Element-wise unary
-template <typename D, typename S> void TEXP(D& dst, const S& src);
-template <typename D, typename S> void TLOG(D& dst, const S& src);
-template <typename D, typename S> void TSQRT(D& dst, const S& src);
-template <typename D, typename S> void TRSQRT(D& dst, const S& src);
-template <typename D, typename S> void TTANH(D& dst, const S& src);
-template <typename D, typename S> void TSIGMOID(D& dst, const S& src);
-template <typename D, typename S> void TSIN(D& dst, const S& src);
-template <typename D, typename S> void TCOS(D& dst, const S& src);
-template <typename D, typename S> void TRELU(D& dst, const S& src);
-template <typename D, typename S> void TGELU(D& dst, const S& src);
-template <typename D, typename S> void TSILU(D& dst, const S& src);
-template <typename D, typename S> void TNEG(D& dst, const S& src);
-template <typename D, typename S> void TABS(D& dst, const S& src);
-template <typename D, typename S> void TSLICEEVEN(D& dst, const S& src);
-template <typename D, typename S> void TSLICEODD(D& dst, const S& src);
-
-// Reductions
-template <typename D, typename S> void TROWSUM(D& dst, const S& src);
-template <typename D, typename S> void TROWMAX(D& dst, const S& src);
-template <typename D, typename S> void TROWMEAN(D& dst, const S& src);
-template <typename D, typename S> void TCOLSUM(D& dst, const S& src);
-template <typename D, typename S> void TCOLMAX(D& dst, const S& src);
-
-// Broadcast of a row / column vector
-template <typename D, typename A, typename V> void TROWEXPANDMUL(D& dst, const A& a, const V& v);
-template <typename D, typename A, typename V> void TROWEXPANDADD(D& dst, const A& a, const V& v);
-template <typename D, typename A, typename V> void TCOLEXPANDMUL(D& dst, const A& a, const V& v);
-template <typename D, typename A, typename V> void TCOLEXPANDADD(D& dst, const A& a, const V& v);
-
-// Matrix
-template <typename D, typename A, typename B> void TMATMUL(D& dst, const A& a, const B& b);
-template <typename D, typename C, typename A, typename B>
-void TMATMUL_ACC(D& dst, const C& acc, const A& a, const B& b);
+#define PTO_STUB_INSTR(name) \
+    template <typename... Args> \
+    void name(Args&&...);
+PTO_STUB_INSTR(TLOAD)
+PTO_STUB_INSTR(TSTORE)
+PTO_STUB_INSTR(TMOV)
+PTO_STUB_INSTR(TCVT)
+PTO_STUB_INSTR(TEXPANDS)
+PTO_STUB_INSTR(TROWEXPAND)
+PTO_STUB_INSTR(TCOLEXPAND)
+PTO_STUB_INSTR(TADD)
+PTO_STUB_INSTR(TSUB)
+PTO_STUB_INSTR(TMUL)
+PTO_STUB_INSTR(TDIV)
+PTO_STUB_INSTR(TMAX)
+PTO_STUB_INSTR(TMIN)
+PTO_STUB_INSTR(TADDS)
+PTO_STUB_INSTR(TMULS)
+PTO_STUB_INSTR(TDIVS)
+PTO_STUB_INSTR(TEXP)
+PTO_STUB_INSTR(TLOG)
+PTO_STUB_INSTR(TSQRT)
+PTO_STUB_INSTR(TRSQRT)
+PTO_STUB_INSTR(TRELU)
+PTO_STUB_INSTR(TNEG)
+PTO_STUB_INSTR(TABS)
+PTO_STUB_INSTR(TROWSUM)
+PTO_STUB_INSTR(TROWMAX)
+PTO_STUB_INSTR(TCOLSUM)
+PTO_STUB_INSTR(TCOLMAX)
+PTO_STUB_INSTR(TROWEXPANDMUL)
+PTO_STUB_INSTR(TROWEXPANDADD)
+PTO_STUB_INSTR(TCOLEXPANDMUL)
+PTO_STUB_INSTR(TCOLEXPANDADD)
+PTO_STUB_INSTR(TDEINTERLEAVE)
+PTO_STUB_INSTR(TINTERLEAVE)
+PTO_STUB_INSTR(TCONCAT)
+PTO_STUB_INSTR(TMATMUL)
+PTO_STUB_INSTR(TMATMUL_ACC)
+#undef PTO_STUB_INSTR
 
 }  // namespace pto
