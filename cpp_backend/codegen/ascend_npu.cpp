@@ -102,26 +102,21 @@ int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 struct Val {
     DType dtype = DType::None;
     int64_t rows = 1, cols = 1;
-    /// A column vector kept row-major (tile-scalar instructions, TADDS / TMULS / TDIVS, take
-    /// row-major tiles only).
-    bool row_major = false;
-    bool col_vector() const { return cols == 1 && rows > 1; }
 };
 
-/// The PTO-ISA Vec tile of a [rows, cols] value: capacity padded to 32-byte rows, valid region
-/// [rows, cols]. A column vector ([r > 1, 1], what row reductions give) is col-major, the form
-/// TROWEXPAND* take as their per-row operand; everything else is row-major.
-std::string vec_tile(DType d, int64_t rows, int64_t cols, bool row_major = false) {
+/// The PTO-ISA Vec tile of a [rows, cols] value: row-major, capacity padded to 32-byte rows,
+/// valid region [rows, cols]. Row-major throughout, column vectors ([r, 1], what row
+/// reductions give) too: tile-scalar instructions (TADDS, TMULS, TDIVS) take row-major tiles
+/// only, and a reduction's capacity rows must equal its source's. (TROWEXPANDMUL/ADD take their
+/// per-row operand expanded to 32 bytes a row; see Rowmul below.)
+std::string vec_tile(DType d, int64_t rows, int64_t cols) {
     const std::string t = device_type(d);
     const int64_t a = align_elems(d);
-    if (cols == 1 && rows > 1 && !row_major)
-        return "pto::Tile<pto::TileType::Vec, " + t + ", " + std::to_string(round_up(rows, a)) +
-               ", 1, pto::BLayout::ColMajor, " + std::to_string(rows) + ", 1>";
     return "pto::Tile<pto::TileType::Vec, " + t + ", " + std::to_string(rows) + ", " +
            std::to_string(round_up(cols, a)) + ", pto::BLayout::RowMajor, " + std::to_string(rows) +
            ", " + std::to_string(cols) + ">";
 }
-std::string vec_tile(const Val& v) { return vec_tile(v.dtype, v.rows, v.cols, v.row_major); }
+std::string vec_tile(const Val& v) { return vec_tile(v.dtype, v.rows, v.cols); }
 
 /// A scalar literal of element type `d` (the scalar argument of TADDS, TMULS, ...).
 std::string lit(DType d, double v) { return "(" + std::string(device_type(d)) + ")(" + f64(v) + ")"; }
@@ -447,28 +442,11 @@ std::string emit_kernel(const Kernel& K, int64_t id) {
         const DType cd = compute_type(res.dtype);
         const Val cv{cd, res.rows, res.cols};
         // A composed float op computes in `cv`; the result is converted back when cd differs.
-        // A column vector computes in a row-major twin (TMOV in and out).
         auto composed = [&](auto&& body) {
-            std::string x = as(0, cv);
-            Val w = cv;
-            if (cv.col_vector()) {
-                w.row_major = true;
-                const std::string xr = b.fresh(w);
-                b.ins("TMOV(" + xr + ", " + x + ")");
-                x = xr;
-            }
-            const std::string dst = cd == res.dtype && !w.row_major ? out : b.fresh(w);
-            body(dst, x, w);
-            if (dst == out) return;
-            if (cd == res.dtype) {
-                b.ins("TMOV(" + out + ", " + dst + ")");
-            } else if (w.row_major) {
-                const std::string c = b.fresh(cv);
-                b.ins("TMOV(" + c + ", " + dst + ")");
-                b.ins("TCVT(" + out + ", " + c + ", pto::RoundMode::CAST_RINT)");
-            } else {
-                b.ins("TCVT(" + out + ", " + dst + ", pto::RoundMode::CAST_RINT)");
-            }
+            const std::string x = as(0, cv);
+            const std::string dst = cd == res.dtype ? out : b.fresh(cv);
+            body(dst, x, cv);
+            if (dst != out) b.ins("TCVT(" + out + ", " + dst + ", pto::RoundMode::CAST_RINT)");
         };
         switch (op.code) {
             case OpCode::Load: {
@@ -559,10 +537,14 @@ std::string emit_kernel(const Kernel& K, int64_t id) {
                 });
                 break;
             case OpCode::Sigmoid:
-                composed([&](const std::string& d, const std::string& x, const Val& w) { b.sigmoid(d, x, w); });
+                composed([&](const std::string& d, const std::string& x, const Val& w) {
+                    b.sigmoid(d, x, w);
+                });
                 break;
             case OpCode::Tanh:
-                composed([&](const std::string& d, const std::string& x, const Val& w) { b.tanh(d, x, w); });
+                composed([&](const std::string& d, const std::string& x, const Val& w) {
+                    b.tanh(d, x, w);
+                });
                 break;
             case OpCode::Silu:
                 composed([&](const std::string& d, const std::string& x, const Val& w) {
@@ -572,7 +554,9 @@ std::string emit_kernel(const Kernel& K, int64_t id) {
                 });
                 break;
             case OpCode::Gelu:
-                composed([&](const std::string& d, const std::string& x, const Val& w) { b.gelu(d, x, w); });
+                composed([&](const std::string& d, const std::string& x, const Val& w) {
+                    b.gelu(d, x, w);
+                });
                 break;
             case OpCode::Sin:
             case OpCode::Cos:
@@ -589,24 +573,14 @@ std::string emit_kernel(const Kernel& K, int64_t id) {
                 break;
             }
             case OpCode::Rowmean: {
-                // TROWSUM, then TDIVS by the column count (in a row-major twin of the column
-                // vector), in float for f16/bf16 (as cpu_sim).
+                // TROWSUM, then TDIVS by the column count, in float for f16/bf16 (as cpu_sim).
                 const Val x = vof(0);
                 const Val xin{cd, x.rows, x.cols};
                 const std::string src = as(0, xin), tmp = b.fresh(xin), sum = b.fresh(cv);
+                const std::string dst = cd == res.dtype ? out : b.fresh(cv);
                 b.ins("TROWSUM(" + sum + ", " + src + ", " + tmp + ")");
-                Val w = cv;
-                w.row_major = true;
-                const std::string sr = b.fresh(w), q = b.fresh(w);
-                b.ins("TMOV(" + sr + ", " + sum + ")");
-                b.ins("TDIVS(" + q + ", " + sr + ", " + lit(cd, (double)x.cols) + ")");
-                if (cd == res.dtype) {
-                    b.ins("TMOV(" + out + ", " + q + ")");
-                } else {
-                    const std::string qc = b.fresh(cv);
-                    b.ins("TMOV(" + qc + ", " + q + ")");
-                    b.ins("TCVT(" + out + ", " + qc + ", pto::RoundMode::CAST_RINT)");
-                }
+                b.ins("TDIVS(" + dst + ", " + sum + ", " + lit(cd, (double)x.cols) + ")");
+                if (dst != out) b.ins("TCVT(" + out + ", " + dst + ", pto::RoundMode::CAST_RINT)");
                 break;
             }
             case OpCode::Colsum:
@@ -635,7 +609,17 @@ std::string emit_kernel(const Kernel& K, int64_t id) {
                 break;
             }
             case OpCode::Rowmul:
-            case OpCode::Rowadd:
+            case OpCode::Rowadd: {
+                // The per-row operand expanded to 32 bytes a row (TROWEXPAND), the row-major
+                // form TROWEXPANDMUL / TROWEXPANDADD take.
+                const Val v = vof(1);
+                const std::string sa = as(0, res), sv = as(1, Val{res.dtype, v.rows, v.cols});
+                const std::string e = b.fresh(Val{res.dtype, res.rows, align_elems(res.dtype)});
+                b.ins("TROWEXPAND(" + e + ", " + sv + ")");
+                const std::string isa = isa_of(op.code);  // "TROWEXPAND TROWEXPANDMUL"
+                b.ins(isa.substr(isa.rfind(' ') + 1) + "(" + out + ", " + sa + ", " + e + ")");
+                break;
+            }
             case OpCode::Colmul:
             case OpCode::Coladd: {
                 const Val v = vof(1);

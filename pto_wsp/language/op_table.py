@@ -130,9 +130,20 @@ class OpSpec:
         return self.rule != "store"
 
 
-def _unary(name: str, *, float_only: bool = True, bool_ok: bool = False, isa: str) -> OpSpec:
+def _unary(
+    name: str,
+    *,
+    float_only: bool = True,
+    bool_ok: bool = False,
+    isa: str,
+    ulp: int = 0,
+    abs_: float = 0.0,
+) -> OpSpec:
     ptoisa = isa if isa in _V9_ISA else None
-    return OpSpec(name, "unary", ("x",), (), "elementwise", "", isa, ptoisa, float_only, bool_ok)
+    return OpSpec(
+        name, "unary", ("x",), (), "elementwise", "", isa, ptoisa, float_only, bool_ok,
+        isa_ulp=ulp, isa_abs=abs_,
+    )  # fmt: skip
 
 
 def _binary(name: str, *, bool_ok: bool, isa: str) -> OpSpec:
@@ -148,26 +159,26 @@ _V9_ISA = frozenset(
 
 # Order: the Studio palette's order of tile-op nodes.
 OPS: tuple[OpSpec, ...] = (
-    _unary("exp", isa="TEXP"),
-    _unary("log", isa="TLOG"),
-    _unary("sqrt", isa="TRSQRT TDIVS"),  # not TSQRT: see docs/ptoisa.md
-    _unary("rsqrt", isa="TRSQRT"),
-    _unary("tanh", isa="TMULS TEXP TADDS TDIVS"),
-    _unary("sigmoid", isa="TMULS TEXP TADDS TDIVS"),
-    _unary("sin", isa="TMULS TADDS TSUB TMUL TABS"),
-    _unary("cos", isa="TMULS TADDS TSUB TMUL TABS"),
+    _unary("exp", isa="TEXP", ulp=2),
+    _unary("log", isa="TLOG", ulp=2),
+    _unary("sqrt", isa="TRSQRT TDIVS", ulp=2),  # not TSQRT: see docs/ptoisa.md
+    _unary("rsqrt", isa="TRSQRT", ulp=2),
+    _unary("tanh", isa="TMULS TEXP TADDS TDIVS", ulp=4, abs_=1e-6),
+    _unary("sigmoid", isa="TMULS TEXP TADDS TDIVS", ulp=4),
+    _unary("sin", isa="TMULS TADDS TSUB TMUL TABS", ulp=4, abs_=1e-6),
+    _unary("cos", isa="TMULS TADDS TSUB TMUL TABS", ulp=4, abs_=1e-6),
     _unary("relu", float_only=False, bool_ok=True, isa="TRELU"),
-    _unary("gelu", isa="TMULS TABS TADDS TDIVS TMUL TEXP TDIV"),
-    _unary("silu", isa="TMULS TEXP TADDS TDIVS TMUL"),
+    _unary("gelu", isa="TMULS TABS TADDS TDIVS TMUL TEXP TDIV", ulp=4, abs_=1e-6),
+    _unary("silu", isa="TMULS TEXP TADDS TDIVS TMUL", ulp=4),
     _unary("neg", float_only=False, isa="TNEG"),
     _unary("abs", float_only=False, bool_ok=True, isa="TABS"),
     OpSpec("rowsum", "row_reduce", ("x",), (), "row_reduce", isa="TROWSUM", ptoisa="TROWSUM",
-           bool_ok=False),
+           bool_ok=False, isa_ulp=1),
     OpSpec("rowmax", "row_reduce", ("x",), (), "row_reduce", isa="TROWMAX", ptoisa="TROWMAX"),
     OpSpec("rowmean", "row_reduce", ("x",), (), "rowmean", isa="TROWSUM TDIVS", float_only=True,
-           bool_ok=False),
+           bool_ok=False, isa_ulp=1),
     OpSpec("colsum", "col_reduce", ("x",), (), "col_reduce", isa="TCOLSUM", ptoisa="TCOLSUM",
-           bool_ok=False),
+           bool_ok=False, isa_ulp=1),
     OpSpec("colmax", "col_reduce", ("x",), (), "col_reduce", isa="TCOLMAX", ptoisa="TCOLMAX"),
     OpSpec("slice_even", "slice_even", ("x",), isa="TDEINTERLEAVE"),
     OpSpec("slice_odd", "slice_odd", ("x",), isa="TDEINTERLEAVE"),
@@ -180,13 +191,13 @@ OPS: tuple[OpSpec, ...] = (
     OpSpec("max", "binary", ("a", "b"), runtime="maximum", alias_of="maximum"),
     OpSpec("min", "binary", ("a", "b"), runtime="minimum", alias_of="minimum"),
     OpSpec("interleave", "interleave", ("a", "b"), isa="TINTERLEAVE TCONCAT"),
-    OpSpec("rowmul", "row_vec", ("tile", "vec"), isa="TROWEXPANDMUL"),
-    OpSpec("rowadd", "row_vec", ("tile", "vec"), isa="TROWEXPANDADD"),
+    OpSpec("rowmul", "row_vec", ("tile", "vec"), isa="TROWEXPAND TROWEXPANDMUL"),
+    OpSpec("rowadd", "row_vec", ("tile", "vec"), isa="TROWEXPAND TROWEXPANDADD"),
     OpSpec("colmul", "col_vec", ("tile", "vec"), isa="TCOLEXPANDMUL"),
     OpSpec("coladd", "col_vec", ("tile", "vec"), isa="TCOLEXPANDADD"),
     # Vec -> Mat -> Left/Right tiles, TMATMUL (TMATMUL_ACC with acc=) into an Acc tile, -> Vec.
     OpSpec("matmul", "matmul", ("a", "b", "acc?"), (), "matmul", isa="TMOV TMATMUL TMATMUL_ACC",
-           ptoisa="TMATMUL", bool_ok=False),
+           ptoisa="TMATMUL", bool_ok=False, isa_ulp=1, isa_abs=1e-5),
     # [r, 1] -> TROWEXPAND, [1, c] -> TCOLEXPAND, [1, 1] -> both; then a TMOV into the result.
     OpSpec("broadcast", "broadcast", ("x",), ("shape",), isa="TROWEXPAND TCOLEXPAND TMOV",
            ptoisa="TEXPANDS"),

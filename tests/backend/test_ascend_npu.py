@@ -372,8 +372,8 @@ def test_traced_kernels_emit_pto_isa_and_pass_syntax() -> None:
     rms = (tree / "aicore" / "kernel_0_rmsnorm_k.cpp").read_text()
     for isa in ("TLOAD", "TMUL", "TROWSUM", "TDIVS", "TRSQRT", "TROWEXPANDMUL", "TSTORE"):
         assert f"pto::{isa}(" in rms
-    # a row vector is a col-major tile padded to 32 bytes, valid region [8, 1]
-    assert "pto::Tile<pto::TileType::Vec, float, 8, 1, pto::BLayout::ColMajor, 8, 1> v" in rms
+    # a row vector is a row-major tile padded to 32 bytes a row, valid region [8, 1]
+    assert "pto::Tile<pto::TileType::Vec, float, 8, 8, pto::BLayout::RowMajor, 8, 1> v" in rms
     mm = (tree / "aicore" / "kernel_1_matmul_k.cpp").read_text()
     assert "pto::TMATMUL(acc" in mm and "pto::TileLeft<float, 16, 32, 16, 32> la" in mm
     assert "pto::Tile<pto::TileType::Vec, float, 16, 8, pto::BLayout::RowMajor, 16, 8> v" in mm

@@ -50,7 +50,7 @@ def _apply(op: op_table.OpSpec, x: Any, w: Any) -> Any:
         "row_vec": lambda: fn(x, pto.rowsum(x)),
         "col_vec": lambda: fn(x, pto.colsum(x)),
         "broadcast": lambda: fn(pto.rowsum(x), (ROWS, COLS)),
-        "matmul": lambda: fn(x, w),
+        "matmul": lambda: fn(x, w, acc=fn(x, w)),  # TMATMUL, then TMATMUL_ACC
         "slice_even": lambda: fn(x),
         "slice_odd": lambda: fn(x),
         "interleave": lambda: fn(pto.slice_even(x), pto.slice_odd(x)),
