@@ -341,13 +341,27 @@ def verify_workload(
         ]
         parts = [
             f"{diffs[t].name} "
-            + ("bit-equal" if diffs[t].bit_equal else f"{diffs[t].max_ulp} ulp / {diffs[t].max_abs:.3g}")
+            + (
+                "bit-equal"
+                if diffs[t].bit_equal
+                else f"{diffs[t].max_ulp} ulp / {diffs[t].max_abs:.3g}"
+            )
             for t in mine
         ]
-        bound = "bit for bit" if (ulps, absolute) == (0, 0.0) else f"bound {ulps} ulp or {absolute:.3g}"
+        bound = (
+            "bit for bit" if (ulps, absolute) == (0, 0.0) else f"bound {ulps} ulp or {absolute:.3g}"
+        )
         detail = (", ".join(parts) or "writes no tensor") + f" ({bound})"
         verdicts.append(
-            KernelVerdict(kern.name, count, tuple(diffs[t].name for t in mine), ulps, absolute, not bad, detail)
+            KernelVerdict(
+                kern.name,
+                count,
+                tuple(diffs[t].name for t in mine),
+                ulps,
+                absolute,
+                not bad,
+                detail,
+            )
         )
     return VerifyReport(
         name=name or module.name,

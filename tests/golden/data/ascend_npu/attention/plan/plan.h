@@ -84,6 +84,18 @@ static const PtoPlanKernel kPtoPlanKernels[] = {
     {"attn", "pto_kernel_0_attn", 4, 1, -1},
     {0, 0, 0, 0, 0}};
 
+#if defined(PTO_RUN_KERNELS)
+// The AICore entry points, for host/expand_on_host.cpp built with the kernels on the host
+// (PTO-ISA's CPU simulation, docs/ptoisa.md): kPtoPlanKernelFns[k] runs one task of kernel k.
+typedef void (*PtoKernelFn)(uint8_t* pto_tensors, uint8_t* pto_task);
+extern "C" {
+void pto_kernel_0_attn(uint8_t* pto_tensors, uint8_t* pto_task);
+}
+static const PtoKernelFn kPtoPlanKernelFns[] = {
+    pto_kernel_0_attn,
+    0};
+#endif
+
 static const PtoPlanPool kPtoPlanPools[] = {
     {0, 0}};
 
