@@ -2,7 +2,7 @@
 
 ``verify_workload`` emits a workload's NPU source tree, builds its host expander together with
 every AICore kernel against a PTO-ISA checkout in CPU simulation mode (one translation unit,
-clang++-19, ``backends.ptoisa_root``), runs it on the workload's input data and compares every
+clang++-19, ``compiler.ptoisa_root``), runs it on the workload's input data and compares every
 tensor with what cpu_sim computes from the same inputs. The report is per kernel: a kernel
 verifies when every tensor it writes equals cpu_sim's within the kernel's bound (bit for bit
 when all its ops are exact; the bounds are the op table's ``isa_ulp`` / ``isa_abs``, see
@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from ..backends.ptoisa_root import PtoIsaToolchain, ptoisa_toolchain
 from ..compiler.lowering import lower_with_bindings
+from ..compiler.ptoisa_root import PtoIsaToolchain, ptoisa_toolchain
 from ..errors import CompileError
 from ..language.op_table import BY_NAME
 

@@ -1,4 +1,4 @@
-"""Finding PTO-ISA and its compiler (``backends.ptoisa_root``) and the verifier's pieces that
+"""Finding PTO-ISA and its compiler (``compiler.ptoisa_root``) and the verifier's pieces that
 need neither: the ulp distance and the attribution of compiler errors to kernels."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pto_wsp.backends import ptoisa_root
-from pto_wsp.backends.ptoisa_root import ENV_CXX, ENV_ROOT, find_compiler, find_root
+from pto_wsp.compiler import ptoisa_root
+from pto_wsp.compiler.ptoisa_root import ENV_CXX, ENV_ROOT, find_compiler, find_root
 from pto_wsp.errors import CompileError
 from pto_wsp.runtime.ptoisa_verify import failing_kernels, ulp_distance
 

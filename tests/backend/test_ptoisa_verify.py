@@ -27,7 +27,10 @@ from pto_wsp.cli import main as cli_main
 from pto_wsp.errors import PtoError
 from pto_wsp.runtime.ptoisa_verify import VerifyReport, verify_workload
 
-pytestmark = pytest.mark.skipif(skip_reason() is not None, reason=str(skip_reason()))
+pytestmark = [
+    pytest.mark.skipif(skip_reason() is not None, reason=str(skip_reason())),
+    pytest.mark.filterwarnings("ignore::pto_wsp.ScheduleWarning"),  # samples' annotated directives
+]
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = sorted(p.name.removesuffix(".pto.json") for p in (REPO / "projects").glob("*.pto.json"))

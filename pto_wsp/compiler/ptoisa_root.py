@@ -4,7 +4,10 @@ PTO-WSP never ships PTO-ISA: users point it at their own checkout (the folder th
 ``include/pto/pto-inst.hpp``). The root is, in order: an explicit setting (a ``pto_isa_root=``
 argument, the Studio setting, ``pto-wsp ... --pto-isa DIR``), then the environment variable
 ``PTO_ISA_ROOT``. The test suite falls back to the copy beside the repository
-(``../shared/third_party/pto-isa``, ``tests/ptoisa_env.py``); the library itself never guesses.
+(``../shared/third_party/pto-isa``, ``tests/ptoisa_paths.py``); the library itself never guesses.
+It lives in the compiler stage so that every stage that reads PTO-ISA can use it (the verifier
+in the runtime; ``compiler/ptoisa_cost.py`` still has its own ``ptoisa_root``, which checks for
+the cost model's CSV, and can call ``find_root`` first).
 
 PTO-ISA's headers need C++20 and a compiler that accepts their templates: clang++ 19 does,
 g++ 12 does not (a ``static_assert`` in ``TReduceIdx.hpp``). So code built against PTO-ISA uses
