@@ -49,6 +49,7 @@ from pathlib import Path
 
 from ..errors import CompileError, user_location
 from ..language import dtype_table, op_table
+from .ptoisa_root import ENV_ROOT, find_root
 
 __all__ = [
     "ARCHS",
@@ -67,7 +68,7 @@ ARCHS: tuple[str, ...] = ("a2a3",)
 simulator, not formulas)."""
 ARCH_LABELS: dict[str, str] = {"a2a3": "A2/A3"}
 
-PTO_ISA_ROOT_ENV = "PTO_ISA_ROOT"
+PTO_ISA_ROOT_ENV = ENV_ROOT
 
 _CSV = "include/pto/costmodel/a2a3/formula_costmodel/formula_params.csv"
 _ARCH_HPP = "include/pto/costmodel/arch_config.hpp"
@@ -113,20 +114,9 @@ for _name in _INSTRUCTION:
 
 
 def ptoisa_root(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """The PTO-ISA checkout to read: ``explicit``, else ``$PTO_ISA_ROOT``.
-
-    The one place this module finds the checkout (a project-wide resolver can replace this
-    function). The project never vendors PTO-ISA; a missing root is a ``CompileError`` naming
-    both ways to give one.
-    """
-    text = os.fspath(explicit) if explicit is not None else os.environ.get(PTO_ISA_ROOT_ENV, "")
-    if not text:
-        raise CompileError(
-            "PTO-ISA cost model: no PTO-ISA root; pass root=... to CostTable.from_ptoisa or set "
-            f"{PTO_ISA_ROOT_ENV} to the checkout that holds include/pto",
-            loc=user_location(),
-        )
-    root = Path(text).expanduser()
+    """The PTO-ISA checkout to read (``ptoisa_root.find_root``: ``explicit``, else
+    ``$PTO_ISA_ROOT``), which must hold the cost model's ``formula_params.csv``."""
+    root = find_root(explicit)
     if not (root / _CSV).is_file():
         raise CompileError(
             f"PTO-ISA cost model: {root} has no {_CSV} (is {PTO_ISA_ROOT_ENV} the checkout "

@@ -44,8 +44,9 @@ MIN_CLANG = 19
 """The oldest clang whose C++20 accepts PTO-ISA's headers."""
 _MARKER = Path("include") / "pto" / "pto-inst.hpp"
 _SETTING = (
-    f"set the PTO-ISA root: the Studio setting 'PTO-ISA root', `pto-wsp ... --pto-isa DIR`, "
-    f"or the environment variable {ENV_ROOT} (the folder that holds include/pto/pto-inst.hpp)"
+    f"set the PTO-ISA root: `pto-wsp ... --pto-isa DIR` (or pto_isa_root=... / root=... in "
+    f"Python), or the environment variable {ENV_ROOT} (the folder that holds "
+    "include/pto/pto-inst.hpp)"
 )
 
 
