@@ -32,21 +32,27 @@ struct BenchCtx {
     int64_t items = 0;
     int64_t cycles = 0;
     pto_sim* sim = nullptr;
+    const uint64_t* counter = nullptr;  // the simulator's submission counter (the next task's id)
 };
 
-int64_t bench_task(const BenchCtx& b, int64_t now, int64_t i, int32_t kernel) {
+// Submits item i's task at the process clock `now`, whose gate is *gate (the task whose end
+// gave it, as a channel action returned it); the task's end becomes the clock, gated by it.
+int64_t bench_task(const BenchCtx& b, int64_t now, uint32_t* gate, int64_t i, int32_t kernel) {
     pto_sim_task t;
     std::memset(&t, 0, sizeof t);
     t.kernel = kernel;
     t.cycles = b.cycles;
     t.dispatch_key = t.stream_key = i;
     t.min_start = now;  // the process clock: program order within the process
-    t.min_gate = PTO_WAIT_NO_GATE;
-    t.min_cause = PTO_WAIT_BARRIER;
+    t.min_gate = *gate;
+    t.min_cause = now > 0 ? PTO_WAIT_BARRIER : PTO_WAIT_NONE;  // sim.h: none at cycle 0
     t.idx[0] = static_cast<int32_t>(i);
     t.idx[1] = t.idx[2] = t.idx[3] = -1;
+    const auto id = static_cast<uint32_t>(*b.counter);
     const int64_t e = pto_sim_submit(b.sim, &t);
-    return e > now ? e : now;
+    if (e <= now) return now;
+    *gate = id;
+    return e;
 }
 
 int32_t bench_producer(pto_abi_run* R, int32_t self, const int64_t* env) {
@@ -54,13 +60,14 @@ int32_t bench_producer(pto_abi_run* R, int32_t self, const int64_t* env) {
     pto_csp* C = pto_csp_of(R);
     pto_csp_hot* H = pto_csp_hot_of(C);
     int64_t now = pto_csp_clock(C, self);
+    uint32_t gate = pto_csp_start_gate(C);
     for (int64_t i = 0; i < b.items; ++i) {
         int64_t item = 0;
-        now = pto_csp_reserve_fast(C, H, self, 0, now, 1, "bench send", &item);  // ordered
-        now = bench_task(b, now, i, 0);
-        pto_csp_commit_fast(C, H, self, 0, item, now);
+        now = pto_csp_reserve_fast(C, H, self, 0, now, 1, "bench send", &item, &gate);  // ordered
+        now = bench_task(b, now, &gate, i, 0);
+        pto_csp_commit_fast(C, H, self, 0, item, now, gate);
     }
-    return pto_csp_exit(C, self, now);
+    return pto_csp_exit(C, self, now, gate);
 }
 
 int32_t bench_consumer(pto_abi_run* R, int32_t self, const int64_t* env) {
@@ -68,12 +75,13 @@ int32_t bench_consumer(pto_abi_run* R, int32_t self, const int64_t* env) {
     pto_csp* C = pto_csp_of(R);
     pto_csp_hot* H = pto_csp_hot_of(C);
     int64_t now = pto_csp_clock(C, self);
+    uint32_t gate = pto_csp_start_gate(C);
     int64_t item = 0;
-    while (pto_csp_take_fast(C, H, self, 0, &now, &item)) {  // ordered: no pto_csp_at needed
-        now = bench_task(b, now, item, 1);
-        pto_csp_release_fast(C, H, self, 0, now);
+    while (pto_csp_take_fast(C, H, self, 0, &now, &item, &gate)) {  // ordered: no pto_csp_at
+        now = bench_task(b, now, &gate, item, 1);
+        pto_csp_release_fast(C, H, self, 0, now, gate);
     }
-    return pto_csp_exit(C, self, now);
+    return pto_csp_exit(C, self, now, gate);
 }
 
 double thread_cpu_seconds() {
@@ -91,21 +99,22 @@ double run_pipeline(pto_sim* sim, int64_t items, int64_t depth, int64_t cycles,
     R.sim = sim;
     R.error = error;
     R.error_cap = sizeof error;
-    const BenchCtx ctx{items, cycles, sim};
+    const BenchCtx ctx{items, cycles, sim, pto_sim_task_counter(sim)};
     const auto* env = reinterpret_cast<const int64_t*>(&ctx);
     const char* names[] = {"bench"};
     const int64_t depths[] = {depth};
     const auto t0 = std::chrono::steady_clock::now();
     const double c0 = thread_cpu_seconds();
     pto_csp* C = pto_csp_create(&R, 1, names, depths, 0, nullptr);
-    pto_csp_pipe_begin(C, 0);
+    pto_csp_pipe_begin(C, 0, PTO_WAIT_NO_GATE);
     pto_csp_pipe_channel(C, 0);
     const int32_t p = pto_csp_spawn(C, "producer", &bench_producer, env);
     const int32_t q = pto_csp_spawn(C, "consumer", &bench_consumer, env);
     pto_csp_role(C, p, 0, 1);
     pto_csp_role(C, q, 0, 0);
     int64_t end = 0;
-    const int32_t rc = pto_csp_pipe_run(C, &end);
+    uint32_t end_gate = PTO_WAIT_NO_GATE;
+    const int32_t rc = pto_csp_pipe_run(C, &end, &end_gate);
     const auto t1 = std::chrono::steady_clock::now();
     out->cpu_seconds = thread_cpu_seconds() - c0;
     const int64_t ring_bytes =

@@ -26,11 +26,12 @@ std::string restore_max(const std::string& saved, const std::string& saved_gate)
            saved_gate + "; } else { pto_max = pto_barrier; pto_mgate = pto_bgate; }";
 }
 
-// A channel or event action that moved the barrier from `before`: its kind (the engine does
-// not attribute the clock to a task, so no gate).
-std::string moved_by(const std::string& before, const char* kind) {
-    return "if (pto_barrier > " + before + ") { pto_bcause = " + kind +
-           "; pto_bgate = PTO_WAIT_NO_GATE; }";
+// A channel or event action that moved the barrier from `before`: its kind, and the gate the
+// engine returned in `gate` (the task whose end gave the new cycle: docs/semantics.md, "Gates of
+// CSP waits").
+std::string moved_by(const std::string& before, const char* kind, const std::string& gate) {
+    return "if (pto_barrier > " + before + ") { pto_bcause = " + kind + "; pto_bgate = " + gate +
+           "; }";
 }
 
 }  // namespace
@@ -143,19 +144,22 @@ void CspEmitter::emit(const Node& n) {
             else if (n.kind == NodeKind::Consume) emit_consume(n);
             else
                 h_.csp_put("pto_csp_close(pto_C, pto_self, " + std::to_string(n.channel_id) +
-                           ", pto_barrier);");
+                           ", pto_barrier, pto_bgate);");
             return;
         case NodeKind::Record: {
             if (!m_.event(n.event_id))
                 throw CodegenError("record of unknown event #ev" + std::to_string(n.event_id), n.loc);
             const std::string ev = std::to_string(n.event_id);
             if (in_process_) {
-                h_.csp_put("pto_csp_record(pto_C, pto_self, " + ev + ", pto_barrier);");
+                h_.csp_put("pto_csp_record(pto_C, pto_self, " + ev + ", pto_barrier, pto_bgate);");
             } else {
                 // In the driver: the signal is raised once everything submitted so far has ended.
-                h_.csp_put("{ int64_t pto_rt = pto_sim_total_cycles(sim); if (pto_barrier > pto_rt) "
-                           "pto_rt = pto_barrier; if (pto_max > pto_rt) pto_rt = pto_max; "
-                           "pto_csp_record(pto_C, -1, " + ev + ", pto_rt); }");
+                // Its gate is that of the barrier or step max it came from; a makespan later
+                // than both (a task of an enclosing parallel step) names no task.
+                h_.csp_put("{ int64_t pto_rt = pto_barrier; uint32_t pto_rg = pto_bgate; if (pto_max > "
+                           "pto_rt) { pto_rt = pto_max; pto_rg = pto_mgate; } const int64_t pto_mk = "
+                           "pto_sim_total_cycles(sim); if (pto_mk > pto_rt) { pto_rt = pto_mk; pto_rg = "
+                           "PTO_WAIT_NO_GATE; } pto_csp_record(pto_C, -1, " + ev + ", pto_rt, pto_rg); }");
             }
             return;
         }
@@ -166,17 +170,17 @@ void CspEmitter::emit(const Node& n) {
             const std::string ev = std::to_string(n.event_id);
             const std::string where = lit(at("synchronize(" + event_name(n.event_id) + ")", n.loc));
             if (in_process_) {
-                h_.csp_put("{ const int64_t pto_b0 = pto_barrier;");
+                h_.csp_put("{ const int64_t pto_b0 = pto_barrier; uint32_t pto_g = pto_bgate;");
                 h_.csp_put("  pto_barrier = pto_csp_synchronize(pto_C, pto_self, " + ev +
-                           ", pto_barrier, " + where + ");");
-                h_.csp_put("  " + moved_by("pto_b0", "PTO_WAIT_EVENT") + " }");
+                           ", pto_barrier, " + where + ", &pto_g);");
+                h_.csp_put("  " + moved_by("pto_b0", "PTO_WAIT_EVENT", "pto_g") + " }");
                 h_.csp_put(kMaxFromBarrier);
             } else {
-                h_.csp_put("{ const int64_t pto_st_ = pto_csp_synchronize(pto_C, -1, " + ev +
-                           ", pto_barrier, " + where + "); if (pto_st_ < 0) return 1; if (pto_st_ > "
-                           "pto_barrier) { pto_barrier = pto_st_; pto_bcause = PTO_WAIT_EVENT; "
-                           "pto_bgate = PTO_WAIT_NO_GATE; } if (pto_st_ > pto_max) { pto_mgate = "
-                           "PTO_WAIT_NO_GATE; pto_max = pto_st_; } }");
+                h_.csp_put("{ uint32_t pto_g = pto_bgate; const int64_t pto_st_ = "
+                           "pto_csp_synchronize(pto_C, -1, " + ev + ", pto_barrier, " + where +
+                           ", &pto_g); if (pto_st_ < 0) return 1; if (pto_st_ > pto_barrier) { "
+                           "pto_barrier = pto_st_; pto_bcause = PTO_WAIT_EVENT; pto_bgate = pto_g; } "
+                           "if (pto_st_ > pto_max) { pto_mgate = pto_g; pto_max = pto_st_; } }");
             }
             return;
         }
@@ -435,7 +439,7 @@ void CspEmitter::emit_pipeline(const Node& n, const std::vector<const Node*>& pr
     std::string init = "const int64_t " + envv + "[] = {";
     for (int64_t v : env) init += "v" + std::to_string(v) + ", ";
     h_.csp_put(init + "0};");
-    h_.csp_put("pto_csp_pipe_begin(pto_C, pto_barrier);");
+    h_.csp_put("pto_csp_pipe_begin(pto_C, pto_barrier, pto_bgate);");
     for (int64_t c : chans) h_.csp_put("pto_csp_pipe_channel(pto_C, " + std::to_string(c) + ");");
     for (std::size_t i = 0; i < procs.size(); ++i) {
         const Node& p = *procs[i];
@@ -458,9 +462,10 @@ void CspEmitter::emit_pipeline(const Node& n, const std::vector<const Node*>& pr
         h_.csp_put("if (pto_csp_rotate(pto_C, " + std::to_string(r.id) + ", " +
                    std::to_string(tid) + ", " + std::to_string(r.channel) + ", " +
                    std::to_string(r.copies) + ")) return 1;");
-    h_.csp_put("{ int64_t pto_pend = 0; if (pto_csp_pipe_run(pto_C, &pto_pend)) return 1;");
+    h_.csp_put("{ int64_t pto_pend = 0; uint32_t pto_pgate = PTO_WAIT_NO_GATE; if "
+               "(pto_csp_pipe_run(pto_C, &pto_pend, &pto_pgate)) return 1;");
     h_.csp_put("  pto_ntask = pto_sim_task_count(sim); if (pto_pend > pto_max) { pto_max = pto_pend; "
-               "pto_mgate = PTO_WAIT_NO_GATE; } }");
+               "pto_mgate = pto_pgate; } }");
     h_.csp_indent(-1);
     h_.csp_put("}");
     rot_.clear();
@@ -483,8 +488,10 @@ void CspEmitter::emit_process_body(const Node& proc, const std::vector<int64_t>&
                    std::to_string(c) + "); (void)" + hot_chan(c) + ";");
     h_.csp_put("int64_t pto_barrier = pto_csp_clock(pto_C, pto_self), pto_max = 0;");
     h_.csp_put("int pto_pending = 0;");
-    h_.csp_put("uint32_t pto_bgate = PTO_WAIT_NO_GATE, pto_mgate = PTO_WAIT_NO_GATE;");
-    h_.csp_put("int32_t pto_bcause = PTO_WAIT_BARRIER;  // the pipeline's start");
+    h_.csp_put("uint32_t pto_bgate = pto_csp_start_gate(pto_C), pto_mgate = PTO_WAIT_NO_GATE;");
+    // The pipeline's start, a barrier unless it is cycle 0 (sim.h: a min_start <= 0 carries
+    // PTO_WAIT_NONE, which the simulator's plain path relies on).
+    h_.csp_put("int32_t pto_bcause = pto_barrier > 0 ? PTO_WAIT_BARRIER : PTO_WAIT_NONE;");
     h_.csp_put("(void)pto_ntask; (void)pto_max; (void)pto_pending; (void)pto_env; (void)pto_bgate; "
                "(void)pto_mgate; (void)pto_bcause;");
     for (std::size_t j = 0; j < env.size(); ++j)
@@ -500,7 +507,7 @@ void CspEmitter::emit_process_body(const Node& proc, const std::vector<int64_t>&
     }
     emit_steps(stmts);
     h_.csp_put(kBarrierFromMax);
-    h_.csp_put("return pto_csp_exit(pto_C, pto_self, pto_barrier);");
+    h_.csp_put("return pto_csp_exit(pto_C, pto_self, pto_barrier, pto_bgate);");
 }
 
 void CspEmitter::emit_steps(const std::vector<const Node*>& stmts) {
@@ -526,13 +533,13 @@ void CspEmitter::emit_send(const Node& n) {
     h_.csp_put("{  // " + at("send on " + ch->name, n.loc));
     h_.csp_indent(1);
     h_.csp_put("int64_t " + item + " = 0;");
-    const std::string before = h_.csp_fresh("pto_b0");
-    h_.csp_put("const int64_t " + before + " = pto_barrier;");
+    const std::string before = h_.csp_fresh("pto_b0"), g = h_.csp_fresh("pto_g");
+    h_.csp_put("const int64_t " + before + " = pto_barrier; uint32_t " + g + " = pto_bgate;");
     h_.csp_put("pto_barrier = pto_csp_reserve_on(pto_C, pto_H, pto_clk, " + hot_chan(n.channel_id) +
                ", pto_self, " + cid + ", pto_barrier, " +
                (blocking ? "1" : "0") + ", " + lit(at("send on " + ch->name, n.loc)) + ", &" +
-               item + ");");
-    h_.csp_put(moved_by(before, "PTO_WAIT_CHANNEL_FULL"));
+               item + ", &" + g + ");");
+    h_.csp_put(moved_by(before, "PTO_WAIT_CHANNEL_FULL", g));
     if (n.value) {
         const std::string saved = h_.csp_fresh("pto_smax"), gate = h_.csp_fresh("pto_sgate");
         h_.csp_put("const int64_t " + saved + " = pto_max; const uint32_t " + gate +
@@ -548,7 +555,7 @@ void CspEmitter::emit_send(const Node& n) {
         h_.csp_put(kMaxFromBarrier);
     }
     h_.csp_put("pto_csp_commit_on(pto_C, pto_H, pto_clk, " + hot_chan(n.channel_id) +
-               ", pto_self, " + cid + ", " + item + ", pto_barrier);");
+               ", pto_self, " + cid + ", " + item + ", pto_barrier, pto_bgate);");
     h_.csp_indent(-1);
     h_.csp_put("}");
 }
@@ -560,11 +567,14 @@ void CspEmitter::emit_consume(const Node& n) {
     h_.csp_put("for (;;) {  // " + at("consume " + channel_name(n.channel_id), n.loc));
     h_.csp_indent(1);
     h_.csp_put("int64_t " + var + " = 0;");
-    const std::string before = h_.csp_fresh("pto_b0");
-    h_.csp_put("const int64_t " + before + " = pto_barrier;");
-    h_.csp_put("if (!pto_csp_take_on(pto_C, pto_H, pto_clk, " + hot_chan(n.channel_id) +
-               ", pto_self, " + cid + ", &pto_barrier, &" + var + ")) break;");
-    h_.csp_put(moved_by(before, "PTO_WAIT_CHANNEL_EMPTY"));
+    const std::string before = h_.csp_fresh("pto_b0"), g = h_.csp_fresh("pto_g");
+    h_.csp_put("const int64_t " + before + " = pto_barrier; uint32_t " + g + " = pto_bgate;");
+    h_.csp_put("const int32_t " + g + "_took = pto_csp_take_on(pto_C, pto_H, pto_clk, " +
+               hot_chan(n.channel_id) + ", pto_self, " + cid + ", &pto_barrier, &" + var + ", &" +
+               g + ");");
+    // The close (a drained channel) moves the clock as well: the loop's successor waited for it.
+    h_.csp_put(moved_by(before, "PTO_WAIT_CHANNEL_EMPTY", g));
+    h_.csp_put("if (!" + g + "_took) break;");
     h_.csp_bind(n.vars[0].id, true);
     consume_ctx_.push_back({n.channel_id, var});
     const std::string saved = h_.csp_fresh("pto_smax"), gate = h_.csp_fresh("pto_sgate");
@@ -581,10 +591,11 @@ void CspEmitter::emit_consume(const Node& n) {
     consume_ctx_.pop_back();
     h_.csp_bind(n.vars[0].id, false);
     if (item_release_.count(n.channel_id))  // see item_release_
-        h_.csp_put("pto_csp_release_item(pto_C, pto_self, " + cid + ", " + var + ", pto_barrier);");
+        h_.csp_put("pto_csp_release_item(pto_C, pto_self, " + cid + ", " + var +
+                   ", pto_barrier, pto_bgate);");
     else
         h_.csp_put("pto_csp_release_on(pto_C, pto_H, pto_clk, " + hot_chan(n.channel_id) +
-                   ", pto_self, " + cid + ", pto_barrier);");
+                   ", pto_self, " + cid + ", pto_barrier, pto_bgate);");
     h_.csp_indent(-1);
     h_.csp_put("}");
 }

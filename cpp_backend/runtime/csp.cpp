@@ -125,6 +125,11 @@ struct Proc : pto_csp_hot_proc {
     int32_t wait_kind = -1;
     int32_t wait_obj = -1;
     int64_t wait_since = 0;
+    // The task whose end gave `clock` its value as the engine last set it (PTO_WAIT_NO_GATE:
+    // none): the caller's gate on entry to a waiting action, replaced by a waker's or an item's
+    // when that moves the clock (docs/semantics.md, "Gates of CSP waits").
+    uint32_t gate = PTO_WAIT_NO_GATE;
+    uint32_t end_gate = PTO_WAIT_NO_GATE;  // the gate of `end`
     std::vector<int32_t> produces, consumes;
 };
 
@@ -170,7 +175,7 @@ struct Chan : pto_csp_hot_chan {
     void reset() {
         closed = 0;
         used = 0;
-        ring_store.assign(static_cast<std::size_t>(cap), Item{0, 0});
+        ring_store.assign(static_cast<std::size_t>(cap), Item{0, 0, PTO_WAIT_NO_GATE, 0});
         ring = ring_store.data();
         head = queued = 0;
         next_item = 0;
@@ -187,9 +192,15 @@ struct Chan : pto_csp_hot_chan {
     }
 };
 
+/// A record of an event: its cycle and the task whose end gave the recorder that cycle.
+struct Signal {
+    int64_t time;
+    uint32_t gate;
+};
+
 struct Event {
     std::string name;
-    std::vector<int64_t> pending;  // cycles of records not yet taken (FIFO)
+    std::vector<Signal> pending;  // records not yet taken (FIFO)
     std::size_t head = 0;
     std::vector<int32_t> waiters;
 };
@@ -337,6 +348,7 @@ struct __attribute__((visibility("hidden"))) pto_csp {
     std::vector<int32_t> pipe_chans;
     std::size_t pipe_first = 0;
     int64_t pipe_start = 0;
+    uint32_t pipe_start_gate = PTO_WAIT_NO_GATE;
     ReadySet ready;
     void* main_sp = nullptr;
 #if !defined(__x86_64__)
@@ -436,16 +448,20 @@ struct __attribute__((visibility("hidden"))) pto_csp {
         p.wait_kind = -1;
     }
 
-    PTO_CSP_HOT void wake(int32_t i, int64_t t) {
+    /// Wakes blocked process `i` at cycle `t`, which task `gate`'s end gave the waker.
+    PTO_CSP_HOT void wake(int32_t i, int64_t t, uint32_t gate) {
         Proc& q = proc(i);
         if (q.state != State::Blocked) return;
-        if (t > q.clock) q.clock = t;
+        if (t > q.clock) {
+            q.clock = t;
+            q.gate = gate;
+        }
         q.state = State::Runnable;
         ready.push({q.clock, i});
     }
-    PTO_CSP_HOT void wake_all(std::vector<int32_t>& list, int64_t t) {
+    PTO_CSP_HOT void wake_all(std::vector<int32_t>& list, int64_t t, uint32_t gate) {
         if (list.empty()) return;
-        for (int32_t i : list) wake(i, t);
+        for (int32_t i : list) wake(i, t, gate);
         list.clear();
     }
 
@@ -496,18 +512,19 @@ struct __attribute__((visibility("hidden"))) pto_csp {
     }
 
     // ---- channels --------------------------------------------------------------------------
-    void close_channel(int32_t ch, int64_t t) {
+    void close_channel(int32_t ch, int64_t t, uint32_t gate) {
         Chan& c = chans[ch];
         if (c.closed) return;
         c.closed = 1;
-        wake_all(c.wait_take, t);
-        wake_all(c.wait_send, t);  // they fail with ChannelClosed
+        wake_all(c.wait_take, t, gate);
+        wake_all(c.wait_send, t, gate);  // they fail with ChannelClosed
         c.sync_waiters();
     }
 
     int64_t reserve(int32_t self, int32_t ch, int64_t now, int32_t blocking, const char* where,
-                    int64_t* item) {
+                    int64_t* item, uint32_t* gate) {
         advance(self, now);
+        proc(self).gate = *gate;
         Chan& c = chans[ch];
         for (;;) {
             if (c.closed)
@@ -527,6 +544,7 @@ struct __attribute__((visibility("hidden"))) pto_csp {
         ++c.used;
         *item = c.next_item++;
         occupancy_changed(ch, proc(self).clock);
+        *gate = proc(self).gate;
         return proc(self).clock;
     }
 
@@ -537,7 +555,7 @@ struct __attribute__((visibility("hidden"))) pto_csp {
     /// the item's cycle, recorded as a take wait) with the same outcome as waiting for it, and
     /// a switch per item is saved. With several producers an earlier item of another one
     /// may still be on its way, so the commit waits for its turn first.
-    void commit(int32_t self, int32_t ch, int64_t item, int64_t now) {
+    void commit(int32_t self, int32_t ch, int64_t item, int64_t now, uint32_t gate) {
         Chan& c = chans[ch];
         const bool early = c.producers <= 1;
         if (!early) advance(self, now);
@@ -545,15 +563,16 @@ struct __attribute__((visibility("hidden"))) pto_csp {
         if (now > p.clock) p.clock = now;
         const int64_t t = p.clock;
         const int64_t arrives = t + c.latency;  // when a consumer can take it
-        c.push({item, arrives});
+        c.push({item, arrives, gate, 0});
         c.last_commit = item;
-        wake_all(c.wait_take, arrives);
+        wake_all(c.wait_take, arrives, gate);
         c.sync_waiters();
         if (early) advance(self, t);
     }
 
-    int32_t take(int32_t self, int32_t ch, int64_t* now, int64_t* item) {
+    int32_t take(int32_t self, int32_t ch, int64_t* now, int64_t* item, uint32_t* gate) {
         advance(self, *now);
+        proc(self).gate = *gate;
         Chan& c = chans[ch];
         for (;;) {
             if (c.queued > 0) {
@@ -565,33 +584,37 @@ struct __attribute__((visibility("hidden"))) pto_csp {
                     // earliest process when take() returns (as after reserve()), so a task
                     // right after it needs no ordering point of its own.
                     advance(self, it.time);
+                    p.gate = it.gate;
                 }
                 *item = it.item;
                 *now = p.clock;
+                *gate = p.gate;
                 return 1;
             }
             if (c.closed) {
                 *now = proc(self).clock;
+                *gate = proc(self).gate;
                 return 0;
             }
             c.wait_take.push_back(self);
-            if (c.depth == 0) wake_all(c.wait_send, proc(self).clock);  // a rendezvous partner
+            if (c.depth == 0)  // a rendezvous partner
+                wake_all(c.wait_send, proc(self).clock, proc(self).gate);
             c.sync_waiters();
             block(self, PTO_CSP_WAIT_TAKE, ch);
         }
     }
 
-    void release(int32_t self, int32_t ch, int64_t now) {
+    void release(int32_t self, int32_t ch, int64_t now, uint32_t gate) {
         advance(self, now);
         Chan& c = chans[ch];
         if (c.used > 0) --c.used;
         const int64_t t = proc(self).clock;
         occupancy_changed(ch, t);
-        wake_all(c.wait_send, t);
+        wake_all(c.wait_send, t, gate);
         c.sync_waiters();
     }
 
-    void release_item(int32_t self, int32_t ch, int64_t item, int64_t now) {
+    void release_item(int32_t self, int32_t ch, int64_t item, int64_t now, uint32_t gate) {
         advance(self, now);
         Chan& c = chans[ch];
         if (c.released.size() != static_cast<std::size_t>(c.cap))
@@ -608,26 +631,27 @@ struct __attribute__((visibility("hidden"))) pto_csp {
         if (!freed) return;
         const int64_t t = proc(self).clock;
         occupancy_changed(ch, t);
-        wake_all(c.wait_send, t);
+        wake_all(c.wait_send, t, gate);
         c.sync_waiters();
     }
 
-    void finish(int32_t self, int64_t now) {
+    void finish(int32_t self, int64_t now, uint32_t gate) {
         advance(self, now);
         Proc& p = proc(self);
         p.end = p.clock;
+        p.end_gate = gate;
         for (int32_t ch : p.produces) {
             Chan& c = chans[ch];
-            if (--c.live_producers == 0) close_channel(ch, p.clock);
+            if (--c.live_producers == 0) close_channel(ch, p.clock, gate);
         }
         p.state = State::Done;
     }
 
     // ---- events ----------------------------------------------------------------------------
-    void record(int32_t ev, int64_t t) {
+    void record(int32_t ev, int64_t t, uint32_t gate) {
         Event& e = events[ev];
-        e.pending.push_back(t);
-        wake_all(e.waiters, t);
+        e.pending.push_back({t, gate});
+        wake_all(e.waiters, t, gate);
     }
 
     // ---- deadlock ----------------------------------------------------------------------------
@@ -813,9 +837,10 @@ pto_csp* pto_csp_of(pto_abi_run* R) {
     return t_current != nullptr && t_current->R == R ? t_current : nullptr;
 }
 
-void pto_csp_pipe_begin(pto_csp* C, int64_t start) {
+void pto_csp_pipe_begin(pto_csp* C, int64_t start, uint32_t gate) {
     C->pipe_first = C->procs.size();
     C->pipe_start = start;
+    C->pipe_start_gate = gate;
     C->pipe_chans.clear();
     C->aborted = false;
     C->in_pipe = true;
@@ -835,6 +860,7 @@ int32_t pto_csp_spawn(pto_csp* C, const char* name, pto_csp_proc_fn fn, const in
     p.fn = fn;
     p.env = env;
     p.clock = p.start = C->pipe_start;
+    p.gate = C->pipe_start_gate;
     C->procs.push_back(std::move(p));
     C->hot.procs = reinterpret_cast<char*>(static_cast<pto_csp_hot_proc*>(C->procs.data()));
     return static_cast<int32_t>(C->procs.size() - 1);
@@ -884,7 +910,7 @@ void* pto_csp_rot_base(pto_csp* C, int32_t rot, int64_t copy) {
     return C->rots[rot].base[static_cast<std::size_t>(copy)];
 }
 
-int32_t pto_csp_pipe_run(pto_csp* C, int64_t* end) {
+int32_t pto_csp_pipe_run(pto_csp* C, int64_t* end, uint32_t* end_gate) {
     // Start every process of the pipeline.
     for (std::size_t i = C->pipe_first; i < C->procs.size(); ++i) {
         Proc& p = C->procs[i];
@@ -948,9 +974,14 @@ int32_t pto_csp_pipe_run(pto_csp* C, int64_t* end) {
     }
     C->ready.clear();
     int64_t e = C->pipe_start;
+    uint32_t eg = C->pipe_start_gate;
     for (std::size_t i = C->pipe_first; i < C->procs.size(); ++i) {
         Proc& p = C->procs[i];
-        e = std::max(e, p.end >= 0 ? p.end : p.clock);
+        const int64_t pe = p.end >= 0 ? p.end : p.clock;
+        if (pe > e) {
+            e = pe;
+            eg = p.end >= 0 ? p.end_gate : p.gate;
+        }
         if (p.stack.base) C->free_stacks.push_back(p.stack);
         p.stack = {};
         p.sp = nullptr;
@@ -968,10 +999,13 @@ int32_t pto_csp_pipe_run(pto_csp* C, int64_t* end) {
     C->free_rots();
     C->in_pipe = false;
     *end = e;
+    *end_gate = eg;
     return rc;
 }
 
 int64_t pto_csp_clock(pto_csp* C, int32_t self) { return C->proc(self).clock; }
+
+uint32_t pto_csp_start_gate(pto_csp* C) { return C->pipe_start_gate; }
 
 void pto_csp_at(pto_csp* C, int32_t self, int64_t now) { C->advance(self, now); }
 
@@ -980,49 +1014,52 @@ pto_csp_hot* pto_csp_hot_of(pto_csp* C) { return &C->hot; }
 void pto_csp_note_occupancy(pto_csp* C, int32_t ch, int64_t t) { C->occupancy_changed(ch, t); }
 
 int64_t pto_csp_reserve(pto_csp* C, int32_t self, int32_t ch, int64_t now, int32_t block,
-                        const char* where, int64_t* item) {
-    return C->reserve(self, ch, now, block, where, item);
+                        const char* where, int64_t* item, uint32_t* gate) {
+    return C->reserve(self, ch, now, block, where, item, gate);
 }
 
-void pto_csp_commit(pto_csp* C, int32_t self, int32_t ch, int64_t item, int64_t now) {
-    C->commit(self, ch, item, now);
+void pto_csp_commit(pto_csp* C, int32_t self, int32_t ch, int64_t item, int64_t now,
+                    uint32_t gate) {
+    C->commit(self, ch, item, now, gate);
 }
 
-int32_t pto_csp_take(pto_csp* C, int32_t self, int32_t ch, int64_t* now, int64_t* item) {
-    return C->take(self, ch, now, item);
+int32_t pto_csp_take(pto_csp* C, int32_t self, int32_t ch, int64_t* now, int64_t* item,
+                     uint32_t* gate) {
+    return C->take(self, ch, now, item, gate);
 }
 
-void pto_csp_release(pto_csp* C, int32_t self, int32_t ch, int64_t now) {
-    C->release(self, ch, now);
+void pto_csp_release(pto_csp* C, int32_t self, int32_t ch, int64_t now, uint32_t gate) {
+    C->release(self, ch, now, gate);
 }
 
-void pto_csp_release_item(pto_csp* C, int32_t self, int32_t ch, int64_t item, int64_t now) {
-    C->release_item(self, ch, item, now);
+void pto_csp_release_item(pto_csp* C, int32_t self, int32_t ch, int64_t item, int64_t now,
+                          uint32_t gate) {
+    C->release_item(self, ch, item, now, gate);
 }
 
-void pto_csp_close(pto_csp* C, int32_t self, int32_t ch, int64_t now) {
+void pto_csp_close(pto_csp* C, int32_t self, int32_t ch, int64_t now, uint32_t gate) {
     if (self >= 0) {
         C->advance(self, now);
         now = C->proc(self).clock;
     }
-    C->close_channel(ch, now);
+    C->close_channel(ch, now, gate);
 }
 
-int32_t pto_csp_exit(pto_csp* C, int32_t self, int64_t now) {
-    C->finish(self, now);
+int32_t pto_csp_exit(pto_csp* C, int32_t self, int64_t now, uint32_t gate) {
+    C->finish(self, now, gate);
     return 0;
 }
 
-void pto_csp_record(pto_csp* C, int32_t self, int32_t ev, int64_t now) {
+void pto_csp_record(pto_csp* C, int32_t self, int32_t ev, int64_t now, uint32_t gate) {
     if (self >= 0) {
         C->advance(self, now);
         now = C->proc(self).clock;
     }
-    C->record(ev, now);
+    C->record(ev, now, gate);
 }
 
 int64_t pto_csp_synchronize(pto_csp* C, int32_t self, int32_t ev, int64_t now,
-                            const char* where) {
+                            const char* where, uint32_t* gate) {
     Event& e = C->events[ev];
     if (self < 0) {
         if (e.head == e.pending.size()) {
@@ -1034,16 +1071,24 @@ int64_t pto_csp_synchronize(pto_csp* C, int32_t self, int32_t ev, int64_t now,
             pto_abi_fail(C->R, "[pto:DeadlockError] %s", C->deadlock->message().c_str());
             return -1;
         }
-        return std::max(now, e.pending[e.head++]);
+        const Signal s = e.pending[e.head++];
+        if (s.time <= now) return now;
+        *gate = s.gate;
+        return s.time;
     }
     C->advance(self, now);
+    C->proc(self).gate = *gate;
     while (e.head == e.pending.size()) {
         e.waiters.push_back(self);
         C->block(self, PTO_CSP_WAIT_EVENT, ev);
     }
     Proc& p = C->proc(self);
-    const int64_t t = e.pending[e.head++];
-    if (t > p.clock) p.clock = t;
+    const Signal s = e.pending[e.head++];
+    if (s.time > p.clock) {
+        p.clock = s.time;
+        p.gate = s.gate;
+    }
+    *gate = p.gate;
     return p.clock;
 }
 

@@ -25,7 +25,14 @@
  * reported through pto_abi_fail() with a "[pto:<Kind>] " prefix (DeadlockError, ChannelFull,
  * ChannelClosed) that the Python side maps to its exception classes.
  *
- * Valid C and C++; the only include is abi.h. Implemented in csp.cpp (libpto_runtime).
+ * Gates (docs/semantics.md, "Gates of CSP waits"): every clock value the engine hands a process
+ * comes with the submission index of the task whose end gave it (PTO_WAIT_NO_GATE: none), so a
+ * task whose start a channel or event wait fixed records the task it waited for. Actions that
+ * publish a cycle (commit, release, close, exit, record) take the caller's gate of that cycle;
+ * actions that may wait (reserve, take, synchronize) take the caller's gate in *gate and return
+ * the gate of the cycle they return there.
+ *
+ * Valid C and C++; the includes are abi.h and pto_tables.h. Implemented in csp.cpp (libpto_runtime).
  */
 #ifndef PTO_RUNTIME_CSP_H
 #define PTO_RUNTIME_CSP_H
@@ -33,6 +40,7 @@
 #include <stdint.h>
 
 #include "abi.h"
+#include "pto_tables.h" /* PTO_WAIT_NO_GATE */
 
 #ifdef __cplusplus
 extern "C" {
@@ -76,7 +84,8 @@ PTO_CSP_API pto_csp* pto_csp_of(pto_abi_run* R);
 /* ---- building one pipeline run ----------------------------------------------------------- */
 /* Starts a pipeline whose processes begin at simulated cycle `start`; resets the channels it
  * uses (empty, open, item numbers from 0). */
-PTO_CSP_API void pto_csp_pipe_begin(pto_csp* C, int64_t start);
+/* `gate`: the task whose end gave `start` (each process's clock starts there with that gate). */
+PTO_CSP_API void pto_csp_pipe_begin(pto_csp* C, int64_t start, uint32_t gate);
 PTO_CSP_API void pto_csp_pipe_channel(pto_csp* C, int32_t ch);
 /* Adds a process (one fiber); returns its index, used as `self`. */
 PTO_CSP_API int32_t pto_csp_spawn(pto_csp* C, const char* name, pto_csp_proc_fn fn, const int64_t* env);
@@ -89,49 +98,59 @@ PTO_CSP_API int32_t pto_csp_rotate(pto_csp* C, int32_t rot, int32_t tensor, int3
 /* Base pointer of copy `copy` of rotating buffer `rot` (same strides as the user's array). */
 PTO_CSP_API void* pto_csp_rot_base(pto_csp* C, int32_t rot, int64_t copy);
 /* Runs every process of the pipeline to completion. Returns 0 and the pipeline's end cycle in
- * *end, or 1 after pto_abi_fail() (deadlock, channel error, error of a process). Copies the
+ * *end (with its gate in *end_gate: the exit gate of the process that ended last), or 1 after pto_abi_fail() (deadlock, channel error, error of a process). Copies the
  * copy of the last item (highest item number) of each rotating buffer into the user's array. */
-PTO_CSP_API int32_t pto_csp_pipe_run(pto_csp* C, int64_t* end);
+PTO_CSP_API int32_t pto_csp_pipe_run(pto_csp* C, int64_t* end, uint32_t* end_gate);
 
 /* ---- actions of a running process (self >= 0) --------------------------------------------- */
 /* The process's clock at start. */
 PTO_CSP_API int64_t pto_csp_clock(pto_csp* C, int32_t self);
+/* The gate of the current pipeline's start (pto_csp_pipe_begin). */
+PTO_CSP_API uint32_t pto_csp_start_gate(pto_csp* C);
 /* Ordering point: returns once `self` (at cycle `now`) is the earliest runnable process. */
 PTO_CSP_API void pto_csp_at(pto_csp* C, int32_t self, int64_t now);
 /* reserve and take return with the caller the earliest runnable process at the returned cycle
  * (they are ordering points themselves): an action right after them needs no pto_csp_at. */
 /* Reserves a slot of `ch`; returns the cycle it was granted and the item's number in *item.
  * block == 0: a full channel is a ChannelFull error instead of a wait. `where` names the
- * statement ("send at file:line"). Never returns on error. */
+ * statement ("send at file:line"). Never returns on error. *gate: in, the gate of `now`; out,
+ * the gate of the returned cycle (a wait for a slot: the releaser's gate). */
 PTO_CSP_API int64_t pto_csp_reserve(pto_csp* C, int32_t self, int32_t ch, int64_t now, int32_t block,
-                        const char* where, int64_t* item);
-/* Commits reserved item `item` at cycle `now`: consumers can take it from now + the channel's
- * latency on. */
-PTO_CSP_API void pto_csp_commit(pto_csp* C, int32_t self, int32_t ch, int64_t item, int64_t now);
+                        const char* where, int64_t* item, uint32_t* gate);
+/* Commits reserved item `item` at cycle `now` (whose gate is `gate`, kept with the item):
+ * consumers can take it from now + the channel's latency on. */
+PTO_CSP_API void pto_csp_commit(pto_csp* C, int32_t self, int32_t ch, int64_t item, int64_t now,
+                                uint32_t gate);
 /* Takes the next item: returns 1 with its number in *item and the cycle in *now, or 0 when the
- * channel is closed and drained. */
-PTO_CSP_API int32_t pto_csp_take(pto_csp* C, int32_t self, int32_t ch, int64_t* now, int64_t* item);
-/* Ends the consume body iteration of the last item taken from `ch`: frees its slot at `now`. */
-PTO_CSP_API void pto_csp_release(pto_csp* C, int32_t self, int32_t ch, int64_t now);
+ * channel is closed and drained. *gate: in, the gate of *now; out, that of the returned *now
+ * (a wait for the item: the gate its commit carried; for the close: the closer's gate). */
+PTO_CSP_API int32_t pto_csp_take(pto_csp* C, int32_t self, int32_t ch, int64_t* now, int64_t* item,
+                                 uint32_t* gate);
+/* Ends the consume body iteration of the last item taken from `ch`: frees its slot at `now`
+ * (gate: the task whose end gave `now`; a sender waiting for the slot continues with it). */
+PTO_CSP_API void pto_csp_release(pto_csp* C, int32_t self, int32_t ch, int64_t now, uint32_t gate);
 /* pto_csp_release for a channel with a rotating buffer, naming the item: slots free in item
  * order, so an item released before an earlier one keeps its slot until that one is released.
  * Item k + d reuses item k's copy, so its reservation must wait for item k itself, not for any
  * slot (replicated consumers release out of order). */
 PTO_CSP_API void pto_csp_release_item(pto_csp* C, int32_t self, int32_t ch, int64_t item,
-                                      int64_t now);
+                                      int64_t now, uint32_t gate);
 /* Closes `ch` at `now` (consumers finish once it is drained; a later send is ChannelClosed). */
-PTO_CSP_API void pto_csp_close(pto_csp* C, int32_t self, int32_t ch, int64_t now);
-/* Finishes the process at cycle `now`; returns 0 (use as `return pto_csp_exit(...)`). */
-PTO_CSP_API int32_t pto_csp_exit(pto_csp* C, int32_t self, int64_t now);
+PTO_CSP_API void pto_csp_close(pto_csp* C, int32_t self, int32_t ch, int64_t now, uint32_t gate);
+/* Finishes the process at cycle `now` (gate: its gate; channels the process closes by finishing
+ * close with it); returns 0 (use as `return pto_csp_exit(...)`). */
+PTO_CSP_API int32_t pto_csp_exit(pto_csp* C, int32_t self, int64_t now, uint32_t gate);
 
 /* ---- events (self >= 0 inside a process, -1 in the driver outside any pipeline) ----------- */
-/* Adds one pending signal of `ev` at cycle `now`. */
-PTO_CSP_API void pto_csp_record(pto_csp* C, int32_t self, int32_t ev, int64_t now);
+/* Adds one pending signal of `ev` at cycle `now`, whose gate is `gate`. */
+PTO_CSP_API void pto_csp_record(pto_csp* C, int32_t self, int32_t ev, int64_t now, uint32_t gate);
 /* Takes the oldest pending signal of `ev` (waiting for one inside a process); returns the cycle
  * at which the caller continues (>= now and >= the record's cycle). In the driver (self == -1)
  * with no pending signal nothing could ever record it: returns -1 after pto_abi_fail()
- * (DeadlockError). Inside a process it never returns on deadlock. */
-PTO_CSP_API int64_t pto_csp_synchronize(pto_csp* C, int32_t self, int32_t ev, int64_t now, const char* where);
+ * (DeadlockError). Inside a process it never returns on deadlock. *gate: in, the gate of `now`;
+ * out, that of the returned cycle (the signal's when it is later than `now`). */
+PTO_CSP_API int64_t pto_csp_synchronize(pto_csp* C, int32_t self, int32_t ev, int64_t now,
+                                        const char* where, uint32_t* gate);
 /* Whether `ev` has a pending signal at cycle `now` (does not take it). */
 PTO_CSP_API int64_t pto_csp_query(pto_csp* C, int32_t self, int32_t ev, int64_t now);
 
@@ -163,10 +182,13 @@ typedef struct pto_csp_wait {
  * records included, is the library function's. The layout is private to one build of
  * libpto_runtime and the generated drivers compiled against the same header. */
 
-/* A committed item in a channel's ring. */
+/* A committed item in a channel's ring: its number, the cycle it can be taken and the task
+ * whose end gave its commit cycle (the gate of a take that waits for it). */
 typedef struct pto_csp_item {
     int64_t item;
     int64_t time;
+    uint32_t gate;
+    int32_t reserved;
 } pto_csp_item;
 
 /* Per channel (the first part of the engine's channel record). */
@@ -264,10 +286,10 @@ static inline void pto_csp_at_on(pto_csp* C, const pto_csp_hot* H, int64_t* clk,
 static inline int64_t pto_csp_reserve_on(pto_csp* C, const pto_csp_hot* H, int64_t* clk,
                                          pto_csp_hot_chan* c, int32_t self, int32_t ch,
                                          int64_t now, int32_t block, const char* where,
-                                         int64_t* item) {
+                                         int64_t* item, uint32_t* gate) {
     if (now > *clk) *clk = now;
     if (H->ready_min < *clk || c->closed || c->used >= c->cap || c->depth <= 0)
-        return pto_csp_reserve(C, self, ch, *clk, block, where, item);
+        return pto_csp_reserve(C, self, ch, *clk, block, where, item, gate);
     ++c->used;
     *item = c->next_item++;
     pto_csp_occupancy_inline(C, H, c, ch, *clk);
@@ -277,9 +299,9 @@ static inline int64_t pto_csp_reserve_on(pto_csp* C, const pto_csp_hot* H, int64
 /* pto_csp_commit: inline for a channel with one producer and no consumer waiting. */
 static inline void pto_csp_commit_on(pto_csp* C, const pto_csp_hot* H, int64_t* clk,
                                      pto_csp_hot_chan* c, int32_t self, int32_t ch, int64_t item,
-                                     int64_t now) {
+                                     int64_t now, uint32_t gate) {
     if (c->producers > 1 || c->n_wait_take != 0) {
-        pto_csp_commit(C, self, ch, item, now);
+        pto_csp_commit(C, self, ch, item, now, gate);
         return;
     }
     if (now > *clk) *clk = now;
@@ -287,19 +309,20 @@ static inline void pto_csp_commit_on(pto_csp* C, const pto_csp_hot* H, int64_t* 
     if (at >= c->cap) at -= c->cap;
     c->ring[at].item = item;
     c->ring[at].time = *clk + c->latency;
+    c->ring[at].gate = gate;
     ++c->queued;
     c->last_commit = item;
     if (H->ready_min < *clk) pto_csp_at(C, self, *clk);
 }
 
 /* pto_csp_take: inline when an item that can be taken at or before the caller's clock is
- * queued. */
+ * queued (the clock does not move, so *gate stays). */
 static inline int32_t pto_csp_take_on(pto_csp* C, const pto_csp_hot* H, int64_t* clk,
                                       pto_csp_hot_chan* c, int32_t self, int32_t ch,
-                                      int64_t* now, int64_t* item) {
+                                      int64_t* now, int64_t* item, uint32_t* gate) {
     if (*now > *clk) *clk = *now;
     if (H->ready_min < *clk || c->queued == 0 || c->ring[c->head].time > *clk)
-        return pto_csp_take(C, self, ch, now, item);
+        return pto_csp_take(C, self, ch, now, item, gate);
     *item = c->ring[c->head].item;
     if (++c->head == c->cap) c->head = 0;
     --c->queued;
@@ -310,10 +333,10 @@ static inline int32_t pto_csp_take_on(pto_csp* C, const pto_csp_hot* H, int64_t*
 /* pto_csp_release: inline when no producer waits for the slot. */
 static inline void pto_csp_release_on(pto_csp* C, const pto_csp_hot* H, int64_t* clk,
                                       pto_csp_hot_chan* c, int32_t self, int32_t ch,
-                                      int64_t now) {
+                                      int64_t now, uint32_t gate) {
     if (now > *clk) *clk = now;
     if (H->ready_min < *clk || c->n_wait_send != 0) {
-        pto_csp_release(C, self, ch, *clk);
+        pto_csp_release(C, self, ch, *clk, gate);
         return;
     }
     if (c->used > 0) --c->used;
@@ -325,24 +348,24 @@ static inline void pto_csp_at_fast(pto_csp* C, pto_csp_hot* H, int32_t self, int
 }
 static inline int64_t pto_csp_reserve_fast(pto_csp* C, pto_csp_hot* H, int32_t self, int32_t ch,
                                            int64_t now, int32_t block, const char* where,
-                                           int64_t* item) {
+                                           int64_t* item, uint32_t* gate) {
     return pto_csp_reserve_on(C, H, pto_csp_clock_slot(H, self), pto_csp_hot_chan_at(H, ch), self,
-                              ch, now, block, where, item);
+                              ch, now, block, where, item, gate);
 }
 static inline void pto_csp_commit_fast(pto_csp* C, pto_csp_hot* H, int32_t self, int32_t ch,
-                                       int64_t item, int64_t now) {
+                                       int64_t item, int64_t now, uint32_t gate) {
     pto_csp_commit_on(C, H, pto_csp_clock_slot(H, self), pto_csp_hot_chan_at(H, ch), self, ch,
-                      item, now);
+                      item, now, gate);
 }
 static inline int32_t pto_csp_take_fast(pto_csp* C, pto_csp_hot* H, int32_t self, int32_t ch,
-                                        int64_t* now, int64_t* item) {
+                                        int64_t* now, int64_t* item, uint32_t* gate) {
     return pto_csp_take_on(C, H, pto_csp_clock_slot(H, self), pto_csp_hot_chan_at(H, ch), self,
-                           ch, now, item);
+                           ch, now, item, gate);
 }
 static inline void pto_csp_release_fast(pto_csp* C, pto_csp_hot* H, int32_t self, int32_t ch,
-                                        int64_t now) {
+                                        int64_t now, uint32_t gate) {
     pto_csp_release_on(C, H, pto_csp_clock_slot(H, self), pto_csp_hot_chan_at(H, ch), self, ch,
-                       now);
+                       now, gate);
 }
 
 #ifdef __cplusplus

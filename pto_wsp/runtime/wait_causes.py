@@ -9,8 +9,8 @@ wins. A task that starts at cycle 0 has cause ``none``.
 
 ``gate`` is the submission index of the task whose END produced the gating bound, or ``NO_GATE``
 when no task's end did (a rate limit, the dispatcher's issue cost, the start threshold, a read
-of a sharded input that was never written, a channel or event whose clock the driver does not
-attribute to a task). So a gate always ends at or before the gated task starts, which is what
+of a sharded input that was never written). A channel or event wait names the producer's,
+consumer's or recorder's task (docs/semantics.md, "Gates of CSP waits"). So a gate always ends at or before the gated task starts, which is what
 the flow arrows and the critical path rely on.
 
 The list is rendered into the C++ header ``pto_tables.h`` as ``PTO_WAIT_<NAME>`` macros by
