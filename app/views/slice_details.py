@@ -149,9 +149,10 @@ def dependencies_section(ctx: SliceContext) -> tuple[str, str] | None:
     if links is None:
         return "Dependencies", _notes(["not known: this run did not record its call sites"])
     body = (
-        "<p><b>Predecessors</b> (it waited for)</p>"
+        "<p><b>Predecessors</b> by data and P.seq / sequential step (what it needed; the "
+        "worker and stream order are in Why it waited)</p>"
         + _link_list(ctx, links.preds)
-        + "<p><b>Successors</b> (waited for it)</p>"
+        + "<p><b>Successors</b> by data and step (what needed it)</p>"
         + _link_list(ctx, links.succs)
         + _notes(links.notes)
     )
@@ -195,7 +196,13 @@ def wait_section(ctx: SliceContext) -> tuple[str, str] | None:
         f"<p><b>{html.escape(d.cause.label)}</b>{region}: {html.escape(d.cause.description)}."
         f"<br>Gated by {_task_link(ctx, d.gate_row, d.gate_task)}"
         + (f", which ended at cycle {d.gate_end:,}" if d.gate_end is not None else "")
-        + f".<br>Waited {d.wait:,} cycles{_time(d.wait, ctx.ns_per_cycle)}.</p>"
+        + ".<br>"
+        + (
+            f"Its lane sat idle {d.wait:,} cycles{_time(d.wait, ctx.ns_per_cycle)} before it."
+            if d.wait
+            else "No idle wait: its worker and stream were busy until it started."
+        )
+        + "</p>"
     )
     rows = "".join(
         f"<tr><td>{'&#9654; ' if b.gating else ''}{html.escape(b.label)}</td>"

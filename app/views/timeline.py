@@ -57,7 +57,13 @@ from app.views.stale import StaleBanner
 from app.views.timeline_arrows import CRITICAL_STYLE, TimelineArrows
 from app.views.timeline_flows import TimelineFlows
 from app.views.timeline_item import TimelineItem
-from app.views.timeline_marks import CRITICAL_MARK, MarkStyle, TimelineMarks
+from app.views.timeline_marks import (
+    CRITICAL_MARK,
+    MATCH_MARK,
+    SELECTED_MARK,
+    MarkStyle,
+    TimelineMarks,
+)
 from app.views.timeline_range import RangeSelection
 from app.views.timeline_search import TimelineSearchBar
 from pto_wsp.errors import PtoError
@@ -147,6 +153,9 @@ class TimelineView(QtWidgets.QWidget):
         self.range_selection = RangeSelection(self.plot_item)
         self.search_bar = TimelineSearchBar(self.find_rows, self.go_to_row, self)
         self.search_bar.closed.connect(self.plot.setFocus)
+        # every match outlined (the current one is the selected slice); none once closed
+        self.search_bar.matches_changed.connect(lambda rows: self._mark_rows(MATCH_MARK, rows))
+        self.search_bar.closed.connect(lambda: self._mark_rows(MATCH_MARK, None))
         self.counter_tracks = CounterTracks(self.view_box, LANE_AXIS_WIDTH)
 
         self.header_bar = QtWidgets.QWidget()  # title, lane mode, tracks (a compare hides it)
@@ -196,6 +205,7 @@ class TimelineView(QtWidgets.QWidget):
         vb.sigXRangeChanged.connect(lambda _vb, r: self.flows.view_changed(*r))
         transform_on_range_change(vb)  # one paint per zoom, not two
         self.row_selected.connect(self.flows.select)
+        self.row_selected.connect(self._mark_selected)
         pi.hideButtons()
         pi.setMenuEnabled(False)
         pi.showGrid(x=True, y=False, alpha=0.15)
@@ -544,6 +554,20 @@ class TimelineView(QtWidgets.QWidget):
         if self._start_order is None:  # one sort per run; each search is then a gather
             self._start_order = start_order(self._trace)
         return matches(self._trace, self._kernel_names, query, self._start_order)
+
+    def _mark_rows(self, style: MarkStyle, rows: np.ndarray | None) -> None:
+        """Outlines ``rows`` as the mark set ``style.label`` (None or none: removes it)."""
+        if self._trace is None:
+            return
+        mask = None
+        if rows is not None and len(rows):
+            mask = np.zeros(len(self._trace), dtype=bool)
+            mask[np.asarray(rows, dtype=np.int64)] = True
+        self.marks.set_marks(style.label, mask, style)
+        self._update_marks_legend()
+
+    def _mark_selected(self, row: int | None) -> None:
+        self._mark_rows(SELECTED_MARK, None if row is None else np.array([row]))
 
     def go_to_row(self, row: int) -> None:
         """Shows trace row ``row`` and selects it as a click on its slice does.

@@ -45,6 +45,10 @@ class MarkStyle:
 CRITICAL_MARK = MarkStyle((255, 64, 160), 2.0, "critical path")
 READS_MARK = MarkStyle((255, 255, 255), 2.0, "reads", inset=3.0)  # white and black: apart
 WRITES_MARK = MarkStyle((0, 0, 0), 2.0, "writes", inset=6.0)  # from every kernel colour
+# The selected slice: thick, just outside its rect, so it stands out of a node's outline and the
+# critical path's drawn on the same slice; search matches: inside, apart from both.
+SELECTED_MARK = MarkStyle((0, 225, 255), 3.0, "selected slice", inset=-2.0)
+MATCH_MARK = MarkStyle((255, 150, 0), 2.0, "search matches", inset=3.0)
 
 _LaneMarks = tuple[np.ndarray, np.ndarray, np.ndarray]  # starts, ends, running max of ends
 

@@ -35,6 +35,7 @@ class TimelineSearchBar(QtWidgets.QFrame):
     """
 
     closed = QtCore.Signal()
+    matches_changed = QtCore.Signal(object)  # the rows the text matches now (empty: none)
 
     def __init__(self, find_rows: FindRows, go_to: GoTo, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -105,6 +106,7 @@ class TimelineSearchBar(QtWidgets.QFrame):
         else:
             self.matches = np.zeros(0, dtype=np.int64)
             self.current = -1
+            self.matches_changed.emit(self.matches)
 
     def refilter(self, text: str) -> None:
         self.current = -1
@@ -116,6 +118,7 @@ class TimelineSearchBar(QtWidgets.QFrame):
             except QueryError as exc:
                 self.error = str(exc)
         self._update_label()
+        self.matches_changed.emit(self.matches)
 
     def _update_label(self) -> None:
         n = len(self.matches)

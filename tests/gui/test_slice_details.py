@@ -93,7 +93,7 @@ def test_empty_until_a_slice_is_clicked_then_its_details(qtbot, pair: Pair, matm
     # Its predecessor is task 4 (k = 0 of the same tile): by data (RAW on C) and by step.
     assert "sd_mm[1, 0, 0] task 4 — RAW on C" in text
     assert "sd_mm[1, 0, 0] task 4 — P.seq / sequential step" in text
-    assert "Successors (waited for it)\nnone" in text
+    assert "Successors by data and step (what needed it)\nnone" in text
 
 
 def test_a_link_selects_its_task_and_the_panel_follows(qtbot, pair: Pair, matmul) -> None:

@@ -18,6 +18,7 @@ from timeline_hands import Pair, click_row, near, pixels, point, row_of
 from app.views.stats import StatsPanel
 from app.views.timeline import TimelineView
 from app.views.timeline_flows import ALL_FLOWS, SELECTED_FLOW_STYLE, SELECTED_FLOWS
+from app.views.timeline_marks import SELECTED_MARK
 from pto_wsp import DispatchPolicy, In, Out, P, Tensor, kernel, pto, workload
 from pto_wsp.runtime.task_regions import TaskRegions
 from pto_wsp.runtime.task_sites import TaskSites
@@ -121,7 +122,7 @@ def test_why_it_waited_names_the_cause_the_region_and_links_the_gate(
     assert "Why it waited" in text
     assert "data (RAW) on T[0, 0:4, 0:16]" in text
     assert "Gated by fl_produce[0] (task 0), which ended at cycle 192." in text
-    assert "Waited 192 cycles" in text  # worker 1 was free from cycle 0
+    assert "Its lane sat idle 192 cycles" in text  # worker 1 was free from cycle 0
     rect = pair.details.link_rect(r0)
     assert rect.isValid()
     qtbot.mouseClick(pair.details.browser.viewport(), LEFT, pos=rect.center())
@@ -175,3 +176,26 @@ def test_stats_lists_wait_cycles_per_cause_and_per_kernel(qtbot, chain) -> None:
     consume_raw = next(k for k in waits.kernels if k.name == "fl_consume").by_cause["raw"]
     assert by_kernel == {"fl_produce": "0", "fl_consume": f"{consume_raw:,}"}
     assert consume_raw > 0
+
+
+def test_the_selected_slice_stands_out_of_its_node_outline(qtbot, pair: Pair, chain) -> None:
+    """A click outlines the slice itself in the selection colour, apart from the outline of
+    every slice of its call node that the canvas's cross-selection draws."""
+    trace = chain[0]
+    v = pair.timeline
+    r1 = row_of(trace, 1)
+    v.highlight_tasks(np.asarray(trace["kernel"]) == int(trace["kernel"][r1]))  # node outline
+    click_row(qtbot, v, r1)
+    selected = v.marks.mask("selected slice")
+    assert selected is not None and np.flatnonzero(selected).tolist() == [r1]
+    qtbot.wait(10)
+    c = v.view_pos_of(r1)
+    left = v.plot.viewport().mapTo(v, point(v, float(trace["start"][r1]), c.y()))
+    band = pixels(v)[left.y() - 3 : left.y() + 4, left.x() - 5 : left.x() + 5]
+    assert near(band, SELECTED_MARK.rgb).any(), "no selection outline at the slice's left edge"
+    # another slice of the same kernel has the node outline but not the selection's
+    other = row_of(trace, 3)
+    c3 = v.view_pos_of(other)
+    left3 = v.plot.viewport().mapTo(v, point(v, float(trace["start"][other]), c3.y()))
+    band3 = pixels(v)[left3.y() - 3 : left3.y() + 4, left3.x() - 5 : left3.x() + 5]
+    assert not near(band3, SELECTED_MARK.rgb, tol=20).any()

@@ -198,3 +198,22 @@ def test_a_new_run_searches_again(qtbot, view: TimelineView) -> None:
     view.set_run(_trace(16), NAMES, title="smaller")
     assert view.search_bar.text == "4 matches"
     assert view.selected_row is None
+
+
+def test_every_match_is_outlined_and_the_current_one_is_the_selected_slice(
+    qtbot, view: TimelineView
+) -> None:
+    _open(qtbot, view)
+    _type(qtbot, view, "attn[2, *]")
+    marked = view.marks.mask("search matches")
+    assert marked is not None and np.flatnonzero(marked).tolist() == [16, 18, 20, 22]
+    assert "search matches" in view.marks_legend.text()
+    qtbot.keyClick(view.search_bar.edit, K.Key_Return)
+    selected = view.marks.mask("selected slice")
+    assert selected is not None and np.flatnonzero(selected).tolist() == [16]
+    _type(qtbot, view, "attn[9")  # a broken query marks nothing
+    assert view.marks.mask("search matches") is None
+    _type(qtbot, view, "attn[2, *]")
+    assert np.flatnonzero(view.marks.mask("search matches")).tolist() == [16, 18, 20, 22]
+    qtbot.keyClick(view.search_bar.edit, K.Key_Escape)  # closing the bar drops the marks
+    assert view.marks.mask("search matches") is None
