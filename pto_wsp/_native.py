@@ -17,9 +17,9 @@ from __future__ import annotations
 from importlib.util import find_spec
 from pathlib import Path
 
-from ._core import BACKEND_VERSION, ascend, codegen, csp, ir, sim
+from ._core import BACKEND_VERSION, ascend, codegen, csp, ir, sim, textrows
 
-__all__ = ["BACKEND_VERSION", "EXTENSION_DIR", "ascend", "codegen", "csp", "ir", "sim"]
+__all__ = ["BACKEND_VERSION", "EXTENSION_DIR", "ascend", "codegen", "csp", "ir", "sim", "textrows"]
 
 
 def _extension_dir() -> Path:

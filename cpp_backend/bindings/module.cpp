@@ -10,6 +10,7 @@ void bind_sim(py::module_& m);      // sim_bindings.cpp (scheduler / cycle model
 void bind_codegen(py::module_& m);  // codegen_bindings.cpp (cpu_sim codegen + runner)
 void bind_ascend(py::module_& m);   // ascend_bindings.cpp (ascend_npu source-tree emitter)
 void bind_csp(py::module_& m);      // csp_bindings.cpp (CSP engine trace and benchmark)
+void bind_textrows(py::module_& m);  // textrows_bindings.cpp (JSON rows of the trace export)
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "PTO-WSP C++ backend: IR, code generation and the cycle-level simulator";
@@ -25,4 +26,6 @@ PYBIND11_MODULE(_core, m) {
     auto asc = m.def_submodule("ascend", "ascend_npu source-tree emission"); bind_ascend(asc);
     auto csp = m.def_submodule("csp", "CSP engine: pipeline trace and benchmark");
     bind_csp(csp);
+    auto rows = m.def_submodule("textrows", "column-wise text rows (the Chrome trace export)");
+    bind_textrows(rows);
 }

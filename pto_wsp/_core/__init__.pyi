@@ -8,5 +8,6 @@ from . import sim
 from . import codegen
 from . import ascend
 from . import csp
-__all__: list[str] = ['BACKEND_VERSION', 'ascend', 'codegen', 'csp', 'ir', 'runtime', 'sim']
+from . import textrows
+__all__: list[str] = ['BACKEND_VERSION', 'ascend', 'codegen', 'csp', 'ir', 'runtime', 'sim', 'textrows']
 BACKEND_VERSION: str = '0.1.0'

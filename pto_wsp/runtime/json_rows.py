@@ -1,11 +1,11 @@
 """JSON text for many similar records at once, from numpy columns, without a Python object per row.
 
 A row is a list of segments: literal bytes, integers, fixed-point decimals, strings picked from a
-table, or a literal kept only where a mask says so. ``rows(n, segments)`` lays the rows out in an
-``(n, width)`` byte matrix, each segment in its own column range, filling unused positions with
-NUL, and drops every NUL in one pass: what is left is the rows' text, back to back, in row order.
-Every step is a numpy operation over a column, so the cost per row is a few hundred bytes of
-array work, not Python objects (the Chrome trace export writes 10^6 events this way).
+table, or a literal kept only where a mask says so. ``rows(n, segments)`` hands the columns to the
+extension's row writer (cpp_backend/textrows), which writes each row's text straight into one
+buffer, rows back to back in row order: no Python object per row, and no padded byte matrix to
+compact (the numpy layout this replaced spent most of the Chrome export's time in its digit
+passes and its NUL-dropping pass). The Chrome trace export writes 10^6 events this way.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from .._native import textrows
 
 __all__ = ["Lit", "Int", "Fixed", "Str", "Opt", "Segment", "rows", "string_table", "small_unique"]
 
@@ -85,74 +87,36 @@ def small_unique(values: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.bincount(col - lo, minlength=hi - lo + 1)) + lo
 
 
-def _width(seg: Segment, n: int) -> int:
-    if isinstance(seg, (Lit, Opt)):
-        return len(seg.text)
-    if isinstance(seg, Str):
-        return int(seg.table.shape[1])
-    values = seg.values if isinstance(seg, Int) else seg.units
-    biggest = int(np.abs(values).max()) if n else 0
-    if isinstance(seg, Fixed):
-        return len(str(biggest // 10**seg.decimals)) + 2 + seg.decimals  # sign, int, point, frac
-    return len(str(biggest)) + 1  # sign and digits
+_NO_INTS = np.zeros(0, dtype=np.int64)
+_NO_BYTES = np.zeros(0, dtype=np.uint8)
 
 
-def _digits(out: np.ndarray, values: np.ndarray, width: int, always: int = 1) -> None:
-    """Decimal digits of non-negative ``values`` right-aligned into ``out[:width]`` (one row per
-    digit position); leading zeros stay NUL except the last ``always`` positions."""
-    q = values.copy()
-    for j in range(width):
-        digit = (q % 10).astype(np.uint8)
-        digit += 48
-        if j >= always:
-            digit *= q > 0
-        out[width - 1 - j] = digit
-        q //= 10
+def _flags(mask: np.ndarray) -> np.ndarray:
+    """A boolean column as the 0/1 bytes the C++ writer reads (no copy for a contiguous bool)."""
+    col = np.ascontiguousarray(mask)
+    return col.view(np.uint8) if col.dtype == np.bool_ else (col != 0).view(np.uint8)
 
 
-def _number(seg: Int | Fixed, n: int, width: int) -> np.ndarray:
-    """The ``(width, n)`` digit rows of a number column (computed contiguously per position)."""
-    out = np.zeros((width, n), dtype=np.uint8)
+def _column(seg: Segment) -> textrows.Column:
+    kind = textrows.ColumnKind
+    if isinstance(seg, Lit):
+        return textrows.Column(kind.LITERAL, seg.text, _NO_INTS, _NO_BYTES, _NO_BYTES, 0, 0)
+    if isinstance(seg, Opt):
+        return textrows.Column(kind.OPTIONAL, seg.text, _NO_INTS, _flags(seg.mask), _NO_BYTES, 0, 0)
     if isinstance(seg, Int):
-        values = seg.values.astype(np.int64)
-        out[0] = (values < 0) * np.uint8(ord("-"))
-        _digits(out[1:], np.abs(values), width - 1)
-        if seg.keep is not None:
-            out *= seg.keep.astype(np.uint8)
-        return out
-    units = seg.units.astype(np.int64)
-    whole, frac = np.divmod(np.abs(units), 10**seg.decimals)
-    out[0] = (units < 0) * np.uint8(ord("-"))
-    int_width = width - 2 - seg.decimals
-    _digits(out[1:], whole, int_width)
-    # fraction: keep digits up to the last non-zero one (none, and no point, for zero)
-    frac_rows = out[2 + int_width :]
-    _digits(frac_rows, frac, seg.decimals, always=seg.decimals)
-    nonzero = frac_rows != ord("0")
-    kept = np.where(nonzero.any(axis=0), seg.decimals - np.argmax(nonzero[::-1], axis=0), 0)
-    frac_rows *= (np.arange(seg.decimals)[:, None] < kept).astype(np.uint8)
-    out[1 + int_width] = (kept > 0) * np.uint8(ord("."))
-    return out
+        keep = _NO_BYTES if seg.keep is None else _flags(seg.keep)
+        return textrows.Column(kind.INTEGER, b"", seg.values, keep, _NO_BYTES, 0, 0)
+    if isinstance(seg, Fixed):
+        return textrows.Column(kind.FIXED, b"", seg.units, _NO_BYTES, _NO_BYTES, 0, seg.decimals)
+    return textrows.Column(
+        kind.CHOICE, b"", seg.index, _NO_BYTES, seg.table, int(seg.table.shape[1]), 0
+    )
 
 
 def rows(n: int, segments: Sequence[Segment]) -> bytes:
-    """The text of ``n`` rows built from ``segments`` (every column has ``n`` entries)."""
+    """The text of ``n`` rows built from ``segments`` (every column has ``n`` entries), written
+    by the extension's ``textrows.format_rows`` in one pass per row (no padded matrix, no
+    Python object per row)."""
     if n == 0:
         return b""
-    widths = [_width(s, n) for s in segments]
-    matrix = np.zeros((n, sum(widths)), dtype=np.uint8)
-    at = 0
-    for seg, width in zip(segments, widths, strict=True):
-        block = matrix[:, at : at + width]
-        if isinstance(seg, Lit):
-            block[:] = np.frombuffer(seg.text, dtype=np.uint8)
-        elif isinstance(seg, Opt):
-            block[:] = np.frombuffer(seg.text, dtype=np.uint8) * seg.mask.astype(np.uint8)[:, None]
-        elif isinstance(seg, Str):
-            block[:] = seg.table[seg.index]
-        else:
-            # digits are computed one position at a time over contiguous rows, then copied in
-            # once: writing them straight into the row-major matrix would stride per byte
-            block[:] = _number(seg, n, width).T
-        at += width
-    return matrix[matrix != 0].tobytes()
+    return textrows.format_rows(n, [_column(s) for s in segments])

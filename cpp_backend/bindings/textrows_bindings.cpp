@@ -1,0 +1,67 @@
+// pto_wsp._core.textrows: the column-wise row writer (cpp_backend/textrows) behind
+// pto_wsp.runtime.json_rows. Arrays are taken as C-contiguous int64 / uint8 and seen as spans; the
+// GIL is released while the rows are written.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "textrows/rows.h"
+
+namespace py = pybind11;
+namespace tr = pto::wsp::textrows;
+
+namespace {
+
+using Ints = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
+using Bytes = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>;
+
+// The arrays a Column points into, kept alive by the Python object for the column's lifetime.
+struct PyColumn {
+    tr::Column column;
+    Ints values;
+    Bytes mask;
+    Bytes table;
+};
+
+PyColumn make_column(tr::ColumnKind kind, const py::bytes& text, const Ints& values,
+                     const Bytes& mask, const Bytes& table, std::int64_t table_width,
+                     int decimals) {
+    PyColumn c{tr::Column{kind, std::string(text), {values.data(), static_cast<std::size_t>(values.size())},
+                          {mask.data(), static_cast<std::size_t>(mask.size())},
+                          {table.data(), static_cast<std::size_t>(table.size())}, table_width,
+                          decimals},
+               values, mask, table};
+    return c;
+}
+
+py::bytes format_rows(std::int64_t n, const std::vector<const PyColumn*>& columns) {
+    std::vector<tr::Column> cols;
+    cols.reserve(columns.size());
+    for (const PyColumn* c : columns) cols.push_back(c->column);
+    std::string text;
+    {
+        py::gil_scoped_release release;
+        text = tr::format_rows(n, cols);
+    }
+    return py::bytes(text);
+}
+
+}  // namespace
+
+void bind_textrows(py::module_& m) {
+    py::enum_<tr::ColumnKind>(m, "ColumnKind")
+        .value("LITERAL", tr::ColumnKind::Literal)
+        .value("INTEGER", tr::ColumnKind::Integer)
+        .value("FIXED", tr::ColumnKind::Fixed)
+        .value("CHOICE", tr::ColumnKind::Choice)
+        .value("OPTIONAL", tr::ColumnKind::Optional);
+    py::class_<PyColumn>(m, "Column", "one column of format_rows (textrows/rows.h says each kind)")
+        .def(py::init(&make_column), py::arg("kind"), py::arg("text"), py::arg("values"),
+             py::arg("mask"), py::arg("table"), py::arg("table_width"), py::arg("decimals"));
+    m.def("format_rows", &format_rows, py::arg("n"), py::arg("columns"),
+          "the text of n rows, each the columns' text in order (textrows/rows.h)");
+}
