@@ -6,7 +6,8 @@ back-to-back tasks of 3 kernels, two loop indices) is exported by
 
 - ``old``: the export as it was before the streamed writer (copied below): one Python dict per
   event, then ``json.dumps`` and one ``atomic_write`` of the whole text;
-- ``new``: ``pto_wsp.runtime.trace.write_chrome_trace`` (vectorised numpy chunks streamed through
+- ``new``: ``pto_wsp.runtime.trace.write_chrome_trace`` (chunks of numpy columns written as text by the
+  extension's row writer, ``json_rows``, streamed through
   ``fileio.atomic_stream``; it also writes the running-tasks counter and the flows from each
   task's gating predecessor, which the old one had not).
 

@@ -20,7 +20,8 @@ gating task's slice, "f" with ``"bp":"e"`` inside the gated task's slice, ``id``
 task, named by the cause) per task whose start another task's end fixed, counters ("C") of
 running tasks and of windowed utilisation (``counters``, the series the timeline's counter tracks
 draw) and, for a CSP run, one counter per channel with its occupancy. The text is built in
-chunks by vectorised numpy (``json_rows``), never a Python object per event:
+chunks from numpy columns (``json_rows``, written by the extension's row writer), never a Python
+object per event:
 ``write_chrome_trace`` / ``save_chrome_trace`` stream it to a file (memory flat in the task
 count; benchmarks/bench_chrome_export.py); ``chrome_trace(...)`` parses it into a dict for
 in-memory use on small traces.
@@ -300,7 +301,8 @@ def chrome_trace_chunks(
     the workers are the configured ones, or those that ran tasks), and with ``csp`` one
     ``channel <name>`` counter per channel with its occupancy in slots. The counters are
     ``pto_wsp.runtime.counters``' series, those the timeline's counter tracks draw. Each piece is
-    built by vectorised numpy (``json_rows``), so memory stays flat in the number of tasks.
+    built from one chunk of numpy columns (``json_rows``), so memory stays flat in the number of
+    tasks.
     """
     validate_trace(trace)
     yield b'{"traceEvents":[\n' + _meta((0, 0), "process_name", process_name)
