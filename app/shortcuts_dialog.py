@@ -70,7 +70,8 @@ def collect_shortcuts(window: QtWidgets.QWidget) -> list[ShortcutRow]:
         helper = getattr(obj, "shortcut_help", None)
         if callable(helper):
             for what, keys in helper():
-                row = ShortcutRow(what, keys, "Canvas")
+                area = _widget_area(obj)
+                row = ShortcutRow(what, keys, "Canvas" if area == "Window" else area)
                 rows.setdefault((row.text, row.keys), row)
     return sorted(rows.values(), key=lambda r: (r.where, r.text.lower()))
 

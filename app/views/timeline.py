@@ -88,6 +88,20 @@ _MATCH_MARGIN = 1.2  # a match wider than the view is shown whole, with this mar
 
 TaskToNode = Callable[[np.void], Any]
 
+# What ``handle_key`` and the mouse handlers do, as Help > Keyboard Shortcuts lists it.
+TIMELINE_KEY_HELP: tuple[tuple[str, str], ...] = (
+    ("Zoom in / out at the mouse cursor", "W / S"),
+    ("Pan left / right", "A / D"),
+    ("Zoom in / out at the centre", "+ / -"),
+    ("Pan a little left / right", "Left / Right"),
+    ("Scroll the lanes", "Up / Down"),
+    ("Fit the whole run", "F, Home"),
+    ("Select a range and read its duration", "Shift+drag, or drag on the cycle ruler"),
+    ("Clear the range, then the selected slice", "Esc"),
+    ("Zoom / pan", "Wheel / drag"),
+    ("Collapse or expand a lane; pin it", "Click its label; right-click its label"),
+)
+
 
 class TimelineView(QtWidgets.QWidget):
     """One run's timeline. ``set_run`` loads a trace; the rest reacts to the user.
@@ -807,6 +821,10 @@ class TimelineView(QtWidgets.QWidget):
         self.slice_clicked.emit(self._trace[row])
 
     # ---- keyboard --------------------------------------------------------------------------
+
+    def shortcut_help(self) -> tuple[tuple[str, str], ...]:
+        """The keys ``handle_key`` and the mouse handlers take (Help > Keyboard Shortcuts)."""
+        return TIMELINE_KEY_HELP
 
     def handle_key(self, key: int, text: str = "") -> bool:
         """Applies a navigation key; True when it was one (``W A S D + - = arrows F Home Esc``)."""

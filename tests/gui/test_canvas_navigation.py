@@ -425,6 +425,13 @@ def test_help_lists_the_window_shortcuts_from_its_actions(
         assert any(key in k.split(", ") or key in k for k in keys), key
     texts = [r.text for r in dialog.rows]
     assert "Frobnicate" in texts and "Find Node" in texts and "Run" in texts
+    # the timeline's own keys, listed where they apply
+    timeline = {
+        r.text: (r.keys, r.where) for r in dialog.rows if r.where in ("Timeline", "Compare")
+    }
+    assert timeline["Zoom in / out at the mouse cursor"][0] == "W / S"
+    assert timeline["Pan left / right"][0] == "A / D"
+    assert "Shift+drag" in timeline["Select a range and read its duration"][0]
     QTest.keyClicks(dialog.filter_edit, "f5")
     assert dialog.shown_keys() == ["F5"]
     dialog.close()
