@@ -137,6 +137,11 @@ class CounterTracks(QtWidgets.QWidget):
             self.curves[key] = curve
         self.plots["occupancy"].getPlotItem().addLegend(offset=(-10, 5))
         lanes.sigXRangeChanged.connect(self.refresh)
+        # The lanes come first in a dock a few hundred pixels tall: the running-tasks and
+        # utilisation tracks start as thin strips (their curves still drawn), one click on
+        # their labels from full height.
+        for key in ("running", "utilisation"):
+            self.set_track_collapsed(key, True)
         self._apply_visibility()
 
     def _make_plot(self, track: _Track) -> pg.PlotWidget:

@@ -119,11 +119,14 @@ def test_megakernel_run_shows_process_lanes_waits_and_occupancy(
     axis = strip.getPlotItem().getAxis("left")
     label_at = strip.mapFromScene(axis.sceneBoundingRect().center())
     qtbot.mouseClick(strip.viewport(), Qt.MouseButton.LeftButton, pos=label_at)
-    assert timeline.counter_tracks.collapsed == {"occupancy"} and strip.height() == 20
+    # (running tasks and utilisation start collapsed: the lanes come first)
+    assert timeline.counter_tracks.collapsed == {"occupancy", "running", "utilisation"}
+    assert strip.height() == 20
     assert [t for _, t in axis._tickLevels[0]] == ["▸ Channel occupancy"]
     label_at = strip.mapFromScene(axis.sceneBoundingRect().center())
     qtbot.mouseClick(strip.viewport(), Qt.MouseButton.LeftButton, pos=label_at)
-    assert timeline.counter_tracks.collapsed == set() and strip.height() == 110
+    assert timeline.counter_tracks.collapsed == {"running", "utilisation"}
+    assert strip.height() == 110
     assert [t for _, t in axis._tickLevels[0]] == ["slots  2", "0"]
     # A click on a slice brings the Details of that task forward, on the real run.
     row = int(compute.rows[0])
