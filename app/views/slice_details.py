@@ -25,7 +25,7 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from pto_wsp.runtime.task_regions import Link, TaskLinks, TaskRegions
-from pto_wsp.runtime.trace import kernel_name, loop_indices
+from pto_wsp.runtime.trace import kernel_name, loop_indices, validate_trace
 from pto_wsp.runtime.trace_waits import start_delay
 
 __all__ = [
@@ -184,8 +184,6 @@ def wait_section(ctx: SliceContext) -> tuple[str, str] | None:
     """Why it waited: the gating cause the simulator recorded (the latest bound on its start,
     ties by the cause list's order), the task whose end set it, and the start-delay breakdown
     (the bounds the trace lets us recompute: ``pto_wsp.runtime.trace_waits.start_delay``)."""
-    if "cause" not in (ctx.trace.dtype.names or ()):
-        return "Why it waited", _notes(["not known: this trace records no gating causes"])
     d = start_delay(ctx.trace, ctx.row)
     if d.cause.name == "none":
         return "Why it waited", "<p>It did not wait: it started at cycle 0.</p>"
@@ -264,7 +262,7 @@ class SliceDetailsPanel(QtWidgets.QWidget):
         ns_per_cycle: float | None = None,
     ) -> None:
         """A new run: nothing selected until the timeline says so."""
-        self._trace = trace
+        self._trace = validate_trace(trace) if trace is not None else None
         self._kernel_names = list(kernel_names)
         self._regions = regions
         self._ns_per_cycle = ns_per_cycle

@@ -200,8 +200,9 @@ class StatsPanel(QtWidgets.QWidget):
         its wait cycles under each cause that made some task wait."""
         waits = a.waits
         total = sum(waits.by_cause.values())
-        causes = [c for c, n in waits.by_cause.items() if n or waits.tasks_by_cause[c]]
-        causes = [c for c in causes if c != "none"]
+        causes = [
+            c for c, n in waits.by_cause.items() if c != "none" and (n or waits.tasks_by_cause[c])
+        ]
         self.wait_cause_table.setRowCount(len(causes))
         for r, name in enumerate(causes):
             cause = cause_by_name(name)

@@ -55,21 +55,18 @@ class TimelineFlows(QtCore.QObject):
         return self.button.isChecked()
 
     def set_run(self, trace: np.ndarray | None) -> None:
-        """A new run (its arrows were cleared with the layer)."""
+        """A new run (validated by the timeline; its arrows were cleared with the layer)."""
         self._trace = trace
         self._gates = None
         self._all_built = False
         self._selected = None
-        has = trace is not None and "gate" in (trace.dtype.names or ())
-        self._makespan = int(trace["end"].max()) if has and trace is not None and len(trace) else 0
-        self.button.setEnabled(has)
+        self._makespan = int(trace["end"].max()) if trace is not None and len(trace) else 0
 
     def gates(self) -> np.ndarray:
         """The gating predecessor row of each row (-1: none); empty without a run."""
         if self._gates is None:
-            t = self._trace
-            has = t is not None and "gate" in (t.dtype.names or ())
-            self._gates = gate_rows(t) if has and t is not None else np.zeros(0, np.int64)
+            t = self._trace  # validated by the timeline: it has the gate and cause fields
+            self._gates = gate_rows(t) if t is not None else np.zeros(0, np.int64)
         return self._gates
 
     def view_changed(self, x0: float, x1: float) -> None:
