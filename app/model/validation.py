@@ -42,6 +42,7 @@ import ast
 from collections import Counter, defaultdict
 from typing import Any, TypeGuard
 
+from pto_wsp.compiler.cost import DEFAULT_TABLE_NAME, TABLE_LABELS
 from pto_wsp.language.key_rule import singular
 from pto_wsp.language.policy_kinds import DispatchKind, ReadyKind, StartKind, TimingKind
 
@@ -63,7 +64,14 @@ from . import (
 )
 from .document import Diagnostic, Document, Edge, Graph, Node
 from .kinds._base import NodeKind, PortSpec
-from .kinds.schedule import DEFAULT_TARGET, NOT_SET, TASK_GRAPH_DEFAULTS, TIMING_COUNT_POLICIES
+from .kinds.schedule import (
+    COST_TABLE_TARGET,
+    DEFAULT_TARGET,
+    NOT_SET,
+    TASK_GRAPH_DEFAULTS,
+    TIMING_COUNT_POLICIES,
+    sheet_prop_applies,
+)
 
 
 def validate_document(doc: Document) -> list[Diagnostic]:
@@ -121,6 +129,26 @@ def document_warnings(doc: Document) -> list[Diagnostic]:
             )
             out.append(Diagnostic(reader, f"inputs.{port}", message, severity="warning"))
     out += _nothing_runs(doc)
+    out += _unused_cost_tables(doc)
+    return out
+
+
+def _unused_cost_tables(doc: Document) -> list[Diagnostic]:
+    """A warning on each program whose sheet picks a cost table its target does not use (only
+    cpu_sim prices cycles): the sheet greys the choice out and export leaves it out, so the
+    project file's choice would otherwise be dropped without a word."""
+    out: list[Diagnostic] = []
+    for n in doc.graph.nodes.values():
+        name, target = n.props.get("cost_table"), n.props.get("target")
+        if not kind_lookup.kind_of(n).program or not isinstance(name, str) or not target:
+            continue
+        if name == DEFAULT_TABLE_NAME or sheet_prop_applies(n.props, "cost_table"):
+            continue
+        message = (
+            f"cost table {TABLE_LABELS.get(name, name)} is not used: only {COST_TABLE_TARGET} "
+            f"prices cycles, and this workload's target is {target}"
+        )
+        out.append(Diagnostic(n.id, "props.cost_table", message, severity="warning"))
     return out
 
 

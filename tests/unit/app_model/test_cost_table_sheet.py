@@ -16,6 +16,7 @@ from app.model.document import Document
 from app.model.export import export_script
 from app.model.importer import ScriptImportError, import_script
 from app.model.kinds.schedule import SHEET_PROPS, sheet_prop_applies
+from app.model.validation import document_warnings
 
 from .copy_tiles_project import build, round_trip
 
@@ -56,6 +57,15 @@ def test_ptoisa_choice_exports_the_dsl_call(editor: DocumentEditor) -> None:
     # on a target that prices no cycles the choice is greyed out and not written
     editor.apply(SetProperty("wl", "target", "ascend_npu"))
     assert "set_cost_table" not in export_script(editor.doc).source
+    # ... and the choice the file keeps is not dropped without a word: a warning on the sheet
+    (warning,) = [d for d in document_warnings(editor.doc) if d.field == "props.cost_table"]
+    assert warning.node_id == "wl" and warning.severity == "warning"
+    assert warning.message == (
+        "cost table PTO-ISA A2/A3 is not used: only cpu_sim prices cycles, and this "
+        "workload's target is ascend_npu"
+    )
+    editor.apply(SetProperty("wl", "target", "cpu_sim"))
+    assert not [d for d in document_warnings(editor.doc) if d.field == "props.cost_table"]
 
 
 def test_unknown_table_is_refused(editor: DocumentEditor) -> None:
