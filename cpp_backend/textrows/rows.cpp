@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <cstring>
-#include <memory>
 #include <stdexcept>
 
 namespace pto::wsp::textrows {
@@ -125,14 +124,22 @@ inline char* put_padded(char* at, const Padded& p, std::size_t row) {
 
 }  // namespace
 
-std::string format_rows(std::int64_t n, const std::vector<Column>& columns) {
-    if (n <= 0) return {};
+std::size_t max_bytes(std::int64_t n, const std::vector<Column>& columns) {
+    if (n <= 0) return kBlock;
     std::size_t row_width = 0;
+    for (const Column& col : columns) {
+        check(n, col);
+        row_width += max_width(col);
+    }
+    return static_cast<std::size_t>(n) * row_width + kBlock;
+}
+
+std::size_t format_rows_into(std::int64_t n, const std::vector<Column>& columns, char* out) {
+    if (n <= 0) return 0;
     std::vector<Padded> texts(columns.size());
     for (std::size_t c = 0; c < columns.size(); ++c) {
         const Column& col = columns[c];
         check(n, col);
-        row_width += max_width(col);
         if (col.kind == ColumnKind::Literal || col.kind == ColumnKind::Optional)
             texts[c] = pad(col.text.data(), 1, col.text.size(), false);
         else if (col.kind == ColumnKind::Choice)
@@ -140,9 +147,7 @@ std::string format_rows(std::int64_t n, const std::vector<Column>& columns) {
                            col.table.size() / static_cast<std::size_t>(col.table_width),
                            static_cast<std::size_t>(col.table_width), true);
     }
-    const std::size_t capacity = static_cast<std::size_t>(n) * row_width + kBlock;
-    std::unique_ptr<char[]> buffer(new char[capacity]);  // uninitialised: every byte kept is written
-    char* at = buffer.get();
+    char* at = out;
     for (std::int64_t i = 0; i < n; ++i) {
         for (std::size_t c = 0; c < columns.size(); ++c) {
             const Column& col = columns[c];
@@ -161,7 +166,7 @@ std::string format_rows(std::int64_t n, const std::vector<Column>& columns) {
             }
         }
     }
-    return std::string(buffer.get(), static_cast<std::size_t>(at - buffer.get()));
+    return static_cast<std::size_t>(at - out);
 }
 
 }  // namespace pto::wsp::textrows

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <span>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -32,8 +33,15 @@ struct Column {
     int decimals = 0;  // Fixed, 0..18
 };
 
+// The bytes format_rows_into may touch for these rows: an upper bound of the text plus the
+// slack its fixed-size block copies run over the end. The caller sizes the output by it, so the
+// text is written once, straight into the object that holds it (no copy of hundreds of MB).
 // Throws std::invalid_argument when a column is shorter than n rows, a Choice index falls
 // outside its table, or decimals is out of range.
-std::string format_rows(std::int64_t n, const std::vector<Column>& columns);
+std::size_t max_bytes(std::int64_t n, const std::vector<Column>& columns);
+
+// Writes the rows back to back into out (max_bytes(n, columns) bytes); returns the text's
+// length. Throws as max_bytes does.
+std::size_t format_rows_into(std::int64_t n, const std::vector<Column>& columns, char* out);
 
 }  // namespace pto::wsp::textrows

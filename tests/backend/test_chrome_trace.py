@@ -34,7 +34,7 @@ REQUIRED: dict[str, dict[str, type | tuple[type, ...]]] = {
           "dur": (int, float), "args": dict},
     "C": {"ph": str, "pid": int, "name": str, "ts": (int, float), "args": dict},
 }  # fmt: skip
-X_ARGS = {"task": int, "stream": int, "idx": list, "start_cycle": int, "end_cycle": int}
+X_ARGS = {"task": int, "idx": list, "start_cycle": int, "end_cycle": int}
 
 
 def check_structure(data: dict[str, Any], trace: np.ndarray, num_workers: int) -> list[dict]:
@@ -59,6 +59,8 @@ def check_structure(data: dict[str, Any], trace: np.ndarray, num_workers: int) -
         assert e["tid"] in threads and e["ts"] >= 0 and e["dur"] >= 0
         for name, kind in X_ARGS.items():
             assert isinstance(e["args"].get(name), kind), (name, e)
+        # a stream only on the tasks that ran on one
+        assert e["args"].get("stream", 0) >= 0, e
         assert e["args"]["end_cycle"] >= e["args"]["start_cycle"]
     return xs
 
@@ -197,7 +199,7 @@ def test_streamed_file_parses_and_equals_the_dict(tmp_path: Path) -> None:
         e = by_task[n]
         assert (e["tid"], e["args"]["start_cycle"], e["args"]["end_cycle"]) == (
             int(rec["worker"]), int(rec["start"]), int(rec["end"]))  # fmt: skip
-        assert e["args"]["stream"] == -1
+        assert "stream" not in e["args"]  # on no stream
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.json"]  # no temp file left
 
 
@@ -211,7 +213,7 @@ def test_indices_with_gaps_and_negative_values_are_valid_json(tmp_path: Path) ->
     xs = check_structure(data, tr, 2)
     assert [e["args"]["idx"] for e in xs] == [[], [4, 9], [123456, 0, 1, 2], [0]]
     assert [e["name"] for e in xs] == ["kernel 5", "a", "a", "a"]
-    assert [e["args"]["stream"] for e in xs] == [3, 0, -1, -1]
+    assert [e["args"].get("stream") for e in xs] == [3, 0, None, None]
     assert xs[3]["dur"] == 0
 
 

@@ -229,3 +229,44 @@ def test_atomic_stream_failing_midway_keeps_the_old_file(tmp_path) -> None:
             raise RuntimeError("export failed")
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.json"]
+
+
+def test_atomic_write_pieces_keeps_order_and_replaces_on_success(tmp_path) -> None:
+    target = tmp_path / "big.json"
+    target.write_text("old")
+    seen_old: list[str] = []
+
+    def pieces():
+        for i in range(50):  # more pieces than wait for the writer thread
+            if i == 10:
+                seen_old.append(target.read_text())
+            yield f"{i:03d},".encode()
+
+    assert fileio.atomic_write_pieces(target, pieces()) == target
+    assert target.read_text() == "".join(f"{i:03d}," for i in range(50))
+    assert seen_old == ["old"]  # nothing visible before the last piece
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.json"]
+
+
+def test_atomic_write_pieces_failing_producer_keeps_the_old_file(tmp_path) -> None:
+    target = tmp_path / "big.json"
+    target.write_text("old")
+
+    def pieces():
+        yield b"[1,"
+        yield b"2,"
+        raise RuntimeError("export failed")
+
+    with pytest.raises(RuntimeError, match="export failed"):
+        fileio.atomic_write_pieces(target, pieces())
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.json"]
+
+
+def test_atomic_write_pieces_failing_write_keeps_the_old_file(tmp_path) -> None:
+    target = tmp_path / "big.json"
+    target.write_text("old")
+    with pytest.raises(TypeError):  # a piece the writer thread cannot write
+        fileio.atomic_write_pieces(target, iter([b"[1,", 12345, b"]"]))  # type: ignore[list-item]
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.json"]
