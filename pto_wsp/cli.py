@@ -26,7 +26,6 @@ message naming the file and line, 2 usage.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import shutil
 import sys
@@ -41,7 +40,7 @@ import numpy as np
 
 from .backends import TARGETS
 from .errors import PtoError
-from .fileio import atomic_write, scratch_dir
+from .fileio import atomic_stream, atomic_write, scratch_dir
 from .runtime.script_run import (
     ExportedScript,
     RunOutcome,
@@ -250,10 +249,9 @@ def write_trace(outcome: RunOutcome, out: Path) -> None:
             "the trace written is empty",
             file=sys.stderr,
         )
-    if out.suffix.lower() == ".npy":
-        buffer = io.BytesIO()
-        np.save(buffer, outcome.trace)
-        atomic_write(out, buffer.getvalue())
+    if out.suffix.lower() == ".npy":  # streamed from the mapped trace: no copy in memory
+        with atomic_stream(out) as fh:
+            np.lib.format.write_array(fh, outcome.trace, allow_pickle=False)
         return
     from .runtime.trace import write_chrome_trace
     from .runtime.trace_analysis import num_workers_of

@@ -18,7 +18,7 @@ import numpy as np
 
 from .._native import textrows
 
-__all__ = ["Lit", "Int", "Fixed", "Str", "Opt", "Segment", "rows", "string_table", "small_unique"]
+__all__ = ["Lit", "Int", "Fixed", "Str", "Opt", "Segment", "rows", "string_table"]
 
 
 @dataclass(frozen=True)
@@ -73,18 +73,6 @@ def string_table(texts: Sequence[str]) -> np.ndarray:
     for i, e in enumerate(encoded):
         table[i, : len(e)] = np.frombuffer(e, dtype=np.uint8)
     return table
-
-
-def small_unique(values: np.ndarray) -> np.ndarray:
-    """``np.unique`` of an integer column, by counting when its range is small (worker and
-    kernel ids): several times faster than sorting or hashing 10^6 strided values."""
-    col = np.ascontiguousarray(values, dtype=np.int64)
-    if not len(col):
-        return col
-    lo, hi = int(col.min()), int(col.max())
-    if hi - lo >= 1 << 20:
-        return np.unique(col)
-    return np.flatnonzero(np.bincount(col - lo, minlength=hi - lo + 1)) + lo
 
 
 _NO_INTS = np.zeros(0, dtype=np.int64)

@@ -43,6 +43,7 @@ from ..fileio import atomic_write_pieces
 from . import json_rows
 from .counters import BusyProfile, utilisation_series
 from .csp_trace import CspTrace
+from .int_groups import small_unique
 from .program import Program
 from .trace_gates import gate_rows
 from .wait_causes import WAIT_CAUSES
@@ -168,7 +169,7 @@ def _meta(pid_tid: tuple[int, int], name: str, value: str) -> bytes:
 
 def _x_rows(trace: np.ndarray, kernel_names: Sequence[str], ns_per_cycle: float) -> Iterator[bytes]:
     """The complete ("X") events, one chunk of text per ``_CHUNK`` records."""
-    kernels = json_rows.small_unique(trace["kernel"])
+    kernels = small_unique(trace["kernel"])
     table = json_rows.string_table([kernel_name(int(k), kernel_names) for k in kernels])
     causes = json_rows.string_table([c.name for c in WAIT_CAUSES])
     for a in range(0, len(trace), _CHUNK):
@@ -309,7 +310,7 @@ def chrome_trace_chunks(
     """
     validate_trace(trace)
     yield b'{"traceEvents":[\n' + _meta((0, 0), "process_name", process_name)
-    workers = {int(w) for w in json_rows.small_unique(trace["worker"])}
+    workers = {int(w) for w in small_unique(trace["worker"])}
     workers.update(range(num_workers or 0))
     yield b"".join(b",\n" + _meta((0, w), "thread_name", f"worker {w}") for w in sorted(workers))
     yield from _x_rows(trace, kernel_names, ns_per_cycle)

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .int_groups import group_index
 from .lanes import build_lanes, makespan_of
 from .trace import kernel_name, validate_trace
 from .trace_gates import gate_rows
@@ -136,7 +137,8 @@ class RunAnalysis:
 
 
 def _cols(trace: np.ndarray, *names: str) -> tuple[np.ndarray, ...]:
-    return tuple(np.asarray(trace[f]).astype(np.int64) for f in names)
+    """Fields as int64 (a view, not a copy, of those that already are)."""
+    return tuple(np.asarray(trace[f], dtype=np.int64) for f in names)
 
 
 def kernel_stats(trace: np.ndarray, kernel_names: Sequence[str] = ()) -> tuple[KernelStats, ...]:
@@ -146,7 +148,8 @@ def kernel_stats(trace: np.ndarray, kernel_names: Sequence[str] = ()) -> tuple[K
         return ()
     kernel, start, end = _cols(trace, "kernel", "start", "end")
     dur = end - start
-    ids, inverse, counts = np.unique(kernel, return_inverse=True, return_counts=True)
+    ids, inverse = group_index(kernel)
+    counts = np.bincount(inverse, minlength=len(ids))
     totals = np.bincount(inverse, weights=dur, minlength=len(ids))
     mins = np.full(len(ids), np.iinfo(np.int64).max)
     maxs = np.full(len(ids), np.iinfo(np.int64).min)
@@ -205,16 +208,16 @@ def _gate_chain(trace: np.ndarray) -> CriticalPath:
     gates = gate_rows(trace).tolist()  # a Python list: the walk reads one entry per link
     i = int(np.argmax(end))  # the first of the records that end last
     chain: list[int] = []
-    seen: set[int] = set()
-    while i >= 0 and i not in seen:  # a gate ends before its task starts: no cycle, but be safe
-        seen.add(i)
+    # A gate ends before its task starts, so the walk cannot loop; the bound only guards a
+    # hand-made trace whose gates do (each record is visited at most once on a true chain).
+    for _ in range(len(gates)):
+        if i < 0:
+            break
         chain.append(i)
         i = gates[i]
     chain.reverse()
     rows = np.asarray(chain, dtype=np.int64)
-    return CriticalPath(
-        int((end[rows] - start[rows]).sum()), tuple(int(t) for t in task[rows]), rows
-    )
+    return CriticalPath(int((end[rows] - start[rows]).sum()), tuple(task[rows].tolist()), rows)
 
 
 def _back_to_back(trace: np.ndarray) -> CriticalPath:

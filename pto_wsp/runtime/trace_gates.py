@@ -47,9 +47,11 @@ def lane_prev(trace: np.ndarray, field: str) -> np.ndarray:
     if n < 2:
         return out
     lane = np.asarray(trace[field], dtype=np.int64)
+    if int(lane.max()) < 0:  # no record on such a lane (a run without streams): no sort
+        return out
     start = np.asarray(trace["start"], dtype=np.int64)
     end = np.asarray(trace["end"], dtype=np.int64)
-    order = np.lexsort((np.arange(n), end, start, lane))
+    order = np.lexsort((end, start, lane))  # stable: equal keys keep row order
     same = lane[order[1:]] == lane[order[:-1]]
     out[order[1:][same]] = order[:-1][same]
     out[lane < 0] = -1

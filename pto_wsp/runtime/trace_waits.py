@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .int_groups import group_index
 from .trace import kernel_name, validate_trace
 from .trace_gates import lane_prev
 from .wait_causes import NO_GATE, WAIT_CAUSES, WaitCause
@@ -111,7 +112,7 @@ def wait_totals(trace: np.ndarray, kernel_names: Sequence[str] = ()) -> WaitTota
     count = np.bincount(codes, minlength=nc) if len(codes) else np.zeros(nc, dtype=np.int64)
     kernels: list[KernelWaits] = []
     if len(codes):
-        ids, inverse = np.unique(np.asarray(trace["kernel"], dtype=np.int64), return_inverse=True)
+        ids, inverse = group_index(trace["kernel"])
         grid = np.bincount(inverse * nc + codes, weights=wait, minlength=len(ids) * nc)
         grid = np.rint(grid.reshape(len(ids), nc)).astype(np.int64)
         for i, k in enumerate(ids.tolist()):

@@ -72,6 +72,20 @@ def test_run_writes_numpy_trace(tmp_path):
     assert (trace["end"] > trace["start"]).all()
 
 
+@pytest.mark.parametrize("body", [RUN_MAIN, BODY], ids=["run_main", "plain"])
+def test_run_maps_the_trace_instead_of_copying_it(tmp_path, body):
+    """The run's trace is memory-mapped from the file the child wrote (a 10^8-task trace
+    is 5.6 GB), and an .npy written from it equals it record for record."""
+    from pto_wsp.cli import run_file, write_trace
+
+    outcome = run_file(write(tmp_path, body), None)
+    assert isinstance(outcome.trace, np.memmap) and not outcome.trace.flags.writeable
+    out = tmp_path / "again.npy"
+    write_trace(outcome, out)
+    np.testing.assert_array_equal(np.load(out), outcome.trace)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["again.npy", "script.py"]
+
+
 def test_plain_script_already_executed_is_not_run_again(tmp_path, capsys):
     script = write(
         tmp_path,
