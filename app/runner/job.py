@@ -22,7 +22,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from app.run_nodes import schedule_node
 from pto_wsp.errors import PtoError
 from pto_wsp.fileio import atomic_write
 from pto_wsp.runtime.csp_trace import CspTrace
+from pto_wsp.runtime.fork_server import ForkServer
 from pto_wsp.runtime.isolation import (
     DEFAULT_GRACE_S,
     ChildProcess,
@@ -48,6 +49,7 @@ __all__ = [
     "RunDiagnostic",
     "RunResult",
     "RunJob",
+    "worker_environment",
     "SCRIPT_NAME",
     "TRACE_NAME",
     "STATS_NAME",
@@ -156,6 +158,20 @@ def _import_roots() -> list[str]:
     return roots
 
 
+def worker_environment(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a worker process: ours, with ``app`` and ``pto_wsp`` importable and
+    unbuffered UTF-8 output, then ``overrides``."""
+    env = dict(os.environ)
+    paths = _import_roots()
+    if env.get("PYTHONPATH"):
+        paths.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env["PYTHONUNBUFFERED"] = "1"  # progress lines arrive as they are printed
+    env["PYTHONIOENCODING"] = "utf-8"
+    env.update(overrides or {})
+    return env
+
+
 class RunJob:
     """One run of a document or script in a worker process; poll it, cancel it, read it back.
 
@@ -166,7 +182,8 @@ class RunJob:
     artifacts: script (for documents), trace, stats, stdout and stderr logs.
 
     The job starts immediately unless ``start=False``. It is safe to call ``cancel()`` from
-    another thread than the one polling.
+    another thread than the one polling. With a ``launcher`` (the Studio's ``warm_worker``
+    fork server) the worker is a fork of a process that has ``pto_wsp`` imported already.
     """
 
     def __init__(
@@ -179,7 +196,9 @@ class RunJob:
         python: str | None = None,
         grace_s: float = DEFAULT_GRACE_S,
         start: bool = True,
+        launcher: ForkServer | None = None,
     ):
+        self.launcher = launcher
         self.artifact_dir = Path(workdir).resolve()
         self.artifact_dir.mkdir(parents=True, exist_ok=True)
         self.trace_path = self.artifact_dir / TRACE_NAME
@@ -240,15 +259,7 @@ class RunJob:
         ]
 
     def environment(self) -> dict[str, str]:
-        env = dict(os.environ)
-        paths = _import_roots()
-        if env.get("PYTHONPATH"):
-            paths.append(env["PYTHONPATH"])
-        env["PYTHONPATH"] = os.pathsep.join(paths)
-        env["PYTHONUNBUFFERED"] = "1"  # progress lines arrive as they are printed
-        env["PYTHONIOENCODING"] = "utf-8"
-        env.update(self._env_overrides)
-        return env
+        return worker_environment(self._env_overrides)
 
     def start(self) -> None:
         """Start the worker process (in a new process group, so cancel reaches its children)."""
@@ -274,6 +285,7 @@ class RunJob:
                 stdout_path=self.stdout_path,
                 stderr_path=self.stderr_path,
                 grace_s=self.grace_s,
+                launcher=self.launcher,
             ).start()
 
     @property

@@ -16,8 +16,10 @@ from pathlib import Path
 from PySide6 import QtCore
 
 from app.model.document import Document
+from pto_wsp.runtime.fork_server import ForkServer
 
 from .job import DEFAULT_GRACE_S, SCRIPT_NAME, RunDiagnostic, RunJob, RunResult
+from .warm_worker import shared_server
 
 __all__ = ["QtRunner"]
 
@@ -36,9 +38,11 @@ class _RunThread(QtCore.QThread):
         source: Document | str | os.PathLike[str],
         workdir: str | os.PathLike[str],
         grace_s: float,
+        launcher: ForkServer | None,
         parent: QtCore.QObject | None = None,
     ):
         super().__init__(parent)
+        self._launcher = launcher
         self._source = source
         self._workdir = workdir
         self._grace_s = grace_s
@@ -53,7 +57,13 @@ class _RunThread(QtCore.QThread):
 
     def run(self) -> None:  # the thread body
         try:
-            job = RunJob(self._source, self._workdir, grace_s=self._grace_s, start=False)
+            job = RunJob(
+                self._source,
+                self._workdir,
+                grace_s=self._grace_s,
+                start=False,
+                launcher=self._launcher,
+            )
             self.job = job
             if self._cancel.is_set():  # cancelled while exporting: never start the process
                 self.done.emit(self._not_run("the run was cancelled", "Cancelled"))
@@ -104,6 +114,9 @@ class QtRunner(QtCore.QObject):
     SIGKILL after ``grace_s``); ``failed`` then carries a result with ``cancelled=True``.
     A run that cannot even start (missing script, unwritable workdir) also ends in ``failed``,
     its one diagnostic naming the reason.
+
+    Runs are forks of the Studio's fork server (``warm_worker``), started here, when the
+    first runner is made: well before the first Run click.
     """
 
     started = QtCore.Signal()
@@ -114,6 +127,7 @@ class QtRunner(QtCore.QObject):
     def __init__(self, parent: QtCore.QObject | None = None, grace_s: float = DEFAULT_GRACE_S):
         super().__init__(parent)
         self.grace_s = grace_s
+        self.launcher = shared_server()
         self._thread: _RunThread | None = None
         self.last_result: RunResult | None = None
 
@@ -126,7 +140,7 @@ class QtRunner(QtCore.QObject):
         """Start a run; ``RuntimeError`` if one is still going (cancel or wait for it first)."""
         if self._thread is not None:
             raise RuntimeError("a run is already in progress; cancel it or wait for it to end")
-        thread = _RunThread(source, workdir, self.grace_s, self)
+        thread = _RunThread(source, workdir, self.grace_s, self.launcher, self)
         thread.job_started.connect(self.started)
         thread.line.connect(self.progress)
         thread.done.connect(self._on_done)

@@ -26,6 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .fork_server import ForkedProcess, ForkServer, ForkServerError
+
 __all__ = [
     "FATAL_LINE",
     "KernelFault",
@@ -121,6 +123,8 @@ class ChildProcess:
     ``poll()``), SIGKILL; once the child ended after a cancel, anything left in its group is
     killed too. ``wait(timeout)`` cancels a child that outlives ``timeout`` and sets
     ``timed_out``. Thread-safe: ``cancel()`` may come from another thread than ``poll()``.
+    With a ``launcher`` (``fork_server.ForkServer``) the command starts as a fork of that
+    already-warm process when it can, else as a new process; either behaves the same here.
     """
 
     def __init__(
@@ -132,8 +136,10 @@ class ChildProcess:
         stdout_path: Path,
         stderr_path: Path,
         grace_s: float = DEFAULT_GRACE_S,
+        launcher: ForkServer | None = None,
     ):
         self.command = list(command)
+        self.launcher = launcher
         self.cwd = cwd
         self.env = env
         self.stdout_path = stdout_path
@@ -141,7 +147,7 @@ class ChildProcess:
         self.grace_s = float(grace_s)
         self.cancelled = False
         self.timed_out = False
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc: subprocess.Popen[bytes] | ForkedProcess | None = None
         self._lock = threading.Lock()
         self._kill_at: float | None = None
         self.started_at: float | None = None
@@ -152,6 +158,18 @@ class ChildProcess:
             if self._proc is not None:
                 raise RuntimeError("this child process was already started")
             self.started_at = time.monotonic()
+            if self.launcher is not None and self.launcher.accepts(self.command):
+                try:
+                    self._proc = self.launcher.spawn(
+                        self.command,
+                        cwd=self.cwd,
+                        env=self.env,
+                        stdout_path=self.stdout_path,
+                        stderr_path=self.stderr_path,
+                    )
+                    return self
+                except ForkServerError:
+                    pass  # a new process instead: slower, the same run
             with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
                 self._proc = subprocess.Popen(
                     self.command,

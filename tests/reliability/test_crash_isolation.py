@@ -179,8 +179,15 @@ def test_in_process_crash_prints_kernel_task_and_line_before_dying(script) -> No
         ("exit0", "EarlyExit", "the run ended before finishing: kernel poke called exit()"),
     ],
 )
-def test_studio_runner_diagnostic_names_kernel_and_task(script, tmp_path, mode, kind, text):
-    result = RunJob(script, tmp_path / "art", env={"PTO_CRASH_MODE": mode}).wait(TIMEOUT)
+@pytest.mark.parametrize("forked", [False, True], ids=["process", "fork-server"])
+def test_studio_runner_diagnostic_names_kernel_and_task(script, tmp_path, mode, kind, text, forked):
+    from app.runner.warm_worker import shared_server
+
+    launcher = shared_server() if forked else None
+    if forked and launcher is None:
+        pytest.skip("no fork server on this platform")
+    job = RunJob(script, tmp_path / "art", env={"PTO_CRASH_MODE": mode}, launcher=launcher)
+    result = job.wait(TIMEOUT)
     assert not result.ok
     (diag,) = result.errors
     assert diag.kind == kind and text in diag.message, diag

@@ -86,6 +86,24 @@ def test_exported_document_runs_and_reads_back_stats_and_trace(tmp_path: Path) -
     assert job.line_map and result.diagnostics == []
 
 
+def test_a_run_forked_from_the_warm_server_reads_back_the_same(tmp_path: Path) -> None:
+    from app.runner.warm_worker import shared_server
+
+    server = shared_server()
+    if server is None:
+        pytest.skip("no fork server on this platform")
+    plain = RunJob(load("matmul"), tmp_path / "plain").wait(TIMEOUT)
+    forked_job = RunJob(load("matmul"), tmp_path / "forked", launcher=server)
+    forked = forked_job.wait(TIMEOUT)
+    assert forked.ok, [str(d) for d in forked.diagnostics] + [forked.stderr_tail]
+    assert forked_job.pid is not None and forked_job.pid != server._proc.pid  # type: ignore[union-attr]
+    same = ("task_count", "total_cycles", "num_workers", "kernel_names")
+    assert {k: forked.stats[k] for k in same} == {k: plain.stats[k] for k in same}
+    assert plain.trace is not None and forked.trace is not None
+    np.testing.assert_array_equal(forked.trace, plain.trace)
+    assert "ProgramStats" in forked.stdout
+
+
 def test_hand_written_script_with_custom_cpp_runs(tmp_path: Path) -> None:
     script = write_script(tmp_path, "double.py", CPP_SCRIPT.format(cpp=DOUBLE_CPP))
     result = RunJob(script, tmp_path / "art").wait(TIMEOUT)

@@ -1,0 +1,188 @@
+"""``fork_server``: a run forked from the warm server behaves as ``python -X faulthandler SCRIPT``
+would (output, argv, cwd, environment, sys.path, exit codes, signals, cancel), shares nothing
+with earlier runs, and a dead server only means a plain process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from pto_wsp.runtime.fork_server import ForkServer
+from pto_wsp.runtime.isolation import ChildProcess
+
+pytestmark = pytest.mark.skipif(not ForkServer.supported, reason="fork() is POSIX only")
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = ForkServer(preload=("pto_wsp",)).start()
+    yield srv
+    srv.close()
+
+
+def run(tmp_path: Path, server: ForkServer | None, body: str, *args: str,
+        env: dict[str, str] | None = None, timeout: float = 60.0) -> tuple[ChildProcess, str, str]:  # fmt: skip
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent(body), encoding="utf-8")
+    child = ChildProcess(
+        [sys.executable, "-X", "faulthandler", str(script), *args],
+        cwd=tmp_path,
+        env={**os.environ, **(env or {})},
+        stdout_path=tmp_path / "out.log",
+        stderr_path=tmp_path / "err.log",
+        launcher=server,
+    ).start()
+    child.wait(timeout)
+    return child, (tmp_path / "out.log").read_text(), (tmp_path / "err.log").read_text()
+
+
+def test_a_forked_run_looks_like_a_new_interpreter(tmp_path, server) -> None:
+    (tmp_path / "sibling.py").write_text("VALUE = 'from the script folder'\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    body = """
+        import os, sys
+        import sibling  # the script's folder is first on sys.path
+        print(sys.argv[1:], os.getcwd(), os.environ["RUN_TAG"], sibling.VALUE, __name__)
+        print("to stderr", file=sys.stderr)
+        import faulthandler
+        print("faulthandler", faulthandler.is_enabled())
+        print("session leader", os.getsid(0) == os.getpid())
+        sys.exit(3)
+    """
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent(body), encoding="utf-8")
+    child = ChildProcess(
+        [sys.executable, "-X", "faulthandler", str(script), "--trace", "t.npy"],
+        cwd=work,
+        env={**os.environ, "RUN_TAG": "tag-1"},
+        stdout_path=tmp_path / "out.log",
+        stderr_path=tmp_path / "err.log",
+        launcher=server,
+    ).start()
+    assert child.wait(60) == 3
+    out = (tmp_path / "out.log").read_text().splitlines()
+    assert out[0] == f"['--trace', 't.npy'] {work} tag-1 from the script folder __main__"
+    assert out[1:] == ["faulthandler True", "session leader True"]
+    assert (tmp_path / "err.log").read_text() == "to stderr\n"
+    assert child.pid != os.getpid() and child.pid != server._proc.pid  # type: ignore[union-attr]
+
+
+def test_exceptions_signals_and_atexit(tmp_path, server) -> None:
+    child, _out, err = run(tmp_path, server, "raise ValueError('bad value in the script')\n")
+    assert child.returncode == 1
+    assert "Traceback" in err and "ValueError: bad value in the script" in err
+    child, _out, err = run(
+        tmp_path, server, "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n"
+    )
+    assert child.returncode == -signal.SIGSEGV
+    assert "Fatal Python error" in err  # the faulthandler's dump, as with -X faulthandler
+    flag = tmp_path / "atexit.txt"
+    child, _out, _err = run(
+        tmp_path,
+        server,
+        f"import atexit\natexit.register(lambda: open({str(flag)!r}, 'w').write('ran'))\n",
+    )
+    assert child.returncode == 0 and flag.read_text() == "ran"
+    child, _out, err = run(tmp_path, server, "import sys\nsys.exit('a message')\n")
+    assert child.returncode == 1 and err == "a message\n"
+
+
+def test_runs_share_nothing(tmp_path, server) -> None:
+    body = """
+        import pto_wsp
+        print(getattr(pto_wsp, "_left_by_a_run", "clean"))
+        pto_wsp._left_by_a_run = "leaked"
+    """
+    for _ in range(2):
+        child, out, _err = run(tmp_path, server, body)
+        assert child.returncode == 0 and out == "clean\n"
+
+
+def test_cancel_reaches_the_whole_group(tmp_path, server) -> None:
+    pidfile = tmp_path / "grandchild.pid"
+    body = f"""
+        import subprocess, sys, time
+        p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        open({str(pidfile)!r}, "w").write(str(p.pid))
+        time.sleep(60)
+    """
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent(body), encoding="utf-8")
+    child = ChildProcess(
+        [sys.executable, "-X", "faulthandler", str(script)],
+        cwd=tmp_path,
+        env=dict(os.environ),
+        stdout_path=tmp_path / "out.log",
+        stderr_path=tmp_path / "err.log",
+        grace_s=0.5,
+        launcher=server,
+    ).start()
+    deadline = time.monotonic() + 60
+    while not pidfile.exists() or not pidfile.read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    grandchild = int(pidfile.read_text())
+    child.cancel()
+    assert child.wait(30) == -signal.SIGTERM
+    deadline = time.monotonic() + 10
+    while _alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not _alive(grandchild)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie (already dead, not reaped by its new parent yet) counts as gone
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_other_commands_and_a_dead_server_start_a_plain_process(tmp_path) -> None:
+    srv = ForkServer(preload=()).start()
+    script = str(tmp_path / "script.py")
+    assert srv.accepts([sys.executable, "-X", "faulthandler", script, "--x"])
+    assert srv.accepts([sys.executable, script])
+    assert not srv.accepts([sys.executable, "-c", "print(1)"])
+    assert not srv.accepts(["/usr/bin/env", script])
+    srv.close()
+    assert not srv.alive and not srv.accepts([sys.executable, script])
+    child, out, _err = run(tmp_path, srv, "import os\nprint('ran', os.getppid() == int(os.environ['PARENT']))\n",
+                           env={"PARENT": str(os.getpid())})  # fmt: skip
+    assert child.returncode == 0 and out == "ran True\n"  # a child of ours, not of the server
+
+
+def test_an_uncaught_exception_goes_through_the_scripts_excepthook(tmp_path, server) -> None:
+    body = """
+        import sys
+        def hook(kind, exc, tb):
+            frames = []
+            while tb is not None:
+                frames.append(tb.tb_frame.f_code.co_name)
+                tb = tb.tb_next
+            print("hook", kind.__name__, exc, frames, file=sys.stderr)
+        sys.excepthook = hook
+        def inner():
+            raise KeyError("k")
+        inner()
+    """
+    child, _out, err = run(tmp_path, server, body)
+    assert child.returncode == 1
+    assert err == "hook KeyError 'k' ['<module>', 'inner']\n"  # no runpy frames
+
+
+def test_keyboard_interrupt_ends_by_sigint(tmp_path, server) -> None:
+    child, _out, _err = run(tmp_path, server, "raise KeyboardInterrupt\n")
+    assert child.returncode == -signal.SIGINT
