@@ -99,7 +99,21 @@ const char* pto_dtype_name(int32_t dtype) {
     return (dtype >= 0 && dtype < PTO_NUM_DTYPES) ? names[dtype] : "?";
 }
 
+// One block of rows * cols elements in row order (rows contiguous, back to back).
+static inline bool dense_block(const pto_tile* t) {
+    return (t->cols == 1 || t->col_stride == 1) && (t->rows == 1 || t->row_stride == t->cols);
+}
+
 void pto_load(pto_tile* out, const pto_tile* src) {
+    // The common load and store: the same dtype and shape, both one block (a tensor row, a
+    // whole tile). One memcpy instead of the view set-up and the dtype dispatch, which cost
+    // ~180 instructions on a 1x8 f32 tile, a third of such a task (issue #18, callgrind).
+    if (out->dtype == src->dtype && out->rows == src->rows && out->cols == src->cols &&
+        dense_block(out) && dense_block(src)) {
+        std::memcpy(out->data, src->data,
+                    static_cast<size_t>(out->rows * out->cols * dtype_size(out->dtype)));
+        return;
+    }
     copy_view(make_view(out, out->rows, out->cols), make_view(src, out->rows, out->cols),
               out->rows, out->cols);
 }

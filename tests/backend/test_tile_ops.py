@@ -503,6 +503,35 @@ def test_load_store_convert_every_dtype_pair(src: np.dtype) -> None:
             np.testing.assert_array_equal(out, a.astype(dst), err_msg=f"{op} {src} -> {dst}")
 
 
+@pytest.mark.parametrize("op", ["load", "store"])
+def test_load_store_same_dtype_in_every_layout(op: str) -> None:
+    """The one-memcpy path (same dtype and shape, both one block) and the strided copy agree:
+    each source and destination layout, a padded row stride, one row, one column."""
+    rng = np.random.default_rng(23)
+    block = rand(rng, (4, 8), F32)
+    sources = {
+        "block": block,
+        "padded rows": rand(rng, (4, 12), F32)[:, :8],
+        "strided cols": rand(rng, (4, 16), F32)[:, ::2],
+        "column-major": np.asfortranarray(block),
+        "row": rand(rng, (1, 8), F32),
+        "column": rand(rng, (4, 6), F32)[:, 2:3],
+    }
+    for name, src in sources.items():
+        for layout in ("block", "padded", "column-major"):
+            shape = src.shape
+            canvas = np.full((shape[0], shape[1] + 3), -1, F32)
+            out = {
+                "block": np.empty(shape, F32),
+                "padded": canvas[:, : shape[1]],
+                "column-major": np.asfortranarray(np.empty(shape, F32)),
+            }[layout]
+            run(op, out, [src])
+            np.testing.assert_array_equal(out, src, err_msg=f"{op} {name} -> {layout}")
+            if layout == "padded":
+                assert (canvas[:, shape[1] :] == -1).all()  # the padding is never written
+
+
 def test_f64_to_f16_rounds_once() -> None:
     """1 + 2^-11 + 2^-40 is just above a f16 tie: a direct rounding gives 1 + 2^-10."""
     x = np.array([[1 + 2**-11 + 2**-40, 1 + 2**-11, 1 + 3 * 2**-11, 70000.0, -1e-9]], F64)
