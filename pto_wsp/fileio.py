@@ -27,11 +27,13 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Protocol
 
 __all__ = [
     "atomic_write",
     "atomic_stream",
     "atomic_write_pieces",
+    "FdWriter",
     "StreamWriter",
     "publish_dir",
     "temp_files_of",
@@ -157,6 +159,9 @@ class StreamWriter:
     def __init__(self, fd: int) -> None:
         self._fd = fd
 
+    def fileno(self) -> int:
+        return self._fd
+
     def write(self, data: bytes | bytearray | memoryview) -> int:
         view = memoryview(data)
         total = len(view)
@@ -207,19 +212,34 @@ _WRITE_BEHIND = 2
 """Pieces ``atomic_write_pieces`` lets wait for the writer thread: memory stays a few pieces."""
 
 
-def atomic_write_pieces(path: str | os.PathLike[str], pieces: Iterable[bytes]) -> Path:
+class FdWriter(Protocol):
+    """A piece of a file that writes itself to a file descriptor (``json_rows.Rows``: text
+    made and written by the extension with the GIL released, never held as a bytes object)."""
+
+    def write_to(self, fd: int) -> object: ...
+
+
+def _write_piece(fh: StreamWriter, piece: bytes | FdWriter) -> None:
+    if isinstance(piece, (bytes, bytearray, memoryview)):
+        fh.write(piece)
+    else:
+        piece.write_to(fh.fileno())
+
+
+def atomic_write_pieces(path: str | os.PathLike[str], pieces: Iterable[bytes | FdWriter]) -> Path:
     """Atomically replace ``path`` with the concatenation of ``pieces`` (as ``atomic_stream``),
     each written on a writer thread while the next is produced.
 
-    A large export spends about as long in the kernel's copy of its text into the page cache
-    as in making the text; a producer that releases the GIL (numpy, the extension's row
-    writer) overlaps the two on a second core. At most ``_WRITE_BEHIND`` pieces wait, so memory
-    stays flat in the file's size. An exception from either side leaves ``path`` untouched.
+    A piece is bytes or an ``FdWriter``. A large export spends about as long in making its text
+    and the kernel's copy of it into the page cache as in preparing the next piece; a piece that
+    writes itself with the GIL released overlaps the two on a second core. At most
+    ``_WRITE_BEHIND`` pieces wait, so memory stays flat in the file's size. An exception from
+    either side leaves ``path`` untouched.
     """
     with atomic_stream(path) as fh, ThreadPoolExecutor(1, "pto-wsp-write") as writer:
-        pending: deque[Future[int]] = deque()
+        pending: deque[Future[None]] = deque()
         for piece in pieces:
-            pending.append(writer.submit(fh.write, piece))
+            pending.append(writer.submit(_write_piece, fh, piece))
             while len(pending) > _WRITE_BEHIND:
                 pending.popleft().result()
         while pending:

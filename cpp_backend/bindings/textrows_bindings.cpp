@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -59,6 +60,30 @@ py::bytes format_rows(std::int64_t n, const std::vector<const PyColumn*>& column
     return py::reinterpret_steal<py::bytes>(raw);
 }
 
+// Writes the rows to fd with the GIL released (the Chrome export's writer thread formats and
+// writes while the main thread prepares the next columns); a failed write is an OSError.
+std::size_t write_rows(int fd, std::int64_t n, const std::vector<const PyColumn*>& columns) {
+    std::vector<tr::Column> cols;
+    cols.reserve(columns.size());
+    for (const PyColumn* c : columns) cols.push_back(c->column);
+    int error = 0;
+    std::size_t written = 0;
+    {
+        py::gil_scoped_release release;
+        try {
+            written = tr::write_rows(fd, n, cols);
+        } catch (const std::system_error& e) {
+            error = e.code().value();
+        }
+    }
+    if (error != 0) {
+        errno = error;
+        PyErr_SetFromErrno(PyExc_OSError);
+        throw py::error_already_set();
+    }
+    return written;
+}
+
 }  // namespace
 
 void bind_textrows(py::module_& m) {
@@ -73,4 +98,6 @@ void bind_textrows(py::module_& m) {
              py::arg("mask"), py::arg("table"), py::arg("table_width"), py::arg("decimals"));
     m.def("format_rows", &format_rows, py::arg("n"), py::arg("columns"),
           "the text of n rows, each the columns' text in order (textrows/rows.h)");
+    m.def("write_rows", &write_rows, py::arg("fd"), py::arg("n"), py::arg("columns"),
+          "writes the text of n rows to the file descriptor fd; returns the bytes written");
 }

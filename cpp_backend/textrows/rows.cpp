@@ -1,8 +1,13 @@
 #include "textrows/rows.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
+#include <system_error>
 
 namespace pto::wsp::textrows {
 
@@ -167,6 +172,27 @@ std::size_t format_rows_into(std::int64_t n, const std::vector<Column>& columns,
         }
     }
     return static_cast<std::size_t>(at - out);
+}
+
+std::size_t write_rows(int fd, std::int64_t n, const std::vector<Column>& columns) {
+    thread_local std::unique_ptr<char[]> buffer;
+    thread_local std::size_t capacity = 0;
+    const std::size_t need = max_bytes(n, columns);
+    if (need > capacity) {
+        buffer.reset(new char[need]);  // uninitialised: only the written bytes are read
+        capacity = need;
+    }
+    const std::size_t used = format_rows_into(n, columns, buffer.get());
+    std::size_t done = 0;
+    while (done < used) {
+        const ssize_t w = ::write(fd, buffer.get() + done, used - done);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            throw std::system_error(errno, std::generic_category(), "write_rows");
+        }
+        done += static_cast<std::size_t>(w);
+    }
+    return used;
 }
 
 }  // namespace pto::wsp::textrows

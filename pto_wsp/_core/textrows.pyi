@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Column', 'ColumnKind', 'format_rows']
+__all__: list[str] = ['Column', 'ColumnKind', 'format_rows', 'write_rows']
 class ColumnKind:
     """
     Members:
@@ -70,4 +70,8 @@ class Column:
 def format_rows(n: typing.SupportsInt | typing.SupportsIndex, columns: collections.abc.Sequence[Column]) -> bytes:
     """
     the text of n rows, each the columns' text in order (textrows/rows.h)
+    """
+def write_rows(fd: typing.SupportsInt | typing.SupportsIndex, n: typing.SupportsInt | typing.SupportsIndex, columns: collections.abc.Sequence[Column]) -> int:
+    """
+    writes the text of n rows to the file descriptor fd; returns the bytes written
     """

@@ -18,7 +18,18 @@ import numpy as np
 
 from .._native import textrows
 
-__all__ = ["Lit", "Int", "Fixed", "Str", "Opt", "Segment", "rows", "string_table"]
+__all__ = [
+    "Lit",
+    "Int",
+    "Fixed",
+    "Str",
+    "Opt",
+    "Segment",
+    "Rows",
+    "prepare",
+    "rows",
+    "string_table",
+]
 
 
 @dataclass(frozen=True)
@@ -101,10 +112,32 @@ def _column(seg: Segment) -> textrows.Column:
     )
 
 
+@dataclass(frozen=True)
+class Rows:
+    """``n`` rows with their columns laid out for the extension (contiguous arrays), so the
+    text can be made later, or on another thread: ``write_to`` releases the GIL while it
+    formats and writes."""
+
+    n: int
+    columns: tuple[textrows.Column, ...]
+
+    def text(self) -> bytes:
+        """The rows' text (``textrows.format_rows``: one pass per row)."""
+        return textrows.format_rows(self.n, list(self.columns)) if self.n else b""
+
+    def write_to(self, fd: int) -> int:
+        """Writes the rows' text to the file descriptor ``fd`` through the extension's reused
+        per-thread buffer (no bytes object of the text); returns the bytes written."""
+        return textrows.write_rows(fd, self.n, list(self.columns)) if self.n else 0
+
+
+def prepare(n: int, segments: Sequence[Segment]) -> Rows:
+    """``n`` rows built from ``segments`` (every column has ``n`` entries), ready to write."""
+    return Rows(n, tuple(_column(s) for s in segments) if n else ())
+
+
 def rows(n: int, segments: Sequence[Segment]) -> bytes:
     """The text of ``n`` rows built from ``segments`` (every column has ``n`` entries), written
     by the extension's ``textrows.format_rows`` in one pass per row (no padded matrix, no
     Python object per row)."""
-    if n == 0:
-        return b""
-    return textrows.format_rows(n, [_column(s) for s in segments])
+    return prepare(n, segments).text()

@@ -17,7 +17,7 @@ chrome://tracing open: one process, one thread per configured worker (idle ones 
 worker that ran nothing is visible as an empty row), one complete ("X") event per task with
 ``ts``/``dur`` in microseconds (cycles x ns_per_cycle / 1000), one flow ("s" at the end of the
 gating task's slice, "f" with ``"bp":"e"`` inside the gated task's slice, ``id`` = the gated
-task, named by the cause) per task whose start another task's end fixed, counters ("C") of
+task; its cause is in that slice's ``args``) per task whose start another task's end fixed, counters ("C") of
 running tasks and of windowed utilisation (``counters``, the series the timeline's counter tracks
 draw) and, for a CSP run, one counter per channel with its occupancy. The text is built in
 chunks from numpy columns (``json_rows``, written by the extension's row writer), never a Python
@@ -167,7 +167,9 @@ def _meta(pid_tid: tuple[int, int], name: str, value: str) -> bytes:
     return json.dumps(event, separators=(",", ":")).encode("ascii")
 
 
-def _x_rows(trace: np.ndarray, kernel_names: Sequence[str], ns_per_cycle: float) -> Iterator[bytes]:
+def _x_rows(
+    trace: np.ndarray, kernel_names: Sequence[str], ns_per_cycle: float
+) -> Iterator[json_rows.Rows]:
     """The complete ("X") events, one chunk of text per ``_CHUNK`` records."""
     kernels = small_unique(trace["kernel"])
     table = json_rows.string_table([kernel_name(int(k), kernel_names) for k in kernels])
@@ -201,54 +203,54 @@ def _x_rows(trace: np.ndarray, kernel_names: Sequence[str], ns_per_cycle: float)
             segments.append(json_rows.Opt(b",", has & before))
             segments.append(json_rows.Int(col, keep=has))
             before = before | has
+        if ns_per_cycle != 1.0:  # at 1 ns per cycle ts and dur are the cycles already
+            segments += [
+                json_rows.Lit(b'],"start_cycle":'),
+                json_rows.Int(start),
+                json_rows.Lit(b',"end_cycle":'),
+                json_rows.Int(end),
+            ]
+        else:
+            segments.append(json_rows.Lit(b"]"))
         segments += [
-            json_rows.Lit(b'],"start_cycle":'),
-            json_rows.Int(start),
-            json_rows.Lit(b',"end_cycle":'),
-            json_rows.Int(end),
             json_rows.Lit(b',"cause":'),
             json_rows.Str(causes, np.asarray(part["cause"], dtype=np.int64)),
             json_rows.Lit(b"}}"),
         ]
-        yield json_rows.rows(len(part), segments)
+        yield json_rows.prepare(len(part), segments)
 
 
-def _flow_rows(trace: np.ndarray, ns_per_cycle: float) -> Iterator[bytes]:
+def _flow_rows(trace: np.ndarray, ns_per_cycle: float) -> Iterator[json_rows.Rows]:
     """One flow per record with a gating task in the trace: its "s" event on the gate's worker
     just inside the end of the gate's slice, its "f" event (binding to the enclosing slice) just
     inside the start of the gated slice (1 ns in, or on the edge of a slice shorter than that),
-    so each binds to its own slice even when the two touch on one thread. No ``cat``: viewers
-    only match it between the two ends, and at one flow per task it was 7 % of the file."""
+    so each binds to its own slice even when the two touch on one thread. No ``cat`` and no
+    ``name``: viewers only match them between the two ends (Perfetto shows neither), the cause
+    is in the gated slice's ``args``, and at one flow per task they were a fifth of the file."""
     gates = gate_rows(trace)
     rows = np.flatnonzero(gates >= 0)
     if not len(rows):
         return
-    names = json_rows.string_table([c.name for c in WAIT_CAUSES])
     worker = np.asarray(trace["worker"])
     start_u = _micro_units(np.asarray(trace["start"], dtype=np.int64), ns_per_cycle)
     end_u = _micro_units(np.asarray(trace["end"], dtype=np.int64), ns_per_cycle)
     for a in range(0, len(rows), _CHUNK):
         mine = rows[a : a + _CHUNK]
         gate = gates[mine]
-        name = json_rows.Str(names, np.asarray(trace["cause"][mine], dtype=np.int64))
         task = json_rows.Int(np.asarray(trace["task"][mine]))
         s_ts = end_u[gate] - np.minimum(1, end_u[gate] - start_u[gate])
         f_ts = start_u[mine] + np.minimum(1, end_u[mine] - start_u[mine])
-        # One row per flow holds both events: the name and id columns are laid out once each.
-        yield json_rows.rows(
+        # One row per flow holds both events: the id column is laid out once.
+        yield json_rows.prepare(
             len(mine),
             [
-                json_rows.Lit(b',\n{"ph":"s","pid":0,"name":'),
-                name,
-                json_rows.Lit(b',"id":'),
+                json_rows.Lit(b',\n{"ph":"s","pid":0,"id":'),
                 task,
                 json_rows.Lit(b',"tid":'),
                 json_rows.Int(worker[gate]),
                 json_rows.Lit(b',"ts":'),
                 json_rows.Fixed(s_ts, _DECIMALS),
-                json_rows.Lit(b'},\n{"ph":"f","bp":"e","pid":0,"name":'),
-                name,
-                json_rows.Lit(b',"id":'),
+                json_rows.Lit(b'},\n{"ph":"f","bp":"e","pid":0,"id":'),
                 task,
                 json_rows.Lit(b',"tid":'),
                 json_rows.Int(worker[mine]),
@@ -260,7 +262,7 @@ def _flow_rows(trace: np.ndarray, ns_per_cycle: float) -> Iterator[bytes]:
 
 
 def _counter_rows(name: str, key: str, times: np.ndarray, values: np.ndarray,
-                  ns_per_cycle: float, decimals: int = 0) -> Iterator[bytes]:  # fmt: skip
+                  ns_per_cycle: float, decimals: int = 0) -> Iterator[json_rows.Rows]:  # fmt: skip
     """One counter ("C") event per ``(time, value)``; ``decimals`` > 0 writes the values as
     fixed-point numbers with that many decimals (else as integers)."""
     head = json_rows.Lit(
@@ -282,23 +284,26 @@ def _counter_rows(name: str, key: str, times: np.ndarray, values: np.ndarray,
             value,
             json_rows.Lit(b"}}"),
         ]
-        yield json_rows.rows(len(t), segs)
+        yield json_rows.prepare(len(t), segs)
 
 
-def chrome_trace_chunks(
+def _pieces(
     trace: np.ndarray,
     kernel_names: Sequence[str] = (),
     ns_per_cycle: float = 1.0,
     process_name: str = "pto-wsp cpu_sim",
     num_workers: int | None = None,
     csp: CspTrace | None = None,
-) -> Iterator[bytes]:
-    """The Chrome trace-event JSON of ``trace`` as consecutive pieces of UTF-8 text.
+) -> Iterator[bytes | json_rows.Rows]:
+    """The Chrome trace-event JSON of ``trace`` as consecutive pieces: bytes, or rows of
+    events not yet written as text (``json_rows.Rows``: ``write_chrome_trace`` has the
+    extension write them to the file on its writer thread).
 
     Events: the process name and one ``thread_name`` per worker ("M"; ``num_workers`` is the
     run's configured worker count, so idle workers get a row too), one complete event per task
     ("X": ``ts``/``dur`` in microseconds, ``args`` with the task, its stream if it ran on one,
-    loop indices, exact cycles and the wait cause), one flow ("s"/"f", named by the cause, ``id``
+    loop indices, the wait cause and, unless the clock is 1 ns per cycle (when ``ts``/``dur``
+    in ns are the cycles, exactly), ``start_cycle``/``end_cycle``), one flow ("s"/"f", ``id``
     the gated task) from each task's gating predecessor, a ``running tasks`` counter ("C")
     stepping at every start and end, a ``utilisation`` counter (busy workers over workers in
     percent, averaged over each of ``EXPORT_UTILISATION_WINDOWS`` equal windows across the run;
@@ -335,6 +340,21 @@ def chrome_trace_chunks(
     yield b'\n],"displayTimeUnit":"ns"}\n'
 
 
+def chrome_trace_chunks(
+    trace: np.ndarray,
+    kernel_names: Sequence[str] = (),
+    ns_per_cycle: float = 1.0,
+    process_name: str = "pto-wsp cpu_sim",
+    num_workers: int | None = None,
+    csp: CspTrace | None = None,
+) -> Iterator[bytes]:
+    """The Chrome trace-event JSON of ``trace`` (the events ``_pieces`` lists) as consecutive
+    pieces of UTF-8 text, each made from one chunk of numpy columns, so memory stays flat in
+    the number of tasks."""
+    for piece in _pieces(trace, kernel_names, ns_per_cycle, process_name, num_workers, csp):
+        yield piece if isinstance(piece, bytes) else piece.text()
+
+
 def chrome_trace(
     trace: np.ndarray,
     kernel_names: Sequence[str] = (),
@@ -361,11 +381,13 @@ def write_chrome_trace(
     num_workers: int | None = None,
     csp: CspTrace | None = None,
 ) -> Path:
-    """Streams ``chrome_trace_chunks(...)`` to ``path`` atomically (a viewer never opens half a
-    trace); returns the path written."""
+    """Writes the text ``chrome_trace_chunks(...)`` makes to ``path`` atomically (a viewer never
+    opens half a trace); returns the path written. The rows of events are made into text and
+    written by the extension on ``atomic_write_pieces``' writer thread while the next rows'
+    columns are prepared here, through one reused buffer: no bytes object per chunk."""
     validate_trace(trace)  # before the temp file exists
-    chunks = chrome_trace_chunks(trace, kernel_names, ns_per_cycle, process_name, num_workers, csp)
-    return atomic_write_pieces(path, chunks)
+    pieces = _pieces(trace, kernel_names, ns_per_cycle, process_name, num_workers, csp)
+    return atomic_write_pieces(path, pieces)
 
 
 def program_csp(program: Program) -> CspTrace | None:

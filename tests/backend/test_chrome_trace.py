@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from pto_wsp.runtime.trace import (
     EXPORT_UTILISATION_WINDOWS,
     TRACE_DTYPE,
     chrome_trace,
+    chrome_trace_chunks,
     save_chrome_trace,
     write_chrome_trace,
 )
@@ -34,7 +36,7 @@ REQUIRED: dict[str, dict[str, type | tuple[type, ...]]] = {
           "dur": (int, float), "args": dict},
     "C": {"ph": str, "pid": int, "name": str, "ts": (int, float), "args": dict},
 }  # fmt: skip
-X_ARGS = {"task": int, "idx": list, "start_cycle": int, "end_cycle": int}
+X_ARGS = {"task": int, "idx": list}
 
 
 def check_structure(data: dict[str, Any], trace: np.ndarray, num_workers: int) -> list[dict]:
@@ -61,7 +63,10 @@ def check_structure(data: dict[str, Any], trace: np.ndarray, num_workers: int) -
             assert isinstance(e["args"].get(name), kind), (name, e)
         # a stream only on the tasks that ran on one
         assert e["args"].get("stream", 0) >= 0, e
-        assert e["args"]["end_cycle"] >= e["args"]["start_cycle"]
+        # exact cycles unless ts/dur are them (1 ns per cycle): both or neither
+        assert ("start_cycle" in e["args"]) == ("end_cycle" in e["args"]), e
+        if "start_cycle" in e["args"]:
+            assert e["args"]["end_cycle"] >= e["args"]["start_cycle"]
     return xs
 
 
@@ -78,6 +83,32 @@ def test_structure_of_a_hand_made_trace() -> None:
     # Without the configured count only the workers that ran something get a row.
     thread_rows = [e for e in chrome_trace(tr)["traceEvents"] if e["name"] == "thread_name"]
     assert sorted(e["tid"] for e in thread_rows) == [0, 2]
+
+
+def test_at_one_ns_per_cycle_ts_and_dur_are_the_exact_cycles() -> None:
+    """The export leaves start_cycle/end_cycle out at 1 ns per cycle: ts/dur in ns are them,
+    exactly, however large (3 decimals of a microsecond, written from integers)."""
+    tr = np.zeros(3, dtype=TRACE_DTYPE)
+    spans = [(0, 7), (123_456_789_012, 123_456_789_013), (2**53 - 9, 2**53 - 1)]
+    for n, (s, e) in enumerate(spans):
+        tr[n] = (n, 0, n, -1, s, e, n, -1, -1, -1, 0, 0)
+    text = b"".join(chrome_trace_chunks(tr, ["k"], 1.0))
+    xs = [e for e in json.loads(text)["traceEvents"] if e["ph"] == "X"]
+    assert b"start_cycle" not in text and len(xs) == 3
+    for e, (s, end) in zip(xs, spans, strict=True):
+        assert "start_cycle" not in e["args"] and "end_cycle" not in e["args"]
+        # decimal text -> Fraction: no float rounding in the check itself
+        ts, dur = (Fraction(m) * 1000 for m in _numbers(text, e["args"]["task"]))
+        assert (ts, dur) == (s, end - s)
+
+
+def _numbers(text: bytes, task: int) -> tuple[str, str]:
+    """The ts and dur of task ``task``'s X event, as written."""
+    import re
+
+    m = re.search(rb'"ts":([0-9.]+),"dur":([0-9.]+),"args":\{"task":%d[,}]' % task, text)
+    assert m is not None
+    return m.group(1).decode(), m.group(2).decode()
 
 
 def test_structure_of_an_empty_trace() -> None:

@@ -266,7 +266,24 @@ def test_atomic_write_pieces_failing_producer_keeps_the_old_file(tmp_path) -> No
 def test_atomic_write_pieces_failing_write_keeps_the_old_file(tmp_path) -> None:
     target = tmp_path / "big.json"
     target.write_text("old")
-    with pytest.raises(TypeError):  # a piece the writer thread cannot write
+    with pytest.raises(AttributeError):  # a piece the writer thread cannot write
         fileio.atomic_write_pieces(target, iter([b"[1,", 12345, b"]"]))  # type: ignore[list-item]
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.json"]
+
+
+class _SelfWriting:
+    """A piece that writes itself to the descriptor (as ``json_rows.Rows`` does)."""
+
+    def __init__(self, text: bytes) -> None:
+        self.text = text
+
+    def write_to(self, fd: int) -> int:
+        return os.write(fd, self.text)
+
+
+def test_atomic_write_pieces_mixes_bytes_and_self_writing_pieces(tmp_path) -> None:
+    target = tmp_path / "mixed.txt"
+    pieces = [b"a", _SelfWriting(b"b"), b"c", _SelfWriting(b"d"), _SelfWriting(b"e")]
+    fileio.atomic_write_pieces(target, pieces)
+    assert target.read_bytes() == b"abcde"

@@ -71,3 +71,37 @@ def test_empty_and_bad_columns() -> None:
         jr.rows(3, [jr.Int(np.arange(2))])
     with pytest.raises(ValueError):  # a string index outside its table
         jr.rows(1, [jr.Str(jr.string_table(["a"]), np.array([1]))])
+
+
+def test_rows_written_to_a_descriptor_are_their_text(tmp_path) -> None:
+    """``Rows.write_to`` (the extension's reused buffer, the GIL released) writes exactly the
+    bytes ``Rows.text`` returns, for batches larger and smaller than the last one."""
+    import os
+
+    out = tmp_path / "rows.txt"
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    want = b""
+    try:
+        for n in (3000, 10, 70000, 0, 5):
+            values = np.arange(n, dtype=np.int64) * 7 - 11
+            rows = jr.prepare(n, [jr.Lit(b'{"v":'), jr.Int(values), jr.Lit(b"},\n")])
+            assert rows.write_to(fd) == len(rows.text())
+            want += rows.text()
+    finally:
+        os.close(fd)
+    assert out.read_bytes() == want and want.count(b"\n") == 73015
+
+
+def test_a_failed_write_is_an_oserror(tmp_path) -> None:
+    import os
+
+    path = tmp_path / "ro.txt"
+    path.write_bytes(b"")
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        rows = jr.prepare(2, [jr.Int(np.array([1, 2], dtype=np.int64))])
+        with pytest.raises(OSError) as err:
+            rows.write_to(fd)
+    finally:
+        os.close(fd)
+    assert err.value.errno == 9  # EBADF: not open for writing
