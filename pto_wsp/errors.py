@@ -182,6 +182,11 @@ class ScheduleWarning(UserWarning):
     """
 
 
+class BindingWarning(UserWarning):
+    """A run-time binding of a program that changes nothing: ``set_symbol_u64`` /
+    ``set_symbol_f32`` of a symbol the compiled program never reads."""
+
+
 class ChannelError(PtoError):
     """A CSP channel was misused."""
 
@@ -207,6 +212,7 @@ __all__ = [
     "DeadlockError",
     "ScheduleError",
     "ScheduleWarning",
+    "BindingWarning",
     "ChannelError",
     "ChannelClosed",
     "ChannelFull",

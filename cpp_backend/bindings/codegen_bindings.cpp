@@ -15,11 +15,13 @@
 #include "codegen/sim_config.h"
 #include "ir/module.h"
 #include "runtime/exec.h"
+#include "runtime/run_values.h"
 
 namespace py = pybind11;
 using pto::exec::Library;
 using pto::exec::RunInputs;
 using pto::exec::RunResult;
+using pto::exec::RunValues;
 using pto::wsp::codegen::CodegenError;
 using pto::wsp::codegen::RunCosts;
 using pto::wsp::codegen::SimConfig;
@@ -61,7 +63,7 @@ void typed_field(py::class_<C>& cls, const char* cls_name, const char* name, T C
 }
 
 std::shared_ptr<RunResult> run(const Library& lib, const py::list& tensors,
-                               std::vector<int64_t> symbols, std::vector<int64_t> params,
+                               const RunValues& symbols, const RunValues& params,
                                py::array_t<uint64_t, py::array::c_style> slots,
                                const SimConfig& config, const RunCosts& costs) {
     RunInputs in;
@@ -86,8 +88,8 @@ std::shared_ptr<RunResult> run(const Library& lib, const py::list& tensors,
         }
         in.tensors.push_back(t);
     }
-    in.symbols = std::move(symbols);
-    in.params = std::move(params);
+    in.symbols = symbols.values();
+    in.params = params.values();
     in.slots = slots.mutable_data();
     in.n_slots = static_cast<int32_t>(slots.size());
     in.kernel_cycles = costs.kernel_cycles;
@@ -177,6 +179,19 @@ void bind_codegen(py::module_& m) {
         .def_property_readonly("num_tensors", &Library::num_tensors)
         .def_property_readonly("num_slots", &Library::num_slots)
         .def_property_readonly("arena_bytes", &Library::arena_bytes);
+    py::class_<RunValues>(m, "RunValues",
+                          "Named 64-bit run-time inputs of a library (its runtime symbols or its "
+                          "params), in the library's order; a value never set is 0.")
+        .def(py::init<std::vector<std::string>>(), py::arg("names"))
+        .def_property_readonly("names", &RunValues::names)
+        .def_property_readonly("values", &RunValues::values)
+        .def("has", &RunValues::has, py::arg("name"))
+        .def("set_u64", &RunValues::set_u64, py::arg("name"), py::arg("bits"),
+             "Set name to a 64-bit pattern; False (nothing set) when the library reads no such value.")
+        .def("set_f32", &RunValues::set_f32, py::arg("name"), py::arg("value"),
+             "Set name to the bits of an f32 (low half); False when the library reads no such value.")
+        .def("u64", &RunValues::u64, py::arg("name"), "The 64-bit pattern of name (0 when never set).")
+        .def("clear", &RunValues::clear);
     py::class_<RunResult, std::shared_ptr<RunResult>>(m, "RunResult", "Outcome of one run.")
         .def_readonly("ok", &RunResult::ok)
         .def_readonly("error", &RunResult::error)
@@ -189,5 +204,5 @@ void bind_codegen(py::module_& m) {
     m.def("run", &run, py::arg("library"), py::arg("tensors"), py::arg("symbols"),
           py::arg("params"), py::arg("slots"), py::arg("config"), py::arg("costs"),
           "Run a generated library once with the GIL released. tensors: [(ndarray, dtype code)] "
-          "by IR tensor id; config: the SimConfig of the module; costs: the RunCosts of the run.");
+          "by IR tensor id; symbols / params: the RunValues of the library's names; config: the SimConfig of the module; costs: the RunCosts of the run.");
 }

@@ -42,6 +42,7 @@ void bind_expr(py::module_& m) {
         .def_static("bool", &Expr::make_bool, py::arg("v"))
         .def_static("var", &Expr::var, py::arg("name"), py::arg("id"))
         .def_static("symbol", &Expr::symbol, py::arg("name"))
+        .def_static("symbol_f32", &Expr::symbol_f32, py::arg("name"))
         .def_static("param", &Expr::param, py::arg("name"))
         .def_static("slot", &Expr::slot, py::arg("i"))
         .def_static(

@@ -80,6 +80,7 @@ public:
         for (std::size_t k = 0; k < m_.kernels.size(); ++k)
             out.files.emplace_back(kernel_file_name(k), emit_kernel(k));
         emit_node(*m_.workload);
+        csp_.intern_run_symbols();  // before driver(): it lists the symbols
         out.main_file = "driver.cpp";
         out.files.emplace_back(out.main_file, driver());
         out.symbols = symbols_;

@@ -672,11 +672,23 @@ std::string CspEmitter::run_setup() const {
          "pto_csp_destroy(c); }\n    } pto_csp_g{pto_csp_create(R, " +
          std::to_string(nch) + ", pto_ch_names, pto_ch_depths, " + std::to_string(nev) +
          ", pto_ev_names)};\n    (void)pto_csp_g;\n";
-    for (const auto& c : m_.channels)  // docs/semantics.md "CSP execution": channel latency
-        if (c.latency != 0)
-            o += "    pto_csp_channel_latency(pto_csp_g.c, " + std::to_string(c.id) + ", " +
-                 std::to_string(c.latency) + ");\n";
+    // docs/semantics.md "CSP execution": channel latency, explicit or the run's default
+    for (const auto& c : m_.channels) {
+        const std::string cycles = c.latency >= 0 ? std::to_string(c.latency) : default_latency_;
+        if (c.latency != 0 && !cycles.empty())
+            o += "    pto_csp_channel_latency(pto_csp_g.c, " + std::to_string(c.id) + ", " + cycles +
+                 ");\n";
+    }
     return o;
+}
+
+void CspEmitter::intern_run_symbols() {
+    if (!used_) return;
+    for (const auto& c : m_.channels)
+        if (c.latency < 0) {
+            default_latency_ = h_.csp_expr(ir::Expr::symbol(kChannelLatencySymbol), "channel latency");
+            return;
+        }
 }
 
 }  // namespace pto::wsp::codegen

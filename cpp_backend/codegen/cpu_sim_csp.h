@@ -20,6 +20,10 @@
 
 namespace pto::wsp::codegen {
 
+/// The runtime symbol that sets the latency of every channel that gives none (the reference
+/// implementation's name; docs/semantics.md "CSP execution").
+inline constexpr const char* kChannelLatencySymbol = "__pto_wsp_channel_latency_cycles";
+
 /// What the CSP emitter needs from the generic cpu_sim emitter.
 class CspHost {
 public:
@@ -64,6 +68,9 @@ public:
 
     // ---- driver file -----------------------------------------------------------------------
     std::string includes() const;
+    /// Interns the runtime symbols the engine setup reads (the default channel latency) while
+    /// the host still collects symbol names: call after the workload, before run_setup().
+    void intern_run_symbols();
     /// Code at the top of pto_lib_run, before its prologue: creates the engine.
     std::string run_setup() const;
     /// A line of each driver function's prologue (the engine of this run).
@@ -140,6 +147,7 @@ private:
     std::vector<Ctx> consume_ctx_;
     std::vector<Ctx> send_ctx_;
     std::vector<std::pair<std::string, std::string>> funcs_;
+    std::string default_latency_;  // C expression of the default channel latency (or "")
 };
 
 }  // namespace pto::wsp::codegen

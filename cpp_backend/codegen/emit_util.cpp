@@ -107,6 +107,7 @@ bool ScalarEmitter::expr_is_float(const ir::ExprPtr& e) const {
     using ir::ExprKind, ir::ExprOp;
     switch (e->kind) {
         case ExprKind::Float: return true;
+        case ExprKind::Symbol: return e->f32_bits;
         case ExprKind::Load: {
             const ir::Tensor* t = m_.tensor(e->view->tensor_id);
             return t && ir::dtype_is_float(t->dtype);
@@ -148,8 +149,10 @@ std::string ScalarEmitter::ex(const ir::ExprPtr& e, const std::string& ctx) {
                                        error_context(ctx),
                                    "");
             return "v" + std::to_string(e->id);
-        case ExprKind::Symbol:
-            return run + "->symbols[" + std::to_string(intern(symbols_, e->name)) + "]";
+        case ExprKind::Symbol: {
+            const std::string v = run + "->symbols[" + std::to_string(intern(symbols_, e->name)) + "]";
+            return e->f32_bits ? "((double)" + std::string(sp_.runtime) + "bits_f32(" + v + "))" : v;
+        }
         case ExprKind::Param:
             return run + "->params[" + std::to_string(intern(params_, e->name)) + "]";
         case ExprKind::Slot:

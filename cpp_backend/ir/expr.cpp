@@ -141,6 +141,12 @@ ExprPtr Expr::symbol(std::string name) {
     e->name = std::move(name);
     return e;
 }
+ExprPtr Expr::symbol_f32(std::string name) {
+    auto e = fresh(ExprKind::Symbol);
+    e->name = std::move(name);
+    e->f32_bits = true;
+    return e;
+}
 ExprPtr Expr::param(std::string name) {
     auto e = fresh(ExprKind::Param);
     e->name = std::move(name);

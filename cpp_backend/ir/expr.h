@@ -64,7 +64,8 @@ struct View {
 
 /// A node of a scalar expression tree. Which fields are meaningful depends on `kind`:
 ///   Int: int_value; Float: float_value; Bool: bool_value; Var: name, id;
-///   Symbol / Param: name; Slot: id (slot index); Load: view (point indices only);
+///   Symbol / Param: name (Symbol: f32_bits = read its low 32 bits as an f32, see
+///   symbol_f32); Slot: id (slot index); Load: view (point indices only);
 ///   Unary: op, children[0]; Binary: op, children[0..1]; Select: children = {cond, a, b};
 ///   EventQuery: id (event id).
 struct Expr {
@@ -75,6 +76,7 @@ struct Expr {
     double float_value = 0.0;
     bool bool_value = false;
     std::string name;
+    bool f32_bits = false;
     int64_t id = -1;
     std::shared_ptr<const View> view;
 
@@ -83,6 +85,9 @@ struct Expr {
     static ExprPtr make_bool(bool v);
     static ExprPtr var(std::string name, int64_t id);
     static ExprPtr symbol(std::string name);
+    /// Runtime symbol `name` read as an f32: a symbol holds a 64-bit pattern, and one bound to a
+    /// float scalar parameter holds the bits of an f32 in its low half (set_symbol_f32).
+    static ExprPtr symbol_f32(std::string name);
     static ExprPtr param(std::string name);
     static ExprPtr slot(int64_t index);
     static ExprPtr load(View view);

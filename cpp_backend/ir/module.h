@@ -39,7 +39,9 @@ struct Channel {
     std::string name;
     int64_t depth = 0;    // 0 = rendezvous
     std::string elem;     // "", "tile", "tensor", ...
-    int64_t latency = 0;  // cycles from a send's commit until a consumer can take the item
+    /// Cycles from a send's commit until a consumer can take the item; -1 = not given: the
+    /// run's default, the runtime symbol __pto_wsp_channel_latency_cycles (0 when unset).
+    int64_t latency = 0;
 };
 
 struct Event {

@@ -247,7 +247,7 @@ std::string print_expr(const Expr& e) {
         case ExprKind::Float: return format_double(e.float_value);
         case ExprKind::Bool: return e.bool_value ? "true" : "false";
         case ExprKind::Var: return e.name.empty() ? "v" + std::to_string(e.id) : e.name;
-        case ExprKind::Symbol: return "symbol(" + e.name + ")";
+        case ExprKind::Symbol: return (e.f32_bits ? "symbol_f32(" : "symbol(") + e.name + ")";
         case ExprKind::Param: return "param(" + e.name + ")";
         case ExprKind::Slot: return "slot(" + std::to_string(e.id) + ")";
         case ExprKind::Load: return "load(" + print_view(*e.view) + ")";
@@ -372,7 +372,7 @@ std::string print_module(const Module& m, bool with_locs) {
     for (const auto& c : m.channels) {
         out += "  channel " + channel_ref(c.id) + " " + c.name + " depth=" + std::to_string(c.depth);
         if (!c.elem.empty()) out += " elem=" + c.elem;
-        if (c.latency != 0) out += " latency=" + std::to_string(c.latency);
+        if (c.latency > 0) out += " latency=" + std::to_string(c.latency);
         out += "\n";
     }
     for (const auto& e : m.events) out += "  event " + event_ref(e.id) + " " + e.name + "\n";

@@ -71,9 +71,10 @@ private:
             if (c.depth < 0)
                 error(what, "",
                       "depth " + std::to_string(c.depth) + " is negative (0 = rendezvous)");
-            if (c.latency < 0)
+            if (c.latency < -1)
                 error(what, "",
-                      "latency " + std::to_string(c.latency) + " is negative (cycles >= 0)");
+                      "latency " + std::to_string(c.latency) +
+                          " is negative (cycles >= 0, or -1 for the run's default)");
         }
     }
 

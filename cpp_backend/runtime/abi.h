@@ -136,6 +136,14 @@ static inline double pto_abi_fmod(double a, double b) {
     return r;
 }
 static inline double pto_abi_ffloordiv(double a, double b) { return __builtin_floor(a / b); }
+/* A runtime symbol bound to a float parameter (Expr.symbol_f32): the f32 whose bits are the
+ * symbol's low 32 bits (Program.set_symbol_f32 stores them there). */
+static inline float pto_abi_bits_f32(int64_t v) {
+    const uint32_t u = (uint32_t)(uint64_t)v;
+    float f;
+    __builtin_memcpy(&f, &u, sizeof f);
+    return f;
+}
 #endif
 
 #endif /* PTO_RUNTIME_ABI_H */

@@ -8,7 +8,7 @@ import numpy.typing
 import pto_wsp._core.ir
 import pto_wsp.language.policy_kinds
 import typing
-__all__: list[str] = ['ABI_VERSION', 'CodegenError', 'Library', 'LoadError', 'RunCosts', 'RunResult', 'SimConfig', 'emit_cpu_sim', 'run', 'sim_config']
+__all__: list[str] = ['ABI_VERSION', 'CodegenError', 'Library', 'LoadError', 'RunCosts', 'RunResult', 'RunValues', 'SimConfig', 'emit_cpu_sim', 'run', 'sim_config']
 class CodegenError(Exception):
     pass
 class LoadError(Exception):
@@ -169,6 +169,34 @@ class Library:
     @property
     def symbol_names(self) -> list[str]:
         ...
+class RunValues:
+    """
+    Named 64-bit run-time inputs of a library (its runtime symbols or its params), in the library's order; a value never set is 0.
+    """
+    def __init__(self, names: collections.abc.Sequence[str]) -> None:
+        ...
+    def clear(self) -> None:
+        ...
+    def has(self, name: str) -> bool:
+        ...
+    def set_f32(self, name: str, value: typing.SupportsFloat | typing.SupportsIndex) -> bool:
+        """
+        Set name to the bits of an f32 (low half); False when the library reads no such value.
+        """
+    def set_u64(self, name: str, bits: typing.SupportsInt | typing.SupportsIndex) -> bool:
+        """
+        Set name to a 64-bit pattern; False (nothing set) when the library reads no such value.
+        """
+    def u64(self, name: str) -> int:
+        """
+        The 64-bit pattern of name (0 when never set).
+        """
+    @property
+    def names(self) -> list[str]:
+        ...
+    @property
+    def values(self) -> list[int]:
+        ...
 class RunResult:
     """
     Outcome of one run.
@@ -200,9 +228,9 @@ def emit_cpu_sim(module: pto_wsp._core.ir.Module, tensor_strides: collections.ab
     """
     C++ sources of the cpu_sim library of a verified module: dict(files=[(name, text)], main_file, symbols, params, num_slots, arena_bytes, tracked_tensors). Raises CodegenError(message, loc).
     """
-def run(library: Library, tensors: list, symbols: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], params: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], slots: typing.Annotated[numpy.typing.ArrayLike, numpy.uint64], config: SimConfig, costs: RunCosts) -> RunResult:
+def run(library: Library, tensors: list, symbols: RunValues, params: RunValues, slots: typing.Annotated[numpy.typing.ArrayLike, numpy.uint64], config: SimConfig, costs: RunCosts) -> RunResult:
     """
-    Run a generated library once with the GIL released. tensors: [(ndarray, dtype code)] by IR tensor id; config: the SimConfig of the module; costs: the RunCosts of the run.
+    Run a generated library once with the GIL released. tensors: [(ndarray, dtype code)] by IR tensor id; symbols / params: the RunValues of the library's names; config: the SimConfig of the module; costs: the RunCosts of the run.
     """
 def sim_config(module: pto_wsp._core.ir.Module) -> SimConfig:
     """

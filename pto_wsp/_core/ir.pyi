@@ -41,6 +41,9 @@ class Expr:
     def symbol(name: str) -> Expr:
         ...
     @staticmethod
+    def symbol_f32(name: str) -> Expr:
+        ...
+    @staticmethod
     def unary(op: str, a: Expr) -> Expr:
         ...
     @staticmethod

@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -38,6 +38,9 @@ from ..language.kernel import KernelIR
 from ..language.workload import Workload
 from .base import Backend, Built
 from .cache import Artifact, BuildCache
+
+if TYPE_CHECKING:
+    from ..compiler.lowering import AxisSize
 
 __all__ = [
     "BACKEND",
@@ -143,11 +146,13 @@ def emit_sources(module: Any, tensors: list[Any]) -> dict[str, Any]:
 
 class CpuSimRunner:
     """Runs a loaded cpu_sim library for a ``Program`` (``base.Runner``; the runtime's
-    ``ArtifactRunner``).
+    ``ArtifactRunner`` and ``BindingRunner``).
 
-    ``symbols`` / ``params`` hold the values of runtime symbols (``symbol_u64``) and workload
-    scalar params by name; set them before ``execute()`` (``set_symbol``). The slots array is
-    zeroed at the start of each run and readable afterwards (``slots``).
+    ``symbols`` / ``params`` (``_core.codegen.RunValues``) hold the 64-bit values of the
+    library's runtime symbols and params (the bounds of ``DenseDyn`` loops given an int,
+    ``axis_sizes``: each starts at its default); set them before ``execute()``. A symbol never
+    set reads 0. The slots array is zeroed at the start of each run and readable afterwards
+    (``slots``).
     """
 
     def __init__(
@@ -157,14 +162,18 @@ class CpuSimRunner:
         library: Any,
         artifact: Artifact,
         cost_table: CostTable,
+        axis_sizes: list[AxisSize] | None = None,
     ):
         self.module = module
         self.tensors = tensors
         self.library = library
         self.artifact = artifact
         self.kernel_names: list[str] = list(library.kernel_names)
-        self.symbols: dict[str, int] = {}
-        self.params: dict[str, int] = {}
+        self.symbols = _codegen.RunValues(list(library.symbol_names))
+        self.params = _codegen.RunValues(list(library.param_names))
+        self.axis_sizes: list[AxisSize] = list(axis_sizes or [])
+        for size in self.axis_sizes:
+            self.params.set_u64(size.param, size.default)
         self.slots = np.zeros(max(int(library.num_slots), 1), dtype=np.uint64)
         self.config = _codegen.sim_config(module)  # typed, read from the IR schedule
         self._cost_table = cost_table
@@ -185,8 +194,25 @@ class CpuSimRunner:
         self._cost_table = CostTable.from_any(table)
         self._cycles = kernel_cycles(self.module, self._cost_table)
 
-    def set_symbol(self, name: str, value: int) -> None:
-        self.symbols[name] = int(value)
+    # ---- binding (checked by the runtime's Program; pto_wsp.runtime.binding) ------------
+    def symbol_names(self) -> list[str]:
+        return list(self.symbols.names)
+
+    def set_symbol_u64(self, name: str, bits: int) -> bool:
+        """False (nothing set) when the library reads no symbol ``name``."""
+        return bool(self.symbols.set_u64(name, bits))
+
+    def set_symbol_f32(self, name: str, value: float) -> bool:
+        return bool(self.symbols.set_f32(name, value))
+
+    def symbol_u64(self, name: str) -> int:
+        return int(self.symbols.u64(name))
+
+    def set_axis_size(self, param: str, size: int) -> None:
+        self.params.set_u64(param, size)
+
+    def axis_size(self, param: str) -> int:
+        return int(self.params.u64(param))
 
     # ---- runner protocol -------------------------------------------------------------
     def start(self, program: Any) -> None:
@@ -313,20 +339,6 @@ class CpuSimRunner:
                     loc=loc,
                 )
             tensors.append((arr, _DTYPE_CODES[ir_t.dtype]))
-        symbols = []
-        for name in self.library.symbol_names:
-            if name not in self.symbols:
-                raise ExecutionError(
-                    f"runtime symbol {name!r} has no value; set it with "
-                    f"program.runner.set_symbol({name!r}, value) before execute()",
-                    loc=loc,
-                )
-            symbols.append(self.symbols[name])
-        params = []
-        for name in self.library.param_names:
-            if name not in self.params:
-                raise ExecutionError(f"workload parameter {name!r} has no value", loc=loc)
-            params.append(self.params[name])
         self.slots[:] = 0
         costs = _codegen.RunCosts()
         costs.kernel_cycles = [int(c) for c in self._cycles]
@@ -336,7 +348,7 @@ class CpuSimRunner:
         costs.issue_cycles = float(self._cost_table.issue)
         costs.hop = float(self._cost_table.hop)
         costs.trace_reserve = int(self._expected_tasks)
-        return (tensors, symbols, params, self.slots, self.config, costs)
+        return (tensors, self.symbols, self.params, self.slots, self.config, costs)
 
 
 def _task_process(segments: np.ndarray, trace: np.ndarray) -> np.ndarray:
@@ -409,19 +421,20 @@ def _load(cache: BuildCache, src: Mapping[str, Any], name: str) -> tuple[Any, Ar
 
 def build_cpu_sim(workload: Workload, cost_table: Any = None) -> Built:
     """Lower, emit, build (cached) and load ``workload``; the ``Built`` has a ready runner."""
-    from ..compiler.lowering import lower_with_bindings
+    from ..compiler.lowering import lower_for_run
 
     t0 = time.perf_counter()
     if cost_table is None and os.environ.get("PTO_WSP_COST_TABLE"):
         cost_table = os.environ["PTO_WSP_COST_TABLE"]
     table = CostTable.from_any(cost_table)
-    module, tensors = lower_with_bindings(workload)
+    lowered = lower_for_run(workload)  # DenseDyn bounds are run-time params: not in the source
+    module, tensors = lowered.module, lowered.tensors
     src = emit_sources(module, tensors)
     try:
         library, artifact = _load(BuildCache(), src, module.name)
     except CompileError as err:
         raise _at_custom_kernel(err, workload) from None
-    runner = CpuSimRunner(module, tensors, library, artifact, table)
+    runner = CpuSimRunner(module, tensors, library, artifact, table, lowered.axis_sizes)
     compile_ms = (time.perf_counter() - t0) * 1e3
     return Built("cpu_sim", module, str(artifact.directory), compile_ms, runner=runner)
 

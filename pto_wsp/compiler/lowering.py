@@ -13,6 +13,7 @@ import linecache
 import math
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -38,7 +39,15 @@ from ..language.workload import Workload
 from ..language.workload import nodes as tree
 from .workers import resolve_workers
 
-__all__ = ["lower", "lower_with_bindings", "lower_kernel_ir", "Lowering"]
+__all__ = [
+    "AxisSize",
+    "Lowered",
+    "Lowering",
+    "lower",
+    "lower_for_run",
+    "lower_kernel_ir",
+    "lower_with_bindings",
+]
 
 
 class Located(Protocol):
@@ -159,15 +168,39 @@ def _static_shape(shape: Any) -> bool:
 # --------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class AxisSize:
+    """A ``DenseDyn`` loop bound given as an int, lowered as a run-time input: module param
+    ``param``, ``default`` unless the program sets another (``Program.set_axis_sizes``), so the
+    size is not part of the emitted source and a new size needs no new build."""
+
+    param: str
+    default: int
+    axis: DenseDyn
+
+
+@dataclass(frozen=True)
+class Lowered:
+    """What a backend that runs the module binds: the module, the root ``Tensor`` of each IR
+    tensor id (holding the user's numpy buffer) and the run-time axis sizes."""
+
+    module: Any
+    tensors: list[Tensor]
+    axis_sizes: list[AxisSize]
+
+
 class Lowering:
     """One lowering run: Python objects in, one ``ir.Module`` out.
 
     Interning tables keep object identity -> IR id so a tensor used by many tasks is declared once
-    and two lowerings of the same workload print the same text.
+    and two lowerings of the same workload print the same text. With ``runtime_axis_sizes`` a
+    ``DenseDyn`` given an int lowers to a module param (``AxisSize``) instead of a constant.
     """
 
-    def __init__(self, workload: Workload):
+    def __init__(self, workload: Workload, runtime_axis_sizes: bool = False):
         self.workload = workload
+        self.runtime_axis_sizes = runtime_axis_sizes
+        self.axis_sizes: list[AxisSize] = []
         self.module = ir.Module(_ident(workload.name or "workload"))
         self.tensor_ids: dict[int, int] = {}
         # keeps tensors, channels and events alive while their ids are keyed by id()
@@ -307,9 +340,14 @@ class Lowering:
         kid = self.intern_kernel_call(c)
         axes = [self.expr(a, c) for a in c.axes]
         args = []
+        floats = {p.name for p in c.kernel.signature if p.dtype is not None and p.dtype.is_float}
         for pname, value in c.args.items():
             if isinstance(value, TensorLike):
                 args.append(ir.Arg(pname, self.view(value, c)))
+            elif pname in floats and isinstance(value, ScalarExpr) and value.kind == "symbol":
+                # A symbol holds a 64-bit pattern; bound to a float parameter it holds the
+                # bits of an f32 (Program.set_symbol_f32), read back as that f32.
+                args.append(ir.Arg.scalar(pname, ir.Expr.symbol_f32(str(value.name))))
             else:
                 args.append(ir.Arg.scalar(pname, self.expr(value, c)))
         return ir.Node.task(kid, axes, args, _loc(c))
@@ -532,7 +570,11 @@ class Lowering:
                 "" if elem is None else (elem.__name__ if isinstance(elem, type) else str(elem))
             ).lower()
             self.channel_ids[id(ch)] = self.module.add_channel(
-                _ident(ch.name), int(ch.depth), elem_s, int(ch.latency)
+                _ident(ch.name),
+                int(ch.depth),
+                elem_s,
+                # not given: the run's default (runtime symbol __pto_wsp_channel_latency_cycles)
+                int(ch.latency) if ch.latency_given else -1,
             )
             self.tensor_objs.append(ch)
         return self.channel_ids[id(ch)]
@@ -549,6 +591,8 @@ class Lowering:
         if isinstance(a, Dense):
             return ir.Axis.dense(name, int(a.size))
         if isinstance(a, DenseDyn):
+            if self.runtime_axis_sizes and isinstance(a.size, int):
+                return ir.Axis.dense_dyn(name, ir.Expr.param(self.axis_param(a, name)))
             return ir.Axis.dense_dyn(name, self.size_expr(a.size, name, owner))
         if isinstance(a, Ragged | RaggedRow):
             base = a.axis if isinstance(a, RaggedRow) else a
@@ -565,6 +609,21 @@ class Lowering:
             indices = self.index_tensor(sparse.indices_tensor, sparse)
             return ir.Axis.sparse(name, self.size_expr(a.outer_size, name, owner), indptr, indices)
         raise _fail(f"axis {a!r} of kind {a.kind!r}", owner)
+
+    def axis_param(self, a: DenseDyn, name: str) -> str:
+        """The module param that holds the bound of a ``DenseDyn`` given an int: one per axis
+        object (every loop over it sees the same size), named after the axis."""
+        for size in self.axis_sizes:
+            if size.axis is a:
+                return size.param
+        taken = {s.param for s in self.axis_sizes}
+        param, n = name, 1
+        while param in taken:
+            n += 1
+            param = f"{name}__{n}"
+        self.module.add_param(param, "i64")
+        self.axis_sizes.append(AxisSize(param, int(a.size), a))
+        return param
 
     def size_expr(self, size: Any, name: str, owner: Located) -> Any:
         if size is None:
@@ -796,7 +855,18 @@ def lower_with_bindings(workload: Workload) -> tuple[Any, list[Tensor]]:
     ``i`` stands for: what a backend binds when it runs the module.
     """
     low = Lowering(workload)
+    return low.run(), _bound_tensors(low)
+
+
+def lower_for_run(workload: Workload) -> Lowered:
+    """Lower ``workload`` for a backend whose builds are cached across runs (cpu_sim): as
+    ``lower_with_bindings``, with every ``DenseDyn`` given an int read at run time."""
+    low = Lowering(workload, runtime_axis_sizes=True)
     module = low.run()
+    return Lowered(module, _bound_tensors(low), list(low.axis_sizes))
+
+
+def _bound_tensors(low: Lowering) -> list[Tensor]:
     by_id: dict[int, Tensor] = {}
     for obj in low.tensor_objs:
         if not isinstance(obj, Tensor):
@@ -804,5 +874,4 @@ def lower_with_bindings(workload: Workload) -> tuple[Any, list[Tensor]]:
         tid = low.tensor_ids.get(id(obj))
         if tid is not None:
             by_id[tid] = obj
-    tensors = [by_id[i] for i in range(len(by_id))]
-    return module, tensors
+    return [by_id[i] for i in range(len(by_id))]

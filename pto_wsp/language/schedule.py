@@ -98,6 +98,11 @@ class SymbolicTask:
     def __getitem__(self, name: str) -> ScalarExpr:
         return self.get(name)
 
+    @property
+    def tags(self) -> SymbolTags:
+        """``t.tags[name]``: the runtime symbol ``name`` (reference compatibility)."""
+        return SymbolTags()
+
     def __getattr__(self, name: str) -> ScalarExpr:
         if name.startswith("_"):
             raise AttributeError(name)
@@ -111,6 +116,24 @@ class SymbolicTask:
 
     def __repr__(self) -> str:
         return "<symbolic task>"
+
+
+class SymbolTags:
+    """``t.tags`` of a traced key: ``t.tags[name]`` is runtime symbol ``name``
+    (``Program.set_symbol_u64``), read when the task is submitted."""
+
+    __slots__ = ()
+
+    def __getitem__(self, name: str) -> ScalarExpr:
+        if not isinstance(name, str) or not name:
+            raise ScheduleError(
+                f"t.tags[name] takes a runtime symbol name (a non-empty str), got {name!r}",
+                loc=user_location(),
+            )
+        return ScalarExpr.symbol(name)
+
+    def __repr__(self) -> str:
+        return "<runtime symbols>"
 
 
 @dataclass(frozen=True, eq=False)

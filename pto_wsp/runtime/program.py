@@ -20,6 +20,7 @@ The runner protocol (``Runner``, defined by ``pto_wsp.backends.base``, which imp
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -27,6 +28,8 @@ import numpy as np
 
 from ..backends.base import Built, Runner
 from ..errors import CompileError, ExecutionError, SourceLoc, user_location
+from . import binding
+from .binding import BindingRunner
 
 if TYPE_CHECKING:
     from ..language.workload import Workload
@@ -249,6 +252,59 @@ class Program:
         if isinstance(self.runner, ArtifactRunner):
             return float(self.runner.cost_table.ns_per_cycle)
         return 1.0
+
+    # ---- binding (reference compatibility; pto_wsp.runtime.binding) ------------------
+    @property
+    def using_cpp_backend(self) -> bool:
+        """True once the workload was compiled (cpu_sim: a C++ library built) or emitted
+        (ascend_npu: a C++ source tree): always, for a ``Program`` made by ``compile``."""
+        return self.runner is not None or self.artifact_dir is not None
+
+    def _binding_runner(self, what: str) -> BindingRunner:
+        if isinstance(self.runner, BindingRunner):
+            return self.runner
+        raise CompileError(
+            f"{what}: {self.not_executable or f'target {self.target!r} runs nothing here'}",
+            loc=user_location(),
+        )
+
+    def set_symbol_u64(self, name: str, value: int) -> None:
+        """Bind runtime symbol ``name`` to the 64-bit pattern of ``value`` for the next
+        ``execute()`` (no rebuild). A symbol never set reads 0."""
+        runner = self._binding_runner("set_symbol_u64")
+        name, bits = binding.u64_bits(name, value)
+        if not runner.set_symbol_u64(name, bits):
+            binding.warn_unread_symbol(self.workload.name, name, runner.symbol_names())
+
+    def set_symbol_f32(self, name: str, value: float) -> None:
+        """Bind runtime symbol ``name`` to the bits of the f32 ``value`` (in the low half of
+        its 64-bit slot) for the next ``execute()``; a ``Symbol(name)`` passed to a
+        ``Scalar[F32]`` parameter reads them back as that f32."""
+        runner = self._binding_runner("set_symbol_f32")
+        name, v = binding.f32_value(name, value)
+        if not runner.set_symbol_f32(name, v):
+            binding.warn_unread_symbol(self.workload.name, name, runner.symbol_names())
+
+    def symbol_u64(self, name: str) -> int:
+        """The 64-bit pattern runtime symbol ``name`` holds (0 when never set)."""
+        return self._binding_runner("symbol_u64").symbol_u64(name)
+
+    def set_axis_sizes(self, sizes: Mapping[str, int]) -> None:
+        """Bounds of ``DenseDyn`` loops for the next ``execute()``, by loop variable name
+        (or axis name): ``{"b": 58}``. No rebuild: such a bound is a run-time input. All names
+        are checked before any size changes."""
+        runner = self._binding_runner("set_axis_sizes")
+        found = [
+            binding.axis_size_for(self.workload, runner.axis_sizes, name, n)
+            for name, n in binding.check_sizes_mapping(sizes).items()
+        ]
+        for size, n in found:
+            runner.set_axis_size(size.param, n)
+
+    def axis_sizes(self) -> dict[str, int]:
+        """The current run-time loop bounds, by the IR param of each (the axis name)."""
+        runner = self._binding_runner("axis_sizes")
+        return {s.param: runner.axis_size(s.param) for s in runner.axis_sizes}
 
     @property
     def codegen_artifact_dir(self) -> str | None:

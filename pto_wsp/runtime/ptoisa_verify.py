@@ -253,7 +253,7 @@ def _write_inputs(where: Path, inputs: list[np.ndarray], runner: Any) -> None:
     for i, data in enumerate(inputs):
         (where / f"tensor_{i}.bin").write_bytes(np.ascontiguousarray(data).tobytes())
     for name, values in (("symbols", runner.symbols), ("params", runner.params)):
-        text = "".join(f"{k} {int(v)}\n" for k, v in values.items())
+        text = "".join(f"{k} {int(v)}\n" for k, v in zip(values.names, values.values, strict=True))
         (where / f"{name}.txt").write_text(text)
 
 

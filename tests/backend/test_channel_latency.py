@@ -30,6 +30,7 @@ from pto_wsp.errors import CompileError, TypeCheckError
 
 F32 = np.float32
 HERE = __file__
+LATENCY_SYMBOL = "__pto_wsp_channel_latency_cycles"
 
 
 def line_of(marker: str) -> int:
@@ -167,11 +168,15 @@ def test_latency_with_several_producers():
 def test_latency_zero_is_the_channel_without_latency(depth):
     old = run(two_stage(Channel("l2c", depth=depth)))
     zero = run(two_stage(Channel("l2c", depth=depth, latency=0)))
-    # Same IR text (the printer shows latency only when non-zero), same generated sources (same
-    # cache key), same cycles.
+    # Same IR text (the printer shows latency only when given and non-zero) and, with the
+    # runtime symbol unset, the same cycles. The channel that gives no latency reads the run's
+    # default (__pto_wsp_channel_latency_cycles); latency=0 reads nothing.
     assert zero.module.print() == old.module.print()
     assert "latency" not in zero.module.print()
-    assert zero.runner.artifact.key == old.runner.artifact.key
+    assert [c.latency for c in old.module.channels] == [-1]
+    assert [c.latency for c in zero.module.channels] == [0]
+    assert old.runner.symbol_names() == [LATENCY_SYMBOL]
+    assert zero.runner.symbol_names() == []
     for k in ("load", "store"):
         a, b = tasks_of(old, k), tasks_of(zero, k)
         assert a["start"].tolist() == b["start"].tolist()
@@ -245,3 +250,64 @@ def test_ascend_npu_rejects_a_channel_with_latency_by_name(monkeypatch, tmp_path
     msg = err.value.message
     assert msg.startswith("ascend_npu: CSP construct '"), msg
     assert "processes and channels have no on-device form" in msg
+
+
+# ---- the run's default: runtime symbol __pto_wsp_channel_latency_cycles -------------------------
+
+
+def run_with_default_latency(ch: Channel, default: int | None):
+    """``two_stage(ch)`` on 4 workers, the runtime symbol set to ``default`` (None: unset)."""
+    program = two_stage(ch).dispatch(DispatchPolicy.round_robin(4)).compile(target="cpu_sim")
+    if default is not None:
+        program.set_symbol_u64(LATENCY_SYMBOL, default)
+    program.execute()
+    program.synchronize()
+    return program
+
+
+@pytest.mark.parametrize(
+    ("default", "consumer_starts", "total"),
+    [
+        # unset: reads 0, the channel without latency (back-pressure figures above)
+        (None, [16, 48, 80, 112], 144),
+        # the figures of test_consumer_starts_at_producer_end_plus_latency, depth 4
+        (100, [116, 148, 180, 212], 244),
+        (10, [26, 58, 90, 122], 154),
+    ],
+)
+def test_the_symbol_sets_the_latency_of_a_channel_that_gives_none(default, consumer_starts, total):
+    program = run_with_default_latency(Channel("l2c", depth=4), default)
+    st = tasks_of(program, "store")
+    assert st["start"].tolist() == consumer_starts
+    assert program.stats().total_cycles == total
+    assert program.symbol_u64(LATENCY_SYMBOL) == (default or 0)
+
+
+def test_the_symbol_changes_the_latency_without_a_rebuild(monkeypatch):
+    from pto_wsp.backends.cache import BuildCache
+
+    program = two_stage(Channel("l2c", depth=4)).dispatch(DispatchPolicy.round_robin(4))
+    program = program.compile(target="cpu_sim")
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("a runtime symbol must not rebuild the library")
+
+    monkeypatch.setattr(BuildCache, "get_or_build", no_build)
+    totals = []
+    for default in (0, 100, 10):
+        program.set_symbol_u64(LATENCY_SYMBOL, default)
+        program.execute()
+        program.synchronize()
+        totals.append(program.stats().total_cycles)
+    assert totals == [144, 244, 154]
+
+
+@pytest.mark.parametrize(("latency", "total"), [(0, 144), (10, 154)])
+def test_an_explicit_latency_wins_over_the_symbol(latency, total):
+    """latency=0 included: the channel gives one, so the run's default does not apply (and
+    setting the symbol, which no channel reads then, warns that it changes nothing)."""
+    from pto_wsp.errors import BindingWarning
+
+    with pytest.warns(BindingWarning, match=LATENCY_SYMBOL):
+        program = run_with_default_latency(Channel("l2c", depth=4, latency=latency), 100)
+    assert program.stats().total_cycles == total

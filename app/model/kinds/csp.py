@@ -233,7 +233,9 @@ KINDS = [
                 "latency",
                 "int",
                 0,
-                doc="cycles from the end of the sending task until a receive can take the item",
+                doc="cycles from the end of the sending task until a receive can take the item "
+                "(0: not written, so the run's default __pto_wsp_channel_latency_cycles, 0 "
+                "unless the script sets that runtime symbol)",
             ),
         ],
         name_base="ch",

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ...errors import ExecutionError, ScheduleError, SourceLoc, user_location
+from ...errors import ExecutionError, ScheduleError, SourceLoc, TypeCheckError, user_location
 from .. import layout as _layout
 from ..kernel.ref import KernelRef
 from ..key_rule import singular as _singular
@@ -256,10 +256,27 @@ class Workload:
             loc=loc,
         )
 
+    def named(self, name: str) -> Workload:
+        """A copy named ``name`` (the module name of what it compiles to; the reference
+        implementation's form). The tree and the schedule are shared, as with a combinator."""
+        if not isinstance(name, str) or not name:
+            raise TypeCheckError(
+                f"Workload.named takes a non-empty str, got {name!r}", loc=user_location()
+            )
+        return replace(self, name=name)
+
     # ---- compilation and execution (spec §5) ----------------------------------------
-    def compile(self, target: str = "cpu_sim") -> Any:
-        """Lower and compile for ``target``; returns a ``Program``."""
-        return toolchain().compile_workload(self, target)
+    def compile(self, target: str = "cpu_sim", *, axis_sizes: Any = None) -> Any:
+        """Lower and compile for ``target``; returns a ``Program``.
+
+        ``axis_sizes`` (``{loop variable name: n}``) sets the bounds of ``DenseDyn`` loops for
+        the program's runs, as ``program.set_axis_sizes`` does: they are run-time inputs, so
+        they take no part in the build.
+        """
+        program = toolchain().compile_workload(self, target)
+        if axis_sizes is not None:
+            program.set_axis_sizes(axis_sizes)
+        return program
 
     def start(self, target: str = "cpu_sim") -> Any:
         """Compile (once) and start executing; ``join()`` waits (spec §3.7 ``connect``)."""

@@ -14,7 +14,7 @@ extern "C" const char* const* pto_lib_symbol_names(void) {
     return n;
 }
 extern "C" const char* const* pto_lib_param_names(void) {
-    static const char* const n[] = {0};
+    static const char* const n[] = {"batch", 0};
     return n;
 }
 extern "C" const char* const* pto_lib_kernel_names(void) {
@@ -82,7 +82,7 @@ __attribute__((noinline)) static int32_t pto_part_0(pto_abi_run* R, pto_state* S
     int32_t pto_bcause = S->bcause;
     (void)pto_barrier; (void)pto_max; (void)pto_pending; (void)pto_bgate; (void)pto_mgate; (void)pto_bcause;
     {
-        const int64_t n0 = ((int64_t)2LL);
+        const int64_t n0 = R->params[0];
         for (int64_t v1 = 0; v1 < n0; ++v1) {
             {
                 const int64_t n1 = ((int64_t)4LL);

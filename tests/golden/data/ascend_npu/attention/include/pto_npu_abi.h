@@ -86,6 +86,8 @@ static inline float pto_bits_to_f32(uint32_t u) {
     v.u = u;
     return v.f;
 }
+/* A runtime symbol bound to a float parameter: the f32 whose bits are its low 32 bits. */
+static inline float pto_bits_f32(int64_t v) { return pto_bits_to_f32((uint32_t)(uint64_t)v); }
 static inline float pto_bf16_to_f32(uint16_t h) { return pto_bits_to_f32((uint32_t)h << 16); }
 static inline float pto_f16_to_f32(uint16_t h) {
     const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
