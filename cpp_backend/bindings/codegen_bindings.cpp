@@ -185,13 +185,11 @@ void bind_codegen(py::module_& m) {
         .def(py::init<std::vector<std::string>>(), py::arg("names"))
         .def_property_readonly("names", &RunValues::names)
         .def_property_readonly("values", &RunValues::values)
-        .def("has", &RunValues::has, py::arg("name"))
         .def("set_u64", &RunValues::set_u64, py::arg("name"), py::arg("bits"),
              "Set name to a 64-bit pattern; False (nothing set) when the library reads no such value.")
         .def("set_f32", &RunValues::set_f32, py::arg("name"), py::arg("value"),
              "Set name to the bits of an f32 (low half); False when the library reads no such value.")
-        .def("u64", &RunValues::u64, py::arg("name"), "The 64-bit pattern of name (0 when never set).")
-        .def("clear", &RunValues::clear);
+        .def("u64", &RunValues::u64, py::arg("name"), "The 64-bit pattern of name (0 when never set).");
     py::class_<RunResult, std::shared_ptr<RunResult>>(m, "RunResult", "Outcome of one run.")
         .def_readonly("ok", &RunResult::ok)
         .def_readonly("error", &RunResult::error)

@@ -32,8 +32,4 @@ uint64_t RunValues::u64(const std::string& name) const {
     return i < 0 ? 0 : static_cast<uint64_t>(values_[static_cast<std::size_t>(i)]);
 }
 
-void RunValues::clear() {
-    for (auto& v : values_) v = 0;
-}
-
 }  // namespace pto::exec

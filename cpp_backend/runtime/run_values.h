@@ -23,16 +23,12 @@ public:
     /// The values in names() order, as the run binds them (pto_abi_run::symbols / params).
     const std::vector<int64_t>& values() const { return values_; }
 
-    /// Whether the library reads a value called `name`.
-    bool has(const std::string& name) const { return index(name) >= 0; }
     /// Sets `name` to the 64-bit pattern `bits`; false (nothing set) when it is not read.
     bool set_u64(const std::string& name, uint64_t bits);
     /// Sets `name` to the bits of the f32 `value` (upper half zero); false when not read.
     bool set_f32(const std::string& name, float value);
     /// The 64-bit pattern of `name` (0 when never set or not read).
     uint64_t u64(const std::string& name) const;
-    /// Every value back to 0.
-    void clear();
 
 private:
     int64_t index(const std::string& name) const;

@@ -175,10 +175,6 @@ class RunValues:
     """
     def __init__(self, names: collections.abc.Sequence[str]) -> None:
         ...
-    def clear(self) -> None:
-        ...
-    def has(self, name: str) -> bool:
-        ...
     def set_f32(self, name: str, value: typing.SupportsFloat | typing.SupportsIndex) -> bool:
         """
         Set name to the bits of an f32 (low half); False when the library reads no such value.

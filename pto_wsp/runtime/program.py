@@ -262,6 +262,11 @@ class Program:
 
     def _binding_runner(self, what: str) -> BindingRunner:
         if isinstance(self.runner, BindingRunner):
+            if self._running and not self.runner.done():  # the run may still be reading them
+                raise ExecutionError(
+                    f"{what} while a run is going; call synchronize() first",
+                    loc=user_location(),
+                )
             return self.runner
         raise CompileError(
             f"{what}: {self.not_executable or f'target {self.target!r} runs nothing here'}",

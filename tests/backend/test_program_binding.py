@@ -31,7 +31,13 @@ from pto_wsp import (
     workload,
 )
 from pto_wsp.backends.cache import BuildCache
-from pto_wsp.errors import BindingWarning, CompileError, ScheduleError, TypeCheckError
+from pto_wsp.errors import (
+    BindingWarning,
+    CompileError,
+    ExecutionError,
+    ScheduleError,
+    TypeCheckError,
+)
 from pto_wsp.language.scalar_expr import symbol_u64
 
 F32 = np.float32
@@ -181,6 +187,19 @@ def test_symbol_in_a_schedule_key_as_t_tags(no_rebuild):
         assert program.stats.num_workers == 4
         # affinity: worker = key mod workers, key = i + shift (0 when never set)
         assert tr["worker"].tolist() == [(i + (shift or 0)) % 4 for i in range(8)]
+
+
+def test_binding_waits_for_the_run_to_end(monkeypatch):
+    X = Tensor(np.ones((4, R, C), F32), name="X")
+    Y = Tensor(np.zeros((4, R, C), F32), name="Y")
+    program = scaled(X, Y).compile(target="cpu_sim")
+    program.execute()
+    monkeypatch.setattr(program.runner, "done", lambda: False)  # as if still running
+    with pytest.raises(ExecutionError, match="set_symbol_f32 while a run is going"):
+        program.set_symbol_f32("scale", 1.0)
+    monkeypatch.undo()
+    program.synchronize()
+    program.set_symbol_f32("scale", 1.0)
 
 
 def test_t_tags_takes_a_symbol_name():
