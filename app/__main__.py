@@ -2,7 +2,7 @@
 
 With a display, the Studio opens its main window on a project: the one named on the command line
 (a ``.pto.json`` project, or a ``.py`` DSL script which is imported — naming it is the explicit
-request the importer needs), else the bundled sample ``projects/attention_varlen.pto.json``
+request the importer needs), else the bundled sample ``app/projects/attention_varlen.pto.json``
 (an empty document when that file is absent) — and runs it, so the timeline is ready when the
 window settles (``--no-run`` opens without running; a document with no Compile node is not run;
 a file that carries C++ and is not trusted opens in restricted mode, not run: ``app.model.trust``).
@@ -10,7 +10,7 @@ a file that carries C++ and is not trusted opens in restricted mode, not run: ``
 Without a display (``QT_QPA_PLATFORM`` unset and neither ``DISPLAY`` nor ``WAYLAND_DISPLAY``, or a
 platform that shows nothing: ``offscreen``/``minimal``) or with ``--headless``, the studio runs
 headless: it runs a DSL script (by default the bundled sample
-``projects/samples/attention_varlen.py``, spec §8.1; a project file is exported first) and prints
+``app/projects/samples/attention_varlen.py``, spec §8.1; a project file is exported first) and prints
 what it built — each workload with its dependency type, kernels and schedule, the task count per
 kernel, the lowered IR text — and, when the backend can execute the program, its statistics. A
 backend that cannot execute yet is reported, not fatal.
@@ -28,13 +28,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from app.model.trust import BUNDLED_PROJECTS
 from pto_wsp.cli import EXIT_OK, EXIT_USER_ERROR
 from pto_wsp.errors import CompileError, PtoError
 from pto_wsp.runtime.scripts import ScriptError, run_script, scheduled_only
 from pto_wsp.runtime.trace import save_chrome_trace
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from .model.trust import BUNDLED_PROJECTS
+
+IMPORT_ROOT = BUNDLED_PROJECTS.parent.parent  # the checkout, or site-packages when installed
 SAMPLE = BUNDLED_PROJECTS / "samples" / "attention_varlen.py"
 SAMPLE_PROJECT = BUNDLED_PROJECTS / "attention_varlen.pto.json"
 PROJECT_SUFFIX = ".json"  # ``*.pto.json``; any JSON file is read as a project
@@ -177,7 +178,7 @@ def export_project(project: Path, workdir: Path) -> Path:
 
     Raises ``ScriptError`` naming the file when it cannot be loaded or exported.
     """
-    from app.cli import ProjectFiles
+    from .cli import ProjectFiles
 
     script = workdir / (project.name.removesuffix(".json").removesuffix(".pto") + ".py")
     exporter = ProjectFiles(program="pto-wsp-studio")
@@ -220,8 +221,8 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="project (.pto.json) to open, or DSL script (.py) to import; headless: the script "
-        f"or project to run (default: {SAMPLE.relative_to(REPO_ROOT)} headless, "
-        f"{SAMPLE_PROJECT.relative_to(REPO_ROOT)} in the window)",
+        f"or project to run (default: {SAMPLE.relative_to(IMPORT_ROOT)} headless, "
+        f"{SAMPLE_PROJECT.relative_to(IMPORT_ROOT)} in the window)",
     )
     parser.add_argument(
         "--no-run",
@@ -269,7 +270,7 @@ def run_gui(
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.application import create_application, open_initial
+    from .application import create_application, open_initial
 
     app = QApplication.instance() or create_application(sys.argv[:1])
     window = open_initial(path, SAMPLE_PROJECT, start_page=start_page)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from app import APP_NAME, ORGANIZATION
-from app.editor.canvas import CLIPBOARD_MIME
-from app.main_window import MainWindow
-from app.start_page import should_show
+from . import APP_NAME, ORGANIZATION
+from .editor.canvas import CLIPBOARD_MIME
+from .main_window import MainWindow
+from .start_page import should_show
 
 
 def create_application(argv: list[str]) -> QApplication:

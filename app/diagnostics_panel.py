@@ -14,9 +14,9 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QDockWidget, QListWidget, QListWidgetItem, QStyle
 
-from app.model import registry, validation
-from app.model.document import Diagnostic, Document, Node
-from app.runner.job import RunDiagnostic
+from .model import registry, validation
+from .model.document import Diagnostic, Document, Node
+from .runner.job import RunDiagnostic
 
 SEVERITY_ROLE = Qt.ItemDataRole.UserRole + 1
 NODE_ROLE = Qt.ItemDataRole.UserRole

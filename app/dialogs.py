@@ -13,8 +13,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from app import APP_NAME
-from app.model import trust
+from . import APP_NAME
+from .model import trust
 
 
 class Choice(enum.Enum):

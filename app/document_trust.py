@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.model import trust
-from app.model.document import Document
+from .model import trust
+from .model.document import Document
 
 
 class DocumentTrust:

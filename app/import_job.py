@@ -28,7 +28,7 @@ class ImportJob(QObject):
         self.worker.start()
 
     def _run(self) -> None:
-        from app.model.importer import import_script
+        from .model.importer import import_script
 
         try:
             doc = import_script(self.script, timeout=self.timeout)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.editor.compat import load_nodegraphqt, reset_view
+from .editor.compat import load_nodegraphqt, reset_view
 
 load_nodegraphqt()  # binding + NodeGraphQt patches before any editor widget exists
 
@@ -36,30 +36,31 @@ from PySide6.QtWidgets import (  # noqa: E402
     QWidget,
 )
 
-from app import APP_NAME, ORGANIZATION  # noqa: E402
-from app.actions import RecentFiles, StudioActions  # noqa: E402
-from app.diagnostics_panel import DiagnosticsPanel, node_label  # noqa: E402
-from app.dialogs import Choice, Dialogs  # noqa: E402
-from app.dock_layout import DockLayout, hide_stale_tab_bars  # noqa: E402
-from app.document_trust import DocumentTrust  # noqa: E402
-from app.editor.canvas import GraphCanvas  # noqa: E402
-from app.editor.palette import Palette, PaletteDrop, container_at, create_at  # noqa: E402
-from app.editor.properties import PropertiesPanel  # noqa: E402
-from app.import_job import IMPORT_TIMEOUT_S, ImportJob  # noqa: E402
-from app.model import frames, io, registry, trust  # noqa: E402
-from app.model.commands import DocumentEditor  # noqa: E402
-from app.model.document import Diagnostic, Document  # noqa: E402
-from app.model.events import Signal as ModelSignal  # noqa: E402
-from app.model.export import ExportError, export_script  # noqa: E402
-from app.run_panel import RunPanel  # noqa: E402
-from app.runner.job import RunDiagnostic  # noqa: E402
-from app.runner.qt_runner import QtRunner  # noqa: E402
-from app.runner.runs import summarize_schedule  # noqa: E402
-from app.shortcuts_dialog import ShortcutsDialog, about_box  # noqa: E402
-from app.start_page import StartPage  # noqa: E402
-from app.trust_bar import TrustBar  # noqa: E402
-from app.views.sweep import SweepPanel  # noqa: E402
 from pto_wsp.fileio import atomic_write  # noqa: E402
+
+from . import APP_NAME, ORGANIZATION  # noqa: E402
+from .actions import RecentFiles, StudioActions  # noqa: E402
+from .diagnostics_panel import DiagnosticsPanel, node_label  # noqa: E402
+from .dialogs import Choice, Dialogs  # noqa: E402
+from .dock_layout import DockLayout, hide_stale_tab_bars  # noqa: E402
+from .document_trust import DocumentTrust  # noqa: E402
+from .editor.canvas import GraphCanvas  # noqa: E402
+from .editor.palette import Palette, PaletteDrop, container_at, create_at  # noqa: E402
+from .editor.properties import PropertiesPanel  # noqa: E402
+from .import_job import IMPORT_TIMEOUT_S, ImportJob  # noqa: E402
+from .model import frames, io, registry, trust  # noqa: E402
+from .model.commands import DocumentEditor  # noqa: E402
+from .model.document import Diagnostic, Document  # noqa: E402
+from .model.events import Signal as ModelSignal  # noqa: E402
+from .model.export import ExportError, export_script  # noqa: E402
+from .run_panel import RunPanel  # noqa: E402
+from .runner.job import RunDiagnostic  # noqa: E402
+from .runner.qt_runner import QtRunner  # noqa: E402
+from .runner.runs import summarize_schedule  # noqa: E402
+from .shortcuts_dialog import ShortcutsDialog, about_box  # noqa: E402
+from .start_page import StartPage  # noqa: E402
+from .trust_bar import TrustBar  # noqa: E402
+from .views.sweep import SweepPanel  # noqa: E402
 
 PROJECT_FILTER = "PTO-WSP projects (*.pto.json);;JSON files (*.json);;All files (*)"
 SCRIPT_FILTER = "Python scripts (*.py);;All files (*)"

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.model import registry
-from app.model.data_access import accesses, links_between, readers_and_writers
-from app.model.document import Document, Edge
-from app.run_nodes import TaskNodeMap
+from .model import registry
+from .model.data_access import accesses, links_between, readers_and_writers
+from .model.document import Document, Edge
+from .run_nodes import TaskNodeMap
 
 __all__ = ["PathOnGraph", "channel_name", "critical_path_on_graph", "data_task_masks", "is_data"]
 

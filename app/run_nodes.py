@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.model import frames, indexing, registry
-from app.model.document import Document, Node
+from .model import frames, indexing, registry
+from .model.document import Document, Node
 
 __all__ = ["KernelSite", "TaskNodeMap", "channel_labels", "deadlock_nodes", "schedule_node"]
 

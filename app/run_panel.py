@@ -45,33 +45,34 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.editor.canvas import GraphCanvas
-from app.editor.run_labels import RunLabels
-from app.editor.run_path import RunPath
-from app.model import registry
-from app.model.document import Document
-from app.run_highlights import (
+from pto_wsp.backends import EMIT_ONLY_TARGETS
+from pto_wsp.runtime.task_regions import TaskRegions
+from pto_wsp.runtime.trace import write_chrome_trace
+from pto_wsp.runtime.trace_analysis import ns_per_cycle_of, num_workers_of
+
+from .editor.canvas import GraphCanvas
+from .editor.run_labels import RunLabels
+from .editor.run_path import RunPath
+from .model import registry
+from .model.document import Document
+from .run_highlights import (
     PathOnGraph,
     channel_name,
     critical_path_on_graph,
     data_task_masks,
     is_data,
 )
-from app.run_nodes import TaskNodeMap, channel_labels, deadlock_nodes
-from app.runner.job import RunDiagnostic, RunResult
-from app.runner.qt_runner import QtRunner
-from app.runner.runs import RunHistory, RunRecord, compare_stats, summarize_schedule
-from app.views.compare import CompareView
-from app.views.slice_details import SliceDetailsPanel, link_to_timeline
-from app.views.slices import slice_text
-from app.views.sources import SourcesView
-from app.views.stats import StatsPanel
-from app.views.timeline import TimelineView
-from app.views.timeline_marks import READS_MARK, WRITES_MARK
-from pto_wsp.backends import EMIT_ONLY_TARGETS
-from pto_wsp.runtime.task_regions import TaskRegions
-from pto_wsp.runtime.trace import write_chrome_trace
-from pto_wsp.runtime.trace_analysis import ns_per_cycle_of, num_workers_of
+from .run_nodes import TaskNodeMap, channel_labels, deadlock_nodes
+from .runner.job import RunDiagnostic, RunResult
+from .runner.qt_runner import QtRunner
+from .runner.runs import RunHistory, RunRecord, compare_stats, summarize_schedule
+from .views.compare import CompareView
+from .views.slice_details import SliceDetailsPanel, link_to_timeline
+from .views.slices import slice_text
+from .views.sources import SourcesView
+from .views.stats import StatsPanel
+from .views.timeline import TimelineView
+from .views.timeline_marks import READS_MARK, WRITES_MARK
 
 __all__ = ["RunPanel", "CompareDock", "LOG_MAX_LINES"]
 

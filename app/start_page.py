@@ -2,7 +2,7 @@
 
 Like Blender's splash over its default scene, it is a panel over the canvas, not a dialog: the
 window (with the bundled sample open behind it) stays usable, nothing waits for it, and Esc or
-Close puts it away. It offers the bundled samples (``projects/*.pto.json``, listed by their
+Close puts it away. It offers the bundled samples (``app/projects/*.pto.json``, listed by their
 project names), new documents from templates, Import Python… and Open…. Unticking "Show at
 start-up" is remembered in the window's settings (``START_PAGE_KEY``); Help > Start Page shows
 it again at any time.
@@ -17,11 +17,11 @@ from typing import Protocol
 
 from PySide6 import QtCore, QtWidgets
 
-from app.dialogs import Dialogs
-from app.editor.canvas import GraphCanvas
-from app.model import io
-from app.model.document import Document
-from app.model.trust import BUNDLED_PROJECTS
+from .dialogs import Dialogs
+from .editor.canvas import GraphCanvas
+from .model import io
+from .model.document import Document
+from .model.trust import BUNDLED_PROJECTS
 
 PROJECTS_DIR = BUNDLED_PROJECTS  # the one place that knows where the samples live
 START_PAGE_KEY = "start_page/show"

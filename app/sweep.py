@@ -12,7 +12,7 @@ the table. ``--list`` prints the sweepable parameters
 instead. Each ``--link`` sets one more property in lock step with the swept one (variant i
 sets it to its i-th value: as many values as ``--values`` lists), e.g. a tile size:
 
-    python -m app.sweep projects/matmul.pto.json --node n5 --prop params.a.tile \
+    python -m app.sweep app/projects/matmul.pto.json --node n5 --prop params.a.tile \
         --values "8x32, 16x32, 32x32" --link "n5.params.c.tile=8x16, 16x16, 32x16" \
         --link "n4.size=8, 4, 2" --link "n1.shape=8x8x32, 4x16x32, 2x32x32" \
         --link "n3.shape=8x8x16, 4x16x16, 2x32x16"
@@ -20,13 +20,13 @@ sets it to its i-th value: as many values as ``--values`` lists), e.g. a tile si
 or the worker pools of a task graph (``pools.<kernel>.workers``, integers >= 1), trading the
 partial kernel's workers against the finishing kernel's:
 
-    python -m app.sweep projects/tensor_parallel.pto.json --node sched2 \
+    python -m app.sweep app/projects/tensor_parallel.pto.json --node sched2 \
         --prop pools.partial.workers --values "1..3" --link "sched2.pools.finish.workers=3,2,1"
 
 or the cost table (a program frame's ``cost_table``: ours and PTO-ISA's A2/A3 formulas, which
 count cycles of different clocks, so compare the ``makespan`` column, in time):
 
-    PTO_ISA_ROOT=../shared/third_party/pto-isa python -m app.sweep projects/softmax.pto.json \
+    PTO_ISA_ROOT=../shared/third_party/pto-isa python -m app.sweep app/projects/softmax.pto.json \
         --node softmax_rows --prop cost_table --values "*"
 
 Exit codes (as ``pto-wsp``): 0 every value ran, 1 a user error (unreadable project, unknown
@@ -45,9 +45,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from app.model import io, trust
-from app.model.document import Document
-from app.model.sweep import (
+from pto_wsp.backends import TARGETS
+
+from .model import io, trust
+from .model.document import Document
+from .model.sweep import (
     SweepError,
     SweepParam,
     SweepPoint,
@@ -60,8 +62,7 @@ from app.model.sweep import (
     run_sweep,
     write_csv,
 )
-from app.runner.job import RunJob
-from pto_wsp.backends import TARGETS
+from .runner.job import RunJob
 
 __all__ = ["main", "format_table", "format_params", "LinkArg", "LinkSyntaxError", "parse_link"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
-from app.model.trust import CodeCarrier, kernel_list
+from .model.trust import CodeCarrier, kernel_list
 
 __all__ = ["TrustBar", "bar_text"]
 

@@ -10,7 +10,7 @@ from app.model.document import Document
 from app.model.validation import validate_document
 
 ROOT = Path(__file__).resolve().parents[1]
-MATMUL = ROOT / "projects" / "matmul.pto.json"
+MATMUL = ROOT / "app" / "projects" / "matmul.pto.json"
 CPP = "/* a C++ body that does nothing: the cost model times it */"
 
 

@@ -11,23 +11,23 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from app.editor.canvas import GraphCanvas
-    from app.editor.palette import Palette
-    from app.editor.properties import PropertiesPanel
+    from .canvas import GraphCanvas
+    from .palette import Palette
+    from .properties import PropertiesPanel
 
 __all__ = ["GraphCanvas", "Palette", "PropertiesPanel"]
 
 _HOMES = {
-    "GraphCanvas": "app.editor.canvas",
-    "Palette": "app.editor.palette",
-    "PropertiesPanel": "app.editor.properties",
+    "GraphCanvas": ".canvas",
+    "Palette": ".palette",
+    "PropertiesPanel": ".properties",
 }
 
 
 def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
-        raise AttributeError(f"module 'app.editor' has no attribute {name!r}")
-    value = getattr(import_module(home), name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home, __name__), name)
     globals()[name] = value
     return value

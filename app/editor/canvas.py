@@ -34,9 +34,12 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.editor import frames as vframes
-from app.editor import nodes as vnodes
-from app.editor.compat import (
+from ..model import arrange, indexing, registry, titles
+from ..model import commands as cmds
+from ..model.document import Backdrop, Diagnostic, Document, Edge, Graph, Node, PortRef
+from . import frames as vframes
+from . import nodes as vnodes
+from .compat import (
     bulk_build,
     frame_rect,
     hide_modifier_hint,
@@ -45,10 +48,7 @@ from app.editor.compat import (
     node_items_rect,
     strip_viewer_shortcuts,
 )
-from app.editor.palette import MIME_TYPE, library_entry_for_type
-from app.model import arrange, indexing, registry, titles
-from app.model import commands as cmds
-from app.model.document import Backdrop, Diagnostic, Document, Edge, Graph, Node, PortRef
+from .palette import MIME_TYPE, library_entry_for_type
 
 NodeGraphQt = load_nodegraphqt()
 from NodeGraphQt import BackdropNode, NodeGraph  # noqa: E402
@@ -318,20 +318,20 @@ class GraphCanvas(QtCore.QObject):
         layout.addWidget(self.breadcrumb)
         layout.addWidget(self.graph.widget, 1)
 
-        from app.editor.tab_search import TabSearch
+        from .tab_search import TabSearch
 
         self.tab_search = TabSearch(self)
         # Navigation aids over the viewer (issue 13 item 4), each in its own module.
-        from app.editor.context_menus import CanvasContextMenus
-        from app.editor.find_bar import FindBar
-        from app.editor.minimap import Minimap
-        from app.editor.wire_feedback import WireFeedback
+        from .context_menus import CanvasContextMenus
+        from .find_bar import FindBar
+        from .minimap import Minimap
+        from .wire_feedback import WireFeedback
 
         self.context_menus = CanvasContextMenus(self)
         self.find_bar = FindBar(self)
         self.minimap = Minimap(self)
         self.wire_feedback = WireFeedback(self)
-        from app.editor.port_tensor import PortTensorDrop
+        from .port_tensor import PortTensorDrop
 
         self.port_tensor = PortTensorDrop(self)  # a port's wire dropped on empty canvas
         self.actions = self._make_actions(shortcuts)

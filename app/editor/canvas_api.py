@@ -15,8 +15,8 @@ from typing import Any, Protocol
 
 from PySide6 import QtCore
 
-from app.model import commands as cmds
-from app.model.document import Document, Graph, Node
+from ..model import commands as cmds
+from ..model.document import Document, Graph, Node
 
 
 class QuickAdd(Protocol):

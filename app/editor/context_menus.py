@@ -27,11 +27,11 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.editor.canvas_api import CanvasApi, owner
-from app.editor.palette import deepest_frame, item_node_id
-from app.model import commands as cmds
-from app.model import frames, registry
-from app.model.document import PortRef
+from ..model import commands as cmds
+from ..model import frames, registry
+from ..model.document import PortRef
+from .canvas_api import CanvasApi, owner
+from .palette import deepest_frame, item_node_id
 
 NodeMenuHook = Callable[[QtWidgets.QMenu, str], None]
 PICK_RADIUS = 4  # view pixels around the cursor a thin wire may be picked from
@@ -335,7 +335,7 @@ class CanvasContextMenus(QtCore.QObject):
 
     def tensor_ports(self, node_id: str) -> list[str]:
         """The data ports of a call a tensor can be created from (its kernel's parameters)."""
-        from app.model import indexing
+        from ..model import indexing
 
         doc = self.canvas.doc
         node = doc.graph.nodes.get(node_id)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from PySide6 import QtCore, QtWidgets
 
-from app.editor.canvas_api import CanvasApi
-from app.find_field import FindField
-from app.model.document import Graph, Node
+from ..find_field import FindField
+from ..model.document import Graph, Node
+from .canvas_api import CanvasApi
 
 BAR_WIDTH = 340
 BAR_MARGIN = 10
@@ -134,7 +134,7 @@ class FindBar(QtWidgets.QFrame):
         if owner is None:
             if node is None or getattr(node, "parent", None) is None:
                 return ""
-            from app.model import frames
+            from ..model import frames
 
             return " › ".join(self.canvas.node_title(f) for f in frames.ancestors(self.canvas.doc, node.id))  # fmt: skip
         return " › ".join(self.canvas.node_title(n) for n in self.canvas.doc.scope_chain(graph))

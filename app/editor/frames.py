@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.editor.compat import load_nodegraphqt
+from .compat import load_nodegraphqt
 
 NodeGraphQt = load_nodegraphqt()
 from NodeGraphQt.base.node import NodeObject  # noqa: E402
@@ -48,7 +48,7 @@ from NodeGraphQt.constants import NodeEnum  # noqa: E402
 from NodeGraphQt.qgraphics.node_abstract import AbstractNodeItem  # noqa: E402
 
 if TYPE_CHECKING:
-    from app.model.document import Document, Node
+    from ..model.document import Document, Node
 
 FRAME_PAD = 26.0
 """Space between a frame's border and the children it holds (scene units; the same as
@@ -112,7 +112,7 @@ WARNING_COLOR = (245, 180, 30, 255)
 @cache
 def style_of(kind_id: str) -> FrameStyle:
     """The look of frames of ``kind_id`` (the default look for a kind without one)."""
-    from app.model import registry
+    from ..model import registry
 
     look = getattr(registry.kind_of(kind_id), "frame_style", None)
     if look is None:
@@ -648,7 +648,7 @@ def reference_links(doc: Document) -> list[tuple[str, str, str]]:
     """``(from id, to id, property)`` for every reference the canvas draws as a thin link: the
     kinds' ``PropSpec.link`` says which (a send or close ``to`` its channel; a consume
     ``from`` the channel it reads), so a pipeline reads sender -> channel -> consumer."""
-    from app.model import registry
+    from ..model import registry
 
     links: list[tuple[str, str, str]] = []
     nodes = doc.graph.nodes
@@ -682,7 +682,7 @@ def frame_child_order(doc: Document) -> dict[str, int]:
 
 
 def is_frame_node(node: Node) -> bool:
-    from app.model import registry
+    from ..model import registry
 
     kind = registry.KINDS.get(node.kind)
     return bool(kind is not None and getattr(kind, "frame", False))

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.editor.canvas_api import CanvasApi
-from app.editor.compat import center_on, visible_scene_rect
+from .canvas_api import CanvasApi
+from .compat import center_on, visible_scene_rect
 
 MINIMAP_SIZE = QtCore.QSize(220, 150)
 MINIMAP_MARGIN = 12  # from the viewer's bottom-right corner
@@ -134,7 +134,7 @@ class Minimap(QtWidgets.QWidget):
     def _read_rects(self) -> None:
         from NodeGraphQt import BackdropNode
 
-        from app.editor.frames import FrameNode
+        from .frames import FrameNode
 
         nodes, frames = [], []
         for node in self.canvas.graph.all_nodes():

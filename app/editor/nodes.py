@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from app.editor.compat import load_nodegraphqt
+from .compat import load_nodegraphqt
 
 NodeGraphQt = load_nodegraphqt()
 BaseNode = NodeGraphQt.BaseNode
@@ -106,7 +106,7 @@ def identifier_for(category: str) -> str:
 
 def node_type_for(kind_id: str) -> str:
     """The NodeGraphQt node type (``<identifier>.<ClassName>``) of a registry kind."""
-    from app.model import registry
+    from ..model import registry
 
     kind = registry.KINDS[kind_id]
     return f"{identifier_for(kind.category)}.{class_name_for(kind_id)}"
@@ -718,7 +718,7 @@ class StudioNode(BaseNode):
         # The item is created with its title (NodeGraphQt would lay out "node" first).
         super().__init__(lambda: StudioNodeItem(title))
         self.set_port_deletion_allowed(True)
-        from app.model import registry
+        from ..model import registry
 
         if self.KIND_ID:
             kind = registry.KINDS[self.KIND_ID]
@@ -839,8 +839,8 @@ def _types_of(specs: Iterable[Any]) -> dict[tuple[str, str], str]:
 @cache
 def node_classes() -> dict[str, type[StudioNode]]:
     """One generated ``StudioNode`` subclass per registry kind, keyed by kind id."""
-    from app.editor.frames import FrameNode
-    from app.model import registry
+    from ..model import registry
+    from .frames import FrameNode
 
     classes: dict[str, type[StudioNode]] = {}
     for kind_id, kind in registry.KINDS.items():

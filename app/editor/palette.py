@@ -9,7 +9,7 @@ added to the document first).
 Dragging an entry starts a ``QDrag`` carrying MIME type ``nodegraphqt/nodes`` with
 ``ngqt::node:<identifier>.<ClassName>`` — the format NodeGraphQt's viewer accepts on drop
 (DESIGN §4). Kinds map to their generated node classes (``app.editor.nodes``); a library entry
-(``resources/kernel_library/*.json``) maps to ``pto.library.<Name>`` (resolved with
+(``app/resources/kernel_library/*.json``, package data) maps to ``pto.library.<Name>`` (resolved with
 :func:`library_entry_for_type`), a defined kernel to ``pto.kernelcall.<node id>``.
 
 :class:`PaletteDrop` takes palette drops on a canvas: the node is created where it is dropped,
@@ -26,23 +26,25 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.editor.nodes import (
+from pto_wsp.errors import PtoError
+from pto_wsp.package_data import package_path
+
+from ..model import commands, frames, io, registry
+from ..model.document import Document, Node
+from .nodes import (
     CATEGORY_COLORS,
     DEFAULT_NODE_COLOR,
     library_node_type,
     node_type_for,
     node_urn,
 )
-from app.editor.properties import KERNELS_CATEGORY, call_reference, defined_kernels
-from app.model import commands, frames, io, registry
-from app.model.document import Document, Node
-from pto_wsp.errors import PtoError
+from .properties import KERNELS_CATEGORY, call_reference, defined_kernels
 
 MIME_TYPE = "nodegraphqt/nodes"
 LIBRARY_SUFFIX = "(library)"  # marks library entries in the Kernels section
 LIBRARY_CATEGORY = KERNELS_CATEGORY  # library kernels are listed in the Kernels section
 KERNEL_CALL_PREFIX = "pto.kernelcall."
-LIBRARY_DIR = Path(__file__).resolve().parents[2] / "resources" / "kernel_library"
+LIBRARY_DIR = package_path(__name__.partition(".")[0], "resources", "kernel_library")
 TYPE_ROLE = QtCore.Qt.ItemDataRole.UserRole
 SEARCH_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
 
@@ -138,7 +140,7 @@ def palette_kinds() -> list[tuple[str, list[Any]]]:
     Internal kinds (``scope.entry``, ``kernel.param``) are created by the model with their
     scope; a user never places them, so the registry marks them ``in_palette=False``.
     """
-    from app.model import registry
+    from ..model import registry
 
     return [(c, [k for k in kinds if k.in_palette]) for c, kinds in registry.categories()]
 
@@ -434,7 +436,7 @@ def create_at(canvas: Any, node_type: str, pos: tuple[float, float], parent: str
     (a frame id, a kernel id for its body, or None): a node of a kind, a call of a defined
     kernel, or a library kernel (added to the document, and called when dropped in a frame).
     One undoable edit; the new node's id (None and a message when refused)."""
-    from app.editor.nodes import kind_by_node_type
+    from .nodes import kind_by_node_type
 
     doc = canvas.doc
     kind_id = kind_by_node_type().get(node_type)
@@ -588,7 +590,7 @@ class PaletteDrop(QtCore.QObject):
 
     def drop(self, mime: QtCore.QMimeData, view_pos: QtCore.QPoint) -> list[str]:
         """Create every entry of ``mime`` at ``view_pos``; the new node ids."""
-        from app.editor.nodes import parse_node_urn
+        from .nodes import parse_node_urn
 
         payload = bytes(mime.data(MIME_TYPE).data()).decode()
         scene = self.canvas.viewer.mapToScene(view_pos)

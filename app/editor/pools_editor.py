@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6 import QtCore, QtWidgets
 
-from app.editor.table_rows import rows_to_remove
+from .table_rows import rows_to_remove
 
 POOL_COLUMNS = ("kernel", "workers")
 MAX_WORKERS = 4096

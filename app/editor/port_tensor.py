@@ -22,10 +22,10 @@ from typing import Any
 
 from PySide6 import QtCore
 
-from app.editor.canvas_api import CanvasApi, owner
-from app.model import commands as cmds
-from app.model import registry
-from app.model.document import PortRef
+from ..model import commands as cmds
+from ..model import registry
+from ..model.document import PortRef
+from .canvas_api import CanvasApi, owner
 
 MIN_DRAG = 24.0
 """Scene distance a wire must travel from its port before a drop on empty canvas creates a
@@ -75,7 +75,7 @@ class PortTensorDrop(QtCore.QObject):
         ref = _call_reference()
         if ref is None or node.kind != ref[0]:
             return None
-        from app.model import indexing
+        from ..model import indexing
 
         if indexing.param_of(doc, node, port.name) is not None:
             return cmds.CreateTensor(node.id, port.name, pos)
@@ -107,7 +107,7 @@ class PortTensorDrop(QtCore.QObject):
         """No port and no node (frames excepted: their interior is canvas) under the point."""
         from NodeGraphQt.qgraphics.port import PortItem
 
-        from app.editor.palette import item_node_id
+        from .palette import item_node_id
 
         doc = self.canvas.doc
         for item in self.canvas.viewer.scene().items(scene_pos):
@@ -141,6 +141,6 @@ class _AddWired(cmds.Command):
 
 
 def _call_reference() -> tuple[str, str, tuple[str, ...]] | None:
-    from app.editor.properties import call_reference
+    from .properties import call_reference
 
     return call_reference()

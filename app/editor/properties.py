@@ -34,11 +34,11 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.editor.canvas_api import CanvasApi
-from app.editor.pools_editor import PoolsEditor
-from app.editor.table_rows import rows_to_remove
-from app.model import exprs, frames, indexing, pytext, registry
-from app.model.document import Node
+from ..model import exprs, frames, indexing, pytext, registry
+from ..model.document import Node
+from .canvas_api import CanvasApi
+from .pools_editor import PoolsEditor
+from .table_rows import rows_to_remove
 
 INVALID_STYLE = "border: 2px solid #e0443a;"
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1

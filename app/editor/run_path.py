@@ -16,7 +16,7 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.model.document import Edge
+from ..model.document import Edge
 
 __all__ = ["RunPath", "PATH_RGB"]
 

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.editor.canvas_api import CanvasApi, owner
-from app.editor.nodes import node_type_for
-from app.editor.palette import (
+from ..model import commands, registry
+from ..model.document import Document
+from .canvas_api import CanvasApi, owner
+from .nodes import node_type_for
+from .palette import (
     KERNELS_CATEGORY,
     call_reference,
     container_at,
@@ -28,8 +30,6 @@ from app.editor.palette import (
     library_entries,
     library_label,
 )
-from app.model import commands, registry
-from app.model.document import Document
 
 TYPE_ROLE = QtCore.Qt.ItemDataRole.UserRole
 

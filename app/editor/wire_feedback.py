@@ -22,9 +22,9 @@ from typing import Any
 
 from PySide6 import QtCore, QtWidgets
 
-from app.editor.canvas_api import CanvasApi, owner
-from app.model import registry
-from app.model.document import PortRef
+from ..model import registry
+from ..model.document import PortRef
+from .canvas_api import CanvasApi, owner
 
 REFUSED_PREFIX = "cannot connect: "
 

@@ -62,7 +62,7 @@ def import_script(path: str | os.PathLike[str], timeout: float = 60) -> Document
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_APP_PARENT, env.get("PYTHONPATH")) if p)
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "app.model.import_worker", str(script.resolve())],
+            [sys.executable, "-m", f"{__package__}.import_worker", str(script.resolve())],
             capture_output=True,
             text=True,
             timeout=timeout,

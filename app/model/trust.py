@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pto_wsp.fileio import atomic_write
+from pto_wsp.package_data import package_path
 
 from . import catalogue, io
 from .document import Document
@@ -62,8 +63,9 @@ STORE_NAME = "trusted-projects.json"
 MAX_ENTRIES = 2000
 """The store keeps the most recent hashes only, so a long-lived config stays small; a file whose
 hash was dropped asks for consent again, which is safe."""
-BUNDLED_PROJECTS = Path(__file__).resolve().parents[2] / "projects"
-"""The samples shipped with the product (``projects/``, also ``projects/samples/``)."""
+BUNDLED_PROJECTS = package_path(__name__.partition(".")[0], "projects").resolve()
+"""The samples shipped with the product (``app/projects/``, also ``app/projects/samples/``):
+package data of the Studio's package, in a checkout and an installed wheel alike."""
 _FORMAT = 1
 
 

@@ -29,9 +29,6 @@ from typing import Any
 
 import numpy as np
 
-from app.model.document import Document
-from app.model.export import ExportError, export_script
-from app.run_nodes import schedule_node
 from pto_wsp.errors import PtoError
 from pto_wsp.fileio import atomic_write
 from pto_wsp.runtime.csp_trace import CspTrace
@@ -44,6 +41,10 @@ from pto_wsp.runtime.isolation import (
 )
 from pto_wsp.runtime.runner import csp_trace_path
 from pto_wsp.runtime.task_sites import TaskSites, load_sites, sites_path
+
+from ..model.document import Document
+from ..model.export import ExportError, export_script
+from ..run_nodes import schedule_node
 
 __all__ = [
     "RunDiagnostic",
@@ -146,13 +147,14 @@ class RunResult:
 
 
 def _import_roots() -> list[str]:
-    """Directories that make ``app`` and ``pto_wsp`` importable in the worker process."""
-    import app
+    """Directories that make the Studio's package and ``pto_wsp`` importable in the worker
+    process (the checkout's root, or site-packages when installed)."""
     import pto_wsp
 
+    studio = sys.modules[__package__.partition(".")[0]]
     roots: list[str] = []
-    for pkg in (app, pto_wsp):
-        root = str(Path(pkg.__file__).resolve().parent.parent)
+    for pkg in (studio, pto_wsp):
+        root = str(Path(str(pkg.__file__)).resolve().parent.parent)
         if root not in roots:
             roots.append(root)
     return roots

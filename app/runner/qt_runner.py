@@ -15,9 +15,9 @@ from pathlib import Path
 
 from PySide6 import QtCore
 
-from app.model.document import Document
 from pto_wsp.runtime.fork_server import ForkServer
 
+from ..model.document import Document
 from .job import DEFAULT_GRACE_S, SCRIPT_NAME, RunDiagnostic, RunJob, RunResult
 from .warm_worker import shared_server
 

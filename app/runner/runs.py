@@ -19,13 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from app.model import registry
-from app.model.document import Document
-from app.model.kinds.schedule import NOT_SET, TASK_GRAPH_DEFAULTS, cost_table_label
 from pto_wsp.compiler.workers import DEFAULT_WORKERS
 from pto_wsp.fileio import owned_temp_dir
 from pto_wsp.language.policy_kinds import DispatchKind, ReadyKind, StartKind, TimingKind
 
+from ..model import registry
+from ..model.document import Document
+from ..model.kinds.schedule import NOT_SET, TASK_GRAPH_DEFAULTS, cost_table_label
 from .job import TRACE_NAME, RunResult
 
 __all__ = [

@@ -22,15 +22,16 @@ from collections.abc import Sequence
 import numpy as np
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
-from app.views.counter_tracks import TRACKS
-from app.views.slices import kernel_palette
-from app.views.tables import sortable_table, table_item
-from app.views.timeline import TimelineView
 from pto_wsp.errors import PtoError
 from pto_wsp.runtime.lanes import LANE_MODES
 from pto_wsp.runtime.run_diff import KernelDiff, RunDiff, diff_kernels, diff_runs
 from pto_wsp.runtime.trace import has_streams
 from pto_wsp.runtime.trace_analysis import kernel_stats
+
+from .counter_tracks import TRACKS
+from .slices import kernel_palette
+from .tables import sortable_table, table_item
+from .timeline import TimelineView
 
 __all__ = [
     "CompareView",

@@ -30,8 +30,6 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
-from app.views.eager_transform import transform_on_range_change
-from app.views.slices import kernel_palette
 from pto_wsp.runtime.counters import (
     BusyProfile,
     peak_running,
@@ -39,6 +37,9 @@ from pto_wsp.runtime.counters import (
     windowed_utilisation,
 )
 from pto_wsp.runtime.csp_trace import CspTrace
+
+from .eager_transform import transform_on_range_change
+from .slices import kernel_palette
 
 __all__ = ["CounterTracks", "TRACKS", "WINDOWS", "EXACT_STEPS_MAX", "COLLAPSED_HEIGHT"]
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 from pyqtgraph.Qt import QtCore, QtWidgets
 
-from app.views.lane_layout import LaneLayout, lane_layout
+from .lane_layout import LaneLayout, lane_layout
 
 __all__ = ["LaneControls"]
 

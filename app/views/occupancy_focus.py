@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 
-from app.views.counter_tracks import CounterTracks
+from .counter_tracks import CounterTracks
 
 __all__ = ["focus_channel", "FOCUS_WIDTH", "NORMAL_WIDTH"]
 

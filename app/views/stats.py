@@ -16,10 +16,6 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
-from app.views.stale import StaleBanner
-from app.views.tables import fit_rows
-from app.views.tables import sortable_table as _table
-from app.views.tables import table_item as _item
 from pto_wsp.runtime.trace_analysis import (
     RunAnalysis,
     analyse_trace,
@@ -27,6 +23,11 @@ from pto_wsp.runtime.trace_analysis import (
     program_stats_dict,
 )
 from pto_wsp.runtime.wait_causes import cause_by_name
+
+from .stale import StaleBanner
+from .tables import fit_rows
+from .tables import sortable_table as _table
+from .tables import table_item as _item
 
 __all__ = ["StatsPanel"]
 

@@ -50,9 +50,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.model import registry
-from app.model.document import Document
-from app.model.sweep import (
+from ..model import registry
+from ..model.document import Document
+from ..model.sweep import (
     RunOutcome,
     SweepError,
     SweepParam,
@@ -68,7 +68,7 @@ from app.model.sweep import (
     skipped_point,
     write_csv,
 )
-from app.views.cycle_axis import time_text
+from .cycle_axis import time_text
 
 __all__ = ["SweepPanel", "LinkRow", "COLUMNS"]
 

@@ -45,33 +45,34 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
-from app.views.counter_tracks import CounterTracks
-from app.views.cycle_axis import CycleAxis
-from app.views.eager_transform import transform_on_range_change
-from app.views.elided_label import ElidedLabel
-from app.views.lane_controls import LaneControls
-from app.views.lane_layout import LaneLayout, lane_layout
-from app.views.occupancy_focus import focus_channel
-from app.views.slices import COLLECTIVE_KINDS, kernel_palette, slice_text
-from app.views.stale import StaleBanner
-from app.views.timeline_arrows import CRITICAL_STYLE, TimelineArrows
-from app.views.timeline_flows import TimelineFlows
-from app.views.timeline_item import TimelineItem
-from app.views.timeline_marks import (
-    CRITICAL_MARK,
-    MATCH_MARK,
-    SELECTED_MARK,
-    MarkStyle,
-    TimelineMarks,
-)
-from app.views.timeline_range import RangeSelection
-from app.views.timeline_search import TimelineSearchBar
 from pto_wsp.errors import PtoError
 from pto_wsp.runtime.csp_trace import CspTrace
 from pto_wsp.runtime.lanes import LANE_MODES, LaneSet, build_lanes
 from pto_wsp.runtime.trace import has_streams, kernel_name, task_mask, validate_trace
 from pto_wsp.runtime.trace_analysis import CriticalPath, critical_path
 from pto_wsp.runtime.trace_search import matches, parse_query, start_order
+
+from .counter_tracks import CounterTracks
+from .cycle_axis import CycleAxis
+from .eager_transform import transform_on_range_change
+from .elided_label import ElidedLabel
+from .lane_controls import LaneControls
+from .lane_layout import LaneLayout, lane_layout
+from .occupancy_focus import focus_channel
+from .slices import COLLECTIVE_KINDS, kernel_palette, slice_text
+from .stale import StaleBanner
+from .timeline_arrows import CRITICAL_STYLE, TimelineArrows
+from .timeline_flows import TimelineFlows
+from .timeline_item import TimelineItem
+from .timeline_marks import (
+    CRITICAL_MARK,
+    MATCH_MARK,
+    SELECTED_MARK,
+    MarkStyle,
+    TimelineMarks,
+)
+from .timeline_range import RangeSelection
+from .timeline_search import TimelineSearchBar
 
 __all__ = ["TimelineView", "LANE_AXIS_WIDTH"]
 

@@ -30,11 +30,12 @@ import numpy as np
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from pyqtgraph.Qt.internals import PrimitiveArray
 
-from app.views.lane_layout import lane_geometry
-from app.views.painter_view import device_view
-from app.views.timeline_layer import TimelineLayer
 from pto_wsp.errors import PtoError
 from pto_wsp.runtime.lanes import LaneSet
+
+from .lane_layout import lane_geometry
+from .painter_view import device_view
+from .timeline_layer import TimelineLayer
 
 __all__ = ["ArrowStyle", "TimelineArrows", "CRITICAL_STYLE", "FLOW_STYLE", "MIN_ARROW_PX"]
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 import numpy as np
 from pyqtgraph.Qt import QtCore, QtWidgets
 
-from app.views.timeline_arrows import FLOW_STYLE, ArrowStyle, TimelineArrows
 from pto_wsp.runtime.trace_gates import gate_rows
+
+from .timeline_arrows import FLOW_STYLE, ArrowStyle, TimelineArrows
 
 __all__ = ["ALL_FLOWS", "SELECTED_FLOWS", "SELECTED_FLOW_STYLE", "TimelineFlows"]
 

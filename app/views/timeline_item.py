@@ -27,10 +27,11 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from pyqtgraph.Qt.internals import PrimitiveArray
 
-from app.views.lane_layout import LaneLayout, lane_geometry
-from app.views.lod import lod_columns, lod_rects, outline_rects
-from app.views.painter_view import device_view, lane_pixels
 from pto_wsp.runtime.lanes import LaneSet
+
+from .lane_layout import LaneLayout, lane_geometry
+from .lod import lod_columns, lod_rects, outline_rects
+from .painter_view import device_view, lane_pixels
 
 __all__ = ["TimelineItem", "LANE_FILL"]
 

@@ -14,9 +14,10 @@ from typing import Any
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore
 
-from app.views.lane_layout import LaneLayout
 from pto_wsp.errors import PtoError
 from pto_wsp.runtime.lanes import LaneSet
+
+from .lane_layout import LaneLayout
 
 __all__ = ["TimelineLayer"]
 

@@ -21,13 +21,14 @@ import numpy as np
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from pyqtgraph.Qt.internals import PrimitiveArray
 
-from app.views.lane_layout import lane_geometry
-from app.views.lod import outline_rects
-from app.views.painter_view import device_view, lane_pixels
-from app.views.timeline_item import LANE_FILL
-from app.views.timeline_layer import TimelineLayer
 from pto_wsp.errors import PtoError
 from pto_wsp.runtime.lanes import LaneSet
+
+from .lane_layout import lane_geometry
+from .lod import outline_rects
+from .painter_view import device_view, lane_pixels
+from .timeline_item import LANE_FILL
+from .timeline_layer import TimelineLayer
 
 __all__ = ["MarkStyle", "TimelineMarks", "CRITICAL_MARK", "READS_MARK", "WRITES_MARK"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 
-from app.views.cycle_axis import duration_text
+from .cycle_axis import duration_text
 
 __all__ = ["RangeSelection"]
 

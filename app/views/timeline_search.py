@@ -15,8 +15,9 @@ from collections.abc import Callable
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
-from app.find_field import FindField
 from pto_wsp.runtime.trace_search import QueryError
+
+from ..find_field import FindField
 
 __all__ = ["TimelineSearchBar"]
 

@@ -6,7 +6,7 @@
 // schedule) plus runtime symbols and index tensors, one AICore kernel source per kernel
 // (PTO-ISA tile code), a host harness that runs the expander on the CPU, and a CMakeLists.txt for
 // CANN. Nothing here is compiled for the device in this environment: the files are checked with
-// `g++ -fsyntax-only` against resources/ascend_stubs, and the expander is compiled on the host.
+// `g++ -fsyntax-only` against pto_wsp/backends/ascend_stubs, and the expander is compiled on the host.
 #pragma once
 
 #include <string>

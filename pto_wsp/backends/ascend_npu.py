@@ -22,12 +22,14 @@ from .._native import ascend, codegen
 from ..errors import CompileError, user_location
 from ..fileio import publish_dir
 from ..language.kernel import KernelIR
+from ..package_data import package_path
 from .base import Backend, Built
 from .cache import cache_root
 from .cpu_sim import _parse_loc
 
 __all__ = [
     "BACKEND",
+    "STUB_HEADERS",
     "AscendBackend",
     "build_ascend_npu",
     "emit_kernel_ascend",
@@ -36,6 +38,12 @@ __all__ = [
 ]
 
 _TREE_FORMAT = "pto-wsp-ascend-tree-v1"
+
+STUB_HEADERS = package_path(__name__.rpartition(".")[0], "ascend_stubs")
+"""Declarations of the part of CANN the emitted tree uses (``ascend_stubs/README.md``), shipped
+as package data: an emitted tree checks with ``g++ -std=c++17 -fsyntax-only -I STUB_HEADERS``
+and its CMake configures with ``-DASCEND_CANN_PACKAGE_PATH=STUB_HEADERS``, from a checkout or
+an installed wheel."""
 
 
 def _codegen_error(err: Exception) -> CompileError:

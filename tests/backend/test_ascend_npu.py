@@ -1,5 +1,5 @@
 """The ascend_npu backend: the emitted NPU source tree is well-formed C++ against the stub headers
-(resources/ascend_stubs), its AICPU expander, compiled on the host with the emitted harness,
+(pto_wsp/backends/ascend_stubs), its AICPU expander, compiled on the host with the emitted harness,
 expands exactly the task sequence cpu_sim runs, and emission is byte-stable (DESIGN.md §3).
 """
 
@@ -33,13 +33,13 @@ from pto_wsp import (
     pto,
     workload,
 )
-from pto_wsp.backends.ascend_npu import emit_tree
+from pto_wsp.backends.ascend_npu import STUB_HEADERS, emit_tree
 from pto_wsp.compiler import applicability
 from pto_wsp.compiler.lowering import lower, lower_with_bindings
 from pto_wsp.runtime.trace import by_task
 
 REPO = Path(__file__).resolve().parents[2]
-STUBS = REPO / "resources" / "ascend_stubs"
+STUBS = STUB_HEADERS
 CXX = shutil.which("g++")
 CMAKE = shutil.which("cmake")
 pytestmark = [

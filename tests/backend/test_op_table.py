@@ -21,6 +21,7 @@ from app.model import registry
 from app.model.kinds import _base
 from pto_wsp import DType, In, Out, P, Tensor, Tile, kernel, pto, ptoisa, workload
 from pto_wsp._core import ascend, codegen, ir, runtime
+from pto_wsp.backends.ascend_npu import STUB_HEADERS
 from pto_wsp.compiler.cost import DEFAULT_COST_TABLE, kernel_cycles
 from pto_wsp.compiler.lowering import lower
 from pto_wsp.language import dtype_table, op_table
@@ -186,7 +187,7 @@ def test_cpu_sim_emits_every_runtime_entry(module: Any) -> None:
 def test_ascend_npu_emits_every_isa_spelling(module: Any) -> None:
     files = ascend.emit_ascend_npu(module)["files"]
     text = "\n".join(t for path, t in files if "every_op" in path)
-    stub = (REPO / "resources" / "ascend_stubs" / "pto" / "pto-inst.hpp").read_text()
+    stub = (STUB_HEADERS / "pto" / "pto-inst.hpp").read_text()
     for op in op_table.OPS:
         assert (op.isa is None) == (op.alias_of is not None), f"{op.name}: no PTO-ISA spelling"
         for isa in (op.isa or "").split():

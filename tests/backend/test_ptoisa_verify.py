@@ -33,7 +33,9 @@ pytestmark = [
 ]
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLES = sorted(p.name.removesuffix(".pto.json") for p in (REPO / "projects").glob("*.pto.json"))
+SAMPLES = sorted(
+    p.name.removesuffix(".pto.json") for p in (REPO / "app" / "projects").glob("*.pto.json")
+)
 # Samples the ascend_npu target cannot emit at all (they fail at emission, before PTO-ISA).
 NOT_EMITTED = {
     "csp_pipeline": "CSP construct",
@@ -56,7 +58,7 @@ def verify(w: Any, name: str | None = None) -> VerifyReport:
 
 def sample_program(name: str, where: Path) -> Any:
     script = where / f"{name}.py"
-    script.write_text(export_script(io.load(REPO / "projects" / f"{name}.pto.json")).source)
+    script.write_text(export_script(io.load(REPO / "app" / "projects" / f"{name}.pto.json")).source)
     return runpy.run_path(str(script), run_name="verify_export")["program"]
 
 

@@ -24,7 +24,7 @@ from app.model import io
 from app.model.export import export_script
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECTS = ROOT / "projects"
+PROJECTS = ROOT / "app" / "projects"
 CSP = {"megakernel_pipeline", "csp_pipeline"}
 
 

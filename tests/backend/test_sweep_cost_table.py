@@ -1,4 +1,4 @@
-"""A sweep over the cost table: one workload (projects/softmax.pto.json) run under our table and
+"""A sweep over the cost table: one workload (app/projects/softmax.pto.json) run under our table and
 PTO-ISA's A2/A3 table, each variant exported and run in a worker process as the Studio does,
 gives two makespans, each what its table prices the kernel at."""
 
@@ -19,7 +19,7 @@ from app.runner.job import RunJob
 
 ROOT = ptoisa_root()
 pytestmark = pytest.mark.skipif(ROOT is None, reason=SKIP_REASON)
-PROJECT = REPO / "projects" / "softmax.pto.json"
+PROJECT = REPO / "app" / "projects" / "softmax.pto.json"
 # softmax on a [16, 64] f32 tile, per task (tests/backend/test_ptoisa_cost_e2e.py works both out)
 OURS, PTOISA = 5152, 4257
 

@@ -1,4 +1,4 @@
-"""Golden DSL: the script the Studio exports for each sample project in ``projects/``.
+"""Golden DSL: the script the Studio exports for each sample project in ``app/projects/``.
 
 The exported script is what a user reads, runs and imports back, so any change to it (an
 exporter change, a sample edit, a kind's new default) must show up as a diff of
@@ -17,7 +17,7 @@ from app.model import io
 from app.model.export import export_script
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECTS = sorted((ROOT / "projects").glob("*.pto.json"))
+PROJECTS = sorted((ROOT / "app" / "projects").glob("*.pto.json"))
 GOLDEN_DIR = DATA / "dsl"
 SUFFIX = ".py.golden"
 

@@ -36,7 +36,9 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
     it compiles but does not execute), and the directory the script ran from."""
     where = tmp_path_factory.mktemp("golden-export")
     script = where / f"{SAMPLE}.py"
-    script.write_text(export_script(io.load(ROOT / "projects" / f"{SAMPLE}.pto.json")).source)
+    script.write_text(
+        export_script(io.load(ROOT / "app" / "projects" / f"{SAMPLE}.pto.json")).source
+    )
     namespace = runpy.run_path(str(script), run_name="golden_export")
     return namespace["program"].workload, where
 

@@ -1,7 +1,7 @@
 """Re-lay the bundled samples with the canvas's Edit > Arrange, as a 1400x900 Studio shows them.
 
 ``python tests/gui/relayout_samples.py [SAMPLE.pto.json ...]`` (default: every
-``projects/*.pto.json``) opens each sample in a 1400x900 main window (offscreen), runs
+``app/projects/*.pto.json``) opens each sample in a 1400x900 main window (offscreen), runs
 Edit > Arrange — ``app.model.arrange`` with the view's real node sizes and frame headers, the
 layout ``test_sample_readability`` judges — and writes the new positions back into the file.
 Only ``pos`` values change (the rest of the file is rewritten as ``io`` writes it: sorted keys,
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    samples = [Path(a) for a in args] or sorted((ROOT / "projects").glob("*.pto.json"))
+    samples = [Path(a) for a in args] or sorted((ROOT / "app" / "projects").glob("*.pto.json"))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     sys.path.insert(0, str(ROOT))
     from PySide6.QtCore import QSettings

@@ -28,14 +28,14 @@ from test_main_window import _discard_on_close, shown_window
 from app.editor.nodes import PortLabel
 from app.model import indexing, io, registry
 
-PROJECTS = Path(__file__).resolve().parents[2] / "projects"
+PROJECTS = Path(__file__).resolve().parents[2] / "app" / "projects"
 
 
 @pytest.fixture
 def open_sample(
     qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[[str], UserDriver]]:
-    """``open_sample(file)``: a shown Studio window with ``projects/<file>`` opened by Ctrl+O."""
+    """``open_sample(file)``: a shown Studio window with ``app/projects/<file>`` opened by Ctrl+O."""
     monkeypatch.setattr(io, "autosave_dir", lambda: tmp_path / "autosave")
     windows = []
 

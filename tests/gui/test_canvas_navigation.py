@@ -34,7 +34,7 @@ from app.start_page import START_PAGE_KEY, StartPage
 from pto_wsp.runtime.trace import TRACE_DTYPE
 
 ROOT = Path(__file__).resolve().parents[2]
-MATMUL = ROOT / "projects" / "matmul.pto.json"
+MATMUL = ROOT / "app" / "projects" / "matmul.pto.json"
 LEFT, NONE = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
 
 

@@ -25,7 +25,7 @@ from app.model.importer import import_script
 from app.run_nodes import deadlock_nodes
 
 ROOT = Path(__file__).resolve().parents[2]
-MEGAKERNEL = ROOT / "projects" / "megakernel_pipeline.pto.json"
+MEGAKERNEL = ROOT / "app" / "projects" / "megakernel_pipeline.pto.json"
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,8 @@ palette drags, clicks, wire drags, a port's wire dragged onto the canvas, commit
 picks) — no templates, Import, paste or sample-open; ready kernels come from the library's
 Kernels section. It prints ``gestures: N``, holds the issue's budget (§8.1 <= 25, §8.3 <= 40),
 and the built document, exported and lowered by ``pto-wsp ir`` in its own process, gives the
-same IR text as the bundled sample (``projects/attention_varlen.pto.json`` is §8.1,
-``projects/megakernel_pipeline.pto.json`` is §8.3): same tensors and shapes, kernels, loop nest,
+same IR text as the bundled sample (``app/projects/attention_varlen.pto.json`` is §8.1,
+``app/projects/megakernel_pipeline.pto.json`` is §8.3): same tensors and shapes, kernels, loop nest,
 task arguments with their indices, channels and schedule.
 """
 
@@ -53,7 +53,7 @@ def lowered_ir(doc: Any, tmp_path: Path, name: str) -> str:
 
 
 def assert_same_ir(built: Any, sample: str, tmp_path: Path) -> None:
-    expected = lowered_ir(io.load(ROOT / "projects" / sample), tmp_path, "sample")
+    expected = lowered_ir(io.load(ROOT / "app" / "projects" / sample), tmp_path, "sample")
     actual = lowered_ir(built, tmp_path, "built")
     if actual != expected:
         diff = "".join(

@@ -25,7 +25,7 @@ from app.model.document import Diagnostic, PortRef
 from app.model.validation import validate_document
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "projects" / "attention_varlen.pto.json"
+SAMPLE = ROOT / "app" / "projects" / "attention_varlen.pto.json"
 
 
 def border_of(canvas: GraphCanvas, node_id: str) -> tuple[int, ...]:

@@ -530,7 +530,7 @@ def test_import_python_runs_in_a_worker(
 ) -> None:
     window = make_window()
     script = tmp_path / "imported.py"
-    shutil.copy(ROOT / "projects" / "samples" / "attention_varlen.py", script)
+    shutil.copy(ROOT / "app" / "projects" / "samples" / "attention_varlen.py", script)
     with qtbot.waitSignal(window.import_finished, timeout=120_000) as blocker:
         assert window.import_python(script)
         assert not window.actions["import_python"].isEnabled()  # one import at a time
@@ -650,7 +650,7 @@ def test_first_run_layout_shows_the_schedule_sheet_without_scrolling_sideways(
     dock is wide enough for its schedule sheet (no horizontal scrollbar, every combo's arrow in
     sight) and the canvas keeps most of the width."""
     monkeypatch.setattr(io, "autosave_dir", lambda: tmp_path / "autosave")
-    sample = ROOT / "projects" / "csp_pipeline.pto.json"
+    sample = ROOT / "app" / "projects" / "csp_pipeline.pto.json"
     window = shown_window(qtbot, settings, size=(1400, 900), document=io.load(sample), path=sample)
     (frame,) = [n.id for n in window.document.graph.nodes.values() if n.kind == "csp.connect"]
     _click_frame_header(qtbot, window, frame)

@@ -47,5 +47,5 @@ def test_the_ctrl_hint_goes_when_focus_leaves_the_canvas_and_on_opening_a_projec
     viewer.setFocus()
     _press_ctrl(viewer)
     assert modifier_hint_visible(viewer)
-    assert window.open_path(ROOT / "projects" / "matmul.pto.json", ask_to_save=False)
+    assert window.open_path(ROOT / "app" / "projects" / "matmul.pto.json", ask_to_save=False)
     assert not modifier_hint_visible(viewer)

@@ -24,7 +24,7 @@ from test_main_window import _discard_on_close, shown_window
 from app.editor import frames as vframes
 from app.model import io
 
-SAMPLE = Path(__file__).resolve().parents[2] / "projects" / "attention_varlen.pto.json"
+SAMPLE = Path(__file__).resolve().parents[2] / "app" / "projects" / "attention_varlen.pto.json"
 
 
 @pytest.fixture

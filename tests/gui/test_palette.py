@@ -46,7 +46,7 @@ def test_categories_follow_the_registry_and_hide_internal_kinds(qtbot: Any) -> N
     frames = [k for k in registry.KINDS.values() if getattr(k, "frame", False) and k.in_palette]
     assert frames, "the registry marks no frame kinds"
     assert KERNELS_CATEGORY in tops
-    assert library_entries(), "resources/kernel_library ships no kernel"
+    assert library_entries(), "app/resources/kernel_library ships no kernel"
     kernels = palette.tree.topLevelItem(tops.index(KERNELS_CATEGORY))
     listed = {kernels.child(i).data(0, TYPE_ROLE) for i in range(kernels.childCount())}
     assert {e.node_type for e in library_entries()} <= listed

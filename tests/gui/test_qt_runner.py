@@ -32,7 +32,7 @@ def runner(qtbot):
 
 
 def test_successful_run_emits_started_progress_finished(qtbot, runner: QtRunner, tmp_path):
-    doc = io.load(ROOT / "projects" / "matmul.pto.json")
+    doc = io.load(ROOT / "app" / "projects" / "matmul.pto.json")
     lines: list[str] = []
     failures: list[RunResult] = []
     runner.progress.connect(lines.append)
@@ -50,7 +50,7 @@ def test_successful_run_emits_started_progress_finished(qtbot, runner: QtRunner,
 
 
 def test_failed_run_emits_failed_with_node_diagnostic(qtbot, runner: QtRunner, tmp_path):
-    doc = io.load(ROOT / "projects" / "matmul.pto.json")
+    doc = io.load(ROOT / "app" / "projects" / "matmul.pto.json")
     kern = next(n for n, _g, _o in doc.walk() if n.kind == "kernel.def")
     kern.props["params"][1]["rows"] = 16  # b: 16x16, so a(16x32) @ b has mismatched K
     tensor_b = next(n for n in doc.graph.nodes.values() if n.name == "B")

@@ -28,7 +28,7 @@ from app.views.occupancy_focus import FOCUS_WIDTH
 from pto_wsp.runtime.trace_analysis import critical_path
 
 ROOT = Path(__file__).resolve().parents[2]
-MEGAKERNEL = ROOT / "projects" / "megakernel_pipeline.pto.json"
+MEGAKERNEL = ROOT / "app" / "projects" / "megakernel_pipeline.pto.json"
 
 pytestmark = pytest.mark.slow
 

@@ -30,8 +30,8 @@ from app.runner.job import RunResult
 from app.views.sources import PATH_ROLE, lexer_for
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "projects" / "attention_varlen.pto.json"
-MATMUL = ROOT / "projects" / "matmul.pto.json"
+SAMPLE = ROOT / "app" / "projects" / "attention_varlen.pto.json"
+MATMUL = ROOT / "app" / "projects" / "matmul.pto.json"
 RUN_TIMEOUT_MS = 240_000
 NULL_DEREF_CPP = "volatile uintptr_t addr = 0; *(volatile float*)addr = 1.0f;"
 

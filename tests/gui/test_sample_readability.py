@@ -22,7 +22,7 @@ from app.editor.compat import visible_scene_rect
 from app.main_window import MainWindow
 from app.model import io
 
-SAMPLES = sorted((Path(__file__).resolve().parents[2] / "projects").glob("*.pto.json"))
+SAMPLES = sorted((Path(__file__).resolve().parents[2] / "app" / "projects").glob("*.pto.json"))
 READABLE_ZOOM = 0.6
 
 

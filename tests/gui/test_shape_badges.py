@@ -22,7 +22,7 @@ from app.editor import nodes as vnodes
 from app.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
-ATTENTION = ROOT / "projects" / "attention.pto.json"
+ATTENTION = ROOT / "app" / "projects" / "attention.pto.json"
 PARAM_KIND, PARAM_ROWS, PARAM_COLS, PARAM_DTYPE = 2, 3, 4, 5
 
 

@@ -29,7 +29,7 @@ from app.runner.job import RunResult
 from app.views.stats import StatsPanel
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECTS = ROOT / "projects"
+PROJECTS = ROOT / "app" / "projects"
 RUN_TIMEOUT_MS = 240_000
 
 

@@ -21,9 +21,9 @@ from app.runner.job import RunJob
 from app.views.sweep import LinkRow
 
 ROOT = Path(__file__).resolve().parents[2]
-PIPELINE = ROOT / "projects" / "megakernel_pipeline.pto.json"
-MATMUL = ROOT / "projects" / "matmul.pto.json"
-TENSOR_PARALLEL = ROOT / "projects" / "tensor_parallel.pto.json"
+PIPELINE = ROOT / "app" / "projects" / "megakernel_pipeline.pto.json"
+MATMUL = ROOT / "app" / "projects" / "matmul.pto.json"
+TENSOR_PARALLEL = ROOT / "app" / "projects" / "tensor_parallel.pto.json"
 DISPATCH = "n20"  # megakernel_pipeline: the workload frame (its sheet: round_robin(1))
 SWEEP_TIMEOUT_MS = 300_000
 

@@ -17,7 +17,7 @@ from app.runner.qt_runner import QtRunner
 from app.views.sweep import COLUMNS, LANES_MAX_PX, SweepPanel
 
 ROOT = Path(__file__).resolve().parents[2]
-TENSOR_PARALLEL = ROOT / "projects" / "tensor_parallel.pto.json"
+TENSOR_PARALLEL = ROOT / "app" / "projects" / "tensor_parallel.pto.json"
 
 
 def _points(values: list[str], cycles: list[int | None]) -> list[SweepPoint]:

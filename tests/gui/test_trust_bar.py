@@ -224,7 +224,7 @@ def test_a_bundled_sample_with_code_is_trusted_and_auto_runs(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    samples = tmp_path / "product" / "projects"
+    samples = tmp_path / "product" / "app" / "projects"
     monkeypatch.setattr(trust, "BUNDLED_PROJECTS", samples)
     shipped = write_elsewhere(code_document(), samples / "matmul_cpp.pto.json")
     window = make_window()

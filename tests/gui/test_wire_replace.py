@@ -26,7 +26,9 @@ def test_wiring_into_a_wired_input_replaces_it_and_says_which(
     make_window: Callable[[], MainWindow],  # noqa: F811
 ) -> None:
     window = make_window()
-    assert window.open_path(ROOT / "projects" / "attention_varlen.pto.json", ask_to_save=False)
+    assert window.open_path(
+        ROOT / "app" / "projects" / "attention_varlen.pto.json", ask_to_save=False
+    )
     doc = window.document
     by_name = {n.name: n.id for n in doc.graph.nodes.values() if n.name}
     call = next(n.id for n in doc.graph.nodes.values() if n.props.get("kernel"))

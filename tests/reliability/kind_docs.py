@@ -21,7 +21,7 @@ from app.model.export import ExportError, export_script
 from app.model.validation import validate_document
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = sorted((ROOT / "projects").glob("*.pto.json"))
+SAMPLES = sorted((ROOT / "app" / "projects").glob("*.pto.json"))
 
 # root kinds that make an output type, for inputs no node of the sample provides
 _MAKERS = {

@@ -370,7 +370,7 @@ def _check_field(kind_id: str, node_id: str | None, path: Path_, cls: str, text:
 
 def _payload_project(tmp_path: Path) -> tuple[Path, Path]:
     marker = tmp_path / "pwned"
-    data = json.loads((ROOT / "projects" / "matmul.pto.json").read_text())
+    data = json.loads((ROOT / "app" / "projects" / "matmul.pto.json").read_text())
     data["name"] = f'x"""\nimport os; os.system("touch {marker}")\n"""'
     project = tmp_path / "evil.pto.json"
     project.write_text(json.dumps(data))

@@ -42,7 +42,7 @@ CHILD = textwrap.dedent(
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_a_killed_save_keeps_the_old_file_and_the_next_save_removes_its_temp(tmp_path) -> None:
     project = tmp_path / "p.pto.json"
-    project.write_bytes((ROOT / "projects" / "matmul.pto.json").read_bytes())
+    project.write_bytes((ROOT / "app" / "projects" / "matmul.pto.json").read_bytes())
     project.chmod(0o644)
     before = project.read_bytes()
     env = dict(os.environ, PYTHONPATH=str(ROOT))

@@ -8,7 +8,9 @@ import pytest
 
 from pto_wsp import cli
 
-SAMPLE = Path(__file__).resolve().parents[2] / "projects" / "samples" / "attention_varlen.py"
+SAMPLE = (
+    Path(__file__).resolve().parents[2] / "app" / "projects" / "samples" / "attention_varlen.py"
+)
 
 SCRIPT = """
 import numpy as np
@@ -134,7 +136,7 @@ def test_scheduled_only_keeps_unrelated_and_final_workloads(tmp_path):
     assert cli.scheduled_only(result.workloads) == result.workloads
 
 
-PROJECTS = sorted((Path(__file__).resolve().parents[2] / "projects").glob("*.pto.json"))
+PROJECTS = sorted((Path(__file__).resolve().parents[2] / "app" / "projects").glob("*.pto.json"))
 
 
 @pytest.mark.parametrize("project", PROJECTS, ids=[p.name for p in PROJECTS])

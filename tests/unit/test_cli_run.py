@@ -342,7 +342,7 @@ def test_emit_prints_annotated_directives_once(tmp_path, capsys):
 
 
 def test_emit_refusal_of_a_project_names_its_node_not_the_temporary_script(tmp_path, capsys):
-    sample = Path(__file__).resolve().parents[2] / "projects" / "tensor_parallel.pto.json"
+    sample = Path(__file__).resolve().parents[2] / "app" / "projects" / "tensor_parallel.pto.json"
     assert cli.main(["emit", str(sample), "--target", "ascend_npu", "-o", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
     assert f"{sample}: node " in err and "allreduce is not supported" in err, err
@@ -372,4 +372,6 @@ def test_installed_pto_wsp_is_the_app_command():
     import tomllib
 
     data = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
-    assert data["project"]["scripts"]["pto-wsp"] == "app.cli:main"
+    assert data["project"]["scripts"]["pto-wsp"] == "pto_wsp_studio.cli:main"
+    # pto_wsp_studio is the installed name of the app/ folder (issue #19)
+    assert data["tool"]["scikit-build"]["wheel"]["packages"]["pto_wsp_studio"] == "app"

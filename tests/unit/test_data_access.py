@@ -9,7 +9,7 @@ from app.model.data_access import accesses, links_between, readers_and_writers
 from app.model.document import Document
 
 ROOT = Path(__file__).resolve().parents[2]
-TENSOR_PARALLEL = ROOT / "projects" / "tensor_parallel.pto.json"
+TENSOR_PARALLEL = ROOT / "app" / "projects" / "tensor_parallel.pto.json"
 
 
 def _ids(doc: Document) -> dict[str, str]:

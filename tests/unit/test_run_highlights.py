@@ -13,8 +13,8 @@ from app.run_nodes import TaskNodeMap
 from pto_wsp.runtime.trace import TRACE_DTYPE
 
 ROOT = Path(__file__).resolve().parents[2]
-TENSOR_PARALLEL = ROOT / "projects" / "tensor_parallel.pto.json"
-MEGAKERNEL = ROOT / "projects" / "megakernel_pipeline.pto.json"
+TENSOR_PARALLEL = ROOT / "app" / "projects" / "tensor_parallel.pto.json"
+MEGAKERNEL = ROOT / "app" / "projects" / "megakernel_pipeline.pto.json"
 
 
 def _ids(doc: Document) -> dict[str, str]:

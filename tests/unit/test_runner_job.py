@@ -21,7 +21,7 @@ TIMEOUT = 120.0
 
 
 def load(name: str) -> Document:
-    return io.load(ROOT / "projects" / f"{name}.pto.json")
+    return io.load(ROOT / "app" / "projects" / f"{name}.pto.json")
 
 
 def kernel_def(doc: Document):

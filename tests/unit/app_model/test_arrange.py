@@ -145,7 +145,7 @@ def test_kernel_body_is_laid_out_by_dataflow(attention) -> None:
 
 
 def test_bundled_samples_arrange_without_overlaps_or_changing_anything_else() -> None:
-    root = Path(__file__).resolve().parents[3] / "projects"
+    root = Path(__file__).resolve().parents[3] / "app" / "projects"
     paths = sorted(root.glob("*.pto.json"))
     assert paths
     for path in paths:

@@ -14,7 +14,9 @@ from app.model.export import ExportError, export_script
 from app.model.validation import validate_document
 
 ROOT = Path(__file__).resolve().parents[3]
-ATTENTION = ROOT / "projects" / "attention_varlen.pto.json"  # its workload has a schedule sheet
+ATTENTION = (
+    ROOT / "app" / "projects" / "attention_varlen.pto.json"
+)  # its workload has a schedule sheet
 
 
 def _data() -> dict:

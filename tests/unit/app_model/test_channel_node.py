@@ -16,7 +16,7 @@ from app.model.importer import import_script
 from app.model.validation import validate_document
 
 ROOT = Path(__file__).resolve().parents[3]
-MEGAKERNEL = ROOT / "projects" / "megakernel_pipeline.pto.json"
+MEGAKERNEL = ROOT / "app" / "projects" / "megakernel_pipeline.pto.json"
 
 
 def _channel(doc, name: str):

@@ -28,7 +28,7 @@ from .conftest import add, wire
 from .copy_tiles_project import add_collective, build, messages, round_trip, script_file
 
 ROOT = Path(__file__).resolve().parents[3]
-SAMPLE = ROOT / "projects" / "tensor_parallel.pto.json"
+SAMPLE = ROOT / "app" / "projects" / "tensor_parallel.pto.json"
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from app.model.export import ExportError, export_script
 from app.model.validation import document_warnings
 
 ROOT = Path(__file__).resolve().parents[3]
-SAMPLES = sorted((ROOT / "projects").glob("*.pto.json"))
-LIBRARY = sorted((ROOT / "resources" / "kernel_library").glob("*.json"))
+SAMPLES = sorted((ROOT / "app" / "projects").glob("*.pto.json"))
+LIBRARY = sorted((ROOT / "app" / "resources" / "kernel_library").glob("*.json"))
 
 # ------------------------------------------------------------------------------------------
 # building v2 documents

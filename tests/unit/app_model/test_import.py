@@ -18,9 +18,9 @@ from app.model.import_text import expr_text, index_text
 from app.model.importer import ScriptImportError, import_script
 
 ROOT = Path(__file__).resolve().parents[3]
-SAMPLES = sorted((ROOT / "projects").glob("*.pto.json"))
-LIBRARY = sorted((ROOT / "resources" / "kernel_library").glob("*.json"))
-SAMPLE_81 = ROOT / "projects" / "samples" / "attention_varlen.py"
+SAMPLES = sorted((ROOT / "app" / "projects").glob("*.pto.json"))
+LIBRARY = sorted((ROOT / "app" / "resources" / "kernel_library").glob("*.json"))
+SAMPLE_81 = ROOT / "app" / "projects" / "samples" / "attention_varlen.py"
 
 
 # ------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from app.model.document import FORMAT_VERSION, Document
 from app.model.equality import same_as
 from app.model.validation import validate_document
 
-PROJECTS = Path(__file__).resolve().parents[3] / "projects"
+PROJECTS = Path(__file__).resolve().parents[3] / "app" / "projects"
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "v1_migration"
 
 
@@ -273,7 +273,7 @@ def test_load_never_executes_expressions(tmp_path):
 
 def test_autosave_of_saved_project_goes_to_data_dir_keyed_by_path(tmp_path, monkeypatch):
     monkeypatch.setenv(io.DATA_DIR_ENV, str(tmp_path / "data"))
-    project_dir = tmp_path / "repo" / "projects"
+    project_dir = tmp_path / "repo" / "app" / "projects"
     project_dir.mkdir(parents=True)
     path = project_dir / "proj.pto.json"
     ed = DocumentEditor(Document(name="proj"))

@@ -36,7 +36,7 @@ from pto_wsp.language.types import DType
 
 from . import v2_docs
 
-PROJECTS = Path(__file__).resolve().parents[3] / "projects"
+PROJECTS = Path(__file__).resolve().parents[3] / "app" / "projects"
 SAMPLES = sorted(PROJECTS.glob("*.pto.json"))
 GOLDEN_V1 = Path(__file__).resolve().parents[2] / "golden" / "v1_migration"
 

@@ -42,10 +42,10 @@ from pto_wsp.runtime.trace import TRACE_DTYPE
 from pto_wsp.runtime.trace_analysis import analyse_trace
 
 ROOT = Path(__file__).resolve().parents[3]
-PIPELINE = ROOT / "projects" / "megakernel_pipeline.pto.json"
+PIPELINE = ROOT / "app" / "projects" / "megakernel_pipeline.pto.json"
 DISPATCH = "n20"  # megakernel_pipeline: the workload frame whose sheet dispatches round_robin(1)
-MATMUL = ROOT / "projects" / "matmul.pto.json"
-TENSOR_PARALLEL = ROOT / "projects" / "tensor_parallel.pto.json"
+MATMUL = ROOT / "app" / "projects" / "matmul.pto.json"
+TENSOR_PARALLEL = ROOT / "app" / "projects" / "tensor_parallel.pto.json"
 TASK_GRAPH = "n19"  # tensor_parallel: its workload frame; task_graph pools partial: 3, finish: 1
 
 

@@ -135,7 +135,7 @@ def test_sheet_summary(props: dict, text: str) -> None:
 
 def test_samples_read_cold() -> None:
     """The bundled samples as the canvas titles them: every key parameter on the node."""
-    projects = Path(__file__).resolve().parents[3] / "projects"
+    projects = Path(__file__).resolve().parents[3] / "app" / "projects"
 
     def titled(name: str) -> dict[str, str]:
         doc = io.load(projects / f"{name}.pto.json")

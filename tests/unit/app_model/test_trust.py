@@ -208,9 +208,9 @@ def test_recorded_at_save_means_trusted_on_reopen(tmp_path: Path, store: trust.T
 
 
 def test_bundled_samples_are_trusted_by_location(tmp_path: Path, store: trust.TrustStore) -> None:
-    assert trust.BUNDLED_PROJECTS == ROOT / "projects"
-    assert trust.is_bundled(ROOT / "projects" / "attention_varlen.pto.json")
-    assert trust.is_bundled(ROOT / "projects" / "samples" / "attention_varlen.py")
+    assert trust.BUNDLED_PROJECTS == ROOT / "app" / "projects"
+    assert trust.is_bundled(ROOT / "app" / "projects" / "attention_varlen.pto.json")
+    assert trust.is_bundled(ROOT / "app" / "projects" / "samples" / "attention_varlen.py")
     assert not trust.is_bundled(tmp_path / "x.pto.json")
     assert not trust.is_bundled(None)
 

@@ -18,7 +18,7 @@ from app.model.validation import document_warnings, validate_document
 from . import v2_docs
 from .v2_docs import node, wire
 
-PROJECTS = Path(__file__).resolve().parents[3] / "projects"
+PROJECTS = Path(__file__).resolve().parents[3] / "app" / "projects"
 SAMPLES = sorted(PROJECTS.glob("*.pto.json"))
 GOLDEN_V1 = sorted((Path(__file__).resolve().parents[2] / "golden" / "v1_migration").glob("*.v1.pto.json"))  # fmt: skip
 KERNEL = registry.display_name("kernel.def")

@@ -1,6 +1,6 @@
 """Attention with variable lengths: spec §8.1 with concrete numpy tensors.
 
-Runs standalone (``python projects/samples/attention_varlen.py``), under ``pto-wsp ir`` and as
+Runs standalone (``python app/projects/samples/attention_varlen.py``), under ``pto-wsp ir`` and as
 the bundled sample of ``python -m app``. Per batch b and head h, one ``attn_kernel`` task reads
 ``Q[b, h]``, ``K[b]`` and ``V[b]`` and writes ``O[b, h]``; tasks of one batch share a worker
 (affinity) and heads alternate between two streams.
