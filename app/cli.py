@@ -11,6 +11,10 @@ it what the Studio's project files (``.json``, ``.pto.json``; the Qt-free ``app.
 
 A project that carries C++ (``app.model.trust``) says so when ``run`` runs it (the command is the
 consent) and when ``validate`` reads it.
+
+The project-file work lives in ``app.project_files``, imported only when a project file is
+named: ``pip install pto-wsp`` without the ``app`` extra still runs DSL scripts, and a project
+file is a message naming the extra to install, not a traceback.
 """
 
 from __future__ import annotations
@@ -19,45 +23,34 @@ import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
-from app.model import export, io, trust
-from app.model.document import Document
-from app.model.registry import kind_of
-from app.model.validation import validate_document
-from pto_wsp.cli import EXIT_OK, EXIT_USER_ERROR, Command, Extension
+from pto_wsp.cli import Command, Extension
 from pto_wsp.cli import main as dsl_main
 from pto_wsp.cli import run_file as run_dsl_file
-from pto_wsp.errors import PtoError
-from pto_wsp.fileio import atomic_write
 from pto_wsp.runtime.script_run import ExportedScript, RunOutcome
 from pto_wsp.runtime.scripts import ScriptError
 
+__all__ = ["PROJECT_FILES", "ProjectFiles", "main", "project_files", "run_file"]
+
 PROJECT_SUFFIXES = (".json",)  # includes .pto.json
+EXTRA = "app"
+"""The optional dependencies (pyproject.toml) that project files need: the document's pydantic."""
 
 
-def load_project(path: str | Path) -> Document:
-    """The ``Document`` of a project file; ``ScriptError`` with the file and field at fault."""
-    project = Path(path)
-    if not project.is_file():
-        raise ScriptError(f"{project}: no such file")
+def project_files(source: str | Path) -> ModuleType:
+    """``app.project_files``, or ``ScriptError`` naming ``source`` and the extra to install when
+    a package of the ``app`` extra is missing."""
     try:
-        return io.load(project)
-    except PtoError as err:  # ProjectError names the file and the node / field
-        raise ScriptError(str(err)) from err
-
-
-def export_source(project: Path, doc: Document, target: str | None = None) -> export.ExportResult:
-    """The DSL script of ``doc``; ``target`` (if given) replaces the target of every program
-    frame that sets one (the schedule sheet's ``target``)."""
-    if target is not None:
-        doc = doc.copy()
-        for node, _graph, _owner in doc.walk():
-            if kind_of(node).program and node.props.get("target"):
-                node.props["target"] = target
-    try:
-        return export.export_script(doc)
-    except export.ExportError as err:
-        raise ScriptError(f"{project}: cannot export: {err}") from err
+        from . import project_files as module
+    except ModuleNotFoundError as err:
+        if err.name is None or err.name.partition(".")[0] == __name__.partition(".")[0]:
+            raise  # our own package is broken: not a missing extra
+        raise ScriptError(
+            f"{source}: project files need the Studio's dependencies, the '{EXTRA}' extra "
+            f"(no module named {err.name!r}): pip install 'pto-wsp[{EXTRA}]'"
+        ) from err
+    return module
 
 
 @dataclass(frozen=True)
@@ -70,15 +63,9 @@ class ProjectFiles:
     program: str = "pto-wsp"
 
     def export(self, source: Path, script: Path, target: str | None, runs: bool) -> ExportedScript:
-        doc = load_project(source)
-        if runs:
-            carriers = trust.code_carriers(doc)
-            if carriers:
-                print(f"{self.program}: {trust.run_notice(source, carriers)}", file=sys.stderr)
-        result = export_source(source, doc, target)
-        atomic_write(script, result.source)
-        line_map = {line: f"node {node}" for line, node in result.line_map.items()}
-        return ExportedScript(source, script, line_map)
+        module = project_files(source)
+        exported: ExportedScript = module.export_project(source, script, target, runs, self.program)
+        return exported
 
 
 def _export_arguments(parser: argparse.ArgumentParser) -> None:
@@ -87,17 +74,8 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    project = Path(args.project)
-    result = export_source(project, load_project(project))
-    if args.output in (None, "-"):
-        sys.stdout.write(result.source)
-        return EXIT_OK
-    try:
-        atomic_write(Path(args.output), result.source)
-    except OSError as err:
-        raise ScriptError(f"{args.output}: cannot write: {err.strerror}") from err
-    print(f"wrote {args.output}", file=sys.stderr)
-    return EXIT_OK
+    code: int = project_files(args.project).cmd_export(args)
+    return code
 
 
 def _validate_arguments(parser: argparse.ArgumentParser) -> None:
@@ -105,18 +83,8 @@ def _validate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    doc = load_project(args.project)
-    diagnostics = validate_document(doc)
-    carriers = trust.code_carriers(doc)
-    if carriers:  # not a problem: what a run would compile and execute, so the user knows
-        print(f"{args.project}: carries C++ code: {trust.kernel_list(carriers)}")
-    for d in diagnostics:
-        print(f"{d.node_id or '<document>'} {d.field or '-'}: {d.message}")
-    if diagnostics:
-        print(f"{args.project}: {len(diagnostics)} problem(s)", file=sys.stderr)
-        return EXIT_USER_ERROR
-    print(f"{args.project}: ok")
-    return EXIT_OK
+    code: int = project_files(args.project).cmd_validate(args)
+    return code
 
 
 PROJECT_FILES = ProjectFiles()
