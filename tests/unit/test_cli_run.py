@@ -374,4 +374,5 @@ def test_installed_pto_wsp_is_the_app_command():
     data = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     assert data["project"]["scripts"]["pto-wsp"] == "pto_wsp_studio.cli:main"
     # pto_wsp_studio is the installed name of the app/ folder (issue #19)
-    assert data["tool"]["scikit-build"]["wheel"]["packages"]["pto_wsp_studio"] == "app"
+    packages = data["tool"]["scikit-build"]["wheel"]["packages"]
+    assert packages["pto_wsp_studio/cli.py"] == "app/cli.py"
