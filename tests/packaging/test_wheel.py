@@ -19,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -131,9 +132,13 @@ def checkout_env(home: Path) -> dict[str, str]:
 
 
 def deterministic(text: str) -> list[str]:
-    """The lines of a run's report that do not depend on the clock or on paths."""
-    skip = ("time", "trace", "wrote", "project:", "script:", " ms", "/")
-    return [ln for ln in text.splitlines() if not any(s in ln for s in skip)]
+    """The lines of a headless report but those naming a temporary file or a wall time."""
+    varies = ("project:", "script:", "compile_time_ms", "execute_time_ms", "trace ")
+    return [ln for ln in text.splitlines() if not ln.strip().startswith(varies)]
+
+
+def emitted(path: Path) -> str:
+    return re.sub(r"pto-wsp-emit-[^/]+/", "pto-wsp-emit-*/", path.read_text())
 
 
 # ---- the wheel built from the checkout ---------------------------------------------------------
@@ -203,7 +208,8 @@ def test_installed_wheel_runs_like_the_checkout(checkout_wheel: Path, tmp_path: 
 
     installed = run([bindir / "pto-wsp-studio", "--headless"], cwd=elsewhere, env=env)
     checkout = run([sys.executable, "-m", "app", "--headless"], cwd=ROOT, env=here)
-    assert "total_cycles" in installed.stdout or "cycles" in installed.stdout, installed.stdout
+    assert f"project: {project}" in installed.stdout, installed.stdout  # the installed sample
+    assert "total_cycles" in installed.stdout, installed.stdout
     assert deterministic(installed.stdout) == deterministic(checkout.stdout)
 
     stats_i, stats_c = tmp_path / "installed.json", tmp_path / "checkout.json"
@@ -220,8 +226,8 @@ def test_installed_wheel_runs_like_the_checkout(checkout_wheel: Path, tmp_path: 
     run([sys.executable, "-m", "app.cli", *emit, tree_c, local], cwd=ROOT, env=here)
     sources = sorted(p.relative_to(tree_i) for p in tree_i.rglob("*") if p.is_file())
     assert sources == sorted(p.relative_to(tree_c) for p in tree_c.rglob("*") if p.is_file())
-    for rel in sources:
-        assert (tree_i / rel).read_bytes() == (tree_c / rel).read_bytes(), rel
+    for rel in sources:  # byte for byte but the temporary script a kernel's comment names
+        assert emitted(tree_i / rel) == emitted(tree_c / rel), rel
     stubs = run(
         [py, "-c", "from pto_wsp.backends.ascend_npu import STUB_HEADERS as s; print(s)"],
         cwd=elsewhere,
