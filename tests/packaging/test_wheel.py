@@ -41,7 +41,9 @@ pytestmark = pytest.mark.slow
 # ---- helpers -----------------------------------------------------------------------------------
 
 
-def run(cmd: Sequence[str | Path], cwd: Path, env: dict[str, str] | None = None, ok: bool = True):
+def run(
+    cmd: Sequence[str | Path], cwd: Path, env: dict[str, str] | None = None, ok: bool = True
+) -> subprocess.CompletedProcess[str]:
     """Run ``cmd``; with ``ok`` a non-zero exit fails the test with the command's output."""
     res = subprocess.run(
         [str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=1800
@@ -234,10 +236,12 @@ def test_installed_wheel_runs_like_the_checkout(checkout_wheel: Path, tmp_path: 
         env=env,
     ).stdout.strip()
     assert Path(stubs).is_relative_to(venv) and (Path(stubs) / "acl" / "acl.h").is_file(), stubs
-    if CXX is not None:  # the syntax check of the emitted tree, against the installed stubs
-        for rel in (r for r in sources if r.suffix in (".cpp", ".h")):
-            check = [CXX, "-std=c++17", "-fsyntax-only", "-Wall", "-I", stubs, tree_i / rel]
-            run(check, cwd=elsewhere, env=env)
+    assert CXX is not None, "g++ checks the emitted sources (and builds every cpu_sim run)"
+    checked = [r for r in sources if r.suffix in (".cpp", ".h")]
+    assert checked, sources
+    for rel in checked:  # the syntax check of the emitted tree, against the installed stubs
+        check = [CXX, "-std=c++17", "-fsyntax-only", "-Wall", "-I", stubs, tree_i / rel]
+        run(check, cwd=elsewhere, env=env)
 
     offscreen = {**env, "QT_QPA_PLATFORM": "offscreen"}
     shown = run([py, "-c", PALETTE_KERNELS], cwd=elsewhere, env=offscreen).stdout
