@@ -46,7 +46,7 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """Run ``cmd``; with ``ok`` a non-zero exit fails the test with the command's output."""
     res = subprocess.run(
-        [str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=1800
+        [str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=3600
     )
     if ok:
         assert res.returncode == 0, (
