@@ -73,6 +73,34 @@ def tile_shape_problem(tile_shape: Sequence[int], view_shape: Sequence[int | Non
     return None
 
 
+def tile_shape_differences(tile_shape: Sequence[int], view_shape: Sequence[int | None]) -> str:
+    """Which dimensions of a view that ``tile_shape_problem`` refuses differ from the tile, in
+    the view's numbering: ``dimension 0 is 8, the tile has 4 rows``. Leading dimensions must be
+    1; a one-dimensional view has no row dimension. Empty when the view fits."""
+    core = tile_dims([int(w) for w in tile_shape])
+    view = list(view_shape)
+    if core is None or _fits(core, view):
+        return ""
+    rows, cols = core
+    parts: list[str] = []
+    for d, s in enumerate(view[:-2]):
+        if s is not None and int(s) != 1:
+            parts.append(f"dimension {d} is {int(s)}, a leading dimension must be 1")
+    if len(view) >= 2:
+        r = view[-2]
+        if r is not None and int(r) != rows:
+            parts.append(f"dimension {len(view) - 2} is {int(r)}, the tile has {rows} rows")
+    elif rows != 1:
+        parts.append(f"the view has no row dimension, the tile has {rows} rows")
+    if view:
+        c = view[-1]
+        if c is not None and int(c) != cols:
+            parts.append(f"dimension {len(view) - 1} is {int(c)}, the tile has {cols} columns")
+    elif cols != 1:
+        parts.append(f"the view has no column dimension, the tile has {cols} columns")
+    return "; ".join(parts)
+
+
 def _fits(core: tuple[int, int], view: list[int | None]) -> bool:
     """The rule of ``view_tile_problem`` (cpp_backend/ir/tile.h): leading extents beyond the
     last two are 1 (or known only at run time), the last two (``[c]`` read as ``[1, c]``) are
@@ -117,5 +145,6 @@ __all__ = [
     "tile_dims",
     "tile_dtype_problem",
     "tile_rank_problem",
+    "tile_shape_differences",
     "tile_shape_problem",
 ]

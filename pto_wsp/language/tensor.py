@@ -432,6 +432,70 @@ def index_text(
     return ", ".join(parts)
 
 
+def index_exprs_of(items: Sequence[IndexItem], extents: Sequence[int]) -> tuple[Any, ...]:
+    """The reference implementation's ``Tensor.index_exprs``: the indices that reach a view from
+    its root, root-relative and composed (``Q[b][h]`` and ``Q[b, h]`` both give ``(b, h)``).
+
+    A fixed index is its expression (an int or ``ScalarExpr``), a narrowed range a ``slice``, a
+    whole dimension ``slice(None)``; trailing whole dimensions are left out, so a root tensor's
+    is ``()``."""
+    out: list[Any] = []
+    whole: list[bool] = []
+    for it, n in zip(items, extents, strict=True):
+        if isinstance(it, IndexPoint):
+            out.append(it.expr)
+            whole.append(False)
+        elif it.is_static and (it.start, it.stop, it.step) == (0, n, 1):
+            out.append(slice(None))
+            whole.append(True)
+        else:
+            stop = it.stop
+            if it.is_static and it.step > 1 and it.length:  # the round stop, as index_text
+                stop = min(int(it.start) + it.length * it.step, max(n, int(it.stop)))
+            out.append(slice(it.start, stop, None if it.step == 1 else it.step))
+            whole.append(False)
+    while whole and whole[-1]:
+        whole.pop()
+        out.pop()
+    return tuple(out)
+
+
+def tile_index(
+    items: Sequence[IndexItem], extents: Sequence[int], rows: int, cols: int
+) -> tuple[IndexItem, ...] | None:
+    """An index of the root, close to ``items``, whose view is a ``rows`` x ``cols`` tile: what
+    a ``TypeCheckError`` for a view of the wrong shape shows as the index that would match.
+
+    The last two ranges of the view keep their start and step and take the tile's extents, a
+    leading range is fixed at its start; a view with too few ranges for the tile turns its last fixed indices into ranges that
+    start there. None when that index would leave the root."""
+    new = list(items)
+    ranges = [d for d, it in enumerate(new) if isinstance(it, IndexRange)]
+    need = 1 if rows == 1 else 2
+    points = [d for d, it in enumerate(new) if isinstance(it, IndexPoint)]
+    while len(ranges) < need:
+        before = [d for d in points if not ranges or d < ranges[0]]
+        if not before:
+            return None
+        points.remove(before[-1])
+        ranges.insert(0, before[-1])
+    lead = ranges[:-2]
+    want = [rows, cols] if len(ranges) >= 2 else [cols]
+    for d in lead:  # a leading dimension must be 1: fix it at the range's start
+        it = new[d]
+        assert isinstance(it, IndexRange)
+        new[d] = IndexPoint(it.start)
+    for d, w in zip(ranges[len(lead) :], want, strict=True):
+        it = new[d]
+        start, step = (it.expr, 1) if isinstance(it, IndexPoint) else (it.start, it.step)
+        if isinstance(start, int):
+            last = start + (w - 1) * step
+            if not (0 <= start < extents[d] and 0 <= last < extents[d]):
+                return None
+        new[d] = IndexRange(start, _add(start, w * step), step)
+    return tuple(new)
+
+
 def _root_label(root: Tensor) -> str:
     return root.name if root.name else f"<tensor {root.shape} {root.dtype.value}>"
 
@@ -696,6 +760,16 @@ class Tensor(_ElementOps):
             self._items = tuple(IndexRange(0, n, 1) for n in self.shape)
         return self._items
 
+    @property
+    def base(self) -> Tensor:
+        """The root tensor (the reference implementation's name for ``root``)."""
+        return self._root
+
+    @property
+    def index_exprs(self) -> tuple[Any, ...]:
+        """The indices applied to the root to reach this view (``index_exprs_of``)."""
+        return index_exprs_of(self.index_items, self._root.shape)
+
     def nbytes(self) -> int:
         return int(self._data.nbytes)
 
@@ -844,6 +918,16 @@ class TensorView(_ElementOps):
         return self._items
 
     @property
+    def base(self) -> Tensor:
+        """The root tensor (the reference implementation's name for ``root``)."""
+        return self._root
+
+    @property
+    def index_exprs(self) -> tuple[Any, ...]:
+        """The indices applied to the root to reach this view (``index_exprs_of``)."""
+        return index_exprs_of(self._items, self._root.shape)
+
+    @property
     def shape(self) -> tuple[int | None, ...]:
         return self._shape
 
@@ -967,6 +1051,8 @@ __all__ = [
     "IndexRange",
     "IndexItem",
     "index_text",
+    "index_exprs_of",
+    "tile_index",
     "is_tensor_like",
     "same_expr",
 ]

@@ -6,14 +6,15 @@ Works on a signature alone, so ``KernelRef`` calls and the Studio's checks share
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
 
-from ...errors import SourceLoc, TypeCheckError
+from ...errors import SourceLoc, TypeCheckError, _is_internal
 from ..scalar_expr import ScalarExpr, as_expr
-from ..shape_rule import tile_dtype_problem, tile_shape_problem
-from ..tensor import Tensor, TensorView
+from ..shape_rule import tile_dims, tile_dtype_problem, tile_shape_differences, tile_shape_problem
+from ..tensor import Tensor, TensorView, index_text, tile_index
 from ..types import DType
 from .annotations import CONSTEXPR_TYPES, check_constexpr_value, check_scalar_value
 from .signature import KernelParam, KernelSignature
@@ -102,6 +103,34 @@ def _check_argument(
     return expr
 
 
+def _matching_index(p: KernelParam, value: Any) -> str:
+    """``; X[b, 0:4, :] would match``: the index of the view's root that gives the tile's shape
+    (DESIGN §6: a view of another shape is refused, never read past, as the reference does)."""
+    root = getattr(value, "root", None)
+    dims = tile_dims(p.shape or ())
+    if not isinstance(root, Tensor) or dims is None:
+        return ""
+    items = tile_index(value.index_items, root.shape, *dims)
+    if items is None:
+        return f"; no index of the tensor it views gives a {dims[0]}x{dims[1]} tile"
+    return f"; {_user_name(root)}[{index_text(items, root.shape)}] would match"
+
+
+def _user_name(root: Tensor) -> str:
+    """The tensor's name, or the caller's variable holding it, for a message."""
+    if root.name:
+        return root.name
+    frame = sys._getframe(1)
+    while frame is not None and _is_internal(frame.f_code.co_filename):
+        frame = frame.f_back
+    if frame is not None:
+        for mapping in (frame.f_locals, frame.f_globals):
+            for name, v in mapping.items():
+                if v is root and not name.startswith("_"):
+                    return name
+    return "tensor"
+
+
 def _check_tile_argument(where: str, p: KernelParam, value: Any, loc: SourceLoc | None) -> None:
     shape = [
         int(s) if isinstance(s, int | np.integer) else None
@@ -109,7 +138,8 @@ def _check_tile_argument(where: str, p: KernelParam, value: Any, loc: SourceLoc 
     ]
     problem = tile_shape_problem(p.shape or (), shape)  # the rule the Studio checks live too
     if problem is not None:
-        raise TypeCheckError(f"{where} {problem}", loc=loc)
+        detail = tile_shape_differences(p.shape or (), shape)
+        raise TypeCheckError(f"{where} {problem} ({detail}){_matching_index(p, value)}", loc=loc)
     dtype = getattr(value, "dtype", None)
     if dtype is not None:
         try:
