@@ -7,6 +7,7 @@ Works on a signature alone, so ``KernelRef`` calls and the Studio's checks share
 from __future__ import annotations
 
 import sys
+from types import FrameType
 from typing import Any
 
 import numpy as np
@@ -120,7 +121,7 @@ def _user_name(root: Tensor) -> str:
     """The tensor's name, or the caller's variable holding it, for a message."""
     if root.name:
         return root.name
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and _is_internal(frame.f_code.co_filename):
         frame = frame.f_back
     if frame is not None:
