@@ -28,6 +28,9 @@ MOVED: dict[str, str] = {
         for name in ("program", "trace", "trace_analysis", "runner", "isolation")
     },
     "pto_wsp.lowering": "pto_wsp.compiler.lowering",
+    # the reference implementation's module paths (DESIGN §6 "Reference compatibility")
+    "pto_wsp.primitives": "pto_wsp.language.primitives",
+    "pto_wsp.p_namespace": "pto_wsp.language.p_namespace",
     "pto_wsp.backends.applicability": "pto_wsp.compiler.applicability",
     "pto_wsp.backends.cost": "pto_wsp.compiler.cost",
     "pto_wsp.backends.collective_cost": "pto_wsp.compiler.collective_cost",

@@ -176,10 +176,13 @@ void bind_workload(py::module_& m) {
             py::arg("channel_id"), py::arg("value") = py::none(), py::arg("loc") = "", py::arg("block") = true)
         .def_static(
             "consume",
-            [](int64_t channel_id, const VarTuple& var, const py::object& body, std::string loc) {
-                return Node::consume(channel_id, to_var(var), to_body(body), std::move(loc));
+            [](int64_t channel_id, const VarTuple& var, const py::object& body, std::string loc,
+               bool first_axis) {
+                return Node::consume(channel_id, to_var(var), to_body(body), std::move(loc),
+                                     first_axis);
             },
-            py::arg("channel_id"), py::arg("var"), py::arg("body"), py::arg("loc") = "")
+            py::arg("channel_id"), py::arg("var"), py::arg("body"), py::arg("loc") = "",
+            py::arg("first_axis") = false)
         .def_static("connect", &Node::connect, py::arg("processes"), py::arg("channels"), py::arg("loc") = "")
         .def_static("record", &Node::record, py::arg("event_id"), py::arg("loc") = "")
         .def_static("synchronize", &Node::synchronize, py::arg("event_id"), py::arg("loc") = "")

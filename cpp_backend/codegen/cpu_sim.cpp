@@ -272,9 +272,11 @@ private:
         if (n.kind == NodeKind::ParallelFor || n.kind == NodeKind::SeqFor ||
             n.kind == NodeKind::SelectFor || n.kind == NodeKind::Consume) {
             // A consume variable is the item's sequence number: distinct for every item of a
-            // pipeline run (also across replicas), so it separates like a loop variable.
+            // pipeline run (also across replicas), so it separates like a loop variable. Not
+            // when it is the sent task's first axis (the reference builder's consume): two
+            // items may carry one value.
             for (const auto& v : n.vars) {
-                loops.push_back({v.id, n.kind != NodeKind::SelectFor});
+                loops.push_back({v.id, n.kind != NodeKind::SelectFor && !n.binds_first_axis()});
                 ++pushed;
             }
         }

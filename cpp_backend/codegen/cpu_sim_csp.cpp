@@ -89,6 +89,12 @@ std::string at(const std::string& what, const std::string& loc) {
 
 CspEmitter::CspEmitter(const Module& m, CspHost& host) : m_(m), h_(host) {
     used_ = m.workload && uses_csp(*m.workload);
+    std::function<void(const Node&)> find_tagged = [&](const Node& x) {
+        if (x.binds_first_axis()) tagged_.insert(x.channel_id);
+        for (const auto& c : x.nested())
+            if (c) find_tagged(*c);
+    };
+    if (m.workload) find_tagged(*m.workload);
 }
 
 std::string CspEmitter::hot_chan(int64_t id) { return "pto_hc" + std::to_string(id); }
@@ -218,7 +224,8 @@ void CspEmitter::collect_writes(const Node& n, std::vector<Loop>& loops,
     if (n.kind == NodeKind::ParallelFor || n.kind == NodeKind::SeqFor ||
         n.kind == NodeKind::SelectFor || n.kind == NodeKind::Consume) {
         for (const auto& v : n.vars) {
-            loops.push_back(Loop{v.id, v.name, n.kind != NodeKind::SelectFor,
+            loops.push_back(Loop{v.id, v.name,
+                                 n.kind != NodeKind::SelectFor && !n.binds_first_axis(),
                                  n.kind == NodeKind::Consume ? n.channel_id : -1});
             ++pushed;
         }
@@ -310,7 +317,7 @@ void CspEmitter::analyse_rotation(const std::vector<const Node*>& procs) {
             const View& view = first.arg->view;
             bool has_consume = false;
             for (const Loop& l : first.loops) {
-                has_consume = has_consume || l.consume >= 0;
+                has_consume = has_consume || (l.consume >= 0 && l.injective);
                 const bool sep =
                     l.injective && std::any_of(view.indices.begin(), view.indices.end(),
                                                [&](const Index& ix) { return separates(ix, l.var); });
@@ -540,6 +547,10 @@ void CspEmitter::emit_send(const Node& n) {
                (blocking ? "1" : "0") + ", " + lit(at("send on " + ch->name, n.loc)) + ", &" +
                item + ", &" + g + ");");
     h_.csp_put(moved_by(before, "PTO_WAIT_CHANNEL_FULL", g));
+    if (tagged_.count(n.channel_id) && n.value && n.value->kind == NodeKind::Task &&
+        !n.value->axis_values.empty())
+        h_.csp_put("pto_csp_item_tag(pto_C, " + cid + ", " + item + ", (int64_t)(" +
+                   h_.csp_expr(n.value->axis_values[0], at("send on " + ch->name, n.loc)) + "));");
     if (n.value) {
         const std::string saved = h_.csp_fresh("pto_smax"), gate = h_.csp_fresh("pto_sgate");
         h_.csp_put("const int64_t " + saved + " = pto_max; const uint32_t " + gate +
@@ -564,19 +575,25 @@ void CspEmitter::emit_consume(const Node& n) {
     if (n.vars.empty()) throw CodegenError("malformed consume (no item variable)", n.loc);
     const std::string cid = std::to_string(n.channel_id);
     const std::string var = "v" + std::to_string(n.vars[0].id);
+    // The item number: the variable itself, unless the variable is the sent task's first axis.
+    const bool tag = n.binds_first_axis();
+    const std::string item = tag ? h_.csp_fresh("pto_item") : var;
     h_.csp_put("for (;;) {  // " + at("consume " + channel_name(n.channel_id), n.loc));
     h_.csp_indent(1);
-    h_.csp_put("int64_t " + var + " = 0;");
+    h_.csp_put("int64_t " + item + " = 0;");
     const std::string before = h_.csp_fresh("pto_b0"), g = h_.csp_fresh("pto_g");
     h_.csp_put("const int64_t " + before + " = pto_barrier; uint32_t " + g + " = pto_bgate;");
     h_.csp_put("const int32_t " + g + "_took = pto_csp_take_on(pto_C, pto_H, pto_clk, " +
-               hot_chan(n.channel_id) + ", pto_self, " + cid + ", &pto_barrier, &" + var + ", &" +
+               hot_chan(n.channel_id) + ", pto_self, " + cid + ", &pto_barrier, &" + item + ", &" +
                g + ");");
     // The close (a drained channel) moves the clock as well: the loop's successor waited for it.
     h_.csp_put(moved_by(before, "PTO_WAIT_CHANNEL_EMPTY", g));
     h_.csp_put("if (!" + g + "_took) break;");
+    if (tag)
+        h_.csp_put("const int64_t " + var + " = pto_csp_item_tag_take(pto_C, " + cid + ", " + item +
+                   "); (void)" + var + ";");
     h_.csp_bind(n.vars[0].id, true);
-    consume_ctx_.push_back({n.channel_id, var});
+    consume_ctx_.push_back({n.channel_id, item});
     const std::string saved = h_.csp_fresh("pto_smax"), gate = h_.csp_fresh("pto_sgate");
     h_.csp_put("const int64_t " + saved + " = pto_max; const uint32_t " + gate +
                " = pto_mgate; pto_max = 0; pto_mgate = PTO_WAIT_NO_GATE;");
@@ -591,7 +608,7 @@ void CspEmitter::emit_consume(const Node& n) {
     consume_ctx_.pop_back();
     h_.csp_bind(n.vars[0].id, false);
     if (item_release_.count(n.channel_id))  // see item_release_
-        h_.csp_put("pto_csp_release_item(pto_C, pto_self, " + cid + ", " + var +
+        h_.csp_put("pto_csp_release_item(pto_C, pto_self, " + cid + ", " + item +
                    ", pto_barrier, pto_bgate);");
     else
         h_.csp_put("pto_csp_release_on(pto_C, pto_H, pto_clk, " + hot_chan(n.channel_id) +

@@ -86,7 +86,8 @@ private:
         std::string loc;  // the send that fills it
     };
     /// A loop of a pipeline member around a task: its variable, whether distinct iterations
-    /// have distinct values (not a select_for) and, for a consume, its channel (else -1).
+    /// have distinct values (not a select_for, nor a consume binding the sent task's first
+    /// axis) and, for a consume, its channel (else -1).
     struct Loop {
         int64_t var;
         std::string name;
@@ -131,6 +132,9 @@ private:
     CspHost& h_;
     bool used_ = false;
     bool in_process_ = false;
+    /// Channels a consume binding the sent task's first axis takes from: their sends tag each
+    /// item with that value (pto_csp_item_tag).
+    std::set<int64_t> tagged_;
     // Set right before emitting a task that directly follows a reserve / take: those return
     // with the process already the earliest at its clock, so the task's own ordering point
     // (pto_csp_at) would be a no-op call per item. Consumed by the next task_prologue().

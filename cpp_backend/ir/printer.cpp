@@ -131,7 +131,9 @@ std::string node_head(const Node& n, const Module* module) {
             const bool nonblocking = it != n.attrs.end() && it->second == AttrValue(false);
             return "send " + channel_ref(n.channel_id) + (nonblocking ? " nonblocking" : "");
         }
-        case NodeKind::Consume: return "consume " + channel_ref(n.channel_id) + " as " + var_def(n.vars[0]);
+        case NodeKind::Consume:
+            return "consume " + channel_ref(n.channel_id) + " as " + var_def(n.vars[0]) +
+                   (n.binds_first_axis() ? " first_axis" : "");
         case NodeKind::Connect: return "connect " + channel_list(n.channels);
         case NodeKind::Record: return "record " + event_ref(n.event_id);
         case NodeKind::Synchronize: return "synchronize " + event_ref(n.event_id);

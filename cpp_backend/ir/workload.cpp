@@ -224,13 +224,21 @@ NodePtr Node::send(int64_t channel_id, NodePtr value, std::string loc, bool bloc
     return n;
 }
 
-NodePtr Node::consume(int64_t channel_id, VarDef var, std::vector<NodePtr> body, std::string loc) {
+NodePtr Node::consume(int64_t channel_id, VarDef var, std::vector<NodePtr> body, std::string loc,
+                      bool first_axis) {
     require_nodes(body, "Node.consume body");
     auto n = fresh(NodeKind::Consume, std::move(loc));
     n->channel_id = channel_id;
     n->vars = {std::move(var)};
     n->children = std::move(body);
+    if (first_axis) n->attrs["first_axis"] = true;  // the reference builder's consume(ch, fn)
     return n;
+}
+
+bool Node::binds_first_axis() const {
+    if (kind != NodeKind::Consume) return false;
+    auto it = attrs.find("first_axis");
+    return it != attrs.end() && it->second == AttrValue(true);
 }
 
 NodePtr Node::connect(std::vector<NodePtr> processes, std::vector<int64_t> channels,

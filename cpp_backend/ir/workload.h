@@ -92,7 +92,9 @@ std::string to_string(NodeKind k);
 ///   Pipe / Combine / Sequential: children
 ///   Process:     name, consumes, produces, replicas, children
 ///   Send:        channel_id, value (may be null), attrs["block"] = false for a non-blocking send
-///   Consume:     channel_id, vars[0], children
+///   Consume:     channel_id, vars[0], children; attrs["first_axis"] = true when vars[0] is the
+///                first axis value of the task that sent the item (the reference builder's
+///                consume), not the item's sequence number
 ///   Connect:     children (process nodes), channels
 ///   Record / Synchronize: event_id
 ///   SlotSet:     slot, expr
@@ -148,7 +150,9 @@ struct Node {
                            int64_t replicas = 1, std::string loc = "");
     static NodePtr send(int64_t channel_id, NodePtr value, std::string loc = "", bool block = true);
     static NodePtr consume(int64_t channel_id, VarDef var, std::vector<NodePtr> body,
-                           std::string loc = "");
+                           std::string loc = "", bool first_axis = false);
+    /// A Consume node whose variable is the sent task's first axis value (attrs["first_axis"]).
+    bool binds_first_axis() const;
     static NodePtr connect(std::vector<NodePtr> processes, std::vector<int64_t> channels,
                            std::string loc = "");
     static NodePtr record(int64_t event_id, std::string loc = "");

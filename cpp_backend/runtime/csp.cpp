@@ -153,6 +153,8 @@ struct Chan : pto_csp_hot_chan {
     // above it were released (ring indexed by item mod cap; items in use span < cap numbers).
     int64_t release_floor = 0;
     std::vector<uint8_t> released;
+    // pto_csp_item_tag: the tags of items sent but not yet taken (few: at most the slots)
+    std::map<int64_t, int64_t> tags;
 
     /// Mirrors the waiter lists' sizes into the C-visible counts (after every change of them).
     void sync_waiters() {
@@ -186,6 +188,7 @@ struct Chan : pto_csp_hot_chan {
         producers = live_producers = 0;
         release_floor = 0;
         released.assign(static_cast<std::size_t>(cap), 0);
+        tags.clear();
         wait_send.clear();
         wait_take.clear();
         sync_waiters();
@@ -795,6 +798,19 @@ pto_csp* pto_csp_create(pto_abi_run* R, int32_t n_channels, const char* const* c
     C->saved_current = t_current;
     t_current = C;
     return C;
+}
+
+void pto_csp_item_tag(pto_csp* C, int32_t ch, int64_t item, int64_t value) {
+    C->chans[ch].tags[item] = value;
+}
+
+int64_t pto_csp_item_tag_take(pto_csp* C, int32_t ch, int64_t item) {
+    auto& tags = C->chans[ch].tags;
+    auto it = tags.find(item);
+    if (it == tags.end()) return item;
+    const int64_t value = it->second;
+    tags.erase(it);
+    return value;
 }
 
 void pto_csp_channel_latency(pto_csp* C, int32_t ch, int64_t cycles) {

@@ -126,6 +126,12 @@ PTO_CSP_API void pto_csp_commit(pto_csp* C, int32_t self, int32_t ch, int64_t it
  * (a wait for the item: the gate its commit carried; for the close: the closer's gate). */
 PTO_CSP_API int32_t pto_csp_take(pto_csp* C, int32_t self, int32_t ch, int64_t* now, int64_t* item,
                                  uint32_t* gate);
+/* Tags reserved item `item` of `ch` with `value`: the first axis value of the task a send runs,
+ * which a consume of the reference builder style binds instead of the item number (docs/
+ * semantics.md "Coming from the reference implementation"). Call between reserve and commit. */
+PTO_CSP_API void pto_csp_item_tag(pto_csp* C, int32_t ch, int64_t item, int64_t value);
+/* The tag of item `item` of `ch`, or `item` itself when its send set none; forgets the tag. */
+PTO_CSP_API int64_t pto_csp_item_tag_take(pto_csp* C, int32_t ch, int64_t item);
 /* Ends the consume body iteration of the last item taken from `ch`: frees its slot at `now`
  * (gate: the task whose end gave `now`; a sender waiting for the slot continues with it). */
 PTO_CSP_API void pto_csp_release(pto_csp* C, int32_t self, int32_t ch, int64_t now, uint32_t gate);

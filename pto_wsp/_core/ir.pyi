@@ -215,7 +215,7 @@ class Node:
     def connect(processes: collections.abc.Sequence[Node], channels: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], loc: str = '') -> Node:
         ...
     @staticmethod
-    def consume(channel_id: typing.SupportsInt | typing.SupportsIndex, var: tuple[str, typing.SupportsInt | typing.SupportsIndex], body: typing.Any, loc: str = '') -> Node:
+    def consume(channel_id: typing.SupportsInt | typing.SupportsIndex, var: tuple[str, typing.SupportsInt | typing.SupportsIndex], body: typing.Any, loc: str = '', first_axis: bool = False) -> Node:
         ...
     @staticmethod
     def parallel_for(vars: collections.abc.Sequence[tuple[str, typing.SupportsInt | typing.SupportsIndex]], axes: collections.abc.Sequence[Axis], body: typing.Any, loc: str = '') -> Node:

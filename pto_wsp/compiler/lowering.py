@@ -395,7 +395,11 @@ class Lowering:
 
     def _stmt_ConsumeNode(self, n: tree.ConsumeNode) -> Any:
         return ir.Node.consume(
-            self.channel(n.channel), self.var(n.var), self.lower_body(n.body), _loc(n)
+            self.channel(n.channel),
+            self.var(n.var),
+            self.lower_body(n.body),
+            _loc(n),
+            first_axis=bool(n.first_axis),
         )
 
     def _stmt_CollectiveOp(self, n: CollectiveOp) -> Any:

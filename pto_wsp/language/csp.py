@@ -34,6 +34,7 @@ import numpy as np
 from ..errors import ChannelError, ExecutionError, SourceLoc, TypeCheckError, user_location
 from . import _builder
 from .scalar_expr import LoopVar, ScalarExpr
+from .workload import builder
 from .workload.loops import place_process, trace_body
 from .workload.nodes import (
     CloseNode,
@@ -47,7 +48,7 @@ from .workload.nodes import (
     is_kernel_call,
 )
 from .workload.recording import Scope, close_scope, target_names
-from .workload.traced import Workload
+from .workload.traced import Workload, was_recorded
 
 __all__ = [
     "Channel",
@@ -186,15 +187,25 @@ def _is_tensor_value(v: Any) -> bool:
     return hasattr(v, "dtype") and (hasattr(v, "root") or hasattr(v, "index_items"))
 
 
-def send(ch: Channel, value: Any, block: bool = True) -> SendNode:
-    """Send ``value`` (a kernel call, a tensor / view, or None for a bare token) on ``ch``."""
+def send(ch: Channel, value: Any, block: bool = True) -> Any:
+    """Send ``value`` (a kernel call, a tensor / view, or None for a bare token) on ``ch``.
+
+    Records a ``SendNode`` and returns it; outside a workload (the reference builder style,
+    ``send(ch, task(...))``) it returns a ``Workload`` holding the send."""
     loc = user_location()
-    scope = _builder.current()
-    if scope is None:
-        raise TypeCheckError("send(...) must be used inside a @workload function", loc=loc)
     _check_channel(ch, "send(ch, value)", loc)
     if not isinstance(block, bool):
         raise TypeCheckError(f"send(..., block=) takes a bool, got {block!r}", loc=loc)
+    if builder.outside_workload():
+        return builder.build("send", lambda: _send(ch, value, block, loc), f"send_{ch.name}", loc)
+    return _send(ch, value, block, loc)
+
+
+def _send(ch: Channel, value: Any, block: bool, loc: SourceLoc | None) -> SendNode:
+    scope = _builder.current()
+    assert scope is not None  # send() checked it
+    if isinstance(value, Workload):
+        value = _sent_task(value, scope, loc)
     if is_kernel_call(value):
         remove = getattr(scope, "remove", None)
         if remove is None or not remove(value):
@@ -213,6 +224,20 @@ def send(ch: Channel, value: Any, block: bool = True) -> SendNode:
     node = SendNode(ch, value, block, loc)
     scope.append(node)
     return node
+
+
+def _sent_task(w: Workload, scope: Any, loc: SourceLoc | None) -> Any:
+    """The kernel call a workload sent by the builder style (``send(ch, task(...))`` outside a
+    workload) stands for: it must hold exactly one task. A task recorded in this scope stays
+    there, for ``send`` to move it."""
+    stmts = w.statements()
+    if len(stmts) != 1 or not is_kernel_call(stmts[0]):
+        raise TypeCheckError(
+            f"send(ch, workload): a sent workload must be a single task, got {w!r}", loc=loc
+        )
+    if not was_recorded(w, scope):
+        scope.append(stmts[0])
+    return stmts[0]
 
 
 def _type_name(t: Any) -> str:
@@ -318,7 +343,9 @@ class _Consume:
                 f"consume({self.ch.name}) must be used inside a @workload function", loc=self.loc
             )
         var = LoopVar(name or f"{self.ch.name}_item", None)
-        self.node = ConsumeNode(self.ch, var, [], self.loc)
+        # The reference builder's consume binds the sent task's first axis (workload.builder).
+        first_axis = bool(getattr(parent, "builder", False))
+        self.node = ConsumeNode(self.ch, var, [], self.loc, first_axis)
         var.loop = self.node
         self._parent = parent
         self._scope = Scope("consume", parent, in_process=True)
@@ -344,7 +371,10 @@ class _Consume:
 
 
 def consume(ch: Channel, fn: Callable[[LoopVar], Any] | None = None) -> Any:
-    """``with consume(ch) as t: ...`` or ``consume(ch, lambda t: ...)`` (same scope rules)."""
+    """``with consume(ch) as t: ...`` or ``consume(ch, lambda t: ...)`` (same scope rules).
+
+    Outside a workload ``consume(ch, fn)`` is the reference builder style: it returns a
+    ``Workload`` holding the consume block, for ``process(n).body(...)``."""
     loc = user_location()
     _check_channel(ch, "consume(ch)", loc)
     cm = _Consume(ch, loc)
@@ -354,14 +384,32 @@ def consume(ch: Channel, fn: Callable[[LoopVar], Any] | None = None) -> Any:
         raise TypeCheckError(
             f"consume(ch, fn): fn must be callable, got {type(fn).__name__}", loc=loc
         )
-    var = cm._open(None)
+    if builder.outside_workload():
+        return builder.build(
+            "consume", lambda: _consume_with(cm, fn), f"consume_{ch.name}", loc, fn
+        )
+    return _consume_with(cm, fn)
+
+
+def _consume_with(cm: _Consume, fn: Callable[[LoopVar], Any]) -> ConsumeNode | None:
+    in_builder = bool(getattr(_builder.current(), "builder", False))
+    var = cm._open(_first_parameter(fn) if in_builder else None)
     try:
-        fn(var)
+        builder.adopt(fn(var), cm._scope, f"consume({cm.ch.name}, fn)", cm.loc)
     except BaseException as e:
         cm.__exit__(type(e), e, e.__traceback__)
         raise
     cm.__exit__(None, None, None)
     return cm.node
+
+
+def _first_parameter(fn: Any) -> str | None:
+    """The name of ``fn``'s first parameter (``lambda t: ...`` -> ``t``): in the builder style
+    the consume variable's name, as a ``with consume(ch) as t`` target names it."""
+    code = getattr(fn, "__code__", None)
+    if code is None or code.co_argcount < 1:
+        return None
+    return str(code.co_varnames[0])
 
 
 # ======================================================================================

@@ -227,15 +227,18 @@ class ScalarExpr:
 class LoopVar(ScalarExpr):
     """The variable a ``P``/``P.seq``/``P.sel`` loop (or a ``consume``) binds.
 
-    ``axis`` is the axis object the loop iterates; ``id`` is unique per process, so two loops
-    that reuse a Python name stay distinct in the IR.
+    ``axis`` is the axis object the loop iterates; ``index`` the variable's position among its
+    loop's (``P.grid(a, b)``: 0 for a's, 1 for b's; the reference implementation's
+    ``LoopVar(name, axis, index=0)``); ``id`` is unique per process, so two loops that reuse a
+    Python name stay distinct in the IR.
     """
 
-    __slots__ = ("axis", "id", "loop")
+    __slots__ = ("axis", "id", "index", "loop")
 
-    def __init__(self, name: str, axis: Any = None):
+    def __init__(self, name: str, axis: Any = None, index: int = 0):
         super().__init__("var", name=name)
         self.axis = axis
+        self.index = int(index)
         self.id = next(_var_ids)
         self.loop: Any = None  # the LoopNode / ConsumeNode that binds it (set when recorded)
 

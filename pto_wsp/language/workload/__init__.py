@@ -12,7 +12,8 @@ once, not B x H times. One module per job:
 * ``loops`` - ``P``: loops, ``P.when``/``P.otherwise`` chains, ``P.pipe`` pipelines;
 * ``definition`` - the ``@workload`` decorator (tracing a body per call, inlining);
 * ``compose`` - ``combine`` and ``sequential``;
-* ``legacy`` - ``task``, ``for_each``, ``parallel_for``.
+* ``legacy`` - ``task``, ``for_each``, ``parallel_for``, ``select``, ``cond``;
+* ``builder`` - the same forms outside ``@workload`` (the reference builder style).
 
 Structure rules decided here (spec §3, DESIGN §6):
 
@@ -39,7 +40,7 @@ from __future__ import annotations
 
 from .compose import combine, sequential
 from .definition import WorkloadFunction, workload
-from .legacy import for_each, parallel_for, task
+from .legacy import cond, for_each, parallel_for, select, task
 from .loops import P
 from .nodes import (
     CloseNode,
@@ -71,6 +72,8 @@ __all__ = [
     "task",
     "for_each",
     "parallel_for",
+    "select",
+    "cond",
     "Scope",
     "LoopNode",
     "CondNode",

@@ -1,4 +1,9 @@
-"""Composition (spec §3.6): ``combine`` (unordered) and ``sequential`` (ordered)."""
+"""Composition (spec §3.6): ``combine`` (unordered) and ``sequential`` (ordered).
+
+Both take workloads (the spec's form) and, for scripts in the reference builder style, the
+statements its forms return (``task(...)``, ``for_each(...)``... inside a body function): such a
+statement moves out of the scope it was recorded in into the composition.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,20 @@ from ...errors import SourceLoc, TypeCheckError, user_location
 from .. import _builder
 from ..schedule import ScheduleSpec
 from .definition import WorkloadFunction
-from .nodes import CombineNode, SequentialNode
+from .nodes import CombineNode, SequentialNode, is_statement
 from .traced import Workload, reject_scheduled
 
 
 def _as_workload(x: Any, what: str, loc: SourceLoc | None) -> Workload:
     if isinstance(x, Workload):
         return x
+    if is_statement(x):
+        parent = _builder.current()
+        remove = getattr(parent, "remove", None)
+        if remove is not None:
+            remove(x)
+        name = getattr(getattr(x, "kernel", None), "name", None) or type(x).__name__
+        return Workload(str(name), [x], {}, None, ScheduleSpec(), getattr(x, "loc", loc))
     if isinstance(x, WorkloadFunction):
         if not x.takes_no_args:
             raise TypeCheckError(
@@ -23,7 +35,9 @@ def _as_workload(x: Any, what: str, loc: SourceLoc | None) -> Workload:
                 loc=loc,
             )
         return x()
-    raise TypeCheckError(f"{what}: expected workloads, got {type(x).__name__}", loc=loc)
+    raise TypeCheckError(
+        f"{what}: expected workloads (or task nodes), got {type(x).__name__}", loc=loc
+    )
 
 
 def _compose(kind: str, items: tuple[Any, ...], name: str | None) -> Workload:

@@ -18,7 +18,16 @@ from ...errors import SourceLoc, TypeCheckError, user_location
 from .. import _builder
 from .. import axes as _axes
 from ..scalar_expr import LoopVar, ScalarExpr, as_expr
-from .nodes import CondNode, ConnectNode, LoopNode, PipeNode, ProcessNode, channel_use
+from .builder import take_statements
+from .nodes import (
+    CondNode,
+    ConnectNode,
+    LoopNode,
+    PipeNode,
+    ProcessNode,
+    channel_use,
+    is_statement,
+)
 from .recording import (
     Scope,
     close_scope,
@@ -52,10 +61,18 @@ class Loop:
     on exhaustion (or break / exception) closes the scope and records a ``LoopNode``.
     """
 
-    def __init__(self, kind: str, axes: list[Any], loc: SourceLoc | None, frame: FrameType | None):
+    def __init__(
+        self,
+        kind: str,
+        axes: list[Any],
+        loc: SourceLoc | None,
+        frame: FrameType | None,
+        names: list[str] | None = None,
+    ):
         self.kind = kind
         self.axes = axes
         self.loc = loc
+        self.names = names  # given with name= / names=: they win over the for-target's names
         for ax in axes:
             name_unnamed_axis(ax, frame)
 
@@ -65,9 +82,13 @@ class Loop:
 
     def iterate(self, names: list[str] | None) -> Iterator[Any]:
         parent = enclosing_scope(f"a {_LOOP_TEXT[self.kind]} loop", self.loc)
+        if self.names is not None:
+            names = self.names
         if names is None or len(names) != len(self.axes):
             names = [self._default_name(k) for k in range(len(self.axes))]
-        loop_vars = [LoopVar(n, ax) for n, ax in zip(names, self.axes, strict=True)]
+        loop_vars = [
+            LoopVar(n, ax, k) for k, (n, ax) in enumerate(zip(names, self.axes, strict=True))
+        ]
         node = LoopNode(self.kind, loop_vars, list(self.axes), [], self.loc)
         for v in loop_vars:
             v.loop = node
@@ -211,12 +232,15 @@ def _trace_stage(stage: Any, name: str, parent: Any, loc: SourceLoc | None) -> P
 def trace_body(fn: Any, what: str, parent: Any, loc: SourceLoc | None) -> list[Any]:
     """Run ``fn()`` in a fresh process-body scope and return the recorded statements.
 
-    ``fn`` may be a no-argument function, a ``@workload`` function without parameters, or an
-    already traced ``Workload`` (its statements are used).
+    ``fn`` may be a no-argument function, a ``@workload`` function without parameters, an
+    already traced ``Workload`` (its statements are used) or a statement a builder-style form
+    returned (``workload.builder``).
     """
     if isinstance(fn, Workload):
         reject_scheduled(fn, what, loc)
         return fn.statements()
+    if is_statement(fn):
+        return take_statements(fn, parent, what, loc)
     if not callable(fn):
         raise TypeCheckError(
             f"{what}: expected a function or a Workload, got {type(fn).__name__}", loc=loc
@@ -276,6 +300,27 @@ def _unique_process_name(pipe: PipeNode, name: str) -> str:
     return f"{name}_{k}"
 
 
+def _var_names(names: Any, count: int, what: str, loc: SourceLoc | None) -> list[str] | None:
+    """The loop-variable names given with ``name=`` / ``names=``, checked: one non-empty str per
+    axis (a single str for a one-axis grid)."""
+    if names is None:
+        return None
+    if isinstance(names, str):
+        names = [names]
+    try:
+        given = list(names)
+    except TypeError:
+        raise TypeCheckError(
+            f"{what} takes a list of names, got {type(names).__name__}", loc=loc
+        ) from None
+    if len(given) != count or not all(isinstance(n, str) and n for n in given):
+        raise TypeCheckError(
+            f"{what} takes {count} non-empty name string(s), one per axis, got {names!r}",
+            loc=loc,
+        )
+    return given
+
+
 class _PNamespace:
     """``P``: loop constructors with explicit parallelism (spec §3.0.1).
 
@@ -283,38 +328,44 @@ class _PNamespace:
     (Selected), ``P.when(pred)`` / ``P.otherwise()`` (Conditional), ``P.pipe()`` (Pipeline).
     """
 
-    def __call__(self, *axes: Any) -> Loop:
-        return self._grid(axes, "P(...)")
+    def __call__(self, *axes: Any, names: Any = None) -> Loop:
+        return self._grid(axes, "P(...)", names)
 
-    def grid(self, *axes: Any) -> Loop:
-        return self._grid(axes, "P.grid(...)")
+    def grid(self, *axes: Any, names: Any = None) -> Loop:
+        """``P.grid(a, b, names=["b", "h"])``: ``names`` (the reference's keyword) names the loop
+        variables, as ``t.get`` and the IR show them."""
+        return self._grid(axes, "P.grid(...)", names)
 
-    def _grid(self, axes: tuple[Any, ...], what: str) -> Loop:
+    def _grid(self, axes: tuple[Any, ...], what: str, names: Any) -> Loop:
         loc = user_location()
         if not axes:
             raise TypeCheckError(f"{what} needs at least one axis", loc=loc)
         checked = [check_axis(a, what, loc) for a in axes]
-        return Loop("parallel", checked, loc, user_frame())
+        given = _var_names(names, len(checked), f"{what} names=", loc)
+        return Loop("parallel", checked, loc, user_frame(), given)
 
-    def seq(self, axis: Any, *more: Any) -> Loop:
+    def seq(self, axis: Any, *more: Any, name: str | None = None) -> Loop:
+        """``P.seq(axis, name="i")``: ``name`` names the loop variable."""
         loc = user_location()
         if more:
             raise TypeCheckError(
                 f"P.seq(...) iterates exactly one axis, got {1 + len(more)}; nest P.seq loops",
                 loc=loc,
             )
-        return Loop("seq", [check_axis(axis, "P.seq(...)", loc)], loc, user_frame())
+        given = _var_names(None if name is None else [name], 1, "P.seq(...) name=", loc)
+        return Loop("seq", [check_axis(axis, "P.seq(...)", loc)], loc, user_frame(), given)
 
-    def sel(self, sparse: Any) -> Loop:
-
+    def sel(self, sparse: Any, name: str | None = None) -> Loop:
+        """``P.sel(routing[b], name="e")``: ``name`` names the loop variable."""
         loc = user_location()
+        given = _var_names(None if name is None else [name], 1, "P.sel(...) name=", loc)
         if not isinstance(sparse, _axes.Sparse | _axes.SparseRow):
             raise TypeCheckError(
                 "P.sel(...) iterates the selected entries of a Sparse axis row, e.g. "
                 f"P.sel(routing[b]); got {type(sparse).__name__}",
                 loc=loc,
             )
-        return Loop("sel", [sparse], loc, user_frame())
+        return Loop("sel", [sparse], loc, user_frame(), given)
 
     def when(self, pred: Any) -> _When:
         loc = user_location()

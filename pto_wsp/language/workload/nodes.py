@@ -96,12 +96,17 @@ class SendNode:
 
 @dataclass(eq=False)
 class ConsumeNode:
-    """``with consume(ch) as t``: the body runs once per received item, ``t`` = its sequence no."""
+    """``with consume(ch) as t``: the body runs once per received item, ``t`` = its sequence no.
+
+    ``first_axis``: ``t`` is instead the first axis value of the task that sent the item (its
+    sequence number when the send ran no task or one without axes), as in the reference
+    implementation; the builder-style ``consume(ch, fn)`` outside a workload binds it so."""
 
     channel: Any
     var: LoopVar
     body: list[Any] = field(default_factory=list)
     loc: SourceLoc | None = None
+    first_axis: bool = False
 
 
 @dataclass(eq=False)
@@ -160,6 +165,27 @@ WorkloadRoot: TypeAlias = list[Any] | CombineNode | SequentialNode
 
 # Statements that carry no iteration structure of their own (ignored by dep_type).
 PLAIN_STATEMENTS = (CloseNode, RecordNode, SyncNode, SlotSetNode, SlotLoadNode)
+
+STATEMENTS: tuple[type, ...] = (
+    KernelCall,
+    CollectiveOp,
+    LoopNode,
+    CondNode,
+    ProcessNode,
+    PipeNode,
+    ConnectNode,
+    SendNode,
+    ConsumeNode,
+    CombineNode,
+    SequentialNode,
+    *PLAIN_STATEMENTS,
+)
+"""Every kind of statement a scope records: what a builder-style body may hand back as a node
+(``workload.builder``)."""
+
+
+def is_statement(node: Any) -> bool:
+    return isinstance(node, STATEMENTS)
 
 
 def is_kernel_call(node: Any) -> bool:

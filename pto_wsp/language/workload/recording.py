@@ -22,12 +22,21 @@ class Scope:
 
     ``kind`` is "root", "loop", "branch", "pipe", "process" or "consume". ``in_process`` tells
     whether statements here run inside a CSP process (then a ``consume`` block is a plain
-    statement instead of forming a process of its own).
+    statement instead of forming a process of its own). ``builder`` tells that the scope was
+    opened by the reference builder style outside any ``@workload`` (``workload.builder``); scopes
+    nested in it inherit it.
     """
 
-    def __init__(self, kind: str, parent: Any = None, in_process: bool | None = None):
+    def __init__(
+        self,
+        kind: str,
+        parent: Any = None,
+        in_process: bool | None = None,
+        builder: bool = False,
+    ):
         self.kind = kind
         self.nodes: list[Any] = []
+        self.builder = builder or bool(getattr(parent, "builder", False))
         if in_process is None:
             in_process = bool(getattr(parent, "in_process", False)) or (
                 getattr(parent, "kind", None) == "pipe"
