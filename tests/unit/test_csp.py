@@ -431,8 +431,9 @@ def test_slot_errors(monkeypatch):
     # outside a workload: the reference builder style (tests/unit/test_builder_style.py)
     with pytest.warns(DeprecationWarning, match="builder style"):
         assert isinstance(slot_set_u64(0, 1).root[0], SlotSetNode)
-    with pytest.raises(TypeCheckError, match="Tensor"):
-        slot_load_u64(0, [1, 2, 3])
+    with pytest.warns(DeprecationWarning, match="builder style"):
+        with pytest.raises(TypeCheckError, match="Tensor"):
+            slot_load_u64(0, [1, 2, 3])
 
     @workload
     def bad_slot():
