@@ -160,6 +160,13 @@ VIEW_ACTIONS: tuple[ActionSpec, ...] = (
 )
 RUN_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("run", "&Run", ("F5",), "Export the project and run it in a worker process"),
+    ActionSpec(
+        "emit_verify",
+        "Emit and &Verify",
+        ("Ctrl+F5",),
+        "Emit the ascend_npu kernels, run them on this computer against PTO-ISA (CPU "
+        "simulation) and compare them with cpu_sim, per kernel",
+    ),
     ActionSpec("cancel_run", "&Cancel Run", ("Esc",), "Stop the running program"),
     ActionSpec("compare_runs", "C&ompare Runs", ("Ctrl+Shift+R",), "Compare two kept runs"),
     ActionSpec(
@@ -167,6 +174,12 @@ RUN_ACTIONS: tuple[ActionSpec, ...] = (
         "S&weep…",
         (),
         "Run the project once per value of one property and plot cycles and utilisation",
+    ),
+    ActionSpec(
+        "pto_isa_root",
+        "PTO-ISA R&oot…",
+        (),
+        "The PTO-ISA checkout Emit and Verify builds against (else $PTO_ISA_ROOT)",
     ),
 )
 HELP_ACTIONS: tuple[ActionSpec, ...] = (
@@ -181,6 +194,7 @@ HELP_ACTIONS: tuple[ActionSpec, ...] = (
 )
 RUN_ICONS = {
     "run": QStyle.StandardPixmap.SP_MediaPlay,
+    "emit_verify": QStyle.StandardPixmap.SP_DialogApplyButton,
     "cancel_run": QStyle.StandardPixmap.SP_MediaStop,
     "compare_runs": QStyle.StandardPixmap.SP_FileDialogDetailedView,
     "sweep": QStyle.StandardPixmap.SP_BrowserReload,
@@ -254,6 +268,10 @@ class StudioActions:
         self.docks_menu = self.view_menu.addMenu("&Panels")
         style = window.style()
         for spec in RUN_ACTIONS:
+            if spec.name == "pto_isa_root":  # a setting: in the menu, not on the toolbar
+                self.run_menu.addSeparator()
+                self._add(self.run_menu, spec, handlers[spec.name])
+                continue
             action = self._add(self.run_menu, spec, handlers[spec.name])
             action.setIcon(style.standardIcon(RUN_ICONS[spec.name]))
             self.run_toolbar.addAction(action)
@@ -320,5 +338,6 @@ class StudioActions:
     def set_run_state(self, running: bool, has_trace: bool) -> None:
         """Run while idle, Cancel (and Esc) only while a run is going, Export Trace with a run."""
         self.by_name["run"].setEnabled(not running)
+        self.by_name["emit_verify"].setEnabled(not running)
         self.by_name["cancel_run"].setEnabled(running)
         self.by_name["export_trace"].setEnabled(has_trace)

@@ -90,6 +90,16 @@ class Dialogs:
         name, _ = QFileDialog.getOpenFileName(self.parent, caption, str(start), file_filter)
         return Path(name) if name else None
 
+    def ask_pto_isa_root(self, current: str) -> str | None:
+        """Run > PTO-ISA Root…: the new setting ('' clears it), None when cancelled."""
+        from .ptoisa_setting import PtoIsaRootDialog
+
+        dialog = PtoIsaRootDialog(current, self.parent)
+        accepted = dialog.exec() == PtoIsaRootDialog.DialogCode.Accepted
+        value = dialog.value()
+        dialog.deleteLater()
+        return value if accepted else None
+
     def save_path(self, caption: str, suggested: Path, file_filter: str) -> Path | None:
         name, _ = QFileDialog.getSaveFileName(self.parent, caption, str(suggested), file_filter)
         return Path(name) if name else None

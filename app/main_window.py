@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (  # noqa: E402
 
 from pto_wsp.fileio import atomic_write  # noqa: E402
 
-from . import APP_NAME, ORGANIZATION  # noqa: E402
+from . import APP_NAME, ORGANIZATION, ptoisa_setting  # noqa: E402
 from .actions import RecentFiles, StudioActions  # noqa: E402
 from .diagnostics_panel import DiagnosticsPanel, node_label  # noqa: E402
 from .dialogs import Choice, Dialogs  # noqa: E402
@@ -278,6 +278,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.properties_dock, panel.stats_dock)
         self.tabifyDockWidget(self.properties_dock, panel.sources_dock)
         self.tabifyDockWidget(self.diagnostics_dock, panel.details_dock)
+        self.tabifyDockWidget(panel.timeline_dock, panel.verify_dock)
         panel.timeline_dock.raise_()
         self.properties_dock.raise_()
         self.diagnostics_dock.raise_()  # Details comes forward when a slice is selected
@@ -521,6 +522,8 @@ class MainWindow(QMainWindow):
             "export_python": self.export_python,
             "export_trace": self.export_trace,
             "run": self.run,
+            "emit_verify": self.emit_and_verify,
+            "pto_isa_root": self.edit_pto_isa_root,
             "cancel_run": self.cancel_run,
             "compare_runs": self.show_compare,
             "sweep": self.open_sweep,
@@ -763,6 +766,36 @@ class MainWindow(QMainWindow):
         if started:
             self.show_message(f"Running {self.display_name()}…", 3000)
         return started
+
+    def emit_and_verify(self) -> bool:
+        """Run > Emit and Verify: the ascend_npu kernels against PTO-ISA, compared with cpu_sim
+        (in the worker process, as Run); the Verify dock reports per kernel. A missing PTO-ISA
+        root or clang-19 is one message naming the setting, and nothing starts."""
+        assert self.run_panel is not None
+        setting = ptoisa_setting.root(self.settings)
+        problem = ptoisa_setting.problem(setting)
+        if problem is not None:
+            self.run_panel.show_verify_problem(problem)
+            return False
+        if not self.ensure_trusted():
+            return False
+        started = self.run_panel.verify(setting)
+        self._update_run_actions()
+        if started:
+            self.show_message(f"Emitting and verifying {self.display_name()}…", 3000)
+        return started
+
+    def edit_pto_isa_root(self) -> bool:
+        """Run > PTO-ISA Root…: the explicit root of Emit and Verify (empty: $PTO_ISA_ROOT).
+        True when the setting changed."""
+        current = ptoisa_setting.root(self.settings)
+        value = self.dialogs.ask_pto_isa_root(current)
+        if value is None or value == current:
+            return False
+        ptoisa_setting.set_root(self.settings, value)
+        shown = value or f"${ptoisa_setting.ENV_ROOT} (the setting is cleared)"
+        self.show_message(f"PTO-ISA root: {shown}", 8000)
+        return True
 
     def cancel_run(self) -> bool:
         assert self.run_panel is not None

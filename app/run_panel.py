@@ -73,6 +73,7 @@ from .views.sources import SourcesView
 from .views.stats import StatsPanel
 from .views.timeline import TimelineView
 from .views.timeline_marks import READS_MARK, WRITES_MARK
+from .views.verify import VerifyView
 
 __all__ = ["RunPanel", "CompareDock", "LOG_MAX_LINES"]
 
@@ -258,6 +259,7 @@ class RunPanel(QObject):
         self._outcome_message = ""  # the status-bar line the last run ended with
         self.highlighted: np.ndarray | None = None  # the trace rows outlined for the selection
         self._pending: tuple[Document, str] | None = None
+        self._verifying = False  # the run in flight is Emit and Verify (``verify``)
         self._elapsed = QElapsedTimer()
         self._tick = QTimer(self)
         self._tick.setInterval(ELAPSED_TICK_MS)
@@ -305,6 +307,9 @@ class RunPanel(QObject):
         self.compare_dock = self._dock("Compare", "compareDock", self.compare)
         self.details = SliceDetailsPanel()
         self.details_dock = self._dock("Details", "detailsDock", self.details)
+        self.verify_view = VerifyView()
+        self.verify_view.setObjectName("verifyView")
+        self.verify_dock = self._dock("Verify", "verifyDock", self.verify_view)
 
         self.busy = QProgressBar()
         self.busy.setObjectName("runBusy")
@@ -327,6 +332,7 @@ class RunPanel(QObject):
             self.stats_dock,
             self.sources_dock,
             self.details_dock,
+            self.verify_dock,
         ]
 
     # ------------------------------------------------------------------------------------------
@@ -337,12 +343,32 @@ class RunPanel(QObject):
 
     def run(self) -> bool:
         """Export the open document and run it in a worker process; False if none started."""
+        return self._start(verify=False, extra_args=())
+
+    def verify(self, pto_isa_root: str = "") -> bool:
+        """Emit and Verify: the worker emits the ascend_npu kernels, runs them on the host
+        against PTO-ISA (``pto_isa_root``, else the worker's ``$PTO_ISA_ROOT``) and compares
+        them with cpu_sim (``run_main --verify``); the Verify dock shows the report per
+        kernel. False if none started."""
+        extra = ["--verify", *(["--pto-isa", pto_isa_root] if pto_isa_root else [])]
+        return self._start(verify=True, extra_args=extra)
+
+    def show_verify_problem(self, message: str) -> None:
+        """Emit and Verify cannot start (no PTO-ISA root, no clang-19): say why, in the Verify
+        dock and the status bar."""
+        self.verify_view.set_error(message)
+        self.verify_dock.show()
+        self.verify_dock.raise_()
+        self._message(message, 15000)
+
+    def _start(self, *, verify: bool, extra_args: list[str] | tuple[str, ...]) -> bool:
         if self.runner.is_running():
             self._message("A run is already in progress (Esc cancels it)")
             return False
         doc = self._document().copy()
         label = doc.name or "untitled"
         self._pending = (doc, label)
+        self._verifying = verify
         self._edited_in_run = False
         if not any(
             n.kind in registry.PROGRAM_KINDS and n.props.get("target")
@@ -353,14 +379,19 @@ class RunPanel(QObject):
         self.diagnostics = []
         self.diagnostics_changed.emit()
         stamp = time.strftime("%H:%M:%S")
-        self.log.appendPlainText(f"=== {stamp} run {label}: {summarize_schedule(doc)}")
+        what = "emit and verify" if verify else "run"
+        self.log.appendPlainText(f"=== {stamp} {what} {label}: {summarize_schedule(doc)}")
+        if verify:
+            self.verify_view.set_running()
+            self.verify_dock.show()
+            self.verify_dock.raise_()
         self._last_line = ""
         self._elapsed.start()
         self._tick.start()
         self.busy.show()
         self.busy_label.show()
         self._update_busy()
-        self.runner.start(doc, self.history.new_workdir())
+        self.runner.start(doc, self.history.new_workdir(), extra_args)
         self.run_started.emit()
         return True
 
@@ -418,6 +449,10 @@ class RunPanel(QObject):
         doc, label = self._pending
         self._pending = None
         self.last_result = result
+        if self._verifying:
+            self._verifying = False
+            self._finish_verify(result, doc)
+            return
         emitted = self._emit_only(result)
         shown = [d for d in result.diagnostics if d.kind != "Cancelled"]
         if emitted:  # the refusal to execute is the expected outcome, not an error here
@@ -454,6 +489,38 @@ class RunPanel(QObject):
             quoted = head if len(head) <= STALE_REASON_MAX else head[: STALE_REASON_MAX - 1] + "…"
             self._mark_stale(f"the last run {verb}: {quoted}")
         if self._edited_in_run:  # the run is of a snapshot taken before those edits
+            self._mark_stale(STALE_EDITED_DURING)
+        self._after_run = True
+        self._outcome_message = self.window.statusBar().currentMessage()
+        self.diagnostics_changed.emit()
+        self.run_ended.emit(result)
+
+    def _finish_verify(self, result: RunResult, doc: Document) -> None:
+        """An Emit and Verify run ended: the report in the Verify dock, the emitted tree in
+        Sources, a kernel that does not verify in Diagnostics. The timeline keeps the last run
+        (verifying runs no schedule)."""
+        shown = [d for d in result.diagnostics if d.kind != "Cancelled"]
+        self.diagnostics = _with_deadlock_nodes(shown, doc)
+        self._log_outcome(result)
+        report = result.stats.get("verify")
+        artifact = result.stats.get("artifact_dir")
+        if artifact:
+            script = result.script_path if result.script_path.is_file() else None
+            self.sources.set_root(artifact, script, open_script=False)
+        if isinstance(report, dict):
+            self.verify_view.set_report(report)
+            self._message(self.verify_view.headline.text(), 15000)
+        elif result.cancelled:
+            self.verify_view.set_error("Emit and Verify was cancelled.")
+            self._message("Emit and Verify cancelled")
+        else:
+            first = next((d for d in result.errors), None)
+            text = first.message if first and first.message else "see the log"
+            self.verify_view.set_error(f"Emit and Verify failed: {text}")
+            self._message(f"Emit and Verify failed: {text.splitlines()[0]}", 15000)
+        self.verify_dock.show()
+        self.verify_dock.raise_()
+        if self._edited_in_run:
             self._mark_stale(STALE_EDITED_DURING)
         self._after_run = True
         self._outcome_message = self.window.statusBar().currentMessage()

@@ -246,9 +246,11 @@ class RunJob:
     def command(self) -> list[str]:
         """The worker's command line (faulthandler on: a crash dumps the Python stack).
 
-        ``--no-execute`` in ``extra_args`` (compile only) drops ``--trace``: there is no run.
+        ``--no-execute`` (compile only) or ``--verify`` (Emit and Verify) in ``extra_args`` drops
+        ``--trace``: there is no run to trace.
         """
-        trace = [] if "--no-execute" in self.extra_args else ["--trace", str(self.trace_path)]
+        untraced = "--no-execute" in self.extra_args or "--verify" in self.extra_args
+        trace = [] if untraced else ["--trace", str(self.trace_path)]
         return [
             self.python,
             "-X",

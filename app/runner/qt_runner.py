@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6 import QtCore
@@ -40,9 +41,11 @@ class _RunThread(QtCore.QThread):
         grace_s: float,
         launcher: ForkServer | None,
         parent: QtCore.QObject | None = None,
+        extra_args: Sequence[str] = (),
     ):
         super().__init__(parent)
         self._launcher = launcher
+        self._extra_args = tuple(extra_args)
         self._source = source
         self._workdir = workdir
         self._grace_s = grace_s
@@ -61,6 +64,7 @@ class _RunThread(QtCore.QThread):
                 self._source,
                 self._workdir,
                 grace_s=self._grace_s,
+                extra_args=self._extra_args,
                 start=False,
                 launcher=self._launcher,
             )
@@ -135,12 +139,16 @@ class QtRunner(QtCore.QObject):
         return self._thread is not None
 
     def start(
-        self, source: Document | str | os.PathLike[str], workdir: str | os.PathLike[str]
+        self,
+        source: Document | str | os.PathLike[str],
+        workdir: str | os.PathLike[str],
+        extra_args: Sequence[str] = (),
     ) -> None:
-        """Start a run; ``RuntimeError`` if one is still going (cancel or wait for it first)."""
+        """Start a run; ``RuntimeError`` if one is still going (cancel or wait for it first).
+        ``extra_args`` go to the runner protocol (``--verify``: Emit and Verify)."""
         if self._thread is not None:
             raise RuntimeError("a run is already in progress; cancel it or wait for it to end")
-        thread = _RunThread(source, workdir, self.grace_s, self.launcher, self)
+        thread = _RunThread(source, workdir, self.grace_s, self.launcher, self, extra_args)
         thread.job_started.connect(self.started)
         thread.line.connect(self.progress)
         thread.done.connect(self._on_done)

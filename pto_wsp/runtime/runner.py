@@ -26,7 +26,13 @@ and then accepts, besides running standalone:
   ``directive`` and ``target``);
 * ``--outputs PATH.npz`` every named tensor the program's kernel calls touch, after the run
   (what tests and the studio compare against numpy);
-* ``--no-execute``       build only (compile errors and kernel names, no run).
+* ``--no-execute``       build only (compile errors and kernel names, no run);
+* ``--verify [--pto-isa DIR]`` emit and verify instead of running: the workload's ascend_npu
+  kernels run on the host against PTO-ISA and are compared with cpu_sim
+  (``runtime.ptoisa_verify``); ``--stats`` then carries the report as ``verify``
+  (``VerifyReport.as_json``: per kernel ``status``, ``max_ulp``, ``detail``) and
+  ``artifact_dir`` names the emitted ascend_npu tree; a kernel that does not verify is an
+  error (``VerifyError``). ``--pto-isa`` is the explicit PTO-ISA root (else ``$PTO_ISA_ROOT``).
 
 On success it prints ``ProgramStats`` and exits 0. On failure it prints
 ``file:line: Error: message`` to stderr (the user's line, not ours; one line, unless the
@@ -90,6 +96,15 @@ def _parser(prog: str | None) -> argparse.ArgumentParser:
         "--outputs", metavar="PATH.npz", help="write the named tensors after the run (np.savez)"
     )
     p.add_argument("--no-execute", action="store_true", help="compile only; do not run the program")
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="emit for ascend_npu and run its kernels on the host against PTO-ISA, compared with "
+        "cpu_sim (instead of running the program)",
+    )
+    p.add_argument(
+        "--pto-isa", metavar="DIR", help="the PTO-ISA checkout for --verify (else $PTO_ISA_ROOT)"
+    )
     return p
 
 
@@ -339,10 +354,15 @@ def run_main(program: Any, argv: Sequence[str] | None = None) -> NoReturn:
         _parser(prog_name).error("--trace needs a run; it cannot be combined with --no-execute")
     if args.outputs and args.no_execute:
         _parser(prog_name).error("--outputs needs a run; it cannot be combined with --no-execute")
+    if args.verify and (args.trace or args.outputs):
+        _parser(prog_name).error("--verify does not run the program: drop --trace / --outputs")
+    if args.pto_isa is not None and not args.verify:
+        _parser(prog_name).error("--pto-isa names the PTO-ISA checkout of --verify; add --verify")
 
     diags: list[dict[str, Any]] = []
     built: Program | None = None
     executed = False
+    verified: dict[str, Any] | None = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -353,7 +373,9 @@ def run_main(program: Any, argv: Sequence[str] | None = None) -> NoReturn:
                     f"{type(resolved).__name__}"
                 )
             built = resolved
-            if not args.no_execute:
+            if args.verify:
+                verified = _verify(built, args.pto_isa, diags)
+            elif not args.no_execute:
                 built.execute()
                 built.synchronize()
                 executed = True
@@ -377,6 +399,9 @@ def run_main(program: Any, argv: Sequence[str] | None = None) -> NoReturn:
             if built is not None
             else _failure_stats(diags, executed)
         )
+        if verified is not None:
+            data["verify"] = verified
+            data["artifact_dir"] = verified["tree"]
         _write_json(args.stats, data)
     if failed:
         print(_one_line(next(d for d in diags if d["severity"] == "error")), file=sys.stderr)
@@ -384,9 +409,33 @@ def run_main(program: Any, argv: Sequence[str] | None = None) -> NoReturn:
     assert built is not None  # no Program is an error diagnostic (failed above)
     if executed:
         print(built.stats)
+    elif verified is not None:
+        pass  # _verify printed the report
     else:
         print(f"compiled for {built.target}: {', '.join(built.kernel_names) or 'no kernels'}")
     sys.exit(EXIT_OK)
+
+
+def _verify(program: Program, root: str | None, diags: list[dict[str, Any]]) -> dict[str, Any]:
+    """``--verify``: the report (printed, and returned for the stats); each kernel that does
+    not verify adds a ``VerifyError`` diagnostic at the ``run_main`` line."""
+    from .ptoisa_verify import verify_workload
+
+    report = verify_workload(program.workload, pto_isa_root=root)
+    print(report.text(), flush=True)
+    where = user_location()
+    for k in report.kernels:
+        if not k.ok:
+            diags.append(
+                {
+                    "severity": "error",
+                    "kind": "VerifyError",
+                    "file": where.file if where is not None else "<unknown>",
+                    "line": where.line if where is not None else 0,
+                    "message": f"@{k.kernel} {k.status} against PTO-ISA: {k.detail}",
+                }
+            )
+    return report.as_json()
 
 
 def _resolve(program: Any) -> Any:
