@@ -121,6 +121,43 @@ std::string vec_tile(const Val& v) { return vec_tile(v.dtype, v.rows, v.cols); }
 /// A scalar literal of element type `d` (the scalar argument of TADDS, TMULS, ...).
 std::string lit(DType d, double v) { return "(" + std::string(device_type(d)) + ")(" + f64(v) + ")"; }
 
+/// The element types PTO-ISA's TABS takes (TAbs.hpp's static_assert: i8, i16, i32, f16, bf16,
+/// f32); `KernelBody::abs` composes |x| for the others.
+bool has_tabs(DType d) {
+    return d == DType::I8 || d == DType::I16 || d == DType::I32 || d == DType::F16 ||
+           d == DType::BF16 || d == DType::F32;
+}
+
+/// Whether PTO-ISA has the reduction for this element type (the static_asserts of TRowSum.hpp,
+/// TColSum.hpp, TColMax.hpp; TROWMAX takes every type the tests use). `KernelBody::fold` composes
+/// the others of 1, 2 or 4 bytes (the element types of TEXTRACT's Vec -> Vec path).
+bool has_reduce(OpCode code, DType d) {
+    const bool fl = d == DType::F16 || d == DType::BF16 || d == DType::F32;
+    switch (code) {
+        case OpCode::Rowsum: return fl || d == DType::I16 || d == DType::I32;
+        case OpCode::Colsum: return fl;
+        case OpCode::Colmax: return fl || d == DType::I8 || d == DType::U8;
+        default: return true;
+    }
+}
+
+/// The element types TEXTRACT's Vec -> Vec path takes (docs/isa/TEXTRACT.md: any 1-, 2- or
+/// 4-byte standard type); 8-byte types have no sub-tile extraction, so no composition.
+bool has_vec_extract(DType d) { return dtype_size(d) <= 4 && d != DType::Bool; }
+
+/// The element types TMATMUL takes (TMatmul.hpp: f16, bf16, f32 into f32; i8 into i32).
+bool has_matmul(DType d) { return d == DType::F16 || d == DType::BF16 || d == DType::F32 || d == DType::I8; }
+
+bool is_unsigned(DType d) { return d == DType::U8 || d == DType::U16 || d == DType::U32 || d == DType::U64; }
+
+/// The element types TROWEXPANDMUL/ADD and TCOLEXPANDMUL/ADD take (IsRowExpandAllowedType in
+/// TRowExpandOp.hpp, IsColExpandAllowedType in TColExpandOp.hpp): f32, f16, i32, i16, u32, u16,
+/// and u8 for MUL. The others expand the vector to the whole tile and use TMUL / TADD.
+bool has_expand_op(DType d, bool mul) {
+    return d == DType::F32 || d == DType::F16 || d == DType::I32 || d == DType::I16 ||
+           d == DType::U32 || d == DType::U16 || (mul && d == DType::U8);
+}
+
 /// Writes the statements of one AICore kernel body: tiles are declared where they are first
 /// written and PTO-ISA instructions operate on them. Ops with no single PTO-ISA instruction are
 /// composed here from several (docs/ptoisa.md lists each composition and its error bound).
@@ -175,6 +212,107 @@ public:
                            loc);
     }
 
+    /// A reduction PTO-ISA has no instruction for, on integers: the rows (`rows`: the columns)
+    /// of `x` (an [r, c] tile of `v`) taken out one at a time (TEXTRACT) and folded with `op`
+    /// (TADD, TMAX) in order into `out`. Integer sums wrap, as cpu_sim's do, so the order does
+    /// not change the result.
+    void fold(const std::string& out, const std::string& x, const Val& v, bool rows, const std::string& op) {
+        const int64_t n = rows ? v.rows : v.cols;
+        const Val part = rows ? Val{v.dtype, 1, v.cols} : Val{v.dtype, v.rows, 1};
+        std::string acc;
+        for (int64_t i = 0; i < n; ++i) {
+            const std::string at = rows ? std::to_string(i) + ", 0" : "0, " + std::to_string(i);
+            const std::string e = n == 1 ? out : fresh(part);
+            ins("TEXTRACT(" + e + ", " + x + ", " + at + ")");
+            if (i == 0) {
+                acc = e;
+                continue;
+            }
+            const std::string next = i == n - 1 ? out : fresh(part);
+            ins(op + "(" + next + ", " + acc + ", " + e + ")");
+            acc = next;
+        }
+    }
+
+    /// a @ b (+ acc) for integer types TMATMUL does not take: sum over k of column k of `a`
+    /// times row k of `b` (TEXTRACT, TROWEXPAND / TCOLEXPAND, TMUL, TADD), in `res`'s type,
+    /// wrapping as cpu_sim's integer matmul does. `acc` is "" without an accumulator.
+    void matmul_by_k(const std::string& out, const std::string& a, const std::string& bm,
+                     const std::string& acc, const Val& res, int64_t k) {
+        const Val col{res.dtype, res.rows, 1}, row{res.dtype, 1, res.cols};
+        std::string sum = acc;
+        for (int64_t i = 0; i < k; ++i) {
+            const std::string ac = fresh(col), br = fresh(row), ae = fresh(res), be = fresh(res);
+            ins("TEXTRACT(" + ac + ", " + a + ", 0, " + std::to_string(i) + ")");
+            ins("TEXTRACT(" + br + ", " + bm + ", " + std::to_string(i) + ", 0)");
+            ins("TROWEXPAND(" + ae + ", " + ac + ")");
+            ins("TCOLEXPAND(" + be + ", " + br + ")");
+            const bool last = i == k - 1;
+            if (sum.empty()) {
+                const std::string p = last ? out : fresh(res);
+                ins("TMUL(" + p + ", " + ae + ", " + be + ")");
+                sum = p;
+                continue;
+            }
+            const std::string p = fresh(res), next = last ? out : fresh(res);
+            ins("TMUL(" + p + ", " + ae + ", " + be + ")");
+            ins("TADD(" + next + ", " + sum + ", " + p + ")");
+            sum = next;
+        }
+    }
+
+    /// |x| into `out`: TABS where PTO-ISA has it, else TMAX(x, TNEG x) (f64, i64: exact, but
+    /// |-0.0| is -0.0 there, as PTO-ISA's own TABS gives it).
+    void abs(const std::string& out, const std::string& x, const Val& v) {
+        if (has_tabs(v.dtype)) {
+            ins("TABS(" + out + ", " + x + ")");
+            return;
+        }
+        const std::string n = fresh(v);
+        ins("TNEG(" + n + ", " + x + ")");
+        ins("TMAX(" + out + ", " + x + ", " + n + ")");
+    }
+
+    /// 1 / sqrt(x) on f64 (TRSQRT takes f16 and f32 only): an f32 TRSQRT seed (TCVT both
+    /// ways) and two Newton steps y (1.5 - 0.5 x y^2) in f64. For x > 0 in f32's normal range;
+    /// `clamp` raises the f32 seed's input to FLT_MIN (sqrt64: x = 0 then gives 0, not NaN).
+    void rsqrt64(const std::string& out, const std::string& x, const Val& v, bool clamp) {
+        const Val f{DType::F32, v.rows, v.cols};
+        const std::string xf = fresh(f), yf = fresh(f);
+        ins("TCVT(" + xf + ", " + x + ", pto::RoundMode::CAST_RINT)");
+        std::string seed = xf;
+        if (clamp) {
+            seed = fresh(f);
+            ins("TMAXS(" + seed + ", " + xf + ", 1.17549435e-38f)");
+        }
+        ins("TRSQRT(" + yf + ", " + seed + ")");
+        std::string y = fresh(v);
+        ins("TCVT(" + y + ", " + yf + ", pto::RoundMode::CAST_RINT)");
+        for (int step = 0; step < 2; ++step) {
+            const std::string a = fresh(v), c = fresh(v), d = fresh(v), e = fresh(v);
+            const std::string next = step == 1 ? out : fresh(v);
+            ins("TMUL(" + a + ", " + y + ", " + y + ")");
+            ins("TMUL(" + c + ", " + a + ", " + x + ")");
+            ins("TMULS(" + d + ", " + c + ", " + lit(v.dtype, -0.5) + ")");
+            ins("TADDS(" + e + ", " + d + ", " + lit(v.dtype, 1.5) + ")");
+            ins("TMUL(" + next + ", " + y + ", " + e + ")");
+            y = next;
+        }
+    }
+
+    /// sqrt(x) on f64: s = x rsqrt64(x), then s + y (x - s^2) / 2 (one Newton step on s).
+    void sqrt64(const std::string& out, const std::string& x, const Val& v) {
+        const std::string y = fresh(v), s = fresh(v), s2 = fresh(v), r = fresh(v), h = fresh(v),
+                          h2 = fresh(v);
+        rsqrt64(y, x, v, true);
+        ins("TMUL(" + s + ", " + x + ", " + y + ")");
+        ins("TMUL(" + s2 + ", " + s + ", " + s + ")");
+        ins("TSUB(" + r + ", " + x + ", " + s2 + ")");
+        ins("TMUL(" + h + ", " + y + ", " + r + ")");
+        ins("TMULS(" + h2 + ", " + h + ", " + lit(v.dtype, 0.5) + ")");
+        ins("TADD(" + out + ", " + s + ", " + h2 + ")");
+    }
+
     /// 1 / (1 + exp(-x)), written into `out`: TMULS, TEXP, TADDS, TDIVS.
     void sigmoid(const std::string& out, const std::string& x, const Val& v) {
         const std::string a = fresh(v), b = fresh(v), c = fresh(v);
@@ -202,7 +340,7 @@ public:
         const DType d = v.dtype;
         const std::string z = fresh(v), az = fresh(v), t0 = fresh(v), t1 = fresh(v), t = fresh(v);
         ins("TMULS(" + z + ", " + x + ", " + lit(d, 0.70710678118654752440) + ")");
-        ins("TABS(" + az + ", " + z + ")");
+        abs(az, z, v);
         ins("TMULS(" + t0 + ", " + az + ", " + lit(d, 0.3275911) + ")");
         ins("TADDS(" + t1 + ", " + t0 + ", " + lit(d, 1) + ")");
         ins("TDIVS(" + t + ", " + lit(d, 1) + ", " + t1 + ")");
@@ -291,7 +429,7 @@ public:
         const std::string k2 = fresh(v), par = fresh(v), apar = fresh(v), sg0 = fresh(v), sg = fresh(v);
         ins("TMULS(" + k2 + ", " + khr + ", " + lit(d, 2) + ")");
         ins("TSUB(" + par + ", " + k + ", " + k2 + ")");
-        ins("TABS(" + apar + ", " + par + ")");
+        abs(apar, par, v);
         ins("TMULS(" + sg0 + ", " + apar + ", " + lit(d, cosine ? 2 : -2) + ")");
         ins("TADDS(" + sg + ", " + sg0 + ", " + lit(d, cosine ? -1 : 1) + ")");
         ins("TMUL(" + out + ", " + sr + ", " + sg + ")");
@@ -483,6 +621,13 @@ std::string emit_kernel(const Kernel& K, int64_t id) {
                 // Vec -> Mat (NZ) -> Left / Right; TMATMUL(_ACC) into an Acc tile; Acc -> Vec.
                 const Val A = vof(0), B = vof(1);
                 const DType in = A.dtype;
+                if (!has_matmul(in) && dtype_is_int(res.dtype) && has_vec_extract(res.dtype)) {
+                    const std::string sa = as(0, Val{res.dtype, res.rows, A.cols});
+                    const std::string sb = as(1, Val{res.dtype, A.cols, res.cols});
+                    const std::string sc = op.operands.size() > 2 ? as(2, res) : "";
+                    b.matmul_by_k(out, sa, sb, sc, res, A.cols);
+                    break;
+                }
                 const DType acc = dtype_is_float(in) ? DType::F32 : DType::I32;
                 const int64_t M = res.rows, N = res.cols, Kd = A.cols;
                 const int64_t c0 = align_elems(in);
@@ -531,9 +676,23 @@ std::string emit_kernel(const Kernel& K, int64_t id) {
                 // 1 / TRSQRT(x): TSQRT of PTO-ISA's CPU simulation does not compile (TSqrt.hpp
                 // passes its tiles by value, and pto::Tile cannot be copied); docs/ptoisa.md.
                 composed([&](const std::string& d, const std::string& x, const Val& w) {
+                    if (w.dtype == DType::F64) {
+                        b.sqrt64(d, x, w);
+                        return;
+                    }
                     const std::string r = b.fresh(w);
                     b.ins("TRSQRT(" + r + ", " + x + ")");
                     b.ins("TDIVS(" + d + ", " + lit(w.dtype, 1) + ", " + r + ")");
+                });
+                break;
+            case OpCode::Rsqrt:
+                if (res.dtype == DType::F16 || res.dtype == DType::F32) {  // TRSQRT's types
+                    b.ins("TRSQRT(" + out + ", " + as(0, res) + ")");
+                    break;
+                }
+                composed([&](const std::string& d, const std::string& x, const Val& w) {
+                    if (w.dtype == DType::F64) b.rsqrt64(d, x, w, false);
+                    else b.ins("TRSQRT(" + d + ", " + x + ")");  // bf16: in f32
                 });
                 break;
             case OpCode::Sigmoid:
@@ -568,6 +727,10 @@ std::string emit_kernel(const Kernel& K, int64_t id) {
             case OpCode::Rowmax: {
                 const Val x = vof(0);
                 const Val xin{res.dtype, x.rows, x.cols};
+                if (!has_reduce(op.code, res.dtype) && dtype_is_int(res.dtype) && has_vec_extract(res.dtype)) {
+                    b.fold(out, as(0, xin), xin, false, op.code == OpCode::Rowsum ? "TADD" : "TMAX");
+                    break;
+                }
                 const std::string src = as(0, xin), tmp = b.fresh(xin);
                 b.ins(isa_of(op.code) + "(" + out + ", " + src + ", " + tmp + ")");
                 break;
@@ -586,6 +749,11 @@ std::string emit_kernel(const Kernel& K, int64_t id) {
             case OpCode::Colsum:
             case OpCode::Colmax: {
                 const Val x = vof(0);
+                if (!has_reduce(op.code, res.dtype) && dtype_is_int(res.dtype) && has_vec_extract(res.dtype)) {
+                    const Val xin{res.dtype, x.rows, x.cols};
+                    b.fold(out, as(0, xin), xin, true, op.code == OpCode::Colsum ? "TADD" : "TMAX");
+                    break;
+                }
                 b.ins(isa_of(op.code) + "(" + out + ", " + as(0, Val{res.dtype, x.rows, x.cols}) + ")");
                 break;
             }
@@ -608,23 +776,39 @@ std::string emit_kernel(const Kernel& K, int64_t id) {
                 b.ins("TCONCAT(" + out + ", " + lo + ", " + hi + ")");
                 break;
             }
-            case OpCode::Rowmul:
-            case OpCode::Rowadd: {
-                // The per-row operand expanded to 32 bytes a row (TROWEXPAND), the row-major
-                // form TROWEXPANDMUL / TROWEXPANDADD take.
-                const Val v = vof(1);
-                const std::string sa = as(0, res), sv = as(1, Val{res.dtype, v.rows, v.cols});
-                const std::string e = b.fresh(Val{res.dtype, res.rows, align_elems(res.dtype)});
-                b.ins("TROWEXPAND(" + e + ", " + sv + ")");
-                const std::string isa = isa_of(op.code);  // "TROWEXPAND TROWEXPANDMUL"
-                b.ins(isa.substr(isa.rfind(' ') + 1) + "(" + out + ", " + sa + ", " + e + ")");
+            case OpCode::Abs: {
+                // unsigned: |x| is x (TABS takes no unsigned type)
+                const std::string x = as(0, res);
+                if (is_unsigned(res.dtype)) b.ins("TMOV(" + out + ", " + x + ")");
+                else if (res.dtype == DType::Bool) b.ins("TABS(" + out + ", " + x + ")");
+                else b.abs(out, x, res);
                 break;
             }
+            case OpCode::Rowmul:
+            case OpCode::Rowadd:
             case OpCode::Colmul:
             case OpCode::Coladd: {
+                const bool mul = op.code == OpCode::Rowmul || op.code == OpCode::Colmul;
+                const bool row = op.code == OpCode::Rowmul || op.code == OpCode::Rowadd;
                 const Val v = vof(1);
-                const std::string sa = as(0, res), sv = as(1, Val{res.dtype, v.rows, v.cols});
-                b.ins(isa_of(op.code) + "(" + out + ", " + sa + ", " + sv + ")");
+                const std::string sa = as(0, res);
+                if (!has_expand_op(res.dtype, mul)) {
+                    // no TROWEXPANDMUL / TCOLEXPANDMUL form for this type: the vector broadcast to
+                    // the tile (TROWEXPAND / TCOLEXPAND, `as`), then TMUL / TADD
+                    b.ins(std::string(mul ? "TMUL(" : "TADD(") + out + ", " + sa + ", " + as(1, res) + ")");
+                    break;
+                }
+                const std::string sv = as(1, Val{res.dtype, v.rows, v.cols});
+                const std::string isa = isa_of(op.code);  // "TROWEXPAND TROWEXPANDMUL", "TCOLEXPANDMUL"
+                if (!row) {
+                    b.ins(isa + "(" + out + ", " + sa + ", " + sv + ")");
+                    break;
+                }
+                // The per-row operand expanded to 32 bytes a row (TROWEXPAND), the row-major
+                // form TROWEXPANDMUL / TROWEXPANDADD take.
+                const std::string e = b.fresh(Val{res.dtype, res.rows, align_elems(res.dtype)});
+                b.ins("TROWEXPAND(" + e + ", " + sv + ")");
+                b.ins(isa.substr(isa.rfind(' ') + 1) + "(" + out + ", " + sa + ", " + e + ")");
                 break;
             }
             case OpCode::Broadcast: {

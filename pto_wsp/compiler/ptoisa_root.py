@@ -34,6 +34,7 @@ __all__ = [
     "find_root",
     "find_compiler",
     "ptoisa_toolchain",
+    "write_bf16_shim",
 ]
 
 ENV_ROOT = "PTO_ISA_ROOT"
@@ -75,6 +76,53 @@ class PtoIsaToolchain:
             str(self.include_dir),
             "-Wno-switch",  # PTO-ISA's trace.hpp: unhandled HIF4 layouts
         ]
+
+    def bf16_flags(self, shim_dir: Path) -> list[str]:
+        """Flags (after ``cpu_sim_flags``) that give PTO-ISA's CPU simulation a real bfloat16.
+
+        ``include/pto/common/type.hpp`` types ``bfloat16_t`` as ``std::bfloat16_t`` only under
+        C++23 with ``<stdfloat>`` and ``__STDCPP_BFLOAT16_T__``, else as ``_Float16`` (a
+        different format: bf16 data would be misread). GCC >= 13 provides both; clang 19 has
+        the type (``__bf16``, arithmetic on x86-64) but neither the macro nor, with Debian 12's
+        libstdc++ 12, the header. ``write_bf16_shim`` writes the header GCC 13's libstdc++ has
+        (``std::bfloat16_t`` is ``__bf16``) into ``shim_dir``; the link needs compiler-rt's
+        ``__truncsfbf2`` (``bf16_link_args``)."""
+        return ["-std=c++23", "-D__STDCPP_BFLOAT16_T__=1", "-isystem", str(shim_dir)]
+
+    def bf16_link_args(self) -> list[str]:
+        """compiler-rt's builtins archive: float -> bf16 conversions (``__truncsfbf2``,
+        ``__truncdfbf2``) that libgcc 12 lacks. Raises ``CompileError`` naming the package."""
+        out = subprocess.run(
+            [self.cxx, "-rtlib=compiler-rt", "-print-libgcc-file-name"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        path = Path(out.stdout.strip())
+        if out.returncode != 0 or not path.is_file():
+            raise CompileError(
+                f"{Path(self.cxx).name} has no compiler-rt builtins ({path}): bfloat16 kernels "
+                f"need them (Debian: apt-get install libclang-rt-{MIN_CLANG}-dev; `bash dev.sh` "
+                "does)"
+            )
+        return [str(path)]
+
+
+BF16_SHIM = """// <stdfloat> as GCC 13's libstdc++ has it, for clang 19 on libstdc++ 12 (written by
+// pto_wsp.compiler.ptoisa_root.write_bf16_shim; see PtoIsaToolchain.bf16_flags).
+#pragma once
+namespace std {
+using bfloat16_t = __bf16;
+}
+"""
+
+
+def write_bf16_shim(shim_dir: Path) -> Path:
+    """Write the ``<stdfloat>`` of ``PtoIsaToolchain.bf16_flags`` into ``shim_dir``."""
+    shim_dir.mkdir(parents=True, exist_ok=True)
+    path = shim_dir / "stdfloat"
+    path.write_text(BF16_SHIM)
+    return path
 
 
 def _check_root(path: Path, where: str) -> Path:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..compiler.lowering import lower_with_bindings
-from ..compiler.ptoisa_root import PtoIsaToolchain, ptoisa_toolchain
+from ..compiler.ptoisa_root import PtoIsaToolchain, ptoisa_toolchain, write_bf16_shim
 from ..errors import CompileError
 from ..language.op_table import BY_NAME
 
@@ -67,10 +67,37 @@ class KernelVerdict:
     abs_bound: float
     ok: bool
     detail: str
+    compiled: bool = True
+    """False: PTO-ISA rejects the kernel (``detail`` has the compiler's first error)."""
+    max_ulp: int = 0
+    """The largest ulp distance over the tensors it writes (integers: largest difference)."""
+    max_abs: float = 0.0
+    """The largest absolute difference over the tensors it writes."""
+
+    @property
+    def status(self) -> str:
+        """``verified``, ``mismatch`` or ``does not compile``."""
+        if not self.compiled:
+            return "does not compile"
+        return "verified" if self.ok else "mismatch"
 
     def line(self) -> str:
         mark = "verified" if self.ok else "MISMATCH"
         return f"  {mark:9s} @{self.kernel}: {self.tasks} task(s); {self.detail}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kernel": self.kernel,
+            "tasks": self.tasks,
+            "tensors": list(self.tensors),
+            "ulp_bound": self.ulp_bound,
+            "abs_bound": self.abs_bound,
+            "ok": self.ok,
+            "status": self.status,
+            "max_ulp": self.max_ulp,
+            "max_abs": self.max_abs,
+            "detail": self.detail,
+        }
 
 
 @dataclass(frozen=True)
@@ -97,6 +124,19 @@ class VerifyReport:
             f"{self.build_s:.1f} s, run {self.run_s:.2f} s)"
         )
         return "\n".join([head, *(k.line() for k in self.kernels)])
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as the runner protocol's stats carry it (``run_main --verify``)."""
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "tree": str(self.tree),
+            "compiler": self.compiler,
+            "root": str(self.root),
+            "build_s": self.build_s,
+            "run_s": self.run_s,
+            "kernels": [k.as_json() for k in self.kernels],
+        }
 
 
 # ---- numerics ------------------------------------------------------------------------------
@@ -147,19 +187,6 @@ def _reduced_length(kernel: Any, value: int, rule: str) -> int:
         return 1
     rows, cols = (shape[-2] if len(shape) >= 2 else 1), shape[-1]
     return max(1, rows if rule == "col_reduce" else cols)
-
-
-NO_BF16 = (
-    "not simulated: PTO-ISA's CPU simulation types bfloat16_t as _Float16 unless built with "
-    "PTO_CPU_SIM_ENABLE_BF16, which needs C++23 <stdfloat> (std::bfloat16_t)"
-)
-"""Why a kernel on bf16 data is not verified (see ``include/pto/common/type.hpp``)."""
-
-
-def _uses_bf16(kernel: Any) -> bool:
-    return any(p.dtype == "bf16" for p in kernel.params) or any(
-        op.dtype == "bf16" for op in kernel.ops
-    )
 
 
 # ---- the module's tasks --------------------------------------------------------------------
@@ -221,6 +248,9 @@ def build_on_host(tree: Path, tc: PtoIsaToolchain, out_dir: Path) -> tuple[Path,
     kernels = sorted((tree / "aicore").glob("kernel_*.cpp"))
     left_out: dict[int, str] = {}
     exe = out_dir / "run_on_host"
+    shim = out_dir / "bf16_shim"  # a real bfloat16 (PtoIsaToolchain.bf16_flags)
+    write_bf16_shim(shim)
+    link = tc.bf16_link_args()
     while True:
         unity = out_dir / "run_on_host.cpp"
         lines = ["// One translation unit: the host harness, the expander and the AICore kernels."]
@@ -233,8 +263,12 @@ def build_on_host(tree: Path, tc: PtoIsaToolchain, out_dir: Path) -> tuple[Path,
             else:
                 lines.append(f'#include "{src}"')
         unity.write_text("\n".join(lines) + "\n")
-        cmd = [tc.cxx, *tc.cpu_sim_flags(), "-DPTO_RUN_KERNELS", "-O1", "-ferror-limit=0"]
-        res = subprocess.run([*cmd, str(unity), "-o", str(exe)], capture_output=True, text=True)
+        cmd = [tc.cxx, *tc.cpu_sim_flags(), *tc.bf16_flags(shim), "-DPTO_RUN_KERNELS", "-O1"]
+        res = subprocess.run(
+            [*cmd, "-ferror-limit=0", str(unity), "-o", str(exe), *link],
+            capture_output=True,
+            text=True,
+        )
         if res.returncode == 0:
             return exe, left_out
         failed = failing_kernels(res.stderr)
@@ -325,14 +359,12 @@ def verify_workload(
         ulps, absolute = kernel_bound(kern)
         mine = sorted(writes.get(k, set()))
         count = sum(1 for t in tasks_of if t == k)
-        if _uses_bf16(kern) or any(diffs[t].dtype == "bf16" for t in mine):
-            names = tuple(diffs[t].name for t in mine)
-            verdicts.append(KernelVerdict(kern.name, count, names, ulps, absolute, False, NO_BF16))
-            continue
         if k in left_out:
             names = tuple(diffs[t].name for t in mine)
             detail = f"does not compile against PTO-ISA: {left_out[k]}"
-            verdicts.append(KernelVerdict(kern.name, count, names, ulps, absolute, False, detail))
+            verdicts.append(
+                KernelVerdict(kern.name, count, names, ulps, absolute, False, detail, False)
+            )
             continue
         bad = [
             diffs[t]
@@ -361,6 +393,8 @@ def verify_workload(
                 absolute,
                 not bad,
                 detail,
+                max_ulp=max((diffs[t].max_ulp for t in mine), default=0),
+                max_abs=max((diffs[t].max_abs for t in mine), default=0.0),
             )
         )
     return VerifyReport(

@@ -1,9 +1,11 @@
-"""Finding PTO-ISA and its compiler (``compiler.ptoisa_root``) and the verifier's pieces that
-need neither: the ulp distance and the attribution of compiler errors to kernels."""
+"""Finding PTO-ISA and its compiler (``compiler.ptoisa_root``), the flags that give its CPU
+simulation a real bfloat16, and the verifier's pieces that need neither: the ulp distance and the
+attribution of compiler errors to kernels."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -101,3 +103,28 @@ def test_compiler_errors_are_charged_to_the_kernel_that_instantiated_them() -> N
         9: "call to deleted copy constructor",
     }
     assert failing_kernels("/t/host/expand_on_host.cpp:3:1: error: boom") == {-1: "boom"}
+
+
+def test_bf16_flags_give_ptoisa_a_real_bfloat16(tmp_path) -> None:
+    """With ``bf16_flags`` and the shim, PTO-ISA's ``bfloat16_t`` is bfloat16 (1.0 is 0x3f80,
+    not _Float16's 0x3c00) and its arithmetic rounds to bfloat16 (1 + 2^-8 is 1)."""
+    from ptoisa_env import ptoisa_root as test_root
+    from ptoisa_env import skip_reason
+
+    if skip_reason() is not None:
+        pytest.skip(str(skip_reason()))
+    tc = ptoisa_root.ptoisa_toolchain(test_root())
+    shim = tmp_path / "shim"
+    ptoisa_root.write_bf16_shim(shim)
+    src = tmp_path / "bf16.cpp"
+    src.write_text(
+        "#include <cstdio>\n#include <cstring>\n#include <pto/pto-inst.hpp>\n"
+        "int main() { bfloat16_t one = (bfloat16_t)1.0f, e = (bfloat16_t)0.00390625f;\n"
+        "  bfloat16_t s = one + e; unsigned short a, b; std::memcpy(&a, &one, 2);\n"
+        '  std::memcpy(&b, &s, 2); std::printf("%zu %04x %04x\\n", sizeof one, a, b); }\n'
+    )
+    exe = tmp_path / "bf16"
+    cmd = [tc.cxx, *tc.cpu_sim_flags(), *tc.bf16_flags(shim), str(src), "-o", str(exe)]
+    subprocess.run([*cmd, *tc.bf16_link_args()], check=True, capture_output=True, text=True)
+    out = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout
+    assert out.split() == ["2", "3f80", "3f80"]

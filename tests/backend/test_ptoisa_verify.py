@@ -12,7 +12,11 @@ Skipped, with the reason, only where no PTO-ISA root or no clang++ >= 19 is foun
 
 from __future__ import annotations
 
+import json
+import os
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -79,21 +83,17 @@ def test_sample_verifies_against_ptoisa(name: str, tmp_path: Path, monkeypatch) 
 
 # ---- the op x dtype table ----------------------------------------------------------------------
 
-# Case ids of test_ops_e2e whose kernel PTO-ISA has no instruction form for in its CPU
-# simulation (../shared/third_party/pto-isa, SOURCE.md's commit): the compiler rejects the
-# kernel with a static_assert naming the supported types. f64 and 64-bit integers on most
-# instructions, unsigned TABS, integer column reductions, TROWSUM on 8-bit / unsigned integers,
-# row/column expand ops on i8, matmul other than f32, f16, i8. Every bf16 case is "not
-# simulated" (ptoisa_verify.NO_BF16).
+# Case ids of test_ops_e2e whose kernel PTO-ISA cannot express (../shared/third_party/pto-isa,
+# SOURCE.md's commit): 8-byte element types on the row / column reductions (TROWSUM takes f16,
+# bf16, f32, i16, i32; TCOLSUM f16, bf16, f32; TCOLMAX f16, bf16, f32, i8, u8) and on matmul
+# (TMATMUL takes f16, bf16, f32, i8), where the composition used for the other integer types
+# needs TEXTRACT's Vec -> Vec path, which takes 1-, 2- and 4-byte types only; and TINTERLEAVE on
+# 8-byte types. The verifier reports each as "does not compile against PTO-ISA" with the
+# compiler's static_assert; the test checks both ways, so a gap that closes fails here too.
 PTOISA_GAPS = frozenset(
     """
-    sqrt-f64 rsqrt-f64 sin-f64 cos-f64 gelu-f64 abs-f64 abs-i64 abs-u8 abs-u16 abs-u32 abs-u64
-    rowsum-f64 rowsum-i8 rowsum-i64 rowsum-u8 rowsum-u16 rowsum-u32 rowsum-u64 rowmean-f64
-    colsum-f64 colsum-i8 colsum-i16 colsum-i32 colsum-i64 colsum-u8 colsum-u16 colsum-u32
-    colsum-u64 colmax-f64 colmax-i16 colmax-i32 colmax-i64 colmax-u16 colmax-u32 colmax-u64
-    rowmul-f64 rowmul-i8 rowmul-i64 rowadd-f64 rowadd-i8 rowadd-i64 colmul-f64 colmul-i8
-    colmul-i64 coladd-f64 coladd-i8 coladd-i64 matmul-f64 matmul-i16 matmul-i32 matmul-i64
-    matmul-u8 matmul-u16 matmul-u32 matmul-u64 matmul-acc-f64 matmul-acc-i32 interleave-f64
+    rowsum-f64 rowsum-i64 rowsum-u64 rowmean-f64 colsum-f64 colsum-i64 colsum-u64 colmax-f64
+    colmax-i64 colmax-u64 matmul-f64 matmul-i64 matmul-u64 matmul-acc-f64 interleave-f64
     interleave-u64
     """.split()
 )
@@ -132,9 +132,7 @@ def test_op_dtype_table_verifies_against_ptoisa(half: int) -> None:
     wrong = []
     for case in cases:
         verdicts = by_tensor[names[f"{case.id}-out".replace("_", "-")]]
-        if "bf16" in case.id:
-            expected = "not simulated"
-        elif case.id in PTOISA_GAPS:
+        if case.id in PTOISA_GAPS:
             expected = "does not compile against PTO-ISA"
         else:
             expected = None
@@ -145,8 +143,8 @@ def test_op_dtype_table_verifies_against_ptoisa(half: int) -> None:
                 f"{case.id}: expected '{expected}', got " + "; ".join(k.line() for k in verdicts)
             )
     assert not wrong, "\n".join(wrong)
-    verified = sum(1 for c in cases if "bf16" not in c.id and c.id not in PTOISA_GAPS)
-    assert verified > len(cases) // 2
+    verified = sum(1 for c in cases if c.id not in PTOISA_GAPS)
+    assert verified > len(cases) * 9 // 10
 
 
 # ---- the command line --------------------------------------------------------------------------
@@ -212,3 +210,57 @@ def test_verify_leaves_the_users_data_alone() -> None:
     assert report.ok, report.text()
     np.testing.assert_array_equal(X.data, x)
     assert not Y.data.any()
+
+
+# ---- the runner protocol (what Studio's Emit and Verify runs in its worker) -------------------
+
+
+def test_run_main_verify_writes_the_report_into_the_stats(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    script = tmp_path / "scaled.py"
+    script.write_text(
+        SCRIPT.format(module=Path(__file__).stem)
+        + "\nfrom pto_wsp.runtime.runner import run_main\nrun_main(program)\n"
+    )
+    stats = tmp_path / "stats.json"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), *sys.path])}
+    res = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "--stats",
+            str(stats),
+            "--verify",
+            "--pto-isa",
+            str(ptoisa_root()),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr
+    data = json.loads(stats.read_text())
+    report = data["verify"]
+    assert data["ok"] and not data["executed"]
+    assert report["ok"] and report["root"] == str(ptoisa_root().resolve())
+    (k,) = report["kernels"]
+    assert (k["kernel"], k["status"], k["tasks"]) == ("scale_k", "verified", 4)
+    assert k["max_ulp"] <= k["ulp_bound"] or k["max_abs"] <= k["abs_bound"]
+    assert Path(data["artifact_dir"]) == Path(report["tree"])
+    assert (Path(report["tree"]) / "aicore" / "kernel_0_scale_k.cpp").is_file()
+    assert "verified  @scale_k: 4 task(s)" in res.stdout
+
+
+def test_run_main_pto_isa_needs_verify(tmp_path: Path) -> None:
+    script = tmp_path / "s.py"
+    script.write_text("from pto_wsp.runtime.runner import run_main\nrun_main(None)\n")
+    res = subprocess.run(
+        [sys.executable, str(script), "--pto-isa", "/x"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 2
+    assert "--pto-isa names the PTO-ISA checkout of --verify; add --verify" in res.stderr
