@@ -39,7 +39,7 @@ def test_no_stale_dock_tab_bar_and_sources_do_not_widen_the_docks(
     assert sorted(shown) == [
         ["Diagnostics", "Details"],  # the selected slice's Details beside the timeline
         ["Properties", "Stats", "Sources"],
-        ["Timeline", "Compare", "Log", "Sweep"],
+        ["Timeline", "Compare", "Log", "Verify", "Sweep"],
     ]
 
     qtbot.wait(200)  # the first-show dock sizes are applied after the window appears
