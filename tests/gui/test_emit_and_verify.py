@@ -26,7 +26,7 @@ from app.ptoisa_setting import SETTING_NAME, PtoIsaRootDialog
 from app.views.verify import COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "projects" / "softmax.pto.json"
+SAMPLE = ROOT / "app" / "projects" / "softmax.pto.json"
 VERIFY_TIMEOUT_MS = 300_000
 
 
