@@ -56,6 +56,7 @@ void bind_expr(py::module_& m) {
             py::arg("op"), py::arg("a"), py::arg("b"))
         .def_static("select", &Expr::select, py::arg("c"), py::arg("a"), py::arg("b"))
         .def_static("event_query", &Expr::event_query, py::arg("event_id"))
+        .def_static("task_param", &Expr::task_param, py::arg("i"))
         .def_property_readonly("kind", [](const Expr& e) { return to_string(e.kind); })
         .def_property_readonly("op", [](const Expr& e) { return to_string(e.op); })
         .def_readonly("children", &Expr::children)

@@ -1043,7 +1043,9 @@ private:
         put("}");
     }
 
-    std::string key(const ExprPtr& k, const std::string& ctx) {
+    /// A schedule key for task node `n` (its t.params[i] are n's kernel[...] values).
+    std::string key(const ExprPtr& key_expr, const Node& n, const std::string& ctx) {
+        const ExprPtr k = ir::substitute_task_params(key_expr, n.axis_values);
         if (!k || !in_scope(k)) return "(int64_t)A->count";
         return "(int64_t)(" + ex(k, ctx) + ")";
     }
@@ -1067,8 +1069,8 @@ private:
                                                             : std::string("-1")) +
                 ";");
         const Schedule* s = m_.schedule.get();
-        put("d->dispatch_key = " + key(s ? s->dispatch_key : nullptr, ctx) + ";");
-        put("d->stream_key = " + key(s ? s->stream_key : nullptr, ctx) + ";");
+        put("d->dispatch_key = " + key(s ? s->dispatch_key : nullptr, n, ctx) + ";");
+        put("d->stream_key = " + key(s ? s->stream_key : nullptr, n, ctx) + ";");
         place(*K);
         for (std::size_t pi = 0; pi < K->params.size(); ++pi) {
             const KernelParam& p = K->params[pi];

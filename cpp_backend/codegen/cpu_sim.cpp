@@ -790,11 +790,11 @@ private:
             put("t.kernel = " + kid +
                 "; t.cycles = cyc; t.min_start = pto_barrier; t.min_cause = pto_bcause; "
                 "t.min_gate = pto_bgate; t.reserved = 0;");
-            put("t.dispatch_key = " + key(schedule_key(true), ctx) + ";");
-            put("t.stream_key = " + key(schedule_key(false), ctx) + ";");
+            put("t.dispatch_key = " + key(schedule_key(true), n, ctx) + ";");
+            put("t.stream_key = " + key(schedule_key(false), n, ctx) + ";");
             // The priority ready policy's key, traced once like the dispatch key (0 otherwise).
             const ExprPtr rk = m_.schedule ? m_.schedule->ready_key : nullptr;
-            put("t.ready_key = " + (rk ? key(rk, ctx) : std::string("0")) + ";");
+            put("t.ready_key = " + (rk ? key(rk, n, ctx) : std::string("0")) + ";");
             for (int i = 0; i < 4; ++i) {
                 std::string v = "-1";
                 if (i < static_cast<int>(n.axis_values.size()))
@@ -841,9 +841,11 @@ private:
         if (!m_.schedule) return nullptr;
         return dispatch ? m_.schedule->dispatch_key : m_.schedule->stream_key;
     }
-    /// A schedule key for this task; without a key (or where its variables are not bound, e.g.
-    /// a task outside the loop the key names) the submission index.
-    std::string key(const ExprPtr& k, const std::string& ctx) {
+    /// A schedule key for task node `n` (its t.params[i] are n's kernel[...] values); without a
+    /// key (or where its variables are not bound, e.g. a task outside the loop the key names)
+    /// the submission index.
+    std::string key(const ExprPtr& key_expr, const Node& n, const std::string& ctx) {
+        const ExprPtr k = ir::substitute_task_params(key_expr, n.axis_values);
         if (!k || !in_scope(k)) return "(int64_t)pto_ntask";
         return "(int64_t)(" + ex(k, ctx) + ")";
     }

@@ -115,10 +115,14 @@ bool ScalarEmitter::expr_is_float(const ir::ExprPtr& e) const {
         case ExprKind::Binary:
             if (e->op == ExprOp::Div) return true;
             if (e->op == ExprOp::Lt || e->op == ExprOp::Le || e->op == ExprOp::Gt ||
-                e->op == ExprOp::Ge || e->op == ExprOp::Eq || e->op == ExprOp::Ne)
+                e->op == ExprOp::Ge || e->op == ExprOp::Eq || e->op == ExprOp::Ne ||
+                e->op == ExprOp::ULt || e->op == ExprOp::ULe || e->op == ExprOp::UGt ||
+                e->op == ExprOp::UGe || e->op == ExprOp::UFloorDiv || e->op == ExprOp::UMod ||
+                e->op == ExprOp::UShr)
                 return false;
             return expr_is_float(e->children[0]) || expr_is_float(e->children[1]);
-        case ExprKind::Unary: return e->op != ExprOp::Not && expr_is_float(e->children[0]);
+        case ExprKind::Unary:
+            return e->op != ExprOp::Not && e->op != ExprOp::ToInt && expr_is_float(e->children[0]);
         case ExprKind::Select:
             return expr_is_float(e->children[1]) || expr_is_float(e->children[2]);
         default: return false;
@@ -164,6 +168,7 @@ std::string ScalarEmitter::ex(const ir::ExprPtr& e, const std::string& ctx) {
             const std::string a = ex(e->children[0], ctx);
             if (e->op == ExprOp::Neg) return "(-" + a + ")";
             if (e->op == ExprOp::Not) return "((int64_t)!" + a + ")";
+            if (e->op == ExprOp::ToInt) return "((int64_t)(" + a + "))";
             return "(" + a + " < 0 ? -" + a + " : " + a + ")";
         }
         case ExprKind::Binary: return binary(e, ctx);
@@ -176,6 +181,10 @@ std::string ScalarEmitter::ex(const ir::ExprPtr& e, const std::string& ctx) {
             return "(" + c + " ? " + a + " : " + b + ")";
         }
         case ExprKind::EventQuery: return event_query(*e, ctx);
+        case ExprKind::TaskParam:  // substitute_task_params replaced it in every schedule key
+            throw CodegenError("t.params[" + std::to_string(e->id) +
+                                   "] is only meaningful in a schedule key" + error_context(ctx),
+                               "");
     }
     return "0";
 }
@@ -210,6 +219,21 @@ std::string ScalarEmitter::binary(const ir::ExprPtr& e, const std::string& ctx) 
         case ExprOp::Xor: return "((int64_t)" + a + " ^ (int64_t)" + b + ")";
         case ExprOp::Shl: return "((int64_t)((uint64_t)" + a + " << ((int64_t)" + b + " & 63)))";
         case ExprOp::Shr: return "((int64_t)" + a + " >> ((int64_t)" + b + " & 63))";
+        // u64 operands: the same bits read as unsigned (floor division of non-negative values
+        // is truncation); a zero divisor ends the run like the signed forms.
+        case ExprOp::ULt: return "((int64_t)((uint64_t)" + a + " < (uint64_t)" + b + "))";
+        case ExprOp::ULe: return "((int64_t)((uint64_t)" + a + " <= (uint64_t)" + b + "))";
+        case ExprOp::UGt: return "((int64_t)((uint64_t)" + a + " > (uint64_t)" + b + "))";
+        case ExprOp::UGe: return "((int64_t)((uint64_t)" + a + " >= (uint64_t)" + b + "))";
+        case ExprOp::UFloorDiv:
+        case ExprOp::UMod: {
+            const std::string t = fresh("z");
+            const bool div = e->op == ExprOp::UFloorDiv;
+            return "__extension__ ({ uint64_t " + t + " = (uint64_t)" + b + "; if (" + t +
+                   " == 0) { " + fail_stmt(ctx, div ? "floor division by zero" : "modulo by zero") +
+                   "; } (int64_t)((uint64_t)" + a + (div ? " / " : " % ") + t + "); })";
+        }
+        case ExprOp::UShr: return "((int64_t)((uint64_t)" + a + " >> ((int64_t)" + b + " & 63)))";
         case ExprOp::Min: return "(" + a + " < " + b + " ? " + a + " : " + b + ")";
         case ExprOp::Max: return "(" + a + " > " + b + " ? " + a + " : " + b + ")";
         default: break;

@@ -10,14 +10,16 @@
 namespace pto::wsp::ir {
 namespace {
 
-constexpr std::array<std::pair<ExprOp, const char*>, 3> kUnary{
-    {{ExprOp::Neg, "neg"}, {ExprOp::Not, "not"}, {ExprOp::Abs, "abs"}}};
-constexpr std::array<std::pair<ExprOp, const char*>, 19> kBinary{{
+constexpr std::array<std::pair<ExprOp, const char*>, 4> kUnary{
+    {{ExprOp::Neg, "neg"}, {ExprOp::Not, "not"}, {ExprOp::Abs, "abs"}, {ExprOp::ToInt, "to_int"}}};
+constexpr std::array<std::pair<ExprOp, const char*>, 26> kBinary{{
     {ExprOp::Add, "add"},   {ExprOp::Sub, "sub"}, {ExprOp::Mul, "mul"}, {ExprOp::Div, "div"},
     {ExprOp::FloorDiv, "floordiv"}, {ExprOp::Mod, "mod"}, {ExprOp::Lt, "lt"}, {ExprOp::Le, "le"},
     {ExprOp::Gt, "gt"},     {ExprOp::Ge, "ge"},   {ExprOp::Eq, "eq"},   {ExprOp::Ne, "ne"},
     {ExprOp::And, "and"},   {ExprOp::Or, "or"},   {ExprOp::Xor, "xor"}, {ExprOp::Shl, "shl"},
     {ExprOp::Shr, "shr"},   {ExprOp::Min, "min"}, {ExprOp::Max, "max"},
+    {ExprOp::ULt, "ult"},   {ExprOp::ULe, "ule"}, {ExprOp::UGt, "ugt"}, {ExprOp::UGe, "uge"},
+    {ExprOp::UFloorDiv, "ufloordiv"}, {ExprOp::UMod, "umod"}, {ExprOp::UShr, "ushr"},
 }};
 
 template <typename Table>
@@ -55,6 +57,7 @@ std::string to_string(ExprKind k) {
         case ExprKind::Binary: return "binary";
         case ExprKind::Select: return "select";
         case ExprKind::EventQuery: return "event_query";
+        case ExprKind::TaskParam: return "task_param";
     }
     return "?";
 }
@@ -70,7 +73,9 @@ std::string to_string(ExprOp op) {
 
 ExprOp parse_unary_op(const std::string& s) { return parse_op(kUnary, s, "Expr.unary op"); }
 ExprOp parse_binary_op(const std::string& s) { return parse_op(kBinary, s, "Expr.binary op"); }
-bool is_unary(ExprOp op) { return op == ExprOp::Neg || op == ExprOp::Not || op == ExprOp::Abs; }
+bool is_unary(ExprOp op) {
+    return op == ExprOp::Neg || op == ExprOp::Not || op == ExprOp::Abs || op == ExprOp::ToInt;
+}
 bool is_binary(ExprOp op) { return op != ExprOp::None && !is_unary(op); }
 
 Index Index::point(ExprPtr e) {
@@ -192,6 +197,31 @@ ExprPtr Expr::event_query(int64_t event_id) {
     auto e = fresh(ExprKind::EventQuery);
     e->id = event_id;
     return e;
+}
+
+ExprPtr Expr::task_param(int64_t index) {
+    if (index < 0) throw std::invalid_argument("Expr.task_param: index " + std::to_string(index) + " < 0");
+    auto e = fresh(ExprKind::TaskParam);
+    e->id = index;
+    return e;
+}
+
+ExprPtr substitute_task_params(const ExprPtr& e, const std::vector<ExprPtr>& axis_values) {
+    if (!e) return e;
+    if (e->kind == ExprKind::TaskParam) {
+        const auto i = static_cast<std::size_t>(e->id);
+        return i < axis_values.size() ? axis_values[i] : Expr::make_int(0);
+    }
+    std::vector<ExprPtr> kids;
+    bool changed = false;
+    for (const auto& c : e->children) {
+        kids.push_back(substitute_task_params(c, axis_values));
+        changed = changed || kids.back() != c;
+    }
+    if (!changed) return e;
+    auto copy = std::make_shared<Expr>(*e);
+    copy->children = std::move(kids);
+    return copy;
 }
 
 std::optional<int64_t> Expr::as_const_int() const {

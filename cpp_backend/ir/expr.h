@@ -17,15 +17,18 @@ namespace pto::wsp::ir {
 struct Expr;
 using ExprPtr = std::shared_ptr<const Expr>;
 
-enum class ExprKind { Int, Float, Bool, Var, Symbol, Param, Slot, Load, Unary, Binary, Select, EventQuery };
+enum class ExprKind { Int, Float, Bool, Var, Symbol, Param, Slot, Load, Unary, Binary, Select, EventQuery, TaskParam };
 
 /// Operators of unary / binary expressions (`None` for every other kind).
 enum class ExprOp {
     None,
-    // unary
-    Neg, Not, Abs,
+    // unary (ToInt: a float truncated toward zero, the DSL's cast_i64 / cast_u64 of a float)
+    Neg, Not, Abs, ToInt,
     // binary
     Add, Sub, Mul, Div, FloorDiv, Mod, Lt, Le, Gt, Ge, Eq, Ne, And, Or, Xor, Shl, Shr, Min, Max,
+    // binary on u64 operands (the DSL's types: slot_u64, symbol_u64, cast_u64): unsigned
+    // comparisons, floor division (= truncation), modulo and logical right shift
+    ULt, ULe, UGt, UGe, UFloorDiv, UMod, UShr,
 };
 
 std::string to_string(ExprKind k);
@@ -67,7 +70,9 @@ struct View {
 ///   Symbol / Param: name (Symbol: f32_bits = read its low 32 bits as an f32, see
 ///   symbol_f32); Slot: id (slot index); Load: view (point indices only);
 ///   Unary: op, children[0]; Binary: op, children[0..1]; Select: children = {cond, a, b};
-///   EventQuery: id (event id).
+///   EventQuery: id (event id);
+///   TaskParam: id (i of a schedule key's t.params[i]: the task's i-th kernel[...] value, 0 when
+///   the call has fewer; substitute_task_params replaces it per task node before emission).
 struct Expr {
     ExprKind kind = ExprKind::Int;
     ExprOp op = ExprOp::None;
@@ -95,11 +100,16 @@ struct Expr {
     static ExprPtr binary(ExprOp op, ExprPtr a, ExprPtr b);
     static ExprPtr select(ExprPtr cond, ExprPtr a, ExprPtr b);
     static ExprPtr event_query(int64_t event_id);
+    static ExprPtr task_param(int64_t index);
 
     /// Value of an integer (or bool) constant, nullopt for anything else.
     std::optional<int64_t> as_const_int() const;
     /// Printer form, e.g. "(b + 1)", "load(%3[b])".
     std::string str() const;
 };
+
+/// `e` with every TaskParam(i) replaced by `axis_values[i]` (Int 0 when i is out of range);
+/// `e` itself (shared) when it has none. Null stays null.
+ExprPtr substitute_task_params(const ExprPtr& e, const std::vector<ExprPtr>& axis_values);
 
 }  // namespace pto::wsp::ir

@@ -257,6 +257,7 @@ std::string print_expr(const Expr& e) {
             const std::string a = print_expr(*e.children[0]);
             if (e.op == ExprOp::Neg) return "-(" + a + ")";
             if (e.op == ExprOp::Not) return "~(" + a + ")";
+            if (e.op == ExprOp::ToInt) return "to_int(" + a + ")";
             return "abs(" + a + ")";
         }
         case ExprKind::Binary: {
@@ -270,6 +271,7 @@ std::string print_expr(const Expr& e) {
             return "select(" + print_expr(*e.children[0]) + ", " + print_expr(*e.children[1]) + ", " +
                    print_expr(*e.children[2]) + ")";
         case ExprKind::EventQuery: return "query(" + event_ref(e.id) + ")";
+        case ExprKind::TaskParam: return "t.params[" + std::to_string(e.id) + "]";
     }
     return "?";
 }

@@ -31,6 +31,7 @@ from ..language.axes import Axis, Dense, DenseDyn, Ragged, RaggedRow, Sparse, Sp
 from ..language.csp import Channel, Event
 from ..language.kernel import KernelCall, KernelIR, KernelSource
 from ..language.layout import CollectiveOp, TensorLayout, TensorShard
+from ..language import scalar_types as st
 from ..language.scalar_expr import LoopVar, ScalarExpr, as_expr
 from ..language.schedule import Pools, ScheduleSpec
 from ..language.tensor import IndexPoint, IndexRange, Tensor, TensorView
@@ -78,6 +79,7 @@ def _fail(
 
 
 # The verifier's messages read "<construct> at <file>:<line>: <problem>" (verifier.cpp).
+_I64_MAX = (1 << 63) - 1
 _VERIFIER_AT = re.compile(r" at (?P<file>.+?):(?P<line>\d+): ")
 
 
@@ -652,7 +654,8 @@ class Lowering:
             if isinstance(v, bool):
                 return ir.Expr.bool(v)
             if isinstance(v, int):
-                return ir.Expr.int(v)
+                # a u64 literal past INT64_MAX (scalar_types checked it fits) keeps its bits
+                return ir.Expr.int(v - (1 << 64) if v > _I64_MAX else v)
             return ir.Expr.float(float(v))
         if k == "var" and isinstance(e, LoopVar):
             return ir.Expr.var(*self.var(e))
@@ -665,15 +668,37 @@ class Lowering:
         if k == "load":
             return ir.Expr.load(self.view(e.args[0], owner))
         if k == "unary":
-            return ir.Expr.unary(e.op, self._expr(e.args[0], owner))
+            a = e.args[0]
+            if e.op == "not" and a.stype != st.BOOL:  # ~x on an integer: bitwise, -x - 1
+                return ir.Expr.binary("xor", self._expr(a, owner), ir.Expr.int(-1))
+            return ir.Expr.unary(e.op, self._expr(a, owner))
         if k == "binary":
-            return ir.Expr.binary(e.op, self._expr(e.args[0], owner), self._expr(e.args[1], owner))
+            op = e.op
+            if op in st.UNSIGNED_OPS and st.operand_type(op, *(x.stype for x in e.args)) == st.U64:
+                op = "u" + op
+            return ir.Expr.binary(op, self._expr(e.args[0], owner), self._expr(e.args[1], owner))
+        if k == "cast":
+            return self._cast(e, owner)
+        if k == "task_param":
+            return ir.Expr.task_param(int(e.value))
         if k == "select":
             c, a, b = (self._expr(x, owner) for x in e.args)
             return ir.Expr.select(c, a, b)
         if k == "event_query":
             return ir.Expr.event_query(self.event(e.args[0]))
         raise _fail(f"scalar expression of kind {k!r}", owner)
+
+    def _cast(self, e: ScalarExpr, owner: Located | None) -> Any:
+        """``x.cast_i64()`` / ``cast_u64()``: the same bits (a bool is 0/1), a float truncated
+        toward zero; ``cast_bool()``: ``x != 0``."""
+        x = e.args[0]
+        inner = self._expr(x, owner)
+        if e.value == st.BOOL:
+            if x.stype == st.BOOL:
+                return inner
+            zero = ir.Expr.float(0.0) if x.stype == st.F64 else ir.Expr.int(0)
+            return ir.Expr.binary("ne", inner, zero)
+        return ir.Expr.unary("to_int", inner) if x.stype == st.F64 else inner
 
     # ---- schedule ------------------------------------------------------------------
     def lower_schedule(self, spec: ScheduleSpec) -> Any:

@@ -17,28 +17,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import TypeCheckError, user_location
+from . import scalar_types as st
+from .scalar_types import BINARY_OPS
 
-BINARY_OPS = {
-    "add": "+",
-    "sub": "-",
-    "mul": "*",
-    "div": "/",
-    "floordiv": "//",
-    "mod": "%",
-    "lt": "<",
-    "le": "<=",
-    "gt": ">",
-    "ge": ">=",
-    "eq": "==",
-    "ne": "!=",
-    "and": "&",
-    "or": "|",
-    "xor": "^",
-    "shl": "<<",
-    "shr": ">>",
-    "min": "min",
-    "max": "max",
-}
 UNARY_OPS = {"neg": "-", "not": "~", "abs": "abs"}
 
 _var_ids = itertools.count(1)
@@ -50,10 +31,14 @@ class ScalarExpr:
     kind is one of: ``const`` (value), ``var`` (a loop variable: name, id), ``axis`` (a loop
     variable referred to by name, resolved at lowering), ``symbol`` (a runtime symbol: name),
     ``slot`` (runtime slot: value = index), ``load`` (an element of a tensor: args = (view,)),
-    ``unary``/``binary`` (op, args), ``select`` (args = (cond, a, b)).
+    ``unary``/``binary`` (op, args), ``select`` (args = (cond, a, b)), ``cast`` (value = the
+    target type, args = (x,)), ``task_param`` (a schedule key's ``t.params[i]``: value = i).
+
+    ``stype`` is the expression's type (``scalar_types``): the rules are checked as a node is
+    built, so a misuse is a ``TypeCheckError`` at the user's line.
     """
 
-    __slots__ = ("kind", "op", "args", "value", "name", "__weakref__")
+    __slots__ = ("kind", "op", "args", "value", "name", "_stype", "__weakref__")
     __hash__ = object.__hash__  # == is overloaded to build expressions; identity hashing
 
     def __init__(
@@ -70,6 +55,14 @@ class ScalarExpr:
         self.args = args
         self.value = value
         self.name = name
+        self._stype: str | None = None
+
+    @property
+    def stype(self) -> str:
+        """``bool``, ``i64``, ``u64``, ``f64`` or ``int`` (an integer literal, which adapts)."""
+        if self._stype is None:
+            self._stype = _type_of(self)
+        return self._stype
 
     # ---- constructors -------------------------------------------------------------
     @staticmethod
@@ -94,13 +87,51 @@ class ScalarExpr:
 
     @staticmethod
     def select(cond: Any, a: Any, b: Any) -> ScalarExpr:
-        return ScalarExpr("select", args=(as_expr(cond), as_expr(a), as_expr(b)))
+        e = ScalarExpr("select", args=(as_expr(cond), as_expr(a), as_expr(b)))
+        _typed(e)
+        return e
+
+    @staticmethod
+    def task_param(index: int) -> ScalarExpr:
+        return ScalarExpr("task_param", value=int(index))
 
     # ---- operators -----------------------------------------------------------------
     def _bin(self, op: str, other: Any, reverse: bool = False) -> ScalarExpr:
         other = as_expr(other)
         a, b = (other, self) if reverse else (self, other)
-        return ScalarExpr("binary", op=op, args=(a, b))
+        e = ScalarExpr("binary", op=op, args=(a, b))
+        _typed(e)
+        return e
+
+    def _unary(self, op: str) -> ScalarExpr:
+        e = ScalarExpr("unary", op=op, args=(self,))
+        _typed(e)
+        return e
+
+    # ---- casts and choice (the reference implementation's forms) -------------------
+    def cast_i64(self) -> ScalarExpr:
+        """This value as a signed 64-bit integer: a bool is 0/1, a u64 keeps its bits, a float
+        is truncated toward zero."""
+        return ScalarExpr("cast", value=st.I64, args=(self,))
+
+    def cast_u64(self) -> ScalarExpr:
+        """This value as an unsigned 64-bit integer: a bool is 0/1, an i64 keeps its bits
+        (-1 is 2**64 - 1), a float is truncated toward zero first."""
+        return ScalarExpr("cast", value=st.U64, args=(self,))
+
+    def cast_bool(self) -> ScalarExpr:
+        """``self != 0`` as a bool (a predicate)."""
+        return ScalarExpr("cast", value=st.BOOL, args=(self,))
+
+    def where(self, a: Any, b: Any) -> ScalarExpr:
+        """``a`` where this predicate holds, else ``b`` (both evaluated per task)."""
+        if self.stype != st.BOOL:
+            raise TypeCheckError(
+                f"pred.where(a, b) needs a bool predicate, but {self} is {self.stype}; compare "
+                "it (x != 0) or use x.cast_bool()",
+                loc=user_location(),
+            )
+        return ScalarExpr.select(self, a, b)
 
     def __add__(self, o: Any) -> ScalarExpr:
         return self._bin("add", o)
@@ -182,17 +213,25 @@ class ScalarExpr:
     def __rshift__(self, o: Any) -> ScalarExpr:
         return self._bin("shr", o)
 
+    def __rlshift__(self, o: Any) -> ScalarExpr:
+        return self._bin("shl", o, True)
+
+    def __rrshift__(self, o: Any) -> ScalarExpr:
+        return self._bin("shr", o, True)
+
     def __neg__(self) -> ScalarExpr:
-        return ScalarExpr("unary", op="neg", args=(self,))
+        return self._unary("neg")
 
     def __pos__(self) -> ScalarExpr:
+        if self.stype == st.BOOL:
+            self._unary("neg")  # raises: arithmetic on a bool
         return self
 
     def __invert__(self) -> ScalarExpr:
-        return ScalarExpr("unary", op="not", args=(self,))
+        return self._unary("not")
 
     def __abs__(self) -> ScalarExpr:
-        return ScalarExpr("unary", op="abs", args=(self,))
+        return self._unary("abs")
 
     def __bool__(self) -> bool:
         raise TypeCheckError(
@@ -230,10 +269,12 @@ class LoopVar(ScalarExpr):
     ``axis`` is the axis object the loop iterates; ``index`` the variable's position among its
     loop's (``P.grid(a, b)``: 0 for a's, 1 for b's; the reference implementation's
     ``LoopVar(name, axis, index=0)``); ``id`` is unique per process, so two loops that reuse a
-    Python name stay distinct in the IR.
+    Python name stay distinct in the IR. ``reference_name`` is the name the reference
+    implementation would give it (``recording.REFERENCE_GRID_NAMES``), which schedule keys accept
+    when no user name matches.
     """
 
-    __slots__ = ("axis", "id", "index", "loop")
+    __slots__ = ("axis", "id", "index", "loop", "reference_name")
 
     def __init__(self, name: str, axis: Any = None, index: int = 0):
         super().__init__("var", name=name)
@@ -241,6 +282,7 @@ class LoopVar(ScalarExpr):
         self.index = int(index)
         self.id = next(_var_ids)
         self.loop: Any = None  # the LoopNode / ConsumeNode that binds it (set when recorded)
+        self.reference_name: str | None = None
 
 
 def as_expr(value: Any) -> ScalarExpr:
@@ -261,6 +303,70 @@ def as_expr(value: Any) -> ScalarExpr:
         f"{type(value).__name__}",
         loc=user_location(),
     )
+
+
+def _literal(e: ScalarExpr) -> int | None:
+    v = e.value
+    return v if e.kind == "const" and isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def _typed(e: ScalarExpr) -> None:
+    """Compute ``e``'s type now: a broken rule is a ``TypeCheckError`` where it was written."""
+    try:
+        e._stype = _type_of(e)
+    except st.ScalarTypeError as err:
+        raise TypeCheckError(f"{err} (in {e})", loc=user_location()) from None
+
+
+def _load_type(view: Any) -> str:
+    from .dtype_table import BY_NAME  # standard library only
+
+    dtype = getattr(view, "dtype", None)
+    spec = BY_NAME.get(str(getattr(dtype, "value", dtype)))
+    if spec is None:
+        return st.I64
+    if spec.is_float:
+        return st.F64
+    if spec.kind == "bool":
+        return st.BOOL
+    return st.U64 if spec.name == "u64" else st.I64
+
+
+def _type_of(e: ScalarExpr) -> str:
+    k = e.kind
+    if k == "const":
+        v = e.value
+        if isinstance(v, bool):
+            return st.BOOL
+        return st.LIT if isinstance(v, int) else st.F64
+    if k in ("var", "axis", "task_param"):
+        return st.I64
+    if k in ("symbol", "slot"):
+        return st.U64
+    if k == "load":
+        return _load_type(e.args[0])
+    if k == "event_query":
+        return st.BOOL
+    if k == "cast":
+        return str(e.value)
+    if k == "unary":
+        return st.unary_type(e.op, e.args[0].stype)
+    if k == "binary":
+        a, b = e.args
+        return st.binary_type(e.op, a.stype, b.stype, _literal(a), _literal(b))
+    if k == "select":
+        c, a, b = e.args
+        if c.stype != st.BOOL and c.stype not in (st.I64, st.U64, st.LIT):
+            raise st.ScalarTypeError(f"select's condition is {c.stype}, not a bool")
+        if (a.stype == st.BOOL) != (b.stype == st.BOOL):
+            raise st.ScalarTypeError(
+                "where(a, b) chooses between a bool and a number; give both the same type "
+                "(.cast_i64() or .cast_bool())"
+            )
+        if a.stype == st.BOOL:
+            return st.BOOL
+        return st.unify(a.stype, b.stype, _literal(a), _literal(b))
+    return st.I64
 
 
 def is_symbolic(value: Any) -> bool:
@@ -364,6 +470,11 @@ def _text(e: Any, view_text: Callable[[Any], str], key: bool) -> tuple[str, int]
     if k == "select":
         c, x, y = (_text(a, view_text, key)[0] for a in e.args)
         return f"select({c}, {x}, {y})", _ATOM
+    if k == "cast":
+        inner, p = _text(e.args[0], view_text, key)
+        return (inner if p >= _ATOM else f"({inner})") + f".cast_{e.value}()", _ATOM
+    if k == "task_param":
+        return f"t.params[{e.value}]", _ATOM
     return f"<{k}>", _ATOM
 
 

@@ -69,6 +69,7 @@ __all__ = [
     "ScheduleSpec",
     "ScheduleStep",
     "SymbolicTask",
+    "TaskParams",
     "KeyFunction",
     "trace_key",
 ]
@@ -79,7 +80,26 @@ __all__ = [
 # ======================================================================================
 
 # Fields of spec §2.4's Task that have no per-task scalar meaning in a compiled schedule.
-_TASK_FIELDS = {"kernel", "params", "resources", "id"}
+_TASK_FIELDS = {"kernel", "resources", "id"}
+
+
+class TaskParams:
+    """``t.params`` of a key function: ``t.params[i]`` is the i-th value bound in the task's
+    ``kernel[...]`` (``attn[b, h]``: ``t.params[1]`` is h), 0 when the call binds fewer; the
+    reference implementation's form. Evaluated per task in generated code like ``t.get``."""
+
+    __slots__ = ()
+
+    def __getitem__(self, i: int) -> ScalarExpr:
+        if isinstance(i, bool | np.bool_) or not isinstance(i, int | np.integer) or i < 0:
+            raise ScheduleError(
+                f"t.params[i] takes an int index >= 0 (the i-th kernel[...] value), got {i!r}",
+                loc=user_location(),
+            )
+        return ScalarExpr.task_param(int(i))
+
+    def __repr__(self) -> str:
+        return "<symbolic task params>"
 
 
 class SymbolicTask:
@@ -102,6 +122,10 @@ class SymbolicTask:
     def tags(self) -> SymbolTags:
         """``t.tags[name]``: the runtime symbol ``name`` (reference compatibility)."""
         return SymbolTags()
+
+    @property
+    def params(self) -> TaskParams:
+        return TaskParams()
 
     def __getattr__(self, name: str) -> ScalarExpr:
         if name.startswith("_"):
@@ -239,7 +263,7 @@ class DispatchPolicy:
     @staticmethod
     def round_robin(num_aicpus: int | None = None) -> DispatchPolicy:
         """Submission order mod N. Without ``num_aicpus``, N is the run's worker count (the
-        larger of streams and the pools' total, else the default of 4), resolved at lowering."""
+        larger of streams and the pools' total, else 1; DESIGN §2), resolved at lowering."""
         loc = user_location()
         n = None
         if num_aicpus is not None:
@@ -247,24 +271,27 @@ class DispatchPolicy:
         return DispatchPolicy(DispatchKind.ROUND_ROBIN, n, None, loc)
 
     @staticmethod
-    def affinity(key_fn: Callable[[Any], Any] | str) -> DispatchPolicy:
-        loc = user_location()
-        return DispatchPolicy(
-            DispatchKind.AFFINITY, None, trace_key(key_fn, "DispatchPolicy.affinity", loc), loc
-        )
+    def affinity(key_fn: Callable[[Any], Any] | str, num_aicpus: int = 0) -> DispatchPolicy:
+        """``key mod N``: the same key runs on the same worker. N is ``num_aicpus`` when > 0,
+        else ``streams(n)``'s n, else 1 (DESIGN §2, the reference implementation's rule)."""
+        return DispatchPolicy._keyed(DispatchKind.AFFINITY, key_fn, num_aicpus, "affinity")
 
     @staticmethod
-    def hash(key_fn: Callable[[Any], Any] | str) -> DispatchPolicy:
-        loc = user_location()
-        key = trace_key(key_fn, "DispatchPolicy.hash", loc)
-        return DispatchPolicy(DispatchKind.HASH, None, key, loc)
+    def hash(key_fn: Callable[[Any], Any] | str, num_aicpus: int = 0) -> DispatchPolicy:
+        """``splitmix64(key) mod N``; N as for ``affinity``."""
+        return DispatchPolicy._keyed(DispatchKind.HASH, key_fn, num_aicpus, "hash")
 
     @staticmethod
-    def dispatch_by(fn: Callable[[Any], Any] | str) -> DispatchPolicy:
+    def dispatch_by(fn: Callable[[Any], Any] | str, num_aicpus: int = 0) -> DispatchPolicy:
+        """``fn(t) mod N`` for a custom key; N as for ``affinity``."""
+        return DispatchPolicy._keyed(DispatchKind.DISPATCH_BY, fn, num_aicpus, "dispatch_by")
+
+    @staticmethod
+    def _keyed(kind: DispatchKind, key_fn: Any, num_aicpus: Any, name: str) -> DispatchPolicy:
         loc = user_location()
-        return DispatchPolicy(
-            DispatchKind.DISPATCH_BY, None, trace_key(fn, "DispatchPolicy.dispatch_by", loc), loc
-        )
+        what = f"DispatchPolicy.{name}"
+        n = _positive_int(num_aicpus, f"{what}(key, num_aicpus)", loc, minimum=0)
+        return DispatchPolicy(kind, n or None, trace_key(key_fn, what, loc), loc)
 
     @staticmethod
     def work_steal() -> DispatchPolicy:
@@ -274,7 +301,8 @@ class DispatchPolicy:
         if self.kind is DispatchKind.ROUND_ROBIN:
             return f"round_robin({self.num_workers or ''})"
         if self.key_fn is not None:
-            return f"{self.kind}({self.key_fn.expr})"
+            n = f", num_aicpus={self.num_workers}" if self.num_workers else ""
+            return f"{self.kind}({self.key_fn.expr}{n})"
         return self.kind
 
     __repr__ = __str__

@@ -29,6 +29,9 @@ from .nodes import (
     is_statement,
 )
 from .recording import (
+    REFERENCE_GRID_NAMES,
+    REFERENCE_SEL_NAME,
+    REFERENCE_SEQ_NAME,
     Scope,
     close_scope,
     enclosing_scope,
@@ -92,7 +95,17 @@ class Loop:
         node = LoopNode(self.kind, loop_vars, list(self.axes), [], self.loc)
         for v in loop_vars:
             v.loop = node
+            v.reference_name = self._reference_name(parent)
         return self._trace(parent, node)
+
+    def _reference_name(self, parent: Any) -> str:
+        """The name the reference implementation gives this loop's next variable."""
+        if self.kind == "seq":
+            return REFERENCE_SEQ_NAME
+        if self.kind == "sel":
+            return REFERENCE_SEL_NAME
+        names = getattr(parent, "grid_names", None)
+        return next(names) if names is not None else REFERENCE_GRID_NAMES[0]
 
     def _trace(self, parent: Any, node: LoopNode) -> Iterator[Any]:
         scope = Scope("loop", parent)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dis
 import functools
+import itertools
 import sys
+from collections.abc import Iterator
 from types import CodeType, FrameType
 from typing import Any
 
@@ -37,6 +39,12 @@ class Scope:
         self.kind = kind
         self.nodes: list[Any] = []
         self.builder = builder or bool(getattr(parent, "builder", False))
+        # The reference implementation's P/P.grid loop-variable names: one counter per workload
+        # call (a "root" scope), shared by every scope opened inside it (reference_loop_names).
+        inherited = getattr(parent, "grid_names", None)
+        self.grid_names: Iterator[str] = (
+            inherited if inherited is not None and kind != "root" else reference_grid_names()
+        )
         if in_process is None:
             in_process = bool(getattr(parent, "in_process", False)) or (
                 getattr(parent, "kind", None) == "pipe"
@@ -52,6 +60,16 @@ class Scope:
                 del self.nodes[k]
                 return True
         return False
+
+
+REFERENCE_GRID_NAMES: tuple[str, ...] = ("b", "h", "s", "d", "i", "j", "k", "l", "m", "n")
+"""The names the reference implementation gives ``P``/``P.grid`` loop variables, in order per
+workload call (cycling after n); every ``P.seq`` variable is ``i``, every ``P.sel`` one ``e``."""
+REFERENCE_SEQ_NAME, REFERENCE_SEL_NAME = "i", "e"
+
+
+def reference_grid_names() -> Iterator[str]:
+    return itertools.cycle(REFERENCE_GRID_NAMES)
 
 
 def enclosing_scope(what: str, loc: SourceLoc | None) -> Any:

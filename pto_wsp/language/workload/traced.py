@@ -167,23 +167,43 @@ class Workload:
         return sorted({name for _, name, _ in self._key_bindings()})
 
     def resolve_axis_name(self, name: str) -> LoopVar:
-        """The loop variable a schedule key's ``t.get(name)`` refers to (DESIGN §2 order).
+        """The loop variable ``name`` refers to in a schedule key's ``t.get(name)``, an
+        ``axis(name)`` expression or ``Program.set_axis_sizes({name: n})``: the one resolution
+        of a loop name (DESIGN §2 order, then the reference implementation's names).
 
         In order: a loop variable's name; the name of the axis it iterates, or that name's
         singular; for a ``P.sel`` loop, the name of the kernel its body calls. The first
-        (outermost) match of the first rule that matches wins.
+        (outermost) match of the first rule that matches wins. Only when no user name matches,
+        the reference implementation's name (``P``/``P.grid``: b, h, s, d, i, j, k, l, m, n in
+        order per workload call; ``P.seq``: i; ``P.sel``: e) — which must then name one loop:
+        several is a ``ScheduleError`` listing them.
         """
         table = self._key_bindings()
         for prio in (1, 2, 3, 4):
             for p, n, var in table:
                 if p == prio and n == name:
                     return var
+        matches = [v for v in self._loop_vars() if v.reference_name == name]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            listed = "; ".join(_describe_loop_var(v) for v in matches)
+            raise ScheduleError(
+                f"workload {self.name!r}: {name!r} is no loop variable or axis name, and as the "
+                f"reference implementation's loop-variable name it matches {len(matches)} "
+                f"loops: {listed}; use one of their own names",
+                loc=user_location(),
+            )
         valid = ", ".join(repr(n) for n in self.key_names()) or "none (the workload has no loops)"
         raise ScheduleError(
             f"workload {self.name!r} has no loop variable or axis named {name!r}; "
             f"valid names: {valid}",
             loc=user_location(),
         )
+
+    def _loop_vars(self) -> list[LoopVar]:
+        """Every loop variable of the tree, outermost first."""
+        return [v for node in self.walk() if isinstance(node, LoopNode) for v in node.vars]
 
     # ---- schedule combinators (spec §4) ---------------------------------------------
     def _scheduled(self, spec: ScheduleSpec) -> Workload:
@@ -293,6 +313,16 @@ class Workload:
             )
         self._program.synchronize()
         return self._program
+
+
+def _describe_loop_var(v: LoopVar) -> str:
+    """``h (P over heads at model.py:12)``: a loop variable as a candidate in a message."""
+    loop = v.loop
+    kind = {"parallel": "P", "seq": "P.seq", "sel": "P.sel"}.get(getattr(loop, "kind", ""), "loop")
+    axis = getattr(getattr(v.axis, "axis", v.axis), "name", None)
+    loc = getattr(loop, "loc", None)
+    where = f" at {loc.file}:{loc.line}" if loc is not None else ""
+    return f"{v.name} ({kind}{f' over {axis}' if axis else ''}{where})"
 
 
 def reject_scheduled(w: Workload, what: str, loc: SourceLoc | None) -> None:
