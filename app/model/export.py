@@ -826,7 +826,9 @@ class _Exporter:
                     raise ExportError(
                         n.id, "props.dispatch_key", f"dispatch policy {policy} needs a key"
                     )
-                arg = f"DispatchPolicy.{policy}(lambda t: {self._key(n, 'dispatch_key', key)})"
+                aicpus = self.integer(n, "props.dispatch_aicpus", p.get("dispatch_aicpus", 0), 0)
+                count = f", num_aicpus={aicpus}" if aicpus else ""
+                arg = f"DispatchPolicy.{policy}(lambda t: {self._key(n, 'dispatch_key', key)}{count})"
             steps.append(f".dispatch({arg})")
         streams = p.get("streams") or 0
         if streams:

@@ -583,6 +583,7 @@ class Converter:
                     out["dispatch_n"] = int(pol.num_workers)
                 if pol.key_fn is not None:
                     out["dispatch_key"] = expr_text(pol.key_fn.expr, here, key=True)
+                    out["dispatch_aicpus"] = int(pol.num_workers or 0)
                 else:
                     out["dispatch_key"] = ""
             elif step.name == "streams":

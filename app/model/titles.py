@@ -242,7 +242,8 @@ def sheet_summary(props: dict[str, Any]) -> str:
             workers = props.get("dispatch_n", "")
             parts.append(f"round_robin · {workers} worker{'' if workers == 1 else 's'}")
         elif policy in KEYED_DISPATCH:
-            parts.append(f"{policy}({key})")
+            aicpus = props.get("dispatch_aicpus") or 0
+            parts.append(f"{policy}({key})" + (f" · {aicpus} worker{'' if aicpus == 1 else 's'}" if aicpus else ""))  # fmt: skip
         else:
             parts.append(str(policy))
     streams = props.get("streams") or 0

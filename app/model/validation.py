@@ -478,6 +478,9 @@ class _Checker:
         keyed = policy and prop_checks.prop_applies(node, "dispatch_key")
         if keyed and not str(p.get("dispatch_key") or "").strip():
             self.add(node.id, "props.dispatch_key", f"dispatch {policy} needs a key: pick a loop variable, e.g. b")  # fmt: skip
+        aicpus = p.get("dispatch_aicpus", 0)
+        if keyed and (not _is_int(aicpus) or aicpus < 0):
+            self.add(node.id, "props.dispatch_aicpus", f"dispatch {policy} takes num_aicpus >= 0 (0 = the streams' count, else 1)")  # fmt: skip
         streams = p.get("streams")
         if _is_int(streams) and streams < 0:
             self.add(node.id, "props.streams", "streams must be >= 1, or 0 (not set)")

@@ -232,7 +232,9 @@ def _sheet_steps(p: dict) -> list[str]:
     elif policy == DispatchKind.WORK_STEAL:
         steps.append("dispatch work_steal")
     elif policy:
-        steps.append(f"dispatch {policy}({p.get('dispatch_key', '')})")
+        aicpus = p.get("dispatch_aicpus") or 0
+        count = f", num_aicpus={aicpus}" if aicpus else ""
+        steps.append(f"dispatch {policy}({p.get('dispatch_key', '')}{count})")
     if p.get("streams"):
         steps.append(f"streams {p['streams']}")
     if p.get("stream_by"):

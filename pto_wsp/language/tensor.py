@@ -185,7 +185,7 @@ def same_expr(a: Any, b: Any) -> bool:
             return False  # distinct loop variables (identity checked above)
         if a.kind == "const":
             return type(a.value) is type(b.value) and a.value == b.value
-        if a.kind == "slot" and a.value != b.value:
+        if a.kind in ("slot", "cast", "task_param") and a.value != b.value:
             return False
         return len(a.args) == len(b.args) and all(
             same_expr(x, y) for x, y in zip(a.args, b.args, strict=True)
@@ -555,6 +555,18 @@ class _ElementOps:
 
     def __invert__(self) -> ScalarExpr:
         return ~self._element_expr()
+
+    def cast_i64(self) -> ScalarExpr:
+        """The element as an i64 scalar (``ScalarExpr.cast_i64``)."""
+        return self._element_expr().cast_i64()
+
+    def cast_u64(self) -> ScalarExpr:
+        """The element as a u64 scalar (``ScalarExpr.cast_u64``)."""
+        return self._element_expr().cast_u64()
+
+    def cast_bool(self) -> ScalarExpr:
+        """``element != 0`` as a bool (``ScalarExpr.cast_bool``)."""
+        return self._element_expr().cast_bool()
 
     def __bool__(self) -> bool:
         raise TypeCheckError(

@@ -21,8 +21,10 @@ returns the raw data of the same program in format v2:
   its In ports, out of its Out ports into the tensor's ``write``, both ways for InOut. A call
   sent on a channel is a sibling of its ``send``, just before it, with its task wired in.
 - A schedule chain becomes the sheet of the workload (or combine/sequential/connect) frame it
-  starts from, ``compile.target`` its ``target``; a dispatch without a worker count keeps the
-  count it ran with (4).
+  starts from, ``compile.target`` its ``target``; a program whose schedule asked for no worker
+  count keeps the count v1 ran it with (``V1_DEFAULT_WORKERS``, 4; v2's default is 1, DESIGN §2):
+  no dispatch becomes ``round_robin`` of 4, a keyed dispatch gets ``num_aicpus`` 4 (a
+  ``work_steal`` dispatch has no count to give: it runs on 1 worker).
 - Root processes wired into ``connect`` become process frames inside that connect frame (a
   ``replicate`` becomes the process's ``replicas``); workloads wired into ``combine`` /
   ``sequential`` become ``workload.instance`` nodes inside that frame (compositions nest).
@@ -39,8 +41,25 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
+from pto_wsp.language.policy_kinds import DispatchKind
+
 from .. import catalogue, kernel_param, kind_lookup
-from .schedule import _SCHED, V1_SHEET
+from .schedule import _SCHED, KEYED_DISPATCH, V1_SHEET
+
+
+def _keep_v1_workers(props: dict[str, Any]) -> None:
+    """Give a program sheet that asks for no worker count the count v1 ran it with: v1 ran
+    ``max(round_robin count, streams) or 4`` workers, v2 ``... or 1`` (DESIGN §2). A grid or a
+    stream count sets the workers on both; pools only raise the count, so 4 keeps ``max(4,
+    pools)``."""
+    if props.get("spatial_map") or props.get("streams"):
+        return
+    policy = props.get("dispatch") or ""
+    if not policy:
+        props["dispatch"] = DispatchKind.ROUND_ROBIN.value
+        props["dispatch_n"] = V1_DEFAULT_WORKERS
+    elif policy in KEYED_DISPATCH:
+        props["dispatch_aicpus"] = V1_DEFAULT_WORKERS
 
 
 class MigrationError(ValueError):
@@ -51,6 +70,10 @@ class MigrationError(ValueError):
         self.message = message
         super().__init__(f"{where}: {message}" if where else message)
 
+
+V1_DEFAULT_WORKERS = 4
+"""The workers a v1 run had when its schedule asked for none (no round_robin count, streams or
+grid); a v1 dispatch step without ``n`` meant this count too."""
 
 V1_DEFAULTS: dict[str, dict[str, Any]] = {
     "loop.parallel": {"vars": "i"},
@@ -63,7 +86,13 @@ V1_DEFAULTS: dict[str, dict[str, Any]] = {
     "csp.replicate": {"n": 2},
     "kernel.call": {"axes": "", "index": {}},
     "compile.target": {"target": "cpu_sim"},
-    **{f"sched.{op}": {p.name: p.default for p in props} for op, props in _SCHED.items()},
+    **{
+        f"sched.{op}": {
+            p.name: V1_DEFAULT_WORKERS if (op, p.name) == ("dispatch", "n") else p.default
+            for p in props
+        }
+        for op, props in _SCHED.items()
+    },
 }
 """The v1 kinds' property defaults (v1 files may leave a property out), for kinds v2 reshaped."""
 
@@ -423,6 +452,8 @@ class _Migration:
                 continue
             for p in _SCHED[op]:
                 props[V1_SHEET[(op, p.name)]] = step.props[p.name]
+        if props.get("target"):
+            _keep_v1_workers(props)
         return props
 
     # -- statements ------------------------------------------------------------------------------

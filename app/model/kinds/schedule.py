@@ -204,6 +204,13 @@ SHEET_PROPS: list[PropSpec] = [
     ),
     replace(_v1("dispatch", "n"), name="dispatch_n"),
     _task_key(replace(_v1("dispatch", "key"), name="dispatch_key")),
+    PropSpec(
+        "dispatch_aicpus",
+        "int",
+        0,
+        doc="num_aicpus of affinity/hash/dispatch_by: their worker count; 0 = the streams' "
+        "count, else 1",
+    ),
     replace(_v1("streams", "n"), name="streams", default=0, doc="stream count; 0 = not set"),
     _task_key(
         replace(
@@ -249,7 +256,7 @@ def sheet_prop_applies(props: dict, name: str) -> bool:
     """Whether sheet property ``name`` means anything under the sheet's other choices."""
     if name == "dispatch_n":
         return props.get("dispatch") == DispatchKind.ROUND_ROBIN
-    if name == "dispatch_key":
+    if name in ("dispatch_key", "dispatch_aicpus"):
         return props.get("dispatch") in KEYED_DISPATCH
     if name == "cost_table":
         return props.get("target") == COST_TABLE_TARGET
