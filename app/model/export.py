@@ -828,7 +828,9 @@ class _Exporter:
                     )
                 aicpus = self.integer(n, "props.dispatch_aicpus", p.get("dispatch_aicpus", 0), 0)
                 count = f", num_aicpus={aicpus}" if aicpus else ""
-                arg = f"DispatchPolicy.{policy}(lambda t: {self._key(n, 'dispatch_key', key)}{count})"
+                arg = (
+                    f"DispatchPolicy.{policy}(lambda t: {self._key(n, 'dispatch_key', key)}{count})"
+                )
             steps.append(f".dispatch({arg})")
         streams = p.get("streams") or 0
         if streams:

@@ -27,11 +27,11 @@ from ..errors import (
     TypeCheckError,
     user_location,
 )
+from ..language import scalar_types as st
 from ..language.axes import Axis, Dense, DenseDyn, Ragged, RaggedRow, Sparse, SparseRow
 from ..language.csp import Channel, Event
 from ..language.kernel import KernelCall, KernelIR, KernelSource
 from ..language.layout import CollectiveOp, TensorLayout, TensorShard
-from ..language import scalar_types as st
 from ..language.scalar_expr import LoopVar, ScalarExpr, as_expr
 from ..language.schedule import Pools, ScheduleSpec
 from ..language.tensor import IndexPoint, IndexRange, Tensor, TensorView

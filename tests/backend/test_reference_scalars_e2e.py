@@ -149,7 +149,7 @@ def test_logic_on_bools_and_bitwise_on_integers_in_predicates() -> None:
     for name, pred in preds.items():
 
         @workload
-        def gated():
+        def gated(pred=pred):
             for i in P(named(8, "items")):
                 with P.when(pred(i)):
                     copy_k[i](x=X[i], y=Y[i])

@@ -14,7 +14,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pto_wsp import Dense, DispatchPolicy, In, Out, P, ScheduleError, Sparse, Tensor, kernel, workload
+from pto_wsp import (
+    Dense,
+    DispatchPolicy,
+    In,
+    Out,
+    P,
+    ScheduleError,
+    Sparse,
+    Tensor,
+    kernel,
+    workload,
+)
 
 F32 = np.float32
 
@@ -114,7 +125,9 @@ def test_two_seq_loops_make_i_ambiguous() -> None:
             k1[v](x=X[v], y=Y[v])
 
     wl = two()
-    with pytest.raises(ScheduleError, match=r"'i'.*matches 2 loops: u \(P\.seq over steps.*v \(P\.seq over more"):
+    with pytest.raises(
+        ScheduleError, match=r"'i'.*matches 2 loops: u \(P\.seq over steps.*v \(P\.seq over more"
+    ):
         wl.dispatch(DispatchPolicy.affinity(lambda t: t.get("i")))
 
 

@@ -448,11 +448,26 @@ def test_migrate_v1_is_pure_data():
     [
         # v1 ran a schedule without a worker count on 4 workers; v2's default is 1 (DESIGN §2)
         ([], {"dispatch": "round_robin", "dispatch_n": 4}),
-        ([("sched.dispatch", {"policy": "affinity", "key": 't.get("i")'})], {"dispatch": "affinity", "dispatch_aicpus": 4}),  # fmt: skip
-        ([("sched.dispatch", {"policy": "hash", "key": 't.get("i")'}), ("sched.streams", {"n": 2})], {"dispatch": "hash", "dispatch_aicpus": 0, "streams": 2}),  # fmt: skip
-        ([("sched.dispatch", {"policy": "round_robin", "n": 3})], {"dispatch": "round_robin", "dispatch_n": 3}),  # fmt: skip
+        (
+            [("sched.dispatch", {"policy": "affinity", "key": 't.get("i")'})],
+            {"dispatch": "affinity", "dispatch_aicpus": 4},
+        ),  # fmt: skip
+        (
+            [
+                ("sched.dispatch", {"policy": "hash", "key": 't.get("i")'}),
+                ("sched.streams", {"n": 2}),
+            ],
+            {"dispatch": "hash", "dispatch_aicpus": 0, "streams": 2},
+        ),  # fmt: skip
+        (
+            [("sched.dispatch", {"policy": "round_robin", "n": 3})],
+            {"dispatch": "round_robin", "dispatch_n": 3},
+        ),  # fmt: skip
         ([("sched.streams", {"n": 2})], {"dispatch": "", "streams": 2}),
-        ([("sched.dispatch", {"policy": "work_steal"})], {"dispatch": "work_steal", "dispatch_aicpus": 0}),  # fmt: skip
+        (
+            [("sched.dispatch", {"policy": "work_steal"})],
+            {"dispatch": "work_steal", "dispatch_aicpus": 0},
+        ),  # fmt: skip
     ],
 )
 def test_migrated_programs_keep_the_workers_v1_ran_them_on(tmp_path, steps, want):
