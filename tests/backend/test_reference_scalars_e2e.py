@@ -100,6 +100,22 @@ def test_floor_division_and_modulo_of_negative_values_in_generated_code() -> Non
         assert slots[4] == ux % uy, (x, y)
 
 
+def test_floor_semantics_in_keys() -> None:
+    """A dispatch key over every i in 0..5: worker ((i - 3) // 2) mod 4 = 2 3 3 0 0 1."""
+    X, Y = tiles(6, "X"), tiles(6, "Y")
+
+    @workload
+    def flat():
+        for i in P(named(6, "n")):
+            copy_k[i](x=X[i], y=Y[i])
+
+    w = flat().dispatch(
+        DispatchPolicy.dispatch_by(lambda t: (t.get("i") - 3) // 2 + t.get("i") % -4, 4)
+    )
+    tr = run(w.compile(target="cpu_sim"))
+    assert tr["worker"].tolist() == [((i - 3) // 2 + i % -4) % 4 for i in range(6)]
+
+
 def test_floor_semantics_in_predicates_indices_and_keys() -> None:
     """(i - 3) // 2 and (i - 3) % 4 for i in 0..5: Python gives -2 -1 -1 0 0 1 and 1 2 3 0 1 2
     (truncation would give -1 -1 0 0 0 1 and -3 -2 -1 0 1 2)."""
@@ -114,16 +130,15 @@ def test_floor_semantics_in_predicates_indices_and_keys() -> None:
         for i in P(n):
             with P.when((i - 3) // 2 == -1):
                 copy_k[i](x=X[i], y=Z[i])
-        for i in P(named(4, "m")):
-            add1_k[i](x=X[i], y=Y[(i - 3) % 4])
+        for j in P(named(4, "m")):
+            add1_k[j](x=X[j], y=Y[(j - 3) % 4])
 
     w = floors().dispatch(DispatchPolicy.dispatch_by(lambda t: (t.get("i") - 3) // 2, 4))
     tr = run(w.compile(target="cpu_sim"))
     copies = tr[tr["kernel"] == tr["kernel"][0]]
     assert copies["idx0"].tolist() == [1, 2]  # (i - 3) // 2 == -1 for i = 1, 2 only
-    keys = {i: (i - 3) // 2 for i in range(6)}
-    for row in tr:  # -2 -> worker 2, -1 -> 3, 0 -> 0, 1 -> 1
-        assert row["worker"] == keys[int(row["idx0"])] % 4, row
+    # the key's worker: ((i - 3) // 2) mod 4 = -1 mod 4 = 3 (truncation would put i = 2 on 0)
+    assert copies["worker"].tolist() == [3, 3]
     want = np.zeros((4, R, C), F32)
     for i in range(4):
         want[(i - 3) % 4] = X.data[i] + 1
