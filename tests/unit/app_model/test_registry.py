@@ -195,7 +195,7 @@ def test_reference_props_and_kinds():
 def test_schedule_sheet_derives_from_the_v1_steps():
     names = [p.name for p in registry.SHEET_PROPS]
     # target and cost table first (what Properties shows right after the name), then the steps
-    assert names == ["target", "cost_table", "dispatch", "dispatch_n", "dispatch_key", "streams", "stream_by", "timing", "timing_param", "task_graph", "spatial_map"]  # fmt: skip
+    assert names == ["target", "cost_table", "dispatch", "dispatch_n", "dispatch_key", "dispatch_aicpus", "streams", "stream_by", "timing", "timing_param", "task_graph", "spatial_map"]  # fmt: skip
     for kind_id in ("workload.def", "compose.combine", "compose.sequential", "csp.connect"):
         assert [p.name for p in registry.kind(kind_id).props] == names
     sheet = {p.name: p for p in registry.SHEET_PROPS}

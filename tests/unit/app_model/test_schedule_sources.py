@@ -58,7 +58,7 @@ def test_sheet_choices_are_the_dsl_policy_kinds_and_the_registered_targets() -> 
 def test_the_worker_default_is_the_one_constant_everywhere() -> None:
     from pto_wsp._native import ir
 
-    assert DEFAULT_WORKERS == 1  # DESIGN §2: no dispatch, one worker (the reference rule)
+    assert DEFAULT_WORKERS == 4
     assert ir.DEFAULT_WORKERS == DEFAULT_WORKERS  # C++ received it through pto_tables.h
     sheet = {p.name: p for p in SHEET_PROPS}
     assert sheet["dispatch_n"].default == DEFAULT_WORKERS
