@@ -41,6 +41,7 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
+from pto_wsp.compiler.workers import DEFAULT_WORKERS
 from pto_wsp.language.policy_kinds import DispatchKind
 
 from .. import catalogue, kernel_param, kind_lookup
@@ -57,6 +58,8 @@ def _keep_v1_workers(props: dict[str, Any]) -> None:
         return
     policy = props.get("dispatch") or ""
     if not policy:
+        if DEFAULT_WORKERS == V1_DEFAULT_WORKERS:
+            return  # the default still is v1's: the exported script stays as v1 wrote it
         props["dispatch"] = DispatchKind.ROUND_ROBIN.value
         props["dispatch_n"] = V1_DEFAULT_WORKERS
     elif policy in KEYED_DISPATCH:
