@@ -86,13 +86,13 @@ ensure_deps() {
   [ "$(cat "$STAMP_DIR/deps" 2>/dev/null || true)" = "$h" ] && return 0
   log "installing Python dependencies (first time: a few minutes)"
   "$VENV/bin/python" -m pip install -qq scikit-build-core pybind11 ninja cmake
-  # Runtime + app + test dependencies; the package itself is built by ensure_build.
+  # Runtime + app + test (+ Dask) dependencies; the package itself is built by ensure_build.
   "$VENV/bin/python" - >"$STAMP_DIR/reqs.txt" <<'PYEOF'
 import tomllib
 with open("pyproject.toml", "rb") as fh:
     project = tomllib.load(fh)["project"]
 deps = list(project["dependencies"])
-for extra in ("app", "test"):
+for extra in ("app", "test", "distributed"):  # distributed: the cluster sweep tests
     deps += project["optional-dependencies"][extra]
 print("\n".join(deps))
 PYEOF

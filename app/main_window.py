@@ -55,7 +55,7 @@ from .model.events import Signal as ModelSignal  # noqa: E402
 from .model.export import ExportError, export_script  # noqa: E402
 from .run_panel import RunPanel  # noqa: E402
 from .runner.job import RunDiagnostic  # noqa: E402
-from .runner.qt_runner import QtRunner  # noqa: E402
+from .runner.qt_sweep import QtSweepRunner  # noqa: E402
 from .runner.runs import summarize_schedule  # noqa: E402
 from .shortcuts_dialog import ShortcutsDialog, about_box  # noqa: E402
 from .start_page import StartPage  # noqa: E402
@@ -807,10 +807,11 @@ class MainWindow(QMainWindow):
         panel = self.run_panel
         self.sweep = SweepPanel(
             lambda: self.document,
-            runner=QtRunner(self, grace_s=SWEEP_GRACE_S),
+            runner=QtSweepRunner(self, grace_s=SWEEP_GRACE_S),
             keep_run=self._keep_sweep_run,
             dialogs=self.dialogs,
             consent=self.ensure_trusted,
+            settings=self.settings,
         )
         self.sweep_dock = self._dock("Sweep", "sweepDock", self.sweep)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.sweep_dock)

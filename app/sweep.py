@@ -2,11 +2,14 @@
 
     python -m app.sweep PROJECT --node ID --prop NAME --values "1,2,4" [--target cpu_sim]
                         [--link NODE.PROP=VALUES ...] [--csv out.csv] [--workdir DIR]
-                        [--timeout S]
+                        [--timeout S] [--jobs N] [--cluster tcp://HOST:8786]
     python -m app.sweep PROJECT --list
 
 Runs the project once per value (each variant exported and run in a worker process, exactly
-as the Sweep dock does) and prints one row per value: value, the linked values, total cycles,
+as the Sweep dock does), ``--jobs`` variants at once (default: one per core), or on the
+workers of a Dask cluster given its scheduler's address (``--cluster``; needs
+``pip install 'pto-wsp[distributed]'``, ``--jobs`` then defaults to the cluster's worker
+threads), and prints one row per value, in value order: value, the linked values, total cycles,
 the makespan in simulated time at the run's clock, mean utilisation, status; errors follow
 the table. ``--list`` prints the sweepable parameters
 instead. Each ``--link`` sets one more property in lock step with the swept one (variant i
@@ -62,7 +65,8 @@ from .model.sweep import (
     run_sweep,
     write_csv,
 )
-from .runner.job import RunJob
+from .runner.cluster import ClusterError
+from .runner.executors import open_executor
 
 __all__ = ["main", "format_table", "format_params", "LinkArg", "LinkSyntaxError", "parse_link"]
 
@@ -122,7 +126,29 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", type=Path, help="also write the results to this CSV file")
     p.add_argument("--workdir", type=Path, help="keep each run's artifacts here (default: temp)")
     p.add_argument("--timeout", type=float, help="seconds one run may take (default: no limit)")
+    p.add_argument(
+        "--jobs",
+        type=_positive_int,
+        metavar="N",
+        help="variants run at once (default: one per core; with --cluster, per worker thread)",
+    )
+    p.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run the variants on this Dask scheduler's workers, e.g. tcp://host:8786 "
+        "(pip install 'pto-wsp[distributed]')",
+    )
     return p
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
 
 
 def format_params(params: Sequence[SweepParam]) -> str:
@@ -165,8 +191,8 @@ def _columns(rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
     return "\n".join(out)
 
 
-def _progress(err: TextIO) -> Callable[[int, int, SweepPoint], None]:
-    def report(done: int, total: int, point: SweepPoint) -> None:
+def _progress(err: TextIO) -> Callable[[int, int, int, SweepPoint], None]:
+    def report(done: int, total: int, _index: int, point: SweepPoint) -> None:
         cycles = f" {point.total_cycles:,} cycles" if point.total_cycles is not None else ""
         print(f"{done}/{total} {point.value_text}: {point.status}{cycles}", file=err, flush=True)
 
@@ -216,6 +242,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except SweepError as e:
         print(f"error: {e}", file=err)
         return 1
+    except ClusterError as e:
+        print(f"error: --cluster {args.cluster}: {e}", file=err)
+        return 1
     print(format_table(result), file=out)
     if args.csv is not None:
         try:
@@ -240,16 +269,26 @@ def _run(doc: Document, param: SweepParam, workdir: Path, args: argparse.Namespa
     if carriers:  # an explicit command: it runs, and says so
         print(trust.run_notice(args.project, carriers), file=err)
     linked = f" (linked: {', '.join(link.label for link in param.links)})" if param.links else ""
-    print(f"sweeping {param.label} over {len(param.values)} values{linked}", file=err, flush=True)
-    return run_sweep(
-        doc,
-        param,
-        workdir,
-        start=RunJob,
-        target=args.target,
-        progress=_progress(err),
-        timeout_s=args.timeout,
-    )
+    executor = open_executor(jobs=args.jobs, cluster=args.cluster)
+    try:
+        print(
+            f"sweeping {param.label} over {len(param.values)} values{linked} on "
+            f"{executor.description}",
+            file=err,
+            flush=True,
+        )
+        return run_sweep(
+            doc,
+            param,
+            workdir,
+            start=executor.start,
+            jobs=executor.jobs,
+            target=args.target,
+            progress=_progress(err),
+            timeout_s=args.timeout,
+        )
+    finally:
+        executor.close()
 
 
 if __name__ == "__main__":

@@ -22,10 +22,12 @@ count and utilisation. Qt-free (the Studio's Sweep dock and ``python -m app.swee
    set: it is reported for that value and the sweep goes on.
 4. Each runnable variant runs in a worker process; ``point_from_result`` turns the finished
    run (``RunOutcome``) into a ``SweepPoint`` using ``pto_wsp.runtime.trace_analysis`` — the
-   numbers the Stats panel shows for a run. ``run_sweep`` is the headless loop; the dock drives
-   the same steps through ``QtRunner``. The model imports no other ``app`` package, so
-   ``run_sweep`` is handed the way to start a run (``start``: ``app.runner.job.RunJob``, which
-   runs the exported script in a worker process, as every Studio run does).
+   numbers the Stats panel shows for a run. ``run_variants`` (``run_sweep``: with the variants
+   made) is the one loop, for ``python -m app.sweep`` and the dock (in a thread,
+   ``app.runner.qt_sweep``) alike: up to ``jobs`` variants at once, results in value order.
+   The model imports no other ``app`` package, so it is handed the way to start a run
+   (``start``: ``app.runner.job.RunJob``, which runs the exported script in a worker process
+   as every Studio run does, or a run on a Dask cluster; ``app.runner.executors``).
 
 Linked parameters: one design parameter is often several properties at once (a tile of T rows
 is the kernel's tile shapes, the tiled axis' size and the tensors' shapes), and sweeping one of
@@ -88,6 +90,8 @@ __all__ = [
     "point_from_result",
     "skipped_point",
     "run_sweep",
+    "run_variants",
+    "Progress",
     "RunOutcome",
     "RunHandle",
     "StartRun",
@@ -715,6 +719,10 @@ class RunHandle(Protocol):
 StartRun = Callable[[Document, Path], RunHandle]
 """Starts a run of a document with its artifacts in a directory (``app.runner.job.RunJob``)."""
 
+Progress = Callable[[int, int, int, "SweepPoint"], None]
+"""``progress(done, total, index, point)``: value ``index`` finished as ``point``, the
+``done``-th of ``total``."""
+
 
 def point_from_result(value: Any, result: RunOutcome, linked: Sequence[Any] = ()) -> SweepPoint:
     """The ``SweepPoint`` of a finished run (stats as the Stats panel shows them); ``linked``
@@ -827,58 +835,123 @@ def run_sweep(
     workdir: str | os.PathLike[str],
     *,
     start: StartRun,
+    jobs: int = 1,
     target: str | None = None,
-    progress: Callable[[int, int, SweepPoint], None] | None = None,
+    progress: Progress | None = None,
+    started: Callable[[int], None] | None = None,
     cancel: threading.Event | None = None,
     timeout_s: float | None = None,
 ) -> SweepResult:
-    """Run every value of ``param`` (its links in lock step) one after the other, each started
-    by ``start(document, artifact_dir)`` (``app.runner.job.RunJob``: a worker process).
-
-    ``workdir/<k>-<value>`` receives run k's artifacts. ``target`` recompiles every program for
-    that target first. ``progress(done, total, point)`` follows each value; setting ``cancel``
-    stops the running variant and skips the rest. ``timeout_s`` bounds each run (a run over it
-    is cancelled and reported failed).
-    """
+    """Run every value of ``param`` (its links in lock step): ``target`` recompiles every
+    program for that target first, then ``run_variants`` runs them (see there)."""
     base = set_target(doc, target) if target else doc
-    variants = make_variants(base, param)
-    out = SweepResult(param)
-    started = time.monotonic()
+    return run_variants(
+        param,
+        make_variants(base, param),
+        workdir,
+        start=start,
+        jobs=jobs,
+        progress=progress,
+        started=started,
+        cancel=cancel,
+        timeout_s=timeout_s,
+    )
+
+
+@dataclass
+class _Running:
+    index: int
+    job: RunHandle
+    deadline: float | None
+    timed_out: bool = False
+
+
+def run_variants(
+    param: SweepParam,
+    variants: Sequence[Variant],
+    workdir: str | os.PathLike[str],
+    *,
+    start: StartRun,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    started: Callable[[int], None] | None = None,
+    cancel: threading.Event | None = None,
+    timeout_s: float | None = None,
+) -> SweepResult:
+    """Run ``variants`` (``make_variants(doc, param)``), at most ``jobs`` at once, each started
+    by ``start(document, artifact_dir)``: ``app.runner.job.RunJob`` (a worker process on this
+    machine) or a run on a Dask cluster (``app.runner.cluster``). The pool of 1, the pool of N
+    and the cluster are this one loop with another ``start`` and ``jobs``.
+
+    Variants start in value order; ``workdir/<k>-<value>`` receives run k's artifacts.
+    ``started(index)`` follows the start of a run, ``progress(done, total, index, point)``
+    each finished value (in the order they finish: a refused value at once). Setting
+    ``cancel`` stops the running variants and skips the rest. ``timeout_s`` bounds each run
+    from its start (a run over it is cancelled and reported failed). An exception here (Ctrl+C
+    in the CLI) cancels every running variant and waits for it before it propagates: no
+    worker outlives the sweep. The result's points are in value order.
+    """
+    if jobs < 1:
+        raise SweepError(f"jobs must be at least 1, got {jobs}")
+    began = time.monotonic()
     root = Path(workdir)
-    for k, variant in enumerate(variants, start=1):
-        if cancel is not None and cancel.is_set():
-            out.cancelled = True
-            point = skipped_point(variant)
-        elif not variant.ok:
-            point = skipped_point(variant)
-        else:
-            assert variant.document is not None
-            job = start(variant.document, root / _slug(k, variant.value))
-            point = _wait(job, variant, cancel, timeout_s)
-            out.cancelled = out.cancelled or point.status == "cancelled"
-        out.points.append(point)
+    total = len(variants)
+    points: list[SweepPoint | None] = [None] * total
+    done = 0
+
+    def record(index: int, point: SweepPoint) -> None:
+        nonlocal done
+        points[index] = point
+        done += 1
         if progress is not None:
-            progress(k, len(variants), point)
-    out.duration_s = time.monotonic() - started
+            progress(done, total, index, point)
+
+    waiting = list(range(total))
+    waiting.reverse()  # popped from the end: value order
+    running: list[_Running] = []
+    try:
+        while waiting or running:
+            stopping = cancel is not None and cancel.is_set()
+            while waiting and (stopping or len(running) < jobs):
+                k = waiting.pop()
+                variant = variants[k]
+                if stopping or not variant.ok:
+                    record(k, skipped_point(variant))
+                    continue
+                assert variant.document is not None
+                job = start(variant.document, root / _slug(k + 1, variant.value))
+                deadline = None if timeout_s is None else time.monotonic() + timeout_s
+                running.append(_Running(k, job, deadline))
+                if started is not None:
+                    started(k)
+            for run in list(running):
+                if run.job.poll():
+                    running.remove(run)
+                    record(run.index, _finished_point(run, variants[run.index], cancel, timeout_s))  # fmt: skip
+                elif stopping:
+                    run.job.cancel()
+                elif run.deadline is not None and time.monotonic() >= run.deadline and not run.timed_out:  # fmt: skip
+                    run.timed_out = True
+                    run.job.cancel()
+            if running:
+                time.sleep(0.02)
+    except BaseException:  # Ctrl+C in the CLI: no worker (own process group) may outlive us
+        for run in running:
+            run.job.cancel()
+        for run in running:
+            run.job.cancel(wait=True)
+        raise
+    out = SweepResult(param, [p for p in points if p is not None])
+    out.cancelled = (cancel is not None and cancel.is_set()) or any(
+        p.status == "cancelled" for p in out.points
+    )
+    out.duration_s = time.monotonic() - began
     return out
 
 
-def _wait(job: RunHandle, variant: Variant, cancel: threading.Event | None, timeout_s: float | None) -> SweepPoint:  # fmt: skip
-    deadline = None if timeout_s is None else time.monotonic() + timeout_s
-    timed_out = False
-    try:
-        while not job.poll():
-            if cancel is not None and cancel.is_set():
-                job.cancel()
-            elif deadline is not None and time.monotonic() >= deadline and not timed_out:
-                timed_out = True
-                job.cancel()
-            time.sleep(0.02)
-    except BaseException:  # Ctrl+C in the CLI: the worker (own process group) must not outlive us
-        job.cancel(wait=True)
-        raise
-    point = point_from_result(variant.value, job.result(), variant.linked)
-    if timed_out and not (cancel is not None and cancel.is_set()):
+def _finished_point(run: _Running, variant: Variant, cancel: threading.Event | None, timeout_s: float | None) -> SweepPoint:  # fmt: skip
+    point = point_from_result(variant.value, run.job.result(), variant.linked)
+    if run.timed_out and not (cancel is not None and cancel.is_set()):
         return replace(point, status="failed", error=f"the run took longer than {timeout_s:g} s")
     return point
 

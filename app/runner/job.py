@@ -25,7 +25,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -40,6 +40,15 @@ from pto_wsp.runtime.isolation import (
     early_exit_message,
 )
 from pto_wsp.runtime.runner import csp_trace_path
+from pto_wsp.runtime.script_worker import (
+    SCRIPT_NAME,
+    STATS_NAME,
+    STDERR_NAME,
+    STDOUT_NAME,
+    TRACE_NAME,
+    run_environment,
+    worker_command,
+)
 from pto_wsp.runtime.task_sites import TaskSites, load_sites, sites_path
 
 from ..model.document import Document
@@ -47,6 +56,7 @@ from ..model.export import ExportError, export_script
 from ..run_nodes import schedule_node
 
 __all__ = [
+    "Worker",
     "RunDiagnostic",
     "RunResult",
     "RunJob",
@@ -59,11 +69,6 @@ __all__ = [
     "DEFAULT_GRACE_S",
 ]
 
-SCRIPT_NAME = "program.py"
-TRACE_NAME = "trace.npy"
-STATS_NAME = "stats.json"
-STDOUT_NAME = "stdout.log"
-STDERR_NAME = "stderr.log"
 STDERR_TAIL_LINES = 40
 _KERNEL_DECORATORS = {"kernel", "jit_kernel"}
 _CPP_SRC_FILE = re.compile(r"^cpp_src of kernel (?P<name>[A-Za-z_]\w*)$")
@@ -146,6 +151,20 @@ class RunResult:
 # the job
 
 
+class Worker(Protocol):
+    """Where a job's script runs: a ``ChildProcess`` here, or a run on a cluster worker
+    (``app.runner.cluster``). ``returncode`` and ``cancelled`` are read once ``poll()`` is True."""
+
+    @property
+    def pid(self) -> int | None: ...
+    @property
+    def returncode(self) -> int | None: ...
+    @property
+    def cancelled(self) -> bool: ...
+    def poll(self) -> bool: ...
+    def cancel(self) -> None: ...
+
+
 def _import_roots() -> list[str]:
     """Directories that make the Studio's package and ``pto_wsp`` importable in the worker
     process (the checkout's root, or site-packages when installed)."""
@@ -162,14 +181,8 @@ def _import_roots() -> list[str]:
 
 def worker_environment(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of a worker process: ours, with ``app`` and ``pto_wsp`` importable and
-    unbuffered UTF-8 output, then ``overrides``."""
-    env = dict(os.environ)
-    paths = _import_roots()
-    if env.get("PYTHONPATH"):
-        paths.append(env["PYTHONPATH"])
-    env["PYTHONPATH"] = os.pathsep.join(paths)
-    env["PYTHONUNBUFFERED"] = "1"  # progress lines arrive as they are printed
-    env["PYTHONIOENCODING"] = "utf-8"
+    unbuffered UTF-8 output (``script_worker.run_environment``), then ``overrides``."""
+    env = run_environment(_import_roots())
     env.update(overrides or {})
     return env
 
@@ -214,7 +227,7 @@ class RunJob:
         self.line_map: dict[int, str] = {}
         self.document: Document | None = None
         self._export_error: ExportError | None = None
-        self._child: ChildProcess | None = None
+        self._child: Worker | None = None
         self._lock = threading.Lock()
         self._started_at: float | None = None
         self._ended_at: float | None = None
@@ -244,23 +257,10 @@ class RunJob:
     # ---- lifecycle ---------------------------------------------------------------------
     @property
     def command(self) -> list[str]:
-        """The worker's command line (faulthandler on: a crash dumps the Python stack).
-
-        ``--no-execute`` (compile only) or ``--verify`` (Emit and Verify) in ``extra_args`` drops
-        ``--trace``: there is no run to trace.
-        """
-        untraced = "--no-execute" in self.extra_args or "--verify" in self.extra_args
-        trace = [] if untraced else ["--trace", str(self.trace_path)]
-        return [
-            self.python,
-            "-X",
-            "faulthandler",
-            str(self.script_path),
-            *trace,
-            "--stats",
-            str(self.stats_path),
-            *self.extra_args,
-        ]
+        """The worker's command line (``pto_wsp.runtime.script_worker.worker_command``)."""
+        return worker_command(
+            self.python, self.script_path, self.trace_path, self.stats_path, self.extra_args
+        )
 
     def environment(self) -> dict[str, str]:
         return worker_environment(self._env_overrides)
@@ -282,15 +282,24 @@ class RunJob:
             )
             for stale in stale_files:
                 stale.unlink(missing_ok=True)
-            self._child = ChildProcess(
-                self.command,
-                cwd=self.cwd,
-                env=self.environment(),
-                stdout_path=self.stdout_path,
-                stderr_path=self.stderr_path,
-                grace_s=self.grace_s,
-                launcher=self.launcher,
-            ).start()
+            self._child = self._launch()
+
+    def _launch(self) -> Worker:
+        """Start the worker: here, a child process (a cluster job starts it elsewhere)."""
+        return ChildProcess(
+            self.command,
+            cwd=self.cwd,
+            env=self.environment(),
+            stdout_path=self.stdout_path,
+            stderr_path=self.stderr_path,
+            grace_s=self.grace_s,
+            launcher=self.launcher,
+        ).start()
+
+    def _launch_failure(self) -> str | None:
+        """Why the worker could not run the script at all (a process started here always ran
+        it; a cluster's worker may have died): None, or the reason."""
+        return None
 
     @property
     def started(self) -> bool:
@@ -400,10 +409,13 @@ class RunJob:
         csp = _load_csp(csp_trace_path(self.trace_path), trace)
         sites = load_sites(self.trace_path) if trace is not None else None
 
+        failure = self._launch_failure()
         if self._cancelled:
             diagnostics.append(
                 RunDiagnostic(None, None, None, "Cancelled", "the run was cancelled")
             )
+        elif failure is not None:
+            diagnostics.append(RunDiagnostic(None, None, None, "WorkerError", failure))
         elif rc is not None and rc < 0:
             diagnostics.append(self._crash_diagnostic(-rc, stderr))
         elif rc != 0 and not any(d.severity == "error" for d in diagnostics):

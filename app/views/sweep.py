@@ -10,9 +10,12 @@ one parameter per row (``pools.<kernel>.workers``), so one kernel's workers can 
 against another's by linking the two. The link rows stay with the dock for the session (a
 reopened or another document keeps them; a row whose parameter is gone says so). Each value
 becomes a variant document that is exported and run in a worker process by the
-``VariantRunner`` the window hands in (a ``QtRunner``, the runner Run uses; this view imports
-no runner) — one after the other; Cancel stops the running variant and skips the
-rest. Rows fill in as variants finish; the plot shows total cycles (left axis) and mean
+``SweepRunner`` the window hands in (``app.runner.qt_sweep.QtSweepRunner``: the loop of
+``python -m app.sweep``; this view imports no runner), Jobs variants at once (auto: one per
+core) on this machine or, with a Dask scheduler address in Cluster, on that cluster's workers
+(both fields are kept in the window's settings); Cancel stops the running variants and skips the
+rest. Every value has its row from the start (queued, running) and the rows and the plot fill
+in as variants finish, in value order whatever order they finish in; the plot shows total cycles (left axis) and mean
 utilisation (right axis, 0-100 %) against the swept value (a categorical axis for enums,
 shapes and expressions); the table has one column per linked parameter. Clicking a point
 selects its row; Open in Compare (or a double-click on a row) puts that variant's run
@@ -28,11 +31,12 @@ import atexit
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal, SignalInstance
+from PySide6.QtCore import QSettings, Qt, Signal, SignalInstance
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -42,6 +46,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -64,8 +69,6 @@ from ..model.sweep import (
     make_variants,
     params_of_node,
     parse_values,
-    point_from_result,
-    skipped_point,
     write_csv,
 )
 from .cycle_axis import time_text
@@ -115,14 +118,34 @@ class SweepDialogs(Protocol):
     def error(self, title: str, text: str) -> None: ...
 
 
-class VariantRunner(Protocol):
-    """Runs one variant document in a worker process (``app.runner.qt_runner.QtRunner``, made by
-    the window): ``finished`` or ``failed`` then carries the run's ``RunOutcome``."""
+JOBS_KEY = "sweep/jobs"
+"""Settings key of the Jobs field (0: auto)."""
+CLUSTER_KEY = "sweep/cluster"
+"""Settings key of the Cluster field (a Dask scheduler address; empty: this machine)."""
+MAX_JOBS = 1024
 
+
+class SweepRunner(Protocol):
+    """Runs a sweep's variants off the GUI thread (``app.runner.qt_sweep.QtSweepRunner``, made
+    by the window): ``opened(description)`` once it knows where they run, ``started(index)``
+    per run, ``point_done(index, SweepPoint)`` per finished value, then ``finished(SweepResult)``
+    or ``failed(message)`` (the executor could not be opened)."""
+
+    opened: SignalInstance
+    started: SignalInstance
+    point_done: SignalInstance
     finished: SignalInstance
     failed: SignalInstance
 
-    def start(self, source: Document, workdir: Path) -> None: ...
+    def start(
+        self,
+        param: SweepParam,
+        variants: Sequence[Variant],
+        workdir: Path,
+        *,
+        jobs: int | None = ...,
+        cluster: str = ...,
+    ) -> None: ...
 
     def cancel(self) -> None: ...
 
@@ -262,6 +285,15 @@ class LinkRow(QWidget):
         self.feedback.setToolTip(text)
 
 
+_PENDING = ("queued", "running")
+"""Statuses of a row whose value has not finished yet (shown while the sweep runs only)."""
+
+
+def _queued(variant: Variant) -> SweepPoint:
+    """The row of a value before it ran (``run_variants`` reports refused ones at once)."""
+    return SweepPoint(variant.value, "queued", linked=variant.linked)
+
+
 def _item(text: str, value: float | None = None) -> QTableWidgetItem:
     item = QTableWidgetItem(text)
     if value is not None:
@@ -287,10 +319,11 @@ class SweepPanel(QWidget):
         self,
         document: Callable[[], Document],
         *,
-        runner: VariantRunner,
+        runner: SweepRunner,
         keep_run: KeepRun | None = None,
         dialogs: SweepDialogs | None = None,
         consent: Callable[[], bool] | None = None,
+        settings: QSettings | None = None,
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
@@ -298,14 +331,19 @@ class SweepPanel(QWidget):
         self._consent = consent  # asked before a sweep runs the document (restricted mode)
         self.keep_run = keep_run
         self.dialogs = dialogs
+        self.settings = settings  # where the Jobs and Cluster fields are kept
         self.runner = runner
-        self.runner.finished.connect(self._on_run_done)
-        self.runner.failed.connect(self._on_run_done)
+        self.runner.opened.connect(self._on_opened)
+        self.runner.started.connect(self._on_run_started)
+        self.runner.point_done.connect(self._on_point)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.failed.connect(self._on_failed)
         self.params: list[SweepParam] = []
         self.link_rows: list[LinkRow] = []
         self.result: SweepResult | None = None
         self._variants: list[Variant] = []
-        self._next = 0
+        self._done = 0
+        self._where = ""
         self._cancelling = False
         self._running = False
         self._sweep_dir: Path | None = None
@@ -337,6 +375,24 @@ class SweepPanel(QWidget):
         self.add_link_button.clicked.connect(lambda: self.add_link())
         self.links_hint = QLabel("none: each variant changes only the parameter above")
         self.links_hint.setStyleSheet("color: gray")
+        self.jobs_spin = QSpinBox()
+        self.jobs_spin.setObjectName("sweepJobs")
+        self.jobs_spin.setRange(0, MAX_JOBS)
+        self.jobs_spin.setSpecialValueText("auto")
+        self.jobs_spin.setToolTip(
+            "Variants run at once (auto: one per core of this machine, or per worker thread of "
+            "the cluster)"
+        )
+        self.cluster_edit = QLineEdit()
+        self.cluster_edit.setObjectName("sweepCluster")
+        self.cluster_edit.setPlaceholderText("this machine")
+        self.cluster_edit.setToolTip(
+            "Run the variants on a Dask cluster: its scheduler's address, e.g. "
+            "tcp://host:8786 (needs the Python package distributed); empty: on this machine"
+        )
+        self._load_settings()
+        self.jobs_spin.valueChanged.connect(self._save_settings)
+        self.cluster_edit.editingFinished.connect(self._save_settings)
         self.run_button = QPushButton("Run Sweep")
         self.run_button.setObjectName("sweepRun")
         self.run_button.clicked.connect(self.run_sweep)
@@ -387,6 +443,10 @@ class SweepPanel(QWidget):
         links_header.addWidget(self.add_link_button)
         links_header.addWidget(self.links_hint)
         links_header.addStretch(1)
+        links_header.addWidget(QLabel("Jobs:"))
+        links_header.addWidget(self.jobs_spin)
+        links_header.addWidget(QLabel("Cluster:"))
+        links_header.addWidget(self.cluster_edit, 1)
         self.links_layout = QVBoxLayout()
         self.links_layout.setContentsMargins(0, 0, 0, 0)
         self.links_layout.setSpacing(2)
@@ -634,47 +694,83 @@ class SweepPanel(QWidget):
         self._start(param, variants)
         return True
 
+    def jobs(self) -> int | None:
+        """The Jobs field: variants at once, None for auto."""
+        return self.jobs_spin.value() or None
+
+    def cluster(self) -> str:
+        """The Cluster field: a Dask scheduler address, or empty (this machine)."""
+        return self.cluster_edit.text().strip()
+
+    def _load_settings(self) -> None:
+        if self.settings is None:
+            return
+        try:
+            jobs = int(self.settings.value(JOBS_KEY, 0))
+        except (TypeError, ValueError):
+            jobs = 0
+        self.jobs_spin.setValue(min(max(jobs, 0), MAX_JOBS))
+        self.cluster_edit.setText(str(self.settings.value(CLUSTER_KEY, "") or ""))
+
+    def _save_settings(self) -> None:
+        if self.settings is None:
+            return
+        self.settings.setValue(JOBS_KEY, self.jobs_spin.value())
+        self.settings.setValue(CLUSTER_KEY, self.cluster())
+
     def _start(self, param: SweepParam, variants: list[Variant]) -> None:
         if self._sweep_dir is not None:  # only the last sweep's runs are kept
             shutil.rmtree(self._sweep_dir, ignore_errors=True)
         self._sweep_dir = Path(tempfile.mkdtemp(prefix="sweep-", dir=self._session_dir))
-        self.result = SweepResult(param)
+        self._save_settings()
         self._variants = variants
-        self._next = 0
+        self._done = 0
+        self._where = ""
         self._cancelling = False
         self._running = True
-        self.table.setRowCount(0)
-        self._set_columns()
-        self.progress.setRange(0, len(variants))
-        self.progress.setValue(0)
         self._selected_marker.setData([], [])
         self._set_axis(param)
-        self._redraw()
+        self._show_result(SweepResult(param, [_queued(v) for v in variants]))
+        self.progress.setRange(0, len(variants))
+        self.progress.setValue(0)
+        self.status.setText("Starting…")
         self.sweep_started.emit()
-        self._advance()
+        self.runner.start(param, variants, self._sweep_dir, jobs=self.jobs(), cluster=self.cluster())  # fmt: skip
+        self._update_buttons()
 
-    def _advance(self) -> None:
-        """Record refused variants, start the next runnable one, or finish."""
-        assert self.result is not None and self._sweep_dir is not None
-        while self._next < len(self._variants):
-            variant = self._variants[self._next]
-            if self._cancelling or not variant.ok:
-                self._add_point(skipped_point(variant))
-                continue
-            assert variant.document is not None
-            workdir = self._sweep_dir / f"{self._next + 1:03d}"
-            self.status.setText(f"{self._next + 1}/{len(self._variants)} · running {format_value(variant.value)}…")  # fmt: skip
-            self.runner.start(variant.document, workdir)
-            self._update_buttons()
-            return
-        self._finish()
+    def _on_opened(self, where: str) -> None:
+        self._where = where
+        self._show_progress()
 
-    def _on_run_done(self, run: RunOutcome) -> None:
-        if not self._running or self._next >= len(self._variants):
+    def _show_progress(self) -> None:
+        if not self._running or self.result is None:
             return
-        variant = self._variants[self._next]
-        self._add_point(point_from_result(variant.value, run, variant.linked))
-        self._advance()
+        busy = sum(1 for p in self.result.points if p.status == "running")
+        where = f" on {self._where}" if self._where else ""
+        state = "Cancelling" if self._cancelling else "Running"
+        self.status.setText(f"{state}{where}: {self._done}/{len(self.result.points)} done, {busy} running")  # fmt: skip
+        self.status.setToolTip(self.status.text())
+
+    def _on_run_started(self, index: int) -> None:
+        if not self._running or self.result is None or not 0 <= index < len(self.result.points):
+            return
+        point = self.result.points[index]
+        if point.status == "queued":
+            self.result.points[index] = replace(point, status="running")
+            self._fill_row(index, self.result.points[index])
+            self._show_progress()
+
+    def _on_point(self, index: int, point: SweepPoint) -> None:
+        if not self._running or self.result is None or not 0 <= index < len(self.result.points):
+            return
+        self.result.points[index] = point
+        self._done += 1
+        self._fill_row(index, point)
+        self._fit_columns()
+        self.progress.setValue(self._done)
+        self._redraw()
+        self._show_progress()
+        self.point_added.emit(index)
 
     def columns(self) -> list[str]:
         """The table's column titles for the current result: ``COLUMNS`` with one column per
@@ -690,17 +786,10 @@ class SweepPanel(QWidget):
         for c, link in enumerate(links, start=_LINKS_AT):
             self.table.horizontalHeaderItem(c).setToolTip(f"linked: {link.key}")
 
-    def _add_point(self, point: SweepPoint) -> None:
+    def _fill_row(self, row: int, point: SweepPoint) -> None:
+        """Show ``point`` in table row ``row`` (the row of its value)."""
         assert self.result is not None
         titles = self.columns()
-        if self.table.columnCount() != len(titles) or any(
-            self.table.horizontalHeaderItem(c).text() != t for c, t in enumerate(titles)
-        ):
-            self._set_columns()
-        self.result.points.append(point)
-        self._next += 1
-        row = self.table.rowCount()
-        self.table.insertRow(row)
         lanes = " ".join(f"w{w}:{u:.0%}" for w, u in point.lanes)
         cells = [
             _item(point.value_text),
@@ -729,7 +818,7 @@ class SweepPanel(QWidget):
         if point.error:
             for cell in cells:
                 cell.setToolTip(point.error)
-        if not point.ok:
+        if not point.ok and point.status not in _PENDING:
             cells[titles.index("Status")].setForeground(QColor(_BAD_COLOR))
         for c, cell in enumerate(cells):
             self.table.setItem(row, c, cell)
@@ -739,10 +828,6 @@ class SweepPanel(QWidget):
             titles.index("Makespan"),
             all(p.ns_per_cycle in (None, 1.0) for p in self.result.points),
         )
-        self._fit_columns()
-        self.progress.setValue(self._next)
-        self._redraw()
-        self.point_added.emit(row)
 
     def _fit_columns(self) -> None:
         """Columns to their contents, but the per-lane list at most ``LANES_MAX_PX`` (its
@@ -753,23 +838,52 @@ class SweepPanel(QWidget):
             self.table.setColumnWidth(lanes, LANES_MAX_PX)
 
     def cancel(self) -> bool:
-        """Stop the running variant and skip the rest (False when no sweep runs)."""
+        """Stop the running variants and skip the rest (False when no sweep runs)."""
         if not self.is_running():
             return False
         self._cancelling = True
-        self.status.setText("Cancelling…")
-        if self.runner.is_running():
-            self.runner.cancel()  # its ``failed`` ends the sweep through ``_advance``
+        self._show_progress()
+        self.runner.cancel()  # its ``finished`` ends the sweep
         return True
 
-    def _finish(self) -> None:
+    def _show_result(self, result: SweepResult) -> None:
+        """Show ``result``: one row per point, in value order, and the plot."""
+        self.result = result
+        self._set_columns()
+        self.table.setRowCount(len(result.points))
+        for row, point in enumerate(result.points):
+            self._fill_row(row, point)
+        self._fit_columns()
+        self._redraw()
+
+    def _on_finished(self, result: SweepResult) -> None:
+        if not self._running:
+            return
+        self._show_result(result)  # every value's final word
+        self.progress.setValue(len(result.points))
+        good = sum(1 for p in result.points if p.ok)
+        state = "cancelled" if result.cancelled else "done"
+        where = f" on {self._where}" if self._where else ""
+        self._end(f"Sweep {state}: {good}/{len(result.points)} values ran{where}")
+
+    def _on_failed(self, message: str) -> None:
+        """The variants could not be run at all (the cluster cannot be used): every value not
+        done says why, and the sweep ends."""
+        if not self._running or self.result is None:
+            return
+        for row, point in enumerate(self.result.points):
+            if point.status in _PENDING:
+                self.result.points[row] = replace(point, status="skipped", error=message)
+                self._fill_row(row, self.result.points[row])
+        self._fit_columns()
+        self._end(f"Sweep not run: {message}")
+
+    def _end(self, text: str) -> None:
         result = self.result
         assert result is not None
         self._running = False
-        result.cancelled = self._cancelling or any(p.status == "cancelled" for p in result.points)
-        good = sum(1 for p in result.points if p.ok)
-        state = "cancelled" if result.cancelled else "done"
-        self.status.setText(f"Sweep {state}: {good}/{len(result.points)} values ran")
+        self.status.setText(text)
+        self.status.setToolTip(text)
         self._update_buttons()
         self.sweep_finished.emit(result)
 
@@ -791,8 +905,12 @@ class SweepPanel(QWidget):
         except SweepError as err:
             problem = str(err)
         self.run_button.setEnabled(not running and not problem)
-        self.run_button.setToolTip(problem or "Run one variant per value, one after the other")
+        at_once = f"{self.jobs()} at a time" if self.jobs() else "one per core at a time"
+        where = f" on the Dask cluster at {self.cluster()}" if self.cluster() else ""
+        self.run_button.setToolTip(problem or f"Run one variant per value, {at_once}{where}")
         self.cancel_button.setEnabled(running)
+        self.jobs_spin.setEnabled(not running)
+        self.cluster_edit.setEnabled(not running)
         has_points = self.result is not None and bool(self.result.points)
         self.csv_button.setEnabled(has_points and not running)
         row = self.selected_row()

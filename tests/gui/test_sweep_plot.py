@@ -13,7 +13,7 @@ import pytest
 
 from app.model import io
 from app.model.sweep import SweepParam, SweepPoint, SweepResult
-from app.runner.qt_runner import QtRunner
+from app.runner.qt_sweep import QtSweepRunner
 from app.views.sweep import COLUMNS, LANES_MAX_PX, SweepPanel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +43,7 @@ def _points(values: list[str], cycles: list[int | None]) -> list[SweepPoint]:
 @pytest.fixture
 def panel(qtbot: Any) -> SweepPanel:
     doc = io.load(TENSOR_PARALLEL)
-    p = SweepPanel(lambda: doc, runner=QtRunner())
+    p = SweepPanel(lambda: doc, runner=QtSweepRunner())
     qtbot.addWidget(p)
     p.resize(1100, 300)
     p.show()
@@ -52,13 +52,9 @@ def panel(qtbot: Any) -> SweepPanel:
 
 
 def _show(panel: SweepPanel, param: SweepParam, points: list[SweepPoint]) -> None:
-    """Feed finished points through the panel's own paths (as a sweep does)."""
-    panel.result = SweepResult(param)
+    """Show finished points through the panel's own path (as a finished sweep does)."""
     panel._set_axis(param)
-    panel.table.setRowCount(0)
-    panel._next = 0
-    for point in points:
-        panel._add_point(point)
+    panel._show_result(SweepResult(param, list(points)))
 
 
 def test_sweep_plot_keeps_every_category_and_reads_cycles_from_zero(panel: SweepPanel) -> None:

@@ -353,7 +353,7 @@ def test_headless_sweep_of_dispatch_workers(pipeline: Document, tmp_path: Path) 
         param,
         tmp_path / "sweep",
         start=RunJob,
-        progress=lambda k, n, p: seen.append(f"{k}/{n}"),
+        progress=lambda k, n, i, p: seen.append(f"{k}/{n}"),
     )
     assert seen == ["1/4", "2/4", "3/4", "4/4"]
     ok = result.points[:3]
@@ -395,7 +395,7 @@ def test_cancelled_sweep_skips_the_rest(pipeline: Document, tmp_path: Path) -> N
         tmp_path,
         start=RunJob,
         cancel=cancel,
-        progress=lambda k, n, p: cancel.set(),
+        progress=lambda k, n, i, p: cancel.set(),
     )
     assert [p.status for p in result.points] == ["ok", "skipped", "skipped"]
     assert result.cancelled and not result.ok
@@ -552,7 +552,9 @@ def test_cli_prints_a_table_and_writes_csv(tmp_path: Path) -> None:
     assert lines[0].split() == ["dispatch_n", "total_cycles", "makespan", "utilisation", "status"]
     assert [ln.split()[0] for ln in lines[1:]] == ["1", "2"]
     assert all(ln.split()[-1] == "ok" for ln in lines[1:])
-    assert "1/2 1: ok" in err and "2/2 2: ok" in err
+    reported = [ln.split()[:3] for ln in err.splitlines() if ln.startswith(("1/2 ", "2/2 "))]
+    assert [r[0] for r in reported] == ["1/2", "2/2"]  # in the order they finished
+    assert sorted(r[1] for r in reported) == ["1:", "2:"] and all(r[2] == "ok" for r in reported)
     rows = list(csv.DictReader(csv_path.open()))
     assert [r["total_cycles"].replace(",", "") for r in rows] == [
         ln.split()[1].replace(",", "") for ln in lines[1:]
