@@ -265,12 +265,12 @@ def _param(doc: Document, node: str, prop: str, values: str) -> SweepParam:
 
 
 def _run(doc: Document, param: SweepParam, workdir: Path, args: argparse.Namespace, err: TextIO) -> SweepResult:  # fmt: skip
-    carriers = trust.code_carriers(doc)
-    if carriers:  # an explicit command: it runs, and says so
-        print(trust.run_notice(args.project, carriers), file=err)
-    linked = f" (linked: {', '.join(link.label for link in param.links)})" if param.links else ""
-    executor = open_executor(jobs=args.jobs, cluster=args.cluster)
+    executor = open_executor(jobs=args.jobs, cluster=args.cluster)  # first: it may fail
     try:
+        carriers = trust.code_carriers(doc)
+        if carriers:  # an explicit command: it runs, and says so
+            print(trust.run_notice(args.project, carriers), file=err)
+        linked = f" (linked: {', '.join(link.label for link in param.links)})" if param.links else ""  # fmt: skip
         print(
             f"sweeping {param.label} over {len(param.values)} values{linked} on "
             f"{executor.description}",
