@@ -34,7 +34,7 @@ from app.model.sweep import SweepResult, find_param, parse_values, run_sweep
 from app.runner.executors import LocalPool, default_jobs
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT = ROOT / "projects" / "megakernel_pipeline.pto.json"
+PROJECT = ROOT / "app" / "projects" / "megakernel_pipeline.pto.json"
 
 
 def sweep(args: argparse.Namespace, jobs: int) -> tuple[float, SweepResult]:

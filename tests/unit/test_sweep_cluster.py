@@ -27,7 +27,7 @@ from app.runner.cluster import ClusterError, ClusterRunJob, DaskCluster
 from app.runner.executors import LocalPool, open_executor
 
 ROOT = Path(__file__).resolve().parents[2]
-PIPELINE = ROOT / "projects" / "megakernel_pipeline.pto.json"
+PIPELINE = ROOT / "app" / "projects" / "megakernel_pipeline.pto.json"
 DISPATCH = "n20"  # megakernel_pipeline: the workload frame (dispatch_n workers)
 KERNEL = "n5"  # the matmul kernel of trust_projects.code_document
 CRASH = "volatile uintptr_t addr = 0; *(volatile float*)addr = 1.0f;"  # a store the compiler keeps

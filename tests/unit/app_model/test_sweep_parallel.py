@@ -27,7 +27,7 @@ from app.runner.executors import LocalPool, default_jobs, open_executor
 from app.runner.job import RunJob
 
 ROOT = Path(__file__).resolve().parents[3]
-PIPELINE = ROOT / "projects" / "megakernel_pipeline.pto.json"
+PIPELINE = ROOT / "app" / "projects" / "megakernel_pipeline.pto.json"
 DISPATCH = "n20"  # megakernel_pipeline: the workload frame (dispatch_n workers)
 
 
