@@ -26,6 +26,7 @@ from .kinds.schedule import (
     TIMING_COUNT_POLICIES,
     TRACE_POLICIES,
 )
+from .kinds.tile_ops import INT_ATTRS
 
 __all__ = ["Converter", "dist_of", "mem_of", "deps_choice"]
 
@@ -308,6 +309,7 @@ class Converter:
             elif op.op == "broadcast":
                 props = {"shape": [int(d) for d in op.attrs["shape"]]}
             spec = kind_lookup.kind(kind)
+            props.update({a: int(op.attrs[a]) for a in INT_ATTRS if a in op.attrs})
             values_ = spec.defaults()
             values_.update(props)
             node = Node(

@@ -550,6 +550,10 @@ std::string emit_kernel(const Kernel& K, int64_t id) {
         auto as = [&](std::size_t n, const Val& want) {
             return b.coerce(name(n), vof(n), want, where, loc);
         };
+        if (op.name == PTO_ADD_CYCLES_OP) {  // a cpu_sim cost directive: no device code
+            o << "    // ptoisa.cpu_sim_add_cycles: cpu_sim's cost model only\n";
+            continue;
+        }
         if (op.code == OpCode::Unknown || op.code == OpCode::PtoIsa)
             throw CodegenError(where + " has no PTO-ISA form in the ascend_npu backend", loc);
         if (op.code == OpCode::Store) {
@@ -814,6 +818,44 @@ std::string emit_kernel(const Kernel& K, int64_t id) {
             case OpCode::Broadcast: {
                 const std::string s = as(0, res);
                 b.ins("TMOV(" + out + ", " + s + ")");
+                break;
+            }
+            case OpCode::IotaU32:  // a [1, c] u32 row: TCI from 0, ascending
+                b.ins("TCI<decltype(" + out + "), uint32_t, 0>(" + out + ", (uint32_t)0)");
+                break;
+            case OpCode::TSORT32: {
+                const Val s = vof(0);
+                const std::string src = as(0, Val{DType::F32, s.rows, s.cols});
+                const std::string idx = as(1, Val{DType::U32, s.rows, s.cols});  // [1, c] expands
+                b.ins("TSORT32(" + out + ", " + src + ", " + idx + ")");
+                break;
+            }
+            case OpCode::Mrgsort: {
+                // The two-list form; its scratch tile has the result's type.
+                const std::string r = std::to_string(rid);
+                const std::string a = as(0, vof(0)), c = as(1, vof(1));
+                const std::string tmp = b.fresh(res);
+                o << "    pto::MrgSortExecutedNumList mrg" << r << ";\n";
+                b.ins("TMRGSORT<decltype(" + out + "), decltype(" + tmp + "), decltype(" + a +
+                      "), decltype(" + c + "), false>(" + out + ", mrg" + r + ", " + tmp + ", " + a +
+                      ", " + c + ")");
+                break;
+            }
+            case OpCode::ExtractTopkIndices: {
+                // TGATHER of every second slot (the indices) into int32 copies the bits; the
+                // first k columns of that are the result (TEXTRACT).
+                const Val p = vof(0);
+                const int64_t n = p.cols / 2;
+                if (n % align_elems(DType::I32) != 0)
+                    throw CodegenError(where + ": PTO-ISA's TGATHER needs a multiple of " +
+                                           std::to_string(align_elems(DType::I32)) +
+                                           " pairs a row, got " + std::to_string(n),
+                                       loc);
+                const std::string src = as(0, p);
+                const std::string g = res.cols == n ? out : b.fresh(Val{DType::I32, res.rows, n});
+                b.ins("TGATHER<decltype(" + g + "), decltype(" + src + "), pto::MaskPattern::P1010>(" +
+                      g + ", " + src + ")");
+                if (g != out) b.ins("TEXTRACT(" + out + ", " + g + ", 0, 0)");
                 break;
             }
             default: {  // one instruction, the op table's PTO-ISA spelling

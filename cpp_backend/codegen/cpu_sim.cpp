@@ -186,6 +186,7 @@ private:
                                         " cannot be lowered by the cpu_sim backend",
                                     op.loc.empty() ? K.loc : op.loc);
             };
+            if (op.name == PTO_ADD_CYCLES_OP) continue;  // the task's cycles (task_cycles)
             if (op.code == OpCode::Unknown || op.code == OpCode::PtoIsa) throw unsupported();
             if (op.code == OpCode::Store) {
                 const auto& dst = shape[op.operands.at(0)];
@@ -242,6 +243,57 @@ private:
         o << "    (void)pto_arena;\n}\n";
         arena_bytes_ = std::max(arena_bytes_, arena);
         return o.str();
+    }
+
+    /// The run-time terms ` + ...` of a task's cycles from the kernel's
+    /// ptoisa.cpu_sim_add_cycles ops that read the task (its constants are in KC): a scalar
+    /// parameter's value, or C++ expression text, evaluated in a lambda whose parameters are
+    /// the kernel's scalar parameters by name, so the text sees those and nothing of the driver.
+    /// A negative value adds nothing (a task's cycles are >= 0); `cost=` on the kernel
+    /// overrides the model, these terms included.
+    std::string task_cycles(const Kernel& K, const std::vector<std::string>& args,
+                            const std::string& loc) const {
+        std::string out;
+        if (K.cost >= 0) return out;
+        auto arg = [&](std::size_t pi) {
+            if (args[pi].empty())
+                throw CodegenError("ptoisa.cpu_sim_add_cycles of kernel " + K.name +
+                                       " reads scalar parameter " + K.params[pi].name +
+                                       ", which this task does not bind",
+                                   loc);
+            return args[pi];
+        };
+        for (const KernelOp& op : K.ops) {
+            if (op.name != PTO_ADD_CYCLES_OP) continue;
+            std::string term;
+            if (!op.operands.empty()) {
+                const int64_t pi = op.operands[0];
+                if (pi < 0 || pi >= (int64_t)K.params.size() || !scalar_param(K.params[pi]))
+                    throw CodegenError("ptoisa.cpu_sim_add_cycles of kernel " + K.name +
+                                           " reads %" + std::to_string(pi) +
+                                           ", which is not a scalar parameter",
+                                       op.loc.empty() ? K.loc : op.loc);
+                term = arg((std::size_t)pi);
+            } else if (auto it = op.attrs.find("cpp"); it != op.attrs.end()) {
+                const auto* text = std::get_if<std::string>(&it->second);
+                if (text == nullptr)
+                    throw CodegenError("ptoisa.cpu_sim_add_cycles of kernel " + K.name +
+                                           ": attr cpp is not text",
+                                       op.loc.empty() ? K.loc : op.loc);
+                std::string params, values;
+                for (std::size_t i = 0; i < K.params.size(); ++i) {
+                    if (!scalar_param(K.params[i])) continue;
+                    params += std::string(params.empty() ? "" : ", ") + scalar_ctype(K.params[i]) +
+                              " " + K.params[i].name;
+                    values += std::string(values.empty() ? "" : ", ") + arg(i);
+                }
+                term = "[](" + params + ") { return (double)(" + *text + "); }(" + values + ")";
+            } else {
+                continue;  // a constant: already in the kernel's cycles (KC)
+            }
+            out += " + pto_abi_add_cycles((double)(" + term + "))";
+        }
+        return out;
     }
 
     static std::string convert_scalar(const std::string& v, DType d) {
@@ -777,7 +829,7 @@ private:
         // loop-invariant across the (opaque) submit calls, so a view-independent cost is
         // evaluated once per function instead of once per task.
         if (K->body_kind == BodyKind::Traced)
-            put("const int64_t cyc = KC" + kid + ";");
+            put("const int64_t cyc = KC" + kid + task_cycles(*K, call_args, n.loc) + ";");
         else
             put("const int64_t cyc = KC" + kid + " >= 0 ? KC" + kid +
                 " : (int64_t)(LR * (double)(" + in_elems + ") + SR * (double)(" + out_elems +

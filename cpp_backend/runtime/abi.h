@@ -144,6 +144,12 @@ static inline float pto_abi_bits_f32(int64_t v) {
     __builtin_memcpy(&f, &u, sizeof f);
     return f;
 }
+/* Cycles ptoisa.cpu_sim_add_cycles adds to a task: rounded to the nearest integer; a negative
+ * or NaN value adds nothing, a huge one at most 2^62 (a task's cycles stay a valid int64). */
+static inline int64_t pto_abi_add_cycles(double v) {
+    if (!(v > 0)) return 0;
+    return v >= 4611686018427387904.0 ? (int64_t)4611686018427387904LL : (int64_t)(v + 0.5);
+}
 #endif
 
 #endif /* PTO_RUNTIME_ABI_H */

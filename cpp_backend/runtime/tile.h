@@ -101,6 +101,18 @@ void pto_slice_odd(pto_tile* out, const pto_tile* a);   // out = a[:, 1::2]
 // out[:, 0::2] = a, out[:, 1::2] = b; a has as many columns as b or one more.
 void pto_interleave(pto_tile* out, const pto_tile* a, const pto_tile* b);
 
+// ---- sorting (tile_ops_sort.cpp): spec §6.1's TopK route ------------------------------------
+// A (score, index) pair is two f32 slots: the score, then the uint32 index's bit pattern.
+// Order: score descending, ties to the lower index (tsort32) or the first list (mrgsort).
+void pto_iota_u32(pto_tile* out);  // u32: out[r, c] = c
+// out f32 [r, 2c] = the pairs of each 32-element block of src f32 [r, c] with idx u32 [r, c]
+// (or [1, c], shared by every row), sorted.
+void pto_tsort32(pto_tile* out, const pto_tile* src, const pto_tile* idx);
+// out f32 [1, 2(n + m)] = the sorted pair rows a [1, 2n] and b [1, 2m] merged.
+void pto_mrgsort(pto_tile* out, const pto_tile* a, const pto_tile* b);
+// out i32 [r, k] = the index slots of the first k pairs of pairs f32 [r, 2n], bit for bit.
+void pto_extract_topk_indices(pto_tile* out, const pto_tile* pairs);
+
 // ---- by name, for tests and tools ----------------------------------------------------------
 // Runs op `op` ("add", "max", "matmul", ...; "max"/"min" alias "maximum"/"minimum") after
 // validating arity, shapes and dtypes. Inputs in `ins` follow the pto_<op> parameter order

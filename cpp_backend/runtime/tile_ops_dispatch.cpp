@@ -215,6 +215,45 @@ std::string validate(const OpInfo& op, const pto_tile* out, const pto_tile* cons
             if (err.empty() && n_ins == 3) err = need(2, R, C);
             break;
         }
+        case Kind::Iota:
+            if (out->dtype != PTO_U32) return who + "output must be u32, got " + out_dt;
+            break;
+        case Kind::BlockSort: {
+            const pto_tile *s = ins[0], *x = ins[1];
+            if (out->dtype != PTO_F32 || s->dtype != PTO_F32 || x->dtype != PTO_U32)
+                return who + "needs f32 scores, u32 indices and an f32 output";
+            if (s->cols % 32 != 0)
+                return who + "sorts blocks of 32: input 0 " + shape_of(s) +
+                       " needs a multiple of 32 columns";
+            if (!((x->rows == s->rows || x->rows == 1) && x->cols == s->cols))
+                return who + "indices " + shape_of(x) + " must be " + shape_of(s) + " or " +
+                       shape_str(1, s->cols);
+            if (R != s->rows || C != 2 * s->cols)
+                return who + "output must be " + shape_str(s->rows, 2 * s->cols) + ", got " +
+                       shape_str(R, C);
+            break;
+        }
+        case Kind::Mrgsort: {
+            const pto_tile *a = ins[0], *b = ins[1];
+            if (out->dtype != PTO_F32 || a->dtype != PTO_F32 || b->dtype != PTO_F32)
+                return who + "merges f32 pair rows into an f32 output";
+            if (a->rows != 1 || b->rows != 1 || R != 1 || a->cols % 2 || b->cols % 2)
+                return who + "inputs must be pair rows [1, 2n], got " + shape_of(a) + " and " +
+                       shape_of(b);
+            if (C != a->cols + b->cols)
+                return who + "output must be " + shape_str(1, a->cols + b->cols) + ", got " +
+                       shape_str(R, C);
+            break;
+        }
+        case Kind::TopkIndices: {
+            const pto_tile* p = ins[0];
+            if (out->dtype != PTO_I32 || p->dtype != PTO_F32)
+                return who + "reads f32 pairs into an i32 output";
+            if (p->rows != R || p->cols % 2 || C > p->cols / 2)
+                return who + "output " + shape_str(R, C) + " must have the rows of the pairs " +
+                       shape_of(p) + " and at most " + std::to_string(p->cols / 2) + " columns";
+            break;
+        }
     }
     if (!err.empty()) return err;
 

@@ -295,6 +295,11 @@ def _traced_cycles(k: Any, table: CostTable) -> int:
     total = 0.0
     for op in k.ops:
         shape = list(op.shape)
+        if op.op == op_table.ADD_CYCLES_OP:  # ptoisa.cpu_sim_add_cycles: its constant, as given
+            total += int(op.attrs.get("cycles", 0))
+            shapes.append(shape)
+            dtypes.append(str(op.dtype))
+            continue
         total += op_cycles(
             table,
             op.op,

@@ -50,6 +50,10 @@ RULES: tuple[str, ...] = (
     "slice_even",  # [r, c] -> [r, c/2], columns 0, 2, ...
     "slice_odd",  # [r, c] -> [r, c/2], columns 1, 3, ...
     "interleave",  # ([r, c], [r, c]) -> [r, 2c]
+    "iota",  # attr cols -> u32 [1, cols]: 0, 1, ..., cols - 1
+    "block_sort",  # (src f32 [r, c], idx u32 [r, c] or [1, c]), c % 32 == 0 -> f32 [r, 2c] pairs
+    "mrgsort",  # (a f32 [1, 2n], b f32 [1, 2m]) sorted pairs -> f32 [1, 2(n + m)] merged
+    "topk_indices",  # (pairs f32 [r, 2n], attr k <= n) -> i32 [r, k]: the first k index slots
 )
 """The type rules. Each is one checking function in ``pto.py`` and one shape check in the
 runtime's ``pto_run_op``."""
@@ -207,6 +211,14 @@ OPS: tuple[OpSpec, ...] = (
     # TSTORE, after a TCVT / TROWEXPAND / TCOLEXPAND when the value converts or broadcasts.
     OpSpec("store", "store", ("dst", "value"), (), "store", isa="TSTORE", ptoisa="TSTORE"),
     OpSpec("alloc", "alloc", (), ("shape", "dtype"), isa="TEXPANDS"),  # a zero tile
+    # Sorting (spec §6.1's TopK route). A (score, index) pair is two f32 slots: the score, then
+    # the uint32 index's bit pattern (not a float value), as PTO-ISA's TSORT32 writes it.
+    OpSpec("iota_u32", "iota", (), ("cols",), isa="TCI"),
+    OpSpec("tsort32", "block_sort", ("src", "idx"), isa="TSORT32", ptoisa="TSORT32", bool_ok=False),
+    OpSpec("mrgsort", "mrgsort", ("a", "b"), isa="TMRGSORT", ptoisa="TMRGSORT", bool_ok=False),
+    # TGATHER of every second slot into int32 copies the index bits; TEXTRACT takes k of them.
+    OpSpec("extract_topk_indices", "topk_indices", ("pairs",), ("k",), isa="TGATHER TEXTRACT",
+           bool_ok=False),
 )  # fmt: skip
 
 BY_NAME: dict[str, OpSpec] = {op.name: op for op in OPS}
@@ -218,8 +230,65 @@ IR_OPS: tuple[str, ...] = tuple(op.name for op in OPS if op.alias_of is None)
 ALIASES: dict[str, str] = {op.name: op.alias_of for op in OPS if op.alias_of is not None}
 """``pto.max`` -> ``maximum``: other spellings that record the op they alias."""
 
-PTOISA: dict[str, str] = {op.ptoisa: op.name for op in OPS if op.ptoisa is not None}
-"""``ptoisa.<SPELLING>`` -> the op it records."""
+ISA_FORMS: tuple[str, ...] = (
+    "same",  # the op's own operands (TSQRT, whose op's emitted spelling is a composition)
+    "scalar",  # (tile, scalar): the tile-scalar instruction (TADDS); TDIVS also (scalar, tile)
+    "row_expand",  # (tile [r, c], vec [r, 1]): the vec expanded along each row (TROWEXPANDSUB)
+    "col_expand",  # (tile [r, c], vec [1, c]): the vec expanded down each column
+    "expand_rows",  # (vec [r, 1], shape): TROWEXPAND, a broadcast
+    "expand_cols",  # (vec [1, c], shape): TCOLEXPAND, a broadcast
+    "copy",  # x -> a copy of x (TMOV: a broadcast to its own shape)
+    "acc_first",  # (acc, a, b) -> a @ b + acc (TMATMUL_ACC's operand order)
+)
+"""How a further ``ptoisa.*`` spelling constrains or orders the operands of the op it records."""
+
+
+@dataclass(frozen=True)
+class IsaForm:
+    """A further ``ptoisa.<spelling>`` of an op: PTO-ISA has one instruction per operand form
+    (TADD, TADDS, TROWEXPANDADD) where pto has one op with broadcasting (``add``)."""
+
+    spelling: str
+    op: str
+    form: str
+    """One of ``ISA_FORMS``."""
+
+
+def _forms(form: str, op_by_spelling: str) -> tuple[IsaForm, ...]:
+    pairs = (p.split("=") for p in op_by_spelling.split())
+    return tuple(IsaForm(spelling, op, form) for spelling, op in pairs)
+
+
+# The instructions of PTO-ISA that compute a pto op in one of its forms (``ptoisa.*`` only).
+FORMS: tuple[IsaForm, ...] = (
+    *_forms("same", "TSQRT=sqrt"),
+    *_forms("scalar", "TADDS=add TSUBS=sub TMULS=mul TDIVS=div TMAXS=maximum TMINS=minimum"),
+    *_forms("row_expand", "TROWEXPANDADD=rowadd TROWEXPANDMUL=rowmul TROWEXPANDSUB=sub "
+            "TROWEXPANDDIV=div TROWEXPANDMAX=maximum TROWEXPANDMIN=minimum"),
+    *_forms("col_expand", "TCOLEXPANDADD=coladd TCOLEXPANDMUL=colmul TCOLEXPANDSUB=sub "
+            "TCOLEXPANDDIV=div TCOLEXPANDMAX=maximum TCOLEXPANDMIN=minimum"),
+    *_forms("expand_rows", "TROWEXPAND=broadcast"),
+    *_forms("expand_cols", "TCOLEXPAND=broadcast"),
+    *_forms("copy", "TMOV=broadcast"),
+    *_forms("acc_first", "TMATMUL_ACC=matmul"),
+)  # fmt: skip
+
+FORM_OF: dict[str, IsaForm] = {f.spelling: f for f in FORMS}
+"""A further spelling -> its form."""
+
+PTOISA: dict[str, str] = {
+    **{op.ptoisa: op.name for op in OPS if op.ptoisa is not None},
+    **{f.spelling: f.op for f in FORMS},
+}
+"""``ptoisa.<SPELLING>`` -> the op it records (the op's own spelling, or one of ``FORMS``)."""
+
+
+ADD_CYCLES_OP = "ptoisa.cpu_sim_add_cycles"
+"""The IR op of ``ptoisa.cpu_sim_add_cycles``: a cost directive of the cpu_sim backend, not a
+tile op (so no row above and no Studio node, and a project file never carries its C++ text).
+attrs ``cycles`` (an int), or operand 0 a scalar parameter, or attrs ``cpp`` (C++ expression
+text over the scalar parameters, evaluated per task). cpu_sim adds it to the task's cycles;
+ascend_npu emits nothing for it. Its C++ name is ``PTO_ADD_CYCLES_OP`` (``gen_tables.py``)."""
 
 
 def _check() -> None:
@@ -232,9 +301,16 @@ def _check() -> None:
         assert op.cost in COST_CLASSES, f"op {op.name!r}: unknown cost class {op.cost!r}"
         assert op.alias_of is None or op.alias_of in BY_NAME, f"alias {op.name!r}"
         assert (op.isa is None) == (op.alias_of is not None), f"op {op.name!r}: PTO-ISA spelling"
-    assert len(PTOISA) == sum(op.ptoisa is not None for op in OPS), "a ptoisa spelling twice"
+    assert len(PTOISA) == sum(op.ptoisa is not None for op in OPS) + len(FORMS), (
+        "a ptoisa spelling twice"
+    )
+    for f in FORMS:
+        assert f.form in ISA_FORMS and f.op in BY_NAME, f"ptoisa form {f.spelling!r}"
 
 
 _check()
 
-__all__ = ["OpSpec", "OPS", "BY_NAME", "IR_OPS", "ALIASES", "PTOISA", "RULES", "COST_CLASSES"]
+__all__ = [
+    "OpSpec", "OPS", "BY_NAME", "IR_OPS", "ALIASES", "PTOISA", "RULES", "COST_CLASSES",
+    "IsaForm", "ISA_FORMS", "FORMS", "FORM_OF", "ADD_CYCLES_OP",
+]  # fmt: skip

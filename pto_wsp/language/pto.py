@@ -90,6 +90,17 @@ class Value:
     def is_scalar(self) -> bool:
         return self.shape == ()
 
+    @property
+    def name(self) -> str:
+        """A parameter's name; in a ``@ptoisa_kernel``, a scalar parameter's C++ variable (the
+        text of ``ptoisa.cpu_sim_add_cycles``). An op's result has none."""
+        if self.param is None:
+            raise TypeCheckError(
+                f"{self!r} is the result of an op and has no name; only parameters have one",
+                loc=user_location(),
+            )
+        return str(self.param.name)
+
     def __repr__(self) -> str:
         dt = self.dtype.value if self.dtype is not None else "?"
         dims = ", ".join(str(d) for d in self.shape)
@@ -743,6 +754,98 @@ def interleave(a: Any, b: Any) -> Value:
     return tr.emit("interleave", [va.id, vb.id], (r, 2 * c), dtype, {})
 
 
+# ---------------------------------------------------------------------------------------------
+# sorting (spec §6.1's TopK route)
+#
+# A (score, index) pair is two f32 slots: the score, then the uint32 index's bit pattern (not a
+# float value), as PTO-ISA's TSORT32 writes it. Scores sort descending; equal scores (-0.0 and
+# +0.0 are equal) keep the lower index first (tsort32) or the first list first (mrgsort); NaN
+# sorts above +inf (PTO-ISA leaves its order undefined).
+
+SORT_BLOCK = 32
+"""tsort32 sorts each run of this many columns on its own (PTO-ISA's VBS32 block)."""
+
+
+def _int_attr(op: str, name: str, value: Any, low: int, high: int | None = None) -> int:
+    if not isinstance(value, int | np.integer) or isinstance(value, bool):
+        raise _fail(op, f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if value < low or (high is not None and value > high):
+        bound = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise _fail(op, f"{name} must be {bound}, got {value}")
+    return int(value)
+
+
+def _pairs(op: str, v: Value, what: str) -> tuple[int, int]:
+    """(rows, pairs) of an f32 pair tile ``[r, 2n]``."""
+    _check_tile_shape(op, v, what)
+    r, c = v.shape
+    if v.dtype is not DType.F32 or c % 2:
+        raise _fail(
+            op,
+            f"{what} must be f32 (score, index) pairs [r, 2n] (what tsort32 and mrgsort give), "
+            f"got {_describe(v)}",
+        )
+    return r, c // 2
+
+
+def iota_u32(cols: int) -> Value:
+    """``[0, 1, ..., cols - 1]`` as a u32 row ``[1, cols]`` (the indices ``tsort32`` sorts)."""
+    tr = _trace("iota_u32")
+    n = _int_attr("iota_u32", "cols", cols, 1)
+    return tr.emit("iota_u32", [], (1, n), DType.U32, {"cols": n})
+
+
+def tsort32(src: Any, idx: Any) -> Value:
+    """Sort each block of 32 columns of ``src`` (f32 ``[r, c]``, c a multiple of 32) with its
+    indices ``idx`` (u32 ``[r, c]``, or ``[1, c]`` for every row) into (score, index) pairs,
+    score descending, ties to the lower index: f32 ``[r, 2c]`` (PTO-ISA TSORT32)."""
+    tr = _trace("tsort32")
+    s = _read(tr, "tsort32", src, "src")
+    i = _read(tr, "tsort32", idx, "idx")
+    _check_tile_shape("tsort32", s, "src")
+    _check_tile_shape("tsort32", i, "idx")
+    r, c = s.shape
+    if s.dtype is not DType.F32:
+        raise _fail("tsort32", f"src must be f32 scores, got {_describe(s)}")
+    if c % SORT_BLOCK:
+        raise _fail(
+            "tsort32",
+            f"src {_describe(s)} must have a multiple of {SORT_BLOCK} columns (it sorts blocks "
+            f"of {SORT_BLOCK})",
+        )
+    if i.dtype is not DType.U32 or i.shape not in ((r, c), (1, c)):
+        raise _fail(
+            "tsort32",
+            f"idx must be u32 {_fmt((r, c))} or {_fmt((1, c))} (pto.iota_u32({c})), got "
+            f"{_describe(i)}",
+        )
+    return tr.emit("tsort32", [s.id, i.id], (r, 2 * c), DType.F32, {})
+
+
+def mrgsort(a: Any, b: Any) -> Value:
+    """Merge two sorted pair rows ``a`` (f32 ``[1, 2n]``) and ``b`` (``[1, 2m]``) into one,
+    score descending, ties to ``a``: f32 ``[1, 2(n + m)]`` (PTO-ISA TMRGSORT, two lists)."""
+    tr = _trace("mrgsort")
+    va = _read(tr, "mrgsort", a, "a")
+    vb = _read(tr, "mrgsort", b, "b")
+    (ra, na), (rb, nb) = _pairs("mrgsort", va, "a"), _pairs("mrgsort", vb, "b")
+    if ra != 1 or rb != 1:
+        raise _fail(
+            "mrgsort", f"merges single rows [1, 2n], got {_describe(va)} and {_describe(vb)}"
+        )
+    return tr.emit("mrgsort", [va.id, vb.id], (1, 2 * (na + nb)), DType.F32, {})
+
+
+def extract_topk_indices(pairs: Any, k: int) -> Value:
+    """The indices of the first ``k`` pairs of ``pairs`` (f32 ``[r, 2n]``, k <= n) as i32
+    ``[r, k]``: each index slot's bits reinterpreted, not converted from a float value."""
+    tr = _trace("extract_topk_indices")
+    v = _read(tr, "extract_topk_indices", pairs, "pairs")
+    r, n = _pairs("extract_topk_indices", v, "pairs")
+    kk = _int_attr("extract_topk_indices", "k", k, 1, n)
+    return tr.emit("extract_topk_indices", [v.id], (r, kk), DType.I32, {"k": kk})
+
+
 # Aliases (DESIGN §6): ``max``/``min`` are ``maximum``/``minimum``. Bound last so the module
 # body above never sees them in place of the builtins.
 max = maximum  # noqa: A001
@@ -751,4 +854,6 @@ min = minimum  # noqa: A001
 OPS: tuple[str, ...] = op_table.IR_OPS
 """Every op name a ``KernelIR`` may contain (the names of ``docs/ir.md``)."""
 
-__all__ = [*OPS, "max", "min", "Value", "OpRecord", "tracing", "in_trace", "isa_spelling"]
+__all__ = [
+    *OPS, "max", "min", "Value", "OpRecord", "tracing", "in_trace", "isa_spelling", "SORT_BLOCK",
+]  # fmt: skip

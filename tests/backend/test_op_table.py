@@ -55,9 +55,18 @@ def _apply(op: op_table.OpSpec, x: Any, w: Any) -> Any:
         "slice_even": lambda: fn(x),
         "slice_odd": lambda: fn(x),
         "interleave": lambda: fn(pto.slice_even(x), pto.slice_odd(x)),
+        "iota": lambda: fn(32),
+        "block_sort": lambda: fn(pto.broadcast(pto.rowsum(x), (ROWS, 32)), pto.iota_u32(32)),
+        "mrgsort": lambda: fn(_pair_row(x), _pair_row(x)),
+        "topk_indices": lambda: fn(_pair_row(x), 4),  # 4 of 32 pairs: TGATHER, TEXTRACT
     }
     assert set(by_rule) == set(op_table.RULES), "a new rule needs its case in this test"
     return by_rule[op.rule]()
+
+
+def _pair_row(x: Any) -> Any:
+    """A sorted pair row f32 [1, 64] of the loaded tile ``x``."""
+    return pto.tsort32(pto.broadcast(pto.colsum(pto.rowsum(x)), (1, 32)), pto.iota_u32(32))
 
 
 @kernel
@@ -191,8 +200,11 @@ def test_ascend_npu_emits_every_isa_spelling(module: Any) -> None:
     for op in op_table.OPS:
         assert (op.isa is None) == (op.alias_of is not None), f"{op.name}: no PTO-ISA spelling"
         for isa in (op.isa or "").split():
-            assert f"pto::{isa}(" in text, f"ascend_npu emits no {isa} for {op.name}"
-            assert f"PTO_STUB_INSTR({isa})" in stub, f"the PTO-ISA stub declares no {isa}"
+            # TCI, TGATHER, TMRGSORT take template arguments: pto::TCI<...>(...)
+            emitted = f"pto::{isa}(" in text or f"pto::{isa}<" in text
+            assert emitted, f"ascend_npu emits no {isa} for {op.name}"
+            declared = f"PTO_STUB_INSTR({isa})" in stub or f" {isa}(Args&&...)" in stub
+            assert declared, f"the PTO-ISA stub declares no {isa}"
 
 
 # ---- dtypes ----------------------------------------------------------------------------------

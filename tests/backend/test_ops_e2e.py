@@ -290,6 +290,55 @@ def k_chain(x: In[Tensor], y: Out[Tensor]):
     pto.store(y, pto.div(e, pto.rowsum(e)) + pto.colmax(x))
 
 
+@kernel
+def k_iota(y: Out[Tensor]):
+    pto.store(y, pto.iota_u32(32))
+
+
+@kernel
+def k_tsort32(x: In[Tensor], idx: In[Tensor], y: Out[Tensor]):
+    pto.store(y, pto.tsort32(x, idx))  # idx [1, c], shared by every row
+
+
+@kernel
+def k_topk(a: In[Tensor], b: In[Tensor], ib: In[Tensor], y: Out[Tensor]):
+    # spec §6.1's TopK route over 64 scores (a, b: the two halves; ib: b's indices 32..63)
+    merged = pto.mrgsort(pto.tsort32(a, pto.iota_u32(32)), pto.tsort32(b, ib))
+    pto.store(y, pto.extract_topk_indices(merged, 12))
+
+
+@kernel
+def k_mrgsort(a: In[Tensor], b: In[Tensor], y: Out[Tensor]):
+    pto.store(y, pto.mrgsort(a, b))
+
+
+def sorted_pairs(scores: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """numpy's TSORT32 of one row: per 32-block (score, index) pairs, score descending, ties to
+    the lower index; the index slot holds the u32's bits."""
+    out = np.empty(2 * scores.size, np.float32)
+    for b0 in range(0, scores.size, 32):
+        s, i = scores[b0 : b0 + 32], idx[b0 : b0 + 32].astype(np.uint32)
+        order = np.lexsort((i, -s.astype(np.float64)))
+        out[2 * b0 : 2 * b0 + 2 * len(s) : 2] = s[order]
+        out[2 * b0 + 1 : 2 * b0 + 2 * len(s) : 2] = i[order].view(np.float32)
+    return out
+
+
+def merged_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """numpy's TMRGSORT of two sorted pair rows: a stable merge by score, ties to ``a``."""
+    pa, pb = a.reshape(-1, 2), b.reshape(-1, 2)
+    both = np.concatenate([pa, pb])
+    order = np.argsort(-both[:, 0].astype(np.float64), kind="stable")
+    return both[order].reshape(-1)
+
+
+def tied_scores(shape: tuple[int, ...]) -> np.ndarray:
+    """Scores on a coarse grid (many ties), with -0.0 and +0.0 among them."""
+    x = (_RNG.integers(-4, 5, shape) * 0.5).astype(np.float32)
+    x.reshape(-1)[::7] = -0.0
+    return x
+
+
 # ---- cases -------------------------------------------------------------------------------------
 
 
@@ -609,6 +658,27 @@ def build_cases() -> list[Case]:
         il[..., 0::2], il[..., 1::2] = a, b
         cases.append(Case(f"interleave-{dt}", BINARY_K["interleave"], il, {"a": a, "b": b},
                           exact=True))  # fmt: skip
+    # sorting (spec §6.1's TopK route): index slots compared as bits (exact)
+    cases.append(
+        Case("iota_u32", k_iota, np.broadcast_to(np.arange(32, dtype=np.uint32), (G, 1, 32)).copy(),
+             exact=True)
+    )  # fmt: skip
+    x = tied_scores((G, 2, 64))
+    idx = _RNG.permutation(64).astype(np.uint32)[None, :]
+    want = np.stack([np.stack([sorted_pairs(r, idx[0]) for r in g]) for g in x])
+    cases.append(
+        Case("tsort32-f32", k_tsort32, want, {"x": x}, shared={"idx": idx}, exact=True)
+    )  # fmt: skip
+    a, b = tied_scores((G, 1, 32)), tied_scores((G, 1, 32))
+    pa = np.stack([sorted_pairs(r[0], np.arange(32))[None] for r in a])
+    pb = np.stack([sorted_pairs(r[0], np.arange(32, 64))[None] for r in b])
+    merged = np.stack([merged_pairs(u[0], v[0])[None] for u, v in zip(pa, pb, strict=True)])
+    cases.append(Case("mrgsort-f32", k_mrgsort, merged, {"a": pa, "b": pb}, exact=True))
+    ib = np.arange(32, 64, dtype=np.uint32)[None, :]
+    top = merged[..., 1::2][..., :12].copy().view(np.int32)
+    cases.append(
+        Case("topk-route-f32", k_topk, top, {"a": a, "b": b}, shared={"ib": ib}, exact=True)
+    )  # fmt: skip
     return cases
 
 

@@ -14,6 +14,7 @@ from ..document import Edge, Graph, Node
 from ..kernel_param import normalize_param
 from ..kind_lookup import display_name, kind
 from ._base import ROOT, Emitter, K, NodeKind, PropSpec, W, out_port
+from .tile_ops import INT_ATTRS
 
 _out = out_port
 
@@ -222,6 +223,8 @@ def _kernel_body(x: Emitter, kern: Node, params: list[dict]) -> None:
             x.use("DType")
         elif op == "broadcast":
             args.append(x.shape_text(b.props["shape"]))
+        for attr in (a for a in INT_ATTRS if any(p.name == a for p in spec.props)):
+            args.append(str(x.integer(b, f"props.{attr}", b.props.get(attr), least=1)))
         call = f"pto.{op}({', '.join(args)})"
         if op == "store":
             x.line(call, b.id, 1)

@@ -22,7 +22,13 @@ def _attr_prop(attr: str) -> PropSpec:
         "shape": lambda: PropSpec("shape", "shape", [16, 16]),
         "value": lambda: PropSpec("value", "number", 0.0),
         "dtype": lambda: PropSpec("dtype", "dtype", "f32", DTYPES),
+        "cols": lambda: PropSpec("cols", "int", 32, doc="columns of the index row"),
+        "k": lambda: PropSpec("k", "int", 8, doc="pairs whose indices are taken"),
     }[attr]()
+
+
+INT_ATTRS = ("cols", "k")
+"""Op attributes that are a positive int (written as ``pto.<op>(..., <int>)``)."""
 
 
 def _signature(op: op_table.OpSpec) -> str:

@@ -79,6 +79,21 @@ PTO_STUB_INSTR(TINTERLEAVE)
 PTO_STUB_INSTR(TCONCAT)
 PTO_STUB_INSTR(TMATMUL)
 PTO_STUB_INSTR(TMATMUL_ACC)
+PTO_STUB_INSTR(TSORT32)
+PTO_STUB_INSTR(TEXTRACT)
 #undef PTO_STUB_INSTR
+
+// Instructions whose element type, mask or mode is a template argument.
+enum class MaskPattern { P0101 = 1, P1010 = 2 };
+struct MrgSortExecutedNumList {
+    uint16_t mrgSortList0, mrgSortList1, mrgSortList2, mrgSortList3;
+};
+template <typename TileData, typename T, int descending, typename... Args>
+void TCI(Args&&...);
+template <typename Dst, typename Src, MaskPattern pattern, typename... Args>
+void TGATHER(Args&&...);
+template <typename Dst, typename Tmp, typename Src0, typename Src1, bool exhausted,
+          typename... Args>
+void TMRGSORT(Args&&...);
 
 }  // namespace pto
