@@ -3,6 +3,7 @@ clear failures naming the script line."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 from itertools import combinations
 from pathlib import Path
@@ -712,3 +713,46 @@ def test_min_expression_is_rejected() -> None:
 
     with pytest.raises(ScriptImportError, match="cannot express|graph expressions"):
         expr_text(smin(LoopVar("b"), 3), "call of k")
+
+
+TOPK_SCRIPT = """
+import numpy as np
+from pto_wsp import DType, In, Out, P, Tensor, Tile, kernel, pto, workload
+
+X = Tensor(np.zeros((2, 1, 32), np.float32), name="X")
+Y = Tensor(np.zeros((2, 1, 5), np.int32), name="Y")
+
+@kernel
+def topk(x: In[Tile[1, 32, DType.F32]], y: Out[Tile[1, 5, DType.I32]]):
+    v1 = pto.iota_u32(32)
+    v2 = pto.tsort32(x, v1)
+    v3 = pto.extract_topk_indices(v2, 5)
+    pto.store(y, v3)
+
+@workload
+def w():
+    for i in P(2):
+        topk[i](x=X[i], y=Y[i])
+
+program = w().compile()
+"""
+
+
+def test_sort_ops_round_trip_with_their_int_attributes(tmp_path: Path) -> None:
+    doc = _fixed_point(_script(tmp_path, TOPK_SCRIPT), tmp_path)
+    nodes = [n for kern in _of_kind(doc, "kernel.def") for n in kern.body.nodes.values()]
+    by_kind = {n.kind: n for n in nodes}
+    assert by_kind["pto.iota_u32"].props["cols"] == 32
+    assert by_kind["pto.extract_topk_indices"].props["k"] == 5
+    source = export_script(doc).source
+    assert "pto.iota_u32(32)" in source
+    assert re.search(r"pto\.extract_topk_indices\(v\d+, 5\)", source), source
+
+
+def test_a_cycle_directive_has_no_graph_node(tmp_path: Path) -> None:
+    """ptoisa.cpu_sim_add_cycles may carry C++ text: a project file never holds it."""
+    script = TOPK_SCRIPT.replace(
+        "    pto.store(y, v3)", "    pto.store(y, v3)\n    ptoisa.cpu_sim_add_cycles('7')"
+    ).replace("kernel, pto,", "kernel, pto, ptoisa,")
+    with pytest.raises(ScriptImportError, match="ptoisa.cpu_sim_add_cycles has no graph node"):
+        import_script(_script(tmp_path, script))
