@@ -280,14 +280,16 @@ private:
                     throw CodegenError("ptoisa.cpu_sim_add_cycles of kernel " + K.name +
                                            ": attr cpp is not text",
                                        op.loc.empty() ? K.loc : op.loc);
-                std::string params, values;
+                std::string params, values, unused;
                 for (std::size_t i = 0; i < K.params.size(); ++i) {
                     if (!scalar_param(K.params[i])) continue;
                     params += std::string(params.empty() ? "" : ", ") + scalar_ctype(K.params[i]) +
                               " " + K.params[i].name;
                     values += std::string(values.empty() ? "" : ", ") + arg(i);
+                    unused += "(void)" + K.params[i].name + "; ";
                 }
-                term = "[](" + params + ") { return (double)(" + *text + "); }(" + values + ")";
+                term = "[](" + params + ") { " + unused + "return (double)(" + *text + "); }(" +
+                       values + ")";
             } else {
                 continue;  // a constant: already in the kernel's cycles (KC)
             }
