@@ -232,9 +232,14 @@ class Converter:
             if p.kind != "tensor":
                 q["dtype"] = p.dtype.value if p.dtype is not None else "f32"
             params.append(kernel_param.normalize_param(q))
+        in_file = ref.cpp_body_path is not None or ref.cpp_tu_path is not None
         props: dict[str, Any] = {
             "params": params,
-            "cpp_src": ref.cpp_src or "",
+            # a body or unit in a file stays in its file: the document names the path
+            "cpp_src": "" if in_file else (ref.cpp_src or ""),
+            "cpp_body_path": str(ref.cpp_body_path or ""),
+            "cpp_tu_path": str(ref.cpp_tu_path or ""),
+            "abi": ref.abi or "auto",
             "cpp_includes": list(ref.cpp_includes),
             "cost": int(ref.cost or 0),
             "jit": getattr(ref, "decorator", "kernel") == "jit_kernel",

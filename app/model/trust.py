@@ -1,7 +1,9 @@
 """Workspace trust: which documents carry code, and which of those the user has trusted.
 
 A project file is data, but some properties carry C++ by design: the ones the kind registry
-flags ``carries_code`` (today ``cpp_src`` and ``cpp_includes`` of a kernel). A run compiles and
+flags ``carries_code`` (today ``cpp_src``, ``cpp_includes``, ``cpp_body_path`` and
+``cpp_tu_path`` of a kernel; a path is trusted as a path: the file it names is not hashed, as
+an include path is not). A run compiles and
 executes that code, so a code-bearing file from elsewhere opens in *restricted mode* in the
 Studio (no auto-run, a bar naming the kernels, Run asks once), as VS Code's workspace trust and
 Jupyter's trusted notebooks do. Key and index expressions are not code: they are parsed against

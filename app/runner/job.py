@@ -575,7 +575,7 @@ class RunJob:
 class _KernelDef:
     name: str
     line: int  # the ``def`` line (the exporter maps it to the kernel.def node)
-    cpp: bool  # has custom C++ (cpp_src / cpp_path)
+    cpp: bool  # has custom C++ (cpp_src / cpp_path / cpp_body_path / cpp_tu_path)
 
 
 _kernel_cache: dict[tuple[str, float], dict[str, _KernelDef]] = {}
@@ -610,7 +610,7 @@ def _kernels_of(script: Path) -> dict[str, _KernelDef]:
                 for kw in deco.keywords:
                     if kw.arg == "name" and isinstance(kw.value, ast.Constant):
                         name = str(kw.value.value)
-                    elif kw.arg in ("cpp_src", "cpp_path") and not (
+                    elif kw.arg in ("cpp_src", "cpp_path", "cpp_body_path", "cpp_tu_path") and not (
                         isinstance(kw.value, ast.Constant) and not kw.value.value
                     ):
                         cpp = True

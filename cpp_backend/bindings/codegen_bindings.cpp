@@ -40,6 +40,7 @@ py::dict emit(const pto::wsp::ir::Module& m, const std::vector<std::vector<int64
     d["num_slots"] = src.num_slots;
     d["arena_bytes"] = src.arena_bytes;
     d["tracked_tensors"] = src.tracked_tensors;
+    d["ptoisa_files"] = src.ptoisa_files;
     return d;
 }
 
@@ -166,7 +167,7 @@ void bind_codegen(py::module_& m) {
     bind_sim_config(m);
     m.def("emit_cpu_sim", &emit, py::arg("module"), py::arg("tensor_strides") = std::vector<std::vector<int64_t>>{},
           "C++ sources of the cpu_sim library of a verified module: dict(files=[(name, text)], "
-          "main_file, symbols, params, num_slots, arena_bytes, tracked_tensors). Raises "
+          "main_file, symbols, params, num_slots, arena_bytes, tracked_tensors, ptoisa_files). Raises "
           "CodegenError(message, loc).");
     py::class_<Library, std::shared_ptr<Library>>(m, "Library",
                                                   "A dlopen'ed generated cpu_sim library.")

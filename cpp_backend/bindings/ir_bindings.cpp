@@ -293,6 +293,8 @@ void bind_kernel(py::module_& m) {
             [](Kernel& k, const std::string& s) { k.body_kind = parse_body_kind(s, "Kernel.body_kind"); })
         .def_readwrite("cpp_src", &Kernel::cpp_src)
         .def_readwrite("cpp_includes", &Kernel::cpp_includes)
+        .def_readwrite("cpp_abi", &Kernel::cpp_abi)
+        .def_readwrite("cpp_ptoisa", &Kernel::cpp_ptoisa)
         .def_readwrite("cost", &Kernel::cost)
         .def("find_param", &Kernel::find_param, py::arg("name"))
         .def("tile_problems", &tile_problems, "The tiles that break the tile rank rule (ir/tile.h).")

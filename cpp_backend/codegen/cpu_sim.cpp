@@ -26,6 +26,7 @@ using namespace ir;
 namespace {
 
 constexpr std::size_t PTO_CODEGEN_MAX_DIMS = 8;  // PTO_ABI_MAX_DIMS
+constexpr std::size_t PTO_REF_MAX_AXES = 16;     // runtime/reference_abi.h
 
 // ---- small helpers ------------------------------------------------------------------------
 
@@ -88,6 +89,8 @@ public:
         out.num_slots = max_slot_ + 1;
         out.arena_bytes = arena_bytes_;
         out.tracked_tensors.assign(tracked_.begin(), tracked_.end());
+        for (std::size_t k = 0; k < m_.kernels.size(); ++k)
+            if (separate(k)) out.ptoisa_files.push_back(kernel_file_name(k));
         return out;
     }
 
@@ -108,15 +111,87 @@ private:
         return dtype_is_float(scalar_dtype(p)) ? "double" : "int64_t";
     }
 
+    /// A C++ body built on its own against PTO-ISA (linked, not #included).
+    bool separate(std::size_t k) const {
+        return m_.kernels[k]->body_kind == BodyKind::Cpp && m_.kernels[k]->cpp_ptoisa;
+    }
+    /// A C++ body written against the reference ABI (runtime/reference_abi.h): its entry takes
+    /// the task's axis values and returns the cycles the body added.
+    static bool reference_abi(const Kernel& K) {
+        return K.body_kind == BodyKind::Cpp && K.cpp_abi != "native";
+    }
+
     std::string signature(std::size_t k) const {
         const Kernel& K = *m_.kernels[k];
-        std::string s = "static void " + kernel_fn(k) + "(char* pto_arena";
+        std::string s = separate(k) ? "extern \"C\" __attribute__((visibility(\"hidden\"))) "
+                                    : "static ";
+        s += reference_abi(K) ? "uint64_t " : "void ";
+        s += kernel_fn(k) + "(char* pto_arena";
+        if (reference_abi(K)) s += ", const uint64_t* pto_axes, uint32_t pto_naxes";
         for (const auto& p : K.params) {
             s += ", ";
             s += scalar_param(p) ? std::string(scalar_ctype(p)) + " " : "pto_tile* ";
             s += "p_" + p.name;
         }
         return s + ")";
+    }
+
+    /// The headers a kernel built on its own needs: PTO-ISA first (its headers need <cstdint>
+    /// and pto-inst.hpp before any single instruction header), then what the driver includes.
+    static std::string ptoisa_prologue() {
+        return "// Built on its own against PTO-ISA (CPU simulation, clang++-19) and linked with\n"
+               "// the driver (docs/kernels.md).\n"
+               "#include <cstdint>\n#include <pto/pto-inst.hpp>\n#define PTO_WSP_PTOISA 1\n"
+               "#include <exception>\n#include \"runtime/abi.h\"\n#include \"runtime/dtype.h\"\n";
+    }
+
+    /// The reference ABI's glue: the body (or translation unit) and the entry the driver calls,
+    /// which packs the task into a KernelTaskDesc (runtime/reference_abi.h).
+    std::string reference_kernel(std::size_t k) const {
+        const Kernel& K = *m_.kernels[k];
+        std::ostringstream o;
+        const std::string line = "#line 1 " + cstr("cpp_src of kernel " + K.name) + "\n";
+        std::string fn;
+        if (K.cpp_abi == "tu") {
+            fn = K.name;
+            o << "extern \"C\" uint64_t " << fn << "(const KernelTaskDesc*, CSPTContext*);\n"
+              << line << K.cpp_src << "\n#line 1 " << cstr("glue of kernel " + K.name) << "\n";
+        } else {
+            fn = "pto_ref_" + std::to_string(k);
+            o << "static uint64_t " << fn << "(const KernelTaskDesc* task, CSPTContext*) {\n"
+              << "    (void)task;\n    {\n" << line << K.cpp_src << "\n    }\n    return 0;\n}\n";
+        }
+        std::vector<std::string> scalars, tiles;
+        for (const auto& p : K.params) {
+            if (!scalar_param(p)) {
+                tiles.push_back("p_" + p.name);
+                continue;
+            }
+            const DType d = scalar_dtype(p);
+            const std::string v = "p_" + p.name;
+            if (d == DType::F64) scalars.push_back("pto_ref_f64_bits(" + v + ")");
+            else if (dtype_is_float(d)) scalars.push_back("pto_ref_f32_bits(" + v + ")");
+            else scalars.push_back("(uint64_t)" + v);
+        }
+        const std::string nt = std::to_string(tiles.size()), n1 = std::to_string(std::max<std::size_t>(tiles.size(), 1));
+        o << signature(k) << " {\n    (void)pto_arena;\n"
+          << "    uint64_t pto_args[PTO_REF_MAX_AXES + " << scalars.size() << " + 1];\n"
+          << "    uint32_t pto_n = 0;\n"
+          << "    for (uint32_t i = 0; i < pto_naxes; ++i) pto_args[pto_n++] = pto_axes[i];\n";
+        for (const auto& v : scalars) o << "    pto_args[pto_n++] = " << v << ";\n";
+        o << "    void* pto_ptrs[" << n1 << "] = {";
+        for (const auto& t : tiles) o << t << "->data, ";
+        o << "};\n    int64_t pto_strides[2 * " << n1 << "] = {";
+        for (const auto& t : tiles) o << t << "->row_stride, " << t << "->col_stride, ";
+        o << "};\n    int64_t pto_shapes[2 * " << n1 << "] = {";
+        for (const auto& t : tiles) o << t << "->rows, " << t << "->cols, ";
+        o << "};\n    KernelTaskDesc pto_task = {pto_args, pto_n, pto_naxes, pto_ptrs, pto_strides, "
+          << nt << ", pto_shapes};\n"
+          << "    CSPTContext pto_ctx = {0};\n"
+          << "    pto::cpu_sim::pto_wsp_detail::added = 0;\n"
+          << "    const uint64_t pto_ret = " << fn << "(&pto_task, &pto_ctx);\n"
+          << "    return pto_ret + pto::cpu_sim::pto_wsp_detail::added;\n}\n";
+        return o.str();
     }
 
     std::string emit_kernel(std::size_t k) {
@@ -132,9 +207,15 @@ private:
             return o.str();
         }
         if (K.body_kind == BodyKind::Cpp) {
+            if (separate(k)) o << ptoisa_prologue();
+            if (reference_abi(K)) o << "#include \"runtime/reference_abi.h\"\n";
             for (const auto& inc : K.cpp_includes)
                 o << "#include " << (inc.size() && (inc[0] == '<' || inc[0] == '"') ? inc : "\"" + inc + "\"")
                   << "\n";
+            if (reference_abi(K)) {
+                o << reference_kernel(k);
+                return o.str();
+            }
             // The body sees each tensor/tile parameter as `pto_tile* <name>` and each scalar as
             // int64_t/double <name>, plus the runtime's C API (tile.h).
             o << signature(k) << " {\n";
@@ -859,6 +940,22 @@ private:
         if (numerics) {
             task_record();
             std::string call = kernel_fn(n.kernel_id) + "(pto_arena";
+            if (reference_abi(*K)) {  // the task's axis values, then the parameters
+                if (n.axis_values.size() > PTO_REF_MAX_AXES)
+                    throw CodegenError("a task of kernel " + K->name + " binds " +
+                                           std::to_string(n.axis_values.size()) +
+                                           " axis values; the reference ABI takes at most " +
+                                           std::to_string(PTO_REF_MAX_AXES),
+                                       n.loc);
+                const std::string ax = fresh("ax");
+                std::string init;
+                for (const auto& v : n.axis_values)
+                    init += "(uint64_t)(int64_t)(" + ex(v, ctx) + "), ";
+                put("const uint64_t " + ax + "[" + std::to_string(std::max<std::size_t>(n.axis_values.size(), 1)) +
+                    "] = {" + (init.empty() ? "0" : init) + "};");
+                call = "t.cycles += (int64_t)" + call + ", " + ax + ", " +
+                       std::to_string(n.axis_values.size()) + "u";
+            }
             for (const auto& a : call_args) call += ", " + a;
             call += ");";
             const std::string site = "&" + site_name(n.kernel_id);
@@ -967,8 +1064,10 @@ private:
                 o << "#include <exception>\n";
                 break;
             }
-        for (std::size_t k = 0; k < m_.kernels.size(); ++k)
-            o << "#include \"" << kernel_file_name(k) << "\"\n";
+        for (std::size_t k = 0; k < m_.kernels.size(); ++k) {
+            if (separate(k)) o << signature(k) << ";  // " << kernel_file_name(k) << ", linked\n";
+            else o << "#include \"" << kernel_file_name(k) << "\"\n";
+        }
         o << "\n";
         auto names = [&](const char* fn, const std::vector<std::string>& v) {
             o << "extern \"C\" const char* const* " << fn << "(void) {\n    static const char* const n[] = {";

@@ -6,7 +6,8 @@
 // cost, dispatch/stream keys, static dependencies (P.seq / sequential barriers) and - only for
 // tensors where the compile-time disjointness proof fails - its accessed element ranges, and
 // submits it to the simulator. Sources: one file per kernel plus the driver, which #includes
-// them, so the compiler sees one translation unit.
+// them, so the compiler sees one translation unit; a kernel built against PTO-ISA is its own
+// translation unit instead (`ptoisa_files`), linked with the driver.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +38,10 @@ struct CpuSimSources {
     int64_t arena_bytes = 0;
     /// Tensor ids whose accesses are tracked at run time (the disjointness proof failed).
     std::vector<int64_t> tracked_tensors;
+    /// Kernel files built on their own against PTO-ISA (kernels with `cpp_ptoisa`): compiled
+    /// with PTO-ISA's toolchain into objects linked with the driver, which declares their
+    /// entries instead of #including them.
+    std::vector<std::string> ptoisa_files;
 };
 
 struct CpuSimOptions {

@@ -102,6 +102,15 @@ public:
     BodyKind body_kind = BodyKind::Traced;
     std::string cpp_src;
     std::vector<std::string> cpp_includes;
+    /// How a C++ body (body_kind Cpp) sees its task: "native" (the body of a function of
+    /// `pto_tile*` / scalar parameters, runtime/tile.h), "reference" (the body of
+    /// `uint64_t k(const KernelTaskDesc* task, CSPTContext*)`, runtime/reference_abi.h) or "tu"
+    /// (cpp_src is a whole translation unit defining that function under the kernel's name).
+    std::string cpp_abi = "native";
+    /// The C++ body is built against PTO-ISA (its own object, compiled with clang++-19 in
+    /// PTO-ISA's CPU simulation mode, `<pto/pto-inst.hpp>` included first) and linked with the
+    /// rest of the library.
+    bool cpp_ptoisa = false;
     int64_t cost = -1;  // -1 = from the cost table
 };
 

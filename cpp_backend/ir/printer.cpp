@@ -312,6 +312,8 @@ std::string print_kernel(const Kernel& k, bool with_locs, int indent) {
     for (std::size_t i = 0; i < k.params.size(); ++i) out += (i ? ", " : "") + param_text(k.params[i]);
     out += ") " + to_string(k.body_kind);
     if (k.cost != -1) out += " cost=" + std::to_string(k.cost);
+    if (k.cpp_abi != "native") out += " abi=" + k.cpp_abi;
+    if (k.cpp_ptoisa) out += " ptoisa";
     out += comment("", k.loc, with_locs) + "\n";
     for (const auto& inc : k.cpp_includes) out += pad(indent + 2) + "include " + quote_string(inc) + "\n";
     // User C++ source, one "| " line per source line (a trailing newline adds no line).

@@ -104,6 +104,10 @@ private:
             error(what, k.loc, "body_kind is 'cpp' but cpp_src is empty");
         if (k.body_kind != BodyKind::Cpp && !k.cpp_src.empty())
             error(what, k.loc, "cpp_src is set but body_kind is '" + to_string(k.body_kind) + "'");
+        if (k.cpp_abi != "native" && k.cpp_abi != "reference" && k.cpp_abi != "tu")
+            error(what, k.loc, "cpp_abi '" + k.cpp_abi + "' is not native, reference or tu");
+        if (k.body_kind != BodyKind::Cpp && (k.cpp_abi != "native" || k.cpp_ptoisa))
+            error(what, k.loc, "cpp_abi / cpp_ptoisa are set but the kernel has no C++ body");
         if (k.cost < -1) error(what, k.loc, "cost " + std::to_string(k.cost) + " is negative (-1 = from the cost table)");
         for (const TileProblem& bad : tile_problems(k)) error(bad.construct, bad.loc, bad.problem);
 

@@ -222,7 +222,7 @@ class RunResult:
         ...
 def emit_cpu_sim(module: pto_wsp._core.ir.Module, tensor_strides: collections.abc.Sequence[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]] = []) -> dict:
     """
-    C++ sources of the cpu_sim library of a verified module: dict(files=[(name, text)], main_file, symbols, params, num_slots, arena_bytes, tracked_tensors). Raises CodegenError(message, loc).
+    C++ sources of the cpu_sim library of a verified module: dict(files=[(name, text)], main_file, symbols, params, num_slots, arena_bytes, tracked_tensors, ptoisa_files). Raises CodegenError(message, loc).
     """
 def run(library: Library, tensors: list, symbols: RunValues, params: RunValues, slots: typing.Annotated[numpy.typing.ArrayLike, numpy.uint64], config: SimConfig, costs: RunCosts) -> RunResult:
     """

@@ -414,6 +414,8 @@ class Kernel:
     A kernel: signature and (traced) body of pto.* ops in SSA form.
     """
     body_kind: str
+    cpp_abi: str
+    cpp_ptoisa: bool
     cpp_src: str
     def __init__(self, name: str, loc: str = '') -> None:
         ...

@@ -22,6 +22,11 @@ Why it is safe under concurrency and crashes:
 A compiler error is reported with all its lines (up to ``REPORT_LINES``); an error inside a
 kernel's ``cpp_src`` (named by the ``#line`` directives of the emitted source) is followed by
 that source line and a caret under the column, as Triton shows its errors.
+
+Kernels built against PTO-ISA (``ptoisa_files``) are compiled on their own with PTO-ISA's
+toolchain (``compiler.ptoisa_root``: clang++-19, C++20, CPU simulation mode), all in one
+translation unit, into an object that the system compiler links with the driver; the key then also holds that compiler's identity,
+its flags and the PTO-ISA root.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from .._native import BACKEND_VERSION, EXTENSION_DIR, codegen
+from ..compiler.ptoisa_root import PtoIsaToolchain
 from ..errors import CompileError, user_location
 from ..fileio import publish_dir
 
@@ -57,6 +63,8 @@ OPT_LEVEL = "-O1"
 FLAGS: tuple[str, ...] = ("-std=c++17", OPT_LEVEL, "-fPIC", "-shared", "-w", "-pipe")
 LIB_NAME = "lib.so"
 MANIFEST = "manifest.json"
+PTOISA_UNITY = "ptoisa_kernels.cpp"
+"""The translation unit that #includes every kernel file built against PTO-ISA."""
 REPORT_LINES = 40
 """At most this many lines of a compiler's output in a CompileError."""
 
@@ -92,6 +100,12 @@ def compiler_command() -> str:
 def runtime_paths() -> tuple[Path, Path]:
     """(include dir holding ``runtime/*.h``, lib dir holding ``libpto_runtime.so``)."""
     return EXTENSION_DIR / "include", EXTENSION_DIR / "lib"
+
+
+def _ptoisa_flags(tc: PtoIsaToolchain) -> list[str]:
+    """How a kernel file is compiled against PTO-ISA: its CPU simulation flags, position
+    independent, the cpu_sim optimisation level, warnings off as for the driver."""
+    return [*tc.cpu_sim_flags(), OPT_LEVEL, "-fPIC", "-w"]
 
 
 def _sha256_file(path: Path) -> str:
@@ -301,11 +315,21 @@ class BuildCache:
         return self.root / "v1" / key[:2] / key
 
     def get_or_build(
-        self, files: Sequence[tuple[str, str]], main_file: str, name: str = "program"
+        self,
+        files: Sequence[tuple[str, str]],
+        main_file: str,
+        name: str = "program",
+        ptoisa_files: Sequence[str] = (),
+        ptoisa: PtoIsaToolchain | None = None,
     ) -> Artifact:
-        """The verified artifact of ``files`` (building it when missing or corrupt)."""
+        """The verified artifact of ``files`` (building it when missing or corrupt).
+        ``ptoisa_files`` name the files built on their own with ``ptoisa``'s toolchain."""
         cxx = compiler_command()
-        key = cache_key(files, cxx, FLAGS)
+        flags = list(FLAGS)
+        if ptoisa_files:
+            assert ptoisa is not None, "ptoisa_files need a PTO-ISA toolchain"
+            flags += [_compiler_identity(ptoisa.cxx), *_ptoisa_flags(ptoisa), *ptoisa_files]
+        key = cache_key(files, cxx, flags)
         final = self.entry_dir(key)
         if self.verify(final):
             return Artifact(final, final / LIB_NAME, key, built=False)
@@ -314,7 +338,7 @@ class BuildCache:
                 return Artifact(final, final / LIB_NAME, key, built=False)
             if final.exists() or final.is_symlink():  # a bad entry, or a file in its place
                 _remove(final)
-            self._build(files, main_file, cxx, key, final, name)
+            self._build(files, main_file, cxx, key, final, name, ptoisa_files, ptoisa)
         return Artifact(final, final / LIB_NAME, key, built=True)
 
     def invalidate(self, artifact: Artifact) -> None:
@@ -353,6 +377,8 @@ class BuildCache:
         key: str,
         final: Path,
         name: str,
+        ptoisa_files: Sequence[str] = (),
+        ptoisa: PtoIsaToolchain | None = None,
     ) -> None:
         _ensure_dir(self.root, self.root)
         try:
@@ -369,6 +395,16 @@ class BuildCache:
                     loc=user_location(),
                 ) from None
             include, libdir = runtime_paths()
+            t0 = time.perf_counter()
+            objects = []
+            if ptoisa_files:  # one object for them all: PTO-ISA's headers parse once (~2 s)
+                assert ptoisa is not None
+                unity = PTOISA_UNITY
+                (tmp / unity).write_text("".join(f'#include "{f}"\n' for f in ptoisa_files))
+                obj = tmp / (unity + ".o")
+                pcmd = [ptoisa.cxx, *_ptoisa_flags(ptoisa), f"-I{include}", "-c", str(tmp / unity)]
+                self._compile([*pcmd, "-o", str(obj)], ptoisa.cxx, tmp, key, files, unity, name)
+                objects.append(str(obj))
             cmd = [
                 cxx,
                 *FLAGS,
@@ -376,32 +412,12 @@ class BuildCache:
                 "-o",
                 str(tmp / LIB_NAME),
                 str(tmp / main_file),
+                *objects,
                 f"-L{libdir}",
                 "-lpto_runtime",
                 f"-Wl,-rpath,{libdir}",
             ]
-            t0 = time.perf_counter()
-            try:
-                proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-            except OSError as err:
-                kept = self._keep_failed(tmp, key)
-                raise CompileError(
-                    f"cannot run the C++ compiler {cxx!r} ({err.strerror or err}); install g++ "
-                    f"or set CXX. Emitted source: {kept / main_file}",
-                    loc=user_location(),
-                ) from None
-            if proc.returncode != 0:
-                kept = self._keep_failed(tmp, key)
-                output = "\n".join(x for x in (proc.stderr, proc.stdout) if x)
-                # The build dir is now ``kept``: name the files where they can be opened.
-                lines = compiler_report(output.replace(str(tmp), str(kept)), files)
-                raise CompileError(
-                    f"the C++ compiler {cxx!r} failed (exit {proc.returncode}) on the generated "
-                    f"code of {name}:\n  "
-                    + "\n  ".join(lines)
-                    + f"\nEmitted source: {kept / main_file}",
-                    loc=user_location(),
-                )
+            self._compile(cmd, cxx, tmp, key, files, main_file, name)
             if not elf_complete(tmp / LIB_NAME):
                 raise CompileError(
                     f"the C++ compiler {cxx!r} left an incomplete library for {name} (is the "
@@ -414,6 +430,15 @@ class BuildCache:
                 "lib_sha256": _sha256_file(tmp / LIB_NAME),
                 "compiler": cxx,
                 "flags": list(FLAGS),
+                "ptoisa": (
+                    {
+                        "compiler": ptoisa.cxx,
+                        "flags": _ptoisa_flags(ptoisa),
+                        "files": list(ptoisa_files),
+                    }
+                    if ptoisa is not None and ptoisa_files
+                    else None
+                ),
                 "build_ms": round((time.perf_counter() - t0) * 1e3, 1),
                 "files": [f for f, _ in files],
                 "name": name,
@@ -430,6 +455,38 @@ class BuildCache:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+
+    def _compile(
+        self,
+        cmd: list[str],
+        cxx: str,
+        tmp: Path,
+        key: str,
+        files: Sequence[tuple[str, str]],
+        source: str,
+        name: str,
+    ) -> None:
+        """Run one compiler command in the build dir ``tmp``; a failure keeps the dir (under
+        ``failed/``) and raises ``CompileError`` with the compiler's report."""
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        except OSError as err:
+            kept = self._keep_failed(tmp, key)
+            raise CompileError(
+                f"cannot run the C++ compiler {cxx!r} ({err.strerror or err}); install g++ "
+                f"or set CXX. Emitted source: {kept / source}",
+                loc=user_location(),
+            ) from None
+        if proc.returncode != 0:
+            kept = self._keep_failed(tmp, key)
+            output = "\n".join(x for x in (proc.stderr, proc.stdout) if x)
+            # The build dir is now ``kept``: name the files where they can be opened.
+            lines = compiler_report(output.replace(str(tmp), str(kept)), files)
+            raise CompileError(
+                f"the C++ compiler {cxx!r} failed (exit {proc.returncode}) on the generated "
+                f"code of {name}:\n  " + "\n  ".join(lines) + f"\nEmitted source: {kept / source}",
+                loc=user_location(),
+            )
 
     def _keep_failed(self, tmp: Path, key: str) -> Path:
         """Moves a failed build dir to ``failed/<key>`` so the source path in the error stays."""

@@ -22,6 +22,7 @@ from .._native import codegen as _codegen
 from .._native import csp as _csp
 from .._native import ir as _ir
 from ..compiler.cost import CostTable, kernel_cycles
+from ..compiler.ptoisa_root import PtoIsaToolchain, ptoisa_toolchain
 from ..errors import (
     ChannelClosed,
     ChannelFull,
@@ -395,24 +396,55 @@ def _at_custom_kernel(err: CompileError, workload: Workload) -> CompileError:
             )
     for kref in refs:
         if f"cpp_src of kernel {kref.name}:" in err.message and kref.loc is not None:
+            where = _cpp_field(kref)
             return CompileError(
-                f"C++ body (cpp_src) of kernel {kref.name} does not compile:\n{err.message}",
+                f"C++ {where} of kernel {kref.name} does not compile:\n{err.message}",
                 loc=kref.loc,
             )
     return err
 
 
-def _load(cache: BuildCache, src: Mapping[str, Any], name: str) -> tuple[Any, Artifact]:
+def _cpp_field(kref: Any) -> str:
+    """Where a kernel's C++ came from, for messages (its line numbers count from there)."""
+    for what in ("cpp_body_path", "cpp_tu_path"):
+        path = getattr(kref, what, None)
+        if path is not None:
+            return f"{'body' if what == 'cpp_body_path' else 'translation unit'} ({what} {path})"
+    return "body (cpp_src)"
+
+
+def _ptoisa_toolchain(module: Any, ptoisa_files: list[str]) -> PtoIsaToolchain | None:
+    """The PTO-ISA toolchain when some kernel is built against PTO-ISA; a missing root or
+    compiler is one CompileError naming those kernels and the setting."""
+    if not ptoisa_files:
+        return None
+    try:
+        return ptoisa_toolchain()
+    except CompileError as err:
+        names = [k.name for k in module.kernels if k.cpp_ptoisa]
+        loc = next((_parse_loc(k.loc) for k in module.kernels if k.cpp_ptoisa), None)
+        raise CompileError(
+            f"kernel{'s' if len(names) > 1 else ''} {', '.join(names)} use"
+            f"{'' if len(names) > 1 else 's'} PTO-ISA (a pto/ header or a pto:: name in its "
+            f"C++), which cpu_sim builds against a PTO-ISA checkout: {err.message}",
+            loc=loc or user_location(),
+        ) from None
+
+
+def _load(
+    cache: BuildCache, src: Mapping[str, Any], name: str, ptoisa: PtoIsaToolchain | None = None
+) -> tuple[Any, Artifact]:
     """Build (or reuse) and dlopen; a cached library that fails to load is rebuilt once."""
     files = [tuple(f) for f in src["files"]]
-    artifact = cache.get_or_build(files, src["main_file"], name)
+    separate = list(src.get("ptoisa_files", []))
+    artifact = cache.get_or_build(files, src["main_file"], name, separate, ptoisa)
     try:
         return _codegen.Library(str(artifact.library)), artifact
     except _codegen.LoadError:
         if artifact.built:
             raise
     cache.invalidate(artifact)
-    artifact = cache.get_or_build(files, src["main_file"], name)
+    artifact = cache.get_or_build(files, src["main_file"], name, separate, ptoisa)
     try:
         return _codegen.Library(str(artifact.library)), artifact
     except _codegen.LoadError as err:
@@ -430,8 +462,9 @@ def build_cpu_sim(workload: Workload, cost_table: Any = None) -> Built:
     lowered = lower_for_run(workload)  # DenseDyn bounds are run-time params: not in the source
     module, tensors = lowered.module, lowered.tensors
     src = emit_sources(module, tensors)
+    ptoisa = _ptoisa_toolchain(module, list(src["ptoisa_files"]))
     try:
-        library, artifact = _load(BuildCache(), src, module.name)
+        library, artifact = _load(BuildCache(), src, module.name, ptoisa)
     except CompileError as err:
         raise _at_custom_kernel(err, workload) from None
     runner = CpuSimRunner(module, tensors, library, artifact, table, lowered.axis_sizes)

@@ -20,6 +20,7 @@ import numpy as np
 
 from .._native import ir
 from ..errors import (
+    CompileError,
     IRConversionError,
     PtoError,
     ScheduleError,
@@ -31,6 +32,7 @@ from ..language import scalar_types as st
 from ..language.axes import Axis, Dense, DenseDyn, Ragged, RaggedRow, Sparse, SparseRow
 from ..language.csp import Channel, Event
 from ..language.kernel import KernelCall, KernelIR, KernelSource
+from ..language.kernel.cpp_source import uses_ptoisa
 from ..language.layout import CollectiveOp, TensorLayout, TensorShard
 from ..language.scalar_expr import LoopVar, ScalarExpr, as_expr
 from ..language.schedule import Pools, ScheduleSpec
@@ -152,13 +154,30 @@ def lower_kernel_ir(
             raise _fail(f"op {op.op!r} of kernel {kname}: {e}", op, e) from e
     if kernel is not None:
         k.body_kind = kernel.body_kind
-        if kernel.cpp_src:
-            k.cpp_src = kernel.cpp_src
+        cpp = kernel.cpp_src if kernel.body_kind == "cpp" else None
+        if cpp:
+            k.cpp_src = cpp
         k.cpp_includes = list(kernel.cpp_includes)
+        if cpp is not None:
+            k.cpp_abi = _cpp_abi(kernel, cpp)
+            k.cpp_ptoisa = uses_ptoisa(cpp, kernel.cpp_includes)
         k.cost = int(kernel.cost) if kernel.cost is not None else -1
     else:
         k.body_kind = "traced" if kir.ops else "empty"
     return k
+
+
+def _cpp_abi(kernel: KernelSource, cpp: str) -> str:
+    """The kernel's C++ ABI (``KernelRef.cpp_abi``); a translation unit must define the entry
+    the reference ABI names, ``extern "C" uint64_t <kernel name>(...)``."""
+    abi = getattr(kernel, "cpp_abi", "native")
+    if abi == "tu" and not re.search(rf"\b{re.escape(kernel.name)}\s*\(", cpp):
+        raise CompileError(
+            f"kernel {kernel.name}: its cpp_tu_path translation unit does not define "
+            f'extern "C" uint64_t {kernel.name}(const KernelTaskDesc*, CSPTContext*)',
+            loc=kernel.loc,
+        )
+    return str(abi)
 
 
 def _static_shape(shape: Any) -> bool:

@@ -36,19 +36,36 @@ def emit_call(x: Any, n: Node, depth: int, names: set[str]) -> None:
     x.line(x.call_text(n, names), n.id, depth)
 
 
+CPP_SOURCES = ("cpp_src", "cpp_body_path", "cpp_tu_path")
+"""The properties that give a kernel its C++, one at a time (docs/kernels.md)."""
+
+
+def cpp_sources(props: dict[str, Any]) -> list[str]:
+    """The C++ source properties set (non-blank) on a kernel."""
+    return [f for f in CPP_SOURCES if isinstance(props.get(f), str) and props[f].strip()]
+
+
 def check_kernel(c: Any, node: Node) -> None:
-    """A kernel is C++ (cpp_src) or tile ops (its body), not both; includes need C++."""
-    cpp = node.props.get("cpp_src")
-    if isinstance(cpp, str) and cpp.strip() and node.body is not None:
+    """A kernel is C++ (one of cpp_src, cpp_body_path, cpp_tu_path) or tile ops (its body), not
+    both; includes and an ABI need C++; a translation unit is the reference ABI."""
+    given = cpp_sources(node.props)
+    if len(given) > 1:
+        c.add(node.id, f"props.{given[1]}", f"{' and '.join(given)} are exclusive; give the C++ one way")  # fmt: skip
+    if given and node.body is not None:
         body = node.body.nodes.values()
         ops = [n for n in body if not (c.kind_of(n).body_entry or c.kind_of(n).kernel_param)]
         params = {n.id for n in body if c.kind_of(n).kernel_param}
         stores = [e for e in node.body.edges if e.dst.node in params]
         if ops or stores:
-            c.add(node.id, "props.cpp_src", "a kernel with cpp_src has its body in C++; remove the tile ops from its body")  # fmt: skip
+            c.add(node.id, f"props.{given[0]}", f"a kernel with {given[0]} has its body in C++; remove the tile ops from its body")  # fmt: skip
     includes = node.props.get("cpp_includes")
-    if includes and not (isinstance(cpp, str) and cpp.strip()):
+    if includes and not given:
         c.add(node.id, "props.cpp_includes", "cpp_includes needs cpp_src")
+    abi = node.props.get("abi", "auto")
+    if abi != "auto" and not given:
+        c.add(node.id, "props.abi", "abi names the ABI of a C++ body; the kernel has none")
+    if abi == "native" and "cpp_tu_path" in given:
+        c.add(node.id, "props.abi", "a cpp_tu_path translation unit is the reference ABI")
 
 
 def check_call(c: Any, node: Node) -> None:
@@ -100,8 +117,12 @@ def emit_kernel_def(x: Emitter, n: Node) -> None:
     params = [normalize_param(q) for q in indexing.params_of(n)]
     deco = "jit_kernel" if p.get("jit") else "kernel"
     x.use(deco)
+    given = cpp_sources(p)
     cpp = p.get("cpp_src", "") or ""
     includes = list(p.get("cpp_includes", []) or [])
+    abi = p.get("abi", "auto")
+    if len(given) > 1:
+        raise x.error(n.id, f"props.{given[1]}", f"{' and '.join(given)} are exclusive")
     cost = int(p.get("cost", 0) or 0)
     body_nodes = [
         b
@@ -109,17 +130,24 @@ def emit_kernel_def(x: Emitter, n: Node) -> None:
         if not (x.kind_of(b).body_entry or x.kind_of(b).kernel_param)
     ]
     stores = [e for e in (n.body.edges if n.body else []) if _is_param_store(x, n, e)]
-    if cpp and (body_nodes or stores):
+    if given and (body_nodes or stores):
         raise x.error(
             n.id,
-            "props.cpp_src",
-            "a kernel with cpp_src has its body in C++; remove the tile ops from its body",
+            f"props.{given[0]}",
+            f"a kernel with {given[0]} has its body in C++; remove the tile ops from its body",
         )
-    if includes and not cpp:
+    if includes and not given:
         raise x.error(n.id, "props.cpp_includes", "cpp_includes needs cpp_src")
+    if abi != "auto" and not given:
+        raise x.error(n.id, "props.abi", "abi names the ABI of a C++ body; the kernel has none")
     kwargs: list[str] = []
     if cpp:
         kwargs.append(f"cpp_src={x.lit(n, 'props.cpp_src', cpp, multiline=True)}")
+    for path in ("cpp_body_path", "cpp_tu_path"):
+        if path in given:
+            kwargs.append(f"{path}={x.lit(n, f'props.{path}', p[path])}")
+    if abi != "auto":
+        kwargs.append(f"abi={x.q(abi)}")
     if includes:
         kwargs.append(f"cpp_includes=[{', '.join(x.q(i) for i in includes)}]")
     if cost:
@@ -145,7 +173,7 @@ def emit_kernel_def(x: Emitter, n: Node) -> None:
             x.line(f"{s},", n.id, 1)
         x.line("):", n.id)
     if n.body is None or (not body_nodes and not stores):
-        if len(x.out.lines[-1][0]) + 4 <= x.line_length and not cpp:
+        if len(x.out.lines[-1][0]) + 4 <= x.line_length and not given:
             text, nid = x.out.lines.pop()
             x.out.lines.append((text + " ...", nid))
         else:
@@ -297,6 +325,29 @@ KINDS = [
                 [],
                 doc="headers the C++ body includes",
                 carries_code=True,
+            ),
+            PropSpec(
+                "cpp_body_path",
+                "str",
+                "",
+                doc="a file holding the C++ body, instead of cpp_src (absolute, or relative to "
+                "the exported script; docs/kernels.md)",
+                carries_code=True,
+            ),
+            PropSpec(
+                "cpp_tu_path",
+                "str",
+                "",
+                doc="a file holding a whole C++ translation unit that defines the kernel's "
+                "reference-ABI entry (docs/kernels.md)",
+                carries_code=True,
+            ),
+            PropSpec(
+                "abi",
+                "enum",
+                "auto",
+                ("auto", "native", "reference"),
+                doc="the C++ body's ABI: auto detects (task-> or KernelTaskDesc: reference)",
             ),
             PropSpec("cost", "int", 0, doc="cycles per task; 0 = the default cycle model"),
             PropSpec("jit", "bool", False, doc="@jit_kernel instead of @kernel"),

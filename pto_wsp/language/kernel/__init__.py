@@ -8,6 +8,7 @@ A kernel is a Python function whose parameters are annotated with ``In``/``Out``
 * ``decorator`` - ``@kernel``/``@jit_kernel``: check, read the signature, classify the body;
 * ``ref`` - ``KernelRef`` (specialization, compile) and the calls that record a ``KernelCall``;
 * ``call`` - binding and checking one call's arguments against the signature;
+* ``cpp_source`` - a kernel's C++: where it is read from, its ABI, whether it needs PTO-ISA;
 * ``ir`` - ``KernelIR`` (the traced ``pto`` ops) and ``CompiledKernel``.
 
 Every public name is importable from here, as before the split.
@@ -19,7 +20,7 @@ from ..pto import OpRecord
 from .annotations import AxisVar, Constexpr, In, InOut, Out, Scalar, Tile
 from .decorator import jit_kernel, kernel
 from .ir import CompiledKernel, KernelIR, KernelSource
-from .ref import BoundKernel, KernelCall, KernelRef
+from .ref import BoundKernel, KernelCall, KernelRef, KernelTrace, TraceValue
 from .signature import KernelParam, KernelSignature
 
 __all__ = [
@@ -38,6 +39,8 @@ __all__ = [
     "KernelRef",
     "BoundKernel",
     "KernelCall",
+    "KernelTrace",
+    "TraceValue",
     "CompiledKernel",
     "kernel",
     "jit_kernel",

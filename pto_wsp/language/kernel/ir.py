@@ -28,6 +28,8 @@ class KernelSource(Protocol):
     @property
     def cpp_includes(self) -> list[str]: ...
     @property
+    def cpp_abi(self) -> str: ...
+    @property
     def cost(self) -> int | None: ...
     @property
     def dialect(self) -> str: ...
@@ -55,6 +57,10 @@ class KernelIR:
     @property
     def cpp_includes(self) -> list[str]:
         return list(self.kernel.cpp_includes) if self.kernel is not None else []
+
+    @property
+    def cpp_abi(self) -> str:
+        return self.kernel.cpp_abi if self.kernel is not None else "native"
 
     @property
     def cost(self) -> int | None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,12 +21,34 @@ from ...errors import CompileError, SourceLoc, TypeCheckError, user_location
 from .. import _builder, pto
 from ..layout import check_call_layouts
 from ..scalar_expr import ScalarExpr, as_expr
+from ..shape_rule import tile_dims
 from ..toolchain import check_target, toolchain
 from ..types import DType
 from .annotations import CONSTEXPR_TYPES, check_constexpr_value
 from .call import bind_arguments, is_tensor_value
+from .cpp_source import detect_abi, read_source
 from .ir import CompiledKernel, KernelIR
 from .signature import KernelParam, KernelSignature
+
+
+@dataclass(frozen=True)
+class TraceValue:
+    """One parameter as ``KernelRef.trace()`` sees it: ``shape`` is (rows, cols) for a tile or
+    tensor parameter (None for a scalar, and for an unshaped ``In[Tensor]`` before any call)."""
+
+    shape: tuple[int, int] | None
+    dtype: DType | None
+    direction: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class KernelTrace:
+    """``KernelRef.trace()``: the parameters as (name, value) pairs and the traced ops."""
+
+    name: str
+    params: list[tuple[str, TraceValue]] = field(default_factory=list)
+    ops: list[Any] = field(default_factory=list)
 
 
 class KernelRef:
@@ -47,6 +70,9 @@ class KernelRef:
         loc: SourceLoc | None = None,
         dialect: str = "pto",
         decorator: str = "kernel",
+        cpp_body_path: Path | None = None,
+        cpp_tu_path: Path | None = None,
+        abi: str | None = None,
     ):
         self.name = name
         self.decorator = decorator  # "kernel", "jit_kernel", "ptoisa_kernel": how it was made
@@ -55,6 +81,9 @@ class KernelRef:
         self.fn = fn
         self._cpp_src = cpp_src
         self.cpp_path = cpp_path
+        self.cpp_body_path = cpp_body_path  # a body in a file of its own (read at each build)
+        self.cpp_tu_path = cpp_tu_path  # a whole translation unit (read at each build)
+        self.abi = abi  # the abi= given at decoration (None: detected, see cpp_abi)
         self.cpp_includes = list(cpp_includes)
         self.cost = cost
         self.loc = loc
@@ -62,6 +91,7 @@ class KernelRef:
         self._cache: dict[tuple, KernelIR] = {}
         self._eager: KernelIR | None = None
         self._last: KernelIR | None = None
+        self._first_call: dict[str, Any] | None = None  # the arguments of the first call
         if fn is not None:
             self.__doc__ = fn.__doc__
             self.__wrapped__ = fn
@@ -75,7 +105,22 @@ class KernelRef:
 
     @property
     def cpp_src(self) -> str | None:
-        """The custom C++ body; for a legacy ``ExternalKernel`` read from its file on demand."""
+        """The custom C++: ``cpp_src`` as given, or the text of ``cpp_body_path`` /
+        ``cpp_tu_path`` (read each time, so an edited file is seen by the next build); for a
+        legacy ``ExternalKernel`` its file, read once."""
+        for what, path in (
+            ("cpp_body_path", self.cpp_body_path),
+            ("cpp_tu_path", self.cpp_tu_path),
+        ):
+            if path is not None:
+                try:
+                    return read_source(path)
+                except (OSError, UnicodeDecodeError) as e:
+                    reason = getattr(e, "strerror", None) or str(e)
+                    raise CompileError(
+                        f"kernel {self.name}: cannot read its {what} {str(path)!r}: {reason}",
+                        loc=self.loc,
+                    ) from e
         if self._cpp_src is None and self.cpp_path is not None:
             try:
                 with open(self.cpp_path, encoding="utf-8") as f:
@@ -88,8 +133,63 @@ class KernelRef:
                 ) from e
         return self._cpp_src
 
+    @property
+    def cpp_abi(self) -> str:
+        """How the C++ sees its task: ``tu`` (``cpp_tu_path``), else ``abi=`` when given, else
+        ``reference`` for a body naming ``task->`` / ``KernelTaskDesc``, else ``native``
+        (``cpp_source``)."""
+        if self.body_kind != "cpp":
+            return "native"
+        if self.cpp_tu_path is not None:
+            return "tu"
+        if self.abi is not None:
+            return self.abi
+        return detect_abi(self.cpp_src or "")
+
     def __repr__(self) -> str:
         return f"<KernelRef {self.signature} {self.body_kind}>"
+
+    # ---- inspection (the reference implementation's ``trace()``) ------------------------
+    def trace(self) -> KernelTrace:
+        """The kernel's parameters as (name, value) pairs and its traced ops.
+
+        ``value.shape`` is (rows, cols): a tile's declared shape, or for an unshaped tensor
+        parameter the shape of the view bound at the kernel's first call (None before any
+        call); None for a scalar. ``ops`` are the ``pto`` ops of the body traced for those
+        shapes (empty for an empty or C++ body, and for a body that cannot be traced yet)."""
+        first = self._first_call or {}
+        params: list[tuple[str, TraceValue]] = []
+        arg_types: dict[str, tuple[tuple[int, ...], Any]] = {}
+        constexprs: dict[str, Any] = {}
+        for p in self.signature:
+            if not p.is_data:
+                if p.direction == "constexpr" and p.name in first:
+                    constexprs[p.name] = first[p.name]
+                params.append((p.name, TraceValue(None, p.dtype, p.direction, p.kind)))
+                continue
+            shape: tuple[int, ...] | None = p.shape
+            dtype = p.dtype
+            v = first.get(p.name)
+            if shape is None and is_tensor_value(v):
+                vshape = tuple(v.shape)
+                if all(isinstance(d, int | np.integer) for d in vshape):
+                    shape = tuple(int(d) for d in vshape)
+                    dtype = v.dtype
+                    arg_types[p.name] = (shape, dtype)
+            dims = tile_dims(shape) if shape is not None else None
+            params.append((p.name, TraceValue(dims, dtype, p.direction, p.kind)))
+        ops: list[Any] = []
+        shaped = all(
+            p.shape is not None or p.name in arg_types for p in self.signature if p.is_data
+        )
+        valued = all(
+            not p.required or p.name in constexprs
+            for p in self.signature
+            if p.direction == "constexpr"
+        )
+        if self.body_kind == "traced" and shaped and valued:
+            ops = list(self.specialize(arg_types, constexprs).ops)
+        return KernelTrace(self.name, params, ops)
 
     def _statically_typed(self) -> bool:
         return all(
@@ -338,6 +438,8 @@ class BoundKernel:
             )
         bound = bind_arguments(k.name, k.signature, args, kwargs, loc)
         check_call_layouts(bound, f"call of kernel {k.name}", loc)  # join rule (spec §2.3)
+        if k._first_call is None:  # trace() reports an unshaped tensor by its first view
+            k._first_call = dict(bound)
         call = KernelCall(k, self.axes, bound, loc, self.axis_names)
         _builder.record(call, what=f"calling kernel {k.name}")
         return call
