@@ -2,7 +2,8 @@
 
 * ``pto-wsp ir FILE.py`` runs a DSL script and prints the IR of every workload it builds;
 * ``pto-wsp run FILE [--target T] [--trace OUT.json|OUT.npy] [--stats OUT.json]`` runs a DSL
-  script and prints its stats and a per-kernel / per-worker analysis;
+  script and prints its stats and a per-kernel / per-worker analysis (``--pto-isa DIR``: the
+  PTO-ISA checkout for kernels whose C++ uses PTO-ISA, docs/kernels.md);
 * ``pto-wsp emit FILE [--target ascend_npu|cpu_sim] -o DIR`` copies the emitted source tree;
   with ``--verify`` (ascend_npu) it also runs the AICore kernels on the host against real
   PTO-ISA (``--pto-isa DIR`` or ``$PTO_ISA_ROOT``) and compares them with cpu_sim, per kernel;
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -278,6 +280,13 @@ def _cmd_run(
         parser.error(f"--trace {trace_out}: expected a .json (Chrome trace) or .npy file")
     if args.timeout is not None and not args.timeout > 0:
         parser.error(f"--timeout {args.timeout:g}: expected a number of seconds > 0")
+    if args.pto_isa is not None:  # for kernels whose C++ uses PTO-ISA (docs/kernels.md)
+        from .compiler.ptoisa_root import ENV_ROOT, find_root
+
+        try:
+            os.environ[ENV_ROOT] = str(find_root(args.pto_isa))  # the run's child inherits it
+        except PtoError as err:
+            raise ScriptError(f"--pto-isa: {err.message}") from None
     outcome = run_file(args.file, args.target, timeout=args.timeout, exporter=exporter)
     analysis = _analysis(outcome)
     for line in outcome.warning_lines:
@@ -403,6 +412,12 @@ def _parser(extension: Extension) -> argparse.ArgumentParser:
         "--trace", metavar="OUT.json|OUT.npy", help="write the trace (Chrome JSON or numpy)"
     )
     run.add_argument("--stats", metavar="OUT.json", help="write stats and analysis as JSON")
+    run.add_argument(
+        "--pto-isa",
+        metavar="DIR",
+        help="the PTO-ISA checkout kernels whose C++ uses PTO-ISA build against "
+        "(default: $PTO_ISA_ROOT)",
+    )
     run.add_argument(
         "--timeout",
         type=float,

@@ -19,9 +19,10 @@ from pto_wsp.errors import CompileError
 
 @pytest.fixture(autouse=True)
 def _no_root_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The PTO-ISA root is whatever a test sets (never the developer's own environment)."""
-    monkeypatch.delenv("PTO_ISA_ROOT", raising=False)
-    monkeypatch.delenv("PTO_ISA_CXX", raising=False)
+    """The PTO-ISA root is whatever a test sets (never the developer's own environment); an
+    empty value is unset, and the one ``pto-wsp run --pto-isa`` sets is undone afterwards."""
+    monkeypatch.setenv("PTO_ISA_ROOT", "")
+    monkeypatch.setenv("PTO_ISA_CXX", "")
 
 
 def run(w):
@@ -284,11 +285,8 @@ def test_ptoisa_kernels_without_clang_19_name_it(monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.mark.skipif(skip_reason() is not None, reason=str(skip_reason()))
-def test_ptoisa_path_a_and_reference_bodies_run(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_ptoisa_path_a_and_reference_bodies_run(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PTO_ISA_ROOT", str(ptoisa_root()))
-    monkeypatch.setenv("PTO_WSP_CACHE_DIR", str(tmp_path / "cache"))
     w, (A, B, C, S, Pairs) = _ptoisa_workload()
     program = run(w)
     np.testing.assert_array_equal(C.data, A.data + B.data)
@@ -301,3 +299,41 @@ def test_ptoisa_path_a_and_reference_bodies_run(
     np.testing.assert_array_equal(pairs[:, 1].view(np.uint32), np.array(order, np.uint32))
     assert durations(program) == [3, 3, 3, 3, 1 + 32]
     assert (Path(program.codegen_artifact_dir) / "ptoisa_kernels.cpp.o").is_file()
+
+
+CLI_SCRIPT = """
+import numpy as np
+from pto_wsp import In, Out, P, Tensor, kernel, workload
+
+A = Tensor(np.arange(32, dtype=np.float32).reshape(4, 8))
+C = Tensor(np.zeros((4, 8), np.float32))
+
+@kernel(cpp_includes=["pto/cpu/TAdd.hpp"], cpp_src=BODY)
+def tadd(a: In[Tensor], b: In[Tensor], c: Out[Tensor]): ...
+
+@workload
+def w():
+    for i in P(4):
+        tadd[i](a=A[i], b=A[i], c=C[i])
+
+program = w().compile(target="cpu_sim")
+program.execute()
+program.synchronize()
+assert (C.data == 2 * A.data).all(), C.data
+"""
+
+
+def test_pto_wsp_run_takes_the_root(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pto_wsp.cli import main
+
+    script = tmp_path / "path_a.py"
+    script.write_text(f"BODY = {TADD_PATH_A!r}\n" + CLI_SCRIPT)
+    assert main(["run", str(script)]) == 1  # no root: the message names the settings
+    err = capsys.readouterr().err
+    assert "kernel tadd uses PTO-ISA" in err and "PTO_ISA_ROOT" in err, err
+    assert main(["run", str(script), "--pto-isa", str(tmp_path)]) == 1
+    assert "--pto-isa: PTO-ISA root" in capsys.readouterr().err
+    if skip_reason() is not None:
+        pytest.skip(str(skip_reason()))
+    assert main(["run", str(script), "--pto-isa", str(ptoisa_root())]) == 0, capsys.readouterr()
+    assert "tasks" in capsys.readouterr().out

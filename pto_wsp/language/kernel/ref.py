@@ -170,7 +170,7 @@ class KernelRef:
             shape: tuple[int, ...] | None = p.shape
             dtype = p.dtype
             v = first.get(p.name)
-            if shape is None and is_tensor_value(v):
+            if shape is None and v is not None and is_tensor_value(v):
                 vshape = tuple(v.shape)
                 if all(isinstance(d, int | np.integer) for d in vshape):
                     shape = tuple(int(d) for d in vshape)

@@ -56,7 +56,13 @@ def test_a_document_without_cpp_carries_no_code() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("cpp_src", "/* body */"), ("cpp_src", " "), ("cpp_includes", ["/tmp/evil.h"])],
+    [
+        ("cpp_src", "/* body */"),
+        ("cpp_src", " "),
+        ("cpp_includes", ["/tmp/evil.h"]),
+        ("cpp_body_path", "/tmp/body.cpp"),
+        ("cpp_tu_path", "kernels/unit.cpp"),
+    ],
 )
 def test_each_code_field_makes_its_kernel_a_carrier(field: str, value: object) -> None:
     doc, ids = attention()
