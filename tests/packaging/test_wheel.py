@@ -243,6 +243,26 @@ def test_installed_wheel_runs_like_the_checkout(checkout_wheel: Path, tmp_path: 
         check = [CXX, "-std=c++17", "-fsyntax-only", "-Wall", "-I", stubs, tree_i / rel]
         run(check, cwd=elsewhere, env=env)
 
+    # export, validate, ir, version and the headless sweep's --list, as the checkout's
+    script_i, script_c = tmp_path / "exported-installed.py", tmp_path / "exported-checkout.py"
+    run([bindir / "pto-wsp", "export", project, "-o", script_i], cwd=elsewhere, env=env)
+    run([sys.executable, "-m", "app.cli", "export", local, "-o", script_c], cwd=ROOT, env=here)
+    assert script_i.read_text() == script_c.read_text()
+    valid_i = run([bindir / "pto-wsp", "validate", project], cwd=elsewhere, env=env).stdout
+    valid_c = run([sys.executable, "-m", "app.cli", "validate", local], cwd=ROOT, env=here).stdout
+    assert valid_i.replace(str(project), "P") == valid_c.replace(str(local), "P"), valid_i
+    ir_i = run([bindir / "pto-wsp", "ir", script_i], cwd=elsewhere, env=env).stdout
+    ir_c = run([sys.executable, "-m", "app.cli", "ir", script_c], cwd=ROOT, env=here).stdout
+    assert "module" in ir_i and ir_i.replace(str(script_i), "S") == ir_c.replace(str(script_c), "S")
+    version = [bindir / "pto-wsp", "version"]
+    assert (
+        run(version, cwd=elsewhere, env=env).stdout
+        == run([sys.executable, "-m", "app.cli", "version"], cwd=ROOT, env=here).stdout
+    )
+    listed_i = run([py, "-m", "pto_wsp_studio.sweep", project, "--list"], cwd=elsewhere, env=env)
+    listed_c = run([sys.executable, "-m", "app.sweep", local, "--list"], cwd=ROOT, env=here)
+    assert "dispatch" in listed_i.stdout and listed_i.stdout == listed_c.stdout
+
     offscreen = {**env, "QT_QPA_PLATFORM": "offscreen"}
     shown = run([py, "-c", PALETTE_KERNELS], cwd=elsewhere, env=offscreen).stdout
     palette = json.loads(shown.strip().splitlines()[-1])
