@@ -127,22 +127,32 @@ def operand_type(op: str, ta: str, tb: str) -> str:
     return unify(ta, tb)
 
 
+def _bool_operands(
+    op: str, ta: str, tb: str, lit_a: int | None, lit_b: int | None, mismatch: str
+) -> bool:
+    """True when both operands are bools (a 0/1 integer literal counts as one); False when
+    neither is; a bool beside anything else is a ``ScalarTypeError`` whose message is
+    ``mismatch`` (with ``{}`` for the other operand's type) and the casts that fix it."""
+    if BOOL not in (ta, tb):
+        return False
+    other, lit = (tb, lit_b) if ta == BOOL else (ta, lit_a)
+    if other in (BOOL, LIT) and (other == BOOL or lit in (0, 1)):
+        return True
+    raise ScalarTypeError(
+        f"'{_SYMBOL[op]}' {mismatch.format(_a(other))}; convert one side with .cast_bool() "
+        "or .cast_i64()"
+    )
+
+
 def binary_type(
     op: str, ta: str, tb: str, lit_a: int | None = None, lit_b: int | None = None
 ) -> str:
     """The result type of ``a <op> b``; ``lit_*`` is the value of an integer-literal operand
     (it adapts, and a 0/1 literal may stand for a bool)."""
     if op in LOGIC:
-        if ta == BOOL and tb == BOOL:
+        mixed = "mixes a bool with {}: it is logical on two bools and bitwise on two integers"
+        if _bool_operands(op, ta, tb, lit_a, lit_b, mixed):
             return BOOL
-        if BOOL in (ta, tb):
-            other, lit = (tb, lit_b) if ta == BOOL else (ta, lit_a)
-            if other == LIT and lit in (0, 1):
-                return BOOL
-            raise ScalarTypeError(
-                f"'{_SYMBOL[op]}' mixes a bool with {_a(other)}: it is logical on two bools and "
-                "bitwise on two integers; convert one side with .cast_bool() or .cast_i64()"
-            )
         if F64 in (ta, tb):
             raise ScalarTypeError(f"'{_SYMBOL[op]}' is bitwise and takes integers, not a float")
         return unify(ta, tb, lit_a, lit_b)
@@ -159,16 +169,8 @@ def binary_type(
         _check_literal(lit_b, I64)
         return ta
     if op in EQUALITY:
-        if ta == BOOL and tb == BOOL:
+        if _bool_operands(op, ta, tb, lit_a, lit_b, "compares a bool with {}"):
             return BOOL
-        if BOOL in (ta, tb):
-            other, lit = (tb, lit_b) if ta == BOOL else (ta, lit_a)
-            if other == LIT and lit in (0, 1):
-                return BOOL
-            raise ScalarTypeError(
-                f"'{_SYMBOL[op]}' compares a bool with {_a(other)}; convert one side with "
-                ".cast_bool() or .cast_i64()"
-            )
         unify(ta, tb, lit_a, lit_b)
         return BOOL
     if BOOL in (ta, tb):

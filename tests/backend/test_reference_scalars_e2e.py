@@ -89,8 +89,8 @@ def test_floor_division_and_modulo_of_negative_values_in_generated_code() -> Non
 
     program = arith().compile(target="cpu_sim")
     for x, y in itertools.product((-7, -6, -1, 0, 5, 9), (-4, -3, 2, 3)):
-        program.runner.set_symbol("a", x)
-        program.runner.set_symbol("b", y)
+        program.set_symbol_u64("a", x)
+        program.set_symbol_u64("b", y)
         run(program)
         slots = [int(s) for s in program.runner.slots[:5]]
         assert signed(slots[0]) == x // y == int(np.floor_divide(x, y)), (x, y)
@@ -196,12 +196,12 @@ def test_u64_values_are_unsigned_and_mix_with_loop_variables_as_i64() -> None:
     shifted = build(lambda i: (s >> 63) == i)  # logical shift of the u64 bits
     for value in (3, 7):
         for p in (wraps, signed_cmp, mixed, shifted):
-            p.runner.set_symbol("s", value)
+            p.set_symbol_u64("s", value)
         assert run(wraps)["idx0"].tolist() == [0, 1, 2, 3]  # 3 - 5 is 2**64 - 2 > 0; 7 - 5 > 0
         assert run(signed_cmp)["idx0"].tolist() == ([] if value == 3 else [0, 1, 2, 3])
         assert run(mixed)["idx0"].tolist() == [i for i in range(4) if value - i > 1]
         assert run(shifted)["idx0"].tolist() == [0]
-    shifted.runner.set_symbol("s", -1)  # bits 2**64 - 1: the top bit is 1
+    shifted.set_symbol_u64("s", -1)  # bits 2**64 - 1: the top bit is 1
     assert run(shifted)["idx0"].tolist() == [1]
 
 
@@ -222,7 +222,7 @@ def test_casts_and_where_compute_in_generated_code() -> None:
 
     program = casts().compile(target="cpu_sim")
     for v in (-5, 0, 6):
-        program.runner.set_symbol("v", v)
+        program.set_symbol_u64("v", v)
         run(program)
         got = [int(x) for x in program.runner.slots[:6]]
         assert got[0] == (1 if v < 0 else 0) + 10
