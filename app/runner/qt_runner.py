@@ -20,6 +20,7 @@ from pto_wsp.runtime.fork_server import ForkServer
 
 from ..model.document import Document
 from .job import DEFAULT_GRACE_S, SCRIPT_NAME, RunDiagnostic, RunJob, RunResult
+from .qt_thread import ThreadRunner
 from .warm_worker import shared_server
 
 __all__ = ["QtRunner"]
@@ -109,7 +110,7 @@ class _RunThread(QtCore.QThread):
         )
 
 
-class QtRunner(QtCore.QObject):
+class QtRunner(ThreadRunner):
     """Runs one job at a time off the GUI thread.
 
     ``start(source, workdir)``: ``source`` is a ``Document`` or a DSL script path; emits
@@ -129,14 +130,10 @@ class QtRunner(QtCore.QObject):
     failed = QtCore.Signal(object)
 
     def __init__(self, parent: QtCore.QObject | None = None, grace_s: float = DEFAULT_GRACE_S):
-        super().__init__(parent)
-        self.grace_s = grace_s
+        super().__init__(parent, grace_s)
         self.launcher = shared_server()
         self._thread: _RunThread | None = None
         self.last_result: RunResult | None = None
-
-    def is_running(self) -> bool:
-        return self._thread is not None
 
     def start(
         self,
@@ -160,24 +157,9 @@ class QtRunner(QtCore.QObject):
         if self._thread is not None:
             self._thread.cancel()
 
-    def wait(self, msecs: int = -1) -> bool:
-        """Block until the worker thread ends (for shutdown); True if it has ended."""
-        thread = self._thread
-        if thread is None:
-            return True
-        return thread.wait() if msecs < 0 else thread.wait(msecs)
-
-    def shutdown(self, msecs: int = 5000) -> None:
-        """Cancel and wait: call before the application quits so no worker outlives it."""
-        self.cancel()
-        self.wait(msecs)
-
     @QtCore.Slot(object)
     def _on_done(self, outcome: object) -> None:
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.wait()
-            thread.deleteLater()
+        self._end()
         assert isinstance(outcome, RunResult)
         self.last_result = outcome
         (self.finished if outcome.ok else self.failed).emit(outcome)

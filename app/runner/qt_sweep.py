@@ -24,6 +24,7 @@ from pto_wsp.errors import PtoError
 from ..model.sweep import SweepParam, Variant, run_variants
 from .executors import open_executor
 from .job import DEFAULT_GRACE_S
+from .qt_thread import ThreadRunner
 
 __all__ = ["QtSweepRunner"]
 
@@ -77,7 +78,7 @@ class _SweepThread(QtCore.QThread):
         self.done.emit(result)
 
 
-class QtSweepRunner(QtCore.QObject):
+class QtSweepRunner(ThreadRunner):
     """Runs one sweep at a time off the GUI thread (see the module doc for the signals)."""
 
     opened = QtCore.Signal(str)  # what the variants run on (the executor's description)
@@ -87,12 +88,8 @@ class QtSweepRunner(QtCore.QObject):
     failed = QtCore.Signal(str)
 
     def __init__(self, parent: QtCore.QObject | None = None, grace_s: float = DEFAULT_GRACE_S):
-        super().__init__(parent)
-        self.grace_s = grace_s
+        super().__init__(parent, grace_s)
         self._thread: _SweepThread | None = None
-
-    def is_running(self) -> bool:
-        return self._thread is not None
 
     def start(
         self,
@@ -122,23 +119,6 @@ class QtSweepRunner(QtCore.QObject):
         """Stop the running variants and skip the rest (returns at once; ``finished`` follows)."""
         if self._thread is not None:
             self._thread.cancel_event.set()
-
-    def wait(self, msecs: int = -1) -> bool:
-        thread = self._thread
-        if thread is None:
-            return True
-        return thread.wait() if msecs < 0 else thread.wait(msecs)
-
-    def shutdown(self, msecs: int = 5000) -> None:
-        """Cancel and wait: call before the application quits so no worker outlives it."""
-        self.cancel()
-        self.wait(msecs)
-
-    def _end(self) -> None:
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.wait()
-            thread.deleteLater()
 
     @QtCore.Slot(object)
     def _on_done(self, result: object) -> None:
