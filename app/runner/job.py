@@ -50,6 +50,7 @@ from pto_wsp.runtime.script_worker import (
     worker_command,
 )
 from pto_wsp.runtime.task_sites import TaskSites, load_sites, sites_path
+from pto_wsp.runtime.trace_file import load_trace
 
 from ..model.document import Document
 from ..model.export import ExportError, export_script
@@ -405,7 +406,7 @@ class RunJob:
         stdout = _read_text(self.stdout_path)
         stats = _read_stats(self.stats_path)
         diagnostics = [self._diagnostic_of(d) for d in stats.get("diagnostics", [])]
-        trace = _load_trace(self.trace_path) if rc == 0 else None
+        trace = load_trace(self.trace_path) if rc == 0 else None
         csp = _load_csp(csp_trace_path(self.trace_path), trace)
         sites = load_sites(self.trace_path) if trace is not None else None
 
@@ -643,16 +644,6 @@ def _read_stats(path: Path) -> dict[str, Any]:
     except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def _load_trace(path: Path) -> np.ndarray | None:
-    """The trace memory-mapped read-only (an empty trace cannot be mapped: read it)."""
-    if not path.is_file():
-        return None
-    try:
-        return np.load(path, mmap_mode="r", allow_pickle=False)
-    except ValueError:
-        return np.load(path, allow_pickle=False)
 
 
 def _names(value: Any) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ import numpy as np
 from pto_wsp.compiler.workers import DEFAULT_WORKERS
 from pto_wsp.fileio import owned_temp_dir
 from pto_wsp.language.policy_kinds import DispatchKind, ReadyKind, StartKind, TimingKind
+from pto_wsp.runtime.trace_file import load_trace
 
 from ..model import registry
 from ..model.document import Document
@@ -56,12 +57,7 @@ class RunRecord:
 
     def load_trace(self) -> np.ndarray | None:
         """The run's trace, memory-mapped read-only (``None`` if the run left none)."""
-        if self.trace_path is None or not self.trace_path.is_file():
-            return None
-        try:
-            return np.load(self.trace_path, mmap_mode="r", allow_pickle=False)
-        except ValueError:  # an empty trace cannot be mapped
-            return np.load(self.trace_path, allow_pickle=False)
+        return None if self.trace_path is None else load_trace(self.trace_path)
 
 
 class RunHistory:

@@ -31,6 +31,7 @@ import numpy as np
 from ..errors import PtoError
 from ..fileio import atomic_write
 from .scripts import ScriptError, collect
+from .trace_file import load_trace
 
 __all__ = [
     "ExportedScript",
@@ -228,7 +229,7 @@ def run_isolated(
         raise ScriptError(_fault_text(script, message, fault, exported))
     if not data.get("ok"):
         raise ScriptError(str(data.get("error")), [str(w) for w in data.get("warnings", [])])
-    trace = _load_trace(trace_path) if data.get("trace") else None
+    trace = load_trace(trace_path) if data.get("trace") else None
     return RunOutcome(
         dict(data["stats"]),
         list(data["kernel_names"]),
@@ -237,15 +238,6 @@ def run_isolated(
         list(data["warnings"]),
         list(data["warning_lines"]),
     )
-
-
-def _load_trace(path: Path) -> np.ndarray | None:
-    """The trace a run left in ``path``, memory-mapped read-only: a 10^8-task trace (5.6 GB)
-    is paged in as it is read, never copied into memory (the mapping outlives the scratch
-    folder's removal). None when the run left none."""
-    if not path.is_file():
-        return None
-    return np.load(path, mmap_mode="r", allow_pickle=False)
 
 
 class _Echo:
@@ -472,7 +464,7 @@ def _outcome_of_run_main(
             f"--target {target} cannot change a script's own compile(target=...): edit the "
             f"script, or drop --target"
         )
-    trace = _load_trace(trace_path)
+    trace = load_trace(trace_path)
     done = [p for _name, p in programs if p.is_complete()]
     ns = done[-1].ns_per_cycle if done else 1.0
     stats = {k: v for k, v in data.items() if k != "diagnostics"}
