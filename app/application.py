@@ -8,13 +8,16 @@ from PySide6.QtWidgets import QApplication
 
 from . import APP_NAME, ORGANIZATION
 from .editor.canvas import CLIPBOARD_MIME
+from .main_thread_gc import MainThreadCollector
 from .main_window import MainWindow
 from .start_page import should_show
 
 
 def create_application(argv: list[str]) -> QApplication:
-    """The QApplication with the Studio's names (QSettings keys derive from them)."""
+    """The QApplication with the Studio's names (QSettings keys derive from them), collecting
+    Python's cyclic garbage on its own thread only (``app.main_thread_gc``)."""
     app = QApplication(argv)
+    MainThreadCollector(app).install()
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName("Studio")
     app.setApplicationDisplayName(APP_NAME)

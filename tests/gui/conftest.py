@@ -8,6 +8,12 @@ state, so one test's Copy must not feed the next test's Paste; and on the offscr
 keeps the clipboard's ``QMimeData`` in a C++ global that the C runtime deletes at exit, after the
 interpreter has finalized. A ``QMimeData`` made in Python (``GraphCanvas.copy_selected``) deleted
 then calls back into a dead interpreter: the session passed, then died with SIGSEGV (exit 139).
+
+``gui_thread_gc`` (autouse) runs each test as the Studio runs (``app.main_thread_gc``): cyclic
+garbage is collected on the GUI thread only, never on a runner's, Dask's or the fork server's
+thread; at teardown, once pytest-qt has closed the test's widgets, what they left is collected
+here too. Under pytest-xdist a worker runs GUI and non-GUI tests in one process, and a collection
+triggered by another test's thread used to finalise a GUI test's Qt objects there.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import pytest
 from PySide6 import QtWidgets
 
 from app.editor.canvas import GraphCanvas
+from app.main_thread_gc import MainThreadCollector
 from app.model.commands import DocumentEditor
 from app.model.document import Document
 
@@ -40,6 +47,16 @@ def no_leaked_windows(qapp: QtWidgets.QApplication) -> Iterator[None]:
     assert not leaked, "test leaked top-level windows: " + ", ".join(
         f"{type(w).__name__}({w.objectName() or w.windowTitle()!r})" for w in leaked
     )
+
+
+@pytest.fixture(autouse=True)
+def gui_thread_gc(qapp: QtWidgets.QApplication) -> Iterator[MainThreadCollector]:
+    collector = MainThreadCollector()
+    collector.install()
+    yield collector
+    qapp.processEvents()  # the deleteLater of the widgets pytest-qt closed
+    collector.uninstall()  # collects now, on this thread
+    collector.deleteLater()
 
 
 @pytest.fixture(autouse=True)
