@@ -41,6 +41,26 @@ const char* dcode(DType d) {
     return "PTO_I64";
 }
 
+/// `pto_i_copy(dst, src, ...)` (runtime/tile_inline.h): a load or store of a rows x cols tile of
+/// `d`, inline when both sides are one block of that dtype, else the library's pto_load.
+std::string inline_copy(const std::string& dst, const std::string& src, const TileDims& t, DType d) {
+    const int64_t bytes = t.rows * t.cols * dtype_size(d);
+    return "pto_i_copy(" + dst + ", " + src + ", " + std::to_string(t.rows) + ", " +
+           std::to_string(t.cols) + ", " + dcode(d) + ", " + std::to_string(bytes) + ")";
+}
+
+/// The C operator of an elementwise op that PTO_I_BINARY computes inline on f32/f64 (the same
+/// IEEE operation as the library's on a float compute type), else nullptr.
+const char* inline_binary_operator(OpCode code) {
+    switch (code) {
+        case OpCode::Add: return "+";
+        case OpCode::Sub: return "-";
+        case OpCode::Mul: return "*";
+        case OpCode::Div: return "/";
+        default: return nullptr;
+    }
+}
+
 bool is_csp(const std::string& kind) {
     return kind == "pipe" || kind == "process" || kind == "send" || kind == "consume" ||
            kind == "connect" || kind == "record" || kind == "synchronize" || kind == "close";
@@ -226,10 +246,12 @@ private:
               << K.cpp_src << "\n    }\n}\n";
             return o.str();
         }
-        // Traced: one pto_<op> call per op on arena tiles.
+        // Traced: one pto_<op> call per op on arena tiles; the hottest small ones inline
+        // (runtime/tile_inline.h).
         const std::size_t np = K.params.size();
         std::vector<std::vector<int64_t>> shape(np + K.ops.size());
         std::vector<DType> dtype(np + K.ops.size(), DType::None);
+        std::vector<bool> arena_tile(np + K.ops.size(), false);  // dense, of its static shape
         o << signature(k) << " {\n";
         std::set<int64_t> used;
         for (const auto& op : K.ops)
@@ -272,8 +294,13 @@ private:
             if (op.code == OpCode::Store) {
                 const auto& dst = shape[op.operands.at(0)];
                 const auto& src = shape[op.operands.at(1)];
-                o << "    " << (dst == src ? "pto_store(" : "pto_broadcast(") << v(0) << ", "
-                  << v(1) << ");\n";
+                const DType d = dtype[op.operands.at(1)];
+                if (dst == src && d == dtype[op.operands.at(0)] && d != DType::None &&
+                    tile_dims(src))
+                    o << "    " << inline_copy(v(0), v(1), *tile_dims(src), d) << ";\n";
+                else
+                    o << "    " << (dst == src ? "pto_store(" : "pto_broadcast(") << v(0)
+                      << ", " << v(1) << ");\n";
                 continue;
             }
             const bool implicit = op.code == OpCode::Load && op.attrs.count("implicit") &&
@@ -293,7 +320,24 @@ private:
               << cols << ", " << cols << ", 1, " << dcode(op.dtype) << "};\n    pto_tile* const v"
               << id << " = &t" << id << ";\n";
             arena += (rows * cols * dtype_size(op.dtype) + 63) / 64 * 64;
+            arena_tile[id] = true;
             const std::string out = "v" + std::to_string(id);
+            if (op.code == OpCode::Load && dtype[op.operands.at(0)] == op.dtype) {
+                o << "    " << inline_copy(out, v(0), td, op.dtype) << ";\n";
+                continue;
+            }
+            if (const char* sym = inline_binary_operator(op.code);
+                sym != nullptr && (op.dtype == DType::F32 || op.dtype == DType::F64) &&
+                op.operands.size() == 2) {
+                const bool same = std::all_of(op.operands.begin(), op.operands.end(), [&](int64_t x) {
+                    return arena_tile[x] && shape[x] == op.shape && dtype[x] == op.dtype;
+                });
+                if (same) {
+                    o << "    PTO_I_BINARY(" << ctype(op.dtype) << ", " << sym << ", " << out
+                      << ", " << v(0) << ", " << v(1) << ", " << rows * cols << ");\n";
+                    continue;
+                }
+            }
             switch (op.code) {
                 case OpCode::Constant: {
                     auto it = op.attrs.find("value");
@@ -1057,7 +1101,7 @@ private:
              "// Workload driver: enumerates tasks in program order, runs their numerics and\n"
              "// submits them to the simulator (runtime/abi.h).\n"
              "#include <stdint.h>\n#include \"runtime/abi.h\"\n#include \"runtime/collectives.h\"\n"
-             "#include \"runtime/dtype.h\"\n"
+             "#include \"runtime/dtype.h\"\n#include \"runtime/tile_inline.h\"\n"
           << csp_.includes() << "\n";
         for (const auto& k : m_.kernels)  // custom C++ may throw (std::exception is caught)
             if (k->body_kind == BodyKind::Cpp) {

@@ -1,9 +1,10 @@
 // The public C API of the PTO-WSP tile-op runtime (libpto_runtime).
 //
-// Generated per-workload code is thin glue that includes only this header and calls one
-// `pto_<op>` entry per `pto.*` op; all numerics live in the library, compiled once at -O3 with
-// the host's vector extensions (DESIGN.md §2). The API is plain C so that including it costs
-// the generated code's compiler nothing.
+// Generated per-workload code is thin glue that includes this header and calls one `pto_<op>`
+// entry per `pto.*` op; the numerics live in the library, compiled once at -O3 with the host's
+// vector extensions (DESIGN.md §2). The exceptions are a small tile's load, store and f32/f64
+// add/sub/mul/div, which tile_inline.h does inline, with the library's results. The API is plain
+// C so that including it costs the generated code's compiler nothing.
 //
 // Tiles
 //   A `pto_tile` is a 2-D strided view: element (r, c) lives at

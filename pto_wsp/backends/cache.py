@@ -60,7 +60,18 @@ __all__ = ["BuildCache", "Artifact", "cache_root", "compiler_command", "runtime_
 # -O1 compiles it markedly faster than -O2 with no measurable run-time difference on the
 # benchmarks (benchmarks/bench_compile.py prints both).
 OPT_LEVEL = "-O1"
-FLAGS: tuple[str, ...] = ("-std=c++17", OPT_LEVEL, "-fPIC", "-shared", "-w", "-pipe")
+# -ffp-contract=off: the inlined elementwise ops (runtime/tile_inline.h) must round each op as the
+# library and numpy do; a compiler free to fuse a multiply into the next add (GNU C's default on
+# targets with FMA) would not.
+FLAGS: tuple[str, ...] = (
+    "-std=c++17",
+    OPT_LEVEL,
+    "-ffp-contract=off",
+    "-fPIC",
+    "-shared",
+    "-w",
+    "-pipe",
+)
 LIB_NAME = "lib.so"
 MANIFEST = "manifest.json"
 PTOISA_UNITY = "ptoisa_kernels.cpp"

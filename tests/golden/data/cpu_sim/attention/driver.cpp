@@ -5,6 +5,7 @@
 #include "runtime/abi.h"
 #include "runtime/collectives.h"
 #include "runtime/dtype.h"
+#include "runtime/tile_inline.h"
 
 #include "kernel_0_attn.cpp"
 

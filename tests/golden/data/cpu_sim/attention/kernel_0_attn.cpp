@@ -34,6 +34,6 @@ static void pto_kernel_0(char* pto_arena, pto_tile* p_Q, pto_tile* p_KT, pto_til
     pto_tile t15 = {pto_arena + 5312, 16, 16, 16, 1, PTO_F32};
     pto_tile* const v15 = &t15;
     pto_matmul(v15, v13, v14, (const pto_tile*)0);
-    pto_store(v3, v15);
+    pto_i_copy(v3, v15, 16, 16, PTO_F32, 1024);
     (void)pto_arena;
 }
