@@ -180,6 +180,22 @@ def _data_region(ctx: SliceContext, gate_row: int, kind: str) -> str:
     return " on " + ", ".join(f"<code>{html.escape(v)}</code>" for v in shown)
 
 
+def _wait_sentence(cause: str, wait: int, time: str) -> str:
+    """What ``StartDelay.wait`` means for this cause (``trace_waits``' module doc): for a busy
+    worker or stream, the time the task queued behind that lane's earlier tasks (the lane was
+    busy, not idle); for any other cause, the time its worker and stream sat free before it."""
+    if cause in ("worker", "stream"):
+        return (
+            f"Its {cause} was busy with earlier tasks: it queued up to {wait:,} cycles{time} "
+            f"behind them."
+            if wait
+            else f"It did not queue: its {cause} was free as soon as nothing else held it."
+        )
+    if wait:
+        return f"Its worker sat idle {wait:,} cycles{time} before it while this held it."
+    return "No idle wait: its worker and stream were busy until it started."
+
+
 def wait_section(ctx: SliceContext) -> tuple[str, str] | None:
     """Why it waited: the gating cause the simulator recorded (the latest bound on its start,
     ties by the cause list's order), the task whose end set it, and the start-delay breakdown
@@ -195,11 +211,7 @@ def wait_section(ctx: SliceContext) -> tuple[str, str] | None:
         f"<br>Gated by {_task_link(ctx, d.gate_row, d.gate_task)}"
         + (f", which ended at cycle {d.gate_end:,}" if d.gate_end is not None else "")
         + ".<br>"
-        + (
-            f"Its lane sat idle {d.wait:,} cycles{_time(d.wait, ctx.ns_per_cycle)} before it."
-            if d.wait
-            else "No idle wait: its worker and stream were busy until it started."
-        )
+        + _wait_sentence(d.cause.name, d.wait, _time(d.wait, ctx.ns_per_cycle))
         + "</p>"
     )
     rows = "".join(

@@ -122,12 +122,17 @@ def test_why_it_waited_names_the_cause_the_region_and_links_the_gate(
     assert "Why it waited" in text
     assert "data (RAW) on T[0, 0:4, 0:16]" in text
     assert "Gated by fl_produce[0] (task 0), which ended at cycle 192." in text
-    assert "Its lane sat idle 192 cycles" in text  # worker 1 was free from cycle 0
+    assert "Its worker sat idle 192 cycles" in text  # worker 1 was free from cycle 0
     rect = pair.details.link_rect(r0)
     assert rect.isValid()
     qtbot.mouseClick(pair.details.browser.viewport(), LEFT, pos=rect.center())
     assert v.selected_row == r0
     assert "It did not wait: it started at cycle 0." in pair.details.text
+    # task 4 was startable at 0 but worker 1 runs its queue in order: busy, not idle
+    click_row(qtbot, v, row_of(trace, 4))
+    text = pair.details.text
+    assert "Its worker was busy with earlier tasks: it queued up to 384 cycles behind them." in text
+    assert "idle" not in text.split("Start-delay breakdown")[0]
 
 
 def test_every_flow_is_built_only_once_the_view_is_zoomed_in(qtbot) -> None:
