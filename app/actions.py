@@ -179,7 +179,8 @@ RUN_ACTIONS: tuple[ActionSpec, ...] = (
         "pto_isa_root",
         "PTO-ISA R&oot…",
         (),
-        "The PTO-ISA checkout Emit and Verify builds against (else $PTO_ISA_ROOT)",
+        "The PTO-ISA checkout runs build against: Path A kernels, @ptoisa_kernel, the A2/A3 "
+        "cost table, Emit and Verify (else $PTO_ISA_ROOT)",
     ),
 )
 HELP_ACTIONS: tuple[ActionSpec, ...] = (

@@ -65,14 +65,16 @@ class Dialogs:
         )
         return answer == QMessageBox.StandardButton.Yes
 
-    def ask_trust(self, carriers: list[trust.CodeCarrier]) -> bool:
-        """Run a document that carries C++ from a file not trusted yet? (asked once)"""
+    def ask_trust(self, carriers: list[trust.CodeCarrier], note: str = "") -> bool:
+        """Run a document that carries C++ from a file not trusted yet, or whose named C++
+        files changed since (``note`` says which)? (asked once)"""
         box = QMessageBox(self.parent)
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle(APP_NAME)
         box.setText(f"This project carries C++ code ({trust.kernel_list(carriers)}).")
+        why = f"{note[:1].upper()}{note[1:]}.\n\n" if note else ""
         box.setInformativeText(
-            "Running it compiles and executes that code on this computer (in a worker "
+            f"{why}Running it compiles and executes that code on this computer (in a worker "
             "process). Run it only if you trust where the file came from.\n\n"
             "Trust this project and run it?"
         )

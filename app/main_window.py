@@ -16,6 +16,7 @@ worker thread (``app.import_job``), the runs (``app.run_panel``) and the applica
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +26,7 @@ from .editor.compat import load_nodegraphqt, reset_view
 
 load_nodegraphqt()  # binding + NodeGraphQt patches before any editor widget exists
 
-from PySide6.QtCore import QPointF, QSettings, Qt, QTimer, Signal  # noqa: E402
+from PySide6.QtCore import QFileSystemWatcher, QPointF, QSettings, Qt, QTimer, Signal  # noqa: E402
 from PySide6.QtGui import QAction, QCloseEvent, QResizeEvent, QShowEvent  # noqa: E402
 from PySide6.QtWidgets import (  # noqa: E402
     QApplication,
@@ -48,7 +49,7 @@ from .editor.canvas import GraphCanvas  # noqa: E402
 from .editor.palette import Palette, PaletteDrop, container_at, create_at  # noqa: E402
 from .editor.properties import PropertiesPanel  # noqa: E402
 from .import_job import IMPORT_TIMEOUT_S, ImportJob  # noqa: E402
-from .model import frames, io, registry, trust  # noqa: E402
+from .model import doc_files, frames, io, registry, trust  # noqa: E402
 from .model.commands import DocumentEditor  # noqa: E402
 from .model.document import Diagnostic, Document  # noqa: E402
 from .model.events import Signal as ModelSignal  # noqa: E402
@@ -246,6 +247,9 @@ class MainWindow(QMainWindow):
         self.canvas.selection_changed.connect(self._on_selection_changed)
         self.trust_bar = TrustBar()
         self.trust_bar.trust_requested.connect(self.trust_and_run)
+        # The C++ files the document names: an edit outside the Studio re-checks their trust.
+        self.code_file_watcher = QFileSystemWatcher(self)
+        self.code_file_watcher.fileChanged.connect(lambda _path: self._refresh_trust_bar())
         central = QWidget(self)
         central.setObjectName("centralArea")
         column = QVBoxLayout(central)
@@ -268,7 +272,7 @@ class MainWindow(QMainWindow):
         beside Diagnostics (with the selected slice's Details as its tab); Stats and Sources as
         tabs of Properties on the right."""
         assert self.canvas is not None
-        panel = RunPanel(self, self.canvas, lambda: self.document)
+        panel = RunPanel(self, self.canvas, lambda: self.document, run_env=self._run_environment)
         self.run_panel = panel
         panel.attach_critical_path_action(self.actions["critical_path"])
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, panel.timeline_dock)
@@ -329,6 +333,7 @@ class MainWindow(QMainWindow):
         assert self.autosaver is not None
         self.path = Path(path).resolve() if path is not None else None
         self._unsaved_origin = unsaved
+        doc.folder = self.path.parent if self.path is not None else None  # recovered: the project's
         self.doc_trust.opened(doc, path, from_file=assess)
         self.editor.reset(doc)
         self.autosaver.path = self.path
@@ -352,30 +357,48 @@ class MainWindow(QMainWindow):
 
     @property
     def restricted(self) -> bool:
-        """Restricted mode: code-bearing content from a file the user has not trusted."""
-        return not self.trusted
+        """Restricted mode: code-bearing content (in the document or in a C++ file it names)
+        that the user has not trusted. A named file that cannot be read is not restricted mode
+        but a problem: the run says so (``ensure_trusted``)."""
+        state = self.doc_trust.state(self.document)
+        return not state.trusted and state.problem is None
 
-    def _grant_trust(self) -> None:
-        """The user consented: trust the document here and remember the content as opened."""
-        note = self.doc_trust.grant()
+    def _grant_trust(self) -> bool:
+        """The user consented: trust the document as it is now (with the C++ files it names)
+        and remember the content as opened. False (the error shown) when a named file cannot
+        be read."""
+        try:
+            note = self.doc_trust.grant(self.document)
+        except trust.NamedFileError as err:
+            self._refuse_run(str(err))
+            return False
         if note:
             self.show_message(note, 0)
         self.trust_bar.hide()
+        return True
+
+    def _refuse_run(self, problem: str) -> None:
+        self.dialogs.error("Cannot run", problem)
+        self.show_message(f"Not run: {problem}", 0)
 
     def ensure_trusted(self) -> bool:
-        """Before anything runs the document: True if trusted, else ask once (and remember)."""
-        if self.trusted:
+        """Before anything runs the document: True if trusted, else ask once (and remember).
+        A C++ file it names that cannot be read refuses the run with the message, unasked."""
+        state = self.doc_trust.state(self.document)
+        if state.trusted:
             return True
-        if not self.dialogs.ask_trust(trust.code_carriers(self.document)):
+        if state.problem is not None:
+            self._refuse_run(state.problem)
+            return False
+        note = state.reason if state.files else ""
+        if not self.dialogs.ask_trust(trust.code_carriers(self.document), note):
             self.show_message("Not run: the project stays in restricted mode")
             return False
-        self._grant_trust()
-        return True
+        return self._grant_trust()
 
     def trust_and_run(self) -> bool:
         """The bar's "Trust and run": the click is the consent."""
-        self._grant_trust()
-        return self.run()
+        return self._grant_trust() and self.run()
 
     def auto_run(self) -> bool:
         """Run on open (``python -m app``): a trusted document with a Compile node only; a
@@ -387,10 +410,27 @@ class MainWindow(QMainWindow):
         return runnable and self.trusted and self.run()
 
     def _refresh_trust_bar(self) -> None:
-        if self.restricted:
-            self.trust_bar.show_for(trust.code_carriers(self.document))
+        state = self.doc_trust.state(self.document)
+        if not state.trusted and state.problem is None:
+            note = state.reason if state.files else ""
+            self.trust_bar.show_for(trust.code_carriers(self.document), note)
         else:
             self.trust_bar.hide()
+        self._watch_code_files()
+
+    def _watch_code_files(self) -> None:
+        """Watch exactly the C++ files the document names (an editor that saves by replacing
+        a file ends its watch: the refresh after the change watches the new file)."""
+        try:
+            wanted = {os.fspath(f.path) for f in doc_files.named_files(self.document)}
+        except doc_files.NamedFileError:
+            wanted = set()
+        watched = set(self.code_file_watcher.files())
+        if watched - wanted:
+            self.code_file_watcher.removePaths(sorted(watched - wanted))
+        missing = sorted(p for p in wanted - watched if os.path.isfile(p))
+        if missing:
+            self.code_file_watcher.addPaths(missing)
 
     def _on_model_event(self, *_args: Any) -> None:
         # Cheap on purpose: moving 1000 nodes emits 1000 events; the work runs once, later.
@@ -696,6 +736,7 @@ class MainWindow(QMainWindow):
         except io.ProjectError as err:
             self.dialogs.error("Cannot save project", f"{path}:\n\n{err}")
             return False
+        self.document.folder = path.resolve().parent  # its relative C++ paths resolve here now
         note = self.doc_trust.remember_saved(self.document)
         self.path = path.resolve()
         self.autosaver.set_path(self.path)  # drops the autosave kept under the old name
@@ -708,7 +749,10 @@ class MainWindow(QMainWindow):
         return True
 
     def export_python(self, path: Path | None = None) -> Path | None:
-        """Export the document to a runnable DSL script; errors name and select the node."""
+        """Export the document to a runnable DSL script; errors name and select the node.
+        A document that names C++ files is exported for the folder the script goes to
+        (``export_script``'s ``script_dir``: a relative path stays relative beside the
+        project)."""
         try:
             result = export_script(self.document)
         except ExportError as err:
@@ -724,6 +768,8 @@ class MainWindow(QMainWindow):
             if path is None:
                 return None
         path = Path(path)
+        if doc_files.named_files(self.document):
+            result = export_script(self.document, script_dir=path.parent)
         try:
             atomic_write(path, result.source)
         except OSError as err:
@@ -785,9 +831,13 @@ class MainWindow(QMainWindow):
             self.show_message(f"Emitting and verifying {self.display_name()}…", 3000)
         return started
 
+    def _run_environment(self) -> dict[str, str]:
+        """Every run's environment overrides, read as it starts: the PTO-ISA root setting."""
+        return ptoisa_setting.run_environment(self.settings)
+
     def edit_pto_isa_root(self) -> bool:
-        """Run > PTO-ISA Root…: the explicit root of Emit and Verify (empty: $PTO_ISA_ROOT).
-        True when the setting changed."""
+        """Run > PTO-ISA Root…: the explicit PTO-ISA root of every run (Run, Sweep, Emit and
+        Verify; empty: $PTO_ISA_ROOT). True when the setting changed."""
         current = ptoisa_setting.root(self.settings)
         value = self.dialogs.ask_pto_isa_root(current)
         if value is None or value == current:
@@ -812,6 +862,7 @@ class MainWindow(QMainWindow):
             dialogs=self.dialogs,
             consent=self.ensure_trusted,
             settings=self.settings,
+            run_env=self._run_environment,
         )
         self.sweep_dock = self._dock("Sweep", "sweepDock", self.sweep)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.sweep_dock)

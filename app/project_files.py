@@ -36,16 +36,20 @@ def load_project(path: str | Path) -> Document:
         raise ScriptError(str(err)) from err
 
 
-def export_source(project: Path, doc: Document, target: str | None = None) -> export.ExportResult:
+def export_source(
+    project: Path, doc: Document, target: str | None = None, script_dir: Path | None = None
+) -> export.ExportResult:
     """The DSL script of ``doc``; ``target`` (if given) replaces the target of every program
-    frame that sets one (the schedule sheet's ``target``)."""
+    frame that sets one (the schedule sheet's ``target``). ``script_dir``: where the script is
+    written, when it stays (``export_script``: a C++ path relative to the project stays
+    relative only beside it)."""
     if target is not None:
         doc = doc.copy()
         for node, _graph, _owner in doc.walk():
             if kind_of(node).program and node.props.get("target"):
                 node.props["target"] = target
     try:
-        return export.export_script(doc)
+        return export.export_script(doc, script_dir)
     except export.ExportError as err:
         raise ScriptError(f"{project}: cannot export: {err}") from err
 
@@ -69,8 +73,10 @@ def export_project(
 def cmd_export(args: argparse.Namespace) -> int:
     """``pto-wsp export PROJECT [-o script.py]``."""
     project = Path(args.project)
-    result = export_source(project, load_project(project))
-    if args.output in (None, "-"):
+    stays = args.output not in (None, "-")
+    script_dir = Path(args.output).resolve().parent if stays else None
+    result = export_source(project, load_project(project), script_dir=script_dir)
+    if not stays:
         sys.stdout.write(result.source)
         return EXIT_OK
     try:

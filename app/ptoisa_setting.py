@@ -1,10 +1,14 @@
-"""The Studio's PTO-ISA root: the setting Run > PTO-ISA Root… edits and Emit and Verify reads.
+"""The Studio's PTO-ISA root: the setting Run > PTO-ISA Root… edits, and every run reads.
 
 The root is found in the order of ``pto_wsp.compiler.ptoisa_root``: this explicit setting
-first, then the environment variable ``PTO_ISA_ROOT`` (the worker process inherits the
-Studio's environment, so an unset setting passes nothing and the worker reads the variable).
-``problem`` checks the root and the compiler before a verify run starts, so a missing root or
-clang-19 is one message that names this setting, not a worker's traceback.
+first, then the environment variable ``PTO_ISA_ROOT``. It reaches every run of the Studio —
+Run (a ``cpp_src`` kernel that includes a ``pto/...`` header, ``@ptoisa_kernel``, the A2/A3
+cost table ``CostTable.from_ptoisa("a2a3")``), Sweep and Emit and Verify — as the run's
+``PTO_ISA_ROOT`` (``run_environment``), read when the run starts: a root set after the Studio
+(and its fork server) started applies to the next run. An unset setting passes nothing, and
+the worker reads the variable it inherits from the Studio's environment. ``problem`` checks
+the root and the compiler before a verify run starts, so a missing root or clang-19 is one
+message that names this setting, not a worker's traceback.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ __all__ = [
     "PtoIsaRootDialog",
     "problem",
     "root",
+    "run_environment",
     "set_root",
 ]
 
@@ -48,6 +53,13 @@ def root(settings: QSettings) -> str:
     """The explicit setting ('' when unset)."""
     value = settings.value(SETTING_KEY, "")
     return str(value) if value else ""
+
+
+def run_environment(settings: QSettings) -> dict[str, str]:
+    """The environment overrides of a run: ``{PTO_ISA_ROOT: setting}`` when the setting is
+    set (it comes before the variable), else nothing (the inherited variable applies)."""
+    value = root(settings)
+    return {ENV_ROOT: value} if value else {}
 
 
 def set_root(settings: QSettings, value: str) -> None:
@@ -96,7 +108,8 @@ class PtoIsaRootDialog(QDialog):
         self.setWindowTitle("PTO-ISA Root")
         env = os.environ.get(ENV_ROOT, "")
         note = QLabel(
-            f"The PTO-ISA checkout Emit and Verify builds against (the folder that holds "
+            f"The PTO-ISA checkout runs build against: kernels that include PTO-ISA, "
+            f"@ptoisa_kernel, the A2/A3 cost table and Emit and Verify (the folder that holds "
             f"{_MARKER}). Empty: the environment variable {ENV_ROOT}"
             + (f" ({env})." if env else " (not set).")
         )

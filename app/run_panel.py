@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -236,9 +236,11 @@ class RunPanel(QObject):
         *,
         history: RunHistory | None = None,
         grace_s: float = 2.0,
+        run_env: Callable[[], Mapping[str, str]] | None = None,
     ):
         super().__init__(window)
         self.window = window
+        self._run_env = run_env  # each run's environment overrides (the PTO-ISA root setting)
         self.canvas = canvas
         self.run_labels = RunLabels(canvas)
         self.run_path = RunPath(canvas)  # the critical path on the canvas
@@ -391,7 +393,8 @@ class RunPanel(QObject):
         self.busy.show()
         self.busy_label.show()
         self._update_busy()
-        self.runner.start(doc, self.history.new_workdir(), extra_args)
+        env = dict(self._run_env()) if self._run_env is not None else {}
+        self.runner.start(doc, self.history.new_workdir(), extra_args, env)
         self.run_started.emit()
         return True
 

@@ -21,10 +21,12 @@ _STYLE = (
 )
 
 
-def bar_text(carriers: list[CodeCarrier] | tuple[CodeCarrier, ...]) -> str:
-    """What the bar says: restricted mode, and which kernels carry code."""
+def bar_text(carriers: list[CodeCarrier] | tuple[CodeCarrier, ...], note: str = "") -> str:
+    """What the bar says: restricted mode, which kernels carry code and, when the document
+    was trusted but a C++ file it names is new or changed, ``note`` saying which."""
+    why = f" {note[:1].upper()}{note[1:]}." if note else ""
     return (
-        f"Restricted mode: this project carries C++ code ({kernel_list(carriers)}). "
+        f"Restricted mode: this project carries C++ code ({kernel_list(carriers)}).{why} "
         "It does not run until you trust it."
     )
 
@@ -56,10 +58,13 @@ class TrustBar(QWidget):
         layout.addWidget(self.button)
         self.hide()
 
-    def show_for(self, carriers: list[CodeCarrier] | tuple[CodeCarrier, ...]) -> None:
-        """Show the bar naming ``carriers`` (hide it when there are none)."""
+    def show_for(
+        self, carriers: list[CodeCarrier] | tuple[CodeCarrier, ...], note: str = ""
+    ) -> None:
+        """Show the bar naming ``carriers`` and ``note`` (``bar_text``; hide it when there are
+        no carriers)."""
         if not carriers:
             self.hide()
             return
-        self.label.setText(bar_text(carriers))
+        self.label.setText(bar_text(carriers, note))
         self.show()

@@ -32,3 +32,15 @@ def write_elsewhere(doc: Document, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     io.save(doc, path)
     return path
+
+
+def body_file_document(body_path: str, abi: str = "auto") -> Document:
+    """The bundled matmul project whose kernel ``matmul`` has its C++ body in a file
+    (``cpp_body_path=body_path``, as written: relative to the project file's folder or
+    absolute); ``abi`` is the kernel's ABI choice."""
+    doc = code_document()
+    kernel = next(n for n, _g, _o in doc.walk() if n.kind == "kernel.def")
+    kernel.props["cpp_src"] = ""
+    kernel.props["cpp_body_path"] = body_path
+    kernel.props["abi"] = abi
+    return doc

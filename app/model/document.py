@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 FORMAT_VERSION = 2
@@ -114,6 +115,10 @@ class Document:
     name: str = "untitled"
     graph: Graph = field(default_factory=Graph)
     settings: dict[str, Any] = field(default_factory=dict)
+    folder: Path | None = field(default=None, compare=False, repr=False)
+    """The folder of the file the document was loaded from or saved to (absolute), None while
+    it is in no file. Not part of the content (never saved, never compared): it is where the
+    document's relative file paths resolve (a kernel's ``cpp_body_path``, ``doc_files``)."""
 
     # -- navigation ------------------------------------------------------------------------
     def walk(self) -> Iterator[tuple[Node, Graph, Node | None]]:

@@ -19,9 +19,11 @@ A document the model's validation rejects, or that cannot be expressed in the DS
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pto_wsp.compiler.cost import DEFAULT_TABLE_NAME, TABLE_NAMES, table_dsl
 from pto_wsp.compiler.workers import DEFAULT_WORKERS
@@ -29,6 +31,7 @@ from pto_wsp.language.policy_kinds import DepsKind, DispatchKind, ReadyKind, Sta
 
 from . import (
     catalogue,
+    doc_files,
     exprs,
     frames,
     indexing,
@@ -170,8 +173,9 @@ def _dtype_text(node: Node, fieldname: str, dtype: object) -> str:
 
 
 class _Exporter:
-    def __init__(self, doc: Document):
+    def __init__(self, doc: Document, script_dir: Path | None = None):
         self.doc = doc
+        self.script_dir = script_dir
         self.out = _Out()
         self.graph = doc.graph
         self.nodes = doc.graph.nodes
@@ -442,6 +446,27 @@ class _Exporter:
             return pytext.literal(value, multiline)
         except ValueError as err:
             raise ExportError(n.id, fieldname, str(err)) from None
+
+    def file_path(self, n: Node, prop: str) -> str:
+        """The literal of a file ``n``'s ``prop`` names (``doc_files``): resolved against the
+        document's folder, so the script finds it wherever it runs. A relative path stays as
+        written when the script is written into that same folder (Export to Python beside the
+        project), where the DSL resolves it alike."""
+        fieldname = f"props.{prop}"
+        try:
+            path = doc_files.resolve(self.doc, n, prop)
+        except doc_files.NamedFileError as err:
+            raise ExportError(n.id, fieldname, err.message) from None
+        value = str(n.props[prop])
+        folder = self.doc.folder
+        same_folder = (
+            self.script_dir is not None
+            and folder is not None
+            and os.path.realpath(self.script_dir) == os.path.realpath(folder)
+        )
+        if same_folder and not Path(value).expanduser().is_absolute():
+            return self.lit(n, fieldname, value)
+        return self.lit(n, fieldname, os.fspath(path))
 
     def integer(self, n: Node, fieldname: str, value: object, least: int | None = None) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -1004,6 +1029,10 @@ def _isort_names(names: list[str]) -> list[str]:
     return sorted(names, key=lambda n: (group(n), n.lower(), n))
 
 
-def export_script(doc: Document) -> ExportResult:
-    """The DSL script for ``doc`` (see the module doc); ``ExportError`` when it cannot be."""
-    return _Exporter(doc).run()
+def export_script(doc: Document, script_dir: str | os.PathLike[str] | None = None) -> ExportResult:
+    """The DSL script for ``doc`` (see the module doc); ``ExportError`` when it cannot be.
+
+    ``script_dir``: the folder the script will be written to, when known. A file the document
+    names by a relative path (``doc_files``) is written relative only when that folder is the
+    document's own; otherwise (a run's temporary folder, unknown) as the resolved path."""
+    return _Exporter(doc, Path(script_dir) if script_dir is not None else None).run()

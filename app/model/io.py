@@ -373,12 +373,15 @@ def from_json(text: str, path: str | os.PathLike[str] | None = None) -> Document
 # files
 # ------------------------------------------------------------------------------------------
 def load(path: str | os.PathLike[str]) -> Document:
-    """Read and validate a project file. Never executes anything from it."""
+    """Read and validate a project file. Never executes anything from it. The document's
+    ``folder`` is the file's (absolute): its relative file paths resolve there."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise ProjectError(f"cannot read project file: {err}", path=path) from None
-    return from_json(text, path)
+    doc = from_json(text, path)
+    doc.folder = Path(path).resolve().parent
+    return doc
 
 
 def _encoded(doc: Document, path: str | os.PathLike[str] | None) -> bytes:

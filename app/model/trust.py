@@ -2,18 +2,23 @@
 
 A project file is data, but some properties carry C++ by design: the ones the kind registry
 flags ``carries_code`` (today ``cpp_src``, ``cpp_includes``, ``cpp_body_path`` and
-``cpp_tu_path`` of a kernel; a path is trusted as a path: the file it names is not hashed, as
-an include path is not). A run compiles and
-executes that code, so a code-bearing file from elsewhere opens in *restricted mode* in the
-Studio (no auto-run, a bar naming the kernels, Run asks once), as VS Code's workspace trust and
-Jupyter's trusted notebooks do. Key and index expressions are not code: they are parsed against
-a whitelist and never evaluated as Python, so they never make a document restricted.
+``cpp_tu_path`` of a kernel). A run compiles and executes that code, so a code-bearing file from
+elsewhere opens in *restricted mode* in the Studio (no auto-run, a bar naming the kernels, Run
+asks once), as VS Code's workspace trust and Jupyter's trusted notebooks do. Key and index
+expressions are not code: they are parsed against a whitelist and never evaluated as Python, so
+they never make a document restricted.
 
 Trust is remembered by *content hash*: SHA-256 of the document's canonical JSON (``io.to_json``,
-the exact text a save writes), so the same content is trusted wherever the file lives, and any
-change to it (a kernel's C++ included) needs consent again. The hashes live in a small JSON file
-under the user's config directory (``platformdirs.user_config_dir("pto-wsp")``, or
-``$PTO_WSP_CONFIG_DIR``). A document is trusted when any of these holds:
+the exact text a save writes) and of the content of every C++ file it names (``cpp_body_path``,
+``cpp_tu_path``: the code-bearing properties flagged ``names_file``, resolved against the
+document's folder by ``doc_files``; ``code_files``). So the same content is trusted wherever the
+file lives, and any change to it — a kernel's C++ in the document or in the file it names —
+needs consent again. A named file that is missing or unreadable is a ``NamedFileError`` naming
+node and field, never a silent pass (``assess`` reports it as the reason the document is not
+trusted). Include paths (``cpp_includes``) are trusted as paths: the headers are not hashed.
+The hashes live in a small JSON file under the user's config directory
+(``platformdirs.user_config_dir("pto-wsp")``, or ``$PTO_WSP_CONFIG_DIR``). A document is
+trusted when any of these holds:
 
 * it carries no code;
 * its content hash is in the store: the user consented (Run, "Trust and run"), or the Studio
@@ -36,7 +41,8 @@ from pathlib import Path
 from pto_wsp.fileio import atomic_write
 from pto_wsp.package_data import package_path
 
-from . import catalogue, io
+from . import catalogue, doc_files, io
+from .doc_files import NamedFileError
 from .document import Document
 
 __all__ = [
@@ -45,6 +51,10 @@ __all__ = [
     "MAX_ENTRIES",
     "BUNDLED_PROJECTS",
     "CodeCarrier",
+    "CodeFile",
+    "NamedFileError",
+    "code_files",
+    "files_text",
     "TrustStoreError",
     "TrustStore",
     "code_fields",
@@ -113,12 +123,54 @@ def run_notice(source: str | os.PathLike[str], carriers: list[CodeCarrier]) -> s
     return f"{source} carries C++ code ({kernel_list(carriers)}); running it: the command is the consent"
 
 
-def content_hash(doc: Document) -> str:
-    """SHA-256 (hex) of ``doc``'s canonical JSON: the text ``io.save`` writes for it.
+@dataclass(frozen=True)
+class CodeFile:
+    """A C++ file a code-bearing property names, with the SHA-256 (hex) of its content."""
 
-    ``surrogatepass``: a lone surrogate (which a save refuses) still hashes, never raises.
+    node_id: str
+    name: str
+    field: str
+    path: Path
+    sha256: str
+
+    def describe(self) -> str:
+        """``the C++ file of kernel k (cpp_body_path, /abs/body.cpp)``."""
+        return f"the C++ file of kernel {self.name} ({self.field}, {self.path})"
+
+
+def code_files(doc: Document) -> tuple[CodeFile, ...]:
+    """Every C++ file ``doc`` names, read now (``doc_files``: relative to its folder).
+    ``NamedFileError`` naming node and field when one cannot be resolved or read."""
+    found = []
+    for named in doc_files.named_files(doc):
+        if named.field not in code_fields(doc.node(named.node_id).kind):
+            continue  # a file that is data, not code (no such property today)
+        digest = hashlib.sha256(doc_files.read(doc, named)).hexdigest()
+        found.append(CodeFile(named.node_id, named.name, named.field, named.path, digest))
+    return tuple(found)
+
+
+def files_text(files: Iterable[CodeFile]) -> str:
+    """``the C++ files of kernels a (cpp_body_path), b (cpp_tu_path)``: how messages name them."""
+    files = list(files)
+    parts = [f"{f.name} ({f.field})" for f in files]
+    plural = "s" if len(files) != 1 else ""
+    return f"the C++ file{plural} of kernel{plural} {', '.join(parts)}"
+
+
+def content_hash(doc: Document, files: Iterable[CodeFile] | None = None) -> str:
+    """SHA-256 (hex) of ``doc``'s canonical JSON (the text ``io.save`` writes for it), then of
+    each C++ file it names (node id, field and the file's own SHA-256, in ``code_files``
+    order). Without named files it is the SHA-256 of the JSON text alone.
+
+    ``files``: the ``code_files(doc)`` already read (read here when None; ``NamedFileError``
+    when one cannot be). ``surrogatepass``: a lone surrogate (which a save refuses) still
+    hashes, never raises.
     """
-    return hashlib.sha256(io.to_json(doc).encode("utf-8", "surrogatepass")).hexdigest()
+    h = hashlib.sha256(io.to_json(doc).encode("utf-8", "surrogatepass"))
+    for f in code_files(doc) if files is None else files:
+        h.update(f"\0file\0{f.node_id}\0{f.field}\0{f.sha256}".encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
 
 
 def is_bundled(path: str | os.PathLike[str] | None, root: Path | None = None) -> bool:
@@ -213,13 +265,17 @@ def default_store() -> TrustStore:
 class Assessment:
     """Whether a document may run without asking, and why (shown in the Studio's status bar).
 
-    ``digest`` is the content hash of the document as assessed (what consent records).
+    ``digest`` is the content hash of the document as assessed (what consent records; "" when
+    a named file could not be read: ``problem`` says which, and nothing can be recorded).
+    ``files`` are the C++ files it names as they were read for the hash.
     """
 
     trusted: bool
     reason: str
     carriers: tuple[CodeCarrier, ...]
     digest: str
+    files: tuple[CodeFile, ...] = ()
+    problem: str | None = None
 
 
 def assess(
@@ -234,15 +290,19 @@ def assess(
     ``bundled_root`` defaults to ``BUNDLED_PROJECTS`` (read at the call).
     """
     carriers = tuple(code_carriers(doc))
-    digest = content_hash(doc)
     if not carriers:
-        return Assessment(True, "carries no code", carriers, digest)
+        return Assessment(True, "carries no code", carriers, content_hash(doc, ()))
+    try:
+        files = code_files(doc)
+    except NamedFileError as err:
+        return Assessment(False, str(err), carriers, "", problem=str(err))
+    digest = content_hash(doc, files)
     if is_bundled(path, bundled_root if bundled_root is not None else BUNDLED_PROJECTS):
-        return Assessment(True, "a sample shipped with PTO-WSP", carriers, digest)
+        return Assessment(True, "a sample shipped with PTO-WSP", carriers, digest, files)
     store = store if store is not None else default_store()
     try:
         if store.is_trusted(digest):
-            return Assessment(True, "trusted earlier (same content)", carriers, digest)
+            return Assessment(True, "trusted earlier (same content)", carriers, digest, files)
     except TrustStoreError as err:
-        return Assessment(False, str(err), carriers, digest)
-    return Assessment(False, "not trusted yet", carriers, digest)
+        return Assessment(False, str(err), carriers, digest, files)
+    return Assessment(False, "not trusted yet", carriers, digest, files)

@@ -12,6 +12,7 @@ user set (``python -m app.sweep --jobs N --cluster ADDRESS``, the Sweep dock's f
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -50,6 +51,8 @@ class LocalPool:
 
     jobs: int = field(default_factory=default_jobs)
     grace_s: float = DEFAULT_GRACE_S
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Overrides of each run's environment (the Studio's PTO-ISA root: ``RunJob``'s ``env``)."""
 
     def __post_init__(self) -> None:
         if self.jobs < 1:
@@ -60,19 +63,26 @@ class LocalPool:
         return f"{self.jobs} worker process{'' if self.jobs == 1 else 'es'} on this machine"
 
     def start(self, document: Document, artifact_dir: Path) -> RunJob:
-        return RunJob(document, artifact_dir, grace_s=self.grace_s)
+        return RunJob(document, artifact_dir, grace_s=self.grace_s, env=dict(self.env))
 
     def close(self) -> None:
         """Nothing to release: each run's process ends with it."""
 
 
 def open_executor(
-    *, jobs: int | None = None, cluster: str | None = None, grace_s: float = DEFAULT_GRACE_S
+    *,
+    jobs: int | None = None,
+    cluster: str | None = None,
+    grace_s: float = DEFAULT_GRACE_S,
+    env: Mapping[str, str] | None = None,
 ) -> SweepExecutor:
     """A ``DaskCluster`` on the scheduler at ``cluster`` (``ClusterError`` when it cannot be
-    used), else a ``LocalPool``; ``jobs`` None: one per core, or per thread of the cluster."""
+    used), else a ``LocalPool``; ``jobs`` None: one per core, or per thread of the cluster.
+    ``env`` overrides the environment of the local pool's runs (the Studio's PTO-ISA root);
+    a cluster's workers run with their own environment (their machines' paths), so ``env``
+    is not sent there."""
     if cluster:
         from .cluster import DaskCluster  # `distributed` only when a cluster is asked for
 
         return DaskCluster(cluster, jobs=jobs, grace_s=grace_s)
-    return LocalPool(jobs if jobs is not None else default_jobs(), grace_s)
+    return LocalPool(jobs if jobs is not None else default_jobs(), grace_s, dict(env or {}))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from PySide6 import QtCore
@@ -43,10 +43,12 @@ class _RunThread(QtCore.QThread):
         launcher: ForkServer | None,
         parent: QtCore.QObject | None = None,
         extra_args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
     ):
         super().__init__(parent)
         self._launcher = launcher
         self._extra_args = tuple(extra_args)
+        self._env = dict(env or {})
         self._source = source
         self._workdir = workdir
         self._grace_s = grace_s
@@ -66,6 +68,7 @@ class _RunThread(QtCore.QThread):
                 self._workdir,
                 grace_s=self._grace_s,
                 extra_args=self._extra_args,
+                env=self._env,
                 start=False,
                 launcher=self._launcher,
             )
@@ -140,12 +143,16 @@ class QtRunner(ThreadRunner):
         source: Document | str | os.PathLike[str],
         workdir: str | os.PathLike[str],
         extra_args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
     ) -> None:
         """Start a run; ``RuntimeError`` if one is still going (cancel or wait for it first).
-        ``extra_args`` go to the runner protocol (``--verify``: Emit and Verify)."""
+        ``extra_args`` go to the runner protocol (``--verify``: Emit and Verify); ``env``
+        overrides variables of the worker's environment for this run only (the Studio's
+        PTO-ISA root): a fork of the fork server gets it too, as each run's environment is
+        sent with the run."""
         if self._thread is not None:
             raise RuntimeError("a run is already in progress; cancel it or wait for it to end")
-        thread = _RunThread(source, workdir, self.grace_s, self.launcher, self, extra_args)
+        thread = _RunThread(source, workdir, self.grace_s, self.launcher, self, extra_args, env)
         thread.job_started.connect(self.started)
         thread.line.connect(self.progress)
         thread.done.connect(self._on_done)

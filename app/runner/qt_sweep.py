@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from PySide6 import QtCore
@@ -36,6 +36,7 @@ class _Request:
     workdir: str
     jobs: int | None
     cluster: str
+    env: tuple[tuple[str, str], ...] = ()
 
 
 class _SweepThread(QtCore.QThread):
@@ -54,7 +55,7 @@ class _SweepThread(QtCore.QThread):
     def run(self) -> None:  # the thread body
         r = self._request
         try:
-            executor = open_executor(jobs=r.jobs, cluster=r.cluster or None, grace_s=self._grace_s)  # fmt: skip
+            executor = open_executor(jobs=r.jobs, cluster=r.cluster or None, grace_s=self._grace_s, env=dict(r.env))  # fmt: skip
         except (PtoError, ValueError) as err:
             self.broke.emit(str(err))
             return
@@ -99,13 +100,16 @@ class QtSweepRunner(ThreadRunner):
         *,
         jobs: int | None = None,
         cluster: str = "",
+        env: Mapping[str, str] | None = None,
     ) -> None:
         """Run ``variants`` of ``param``, ``jobs`` at once (None: one per core, or per worker
         thread of the cluster), on the Dask scheduler at ``cluster`` when it is not empty.
+        ``env`` overrides the environment of runs on this machine (``open_executor``).
         ``RuntimeError`` while a sweep is going."""
         if self._thread is not None:
             raise RuntimeError("a sweep is already running; cancel it or wait for it to end")
-        request = _Request(param, tuple(variants), os.fspath(workdir), jobs, cluster.strip())
+        pairs = tuple(sorted((env or {}).items()))
+        request = _Request(param, tuple(variants), os.fspath(workdir), jobs, cluster.strip(), pairs)
         thread = _SweepThread(request, self.grace_s, self)
         thread.opened.connect(self.opened)
         thread.run_started.connect(self.started)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -145,6 +145,7 @@ class SweepRunner(Protocol):
         *,
         jobs: int | None = ...,
         cluster: str = ...,
+        env: Mapping[str, str] | None = ...,
     ) -> None: ...
 
     def cancel(self) -> None: ...
@@ -324,11 +325,13 @@ class SweepPanel(QWidget):
         dialogs: SweepDialogs | None = None,
         consent: Callable[[], bool] | None = None,
         settings: QSettings | None = None,
+        run_env: Callable[[], Mapping[str, str]] | None = None,
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
         self._document = document
         self._consent = consent  # asked before a sweep runs the document (restricted mode)
+        self._run_env = run_env  # the runs' environment overrides (the PTO-ISA root setting)
         self.keep_run = keep_run
         self.dialogs = dialogs
         self.settings = settings  # where the Jobs and Cluster fields are kept
@@ -735,7 +738,8 @@ class SweepPanel(QWidget):
         self.progress.setValue(0)
         self.status.setText("Starting…")
         self.sweep_started.emit()
-        self.runner.start(param, variants, self._sweep_dir, jobs=self.jobs(), cluster=self.cluster())  # fmt: skip
+        env = dict(self._run_env()) if self._run_env is not None else {}
+        self.runner.start(param, variants, self._sweep_dir, jobs=self.jobs(), cluster=self.cluster(), env=env)  # fmt: skip
         self._update_buttons()
 
     def _on_opened(self, where: str) -> None:

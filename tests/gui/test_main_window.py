@@ -44,6 +44,7 @@ class ScriptedDialogs(Dialogs):
         self.unsaved: list[Choice] = []
         self.recover: list[bool] = []
         self.trust: list[bool] = []
+        self.trust_notes: list[str] = []  # what each trust question said changed ("" if none)
         self.paths: list[Path | None] = []
         self.errors: list[tuple[str, str]] = []
         self.asked: list[str] = []
@@ -58,8 +59,9 @@ class ScriptedDialogs(Dialogs):
         assert self.recover, f"unexpected recovery prompt for {project}"
         return self.recover.pop(0)
 
-    def ask_trust(self, carriers: list[Any]) -> bool:
+    def ask_trust(self, carriers: list[Any], note: str = "") -> bool:
         self.asked.append(f"trust:{', '.join(c.name for c in carriers)}")
+        self.trust_notes.append(note)
         assert self.trust, f"unexpected trust prompt for {[c.name for c in carriers]}"
         return self.trust.pop(0)
 

@@ -36,7 +36,7 @@ RUN_TIMEOUT_MS = 240_000
 class TrustingDialogs(ScriptedDialogs):
     """Scripted answers; the bundled samples carry no C++, so nobody should ask for trust."""
 
-    def ask_trust(self, carriers: Any) -> bool:
+    def ask_trust(self, carriers: Any, note: str = "") -> bool:
         raise AssertionError("unexpected trust prompt for a bundled sample")
 
 

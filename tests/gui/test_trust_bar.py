@@ -18,7 +18,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from test_main_window import ScriptedDialogs, press, shown_window
-from trust_projects import CPP, code_document, write_elsewhere
+from trust_projects import CPP, body_file_document, code_document, write_elsewhere
 
 from app.dialogs import Dialogs
 from app.main_window import MainWindow
@@ -233,6 +233,113 @@ def test_a_bundled_sample_with_code_is_trusted_and_auto_runs(
     result = wait_run(qtbot, window, window.auto_run)
     assert result.ok, result.error
     assert dialogs_of(window).asked == []
+
+
+def test_a_cpp_file_the_project_names_is_covered_by_its_trust(
+    qtbot: Any, make_window: Callable[[], MainWindow], tmp_path: Path, config: Path
+) -> None:
+    """``cpp_body_path`` names a file beside the project (relative): consent covers what the
+    file holds; an edit of the file outside the Studio restricts the project again (bar and
+    question name the file), restoring it trusts it again, a missing file refuses the run."""
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    body = folder / "body.cpp"
+    body.write_text(CPP)
+    project = write_elsewhere(body_file_document("body.cpp"), folder / "matmul_file.pto.json")
+    window = make_window()
+    dialogs = dialogs_of(window)
+    assert window.open_path(project)
+    assert window.restricted and bar_shown(window)
+
+    # Consent; the run finds body.cpp beside the project, not beside the run's script.
+    dialogs.trust.append(True)
+    window.canvas.viewer.setFocus()
+    result = wait_run(qtbot, window, lambda: press(qtbot, window, "F5"))
+    assert result.ok, result.error
+    assert result.script_path.parent != folder
+    assert dialogs.trust_notes == [""] and not bar_shown(window)
+    store = trust.TrustStore(config / trust.STORE_NAME)
+    assert store.is_trusted(trust.content_hash(io.load(project)))
+
+    # The file changes behind the Studio's back: the bar comes back and names the file.
+    body.write_text(CPP + "\n// changed by someone else")
+    qtbot.waitUntil(lambda: bar_shown(window), timeout=10_000)
+    changed = "the C++ file of kernel matmul (cpp_body_path) changed since you trusted it"
+    assert window.restricted
+    assert "The C++ file of kernel matmul (cpp_body_path) changed" in window.trust_bar.label.text()
+    # Run asks again, saying what changed; "No" runs nothing.
+    dialogs.trust.append(False)
+    press(qtbot, window, "F5")
+    assert dialogs.trust_notes == ["", changed] and not window.run_panel.is_running()
+    # Reopening the changed content elsewhere is not trusted either.
+    other = make_window()
+    assert other.open_path(project) and other.restricted and bar_shown(other)
+
+    # Restored: the content trusted before runs again without a question, here and on reopen.
+    body.write_text(CPP)
+    qtbot.waitUntil(lambda: not bar_shown(window), timeout=10_000)
+    again = wait_run(qtbot, window, lambda: press(qtbot, window, "F5"))
+    assert again.ok, again.error
+    assert len(dialogs.trust_notes) == 2
+    third = make_window()
+    assert third.open_path(project) and third.trusted and not bar_shown(third)
+
+    # A missing file is not a question but an error naming kernel, node and field.
+    body.unlink()
+    qtbot.waitUntil(lambda: window.doc_trust.state(window.document).problem is not None)
+    press(qtbot, window, "F5")
+    assert len(dialogs.trust_notes) == 2 and not window.run_panel.is_running()
+    ((title, text),) = dialogs.errors
+    kernel = next(n for n, _g, _o in window.document.walk() if n.kind == "kernel.def")
+    assert title == "Cannot run"
+    assert text.startswith(
+        f"kernel matmul (node {kernel.id}): cpp_body_path: cannot read 'body.cpp'"
+    )
+    assert not bar_shown(window)
+
+
+def test_save_as_moves_where_a_relative_cpp_path_resolves(
+    qtbot: Any, make_window: Callable[[], MainWindow], tmp_path: Path
+) -> None:
+    """A relative ``cpp_body_path`` resolves against the project file's folder: unsaved it has
+    none (the run says to save first), saved it is that folder, and Save As moves it (with the
+    original removed, the run uses the copy beside the saved project). A file named after trust
+    was given is trusted by consent, as any new code is."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    (first / "body.cpp").write_text(CPP)
+    (second / "body.cpp").write_text(CPP)
+    window = make_window()
+    dialogs = dialogs_of(window)
+    assert window.new_document()
+    window.editor.reset(body_file_document("body.cpp"))  # as if built on the canvas
+    window.document.folder = None
+    assert not window.run() and not window.run_panel.is_running()
+    ((title, text),) = dialogs.errors
+    assert title == "Cannot run" and "cpp_body_path" in text and "save it first" in text
+
+    assert window.save_as(first / "p.pto.json")
+    assert window.document.folder == first.resolve()
+    qtbot.waitUntil(lambda: bar_shown(window), timeout=10_000)
+    assert "The C++ file of kernel matmul (cpp_body_path) is not trusted yet" in (
+        window.trust_bar.label.text()
+    )
+    dialogs.trust.append(True)
+    assert wait_run(qtbot, window, window.run).ok
+    assert not bar_shown(window)
+
+    assert window.save_as(second / "p.pto.json")
+    (first / "body.cpp").unlink()
+    assert window.document.folder == second.resolve()
+    assert window.trusted  # the same content in the new folder
+    moved = wait_run(qtbot, window, window.run)
+    assert moved.ok, moved.error
+    assert dialogs.trust_notes == ["the C++ file of kernel matmul (cpp_body_path) is not trusted yet"]  # fmt: skip
+
+    (second / "body.cpp").write_text("/* not the code that was trusted */")
+    qtbot.waitUntil(lambda: bar_shown(window), timeout=10_000)
+    assert "The C++ file of kernel matmul (cpp_body_path)" in window.trust_bar.label.text()
 
 
 ENTRY_SCRIPT = """

@@ -145,7 +145,7 @@ def emit_kernel_def(x: Emitter, n: Node) -> None:
         kwargs.append(f"cpp_src={x.lit(n, 'props.cpp_src', cpp, multiline=True)}")
     for path in ("cpp_body_path", "cpp_tu_path"):
         if path in given:
-            kwargs.append(f"{path}={x.lit(n, f'props.{path}', p[path])}")
+            kwargs.append(f"{path}={x.file_path(n, path)}")
     if abi != "auto":
         kwargs.append(f"abi={x.q(abi)}")
     if includes:
@@ -331,16 +331,19 @@ KINDS = [
                 "str",
                 "",
                 doc="a file holding the C++ body, instead of cpp_src (absolute, or relative to "
-                "the exported script; docs/kernels.md)",
+                "the project file's folder; docs/kernels.md)",
                 carries_code=True,
+                names_file=True,
             ),
             PropSpec(
                 "cpp_tu_path",
                 "str",
                 "",
                 doc="a file holding a whole C++ translation unit that defines the kernel's "
-                "reference-ABI entry (docs/kernels.md)",
+                "reference-ABI entry (absolute, or relative to the project file's folder; "
+                "docs/kernels.md)",
                 carries_code=True,
+                names_file=True,
             ),
             PropSpec(
                 "abi",
