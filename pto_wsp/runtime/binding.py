@@ -158,6 +158,8 @@ def axis_size_for(
     try:
         var = workload.resolve_axis_name(name)
     except ScheduleError:
+        if len(workload.reference_loops(name)) > 1:
+            raise  # a reference name of several loops: the message lists the candidates
         raise ScheduleError(
             f"workload {workload.name!r} has no loop named {name!r}; loops with a run-time "
             f"size (DenseDyn): {listed}",

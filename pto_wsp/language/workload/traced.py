@@ -183,7 +183,7 @@ class Workload:
             for p, n, var in table:
                 if p == prio and n == name:
                     return var
-        matches = [v for v in self._loop_vars() if v.reference_name == name]
+        matches = self.reference_loops(name)
         if len(matches) == 1:
             return matches[0]
         if matches:
@@ -200,6 +200,11 @@ class Workload:
             f"valid names: {valid}",
             loc=user_location(),
         )
+
+    def reference_loops(self, name: str) -> list[LoopVar]:
+        """The loop variables whose reference-implementation name is ``name``, outermost first
+        (``resolve_axis_name`` uses it when no user name matches; more than one is ambiguous)."""
+        return [v for v in self._loop_vars() if v.reference_name == name]
 
     def _loop_vars(self) -> list[LoopVar]:
         """Every loop variable of the tree, outermost first."""
