@@ -110,6 +110,9 @@ def set_root_in_the_studio(qtbot: Any, window: MainWindow, root: Path) -> None:
     window.actions["pto_isa_root"].trigger()
     assert typed == [str(root)]
     assert ptoisa_setting.root(window.settings) == str(root)
+    window.activateWindow()
+    window.canvas.viewer.setFocus()  # back from the dialog: F5 goes to the window
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.canvas.viewer)
 
 
 def cost_table(window: MainWindow, name: str) -> None:

@@ -274,6 +274,9 @@ def test_a_cpp_file_the_project_names_is_covered_by_its_trust(
     # Reopening the changed content elsewhere is not trusted either.
     other = make_window()
     assert other.open_path(project) and other.restricted and bar_shown(other)
+    other.close()
+    window.activateWindow()
+    window.canvas.viewer.setFocus()  # the keys go to this window again
 
     # Restored: the content trusted before runs again without a question, here and on reopen.
     body.write_text(CPP)
@@ -283,11 +286,14 @@ def test_a_cpp_file_the_project_names_is_covered_by_its_trust(
     assert len(dialogs.trust_notes) == 2
     third = make_window()
     assert third.open_path(project) and third.trusted and not bar_shown(third)
+    third.close()
+    window.activateWindow()
+    window.canvas.viewer.setFocus()
 
     # A missing file is not a question but an error naming kernel, node and field.
     body.unlink()
     qtbot.waitUntil(lambda: window.doc_trust.state(window.document).problem is not None)
-    press(qtbot, window, "F5")
+    window.actions["run"].trigger()  # Run > Run
     assert len(dialogs.trust_notes) == 2 and not window.run_panel.is_running()
     ((title, text),) = dialogs.errors
     kernel = next(n for n, _g, _o in window.document.walk() if n.kind == "kernel.def")
