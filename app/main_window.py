@@ -333,7 +333,7 @@ class MainWindow(QMainWindow):
         assert self.autosaver is not None
         self.path = Path(path).resolve() if path is not None else None
         self._unsaved_origin = unsaved
-        doc.folder = self.path.parent if self.path is not None else None  # recovered: the project's
+        doc.folder = self.path.parent if self.path is not None else None  # also when recovered
         self.doc_trust.opened(doc, path, from_file=assess)
         self.editor.reset(doc)
         self.autosaver.path = self.path
@@ -687,8 +687,11 @@ class MainWindow(QMainWindow):
         self.recent.add(path)
         self._remember_dir(path)
         opened = f"Opened {path}" + (" (recovered from autosave)" if recovered else "")
+        problem = self.doc_trust.state(self.document).problem
         if self.restricted:
             self.show_message(f"{opened} — Restricted mode: {self.doc_trust.reason}", 0)
+        elif problem is not None:  # a C++ file it names cannot be read: it cannot run
+            self.show_message(f"{opened} — {problem}", 0)
         else:
             self.show_message(opened)
         return True
