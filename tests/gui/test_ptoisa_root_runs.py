@@ -153,6 +153,19 @@ def test_a_path_a_kernel_and_the_a2a3_table_run_with_the_root_set_in_the_studio(
     assert 'CostTable.from_ptoisa("a2a3")' in priced.script_path.read_text()
     assert dialogs.asked.count("trust:matmul") == 1
 
+    # A sweep's runs get the root too (Run > Sweep…, two values of the worker count).
+    window.open_sweep()
+    panel = window.sweep
+    panel.values_edit.clear()
+    qtbot.keyClicks(panel.values_edit, "1, 2")
+    with qtbot.waitSignal(panel.sweep_finished, timeout=RUN_TIMEOUT_MS) as swept:
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    points = swept.args[0].points
+    assert [p.status for p in points] == ["ok", "ok"], [p.error for p in points]
+    window.activateWindow()
+    window.canvas.viewer.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.canvas.viewer)
+
     # Cleared: $PTO_ISA_ROOT (unset here) applies again, and the run says so.
     ptoisa_setting.set_root(window.settings, "")
     again = wait_run(qtbot, window)
