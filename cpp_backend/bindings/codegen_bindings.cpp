@@ -164,6 +164,7 @@ void bind_codegen(py::module_& m) {
         }
     });
     m.attr("ABI_VERSION") = PTO_ABI_VERSION;
+    m.attr("SOURCE_TOKEN") = PTO_SOURCE_TOKEN;
     bind_sim_config(m);
     m.def("emit_cpu_sim", &emit, py::arg("module"), py::arg("tensor_strides") = std::vector<std::vector<int64_t>>{},
           "C++ sources of the cpu_sim library of a verified module: dict(files=[(name, text)], "
@@ -171,8 +172,11 @@ void bind_codegen(py::module_& m) {
           "CodegenError(message, loc).");
     py::class_<Library, std::shared_ptr<Library>>(m, "Library",
                                                   "A dlopen'ed generated cpu_sim library.")
-        .def(py::init<const std::string&>(), py::arg("path"))
+        .def(py::init<const std::string&, std::vector<std::string>>(), py::arg("path"),
+             py::arg("sources") = std::vector<std::string>{},
+             "Load the library; sources[N] is the path its source token N stands for.")
         .def_property_readonly("path", &Library::path)
+        .def_property_readonly("sources", &Library::sources)
         .def_property_readonly("abi_version", &Library::abi_version)
         .def_property_readonly("symbol_names", &Library::symbol_names)
         .def_property_readonly("param_names", &Library::param_names)

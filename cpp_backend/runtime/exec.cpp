@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 extern "C" int32_t pto_abi_fail(pto_abi_run* run, const char* fmt, ...) {
     if (run != nullptr && run->error != nullptr && run->error_cap > 0) {
@@ -124,7 +125,8 @@ extern "C" void pto_abi_access_bounding(pto_sim* sim, int32_t tensor, int64_t of
 
 namespace pto::exec {
 
-Library::Library(const std::string& path) : path_(path) {
+Library::Library(const std::string& path, std::vector<std::string> sources)
+    : path_(path), sources_(std::move(sources)) {
     handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (handle_ == nullptr) {
         const char* why = dlerror();
@@ -226,14 +228,20 @@ std::unique_ptr<RunResult> run(const Library& lib, const RunInputs& in) {
     r.error = error;
     r.error_cap = sizeof error;
     r.current = pto_abi_current_task();  // this thread's record; arms the crash handlers
+    std::vector<const char*> sources;
+    for (const auto& s : lib.sources()) sources.push_back(s.c_str());
+    pto_abi_set_sources(sources.data(), static_cast<int32_t>(sources.size()));
     const int32_t rc = lib.run_fn()(&r);
     *r.current = pto_abi_current{};  // a kernel that threw returned without clearing it
+    char expanded[sizeof error + 4096];  // the error, naming the real source files
+    pto_abi_expand_sources(error, expanded, sizeof expanded);
+    pto_abi_set_sources(nullptr, 0);
     std::free(arena);
     pto_sim_finish(res->sim);
     res->execute_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     res->ok = rc == 0;
-    if (!res->ok) res->error = error[0] != '\0' ? error : "the generated program failed";
+    if (!res->ok) res->error = expanded[0] != '\0' ? expanded : "the generated program failed";
     res->task_count = pto_sim_task_count(res->sim);
     res->total_cycles = pto_sim_total_cycles(res->sim);
     for (int32_t w = 0; w < pto_sim_workers(res->sim); ++w)

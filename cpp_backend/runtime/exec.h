@@ -1,7 +1,8 @@
 // Loading and running a generated cpu_sim library (the runtime half of runtime/abi.h).
 //
 // `Library` dlopens a built artifact and resolves its `pto_lib_*` entries, refusing a library of
-// another ABI version. `run()` creates a simulator from the schedule's config, binds the user's
+// another ABI version; its `sources` are the paths the library's source tokens stand for
+// (runtime/fault.h: a cached build names no user path, the loader gives them). `run()` creates a simulator from the schedule's config, binds the user's
 // buffers, the runtime symbols / params / slots and the cost table into one `pto_abi_run`, and
 // calls the library. It touches no Python object, so the binding calls it with the GIL released.
 #pragma once
@@ -24,7 +25,7 @@ public:
 
 class Library {
 public:
-    explicit Library(const std::string& path);
+    explicit Library(const std::string& path, std::vector<std::string> sources = {});
     ~Library();
     Library(const Library&) = delete;
     Library& operator=(const Library&) = delete;
@@ -37,6 +38,7 @@ public:
     int64_t num_tensors() const { return num_tensors_; }
     int64_t num_slots() const { return num_slots_; }
     int64_t arena_bytes() const { return arena_bytes_; }
+    const std::vector<std::string>& sources() const { return sources_; }
     pto_lib_run_fn run_fn() const { return run_; }
 
 private:
@@ -46,7 +48,7 @@ private:
     void* handle_ = nullptr;
     int32_t abi_version_ = 0;
     pto_lib_run_fn run_ = nullptr;
-    std::vector<std::string> symbols_, params_, kernels_;
+    std::vector<std::string> symbols_, params_, kernels_, sources_;
     int64_t num_tensors_ = 0, num_slots_ = 0, arena_bytes_ = 0;
 };
 

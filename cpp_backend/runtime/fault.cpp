@@ -15,8 +15,42 @@
 namespace {
 
 // initial-exec: the signal handler reads it, and a dynamic-TLS access may allocate (not
-// async-signal-safe). Two pointers fit the static TLS surplus glibc keeps for dlopen'ed objects.
+// async-signal-safe). A few words fit the static TLS surplus glibc keeps for dlopen'ed objects.
 __thread pto_abi_current t_current __attribute__((tls_model("initial-exec"))) = {nullptr, nullptr};
+// The running library's source paths (pto_abi_set_sources): source token N stands for t_sources[N].
+__thread const char* const* t_sources __attribute__((tls_model("initial-exec"))) = nullptr;
+__thread int32_t t_num_sources __attribute__((tls_model("initial-exec"))) = 0;
+
+constexpr char kToken[] = PTO_SOURCE_TOKEN;
+constexpr std::size_t kTokenLen = sizeof kToken - 1;
+
+// The path source token `s` ("<pto-source-N>...") stands for, and the token's length in
+// *len; nullptr when `s` does not start with a token of the thread's table.
+const char* token_path(const char* s, std::size_t* len) {
+    for (std::size_t i = 0; i < kTokenLen; ++i)
+        if (s[i] != kToken[i]) return nullptr;
+    std::size_t i = kTokenLen;
+    int64_t k = 0;
+    if (s[i] < '0' || s[i] > '9') return nullptr;
+    for (; s[i] >= '0' && s[i] <= '9' && k < (int64_t{1} << 31); ++i) k = k * 10 + (s[i] - '0');
+    if (s[i] != '>' || k >= t_num_sources || t_sources == nullptr || t_sources[k] == nullptr)
+        return nullptr;
+    *len = i + 1;
+    return t_sources[k];
+}
+
+// Appends `s` to buf[*n..cap-1) with its source tokens expanded (no allocation, no libc).
+void append_expanded(const char* s, char* buf, std::size_t cap, std::size_t* n) {
+    while (s != nullptr && *s != '\0' && *n + 1 < cap) {
+        std::size_t len = 0;
+        if (const char* path = *s == '<' ? token_path(s, &len) : nullptr) {
+            for (; *path != '\0' && *n + 1 < cap; ++path) buf[(*n)++] = *path;
+            s += len;
+        } else {
+            buf[(*n)++] = *s++;
+        }
+    }
+}
 
 constexpr int kSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 constexpr int kNumSignals = sizeof kSignals / sizeof kSignals[0];
@@ -66,7 +100,7 @@ struct Line {
     void where(const pto_abi_site* site) {
         if (site->loc != nullptr && site->loc[0] != '\0') {
             add(" (");
-            add(site->loc);
+            append_expanded(site->loc, buf, sizeof buf, &n);
             add(")");
         }
     }
@@ -167,6 +201,18 @@ extern "C" pto_abi_current* pto_abi_current_task(void) {
     static thread_local AltStack alt_stack;
     (void)alt_stack;
     return &t_current;
+}
+
+extern "C" void pto_abi_set_sources(const char* const* files, int32_t n) {
+    t_sources = files;
+    t_num_sources = files == nullptr ? 0 : n;
+}
+
+extern "C" void pto_abi_expand_sources(const char* text, char* out, size_t cap) {
+    if (out == nullptr || cap == 0) return;
+    std::size_t n = 0;
+    append_expanded(text, out, cap, &n);
+    out[n] = '\0';
 }
 
 extern "C" int32_t pto_abi_kernel_error(pto_abi_run* run, const pto_abi_site* site,

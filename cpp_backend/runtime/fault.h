@@ -16,10 +16,17 @@
  *   (pto_abi_kernel_error, abi.h) pto_wsp raises as KernelError.
  *
  * The line formats are parsed by pto_wsp/isolation.py (FATAL_LINE); change both together.
+ *
+ * Source paths are not in a library built for the cache: the build cache (pto_wsp/backends)
+ * writes each user file of a "file:line" as PTO_SOURCE_TOKEN "N>" (the N-th source of the
+ * library), so a script exported to another folder reuses the build. The loader gives the real
+ * paths back (exec::Library's sources); a run installs them for its thread
+ * (pto_abi_set_sources), and every message above, and the run's error, names the real file.
  */
 #ifndef PTO_RUNTIME_FAULT_H
 #define PTO_RUNTIME_FAULT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sim.h"
@@ -31,8 +38,12 @@ extern "C" {
 /* A kernel as messages name it; one static instance per kernel in a generated library. */
 typedef struct pto_abi_site {
     const char* kernel; /* kernel name */
-    const char* loc;    /* "file:line" of its @kernel definition, "" when unknown */
+    const char* loc;    /* "file:line" of its @kernel definition, "" when unknown; the file
+                           may be a source token (PTO_SOURCE_TOKEN) */
 } pto_abi_site;
+
+/* "<pto-source-N>": the N-th user source file of a library, in place of its path. */
+#define PTO_SOURCE_TOKEN "<pto-source-"
 
 /* The task a thread is running a kernel for (site == NULL: no kernel is running). */
 typedef struct pto_abi_current {
@@ -47,6 +58,14 @@ typedef struct pto_abi_current {
 /* The calling thread's record. Also arms the fatal-signal and atexit handlers (once per
  * process) and gives the calling thread an alternate signal stack (once per thread). */
 pto_abi_current* pto_abi_current_task(void);
+
+/* The paths the source tokens of the library the calling thread runs stand for (files[N] for
+ * token N; NULL, 0: none). The array must outlive the run; the messages above read it. */
+void pto_abi_set_sources(const char* const* files, int32_t n);
+
+/* Writes `text` to `out` (capacity `cap` > 0, always NUL-terminated, truncated) with every
+ * source token of the calling thread's table replaced by its path; async-signal-safe. */
+void pto_abi_expand_sources(const char* text, char* out, size_t cap);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -8,7 +8,7 @@ import numpy.typing
 import pto_wsp._core.ir
 import pto_wsp.language.policy_kinds
 import typing
-__all__: list[str] = ['ABI_VERSION', 'CodegenError', 'Library', 'LoadError', 'RunCosts', 'RunResult', 'RunValues', 'SimConfig', 'emit_cpu_sim', 'run', 'sim_config']
+__all__: list[str] = ['ABI_VERSION', 'CodegenError', 'Library', 'LoadError', 'RunCosts', 'RunResult', 'RunValues', 'SOURCE_TOKEN', 'SimConfig', 'emit_cpu_sim', 'run', 'sim_config']
 class CodegenError(Exception):
     pass
 class LoadError(Exception):
@@ -143,8 +143,10 @@ class Library:
     """
     A dlopen'ed generated cpu_sim library.
     """
-    def __init__(self, path: str) -> None:
-        ...
+    def __init__(self, path: str, sources: collections.abc.Sequence[str] = []) -> None:
+        """
+        Load the library; sources[N] is the path its source token N stands for.
+        """
     @property
     def abi_version(self) -> int:
         ...
@@ -165,6 +167,9 @@ class Library:
         ...
     @property
     def path(self) -> str:
+        ...
+    @property
+    def sources(self) -> list[str]:
         ...
     @property
     def symbol_names(self) -> list[str]:
@@ -233,3 +238,4 @@ def sim_config(module: pto_wsp._core.ir.Module) -> SimConfig:
     The simulator settings a lowered module's schedule asks for. Raises CodegenError.
     """
 ABI_VERSION: int = 2
+SOURCE_TOKEN: str = '<pto-source-'

@@ -1,7 +1,9 @@
 """Build cache of generated cpu_sim libraries.
 
 Key = sha256 of (emitted sources, compiler path + ``--version``, flags, machine + CPU flags,
-backend version, runtime library hash). One directory per key under the cache root (env
+backend version, runtime library hash): what the built library depends on. The sources name no
+user path (the cpu_sim backend writes them as source tokens, ``source_tokens``, and gives the
+paths to the loaded library), so a script exported to another folder reuses its build. One directory per key under the cache root (env
 ``PTO_WSP_CACHE_DIR``, else ``platformdirs.user_cache_dir("pto-wsp")``) holds the sources, the
 library ``lib.so`` and ``manifest.json`` (with the sha256 of ``lib.so``).
 

@@ -13,7 +13,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,6 +37,7 @@ from ..errors import (
 from ..language import dtype_table
 from ..language.kernel import KernelIR
 from ..language.workload import Workload
+from . import source_tokens
 from .base import Backend, Built
 from .cache import Artifact, BuildCache
 
@@ -432,23 +433,43 @@ def _ptoisa_toolchain(module: Any, ptoisa_files: list[str]) -> PtoIsaToolchain |
 
 
 def _load(
-    cache: BuildCache, src: Mapping[str, Any], name: str, ptoisa: PtoIsaToolchain | None = None
+    cache: BuildCache,
+    src: Mapping[str, Any],
+    name: str,
+    ptoisa: PtoIsaToolchain | None = None,
+    sources: Iterable[str] = (),
 ) -> tuple[Any, Artifact]:
-    """Build (or reuse) and dlopen; a cached library that fails to load is rebuilt once."""
-    files = [tuple(f) for f in src["files"]]
+    """Build (or reuse) and dlopen; a cached library that fails to load is rebuilt once.
+    The user files ``sources`` are built as source tokens (``source_tokens``): a script in
+    another folder reuses the build, and the loaded library names the real files."""
+    tokenised = source_tokens.tokenise([(str(n), str(t)) for n, t in src["files"]], sources)
+    files, paths = tokenised.files, list(tokenised.sources)
     separate = list(src.get("ptoisa_files", []))
-    artifact = cache.get_or_build(files, src["main_file"], name, separate, ptoisa)
     try:
-        return _codegen.Library(str(artifact.library)), artifact
+        artifact = cache.get_or_build(files, src["main_file"], name, separate, ptoisa)
+    except CompileError as err:
+        raise _with_paths(err, paths) from None
+    try:
+        return _codegen.Library(str(artifact.library), paths), artifact
     except _codegen.LoadError:
         if artifact.built:
             raise
     cache.invalidate(artifact)
-    artifact = cache.get_or_build(files, src["main_file"], name, separate, ptoisa)
     try:
-        return _codegen.Library(str(artifact.library)), artifact
+        artifact = cache.get_or_build(files, src["main_file"], name, separate, ptoisa)
+    except CompileError as err:
+        raise _with_paths(err, paths) from None
+    try:
+        return _codegen.Library(str(artifact.library), paths), artifact
     except _codegen.LoadError as err:
         raise CompileError(f"cpu_sim: {err}", loc=user_location()) from None
+
+
+def _with_paths(err: CompileError, paths: list[str]) -> CompileError:
+    """``err`` (about tokenised sources) naming the user's files."""
+    if not paths:
+        return err
+    return CompileError(source_tokens.expand(err.message, paths), loc=err.loc)
 
 
 def build_cpu_sim(workload: Workload, cost_table: Any = None) -> Built:
@@ -464,7 +485,7 @@ def build_cpu_sim(workload: Workload, cost_table: Any = None) -> Built:
     src = emit_sources(module, tensors)
     ptoisa = _ptoisa_toolchain(module, list(src["ptoisa_files"]))
     try:
-        library, artifact = _load(BuildCache(), src, module.name, ptoisa)
+        library, artifact = _load(BuildCache(), src, module.name, ptoisa, lowered.sources)
     except CompileError as err:
         raise _at_custom_kernel(err, workload) from None
     runner = CpuSimRunner(module, tensors, library, artifact, table, lowered.axis_sizes)

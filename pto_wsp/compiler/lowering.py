@@ -65,9 +65,14 @@ class Located(Protocol):
 TensorLike = Tensor | TensorView
 
 
-def _loc(obj: Located | None) -> str:
+def _loc(obj: Located | None, sources: set[str] | None = None) -> str:
+    """``file:line`` of ``obj`` for the IR ("" when unknown); its file joins ``sources``."""
     loc = obj.loc if obj is not None else None
-    return str(loc) if isinstance(loc, SourceLoc) else ""
+    if not isinstance(loc, SourceLoc):
+        return ""
+    if sources is not None:
+        sources.add(loc.file)
+    return str(loc)
 
 
 def _fail(
@@ -130,11 +135,15 @@ def _attr_value(v: Any) -> Any:
 
 
 def lower_kernel_ir(
-    kir: KernelIR, name: str | None = None, kernel: KernelSource | None = None
+    kir: KernelIR,
+    name: str | None = None,
+    kernel: KernelSource | None = None,
+    sources: set[str] | None = None,
 ) -> Any:
-    """Build an ``ir.Kernel`` from a ``KernelIR`` (traced, or an untraced kernel's signature)."""
+    """Build an ``ir.Kernel`` from a ``KernelIR`` (traced, or an untraced kernel's signature);
+    the files of the locations it records join ``sources``."""
     kname = name or kir.name or (kernel.name if kernel is not None else "kernel")
-    k = ir.Kernel(_ident(kname), _loc(kernel))
+    k = ir.Kernel(_ident(kname), _loc(kernel, sources))
     for p in kir.params:
         shape = [int(s) for s in (p.shape or ())] if _static_shape(p.shape) else []
         default = p.default if isinstance(p.default, int | float) else None
@@ -148,7 +157,7 @@ def lower_kernel_ir(
                 [int(s) for s in op.shape],
                 _dtype_str(op.dtype),
                 attrs,
-                str(op.loc) if op.loc else "",
+                _loc(op, sources),
             )
         except (ValueError, TypeError) as e:
             raise _fail(f"op {op.op!r} of kernel {kname}: {e}", op, e) from e
@@ -203,11 +212,13 @@ class AxisSize:
 @dataclass(frozen=True)
 class Lowered:
     """What a backend that runs the module binds: the module, the root ``Tensor`` of each IR
-    tensor id (holding the user's numpy buffer) and the run-time axis sizes."""
+    tensor id (holding the user's numpy buffer), the run-time axis sizes and the user's source
+    files its locations name (a cached build names them by token: ``backends.source_tokens``)."""
 
     module: Any
     tensors: list[Tensor]
     axis_sizes: list[AxisSize]
+    sources: frozenset[str] = frozenset()
 
 
 class Lowering:
@@ -234,6 +245,11 @@ class Lowering:
         self.var_count = 0  # module-local ids handed out so far
         self.lowered: dict[int, Workload] = {}  # id -> workload lowered once (kept alive)
         self.names = _NameFinder(workload)
+        self.sources: set[str] = set()  # the files of every location the module records
+
+    def loc(self, obj: Located | None) -> str:
+        """``obj``'s location as the IR records it (``_loc``), its file noted in ``sources``."""
+        return _loc(obj, self.sources)
 
     # ---- entry ---------------------------------------------------------------------
     def run(self) -> Any:
@@ -289,7 +305,7 @@ class Lowering:
         nodes = [self.lower_stmt(s) for s in stmts]
         if len(nodes) == 1:
             return nodes[0]
-        return ir.Node.block(nodes, _loc(owner))
+        return ir.Node.block(nodes, self.loc(owner))
 
     def lower_body(self, stmts: Iterable[Any]) -> list:
         return [self.lower_stmt(s) for s in stmts]
@@ -323,24 +339,28 @@ class Lowering:
         if isinstance(s, tree.ConsumeNode):
             return self._stmt_ConsumeNode(s)
         if isinstance(s, tree.CloseNode):
-            return ir.Node.close(self.channel(s.channel), _loc(s))
+            return ir.Node.close(self.channel(s.channel), self.loc(s))
         if isinstance(s, tree.RecordNode):
-            return ir.Node.record(self.event(s.event), _loc(s))
+            return ir.Node.record(self.event(s.event), self.loc(s))
         if isinstance(s, tree.SyncNode):
-            return ir.Node.synchronize(self.event(s.event), _loc(s))
+            return ir.Node.synchronize(self.event(s.event), self.loc(s))
         if isinstance(s, tree.SlotSetNode):
-            return ir.Node.slot_set(int(s.slot), self.expr(s.value, s), _loc(s))
+            return ir.Node.slot_set(int(s.slot), self.expr(s.value, s), self.loc(s))
         if isinstance(s, tree.SlotLoadNode):
             return ir.Node.slot_load(
-                int(s.slot), self.view(s.view, s), self.expr(s.row, s), self.expr(s.col, s), _loc(s)
+                int(s.slot),
+                self.view(s.view, s),
+                self.expr(s.row, s),
+                self.expr(s.col, s),
+                self.loc(s),
             )
         if isinstance(s, tree.CombineNode):
-            return ir.Node.combine([self.lower_workload(w) for w in s.children], _loc(s))
+            return ir.Node.combine([self.lower_workload(w) for w in s.children], self.loc(s))
         if isinstance(s, tree.SequentialNode):
-            return ir.Node.sequential([self.lower_workload(w) for w in s.children], _loc(s))
+            return ir.Node.sequential([self.lower_workload(w) for w in s.children], self.loc(s))
         if isinstance(s, tree.ConnectNode):
             procs = self.lower_body(s.processes)
-            return ir.Node.connect(procs, [self.channel(c) for c in s.channels], _loc(s))
+            return ir.Node.connect(procs, [self.channel(c) for c in s.channels], self.loc(s))
         if isinstance(s, CollectiveOp):
             return self._stmt_CollectiveOp(s)
         # Not one of ours: no line of its own to report (the workload's is used).
@@ -371,24 +391,24 @@ class Lowering:
                 args.append(ir.Arg.scalar(pname, ir.Expr.symbol_f32(str(value.name))))
             else:
                 args.append(ir.Arg.scalar(pname, self.expr(value, c)))
-        return ir.Node.task(kid, axes, args, _loc(c))
+        return ir.Node.task(kid, axes, args, self.loc(c))
 
     def _stmt_LoopNode(self, n: tree.LoopNode) -> Any:
         # Variable binding is checked by the C++ verifier after the walk (``Module.verify``).
         pairs = [self.var(v) for v in n.vars]
         if n.kind == "parallel":
             axes = [self.axis(a, n) for a in n.axes]
-            return ir.Node.parallel_for(pairs, axes, self.lower_body(n.body), _loc(n))
+            return ir.Node.parallel_for(pairs, axes, self.lower_body(n.body), self.loc(n))
         if n.kind == "seq":
             ax = self.axis(n.axes[0], n)
-            return ir.Node.seq_for(pairs[0], ax, self.lower_body(n.body), _loc(n))
+            return ir.Node.seq_for(pairs[0], ax, self.lower_body(n.body), self.loc(n))
         if n.kind == "sel":
             sel = n.axes[0]
             sparse = sel.axis if isinstance(sel, SparseRow) else sel
             row = sel.row if isinstance(sel, SparseRow) else None
             row_e = self.expr(row if row is not None else 0, n)
             ax = self.axis(sparse, n)
-            return ir.Node.select_for(pairs[0], ax, row_e, self.lower_body(n.body), _loc(n))
+            return ir.Node.select_for(pairs[0], ax, row_e, self.lower_body(n.body), self.loc(n))
         raise _fail(f"loop kind {n.kind!r}", n)
 
     def _stmt_CondNode(self, n: tree.CondNode) -> Any:
@@ -396,30 +416,30 @@ class Lowering:
         for pred, body in n.branches:
             p = None if pred is None else self.expr(pred, n)
             branches.append((p, self.lower_body(body)))
-        return ir.Node.cond(branches, _loc(n))
+        return ir.Node.cond(branches, self.loc(n))
 
     def _stmt_PipeNode(self, n: tree.PipeNode) -> Any:
-        return ir.Node.pipe(self.lower_body(n.processes), _loc(n))
+        return ir.Node.pipe(self.lower_body(n.processes), self.loc(n))
 
     def _stmt_ProcessNode(self, n: tree.ProcessNode) -> Any:
         consumes = [self.channel(c) for c in n.consumes]
         produces = [self.channel(c) for c in n.produces]
         body = self.lower_body(n.body)
-        return ir.Node.process(n.name, consumes, produces, body, int(n.replicas), _loc(n))
+        return ir.Node.process(n.name, consumes, produces, body, int(n.replicas), self.loc(n))
 
     def _stmt_SendNode(self, n: tree.SendNode) -> Any:
         value = n.value
         vnode = self.lower_stmt(value) if isinstance(value, KernelCall) else None
         if vnode is None and value is not None and not isinstance(value, TensorLike):
             raise _fail(f"send of a {type(value).__name__} (send a kernel call or a tensor)", n)
-        return ir.Node.send(self.channel(n.channel), vnode, _loc(n), bool(n.block))
+        return ir.Node.send(self.channel(n.channel), vnode, self.loc(n), bool(n.block))
 
     def _stmt_ConsumeNode(self, n: tree.ConsumeNode) -> Any:
         return ir.Node.consume(
             self.channel(n.channel),
             self.var(n.var),
             self.lower_body(n.body),
-            _loc(n),
+            self.loc(n),
             first_axis=bool(n.first_axis),
         )
 
@@ -433,7 +453,7 @@ class Lowering:
         if n.dim is not None:
             attrs["dim"] = _attr_value(n.dim)
         dist = [int(d) for d in n.layout.to_ir_dist()]
-        return ir.Node.collective(n.kind, src, dst, dist, attrs, _loc(n))
+        return ir.Node.collective(n.kind, src, dst, dist, attrs, self.loc(n))
 
     def _check_collective_mesh(self, n: CollectiveOp) -> None:
         """A collective runs over the mesh of ``spatial_map``: it must exist, have the mesh
@@ -520,7 +540,7 @@ class Lowering:
             while f"{name}__{n}" in self.kernel_names:
                 n += 1
             name = f"{name}__{n}"
-        k = lower_kernel_ir(kir, name, kref)
+        k = lower_kernel_ir(kir, name, kref, self.sources)
         kid = self.module.add_kernel(k)
         self.kernel_names[name] = kid
         self.kernel_ids[key] = kid
@@ -911,7 +931,7 @@ def lower_for_run(workload: Workload) -> Lowered:
     ``lower_with_bindings``, with every ``DenseDyn`` given an int read at run time."""
     low = Lowering(workload, runtime_axis_sizes=True)
     module = low.run()
-    return Lowered(module, _bound_tensors(low), list(low.axis_sizes))
+    return Lowered(module, _bound_tensors(low), list(low.axis_sizes), frozenset(low.sources))
 
 
 def _bound_tensors(low: Lowering) -> list[Tensor]:
