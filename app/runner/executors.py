@@ -4,7 +4,11 @@
 the two things that differ, ``start`` (start one variant's run, a ``RunHandle``) and ``jobs``
 (how many run at once). ``LocalPool(jobs)`` starts each variant as ``RunJob`` does for Run — a
 worker process of its own, so a pool of N is N processes running at once, each cancellable
-(its process group) and none left behind by Ctrl+C; ``app.runner.cluster.DaskCluster`` runs
+(its process group) and none left behind by Ctrl+C. Like a Studio run, each variant's process
+is a fresh fork of the fork server (``warm_worker.shared_server``: ``pto_wsp`` imported once,
+not once per variant; the server is thread-safe and forks one child per run, so one serves the
+whole pool), or a new interpreter where the server is off (``PTO_WSP_FORK_SERVER=0``) or cannot
+run; ``app.runner.cluster.DaskCluster`` runs
 each variant's exported script on a Dask worker. ``open_executor`` picks one from what the
 user set (``python -m app.sweep --jobs N --cluster ADDRESS``, the Sweep dock's fields).
 """
@@ -12,14 +16,17 @@ user set (``python -m app.sweep --jobs N --cluster ADDRESS``, the Sweep dock's f
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from pto_wsp.runtime.fork_server import ForkServer
+
 from ..model.document import Document
 from ..model.sweep import RunHandle
 from .job import DEFAULT_GRACE_S, RunJob
+from .warm_worker import shared_server
 
 __all__ = ["SweepExecutor", "LocalPool", "default_jobs", "open_executor"]
 
@@ -47,12 +54,17 @@ def default_jobs() -> int:
 
 @dataclass(frozen=True)
 class LocalPool:
-    """Variants as worker processes on this machine, ``jobs`` at a time (default: one per core)."""
+    """Variants as worker processes on this machine, ``jobs`` at a time (default: one per core).
+
+    ``launcher`` gives the fork server each run is forked from (asked at every start, so a
+    server that died is replaced; None: a new process); default: the Studio's shared one.
+    """
 
     jobs: int = field(default_factory=default_jobs)
     grace_s: float = DEFAULT_GRACE_S
     env: Mapping[str, str] = field(default_factory=dict)
     """Overrides of each run's environment (the Studio's PTO-ISA root: ``RunJob``'s ``env``)."""
+    launcher: Callable[[], ForkServer | None] = shared_server
 
     def __post_init__(self) -> None:
         if self.jobs < 1:
@@ -63,10 +75,17 @@ class LocalPool:
         return f"{self.jobs} worker process{'' if self.jobs == 1 else 'es'} on this machine"
 
     def start(self, document: Document, artifact_dir: Path) -> RunJob:
-        return RunJob(document, artifact_dir, grace_s=self.grace_s, env=dict(self.env))
+        return RunJob(
+            document,
+            artifact_dir,
+            grace_s=self.grace_s,
+            env=dict(self.env),
+            launcher=self.launcher(),
+        )
 
     def close(self) -> None:
-        """Nothing to release: each run's process ends with it."""
+        """Nothing to release: each run's process ends with it (the shared fork server stays
+        for the next run or sweep and stops when the process exits)."""
 
 
 def open_executor(

@@ -101,6 +101,7 @@ class ForkServer:
         self._exits: dict[int, int] = {}
         self._next_id = 0
         self._closed = False
+        self.spawned = 0  # children forked: runs served here, not started as new processes
 
     # ---- lifecycle -----------------------------------------------------------------------
     def start(self) -> ForkServer:
@@ -180,6 +181,8 @@ class ForkServer:
         reply = self._request(request, timeout)
         if "error" in reply:
             raise ForkServerError(f"the fork server could not start the run: {reply['error']}")
+        with self._cond:
+            self.spawned += 1
         return ForkedProcess(self, int(reply["pid"]))
 
     def exit_status(self, pid: int) -> int | None:
