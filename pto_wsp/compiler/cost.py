@@ -40,7 +40,6 @@ new table needs no rebuild (``program.runner.set_cost_table(...)``, or the env v
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Mapping
@@ -139,6 +138,8 @@ class CostTable:
         if isinstance(spec, CostTable):
             return spec
         if isinstance(spec, str | os.PathLike):
+            import json  # lazy: only a cost table file needs it
+
             path = Path(spec)
             try:
                 data = json.loads(path.read_text())

@@ -38,7 +38,6 @@ program is compiled or its cost table is set, never per task.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import re
@@ -151,6 +150,8 @@ class ArchConstants:
 
 def _read_rows(path: Path) -> tuple[FormulaRow, ...]:
     """The csv as ``gen_formula_params_header.py`` reads it (same header and value checks)."""
+    import csv  # lazy: read only when a PTO-ISA cost is asked for
+
     rows: list[FormulaRow] = []
     with path.open(encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)

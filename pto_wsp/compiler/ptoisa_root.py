@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -92,6 +90,8 @@ class PtoIsaToolchain:
     def bf16_link_args(self) -> list[str]:
         """compiler-rt's builtins archive: float -> bf16 conversions (``__truncsfbf2``,
         ``__truncdfbf2``) that libgcc 12 lacks. Raises ``CompileError`` naming the package."""
+        import subprocess  # lazy: ``import pto_wsp`` loads this module (issue #18)
+
         out = subprocess.run(
             [self.cxx, "-rtlib=compiler-rt", "-print-libgcc-file-name"],
             capture_output=True,
@@ -147,6 +147,8 @@ def find_root(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 @cache
 def _clang_major(cxx: str) -> int | None:
+    import subprocess
+
     try:
         out = subprocess.run([cxx, "--version"], capture_output=True, text=True, check=False)
     except OSError:
@@ -158,6 +160,8 @@ def _clang_major(cxx: str) -> int | None:
 def find_compiler() -> str:
     """The compiler for PTO-ISA code: ``$PTO_ISA_CXX``, else ``clang++-19``, else a ``clang++``
     of version 19 or later. Raises ``CompileError`` naming what to install or set."""
+    import shutil
+
     env = os.environ.get(ENV_CXX, "")
     if env:
         path = shutil.which(env)

@@ -47,3 +47,12 @@ def test_from_numpy_still_maps_every_other_dtype_without_ml_dtypes():
         if member is not DType.BF16:
             assert DType.from_numpy(member.np) is member
     assert DType.from_numpy(np.dtype(np.float32)) is DType.F32
+
+
+def test_import_pto_wsp_leaves_compile_time_modules_unloaded():
+    """What only a compile or a cost-table file needs (the C++ extension, ``subprocess`` for the
+    compiler, ``csv`` for PTO-ISA's cost formulas, ``json`` for a cost table file) loads then,
+    not at ``import pto_wsp`` (issue #18: import <= 0.15 s over numpy)."""
+    loaded = _modules_after("import pto_wsp")
+    assert "pto_wsp" in loaded
+    assert not loaded & {"pto_wsp._core", "subprocess", "shutil", "csv", "json"}
