@@ -5,8 +5,10 @@
 // block alive until the buffer dies instead of freeing it: an old view then shows the records it
 // had when it was taken.
 //
-// Writing a fresh 10^6-task trace costs more in page faults (the kernel zeroing 48 MB) than in
-// simulation, so large blocks are 2 MiB huge pages and the most recently released large block is
+// Writing a fresh 10^6-task trace costs more in page faults (the kernel zeroing 56 MB) than in
+// simulation. Large blocks (>= 2 MiB) are anonymous mappings that grow with mremap, so a first
+// execute(), which has no task count to reserve for, faults each page once instead of copying
+// the records at every doubling (twice the pages); and the most recently released large block is
 // kept for the next simulator of the process (sim_trace.cpp): a repeated execute() reuses memory
 // that is already mapped.
 #pragma once
