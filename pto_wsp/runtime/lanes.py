@@ -24,6 +24,7 @@ import numpy as np
 
 from .csp_trace import CspTrace
 from .trace import TraceError, has_streams, validate_trace
+from .trace_gates import lane_order
 
 __all__ = [
     "LaneMode",
@@ -173,13 +174,15 @@ def build_lanes(
     mode: str = "workers",
     csp: CspTrace | None = None,
     num_workers: int | None = None,
+    order: np.ndarray | None = None,
 ) -> LaneSet:
     """Groups ``trace`` into lanes (one per worker, per stream, or per CSP process) by start.
 
-    One ``lexsort`` over the whole trace, then split at lane boundaries: no per-slice Python work.
-    In mode ``"workers"``, ``num_workers`` (the run's configured worker count) adds an empty lane
-    for each worker ``0..num_workers-1`` that ran nothing. Mode ``"processes"`` needs ``csp``
-    (see ``process_lanes``).
+    One sort over the whole trace (``trace_gates.lane_order``), then split at lane boundaries: no
+    per-slice Python work. In mode ``"workers"``, ``num_workers`` (the run's configured worker
+    count) adds an empty lane for each worker ``0..num_workers-1`` that ran nothing. Mode
+    ``"processes"`` needs ``csp`` (see ``process_lanes``). ``order``: ``lane_order`` of the
+    mode's field when the caller has it already (the run analysis shares it with the waits).
     """
     validate_trace(trace)
     if mode not in LANE_MODES:
@@ -201,7 +204,8 @@ def build_lanes(
     starts = np.asarray(trace["start"], dtype=np.int64)
     ends = np.asarray(trace["end"], dtype=np.int64)
     kernels = np.asarray(trace["kernel"], dtype=np.int64)
-    order = np.lexsort((ends, starts, keys))
+    if order is None:
+        order = lane_order(trace, field_name)
     sorted_keys = keys[order]
     cuts = np.flatnonzero(np.diff(sorted_keys)) + 1
     bounds = np.concatenate(([0], cuts, [len(order)])) if len(order) else np.zeros(1, np.int64)

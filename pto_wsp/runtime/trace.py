@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -76,11 +77,19 @@ class TraceError(PtoError, ValueError):
     """
 
 
+# Read-only traces (a run's memory-mapped trace file) already checked, by id: every analysis
+# function checks its argument, and each check reads the whole trace. A read-only array cannot
+# change, so its first check stands; a writeable one is checked every time.
+_CHECKED: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
+
+
 def validate_trace(trace: Any) -> np.ndarray:
     """Checks that ``trace`` is a 1-D structured array with every trace field; returns it.
 
     Raises ``TraceError`` naming the missing fields (or the record that ends before it starts).
     """
+    if isinstance(trace, np.ndarray) and _CHECKED.get(id(trace)) is trace:
+        return trace
     if not isinstance(trace, np.ndarray) or trace.dtype.names is None:
         raise TraceError(
             f"a trace must be a numpy structured array with fields {', '.join(TRACE_FIELDS)}, "
@@ -104,6 +113,8 @@ def validate_trace(trace: Any) -> np.ndarray:
         raise TraceError(
             f"trace record {bad} (task {int(trace['task'][bad])}) ends before it starts"
         )
+    if not trace.flags.writeable:
+        _CHECKED[id(trace)] = trace
     return trace
 
 

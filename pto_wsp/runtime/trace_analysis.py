@@ -28,7 +28,7 @@ import numpy as np
 from .int_groups import group_index
 from .lanes import build_lanes, makespan_of
 from .trace import kernel_name, validate_trace
-from .trace_gates import gate_rows
+from .trace_gates import gate_rows, lane_order
 from .trace_waits import WaitTotals, wait_totals
 
 __all__ = [
@@ -169,14 +169,17 @@ def kernel_stats(trace: np.ndarray, kernel_names: Sequence[str] = ()) -> tuple[K
     )
 
 
-def worker_stats(trace: np.ndarray, num_workers: int | None = None) -> tuple[WorkerStats, ...]:
+def worker_stats(
+    trace: np.ndarray, num_workers: int | None = None, order: np.ndarray | None = None
+) -> tuple[WorkerStats, ...]:
     """Per-worker busy cycles and utilisation (busy / makespan): the worker lanes' numbers.
 
     Busy time is the union of the worker's task intervals, so overlapping records are not
     counted twice. With ``num_workers`` (the configured worker count), workers
-    ``0..num_workers-1`` that ran nothing are listed too (utilisation 0).
+    ``0..num_workers-1`` that ran nothing are listed too (utilisation 0). ``order``:
+    ``trace_gates.lane_order(trace, "worker")`` when the caller has it.
     """
-    lanes = build_lanes(trace, "workers", num_workers=num_workers)
+    lanes = build_lanes(trace, "workers", num_workers=num_workers, order=order)
     return tuple(
         WorkerStats(
             worker=lane.key,
@@ -205,7 +208,8 @@ def critical_path(trace: np.ndarray) -> CriticalPath:
 
 def _gate_chain(trace: np.ndarray) -> CriticalPath:
     task, start, end = _cols(trace, "task", "start", "end")
-    gates = gate_rows(trace).tolist()  # a Python list: the walk reads one entry per link
+    # A memoryview reads one Python int per link without a list of 10^6 int objects.
+    gates = memoryview(gate_rows(trace))
     i = int(np.argmax(end))  # the first of the records that end last
     chain: list[int] = []
     # A gate ends before its task starts, so the walk cannot loop; the bound only guards a
@@ -257,15 +261,17 @@ def analyse_trace(
     kernel_names: Sequence[str] = (),
     num_workers: int | None = None,
 ) -> RunAnalysis:
-    """All of the above for one trace; ``num_workers`` is the run's configured worker count."""
+    """All of the above for one trace; ``num_workers`` is the run's configured worker count.
+    The worker lanes and the waits share one sort of the records by worker."""
     validate_trace(trace)
+    order = lane_order(trace, "worker")
     return RunAnalysis(
         task_count=len(trace),
         makespan=makespan_of(trace),
         kernels=kernel_stats(trace, kernel_names),
-        workers=worker_stats(trace, num_workers),
+        workers=worker_stats(trace, num_workers, order),
         critical_path=critical_path(trace),
-        waits=wait_totals(trace, kernel_names),
+        waits=wait_totals(trace, kernel_names, order),
     )
 
 

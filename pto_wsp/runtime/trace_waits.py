@@ -62,21 +62,24 @@ def cause_names(trace: np.ndarray) -> np.ndarray:
     return _NAMES[cause_codes(trace)]
 
 
-def _floor(trace: np.ndarray, codes: np.ndarray) -> np.ndarray:
+def _floor(trace: np.ndarray, codes: np.ndarray, worker_order: np.ndarray | None) -> np.ndarray:
     end = np.asarray(trace["end"], dtype=np.int64)
     floor = np.zeros(len(trace), dtype=np.int64)
     for field, own in (("worker", _WORKER), ("stream", _STREAM)):
-        prev = lane_prev(trace, field)
+        prev = lane_prev(trace, field, worker_order if field == "worker" else None)
+        if int(prev.max(initial=-1)) < 0:
+            continue  # no record has a previous task on such a lane (a run without streams)
         use = (prev >= 0) & (codes != own)
-        floor[use] = np.maximum(floor[use], end[prev[use]])
+        np.maximum(floor, np.where(use, end[prev], 0), out=floor)  # end[-1]: masked out
     return floor
 
 
-def wait_cycles(trace: np.ndarray) -> np.ndarray:
-    """Each record's wait in cycles (module doc), attributed to its ``cause``. int64."""
+def wait_cycles(trace: np.ndarray, worker_order: np.ndarray | None = None) -> np.ndarray:
+    """Each record's wait in cycles (module doc), attributed to its ``cause``. int64.
+    ``worker_order``: ``trace_gates.lane_order(trace, "worker")`` when the caller has it."""
     codes = cause_codes(trace)
     start = np.asarray(trace["start"], dtype=np.int64)
-    wait = np.maximum(start - _floor(trace, codes), 0)
+    wait = np.maximum(start - _floor(trace, codes, worker_order), 0)
     wait[codes == 0] = 0
     return wait
 
@@ -103,10 +106,14 @@ class WaitTotals:
     kernels: tuple[KernelWaits, ...]
 
 
-def wait_totals(trace: np.ndarray, kernel_names: Sequence[str] = ()) -> WaitTotals:
+def wait_totals(
+    trace: np.ndarray,
+    kernel_names: Sequence[str] = (),
+    worker_order: np.ndarray | None = None,
+) -> WaitTotals:
     """Sums ``wait_cycles`` per cause and per (kernel, cause); counts tasks per cause."""
     codes = cause_codes(trace)
-    wait = wait_cycles(trace)
+    wait = wait_cycles(trace, worker_order)
     nc = len(WAIT_CAUSES)
     per_cause = np.bincount(codes, weights=wait, minlength=nc) if len(codes) else np.zeros(nc)
     count = np.bincount(codes, minlength=nc) if len(codes) else np.zeros(nc, dtype=np.int64)

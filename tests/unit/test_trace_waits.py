@@ -9,7 +9,7 @@ import pytest
 from pto_wsp.runtime.chrome_check import ChromeFlowError, check_chrome_flows
 from pto_wsp.runtime.trace import TRACE_DTYPE, TraceError, chrome_trace, validate_trace
 from pto_wsp.runtime.trace_analysis import critical_path
-from pto_wsp.runtime.trace_gates import gate_rows, lane_prev
+from pto_wsp.runtime.trace_gates import gate_rows, lane_order, lane_prev
 from pto_wsp.runtime.trace_waits import cause_names, start_delay, wait_cycles, wait_totals
 from pto_wsp.runtime.wait_causes import NO_GATE, WAIT_CAUSES, cause_by_name
 
@@ -58,6 +58,29 @@ def test_gate_rows_map_task_ids_to_rows() -> None:
     assert gate_rows(SAMPLE).tolist() == [-1, -1, 1, 1, 2, 2]
     assert lane_prev(SAMPLE, "worker").tolist() == [-1, -1, 1, 0, 2, 3]
     assert lane_prev(SAMPLE, "stream").tolist() == [-1] * 6
+
+
+@pytest.mark.parametrize("in_start_order", [True, False])
+def test_lane_order_is_the_lexsort_by_lane_start_end_row(in_start_order: bool) -> None:
+    # In start order per worker (as the simulator records): the counting sort alone; shuffled
+    # starts and ties on (lane, start, end): the lexsort fallback. Both the same as the lexsort.
+    rng = np.random.default_rng(7)
+    n = 5000
+    t = np.zeros(n, dtype=TRACE_DTYPE)
+    t["worker"] = rng.integers(0, 5, n)
+    t["stream"] = rng.integers(-1, 3, n)
+    start = rng.integers(0, 400, n)
+    end = start + rng.integers(0, 3, n)
+    if in_start_order:
+        by_time = np.lexsort((end, start))
+        start, end = start[by_time], end[by_time]
+    t["start"], t["end"] = start, end
+    for field in ("worker", "stream"):
+        want = np.lexsort((t["end"], t["start"], t[field]))
+        got = lane_order(t, field)
+        assert got.tolist() == want.tolist()
+        assert lane_prev(t, field, got).tolist() == lane_prev(t, field).tolist()
+    assert lane_order(t[:0], "worker").tolist() == []
 
 
 def test_cause_names_and_wait_cycles() -> None:
