@@ -15,6 +15,10 @@ server can run it as that command would (``ForkServer.accepts``) and falls back 
 otherwise, so a dead server costs speed, never a run. POSIX only (``fork``): elsewhere
 ``ForkServer.supported`` is False and nothing changes.
 
+``ForkHere`` is the same child forked from the calling process itself, for a caller that has
+already imported what the run needs and runs one program (``pto-wsp run``: the child skips the
+interpreter start and ``import pto_wsp``); it also runs ``python -c CODE ARGS`` commands.
+
 The server talks to its client over a socket pair, one JSON object per line: ``spawn`` requests
 (answered with the child's pid) and, from the server, ``exit`` reports as children end. It is
 single-threaded (forking a threaded process is unsafe) and exits when the client goes away.
@@ -30,12 +34,12 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ForkServer", "ForkedProcess", "ForkServerError", "serve"]
+__all__ = ["ForkHere", "ForkServer", "ForkedProcess", "ForkServerError", "OwnChild", "serve"]
 
 PRELOAD: tuple[str, ...] = (
     "numpy",
@@ -250,6 +254,80 @@ class ForkServer:
             self._cond.notify_all()
 
 
+class OwnChild:
+    """A child ``ForkHere`` forked, as ``ChildProcess`` uses a ``subprocess.Popen``."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+
+class ForkHere:
+    """Starts a command as a fork of the calling process (module doc): the ``ChildProcess``
+    launcher of a caller that runs one program and has imported what it needs.
+
+    Only while the caller runs a single thread (forking a threaded process is unsafe; a
+    threaded caller, such as the Studio, gets a new process instead) and only for
+    ``[this python, (-X faulthandler,) SCRIPT | -c CODE, ARGS...]``.
+    """
+
+    supported: bool = ForkServer.supported
+
+    def __init__(self, python: str | None = None):
+        self.python = python or sys.executable
+
+    def accepts(self, command: Sequence[str]) -> bool:
+        if not self.supported or threading.active_count() != 1:
+            return False
+        if not command or command[0] != self.python:
+            return False
+        rest = list(command[1:])
+        if rest[:2] == ["-X", "faulthandler"]:
+            rest = rest[2:]
+        if rest[:1] == ["-c"]:
+            return len(rest) >= 2
+        return bool(rest) and not rest[0].startswith("-")
+
+    def spawn(
+        self,
+        command: Sequence[str],
+        *,
+        cwd: str | os.PathLike[str],
+        env: Mapping[str, str],
+        stdout_path: Path,
+        stderr_path: Path,
+    ) -> OwnChild:
+        """Forks the child (``accepts`` must hold); its ``OwnChild`` at once."""
+        rest = list(command[1:])
+        handler = rest[:2] == ["-X", "faulthandler"]
+        spawn = _Spawn(
+            argv=rest[2:] if handler else rest,
+            cwd=os.fspath(cwd),
+            env=dict(env),
+            stdout=os.fspath(stdout_path),
+            stderr=os.fspath(stderr_path),
+            faulthandler=handler,
+        )
+        return OwnChild(_fork(spawn, in_child=_fresh_process_state))
+
+
+def _fresh_process_state() -> None:
+    """In a child forked from a caller (``ForkHere``): drop what the caller set up that a new
+    interpreter would not have, its exit handlers and its signal handlers."""
+    import atexit
+
+    atexit._clear()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _exists(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -305,7 +383,12 @@ def _send(sock: socket.socket, msg: dict[str, Any]) -> None:
 
 
 def _fork_child(sock: socket.socket, spawn: _Spawn) -> int:
-    # Opened before the fork, so an unwritable log is the server's answer, not a dead child.
+    return _fork(spawn, in_child=sock.close)
+
+
+def _fork(spawn: _Spawn, in_child: Callable[[], None]) -> int:
+    """Forks; the child calls ``in_child()``, runs ``spawn`` and exits. The child's pid."""
+    # Opened before the fork, so an unwritable log is the caller's error, not a dead child.
     out = os.open(spawn.stdout, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     try:
         err = os.open(spawn.stderr, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
@@ -321,7 +404,7 @@ def _fork_child(sock: socket.socket, spawn: _Spawn) -> int:
         return pid
     code = 1
     try:
-        sock.close()
+        in_child()
         code = _run_child(spawn, out, err)
     finally:
         os._exit(code)
@@ -333,6 +416,7 @@ def _run_child(spawn: _Spawn, out: int, err: int) -> int:
     import io
     import runpy
     import traceback
+    import types
 
     os.setsid()  # the server changed no signal disposition: the child has Python's defaults
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -349,17 +433,24 @@ def _run_child(spawn: _Spawn, out: int, err: int) -> int:
                                   line_buffering=True, write_through=unbuffered)  # fmt: skip
     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding=encoding,
                                   errors="backslashreplace", write_through=True)  # fmt: skip
-    script = os.path.abspath(spawn.argv[0])
+    command = spawn.argv[0] == "-c"  # python -c CODE ARGS: the current folder first on the path
+    script = "" if command else os.path.abspath(spawn.argv[0])
     extra = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    sys.path[:] = [os.path.dirname(script), *extra] + [p for p in sys.path[1:] if p not in extra]
-    sys.argv = [spawn.argv[0], *spawn.argv[1:]]
+    first = "" if command else os.path.dirname(script)
+    sys.path[:] = [first, *extra] + [p for p in sys.path[1:] if p not in extra]
+    sys.argv = ["-c", *spawn.argv[2:]] if command else [spawn.argv[0], *spawn.argv[1:]]
     if spawn.faulthandler:
         import faulthandler
 
         faulthandler.enable()
     code: int = 0
     try:
-        runpy.run_path(script, run_name="__main__")
+        if command:
+            main = types.ModuleType("__main__")
+            sys.modules["__main__"] = main
+            exec(compile(spawn.argv[1], "<string>", "exec"), main.__dict__)
+        else:
+            runpy.run_path(script, run_name="__main__")
     except SystemExit as exc:
         code = _exit_code(exc)
     except KeyboardInterrupt:  # as the interpreter does: end by the signal itself

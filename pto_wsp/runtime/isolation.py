@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .fork_server import ForkedProcess, ForkServer, ForkServerError
+from .fork_server import ForkedProcess, ForkHere, ForkServer, ForkServerError, OwnChild
 
 __all__ = [
     "FATAL_LINE",
@@ -123,8 +123,9 @@ class ChildProcess:
     ``poll()``), SIGKILL; once the child ended after a cancel, anything left in its group is
     killed too. ``wait(timeout)`` cancels a child that outlives ``timeout`` and sets
     ``timed_out``. Thread-safe: ``cancel()`` may come from another thread than ``poll()``.
-    With a ``launcher`` (``fork_server.ForkServer``) the command starts as a fork of that
-    already-warm process when it can, else as a new process; either behaves the same here.
+    With a ``launcher`` (``fork_server.ForkServer``, or ``ForkHere``: a fork of the caller) the
+    command starts as a fork of that already-warm process when it can, else as a new process;
+    either behaves the same here.
     """
 
     def __init__(
@@ -136,7 +137,7 @@ class ChildProcess:
         stdout_path: Path,
         stderr_path: Path,
         grace_s: float = DEFAULT_GRACE_S,
-        launcher: ForkServer | None = None,
+        launcher: ForkServer | ForkHere | None = None,
     ):
         self.command = list(command)
         self.launcher = launcher
@@ -147,7 +148,7 @@ class ChildProcess:
         self.grace_s = float(grace_s)
         self.cancelled = False
         self.timed_out = False
-        self._proc: subprocess.Popen[bytes] | ForkedProcess | None = None
+        self._proc: subprocess.Popen[bytes] | ForkedProcess | OwnChild | None = None
         self._lock = threading.Lock()
         self._kill_at: float | None = None
         self.started_at: float | None = None

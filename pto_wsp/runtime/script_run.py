@@ -181,7 +181,12 @@ def run_isolated(
     exported: ExportedScript | None,
     timeout: float | None,
 ) -> RunOutcome:
-    """``_run_script_main`` in a child process (``child_main``); its outcome read back."""
+    """``_run_script_main`` in a child process (``child_main``); its outcome read back.
+
+    The child is a fork of this process when it runs a single thread (``ForkHere``: the child
+    starts with ``pto_wsp`` imported, as the script's first line needs), else a new
+    interpreter; it behaves the same either way."""
+    from .fork_server import ForkHere
     from .isolation import ChildProcess, crash_message, early_exit_message, kernel_faults
 
     outcome_path, trace_path = work / _OUTCOME_NAME, work / _OUTCOME_TRACE
@@ -205,6 +210,7 @@ def run_isolated(
         env=_child_env(),
         stdout_path=work / _CHILD_STDOUT,
         stderr_path=work / _CHILD_STDERR,
+        launcher=ForkHere(),
     ).start()
     echo = _Echo(work / _CHILD_STDOUT)  # what the script prints appears as it runs
     try:
@@ -326,7 +332,7 @@ def child_main(argv: list[str]) -> int:
         data = {"ok": False, "error": error_line(err, exported), "warnings": []}
     else:
         if outcome.trace is not None:
-            np.save(work / _OUTCOME_TRACE, outcome.trace)
+            _keep_trace(outcome.trace, work / _OUTCOME_TRACE)
         data = {
             "ok": True,
             "stats": outcome.stats,
@@ -340,6 +346,16 @@ def child_main(argv: list[str]) -> int:
     sys.stderr.flush()
     atomic_write(work / _OUTCOME_NAME, json.dumps(data, default=str))
     return 0 if data["ok"] else 1  # the exit codes of ``pto-wsp``
+
+
+def _keep_trace(trace: np.ndarray, path: Path) -> None:
+    """The run's trace as ``path``: renamed when it is already a file beside it (the trace
+    ``run_main`` wrote, mapped: copying it would read all of it into this process), else saved."""
+    mapped = getattr(trace, "filename", None)  # np.memmap: the file it maps
+    if mapped is not None and Path(mapped).resolve().parent == path.resolve().parent:
+        os.replace(mapped, path)  # the mapping follows the file
+    else:
+        np.save(path, trace)
 
 
 def _run_script_main(

@@ -86,6 +86,23 @@ def test_run_maps_the_trace_instead_of_copying_it(tmp_path, body):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again.npy", "script.py"]
 
 
+def test_run_forks_its_child_from_the_command_when_single_threaded(tmp_path):
+    """``pto-wsp run`` (one thread) starts the run as a fork of itself: the script's process
+    already holds what the command imported (``pto_wsp.cli``, which a new interpreter running the
+    script would not import), and the run's outcome is the same."""
+    import subprocess
+    import sys
+
+    script = write(tmp_path, BODY + "\nimport sys\nprint('forked', 'pto_wsp.cli' in sys.modules)\n")
+    res = subprocess.run(
+        [sys.executable, "-m", "app.cli", "run", str(script)],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    lines = res.stdout.splitlines()
+    assert lines[0] == "forked True"
+    assert "task_count       4" in lines and any(ln.startswith("critical path") for ln in lines)
+
+
 def test_plain_script_already_executed_is_not_run_again(tmp_path, capsys):
     script = write(
         tmp_path,

@@ -186,3 +186,56 @@ def test_an_uncaught_exception_goes_through_the_scripts_excepthook(tmp_path, ser
 def test_keyboard_interrupt_ends_by_sigint(tmp_path, server) -> None:
     child, _out, _err = run(tmp_path, server, "raise KeyboardInterrupt\n")
     assert child.returncode == -signal.SIGINT
+
+
+FORK_HERE_DRIVER = """
+import atexit, json, os, signal, sys, threading
+from pathlib import Path
+from pto_wsp.runtime.fork_server import ForkHere
+from pto_wsp.runtime.isolation import ChildProcess
+
+tmp = Path(sys.argv[1])
+atexit.register(lambda: print("the caller's exit handler"))  # must not run in the child
+signal.signal(signal.SIGTERM, lambda *a: None)  # nor keep the child alive on a cancel
+code = (
+    "import faulthandler, os, signal, sys, time\\n"
+    "print(sys.argv, repr(sys.path[0]), __name__, 'json' in sys.modules)\\n"
+    "print('faulthandler', faulthandler.is_enabled(), 'leader', os.getsid(0) == os.getpid())\\n"
+    "print('sigterm default', signal.getsignal(signal.SIGTERM) is signal.SIG_DFL)\\n"
+    "sys.exit(3)\\n"
+)
+command = [sys.executable, "-X", "faulthandler", "-c", code, "a", "b"]
+launcher = ForkHere()
+print("accepts single-threaded", launcher.accepts(command))
+child = ChildProcess(command, cwd=tmp, env=dict(os.environ), stdout_path=tmp / "out.log",
+                     stderr_path=tmp / "err.log", launcher=launcher).start()
+print("rc", child.wait(60))
+stop = threading.Event()
+threading.Thread(target=stop.wait).start()
+print("accepts with a second thread", launcher.accepts(command))
+stop.set()
+"""
+
+
+def test_fork_here_runs_a_command_as_a_fork_of_the_caller(tmp_path) -> None:
+    """``ForkHere`` (what ``pto-wsp run`` starts its run with): ``python -c CODE ARGS`` forked
+    from the caller, with its imports ('json' was imported by the caller, not the code) but
+    not its exit or signal handlers; refused while the caller runs a second thread."""
+    import subprocess
+
+    res = subprocess.run(
+        [sys.executable, "-c", FORK_HERE_DRIVER, str(tmp_path)],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert res.stdout.splitlines() == [
+        "accepts single-threaded True",
+        "rc 3",
+        "accepts with a second thread False",
+        "the caller's exit handler",
+    ]
+    out = (tmp_path / "out.log").read_text().splitlines()
+    assert out == [
+        "['-c', 'a', 'b'] '' __main__ True",
+        "faulthandler True leader True",
+        "sigterm default True",
+    ]
