@@ -32,6 +32,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -161,13 +162,26 @@ def run_file(
         exported: ExportedScript | None = None
         if exporter is not None and _exportable(source, exporter):
             stem = source.name.split(".")[0] or "project"
-            exported = exporter.export(source, work / f"{stem}_exported.py", target, runs=True)
+            exported = _export_to_run(exporter, source, work / f"{stem}_exported.py", target)
             script = exported.script
         elif source.suffix == ".py":
             script = source
         else:
             raise _not_a_script(source, exporter)
         return run_isolated(script, target, work, exported, timeout)
+
+
+def _export_to_run(
+    exporter: ScriptExporter, source: Path, script: Path, target: str | None
+) -> ExportedScript:
+    """``exporter.export`` of a file about to run, in a forked child when this process runs a
+    single thread (``call_in_fork``): what the export loads (the Studio's project model) then
+    never sits in this process while the run's child runs beside it."""
+    from .runtime.fork_server import ForkHere, call_in_fork
+
+    if ForkHere.supported and threading.active_count() == 1:
+        return call_in_fork(exporter.export, source, script, target, True)
+    return exporter.export(source, script, target, runs=True)
 
 
 def _untraced(outcome: RunOutcome) -> bool:

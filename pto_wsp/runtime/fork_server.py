@@ -37,9 +37,17 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["ForkHere", "ForkServer", "ForkedProcess", "ForkServerError", "OwnChild", "serve"]
+__all__ = [
+    "ForkHere",
+    "ForkServer",
+    "ForkedProcess",
+    "ForkServerError",
+    "OwnChild",
+    "call_in_fork",
+    "serve",
+]
 
 PRELOAD: tuple[str, ...] = (
     "numpy",
@@ -54,6 +62,8 @@ PRELOAD: tuple[str, ...] = (
 what its ``.compile()`` for cpu_sim (the Studio's and a sweep's target) loads: the extension,
 lowering and the backend (``import pto_wsp`` loads none of them, for its own start-up); each
 run would otherwise import them again, about half of a cached run's CPU time."""
+
+T = TypeVar("T")
 
 _REAP_S = 0.01  # how often a server with live children checks whether one ended
 _BOOT = "import sys; from pto_wsp.runtime.fork_server import serve; serve(int(sys.argv[1]))"
@@ -316,6 +326,53 @@ class ForkHere:
             faulthandler=handler,
         )
         return OwnChild(_fork(spawn, in_child=_fresh_process_state))
+
+
+def call_in_fork(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` in a forked child, its result or exception pickled back to this process:
+    what ``fn`` imports stays in the child (``pto-wsp run`` of a project file: the project
+    model is loaded only to write the script). The child shares this process's stdout and
+    stderr. An exception keeps its type and message, and its traceback as a note."""
+    import pickle
+    import traceback
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child's coverage is not collected
+        code = 1
+        try:
+            os.close(r)
+            _fresh_process_state()
+            try:
+                payload: tuple[bool, Any] = (True, fn(*args))
+            except BaseException as err:  # reported to the caller, raised there
+                err.add_note("".join(traceback.format_exception(err)).rstrip())
+                payload = (False, err)
+            with os.fdopen(w, "wb") as fh:
+                fh.write(pickle.dumps(payload))
+            code = 0
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except (OSError, ValueError):
+                    pass
+            os._exit(code)
+    os.close(w)
+    with os.fdopen(r, "rb") as fh:
+        data = fh.read()
+    _pid, status = os.waitpid(pid, 0)
+    if not data:
+        raise RuntimeError(
+            f"{getattr(fn, '__qualname__', fn)} ended without a result in its forked process "
+            f"(exit status {os.waitstatus_to_exitcode(status)})"
+        )
+    ok, value = pickle.loads(data)
+    if ok:
+        return value
+    raise value
 
 
 def _fresh_process_state() -> None:

@@ -209,7 +209,7 @@ def critical_path(trace: np.ndarray) -> CriticalPath:
 def _gate_chain(trace: np.ndarray) -> CriticalPath:
     task, start, end = _cols(trace, "task", "start", "end")
     # A memoryview reads one Python int per link without a list of 10^6 int objects.
-    gates = memoryview(gate_rows(trace))
+    gates = gate_rows(trace).data
     i = int(np.argmax(end))  # the first of the records that end last
     chain: list[int] = []
     # A gate ends before its task starts, so the walk cannot loop; the bound only guards a

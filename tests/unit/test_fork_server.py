@@ -239,3 +239,40 @@ def test_fork_here_runs_a_command_as_a_fork_of_the_caller(tmp_path) -> None:
         "faulthandler True leader True",
         "sigterm default True",
     ]
+
+
+CALL_IN_FORK_DRIVER = """
+import sys
+from pto_wsp.runtime.fork_server import call_in_fork
+from pto_wsp.runtime.scripts import ScriptError
+
+def load(name):
+    import importlib
+    importlib.import_module(name)
+    return {"loaded": name in sys.modules, "argv": sys.argv[1:]}
+
+def fail():
+    raise ScriptError("bad project", ["w1"])
+
+print(call_in_fork(load, "xml.dom.minidom"), "xml.dom.minidom" in sys.modules)
+try:
+    call_in_fork(fail)
+except ScriptError as err:
+    print(type(err).__name__, str(err), err.warnings, "in fail" in err.__notes__[0])
+"""
+
+
+def test_call_in_fork_returns_the_result_and_keeps_the_imports_in_the_child() -> None:
+    """``call_in_fork`` (``pto-wsp run`` exports a project with it): the value comes back, the
+    module the function imported is not loaded here, and an error is raised here with its
+    type, message, attributes and the child's traceback as a note."""
+    import subprocess
+
+    res = subprocess.run(
+        [sys.executable, "-c", CALL_IN_FORK_DRIVER, "x"],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert res.stdout.splitlines() == [
+        "{'loaded': True, 'argv': ['x']} False",
+        "ScriptError bad project ['w1'] True",
+    ]
