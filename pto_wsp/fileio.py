@@ -25,9 +25,11 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 __all__ = [
     "atomic_write",
@@ -236,6 +238,10 @@ def atomic_write_pieces(path: str | os.PathLike[str], pieces: Iterable[bytes | F
     ``_WRITE_BEHIND`` pieces wait, so memory stays flat in the file's size. An exception from
     either side leaves ``path`` untouched.
     """
+    # Imported here: concurrent.futures (and the logging it loads) is needed by exports only,
+    # not by every compile that writes a file (issue #18: first run of a fresh process).
+    from concurrent.futures import ThreadPoolExecutor
+
     with atomic_stream(path) as fh, ThreadPoolExecutor(1, "pto-wsp-write") as writer:
         pending: deque[Future[None]] = deque()
         for piece in pieces:
