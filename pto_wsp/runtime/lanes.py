@@ -34,6 +34,8 @@ __all__ = [
     "makespan_of",
     "busy_cycles",
     "build_lanes",
+    "lane_totals",
+    "LaneTotals",
     "process_lanes",
 ]
 
@@ -200,27 +202,79 @@ def build_lanes(
             "trace has stream -1 (schedule the workload with .streams(n) or use 'workers')"
         )
     field_name = "worker" if mode == "workers" else "stream"
-    keys = np.asarray(trace[field_name], dtype=np.int64)
-    starts = np.asarray(trace["start"], dtype=np.int64)
-    ends = np.asarray(trace["end"], dtype=np.int64)
-    kernels = np.asarray(trace["kernel"], dtype=np.int64)
-    if order is None:
-        order = lane_order(trace, field_name)
-    sorted_keys = keys[order]
-    cuts = np.flatnonzero(np.diff(sorted_keys)) + 1
-    bounds = np.concatenate(([0], cuts, [len(order)])) if len(order) else np.zeros(1, np.int64)
+    groups = _groups(trace, field_name, num_workers if mode == "workers" else None, order)
+    kernels = np.asarray(trace["kernel"], dtype=np.int64)[groups.order]
     noun = "worker" if mode == "workers" else "stream"
-    by_key: dict[int, np.ndarray] = {
-        int(sorted_keys[a]): order[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-    }
-    if mode == "workers" and num_workers:
-        for w in range(int(num_workers)):
-            by_key.setdefault(w, order[:0])
-    lanes = tuple(
-        _lane(k, f"{noun} {k}" if k >= 0 else f"{noun} none", by_key[k], starts, ends, kernels)
-        for k in sorted(by_key)
+    lanes = []
+    for key, a, b in groups.spans:
+        s, e = groups.starts[a:b], groups.ends[a:b]
+        lanes.append(
+            Lane(
+                key=key,
+                label=f"{noun} {key}" if key >= 0 else f"{noun} none",
+                rows=groups.order[a:b],
+                starts=s,
+                ends=e,
+                kernels=kernels[a:b],
+                max_end=np.maximum.accumulate(e) if len(e) else e,
+                busy=busy_cycles(s, e),
+            )
+        )
+    return LaneSet(
+        mode=mode, lanes=tuple(lanes), makespan=makespan_of(trace), slice_count=len(trace)
     )
-    return LaneSet(mode=mode, lanes=lanes, makespan=makespan_of(trace), slice_count=len(trace))
+
+
+@dataclass(frozen=True)
+class LaneTotals:
+    """A lane's numbers without its slices: what the Stats panel and ``pto-wsp run`` list."""
+
+    key: int
+    task_count: int
+    busy: int
+
+
+def lane_totals(
+    trace: np.ndarray,
+    field: str = "worker",
+    num_workers: int | None = None,
+    order: np.ndarray | None = None,
+) -> tuple[LaneTotals, ...]:
+    """Task count and busy cycles of each ``field`` lane (``"worker"``: with ``num_workers``,
+    idle workers too), as ``build_lanes`` computes them, without building the lanes' arrays."""
+    validate_trace(trace)
+    groups = _groups(trace, field, num_workers if field == "worker" else None, order)
+    return tuple(
+        LaneTotals(key, b - a, busy_cycles(groups.starts[a:b], groups.ends[a:b]))
+        for key, a, b in groups.spans
+    )
+
+
+@dataclass(frozen=True)
+class _Groups:
+    """The records sorted into lanes: the order, starts and ends in it, and each lane's
+    ``(key, first, end)`` span of it, by key (empty spans for idle configured workers)."""
+
+    order: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    spans: tuple[tuple[int, int, int], ...]
+
+
+def _groups(
+    trace: np.ndarray, field: str, num_workers: int | None, order: np.ndarray | None
+) -> _Groups:
+    if order is None:
+        order = lane_order(trace, field)
+    sorted_keys = np.asarray(trace[field])[order]
+    starts = np.asarray(trace["start"], dtype=np.int64)[order]
+    ends = np.asarray(trace["end"], dtype=np.int64)[order]
+    cuts = (np.flatnonzero(np.diff(sorted_keys)) + 1).tolist()
+    bounds = [0, *cuts, len(order)] if len(order) else [0]
+    spans = {int(sorted_keys[a]): (a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)}
+    for w in range(int(num_workers or 0)):
+        spans.setdefault(w, (0, 0))
+    return _Groups(order, starts, ends, tuple((k, *spans[k]) for k in sorted(spans)))
 
 
 def process_lanes(trace: np.ndarray, csp: CspTrace) -> LaneSet:

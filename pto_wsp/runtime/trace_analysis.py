@@ -1,7 +1,8 @@
 """Numbers the stats panel and ``pto-wsp run`` show, computed from a per-task trace.
 
 Qt-free (numpy only) so the CLI, the sweep and the unit tests use exactly what the panel displays.
-Per-worker numbers come from the worker lanes (``lanes.build_lanes``), so the Stats panel and the
+Per-worker numbers come from the worker lanes (``lanes.lane_totals``, the numbers
+``lanes.build_lanes`` gives each lane, without the lanes' arrays), so the Stats panel and the
 timeline's lane labels are one computation; with the run's configured worker count
 (``ProgramStats.num_workers``) idle workers are listed at 0% and count in the mean.
 
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .int_groups import group_index
-from .lanes import build_lanes, makespan_of
+from .lanes import lane_totals, makespan_of
 from .trace import kernel_name, validate_trace
 from .trace_gates import gate_rows, lane_order
 from .trace_waits import WaitTotals, wait_totals
@@ -179,15 +180,15 @@ def worker_stats(
     ``0..num_workers-1`` that ran nothing are listed too (utilisation 0). ``order``:
     ``trace_gates.lane_order(trace, "worker")`` when the caller has it.
     """
-    lanes = build_lanes(trace, "workers", num_workers=num_workers, order=order)
+    makespan = makespan_of(trace)
     return tuple(
         WorkerStats(
             worker=lane.key,
-            task_count=len(lane),
+            task_count=lane.task_count,
             busy_cycles=lane.busy,
-            utilisation=lanes.utilisation(lane),
+            utilisation=lane.busy / makespan if makespan > 0 else 0.0,
         )
-        for lane in lanes.lanes
+        for lane in lane_totals(trace, "worker", num_workers, order)
     )
 
 
