@@ -25,11 +25,10 @@ def gate_rows(trace: np.ndarray) -> np.ndarray:
     has = (np.asarray(trace["cause"]) != 0) & (gate != NO_GATE)
     if not bool(has.any()):
         return out
-    task = np.asarray(trace["task"], dtype=np.int64)
-    if bool(np.array_equal(task, np.arange(n, dtype=np.int64))):  # the common case: rows = tasks
-        g = gate[has]
-        out[has] = np.where(g < n, g, -1)
-        return out
+    task = np.asarray(trace["task"])
+    if bool(np.array_equal(task, np.arange(n, dtype=task.dtype))):  # the common case: rows = tasks
+        return np.where(has & (gate < n), gate, out)
+    task = task.astype(np.int64)
     order = np.argsort(task, kind="stable")
     sorted_tasks = task[order]
     g = gate[has]

@@ -77,7 +77,12 @@ def _floor(trace: np.ndarray, codes: np.ndarray, worker_order: np.ndarray | None
 def wait_cycles(trace: np.ndarray, worker_order: np.ndarray | None = None) -> np.ndarray:
     """Each record's wait in cycles (module doc), attributed to its ``cause``. int64.
     ``worker_order``: ``trace_gates.lane_order(trace, "worker")`` when the caller has it."""
-    codes = cause_codes(trace)
+    return _wait_cycles(trace, cause_codes(trace), worker_order)
+
+
+def _wait_cycles(
+    trace: np.ndarray, codes: np.ndarray, worker_order: np.ndarray | None
+) -> np.ndarray:
     start = np.asarray(trace["start"], dtype=np.int64)
     wait = np.maximum(start - _floor(trace, codes, worker_order), 0)
     wait[codes == 0] = 0
@@ -113,7 +118,7 @@ def wait_totals(
 ) -> WaitTotals:
     """Sums ``wait_cycles`` per cause and per (kernel, cause); counts tasks per cause."""
     codes = cause_codes(trace)
-    wait = wait_cycles(trace, worker_order)
+    wait = _wait_cycles(trace, codes, worker_order)
     nc = len(WAIT_CAUSES)
     per_cause = np.bincount(codes, weights=wait, minlength=nc) if len(codes) else np.zeros(nc)
     count = np.bincount(codes, minlength=nc) if len(codes) else np.zeros(nc, dtype=np.int64)
