@@ -1,7 +1,8 @@
 """Running a DSL script under the runner protocol in a child process, and reading back its outcome.
 
 ``run_isolated`` is what ``pto-wsp run`` does with a script: the script runs as ``__main__``
-(``_MainModule``) in a child (``child_main``, started through ``isolation.ChildProcess``) with
+(``_MainModule``) in a child (``child_main``, started through ``isolation.ChildProcess``: a fork
+of the caller when it runs one thread, ``fork_server.ForkHere``, else a new interpreter) with
 ``--trace``/``--stats`` handed to its ``run_main`` (``runner``); a plain script without that
 block is run the same way, then the last ``Program`` it built is executed unless one already
 was. A kernel that crashes, calls ``exit()`` or outlives the timeout is a ``ScriptError`` naming
