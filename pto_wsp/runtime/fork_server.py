@@ -331,8 +331,11 @@ class ForkHere:
 def call_in_fork(fn: Callable[..., T], *args: Any) -> T:
     """``fn(*args)`` in a forked child, its result or exception pickled back to this process:
     what ``fn`` imports stays in the child (``pto-wsp run`` of a project file: the project
-    model is loaded only to write the script). The child shares this process's stdout and
-    stderr. An exception keeps its type and message, and its traceback as a note."""
+    model is loaded only to write the script). What ``fn`` prints to ``sys.stdout`` and
+    ``sys.stderr`` is written to this process's once it returned (they may be objects of this
+    process, e.g. a test's capture). An exception keeps its type and message, and its traceback
+    as a note."""
+    import io
     import pickle
     import traceback
 
@@ -345,13 +348,14 @@ def call_in_fork(fn: Callable[..., T], *args: Any) -> T:
         try:
             os.close(r)
             _fresh_process_state()
+            sys.stdout, sys.stderr = out, err = io.StringIO(), io.StringIO()
             try:
                 payload: tuple[bool, Any] = (True, fn(*args))
-            except BaseException as err:  # reported to the caller, raised there
-                err.add_note("".join(traceback.format_exception(err)).rstrip())
-                payload = (False, err)
+            except BaseException as exc:  # reported to the caller, raised there
+                exc.add_note("".join(traceback.format_exception(exc)).rstrip())
+                payload = (False, exc)
             with os.fdopen(w, "wb") as fh:
-                fh.write(pickle.dumps(payload))
+                fh.write(pickle.dumps((*payload, out.getvalue(), err.getvalue())))
             code = 0
         finally:
             for stream in (sys.stdout, sys.stderr):
@@ -369,7 +373,9 @@ def call_in_fork(fn: Callable[..., T], *args: Any) -> T:
             f"{getattr(fn, '__qualname__', fn)} ended without a result in its forked process "
             f"(exit status {os.waitstatus_to_exitcode(status)})"
         )
-    ok, value = pickle.loads(data)
+    ok, value, printed, warned = pickle.loads(data)
+    sys.stdout.write(printed)
+    sys.stderr.write(warned)
     if ok:
         return value
     raise value

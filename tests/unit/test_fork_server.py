@@ -249,6 +249,7 @@ from pto_wsp.runtime.scripts import ScriptError
 def load(name):
     import importlib
     importlib.import_module(name)
+    print("printed by the child")
     return {"loaded": name in sys.modules, "argv": sys.argv[1:]}
 
 def fail():
@@ -263,9 +264,9 @@ except ScriptError as err:
 
 
 def test_call_in_fork_returns_the_result_and_keeps_the_imports_in_the_child() -> None:
-    """``call_in_fork`` (``pto-wsp run`` exports a project with it): the value comes back, the
-    module the function imported is not loaded here, and an error is raised here with its
-    type, message, attributes and the child's traceback as a note."""
+    """``call_in_fork`` (``pto-wsp run`` exports a project with it): the value and what the
+    function printed come back, the module it imported is not loaded here, and an error is
+    raised here with its type, message, attributes and the child's traceback as a note."""
     import subprocess
 
     res = subprocess.run(
@@ -273,6 +274,7 @@ def test_call_in_fork_returns_the_result_and_keeps_the_imports_in_the_child() ->
         capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     assert res.stdout.splitlines() == [
+        "printed by the child",
         "{'loaded': True, 'argv': ['x']} False",
         "ScriptError bad project ['w1'] True",
     ]
