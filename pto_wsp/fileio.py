@@ -38,6 +38,7 @@ __all__ = [
     "FdWriter",
     "StreamWriter",
     "publish_dir",
+    "rename_scratch",
     "temp_files_of",
     "owned_temp_dir",
     "scratch_dir",
@@ -152,6 +153,14 @@ def publish_dir(tmp: str | os.PathLike[str], final: str | os.PathLike[str]) -> P
     os.replace(source, target)
     _fsync_dir(target.parent)
     return target
+
+
+def rename_scratch(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> Path:
+    """Rename the scratch file ``source`` over ``target`` in the same work folder (a run's
+    trace handed on under the name its reader expects): one rename, no copy and no fsync, as
+    such files do not outlive the run. Raises ``OSError`` as ``os.replace`` does."""
+    os.replace(source, target)
+    return Path(target)
 
 
 class StreamWriter:

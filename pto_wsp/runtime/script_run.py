@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import PtoError
-from ..fileio import atomic_write
+from ..fileio import atomic_write, rename_scratch
 from .scripts import ScriptError, collect
 from .trace_file import load_trace
 
@@ -354,7 +354,7 @@ def _keep_trace(trace: np.ndarray, path: Path) -> None:
     ``run_main`` wrote, mapped: copying it would read all of it into this process), else saved."""
     mapped = getattr(trace, "filename", None)  # np.memmap: the file it maps
     if mapped is not None and Path(mapped).resolve().parent == path.resolve().parent:
-        os.replace(mapped, path)  # the mapping follows the file
+        rename_scratch(mapped, path)  # the mapping follows the file
     else:
         np.save(path, trace)
 
