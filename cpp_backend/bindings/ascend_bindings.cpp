@@ -20,11 +20,22 @@ void bind_ascend(py::module_& m) {
             d["symbols"] = src.symbols;
             d["params"] = src.params;
             d["num_slots"] = src.num_slots;
+            py::list coll;
+            for (const auto& c : src.collective_kernels) {
+                py::dict k;
+                k["kernel_id"] = c.kernel_id;
+                k["collective"] = c.collective;
+                k["op"] = c.op;
+                k["tensor"] = c.tensor;
+                coll.append(k);
+            }
+            d["collective_kernels"] = coll;
             return d;
         },
         py::arg("module"),
         "Source tree of a verified module for Ascend NPUs: dict(files=[(relative path, text)], "
-        "symbols, params, num_slots). Raises codegen.CodegenError(message, loc).");
+        "symbols, params, num_slots, collective_kernels=[dict(kernel_id, collective, op, tensor)]). "
+        "Raises codegen.CodegenError(message, loc).");
     m.def(
         "emit_kernel",
         [](const pto::wsp::ir::Kernel& k, int64_t kernel_id) {

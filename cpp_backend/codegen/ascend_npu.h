@@ -18,16 +18,26 @@
 
 namespace pto::wsp::codegen {
 
+/// A kernel the emitter synthesizes for a collective (docs/ptoisa.md, "Collectives").
+struct CollectiveKernel {
+    int64_t kernel_id;
+    std::string collective;  // allreduce, allgather, reduce_scatter, relayout
+    std::string op;          // "copy", or the pto op that folds two blocks (add, mul, ...)
+    int64_t tensor;          // the result tensor its tasks write
+};
+
 struct AscendSources {
     /// (relative path, text), in a fixed order: same module -> same bytes.
     std::vector<std::pair<std::string, std::string>> files;
     std::vector<std::string> symbols;  // runtime symbol names, in binding order
     std::vector<std::string> params;   // workload scalar params, in binding order
     int64_t num_slots = 0;
+    /// Kernels after the module's (ids m.kernels.size() ...): one copy and one fold per collective.
+    std::vector<CollectiveKernel> collective_kernels;
 };
 
 /// Emits the source tree of `m` (which must verify). Throws CodegenError naming what cannot be
-/// emitted (CSP constructs, collectives, C++-bodied kernels, ops without a PTO-ISA form).
+/// emitted (C++-bodied kernels, ops without a PTO-ISA form, CSP forms without a device form).
 AscendSources emit_ascend_npu(const ir::Module& m);
 
 /// The AICore source of one kernel (`kernel_id` is its id in the module it belongs to; it only

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <optional>
+#include <utility>
 #include <variant>
 
 #include "codegen/cpu_sim.h"
@@ -50,7 +51,8 @@ int reduce_code(const Node& n) {
 
 }  // namespace
 
-CollectiveEmitter::CollectiveEmitter(const Module& m) : m_(m) {
+CollectiveEmitter::CollectiveEmitter(const Module& m, std::string target)
+    : m_(m), target_(std::move(target)) {
     if (m.schedule) grid_ = m.schedule->spatial_grid;
     tiles_ = 1;
     for (int64_t g : grid_) tiles_ *= g;
@@ -62,7 +64,7 @@ void CollectiveEmitter::index(const Node& n, bool in_pipeline) {
         if (in_pipeline)
             throw CodegenError("collective " + n.name +
                                    " inside a pipeline (P.pipe / process / consume) is not "
-                                   "supported by cpu_sim; call it outside the pipeline",
+                                   "supported by " + target_ + "; call it outside the pipeline",
                                n.loc);
         const int64_t id = static_cast<int64_t>(m_.kernels.size() + order_.size());
         plans_[&n] = plan(n, id);
@@ -159,6 +161,12 @@ CollectiveEmitter::Plan CollectiveEmitter::plan(const Node& n, int64_t kernel_id
         throw fail("the result tensor " + dst->name + " has shape " + list(dst->shape) +
                    " but the collective produces " + list(expect));
     return p;
+}
+
+CollectiveEmitter::Folds CollectiveEmitter::folds(const Node& n) const {
+    auto it = plans_.find(&n);
+    if (it == plans_.end()) throw CodegenError("collective " + n.name + " was not indexed", n.loc);
+    return Folds{it->second.src_shape, it->second.steps};
 }
 
 std::vector<std::string> CollectiveEmitter::kernel_names() const {

@@ -44,10 +44,24 @@ class CollectiveEmitter {
 public:
     /// Numbers the collectives of `m` in pre-order. Throws CodegenError for a collective the
     /// cpu_sim backend cannot run (no mesh, inside a pipeline, inconsistent shapes or layouts).
-    explicit CollectiveEmitter(const ir::Module& m);
+    /// `target` names the backend in messages.
+    explicit CollectiveEmitter(const ir::Module& m, std::string target = "cpu_sim");
 
     /// Pseudo-kernel names, by kernel id m.kernels.size() + i: one per collective, its kind.
     std::vector<std::string> kernel_names() const;
+
+    /// The collectives of the module, in pre-order of the workload tree.
+    const std::vector<const ir::Node*>& order() const { return order_; }
+
+    /// What collective `n` computes, checked at construction: the static shape of its source
+    /// view and the folds it applies, in order (allreduce: one (view dim, coordinates m) per
+    /// sharding mesh axis, ascending; reduce_scatter: the partial dimension; none for relayout
+    /// and allgather, which copy). The ascend_npu emitter issues the same folds as tasks.
+    struct Folds {
+        std::vector<int64_t> src_shape;
+        std::vector<std::pair<int64_t, int64_t>> steps;
+    };
+    Folds folds(const ir::Node& n) const;
 
     /// Adds the source and result tensor of every collective to `tracked`: their accesses are
     /// declared at run time so tasks around the collective order against it.
@@ -73,6 +87,7 @@ private:
     Plan plan(const ir::Node& n, int64_t kernel_id) const;
 
     const ir::Module& m_;
+    std::string target_;
     std::vector<int64_t> grid_;
     int64_t tiles_ = 0;
     std::vector<const ir::Node*> order_;

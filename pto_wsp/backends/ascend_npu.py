@@ -41,7 +41,7 @@ _TREE_FORMAT = "pto-wsp-ascend-tree-v1"
 
 STUB_HEADERS = package_path(__name__.rpartition(".")[0], "ascend_stubs")
 """Declarations of the part of CANN the emitted tree uses (``ascend_stubs/README.md``), shipped
-as package data: an emitted tree checks with ``g++ -std=c++17 -fsyntax-only -I STUB_HEADERS``
+as package data: an emitted tree checks with ``g++ -std=c++20 -fsyntax-only -I STUB_HEADERS``
 and its CMake configures with ``-DASCEND_CANN_PACKAGE_PATH=STUB_HEADERS``, from a checkout or
 an installed wheel."""
 

@@ -97,6 +97,10 @@ _NPU_ORDER = (
     "host/main.cpp launches the expanded tasks in program order (the device plan carries no "
     "dependency graph)"
 )
+_NPU_COLL = (
+    "the mesh is the AICore blocks sharing global memory: the expander issues the collective as "
+    "tasks of kernels it synthesizes (tile copies and elementwise folds); "
+)
 
 # directive -> target -> rule. Directive names are how a user writes them (combinator and
 # option); docs/semantics.md and the README print this table (``table_markdown``).
@@ -211,19 +215,21 @@ TABLE: dict[str, dict[str, Rule]] = {
     },
     "relayout": {
         "cpu_sim": _e("a gang task on every mesh tile copies the data to the new layout"),
-        "ascend_npu": _r("collectives have no device form in the emitted tree yet"),
+        "ascend_npu": _p(_NPU_COLL + "copy tasks write the result in its layout"),
     },
     "allreduce": {
         "cpu_sim": _e("a gang task on every mesh tile combines the partial blocks"),
-        "ascend_npu": _r("collectives have no device form in the emitted tree yet"),
+        "ascend_npu": _p(
+            _NPU_COLL + "fold tasks combine the blocks in cpu_sim's order, copy tasks spread them"
+        ),
     },
     "allgather": {
         "cpu_sim": _e("a gang task on every mesh tile gathers the blocks"),
-        "ascend_npu": _r("collectives have no device form in the emitted tree yet"),
+        "ascend_npu": _p(_NPU_COLL + "copy tasks write the gathered values"),
     },
     "reduce_scatter": {
         "cpu_sim": _e("a gang task on every mesh tile reduces and scatters the blocks"),
-        "ascend_npu": _r("collectives have no device form in the emitted tree yet"),
+        "ascend_npu": _p(_NPU_COLL + "fold tasks combine the blocks in cpu_sim's order"),
     },
     "MemLayout(swizzle)": {
         "cpu_sim": _r(

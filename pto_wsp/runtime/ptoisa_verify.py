@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends.ascend_npu import emit_tree
 from ..compiler.lowering import lower_with_bindings
 from ..compiler.ptoisa_root import PtoIsaToolchain, ptoisa_toolchain, write_bf16_shim
 from ..errors import CompileError
@@ -291,6 +292,49 @@ def _write_inputs(where: Path, inputs: list[np.ndarray], runner: Any) -> None:
         (where / f"{name}.txt").write_text(text)
 
 
+def _verdict(
+    name: str,
+    count: int,
+    mine: list[int],
+    ulps: int,
+    absolute: float,
+    diffs: list[TensorDiff],
+    compile_error: str | None,
+) -> KernelVerdict:
+    """The verdict of one kernel that ran ``count`` tasks writing the tensors ``mine``."""
+    names = tuple(diffs[t].name for t in mine)
+    if compile_error is not None:
+        detail = f"does not compile against PTO-ISA: {compile_error}"
+        return KernelVerdict(name, count, names, ulps, absolute, False, detail, False)
+    bad = [
+        diffs[t]
+        for t in mine
+        if not (diffs[t].bit_equal or diffs[t].max_ulp <= ulps or diffs[t].max_abs <= absolute)
+    ]
+    parts = [
+        f"{diffs[t].name} "
+        + (
+            "bit-equal"
+            if diffs[t].bit_equal
+            else f"{diffs[t].max_ulp} ulp / {diffs[t].max_abs:.3g}"
+        )
+        for t in mine
+    ]
+    bound = "bit for bit" if (ulps, absolute) == (0, 0.0) else f"bound {ulps} ulp or {absolute:.3g}"
+    detail = (", ".join(parts) or "writes no tensor") + f" ({bound})"
+    return KernelVerdict(
+        name,
+        count,
+        names,
+        ulps,
+        absolute,
+        not bad,
+        detail,
+        max_ulp=max((diffs[t].max_ulp for t in mine), default=0),
+        max_abs=max((diffs[t].max_abs for t in mine), default=0.0),
+    )
+
+
 def verify_workload(
     workload: Any,
     *,
@@ -305,6 +349,7 @@ def verify_workload(
     module, tensors = lower_with_bindings(workload)
     originals = [np.array(t.data, copy=True) for t in tensors]
     tree = Path(workload.compile(target="ascend_npu").codegen_artifact_dir)
+    collective_kernels = emit_tree(module)["collective_kernels"]
     program = workload.compile(target="cpu_sim")
     try:
         program.execute()
@@ -354,49 +399,18 @@ def verify_workload(
             )
         )
     writes = _writes(module)
-    verdicts = []
+    kernels: list[tuple[int, str, list[int], int, float]] = []  # id, name, writes, bound
     for k, kern in enumerate(module.kernels):
-        ulps, absolute = kernel_bound(kern)
-        mine = sorted(writes.get(k, set()))
-        count = sum(1 for t in tasks_of if t == k)
-        if k in left_out:
-            names = tuple(diffs[t].name for t in mine)
-            detail = f"does not compile against PTO-ISA: {left_out[k]}"
-            verdicts.append(
-                KernelVerdict(kern.name, count, names, ulps, absolute, False, detail, False)
-            )
-            continue
-        bad = [
-            diffs[t]
-            for t in mine
-            if not (diffs[t].bit_equal or diffs[t].max_ulp <= ulps or diffs[t].max_abs <= absolute)
-        ]
-        parts = [
-            f"{diffs[t].name} "
-            + (
-                "bit-equal"
-                if diffs[t].bit_equal
-                else f"{diffs[t].max_ulp} ulp / {diffs[t].max_abs:.3g}"
-            )
-            for t in mine
-        ]
-        bound = (
-            "bit for bit" if (ulps, absolute) == (0, 0.0) else f"bound {ulps} ulp or {absolute:.3g}"
-        )
-        detail = (", ".join(parts) or "writes no tensor") + f" ({bound})"
-        verdicts.append(
-            KernelVerdict(
-                kern.name,
-                count,
-                tuple(diffs[t].name for t in mine),
-                ulps,
-                absolute,
-                not bad,
-                detail,
-                max_ulp=max((diffs[t].max_ulp for t in mine), default=0),
-                max_abs=max((diffs[t].max_abs for t in mine), default=0.0),
-            )
-        )
+        kernels.append((k, kern.name, sorted(writes.get(k, set())), *kernel_bound(kern)))
+    for ck in collective_kernels:  # a collective's synthesized copy / fold kernel
+        spec = BY_NAME.get(ck["op"])
+        bound = (spec.isa_ulp, spec.isa_abs) if spec is not None else (0, 0.0)
+        label = f"{ck['collective']} ({ck['op']})"
+        kernels.append((ck["kernel_id"], label, [ck["tensor"]], *bound))
+    verdicts = [
+        _verdict(label, sum(1 for t in tasks_of if t == k), mine, ulps, bnd, diffs, left_out.get(k))
+        for k, label, mine, ulps, bnd in kernels
+    ]
     return VerifyReport(
         name=name or module.name,
         tree=tree,

@@ -158,21 +158,23 @@ def test_cpu_sim_rejects_an_abort_window_before_building(monkeypatch) -> None:
     assert e.loc is not None and e.loc.file == HERE and e.loc.line == _line("# ABORT-HERE")
 
 
-def test_collective_on_ascend_npu_is_rejected_at_its_line() -> None:
+def test_collective_on_ascend_npu_is_issued_as_synthesized_kernels(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PTO_WSP_CACHE_DIR", str(tmp_path / "cache"))
     X = Tensor(np.zeros((4, 8), np.float32))
     Y = Tensor(np.zeros((4, 8), np.float32))
 
     @workload
     def with_relayout():
-        x2 = relayout(X, TensorLayout.default(2))  # RELAYOUT-HERE
+        x2 = relayout(X, TensorLayout.default(2))
         step_k(x=x2, y=Y)
 
     w = with_relayout().spatial_map(grid=(2, 2))
-    with pytest.raises(ScheduleError) as err:
-        w.compile(target="ascend_npu")
-    e = err.value
-    assert e.message.startswith("relayout is not supported by target 'ascend_npu'")
-    assert e.loc is not None and e.loc.line == _line("# RELAYOUT-HERE")
+    assert applicability.rule("relayout", "ascend_npu").status == "preserved"
+    program = w.compile(target="ascend_npu")
+    assert program.diagnostics == []
+    tree = Path(program.codegen_artifact_dir)
+    assert (tree / "aicore" / "kernel_1_relayout_copy.cpp").is_file()
+    assert "collective relayout" in (tree / "aicpu" / "expander.cpp").read_text()
 
 
 # ---- diagnostics -------------------------------------------------------------------------------

@@ -244,7 +244,7 @@ def syntax_check(tree: Path) -> list[Path]:
     sources = sorted(p for p in tree.rglob("*") if p.suffix in (".cpp", ".h"))
     for src in sources:
         res = subprocess.run(
-            [CXX, "-std=c++17", "-fsyntax-only", "-Wall", "-I", str(STUBS), str(src)],
+            [CXX, "-std=c++20", "-fsyntax-only", "-Wall", "-I", str(STUBS), str(src)],
             capture_output=True,
             text=True,
             check=False,
@@ -260,7 +260,7 @@ def build_harness(tree: Path, tmp_path: Path) -> Path:
     subprocess.run(
         [
             CXX,
-            "-std=c++17",
+            "-std=c++20",
             "-O0",
             "-Wall",
             "-Werror",
@@ -431,15 +431,110 @@ def test_spec_8_2_work_steal_keeps_home_workers(tmp_path, monkeypatch) -> None:
     assert [t[5] for t in tasks] == [i % 8 for i in range(len(tasks))]
 
 
-def test_spec_8_3_csp_pipeline_is_rejected_by_name(monkeypatch, tmp_path) -> None:
-    monkeypatch.chdir(tmp_path)
-    (w,) = [w for w in spec_workloads("s8.3-L967") if w.schedule.dispatch is not None]
-    with pytest.raises(CompileError) as err:
+def test_pipe_expands_item_by_item(tmp_path) -> None:
+    """Spec §8.3's megakernel pipeline (loader, computer, storer over shared staging buffers):
+    the expander runs the three stages as coroutines and each channel holds one item, so the
+    list is load 0, compute 0, store 0, load 1, ... -- cpu_sim's tasks, in the order of the
+    sequential program."""
+    from pto_wsp import Channel, consume, send
+
+    n = 4
+    inp = Tensor(np.zeros((n, 4, 8), np.float32))
+    tile_buf = Tensor(np.zeros((4, 8), np.float32))
+    result_buf = Tensor(np.zeros((4, 8), np.float32))
+    output = Tensor(np.zeros((n, 4, 8), np.float32))
+    l2c, c2s = Channel("l2c", depth=2), Channel("c2s", depth=2)
+
+    @workload
+    def pipeline():
+        with P.pipe(depth=2):
+            for i in P.seq(DenseDyn(n)):
+                send(l2c, copy_k[i](x=inp[i], y=tile_buf))
+            with consume(l2c) as t:
+                send(c2s, copy2_k[t](x=tile_buf, y=result_buf))
+            with consume(c2s) as r:
+                attn_kernel[r](Q=result_buf, K=result_buf, V=result_buf, O=output[r])
+
+    w = pipeline().dispatch(DispatchPolicy.round_robin(1))
+    tree = emitted(w)
+    syntax_check(tree)
+    assert "static PtoProc pto_proc_0(" in (tree / "aicpu" / "expander.cpp").read_text()
+    tasks = expand_on_host(w, tmp_path)
+    reference = cpu_sim_tasks(with_full_trace(w))
+    assert sorted(t[:5] for t in tasks) == sorted(t[:5] for t in reference)
+    assert [t[0] for t in tasks] == [0, 1, 2] * n
+    assert [t[1] for t in tasks] == [i for i in range(n) for _ in range(3)]
+
+
+def test_csp_forms_without_a_device_form_are_named(monkeypatch, tmp_path) -> None:
+    from pto_wsp import Channel, Event, connect, consume, process, query, send
+
+    X = Tensor(np.zeros((4, 8), np.float32))
+    Y = Tensor(np.zeros((4, 8), np.float32))
+    ch = Channel("ch", depth=1)
+    flag = Event("flag")
+
+    def nonblocking():
+        send(ch, copy_k[0](x=X, y=Y), block=False)  # NONBLOCKING-HERE
+
+    def drain():
+        with consume(ch) as t:
+            copy_k[t](x=X, y=Y)
+
+    w = connect(
+        [process("p").produces(ch).body(nonblocking), process("c").consumes(ch).body(drain)], [ch]
+    )
+    with pytest.raises(
+        CompileError, match=r"send\(\.\.\., block=False\) on channel ch has no ascend_npu form"
+    ) as err:
         w.compile(target="ascend_npu")
-    msg = err.value.message
-    assert msg.startswith("ascend_npu: CSP construct '")
-    assert "cannot be expanded by the ascend_npu AICPU expander" in msg
-    assert err.value.loc is not None and err.value.loc.file.endswith("pto-wsp-v9.3-spec.md")
+    assert err.value.loc is not None and err.value.loc.text.endswith("# NONBLOCKING-HERE")
+
+    def polling():
+        with P.when(query(flag)):
+            copy_k[0](x=X, y=Y)
+
+    w = connect([process("poll").body(polling)], [])
+    with pytest.raises(CompileError, match="CSP event query in .* depends on simulated time"):
+        w.compile(target="ascend_npu")
+
+
+def test_expander_names_a_deadlock(tmp_path) -> None:
+    """Two processes that each wait for the other's item block for ever: the expansion fails
+    naming each process and the channel it waits on (cpu_sim raises DeadlockError)."""
+    from pto_wsp import Channel, connect, consume, process, send
+
+    X = Tensor(np.zeros((4, 8), np.float32))
+    Y = Tensor(np.zeros((4, 8), np.float32))
+    a, b = Channel("a", depth=1), Channel("b", depth=1)
+
+    def ping():
+        with consume(a) as t:
+            send(b, copy_k[t](x=X, y=Y))
+
+    def pong():
+        with consume(b) as t:
+            send(a, copy2_k[t](x=X, y=Y))
+
+    w = connect(
+        [
+            process("ping").consumes(a).produces(b).body(ping),
+            process("pong").consumes(b).produces(a).body(pong),
+        ],
+        [a, b],
+    )
+    exe = build_harness(emitted(w), tmp_path / "exe")
+    data = tmp_path / "inputs"
+    data.mkdir()
+    _, tensors = lower_with_bindings(w)
+    for i, t in enumerate(tensors):
+        (data / f"tensor_{i}.bin").write_bytes(np.ascontiguousarray(t.data).tobytes())
+    (data / "symbols.txt").write_text("")
+    (data / "params.txt").write_text("")
+    res = subprocess.run([str(exe), str(data)], capture_output=True, text=True, check=False)
+    assert res.returncode == 1
+    assert "CSP deadlock in the expander (connect" in res.stderr, res.stderr
+    assert "ping waits to take from a (empty); pong waits to take from b (empty);" in res.stderr
 
 
 def test_pools_place_tasks_within_their_pool(tmp_path) -> None:
@@ -547,11 +642,13 @@ def test_kernel_compile_code_contains_ops() -> None:
     assert "pto_rsqrt(" in cpu.code and "pto_rowmean(" in cpu.code
 
 
-def test_csp_nodes_are_rejected_by_name() -> None:
+def test_channel_action_outside_a_process_is_rejected_by_name() -> None:
     from pto_wsp._core import ir
 
     m = ir.Module("csp")
     ch = m.add_channel("c", 1)
     m.set_workload(ir.Node.close(ch))
-    with pytest.raises(CompileError, match="CSP construct 'close'"):
+    with pytest.raises(
+        CompileError, match="close on channel c outside a pipeline process is not supported"
+    ):
         emit_tree(m)
