@@ -1,6 +1,6 @@
 // Host harness: runs the AICPU expander on the CPU and prints the task list, one task a line:
 //   <kernel id> <idx0> <idx1> <idx2> <idx3> <worker>
-// Build: g++ -std=c++17 host/expand_on_host.cpp aicpu/expander.cpp -o expand_on_host
+// Build: g++ -std=c++20 host/expand_on_host.cpp aicpu/expander.cpp -o expand_on_host
 // Run:   ./expand_on_host <input dir>   (see host/io.h for the directory layout)
 //
 // Built with the AICore kernels and PTO_RUN_KERNELS against PTO-ISA's CPU simulation
