@@ -359,10 +359,13 @@ def test_emit_prints_annotated_directives_once(tmp_path, capsys):
 
 
 def test_emit_refusal_of_a_project_names_its_node_not_the_temporary_script(tmp_path, capsys):
-    sample = Path(__file__).resolve().parents[2] / "app" / "projects" / "tensor_parallel.pto.json"
+    """A kernel with a C++ body (written against cpu_sim's tile API) has no ascend_npu form."""
+    from trust_projects import code_document, write_elsewhere
+
+    sample = write_elsewhere(code_document(), tmp_path / "downloads" / "matmul_cpp.pto.json")
     assert cli.main(["emit", str(sample), "--target", "ascend_npu", "-o", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
-    assert f"{sample}: node " in err and "allreduce is not supported" in err, err
+    assert f"{sample}: node " in err and "has a C++ body (cpp_src)" in err, err
     assert "_exported.py" not in err and "pto-wsp-emit-" not in err
 
 
