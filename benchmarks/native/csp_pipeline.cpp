@@ -32,6 +32,7 @@ struct BenchCtx {
     int64_t items = 0;
     int64_t cycles = 0;
     pto_sim* sim = nullptr;
+    pto_sim_hot* sim_hot = nullptr;  // for the inline submit, as generated drivers use it
     const uint64_t* counter = nullptr;  // the simulator's submission counter (the next task's id)
 };
 
@@ -49,7 +50,7 @@ int64_t bench_task(const BenchCtx& b, int64_t now, uint32_t* gate, int64_t i, in
     t.idx[0] = static_cast<int32_t>(i);
     t.idx[1] = t.idx[2] = t.idx[3] = -1;
     const auto id = static_cast<uint32_t>(*b.counter);
-    const int64_t e = pto_sim_submit(b.sim, &t);
+    const int64_t e = pto_sim_submit_inline(b.sim, b.sim_hot, &t);
     if (e <= now) return now;
     *gate = id;
     return e;
@@ -99,7 +100,7 @@ double run_pipeline(pto_sim* sim, int64_t items, int64_t depth, int64_t cycles,
     R.sim = sim;
     R.error = error;
     R.error_cap = sizeof error;
-    const BenchCtx ctx{items, cycles, sim, pto_sim_task_counter(sim)};
+    const BenchCtx ctx{items, cycles, sim, pto_sim_hot_of(sim), pto_sim_task_counter(sim)};
     const auto* env = reinterpret_cast<const int64_t*>(&ctx);
     const char* names[] = {"bench"};
     const int64_t depths[] = {depth};

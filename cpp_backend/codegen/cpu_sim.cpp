@@ -1020,11 +1020,11 @@ private:
         // Submit.
         if (!numerics) task_record();
         if (seq_depth_ > 0) {
-            put("const int64_t e = pto_sim_submit(sim, &t);");
+            put("const int64_t e = pto_sim_submit_inline(sim, pto_SH, &t);");
             put("if (e == PTO_SIM_PENDING) pto_pending = 1; else if (e > pto_max) { pto_max = e; "
                 "pto_mgate = (uint32_t)pto_ntask; }");
         } else {
-            put("pto_sim_submit(sim, &t);");
+            put("pto_sim_submit_inline(sim, pto_SH, &t);");
         }
         put("++pto_ntask;");
         csp_.task_epilogue();
@@ -1183,7 +1183,10 @@ private:
              "    const int64_t* const KC = R->kernel_cycles;\n"
              "    const double LR = R->load_rate, SR = R->store_rate;\n"
              "    pto_abi_current* const pto_cur = R->current;\n"
-             "    (void)sim; (void)pto_arena; (void)KC; (void)LR; (void)SR; (void)pto_cur;\n";
+             // sim.h's inline submit reads the simulator's hot state (where it stays put)
+             "    pto_sim_hot* const pto_SH = pto_sim_hot_of(sim);\n"
+             "    (void)sim; (void)pto_arena; (void)KC; (void)LR; (void)SR; (void)pto_cur; "
+             "(void)pto_SH;\n";
         o << csp_.prologue_line();
         // The cost-table entries the body reads (`KC<id>`), copied into locals.
         for (std::size_t i = 0; i + 2 < body.size(); ++i) {

@@ -120,6 +120,18 @@ struct pto_sim {
             rate_period = 1.0e6 / c.timing_param / c.ns_per_cycle;  // cycles between issues
         if (c.mesh_cols > 0) mesh = pto::sim::Mesh(c.workers, c.mesh_cols, c.hop);
         if (keep_ends && c.trace_reserve > 0) ends.reserve(static_cast<std::size_t>(c.trace_reserve));
+        hot.wk = wk.data();  // wk never resizes
+        hot.trace = c.trace ? trace.raw() : nullptr;
+        hot.worker_mask = worker_mask;
+        sync_fast();
+    }
+
+    /// Whether sim.h's inline path applies to the next task: submit()'s plain round-robin case
+    /// over a power-of-two number of workers, with no accesses declared for the task. Called
+    /// after every change of next_acc.
+    void sync_fast() {
+        const auto n = static_cast<uint32_t>(cfg.workers);
+        hot.fast = round_robin_plain && (n & (n - 1)) == 0 && next_acc.empty() ? 1 : 0;
     }
 
     // ---- placement (the hot part) -------------------------------------------------------------
@@ -242,7 +254,7 @@ struct pto_sim {
             stream_end[static_cast<std::size_t>(stream)] = end;
             stream_last[static_cast<std::size_t>(stream)] = index;
         }
-        if (end > makespan) makespan = end;
+        if (end > hot.makespan) hot.makespan = end;
         if (cfg.window > 0) inflight.emplace(end, index);
         for (std::size_t i = 0; i < n_acc; ++i)
             regions.record(acc[i].tensor, acc[i].r, acc[i].write, end, static_cast<int32_t>(w),
@@ -622,7 +634,7 @@ struct pto_sim {
     /// register spills and policy branches of the general path are skipped.
     int64_t submit(const pto_sim_task& t) {
         if (round_robin_plain && next_acc.empty()) [[likely]] {
-            const uint32_t index = static_cast<uint32_t>(task_count++);
+            const uint32_t index = static_cast<uint32_t>(hot.task_count++);
             const uint32_t w = home_worker(index);
             Worker& k = wk[w];
             int64_t start = t.min_start > 0 ? t.min_start : 0;
@@ -636,7 +648,7 @@ struct pto_sim {
             k.free_at = end;
             k.last = pack_why(index, PTO_WAIT_WORKER);
             k.busy += t.cycles;
-            if (end > makespan) makespan = end;
+            if (end > hot.makespan) hot.makespan = end;
             if (cfg.trace) record(t, index, static_cast<int32_t>(w), -1, start, end, why);
             return end;
         }
@@ -644,7 +656,13 @@ struct pto_sim {
     }
 
     __attribute__((noinline)) int64_t submit_general(const pto_sim_task& t) {
-        const uint32_t index = static_cast<uint32_t>(task_count++);
+        const int64_t end = submit_held_or_placed(t);
+        sync_fast();  // next_acc was consumed
+        return end;
+    }
+
+    int64_t submit_held_or_placed(const pto_sim_task& t) {
+        const uint32_t index = static_cast<uint32_t>(hot.task_count++);
         if (plain && next_acc.empty()) [[likely]]
             return place(t, index, min_bound(t), Bound{}, nullptr, 0);
         if (!keep_ends) {
@@ -699,10 +717,10 @@ struct pto_sim {
         }
         const int64_t start = why.t;
         const int64_t end = start + t.cycles;
-        const auto first = static_cast<uint32_t>(task_count);
+        const auto first = static_cast<uint32_t>(hot.task_count);
         for (int32_t i = 0; i < n; ++i) {
             const auto w = static_cast<std::size_t>(ws[i]);
-            const uint32_t index = static_cast<uint32_t>(task_count++);
+            const uint32_t index = static_cast<uint32_t>(hot.task_count++);
             wk[w].free_at = end;
             wk[w].last = pack_why(index, PTO_WAIT_WORKER);
             wk[w].busy += t.cycles;
@@ -710,15 +728,16 @@ struct pto_sim {
             if (cfg.window > 0) inflight.emplace(end, index);
             if (cfg.trace) record(t, index, ws[i], -1, start, end, pack_why(why.gate, why.kind));
         }
-        if (end > makespan) makespan = end;
+        if (end > hot.makespan) hot.makespan = end;
         for (const Access& a : next_acc)  // the result is local on every worker of the gang
             regions.record(a.tensor, a.r, a.write, end, pto::sim::kEveryWorker, first);
         next_acc.clear();
+        sync_fast();
         return end;
     }
 
     int64_t task_end(uint32_t index) {
-        if (index >= task_count) return -1;
+        if (index >= hot.task_count) return -1;
         if (keep_ends) {
             if (ends[index] == PTO_SIM_PENDING) flush();
             return ends[index];
@@ -726,13 +745,13 @@ struct pto_sim {
         return cfg.trace ? trace.data()[index].end : -1;
     }
 
+    // What sim.h's pto_sim_submit_inline reads and updates: the submission counter, the
+    // makespan, the worker records (wk's) and the trace buffer, and whether it applies.
+    pto_sim_hot hot{};
     pto_sim_config cfg;
-    // Per worker, together so the plain path addresses one array.
-    struct Worker {
-        int64_t free_at;  // cycle at which it becomes free
-        uint64_t last;    // pack_why(its last task, PTO_WAIT_WORKER)
-        int64_t busy;     // cycles spent running tasks
-    };
+    // Per worker (free_at, last = pack_why(its last task, PTO_WAIT_WORKER), busy), together so
+    // the plain path addresses one array; sim.h's C view, for the inline path.
+    using Worker = pto_sim_worker;
     std::vector<Worker> wk;
     std::vector<int64_t> stream_end;    // per stream: end of its last task
     std::vector<uint32_t> stream_last;  // per stream: its last task
@@ -742,8 +761,6 @@ struct pto_sim {
     bool round_robin_plain = true;  // plain, no streams, round robin, no pools: submit()'s inline path
     bool buffering = false;
     bool keep_ends = false;  // ends retained by submission index (buffering or holding)
-    uint64_t task_count = 0;
-    int64_t makespan = 0;
 
     // issue clock
     Bound issue_at;  // the issue clock and the bound that last moved it
@@ -876,6 +893,7 @@ void pto_sim_destroy(pto_sim* sim) { delete sim; }
 void pto_sim_access(pto_sim* sim, int32_t tensor, int64_t lo, int64_t hi, int32_t is_write) {
     if (lo >= hi) return;  // an empty range touches nothing
     sim->next_acc.push_back(Access{tensor, is_write != 0, pto::sim::Region{lo, hi - lo, 0, 1}});
+    sim->hot.fast = 0;
 }
 
 void pto_sim_access_strided(pto_sim* sim, int32_t tensor, int64_t base, int64_t run_len,
@@ -884,6 +902,7 @@ void pto_sim_access_strided(pto_sim* sim, int32_t tensor, int64_t base, int64_t 
     if (!pto::sim::make_region(base, run_len, stride, count, r)) return;  // touches nothing
     sim->regions.adopt(tensor, r);
     sim->next_acc.push_back(Access{tensor, is_write != 0, r});
+    sim->hot.fast = 0;
 }
 
 void pto_sim_tensor_home(pto_sim* sim, int32_t tensor, int32_t ndim, const int64_t* shape,
@@ -908,11 +927,13 @@ void pto_sim_flush(pto_sim* sim) { sim->flush(); }
 
 void pto_sim_finish(pto_sim* sim) { sim->flush(); }
 
-int64_t pto_sim_total_cycles(const pto_sim* sim) { return sim->makespan; }
+int64_t pto_sim_total_cycles(const pto_sim* sim) { return sim->hot.makespan; }
 
-uint64_t pto_sim_task_count(const pto_sim* sim) { return sim->task_count; }
+uint64_t pto_sim_task_count(const pto_sim* sim) { return sim->hot.task_count; }
 
-const uint64_t* pto_sim_task_counter(const pto_sim* sim) { return &sim->task_count; }
+const uint64_t* pto_sim_task_counter(const pto_sim* sim) { return &sim->hot.task_count; }
+
+pto_sim_hot* pto_sim_hot_of(pto_sim* sim) { return sim != nullptr ? &sim->hot : nullptr; }
 
 int32_t pto_sim_workers(const pto_sim* sim) { return sim->cfg.workers; }
 

@@ -209,6 +209,97 @@ const pto_sim_record* pto_sim_trace_view(pto_sim* sim);
 /* splitmix64 finaliser used by the hash dispatch policy (exposed for tests and code generators). */
 uint64_t pto_sim_splitmix64(uint64_t x);
 
+/* ---- inline fast path ------------------------------------------------------------------------
+ * The common case of pto_sim_submit(), inlined into generated drivers over the simulator's hot
+ * state so that a task costs no library call: immediate timing, no window, no issue cost, no
+ * streams, round-robin dispatch over a power-of-two number of workers, no pools, no accesses
+ * declared for the task and room in the trace buffer. Placement, statistics and the trace record
+ * are the library's (start = max(min_start, 0, worker free), the worker's last task as the gate
+ * when the worker is what waited); any other case calls pto_sim_submit(). The layout is private
+ * to one build of libpto_runtime and the generated code compiled against the same header. */
+
+/* Per worker (the simulator's own worker records). */
+typedef struct pto_sim_worker {
+    int64_t free_at; /* cycle at which it becomes free */
+    uint64_t last;   /* its last task and PTO_WAIT_WORKER, packed as pto_sim_record's gate, cause */
+    int64_t busy;    /* cycles spent running tasks */
+} pto_sim_worker;
+
+/* The trace records (appended in place while size < cap). */
+typedef struct pto_sim_trace_buf {
+    pto_sim_record* data;
+    uint64_t size, cap;
+} pto_sim_trace_buf;
+
+typedef struct pto_sim_hot {
+    uint64_t task_count;      /* tasks submitted (pto_sim_task_counter() points here) */
+    int64_t makespan;         /* max end */
+    pto_sim_worker* wk;       /* `workers` records */
+    pto_sim_trace_buf* trace; /* NULL when the trace is off */
+    uint32_t worker_mask;     /* workers - 1 (used only when `fast`: workers is a power of two) */
+    int32_t fast;             /* non-zero: the next task may take the inline path */
+} pto_sim_hot;
+
+pto_sim_hot* pto_sim_hot_of(pto_sim* sim);
+
+#if defined(__GNUC__)
+#define PTO_SIM_INLINE static inline __attribute__((always_inline))
+#define PTO_SIM_COPY(dst, src, n) __builtin_memcpy((dst), (src), (n))
+#else
+#define PTO_SIM_INLINE static inline
+#define PTO_SIM_COPY(dst, src, n) memcpy((dst), (src), (n))
+#endif
+
+/* pto_sim_submit(sim, t), inline in the common case (see above); H = pto_sim_hot_of(sim).
+ * Generated code is built at -O1, where the compiler keeps a value in a register only as long
+ * as no store may alias it: every input is read before the first store. */
+PTO_SIM_INLINE int64_t pto_sim_submit_inline(pto_sim* sim, pto_sim_hot* H,
+                                             const pto_sim_task* t) {
+    pto_sim_trace_buf* const tb = H->trace;
+    if (!H->fast) return pto_sim_submit(sim, t);
+    pto_sim_record* r = 0;
+    uint64_t size = 0;
+    if (tb != 0) {
+        size = tb->size;
+        if (size == tb->cap) return pto_sim_submit(sim, t);
+        r = tb->data + size;
+    }
+    const uint64_t n = H->task_count;
+    const int64_t makespan = H->makespan;
+    const uint32_t w = (uint32_t)n & H->worker_mask;
+    pto_sim_worker* const k = H->wk + w;
+    const int64_t free_at = k->free_at;
+    const int64_t cycles = t->cycles;
+    int64_t start = t->min_start > 0 ? t->min_start : 0;
+    /* (min_gate, min_cause) as one word, the layout of pto_sim_record's (gate, cause); it is
+     * (PTO_WAIT_NO_GATE, PTO_WAIT_NONE) at 0 (pto_sim_task). Every min_start kind goes before
+     * "worker" on ties. */
+    uint64_t why;
+    PTO_SIM_COPY(&why, &t->min_gate, sizeof why);
+    if (free_at > start) {
+        start = free_at;
+        why = k->last;
+    }
+    const int64_t end = start + cycles;
+    H->task_count = n + 1;
+    k->free_at = end;
+    k->last = (n & 0xffffffffu) | ((uint64_t)(uint32_t)PTO_WAIT_WORKER << 32);
+    k->busy += cycles;
+    if (end > makespan) H->makespan = end;
+    if (r != 0) {
+        tb->size = size + 1;
+        r->task = (uint32_t)n;
+        r->kernel = t->kernel;
+        r->worker = (int32_t)w;
+        r->stream = -1;
+        r->start = start;
+        r->end = end;
+        PTO_SIM_COPY(r->idx, t->idx, sizeof r->idx);
+        PTO_SIM_COPY(&r->gate, &why, sizeof why);
+    }
+    return end;
+}
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -62,7 +62,7 @@ void release(void* p, std::size_t bytes) {
 }  // namespace
 
 TraceBuffer::~TraceBuffer() {
-    release(data_, bytes_);
+    release(r_.data, bytes_);
     for (const Block& b : retired_) release(b.ptr, b.bytes);
 }
 
@@ -80,17 +80,17 @@ void TraceBuffer::grow_to(std::size_t cap) {
         return;
     }
     void* p = acquire(bytes);
-    if (data_ != nullptr) {
-        std::memcpy(p, data_, size_ * sizeof(pto_sim_record));
+    if (r_.data != nullptr) {
+        std::memcpy(p, r_.data, r_.size * sizeof(pto_sim_record));
         if (pinned_)
-            retired_.push_back(Block{data_, bytes_});  // a view may still point here
+            retired_.push_back(Block{r_.data, bytes_});  // a view may still point here
         else
-            release(data_, bytes_);
+            release(r_.data, bytes_);
     }
     pinned_ = false;  // the new block has no view yet
-    data_ = static_cast<pto_sim_record*>(p);
+    r_.data = static_cast<pto_sim_record*>(p);
     bytes_ = bytes;
-    cap_ = bytes / sizeof(pto_sim_record);
+    r_.cap = bytes / sizeof(pto_sim_record);
 }
 
 }  // namespace pto::sim

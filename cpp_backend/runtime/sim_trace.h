@@ -29,13 +29,16 @@ public:
     TraceBuffer& operator=(const TraceBuffer&) = delete;
 
     pto_sim_record* append() {
-        if (size_ == cap_) [[unlikely]]
-            grow_to(cap_ * 2);
-        return &data_[size_++];
+        if (r_.size == r_.cap) [[unlikely]]
+            grow_to(r_.cap * 2);
+        return &r_.data[r_.size++];
     }
-    const pto_sim_record* data() const { return data_; }
-    std::size_t size() const { return size_; }
-    std::size_t capacity() const { return cap_; }
+    const pto_sim_record* data() const { return r_.data; }
+    std::size_t size() const { return r_.size; }
+    std::size_t capacity() const { return r_.cap; }
+    /// The records as sim.h's C view, for pto_sim_submit_inline (appends in place while
+    /// size < cap; growing stays here).
+    pto_sim_trace_buf* raw() { return &r_; }
     /// Called when a zero-copy view of the current block is handed out.
     void pin() { pinned_ = true; }
 
@@ -46,10 +49,8 @@ private:
     };
     void grow_to(std::size_t cap);
 
-    pto_sim_record* data_ = nullptr;
-    std::size_t bytes_ = 0;  // size of the block behind data_
-    std::size_t size_ = 0;
-    std::size_t cap_ = 0;
+    pto_sim_trace_buf r_{nullptr, 0, 0};  // the records: block, used, capacity
+    std::size_t bytes_ = 0;  // size of the block behind r_.data
     bool pinned_ = false;
     std::vector<Block> retired_;  // blocks an old view may still point into
 };

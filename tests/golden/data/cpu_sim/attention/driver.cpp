@@ -42,7 +42,8 @@ __attribute__((noinline)) static int32_t pto_part_0(pto_abi_run* R, pto_state* S
     const int64_t* const KC = R->kernel_cycles;
     const double LR = R->load_rate, SR = R->store_rate;
     pto_abi_current* const pto_cur = R->current;
-    (void)sim; (void)pto_arena; (void)KC; (void)LR; (void)SR; (void)pto_cur;
+    pto_sim_hot* const pto_SH = pto_sim_hot_of(sim);
+    (void)sim; (void)pto_arena; (void)KC; (void)LR; (void)SR; (void)pto_cur; (void)pto_SH;
     const int64_t KC0 = KC[0]; (void)KC0;
     float* const T0 = (float*)R->tensors[0].data; (void)T0;  // Q
     const int64_t T0_s0 = R->tensors[0].strides[0]; (void)T0_s0;
@@ -128,7 +129,7 @@ __attribute__((noinline)) static int32_t pto_part_0(pto_abi_run* R, pto_state* S
                         pto_cur->site = &pto_site_0; pto_cur->task = &t; PTO_ABI_BARRIER();
                         pto_kernel_0(pto_arena, &tile5, &tile8, &tile11, &tile15);
                         PTO_ABI_BARRIER(); pto_cur->site = 0;
-                        pto_sim_submit(sim, &t);
+                        pto_sim_submit_inline(sim, pto_SH, &t);
                         ++pto_ntask;
                     }
                 }
@@ -146,7 +147,8 @@ extern "C" int32_t pto_lib_run(pto_abi_run* R) {
     const int64_t* const KC = R->kernel_cycles;
     const double LR = R->load_rate, SR = R->store_rate;
     pto_abi_current* const pto_cur = R->current;
-    (void)sim; (void)pto_arena; (void)KC; (void)LR; (void)SR; (void)pto_cur;
+    pto_sim_hot* const pto_SH = pto_sim_hot_of(sim);
+    (void)sim; (void)pto_arena; (void)KC; (void)LR; (void)SR; (void)pto_cur; (void)pto_SH;
     uint64_t pto_ntask = 0;
     int64_t pto_barrier = 0, pto_max = 0;
     int pto_pending = 0;
