@@ -229,8 +229,10 @@ inline bool earlier(const ReadyKey& a, const ReadyKey& b) {
 ///
 /// Why not std::priority_queue: a pipeline has a handful of processes, and at steady state one
 /// or two are runnable, so the heap's sift calls dominated each switch. Up to kLinear entries
-/// the set is an unordered inline array scanned linearly (a compare per entry, no moves, no
-/// allocation); beyond that every entry moves to a binary min-heap until it shrinks again.
+/// the set is an inline array kept sorted latest first, so the earliest entry is the last one:
+/// a pop is one load and the new minimum the next entry's clock, and a push moves only the
+/// entries earlier than it (none or one at steady state; no allocation). Beyond that every
+/// entry moves to a binary min-heap until it shrinks again.
 class ReadySet {
   public:
     /// Where the clock of the earliest entry is kept (INT64_MAX when empty): the engine's hot
@@ -250,39 +252,24 @@ class ReadySet {
     PTO_CSP_HOT void push(ReadyKey k) {
         if (k.clock < *min_) *min_ = k.clock;
         if (heap_.empty() && n_ < kLinear) [[likely]] {
-            small_[n_++] = k;
+            std::size_t i = n_++;
+            for (; i > 0 && earlier(small_[i - 1], k); --i) small_[i] = small_[i - 1];
+            small_[i] = k;
             return;
         }
         push_heap(k);
     }
     /// Removes and returns the earliest entry (the set must not be empty).
     PTO_CSP_HOT ReadyKey pop() {
-        if (!heap_.empty()) [[unlikely]] {
-            const ReadyKey k = pop_heap();
-            update_min();
-            return k;
-        }
-        std::size_t best = 0;
-        for (std::size_t i = 1; i < n_; ++i)
-            if (earlier(small_[i], small_[best])) best = i;
-        const ReadyKey k = small_[best];
-        small_[best] = small_[--n_];
-        update_min();
+        if (!heap_.empty()) [[unlikely]]
+            return pop_heap();
+        const ReadyKey k = small_[--n_];
+        *min_ = n_ > 0 ? small_[n_ - 1].clock : INT64_MAX;
         return k;
     }
 
   private:
     static constexpr std::size_t kLinear = 16;
-    PTO_CSP_HOT void update_min() {
-        int64_t m = INT64_MAX;
-        if (!heap_.empty()) {
-            m = heap_.front().clock;
-        } else {
-            for (std::size_t i = 0; i < n_; ++i)
-                if (small_[i].clock < m) m = small_[i].clock;
-        }
-        *min_ = m;
-    }
     static bool later(const ReadyKey& a, const ReadyKey& b) { return earlier(b, a); }
     // Heap mode (more than kLinear runnable): every entry lives in heap_, until it empties.
     __attribute__((noinline)) void push_heap(ReadyKey k) {
@@ -293,15 +280,22 @@ class ReadySet {
         heap_.push_back(k);
         std::push_heap(heap_.begin(), heap_.end(), later);
         n_ = heap_.size();
+        *min_ = heap_.front().clock;
     }
     __attribute__((noinline)) ReadyKey pop_heap() {
         std::pop_heap(heap_.begin(), heap_.end(), later);
         const ReadyKey k = heap_.back();
         heap_.pop_back();
         n_ = heap_.size();
-        if (n_ <= kLinear) {  // back to the array
+        if (n_ <= kLinear) {  // back to the array, latest first
             std::copy(heap_.begin(), heap_.end(), small_);
             heap_.clear();
+            std::sort(small_, small_ + n_, [](const ReadyKey& a, const ReadyKey& b) {
+                return earlier(b, a);
+            });
+            *min_ = n_ > 0 ? small_[n_ - 1].clock : INT64_MAX;
+        } else {
+            *min_ = heap_.front().clock;
         }
         return k;
     }
@@ -473,7 +467,7 @@ struct __attribute__((visibility("hidden"))) pto_csp {
     /// (release then reserve in one cycle: the steady state of double buffering) is dropped, so
     /// a pipeline running at full occupancy costs no record per item. `mark` always records
     /// (the pipeline's start and end bound every channel's curve).
-    void occupancy_changed(int32_t ch, int64_t t, bool mark = false) {
+    PTO_CSP_HOT void occupancy_changed(int32_t ch, int64_t t, bool mark = false) {
         Chan& c = chans[ch];
         const auto used = static_cast<int32_t>(c.used);
         const bool last_is_ours = c.occ_last >= 0 &&
