@@ -68,15 +68,15 @@ TraceBuffer::~TraceBuffer() {
 
 void TraceBuffer::grow_to(std::size_t cap) {
     std::size_t bytes = cap * sizeof(pto_sim_record);
-    if (data_ != nullptr && !pinned_ && bytes_ >= kHuge) {
+    if (r_.data != nullptr && !pinned_ && bytes_ >= kHuge) {
         // A mapping with no view: the kernel extends or moves it (page tables, not bytes), so
         // the records already written are neither copied nor faulted in a second time.
         bytes = (bytes + kHuge - 1) / kHuge * kHuge;
-        void* p = mremap(data_, bytes_, bytes, MREMAP_MAYMOVE);
+        void* p = mremap(r_.data, bytes_, bytes, MREMAP_MAYMOVE);
         if (p == MAP_FAILED) throw std::bad_alloc();
-        data_ = static_cast<pto_sim_record*>(p);
+        r_.data = static_cast<pto_sim_record*>(p);
         bytes_ = bytes;
-        cap_ = bytes / sizeof(pto_sim_record);
+        r_.cap = bytes / sizeof(pto_sim_record);
         return;
     }
     void* p = acquire(bytes);
