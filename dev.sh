@@ -21,7 +21,7 @@ STAMP_DIR="$VENV/.pto-stamps"
 # Debian packages: a C++ toolchain, Python headers/venv, and what Qt needs (DESIGN.md §4);
 # clang-19 builds code against PTO-ISA's headers, which g++ 12 rejects, and libclang-rt-19-dev
 # gives it the float -> bfloat16 conversions libgcc 12 lacks (docs/ptoisa.md).
-# DEB_QT is also what an installed wheel's Studio needs (README, "Install from a wheel").
+# DEB_QT is also what an installed wheel's Studio needs (README, "A third way: install the wheel").
 DEB_QT=(libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libx11-xcb1 libxcb-cursor0
   libxcb-glx0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
   libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1

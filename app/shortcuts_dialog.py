@@ -51,28 +51,32 @@ def _widget_area(obj: QtCore.QObject) -> str:
 
 
 def collect_shortcuts(window: QtWidgets.QWidget) -> list[ShortcutRow]:
-    """Every key binding of ``window``, sorted by where it applies, then by what it does."""
-    rows: dict[tuple[str, str], ShortcutRow] = {}
+    """Every key binding of ``window``, sorted by where it applies, then by what it does.
+
+    A key that applies in several places (the Timeline dock's keys also work in the Compare
+    dock's timelines) is listed once per place: keyed by text, keys and place, never by the
+    first place found, which listed the timeline's keys under Compare only."""
+    rows: dict[tuple[str, str, str], ShortcutRow] = {}
     for action in window.findChildren(QtGui.QAction):
         keys = [s.toString(NATIVE) for s in action.shortcuts() if not s.isEmpty()]
         if not keys or not action.isVisible():
             continue
         where = _menu_of(action) or _widget_area(action)
         row = ShortcutRow(_clean(action.text()), ", ".join(keys), where)
-        rows.setdefault((row.text, row.keys), row)
+        rows.setdefault((row.text, row.keys, row.where), row)
     for shortcut in window.findChildren(QtGui.QShortcut):
         if shortcut.key().isEmpty():
             continue
         what = shortcut.whatsThis() or shortcut.objectName() or "(unnamed)"
         row = ShortcutRow(what, shortcut.key().toString(NATIVE), _widget_area(shortcut))
-        rows.setdefault((row.text, row.keys), row)
+        rows.setdefault((row.text, row.keys, row.where), row)
     for obj in window.findChildren(QtCore.QObject):
         helper = getattr(obj, "shortcut_help", None)
         if callable(helper):
             for what, keys in helper():
                 area = _widget_area(obj)
                 row = ShortcutRow(what, keys, "Canvas" if area == "Window" else area)
-                rows.setdefault((row.text, row.keys), row)
+                rows.setdefault((row.text, row.keys, row.where), row)
     return sorted(rows.values(), key=lambda r: (r.where, r.text.lower()))
 
 
