@@ -76,6 +76,9 @@ class RunHistory:
             self.session_dir.mkdir(parents=True, exist_ok=True)
         self._next_id = 1
         self._runs: list[RunRecord] = []
+        # directories handed out by new_workdir and not (yet) kept by add, oldest first: a run
+        # that failed is never added, and its number must not go to the next run
+        self._unkept: list[tuple[int, Path]] = []
         self._closed = False
 
     # ---- capacity ------------------------------------------------------------------
@@ -95,17 +98,37 @@ class RunHistory:
         return self.session_dir / f"run-{run_id:04d}"
 
     def new_workdir(self) -> Path:
-        """The directory for the next run (pass it to ``RunJob``); ``add`` then keeps it."""
+        """The directory for the next run (pass it to ``RunJob``); ``add`` then keeps it.
+
+        Each call takes a number of its own: a run that failed (and is never added) leaves its
+        folder, named in the Log, to be read; the next run gets the next number. Of such
+        unkept folders the newest ``max_runs`` stay until the history closes."""
         self._check_open()
-        path = self._run_dir(self._next_id)
+        run_id = self._next_id
+        self._next_id += 1
+        path = self._run_dir(run_id)
         path.mkdir(parents=True, exist_ok=True)
+        self._unkept.append((run_id, path))
+        while len(self._unkept) > self._max_runs:
+            shutil.rmtree(self._unkept.pop(0)[1], ignore_errors=True)
         return path
+
+    def _take_reserved(self, result: RunResult) -> int | None:
+        """The number ``new_workdir`` gave the directory ``result`` ran in, if it did."""
+        where = Path(result.artifact_dir).resolve()
+        for i, (run_id, path) in enumerate(self._unkept):
+            if path.resolve() == where:
+                del self._unkept[i]
+                return run_id
+        return None
 
     def add(self, result: RunResult, label: str, schedule_summary: str = "") -> RunRecord:
         """Keep ``result`` (its trace copied into the session dir if it lives elsewhere)."""
         self._check_open()
-        run_id = self._next_id
-        self._next_id += 1
+        run_id = self._take_reserved(result)
+        if run_id is None:  # a run from elsewhere (a sweep's): a new number
+            run_id = self._next_id
+            self._next_id += 1
         run_dir = self._run_dir(run_id)
         run_dir.mkdir(parents=True, exist_ok=True)
         trace_path: Path | None = None

@@ -12,7 +12,7 @@ import pytest
 
 from app.model import io
 from app.model.document import Document
-from app.runner.job import RunJob
+from app.runner.job import RunJob, RunResult
 from app.runner.runs import RunHistory, compare_stats, summarize_schedule
 from pto_wsp.runtime.task_regions import TaskRegions
 
@@ -375,3 +375,23 @@ def test_schedule_node_is_the_program_frame() -> None:
     tensor = _sched(doc, "data.tensor")
     assert schedule_node(doc, tensor, "allreduce") == tensor  # outside every program
     assert schedule_node(doc, None, "streams") is None
+
+
+def test_history_gives_each_workdir_its_own_number(tmp_path: Path) -> None:
+    """A run that failed is never added; the next run still gets the next folder."""
+
+    def result_in(folder: Path) -> RunResult:
+        return RunResult(True, {}, None, [], [], 0, "", folder / "program.py", folder)
+
+    history = RunHistory(max_runs=2, session_dir=tmp_path / "session")
+    failed = history.new_workdir()
+    ran = history.new_workdir()
+    assert (failed.name, ran.name) == ("run-0001", "run-0002")
+    kept = history.add(result_in(ran), "second")
+    assert kept.run_id == 2
+    elsewhere = result_in(tmp_path / "elsewhere")  # a sweep's run: a new number
+    assert history.add(elsewhere, "a sweep's run").run_id == 3
+    assert history.new_workdir().name == "run-0004"
+    assert failed.is_dir()  # the newest max_runs unkept folders stay to be read
+    history.new_workdir()
+    assert not failed.exists()
