@@ -58,6 +58,7 @@ from .run_panel import RunPanel  # noqa: E402
 from .runner.job import RunDiagnostic  # noqa: E402
 from .runner.qt_sweep import QtSweepRunner  # noqa: E402
 from .runner.runs import summarize_schedule  # noqa: E402
+from .save_folders import remember_save_dir, save_dir_for  # noqa: E402
 from .shortcuts_dialog import ShortcutsDialog, about_box  # noqa: E402
 from .start_page import StartPage  # noqa: E402
 from .trust_bar import TrustBar  # noqa: E402
@@ -720,7 +721,8 @@ class MainWindow(QMainWindow):
 
     def save_as(self, path: Path | None = None) -> bool:
         if path is None:
-            suggested = self._start_dir() / f"{self.document.name or 'untitled'}{PROJECT_SUFFIX}"
+            base = save_dir_for(self.settings, self.path)  # never the bundled samples' folder
+            suggested = base / f"{self.document.name or 'untitled'}{PROJECT_SUFFIX}"
             path = self.dialogs.save_path("Save Project As", suggested, PROJECT_FILTER)
             if path is None:
                 return False
@@ -747,6 +749,7 @@ class MainWindow(QMainWindow):
         self.editor.mark_saved()
         self.recent.add(self.path)
         self._remember_dir(self.path)
+        remember_save_dir(self.settings, self.path)
         self.refresh_title()
         self.show_message(f"Saved {self.path}{note}", 0 if note else 5000)
         return True
@@ -765,7 +768,7 @@ class MainWindow(QMainWindow):
             self.dialogs.error("Cannot export to Python", str(err))
             return None
         if path is None:
-            base = self.path.parent if self.path else self._start_dir()
+            base = save_dir_for(self.settings, self.path)  # never the bundled samples' folder
             stem = project_stem(self.path) if self.path else self.document.name or "untitled"
             path = self.dialogs.save_path("Export to Python", base / f"{stem}.py", SCRIPT_FILTER)
             if path is None:
@@ -778,6 +781,7 @@ class MainWindow(QMainWindow):
         except OSError as err:
             self.dialogs.error("Cannot export to Python", f"{path}:\n\n{err.strerror or err}")
             return None
+        remember_save_dir(self.settings, path)
         self.show_message(f"Exported {path}")
         return path
 
@@ -788,7 +792,7 @@ class MainWindow(QMainWindow):
             self.dialogs.error("Cannot export trace", "No run yet: run the program first (F5).")
             return None
         if path is None:
-            base = self.path.parent if self.path else self._start_dir()
+            base = save_dir_for(self.settings, self.path)  # never the bundled samples' folder
             stem = project_stem(self.path) if self.path else self.document.name or "untitled"
             suggested = base / f"{stem}.trace.json"
             path = self.dialogs.save_path("Export Trace", suggested, TRACE_FILTER)
@@ -799,6 +803,7 @@ class MainWindow(QMainWindow):
         except OSError as err:
             self.dialogs.error("Cannot export trace", f"{path}:\n\n{err.strerror or err}")
             return None
+        remember_save_dir(self.settings, written)
         self.show_message(f"Exported trace to {written}")
         return written
 
@@ -846,6 +851,9 @@ class MainWindow(QMainWindow):
         if value is None or value == current:
             return False
         ptoisa_setting.set_root(self.settings, value)
+        if self.run_panel is not None:
+            shown_root = value or f"${ptoisa_setting.ENV_ROOT}"
+            self.run_panel.ptoisa_root_changed(ptoisa_setting.problem(value), shown_root)
         shown = value or f"${ptoisa_setting.ENV_ROOT} (the setting is cleared)"
         self.show_message(f"PTO-ISA root: {shown}", 8000)
         return True
