@@ -9,11 +9,18 @@ cost table ``CostTable.from_ptoisa("a2a3")``), Sweep and Emit and Verify — as 
 the worker reads the variable it inherits from the Studio's environment. ``problem`` checks
 the root and the compiler before a verify run starts, so a missing root or clang-19 is one
 message that names this setting, not a worker's traceback.
+
+The dialog checks the folder as it is typed (``check_folder``): a folder without
+``include/pto/pto-inst.hpp`` (what every reader of PTO-ISA includes, ``ROOT_MARKER``) is refused
+(OK stays off and the dialog says what is missing): nothing could use it, and the user learned
+that only at the next run. A checkout without the A2/A3 cost model's CSV is accepted with a
+warning (kernels and Emit and Verify work; the A2/A3 cost table does not).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -29,14 +36,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pto_wsp.compiler.ptoisa_root import ENV_ROOT, find_compiler, find_root
+from pto_wsp.compiler.ptoisa_cost import COST_MODEL_CSV
+from pto_wsp.compiler.ptoisa_root import ENV_ROOT, ROOT_MARKER, find_compiler, find_root
 from pto_wsp.errors import CompileError
 
 __all__ = [
     "ENV_ROOT",
     "SETTING_KEY",
     "SETTING_NAME",
+    "FolderCheck",
     "PtoIsaRootDialog",
+    "check_folder",
     "problem",
     "root",
     "run_environment",
@@ -46,7 +56,36 @@ __all__ = [
 SETTING_KEY = "ptoisa/root"
 SETTING_NAME = "Run > PTO-ISA Root…"
 """Where the user sets it: every message about a missing root names this."""
-_MARKER = "include/pto/pto-inst.hpp"
+_MARKER = ROOT_MARKER
+
+
+@dataclass(frozen=True)
+class FolderCheck:
+    """What ``check_folder`` found: ``refusal`` (the folder cannot be a root: OK is off) or
+    ``warning`` (it can, but something a run may need is missing); both empty: fine."""
+
+    refusal: str = ""
+    warning: str = ""
+
+
+def check_folder(text: str) -> FolderCheck:
+    """Whether ``text`` (as typed; '' clears the setting) looks like a PTO-ISA checkout."""
+    if not text.strip():
+        return FolderCheck()
+    folder = Path(text.strip()).expanduser()
+    if not folder.is_dir():
+        return FolderCheck(refusal=f"No such folder: {folder}")
+    if not (folder / _MARKER).is_file():
+        return FolderCheck(
+            refusal=f"Not a PTO-ISA checkout: {folder} has no {_MARKER} (pick the folder that "
+            "holds include/pto)."
+        )
+    if not (folder / COST_MODEL_CSV).is_file():
+        return FolderCheck(
+            warning=f"A PTO-ISA checkout, but without {COST_MODEL_CSV}: the A2/A3 cost table "
+            "will not work with it (kernels and Emit and Verify will)."
+        )
+    return FolderCheck()
 
 
 def root(settings: QSettings) -> str:
@@ -100,7 +139,9 @@ def problem(setting: str) -> str | None:
 
 
 class PtoIsaRootDialog(QDialog):
-    """A folder field with Browse…: OK stores what the field holds ('' clears the setting)."""
+    """A folder field with Browse…: OK stores what the field holds ('' clears the setting).
+    The folder is checked as it is typed (``check_folder``): the line below the field says
+    what is missing, and OK is off while the folder cannot be a PTO-ISA root."""
 
     def __init__(self, current: str, parent: QWidget | None = None):
         super().__init__(parent)
@@ -124,6 +165,9 @@ class PtoIsaRootDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.field, 1)
         row.addWidget(browse)
+        self.check = QLabel()
+        self.check.setObjectName("ptoIsaRootCheck")
+        self.check.setWordWrap(True)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -132,8 +176,32 @@ class PtoIsaRootDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(note)
         layout.addLayout(row)
+        layout.addWidget(self.check)
         layout.addWidget(self.buttons)
+        self.field.textChanged.connect(self._recheck)
+        self._recheck()
         self.resize(560, self.sizeHint().height())
+
+    def _recheck(self) -> None:
+        found = check_folder(self.field.text())
+        if found.refusal:
+            text, style = found.refusal, "color: #d62728"
+        elif found.warning:
+            text, style = found.warning, "color: #b8860b"
+        elif self.field.text().strip():
+            text, style = f"A PTO-ISA checkout ({_MARKER} found).", "color: #2ca02c"
+        else:
+            text, style = f"Empty: ${ENV_ROOT} applies.", ""
+        self.check.setText(text)
+        self.check.setStyleSheet(style)
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(not found.refusal)
+        ok.setToolTip(found.refusal)
+
+    def accept(self) -> None:
+        if check_folder(self.field.text()).refusal:  # Enter in the field: refused as OK is
+            return
+        super().accept()
 
     def value(self) -> str:
         text = self.field.text().strip()

@@ -55,6 +55,7 @@ from .editor.run_labels import RunLabels
 from .editor.run_path import RunPath
 from .model import registry
 from .model.document import Document
+from .model.equality import same_as
 from .run_highlights import (
     PathOnGraph,
     channel_name,
@@ -257,6 +258,8 @@ class RunPanel(QObject):
         self.diagnostics: list[RunDiagnostic] = []
         self._stale_reasons: list[str] = []  # why the shown run is not current, in order
         self._after_run = False  # a run ended and the document was not edited since
+        self._shown_doc: Document | None = None  # the document the shown run ran (a copy)
+        self._shown_labels: dict[str, str] | None = None  # its channel labels on the canvas
         self._edited_in_run = False  # the document changed while the run was in flight
         self._outcome_message = ""  # the status-bar line the last run ended with
         self.highlighted: np.ndarray | None = None  # the trace rows outlined for the selection
@@ -358,10 +361,22 @@ class RunPanel(QObject):
     def show_verify_problem(self, message: str) -> None:
         """Emit and Verify cannot start (no PTO-ISA root, no clang-19): say why, in the Verify
         dock and the status bar."""
-        self.verify_view.set_error(message)
+        self.verify_view.set_setup(message)
         self.verify_dock.show()
         self.verify_dock.raise_()
         self._message(message, 15000)
+
+    def ptoisa_root_changed(self, problem: str | None, root: str) -> None:
+        """The PTO-ISA root setting changed: a Verify dock that said why Emit and Verify cannot
+        start says what is true now (``problem``, else ready with ``root``); a run's report
+        or failure stays (it names the root it ran with)."""
+        if self._verifying or not self.verify_view.showing_setup:
+            return
+        self.verify_view.set_setup(
+            problem
+            or f"PTO-ISA root: {root}. Run > Emit and Verify (Ctrl+F5) builds the "
+            "ascend_npu kernels against it and compares them with cpu_sim."
+        )
 
     def _start(self, *, verify: bool, extra_args: list[str] | tuple[str, ...]) -> bool:
         if self.runner.is_running():
@@ -562,7 +577,9 @@ class RunPanel(QObject):
         self.details.set_run(trace, result.kernel_names, regions, ns_per_cycle_of(result.stats))
         self.stats.set_run(result.stats, trace, result.kernel_names)
         peaks = result.csp.peak_occupancy() if result.csp is not None else {}
-        self.run_labels.show(channel_labels(doc, peaks))
+        self._shown_doc = doc
+        self._shown_labels = channel_labels(doc, peaks)
+        self.run_labels.show(self._shown_labels)
         self.compare.reload()
         if self.critical_path_action is not None:
             self.critical_path_action.setEnabled(True)
@@ -636,6 +653,8 @@ class RunPanel(QObject):
         if self.runner.is_running():
             self._edited_in_run = True
             return
+        if self._back_to_shown_run():
+            return
         if not self._after_run:
             return
         self._after_run = False
@@ -654,9 +673,32 @@ class RunPanel(QObject):
             bar.clearMessage()  # "Run failed: ..." / "Run #3 finished ..." is of another document
         self._outcome_message = ""
 
+    def _back_to_shown_run(self) -> bool:
+        """The document again runs what the shown run ran (an Undo took back the edits since;
+        positions do not count): the banners go, the run is current again. Only when the edits
+        are all that made it stale (a failed run since, another project: it stays stale)."""
+        if self._shown_doc is None or not set(self._stale_reasons) <= {STALE_EDITED}:
+            return False
+        if not same_as(self._document(), self._shown_doc):
+            return False
+        if self._stale_reasons:
+            self._stale_reasons = []
+            self.timeline.stale_banner.set_stale(None)
+            self.stats.stale_banner.set_stale(None)
+            if self._shown_labels is not None:
+                self.run_labels.show(self._shown_labels)
+        self._graph_current = True
+        self._after_run = True  # the next edit makes it stale again
+        return True
+
     def document_replaced(self) -> None:
-        """Another document was opened: its nodes are not the ones the shown run came from."""
+        """Another document was opened: its nodes are not the ones the shown run came from;
+        Details (a slice of that run) and Verify (a report on that document) clear."""
         self._stale_reasons = []  # what was true of the old document does not matter here
+        self._shown_doc = None
+        self.details.show_row(None)
+        if not self._verifying:
+            self.verify_view.reset()
         self._after_run = False
         self._mark_stale("another project is open")
         self._graph_current = False

@@ -27,15 +27,19 @@ _STATUS_COLOURS = {
 }
 
 
+INTRO = (
+    "Run > Emit and Verify builds the ascend_npu kernels against PTO-ISA on this computer and "
+    "compares them with cpu_sim."
+)
+"""The headline before any verify of the open document."""
+
+
 class VerifyView(QtWidgets.QWidget):
     """A headline and the per-kernel table (see the module doc)."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        self.headline = QtWidgets.QLabel(
-            "Run > Emit and Verify builds the ascend_npu kernels against PTO-ISA on this "
-            "computer and compares them with cpu_sim."
-        )
+        self.headline = QtWidgets.QLabel(INTRO)
         self.headline.setObjectName("verifyHeadline")
         self.headline.setWordWrap(True)
         self.headline.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -47,19 +51,33 @@ class VerifyView(QtWidgets.QWidget):
         layout.addWidget(self.headline)
         layout.addWidget(self.table, 1)
         self.report: Mapping[str, Any] | None = None
+        self.showing_setup = True  # the headline is about the setup, not about a run
+
+    def set_setup(self, message: str) -> None:
+        """What is true of the setup now (no root, no clang-19, or ready): no run's result, so
+        the next change of the setup replaces it (``showing_setup``)."""
+        self.set_error(message)
+        self.showing_setup = True
+
+    def reset(self) -> None:
+        """Another document is open: the last report (of the previous one) goes."""
+        self.set_setup(INTRO)
 
     def set_running(self) -> None:
+        self.showing_setup = False
         self.report = None
         self.table.setRowCount(0)
         self.headline.setText("Emitting and verifying against PTO-ISA…")
 
     def set_error(self, message: str) -> None:
         """A verify that produced no report: its one message, no table."""
+        self.showing_setup = False
         self.report = None
         self.table.setRowCount(0)
         self.headline.setText(message)
 
     def set_report(self, report: Mapping[str, Any]) -> None:
+        self.showing_setup = False
         self.report = report
         kernels = list(report.get("kernels", []))
         good = sum(1 for k in kernels if k.get("ok"))

@@ -54,6 +54,7 @@ __all__ = [
     "ARCHS",
     "ARCH_LABELS",
     "PTO_ISA_ROOT_ENV",
+    "COST_MODEL_CSV",
     "ptoisa_root",
     "FormulaRow",
     "ArchConstants",
@@ -70,6 +71,8 @@ ARCH_LABELS: dict[str, str] = {"a2a3": "A2/A3"}
 PTO_ISA_ROOT_ENV = ENV_ROOT
 
 _CSV = "include/pto/costmodel/a2a3/formula_costmodel/formula_params.csv"
+COST_MODEL_CSV = _CSV
+"""Under the root: the A2/A3 cost model's formulas (``CostTable.from_ptoisa("a2a3")``)."""
 _ARCH_HPP = "include/pto/costmodel/arch_config.hpp"
 _CSV_HEADER = ["op", "dtype", "cols", "slope", "bias"]  # gen_formula_params_header.py
 _CSV_DTYPES = {"fp32": "f32", "fp16": "f16", "any": "any"}

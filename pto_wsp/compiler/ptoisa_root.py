@@ -26,6 +26,7 @@ from pathlib import Path
 from ..errors import CompileError
 
 __all__ = [
+    "ROOT_MARKER",
     "ENV_ROOT",
     "ENV_CXX",
     "PtoIsaToolchain",
@@ -42,6 +43,8 @@ ENV_CXX = "PTO_ISA_CXX"
 MIN_CLANG = 19
 """The oldest clang whose C++20 accepts PTO-ISA's headers."""
 _MARKER = Path("include") / "pto" / "pto-inst.hpp"
+ROOT_MARKER = _MARKER.as_posix()
+"""The file a folder must hold to be a PTO-ISA root (what every reader of PTO-ISA includes)."""
 _SETTING = (
     f"set the PTO-ISA root: `pto-wsp ... --pto-isa DIR` (or pto_isa_root=... / root=... in "
     f"Python), or the environment variable {ENV_ROOT} (the folder that holds "
