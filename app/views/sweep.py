@@ -78,6 +78,7 @@ __all__ = ["SweepPanel", "LinkRow", "COLUMNS"]
 COLUMNS = (
     "Value",
     "Status",
+    "Error",
     "Total cycles",
     "Makespan",
     "Tasks",
@@ -86,7 +87,9 @@ COLUMNS = (
     "Error",
 )
 """The table's columns without links; each linked parameter adds one (its label) after Mean
-utilisation, so the value and its numbers stay in view in a narrow dock."""
+utilisation, so the value and its numbers stay in view in a narrow dock. Error comes right
+after Status (shown only when some value failed, at most ``ERROR_MAX_PX`` wide, the whole text
+in the row's tooltip): last, it was scrolled off the right of a narrow dock."""
 _LINKS_AT = COLUMNS.index("Mean utilisation") + 1
 CSV_FILTER = "CSV files (*.csv);;All files (*)"
 CYCLES_COLOR = "#1f77b4"
@@ -95,6 +98,7 @@ _OK_STYLE = "color: #2ca02c"
 _BAD_COLOR = "#d62728"
 _BAD_STYLE = f"color: {_BAD_COLOR}"
 LANES_MAX_PX = 180
+ERROR_MAX_PX = 260
 Y_HEADROOM = 1.3
 """The cycles axis spans 0 .. max * Y_HEADROOM: the top band keeps the legend off the data."""
 _PLACEHOLDERS = {
@@ -423,7 +427,7 @@ class SweepPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setStretchLastSection(True)  # Error takes the rest
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setWordWrap(False)
         self.table.itemSelectionChanged.connect(self._on_row_selected)
         self.table.cellDoubleClicked.connect(lambda row, _col: self.open_point(row))
@@ -560,12 +564,43 @@ class SweepPanel(QWidget):
         )
 
     def document_replaced(self) -> None:
-        """Another document was opened: its parameters replace the list (results stay)."""
+        """Another document was opened (or File > New): its parameters replace the list, and
+        the results, which were the previous document's, go (a running sweep is cancelled)."""
+        if self._running:
+            self._running = False  # its late signals are the old document's: ignored
+            self.runner.cancel()
+            self._update_buttons()
         self.refresh_params()
+        if self.result is not None:
+            self.clear_results("The previous project's sweep results were cleared.")
 
     def _on_param_changed(self, *_args: Any) -> None:
         self.values_edit.setPlaceholderText(_placeholder(self.current_param))
         self._check_values()
+        param = self.current_param
+        if self.result is not None and not self._running:
+            if param is None or param.key != self.result.param.key:
+                was = self.result.param.label
+                self.clear_results(f"Results for {was} cleared: another parameter is picked.")
+
+    def clear_results(self, why: str) -> None:
+        """Forget the shown results (table, plot, axis label): they belong to the document and
+        parameter they were run for, never to the ones picked since. ``why`` goes to the status."""
+        self.result = None
+        self._variants = []
+        self.table.setRowCount(0)
+        self._set_columns()
+        self._selected_marker.setData([], [])
+        self.cycles_curve.setData([], [])
+        self.util_curve.setData([], [])
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", "")
+        item.getAxis("bottom").setTicks(None)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.status.setText(why)
+        self.status.setToolTip(why)
+        self._update_buttons()
 
     # ---- linked parameters ----------------------------------------------------------------
     def add_link(self, key: str | None = None, values: str = "") -> LinkRow:
@@ -798,6 +833,7 @@ class SweepPanel(QWidget):
         cells = [
             _item(point.value_text),
             _item(point.status),
+            _item(point.error),
             _item(
                 f"{point.total_cycles:,}" if point.total_cycles is not None else "-",
                 point.total_cycles,
@@ -814,7 +850,6 @@ class SweepPanel(QWidget):
                 point.mean_utilisation,
             ),  # fmt: skip
             _item(lanes or "-"),
-            _item(point.error),
         ]
         cells[_LINKS_AT:_LINKS_AT] = [_item(text) for text in point.linked_texts]
         if lanes:
@@ -834,12 +869,18 @@ class SweepPanel(QWidget):
         )
 
     def _fit_columns(self) -> None:
-        """Columns to their contents, but the per-lane list at most ``LANES_MAX_PX`` (its
-        tooltip has it all): the Error column, which says why a value failed, stays in view."""
+        """Columns to their contents, but the per-lane list at most ``LANES_MAX_PX`` and the
+        error at most ``ERROR_MAX_PX`` (their tooltips have it all): the Error column, which
+        says why a value failed, stays in view next to Status; hidden while none failed."""
+        titles = self.columns()
+        error = titles.index("Error")
+        points = self.result.points if self.result is not None else []
+        self.table.setColumnHidden(error, not any(p.error for p in points))
         self.table.resizeColumnsToContents()
-        lanes = self.columns().index("Lanes")
-        if self.table.columnWidth(lanes) > LANES_MAX_PX:
-            self.table.setColumnWidth(lanes, LANES_MAX_PX)
+        for title, widest in (("Lanes", LANES_MAX_PX), ("Error", ERROR_MAX_PX)):
+            col = titles.index(title)
+            if self.table.columnWidth(col) > widest:
+                self.table.setColumnWidth(col, widest)
 
     def cancel(self) -> bool:
         """Stop the running variants and skip the rest (False when no sweep runs)."""
