@@ -43,6 +43,10 @@ from .properties import KERNELS_CATEGORY, call_reference, defined_kernels
 MIME_TYPE = "nodegraphqt/nodes"
 LIBRARY_SUFFIX = "(library)"  # marks library entries in the Kernels section
 LIBRARY_CATEGORY = KERNELS_CATEGORY  # library kernels are listed in the Kernels section
+CALLS_CATEGORY = "Calls of this project's kernels"
+"""The last section: one ``name  (call)`` entry per kernel the document defines. Last, so that
+adding a kernel never moves the entries above it (in Kernels it pushed every row below down,
+and the next drag picked the row that had moved under the cursor); hidden while empty."""
 KERNEL_CALL_PREFIX = "pto.kernelcall."
 LIBRARY_DIR = package_path(__name__.partition(".")[0], "resources", "kernel_library")
 TYPE_ROLE = QtCore.Qt.ItemDataRole.UserRole
@@ -242,16 +246,18 @@ class Palette(QtWidgets.QWidget):
                 kernels_top = top
         if kernels_top is None:
             kernels_top = self._category_item(KERNELS_CATEGORY)
-        self._kernels_top = kernels_top
-        self._fixed = kernels_top.childCount()
+        for entry in library_entries():  # static: the library ships with the Studio
+            tip = (entry.doc + "\n\n" if entry.doc else "") + "library kernel: dropped into a frame, it is added and called"  # fmt: skip
+            self._leaf(kernels_top, library_label(entry), entry.node_type, tip, entry.id)
+        self._calls_top = self._category_item(CALLS_CATEGORY, KERNELS_CATEGORY)
         self._fill_kernels()
         self.tree.expandAll()
 
     def _fill_kernels(self) -> None:
-        """The Kernels section's calls: defined kernels (``name  (call)``), then the library
-        (``name  (library)``): a defined kernel and a library one may share a name."""
-        top = self._kernels_top
-        while top.childCount() > self._fixed:
+        """The last section (``CALLS_CATEGORY``): a call entry (``name  (call)``) per kernel
+        the document defines; the section is hidden while there is none."""
+        top = self._calls_top
+        while top.childCount():
             top.removeChild(top.child(top.childCount() - 1))
         doc = self._document() if self._document is not None else None
         found = defined_kernels(doc) if doc is not None else []
@@ -260,9 +266,8 @@ class Palette(QtWidgets.QWidget):
             title = f"{registry.node_label(n)}  (call)"
             tip = f"call {registry.node_label(n)}: drop it into a workload or loop frame"
             self._leaf(top, title, kernel_call_type(n.id), tip, n.name or n.id)
-        for entry in library_entries():
-            tip = (entry.doc + "\n\n" if entry.doc else "") + "library kernel: dropped into a frame, it is added and called"  # fmt: skip
-            self._leaf(top, library_label(entry), entry.node_type, tip, entry.id)
+        top.setHidden(not found)
+        top.setExpanded(True)
         if self.search.text():
             self.set_filter(self.search.text())
 
@@ -270,16 +275,16 @@ class Palette(QtWidgets.QWidget):
         """List the document's kernels again (cheap when nothing changed)."""
         doc = self._document() if self._document is not None else None
         sig = tuple((n.id, n.name) for n in defined_kernels(doc)) if doc is not None else ()
-        if sig != self._kernel_sig or self._kernels_top.childCount() == self._fixed:
+        if sig != self._kernel_sig:
             self._fill_kernels()
 
-    def _category_item(self, category: str) -> QtWidgets.QTreeWidgetItem:
+    def _category_item(self, category: str, colour_of: str = "") -> QtWidgets.QTreeWidgetItem:
         item = QtWidgets.QTreeWidgetItem(self.tree, [category])
         item.setFlags(QtCore.Qt.ItemFlag.ItemIsEnabled)
         font = item.font(0)
         font.setBold(True)
         item.setFont(0, font)
-        color = CATEGORY_COLORS.get(category, DEFAULT_NODE_COLOR)
+        color = CATEGORY_COLORS.get(colour_of or category, DEFAULT_NODE_COLOR)
         item.setForeground(0, QtGui.QBrush(QtGui.QColor(*color).lighter(220)))
         return item
 

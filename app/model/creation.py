@@ -55,8 +55,14 @@ def free_name(base: str, used: Container[str]) -> str:
 
 
 def unique_name(doc: Document, base: str, extra: Iterable[str] = ()) -> str:
-    """``base`` or its next free numbered variant (``free_name``) among ``doc``'s node names."""
+    """``base`` or its next free numbered variant (``free_name``) among ``doc``'s node names.
+
+    A base that is a name of the DSL (``kernel``, ``workload``, ``send``: reserved, no node
+    may take it) is never free, so its numbering starts at 1: the first kernel of a project is
+    ``kernel1``, then ``kernel2``; not ``kernel2`` first, which read as if one were missing."""
     used = {n.name for n, _g, _o in doc.walk()} | set(extra) | pytext.RESERVED_NAMES
+    if base in pytext.RESERVED_NAMES and not _TRAILING_NUMBER.match(base):
+        base = f"{base}1"
     return free_name(base, used)
 
 

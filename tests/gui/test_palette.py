@@ -1,5 +1,5 @@
 """The palette lists the registry's frames and nodes by category, a Kernels section with the
-document's kernels and the library, starts NodeGraphQt-format drags, and its drops land inside
+library, a last section with calls of the document's kernels, starts NodeGraphQt-format drags, and its drops land inside
 the frame under the cursor (a kernel dropped into a frame becomes a call of it)."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 from app.editor import nodes as vnodes
 from app.editor.canvas import GraphCanvas
 from app.editor.palette import (
+    CALLS_CATEGORY,
     KERNELS_CATEGORY,
     MIME_TYPE,
     TYPE_ROLE,
@@ -86,7 +87,8 @@ def test_library_kernels_are_marked_apart_from_the_documents_kernels(
     assert own is not None and library is not None
     assert own.text(0).endswith("(call)") and own.text(0).startswith(entry.title)
     assert library.text(0).split() == [entry.title, "(library)"]
-    assert own.parent() is library.parent()  # both under Kernels
+    assert library.parent().text(0) == KERNELS_CATEGORY
+    assert own.parent().text(0) == CALLS_CATEGORY  # the last section: nothing above it moves
     library_types = {e.node_type for e in library_entries()}
     QTest.keyClicks(palette.search, "library")
     shown = {it.data(0, TYPE_ROLE) for it in palette.visible_items()}

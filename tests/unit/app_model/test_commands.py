@@ -884,3 +884,12 @@ def test_the_first_program_frame_gets_the_default_target(editor):
     # no program has a target any more: the next top-level one gets it, unless told otherwise
     assert add(ed, "workload.def", name="c", target="").props["target"] == ""
     assert add(ed, "workload.def", name="d").props["target"] == "cpu_sim"
+
+
+def test_first_names_of_reserved_bases_count_from_one() -> None:
+    """``kernel`` and ``workload`` are the DSL's own names: a new project's first kernel is
+    ``kernel1`` (then ``kernel2``), not ``kernel2`` as if one were missing; a free base such as
+    ``tensor`` stays bare."""
+    ed = DocumentEditor(Document(name="t"))
+    names = [ed.apply(AddNode(kind, (0.0, 0.0), None)).node.name for kind in ("kernel.def", "kernel.def", "workload.def", "data.tensor")]  # fmt: skip
+    assert names == ["kernel1", "kernel2", "workload1", "tensor"]
