@@ -84,7 +84,6 @@ COLUMNS = (
     "Tasks",
     "Mean utilisation",
     "Lanes",
-    "Error",
 )
 """The table's columns without links; each linked parameter adds one (its label) after Mean
 utilisation, so the value and its numbers stay in view in a narrow dock. Error comes right
