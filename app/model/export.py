@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pto_wsp.compiler.cost import DEFAULT_TABLE_NAME, TABLE_NAMES, table_dsl
-from pto_wsp.compiler.workers import DEFAULT_WORKERS
 from pto_wsp.language.policy_kinds import DepsKind, DispatchKind, ReadyKind, StartKind, TimingKind
 
 from . import (
@@ -49,6 +48,7 @@ from .kinds.schedule import (
     DISPATCH_POLICIES,
     NOT_SET,
     READY_POLICIES,
+    SHEET_ROUND_ROBIN_WORKERS,
     START_POLICIES,
     TARGETS,
     TASK_GRAPH_DEFAULTS,
@@ -840,7 +840,7 @@ class _Exporter:
             policy = self._one_of(n, "props.dispatch", dispatch, DISPATCH_POLICIES)
             self.out.use("DispatchPolicy")
             if policy == DispatchKind.ROUND_ROBIN:
-                n_workers = p.get("dispatch_n", DEFAULT_WORKERS)
+                n_workers = p.get("dispatch_n", SHEET_ROUND_ROBIN_WORKERS)
                 workers = self.integer(n, "props.dispatch_n", n_workers, 1)
                 arg = f"DispatchPolicy.round_robin({workers})"
             elif policy == DispatchKind.WORK_STEAL:

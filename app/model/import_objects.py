@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from pto_wsp.compiler.workers import resolve_workers
 from pto_wsp.language.policy_kinds import DepsKind, DispatchKind, ReadyKind, StartKind
 
 from . import catalogue, creation, frames, indexing, kernel_param, kind_lookup
@@ -65,7 +66,7 @@ class Converter:
         self.notes: list[str] = []  # what the user should know about the import
         # id(result tensor) of a collective -> its layout node
         self.collective_results: dict[int, Node] = {}
-        # frame node id -> (the schedule its sheet was filled from, where)
+        # frame node id -> (the ScheduleSpec its sheet was filled from, where)
         self.sheet_of: dict[str, tuple[Any, str]] = {}
         self.kernel_nodes: dict[str, Node] = {}  # KernelRef name -> its kernel.def node
         self.auto_named: list[Node] = []  # nodes named after their kind (call, send2, v3...)
@@ -552,10 +553,12 @@ class Converter:
                 f"schedule of {w.name}{_line_of(w.schedule.steps[0]) if w.schedule.steps else ''}: "
                 "a workload inside combine/sequential cannot carry a schedule"
             )
-        steps = tuple(w.schedule.steps)
+        spec = w.schedule
+        steps = tuple(spec.steps)
         before = self.sheet_of.get(frame.id)
         if before is not None:
-            old, old_where = before
+            old_spec, old_where = before
+            old = tuple(old_spec.steps)
             shorter, longer = sorted((old, steps), key=len)
             if any(a is not b for a, b in zip(shorter, longer, strict=False)):
                 raise ScriptImportError(
@@ -564,19 +567,21 @@ class Converter:
                     "one schedule"
                 )
             if len(steps) < len(old):
-                steps = old
+                spec, steps = old_spec, old
         where = f"schedule of {w.name}"
-        self.sheet_of[frame.id] = (steps, where + (_line_of(steps[-1]) if steps else ""))
-        sheet = self.sheet(w, steps, where)
+        self.sheet_of[frame.id] = (spec, where + (_line_of(steps[-1]) if steps else ""))
+        sheet = self.sheet(steps, where, resolve_workers(spec))
         frame.props.update(sheet)
         if target:
             frame.props["target"] = target
         if cost_table:
             frame.props["cost_table"] = cost_table
 
-    def sheet(self, w: Any, steps: tuple[Any, ...], where: str) -> dict[str, Any]:
+    def sheet(self, steps: tuple[Any, ...], where: str, run_workers: int) -> dict[str, Any]:
         """The schedule-sheet properties for the combinator calls ``steps`` (later calls of
-        one combinator override earlier ones, as in the DSL)."""
+        one combinator override earlier ones, as in the DSL). ``run_workers`` is the run's
+        worker count (``resolve_workers``): a ``round_robin()`` without a count takes it, and the
+        sheet, which always has a count, writes it out."""
         from pto_wsp.language.schedule import trace_key
 
         out: dict[str, Any] = {}
@@ -586,8 +591,8 @@ class Converter:
             if step.name == "dispatch":
                 pol = step.args[0]
                 out["dispatch"] = str(pol.kind)
-                if pol.kind is DispatchKind.ROUND_ROBIN and pol.num_workers is not None:
-                    out["dispatch_n"] = int(pol.num_workers)
+                if pol.kind is DispatchKind.ROUND_ROBIN:
+                    out["dispatch_n"] = int(pol.num_workers or run_workers)
                 if pol.key_fn is not None:
                     out["dispatch_key"] = expr_text(pol.key_fn.expr, here, key=True)
                     out["dispatch_aicpus"] = int(pol.num_workers or 0)

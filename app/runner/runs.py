@@ -19,14 +19,18 @@ from typing import Any
 
 import numpy as np
 
-from pto_wsp.compiler.workers import DEFAULT_WORKERS
 from pto_wsp.fileio import owned_temp_dir
 from pto_wsp.language.policy_kinds import DispatchKind, ReadyKind, StartKind, TimingKind
 from pto_wsp.runtime.trace_file import load_trace
 
 from ..model import registry
 from ..model.document import Document
-from ..model.kinds.schedule import NOT_SET, TASK_GRAPH_DEFAULTS, cost_table_label
+from ..model.kinds.schedule import (
+    NOT_SET,
+    SHEET_ROUND_ROBIN_WORKERS,
+    TASK_GRAPH_DEFAULTS,
+    cost_table_label,
+)
 from .job import TRACE_NAME, RunResult
 
 __all__ = [
@@ -247,7 +251,7 @@ def _sheet_steps(p: dict) -> list[str]:
     steps: list[str] = []
     policy = p.get("dispatch") or ""
     if policy == DispatchKind.ROUND_ROBIN:
-        steps.append(f"dispatch round_robin({p.get('dispatch_n', DEFAULT_WORKERS)})")
+        steps.append(f"dispatch round_robin({p.get('dispatch_n', SHEET_ROUND_ROBIN_WORKERS)})")
     elif policy == DispatchKind.WORK_STEAL:
         steps.append("dispatch work_steal")
     elif policy:

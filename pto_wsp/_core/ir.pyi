@@ -661,5 +661,5 @@ def tile_dims(shape: collections.abc.Sequence[typing.SupportsInt | typing.Suppor
     """
     (rows, cols) of a tile of `shape` (leading 1s dropped), None above 2-D.
     """
-DEFAULT_WORKERS: int = 4
+DEFAULT_WORKERS: int = 1
 DTYPES: list = ['f16', 'bf16', 'f32', 'f64', 'i8', 'i16', 'i32', 'i64', 'u8', 'u16', 'u32', 'u64', 'bool']

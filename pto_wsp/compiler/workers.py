@@ -5,10 +5,11 @@ Under ``spatial_map`` the workers ARE the mesh tiles (grid (r, c) runs r*c worke
 conflicting dispatch or streams count was rejected by ``applicability.check_mesh_workers``).
 Otherwise the larger of the dispatch's count (``round_robin(n)``, or ``num_aicpus`` > 0 of
 ``affinity``/``hash``/``dispatch_by``) and the stream count, ``DEFAULT_WORKERS`` when neither is
-given; and at least the pools' total (pools are contiguous worker ranges). DESIGN §2 sets the
-default to the reference implementation's 1; it is still 4 here until the tests whose expected
-values assume 4 are re-derived (issue #17). Studio documents migrated from format v1 already keep
-the 4 they ran with (``app.model.kinds.legacy_v1.V1_DEFAULT_WORKERS``).
+given; and at least the pools' total (pools are contiguous worker ranges). The default is the
+reference implementation's 1 (DESIGN §2: a schedule that names no dispatch runs on 1 worker, so a
+reference script gives the same numbers here). v1 defaulted to 4; Studio documents migrated from
+format v1 keep the 4 they ran with (``app.model.kinds.legacy_v1.V1_DEFAULT_WORKERS``), and the
+Studio sheet's round_robin starts at ``app.model.kinds.schedule.SHEET_ROUND_ROBIN_WORKERS``.
 Before this rule lived here, the ascend_npu plan applied the default after the pools (one pool
 of 1 worker: 1 worker there, 4 on cpu_sim).
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_WORKERS", "resolve_workers"]
 
-DEFAULT_WORKERS: int = 4
+DEFAULT_WORKERS: int = 1
 """Workers of a run whose schedule asks for none (no round_robin count, streams, pools or grid)."""
 
 

@@ -263,8 +263,8 @@ class DispatchPolicy:
     @staticmethod
     def round_robin(num_aicpus: int | None = None) -> DispatchPolicy:
         """Submission order mod N. Without ``num_aicpus``, N is the run's worker count (the
-        larger of streams and the pools' total, else ``DEFAULT_WORKERS``; DESIGN §2), resolved at
-        lowering."""
+        larger of streams and the pools' total, else ``DEFAULT_WORKERS``, 1; DESIGN §2), resolved
+        at lowering."""
         loc = user_location()
         n = None
         if num_aicpus is not None:
@@ -274,7 +274,7 @@ class DispatchPolicy:
     @staticmethod
     def affinity(key_fn: Callable[[Any], Any] | str, num_aicpus: int = 0) -> DispatchPolicy:
         """``key mod N``: the same key runs on the same worker. N is ``num_aicpus`` when > 0,
-        else ``streams(n)``'s n, else ``DEFAULT_WORKERS`` (DESIGN §2, the reference
+        else ``streams(n)``'s n, else ``DEFAULT_WORKERS``, 1 (DESIGN §2, the reference
         implementation's rule)."""
         return DispatchPolicy._keyed(DispatchKind.AFFINITY, key_fn, num_aicpus, "affinity")
 

@@ -151,7 +151,8 @@ def test_saved_trace_is_priced_by_the_runners_cost_table(tmp_path: Path) -> None
         for i in P(2):
             copy_k[i](x=X[i], y=Y[i])
 
-    program = pair().compile(target="cpu_sim")
+    # 4 workers: both tasks start at 0 (no wait flows) and two lanes stay idle
+    program = pair().dispatch(DispatchPolicy.round_robin(4)).compile(target="cpu_sim")
     assert program.ns_per_cycle == 1.0
     program.runner.set_cost_table({"ns_per_cycle": 4.0})
     assert program.ns_per_cycle == 4.0

@@ -86,7 +86,8 @@ def test_matmul_grid_matches_numpy() -> None:
     # per task: implicit load a 16*32 + load b 32*8 + matmul 16*32*8 + store 16*8
     per_task = 512 + 256 + 4096 + 128
     assert program.stats.task_count == 4
-    assert program.stats.total_cycles == per_task  # 4 tasks on 4 workers, all at cycle 0
+    # no dispatch: 1 worker (DESIGN §2), so the 4 independent tasks run back to back
+    assert program.stats.total_cycles == 4 * per_task
     assert program.stats.execute_time_ms > 0
 
 
@@ -136,13 +137,13 @@ def test_empty_kernel_cycles_by_hand() -> None:
             copy_k[i](x=X[i], y=Y[i])
 
     program = run(grid())
-    # Each task: load 16 (In) + store 16 (Out) = 32 cycles; 8 tasks round robin on 4 workers
-    # -> two back-to-back tasks per worker: makespan 64.
+    # Each task: load 16 (In) + store 16 (Out) = 32 cycles; no dispatch: 1 worker (DESIGN §2),
+    # which runs the 8 independent tasks back to back in submission order: makespan 8 * 32.
     assert program.stats.task_count == 8
-    assert program.stats.total_cycles == 64
+    assert program.stats.total_cycles == 256
     tr = program.trace
-    assert tr["worker"].tolist() == [0, 1, 2, 3, 0, 1, 2, 3]
-    assert tr["start"].tolist() == [0, 0, 0, 0, 32, 32, 32, 32]
+    assert tr["worker"].tolist() == [0] * 8
+    assert tr["start"].tolist() == [32 * k for k in range(8)]
     assert not tr.flags.writeable and tr.base is not None  # a view, not a copy
     assert program.kernel_names == ["copy_k"]
 
@@ -162,8 +163,8 @@ def test_cost_table_change_needs_no_rebuild() -> None:
     program.execute()
     program.synchronize()
     assert program.runner.library is lib
-    # 16*2 + 16*0.5 = 40 cycles per task, two per worker.
-    assert program.stats.total_cycles == 80
+    # 16*2 + 16*0.5 = 40 cycles per task, the 8 tasks back to back on the 1 default worker.
+    assert program.stats.total_cycles == 8 * 40
     with pytest.raises(CompileError, match="unknown key"):
         CostTable.from_any({"lod": 1.0})
 
@@ -201,7 +202,8 @@ def test_sequential_children_are_ordered() -> None:
         for i in P(4):
             copy_k[i](x=X[i], y=Z[i])
 
-    program = run(sequential(first(), second()))
+    # 4 workers, so the 4 tasks of a child could all start at 0: only the sequence orders them
+    program = run(sequential(first(), second()).dispatch(DispatchPolicy.round_robin(4)))
     tr = by_task(program.trace)
     assert tr["start"].tolist() == [0] * 4 + [32] * 4
     assert program.stats.total_cycles == 64
@@ -216,8 +218,8 @@ def test_dispatch_policies_change_placement() -> None:
         for i in P(8):
             copy_k[i](x=X[i], y=Y[i])
 
-    rr = run(grid())
-    aff = run(grid().dispatch(DispatchPolicy.affinity(lambda t: t.get("i") // 2)))
+    rr = run(grid().dispatch(DispatchPolicy.round_robin(4)))
+    aff = run(grid().dispatch(DispatchPolicy.affinity(lambda t: t.get("i") // 2, num_aicpus=4)))
     assert rr.trace["worker"].tolist() == [0, 1, 2, 3, 0, 1, 2, 3]
     assert aff.trace["worker"].tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
 
@@ -318,7 +320,7 @@ def test_chrome_trace_export() -> None:
         for i in P(8):
             copy_k[i](x=X[i], y=Y[i])
 
-    program = run(grid())
+    program = run(grid().dispatch(DispatchPolicy.round_robin(4)))  # a thread per worker
     data = chrome_trace(program.trace, program.kernel_names)
     xs = [e for e in data["traceEvents"] if e["ph"] == "X"]
     threads = [e for e in data["traceEvents"] if e.get("name") == "thread_name"]
@@ -348,4 +350,4 @@ def test_cpp_kernel_body_sees_params_as_tiles() -> None:
 
     program = run(w())
     np.testing.assert_array_equal(Y.data, 2 * X.data)
-    assert program.stats.total_cycles == 7  # cost= given: 4 tasks on 4 workers
+    assert program.stats.total_cycles == 4 * 7  # cost= given: 4 tasks on the 1 default worker

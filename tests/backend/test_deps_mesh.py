@@ -274,7 +274,7 @@ def _column_tiles():
         for j in P(8):  # Y has two access sites: tracked at run time
             use[j](x=Y[:, j * T : (j + 1) * T], y=Z[:, j * T : (j + 1) * T])
 
-    return tiles()
+    return tiles().dispatch(DispatchPolicy.round_robin(4))  # parallel tiles need workers
 
 
 def test_column_tiles_run_in_parallel_under_infer_and_serialise_under_bounding() -> None:
@@ -322,7 +322,7 @@ def _same_output(seq: bool):
         for i in P.seq(2) if seq else P(2):  # both tasks write all of Y
             fill[i](x=X[:, 0:T], y=Y[:, 0:T])
 
-    return clash()
+    return clash().dispatch(DispatchPolicy.round_robin(4))  # a worker each: free to overlap
 
 
 def test_explicit_lets_conflicting_tasks_overlap_unless_the_structure_orders_them() -> None:
@@ -365,8 +365,9 @@ def _reversed_reads():
 
 
 def test_spatial_map_raw_across_tiles_costs_hops() -> None:
-    # Without a mesh the readers start when the writes end (4096).
-    assert by_task(run(_reversed_reads()))["start"].tolist()[4:] == [TILE] * 4
+    # Without a mesh (the same 4 workers) the readers start when the writes end (4096).
+    no_mesh = _reversed_reads().dispatch(DispatchPolicy.round_robin(4))
+    assert by_task(run(no_mesh))["start"].tolist()[4:] == [TILE] * 4
     # grid (4,): worker j at (0, j); reader j is |j - (3 - j)| = 3, 1, 1, 3 hops from its data.
     program = run(_reversed_reads().spatial_map(grid=(4,)))
     rec = by_task(program)
@@ -401,8 +402,9 @@ def _transposed_blocks(layout: TensorLayout):
 
 def test_spatial_map_sharded_inputs_are_read_from_their_home_tiles() -> None:
     both = TensorLayout((TensorShard(0), TensorShard(1)))
-    # No mesh: no data movement.
-    assert by_task(run(_transposed_blocks(both)))["start"].tolist() == [0, 0, 0, 0]
+    # No mesh (the same 4 workers): no data movement.
+    no_mesh = _transposed_blocks(both).dispatch(DispatchPolicy.round_robin(4))
+    assert by_task(run(no_mesh))["start"].tolist() == [0, 0, 0, 0]
     # Block (j, i) of 32 x 32 lives on tile (j, i); task (i, j) runs on tile (i, j): the off-diagonal
     # tasks are |i - j| + |j - i| = 2 hops away.
     rec = by_task(run(_transposed_blocks(both).spatial_map(grid=(2, 2))))

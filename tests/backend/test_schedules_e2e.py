@@ -24,6 +24,7 @@ from pto_wsp import (
     In,
     Out,
     P,
+    Pools,
     ScheduleError,
     ScheduleWarning,
     Sparse,
@@ -108,7 +109,7 @@ def test_round_robin_places_task_i_on_worker_i_mod_n() -> None:
 @pytest.mark.parametrize(
     ("schedule", "workers", "streams"),
     [
-        (lambda w: w, 4, 0),  # default
+        (lambda w: w, 1, 0),  # default: 1 (DESIGN §2)
         (lambda w: w.dispatch(DispatchPolicy.round_robin(2)), 2, 0),
         (lambda w: w.streams(6), 6, 6),
         (lambda w: w.dispatch(DispatchPolicy.round_robin(2)).streams(6), 6, 6),
@@ -118,7 +119,7 @@ def test_round_robin_places_task_i_on_worker_i_mod_n() -> None:
     ids=["default", "rr2", "streams6", "rr2-streams6", "streams2-rr5", "affinity-streams3"],
 )
 def test_worker_count_rule(schedule, workers: int, streams: int) -> None:
-    """dispatch(round_robin(n)) or streams(n) set the worker count, the larger wins, default 4.
+    """dispatch(round_robin(n)) or streams(n) set the worker count, the larger wins, default 1.
 
     A dispatch count that streams(n) overrides is a ScheduleWarning (DESIGN §2)."""
     w = schedule(grid(12))
@@ -139,7 +140,9 @@ def test_worker_count_rule(schedule, workers: int, streams: int) -> None:
 
 
 def test_affinity_keeps_a_batch_on_one_worker() -> None:
-    w = attention_grid(3, 2).dispatch(DispatchPolicy.affinity(lambda t: t.get("batch")))
+    w = attention_grid(3, 2).dispatch(
+        DispatchPolicy.affinity(lambda t: t.get("batch"), num_aicpus=4)
+    )
     tr = by_task(run(w))
     assert tr["worker"].tolist() == tr["idx0"].tolist() == [0, 0, 1, 1, 2, 2]
     # worker 3 idle; each busy worker runs its two heads back to back.
@@ -148,14 +151,14 @@ def test_affinity_keeps_a_batch_on_one_worker() -> None:
 
 
 def test_affinity_key_wraps_by_worker_count() -> None:
-    w = attention_grid(6, 1).dispatch(DispatchPolicy.affinity(lambda t: t.get("b")))
+    w = attention_grid(6, 1).dispatch(DispatchPolicy.affinity(lambda t: t.get("b"), num_aicpus=4))
     tr = by_task(run(w))
     assert tr["worker"].tolist() == [0, 1, 2, 3, 0, 1]
     assert tr["start"].tolist() == [0, 0, 0, 0, SMALL, SMALL]
 
 
 def test_hash_dispatch_is_splitmix64_of_the_key_mod_n() -> None:
-    program = run(grid(16).dispatch(DispatchPolicy.hash(lambda t: t.get("i"))))
+    program = run(grid(16).dispatch(DispatchPolicy.hash(lambda t: t.get("i"), num_aicpus=4)))
     tr = by_task(program)
     expected = [_core.sim.splitmix64(i) % 4 for i in range(16)]
     assert tr["worker"].tolist() == expected
@@ -168,9 +171,11 @@ def test_hash_dispatch_is_splitmix64_of_the_key_mod_n() -> None:
 
 
 def test_dispatch_by_arbitrary_key_expression_and_negative_keys() -> None:
-    tr = by_task(run(grid(8).dispatch(DispatchPolicy.dispatch_by(lambda t: t.get("i") * 3 + 1))))
+    key = DispatchPolicy.dispatch_by(lambda t: t.get("i") * 3 + 1, num_aicpus=4)
+    tr = by_task(run(grid(8).dispatch(key)))
     assert tr["worker"].tolist() == [(3 * i + 1) % 4 for i in range(8)]
-    tr = by_task(run(grid(8).dispatch(DispatchPolicy.dispatch_by(lambda t: -t.get("i")))))
+    key = DispatchPolicy.dispatch_by(lambda t: -t.get("i"), num_aicpus=4)
+    tr = by_task(run(grid(8).dispatch(key)))
     assert tr["worker"].tolist() == [(-i) % 4 for i in range(8)]  # normalised, never negative
 
 
@@ -199,7 +204,10 @@ def test_work_steal_beats_round_robin_on_an_imbalanced_workload() -> None:
     assert rr["worker"].tolist() == [i % 4 for i in range(16)]
     assert int(rr["end"].max()) == 4 * BIG
 
-    program = run(_imbalanced().dispatch(DispatchPolicy.work_steal()))
+    # work_steal takes no count; one pool of 4 workers holding every task gives it the same 4
+    # workers as round robin above (homes count per pool: here the submission index).
+    stealing = _imbalanced().dispatch(DispatchPolicy.work_steal())
+    program = run(stealing.task_graph(pools=Pools.by_kernel({"copy_k": 4})))
     ws = by_task(program)
     assert program.stats.task_count == 16
     # Hand derivation (4 workers, home = submission index mod 4, earliest start wins, ties home):
@@ -256,7 +264,8 @@ def test_stream_by_head_parity() -> None:
 def test_timing_immediate_is_the_default() -> None:
     a = by_task(run(grid(8).timing(TimingPolicy.immediate)))
     b = by_task(run(grid(8)))
-    assert a["start"].tolist() == b["start"].tolist() == [0] * 4 + [SMALL] * 4
+    # no dispatch: 1 worker (DESIGN §2), the 8 independent tasks back to back
+    assert a["start"].tolist() == b["start"].tolist() == [SMALL * k for k in range(8)]
     assert a["worker"].tolist() == b["worker"].tolist()
 
 
@@ -286,7 +295,8 @@ def _big_then_dependent():
         shrink(x=B, y=T[1])  # task 2: reads B -> ready at 512; load 256 + store 16 = 272
         copy_k(x=S[2], y=T[2])  # task 3: independent, ready at 0
 
-    return block()
+    # 4 workers: task i on worker i, so only its dependencies and the timing delay a task
+    return block().dispatch(DispatchPolicy.round_robin(4))
 
 
 def test_batched_issues_a_group_when_its_last_member_is_ready() -> None:
@@ -342,20 +352,25 @@ def test_task_window_limits_tasks_in_flight(size: int) -> None:
 
 @pytest.mark.parametrize("name", ["b", "batch"])
 def test_key_by_loop_variable_or_axis_name(name: str) -> None:
-    w = attention_grid(4, 2).dispatch(DispatchPolicy.dispatch_by(lambda t: t.get(name)))
+    w = attention_grid(4, 2).dispatch(
+        DispatchPolicy.dispatch_by(lambda t: t.get(name), num_aicpus=4)
+    )
     tr = by_task(run(w))
     assert tr["worker"].tolist() == tr["idx0"].tolist()
 
 
 @pytest.mark.parametrize("name", ["h", "heads", "head"])
 def test_key_by_axis_singular(name: str) -> None:
-    w = attention_grid(2, 4).dispatch(DispatchPolicy.dispatch_by(lambda t: t.get(name)))
+    w = attention_grid(2, 4).dispatch(
+        DispatchPolicy.dispatch_by(lambda t: t.get(name), num_aicpus=4)
+    )
     tr = by_task(run(w))
     assert tr["worker"].tolist() == tr["idx1"].tolist()
 
 
 def test_key_attribute_and_item_spelling() -> None:
-    w = attention_grid(2, 4).dispatch(DispatchPolicy.affinity(lambda t: t.head + 2 * t["b"]))
+    key = DispatchPolicy.affinity(lambda t: t.head + 2 * t["b"], num_aicpus=4)
+    w = attention_grid(2, 4).dispatch(key)
     tr = by_task(run(w))
     assert tr["worker"].tolist() == ((tr["idx1"] + 2 * tr["idx0"]) % 4).tolist()
 
@@ -420,7 +435,8 @@ def test_accepted_task_graph_knobs_have_their_effect() -> None:
     from pto_wsp import TracePolicy
 
     program = run(grid(4).task_graph(deps=Deps.infer(), trace=TracePolicy.none()))
-    assert program.stats.task_count == 4 and program.stats.total_cycles == SMALL
+    # 4 independent tasks back to back on the 1 default worker
+    assert program.stats.task_count == 4 and program.stats.total_cycles == 4 * SMALL
     assert len(program.trace) == 0  # no trace records kept
     program = run(grid(4).task_graph(trace=TracePolicy.full()))
     assert len(program.trace) == 4

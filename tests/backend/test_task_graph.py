@@ -196,11 +196,16 @@ def test_streams_stay_in_order_under_a_ready_policy() -> None:
 
 
 def test_work_steal_shares_one_ready_queue_under_a_ready_policy() -> None:
+    # work_steal takes no count: streams(4) gives the run 4 workers (each task is alone on its
+    # stream, submission index mod 4, so the streams order nothing here).
     program = run(
-        grid(4).dispatch(DispatchPolicy.work_steal()).task_graph(ready=ReadyPolicy.lifo())
+        grid(4)
+        .dispatch(DispatchPolicy.work_steal())
+        .streams(4)
+        .task_graph(ready=ReadyPolicy.lifo())
     )
     tr = by_task(program)
-    # 4 workers (default), all free at 0: worker 0 takes the last task, worker 1 the one before.
+    # 4 workers, all free at 0: worker 0 takes the last task, worker 1 the one before.
     assert tr["worker"].tolist() == [3, 2, 1, 0]
     assert tr["start"].tolist() == [0, 0, 0, 0]
 
@@ -386,7 +391,7 @@ def two_kernels(n: int):
 
 
 def test_pools_confine_each_kernel_to_its_worker_range() -> None:
-    plain = by_task(run(two_kernels(3)))
+    plain = by_task(run(two_kernels(3).dispatch(DispatchPolicy.round_robin(4))))
     assert plain["worker"].tolist() == [0, 1, 2, 3, 0, 1]  # round robin over 4
     program = run(two_kernels(3).task_graph(pools=Pools.by_kernel({copy_k: 1, "other_k": 3})))
     tr = by_task(program)
@@ -405,7 +410,8 @@ def test_pools_apply_the_dispatch_key_within_the_pool() -> None:
 
 
 def test_unpooled_kernels_run_on_any_worker() -> None:
-    tr = by_task(run(two_kernels(4).task_graph(pools=Pools.by_kernel({"copy_k": 1}))))
+    w = two_kernels(4).dispatch(DispatchPolicy.round_robin(4))
+    tr = by_task(run(w.task_graph(pools=Pools.by_kernel({"copy_k": 1}))))
     copy_workers = tr["worker"][0::2].tolist()
     other_workers = tr["worker"][1::2].tolist()
     assert copy_workers == [0, 0, 0, 0]
@@ -417,7 +423,7 @@ def test_pools_set_the_worker_count() -> None:
     program = run(two_kernels(6).task_graph(pools=Pools.by_kernel({"copy_k": 2, "other_k": 3})))
     tr = by_task(program)
     assert set(tr["worker"][0::2].tolist()) == {0, 1}
-    assert set(tr["worker"][1::2].tolist()) == {2, 3, 4}  # 5 workers: 2 + 3 > the default 4
+    assert set(tr["worker"][1::2].tolist()) == {2, 3, 4}  # 5 workers: 2 + 3 > the default 1
 
 
 def test_pools_and_a_ready_policy_together() -> None:

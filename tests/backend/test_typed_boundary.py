@@ -165,12 +165,18 @@ def _plan_workers(program: object) -> int:
 @pytest.mark.parametrize(
     ("schedule", "workers"),
     [
-        (lambda w: w, 4),  # nothing asked: the default
+        (lambda w: w, 1),  # nothing asked: the default, 1 (DESIGN §2)
         (lambda w: w.dispatch(DispatchPolicy.round_robin(3)), 3),
         (lambda w: w.dispatch(DispatchPolicy.round_robin(2)).streams(5), 5),
-        # One pool of one worker: at least the pools' total, the default otherwise. The ascend
-        # plan used to say 1 here while cpu_sim ran 4.
-        (lambda w: w.task_graph(pools=Pools.by_kernel({"copy_k": 1})), 4),
+        # At least the pools' total, the asked count (else the default) otherwise. The ascend
+        # plan used to take the pools' total alone (1 here while cpu_sim ran the default 4).
+        (lambda w: w.task_graph(pools=Pools.by_kernel({"copy_k": 1})), 1),
+        (
+            lambda w: w.dispatch(DispatchPolicy.round_robin(3)).task_graph(
+                pools=Pools.by_kernel({"copy_k": 1})
+            ),
+            3,
+        ),
         (lambda w: w.task_graph(pools=Pools.by_kernel({"copy_k": 2, "other_k": 4})), 6),
         (lambda w: w.spatial_map(grid=(2, 3)), 6),
     ],
@@ -190,7 +196,7 @@ def test_both_backends_read_the_worker_count_from_the_ir(schedule, workers: int)
 def test_round_robin_without_a_count_takes_the_run_workers() -> None:
     policy = DispatchPolicy.round_robin()
     assert policy.num_workers is None and str(policy) == "round_robin()"
-    assert lower(two_kernels().dispatch(policy)).schedule.workers == ir.DEFAULT_WORKERS == 4
+    assert lower(two_kernels().dispatch(policy)).schedule.workers == ir.DEFAULT_WORKERS == 1
     assert lower(two_kernels().dispatch(policy).streams(6)).schedule.workers == 6
 
 
@@ -202,8 +208,9 @@ def test_sim_config_is_read_from_the_ir_schedule() -> None:
     w = w.task_graph(ready=ReadyPolicy.fifo(), start=StartPolicy.threshold(5))
     w = w.task_graph(pools=Pools.by_kernel({"other_k": 2}))
     config = codegen.sim_config(lower(w))
+    # work_steal names no count and there are no streams: the default 1, raised to the pool's 2
     assert (config.workers, config.dispatch, config.timing, config.timing_param) == (
-        4,
+        2,
         DispatchKind.WORK_STEAL,
         TimingKind.INTERLEAVED,
         2.0,

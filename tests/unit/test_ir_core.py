@@ -267,7 +267,7 @@ def csp_module() -> ir.Module:
             ]
         )
     )
-    s = ir.Schedule()
+    s = ir.Schedule()  # workers: ir.DEFAULT_WORKERS, 1 (set at lowering, not here)
     s.dispatch = DispatchKind.HASH
     s.dispatch_key = j
     s.timing = TimingKind.RATE_LIMIT
@@ -315,7 +315,7 @@ module everything
           process consumer consumes=[#ch0] replicas=2   // Sequential
             consume #ch0 as it:5   // Sequential
               task @work[it](x=%0[it], s=it)
-  schedule dispatch=hash(j) workers=4 timing=rate_limit(2.5) window=8(tasks, stall) grid=[2, 2] deps=infer pools=[0, 1]
+  schedule dispatch=hash(j) workers=1 timing=rate_limit(2.5) window=8(tasks, stall) grid=[2, 2] deps=infer pools=[0, 1]
 """
 
 

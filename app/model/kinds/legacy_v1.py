@@ -22,7 +22,7 @@ returns the raw data of the same program in format v2:
   sent on a channel is a sibling of its ``send``, just before it, with its task wired in.
 - A schedule chain becomes the sheet of the workload (or combine/sequential/connect) frame it
   starts from, ``compile.target`` its ``target``; a program whose schedule asked for no worker
-  count keeps the count v1 ran it with (``V1_DEFAULT_WORKERS``, 4; DESIGN §2 makes v2's 1):
+  count keeps the count v1 ran it with (``V1_DEFAULT_WORKERS``, 4; v2's default is 1, DESIGN §2):
   no dispatch becomes ``round_robin`` of 4, a keyed dispatch gets ``num_aicpus`` 4 (a
   ``work_steal`` dispatch has no count to give: it runs on 1 worker).
 - Root processes wired into ``connect`` become process frames inside that connect frame (a
@@ -41,7 +41,6 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-from pto_wsp.compiler.workers import DEFAULT_WORKERS
 from pto_wsp.language.policy_kinds import DispatchKind
 
 from .. import catalogue, kernel_param, kind_lookup
@@ -50,16 +49,13 @@ from .schedule import _SCHED, KEYED_DISPATCH, V1_SHEET
 
 def _keep_v1_workers(props: dict[str, Any]) -> None:
     """Give a program sheet that asks for no worker count the count v1 ran it with: v1 ran
-    ``max(round_robin count, streams) or 4`` workers, v2 ``... or DEFAULT_WORKERS`` (DESIGN §2:
-    1, the reference's). A grid or a
-    stream count sets the workers on both; pools only raise the count, so 4 keeps ``max(4,
-    pools)``."""
+    ``max(round_robin count, streams) or 4`` workers, v2 ``... or DEFAULT_WORKERS`` (1, the
+    reference's; DESIGN §2). A grid or a stream count sets the workers on both; pools only raise
+    the count, so 4 keeps ``max(4, pools)``."""
     if props.get("spatial_map") or props.get("streams"):
         return
     policy = props.get("dispatch") or ""
     if not policy:
-        if DEFAULT_WORKERS == V1_DEFAULT_WORKERS:
-            return  # the default still is v1's: the exported script stays as v1 wrote it
         props["dispatch"] = DispatchKind.ROUND_ROBIN.value
         props["dispatch_n"] = V1_DEFAULT_WORKERS
     elif policy in KEYED_DISPATCH:

@@ -48,6 +48,11 @@ KEYED_DISPATCH: tuple[str, ...] = (
     DispatchKind.DISPATCH_BY.value,
 )
 """Dispatch policies that take a key over the task (the others take a count or nothing)."""
+SHEET_ROUND_ROBIN_WORKERS = 4
+"""The ``n`` a round_robin dispatch starts with on the sheet (and what a file that leaves
+``dispatch_n`` out reads as). Not the run default ``DEFAULT_WORKERS`` (1, DESIGN §2): spreading
+tasks over workers is round_robin's point, and round_robin(1) spreads nothing. 4 is the count the
+spec's examples give it (spec §4, ``DispatchPolicy.round_robin(4)``)."""
 TIMING_COUNT_POLICIES: tuple[str, ...] = (TimingKind.BATCHED.value, TimingKind.INTERLEAVED.value)
 """Timing policies whose parameter is a count (>= 1); rate_limit takes any positive rate."""
 _SCHED = {
@@ -58,7 +63,7 @@ _SCHED = {
             DispatchKind.ROUND_ROBIN.value,
             tuple(k.value for k in DispatchKind),
         ),
-        PropSpec("n", "int", DEFAULT_WORKERS, doc="workers for round_robin"),
+        PropSpec("n", "int", SHEET_ROUND_ROBIN_WORKERS, doc="workers for round_robin"),
         PropSpec(
             "key",
             "expr",
@@ -209,7 +214,7 @@ SHEET_PROPS: list[PropSpec] = [
         "int",
         0,
         doc="num_aicpus of affinity/hash/dispatch_by: their worker count; 0 = the streams' "
-        "count, else 1",
+        f"count, else {DEFAULT_WORKERS}",
     ),
     replace(_v1("streams", "n"), name="streams", default=0, doc="stream count; 0 = not set"),
     _task_key(

@@ -11,6 +11,9 @@ is tests/golden/test_v1_migration.py.
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,8 @@ import pytest
 from app.model import frames, io
 from app.model.document import Document, Node
 from app.model.equality import same_as
-from app.model.kinds.legacy_v1 import migrate_v1
+from app.model.export import export_script
+from app.model.kinds.legacy_v1 import V1_DEFAULT_WORKERS, migrate_v1
 from pto_wsp.compiler.workers import DEFAULT_WORKERS
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "v1_migration"
@@ -445,38 +449,41 @@ def test_migrate_v1_is_pure_data():
 
 
 @pytest.mark.parametrize(
-    ("steps", "want"),
+    ("steps", "want", "workers"),
     [
         # v1 ran a schedule without a worker count on 4 workers; v2's default is 1 (DESIGN §2)
-        (
-            [],
-            {"dispatch": "round_robin", "dispatch_n": 4}
-            if DEFAULT_WORKERS != 4
-            else {"dispatch": ""},
-        ),  # fmt: skip
+        ([], {"dispatch": "round_robin", "dispatch_n": 4}, 4),
         (
             [("sched.dispatch", {"policy": "affinity", "key": 't.get("i")'})],
             {"dispatch": "affinity", "dispatch_aicpus": 4},
-        ),  # fmt: skip
+            4,
+        ),
         (
             [
                 ("sched.dispatch", {"policy": "hash", "key": 't.get("i")'}),
                 ("sched.streams", {"n": 2}),
             ],
             {"dispatch": "hash", "dispatch_aicpus": 0, "streams": 2},
-        ),  # fmt: skip
+            2,
+        ),
         (
             [("sched.dispatch", {"policy": "round_robin", "n": 3})],
             {"dispatch": "round_robin", "dispatch_n": 3},
-        ),  # fmt: skip
-        ([("sched.streams", {"n": 2})], {"dispatch": "", "streams": 2}),
+            3,
+        ),
+        # a v1 round_robin step without n meant 4 too
+        ([("sched.dispatch", {"policy": "round_robin"})], {"dispatch_n": 4}, 4),
+        ([("sched.streams", {"n": 2})], {"dispatch": "", "streams": 2}, 2),
+        # work_steal has no count to give: v1 ran it on 4, v2 on 1 (legacy_v1's docstring)
         (
             [("sched.dispatch", {"policy": "work_steal"})],
             {"dispatch": "work_steal", "dispatch_aicpus": 0},
-        ),  # fmt: skip
+            1,
+        ),
     ],
 )
-def test_migrated_programs_keep_the_workers_v1_ran_them_on(tmp_path, steps, want):
+def test_migrated_programs_keep_the_workers_v1_ran_them_on(tmp_path, steps, want, workers):
+    assert DEFAULT_WORKERS != V1_DEFAULT_WORKERS  # so the migration has something to keep
     v = V1()
     wl, loop = base(v)
     v.chain(loop, call(v, loop, x="i", y="i"))
@@ -487,5 +494,17 @@ def test_migrated_programs_keep_the_workers_v1_ran_them_on(tmp_path, steps, want
         prev = step
     prog = v.node("compile.target", "program", target="cpu_sim")
     v.wire(prev, "workload", prog, "workload")
-    sheet = v.load(tmp_path).node(wl["id"]).props
+    doc = v.load(tmp_path)
+    sheet = doc.node(wl["id"]).props
     assert {k: sheet[k] for k in want} == want
+    # the exported script lowers to that many workers (pto-wsp ir, as a user runs it)
+    script = tmp_path / "migrated.py"
+    script.write_text(export_script(doc).source, encoding="utf-8")
+    ir = subprocess.run(
+        [sys.executable, "-m", "pto_wsp.cli", "ir", str(script)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    ).stdout
+    assert re.findall(r"schedule .*\bworkers=(\d+)", ir) == [str(workers)]
