@@ -111,7 +111,7 @@ def test_hand_written_script_with_custom_cpp_runs(tmp_path: Path) -> None:
     assert result.script_path == script.resolve()
     assert result.artifact_dir == (tmp_path / "art").resolve()
     assert result.kernel_names == ["custom"]
-    assert result.stats["total_cycles"] == 5
+    assert result.stats["total_cycles"] == 4 * 5  # cost=5, 4 tasks on the 1 default worker
     assert result.trace is not None and len(result.trace) == 4
     # The call sites came back too: the details panel recomputes task 2's rows from them.
     assert result.sites is not None
@@ -270,7 +270,7 @@ def test_history_keeps_the_last_runs_and_deletes_older_traces(tmp_path: Path) ->
         assert latest is records[2] and latest.trace_path.parent.parent == history.session_dir
         trace = latest.load_trace()
         assert trace is not None and len(trace) == 4
-        assert latest.schedule_summary == "gemm: cpu_sim"
+        assert latest.schedule_summary == "gemm: dispatch round_robin(4) > cpu_sim"
         deltas = {d.name: d for d in compare_stats(records[1], records[2])}
         assert deltas["total_cycles"].delta == 0 and deltas["total_cycles"].ratio == 1.0
         with pytest.raises(KeyError):
@@ -301,9 +301,11 @@ def test_schedule_summary_follows_the_chain() -> None:
 def test_the_schedule_summary_names_a_cost_table_other_than_ours() -> None:
     doc = load("softmax")
     frame = next(n for n in doc.graph.nodes.values() if n.props.get("target"))
-    assert summarize_schedule(doc) == "softmax_rows: cpu_sim"
+    assert summarize_schedule(doc) == "softmax_rows: dispatch round_robin(4) > cpu_sim"
     frame.props["cost_table"] = "ptoisa_a2a3"
-    assert summarize_schedule(doc) == "softmax_rows: cpu_sim (PTO-ISA A2/A3)"
+    assert summarize_schedule(doc) == (
+        "softmax_rows: dispatch round_robin(4) > cpu_sim (PTO-ISA A2/A3)"
+    )
 
 
 def test_the_schedule_summary_names_the_task_graph_knobs() -> None:

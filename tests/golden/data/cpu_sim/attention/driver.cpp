@@ -34,7 +34,7 @@ struct pto_state {
     int32_t bcause;
 };
 
-static const pto_abi_site pto_site_0 = {"attn", "<export dir>/attention.py:25"};
+static const pto_abi_site pto_site_0 = {"attn", "<export dir>/attention.py:38"};
 
 __attribute__((noinline)) static int32_t pto_part_0(pto_abi_run* R, pto_state* S) {
     pto_sim* const sim = R->sim;
@@ -89,31 +89,31 @@ __attribute__((noinline)) static int32_t pto_part_0(pto_abi_run* R, pto_state* S
             {
                 const int64_t n1 = ((int64_t)4LL);
                 for (int64_t v2 = 0; v2 < n1; ++v2) {
-                    {  // task @attn <export dir>/attention.py:47
+                    {  // task @attn <export dir>/attention.py:60
                         int64_t off2 = 0;
                         const int64_t ix3 = v1;
-                        if ((uint64_t)ix3 >= (uint64_t)((int64_t)2LL)) { return pto_abi_fail(R, "kernel attn at <export dir>/attention.py:47 argument Q" " (task #%llu): " "index %lld out of range [0, %lld) in dim 0 of tensor Q", (unsigned long long)pto_ntask, (long long)ix3, (long long)((int64_t)2LL)); }
+                        if ((uint64_t)ix3 >= (uint64_t)((int64_t)2LL)) { return pto_abi_fail(R, "kernel attn at <export dir>/attention.py:60 argument Q" " (task #%llu): " "index %lld out of range [0, %lld) in dim 0 of tensor Q", (unsigned long long)pto_ntask, (long long)ix3, (long long)((int64_t)2LL)); }
                         off2 += ix3 * T0_s0;
                         const int64_t ix4 = v2;
-                        if ((uint64_t)ix4 >= (uint64_t)((int64_t)4LL)) { return pto_abi_fail(R, "kernel attn at <export dir>/attention.py:47 argument Q" " (task #%llu): " "index %lld out of range [0, %lld) in dim 1 of tensor Q", (unsigned long long)pto_ntask, (long long)ix4, (long long)((int64_t)4LL)); }
+                        if ((uint64_t)ix4 >= (uint64_t)((int64_t)4LL)) { return pto_abi_fail(R, "kernel attn at <export dir>/attention.py:60 argument Q" " (task #%llu): " "index %lld out of range [0, %lld) in dim 1 of tensor Q", (unsigned long long)pto_ntask, (long long)ix4, (long long)((int64_t)4LL)); }
                         off2 += ix4 * T0_s1;
                         pto_tile tile5 = {(void*)(T0 + off2), (((int64_t)16LL)), ((int64_t)16LL), T0_s2, T0_s3, PTO_F32};
                         int64_t off6 = 0;
                         const int64_t ix7 = v1;
-                        if ((uint64_t)ix7 >= (uint64_t)((int64_t)2LL)) { return pto_abi_fail(R, "kernel attn at <export dir>/attention.py:47 argument KT" " (task #%llu): " "index %lld out of range [0, %lld) in dim 0 of tensor KT", (unsigned long long)pto_ntask, (long long)ix7, (long long)((int64_t)2LL)); }
+                        if ((uint64_t)ix7 >= (uint64_t)((int64_t)2LL)) { return pto_abi_fail(R, "kernel attn at <export dir>/attention.py:60 argument KT" " (task #%llu): " "index %lld out of range [0, %lld) in dim 0 of tensor KT", (unsigned long long)pto_ntask, (long long)ix7, (long long)((int64_t)2LL)); }
                         off6 += ix7 * T1_s0;
                         pto_tile tile8 = {(void*)(T1 + off6), (((int64_t)16LL)), ((int64_t)16LL), T1_s1, T1_s2, PTO_F32};
                         int64_t off9 = 0;
                         const int64_t ix10 = v1;
-                        if ((uint64_t)ix10 >= (uint64_t)((int64_t)2LL)) { return pto_abi_fail(R, "kernel attn at <export dir>/attention.py:47 argument V" " (task #%llu): " "index %lld out of range [0, %lld) in dim 0 of tensor V", (unsigned long long)pto_ntask, (long long)ix10, (long long)((int64_t)2LL)); }
+                        if ((uint64_t)ix10 >= (uint64_t)((int64_t)2LL)) { return pto_abi_fail(R, "kernel attn at <export dir>/attention.py:60 argument V" " (task #%llu): " "index %lld out of range [0, %lld) in dim 0 of tensor V", (unsigned long long)pto_ntask, (long long)ix10, (long long)((int64_t)2LL)); }
                         off9 += ix10 * T2_s0;
                         pto_tile tile11 = {(void*)(T2 + off9), (((int64_t)16LL)), ((int64_t)16LL), T2_s1, T2_s2, PTO_F32};
                         int64_t off12 = 0;
                         const int64_t ix13 = v1;
-                        if ((uint64_t)ix13 >= (uint64_t)((int64_t)2LL)) { return pto_abi_fail(R, "kernel attn at <export dir>/attention.py:47 argument O" " (task #%llu): " "index %lld out of range [0, %lld) in dim 0 of tensor O", (unsigned long long)pto_ntask, (long long)ix13, (long long)((int64_t)2LL)); }
+                        if ((uint64_t)ix13 >= (uint64_t)((int64_t)2LL)) { return pto_abi_fail(R, "kernel attn at <export dir>/attention.py:60 argument O" " (task #%llu): " "index %lld out of range [0, %lld) in dim 0 of tensor O", (unsigned long long)pto_ntask, (long long)ix13, (long long)((int64_t)2LL)); }
                         off12 += ix13 * T3_s0;
                         const int64_t ix14 = v2;
-                        if ((uint64_t)ix14 >= (uint64_t)((int64_t)4LL)) { return pto_abi_fail(R, "kernel attn at <export dir>/attention.py:47 argument O" " (task #%llu): " "index %lld out of range [0, %lld) in dim 1 of tensor O", (unsigned long long)pto_ntask, (long long)ix14, (long long)((int64_t)4LL)); }
+                        if ((uint64_t)ix14 >= (uint64_t)((int64_t)4LL)) { return pto_abi_fail(R, "kernel attn at <export dir>/attention.py:60 argument O" " (task #%llu): " "index %lld out of range [0, %lld) in dim 1 of tensor O", (unsigned long long)pto_ntask, (long long)ix14, (long long)((int64_t)4LL)); }
                         off12 += ix14 * T3_s1;
                         pto_tile tile15 = {(void*)(T3 + off12), (((int64_t)16LL)), ((int64_t)16LL), T3_s2, T3_s3, PTO_F32};
                         const int64_t cyc = KC0;

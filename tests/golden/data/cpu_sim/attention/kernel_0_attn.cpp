@@ -1,4 +1,4 @@
-// kernel @attn (traced) defined at <export dir>/attention.py:25
+// kernel @attn (traced) defined at <export dir>/attention.py:38
 static void pto_kernel_0(char* pto_arena, pto_tile* p_Q, pto_tile* p_KT, pto_tile* p_V, pto_tile* p_O) {
     pto_tile* const v0 = p_Q;
     pto_tile* const v1 = p_KT;

@@ -20,7 +20,7 @@ extern "C" uint32_t PtoExpandKernel(void* pto_raw_args) {
             {
                 const int64_t n1 = ((int64_t)4LL);
                 for (int64_t v2 = 0; v2 < n1; ++v2) {
-                    {  // task @attn at <export dir>/attention.py:47
+                    {  // task @attn at <export dir>/attention.py:60
                         PtoTaskDesc* const d = A->count < A->capacity ? &A->tasks[A->count] : &pto_scratch;
                         d->kernel = 0; d->num_args = 4;
                         d->idx[0] = (int32_t)(v1);
@@ -33,31 +33,31 @@ extern "C" uint32_t PtoExpandKernel(void* pto_raw_args) {
                         d->worker = (int32_t)((int64_t)(A->count % 4u));
                         int64_t off2 = 0;
                         const int64_t ix3 = v1;
-                        if ((uint64_t)ix3 >= (uint64_t)((int64_t)2LL)) { return pto_fail(A, "task @attn at <export dir>/attention.py:47 argument Q: index out of range in dim 0 of tensor Q"); }
+                        if ((uint64_t)ix3 >= (uint64_t)((int64_t)2LL)) { return pto_fail(A, "task @attn at <export dir>/attention.py:60 argument Q: index out of range in dim 0 of tensor Q"); }
                         off2 += ix3 * PTO_S(A, 0, 0);
                         const int64_t ix4 = v2;
-                        if ((uint64_t)ix4 >= (uint64_t)((int64_t)4LL)) { return pto_fail(A, "task @attn at <export dir>/attention.py:47 argument Q: index out of range in dim 1 of tensor Q"); }
+                        if ((uint64_t)ix4 >= (uint64_t)((int64_t)4LL)) { return pto_fail(A, "task @attn at <export dir>/attention.py:60 argument Q: index out of range in dim 1 of tensor Q"); }
                         off2 += ix4 * PTO_S(A, 0, 1);
                         d->args[0].kind = PTO_ARG_VIEW; d->args[0].tensor = 0; d->args[0].offset = off2;
                         d->args[0].rows = (((int64_t)16LL)); d->args[0].cols = ((int64_t)16LL); d->args[0].row_stride = PTO_S(A, 0, 2); d->args[0].col_stride = PTO_S(A, 0, 3);
                         int64_t off5 = 0;
                         const int64_t ix6 = v1;
-                        if ((uint64_t)ix6 >= (uint64_t)((int64_t)2LL)) { return pto_fail(A, "task @attn at <export dir>/attention.py:47 argument KT: index out of range in dim 0 of tensor KT"); }
+                        if ((uint64_t)ix6 >= (uint64_t)((int64_t)2LL)) { return pto_fail(A, "task @attn at <export dir>/attention.py:60 argument KT: index out of range in dim 0 of tensor KT"); }
                         off5 += ix6 * PTO_S(A, 1, 0);
                         d->args[1].kind = PTO_ARG_VIEW; d->args[1].tensor = 1; d->args[1].offset = off5;
                         d->args[1].rows = (((int64_t)16LL)); d->args[1].cols = ((int64_t)16LL); d->args[1].row_stride = PTO_S(A, 1, 1); d->args[1].col_stride = PTO_S(A, 1, 2);
                         int64_t off7 = 0;
                         const int64_t ix8 = v1;
-                        if ((uint64_t)ix8 >= (uint64_t)((int64_t)2LL)) { return pto_fail(A, "task @attn at <export dir>/attention.py:47 argument V: index out of range in dim 0 of tensor V"); }
+                        if ((uint64_t)ix8 >= (uint64_t)((int64_t)2LL)) { return pto_fail(A, "task @attn at <export dir>/attention.py:60 argument V: index out of range in dim 0 of tensor V"); }
                         off7 += ix8 * PTO_S(A, 2, 0);
                         d->args[2].kind = PTO_ARG_VIEW; d->args[2].tensor = 2; d->args[2].offset = off7;
                         d->args[2].rows = (((int64_t)16LL)); d->args[2].cols = ((int64_t)16LL); d->args[2].row_stride = PTO_S(A, 2, 1); d->args[2].col_stride = PTO_S(A, 2, 2);
                         int64_t off9 = 0;
                         const int64_t ix10 = v1;
-                        if ((uint64_t)ix10 >= (uint64_t)((int64_t)2LL)) { return pto_fail(A, "task @attn at <export dir>/attention.py:47 argument O: index out of range in dim 0 of tensor O"); }
+                        if ((uint64_t)ix10 >= (uint64_t)((int64_t)2LL)) { return pto_fail(A, "task @attn at <export dir>/attention.py:60 argument O: index out of range in dim 0 of tensor O"); }
                         off9 += ix10 * PTO_S(A, 3, 0);
                         const int64_t ix11 = v2;
-                        if ((uint64_t)ix11 >= (uint64_t)((int64_t)4LL)) { return pto_fail(A, "task @attn at <export dir>/attention.py:47 argument O: index out of range in dim 1 of tensor O"); }
+                        if ((uint64_t)ix11 >= (uint64_t)((int64_t)4LL)) { return pto_fail(A, "task @attn at <export dir>/attention.py:60 argument O: index out of range in dim 1 of tensor O"); }
                         off9 += ix11 * PTO_S(A, 3, 1);
                         d->args[3].kind = PTO_ARG_VIEW; d->args[3].tensor = 3; d->args[3].offset = off9;
                         d->args[3].rows = (((int64_t)16LL)); d->args[3].cols = ((int64_t)16LL); d->args[3].row_stride = PTO_S(A, 3, 2); d->args[3].col_stride = PTO_S(A, 3, 3);
