@@ -280,6 +280,39 @@ w = work()
     ]
 
 
+@pytest.mark.parametrize(
+    ("chain", "workers"),
+    [
+        ("", 1),  # the run's default (DESIGN §2), not the sheet's round_robin count (4)
+        (".streams(3)", 3),
+        ('.task_graph(pools=Pools.by_kernel({"step": 2}))', 2),
+    ],
+)
+def test_round_robin_without_a_count_imports_the_runs_worker_count(
+    tmp_path: Path, chain: str, workers: int
+) -> None:
+    """The sheet always holds a count; a countless round_robin() takes the run's workers, so
+    the imported program runs on as many as the script did."""
+    path = _script(
+        tmp_path,
+        HEADER
+        + f"""
+from pto_wsp import Pools
+
+@workload
+def work():
+    for r in P(rows):
+        step[r](x=X[r, 0], y=Y[r, 0])
+
+program = work().dispatch(DispatchPolicy.round_robin()){chain}.compile()
+""",
+    )
+    doc = import_script(path)
+    wl = _named(doc, "work")
+    assert (wl.props["dispatch"], wl.props["dispatch_n"]) == ("round_robin", workers)
+    assert f".dispatch(DispatchPolicy.round_robin({workers}))" in export_script(doc).source
+
+
 def test_schedule_of_an_uncompiled_workload_fills_its_sheet(tmp_path: Path) -> None:
     path = _script(
         tmp_path,
