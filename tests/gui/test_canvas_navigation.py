@@ -372,7 +372,9 @@ def test_ctrl_f_finds_nodes_in_every_scope_and_goes_to_them(
     assert [m.node_id for m in bar.matches] == calls
     (call,) = calls
     # v2: the match is on the root canvas; the list says which frames hold it
-    assert bar.matches[0].where == "workload gemm → cpu_sim › P  i in tiles (Dense 4)"
+    assert bar.matches[0].where == (
+        "workload gemm → cpu_sim  round_robin · 4 workers › P  i in tiles (Dense 4)"
+    )
     QTest.keyClick(bar.edit, Qt.Key.Key_Return)
     assert canvas.scope is None  # nothing to enter: the whole workload is on one canvas
     assert canvas.selected_ids() == [call]

@@ -153,7 +153,7 @@ def test_samples_read_cold() -> None:
         "expert[b, e]",
     } <= titled("moe")
     assert {
-        "connect(producer, consumer) → cpu_sim",
+        "connect(producer, consumer) → cpu_sim  round_robin · 4 workers",
         "consume t in work",
         "send → work",
         "work  depth 2",
