@@ -175,9 +175,7 @@ class ForkServer:
         only form a forked child reproduces exactly, and the server is running."""
         if not self.alive or not command or command[0] != self.python:
             return False
-        rest = list(command[1:])
-        if rest[:2] == ["-X", "faulthandler"]:
-            rest = rest[2:]
+        rest = _script_argv(command)[1]
         return bool(rest) and not rest[0].startswith("-")
 
     def spawn(
@@ -192,9 +190,7 @@ class ForkServer:
     ) -> ForkedProcess:
         """Forks a child running ``command`` (``accepts`` must hold); ``ForkServerError`` when
         the server is gone or does not answer within ``timeout`` (its imports included)."""
-        rest = list(command[1:])
-        handler = rest[:2] == ["-X", "faulthandler"]
-        argv = rest[2:] if handler else rest
+        handler, argv = _script_argv(command)
         request = {
             "argv": argv,
             "cwd": os.fspath(cwd),
@@ -298,9 +294,7 @@ class ForkHere:
             return False
         if not command or command[0] != self.python:
             return False
-        rest = list(command[1:])
-        if rest[:2] == ["-X", "faulthandler"]:
-            rest = rest[2:]
+        rest = _script_argv(command)[1]
         if rest[:1] == ["-c"]:
             return len(rest) >= 2
         return bool(rest) and not rest[0].startswith("-")
@@ -315,10 +309,9 @@ class ForkHere:
         stderr_path: Path,
     ) -> OwnChild:
         """Forks the child (``accepts`` must hold); its ``OwnChild`` at once."""
-        rest = list(command[1:])
-        handler = rest[:2] == ["-X", "faulthandler"]
+        handler, argv = _script_argv(command)
         spawn = _Spawn(
-            argv=rest[2:] if handler else rest,
+            argv=argv,
             cwd=os.fspath(cwd),
             env=dict(env),
             stdout=os.fspath(stdout_path),
@@ -389,6 +382,14 @@ def _fresh_process_state() -> None:
     atexit._clear()
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _script_argv(command: Sequence[str]) -> tuple[bool, list[str]]:
+    """``[python, (-X faulthandler,) ARGS...]`` as (whether faulthandler is asked, ARGS): the
+    one command form a forked child reproduces."""
+    rest = list(command[1:])
+    handler = rest[:2] == ["-X", "faulthandler"]
+    return handler, rest[2:] if handler else rest
 
 
 def _exists(pid: int) -> bool:
