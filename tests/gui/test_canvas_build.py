@@ -12,6 +12,7 @@ from PySide6 import QtCore, QtGui
 from app.editor import compat
 from app.editor import nodes as vnodes
 from app.editor.canvas import GraphCanvas
+from app.main_thread_gc import MainThreadCollector
 from app.model import registry
 from app.model.commands import DocumentEditor
 from app.model.document import Document, Edge, PortRef
@@ -72,14 +73,24 @@ def test_build_lays_out_each_node_once_with_final_ports(monkeypatch, qtbot) -> N
             assert abs(point.x() - centre.x()) < 1.0 and abs(point.y() - centre.y()) < 1.0
 
 
-def test_bulk_build_restores_gc_and_viewport(grid_canvas: GraphCanvas) -> None:
+def test_bulk_build_restores_gc_and_viewport(grid_canvas: GraphCanvas, gui_thread_gc: MainThreadCollector) -> None:  # fmt: skip
     import gc
 
     viewport = grid_canvas.viewer.viewport()
-    assert gc.isenabled() and viewport.updatesEnabled()
+    # Under the Studio's GUI-thread collector automatic collection is off, and stays off.
+    assert not gc.isenabled() and viewport.updatesEnabled()
     with compat.bulk_build(grid_canvas.viewer):
         assert not gc.isenabled() and not viewport.updatesEnabled()
-    assert gc.isenabled() and viewport.updatesEnabled()
+    assert not gc.isenabled() and viewport.updatesEnabled()
+    # Without it, the build turns collection off and gives it back.
+    gui_thread_gc.uninstall()
+    try:
+        assert gc.isenabled()
+        with compat.bulk_build(grid_canvas.viewer):
+            assert not gc.isenabled() and not viewport.updatesEnabled()
+        assert gc.isenabled() and viewport.updatesEnabled()
+    finally:
+        gui_thread_gc.install()
 
 
 def test_port_labels_are_light_but_placed_like_rich_text(grid_canvas: GraphCanvas) -> None:

@@ -24,6 +24,7 @@ from app.main_window import MainWindow
 from app.model import io
 from app.ptoisa_setting import SETTING_NAME, PtoIsaRootDialog
 from app.views.verify import COLUMNS
+from pto_wsp.compiler.ptoisa_root import ROOT_MARKER
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "app" / "projects" / "softmax.pto.json"
@@ -99,6 +100,9 @@ def test_a_folder_that_is_not_a_checkout_is_refused_by_name(
 
 
 def test_root_dialog_takes_a_typed_folder(qtbot: Any, tmp_path: Path) -> None:
+    marker = tmp_path / ROOT_MARKER  # a folder the dialog accepts looks like a PTO-ISA checkout
+    marker.parent.mkdir(parents=True)
+    marker.write_text("// pto-inst.hpp\n")
     dialog = PtoIsaRootDialog("")
     qtbot.addWidget(dialog)
     dialog.show()
